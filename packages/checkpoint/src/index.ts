@@ -1,0 +1,25 @@
+export {
+  CheckpointConflictError,
+  type CheckpointErrorCode,
+  isCheckpointConflict,
+  isLayoverError,
+  LayoverError,
+  NotSerializableError,
+} from "./errors.ts";
+export { newCheckpointId } from "./ids.ts";
+export { MemorySaver } from "./memory-saver.ts";
+export { jsonSerializer, type Serializer } from "./serializer.ts";
+export type {
+  Checkpoint,
+  CheckpointKey,
+  CheckpointMetadata,
+  CheckpointRef,
+  CheckpointSaver,
+  CheckpointSource,
+  CheckpointTuple,
+  ListCheckpointsOptions,
+  PendingSend,
+  PendingWrite,
+  PutCheckpointArgs,
+  PutWritesArgs,
+} from "./types.ts";

@@ -1,0 +1,97 @@
+import { NotSerializableError } from "./errors.ts";
+
+/**
+ * Turns checkpoint values into text and back.
+ *
+ * What survives a round trip exactly: JSON values (objects, arrays, strings, finite numbers,
+ * booleans, null) and also `NaN`/`±Infinity`, `Date`, `Map`, `Set`, `BigInt` and `Uint8Array`,
+ * at any depth. `undefined` reads back as `undefined`: an array slot keeps its position, an
+ * object key holding `undefined` reads back as absent.
+ * What does not: class instances come back as plain objects (own enumerable fields only,
+ * no prototype); objects with a `toJSON` method are stored as what it returns.
+ * What is refused with `NotSerializableError`: functions and symbols.
+ */
+export interface Serializer {
+  dumps(value: unknown): string;
+  loads(text: string): unknown;
+}
+
+const TAG = "__lo";
+
+type Tagged = { [TAG]: string; v?: unknown };
+
+function tag(kind: string, v?: unknown): Tagged {
+  return v === undefined ? { [TAG]: kind } : { [TAG]: kind, v };
+}
+
+function replacer(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  // A Date's toJSON has already turned `value` into a string (or null): look at the raw value.
+  const raw = this[key];
+  if (raw instanceof Date) return tag("Date", Number.isNaN(raw.getTime()) ? null : raw.toISOString());
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      return Number.isFinite(value) ? value : tag("num", String(value));
+    case "undefined":
+      return tag("undef");
+    case "bigint":
+      return tag("BigInt", value.toString());
+    case "function":
+    case "symbol":
+      throw new NotSerializableError(
+        key,
+        `Cannot store a ${typeof value} (at key "${key}"): checkpoint values must be data. ` +
+          "Keep functions and symbols out of graph state.",
+      );
+  }
+  if (value === null) return null;
+  if (value instanceof Map) return tag("Map", Array.from(value));
+  if (value instanceof Set) return tag("Set", Array.from(value));
+  if (value instanceof Uint8Array) return tag("Bytes", Buffer.from(value).toString("base64"));
+  if (!Array.isArray(value) && Object.hasOwn(value as object, TAG)) {
+    return tag("Obj", Object.entries(value as object));
+  }
+  return value;
+}
+
+function revive(kind: string, v: unknown): unknown {
+  switch (kind) {
+    case "undef":
+      return undefined;
+    case "num":
+      return Number(v);
+    case "BigInt":
+      return BigInt(v as string);
+    case "Date":
+      return new Date(v === null ? Number.NaN : (v as string));
+    case "Map":
+      return new Map(v as [unknown, unknown][]);
+    case "Set":
+      return new Set(v as unknown[]);
+    case "Bytes":
+      return new Uint8Array(Buffer.from(v as string, "base64"));
+    case "Obj":
+      return Object.fromEntries(v as [string, unknown][]);
+    default:
+      throw new Error(`Unknown serialized tag "${kind}": the data was written by a newer Layover.`);
+  }
+}
+
+function reviver(this: unknown, _key: string, value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  const kind = (value as Tagged)[TAG];
+  if (typeof kind !== "string") return value;
+  return revive(kind, (value as Tagged).v);
+}
+
+export const jsonSerializer: Serializer = {
+  dumps(value: unknown): string {
+    return JSON.stringify({ "": value }, replacer);
+  },
+  loads(text: string): unknown {
+    const wrapper = JSON.parse(text, reviver) as { "": unknown } | undefined;
+    return wrapper?.[""];
+  },
+};

@@ -1,0 +1,112 @@
+import type { PendingSend } from "@layover/checkpoint";
+import { TASKS } from "../constants.ts";
+import { InvalidUpdateError } from "../errors.ts";
+import type { GraphSpec } from "../graph/spec.ts";
+
+export type Write = readonly [channel: string, value: unknown];
+
+/** Channel values and versions: the part of a checkpoint a superstep changes. */
+export interface ChannelState {
+  values: Record<string, unknown>;
+  versions: Record<string, number>;
+}
+
+export interface AppliedWrites extends ChannelState {
+  /** Channels whose version changed. */
+  changed: Set<string>;
+  /** Trigger and join channels that became available: they plan the next superstep. */
+  available: string[];
+  sends: PendingSend[];
+}
+
+function groupByChannel(groups: ReadonlyArray<readonly Write[]>): Map<string, unknown[]> {
+  const byChannel = new Map<string, unknown[]>();
+  for (const writes of groups) {
+    for (const [channel, value] of writes) {
+      const list = byChannel.get(channel);
+      if (list === undefined) byChannel.set(channel, [value]);
+      else list.push(value);
+    }
+  }
+  return byChannel;
+}
+
+function applyChannel(spec: GraphSpec, out: AppliedWrites, channel: string, updates: unknown[]): void {
+  const channelSpec = spec.channels.get(channel);
+  if (channelSpec === undefined) {
+    throw new InvalidUpdateError(`Unknown channel "${channel}" in graph "${spec.name}".`);
+  }
+  switch (channelSpec.kind) {
+    case "last":
+      if (updates.length > 1) {
+        throw new InvalidUpdateError(
+          `State key "${channel}" received ${updates.length} values in one superstep, but it keeps a single value. ` +
+            "Give it a reducer (Annotation({ reducer }) or ReducedValue) to combine parallel writes, or write it from one node per step.",
+        );
+      }
+      out.values[channel] = updates[0];
+      break;
+    case "reduce": {
+      let value = out.values[channel];
+      for (const update of updates) value = channelSpec.reducer(value, update);
+      out.values[channel] = value;
+      break;
+    }
+    case "trigger":
+      out.values[channel] = true;
+      out.available.push(channel);
+      break;
+    case "join": {
+      const seen = new Set((out.values[channel] as string[] | undefined) ?? []);
+      for (const source of updates) seen.add(source as string);
+      out.values[channel] = [...seen];
+      if (channelSpec.sources.every((source) => seen.has(source))) out.available.push(channel);
+      break;
+    }
+  }
+  out.changed.add(channel);
+}
+
+/**
+ * Applies one superstep's writes at once, without I/O: consumes the join channels of the
+ * tasks that ran, folds every channel's writes in task order through its reducer, and bumps
+ * the version of each changed channel. `groups` are the tasks' write lists in plan order.
+ */
+export function applyWrites(
+  spec: GraphSpec,
+  base: ChannelState,
+  groups: ReadonlyArray<readonly Write[]>,
+  consumed: readonly string[] = [],
+): AppliedWrites {
+  const out: AppliedWrites = {
+    values: { ...base.values },
+    versions: { ...base.versions },
+    changed: new Set(),
+    available: [],
+    sends: [],
+  };
+  for (const channel of consumed) {
+    if (spec.channels.get(channel)?.kind !== "join") continue;
+    out.values[channel] = [];
+    out.changed.add(channel);
+  }
+  for (const [channel, updates] of groupByChannel(groups)) {
+    if (channel === TASKS) {
+      out.sends.push(...(updates as PendingSend[]));
+      continue;
+    }
+    applyChannel(spec, out, channel, updates);
+  }
+  for (const channel of out.changed) out.versions[channel] = (out.versions[channel] ?? 0) + 1;
+  return out;
+}
+
+/** The state a node sees: the state keys of a checkpoint's channels. */
+export function readState(spec: GraphSpec, values: Record<string, unknown>): Record<string, unknown> {
+  const state: Record<string, unknown> = {};
+  for (const key of spec.stateKeys) {
+    const value = values[key];
+    if (value !== undefined) state[key] = value;
+  }
+  return state;
+}

@@ -1,0 +1,147 @@
+import { Command, gotoList, isCommand, isSend, type Send, updateEntries } from "../command.ts";
+import { END, TASKS, triggerChannel } from "../constants.ts";
+import { InvalidUpdateError } from "../errors.ts";
+import type { GraphSpec, NodeConfig } from "../graph/spec.ts";
+import { applyWrites, readState, type Write } from "./apply-writes.ts";
+
+/** Thrown when a subgraph node returns `Command({ graph: Command.PARENT })`: the parent routes it. */
+export class ParentCommand extends Error {
+  readonly command: Command;
+  constructor(command: Command) {
+    super("Command for the parent graph");
+    this.name = "ParentCommand";
+    this.command = command;
+  }
+}
+
+export function isParentCommand(error: unknown): error is ParentCommand {
+  return (error as { name?: unknown } | null)?.name === "ParentCommand";
+}
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value === null) return "null";
+  return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function stateWrite(
+  spec: GraphSpec,
+  node: string,
+  key: string,
+  value: unknown,
+  filter: boolean,
+): Write | undefined {
+  if (spec.channels.get(key)?.kind === "last" || spec.channels.get(key)?.kind === "reduce")
+    return [key, value];
+  if (filter) return undefined;
+  throw new InvalidUpdateError(
+    `Node "${node}" returned key "${key}", which is not in the state of graph "${spec.name}". ` +
+      `State keys: ${spec.stateKeys.join(", ")}.`,
+  );
+}
+
+/** The writes a `goto` makes: a trigger per node, a push task per `Send`. */
+export function gotoWrites(spec: GraphSpec, source: string, goto: ReadonlyArray<string | Send>): Write[] {
+  const writes: Write[] = [];
+  for (const target of goto) {
+    if (isSend(target)) {
+      assertNode(spec, source, target.node);
+      writes.push([TASKS, { node: target.node, arg: target.args }]);
+    } else if (target !== END) {
+      assertNode(spec, source, target);
+      writes.push([triggerChannel(target), true]);
+    }
+  }
+  return writes;
+}
+
+function assertNode(spec: GraphSpec, source: string, target: string): void {
+  if (!spec.nodes.has(target)) {
+    throw new InvalidUpdateError(
+      `"${source}" routed to "${target}", which is not a node of graph "${spec.name}". Nodes: ${[...spec.nodes.keys()].join(", ")}.`,
+    );
+  }
+}
+
+/**
+ * Turns what a node returned into channel writes: a partial state update, a `Command`
+ * (update + goto), or nothing. `filter` drops unknown keys (a subgraph's whole state).
+ */
+export function outputWrites(spec: GraphSpec, node: string, output: unknown, filter = false): Write[] {
+  if (output === undefined || output === null) return [];
+  if (isCommand(output)) {
+    if (output.graph === Command.PARENT) throw new ParentCommand(output);
+    const writes: Write[] = [];
+    for (const [key, value] of updateEntries(output.update)) {
+      const write = stateWrite(spec, node, key, value, filter);
+      if (write) writes.push(write);
+    }
+    writes.push(...gotoWrites(spec, node, gotoList(output.goto)));
+    return writes;
+  }
+  if (typeof output !== "object" || Array.isArray(output)) {
+    throw new InvalidUpdateError(
+      `Node "${node}" returned ${describe(output)}; a node returns a partial state update (an object), a Command, or nothing.`,
+    );
+  }
+  const writes: Write[] = [];
+  for (const [key, value] of Object.entries(output)) {
+    const write = stateWrite(spec, node, key, value, filter);
+    if (write) writes.push(write);
+  }
+  return writes;
+}
+
+function routeTargets(result: unknown): unknown[] {
+  return Array.isArray(result) ? result : [result];
+}
+
+/**
+ * The writes of a node's outgoing edges: its static edges and joins, then each conditional
+ * edge's router, called with the state as this node sees it after its own writes.
+ */
+export async function edgeWrites(
+  spec: GraphSpec,
+  node: string,
+  values: Record<string, unknown>,
+  versions: Record<string, number>,
+  ownWrites: readonly Write[],
+  config: NodeConfig,
+): Promise<Write[]> {
+  const writes: Write[] = [...(spec.edgeWrites.get(node) ?? [])];
+  const branches = spec.branches.get(node);
+  if (branches === undefined) return writes;
+  const local = applyWrites(spec, { values, versions }, [
+    ownWrites.filter(([c]) => spec.stateKeys.includes(c)),
+  ]);
+  const state = readState(spec, local.values);
+  for (const branch of branches) {
+    const result = await branch.router(state, config);
+    const goto: Array<string | Send> = [];
+    for (const target of routeTargets(result)) {
+      if (isSend(target)) goto.push(target);
+      else if (typeof target === "string")
+        goto.push(branch.pathMap ? mapPath(spec, node, branch.pathMap, target) : target);
+      else
+        throw new InvalidUpdateError(
+          `The router of "${node}" returned ${describe(target)}; return a node name, END or a Send.`,
+        );
+    }
+    writes.push(...gotoWrites(spec, node, goto));
+  }
+  return writes;
+}
+
+function mapPath(
+  spec: GraphSpec,
+  node: string,
+  pathMap: Readonly<Record<string, string>>,
+  key: string,
+): string {
+  const target = pathMap[key];
+  if (target !== undefined) return target;
+  throw new InvalidUpdateError(
+    `The router of "${node}" in graph "${spec.name}" returned "${key}", which its path map does not list. ` +
+      `Listed: ${Object.keys(pathMap).join(", ")}.`,
+  );
+}

@@ -1,0 +1,47 @@
+import type { Checkpoint } from "@layover/checkpoint";
+import type { GraphSpec } from "../graph/spec.ts";
+import { deterministicId } from "../ids.ts";
+
+/** A node execution planned for the superstep that follows a checkpoint. */
+export interface PlannedTask {
+  /** Deterministic: the same checkpoint always plans the same ids. */
+  id: string;
+  name: string;
+  kind: "pull" | "push";
+  /** Channels that triggered a pull task (joins it consumes). */
+  triggers: readonly string[];
+  /** A push task's own input (the `Send` argument). */
+  arg?: unknown;
+}
+
+/**
+ * Plans the next superstep from a checkpoint, without I/O: a pull task for every node one of
+ * whose trigger channels became available in the last step (in node order), then a push task
+ * for every pending `Send` (in send order).
+ */
+export function planTasks(spec: GraphSpec, checkpoint: Checkpoint, ns: string): PlannedTask[] {
+  const tasks: PlannedTask[] = [];
+  if (checkpoint.updatedChannels.length > 0) {
+    const updated = new Set(checkpoint.updatedChannels);
+    for (const [node, channels] of spec.triggers) {
+      const fired = channels.filter((channel) => updated.has(channel));
+      if (fired.length === 0) continue;
+      tasks.push({
+        id: deterministicId(checkpoint.id, ns, "pull", node),
+        name: node,
+        kind: "pull",
+        triggers: fired,
+      });
+    }
+  }
+  checkpoint.pendingSends.forEach((send, index) => {
+    tasks.push({
+      id: deterministicId(checkpoint.id, ns, "push", send.node, index),
+      name: send.node,
+      kind: "push",
+      triggers: [],
+      arg: send.arg,
+    });
+  });
+  return tasks;
+}

@@ -1,0 +1,32 @@
+/** The virtual entry node: `addEdge(START, "first")`. */
+export const START = "__start__";
+/** The virtual exit node: `addEdge("last", END)` or `goto: END`. */
+export const END = "__end__";
+/** Key under which `invoke` returns pending interrupts. */
+export const INTERRUPT = "__interrupt__";
+
+/** Reserved channel and task names used in pending writes. */
+export const RESUME = "__resume__";
+export const ERROR = "__error__";
+export const TASKS = "__tasks__";
+export const BREAKPOINT = "__breakpoint__";
+/** Marks a task that finished without writing anything, so a resume does not run it again. */
+export const NO_WRITES = "__no_writes__";
+/** Task id for writes that belong to no task (a Command's `update` given as input). */
+export const INPUT_TASK_ID = "__input__";
+
+/** Fixed write indexes for special channels, so they never collide with a task's own writes. */
+export const SPECIAL_WRITE_IDX = {
+  [ERROR]: -1,
+  [INTERRUPT]: -3,
+  [RESUME]: -4,
+  [BREAKPOINT]: -5,
+} as const;
+
+export function triggerChannel(node: string): string {
+  return `branch:to:${node}`;
+}
+
+export function joinChannel(sources: readonly string[], target: string): string {
+  return `join:${sources.join("+")}:${target}`;
+}

@@ -1,0 +1,295 @@
+import { type Checkpoint, type CheckpointMetadata, newCheckpointId } from "@layover/checkpoint";
+import { applyWrites, type ChannelState, type Write } from "./algo/apply-writes.ts";
+import { edgeWrites, gotoWrites } from "./algo/node-writes.ts";
+import { readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
+import type { Command } from "./command.ts";
+import { gotoList, isCommand } from "./command.ts";
+import { INPUT_TASK_ID, RESUME, SPECIAL_WRITE_IDX, START } from "./constants.ts";
+import {
+  AmbiguousResumeError,
+  InvalidInputError,
+  InvalidResumeError,
+  InvalidUpdateError,
+  NotInterruptedError,
+  UnknownInterruptError,
+} from "./errors.ts";
+import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
+import type { LoadedHead } from "./head.ts";
+import { type Interrupt, resumeIssues } from "./interrupt.ts";
+import { plannedTasks, type StepEnv } from "./step.ts";
+
+const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function describeType(value: unknown): string {
+  return value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
+}
+
+/** Checks input or `updateState` values against the state schema: the writes, or InvalidInputError. */
+export function checkedStateWrites(spec: GraphSpec, values: unknown, what: string): Write[] {
+  if (typeof values !== "object" || values === null || Array.isArray(values)) {
+    throw new InvalidInputError(`${what} must be an object of state keys, got ${describeType(values)}.`);
+  }
+  const issues: string[] = [];
+  const writes: Write[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    const field = spec.state.fields.get(key);
+    if (field === undefined) {
+      issues.push(`"${key}" is not a state key (state keys: ${spec.stateKeys.join(", ")})`);
+      continue;
+    }
+    if (value === undefined) continue;
+    const checked = field.check?.(value);
+    if (checked === undefined) writes.push([key, value]);
+    else if (checked.ok) writes.push([key, checked.value]);
+    else issues.push(...checked.issues.map((issue) => `${key}: ${issue}`));
+  }
+  if (issues.length > 0) {
+    throw new InvalidInputError(
+      `${what} does not match the state schema: ${issues.join("; ")}. Nothing was written.`,
+      issues,
+    );
+  }
+  return writes;
+}
+
+/**
+ * The channels a run starts from when it starts over: defaults only. On a thread that already
+ * has channels (a subgraph starting again in its namespace) every old channel is reset with a
+ * new version, so no (channel, version) pair is ever reused for a different value.
+ */
+function initialChannels(
+  spec: GraphSpec,
+  previous: Record<string, number> = {},
+): ChannelState & { changed: Set<string> } {
+  const values: Record<string, unknown> = {};
+  const versions: Record<string, number> = { ...previous };
+  const changed = new Set<string>();
+  for (const [key, version] of Object.entries(previous)) {
+    values[key] = undefined;
+    versions[key] = version + 1;
+    changed.add(key);
+  }
+  for (const [key, field] of spec.state.fields) {
+    const value = field.initial();
+    if (value === undefined) continue;
+    values[key] = value;
+    versions[key] = (previous[key] ?? 0) + 1;
+    changed.add(key);
+  }
+  return { values, versions, changed };
+}
+
+export function routerConfig(env: StepEnv, node: string, step: number): NodeConfig {
+  return {
+    configurable: env.configurable,
+    signal: env.signal,
+    writer: () => {},
+    metadata: {
+      langgraph_node: node,
+      langgraph_step: step,
+      langgraph_task_id: "",
+      thread_id: env.key.threadId,
+    },
+    idempotencyKey: `${env.key.threadId}:${node}:${step}`,
+  };
+}
+
+interface NewCheckpoint {
+  source: CheckpointMetadata["source"];
+  writes: Write[];
+  metadataWrites: Record<string, unknown>;
+}
+
+/** Commits a checkpoint made from `head` (or a new thread) by applying `writes` as one step. */
+export async function commitWrites(
+  env: StepEnv,
+  head: LoadedHead | undefined,
+  made: NewCheckpoint,
+  fresh = false,
+) {
+  const base =
+    head === undefined || fresh
+      ? initialChannels(env.spec, head?.checkpoint.channelVersions)
+      : {
+          values: head.checkpoint.channelValues,
+          versions: head.checkpoint.channelVersions,
+          changed: new Set<string>(),
+        };
+  const applied = applyWrites(env.spec, base, [made.writes]);
+  const changed = new Set([...base.changed, ...applied.changed]);
+  const checkpoint: Checkpoint = {
+    v: 1,
+    id: newCheckpointId(),
+    ts: new Date().toISOString(),
+    channelValues: applied.values,
+    channelVersions: applied.versions,
+    updatedChannels: applied.available,
+    pendingSends: applied.sends,
+  };
+  const metadata: CheckpointMetadata = {
+    source: made.source,
+    step: head ? head.metadata.step + 1 : -1,
+    writes: made.metadataWrites,
+  };
+  const parentId = head?.checkpoint.id ?? null;
+  await env.saver.put({
+    ...env.key,
+    checkpoint,
+    metadata,
+    parentId,
+    expectedHead: head ? head.expectedHead : null,
+    changedChannels: [...changed],
+  });
+  return {
+    checkpoint,
+    metadata,
+    parentId,
+    pendingWrites: [],
+    expectedHead: checkpoint.id,
+  } satisfies LoadedHead;
+}
+
+/** Starts a run with an input: applies it and the START edges as the input checkpoint. */
+export async function startRun(
+  env: StepEnv,
+  head: LoadedHead | undefined,
+  input: unknown,
+  fresh = false,
+): Promise<LoadedHead> {
+  const writes = checkedStateWrites(env.spec, input, "The input");
+  const base =
+    head && !fresh
+      ? { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions }
+      : initialChannels(env.spec, head?.checkpoint.channelVersions);
+  const step = head ? head.metadata.step + 1 : -1;
+  writes.push(
+    ...(await edgeWrites(
+      env.spec,
+      START,
+      base.values,
+      base.versions,
+      writes,
+      routerConfig(env, START, step),
+    )),
+  );
+  return commitWrites(env, head, { source: "input", writes, metadataWrites: { [START]: input } }, fresh);
+}
+
+function resumeTargets(value: unknown, open: readonly Interrupt[]): Map<string, unknown> {
+  const isMap =
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.keys(value).length > 0 &&
+    Object.keys(value).every((key) => ID_PATTERN.test(key));
+  const openIds = open.map((record) => record.id);
+  if (isMap) {
+    const unknown = Object.keys(value).filter((id) => !openIds.includes(id));
+    if (unknown.length > 0) throw new UnknownInterruptError(unknown, openIds);
+    return new Map(Object.entries(value));
+  }
+  if (open.length > 1) throw new AmbiguousResumeError(openIds);
+  return new Map([[openIds[0] as string, value]]);
+}
+
+/** Writes given with a Command (its update and goto), checked before anything is stored. */
+function commandWrites(env: StepEnv, command: Command): Write[] {
+  const update = command.update;
+  const entries = Array.isArray(update) ? Object.fromEntries(update) : (update ?? {});
+  const writes = checkedStateWrites(env.spec, entries, "The Command's update");
+  return [...writes, ...gotoWrites(env.spec, START, gotoList(command.goto))];
+}
+
+/**
+ * Records `Command({ resume, update, goto })` against the head: every value is checked
+ * first (pending interrupt ids, schemas), then the resume values are written as pending
+ * writes keyed by interrupt id. Nothing is written when a check fails.
+ */
+export async function recordResume(
+  env: StepEnv,
+  head: LoadedHead | undefined,
+  command: Command,
+): Promise<LoadedHead> {
+  const open = head
+    ? unresolvedInterrupts(plannedTasks(env, head), readPendingWrites(head.pendingWrites))
+    : [];
+  if (head === undefined || open.length === 0) throw new NotInterruptedError(env.key.threadId);
+  const targets = resumeTargets(command.resume, open);
+  for (const [id, value] of targets) {
+    const issues = resumeIssues(open.find((record) => record.id === id) as Interrupt, value);
+    if (issues.length > 0) throw new InvalidResumeError(id, issues);
+  }
+  const extra =
+    command.update !== undefined || gotoList(command.goto).length > 0 ? commandWrites(env, command) : [];
+  const checkpointId = head.checkpoint.id;
+  await Promise.all([
+    ...[...targets].map(([id, value]) =>
+      env.saver.putWrites({
+        ...env.key,
+        checkpointId,
+        taskId: id,
+        writes: [[RESUME, value, SPECIAL_WRITE_IDX[RESUME]]],
+      }),
+    ),
+    extra.length
+      ? env.saver.putWrites({ ...env.key, checkpointId, taskId: INPUT_TASK_ID, writes: extra })
+      : undefined,
+  ]);
+  const added = [...targets].map(([id, value]) => ({
+    taskId: id,
+    channel: RESUME,
+    value,
+    idx: SPECIAL_WRITE_IDX[RESUME],
+  }));
+  const inputs = extra.map(([channel, value], idx) => ({ taskId: INPUT_TASK_ID, channel, value, idx }));
+  return { ...head, pendingWrites: [...head.pendingWrites, ...added, ...inputs] };
+}
+
+/** A Command without `resume` given as input: its update and goto become a new input checkpoint. */
+export async function commandRun(
+  env: StepEnv,
+  head: LoadedHead | undefined,
+  command: Command,
+): Promise<LoadedHead> {
+  return commitWrites(env, head, {
+    source: "input",
+    writes: commandWrites(env, command),
+    metadataWrites: { [START]: { update: command.update ?? null, goto: command.goto } },
+  });
+}
+
+function inferAsNode(spec: GraphSpec, head: LoadedHead | undefined): string {
+  if (head === undefined || head.metadata.source === "input") return START;
+  const writers = Object.keys(head.metadata.writes ?? {}).filter((name) => spec.nodes.has(name));
+  if (writers.length === 1) return writers[0] as string;
+  throw new InvalidUpdateError(
+    `Cannot tell which node this update should count as (${writers.length ? writers.join(", ") : "no node"} wrote last). ` +
+      "Pass it explicitly: updateState(config, values, asNode).",
+  );
+}
+
+/** `updateState`: applies values as if `asNode` returned them, and commits a new checkpoint (a fork when not at the head). */
+export async function updateThreadState(
+  env: StepEnv,
+  head: LoadedHead | undefined,
+  values: unknown,
+  asNode?: string,
+) {
+  const node = asNode ?? inferAsNode(env.spec, head);
+  if (node !== START && !env.spec.nodes.has(node)) {
+    throw new InvalidUpdateError(`updateState: "${node}" is not a node of graph "${env.spec.name}".`);
+  }
+  const writes = checkedStateWrites(
+    env.spec,
+    isCommand(values) ? (values.update ?? {}) : values,
+    "updateState values",
+  );
+  const base = head ? head.checkpoint : { channelValues: {}, channelVersions: {} };
+  const step = head ? head.metadata.step + 1 : -1;
+  const config = routerConfig(env, node, step);
+  writes.push(
+    ...(await edgeWrites(env.spec, node, base.channelValues, base.channelVersions, writes, config)),
+  );
+  const source = head && head.expectedHead !== head.checkpoint.id ? "fork" : "update";
+  return commitWrites(env, head, { source, writes, metadataWrites: { [node]: values } });
+}

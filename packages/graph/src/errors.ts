@@ -1,0 +1,149 @@
+import { LayoverError } from "@layover/checkpoint";
+
+export type GraphErrorCode =
+  | "INVALID_GRAPH"
+  | "INVALID_UPDATE"
+  | "INVALID_INPUT"
+  | "RECURSION_LIMIT"
+  | "MISSING_CHECKPOINTER"
+  | "MISSING_THREAD_ID"
+  | "NOT_INTERRUPTED"
+  | "UNKNOWN_INTERRUPT"
+  | "AMBIGUOUS_RESUME"
+  | "INVALID_RESUME"
+  | "EMPTY_COMMAND"
+  | "CHECKPOINT_NOT_FOUND"
+  | "ABORTED"
+  | "OUTSIDE_NODE";
+
+class GraphError<C extends GraphErrorCode> extends LayoverError<C> {}
+
+/** The graph's shape is wrong: unknown node in an edge, no entry point, a reserved name… */
+export class InvalidGraphError extends GraphError<"INVALID_GRAPH"> {
+  constructor(message: string) {
+    super("INVALID_GRAPH", message);
+  }
+}
+
+/** A node's update cannot be applied (two writes to a last-value key, an unknown key, a bad goto). */
+export class InvalidUpdateError extends GraphError<"INVALID_UPDATE"> {
+  constructor(message: string) {
+    super("INVALID_UPDATE", message);
+  }
+}
+
+/** Input (or `updateState` values) that do not satisfy the graph's state schema. Nothing was written. */
+export class InvalidInputError extends GraphError<"INVALID_INPUT"> {
+  readonly issues: readonly string[];
+  constructor(message: string, issues: readonly string[] = []) {
+    super("INVALID_INPUT", message);
+    this.issues = issues;
+  }
+}
+
+export class GraphRecursionError extends GraphError<"RECURSION_LIMIT"> {
+  constructor(limit: number) {
+    super(
+      "RECURSION_LIMIT",
+      `Recursion limit of ${limit} supersteps reached without hitting END. ` +
+        "If the graph is meant to run this long, raise `recursionLimit` in the config; " +
+        "otherwise look for a cycle whose exit condition is never met.",
+    );
+  }
+}
+
+export class MissingCheckpointerError extends GraphError<"MISSING_CHECKPOINTER"> {
+  constructor(what: string) {
+    super(
+      "MISSING_CHECKPOINTER",
+      `${what} needs a checkpointer to save the paused state. ` +
+        "Compile the graph with one: builder.compile({ checkpointer: new MemorySaver() }) in development, " +
+        "the Postgres saver in production.",
+    );
+  }
+}
+
+export class MissingThreadIdError extends GraphError<"MISSING_THREAD_ID"> {
+  constructor() {
+    super(
+      "MISSING_THREAD_ID",
+      "This graph has a checkpointer, so every call needs a thread: " +
+        'pass { configurable: { thread_id: "…" } } as the config (the same id to resume later).',
+    );
+  }
+}
+
+export class NotInterruptedError extends GraphError<"NOT_INTERRUPTED"> {
+  constructor(threadId: string) {
+    super(
+      "NOT_INTERRUPTED",
+      `Thread "${threadId}" has no pending interrupt to resume. ` +
+        "Start it with an input, or continue past a static breakpoint with invoke(null, config).",
+    );
+  }
+}
+
+export class UnknownInterruptError extends GraphError<"UNKNOWN_INTERRUPT"> {
+  readonly pendingIds: readonly string[];
+  constructor(unknownIds: readonly string[], pendingIds: readonly string[]) {
+    super(
+      "UNKNOWN_INTERRUPT",
+      `No pending interrupt with id ${unknownIds.map((id) => `"${id}"`).join(", ")}. ` +
+        `Pending interrupt ids: ${pendingIds.length ? pendingIds.join(", ") : "none"}.`,
+    );
+    this.pendingIds = pendingIds;
+  }
+}
+
+export class AmbiguousResumeError extends GraphError<"AMBIGUOUS_RESUME"> {
+  readonly pendingIds: readonly string[];
+  constructor(pendingIds: readonly string[]) {
+    super(
+      "AMBIGUOUS_RESUME",
+      `${pendingIds.length} interrupts are pending, so a single resume value is ambiguous. ` +
+        `Resume with a map of interrupt id to value: new Command({ resume: { [id]: value } }). Pending ids: ${pendingIds.join(", ")}.`,
+    );
+    this.pendingIds = pendingIds;
+  }
+}
+
+export class InvalidResumeError extends GraphError<"INVALID_RESUME"> {
+  readonly interruptId: string;
+  readonly issues: readonly string[];
+  constructor(interruptId: string, issues: readonly string[]) {
+    super(
+      "INVALID_RESUME",
+      `Resume value for interrupt "${interruptId}" does not match the schema given to interrupt(): ${issues.join("; ")}. ` +
+        "Nothing was changed; resume again with a valid value.",
+    );
+    this.interruptId = interruptId;
+    this.issues = issues;
+  }
+}
+
+export class EmptyCommandError extends GraphError<"EMPTY_COMMAND"> {
+  constructor() {
+    super("EMPTY_COMMAND", "The Command has nothing in it: give it at least one of resume, update or goto.");
+  }
+}
+
+export class CheckpointNotFoundError extends GraphError<"CHECKPOINT_NOT_FOUND"> {
+  constructor(threadId: string, checkpointId: string) {
+    super(
+      "CHECKPOINT_NOT_FOUND",
+      `Thread "${threadId}" has no checkpoint "${checkpointId}". List them with getStateHistory(config).`,
+    );
+  }
+}
+
+export class GraphAbortedError extends GraphError<"ABORTED"> {
+  constructor(reason: unknown) {
+    super("ABORTED", "The run was aborted through its AbortSignal.", { cause: reason });
+  }
+}
+
+export class OutsideNodeError extends GraphError<"OUTSIDE_NODE"> {
+  constructor(what: string) {
+    super("OUTSIDE_NODE", `${what} can only be called while a graph node runs (inside a node function).`);
+  }
+}

@@ -1,0 +1,110 @@
+import { END, joinChannel, START, TASKS, triggerChannel } from "../constants.ts";
+import { InvalidGraphError } from "../errors.ts";
+import type { StateDefinition } from "../state/definition.ts";
+import type { BranchSpec, ChannelSpec, GraphSpec, JoinSpec, NodeSpec } from "./spec.ts";
+
+export interface GraphParts {
+  name: string;
+  state: StateDefinition;
+  nodes: ReadonlyMap<string, NodeSpec>;
+  edges: ReadonlyArray<readonly [string, string]>;
+  joins: ReadonlyArray<readonly [readonly string[], string]>;
+  branches: ReadonlyMap<string, readonly BranchSpec[]>;
+}
+
+function assertKnown(parts: GraphParts, name: string, role: string): void {
+  if (role === "source" && name === START) return;
+  if (role === "target" && name === END) return;
+  if (!parts.nodes.has(name)) {
+    const known = [...parts.nodes.keys()].join(", ") || "none";
+    throw new InvalidGraphError(
+      `Edge ${role} "${name}" is not a node of graph "${parts.name}". Nodes: ${known}. Add it with addNode("${name}", fn) or fix the edge.`,
+    );
+  }
+}
+
+function validateBranchTargets(parts: GraphParts): void {
+  for (const [source, branches] of parts.branches) {
+    assertKnown(parts, source, "source");
+    for (const branch of branches) {
+      for (const target of Object.values(branch.pathMap ?? {})) assertKnown(parts, target, "target");
+    }
+  }
+}
+
+function validateEntry(parts: GraphParts): void {
+  const hasEntry = parts.edges.some(([source]) => source === START) || parts.branches.has(START);
+  if (!hasEntry) {
+    throw new InvalidGraphError(
+      `Graph "${parts.name}" has no path from START: add an entry edge, e.g. addEdge(START, "${[...parts.nodes.keys()][0] ?? "first"}").`,
+    );
+  }
+}
+
+function stateChannels(state: StateDefinition): Map<string, ChannelSpec> {
+  const channels = new Map<string, ChannelSpec>();
+  for (const [key, field] of state.fields) {
+    channels.set(
+      key,
+      field.reducer === undefined ? { kind: "last" } : { kind: "reduce", reducer: field.reducer },
+    );
+  }
+  return channels;
+}
+
+function pushWrite(
+  map: Map<string, Array<readonly [string, unknown]>>,
+  source: string,
+  write: readonly [string, unknown],
+) {
+  const list = map.get(source);
+  if (list === undefined) map.set(source, [write]);
+  else list.push(write);
+}
+
+/** Checks a graph's parts and turns them into the channels and trigger tables supersteps run on. */
+export function buildGraphSpec(parts: GraphParts): GraphSpec {
+  for (const [source, target] of parts.edges) {
+    assertKnown(parts, source, "source");
+    assertKnown(parts, target, "target");
+  }
+  for (const [sources, target] of parts.joins) {
+    for (const source of sources) assertKnown(parts, source, "source");
+    assertKnown(parts, target, "target");
+  }
+  validateBranchTargets(parts);
+  validateEntry(parts);
+
+  const channels = stateChannels(parts.state);
+  const triggers = new Map<string, string[]>();
+  for (const node of parts.nodes.keys()) {
+    channels.set(triggerChannel(node), { kind: "trigger" });
+    triggers.set(node, [triggerChannel(node)]);
+  }
+  channels.set(TASKS, { kind: "trigger" });
+  const edgeWrites = new Map<string, Array<readonly [string, unknown]>>();
+  for (const [source, target] of parts.edges) {
+    if (target !== END) pushWrite(edgeWrites, source, [triggerChannel(target), true]);
+  }
+  const joins: JoinSpec[] = parts.joins.map(([sources, target]) => ({
+    sources,
+    target,
+    channel: joinChannel(sources, target),
+  }));
+  for (const join of joins) {
+    if (join.target === END) continue;
+    channels.set(join.channel, { kind: "join", sources: join.sources });
+    triggers.get(join.target)?.push(join.channel);
+    for (const source of join.sources) pushWrite(edgeWrites, source, [join.channel, source]);
+  }
+  return {
+    name: parts.name,
+    state: parts.state,
+    nodes: parts.nodes,
+    edgeWrites,
+    branches: parts.branches,
+    triggers,
+    channels,
+    stateKeys: [...parts.state.fields.keys()],
+  };
+}

@@ -1,0 +1,226 @@
+import type { CheckpointSaver } from "@layover/checkpoint";
+import { readState } from "../algo/apply-writes.ts";
+import { type Command, isCommand } from "../command.ts";
+import { INTERRUPT } from "../constants.ts";
+import { commandRun, recordResume, startRun, updateThreadState } from "../entry.ts";
+import {
+  CheckpointNotFoundError,
+  GraphAbortedError,
+  GraphRecursionError,
+  InvalidInputError,
+} from "../errors.ts";
+import { headFromTuple, type LoadedHead } from "../head.ts";
+import { GraphInterrupt, type Interrupt } from "../interrupt.ts";
+import { emptySnapshot, type StateSnapshot, snapshotOf } from "../snapshot.ts";
+import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../step.ts";
+import { debugEvent, type Emitter, type StreamMode } from "../stream.ts";
+import { type RunnableConfig, runEnvironment } from "./environment.ts";
+import type { GraphSpec } from "./spec.ts";
+import { streamRun } from "./stream-run.ts";
+
+export type InvokeResult<S> = S & { [INTERRUPT]?: Interrupt[] };
+
+export interface StreamConfig extends RunnableConfig {
+  /** @defaultValue "values" */
+  streamMode?: StreamMode | StreamMode[];
+}
+
+/** What one call to `step()` did, for workers that drive a thread one superstep per job. */
+export interface StepOutcome {
+  status: StepResult["status"];
+  /** The thread's head after the step. */
+  checkpointId: string;
+  step: number;
+  /** Nodes of the next superstep (status "next"). */
+  next: string[];
+  interrupts: Interrupt[];
+  error?: unknown;
+}
+
+async function loadHead(env: StepEnv, checkpointId: string | undefined): Promise<LoadedHead | undefined> {
+  const latest = await env.saver.getTuple(env.key);
+  if (checkpointId === undefined || checkpointId === latest?.checkpoint.id)
+    return latest && headFromTuple(latest);
+  const older = await env.saver.getTuple({ ...env.key, checkpointId });
+  if (older === undefined) throw new CheckpointNotFoundError(env.key.threadId, checkpointId);
+  // Replaying from an older checkpoint: its tasks run again; the first commit forks from the head.
+  return { ...headFromTuple(older, latest?.checkpoint.id ?? null), pendingWrites: [] };
+}
+
+/** A graph ready to run: `builder.compile({ checkpointer })`. */
+export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
+  readonly spec: GraphSpec;
+  readonly checkpointer: CheckpointSaver | false | undefined;
+  readonly interruptBefore: ReadonlySet<string> | "*";
+  readonly interruptAfter: ReadonlySet<string> | "*";
+  declare readonly "~types": { state: S; update: U };
+
+  constructor(options: {
+    spec: GraphSpec;
+    checkpointer: CheckpointSaver | false | undefined;
+    interruptBefore: ReadonlySet<string> | "*";
+    interruptAfter: ReadonlySet<string> | "*";
+  }) {
+    this.spec = options.spec;
+    this.checkpointer = options.checkpointer;
+    this.interruptBefore = options.interruptBefore;
+    this.interruptAfter = options.interruptAfter;
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Runs until the graph ends or pauses. Paused: the state plus `__interrupt__`. */
+  async invoke(input: U | Command | null | undefined, config?: RunnableConfig): Promise<InvokeResult<S>> {
+    return (await this.run(input, config, undefined)) as InvokeResult<S>;
+  }
+
+  /** Like `invoke`, reporting as it goes: `for await (const chunk of await graph.stream(input, config))`. */
+  async stream(
+    input: U | Command | null | undefined,
+    config?: StreamConfig,
+  ): Promise<AsyncIterableIterator<any>> {
+    const requested = config?.streamMode ?? "values";
+    const modes = Array.isArray(requested) ? requested : [requested];
+    return streamRun(modes, !Array.isArray(requested), (emit) => this.run(input, config, emit));
+  }
+
+  private async run(input: unknown, config: RunnableConfig | undefined, emit: Emitter | undefined) {
+    const { env, subgraph } = runEnvironment(this, config, emit);
+    let head = await loadHead(env, subgraph ? undefined : config?.configurable?.checkpoint_id);
+    head = await this.enter(env, head, input, subgraph);
+    if (head === undefined) return {};
+    const limit = config?.recursionLimit ?? 25;
+    let steps = 0;
+    let result: StepResult;
+    for (;;) {
+      if (env.signal?.aborted) throw new GraphAbortedError(env.signal.reason);
+      if (steps >= limit && plannedTasks(env, head).length > 0) throw new GraphRecursionError(limit);
+      result = await runSuperstep(env, head);
+      head = result.head;
+      steps += 1;
+      if (emit?.modes.has("debug") && result.status !== "failed") this.emitCheckpoint(env, head, emit);
+      if (result.status !== "next") break;
+    }
+    if (result.status === "failed") throw result.error;
+    const values = readState(env.spec, head.checkpoint.channelValues);
+    if (result.status !== "interrupted") return values;
+    if (subgraph && result.interrupts.length > 0) throw new GraphInterrupt(result.interrupts);
+    return { ...values, [INTERRUPT]: result.interrupts };
+  }
+
+  private async enter(env: StepEnv, head: LoadedHead | undefined, input: unknown, subgraph: boolean) {
+    let entered: LoadedHead;
+    if (isCommand(input)) {
+      if (input.resume !== undefined) return recordResume(env, head, input);
+      entered = await commandRun(env, head, input);
+    } else if (input === null || input === undefined) {
+      if (head === undefined) {
+        throw new InvalidInputError(
+          `Thread "${env.key.threadId}" has no checkpoint to continue from: start it with an input.`,
+        );
+      }
+      return head;
+    } else if (subgraph && head !== undefined && plannedTasks(env, head).length > 0) {
+      return head;
+    } else {
+      entered = await startRun(env, head, input, subgraph);
+    }
+    if (env.emit?.modes.has("values"))
+      env.emit.push("values", readState(env.spec, entered.checkpoint.channelValues));
+    return entered;
+  }
+
+  private emitCheckpoint(env: StepEnv, head: LoadedHead, emit: Emitter) {
+    const snapshot = snapshotOf(env, head);
+    emit.push(
+      "debug",
+      debugEvent("checkpoint", head.metadata.step, {
+        config: snapshot.config,
+        values: snapshot.values,
+        metadata: snapshot.metadata,
+        next: snapshot.next,
+      }),
+    );
+  }
+
+  /** The thread at its head, or at `configurable.checkpoint_id`. */
+  async getState(config: RunnableConfig): Promise<StateSnapshot<S>> {
+    const { env } = runEnvironment(this, config, undefined, false);
+    const checkpointId = config.configurable?.checkpoint_id;
+    const tuple = await env.saver.getTuple({ ...env.key, checkpointId });
+    if (tuple === undefined) {
+      if (checkpointId !== undefined) throw new CheckpointNotFoundError(env.key.threadId, checkpointId);
+      return emptySnapshot(env) as StateSnapshot<S>;
+    }
+    return snapshotOf(env, headFromTuple(tuple)) as StateSnapshot<S>;
+  }
+
+  /** Every checkpoint of the thread, newest first. */
+  async *getStateHistory(
+    config: RunnableConfig,
+    options: { limit?: number; before?: RunnableConfig; filter?: Record<string, unknown> } = {},
+  ): AsyncIterableIterator<StateSnapshot<S>> {
+    const { env } = runEnvironment(this, config, undefined, false);
+    const before = options.before?.configurable?.checkpoint_id;
+    for await (const tuple of env.saver.list(env.key, {
+      limit: options.limit,
+      before,
+      filter: options.filter,
+    })) {
+      yield snapshotOf(env, headFromTuple(tuple)) as StateSnapshot<S>;
+    }
+  }
+
+  /**
+   * Applies `values` as if `asNode` had returned them and commits a new checkpoint; from an
+   * older `checkpoint_id` this forks the thread. Returns the new checkpoint's config.
+   */
+  async updateState(
+    config: RunnableConfig,
+    values: U | Record<string, unknown>,
+    asNode?: string,
+  ): Promise<RunnableConfig> {
+    const { env } = runEnvironment(this, config, undefined, false);
+    const head = await loadHead(env, config.configurable?.checkpoint_id);
+    const next = await updateThreadState(env, head, values, asNode);
+    return {
+      configurable: {
+        thread_id: env.key.threadId,
+        checkpoint_ns: env.key.ns,
+        checkpoint_id: next.checkpoint.id,
+      },
+    };
+  }
+
+  /**
+   * Records an input or a `Command` against the thread without running anything: the
+   * producer half of a distributed run. Checks everything first; writes nothing on error.
+   */
+  async prepare(input: U | Command, config: RunnableConfig): Promise<{ checkpointId: string }> {
+    const { env } = runEnvironment(this, config, undefined, false);
+    const head = await this.enter(env, await loadHead(env, undefined), input, false);
+    return { checkpointId: (head as LoadedHead).checkpoint.id };
+  }
+
+  /**
+   * The step seam: advances the thread by exactly one superstep from its head (load, plan,
+   * run tasks, apply writes, commit with compare-and-set). A worker calls it once per job.
+   */
+  async step(config: RunnableConfig): Promise<StepOutcome> {
+    const { env } = runEnvironment(this, config, undefined, false);
+    const head = await loadHead(env, undefined);
+    if (head === undefined)
+      throw new InvalidInputError(`Thread "${env.key.threadId}" has no checkpoint to advance.`);
+    const result = await runSuperstep(env, head);
+    return {
+      status: result.status,
+      checkpointId: result.head.checkpoint.id,
+      step: result.head.metadata.step,
+      next: result.status === "next" ? result.tasks : [],
+      interrupts: result.status === "interrupted" ? result.interrupts : [],
+      ...(result.status === "failed" ? { error: result.error } : {}),
+    };
+  }
+}

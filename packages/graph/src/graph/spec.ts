@@ -1,0 +1,84 @@
+import type { CheckpointSaver } from "@layover/checkpoint";
+import type { StateDefinition } from "../state/definition.ts";
+
+/** Retry a failing node with exponential backoff. An interrupt is never retried. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. @defaultValue 3 */
+  maxAttempts?: number;
+  /** Milliseconds before the first retry. @defaultValue 500 */
+  initialInterval?: number;
+  /** Multiplier applied to the interval after each retry. @defaultValue 2 */
+  backoffFactor?: number;
+  /** Longest wait between attempts, in milliseconds. @defaultValue 128_000 */
+  maxInterval?: number;
+  /** Randomise each wait by up to ±25% so retries of many runs spread out. @defaultValue true */
+  jitter?: boolean;
+  /** Which errors to retry. @defaultValue every error except Layover's own typed errors and aborts */
+  retryOn?: (error: unknown) => boolean;
+}
+
+/** What a node receives as its second argument. */
+export interface NodeConfig {
+  configurable: Record<string, unknown>;
+  signal: AbortSignal | undefined;
+  /** Send a chunk to `stream(…, { streamMode: "custom" })`. */
+  writer: (chunk: unknown) => void;
+  metadata: { langgraph_node: string; langgraph_step: number; langgraph_task_id: string; thread_id: string };
+  /**
+   * Stable for this task across retries, resumes and re-deliveries: use it as the
+   * idempotency key of side effects (the node may run more than once).
+   */
+  idempotencyKey: string;
+}
+
+export type NodeFunction = (input: any, config: NodeConfig) => unknown;
+
+export interface NodeSpec {
+  name: string;
+  run: NodeFunction;
+  retryPolicy: RetryPolicy | undefined;
+  /** A compiled subgraph: its output is the subgraph's whole state, filtered to this graph's keys. */
+  isSubgraph: boolean;
+}
+
+export type Router = (state: any, config: NodeConfig) => unknown;
+
+export interface BranchSpec {
+  router: Router;
+  /** Router result → node; a list means "these names, as they are". */
+  pathMap: Readonly<Record<string, string>> | undefined;
+}
+
+export interface JoinSpec {
+  sources: readonly string[];
+  target: string;
+  channel: string;
+}
+
+export type ChannelSpec =
+  | { kind: "last" }
+  | { kind: "reduce"; reducer: (current: any, update: any) => any }
+  | { kind: "trigger" }
+  | { kind: "join"; sources: readonly string[] };
+
+/** A compiled graph's structure: everything the pure superstep functions need. */
+export interface GraphSpec {
+  name: string;
+  state: StateDefinition;
+  /** In insertion order: the order tasks are planned and their writes applied. */
+  nodes: ReadonlyMap<string, NodeSpec>;
+  /** node (or START) → the trigger/join writes its static edges make. */
+  edgeWrites: ReadonlyMap<string, ReadonlyArray<readonly [string, unknown]>>;
+  branches: ReadonlyMap<string, readonly BranchSpec[]>;
+  /** node → channels that trigger it. */
+  triggers: ReadonlyMap<string, readonly string[]>;
+  channels: ReadonlyMap<string, ChannelSpec>;
+  stateKeys: readonly string[];
+}
+
+export interface CompileOptions {
+  checkpointer?: CheckpointSaver | false | undefined;
+  interruptBefore?: readonly string[] | "*" | undefined;
+  interruptAfter?: readonly string[] | "*" | undefined;
+  name?: string | undefined;
+}

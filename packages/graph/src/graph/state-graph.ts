@@ -1,0 +1,147 @@
+import type { Command } from "../command.ts";
+import { END, START } from "../constants.ts";
+import { InvalidGraphError } from "../errors.ts";
+import {
+  STATE_DEFINITION,
+  type StateDefinitionLike,
+  type StateOf,
+  type UpdateOf,
+} from "../state/definition.ts";
+import { buildGraphSpec } from "./build-spec.ts";
+import { CompiledStateGraph } from "./compiled-graph.ts";
+import type { BranchSpec, CompileOptions, NodeConfig, NodeSpec, RetryPolicy, Router } from "./spec.ts";
+
+// biome-ignore lint/suspicious/noConfusingVoidType: a node may be a function that returns nothing.
+type NodeResult<U> = U | Command<any, any> | undefined | void;
+
+/** A node of a graph whose state is `D`: `const review: GraphNode<typeof State> = async (state) => …`. */
+export type GraphNode<D extends StateDefinitionLike> = (
+  state: StateOf<D>,
+  config: NodeConfig,
+) => NodeResult<UpdateOf<D>> | Promise<NodeResult<UpdateOf<D>>>;
+
+/** A node function; its first argument is the state (or a `Send`'s argument for push tasks). */
+type NodeAction<S> = { bivarianceHack(state: S, config: NodeConfig): unknown }["bivarianceHack"];
+
+export interface AddNodeOptions {
+  retryPolicy?: RetryPolicy;
+  /** Nodes a Command from this node may go to (documentation for readers; routing is checked at run time). */
+  ends?: readonly string[];
+}
+
+const RESERVED = new Set([START, END]);
+
+/** Builds a graph over a state definition: nodes, edges, then `compile()`. */
+export class StateGraph<D extends StateDefinitionLike, S = StateOf<D>, U = UpdateOf<D>> {
+  private readonly definition: D;
+  private readonly nodes = new Map<string, NodeSpec>();
+  private readonly edges: Array<readonly [string, string]> = [];
+  private readonly joins: Array<readonly [readonly string[], string]> = [];
+  private readonly branches = new Map<string, BranchSpec[]>();
+
+  constructor(state: D) {
+    if (typeof state !== "object" || state === null || typeof state[STATE_DEFINITION] !== "function") {
+      throw new InvalidGraphError(
+        "new StateGraph(state) takes a StateSchema (new StateSchema({...})) or an Annotation.Root({...}).",
+      );
+    }
+    this.definition = state;
+  }
+
+  addNode(name: string, action: NodeAction<S> | CompiledStateGraph<any, any>, options?: AddNodeOptions): this;
+  addNode(nodes: Record<string, NodeAction<S> | CompiledStateGraph<any, any>>): this;
+  addNode(
+    nameOrNodes: string | Record<string, NodeAction<S> | CompiledStateGraph<any, any>>,
+    action?: NodeAction<S> | CompiledStateGraph<any, any>,
+    options: AddNodeOptions = {},
+  ): this {
+    if (typeof nameOrNodes !== "string") {
+      for (const [name, fn] of Object.entries(nameOrNodes)) this.addNode(name, fn);
+      return this;
+    }
+    const name = nameOrNodes;
+    if (RESERVED.has(name) || name.includes("|") || name.includes(":")) {
+      throw new InvalidGraphError(`"${name}" cannot be a node name: START, END, "|" and ":" are reserved.`);
+    }
+    if (this.nodes.has(name)) throw new InvalidGraphError(`Node "${name}" is already in the graph.`);
+    if (action instanceof CompiledStateGraph) {
+      const subgraph = action;
+      const run = (state: unknown, config: NodeConfig) =>
+        subgraph.invoke(state as never, {
+          configurable: config.configurable,
+          ...(config.signal ? { signal: config.signal } : {}),
+        });
+      this.nodes.set(name, { name, run, retryPolicy: options.retryPolicy, isSubgraph: true });
+    } else if (typeof action === "function") {
+      this.nodes.set(name, { name, run: action, retryPolicy: options.retryPolicy, isSubgraph: false });
+    } else {
+      throw new InvalidGraphError(`Node "${name}" must be a function or a compiled graph.`);
+    }
+    return this;
+  }
+
+  /** A static edge; a list of sources is a join: `target` runs once all of them have run. */
+  addEdge(source: string | readonly string[], target: string): this {
+    if (typeof source === "string") this.edges.push([source, target]);
+    else if (source.length === 1) this.edges.push([source[0] as string, target]);
+    else this.joins.push([[...source], target]);
+    return this;
+  }
+
+  /**
+   * After `source`, call `router(state)`; it returns node name(s), END or `Send`s. With a
+   * `pathMap`, its result is a key of the map (or one of the listed names).
+   */
+  addConditionalEdges(
+    source: string,
+    router: (state: S, config: NodeConfig) => unknown,
+    pathMap?: Record<string, string> | readonly string[],
+  ): this {
+    const map = Array.isArray(pathMap)
+      ? Object.fromEntries(pathMap.map((name: string) => [name, name]))
+      : (pathMap as Record<string, string> | undefined);
+    const list = this.branches.get(source) ?? [];
+    list.push({ router: router as Router, pathMap: map });
+    this.branches.set(source, list);
+    return this;
+  }
+
+  /** Adds the nodes in order, each followed by the next. */
+  addSequence(nodes: ReadonlyArray<readonly [string, NodeAction<S>]> | Record<string, NodeAction<S>>): this {
+    const entries = Array.isArray(nodes) ? nodes : Object.entries(nodes);
+    if (entries.length === 0) throw new InvalidGraphError("addSequence needs at least one node.");
+    let previous: string | undefined;
+    for (const [name, fn] of entries as ReadonlyArray<readonly [string, NodeAction<S>]>) {
+      this.addNode(name, fn);
+      if (previous !== undefined) this.addEdge(previous, name);
+      previous = name;
+    }
+    return this;
+  }
+
+  compile(options: CompileOptions = {}): CompiledStateGraph<S, U> {
+    const spec = buildGraphSpec({
+      name: options.name ?? "LangGraph",
+      state: this.definition[STATE_DEFINITION](),
+      nodes: this.nodes,
+      edges: this.edges,
+      joins: this.joins,
+      branches: this.branches,
+    });
+    return new CompiledStateGraph<S, U>({
+      spec,
+      checkpointer: options.checkpointer,
+      interruptBefore: this.breakpoints(options.interruptBefore, "interruptBefore"),
+      interruptAfter: this.breakpoints(options.interruptAfter, "interruptAfter"),
+    });
+  }
+
+  private breakpoints(names: readonly string[] | "*" | undefined, option: string): ReadonlySet<string> | "*" {
+    if (names === "*") return "*";
+    for (const name of names ?? []) {
+      if (!this.nodes.has(name))
+        throw new InvalidGraphError(`${option} names "${name}", which is not a node.`);
+    }
+    return new Set(names ?? []);
+  }
+}

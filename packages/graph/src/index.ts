@@ -1,0 +1,50 @@
+export {
+  CheckpointConflictError,
+  isCheckpointConflict,
+  isLayoverError,
+  LayoverError,
+  MemorySaver,
+  NotSerializableError,
+} from "@layover/checkpoint";
+export { Command, type CommandParams, isCommand, Send } from "./command.ts";
+export { END, INTERRUPT, START } from "./constants.ts";
+export {
+  AmbiguousResumeError,
+  CheckpointNotFoundError,
+  EmptyCommandError,
+  GraphAbortedError,
+  type GraphErrorCode,
+  GraphRecursionError,
+  InvalidGraphError,
+  InvalidInputError,
+  InvalidResumeError,
+  InvalidUpdateError,
+  MissingCheckpointerError,
+  MissingThreadIdError,
+  NotInterruptedError,
+  OutsideNodeError,
+  UnknownInterruptError,
+} from "./errors.ts";
+export {
+  CompiledStateGraph,
+  type InvokeResult,
+  type StepOutcome,
+  type StreamConfig,
+} from "./graph/compiled-graph.ts";
+export type { RunnableConfig } from "./graph/environment.ts";
+export type { CompileOptions, NodeConfig, RetryPolicy } from "./graph/spec.ts";
+export { type AddNodeOptions, type GraphNode, StateGraph } from "./graph/state-graph.ts";
+export {
+  GraphInterrupt,
+  type Interrupt,
+  type InterruptOptions,
+  interrupt,
+  isGraphInterrupt,
+  parseDuration,
+} from "./interrupt.ts";
+export { isInterrupted } from "./is-interrupted.ts";
+export type { SnapshotTask, StateSnapshot } from "./snapshot.ts";
+export { Annotation, type AnnotationField, AnnotationRoot } from "./state/annotation.ts";
+export type { StateDefinitionLike } from "./state/definition.ts";
+export { ReducedValue, StateSchema } from "./state/state-schema.ts";
+export type { StreamMode } from "./stream.ts";

@@ -1,0 +1,131 @@
+import { z } from "zod";
+import { currentTask } from "./context.ts";
+import {
+  InvalidInputError,
+  InvalidResumeError,
+  MissingCheckpointerError,
+  OutsideNodeError,
+} from "./errors.ts";
+import { deterministicId } from "./ids.ts";
+import { assertJsonSerialisable } from "./json-check.ts";
+
+export interface InterruptOptions<R = unknown> {
+  /**
+   * How long the interrupt may wait for an answer: milliseconds, or a string such as
+   * "30s", "15m", "2h", "1d". When it passes, the runtime resumes the node with `onTimeout`.
+   * @defaultValue none — the graph's default timeout applies, else the runtime's, else it waits forever.
+   */
+  timeout?: number | string;
+  /**
+   * The value `interrupt()` returns when the timeout passes (JSON).
+   * @defaultValue the runtime's documented rejection object.
+   */
+  onTimeout?: unknown;
+  /** A zod schema every resume value must satisfy; a bad value is refused before anything changes. */
+  schema?: z.ZodType<R>;
+}
+
+/** A pending interrupt, as `invoke` returns it under `__interrupt__` and snapshots show it. */
+export interface Interrupt<V = any> {
+  id: string;
+  value: V;
+  /** The timeout given to `interrupt()`, in milliseconds. */
+  timeoutMs?: number;
+  /** The value the node gets when the timeout passes. */
+  onTimeout?: unknown;
+  /** JSON Schema of the resume value (from the zod schema given to `interrupt()`). */
+  resumeSchema?: Record<string, unknown>;
+}
+
+/** Thrown by `interrupt()` to stop the node; the engine catches it. Never catch it in node code. */
+export class GraphInterrupt extends Error {
+  readonly interrupts: Interrupt[];
+  constructor(interrupts: Interrupt[]) {
+    super(`Graph interrupted (${interrupts.map((i) => i.id).join(", ")})`);
+    this.name = "GraphInterrupt";
+    this.interrupts = interrupts;
+  }
+}
+
+export function isGraphInterrupt(error: unknown): error is GraphInterrupt {
+  return error instanceof GraphInterrupt || (error as { name?: unknown } | null)?.name === "GraphInterrupt";
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Milliseconds from `1500`, "30s", "15m", "2h" or "1d". */
+export function parseDuration(input: number | string): number {
+  if (typeof input === "number" && Number.isFinite(input) && input >= 0) return input;
+  const match = typeof input === "string" ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(input) : null;
+  if (match === null) {
+    throw new InvalidInputError(
+      `Invalid timeout ${JSON.stringify(input)}: use milliseconds (a non-negative number) or a string like "30s", "15m", "2h", "1d".`,
+    );
+  }
+  return Number(match[1]) * (UNITS[match[2] as string] as number);
+}
+
+function interruptRecord(
+  id: string,
+  value: unknown,
+  options: InterruptOptions<unknown> | undefined,
+): Interrupt {
+  assertJsonSerialisable(value, "The value given to interrupt()");
+  const record: Interrupt = { id, value };
+  if (options === undefined) return record;
+  if (options.timeout !== undefined) record.timeoutMs = parseDuration(options.timeout);
+  if (options.onTimeout !== undefined) {
+    assertJsonSerialisable(options.onTimeout, "interrupt()'s onTimeout value");
+    record.onTimeout = options.onTimeout;
+  }
+  if (options.schema !== undefined) {
+    record.resumeSchema = z.toJSONSchema(options.schema, { unrepresentable: "any", io: "input" }) as Record<
+      string,
+      unknown
+    >;
+  }
+  return record;
+}
+
+/**
+ * Pause the graph until someone resumes it with `new Command({ resume })`.
+ * On resume the node runs again from its beginning, and its k-th `interrupt()` call returns
+ * the k-th resume value. The value must be JSON-serialisable; it is what the caller sees.
+ */
+export function interrupt<I = unknown, R = any>(value: I, options?: InterruptOptions<R>): R {
+  const task = currentTask();
+  if (task === undefined) throw new OutsideNodeError("interrupt()");
+  if (task.checkpointer === undefined) throw new MissingCheckpointerError("interrupt()");
+  const index = task.interruptIndex;
+  task.interruptIndex += 1;
+  const id = deterministicId(task.ns, task.taskId, index);
+  if (task.resumeValues.has(id)) {
+    const resumed = task.resumeValues.get(id);
+    if (options?.schema === undefined) return resumed as R;
+    const parsed = options.schema.safeParse(resumed);
+    if (!parsed.success)
+      throw new InvalidResumeError(
+        id,
+        parsed.error.issues.map((i) => i.message),
+      );
+    return parsed.data;
+  }
+  throw new GraphInterrupt([interruptRecord(id, value, options as InterruptOptions<unknown>)]);
+}
+
+const compiledSchemas = new Map<string, z.ZodType>();
+
+/** Checks a resume value against the JSON Schema stored with the interrupt; returns the problems found. */
+export function resumeIssues(record: Interrupt, value: unknown): string[] {
+  if (record.resumeSchema === undefined) return [];
+  const key = JSON.stringify(record.resumeSchema);
+  let schema = compiledSchemas.get(key);
+  if (schema === undefined) {
+    schema = z.fromJSONSchema(record.resumeSchema as Parameters<typeof z.fromJSONSchema>[0]);
+    if (compiledSchemas.size >= 1000) compiledSchemas.clear();
+    compiledSchemas.set(key, schema);
+  }
+  const result = schema.safeParse(value);
+  if (result.success) return [];
+  return result.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
+}

@@ -1,0 +1,80 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { isLayoverError } from "@layover/checkpoint";
+import type { Write } from "./algo/apply-writes.ts";
+import { edgeWrites, isParentCommand, outputWrites } from "./algo/node-writes.ts";
+import type { PlannedTask } from "./algo/plan.ts";
+import { Command } from "./command.ts";
+import { type TaskContext, taskContext } from "./context.ts";
+import { GraphAbortedError } from "./errors.ts";
+import type { GraphSpec, NodeConfig, NodeSpec, RetryPolicy } from "./graph/spec.ts";
+import { type Interrupt, isGraphInterrupt } from "./interrupt.ts";
+
+export type TaskOutcome =
+  | { kind: "done"; writes: Write[]; output: unknown }
+  | { kind: "interrupted"; interrupts: Interrupt[] }
+  | { kind: "failed"; error: unknown };
+
+export interface TaskRun {
+  spec: GraphSpec;
+  task: PlannedTask;
+  /** The node's input: the state (pull task) or the Send argument (push task). */
+  input: unknown;
+  /** Channel values and versions the task ran against (for routers' read-your-writes). */
+  values: Record<string, unknown>;
+  versions: Record<string, number>;
+  context: TaskContext;
+  config: NodeConfig;
+}
+
+function defaultRetryOn(error: unknown): boolean {
+  return !isLayoverError(error) && (error as { name?: unknown } | null)?.name !== "AbortError";
+}
+
+function backoff(policy: RetryPolicy, attempt: number): number {
+  const base = (policy.initialInterval ?? 500) * (policy.backoffFactor ?? 2) ** (attempt - 1);
+  const capped = Math.min(base, policy.maxInterval ?? 128_000);
+  return policy.jitter === false ? capped : capped * (0.75 + Math.random() * 0.5);
+}
+
+async function attempt(run: TaskRun, node: NodeSpec): Promise<TaskOutcome> {
+  const { spec, task, context, config } = run;
+  context.interruptIndex = 0;
+  context.subgraphCalls = 0;
+  let output: unknown;
+  try {
+    output = await taskContext.run(context, () => node.run(run.input, config));
+  } catch (error) {
+    if (!isParentCommand(error)) throw error;
+    // A subgraph node routed in this graph: treat it as this node's own Command.
+    output = new Command({ update: error.command.update, goto: error.command.goto });
+  }
+  const writes = outputWrites(spec, task.name, output, node.isSubgraph);
+  const routed = await taskContext.run(context, () =>
+    edgeWrites(spec, task.name, run.values, run.versions, writes, config),
+  );
+  writes.push(...routed);
+  return { kind: "done", writes, output };
+}
+
+/** Runs one task to an outcome: its writes, its interrupts, or its error after the retry policy gave up. */
+export async function runTask(run: TaskRun): Promise<TaskOutcome> {
+  const node = run.spec.nodes.get(run.task.name) as NodeSpec;
+  const policy = node.retryPolicy;
+  const maxAttempts = Math.max(1, policy?.maxAttempts ?? 1);
+  for (let attemptNo = 1; ; attemptNo++) {
+    try {
+      return await attempt(run, node);
+    } catch (error) {
+      if (isGraphInterrupt(error)) return { kind: "interrupted", interrupts: error.interrupts };
+      const retryOn = policy?.retryOn ?? defaultRetryOn;
+      if (policy === undefined || attemptNo >= maxAttempts || !retryOn(error))
+        return { kind: "failed", error };
+      const signal = run.context.signal;
+      try {
+        await sleep(backoff(policy, attemptNo), undefined, signal ? { signal } : undefined);
+      } catch {
+        return { kind: "failed", error: new GraphAbortedError(signal?.reason) };
+      }
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import type { CheckpointMetadata } from "@layover/checkpoint";
+import { readState } from "./algo/apply-writes.ts";
+import { readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
+import type { RunnableConfig } from "./graph/environment.ts";
+import type { LoadedHead } from "./head.ts";
+import type { Interrupt } from "./interrupt.ts";
+import { plannedTasks, type StepEnv } from "./step.ts";
+
+export interface SnapshotTask {
+  id: string;
+  name: string;
+  /** Interrupts of this task still waiting for an answer. */
+  interrupts: Interrupt[];
+  /** The error the task failed with, when its last attempt failed. */
+  error?: unknown;
+  /** What the task wrote, when it finished but its superstep has not committed yet. */
+  result?: Record<string, unknown>;
+}
+
+/** A thread at one checkpoint, as `getState` and `getStateHistory` return it. */
+export interface StateSnapshot<S = Record<string, unknown>> {
+  values: S;
+  /** Nodes that run in the next superstep (those not already finished). */
+  next: string[];
+  tasks: SnapshotTask[];
+  config: RunnableConfig;
+  parentConfig: RunnableConfig | undefined;
+  metadata: CheckpointMetadata | undefined;
+  createdAt: string | undefined;
+}
+
+function checkpointConfig(env: StepEnv, checkpointId: string): RunnableConfig {
+  return {
+    configurable: { thread_id: env.key.threadId, checkpoint_ns: env.key.ns, checkpoint_id: checkpointId },
+  };
+}
+
+export function emptySnapshot(env: StepEnv): StateSnapshot {
+  return {
+    values: {},
+    next: [],
+    tasks: [],
+    config: { configurable: { thread_id: env.key.threadId, checkpoint_ns: env.key.ns } },
+    parentConfig: undefined,
+    metadata: undefined,
+    createdAt: undefined,
+  };
+}
+
+export function snapshotOf(env: StepEnv, head: LoadedHead): StateSnapshot {
+  const tasks = plannedTasks(env, head);
+  const pending = readPendingWrites(head.pendingWrites);
+  const snapshotTasks = tasks.map((task): SnapshotTask => {
+    const info: SnapshotTask = {
+      id: task.id,
+      name: task.name,
+      interrupts: unresolvedInterrupts([task], pending),
+    };
+    const error = pending.errors.get(task.id);
+    if (error !== undefined) info.error = error;
+    const done = pending.done.get(task.id);
+    if (done !== undefined) {
+      info.result = Object.fromEntries(done.filter(([channel]) => env.spec.state.fields.has(channel)));
+    }
+    return info;
+  });
+  return {
+    values: readState(env.spec, head.checkpoint.channelValues),
+    next: tasks.filter((task) => !pending.done.has(task.id)).map((task) => task.name),
+    tasks: snapshotTasks,
+    config: checkpointConfig(env, head.checkpoint.id),
+    parentConfig: head.parentId === null ? undefined : checkpointConfig(env, head.parentId),
+    metadata: head.metadata,
+    createdAt: head.checkpoint.ts,
+  };
+}

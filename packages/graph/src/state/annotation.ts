@@ -1,0 +1,59 @@
+import { type FieldSpec, STATE_DEFINITION, type StateDefinition } from "./definition.ts";
+
+/** One key of an `Annotation.Root`. `V` is the stored value, `U` what nodes write. */
+export interface AnnotationField<V, U = V> {
+  readonly reducer: ((current: V, update: U) => V) | undefined;
+  readonly default: (() => V) | undefined;
+  /** Type-only marker. */
+  readonly __types?: [V, U];
+}
+
+export interface AnnotationReducerSpec<V, U> {
+  reducer: (current: V, update: U) => V;
+  default?: () => V;
+}
+
+function annotation<V>(): AnnotationField<V, V>;
+function annotation<V, U = V>(spec: AnnotationReducerSpec<V, U>): AnnotationField<V, U>;
+function annotation<V, U>(spec?: AnnotationReducerSpec<V, U>): AnnotationField<V, U> {
+  return { reducer: spec?.reducer, default: spec?.default };
+}
+
+type AnnotationFields = Record<string, AnnotationField<any, any>>;
+
+/** State declared with annotations: `Annotation.Root({ vals: Annotation<string[]>({ reducer, default }) })`. */
+export class AnnotationRoot<F extends AnnotationFields> {
+  declare readonly State: { [K in keyof F]: F[K] extends AnnotationField<infer V, any> ? V : never };
+  declare readonly Update: { [K in keyof F]?: F[K] extends AnnotationField<any, infer U> ? U : never };
+  readonly spec: F;
+  private definition: StateDefinition | undefined;
+
+  constructor(spec: F) {
+    this.spec = spec;
+  }
+
+  [STATE_DEFINITION](): StateDefinition {
+    if (this.definition !== undefined) return this.definition;
+    const fields = new Map<string, FieldSpec>();
+    for (const [key, field] of Object.entries(this.spec)) {
+      const initial = field.default;
+      fields.set(key, {
+        reducer: field.reducer,
+        initial: initial === undefined ? () => undefined : initial,
+        check: undefined,
+      });
+    }
+    this.definition = { fields };
+    return this.definition;
+  }
+}
+
+/**
+ * `Annotation<T>()` declares a key that keeps the last value written;
+ * `Annotation<T>({ reducer, default })` one that folds updates.
+ */
+export const Annotation = Object.assign(annotation, {
+  Root<F extends AnnotationFields>(spec: F): AnnotationRoot<F> {
+    return new AnnotationRoot(spec);
+  },
+});

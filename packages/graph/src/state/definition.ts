@@ -1,0 +1,31 @@
+/** Result of checking one value against a field's schema. */
+export type FieldCheck = { ok: true; value: unknown } | { ok: false; issues: string[] };
+
+/** One state key, normalised from StateSchema, ReducedValue or Annotation. */
+export interface FieldSpec {
+  /** Folds an update into the current value; absent = the key keeps the last value written. */
+  reducer: ((current: any, update: any) => any) | undefined;
+  /** The key's value in a new thread (`undefined` when it has no default). */
+  initial: () => unknown;
+  /** Checks a value given as input or through updateState; absent = anything goes. */
+  check: ((update: unknown) => FieldCheck) | undefined;
+}
+
+export interface StateDefinition {
+  fields: ReadonlyMap<string, FieldSpec>;
+}
+
+export const STATE_DEFINITION: unique symbol = Symbol.for("layover.stateDefinition");
+
+/**
+ * What `new StateGraph(x)` accepts: a StateSchema or an Annotation.Root. `State` and
+ * `Update` exist only as types (`typeof MyState.State`).
+ */
+export interface StateDefinitionLike<S = any, U = any> {
+  readonly State: S;
+  readonly Update: U;
+  [STATE_DEFINITION](): StateDefinition;
+}
+
+export type StateOf<D> = D extends StateDefinitionLike<infer S, any> ? S : never;
+export type UpdateOf<D> = D extends StateDefinitionLike<any, infer U> ? U : never;

@@ -1,0 +1,308 @@
+import {
+  type CheckpointKey,
+  type CheckpointSaver,
+  newCheckpointId,
+  type PendingWrite,
+} from "@layover/checkpoint";
+import { applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
+import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
+import { type PlannedTask, planTasks } from "./algo/plan.ts";
+import { BREAKPOINT, ERROR, INTERRUPT, NO_WRITES, SPECIAL_WRITE_IDX } from "./constants.ts";
+import type { TaskContext } from "./context.ts";
+import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
+import type { LoadedHead } from "./head.ts";
+import type { Interrupt } from "./interrupt.ts";
+import { runTask, type TaskOutcome } from "./run-task.ts";
+import { debugEvent, type Emitter } from "./stream.ts";
+
+/** Everything a superstep needs besides the head: the graph, where it is stored, how it runs. */
+export interface StepEnv {
+  spec: GraphSpec;
+  saver: CheckpointSaver;
+  key: CheckpointKey;
+  /** False when the graph runs without a checkpointer (interrupt() then fails clearly). */
+  durable: boolean;
+  configurable: Record<string, unknown>;
+  signal: AbortSignal | undefined;
+  interruptBefore: ReadonlySet<string> | "*";
+  interruptAfter: ReadonlySet<string> | "*";
+  /** Resume values of the enclosing task (a subgraph sees its parent's). */
+  inheritedResume: ReadonlyMap<string, unknown> | undefined;
+  emit: Emitter | undefined;
+}
+
+/** What one superstep did. `head` is the thread's head afterwards. */
+export type StepResult =
+  | { status: "next"; head: LoadedHead; tasks: string[] }
+  | { status: "done"; head: LoadedHead }
+  | { status: "interrupted"; head: LoadedHead; interrupts: Interrupt[] }
+  | { status: "failed"; head: LoadedHead; error: unknown };
+
+type Outcome = TaskOutcome & { cached?: boolean };
+
+export function plannedTasks(env: StepEnv, head: LoadedHead): PlannedTask[] {
+  head.plan ??= planTasks(env.spec, head.checkpoint, env.key.ns);
+  return head.plan;
+}
+
+function matches(set: ReadonlySet<string> | "*", tasks: readonly PlannedTask[]): boolean {
+  return set === "*" ? tasks.length > 0 : tasks.some((task) => set.has(task.name));
+}
+
+function mergedResume(env: StepEnv, pending: PendingState): ReadonlyMap<string, unknown> {
+  if (env.inheritedResume === undefined || env.inheritedResume.size === 0) return pending.resume;
+  return new Map([...pending.resume, ...env.inheritedResume]);
+}
+
+async function record(
+  env: StepEnv,
+  head: LoadedHead,
+  taskId: string,
+  writes: Write[] | [string, unknown, number][],
+) {
+  const args = { ...env.key, checkpointId: head.checkpoint.id, taskId, writes };
+  await env.saver.putWrites(args);
+  for (const [index, [channel, value, idx]] of writes.entries()) {
+    head.pendingWrites.push({
+      taskId,
+      channel,
+      value,
+      idx: (idx as number | undefined) ?? index,
+    } as PendingWrite);
+  }
+}
+
+function errorRecord(error: unknown) {
+  const e = error as { name?: string; message?: string; code?: string };
+  return { name: e?.name ?? "Error", message: e?.message ?? String(error), code: e?.code };
+}
+
+async function persistPartial(env: StepEnv, head: LoadedHead, tasks: PlannedTask[], outcomes: Outcome[]) {
+  await Promise.all(
+    outcomes.map((outcome, i) => {
+      const taskId = (tasks[i] as PlannedTask).id;
+      if (outcome.cached) return undefined;
+      switch (outcome.kind) {
+        case "done":
+          return record(env, head, taskId, outcome.writes.length ? outcome.writes : [[NO_WRITES, null]]);
+        case "interrupted":
+          return record(env, head, taskId, [[INTERRUPT, outcome.interrupts, SPECIAL_WRITE_IDX[INTERRUPT]]]);
+        case "failed":
+          return record(env, head, taskId, [[ERROR, errorRecord(outcome.error), SPECIAL_WRITE_IDX[ERROR]]]);
+        default:
+          return undefined;
+      }
+    }),
+  );
+}
+
+function taskUpdate(env: StepEnv, writes: readonly Write[]): Record<string, unknown> | null {
+  let update: Record<string, unknown> | null = null;
+  for (const [channel, value] of writes) {
+    if (!env.spec.state.fields.has(channel)) continue;
+    update ??= {};
+    update[channel] = value;
+  }
+  return update;
+}
+
+function metadataWrites(env: StepEnv, tasks: PlannedTask[], outcomes: Outcome[]) {
+  const writes: Record<string, unknown> = {};
+  outcomes.forEach((outcome, i) => {
+    if (outcome.kind !== "done") return;
+    const name = (tasks[i] as PlannedTask).name;
+    const update = taskUpdate(env, outcome.writes);
+    if (!(name in writes)) writes[name] = update;
+    else
+      writes[name] = Array.isArray(writes[name])
+        ? [...(writes[name] as unknown[]), update]
+        : [writes[name], update];
+  });
+  return writes;
+}
+
+function emitTaskResults(env: StepEnv, step: number, tasks: PlannedTask[], outcomes: Outcome[]) {
+  const emit = env.emit;
+  if (emit === undefined) return;
+  outcomes.forEach((outcome, i) => {
+    const task = tasks[i] as PlannedTask;
+    if (outcome.kind === "done" && !outcome.cached && emit.modes.has("updates")) {
+      emit.push("updates", { [task.name]: taskUpdate(env, outcome.writes) });
+    }
+    if (!outcome.cached && emit.modes.has("debug")) {
+      const payload = { id: task.id, name: task.name, result: outcome.kind === "done" ? outcome.writes : [] };
+      emit.push("debug", debugEvent("task_result", step, { ...payload, interrupts: interruptsOf(outcome) }));
+    }
+  });
+}
+
+function interruptsOf(outcome: Outcome): Interrupt[] {
+  return outcome.kind === "interrupted" ? outcome.interrupts : [];
+}
+
+function taskSetup(env: StepEnv, head: LoadedHead, task: PlannedTask, resume: ReadonlyMap<string, unknown>) {
+  const emit = env.emit;
+  const writer =
+    emit?.modes.has("custom") === true
+      ? (chunk: unknown) => emit.push("custom", chunk)
+      : (_chunk: unknown) => {};
+  const context: TaskContext = {
+    threadId: env.key.threadId,
+    ns: env.key.ns,
+    taskId: task.id,
+    node: task.name,
+    checkpointer: env.durable ? env.saver : undefined,
+    resumeValues: resume,
+    interruptIndex: 0,
+    subgraphCalls: 0,
+    writer,
+    signal: env.signal,
+  };
+  const config: NodeConfig = {
+    configurable: env.configurable,
+    signal: env.signal,
+    writer,
+    metadata: {
+      langgraph_node: task.name,
+      langgraph_step: head.metadata.step + 1,
+      langgraph_task_id: task.id,
+      thread_id: env.key.threadId,
+    },
+    idempotencyKey: `${env.key.threadId}:${task.id}`,
+  };
+  return { context, config };
+}
+
+async function executeTasks(
+  env: StepEnv,
+  head: LoadedHead,
+  tasks: PlannedTask[],
+  base: ChannelState,
+  pending: PendingState,
+): Promise<Outcome[]> {
+  const resume = mergedResume(env, pending);
+  const state = readState(env.spec, base.values);
+  const step = head.metadata.step + 1;
+  return Promise.all(
+    tasks.map((task): Outcome | Promise<Outcome> => {
+      const done = pending.done.get(task.id);
+      if (done !== undefined) return { kind: "done", writes: done, output: undefined, cached: true };
+      if (!taskNeedsRun(task, pending, resume)) {
+        return { kind: "interrupted", interrupts: pending.interrupts.get(task.id) ?? [], cached: true };
+      }
+      const { context, config } = taskSetup(env, head, task, resume);
+      const input = task.kind === "push" ? task.arg : { ...state };
+      if (env.emit?.modes.has("debug")) {
+        env.emit.push(
+          "debug",
+          debugEvent("task", step, { id: task.id, name: task.name, input, triggers: task.triggers }),
+        );
+      }
+      return runTask({
+        spec: env.spec,
+        task,
+        input,
+        values: base.values,
+        versions: base.versions,
+        context,
+        config,
+      });
+    }),
+  );
+}
+
+async function commit(
+  env: StepEnv,
+  head: LoadedHead,
+  tasks: PlannedTask[],
+  outcomes: Outcome[],
+  base: BaseState,
+) {
+  const groups = outcomes.map((outcome) => (outcome.kind === "done" ? outcome.writes : []));
+  const applied = applyWrites(
+    env.spec,
+    base,
+    groups,
+    tasks.flatMap((task) => task.triggers),
+  );
+  const checkpoint = {
+    v: 1 as const,
+    id: newCheckpointId(),
+    ts: new Date().toISOString(),
+    channelValues: applied.values,
+    channelVersions: applied.versions,
+    updatedChannels: [...base.available, ...applied.available],
+    pendingSends: [...base.sends, ...applied.sends],
+  };
+  const metadata = {
+    source: "loop" as const,
+    step: head.metadata.step + 1,
+    writes: metadataWrites(env, tasks, outcomes),
+  };
+  const changedChannels = base.changed.size
+    ? [...new Set([...base.changed, ...applied.changed])]
+    : [...applied.changed];
+  await env.saver.put({
+    ...env.key,
+    checkpoint,
+    metadata,
+    parentId: head.checkpoint.id,
+    expectedHead: head.expectedHead,
+    changedChannels,
+  });
+  const next: LoadedHead = {
+    checkpoint,
+    metadata,
+    parentId: head.checkpoint.id,
+    pendingWrites: [],
+    expectedHead: checkpoint.id,
+  };
+  if (env.emit?.modes.has("values")) env.emit.push("values", readState(env.spec, checkpoint.channelValues));
+  return next;
+}
+
+interface BaseState extends ChannelState {
+  changed: Set<string>;
+  available: string[];
+  sends: { node: string; arg: unknown }[];
+}
+
+/** The checkpoint's channels with the writes given alongside a resume applied first. */
+function baseState(env: StepEnv, head: LoadedHead, pending: PendingState): BaseState {
+  const { channelValues: values, channelVersions: versions } = head.checkpoint;
+  if (pending.input.length === 0) return { values, versions, changed: new Set(), available: [], sends: [] };
+  return applyWrites(env.spec, { values, versions }, [pending.input]);
+}
+
+/**
+ * The step seam: advances a thread by exactly one superstep from `head` — plan, run the
+ * tasks, apply their writes at once, commit one checkpoint with compare-and-set — and says
+ * what happened. `invoke()` loops over it; workers call it once per job. Everything it
+ * needs is in the checkpoint and its pending writes, never in this process's memory.
+ */
+export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<StepResult> {
+  const tasks = plannedTasks(env, head);
+  if (tasks.length === 0) return { status: "done", head };
+  const pending = readPendingWrites(head.pendingWrites);
+  if (!pending.breakpointHit && pending.resume.size === 0 && matches(env.interruptBefore, tasks)) {
+    await record(env, head, BREAKPOINT, [[BREAKPOINT, true, SPECIAL_WRITE_IDX[BREAKPOINT]]]);
+    return { status: "interrupted", head, interrupts: [] };
+  }
+  const base = baseState(env, head, pending);
+  const outcomes = await executeTasks(env, head, tasks, base, pending);
+  const step = head.metadata.step + 1;
+  emitTaskResults(env, step, tasks, outcomes);
+  const failed = outcomes.find((outcome) => outcome.kind === "failed");
+  const interrupts = outcomes.flatMap(interruptsOf);
+  if (failed !== undefined || interrupts.length > 0) {
+    await persistPartial(env, head, tasks, outcomes);
+    if (failed !== undefined) return { status: "failed", head, error: (failed as { error: unknown }).error };
+    if (env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: interrupts });
+    return { status: "interrupted", head, interrupts };
+  }
+  const next = await commit(env, head, tasks, outcomes, base);
+  if (matches(env.interruptAfter, tasks)) return { status: "interrupted", head: next, interrupts: [] };
+  const nextTasks = plannedTasks(env, next);
+  if (nextTasks.length === 0) return { status: "done", head: next };
+  return { status: "next", head: next, tasks: nextTasks.map((task) => task.name) };
+}
