@@ -1,0 +1,137 @@
+import * as langgraph from "@langchain/langgraph";
+import * as layover from "@layover/graph";
+
+/**
+ * The part of the graph API both engines share. Each case is written once against it and
+ * built twice, so the two engines run the very same graph definition.
+ */
+export interface GraphApi {
+  StateGraph: new (state: any) => any;
+  Annotation: any;
+  START: string;
+  END: string;
+  interrupt: (value: unknown) => any;
+  Command: new (params: { resume: unknown }) => unknown;
+  MemorySaver: new () => any;
+}
+
+export interface Engine {
+  name: "Layover" | "LangGraph.js";
+  api: GraphApi;
+}
+
+export const engines: readonly Engine[] = [
+  { name: "Layover", api: layover as unknown as GraphApi },
+  { name: "LangGraph.js", api: langgraph as unknown as GraphApi },
+];
+
+/** One run of a case on a fresh thread; it throws when the graph did not do what it should. */
+export type Run = (threadId: string) => Promise<void>;
+
+export interface BenchCase {
+  name: "linear" | "fan-out" | "interrupt";
+  /** What one run is, for the table's legend. */
+  describe: string;
+  /** Supersteps that run nodes in one run (the interrupted attempt counts as one). */
+  supersteps: number;
+  /** Compiles the case with a new MemorySaver of the engine. */
+  build(api: GraphApi): Run;
+}
+
+const sum = (a: number, b: number) => a + b;
+const concat = (a: string[], b: string | string[]) => a.concat(b);
+
+function config(threadId: string) {
+  return { configurable: { thread_id: threadId } };
+}
+
+function check(ok: boolean, what: string): void {
+  if (!ok) throw new Error(`Benchmark graph returned the wrong result: ${what}`);
+}
+
+const LINEAR_NODES = 10;
+
+const linear: BenchCase = {
+  name: "linear",
+  describe: `${LINEAR_NODES} nodes in a chain; each adds 1 to count (sum) and appends to log (concat)`,
+  supersteps: LINEAR_NODES,
+  build(api) {
+    const State = api.Annotation.Root({
+      count: api.Annotation({ reducer: sum, default: () => 0 }),
+      log: api.Annotation({ reducer: concat, default: () => [] }),
+    });
+    const graph = new api.StateGraph(State);
+    for (let i = 0; i < LINEAR_NODES; i++) {
+      graph.addNode(`n${i}`, (state: { count: number }) => ({ count: 1, log: `n${i}:${state.count}` }));
+      graph.addEdge(i === 0 ? api.START : `n${i - 1}`, `n${i}`);
+    }
+    graph.addEdge(`n${LINEAR_NODES - 1}`, api.END);
+    const app = graph.compile({ checkpointer: new api.MemorySaver() });
+    return async (threadId) => {
+      const out = await app.invoke({ count: 0 }, config(threadId));
+      check(out.count === LINEAR_NODES && out.log.length === LINEAR_NODES, "linear count/log");
+    };
+  },
+};
+
+const FAN_OUT = 8;
+
+const fanOut: BenchCase = {
+  name: "fan-out",
+  describe: `START → ${FAN_OUT} parallel nodes (concat reducer) → join → END`,
+  supersteps: 2,
+  build(api) {
+    const State = api.Annotation.Root({
+      results: api.Annotation({ reducer: concat, default: () => [] }),
+      total: api.Annotation(),
+    });
+    const graph = new api.StateGraph(State);
+    graph.addNode("join", (state: { results: string[] }) => ({ total: state.results.length }));
+    for (let i = 0; i < FAN_OUT; i++) {
+      graph.addNode(`w${i}`, () => ({ results: `w${i}` }));
+      graph.addEdge(api.START, `w${i}`);
+      graph.addEdge(`w${i}`, "join");
+    }
+    graph.addEdge("join", api.END);
+    const app = graph.compile({ checkpointer: new api.MemorySaver() });
+    return async (threadId) => {
+      const out = await app.invoke({ results: [] }, config(threadId));
+      check(out.total === FAN_OUT, "fan-out total");
+    };
+  },
+};
+
+const interruptRoundTrip: BenchCase = {
+  name: "interrupt",
+  describe: "planner → approval (interrupt) → act: invoke until paused, then resume with a Command",
+  supersteps: 4,
+  build(api) {
+    const State = api.Annotation.Root({
+      request: api.Annotation(),
+      plan: api.Annotation(),
+      decision: api.Annotation(),
+      result: api.Annotation(),
+    });
+    const graph = new api.StateGraph(State)
+      .addNode("planner", (state: { request: string }) => ({ plan: `book ${state.request}` }))
+      .addNode("approval", (state: { plan: string }) => ({
+        decision: api.interrupt({ question: "Approve?", plan: state.plan }),
+      }))
+      .addNode("act", (state: { plan: string; decision: string }) => ({
+        result: `${state.decision}: ${state.plan}`,
+      }))
+      .addEdge(api.START, "planner")
+      .addEdge("planner", "approval")
+      .addEdge("approval", "act")
+      .addEdge("act", api.END);
+    const app = graph.compile({ checkpointer: new api.MemorySaver() });
+    return async (threadId) => {
+      const paused = await app.invoke({ request: "LHR→JFK" }, config(threadId));
+      check(paused.__interrupt__?.length === 1 && paused.result === undefined, "interrupt pause");
+      const done = await app.invoke(new api.Command({ resume: "approved" }), config(threadId));
+      check(done.result === "approved: book LHR→JFK", "interrupt resume");
+    };
+  },
+};
+
+export const cases: readonly BenchCase[] = [linear, fanOut, interruptRoundTrip];
