@@ -30,3 +30,8 @@ export function triggerChannel(node: string): string {
 export function joinChannel(sources: readonly string[], target: string): string {
   return `join:${sources.join("+")}:${target}`;
 }
+
+/** True for the engine's own channels (edges, joins, `__…__`): not part of the user's state. */
+export function isInternalChannel(name: string): boolean {
+  return name.startsWith("__") || name.startsWith("branch:to:") || name.startsWith("join:");
+}

@@ -127,6 +127,7 @@ export async function commitWrites(
     pendingSends: applied.sends,
   };
   const metadata: CheckpointMetadata = {
+    ...env.metadata,
     source: made.source,
     step: head ? head.metadata.step + 1 : -1,
     writes: made.metadataWrites,

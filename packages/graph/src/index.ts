@@ -7,7 +7,7 @@ export {
   NotSerializableError,
 } from "@layover/checkpoint";
 export { Command, type CommandParams, isCommand, Send } from "./command.ts";
-export { END, INTERRUPT, START } from "./constants.ts";
+export { END, INTERRUPT, isInternalChannel, RESUME, START } from "./constants.ts";
 export {
   AmbiguousResumeError,
   CheckpointNotFoundError,
@@ -41,6 +41,7 @@ export {
   interrupt,
   isGraphInterrupt,
   parseDuration,
+  resumeIssues,
 } from "./interrupt.ts";
 export { isInterrupted } from "./is-interrupted.ts";
 export type { SnapshotTask, StateSnapshot } from "./snapshot.ts";
@@ -48,3 +49,4 @@ export { Annotation, type AnnotationField, AnnotationRoot } from "./state/annota
 export type { StateDefinitionLike } from "./state/definition.ts";
 export { ReducedValue, StateSchema } from "./state/state-schema.ts";
 export type { StreamMode } from "./stream.ts";
+export { isTimeoutRejection, type TimeoutRejection, timeoutRejection } from "./timeout-rejection.ts";

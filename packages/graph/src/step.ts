@@ -1,13 +1,15 @@
 import {
   type CheckpointKey,
+  type CheckpointMetadata,
   type CheckpointSaver,
   newCheckpointId,
   type PendingWrite,
 } from "@layover/checkpoint";
 import { applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
+import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
 import { type PlannedTask, planTasks } from "./algo/plan.ts";
-import { BREAKPOINT, ERROR, INTERRUPT, NO_WRITES, SPECIAL_WRITE_IDX } from "./constants.ts";
+import { ERROR, INTERRUPT, NO_WRITES, SPECIAL_WRITE_IDX } from "./constants.ts";
 import type { TaskContext } from "./context.ts";
 import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead } from "./head.ts";
@@ -29,6 +31,8 @@ export interface StepEnv {
   /** Resume values of the enclosing task (a subgraph sees its parent's). */
   inheritedResume: ReadonlyMap<string, unknown> | undefined;
   emit: Emitter | undefined;
+  /** Caller metadata stamped on every checkpoint this call writes (`config.metadata`). */
+  metadata: Record<string, unknown> | undefined;
 }
 
 /** What one superstep did. `head` is the thread's head afterwards. */
@@ -43,10 +47,6 @@ type Outcome = TaskOutcome & { cached?: boolean };
 export function plannedTasks(env: StepEnv, head: LoadedHead): PlannedTask[] {
   head.plan ??= planTasks(env.spec, head.checkpoint, env.key.ns);
   return head.plan;
-}
-
-function matches(set: ReadonlySet<string> | "*", tasks: readonly PlannedTask[]): boolean {
-  return set === "*" ? tasks.length > 0 : tasks.some((task) => set.has(task.name));
 }
 
 function mergedResume(env: StepEnv, pending: PendingState): ReadonlyMap<string, unknown> {
@@ -234,8 +234,9 @@ async function commit(
     updatedChannels: [...base.available, ...applied.available],
     pendingSends: [...base.sends, ...applied.sends],
   };
-  const metadata = {
-    source: "loop" as const,
+  const metadata: CheckpointMetadata = {
+    ...env.metadata,
+    source: "loop",
     step: head.metadata.step + 1,
     writes: metadataWrites(env, tasks, outcomes),
   };
@@ -284,8 +285,7 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   const tasks = plannedTasks(env, head);
   if (tasks.length === 0) return { status: "done", head };
   const pending = readPendingWrites(head.pendingWrites);
-  if (!pending.breakpointHit && pending.resume.size === 0 && matches(env.interruptBefore, tasks)) {
-    await record(env, head, BREAKPOINT, [[BREAKPOINT, true, SPECIAL_WRITE_IDX[BREAKPOINT]]]);
+  if (!pending.breakpointPassed && pending.resume.size === 0 && breakpointAhead(env, head.metadata, tasks)) {
     return { status: "interrupted", head, interrupts: [] };
   }
   const base = baseState(env, head, pending);
@@ -301,7 +301,13 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     return { status: "interrupted", head, interrupts };
   }
   const next = await commit(env, head, tasks, outcomes, base);
-  if (matches(env.interruptAfter, tasks)) return { status: "interrupted", head: next, interrupts: [] };
+  if (
+    matchesBreakpoint(
+      env.interruptAfter,
+      tasks.map((task) => task.name),
+    )
+  )
+    return { status: "interrupted", head: next, interrupts: [] };
   const nextTasks = plannedTasks(env, next);
   if (nextTasks.length === 0) return { status: "done", head: next };
   return { status: "next", head: next, tasks: nextTasks.map((task) => task.name) };

@@ -2,6 +2,7 @@ import type { CheckpointSaver } from "@layover/checkpoint";
 import { readState } from "../algo/apply-writes.ts";
 import { type Command, isCommand } from "../command.ts";
 import { INTERRUPT } from "../constants.ts";
+import { continueRun } from "../continue-run.ts";
 import { commandRun, recordResume, startRun, updateThreadState } from "../entry.ts";
 import {
   CheckpointNotFoundError,
@@ -15,6 +16,7 @@ import { emptySnapshot, type StateSnapshot, snapshotOf } from "../snapshot.ts";
 import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../step.ts";
 import { debugEvent, type Emitter, type StreamMode } from "../stream.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
+import { inputJsonSchema } from "./input-schema.ts";
 import type { GraphSpec } from "./spec.ts";
 import { streamRun } from "./stream-run.ts";
 
@@ -71,6 +73,24 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     return this.spec.name;
   }
 
+  /** The same graph bound to another checkpointer: a worker binds the graphs it serves to its saver. */
+  withCheckpointer(checkpointer: CheckpointSaver): CompiledStateGraph<S, U> {
+    return new CompiledStateGraph<S, U>({
+      spec: this.spec,
+      checkpointer,
+      interruptBefore: this.interruptBefore,
+      interruptAfter: this.interruptAfter,
+    });
+  }
+
+  /**
+   * JSON Schema of what `invoke` accepts as input: processes without the graph's code (a
+   * producer) check a run's input against it before anything is written.
+   */
+  inputJsonSchema(): Record<string, unknown> {
+    return inputJsonSchema(this.spec.state);
+  }
+
   /** Runs until the graph ends or pauses. Paused: the state plus `__interrupt__`. */
   async invoke(input: U | Command | null | undefined, config?: RunnableConfig): Promise<InvokeResult<S>> {
     return (await this.run(input, config, undefined)) as InvokeResult<S>;
@@ -121,7 +141,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
           `Thread "${env.key.threadId}" has no checkpoint to continue from: start it with an input.`,
         );
       }
-      return head;
+      return subgraph ? head : continueRun(env, head);
     } else if (subgraph && head !== undefined && plannedTasks(env, head).length > 0) {
       return head;
     } else {
@@ -197,8 +217,9 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   /**
    * Records an input or a `Command` against the thread without running anything: the
    * producer half of a distributed run. Checks everything first; writes nothing on error.
+   * `null` continues past a static breakpoint, as `invoke(null, config)` does.
    */
-  async prepare(input: U | Command, config: RunnableConfig): Promise<{ checkpointId: string }> {
+  async prepare(input: U | Command | null, config: RunnableConfig): Promise<{ checkpointId: string }> {
     const { env } = runEnvironment(this, config, undefined, false);
     const head = await this.enter(env, await loadHead(env, undefined), input, false);
     return { checkpointId: (head as LoadedHead).checkpoint.id };

@@ -18,6 +18,11 @@ export interface RunnableConfig {
   recursionLimit?: number;
   /** Abort the run: no further superstep starts, and nodes see the signal. */
   signal?: AbortSignal;
+  /**
+   * Stamped on every checkpoint the call writes (beside `source`, `step`, `writes`, which it
+   * cannot override); `getStateHistory` filters on it. The runtime records its run id here.
+   */
+  metadata?: Record<string, unknown>;
 }
 
 export interface GraphRuntimeOptions {
@@ -56,6 +61,7 @@ export function runEnvironment(
       interruptAfter: NONE,
       inheritedResume: parent.resumeValues,
       emit,
+      metadata: config?.metadata,
     };
     return { env, subgraph: true };
   }
@@ -74,6 +80,7 @@ export function runEnvironment(
     interruptAfter: graph.interruptAfter,
     inheritedResume: undefined,
     emit,
+    metadata: config?.metadata,
   };
   return { env, subgraph: false };
 }

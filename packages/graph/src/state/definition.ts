@@ -9,6 +9,8 @@ export interface FieldSpec {
   initial: () => unknown;
   /** Checks a value given as input or through updateState; absent = anything goes. */
   check: ((update: unknown) => FieldCheck) | undefined;
+  /** The zod schema `check` applies, when there is one: it becomes the graph's input JSON Schema. */
+  schema?: import("zod").ZodType | undefined;
 }
 
 export interface StateDefinition {

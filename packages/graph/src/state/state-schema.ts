@@ -63,6 +63,7 @@ export class StateSchema<T extends Record<string, SchemaField>> {
           reducer: field.reducer as FieldSpec["reducer"],
           initial: initialOf(field.schema),
           check: updateSchema === undefined ? undefined : (value) => check(updateSchema, value),
+          schema: updateSchema,
         });
       } else {
         const schema = field as z.ZodType;
@@ -70,6 +71,7 @@ export class StateSchema<T extends Record<string, SchemaField>> {
           reducer: undefined,
           initial: initialOf(schema),
           check: (value) => check(schema, value),
+          schema,
         });
       }
     }

@@ -1,0 +1,103 @@
+import type { CheckpointSaver } from "@layover/checkpoint";
+import { PostgresSaver } from "@layover/checkpoint-postgres";
+import { Redis } from "ioredis";
+import pg from "pg";
+import pino, { type Logger } from "pino";
+import { cronsApi } from "../crons.ts";
+import { createDb } from "../db.ts";
+import { createDispatcher } from "../dispatch.ts";
+import { type ListInterruptsQuery, listInterrupts } from "../sql/interrupts.ts";
+import { threadRuns } from "../sql/runs.ts";
+import { cancelRun } from "./cancel.ts";
+import type { ClientContext } from "./context.ts";
+import { readRunResult, readThread, requireRun, runInfo, threadHistory, toPendingInterrupt } from "./read.ts";
+import { type ReconcileOptions, reconcileRuns } from "./reconcile.ts";
+import { type ResumeOptions, resumeThread } from "./resume.ts";
+import { RunEventHub } from "./run-events.ts";
+import { type StartRunArgs, startRun } from "./start-run.ts";
+import { waitForRun } from "./wait.ts";
+
+export type ClientOptions = (
+  | { databaseUrl?: string; redisUrl?: string; pool?: undefined; connection?: undefined }
+  | { pool: pg.Pool; connection: Redis; databaseUrl?: undefined; redisUrl?: undefined }
+) & {
+  /** Postgres schema of Layover's tables. @defaultValue "layover" */
+  schema?: string;
+  /** BullMQ key prefix (one per deployment). @defaultValue "layover" */
+  prefix?: string;
+  /** Recorded as `resolved_by` on the interrupts this client resolves. @defaultValue "client" */
+  identity?: string;
+  logger?: Logger;
+  /** @defaultValue a PostgresSaver on the same pool and schema */
+  saver?: CheckpointSaver;
+};
+
+/** The producer client: start runs, wait for them, answer interrupts, read threads. */
+export function createClient(options: ClientOptions = {}) {
+  const ownsConnections = options.pool === undefined;
+  const pool =
+    options.pool ?? new pg.Pool({ connectionString: options.databaseUrl ?? "postgres://postgres@127.0.0.1:5432/postgres" });
+  const connection =
+    options.connection ?? new Redis(options.redisUrl ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
+  const db = createDb(pool, options.schema);
+  const prefix = options.prefix ?? "layover";
+  const ctx: ClientContext = {
+    db,
+    saver: options.saver ?? new PostgresSaver({ pool, schema: db.schema }),
+    dispatcher: createDispatcher(connection, prefix),
+    logger: options.logger ?? pino({ name: "layover-client" }),
+    identity: options.identity ?? "client",
+  };
+  const hub = new RunEventHub(connection, prefix);
+  const crons = cronsApi(db, connection, prefix);
+  return {
+    runs: {
+      start: (args: StartRunArgs) => startRun(ctx, args),
+      wait: (runId: string, waitOptions?: { timeoutMs?: number }) => waitForRun(ctx, hub, runId, waitOptions),
+      /** A run's result and bookkeeping: kind, timings, and which workers ran, parked and finished it. */
+      get: async (runId: string) => {
+        const run = await requireRun(ctx, runId);
+        return { ...(await readRunResult(ctx, run)), ...runInfo(run) };
+      },
+      cancel: (runId: string) => cancelRun(ctx, runId),
+    },
+    threads: {
+      resume: (threadId: string, value: unknown, resumeOptions?: ResumeOptions) =>
+        resumeThread(ctx, threadId, value, resumeOptions),
+      get: (threadId: string) => readThread(ctx, threadId),
+      history: (threadId: string, historyOptions?: { limit?: number }) => threadHistory(ctx, threadId, historyOptions),
+      /** The thread's runs, oldest first, with which workers ran, parked and finished each. */
+      runs: async (threadId: string) => (await threadRuns(db, threadId)).map(runInfo),
+    },
+    interrupts: {
+      list: async (query: ListInterruptsQuery = {}) => {
+        const page = await listInterrupts(db, query);
+        return {
+          interrupts: page.interrupts.map((row) => ({
+            ...toPendingInterrupt(row),
+            threadId: row.thread_id,
+            graphId: row.graph_id,
+            runId: row.run_id,
+            status: row.status,
+            resolvedBy: row.resolved_by,
+            resolvedAt: row.resolved_at,
+          })),
+          nextCursor: page.nextCursor,
+        };
+      },
+    },
+    crons: { create: crons.create, list: crons.list, delete: crons.delete },
+    reconcile: (reconcileOptions?: ReconcileOptions) => reconcileRuns(db, ctx.dispatcher, reconcileOptions),
+    async close() {
+      await hub.close();
+      await crons.close();
+      await ctx.dispatcher.close();
+      if (ownsConnections) {
+        connection.disconnect();
+        await pool.end();
+      }
+    },
+  };
+}
+
+export type LayoverClient = ReturnType<typeof createClient>;

@@ -1,0 +1,130 @@
+import type { CheckpointTuple } from "@layover/checkpoint";
+import { isInternalChannel } from "@layover/graph";
+import { RunNotFoundError, ThreadNotFoundError } from "../errors.ts";
+import { type InterruptRow, threadInterrupts } from "../sql/interrupts.ts";
+import { getRun, type RunRow } from "../sql/runs.ts";
+import { getThread, type ThreadRow } from "../sql/threads.ts";
+import type { ClientContext } from "./context.ts";
+
+/** A pending interrupt as producers see it: the value and what `interrupt()` was given. */
+export interface PendingInterrupt {
+  id: string;
+  value: unknown;
+  node: string;
+  createdAt: Date;
+  deadline: Date | null;
+  timeoutMs?: number;
+  onTimeout?: unknown;
+  resumeSchema?: Record<string, unknown>;
+}
+
+export function toPendingInterrupt(row: InterruptRow): PendingInterrupt {
+  return { id: row.id, value: row.value, node: row.node, createdAt: row.created_at, deadline: row.deadline, ...row.options };
+}
+
+/** The user's state in a checkpoint: its channel values without the engine's own channels. */
+export function stateValues(tuple: CheckpointTuple | undefined): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(tuple?.checkpoint.channelValues ?? {})) {
+    if (!isInternalChannel(key)) values[key] = value;
+  }
+  return values;
+}
+
+/** A thread's state as the producer sees it, read from Postgres (no graph code needed). */
+export interface ThreadState {
+  threadId: string;
+  graphId: string;
+  status: ThreadRow["status"];
+  values: Record<string, unknown>;
+  /** Nodes waiting for an answer. */
+  next: string[];
+  tasks: Array<{ name: string; interrupts: PendingInterrupt[] }>;
+  checkpointId: string | null;
+  metadata: CheckpointTuple["metadata"] | null;
+  createdAt: string | null;
+}
+
+export async function readThread(ctx: ClientContext, threadId: string): Promise<ThreadState> {
+  const thread = await getThread(ctx.db, ctx.db.pool, threadId);
+  if (thread === undefined) throw new ThreadNotFoundError(threadId);
+  const [tuple, pending] = await Promise.all([
+    ctx.saver.getTuple({ threadId, ns: "" }),
+    threadInterrupts(ctx.db, ctx.db.pool, threadId, "pending"),
+  ]);
+  const byNode = new Map<string, PendingInterrupt[]>();
+  for (const row of pending) byNode.set(row.node, [...(byNode.get(row.node) ?? []), toPendingInterrupt(row)]);
+  return {
+    threadId,
+    graphId: thread.graph_id,
+    status: thread.status,
+    values: stateValues(tuple),
+    next: [...byNode.keys()],
+    tasks: [...byNode].map(([name, interrupts]) => ({ name, interrupts })),
+    checkpointId: tuple?.checkpoint.id ?? null,
+    metadata: tuple?.metadata ?? null,
+    createdAt: tuple?.checkpoint.ts ?? null,
+  };
+}
+
+export async function* threadHistory(ctx: ClientContext, threadId: string, options: { limit?: number } = {}) {
+  for await (const tuple of ctx.saver.list({ threadId, ns: "" }, options)) {
+    yield {
+      checkpointId: tuple.checkpoint.id,
+      parentId: tuple.parentId,
+      values: stateValues(tuple),
+      metadata: tuple.metadata,
+      createdAt: tuple.checkpoint.ts,
+    };
+  }
+}
+
+export interface RunResult {
+  runId: string;
+  threadId: string;
+  status: RunRow["status"];
+  values: Record<string, unknown>;
+  /** The run's thread's pending interrupts (status "interrupted"). */
+  interrupts: PendingInterrupt[];
+  error: RunRow["error"];
+}
+
+export async function readRunResult(ctx: ClientContext, run: RunRow): Promise<RunResult> {
+  const [tuple, pending] = await Promise.all([
+    ctx.saver.getTuple({ threadId: run.thread_id, ns: "" }),
+    run.status === "interrupted" ? threadInterrupts(ctx.db, ctx.db.pool, run.thread_id, "pending") : [],
+  ]);
+  const values = stateValues(tuple);
+  return {
+    runId: run.id,
+    threadId: run.thread_id,
+    status: run.status,
+    values,
+    interrupts: pending.map(toPendingInterrupt),
+    error: run.error,
+  };
+}
+
+export async function requireRun(ctx: ClientContext, runId: string): Promise<RunRow> {
+  const run = await getRun(ctx.db, ctx.db.pool, runId);
+  if (run === undefined) throw new RunNotFoundError(runId);
+  return run;
+}
+
+/** A run's bookkeeping, as operators and demos read it. */
+export function runInfo(run: RunRow) {
+  return {
+    runId: run.id,
+    threadId: run.thread_id,
+    graphId: run.graph_id,
+    kind: run.kind,
+    status: run.status,
+    steps: run.steps,
+    startedBy: run.started_by,
+    parkedBy: run.parked_by,
+    finishedBy: run.finished_by,
+    createdAt: run.created_at,
+    startedAt: run.started_at,
+    finishedAt: run.finished_at,
+  };
+}

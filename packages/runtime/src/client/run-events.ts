@@ -1,0 +1,42 @@
+import type { Redis } from "ioredis";
+import { RunEvent, runEventsChannel } from "../jobs.ts";
+
+/**
+ * One Redis subscription per client, fanned out to the callers waiting on each run. Events
+ * only wake waiters up: what a run's status is, Postgres decides.
+ */
+export class RunEventHub {
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private subscribed: Promise<unknown> | undefined;
+  private readonly subscriber: Redis;
+  private readonly channel: string;
+
+  constructor(connection: Redis, prefix: string) {
+    this.subscriber = connection.duplicate();
+    this.channel = runEventsChannel(prefix);
+    this.subscriber.on("message", (_channel: string, message: string) => this.deliver(message));
+  }
+
+  /** Resolves once subscribed: register before reading Postgres so no event is missed. */
+  async listen(runId: string, wake: () => void): Promise<() => void> {
+    this.subscribed ??= this.subscriber.subscribe(this.channel);
+    let set = this.waiters.get(runId);
+    if (set === undefined) this.waiters.set(runId, (set = new Set()));
+    set.add(wake);
+    await this.subscribed;
+    return () => {
+      set.delete(wake);
+      if (set.size === 0) this.waiters.delete(runId);
+    };
+  }
+
+  private deliver(message: string): void {
+    const parsed = RunEvent.safeParse(JSON.parse(message));
+    if (!parsed.success) return;
+    for (const wake of this.waiters.get(parsed.data.runId) ?? []) wake();
+  }
+
+  async close(): Promise<void> {
+    this.subscriber.disconnect();
+  }
+}

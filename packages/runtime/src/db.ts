@@ -1,0 +1,42 @@
+import type pg from "pg";
+import { InvalidConfigError } from "./errors.ts";
+
+/** The runtime's tables live in one Postgres schema (default "layover"), beside the checkpoints. */
+export interface Db {
+  pool: pg.Pool;
+  schema: string;
+  /** `"schema"."table"`, safe to interpolate into SQL. */
+  table(name: string): string;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+export function createDb(pool: pg.Pool, schema = "layover"): Db {
+  if (!IDENTIFIER.test(schema))
+    throw new InvalidConfigError(
+      `Invalid schema name ${JSON.stringify(schema)}: use lower-case letters, digits and underscores.`,
+    );
+  return { pool, schema, table: (name) => `"${schema}"."${name}"` };
+}
+
+/** Runs `fn` in a transaction on one pooled client; always ends the transaction and releases. */
+export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.pool.connect();
+  let release: Error | boolean = false;
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (error) {
+    await client.query("ROLLBACK").catch((rollbackError: Error) => {
+      release = rollbackError; // the connection is broken: destroy it rather than pool it
+    });
+    throw error;
+  } finally {
+    client.release(release);
+  }
+}
+
+/** Any query runner: the pool, or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;

@@ -1,0 +1,97 @@
+import { LayoverError } from "@layover/checkpoint";
+
+export type RuntimeErrorCode =
+  | "UNKNOWN_GRAPH"
+  | "THREAD_BUSY"
+  | "THREAD_NOT_FOUND"
+  | "RUN_NOT_FOUND"
+  | "INTERRUPT_ALREADY_RESOLVED"
+  | "WAIT_TIMEOUT"
+  | "INVALID_CONFIG";
+
+class RuntimeError<C extends RuntimeErrorCode> extends LayoverError<C> {}
+
+/** A run for a graph id that no worker has registered. Nothing was written. */
+export class UnknownGraphError extends RuntimeError<"UNKNOWN_GRAPH"> {
+  readonly graphId: string;
+  constructor(graphId: string, known: readonly string[]) {
+    super(
+      "UNKNOWN_GRAPH",
+      `No graph "${graphId}" is registered. Known graphs: ${known.length ? known.join(", ") : "none"}. ` +
+        "A worker registers its graphs when it starts: check the id, or start a worker that serves it.",
+    );
+    this.graphId = graphId;
+  }
+}
+
+/** A start on a thread that is running or waiting for a person, with multitaskStrategy "reject". */
+export class ThreadBusyError extends RuntimeError<"THREAD_BUSY"> {
+  readonly threadId: string;
+  readonly status: string;
+  constructor(threadId: string, status: string) {
+    super(
+      "THREAD_BUSY",
+      `Thread "${threadId}" is ${status}: a new run was refused (multitaskStrategy "reject"). ` +
+        'Wait for it, resume its interrupts, or start with multitaskStrategy "enqueue" to run after it.',
+    );
+    this.threadId = threadId;
+    this.status = status;
+  }
+}
+
+export class ThreadNotFoundError extends RuntimeError<"THREAD_NOT_FOUND"> {
+  readonly threadId: string;
+  constructor(threadId: string) {
+    super("THREAD_NOT_FOUND", `No thread "${threadId}". Start one with client.runs.start({ graphId, input }).`);
+    this.threadId = threadId;
+  }
+}
+
+export class RunNotFoundError extends RuntimeError<"RUN_NOT_FOUND"> {
+  readonly runId: string;
+  constructor(runId: string) {
+    super("RUN_NOT_FOUND", `No run "${runId}".`);
+    this.runId = runId;
+  }
+}
+
+/** Someone (a person, or the timeout sweep) resolved the interrupt first. Nothing was changed. */
+export class InterruptAlreadyResolvedError extends RuntimeError<"INTERRUPT_ALREADY_RESOLVED"> {
+  readonly threadId: string;
+  readonly interruptId: string;
+  readonly status: string;
+  readonly resolvedBy: string | null;
+  readonly resolvedAt: Date | null;
+  constructor(args: {
+    threadId: string;
+    interruptId: string;
+    status: string;
+    resolvedBy: string | null;
+    resolvedAt: Date | null;
+  }) {
+    const how = args.status === "expired" ? "expired by timeout" : `${args.status} by ${args.resolvedBy ?? "someone"}`;
+    super(
+      "INTERRUPT_ALREADY_RESOLVED",
+      `Interrupt "${args.interruptId}" of thread "${args.threadId}" was already ${how}` +
+        `${args.resolvedAt ? ` at ${args.resolvedAt.toISOString()}` : ""}; this resume changed nothing.`,
+    );
+    this.threadId = args.threadId;
+    this.interruptId = args.interruptId;
+    this.status = args.status;
+    this.resolvedBy = args.resolvedBy;
+    this.resolvedAt = args.resolvedAt;
+  }
+}
+
+export class WaitTimeoutError extends RuntimeError<"WAIT_TIMEOUT"> {
+  constructor(runId: string, timeoutMs: number) {
+    super("WAIT_TIMEOUT", `Run "${runId}" did not finish or park within ${timeoutMs} ms; it is still going.`);
+  }
+}
+
+/** A bad option or environment variable, named. */
+export class InvalidConfigError extends RuntimeError<"INVALID_CONFIG"> {
+  constructor(message: string) {
+    super("INVALID_CONFIG", message);
+  }
+}

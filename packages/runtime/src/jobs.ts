@@ -1,0 +1,33 @@
+import { z } from "zod";
+
+/** The one BullMQ queue of supersteps. */
+export const STEP_QUEUE = "steps";
+
+/** "Advance thread T from checkpoint C for run R" (C null: record the run's input first). */
+export const StepJob = z.object({
+  threadId: z.string(),
+  runId: z.uuid(),
+  checkpointId: z.string().nullable(),
+});
+export type StepJob = z.infer<typeof StepJob>;
+
+/**
+ * The job id is a function of (thread, checkpoint, run): enqueuing the same step twice is a
+ * no-op while the first job exists, and a stale duplicate is discarded by the worker (the
+ * thread's head moved on). BullMQ job ids may not contain ":", so the thread id is encoded.
+ */
+export function stepJobId(job: StepJob): string {
+  return `${encodeURIComponent(job.threadId)}.${job.checkpointId ?? "input"}.${job.runId}`;
+}
+
+/** Redis pub/sub channel on which workers announce that a run finished, failed or parked. */
+export function runEventsChannel(prefix: string): string {
+  return `${prefix}:run-events`;
+}
+
+export const RunEvent = z.object({
+  runId: z.string(),
+  threadId: z.string(),
+  status: z.string(),
+});
+export type RunEvent = z.infer<typeof RunEvent>;

@@ -1,0 +1,131 @@
+// Interrupts: what a parked thread waits for. Pending → resolved | expired | cancelled, once.
+import type { Db, Queryable } from "../db.ts";
+
+export type InterruptStatus = "pending" | "resolved" | "expired" | "cancelled";
+
+export interface InterruptRow {
+  thread_id: string;
+  id: string;
+  run_id: string;
+  graph_id: string;
+  task_id: string;
+  node: string;
+  checkpoint_id: string;
+  value: unknown;
+  options: { timeoutMs?: number; onTimeout?: unknown; resumeSchema?: Record<string, unknown> };
+  created_at: Date;
+  deadline: Date | null;
+  status: InterruptStatus;
+  resolved_by: string | null;
+  resolved_at: Date | null;
+  resume_value: unknown;
+  resume_run_id: string | null;
+  idempotency_key: string | null;
+}
+
+export type NewInterrupt = Pick<
+  InterruptRow,
+  "thread_id" | "id" | "run_id" | "graph_id" | "task_id" | "node" | "checkpoint_id" | "value" | "options"
+> & {
+  /** Milliseconds from now (the database's clock) until the interrupt expires; null waits forever. */
+  timeout_ms: number | null;
+};
+
+/**
+ * Records the interrupts of a parking thread in one statement. An interrupt already known
+ * (a re-park after a partial resume) keeps its row: its created_at, deadline and status.
+ */
+export async function insertInterrupts(db: Db, q: Queryable, rows: readonly NewInterrupt[]): Promise<void> {
+  if (rows.length === 0) return;
+  await q.query(
+    `INSERT INTO ${db.table("interrupts")}
+       (thread_id, id, run_id, graph_id, task_id, node, checkpoint_id, value, options, deadline)
+     SELECT thread_id, id, run_id, graph_id, task_id, node, checkpoint_id, value, options,
+            now() + timeout_ms * interval '1 millisecond'
+       FROM jsonb_to_recordset($1::jsonb) AS x(thread_id text, id text, run_id uuid, graph_id text, task_id text,
+            node text, checkpoint_id text, value jsonb, options jsonb, timeout_ms double precision)
+     ON CONFLICT (thread_id, id) DO NOTHING`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/** A thread's interrupts with a status (interrupts_thread_status). */
+export async function threadInterrupts(
+  db: Db,
+  q: Queryable,
+  threadId: string,
+  status: InterruptStatus,
+): Promise<InterruptRow[]> {
+  const { rows } = await q.query<InterruptRow>(
+    `SELECT * FROM ${db.table("interrupts")} WHERE thread_id = $1 AND status = $2 ORDER BY created_at, id`,
+    [threadId, status],
+  );
+  return rows;
+}
+
+export async function interruptsById(db: Db, q: Queryable, threadId: string, ids: readonly string[]) {
+  const { rows } = await q.query<InterruptRow>(
+    `SELECT * FROM ${db.table("interrupts")} WHERE thread_id = $1 AND id = ANY($2::text[])`,
+    [threadId, ids],
+  );
+  return rows;
+}
+
+/**
+ * The atomic transition: each listed interrupt goes pending → `status` only if it is still
+ * pending. Returns the ids that moved; an id missing from the result was resolved by
+ * someone else first. ($1 thread, $2 {id: value}, $3 status, $4 resolved_by, $5 run, $6 key)
+ */
+export async function resolveInterrupts(
+  db: Db,
+  q: Queryable,
+  args: {
+    threadId: string;
+    values: Record<string, unknown>;
+    status: "resolved" | "expired" | "cancelled";
+    resolvedBy: string;
+    runId: string | null;
+    idempotencyKey: string | null;
+  },
+): Promise<string[]> {
+  const { rows } = await q.query<{ id: string }>(
+    `UPDATE ${db.table("interrupts")} i
+        SET status = $3, resolved_by = $4, resolved_at = now(), resume_value = v.value,
+            resume_run_id = $5, idempotency_key = $6
+       FROM jsonb_each($2::jsonb) v
+      WHERE i.thread_id = $1 AND i.id = v.key AND i.status = 'pending'
+      RETURNING i.id`,
+    [args.threadId, JSON.stringify(args.values), args.status, args.resolvedBy, args.runId, args.idempotencyKey],
+  );
+  return rows.map((r) => r.id);
+}
+
+export interface ListInterruptsQuery {
+  status?: InterruptStatus | undefined;
+  graphId?: string | undefined;
+  /** Only interrupts created before this time. */
+  olderThan?: Date | undefined;
+  limit?: number | undefined;
+  /** From a previous page's `nextCursor`. */
+  cursor?: string | undefined;
+}
+
+/** Oldest first, keyset-paginated on (created_at, thread_id, id) (interrupts_status_created). */
+export async function listInterrupts(db: Db, query: ListInterruptsQuery) {
+  const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
+  const after = query.cursor === undefined ? null : (JSON.parse(Buffer.from(query.cursor, "base64url").toString()) as string[]);
+  const { rows } = await db.pool.query<InterruptRow & { cursor_ts: string }>(
+    `SELECT *, created_at::text AS cursor_ts FROM ${db.table("interrupts")}
+      WHERE status = $1 AND ($2::text IS NULL OR graph_id = $2) AND ($3::timestamptz IS NULL OR created_at < $3)
+        AND ($4::timestamptz IS NULL OR (created_at, thread_id, id) > ($4, $5, $6))
+      ORDER BY created_at, thread_id, id LIMIT $7`,
+    [query.status ?? "pending", query.graphId ?? null, query.olderThan ?? null, after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, limit + 1],
+  );
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  const nextCursor =
+    rows.length > limit && last
+      ? Buffer.from(JSON.stringify([last.cursor_ts, last.thread_id, last.id])).toString("base64url")
+      : null;
+  return { interrupts: page.map(({ cursor_ts: _, ...row }) => row as InterruptRow), nextCursor };
+}

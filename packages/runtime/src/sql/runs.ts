@@ -1,0 +1,127 @@
+// Runs: one per start or resume of a thread.
+import type { Db, Queryable } from "../db.ts";
+
+export type RunStatus = "pending" | "running" | "success" | "interrupted" | "error" | "cancelled";
+export const FINISHED: ReadonlySet<RunStatus> = new Set(["success", "error", "cancelled"]);
+
+export interface RunRow {
+  id: string;
+  thread_id: string;
+  graph_id: string;
+  kind: "start" | "resume";
+  status: RunStatus;
+  input: RunInput;
+  error: { name: string; message: string; code?: string } | null;
+  idempotency_key: string | null;
+  prepared: boolean;
+  checkpoint_id: string | null;
+  steps: number;
+  started_by: string | null;
+  last_worker: string | null;
+  parked_by: string | null;
+  finished_by: string | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+}
+
+export type RunInput =
+  | { input: unknown; config?: { recursionLimit?: number } }
+  | { resume: Record<string, unknown>; update?: Record<string, unknown> };
+
+export async function insertRun(
+  db: Db,
+  q: Queryable,
+  run: Pick<RunRow, "id" | "thread_id" | "graph_id" | "kind" | "input" | "idempotency_key" | "checkpoint_id">,
+): Promise<void> {
+  await q.query(
+    `INSERT INTO ${db.table("runs")} (id, thread_id, graph_id, kind, input, idempotency_key, checkpoint_id, prepared)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [
+      run.id,
+      run.thread_id,
+      run.graph_id,
+      run.kind,
+      JSON.stringify(run.input),
+      run.idempotency_key,
+      run.checkpoint_id,
+      false,
+    ],
+  );
+}
+
+export async function getRun(db: Db, q: Queryable, id: string): Promise<RunRow | undefined> {
+  const { rows } = await q.query<RunRow>(`SELECT * FROM ${db.table("runs")} WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+/** A run created with this idempotency key on the thread (served by runs_idempotency). */
+export async function runByIdempotencyKey(db: Db, q: Queryable, threadId: string, key: string) {
+  const { rows } = await q.query<RunRow>(
+    `SELECT * FROM ${db.table("runs")} WHERE thread_id = $1 AND idempotency_key = $2`,
+    [threadId, key],
+  );
+  return rows[0];
+}
+
+/** The oldest pending run of a thread, waiting for the thread to be free (runs_thread_created). */
+export async function nextQueuedRun(db: Db, q: Queryable, threadId: string): Promise<RunRow | undefined> {
+  const { rows } = await q.query<RunRow>(
+    `SELECT * FROM ${db.table("runs")} WHERE thread_id = $1 AND status = 'pending' ORDER BY created_at, id LIMIT 1`,
+    [threadId],
+  );
+  return rows[0];
+}
+
+/** Applies a status change and bookkeeping columns (only the ones given). */
+export async function updateRun(
+  db: Db,
+  q: Queryable,
+  id: string,
+  change: Partial<
+    Pick<
+      RunRow,
+      | "status"
+      | "error"
+      | "prepared"
+      | "checkpoint_id"
+      | "started_by"
+      | "last_worker"
+      | "parked_by"
+      | "finished_by"
+      | "started_at"
+      | "finished_at"
+    >
+  > & { addSteps?: number },
+): Promise<void> {
+  const { addSteps = 0, ...columns } = change;
+  const entries = Object.entries(columns);
+  const sets = entries.map(([column], i) => `${column} = $${i + 3}`);
+  const values = entries.map(([column, value]) => (column === "error" ? JSON.stringify(value) : value));
+  await q.query(
+    `UPDATE ${db.table("runs")} SET ${[...sets, "steps = steps + $2", "updated_at = now()"].join(", ")} WHERE id = $1`,
+    [id, addSteps, ...values],
+  );
+}
+
+/** Runs that should have a job: pending at the head of their thread, or running (runs_active). */
+export async function activeRuns(db: Db, olderThanMs: number, limit: number): Promise<RunRow[]> {
+  const { rows } = await db.pool.query<RunRow>(
+    `SELECT r.* FROM ${db.table("runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id
+      WHERE r.status IN ('pending', 'running') AND r.updated_at < now() - make_interval(secs => $1 / 1000.0)
+        AND t.current_run_id = r.id
+      ORDER BY r.updated_at LIMIT $2`,
+    [olderThanMs, limit],
+  );
+  return rows;
+}
+
+/** A thread's runs, oldest first (runs_thread_created). */
+export async function threadRuns(db: Db, threadId: string): Promise<RunRow[]> {
+  const { rows } = await db.pool.query<RunRow>(
+    `SELECT * FROM ${db.table("runs")} WHERE thread_id = $1 ORDER BY created_at, id`,
+    [threadId],
+  );
+  return rows;
+}

@@ -1,0 +1,127 @@
+import { hostname } from "node:os";
+import {
+  CronTick,
+  createClient,
+  createDb,
+  createDispatcher,
+  cronsApi,
+  migrateRuntime,
+  reconcileRuns,
+  SCHEDULER_QUEUE,
+  sweepExpiredInterrupts,
+} from "@layover/runtime";
+import { type Job, Queue, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import pg from "pg";
+import pino, { type Logger } from "pino";
+
+export interface SchedulerOptions {
+  /** @defaultValue postgres://postgres@127.0.0.1:5432/postgres */
+  databaseUrl?: string;
+  /** @defaultValue redis://127.0.0.1:6379 */
+  redisUrl?: string;
+  /** @defaultValue "layover" */
+  schema?: string;
+  /** @defaultValue "layover" */
+  prefix?: string;
+  /** How often due interrupts are expired. @defaultValue 2000 */
+  sweepEveryMs?: number;
+  /** Threads claimed per sweep transaction. @defaultValue 1000 */
+  sweepBatchSize?: number;
+  /** How often runs whose job is missing are re-enqueued. @defaultValue 15000 */
+  reconcileEveryMs?: number;
+  /** A run untouched this long without a job is re-enqueued. @defaultValue 5000 */
+  reconcileMinAgeMs?: number;
+  schedulerId?: string;
+  logger?: Logger;
+}
+
+/**
+ * The scheduler: BullMQ job schedulers fire the sweep, reconciliation and every cron tick;
+ * each tick is one job, processed by one replica, so several replicas may run at once.
+ */
+export function createScheduler(options: SchedulerOptions = {}) {
+  const id = options.schedulerId ?? `${hostname()}-${process.pid}`;
+  const logger = (options.logger ?? pino({ name: "layover-scheduler" })).child({ schedulerId: id });
+  const databaseUrl = options.databaseUrl ?? "postgres://postgres@127.0.0.1:5432/postgres";
+  const redisUrl = options.redisUrl ?? "redis://127.0.0.1:6379";
+  const prefix = options.prefix ?? "layover";
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 6 });
+  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const db = createDb(pool, options.schema);
+  const client = createClient({ pool, connection, schema: db.schema, prefix, logger, identity: "scheduler" });
+  const crons = cronsApi(db, connection, prefix);
+  const queue = new Queue(SCHEDULER_QUEUE, { connection, prefix });
+  let worker: Worker | undefined;
+  const dispatcher = createDispatcher(connection, prefix);
+
+  async function handle(job: Job): Promise<unknown> {
+    switch (job.name) {
+      case "sweep": {
+        const resumed = await sweepExpiredInterrupts(db, dispatcher, {
+          batchSize: options.sweepBatchSize ?? 1_000,
+        });
+        if (resumed > 0) logger.info({ resumed }, "expired interrupts resumed with their timeout value");
+        return { resumed };
+      }
+      case "reconcile": {
+        const requeued = await reconcileRuns(db, dispatcher, { minAgeMs: options.reconcileMinAgeMs ?? 5_000 });
+        if (requeued.length > 0) logger.warn({ requeued: requeued.length }, "runs whose job was lost re-enqueued");
+        return { requeued: requeued.length };
+      }
+      case "cron":
+        return startCronRun(job);
+      default:
+        logger.warn({ name: job.name }, "unknown scheduler job");
+        return null;
+    }
+  }
+
+  async function startCronRun(job: Job): Promise<unknown> {
+    const { cronId } = CronTick.parse(job.data);
+    const cron = await crons.get(cronId);
+    if (cron === undefined) return null; // deleted while the tick was queued
+    const tick = String(job.opts.prevMillis ?? job.timestamp);
+    const started = await client.runs.start({
+      graphId: cron.graph_id,
+      input: cron.input,
+      threadId: cron.thread_id ?? `cron-${cron.id}-${tick}`,
+      multitaskStrategy: "enqueue",
+      idempotencyKey: `cron-${cron.id}-${tick}`,
+    });
+    logger.info({ cronId, runId: started.runId, threadId: started.threadId }, "cron run started");
+    return started;
+  }
+
+  return {
+    id,
+    client,
+    async start(): Promise<void> {
+      await migrateRuntime(pool, { schema: db.schema });
+      const every = (ms: number) => ({ every: ms });
+      const opts = { removeOnComplete: true, removeOnFail: 100 };
+      await queue.upsertJobScheduler("sweep", every(options.sweepEveryMs ?? 2_000), { name: "sweep", opts });
+      await queue.upsertJobScheduler("reconcile", every(options.reconcileEveryMs ?? 15_000), { name: "reconcile", opts });
+      await crons.restore();
+      // Reconcile once at start-up too: work lost while no scheduler ran is found at once.
+      await reconcileRuns(db, dispatcher, { minAgeMs: options.reconcileMinAgeMs ?? 5_000 });
+      worker = new Worker(SCHEDULER_QUEUE, handle, {
+        connection: connection.duplicate({ maxRetriesPerRequest: null }),
+        prefix,
+        concurrency: 4,
+      });
+      worker.on("error", (error) => logger.error({ err: error }, "scheduler worker error"));
+      await worker.waitUntilReady();
+      logger.info("scheduler started");
+    },
+    async close(): Promise<void> {
+      await worker?.close();
+      await queue.close();
+      await crons.close();
+      await dispatcher.close();
+      await client.close();
+      connection.disconnect();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// layover-worker --graphs <module>: serves the graphs the module exports (default export or
+// `graphs`: an object of graph id → compiled graph) until SIGTERM/SIGINT.
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { parseWorkerEnv } from "./config.ts";
+import { createLogger } from "./logger.ts";
+import { createWorker, type GraphEntry } from "./worker.ts";
+
+async function loadGraphs(modulePath: string): Promise<Record<string, GraphEntry>> {
+  const mod = (await import(pathToFileURL(resolve(modulePath)).href)) as {
+    graphs?: Record<string, GraphEntry>;
+    default?: Record<string, GraphEntry>;
+  };
+  const graphs = mod.graphs ?? mod.default;
+  if (graphs === undefined || Object.keys(graphs).length === 0)
+    throw new Error(`${modulePath} exports no graphs: export const graphs = { "my-graph": compiledGraph }.`);
+  return graphs;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { graphs: { type: "string" } } });
+  if (values.graphs === undefined) throw new Error("Usage: layover-worker --graphs <module exporting graphs>");
+  const env = parseWorkerEnv(process.env);
+  const logger = createLogger({ level: env.LOG_LEVEL, logPayloads: env.LAYOVER_LOG_PAYLOADS, name: "layover-worker" });
+  const worker = createWorker({
+    graphs: await loadGraphs(values.graphs),
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    schema: env.LAYOVER_SCHEMA,
+    prefix: env.LAYOVER_PREFIX,
+    concurrency: env.WORKER_CONCURRENCY,
+    budget: { steps: env.STEP_BUDGET_STEPS, ms: env.STEP_BUDGET_MS },
+    lockDurationMs: env.LOCK_DURATION_MS,
+    stalledIntervalMs: env.STALLED_INTERVAL_MS,
+    ...(env.INTERRUPT_TIMEOUT_MS !== undefined ? { interruptTimeoutMs: env.INTERRUPT_TIMEOUT_MS } : {}),
+    ...(env.WORKER_ID !== undefined ? { workerId: env.WORKER_ID } : {}),
+    logger,
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down: finishing running jobs");
+    worker.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+  await worker.start();
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,26 @@
+import type { CheckpointSaver } from "@layover/checkpoint";
+import type { CompiledStateGraph } from "@layover/graph";
+import type { Db, Dispatcher } from "@layover/runtime";
+import type { Logger } from "pino";
+
+/** A graph this worker serves, bound to the worker's saver, with its interrupt defaults. */
+export interface ServedGraph {
+  graph: CompiledStateGraph<any, any>;
+  /** Default timeout of the graph's interrupts, in ms. */
+  timeoutMs?: number | undefined;
+  /** Default value the graph's timed-out interrupts resume with. */
+  onTimeout?: unknown;
+}
+
+export interface WorkerContext {
+  db: Db;
+  saver: CheckpointSaver;
+  dispatcher: Dispatcher;
+  graphs: ReadonlyMap<string, ServedGraph>;
+  workerId: string;
+  logger: Logger;
+  /** A job keeps advancing its thread in-process while under both limits, then enqueues. */
+  budget: { steps: number; ms: number };
+  /** The global default interrupt timeout (ms); null waits forever. */
+  defaultTimeoutMs: number | null;
+}

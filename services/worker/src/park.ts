@@ -1,0 +1,38 @@
+import type { Interrupt, RunnableConfig, StepOutcome } from "@layover/graph";
+import type { NewInterrupt, RunRow } from "@layover/runtime";
+import type { ServedGraph, WorkerContext } from "./context.ts";
+
+/**
+ * The interrupts of a parking run as rows: which task and node asked, and the deadline's
+ * timeout — the interrupt's own, else the graph's, else the worker's global default.
+ */
+export async function interruptRows(
+  ctx: WorkerContext,
+  served: ServedGraph,
+  run: RunRow,
+  config: RunnableConfig,
+  outcome: StepOutcome,
+): Promise<NewInterrupt[]> {
+  if (outcome.interrupts.length === 0) return [];
+  const snapshot = await served.graph.getState(config);
+  const owner = new Map<string, { taskId: string; node: string }>();
+  for (const task of snapshot.tasks) {
+    for (const i of task.interrupts) owner.set(i.id, { taskId: task.id, node: task.name });
+  }
+  return outcome.interrupts.map((interrupt: Interrupt) => {
+    const { id, value, ...options } = interrupt;
+    const onTimeout = options.onTimeout ?? served.onTimeout;
+    return {
+      thread_id: run.thread_id,
+      id,
+      run_id: run.id,
+      graph_id: run.graph_id,
+      task_id: owner.get(id)?.taskId ?? "",
+      node: owner.get(id)?.node ?? "",
+      checkpoint_id: outcome.checkpointId,
+      value: value ?? null,
+      options: { ...options, ...(onTimeout !== undefined ? { onTimeout } : {}) },
+      timeout_ms: options.timeoutMs ?? served.timeoutMs ?? ctx.defaultTimeoutMs,
+    };
+  });
+}

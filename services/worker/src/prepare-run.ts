@@ -1,0 +1,37 @@
+import type { CheckpointSaver } from "@layover/checkpoint";
+import { Command, type CompiledStateGraph, isLayoverError, RESUME, type RunnableConfig } from "@layover/graph";
+import type { RunRow } from "@layover/runtime";
+
+/**
+ * Records a run's input (start) or answers (resume) on the thread's checkpoints, exactly once
+ * even when the job is delivered twice: a start whose input checkpoint already carries this
+ * run's id, or a resume whose answers are already pending writes, is not recorded again.
+ * Returns the checkpoint the run advances from.
+ */
+export async function prepareRun(
+  graph: CompiledStateGraph<any, any>,
+  saver: CheckpointSaver,
+  run: RunRow,
+  config: RunnableConfig,
+): Promise<string> {
+  const key = { threadId: run.thread_id, ns: "" };
+  const head = await saver.getTuple(key);
+  if ("input" in run.input) {
+    if (head?.metadata.run_id === run.id) return head.checkpoint.id;
+    return (await graph.prepare(run.input.input, config)).checkpointId;
+  }
+  const ids = Object.keys(run.input.resume);
+  const recorded = (h: typeof head) =>
+    h !== undefined && ids.every((id) => h.pendingWrites.some((w) => w.channel === RESUME && w.taskId === id));
+  if (recorded(head)) return (head as NonNullable<typeof head>).checkpoint.id;
+  const command = new Command({ resume: run.input.resume, ...(run.input.update ? { update: run.input.update } : {}) });
+  try {
+    return (await graph.prepare(command, config)).checkpointId;
+  } catch (error) {
+    // A concurrent delivery of the same job recorded it first.
+    const again = await saver.getTuple(key);
+    if ((isLayoverError(error, "NOT_INTERRUPTED") || isLayoverError(error, "UNKNOWN_INTERRUPT")) && recorded(again))
+      return (again as NonNullable<typeof again>).checkpoint.id;
+    throw error;
+  }
+}

@@ -1,0 +1,127 @@
+import {
+  GraphRecursionError,
+  isCheckpointConflict,
+  type RunnableConfig,
+  type StepOutcome,
+} from "@layover/graph";
+import {
+  finishRun,
+  getRun,
+  getThread,
+  inTransaction,
+  markPrepared,
+  parkRun,
+  type RunRow,
+  recordProgress,
+  type Settled,
+  type StepJob,
+} from "@layover/runtime";
+import type { Logger } from "pino";
+import type { ServedGraph, WorkerContext } from "./context.ts";
+import { interruptRows } from "./park.ts";
+import { prepareRun } from "./prepare-run.ts";
+
+/** What a job did; logged, and returned as the BullMQ job's result. */
+export type JobResult = "stale" | "conflict" | "cancelled" | "enqueued" | "parked" | "finished" | "failed";
+
+const DEFAULT_RECURSION_LIMIT = 25;
+
+function errorRecord(error: unknown): NonNullable<RunRow["error"]> {
+  const e = error as { name?: string; message?: string; code?: string } | undefined;
+  return { name: e?.name ?? "Error", message: e?.message ?? String(error), ...(e?.code ? { code: e.code } : {}) };
+}
+
+/** Advances one thread for one job: load the run, record its input once, then step. */
+export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<JobResult> {
+  const run = await getRun(ctx.db, ctx.db.pool, job.runId);
+  if (run === undefined || (run.status !== "pending" && run.status !== "running")) return "stale";
+  const thread = await getThread(ctx.db, ctx.db.pool, run.thread_id);
+  if (thread?.current_run_id !== run.id) return "stale";
+  const served = ctx.graphs.get(run.graph_id);
+  if (served === undefined) {
+    const error = { name: "UnknownGraphError", message: `Worker ${ctx.workerId} does not serve graph "${run.graph_id}".` };
+    const args = { run, worker: ctx.workerId, checkpointId: run.checkpoint_id, steps: 0, error };
+    return settle(ctx, log, run, (q) => finishRun(ctx.db, q, args), "failed");
+  }
+  const config: RunnableConfig = { configurable: { thread_id: run.thread_id }, metadata: { run_id: run.id } };
+  if (!run.prepared) {
+    const checkpointId = await prepareRun(served.graph, ctx.saver, run, config);
+    if (!(await markPrepared(ctx.db, ctx.db.pool, run.id, ctx.workerId, checkpointId))) return "cancelled";
+  } else if (job.checkpointId !== run.checkpoint_id) {
+    // A duplicate of an older step: the run has moved on. Make sure its current step is queued.
+    await ctx.dispatcher.enqueue({ threadId: run.thread_id, runId: run.id, checkpointId: run.checkpoint_id });
+    return "stale";
+  }
+  return advance(ctx, served, run, config, log);
+}
+
+/** Steps the thread within the budget, then enqueues the next step, parks or finishes the run. */
+async function advance(
+  ctx: WorkerContext,
+  served: ServedGraph,
+  run: RunRow,
+  config: RunnableConfig,
+  log: Logger,
+): Promise<JobResult> {
+  const started = performance.now();
+  const limit = ("input" in run.input ? run.input.config?.recursionLimit : undefined) ?? DEFAULT_RECURSION_LIMIT;
+  let steps = 0;
+  for (;;) {
+    let outcome: StepOutcome;
+    try {
+      outcome = await served.graph.step(config);
+    } catch (error) {
+      if (!isCheckpointConflict(error)) throw error;
+      log.info({ err: error }, "another worker committed this superstep first; result discarded");
+      return "conflict";
+    }
+    const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
+    if (outcome.status === "next") {
+      steps += 1;
+      if (run.steps + steps > limit) return fail(ctx, stepLog, run, outcome, steps, new GraphRecursionError(limit));
+      if (steps < ctx.budget.steps && performance.now() - started < ctx.budget.ms) continue;
+      return handOff(ctx, stepLog, run, outcome.checkpointId, steps);
+    }
+    if (outcome.status === "interrupted") {
+      const interrupts = await interruptRows(ctx, served, run, config, outcome);
+      const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps, interrupts };
+      return settle(ctx, stepLog, run, (q) => parkRun(ctx.db, q, args), "parked");
+    }
+    if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);
+    const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps };
+    return settle(ctx, stepLog, run, (q) => finishRun(ctx.db, q, args), "finished");
+  }
+}
+
+function fail(ctx: WorkerContext, log: Logger, run: RunRow, outcome: StepOutcome, steps: number, error: unknown) {
+  log.warn({ err: error }, "run failed");
+  const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps, error: errorRecord(error) };
+  return settle(ctx, log, run, (q) => finishRun(ctx.db, q, args), "failed");
+}
+
+async function handOff(ctx: WorkerContext, log: Logger, run: RunRow, checkpointId: string, steps: number) {
+  const args = { runId: run.id, worker: ctx.workerId, checkpointId, steps };
+  if (!(await recordProgress(ctx.db, ctx.db.pool, args))) return "cancelled";
+  await ctx.dispatcher.enqueue({ threadId: run.thread_id, runId: run.id, checkpointId });
+  log.debug("next superstep enqueued");
+  return "enqueued";
+}
+
+/** Applies a run's final transition, then enqueues the thread's next run and announces it. */
+async function settle(
+  ctx: WorkerContext,
+  log: Logger,
+  run: RunRow,
+  transition: (q: import("pg").PoolClient) => Promise<Settled>,
+  result: JobResult,
+): Promise<JobResult> {
+  const settled = await inTransaction(ctx.db, transition);
+  if (!settled.applied) return "cancelled";
+  if (settled.next) await ctx.dispatcher.enqueue(settled.next);
+  const status = result === "parked" ? "interrupted" : result === "finished" ? "success" : "error";
+  await ctx.dispatcher
+    .publish({ runId: run.id, threadId: run.thread_id, status })
+    .catch((error: unknown) => log.warn({ err: error }, "run event not published; waiters recheck Postgres"));
+  log.info({ result }, `run ${status}`);
+  return result;
+}

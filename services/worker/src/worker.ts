@@ -1,0 +1,137 @@
+import { hostname } from "node:os";
+import { type CheckpointSaver } from "@layover/checkpoint";
+import { PostgresSaver } from "@layover/checkpoint-postgres";
+import type { CompiledStateGraph } from "@layover/graph";
+import {
+  createDb,
+  createDispatcher,
+  migrateRuntime,
+  registerGraph,
+  STEP_QUEUE,
+  StepJob,
+  stepJobId,
+} from "@layover/runtime";
+import { Worker } from "bullmq";
+import { Redis } from "ioredis";
+import pg from "pg";
+import type { Logger } from "pino";
+import type { ServedGraph, WorkerContext } from "./context.ts";
+import { createLogger } from "./logger.ts";
+import { processStepJob } from "./process-job.ts";
+
+/** A graph module's entry: a compiled graph, or one with its interrupt defaults. */
+export type GraphEntry =
+  | CompiledStateGraph<any, any>
+  | { graph: CompiledStateGraph<any, any>; interruptTimeout?: number; onTimeout?: unknown };
+
+export interface WorkerOptions {
+  /** Graph id → compiled graph: what this worker serves (the idea of langgraph.json, as code). */
+  graphs: Record<string, GraphEntry>;
+  /** @defaultValue postgres://postgres@127.0.0.1:5432/postgres */
+  databaseUrl?: string;
+  /** @defaultValue redis://127.0.0.1:6379 */
+  redisUrl?: string;
+  /** @defaultValue "layover" */
+  schema?: string;
+  /** BullMQ key prefix. @defaultValue "layover" */
+  prefix?: string;
+  /** Jobs processed at once. @defaultValue 8 */
+  concurrency?: number;
+  /** In-process continuation budget. @defaultValue { steps: 16, ms: 50 } */
+  budget?: { steps: number; ms: number };
+  /** BullMQ lock; a crashed worker's jobs are recovered after it. @defaultValue 30000 */
+  lockDurationMs?: number;
+  /** @defaultValue 30000 */
+  stalledIntervalMs?: number;
+  /** Global default interrupt timeout (ms). @defaultValue none: wait forever */
+  interruptTimeoutMs?: number;
+  /** @defaultValue `${hostname}-${pid}` */
+  workerId?: string;
+  logger?: Logger;
+}
+
+function servedGraphs(entries: Record<string, GraphEntry>, saver: CheckpointSaver): Map<string, ServedGraph> {
+  const served = new Map<string, ServedGraph>();
+  for (const [id, entry] of Object.entries(entries)) {
+    const graph = "graph" in entry ? entry.graph : entry;
+    const timeout = "graph" in entry ? entry.interruptTimeout : undefined;
+    const onTimeout = "graph" in entry ? entry.onTimeout : undefined;
+    served.set(id, { graph: graph.withCheckpointer(saver), timeoutMs: timeout, onTimeout });
+  }
+  return served;
+}
+
+/** Creates a worker; `start()` migrates, registers the graphs and begins taking jobs. */
+export function createWorker(options: WorkerOptions) {
+  const workerId = options.workerId ?? `${hostname()}-${process.pid}`;
+  const logger = (options.logger ?? createLogger({ level: "info", logPayloads: false, name: "layover-worker" })).child({
+    workerId,
+  });
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl ?? "postgres://postgres@127.0.0.1:5432/postgres",
+    max: (options.concurrency ?? 8) + 2,
+  });
+  const connection = new Redis(options.redisUrl ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
+  const db = createDb(pool, options.schema);
+  const prefix = options.prefix ?? "layover";
+  const saver = new PostgresSaver({ pool, schema: db.schema });
+  const ctx: WorkerContext = {
+    db,
+    saver,
+    dispatcher: createDispatcher(connection, prefix),
+    graphs: servedGraphs(options.graphs, saver),
+    workerId,
+    logger,
+    budget: options.budget ?? { steps: 16, ms: 50 },
+    defaultTimeoutMs: options.interruptTimeoutMs ?? null,
+  };
+  let worker: Worker<StepJob> | undefined;
+
+  async function start(): Promise<void> {
+    await saver.setup();
+    await migrateRuntime(pool, { schema: db.schema });
+    for (const [id, served] of ctx.graphs) {
+      await registerGraph(db, {
+        id,
+        input_schema: served.graph.inputJsonSchema(),
+        options: {
+          ...(served.timeoutMs !== undefined ? { timeoutMs: served.timeoutMs } : {}),
+          ...(served.onTimeout !== undefined ? { onTimeout: served.onTimeout } : {}),
+        },
+      });
+    }
+    worker = new Worker<StepJob>(
+      STEP_QUEUE,
+      async (job) => {
+        const data = StepJob.parse(job.data);
+        const log = logger.child({ jobId: job.id ?? stepJobId(data), threadId: data.threadId, runId: data.runId });
+        return processStepJob(ctx, data, log);
+      },
+      {
+        connection: connection.duplicate({ maxRetriesPerRequest: null }),
+        prefix,
+        concurrency: options.concurrency ?? 8,
+        lockDuration: options.lockDurationMs ?? 30_000,
+        stalledInterval: options.stalledIntervalMs ?? 30_000,
+        maxStalledCount: 5,
+      },
+    );
+    worker.on("failed", (job, error) =>
+      logger.error({ err: error, jobId: job?.id, threadId: job?.data.threadId, runId: job?.data.runId }, "job failed"),
+    );
+    worker.on("error", (error) => logger.error({ err: error }, "worker error"));
+    await worker.waitUntilReady();
+    logger.info({ graphs: [...ctx.graphs.keys()], concurrency: options.concurrency ?? 8 }, "worker started");
+  }
+
+  /** Stops taking jobs, lets running ones finish, closes connections. */
+  async function close(): Promise<void> {
+    await worker?.close();
+    await ctx.dispatcher.close();
+    connection.disconnect();
+    await pool.end();
+    logger.info("worker stopped");
+  }
+
+  return { id: workerId, start, close, context: ctx };
+}

@@ -1,0 +1,74 @@
+// Three real worker processes, 200 threads that park once or twice, resumes from this process,
+// and one worker SIGKILLed in the middle: every run completes, each superstep commits once.
+import type { ChildProcess } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHarness, type Harness } from "./support/harness.ts";
+
+const THREADS = 200;
+let h: Harness;
+let workers: ChildProcess[];
+
+beforeAll(async () => {
+  h = await createHarness("distributed");
+  workers = await Promise.all(["w1", "w2", "w3"].map((id) => h.spawnWorker(id)));
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+async function jobsInRedis(): Promise<number> {
+  const counts = await h.queue.getJobCounts("waiting", "active", "delayed", "prioritized", "waiting-children");
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
+async function resumeAll(threadIds: string[], answer: (threadId: string) => string) {
+  const runs = await Promise.all(threadIds.map((t) => h.client.threads.resume(t, answer(t))));
+  return Promise.all(runs.map((r) => h.client.runs.wait(r.runId, { timeoutMs: 60_000 })));
+}
+
+describe("a fleet of worker processes", () => {
+  it("parks 200 threads, resumes them on any replica, and survives a SIGKILLed worker", async () => {
+    const started = await Promise.all(
+      Array.from({ length: THREADS }, (_, i) =>
+        h.client.runs.start({ graphId: "approval", input: { item: `t${i}`, twice: i % 2 === 1 } }),
+      ),
+    );
+    const first = await Promise.all(started.map((s) => h.client.runs.wait(s.runId, { timeoutMs: 60_000 })));
+    expect(first.every((r) => r.status === "interrupted")).toBe(true);
+    // Parked runs hold nothing in BullMQ.
+    expect(await jobsInRedis()).toBe(0);
+
+    const answer = (t: string) => (t.charCodeAt(t.length - 1) % 3 === 0 ? "no" : "yes");
+    const threadIds = started.map((s) => s.threadId);
+    const round1 = resumeAll(threadIds, answer);
+    workers[1]?.kill("SIGKILL"); // mid-load: its jobs are recovered by the other two
+    const afterFirst = await round1;
+    const twice = afterFirst.filter((r) => r.status === "interrupted").map((r) => r.threadId);
+    expect(twice).toHaveLength(THREADS / 2);
+    const afterSecond = await resumeAll(twice, answer);
+    expect(afterSecond.every((r) => r.status === "success")).toBe(true);
+
+    for (const [i, s] of started.entries()) {
+      const state = await h.client.threads.get(s.threadId);
+      const answers = i % 2 === 1 ? [answer(s.threadId), answer(s.threadId)] : [answer(s.threadId)];
+      const outcome = answers.every((a) => a === "yes") ? `approved t${i}` : `rejected t${i}`;
+      expect(state.values).toMatchObject({ item: `t${i}`, answers, outcome });
+      expect(state.status).toBe("idle");
+    }
+
+    // Some thread was parked by one worker and resumed by another.
+    const { rows: handoffs } = await h.pool.query(
+      `SELECT count(*)::int AS n FROM "${h.schema}".runs p JOIN "${h.schema}".runs r
+          ON r.thread_id = p.thread_id AND r.kind = 'resume' AND r.created_at > p.created_at
+       WHERE p.parked_by IS NOT NULL AND r.started_by IS NOT NULL AND r.started_by <> p.parked_by`,
+    );
+    expect(handoffs[0].n).toBeGreaterThan(0);
+    // Each superstep committed exactly once: no checkpoint has two children.
+    const { rows: forks } = await h.pool.query(
+      `SELECT thread_id, parent_id FROM "${h.schema}".checkpoints WHERE parent_id IS NOT NULL
+        GROUP BY thread_id, ns, parent_id HAVING count(*) > 1`,
+    );
+    expect(forks).toEqual([]);
+    expect(await jobsInRedis()).toBe(0);
+  }, 180_000);
+});

@@ -1,0 +1,197 @@
+// The producer client and in-process workers against real Postgres, Redis and BullMQ.
+import { isLayoverError } from "@layover/graph";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHarness, type Harness } from "./support/harness.ts";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness("runtime");
+  await h.startWorker({ id: "worker-a" });
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+async function count(table: string): Promise<number> {
+  const { rows } = await h.pool.query(`SELECT count(*)::int AS n FROM "${h.schema}".${table}`);
+  return rows[0].n;
+}
+
+async function parked(item: string, twice = false) {
+  const { runId, threadId } = await h.client.runs.start({ graphId: "approval", input: { item, twice } });
+  const result = await h.client.runs.wait(runId, { timeoutMs: 20_000 });
+  expect(result.status).toBe("interrupted");
+  return { runId, threadId, result };
+}
+
+describe("runs that park and resume", () => {
+  it("parks at interrupt(), shows the pending interrupt, and finishes when resumed", async () => {
+    const { threadId, result } = await parked("flight");
+    expect(result.interrupts).toEqual([
+      expect.objectContaining({ id: expect.any(String), value: { question: "approve flight?" }, node: "review" }),
+    ]);
+    expect(result.values).toMatchObject({ item: "flight", outcome: "prepared flight" });
+    const thread = await h.client.threads.get(threadId);
+    expect(thread.status).toBe("interrupted");
+    expect(thread.next).toEqual(["review"]);
+
+    const { runId } = await h.client.threads.resume(threadId, "yes");
+    const done = await h.client.runs.wait(runId, { timeoutMs: 20_000 });
+    expect(done.status).toBe("success");
+    expect(done.values).toMatchObject({ outcome: "approved flight", answers: ["yes"] });
+    expect((await h.client.threads.get(threadId)).status).toBe("idle");
+  });
+
+  it("asks twice in one node: each resume returns the next answer", async () => {
+    const { threadId } = await parked("hotel", true);
+    const first = await h.client.runs.wait((await h.client.threads.resume(threadId, "yes")).runId);
+    expect(first.status).toBe("interrupted");
+    expect(first.interrupts.map((i) => i.value)).toEqual([{ question: "really hotel?" }]);
+    const second = await h.client.runs.wait((await h.client.threads.resume(threadId, "no")).runId);
+    expect(second.values).toMatchObject({ answers: ["yes", "no"], outcome: "rejected hotel" });
+  });
+
+  it("runs a ten-step graph across several jobs when the in-process budget is small", async () => {
+    const stop = await h.startWorker({ id: "worker-small-budget", budget: { steps: 2, ms: 1_000 } });
+    const { runId } = await h.client.runs.start({ graphId: "linear", input: {} });
+    const result = await h.client.runs.wait(runId);
+    expect(result).toMatchObject({ status: "success", values: { count: 10 } });
+    await stop();
+  });
+
+  it("records a failing node on the run and the thread", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "flaky", input: { fail: true } });
+    const result = await h.client.runs.wait(runId);
+    expect(result.status).toBe("error");
+    expect(result.error).toMatchObject({ message: "the work failed" });
+    expect((await h.client.threads.get(threadId)).status).toBe("error");
+  });
+});
+
+describe("bad calls change nothing", () => {
+  it("refuses an unknown graph id and input that fails the state schema", async () => {
+    const before = [await count("threads"), await count("runs")];
+    await expect(h.client.runs.start({ graphId: "nope", input: {} })).rejects.toMatchObject({
+      code: "UNKNOWN_GRAPH",
+      message: expect.stringContaining("approval"),
+    });
+    await expect(h.client.runs.start({ graphId: "approval", input: { item: 5 } })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining("item"),
+    });
+    await expect(h.client.runs.start({ graphId: "approval", input: { item: "x", extra: 1 } })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+    });
+    expect([await count("threads"), await count("runs")]).toEqual(before);
+  });
+
+  it("refuses resumes that cannot apply, with typed errors", async () => {
+    await expect(h.client.threads.resume("no-such-thread", "yes")).rejects.toMatchObject({ code: "THREAD_NOT_FOUND" });
+    const { threadId } = await parked("car");
+    await expect(h.client.threads.resume(threadId, "maybe")).rejects.toMatchObject({
+      code: "INVALID_RESUME",
+    });
+    await expect(
+      h.client.threads.resume(threadId, { "00000000-0000-4000-8000-000000000000": "yes" }),
+    ).rejects.toMatchObject({ code: "UNKNOWN_INTERRUPT" });
+    expect((await h.client.threads.get(threadId)).tasks[0]?.interrupts).toHaveLength(1);
+    const { runId } = await h.client.threads.resume(threadId, "yes");
+    await h.client.runs.wait(runId);
+    await expect(h.client.threads.resume(threadId, "yes")).rejects.toMatchObject({ code: "NOT_INTERRUPTED" });
+  });
+
+  it("rejects a start on a thread waiting for a person, or queues it with multitaskStrategy enqueue", async () => {
+    const { threadId } = await parked("boat");
+    await expect(h.client.runs.start({ graphId: "approval", input: { item: "boat2" }, threadId })).rejects.toMatchObject({
+      code: "THREAD_BUSY",
+    });
+    const queued = await h.client.runs.start({
+      graphId: "approval",
+      input: { item: "boat2" },
+      threadId,
+      multitaskStrategy: "enqueue",
+    });
+    const resumed = await h.client.threads.resume(threadId, "yes");
+    expect((await h.client.runs.wait(resumed.runId)).status).toBe("success");
+    const second = await h.client.runs.wait(queued.runId);
+    expect(second.status).toBe("interrupted");
+    expect(second.values).toMatchObject({ item: "boat2" });
+  });
+});
+
+describe("resumes under contention", () => {
+  it("of two concurrent resumes of one interrupt, exactly one wins — 100 trials", async () => {
+    const threads = await Promise.all(Array.from({ length: 100 }, (_, i) => parked(`race-${i}`)));
+    const outcomes = await Promise.all(
+      threads.map(({ threadId }) =>
+        Promise.allSettled([
+          h.client.threads.resume(threadId, "yes", { resolvedBy: "alice" }),
+          h.client.threads.resume(threadId, "no", { resolvedBy: "bob" }),
+        ]),
+      ),
+    );
+    for (const pair of outcomes) {
+      const won = pair.filter((o) => o.status === "fulfilled");
+      const lost = pair.filter((o) => o.status === "rejected");
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      const reason = (lost[0] as PromiseRejectedResult).reason;
+      expect(isLayoverError(reason, "INTERRUPT_ALREADY_RESOLVED")).toBe(true);
+      expect(reason.message).toMatch(/already resolved by (alice|bob) at/);
+    }
+    const { rows } = await h.pool.query(
+      `SELECT thread_id, count(*)::int AS n FROM "${h.schema}".runs WHERE kind = 'resume' AND thread_id = ANY($1)
+        GROUP BY thread_id`,
+      [threads.map((t) => t.threadId)],
+    );
+    expect(rows).toHaveLength(100);
+    expect(rows.every((r) => r.n === 1)).toBe(true);
+  }, 60_000);
+
+  it("returns the first run for a retried resume with the same idempotency key", async () => {
+    const { threadId } = await parked("train");
+    const first = await h.client.threads.resume(threadId, "yes", { idempotencyKey: "click-1" });
+    const again = await h.client.threads.resume(threadId, "yes", { idempotencyKey: "click-1" });
+    expect(again.runId).toBe(first.runId);
+    expect((await h.client.runs.wait(first.runId)).status).toBe("success");
+  });
+});
+
+describe("operations", () => {
+  it("cancels a parked run: its interrupts are cancelled and the thread is free", async () => {
+    const { runId, threadId } = await parked("bike");
+    expect(await h.client.runs.cancel(runId)).toEqual({ status: "cancelled" });
+    expect((await h.client.threads.get(threadId)).status).toBe("idle");
+    const { interrupts } = await h.client.interrupts.list({ status: "cancelled" });
+    expect(interrupts.map((i) => i.threadId)).toContain(threadId);
+    await expect(h.client.threads.resume(threadId, "yes")).rejects.toMatchObject({ code: "NOT_INTERRUPTED" });
+  });
+
+  it("lists pending interrupts oldest first, page by page", async () => {
+    const mine = await Promise.all(["p1", "p2", "p3"].map((item) => parked(item)));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await h.client.interrupts.list({ status: "pending", graphId: "approval", limit: 2, ...(cursor ? { cursor } : {}) });
+      seen.push(...page.interrupts.map((i) => i.threadId));
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    for (const { threadId } of mine) expect(seen.filter((t) => t === threadId)).toHaveLength(1);
+  });
+
+  it("re-enqueues a run whose job Redis lost", async () => {
+    const stop = await h.startWorker({ id: "worker-reconcile" });
+    const { threadId } = await parked("lost");
+    // A resume recorded while its job never reached Redis: drop every job.
+    await h.queue.pause();
+    const { runId: resumeRun } = await h.client.threads.resume(threadId, "yes");
+    await h.queue.obliterate({ force: true });
+    await h.queue.resume();
+    await h.pool.query(`UPDATE "${h.schema}".runs SET updated_at = now() - interval '1 hour' WHERE id = $1`, [resumeRun]);
+    const requeued = await h.client.reconcile({ minAgeMs: 1_000 });
+    expect(requeued.map((j) => j.runId)).toContain(resumeRun);
+    expect((await h.client.runs.wait(resumeRun)).status).toBe("success");
+    await stop();
+  });
+});

@@ -1,0 +1,119 @@
+// A runtime under test: its own Postgres schema and Redis prefix, a producer client, and
+// in-process workers (real BullMQ, real Postgres) or worker processes.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { createClient, type LayoverClient, STEP_QUEUE } from "@layover/runtime";
+import { createTestSchema, deleteRedisPrefix, getRedis, uniqueRedisPrefix } from "@layover/testing";
+import { createWorker } from "@layover/worker";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import pg from "pg";
+import pino from "pino";
+import { graphs } from "../fixtures/graphs.ts";
+
+export interface Harness {
+  schema: string;
+  prefix: string;
+  databaseUrl: string;
+  redisUrl: string;
+  pool: pg.Pool;
+  client: LayoverClient;
+  queue: Queue;
+  startWorker(options?: { id?: string; budget?: { steps: number; ms: number } }): Promise<() => Promise<void>>;
+  spawnWorker(id: string): Promise<ChildProcess>;
+  close(): Promise<void>;
+}
+
+const quiet = pino({ level: "silent" });
+const CLI = fileURLToPath(new URL("../../services/worker/src/cli.ts", import.meta.url));
+const GRAPHS = fileURLToPath(new URL("../fixtures/graphs.ts", import.meta.url));
+
+export async function createHarness(name: string): Promise<Harness> {
+  const schema = await createTestSchema(name);
+  const redisUrl = await getRedis();
+  const prefix = uniqueRedisPrefix(name);
+  const pool = new pg.Pool({ connectionString: schema.url, max: 20 });
+  const client = createClient({ databaseUrl: schema.url, redisUrl, schema: schema.name, prefix, logger: quiet });
+  const queue = new Queue(STEP_QUEUE, { connection: new Redis(redisUrl), prefix });
+  const stops: Array<() => Promise<void>> = [];
+  const children: ChildProcess[] = [];
+  const harness: Harness = {
+    schema: schema.name,
+    prefix,
+    databaseUrl: schema.url,
+    redisUrl,
+    pool,
+    client,
+    queue,
+    async startWorker(options = {}) {
+      const worker = createWorker({
+        graphs,
+        databaseUrl: schema.url,
+        redisUrl,
+        schema: schema.name,
+        prefix,
+        logger: quiet,
+        concurrency: 8,
+        ...(options.id ? { workerId: options.id } : {}),
+        ...(options.budget ? { budget: options.budget } : {}),
+      });
+      await worker.start();
+      let stopped = false;
+      const stop = async () => {
+        if (stopped) return;
+        stopped = true;
+        await worker.close();
+      };
+      stops.push(stop);
+      return stop;
+    },
+    async spawnWorker(id) {
+      const child = spawn(process.execPath, [CLI, "--graphs", GRAPHS], {
+        env: {
+          ...process.env,
+          DATABASE_URL: schema.url,
+          REDIS_URL: redisUrl,
+          LAYOVER_SCHEMA: schema.name,
+          LAYOVER_PREFIX: prefix,
+          WORKER_ID: id,
+          LOG_LEVEL: "info",
+          // Short locks: a SIGKILLed worker's jobs are recovered within seconds.
+          LOCK_DURATION_MS: "2000",
+          STALLED_INTERVAL_MS: "1000",
+        },
+        stdio: ["ignore", "pipe", "inherit"],
+      });
+      children.push(child);
+      await waitForLine(child, "worker started");
+      return child;
+    },
+    async close() {
+      for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+      await Promise.all(stops.map((stop) => stop()));
+      await client.close();
+      await queue.close();
+      await pool.end();
+      await deleteRedisPrefix(redisUrl, prefix);
+      await schema.drop();
+    },
+  };
+  return harness;
+}
+
+async function waitForLine(child: ChildProcess, text: string): Promise<void> {
+  let buffer = "";
+  const stdout = child.stdout as NodeJS.ReadableStream;
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      buffer += chunk.toString();
+      if (buffer.includes(text)) {
+        stdout.off("data", onData);
+        stdout.resume();
+        resolve();
+      }
+    };
+    stdout.on("data", onData);
+    once(child, "exit").then(([code]) => reject(new Error(`worker exited (${code}) before "${text}":\n${buffer}`)));
+  });
+}
