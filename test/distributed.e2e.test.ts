@@ -21,6 +21,22 @@ async function jobsInRedis(): Promise<number> {
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
+async function runningOn(worker: string): Promise<number> {
+  const { rows } = await h.pool.query(
+    `SELECT count(*)::int AS n FROM "${h.schema}".runs WHERE status = 'running' AND last_worker = $1`,
+    [worker],
+  );
+  return rows[0].n;
+}
+
+async function until(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error("condition not met in time");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 async function resumeAll(threadIds: string[], answer: (threadId: string) => string) {
   const runs = await Promise.all(threadIds.map((t) => h.client.threads.resume(t, answer(t))));
   return Promise.all(runs.map((r) => h.client.runs.wait(r.runId, { timeoutMs: 60_000 })));
@@ -30,7 +46,7 @@ describe("a fleet of worker processes", () => {
   it("parks 200 threads, resumes them on any replica, and survives a SIGKILLed worker", async () => {
     const started = await Promise.all(
       Array.from({ length: THREADS }, (_, i) =>
-        h.client.runs.start({ graphId: "approval", input: { item: `t${i}`, twice: i % 2 === 1 } }),
+        h.client.runs.start({ graphId: "approval", input: { item: `t${i}`, twice: i % 2 === 1, delayMs: 150 } }),
       ),
     );
     const first = await Promise.all(started.map((s) => h.client.runs.wait(s.runId, { timeoutMs: 60_000 })));
@@ -41,18 +57,27 @@ describe("a fleet of worker processes", () => {
     const answer = (t: string) => (t.charCodeAt(t.length - 1) % 3 === 0 ? "no" : "yes");
     const threadIds = started.map((s) => s.threadId);
     const round1 = resumeAll(threadIds, answer);
-    workers[1]?.kill("SIGKILL"); // mid-load: its jobs are recovered by the other two
+    // Mid-load: once w2 holds running jobs, SIGKILL it; the other two recover its jobs.
+    await until(async () => (await runningOn("w2")) >= 3);
+    workers[1]?.kill("SIGKILL");
+    const orphaned = await runningOn("w2");
     const afterFirst = await round1;
     const twice = afterFirst.filter((r) => r.status === "interrupted").map((r) => r.threadId);
     expect(twice).toHaveLength(THREADS / 2);
     const afterSecond = await resumeAll(twice, answer);
     expect(afterSecond.every((r) => r.status === "success")).toBe(true);
+    expect(orphaned).toBeGreaterThan(0);
+    // The runs w2 was running when it died were finished by the survivors.
+    const { rows: recovered } = await h.pool.query(
+      `SELECT count(*)::int AS n FROM "${h.schema}".runs WHERE last_worker <> 'w2' AND started_by = 'w2' AND kind = 'resume'`,
+    );
+    expect(recovered[0].n).toBeGreaterThan(0);
 
     for (const [i, s] of started.entries()) {
       const state = await h.client.threads.get(s.threadId);
       const answers = i % 2 === 1 ? [answer(s.threadId), answer(s.threadId)] : [answer(s.threadId)];
       const outcome = answers.every((a) => a === "yes") ? `approved t${i}` : `rejected t${i}`;
-      expect(state.values).toMatchObject({ item: `t${i}`, answers, outcome });
+      expect(state.values).toMatchObject({ item: `t${i}`, answers, outcome, acted: true });
       expect(state.status).toBe("idle");
     }
 

@@ -5,6 +5,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { createClient, type LayoverClient, STEP_QUEUE } from "@layover/runtime";
 import { createTestSchema, deleteRedisPrefix, getRedis, uniqueRedisPrefix } from "@layover/testing";
+import { createScheduler } from "@layover/scheduler";
 import { createWorker } from "@layover/worker";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -20,7 +21,12 @@ export interface Harness {
   pool: pg.Pool;
   client: LayoverClient;
   queue: Queue;
-  startWorker(options?: { id?: string; budget?: { steps: number; ms: number } }): Promise<() => Promise<void>>;
+  startWorker(options?: {
+    id?: string;
+    budget?: { steps: number; ms: number };
+    interruptTimeoutMs?: number;
+  }): Promise<() => Promise<void>>;
+  startScheduler(options?: { id?: string; sweepEveryMs?: number; reconcileEveryMs?: number }): Promise<() => Promise<void>>;
   spawnWorker(id: string): Promise<ChildProcess>;
   close(): Promise<void>;
 }
@@ -38,6 +44,16 @@ export async function createHarness(name: string): Promise<Harness> {
   const queue = new Queue(STEP_QUEUE, { connection: new Redis(redisUrl), prefix });
   const stops: Array<() => Promise<void>> = [];
   const children: ChildProcess[] = [];
+  const stopOnce = (service: { close(): Promise<void> }) => {
+    let stopped = false;
+    const stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      await service.close();
+    };
+    stops.push(stop);
+    return stop;
+  };
   const harness: Harness = {
     schema: schema.name,
     prefix,
@@ -57,16 +73,25 @@ export async function createHarness(name: string): Promise<Harness> {
         concurrency: 8,
         ...(options.id ? { workerId: options.id } : {}),
         ...(options.budget ? { budget: options.budget } : {}),
+        ...(options.interruptTimeoutMs ? { interruptTimeoutMs: options.interruptTimeoutMs } : {}),
       });
       await worker.start();
-      let stopped = false;
-      const stop = async () => {
-        if (stopped) return;
-        stopped = true;
-        await worker.close();
-      };
-      stops.push(stop);
-      return stop;
+      return stopOnce(worker);
+    },
+    async startScheduler(options = {}) {
+      const scheduler = createScheduler({
+        databaseUrl: schema.url,
+        redisUrl,
+        schema: schema.name,
+        prefix,
+        logger: quiet,
+        sweepEveryMs: options.sweepEveryMs ?? 200,
+        reconcileEveryMs: options.reconcileEveryMs ?? 1_000,
+        reconcileMinAgeMs: 500,
+        ...(options.id ? { schedulerId: options.id } : {}),
+      });
+      await scheduler.start();
+      return stopOnce(scheduler);
     },
     async spawnWorker(id) {
       const child = spawn(process.execPath, [CLI, "--graphs", GRAPHS], {

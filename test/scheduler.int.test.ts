@@ -1,0 +1,149 @@
+// The scheduler against real Postgres, Redis and BullMQ: timeouts that auto-reject, the sweep
+// racing people, cron ticks with two replicas, and work Redis lost.
+import { isLayoverError, isTimeoutRejection } from "@layover/graph";
+import { createDb, createDispatcher, sweepExpiredInterrupts } from "@layover/runtime";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHarness, type Harness } from "./support/harness.ts";
+
+let h: Harness;
+let stopScheduler: () => Promise<void>;
+
+beforeAll(async () => {
+  h = await createHarness("scheduler");
+  await h.startWorker({ id: "worker-a" });
+  stopScheduler = await h.startScheduler({ id: "scheduler-a" });
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+async function parkedTimed(input: Record<string, unknown>, graphId = "timed") {
+  const { runId, threadId } = await h.client.runs.start({ graphId, input });
+  const parked = await h.client.runs.wait(runId);
+  expect(parked.status).toBe("interrupted");
+  return { threadId, interruptId: parked.interrupts[0]?.id as string };
+}
+
+/** The run that finishes the thread once its interrupt is answered (by a person or the sweep). */
+async function finalState(threadId: string) {
+  for (let i = 0; i < 200; i++) {
+    const runs = await h.client.threads.runs(threadId);
+    const last = runs.at(-1);
+    if (runs.length > 1 && last) return h.client.runs.wait(last.runId, { timeoutMs: 20_000 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`thread ${threadId} was never resumed`);
+}
+
+describe("interrupt timeouts", () => {
+  it("auto-rejects an interrupt past its own timeout: the node gets the documented rejection", async () => {
+    const { threadId, interruptId } = await parkedTimed({ timeoutMs: 300 });
+    const pending = await h.client.threads.get(threadId);
+    expect(pending.tasks[0]?.interrupts[0]).toMatchObject({ timeoutMs: 300, deadline: expect.any(Date) });
+    const result = await finalState(threadId);
+    expect(result.status).toBe("success");
+    expect(result.values.timedOut).toBe(true);
+    expect(isTimeoutRejection(result.values.decision)).toBe(true);
+    expect(result.values.decision).toMatchObject({ action: "reject", reason: "timeout" });
+    const { interrupts } = await h.client.interrupts.list({ status: "expired" });
+    expect(interrupts.find((i) => i.id === interruptId)).toMatchObject({ threadId, resolvedBy: "timeout" });
+    await expect(h.client.threads.resume(threadId, "late")).rejects.toMatchObject({ code: "NOT_INTERRUPTED" });
+  });
+
+  it("resumes with the interrupt's onTimeout value, or the graph's default", async () => {
+    const own = await parkedTimed({ timeoutMs: 200, onTimeout: "auto-approved" });
+    expect((await finalState(own.threadId)).values).toMatchObject({ decision: "auto-approved", timedOut: false });
+    const byGraph = await parkedTimed({}, "timed-default");
+    expect((await finalState(byGraph.threadId)).values).toMatchObject({ decision: "escalated" });
+  });
+
+  it("waits forever without any timeout", async () => {
+    const { threadId } = await parkedTimed({});
+    expect((await h.client.threads.get(threadId)).tasks[0]?.interrupts[0]?.deadline).toBeNull();
+  });
+});
+
+describe("a person's resume racing the sweep", () => {
+  it("exactly one wins each of 1,000 races; the loser is told it expired by timeout", async () => {
+    await stopScheduler(); // this test drives the sweep itself
+    const parked = [];
+    for (let i = 0; i < 1_000; i += 100) {
+      parked.push(...(await Promise.all(Array.from({ length: 100 }, () => parkedTimed({ timeoutMs: 1 })))));
+    }
+    const redis = new Redis(h.redisUrl, { maxRetriesPerRequest: null });
+    const dispatcher = createDispatcher(redis, h.prefix);
+    const db = createDb(h.pool, h.schema);
+    const sweeping = (async () => {
+      let total = 0;
+      for (let i = 0; i < 50 && total < 1_000; i++) total += await sweepExpiredInterrupts(db, dispatcher, { batchSize: 50 });
+      return total;
+    })();
+    const people = await Promise.allSettled(parked.map((p) => h.client.threads.resume(p.threadId, "yes")));
+    const expiredBySweep = await sweeping;
+    const won = people.filter((p) => p.status === "fulfilled").length;
+    expect(won + expiredBySweep).toBe(1_000);
+    for (const p of people) {
+      if (p.status === "fulfilled") continue;
+      expect(isLayoverError(p.reason, "INTERRUPT_ALREADY_RESOLVED")).toBe(true);
+      expect(p.reason.message).toContain("expired by timeout at");
+    }
+    const { rows } = await h.pool.query(
+      `SELECT count(*)::int AS n, count(DISTINCT thread_id)::int AS threads FROM "${h.schema}".runs
+        WHERE kind = 'resume' AND thread_id = ANY($1)`,
+      [parked.map((p) => p.threadId)],
+    );
+    expect(rows[0]).toEqual({ n: 1_000, threads: 1_000 });
+    await dispatcher.close();
+    redis.disconnect();
+    stopScheduler = await h.startScheduler({ id: "scheduler-a" });
+  }, 120_000);
+});
+
+describe("cron runs", () => {
+  it("starts one run per tick of a per-second schedule, even with two scheduler replicas", async () => {
+    const stopSecond = await h.startScheduler({ id: "scheduler-b" });
+    const cron = await h.client.crons.create({ graphId: "linear", schedule: "* * * * * *", input: {} });
+    expect((await h.client.crons.list()).map((c) => c.id)).toContain(cron.id);
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect(await h.client.crons.delete(cron.id)).toBe(true);
+    await stopSecond();
+    const { rows } = await h.pool.query(
+      `SELECT thread_id FROM "${h.schema}".runs WHERE thread_id LIKE $1`,
+      [`cron-${cron.id}-%`],
+    );
+    const ticks = new Set(rows.map((r) => r.thread_id));
+    expect(rows.length).toBe(ticks.size); // no tick started twice
+    expect(ticks.size).toBeGreaterThanOrEqual(2);
+    expect(ticks.size).toBeLessThanOrEqual(5);
+  });
+});
+
+describe("reconciliation", () => {
+  it("finishes every run, none twice, after Redis loses all of the deployment's keys mid-load", async () => {
+    const stopSlow = await h.startWorker({ id: "worker-slow", budget: { steps: 1, ms: 1_000 } });
+    const started = await Promise.all(
+      Array.from({ length: 200 }, () => h.client.runs.start({ graphId: "linear", input: {} })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const redis = new Redis(h.redisUrl);
+    const keys = await redis.keys(`${h.prefix}:steps:*`);
+    if (keys.length > 0) await redis.del(...keys); // what FLUSHALL does to this deployment
+    redis.disconnect();
+    const results = await Promise.all(started.map((s) => h.client.runs.wait(s.runId, { timeoutMs: 60_000 })));
+    expect(results.every((r) => r.status === "success" && r.values.count === 10)).toBe(true);
+    const { rows: forks } = await h.pool.query(
+      `SELECT thread_id FROM "${h.schema}".checkpoints WHERE parent_id IS NOT NULL AND thread_id = ANY($1)
+        GROUP BY thread_id, ns, parent_id HAVING count(*) > 1`,
+      [started.map((s) => s.threadId)],
+    );
+    expect(forks).toEqual([]);
+    const { rows: counts } = await h.pool.query(
+      `SELECT thread_id, count(*)::int AS n FROM "${h.schema}".checkpoints WHERE thread_id = ANY($1) AND ns = ''
+        GROUP BY thread_id`,
+      [started.map((s) => s.threadId)],
+    );
+    expect(counts.every((c) => c.n === 11)).toBe(true); // the input and ten supersteps, each once
+    await stopSlow();
+  }, 120_000);
+});
