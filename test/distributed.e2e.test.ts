@@ -17,7 +17,13 @@ afterAll(async () => {
 });
 
 async function jobsInRedis(): Promise<number> {
-  const counts = await h.queue.getJobCounts("waiting", "active", "delayed", "prioritized", "waiting-children");
+  const counts = await h.queue.getJobCounts(
+    "waiting",
+    "active",
+    "delayed",
+    "prioritized",
+    "waiting-children",
+  );
   return Object.values(counts).reduce((a, b) => a + b, 0);
 }
 
@@ -46,7 +52,10 @@ describe("a fleet of worker processes", () => {
   it("parks 200 threads, resumes them on any replica, and survives a SIGKILLed worker", async () => {
     const started = await Promise.all(
       Array.from({ length: THREADS }, (_, i) =>
-        h.client.runs.start({ graphId: "approval", input: { item: `t${i}`, twice: i % 2 === 1, delayMs: 150 } }),
+        h.client.runs.start({
+          graphId: "approval",
+          input: { item: `t${i}`, twice: i % 2 === 1, delayMs: 150 },
+        }),
       ),
     );
     const first = await Promise.all(started.map((s) => h.client.runs.wait(s.runId, { timeoutMs: 60_000 })));

@@ -29,7 +29,11 @@ describe("runs that park and resume", () => {
   it("parks at interrupt(), shows the pending interrupt, and finishes when resumed", async () => {
     const { threadId, result } = await parked("flight");
     expect(result.interrupts).toEqual([
-      expect.objectContaining({ id: expect.any(String), value: { question: "approve flight?" }, node: "review" }),
+      expect.objectContaining({
+        id: expect.any(String),
+        value: { question: "approve flight?" },
+        node: "review",
+      }),
     ]);
     expect(result.values).toMatchObject({ item: "flight", outcome: "prepared flight" });
     const thread = await h.client.threads.get(threadId);
@@ -80,14 +84,18 @@ describe("bad calls change nothing", () => {
       code: "INVALID_INPUT",
       message: expect.stringContaining("item"),
     });
-    await expect(h.client.runs.start({ graphId: "approval", input: { item: "x", extra: 1 } })).rejects.toMatchObject({
+    await expect(
+      h.client.runs.start({ graphId: "approval", input: { item: "x", extra: 1 } }),
+    ).rejects.toMatchObject({
       code: "INVALID_INPUT",
     });
     expect([await count("threads"), await count("runs")]).toEqual(before);
   });
 
   it("refuses resumes that cannot apply, with typed errors", async () => {
-    await expect(h.client.threads.resume("no-such-thread", "yes")).rejects.toMatchObject({ code: "THREAD_NOT_FOUND" });
+    await expect(h.client.threads.resume("no-such-thread", "yes")).rejects.toMatchObject({
+      code: "THREAD_NOT_FOUND",
+    });
     const { threadId } = await parked("car");
     await expect(h.client.threads.resume(threadId, "maybe")).rejects.toMatchObject({
       code: "INVALID_RESUME",
@@ -103,7 +111,9 @@ describe("bad calls change nothing", () => {
 
   it("rejects a start on a thread waiting for a person, or queues it with multitaskStrategy enqueue", async () => {
     const { threadId } = await parked("boat");
-    await expect(h.client.runs.start({ graphId: "approval", input: { item: "boat2" }, threadId })).rejects.toMatchObject({
+    await expect(
+      h.client.runs.start({ graphId: "approval", input: { item: "boat2" }, threadId }),
+    ).rejects.toMatchObject({
       code: "THREAD_BUSY",
     });
     const queued = await h.client.runs.start({
@@ -173,7 +183,12 @@ describe("operations", () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await h.client.interrupts.list({ status: "pending", graphId: "approval", limit: 2, ...(cursor ? { cursor } : {}) });
+      const page = await h.client.interrupts.list({
+        status: "pending",
+        graphId: "approval",
+        limit: 2,
+        ...(cursor ? { cursor } : {}),
+      });
       seen.push(...page.interrupts.map((i) => i.threadId));
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -188,7 +203,9 @@ describe("operations", () => {
     const { runId: resumeRun } = await h.client.threads.resume(threadId, "yes");
     await h.queue.obliterate({ force: true });
     await h.queue.resume();
-    await h.pool.query(`UPDATE "${h.schema}".runs SET updated_at = now() - interval '1 hour' WHERE id = $1`, [resumeRun]);
+    await h.pool.query(`UPDATE "${h.schema}".runs SET updated_at = now() - interval '1 hour' WHERE id = $1`, [
+      resumeRun,
+    ]);
     const requeued = await h.client.reconcile({ minAgeMs: 1_000 });
     expect(requeued.map((j) => j.runId)).toContain(resumeRun);
     expect((await h.client.runs.wait(resumeRun)).status).toBe("success");

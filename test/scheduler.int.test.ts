@@ -48,12 +48,17 @@ describe("interrupt timeouts", () => {
     expect(result.values.decision).toMatchObject({ action: "reject", reason: "timeout" });
     const { interrupts } = await h.client.interrupts.list({ status: "expired" });
     expect(interrupts.find((i) => i.id === interruptId)).toMatchObject({ threadId, resolvedBy: "timeout" });
-    await expect(h.client.threads.resume(threadId, "late")).rejects.toMatchObject({ code: "NOT_INTERRUPTED" });
+    await expect(h.client.threads.resume(threadId, "late")).rejects.toMatchObject({
+      code: "NOT_INTERRUPTED",
+    });
   });
 
   it("resumes with the interrupt's onTimeout value, or the graph's default", async () => {
     const own = await parkedTimed({ timeoutMs: 200, onTimeout: "auto-approved" });
-    expect((await finalState(own.threadId)).values).toMatchObject({ decision: "auto-approved", timedOut: false });
+    expect((await finalState(own.threadId)).values).toMatchObject({
+      decision: "auto-approved",
+      timedOut: false,
+    });
     const byGraph = await parkedTimed({}, "timed-default");
     expect((await finalState(byGraph.threadId)).values).toMatchObject({ decision: "escalated" });
   });
@@ -76,7 +81,8 @@ describe("a person's resume racing the sweep", () => {
     const db = createDb(h.pool, h.schema);
     const sweeping = (async () => {
       let total = 0;
-      for (let i = 0; i < 50 && total < 1_000; i++) total += await sweepExpiredInterrupts(db, dispatcher, { batchSize: 50 });
+      for (let i = 0; i < 50 && total < 1_000; i++)
+        total += await sweepExpiredInterrupts(db, dispatcher, { batchSize: 50 });
       return total;
     })();
     const people = await Promise.allSettled(parked.map((p) => h.client.threads.resume(p.threadId, "yes")));
@@ -108,10 +114,9 @@ describe("cron runs", () => {
     await new Promise((resolve) => setTimeout(resolve, 3_500));
     expect(await h.client.crons.delete(cron.id)).toBe(true);
     await stopSecond();
-    const { rows } = await h.pool.query(
-      `SELECT thread_id FROM "${h.schema}".runs WHERE thread_id LIKE $1`,
-      [`cron-${cron.id}-%`],
-    );
+    const { rows } = await h.pool.query(`SELECT thread_id FROM "${h.schema}".runs WHERE thread_id LIKE $1`, [
+      `cron-${cron.id}-%`,
+    ]);
     const ticks = new Set(rows.map((r) => r.thread_id));
     expect(rows.length).toBe(ticks.size); // no tick started twice
     expect(ticks.size).toBeGreaterThanOrEqual(2);

@@ -5,7 +5,10 @@ const DAYS = ["Friday", "Monday", "Wednesday", "Saturday"];
 
 /** The demo's 20 requests: a deterministic mix of routes and days. */
 export function demoRequests(count = 20): string[] {
-  return Array.from({ length: count }, (_, i) => `Cheap flight ${ROUTES[i % ROUTES.length]} next ${DAYS[i % DAYS.length]}`);
+  return Array.from(
+    { length: count },
+    (_, i) => `Cheap flight ${ROUTES[i % ROUTES.length]} next ${DAYS[i % DAYS.length]}`,
+  );
 }
 
 /** What the approving person decides for the i-th booking: approve, reject or edit, in turn. */

@@ -23,7 +23,7 @@ describe("flight-booking example (seed 004)", () => {
     expect(paused.__interrupt__?.[0]).toMatchObject({
       id: expect.any(String),
       value: { kind: "approve_booking", summary: "Book LAX->JFK for $187?", action: paused.proposedAction },
-      resumeSchema: expect.objectContaining({ oneOf: expect.any(Array) }),
+      resumeSchema: expect.objectContaining({ anyOf: expect.any(Array) }),
     });
     const snapshot = await app.getState(config);
     expect(snapshot.next).toEqual(["approvalGate"]);
@@ -39,6 +39,15 @@ describe("flight-booking example (seed 004)", () => {
     const snapshot = await app.getState(config);
     expect(snapshot.next).toEqual(["approvalGate"]);
     expect(snapshot.values.bookingConfirmation).toBeUndefined();
+  });
+
+  it("rejects a booking nobody approved in time with the scheduler's timeout rejection", async () => {
+    const app = buildFlightBooking({ checkpointer: new MemorySaver() });
+    const config = { configurable: { thread_id: "booking-late" } };
+    await app.invoke(request, config);
+    const timedOut = { action: "reject", reason: "timeout", timedOutAt: "2026-05-22T10:00:00.000Z" };
+    const final = await app.invoke(new Command({ resume: timedOut }), config);
+    expect(final.bookingConfirmation).toBe("Rejected by timeout: nobody approved in time");
   });
 
   it.each([

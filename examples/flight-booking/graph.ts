@@ -8,6 +8,7 @@ import {
   END,
   type GraphNode,
   interrupt,
+  isTimeoutRejection,
   START,
   StateGraph,
   StateSchema,
@@ -37,6 +38,12 @@ export const Decision = z.discriminatedUnion("choice", [
   z.object({ choice: z.literal("edit"), edits: BookingArgs.partial() }),
 ]);
 export type Decision = z.input<typeof Decision>;
+
+/** A decision, or the rejection the scheduler sends when nobody answered in time. */
+const Answer = z.union([
+  Decision,
+  z.object({ action: z.literal("reject"), reason: z.literal("timeout"), timedOutAt: z.string() }),
+]);
 
 const FARES: Record<string, number> = { "LAX-JFK": 187, "SFO-SEA": 96, "JFK-LHR": 512 };
 const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
@@ -81,8 +88,10 @@ const approvalGate: GraphNode<typeof BookingState> = (state) => {
   // anything changes, by whichever process receives it.
   const decision = interrupt(
     { kind: "approve_booking", summary: `Book ${origin}->${destination} for $${priceUsd}?`, action },
-    { schema: Decision },
+    { schema: Answer },
   );
+  if (isTimeoutRejection(decision))
+    return { bookingConfirmation: "Rejected by timeout: nobody approved in time" };
   if (decision.choice === "reject") {
     return { bookingConfirmation: `Rejected by user: ${decision.reason}` };
   }

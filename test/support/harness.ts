@@ -4,8 +4,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { createClient, type LayoverClient, STEP_QUEUE } from "@layover/runtime";
-import { createTestSchema, deleteRedisPrefix, getRedis, uniqueRedisPrefix } from "@layover/testing";
 import { createScheduler } from "@layover/scheduler";
+import { createTestSchema, deleteRedisPrefix, getRedis, uniqueRedisPrefix } from "@layover/testing";
 import { createWorker } from "@layover/worker";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -26,7 +26,11 @@ export interface Harness {
     budget?: { steps: number; ms: number };
     interruptTimeoutMs?: number;
   }): Promise<() => Promise<void>>;
-  startScheduler(options?: { id?: string; sweepEveryMs?: number; reconcileEveryMs?: number }): Promise<() => Promise<void>>;
+  startScheduler(options?: {
+    id?: string;
+    sweepEveryMs?: number;
+    reconcileEveryMs?: number;
+  }): Promise<() => Promise<void>>;
   spawnWorker(id: string): Promise<ChildProcess>;
   close(): Promise<void>;
 }
@@ -40,7 +44,13 @@ export async function createHarness(name: string): Promise<Harness> {
   const redisUrl = await getRedis();
   const prefix = uniqueRedisPrefix(name);
   const pool = new pg.Pool({ connectionString: schema.url, max: 20 });
-  const client = createClient({ databaseUrl: schema.url, redisUrl, schema: schema.name, prefix, logger: quiet });
+  const client = createClient({
+    databaseUrl: schema.url,
+    redisUrl,
+    schema: schema.name,
+    prefix,
+    logger: quiet,
+  });
   const queue = new Queue(STEP_QUEUE, { connection: new Redis(redisUrl), prefix });
   const stops: Array<() => Promise<void>> = [];
   const children: ChildProcess[] = [];
@@ -139,6 +149,8 @@ async function waitForLine(child: ChildProcess, text: string): Promise<void> {
       }
     };
     stdout.on("data", onData);
-    once(child, "exit").then(([code]) => reject(new Error(`worker exited (${code}) before "${text}":\n${buffer}`)));
+    once(child, "exit").then(([code]) =>
+      reject(new Error(`worker exited (${code}) before "${text}":\n${buffer}`)),
+    );
   });
 }

@@ -48,18 +48,29 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
   return {
     async create(spec: CronSpec): Promise<CronRow> {
       if (spec.schedule.trim().split(/\s+/).length < 5)
-        throw new InvalidConfigError(`Invalid cron schedule ${JSON.stringify(spec.schedule)}: use 5 or 6 fields.`);
+        throw new InvalidConfigError(
+          `Invalid cron schedule ${JSON.stringify(spec.schedule)}: use 5 or 6 fields.`,
+        );
       const { rows } = await db.pool.query<CronRow>(
         `INSERT INTO ${db.table("crons")} (id, graph_id, schedule, timezone, input, thread_id)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
-        [randomUUID(), spec.graphId, spec.schedule, spec.timezone ?? null, JSON.stringify(spec.input ?? {}), spec.threadId ?? null],
+        [
+          randomUUID(),
+          spec.graphId,
+          spec.schedule,
+          spec.timezone ?? null,
+          JSON.stringify(spec.input ?? {}),
+          spec.threadId ?? null,
+        ],
       );
       const row = rows[0] as CronRow;
       try {
         await schedule(row);
       } catch (error) {
         await db.pool.query(`DELETE FROM ${db.table("crons")} WHERE id = $1`, [row.id]);
-        throw new InvalidConfigError(`Cron schedule ${JSON.stringify(spec.schedule)} was refused: ${(error as Error).message}`);
+        throw new InvalidConfigError(
+          `Cron schedule ${JSON.stringify(spec.schedule)} was refused: ${(error as Error).message}`,
+        );
       }
       return row;
     },

@@ -42,7 +42,10 @@ export class ThreadBusyError extends RuntimeError<"THREAD_BUSY"> {
 export class ThreadNotFoundError extends RuntimeError<"THREAD_NOT_FOUND"> {
   readonly threadId: string;
   constructor(threadId: string) {
-    super("THREAD_NOT_FOUND", `No thread "${threadId}". Start one with client.runs.start({ graphId, input }).`);
+    super(
+      "THREAD_NOT_FOUND",
+      `No thread "${threadId}". Start one with client.runs.start({ graphId, input }).`,
+    );
     this.threadId = threadId;
   }
 }
@@ -69,7 +72,8 @@ export class InterruptAlreadyResolvedError extends RuntimeError<"INTERRUPT_ALREA
     resolvedBy: string | null;
     resolvedAt: Date | null;
   }) {
-    const how = args.status === "expired" ? "expired by timeout" : `${args.status} by ${args.resolvedBy ?? "someone"}`;
+    const how =
+      args.status === "expired" ? "expired by timeout" : `${args.status} by ${args.resolvedBy ?? "someone"}`;
     super(
       "INTERRUPT_ALREADY_RESOLVED",
       `Interrupt "${args.interruptId}" of thread "${args.threadId}" was already ${how}` +

@@ -1,9 +1,19 @@
 export { type ClientOptions, createClient, type LayoverClient } from "./client/create-client.ts";
 export type { PendingInterrupt, RunResult, ThreadState } from "./client/read.ts";
 export type { ReconcileOptions } from "./client/reconcile.ts";
+export { reconcileRuns } from "./client/reconcile.ts";
 export type { ResumeOptions } from "./client/resume.ts";
 export type { StartRunArgs } from "./client/start-run.ts";
-export { CronTick, type CronRow, type CronSpec, type CronsApi, cronSchedulerId, cronsApi, SCHEDULER_QUEUE } from "./crons.ts";
+export { startRun } from "./client/start-run.ts";
+export {
+  type CronRow,
+  type CronSpec,
+  type CronsApi,
+  CronTick,
+  cronSchedulerId,
+  cronsApi,
+  SCHEDULER_QUEUE,
+} from "./crons.ts";
 export { createDb, type Db, inTransaction, type Queryable } from "./db.ts";
 export { createDispatcher, type Dispatcher, STEP_JOB_OPTIONS } from "./dispatch.ts";
 export {
@@ -28,9 +38,7 @@ export {
   type Settled,
 } from "./run-transitions.ts";
 export { registerGraph } from "./sql/graphs.ts";
-export { type InterruptRow, type InterruptStatus, type NewInterrupt } from "./sql/interrupts.ts";
+export type { InterruptRow, InterruptStatus, NewInterrupt } from "./sql/interrupts.ts";
 export { getRun, type RunRow, type RunStatus } from "./sql/runs.ts";
 export { getThread, lockThread, type ThreadRow, type ThreadStatus } from "./sql/threads.ts";
 export { type SweepOptions, sweepExpiredInterrupts } from "./sweep.ts";
-export { reconcileRuns } from "./client/reconcile.ts";
-export { startRun } from "./client/start-run.ts";

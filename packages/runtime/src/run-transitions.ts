@@ -7,7 +7,13 @@ import { nextQueuedRun, type RunRow } from "./sql/runs.ts";
 import { setThreadState } from "./sql/threads.ts";
 
 /** Marks the run running (first job) and records that its input is on the thread. */
-export async function markPrepared(db: Db, q: Queryable, runId: string, worker: string, checkpointId: string) {
+export async function markPrepared(
+  db: Db,
+  q: Queryable,
+  runId: string,
+  worker: string,
+  checkpointId: string,
+) {
   const { rowCount } = await q.query(
     `UPDATE ${db.table("runs")}
         SET status = 'running', prepared = true, checkpoint_id = $3, started_by = COALESCE(started_by, $2),
@@ -47,7 +53,15 @@ async function settleRun(
             finished_by = CASE WHEN $7 THEN finished_by ELSE $2 END,
             finished_at = CASE WHEN $7 THEN finished_at ELSE now() END, updated_at = now()
       WHERE id = $1 AND status = 'running'`,
-    [args.run.id, args.worker, args.status, args.checkpointId, args.steps, error && JSON.stringify(error), parked],
+    [
+      args.run.id,
+      args.worker,
+      args.status,
+      args.checkpointId,
+      args.steps,
+      error && JSON.stringify(error),
+      parked,
+    ],
   );
   return rowCount === 1;
 }
@@ -108,7 +122,8 @@ export async function finishRun(
   args: { run: RunRow; worker: string; checkpointId: string | null; steps: number; error?: RunRow["error"] },
 ): Promise<Settled> {
   const status = args.error ? "error" : "success";
-  if (!(await settleRun(db, q, { ...args, status }, args.error ?? null))) return { applied: false, next: null };
+  if (!(await settleRun(db, q, { ...args, status }, args.error ?? null)))
+    return { applied: false, next: null };
   const next = await releaseThread(db, q, {
     threadId: args.run.thread_id,
     status: args.error ? "error" : "idle",

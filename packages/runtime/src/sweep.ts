@@ -1,4 +1,4 @@
-import { inTransaction, type Db } from "./db.ts";
+import { type Db, inTransaction } from "./db.ts";
 import type { Dispatcher } from "./dispatch.ts";
 import { expireDueInterrupts } from "./sql/expire-due-interrupts.ts";
 

@@ -8,7 +8,10 @@ import { createScheduler } from "./scheduler.ts";
 const Env = z.object({
   DATABASE_URL: z.string().default("postgres://postgres@127.0.0.1:5432/postgres"),
   REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
-  LAYOVER_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default("layover"),
+  LAYOVER_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default("layover"),
   LAYOVER_PREFIX: z.string().min(1).default("layover"),
   SWEEP_EVERY_MS: z.coerce.number().int().positive().default(2_000),
   SWEEP_BATCH_SIZE: z.coerce.number().int().positive().default(1_000),
@@ -20,7 +23,9 @@ const Env = z.object({
 async function main(): Promise<void> {
   const parsed = Env.safeParse(process.env);
   if (!parsed.success)
-    throw new Error(`Invalid scheduler environment:\n  ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n  ")}`);
+    throw new Error(
+      `Invalid scheduler environment:\n  ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("\n  ")}`,
+    );
   const env = parsed.data;
   const logger = pino({ name: "layover-scheduler", level: env.LOG_LEVEL });
   const scheduler = createScheduler({

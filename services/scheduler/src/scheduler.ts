@@ -65,8 +65,11 @@ export function createScheduler(options: SchedulerOptions = {}) {
         return { resumed };
       }
       case "reconcile": {
-        const requeued = await reconcileRuns(db, dispatcher, { minAgeMs: options.reconcileMinAgeMs ?? 5_000 });
-        if (requeued.length > 0) logger.warn({ requeued: requeued.length }, "runs whose job was lost re-enqueued");
+        const requeued = await reconcileRuns(db, dispatcher, {
+          minAgeMs: options.reconcileMinAgeMs ?? 5_000,
+        });
+        if (requeued.length > 0)
+          logger.warn({ requeued: requeued.length }, "runs whose job was lost re-enqueued");
         return { requeued: requeued.length };
       }
       case "cron":
@@ -101,7 +104,10 @@ export function createScheduler(options: SchedulerOptions = {}) {
       const every = (ms: number) => ({ every: ms });
       const opts = { removeOnComplete: true, removeOnFail: 100 };
       await queue.upsertJobScheduler("sweep", every(options.sweepEveryMs ?? 2_000), { name: "sweep", opts });
-      await queue.upsertJobScheduler("reconcile", every(options.reconcileEveryMs ?? 15_000), { name: "reconcile", opts });
+      await queue.upsertJobScheduler("reconcile", every(options.reconcileEveryMs ?? 15_000), {
+        name: "reconcile",
+        opts,
+      });
       await crons.restore();
       // Reconcile once at start-up too: work lost while no scheduler ran is found at once.
       await reconcileRuns(db, dispatcher, { minAgeMs: options.reconcileMinAgeMs ?? 5_000 });

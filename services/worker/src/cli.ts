@@ -21,9 +21,14 @@ async function loadGraphs(modulePath: string): Promise<Record<string, GraphEntry
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { graphs: { type: "string" } } });
-  if (values.graphs === undefined) throw new Error("Usage: layover-worker --graphs <module exporting graphs>");
+  if (values.graphs === undefined)
+    throw new Error("Usage: layover-worker --graphs <module exporting graphs>");
   const env = parseWorkerEnv(process.env);
-  const logger = createLogger({ level: env.LOG_LEVEL, logPayloads: env.LAYOVER_LOG_PAYLOADS, name: "layover-worker" });
+  const logger = createLogger({
+    level: env.LOG_LEVEL,
+    logPayloads: env.LAYOVER_LOG_PAYLOADS,
+    name: "layover-worker",
+  });
   const worker = createWorker({
     graphs: await loadGraphs(values.graphs),
     databaseUrl: env.DATABASE_URL,

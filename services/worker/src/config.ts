@@ -7,7 +7,10 @@ export const WorkerEnv = z.object({
   DATABASE_URL: z.string().default("postgres://postgres@127.0.0.1:5432/postgres"),
   REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
   /** Postgres schema of Layover's tables. */
-  LAYOVER_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/).default("layover"),
+  LAYOVER_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default("layover"),
   /** BullMQ key prefix: one per deployment. */
   LAYOVER_PREFIX: z.string().min(1).default("layover"),
   WORKER_ID: z.string().min(1).optional(),

@@ -1,5 +1,11 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
-import { Command, type CompiledStateGraph, isLayoverError, RESUME, type RunnableConfig } from "@layover/graph";
+import {
+  Command,
+  type CompiledStateGraph,
+  isLayoverError,
+  RESUME,
+  type RunnableConfig,
+} from "@layover/graph";
 import type { RunRow } from "@layover/runtime";
 
 /**
@@ -22,15 +28,22 @@ export async function prepareRun(
   }
   const ids = Object.keys(run.input.resume);
   const recorded = (h: typeof head) =>
-    h !== undefined && ids.every((id) => h.pendingWrites.some((w) => w.channel === RESUME && w.taskId === id));
+    h !== undefined &&
+    ids.every((id) => h.pendingWrites.some((w) => w.channel === RESUME && w.taskId === id));
   if (recorded(head)) return (head as NonNullable<typeof head>).checkpoint.id;
-  const command = new Command({ resume: run.input.resume, ...(run.input.update ? { update: run.input.update } : {}) });
+  const command = new Command({
+    resume: run.input.resume,
+    ...(run.input.update ? { update: run.input.update } : {}),
+  });
   try {
     return (await graph.prepare(command, config)).checkpointId;
   } catch (error) {
     // A concurrent delivery of the same job recorded it first.
     const again = await saver.getTuple(key);
-    if ((isLayoverError(error, "NOT_INTERRUPTED") || isLayoverError(error, "UNKNOWN_INTERRUPT")) && recorded(again))
+    if (
+      (isLayoverError(error, "NOT_INTERRUPTED") || isLayoverError(error, "UNKNOWN_INTERRUPT")) &&
+      recorded(again)
+    )
       return (again as NonNullable<typeof again>).checkpoint.id;
     throw error;
   }

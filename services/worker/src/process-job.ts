@@ -28,7 +28,11 @@ const DEFAULT_RECURSION_LIMIT = 25;
 
 function errorRecord(error: unknown): NonNullable<RunRow["error"]> {
   const e = error as { name?: string; message?: string; code?: string } | undefined;
-  return { name: e?.name ?? "Error", message: e?.message ?? String(error), ...(e?.code ? { code: e.code } : {}) };
+  return {
+    name: e?.name ?? "Error",
+    message: e?.message ?? String(error),
+    ...(e?.code ? { code: e.code } : {}),
+  };
 }
 
 /** Advances one thread for one job: load the run, record its input once, then step. */
@@ -39,7 +43,10 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
   if (thread?.current_run_id !== run.id) return "stale";
   const served = ctx.graphs.get(run.graph_id);
   if (served === undefined) {
-    const error = { name: "UnknownGraphError", message: `Worker ${ctx.workerId} does not serve graph "${run.graph_id}".` };
+    const error = {
+      name: "UnknownGraphError",
+      message: `Worker ${ctx.workerId} does not serve graph "${run.graph_id}".`,
+    };
     const args = { run, worker: ctx.workerId, checkpointId: run.checkpoint_id, steps: 0, error };
     return settle(ctx, log, run, (q) => finishRun(ctx.db, q, args), "failed");
   }
@@ -64,7 +71,8 @@ async function advance(
   log: Logger,
 ): Promise<JobResult> {
   const started = performance.now();
-  const limit = ("input" in run.input ? run.input.config?.recursionLimit : undefined) ?? DEFAULT_RECURSION_LIMIT;
+  const limit =
+    ("input" in run.input ? run.input.config?.recursionLimit : undefined) ?? DEFAULT_RECURSION_LIMIT;
   let steps = 0;
   for (;;) {
     let outcome: StepOutcome;
@@ -78,7 +86,8 @@ async function advance(
     const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
     if (outcome.status === "next") {
       steps += 1;
-      if (run.steps + steps > limit) return fail(ctx, stepLog, run, outcome, steps, new GraphRecursionError(limit));
+      if (run.steps + steps > limit)
+        return fail(ctx, stepLog, run, outcome, steps, new GraphRecursionError(limit));
       if (steps < ctx.budget.steps && performance.now() - started < ctx.budget.ms) continue;
       return handOff(ctx, stepLog, run, outcome.checkpointId, steps);
     }
@@ -93,9 +102,22 @@ async function advance(
   }
 }
 
-function fail(ctx: WorkerContext, log: Logger, run: RunRow, outcome: StepOutcome, steps: number, error: unknown) {
+function fail(
+  ctx: WorkerContext,
+  log: Logger,
+  run: RunRow,
+  outcome: StepOutcome,
+  steps: number,
+  error: unknown,
+) {
   log.warn({ err: error }, "run failed");
-  const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps, error: errorRecord(error) };
+  const args = {
+    run,
+    worker: ctx.workerId,
+    checkpointId: outcome.checkpointId,
+    steps,
+    error: errorRecord(error),
+  };
   return settle(ctx, log, run, (q) => finishRun(ctx.db, q, args), "failed");
 }
 

@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { type CheckpointSaver } from "@layover/checkpoint";
+import type { CheckpointSaver } from "@layover/checkpoint";
 import { PostgresSaver } from "@layover/checkpoint-postgres";
 import type { CompiledStateGraph } from "@layover/graph";
 import {
@@ -64,7 +64,9 @@ function servedGraphs(entries: Record<string, GraphEntry>, saver: CheckpointSave
 /** Creates a worker; `start()` migrates, registers the graphs and begins taking jobs. */
 export function createWorker(options: WorkerOptions) {
   const workerId = options.workerId ?? `${hostname()}-${process.pid}`;
-  const logger = (options.logger ?? createLogger({ level: "info", logPayloads: false, name: "layover-worker" })).child({
+  const logger = (
+    options.logger ?? createLogger({ level: "info", logPayloads: false, name: "layover-worker" })
+  ).child({
     workerId,
   });
   const pool = new pg.Pool({
@@ -104,7 +106,11 @@ export function createWorker(options: WorkerOptions) {
       STEP_QUEUE,
       async (job) => {
         const data = StepJob.parse(job.data);
-        const log = logger.child({ jobId: job.id ?? stepJobId(data), threadId: data.threadId, runId: data.runId });
+        const log = logger.child({
+          jobId: job.id ?? stepJobId(data),
+          threadId: data.threadId,
+          runId: data.runId,
+        });
         return processStepJob(ctx, data, log);
       },
       {
@@ -117,7 +123,10 @@ export function createWorker(options: WorkerOptions) {
       },
     );
     worker.on("failed", (job, error) =>
-      logger.error({ err: error, jobId: job?.id, threadId: job?.data.threadId, runId: job?.data.runId }, "job failed"),
+      logger.error(
+        { err: error, jobId: job?.id, threadId: job?.data.threadId, runId: job?.data.runId },
+        "job failed",
+      ),
     );
     worker.on("error", (error) => logger.error({ err: error }, "worker error"));
     await worker.waitUntilReady();

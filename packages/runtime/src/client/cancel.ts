@@ -12,7 +12,9 @@ import { type ClientContext, dispatchRecorded } from "./context.ts";
  */
 export async function cancelRun(ctx: ClientContext, runId: string): Promise<{ status: RunRow["status"] }> {
   const { status, job } = await inTransaction(ctx.db, async (client) => {
-    const { rows } = await client.query<RunRow>(`SELECT * FROM ${ctx.db.table("runs")} WHERE id = $1`, [runId]);
+    const { rows } = await client.query<RunRow>(`SELECT * FROM ${ctx.db.table("runs")} WHERE id = $1`, [
+      runId,
+    ]);
     const found = rows[0];
     if (found === undefined) throw new RunNotFoundError(runId);
     const thread = await lockThread(ctx.db, client, found.thread_id);
@@ -23,14 +25,19 @@ export async function cancelRun(ctx: ClientContext, runId: string): Promise<{ st
       `UPDATE ${ctx.db.table("runs")} SET status = 'cancelled', finished_at = now(), updated_at = now() WHERE id = $1`,
       [runId],
     );
-    const holdsThread = thread?.current_run_id === runId || (run.status === "interrupted" && thread?.status === "interrupted");
+    const holdsThread =
+      thread?.current_run_id === runId || (run.status === "interrupted" && thread?.status === "interrupted");
     if (!holdsThread) return { status: "cancelled" as const, job: null };
     await client.query(
       `UPDATE ${ctx.db.table("interrupts")} SET status = 'cancelled', resolved_by = $2, resolved_at = now()
         WHERE thread_id = $1 AND status = 'pending'`,
       [run.thread_id, ctx.identity],
     );
-    const next = await releaseThread(ctx.db, client, { threadId: run.thread_id, status: "idle", headCheckpoint: null });
+    const next = await releaseThread(ctx.db, client, {
+      threadId: run.thread_id,
+      status: "idle",
+      headCheckpoint: null,
+    });
     return { status: "cancelled" as const, job: next };
   });
   await dispatchRecorded(ctx, job);

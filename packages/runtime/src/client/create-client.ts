@@ -36,9 +36,11 @@ export type ClientOptions = (
 export function createClient(options: ClientOptions = {}) {
   const ownsConnections = options.pool === undefined;
   const pool =
-    options.pool ?? new pg.Pool({ connectionString: options.databaseUrl ?? "postgres://postgres@127.0.0.1:5432/postgres" });
+    options.pool ??
+    new pg.Pool({ connectionString: options.databaseUrl ?? "postgres://postgres@127.0.0.1:5432/postgres" });
   const connection =
-    options.connection ?? new Redis(options.redisUrl ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
+    options.connection ??
+    new Redis(options.redisUrl ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
   const db = createDb(pool, options.schema);
   const prefix = options.prefix ?? "layover";
   const ctx: ClientContext = {
@@ -65,7 +67,8 @@ export function createClient(options: ClientOptions = {}) {
       resume: (threadId: string, value: unknown, resumeOptions?: ResumeOptions) =>
         resumeThread(ctx, threadId, value, resumeOptions),
       get: (threadId: string) => readThread(ctx, threadId),
-      history: (threadId: string, historyOptions?: { limit?: number }) => threadHistory(ctx, threadId, historyOptions),
+      history: (threadId: string, historyOptions?: { limit?: number }) =>
+        threadHistory(ctx, threadId, historyOptions),
       /** The thread's runs, oldest first, with which workers ran, parked and finished each. */
       runs: async (threadId: string) => (await threadRuns(db, threadId)).map(runInfo),
     },

@@ -19,7 +19,14 @@ export interface PendingInterrupt {
 }
 
 export function toPendingInterrupt(row: InterruptRow): PendingInterrupt {
-  return { id: row.id, value: row.value, node: row.node, createdAt: row.created_at, deadline: row.deadline, ...row.options };
+  return {
+    id: row.id,
+    value: row.value,
+    node: row.node,
+    createdAt: row.created_at,
+    deadline: row.deadline,
+    ...row.options,
+  };
 }
 
 /** The user's state in a checkpoint: its channel values without the engine's own channels. */

@@ -28,7 +28,9 @@ const INTERRUPT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 function asResumeMap(value: unknown): Record<string, unknown> | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
   const keys = Object.keys(value);
-  return keys.length > 0 && keys.every((k) => INTERRUPT_ID.test(k)) ? (value as Record<string, unknown>) : undefined;
+  return keys.length > 0 && keys.every((k) => INTERRUPT_ID.test(k))
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 /** Why there is nothing to resume: someone else got there first, or the thread is not waiting. */

@@ -21,7 +21,10 @@ export class RunEventHub {
   async listen(runId: string, wake: () => void): Promise<() => void> {
     this.subscribed ??= this.subscriber.subscribe(this.channel);
     let set = this.waiters.get(runId);
-    if (set === undefined) this.waiters.set(runId, (set = new Set()));
+    if (set === undefined) {
+      set = new Set();
+      this.waiters.set(runId, set);
+    }
     set.add(wake);
     await this.subscribed;
     return () => {

@@ -42,7 +42,9 @@ async function checkInput(ctx: ClientContext, args: StartRunArgs): Promise<void>
   if (graph === undefined) throw new UnknownGraphError(args.graphId, await listGraphIds(ctx.db));
   const result = validatorFor(graph.input_schema).safeParse(args.input);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
+    const issues = result.error.issues.map((i) =>
+      i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message,
+    );
     throw new InvalidInputError(
       `The input of a "${args.graphId}" run does not fit the graph's state schema: ${issues.join("; ")}. Nothing was written.`,
       issues,
@@ -51,7 +53,10 @@ async function checkInput(ctx: ClientContext, args: StartRunArgs): Promise<void>
 }
 
 /** Records a run (and its thread) in Postgres, then enqueues its first job. */
-export async function startRun(ctx: ClientContext, args: StartRunArgs): Promise<{ runId: string; threadId: string }> {
+export async function startRun(
+  ctx: ClientContext,
+  args: StartRunArgs,
+): Promise<{ runId: string; threadId: string }> {
   await checkInput(ctx, args);
   const threadId = args.threadId ?? randomUUID();
   const { runId, job } = await inTransaction(ctx.db, async (client) => {
@@ -65,7 +70,8 @@ export async function startRun(ctx: ClientContext, args: StartRunArgs): Promise<
         `Thread "${threadId}" runs graph "${thread.graph_id}", not "${args.graphId}". Use a new thread id.`,
       );
     const free = thread.status === "idle" || thread.status === "error";
-    if (!free && (args.multitaskStrategy ?? "reject") === "reject") throw new ThreadBusyError(threadId, thread.status);
+    if (!free && (args.multitaskStrategy ?? "reject") === "reject")
+      throw new ThreadBusyError(threadId, thread.status);
     const id = randomUUID();
     await insertRun(ctx.db, client, {
       id,

@@ -95,7 +95,14 @@ export async function resolveInterrupts(
        FROM jsonb_each($2::jsonb) v
       WHERE i.thread_id = $1 AND i.id = v.key AND i.status = 'pending'
       RETURNING i.id`,
-    [args.threadId, JSON.stringify(args.values), args.status, args.resolvedBy, args.runId, args.idempotencyKey],
+    [
+      args.threadId,
+      JSON.stringify(args.values),
+      args.status,
+      args.resolvedBy,
+      args.runId,
+      args.idempotencyKey,
+    ],
   );
   return rows.map((r) => r.id);
 }
@@ -113,13 +120,24 @@ export interface ListInterruptsQuery {
 /** Oldest first, keyset-paginated on (created_at, thread_id, id) (interrupts_status_created). */
 export async function listInterrupts(db: Db, query: ListInterruptsQuery) {
   const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
-  const after = query.cursor === undefined ? null : (JSON.parse(Buffer.from(query.cursor, "base64url").toString()) as string[]);
+  const after =
+    query.cursor === undefined
+      ? null
+      : (JSON.parse(Buffer.from(query.cursor, "base64url").toString()) as string[]);
   const { rows } = await db.pool.query<InterruptRow & { cursor_ts: string }>(
     `SELECT *, created_at::text AS cursor_ts FROM ${db.table("interrupts")}
       WHERE status = $1 AND ($2::text IS NULL OR graph_id = $2) AND ($3::timestamptz IS NULL OR created_at < $3)
         AND ($4::timestamptz IS NULL OR (created_at, thread_id, id) > ($4, $5, $6))
       ORDER BY created_at, thread_id, id LIMIT $7`,
-    [query.status ?? "pending", query.graphId ?? null, query.olderThan ?? null, after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, limit + 1],
+    [
+      query.status ?? "pending",
+      query.graphId ?? null,
+      query.olderThan ?? null,
+      after?.[0] ?? null,
+      after?.[1] ?? null,
+      after?.[2] ?? null,
+      limit + 1,
+    ],
   );
   const page = rows.slice(0, limit);
   const last = page.at(-1);

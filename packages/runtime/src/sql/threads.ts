@@ -15,7 +15,9 @@ export interface ThreadRow {
 
 /** Locks the thread row for the rest of the transaction; undefined when there is none. */
 export async function lockThread(db: Db, q: Queryable, id: string): Promise<ThreadRow | undefined> {
-  const { rows } = await q.query<ThreadRow>(`SELECT * FROM ${db.table("threads")} WHERE id = $1 FOR UPDATE`, [id]);
+  const { rows } = await q.query<ThreadRow>(`SELECT * FROM ${db.table("threads")} WHERE id = $1 FOR UPDATE`, [
+    id,
+  ]);
   return rows[0];
 }
 
@@ -25,11 +27,16 @@ export async function getThread(db: Db, q: Queryable, id: string): Promise<Threa
 }
 
 /** Inserts a new thread, or locks the existing one ($1 id, $2 graph_id). */
-export async function upsertAndLockThread(db: Db, q: Queryable, id: string, graphId: string): Promise<ThreadRow> {
-  await q.query(`INSERT INTO ${db.table("threads")} (id, graph_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`, [
-    id,
-    graphId,
-  ]);
+export async function upsertAndLockThread(
+  db: Db,
+  q: Queryable,
+  id: string,
+  graphId: string,
+): Promise<ThreadRow> {
+  await q.query(
+    `INSERT INTO ${db.table("threads")} (id, graph_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
+    [id, graphId],
+  );
   return (await lockThread(db, q, id)) as ThreadRow;
 }
 
