@@ -17,6 +17,7 @@ export type {
   CheckpointSaver,
   CheckpointSource,
   CheckpointTuple,
+  ListAppend,
   ListCheckpointsOptions,
   PendingSend,
   PendingWrite,

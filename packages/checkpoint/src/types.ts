@@ -74,6 +74,23 @@ export interface PutCheckpointArgs extends CheckpointKey {
   expectedHead?: string | null | undefined;
   /** Channels whose version changed in this checkpoint: the only values the saver stores. */
   changedChannels: readonly string[];
+  /**
+   * Lists that grew by appending: channel → where it grew from. An optional hint: a saver may
+   * ignore it (MemorySaver does) and store full values. The Postgres saver stores only the
+   * appended items, so a list that grows for N supersteps costs O(N) storage.
+   */
+  appends?: Readonly<Record<string, ListAppend>> | undefined;
+}
+
+/**
+ * `channelValues[channel]` is the list stored at `baseVersion` — which held `baseLength`
+ * items when the caller read it — followed by the items from index `baseLength` on. The
+ * engine gives it when a reducer's result starts with every element of the old list (same
+ * references) and the old list was not changed in place.
+ */
+export interface ListAppend {
+  baseVersion: number;
+  baseLength: number;
 }
 
 export interface PutWritesArgs extends CheckpointKey {

@@ -1,5 +1,5 @@
 import { type Checkpoint, type CheckpointMetadata, newCheckpointId } from "@layover/checkpoint";
-import { applyWrites, type ChannelState, type Write } from "./algo/apply-writes.ts";
+import { appendHints, applyWrites, type ChannelState, type Write } from "./algo/apply-writes.ts";
 import { edgeWrites, gotoWrites } from "./algo/node-writes.ts";
 import { readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
 import type { Command } from "./command.ts";
@@ -140,6 +140,7 @@ export async function commitWrites(
     parentId,
     expectedHead: head ? head.expectedHead : null,
     changedChannels: [...changed],
+    appends: appendHints(applied, base.changed),
   });
   return {
     checkpoint,

@@ -66,6 +66,8 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
       return await attempt(run, node);
     } catch (error) {
       if (isGraphInterrupt(error)) return { kind: "interrupted", interrupts: error.interrupts };
+      // A Command for the parent graph is routing, not a failure: never retried.
+      if (isParentCommand(error)) return { kind: "failed", error };
       const retryOn = policy?.retryOn ?? defaultRetryOn;
       if (policy === undefined || attemptNo >= maxAttempts || !retryOn(error))
         return { kind: "failed", error };

@@ -5,7 +5,7 @@ import {
   newCheckpointId,
   type PendingWrite,
 } from "@layover/checkpoint";
-import { applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
+import { appendHints, applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
 import { type PlannedTask, planTasks } from "./algo/plan.ts";
@@ -250,6 +250,7 @@ async function commit(
     parentId: head.checkpoint.id,
     expectedHead: head.expectedHead,
     changedChannels,
+    appends: appendHints(applied, base.changed),
   });
   const next: LoadedHead = {
     checkpoint,

@@ -27,6 +27,7 @@ export {
   WaitTimeoutError,
 } from "./errors.ts";
 export { RunEvent, runEventsChannel, STEP_QUEUE, StepJob, stepJobId } from "./jobs.ts";
+export { createMetrics, type Metrics, serveMetrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
 export { type RecordedResume, recordResume } from "./resume-transition.ts";
 export {

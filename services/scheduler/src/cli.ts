@@ -17,6 +17,7 @@ const Env = z.object({
   SWEEP_BATCH_SIZE: z.coerce.number().int().positive().default(1_000),
   RECONCILE_EVERY_MS: z.coerce.number().int().positive().default(15_000),
   SCHEDULER_ID: z.string().min(1).optional(),
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
     sweepBatchSize: env.SWEEP_BATCH_SIZE,
     reconcileEveryMs: env.RECONCILE_EVERY_MS,
     ...(env.SCHEDULER_ID ? { schedulerId: env.SCHEDULER_ID } : {}),
+    ...(env.METRICS_PORT !== undefined ? { metricsPort: env.METRICS_PORT } : {}),
     logger,
   });
   let stopping = false;

@@ -4,10 +4,13 @@ import {
   createClient,
   createDb,
   createDispatcher,
+  createMetrics,
   cronsApi,
   migrateRuntime,
   reconcileRuns,
   SCHEDULER_QUEUE,
+  STEP_QUEUE,
+  serveMetrics,
   sweepExpiredInterrupts,
 } from "@layover/runtime";
 import { type Job, Queue, Worker } from "bullmq";
@@ -34,6 +37,8 @@ export interface SchedulerOptions {
   reconcileMinAgeMs?: number;
   schedulerId?: string;
   logger?: Logger;
+  /** Serve Prometheus metrics on this port (`GET /metrics`). @defaultValue none */
+  metricsPort?: number;
 }
 
 /**
@@ -53,6 +58,19 @@ export function createScheduler(options: SchedulerOptions = {}) {
   const crons = cronsApi(db, connection, prefix);
   const queue = new Queue(SCHEDULER_QUEUE, { connection, prefix });
   let worker: Worker | undefined;
+  let metricsServer: import("node:http").Server | undefined;
+  const metrics = createMetrics("scheduler");
+  const steps = new Queue(STEP_QUEUE, { connection, prefix });
+  metrics.gauge("layover_interrupts_parked", "Interrupts waiting for an answer.", async () => {
+    const { rows } = await pool.query(
+      `SELECT count(*)::int AS n FROM ${db.table("interrupts")} WHERE status = 'pending'`,
+    );
+    return rows[0].n as number;
+  });
+  metrics.gauge("layover_queue_depth", "Step jobs waiting, delayed or running.", async () => {
+    const counts = await steps.getJobCounts("waiting", "active", "delayed", "prioritized");
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  });
   const dispatcher = createDispatcher(connection, prefix);
 
   async function handle(job: Job): Promise<unknown> {
@@ -61,6 +79,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
         const resumed = await sweepExpiredInterrupts(db, dispatcher, {
           batchSize: options.sweepBatchSize ?? 1_000,
         });
+        metrics.expired.inc(resumed);
         if (resumed > 0) logger.info({ resumed }, "expired interrupts resumed with their timeout value");
         return { resumed };
       }
@@ -68,6 +87,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
         const requeued = await reconcileRuns(db, dispatcher, {
           minAgeMs: options.reconcileMinAgeMs ?? 5_000,
         });
+        metrics.reconciled.inc(requeued.length);
         if (requeued.length > 0)
           logger.warn({ requeued: requeued.length }, "runs whose job was lost re-enqueued");
         return { requeued: requeued.length };
@@ -118,10 +138,14 @@ export function createScheduler(options: SchedulerOptions = {}) {
       });
       worker.on("error", (error) => logger.error({ err: error }, "scheduler worker error"));
       await worker.waitUntilReady();
+      if (options.metricsPort !== undefined)
+        metricsServer = await serveMetrics(metrics.registry, options.metricsPort);
       logger.info("scheduler started");
     },
     async close(): Promise<void> {
       await worker?.close();
+      metricsServer?.close();
+      await steps.close();
       await queue.close();
       await crons.close();
       await dispatcher.close();

@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     stalledIntervalMs: env.STALLED_INTERVAL_MS,
     ...(env.INTERRUPT_TIMEOUT_MS !== undefined ? { interruptTimeoutMs: env.INTERRUPT_TIMEOUT_MS } : {}),
     ...(env.WORKER_ID !== undefined ? { workerId: env.WORKER_ID } : {}),
+    ...(env.METRICS_PORT !== undefined ? { metricsPort: env.METRICS_PORT } : {}),
     logger,
   });
   let stopping = false;

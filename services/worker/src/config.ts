@@ -24,6 +24,8 @@ export const WorkerEnv = z.object({
   STALLED_INTERVAL_MS: positiveInt(30_000),
   /** Global default interrupt timeout in ms; unset waits forever. */
   INTERRUPT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
+  /** Serve Prometheus metrics on this port. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Log users' state and resume payloads (off: they are redacted). */
   LAYOVER_LOG_PAYLOADS: z

@@ -1,6 +1,6 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import type { CompiledStateGraph } from "@layover/graph";
-import type { Db, Dispatcher } from "@layover/runtime";
+import type { Db, Dispatcher, Metrics } from "@layover/runtime";
 import type { Logger } from "pino";
 
 /** A graph this worker serves, bound to the worker's saver, with its interrupt defaults. */
@@ -23,4 +23,5 @@ export interface WorkerContext {
   budget: { steps: number; ms: number };
   /** The global default interrupt timeout (ms); null waits forever. */
   defaultTimeoutMs: number | null;
+  metrics: Metrics;
 }

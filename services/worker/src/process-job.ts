@@ -76,8 +76,10 @@ async function advance(
   let steps = 0;
   for (;;) {
     let outcome: StepOutcome;
+    const timer = ctx.metrics.stepSeconds.startTimer();
     try {
       outcome = await served.graph.step(config);
+      timer();
     } catch (error) {
       if (!isCheckpointConflict(error)) throw error;
       log.info({ err: error }, "another worker committed this superstep first; result discarded");
@@ -85,6 +87,7 @@ async function advance(
     }
     const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
     if (outcome.status === "next") {
+      ctx.metrics.supersteps.inc();
       steps += 1;
       if (run.steps + steps > limit)
         return fail(ctx, stepLog, run, outcome, steps, new GraphRecursionError(limit));

@@ -5,10 +5,12 @@ import type { CompiledStateGraph } from "@layover/graph";
 import {
   createDb,
   createDispatcher,
+  createMetrics,
   migrateRuntime,
   registerGraph,
   STEP_QUEUE,
   StepJob,
+  serveMetrics,
   stepJobId,
 } from "@layover/runtime";
 import { Worker } from "bullmq";
@@ -47,6 +49,8 @@ export interface WorkerOptions {
   interruptTimeoutMs?: number;
   /** @defaultValue `${hostname}-${pid}` */
   workerId?: string;
+  /** Serve Prometheus metrics on this port (`GET /metrics`). @defaultValue none */
+  metricsPort?: number;
   logger?: Logger;
 }
 
@@ -86,8 +90,14 @@ export function createWorker(options: WorkerOptions) {
     logger,
     budget: options.budget ?? { steps: 16, ms: 50 },
     defaultTimeoutMs: options.interruptTimeoutMs ?? null,
+    metrics: createMetrics("worker"),
   };
+  ctx.metrics.gauge("layover_queue_depth", "Step jobs waiting, delayed or running.", async () => {
+    const counts = await ctx.dispatcher.queue.getJobCounts("waiting", "active", "delayed", "prioritized");
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  });
   let worker: Worker<StepJob> | undefined;
+  let metricsServer: import("node:http").Server | undefined;
 
   async function start(): Promise<void> {
     await saver.setup();
@@ -111,7 +121,9 @@ export function createWorker(options: WorkerOptions) {
           threadId: data.threadId,
           runId: data.runId,
         });
-        return processStepJob(ctx, data, log);
+        const result = await processStepJob(ctx, data, log);
+        ctx.metrics.jobs.inc({ result });
+        return result;
       },
       {
         connection: connection.duplicate({ maxRetriesPerRequest: null }),
@@ -130,12 +142,15 @@ export function createWorker(options: WorkerOptions) {
     );
     worker.on("error", (error) => logger.error({ err: error }, "worker error"));
     await worker.waitUntilReady();
+    if (options.metricsPort !== undefined)
+      metricsServer = await serveMetrics(ctx.metrics.registry, options.metricsPort);
     logger.info({ graphs: [...ctx.graphs.keys()], concurrency: options.concurrency ?? 8 }, "worker started");
   }
 
   /** Stops taking jobs, lets running ones finish, closes connections. */
   async function close(): Promise<void> {
     await worker?.close();
+    metricsServer?.close();
     await ctx.dispatcher.close();
     connection.disconnect();
     await pool.end();

@@ -1,4 +1,4 @@
-import type { PendingSend } from "@layover/checkpoint";
+import type { ListAppend, PendingSend } from "@layover/checkpoint";
 import { TASKS } from "../constants.ts";
 import { InvalidUpdateError } from "../errors.ts";
 import type { GraphSpec } from "../graph/spec.ts";
@@ -17,6 +17,8 @@ export interface AppliedWrites extends ChannelState {
   /** Trigger and join channels that became available: they plan the next superstep. */
   available: string[];
   sends: PendingSend[];
+  /** Lists a reducer grew by appending: a storage hint for savers (see `ListAppend`). */
+  appends: Record<string, ListAppend>;
 }
 
 function groupByChannel(groups: ReadonlyArray<readonly Write[]>): Map<string, unknown[]> {
@@ -47,9 +49,15 @@ function applyChannel(spec: GraphSpec, out: AppliedWrites, channel: string, upda
       out.values[channel] = updates[0];
       break;
     case "reduce": {
-      let value = out.values[channel];
+      const old = out.values[channel];
+      const oldLength = Array.isArray(old) ? old.length : -1;
+      let value = old;
       for (const update of updates) value = channelSpec.reducer(value, update);
       out.values[channel] = value;
+      const baseVersion = out.versions[channel];
+      if (baseVersion !== undefined && grewByAppending(old, oldLength, value)) {
+        out.appends[channel] = { baseVersion, baseLength: oldLength };
+      }
       break;
     }
     case "trigger":
@@ -65,6 +73,26 @@ function applyChannel(spec: GraphSpec, out: AppliedWrites, channel: string, upda
     }
   }
   out.changed.add(channel);
+}
+
+/**
+ * True when `value` is the list `old` (still `oldLength` long: not changed in place) followed
+ * by more items — the same references, compared with `===`, no serialisation.
+ */
+function grewByAppending(old: unknown, oldLength: number, value: unknown): boolean {
+  if (!Array.isArray(old) || !Array.isArray(value) || value === old) return false;
+  if (old.length !== oldLength || value.length < oldLength) return false;
+  for (let i = 0; i < oldLength; i++) if (value[i] !== old[i]) return false;
+  return true;
+}
+
+/** The append hints of `applied` for a put, leaving out channels also changed before it (their base version is not stored). */
+export function appendHints(
+  applied: AppliedWrites,
+  changedBefore: ReadonlySet<string>,
+): Record<string, ListAppend> | undefined {
+  const hints = Object.entries(applied.appends).filter(([channel]) => !changedBefore.has(channel));
+  return hints.length > 0 ? Object.fromEntries(hints) : undefined;
 }
 
 /**
@@ -84,6 +112,7 @@ export function applyWrites(
     changed: new Set(),
     available: [],
     sends: [],
+    appends: {},
   };
   for (const channel of consumed) {
     if (spec.channels.get(channel)?.kind !== "join") continue;

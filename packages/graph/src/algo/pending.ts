@@ -15,8 +15,8 @@ export interface PendingState {
   resume: Map<string, unknown>;
   /** Writes given with a resume (`Command({ resume, update })`), applied before the tasks run. */
   input: Write[];
-  /** A static breakpoint already stopped here once: continuing runs past it. */
-  breakpointHit: boolean;
+  /** A continue (`invoke(null)`) was recorded here: the static breakpoint before these tasks is passed. */
+  breakpointPassed: boolean;
 }
 
 /** Sorts a checkpoint's pending writes into their meanings, without I/O. */
@@ -27,7 +27,7 @@ export function readPendingWrites(writes: readonly PendingWrite[]): PendingState
     errors: new Map(),
     resume: new Map(),
     input: [],
-    breakpointHit: false,
+    breakpointPassed: false,
   };
   const sorted = [...writes].sort((a, b) => a.idx - b.idx);
   for (const write of sorted) {
@@ -42,7 +42,7 @@ export function readPendingWrites(writes: readonly PendingWrite[]): PendingState
         state.errors.set(write.taskId, write.value);
         break;
       case BREAKPOINT:
-        state.breakpointHit = true;
+        state.breakpointPassed = true;
         break;
       case NO_WRITES:
         if (!state.done.has(write.taskId)) state.done.set(write.taskId, []);

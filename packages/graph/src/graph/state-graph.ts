@@ -48,11 +48,19 @@ export class StateGraph<D extends StateDefinitionLike, S = StateOf<D>, U = Updat
     this.definition = state;
   }
 
-  addNode(name: string, action: NodeAction<S> | CompiledStateGraph<any, any>, options?: AddNodeOptions): this;
+  /**
+   * A node's input is the state, or for a node that `Send`s target, the Send's argument: its
+   * type (`I`) is the function's own, as in LangGraph.js.
+   */
+  addNode<I = S>(
+    name: string,
+    action: NodeAction<I> | CompiledStateGraph<any, any>,
+    options?: AddNodeOptions,
+  ): this;
   addNode(nodes: Record<string, NodeAction<S> | CompiledStateGraph<any, any>>): this;
   addNode(
     nameOrNodes: string | Record<string, NodeAction<S> | CompiledStateGraph<any, any>>,
-    action?: NodeAction<S> | CompiledStateGraph<any, any>,
+    action?: NodeAction<any> | CompiledStateGraph<any, any>,
     options: AddNodeOptions = {},
   ): this {
     if (typeof nameOrNodes !== "string") {

@@ -1,0 +1,63 @@
+import {
+  type Checkpoint,
+  type CheckpointMetadata,
+  newCheckpointId,
+  type PendingWrite,
+} from "@layover/checkpoint";
+import { breakpointAhead } from "./algo/breakpoints.ts";
+import { readPendingWrites } from "./algo/pending.ts";
+import { BREAKPOINT, SPECIAL_WRITE_IDX } from "./constants.ts";
+import type { LoadedHead } from "./head.ts";
+import { plannedTasks, type StepEnv } from "./step.ts";
+
+/**
+ * Replaying from an older checkpoint: commits a copy of it as the thread's new head (source
+ * "fork"), so whatever the replay records before its first commit — an interrupt, a static
+ * breakpoint, a failed task — belongs to the head, where getState and a later resume find it.
+ * The copy's channel versions are the original's, so a saver stores no value again.
+ */
+async function forkFrom(env: StepEnv, head: LoadedHead): Promise<LoadedHead> {
+  const source = head.checkpoint;
+  const checkpoint: Checkpoint = { ...source, id: newCheckpointId(), ts: new Date().toISOString() };
+  const metadata: CheckpointMetadata = {
+    ...env.metadata,
+    source: "fork",
+    step: head.metadata.step,
+    writes: null,
+  };
+  await env.saver.put({
+    ...env.key,
+    checkpoint,
+    metadata,
+    parentId: source.id,
+    expectedHead: head.expectedHead,
+    changedChannels: [],
+  });
+  return { checkpoint, metadata, parentId: source.id, pendingWrites: [], expectedHead: checkpoint.id };
+}
+
+/**
+ * Records that a continue (`invoke(null)`) passes the static breakpoint in front of the head's
+ * tasks — whether the run stopped there or the head is new (after `updateState`, or a fork) —
+ * so the superstep that follows, in this process or in a worker, runs them. A step that is
+ * merely run again (a re-delivered job) stops at the breakpoint again.
+ */
+async function passBreakpoint(env: StepEnv, head: LoadedHead): Promise<LoadedHead> {
+  if (readPendingWrites(head.pendingWrites).breakpointPassed) return head;
+  if (!breakpointAhead(env, head.metadata, plannedTasks(env, head))) return head;
+  const idx = SPECIAL_WRITE_IDX[BREAKPOINT];
+  await env.saver.putWrites({
+    ...env.key,
+    checkpointId: head.checkpoint.id,
+    taskId: BREAKPOINT,
+    writes: [[BREAKPOINT, true, idx]],
+  });
+  const passed: PendingWrite = { taskId: BREAKPOINT, channel: BREAKPOINT, value: true, idx };
+  return { ...head, pendingWrites: [...head.pendingWrites, passed] };
+}
+
+/** `invoke(null, config)`: continue from the head, or replay from an older checkpoint as a fork. */
+export async function continueRun(env: StepEnv, head: LoadedHead): Promise<LoadedHead> {
+  const start = head.expectedHead === head.checkpoint.id ? head : await forkFrom(env, head);
+  return passBreakpoint(env, start);
+}

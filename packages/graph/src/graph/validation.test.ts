@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { Annotation, Command, END, START, StateGraph } from "../index.ts";
+import { expectThrowsCode } from "../testing/helpers.ts";
+
+const State = Annotation.Root({ value: Annotation<string>() });
+const noop = () => ({});
+
+describe("graph validation at compile()", () => {
+  it("refuses an edge to a node the graph does not have, naming it and the fix", () => {
+    const builder = new StateGraph(State).addNode("a", noop).addEdge(START, "a").addEdge("a", "b");
+    const error = expectThrowsCode(() => builder.compile(), "INVALID_GRAPH");
+    expect(error.name).toBe("InvalidGraphError");
+    expect(error.message).toContain('"b"');
+    expect(error.message).toContain('addNode("b", fn)');
+  });
+
+  it("refuses an edge from a node the graph does not have", () => {
+    const builder = new StateGraph(State).addNode("a", noop).addEdge(START, "a").addEdge("ghost", "a");
+    expect(expectThrowsCode(() => builder.compile(), "INVALID_GRAPH").message).toContain('"ghost"');
+  });
+
+  it("refuses a join with an unknown source", () => {
+    const builder = new StateGraph(State).addNode("a", noop).addEdge(START, "a").addEdge(["a", "ghost"], END);
+    expect(expectThrowsCode(() => builder.compile(), "INVALID_GRAPH").message).toContain('"ghost"');
+  });
+
+  it("refuses a conditional edge whose path map names an unknown node", () => {
+    const builder = new StateGraph(State)
+      .addNode("a", noop)
+      .addEdge(START, "a")
+      .addConditionalEdges("a", () => "go", { go: "ghost" });
+    expect(expectThrowsCode(() => builder.compile(), "INVALID_GRAPH").message).toContain('"ghost"');
+  });
+
+  it("refuses a graph with no path from START, suggesting the entry edge", () => {
+    const builder = new StateGraph(State).addNode("a", noop).addEdge("a", END);
+    const error = expectThrowsCode(() => builder.compile(), "INVALID_GRAPH");
+    expect(error.message).toContain("no path from START");
+    expect(error.message).toContain('addEdge(START, "a")');
+  });
+
+  it("accepts a conditional entry point from START", () => {
+    const graph = new StateGraph(State)
+      .addNode("a", noop)
+      .addConditionalEdges(START, () => "a")
+      .compile();
+    expect(graph.name).toBe("LangGraph");
+  });
+
+  it("refuses reserved and duplicate node names", () => {
+    expectThrowsCode(() => new StateGraph(State).addNode(START, noop), "INVALID_GRAPH");
+    expectThrowsCode(() => new StateGraph(State).addNode("a:b", noop), "INVALID_GRAPH");
+    const error = expectThrowsCode(
+      () => new StateGraph(State).addNode("a", noop).addNode("a", noop),
+      "INVALID_GRAPH",
+    );
+    expect(error.message).toContain("already");
+  });
+
+  it("refuses a breakpoint on a node the graph does not have", () => {
+    const builder = new StateGraph(State).addNode("a", noop).addEdge(START, "a");
+    const error = expectThrowsCode(() => builder.compile({ interruptBefore: ["ghost"] }), "INVALID_GRAPH");
+    expect(error.message).toContain("interruptBefore");
+  });
+
+  it("refuses a state that is neither a StateSchema nor an Annotation.Root", () => {
+    expectThrowsCode(() => new StateGraph({} as never), "INVALID_GRAPH");
+  });
+});
+
+describe("Command", () => {
+  it("refuses a Command with nothing in it", () => {
+    const error = expectThrowsCode(() => new Command({}), "EMPTY_COMMAND");
+    expect(error.name).toBe("EmptyCommandError");
+    expect(error.message).toContain("resume, update or goto");
+  });
+
+  it("accepts a falsy resume value", () => {
+    expect(new Command({ resume: false }).resume).toBe(false);
+    expect(new Command({ resume: null }).resume).toBe(null);
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import { Annotation, interrupt, parseDuration, START, StateGraph } from "./index.ts";
+import { expectCode, expectThrowsCode } from "./testing/helpers.ts";
+
+const State = Annotation.Root({ answer: Annotation<string>() });
+
+describe("interrupt() without a checkpointer", () => {
+  it("fails with MissingCheckpointerError that names the fix", async () => {
+    const graph = new StateGraph(State)
+      .addNode("ask", () => ({ answer: interrupt("name?") }))
+      .addEdge(START, "ask")
+      .compile();
+    const error = await expectCode(graph.invoke({}), "MISSING_CHECKPOINTER");
+    expect(error.name).toBe("MissingCheckpointerError");
+    expect(error.message).toContain("compile({ checkpointer: new MemorySaver() })");
+  });
+
+  it("fails the same way inside a subgraph of a graph without a checkpointer", async () => {
+    const subgraph = new StateGraph(State)
+      .addNode("ask", () => ({ answer: interrupt("name?") }))
+      .addEdge(START, "ask")
+      .compile();
+    const graph = new StateGraph(State).addNode("sub", subgraph).addEdge(START, "sub").compile();
+    await expectCode(graph.invoke({}), "MISSING_CHECKPOINTER");
+  });
+
+  it("does not stop a graph that never interrupts from running without one", async () => {
+    const graph = new StateGraph(State)
+      .addNode("answer", () => ({ answer: "42" }))
+      .addEdge(START, "answer")
+      .compile();
+    expect(await graph.invoke({})).toEqual({ answer: "42" });
+  });
+});
+
+describe("interrupt() outside a node", () => {
+  it("fails with OutsideNodeError", () => {
+    const error = expectThrowsCode(() => interrupt("name?"), "OUTSIDE_NODE");
+    expect(error.message).toContain("inside a node");
+  });
+});
+
+describe("parseDuration", () => {
+  it("reads milliseconds and unit strings", () => {
+    expect(parseDuration(1500)).toBe(1500);
+    expect(parseDuration("30s")).toBe(30_000);
+    expect(parseDuration("15m")).toBe(900_000);
+    expect(parseDuration("2h")).toBe(7_200_000);
+    expect(parseDuration("1d")).toBe(86_400_000);
+    expect(parseDuration("250ms")).toBe(250);
+  });
+
+  it("refuses anything else, saying what it accepts", () => {
+    for (const bad of ["soon", "10", "-5s", -1, Number.NaN]) {
+      const error = expectThrowsCode(() => parseDuration(bad), "INVALID_INPUT");
+      expect(error.message).toContain('"30s"');
+    }
+  });
+});

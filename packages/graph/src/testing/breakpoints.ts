@@ -1,0 +1,68 @@
+import type { CheckpointSaver } from "@layover/checkpoint";
+import { describe, expect, it } from "vitest";
+import { START, StateGraph } from "../index.ts";
+import { CallCounter, expectCode, LogState, threadConfig, type UseSaver } from "./helpers.ts";
+
+type Breakpoints = { interruptBefore?: string[] | "*"; interruptAfter?: string[] | "*" };
+
+function pipeline(saver: CheckpointSaver, calls: CallCounter, breakpoints: Breakpoints) {
+  const node = (name: string) => () => {
+    calls.hit(name);
+    return { log: name };
+  };
+  return new StateGraph(LogState)
+    .addNode("plan", node("plan"))
+    .addNode("act", node("act"))
+    .addNode("report", node("report"))
+    .addEdge(START, "plan")
+    .addEdge("plan", "act")
+    .addEdge("act", "report")
+    .compile({ checkpointer: saver, ...breakpoints });
+}
+
+/** Item 8: static breakpoints, continued with invoke(null, config). */
+export function describeBreakpoints(use: UseSaver): void {
+  describe("interruptBefore / interruptAfter", () => {
+    it("interruptBefore stops before the node with __interrupt__: [] and invoke(null) continues", () =>
+      stopAndContinue(use(), { interruptBefore: ["act"] }));
+    it("interruptAfter stops after the node with __interrupt__: [] and invoke(null) continues", () =>
+      stopAndContinue(use(), { interruptAfter: ["plan"] }));
+    it('"*" stops before every superstep', () => everyStep(use(), { interruptBefore: "*" }));
+    it('"*" stops after every superstep', () => everyStep(use(), { interruptAfter: "*" }));
+    it("refuses invoke(null) on a thread that has never run", () => continueNewThread(use()));
+  });
+}
+
+async function stopAndContinue(saver: CheckpointSaver, breakpoints: Breakpoints): Promise<void> {
+  const calls = new CallCounter();
+  const graph = pipeline(saver, calls, breakpoints);
+  const config = threadConfig("breakpoint");
+  const paused = await graph.invoke({ value: "v" }, config);
+  expect(paused).toEqual({ value: "v", log: ["plan"], __interrupt__: [] });
+  expect(calls.of("act")).toBe(0);
+  expect((await graph.getState(config)).next).toEqual(["act"]);
+  const done = await graph.invoke(null, config);
+  expect(done).toEqual({ value: "v", log: ["plan", "act", "report"] });
+  expect([calls.of("plan"), calls.of("act"), calls.of("report")]).toEqual([1, 1, 1]);
+}
+
+async function everyStep(saver: CheckpointSaver, breakpoints: Breakpoints): Promise<void> {
+  const graph = pipeline(saver, new CallCounter(), breakpoints);
+  const config = threadConfig("every-step");
+  const stops: string[][] = [];
+  let result = await graph.invoke({ value: "v" }, config);
+  while (result.__interrupt__ !== undefined && stops.length < 10) {
+    stops.push((await graph.getState(config)).next);
+    result = await graph.invoke(null, config);
+  }
+  const expected =
+    "interruptBefore" in breakpoints ? [["plan"], ["act"], ["report"]] : [["act"], ["report"], []];
+  expect(stops).toEqual(expected);
+  expect(result.log).toEqual(["plan", "act", "report"]);
+}
+
+async function continueNewThread(saver: CheckpointSaver): Promise<void> {
+  const graph = pipeline(saver, new CallCounter(), { interruptBefore: ["act"] });
+  const error = await expectCode(graph.invoke(null, threadConfig("null-new")), "INVALID_INPUT");
+  expect(error.message).toContain("start it with an input");
+}

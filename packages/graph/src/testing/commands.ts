@@ -1,0 +1,122 @@
+import type { CheckpointSaver } from "@layover/checkpoint";
+import { describe, expect, it } from "vitest";
+import { Command, END, interrupt, START, StateGraph } from "../index.ts";
+import { CallCounter, collect, expectCode, LogState, threadConfig, type UseSaver } from "./helpers.ts";
+
+/** Seed 002's human review: approve (with an edit) routes to `send`, reject goes to END. */
+function reviewGraph(saver: CheckpointSaver) {
+  return new StateGraph(LogState)
+    .addNode(
+      "review",
+      (state) => {
+        const decision = interrupt({ draft: state.value }) as { approved: boolean; edit?: string };
+        if (decision.approved) {
+          return new Command({
+            update: { value: decision.edit ?? state.value, log: "approved" },
+            goto: "send",
+          });
+        }
+        return new Command({ update: { log: "rejected" }, goto: END });
+      },
+      { ends: ["send", END] },
+    )
+    .addNode("send", (state) => ({ log: `sent ${state.value}` }))
+    .addEdge(START, "review")
+    .compile({ checkpointer: saver });
+}
+
+/** Item 6: Command({ goto, update }) from nodes, Command({ resume, update }) as input. */
+export function describeCommands(use: UseSaver): void {
+  describe("Command from nodes", () => {
+    it("routes with goto and applies its update (approve → send)", () => gotoApprove(use()));
+    it("goes to END without running the other branch (reject)", () => gotoEnd(use()));
+    it("fans out to several nodes with a list goto", () => gotoList(use()));
+    it("refuses a goto to a node the graph does not have", () => gotoUnknown(use()));
+  });
+  describe("Command({ resume, update }) as input", () => {
+    it("applies the update before the resumed node runs, in the same superstep", () => resumeUpdate(use()));
+    it("refuses an update with a key the state does not have, and resumes nothing", () =>
+      resumeBadUpdate(use()));
+  });
+}
+
+async function gotoApprove(saver: CheckpointSaver): Promise<void> {
+  const graph = reviewGraph(saver);
+  const config = threadConfig("goto");
+  await graph.invoke({ value: "draft" }, config);
+  const done = await graph.invoke(new Command({ resume: { approved: true, edit: "edited" } }), config);
+  expect(done).toEqual({ value: "edited", log: ["approved", "sent edited"] });
+}
+
+async function gotoEnd(saver: CheckpointSaver): Promise<void> {
+  const graph = reviewGraph(saver);
+  const config = threadConfig("goto-end");
+  await graph.invoke({ value: "draft" }, config);
+  const done = await graph.invoke(new Command({ resume: { approved: false } }), config);
+  expect(done).toEqual({ value: "draft", log: ["rejected"] });
+  expect((await graph.getState(config)).next).toEqual([]);
+}
+
+async function gotoList(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(LogState)
+    .addNode("route", () => new Command({ goto: ["x", "y"] }))
+    .addNode("x", () => ({ log: "x" }))
+    .addNode("y", () => ({ log: "y" }))
+    .addEdge(START, "route")
+    .compile({ checkpointer: saver });
+  expect((await graph.invoke({ value: "v" }, threadConfig("goto-list"))).log).toEqual(["x", "y"]);
+}
+
+async function gotoUnknown(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(LogState)
+    .addNode("route", () => new Command({ goto: "nowhere" }))
+    .addEdge(START, "route")
+    .compile({ checkpointer: saver });
+  const error = await expectCode(graph.invoke({ value: "v" }, threadConfig("goto-bad")), "INVALID_UPDATE");
+  expect(error.message).toContain('"nowhere"');
+}
+
+async function resumeUpdate(saver: CheckpointSaver): Promise<void> {
+  const seen: string[] = [];
+  const calls = new CallCounter();
+  const graph = new StateGraph(LogState)
+    .addNode("ask", (state) => {
+      calls.hit("ask");
+      const answer = interrupt("answer?");
+      seen.push(state.value);
+      return { log: `answer ${answer}` };
+    })
+    .addEdge(START, "ask")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("resume-update");
+  await graph.invoke({ value: "before" }, config);
+  const done = await graph.invoke(
+    new Command({ resume: "yes", update: { value: "patched", log: "update" } }),
+    config,
+  );
+  expect(seen).toEqual(["patched"]);
+  expect(done).toEqual({ value: "patched", log: ["update", "answer yes"] });
+  expect(calls.of("ask")).toBe(2);
+  const history = await collect(graph.getStateHistory(config));
+  expect(history.map((snapshot) => snapshot.metadata?.step)).toEqual([0, -1]);
+}
+
+async function resumeBadUpdate(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const graph = new StateGraph(LogState)
+    .addNode("ask", () => {
+      calls.hit("ask");
+      return { log: interrupt("answer?") };
+    })
+    .addEdge(START, "ask")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("resume-bad-update");
+  await graph.invoke({ value: "before" }, config);
+  const error = await expectCode(
+    graph.invoke(new Command({ resume: "yes", update: { missing: 1 } }), config),
+    "INVALID_INPUT",
+  );
+  expect(error.message).toContain('"missing" is not a state key');
+  expect(calls.of("ask")).toBe(1);
+  expect((await graph.getState(config)).tasks[0]?.interrupts).toHaveLength(1);
+}

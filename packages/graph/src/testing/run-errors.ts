@@ -1,0 +1,171 @@
+import type { CheckpointSaver } from "@layover/checkpoint";
+import { describe, expect, it } from "vitest";
+import { Command, END, interrupt, START, StateGraph } from "../index.ts";
+import { CallCounter, expectCode, LogState, threadConfig, type UseSaver } from "./helpers.ts";
+
+function askGraph(saver: CheckpointSaver) {
+  return new StateGraph(LogState)
+    .addNode("ask", () => ({ log: interrupt("ok?") }))
+    .addEdge(START, "ask")
+    .compile({ checkpointer: saver });
+}
+
+/** A node that loops on itself until the log holds 100 entries. */
+function loopGraph(saver: CheckpointSaver, calls: CallCounter) {
+  return new StateGraph(LogState)
+    .addNode("loop", () => {
+      calls.hit("loop");
+      return { log: "tick" };
+    })
+    .addEdge(START, "loop")
+    .addConditionalEdges("loop", (state) => (state.log.length >= 100 ? END : "loop"))
+    .compile({ checkpointer: saver });
+}
+
+/** Item 10: bad calls get typed errors that say what to do; recursion limit; abort. */
+export function describeRunErrors(use: UseSaver): void {
+  describe("typed errors", () => {
+    it("refuses to resume a thread that is not interrupted", () => notInterrupted(use()));
+    it("refuses an unknown interrupt id, listing the pending ones", () => unknownInterrupt(use()));
+    it("asks for a thread_id when the graph has a checkpointer", () => missingThreadId(use()));
+    it("stops a runaway loop at recursionLimit with GraphRecursionError", () => recursionLimit(use(), 5));
+    it("stops at the default limit of 25 supersteps", () => recursionLimit(use(), undefined));
+    it("runs exactly recursionLimit supersteps when the graph needs that many", () => exactLimit(use()));
+  });
+  describe("AbortSignal", () => {
+    it("a signal aborted during a superstep stops the run before the next one", () => abortMidRun(use()));
+    it("a signal aborted before the call runs no node", () => abortBefore(use()));
+    it("nodes see the signal in their config", () => signalInConfig(use()));
+    it("an abort during a retry's backoff ends the wait with GraphAbortedError", () => abortBackoff(use()));
+  });
+}
+
+async function notInterrupted(saver: CheckpointSaver): Promise<void> {
+  const graph = askGraph(saver);
+  const config = threadConfig("not-interrupted");
+  const fresh = await expectCode(graph.invoke(new Command({ resume: 1 }), config), "NOT_INTERRUPTED");
+  expect(fresh.message).toContain(config.configurable.thread_id);
+  await graph.invoke({ value: "v" }, config);
+  await graph.invoke(new Command({ resume: "yes" }), config);
+  const done = await expectCode(graph.invoke(new Command({ resume: "again" }), config), "NOT_INTERRUPTED");
+  expect(done.name).toBe("NotInterruptedError");
+  expect(done.message).toContain("no pending interrupt");
+  expect((await graph.getState(config)).values.log).toEqual(["yes"]);
+}
+
+async function unknownInterrupt(saver: CheckpointSaver): Promise<void> {
+  const graph = askGraph(saver);
+  const config = threadConfig("unknown");
+  const paused = await graph.invoke({ value: "v" }, config);
+  const unknownId = "12345678-1234-5234-a234-123456789abc";
+  const error = await expectCode(
+    graph.invoke(new Command({ resume: { [unknownId]: "x" } }), config),
+    "UNKNOWN_INTERRUPT",
+  );
+  expect(error.message).toContain(unknownId);
+  expect(error.message).toContain(paused.__interrupt__?.[0]?.id);
+}
+
+async function missingThreadId(saver: CheckpointSaver): Promise<void> {
+  const graph = askGraph(saver);
+  const error = await expectCode(graph.invoke({ value: "v" }), "MISSING_THREAD_ID");
+  expect(error.name).toBe("MissingThreadIdError");
+  expect(error.message).toContain("thread_id");
+  await expectCode(graph.invoke({ value: "v" }, { configurable: {} }), "MISSING_THREAD_ID");
+  await expectCode(graph.getState({}), "MISSING_THREAD_ID");
+}
+
+async function recursionLimit(saver: CheckpointSaver, limit: number | undefined): Promise<void> {
+  const calls = new CallCounter();
+  const config =
+    limit === undefined ? threadConfig("recursion") : { ...threadConfig("recursion"), recursionLimit: limit };
+  const error = await expectCode(loopGraph(saver, calls).invoke({ value: "v" }, config), "RECURSION_LIMIT");
+  expect(error.name).toBe("GraphRecursionError");
+  expect(error.message).toContain("recursionLimit");
+  expect(calls.of("loop")).toBe(limit ?? 25);
+}
+
+async function exactLimit(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(LogState)
+    .addSequence([
+      ["a", () => ({ log: "a" })],
+      ["b", () => ({ log: "b" })],
+      ["c", () => ({ log: "c" })],
+    ])
+    .addEdge(START, "a")
+    .compile({ checkpointer: saver });
+  const result = await graph.invoke({ value: "v" }, { ...threadConfig("exact-limit"), recursionLimit: 3 });
+  expect(result.log).toEqual(["a", "b", "c"]);
+}
+
+async function abortMidRun(saver: CheckpointSaver): Promise<void> {
+  const controller = new AbortController();
+  const calls = new CallCounter();
+  const graph = new StateGraph(LogState)
+    .addNode("first", () => {
+      controller.abort(new Error("user cancelled"));
+      return { log: "first" };
+    })
+    .addNode("second", () => {
+      calls.hit("second");
+      return { log: "second" };
+    })
+    .addEdge(START, "first")
+    .addEdge("first", "second")
+    .compile({ checkpointer: saver });
+  const config = { ...threadConfig("abort"), signal: controller.signal };
+  const error = await expectCode(graph.invoke({ value: "v" }, config), "ABORTED");
+  expect(error.name).toBe("GraphAbortedError");
+  expect(calls.of("second")).toBe(0);
+  expect((await graph.getState(config)).next).toEqual(["second"]);
+  const resumed = await graph.invoke(null, { configurable: config.configurable });
+  expect(resumed.log).toEqual(["first", "second"]);
+}
+
+async function abortBefore(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const graph = new StateGraph(LogState)
+    .addNode("first", () => {
+      calls.hit("first");
+      return { log: "first" };
+    })
+    .addEdge(START, "first")
+    .compile({ checkpointer: saver });
+  const signal = AbortSignal.abort();
+  await expectCode(graph.invoke({ value: "v" }, { ...threadConfig("pre-abort"), signal }), "ABORTED");
+  expect(calls.of("first")).toBe(0);
+}
+
+async function signalInConfig(saver: CheckpointSaver): Promise<void> {
+  const controller = new AbortController();
+  let seen: AbortSignal | undefined;
+  const graph = new StateGraph(LogState)
+    .addNode("first", (_state, config) => {
+      seen = config.signal;
+      return { log: "first" };
+    })
+    .addEdge(START, "first")
+    .compile({ checkpointer: saver });
+  await graph.invoke({ value: "v" }, { ...threadConfig("signal"), signal: controller.signal });
+  expect(seen).toBe(controller.signal);
+}
+
+async function abortBackoff(saver: CheckpointSaver): Promise<void> {
+  const controller = new AbortController();
+  const calls = new CallCounter();
+  const graph = new StateGraph(LogState)
+    .addNode(
+      "flaky",
+      () => {
+        calls.hit("flaky");
+        controller.abort(new Error("shutting down"));
+        throw new Error("transient");
+      },
+      { retryPolicy: { maxAttempts: 3, initialInterval: 3_600_000 } },
+    )
+    .addEdge(START, "flaky")
+    .compile({ checkpointer: saver });
+  const config = { ...threadConfig("abort-backoff"), signal: controller.signal };
+  await expectCode(graph.invoke({ value: "v" }, config), "ABORTED");
+  expect(calls.of("flaky")).toBe(1);
+}

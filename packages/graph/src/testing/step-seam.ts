@@ -1,0 +1,121 @@
+import type { CheckpointSaver } from "@layover/checkpoint";
+import { describe, expect, it } from "vitest";
+import { Command, interrupt, START, StateGraph } from "../index.ts";
+import { CallCounter, collect, expectCode, LogState, threadConfig, type UseSaver } from "./helpers.ts";
+
+/** plan → approve (interrupts) → act. */
+function pipeline(saver: CheckpointSaver, calls: CallCounter) {
+  return new StateGraph(LogState)
+    .addNode("plan", () => {
+      calls.hit("plan");
+      return { log: "plan" };
+    })
+    .addNode("approve", () => ({ log: `approve ${interrupt("ok?")}` }))
+    .addNode("act", () => ({ log: "act" }))
+    .addEdge(START, "plan")
+    .addEdge("plan", "approve")
+    .addEdge("approve", "act")
+    .compile({ checkpointer: saver });
+}
+
+type Breakpoints = { interruptBefore: string[] } | { interruptAfter: string[] };
+
+/** The step seam: prepare() records input, step() advances one superstep and says what happened. */
+export function describeStepSeam(use: UseSaver): void {
+  describe("step seam", () => {
+    it("advances one superstep per call: next, interrupted, then done after a resume", () =>
+      stepByStep(use()));
+    it("reports a failing node as a failed outcome, and a later step runs it again", () => failedStep(use()));
+    it("continues on other graph instances: everything needed is in the checkpoint", () =>
+      otherInstances(use()));
+    it("interruptBefore: a re-run step stops again; prepare(null) continues past it", () =>
+      breakpointStep(use(), { interruptBefore: ["act"] }));
+    it("interruptAfter: a re-run step stops again; prepare(null) continues past it", () =>
+      breakpointStep(use(), { interruptAfter: ["plan"] }));
+    it("checks what prepare records before writing anything", () => prepareChecks(use()));
+  });
+}
+
+async function stepByStep(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const graph = pipeline(saver, calls);
+  const config = threadConfig("seam");
+  const { checkpointId } = await graph.prepare({ value: "v" }, config);
+  expect((await graph.getState(config)).config.configurable?.checkpoint_id).toBe(checkpointId);
+  expect(calls.of("plan")).toBe(0);
+  const first = await graph.step(config);
+  expect(first).toMatchObject({ status: "next", next: ["approve"], step: 0, interrupts: [] });
+  const second = await graph.step(config);
+  expect(second).toMatchObject({ status: "interrupted", next: [], step: 0 });
+  expect(second.interrupts.map((record) => record.value)).toEqual(["ok?"]);
+  expect(second.checkpointId).toBe(first.checkpointId);
+  await graph.prepare(new Command({ resume: "yes" }), config);
+  expect(await graph.step(config)).toMatchObject({ status: "next", next: ["act"], step: 1 });
+  expect(await graph.step(config)).toMatchObject({ status: "done", step: 2 });
+  expect((await graph.getState(config)).values.log).toEqual(["plan", "approve yes", "act"]);
+  expect(await graph.step(config)).toMatchObject({ status: "done", step: 2 });
+  expect(await collect(graph.getStateHistory(config))).toHaveLength(4);
+}
+
+async function failedStep(saver: CheckpointSaver): Promise<void> {
+  let failures = 1;
+  const graph = new StateGraph(LogState)
+    .addNode("fragile", () => {
+      if (failures-- > 0) throw new Error("downstream unavailable");
+      return { log: "ok" };
+    })
+    .addEdge(START, "fragile")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("seam-failed");
+  const { checkpointId } = await graph.prepare({ value: "v" }, config);
+  const failed = await graph.step(config);
+  expect(failed).toMatchObject({ status: "failed", checkpointId });
+  expect((failed.error as Error).message).toBe("downstream unavailable");
+  expect(await graph.step(config)).toMatchObject({ status: "done", step: 0 });
+}
+
+async function otherInstances(saver: CheckpointSaver): Promise<void> {
+  const config = threadConfig("seam-workers");
+  const worker = () => pipeline(saver, new CallCounter());
+  await worker().prepare({ value: "v" }, config);
+  await worker().step(config);
+  const interrupted = await worker().step(config);
+  const id = interrupted.interrupts[0]?.id as string;
+  await worker().prepare(new Command({ resume: { [id]: "remote" } }), config);
+  await worker().step(config);
+  expect(await worker().step(config)).toMatchObject({ status: "done" });
+  expect((await worker().getState(config)).values.log).toEqual(["plan", "approve remote", "act"]);
+}
+
+async function breakpointStep(saver: CheckpointSaver, breakpoints: Breakpoints): Promise<void> {
+  const calls = new CallCounter();
+  const graph = new StateGraph(LogState)
+    .addNode("plan", () => ({ log: "plan" }))
+    .addNode("act", () => {
+      calls.hit("act");
+      return { log: "act" };
+    })
+    .addEdge(START, "plan")
+    .addEdge("plan", "act")
+    .compile({ checkpointer: saver, ...breakpoints });
+  const config = threadConfig("seam-breakpoint");
+  await graph.prepare({ value: "v" }, config);
+  const first = await graph.step(config);
+  expect(first.status).toBe("interruptBefore" in breakpoints ? "next" : "interrupted");
+  for (let redelivery = 0; redelivery < 2; redelivery++) {
+    expect(await graph.step(config)).toMatchObject({ status: "interrupted", interrupts: [] });
+  }
+  expect(calls.of("act")).toBe(0);
+  await graph.prepare(null, config);
+  expect(await graph.step(config)).toMatchObject({ status: "done" });
+  expect(calls.of("act")).toBe(1);
+}
+
+async function prepareChecks(saver: CheckpointSaver): Promise<void> {
+  const graph = pipeline(saver, new CallCounter());
+  const config = threadConfig("seam-prepare-check");
+  await expectCode(graph.prepare(new Command({ resume: 1 }), config), "NOT_INTERRUPTED");
+  await expectCode(graph.step(config), "INVALID_INPUT");
+  await expectCode(graph.prepare({ value: "v", nope: 1 } as never, config), "INVALID_INPUT");
+  expect(await collect(graph.getStateHistory(config))).toEqual([]);
+}

@@ -1,0 +1,134 @@
+import type { CheckpointSaver } from "@layover/checkpoint";
+import { describe, expect, it } from "vitest";
+import { Command, END, interrupt, START, StateGraph } from "../index.ts";
+import { CallCounter, LogState, threadConfig, type UseSaver } from "./helpers.ts";
+
+/** A subgraph (no checkpointer of its own) whose node asks each question in turn. */
+function askingSubgraph(calls: CallCounter, questions = ["name?"]) {
+  return new StateGraph(LogState)
+    .addNode("inner", () => {
+      calls.hit("inner");
+      return { log: questions.map((question) => `${question} ${interrupt(question)}`) };
+    })
+    .addEdge(START, "inner")
+    .compile();
+}
+
+/** Item 7: interrupts inside subgraphs surface in the parent and are resumed from it. Command.PARENT. */
+export function describeSubgraphs(use: UseSaver): void {
+  describe("subgraph interrupts", () => {
+    it("surface in the parent and resume from it (subgraph as a node)", () => subgraphNode(use()));
+    it("re-run both the parent node and the subgraph node on resume (seed 002)", () => subgraphCall(use()));
+    it("resume one after another when the subgraph node interrupts twice", () => subgraphTwice(use()));
+    it("resume parallel interrupts of a subgraph one at a time from the parent", () =>
+      subgraphParallel(use()));
+  });
+  describe("Command.PARENT", () => {
+    it("routes in the parent graph from a subgraph node, with its update", () => parentCommand(use(), false));
+    it("is not retried by the subgraph node's retry policy", () => parentCommand(use(), true));
+  });
+}
+
+async function subgraphNode(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const graph = new StateGraph(LogState)
+    .addNode("sub", askingSubgraph(calls))
+    .addNode("after", () => ({ log: "after" }))
+    .addEdge(START, "sub")
+    .addEdge("sub", "after")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("subgraph-node");
+  const paused = await graph.invoke({ value: "v" }, config);
+  expect(paused.__interrupt__).toEqual([{ id: expect.any(String), value: "name?" }]);
+  const state = await graph.getState(config);
+  expect(state.next).toEqual(["sub"]);
+  expect(state.tasks[0]?.interrupts.map((record) => record.id)).toEqual([paused.__interrupt__?.[0]?.id]);
+  const done = await graph.invoke(new Command({ resume: "Ada" }), config);
+  expect(done.log).toEqual(["name? Ada", "after"]);
+  expect(calls.of("inner")).toBe(2);
+}
+
+async function subgraphCall(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const subgraph = askingSubgraph(calls);
+  const graph = new StateGraph(LogState)
+    .addNode("parent", async (state) => {
+      calls.hit("parent");
+      const result = await subgraph.invoke({ value: state.value });
+      return { log: result.log };
+    })
+    .addEdge(START, "parent")
+    .addEdge("parent", END)
+    .compile({ checkpointer: saver });
+  const config = threadConfig("subgraph-call");
+  await graph.invoke({ value: "v" }, config);
+  expect([calls.of("parent"), calls.of("inner")]).toEqual([1, 1]);
+  const done = await graph.invoke(new Command({ resume: "Ada" }), config);
+  expect(done.log).toEqual(["name? Ada"]);
+  expect([calls.of("parent"), calls.of("inner")]).toEqual([2, 2]);
+}
+
+async function subgraphTwice(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const graph = new StateGraph(LogState)
+    .addNode("sub", askingSubgraph(calls, ["name?", "city?"]))
+    .addEdge(START, "sub")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("subgraph-twice");
+  await graph.invoke({ value: "v" }, config);
+  const second = await graph.invoke(new Command({ resume: "Ada" }), config);
+  expect(second.__interrupt__?.map((record) => record.value)).toEqual(["city?"]);
+  const done = await graph.invoke(new Command({ resume: "London" }), config);
+  expect(done.log).toEqual(["name? Ada", "city? London"]);
+  expect(calls.of("inner")).toBe(3);
+}
+
+async function subgraphParallel(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const subgraph = new StateGraph(LogState)
+    .addNode("x", () => ({ log: `x ${interrupt("x?")}` }))
+    .addNode("y", () => {
+      calls.hit("y");
+      return { log: `y ${interrupt("y?")}` };
+    })
+    .addEdge(START, "x")
+    .addEdge(START, "y")
+    .compile();
+  const graph = new StateGraph(LogState)
+    .addNode("sub", subgraph)
+    .addEdge(START, "sub")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("subgraph-parallel");
+  const paused = await graph.invoke({ value: "v" }, config);
+  const ids = Object.fromEntries((paused.__interrupt__ ?? []).map((record) => [record.value, record.id]));
+  const partial = await graph.invoke(new Command({ resume: { [ids["y?"] as string]: 2 } }), config);
+  expect(partial.__interrupt__).toEqual([{ id: ids["x?"], value: "x?" }]);
+  const done = await graph.invoke(new Command({ resume: 1 }), config);
+  expect(done.log).toEqual(["x 1", "y 2"]);
+  expect(calls.of("y")).toBe(2);
+}
+
+async function parentCommand(saver: CheckpointSaver, retry: boolean): Promise<void> {
+  const calls = new CallCounter();
+  const subgraph = new StateGraph(LogState)
+    .addNode(
+      "inner",
+      () => {
+        calls.hit("inner");
+        return new Command({ graph: Command.PARENT, goto: "target", update: { value: "from inner" } });
+      },
+      retry ? { retryPolicy: { maxAttempts: 3, initialInterval: 1, jitter: false } } : {},
+    )
+    .addNode("never", () => ({ log: "never" }))
+    .addEdge(START, "inner")
+    .addEdge("inner", "never")
+    .compile();
+  const graph = new StateGraph(LogState)
+    .addNode("sub", subgraph)
+    .addNode("target", (state) => ({ log: `target saw ${state.value}` }))
+    .addEdge(START, "sub")
+    .compile({ checkpointer: saver });
+  const result = await graph.invoke({ value: "v" }, threadConfig("parent-command"));
+  expect(result).toEqual({ value: "from inner", log: ["target saw from inner"] });
+  expect(calls.of("inner")).toBe(1);
+}

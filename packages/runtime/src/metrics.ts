@@ -1,0 +1,66 @@
+import { createServer, type Server } from "node:http";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+/** Layover's Prometheus metrics: one registry per process, served as text on /metrics. */
+export function createMetrics(service: "worker" | "scheduler") {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  return {
+    registry,
+    supersteps: new Counter({
+      name: "layover_supersteps_total",
+      help: "Supersteps committed by this worker.",
+      registers: [registry],
+    }),
+    stepSeconds: new Histogram({
+      name: "layover_step_duration_seconds",
+      help: "Time to run and commit one superstep.",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+      registers: [registry],
+    }),
+    jobs: new Counter({
+      name: "layover_jobs_total",
+      help: "Step jobs handled, by result (enqueued, parked, finished, failed, conflict, stale, cancelled).",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
+    expired: new Counter({
+      name: "layover_interrupts_expired_total",
+      help: "Interrupts resumed by the timeout sweep.",
+      registers: [registry],
+    }),
+    reconciled: new Counter({
+      name: "layover_runs_reconciled_total",
+      help: "Runs re-enqueued because their job was missing from Redis.",
+      registers: [registry],
+    }),
+    /** A gauge read when scraped (queue depth, parked interrupts). */
+    gauge(name: string, help: string, read: () => Promise<number>) {
+      return new Gauge({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          this.set(await read());
+        },
+      });
+    },
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Serves `GET /metrics` (Prometheus text format) on `port`; 0 picks a free port. */
+export async function serveMetrics(registry: Registry, port: number): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.url !== "/metrics") {
+      res.writeHead(404).end();
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
+      (error: Error) => res.writeHead(500).end(error.message),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(port, "0.0.0.0", resolve));
+  return server;
+}
