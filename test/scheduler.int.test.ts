@@ -1,5 +1,8 @@
 // The scheduler against real Postgres, Redis and BullMQ: timeouts that auto-reject, the sweep
 // racing people, cron ticks with two replicas, and work Redis lost.
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { isLayoverError, isTimeoutRejection } from "@layover/graph";
 import { createDb, createDispatcher, sweepExpiredInterrupts } from "@layover/runtime";
 import { Redis } from "ioredis";
@@ -151,4 +154,29 @@ describe("reconciliation", () => {
     expect(counts.every((c) => c.n === 11)).toBe(true); // the input and ten supersteps, each once
     await stopSlow();
   }, 120_000);
+});
+
+describe("the operator CLI", () => {
+  it("lists pending interrupts with their age and graph, and resumes one", async () => {
+    const { threadId } = await parkedTimed({});
+    const env = {
+      ...process.env,
+      DATABASE_URL: h.databaseUrl,
+      REDIS_URL: h.redisUrl,
+      LAYOVER_SCHEMA: h.schema,
+      LAYOVER_PREFIX: h.prefix,
+    };
+    const cli = fileURLToPath(new URL("../services/scheduler/src/admin-cli.ts", import.meta.url));
+    const run = (...args: string[]) => promisify(execFile)(process.execPath, [cli, ...args], { env });
+    const listed = await run("interrupts", "--graph", "timed", "--show-values");
+    const line = listed.stdout.split("\n").find((l) => l.includes(threadId));
+    expect(line).toMatch(/^\d+[smhd]\s+timed\s+/);
+    expect(line).toContain('{"question":"ok?"}');
+    const resumed = await run("resume", threadId, '"from the ops desk"');
+    expect(resumed.stdout).toContain(`resumed thread ${threadId}`);
+    const result = await finalState(threadId);
+    expect(result.values.decision).toBe("from the ops desk");
+    const { interrupts } = await h.client.interrupts.list({ status: "resolved", graphId: "timed" });
+    expect(interrupts.find((i) => i.threadId === threadId)?.resolvedBy).toMatch(/^operator:/);
+  });
 });
