@@ -1,6 +1,7 @@
 // Three real worker processes, 200 threads that park once or twice, resumes from this process,
 // and one worker SIGKILLed in the middle: every run completes, each superstep commits once.
 import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "./support/harness.ts";
 
@@ -105,4 +106,23 @@ describe("a fleet of worker processes", () => {
     expect(forks).toEqual([]);
     expect(await jobsInRedis()).toBe(0);
   }, 180_000);
+
+  it("stops a worker cleanly on SIGTERM: it finishes what it runs and exits 0", async () => {
+    const survivor = workers[0] as ChildProcess;
+    const { runId } = await h.client.runs.start({
+      graphId: "approval",
+      input: { item: "last", delayMs: 500 },
+    });
+    await h.client.runs.wait(runId);
+    const { runId: resumed } = await h.client.threads.resume(
+      (await h.client.runs.get(runId)).threadId,
+      "yes",
+    );
+    const exited = once(survivor, "exit");
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the resume's slow step is running
+    survivor.kill("SIGTERM");
+    const [code] = await exited;
+    expect(code).toBe(0);
+    expect((await h.client.runs.wait(resumed)).status).toBe("success");
+  }, 60_000);
 });

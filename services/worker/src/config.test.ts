@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { parseWorkerEnv } from "./config.ts";
+
+describe("worker environment", () => {
+  it("defaults to the local services and a lean in-process budget", () => {
+    const env = parseWorkerEnv({});
+    expect(env).toMatchObject({
+      DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
+      REDIS_URL: "redis://127.0.0.1:6379",
+      LAYOVER_SCHEMA: "layover",
+      WORKER_CONCURRENCY: 8,
+      STEP_BUDGET_STEPS: 16,
+      LAYOVER_LOG_PAYLOADS: false,
+    });
+    expect(env.INTERRUPT_TIMEOUT_MS).toBeUndefined();
+  });
+
+  it("coerces numbers and booleans from strings", () => {
+    const env = parseWorkerEnv({
+      WORKER_CONCURRENCY: "3",
+      INTERRUPT_TIMEOUT_MS: "60000",
+      LAYOVER_LOG_PAYLOADS: "true",
+    });
+    expect(env).toMatchObject({
+      WORKER_CONCURRENCY: 3,
+      INTERRUPT_TIMEOUT_MS: 60_000,
+      LAYOVER_LOG_PAYLOADS: true,
+    });
+  });
+
+  it("names every bad variable at once", () => {
+    const bad = { WORKER_CONCURRENCY: "many", LAYOVER_SCHEMA: "Bad-Name", LOG_LEVEL: "loud" };
+    let message = "";
+    try {
+      parseWorkerEnv(bad);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    for (const name of Object.keys(bad)) expect(message).toContain(name);
+  });
+});
