@@ -73,6 +73,18 @@ describe("runs that park and resume", () => {
   });
 });
 
+describe("static breakpoints", () => {
+  it("parks at interruptBefore and continues with threads.continue", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "gated", input: { count: 1 } });
+    const paused = await h.client.runs.wait(runId);
+    expect(paused).toMatchObject({ status: "interrupted", values: { count: 2 }, interrupts: [] });
+    await expect(h.client.threads.resume(threadId, "go")).rejects.toMatchObject({ code: "NOT_INTERRUPTED" });
+    const { runId: continued } = await h.client.threads.continue(threadId);
+    expect(await h.client.runs.wait(continued)).toMatchObject({ status: "success", values: { count: 20 } });
+    await expect(h.client.threads.continue(threadId)).rejects.toMatchObject({ code: "NOT_INTERRUPTED" });
+  });
+});
+
 describe("bad calls change nothing", () => {
   it("refuses an unknown graph id and input that fails the state schema", async () => {
     const before = [await count("threads"), await count("runs")];

@@ -26,6 +26,8 @@ export async function prepareRun(
     if (head?.metadata.run_id === run.id) return head.checkpoint.id;
     return (await graph.prepare(run.input.input, config)).checkpointId;
   }
+  // Passing a static breakpoint is idempotent in the engine: a second pass records nothing.
+  if ("continue" in run.input) return (await graph.prepare(null, config)).checkpointId;
   const ids = Object.keys(run.input.resume);
   const recorded = (h: typeof head) =>
     h !== undefined &&

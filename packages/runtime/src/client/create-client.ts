@@ -10,6 +10,7 @@ import { type ListInterruptsQuery, listInterrupts } from "../sql/interrupts.ts";
 import { threadRuns } from "../sql/runs.ts";
 import { cancelRun } from "./cancel.ts";
 import type { ClientContext } from "./context.ts";
+import { continueThread } from "./continue-thread.ts";
 import { readRunResult, readThread, requireRun, runInfo, threadHistory, toPendingInterrupt } from "./read.ts";
 import { type ReconcileOptions, reconcileRuns } from "./reconcile.ts";
 import { type ResumeOptions, resumeThread } from "./resume.ts";
@@ -66,6 +67,8 @@ export function createClient(options: ClientOptions = {}) {
     threads: {
       resume: (threadId: string, value: unknown, resumeOptions?: ResumeOptions) =>
         resumeThread(ctx, threadId, value, resumeOptions),
+      /** Continues a thread parked at a static breakpoint (interruptBefore / interruptAfter). */
+      continue: (threadId: string) => continueThread(ctx, threadId),
       get: (threadId: string) => readThread(ctx, threadId),
       history: (threadId: string, historyOptions?: { limit?: number }) =>
         threadHistory(ctx, threadId, historyOptions),

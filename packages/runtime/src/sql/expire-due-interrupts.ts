@@ -17,14 +17,23 @@ export interface ExpiredRun {
   dispatch: boolean;
 }
 
-export async function expireDueInterrupts(db: Db, q: Queryable, batchSize: number): Promise<ExpiredRun[]> {
-  const { rows } = await q.query<ExpiredRun>(
-    `WITH claimed AS (
+/**
+ * The claiming query on its own ($1 batch size): the threads of due pending interrupts, oldest
+ * deadline first. Exported for EXPLAIN: its plan must be an index scan of the partial index
+ * interrupts_pending_deadline that stops after $1 rows, never a scan of every parked interrupt.
+ */
+export function dueInterruptsQuery(db: Db): string {
+  return `SELECT i.thread_id FROM ${db.table("interrupts")} i
+                        WHERE i.status = 'pending' AND i.deadline <= now()
+                        ORDER BY i.deadline LIMIT $1`;
+}
+
+/** The whole sweep statement for one batch ($1 batch size), as `expireDueInterrupts` runs it. */
+export function expireDueInterruptsQuery(db: Db): string {
+  return `WITH claimed AS (
        SELECT t.id, t.graph_id, t.status, gen_random_uuid() AS run_id
          FROM ${db.table("threads")} t
-        WHERE t.id IN (SELECT i.thread_id FROM ${db.table("interrupts")} i
-                        WHERE i.status = 'pending' AND i.deadline <= now()
-                        ORDER BY i.deadline LIMIT $1)
+        WHERE t.id IN (${dueInterruptsQuery(db)})
           FOR UPDATE OF t SKIP LOCKED
      ), due AS (
        UPDATE ${db.table("interrupts")} i
@@ -49,8 +58,10 @@ export async function expireDueInterrupts(db: Db, q: Queryable, batchSize: numbe
         RETURNING t.id
      )
      SELECT r.id AS run_id, r.thread_id, r.checkpoint_id, (k.id IS NOT NULL) AS dispatch
-       FROM resumed r LEFT JOIN taken k ON k.id = r.thread_id`,
-    [batchSize],
-  );
+       FROM resumed r LEFT JOIN taken k ON k.id = r.thread_id`;
+}
+
+export async function expireDueInterrupts(db: Db, q: Queryable, batchSize: number): Promise<ExpiredRun[]> {
+  const { rows } = await q.query<ExpiredRun>(expireDueInterruptsQuery(db), [batchSize]);
   return rows;
 }

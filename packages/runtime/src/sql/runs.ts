@@ -28,7 +28,9 @@ export interface RunRow {
 
 export type RunInput =
   | { input: unknown; config?: { recursionLimit?: number } }
-  | { resume: Record<string, unknown>; update?: Record<string, unknown> };
+  | { resume: Record<string, unknown>; update?: Record<string, unknown> }
+  /** Past a static breakpoint (interruptBefore / interruptAfter). */
+  | { continue: true };
 
 export async function insertRun(
   db: Db,
