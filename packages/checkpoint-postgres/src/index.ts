@@ -1,1 +1,22 @@
-export {};
+export {
+  classifyFailure,
+  type FailureClass,
+  isPostgresSaverError,
+  PostgresSaverError,
+  type PostgresSaverErrorCode,
+} from "./errors.ts";
+export {
+  loadMigrations,
+  type MigrateOptions,
+  type MigrateResult,
+  type Migration,
+  migrate,
+  migrationLockKey,
+  type RunMigrationsOptions,
+  runMigrations,
+} from "./migrate.ts";
+export { PostgresSaver } from "./postgres-saver.ts";
+export type { DeletedRows, PruneResult, PruneSelector, PruneStrategy } from "./prune.ts";
+export type { RetryOptions } from "./retry.ts";
+export type { ListDeltaOptions, PostgresSaverOptions } from "./saver-options.ts";
+export { DEFAULT_SCHEMA } from "./schema-name.ts";

@@ -1,1 +1,19 @@
-export {};
+export { dockerIsReachable } from "./docker.ts";
+export {
+  getPostgres,
+  LOCAL_POSTGRES_URL,
+  POSTGRES_IMAGE,
+  postgresAnswers,
+  type ResolvedServer,
+  resolvePostgres,
+} from "./postgres.ts";
+export {
+  deleteRedisPrefix,
+  getRedis,
+  LOCAL_REDIS_URL,
+  REDIS_IMAGE,
+  redisAnswers,
+  resolveRedis,
+  uniqueRedisPrefix,
+} from "./redis.ts";
+export { createTestSchema, type TestSchema, uniqueSchemaName } from "./test-schema.ts";

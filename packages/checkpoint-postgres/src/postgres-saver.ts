@@ -1,0 +1,308 @@
+import {
+  CheckpointConflictError,
+  type CheckpointKey,
+  type CheckpointRef,
+  type CheckpointSaver,
+  type CheckpointTuple,
+  jsonSerializer,
+  type ListCheckpointsOptions,
+  type PutCheckpointArgs,
+  type PutWritesArgs,
+  type Serializer,
+} from "@layover/checkpoint";
+import pg from "pg";
+import { type BlobRow, encodeBlobs } from "./blob-codec.ts";
+import {
+  type CheckpointRow,
+  checkUuid,
+  decodeTuples,
+  encodeCheckpoint,
+  isUuid,
+  type ReadRow,
+  splitFilter,
+} from "./checkpoint-codec.ts";
+import { PostgresSaverError, sqlstateOf } from "./errors.ts";
+import { type MigrateResult, migrate } from "./migrate.ts";
+import {
+  type DeletedRows,
+  type PruneResult,
+  type PruneSelector,
+  type PruneStrategy,
+  pruneThreads,
+} from "./prune.ts";
+import { type RetryOptions, withRetry } from "./retry.ts";
+import type { ListDeltaOptions, PostgresSaverOptions } from "./saver-options.ts";
+import { DEFAULT_SCHEMA, quoteSchema } from "./schema-name.ts";
+import { compactBlobSql } from "./sql/compact-blob.ts";
+import { deleteThreadRowsSql, lockThreadHeadsSql } from "./sql/delete-threads.ts";
+import { putCheckpointSql } from "./sql/put-checkpoint.ts";
+import { putWritesSql } from "./sql/put-writes.ts";
+import { readByIdSql, readHeadSql, readPageSql } from "./sql/read-checkpoints.ts";
+import { inTransaction } from "./transaction.ts";
+
+interface PutOutcome {
+  deltas_ok: boolean;
+  won: boolean;
+  due: [channel: string, version: number][];
+}
+
+function buildQueries(schema: string) {
+  const s = quoteSchema(schema);
+  const named = (name: string, text: string) => ({ name: `layover_${name}_${schema}`, text });
+  return {
+    put: named("put_checkpoint", putCheckpointSql(s)),
+    putWrites: named("put_writes", putWritesSql(s)),
+    readHead: named("read_head", readHeadSql(s)),
+    readById: named("read_by_id", readByIdSql(s)),
+    readPage: readPageSql(s),
+    compact: compactBlobSql(s),
+    lockHeads: lockThreadHeadsSql(s),
+    deleteRows: deleteThreadRowsSql(s),
+    heads: `SELECT head_id FROM ${s}.checkpoint_heads WHERE thread_id = $1 AND ns = $2`,
+    exists: `SELECT 1 FROM ${s}.checkpoints WHERE thread_id = $1 AND ns = $2 AND checkpoint_id = $3`,
+  };
+}
+
+const guarded = new WeakSet<pg.Pool>();
+
+/**
+ * A connection lost while idle makes the pool emit "error", and one lost mid-query can make
+ * its client emit "error" more than once; with no listener either would crash the process.
+ * The failure still reaches the query (which is retried) and the pool drops the client.
+ */
+function guardConnectionErrors(pool: pg.Pool): void {
+  if (guarded.has(pool)) return;
+  guarded.add(pool);
+  if (pool.listenerCount("error") === 0) pool.on("error", () => {});
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
+}
+
+function ownPool(options: PostgresSaverOptions): pg.Pool {
+  if (options.connectionString === undefined) {
+    throw new PostgresSaverError(
+      "INVALID_SAVER_INPUT",
+      "PostgresSaver needs a `pool` or a `connectionString`.",
+    );
+  }
+  return new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
+}
+
+/**
+ * Layover's Postgres checkpointer. Every superstep commits as one statement with
+ * compare-and-set on the thread's head; channel values are stored once per version; lists
+ * that grow by appending are stored as deltas. Transient failures are retried with jittered
+ * backoff; everything else surfaces as a typed error. Run `setup()` (or `migrate()`) once
+ * before use.
+ */
+export class PostgresSaver implements CheckpointSaver {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  private readonly ownsPool: boolean;
+  private readonly serde: Serializer;
+  private readonly retry: RetryOptions;
+  private readonly deltas: Required<ListDeltaOptions> | false;
+  private readonly pageSize: number;
+  private readonly sql: ReturnType<typeof buildQueries>;
+
+  constructor(options: PostgresSaverOptions) {
+    this.schema = options.schema ?? DEFAULT_SCHEMA;
+    this.sql = buildQueries(this.schema);
+    this.ownsPool = options.pool === undefined;
+    this.pool = options.pool ?? ownPool(options);
+    guardConnectionErrors(this.pool);
+    this.serde = options.serializer ?? jsonSerializer;
+    this.retry = options.retry ?? {};
+    this.pageSize = Math.max(1, options.listPageSize ?? 50);
+    this.deltas =
+      options.listDeltas === false
+        ? false
+        : {
+            minSnapshotBytes: options.listDeltas?.minSnapshotBytes ?? 8192,
+            maxChainLength: options.listDeltas?.maxChainLength ?? 256,
+          };
+  }
+
+  /** Creates or upgrades the tables (see `migrate`). Safe to call from many processes at once. */
+  setup(): Promise<MigrateResult> {
+    return migrate(this.pool, { schema: this.schema, retry: this.retry });
+  }
+
+  /** Ends the pool when the saver built it from a connection string; a given pool is left open. */
+  async close(): Promise<void> {
+    if (this.ownsPool) await this.pool.end();
+  }
+
+  async getTuple(ref: CheckpointRef): Promise<CheckpointTuple | undefined> {
+    if (ref.checkpointId !== undefined && !isUuid(ref.checkpointId)) return undefined;
+    const query =
+      ref.checkpointId === undefined
+        ? { ...this.sql.readHead, values: [ref.threadId, ref.ns] }
+        : { ...this.sql.readById, values: [ref.threadId, ref.ns, ref.checkpointId] };
+    const result = await withRetry("getTuple", this.retry, () => this.pool.query<ReadRow>(query));
+    return decodeTuples(ref, result.rows[0], this.serde)[0];
+  }
+
+  async *list(key: CheckpointKey, options: ListCheckpointsOptions = {}): AsyncIterable<CheckpointTuple> {
+    if (options.before !== undefined) checkUuid(options.before, "list `before`");
+    const filter = splitFilter(options.filter);
+    let remaining = options.limit ?? Number.POSITIVE_INFINITY;
+    let before = options.before ?? null;
+    while (remaining > 0) {
+      const size = filter.writes === undefined ? Math.min(remaining, this.pageSize) : this.pageSize;
+      const values = [key.threadId, key.ns, before, filter.sql, size];
+      const result = await withRetry("list", this.retry, () =>
+        this.pool.query<ReadRow>(this.sql.readPage, values),
+      );
+      const page = decodeTuples(key, result.rows[0], this.serde);
+      for (const tuple of page) {
+        if (filter.writes !== undefined && JSON.stringify(tuple.metadata.writes) !== filter.writes.expected) {
+          continue;
+        }
+        yield tuple;
+        remaining -= 1;
+        if (remaining <= 0) return;
+      }
+      if (page.length < size) return;
+      before = (page.at(-1) as CheckpointTuple).checkpoint.id;
+    }
+  }
+
+  async put(args: PutCheckpointArgs): Promise<void> {
+    checkUuid(args.checkpoint.id, "Checkpoint id");
+    checkUuid(args.parentId, "Parent checkpoint id");
+    const expected = args.expectedHead === undefined ? args.parentId : args.expectedHead;
+    checkUuid(expected, "Expected head");
+    // Forks write full values: their versions may collide with the abandoned branch's.
+    const deltas = this.deltas !== false && expected === args.parentId;
+    const row = encodeCheckpoint(args, this.serde);
+    let blobs = encodeBlobs(args, this.serde, { deltas, inline: row.inline });
+    const outcome = await withRetry("put", this.retry, async ({ attempt }) => {
+      let result = await this.runPut(args, expected, row, blobs);
+      if (!result.deltas_ok) {
+        blobs = encodeBlobs(args, this.serde, { deltas: false, inline: row.inline });
+        result = await this.runPut(args, expected, row, blobs);
+      }
+      if (!result.won) await this.refuse(args, expected, attempt);
+      return result;
+    });
+    if (outcome.due.length > 0) await this.compact(args, outcome.due);
+  }
+
+  private async runPut(
+    args: PutCheckpointArgs,
+    expected: string | null,
+    row: CheckpointRow,
+    blobs: readonly BlobRow[],
+  ): Promise<PutOutcome> {
+    const { minSnapshotBytes, maxChainLength } = this.deltas || { minSnapshotBytes: 0, maxChainLength: 0 };
+    const values = [
+      args.threadId,
+      args.ns,
+      args.checkpoint.id,
+      args.parentId,
+      expected,
+      row.body,
+      row.blobVersions,
+      row.metadata,
+      row.filter,
+      blobs.map((blob) => blob.channel),
+      blobs.map((blob) => blob.version),
+      blobs.map((blob) => blob.baseVersion),
+      blobs.map((blob) => blob.baseLength),
+      blobs.map((blob) => blob.items),
+      blobs.map((blob) => blob.data),
+      minSnapshotBytes,
+      maxChainLength,
+    ];
+    try {
+      const result = await this.pool.query<PutOutcome>({ ...this.sql.put, values });
+      return result.rows[0] as PutOutcome;
+    } catch (error) {
+      // A checkpoint id already stored on this key: the same conflict as a moved head.
+      if (sqlstateOf(error) === "23505") return { deltas_ok: true, won: false, due: [] };
+      throw error;
+    }
+  }
+
+  /**
+   * The put lost its compare-and-set. On a retry, the first attempt may have committed before
+   * its connection failed: then the checkpoint is stored and the put succeeded.
+   */
+  private async refuse(args: PutCheckpointArgs, expected: string | null, attempt: number): Promise<void> {
+    if (attempt > 1) {
+      const stored = await this.pool.query(this.sql.exists, [args.threadId, args.ns, args.checkpoint.id]);
+      if (stored.rowCount === 1) return;
+    }
+    const head = await this.pool.query<{ head_id: string }>(this.sql.heads, [args.threadId, args.ns]);
+    throw new CheckpointConflictError({
+      threadId: args.threadId,
+      ns: args.ns,
+      expectedHead: expected,
+      actualHead: head.rows[0]?.head_id ?? null,
+    });
+  }
+
+  /** Rewrites deltas whose chain outgrew their snapshot as full values. Best effort: a failure leaves a valid delta. */
+  private async compact(args: PutCheckpointArgs, due: PutOutcome["due"]): Promise<void> {
+    for (const [channel, version] of due) {
+      const data = this.serde.dumps(args.checkpoint.channelValues[channel]);
+      await this.pool
+        .query(this.sql.compact, [args.threadId, args.ns, channel, version, data])
+        .catch(() => undefined);
+    }
+  }
+
+  async putWrites(args: PutWritesArgs): Promise<void> {
+    checkUuid(args.checkpointId, "Checkpoint id");
+    const bySlot = new Map<number, { channel: string; data: string }>();
+    args.writes.forEach(([channel, value, idx], position) => {
+      bySlot.set(idx ?? position, { channel, data: this.serde.dumps(value) });
+    });
+    if (bySlot.size === 0) return;
+    const values = [
+      args.threadId,
+      args.ns,
+      args.checkpointId,
+      args.taskId,
+      [...bySlot.keys()],
+      [...bySlot.values()].map((write) => write.channel),
+      [...bySlot.values()].map((write) => write.data),
+    ];
+    await withRetry("putWrites", this.retry, () => this.pool.query({ ...this.sql.putWrites, values }));
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    await this.deleteThreads([threadId]);
+  }
+
+  /** Removes threads entirely (every namespace, checkpoint, value and write), in one transaction. */
+  async deleteThreads(threadIds: readonly string[]): Promise<DeletedRows> {
+    if (threadIds.length === 0) return { threads: 0, checkpoints: 0, blobs: 0, writes: 0 };
+    const ids = [...threadIds];
+    return withRetry("deleteThread", this.retry, () =>
+      inTransaction(this.pool, async (client) => {
+        await client.query(this.sql.lockHeads, [ids]);
+        const result = await client.query(this.sql.deleteRows, [ids]);
+        return result.rows[0] as DeletedRows;
+      }),
+    );
+  }
+
+  /**
+   * Retention. `keep_latest`: in the selected threads, deletes every checkpoint but each
+   * namespace's head (and, with `olderThan`, those newer than the date), with their values and
+   * writes; the heads stay readable and resumable (list deltas they need are rewritten as full
+   * values first). `delete`: deletes the selected threads entirely. `{ olderThan }` selects, for
+   * `delete`, threads whose every head is older than the date.
+   */
+  prune(selector: PruneSelector, options: { strategy: PruneStrategy }): Promise<PruneResult> {
+    return pruneThreads(
+      { pool: this.pool, schema: this.schema, serde: this.serde, retry: this.retry },
+      selector,
+      options.strategy,
+      (ids) => this.deleteThreads(ids),
+    );
+  }
+}

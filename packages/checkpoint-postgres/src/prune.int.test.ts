@@ -1,0 +1,178 @@
+import type { CheckpointKey, CheckpointTuple } from "@layover/checkpoint";
+import { useTestSchema } from "@layover/testing/vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrate } from "./migrate.ts";
+import { PostgresSaver } from "./postgres-saver.ts";
+import { boundaryId } from "./prune.ts";
+import { growList, idAt, message, newKey, putArgs } from "./test-support/checkpoints.ts";
+import { rowCounts } from "./test-support/pools.ts";
+
+const schema = useTestSchema("prune");
+let pool: pg.Pool;
+let saver: PostgresSaver;
+const DAY = 86_400_000;
+
+beforeAll(async () => {
+  pool = new pg.Pool({ connectionString: schema.current.url, max: 6 });
+  await migrate(pool, { schema: schema.current.name });
+  saver = new PostgresSaver({
+    pool,
+    schema: schema.current.name,
+    listDeltas: { minSnapshotBytes: 1_000_000 },
+  });
+});
+
+afterAll(async () => {
+  await pool.end();
+});
+
+async function listed(key: CheckpointKey): Promise<CheckpointTuple[]> {
+  const out: CheckpointTuple[] = [];
+  for await (const tuple of saver.list(key)) out.push(tuple);
+  return out;
+}
+
+/** `count` checkpoints on `key` with ids at the given times (oldest first); returns their ids. */
+async function putAt(key: CheckpointKey, times: number[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const [i, time] of times.entries()) {
+    const args = putArgs(key, {
+      values: { counter: i },
+      versions: { counter: i + 1 },
+      changed: ["counter"],
+      parentId: ids.at(-1) ?? null,
+    });
+    args.checkpoint.id = idAt(time, i);
+    await saver.put(args);
+    ids.push(args.checkpoint.id);
+  }
+  return ids;
+}
+
+describe("prune keep_latest", () => {
+  it("keeps each namespace's head readable, with its writes, and its list delta chain materialised", async () => {
+    const key = newKey("keep-latest");
+    const child = { threadId: key.threadId, ns: "child:1" };
+    const other = newKey("untouched");
+    const { ids, lists } = await growList(saver, key, 40, { size: 30 });
+    await growList(saver, child, 5, { size: 10 });
+    await growList(saver, other, 5, { size: 10 });
+    const head = ids.at(-1) as string;
+    await saver.putWrites({
+      ...key,
+      checkpointId: head,
+      taskId: "waiting",
+      writes: [["__interrupt__", "ok?", -4]],
+    });
+    await saver.putWrites({ ...key, checkpointId: ids[3] as string, taskId: "old", writes: [["x", 1]] });
+    const before = await rowCounts(pool, schema.current.name, other.threadId);
+
+    const result = await saver.prune({ threadIds: [key.threadId] }, { strategy: "keep_latest" });
+
+    expect(result).toMatchObject({ threads: 1, checkpoints: 39 + 4, writes: 1, materialized: 2 });
+    expect((await listed(key)).map((tuple) => tuple.checkpoint.id)).toEqual([head]);
+    expect(await listed(child)).toHaveLength(1);
+    const kept = await saver.getTuple(key);
+    expect(kept?.checkpoint.channelValues).toEqual({ messages: lists.at(-1), step: 39 });
+    expect(kept?.pendingWrites).toEqual([
+      { taskId: "waiting", channel: "__interrupt__", idx: -4, value: "ok?" },
+    ]);
+    expect(await rowCounts(pool, schema.current.name, key.threadId)).toEqual({
+      heads: 2,
+      checkpoints: 2,
+      blobs: 4,
+      writes: 1,
+    });
+    expect(await rowCounts(pool, schema.current.name, other.threadId)).toEqual(before);
+  });
+
+  it("leaves the kept head resumable: the next put appends to it as a delta", async () => {
+    const key = newKey("resume-after-prune");
+    const { ids, lists } = await growList(saver, key, 10, { size: 10 });
+    await saver.prune({ threadIds: [key.threadId] }, { strategy: "keep_latest" });
+    const last = lists.at(-1) as unknown[];
+    const next = putArgs(key, {
+      values: { messages: [...last, message(10, 10)], step: 10 },
+      versions: { messages: 11, step: 11 },
+      changed: ["messages", "step"],
+      parentId: ids.at(-1) as string,
+      appends: { messages: { baseVersion: 10, baseLength: last.length } },
+    });
+    await saver.put(next);
+    const { rows } = await pool.query(
+      `SELECT version, base_version FROM "${schema.current.name}".checkpoint_blobs
+       WHERE thread_id = $1 AND channel = 'messages' ORDER BY version`,
+      [key.threadId],
+    );
+    expect(rows).toEqual([
+      { version: "10", base_version: null },
+      { version: "11", base_version: "10" },
+    ]);
+    expect((await saver.getTuple(key))?.checkpoint.channelValues.messages).toEqual([
+      ...last,
+      message(10, 10),
+    ]);
+  });
+
+  it("with olderThan, deletes only history older than the date, never a head", async () => {
+    const now = Date.now();
+    const mixed = newKey("mixed-age");
+    const idle = newKey("idle");
+    const fresh = newKey("fresh");
+    const mixedIds = await putAt(mixed, [now - 3 * DAY, now - 2 * DAY, now - 1000, now - 500]);
+    const idleIds = await putAt(idle, [now - 5 * DAY, now - 4 * DAY, now - 3 * DAY]);
+    const freshIds = await putAt(fresh, [now - 300, now - 200]);
+
+    await saver.prune({ olderThan: new Date(now - DAY) }, { strategy: "keep_latest" });
+
+    expect((await listed(mixed)).map((tuple) => tuple.checkpoint.id)).toEqual(mixedIds.slice(2).reverse());
+    expect((await listed(idle)).map((tuple) => tuple.checkpoint.id)).toEqual([idleIds[2]]);
+    expect((await listed(fresh)).map((tuple) => tuple.checkpoint.id)).toEqual(freshIds.slice().reverse());
+    expect((await saver.getTuple(idle))?.checkpoint.channelValues).toEqual({ counter: 2 });
+  });
+});
+
+describe("prune delete and deleteThread", () => {
+  it("with olderThan, deletes threads whose every head is older than the date", async () => {
+    const now = Date.now();
+    const idle = newKey("idle-delete");
+    const active = newKey("active");
+    await putAt(idle, [now - 9 * DAY, now - 8 * DAY]);
+    await putAt({ threadId: idle.threadId, ns: "child:1" }, [now - 8 * DAY]);
+    await putAt(active, [now - 9 * DAY]);
+    await putAt({ threadId: active.threadId, ns: "child:1" }, [now - 100]);
+
+    const result = await saver.prune({ olderThan: new Date(now - 7 * DAY) }, { strategy: "delete" });
+
+    expect(result.threads).toBeGreaterThanOrEqual(1);
+    expect(await rowCounts(pool, schema.current.name, idle.threadId)).toEqual({
+      heads: 0,
+      checkpoints: 0,
+      blobs: 0,
+      writes: 0,
+    });
+    expect(await rowCounts(pool, schema.current.name, active.threadId)).toMatchObject({
+      heads: 2,
+      checkpoints: 2,
+    });
+  });
+
+  it("with threadIds, deletes exactly those threads", async () => {
+    const [a, b, c] = [newKey("del-a"), newKey("del-b"), newKey("del-c")];
+    for (const key of [a, b, c]) await growList(saver, key, 3, { size: 5 });
+    const result = await saver.prune({ threadIds: [a.threadId, b.threadId] }, { strategy: "delete" });
+    expect(result).toMatchObject({ threads: 2, checkpoints: 6, blobs: 12 });
+    expect(await saver.getTuple(a)).toBeUndefined();
+    expect(await saver.getTuple(b)).toBeUndefined();
+    expect((await listed(c)).length).toBe(3);
+  });
+});
+
+describe("boundaryId", () => {
+  it("sorts below every UUIDv7 made at or after the date", () => {
+    const at = Date.UTC(2024, 0, 2, 3, 4, 5, 6);
+    expect(boundaryId(new Date(at)) <= idAt(at)).toBe(true);
+    expect(boundaryId(new Date(at)) > idAt(at - 1)).toBe(true);
+  });
+});

@@ -1,0 +1,206 @@
+import { isCheckpointConflict, NotSerializableError } from "@layover/checkpoint";
+import { useTestSchema } from "@layover/testing/vitest";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isPostgresSaverError } from "./errors.ts";
+import { migrate } from "./migrate.ts";
+import { PostgresSaver } from "./postgres-saver.ts";
+import { newKey, putArgs } from "./test-support/checkpoints.ts";
+import { countingPool, idleInTransaction, rowCounts } from "./test-support/pools.ts";
+import { inTransaction } from "./transaction.ts";
+
+const schema = useTestSchema("put");
+let admin: pg.Pool;
+let counted: ReturnType<typeof countingPool>;
+let saver: PostgresSaver;
+
+beforeAll(async () => {
+  admin = new pg.Pool({ connectionString: schema.current.url, max: 2 });
+  await migrate(admin, { schema: schema.current.name });
+  counted = countingPool(schema.current.url, 10);
+  saver = new PostgresSaver({ pool: counted.pool, schema: schema.current.name });
+});
+
+afterAll(async () => {
+  await counted.pool.end();
+  await admin.end();
+});
+
+/** Statements the saver sends while `work` runs. */
+async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
+  const start = counted.statements.length;
+  await work();
+  return counted.statements.slice(start);
+}
+
+describe("put commits a superstep in one statement", () => {
+  it("sends one statement per put (one round trip, one commit), and one per read", async () => {
+    const key = newKey("one-statement");
+    let parentId: string | null = null;
+    for (let step = 0; step < 5; step++) {
+      const args = putArgs(key, {
+        values: { counter: step, log: `line ${step}` },
+        versions: { counter: step + 1, log: step + 1 },
+        changed: ["counter", "log"],
+        parentId,
+      });
+      const sent = await statementsOf(() => saver.put(args));
+      expect(sent).toEqual([`layover_put_checkpoint_${schema.current.name}`]);
+      parentId = args.checkpoint.id;
+    }
+    expect(await statementsOf(() => saver.getTuple(key))).toHaveLength(1);
+    const writes = await statementsOf(() =>
+      saver.putWrites({
+        ...key,
+        checkpointId: parentId as string,
+        taskId: "t",
+        writes: [
+          ["a", 1],
+          ["b", 2],
+        ],
+      }),
+    );
+    expect(writes).toHaveLength(1);
+  });
+
+  it("serializes before sending anything: an unstorable value fails with nothing sent or stored", async () => {
+    const key = newKey("unserializable");
+    const args = putArgs(key, {
+      values: { fn: () => 1 },
+      versions: { fn: 1 },
+      changed: ["fn"],
+      parentId: null,
+    });
+    let error: unknown;
+    const sent = await statementsOf(() => saver.put(args).catch((caught: unknown) => (error = caught)));
+    expect(error).toBeInstanceOf(NotSerializableError);
+    expect(sent).toEqual([]);
+    expect(await rowCounts(admin, schema.current.name, key.threadId)).toEqual({
+      heads: 0,
+      checkpoints: 0,
+      blobs: 0,
+      writes: 0,
+    });
+  });
+
+  it("lets exactly one of ten concurrent puts from the same head win; the others store nothing", async () => {
+    const key = newKey("ten-racers");
+    const first = putArgs(key, {
+      values: { value: "base" },
+      versions: { value: 1 },
+      changed: ["value"],
+      parentId: null,
+    });
+    await saver.put(first);
+    const racers = Array.from({ length: 10 }, (_, i) =>
+      putArgs(key, {
+        values: { value: `racer ${i}`, [`extra${i}`]: i },
+        versions: { value: 2, [`extra${i}`]: 1 },
+        changed: ["value", `extra${i}`],
+        parentId: first.checkpoint.id,
+      }),
+    );
+    const results = await Promise.allSettled(racers.map((args) => saver.put(args)));
+    const winners = results.flatMap((result, i) => (result.status === "fulfilled" ? [i] : []));
+    expect(winners).toHaveLength(1);
+    for (const result of results) {
+      if (result.status === "rejected") expect(isCheckpointConflict(result.reason)).toBe(true);
+    }
+    const winner = racers[winners[0] as number]!;
+    expect((await saver.getTuple(key))?.checkpoint.id).toBe(winner.checkpoint.id);
+    expect(await rowCounts(admin, schema.current.name, key.threadId)).toEqual({
+      heads: 1,
+      checkpoints: 2,
+      blobs: 3,
+      writes: 0,
+    });
+  });
+
+  it("refuses a put that reuses a stored checkpoint id, as a conflict", async () => {
+    const key = newKey("same-id");
+    const first = putArgs(key, { values: { a: 1 }, versions: { a: 1 }, changed: ["a"], parentId: null });
+    await saver.put(first);
+    const again = { ...first, parentId: first.checkpoint.id };
+    const error = await saver.put(again).catch((caught: unknown) => caught);
+    expect(isCheckpointConflict(error)).toBe(true);
+    expect(await rowCounts(admin, schema.current.name, key.threadId)).toMatchObject({ checkpoints: 1 });
+  });
+});
+
+describe("channel values are stored once per version", () => {
+  it("stores an unchanged 10 KB field once per thread, and every checkpoint reads it back", async () => {
+    const key = newKey("unchanged-field");
+    const document = { body: "x".repeat(10_000) };
+    let parentId: string | null = null;
+    const ids: string[] = [];
+    for (let step = 0; step < 20; step++) {
+      const args = putArgs(key, {
+        values: { document, counter: step },
+        versions: { document: 1, counter: step + 1 },
+        changed: step === 0 ? ["document", "counter"] : ["counter"],
+        parentId,
+      });
+      await saver.put(args);
+      ids.push(args.checkpoint.id);
+      parentId = args.checkpoint.id;
+    }
+    const { rows } = await admin.query(
+      `SELECT channel, count(*)::int AS n FROM "${schema.current.name}".checkpoint_blobs
+       WHERE thread_id = $1 GROUP BY channel ORDER BY channel`,
+      [key.threadId],
+    );
+    expect(rows).toEqual([
+      { channel: "counter", n: 20 },
+      { channel: "document", n: 1 },
+    ]);
+    for (const [step, id] of ids.entries()) {
+      const tuple = await saver.getTuple({ ...key, checkpointId: id });
+      expect(tuple?.checkpoint.channelValues).toEqual({ document, counter: step });
+    }
+  });
+
+  it("keeps the last of two writes to the same (task, idx) given in one call", async () => {
+    const key = newKey("same-slot");
+    const args = putArgs(key, { values: { a: 1 }, versions: { a: 1 }, changed: ["a"], parentId: null });
+    await saver.put(args);
+    await saver.putWrites({
+      ...key,
+      checkpointId: args.checkpoint.id,
+      taskId: "t",
+      writes: [
+        ["x", "first", 0],
+        ["y", "second", 0],
+      ],
+    });
+    expect((await saver.getTuple(key))?.pendingWrites).toEqual([
+      { taskId: "t", channel: "y", idx: 0, value: "second" },
+    ]);
+  });
+});
+
+describe("ids and connections", () => {
+  it("refuses checkpoint ids that are not UUIDs, and reads of such ids find nothing", async () => {
+    const key = newKey("bad-id");
+    const args = putArgs(key, { values: { a: 1 }, versions: { a: 1 }, changed: ["a"], parentId: null });
+    args.checkpoint.id = "not-a-uuid";
+    const error = await saver.put(args).catch((caught: unknown) => caught);
+    expect(isPostgresSaverError(error, "INVALID_SAVER_INPUT")).toBe(true);
+    expect(await saver.getTuple({ ...key, checkpointId: "not-a-uuid" })).toBeUndefined();
+  });
+
+  it("never leaves a connection idle in a transaction, even when the work inside fails", async () => {
+    const failed = await inTransaction(counted.pool, async (client) => {
+      await client.query("SELECT 1");
+      throw new Error("boom inside the transaction");
+    }).catch((caught: unknown) => caught);
+    expect(String(failed)).toContain("boom");
+    const key = newKey("idle");
+    const first = putArgs(key, { values: { a: 1 }, versions: { a: 1 }, changed: ["a"], parentId: null });
+    await saver.put(first);
+    await saver.put(first).catch(() => undefined);
+    await saver.deleteThread(key.threadId);
+    await saver.prune({ threadIds: [key.threadId] }, { strategy: "keep_latest" });
+    expect(await idleInTransaction(admin, counted.appName)).toBe(0);
+    expect(counted.pool.idleCount).toBe(counted.pool.totalCount);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * put-checkpoint — commits one checkpoint as a single statement: one round trip, one commit,
+ * no client ever left idle in a transaction.
+ *
+ * 1. Compare-and-set on the head: `UPDATE checkpoint_heads … WHERE head_id = $5` (or, when
+ *    $5 is null, `INSERT … ON CONFLICT DO NOTHING` for a new key). A concurrent put from the
+ *    same head waits on the row lock, re-checks, matches nothing, and writes nothing.
+ * 2. Only when step 1 won: the checkpoint row and the new channel values (full rows, or list
+ *    deltas carrying only the appended items on top of their base row).
+ * 3. A delta whose base row is missing or has another length than the caller saw makes the
+ *    whole statement write nothing and report `deltas_ok = false`: the caller resends full
+ *    values.
+ *
+ * Parameters: $1 thread_id, $2 ns, $3 checkpoint_id, $4 parent_id, $5 expected head (null: the
+ * key must have none), $6 body, $7 blob_versions (json), $8 metadata, $9 metadata_filter
+ * (jsonb); blob rows as parallel arrays: $10 channel, $11 version, $12 base_version (null: full
+ * value), $13 base_length, $14 items (full: list length or null; delta: items appended),
+ * $15 data; snapshot policy: $16 min snapshot bytes, $17 max chain length.
+ *
+ * Returns one row: deltas_ok, won, due (json [[channel, version]…]: deltas whose chain
+ * outgrew their snapshot — rewrite them as full values with compact-blob).
+ *
+ * Indexes: checkpoint_heads_pkey (head row), checkpoint_blobs_pkey (base rows, upsert),
+ * checkpoints_pkey (insert; a duplicate id raises 23505).
+ */
+export function putCheckpointSql(s: string): string {
+  return `
+WITH incoming AS (
+  SELECT * FROM unnest($10::text[], $11::bigint[], $12::bigint[], $13::integer[], $14::integer[], $15::text[])
+    AS u(channel, version, base_version, base_length, items, data)
+),
+blob_rows AS (
+  SELECT i.channel, i.version, i.base_version, i.data,
+    CASE WHEN i.base_version IS NULL THEN NULL
+         WHEN b.base_version IS NULL THEN b.version ELSE b.snapshot_version END AS snapshot_version,
+    CASE WHEN i.base_version IS NULL THEN i.items ELSE b.item_count + i.items END AS item_count,
+    CASE WHEN i.base_version IS NULL THEN NULL ELSE coalesce(b.chain_length, 0) + 1 END AS chain_length,
+    CASE WHEN i.base_version IS NULL THEN NULL
+         ELSE coalesce(b.chain_bytes, 0) + octet_length(i.data) END AS chain_bytes,
+    CASE WHEN i.base_version IS NOT NULL THEN b.snapshot_bytes
+         WHEN i.items IS NOT NULL THEN octet_length(i.data) END AS snapshot_bytes,
+    (i.base_version IS NOT NULL AND b.item_count IS DISTINCT FROM i.base_length) AS broken
+  FROM incoming i
+  LEFT JOIN ${s}.checkpoint_blobs b
+    ON b.thread_id = $1::text AND b.ns = $2::text AND b.channel = i.channel AND b.version = i.base_version
+),
+verdict AS (
+  SELECT NOT EXISTS (SELECT 1 FROM blob_rows WHERE broken) AS deltas_ok
+),
+moved AS (
+  UPDATE ${s}.checkpoint_heads SET head_id = $3::uuid
+  WHERE thread_id = $1::text AND ns = $2::text AND head_id = $5::uuid AND (SELECT deltas_ok FROM verdict)
+  RETURNING 1
+),
+created AS (
+  INSERT INTO ${s}.checkpoint_heads (thread_id, ns, head_id, first_id)
+  SELECT $1::text, $2::text, $3::uuid, $3::uuid WHERE $5::uuid IS NULL AND (SELECT deltas_ok FROM verdict)
+  ON CONFLICT (thread_id, ns) DO NOTHING
+  RETURNING 1
+),
+won AS (
+  SELECT 1 FROM moved UNION ALL SELECT 1 FROM created
+),
+saved AS (
+  INSERT INTO ${s}.checkpoints
+    (thread_id, ns, checkpoint_id, parent_id, body, blob_versions, metadata, metadata_filter)
+  SELECT $1::text, $2::text, $3::uuid, $4::uuid, $6::text, $7::json, $8::text, $9::jsonb
+  WHERE EXISTS (SELECT 1 FROM won)
+),
+stored AS (
+  INSERT INTO ${s}.checkpoint_blobs (thread_id, ns, channel, version, base_version, snapshot_version,
+    item_count, chain_length, chain_bytes, snapshot_bytes, data)
+  SELECT $1::text, $2::text, channel, version, base_version, snapshot_version,
+    item_count, chain_length, chain_bytes, snapshot_bytes, data
+  FROM blob_rows WHERE EXISTS (SELECT 1 FROM won)
+  ON CONFLICT (thread_id, ns, channel, version) DO UPDATE SET
+    base_version = EXCLUDED.base_version, snapshot_version = EXCLUDED.snapshot_version,
+    item_count = EXCLUDED.item_count, chain_length = EXCLUDED.chain_length,
+    chain_bytes = EXCLUDED.chain_bytes, snapshot_bytes = EXCLUDED.snapshot_bytes, data = EXCLUDED.data
+  RETURNING channel, version, base_version, chain_length, chain_bytes, snapshot_bytes
+)
+SELECT
+  (SELECT deltas_ok FROM verdict) AS deltas_ok,
+  EXISTS (SELECT 1 FROM won) AS won,
+  coalesce((
+    SELECT json_agg(json_build_array(channel, version)) FROM stored
+    WHERE base_version IS NOT NULL
+      AND (chain_bytes >= greatest(snapshot_bytes, $16::bigint) OR chain_length >= $17::integer)
+  ), '[]'::json) AS due`;
+}

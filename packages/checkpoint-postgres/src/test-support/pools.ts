@@ -1,0 +1,74 @@
+// Helpers of this package's integration tests: pools that count the statements they send,
+// and views of what is stored.
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+
+/** Statements sent by clients of pools made with `countingPool`, by application name. */
+const sent = new Map<string, string[]>();
+
+/** A pool whose clients record every statement they send (the real server answers them). */
+export function countingPool(url: string, max = 4): { pool: pg.Pool; appName: string; statements: string[] } {
+  const appName = `layover-test-${randomUUID().slice(0, 8)}`;
+  const statements: string[] = [];
+  sent.set(appName, statements);
+  class CountingClient extends pg.Client {
+    override query(...args: unknown[]): any {
+      const first = args[0] as string | { text?: string; name?: string };
+      statements.push(typeof first === "string" ? first : (first.name ?? first.text ?? "?"));
+      return (super.query as (...a: unknown[]) => unknown)(...args);
+    }
+  }
+  const pool = new pg.Pool({ connectionString: url, max, application_name: appName, Client: CountingClient });
+  pool.on("error", () => {});
+  return { pool, appName, statements };
+}
+
+/** Sessions of `appName` currently idle in a transaction (there must never be any). */
+export async function idleInTransaction(admin: pg.Pool, appName: string): Promise<number> {
+  const { rows } = await admin.query<{ n: number }>(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND state LIKE 'idle in transaction%'",
+    [appName],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/** Terminates every backend of `appName` from another connection (as a Postgres restart would). */
+export async function terminateBackends(admin: pg.Pool, appName: string): Promise<number> {
+  const { rows } = await admin.query<{ n: number }>(
+    "SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = $1",
+    [appName],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * What a thread's rows of `channel` hold: `bytes` of serialized data (uncompressed), `stored`
+ * bytes as Postgres keeps them (after TOAST compression), row count, and how many are full values.
+ */
+export async function channelBytes(pool: pg.Pool, schema: string, threadId: string, channel: string) {
+  const { rows } = await pool.query<{ bytes: number; stored: number; rows: number; full: number }>(
+    `SELECT coalesce(sum(octet_length(data)), 0)::int AS bytes,
+            coalesce(sum(pg_column_size(data)), 0)::int AS stored, count(*)::int AS rows,
+            count(*) FILTER (WHERE base_version IS NULL)::int AS full
+     FROM "${schema}".checkpoint_blobs WHERE thread_id = $1 AND channel = $2`,
+    [threadId, channel],
+  );
+  return rows[0] as { bytes: number; stored: number; rows: number; full: number };
+}
+
+/** Row counts of a thread in each table. */
+export async function rowCounts(pool: pg.Pool, schema: string, threadId: string) {
+  const count = async (table: string) =>
+    (
+      await pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM "${schema}".${table} WHERE thread_id = $1`,
+        [threadId],
+      )
+    ).rows[0]?.n ?? 0;
+  return {
+    heads: await count("checkpoint_heads"),
+    checkpoints: await count("checkpoints"),
+    blobs: await count("checkpoint_blobs"),
+    writes: await count("checkpoint_writes"),
+  };
+}
