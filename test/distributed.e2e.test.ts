@@ -3,7 +3,7 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness } from "./support/harness.ts";
+import { checkpointForks, createHarness, type Harness } from "./support/harness.ts";
 
 const THREADS = 200;
 let h: Harness;
@@ -99,10 +99,7 @@ describe("a fleet of worker processes", () => {
     );
     expect(handoffs[0].n).toBeGreaterThan(0);
     // Each superstep committed exactly once: no checkpoint has two children.
-    const { rows: forks } = await h.pool.query(
-      `SELECT thread_id, parent_id FROM "${h.schema}".checkpoints WHERE parent_id IS NOT NULL
-        GROUP BY thread_id, ns, parent_id HAVING count(*) > 1`,
-    );
+    const forks = await checkpointForks(h);
     expect(forks).toEqual([]);
     expect(await jobsInRedis()).toBe(0);
   }, 180_000);

@@ -154,3 +154,29 @@ async function waitForLine(child: ChildProcess, text: string): Promise<void> {
     );
   });
 }
+
+/**
+ * Checkpoints that have more than one child: a superstep committed twice. Reads the
+ * checkpointer's tables (checkpoint_heads maps thread and namespace to key_id).
+ */
+export async function checkpointForks(h: Harness, threadIds?: string[]): Promise<unknown[]> {
+  const { rows } = await h.pool.query(
+    `SELECT k.thread_id, c.parent_id FROM "${h.schema}".checkpoints c
+       JOIN "${h.schema}".checkpoint_heads k USING (key_id)
+      WHERE c.parent_id IS NOT NULL AND ($1::text[] IS NULL OR k.thread_id = ANY($1))
+      GROUP BY k.thread_id, c.key_id, c.parent_id HAVING count(*) > 1`,
+    [threadIds ?? null],
+  );
+  return rows;
+}
+
+/** Number of root-namespace checkpoints per thread. */
+export async function checkpointCounts(h: Harness, threadIds: string[]): Promise<Map<string, number>> {
+  const { rows } = await h.pool.query<{ thread_id: string; n: number }>(
+    `SELECT k.thread_id, count(*)::int AS n FROM "${h.schema}".checkpoints c
+       JOIN "${h.schema}".checkpoint_heads k USING (key_id)
+      WHERE k.thread_id = ANY($1) AND k.ns = '' GROUP BY k.thread_id`,
+    [threadIds],
+  );
+  return new Map(rows.map((r) => [r.thread_id, r.n]));
+}

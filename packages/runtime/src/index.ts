@@ -38,7 +38,8 @@ export {
   releaseThread,
   type Settled,
 } from "./run-transitions.ts";
-export { dueInterruptsQuery, expireDueInterruptsQuery } from "./sql/expire-due-interrupts.ts";
+export { main, parseEnv, runUntilSignalled, ServiceEnv } from "./service.ts";
+export { claimDueThreadsQuery, dueInterruptsQuery, expireClaimedQuery } from "./sql/expire-due-interrupts.ts";
 export { registerGraph } from "./sql/graphs.ts";
 export type { InterruptRow, InterruptStatus, NewInterrupt } from "./sql/interrupts.ts";
 export { getRun, type RunRow, type RunStatus } from "./sql/runs.ts";

@@ -4,6 +4,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { main, runUntilSignalled } from "@layover/runtime";
 import { parseWorkerEnv } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { createWorker, type GraphEntry } from "./worker.ts";
@@ -19,7 +20,7 @@ async function loadGraphs(modulePath: string): Promise<Record<string, GraphEntry
   return graphs;
 }
 
-async function main(): Promise<void> {
+main(async () => {
   const { values } = parseArgs({ options: { graphs: { type: "string" } } });
   if (values.graphs === undefined)
     throw new Error("Usage: layover-worker --graphs <module exporting graphs>");
@@ -44,25 +45,5 @@ async function main(): Promise<void> {
     ...(env.METRICS_PORT !== undefined ? { metricsPort: env.METRICS_PORT } : {}),
     logger,
   });
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "shutting down: finishing running jobs");
-    worker.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
-  await worker.start();
-}
-
-main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+  await runUntilSignalled(worker, logger);
 });
