@@ -39,6 +39,23 @@ describe("runs that park and resume", () => {
     const thread = await h.client.threads.get(threadId);
     expect(thread.status).toBe("interrupted");
     expect(thread.next).toEqual(["review"]);
+    expect(thread.tasks).toEqual([
+      {
+        id: expect.any(String),
+        name: "review",
+        interrupts: [expect.objectContaining({ value: { question: "approve flight?" } })],
+      },
+    ]);
+    expect(thread.config.configurable).toMatchObject({
+      thread_id: threadId,
+      checkpoint_id: expect.any(String),
+    });
+    expect(thread.parentConfig?.configurable.checkpoint_id).toEqual(expect.any(String));
+    expect(thread.metadata).toMatchObject({ source: "loop", run_id: result.runId });
+    const history = [];
+    for await (const checkpoint of h.client.threads.history(threadId)) history.push(checkpoint);
+    expect(history[0]?.checkpointId).toBe(thread.config.configurable.checkpoint_id);
+    expect(history.at(-1)?.metadata.source).toBe("input");
 
     const { runId } = await h.client.threads.resume(threadId, "yes");
     const done = await h.client.runs.wait(runId, { timeoutMs: 20_000 });

@@ -38,18 +38,35 @@ export function stateValues(tuple: CheckpointTuple | undefined): Record<string, 
   return values;
 }
 
-/** A thread's state as the producer sees it, read from Postgres (no graph code needed). */
+/**
+ * A thread's state as the producer sees it, read from Postgres (no graph code needed): the
+ * engine's StateSnapshot shape (`values`, `next`, `tasks`, `config`, `parentConfig`,
+ * `metadata`, `createdAt`) plus the runtime's `status` and `graphId`. `next` and `tasks` list
+ * the nodes waiting for an answer.
+ */
 export interface ThreadState {
   threadId: string;
   graphId: string;
   status: ThreadRow["status"];
   values: Record<string, unknown>;
-  /** Nodes waiting for an answer. */
   next: string[];
-  tasks: Array<{ name: string; interrupts: PendingInterrupt[] }>;
-  checkpointId: string | null;
-  metadata: CheckpointTuple["metadata"] | null;
-  createdAt: string | null;
+  tasks: Array<{ id: string; name: string; interrupts: PendingInterrupt[] }>;
+  config: { configurable: { thread_id: string; checkpoint_ns: string; checkpoint_id?: string } };
+  parentConfig:
+    | { configurable: { thread_id: string; checkpoint_ns: string; checkpoint_id: string } }
+    | undefined;
+  metadata: CheckpointTuple["metadata"] | undefined;
+  createdAt: string | undefined;
+}
+
+function configOf(threadId: string, checkpointId: string | undefined) {
+  return {
+    configurable: {
+      thread_id: threadId,
+      checkpoint_ns: "",
+      ...(checkpointId ? { checkpoint_id: checkpointId } : {}),
+    },
+  };
 }
 
 export async function readThread(ctx: ClientContext, threadId: string): Promise<ThreadState> {
@@ -59,18 +76,26 @@ export async function readThread(ctx: ClientContext, threadId: string): Promise<
     ctx.saver.getTuple({ threadId, ns: "" }),
     threadInterrupts(ctx.db, ctx.db.pool, threadId, "pending"),
   ]);
-  const byNode = new Map<string, PendingInterrupt[]>();
-  for (const row of pending) byNode.set(row.node, [...(byNode.get(row.node) ?? []), toPendingInterrupt(row)]);
+  const byTask = new Map<string, { id: string; name: string; interrupts: PendingInterrupt[] }>();
+  for (const row of pending) {
+    const task = byTask.get(row.task_id) ?? { id: row.task_id, name: row.node, interrupts: [] };
+    task.interrupts.push(toPendingInterrupt(row));
+    byTask.set(row.task_id, task);
+  }
+  const tasks = [...byTask.values()];
   return {
     threadId,
     graphId: thread.graph_id,
     status: thread.status,
     values: stateValues(tuple),
-    next: [...byNode.keys()],
-    tasks: [...byNode].map(([name, interrupts]) => ({ name, interrupts })),
-    checkpointId: tuple?.checkpoint.id ?? null,
-    metadata: tuple?.metadata ?? null,
-    createdAt: tuple?.checkpoint.ts ?? null,
+    next: [...new Set(tasks.map((t) => t.name))],
+    tasks,
+    config: configOf(threadId, tuple?.checkpoint.id),
+    parentConfig: tuple?.parentId
+      ? { configurable: { thread_id: threadId, checkpoint_ns: "", checkpoint_id: tuple.parentId } }
+      : undefined,
+    metadata: tuple?.metadata,
+    createdAt: tuple?.checkpoint.ts,
   };
 }
 
