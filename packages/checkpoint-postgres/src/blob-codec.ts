@@ -24,15 +24,6 @@ export function blobKey(channel: string, version: number): string {
   return `${channel}\u0000${version}`;
 }
 
-function checkVersion(channel: string, version: number): void {
-  if (!Number.isSafeInteger(version) || version < 0) {
-    throw new PostgresSaverError(
-      "INVALID_SAVER_INPUT",
-      `Channel "${channel}" has version ${version}: versions must be non-negative integers.`,
-    );
-  }
-}
-
 /** The append hint for `channel`, when it can be stored as a delta. */
 function usableAppend(args: PutCheckpointArgs, channel: string, version: number, value: unknown) {
   const hint = args.appends?.[channel];
@@ -46,7 +37,8 @@ function usableAppend(args: PutCheckpointArgs, channel: string, version: number,
 /**
  * Serializes the values of the channels `put` must store in checkpoint_blobs: each changed
  * channel not stored inline, at its new version, as the appended items when the caller says the list grew from its base (and
- * `deltas` allows), else as the full value. Runs before any round trip.
+ * `deltas` allows), else as the full value. Runs before any round trip, after `encodeBody`
+ * (which checks every version).
  */
 export function encodeBlobs(
   args: PutCheckpointArgs,
@@ -58,7 +50,6 @@ export function encodeBlobs(
   for (const channel of new Set(args.changedChannels)) {
     const version = channelVersions[channel];
     if (version === undefined || options.inline.has(channel)) continue;
-    checkVersion(channel, version);
     const value = channelValues[channel];
     const append = options.deltas ? usableAppend(args, channel, version, value) : undefined;
     if (append !== undefined) {

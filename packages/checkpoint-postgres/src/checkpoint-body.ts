@@ -1,4 +1,5 @@
 import type { Checkpoint, Serializer } from "@layover/checkpoint";
+import { PostgresSaverError } from "./errors.ts";
 
 /**
  * Strings up to this length are stored inline in the checkpoint row, like every other
@@ -52,6 +53,12 @@ export function encodeBody(checkpoint: Checkpoint, serde: Serializer): EncodedBo
   const blobVersions: Record<string, number> = {};
   const inline = new Set<string>();
   for (const [channel, version] of Object.entries(channelVersions)) {
+    if (!Number.isSafeInteger(version) || version < 0) {
+      throw new PostgresSaverError(
+        "INVALID_SAVER_INPUT",
+        `Channel "${channel}" has version ${version}: versions must be non-negative integers.`,
+      );
+    }
     const value = channelValues[channel];
     if (Object.hasOwn(channelValues, channel) && isInline(value)) {
       channels[channel] = [version, value];

@@ -9,7 +9,7 @@ const schema = useTestSchema("conformance");
 let pool: pg.Pool;
 
 beforeAll(async () => {
-  pool = new pg.Pool({ connectionString: schema.current.url, max: 8 });
+  pool = new pg.Pool({ connectionString: schema.current.url, max: 4 });
   await migrate(pool, { schema: schema.current.name });
 });
 

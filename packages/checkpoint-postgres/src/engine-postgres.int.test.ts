@@ -18,7 +18,7 @@ let saver: PostgresSaver;
 beforeAll(async () => {
   admin = new pg.Pool({ connectionString: schema.current.url, max: 3 });
   await migrate(admin, { schema: schema.current.name });
-  counted = countingPool(schema.current.url, 6);
+  counted = countingPool(schema.current.url, 4);
   saver = new PostgresSaver({ pool: counted.pool, schema: schema.current.name });
 });
 

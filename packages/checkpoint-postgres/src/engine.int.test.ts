@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 runEngineSuite("PostgresSaver", async () => {
-  pool = new pg.Pool({ connectionString: schema.current.url, max: 10 });
+  pool = new pg.Pool({ connectionString: schema.current.url, max: 4 });
   await migrate(pool, { schema: schema.current.name });
   return new PostgresSaver({ pool, schema: schema.current.name });
 });

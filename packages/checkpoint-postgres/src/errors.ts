@@ -9,6 +9,8 @@ export type PostgresSaverErrorCode =
   | "POSTGRES_QUERY_FAILED"
   /** An argument the saver cannot store or look up (a checkpoint id that is not a UUID, a bad schema name…). */
   | "INVALID_SAVER_INPUT"
+  /** A write names a checkpoint of a thread (namespace) that has none. */
+  | "CHECKPOINT_NOT_FOUND"
   /** Stored rows a checkpoint needs are missing (a delta without its base): the data was changed outside the saver. */
   | "CHECKPOINT_DATA_CORRUPT"
   /** A migration failed, or a shipped migration was edited after it was applied. */
@@ -25,6 +27,8 @@ function advice(code: PostgresSaverErrorCode): string {
       return "See `cause` for Postgres's error; retrying will not help.";
     case "INVALID_SAVER_INPUT":
       return "Fix the argument and call again; nothing was written.";
+    case "CHECKPOINT_NOT_FOUND":
+      return "Put the checkpoint first (or check the thread id and namespace); nothing was written.";
     case "CHECKPOINT_DATA_CORRUPT":
       return "Rows were deleted or edited outside the saver; restore them or delete the thread.";
     case "MIGRATION_FAILED":

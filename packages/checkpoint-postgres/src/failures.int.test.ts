@@ -5,7 +5,7 @@ import { isPostgresSaverError } from "./errors.ts";
 import { migrate } from "./migrate.ts";
 import { PostgresSaver } from "./postgres-saver.ts";
 import { newKey, putArgs } from "./test-support/checkpoints.ts";
-import { countingPool, rowCounts, terminateBackends } from "./test-support/pools.ts";
+import { countingPool, replyLosingPool, rowCounts, terminateBackends } from "./test-support/pools.ts";
 
 const schema = useTestSchema("failures");
 let admin: pg.Pool;
@@ -93,7 +93,7 @@ describe("connection loss", () => {
       expect((await saver.getTuple(key))?.checkpoint.id).toBe(second.checkpoint.id);
       expect(await rowCounts(admin, schema.current.name, key.threadId)).toMatchObject({
         checkpoints: 2,
-        blobs: 2,
+        heads: 1,
       });
     } finally {
       await locker.query("ROLLBACK").catch(() => undefined);
@@ -110,7 +110,8 @@ describe("connection loss", () => {
       await saver.put(putArgs(key, { values: { n: 0 }, versions: { n: 1 }, changed: ["n"], parentId: null }));
       await locker.query("BEGIN");
       await locker.query(
-        `SELECT 1 FROM "${schema.current.name}".checkpoints WHERE thread_id = $1 FOR UPDATE`,
+        `SELECT 1 FROM "${schema.current.name}".checkpoints c JOIN "${schema.current.name}".checkpoint_heads h
+         USING (key_id) WHERE h.thread_id = $1 FOR UPDATE OF c`,
         [key.threadId],
       );
       const pending = saver.deleteThread(key.threadId);
@@ -128,6 +129,36 @@ describe("connection loss", () => {
     } finally {
       await locker.query("ROLLBACK").catch(() => undefined);
       locker.release();
+      await pool.end();
+    }
+  });
+});
+
+describe("ambiguous commits", () => {
+  it("reports success when a put committed but its reply was lost, storing it once", async () => {
+    const name = `layover_put_checkpoint_${schema.current.name}`;
+    const { pool, lost } = replyLosingPool(schema.current.url, name);
+    const retries: unknown[] = [];
+    const saver = new PostgresSaver({
+      pool,
+      schema: schema.current.name,
+      retry: { baseDelayMs: 1, onRetry: (info) => retries.push(info.error) },
+    });
+    try {
+      const key = newKey("reply-lost");
+      const first = putArgs(key, { values: { n: 0 }, versions: { n: 1 }, changed: ["n"], parentId: null });
+      await saver.put(first);
+      expect(lost()).toBe(1);
+      expect(retries).toHaveLength(1);
+      expect((await saver.getTuple(key))?.checkpoint.id).toBe(first.checkpoint.id);
+      const second = putArgs(key, { values: { n: 1 }, versions: { n: 2 }, changed: ["n"], parentId: null });
+      const conflict = await saver.put(second).catch((caught: unknown) => caught);
+      expect((conflict as { code?: string }).code).toBe("CHECKPOINT_CONFLICT");
+      expect(await rowCounts(admin, schema.current.name, key.threadId)).toMatchObject({
+        heads: 1,
+        checkpoints: 1,
+      });
+    } finally {
       await pool.end();
     }
   });

@@ -12,7 +12,7 @@ let pool: pg.Pool;
 let saver: PostgresSaver;
 
 beforeAll(async () => {
-  pool = new pg.Pool({ connectionString: schema.current.url, max: 6 });
+  pool = new pg.Pool({ connectionString: schema.current.url, max: 4 });
   await migrate(pool, { schema: schema.current.name });
   saver = new PostgresSaver({ pool, schema: schema.current.name });
 });
@@ -156,7 +156,9 @@ describe("a hint that does not match what is stored falls back to the full value
     });
     await saver.put(fork);
     const { rows } = await pool.query(
-      `SELECT base_version FROM "${schema.current.name}".checkpoint_blobs WHERE thread_id = $1 AND channel = 'messages' AND version = 5`,
+      `SELECT b.base_version FROM "${schema.current.name}".checkpoint_blobs b
+       JOIN "${schema.current.name}".checkpoint_heads h USING (key_id)
+       WHERE h.thread_id = $1 AND b.channel = 'messages' AND b.version = 5`,
       [key.threadId],
     );
     expect(rows).toEqual([{ base_version: null }]);

@@ -34,7 +34,8 @@ import { type RetryOptions, withRetry } from "./retry.ts";
 import type { ListDeltaOptions, PostgresSaverOptions } from "./saver-options.ts";
 import { DEFAULT_SCHEMA, quoteSchema } from "./schema-name.ts";
 import { compactBlobSql } from "./sql/compact-blob.ts";
-import { deleteThreadRowsSql, lockThreadHeadsSql } from "./sql/delete-threads.ts";
+import { deleteKeyRowsSql, lockThreadHeadsSql } from "./sql/delete-threads.ts";
+import { checkpointExistsSql, currentHeadSql } from "./sql/head-lookups.ts";
 import { putCheckpointSql } from "./sql/put-checkpoint.ts";
 import { putWritesSql } from "./sql/put-writes.ts";
 import { readByIdSql, readHeadSql, readPageSql } from "./sql/read-checkpoints.ts";
@@ -42,7 +43,8 @@ import { inTransaction } from "./transaction.ts";
 
 interface PutOutcome {
   deltas_ok: boolean;
-  won: boolean;
+  /** The key the checkpoint was stored under; null when the compare-and-set lost. */
+  key_id: string | null;
   due: [channel: string, version: number][];
 }
 
@@ -57,9 +59,9 @@ function buildQueries(schema: string) {
     readPage: readPageSql(s),
     compact: compactBlobSql(s),
     lockHeads: lockThreadHeadsSql(s),
-    deleteRows: deleteThreadRowsSql(s),
-    heads: `SELECT head_id FROM ${s}.checkpoint_heads WHERE thread_id = $1 AND ns = $2`,
-    exists: `SELECT 1 FROM ${s}.checkpoints WHERE thread_id = $1 AND ns = $2 AND checkpoint_id = $3`,
+    deleteRows: deleteKeyRowsSql(s),
+    heads: currentHeadSql(s),
+    exists: checkpointExistsSql(s),
   };
 }
 
@@ -184,10 +186,11 @@ export class PostgresSaver implements CheckpointSaver {
         blobs = encodeBlobs(args, this.serde, { deltas: false, inline: row.inline });
         result = await this.runPut(args, expected, row, blobs);
       }
-      if (!result.won) await this.refuse(args, expected, attempt);
+      if (result.key_id === null) await this.refuse(args, expected, attempt);
       return result;
     });
-    if (outcome.due.length > 0) await this.compact(args, outcome.due);
+    if (outcome.key_id !== null && outcome.due.length > 0)
+      await this.compact(args, outcome.key_id, outcome.due);
   }
 
   private async runPut(
@@ -221,7 +224,7 @@ export class PostgresSaver implements CheckpointSaver {
       return result.rows[0] as PutOutcome;
     } catch (error) {
       // A checkpoint id already stored on this key: the same conflict as a moved head.
-      if (sqlstateOf(error) === "23505") return { deltas_ok: true, won: false, due: [] };
+      if (sqlstateOf(error) === "23505") return { deltas_ok: true, key_id: null, due: [] };
       throw error;
     }
   }
@@ -245,12 +248,10 @@ export class PostgresSaver implements CheckpointSaver {
   }
 
   /** Rewrites deltas whose chain outgrew their snapshot as full values. Best effort: a failure leaves a valid delta. */
-  private async compact(args: PutCheckpointArgs, due: PutOutcome["due"]): Promise<void> {
+  private async compact(args: PutCheckpointArgs, keyId: string, due: PutOutcome["due"]): Promise<void> {
     for (const [channel, version] of due) {
       const data = this.serde.dumps(args.checkpoint.channelValues[channel]);
-      await this.pool
-        .query(this.sql.compact, [args.threadId, args.ns, channel, version, data])
-        .catch(() => undefined);
+      await this.pool.query(this.sql.compact, [keyId, channel, version, data]).catch(() => undefined);
     }
   }
 
@@ -270,7 +271,15 @@ export class PostgresSaver implements CheckpointSaver {
       [...bySlot.values()].map((write) => write.channel),
       [...bySlot.values()].map((write) => write.data),
     ];
-    await withRetry("putWrites", this.retry, () => this.pool.query({ ...this.sql.putWrites, values }));
+    const result = await withRetry("putWrites", this.retry, () =>
+      this.pool.query({ ...this.sql.putWrites, values }),
+    );
+    if (result.rowCount === 0) {
+      throw new PostgresSaverError(
+        "CHECKPOINT_NOT_FOUND",
+        `putWrites: thread "${args.threadId}" (ns "${args.ns}") has no checkpoint, so checkpoint ${args.checkpointId} cannot exist.`,
+      );
+    }
   }
 
   async deleteThread(threadId: string): Promise<void> {
@@ -283,9 +292,12 @@ export class PostgresSaver implements CheckpointSaver {
     const ids = [...threadIds];
     return withRetry("deleteThread", this.retry, () =>
       inTransaction(this.pool, async (client) => {
-        await client.query(this.sql.lockHeads, [ids]);
-        const result = await client.query(this.sql.deleteRows, [ids]);
-        return result.rows[0] as DeletedRows;
+        const heads = await client.query<{ thread_id: string; key_id: string }>(this.sql.lockHeads, [ids]);
+        if (heads.rowCount === 0) return { threads: 0, checkpoints: 0, blobs: 0, writes: 0 };
+        const keys = heads.rows.map((row) => row.key_id);
+        const result = await client.query(this.sql.deleteRows, [keys]);
+        const threads = new Set(heads.rows.map((row) => row.thread_id)).size;
+        return { threads, ...(result.rows[0] as Omit<DeletedRows, "threads">) };
       }),
     );
   }

@@ -67,12 +67,13 @@ function add(total: PruneResult, part: Partial<PruneResult>): void {
 }
 
 interface BlobRef {
-  ns: string;
+  /** checkpoint_heads.key_id (a bigint, as pg returns it: text). */
+  keyId: string;
   channel: string;
   version: number;
 }
 
-const refKey = (ref: BlobRef) => `${ref.ns}\u0000${blobKey(ref.channel, ref.version)}`;
+const refKey = (ref: BlobRef) => `${ref.keyId}\u0000${blobKey(ref.channel, ref.version)}`;
 
 /** Referenced deltas whose chain reaches a row no remaining checkpoint references: they must become full. */
 function deltasToMaterialize(
@@ -105,14 +106,13 @@ function chainVersions(ref: BlobRef, links: ReadonlyMap<string, number | null>):
 async function materialize(
   client: PoolClient,
   ctx: PruneContext,
-  threadId: string,
   ref: BlobRef,
   links: ReadonlyMap<string, number | null>,
 ) {
   const s = quoteSchema(ctx.schema);
   const { rows } = await client.query<{ version: string; base_version: string | null; data: string }>(
     sql.blobDataSql(s),
-    [threadId, ref.ns, ref.channel, chainVersions(ref, links)],
+    [ref.keyId, ref.channel, chainVersions(ref, links)],
   );
   const chain = new Map<string, StoredBlob>();
   for (const row of rows) {
@@ -121,25 +121,25 @@ async function materialize(
   }
   const { value } = decodeValue(chain, ref.channel, ref.version, ctx.serde);
   const data = ctx.serde.dumps(value);
-  await client.query(compactBlobSql(s), [threadId, ref.ns, ref.channel, ref.version, data]);
+  await client.query(compactBlobSql(s), [ref.keyId, ref.channel, ref.version, data]);
 }
 
 /** Keeps only the rows the remaining checkpoints need, materializing deltas whose chain goes. */
 async function pruneBlobs(client: PoolClient, ctx: PruneContext, threadId: string) {
   const s = quoteSchema(ctx.schema);
   const referenced = (await client.query(sql.referencedBlobsSql(s), [threadId])).rows.map(
-    (row): BlobRef => ({ ns: row.ns, channel: row.channel, version: Number(row.version) }),
+    (row): BlobRef => ({ keyId: row.key_id, channel: row.channel, version: Number(row.version) }),
   );
   const links = new Map<string, number | null>();
   for (const row of (await client.query(sql.blobLinksSql(s), [threadId])).rows) {
-    const ref = { ns: row.ns, channel: row.channel, version: Number(row.version) };
+    const ref = { keyId: row.key_id, channel: row.channel, version: Number(row.version) };
     links.set(refKey(ref), row.base_version === null ? null : Number(row.base_version));
   }
   const stale = deltasToMaterialize(referenced, links);
-  for (const ref of stale) await materialize(client, ctx, threadId, ref, links);
+  for (const ref of stale) await materialize(client, ctx, ref, links);
   const deleted = await client.query(sql.deleteUnreferencedBlobsSql(s), [
     threadId,
-    referenced.map((ref) => ref.ns),
+    referenced.map((ref) => ref.keyId),
     referenced.map((ref) => ref.channel),
     referenced.map((ref) => ref.version),
   ]);

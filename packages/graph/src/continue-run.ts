@@ -14,11 +14,22 @@ import { plannedTasks, type StepEnv } from "./step.ts";
  * Replaying from an older checkpoint: commits a copy of it as the thread's new head (source
  * "fork"), so whatever the replay records before its first commit — an interrupt, a static
  * breakpoint, a failed task — belongs to the head, where getState and a later resume find it.
- * The copy's channel versions are the original's, so a saver stores no value again.
+ * The copy keeps the original's channel versions (a saver stores no value again) except one
+ * channel, renumbered above every version the thread has used: the head must hold the thread's
+ * highest version, or a later commit from a reloaded head could reuse one of the abandoned
+ * branch's versions.
  */
 async function forkFrom(env: StepEnv, head: LoadedHead): Promise<LoadedHead> {
   const source = head.checkpoint;
-  const checkpoint: Checkpoint = { ...source, id: newCheckpointId(), ts: new Date().toISOString() };
+  const marker = Object.keys(source.channelVersions).find((c) => source.channelValues[c] !== undefined);
+  const channelVersions = { ...source.channelVersions };
+  if (marker !== undefined) channelVersions[marker] = head.versionFloor + 1;
+  const checkpoint: Checkpoint = {
+    ...source,
+    channelVersions,
+    id: newCheckpointId(),
+    ts: new Date().toISOString(),
+  };
   const metadata: CheckpointMetadata = {
     ...env.metadata,
     source: "fork",
@@ -31,9 +42,17 @@ async function forkFrom(env: StepEnv, head: LoadedHead): Promise<LoadedHead> {
     metadata,
     parentId: source.id,
     expectedHead: head.expectedHead,
-    changedChannels: [],
+    changedChannels: marker === undefined ? [] : [marker],
   });
-  return { checkpoint, metadata, parentId: source.id, pendingWrites: [], expectedHead: checkpoint.id };
+  const versionFloor = head.versionFloor + 1;
+  return {
+    checkpoint,
+    metadata,
+    parentId: source.id,
+    pendingWrites: [],
+    expectedHead: checkpoint.id,
+    versionFloor,
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { type Checkpoint, type CheckpointMetadata, newCheckpointId } from "@layover/checkpoint";
-import { appendHints, applyWrites, type ChannelState, type Write } from "./algo/apply-writes.ts";
+import { appendHints, applyWrites, type ChannelState, maxVersion, type Write } from "./algo/apply-writes.ts";
 import { edgeWrites, gotoWrites } from "./algo/node-writes.ts";
 import { readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
 import type { Command } from "./command.ts";
@@ -60,20 +60,23 @@ export function checkedStateWrites(spec: GraphSpec, values: unknown, what: strin
 function initialChannels(
   spec: GraphSpec,
   previous: Record<string, number> = {},
+  floor = 0,
 ): ChannelState & { changed: Set<string> } {
   const values: Record<string, unknown> = {};
   const versions: Record<string, number> = { ...previous };
   const changed = new Set<string>();
-  for (const [key, version] of Object.entries(previous)) {
+  // Reset channels take a version above any the thread has used.
+  const next = Math.max(floor, maxVersion(previous)) + 1;
+  for (const key of Object.keys(previous)) {
     values[key] = undefined;
-    versions[key] = version + 1;
+    versions[key] = next;
     changed.add(key);
   }
   for (const [key, field] of spec.state.fields) {
     const value = field.initial();
     if (value === undefined) continue;
     values[key] = value;
-    versions[key] = (previous[key] ?? 0) + 1;
+    versions[key] = next;
     changed.add(key);
   }
   return { values, versions, changed };
@@ -109,13 +112,14 @@ export async function commitWrites(
 ) {
   const base =
     head === undefined || fresh
-      ? initialChannels(env.spec, head?.checkpoint.channelVersions)
+      ? initialChannels(env.spec, head?.checkpoint.channelVersions, head?.versionFloor)
       : {
           values: head.checkpoint.channelValues,
           versions: head.checkpoint.channelVersions,
           changed: new Set<string>(),
         };
-  const applied = applyWrites(env.spec, base, [made.writes]);
+  const floor = head?.versionFloor ?? 0;
+  const applied = applyWrites(env.spec, base, [made.writes], [], floor);
   const changed = new Set([...base.changed, ...applied.changed]);
   const checkpoint: Checkpoint = {
     v: 1,
@@ -148,6 +152,7 @@ export async function commitWrites(
     parentId,
     pendingWrites: [],
     expectedHead: checkpoint.id,
+    versionFloor: Math.max(floor, maxVersion(checkpoint.channelVersions)),
   } satisfies LoadedHead;
 }
 

@@ -1,4 +1,5 @@
 import type { Checkpoint, CheckpointMetadata, CheckpointTuple, PendingWrite } from "@layover/checkpoint";
+import { maxVersion } from "./algo/apply-writes.ts";
 import type { PlannedTask } from "./algo/plan.ts";
 
 /** A thread's checkpoint as a step works on it, kept in memory between supersteps of one run. */
@@ -12,19 +13,25 @@ export interface LoadedHead {
    * replaying or forking from an older checkpoint, where it is the thread's actual head.
    */
   expectedHead: string | null;
+  /**
+   * The highest channel version the thread has used: the thread head's highest version (the
+   * head always holds it, as every commit numbers its changes above it). A commit numbers its
+   * changed channels above this, so a fork never reuses a version an abandoned branch stored.
+   */
+  versionFloor: number;
   /** Tasks planned from this checkpoint, once computed. */
   plan?: PlannedTask[];
 }
 
-export function headFromTuple(
-  tuple: CheckpointTuple,
-  expectedHead: string | null = tuple.checkpoint.id,
-): LoadedHead {
+/** `tuple` as the head to work from; `latest` is the thread's actual head when it differs (a fork). */
+export function headFromTuple(tuple: CheckpointTuple, latest?: CheckpointTuple): LoadedHead {
+  const own = maxVersion(tuple.checkpoint.channelVersions);
   return {
     checkpoint: tuple.checkpoint,
     metadata: tuple.metadata,
     parentId: tuple.parentId,
     pendingWrites: tuple.pendingWrites,
-    expectedHead,
+    expectedHead: latest === undefined ? tuple.checkpoint.id : latest.checkpoint.id,
+    versionFloor: latest === undefined ? own : Math.max(own, maxVersion(latest.checkpoint.channelVersions)),
   };
 }

@@ -5,7 +5,14 @@ import {
   newCheckpointId,
   type PendingWrite,
 } from "@layover/checkpoint";
-import { appendHints, applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
+import {
+  appendHints,
+  applyWrites,
+  type ChannelState,
+  maxVersion,
+  readState,
+  type Write,
+} from "./algo/apply-writes.ts";
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
 import { type PlannedTask, planTasks } from "./algo/plan.ts";
@@ -224,6 +231,7 @@ async function commit(
     base,
     groups,
     tasks.flatMap((task) => task.triggers),
+    head.versionFloor,
   );
   const checkpoint = {
     v: 1 as const,
@@ -258,6 +266,7 @@ async function commit(
     parentId: head.checkpoint.id,
     pendingWrites: [],
     expectedHead: checkpoint.id,
+    versionFloor: Math.max(head.versionFloor, maxVersion(checkpoint.channelVersions)),
   };
   if (env.emit?.modes.has("values")) env.emit.push("values", readState(env.spec, checkpoint.channelValues));
   return next;
@@ -273,7 +282,7 @@ interface BaseState extends ChannelState {
 function baseState(env: StepEnv, head: LoadedHead, pending: PendingState): BaseState {
   const { channelValues: values, channelVersions: versions } = head.checkpoint;
   if (pending.input.length === 0) return { values, versions, changed: new Set(), available: [], sends: [] };
-  return applyWrites(env.spec, { values, versions }, [pending.input]);
+  return applyWrites(env.spec, { values, versions }, [pending.input], [], head.versionFloor);
 }
 
 /**

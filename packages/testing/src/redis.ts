@@ -80,19 +80,17 @@ export function uniqueRedisPrefix(label: string): string {
 }
 
 /** Deletes every key starting with `prefix` (SCAN, not KEYS): the cleanup for `uniqueRedisPrefix`. */
-export async function deleteRedisPrefix(url: string, prefix: string): Promise<number> {
+export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
   const client = new Redis(url, { maxRetriesPerRequest: 1 });
   client.on("error", () => {});
-  let deleted = 0;
   try {
     let cursor = "0";
     do {
       const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 500);
       cursor = next;
-      if (keys.length > 0) deleted += await client.unlink(...keys);
+      if (keys.length > 0) await client.unlink(...keys);
     } while (cursor !== "0");
   } finally {
     client.disconnect();
   }
-  return deleted;
 }

@@ -2,15 +2,18 @@
 -- transaction, under the migration advisory lock (see migrate.ts). Never edit this file once
 -- shipped: add 0002_*.sql instead.
 
--- One row per (thread, namespace): the head checkpoint, the compare-and-set point of every
--- put. `first_id` is the oldest checkpoint still stored (UUIDv7: time-ordered), so retention
--- finds threads with old history without scanning the checkpoints. Only the primary key and
--- `first_id` are indexed, so moving the head is a HOT update; fillfactor leaves room for it.
+-- One row per (thread, namespace) — a "key": the head checkpoint, the compare-and-set point
+-- of every put, and `key_id`, the short surrogate every other table is keyed by (a bigint
+-- instead of the thread id's text in every row and index entry). `first_id` is the oldest
+-- checkpoint still stored (UUIDv7: time-ordered), so retention finds threads with old
+-- history without scanning the checkpoints. Moving the head changes no indexed column, so it
+-- is a HOT update; fillfactor leaves room for it.
 CREATE TABLE checkpoint_heads (
-  thread_id text NOT NULL,
-  ns        text NOT NULL,
-  head_id   uuid NOT NULL,
-  first_id  uuid NOT NULL,
+  thread_id text   NOT NULL,
+  ns        text   NOT NULL,
+  key_id    bigint NOT NULL GENERATED ALWAYS AS IDENTITY,
+  head_id   uuid   NOT NULL,
+  first_id  uuid   NOT NULL,
   PRIMARY KEY (thread_id, ns)
 ) WITH (fillfactor = 70);
 
@@ -27,18 +30,17 @@ CREATE INDEX checkpoint_heads_first_id_idx ON checkpoint_heads (first_id);
 -- The primary key serves: head and by id, history newest first (backward scan), `before`,
 -- and the metadata filter (history is always per thread: the key bounds the scan).
 CREATE TABLE checkpoints (
-  thread_id        text  NOT NULL,
-  ns               text  NOT NULL,
+  key_id           bigint NOT NULL,
   checkpoint_id    uuid  NOT NULL,
   parent_id        uuid,
   body             text  NOT NULL,
   blob_versions    json  NOT NULL,
   metadata         text  NOT NULL,
   metadata_filter  jsonb NOT NULL,
-  PRIMARY KEY (thread_id, ns, checkpoint_id)
+  PRIMARY KEY (key_id, checkpoint_id)
 );
 
--- Channel values, once per (thread, namespace, channel, version). A row is either a full
+-- Channel values, once per (key, channel, version) — key = (thread, namespace). A row is either a full
 -- value (base_version IS NULL) or, for a list that grew by appending, only the appended
 -- items on top of the value at base_version (a delta). Bookkeeping for list rows:
 --   item_count       the list's length at this version
@@ -49,8 +51,7 @@ CREATE TABLE checkpoints (
 -- When chain_bytes outgrows the snapshot, the row is rewritten as a full value (geometric
 -- snapshots: total storage stays linear in the list's size).
 CREATE TABLE checkpoint_blobs (
-  thread_id        text    NOT NULL,
-  ns               text    NOT NULL,
+  key_id           bigint  NOT NULL,
   channel          text    NOT NULL,
   version          bigint  NOT NULL,
   base_version     bigint,
@@ -60,17 +61,16 @@ CREATE TABLE checkpoint_blobs (
   chain_bytes      integer,
   snapshot_bytes   integer,
   data             text    NOT NULL,
-  PRIMARY KEY (thread_id, ns, channel, version)
+  PRIMARY KEY (key_id, channel, version)
 );
 
 -- Pending writes of a checkpoint's tasks, upserted per (task, idx).
 CREATE TABLE checkpoint_writes (
-  thread_id     text    NOT NULL,
-  ns            text    NOT NULL,
+  key_id        bigint  NOT NULL,
   checkpoint_id uuid    NOT NULL,
   task_id       text    NOT NULL,
   idx           integer NOT NULL,
   channel       text    NOT NULL,
   data          text    NOT NULL,
-  PRIMARY KEY (thread_id, ns, checkpoint_id, task_id, idx)
+  PRIMARY KEY (key_id, checkpoint_id, task_id, idx)
 );

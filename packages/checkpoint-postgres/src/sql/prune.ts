@@ -1,89 +1,92 @@
-// Statements of retention (prune.ts). Each runs inside the per-thread transaction that
-// first locks the thread's head rows (lock-thread-heads), so no put of that thread commits
-// in between.
+// Statements of retention (prune.ts). Each per-thread statement runs inside the transaction
+// that first locks the thread's head rows (lock-heads), so no put of that thread commits in
+// between. Parameter $1 is the thread id unless said otherwise.
 
 /**
- * lock-thread-heads — locks and returns the heads of one thread.
- * Parameter: $1 thread_id. Index: checkpoint_heads_pkey.
+ * lock-heads — locks and returns the keys and heads of one thread.
+ * Index: checkpoint_heads_pkey.
  */
 export function lockHeadsSql(s: string): string {
-  return `SELECT ns, head_id FROM ${s}.checkpoint_heads WHERE thread_id = $1 FOR UPDATE`;
+  return `SELECT key_id, ns, head_id FROM ${s}.checkpoint_heads WHERE thread_id = $1 FOR UPDATE`;
 }
 
 /**
- * delete-old-checkpoints — deletes a thread's checkpoints older than $2 except each
- * namespace's head. Parameters: $1 thread_id, $2 boundary checkpoint id (UUIDv7 of a time).
- * Index: checkpoints_pkey (prefix thread_id).
+ * delete-old-checkpoints — deletes a thread's checkpoints older than $2 (a UUIDv7 boundary)
+ * except each namespace's head. Indexes: checkpoint_heads_pkey, checkpoints_pkey (key_id, id).
  */
 export function deleteOldCheckpointsSql(s: string): string {
   return `
 DELETE FROM ${s}.checkpoints c USING ${s}.checkpoint_heads h
-WHERE c.thread_id = $1 AND h.thread_id = $1 AND h.ns = c.ns
+WHERE h.thread_id = $1 AND c.key_id = h.key_id
   AND c.checkpoint_id < $2::uuid AND c.checkpoint_id <> h.head_id`;
 }
 
 /**
  * delete-orphan-writes — deletes a thread's pending writes whose checkpoint is gone.
- * Parameter: $1 thread_id. Indexes: checkpoint_writes_pkey, checkpoints_pkey (anti-join).
+ * Indexes: checkpoint_writes_pkey (key_id), checkpoints_pkey (anti-join).
  */
 export function deleteOrphanWritesSql(s: string): string {
   return `
-DELETE FROM ${s}.checkpoint_writes w
-WHERE w.thread_id = $1 AND NOT EXISTS (
-  SELECT 1 FROM ${s}.checkpoints c
-  WHERE c.thread_id = w.thread_id AND c.ns = w.ns AND c.checkpoint_id = w.checkpoint_id)`;
+DELETE FROM ${s}.checkpoint_writes w USING ${s}.checkpoint_heads h
+WHERE h.thread_id = $1 AND w.key_id = h.key_id AND NOT EXISTS (
+  SELECT 1 FROM ${s}.checkpoints c WHERE c.key_id = w.key_id AND c.checkpoint_id = w.checkpoint_id)`;
 }
 
 /**
- * referenced-blobs — the (ns, channel, version) every remaining checkpoint of a thread
- * reads. Parameter: $1 thread_id. Index: checkpoints_pkey.
+ * referenced-blobs — the (key, channel, version) every remaining checkpoint of a thread
+ * reads from checkpoint_blobs. Index: checkpoints_pkey (key_id).
  */
 export function referencedBlobsSql(s: string): string {
   return `
-SELECT DISTINCT c.ns, v.key AS channel, v.value::bigint AS version
-FROM ${s}.checkpoints c CROSS JOIN LATERAL json_each_text(c.blob_versions) v
-WHERE c.thread_id = $1`;
+SELECT DISTINCT c.key_id, v.key AS channel, v.value::bigint AS version
+FROM ${s}.checkpoint_heads h
+JOIN ${s}.checkpoints c ON c.key_id = h.key_id
+CROSS JOIN LATERAL json_each_text(c.blob_versions) v
+WHERE h.thread_id = $1`;
 }
 
 /**
  * blob-links — every stored row of a thread without its data: how deltas chain.
- * Parameter: $1 thread_id. Index: checkpoint_blobs_pkey.
+ * Index: checkpoint_blobs_pkey (key_id).
  */
 export function blobLinksSql(s: string): string {
-  return `SELECT ns, channel, version, base_version FROM ${s}.checkpoint_blobs WHERE thread_id = $1`;
+  return `
+SELECT b.key_id, b.channel, b.version, b.base_version
+FROM ${s}.checkpoint_heads h JOIN ${s}.checkpoint_blobs b ON b.key_id = h.key_id
+WHERE h.thread_id = $1`;
 }
 
 /**
- * blob-data — the data of some rows of one channel. Parameters: $1 thread_id, $2 ns,
- * $3 channel, $4 versions (bigint[]). Index: checkpoint_blobs_pkey.
+ * blob-data — the data of some rows of one channel. Parameters: $1 key_id, $2 channel,
+ * $3 versions (bigint[]). Index: checkpoint_blobs_pkey.
  */
 export function blobDataSql(s: string): string {
   return `
 SELECT version, base_version, data FROM ${s}.checkpoint_blobs
-WHERE thread_id = $1 AND ns = $2 AND channel = $3 AND version = ANY($4::bigint[])`;
+WHERE key_id = $1 AND channel = $2 AND version = ANY($3::bigint[])`;
 }
 
 /**
- * delete-unreferenced-blobs — deletes a thread's rows outside the keep set.
- * Parameters: $1 thread_id, keep set as parallel arrays $2 ns, $3 channel, $4 version.
- * Index: checkpoint_blobs_pkey (prefix thread_id); the keep set is hashed.
+ * delete-unreferenced-blobs — deletes a thread's rows outside the keep set, given as
+ * parallel arrays $2 key_id, $3 channel, $4 version (hashed).
+ * Index: checkpoint_blobs_pkey (key_id).
  */
 export function deleteUnreferencedBlobsSql(s: string): string {
   return `
-DELETE FROM ${s}.checkpoint_blobs b
-WHERE b.thread_id = $1 AND (b.ns, b.channel, b.version) NOT IN (
-  SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[]))`;
+DELETE FROM ${s}.checkpoint_blobs b USING ${s}.checkpoint_heads h
+WHERE h.thread_id = $1 AND b.key_id = h.key_id AND (b.key_id, b.channel, b.version) NOT IN (
+  SELECT * FROM unnest($2::bigint[], $3::text[], $4::bigint[]))`;
 }
 
 /**
  * reset-first-ids — records each namespace's oldest remaining checkpoint on its head row.
- * Parameter: $1 thread_id. Index: checkpoints_pkey (first id per namespace).
+ * Index: checkpoints_pkey (first id per key).
  */
 export function resetFirstIdsSql(s: string): string {
   return `
 UPDATE ${s}.checkpoint_heads h SET first_id = coalesce((
   SELECT c.checkpoint_id FROM ${s}.checkpoints c
-  WHERE c.thread_id = h.thread_id AND c.ns = h.ns ORDER BY c.checkpoint_id LIMIT 1), h.head_id)
+  WHERE c.key_id = h.key_id ORDER BY c.checkpoint_id LIMIT 1), h.head_id)
 WHERE h.thread_id = $1`;
 }
 

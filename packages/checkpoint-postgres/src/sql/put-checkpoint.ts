@@ -6,7 +6,8 @@
  *    $5 is null, `INSERT … ON CONFLICT DO NOTHING` for a new key). A concurrent put from the
  *    same head waits on the row lock, re-checks, matches nothing, and writes nothing.
  * 2. Only when step 1 won: the checkpoint row and the new channel values (full rows, or list
- *    deltas carrying only the appended items on top of their base row).
+ *    deltas carrying only the appended items on top of their base row), under the key's
+ *    `key_id`.
  * 3. A delta whose base row is missing or has another length than the caller saw makes the
  *    whole statement write nothing and report `deltas_ok = false`: the caller resends full
  *    values.
@@ -17,15 +18,19 @@
  * value), $13 base_length, $14 items (full: list length or null; delta: items appended),
  * $15 data; snapshot policy: $16 min snapshot bytes, $17 max chain length.
  *
- * Returns one row: deltas_ok, won, due (json [[channel, version]…]: deltas whose chain
- * outgrew their snapshot — rewrite them as full values with compact-blob).
+ * Returns one row: deltas_ok, key_id (null when the compare-and-set lost), due (json
+ * [[channel, version]…]: deltas whose chain outgrew their snapshot — rewrite them as full
+ * values with compact-blob).
  *
- * Indexes: checkpoint_heads_pkey (head row), checkpoint_blobs_pkey (base rows, upsert),
+ * Indexes: checkpoint_heads_pkey (the head row), checkpoint_blobs_pkey (base rows, upsert),
  * checkpoints_pkey (insert; a duplicate id raises 23505).
  */
 export function putCheckpointSql(s: string): string {
   return `
-WITH incoming AS (
+WITH known AS (
+  SELECT key_id FROM ${s}.checkpoint_heads WHERE thread_id = $1::text AND ns = $2::text
+),
+incoming AS (
   SELECT * FROM unnest($10::text[], $11::bigint[], $12::bigint[], $13::integer[], $14::integer[], $15::text[])
     AS u(channel, version, base_version, base_length, items, data)
 ),
@@ -42,7 +47,7 @@ blob_rows AS (
     (i.base_version IS NOT NULL AND b.item_count IS DISTINCT FROM i.base_length) AS broken
   FROM incoming i
   LEFT JOIN ${s}.checkpoint_blobs b
-    ON b.thread_id = $1::text AND b.ns = $2::text AND b.channel = i.channel AND b.version = i.base_version
+    ON b.key_id = (SELECT key_id FROM known) AND b.channel = i.channel AND b.version = i.base_version
 ),
 verdict AS (
   SELECT NOT EXISTS (SELECT 1 FROM blob_rows WHERE broken) AS deltas_ok
@@ -50,30 +55,29 @@ verdict AS (
 moved AS (
   UPDATE ${s}.checkpoint_heads SET head_id = $3::uuid
   WHERE thread_id = $1::text AND ns = $2::text AND head_id = $5::uuid AND (SELECT deltas_ok FROM verdict)
-  RETURNING 1
+  RETURNING key_id
 ),
 created AS (
   INSERT INTO ${s}.checkpoint_heads (thread_id, ns, head_id, first_id)
   SELECT $1::text, $2::text, $3::uuid, $3::uuid WHERE $5::uuid IS NULL AND (SELECT deltas_ok FROM verdict)
   ON CONFLICT (thread_id, ns) DO NOTHING
-  RETURNING 1
+  RETURNING key_id
 ),
 won AS (
-  SELECT 1 FROM moved UNION ALL SELECT 1 FROM created
+  SELECT key_id FROM moved UNION ALL SELECT key_id FROM created
 ),
 saved AS (
   INSERT INTO ${s}.checkpoints
-    (thread_id, ns, checkpoint_id, parent_id, body, blob_versions, metadata, metadata_filter)
-  SELECT $1::text, $2::text, $3::uuid, $4::uuid, $6::text, $7::json, $8::text, $9::jsonb
-  WHERE EXISTS (SELECT 1 FROM won)
+    (key_id, checkpoint_id, parent_id, body, blob_versions, metadata, metadata_filter)
+  SELECT w.key_id, $3::uuid, $4::uuid, $6::text, $7::json, $8::text, $9::jsonb FROM won w
 ),
 stored AS (
-  INSERT INTO ${s}.checkpoint_blobs (thread_id, ns, channel, version, base_version, snapshot_version,
+  INSERT INTO ${s}.checkpoint_blobs (key_id, channel, version, base_version, snapshot_version,
     item_count, chain_length, chain_bytes, snapshot_bytes, data)
-  SELECT $1::text, $2::text, channel, version, base_version, snapshot_version,
-    item_count, chain_length, chain_bytes, snapshot_bytes, data
-  FROM blob_rows WHERE EXISTS (SELECT 1 FROM won)
-  ON CONFLICT (thread_id, ns, channel, version) DO UPDATE SET
+  SELECT w.key_id, r.channel, r.version, r.base_version, r.snapshot_version,
+    r.item_count, r.chain_length, r.chain_bytes, r.snapshot_bytes, r.data
+  FROM blob_rows r CROSS JOIN won w
+  ON CONFLICT (key_id, channel, version) DO UPDATE SET
     base_version = EXCLUDED.base_version, snapshot_version = EXCLUDED.snapshot_version,
     item_count = EXCLUDED.item_count, chain_length = EXCLUDED.chain_length,
     chain_bytes = EXCLUDED.chain_bytes, snapshot_bytes = EXCLUDED.snapshot_bytes, data = EXCLUDED.data
@@ -81,7 +85,7 @@ stored AS (
 )
 SELECT
   (SELECT deltas_ok FROM verdict) AS deltas_ok,
-  EXISTS (SELECT 1 FROM won) AS won,
+  (SELECT key_id FROM won) AS key_id,
   coalesce((
     SELECT json_agg(json_build_array(channel, version)) FROM stored
     WHERE base_version IS NOT NULL

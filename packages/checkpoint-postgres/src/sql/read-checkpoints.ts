@@ -5,33 +5,42 @@
  *   blobs       [[channel, version, base_version, data]…] the rows their blob_versions name,
  *               plus, for list deltas, the chain back to the snapshot they start from
  *   writes      [[checkpoint_id, task_id, idx, channel, data]…]
- * Three selections share the tail:
- *   head   ($1 thread_id, $2 ns)                  checkpoint_heads_pkey, then checkpoints_pkey
+ * The key (thread, ns) is resolved once through checkpoint_heads_pkey. Three selections
+ * share the tail:
+ *   head   ($1 thread_id, $2 ns)                  checkpoints_pkey at the head's id
  *   by id  ($1, $2, $3 checkpoint_id)             checkpoints_pkey
  *   page   ($1, $2, $3 before | null, $4 metadata filter jsonb | null, $5 limit)
  *          checkpoints_pkey scanned backward (newest first, `before` as an index bound);
- *          the filter is `metadata_filter @> $4` (checkpoints_metadata_filter_idx can serve
- *          it) plus an exact per-key comparison.
- * Blob rows: checkpoint_blobs_pkey (exact version, then a version range for delta chains).
- * Writes: checkpoint_writes_pkey (prefix thread_id, ns, checkpoint_id).
+ *          the filter (`metadata_filter @> $4` plus an exact per-key comparison) is checked
+ *          on the thread's rows only: history is always per thread.
+ * Blob rows: checkpoint_blobs_pkey (exact version, then a version range for delta chains),
+ * probed per wanted row (LATERAL … OFFSET 0 keeps the planner from hashing the whole table
+ * on its default guess of 100 rows per json_each_text).
+ * Writes: checkpoint_writes_pkey (prefix key_id, checkpoint_id).
  */
-const COLUMNS = "checkpoint_id, parent_id, body, blob_versions, metadata";
+const COLUMNS = "c.key_id, c.checkpoint_id, c.parent_id, c.body, c.blob_versions, c.metadata";
+
+function keyOf(s: string): string {
+  return `(SELECT key_id FROM ${s}.checkpoint_heads WHERE thread_id = $1 AND ns = $2)`;
+}
 
 function tail(s: string): string {
   return `,
 wanted AS (
-  SELECT DISTINCT v.key AS channel, v.value::bigint AS version
+  SELECT DISTINCT p.key_id, v.key AS channel, v.value::bigint AS version
   FROM picked p CROSS JOIN LATERAL json_each_text(p.blob_versions) AS v
 ),
 tips AS (
-  SELECT b.channel, b.version, coalesce(b.snapshot_version, b.version) AS low
-  FROM wanted w JOIN ${s}.checkpoint_blobs b
-    ON b.thread_id = $1 AND b.ns = $2 AND b.channel = w.channel AND b.version = w.version
+  SELECT b.key_id, b.channel, b.version, coalesce(b.snapshot_version, b.version) AS low
+  FROM wanted w CROSS JOIN LATERAL (
+    SELECT * FROM ${s}.checkpoint_blobs b
+    WHERE b.key_id = w.key_id AND b.channel = w.channel AND b.version = w.version OFFSET 0) b
 ),
 chain AS (
   SELECT DISTINCT ON (b.channel, b.version) b.channel, b.version, b.base_version, b.data
-  FROM tips t JOIN ${s}.checkpoint_blobs b
-    ON b.thread_id = $1 AND b.ns = $2 AND b.channel = t.channel AND b.version BETWEEN t.low AND t.version
+  FROM tips t CROSS JOIN LATERAL (
+    SELECT * FROM ${s}.checkpoint_blobs b
+    WHERE b.key_id = t.key_id AND b.channel = t.channel AND b.version BETWEEN t.low AND t.version OFFSET 0) b
   ORDER BY b.channel, b.version
 )
 SELECT
@@ -40,17 +49,17 @@ SELECT
   (SELECT json_agg(json_build_array(c.channel, c.version, c.base_version, c.data)) FROM chain c) AS blobs,
   (SELECT json_agg(json_build_array(w.checkpoint_id, w.task_id, w.idx, w.channel, w.data)
      ORDER BY w.checkpoint_id, w.task_id, w.idx)
-   FROM ${s}.checkpoint_writes w
-   WHERE w.thread_id = $1 AND w.ns = $2 AND w.checkpoint_id IN (SELECT checkpoint_id FROM picked)) AS writes`;
+   FROM picked p JOIN ${s}.checkpoint_writes w
+     ON w.key_id = p.key_id AND w.checkpoint_id = p.checkpoint_id) AS writes`;
 }
 
 /** The head checkpoint of ($1 thread_id, $2 ns). */
 export function readHeadSql(s: string): string {
   return `
 WITH picked AS (
-  SELECT ${COLUMNS} FROM ${s}.checkpoints
-  WHERE thread_id = $1 AND ns = $2
-    AND checkpoint_id = (SELECT head_id FROM ${s}.checkpoint_heads WHERE thread_id = $1 AND ns = $2)
+  SELECT ${COLUMNS} FROM ${s}.checkpoint_heads h
+  JOIN ${s}.checkpoints c ON c.key_id = h.key_id AND c.checkpoint_id = h.head_id
+  WHERE h.thread_id = $1 AND h.ns = $2
 )${tail(s)}`;
 }
 
@@ -58,16 +67,16 @@ WITH picked AS (
 export function readByIdSql(s: string): string {
   return `
 WITH picked AS (
-  SELECT ${COLUMNS} FROM ${s}.checkpoints
-  WHERE thread_id = $1 AND ns = $2 AND checkpoint_id = $3::uuid
+  SELECT ${COLUMNS} FROM ${s}.checkpoints c
+  WHERE c.key_id = ${keyOf(s)} AND c.checkpoint_id = $3::uuid
 )${tail(s)}`;
 }
 
-/** The `pickPageSql` selection alone: what `list` pages through (also used by EXPLAIN tests). */
+/** The selection `readPageSql` pages through (also used by EXPLAIN tests). */
 export function pickPageSql(s: string): string {
   return `
   SELECT ${COLUMNS} FROM ${s}.checkpoints c
-  WHERE c.thread_id = $1 AND c.ns = $2
+  WHERE c.key_id = ${keyOf(s)}
     AND ($3::uuid IS NULL OR c.checkpoint_id < $3::uuid)
     AND ($4::jsonb IS NULL OR (c.metadata_filter @> $4::jsonb AND NOT EXISTS (
       SELECT 1 FROM jsonb_each($4::jsonb) f WHERE c.metadata_filter -> f.key IS DISTINCT FROM f.value)))

@@ -50,7 +50,8 @@ export async function channelBytes(pool: pg.Pool, schema: string, threadId: stri
     `SELECT coalesce(sum(octet_length(data)), 0)::int AS bytes,
             coalesce(sum(pg_column_size(data)), 0)::int AS stored, count(*)::int AS rows,
             count(*) FILTER (WHERE base_version IS NULL)::int AS full
-     FROM "${schema}".checkpoint_blobs WHERE thread_id = $1 AND channel = $2`,
+     FROM "${schema}".checkpoint_blobs b JOIN "${schema}".checkpoint_heads h USING (key_id)
+     WHERE h.thread_id = $1 AND b.channel = $2`,
     [threadId, channel],
   );
   return rows[0] as { bytes: number; stored: number; rows: number; full: number };
@@ -58,17 +59,51 @@ export async function channelBytes(pool: pg.Pool, schema: string, threadId: stri
 
 /** Row counts of a thread in each table. */
 export async function rowCounts(pool: pg.Pool, schema: string, threadId: string) {
-  const count = async (table: string) =>
-    (
-      await pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM "${schema}".${table} WHERE thread_id = $1`,
-        [threadId],
-      )
-    ).rows[0]?.n ?? 0;
+  const count = async (table: string) => {
+    const sql =
+      table === "checkpoint_heads"
+        ? `SELECT count(*)::int AS n FROM "${schema}".checkpoint_heads WHERE thread_id = $1`
+        : `SELECT count(*)::int AS n FROM "${schema}".${table} t
+           JOIN "${schema}".checkpoint_heads h USING (key_id) WHERE h.thread_id = $1`;
+    return (await pool.query<{ n: number }>(sql, [threadId])).rows[0]?.n ?? 0;
+  };
   return {
     heads: await count("checkpoint_heads"),
     checkpoints: await count("checkpoints"),
     blobs: await count("checkpoint_blobs"),
     writes: await count("checkpoint_writes"),
   };
+}
+
+/**
+ * A pool whose clients lose the reply of the first statement named `name`: the real server
+ * runs (and commits) it, then the caller gets ECONNRESET — a connection that died after the
+ * commit, before the answer arrived.
+ */
+export function replyLosingPool(url: string, name: string): { pool: pg.Pool; lost: () => number } {
+  let lost = 0;
+  class ReplyLosingClient extends pg.Client {
+    override query(...args: unknown[]): any {
+      const config = args[0] as { name?: string };
+      const callback = args.at(-1);
+      if (lost > 0 || config?.name !== name || typeof callback !== "function") {
+        return (super.query as (...a: unknown[]) => unknown)(...args);
+      }
+      lost += 1;
+      const done = callback as (error: Error | null, result?: unknown) => void;
+      const forwarded = [
+        ...args.slice(0, -1),
+        (error: Error | null) => {
+          done(
+            error ??
+              Object.assign(new Error("read ECONNRESET (reply lost after commit)"), { code: "ECONNRESET" }),
+          );
+        },
+      ];
+      return (super.query as (...a: unknown[]) => unknown)(...forwarded);
+    }
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 2, Client: ReplyLosingClient });
+  pool.on("error", () => {});
+  return { pool, lost: () => lost };
 }

@@ -95,6 +95,16 @@ export function appendHints(
   return hints.length > 0 ? Object.fromEntries(hints) : undefined;
 }
 
+/** The highest version in `versions` (0 when empty). */
+export function maxVersion(versions: Record<string, number>): number {
+  let max = 0;
+  for (const channel in versions) {
+    const version = versions[channel] as number;
+    if (version > max) max = version;
+  }
+  return max;
+}
+
 /**
  * Applies one superstep's writes at once, without I/O: consumes the join channels of the
  * tasks that ran, folds every channel's writes in task order through its reducer, and bumps
@@ -105,6 +115,7 @@ export function applyWrites(
   base: ChannelState,
   groups: ReadonlyArray<readonly Write[]>,
   consumed: readonly string[] = [],
+  versionFloor = 0,
 ): AppliedWrites {
   const out: AppliedWrites = {
     values: { ...base.values },
@@ -126,7 +137,11 @@ export function applyWrites(
     }
     applyChannel(spec, out, channel, updates);
   }
-  for (const channel of out.changed) out.versions[channel] = (out.versions[channel] ?? 0) + 1;
+  if (out.changed.size === 0) return out;
+  // Every channel changed by this commit gets the same new version, above any the thread has
+  // used (on any branch): (channel, version) names one value for good.
+  const next = Math.max(versionFloor, maxVersion(base.versions)) + 1;
+  for (const channel of out.changed) out.versions[channel] = next;
   return out;
 }
 

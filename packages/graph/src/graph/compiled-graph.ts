@@ -46,7 +46,7 @@ async function loadHead(env: StepEnv, checkpointId: string | undefined): Promise
   const older = await env.saver.getTuple({ ...env.key, checkpointId });
   if (older === undefined) throw new CheckpointNotFoundError(env.key.threadId, checkpointId);
   // Replaying from an older checkpoint: its tasks run again; the first commit forks from the head.
-  return { ...headFromTuple(older, latest?.checkpoint.id ?? null), pendingWrites: [] };
+  return { ...headFromTuple(older, latest), pendingWrites: [] };
 }
 
 /** A graph ready to run: `builder.compile({ checkpointer })`. */

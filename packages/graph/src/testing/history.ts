@@ -38,6 +38,7 @@ export function describeHistory(use: UseSaver): void {
     it("invoke(null, { checkpoint_id }) replays from an older checkpoint", () => replay(use()));
     it("a replay that reaches an interrupt leaves the thread paused there, resumable", () =>
       replayToInterrupt(use()));
+    it("forks never change what the abandoned branch's checkpoints read", () => forksKeepHistory(use()));
   });
 }
 
@@ -185,4 +186,32 @@ async function replayToInterrupt(saver: CheckpointSaver): Promise<void> {
   expect(state.values.log).toEqual(["a"]);
   const done = await graph.invoke(new Command({ resume: "second" }), config);
   expect(done.log).toEqual(["a", "answer second"]);
+}
+
+async function forksKeepHistory(saver: CheckpointSaver): Promise<void> {
+  const config = threadConfig("forks");
+  const thread = { thread_id: config.configurable.thread_id };
+  await linearGraph(saver, new CallCounter()).invoke({ value: "v" }, config);
+  const original = await collect(linearGraph(saver, new CallCounter()).getStateHistory(config));
+  // Two forks from older checkpoints, each continued to the end, each by a graph that loads the
+  // thread afresh from the saver (as a worker in another process would).
+  for (const [index, value] of [
+    [2, "w"],
+    [3, "x"],
+  ] as const) {
+    const graph = linearGraph(saver, new CallCounter());
+    const fork = await graph.updateState(
+      { configurable: { ...thread, checkpoint_id: idOf(original[index]) as string } },
+      { value },
+    );
+    await linearGraph(saver, new CallCounter()).invoke(null, fork);
+  }
+  const graph = linearGraph(saver, new CallCounter());
+  for (const snapshot of original) {
+    const again = await graph.getState({
+      configurable: { ...thread, checkpoint_id: idOf(snapshot) as string },
+    });
+    expect(again.values).toEqual(snapshot.values);
+  }
+  expect((await graph.getState(config)).values).toMatchObject({ value: "x" });
 }
