@@ -202,7 +202,7 @@ describe("operations", () => {
     const { runId, threadId } = await parked("bike");
     expect(await h.client.runs.cancel(runId)).toEqual({ status: "cancelled" });
     expect((await h.client.threads.get(threadId)).status).toBe("idle");
-    const { interrupts } = await h.client.interrupts.list({ status: "cancelled" });
+    const { interrupts } = await h.client.interrupts.list({ status: "cancelled", threadId });
     expect(interrupts.map((i) => i.threadId)).toContain(threadId);
     await expect(h.client.threads.resume(threadId, "yes")).rejects.toMatchObject({ code: "NOT_INTERRUPTED" });
   });

@@ -49,7 +49,7 @@ describe("interrupt timeouts", () => {
     expect(result.values.timedOut).toBe(true);
     expect(isTimeoutRejection(result.values.decision)).toBe(true);
     expect(result.values.decision).toMatchObject({ action: "reject", reason: "timeout" });
-    const { interrupts } = await h.client.interrupts.list({ status: "expired" });
+    const { interrupts } = await h.client.interrupts.list({ status: "expired", threadId });
     expect(interrupts.find((i) => i.id === interruptId)).toMatchObject({ threadId, resolvedBy: "timeout" });
     await expect(h.client.threads.resume(threadId, "late")).rejects.toMatchObject({
       code: "NOT_INTERRUPTED",
@@ -174,7 +174,7 @@ describe("the operator CLI", () => {
     expect(resumed.stdout).toContain(`resumed thread ${threadId}`);
     const result = await finalState(threadId);
     expect(result.values.decision).toBe("from the ops desk");
-    const { interrupts } = await h.client.interrupts.list({ status: "resolved", graphId: "timed" });
+    const { interrupts } = await h.client.interrupts.list({ status: "resolved", threadId });
     expect(interrupts.find((i) => i.threadId === threadId)?.resolvedBy).toMatch(/^operator:/);
   });
 });

@@ -110,6 +110,8 @@ export async function resolveInterrupts(
 export interface ListInterruptsQuery {
   status?: InterruptStatus | undefined;
   graphId?: string | undefined;
+  /** Only this thread's interrupts (served by interrupts_thread_status). */
+  threadId?: string | undefined;
   /** Only interrupts created before this time. */
   olderThan?: Date | undefined;
   limit?: number | undefined;
@@ -128,6 +130,7 @@ export async function listInterrupts(db: Db, query: ListInterruptsQuery) {
     `SELECT *, created_at::text AS cursor_ts FROM ${db.table("interrupts")}
       WHERE status = $1 AND ($2::text IS NULL OR graph_id = $2) AND ($3::timestamptz IS NULL OR created_at < $3)
         AND ($4::timestamptz IS NULL OR (created_at, thread_id, id) > ($4, $5, $6))
+        AND ($8::text IS NULL OR thread_id = $8)
       ORDER BY created_at, thread_id, id LIMIT $7`,
     [
       query.status ?? "pending",
@@ -137,6 +140,7 @@ export async function listInterrupts(db: Db, query: ListInterruptsQuery) {
       after?.[1] ?? null,
       after?.[2] ?? null,
       limit + 1,
+      query.threadId ?? null,
     ],
   );
   const page = rows.slice(0, limit);
