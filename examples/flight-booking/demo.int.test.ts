@@ -20,7 +20,7 @@ it("books, rejects, edits and times out 20 bookings across two worker processes"
           REDIS_URL: redisUrl,
           LAYOVER_SCHEMA: schema.name,
           LAYOVER_PREFIX: prefix,
-          DEMO_TIMEOUT_MS: "5000",
+          DEMO_TIMEOUT_MS: "1000",
         },
       },
     );

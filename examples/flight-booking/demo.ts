@@ -1,9 +1,9 @@
 // The README's main command (`pnpm demo`): the distributed flight-booking demo. Two worker
 // processes serve the graph over Postgres and Redis (DATABASE_URL / REDIS_URL, default
 // localhost); this producer starts 20 bookings, which all park at the approval gate; a separate
-// approver process answers all but two; the scheduler process rejects those two when their
-// approval window (DEMO_TIMEOUT_MS, default 5000) passes; the table shows who parked and who
-// resumed each booking.
+// approver process answers all but two; those two were requested with a short approval window
+// (DEMO_TIMEOUT_MS, default 3000) and the scheduler process rejects them when it passes; the
+// table shows who parked and who resumed each booking.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
@@ -16,7 +16,7 @@ const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const prefix = process.env.LAYOVER_PREFIX ?? "layover-demo";
 const schema = process.env.LAYOVER_SCHEMA ?? "layover";
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const timeoutMs = process.env.DEMO_TIMEOUT_MS ?? "5000";
+const timeoutMs = Number(process.env.DEMO_TIMEOUT_MS ?? "3000");
 const UNANSWERED = 2;
 const env = {
   ...process.env,
@@ -24,7 +24,8 @@ const env = {
   REDIS_URL: redisUrl,
   LAYOVER_PREFIX: prefix,
   LAYOVER_SCHEMA: schema,
-  BOOKING_APPROVAL_TIMEOUT_MS: timeoutMs,
+  // Everyone else's approval window: long enough for any approver.
+  BOOKING_APPROVAL_TIMEOUT_MS: "600000",
   SWEEP_EVERY_MS: "500",
 };
 
@@ -69,7 +70,7 @@ try {
       client.runs.start({
         graphId: "flight-booking",
         threadId: `booking-${batch}-${i + 1}`,
-        input: { userRequest },
+        input: { userRequest, ...(i >= 20 - UNANSWERED ? { approvalWindowMs: timeoutMs } : {}) },
       }),
     ),
   );

@@ -29,6 +29,8 @@ export const BookingState = new StateSchema({
   requestedOn: z.string().default("2026-05-22"),
   proposedAction: z.object({ name: z.literal("book_flight"), args: BookingArgs, id: z.string() }).optional(),
   bookingConfirmation: z.string().optional(),
+  /** How long this booking may wait for approval (ms); without it the graph's default applies. */
+  approvalWindowMs: z.number().int().positive().optional(),
 });
 
 /** What a person answers at the approval gate. */
@@ -88,7 +90,7 @@ const approvalGate: GraphNode<typeof BookingState> = (state) => {
   // anything changes, by whichever process receives it.
   const decision = interrupt(
     { kind: "approve_booking", summary: `Book ${origin}->${destination} for $${priceUsd}?`, action },
-    { schema: Answer },
+    { schema: Answer, ...(state.approvalWindowMs ? { timeout: state.approvalWindowMs } : {}) },
   );
   if (isTimeoutRejection(decision))
     return { bookingConfirmation: "Rejected by timeout: nobody approved in time" };

@@ -16,6 +16,8 @@ export const STEP_JOB_OPTIONS: JobsOptions = {
 export interface Dispatcher {
   readonly queue: Queue<StepJob>;
   enqueue(job: StepJob): Promise<void>;
+  /** Many step jobs in one round trip to Redis (BullMQ addBulk: one MULTI), as the sweep records them. */
+  enqueueMany(jobs: readonly StepJob[]): Promise<void>;
   publish(event: RunEvent): Promise<void>;
   close(): Promise<void>;
 }
@@ -27,6 +29,16 @@ export function createDispatcher(connection: Redis, prefix: string): Dispatcher 
     queue,
     async enqueue(job) {
       await queue.add("step", job, { ...STEP_JOB_OPTIONS, jobId: stepJobId(job) });
+    },
+    async enqueueMany(jobs) {
+      if (jobs.length === 0) return;
+      await queue.addBulk(
+        jobs.map((job) => ({
+          name: "step",
+          data: job,
+          opts: { ...STEP_JOB_OPTIONS, jobId: stepJobId(job) },
+        })),
+      );
     },
     async publish(event) {
       await connection.publish(channel, JSON.stringify(RunEvent.parse(event)));

@@ -42,6 +42,6 @@ export { main, parseEnv, runUntilSignalled, ServiceEnv } from "./service.ts";
 export { claimDueThreadsQuery, dueInterruptsQuery, expireClaimedQuery } from "./sql/expire-due-interrupts.ts";
 export { registerGraph } from "./sql/graphs.ts";
 export type { InterruptRow, InterruptStatus, NewInterrupt } from "./sql/interrupts.ts";
-export { getRun, type RunRow, type RunStatus } from "./sql/runs.ts";
+export { getRun, getRunForJob, type RunRow, type RunStatus } from "./sql/runs.ts";
 export { getThread, lockThread, type ThreadRow, type ThreadStatus } from "./sql/threads.ts";
 export { type SweepOptions, sweepExpiredInterrupts } from "./sweep.ts";

@@ -10,7 +10,7 @@ export const WorkerEnv = ServiceEnv.extend({
   /** Supersteps a job may run in-process before it hands the thread back to the queue. */
   STEP_BUDGET_STEPS: positiveInt(16),
   /** Milliseconds a job may keep advancing its thread in-process. */
-  STEP_BUDGET_MS: positiveInt(50),
+  STEP_BUDGET_MS: positiveInt(250),
   /** How long a job's lock lasts; a SIGKILLed worker's jobs move on after it. */
   LOCK_DURATION_MS: positiveInt(30_000),
   STALLED_INTERVAL_MS: positiveInt(30_000),

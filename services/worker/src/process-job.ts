@@ -6,8 +6,7 @@ import {
 } from "@layover/graph";
 import {
   finishRun,
-  getRun,
-  getThread,
+  getRunForJob,
   inTransaction,
   markPrepared,
   parkRun,
@@ -37,10 +36,9 @@ function errorRecord(error: unknown): NonNullable<RunRow["error"]> {
 
 /** Advances one thread for one job: load the run, record its input once, then step. */
 export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<JobResult> {
-  const run = await getRun(ctx.db, ctx.db.pool, job.runId);
+  const run = await getRunForJob(ctx.db, ctx.db.pool, job.runId);
   if (run === undefined || (run.status !== "pending" && run.status !== "running")) return "stale";
-  const thread = await getThread(ctx.db, ctx.db.pool, run.thread_id);
-  if (thread?.current_run_id !== run.id) return "stale";
+  if (!run.holds_thread) return "stale";
   const served = ctx.graphs.get(run.graph_id);
   if (served === undefined) {
     const error = {
@@ -71,6 +69,7 @@ async function advance(
   log: Logger,
 ): Promise<JobResult> {
   const started = performance.now();
+  const stepper = served.graph.stepper(config);
   const limit =
     ("input" in run.input ? run.input.config?.recursionLimit : undefined) ?? DEFAULT_RECURSION_LIMIT;
   let steps = 0;
@@ -78,7 +77,7 @@ async function advance(
     let outcome: StepOutcome;
     const timer = ctx.metrics.stepSeconds.startTimer();
     try {
-      outcome = await served.graph.step(config);
+      outcome = await stepper.step();
       timer();
     } catch (error) {
       if (!isCheckpointConflict(error)) throw error;

@@ -39,7 +39,7 @@ export interface WorkerOptions {
   prefix?: string;
   /** Jobs processed at once. @defaultValue 8 */
   concurrency?: number;
-  /** In-process continuation budget. @defaultValue { steps: 16, ms: 50 } */
+  /** In-process continuation budget. @defaultValue { steps: 16, ms: 250 } */
   budget?: { steps: number; ms: number };
   /** BullMQ lock; a crashed worker's jobs are recovered after it. @defaultValue 30000 */
   lockDurationMs?: number;
@@ -88,7 +88,7 @@ export function createWorker(options: WorkerOptions) {
     graphs: servedGraphs(options.graphs, saver),
     workerId,
     logger,
-    budget: options.budget ?? { steps: 16, ms: 50 },
+    budget: options.budget ?? { steps: 16, ms: 250 },
     defaultTimeoutMs: options.interruptTimeoutMs ?? null,
     metrics: createMetrics("worker"),
   };

@@ -49,6 +49,17 @@ async function loadHead(env: StepEnv, checkpointId: string | undefined): Promise
   return { ...headFromTuple(older, latest), pendingWrites: [] };
 }
 
+function outcomeOf(result: StepResult): StepOutcome {
+  return {
+    status: result.status,
+    checkpointId: result.head.checkpoint.id,
+    step: result.head.metadata.step,
+    next: result.status === "next" ? result.tasks : [],
+    interrupts: result.status === "interrupted" ? result.interrupts : [],
+    ...(result.status === "failed" ? { error: result.error } : {}),
+  };
+}
+
 /** A graph ready to run: `builder.compile({ checkpointer })`. */
 export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   readonly spec: GraphSpec;
@@ -230,18 +241,31 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    * run tasks, apply writes, commit with compare-and-set). A worker calls it once per job.
    */
   async step(config: RunnableConfig): Promise<StepOutcome> {
+    return this.stepper(config).step();
+  }
+
+  /**
+   * `step()` repeatedly on one thread, keeping the head each superstep commits in memory so
+   * the next one does not read it back: how a worker runs several supersteps in one job. After
+   * any error (a lost compare-and-set above all) the next call reloads the head.
+   */
+  stepper(config: RunnableConfig): { step(): Promise<StepOutcome> } {
     const { env } = runEnvironment(this, config, undefined, false);
-    const head = await loadHead(env, undefined);
-    if (head === undefined)
-      throw new InvalidInputError(`Thread "${env.key.threadId}" has no checkpoint to advance.`);
-    const result = await runSuperstep(env, head);
+    let head: LoadedHead | undefined;
     return {
-      status: result.status,
-      checkpointId: result.head.checkpoint.id,
-      step: result.head.metadata.step,
-      next: result.status === "next" ? result.tasks : [],
-      interrupts: result.status === "interrupted" ? result.interrupts : [],
-      ...(result.status === "failed" ? { error: result.error } : {}),
+      step: async () => {
+        head ??= await loadHead(env, undefined);
+        if (head === undefined)
+          throw new InvalidInputError(`Thread "${env.key.threadId}" has no checkpoint to advance.`);
+        try {
+          const result = await runSuperstep(env, head);
+          head = result.status === "next" ? result.head : undefined;
+          return outcomeOf(result);
+        } catch (error) {
+          head = undefined;
+          throw error;
+        }
+      },
     };
   }
 }

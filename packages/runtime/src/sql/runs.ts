@@ -53,6 +53,20 @@ export async function insertRun(
   );
 }
 
+/** A run and whether it holds its thread (the run a worker may advance), in one query. */
+export async function getRunForJob(
+  db: Db,
+  q: Queryable,
+  id: string,
+): Promise<(RunRow & { holds_thread: boolean }) | undefined> {
+  const { rows } = await q.query<RunRow & { holds_thread: boolean }>(
+    `SELECT r.*, (t.current_run_id = r.id) AS holds_thread
+       FROM ${db.table("runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id WHERE r.id = $1`,
+    [id],
+  );
+  return rows[0];
+}
+
 export async function getRun(db: Db, q: Queryable, id: string): Promise<RunRow | undefined> {
   const { rows } = await q.query<RunRow>(`SELECT * FROM ${db.table("runs")} WHERE id = $1`, [id]);
   return rows[0];
