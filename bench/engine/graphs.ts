@@ -34,8 +34,11 @@ export interface BenchCase {
   describe: string;
   /** Supersteps that run nodes in one run (the interrupted attempt counts as one). */
   supersteps: number;
-  /** Compiles the case with a new MemorySaver of the engine. */
-  build(api: GraphApi): Run;
+  /**
+   * Compiles the case with `checkpointer`, by default a new MemorySaver of the engine (the
+   * Postgres benchmark passes each engine's Postgres saver).
+   */
+  build(api: GraphApi, checkpointer?: unknown): Run;
 }
 
 const sum = (a: number, b: number) => a + b;
@@ -55,7 +58,7 @@ const linear: BenchCase = {
   name: "linear",
   describe: `${LINEAR_NODES} nodes in a chain; each adds 1 to count (sum) and appends to log (concat)`,
   supersteps: LINEAR_NODES,
-  build(api) {
+  build(api, checkpointer) {
     const State = api.Annotation.Root({
       count: api.Annotation({ reducer: sum, default: () => 0 }),
       log: api.Annotation({ reducer: concat, default: () => [] }),
@@ -66,7 +69,7 @@ const linear: BenchCase = {
       graph.addEdge(i === 0 ? api.START : `n${i - 1}`, `n${i}`);
     }
     graph.addEdge(`n${LINEAR_NODES - 1}`, api.END);
-    const app = graph.compile({ checkpointer: new api.MemorySaver() });
+    const app = graph.compile({ checkpointer: checkpointer ?? new api.MemorySaver() });
     return async (threadId) => {
       const out = await app.invoke({ count: 0 }, config(threadId));
       check(out.count === LINEAR_NODES && out.log.length === LINEAR_NODES, "linear count/log");
@@ -80,7 +83,7 @@ const fanOut: BenchCase = {
   name: "fan-out",
   describe: `START → ${FAN_OUT} parallel nodes (concat reducer) → join → END`,
   supersteps: 2,
-  build(api) {
+  build(api, checkpointer) {
     const State = api.Annotation.Root({
       results: api.Annotation({ reducer: concat, default: () => [] }),
       total: api.Annotation(),
@@ -93,7 +96,7 @@ const fanOut: BenchCase = {
       graph.addEdge(`w${i}`, "join");
     }
     graph.addEdge("join", api.END);
-    const app = graph.compile({ checkpointer: new api.MemorySaver() });
+    const app = graph.compile({ checkpointer: checkpointer ?? new api.MemorySaver() });
     return async (threadId) => {
       const out = await app.invoke({ results: [] }, config(threadId));
       check(out.total === FAN_OUT, "fan-out total");
@@ -105,7 +108,7 @@ const interruptRoundTrip: BenchCase = {
   name: "interrupt",
   describe: "planner → approval (interrupt) → act: invoke until paused, then resume with a Command",
   supersteps: 4,
-  build(api) {
+  build(api, checkpointer) {
     const State = api.Annotation.Root({
       request: api.Annotation(),
       plan: api.Annotation(),
@@ -124,7 +127,7 @@ const interruptRoundTrip: BenchCase = {
       .addEdge("planner", "approval")
       .addEdge("approval", "act")
       .addEdge("act", api.END);
-    const app = graph.compile({ checkpointer: new api.MemorySaver() });
+    const app = graph.compile({ checkpointer: checkpointer ?? new api.MemorySaver() });
     return async (threadId) => {
       const paused = await app.invoke({ request: "LHR→JFK" }, config(threadId));
       check(paused.__interrupt__?.length === 1 && paused.result === undefined, "interrupt pause");

@@ -1,0 +1,187 @@
+// A Layover deployment of its own for one benchmark run: a fresh Postgres schema, a unique
+// BullMQ prefix, worker processes and a producer client. `close()` removes all of it.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { createClient, type LayoverClient, STEP_QUEUE } from "@layover/runtime";
+import {
+  createTestSchema,
+  deleteRedisPrefix,
+  getRedis,
+  type TestSchema,
+  uniqueRedisPrefix,
+} from "@layover/testing";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import pg from "pg";
+import pino from "pino";
+import { APP_NAMES, withAppName } from "./cpu.ts";
+
+export interface WorkerSettings {
+  /** Worker processes. */
+  workers: number;
+  /** WORKER_CONCURRENCY: jobs each worker runs at once. */
+  concurrency: number;
+  /** STEP_BUDGET_STEPS: supersteps a job may run in-process before handing the thread back. */
+  budgetSteps: number;
+  /** STEP_BUDGET_MS. */
+  budgetMs: number;
+  /** Producer client's Postgres pool size. */
+  clientPool: number;
+  /** Directory for the workers' `--cpu-prof` profiles, when profiling. */
+  cpuProfDir?: string;
+}
+
+export interface Fleet {
+  schema: string;
+  prefix: string;
+  databaseUrl: string;
+  client: LayoverClient;
+  queue: Queue;
+  /** Worker id → process id. */
+  workerPids: Map<string, number>;
+  /** The Redis server's process id, as it reports it (meaningful when it runs on this machine). */
+  redisPid: number | undefined;
+  /** Jobs waiting, active or delayed in BullMQ. */
+  jobsInRedis(): Promise<number>;
+  close(): Promise<void>;
+}
+
+const CLI = fileURLToPath(new URL("./cli.ts", import.meta.resolve("@layover/worker")));
+const GRAPHS = fileURLToPath(new URL("./worker-graphs.ts", import.meta.url));
+
+/** Starts the deployment; resolves once every worker is connected to the queue. */
+export async function startFleet(settings: WorkerSettings, log: (line: string) => void): Promise<Fleet> {
+  const cleanups: Array<() => Promise<void>> = [];
+  // Once, in reverse order; a second call waits for the first.
+  let closing: Promise<void> | undefined;
+  const cleanup = () =>
+    (closing ??= (async () => {
+      for (const step of cleanups.splice(0).reverse()) await step().catch(() => {});
+    })());
+  try {
+    const schema: TestSchema = await createTestSchema("bench_layover");
+    cleanups.push(() => schema.drop());
+    const redisUrl = await getRedis();
+    const prefix = uniqueRedisPrefix("bench");
+    cleanups.push(async () => {
+      await deleteRedisPrefix(redisUrl, prefix);
+    });
+    const queueConnection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const queue = new Queue(STEP_QUEUE, { connection: queueConnection, prefix });
+    cleanups.push(async () => {
+      await queue.close();
+      queueConnection.disconnect();
+    });
+
+    const children: ChildProcess[] = [];
+    const workerPids = new Map<string, number>();
+    cleanups.push(() => stopWorkers(children));
+    // Should this process die without cleaning up, the workers die with it.
+    const killWorkers = () => {
+      for (const child of children)
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    };
+    process.once("exit", killWorkers);
+    cleanups.push(async () => {
+      process.off("exit", killWorkers);
+    });
+    for (let i = 1; i <= settings.workers; i++) {
+      const child = spawn(
+        process.execPath,
+        [
+          ...(settings.cpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", settings.cpuProfDir] : []),
+          CLI,
+          "--graphs",
+          GRAPHS,
+        ],
+        {
+          env: {
+            ...process.env,
+            DATABASE_URL: withAppName(schema.url, APP_NAMES.worker),
+            REDIS_URL: redisUrl,
+            LAYOVER_SCHEMA: schema.name,
+            LAYOVER_PREFIX: prefix,
+            WORKER_ID: `bench-w${i}`,
+            WORKER_CONCURRENCY: String(settings.concurrency),
+            STEP_BUDGET_STEPS: String(settings.budgetSteps),
+            STEP_BUDGET_MS: String(settings.budgetMs),
+            LOG_LEVEL: "warn",
+          },
+          // Warnings and errors of the workers show on this process's stderr.
+          stdio: ["ignore", process.stderr, process.stderr],
+          // Their own process group: a Ctrl-C in the terminal reaches only this process, which
+          // lets the ops in flight finish before it stops the workers.
+          detached: true,
+        },
+      );
+      children.push(child);
+      if (child.pid !== undefined) workerPids.set(`worker ${i}`, child.pid);
+    }
+    await untilWorkersReady(queue, children, settings.workers);
+    log(`${settings.workers} worker processes ready (schema ${schema.name}, prefix ${prefix})`);
+
+    const pool = new pg.Pool({
+      connectionString: withAppName(schema.url, APP_NAMES.client),
+      max: settings.clientPool,
+    });
+    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const client = createClient({
+      pool,
+      connection,
+      schema: schema.name,
+      prefix,
+      logger: pino({ level: "silent" }),
+    });
+    cleanups.push(async () => {
+      await client.close();
+      connection.disconnect();
+      await pool.end();
+    });
+
+    const info = await connection.info("server");
+    const redisPid = Number(/process_id:(\d+)/.exec(info)?.[1]) || undefined;
+    return {
+      schema: schema.name,
+      redisPid,
+      prefix,
+      databaseUrl: schema.url,
+      client,
+      queue,
+      workerPids,
+      async jobsInRedis() {
+        const counts = await queue.getJobCounts("waiting", "active", "delayed", "prioritized");
+        return Object.values(counts).reduce((a, b) => a + b, 0);
+      },
+      close: cleanup,
+    };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
+
+/** Workers migrate the schema and register their graphs before they take jobs. */
+async function untilWorkersReady(queue: Queue, children: ChildProcess[], count: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await queue.getWorkersCount()) < count) {
+    const dead = children.find((child) => child.exitCode !== null);
+    if (dead) throw new Error(`a worker process exited (${dead.exitCode}) before it was ready`);
+    if (Date.now() > deadline) throw new Error("the worker processes were not ready within 60 s");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** SIGTERM (they finish running jobs, and write their CPU profiles), SIGKILL after 10 s. */
+async function stopWorkers(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(async (child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, "exit");
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }),
+  );
+}
