@@ -1,4 +1,4 @@
-import type { CheckpointSaver } from "@layover/checkpoint";
+import type { CheckpointSaver, CheckpointTuple } from "@layover/checkpoint";
 import {
   Command,
   type CompiledStateGraph,
@@ -21,18 +21,14 @@ export async function prepareRun(
   config: RunnableConfig,
 ): Promise<string> {
   const key = { threadId: run.thread_id, ns: "" };
-  const head = await saver.getTuple(key);
   if ("input" in run.input) {
+    const head = await saver.getTuple(key);
     if (head?.metadata.run_id === run.id) return head.checkpoint.id;
     return (await graph.prepare(run.input.input, config)).checkpointId;
   }
   // Passing a static breakpoint is idempotent in the engine: a second pass records nothing.
   if ("continue" in run.input) return (await graph.prepare(null, config)).checkpointId;
   const ids = Object.keys(run.input.resume);
-  const recorded = (h: typeof head) =>
-    h !== undefined &&
-    ids.every((id) => h.pendingWrites.some((w) => w.channel === RESUME && w.taskId === id));
-  if (recorded(head)) return (head as NonNullable<typeof head>).checkpoint.id;
   const command = new Command({
     resume: run.input.resume,
     ...(run.input.update ? { update: run.input.update } : {}),
@@ -40,13 +36,15 @@ export async function prepareRun(
   try {
     return (await graph.prepare(command, config)).checkpointId;
   } catch (error) {
-    // A concurrent delivery of the same job recorded it first.
-    const again = await saver.getTuple(key);
-    if (
-      (isLayoverError(error, "NOT_INTERRUPTED") || isLayoverError(error, "UNKNOWN_INTERRUPT")) &&
-      recorded(again)
-    )
-      return (again as NonNullable<typeof again>).checkpoint.id;
+    // The engine refuses answers it already holds: a second delivery of this job (or a
+    // concurrent one) recorded them first. Anything else is a real failure.
+    if (!isLayoverError(error, "NOT_INTERRUPTED") && !isLayoverError(error, "UNKNOWN_INTERRUPT")) throw error;
+    const head = await saver.getTuple(key);
+    if (head !== undefined && answersRecorded(head, ids)) return head.checkpoint.id;
     throw error;
   }
+}
+
+function answersRecorded(head: CheckpointTuple, ids: readonly string[]): boolean {
+  return ids.every((id) => head.pendingWrites.some((w) => w.channel === RESUME && w.taskId === id));
 }
