@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { cases } from "../engine/graphs.ts";
+import { ROUND_OPTIONS, wholeNumber } from "../support/cli.ts";
 import { type GrowthResult, measureListGrowth } from "./list-growth.ts";
 import { type CaseResult, measureCase } from "./measure.ts";
 import { checkTargets, formatJson, formatTable } from "./report.ts";
@@ -20,26 +21,13 @@ Layover/LangGraph ratios; then the list-growth case (bytes stored for N superste
 growing by one 100-character item each) and the issue's targets. --json prints JSON instead.
 The database comes from DATABASE_URL, else testcontainers, else postgres://postgres@127.0.0.1:5432.`;
 
-function wholeNumber(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0)
-    throw new Error(`--${name} must be a whole number, got "${value}".`);
-  return parsed;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      json: { type: "boolean", default: false },
-      case: { type: "string", multiple: true },
-      rounds: { type: "string" },
-      warmup: { type: "string" },
-      "batch-ms": { type: "string" },
+      ...ROUND_OPTIONS,
       "growth-steps": { type: "string" },
       "growth-runs": { type: "string" },
       pool: { type: "string" },
-      help: { type: "boolean", default: false },
     },
   });
   if (values.help) {

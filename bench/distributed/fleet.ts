@@ -1,7 +1,6 @@
 // A Layover deployment of its own for one benchmark run: a fresh Postgres schema, a unique
 // BullMQ prefix, worker processes and a producer client. `close()` removes all of it.
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { createClient, type LayoverClient, STEP_QUEUE } from "@layover/runtime";
 import {
@@ -15,6 +14,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
 import pino from "pino";
+import { stopWorkers, untilWorkersReady } from "../support/worker-processes.ts";
 import { APP_NAMES, withAppName } from "./cpu.ts";
 
 export interface WorkerSettings {
@@ -159,29 +159,4 @@ export async function startFleet(settings: WorkerSettings, log: (line: string) =
     await cleanup();
     throw error;
   }
-}
-
-/** Workers migrate the schema and register their graphs before they take jobs. */
-async function untilWorkersReady(queue: Queue, children: ChildProcess[], count: number): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while ((await queue.getWorkersCount()) < count) {
-    const dead = children.find((child) => child.exitCode !== null);
-    if (dead) throw new Error(`a worker process exited (${dead.exitCode}) before it was ready`);
-    if (Date.now() > deadline) throw new Error("the worker processes were not ready within 60 s");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** SIGTERM (they finish running jobs, and write their CPU profiles), SIGKILL after 10 s. */
-async function stopWorkers(children: ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(async (child) => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, "exit");
-      child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }),
-  );
 }

@@ -1,5 +1,6 @@
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { ROUND_OPTIONS, wholeNumber } from "../support/cli.ts";
 import { type CpuSampler, cpuSampler } from "./cpu.ts";
 import { type Fleet, startFleet, type WorkerSettings } from "./fleet.ts";
 import { LINEAR_NODES } from "./graphs.ts";
@@ -48,22 +49,10 @@ const CASES = {
 } as const;
 type CaseName = keyof typeof CASES;
 
-function wholeNumber(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0)
-    throw new Error(`--${name} must be a whole number, got "${value}".`);
-  return parsed;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      json: { type: "boolean", default: false },
-      case: { type: "string", multiple: true },
-      rounds: { type: "string" },
-      warmup: { type: "string" },
-      "batch-ms": { type: "string" },
+      ...ROUND_OPTIONS,
       "in-flight": { type: "string" },
       workers: { type: "string" },
       concurrency: { type: "string" },
@@ -74,7 +63,6 @@ async function main(): Promise<void> {
       "no-peer": { type: "boolean", default: false },
       "in-process": { type: "boolean", default: false },
       "cpu-prof": { type: "string" },
-      help: { type: "boolean", default: false },
     },
   });
   if (values.help) {

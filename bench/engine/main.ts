@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
+import { ROUND_OPTIONS, wholeNumber } from "../support/cli.ts";
 import { cases, engines } from "./graphs.ts";
 import { type CaseResult, measureCase } from "./measure.ts";
 import { formatJson, formatTable } from "./report.ts";
@@ -10,23 +11,10 @@ Runs each case on Layover and on LangGraph.js (each with its own MemorySaver) in
 alternating the engines over several rounds, and prints runs/s, supersteps/s, p50/p99 per run
 and the Layover/LangGraph ratio (medians over rounds). --json prints JSON instead of the table.`;
 
-function wholeNumber(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0)
-    throw new Error(`--${name} must be a whole number, got "${value}".`);
-  return parsed;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      json: { type: "boolean", default: false },
-      case: { type: "string", multiple: true },
-      rounds: { type: "string" },
-      warmup: { type: "string" },
-      "batch-ms": { type: "string" },
-      help: { type: "boolean", default: false },
+      ...ROUND_OPTIONS,
     },
   });
   if (values.help) {

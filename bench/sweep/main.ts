@@ -1,5 +1,6 @@
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { wholeNumber } from "../support/cli.ts";
 import { startDeployment } from "./deployment.ts";
 import { explain, insertFiller, makeDue, parkRealThreads, sweepAndFinish } from "./phases.ts";
 import { formatJson, formatTable, type SweepReport } from "./report.ts";
@@ -11,14 +12,6 @@ interrupt() with a timeout and then finishes), adds filler parked interrupts set
 --parked, ANALYZEs, makes the real ones due, shows the plan of the sweep's claiming query, then
 sweeps and waits until every resume run has finished. --isolate-sweep pauses the workers until
 the sweep is done (the sweep's own cost). --json prints JSON instead of the table.`;
-
-function wholeNumber(value: string | undefined, name: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1)
-    throw new Error(`--${name} must be a positive whole number, got "${value}".`);
-  return parsed;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -38,11 +31,11 @@ async function main(): Promise<void> {
     return;
   }
   const settings = {
-    parked: wholeNumber(values.parked, "parked", 1_000_000),
-    due: wholeNumber(values.due, "due", 10_000),
-    workers: wholeNumber(values.workers, "workers", 2),
-    concurrency: wholeNumber(values.concurrency, "concurrency", 8),
-    batchSize: wholeNumber(values["batch-size"], "batch-size", 1_000),
+    parked: wholeNumber(values.parked, "parked", 1_000_000, 1),
+    due: wholeNumber(values.due, "due", 10_000, 1),
+    workers: wholeNumber(values.workers, "workers", 2, 1),
+    concurrency: wholeNumber(values.concurrency, "concurrency", 8, 1),
+    batchSize: wholeNumber(values["batch-size"], "batch-size", 1_000, 1),
     isolateSweep: values["isolate-sweep"],
     targetMs: 10_000,
   };

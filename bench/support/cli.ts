@@ -1,0 +1,20 @@
+/** Command-line pieces every benchmark shares. */
+
+/** `--name <n>` as a whole number ≥ `min`, or `fallback` when absent. */
+export function wholeNumber(value: string | undefined, name: string, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < min)
+    throw new Error(`--${name} must be a whole number ≥ ${min}, got "${value}".`);
+  return parsed;
+}
+
+/** The options of the round-based benchmarks (engine, postgres, distributed). */
+export const ROUND_OPTIONS = {
+  json: { type: "boolean", default: false },
+  case: { type: "string", multiple: true },
+  rounds: { type: "string" },
+  warmup: { type: "string" },
+  "batch-ms": { type: "string" },
+  help: { type: "boolean", default: false },
+} as const;
