@@ -25,15 +25,11 @@ export {
   OutsideNodeError,
   UnknownInterruptError,
 } from "./errors.ts";
-export {
-  CompiledStateGraph,
-  type InvokeResult,
-  type StepOutcome,
-  type StreamConfig,
-} from "./graph/compiled-graph.ts";
+export { CompiledStateGraph, type InvokeResult, type StreamConfig } from "./graph/compiled-graph.ts";
 export type { RunnableConfig } from "./graph/environment.ts";
 export type { CompileOptions, NodeConfig, RetryPolicy } from "./graph/spec.ts";
 export { type AddNodeOptions, type GraphNode, StateGraph } from "./graph/state-graph.ts";
+export type { HeadInfo, StepOutcome, Stepper } from "./graph/stepper.ts";
 export {
   GraphInterrupt,
   type Interrupt,

@@ -47,6 +47,17 @@ export function emptySnapshot(env: StepEnv): StateSnapshot {
   };
 }
 
+/** The tasks of `head` still waiting for an answer, each with its unanswered interrupts. */
+export function waitingTasks(
+  env: StepEnv,
+  head: LoadedHead,
+): Array<Pick<SnapshotTask, "id" | "name" | "interrupts">> {
+  const pending = readPendingWrites(head.pendingWrites);
+  return plannedTasks(env, head)
+    .map((task) => ({ id: task.id, name: task.name, interrupts: unresolvedInterrupts([task], pending) }))
+    .filter((task) => task.interrupts.length > 0);
+}
+
 export function snapshotOf(env: StepEnv, head: LoadedHead): StateSnapshot {
   const tasks = plannedTasks(env, head);
   const pending = readPendingWrites(head.pendingWrites);

@@ -18,6 +18,7 @@ import { debugEvent, type Emitter, type StreamMode } from "../stream.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
 import { inputJsonSchema } from "./input-schema.ts";
 import type { GraphSpec } from "./spec.ts";
+import { createStepper, type StepOutcome, type Stepper } from "./stepper.ts";
 import { streamRun } from "./stream-run.ts";
 
 export type InvokeResult<S> = S & { [INTERRUPT]?: Interrupt[] };
@@ -25,18 +26,6 @@ export type InvokeResult<S> = S & { [INTERRUPT]?: Interrupt[] };
 export interface StreamConfig extends RunnableConfig {
   /** @defaultValue "values" */
   streamMode?: StreamMode | StreamMode[];
-}
-
-/** What one call to `step()` did, for workers that drive a thread one superstep per job. */
-export interface StepOutcome {
-  status: StepResult["status"];
-  /** The thread's head after the step. */
-  checkpointId: string;
-  step: number;
-  /** Nodes of the next superstep (status "next"). */
-  next: string[];
-  interrupts: Interrupt[];
-  error?: unknown;
 }
 
 async function loadHead(env: StepEnv, checkpointId: string | undefined): Promise<LoadedHead | undefined> {
@@ -47,17 +36,6 @@ async function loadHead(env: StepEnv, checkpointId: string | undefined): Promise
   if (older === undefined) throw new CheckpointNotFoundError(env.key.threadId, checkpointId);
   // Replaying from an older checkpoint: its tasks run again; the first commit forks from the head.
   return { ...headFromTuple(older, latest), pendingWrites: [] };
-}
-
-function outcomeOf(result: StepResult): StepOutcome {
-  return {
-    status: result.status,
-    checkpointId: result.head.checkpoint.id,
-    step: result.head.metadata.step,
-    next: result.status === "next" ? result.tasks : [],
-    interrupts: result.status === "interrupted" ? result.interrupts : [],
-    ...(result.status === "failed" ? { error: result.error } : {}),
-  };
 }
 
 /** A graph ready to run: `builder.compile({ checkpointer })`. */
@@ -246,26 +224,15 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
 
   /**
    * `step()` repeatedly on one thread, keeping the head each superstep commits in memory so
-   * the next one does not read it back: how a worker runs several supersteps in one job. After
-   * any error (a lost compare-and-set above all) the next call reloads the head.
+   * the next one does not read it back; `prepare()` on it records a run's input on the same
+   * held head. How a worker runs a job: one head read, then one commit per superstep.
    */
-  stepper(config: RunnableConfig): { step(): Promise<StepOutcome> } {
+  stepper(config: RunnableConfig): Stepper {
     const { env } = runEnvironment(this, config, undefined, false);
-    let head: LoadedHead | undefined;
-    return {
-      step: async () => {
-        head ??= await loadHead(env, undefined);
-        if (head === undefined)
-          throw new InvalidInputError(`Thread "${env.key.threadId}" has no checkpoint to advance.`);
-        try {
-          const result = await runSuperstep(env, head);
-          head = result.status === "next" ? result.head : undefined;
-          return outcomeOf(result);
-        } catch (error) {
-          head = undefined;
-          throw error;
-        }
-      },
-    };
+    return createStepper(
+      env,
+      () => loadHead(env, undefined),
+      (head, input) => this.enter(env, head, input, false),
+    );
   }
 }

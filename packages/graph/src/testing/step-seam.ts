@@ -33,6 +33,8 @@ export function describeStepSeam(use: UseSaver): void {
     it("interruptAfter: a re-run step stops again; prepare(null) continues past it", () =>
       breakpointStep(use(), { interruptAfter: ["plan"] }));
     it("checks what prepare records before writing anything", () => prepareChecks(use()));
+    it("a stepper reads the head once: prepare, then every step, on what it holds", () =>
+      stepperHoldsHead(use()));
   });
 }
 
@@ -118,4 +120,42 @@ async function prepareChecks(saver: CheckpointSaver): Promise<void> {
   await expectCode(graph.step(config), "INVALID_INPUT");
   await expectCode(graph.prepare({ value: "v", nope: 1 } as never, config), "INVALID_INPUT");
   expect(await collect(graph.getStateHistory(config))).toEqual([]);
+}
+
+/** Counts the head reads a graph makes through `saver`. */
+function countingReads(saver: CheckpointSaver): { saver: CheckpointSaver; reads: () => number } {
+  let reads = 0;
+  const counted = Object.create(saver) as CheckpointSaver;
+  counted.getTuple = (...args) => {
+    reads += 1;
+    return saver.getTuple(...args);
+  };
+  return { saver: counted, reads: () => reads };
+}
+
+async function stepperHoldsHead(saver: CheckpointSaver): Promise<void> {
+  const counted = countingReads(saver);
+  const graph = pipeline(counted.saver, new CallCounter());
+  const config = threadConfig("seam-stepper");
+  const starting = graph.stepper(config);
+  expect(await starting.head()).toBeUndefined();
+  const { checkpointId } = await starting.prepare({ value: "v" });
+  expect((await starting.head())?.checkpointId).toBe(checkpointId);
+  expect(await starting.step()).toMatchObject({ status: "next", waiting: [] });
+  const parked = await starting.step();
+  expect(parked).toMatchObject({ status: "interrupted" });
+  const interruptId = parked.interrupts[0]?.id as string;
+  const approve = (await graph.getState(config)).tasks.find((task) => task.name === "approve");
+  expect(parked.waiting).toEqual([{ id: approve?.id, name: "approve", interrupts: parked.interrupts }]);
+  expect(counted.reads()).toBe(2); // the stepper's one head read, and getState above
+
+  const resuming = graph.stepper(config);
+  expect((await resuming.head())?.metadata.step).toBe(parked.step);
+  await resuming.prepare(new Command({ resume: { [interruptId]: "yes" } }));
+  const held = await resuming.head();
+  expect(held?.pendingWrites.some((write) => write.taskId === interruptId)).toBe(true);
+  expect(await resuming.step()).toMatchObject({ status: "next", next: ["act"] });
+  expect(await resuming.step()).toMatchObject({ status: "done" });
+  expect(counted.reads()).toBe(3);
+  expect((await graph.getState(config)).values.log).toEqual(["plan", "approve yes", "act"]);
 }

@@ -1,0 +1,108 @@
+// The worker's view of a thread: load its head once, record an input or a resume on it, then
+// advance it superstep by superstep, keeping each committed head in memory for the next.
+import type { CheckpointMetadata, PendingWrite } from "@layover/checkpoint";
+import { InvalidInputError } from "../errors.ts";
+import type { LoadedHead } from "../head.ts";
+import type { Interrupt } from "../interrupt.ts";
+import { waitingTasks } from "../snapshot.ts";
+import { runSuperstep, type StepEnv, type StepResult } from "../step.ts";
+
+/** What one call to `step()` did, for workers that drive a thread one superstep per job. */
+export interface StepOutcome {
+  status: StepResult["status"];
+  /** The thread's head after the step. */
+  checkpointId: string;
+  step: number;
+  /** Nodes of the next superstep (status "next"). */
+  next: string[];
+  /** Interrupts this step raised (status "interrupted"). */
+  interrupts: Interrupt[];
+  /**
+   * Every task left waiting for an answer, with its unanswered interrupts (status
+   * "interrupted"): which task and node each interrupt belongs to, without reading the head.
+   */
+  waiting: Array<{ id: string; name: string; interrupts: Interrupt[] }>;
+  error?: unknown;
+}
+
+/** The head a stepper holds: enough to tell whether a run's input or answers are recorded. */
+export interface HeadInfo {
+  checkpointId: string;
+  metadata: CheckpointMetadata;
+  pendingWrites: readonly PendingWrite[];
+}
+
+export interface Stepper {
+  /** The thread's head, loaded on first use and kept; undefined for a thread with no checkpoint. */
+  head(): Promise<HeadInfo | undefined>;
+  /**
+   * Records an input, a `Command` or `null` (past a static breakpoint) on the held head, as
+   * `graph.prepare()` does; the next `step()` starts from the result without reading it back.
+   */
+  prepare(input: unknown): Promise<{ checkpointId: string }>;
+  /** Advances the thread by one superstep from the held head and holds the head it commits. */
+  step(): Promise<StepOutcome>;
+}
+
+function outcomeOf(env: StepEnv, result: StepResult): StepOutcome {
+  return {
+    status: result.status,
+    checkpointId: result.head.checkpoint.id,
+    step: result.head.metadata.step,
+    next: result.status === "next" ? result.tasks : [],
+    interrupts: result.status === "interrupted" ? result.interrupts : [],
+    waiting: result.status === "interrupted" ? waitingTasks(env, result.head) : [],
+    ...(result.status === "failed" ? { error: result.error } : {}),
+  };
+}
+
+/**
+ * A stepper over `env`'s thread. `load` reads the head; `enter` records an input on a head.
+ * After any error (a lost compare-and-set above all) the held head is dropped and reloaded.
+ */
+export function createStepper(
+  env: StepEnv,
+  load: () => Promise<LoadedHead | undefined>,
+  enter: (head: LoadedHead | undefined, input: unknown) => Promise<LoadedHead | undefined>,
+): Stepper {
+  let held: { head: LoadedHead | undefined } | undefined;
+  const current = async () => {
+    held ??= { head: await load() };
+    return held.head;
+  };
+  const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      held = undefined;
+      throw error;
+    }
+  };
+  return {
+    async head() {
+      const head = await guarded(current);
+      return (
+        head && {
+          checkpointId: head.checkpoint.id,
+          metadata: head.metadata,
+          pendingWrites: head.pendingWrites,
+        }
+      );
+    },
+    prepare: (input) =>
+      guarded(async () => {
+        const entered = (await enter(await current(), input)) as LoadedHead;
+        held = { head: entered };
+        return { checkpointId: entered.checkpoint.id };
+      }),
+    step: () =>
+      guarded(async () => {
+        const head = await current();
+        if (head === undefined)
+          throw new InvalidInputError(`Thread "${env.key.threadId}" has no checkpoint to advance.`);
+        const result = await runSuperstep(env, head);
+        held = result.status === "next" ? { head: result.head } : undefined;
+        return outcomeOf(env, result);
+      }),
+  };
+}
