@@ -31,8 +31,9 @@ export { createMetrics, type Metrics, serveMetrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
 export { type RecordedResume, recordResume } from "./resume-transition.ts";
 export {
+  type ClaimedRun,
+  claimRun,
   finishRun,
-  markPrepared,
   parkRun,
   recordProgress,
   releaseThread,
@@ -42,6 +43,6 @@ export { main, parseEnv, runUntilSignalled, ServiceEnv } from "./service.ts";
 export { claimDueThreadsQuery, dueInterruptsQuery, expireClaimedQuery } from "./sql/expire-due-interrupts.ts";
 export { registerGraph } from "./sql/graphs.ts";
 export type { InterruptRow, InterruptStatus, NewInterrupt } from "./sql/interrupts.ts";
-export { getRun, getRunForJob, type RunRow, type RunStatus } from "./sql/runs.ts";
+export { getRun, type RunRow, type RunStatus } from "./sql/runs.ts";
 export { getThread, lockThread, type ThreadRow, type ThreadStatus } from "./sql/threads.ts";
 export { type SweepOptions, sweepExpiredInterrupts } from "./sweep.ts";

@@ -1,9 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Db, Queryable } from "./db.ts";
-import { InterruptAlreadyResolvedError } from "./errors.ts";
-import { interruptsById, resolveInterrupts } from "./sql/interrupts.ts";
-import { insertRun } from "./sql/runs.ts";
-import { setThreadState, type ThreadRow } from "./sql/threads.ts";
+import { InterruptAlreadyResolvedError, ThreadNotFoundError } from "./errors.ts";
+import { interruptsById } from "./sql/interrupts.ts";
 
 export interface RecordedResume {
   runId: string;
@@ -12,16 +10,16 @@ export interface RecordedResume {
 }
 
 /**
- * The one way an interrupt is answered, by a person or by the timeout sweep: inside the
- * caller's transaction (holding the thread row), each interrupt goes pending → `status` in
- * one conditional update, and a resume run is recorded. If any interrupt was resolved by
- * someone else first, throws InterruptAlreadyResolvedError and the caller rolls back.
+ * Answers a thread's interrupts in one statement (resume_thread, migrations/0003): under the
+ * thread's row lock each interrupt goes pending → `status` and a resume run is recorded. If any
+ * was resolved by someone else first, nothing is written and InterruptAlreadyResolvedError
+ * says who and when. A key already used on the thread returns that earlier run.
  */
 export async function recordResume(
   db: Db,
   q: Queryable,
   args: {
-    thread: ThreadRow;
+    threadId: string;
     values: Record<string, unknown>;
     checkpointId: string;
     status: "resolved" | "expired";
@@ -30,39 +28,42 @@ export async function recordResume(
     update?: Record<string, unknown> | undefined;
   },
 ): Promise<RecordedResume> {
-  const runId = randomUUID();
-  const ids = Object.keys(args.values);
-  const moved = await resolveInterrupts(db, q, {
-    threadId: args.thread.id,
-    values: args.values,
-    status: args.status,
-    resolvedBy: args.resolvedBy,
-    runId,
-    idempotencyKey: args.idempotencyKey,
-  });
-  if (moved.length < ids.length) {
-    const lost = ids.find((id) => !moved.includes(id)) as string;
-    const [row] = await interruptsById(db, q, args.thread.id, [lost]);
-    throw new InterruptAlreadyResolvedError({
-      threadId: args.thread.id,
-      interruptId: lost,
-      status: row?.status ?? "resolved",
-      resolvedBy: row?.resolved_by ?? null,
-      resolvedAt: row?.resolved_at ?? null,
-    });
+  const input = { resume: args.values, ...(args.update ? { update: args.update } : {}) };
+  const { rows } = await q.query<{
+    outcome: "started" | "queued" | "existing" | "no_thread" | "lost";
+    run_id: string;
+    lost_id: string;
+  }>(`SELECT * FROM ${db.table("resume_thread")}($1, $2, $3, $4, $5, $6, $7, $8)`, [
+    args.threadId,
+    randomUUID(),
+    JSON.stringify(args.values),
+    args.checkpointId,
+    args.status,
+    args.resolvedBy,
+    args.idempotencyKey,
+    JSON.stringify(input),
+  ]);
+  const recorded = rows[0] as NonNullable<(typeof rows)[0]>;
+  switch (recorded.outcome) {
+    case "no_thread":
+      throw new ThreadNotFoundError(args.threadId);
+    case "lost": {
+      const [row] = await interruptsById(db, q, args.threadId, [recorded.lost_id]);
+      throw new InterruptAlreadyResolvedError({
+        threadId: args.threadId,
+        interruptId: recorded.lost_id,
+        status: row?.status ?? "resolved",
+        resolvedBy: row?.resolved_by ?? null,
+        resolvedAt: row?.resolved_at ?? null,
+      });
+    }
+    case "started":
+      return {
+        runId: recorded.run_id,
+        job: { threadId: args.threadId, runId: recorded.run_id, checkpointId: args.checkpointId },
+      };
+    case "queued":
+    case "existing":
+      return { runId: recorded.run_id, job: null };
   }
-  await insertRun(db, q, {
-    id: runId,
-    thread_id: args.thread.id,
-    graph_id: args.thread.graph_id,
-    kind: "resume",
-    input: { resume: args.values, ...(args.update ? { update: args.update } : {}) },
-    idempotency_key: args.idempotencyKey,
-    checkpoint_id: args.checkpointId,
-  });
-  // A thread parked with no run holding it starts the resume now; one busy with another run
-  // (a partial resume still going) runs this one after it.
-  if (args.thread.status === "busy") return { runId, job: null };
-  await setThreadState(db, q, args.thread.id, { status: "busy", currentRunId: runId });
-  return { runId, job: { threadId: args.thread.id, runId, checkpointId: args.checkpointId } };
 }

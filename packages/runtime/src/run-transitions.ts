@@ -1,30 +1,46 @@
-// How a run moves once a worker holds it. Each function runs inside the caller's transaction
-// and is conditional on the run still being "running": a run cancelled meanwhile stays cancelled.
+// How a run moves once a worker holds it. Each transition is one statement (the run-ending ones
+// call the functions of migrations/0003_transitions.sql) and is conditional on the run: a run
+// cancelled meanwhile stays cancelled.
 import type { Db, Queryable } from "./db.ts";
 import type { StepJob } from "./jobs.ts";
-import { insertInterrupts, type NewInterrupt } from "./sql/interrupts.ts";
-import { nextQueuedRun, type RunRow } from "./sql/runs.ts";
-import { setThreadState } from "./sql/threads.ts";
+import type { NewInterrupt } from "./sql/interrupts.ts";
+import type { RunRow } from "./sql/runs.ts";
 
-/** Marks the run running (first job) and records that its input is on the thread. */
-export async function markPrepared(
+export type ClaimedRun = RunRow & { holds_thread: boolean };
+
+/**
+ * A job's run, and whether it holds its thread (the only run a worker may advance). A pending
+ * run that holds its thread is marked running by this worker in the same statement; any other
+ * run is returned as it is. Served by the primary keys of runs and threads.
+ */
+export async function claimRun(
   db: Db,
   q: Queryable,
   runId: string,
   worker: string,
-  checkpointId: string,
-) {
-  const { rowCount } = await q.query(
-    `UPDATE ${db.table("runs")}
-        SET status = 'running', prepared = true, checkpoint_id = $3, started_by = COALESCE(started_by, $2),
-            last_worker = $2, started_at = COALESCE(started_at, now()), updated_at = now()
-      WHERE id = $1 AND status IN ('pending', 'running')`,
-    [runId, worker, checkpointId],
+): Promise<ClaimedRun | undefined> {
+  const { rows } = await q.query<ClaimedRun>(
+    `WITH claimed AS (
+       UPDATE ${db.table("runs")} r
+          SET status = 'running', started_by = COALESCE(r.started_by, $2), started_at = COALESCE(r.started_at, now()),
+              last_worker = $2, updated_at = now()
+         FROM ${db.table("threads")} t
+        WHERE r.id = $1 AND r.status = 'pending' AND t.id = r.thread_id AND t.current_run_id = r.id
+       RETURNING r.*)
+     SELECT c.*, true AS holds_thread FROM claimed c
+     UNION ALL
+     SELECT r.*, t.current_run_id IS NOT DISTINCT FROM r.id
+       FROM ${db.table("runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id
+      WHERE r.id = $1 AND NOT EXISTS (SELECT 1 FROM claimed)`,
+    [runId, worker],
   );
-  return rowCount === 1;
+  return rows[0];
 }
 
-/** Records the checkpoint the run's next job advances from. False when the run was cancelled. */
+/**
+ * Records the checkpoint the run's next job advances from (and that its input is recorded).
+ * False when the run was cancelled.
+ */
 export async function recordProgress(
   db: Db,
   q: Queryable,
@@ -32,64 +48,29 @@ export async function recordProgress(
 ): Promise<boolean> {
   const { rowCount } = await q.query(
     `UPDATE ${db.table("runs")}
-        SET checkpoint_id = $3, last_worker = $2, steps = steps + $4, updated_at = now()
+        SET checkpoint_id = $3, prepared = true, last_worker = $2, steps = steps + $4, updated_at = now()
       WHERE id = $1 AND status = 'running'`,
     [args.runId, args.worker, args.checkpointId, args.steps],
   );
   return rowCount === 1;
 }
 
-async function settleRun(
-  db: Db,
-  q: Queryable,
-  args: { run: RunRow; worker: string; checkpointId: string | null; steps: number; status: RunRow["status"] },
-  error: RunRow["error"] = null,
-): Promise<boolean> {
-  const parked = args.status === "interrupted";
-  const { rowCount } = await q.query(
-    `UPDATE ${db.table("runs")}
-        SET status = $3, checkpoint_id = COALESCE($4, checkpoint_id), steps = steps + $5, last_worker = $2, error = $6,
-            parked_by = CASE WHEN $7 THEN $2 ELSE parked_by END,
-            finished_by = CASE WHEN $7 THEN finished_by ELSE $2 END,
-            finished_at = CASE WHEN $7 THEN finished_at ELSE now() END, updated_at = now()
-      WHERE id = $1 AND status = 'running'`,
-    [
-      args.run.id,
-      args.worker,
-      args.status,
-      args.checkpointId,
-      args.steps,
-      error && JSON.stringify(error),
-      parked,
-    ],
-  );
-  return rowCount === 1;
-}
-
 /**
- * Hands the thread to its next queued run, or leaves it `status`. A thread left waiting for a
- * person only takes a queued resume (a queued start waits until the thread is answered).
+ * Hands the thread to its next queued run, or leaves it `status`; the caller holds the thread's
+ * row lock. Returns the job to enqueue for the run that now holds the thread.
  */
 export async function releaseThread(
   db: Db,
   q: Queryable,
   args: { threadId: string; status: "idle" | "interrupted" | "error"; headCheckpoint: string | null },
 ): Promise<StepJob | null> {
-  const next = await nextQueuedRun(db, q, args.threadId);
-  if (next && (args.status !== "interrupted" || next.kind === "resume")) {
-    await setThreadState(db, q, args.threadId, {
-      status: "busy",
-      currentRunId: next.id,
-      headCheckpoint: args.headCheckpoint,
-    });
-    return { threadId: args.threadId, runId: next.id, checkpointId: next.checkpoint_id };
-  }
-  await setThreadState(db, q, args.threadId, {
-    status: args.status,
-    currentRunId: null,
-    headCheckpoint: args.headCheckpoint,
-  });
-  return null;
+  const { rows } = await q.query<{ next_run_id: string | null; next_checkpoint_id: string | null }>(
+    `SELECT * FROM ${db.table("release_thread")}($1, $2, $3)`,
+    [args.threadId, args.status, args.headCheckpoint],
+  );
+  const next = rows[0];
+  if (!next?.next_run_id) return null;
+  return { threadId: args.threadId, runId: next.next_run_id, checkpointId: next.next_checkpoint_id };
 }
 
 export interface Settled {
@@ -99,35 +80,55 @@ export interface Settled {
   next: StepJob | null;
 }
 
-/** Parks a run: its interrupts recorded with their deadlines, the thread waiting for a person. */
-export async function parkRun(
+interface SettleArgs {
+  run: RunRow;
+  worker: string;
+  checkpointId: string | null;
+  steps: number;
+}
+
+async function settleRun(
   db: Db,
   q: Queryable,
-  args: { run: RunRow; worker: string; checkpointId: string; steps: number; interrupts: NewInterrupt[] },
+  args: SettleArgs & { status: "interrupted" | "success" | "error" },
+  extra: { error?: RunRow["error"] | undefined; interrupts?: NewInterrupt[] },
 ): Promise<Settled> {
-  if (!(await settleRun(db, q, { ...args, status: "interrupted" }))) return { applied: false, next: null };
-  await insertInterrupts(db, q, args.interrupts);
-  const next = await releaseThread(db, q, {
-    threadId: args.run.thread_id,
-    status: "interrupted",
-    headCheckpoint: args.checkpointId,
-  });
+  const { rows } = await q.query<{
+    applied: boolean;
+    thread_id: string;
+    next_run_id: string | null;
+    next_checkpoint_id: string | null;
+  }>(`SELECT * FROM ${db.table("settle_run")}($1, $2, $3, $4, $5, $6, $7)`, [
+    args.run.id,
+    args.worker,
+    args.status,
+    args.checkpointId,
+    args.steps,
+    extra.error ? JSON.stringify(extra.error) : null,
+    JSON.stringify(extra.interrupts ?? []),
+  ]);
+  const settled = rows[0];
+  if (!settled?.applied) return { applied: false, next: null };
+  const next = settled.next_run_id
+    ? { threadId: settled.thread_id, runId: settled.next_run_id, checkpointId: settled.next_checkpoint_id }
+    : null;
   return { applied: true, next };
 }
 
-/** Ends a run: success, or error with what failed. */
-export async function finishRun(
+/** Parks a run: its interrupts recorded with their deadlines, the thread waiting for a person. */
+export function parkRun(
   db: Db,
   q: Queryable,
-  args: { run: RunRow; worker: string; checkpointId: string | null; steps: number; error?: RunRow["error"] },
+  args: SettleArgs & { checkpointId: string; interrupts: NewInterrupt[] },
 ): Promise<Settled> {
-  const status = args.error ? "error" : "success";
-  if (!(await settleRun(db, q, { ...args, status }, args.error ?? null)))
-    return { applied: false, next: null };
-  const next = await releaseThread(db, q, {
-    threadId: args.run.thread_id,
-    status: args.error ? "error" : "idle",
-    headCheckpoint: args.checkpointId,
-  });
-  return { applied: true, next };
+  return settleRun(db, q, { ...args, status: "interrupted" }, { interrupts: args.interrupts });
+}
+
+/** Ends a run: success, or error with what failed. */
+export function finishRun(
+  db: Db,
+  q: Queryable,
+  args: SettleArgs & { error?: RunRow["error"] },
+): Promise<Settled> {
+  return settleRun(db, q, { ...args, status: args.error ? "error" : "success" }, { error: args.error });
 }

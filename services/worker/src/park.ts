@@ -1,25 +1,22 @@
-import type { Interrupt, RunnableConfig, StepOutcome } from "@layover/graph";
+import type { StepOutcome } from "@layover/graph";
 import type { NewInterrupt, RunRow } from "@layover/runtime";
 import type { ServedGraph, WorkerContext } from "./context.ts";
 
 /**
- * The interrupts of a parking run as rows: which task and node asked, and the deadline's
- * timeout — the interrupt's own, else the graph's, else the worker's global default.
+ * The interrupts of a parking run as rows: which task and node asked (from the step's outcome),
+ * and the deadline's timeout — the interrupt's own, else the graph's, else the worker's default.
  */
-export async function interruptRows(
+export function interruptRows(
   ctx: WorkerContext,
   served: ServedGraph,
   run: RunRow,
-  config: RunnableConfig,
   outcome: StepOutcome,
-): Promise<NewInterrupt[]> {
-  if (outcome.interrupts.length === 0) return [];
-  const snapshot = await served.graph.getState(config);
+): NewInterrupt[] {
   const owner = new Map<string, { taskId: string; node: string }>();
-  for (const task of snapshot.tasks) {
+  for (const task of outcome.waiting) {
     for (const i of task.interrupts) owner.set(i.id, { taskId: task.id, node: task.name });
   }
-  return outcome.interrupts.map((interrupt: Interrupt) => {
+  return outcome.interrupts.map((interrupt) => {
     const { id, value, ...options } = interrupt;
     const onTimeout = options.onTimeout ?? served.onTimeout;
     return {

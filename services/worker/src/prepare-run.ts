@@ -1,50 +1,43 @@
-import type { CheckpointSaver, CheckpointTuple } from "@layover/checkpoint";
-import {
-  Command,
-  type CompiledStateGraph,
-  isLayoverError,
-  RESUME,
-  type RunnableConfig,
-} from "@layover/graph";
+import type { CheckpointTuple } from "@layover/checkpoint";
+import { Command, type HeadInfo, isLayoverError, RESUME, type Stepper } from "@layover/graph";
 import type { RunRow } from "@layover/runtime";
 
 /**
- * Records a run's input (start) or answers (resume) on the thread's checkpoints, exactly once
- * even when the job is delivered twice: a start whose input checkpoint already carries this
- * run's id, or a resume whose answers are already pending writes, is not recorded again.
- * Returns the checkpoint the run advances from.
+ * Records a run's input (start), answers (resume) or breakpoint pass (continue) on the head the
+ * stepper holds, exactly once even when the job is delivered again: a head this run already
+ * wrote (every checkpoint a run commits carries its id), or a resume whose answers are already
+ * pending writes, records nothing.
  */
-export async function prepareRun(
-  graph: CompiledStateGraph<any, any>,
-  saver: CheckpointSaver,
-  run: RunRow,
-  config: RunnableConfig,
-): Promise<string> {
-  const key = { threadId: run.thread_id, ns: "" };
+export async function prepareRun(stepper: Stepper, run: RunRow): Promise<void> {
+  const head = await stepper.head();
+  if (head?.metadata.run_id === run.id) return;
   if ("input" in run.input) {
-    const head = await saver.getTuple(key);
-    if (head?.metadata.run_id === run.id) return head.checkpoint.id;
-    return (await graph.prepare(run.input.input, config)).checkpointId;
+    await stepper.prepare(run.input.input);
+    return;
   }
   // Passing a static breakpoint is idempotent in the engine: a second pass records nothing.
-  if ("continue" in run.input) return (await graph.prepare(null, config)).checkpointId;
+  if ("continue" in run.input) {
+    await stepper.prepare(null);
+    return;
+  }
   const ids = Object.keys(run.input.resume);
+  if (head !== undefined && answersRecorded(head, ids)) return;
   const command = new Command({
     resume: run.input.resume,
     ...(run.input.update ? { update: run.input.update } : {}),
   });
   try {
-    return (await graph.prepare(command, config)).checkpointId;
+    await stepper.prepare(command);
   } catch (error) {
-    // The engine refuses answers it already holds: a second delivery of this job (or a
-    // concurrent one) recorded them first. Anything else is a real failure.
+    // The engine refuses answers it already holds: a concurrent delivery of this job recorded
+    // them first (the stepper reloads the head after the error). Anything else is a failure.
     if (!isLayoverError(error, "NOT_INTERRUPTED") && !isLayoverError(error, "UNKNOWN_INTERRUPT")) throw error;
-    const head = await saver.getTuple(key);
-    if (head !== undefined && answersRecorded(head, ids)) return head.checkpoint.id;
+    const reloaded = await stepper.head();
+    if (reloaded?.metadata.run_id === run.id || (reloaded && answersRecorded(reloaded, ids))) return;
     throw error;
   }
 }
 
-function answersRecorded(head: CheckpointTuple, ids: readonly string[]): boolean {
+function answersRecorded(head: HeadInfo | CheckpointTuple, ids: readonly string[]): boolean {
   return ids.every((id) => head.pendingWrites.some((w) => w.channel === RESUME && w.taskId === id));
 }

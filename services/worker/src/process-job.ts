@@ -1,14 +1,7 @@
+import { GraphRecursionError, isCheckpointConflict, type StepOutcome, type Stepper } from "@layover/graph";
 import {
-  GraphRecursionError,
-  isCheckpointConflict,
-  type RunnableConfig,
-  type StepOutcome,
-} from "@layover/graph";
-import {
+  claimRun,
   finishRun,
-  getRunForJob,
-  inTransaction,
-  markPrepared,
   parkRun,
   type RunRow,
   recordProgress,
@@ -34,9 +27,12 @@ function errorRecord(error: unknown): NonNullable<RunRow["error"]> {
   };
 }
 
-/** Advances one thread for one job: load the run, record its input once, then step. */
+/**
+ * Advances one thread for one job: claim the run (pending → running), record its input once,
+ * then step. The stepper reads the thread's head once; every superstep after that is one commit.
+ */
 export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<JobResult> {
-  const run = await getRunForJob(ctx.db, ctx.db.pool, job.runId);
+  const run = await claimRun(ctx.db, ctx.db.pool, job.runId, ctx.workerId);
   if (run === undefined || (run.status !== "pending" && run.status !== "running")) return "stale";
   if (!run.holds_thread) return "stale";
   const served = ctx.graphs.get(run.graph_id);
@@ -46,18 +42,19 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
       message: `Worker ${ctx.workerId} does not serve graph "${run.graph_id}".`,
     };
     const args = { run, worker: ctx.workerId, checkpointId: run.checkpoint_id, steps: 0, error };
-    return settle(ctx, log, run, (q) => finishRun(ctx.db, q, args), "failed");
+    return settle(ctx, log, run, () => finishRun(ctx.db, ctx.db.pool, args), "failed");
   }
-  const config: RunnableConfig = { configurable: { thread_id: run.thread_id }, metadata: { run_id: run.id } };
-  if (!run.prepared) {
-    const checkpointId = await prepareRun(served.graph, ctx.saver, run, config);
-    if (!(await markPrepared(ctx.db, ctx.db.pool, run.id, ctx.workerId, checkpointId))) return "cancelled";
-  } else if (job.checkpointId !== run.checkpoint_id) {
+  if (run.prepared && job.checkpointId !== run.checkpoint_id) {
     // A duplicate of an older step: the run has moved on. Make sure its current step is queued.
     await ctx.dispatcher.enqueue({ threadId: run.thread_id, runId: run.id, checkpointId: run.checkpoint_id });
     return "stale";
   }
-  return advance(ctx, served, run, config, log);
+  const stepper = served.graph.stepper({
+    configurable: { thread_id: run.thread_id },
+    metadata: { run_id: run.id },
+  });
+  if (!run.prepared) await prepareRun(stepper, run);
+  return advance(ctx, served, run, stepper, log);
 }
 
 /** Steps the thread within the budget, then enqueues the next step, parks or finishes the run. */
@@ -65,11 +62,10 @@ async function advance(
   ctx: WorkerContext,
   served: ServedGraph,
   run: RunRow,
-  config: RunnableConfig,
+  stepper: Stepper,
   log: Logger,
 ): Promise<JobResult> {
   const started = performance.now();
-  const stepper = served.graph.stepper(config);
   const limit =
     ("input" in run.input ? run.input.config?.recursionLimit : undefined) ?? DEFAULT_RECURSION_LIMIT;
   let steps = 0;
@@ -94,13 +90,13 @@ async function advance(
       return handOff(ctx, stepLog, run, outcome.checkpointId, steps);
     }
     if (outcome.status === "interrupted") {
-      const interrupts = await interruptRows(ctx, served, run, config, outcome);
+      const interrupts = interruptRows(ctx, served, run, outcome);
       const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps, interrupts };
-      return settle(ctx, stepLog, run, (q) => parkRun(ctx.db, q, args), "parked");
+      return settle(ctx, stepLog, run, () => parkRun(ctx.db, ctx.db.pool, args), "parked");
     }
     if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);
     const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps };
-    return settle(ctx, stepLog, run, (q) => finishRun(ctx.db, q, args), "finished");
+    return settle(ctx, stepLog, run, () => finishRun(ctx.db, ctx.db.pool, args), "finished");
   }
 }
 
@@ -120,7 +116,7 @@ function fail(
     steps,
     error: errorRecord(error),
   };
-  return settle(ctx, log, run, (q) => finishRun(ctx.db, q, args), "failed");
+  return settle(ctx, log, run, () => finishRun(ctx.db, ctx.db.pool, args), "failed");
 }
 
 async function handOff(ctx: WorkerContext, log: Logger, run: RunRow, checkpointId: string, steps: number) {
@@ -136,10 +132,10 @@ async function settle(
   ctx: WorkerContext,
   log: Logger,
   run: RunRow,
-  transition: (q: import("pg").PoolClient) => Promise<Settled>,
+  transition: () => Promise<Settled>,
   result: JobResult,
 ): Promise<JobResult> {
-  const settled = await inTransaction(ctx.db, transition);
+  const settled = await transition();
   if (!settled.applied) return "cancelled";
   if (settled.next) await ctx.dispatcher.enqueue(settled.next);
   const status = result === "parked" ? "interrupted" : result === "finished" ? "success" : "error";

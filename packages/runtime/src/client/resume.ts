@@ -5,12 +5,11 @@ import {
   resumeIssues,
   UnknownInterruptError,
 } from "@layover/graph";
-import { inTransaction, type Queryable } from "../db.ts";
 import { InterruptAlreadyResolvedError, ThreadNotFoundError } from "../errors.ts";
 import { recordResume } from "../resume-transition.ts";
-import { type InterruptRow, interruptsById, threadInterrupts } from "../sql/interrupts.ts";
+import { answeredBy, type InterruptRow, interruptsById, threadInterrupts } from "../sql/interrupts.ts";
 import { runByIdempotencyKey } from "../sql/runs.ts";
-import { lockThread, type ThreadRow } from "../sql/threads.ts";
+import { getThread } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded } from "./context.ts";
 
 export interface ResumeOptions {
@@ -33,17 +32,6 @@ function asResumeMap(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-/** Why there is nothing to resume: someone else got there first, or the thread is not waiting. */
-async function nothingPending(ctx: ClientContext, q: Queryable, thread: ThreadRow): Promise<never> {
-  if (thread.status === "busy" && thread.current_run_id !== null) {
-    const resolved = (await threadInterrupts(ctx.db, q, thread.id, "resolved"))
-      .concat(await threadInterrupts(ctx.db, q, thread.id, "expired"))
-      .find((row) => row.resume_run_id === thread.current_run_id);
-    if (resolved) throw alreadyResolved(resolved);
-  }
-  throw new NotInterruptedError(thread.id);
-}
-
 function alreadyResolved(row: InterruptRow): InterruptAlreadyResolvedError {
   return new InterruptAlreadyResolvedError({
     threadId: row.thread_id,
@@ -54,25 +42,20 @@ function alreadyResolved(row: InterruptRow): InterruptAlreadyResolvedError {
   });
 }
 
-/** Maps the caller's value(s) onto pending interrupts, checking ids and schemas; changes nothing. */
-async function resolveTargets(
-  ctx: ClientContext,
-  q: Queryable,
-  thread: ThreadRow,
-  value: unknown,
-): Promise<{ values: Record<string, unknown>; checkpointId: string }> {
-  const pending = await threadInterrupts(ctx.db, q, thread.id, "pending");
+type Targets =
+  | { values: Record<string, unknown>; checkpointId: string }
+  /** Nothing pending to answer (unknown lists ids that are not pending). */
+  | { refused: true; unknown: string[] };
+
+/** Maps the caller's value(s) onto the thread's pending interrupts, checking ids and schemas. */
+function resolveTargets(pending: readonly InterruptRow[], value: unknown): Targets {
   const map = asResumeMap(value);
-  if (map === undefined && pending.length === 0) return nothingPending(ctx, q, thread);
+  if (map === undefined && pending.length === 0) return { refused: true, unknown: [] };
   if (map === undefined && pending.length > 1) throw new AmbiguousResumeError(pending.map((p) => p.id));
   const values = map ?? { [(pending[0] as InterruptRow).id]: value };
   const byId = new Map(pending.map((p) => [p.id, p]));
   const unknown = Object.keys(values).filter((id) => !byId.has(id));
-  if (unknown.length > 0) {
-    const known = await interruptsById(ctx.db, q, thread.id, unknown);
-    if (known[0]) throw alreadyResolved(known[0]);
-    throw new UnknownInterruptError(unknown, [...byId.keys()]);
-  }
+  if (unknown.length > 0) return { refused: true, unknown };
   for (const [id, resumeValue] of Object.entries(values)) {
     const row = byId.get(id) as InterruptRow;
     const issues = resumeIssues({ id, value: row.value, ...row.options }, resumeValue);
@@ -82,9 +65,44 @@ async function resolveTargets(
 }
 
 /**
+ * Why there is nothing to answer: a retry of a resume that succeeded (same key: its run),
+ * someone else answered first, no such thread, an id the thread never had, or not waiting.
+ */
+async function explainRefusal(
+  ctx: ClientContext,
+  threadId: string,
+  unknown: readonly string[],
+  idempotencyKey: string | undefined,
+): Promise<{ runId: string }> {
+  const q = ctx.db.pool;
+  if (idempotencyKey !== undefined) {
+    const earlier = await runByIdempotencyKey(ctx.db, q, threadId, idempotencyKey);
+    if (earlier) return { runId: earlier.id };
+  }
+  const thread = await getThread(ctx.db, q, threadId);
+  if (thread === undefined) throw new ThreadNotFoundError(threadId);
+  if (unknown.length > 0) {
+    const [known] = await interruptsById(ctx.db, q, threadId, unknown);
+    if (known) throw alreadyResolved(known);
+    const pending = await threadInterrupts(ctx.db, q, threadId, "pending");
+    throw new UnknownInterruptError(
+      unknown,
+      pending.map((p) => p.id),
+    );
+  }
+  if (thread.status === "busy" && thread.current_run_id !== null) {
+    const answered = await answeredBy(ctx.db, q, threadId, thread.current_run_id);
+    if (answered) throw alreadyResolved(answered);
+  }
+  throw new NotInterruptedError(threadId);
+}
+
+/**
  * Answers a parked thread's interrupt(s): `value` for its single pending interrupt, or
- * `{ [interruptId]: value }` for several. Atomic: of two racing resumes of one interrupt,
- * exactly one wins; the other gets InterruptAlreadyResolvedError and nothing changes.
+ * `{ [interruptId]: value }` for several. The values are checked against what the pending
+ * interrupts read a moment before (their ids and schemas never change), then recorded in one
+ * atomic statement: of two racing resumes of one interrupt exactly one wins; the other gets
+ * InterruptAlreadyResolvedError and nothing changes.
  */
 export async function resumeThread(
   ctx: ClientContext,
@@ -92,22 +110,16 @@ export async function resumeThread(
   value: unknown,
   options: ResumeOptions = {},
 ): Promise<{ runId: string }> {
-  const { runId, job } = await inTransaction(ctx.db, async (client) => {
-    const thread = await lockThread(ctx.db, client, threadId);
-    if (thread === undefined) throw new ThreadNotFoundError(threadId);
-    if (options.idempotencyKey !== undefined) {
-      const earlier = await runByIdempotencyKey(ctx.db, client, threadId, options.idempotencyKey);
-      if (earlier) return { runId: earlier.id, job: null };
-    }
-    const target = await resolveTargets(ctx, client, thread, value);
-    return recordResume(ctx.db, client, {
-      thread,
-      ...target,
-      status: "resolved",
-      resolvedBy: options.resolvedBy ?? ctx.identity,
-      idempotencyKey: options.idempotencyKey ?? null,
-      update: options.update,
-    });
+  const pending = await threadInterrupts(ctx.db, ctx.db.pool, threadId, "pending");
+  const targets = resolveTargets(pending, value);
+  if ("refused" in targets) return explainRefusal(ctx, threadId, targets.unknown, options.idempotencyKey);
+  const { runId, job } = await recordResume(ctx.db, ctx.db.pool, {
+    threadId,
+    ...targets,
+    status: "resolved",
+    resolvedBy: options.resolvedBy ?? ctx.identity,
+    idempotencyKey: options.idempotencyKey ?? null,
+    update: options.update,
   });
   await dispatchRecorded(ctx, job);
   return { runId };

@@ -1,12 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { InvalidInputError } from "@layover/graph";
 import { z } from "zod";
-import { inTransaction } from "../db.ts";
 import { ThreadBusyError, UnknownGraphError } from "../errors.ts";
-import type { StepJob } from "../jobs.ts";
 import { getGraph, listGraphIds } from "../sql/graphs.ts";
-import { insertRun, runByIdempotencyKey } from "../sql/runs.ts";
-import { setThreadState, upsertAndLockThread } from "../sql/threads.ts";
+import type { ThreadStatus } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded } from "./context.ts";
 
 export interface StartRunArgs {
@@ -52,40 +49,41 @@ async function checkInput(ctx: ClientContext, args: StartRunArgs): Promise<void>
   }
 }
 
-/** Records a run (and its thread) in Postgres, then enqueues its first job. */
+/** Records a run (and its thread) in Postgres in one statement, then enqueues its first job. */
 export async function startRun(
   ctx: ClientContext,
   args: StartRunArgs,
 ): Promise<{ runId: string; threadId: string }> {
   await checkInput(ctx, args);
   const threadId = args.threadId ?? randomUUID();
-  const { runId, job } = await inTransaction(ctx.db, async (client) => {
-    const thread = await upsertAndLockThread(ctx.db, client, threadId, args.graphId);
-    if (args.idempotencyKey !== undefined) {
-      const earlier = await runByIdempotencyKey(ctx.db, client, threadId, args.idempotencyKey);
-      if (earlier) return { runId: earlier.id, job: null };
-    }
-    if (thread.graph_id !== args.graphId)
+  const input = { input: args.input, ...(args.config ? { config: args.config } : {}) };
+  const { rows } = await ctx.db.pool.query<{
+    outcome: "started" | "queued" | "existing" | "busy" | "wrong_graph";
+    run_id: string;
+    thread_status: ThreadStatus;
+    thread_graph: string;
+  }>(`SELECT * FROM ${ctx.db.table("start_run")}($1, $2, $3, $4, $5, $6)`, [
+    threadId,
+    args.graphId,
+    randomUUID(),
+    JSON.stringify(input),
+    args.idempotencyKey ?? null,
+    args.multitaskStrategy === "enqueue",
+  ]);
+  const started = rows[0] as NonNullable<(typeof rows)[0]>;
+  switch (started.outcome) {
+    case "wrong_graph":
       throw new InvalidInputError(
-        `Thread "${threadId}" runs graph "${thread.graph_id}", not "${args.graphId}". Use a new thread id.`,
+        `Thread "${threadId}" runs graph "${started.thread_graph}", not "${args.graphId}". Use a new thread id.`,
       );
-    const free = thread.status === "idle" || thread.status === "error";
-    if (!free && (args.multitaskStrategy ?? "reject") === "reject")
-      throw new ThreadBusyError(threadId, thread.status);
-    const id = randomUUID();
-    await insertRun(ctx.db, client, {
-      id,
-      thread_id: threadId,
-      graph_id: args.graphId,
-      kind: "start",
-      input: { input: args.input, ...(args.config ? { config: args.config } : {}) },
-      idempotency_key: args.idempotencyKey ?? null,
-      checkpoint_id: null,
-    });
-    if (!free) return { runId: id, job: null };
-    await setThreadState(ctx.db, client, threadId, { status: "busy", currentRunId: id });
-    return { runId: id, job: { threadId, runId: id, checkpointId: null } satisfies StepJob };
-  });
-  await dispatchRecorded(ctx, job);
-  return { runId, threadId };
+    case "busy":
+      throw new ThreadBusyError(threadId, started.thread_status);
+    case "started":
+      await dispatchRecorded(ctx, { threadId, runId: started.run_id, checkpointId: null });
+      break;
+    case "queued":
+    case "existing":
+      break;
+  }
+  return { runId: started.run_id, threadId };
 }

@@ -31,24 +31,6 @@ export type NewInterrupt = Pick<
   timeout_ms: number | null;
 };
 
-/**
- * Records the interrupts of a parking thread in one statement. An interrupt already known
- * (a re-park after a partial resume) keeps its row: its created_at, deadline and status.
- */
-export async function insertInterrupts(db: Db, q: Queryable, rows: readonly NewInterrupt[]): Promise<void> {
-  if (rows.length === 0) return;
-  await q.query(
-    `INSERT INTO ${db.table("interrupts")}
-       (thread_id, id, run_id, graph_id, task_id, node, checkpoint_id, value, options, deadline)
-     SELECT thread_id, id, run_id, graph_id, task_id, node, checkpoint_id, value, options,
-            now() + timeout_ms * interval '1 millisecond'
-       FROM jsonb_to_recordset($1::jsonb) AS x(thread_id text, id text, run_id uuid, graph_id text, task_id text,
-            node text, checkpoint_id text, value jsonb, options jsonb, timeout_ms double precision)
-     ON CONFLICT (thread_id, id) DO NOTHING`,
-    [JSON.stringify(rows)],
-  );
-}
-
 /** A thread's interrupts with a status (interrupts_thread_status). */
 export async function threadInterrupts(
   db: Db,
@@ -71,40 +53,18 @@ export async function interruptsById(db: Db, q: Queryable, threadId: string, ids
   return rows;
 }
 
-/**
- * The atomic transition: each listed interrupt goes pending → `status` only if it is still
- * pending. Returns the ids that moved; an id missing from the result was resolved by
- * someone else first. ($1 thread, $2 {id: value}, $3 status, $4 resolved_by, $5 run, $6 key)
- */
-export async function resolveInterrupts(
+/** An interrupt answered by run `runId` (resolved or expired), if any (interrupts_thread_status). */
+export async function answeredBy(
   db: Db,
   q: Queryable,
-  args: {
-    threadId: string;
-    values: Record<string, unknown>;
-    status: "resolved" | "expired" | "cancelled";
-    resolvedBy: string;
-    runId: string | null;
-    idempotencyKey: string | null;
-  },
-): Promise<string[]> {
-  const { rows } = await q.query<{ id: string }>(
-    `UPDATE ${db.table("interrupts")} i
-        SET status = $3, resolved_by = $4, resolved_at = now(), resume_value = v.value,
-            resume_run_id = $5, idempotency_key = $6
-       FROM jsonb_each($2::jsonb) v
-      WHERE i.thread_id = $1 AND i.id = v.key AND i.status = 'pending'
-      RETURNING i.id`,
-    [
-      args.threadId,
-      JSON.stringify(args.values),
-      args.status,
-      args.resolvedBy,
-      args.runId,
-      args.idempotencyKey,
-    ],
+  threadId: string,
+  runId: string,
+): Promise<InterruptRow | undefined> {
+  const { rows } = await q.query<InterruptRow>(
+    `SELECT * FROM ${db.table("interrupts")} WHERE thread_id = $1 AND resume_run_id = $2 LIMIT 1`,
+    [threadId, runId],
   );
-  return rows.map((r) => r.id);
+  return rows[0];
 }
 
 export interface ListInterruptsQuery {

@@ -53,20 +53,6 @@ export async function insertRun(
   );
 }
 
-/** A run and whether it holds its thread (the run a worker may advance), in one query. */
-export async function getRunForJob(
-  db: Db,
-  q: Queryable,
-  id: string,
-): Promise<(RunRow & { holds_thread: boolean }) | undefined> {
-  const { rows } = await q.query<RunRow & { holds_thread: boolean }>(
-    `SELECT r.*, (t.current_run_id = r.id) AS holds_thread
-       FROM ${db.table("runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id WHERE r.id = $1`,
-    [id],
-  );
-  return rows[0];
-}
-
 export async function getRun(db: Db, q: Queryable, id: string): Promise<RunRow | undefined> {
   const { rows } = await q.query<RunRow>(`SELECT * FROM ${db.table("runs")} WHERE id = $1`, [id]);
   return rows[0];
@@ -77,15 +63,6 @@ export async function runByIdempotencyKey(db: Db, q: Queryable, threadId: string
   const { rows } = await q.query<RunRow>(
     `SELECT * FROM ${db.table("runs")} WHERE thread_id = $1 AND idempotency_key = $2`,
     [threadId, key],
-  );
-  return rows[0];
-}
-
-/** The oldest pending run of a thread, waiting for the thread to be free (runs_thread_created). */
-export async function nextQueuedRun(db: Db, q: Queryable, threadId: string): Promise<RunRow | undefined> {
-  const { rows } = await q.query<RunRow>(
-    `SELECT * FROM ${db.table("runs")} WHERE thread_id = $1 AND status = 'pending' ORDER BY created_at, id LIMIT 1`,
-    [threadId],
   );
   return rows[0];
 }

@@ -26,20 +26,6 @@ export async function getThread(db: Db, q: Queryable, id: string): Promise<Threa
   return rows[0];
 }
 
-/** Inserts a new thread, or locks the existing one ($1 id, $2 graph_id). */
-export async function upsertAndLockThread(
-  db: Db,
-  q: Queryable,
-  id: string,
-  graphId: string,
-): Promise<ThreadRow> {
-  await q.query(
-    `INSERT INTO ${db.table("threads")} (id, graph_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
-    [id, graphId],
-  );
-  return (await lockThread(db, q, id)) as ThreadRow;
-}
-
 export async function setThreadState(
   db: Db,
   q: Queryable,
