@@ -81,6 +81,25 @@ describe("runs that park and resume", () => {
     await stop();
   });
 
+  it("shows a run running while a slow step runs; a quick one goes straight to its result", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "approval",
+      input: { item: "ferry", delayMs: 1_500 },
+    });
+    await h.client.runs.wait(runId);
+    expect(await h.client.runs.get(runId)).toMatchObject({ status: "interrupted", startedBy: "worker-a" });
+    const resumed = await h.client.threads.resume(threadId, "yes");
+    let seen = (await h.client.runs.get(resumed.runId)).status;
+    const deadline = Date.now() + 1_000;
+    while (seen === "pending" && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      seen = (await h.client.runs.get(resumed.runId)).status;
+    }
+    expect(seen).toBe("running");
+    expect(await h.client.runs.get(resumed.runId)).toMatchObject({ startedBy: "worker-a" });
+    expect((await h.client.runs.wait(resumed.runId)).status).toBe("success");
+  });
+
   it("records a failing node on the run and the thread", async () => {
     const { runId, threadId } = await h.client.runs.start({ graphId: "flaky", input: { fail: true } });
     const result = await h.client.runs.wait(runId);

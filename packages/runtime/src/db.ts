@@ -7,6 +7,11 @@ export interface Db {
   schema: string;
   /** `"schema"."table"`, safe to interpolate into SQL. */
   table(name: string): string;
+  /**
+   * A named (prepared) statement: each connection parses and plans it once, not on every call.
+   * `name` identifies the SQL text within the schema; the hot paths of workers and producers use it.
+   */
+  prepared(name: string, text: string, values: unknown[]): { name: string; text: string; values: unknown[] };
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -16,7 +21,12 @@ export function createDb(pool: pg.Pool, schema = "layover"): Db {
     throw new InvalidConfigError(
       `Invalid schema name ${JSON.stringify(schema)}: use lower-case letters, digits and underscores.`,
     );
-  return { pool, schema, table: (name) => `"${schema}"."${name}"` };
+  return {
+    pool,
+    schema,
+    table: (name) => `"${schema}"."${name}"`,
+    prepared: (name, text, values) => ({ name: `layover_runtime_${name}_${schema}`, text, values }),
+  };
 }
 
 /** Runs `fn` in a transaction on one pooled client; always ends the transaction and releases. */

@@ -31,10 +31,11 @@ export { createMetrics, type Metrics, serveMetrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
 export { type RecordedResume, recordResume } from "./resume-transition.ts";
 export {
-  type ClaimedRun,
-  claimRun,
   finishRun,
+  type JobRun,
+  markRunning,
   parkRun,
+  readJobRun,
   recordProgress,
   releaseThread,
   type Settled,

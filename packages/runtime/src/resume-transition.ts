@@ -33,16 +33,22 @@ export async function recordResume(
     outcome: "started" | "queued" | "existing" | "no_thread" | "lost";
     run_id: string;
     lost_id: string;
-  }>(`SELECT * FROM ${db.table("resume_thread")}($1, $2, $3, $4, $5, $6, $7, $8)`, [
-    args.threadId,
-    randomUUID(),
-    JSON.stringify(args.values),
-    args.checkpointId,
-    args.status,
-    args.resolvedBy,
-    args.idempotencyKey,
-    JSON.stringify(input),
-  ]);
+  }>(
+    db.prepared(
+      "resume_thread",
+      `SELECT * FROM ${db.table("resume_thread")}($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [
+        args.threadId,
+        randomUUID(),
+        JSON.stringify(args.values),
+        args.checkpointId,
+        args.status,
+        args.resolvedBy,
+        args.idempotencyKey,
+        JSON.stringify(input),
+      ],
+    ),
+  );
   const recorded = rows[0] as NonNullable<(typeof rows)[0]>;
   switch (recorded.outcome) {
     case "no_thread":

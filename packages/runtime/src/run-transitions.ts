@@ -1,40 +1,48 @@
-// How a run moves once a worker holds it. Each transition is one statement (the run-ending ones
-// call the functions of migrations/0003_transitions.sql) and is conditional on the run: a run
-// cancelled meanwhile stays cancelled.
+// How a run moves once a worker holds it: pending → (running →) interrupted | success | error.
+// Each transition is one statement (the run-ending ones call the functions of
+// migrations/0003_transitions.sql) and is conditional on the run: a run cancelled meanwhile
+// stays cancelled.
 import type { Db, Queryable } from "./db.ts";
 import type { StepJob } from "./jobs.ts";
 import type { NewInterrupt } from "./sql/interrupts.ts";
-import type { RunRow } from "./sql/runs.ts";
+import { type RunRow, runColumns } from "./sql/runs.ts";
 
-export type ClaimedRun = RunRow & { holds_thread: boolean };
+export type JobRun = RunRow & { holds_thread: boolean };
 
 /**
- * A job's run, and whether it holds its thread (the only run a worker may advance). A pending
- * run that holds its thread is marked running by this worker in the same statement; any other
- * run is returned as it is. Served by the primary keys of runs and threads.
+ * A job's run, and whether it holds its thread (the only run a worker may advance): a read, no
+ * commit. A job that ends its run quickly records running and the result in one commit
+ * (settle_run takes a pending run too); a slower one marks it running meanwhile (markRunning).
+ * Served by the primary keys of runs and threads.
  */
-export async function claimRun(
-  db: Db,
-  q: Queryable,
-  runId: string,
-  worker: string,
-): Promise<ClaimedRun | undefined> {
-  const { rows } = await q.query<ClaimedRun>(
-    `WITH claimed AS (
-       UPDATE ${db.table("runs")} r
-          SET status = 'running', started_by = COALESCE(r.started_by, $2), started_at = COALESCE(r.started_at, now()),
-              last_worker = $2, updated_at = now()
-         FROM ${db.table("threads")} t
-        WHERE r.id = $1 AND r.status = 'pending' AND t.id = r.thread_id AND t.current_run_id = r.id
-       RETURNING r.*)
-     SELECT c.*, true AS holds_thread FROM claimed c
-     UNION ALL
-     SELECT r.*, t.current_run_id IS NOT DISTINCT FROM r.id
-       FROM ${db.table("runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id
-      WHERE r.id = $1 AND NOT EXISTS (SELECT 1 FROM claimed)`,
-    [runId, worker],
+export async function readJobRun(db: Db, q: Queryable, runId: string): Promise<JobRun | undefined> {
+  const { rows } = await q.query<JobRun>(
+    db.prepared(
+      "job_run",
+      `SELECT ${runColumns("r")}, t.current_run_id IS NOT DISTINCT FROM r.id AS holds_thread
+         FROM ${db.table("runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id WHERE r.id = $1`,
+      [runId],
+    ),
   );
   return rows[0];
+}
+
+/**
+ * Shows a pending run as running on `worker`, for a job still busy after a moment. A run that
+ * has moved on meanwhile (settled, cancelled) is left alone. False when nothing changed.
+ */
+export async function markRunning(db: Db, q: Queryable, runId: string, worker: string): Promise<boolean> {
+  const { rowCount } = await q.query(
+    db.prepared(
+      "mark_running",
+      `UPDATE ${db.table("runs")}
+          SET status = 'running', started_by = COALESCE(started_by, $2), started_at = COALESCE(started_at, now()),
+              last_worker = $2, updated_at = now()
+        WHERE id = $1 AND status = 'pending'`,
+      [runId, worker],
+    ),
+  );
+  return rowCount === 1;
 }
 
 /**
@@ -47,10 +55,14 @@ export async function recordProgress(
   args: { runId: string; worker: string; checkpointId: string; steps: number },
 ): Promise<boolean> {
   const { rowCount } = await q.query(
-    `UPDATE ${db.table("runs")}
-        SET checkpoint_id = $3, prepared = true, last_worker = $2, steps = steps + $4, updated_at = now()
-      WHERE id = $1 AND status = 'running'`,
-    [args.runId, args.worker, args.checkpointId, args.steps],
+    db.prepared(
+      "record_progress",
+      `UPDATE ${db.table("runs")}
+          SET status = 'running', checkpoint_id = $3, prepared = true, last_worker = $2, steps = steps + $4,
+              started_by = COALESCE(started_by, $2), started_at = COALESCE(started_at, now()), updated_at = now()
+        WHERE id = $1 AND status IN ('pending', 'running')`,
+      [args.runId, args.worker, args.checkpointId, args.steps],
+    ),
   );
   return rowCount === 1;
 }
@@ -98,15 +110,17 @@ async function settleRun(
     thread_id: string;
     next_run_id: string | null;
     next_checkpoint_id: string | null;
-  }>(`SELECT * FROM ${db.table("settle_run")}($1, $2, $3, $4, $5, $6, $7)`, [
-    args.run.id,
-    args.worker,
-    args.status,
-    args.checkpointId,
-    args.steps,
-    extra.error ? JSON.stringify(extra.error) : null,
-    JSON.stringify(extra.interrupts ?? []),
-  ]);
+  }>(
+    db.prepared("settle_run", `SELECT * FROM ${db.table("settle_run")}($1, $2, $3, $4, $5, $6, $7)`, [
+      args.run.id,
+      args.worker,
+      args.status,
+      args.checkpointId,
+      args.steps,
+      extra.error ? JSON.stringify(extra.error) : null,
+      JSON.stringify(extra.interrupts ?? []),
+    ]),
+  );
   const settled = rows[0];
   if (!settled?.applied) return { applied: false, next: null };
   const next = settled.next_run_id

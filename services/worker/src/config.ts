@@ -11,6 +11,8 @@ export const WorkerEnv = ServiceEnv.extend({
   STEP_BUDGET_STEPS: positiveInt(16),
   /** Milliseconds a job may keep advancing its thread in-process. */
   STEP_BUDGET_MS: positiveInt(250),
+  /** A job still busy after this many ms shows its run as running (a quicker one goes straight to its result). */
+  MARK_RUNNING_AFTER_MS: z.coerce.number().int().nonnegative().default(50),
   /** How long a job's lock lasts; a SIGKILLed worker's jobs move on after it. */
   LOCK_DURATION_MS: positiveInt(30_000),
   STALLED_INTERVAL_MS: positiveInt(30_000),

@@ -19,6 +19,8 @@ export interface WorkerContext {
   graphs: ReadonlyMap<string, ServedGraph>;
   workerId: string;
   logger: Logger;
+  /** A job still busy after this long (ms) shows its pending run as running. */
+  markRunningAfterMs: number;
   /** A job keeps advancing its thread in-process while under both limits, then enqueues. */
   budget: { steps: number; ms: number };
   /** The global default interrupt timeout (ms); null waits forever. */

@@ -1,9 +1,10 @@
 import { GraphRecursionError, isCheckpointConflict, type StepOutcome, type Stepper } from "@layover/graph";
 import {
-  claimRun,
   finishRun,
+  markRunning,
   parkRun,
   type RunRow,
+  readJobRun,
   recordProgress,
   type Settled,
   type StepJob,
@@ -28,11 +29,12 @@ function errorRecord(error: unknown): NonNullable<RunRow["error"]> {
 }
 
 /**
- * Advances one thread for one job: claim the run (pending → running), record its input once,
- * then step. The stepper reads the thread's head once; every superstep after that is one commit.
+ * Advances one thread for one job: read the run, record its input once, then step. The stepper
+ * reads the thread's head once; every superstep after that is one commit. A job still busy after
+ * `markRunningAfterMs` shows its run as running; a quicker one goes straight to its result.
  */
 export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<JobResult> {
-  const run = await claimRun(ctx.db, ctx.db.pool, job.runId, ctx.workerId);
+  const run = await readJobRun(ctx.db, ctx.db.pool, job.runId);
   if (run === undefined || (run.status !== "pending" && run.status !== "running")) return "stale";
   if (!run.holds_thread) return "stale";
   const served = ctx.graphs.get(run.graph_id);
@@ -49,12 +51,33 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
     await ctx.dispatcher.enqueue({ threadId: run.thread_id, runId: run.id, checkpointId: run.checkpoint_id });
     return "stale";
   }
-  const stepper = served.graph.stepper({
-    configurable: { thread_id: run.thread_id },
-    metadata: { run_id: run.id },
-  });
-  if (!run.prepared) await prepareRun(stepper, run);
-  return advance(ctx, served, run, stepper, log);
+  const marking = run.status === "pending" ? markRunningLater(ctx, run, log) : undefined;
+  try {
+    const stepper = served.graph.stepper({
+      configurable: { thread_id: run.thread_id },
+      metadata: { run_id: run.id },
+    });
+    if (!run.prepared) await prepareRun(stepper, run);
+    return await advance(ctx, served, run, stepper, log);
+  } finally {
+    await marking?.cancel();
+  }
+}
+
+/** Marks the run running once the job has taken `markRunningAfterMs`; `cancel` stops or awaits it. */
+function markRunningLater(ctx: WorkerContext, run: RunRow, log: Logger) {
+  let marked: Promise<unknown> | undefined;
+  const timer = setTimeout(() => {
+    marked = markRunning(ctx.db, ctx.db.pool, run.id, ctx.workerId).catch((error: unknown) =>
+      log.warn({ err: error }, "could not mark the run running; it shows pending until it settles"),
+    );
+  }, ctx.markRunningAfterMs);
+  return {
+    async cancel() {
+      clearTimeout(timer);
+      await marked;
+    },
+  };
 }
 
 /** Steps the thread within the budget, then enqueues the next step, parks or finishes the run. */

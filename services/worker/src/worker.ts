@@ -39,6 +39,11 @@ export interface WorkerOptions {
   prefix?: string;
   /** Jobs processed at once. @defaultValue 8 */
   concurrency?: number;
+  /**
+   * A job still busy after this long marks its run running (one extra commit); a job that ends
+   * its run sooner records running and the result in one. @defaultValue 50
+   */
+  markRunningAfterMs?: number;
   /** In-process continuation budget. @defaultValue { steps: 16, ms: 250 } */
   budget?: { steps: number; ms: number };
   /** BullMQ lock; a crashed worker's jobs are recovered after it. @defaultValue 30000 */
@@ -89,6 +94,7 @@ export function createWorker(options: WorkerOptions) {
     workerId,
     logger,
     budget: options.budget ?? { steps: 16, ms: 250 },
+    markRunningAfterMs: options.markRunningAfterMs ?? 50,
     defaultTimeoutMs: options.interruptTimeoutMs ?? null,
     metrics: createMetrics("worker"),
   };

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { Db } from "../db.ts";
 import type { Dispatcher } from "../dispatch.ts";
 import type { StepJob } from "../jobs.ts";
+import type { GraphRow } from "../sql/graphs.ts";
 
 /** What the client's operations share. */
 export interface ClientContext {
@@ -12,6 +13,8 @@ export interface ClientContext {
   logger: Logger;
   /** Who resolves interrupts through this client, when a call does not say (recorded as resolved_by). */
   identity: string;
+  /** Registered graphs this client has read, with when (ms): input checks skip the query for a while. */
+  graphs: Map<string, { row: GraphRow; readAt: number }>;
 }
 
 /**

@@ -50,6 +50,7 @@ export function createClient(options: ClientOptions = {}) {
     dispatcher: createDispatcher(connection, prefix),
     logger: options.logger ?? pino({ name: "layover-client" }),
     identity: options.identity ?? "client",
+    graphs: new Map(),
   };
   const hub = new RunEventHub(connection, prefix);
   const crons = cronsApi(db, connection, prefix);

@@ -126,12 +126,20 @@ export async function readRunResult(ctx: ClientContext, run: RunRow): Promise<Ru
     ctx.saver.getTuple({ threadId: run.thread_id, ns: "" }),
     run.status === "interrupted" ? threadInterrupts(ctx.db, ctx.db.pool, run.thread_id, "pending") : [],
   ]);
-  const values = stateValues(tuple);
+  return runResult(run, tuple, pending);
+}
+
+/** A run's result from its row, its thread's head and (parked) the thread's pending interrupts. */
+export function runResult(
+  run: RunRow,
+  tuple: CheckpointTuple | undefined,
+  pending: readonly InterruptRow[],
+): RunResult {
   return {
     runId: run.id,
     threadId: run.thread_id,
     status: run.status,
-    values,
+    values: stateValues(tuple),
     interrupts: pending.map(toPendingInterrupt),
     error: run.error,
   };

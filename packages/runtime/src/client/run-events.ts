@@ -6,7 +6,7 @@ import { RunEvent, runEventsChannel } from "../jobs.ts";
  * only wake waiters up: what a run's status is, Postgres decides.
  */
 export class RunEventHub {
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(status: string) => void>>();
   private subscribed: Promise<unknown> | undefined;
   private readonly subscriber: Redis;
   private readonly channel: string;
@@ -17,8 +17,11 @@ export class RunEventHub {
     this.subscriber.on("message", (_channel: string, message: string) => this.deliver(message));
   }
 
-  /** Resolves once subscribed: register before reading Postgres so no event is missed. */
-  async listen(runId: string, wake: () => void): Promise<() => void> {
+  /**
+   * Resolves once subscribed: register before reading Postgres so no event is missed. `wake`
+   * gets the status the event announced, a hint of what Postgres will say.
+   */
+  async listen(runId: string, wake: (status: string) => void): Promise<() => void> {
     this.subscribed ??= this.subscriber.subscribe(this.channel);
     let set = this.waiters.get(runId);
     if (set === undefined) {
@@ -36,7 +39,7 @@ export class RunEventHub {
   private deliver(message: string): void {
     const parsed = RunEvent.safeParse(JSON.parse(message));
     if (!parsed.success) return;
-    for (const wake of this.waiters.get(parsed.data.runId) ?? []) wake();
+    for (const wake of this.waiters.get(parsed.data.runId) ?? []) wake(parsed.data.status);
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { InvalidInputError } from "@layover/graph";
 import { z } from "zod";
 import { ThreadBusyError, UnknownGraphError } from "../errors.ts";
-import { getGraph, listGraphIds } from "../sql/graphs.ts";
+import { type GraphRow, getGraph, listGraphIds } from "../sql/graphs.ts";
 import type { ThreadStatus } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded } from "./context.ts";
 
@@ -34,8 +34,24 @@ function validatorFor(schema: Record<string, unknown>): z.ZodType {
   return validator;
 }
 
+/**
+ * How long a graph's registration (its input schema) is reused before it is read again: a worker
+ * deployed with a changed state schema is seen by producers within this time. Unknown graph ids
+ * are never cached, so a graph registered a moment ago is found at once.
+ */
+const GRAPH_CACHE_MS = 5_000;
+
+async function registeredGraph(ctx: ClientContext, graphId: string): Promise<GraphRow | undefined> {
+  const cached = ctx.graphs.get(graphId);
+  if (cached !== undefined && Date.now() - cached.readAt < GRAPH_CACHE_MS) return cached.row;
+  const row = await getGraph(ctx.db, ctx.db.pool, graphId);
+  if (row === undefined) ctx.graphs.delete(graphId);
+  else ctx.graphs.set(graphId, { row, readAt: Date.now() });
+  return row;
+}
+
 async function checkInput(ctx: ClientContext, args: StartRunArgs): Promise<void> {
-  const graph = await getGraph(ctx.db, ctx.db.pool, args.graphId);
+  const graph = await registeredGraph(ctx, args.graphId);
   if (graph === undefined) throw new UnknownGraphError(args.graphId, await listGraphIds(ctx.db));
   const result = validatorFor(graph.input_schema).safeParse(args.input);
   if (!result.success) {
@@ -62,14 +78,16 @@ export async function startRun(
     run_id: string;
     thread_status: ThreadStatus;
     thread_graph: string;
-  }>(`SELECT * FROM ${ctx.db.table("start_run")}($1, $2, $3, $4, $5, $6)`, [
-    threadId,
-    args.graphId,
-    randomUUID(),
-    JSON.stringify(input),
-    args.idempotencyKey ?? null,
-    args.multitaskStrategy === "enqueue",
-  ]);
+  }>(
+    ctx.db.prepared("start_run", `SELECT * FROM ${ctx.db.table("start_run")}($1, $2, $3, $4, $5, $6)`, [
+      threadId,
+      args.graphId,
+      randomUUID(),
+      JSON.stringify(input),
+      args.idempotencyKey ?? null,
+      args.multitaskStrategy === "enqueue",
+    ]),
+  );
   const started = rows[0] as NonNullable<(typeof rows)[0]>;
   switch (started.outcome) {
     case "wrong_graph":

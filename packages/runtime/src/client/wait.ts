@@ -1,17 +1,48 @@
 import { WaitTimeoutError } from "../errors.ts";
+import { threadInterrupts } from "../sql/interrupts.ts";
 import type { RunStatus } from "../sql/runs.ts";
 import type { ClientContext } from "./context.ts";
-import { type RunResult, readRunResult, requireRun } from "./read.ts";
+import { type RunResult, readRunResult, requireRun, runResult } from "./read.ts";
 import type { RunEventHub } from "./run-events.ts";
 
 /** A run has settled when it finished, failed, was cancelled, or parked waiting for a person. */
-const SETTLED: ReadonlySet<RunStatus> = new Set(["success", "error", "cancelled", "interrupted"]);
+const SETTLED: ReadonlySet<string> = new Set<RunStatus>(["success", "error", "cancelled", "interrupted"]);
 
 /**
  * Pub/sub wakes the waiter; Postgres says what happened. Messages can be lost (a Redis
  * reconnect), so the run is also re-read at this slow interval.
  */
 const SAFETY_RECHECK_MS = 2_000;
+
+/** The run's result if it has settled, and its thread (once read). */
+type Reading = { result: RunResult | undefined; threadId: string | undefined };
+
+/**
+ * Reads the run and, once settled, its result. Woken by an event that announced a settled
+ * status (`hint`) on a thread already known, the run row, the thread's head and (parked) its
+ * pending interrupts are read at once rather than one after another; Postgres still decides.
+ */
+async function readSettled(
+  ctx: ClientContext,
+  runId: string,
+  threadId: string | undefined,
+  hint: string | undefined,
+): Promise<Reading> {
+  if (threadId === undefined || hint === undefined || !SETTLED.has(hint)) {
+    const run = await requireRun(ctx, runId);
+    const result = SETTLED.has(run.status) ? await readRunResult(ctx, run) : undefined;
+    return { result, threadId: run.thread_id };
+  }
+  const parked = hint === "interrupted";
+  const [run, tuple, pending] = await Promise.all([
+    requireRun(ctx, runId),
+    ctx.saver.getTuple({ threadId, ns: "" }),
+    parked ? threadInterrupts(ctx.db, ctx.db.pool, threadId, "pending") : [],
+  ]);
+  if (!SETTLED.has(run.status)) return { result: undefined, threadId };
+  if ((run.status === "interrupted") !== parked) return { result: await readRunResult(ctx, run), threadId };
+  return { result: runResult(run, tuple, pending), threadId };
+}
 
 /** Resolves when the run settles: `{ status, values, interrupts }`. */
 export async function waitForRun(
@@ -22,22 +53,24 @@ export async function waitForRun(
 ): Promise<RunResult> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
-  let wake: () => void = () => {};
-  const unlisten = await hub.listen(runId, () => wake());
+  let wake: (status: string | undefined) => void = () => {};
+  const unlisten = await hub.listen(runId, (status) => wake(status));
   try {
+    let reading: Reading = { result: undefined, threadId: undefined };
+    let hint: string | undefined;
     for (;;) {
-      const woken = new Promise<void>((resolve) => {
+      const woken = new Promise<string | undefined>((resolve) => {
         wake = resolve;
       });
-      const run = await requireRun(ctx, runId);
-      if (SETTLED.has(run.status)) return await readRunResult(ctx, run);
+      reading = await readSettled(ctx, runId, reading.threadId, hint);
+      if (reading.result !== undefined) return reading.result;
       const left = deadline - Date.now();
       if (left <= 0) throw new WaitTimeoutError(runId, timeoutMs);
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
+      hint = await Promise.race([
         woken,
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, Math.min(left, SAFETY_RECHECK_MS));
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(resolve, Math.min(left, SAFETY_RECHECK_MS), undefined);
         }),
       ]);
       clearTimeout(timer);

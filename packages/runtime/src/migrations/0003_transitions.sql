@@ -28,7 +28,8 @@ END $$;
 
 -- Ends a run a worker holds: p_status 'interrupted' (parked, with p_interrupts recorded and
 -- their deadlines set from each one's timeout_ms), 'success' or 'error' (with p_error). Only
--- a run still 'running' moves: a run cancelled meanwhile stays cancelled and applied is false.
+-- a run still pending or running moves (a job that ends its run quickly never wrote 'running'):
+-- a run cancelled meanwhile stays cancelled and applied is false.
 -- An interrupt already recorded (a re-park after a partial resume) keeps its row: its
 -- created_at, deadline and status. Then the thread goes to its next queued run (release_thread). Locks thread, then run: the
 -- same order as a producer's start, resume and cancel, so they never deadlock.
@@ -47,10 +48,11 @@ BEGIN
   UPDATE runs r
      SET status = p_status, checkpoint_id = COALESCE(p_checkpoint, r.checkpoint_id), steps = r.steps + p_steps,
          prepared = true, last_worker = p_worker, error = p_error,
+         started_by = COALESCE(r.started_by, p_worker), started_at = COALESCE(r.started_at, now()),
          parked_by = CASE WHEN parked THEN p_worker ELSE r.parked_by END,
          finished_by = CASE WHEN parked THEN r.finished_by ELSE p_worker END,
          finished_at = CASE WHEN parked THEN r.finished_at ELSE now() END, updated_at = now()
-   WHERE r.id = p_run AND r.status = 'running';
+   WHERE r.id = p_run AND r.status IN ('pending', 'running');
   IF NOT FOUND THEN RETURN; END IF;
   applied := true;
   INSERT INTO interrupts (thread_id, id, run_id, graph_id, task_id, node, checkpoint_id, value, options, deadline)

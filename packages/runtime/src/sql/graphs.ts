@@ -18,8 +18,9 @@ export async function registerGraph(db: Db, row: GraphRow): Promise<void> {
 
 export async function getGraph(db: Db, q: Queryable, id: string): Promise<GraphRow | undefined> {
   const { rows } = await q.query<GraphRow>(
-    `SELECT id, input_schema, options FROM ${db.table("graphs")} WHERE id = $1`,
-    [id],
+    db.prepared("get_graph", `SELECT id, input_schema, options FROM ${db.table("graphs")} WHERE id = $1`, [
+      id,
+    ]),
   );
   return rows[0];
 }

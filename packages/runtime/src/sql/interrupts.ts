@@ -23,6 +23,27 @@ export interface InterruptRow {
   idempotency_key: string | null;
 }
 
+/** The columns of InterruptRow, listed rather than `*` in prepared statements (see RUN_COLUMNS). */
+const INTERRUPT_COLUMNS = [
+  "thread_id",
+  "id",
+  "run_id",
+  "graph_id",
+  "task_id",
+  "node",
+  "checkpoint_id",
+  "value",
+  "options",
+  "created_at",
+  "deadline",
+  "status",
+  "resolved_by",
+  "resolved_at",
+  "resume_value",
+  "resume_run_id",
+  "idempotency_key",
+] as const satisfies readonly (keyof InterruptRow)[];
+
 export type NewInterrupt = Pick<
   InterruptRow,
   "thread_id" | "id" | "run_id" | "graph_id" | "task_id" | "node" | "checkpoint_id" | "value" | "options"
@@ -39,8 +60,12 @@ export async function threadInterrupts(
   status: InterruptStatus,
 ): Promise<InterruptRow[]> {
   const { rows } = await q.query<InterruptRow>(
-    `SELECT * FROM ${db.table("interrupts")} WHERE thread_id = $1 AND status = $2 ORDER BY created_at, id`,
-    [threadId, status],
+    db.prepared(
+      "thread_interrupts",
+      `SELECT ${INTERRUPT_COLUMNS.join(", ")} FROM ${db.table("interrupts")}
+        WHERE thread_id = $1 AND status = $2 ORDER BY created_at, id`,
+      [threadId, status],
+    ),
   );
   return rows;
 }

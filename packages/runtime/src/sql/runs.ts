@@ -26,6 +26,37 @@ export interface RunRow {
   updated_at: Date;
 }
 
+/**
+ * The columns of RunRow, listed rather than `*` in prepared statements: a later migration that
+ * adds a column must not change the result of a statement a running process has prepared.
+ */
+export const RUN_COLUMNS = [
+  "id",
+  "thread_id",
+  "graph_id",
+  "kind",
+  "status",
+  "input",
+  "error",
+  "idempotency_key",
+  "prepared",
+  "checkpoint_id",
+  "steps",
+  "started_by",
+  "last_worker",
+  "parked_by",
+  "finished_by",
+  "created_at",
+  "started_at",
+  "finished_at",
+  "updated_at",
+] as const satisfies readonly (keyof RunRow)[];
+
+/** RUN_COLUMNS as a select list, each qualified with `alias` when given. */
+export function runColumns(alias?: string): string {
+  return RUN_COLUMNS.map((c) => (alias ? `${alias}.${c}` : c)).join(", ");
+}
+
 export type RunInput =
   | { input: unknown; config?: { recursionLimit?: number } }
   | { resume: Record<string, unknown>; update?: Record<string, unknown> }
@@ -54,7 +85,9 @@ export async function insertRun(
 }
 
 export async function getRun(db: Db, q: Queryable, id: string): Promise<RunRow | undefined> {
-  const { rows } = await q.query<RunRow>(`SELECT * FROM ${db.table("runs")} WHERE id = $1`, [id]);
+  const { rows } = await q.query<RunRow>(
+    db.prepared("get_run", `SELECT ${runColumns()} FROM ${db.table("runs")} WHERE id = $1`, [id]),
+  );
   return rows[0];
 }
 
