@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isPostgresSaverError } from "./errors.ts";
 import { migrate } from "./migrate.ts";
 import { PostgresSaver } from "./postgres-saver.ts";
+import { statementName } from "./schema-name.ts";
 import { newKey, putArgs } from "./test-support/checkpoints.ts";
 import { countingPool, replyLosingPool, rowCounts, terminateBackends } from "./test-support/pools.ts";
 
@@ -136,7 +137,7 @@ describe("connection loss", () => {
 
 describe("ambiguous commits", () => {
   it("reports success when a put committed but its reply was lost, storing it once", async () => {
-    const name = `layover_put_checkpoint_${schema.current.name}`;
+    const name = statementName("put_checkpoint", schema.current.name);
     const { pool, lost } = replyLosingPool(schema.current.url, name);
     const retries: unknown[] = [];
     const saver = new PostgresSaver({

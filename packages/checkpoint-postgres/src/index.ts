@@ -19,4 +19,4 @@ export { PostgresSaver } from "./postgres-saver.ts";
 export type { DeletedRows, PruneResult, PruneSelector, PruneStrategy } from "./prune.ts";
 export type { RetryOptions } from "./retry.ts";
 export type { ListDeltaOptions, PostgresSaverOptions } from "./saver-options.ts";
-export { DEFAULT_SCHEMA } from "./schema-name.ts";
+export { DEFAULT_SCHEMA, statementName } from "./schema-name.ts";

@@ -32,7 +32,7 @@ import {
 } from "./prune.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
 import type { ListDeltaOptions, PostgresSaverOptions } from "./saver-options.ts";
-import { DEFAULT_SCHEMA, quoteSchema } from "./schema-name.ts";
+import { DEFAULT_SCHEMA, quoteSchema, statementName } from "./schema-name.ts";
 import { compactBlobSql } from "./sql/compact-blob.ts";
 import { deleteKeyRowsSql, lockThreadHeadsSql } from "./sql/delete-threads.ts";
 import { checkpointExistsSql, currentHeadSql } from "./sql/head-lookups.ts";
@@ -50,7 +50,7 @@ interface PutOutcome {
 
 function buildQueries(schema: string) {
   const s = quoteSchema(schema);
-  const named = (name: string, text: string) => ({ name: `layover_${name}_${schema}`, text });
+  const named = (name: string, text: string) => ({ name: statementName(name, schema), text });
   return {
     put: named("put_checkpoint", putCheckpointSql(s)),
     putWrites: named("put_writes", putWritesSql(s)),

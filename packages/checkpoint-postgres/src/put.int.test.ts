@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isPostgresSaverError } from "./errors.ts";
 import { migrate } from "./migrate.ts";
 import { PostgresSaver } from "./postgres-saver.ts";
+import { statementName } from "./schema-name.ts";
 import { newKey, putArgs } from "./test-support/checkpoints.ts";
 import { countingPool, idleInTransaction, rowCounts } from "./test-support/pools.ts";
 import { inTransaction } from "./transaction.ts";
@@ -45,7 +46,7 @@ describe("put commits a superstep in one statement", () => {
         parentId,
       });
       const sent = await statementsOf(() => saver.put(args));
-      expect(sent).toEqual([`layover_put_checkpoint_${schema.current.name}`]);
+      expect(sent).toEqual([statementName("put_checkpoint", schema.current.name)]);
       parentId = args.checkpoint.id;
     }
     expect(await statementsOf(() => saver.getTuple(key))).toHaveLength(1);

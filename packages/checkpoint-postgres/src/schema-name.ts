@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { PostgresSaverError } from "./errors.ts";
 
 /** The schema the saver uses when none is given. */
@@ -17,4 +18,13 @@ export function quoteSchema(schema: string): string {
     );
   }
   return `"${schema}"`;
+}
+
+/**
+ * The name of a prepared statement `name` of schema `schema`. Postgres keeps 63 characters of a
+ * statement name, and a schema name alone may use all of them: the schema is hashed so the name
+ * stays short and statements of two schemas sharing a pool never collide.
+ */
+export function statementName(name: string, schema: string): string {
+  return `layover_${name}_${createHash("sha1").update(schema).digest("hex").slice(0, 12)}`;
 }

@@ -1,3 +1,4 @@
+import { statementName } from "@layover/checkpoint-postgres";
 import type pg from "pg";
 import { InvalidConfigError } from "./errors.ts";
 
@@ -25,7 +26,7 @@ export function createDb(pool: pg.Pool, schema = "layover"): Db {
     pool,
     schema,
     table: (name) => `"${schema}"."${name}"`,
-    prepared: (name, text, values) => ({ name: `layover_runtime_${name}_${schema}`, text, values }),
+    prepared: (name, text, values) => ({ name: statementName(`runtime_${name}`, schema), text, values }),
   };
 }
 

@@ -72,6 +72,8 @@ export function createScheduler(options: SchedulerOptions = {}) {
     return Object.values(counts).reduce((a, b) => a + b, 0);
   });
   const dispatcher = createDispatcher(connection, prefix);
+  // BullMQ does not close a connection it was given: close() disconnects it.
+  const workerConnection = connection.duplicate({ maxRetriesPerRequest: null });
 
   async function handle(job: Job): Promise<unknown> {
     switch (job.name) {
@@ -132,7 +134,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
       // Reconcile once at start-up too: work lost while no scheduler ran is found at once.
       await reconcileRuns(db, dispatcher, { minAgeMs: options.reconcileMinAgeMs ?? 5_000 });
       worker = new Worker(SCHEDULER_QUEUE, handle, {
-        connection: connection.duplicate({ maxRetriesPerRequest: null }),
+        connection: workerConnection,
         prefix,
         concurrency: 4,
       });
@@ -150,6 +152,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
       await crons.close();
       await dispatcher.close();
       await client.close();
+      workerConnection.disconnect();
       connection.disconnect();
       await pool.end();
     },

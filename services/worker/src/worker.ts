@@ -102,6 +102,8 @@ export function createWorker(options: WorkerOptions) {
     const counts = await ctx.dispatcher.queue.getJobCounts("waiting", "active", "delayed", "prioritized");
     return Object.values(counts).reduce((a, b) => a + b, 0);
   });
+  // BullMQ does not close a connection it was given: close() disconnects it.
+  const workerConnection = connection.duplicate({ maxRetriesPerRequest: null });
   let worker: Worker<StepJob> | undefined;
   let metricsServer: import("node:http").Server | undefined;
 
@@ -132,7 +134,7 @@ export function createWorker(options: WorkerOptions) {
         return result;
       },
       {
-        connection: connection.duplicate({ maxRetriesPerRequest: null }),
+        connection: workerConnection,
         prefix,
         concurrency: options.concurrency ?? 8,
         lockDuration: options.lockDurationMs ?? 30_000,
@@ -158,6 +160,7 @@ export function createWorker(options: WorkerOptions) {
     await worker?.close();
     metricsServer?.close();
     await ctx.dispatcher.close();
+    workerConnection.disconnect();
     connection.disconnect();
     await pool.end();
     logger.info("worker stopped");
