@@ -21,6 +21,11 @@ export interface LoadedHead {
   versionFloor: number;
   /** Tasks planned from this checkpoint, once computed. */
   plan?: PlannedTask[];
+  /**
+   * Pending writes held in memory only (a resume's answers, recorded just before the superstep
+   * that consumes them): saved if that superstep does not commit, dropped with it if it does.
+   */
+  unsaved?: Array<{ taskId: string; writes: Array<[channel: string, value: unknown, idx: number]> }>;
 }
 
 /** `tuple` as the head to work from; `latest` is the thread's actual head when it differs (a fork). */

@@ -79,6 +79,17 @@ async function record(
   }
 }
 
+/** Stores batches of pending writes against `checkpointId`, one putWrites per task. */
+export async function saveWrites(
+  env: StepEnv,
+  checkpointId: string,
+  batches: NonNullable<LoadedHead["unsaved"]>,
+): Promise<void> {
+  await Promise.all(
+    batches.map(({ taskId, writes }) => env.saver.putWrites({ ...env.key, checkpointId, taskId, writes })),
+  );
+}
+
 function errorRecord(error: unknown) {
   const e = error as { name?: string; message?: string; code?: string };
   return { name: e?.name ?? "Error", message: e?.message ?? String(error), code: e?.code };
@@ -305,6 +316,9 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   const failed = outcomes.find((outcome) => outcome.kind === "failed");
   const interrupts = outcomes.flatMap(interruptsOf);
   if (failed !== undefined || interrupts.length > 0) {
+    // No commit consumes the answers this superstep was given: store them with its partial results.
+    if (head.unsaved !== undefined) await saveWrites(env, head.checkpoint.id, head.unsaved);
+    delete head.unsaved;
     await persistPartial(env, head, tasks, outcomes);
     if (failed !== undefined) return { status: "failed", head, error: (failed as { error: unknown }).error };
     if (env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: interrupts });

@@ -119,10 +119,20 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     return { ...values, [INTERRUPT]: result.interrupts };
   }
 
-  private async enter(env: StepEnv, head: LoadedHead | undefined, input: unknown, subgraph: boolean) {
+  /**
+   * Records `input` on `head` and returns the head to run from. `running` says a superstep
+   * follows at once, so a resume's answers stay in memory until it (see recordResume).
+   */
+  private async enter(
+    env: StepEnv,
+    head: LoadedHead | undefined,
+    input: unknown,
+    subgraph: boolean,
+    running = true,
+  ) {
     let entered: LoadedHead;
     if (isCommand(input)) {
-      if (input.resume !== undefined) return recordResume(env, head, input);
+      if (input.resume !== undefined) return recordResume(env, head, input, !running);
       entered = await commandRun(env, head, input);
     } else if (input === null || input === undefined) {
       if (head === undefined) {
@@ -210,7 +220,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    */
   async prepare(input: U | Command | null, config: RunnableConfig): Promise<{ checkpointId: string }> {
     const { env } = runEnvironment(this, config, undefined, false);
-    const head = await this.enter(env, await loadHead(env, undefined), input, false);
+    const head = await this.enter(env, await loadHead(env, undefined), input, false, false);
     return { checkpointId: (head as LoadedHead).checkpoint.id };
   }
 

@@ -1,6 +1,6 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
-import { Command, interrupt, START, StateGraph } from "../index.ts";
+import { Command, interrupt, RESUME, START, StateGraph } from "../index.ts";
 import { CallCounter, collect, expectCode, LogState, threadConfig, type UseSaver } from "./helpers.ts";
 
 /** plan → approve (interrupts) → act. */
@@ -35,6 +35,8 @@ export function describeStepSeam(use: UseSaver): void {
     it("checks what prepare records before writing anything", () => prepareChecks(use()));
     it("a stepper reads the head once: prepare, then every step, on what it holds", () =>
       stepperHoldsHead(use()));
+    it("a stepper stores a resume's answer with the step that uses it, or with the node's next ask", () =>
+      resumeStoredWithStep(use()));
   });
 }
 
@@ -122,15 +124,47 @@ async function prepareChecks(saver: CheckpointSaver): Promise<void> {
   expect(await collect(graph.getStateHistory(config))).toEqual([]);
 }
 
-/** Counts the head reads a graph makes through `saver`. */
-function countingReads(saver: CheckpointSaver): { saver: CheckpointSaver; reads: () => number } {
+/** Counts the head reads and the stored resume answers of a graph using `saver`. */
+function countingReads(saver: CheckpointSaver) {
   let reads = 0;
+  let answers = 0;
   const counted = Object.create(saver) as CheckpointSaver;
   counted.getTuple = (...args) => {
     reads += 1;
     return saver.getTuple(...args);
   };
-  return { saver: counted, reads: () => reads };
+  counted.putWrites = (args) => {
+    answers += args.writes.filter(([channel]) => channel === RESUME).length;
+    return saver.putWrites(args);
+  };
+  return { saver: counted, reads: () => reads, answers: () => answers };
+}
+
+async function resumeStoredWithStep(saver: CheckpointSaver): Promise<void> {
+  const counted = countingReads(saver);
+  const graph = new StateGraph(LogState)
+    .addNode("ask", () => ({ log: `${interrupt("first?")} ${interrupt("second?")}` }))
+    .addEdge(START, "ask")
+    .compile({ checkpointer: counted.saver });
+  const config = threadConfig("seam-resume-stored");
+  const start = graph.stepper(config);
+  await start.prepare({ value: "v" });
+  expect((await start.step()).status).toBe("interrupted");
+
+  // A job that records the answer and dies before stepping leaves nothing behind: redo it.
+  await graph.stepper(config).prepare(new Command({ resume: "lost" }));
+  expect(counted.answers()).toBe(0);
+  const first = graph.stepper(config);
+  await first.prepare(new Command({ resume: "A" }));
+  const askedAgain = await first.step();
+  expect(askedAgain.interrupts.map((record) => record.value)).toEqual(["second?"]);
+  expect(counted.answers()).toBe(1); // kept with the node's second ask: the node re-runs from the top
+
+  const second = graph.stepper(config);
+  await second.prepare(new Command({ resume: "B" }));
+  expect((await second.step()).status).toBe("done");
+  expect(counted.answers()).toBe(1); // consumed by the commit, never stored on its own
+  expect((await graph.getState(config)).values.log).toEqual(["A B"]);
 }
 
 async function stepperHoldsHead(saver: CheckpointSaver): Promise<void> {
