@@ -13,15 +13,10 @@ type Side = "client" | "worker";
 const counts = new Map<string, number>();
 let side: Side | undefined;
 
-/** The statement's first words, with schema names and literals out, as its label. */
+/** A prepared statement's name without its schema hash, or an unnamed one's first words. */
 function label(text: string): string {
-  const named = /layover_([a-z_]+?)_bench/.exec(text);
-  return named
-    ? `saver ${named[1]}`
-    : text
-        .replace(/\s+/g, " ")
-        .replace(/"[^"]+"\./g, "")
-        .slice(0, 70);
+  const named = /^layover_([a-z_]+)_[0-9a-f]{12}$/.exec(text);
+  return named ? (named[1] as string) : text.replace(/\s+/g, " ").replace(/"[^"]+"\./g, "").slice(0, 70);
 }
 
 function wrapQuery(): void {
