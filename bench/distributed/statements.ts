@@ -16,7 +16,12 @@ let side: Side | undefined;
 /** A prepared statement's name without its schema hash, or an unnamed one's first words. */
 function label(text: string): string {
   const named = /^layover_([a-z_]+)_[0-9a-f]{12}$/.exec(text);
-  return named ? (named[1] as string) : text.replace(/\s+/g, " ").replace(/"[^"]+"\./g, "").slice(0, 70);
+  return named
+    ? (named[1] as string)
+    : text
+        .replace(/\s+/g, " ")
+        .replace(/"[^"]+"\./g, "")
+        .slice(0, 70);
 }
 
 function wrapQuery(): void {
