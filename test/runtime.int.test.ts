@@ -178,6 +178,32 @@ describe("bad calls change nothing", () => {
   });
 });
 
+describe("runs queued behind a finishing run", () => {
+  it("are never lost: a start queued while the thread's run settles runs next — 100 trials", async () => {
+    // The worker settling run A and a producer queueing run B both touch the thread row. B must
+    // either see A still busy and queue (then A's settle hands the thread to B) or see the
+    // thread idle and take it; never queue behind a run that already released the thread.
+    const trials = await Promise.all(
+      Array.from({ length: 100 }, async (_, i) => {
+        const first = await h.client.runs.start({ graphId: "linear", input: { count: i } });
+        await new Promise((resolve) => setTimeout(resolve, i % 10));
+        const second = await h.client.runs.start({
+          graphId: "linear",
+          input: { count: 0 },
+          threadId: first.threadId,
+          multitaskStrategy: "enqueue",
+        });
+        const results = [
+          await h.client.runs.wait(first.runId, { timeoutMs: 20_000 }),
+          await h.client.runs.wait(second.runId, { timeoutMs: 20_000 }),
+        ];
+        return results.map((result) => result.status);
+      }),
+    );
+    expect(trials.filter((statuses) => statuses.join() !== "success,success")).toEqual([]);
+  });
+});
+
 describe("resumes under contention", () => {
   it("of two concurrent resumes of one interrupt, exactly one wins — 100 trials", async () => {
     const threads = await Promise.all(Array.from({ length: 100 }, (_, i) => parked(`race-${i}`)));
