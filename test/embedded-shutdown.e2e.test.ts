@@ -3,6 +3,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
+import { serviceEnv } from "@layover/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, type Harness } from "./support/harness.ts";
 
@@ -18,13 +19,7 @@ afterAll(async () => {
 
 it("a process that closes its worker, scheduler and client exits without process.exit", async () => {
   const child = spawn(process.execPath, [SCRIPT], {
-    env: {
-      ...process.env,
-      DATABASE_URL: h.databaseUrl,
-      REDIS_URL: h.redisUrl,
-      LAYOVER_SCHEMA: h.schema,
-      LAYOVER_PREFIX: h.prefix,
-    },
+    env: serviceEnv(h.deployment),
     stdio: ["ignore", "pipe", "inherit"],
   });
   let output = "";

@@ -7,6 +7,7 @@ import {
   createTestSchema,
   deleteRedisPrefix,
   getRedis,
+  serviceEnv,
   type TestSchema,
   uniqueRedisPrefix,
 } from "@layover/testing";
@@ -96,18 +97,16 @@ export async function startFleet(settings: WorkerSettings, log: (line: string) =
           GRAPHS,
         ],
         {
-          env: {
-            ...process.env,
-            DATABASE_URL: withAppName(schema.url, APP_NAMES.worker),
-            REDIS_URL: redisUrl,
-            LAYOVER_SCHEMA: schema.name,
-            LAYOVER_PREFIX: prefix,
-            WORKER_ID: `bench-w${i}`,
-            WORKER_CONCURRENCY: String(settings.concurrency),
-            STEP_BUDGET_STEPS: String(settings.budgetSteps),
-            STEP_BUDGET_MS: String(settings.budgetMs),
-            LOG_LEVEL: "warn",
-          },
+          env: serviceEnv(
+            { databaseUrl: withAppName(schema.url, APP_NAMES.worker), redisUrl, schema: schema.name, prefix },
+            {
+              WORKER_ID: `bench-w${i}`,
+              WORKER_CONCURRENCY: String(settings.concurrency),
+              STEP_BUDGET_STEPS: String(settings.budgetSteps),
+              STEP_BUDGET_MS: String(settings.budgetMs),
+              LOG_LEVEL: "warn",
+            },
+          ),
           // Warnings and errors of the workers show on this process's stderr.
           stdio: ["ignore", process.stderr, process.stderr],
           // Their own process group: a Ctrl-C in the terminal reaches only this process, which

@@ -14,7 +14,13 @@ import {
   runEventsChannel,
   STEP_QUEUE,
 } from "@layover/runtime";
-import { createTestSchema, deleteRedisPrefix, getRedis, uniqueRedisPrefix } from "@layover/testing";
+import {
+  createTestSchema,
+  deleteRedisPrefix,
+  getRedis,
+  serviceEnv,
+  uniqueRedisPrefix,
+} from "@layover/testing";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -77,16 +83,10 @@ export async function startDeployment(
     for (let i = 1; i <= settings.workers; i++) {
       children.push(
         spawn(process.execPath, [CLI, "--graphs", GRAPHS], {
-          env: {
-            ...process.env,
-            DATABASE_URL: schema.url,
-            REDIS_URL: redisUrl,
-            LAYOVER_SCHEMA: schema.name,
-            LAYOVER_PREFIX: prefix,
-            WORKER_ID: `sweep-w${i}`,
-            WORKER_CONCURRENCY: String(settings.concurrency),
-            LOG_LEVEL: "warn",
-          },
+          env: serviceEnv(
+            { databaseUrl: schema.url, redisUrl, schema: schema.name, prefix },
+            { WORKER_ID: `sweep-w${i}`, WORKER_CONCURRENCY: String(settings.concurrency), LOG_LEVEL: "warn" },
+          ),
           // Warnings and errors of the workers show on this process's stderr.
           stdio: ["ignore", process.stderr, process.stderr],
         }),

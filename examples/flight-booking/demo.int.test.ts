@@ -2,7 +2,13 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { createTestSchema, deleteRedisPrefix, getRedis, uniqueRedisPrefix } from "@layover/testing";
+import {
+  createTestSchema,
+  deleteRedisPrefix,
+  getRedis,
+  serviceEnv,
+  uniqueRedisPrefix,
+} from "@layover/testing";
 import { expect, it } from "vitest";
 
 it("books, rejects, edits and times out 20 bookings across two worker processes", async () => {
@@ -14,14 +20,10 @@ it("books, rejects, edits and times out 20 bookings across two worker processes"
       process.execPath,
       [fileURLToPath(new URL("demo.ts", import.meta.url))],
       {
-        env: {
-          ...process.env,
-          DATABASE_URL: schema.url,
-          REDIS_URL: redisUrl,
-          LAYOVER_SCHEMA: schema.name,
-          LAYOVER_PREFIX: prefix,
-          DEMO_TIMEOUT_MS: "1000",
-        },
+        env: serviceEnv(
+          { databaseUrl: schema.url, redisUrl, schema: schema.name, prefix },
+          { DEMO_TIMEOUT_MS: "1000" },
+        ),
       },
     );
     expect(stdout).toContain("20 parked at the approval gate");

@@ -5,7 +5,14 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { createClient, type LayoverClient, STEP_QUEUE } from "@layover/runtime";
 import { createScheduler } from "@layover/scheduler";
-import { createTestSchema, deleteRedisPrefix, getRedis, uniqueRedisPrefix } from "@layover/testing";
+import {
+  createTestSchema,
+  type Deployment,
+  deleteRedisPrefix,
+  getRedis,
+  serviceEnv,
+  uniqueRedisPrefix,
+} from "@layover/testing";
 import { createWorker } from "@layover/worker";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
@@ -14,6 +21,8 @@ import pino from "pino";
 import { graphs } from "../fixtures/graphs.ts";
 
 export interface Harness {
+  /** Where this harness's services run: what a spawned service process is given. */
+  deployment: Deployment;
   schema: string;
   prefix: string;
   databaseUrl: string;
@@ -43,6 +52,7 @@ export async function createHarness(name: string): Promise<Harness> {
   const schema = await createTestSchema(name);
   const redisUrl = await getRedis();
   const prefix = uniqueRedisPrefix(name);
+  const deployment = { databaseUrl: schema.url, redisUrl, schema: schema.name, prefix };
   const pool = new pg.Pool({ connectionString: schema.url, max: 20 });
   const client = createClient({
     databaseUrl: schema.url,
@@ -65,6 +75,7 @@ export async function createHarness(name: string): Promise<Harness> {
     return stop;
   };
   const harness: Harness = {
+    deployment,
     schema: schema.name,
     prefix,
     databaseUrl: schema.url,
@@ -105,18 +116,13 @@ export async function createHarness(name: string): Promise<Harness> {
     },
     async spawnWorker(id) {
       const child = spawn(process.execPath, [CLI, "--graphs", GRAPHS], {
-        env: {
-          ...process.env,
-          DATABASE_URL: schema.url,
-          REDIS_URL: redisUrl,
-          LAYOVER_SCHEMA: schema.name,
-          LAYOVER_PREFIX: prefix,
+        env: serviceEnv(deployment, {
           WORKER_ID: id,
           LOG_LEVEL: "info",
           // Short locks: a SIGKILLed worker's jobs are recovered within seconds.
           LOCK_DURATION_MS: "2000",
           STALLED_INTERVAL_MS: "1000",
-        },
+        }),
         stdio: ["ignore", "pipe", "inherit"],
       });
       children.push(child);

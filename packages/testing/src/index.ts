@@ -16,4 +16,5 @@ export {
   resolveRedis,
   uniqueRedisPrefix,
 } from "./redis.ts";
+export { type Deployment, serviceEnv } from "./service-env.ts";
 export { createTestSchema, type TestSchema, uniqueSchemaName } from "./test-schema.ts";
