@@ -107,6 +107,13 @@ describe("runs that park and resume", () => {
     expect(result.error).toMatchObject({ message: "the work failed" });
     expect((await h.client.threads.get(threadId)).status).toBe("error");
   });
+
+  it("ends a run whose nodes' writes clash with an error, instead of retrying it forever", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "clashing", input: {} });
+    const result = await h.client.runs.wait(runId, { timeoutMs: 10_000 });
+    expect(result).toMatchObject({ status: "error", error: { code: "INVALID_UPDATE" } });
+    expect((await h.client.threads.get(threadId)).status).toBe("error");
+  });
 });
 
 describe("static breakpoints", () => {

@@ -2,6 +2,7 @@ import {
   type CheckpointKey,
   type CheckpointMetadata,
   type CheckpointSaver,
+  isLayoverError,
   newCheckpointId,
   type PendingWrite,
 } from "@layover/checkpoint";
@@ -324,7 +325,17 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     if (env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: interrupts });
     return { status: "interrupted", head, interrupts };
   }
-  const next = await commit(env, head, tasks, outcomes, base);
+  let next: LoadedHead;
+  try {
+    next = await commit(env, head, tasks, outcomes, base);
+  } catch (error) {
+    // The tasks' writes cannot be applied together (two values for a single-value key, an
+    // unknown channel) or stored (a value JSON cannot hold): the superstep fails as a whole and
+    // nothing is committed. Running it again fails the same way: the run's failure, not a retry.
+    if (isLayoverError(error, "INVALID_UPDATE") || isLayoverError(error, "NOT_SERIALIZABLE"))
+      return { status: "failed", head, error };
+    throw error;
+  }
   if (
     matchesBreakpoint(
       env.interruptAfter,

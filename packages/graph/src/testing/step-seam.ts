@@ -26,6 +26,8 @@ export function describeStepSeam(use: UseSaver): void {
     it("advances one superstep per call: next, interrupted, then done after a resume", () =>
       stepByStep(use()));
     it("reports a failing node as a failed outcome, and a later step runs it again", () => failedStep(use()));
+    it("reports writes that cannot be applied or stored as a failed outcome, committing nothing", () =>
+      conflictingWrites(use()));
     it("continues on other graph instances: everything needed is in the checkpoint", () =>
       otherInstances(use()));
     it("interruptBefore: a re-run step stops again; prepare(null) continues past it", () =>
@@ -76,6 +78,33 @@ async function failedStep(saver: CheckpointSaver): Promise<void> {
   expect(failed).toMatchObject({ status: "failed", checkpointId });
   expect((failed.error as Error).message).toBe("downstream unavailable");
   expect(await graph.step(config)).toMatchObject({ status: "done", step: 0 });
+}
+
+async function conflictingWrites(saver: CheckpointSaver): Promise<void> {
+  // Two parallel nodes write `value`, a key without a reducer: the superstep cannot commit.
+  const graph = new StateGraph(LogState)
+    .addNode("left", () => ({ value: "left" }))
+    .addNode("right", () => ({ value: "right" }))
+    .addEdge(START, "left")
+    .addEdge(START, "right")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("seam-conflicting");
+  const { checkpointId } = await graph.prepare({ value: "v" }, config);
+  const failed = await graph.step(config);
+  expect(failed).toMatchObject({ status: "failed", checkpointId, error: { code: "INVALID_UPDATE" } });
+  expect(await collect(graph.getStateHistory(config))).toHaveLength(1);
+  await expectCode(graph.invoke(null, config), "INVALID_UPDATE");
+
+  const unstorable = new StateGraph(LogState)
+    .addNode("count", () => ({ value: (() => "a function") as unknown as string }))
+    .addEdge(START, "count")
+    .compile({ checkpointer: saver });
+  const other = threadConfig("seam-unstorable");
+  await unstorable.prepare({ value: "v" }, other);
+  expect(await unstorable.step(other)).toMatchObject({
+    status: "failed",
+    error: { code: "NOT_SERIALIZABLE" },
+  });
 }
 
 async function otherInstances(saver: CheckpointSaver): Promise<void> {
