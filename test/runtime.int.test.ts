@@ -114,6 +114,15 @@ describe("runs that park and resume", () => {
     expect(result).toMatchObject({ status: "error", error: { code: "INVALID_UPDATE" } });
     expect((await h.client.threads.get(threadId)).status).toBe("error");
   });
+
+  it("ends a run whose input only the graph's own schema refuses, instead of retrying it", async () => {
+    const { runId } = await h.client.runs.start({ graphId: "picky", input: { amount: 3 } });
+    const result = await h.client.runs.wait(runId, { timeoutMs: 10_000 });
+    expect(result).toMatchObject({ status: "error", error: { code: "INVALID_INPUT" } });
+    expect(result.error?.message).toContain("must be even");
+    const paid = await h.client.runs.start({ graphId: "picky", input: { amount: 4 } });
+    expect(await h.client.runs.wait(paid.runId)).toMatchObject({ status: "success", values: { paid: true } });
+  });
 });
 
 describe("static breakpoints", () => {

@@ -1,4 +1,10 @@
-import { GraphRecursionError, isCheckpointConflict, type StepOutcome, type Stepper } from "@layover/graph";
+import {
+  GraphRecursionError,
+  isCheckpointConflict,
+  isLayoverError,
+  type StepOutcome,
+  type Stepper,
+} from "@layover/graph";
 import {
   finishRun,
   markRunning,
@@ -18,6 +24,26 @@ import { prepareRun } from "./prepare-run.ts";
 export type JobResult = "stale" | "conflict" | "cancelled" | "enqueued" | "parked" | "finished" | "failed";
 
 const DEFAULT_RECURSION_LIMIT = 25;
+
+/**
+ * Errors with which the engine refuses a run's input or answers: the same on every attempt, so
+ * the run ends with them. Anything else (Postgres or Redis unreachable) fails the job, and
+ * BullMQ retries it.
+ */
+const REFUSALS: ReadonlySet<string> = new Set([
+  "INVALID_INPUT",
+  "INVALID_UPDATE",
+  "NOT_SERIALIZABLE",
+  "NOT_INTERRUPTED",
+  "UNKNOWN_INTERRUPT",
+  "AMBIGUOUS_RESUME",
+  "INVALID_RESUME",
+  "EMPTY_COMMAND",
+]);
+
+function refusesRun(error: unknown): boolean {
+  return isLayoverError(error) && REFUSALS.has(error.code);
+}
 
 function errorRecord(error: unknown): NonNullable<RunRow["error"]> {
   const e = error as { name?: string; message?: string; code?: string } | undefined;
@@ -39,12 +65,8 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
   if (!run.holds_thread) return "stale";
   const served = ctx.graphs.get(run.graph_id);
   if (served === undefined) {
-    const error = {
-      name: "UnknownGraphError",
-      message: `Worker ${ctx.workerId} does not serve graph "${run.graph_id}".`,
-    };
-    const args = { run, worker: ctx.workerId, checkpointId: run.checkpoint_id, steps: 0, error };
-    return settle(ctx, log, run, () => finishRun(ctx.db, ctx.db.pool, args), "failed");
+    const message = `Worker ${ctx.workerId} does not serve graph "${run.graph_id}".`;
+    return failBeforeStep(ctx, log, run, { name: "UnknownGraphError", message });
   }
   if (run.prepared && job.checkpointId !== run.checkpoint_id) {
     // A duplicate of an older step: the run has moved on. Make sure its current step is queued.
@@ -57,11 +79,39 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
       configurable: { thread_id: run.thread_id },
       metadata: { run_id: run.id },
     });
-    if (!run.prepared) await prepareRun(stepper, run);
+    const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);
+    if (refusal !== undefined) return await failBeforeStep(ctx, log, run, refusal);
     return await advance(ctx, served, run, stepper, log);
   } finally {
     await marking?.cancel();
   }
+}
+
+/**
+ * Records the run's input once; returns the engine's refusal of it (an input only the graph's
+ * own schema rejects, an answer to an interrupt the graph no longer has). Other errors throw.
+ */
+async function prepareOrRefusal(stepper: Stepper, run: RunRow): Promise<unknown> {
+  try {
+    await prepareRun(stepper, run);
+    return undefined;
+  } catch (error) {
+    if (refusesRun(error)) return error;
+    throw error;
+  }
+}
+
+/** Ends a run that cannot reach a superstep: its graph is not served here, or its input is refused. */
+function failBeforeStep(ctx: WorkerContext, log: Logger, run: RunRow, error: unknown): Promise<JobResult> {
+  log.warn({ err: error }, "run failed before its first superstep");
+  const args = {
+    run,
+    worker: ctx.workerId,
+    checkpointId: run.checkpoint_id,
+    steps: 0,
+    error: errorRecord(error),
+  };
+  return settle(ctx, log, run, () => finishRun(ctx.db, ctx.db.pool, args), "failed");
 }
 
 /** Marks the run running once the job has taken `markRunningAfterMs`; `cancel` stops or awaits it. */
