@@ -255,6 +255,30 @@ describe("resumes under contention", () => {
     const again = await h.client.threads.resume(threadId, "yes", { idempotencyKey: "click-1" });
     expect(again.runId).toBe(first.runId);
     expect((await h.client.runs.wait(first.runId)).status).toBe("success");
+    const late = await h.client.threads.resume(threadId, "yes", { idempotencyKey: "click-1" });
+    expect(late.runId).toBe(first.runId);
+    await expect(
+      h.client.threads.resume(threadId, "yes", { idempotencyKey: "click-2" }),
+    ).rejects.toMatchObject({
+      code: "NOT_INTERRUPTED",
+    });
+  });
+
+  it("returns the first run for a retried start with the same idempotency key, and starts nothing", async () => {
+    const first = await h.client.runs.start({
+      graphId: "linear",
+      input: { count: 1 },
+      idempotencyKey: "order-7",
+    });
+    const again = await h.client.runs.start({
+      graphId: "linear",
+      input: { count: 1 },
+      threadId: first.threadId,
+      idempotencyKey: "order-7",
+    });
+    expect(again).toEqual(first);
+    expect((await h.client.runs.wait(first.runId)).values).toMatchObject({ count: 11 });
+    expect(await h.client.threads.runs(first.threadId)).toHaveLength(1);
   });
 });
 
