@@ -220,6 +220,40 @@ describe("runs queued behind a finishing run", () => {
   });
 });
 
+describe("partial resumes", () => {
+  /** A fork thread waiting on both branches: its two interrupt ids, left first. */
+  async function forked(delayMs: number) {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "fork", input: { delayMs } });
+    await h.client.runs.wait(runId);
+    const first = await h.client.threads.resume(threadId, "go", { idempotencyKey: `go-${threadId}` });
+    const parked = await h.client.runs.wait(first.runId);
+    const byValue = new Map(parked.interrupts.map((i) => [i.value, i.id]));
+    return { threadId, first, left: byValue.get("left?") as string, right: byValue.get("right?") as string };
+  }
+
+  it("a retried resume returns its first run even when the thread now waits for two answers", async () => {
+    const { threadId, first } = await forked(0);
+    const again = await h.client.threads.resume(threadId, "go", { idempotencyKey: `go-${threadId}` });
+    expect(again).toEqual(first);
+  });
+
+  it("the answer to the rest runs next, ahead of a start queued before it", async () => {
+    const { threadId, left, right } = await forked(300);
+    const leftRun = await h.client.threads.resume(threadId, { [left]: "L" });
+    const queuedStart = await h.client.runs.start({
+      graphId: "fork",
+      input: {},
+      threadId,
+      multitaskStrategy: "enqueue",
+    });
+    const rightRun = await h.client.threads.resume(threadId, { [right]: "R" });
+    expect((await h.client.runs.wait(leftRun.runId)).status).toBe("interrupted");
+    const done = await h.client.runs.wait(rightRun.runId, { timeoutMs: 10_000 });
+    expect(done).toMatchObject({ status: "success", values: { left: "L", right: "R" } });
+    expect((await h.client.runs.wait(queuedStart.runId, { timeoutMs: 10_000 })).status).toBe("interrupted");
+  });
+});
+
 describe("resumes under contention", () => {
   it("of two concurrent resumes of one interrupt, exactly one wins — 100 trials", async () => {
     const threads = await Promise.all(Array.from({ length: 100 }, (_, i) => parked(`race-${i}`)));

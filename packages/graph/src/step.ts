@@ -91,6 +91,13 @@ export async function saveWrites(
   );
 }
 
+/** No commit consumes the answers this superstep was given (`head.unsaved`): store them now. */
+async function saveUnsaved(env: StepEnv, head: LoadedHead): Promise<void> {
+  if (head.unsaved === undefined) return;
+  await saveWrites(env, head.checkpoint.id, head.unsaved);
+  delete head.unsaved;
+}
+
 function errorRecord(error: unknown) {
   const e = error as { name?: string; message?: string; code?: string };
   return { name: e?.name ?? "Error", message: e?.message ?? String(error), code: e?.code };
@@ -317,9 +324,7 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   const failed = outcomes.find((outcome) => outcome.kind === "failed");
   const interrupts = outcomes.flatMap(interruptsOf);
   if (failed !== undefined || interrupts.length > 0) {
-    // No commit consumes the answers this superstep was given: store them with its partial results.
-    if (head.unsaved !== undefined) await saveWrites(env, head.checkpoint.id, head.unsaved);
-    delete head.unsaved;
+    await saveUnsaved(env, head);
     await persistPartial(env, head, tasks, outcomes);
     if (failed !== undefined) return { status: "failed", head, error: (failed as { error: unknown }).error };
     if (env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: interrupts });
@@ -332,8 +337,10 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     // The tasks' writes cannot be applied together (two values for a single-value key, an
     // unknown channel) or stored (a value JSON cannot hold): the superstep fails as a whole and
     // nothing is committed. Running it again fails the same way: the run's failure, not a retry.
-    if (isLayoverError(error, "INVALID_UPDATE") || isLayoverError(error, "NOT_SERIALIZABLE"))
+    if (isLayoverError(error, "INVALID_UPDATE") || isLayoverError(error, "NOT_SERIALIZABLE")) {
+      await saveUnsaved(env, head);
       return { status: "failed", head, error };
+    }
     throw error;
   }
   if (

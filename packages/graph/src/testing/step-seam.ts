@@ -95,6 +95,22 @@ async function conflictingWrites(saver: CheckpointSaver): Promise<void> {
   expect(await collect(graph.getStateHistory(config))).toHaveLength(1);
   await expectCode(graph.invoke(null, config), "INVALID_UPDATE");
 
+  // An answer given for the failing superstep is kept: the thread shows the interrupt answered.
+  const answered = new StateGraph(LogState)
+    .addNode("ask", () => ({ value: String(interrupt("ok?")) }))
+    .addNode("other", () => ({ value: "other" }))
+    .addEdge(START, "ask")
+    .addEdge(START, "other")
+    .compile({ checkpointer: saver });
+  const asking = threadConfig("seam-conflicting-answer");
+  await answered.prepare({ value: "v" }, asking);
+  expect((await answered.step(asking)).status).toBe("interrupted");
+  const resumed = answered.stepper(asking);
+  await resumed.prepare(new Command({ resume: "yes" }));
+  expect(await resumed.step()).toMatchObject({ status: "failed", error: { code: "INVALID_UPDATE" } });
+  const tasks = (await answered.getState(asking)).tasks;
+  expect(tasks.find((task) => task.name === "ask")?.interrupts).toEqual([]);
+
   const unstorable = new StateGraph(LogState)
     .addNode("count", () => ({ value: (() => "a function") as unknown as string }))
     .addEdge(START, "count")

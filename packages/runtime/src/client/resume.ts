@@ -64,21 +64,13 @@ function resolveTargets(pending: readonly InterruptRow[], value: unknown): Targe
   return { values, checkpointId: (byId.get(Object.keys(values)[0] as string) as InterruptRow).checkpoint_id };
 }
 
-/**
- * Why there is nothing to answer: a retry of a resume that succeeded (same key: its run),
- * someone else answered first, no such thread, an id the thread never had, or not waiting.
- */
+/** Why there is nothing to answer: someone else answered first, no such thread, an id the thread never had, or not waiting. */
 async function explainRefusal(
   ctx: ClientContext,
   threadId: string,
   unknown: readonly string[],
-  idempotencyKey: string | undefined,
-): Promise<{ runId: string }> {
+): Promise<never> {
   const q = ctx.db.pool;
-  if (idempotencyKey !== undefined) {
-    const earlier = await runByIdempotencyKey(ctx.db, q, threadId, idempotencyKey);
-    if (earlier) return { runId: earlier.id };
-  }
   const thread = await getThread(ctx.db, q, threadId);
   if (thread === undefined) throw new ThreadNotFoundError(threadId);
   if (unknown.length > 0) {
@@ -110,9 +102,15 @@ export async function resumeThread(
   value: unknown,
   options: ResumeOptions = {},
 ): Promise<{ runId: string }> {
+  if (options.idempotencyKey !== undefined) {
+    // A retry returns the first call's run, whatever the thread waits for now. resume_thread
+    // checks the key again under the thread's lock, so two first calls cannot both win.
+    const earlier = await runByIdempotencyKey(ctx.db, ctx.db.pool, threadId, options.idempotencyKey);
+    if (earlier) return { runId: earlier.id };
+  }
   const pending = await threadInterrupts(ctx.db, ctx.db.pool, threadId, "pending");
   const targets = resolveTargets(pending, value);
-  if ("refused" in targets) return explainRefusal(ctx, threadId, targets.unknown, options.idempotencyKey);
+  if ("refused" in targets) return explainRefusal(ctx, threadId, targets.unknown);
   const { runId, job } = await recordResume(ctx.db, ctx.db.pool, {
     threadId,
     ...targets,

@@ -4,8 +4,9 @@
 -- producer committed while we waited for the thread's lock is seen. Never edit once shipped.
 
 -- Hands a thread to its next queued run, or leaves it `p_status` (idle | interrupted | error)
--- with no run holding it. A thread left waiting for a person only takes a queued resume (a
--- queued start waits until the thread is answered). The caller holds the thread's row lock.
+-- with no run holding it. A thread left waiting for a person takes its oldest queued resume,
+-- skipping queued starts (they wait until the thread is answered). The caller holds the
+-- thread's row lock.
 -- Returns the run that now holds the thread and the checkpoint its job advances from.
 -- Served by runs_thread_created.
 CREATE FUNCTION release_thread(p_thread text, p_status text, p_head text,
@@ -14,9 +15,13 @@ LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   queued record;
 BEGIN
+  -- Waiting for a person, the thread skips queued starts for its oldest queued resume: a
+  -- resume answering the rest of a partial resume's interrupts must not wait behind a start.
   SELECT id, kind, checkpoint_id INTO queued
-    FROM runs WHERE thread_id = p_thread AND status = 'pending' ORDER BY created_at, id LIMIT 1;
-  IF FOUND AND (p_status <> 'interrupted' OR queued.kind = 'resume') THEN
+    FROM runs
+   WHERE thread_id = p_thread AND status = 'pending' AND (p_status <> 'interrupted' OR kind = 'resume')
+   ORDER BY created_at, id LIMIT 1;
+  IF FOUND THEN
     next_run_id := queued.id;
     next_checkpoint_id := queued.checkpoint_id;
   END IF;
