@@ -14,7 +14,7 @@ import {
   UnknownInterruptError,
 } from "./errors.ts";
 import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
-import type { LoadedHead } from "./head.ts";
+import type { LoadedHead, WriteBatch } from "./head.ts";
 import { type Interrupt, resumeIssues } from "./interrupt.ts";
 import { plannedTasks, type StepEnv, saveWrites } from "./step.ts";
 
@@ -231,15 +231,15 @@ export async function recordResume(
   }
   const extra =
     command.update !== undefined || gotoList(command.goto).length > 0 ? commandWrites(env, command) : [];
-  const batches = [
-    ...[...targets].map(([id, value]) => ({
-      taskId: id,
-      writes: [[RESUME, value, SPECIAL_WRITE_IDX[RESUME]]] as Array<[string, unknown, number]>,
-    })),
-    ...(extra.length
-      ? [{ taskId: INPUT_TASK_ID, writes: extra.map(([channel, value], idx) => [channel, value, idx]) }]
-      : []),
-  ] as NonNullable<LoadedHead["unsaved"]>;
+  const batches: WriteBatch[] = [...targets].map(([id, value]) => ({
+    taskId: id,
+    writes: [[RESUME, value, SPECIAL_WRITE_IDX[RESUME]]],
+  }));
+  if (extra.length > 0)
+    batches.push({
+      taskId: INPUT_TASK_ID,
+      writes: extra.map(([channel, value], idx) => [channel, value, idx]),
+    });
   if (persist) await saveWrites(env, head.checkpoint.id, batches);
   const added = batches.flatMap(({ taskId, writes }) =>
     writes.map(([channel, value, idx]) => ({ taskId, channel, value, idx })),

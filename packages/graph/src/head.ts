@@ -25,7 +25,13 @@ export interface LoadedHead {
    * Pending writes held in memory only (a resume's answers, recorded just before the superstep
    * that consumes them): saved if that superstep does not commit, dropped with it if it does.
    */
-  unsaved?: Array<{ taskId: string; writes: Array<[channel: string, value: unknown, idx: number]> }>;
+  unsaved?: WriteBatch[];
+}
+
+/** One task's pending writes, as `saver.putWrites` stores them. */
+export interface WriteBatch {
+  taskId: string;
+  writes: Array<[channel: string, value: unknown, idx: number]>;
 }
 
 /** `tuple` as the head to work from; `latest` is the thread's actual head when it differs (a fork). */

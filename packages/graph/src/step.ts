@@ -20,7 +20,7 @@ import { type PlannedTask, planTasks } from "./algo/plan.ts";
 import { ERROR, INTERRUPT, NO_WRITES, SPECIAL_WRITE_IDX } from "./constants.ts";
 import type { TaskContext } from "./context.ts";
 import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
-import type { LoadedHead } from "./head.ts";
+import type { LoadedHead, WriteBatch } from "./head.ts";
 import type { Interrupt } from "./interrupt.ts";
 import { runTask, type TaskOutcome } from "./run-task.ts";
 import { debugEvent, type Emitter } from "./stream.ts";
@@ -84,7 +84,7 @@ async function record(
 export async function saveWrites(
   env: StepEnv,
   checkpointId: string,
-  batches: NonNullable<LoadedHead["unsaved"]>,
+  batches: readonly WriteBatch[],
 ): Promise<void> {
   await Promise.all(
     batches.map(({ taskId, writes }) => env.saver.putWrites({ ...env.key, checkpointId, taskId, writes })),

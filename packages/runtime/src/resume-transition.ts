@@ -1,7 +1,22 @@
 import { randomUUID } from "node:crypto";
 import type { Db, Queryable } from "./db.ts";
 import { InterruptAlreadyResolvedError, ThreadNotFoundError } from "./errors.ts";
-import { interruptsById } from "./sql/interrupts.ts";
+import { type InterruptRow, interruptsById } from "./sql/interrupts.ts";
+
+/** Who answered interrupt `interruptId` first, and when (its row, if it is still there). */
+export function alreadyResolved(
+  threadId: string,
+  interruptId: string,
+  row: InterruptRow | undefined,
+): InterruptAlreadyResolvedError {
+  return new InterruptAlreadyResolvedError({
+    threadId,
+    interruptId,
+    status: row?.status ?? "resolved",
+    resolvedBy: row?.resolved_by ?? null,
+    resolvedAt: row?.resolved_at ?? null,
+  });
+}
 
 export interface RecordedResume {
   runId: string;
@@ -55,13 +70,7 @@ export async function recordResume(
       throw new ThreadNotFoundError(args.threadId);
     case "lost": {
       const [row] = await interruptsById(db, q, args.threadId, [recorded.lost_id]);
-      throw new InterruptAlreadyResolvedError({
-        threadId: args.threadId,
-        interruptId: recorded.lost_id,
-        status: row?.status ?? "resolved",
-        resolvedBy: row?.resolved_by ?? null,
-        resolvedAt: row?.resolved_at ?? null,
-      });
+      throw alreadyResolved(args.threadId, recorded.lost_id, row);
     }
     case "started":
       return {

@@ -111,7 +111,7 @@ function failBeforeStep(ctx: WorkerContext, log: Logger, run: RunRow, error: unk
     steps: 0,
     error: errorRecord(error),
   };
-  return settle(ctx, log, run, () => finishRun(ctx.db, ctx.db.pool, args), "failed");
+  return settle(ctx, log, run, finishRun(ctx.db, ctx.db.pool, args), "failed");
 }
 
 /** Marks the run running once the job has taken `markRunningAfterMs`; `cancel` stops or awaits it. */
@@ -165,11 +165,11 @@ async function advance(
     if (outcome.status === "interrupted") {
       const interrupts = interruptRows(ctx, served, run, outcome);
       const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps, interrupts };
-      return settle(ctx, stepLog, run, () => parkRun(ctx.db, ctx.db.pool, args), "parked");
+      return settle(ctx, stepLog, run, parkRun(ctx.db, ctx.db.pool, args), "parked");
     }
     if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);
     const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps };
-    return settle(ctx, stepLog, run, () => finishRun(ctx.db, ctx.db.pool, args), "finished");
+    return settle(ctx, stepLog, run, finishRun(ctx.db, ctx.db.pool, args), "finished");
   }
 }
 
@@ -189,7 +189,7 @@ function fail(
     steps,
     error: errorRecord(error),
   };
-  return settle(ctx, log, run, () => finishRun(ctx.db, ctx.db.pool, args), "failed");
+  return settle(ctx, log, run, finishRun(ctx.db, ctx.db.pool, args), "failed");
 }
 
 async function handOff(ctx: WorkerContext, log: Logger, run: RunRow, checkpointId: string, steps: number) {
@@ -205,10 +205,10 @@ async function settle(
   ctx: WorkerContext,
   log: Logger,
   run: RunRow,
-  transition: () => Promise<Settled>,
+  transition: Promise<Settled>,
   result: JobResult,
 ): Promise<JobResult> {
-  const settled = await transition();
+  const settled = await transition;
   if (!settled.applied) return "cancelled";
   if (settled.next) await ctx.dispatcher.enqueue(settled.next);
   const status = result === "parked" ? "interrupted" : result === "finished" ? "success" : "error";

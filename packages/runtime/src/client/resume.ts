@@ -5,8 +5,8 @@ import {
   resumeIssues,
   UnknownInterruptError,
 } from "@layover/graph";
-import { InterruptAlreadyResolvedError, ThreadNotFoundError } from "../errors.ts";
-import { recordResume } from "../resume-transition.ts";
+import { ThreadNotFoundError } from "../errors.ts";
+import { alreadyResolved, recordResume } from "../resume-transition.ts";
 import { answeredBy, type InterruptRow, interruptsById, threadInterrupts } from "../sql/interrupts.ts";
 import { runByIdempotencyKey } from "../sql/runs.ts";
 import { getThread } from "../sql/threads.ts";
@@ -30,16 +30,6 @@ function asResumeMap(value: unknown): Record<string, unknown> | undefined {
   return keys.length > 0 && keys.every((k) => INTERRUPT_ID.test(k))
     ? (value as Record<string, unknown>)
     : undefined;
-}
-
-function alreadyResolved(row: InterruptRow): InterruptAlreadyResolvedError {
-  return new InterruptAlreadyResolvedError({
-    threadId: row.thread_id,
-    interruptId: row.id,
-    status: row.status,
-    resolvedBy: row.resolved_by,
-    resolvedAt: row.resolved_at,
-  });
 }
 
 type Targets =
@@ -75,7 +65,7 @@ async function explainRefusal(
   if (thread === undefined) throw new ThreadNotFoundError(threadId);
   if (unknown.length > 0) {
     const [known] = await interruptsById(ctx.db, q, threadId, unknown);
-    if (known) throw alreadyResolved(known);
+    if (known) throw alreadyResolved(threadId, known.id, known);
     const pending = await threadInterrupts(ctx.db, q, threadId, "pending");
     throw new UnknownInterruptError(
       unknown,
@@ -84,7 +74,7 @@ async function explainRefusal(
   }
   if (thread.status === "busy" && thread.current_run_id !== null) {
     const answered = await answeredBy(ctx.db, q, threadId, thread.current_run_id);
-    if (answered) throw alreadyResolved(answered);
+    if (answered) throw alreadyResolved(threadId, answered.id, answered);
   }
   throw new NotInterruptedError(threadId);
 }
