@@ -1,4 +1,10 @@
-import type { Checkpoint, CheckpointMetadata, CheckpointTuple, PendingWrite } from "@layover/checkpoint";
+import type {
+  Checkpoint,
+  CheckpointMetadata,
+  CheckpointTuple,
+  ListAppend,
+  PendingWrite,
+} from "@layover/checkpoint";
 import { maxVersion } from "./algo/apply-writes.ts";
 import type { PlannedTask } from "./algo/plan.ts";
 
@@ -26,6 +32,20 @@ export interface LoadedHead {
    * that consumes them): saved if that superstep does not commit, dropped with it if it does.
    */
   unsaved?: WriteBatch[];
+  /**
+   * Set while this head is held in memory only (durability "exit"): what storing it needs.
+   * `parentId` and `expectedHead` are then those of the stored head it follows.
+   */
+  deferred?: Deferred;
+}
+
+/** An unstored head's put: the last stored head, and what changed since it. */
+export interface Deferred {
+  stored: LoadedHead;
+  /** Channels whose version changed since `stored`. */
+  changed: Set<string>;
+  /** Lists that only grew by appending since `stored`, against their value stored there. */
+  appends: Map<string, ListAppend>;
 }
 
 /** One task's pending writes, as `saver.putWrites` stores them. */

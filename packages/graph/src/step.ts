@@ -6,17 +6,11 @@ import {
   newCheckpointId,
   type PendingWrite,
 } from "@layover/checkpoint";
-import {
-  appendHints,
-  applyWrites,
-  type ChannelState,
-  maxVersion,
-  readState,
-  type Write,
-} from "./algo/apply-writes.ts";
+import { applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
 import { type PlannedTask, planTasks } from "./algo/plan.ts";
+import { type Durability, nextHead, storeHead } from "./commit.ts";
 import { ERROR, INTERRUPT, NO_WRITES, SPECIAL_WRITE_IDX } from "./constants.ts";
 import type { TaskContext } from "./context.ts";
 import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
@@ -41,6 +35,8 @@ export interface StepEnv {
   emit: Emitter | undefined;
   /** Caller metadata stamped on every checkpoint this call writes (`config.metadata`). */
   metadata: Record<string, unknown> | undefined;
+  /** "exit": store a checkpoint only when the run stops or hands over (see commit.ts). */
+  durability: Durability;
 }
 
 /** What one superstep did. `head` is the thread's head afterwards. */
@@ -237,13 +233,8 @@ async function executeTasks(
   );
 }
 
-async function commit(
-  env: StepEnv,
-  head: LoadedHead,
-  tasks: PlannedTask[],
-  outcomes: Outcome[],
-  base: BaseState,
-) {
+/** The checkpoint the tasks' writes make, as the next head; not stored yet (see commit.ts). */
+function commit(env: StepEnv, head: LoadedHead, tasks: PlannedTask[], outcomes: Outcome[], base: BaseState) {
   const groups = outcomes.map((outcome) => (outcome.kind === "done" ? outcome.writes : []));
   const applied = applyWrites(
     env.spec,
@@ -267,28 +258,7 @@ async function commit(
     step: head.metadata.step + 1,
     writes: metadataWrites(env, tasks, outcomes),
   };
-  const changedChannels = base.changed.size
-    ? [...new Set([...base.changed, ...applied.changed])]
-    : [...applied.changed];
-  await env.saver.put({
-    ...env.key,
-    checkpoint,
-    metadata,
-    parentId: head.checkpoint.id,
-    expectedHead: head.expectedHead,
-    changedChannels,
-    appends: appendHints(applied, base.changed),
-  });
-  const next: LoadedHead = {
-    checkpoint,
-    metadata,
-    parentId: head.checkpoint.id,
-    pendingWrites: [],
-    expectedHead: checkpoint.id,
-    versionFloor: Math.max(head.versionFloor, maxVersion(checkpoint.channelVersions)),
-  };
-  if (env.emit?.modes.has("values")) env.emit.push("values", readState(env.spec, checkpoint.channelValues));
-  return next;
+  return nextHead(head, checkpoint, metadata, applied, base.changed);
 }
 
 interface BaseState extends ChannelState {
@@ -304,45 +274,40 @@ function baseState(env: StepEnv, head: LoadedHead, pending: PendingState): BaseS
   return applyWrites(env.spec, { values, versions }, [pending.input], [], head.versionFloor);
 }
 
+/** Writes that cannot be applied together or stored: the superstep's own failure, never a retry. */
+function unappliable(error: unknown): boolean {
+  return isLayoverError(error, "INVALID_UPDATE") || isLayoverError(error, "NOT_SERIALIZABLE");
+}
+
 /**
- * The step seam: advances a thread by exactly one superstep from `head` — plan, run the
- * tasks, apply their writes at once, commit one checkpoint with compare-and-set — and says
- * what happened. `invoke()` loops over it; workers call it once per job. Everything it
- * needs is in the checkpoint and its pending writes, never in this process's memory.
+ * Stores `head` if it is held in memory only. A chain of supersteps that cannot be stored (a
+ * value JSON cannot hold) fails as a whole: the result is then the last stored head.
  */
-export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<StepResult> {
-  const tasks = plannedTasks(env, head);
-  if (tasks.length === 0) return { status: "done", head };
-  const pending = readPendingWrites(head.pendingWrites);
-  if (!pending.breakpointPassed && pending.resume.size === 0 && breakpointAhead(env, head.metadata, tasks)) {
-    return { status: "interrupted", head, interrupts: [] };
-  }
-  const base = baseState(env, head, pending);
-  const outcomes = await executeTasks(env, head, tasks, base, pending);
-  const step = head.metadata.step + 1;
-  emitTaskResults(env, step, tasks, outcomes);
-  const failed = outcomes.find((outcome) => outcome.kind === "failed");
-  const interrupts = outcomes.flatMap(interruptsOf);
-  if (failed !== undefined || interrupts.length > 0) {
-    await saveUnsaved(env, head);
-    await persistPartial(env, head, tasks, outcomes);
-    if (failed !== undefined) return { status: "failed", head, error: (failed as { error: unknown }).error };
-    if (env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: interrupts });
-    return { status: "interrupted", head, interrupts };
-  }
-  let next: LoadedHead;
+async function stored(env: StepEnv, head: LoadedHead): Promise<{ head: LoadedHead; error?: unknown }> {
   try {
-    next = await commit(env, head, tasks, outcomes, base);
+    await storeHead(env, head);
+    return { head };
   } catch (error) {
-    // The tasks' writes cannot be applied together (two values for a single-value key, an
-    // unknown channel) or stored (a value JSON cannot hold): the superstep fails as a whole and
-    // nothing is committed. Running it again fails the same way: the run's failure, not a retry.
-    if (isLayoverError(error, "INVALID_UPDATE") || isLayoverError(error, "NOT_SERIALIZABLE")) {
-      await saveUnsaved(env, head);
-      return { status: "failed", head, error };
-    }
-    throw error;
+    if (head.deferred === undefined || !unappliable(error)) throw error;
+    return { head: head.deferred.stored, error };
   }
+}
+
+/** The superstep from `head` failed as a whole: nothing of it is committed, the answers it was given are kept. */
+async function failedAt(env: StepEnv, head: LoadedHead, error: unknown): Promise<StepResult> {
+  const reached = await stored(env, head);
+  await saveUnsaved(env, reached.head);
+  return { status: "failed", head: reached.head, error: reached.error ?? error };
+}
+
+/** Stores `head` if it is held in memory only; the failed result when its supersteps cannot be stored. */
+export async function storeOrFail(env: StepEnv, head: LoadedHead): Promise<StepResult | undefined> {
+  const reached = await stored(env, head);
+  return reached.error === undefined ? undefined : failedAt(env, reached.head, reached.error);
+}
+
+/** What follows a committed superstep: the next one, the end, or a static breakpoint. */
+function after(env: StepEnv, tasks: PlannedTask[], next: LoadedHead): StepResult {
   if (
     matchesBreakpoint(
       env.interruptAfter,
@@ -353,4 +318,57 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   const nextTasks = plannedTasks(env, next);
   if (nextTasks.length === 0) return { status: "done", head: next };
   return { status: "next", head: next, tasks: nextTasks.map((task) => task.name) };
+}
+
+/**
+ * The step seam: advances a thread by exactly one superstep from `head` — plan, run the
+ * tasks, apply their writes at once, commit one checkpoint with compare-and-set — and says
+ * what happened. `invoke()` loops over it; workers call it once per job. Everything it
+ * needs is in the checkpoint and its pending writes, never in this process's memory. Under
+ * durability "exit" a superstep that another follows is not stored (its head is `deferred`).
+ */
+export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<StepResult> {
+  const tasks = plannedTasks(env, head);
+  if (tasks.length === 0) {
+    await storeHead(env, head);
+    return { status: "done", head };
+  }
+  const pending = readPendingWrites(head.pendingWrites);
+  if (!pending.breakpointPassed && pending.resume.size === 0 && breakpointAhead(env, head.metadata, tasks)) {
+    await storeHead(env, head);
+    return { status: "interrupted", head, interrupts: [] };
+  }
+  const base = baseState(env, head, pending);
+  const outcomes = await executeTasks(env, head, tasks, base, pending);
+  const step = head.metadata.step + 1;
+  emitTaskResults(env, step, tasks, outcomes);
+  const failed = outcomes.find((outcome) => outcome.kind === "failed");
+  const interrupts = outcomes.flatMap(interruptsOf);
+  if (failed !== undefined || interrupts.length > 0) {
+    const unstorable = await storeOrFail(env, head);
+    if (unstorable !== undefined) return unstorable;
+    await saveUnsaved(env, head);
+    await persistPartial(env, head, tasks, outcomes);
+    if (failed !== undefined) return { status: "failed", head, error: (failed as { error: unknown }).error };
+    if (env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: interrupts });
+    return { status: "interrupted", head, interrupts };
+  }
+  let result: StepResult;
+  try {
+    // Writes that cannot be applied together (two values for a single-value key, an unknown
+    // channel) or stored (a value JSON cannot hold) fail the superstep as a whole.
+    result = after(env, tasks, commit(env, head, tasks, outcomes, base));
+    if (
+      result.status !== "next" ||
+      env.durability !== "exit" ||
+      breakpointAhead(env, result.head.metadata, plannedTasks(env, result.head))
+    )
+      await storeHead(env, result.head);
+  } catch (error) {
+    if (unappliable(error)) return failedAt(env, head, error);
+    throw error;
+  }
+  if (env.emit?.modes.has("values"))
+    env.emit.push("values", readState(env.spec, result.head.checkpoint.channelValues));
+  return result;
 }

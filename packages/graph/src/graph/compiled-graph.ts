@@ -1,6 +1,7 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { readState } from "../algo/apply-writes.ts";
 import { type Command, isCommand } from "../command.ts";
+import { storeHead } from "../commit.ts";
 import { INTERRUPT } from "../constants.ts";
 import { continueRun } from "../continue-run.ts";
 import { commandRun, recordResume, startRun, updateThreadState } from "../entry.ts";
@@ -22,6 +23,12 @@ import { createStepper, type StepOutcome, type Stepper } from "./stepper.ts";
 import { streamRun } from "./stream-run.ts";
 
 export type InvokeResult<S> = S & { [INTERRUPT]?: Interrupt[] };
+
+/** A run stopping with `error` stores the head it reached first (durability "exit" holds it in memory). */
+async function stopped(env: StepEnv, head: LoadedHead, error: Error): Promise<Error> {
+  await storeHead(env, head);
+  return error;
+}
 
 export interface StreamConfig extends RunnableConfig {
   /** @defaultValue "values" */
@@ -104,8 +111,9 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     let steps = 0;
     let result: StepResult;
     for (;;) {
-      if (env.signal?.aborted) throw new GraphAbortedError(env.signal.reason);
-      if (steps >= limit && plannedTasks(env, head).length > 0) throw new GraphRecursionError(limit);
+      if (env.signal?.aborted) throw await stopped(env, head, new GraphAbortedError(env.signal.reason));
+      if (steps >= limit && plannedTasks(env, head).length > 0)
+        throw await stopped(env, head, new GraphRecursionError(limit));
       result = await runSuperstep(env, head);
       head = result.head;
       steps += 1;

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { type CheckpointSaver, MemorySaver } from "@layover/checkpoint";
+import { type Durability, durabilityOf } from "../commit.ts";
 import { currentTask } from "../context.ts";
-import { MissingThreadIdError } from "../errors.ts";
+import { InvalidInputError, MissingThreadIdError } from "../errors.ts";
 import type { StepEnv } from "../step.ts";
 import type { Emitter } from "../stream.ts";
 import type { GraphSpec } from "./spec.ts";
@@ -23,6 +24,15 @@ export interface RunnableConfig {
    * cannot override); `getStateHistory` filters on it. The runtime records its run id here.
    */
   metadata?: Record<string, unknown>;
+  /**
+   * When checkpoints are stored, as in LangGraph: "sync" and "async" store every superstep's
+   * (Layover stores it before the next superstep starts in both); "exit" only the last, when the
+   * run ends, pauses or fails — fewer writes, but a crash redoes the supersteps since the last
+   * stored checkpoint. Subgraphs store every superstep. @defaultValue "async"
+   */
+  durability?: Durability;
+  /** @deprecated LangGraph's older spelling: `false` is `durability: "exit"`. */
+  checkpointDuring?: boolean;
 }
 
 export interface GraphRuntimeOptions {
@@ -33,6 +43,16 @@ export interface GraphRuntimeOptions {
 }
 
 const NONE: ReadonlySet<string> = new Set();
+
+function requireDurability(config: RunnableConfig | undefined): Durability {
+  const durability = durabilityOf(config);
+  if (durability === undefined) {
+    throw new InvalidInputError(
+      `config.durability must be "sync", "async" or "exit"; got ${JSON.stringify(config?.durability)}.`,
+    );
+  }
+  return durability;
+}
 
 /**
  * Where and how a call runs. Inside a running node the graph is a subgraph: it shares the
@@ -62,6 +82,7 @@ export function runEnvironment(
       inheritedResume: parent.resumeValues,
       emit,
       metadata: config?.metadata,
+      durability: "sync",
     };
     return { env, subgraph: true };
   }
@@ -81,6 +102,7 @@ export function runEnvironment(
     inheritedResume: undefined,
     emit,
     metadata: config?.metadata,
+    durability: requireDurability(config),
   };
   return { env, subgraph: false };
 }

@@ -5,7 +5,7 @@ import { InvalidInputError } from "../errors.ts";
 import type { LoadedHead } from "../head.ts";
 import type { Interrupt } from "../interrupt.ts";
 import { waitingTasks } from "../snapshot.ts";
-import { runSuperstep, type StepEnv, type StepResult } from "../step.ts";
+import { runSuperstep, type StepEnv, type StepResult, storeOrFail } from "../step.ts";
 
 /** What one call to `step()` did, for workers that drive a thread one superstep per job. */
 export interface StepOutcome {
@@ -42,6 +42,12 @@ export interface Stepper {
   prepare(input: unknown): Promise<{ checkpointId: string }>;
   /** Advances the thread by one superstep from the held head and holds the head it commits. */
   step(): Promise<StepOutcome>;
+  /**
+   * Stores the held head if it is in memory only (durability "exit" holds the head of a
+   * superstep that others follow): call it before handing the thread to another job. Resolves
+   * to a failed outcome when the supersteps since the last stored head cannot be stored.
+   */
+  flush(): Promise<StepOutcome | undefined>;
 }
 
 function outcomeOf(env: StepEnv, result: StepResult): StepOutcome {
@@ -103,6 +109,15 @@ export function createStepper(
         const result = await runSuperstep(env, head);
         held = result.status === "next" ? { head: result.head } : undefined;
         return outcomeOf(env, result);
+      }),
+    flush: () =>
+      guarded(async () => {
+        const head = held?.head;
+        if (head?.deferred === undefined) return undefined;
+        const failed = await storeOrFail(env, head);
+        if (failed === undefined) return undefined;
+        held = undefined;
+        return outcomeOf(env, failed);
       }),
   };
 }

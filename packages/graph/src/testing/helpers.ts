@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { expect } from "vitest";
-import { Annotation } from "../index.ts";
+import { Annotation, START, StateGraph } from "../index.ts";
 
 /** Makes the saver the suite runs against: once per suite, shared by its tests. */
 export type SaverMaker = () => CheckpointSaver | Promise<CheckpointSaver>;
@@ -90,4 +90,28 @@ export class CallCounter {
   of(name: string): number {
     return this.counts.get(name) ?? 0;
   }
+}
+
+/**
+ * Nodes a → b → c on LogState, each appending `name(value)` to `log` and counting its calls;
+ * `fail.node` names a node that throws while it is set.
+ */
+export function linearGraph(
+  saver: CheckpointSaver,
+  calls: CallCounter,
+  fail: { node?: string | undefined } = {},
+) {
+  const node = (name: string) => (state: { value: string }) => {
+    calls.hit(name);
+    if (fail.node === name) throw new Error(`${name} failed`);
+    return { log: `${name}(${state.value})` };
+  };
+  return new StateGraph(LogState)
+    .addNode("a", node("a"))
+    .addNode("b", node("b"))
+    .addNode("c", node("c"))
+    .addEdge(START, "a")
+    .addEdge("a", "b")
+    .addEdge("b", "c")
+    .compile({ checkpointer: saver });
 }

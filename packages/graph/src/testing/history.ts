@@ -1,22 +1,7 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
 import { Command, interrupt, START, StateGraph, type StateSnapshot } from "../index.ts";
-import { CallCounter, collect, LogState, threadConfig, type UseSaver } from "./helpers.ts";
-
-function linearGraph(saver: CheckpointSaver, calls: CallCounter) {
-  const node = (name: string) => (state: { value: string }) => {
-    calls.hit(name);
-    return { log: `${name}(${state.value})` };
-  };
-  return new StateGraph(LogState)
-    .addNode("a", node("a"))
-    .addNode("b", node("b"))
-    .addNode("c", node("c"))
-    .addEdge(START, "a")
-    .addEdge("a", "b")
-    .addEdge("b", "c")
-    .compile({ checkpointer: saver });
-}
+import { CallCounter, collect, LogState, linearGraph, threadConfig, type UseSaver } from "./helpers.ts";
 
 function idOf(snapshot: StateSnapshot | undefined): string | undefined {
   return snapshot?.config.configurable?.checkpoint_id;

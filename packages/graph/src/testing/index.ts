@@ -2,6 +2,7 @@ import type { CheckpointSaver } from "@layover/checkpoint";
 import { beforeAll, describe } from "vitest";
 import { describeBreakpoints } from "./breakpoints.ts";
 import { describeCommands } from "./commands.ts";
+import { describeDurability } from "./durability.ts";
 import type { SaverMaker } from "./helpers.ts";
 import { describeHistory } from "./history.ts";
 import { describeInterruptOptions } from "./interrupt-options.ts";
@@ -53,5 +54,6 @@ export function runEngineSuite(name: string, makeSaver: SaverMaker): void {
     describeStreaming(use);
     describeStepSeam(use);
     describeStepRaces(use);
+    describeDurability(use);
   });
 }

@@ -1,0 +1,100 @@
+// Turning a superstep's applied writes into the thread's next head, and storing heads.
+//
+// Durability (LangGraph's `durability` option) decides when a head is stored:
+// - "sync" and "async" store every superstep's checkpoint before the next superstep starts.
+// - "exit" holds a head that more supersteps follow in memory (`LoadedHead.deferred`); the
+//   supersteps after it fold into it, and one put stores the last of them when the run stops
+//   (ends, pauses, fails) or, in a worker, hands the thread over. A process that dies in between
+//   loses only work it had not stored: the thread's stored head is still a committed checkpoint
+//   and the run redoes the supersteps after it.
+import type {
+  Checkpoint,
+  CheckpointKey,
+  CheckpointMetadata,
+  CheckpointSaver,
+  ListAppend,
+} from "@layover/checkpoint";
+import { type AppliedWrites, appendHints, maxVersion } from "./algo/apply-writes.ts";
+import type { Deferred, LoadedHead } from "./head.ts";
+
+/** When a run's checkpoints are stored (LangGraph's values; "async" is stored as "sync" is). */
+export type Durability = "sync" | "async" | "exit";
+
+/** The append hints of `next` on top of `before`'s: an earliest base stays valid while every change appended. */
+function foldAppends(
+  before: Deferred | undefined,
+  changed: readonly string[],
+  hints: Readonly<Record<string, ListAppend>> | undefined,
+): Map<string, ListAppend> {
+  const appends = new Map(before?.appends);
+  for (const channel of changed) {
+    const hint = hints?.[channel];
+    if (hint === undefined) appends.delete(channel);
+    else if (before === undefined || !before.changed.has(channel)) appends.set(channel, hint);
+  }
+  return appends;
+}
+
+/**
+ * The head after a superstep from `head`, not yet stored: `deferred` says what its put needs.
+ * When `head` itself is unstored, the new head takes its place: same stored parent, the channels
+ * changed by both, and append hints against the values stored there.
+ */
+export function nextHead(
+  head: LoadedHead,
+  checkpoint: Checkpoint,
+  metadata: CheckpointMetadata,
+  applied: AppliedWrites,
+  changedBefore: ReadonlySet<string>,
+): LoadedHead {
+  const before = head.deferred;
+  const stepChanged = changedBefore.size
+    ? [...new Set([...changedBefore, ...applied.changed])]
+    : [...applied.changed];
+  const deferred: Deferred = {
+    stored: before?.stored ?? head,
+    changed: new Set([...(before?.changed ?? []), ...stepChanged]),
+    appends: foldAppends(before, stepChanged, appendHints(applied, changedBefore)),
+  };
+  return {
+    checkpoint,
+    metadata,
+    parentId: deferred.stored.checkpoint.id,
+    pendingWrites: [],
+    expectedHead: deferred.stored.expectedHead,
+    versionFloor: Math.max(head.versionFloor, maxVersion(checkpoint.channelVersions)),
+    deferred,
+  };
+}
+
+/** Stores `head` if it is not stored yet (one put, compare-and-set on the stored head it follows). */
+export async function storeHead(
+  env: { saver: CheckpointSaver; key: CheckpointKey },
+  head: LoadedHead,
+): Promise<void> {
+  const deferred = head.deferred;
+  if (deferred === undefined) return;
+  await env.saver.put({
+    ...env.key,
+    checkpoint: head.checkpoint,
+    metadata: head.metadata,
+    parentId: deferred.stored.checkpoint.id,
+    expectedHead: deferred.stored.expectedHead,
+    changedChannels: [...deferred.changed],
+    appends: deferred.appends.size > 0 ? Object.fromEntries(deferred.appends) : undefined,
+  });
+  delete head.deferred;
+  head.expectedHead = head.checkpoint.id;
+}
+
+const DURABILITIES: ReadonlySet<unknown> = new Set<Durability>(["sync", "async", "exit"]);
+
+export function isDurability(value: unknown): value is Durability {
+  return DURABILITIES.has(value);
+}
+
+/** The config's durability, from `durability` or LangGraph's deprecated `checkpointDuring`. */
+export function durabilityOf(config: { durability?: unknown; checkpointDuring?: unknown } | undefined) {
+  const durability = config?.durability ?? (config?.checkpointDuring === false ? "exit" : "async");
+  return isDurability(durability) ? durability : undefined;
+}
