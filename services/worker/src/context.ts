@@ -1,5 +1,5 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
-import type { CompiledStateGraph } from "@layover/graph";
+import type { CompiledStateGraph, Durability } from "@layover/graph";
 import type { Db, Dispatcher, Metrics } from "@layover/runtime";
 import type { Logger } from "pino";
 
@@ -10,6 +10,8 @@ export interface ServedGraph {
   timeoutMs?: number | undefined;
   /** Default value the graph's timed-out interrupts resume with. */
   onTimeout?: unknown;
+  /** Durability of the graph's runs whose start does not set one. */
+  durability?: Durability | undefined;
 }
 
 export interface WorkerContext {

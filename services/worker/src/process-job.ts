@@ -1,4 +1,5 @@
 import {
+  type Durability,
   GraphRecursionError,
   isCheckpointConflict,
   isLayoverError,
@@ -78,6 +79,7 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
     const stepper = served.graph.stepper({
       configurable: { thread_id: run.thread_id },
       metadata: { run_id: run.id },
+      ...durabilityOf(run, served),
     });
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);
     if (refusal !== undefined) return await failBeforeStep(ctx, log, run, refusal);
@@ -85,6 +87,12 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
   } finally {
     await marking?.cancel();
   }
+}
+
+/** The run's durability: its start's, else its graph's; none leaves the engine's default. */
+function durabilityOf(run: RunRow, served: ServedGraph): { durability?: Durability } {
+  const durability = ("input" in run.input ? run.input.config?.durability : undefined) ?? served.durability;
+  return durability === undefined ? {} : { durability };
 }
 
 /**
@@ -143,25 +151,25 @@ async function advance(
     ("input" in run.input ? run.input.config?.recursionLimit : undefined) ?? DEFAULT_RECURSION_LIMIT;
   let steps = 0;
   for (;;) {
-    let outcome: StepOutcome;
     const timer = ctx.metrics.stepSeconds.startTimer();
-    try {
-      outcome = await stepper.step();
-      timer();
-    } catch (error) {
-      if (!isCheckpointConflict(error)) throw error;
-      log.info({ err: error }, "another worker committed this superstep first; result discarded");
-      return "conflict";
-    }
-    const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
+    let outcome = await unlessConflict(log, stepper.step());
+    timer();
+    if (outcome === "conflict") return outcome;
     if (outcome.status === "next") {
       ctx.metrics.supersteps.inc();
       steps += 1;
-      if (run.steps + steps > limit)
-        return fail(ctx, stepLog, run, outcome, steps, new GraphRecursionError(limit));
-      if (steps < ctx.budget.steps && performance.now() - started < ctx.budget.ms) continue;
+      const over = run.steps + steps > limit;
+      if (!over && steps < ctx.budget.steps && performance.now() - started < ctx.budget.ms) continue;
+      // Leaving the job: store the head if the run's durability held it in memory.
+      const unstorable = await unlessConflict(log, stepper.flush());
+      if (unstorable === "conflict") return unstorable;
+      outcome = unstorable ?? outcome;
+      const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
+      if (unstorable !== undefined) return fail(ctx, stepLog, run, outcome, steps, outcome.error);
+      if (over) return fail(ctx, stepLog, run, outcome, steps, new GraphRecursionError(limit));
       return handOff(ctx, stepLog, run, outcome.checkpointId, steps);
     }
+    const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
     if (outcome.status === "interrupted") {
       const interrupts = interruptRows(ctx, served, run, outcome);
       const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps, interrupts };
@@ -170,6 +178,17 @@ async function advance(
     if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);
     const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps };
     return settle(ctx, stepLog, run, finishRun(ctx.db, ctx.db.pool, args), "finished");
+  }
+}
+
+/** A step or flush, or "conflict" when another worker committed from the same head first. */
+async function unlessConflict<T>(log: Logger, work: Promise<T>): Promise<T | "conflict"> {
+  try {
+    return await work;
+  } catch (error) {
+    if (!isCheckpointConflict(error)) throw error;
+    log.info({ err: error }, "another worker committed this superstep first; result discarded");
+    return "conflict";
   }
 }
 

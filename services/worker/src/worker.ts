@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { PostgresSaver } from "@layover/checkpoint-postgres";
-import type { CompiledStateGraph } from "@layover/graph";
+import { type CompiledStateGraph, type Durability, isDurability } from "@layover/graph";
 import {
   createDb,
   createDispatcher,
@@ -24,7 +24,13 @@ import { processStepJob } from "./process-job.ts";
 /** A graph module's entry: a compiled graph, or one with its interrupt defaults. */
 export type GraphEntry =
   | CompiledStateGraph<any, any>
-  | { graph: CompiledStateGraph<any, any>; interruptTimeout?: number; onTimeout?: unknown };
+  | {
+      graph: CompiledStateGraph<any, any>;
+      interruptTimeout?: number;
+      onTimeout?: unknown;
+      /** The graph's runs' durability unless their start says otherwise. @defaultValue "async" */
+      durability?: Durability;
+    };
 
 export interface WorkerOptions {
   /** Graph id → compiled graph: what this worker serves (the idea of langgraph.json, as code). */
@@ -65,7 +71,13 @@ function servedGraphs(entries: Record<string, GraphEntry>, saver: CheckpointSave
     const graph = "graph" in entry ? entry.graph : entry;
     const timeout = "graph" in entry ? entry.interruptTimeout : undefined;
     const onTimeout = "graph" in entry ? entry.onTimeout : undefined;
-    served.set(id, { graph: graph.withCheckpointer(saver), timeoutMs: timeout, onTimeout });
+    const durability = "graph" in entry ? entry.durability : undefined;
+    if (durability !== undefined && !isDurability(durability)) {
+      throw new TypeError(
+        `Graph "${id}": durability must be "sync", "async" or "exit"; got ${JSON.stringify(durability)}.`,
+      );
+    }
+    served.set(id, { graph: graph.withCheckpointer(saver), timeoutMs: timeout, onTimeout, durability });
   }
   return served;
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
-import { InvalidInputError } from "@layover/graph";
+import { InvalidInputError, isDurability } from "@layover/graph";
 import { z } from "zod";
 import { ThreadBusyError, UnknownGraphError } from "../errors.ts";
 import { type GraphRow, getGraph, listGraphIds } from "../sql/graphs.ts";
+import type { RunConfig } from "../sql/runs.ts";
 import type { ThreadStatus } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded } from "./context.ts";
 
@@ -11,7 +12,7 @@ export interface StartRunArgs {
   input: Record<string, unknown>;
   /** @defaultValue a new random thread id */
   threadId?: string;
-  config?: { recursionLimit?: number };
+  config?: RunConfig;
   /**
    * What to do when the thread is running or waiting for a person.
    * @defaultValue "reject" — ThreadBusyError; "enqueue" runs after the current run ends.
@@ -50,7 +51,23 @@ async function registeredGraph(ctx: ClientContext, graphId: string): Promise<Gra
   return row;
 }
 
+function checkConfig(config: RunConfig | undefined): void {
+  if (config === undefined) return;
+  const { recursionLimit, durability } = config;
+  if (recursionLimit !== undefined && !(Number.isSafeInteger(recursionLimit) && recursionLimit > 0)) {
+    throw new InvalidInputError(
+      `config.recursionLimit must be a whole number above 0; got ${JSON.stringify(recursionLimit)}. Nothing was written.`,
+    );
+  }
+  if (durability !== undefined && !isDurability(durability)) {
+    throw new InvalidInputError(
+      `config.durability must be "sync", "async" or "exit"; got ${JSON.stringify(durability)}. Nothing was written.`,
+    );
+  }
+}
+
 async function checkInput(ctx: ClientContext, args: StartRunArgs): Promise<void> {
+  checkConfig(args.config);
   const graph = await registeredGraph(ctx, args.graphId);
   if (graph === undefined) throw new UnknownGraphError(args.graphId, await listGraphIds(ctx.db));
   const result = validatorFor(graph.input_schema).safeParse(args.input);

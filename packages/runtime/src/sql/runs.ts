@@ -1,4 +1,5 @@
 // Runs: one per start or resume of a thread.
+import type { Durability } from "@layover/graph";
 import type { Db, Queryable } from "../db.ts";
 
 export type RunStatus = "pending" | "running" | "success" | "interrupted" | "error" | "cancelled";
@@ -57,8 +58,15 @@ export function runColumns(alias?: string): string {
   return RUN_COLUMNS.map((c) => (alias ? `${alias}.${c}` : c)).join(", ");
 }
 
+/** What a start may set of how its run executes (LangGraph's config keys). */
+export interface RunConfig {
+  recursionLimit?: number;
+  /** "exit" stores one checkpoint per job instead of one per superstep (see @layover/graph). */
+  durability?: Durability;
+}
+
 export type RunInput =
-  | { input: unknown; config?: { recursionLimit?: number } }
+  | { input: unknown; config?: RunConfig }
   | { resume: Record<string, unknown>; update?: Record<string, unknown> }
   /** Past a static breakpoint (interruptBefore / interruptAfter). */
   | { continue: true };

@@ -1,0 +1,78 @@
+// Durability "exit" through the whole path: a job stores one checkpoint, not one per superstep.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHarness, type Harness } from "./support/harness.ts";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness("durability");
+  // Three supersteps per job at most: the ten-step linear graph takes four jobs.
+  await h.startWorker({ id: "worker-durability", budget: { steps: 3, ms: 60_000 } });
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+async function steps(threadId: string): Promise<number[]> {
+  const stored: number[] = [];
+  for await (const checkpoint of h.client.threads.history(threadId)) stored.push(checkpoint.metadata.step);
+  return stored.reverse();
+}
+
+describe("durability", () => {
+  it('a run started with durability "exit" stores a checkpoint per job, with the same result', async () => {
+    const sync = await h.client.runs.start({ graphId: "linear", input: {} });
+    const exit = await h.client.runs.start({ graphId: "linear", input: {}, config: { durability: "exit" } });
+    const [syncResult, exitResult] = await Promise.all([
+      h.client.runs.wait(sync.runId),
+      h.client.runs.wait(exit.runId),
+    ]);
+    expect(exitResult).toMatchObject({ status: "success", values: { count: 10 } });
+    expect(exitResult.values).toEqual(syncResult.values);
+    expect(await steps(sync.threadId)).toEqual([-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // The input, then where each job handed the thread over (after 3, 6 and 9 supersteps), then the end.
+    expect(await steps(exit.threadId)).toEqual([-1, 2, 5, 8, 9]);
+    const [syncRun, exitRun] = await Promise.all([
+      h.client.runs.get(sync.runId),
+      h.client.runs.get(exit.runId),
+    ]);
+    expect(exitRun.steps).toBe(syncRun.steps);
+  });
+
+  it("a graph's durability in the worker module applies to its runs", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "linear-exit", input: {} });
+    expect(await h.client.runs.wait(runId)).toMatchObject({ status: "success", values: { count: 10 } });
+    expect(await steps(threadId)).toEqual([-1, 2, 5, 8, 9]);
+  });
+
+  it("a run that parks stores the paused head, and its resume finishes it", async () => {
+    const started = await h.client.runs.start({
+      graphId: "approval",
+      input: { item: "car" },
+      config: { durability: "exit" },
+    });
+    const parked = await h.client.runs.wait(started.runId);
+    expect(parked.status).toBe("interrupted");
+    expect((await h.client.threads.get(started.threadId)).next).toEqual(["review"]);
+    const resumed = await h.client.threads.resume(started.threadId, "yes");
+    expect(await h.client.runs.wait(resumed.runId)).toMatchObject({
+      status: "success",
+      values: { outcome: "approved car", acted: true },
+    });
+  });
+
+  it("refuses an unknown durability before anything is written", async () => {
+    const before = await h.pool.query(`SELECT count(*)::int AS n FROM "${h.schema}".runs`);
+    const start = h.client.runs.start({
+      graphId: "linear",
+      input: {},
+      config: { durability: "later" as "exit" },
+    });
+    await expect(start).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining('"sync", "async" or "exit"'),
+    });
+    const after = await h.pool.query(`SELECT count(*)::int AS n FROM "${h.schema}".runs`);
+    expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+});
