@@ -1,7 +1,9 @@
 // A Layover deployment of its own for one benchmark run: a fresh Postgres schema, a unique
 // BullMQ prefix, worker processes and a producer client. `close()` removes all of it.
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import type { Durability } from "@layover/graph";
 import { createClient, type LayoverClient, STEP_QUEUE } from "@layover/runtime";
 import {
   createTestSchema,
@@ -29,6 +31,8 @@ export interface WorkerSettings {
   budgetMs: number;
   /** Producer client's Postgres pool size. */
   clientPool: number;
+  /** The runs' durability (LangGraph's option): the graphs' default in the worker module. */
+  durability: Durability;
   /** Directory for the workers' `--cpu-prof` profiles, when profiling. */
   cpuProfDir?: string;
 }
@@ -105,6 +109,7 @@ export async function startFleet(settings: WorkerSettings, log: (line: string) =
               STEP_BUDGET_STEPS: String(settings.budgetSteps),
               STEP_BUDGET_MS: String(settings.budgetMs),
               LOG_LEVEL: "warn",
+              BENCH_DURABILITY: settings.durability,
             },
           ),
           // Warnings and errors of the workers show on this process's stderr.

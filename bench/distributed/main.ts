@@ -1,5 +1,6 @@
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { isDurability } from "@layover/graph";
 import { ROUND_OPTIONS, wholeNumber } from "../support/cli.ts";
 import { type CpuSampler, cpuSampler } from "./cpu.ts";
 import { type Fleet, startFleet, type WorkerSettings } from "./fleet.ts";
@@ -11,7 +12,7 @@ import { langgraphTarget, layoverInProcessTarget, layoverTarget, type Target } f
 const USAGE = `Usage: pnpm bench:distributed [--json] [--case linear|round-trip|sequential] [--rounds 5] [--warmup 1]
          [--batch-ms 2000] [--in-flight 50] [--workers 2] [--concurrency 8] [--budget-steps 16]
          [--budget-ms 1000] [--client-pool 20] [--peer-pool 20] [--no-peer] [--in-process]
-         [--cpu-prof <dir>]
+         [--cpu-prof <dir>] [--durability sync|async|exit]
 
 Runs each case through a Layover deployment of its own (a fresh Postgres schema, a unique BullMQ
 prefix, --workers worker processes, the producer client in this process) and on LangGraph.js with
@@ -19,7 +20,9 @@ its PostgresSaver in this process against the same Postgres (its own schema), al
 over several rounds; prints ops/s, supersteps/s, p50/p99 and the Layover/LangGraph ratio (medians
 over rounds). --json prints JSON instead of the table; --no-peer skips LangGraph.js; --in-process adds
 Layover's engine and PostgresSaver invoked in this process (no runtime, no BullMQ) as a reference;
---cpu-prof writes the worker processes' CPU profiles to <dir>.`;
+--cpu-prof writes the worker processes' CPU profiles to <dir>; --durability (LangGraph's option, the
+same for every engine; default "async", which Layover stores as "sync") "exit" stores a run's
+checkpoint only where it stops or, in Layover, where a job hands the thread over.`;
 
 const CASES = {
   linear: (inFlight: number): BenchCase => ({
@@ -63,6 +66,7 @@ async function main(): Promise<void> {
       "no-peer": { type: "boolean", default: false },
       "in-process": { type: "boolean", default: false },
       "cpu-prof": { type: "string" },
+      durability: { type: "string" },
     },
   });
   if (values.help) {
@@ -78,12 +82,15 @@ async function main(): Promise<void> {
   // STEP_BUDGET_MS defaults to 50 in the worker; on a loaded machine 50 ms of wall clock runs out
   // after about two supersteps, so a linear run went back through BullMQ ~5 times and cost ~50%
   // more CPU. With 1000 a 10-step run finishes in one job (STEP_BUDGET_STEPS still caps it at 16).
+  const durability = values.durability ?? "async";
+  if (!isDurability(durability)) throw new Error(`--durability must be sync, async or exit. ${USAGE}`);
   const workers: WorkerSettings = {
     workers: Math.max(1, wholeNumber(values.workers, "workers", 2)),
     concurrency: Math.max(1, wholeNumber(values.concurrency, "concurrency", 8)),
     budgetSteps: Math.max(1, wholeNumber(values["budget-steps"], "budget-steps", 16)),
     budgetMs: Math.max(1, wholeNumber(values["budget-ms"], "budget-ms", 1000)),
     clientPool: Math.max(1, wholeNumber(values["client-pool"], "client-pool", 20)),
+    durability,
     ...(values["cpu-prof"] ? { cpuProfDir: values["cpu-prof"] } : {}),
   };
   const peerPool = Math.max(1, wholeNumber(values["peer-pool"], "peer-pool", 20));
@@ -94,7 +101,7 @@ async function main(): Promise<void> {
   const settingsLine =
     `Node ${process.version}, ${availableParallelism()} cores; ${workers.workers} worker processes, ` +
     `WORKER_CONCURRENCY=${workers.concurrency}, STEP_BUDGET_STEPS=${workers.budgetSteps}, STEP_BUDGET_MS=${workers.budgetMs}, ` +
-    `client pool ${workers.clientPool}, LangGraph.js pool ${peerPool}; ` +
+    `client pool ${workers.clientPool}, LangGraph.js pool ${peerPool}, durability "${durability}" for all; ` +
     `${measure.rounds} rounds of ~${measure.batchMs} ms per engine after ${measure.warmupRounds} warm-up round(s).`;
   log(settingsLine);
 
@@ -131,8 +138,8 @@ async function main(): Promise<void> {
     sampler = await cpuSampler(fleet.databaseUrl, fleet.workerPids, fleet.redisPid);
     const sampleCpu = sampler.sample;
     targets.push(layoverTarget(fleet.client));
-    if (!values["no-peer"]) targets.push(await langgraphTarget(peerPool));
-    if (values["in-process"]) targets.push(await layoverInProcessTarget(peerPool));
+    if (!values["no-peer"]) targets.push(await langgraphTarget(peerPool, durability));
+    if (values["in-process"]) targets.push(await layoverInProcessTarget(peerPool, durability));
     for (const name of selected) {
       const benchCase = CASES[name](inFlight);
       log(`measuring ${benchCase.name}…`);

@@ -75,8 +75,8 @@ export function layoverTarget(client: LayoverClient): Target {
  * LangGraph.js: the same graphs compiled with its PostgresSaver, invoked in this process, on
  * a schema of its own on the same server, with a pool of its own (`--peer-pool`).
  */
-export function langgraphTarget(poolSize: number): Promise<Target> {
-  return inProcessTarget("LangGraph.js", poolSize, async (pool, schema) => {
+export function langgraphTarget(poolSize: number, durability: layover.Durability): Promise<Target> {
+  return inProcessTarget("LangGraph.js", poolSize, durability, async (pool, schema) => {
     const saver = new PostgresSaver(pool, undefined, { schema });
     await saver.setup();
     return {
@@ -92,8 +92,8 @@ export function langgraphTarget(poolSize: number): Promise<Target> {
  * invoked in this process like LangGraph.js, without the runtime (no BullMQ, no runs or
  * threads tables, no worker processes). The gap to "Layover" is what the distributed path costs.
  */
-export function layoverInProcessTarget(poolSize: number): Promise<Target> {
-  return inProcessTarget("Layover in-process", poolSize, async (pool, schema) => {
+export function layoverInProcessTarget(poolSize: number, durability: layover.Durability): Promise<Target> {
+  return inProcessTarget("Layover in-process", poolSize, durability, async (pool, schema) => {
     const saver = new LayoverPostgresSaver({ pool, schema });
     await saver.setup();
     return {
@@ -107,6 +107,7 @@ export function layoverInProcessTarget(poolSize: number): Promise<Target> {
 async function inProcessTarget(
   name: Target["name"],
   poolSize: number,
+  durability: layover.Durability,
   build: (pool: pg.Pool, schema: string) => Promise<{ api: GraphApi; saver: unknown; resume: unknown }>,
 ): Promise<Target> {
   const schema: TestSchema = await createTestSchema(
@@ -118,7 +119,7 @@ async function inProcessTarget(
     const { api, saver, resume } = await build(pool, schema.name);
     const linearApp = linearGraph(api).compile({ checkpointer: saver });
     const approvalApp = approvalGraph(api).compile({ checkpointer: saver });
-    const config = () => ({ configurable: { thread_id: randomUUID() } });
+    const config = () => ({ configurable: { thread_id: randomUUID() }, durability });
     return {
       name,
       async linear() {
