@@ -61,18 +61,20 @@ describe("durability", () => {
     });
   });
 
-  it("refuses an unknown durability before anything is written", async () => {
-    const before = await h.pool.query(`SELECT count(*)::int AS n FROM "${h.schema}".runs`);
-    const start = h.client.runs.start({
-      graphId: "linear",
-      input: {},
-      config: { durability: "later" as "exit" },
-    });
-    await expect(start).rejects.toMatchObject({
+  it("refuses a config it cannot run — an unknown durability, a recursion limit of 0 — writing nothing", async () => {
+    const runs = async () =>
+      (await h.pool.query(`SELECT count(*)::int AS n FROM "${h.schema}".runs`)).rows[0].n as number;
+    const before = await runs();
+    const start = (config: Record<string, unknown>) =>
+      h.client.runs.start({ graphId: "linear", input: {}, config: config as { durability: "exit" } });
+    await expect(start({ durability: "later" })).rejects.toMatchObject({
       code: "INVALID_INPUT",
       message: expect.stringContaining('"sync", "async" or "exit"'),
     });
-    const after = await h.pool.query(`SELECT count(*)::int AS n FROM "${h.schema}".runs`);
-    expect(after.rows[0].n).toBe(before.rows[0].n);
+    await expect(start({ recursionLimit: 0 })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining("recursionLimit must be a whole number above 0"),
+    });
+    expect(await runs()).toBe(before);
   });
 });
