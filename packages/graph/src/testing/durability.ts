@@ -41,6 +41,7 @@ export function describeDurability(use: UseSaver): void {
     it('"exit" stores the paused head; a resume continues from it', () => exitPauses(use()));
     it("a node failing after unstored supersteps stores the head before it", () => exitFails(use()));
     it("the recursion limit stores the head the run reached", () => exitRecursion(use()));
+    it("a static breakpoint stores the head it stops at", () => exitBreakpoint(use()));
     it("a value JSON cannot hold fails the run at the last stored head", () => exitUnstorable(use()));
     it("checkpointDuring: false is exit; a wrong durability is refused before anything is written", () =>
       spellings(use()));
@@ -137,6 +138,21 @@ async function exitRecursion(saver: CheckpointSaver): Promise<void> {
   const state = await graph.getState(config);
   expect(state.values.log).toEqual(["loop0", "loop1", "loop2"]);
   expect(state.metadata?.step).toBe(2);
+}
+
+async function exitBreakpoint(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const graph = linearGraph(saver, calls, {}, ["c"]);
+  const config = { ...threadConfig("durability-breakpoint"), durability: "exit" as const };
+  expect(await graph.invoke({ value: "v" }, config)).toMatchObject({
+    log: ["a(v)", "b(v)"],
+    __interrupt__: [],
+  });
+  const state = await graph.getState(config);
+  expect(state.next).toEqual(["c"]);
+  expect((await history(graph, config)).map((h) => h.step)).toEqual([1, -1]);
+  expect((await graph.invoke(null, config)).log).toEqual(["a(v)", "b(v)", "c(v)"]);
+  expect([calls.of("a"), calls.of("b"), calls.of("c")]).toEqual([1, 1, 1]);
 }
 
 async function exitUnstorable(saver: CheckpointSaver): Promise<void> {

@@ -94,12 +94,13 @@ export class CallCounter {
 
 /**
  * Nodes a → b → c on LogState, each appending `name(value)` to `log` and counting its calls;
- * `fail.node` names a node that throws while it is set.
+ * `fail.node` names a node that throws while it is set; `interruptBefore` as compile takes it.
  */
 export function linearGraph(
   saver: CheckpointSaver,
   calls: CallCounter,
   fail: { node?: string | undefined } = {},
+  interruptBefore: string[] = [],
 ) {
   const node = (name: string) => (state: { value: string }) => {
     calls.hit(name);
@@ -113,5 +114,5 @@ export function linearGraph(
     .addEdge(START, "a")
     .addEdge("a", "b")
     .addEdge("b", "c")
-    .compile({ checkpointer: saver });
+    .compile({ checkpointer: saver, interruptBefore });
 }
