@@ -45,6 +45,16 @@ describe("durability", () => {
     expect(await steps(threadId)).toEqual([-1, 2, 5, 8, 9]);
   });
 
+  it("LangGraph's older checkpointDuring: false at start is durability exit", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "linear",
+      input: {},
+      config: { checkpointDuring: false },
+    });
+    expect(await h.client.runs.wait(runId)).toMatchObject({ status: "success", values: { count: 10 } });
+    expect(await steps(threadId)).toEqual([-1, 2, 5, 8, 9]);
+  });
+
   it("a run that parks stores the paused head, and its resume finishes it", async () => {
     const started = await h.client.runs.start({
       graphId: "approval",

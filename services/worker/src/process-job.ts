@@ -89,9 +89,14 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
   }
 }
 
-/** The run's durability: its start's, else its graph's; none leaves the engine's default. */
+/**
+ * The run's durability: its start's (or LangGraph's older `checkpointDuring: false`), else its
+ * graph's; none leaves the engine's default. Resumes and continues take their graph's.
+ */
 function durabilityOf(run: RunRow, served: ServedGraph): { durability?: Durability } {
-  const durability = ("input" in run.input ? run.input.config?.durability : undefined) ?? served.durability;
+  const config = "input" in run.input ? run.input.config : undefined;
+  const durability =
+    config?.durability ?? (config?.checkpointDuring === false ? "exit" : undefined) ?? served.durability;
   return durability === undefined ? {} : { durability };
 }
 
@@ -165,7 +170,8 @@ async function advance(
       if (unstorable === "conflict") return unstorable;
       outcome = unstorable ?? outcome;
       const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
-      if (unstorable !== undefined) return fail(ctx, stepLog, run, outcome, steps, outcome.error);
+      // None of the job's supersteps could be stored: the run fails where the job began.
+      if (unstorable !== undefined) return fail(ctx, stepLog, run, outcome, 0, outcome.error);
       if (over) return fail(ctx, stepLog, run, outcome, steps, new GraphRecursionError(limit));
       return handOff(ctx, stepLog, run, outcome.checkpointId, steps);
     }

@@ -1,7 +1,6 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { readState } from "../algo/apply-writes.ts";
 import { type Command, isCommand } from "../command.ts";
-import { storeHead } from "../commit.ts";
 import { INTERRUPT } from "../constants.ts";
 import { continueRun } from "../continue-run.ts";
 import { commandRun, recordResume, startRun, updateThreadState } from "../entry.ts";
@@ -14,7 +13,7 @@ import {
 import { headFromTuple, type LoadedHead } from "../head.ts";
 import { GraphInterrupt, type Interrupt } from "../interrupt.ts";
 import { emptySnapshot, type StateSnapshot, snapshotOf } from "../snapshot.ts";
-import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../step.ts";
+import { plannedTasks, runSuperstep, type StepEnv, type StepResult, storeOrFail } from "../step.ts";
 import { debugEvent, type Emitter, type StreamMode } from "../stream.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
 import { inputJsonSchema } from "./input-schema.ts";
@@ -24,10 +23,13 @@ import { streamRun } from "./stream-run.ts";
 
 export type InvokeResult<S> = S & { [INTERRUPT]?: Interrupt[] };
 
-/** A run stopping with `error` stores the head it reached first (durability "exit" holds it in memory). */
-async function stopped(env: StepEnv, head: LoadedHead, error: Error): Promise<Error> {
-  await storeHead(env, head);
-  return error;
+/**
+ * A run stopping with `error` stores the head it reached first (durability "exit" holds it in
+ * memory); when those supersteps cannot be stored, the error that says why.
+ */
+async function stopped(env: StepEnv, head: LoadedHead, error: Error): Promise<unknown> {
+  const unstorable = await storeOrFail(env, head);
+  return unstorable?.status === "failed" ? unstorable.error : error;
 }
 
 export interface StreamConfig extends RunnableConfig {
@@ -237,7 +239,10 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    * run tasks, apply writes, commit with compare-and-set). A worker calls it once per job.
    */
   async step(config: RunnableConfig): Promise<StepOutcome> {
-    return this.stepper(config).step();
+    // Nothing holds the head after this call: store it even when durability "exit" would wait.
+    const stepper = this.stepper(config);
+    const outcome = await stepper.step();
+    return (await stepper.flush()) ?? outcome;
   }
 
   /**

@@ -47,6 +47,9 @@ export function describeDurability(use: UseSaver): void {
       spellings(use()));
     it("a stepper holds unstored supersteps until flush; a lost flush stores nothing", () =>
       stepperFlush(use()));
+    it("graph.step() stores every superstep it runs, whatever the durability", () => stepStores(use()));
+    it("answers held in memory survive a stop whose supersteps cannot be stored", () =>
+      answersSurviveUnstorable(use()));
   });
 }
 
@@ -205,4 +208,35 @@ async function stepperFlush(saver: CheckpointSaver): Promise<void> {
   expect((await graph.getState(config)).values.log).toEqual(["a(v)", "b(v)"]);
   expect((await first.step()).status).toBe("done");
   expect((await graph.getState(config)).values.log).toEqual(["a(v)", "b(v)", "c(v)"]);
+}
+
+async function stepStores(saver: CheckpointSaver): Promise<void> {
+  const graph = linearGraph(saver, new CallCounter());
+  const config = { ...threadConfig("durability-step"), durability: "exit" as const };
+  await graph.prepare({ value: "v" }, config);
+  const outcomes = [await graph.step(config), await graph.step(config), await graph.step(config)];
+  expect(outcomes.map((o) => o.status)).toEqual(["next", "next", "done"]);
+  expect((await graph.getState(config)).values.log).toEqual(["a(v)", "b(v)", "c(v)"]);
+}
+
+async function answersSurviveUnstorable(saver: CheckpointSaver): Promise<void> {
+  const broken = { now: true };
+  const graph = new StateGraph(LogState)
+    .addNode("ask", () => ({ log: `ask:${interrupt("ok?")}` }))
+    .addNode("bad", () => (broken.now ? { value: (() => "fn") as unknown as string } : { log: "bad" }))
+    .addNode("last", () => ({ log: "last" }))
+    .addEdge(START, "ask")
+    .addEdge("ask", "bad")
+    .addEdge("bad", "last")
+    .compile({ checkpointer: saver });
+  const config = { ...threadConfig("durability-answers"), durability: "exit" as const };
+  await graph.invoke({ value: "v" }, config);
+  // ask (answered) and bad (unstorable) run unstored; the limit stops the run before last.
+  await expectCode(
+    graph.invoke(new Command({ resume: "yes" }), { ...config, recursionLimit: 2 }),
+    "NOT_SERIALIZABLE",
+  );
+  broken.now = false;
+  // The answer was kept with the paused head: ask is not asked again.
+  expect(await graph.invoke(null, config)).toEqual({ value: "v", log: ["ask:yes", "bad", "last"] });
 }

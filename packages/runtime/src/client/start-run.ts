@@ -53,7 +53,12 @@ async function registeredGraph(ctx: ClientContext, graphId: string): Promise<Gra
 
 function checkConfig(config: RunConfig | undefined): void {
   if (config === undefined) return;
-  const { recursionLimit, durability } = config;
+  const { recursionLimit, durability, checkpointDuring } = config;
+  if (checkpointDuring !== undefined && typeof checkpointDuring !== "boolean") {
+    throw new InvalidInputError(
+      `config.checkpointDuring must be true or false; got ${JSON.stringify(checkpointDuring)}. Nothing was written.`,
+    );
+  }
   if (recursionLimit !== undefined && !(Number.isSafeInteger(recursionLimit) && recursionLimit > 0)) {
     throw new InvalidInputError(
       `config.recursionLimit must be a whole number above 0; got ${JSON.stringify(recursionLimit)}. Nothing was written.`,

@@ -61,8 +61,13 @@ export function runColumns(alias?: string): string {
 /** What a start may set of how its run executes (LangGraph's config keys). */
 export interface RunConfig {
   recursionLimit?: number;
-  /** "exit" stores one checkpoint per job instead of one per superstep (see @layover/graph). */
+  /**
+   * "exit" stores one checkpoint per job instead of one per superstep (see @layover/graph).
+   * It applies to this run; the thread's resumes take the graph's (the worker module's).
+   */
   durability?: Durability;
+  /** @deprecated LangGraph's older spelling: `false` is `durability: "exit"`. */
+  checkpointDuring?: boolean;
 }
 
 export type RunInput =
