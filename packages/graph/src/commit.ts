@@ -20,6 +20,21 @@ import type { Deferred, LoadedHead } from "./head.ts";
 /** When a run's checkpoints are stored (LangGraph's values; "async" is stored as "sync" is). */
 export type Durability = "sync" | "async" | "exit";
 
+/**
+ * Metadata key of the seed a checkpoint's task ids derive from, when not its own id. A
+ * superstep held in memory gets a new checkpoint id each time it runs (a worker that died
+ * before storing it, then the next job running it again); its tasks — their ids, the
+ * idempotency keys nodes get, subgraph namespaces — must not change with it. So under "exit"
+ * each checkpoint carries a seed derived from its parent's, stored with it.
+ */
+export const TASK_SEED = "task_seed";
+
+/** The seed of the tasks planned from `head`'s checkpoint. */
+export function taskSeed(head: LoadedHead): string {
+  const seed = head.metadata[TASK_SEED];
+  return typeof seed === "string" ? seed : head.checkpoint.id;
+}
+
 /** The append hints of `next` on top of `before`'s: an earliest base stays valid while every change appended. */
 function foldAppends(
   before: Deferred | undefined,

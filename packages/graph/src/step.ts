@@ -10,11 +10,12 @@ import { applyWrites, type ChannelState, readState, type Write } from "./algo/ap
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
 import { type PlannedTask, planTasks } from "./algo/plan.ts";
-import { type Durability, nextHead, storeHead } from "./commit.ts";
+import { type Durability, nextHead, storeHead, TASK_SEED, taskSeed } from "./commit.ts";
 import { ERROR, INTERRUPT, NO_WRITES, SPECIAL_WRITE_IDX } from "./constants.ts";
 import type { TaskContext } from "./context.ts";
 import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
+import { deterministicId } from "./ids.ts";
 import type { Interrupt } from "./interrupt.ts";
 import { runTask, type TaskOutcome } from "./run-task.ts";
 import { debugEvent, type Emitter } from "./stream.ts";
@@ -49,7 +50,7 @@ export type StepResult =
 type Outcome = TaskOutcome & { cached?: boolean };
 
 export function plannedTasks(env: StepEnv, head: LoadedHead): PlannedTask[] {
-  head.plan ??= planTasks(env.spec, head.checkpoint, env.key.ns);
+  head.plan ??= planTasks(env.spec, head.checkpoint, env.key.ns, taskSeed(head));
   return head.plan;
 }
 
@@ -257,6 +258,8 @@ function commit(env: StepEnv, head: LoadedHead, tasks: PlannedTask[], outcomes: 
     source: "loop",
     step: head.metadata.step + 1,
     writes: metadataWrites(env, tasks, outcomes),
+    // Under "exit" the checkpoint id is new on every attempt; the seed of its tasks is not.
+    ...(env.durability === "exit" ? { [TASK_SEED]: deterministicId(taskSeed(head), "next") } : {}),
   };
   return nextHead(head, checkpoint, metadata, applied, base.changed);
 }

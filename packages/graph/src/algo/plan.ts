@@ -17,9 +17,15 @@ export interface PlannedTask {
 /**
  * Plans the next superstep from a checkpoint, without I/O: a pull task for every node one of
  * whose trigger channels became available in the last step (in node order), then a push task
- * for every pending `Send` (in send order).
+ * for every pending `Send` (in send order). Task ids derive from `seed`: the checkpoint's id,
+ * or the seed its metadata carries (see `taskSeed`).
  */
-export function planTasks(spec: GraphSpec, checkpoint: Checkpoint, ns: string): PlannedTask[] {
+export function planTasks(
+  spec: GraphSpec,
+  checkpoint: Checkpoint,
+  ns: string,
+  seed = checkpoint.id,
+): PlannedTask[] {
   const tasks: PlannedTask[] = [];
   if (checkpoint.updatedChannels.length > 0) {
     const updated = new Set(checkpoint.updatedChannels);
@@ -27,7 +33,7 @@ export function planTasks(spec: GraphSpec, checkpoint: Checkpoint, ns: string): 
       const fired = channels.filter((channel) => updated.has(channel));
       if (fired.length === 0) continue;
       tasks.push({
-        id: deterministicId(checkpoint.id, ns, "pull", node),
+        id: deterministicId(seed, ns, "pull", node),
         name: node,
         kind: "pull",
         triggers: fired,
@@ -36,7 +42,7 @@ export function planTasks(spec: GraphSpec, checkpoint: Checkpoint, ns: string): 
   }
   checkpoint.pendingSends.forEach((send, index) => {
     tasks.push({
-      id: deterministicId(checkpoint.id, ns, "push", send.node, index),
+      id: deterministicId(seed, ns, "push", send.node, index),
       name: send.node,
       kind: "push",
       triggers: [],

@@ -28,8 +28,9 @@ export interface RunnableConfig {
    * When checkpoints are stored, as in LangGraph: "sync" and "async" store every superstep's
    * (Layover stores it before the next superstep starts in both); "exit" only the last, when the
    * run ends, pauses or fails — fewer writes, but a crash redoes the supersteps since the last
-   * stored checkpoint, with new task ids (and idempotency keys) for all but the first of
-   * them. Subgraphs store every superstep. @defaultValue "async"
+   * stored checkpoint (their tasks keep their ids and idempotency keys: each checkpoint's
+   * metadata carries the `task_seed` they derive from). Subgraphs store every superstep.
+   * @defaultValue "async"
    */
   durability?: Durability;
   /** @deprecated LangGraph's older spelling: `false` is `durability: "exit"`. */

@@ -26,9 +26,8 @@ export interface NodeConfig {
   metadata: { langgraph_node: string; langgraph_step: number; langgraph_task_id: string; thread_id: string };
   /**
    * Stable for this task across retries, resumes and re-deliveries: use it as the
-   * idempotency key of side effects (the node may run more than once). Under durability
-   * "exit" (as in LangGraph) a superstep after one that was never stored plans new task ids
-   * when it runs again after a crash: give nodes with side effects the default durability.
+   * idempotency key of side effects (the node may run more than once) — under durability
+   * "exit" too, where supersteps that were never stored run again after a crash.
    */
   idempotencyKey: string;
 }

@@ -48,6 +48,7 @@ export function describeDurability(use: UseSaver): void {
     it("a stepper holds unstored supersteps until flush; a lost flush stores nothing", () =>
       stepperFlush(use()));
     it("graph.step() stores every superstep it runs, whatever the durability", () => stepStores(use()));
+    it("supersteps run again after a lost flush keep their tasks' idempotency keys", () => stableKeys(use()));
     it("answers held in memory survive a stop whose supersteps cannot be stored", () =>
       answersSurviveUnstorable(use()));
   });
@@ -239,4 +240,33 @@ async function answersSurviveUnstorable(saver: CheckpointSaver): Promise<void> {
   broken.now = false;
   // The answer was kept with the paused head: ask is not asked again.
   expect(await graph.invoke(null, config)).toEqual({ value: "v", log: ["ask:yes", "bad", "last"] });
+}
+
+async function stableKeys(saver: CheckpointSaver): Promise<void> {
+  const keys = new Map<string, string[]>();
+  const node = (name: string) => (_state: unknown, config: { idempotencyKey: string }) => {
+    keys.set(name, [...(keys.get(name) ?? []), config.idempotencyKey]);
+    return { log: name };
+  };
+  const graph = new StateGraph(LogState)
+    .addNode("a", node("a"))
+    .addNode("b", node("b"))
+    .addNode("c", node("c"))
+    .addEdge(START, "a")
+    .addEdge("a", "b")
+    .addEdge("b", "c")
+    .compile({ checkpointer: saver });
+  const config = { ...threadConfig("durability-keys"), durability: "exit" as const };
+  await graph.prepare({ value: "v" }, config);
+  const lost = graph.stepper(config);
+  await lost.step();
+  await lost.step(); // a and b ran; nothing stored: as if the worker died here
+  const again = graph.stepper(config);
+  while ((await again.step()).status === "next");
+  expect((await graph.getState(config)).values.log).toEqual(["a", "b", "c"]);
+  for (const name of ["a", "b"]) {
+    const [first, second] = keys.get(name) ?? [];
+    expect(second, `${name} ran twice`).toBeDefined();
+    expect(second).toBe(first);
+  }
 }
