@@ -243,19 +243,8 @@ async function answersSurviveUnstorable(saver: CheckpointSaver): Promise<void> {
 }
 
 async function stableKeys(saver: CheckpointSaver): Promise<void> {
-  const keys = new Map<string, string[]>();
-  const node = (name: string) => (_state: unknown, config: { idempotencyKey: string }) => {
-    keys.set(name, [...(keys.get(name) ?? []), config.idempotencyKey]);
-    return { log: name };
-  };
-  const graph = new StateGraph(LogState)
-    .addNode("a", node("a"))
-    .addNode("b", node("b"))
-    .addNode("c", node("c"))
-    .addEdge(START, "a")
-    .addEdge("a", "b")
-    .addEdge("b", "c")
-    .compile({ checkpointer: saver });
+  const calls = new CallCounter();
+  const graph = linearGraph(saver, calls);
   const config = { ...threadConfig("durability-keys"), durability: "exit" as const };
   await graph.prepare({ value: "v" }, config);
   const lost = graph.stepper(config);
@@ -263,9 +252,9 @@ async function stableKeys(saver: CheckpointSaver): Promise<void> {
   await lost.step(); // a and b ran; nothing stored: as if the worker died here
   const again = graph.stepper(config);
   while ((await again.step()).status === "next");
-  expect((await graph.getState(config)).values.log).toEqual(["a", "b", "c"]);
+  expect((await graph.getState(config)).values.log).toEqual(["a(v)", "b(v)", "c(v)"]);
   for (const name of ["a", "b"]) {
-    const [first, second] = keys.get(name) ?? [];
+    const [first, second] = calls.keys(name);
     expect(second, `${name} ran twice`).toBeDefined();
     expect(second).toBe(first);
   }

@@ -79,16 +79,22 @@ export const LogState = Annotation.Root({
   log: Annotation<string[], string | string[]>({ reducer: appendReducer, default: () => [] }),
 });
 
-/** Counts calls per name, so tests can tell which nodes ran (again). */
+/** Counts calls per name, so tests can tell which nodes ran (again), and with which idempotency keys. */
 export class CallCounter {
   private readonly counts = new Map<string, number>();
-  hit(name: string): number {
+  private readonly keysSeen = new Map<string, string[]>();
+  hit(name: string, idempotencyKey?: string): number {
     const next = (this.counts.get(name) ?? 0) + 1;
     this.counts.set(name, next);
+    if (idempotencyKey !== undefined) this.keysSeen.set(name, [...this.keys(name), idempotencyKey]);
     return next;
   }
   of(name: string): number {
     return this.counts.get(name) ?? 0;
+  }
+  /** The idempotency keys `name` ran with, in call order. */
+  keys(name: string): string[] {
+    return this.keysSeen.get(name) ?? [];
   }
 }
 
@@ -102,8 +108,8 @@ export function linearGraph(
   fail: { node?: string | undefined } = {},
   interruptBefore: string[] = [],
 ) {
-  const node = (name: string) => (state: { value: string }) => {
-    calls.hit(name);
+  const node = (name: string) => (state: { value: string }, config: { idempotencyKey: string }) => {
+    calls.hit(name, config.idempotencyKey);
     if (fail.node === name) throw new Error(`${name} failed`);
     return { log: `${name}(${state.value})` };
   };
