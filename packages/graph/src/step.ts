@@ -323,6 +323,12 @@ function after(env: StepEnv, tasks: PlannedTask[], next: LoadedHead): StepResult
   return { status: "next", head: next, tasks: nextTasks.map((task) => task.name) };
 }
 
+/** Durability "exit" holds a head in memory while the run goes straight on to its next superstep. */
+function heldInMemory(env: StepEnv, result: StepResult): boolean {
+  if (env.durability !== "exit" || result.status !== "next") return false;
+  return !breakpointAhead(env, result.head.metadata, plannedTasks(env, result.head));
+}
+
 /**
  * The step seam: advances a thread by exactly one superstep from `head` — plan, run the
  * tasks, apply their writes at once, commit one checkpoint with compare-and-set — and says
@@ -361,12 +367,7 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     // Writes that cannot be applied together (two values for a single-value key, an unknown
     // channel) or stored (a value JSON cannot hold) fail the superstep as a whole.
     result = after(env, tasks, commit(env, head, tasks, outcomes, base));
-    if (
-      result.status !== "next" ||
-      env.durability !== "exit" ||
-      breakpointAhead(env, result.head.metadata, plannedTasks(env, result.head))
-    )
-      await storeHead(env, result.head);
+    if (!heldInMemory(env, result)) await storeHead(env, result.head);
   } catch (error) {
     if (unappliable(error)) return failedAt(env, head, error);
     throw error;
