@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type CheckpointSaver, MemorySaver } from "@layover/checkpoint";
-import { type Durability, durabilityOf } from "../commit.ts";
+import { type Durability, durabilityOf, TASK_SEED } from "../commit.ts";
 import { currentTask } from "../context.ts";
 import { InvalidInputError, MissingThreadIdError } from "../errors.ts";
 import type { StepEnv } from "../step.ts";
@@ -20,16 +20,19 @@ export interface RunnableConfig {
   /** Abort the run: no further superstep starts, and nodes see the signal. */
   signal?: AbortSignal;
   /**
-   * Stamped on every checkpoint the call writes (beside `source`, `step`, `writes`, which it
-   * cannot override); `getStateHistory` filters on it. The runtime records its run id here.
+   * Stamped on every checkpoint the call writes (beside `source`, `step`, `writes` and
+   * `task_seed`, which it cannot override); `getStateHistory` filters on it. The runtime
+   * records its run id here.
    */
   metadata?: Record<string, unknown>;
   /**
    * When checkpoints are stored, as in LangGraph: "sync" and "async" store every superstep's
    * (Layover stores it before the next superstep starts in both); "exit" only the last, when the
    * run ends, pauses or fails — fewer writes, but a crash redoes the supersteps since the last
-   * stored checkpoint (their tasks keep their ids and idempotency keys: each checkpoint's
-   * metadata carries the `task_seed` they derive from). Subgraphs store every superstep.
+   * stored checkpoint, as a replay: their tasks keep their ids and idempotency keys (each
+   * checkpoint's metadata carries the `task_seed` they derive from), so a node whose result
+   * differs the second time (an LLM call) can find work downstream of it already done for the
+   * first. Subgraphs store every superstep; one that had finished runs again as a new run.
    * @defaultValue "async"
    */
   durability?: Durability;
@@ -45,6 +48,14 @@ export interface GraphRuntimeOptions {
 }
 
 const NONE: ReadonlySet<string> = new Set();
+
+/** The caller's `config.metadata`, less the keys the engine owns and writes itself. */
+function callerMetadata(config: RunnableConfig | undefined): Record<string, unknown> | undefined {
+  const metadata = config?.metadata;
+  if (metadata === undefined || !(TASK_SEED in metadata)) return metadata;
+  const { [TASK_SEED]: _owned, ...rest } = metadata;
+  return rest;
+}
 
 function requireDurability(config: RunnableConfig | undefined): Durability {
   const durability = durabilityOf(config);
@@ -83,7 +94,7 @@ export function runEnvironment(
       interruptAfter: NONE,
       inheritedResume: parent.resumeValues,
       emit,
-      metadata: config?.metadata,
+      metadata: callerMetadata(config),
       durability: "sync",
     };
     return { env, subgraph: true };
@@ -103,7 +114,7 @@ export function runEnvironment(
     interruptAfter: graph.interruptAfter,
     inheritedResume: undefined,
     emit,
-    metadata: config?.metadata,
+    metadata: callerMetadata(config),
     durability: requireDurability(config),
   };
   return { env, subgraph: false };

@@ -27,7 +27,8 @@ export interface NodeConfig {
   /**
    * Stable for this task across retries, resumes and re-deliveries: use it as the
    * idempotency key of side effects (the node may run more than once) — under durability
-   * "exit" too, where supersteps that were never stored run again after a crash.
+   * "exit" too, where supersteps that were never stored run again after a crash. A subgraph's
+   * nodes keep theirs while the subgraph has not finished; a finished one runs anew.
    */
   idempotencyKey: string;
 }

@@ -49,6 +49,7 @@ export function describeDurability(use: UseSaver): void {
       stepperFlush(use()));
     it("graph.step() stores every superstep it runs, whatever the durability", () => stepStores(use()));
     it("supersteps run again after a lost flush keep their tasks' idempotency keys", () => stableKeys(use()));
+    it("a caller's config.metadata cannot set the task seed", () => seedIsOwned(use()));
     it("answers held in memory survive a stop whose supersteps cannot be stored", () =>
       answersSurviveUnstorable(use()));
   });
@@ -257,5 +258,21 @@ async function stableKeys(saver: CheckpointSaver): Promise<void> {
     const [first, second] = calls.keys(name);
     expect(second, `${name} ran twice`).toBeDefined();
     expect(second).toBe(first);
+  }
+}
+
+async function seedIsOwned(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const graph = linearGraph(saver, calls);
+  const config = threadConfig("durability-seed");
+  const metadata = { task_seed: "mine", team: "ops" };
+  await graph.invoke({ value: "v" }, { ...config, metadata });
+  await graph.invoke({ value: "w" }, { ...config, metadata, durability: "exit" });
+  const [first, second] = calls.keys("a");
+  expect(second).toBeDefined();
+  expect(second).not.toBe(first);
+  for (const snapshot of await collect(graph.getStateHistory(config))) {
+    expect(snapshot.metadata?.team).toBe("ops");
+    expect(snapshot.metadata?.task_seed).not.toBe("mine");
   }
 }
