@@ -55,20 +55,36 @@ describe("durability", () => {
     expect(await steps(threadId)).toEqual([-1, 2, 5, 8, 9]);
   });
 
-  it("a run that parks stores the paused head, and its resume finishes it", async () => {
-    const started = await h.client.runs.start({
-      graphId: "approval",
-      input: { item: "car" },
-      config: { durability: "exit" },
-    });
-    const parked = await h.client.runs.wait(started.runId);
-    expect(parked.status).toBe("interrupted");
-    expect((await h.client.threads.get(started.threadId)).next).toEqual(["review"]);
-    const resumed = await h.client.threads.resume(started.threadId, "yes");
-    expect(await h.client.runs.wait(resumed.runId)).toMatchObject({
-      status: "success",
-      values: { outcome: "approved car", acted: true },
-    });
+  it("a run that parks stores the paused head; a resume sets its own durability", async () => {
+    const park = async (item: string) => {
+      const started = await h.client.runs.start({
+        graphId: "approval",
+        input: { item },
+        config: { durability: "exit" },
+      });
+      expect((await h.client.runs.wait(started.runId)).status).toBe("interrupted");
+      expect((await h.client.threads.get(started.threadId)).next).toEqual(["review"]);
+      // The input, then the head the run paused at (after the prepare node).
+      expect(await steps(started.threadId)).toEqual([-1, 0]);
+      return started.threadId;
+    };
+    const [exit, sync] = [await park("car"), await park("boat")];
+    const bad = h.client.threads.resume(exit, "yes", { durability: "soon" as "exit" });
+    await expect(bad).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    expect((await h.client.threads.get(exit)).status).toBe("interrupted");
+    for (const [threadId, durability] of [
+      [exit, "exit"],
+      [sync, "sync"],
+    ] as const) {
+      const resumed = await h.client.threads.resume(threadId, "yes", { durability });
+      expect(await h.client.runs.wait(resumed.runId)).toMatchObject({
+        status: "success",
+        values: { acted: true },
+      });
+    }
+    // review then act: "exit" stores only the end; "sync" each superstep.
+    expect(await steps(exit)).toEqual([-1, 0, 2]);
+    expect(await steps(sync)).toEqual([-1, 0, 1, 2]);
   });
 
   it("refuses a config it cannot run — an unknown durability, a recursion limit of 0 — writing nothing", async () => {

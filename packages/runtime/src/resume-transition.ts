@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Db, Queryable } from "./db.ts";
 import { InterruptAlreadyResolvedError, ThreadNotFoundError } from "./errors.ts";
 import { type InterruptRow, interruptsById } from "./sql/interrupts.ts";
+import type { RunConfig } from "./sql/runs.ts";
 
 /** Who answered interrupt `interruptId` first, and when (its row, if it is still there). */
 export function alreadyResolved(
@@ -41,9 +42,14 @@ export async function recordResume(
     resolvedBy: string;
     idempotencyKey: string | null;
     update?: Record<string, unknown> | undefined;
+    config?: RunConfig | undefined;
   },
 ): Promise<RecordedResume> {
-  const input = { resume: args.values, ...(args.update ? { update: args.update } : {}) };
+  const input = {
+    resume: args.values,
+    ...(args.update ? { update: args.update } : {}),
+    ...(args.config ? { config: args.config } : {}),
+  };
   const { rows } = await q.query<{
     outcome: "started" | "queued" | "existing" | "no_thread" | "lost";
     run_id: string;

@@ -91,10 +91,10 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
 
 /**
  * The run's durability: its start's (or LangGraph's older `checkpointDuring: false`), else its
- * graph's; none leaves the engine's default. Resumes and continues take their graph's.
+ * graph's; none leaves the engine's default. A resume may set its own; a continue takes the graph's.
  */
 function durabilityOf(run: RunRow, served: ServedGraph): { durability?: Durability } {
-  const config = "input" in run.input ? run.input.config : undefined;
+  const config = "input" in run.input || "resume" in run.input ? run.input.config : undefined;
   const durability =
     config?.durability ?? (config?.checkpointDuring === false ? "exit" : undefined) ?? served.durability;
   return durability === undefined ? {} : { durability };

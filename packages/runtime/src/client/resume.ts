@@ -1,5 +1,6 @@
 import {
   AmbiguousResumeError,
+  type Durability,
   InvalidResumeError,
   NotInterruptedError,
   resumeIssues,
@@ -11,6 +12,7 @@ import { answeredBy, type InterruptRow, interruptsById, threadInterrupts } from 
 import { runByIdempotencyKey } from "../sql/runs.ts";
 import { getThread } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded } from "./context.ts";
+import { checkConfig } from "./run-config.ts";
 
 export interface ResumeOptions {
   /** A retried resume with the same key returns the first call's run instead of an error. */
@@ -19,6 +21,11 @@ export interface ResumeOptions {
   resolvedBy?: string;
   /** State update applied with the resume (`Command({ resume, update })`). */
   update?: Record<string, unknown>;
+  /**
+   * How the resumed run stores its checkpoints, as `runs.start`'s config sets it for a start.
+   * @defaultValue the graph's (the worker module's), else "async"
+   */
+  durability?: Durability;
 }
 
 const INTERRUPT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -92,6 +99,8 @@ export async function resumeThread(
   value: unknown,
   options: ResumeOptions = {},
 ): Promise<{ runId: string }> {
+  const config = options.durability === undefined ? undefined : { durability: options.durability };
+  checkConfig(config);
   if (options.idempotencyKey !== undefined) {
     // A retry returns the first call's run, whatever the thread waits for now. resume_thread
     // checks the key again under the thread's lock, so two first calls cannot both win.
@@ -108,6 +117,7 @@ export async function resumeThread(
     resolvedBy: options.resolvedBy ?? ctx.identity,
     idempotencyKey: options.idempotencyKey ?? null,
     update: options.update,
+    config,
   });
   await dispatchRecorded(ctx, job);
   return { runId };

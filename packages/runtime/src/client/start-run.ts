@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
-import { InvalidInputError, isDurability } from "@layover/graph";
+import { InvalidInputError } from "@layover/graph";
 import { z } from "zod";
 import { ThreadBusyError, UnknownGraphError } from "../errors.ts";
 import { type GraphRow, getGraph, listGraphIds } from "../sql/graphs.ts";
 import type { RunConfig } from "../sql/runs.ts";
 import type { ThreadStatus } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded } from "./context.ts";
+import { checkConfig } from "./run-config.ts";
 
 export interface StartRunArgs {
   graphId: string;
@@ -49,26 +50,6 @@ async function registeredGraph(ctx: ClientContext, graphId: string): Promise<Gra
   if (row === undefined) ctx.graphs.delete(graphId);
   else ctx.graphs.set(graphId, { row, readAt: Date.now() });
   return row;
-}
-
-function checkConfig(config: RunConfig | undefined): void {
-  if (config === undefined) return;
-  const { recursionLimit, durability, checkpointDuring } = config;
-  if (checkpointDuring !== undefined && typeof checkpointDuring !== "boolean") {
-    throw new InvalidInputError(
-      `config.checkpointDuring must be true or false; got ${JSON.stringify(checkpointDuring)}. Nothing was written.`,
-    );
-  }
-  if (recursionLimit !== undefined && !(Number.isSafeInteger(recursionLimit) && recursionLimit > 0)) {
-    throw new InvalidInputError(
-      `config.recursionLimit must be a whole number above 0; got ${JSON.stringify(recursionLimit)}. Nothing was written.`,
-    );
-  }
-  if (durability !== undefined && !isDurability(durability)) {
-    throw new InvalidInputError(
-      `config.durability must be "sync", "async" or "exit"; got ${JSON.stringify(durability)}. Nothing was written.`,
-    );
-  }
 }
 
 async function checkInput(ctx: ClientContext, args: StartRunArgs): Promise<void> {

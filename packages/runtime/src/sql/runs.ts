@@ -63,7 +63,8 @@ export interface RunConfig {
   recursionLimit?: number;
   /**
    * "exit" stores one checkpoint per job instead of one per superstep (see @layover/graph).
-   * It applies to this run; the thread's resumes take the graph's (the worker module's).
+   * It applies to this run only, as LangGraph's applies to one invoke: a resume sets its own
+   * (`threads.resume(…, { durability })`), else takes the graph's (the worker module's).
    */
   durability?: Durability;
   /** @deprecated LangGraph's older spelling: `false` is `durability: "exit"`. */
@@ -72,7 +73,7 @@ export interface RunConfig {
 
 export type RunInput =
   | { input: unknown; config?: RunConfig }
-  | { resume: Record<string, unknown>; update?: Record<string, unknown> }
+  | { resume: Record<string, unknown>; update?: Record<string, unknown>; config?: RunConfig }
   /** Past a static breakpoint (interruptBefore / interruptAfter). */
   | { continue: true };
 
