@@ -1,6 +1,13 @@
 import { type JobsOptions, Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { RunEvent, runEventsChannel, STEP_QUEUE, type StepJob, stepJobId } from "./jobs.ts";
+import {
+  RunEvent,
+  runCancelsChannel,
+  runEventsChannel,
+  STEP_QUEUE,
+  type StepJob,
+  stepJobId,
+} from "./jobs.ts";
 
 /** How jobs are kept in Redis: done jobs go at once (Postgres holds the history). */
 export const STEP_JOB_OPTIONS: JobsOptions = {
@@ -19,12 +26,15 @@ export interface Dispatcher {
   /** Many step jobs in one round trip to Redis (BullMQ addBulk: one MULTI), as the sweep records them. */
   enqueueMany(jobs: readonly StepJob[]): Promise<void>;
   publish(event: RunEvent): Promise<void>;
+  /** A cancelled run: wakes its waiters (run events) and tells the worker running it to stop. */
+  publishCancel(event: RunEvent): Promise<void>;
   close(): Promise<void>;
 }
 
 export function createDispatcher(connection: Redis, prefix: string): Dispatcher {
   const queue = new Queue<StepJob>(STEP_QUEUE, { connection, prefix });
   const channel = runEventsChannel(prefix);
+  const cancels = runCancelsChannel(prefix);
   return {
     queue,
     async enqueue(job) {
@@ -42,6 +52,10 @@ export function createDispatcher(connection: Redis, prefix: string): Dispatcher 
     },
     async publish(event) {
       await connection.publish(channel, JSON.stringify(RunEvent.parse(event)));
+    },
+    async publishCancel(event) {
+      const message = JSON.stringify(RunEvent.parse(event));
+      await Promise.all([connection.publish(channel, message), connection.publish(cancels, message)]);
     },
     async close() {
       await queue.close();

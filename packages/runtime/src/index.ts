@@ -26,7 +26,7 @@ export {
   UnknownGraphError,
   WaitTimeoutError,
 } from "./errors.ts";
-export { RunEvent, runEventsChannel, STEP_QUEUE, StepJob, stepJobId } from "./jobs.ts";
+export { RunEvent, runCancelsChannel, runEventsChannel, STEP_QUEUE, StepJob, stepJobId } from "./jobs.ts";
 export { createMetrics, type Metrics, serveMetrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
 export { type RecordedResume, recordResume } from "./resume-transition.ts";

@@ -25,6 +25,11 @@ export function runEventsChannel(prefix: string): string {
   return `${prefix}:run-events`;
 }
 
+/** Redis pub/sub channel on which producers tell workers that a run was cancelled. */
+export function runCancelsChannel(prefix: string): string {
+  return `${prefix}:run-cancels`;
+}
+
 export const RunEvent = z.object({
   runId: z.string(),
   threadId: z.string(),

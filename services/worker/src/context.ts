@@ -2,6 +2,7 @@ import type { CheckpointSaver } from "@layover/checkpoint";
 import type { CompiledStateGraph, Durability } from "@layover/graph";
 import type { Db, Dispatcher, Metrics } from "@layover/runtime";
 import type { Logger } from "pino";
+import type { CancelWatch } from "./cancels.ts";
 
 /** A graph this worker serves, bound to the worker's saver, with its interrupt defaults. */
 export interface ServedGraph {
@@ -28,4 +29,6 @@ export interface WorkerContext {
   /** The global default interrupt timeout (ms); null waits forever. */
   defaultTimeoutMs: number | null;
   metrics: Metrics;
+  /** Runs cancelled while this worker runs them. */
+  cancels: CancelWatch;
 }

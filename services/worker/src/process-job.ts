@@ -75,6 +75,7 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
     return "stale";
   }
   const marking = run.status === "pending" ? markRunningLater(ctx, run, log) : undefined;
+  const untrack = ctx.cancels.track(run.id);
   try {
     const stepper = served.graph.stepper({
       configurable: { thread_id: run.thread_id },
@@ -85,6 +86,7 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
     if (refusal !== undefined) return await failBeforeStep(ctx, log, run, refusal);
     return await advance(ctx, served, run, stepper, log);
   } finally {
+    untrack();
     await marking?.cancel();
   }
 }
@@ -156,6 +158,10 @@ async function advance(
     ("input" in run.input ? run.input.config?.recursionLimit : undefined) ?? DEFAULT_RECURSION_LIMIT;
   let steps = 0;
   for (;;) {
+    if (steps > 0 && ctx.cancels.isCancelled(run.id)) {
+      log.info("run cancelled; stopped before its next superstep");
+      return "cancelled";
+    }
     const timer = ctx.metrics.stepSeconds.startTimer();
     let outcome = await unlessConflict(log, stepper.step());
     timer();

@@ -17,6 +17,7 @@ import { Worker } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
 import type { Logger } from "pino";
+import { watchCancels } from "./cancels.ts";
 import type { ServedGraph, WorkerContext } from "./context.ts";
 import { createLogger } from "./logger.ts";
 import { processStepJob } from "./process-job.ts";
@@ -109,6 +110,7 @@ export function createWorker(options: WorkerOptions) {
     markRunningAfterMs: options.markRunningAfterMs ?? 50,
     defaultTimeoutMs: options.interruptTimeoutMs ?? null,
     metrics: createMetrics("worker"),
+    cancels: watchCancels(connection, prefix),
   };
   ctx.metrics.gauge("layover_queue_depth", "Step jobs waiting, delayed or running.", async () => {
     const counts = await ctx.dispatcher.queue.getJobCounts("waiting", "active", "delayed", "prioritized");
@@ -122,6 +124,7 @@ export function createWorker(options: WorkerOptions) {
   async function start(): Promise<void> {
     await saver.setup();
     await migrateRuntime(pool, { schema: db.schema });
+    await ctx.cancels.start();
     for (const [id, served] of ctx.graphs) {
       await registerGraph(db, {
         id,
@@ -172,6 +175,7 @@ export function createWorker(options: WorkerOptions) {
     await worker?.close();
     metricsServer?.close();
     await ctx.dispatcher.close();
+    ctx.cancels.close();
     workerConnection.disconnect();
     connection.disconnect();
     await pool.end();

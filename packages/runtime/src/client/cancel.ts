@@ -1,45 +1,95 @@
-import { inTransaction } from "../db.ts";
+import { inTransaction, type Queryable } from "../db.ts";
 import { RunNotFoundError } from "../errors.ts";
 import { releaseThread } from "../run-transitions.ts";
 import { FINISHED, type RunRow } from "../sql/runs.ts";
-import { lockThread } from "../sql/threads.ts";
-import { type ClientContext, dispatchRecorded } from "./context.ts";
+import { lockThread, type ThreadRow } from "../sql/threads.ts";
+import type { ClientContext } from "./context.ts";
+import { dispatchRecorded } from "./context.ts";
+import { isUuid } from "./read.ts";
+
+type Cancelled = {
+  status: RunRow["status"];
+  job: Awaited<ReturnType<typeof releaseThread>>;
+  changed: boolean;
+};
+
+/** A parked run whose interrupts someone already answered: a later resume run took over the thread. */
+async function answered(ctx: ClientContext, q: Queryable, run: RunRow): Promise<boolean> {
+  const { rowCount } = await q.query(
+    `SELECT 1 FROM ${ctx.db.table("runs")} later JOIN ${ctx.db.table("runs")} parked ON parked.id = $2
+      WHERE later.thread_id = $1 AND later.kind = 'resume' AND later.id <> parked.id
+        AND later.created_at >= parked.created_at LIMIT 1`,
+    [run.thread_id, run.id],
+  );
+  return (rowCount ?? 0) > 0;
+}
 
 /**
- * Cancels a run that has not finished. A parked run's pending interrupts are cancelled too; a
- * running one stops at its next superstep boundary (the worker's commit of the step it is
- * running still lands, and nothing after it runs). Returns the run's status afterwards.
+ * A queued resume (waiting behind the thread's current run, so no job has it) never delivered
+ * its answers: the interrupts it answered are pending again, for a person or the timeout sweep.
+ */
+async function withdrawAnswers(ctx: ClientContext, q: Queryable, run: RunRow): Promise<void> {
+  await q.query(
+    `UPDATE ${ctx.db.table("interrupts")}
+        SET status = 'pending', resolved_by = NULL, resolved_at = NULL, resume_value = NULL,
+            resume_run_id = NULL, idempotency_key = NULL
+      WHERE thread_id = $1 AND resume_run_id = $2 AND status IN ('resolved', 'expired')`,
+    [run.thread_id, run.id],
+  );
+}
+
+/** Frees the thread a cancelled run held: its pending interrupts are cancelled, its next queued run starts. */
+async function freeThread(ctx: ClientContext, q: Queryable, run: RunRow) {
+  await q.query(
+    `UPDATE ${ctx.db.table("interrupts")} SET status = 'cancelled', resolved_by = $2, resolved_at = now()
+      WHERE thread_id = $1 AND status = 'pending'`,
+    [run.thread_id, ctx.identity],
+  );
+  return releaseThread(ctx.db, q, { threadId: run.thread_id, status: "idle", headCheckpoint: null });
+}
+
+async function cancelLocked(ctx: ClientContext, q: Queryable, run: RunRow, thread: ThreadRow | undefined) {
+  const none: Cancelled = { status: run.status, job: null, changed: false };
+  if (FINISHED.has(run.status)) return none;
+  if (run.status === "interrupted" && (await answered(ctx, q, run))) return none;
+  await q.query(
+    `UPDATE ${ctx.db.table("runs")} SET status = 'cancelled', finished_at = now(), updated_at = now() WHERE id = $1`,
+    [run.id],
+  );
+  const cancelled: Cancelled = { status: "cancelled", job: null, changed: true };
+  const holdsThread =
+    thread?.current_run_id === run.id || (run.status === "interrupted" && thread?.status === "interrupted");
+  if (holdsThread) return { ...cancelled, job: await freeThread(ctx, q, run) };
+  if (run.kind === "resume") await withdrawAnswers(ctx, q, run);
+  return cancelled;
+}
+
+/**
+ * Cancels a run that has not finished. A parked run's pending interrupts are cancelled too and
+ * its thread freed. A queued resume's answers are withdrawn: its interrupts are pending again.
+ * A running run stops at its next superstep boundary: the worker is told at once (the commit of
+ * the step it is running still lands). A parked run someone already answered, or a finished
+ * one, is left as it is. Returns the run's status afterwards.
  */
 export async function cancelRun(ctx: ClientContext, runId: string): Promise<{ status: RunRow["status"] }> {
-  const { status, job } = await inTransaction(ctx.db, async (client) => {
-    const { rows } = await client.query<RunRow>(`SELECT * FROM ${ctx.db.table("runs")} WHERE id = $1`, [
-      runId,
-    ]);
-    const found = rows[0];
+  if (!isUuid(runId)) throw new RunNotFoundError(runId);
+  const { status, job, changed, threadId } = await inTransaction(ctx.db, async (client) => {
+    const runs = ctx.db.table("runs");
+    const found = (await client.query<RunRow>(`SELECT thread_id FROM ${runs} WHERE id = $1`, [runId]))
+      .rows[0];
     if (found === undefined) throw new RunNotFoundError(runId);
     const thread = await lockThread(ctx.db, client, found.thread_id);
-    const run = (await client.query<RunRow>(`SELECT * FROM ${ctx.db.table("runs")} WHERE id = $1`, [runId]))
+    const run = (await client.query<RunRow>(`SELECT * FROM ${runs} WHERE id = $1`, [runId]))
       .rows[0] as RunRow;
-    if (FINISHED.has(run.status)) return { status: run.status, job: null };
-    await client.query(
-      `UPDATE ${ctx.db.table("runs")} SET status = 'cancelled', finished_at = now(), updated_at = now() WHERE id = $1`,
-      [runId],
-    );
-    const holdsThread =
-      thread?.current_run_id === runId || (run.status === "interrupted" && thread?.status === "interrupted");
-    if (!holdsThread) return { status: "cancelled" as const, job: null };
-    await client.query(
-      `UPDATE ${ctx.db.table("interrupts")} SET status = 'cancelled', resolved_by = $2, resolved_at = now()
-        WHERE thread_id = $1 AND status = 'pending'`,
-      [run.thread_id, ctx.identity],
-    );
-    const next = await releaseThread(ctx.db, client, {
-      threadId: run.thread_id,
-      status: "idle",
-      headCheckpoint: null,
-    });
-    return { status: "cancelled" as const, job: next };
+    return { ...(await cancelLocked(ctx, client, run, thread)), threadId: found.thread_id };
   });
   await dispatchRecorded(ctx, job);
+  if (changed) {
+    await ctx.dispatcher
+      .publishCancel({ runId, threadId, status: "cancelled" })
+      .catch((error: unknown) =>
+        ctx.logger.warn({ err: error, runId }, "cancel not announced; waiters and workers recheck Postgres"),
+      );
+  }
   return { status };
 }

@@ -145,7 +145,15 @@ export function runResult(
   };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Run and cron ids are UUIDs: anything else names no run (rather than a Postgres syntax error). */
+export function isUuid(id: string): boolean {
+  return typeof id === "string" && UUID.test(id);
+}
+
 export async function requireRun(ctx: ClientContext, runId: string): Promise<RunRow> {
+  if (!isUuid(runId)) throw new RunNotFoundError(runId);
   const run = await getRun(ctx.db, ctx.db.pool, runId);
   if (run === undefined) throw new RunNotFoundError(runId);
   return run;

@@ -37,7 +37,14 @@ export class RunEventHub {
   }
 
   private deliver(message: string): void {
-    const parsed = RunEvent.safeParse(JSON.parse(message));
+    // Anything else published on the channel is ignored: it must not throw in Redis's handler.
+    let data: unknown;
+    try {
+      data = JSON.parse(message);
+    } catch {
+      return;
+    }
+    const parsed = RunEvent.safeParse(data);
     if (!parsed.success) return;
     for (const wake of this.waiters.get(parsed.data.runId) ?? []) wake(parsed.data.status);
   }

@@ -1,0 +1,86 @@
+// runs.cancel in each state a run can be in, and what a producer tolerates on the run channel.
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHarness, type Harness } from "./support/harness.ts";
+
+let h: Harness;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeAll(async () => {
+  h = await createHarness("cancel");
+  // A budget that never runs out: a job runs a whole run unless it is told to stop.
+  await h.startWorker({ id: "worker-cancel", budget: { steps: 100, ms: 60_000 } });
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+/** The fork graph parked at its two parallel questions, left? and right?. */
+async function forkAtTwoQuestions(delayMs: number) {
+  const { runId, threadId } = await h.client.runs.start({ graphId: "fork", input: { delayMs } });
+  await h.client.runs.wait(runId);
+  const parked = await h.client.runs.wait((await h.client.threads.resume(threadId, "go")).runId);
+  const ids = new Map(parked.interrupts.map((i) => [i.value, i.id]));
+  return { threadId, left: ids.get("left?") as string, right: ids.get("right?") as string };
+}
+
+describe("runs.cancel", () => {
+  it("withdraws a queued resume's answers: the thread waits for them again", async () => {
+    const { threadId, left, right } = await forkAtTwoQuestions(800);
+    const leftRun = await h.client.threads.resume(threadId, { [left]: "L" });
+    await sleep(100); // the left answer's run is running; the right one queues behind it
+    const rightRun = await h.client.threads.resume(threadId, { [right]: "R" });
+    expect(await h.client.runs.cancel(rightRun.runId)).toEqual({ status: "cancelled" });
+    const afterLeft = await h.client.runs.wait(leftRun.runId);
+    expect(afterLeft.status).toBe("interrupted");
+    expect(afterLeft.interrupts.map((i) => i.id)).toEqual([right]);
+    const done = await h.client.runs.wait((await h.client.threads.resume(threadId, "R2")).runId);
+    expect(done).toMatchObject({ status: "success", values: { left: "L", right: "R2" } });
+  });
+
+  it("leaves a parked run that was already answered, and the thread's current wait, alone", async () => {
+    const first = await h.client.runs.start({ graphId: "approval", input: { item: "van", twice: true } });
+    await h.client.runs.wait(first.runId);
+    const second = await h.client.threads.resume(first.threadId, "yes");
+    expect((await h.client.runs.wait(second.runId)).status).toBe("interrupted");
+    expect(await h.client.runs.cancel(first.runId)).toEqual({ status: "interrupted" });
+    const thread = await h.client.threads.get(first.threadId);
+    expect(thread.status).toBe("interrupted");
+    expect(await h.client.runs.get(second.runId)).toMatchObject({ status: "interrupted" });
+    const done = await h.client.runs.wait((await h.client.threads.resume(first.threadId, "yes")).runId);
+    expect(done).toMatchObject({ status: "success", values: { answers: ["yes", "yes"] } });
+  });
+
+  it("stops a running run before its next superstep", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 300 } });
+    await sleep(450); // s0 is committed, s1 is running
+    expect(await h.client.runs.cancel(runId)).toEqual({ status: "cancelled" });
+    expect((await h.client.runs.wait(runId)).status).toBe("cancelled");
+    await sleep(900); // long enough for s2 and s3 to run if the worker went on
+    const trail = (await h.client.threads.get(threadId)).values.trail as string[];
+    expect(trail.length).toBeGreaterThanOrEqual(1);
+    expect(trail.length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe("the producer's reads", () => {
+  it("refuse ids that are not run ids with RunNotFoundError, not a Postgres error", async () => {
+    for (const call of [
+      () => h.client.runs.get("not-a-run"),
+      () => h.client.runs.cancel("not-a-run"),
+      () => h.client.runs.wait("not-a-run", { timeoutMs: 1_000 }),
+    ]) {
+      await expect(call()).rejects.toMatchObject({ code: "RUN_NOT_FOUND" });
+    }
+  });
+
+  it("a waiter ignores anything else published on the run channel", async () => {
+    const { runId } = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 100 } });
+    const waiting = h.client.runs.wait(runId);
+    const redis = new Redis(h.redisUrl);
+    await redis.publish(`${h.prefix}:run-events`, "not json");
+    await redis.publish(`${h.prefix}:run-events`, "null");
+    redis.disconnect();
+    expect(await waiting).toMatchObject({ status: "success", values: { count: 5 } });
+  });
+});
