@@ -1,5 +1,7 @@
 // runs.cancel in each state a run can be in, and what a producer tolerates on the run channel.
+import { createClient } from "@layover/runtime";
 import { Redis } from "ioredis";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "./support/harness.ts";
 
@@ -82,5 +84,21 @@ describe("the producer's reads", () => {
     await redis.publish(`${h.prefix}:run-events`, "null");
     redis.disconnect();
     expect(await waiting).toMatchObject({ status: "success", values: { count: 5 } });
+  });
+
+  it("runs.wait answers from Postgres within its timeout when Redis cannot be reached", async () => {
+    const { runId } = await h.client.runs.start({ graphId: "linear", input: {} });
+    await h.client.runs.wait(runId);
+    const cut = createClient({
+      databaseUrl: h.databaseUrl,
+      redisUrl: "redis://127.0.0.1:1", // nothing listens there
+      schema: h.schema,
+      prefix: h.prefix,
+      logger: pino({ level: "silent" }),
+    });
+    const started = Date.now();
+    expect(await cut.runs.wait(runId, { timeoutMs: 1_500 })).toMatchObject({ status: "success" });
+    expect(Date.now() - started).toBeLessThan(1_500);
+    void cut.close().catch(() => {});
   });
 });

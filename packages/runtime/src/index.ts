@@ -29,6 +29,7 @@ export {
 export { RunEvent, runCancelsChannel, runEventsChannel, STEP_QUEUE, StepJob, stepJobId } from "./jobs.ts";
 export { createMetrics, type Metrics, serveMetrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
+export { reportRedisErrors } from "./redis-errors.ts";
 export { type RecordedResume, recordResume } from "./resume-transition.ts";
 export {
   finishRun,

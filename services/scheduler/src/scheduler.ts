@@ -8,6 +8,7 @@ import {
   cronsApi,
   migrateRuntime,
   reconcileRuns,
+  reportRedisErrors,
   SCHEDULER_QUEUE,
   STEP_QUEUE,
   serveMetrics,
@@ -52,7 +53,11 @@ export function createScheduler(options: SchedulerOptions = {}) {
   const redisUrl = options.redisUrl ?? "redis://127.0.0.1:6379";
   const prefix = options.prefix ?? "layover";
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 6 });
-  const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const connection = reportRedisErrors(
+    new Redis(redisUrl, { maxRetriesPerRequest: null }),
+    logger,
+    "scheduler",
+  );
   const db = createDb(pool, options.schema);
   const client = createClient({ pool, connection, schema: db.schema, prefix, logger, identity: "scheduler" });
   const crons = cronsApi(db, connection, prefix);
@@ -73,7 +78,11 @@ export function createScheduler(options: SchedulerOptions = {}) {
   });
   const dispatcher = createDispatcher(connection, prefix);
   // BullMQ does not close a connection it was given: close() disconnects it.
-  const workerConnection = connection.duplicate({ maxRetriesPerRequest: null });
+  const workerConnection = reportRedisErrors(
+    connection.duplicate({ maxRetriesPerRequest: null }),
+    logger,
+    "scheduler jobs",
+  );
 
   async function handle(job: Job): Promise<unknown> {
     switch (job.name) {

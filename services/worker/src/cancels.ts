@@ -1,5 +1,6 @@
-import { runCancelsChannel } from "@layover/runtime";
+import { reportRedisErrors, runCancelsChannel } from "@layover/runtime";
 import type { Redis } from "ioredis";
+import type { Logger } from "pino";
 
 /**
  * Which of the runs this worker is executing were cancelled: producers announce a cancel on
@@ -14,8 +15,8 @@ export interface CancelWatch {
   close(): void;
 }
 
-export function watchCancels(connection: Redis, prefix: string): CancelWatch {
-  const subscriber = connection.duplicate();
+export function watchCancels(connection: Redis, prefix: string, logger: Logger): CancelWatch {
+  const subscriber = reportRedisErrors(connection.duplicate(), logger, "worker cancels");
   const active = new Map<string, { jobs: number; cancelled: boolean }>();
   subscriber.on("message", (_channel: string, message: string) => {
     try {

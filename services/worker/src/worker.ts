@@ -8,6 +8,7 @@ import {
   createMetrics,
   migrateRuntime,
   registerGraph,
+  reportRedisErrors,
   STEP_QUEUE,
   StepJob,
   serveMetrics,
@@ -95,7 +96,11 @@ export function createWorker(options: WorkerOptions) {
     connectionString: options.databaseUrl ?? "postgres://postgres@127.0.0.1:5432/postgres",
     max: (options.concurrency ?? 8) + 2,
   });
-  const connection = new Redis(options.redisUrl ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
+  const connection = reportRedisErrors(
+    new Redis(options.redisUrl ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: null }),
+    logger,
+    "worker",
+  );
   const db = createDb(pool, options.schema);
   const prefix = options.prefix ?? "layover";
   const saver = new PostgresSaver({ pool, schema: db.schema });
@@ -110,14 +115,18 @@ export function createWorker(options: WorkerOptions) {
     markRunningAfterMs: options.markRunningAfterMs ?? 50,
     defaultTimeoutMs: options.interruptTimeoutMs ?? null,
     metrics: createMetrics("worker"),
-    cancels: watchCancels(connection, prefix),
+    cancels: watchCancels(connection, prefix, logger),
   };
   ctx.metrics.gauge("layover_queue_depth", "Step jobs waiting, delayed or running.", async () => {
     const counts = await ctx.dispatcher.queue.getJobCounts("waiting", "active", "delayed", "prioritized");
     return Object.values(counts).reduce((a, b) => a + b, 0);
   });
   // BullMQ does not close a connection it was given: close() disconnects it.
-  const workerConnection = connection.duplicate({ maxRetriesPerRequest: null });
+  const workerConnection = reportRedisErrors(
+    connection.duplicate({ maxRetriesPerRequest: null }),
+    logger,
+    "worker jobs",
+  );
   let worker: Worker<StepJob> | undefined;
   let metricsServer: import("node:http").Server | undefined;
 

@@ -6,6 +6,7 @@ import pino, { type Logger } from "pino";
 import { cronsApi } from "../crons.ts";
 import { createDb } from "../db.ts";
 import { createDispatcher } from "../dispatch.ts";
+import { reportRedisErrors } from "../redis-errors.ts";
 import { type ListInterruptsQuery, listInterrupts } from "../sql/interrupts.ts";
 import { threadRuns } from "../sql/runs.ts";
 import { cancelRun } from "./cancel.ts";
@@ -39,20 +40,25 @@ export function createClient(options: ClientOptions = {}) {
   const pool =
     options.pool ??
     new pg.Pool({ connectionString: options.databaseUrl ?? "postgres://postgres@127.0.0.1:5432/postgres" });
+  const logger = options.logger ?? pino({ name: "layover-client" });
   const connection =
     options.connection ??
-    new Redis(options.redisUrl ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: null });
+    reportRedisErrors(
+      new Redis(options.redisUrl ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: null }),
+      logger,
+      "client",
+    );
   const db = createDb(pool, options.schema);
   const prefix = options.prefix ?? "layover";
   const ctx: ClientContext = {
     db,
     saver: options.saver ?? new PostgresSaver({ pool, schema: db.schema }),
     dispatcher: createDispatcher(connection, prefix),
-    logger: options.logger ?? pino({ name: "layover-client" }),
+    logger,
     identity: options.identity ?? "client",
     graphs: new Map(),
   };
-  const hub = new RunEventHub(connection, prefix);
+  const hub = new RunEventHub(connection, prefix, logger);
   const crons = cronsApi(db, connection, prefix);
   return {
     runs: {

@@ -1,5 +1,7 @@
 import type { Redis } from "ioredis";
+import type { Logger } from "pino";
 import { RunEvent, runEventsChannel } from "../jobs.ts";
+import { reportRedisErrors } from "../redis-errors.ts";
 
 /**
  * One Redis subscription per client, fanned out to the callers waiting on each run. Events
@@ -11,28 +13,34 @@ export class RunEventHub {
   private readonly subscriber: Redis;
   private readonly channel: string;
 
-  constructor(connection: Redis, prefix: string) {
-    this.subscriber = connection.duplicate();
+  constructor(connection: Redis, prefix: string, logger: Logger) {
+    this.subscriber = reportRedisErrors(connection.duplicate(), logger, "client run events");
     this.channel = runEventsChannel(prefix);
     this.subscriber.on("message", (_channel: string, message: string) => this.deliver(message));
   }
 
   /**
-   * Resolves once subscribed: register before reading Postgres so no event is missed. `wake`
-   * gets the status the event announced, a hint of what Postgres will say.
+   * Registers `wake` for `runId` at once; `ready` resolves once the subscription stands (read
+   * Postgres after it, so no event is missed). `wake` gets the status the event announced, a
+   * hint of what Postgres will say. `stop` unregisters.
    */
-  async listen(runId: string, wake: (status: string) => void): Promise<() => void> {
-    this.subscribed ??= this.subscriber.subscribe(this.channel);
+  listen(runId: string, wake: (status: string) => void): { ready: Promise<unknown>; stop(): void } {
+    this.subscribed ??= this.subscriber.subscribe(this.channel).catch((error: unknown) => {
+      this.subscribed = undefined; // the next waiter tries again
+      throw error;
+    });
     let set = this.waiters.get(runId);
     if (set === undefined) {
       set = new Set();
       this.waiters.set(runId, set);
     }
     set.add(wake);
-    await this.subscribed;
-    return () => {
-      set.delete(wake);
-      if (set.size === 0) this.waiters.delete(runId);
+    return {
+      ready: this.subscribed,
+      stop: () => {
+        set.delete(wake);
+        if (set.size === 0) this.waiters.delete(runId);
+      },
     };
   }
 

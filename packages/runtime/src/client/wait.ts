@@ -14,6 +14,26 @@ const SETTLED: ReadonlySet<string> = new Set<RunStatus>(["success", "error", "ca
  */
 const SAFETY_RECHECK_MS = 2_000;
 
+/**
+ * How long a wait holds off reading Postgres for its subscription: without Redis it still
+ * answers from Postgres (a run already settled at once, then at each recheck) within its timeout.
+ */
+const SUBSCRIBE_WAIT_MS = 500;
+
+/** Resolves when `promise` settles (either way) or after `ms`, whichever is first. */
+function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(
+      () => {},
+      () => {},
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 /** The run's result if it has settled, and its thread (once read). */
 type Reading = { result: RunResult | undefined; threadId: string | undefined };
 
@@ -54,8 +74,9 @@ export async function waitForRun(
   const timeoutMs = options.timeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
   let wake: (status: string | undefined) => void = () => {};
-  const unlisten = await hub.listen(runId, (status) => wake(status));
+  const listening = hub.listen(runId, (status) => wake(status));
   try {
+    await within(listening.ready, Math.min(timeoutMs, SUBSCRIBE_WAIT_MS));
     let reading: Reading = { result: undefined, threadId: undefined };
     let hint: string | undefined;
     for (;;) {
@@ -76,6 +97,6 @@ export async function waitForRun(
       clearTimeout(timer);
     }
   } finally {
-    unlisten();
+    listening.stop();
   }
 }
