@@ -35,22 +35,60 @@ export function cronSchedulerId(id: string): string {
   return `cron.${id}`;
 }
 
+/** The schedule's zone: its own, else UTC — never the zone of whichever process computes a tick. */
+function zoneOf(row: Pick<CronRow, "timezone">): string {
+  return row.timezone ?? "UTC";
+}
+
+function checkSpec(spec: CronSpec): void {
+  if (spec.schedule.trim().split(/\s+/).length < 5)
+    throw new InvalidConfigError(
+      `Invalid cron schedule ${JSON.stringify(spec.schedule)}: use 5 or 6 fields.`,
+    );
+  if (spec.timezone === undefined) return;
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: spec.timezone });
+  } catch {
+    throw new InvalidConfigError(
+      `Unknown time zone ${JSON.stringify(spec.timezone)}: use an IANA name such as "Europe/Paris", or leave it out for UTC.`,
+    );
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Creates, lists and deletes cron runs: rows in Postgres, job schedulers in BullMQ. */
 export function cronsApi(db: Db, connection: Redis, prefix: string) {
   const queue = new Queue(SCHEDULER_QUEUE, { connection, prefix });
   async function schedule(row: CronRow): Promise<void> {
     await queue.upsertJobScheduler(
       cronSchedulerId(row.id),
-      { pattern: row.schedule, ...(row.timezone ? { tz: row.timezone } : {}) },
-      { name: "cron", data: { cronId: row.id }, opts: { removeOnComplete: true, removeOnFail: 1000 } },
+      { pattern: row.schedule, tz: zoneOf(row) },
+      {
+        name: "cron",
+        data: { cronId: row.id },
+        // A tick's run start is idempotent (keyed by the tick): a Postgres blip is retried.
+        opts: {
+          removeOnComplete: true,
+          removeOnFail: 1000,
+          attempts: 5,
+          backoff: { type: "exponential", delay: 500 },
+        },
+      },
     );
+  }
+  /**
+   * Schedules `row` unless Redis already has it as it is: upserting an existing scheduler
+   * replaces its next tick, so a tick that fell due while no scheduler ran would be skipped.
+   */
+  async function ensureScheduled(row: CronRow): Promise<void> {
+    const existing = await queue.getJobScheduler(cronSchedulerId(row.id));
+    if (existing?.pattern === row.schedule && existing.tz === zoneOf(row)) return;
+    await schedule(row);
   }
   return {
     async create(spec: CronSpec): Promise<CronRow> {
-      if (spec.schedule.trim().split(/\s+/).length < 5)
-        throw new InvalidConfigError(
-          `Invalid cron schedule ${JSON.stringify(spec.schedule)}: use 5 or 6 fields.`,
-        );
+      checkSpec(spec);
       const { rows } = await db.pool.query<CronRow>(
         `INSERT INTO ${db.table("crons")} (id, graph_id, schedule, timezone, input, thread_id)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
@@ -79,17 +117,19 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
       return rows;
     },
     async delete(id: string): Promise<boolean> {
+      if (!UUID.test(id)) return false;
       const { rowCount } = await db.pool.query(`DELETE FROM ${db.table("crons")} WHERE id = $1`, [id]);
       await queue.removeJobScheduler(cronSchedulerId(id));
       return rowCount === 1;
     },
-    /** Re-creates every cron's job scheduler from Postgres (after Redis lost them). */
+    /** Re-creates the job schedulers Redis lost (or holds changed) from Postgres; others keep their next tick. */
     async restore(): Promise<number> {
       const rows = await this.list();
-      for (const row of rows) await schedule(row);
+      for (const row of rows) await ensureScheduled(row);
       return rows.length;
     },
     async get(id: string): Promise<CronRow | undefined> {
+      if (!UUID.test(id)) return undefined;
       const { rows } = await db.pool.query<CronRow>(`SELECT * FROM ${db.table("crons")} WHERE id = $1`, [id]);
       return rows[0];
     },

@@ -148,6 +148,12 @@ export function createScheduler(options: SchedulerOptions = {}) {
         concurrency: 4,
       });
       worker.on("error", (error) => logger.error({ err: error }, "scheduler worker error"));
+      worker.on("failed", (job, error) =>
+        logger.error(
+          { err: error, job: job?.name, data: job?.data, attempts: job?.attemptsMade },
+          "scheduler job failed",
+        ),
+      );
       await worker.waitUntilReady();
       if (options.metricsPort !== undefined)
         metricsServer = await serveMetrics(metrics.registry, options.metricsPort);

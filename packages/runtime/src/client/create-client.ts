@@ -3,7 +3,7 @@ import { PostgresSaver } from "@layover/checkpoint-postgres";
 import { Redis } from "ioredis";
 import pg from "pg";
 import pino, { type Logger } from "pino";
-import { cronsApi } from "../crons.ts";
+import { type CronSpec, cronsApi } from "../crons.ts";
 import { createDb } from "../db.ts";
 import { createDispatcher } from "../dispatch.ts";
 import { reportRedisErrors } from "../redis-errors.ts";
@@ -16,7 +16,7 @@ import { readRunResult, readThread, requireRun, runInfo, threadHistory, toPendin
 import { type ReconcileOptions, reconcileRuns } from "./reconcile.ts";
 import { type ResumeOptions, resumeThread } from "./resume.ts";
 import { RunEventHub } from "./run-events.ts";
-import { type StartRunArgs, startRun } from "./start-run.ts";
+import { checkInput, type StartRunArgs, startRun } from "./start-run.ts";
 import { waitForRun } from "./wait.ts";
 
 export type ClientOptions = (
@@ -99,7 +99,15 @@ export function createClient(options: ClientOptions = {}) {
         };
       },
     },
-    crons: { create: crons.create, list: crons.list, delete: crons.delete },
+    crons: {
+      /** Checks the graph and input as runs.start does, so a cron never ticks into a refusal. */
+      create: async (spec: CronSpec) => {
+        await checkInput(ctx, { graphId: spec.graphId, input: spec.input ?? {} });
+        return crons.create(spec);
+      },
+      list: crons.list,
+      delete: crons.delete,
+    },
     reconcile: (reconcileOptions?: ReconcileOptions) => reconcileRuns(db, ctx.dispatcher, reconcileOptions),
     async close() {
       await hub.close();

@@ -52,7 +52,8 @@ async function registeredGraph(ctx: ClientContext, graphId: string): Promise<Gra
   return row;
 }
 
-async function checkInput(ctx: ClientContext, args: StartRunArgs): Promise<void> {
+/** Refuses an unknown graph, input that does not fit its state schema, or a config it cannot run. */
+export async function checkInput(ctx: ClientContext, args: StartRunArgs): Promise<void> {
   checkConfig(args.config);
   const graph = await registeredGraph(ctx, args.graphId);
   if (graph === undefined) throw new UnknownGraphError(args.graphId, await listGraphIds(ctx.db));

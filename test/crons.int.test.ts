@@ -1,0 +1,80 @@
+// Cron runs: the zone a schedule ticks in, what crons.create refuses, and a tick that fell due
+// while no scheduler ran.
+import { cronSchedulerId, SCHEDULER_QUEUE } from "@layover/runtime";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHarness, type Harness } from "./support/harness.ts";
+
+let h: Harness;
+let redis: Redis;
+let schedulers: Queue;
+
+beforeAll(async () => {
+  h = await createHarness("crons");
+  await h.startWorker({ id: "worker-crons" });
+  redis = new Redis(h.redisUrl, { maxRetriesPerRequest: null });
+  schedulers = new Queue(SCHEDULER_QUEUE, { connection: redis, prefix: h.prefix });
+}, 60_000);
+afterAll(async () => {
+  await schedulers?.close();
+  redis?.disconnect();
+  await h?.close();
+});
+
+async function cronThreads(cronId: string): Promise<string[]> {
+  const { rows } = await h.pool.query(
+    `SELECT thread_id FROM "${h.schema}".runs WHERE thread_id LIKE $1 ORDER BY thread_id`,
+    [`cron-${cronId}-%`],
+  );
+  return rows.map((r) => r.thread_id as string);
+}
+
+describe("crons", () => {
+  it("a schedule without a time zone ticks in UTC, whatever the producer's zone", async () => {
+    const zone = process.env.TZ;
+    process.env.TZ = "Asia/Tokyo";
+    try {
+      const cron = await h.client.crons.create({ graphId: "linear", schedule: "0 0 12 * * *", input: {} });
+      const next = (await schedulers.getJobScheduler(cronSchedulerId(cron.id)))?.next as number;
+      expect(new Date(next).getUTCHours()).toBe(12);
+      expect(await h.client.crons.delete(cron.id)).toBe(true);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
+  it("refuses a graph, input or time zone it could not run, storing nothing", async () => {
+    const before = (await h.client.crons.list()).length;
+    const create = (spec: Record<string, unknown>) =>
+      h.client.crons.create({ graphId: "linear", schedule: "* * * * *", input: {}, ...spec });
+    await expect(create({ graphId: "nope" })).rejects.toMatchObject({ code: "UNKNOWN_GRAPH" });
+    await expect(create({ graphId: "approval", input: { item: 5 } })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+    });
+    await expect(create({ timezone: "Mars/Olympus" })).rejects.toMatchObject({
+      code: "INVALID_CONFIG",
+      message: expect.stringContaining("Unknown time zone"),
+    });
+    expect((await h.client.crons.list()).length).toBe(before);
+    expect(await h.client.crons.delete("not-a-cron-id")).toBe(false);
+  });
+
+  it("a tick that fell due while no scheduler ran starts its run when a scheduler starts", async () => {
+    const cron = await h.client.crons.create({ graphId: "linear", schedule: "*/2 * * * * *", input: {} });
+    const due = (await schedulers.getJobScheduler(cronSchedulerId(cron.id)))?.next as number;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now()) + 300));
+    const startedAt = Date.now();
+    const stop = await h.startScheduler({ id: "scheduler-late" });
+    try {
+      while ((await cronThreads(cron.id)).length === 0)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await cronThreads(cron.id)).toContain(`cron-${cron.id}-${due}`);
+      expect(due).toBeLessThan(startedAt);
+    } finally {
+      await h.client.crons.delete(cron.id);
+      await stop();
+    }
+  });
+});
