@@ -77,4 +77,21 @@ describe("crons", () => {
       await stop();
     }
   });
+
+  it("a schedule whose cron is gone from Postgres removes itself at its next tick", async () => {
+    const stop = await h.startScheduler({ id: "scheduler-sweeper" });
+    try {
+      const cron = await h.client.crons.create({ graphId: "linear", schedule: "* * * * * *", input: {} });
+      // What a restore racing crons.delete leaves: the schedule in Redis, no row in Postgres.
+      await h.pool.query(`DELETE FROM "${h.schema}".crons WHERE id = $1`, [cron.id]);
+      const deadline = Date.now() + 5_000;
+      while (await schedulers.getJobScheduler(cronSchedulerId(cron.id))) {
+        if (Date.now() > deadline) throw new Error("the orphaned schedule is still there after 5 s");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(await cronThreads(cron.id)).toEqual([]);
+    } finally {
+      await stop();
+    }
+  });
 });

@@ -5,6 +5,7 @@ import {
   createDb,
   createDispatcher,
   createMetrics,
+  cronSchedulerId,
   cronsApi,
   migrateRuntime,
   reconcileRuns,
@@ -114,7 +115,12 @@ export function createScheduler(options: SchedulerOptions = {}) {
   async function startCronRun(job: Job): Promise<unknown> {
     const { cronId } = CronTick.parse(job.data);
     const cron = await crons.get(cronId);
-    if (cron === undefined) return null; // deleted while the tick was queued
+    if (cron === undefined) {
+      // Deleted while the tick was queued, or its schedule outlived the delete (a restore racing
+      // it): the schedule goes too, instead of ticking into nothing for ever.
+      await queue.removeJobScheduler(cronSchedulerId(cronId));
+      return null;
+    }
     const tick = String(job.opts.prevMillis ?? job.timestamp);
     const started = await client.runs.start({
       graphId: cron.graph_id,
