@@ -170,7 +170,15 @@ describe("bad calls change nothing", () => {
     expect((await h.client.threads.get(threadId)).tasks[0]?.interrupts).toHaveLength(1);
     const { runId } = await h.client.threads.resume(threadId, "yes");
     await h.client.runs.wait(runId);
-    await expect(h.client.threads.resume(threadId, "yes")).rejects.toMatchObject({ code: "NOT_INTERRUPTED" });
+    // Answered, and the run that took the answer finished: a second answer lost to the first.
+    await expect(h.client.threads.resume(threadId, "yes")).rejects.toMatchObject({
+      code: "INTERRUPT_ALREADY_RESOLVED",
+    });
+    const started = await h.client.runs.start({ graphId: "linear", input: {} });
+    await h.client.runs.wait(started.runId);
+    await expect(h.client.threads.resume(started.threadId, "yes")).rejects.toMatchObject({
+      code: "NOT_INTERRUPTED",
+    });
   });
 
   it("rejects a start on a thread waiting for a person, or queues it with multitaskStrategy enqueue", async () => {
@@ -294,7 +302,7 @@ describe("resumes under contention", () => {
     await expect(
       h.client.threads.resume(threadId, "yes", { idempotencyKey: "click-2" }),
     ).rejects.toMatchObject({
-      code: "NOT_INTERRUPTED",
+      code: "INTERRUPT_ALREADY_RESOLVED",
     });
   });
 

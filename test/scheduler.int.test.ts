@@ -51,8 +51,10 @@ describe("interrupt timeouts", () => {
     expect(result.values.decision).toMatchObject({ action: "reject", reason: "timeout" });
     const { interrupts } = await h.client.interrupts.list({ status: "expired", threadId });
     expect(interrupts.find((i) => i.id === interruptId)).toMatchObject({ threadId, resolvedBy: "timeout" });
+    // A person answering after the timed-out run finished is told so, not "not interrupted".
     await expect(h.client.threads.resume(threadId, "late")).rejects.toMatchObject({
-      code: "NOT_INTERRUPTED",
+      code: "INTERRUPT_ALREADY_RESOLVED",
+      message: expect.stringContaining("expired by timeout at"),
     });
   });
 
@@ -95,7 +97,10 @@ describe("a person's resume racing the sweep", () => {
     expect(won + expiredBySweep).toBe(1_000);
     for (const p of people) {
       if (p.status === "fulfilled") continue;
-      expect(isLayoverError(p.reason, "INTERRUPT_ALREADY_RESOLVED")).toBe(true);
+      expect(
+        isLayoverError(p.reason, "INTERRUPT_ALREADY_RESOLVED"),
+        String(p.reason?.stack ?? p.reason),
+      ).toBe(true);
       expect(p.reason.message).toContain("expired by timeout at");
     }
     const { rows } = await h.pool.query(

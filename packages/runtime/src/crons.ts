@@ -60,6 +60,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Creates, lists and deletes cron runs: rows in Postgres, job schedulers in BullMQ. */
 export function cronsApi(db: Db, connection: Redis, prefix: string) {
   const queue = new Queue(SCHEDULER_QUEUE, { connection, prefix });
+  queue.on("error", () => {}); // reported by the connection's own listener, as in dispatch.ts
   async function schedule(row: CronRow): Promise<void> {
     await queue.upsertJobScheduler(
       cronSchedulerId(row.id),

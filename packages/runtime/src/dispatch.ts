@@ -33,6 +33,9 @@ export interface Dispatcher {
 
 export function createDispatcher(connection: Redis, prefix: string): Dispatcher {
   const queue = new Queue<StepJob>(STEP_QUEUE, { connection, prefix });
+  // The connection's own listener reports Redis errors (reportRedisErrors); unheard, BullMQ
+  // would print each reconnect attempt's error.
+  queue.on("error", () => {});
   const channel = runEventsChannel(prefix);
   const cancels = runCancelsChannel(prefix);
   return {

@@ -8,7 +8,13 @@ import {
 } from "@layover/graph";
 import { ThreadNotFoundError } from "../errors.ts";
 import { alreadyResolved, recordResume } from "../resume-transition.ts";
-import { answeredBy, type InterruptRow, interruptsById, threadInterrupts } from "../sql/interrupts.ts";
+import {
+  answeredBy,
+  answeredByLatestRun,
+  type InterruptRow,
+  interruptsById,
+  threadInterrupts,
+} from "../sql/interrupts.ts";
 import { runByIdempotencyKey } from "../sql/runs.ts";
 import { getThread } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded } from "./context.ts";
@@ -79,10 +85,12 @@ async function explainRefusal(
       pending.map((p) => p.id),
     );
   }
-  if (thread.status === "busy" && thread.current_run_id !== null) {
-    const answered = await answeredBy(ctx.db, q, threadId, thread.current_run_id);
-    if (answered) throw alreadyResolved(threadId, answered.id, answered);
-  }
+  // Answered a moment ago: the run that took the answer may already have finished.
+  const answered =
+    thread.status === "busy" && thread.current_run_id !== null
+      ? await answeredBy(ctx.db, q, threadId, thread.current_run_id)
+      : await answeredByLatestRun(ctx.db, q, threadId);
+  if (answered) throw alreadyResolved(threadId, answered.id, answered);
   throw new NotInterruptedError(threadId);
 }
 
@@ -91,7 +99,9 @@ async function explainRefusal(
  * `{ [interruptId]: value }` for several. The values are checked against what the pending
  * interrupts read a moment before (their ids and schemas never change), then recorded in one
  * atomic statement: of two racing resumes of one interrupt exactly one wins; the other gets
- * InterruptAlreadyResolvedError and nothing changes.
+ * InterruptAlreadyResolvedError and nothing changes — so does any answer to a thread whose latest
+ * run took an answer (a person's or the timeout sweep's), even once that run has finished. A
+ * thread that waits for nothing otherwise gets NotInterruptedError.
  */
 export async function resumeThread(
   ctx: ClientContext,

@@ -92,6 +92,26 @@ export async function answeredBy(
   return rows[0];
 }
 
+/**
+ * An interrupt the thread's latest run answered, if that run is a resume: what a late answer
+ * to a thread no longer waiting lost to (a person or the timeout sweep), even once that run
+ * has finished. Served by runs_thread_created and the interrupts primary key.
+ */
+export async function answeredByLatestRun(
+  db: Db,
+  q: Queryable,
+  threadId: string,
+): Promise<InterruptRow | undefined> {
+  const { rows } = await q.query<InterruptRow>(
+    `SELECT i.* FROM ${db.table("interrupts")} i
+      WHERE i.thread_id = $1 AND i.resume_run_id = (
+        SELECT r.id FROM ${db.table("runs")} r WHERE r.thread_id = $1 ORDER BY r.created_at DESC, r.id DESC LIMIT 1)
+      LIMIT 1`,
+    [threadId],
+  );
+  return rows[0];
+}
+
 export interface ListInterruptsQuery {
   status?: InterruptStatus | undefined;
   graphId?: string | undefined;
