@@ -30,7 +30,9 @@ export async function sweepExpiredInterrupts(db: Db, dispatcher: Dispatcher, opt
       )
       .catch(() => undefined);
     resumed += expired.length;
-    if (expired.length < batchSize) break;
+    // A batch claims up to batchSize interrupts, which can be fewer threads: go on until one
+    // claims nothing (threads other replicas hold are skipped; they sweep those).
+    if (expired.length === 0) break;
   }
   return resumed;
 }
