@@ -26,7 +26,7 @@ export function createMetrics(service: "worker" | "scheduler") {
     }),
     expired: new Counter({
       name: "layover_interrupts_expired_total",
-      help: "Interrupts resumed by the timeout sweep.",
+      help: "Threads the timeout sweep resumed, each with all of its due interrupts expired.",
       registers: [registry],
     }),
     reconciled: new Counter({
