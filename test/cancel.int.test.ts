@@ -6,12 +6,16 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "./support/harness.ts";
 
 let h: Harness;
+let stopWorker: () => Promise<void>;
+const startWorker = async () => {
+  // A budget that never runs out: a job runs a whole run unless it is told to stop.
+  stopWorker = await h.startWorker({ id: "worker-cancel", budget: { steps: 100, ms: 60_000 } });
+};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   h = await createHarness("cancel");
-  // A budget that never runs out: a job runs a whole run unless it is told to stop.
-  await h.startWorker({ id: "worker-cancel", budget: { steps: 100, ms: 60_000 } });
+  await startWorker();
 }, 60_000);
 afterAll(async () => {
   await h?.close();
@@ -38,6 +42,61 @@ describe("runs.cancel", () => {
     expect(afterLeft.interrupts.map((i) => i.id)).toEqual([right]);
     const done = await h.client.runs.wait((await h.client.threads.resume(threadId, "R2")).runId);
     expect(done).toMatchObject({ status: "success", values: { left: "L", right: "R2" } });
+  });
+
+  it("cancels the run a thread waits on even after a withdrawn resume, freeing the thread", async () => {
+    const { threadId, left, right } = await forkAtTwoQuestions(800);
+    const leftRun = await h.client.threads.resume(threadId, { [left]: "L" });
+    await sleep(100);
+    await h.client.runs.cancel((await h.client.threads.resume(threadId, { [right]: "R" })).runId);
+    expect((await h.client.runs.wait(leftRun.runId)).status).toBe("interrupted");
+    expect(await h.client.runs.cancel(leftRun.runId)).toEqual({ status: "cancelled" });
+    expect((await h.client.threads.get(threadId)).status).toBe("idle");
+    await expect(h.client.threads.resume(threadId, "R")).rejects.toMatchObject({ code: "NOT_INTERRUPTED" });
+  });
+
+  it("cancels a queued start once it runs and parks, though the resume before it was created later", async () => {
+    const first = await h.client.runs.start({ graphId: "approval", input: { item: "a" } });
+    await h.client.runs.wait(first.runId);
+    const queued = await h.client.runs.start({
+      graphId: "approval",
+      threadId: first.threadId,
+      input: { item: "b" },
+      multitaskStrategy: "enqueue",
+    });
+    const answer = await h.client.threads.resume(first.threadId, "yes");
+    expect((await h.client.runs.wait(answer.runId)).status).toBe("success");
+    expect((await h.client.runs.wait(queued.runId)).status).toBe("interrupted");
+    expect(await h.client.runs.cancel(queued.runId)).toEqual({ status: "cancelled" });
+    expect((await h.client.threads.get(first.threadId)).status).toBe("idle");
+  });
+
+  it("withdraws the answers of a resume that holds the thread but no worker ran yet", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "approval", input: { item: "bus" } });
+    await h.client.runs.wait(runId);
+    await stopWorker();
+    try {
+      const held = await h.client.threads.resume(threadId, "yes");
+      expect(await h.client.runs.cancel(held.runId)).toEqual({ status: "cancelled" });
+      const thread = await h.client.threads.get(threadId);
+      expect(thread.status).toBe("interrupted");
+      expect(thread.tasks[0]?.interrupts).toHaveLength(1);
+    } finally {
+      await startWorker();
+    }
+    const done = await h.client.runs.wait((await h.client.threads.resume(threadId, "no")).runId);
+    expect(done).toMatchObject({ status: "success", values: { outcome: "rejected bus" } });
+  });
+
+  it("after cancelling a parked resume run, a resume is told the thread waits for nothing", async () => {
+    const started = await h.client.runs.start({ graphId: "approval", input: { item: "cab", twice: true } });
+    await h.client.runs.wait(started.runId);
+    const again = await h.client.threads.resume(started.threadId, "yes");
+    expect((await h.client.runs.wait(again.runId)).status).toBe("interrupted");
+    expect(await h.client.runs.cancel(again.runId)).toEqual({ status: "cancelled" });
+    await expect(h.client.threads.resume(started.threadId, "yes")).rejects.toMatchObject({
+      code: "NOT_INTERRUPTED",
+    });
   });
 
   it("leaves a parked run that was already answered, and the thread's current wait, alone", async () => {

@@ -55,6 +55,14 @@ function checkSpec(spec: CronSpec): void {
   }
 }
 
+/** A tick's job. Its run start is keyed by the tick, so a Postgres blip is retried safely. */
+const TICK_OPTS = {
+  removeOnComplete: true,
+  removeOnFail: 1000,
+  attempts: 5,
+  backoff: { type: "exponential", delay: 500 },
+};
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Creates, lists and deletes cron runs: rows in Postgres, job schedulers in BullMQ. */
@@ -65,17 +73,7 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
     await queue.upsertJobScheduler(
       cronSchedulerId(row.id),
       { pattern: row.schedule, tz: zoneOf(row) },
-      {
-        name: "cron",
-        data: { cronId: row.id },
-        // A tick's run start is idempotent (keyed by the tick): a Postgres blip is retried.
-        opts: {
-          removeOnComplete: true,
-          removeOnFail: 1000,
-          attempts: 5,
-          backoff: { type: "exponential", delay: 500 },
-        },
-      },
+      { name: "cron", data: { cronId: row.id }, opts: TICK_OPTS },
     );
   }
   /**
@@ -84,7 +82,11 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
    */
   async function ensureScheduled(row: CronRow): Promise<void> {
     const existing = await queue.getJobScheduler(cronSchedulerId(row.id));
-    if (existing?.pattern === row.schedule && existing.tz === zoneOf(row)) return;
+    const same =
+      existing?.pattern === row.schedule &&
+      existing.tz === zoneOf(row) &&
+      existing.template?.opts?.attempts === TICK_OPTS.attempts;
+    if (same) return;
     await schedule(row);
   }
   return {

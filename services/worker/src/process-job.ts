@@ -61,6 +61,16 @@ function errorRecord(error: unknown): NonNullable<RunRow["error"]> {
  * `markRunningAfterMs` shows its run as running; a quicker one goes straight to its result.
  */
 export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<JobResult> {
+  // Watched from before the run is read: a cancel announced after the read is not missed.
+  const untrack = ctx.cancels.track(job.runId);
+  try {
+    return await runJob(ctx, job, log);
+  } finally {
+    untrack();
+  }
+}
+
+async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<JobResult> {
   const run = await readJobRun(ctx.db, ctx.db.pool, job.runId);
   if (run === undefined || (run.status !== "pending" && run.status !== "running")) return "stale";
   if (!run.holds_thread) return "stale";
@@ -75,7 +85,6 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
     return "stale";
   }
   const marking = run.status === "pending" ? markRunningLater(ctx, run, log) : undefined;
-  const untrack = ctx.cancels.track(run.id);
   try {
     const stepper = served.graph.stepper({
       configurable: { thread_id: run.thread_id },
@@ -86,7 +95,6 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
     if (refusal !== undefined) return await failBeforeStep(ctx, log, run, refusal);
     return await advance(ctx, served, run, stepper, log);
   } finally {
-    untrack();
     await marking?.cancel();
   }
 }
@@ -158,7 +166,7 @@ async function advance(
     ("input" in run.input ? run.input.config?.recursionLimit : undefined) ?? DEFAULT_RECURSION_LIMIT;
   let steps = 0;
   for (;;) {
-    if (steps > 0 && ctx.cancels.isCancelled(run.id)) {
+    if (ctx.cancels.isCancelled(run.id)) {
       log.info("run cancelled; stopped before its next superstep");
       return "cancelled";
     }

@@ -13,15 +13,19 @@ type Cancelled = {
   changed: boolean;
 };
 
-/** A parked run whose interrupts someone already answered: a later resume run took over the thread. */
-async function answered(ctx: ClientContext, q: Queryable, run: RunRow): Promise<boolean> {
-  const { rowCount } = await q.query(
-    `SELECT 1 FROM ${ctx.db.table("runs")} later JOIN ${ctx.db.table("runs")} parked ON parked.id = $2
-      WHERE later.thread_id = $1 AND later.kind = 'resume' AND later.id <> parked.id
-        AND later.created_at >= parked.created_at LIMIT 1`,
-    [run.thread_id, run.id],
+/**
+ * Whether `run`, parked, is what the thread waits on: the thread is waiting and no run parked it
+ * since. A parked run's row is not written again once it parks, so the last one parked is the
+ * interrupted run updated last. An earlier one was answered (or cancelled) already.
+ */
+async function holdsWait(ctx: ClientContext, q: Queryable, run: RunRow, thread: ThreadRow | undefined) {
+  if (thread?.status !== "interrupted") return false;
+  const { rows } = await q.query<{ id: string }>(
+    `SELECT id FROM ${ctx.db.table("runs")} WHERE thread_id = $1 AND status = 'interrupted'
+      ORDER BY updated_at DESC, id DESC LIMIT 1`,
+    [run.thread_id],
   );
-  return (rowCount ?? 0) > 0;
+  return rows[0]?.id === run.id;
 }
 
 /**
@@ -51,25 +55,37 @@ async function freeThread(ctx: ClientContext, q: Queryable, run: RunRow) {
 async function cancelLocked(ctx: ClientContext, q: Queryable, run: RunRow, thread: ThreadRow | undefined) {
   const none: Cancelled = { status: run.status, job: null, changed: false };
   if (FINISHED.has(run.status)) return none;
-  if (run.status === "interrupted" && (await answered(ctx, q, run))) return none;
+  const parked = run.status === "interrupted";
+  if (parked && !(await holdsWait(ctx, q, run, thread))) return none;
   await q.query(
     `UPDATE ${ctx.db.table("runs")} SET status = 'cancelled', finished_at = now(), updated_at = now() WHERE id = $1`,
     [run.id],
   );
   const cancelled: Cancelled = { status: "cancelled", job: null, changed: true };
-  const holdsThread =
-    thread?.current_run_id === run.id || (run.status === "interrupted" && thread?.status === "interrupted");
+  const holdsThread = parked || thread?.current_run_id === run.id;
+  // A resume no worker has started (queued, or holding the thread with its job not yet run):
+  // its answers were never delivered, so they are withdrawn and the thread waits for them.
+  if (run.kind === "resume" && run.status === "pending" && !run.prepared) {
+    await withdrawAnswers(ctx, q, run);
+    if (!holdsThread) return cancelled;
+    const next = await releaseThread(ctx.db, q, {
+      threadId: run.thread_id,
+      status: "interrupted",
+      headCheckpoint: null,
+    });
+    return { ...cancelled, job: next };
+  }
   if (holdsThread) return { ...cancelled, job: await freeThread(ctx, q, run) };
-  if (run.kind === "resume") await withdrawAnswers(ctx, q, run);
   return cancelled;
 }
 
 /**
  * Cancels a run that has not finished. A parked run's pending interrupts are cancelled too and
- * its thread freed. A queued resume's answers are withdrawn: its interrupts are pending again.
- * A running run stops at its next superstep boundary: the worker is told at once (the commit of
- * the step it is running still lands). A parked run someone already answered, or a finished
- * one, is left as it is. Returns the run's status afterwards.
+ * its thread freed. A resume no worker has started yet has its answers withdrawn: its
+ * interrupts are pending again and the thread waits for them. A running run stops before its
+ * next superstep: the worker is told at once (the commit of the step it is running still
+ * lands; under durability "exit" the supersteps it had not stored are dropped). A parked run
+ * someone already answered, or a finished one, is left as it is. Returns the run's status.
  */
 export async function cancelRun(ctx: ClientContext, runId: string): Promise<{ status: RunRow["status"] }> {
   if (!isUuid(runId)) throw new RunNotFoundError(runId);

@@ -10,9 +10,9 @@ import { ThreadNotFoundError } from "../errors.ts";
 import { alreadyResolved, recordResume } from "../resume-transition.ts";
 import {
   answeredBy,
-  answeredByLatestRun,
   type InterruptRow,
   interruptsById,
+  lastAnswer,
   threadInterrupts,
 } from "../sql/interrupts.ts";
 import { runByIdempotencyKey } from "../sql/runs.ts";
@@ -89,7 +89,7 @@ async function explainRefusal(
   const answered =
     thread.status === "busy" && thread.current_run_id !== null
       ? await answeredBy(ctx.db, q, threadId, thread.current_run_id)
-      : await answeredByLatestRun(ctx.db, q, threadId);
+      : await lastAnswer(ctx.db, q, threadId);
   if (answered) throw alreadyResolved(threadId, answered.id, answered);
   throw new NotInterruptedError(threadId);
 }
@@ -99,9 +99,10 @@ async function explainRefusal(
  * `{ [interruptId]: value }` for several. The values are checked against what the pending
  * interrupts read a moment before (their ids and schemas never change), then recorded in one
  * atomic statement: of two racing resumes of one interrupt exactly one wins; the other gets
- * InterruptAlreadyResolvedError and nothing changes — so does any answer to a thread whose latest
- * run took an answer (a person's or the timeout sweep's), even once that run has finished. A
- * thread that waits for nothing otherwise gets NotInterruptedError.
+ * InterruptAlreadyResolvedError and nothing changes — so does a later answer to the question a
+ * person or the timeout sweep answered last, even once that run has finished (unless the wait
+ * was cancelled or a new run started since). A thread that waits for nothing otherwise gets
+ * NotInterruptedError.
  */
 export async function resumeThread(
   ctx: ClientContext,

@@ -93,20 +93,19 @@ export async function answeredBy(
 }
 
 /**
- * An interrupt the thread's latest run answered, if that run is a resume: what a late answer
- * to a thread no longer waiting lost to (a person or the timeout sweep), even once that run
- * has finished. Served by runs_thread_created and the interrupts primary key.
+ * The answer a late resume lost to: the thread's most recently closed interrupt, if a person or
+ * the timeout sweep answered it (not a cancel) and nothing was started on the thread since.
+ * Served by the interrupts primary key (thread_id leads) and runs_thread_created.
  */
-export async function answeredByLatestRun(
-  db: Db,
-  q: Queryable,
-  threadId: string,
-): Promise<InterruptRow | undefined> {
+export async function lastAnswer(db: Db, q: Queryable, threadId: string): Promise<InterruptRow | undefined> {
   const { rows } = await q.query<InterruptRow>(
-    `SELECT i.* FROM ${db.table("interrupts")} i
-      WHERE i.thread_id = $1 AND i.resume_run_id = (
-        SELECT r.id FROM ${db.table("runs")} r WHERE r.thread_id = $1 ORDER BY r.created_at DESC, r.id DESC LIMIT 1)
-      LIMIT 1`,
+    `SELECT l.* FROM (
+       SELECT * FROM ${db.table("interrupts")}
+        WHERE thread_id = $1 AND status IN ('resolved', 'expired', 'cancelled')
+        ORDER BY resolved_at DESC, id DESC LIMIT 1) l
+      WHERE l.status <> 'cancelled' AND NOT EXISTS (
+        SELECT 1 FROM ${db.table("runs")} r
+         WHERE r.thread_id = $1 AND r.kind = 'start' AND r.created_at > l.resolved_at)`,
     [threadId],
   );
   return rows[0];
