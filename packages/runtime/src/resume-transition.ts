@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { NotInterruptedError } from "@layover/graph";
 import type { Db, Queryable } from "./db.ts";
 import { InterruptAlreadyResolvedError, ThreadNotFoundError } from "./errors.ts";
 import { type InterruptRow, interruptsById } from "./sql/interrupts.ts";
@@ -9,7 +10,9 @@ export function alreadyResolved(
   threadId: string,
   interruptId: string,
   row: InterruptRow | undefined,
-): InterruptAlreadyResolvedError {
+): InterruptAlreadyResolvedError | NotInterruptedError {
+  // A cancelled wait was answered by nobody: the thread simply waits for nothing.
+  if (row?.status === "cancelled") return new NotInterruptedError(threadId);
   return new InterruptAlreadyResolvedError({
     threadId,
     interruptId,

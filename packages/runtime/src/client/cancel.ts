@@ -62,27 +62,21 @@ async function cancelLocked(ctx: ClientContext, q: Queryable, run: RunRow, threa
     [run.id],
   );
   const cancelled: Cancelled = { status: "cancelled", job: null, changed: true };
-  const holdsThread = parked || thread?.current_run_id === run.id;
-  // A resume no worker has started (queued, or holding the thread with its job not yet run):
-  // its answers were never delivered, so they are withdrawn and the thread waits for them.
-  if (run.kind === "resume" && run.status === "pending" && !run.prepared) {
-    await withdrawAnswers(ctx, q, run);
-    if (!holdsThread) return cancelled;
-    const next = await releaseThread(ctx.db, q, {
-      threadId: run.thread_id,
-      status: "interrupted",
-      headCheckpoint: null,
-    });
-    return { ...cancelled, job: next };
-  }
-  if (holdsThread) return { ...cancelled, job: await freeThread(ctx, q, run) };
+  if (parked || thread?.current_run_id === run.id)
+    return { ...cancelled, job: await freeThread(ctx, q, run) };
+  // Queued behind the thread's current run, the resume has no job: no worker can have used its
+  // answers, so they are withdrawn. (One holding the thread may be running already, however
+  // its row looks: its answers stand, and an interrupt the graph asks again is pending again
+  // when the thread parks — settle_run, migrations/0004.)
+  if (run.kind === "resume") await withdrawAnswers(ctx, q, run);
   return cancelled;
 }
 
 /**
  * Cancels a run that has not finished. A parked run's pending interrupts are cancelled too and
- * its thread freed. A resume no worker has started yet has its answers withdrawn: its
- * interrupts are pending again and the thread waits for them. A running run stops before its
+ * its thread freed, as is the thread of a run that holds it. A resume queued behind the
+ * thread's current run has its answers withdrawn: its interrupts are pending again, for a
+ * person or the timeout sweep. A running run stops before its
  * next superstep: the worker is told at once (the commit of the step it is running still
  * lands; under durability "exit" the supersteps it had not stored are dropped). A parked run
  * someone already answered, or a finished one, is left as it is. Returns the run's status.
