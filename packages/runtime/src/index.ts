@@ -38,6 +38,7 @@ export {
   parkRun,
   readJobRun,
   recordProgress,
+  releaseCancelled,
   releaseThread,
   type Settled,
 } from "./run-transitions.ts";

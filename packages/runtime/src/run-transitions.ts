@@ -2,10 +2,11 @@
 // Each transition is one statement (the run-ending ones call the functions of
 // migrations/0003_transitions.sql) and is conditional on the run: a run cancelled meanwhile
 // stays cancelled.
-import type { Db, Queryable } from "./db.ts";
+import { type Db, inTransaction, type Queryable } from "./db.ts";
 import type { StepJob } from "./jobs.ts";
 import type { NewInterrupt } from "./sql/interrupts.ts";
 import { type RunRow, runColumns } from "./sql/runs.ts";
+import { lockThread } from "./sql/threads.ts";
 
 export type JobRun = RunRow & { holds_thread: boolean };
 
@@ -83,6 +84,26 @@ export async function releaseThread(
   const next = rows[0];
   if (!next?.next_run_id) return null;
   return { threadId: args.threadId, runId: next.next_run_id, checkpointId: next.next_checkpoint_id };
+}
+
+/**
+ * Hands on the thread a cancelled run still holds. `runs.cancel` leaves a running run's thread
+ * to it: the worker calls this once the run's job has stopped (its last superstep's writes have
+ * landed), so the next queued run starts from the true head, never beside it. Returns the next
+ * run's job. A run that is not cancelled, or no longer holds its thread, changes nothing.
+ */
+export async function releaseCancelled(db: Db, runId: string): Promise<StepJob | null> {
+  return inTransaction(db, async (client) => {
+    const { rows } = await client.query<{ thread_id: string }>(
+      `SELECT thread_id FROM ${db.table("runs")} WHERE id = $1 AND status = 'cancelled'`,
+      [runId],
+    );
+    const threadId = rows[0]?.thread_id;
+    if (threadId === undefined) return null;
+    const thread = await lockThread(db, client, threadId);
+    if (thread?.current_run_id !== runId) return null;
+    return releaseThread(db, client, { threadId, status: "idle", headCheckpoint: null });
+  });
 }
 
 export interface Settled {

@@ -13,6 +13,7 @@ import {
   type RunRow,
   readJobRun,
   recordProgress,
+  releaseCancelled,
   type Settled,
   type StepJob,
 } from "@layover/runtime";
@@ -64,10 +65,20 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
   // Watched from before the run is read: a cancel announced after the read is not missed.
   const untrack = ctx.cancels.track(job.runId);
   try {
-    return await runJob(ctx, job, log);
+    const result = await runJob(ctx, job, log);
+    // A cancelled run's thread waits for its job to stop: hand it on now.
+    if (result === "cancelled" || result === "stale") await handOnCancelled(ctx, job, log);
+    return result;
   } finally {
     untrack();
   }
+}
+
+async function handOnCancelled(ctx: WorkerContext, job: StepJob, log: Logger): Promise<void> {
+  const next = await releaseCancelled(ctx.db, job.runId);
+  if (next === null) return;
+  log.info({ nextRunId: next.runId }, "cancelled run stopped; its thread goes to the next run");
+  await ctx.dispatcher.enqueue(next);
 }
 
 async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<JobResult> {

@@ -62,23 +62,25 @@ async function cancelLocked(ctx: ClientContext, q: Queryable, run: RunRow, threa
     [run.id],
   );
   const cancelled: Cancelled = { status: "cancelled", job: null, changed: true };
-  if (parked || thread?.current_run_id === run.id)
-    return { ...cancelled, job: await freeThread(ctx, q, run) };
+  if (parked) return { ...cancelled, job: await freeThread(ctx, q, run) };
+  // A run holding the thread may be mid-superstep, however its row looks: its worker hands the
+  // thread on once it has stopped (releaseCancelled), so the next queued run never steps beside
+  // it. Its answers stand; an interrupt the graph asks again is pending again when the thread
+  // parks (settle_run, migrations/0004).
+  if (thread?.current_run_id === run.id) return cancelled;
   // Queued behind the thread's current run, the resume has no job: no worker can have used its
-  // answers, so they are withdrawn. (One holding the thread may be running already, however
-  // its row looks: its answers stand, and an interrupt the graph asks again is pending again
-  // when the thread parks — settle_run, migrations/0004.)
+  // answers, so they are withdrawn.
   if (run.kind === "resume") await withdrawAnswers(ctx, q, run);
   return cancelled;
 }
 
 /**
  * Cancels a run that has not finished. A parked run's pending interrupts are cancelled too and
- * its thread freed, as is the thread of a run that holds it. A resume queued behind the
- * thread's current run has its answers withdrawn: its interrupts are pending again, for a
- * person or the timeout sweep. A running run stops before its
- * next superstep: the worker is told at once (the commit of the step it is running still
- * lands; under durability "exit" the supersteps it had not stored are dropped). A parked run
+ * its thread freed. A resume queued behind the thread's current run has its answers
+ * withdrawn: its interrupts are pending again, for a person or the timeout sweep. A run that
+ * holds its thread stops before its next superstep — the worker is told at once; the commit of
+ * the step it is running still lands (under durability "exit" the supersteps it had not stored
+ * are dropped) — and its worker then frees the thread for the next queued run. A parked run
  * someone already answered, or a finished one, is left as it is. Returns the run's status.
  */
 export async function cancelRun(ctx: ClientContext, runId: string): Promise<{ status: RunRow["status"] }> {

@@ -1,10 +1,10 @@
 -- 0004: settle_run, as in 0003, except for an interrupt the graph asks again on a re-park.
--- Such a row is kept as before (its created_at, deadline, and status while a queued resume
--- still carries its answer), unless the run that answered it was cancelled or failed: the
--- answer never reached the graph, which is waiting for it, so the interrupt is pending again
--- (at the checkpoint the thread now waits at). Without this, cancelling a running partial
--- resume while another was queued left the thread waiting with nothing pending. Never edit
--- once shipped.
+-- Such a row keeps its created_at and deadline, and its status while a queued resume still
+-- carries its answer. Otherwise the graph, which is waiting for it, is the truth: an answer
+-- from a run that was cancelled or failed never reached it, and a cancelled wait is asked
+-- again, so the interrupt is pending again (at the checkpoint the thread now waits at).
+-- Without this, cancelling a running partial resume while another was queued left the thread
+-- waiting with nothing pending. Never edit once shipped.
 
 CREATE OR REPLACE FUNCTION settle_run(p_run uuid, p_worker text, p_status text, p_checkpoint text, p_steps integer,
                            p_error jsonb, p_interrupts jsonb,
@@ -36,10 +36,14 @@ BEGIN
   ON CONFLICT ON CONSTRAINT interrupts_pkey DO UPDATE
      SET status = 'pending', resolved_by = NULL, resolved_at = NULL, resume_value = NULL,
          resume_run_id = NULL, idempotency_key = NULL, checkpoint_id = EXCLUDED.checkpoint_id
-   WHERE interrupts.status IN ('resolved', 'expired')
-     AND EXISTS (SELECT 1 FROM runs a WHERE a.id = interrupts.resume_run_id AND a.status IN ('cancelled', 'error'));
+   WHERE interrupts.status <> 'pending'
+     AND NOT EXISTS (SELECT 1 FROM runs a WHERE a.id = interrupts.resume_run_id AND a.status IN ('pending', 'running'));
   SELECT * INTO next_run_id, next_checkpoint_id FROM release_thread(
     settle_run.thread_id,
     CASE p_status WHEN 'interrupted' THEN 'interrupted' WHEN 'success' THEN 'idle' ELSE 'error' END,
     p_checkpoint);
 END $$;
+
+-- Reconciliation finds cancelled runs still holding their thread (their worker frees it once
+-- their job stops; a lost job is enqueued again): few rows, never a scan of all runs.
+CREATE INDEX runs_cancelled ON runs (updated_at) WHERE status = 'cancelled';

@@ -145,13 +145,18 @@ export async function updateRun(
   );
 }
 
-/** Runs that should have a job: pending at the head of their thread, or running (runs_active). */
+/**
+ * Runs that should have a job: pending at the head of their thread, running, or cancelled but
+ * still holding their thread (a job hands it on: releaseCancelled). Served by the partial
+ * indexes runs_active and runs_cancelled.
+ */
 export async function activeRuns(db: Db, olderThanMs: number, limit: number): Promise<RunRow[]> {
-  const { rows } = await db.pool.query<RunRow>(
+  const holding = (statuses: string) =>
     `SELECT r.* FROM ${db.table("runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id
-      WHERE r.status IN ('pending', 'running') AND r.updated_at < now() - make_interval(secs => $1 / 1000.0)
-        AND t.current_run_id = r.id
-      ORDER BY r.updated_at LIMIT $2`,
+      WHERE r.status IN (${statuses}) AND r.updated_at < now() - make_interval(secs => $1 / 1000.0)
+        AND t.current_run_id = r.id`;
+  const { rows } = await db.pool.query<RunRow>(
+    `${holding("'pending', 'running'")} UNION ALL ${holding("'cancelled'")} ORDER BY updated_at LIMIT $2`,
     [olderThanMs, limit],
   );
   return rows;
