@@ -1,5 +1,5 @@
 // runs.cancel in each state a run can be in, and what a producer tolerates on the run channel.
-import { createClient } from "@layover/runtime";
+import { createClient, stepJobId } from "@layover/runtime";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -92,6 +92,24 @@ describe("runs.cancel", () => {
     await expect(h.client.threads.resume(threadId, "no")).rejects.toMatchObject({
       code: "INTERRUPT_ALREADY_RESOLVED",
     });
+  });
+
+  it("only the cancelled run's current job hands the thread on, not a stale duplicate", async () => {
+    const first = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 1_000 } });
+    const second = await h.client.runs.start({
+      graphId: "slow-chain",
+      threadId: first.threadId,
+      input: { delayMs: 0 },
+      multitaskStrategy: "enqueue",
+    });
+    await sleep(300); // the first run's job is inside s0
+    await h.client.runs.cancel(first.runId);
+    const stale = { threadId: first.threadId, runId: first.runId, checkpointId: "an-older-step" };
+    await h.queue.add("step", stale, { jobId: stepJobId(stale) });
+    await sleep(300);
+    // The stale job ended at once; the first run's own job is still in s0: the thread waits for it.
+    expect((await h.client.runs.get(second.runId)).status).toBe("pending");
+    expect((await h.client.runs.wait(second.runId)).status).toBe("success");
   });
 
   it("a cancelled run holding its thread whose job Redis lost is handed on by reconcile", async () => {

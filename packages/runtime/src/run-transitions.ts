@@ -89,19 +89,22 @@ export async function releaseThread(
 /**
  * Hands on the thread a cancelled run still holds. `runs.cancel` leaves a running run's thread
  * to it: the worker calls this once the run's job has stopped (its last superstep's writes have
- * landed), so the next queued run starts from the true head, never beside it. Returns the next
- * run's job. A run that is not cancelled, or no longer holds its thread, changes nothing.
+ * landed), so the next queued run starts from the true head, never beside it. Only the job of
+ * the run's current step (`checkpointId`) may: a stale duplicate ends while that one may still
+ * step. Returns the next run's job. A run that is not cancelled, or no longer holds its thread,
+ * changes nothing.
  */
-export async function releaseCancelled(db: Db, runId: string): Promise<StepJob | null> {
+export async function releaseCancelled(db: Db, job: StepJob): Promise<StepJob | null> {
   return inTransaction(db, async (client) => {
     const { rows } = await client.query<{ thread_id: string }>(
-      `SELECT thread_id FROM ${db.table("runs")} WHERE id = $1 AND status = 'cancelled'`,
-      [runId],
+      `SELECT thread_id FROM ${db.table("runs")}
+        WHERE id = $1 AND status = 'cancelled' AND checkpoint_id IS NOT DISTINCT FROM $2`,
+      [job.runId, job.checkpointId],
     );
     const threadId = rows[0]?.thread_id;
     if (threadId === undefined) return null;
     const thread = await lockThread(db, client, threadId);
-    if (thread?.current_run_id !== runId) return null;
+    if (thread?.current_run_id !== job.runId) return null;
     return releaseThread(db, client, { threadId, status: "idle", headCheckpoint: null });
   });
 }

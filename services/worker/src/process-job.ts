@@ -66,8 +66,10 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
   const untrack = ctx.cancels.track(job.runId);
   try {
     const result = await runJob(ctx, job, log);
-    // A cancelled run's thread waits for its job to stop: hand it on now.
-    if (result === "cancelled" || result === "stale") await handOnCancelled(ctx, job, log);
+    // A cancelled run's thread waits for its job to stop: hand it on now (a no-op unless the
+    // run is cancelled and still holds its thread).
+    if (result === "cancelled" || result === "stale" || result === "conflict")
+      await handOnCancelled(ctx, job, log);
     return result;
   } finally {
     untrack();
@@ -75,7 +77,7 @@ export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logg
 }
 
 async function handOnCancelled(ctx: WorkerContext, job: StepJob, log: Logger): Promise<void> {
-  const next = await releaseCancelled(ctx.db, job.runId);
+  const next = await releaseCancelled(ctx.db, job);
   if (next === null) return;
   log.info({ nextRunId: next.runId }, "cancelled run stopped; its thread goes to the next run");
   await ctx.dispatcher.enqueue(next);
