@@ -108,8 +108,13 @@ export function isDurability(value: unknown): value is Durability {
   return DURABILITIES.has(value);
 }
 
-/** The config's durability, from `durability` or LangGraph's deprecated `checkpointDuring`. */
-export function durabilityOf(config: { durability?: unknown; checkpointDuring?: unknown } | undefined) {
-  const durability = config?.durability ?? (config?.checkpointDuring === false ? "exit" : "async");
-  return isDurability(durability) ? durability : undefined;
+/**
+ * The durability a config asks for, from `durability` or LangGraph's deprecated
+ * `checkpointDuring: false`; undefined when it asks for none (callers apply their default).
+ * Not checked: see `isDurability`.
+ */
+export function requestedDurability(
+  config: { durability?: unknown; checkpointDuring?: unknown } | undefined,
+): unknown {
+  return config?.durability ?? (config?.checkpointDuring === false ? "exit" : undefined);
 }

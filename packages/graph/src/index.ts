@@ -7,7 +7,7 @@ export {
   NotSerializableError,
 } from "@layover/checkpoint";
 export { Command, type CommandParams, isCommand, Send } from "./command.ts";
-export { type Durability, isDurability } from "./commit.ts";
+export { type Durability, isDurability, requestedDurability } from "./commit.ts";
 export { END, INTERRUPT, isInternalChannel, RESUME, START } from "./constants.ts";
 export {
   AmbiguousResumeError,

@@ -3,6 +3,7 @@ import {
   GraphRecursionError,
   isCheckpointConflict,
   isLayoverError,
+  requestedDurability,
   type StepOutcome,
   type Stepper,
 } from "@layover/graph";
@@ -118,8 +119,8 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
  */
 function durabilityOf(run: RunRow, served: ServedGraph): { durability?: Durability } {
   const config = "input" in run.input || "resume" in run.input ? run.input.config : undefined;
-  const durability =
-    config?.durability ?? (config?.checkpointDuring === false ? "exit" : undefined) ?? served.durability;
+  // Checked at start and resume (client) and when the worker loaded the graph module.
+  const durability = (requestedDurability(config) as Durability | undefined) ?? served.durability;
   return durability === undefined ? {} : { durability };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type CheckpointSaver, MemorySaver } from "@layover/checkpoint";
-import { type Durability, durabilityOf, TASK_SEED } from "../commit.ts";
+import { type Durability, isDurability, requestedDurability, TASK_SEED } from "../commit.ts";
 import { currentTask } from "../context.ts";
 import { InvalidInputError, MissingThreadIdError } from "../errors.ts";
 import type { StepEnv } from "../step.ts";
@@ -58,8 +58,8 @@ function callerMetadata(config: RunnableConfig | undefined): Record<string, unkn
 }
 
 function requireDurability(config: RunnableConfig | undefined): Durability {
-  const durability = durabilityOf(config);
-  if (durability === undefined) {
+  const durability = requestedDurability(config) ?? "async";
+  if (!isDurability(durability)) {
     throw new InvalidInputError(
       `config.durability must be "sync", "async" or "exit"; got ${JSON.stringify(config?.durability)}.`,
     );
