@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Db } from "./db.ts";
 import { InvalidConfigError } from "./errors.ts";
+import { isUuid } from "./uuid.ts";
 
 /** The scheduler's queue: sweeps, reconciliation and cron ticks. */
 export const SCHEDULER_QUEUE = "scheduler";
@@ -63,8 +64,6 @@ const TICK_OPTS = {
   backoff: { type: "exponential", delay: 500 },
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** Creates, lists and deletes cron runs: rows in Postgres, job schedulers in BullMQ. */
 export function cronsApi(db: Db, connection: Redis, prefix: string) {
   const queue = new Queue(SCHEDULER_QUEUE, { connection, prefix });
@@ -120,7 +119,7 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
       return rows;
     },
     async delete(id: string): Promise<boolean> {
-      if (!UUID.test(id)) return false;
+      if (!isUuid(id)) return false;
       const { rowCount } = await db.pool.query(`DELETE FROM ${db.table("crons")} WHERE id = $1`, [id]);
       await queue.removeJobScheduler(cronSchedulerId(id));
       return rowCount === 1;
@@ -132,7 +131,7 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
       return rows.length;
     },
     async get(id: string): Promise<CronRow | undefined> {
-      if (!UUID.test(id)) return undefined;
+      if (!isUuid(id)) return undefined;
       const { rows } = await db.pool.query<CronRow>(`SELECT * FROM ${db.table("crons")} WHERE id = $1`, [id]);
       return rows[0];
     },

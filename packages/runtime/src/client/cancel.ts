@@ -3,9 +3,9 @@ import { RunNotFoundError } from "../errors.ts";
 import { releaseThread } from "../run-transitions.ts";
 import { FINISHED, type RunRow } from "../sql/runs.ts";
 import { lockThread, type ThreadRow } from "../sql/threads.ts";
+import { isUuid } from "../uuid.ts";
 import type { ClientContext } from "./context.ts";
 import { dispatchRecorded } from "./context.ts";
-import { isUuid } from "./read.ts";
 
 type Cancelled = {
   status: RunRow["status"];

@@ -4,6 +4,7 @@ import { RunNotFoundError, ThreadNotFoundError } from "../errors.ts";
 import { type InterruptRow, threadInterrupts } from "../sql/interrupts.ts";
 import { getRun, type RunRow } from "../sql/runs.ts";
 import { getThread, type ThreadRow } from "../sql/threads.ts";
+import { isUuid } from "../uuid.ts";
 import type { ClientContext } from "./context.ts";
 
 /** A pending interrupt as producers see it: the value and what `interrupt()` was given. */
@@ -143,13 +144,6 @@ export function runResult(
     interrupts: pending.map(toPendingInterrupt),
     error: run.error,
   };
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Run and cron ids are UUIDs: anything else names no run (rather than a Postgres syntax error). */
-export function isUuid(id: string): boolean {
-  return typeof id === "string" && UUID.test(id);
 }
 
 export async function requireRun(ctx: ClientContext, runId: string): Promise<RunRow> {

@@ -17,6 +17,7 @@ import {
 } from "../sql/interrupts.ts";
 import { runByIdempotencyKey } from "../sql/runs.ts";
 import { getThread } from "../sql/threads.ts";
+import { isUuid } from "../uuid.ts";
 import { type ClientContext, dispatchRecorded } from "./context.ts";
 import { checkConfig } from "./run-config.ts";
 
@@ -34,15 +35,11 @@ export interface ResumeOptions {
   durability?: Durability;
 }
 
-const INTERRUPT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** `{ [interruptId]: value }` — an object whose keys are all interrupt ids — or undefined. */
 function asResumeMap(value: unknown): Record<string, unknown> | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
   const keys = Object.keys(value);
-  return keys.length > 0 && keys.every((k) => INTERRUPT_ID.test(k))
-    ? (value as Record<string, unknown>)
-    : undefined;
+  return keys.length > 0 && keys.every(isUuid) ? (value as Record<string, unknown>) : undefined;
 }
 
 type Targets =
