@@ -95,14 +95,15 @@ export async function releaseThread(
  * changes nothing.
  */
 export async function releaseCancelled(db: Db, job: StepJob): Promise<StepJob | null> {
+  // Most stale or conflicting jobs are not of a cancelled run: one read, no transaction.
+  const { rows } = await db.pool.query<{ thread_id: string }>(
+    `SELECT thread_id FROM ${db.table("runs")}
+      WHERE id = $1 AND status = 'cancelled' AND checkpoint_id IS NOT DISTINCT FROM $2`,
+    [job.runId, job.checkpointId],
+  );
+  const threadId = rows[0]?.thread_id;
+  if (threadId === undefined) return null; // a cancelled run stays cancelled: no need to lock
   return inTransaction(db, async (client) => {
-    const { rows } = await client.query<{ thread_id: string }>(
-      `SELECT thread_id FROM ${db.table("runs")}
-        WHERE id = $1 AND status = 'cancelled' AND checkpoint_id IS NOT DISTINCT FROM $2`,
-      [job.runId, job.checkpointId],
-    );
-    const threadId = rows[0]?.thread_id;
-    if (threadId === undefined) return null;
     const thread = await lockThread(db, client, threadId);
     if (thread?.current_run_id !== job.runId) return null;
     return releaseThread(db, client, { threadId, status: "idle", headCheckpoint: null });
