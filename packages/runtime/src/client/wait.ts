@@ -20,16 +20,13 @@ const SAFETY_RECHECK_MS = 2_000;
  */
 const SUBSCRIBE_WAIT_MS = 500;
 
-/** Resolves when `promise` settles (either way) or after `ms`, whichever is first. */
-function within(promise: Promise<unknown>, ms: number): Promise<void> {
+/** `promise`'s value, or undefined once `ms` have passed (or it rejected), whichever is first. */
+function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([
-    promise.then(
-      () => {},
-      () => {},
-    ),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
+    promise.catch(() => undefined),
+    new Promise<undefined>((resolve) => {
+      timer = setTimeout(resolve, ms, undefined);
     }),
   ]).finally(() => clearTimeout(timer));
 }
@@ -87,14 +84,7 @@ export async function waitForRun(
       if (reading.result !== undefined) return reading.result;
       const left = deadline - Date.now();
       if (left <= 0) throw new WaitTimeoutError(runId, timeoutMs);
-      let timer: NodeJS.Timeout | undefined;
-      hint = await Promise.race([
-        woken,
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(resolve, Math.min(left, SAFETY_RECHECK_MS), undefined);
-        }),
-      ]);
-      clearTimeout(timer);
+      hint = await within(woken, Math.min(left, SAFETY_RECHECK_MS));
     }
   } finally {
     listening.stop();
