@@ -26,7 +26,15 @@ export {
   UnknownGraphError,
   WaitTimeoutError,
 } from "./errors.ts";
-export { RunEvent, runCancelsChannel, runEventsChannel, STEP_QUEUE, StepJob, stepJobId } from "./jobs.ts";
+export {
+  parseRunEvent,
+  RunEvent,
+  runCancelsChannel,
+  runEventsChannel,
+  STEP_QUEUE,
+  StepJob,
+  stepJobId,
+} from "./jobs.ts";
 export { createMetrics, type Metrics, serveMetrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
 export { reportRedisErrors } from "./redis-errors.ts";

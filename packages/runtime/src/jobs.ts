@@ -36,3 +36,13 @@ export const RunEvent = z.object({
   status: z.string(),
 });
 export type RunEvent = z.infer<typeof RunEvent>;
+
+/** A message on a run channel as a RunEvent; undefined for anything else published there. */
+export function parseRunEvent(message: string): RunEvent | undefined {
+  try {
+    const parsed = RunEvent.safeParse(JSON.parse(message));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

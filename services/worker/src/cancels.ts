@@ -1,4 +1,4 @@
-import { reportRedisErrors, runCancelsChannel } from "@layover/runtime";
+import { parseRunEvent, reportRedisErrors, runCancelsChannel } from "@layover/runtime";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 
@@ -19,12 +19,8 @@ export function watchCancels(connection: Redis, prefix: string, logger: Logger):
   const subscriber = reportRedisErrors(connection.duplicate(), logger, "worker cancels");
   const active = new Map<string, { jobs: number; cancelled: boolean }>();
   subscriber.on("message", (_channel: string, message: string) => {
-    try {
-      const watched = active.get((JSON.parse(message) as { runId?: string }).runId ?? "");
-      if (watched !== undefined) watched.cancelled = true;
-    } catch {
-      // Not an announcement: ignored.
-    }
+    const watched = active.get(parseRunEvent(message)?.runId ?? "");
+    if (watched !== undefined) watched.cancelled = true;
   });
   return {
     async start() {

@@ -1,6 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
-import { RunEvent, runEventsChannel } from "../jobs.ts";
+import { parseRunEvent, runEventsChannel } from "../jobs.ts";
 import { reportRedisErrors } from "../redis-errors.ts";
 
 /**
@@ -46,15 +46,9 @@ export class RunEventHub {
 
   private deliver(message: string): void {
     // Anything else published on the channel is ignored: it must not throw in Redis's handler.
-    let data: unknown;
-    try {
-      data = JSON.parse(message);
-    } catch {
-      return;
-    }
-    const parsed = RunEvent.safeParse(data);
-    if (!parsed.success) return;
-    for (const wake of this.waiters.get(parsed.data.runId) ?? []) wake(parsed.data.status);
+    const event = parseRunEvent(message);
+    if (event === undefined) return;
+    for (const wake of this.waiters.get(event.runId) ?? []) wake(event.status);
   }
 
   async close(): Promise<void> {
