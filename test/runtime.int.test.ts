@@ -46,6 +46,10 @@ describe("runs that park and resume", () => {
         interrupts: [expect.objectContaining({ value: { question: "approve flight?" } })],
       },
     ]);
+    // The wait and the thread read the interrupt in different statements: the same interrupt,
+    // its times as Dates.
+    expect(result.interrupts).toEqual(thread.tasks[0]?.interrupts);
+    expect(result.interrupts[0]?.createdAt).toBeInstanceOf(Date);
     expect(thread.config.configurable).toMatchObject({
       thread_id: threadId,
       checkpoint_id: expect.any(String),

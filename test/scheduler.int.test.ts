@@ -25,7 +25,7 @@ async function parkedTimed(input: Record<string, unknown>, graphId = "timed") {
   const { runId, threadId } = await h.client.runs.start({ graphId, input });
   const parked = await h.client.runs.wait(runId);
   expect(parked.status).toBe("interrupted");
-  return { threadId, interruptId: parked.interrupts[0]?.id as string };
+  return { threadId, interruptId: parked.interrupts[0]?.id as string, interrupts: parked.interrupts };
 }
 
 /** The run that finishes the thread once its interrupt is answered (by a person or the sweep). */
@@ -41,9 +41,11 @@ async function finalState(threadId: string) {
 
 describe("interrupt timeouts", () => {
   it("auto-rejects an interrupt past its own timeout: the node gets the documented rejection", async () => {
-    const { threadId, interruptId } = await parkedTimed({ timeoutMs: 300 });
+    const { threadId, interruptId, interrupts: waited } = await parkedTimed({ timeoutMs: 300 });
     const pending = await h.client.threads.get(threadId);
     expect(pending.tasks[0]?.interrupts[0]).toMatchObject({ timeoutMs: 300, deadline: expect.any(Date) });
+    // The wait read it in another statement: the same interrupt, the same deadline.
+    expect(waited).toEqual(pending.tasks[0]?.interrupts);
     const result = await finalState(threadId);
     expect(result.status).toBe("success");
     expect(result.values.timedOut).toBe(true);

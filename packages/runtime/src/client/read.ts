@@ -2,7 +2,7 @@ import type { CheckpointTuple } from "@layover/checkpoint";
 import { isInternalChannel } from "@layover/graph";
 import { RunNotFoundError, ThreadNotFoundError } from "../errors.ts";
 import { type InterruptRow, threadInterrupts } from "../sql/interrupts.ts";
-import { getRun, type RunRow } from "../sql/runs.ts";
+import { getRunWithPending, type RunRow } from "../sql/runs.ts";
 import { getThread, type ThreadRow } from "../sql/threads.ts";
 import { isUuid } from "../uuid.ts";
 import type { ClientContext } from "./context.ts";
@@ -122,12 +122,10 @@ export interface RunResult {
   error: RunRow["error"];
 }
 
-export async function readRunResult(ctx: ClientContext, run: RunRow): Promise<RunResult> {
-  const [tuple, pending] = await Promise.all([
-    ctx.saver.getTuple({ threadId: run.thread_id, ns: "" }),
-    run.status === "interrupted" ? threadInterrupts(ctx.db, ctx.db.pool, run.thread_id, "pending") : [],
-  ]);
-  return runResult(run, tuple, pending);
+/** A settled run's result: its thread's head is read; `pending` came with the run. */
+export async function readRunResult(ctx: ClientContext, found: RunWithPending): Promise<RunResult> {
+  const tuple = await ctx.saver.getTuple({ threadId: found.run.thread_id, ns: "" });
+  return runResult(found.run, tuple, found.pending);
 }
 
 /** A run's result from its row, its thread's head and (parked) the thread's pending interrupts. */
@@ -146,11 +144,14 @@ export function runResult(
   };
 }
 
-export async function requireRun(ctx: ClientContext, runId: string): Promise<RunRow> {
+export type RunWithPending = NonNullable<Awaited<ReturnType<typeof getRunWithPending>>>;
+
+/** The run and, parked, its thread's pending interrupts (one statement); RunNotFoundError if none. */
+export async function requireRun(ctx: ClientContext, runId: string): Promise<RunWithPending> {
   if (!isUuid(runId)) throw new RunNotFoundError(runId);
-  const run = await getRun(ctx.db, ctx.db.pool, runId);
-  if (run === undefined) throw new RunNotFoundError(runId);
-  return run;
+  const found = await getRunWithPending(ctx.db, ctx.db.pool, runId);
+  if (found === undefined) throw new RunNotFoundError(runId);
+  return found;
 }
 
 /** A run's bookkeeping, as operators and demos read it. */

@@ -1,5 +1,4 @@
 import { WaitTimeoutError } from "../errors.ts";
-import { threadInterrupts } from "../sql/interrupts.ts";
 import type { RunStatus } from "../sql/runs.ts";
 import type { ClientContext } from "./context.ts";
 import { type RunResult, readRunResult, requireRun, runResult } from "./read.ts";
@@ -35,9 +34,9 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
 type Reading = { result: RunResult | undefined; threadId: string | undefined };
 
 /**
- * Reads the run and, once settled, its result. Woken by an event that announced a settled
- * status (`hint`) on a thread already known, the run row, the thread's head and (parked) its
- * pending interrupts are read at once rather than one after another; Postgres still decides.
+ * Reads the run (with its thread's pending interrupts, parked) and, once settled, its thread's
+ * head. Woken by an event that announced a settled status (`hint`) on a thread already known,
+ * the two are read at once rather than one after the other; Postgres still decides.
  */
 async function readSettled(
   ctx: ClientContext,
@@ -46,19 +45,15 @@ async function readSettled(
   hint: string | undefined,
 ): Promise<Reading> {
   if (threadId === undefined || hint === undefined || !SETTLED.has(hint)) {
-    const run = await requireRun(ctx, runId);
-    const result = SETTLED.has(run.status) ? await readRunResult(ctx, run) : undefined;
-    return { result, threadId: run.thread_id };
+    const found = await requireRun(ctx, runId);
+    const result = SETTLED.has(found.run.status) ? await readRunResult(ctx, found) : undefined;
+    return { result, threadId: found.run.thread_id };
   }
-  const parked = hint === "interrupted";
-  const [run, tuple, pending] = await Promise.all([
+  const [{ run, pending }, tuple] = await Promise.all([
     requireRun(ctx, runId),
     ctx.saver.getTuple({ threadId, ns: "" }),
-    parked ? threadInterrupts(ctx.db, ctx.db.pool, threadId, "pending") : [],
   ]);
-  if (!SETTLED.has(run.status)) return { result: undefined, threadId };
-  if ((run.status === "interrupted") !== parked) return { result: await readRunResult(ctx, run), threadId };
-  return { result: runResult(run, tuple, pending), threadId };
+  return { result: SETTLED.has(run.status) ? runResult(run, tuple, pending) : undefined, threadId };
 }
 
 /** Resolves when the run settles: `{ status, values, interrupts }`. */

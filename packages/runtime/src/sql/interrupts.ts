@@ -24,7 +24,7 @@ export interface InterruptRow {
 }
 
 /** The columns of InterruptRow, listed rather than `*` in prepared statements (see RUN_COLUMNS). */
-const INTERRUPT_COLUMNS = [
+export const INTERRUPT_COLUMNS = [
   "thread_id",
   "id",
   "run_id",
@@ -43,6 +43,17 @@ const INTERRUPT_COLUMNS = [
   "resume_run_id",
   "idempotency_key",
 ] as const satisfies readonly (keyof InterruptRow)[];
+
+/** An InterruptRow that came through JSON (json_agg): its timestamps are strings again. */
+export function interruptFromJson(row: Record<string, unknown>): InterruptRow {
+  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
+  return {
+    ...(row as unknown as InterruptRow),
+    created_at: date(row.created_at) as Date,
+    deadline: date(row.deadline),
+    resolved_at: date(row.resolved_at),
+  };
+}
 
 export type NewInterrupt = Pick<
   InterruptRow,

@@ -1,6 +1,7 @@
 // Runs: one per start or resume of a thread.
 import type { Durability } from "@layover/graph";
 import type { Db, Queryable } from "../db.ts";
+import { INTERRUPT_COLUMNS, type InterruptRow, interruptFromJson } from "./interrupts.ts";
 
 export type RunStatus = "pending" | "running" | "success" | "interrupted" | "error" | "cancelled";
 export const FINISHED: ReadonlySet<RunStatus> = new Set(["success", "error", "cancelled"]);
@@ -103,6 +104,34 @@ export async function getRun(db: Db, q: Queryable, id: string): Promise<RunRow |
     db.prepared("get_run", `SELECT ${runColumns()} FROM ${db.table("runs")} WHERE id = $1`, [id]),
   );
   return rows[0];
+}
+
+/**
+ * A run and, when it is parked, its thread's pending interrupts (oldest first), in one statement:
+ * what a producer's wait reads once the run has settled (runs primary key, then
+ * interrupts_thread_status).
+ */
+export async function getRunWithPending(
+  db: Db,
+  q: Queryable,
+  id: string,
+): Promise<{ run: RunRow; pending: InterruptRow[] } | undefined> {
+  const { rows } = await q.query<RunRow & { pending_interrupts: Record<string, unknown>[] | null }>(
+    db.prepared(
+      "run_with_pending",
+      `SELECT ${runColumns("r")}, CASE WHEN r.status = 'interrupted' THEN (
+         SELECT coalesce(json_agg(i ORDER BY i.created_at, i.id), '[]'::json) FROM (
+           SELECT ${INTERRUPT_COLUMNS.join(", ")} FROM ${db.table("interrupts")}
+            WHERE thread_id = r.thread_id AND status = 'pending') i
+       ) END AS pending_interrupts
+         FROM ${db.table("runs")} r WHERE r.id = $1`,
+      [id],
+    ),
+  );
+  const row = rows[0];
+  if (row === undefined) return undefined;
+  const { pending_interrupts: pending, ...run } = row;
+  return { run, pending: (pending ?? []).map(interruptFromJson) };
 }
 
 /** A run created with this idempotency key on the thread (served by runs_idempotency). */
