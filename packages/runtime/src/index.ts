@@ -6,6 +6,13 @@ export type { ResumeOptions } from "./client/resume.ts";
 export type { StartRunArgs } from "./client/start-run.ts";
 export { startRun } from "./client/start-run.ts";
 export {
+  connectPostgres,
+  connectRedis,
+  DEFAULT_DATABASE_URL,
+  DEFAULT_REDIS_URL,
+  reportRedisErrors,
+} from "./connections.ts";
+export {
   type CronRow,
   type CronSpec,
   type CronsApi,
@@ -37,7 +44,6 @@ export {
 } from "./jobs.ts";
 export { createMetrics, type Metrics, serveMetrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
-export { reportRedisErrors } from "./redis-errors.ts";
 export { type RecordedResume, recordResume } from "./resume-transition.ts";
 export {
   finishRun,

@@ -1,10 +1,11 @@
 import type { Logger } from "pino";
 import { z } from "zod";
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from "./connections.ts";
 
 /** Environment every Layover service reads: where the databases are, and how to log. */
 export const ServiceEnv = z.object({
-  DATABASE_URL: z.string().default("postgres://postgres@127.0.0.1:5432/postgres"),
-  REDIS_URL: z.string().default("redis://127.0.0.1:6379"),
+  DATABASE_URL: z.string().default(DEFAULT_DATABASE_URL),
+  REDIS_URL: z.string().default(DEFAULT_REDIS_URL),
   /** Postgres schema of Layover's tables. */
   LAYOVER_SCHEMA: z
     .string()

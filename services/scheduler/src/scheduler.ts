@@ -1,6 +1,8 @@
 import { hostname } from "node:os";
 import {
   CronTick,
+  connectPostgres,
+  connectRedis,
   createClient,
   createDb,
   createDispatcher,
@@ -9,21 +11,18 @@ import {
   cronsApi,
   migrateRuntime,
   reconcileRuns,
-  reportRedisErrors,
   SCHEDULER_QUEUE,
   STEP_QUEUE,
   serveMetrics,
   sweepExpiredInterrupts,
 } from "@layover/runtime";
 import { type Job, Queue, Worker } from "bullmq";
-import { Redis } from "ioredis";
-import pg from "pg";
 import pino, { type Logger } from "pino";
 
 export interface SchedulerOptions {
-  /** @defaultValue postgres://postgres@127.0.0.1:5432/postgres */
+  /** @defaultValue DEFAULT_DATABASE_URL (a local Postgres) */
   databaseUrl?: string;
-  /** @defaultValue redis://127.0.0.1:6379 */
+  /** @defaultValue DEFAULT_REDIS_URL (a local Redis) */
   redisUrl?: string;
   /** @defaultValue "layover" */
   schema?: string;
@@ -50,15 +49,9 @@ export interface SchedulerOptions {
 export function createScheduler(options: SchedulerOptions = {}) {
   const id = options.schedulerId ?? `${hostname()}-${process.pid}`;
   const logger = (options.logger ?? pino({ name: "layover-scheduler" })).child({ schedulerId: id });
-  const databaseUrl = options.databaseUrl ?? "postgres://postgres@127.0.0.1:5432/postgres";
-  const redisUrl = options.redisUrl ?? "redis://127.0.0.1:6379";
   const prefix = options.prefix ?? "layover";
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 6 });
-  const connection = reportRedisErrors(
-    new Redis(redisUrl, { maxRetriesPerRequest: null }),
-    logger,
-    "scheduler",
-  );
+  const pool = connectPostgres(options.databaseUrl, 6);
+  const connection = connectRedis(options.redisUrl, logger, "scheduler");
   const db = createDb(pool, options.schema);
   const client = createClient({ pool, connection, schema: db.schema, prefix, logger, identity: "scheduler" });
   const crons = cronsApi(db, connection, prefix);
@@ -79,11 +72,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
   });
   const dispatcher = createDispatcher(connection, prefix);
   // BullMQ does not close a connection it was given: close() disconnects it.
-  const workerConnection = reportRedisErrors(
-    connection.duplicate({ maxRetriesPerRequest: null }),
-    logger,
-    "scheduler jobs",
-  );
+  const workerConnection = connectRedis(connection, logger, "scheduler jobs");
 
   async function handle(job: Job): Promise<unknown> {
     switch (job.name) {

@@ -1,4 +1,4 @@
-import { parseRunEvent, reportRedisErrors, runCancelsChannel } from "@layover/runtime";
+import { connectRedis, parseRunEvent, runCancelsChannel } from "@layover/runtime";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 
@@ -16,7 +16,7 @@ export interface CancelWatch {
 }
 
 export function watchCancels(connection: Redis, prefix: string, logger: Logger): CancelWatch {
-  const subscriber = reportRedisErrors(connection.duplicate(), logger, "worker cancels");
+  const subscriber = connectRedis(connection, logger, "worker cancels");
   const active = new Map<string, { jobs: number; cancelled: boolean }>();
   subscriber.on("message", (_channel: string, message: string) => {
     const watched = active.get(parseRunEvent(message)?.runId ?? "");

@@ -3,20 +3,19 @@ import type { CheckpointSaver } from "@layover/checkpoint";
 import { PostgresSaver } from "@layover/checkpoint-postgres";
 import { type CompiledStateGraph, type Durability, isDurability } from "@layover/graph";
 import {
+  connectPostgres,
+  connectRedis,
   createDb,
   createDispatcher,
   createMetrics,
   migrateRuntime,
   registerGraph,
-  reportRedisErrors,
   STEP_QUEUE,
   StepJob,
   serveMetrics,
   stepJobId,
 } from "@layover/runtime";
 import { Worker } from "bullmq";
-import { Redis } from "ioredis";
-import pg from "pg";
 import type { Logger } from "pino";
 import { watchCancels } from "./cancels.ts";
 import type { ServedGraph, WorkerContext } from "./context.ts";
@@ -37,9 +36,9 @@ export type GraphEntry =
 export interface WorkerOptions {
   /** Graph id → compiled graph: what this worker serves (the idea of langgraph.json, as code). */
   graphs: Record<string, GraphEntry>;
-  /** @defaultValue postgres://postgres@127.0.0.1:5432/postgres */
+  /** @defaultValue DEFAULT_DATABASE_URL (a local Postgres) */
   databaseUrl?: string;
-  /** @defaultValue redis://127.0.0.1:6379 */
+  /** @defaultValue DEFAULT_REDIS_URL (a local Redis) */
   redisUrl?: string;
   /** @defaultValue "layover" */
   schema?: string;
@@ -92,15 +91,8 @@ export function createWorker(options: WorkerOptions) {
   ).child({
     workerId,
   });
-  const pool = new pg.Pool({
-    connectionString: options.databaseUrl ?? "postgres://postgres@127.0.0.1:5432/postgres",
-    max: (options.concurrency ?? 8) + 2,
-  });
-  const connection = reportRedisErrors(
-    new Redis(options.redisUrl ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: null }),
-    logger,
-    "worker",
-  );
+  const pool = connectPostgres(options.databaseUrl, (options.concurrency ?? 8) + 2);
+  const connection = connectRedis(options.redisUrl, logger, "worker");
   const db = createDb(pool, options.schema);
   const prefix = options.prefix ?? "layover";
   const saver = new PostgresSaver({ pool, schema: db.schema });
@@ -122,11 +114,7 @@ export function createWorker(options: WorkerOptions) {
     return Object.values(counts).reduce((a, b) => a + b, 0);
   });
   // BullMQ does not close a connection it was given: close() disconnects it.
-  const workerConnection = reportRedisErrors(
-    connection.duplicate({ maxRetriesPerRequest: null }),
-    logger,
-    "worker jobs",
-  );
+  const workerConnection = connectRedis(connection, logger, "worker jobs");
   let worker: Worker<StepJob> | undefined;
   let metricsServer: import("node:http").Server | undefined;
 

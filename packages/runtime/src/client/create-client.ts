@@ -1,12 +1,12 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { PostgresSaver } from "@layover/checkpoint-postgres";
-import { Redis } from "ioredis";
-import pg from "pg";
+import type { Redis } from "ioredis";
+import type pg from "pg";
 import pino, { type Logger } from "pino";
+import { connectPostgres, connectRedis } from "../connections.ts";
 import { type CronSpec, cronsApi } from "../crons.ts";
 import { createDb } from "../db.ts";
 import { createDispatcher } from "../dispatch.ts";
-import { reportRedisErrors } from "../redis-errors.ts";
 import { type ListInterruptsQuery, listInterrupts } from "../sql/interrupts.ts";
 import { threadRuns } from "../sql/runs.ts";
 import { cancelRun } from "./cancel.ts";
@@ -37,17 +37,9 @@ export type ClientOptions = (
 /** The producer client: start runs, wait for them, answer interrupts, read threads. */
 export function createClient(options: ClientOptions = {}) {
   const ownsConnections = options.pool === undefined;
-  const pool =
-    options.pool ??
-    new pg.Pool({ connectionString: options.databaseUrl ?? "postgres://postgres@127.0.0.1:5432/postgres" });
+  const pool = options.pool ?? connectPostgres(options.databaseUrl);
   const logger = options.logger ?? pino({ name: "layover-client" });
-  const connection =
-    options.connection ??
-    reportRedisErrors(
-      new Redis(options.redisUrl ?? "redis://127.0.0.1:6379", { maxRetriesPerRequest: null }),
-      logger,
-      "client",
-    );
+  const connection = options.connection ?? connectRedis(options.redisUrl, logger, "client");
   const db = createDb(pool, options.schema);
   const prefix = options.prefix ?? "layover";
   const ctx: ClientContext = {
@@ -66,8 +58,8 @@ export function createClient(options: ClientOptions = {}) {
       wait: (runId: string, waitOptions?: { timeoutMs?: number }) => waitForRun(ctx, hub, runId, waitOptions),
       /** A run's result and bookkeeping: kind, timings, and which workers ran, parked and finished it. */
       get: async (runId: string) => {
-        const run = await requireRun(ctx, runId);
-        return { ...(await readRunResult(ctx, run)), ...runInfo(run) };
+        const found = await requireRun(ctx, runId);
+        return { ...(await readRunResult(ctx, found)), ...runInfo(found.run) };
       },
       cancel: (runId: string) => cancelRun(ctx, runId),
     },

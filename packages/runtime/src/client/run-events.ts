@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
+import { connectRedis } from "../connections.ts";
 import { parseRunEvent, runEventsChannel } from "../jobs.ts";
-import { reportRedisErrors } from "../redis-errors.ts";
 
 /**
  * One Redis subscription per client, fanned out to the callers waiting on each run. Events
@@ -14,7 +14,7 @@ export class RunEventHub {
   private readonly channel: string;
 
   constructor(connection: Redis, prefix: string, logger: Logger) {
-    this.subscriber = reportRedisErrors(connection.duplicate(), logger, "client run events");
+    this.subscriber = connectRedis(connection, logger, "client run events");
     this.channel = runEventsChannel(prefix);
     this.subscriber.on("message", (_channel: string, message: string) => this.deliver(message));
   }

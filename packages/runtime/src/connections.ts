@@ -1,0 +1,50 @@
+// How every Layover process connects: the default URLs, and Redis connections that log their
+// outages rather than leaving ioredis to print "Unhandled error event" for each retry.
+import { Redis } from "ioredis";
+import pg from "pg";
+import type { Logger } from "pino";
+
+/** A local Postgres with trust authentication, as in development. */
+export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres";
+export const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
+
+/**
+ * Logs a Redis connection's errors instead of ioredis's "Unhandled error event" on stderr: the
+ * first error of each outage at warn (ioredis keeps reconnecting and raises one per attempt),
+ * and the recovery at info.
+ */
+export function reportRedisErrors(redis: Redis, logger: Logger, what: string): Redis {
+  let down = false;
+  redis.on("error", (error: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn({ err: error, connection: what }, "Redis unreachable; retrying");
+  });
+  redis.on("ready", () => {
+    if (!down) return;
+    down = false;
+    logger.info({ connection: what }, "Redis reachable again");
+  });
+  return redis;
+}
+
+/**
+ * A Redis connection as BullMQ needs it (commands wait through reconnects: no
+ * `maxRetriesPerRequest`), named `what` in the logs of its outages. Given an existing connection,
+ * a duplicate of it: a subscriber, or a BullMQ worker's blocking connection.
+ */
+export function connectRedis(from: string | Redis | undefined, logger: Logger, what: string): Redis {
+  const redis =
+    typeof from === "object"
+      ? from.duplicate({ maxRetriesPerRequest: null })
+      : new Redis(from ?? DEFAULT_REDIS_URL, { maxRetriesPerRequest: null });
+  return reportRedisErrors(redis, logger, what);
+}
+
+/** A Postgres pool for `url` (default: DEFAULT_DATABASE_URL). */
+export function connectPostgres(url: string | undefined, max?: number): pg.Pool {
+  return new pg.Pool({
+    connectionString: url ?? DEFAULT_DATABASE_URL,
+    ...(max === undefined ? {} : { max }),
+  });
+}
