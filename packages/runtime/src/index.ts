@@ -1,6 +1,6 @@
 export { type ClientOptions, createClient, type LayoverClient } from "./client/create-client.ts";
 export type { PendingInterrupt, RunResult, ThreadState } from "./client/read.ts";
-export type { ReconcileOptions } from "./client/reconcile.ts";
+export type { ReconcileOptions, Requeued } from "./client/reconcile.ts";
 export { reconcileRuns } from "./client/reconcile.ts";
 export type { ResumeOptions } from "./client/resume.ts";
 export type { StartRunArgs } from "./client/start-run.ts";

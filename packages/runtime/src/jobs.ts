@@ -8,6 +8,8 @@ export const StepJob = z.object({
   threadId: z.string(),
   runId: z.uuid(),
   checkpointId: z.string().nullable(),
+  /** How many times reconciliation enqueued this step again after its job failed every attempt. */
+  requeues: z.number().int().nonnegative().optional(),
 });
 export type StepJob = z.infer<typeof StepJob>;
 

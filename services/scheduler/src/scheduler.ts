@@ -10,6 +10,7 @@ import {
   cronSchedulerId,
   cronsApi,
   migrateRuntime,
+  type Requeued,
   reconcileRuns,
   SCHEDULER_QUEUE,
   STEP_QUEUE,
@@ -46,6 +47,23 @@ export interface SchedulerOptions {
  * The scheduler: BullMQ job schedulers fire the sweep, reconciliation and every cron tick;
  * each tick is one job, processed by one replica, so several replicas may run at once.
  */
+/** Reconciliation's work, at warn: a lost job is a Redis outage, a failed one a run stuck retrying. */
+function logRequeued(logger: Logger, requeued: readonly Requeued[]): void {
+  const failed = requeued.filter((step) => step.requeues !== undefined);
+  const lost = requeued.length - failed.length;
+  if (lost > 0) logger.warn({ requeued: lost }, "runs whose job was lost re-enqueued");
+  for (const step of failed)
+    logger.warn(
+      {
+        runId: step.runId,
+        threadId: step.threadId,
+        requeues: step.requeues,
+        failedReason: step.failedReason,
+      },
+      "a run's job failed every attempt; enqueued again after a backoff",
+    );
+}
+
 export function createScheduler(options: SchedulerOptions = {}) {
   const id = options.schedulerId ?? `${hostname()}-${process.pid}`;
   const logger = (options.logger ?? pino({ name: "layover-scheduler" })).child({ schedulerId: id });
@@ -89,8 +107,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
           minAgeMs: options.reconcileMinAgeMs ?? 5_000,
         });
         metrics.reconciled.inc(requeued.length);
-        if (requeued.length > 0)
-          logger.warn({ requeued: requeued.length }, "runs whose job was lost re-enqueued");
+        logRequeued(logger, requeued);
         return { requeued: requeued.length };
       }
       case "cron":

@@ -1,0 +1,74 @@
+// Reconciliation of runs whose job failed every attempt, against real Postgres, Redis and BullMQ.
+// The failing side is a real BullMQ worker whose processor fails the way a worker does when
+// Postgres stays unreachable past a job's retries.
+import { STEP_QUEUE } from "@layover/runtime";
+import { type Job, UnrecoverableError, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHarness, type Harness } from "./support/harness.ts";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness("reconcile");
+  // A worker registers the graphs for the producer, then leaves: the test decides who runs jobs.
+  await (await h.startWorker({ id: "registrar" }))();
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+/** Takes the next step job and fails it for good; resolves with the failed job. */
+async function failNextJob(): Promise<Job> {
+  const connection = new Redis(h.redisUrl, { maxRetriesPerRequest: null });
+  const failing = new Worker(
+    STEP_QUEUE,
+    async () => {
+      throw new UnrecoverableError("connect ECONNREFUSED 127.0.0.1:5432");
+    },
+    { connection, prefix: h.prefix, autorun: false },
+  );
+  const failed = new Promise<Job>((resolve) => failing.on("failed", (job) => job && resolve(job)));
+  void failing.run();
+  const job = await failed;
+  await failing.close();
+  await connection.quit();
+  return job;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("reconcile", () => {
+  it("enqueues a failed job again only after its backoff, counting each time; the run then finishes", async () => {
+    const { runId } = await h.client.runs.start({ graphId: "approval", input: { item: "stuck" } });
+    const first = await failNextJob();
+    expect(first.data.runId).toBe(runId);
+
+    // Failed a moment ago: not yet.
+    expect(await h.client.reconcile({ minAgeMs: 0, failedBackoffMs: 60_000 })).toEqual([]);
+    expect(await (await h.queue.getJob(first.id as string))?.getState()).toBe("failed");
+
+    await sleep(250);
+    const again = await h.client.reconcile({ minAgeMs: 0, failedBackoffMs: 200 });
+    expect(again).toEqual([
+      expect.objectContaining({ runId, requeues: 1, failedReason: "connect ECONNREFUSED 127.0.0.1:5432" }),
+    ]);
+
+    const second = await failNextJob();
+    expect(second.data).toMatchObject({ runId, requeues: 1 });
+    await sleep(250);
+    expect(await h.client.reconcile({ minAgeMs: 0, failedBackoffMs: 100 })).toEqual([
+      expect.objectContaining({ runId, requeues: 2 }),
+    ]);
+
+    const stop = await h.startWorker({ id: "recovered" });
+    const result = await h.client.runs.wait(runId, { timeoutMs: 20_000 });
+    expect(result.status).toBe("interrupted");
+    await stop();
+  });
+
+  it("leaves alone a run whose job is waiting or running", async () => {
+    const { runId } = await h.client.runs.start({ graphId: "approval", input: { item: "queued" } });
+    expect((await h.client.reconcile({ minAgeMs: 0 })).map((s) => s.runId)).not.toContain(runId);
+  });
+});
