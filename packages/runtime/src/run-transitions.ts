@@ -2,11 +2,10 @@
 // Each transition is one statement (the run-ending ones call the functions of
 // migrations/0003_transitions.sql) and is conditional on the run: a run cancelled meanwhile
 // stays cancelled.
-import { type Db, inTransaction, type Queryable } from "./db.ts";
+import type { Db, Queryable } from "./db.ts";
 import type { StepJob } from "./jobs.ts";
 import type { NewInterrupt } from "./sql/interrupts.ts";
 import { type RunRow, runColumns } from "./sql/runs.ts";
-import { lockThread } from "./sql/threads.ts";
 
 export type JobRun = RunRow & { holds_thread: boolean };
 
@@ -68,6 +67,18 @@ export async function recordProgress(
   return rowCount === 1;
 }
 
+/** What a transition returns of the thread's next run: the job to enqueue for it, if any. */
+export interface NextRun {
+  next_run_id: string | null;
+  next_checkpoint_id: string | null;
+}
+
+/** The job of the run a transition handed `threadId` to, or null when none was waiting. */
+export function nextStep(threadId: string, row: NextRun | undefined): StepJob | null {
+  if (!row?.next_run_id) return null;
+  return { threadId, runId: row.next_run_id, checkpointId: row.next_checkpoint_id };
+}
+
 /**
  * Hands the thread to its next queued run, or leaves it `status`; the caller holds the thread's
  * row lock. Returns the job to enqueue for the run that now holds the thread.
@@ -77,13 +88,12 @@ export async function releaseThread(
   q: Queryable,
   args: { threadId: string; status: "idle" | "interrupted" | "error"; headCheckpoint: string | null },
 ): Promise<StepJob | null> {
-  const { rows } = await q.query<{ next_run_id: string | null; next_checkpoint_id: string | null }>(
-    `SELECT * FROM ${db.table("release_thread")}($1, $2, $3)`,
-    [args.threadId, args.status, args.headCheckpoint],
-  );
-  const next = rows[0];
-  if (!next?.next_run_id) return null;
-  return { threadId: args.threadId, runId: next.next_run_id, checkpointId: next.next_checkpoint_id };
+  const { rows } = await q.query<NextRun>(`SELECT * FROM ${db.table("release_thread")}($1, $2, $3)`, [
+    args.threadId,
+    args.status,
+    args.headCheckpoint,
+  ]);
+  return nextStep(args.threadId, rows[0]);
 }
 
 /**
@@ -92,22 +102,17 @@ export async function releaseThread(
  * landed), so the next queued run starts from the true head, never beside it. Only the job of
  * the run's current step (`checkpointId`) may: a stale duplicate ends while that one may still
  * step. Returns the next run's job. A run that is not cancelled, or no longer holds its thread,
- * changes nothing.
+ * changes nothing (release_cancelled, migrations/0005_cancel.sql).
  */
 export async function releaseCancelled(db: Db, job: StepJob): Promise<StepJob | null> {
-  // Most stale or conflicting jobs are not of a cancelled run: one read, no transaction.
-  const { rows } = await db.pool.query<{ thread_id: string }>(
-    `SELECT thread_id FROM ${db.table("runs")}
-      WHERE id = $1 AND status = 'cancelled' AND checkpoint_id IS NOT DISTINCT FROM $2`,
-    [job.runId, job.checkpointId],
+  const { rows } = await db.pool.query<NextRun & { thread_id: string | null }>(
+    db.prepared("release_cancelled", `SELECT * FROM ${db.table("release_cancelled")}($1, $2)`, [
+      job.runId,
+      job.checkpointId,
+    ]),
   );
-  const threadId = rows[0]?.thread_id;
-  if (threadId === undefined) return null; // a cancelled run stays cancelled: no need to lock
-  return inTransaction(db, async (client) => {
-    const thread = await lockThread(db, client, threadId);
-    if (thread?.current_run_id !== job.runId) return null;
-    return releaseThread(db, client, { threadId, status: "idle", headCheckpoint: null });
-  });
+  const row = rows[0];
+  return row?.thread_id ? nextStep(row.thread_id, row) : null;
 }
 
 export interface Settled {
@@ -130,12 +135,7 @@ async function settleRun(
   args: SettleArgs & { status: "interrupted" | "success" | "error" },
   extra: { error?: RunRow["error"] | undefined; interrupts?: NewInterrupt[] },
 ): Promise<Settled> {
-  const { rows } = await q.query<{
-    applied: boolean;
-    thread_id: string;
-    next_run_id: string | null;
-    next_checkpoint_id: string | null;
-  }>(
+  const { rows } = await q.query<NextRun & { applied: boolean; thread_id: string }>(
     db.prepared("settle_run", `SELECT * FROM ${db.table("settle_run")}($1, $2, $3, $4, $5, $6, $7)`, [
       args.run.id,
       args.worker,
@@ -148,10 +148,7 @@ async function settleRun(
   );
   const settled = rows[0];
   if (!settled?.applied) return { applied: false, next: null };
-  const next = settled.next_run_id
-    ? { threadId: settled.thread_id, runId: settled.next_run_id, checkpointId: settled.next_checkpoint_id }
-    : null;
-  return { applied: true, next };
+  return { applied: true, next: nextStep(settled.thread_id, settled) };
 }
 
 /** Parks a run: its interrupts recorded with their deadlines, the thread waiting for a person. */
