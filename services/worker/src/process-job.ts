@@ -85,6 +85,11 @@ async function handOnCancelled(ctx: WorkerContext, job: StepJob, log: Logger): P
 }
 
 async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<JobResult> {
+  // The thread's head is read beside the run (every served graph uses ctx.saver): most jobs
+  // step, and this saves them a round trip. A job that ends before stepping ignores it; a
+  // stepper that uses it sees its error.
+  const head = ctx.saver.getTuple({ threadId: job.threadId, ns: "" });
+  head.catch(() => undefined);
   const run = await readJobRun(ctx.db, ctx.db.pool, job.runId);
   if (run === undefined || (run.status !== "pending" && run.status !== "running")) return "stale";
   if (!run.holds_thread) return "stale";
@@ -100,11 +105,14 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
   }
   const marking = run.status === "pending" ? markRunningLater(ctx, run, log) : undefined;
   try {
-    const stepper = served.graph.stepper({
-      configurable: { thread_id: run.thread_id },
-      metadata: { run_id: run.id },
-      ...durabilityOf(run, served),
-    });
+    const stepper = served.graph.stepper(
+      {
+        configurable: { thread_id: run.thread_id },
+        metadata: { run_id: run.id },
+        ...durabilityOf(run, served),
+      },
+      job.threadId === run.thread_id ? { head } : {},
+    );
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);
     if (refusal !== undefined) return await failBeforeStep(ctx, log, run, refusal);
     return await advance(ctx, served, run, stepper, log);

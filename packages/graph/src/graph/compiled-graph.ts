@@ -1,4 +1,4 @@
-import type { CheckpointSaver } from "@layover/checkpoint";
+import type { CheckpointSaver, CheckpointTuple } from "@layover/checkpoint";
 import { readState } from "../algo/apply-writes.ts";
 import { type Command, isCommand } from "../command.ts";
 import { INTERRUPT } from "../constants.ts";
@@ -45,6 +45,15 @@ async function loadHead(env: StepEnv, checkpointId: string | undefined): Promise
   if (older === undefined) throw new CheckpointNotFoundError(env.key.threadId, checkpointId);
   // Replaying from an older checkpoint: its tasks run again; the first commit forks from the head.
   return { ...headFromTuple(older, latest), pendingWrites: [] };
+}
+
+export interface StepperOptions {
+  /**
+   * The thread's latest checkpoint, read already: what this graph's checkpointer's
+   * `getTuple({ threadId, ns: "" })` resolves to. A worker starts that read beside its own (of
+   * the run it serves) to save a round trip; the stepper uses it for its first head, once.
+   */
+  head?: Promise<CheckpointTuple | undefined>;
 }
 
 /** A graph ready to run: `builder.compile({ checkpointer })`. */
@@ -250,12 +259,16 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    * the next one does not read it back; `prepare()` on it records a run's input on the same
    * held head. How a worker runs a job: one head read, then one commit per superstep.
    */
-  stepper(config: RunnableConfig): Stepper {
+  stepper(config: RunnableConfig, options: StepperOptions = {}): Stepper {
     const { env } = runEnvironment(this, config, undefined, false);
-    return createStepper(
-      env,
-      () => loadHead(env, undefined),
-      (head, input) => this.enter(env, head, input, false),
-    );
+    let prefetched = options.head;
+    const load = async () => {
+      const tuple = prefetched;
+      prefetched = undefined; // a reload after an error reads the head again
+      if (tuple === undefined) return loadHead(env, undefined);
+      const latest = await tuple;
+      return latest && headFromTuple(latest);
+    };
+    return createStepper(env, load, (head, input) => this.enter(env, head, input, false));
   }
 }

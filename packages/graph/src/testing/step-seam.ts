@@ -37,6 +37,8 @@ export function describeStepSeam(use: UseSaver): void {
     it("checks what prepare records before writing anything", () => prepareChecks(use()));
     it("a stepper reads the head once: prepare, then every step, on what it holds", () =>
       stepperHoldsHead(use()));
+    it("a stepper given the head its caller read reads none; after losing a commit it reads again", () =>
+      stepperTakesHeadReadAlready(use()));
     it("a stepper stores a resume's answer with the step that uses it, or with the node's next ask", () =>
       resumeStoredWithStep(use()));
   });
@@ -210,6 +212,25 @@ async function resumeStoredWithStep(saver: CheckpointSaver): Promise<void> {
   expect((await second.step()).status).toBe("done");
   expect(counted.answers()).toBe(1); // consumed by the commit, never stored on its own
   expect((await graph.getState(config)).values.log).toEqual(["A B"]);
+}
+
+async function stepperTakesHeadReadAlready(saver: CheckpointSaver): Promise<void> {
+  const counted = countingReads(saver);
+  const graph = pipeline(counted.saver, new CallCounter());
+  const config = threadConfig("seam-head-read");
+  const key = { threadId: config.configurable.thread_id, ns: "" };
+  await graph.stepper(config).prepare({ value: "v" });
+  const head = counted.saver.getTuple(key);
+  await head;
+  const late = graph.stepper(config, { head });
+  // Another stepper advances the thread from the same head first.
+  expect((await graph.stepper(config).step()).status).toBe("next");
+  const reads = counted.reads();
+  await expect(late.step()).rejects.toMatchObject({ code: "CHECKPOINT_CONFLICT" });
+  expect(counted.reads()).toBe(reads); // it stepped from the head it was given
+  expect(await late.step()).toMatchObject({ status: "interrupted" });
+  expect(counted.reads()).toBe(reads + 1); // then read the head the other stepper committed
+  expect((await graph.getState(config)).values.log).toEqual(["plan"]);
 }
 
 async function stepperHoldsHead(saver: CheckpointSaver): Promise<void> {
