@@ -185,6 +185,48 @@ describe("bad calls change nothing", () => {
     });
   });
 
+  it("refuses an update or an undefined answer a resume could not deliver, and the wait stays", async () => {
+    const { threadId } = await parked("van");
+    const runsBefore = await count("runs");
+    await expect(h.client.threads.resume(threadId, "yes", { update: { notAKey: 1 } })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining("notAKey"),
+    });
+    await expect(h.client.threads.resume(threadId, "yes", { update: { item: 7 } })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining("item"),
+    });
+    await expect(h.client.threads.resume(threadId, undefined)).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining("undefined"),
+    });
+    expect(await count("runs")).toBe(runsBefore);
+    const thread = await h.client.threads.get(threadId);
+    expect(thread.status).toBe("interrupted");
+    expect(thread.tasks[0]?.interrupts).toHaveLength(1);
+    const { runId } = await h.client.threads.resume(threadId, "yes", { update: { item: "minivan" } });
+    expect(await h.client.runs.wait(runId)).toMatchObject({ status: "success", values: { item: "minivan" } });
+  });
+
+  it("refuses a multitask strategy it does not know, and a wait timeout that is not a number", async () => {
+    const before = await count("runs");
+    await expect(
+      h.client.runs.start({
+        graphId: "approval",
+        input: { item: "x" },
+        multitaskStrategy: "rollback" as "reject",
+      }),
+    ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("rollback") });
+    expect(await count("runs")).toBe(before);
+    const { runId } = await parked("tram");
+    for (const timeoutMs of ["300", Number.NaN, -1]) {
+      await expect(h.client.runs.wait(runId, { timeoutMs: timeoutMs as number })).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+        message: expect.stringContaining("timeoutMs"),
+      });
+    }
+  });
+
   it("rejects a start on a thread waiting for a person, or queues it with multitaskStrategy enqueue", async () => {
     const { threadId } = await parked("boat");
     await expect(

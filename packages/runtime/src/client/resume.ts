@@ -1,6 +1,7 @@
 import {
   AmbiguousResumeError,
   type Durability,
+  InvalidInputError,
   InvalidResumeError,
   NotInterruptedError,
   resumeIssues,
@@ -20,6 +21,7 @@ import { getThread } from "../sql/threads.ts";
 import { isUuid } from "../uuid.ts";
 import { type ClientContext, dispatchRecorded } from "./context.ts";
 import { checkConfig } from "./run-config.ts";
+import { checkStateValues } from "./start-run.ts";
 
 export interface ResumeOptions {
   /** A retried resume with the same key returns the first call's run instead of an error. */
@@ -57,6 +59,11 @@ function resolveTargets(pending: readonly InterruptRow[], value: unknown): Targe
   const unknown = Object.keys(values).filter((id) => !byId.has(id));
   if (unknown.length > 0) return { refused: true, unknown };
   for (const [id, resumeValue] of Object.entries(values)) {
+    if (resumeValue === undefined) {
+      throw new InvalidInputError(
+        `The answer to interrupt "${id}" is undefined, which JSON cannot carry: answer with a value (null for none). Nothing was changed.`,
+      );
+    }
     const row = byId.get(id) as InterruptRow;
     const issues = resumeIssues({ id, value: row.value, ...row.options }, resumeValue);
     if (issues.length > 0) throw new InvalidResumeError(id, issues);
@@ -118,6 +125,10 @@ export async function resumeThread(
   const pending = await threadInterrupts(ctx.db, ctx.db.pool, threadId, "pending");
   const targets = resolveTargets(pending, value);
   if ("refused" in targets) return explainRefusal(ctx, threadId, targets.unknown);
+  if (options.update !== undefined) {
+    const graphId = (pending[0] as InterruptRow).graph_id;
+    await checkStateValues(ctx, graphId, options.update, `The update of a resume of thread "${threadId}"`);
+  }
   const { runId, job } = await recordResume(ctx.db, ctx.db.pool, {
     threadId,
     ...targets,

@@ -52,21 +52,42 @@ async function registeredGraph(ctx: ClientContext, graphId: string): Promise<Gra
   return row;
 }
 
-/** Refuses an unknown graph, input that does not fit its state schema, or a config it cannot run. */
-export async function checkInput(ctx: ClientContext, args: StartRunArgs): Promise<void> {
-  checkConfig(args.config);
-  const graph = await registeredGraph(ctx, args.graphId);
-  if (graph === undefined) throw new UnknownGraphError(args.graphId, await listGraphIds(ctx.db));
-  const result = validatorFor(graph.input_schema).safeParse(args.input);
+/**
+ * Refuses state values (a start's input, a resume's update) that do not fit the graph's state
+ * schema, as registered by its workers; `what` names them in the error. An unknown graph is
+ * UnknownGraphError.
+ */
+export async function checkStateValues(
+  ctx: ClientContext,
+  graphId: string,
+  values: unknown,
+  what: string,
+): Promise<void> {
+  const graph = await registeredGraph(ctx, graphId);
+  if (graph === undefined) throw new UnknownGraphError(graphId, await listGraphIds(ctx.db));
+  const result = validatorFor(graph.input_schema).safeParse(values);
   if (!result.success) {
     const issues = result.error.issues.map((i) =>
       i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message,
     );
     throw new InvalidInputError(
-      `The input of a "${args.graphId}" run does not fit the graph's state schema: ${issues.join("; ")}. Nothing was written.`,
+      `${what} does not fit the graph's state schema: ${issues.join("; ")}. Nothing was written.`,
       issues,
     );
   }
+}
+
+const STRATEGIES: ReadonlySet<unknown> = new Set(["reject", "enqueue"]);
+
+/** Refuses an unknown graph, input that does not fit its state schema, or a config or strategy it cannot run. */
+export async function checkInput(ctx: ClientContext, args: StartRunArgs): Promise<void> {
+  checkConfig(args.config);
+  if (args.multitaskStrategy !== undefined && !STRATEGIES.has(args.multitaskStrategy)) {
+    throw new InvalidInputError(
+      `multitaskStrategy must be "reject" or "enqueue"; got ${JSON.stringify(args.multitaskStrategy)}. Nothing was written.`,
+    );
+  }
+  await checkStateValues(ctx, args.graphId, args.input, `The input of a "${args.graphId}" run`);
 }
 
 /** Records a run (and its thread) in Postgres in one statement, then enqueues its first job. */

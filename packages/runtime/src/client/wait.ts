@@ -1,3 +1,4 @@
+import { InvalidInputError } from "@layover/graph";
 import { WaitTimeoutError } from "../errors.ts";
 import type { RunStatus } from "../sql/runs.ts";
 import type { ClientContext } from "./context.ts";
@@ -64,6 +65,11 @@ export async function waitForRun(
   options: { timeoutMs?: number } = {},
 ): Promise<RunResult> {
   const timeoutMs = options.timeoutMs ?? 60_000;
+  if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs < 0) {
+    throw new InvalidInputError(
+      `runs.wait: timeoutMs must be a number of milliseconds, 0 or more (Infinity waits without end); got ${typeof timeoutMs === "number" ? timeoutMs : JSON.stringify(timeoutMs)}.`,
+    );
+  }
   const deadline = Date.now() + timeoutMs;
   let wake: (status: string | undefined) => void = () => {};
   const listening = hub.listen(runId, (status) => wake(status));
