@@ -28,6 +28,17 @@ export type JobResult = "stale" | "conflict" | "cancelled" | "enqueued" | "parke
 
 const DEFAULT_RECURSION_LIMIT = 25;
 
+/** A job for a graph this worker's module does not export: retried, not held against the run. */
+export class GraphNotServedError extends Error {
+  constructor(workerId: string, graphId: string) {
+    super(
+      `Worker ${workerId} does not serve graph "${graphId}"; the job is retried until a worker that serves it takes it. ` +
+        "Deploy that graph's module to the workers.",
+    );
+    this.name = "GraphNotServedError";
+  }
+}
+
 /**
  * Errors with which the engine refuses a run's input or answers: the same on every attempt, so
  * the run ends with them. Anything else (Postgres or Redis unreachable) fails the job, and
@@ -94,10 +105,9 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
   if (run === undefined || (run.status !== "pending" && run.status !== "running")) return "stale";
   if (!run.holds_thread) return "stale";
   const served = ctx.graphs.get(run.graph_id);
-  if (served === undefined) {
-    const message = `Worker ${ctx.workerId} does not serve graph "${run.graph_id}".`;
-    return failBeforeStep(ctx, log, run, { name: "UnknownGraphError", message });
-  }
+  // Another replica may (a rolling deploy that adds a graph): the job fails this attempt and
+  // BullMQ retries it, then reconciliation, until a worker that serves the graph takes it.
+  if (served === undefined) throw new GraphNotServedError(ctx.workerId, run.graph_id);
   if (run.prepared && job.checkpointId !== run.checkpoint_id) {
     // A duplicate of an older step: the run has moved on. Make sure its current step is queued.
     await ctx.dispatcher.enqueue({ threadId: run.thread_id, runId: run.id, checkpointId: run.checkpoint_id });
@@ -146,7 +156,7 @@ async function prepareOrRefusal(stepper: Stepper, run: RunRow): Promise<unknown>
   }
 }
 
-/** Ends a run that cannot reach a superstep: its graph is not served here, or its input is refused. */
+/** Ends a run that cannot reach a superstep: the engine refused its input or answers. */
 function failBeforeStep(ctx: WorkerContext, log: Logger, run: RunRow, error: unknown): Promise<JobResult> {
   log.warn({ err: error }, "run failed before its first superstep");
   const args = {

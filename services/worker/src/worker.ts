@@ -20,7 +20,7 @@ import type { Logger } from "pino";
 import { watchCancels } from "./cancels.ts";
 import type { ServedGraph, WorkerContext } from "./context.ts";
 import { createLogger } from "./logger.ts";
-import { processStepJob } from "./process-job.ts";
+import { GraphNotServedError, processStepJob } from "./process-job.ts";
 
 /** A graph module's entry: a compiled graph, or one with its interrupt defaults. */
 export type GraphEntry =
@@ -154,12 +154,11 @@ export function createWorker(options: WorkerOptions) {
         maxStalledCount: 5,
       },
     );
-    worker.on("failed", (job, error) =>
-      logger.error(
-        { err: error, jobId: job?.id, threadId: job?.data.threadId, runId: job?.data.runId },
-        "job failed",
-      ),
-    );
+    worker.on("failed", (job, error) => {
+      const where = { err: error, jobId: job?.id, threadId: job?.data.threadId, runId: job?.data.runId };
+      if (error instanceof GraphNotServedError) logger.warn(where, "job handed back: graph not served here");
+      else logger.error(where, "job failed");
+    });
     worker.on("error", (error) => logger.error({ err: error }, "worker error"));
     await worker.waitUntilReady();
     if (options.metricsPort !== undefined)

@@ -1,9 +1,11 @@
-// Reconciliation of runs whose job failed every attempt, against real Postgres, Redis and BullMQ.
-// The failing side is a real BullMQ worker whose processor fails the way a worker does when
-// Postgres stays unreachable past a job's retries.
+// Jobs that fail, against real Postgres, Redis and BullMQ: reconciliation of runs whose job failed
+// every attempt (the failing side is a real BullMQ worker whose processor fails the way a worker
+// does when Postgres stays unreachable past a job's retries), and jobs a worker cannot serve.
 import { STEP_QUEUE } from "@layover/runtime";
+import { createWorker } from "@layover/worker";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "./support/harness.ts";
 
@@ -70,5 +72,36 @@ describe("reconcile", () => {
   it("leaves alone a run whose job is waiting or running", async () => {
     const { runId } = await h.client.runs.start({ graphId: "approval", input: { item: "queued" } });
     expect((await h.client.reconcile({ minAgeMs: 0 })).map((s) => s.runId)).not.toContain(runId);
+  });
+});
+
+describe("a worker that does not serve a run's graph", () => {
+  it("hands the job back for a worker that does, and the run is not failed", async () => {
+    const { linear } = await import("./fixtures/graphs.ts");
+    const partial = createWorker({
+      graphs: { linear },
+      databaseUrl: h.databaseUrl,
+      redisUrl: h.redisUrl,
+      schema: h.schema,
+      prefix: h.prefix,
+      workerId: "linear-only",
+      logger: pino({ level: "silent" }),
+    });
+    await partial.start();
+    const { runId } = await h.client.runs.start({ graphId: "approval", input: { item: "bus" } });
+    const jobId = (await h.queue.getJobs(["waiting", "active", "delayed"])).find(
+      (job) => job.data.runId === runId,
+    )?.id;
+    for (let i = 0; ; i++) {
+      const job = await h.queue.getJob(jobId as string);
+      if ((job?.attemptsMade ?? 0) > 0) break;
+      if (i > 200) throw new Error("the linear-only worker never took the job");
+      await sleep(25);
+    }
+    await partial.close();
+    expect((await h.client.runs.get(runId)).status).toBe("pending");
+    const stop = await h.startWorker({ id: "all-graphs" });
+    expect(await h.client.runs.wait(runId, { timeoutMs: 20_000 })).toMatchObject({ status: "interrupted" });
+    await stop();
   });
 });
