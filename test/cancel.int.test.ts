@@ -94,6 +94,44 @@ describe("runs.cancel", () => {
     });
   });
 
+  it("a start after a cancel left a question pending supersedes it: the new wait is the only one", async () => {
+    for (const queued of [false, true]) {
+      const { threadId, left, right } = await forkAtTwoQuestions(0);
+      await stopWorker();
+      let queuedStart: { runId: string } | undefined;
+      try {
+        const leftRun = await h.client.threads.resume(threadId, { [left]: "L" });
+        await h.client.runs.cancel(leftRun.runId);
+        // Queued behind the cancelled run, the start takes the thread when its job stops.
+        if (queued)
+          queuedStart = await h.client.runs.start({
+            graphId: "fork",
+            threadId,
+            input: {},
+            multitaskStrategy: "enqueue",
+          });
+      } finally {
+        await startWorker();
+      }
+      if (queuedStart === undefined) {
+        const deadline = Date.now() + 10_000;
+        while ((await h.client.threads.get(threadId)).status !== "idle") {
+          if (Date.now() > deadline) throw new Error("the cancelled run's job never freed the thread");
+          await sleep(20);
+        }
+      }
+      const { runId } = queuedStart ?? (await h.client.runs.start({ graphId: "fork", threadId, input: {} }));
+      const parked = await h.client.runs.wait(runId);
+      expect(parked.interrupts.map((i) => i.value)).toEqual(["go?"]);
+      const { interrupts } = await h.client.interrupts.list({ status: "cancelled", threadId });
+      expect(interrupts.find((i) => i.id === right)).toMatchObject({
+        resolvedBy: `superseded by run ${runId}`,
+      });
+      const next = await h.client.runs.wait((await h.client.threads.resume(threadId, "go")).runId);
+      expect(next.interrupts.map((i) => i.value).sort()).toEqual(["left?", "right?"]);
+    }
+  });
+
   it("only the cancelled run's current job hands the thread on, not a stale duplicate", async () => {
     const first = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 1_000 } });
     const second = await h.client.runs.start({

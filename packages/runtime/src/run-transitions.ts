@@ -102,7 +102,7 @@ export async function releaseThread(
  * landed), so the next queued run starts from the true head, never beside it. Only the job of
  * the run's current step (`checkpointId`) may: a stale duplicate ends while that one may still
  * step. Returns the next run's job. A run that is not cancelled, or no longer holds its thread,
- * changes nothing (release_cancelled, migrations/0005_cancel.sql).
+ * changes nothing (release_cancelled, migrations/0005_cancel_and_supersede.sql).
  */
 export async function releaseCancelled(db: Db, job: StepJob): Promise<StepJob | null> {
   const { rows } = await db.pool.query<NextRun & { thread_id: string | null }>(

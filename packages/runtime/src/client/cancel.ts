@@ -13,7 +13,7 @@ import { dispatchRecorded } from "./context.ts";
  * the step it is running still lands (under durability "exit" the supersteps it had not stored
  * are dropped) — and its worker then frees the thread for the next queued run. A parked run
  * someone already answered, or a finished one, is left as it is. Returns the run's status.
- * One call of cancel_run (migrations/0005_cancel.sql), which holds the thread's lock throughout.
+ * One call of cancel_run (migrations/0005_cancel_and_supersede.sql), which holds the thread's lock throughout.
  */
 export async function cancelRun(ctx: ClientContext, runId: string): Promise<{ status: RunRow["status"] }> {
   if (!isUuid(runId)) throw new RunNotFoundError(runId);

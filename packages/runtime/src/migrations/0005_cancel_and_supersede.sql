@@ -1,5 +1,6 @@
 -- 0005: cancelling as functions, like the other transitions (0003): one round trip and one
 -- commit, with the thread's row lock held inside it rather than across a client's statements.
+-- And a start that takes a thread supersedes the interrupts still pending on it (below).
 -- Never edit once shipped.
 
 -- Cancels run p_run unless it has finished. Locks the thread, then reads the run.
@@ -64,4 +65,66 @@ BEGIN
   PERFORM 1 FROM threads WHERE id = release_cancelled.thread_id AND current_run_id = p_run FOR UPDATE;
   IF NOT FOUND THEN RETURN; END IF;
   SELECT * INTO next_run_id, next_checkpoint_id FROM release_thread(release_cancelled.thread_id, 'idle', NULL);
+END $$;
+
+-- A start that takes a thread supersedes what the thread still waited for: the graph plans
+-- afresh from the start's input (as LangGraph drops a checkpoint's interrupted tasks on new
+-- input), so interrupts left pending (a thread freed by a cancel, or failed after a partial
+-- resume) are cancelled, resolved by the run. Else a later resume would meet them (an
+-- ambiguous answer) and the sweep would answer questions nobody asks any more. The caller
+-- holds the thread's row lock.
+CREATE FUNCTION supersede_interrupts(p_thread text, p_run uuid)
+RETURNS void LANGUAGE sql SET search_path FROM CURRENT AS $$
+  UPDATE interrupts SET status = 'cancelled', resolved_by = 'superseded by run ' || p_run, resolved_at = now()
+   WHERE thread_id = p_thread AND status = 'pending';
+$$;
+
+-- As in 0003, except that a queued start taking the thread supersedes its pending interrupts.
+CREATE OR REPLACE FUNCTION release_thread(p_thread text, p_status text, p_head text,
+                                          OUT next_run_id uuid, OUT next_checkpoint_id text)
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  queued record;
+BEGIN
+  -- Waiting for a person, the thread skips queued starts for its oldest queued resume: a
+  -- resume answering the rest of a partial resume's interrupts must not wait behind a start.
+  SELECT id, kind, checkpoint_id INTO queued
+    FROM runs
+   WHERE thread_id = p_thread AND status = 'pending' AND (p_status <> 'interrupted' OR kind = 'resume')
+   ORDER BY created_at, id LIMIT 1;
+  IF FOUND THEN
+    next_run_id := queued.id;
+    next_checkpoint_id := queued.checkpoint_id;
+    IF queued.kind = 'start' THEN PERFORM supersede_interrupts(p_thread, queued.id); END IF;
+  END IF;
+  UPDATE threads
+     SET status = CASE WHEN next_run_id IS NULL THEN p_status ELSE 'busy' END,
+         current_run_id = next_run_id, head_checkpoint = COALESCE(p_head, head_checkpoint), updated_at = now()
+   WHERE id = p_thread;
+END $$;
+
+-- As in 0003, except that a start taking an idle or failed thread supersedes its pending interrupts.
+CREATE OR REPLACE FUNCTION start_run(p_thread text, p_graph text, p_run uuid, p_input jsonb, p_key text,
+                                     p_enqueue boolean,
+                                     OUT outcome text, OUT run_id uuid, OUT thread_status text, OUT thread_graph text)
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  free boolean;
+BEGIN
+  INSERT INTO threads (id, graph_id) VALUES (p_thread, p_graph) ON CONFLICT (id) DO NOTHING;
+  SELECT t.status, t.graph_id INTO thread_status, thread_graph FROM threads t WHERE t.id = p_thread FOR UPDATE;
+  IF p_key IS NOT NULL THEN
+    SELECT r.id INTO run_id FROM runs r WHERE r.thread_id = p_thread AND r.idempotency_key = p_key;
+    IF FOUND THEN outcome := 'existing'; RETURN; END IF;
+  END IF;
+  IF thread_graph <> p_graph THEN outcome := 'wrong_graph'; RETURN; END IF;
+  free := thread_status IN ('idle', 'error');
+  IF NOT free AND NOT p_enqueue THEN outcome := 'busy'; RETURN; END IF;
+  INSERT INTO runs (id, thread_id, graph_id, kind, input, idempotency_key)
+  VALUES (p_run, p_thread, p_graph, 'start', p_input, p_key);
+  run_id := p_run;
+  IF NOT free THEN outcome := 'queued'; RETURN; END IF;
+  PERFORM supersede_interrupts(p_thread, p_run);
+  UPDATE threads SET status = 'busy', current_run_id = p_run, updated_at = now() WHERE id = p_thread;
+  outcome := 'started';
 END $$;
