@@ -129,6 +129,30 @@ describe("runs that park and resume", () => {
   });
 });
 
+describe("a resume whose update only the graph's own schema refuses", () => {
+  it("fails its run and gives its answer back: the thread waits, and a good answer finishes it", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "picky-approval",
+      input: { amount: 2 },
+    });
+    const parked = await h.client.runs.wait(runId);
+    const interruptId = parked.interrupts[0]?.id;
+    for (const [answer, options, code] of [["ok", { update: { amount: 3 } }, "INVALID_INPUT"]] as const) {
+      const refused = await h.client.threads.resume(threadId, answer, { ...options, idempotencyKey: answer });
+      expect(await h.client.runs.wait(refused.runId)).toMatchObject({ status: "error", error: { code } });
+      const thread = await h.client.threads.get(threadId);
+      expect(thread.status).toBe("interrupted");
+      expect(thread.tasks[0]?.interrupts.map((i) => i.id)).toEqual([interruptId]);
+      // A retry of the same call is the same run; a new answer is not refused as answered.
+      expect(await h.client.threads.resume(threadId, answer, { ...options, idempotencyKey: answer })).toEqual(
+        refused,
+      );
+    }
+    const done = await h.client.runs.wait((await h.client.threads.resume(threadId, "ok, go")).runId);
+    expect(done).toMatchObject({ status: "success", values: { amount: 2, approved: "ok, go" } });
+  });
+});
+
 describe("static breakpoints", () => {
   it("parks at interruptBefore and continues with threads.continue", async () => {
     const { runId, threadId } = await h.client.runs.start({ graphId: "gated", input: { count: 1 } });

@@ -52,6 +52,7 @@ export {
   parkRun,
   readJobRun,
   recordProgress,
+  refuseResume,
   releaseCancelled,
   releaseThread,
   type Settled,

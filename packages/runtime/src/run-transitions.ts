@@ -160,6 +160,25 @@ export function parkRun(
   return settleRun(db, q, { ...args, status: "interrupted" }, { interrupts: args.interrupts });
 }
 
+/**
+ * Fails a resume run whose answers or update the engine refused before recording them: the
+ * interrupts a person resolved with it are pending again, and the thread waits for them
+ * (refuse_resume, migrations/0005_cancel_and_supersede.sql).
+ */
+export async function refuseResume(
+  db: Db,
+  q: Queryable,
+  args: { run: RunRow; worker: string; error: NonNullable<RunRow["error"]> },
+): Promise<Settled> {
+  const { rows } = await q.query<NextRun & { applied: boolean; thread_id: string }>(
+    `SELECT * FROM ${db.table("refuse_resume")}($1, $2, $3)`,
+    [args.run.id, args.worker, JSON.stringify(args.error)],
+  );
+  const refused = rows[0];
+  if (!refused?.applied) return { applied: false, next: null };
+  return { applied: true, next: nextStep(refused.thread_id, refused) };
+}
+
 /** Ends a run: success, or error with what failed. */
 export function finishRun(
   db: Db,

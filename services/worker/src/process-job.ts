@@ -14,6 +14,7 @@ import {
   type RunRow,
   readJobRun,
   recordProgress,
+  refuseResume,
   releaseCancelled,
   type Settled,
   type StepJob,
@@ -156,8 +157,28 @@ async function prepareOrRefusal(stepper: Stepper, run: RunRow): Promise<unknown>
   }
 }
 
-/** Ends a run that cannot reach a superstep: the engine refused its input or answers. */
+/**
+ * Refusals of what a resume carries (an update only the graph's own schema rejects): the graph
+ * never got it and still waits, so a person may answer again. Refusals of the interrupts
+ * themselves (NOT_INTERRUPTED, UNKNOWN_INTERRUPT: the graph no longer asks) are not.
+ */
+const REFUSED_ANSWERS: ReadonlySet<string> = new Set([
+  "INVALID_RESUME",
+  "INVALID_INPUT",
+  "INVALID_UPDATE",
+  "NOT_SERIALIZABLE",
+]);
+
+/**
+ * Ends a run that cannot reach a superstep: the engine refused its input or answers. A resume
+ * refused for what it carried gives its answers back: the thread waits for them again.
+ */
 function failBeforeStep(ctx: WorkerContext, log: Logger, run: RunRow, error: unknown): Promise<JobResult> {
+  if (run.kind === "resume" && isLayoverError(error) && REFUSED_ANSWERS.has(error.code)) {
+    log.warn({ err: error }, "resume refused by the graph; its interrupts wait for an answer again");
+    const args = { run, worker: ctx.workerId, error: errorRecord(error) };
+    return settle(ctx, log, run, refuseResume(ctx.db, ctx.db.pool, args), "failed");
+  }
   log.warn({ err: error }, "run failed before its first superstep");
   const args = {
     run,

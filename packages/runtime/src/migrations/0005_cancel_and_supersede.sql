@@ -1,6 +1,7 @@
 -- 0005: cancelling as functions, like the other transitions (0003): one round trip and one
 -- commit, with the thread's row lock held inside it rather than across a client's statements.
--- And a start that takes a thread supersedes the interrupts still pending on it (below).
+-- A start that takes a thread supersedes the interrupts still pending on it, and a resume the
+-- engine refuses gives its answers back (below).
 -- Never edit once shipped.
 
 -- Cancels run p_run unless it has finished. Locks the thread, then reads the run.
@@ -127,4 +128,36 @@ BEGIN
   PERFORM supersede_interrupts(p_thread, p_run);
   UPDATE threads SET status = 'busy', current_run_id = p_run, updated_at = now() WHERE id = p_thread;
   outcome := 'started';
+END $$;
+
+-- Ends resume run p_run that its worker's engine refused before recording it (an answer or an
+-- update only the graph's own schema rejects): the run fails with p_error, and the answers it
+-- carried never reached the graph, so the interrupts a person resolved with it are pending
+-- again and the thread waits for them (release_thread). Answers of the timeout sweep stay
+-- expired: the sweep would only send the same value again. applied is false when the run had
+-- moved on (cancelled): nothing changed.
+CREATE FUNCTION refuse_resume(p_run uuid, p_worker text, p_error jsonb,
+                              OUT applied boolean, OUT thread_id text, OUT next_run_id uuid,
+                              OUT next_checkpoint_id text)
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+  applied := false;
+  SELECT r.thread_id INTO thread_id FROM runs r WHERE r.id = p_run;
+  IF NOT FOUND THEN RETURN; END IF;
+  PERFORM 1 FROM threads t WHERE t.id = refuse_resume.thread_id FOR UPDATE;
+  UPDATE runs r
+     SET status = 'error', error = p_error, last_worker = p_worker, finished_by = p_worker, finished_at = now(),
+         started_by = COALESCE(r.started_by, p_worker), started_at = COALESCE(r.started_at, now()), updated_at = now()
+   WHERE r.id = p_run AND r.kind = 'resume' AND r.status IN ('pending', 'running');
+  IF NOT FOUND THEN RETURN; END IF;
+  applied := true;
+  UPDATE interrupts i
+     SET status = 'pending', resolved_by = NULL, resolved_at = NULL, resume_value = NULL,
+         resume_run_id = NULL, idempotency_key = NULL
+   WHERE i.thread_id = refuse_resume.thread_id AND i.resume_run_id = p_run AND i.status = 'resolved';
+  SELECT * INTO next_run_id, next_checkpoint_id FROM release_thread(
+    refuse_resume.thread_id,
+    CASE WHEN EXISTS (SELECT 1 FROM interrupts i WHERE i.thread_id = refuse_resume.thread_id AND i.status = 'pending')
+         THEN 'interrupted' ELSE 'error' END,
+    NULL);
 END $$;
