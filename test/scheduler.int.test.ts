@@ -177,7 +177,16 @@ describe("the operator CLI", () => {
     const line = listed.stdout.split("\n").find((l) => l.includes(threadId));
     expect(line).toMatch(/^\d+[smhd]\s+timed\s+/);
     expect(line).toContain('{"question":"ok?"}');
-    const resumed = await run("resume", threadId, '"from the ops desk"');
+    const interruptId = (await h.client.threads.get(threadId)).tasks[0]?.interrupts[0]?.id as string;
+    expect(line).toContain(interruptId);
+    // A mistyped interrupt id is refused; it is not taken as the answer.
+    await expect(
+      run("resume", threadId, '"typo"', "--interrupt", interruptId.slice(0, 8)),
+    ).rejects.toMatchObject({
+      stderr: expect.stringContaining("--interrupt takes an interrupt id"),
+    });
+    expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
+    const resumed = await run("resume", threadId, '"from the ops desk"', "--interrupt", interruptId);
     expect(resumed.stdout).toContain(`resumed thread ${threadId}`);
     const result = await finalState(threadId);
     expect(result.values.decision).toBe("from the ops desk");

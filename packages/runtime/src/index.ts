@@ -64,3 +64,4 @@ export type { InterruptRow, InterruptStatus, NewInterrupt } from "./sql/interrup
 export { getRun, type RunRow, type RunStatus } from "./sql/runs.ts";
 export { getThread, lockThread, type ThreadRow, type ThreadStatus } from "./sql/threads.ts";
 export { type SweepOptions, sweepExpiredInterrupts } from "./sweep.ts";
+export { isUuid } from "./uuid.ts";

@@ -8,7 +8,7 @@
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { parseDuration } from "@layover/graph";
-import { createClient, type LayoverClient } from "@layover/runtime";
+import { createClient, isUuid, type LayoverClient } from "@layover/runtime";
 import pino from "pino";
 
 const USAGE = `Usage:
@@ -35,7 +35,14 @@ async function listPending(client: LayoverClient, flags: Flags): Promise<void> {
     limit: typeof flags.limit === "string" ? Number(flags.limit) : 50,
   });
   console.log(
-    ["age".padEnd(6), "graph".padEnd(18), "thread".padEnd(38), "node".padEnd(14), "deadline"].join(" "),
+    [
+      "age".padEnd(6),
+      "graph".padEnd(18),
+      "thread".padEnd(38),
+      "node".padEnd(14),
+      "interrupt".padEnd(36),
+      "deadline",
+    ].join(" "),
   );
   for (const i of interrupts) {
     const cells = [
@@ -43,6 +50,7 @@ async function listPending(client: LayoverClient, flags: Flags): Promise<void> {
       i.graphId.padEnd(18),
       i.threadId.padEnd(38),
       i.node.padEnd(14),
+      i.id.padEnd(36),
     ];
     cells.push(i.deadline ? i.deadline.toISOString() : "none");
     if (flags["show-values"]) cells.push(JSON.stringify(i.value));
@@ -89,7 +97,13 @@ async function main(): Promise<void> {
     if (command === "interrupts") return await listPending(client, flags);
     if (threadId === undefined) throw new Error(`${command} needs a thread id.\n${USAGE}`);
     const answer = answerOf(command, positionals, flags);
-    const value = typeof flags.interrupt === "string" ? { [flags.interrupt]: answer } : answer;
+    const interruptId = flags.interrupt;
+    // An answer keyed by anything but an interrupt id would be taken as the answer itself.
+    if (typeof interruptId === "string" && !isUuid(interruptId))
+      throw new Error(
+        `--interrupt takes an interrupt id (a UUID: see "layover-admin interrupts"); got "${interruptId}". Nothing was changed.`,
+      );
+    const value = typeof interruptId === "string" ? { [interruptId]: answer } : answer;
     const { runId } = await client.threads.resume(threadId, value);
     console.log(`resumed thread ${threadId}: run ${runId}`);
   } finally {
