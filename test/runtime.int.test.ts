@@ -251,6 +251,21 @@ describe("bad calls change nothing", () => {
     }
   });
 
+  it("refuses an interrupts.list query Postgres would fail on, naming the field", async () => {
+    for (const [query, field] of [
+      [{ limit: Number.NaN }, "limit"],
+      [{ limit: 0 }, "limit"],
+      [{ status: "done" }, "status"],
+      [{ olderThan: new Date("not a date") }, "olderThan"],
+      [{ cursor: "garbage" }, "cursor"],
+      [{ cursor: Buffer.from("[1,2]").toString("base64url") }, "cursor"],
+    ] as const) {
+      await expect(
+        h.client.interrupts.list(query as Parameters<typeof h.client.interrupts.list>[0]),
+      ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining(field) });
+    }
+  });
+
   it("rejects a start on a thread waiting for a person, or queues it with multitaskStrategy enqueue", async () => {
     const { threadId } = await parked("boat");
     await expect(

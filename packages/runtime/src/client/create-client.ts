@@ -7,12 +7,13 @@ import { connectPostgres, connectRedis } from "../connections.ts";
 import { type CronSpec, cronsApi } from "../crons.ts";
 import { createDb } from "../db.ts";
 import { createDispatcher } from "../dispatch.ts";
-import { type ListInterruptsQuery, listInterrupts } from "../sql/interrupts.ts";
+import type { ListInterruptsQuery } from "../sql/interrupts.ts";
 import { threadRuns } from "../sql/runs.ts";
 import { cancelRun } from "./cancel.ts";
 import type { ClientContext } from "./context.ts";
 import { continueThread } from "./continue-thread.ts";
-import { readRunResult, readThread, requireRun, runInfo, threadHistory, toPendingInterrupt } from "./read.ts";
+import { listInterruptsPage } from "./list-interrupts.ts";
+import { readRunResult, readThread, requireRun, runInfo, threadHistory } from "./read.ts";
 import { type ReconcileOptions, reconcileRuns } from "./reconcile.ts";
 import { type ResumeOptions, resumeThread } from "./resume.ts";
 import { RunEventHub } from "./run-events.ts";
@@ -75,21 +76,8 @@ export function createClient(options: ClientOptions = {}) {
       runs: async (threadId: string) => (await threadRuns(db, threadId)).map(runInfo),
     },
     interrupts: {
-      list: async (query: ListInterruptsQuery = {}) => {
-        const page = await listInterrupts(db, query);
-        return {
-          interrupts: page.interrupts.map((row) => ({
-            ...toPendingInterrupt(row),
-            threadId: row.thread_id,
-            graphId: row.graph_id,
-            runId: row.run_id,
-            status: row.status,
-            resolvedBy: row.resolved_by,
-            resolvedAt: row.resolved_at,
-          })),
-          nextCursor: page.nextCursor,
-        };
-      },
+      /** Oldest first, a page at a time (`nextCursor`); pending unless `status` says otherwise. */
+      list: (query?: ListInterruptsQuery) => listInterruptsPage(db, query),
     },
     crons: {
       /** Checks the graph and input as runs.start does, so a cron never ticks into a refusal. */
