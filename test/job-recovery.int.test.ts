@@ -1,7 +1,7 @@
 // Jobs that fail, against real Postgres, Redis and BullMQ: reconciliation of runs whose job failed
 // every attempt (the failing side is a real BullMQ worker whose processor fails the way a worker
 // does when Postgres stays unreachable past a job's retries), and jobs a worker cannot serve.
-import { STEP_QUEUE } from "@layover/runtime";
+import { STEP_QUEUE, stepJobId } from "@layover/runtime";
 import { createWorker } from "@layover/worker";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
@@ -67,6 +67,18 @@ describe("reconcile", () => {
     const result = await h.client.runs.wait(runId, { timeoutMs: 20_000 });
     expect(result.status).toBe("interrupted");
     await stop();
+  });
+
+  it("finds a lost job behind pages of runs whose jobs are there", async () => {
+    const started = [];
+    for (let i = 0; i < 5; i++)
+      started.push(await h.client.runs.start({ graphId: "approval", input: { item: `backlog ${i}` } }));
+    const lost = started.at(-1) as { runId: string; threadId: string };
+    // The newest run's job is gone; the four before it wait in BullMQ.
+    await (await h.queue.getJob(stepJobId({ ...lost, checkpointId: null })))?.remove();
+    const requeued = await h.client.reconcile({ minAgeMs: 0, pageSize: 2 });
+    expect(requeued.map((step) => step.runId)).toEqual([lost.runId]);
+    expect(await h.queue.getJobState(stepJobId({ ...lost, checkpointId: null }))).toBe("waiting");
   });
 
   it("leaves alone a run whose job is waiting or running", async () => {

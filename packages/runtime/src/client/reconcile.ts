@@ -1,13 +1,15 @@
 import type { Db } from "../db.ts";
 import type { Dispatcher } from "../dispatch.ts";
 import { type StepJob, stepJobId } from "../jobs.ts";
-import { activeRuns } from "../sql/runs.ts";
+import { activeRuns, type RunRow } from "../sql/runs.ts";
 
 export interface ReconcileOptions {
   /** Only runs untouched for this long: younger ones may be between commit and enqueue. @defaultValue 5000 */
   minAgeMs?: number;
-  /** Runs examined per call. @defaultValue 1000 */
+  /** Runs examined per call, oldest first. @defaultValue 50000 */
   limit?: number;
+  /** Runs read per query, and checked against BullMQ at once. @defaultValue 1000 */
+  pageSize?: number;
   /**
    * A job that failed every attempt (Postgres unreachable for longer than its retries) is
    * enqueued again once it has been failed this long, twice as long after each further failure,
@@ -42,14 +44,36 @@ export async function reconcileRuns(
   dispatcher: Dispatcher,
   options: ReconcileOptions = {},
 ): Promise<Requeued[]> {
-  const runs = await activeRuns(db, options.minAgeMs ?? 5_000, options.limit ?? 1_000);
-  const backoffMs = options.failedBackoffMs ?? 30_000;
+  const limit = options.limit ?? 50_000;
+  const pageSize = Math.min(options.pageSize ?? 1_000, limit);
   const requeued: Requeued[] = [];
-  for (const run of runs) {
-    const step: StepJob = { threadId: run.thread_id, runId: run.id, checkpointId: run.checkpoint_id };
+  let after: { updatedAt: Date; id: string } | undefined;
+  for (let examined = 0; examined < limit; ) {
+    const runs = await activeRuns(db, options.minAgeMs ?? 5_000, Math.min(pageSize, limit - examined), after);
+    requeued.push(...(await reconcilePage(dispatcher, runs, options.failedBackoffMs ?? 30_000)));
+    examined += runs.length;
+    const last = runs.at(-1);
+    if (last === undefined || runs.length < pageSize) break;
+    after = { updatedAt: last.updated_at, id: last.id };
+  }
+  return requeued;
+}
+
+/** Enqueues again the page's runs whose job is missing, or failed and past its backoff. */
+async function reconcilePage(
+  dispatcher: Dispatcher,
+  runs: readonly RunRow[],
+  backoffMs: number,
+): Promise<Requeued[]> {
+  const steps = runs.map(
+    (run): StepJob => ({ threadId: run.thread_id, runId: run.id, checkpointId: run.checkpoint_id }),
+  );
+  const states = await Promise.all(steps.map((step) => dispatcher.queue.getJobState(stepJobId(step))));
+  const requeued: Requeued[] = [];
+  for (const [i, step] of steps.entries()) {
+    const state = states[i];
+    if (state !== "failed" && state !== "unknown") continue;
     const existing = await dispatcher.queue.getJob(stepJobId(step));
-    const state = existing ? await existing.getState() : "missing";
-    if (state !== "missing" && state !== "failed" && state !== "unknown") continue;
     if (existing && state === "failed") {
       const requeues = existing.data.requeues ?? 0;
       if (!failedJobDue(requeues, existing.finishedOn ?? 0, Date.now(), backoffMs)) continue;
