@@ -60,7 +60,8 @@ async function attempt(run: TaskRun, node: NodeSpec): Promise<TaskOutcome> {
 export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   const node = run.spec.nodes.get(run.task.name) as NodeSpec;
   const policy = node.retryPolicy;
-  const maxAttempts = Math.max(1, policy?.maxAttempts ?? 1);
+  // No policy: one attempt. A policy retries up to its maxAttempts, 3 unless it says (as LangGraph).
+  const maxAttempts = policy === undefined ? 1 : Math.max(1, policy.maxAttempts ?? 3);
   for (let attemptNo = 1; ; attemptNo++) {
     try {
       return await attempt(run, node);

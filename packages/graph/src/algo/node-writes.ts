@@ -122,6 +122,9 @@ export async function edgeWrites(
       if (isSend(target)) goto.push(target);
       else if (typeof target === "string")
         goto.push(branch.pathMap ? mapPath(spec, node, branch.pathMap, target) : target);
+      // A path map's keys are strings: a router may return true/false or a number to look up.
+      else if (branch.pathMap && (typeof target === "boolean" || typeof target === "number"))
+        goto.push(mapPath(spec, node, branch.pathMap, String(target)));
       else
         throw new InvalidUpdateError(
           `The router of "${node}" returned ${describe(target)}; return a node name, END or a Send.`,

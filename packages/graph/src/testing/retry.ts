@@ -28,6 +28,8 @@ export function describeRetry(use: UseSaver): void {
     it("gives up after maxAttempts with the node's own error", () => givesUp(use()));
     it("does not retry errors retryOn rejects", () => retryOnRejects(use()));
     it("does not retry without a policy", () => noPolicy(use()));
+    it("makes 3 attempts under a policy that does not say how many, as LangGraph does", () =>
+      defaultAttempts(use()));
     it("never retries an interrupt", () => interruptNotRetried(use()));
     it("does not retry Layover's own typed errors by default (a bad update is a bug, not a blip)", () =>
       typedErrorNotRetried(use()));
@@ -64,6 +66,16 @@ async function noPolicy(saver: CheckpointSaver): Promise<void> {
   const graph = flakyGraph(saver, calls, 1);
   await expect(graph.invoke({ value: "v" }, threadConfig("no-retry"))).rejects.toThrow("transient failure 1");
   expect(calls.of("flaky")).toBe(1);
+}
+
+async function defaultAttempts(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const { maxAttempts: _, ...unsaid } = FAST;
+  const graph = flakyGraph(saver, calls, 5, unsaid);
+  await expect(graph.invoke({ value: "v" }, threadConfig("retry-default"))).rejects.toThrow(
+    "transient failure 3",
+  );
+  expect(calls.of("flaky")).toBe(3);
 }
 
 async function interruptNotRetried(saver: CheckpointSaver): Promise<void> {

@@ -13,6 +13,8 @@ export function describeSupersteps(use: UseSaver): void {
     it("refuses two writes to a last-value key in one superstep with InvalidUpdateError", () =>
       twoLastValueWrites(use()));
     it("plans the next superstep only from channels the last one updated", () => planFromUpdates(use()));
+    it("looks up a router's true/false or number in its path map, as LangGraph does", () =>
+      pathMapKeys(use()));
   });
   describe("Send", () => {
     it("fans out one push task per Send and joins their writes through the reducer", () => sendFanOut(use()));
@@ -108,6 +110,23 @@ async function planFromUpdates(saver: CheckpointSaver): Promise<void> {
   expect(result.log).toEqual(["a", "b", "c"]);
   const history = await collect(graph.getStateHistory(config));
   expect(history.map((snapshot) => snapshot.next)).toEqual([[], ["c"], ["b"], ["a"]]);
+}
+
+async function pathMapKeys(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(LogState)
+    .addNode("check", () => ({ log: "check" }))
+    .addNode("yes", () => ({ log: "yes" }))
+    .addNode("second", () => ({ log: "second" }))
+    .addEdge(START, "check")
+    .addConditionalEdges("check", (state) => state.value === "go", { true: "yes", false: END })
+    .addConditionalEdges("yes", (state) => state.log.length, { 2: "second", 3: END })
+    .compile({ checkpointer: saver });
+  expect((await graph.invoke({ value: "go" }, threadConfig("path-map"))).log).toEqual([
+    "check",
+    "yes",
+    "second",
+  ]);
+  expect((await graph.invoke({ value: "stop" }, threadConfig("path-map"))).log).toEqual(["check"]);
 }
 
 async function sendFanOut(saver: CheckpointSaver): Promise<void> {
