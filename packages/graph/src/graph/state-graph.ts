@@ -31,6 +31,12 @@ export interface AddNodeOptions {
 
 const RESERVED = new Set([START, END]);
 
+/** `value`'s entries under `keys`, when it is a plain object (a Send's argument may be anything). */
+function pickKeys(value: unknown, keys: ReadonlySet<string>): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => keys.has(key)));
+}
+
 /** Builds a graph over a state definition: nodes, edges, then `compile()`. */
 export class StateGraph<D extends StateDefinitionLike, S = StateOf<D>, U = UpdateOf<D>> {
   private readonly definition: D;
@@ -74,11 +80,16 @@ export class StateGraph<D extends StateDefinitionLike, S = StateOf<D>, U = Updat
     if (this.nodes.has(name)) throw new InvalidGraphError(`Node "${name}" is already in the graph.`);
     if (action instanceof CompiledStateGraph) {
       const subgraph = action;
-      const run = (state: unknown, config: NodeConfig) =>
-        subgraph.invoke(state as never, {
+      // As in LangGraph, the graphs share the keys both have: the subgraph gets the parent's
+      // values of its own keys, and the parent takes back only keys it has.
+      const parentKeys = new Set(this.definition[STATE_DEFINITION]().fields.keys());
+      const run = async (state: unknown, config: NodeConfig) => {
+        const output = await subgraph.invoke(pickKeys(state, new Set(subgraph.spec.stateKeys)) as never, {
           configurable: config.configurable,
           ...(config.signal ? { signal: config.signal } : {}),
         });
+        return pickKeys(output, parentKeys);
+      };
       this.nodes.set(name, { name, run, retryPolicy: options.retryPolicy, isSubgraph: true });
     } else if (typeof action === "function") {
       this.nodes.set(name, { name, run: action, retryPolicy: options.retryPolicy, isSubgraph: false });

@@ -1,7 +1,7 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
-import { Command, END, interrupt, START, StateGraph } from "../index.ts";
-import { CallCounter, LogState, threadConfig, type UseSaver } from "./helpers.ts";
+import { Annotation, Command, END, interrupt, START, StateGraph } from "../index.ts";
+import { appendReducer, CallCounter, LogState, threadConfig, type UseSaver } from "./helpers.ts";
 
 /** A subgraph (no checkpointer of its own) whose node asks each question in turn. */
 function askingSubgraph(calls: CallCounter, questions = ["name?"]) {
@@ -18,6 +18,7 @@ function askingSubgraph(calls: CallCounter, questions = ["name?"]) {
 export function describeSubgraphs(use: UseSaver): void {
   describe("subgraph interrupts", () => {
     it("surface in the parent and resume from it (subgraph as a node)", () => subgraphNode(use()));
+    it("a subgraph node shares only the keys both graphs have, as in LangGraph", () => sharedKeys(use()));
     it("re-run both the parent node and the subgraph node on resume (seed 002)", () => subgraphCall(use()));
     it("resume one after another when the subgraph node interrupts twice", () => subgraphTwice(use()));
     it("resume parallel interrupts of a subgraph one at a time from the parent", () =>
@@ -46,6 +47,25 @@ async function subgraphNode(saver: CheckpointSaver): Promise<void> {
   const done = await graph.invoke(new Command({ resume: "Ada" }), config);
   expect(done.log).toEqual(["name? Ada", "after"]);
   expect(calls.of("inner")).toBe(2);
+}
+
+async function sharedKeys(saver: CheckpointSaver): Promise<void> {
+  const subgraph = new StateGraph(
+    Annotation.Root({
+      log: Annotation<string[], string | string[]>({ reducer: appendReducer, default: () => [] }),
+      private: Annotation<string>(),
+    }),
+  )
+    .addNode("inner", (state) => ({ log: `inner saw ${state.log.length}`, private: "kept inside" }))
+    .addEdge(START, "inner")
+    .compile();
+  const graph = new StateGraph(LogState)
+    .addNode("sub", subgraph)
+    .addEdge(START, "sub")
+    .compile({ checkpointer: saver });
+  const result = await graph.invoke({ value: "v", log: "in" }, threadConfig("subgraph-keys"));
+  // The subgraph got `log` but not `value`; its whole `log` came back through the reducer, `private` did not.
+  expect(result).toEqual({ value: "v", log: ["in", "in", "inner saw 1"] });
 }
 
 async function subgraphCall(saver: CheckpointSaver): Promise<void> {
