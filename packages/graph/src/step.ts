@@ -18,7 +18,7 @@ import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt } from "./interrupt.ts";
 import { runTask, type TaskOutcome } from "./run-task.ts";
-import { debugEvent, type Emitter } from "./stream.ts";
+import { type Emitter, pushEvent, wantsEvent } from "./stream.ts";
 
 /** Everything a superstep needs besides the head: the graph, where it is stored, how it runs. */
 export interface StepEnv {
@@ -150,11 +150,15 @@ function emitTaskResults(env: StepEnv, step: number, tasks: PlannedTask[], outco
   outcomes.forEach((outcome, i) => {
     const task = tasks[i] as PlannedTask;
     if (outcome.kind === "done" && !outcome.cached && emit.modes.has("updates")) {
-      emit.push("updates", { [task.name]: taskUpdate(env, outcome.writes) });
+      emit.push("updates", { [task.name]: taskUpdate(env, outcome.writes) ?? {} });
     }
-    if (!outcome.cached && emit.modes.has("debug")) {
-      const payload = { id: task.id, name: task.name, result: outcome.kind === "done" ? outcome.writes : [] };
-      emit.push("debug", debugEvent("task_result", step, { ...payload, interrupts: interruptsOf(outcome) }));
+    if (!outcome.cached && wantsEvent(emit, "task_result")) {
+      // The task's writes to state keys: [key, value] pairs in "debug", an update in "tasks".
+      const writes =
+        outcome.kind === "done" ? outcome.writes.filter(([c]) => env.spec.state.fields.has(c)) : [];
+      const payload = { id: task.id, name: task.name, interrupts: interruptsOf(outcome) };
+      const update = taskUpdate(env, writes) ?? {};
+      pushEvent(emit, "task_result", step, { ...payload, result: writes }, { ...payload, result: update });
     }
   });
 }
@@ -215,11 +219,8 @@ async function executeTasks(
       }
       const { context, config } = taskSetup(env, head, task, resume);
       const input = task.kind === "push" ? task.arg : { ...state };
-      if (env.emit?.modes.has("debug")) {
-        env.emit.push(
-          "debug",
-          debugEvent("task", step, { id: task.id, name: task.name, input, triggers: task.triggers }),
-        );
+      if (wantsEvent(env.emit, "task")) {
+        pushEvent(env.emit, "task", step, { id: task.id, name: task.name, input, triggers: task.triggers });
       }
       return runTask({
         spec: env.spec,
@@ -359,7 +360,9 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     await saveUnsaved(env, head);
     await persistPartial(env, head, tasks, outcomes);
     if (failed !== undefined) return { status: "failed", head, error: (failed as { error: unknown }).error };
+    // As LangGraph: the pause is a chunk of its own in "updates" and in "values".
     if (env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: interrupts });
+    if (env.emit?.modes.has("values")) env.emit.push("values", { __interrupt__: interrupts });
     return { status: "interrupted", head, interrupts };
   }
   let result: StepResult;

@@ -1,4 +1,33 @@
-export type StreamMode = "values" | "updates" | "custom" | "debug";
+import { InvalidInputError } from "./errors.ts";
+
+/**
+ * LangGraph's stream modes. "tasks" and "checkpoints" carry the payloads of "debug"'s task
+ * (and task_result) and checkpoint events on their own.
+ */
+export type StreamMode = "values" | "updates" | "custom" | "debug" | "tasks" | "checkpoints";
+
+const MODES: ReadonlySet<unknown> = new Set<StreamMode>([
+  "values",
+  "updates",
+  "custom",
+  "debug",
+  "tasks",
+  "checkpoints",
+]);
+
+/** Refuses a mode this engine does not stream, rather than streaming nothing for it. */
+export function checkStreamModes(modes: readonly unknown[]): void {
+  for (const mode of modes) {
+    if (MODES.has(mode)) continue;
+    const why =
+      mode === "messages"
+        ? ' "messages" streams LLM tokens through LangChain callbacks, which Layover does not run; send tokens from the node with config.writer and stream "custom".'
+        : "";
+    throw new InvalidInputError(
+      `Unknown stream mode ${JSON.stringify(mode)}: use ${[...MODES].map((m) => `"${m}"`).join(", ")}.${why}`,
+    );
+  }
+}
 
 /** Where a run reports what happens, for `stream()`. Absent for `invoke()`: nothing is built. */
 export interface Emitter {
@@ -8,4 +37,31 @@ export interface Emitter {
 
 export function debugEvent(type: string, step: number, payload: unknown) {
   return { type, step, timestamp: new Date().toISOString(), payload };
+}
+
+type EventType = "task" | "task_result" | "checkpoint";
+
+function ownMode(type: EventType): StreamMode {
+  return type === "checkpoint" ? "checkpoints" : "tasks";
+}
+
+/** Whether anyone streams `type` events: "debug", or their own mode. Build a payload only then. */
+export function wantsEvent(emit: Emitter | undefined, type: EventType): emit is Emitter {
+  return emit !== undefined && (emit.modes.has("debug") || emit.modes.has(ownMode(type)));
+}
+
+/**
+ * A task, task result or checkpoint event, in "debug" (wrapped) and in its own mode (bare;
+ * `own` when that mode's payload differs, as a task result's does in LangGraph).
+ */
+export function pushEvent(
+  emit: Emitter,
+  type: EventType,
+  step: number,
+  payload: unknown,
+  own = payload,
+): void {
+  if (emit.modes.has("debug")) emit.push("debug", debugEvent(type, step, payload));
+  const mode = ownMode(type);
+  if (emit.modes.has(mode)) emit.push(mode, own);
 }

@@ -14,7 +14,7 @@ import { headFromTuple, type LoadedHead } from "../head.ts";
 import { GraphInterrupt, type Interrupt } from "../interrupt.ts";
 import { emptySnapshot, type StateSnapshot, snapshotOf } from "../snapshot.ts";
 import { plannedTasks, runSuperstep, type StepEnv, type StepResult, storeOrFail } from "../step.ts";
-import { debugEvent, type Emitter, type StreamMode } from "../stream.ts";
+import { checkStreamModes, type Emitter, pushEvent, type StreamMode, wantsEvent } from "../stream.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
 import { inputJsonSchema } from "./input-schema.ts";
 import type { GraphSpec } from "./spec.ts";
@@ -32,8 +32,15 @@ async function stopped(env: StepEnv, head: LoadedHead, error: Error): Promise<un
   return unstorable?.status === "failed" ? unstorable.error : error;
 }
 
+/** Streams `head`'s state in "values" (where a run starts from), and returns it. */
+function emitValues(env: StepEnv, head: LoadedHead): LoadedHead {
+  if (env.emit?.modes.has("values"))
+    env.emit.push("values", readState(env.spec, head.checkpoint.channelValues));
+  return head;
+}
+
 export interface StreamConfig extends RunnableConfig {
-  /** @defaultValue "values" */
+  /** @defaultValue "updates", as LangGraph's StateGraph */
   streamMode?: StreamMode | StreamMode[];
 }
 
@@ -108,8 +115,9 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     input: U | Command | null | undefined,
     config?: StreamConfig,
   ): Promise<AsyncIterableIterator<any>> {
-    const requested = config?.streamMode ?? "values";
+    const requested = config?.streamMode ?? "updates";
     const modes = Array.isArray(requested) ? requested : [requested];
+    checkStreamModes(modes);
     return streamRun(modes, !Array.isArray(requested), (emit) => this.run(input, config, emit));
   }
 
@@ -128,7 +136,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
       result = await runSuperstep(env, head);
       head = result.head;
       steps += 1;
-      if (emit?.modes.has("debug") && result.status !== "failed") this.emitCheckpoint(env, head, emit);
+      if (wantsEvent(emit, "checkpoint") && result.status !== "failed") this.emitCheckpoint(env, head, emit);
       if (result.status !== "next") break;
     }
     if (result.status === "failed") throw result.error;
@@ -151,7 +159,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   ) {
     let entered: LoadedHead;
     if (isCommand(input)) {
-      if (input.resume !== undefined) return recordResume(env, head, input, !running);
+      // A resume streams the state it resumes from first, as LangGraph's "values" does.
+      if (input.resume !== undefined) return emitValues(env, await recordResume(env, head, input, !running));
       entered = await commandRun(env, head, input);
     } else if (input === null || input === undefined) {
       if (head === undefined) {
@@ -159,28 +168,23 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
           `Thread "${env.key.threadId}" has no checkpoint to continue from: start it with an input.`,
         );
       }
-      return subgraph ? head : continueRun(env, head);
+      return subgraph ? head : emitValues(env, await continueRun(env, head));
     } else if (subgraph && head !== undefined && plannedTasks(env, head).length > 0) {
       return head;
     } else {
       entered = await startRun(env, head, input, subgraph);
     }
-    if (env.emit?.modes.has("values"))
-      env.emit.push("values", readState(env.spec, entered.checkpoint.channelValues));
-    return entered;
+    return emitValues(env, entered);
   }
 
   private emitCheckpoint(env: StepEnv, head: LoadedHead, emit: Emitter) {
     const snapshot = snapshotOf(env, head);
-    emit.push(
-      "debug",
-      debugEvent("checkpoint", head.metadata.step, {
-        config: snapshot.config,
-        values: snapshot.values,
-        metadata: snapshot.metadata,
-        next: snapshot.next,
-      }),
-    );
+    pushEvent(emit, "checkpoint", head.metadata.step, {
+      config: snapshot.config,
+      values: snapshot.values,
+      metadata: snapshot.metadata,
+      next: snapshot.next,
+    });
   }
 
   /** The thread at its head, or at `configurable.checkpoint_id`. */

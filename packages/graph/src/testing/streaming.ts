@@ -26,8 +26,14 @@ async function chunks(saver: CheckpointSaver, streamMode: StreamMode | StreamMod
 export function describeStreaming(use: UseSaver): void {
   describe("stream modes", () => {
     it('"values" yields the whole state after the input and after each superstep', () => values(use()));
-    it('"updates" yields each node\'s update under its name', () => updates(use()));
+    it('"updates" (the default) yields each node\'s update under its name', () => updates(use()));
     it('"updates" reports an interrupt under __interrupt__', () => updatesInterrupt(use()));
+    it('"values" reports an interrupt under __interrupt__ and a resume starts from the paused state', () =>
+      valuesInterrupt(use()));
+    it('"tasks" and "checkpoints" carry debug\'s task and checkpoint payloads on their own', () =>
+      taskAndCheckpointModes(use()));
+    it('refuses a mode it does not stream ("messages") with a typed error saying what to use', () =>
+      unknownMode(use()));
     it('"custom" yields what nodes send through config.writer', () => custom(use()));
     it('"debug" yields task, task_result and checkpoint events with their step', () => debug(use()));
     it("a list of modes yields [mode, chunk] pairs in the order they happen", () => multi(use()));
@@ -42,11 +48,55 @@ async function values(saver: CheckpointSaver): Promise<void> {
     { value: "b", log: ["a", "b"] },
   ];
   expect(await chunks(saver, "values")).toEqual(expected);
-  expect(await chunks(saver, undefined)).toEqual(expected);
 }
 
 async function updates(saver: CheckpointSaver): Promise<void> {
-  expect(await chunks(saver, "updates")).toEqual([{ a: { log: "a" } }, { b: { log: "b", value: "b" } }]);
+  const expected = [{ a: { log: "a" } }, { b: { log: "b", value: "b" } }];
+  expect(await chunks(saver, "updates")).toEqual(expected);
+  // LangGraph's StateGraph streams updates unless told otherwise.
+  expect(await chunks(saver, undefined)).toEqual(expected);
+}
+
+async function valuesInterrupt(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(LogState)
+    .addNode("ask", () => ({ log: interrupt("ok?") }))
+    .addEdge(START, "ask")
+    .compile({ checkpointer: saver });
+  const config = { ...threadConfig("values-interrupt"), streamMode: "values" as const };
+  const paused = await collect(await graph.stream({ value: "v" }, config));
+  expect(paused).toEqual([
+    { value: "v", log: [] },
+    { __interrupt__: [{ id: expect.any(String), value: "ok?" }] },
+  ]);
+  const resumed = await collect(await graph.stream(new Command({ resume: "yes" }), config));
+  expect(resumed).toEqual([
+    { value: "v", log: [] },
+    { value: "v", log: ["yes"] },
+  ]);
+}
+
+async function taskAndCheckpointModes(saver: CheckpointSaver): Promise<void> {
+  const streamed = (await chunks(saver, ["tasks", "checkpoints"])) as Array<
+    [string, Record<string, unknown>]
+  >;
+  expect(streamed.map(([mode, payload]) => [mode, payload.name ?? payload.next])).toEqual([
+    ["tasks", "a"],
+    ["tasks", "a"],
+    ["checkpoints", ["b"]],
+    ["tasks", "b"],
+    ["tasks", "b"],
+    ["checkpoints", []],
+  ]);
+  expect(streamed[1]?.[1]).toMatchObject({ name: "a", result: { log: "a" }, interrupts: [] });
+}
+
+async function unknownMode(saver: CheckpointSaver): Promise<void> {
+  const graph = streamingGraph(saver);
+  const config = { ...threadConfig("stream-messages"), streamMode: "messages" as StreamMode };
+  await expect(graph.stream({ value: "v" }, config)).rejects.toMatchObject({
+    code: "INVALID_INPUT",
+    message: expect.stringContaining("config.writer"),
+  });
 }
 
 async function updatesInterrupt(saver: CheckpointSaver): Promise<void> {
