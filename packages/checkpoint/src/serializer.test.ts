@@ -1,3 +1,4 @@
+import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { expectRoundTrip, roundTripCases } from "./conformance/round-trip-cases.ts";
 import { isLayoverError, NotSerializableError } from "./errors.ts";
@@ -210,5 +211,40 @@ describe("newCheckpointId", () => {
     expect(new Set(ids).size).toBe(4);
     expect([...ids].sort()).toEqual(ids);
     for (const id of ids) expect(id).toMatch(UUID_V7);
+  });
+});
+
+describe("LangChain messages", () => {
+  it("come back as instances of their class, with their content, ids and tool calls", () => {
+    const messages = [
+      new HumanMessage({ content: "book a flight", id: "m1" }),
+      new AIMessage({
+        content: "",
+        id: "m2",
+        tool_calls: [{ id: "call-1", name: "book_flight", args: { to: "LIS" }, type: "tool_call" }],
+      }),
+      new ToolMessage({ content: "booked", tool_call_id: "call-1", id: "m3" }),
+    ];
+    const back = roundTrip({ messages }) as { messages: unknown[] };
+    expect(back.messages[0]).toBeInstanceOf(HumanMessage);
+    expect(back.messages[1]).toBeInstanceOf(AIMessage);
+    expect(back.messages[2]).toBeInstanceOf(ToolMessage);
+    expect(back.messages[1]).toMatchObject({
+      id: "m2",
+      tool_calls: [{ name: "book_flight", args: { to: "LIS" } }],
+    });
+    expect(back.messages[2]).toMatchObject({ content: "booked", tool_call_id: "call-1" });
+  });
+
+  it("leaves other LangChain-shaped objects as the data they are", () => {
+    const lookalike = {
+      lc: 1,
+      type: "constructor",
+      id: ["langchain_core", "messages", "isAIMessage"],
+      kwargs: {},
+    };
+    expect(roundTrip(lookalike)).toEqual(lookalike);
+    const secret = { lc: 1, type: "secret", id: ["OPENAI_API_KEY"] };
+    expect(roundTrip(secret)).toEqual(secret);
   });
 });

@@ -8,7 +8,10 @@ import { NotSerializableError } from "./errors.ts";
  * at any depth. `undefined` reads back as `undefined`: an array slot keeps its position, an
  * object key holding `undefined` reads back as absent.
  * What does not: class instances come back as plain objects (own enumerable fields only,
- * no prototype); objects with a `toJSON` method are stored as what it returns.
+ * no prototype); objects with a `toJSON` method are stored as what it returns. LangChain
+ * messages (`HumanMessage`, `AIMessage`, `ToolMessage`…) are the exception, as in LangGraph:
+ * stored in LangChain's serialized form, they come back as instances of their class when
+ * `@langchain/core` is installed.
  * What is refused with `NotSerializableError`: functions and symbols.
  */
 export interface Serializer {
@@ -79,10 +82,41 @@ function revive(kind: string, v: unknown): unknown {
   }
 }
 
+/**
+ * LangChain's message classes, when the application has `@langchain/core` (an optional peer):
+ * the same module instance the application imports, so `instanceof` holds.
+ */
+const langchainMessages = (await import("@langchain/core/messages").catch(() => undefined)) as
+  | Record<string, unknown>
+  | undefined;
+
+/** `{ lc: 1, type: "constructor", id: ["langchain_core", "messages", Name], kwargs }`, as a message. */
+type MessageClass = new (fields: unknown) => unknown;
+
+function reviveLangChain(value: Record<string, unknown>): unknown {
+  const id = value.id;
+  if (langchainMessages === undefined || value.type !== "constructor" || !Array.isArray(id)) return value;
+  if (id[0] !== "langchain_core" || id[1] !== "messages") return value;
+  const name = String(id[id.length - 1]);
+  const Message = langchainMessages[name] as MessageClass | undefined;
+  const isMessage = langchainMessages.isBaseMessage as ((value: unknown) => boolean) | undefined;
+  // Only message classes (capitalised exports whose instances are messages) are built from data.
+  if (typeof Message !== "function" || isMessage === undefined || !/^[A-Z]\w*Message(Chunk)?$/.test(name))
+    return value;
+  try {
+    const message = new Message(value.kwargs);
+    return isMessage(message) ? message : value;
+  } catch {
+    return value;
+  }
+}
+
 function reviver(this: unknown, _key: string, value: unknown): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
   const kind = (value as Tagged)[TAG];
-  if (typeof kind !== "string") return value;
+  if (typeof kind !== "string") {
+    return (value as { lc?: unknown }).lc === 1 ? reviveLangChain(value as Record<string, unknown>) : value;
+  }
   return revive(kind, (value as Tagged).v);
 }
 

@@ -7,6 +7,7 @@ import type { SaverMaker } from "./helpers.ts";
 import { describeHistory } from "./history.ts";
 import { describeInterruptOptions } from "./interrupt-options.ts";
 import { describeInterrupts } from "./interrupts.ts";
+import { describeLangChainMessages } from "./messages.ts";
 import { describeParallelInterrupts } from "./parallel-interrupts.ts";
 import { describeRetry } from "./retry.ts";
 import { describeRunErrors } from "./run-errors.ts";
@@ -52,6 +53,7 @@ export function runEngineSuite(name: string, makeSaver: SaverMaker): void {
     describeRunErrors(use);
     describeRetry(use);
     describeStreaming(use);
+    describeLangChainMessages(use);
     describeStepSeam(use);
     describeStepRaces(use);
     describeDurability(use);
