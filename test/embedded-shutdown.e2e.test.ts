@@ -1,7 +1,9 @@
 // close() on a worker, a scheduler and a client releases every connection they opened, so a
 // process that embeds them (a test runner, a serverless handler, a script) exits on its own.
+// And a worker process whose Redis is gone still exits on SIGTERM, within its shutdown timeout.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
 import { serviceEnv } from "@layover/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -31,4 +33,77 @@ it("a process that closes its worker, scheduler and client exits without process
   clearTimeout(timer);
   expect(output).toContain("run success; closed");
   expect({ code, signal }).toEqual({ code: 0, signal: null });
+}, 30_000);
+
+/** A TCP proxy to Redis that the test can cut, as a network partition or a Redis crash would. */
+async function redisProxy(redisUrl: string) {
+  const target = new URL(redisUrl);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port || 6379), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("error", () => socket.destroy());
+      socket.on("close", () => sockets.delete(socket));
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    cut() {
+      server.close();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
+}
+
+const WORKER_CLI = fileURLToPath(new URL("../services/worker/src/cli.ts", import.meta.url));
+const GRAPHS = fileURLToPath(new URL("./fixtures/graphs.ts", import.meta.url));
+
+/** A worker process whose Redis goes away once it has started; resolves with how it exited. */
+async function workerLosingRedis(signals: NodeJS.Signals[], shutdownTimeoutMs: number) {
+  const proxy = await redisProxy(h.redisUrl);
+  const child = spawn(process.execPath, [WORKER_CLI, "--graphs", GRAPHS], {
+    env: serviceEnv(h.deployment, {
+      REDIS_URL: proxy.url,
+      WORKER_ID: "losing-redis",
+      SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
+    }),
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = once(child, "exit");
+  while (!output.includes("worker started")) await new Promise((resolve) => setTimeout(resolve, 50));
+  proxy.cut();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const sent = Date.now();
+  for (const signal of signals) {
+    child.kill(signal);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const [code, signal] = await exited;
+  clearTimeout(timer);
+  return { code, signal, afterMs: Date.now() - sent, output };
+}
+
+it("a worker whose Redis is gone exits 1 once SHUTDOWN_TIMEOUT_MS has passed after SIGTERM", async () => {
+  const exit = await workerLosingRedis(["SIGTERM"], 1_500);
+  expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 1, signal: null });
+  expect(exit.afterMs).toBeGreaterThanOrEqual(1_400);
+  expect(exit.afterMs).toBeLessThan(10_000);
+  expect(exit.output).toContain("shutdown did not finish in time");
+}, 30_000);
+
+it("a second signal ends a shutdown that waits, at once", async () => {
+  const exit = await workerLosingRedis(["SIGTERM", "SIGINT"], 60_000);
+  expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 1, signal: null });
+  expect(exit.afterMs).toBeLessThan(10_000);
+  expect(exit.output).toContain("second signal");
 }, 30_000);

@@ -28,6 +28,30 @@ export function reportRedisErrors(redis: Redis, logger: Logger, what: string): R
   return redis;
 }
 
+const CONNECTION_CODES: ReadonlySet<unknown> = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+]);
+
+/**
+ * Whether a BullMQ or ioredis error only says Redis is unreachable: the connection's own
+ * listener (reportRedisErrors) logs that once per outage, so handlers skip it rather than log
+ * one line per reconnect attempt.
+ */
+export function isRedisConnectionError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  return (
+    CONNECTION_CODES.has((error as Error & { code?: unknown }).code) ||
+    /Connection is closed|Stream isn't writeable|connect E[A-Z]+/.test(error.message)
+  );
+}
+
 /**
  * A Redis connection as BullMQ needs it (commands wait through reconnects: no
  * `maxRetriesPerRequest`), named `what` in the logs of its outages. Given an existing connection,

@@ -10,6 +10,7 @@ export {
   connectRedis,
   DEFAULT_DATABASE_URL,
   DEFAULT_REDIS_URL,
+  isRedisConnectionError,
   reportRedisErrors,
 } from "./connections.ts";
 export {
@@ -42,6 +43,7 @@ export {
   StepJob,
   stepJobId,
 } from "./jobs.ts";
+export { createLogger, PAYLOAD_PATHS, redactedError } from "./logger.ts";
 export { createMetrics, type Metrics, serveMetrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
 export { type RecordedResume, recordResume } from "./resume-transition.ts";

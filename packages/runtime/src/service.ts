@@ -13,18 +13,22 @@ export const ServiceEnv = z.object({
     .default("layover"),
   /** BullMQ key prefix: one per deployment. */
   LAYOVER_PREFIX: z.string().min(1).default("layover"),
+  /** How long a SIGTERM waits for running work before the process exits anyway (1). */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   /** Serve Prometheus metrics on this port. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
-/** Parses `env` with `schema`; throws one error naming every bad variable. */
+/** Parses `env` with `schema`; throws one error naming every bad variable. An empty variable is unset. */
 export function parseEnv<S extends z.ZodType>(
   schema: S,
   env: NodeJS.ProcessEnv,
   service: string,
 ): z.output<S> {
-  const result = schema.safeParse(env);
+  const result = schema.safeParse(
+    Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")),
+  );
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
   throw new Error(`Invalid ${service} environment:\n  ${problems.join("\n  ")}`);
@@ -32,17 +36,32 @@ export function parseEnv<S extends z.ZodType>(
 
 /**
  * Runs a service until SIGTERM/SIGINT, then closes it (stop taking work, finish what runs,
- * close pools) and exits 0 — or 1 if closing failed. A failed start exits 1 with the reason.
+ * close pools) and exits 0 — or 1 if closing failed. Closing waits for Redis and Postgres: when
+ * one is down it may never end, so after `shutdownTimeoutMs` (or at a second signal) the
+ * process exits 1 anyway; BullMQ hands the jobs it held to another worker once their locks
+ * lapse. A failed start exits 1 with the reason.
  */
 export function runUntilSignalled(
   service: { start(): Promise<void>; close(): Promise<void> },
   logger: Logger,
+  options: { shutdownTimeoutMs?: number } = {},
 ) {
+  const timeoutMs = options.shutdownTimeoutMs ?? 30_000;
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting without finishing running work");
+      process.exit(1);
+    }
     stopping = true;
-    logger.info({ signal }, "shutting down: finishing running work");
+    logger.info({ signal, timeoutMs }, "shutting down: finishing running work");
+    setTimeout(() => {
+      logger.error(
+        { timeoutMs },
+        "shutdown did not finish in time (Redis or Postgres unreachable?); exiting",
+      );
+      process.exit(1);
+    }, timeoutMs).unref();
     service.close().then(
       () => process.exit(0),
       (error: unknown) => {

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // layover-scheduler: expires interrupts past their deadline, re-enqueues lost work, fires cron
 // runs. Configured by the environment; stops cleanly on SIGTERM/SIGINT.
-import { main, parseEnv, runUntilSignalled, ServiceEnv } from "@layover/runtime";
-import pino from "pino";
+import { createLogger, main, parseEnv, runUntilSignalled, ServiceEnv } from "@layover/runtime";
 import { z } from "zod";
 import { createScheduler } from "./scheduler.ts";
 
@@ -11,11 +10,20 @@ const SchedulerEnv = ServiceEnv.extend({
   SWEEP_BATCH_SIZE: z.coerce.number().int().positive().default(1_000),
   RECONCILE_EVERY_MS: z.coerce.number().int().positive().default(15_000),
   SCHEDULER_ID: z.string().min(1).optional(),
+  /** Log users' payloads (off: they are redacted), as the worker's. */
+  LAYOVER_LOG_PAYLOADS: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
 });
 
 main(async () => {
   const env = parseEnv(SchedulerEnv, process.env, "scheduler");
-  const logger = pino({ name: "layover-scheduler", level: env.LOG_LEVEL });
+  const logger = createLogger({
+    level: env.LOG_LEVEL,
+    logPayloads: env.LAYOVER_LOG_PAYLOADS,
+    name: "layover-scheduler",
+  });
   const scheduler = createScheduler({
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
@@ -28,5 +36,5 @@ main(async () => {
     ...(env.METRICS_PORT !== undefined ? { metricsPort: env.METRICS_PORT } : {}),
     logger,
   });
-  await runUntilSignalled(scheduler, logger);
+  await runUntilSignalled(scheduler, logger, { shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS });
 });

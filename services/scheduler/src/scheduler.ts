@@ -6,9 +6,11 @@ import {
   createClient,
   createDb,
   createDispatcher,
+  createLogger,
   createMetrics,
   cronSchedulerId,
   cronsApi,
+  isRedisConnectionError,
   migrateRuntime,
   type Requeued,
   reconcileRuns,
@@ -18,7 +20,7 @@ import {
   sweepExpiredInterrupts,
 } from "@layover/runtime";
 import { type Job, Queue, Worker } from "bullmq";
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 
 export interface SchedulerOptions {
   /** @defaultValue DEFAULT_DATABASE_URL (a local Postgres) */
@@ -66,7 +68,9 @@ function logRequeued(logger: Logger, requeued: readonly Requeued[]): void {
 
 export function createScheduler(options: SchedulerOptions = {}) {
   const id = options.schedulerId ?? `${hostname()}-${process.pid}`;
-  const logger = (options.logger ?? pino({ name: "layover-scheduler" })).child({ schedulerId: id });
+  const logger = (
+    options.logger ?? createLogger({ level: "info", logPayloads: false, name: "layover-scheduler" })
+  ).child({ schedulerId: id });
   const prefix = options.prefix ?? "layover";
   const pool = connectPostgres(options.databaseUrl, 6);
   const connection = connectRedis(options.redisUrl, logger, "scheduler");
@@ -74,10 +78,14 @@ export function createScheduler(options: SchedulerOptions = {}) {
   const client = createClient({ pool, connection, schema: db.schema, prefix, logger, identity: "scheduler" });
   const crons = cronsApi(db, connection, prefix);
   const queue = new Queue(SCHEDULER_QUEUE, { connection, prefix });
+  // The connection's listener reports Redis errors once per outage (connectRedis); unheard,
+  // BullMQ would print each reconnect attempt's stack.
+  queue.on("error", () => {});
   let worker: Worker | undefined;
   let metricsServer: import("node:http").Server | undefined;
   const metrics = createMetrics("scheduler");
   const steps = new Queue(STEP_QUEUE, { connection, prefix });
+  steps.on("error", () => {});
   metrics.gauge("layover_interrupts_parked", "Interrupts waiting for an answer.", async () => {
     const { rows } = await pool.query(
       `SELECT count(*)::int AS n FROM ${db.table("interrupts")} WHERE status = 'pending'`,
@@ -159,7 +167,9 @@ export function createScheduler(options: SchedulerOptions = {}) {
         prefix,
         concurrency: 4,
       });
-      worker.on("error", (error) => logger.error({ err: error }, "scheduler worker error"));
+      worker.on("error", (error) => {
+        if (!isRedisConnectionError(error)) logger.error({ err: error }, "scheduler worker error");
+      });
       worker.on("failed", (job, error) =>
         logger.error(
           { err: error, job: job?.name, data: job?.data, attempts: job?.attemptsMade },

@@ -4,9 +4,8 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { main, runUntilSignalled } from "@layover/runtime";
+import { createLogger, main, runUntilSignalled } from "@layover/runtime";
 import { parseWorkerEnv } from "./config.ts";
-import { createLogger } from "./logger.ts";
 import { createWorker, type GraphEntry } from "./worker.ts";
 
 async function loadGraphs(modulePath: string): Promise<Record<string, GraphEntry>> {
@@ -46,5 +45,5 @@ main(async () => {
     ...(env.METRICS_PORT !== undefined ? { metricsPort: env.METRICS_PORT } : {}),
     logger,
   });
-  await runUntilSignalled(worker, logger);
+  await runUntilSignalled(worker, logger, { shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS });
 });

@@ -1,3 +1,3 @@
+export { createLogger, PAYLOAD_PATHS } from "@layover/runtime";
 export { parseWorkerEnv, WorkerEnv } from "./config.ts";
-export { createLogger, PAYLOAD_PATHS } from "./logger.ts";
 export { createWorker, type GraphEntry, type WorkerOptions } from "./worker.ts";

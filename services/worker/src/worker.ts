@@ -7,7 +7,9 @@ import {
   connectRedis,
   createDb,
   createDispatcher,
+  createLogger,
   createMetrics,
+  isRedisConnectionError,
   migrateRuntime,
   registerGraph,
   STEP_QUEUE,
@@ -19,7 +21,6 @@ import { Worker } from "bullmq";
 import type { Logger } from "pino";
 import { watchCancels } from "./cancels.ts";
 import type { ServedGraph, WorkerContext } from "./context.ts";
-import { createLogger } from "./logger.ts";
 import { GraphNotServedError, processStepJob } from "./process-job.ts";
 
 /** A graph module's entry: a compiled graph, or one with its interrupt defaults. */
@@ -159,7 +160,9 @@ export function createWorker(options: WorkerOptions) {
       if (error instanceof GraphNotServedError) logger.warn(where, "job handed back: graph not served here");
       else logger.error(where, "job failed");
     });
-    worker.on("error", (error) => logger.error({ err: error }, "worker error"));
+    worker.on("error", (error) => {
+      if (!isRedisConnectionError(error)) logger.error({ err: error }, "worker error");
+    });
     await worker.waitUntilReady();
     if (options.metricsPort !== undefined)
       metricsServer = await serveMetrics(ctx.metrics.registry, options.metricsPort);

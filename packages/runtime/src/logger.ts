@@ -1,0 +1,48 @@
+import pino, { type DestinationStream, type Logger } from "pino";
+
+/**
+ * Paths that hold users' data (graph state, inputs, interrupt values, resume answers):
+ * redacted unless LAYOVER_LOG_PAYLOADS=true.
+ */
+export const PAYLOAD_PATHS = [
+  "input",
+  "values",
+  "value",
+  "resume",
+  "update",
+  "state",
+  "*.input",
+  "*.values",
+  "*.value",
+  "*.resume",
+  "*.update",
+  "*.state",
+];
+
+/**
+ * An error as logs show it when payloads are redacted: its type, message, code and stack, and
+ * its cause the same way. Other fields are left out: a driver's error can quote the data it
+ * refused (Postgres's `where` and `detail` quote the JSON it could not store).
+ */
+export function redactedError(error: unknown, depth = 0): unknown {
+  if (!(error instanceof Error)) return error;
+  const { code, cause } = error as Error & { code?: unknown };
+  return {
+    type: error.name,
+    message: error.message,
+    ...(code === undefined ? {} : { code }),
+    stack: error.stack,
+    ...(cause === undefined || depth > 3 ? {} : { cause: redactedError(cause, depth + 1) }),
+  };
+}
+
+/** The pino logger every Layover service logs with: JSON, users' payloads redacted by default. */
+export function createLogger(
+  options: { level: string; logPayloads: boolean; name: string },
+  destination?: DestinationStream,
+): Logger {
+  const redaction = options.logPayloads
+    ? {}
+    : { redact: { paths: PAYLOAD_PATHS, censor: "[redacted]" }, serializers: { err: redactedError } };
+  return pino({ name: options.name, level: options.level, ...redaction }, destination);
+}
