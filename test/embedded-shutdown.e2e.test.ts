@@ -3,9 +3,8 @@
 // And a worker process whose Redis is gone still exits on SIGTERM, within its shutdown timeout.
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 import { fileURLToPath } from "node:url";
-import { serviceEnv } from "@layover/testing";
+import { serviceEnv, tcpProxy } from "@layover/testing";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, type Harness } from "./support/harness.ts";
 
@@ -35,37 +34,12 @@ it("a process that closes its worker, scheduler and client exits without process
   expect({ code, signal }).toEqual({ code: 0, signal: null });
 }, 30_000);
 
-/** A TCP proxy to Redis that the test can cut, as a network partition or a Redis crash would. */
-async function redisProxy(redisUrl: string) {
-  const target = new URL(redisUrl);
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port || 6379), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on("error", () => socket.destroy());
-      socket.on("close", () => sockets.delete(socket));
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    cut() {
-      server.close();
-      for (const socket of sockets) socket.destroy();
-    },
-  };
-}
-
 const WORKER_CLI = fileURLToPath(new URL("../services/worker/src/cli.ts", import.meta.url));
 const GRAPHS = fileURLToPath(new URL("./fixtures/graphs.ts", import.meta.url));
 
 /** A worker process whose Redis goes away once it has started; resolves with how it exited. */
 async function workerLosingRedis(signals: NodeJS.Signals[], shutdownTimeoutMs: number) {
-  const proxy = await redisProxy(h.redisUrl);
+  const proxy = await tcpProxy(h.redisUrl);
   const child = spawn(process.execPath, [WORKER_CLI, "--graphs", GRAPHS], {
     env: serviceEnv(h.deployment, {
       REDIS_URL: proxy.url,

@@ -65,10 +65,43 @@ export function connectRedis(from: string | Redis | undefined, logger: Logger, w
   return reportRedisErrors(redis, logger, what);
 }
 
-/** A Postgres pool for `url` (default: DEFAULT_DATABASE_URL). */
-export function connectPostgres(url: string | undefined, max?: number): pg.Pool {
+/** How long a statement may go unanswered before the call fails (and its connection is dropped). */
+export const DEFAULT_QUERY_TIMEOUT_MS = 60_000;
+
+/**
+ * A Postgres pool for `url` (default: DEFAULT_DATABASE_URL) that notices a silent server: a
+ * connection attempt fails after 10 s, idle connections send TCP keepalives, and a statement
+ * unanswered for `queryTimeoutMs` fails its call, so a job fails over to BullMQ's retry instead
+ * of holding its thread through a network partition (TCP alone waits about 15 minutes). 0
+ * waits forever: migrations, which may wait for another process's lock.
+ */
+export function connectPostgres(
+  url: string | undefined,
+  max?: number,
+  queryTimeoutMs: number = DEFAULT_QUERY_TIMEOUT_MS,
+): pg.Pool {
   return new pg.Pool({
     connectionString: url ?? DEFAULT_DATABASE_URL,
     ...(max === undefined ? {} : { max }),
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
   });
+}
+
+/**
+ * Runs `fn` on a pool of one connection without a statement timeout, then closes it: for
+ * migrations, which may wait on another process's migration lock.
+ */
+export async function withMigrationPool<T>(
+  url: string | undefined,
+  fn: (pool: pg.Pool) => Promise<T>,
+): Promise<T> {
+  const pool = connectPostgres(url, 1, 0);
+  try {
+    return await fn(pool);
+  } finally {
+    await pool.end();
+  }
 }

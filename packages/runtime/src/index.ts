@@ -9,9 +9,11 @@ export {
   connectPostgres,
   connectRedis,
   DEFAULT_DATABASE_URL,
+  DEFAULT_QUERY_TIMEOUT_MS,
   DEFAULT_REDIS_URL,
   isRedisConnectionError,
   reportRedisErrors,
+  withMigrationPool,
 } from "./connections.ts";
 export {
   type CronRow,

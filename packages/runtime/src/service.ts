@@ -13,6 +13,8 @@ export const ServiceEnv = z.object({
     .default("layover"),
   /** BullMQ key prefix: one per deployment. */
   LAYOVER_PREFIX: z.string().min(1).default("layover"),
+  /** A Postgres statement unanswered this long fails its call (a job: BullMQ retries it); 0 waits forever. */
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(60_000),
   /** How long a SIGTERM waits for running work before the process exits anyway (1). */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   /** Serve Prometheus metrics on this port. */

@@ -17,4 +17,5 @@ export {
   uniqueRedisPrefix,
 } from "./redis.ts";
 export { type Deployment, serviceEnv } from "./service-env.ts";
+export { tcpProxy } from "./tcp-proxy.ts";
 export { createTestSchema, type TestSchema, uniqueSchemaName } from "./test-schema.ts";

@@ -26,6 +26,7 @@ main(async () => {
   });
   const scheduler = createScheduler({
     databaseUrl: env.DATABASE_URL,
+    queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
     redisUrl: env.REDIS_URL,
     schema: env.LAYOVER_SCHEMA,
     prefix: env.LAYOVER_PREFIX,

@@ -18,6 +18,7 @@ import {
   STEP_QUEUE,
   serveMetrics,
   sweepExpiredInterrupts,
+  withMigrationPool,
 } from "@layover/runtime";
 import { type Job, Queue, Worker } from "bullmq";
 import type { Logger } from "pino";
@@ -29,6 +30,8 @@ export interface SchedulerOptions {
   redisUrl?: string;
   /** @defaultValue "layover" */
   schema?: string;
+  /** A statement unanswered this long fails its call; 0 waits forever. @defaultValue 60000 */
+  queryTimeoutMs?: number;
   /** @defaultValue "layover" */
   prefix?: string;
   /** How often due interrupts are expired. @defaultValue 2000 */
@@ -72,7 +75,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
     options.logger ?? createLogger({ level: "info", logPayloads: false, name: "layover-scheduler" })
   ).child({ schedulerId: id });
   const prefix = options.prefix ?? "layover";
-  const pool = connectPostgres(options.databaseUrl, 6);
+  const pool = connectPostgres(options.databaseUrl, 6, options.queryTimeoutMs);
   const connection = connectRedis(options.redisUrl, logger, "scheduler");
   const db = createDb(pool, options.schema);
   const client = createClient({ pool, connection, schema: db.schema, prefix, logger, identity: "scheduler" });
@@ -151,7 +154,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
     id,
     client,
     async start(): Promise<void> {
-      await migrateRuntime(pool, { schema: db.schema });
+      await withMigrationPool(options.databaseUrl, (admin) => migrateRuntime(admin, { schema: db.schema }));
       const every = (ms: number) => ({ every: ms });
       const opts = { removeOnComplete: true, removeOnFail: 100 };
       await queue.upsertJobScheduler("sweep", every(options.sweepEveryMs ?? 2_000), { name: "sweep", opts });

@@ -16,6 +16,7 @@ import {
   StepJob,
   serveMetrics,
   stepJobId,
+  withMigrationPool,
 } from "@layover/runtime";
 import { Worker } from "bullmq";
 import type { Logger } from "pino";
@@ -45,6 +46,8 @@ export interface WorkerOptions {
   schema?: string;
   /** BullMQ key prefix. @defaultValue "layover" */
   prefix?: string;
+  /** A statement unanswered this long fails its job (BullMQ retries it); 0 waits forever. @defaultValue 60000 */
+  queryTimeoutMs?: number;
   /** Jobs processed at once. @defaultValue 8 */
   concurrency?: number;
   /**
@@ -92,7 +95,7 @@ export function createWorker(options: WorkerOptions) {
   ).child({
     workerId,
   });
-  const pool = connectPostgres(options.databaseUrl, (options.concurrency ?? 8) + 2);
+  const pool = connectPostgres(options.databaseUrl, (options.concurrency ?? 8) + 2, options.queryTimeoutMs);
   const connection = connectRedis(options.redisUrl, logger, "worker");
   const db = createDb(pool, options.schema);
   const prefix = options.prefix ?? "layover";
@@ -120,8 +123,10 @@ export function createWorker(options: WorkerOptions) {
   let metricsServer: import("node:http").Server | undefined;
 
   async function start(): Promise<void> {
-    await saver.setup();
-    await migrateRuntime(pool, { schema: db.schema });
+    await withMigrationPool(options.databaseUrl, async (admin) => {
+      await new PostgresSaver({ pool: admin, schema: db.schema }).setup();
+      await migrateRuntime(admin, { schema: db.schema });
+    });
     await ctx.cancels.start();
     for (const [id, served] of ctx.graphs) {
       await registerGraph(db, {

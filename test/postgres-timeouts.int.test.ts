@@ -1,0 +1,22 @@
+// A Postgres that goes silent (a network partition: connections open, nothing answers) fails
+// the calls waiting on it after the query timeout, instead of after TCP's ~15 minutes.
+import { connectPostgres } from "@layover/runtime";
+import { getPostgres, tcpProxy } from "@layover/testing";
+import { expect, it } from "vitest";
+
+it("a statement a silent Postgres never answers fails after queryTimeoutMs, and its connection is dropped", async () => {
+  const proxy = await tcpProxy(await getPostgres());
+  const pool = connectPostgres(proxy.url, 2, 500);
+  try {
+    expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+    proxy.freeze();
+    const started = Date.now();
+    await expect(pool.query("SELECT 2")).rejects.toThrow(/timeout/i);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    // The silent connection was dropped, not handed to the next caller.
+    expect(pool.totalCount).toBe(0);
+  } finally {
+    proxy.cut();
+    await pool.end().catch(() => undefined);
+  }
+});
