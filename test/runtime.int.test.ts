@@ -232,6 +232,30 @@ describe("bad calls change nothing", () => {
     expect(await h.client.runs.wait(runId)).toMatchObject({ status: "success", values: { item: "minivan" } });
   });
 
+  it("refuses input and answers holding a NUL character, which Postgres cannot store", async () => {
+    const before = await count("runs");
+    await expect(
+      h.client.runs.start({ graphId: "approval", input: { item: "a\u0000b" } }),
+    ).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining("NUL character (\\u0000) at item"),
+    });
+    const { threadId } = await parked("nul");
+    await expect(h.client.threads.resume(threadId, "y\u0000es")).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+    });
+    expect(await count("runs")).toBe(before + 1);
+    expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
+  });
+
+  it("fails a run whose interrupt value Postgres cannot store, instead of retrying it forever", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "nul-question", input: {} });
+    const result = await h.client.runs.wait(runId, { timeoutMs: 10_000 });
+    expect(result).toMatchObject({ status: "error", error: { code: "NOT_SERIALIZABLE" } });
+    expect(result.error?.message).toContain("at [0].value.note");
+    expect((await h.client.threads.get(threadId)).status).toBe("error");
+  });
+
   it("refuses a multitask strategy it does not know, and a wait timeout that is not a number", async () => {
     const before = await count("runs");
     await expect(

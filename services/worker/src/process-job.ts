@@ -10,6 +10,7 @@ import {
 import {
   finishRun,
   markRunning,
+  nulProblem,
   parkRun,
   type RunRow,
   readJobRun,
@@ -60,12 +61,19 @@ function refusesRun(error: unknown): boolean {
   return isLayoverError(error) && REFUSALS.has(error.code);
 }
 
+/** A value the runtime's tables cannot hold: the run fails (retrying would fail the same way). */
+function notStorable(message: string): Error {
+  return Object.assign(new Error(message), { name: "NotSerializableError", code: "NOT_SERIALIZABLE" });
+}
+
+/** A run's error as stored (jsonb): NUL characters, which Postgres cannot store, replaced. */
 function errorRecord(error: unknown): NonNullable<RunRow["error"]> {
   const e = error as { name?: string; message?: string; code?: string } | undefined;
+  const clean = (text: string) => text.replaceAll("\u0000", "\uFFFD");
   return {
-    name: e?.name ?? "Error",
-    message: e?.message ?? String(error),
-    ...(e?.code ? { code: e.code } : {}),
+    name: clean(e?.name ?? "Error"),
+    message: clean(e?.message ?? String(error)),
+    ...(e?.code ? { code: clean(String(e.code)) } : {}),
   };
 }
 
@@ -245,6 +253,11 @@ async function advance(
     const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
     if (outcome.status === "interrupted") {
       const interrupts = interruptRows(ctx, served, run, outcome);
+      const unstorable = nulProblem(
+        interrupts.map(({ value, options }) => ({ value, options })),
+        "An interrupt's value",
+      );
+      if (unstorable !== undefined) return fail(ctx, stepLog, run, outcome, steps, notStorable(unstorable));
       const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps, interrupts };
       return settle(ctx, stepLog, run, parkRun(ctx.db, ctx.db.pool, args), "parked");
     }

@@ -8,6 +8,7 @@ import {
   UnknownInterruptError,
 } from "@layover/graph";
 import { ThreadNotFoundError } from "../errors.ts";
+import { nulProblem } from "../jsonb.ts";
 import { alreadyResolved, recordResume } from "../resume-transition.ts";
 import {
   answeredBy,
@@ -123,6 +124,8 @@ export async function resumeThread(
     if (earlier) return { runId: earlier.id };
   }
   const pending = await threadInterrupts(ctx.db, ctx.db.pool, threadId, "pending");
+  const nul = nulProblem(value, "The answer") ?? nulProblem(options.update, "The update");
+  if (nul !== undefined) throw new InvalidInputError(`${nul} Nothing was changed.`);
   const targets = resolveTargets(pending, value);
   if ("refused" in targets) return explainRefusal(ctx, threadId, targets.unknown);
   if (options.update !== undefined) {
