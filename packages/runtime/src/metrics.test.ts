@@ -23,3 +23,44 @@ describe("metrics", () => {
     }
   });
 });
+
+describe("metrics when a source is down", () => {
+  it("still serves every other metric when a gauge's read fails or hangs, keeping its last value", async () => {
+    const metrics = createMetrics("scheduler");
+    metrics.expired.inc(2);
+    let calls = 0;
+    metrics.gauge("layover_interrupts_parked", "Parked.", async () => {
+      calls += 1;
+      if (calls === 1) return 5;
+      throw new Error("connect ECONNREFUSED 127.0.0.1:5432");
+    });
+    metrics.gauge("layover_queue_depth", "Depth.", () => new Promise<number>(() => {}));
+    const server = await serveMetrics(metrics.registry, 0);
+    try {
+      const { port } = server.address() as AddressInfo;
+      const scrape = async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+        return { status: response.status, text: await response.text() };
+      };
+      expect((await scrape()).text).toContain('layover_interrupts_parked{service="scheduler"} 5');
+      const down = await scrape();
+      expect(down.status).toBe(200);
+      expect(down.text).toContain('layover_interrupts_expired_total{service="scheduler"} 2');
+      expect(down.text).toContain('layover_interrupts_parked{service="scheduler"} 5');
+    } finally {
+      server.close();
+    }
+  }, 15_000);
+
+  it("refuses to start on a port already taken, saying which", async () => {
+    const first = await serveMetrics(createMetrics("worker").registry, 0);
+    try {
+      const { port } = first.address() as AddressInfo;
+      await expect(serveMetrics(createMetrics("worker").registry, port)).rejects.toThrow(
+        `Cannot serve metrics on port ${port}`,
+      );
+    } finally {
+      first.close();
+    }
+  });
+});

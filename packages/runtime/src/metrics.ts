@@ -1,6 +1,21 @@
 import { createServer, type Server } from "node:http";
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
+const GAUGE_READ_MS = 2_000;
+
+/** `promise`'s value, or undefined if it rejects or takes longer than `ms`. */
+async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(resolve, ms, undefined);
+  });
+  try {
+    return await Promise.race([promise.catch(() => undefined), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Layover's Prometheus metrics: one registry per process, served as text on /metrics. */
 export function createMetrics(service: "worker" | "scheduler") {
   const registry = new Registry();
@@ -34,14 +49,18 @@ export function createMetrics(service: "worker" | "scheduler") {
       help: "Runs re-enqueued because their job was missing from Redis.",
       registers: [registry],
     }),
-    /** A gauge read when scraped (queue depth, parked interrupts). */
+    /**
+     * A gauge read when scraped (queue depth, parked interrupts). A read that fails or takes
+     * over 2 s (Postgres or Redis down) leaves the last value: the other metrics are still served.
+     */
     gauge(name: string, help: string, read: () => Promise<number>) {
       return new Gauge({
         name,
         help,
         registers: [registry],
         async collect() {
-          this.set(await read());
+          const value = await withinMs(read(), GAUGE_READ_MS);
+          if (value !== undefined) this.set(value);
         },
       });
     },
@@ -49,7 +68,10 @@ export function createMetrics(service: "worker" | "scheduler") {
 }
 export type Metrics = ReturnType<typeof createMetrics>;
 
-/** Serves `GET /metrics` (Prometheus text format) on `port`; 0 picks a free port. */
+/**
+ * Serves `GET /metrics` (Prometheus text format) on `port`; 0 picks a free port. Rejects when
+ * the port cannot be used (taken, not permitted): call it before taking work.
+ */
 export async function serveMetrics(registry: Registry, port: number): Promise<Server> {
   const server = createServer((req, res) => {
     if (req.url !== "/metrics") {
@@ -61,6 +83,14 @@ export async function serveMetrics(registry: Registry, port: number): Promise<Se
       (error: Error) => res.writeHead(500).end(error.message),
     );
   });
-  await new Promise<void>((resolve) => server.listen(port, "0.0.0.0", resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (error: Error) =>
+      reject(
+        new Error(`Cannot serve metrics on port ${port}: ${error.message}. Set METRICS_PORT to a free port.`),
+      ),
+    );
+    server.listen(port, "0.0.0.0", resolve);
+  });
+  server.on("error", () => {}); // after listening: a failed connection must not crash the process
   return server;
 }

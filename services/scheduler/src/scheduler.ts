@@ -165,6 +165,9 @@ export function createScheduler(options: SchedulerOptions = {}) {
       await crons.restore();
       // Reconcile once at start-up too: work lost while no scheduler ran is found at once.
       await reconcileRuns(db, dispatcher, { minAgeMs: options.reconcileMinAgeMs ?? 5_000 });
+      // Before taking jobs: a port that cannot be served fails the start.
+      if (options.metricsPort !== undefined)
+        metricsServer = await serveMetrics(metrics.registry, options.metricsPort);
       worker = new Worker(SCHEDULER_QUEUE, handle, {
         connection: workerConnection,
         prefix,
@@ -180,8 +183,6 @@ export function createScheduler(options: SchedulerOptions = {}) {
         ),
       );
       await worker.waitUntilReady();
-      if (options.metricsPort !== undefined)
-        metricsServer = await serveMetrics(metrics.registry, options.metricsPort);
       logger.info("scheduler started");
     },
     async close(): Promise<void> {

@@ -138,6 +138,9 @@ export function createWorker(options: WorkerOptions) {
         },
       });
     }
+    // Before taking jobs: a port that cannot be served fails the start, not a running worker.
+    if (options.metricsPort !== undefined)
+      metricsServer = await serveMetrics(ctx.metrics.registry, options.metricsPort);
     worker = new Worker<StepJob>(
       STEP_QUEUE,
       async (job) => {
@@ -169,8 +172,6 @@ export function createWorker(options: WorkerOptions) {
       if (!isRedisConnectionError(error)) logger.error({ err: error }, "worker error");
     });
     await worker.waitUntilReady();
-    if (options.metricsPort !== undefined)
-      metricsServer = await serveMetrics(ctx.metrics.registry, options.metricsPort);
     logger.info({ graphs: [...ctx.graphs.keys()], concurrency: options.concurrency ?? 8 }, "worker started");
   }
 
