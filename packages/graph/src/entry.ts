@@ -2,6 +2,7 @@ import { type Checkpoint, type CheckpointMetadata, newCheckpointId } from "@layo
 import { appendHints, applyWrites, type ChannelState, maxVersion, type Write } from "./algo/apply-writes.ts";
 import { edgeWrites, gotoWrites } from "./algo/node-writes.ts";
 import { readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
+import type { PlannedTask } from "./algo/plan.ts";
 import type { Command } from "./command.ts";
 import { gotoList, isCommand } from "./command.ts";
 import { INPUT_TASK_ID, RESUME, SPECIAL_WRITE_IDX, START } from "./constants.ts";
@@ -101,6 +102,8 @@ interface NewCheckpoint {
   source: CheckpointMetadata["source"];
   writes: Write[];
   metadataWrites: Record<string, unknown>;
+  /** Tasks of the head that did not finish: planned again after the writes (see commandRun). */
+  carry?: readonly PlannedTask[];
 }
 
 /** Commits a checkpoint made from `head` (or a new thread) by applying `writes` as one step. */
@@ -127,8 +130,11 @@ export async function commitWrites(
     ts: new Date().toISOString(),
     channelValues: applied.values,
     channelVersions: applied.versions,
-    updatedChannels: applied.available,
-    pendingSends: applied.sends,
+    updatedChannels: [...new Set([...applied.available, ...(made.carry ?? []).flatMap((t) => t.triggers)])],
+    pendingSends: [
+      ...(made.carry ?? []).filter((t) => t.kind === "push").map((t) => ({ node: t.name, arg: t.arg })),
+      ...applied.sends,
+    ],
   };
   const metadata: CheckpointMetadata = {
     ...env.metadata,
@@ -257,10 +263,13 @@ export async function commandRun(
   head: LoadedHead | undefined,
   command: Command,
 ): Promise<LoadedHead> {
+  // The tasks the thread waits on (a node paused at interrupt()) run again after the update,
+  // as in LangGraph: a Command without `resume` never walks past an approval.
   return commitWrites(env, head, {
     source: "input",
     writes: commandWrites(env, command),
     metadataWrites: { [START]: { update: command.update ?? null, goto: command.goto } },
+    carry: head === undefined ? [] : plannedTasks(env, head),
   });
 }
 

@@ -37,7 +37,34 @@ export function describeCommands(use: UseSaver): void {
     it("applies the update before the resumed node runs, in the same superstep", () => resumeUpdate(use()));
     it("refuses an update with a key the state does not have, and resumes nothing", () =>
       resumeBadUpdate(use()));
+    it("a Command with an update but no resume never walks past the approval: the node asks again", () =>
+      updateWithoutResume(use()));
   });
+}
+
+async function updateWithoutResume(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const graph = new StateGraph(LogState)
+    .addNode("approve", (state) => {
+      calls.hit("approve");
+      return { log: `${state.value} ${interrupt("send it?")}` };
+    })
+    .addNode("send", () => ({ log: "sent" }))
+    .addEdge(START, "approve")
+    .addEdge("approve", "send")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("update-no-resume");
+  await graph.invoke({ value: "draft" }, config);
+  const again = await graph.invoke(new Command({ update: { value: "edited" } }), config);
+  expect(again).toEqual({
+    value: "edited",
+    log: [],
+    __interrupt__: [{ id: expect.any(String), value: "send it?" }],
+  });
+  expect((await graph.getState(config)).next).toEqual(["approve"]);
+  const done = await graph.invoke(new Command({ resume: "yes" }), config);
+  expect(done.log).toEqual(["edited yes", "sent"]);
+  expect(calls.of("approve")).toBe(3);
 }
 
 async function gotoApprove(saver: CheckpointSaver): Promise<void> {
