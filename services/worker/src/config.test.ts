@@ -38,4 +38,17 @@ describe("worker environment", () => {
     }
     for (const name of Object.keys(bad)) expect(message).toContain(name);
   });
+
+  it("treats an empty variable as unset, and refuses values out of range", () => {
+    expect(parseWorkerEnv({ METRICS_PORT: "", DATABASE_URL: "" })).toMatchObject({
+      DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
+    });
+    expect(parseWorkerEnv({ METRICS_PORT: "" }).METRICS_PORT).toBeUndefined();
+    for (const bad of [
+      { WORKER_CONCURRENCY: "100000" },
+      { LOCK_DURATION_MS: "1" },
+      { SHUTDOWN_TIMEOUT_MS: "0" },
+    ])
+      expect(() => parseWorkerEnv(bad)).toThrow(Object.keys(bad)[0]);
+  });
 });

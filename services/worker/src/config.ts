@@ -1,12 +1,14 @@
 import { parseEnv, ServiceEnv } from "@layover/runtime";
 import { z } from "zod";
 
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().positive().max(max).default(fallback);
 
 /** The worker's environment, parsed once at start; a bad value names the variable. */
 export const WorkerEnv = ServiceEnv.extend({
   WORKER_ID: z.string().min(1).optional(),
-  WORKER_CONCURRENCY: positiveInt(8),
+  /** Jobs at once; each holds a Postgres connection (the pool is this + 2). */
+  WORKER_CONCURRENCY: positiveInt(8, 1_000),
   /** Supersteps a job may run in-process before it hands the thread back to the queue. */
   STEP_BUDGET_STEPS: positiveInt(16),
   /** Milliseconds a job may keep advancing its thread in-process. */
@@ -14,8 +16,8 @@ export const WorkerEnv = ServiceEnv.extend({
   /** A job still busy after this many ms shows its run as running (a quicker one goes straight to its result). */
   MARK_RUNNING_AFTER_MS: z.coerce.number().int().nonnegative().default(50),
   /** How long a job's lock lasts; a SIGKILLed worker's jobs move on after it. */
-  LOCK_DURATION_MS: positiveInt(30_000),
-  STALLED_INTERVAL_MS: positiveInt(30_000),
+  LOCK_DURATION_MS: z.coerce.number().int().min(1_000).default(30_000),
+  STALLED_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
   /** Global default interrupt timeout in ms; unset waits forever. */
   INTERRUPT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   /** Log users' state and resume payloads (off: they are redacted). */
