@@ -69,17 +69,44 @@ describe("reconcile", () => {
     await stop();
   });
 
-  it("finds a lost job behind pages of runs whose jobs are there", async () => {
-    const started = [];
-    for (let i = 0; i < 5; i++)
-      started.push(await h.client.runs.start({ graphId: "approval", input: { item: `backlog ${i}` } }));
-    const lost = started.at(-1) as { runId: string; threadId: string };
-    // The newest run's job is gone; the four before it wait in BullMQ.
+  it("finds a lost job behind a thousand runs with jobs that share one timestamp to the microsecond", async () => {
+    // A sweep batch records up to 1,000 resume runs in one transaction: one updated_at for all.
+    const tied = "2026-01-01 00:00:00.000123+00";
+    const { rows } = await h.pool.query<{ thread_id: string; run_id: string }>(
+      `WITH made AS (
+         SELECT 'backlog-' || i AS thread_id, gen_random_uuid() AS run_id FROM generate_series(1, 1000) i),
+       threads AS (
+         INSERT INTO "${h.schema}".threads (id, graph_id, status, current_run_id)
+         SELECT thread_id, 'approval', 'busy', run_id FROM made)
+       INSERT INTO "${h.schema}".runs (id, thread_id, graph_id, kind, input, status, updated_at)
+       SELECT run_id, thread_id, 'approval', 'start', '{"input":{"item":"x"}}', 'pending', $1 FROM made
+       RETURNING thread_id, id AS run_id`,
+      [tied],
+    );
+    await h.queue.addBulk(
+      rows.map((row) => {
+        const data = { threadId: row.thread_id, runId: row.run_id, checkpointId: null };
+        return { name: "step", data, opts: { jobId: stepJobId(data) } };
+      }),
+    );
+    const lost = await h.client.runs.start({ graphId: "approval", input: { item: "behind the backlog" } });
     await (await h.queue.getJob(stepJobId({ ...lost, checkpointId: null })))?.remove();
-    const requeued = await h.client.reconcile({ minAgeMs: 0, pageSize: 2 });
-    expect(requeued.map((step) => step.runId)).toEqual([lost.runId]);
-    expect(await h.queue.getJobState(stepJobId({ ...lost, checkpointId: null }))).toBe("waiting");
-  });
+    await h.pool.query(
+      `UPDATE "${h.schema}".runs SET updated_at = $1::timestamptz + interval '1 second' WHERE id = $2`,
+      [tied, lost.runId],
+    );
+    try {
+      const requeued = await h.client.reconcile({ minAgeMs: 0 });
+      expect(requeued.map((step) => step.runId)).toEqual([lost.runId]);
+      expect(await h.queue.getJobState(stepJobId({ ...lost, checkpointId: null }))).toBe("waiting");
+    } finally {
+      // The backlog has no checkpoints: finished, its jobs are stale to any worker.
+      await h.pool.query(`UPDATE "${h.schema}".runs SET status = 'success' WHERE thread_id LIKE 'backlog-%'`);
+      await h.pool.query(
+        `UPDATE "${h.schema}".threads SET status = 'idle', current_run_id = NULL WHERE id LIKE 'backlog-%'`,
+      );
+    }
+  }, 30_000);
 
   it("leaves alone a run whose job is waiting or running", async () => {
     const { runId } = await h.client.runs.start({ graphId: "approval", input: { item: "queued" } });

@@ -47,14 +47,14 @@ export async function reconcileRuns(
   const limit = options.limit ?? 50_000;
   const pageSize = Math.min(options.pageSize ?? 1_000, limit);
   const requeued: Requeued[] = [];
-  let after: { updatedAt: Date; id: string } | undefined;
+  let after: { cursor: string; id: string } | undefined;
   for (let examined = 0; examined < limit; ) {
     const runs = await activeRuns(db, options.minAgeMs ?? 5_000, Math.min(pageSize, limit - examined), after);
     requeued.push(...(await reconcilePage(dispatcher, runs, options.failedBackoffMs ?? 30_000)));
     examined += runs.length;
     const last = runs.at(-1);
     if (last === undefined || runs.length < pageSize) break;
-    after = { updatedAt: last.updated_at, id: last.id };
+    after = { cursor: last.cursor, id: last.id };
   }
   return requeued;
 }

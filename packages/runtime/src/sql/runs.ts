@@ -177,23 +177,24 @@ export async function updateRun(
 /**
  * Runs that should have a job: pending at the head of their thread, running, or cancelled but
  * still holding their thread (a job hands it on: releaseCancelled). Oldest first by
- * (updated_at, id), a page of `limit` after `after`. Served by the partial indexes runs_active
- * and runs_cancelled.
+ * (updated_at, id), a page of `limit` after the row `after` names (its `cursor`: updated_at as
+ * Postgres's text, to the microsecond, which a JS Date would round to the millisecond). Served
+ * by the partial indexes runs_active and runs_cancelled.
  */
 export async function activeRuns(
   db: Db,
   olderThanMs: number,
   limit: number,
-  after?: { updatedAt: Date; id: string },
-): Promise<RunRow[]> {
+  after?: { cursor: string; id: string },
+): Promise<Array<RunRow & { cursor: string }>> {
   const holding = (statuses: string) =>
-    `SELECT r.* FROM ${db.table("runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id
+    `SELECT r.*, r.updated_at::text AS cursor FROM ${db.table("runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id
       WHERE r.status IN (${statuses}) AND r.updated_at < now() - make_interval(secs => $1 / 1000.0)
         AND t.current_run_id = r.id
         AND ($3::timestamptz IS NULL OR (r.updated_at >= $3 AND (r.updated_at, r.id) > ($3, $4::uuid)))`;
-  const { rows } = await db.pool.query<RunRow>(
+  const { rows } = await db.pool.query<RunRow & { cursor: string }>(
     `${holding("'pending', 'running'")} UNION ALL ${holding("'cancelled'")} ORDER BY updated_at, id LIMIT $2`,
-    [olderThanMs, limit, after?.updatedAt ?? null, after?.id ?? null],
+    [olderThanMs, limit, after?.cursor ?? null, after?.id ?? null],
   );
   return rows;
 }
