@@ -1,6 +1,6 @@
 // A Postgres that goes silent (a network partition: connections open, nothing answers) fails
 // the calls waiting on it after the query timeout, instead of after TCP's ~15 minutes.
-import { connectPostgres } from "@layover/runtime";
+import { connectPostgres, createDb, inTransaction } from "@layover/runtime";
 import { getPostgres, tcpProxy } from "@layover/testing";
 import { expect, it } from "vitest";
 
@@ -14,6 +14,34 @@ it("a statement a silent Postgres never answers fails after queryTimeoutMs, and 
     await expect(pool.query("SELECT 2")).rejects.toThrow(/timeout/i);
     expect(Date.now() - started).toBeLessThan(5_000);
     // The silent connection was dropped, not handed to the next caller.
+    expect(pool.totalCount).toBe(0);
+  } finally {
+    proxy.cut();
+    await pool.end().catch(() => undefined);
+  }
+});
+
+it("the server cancels a statement before the caller gives up on it (statement_timeout at 90%)", async () => {
+  const pool = connectPostgres(await getPostgres(), 1, 2_000);
+  try {
+    expect((await pool.query("SHOW statement_timeout")).rows).toEqual([{ statement_timeout: "1800ms" }]);
+  } finally {
+    await pool.end();
+  }
+});
+
+it("a transaction on a silent Postgres fails after one timeout, not two (no ROLLBACK queued behind)", async () => {
+  const proxy = await tcpProxy(await getPostgres());
+  const pool = connectPostgres(proxy.url, 1, 2_000);
+  try {
+    await pool.query("SELECT 1");
+    proxy.freeze();
+    const started = Date.now();
+    await expect(inTransaction(createDb(pool), (client) => client.query("SELECT 1"))).rejects.toThrow(
+      /timeout/i,
+    );
+    // BEGIN went unanswered: the connection is dropped at once; a ROLLBACK would wait 2 s more.
+    expect(Date.now() - started).toBeLessThan(3_500);
     expect(pool.totalCount).toBe(0);
   } finally {
     proxy.cut();

@@ -72,8 +72,10 @@ export const DEFAULT_QUERY_TIMEOUT_MS = 60_000;
  * A Postgres pool for `url` (default: DEFAULT_DATABASE_URL) that notices a silent server: a
  * connection attempt fails after 10 s, idle connections send TCP keepalives, and a statement
  * unanswered for `queryTimeoutMs` fails its call, so a job fails over to BullMQ's retry instead
- * of holding its thread through a network partition (TCP alone waits about 15 minutes). 0
- * waits forever: migrations, which may wait for another process's lock.
+ * of holding its thread through a network partition (TCP alone waits about 15 minutes). The
+ * server cancels a statement a little earlier (statement_timeout, 90%), so one the caller gave
+ * up on does not commit later. 0 waits forever: migrations, which may wait for another
+ * process's lock.
  */
 export function connectPostgres(
   url: string | undefined,
@@ -86,7 +88,9 @@ export function connectPostgres(
     connectionTimeoutMillis: 10_000,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
-    ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
+    ...(queryTimeoutMs > 0
+      ? { query_timeout: queryTimeoutMs, statement_timeout: Math.max(1, Math.floor(queryTimeoutMs * 0.9)) }
+      : {}),
   });
 }
 

@@ -40,9 +40,13 @@ export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Pr
     await client.query("COMMIT");
     return result;
   } catch (error) {
-    await client.query("ROLLBACK").catch((rollbackError: Error) => {
-      release = rollbackError; // the connection is broken: destroy it rather than pool it
-    });
+    // A statement that went unanswered (pg's query_timeout) still occupies the connection: a
+    // ROLLBACK would wait behind it. Dropping the connection makes the server roll back.
+    if (error instanceof Error && error.message === "Query read timeout") release = error;
+    else
+      await client.query("ROLLBACK").catch((rollbackError: Error) => {
+        release = rollbackError; // the connection is broken: destroy it rather than pool it
+      });
     throw error;
   } finally {
     client.release(release);

@@ -1,7 +1,7 @@
 // How a run moves once a worker holds it: pending → (running →) interrupted | success | error.
-// Each transition is one statement (the run-ending ones call the functions of
-// migrations/0003_transitions.sql) and is conditional on the run: a run cancelled meanwhile
-// stays cancelled.
+// Each transition is one statement (the run-ending ones call plpgsql functions: settle_run of
+// migrations/0004, refuse_resume and release_cancelled of 0005, release_thread) and is
+// conditional on the run: a run cancelled meanwhile stays cancelled.
 import type { Db, Queryable } from "./db.ts";
 import type { StepJob } from "./jobs.ts";
 import type { NewInterrupt } from "./sql/interrupts.ts";

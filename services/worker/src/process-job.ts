@@ -78,8 +78,8 @@ function errorRecord(error: unknown): NonNullable<RunRow["error"]> {
 }
 
 /**
- * Advances one thread for one job: read the run, record its input once, then step. The stepper
- * reads the thread's head once; every superstep after that is one commit. A job still busy after
+ * Advances one thread for one job: read the run and the thread's head (at once), record the
+ * run's input once, then step; every superstep after that is one commit. A job still busy after
  * `markRunningAfterMs` shows its run as running; a quicker one goes straight to its result.
  */
 export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<JobResult> {
@@ -113,15 +113,15 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
   const run = await readJobRun(ctx.db, ctx.db.pool, job.runId);
   if (run === undefined || (run.status !== "pending" && run.status !== "running")) return "stale";
   if (!run.holds_thread) return "stale";
-  const served = ctx.graphs.get(run.graph_id);
-  // Another replica may (a rolling deploy that adds a graph): the job fails this attempt and
-  // BullMQ retries it, then reconciliation, until a worker that serves the graph takes it.
-  if (served === undefined) throw new GraphNotServedError(ctx.workerId, run.graph_id);
   if (run.prepared && job.checkpointId !== run.checkpoint_id) {
     // A duplicate of an older step: the run has moved on. Make sure its current step is queued.
     await ctx.dispatcher.enqueue({ threadId: run.thread_id, runId: run.id, checkpointId: run.checkpoint_id });
     return "stale";
   }
+  const served = ctx.graphs.get(run.graph_id);
+  // Another replica may (a rolling deploy that adds a graph): the job fails this attempt and
+  // BullMQ retries it, then reconciliation, until a worker that serves the graph takes it.
+  if (served === undefined) throw new GraphNotServedError(ctx.workerId, run.graph_id);
   const marking = run.status === "pending" ? markRunningLater(ctx, run, log) : undefined;
   try {
     const stepper = served.graph.stepper(
