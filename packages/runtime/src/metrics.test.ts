@@ -17,6 +17,9 @@ describe("metrics", () => {
       expect(text).toContain('layover_jobs_total{result="parked",service="worker"} 1');
       expect(text).toContain('layover_step_duration_seconds_bucket{le="0.005",service="worker"} 1');
       expect(text).toContain('layover_queue_depth{service="worker"} 7');
+      // Node's process metrics; not the scheduler's counters.
+      expect(text).toContain('process_cpu_user_seconds_total{service="worker"}');
+      expect(text).not.toContain("layover_interrupts_expired_total");
       expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
     } finally {
       server.close();

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 const GAUGE_READ_MS = 2_000;
 
@@ -16,12 +16,23 @@ async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefin
   }
 }
 
-/** Layover's Prometheus metrics: one registry per process, served as text on /metrics. */
-export function createMetrics(service: "worker" | "scheduler") {
-  const registry = new Registry();
-  registry.setDefaultLabels({ service });
+/** A gauge read when scraped (queue depth, parked interrupts), on `registry`. */
+function scrapedGauge(registry: Registry, name: string, help: string, read: () => Promise<number>) {
+  return new Gauge({
+    name,
+    help,
+    registers: [registry],
+    // A read that fails or takes over 2 s (Postgres or Redis down) leaves the last value: the
+    // other metrics are still served.
+    async collect() {
+      const value = await withinMs(read(), GAUGE_READ_MS);
+      if (value !== undefined) this.set(value);
+    },
+  });
+}
+
+function workerMetrics(registry: Registry) {
   return {
-    registry,
     supersteps: new Counter({
       name: "layover_supersteps_total",
       help: "Supersteps committed by this worker.",
@@ -39,6 +50,11 @@ export function createMetrics(service: "worker" | "scheduler") {
       labelNames: ["result"],
       registers: [registry],
     }),
+  };
+}
+
+function schedulerMetrics(registry: Registry) {
+  return {
     expired: new Counter({
       name: "layover_interrupts_expired_total",
       help: "Threads the timeout sweep resumed, each with all of its due interrupts expired.",
@@ -46,27 +62,31 @@ export function createMetrics(service: "worker" | "scheduler") {
     }),
     reconciled: new Counter({
       name: "layover_runs_reconciled_total",
-      help: "Runs re-enqueued because their job was missing from Redis.",
+      help: "Runs re-enqueued because their job was missing from Redis or had failed every attempt.",
       registers: [registry],
     }),
-    /**
-     * A gauge read when scraped (queue depth, parked interrupts). A read that fails or takes
-     * over 2 s (Postgres or Redis down) leaves the last value: the other metrics are still served.
-     */
-    gauge(name: string, help: string, read: () => Promise<number>) {
-      return new Gauge({
-        name,
-        help,
-        registers: [registry],
-        async collect() {
-          const value = await withinMs(read(), GAUGE_READ_MS);
-          if (value !== undefined) this.set(value);
-        },
-      });
-    },
   };
 }
-export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Layover's Prometheus metrics: one registry per process, served as text on /metrics, with
+ * Node's process metrics (CPU, memory, event-loop lag) and the service's own.
+ */
+export function createMetrics<S extends "worker" | "scheduler">(service: S) {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  const own = (
+    service === "worker" ? workerMetrics(registry) : schedulerMetrics(registry)
+  ) as S extends "worker" ? ReturnType<typeof workerMetrics> : ReturnType<typeof schedulerMetrics>;
+  return {
+    registry,
+    ...own,
+    gauge: (name: string, help: string, read: () => Promise<number>) =>
+      scrapedGauge(registry, name, help, read),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics<"worker">>;
 
 /**
  * Serves `GET /metrics` (Prometheus text format) on `port`; 0 picks a free port. Rejects when
