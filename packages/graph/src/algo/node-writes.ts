@@ -79,9 +79,16 @@ export function outputWrites(spec: GraphSpec, node: string, output: unknown, fil
     writes.push(...gotoWrites(spec, node, gotoList(output.goto)));
     return writes;
   }
+  // As in LangGraph: several Commands (or updates) at once, applied in order.
+  if (
+    Array.isArray(output) &&
+    output.length > 0 &&
+    output.every((item) => isCommand(item) || isPlainUpdate(item))
+  )
+    return output.flatMap((item) => outputWrites(spec, node, item, filter));
   if (typeof output !== "object" || Array.isArray(output)) {
     throw new InvalidUpdateError(
-      `Node "${node}" returned ${describe(output)}; a node returns a partial state update (an object), a Command, or nothing.`,
+      `Node "${node}" returned ${describe(output)}; a node returns a partial state update (an object), a Command, a list of them, or nothing.`,
     );
   }
   const writes: Write[] = [];
@@ -90,6 +97,10 @@ export function outputWrites(spec: GraphSpec, node: string, output: unknown, fil
     if (write) writes.push(write);
   }
   return writes;
+}
+
+function isPlainUpdate(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 function routeTargets(result: unknown): unknown[] {

@@ -32,6 +32,7 @@ export function describeCommands(use: UseSaver): void {
     it("goes to END without running the other branch (reject)", () => gotoEnd(use()));
     it("fans out to several nodes with a list goto", () => gotoList(use()));
     it("refuses a goto to a node the graph does not have", () => gotoUnknown(use()));
+    it("applies a list of Commands a node returns, in order, as LangGraph does", () => commandList(use()));
   });
   describe("Command({ resume, update }) as input", () => {
     it("applies the update before the resumed node runs, in the same superstep", () => resumeUpdate(use()));
@@ -40,6 +41,23 @@ export function describeCommands(use: UseSaver): void {
     it("a Command with an update but no resume never walks past the approval: the node asks again", () =>
       updateWithoutResume(use()));
   });
+}
+
+async function commandList(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(LogState)
+    .addNode(
+      "plan",
+      () => [new Command({ update: { log: "planned" }, goto: "a" }), new Command({ goto: "b" })],
+      {
+        ends: ["a", "b"],
+      },
+    )
+    .addNode("a", () => ({ log: "a" }))
+    .addNode("b", () => ({ log: "b" }))
+    .addEdge(START, "plan")
+    .compile({ checkpointer: saver });
+  const done = await graph.invoke({ value: "v" }, threadConfig("command-list"));
+  expect(done.log).toEqual(["planned", "a", "b"]);
 }
 
 async function updateWithoutResume(saver: CheckpointSaver): Promise<void> {
