@@ -18,6 +18,9 @@ export interface TaskContext {
   /** Custom stream chunks (`config.writer`). */
   writer: ((chunk: unknown) => void) | undefined;
   signal: AbortSignal | undefined;
+  /** The run's `config.context` and `config.tags`: subgraphs called from the task inherit them. */
+  runContext: unknown;
+  tags: readonly string[];
 }
 
 export const taskContext = new AsyncLocalStorage<TaskContext>();

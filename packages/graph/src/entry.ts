@@ -86,6 +86,8 @@ function initialChannels(
 export function routerConfig(env: StepEnv, node: string, step: number): NodeConfig {
   return {
     configurable: env.configurable,
+    context: env.context,
+    tags: env.tags,
     signal: env.signal,
     writer: () => {},
     metadata: {

@@ -38,6 +38,9 @@ export interface StepEnv {
   metadata: Record<string, unknown> | undefined;
   /** "exit": store a checkpoint only when the run stops or hands over (see commit.ts). */
   durability: Durability;
+  /** The call's `config.context` and `config.tags`, handed to every node. */
+  context: unknown;
+  tags: readonly string[];
 }
 
 /** What one superstep did. `head` is the thread's head afterwards. */
@@ -184,9 +187,13 @@ function taskSetup(env: StepEnv, head: LoadedHead, task: PlannedTask, resume: Re
     subgraphCalls: 0,
     writer,
     signal: env.signal,
+    runContext: env.context,
+    tags: env.tags,
   };
   const config: NodeConfig = {
     configurable: env.configurable,
+    context: env.context,
+    tags: env.tags,
     signal: env.signal,
     writer,
     metadata: {

@@ -15,6 +15,13 @@ export interface RunnableConfig {
     checkpoint_ns?: string;
     [key: string]: unknown;
   };
+  /**
+   * Run-scoped values every node (and subgraph) reads as `config.context` — a user id, a model
+   * name — as LangGraph's `context`. Not stored in checkpoints: pass it again on resume.
+   */
+  context?: unknown;
+  /** Labels every node sees as `config.tags`. */
+  tags?: string[];
   /** Most supersteps one call may run. @defaultValue 25 */
   recursionLimit?: number;
   /** Abort the run: no further superstep starts, and nodes see the signal. */
@@ -96,6 +103,8 @@ export function runEnvironment(
       emit,
       metadata: callerMetadata(config),
       durability: "sync",
+      context: config?.context ?? parent.runContext,
+      tags: config?.tags ?? parent.tags,
     };
     return { env, subgraph: true };
   }
@@ -116,6 +125,8 @@ export function runEnvironment(
     emit,
     metadata: callerMetadata(config),
     durability: requireDurability(config),
+    context: config?.context,
+    tags: config?.tags ?? [],
   };
   return { env, subgraph: false };
 }

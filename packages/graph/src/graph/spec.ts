@@ -20,6 +20,10 @@ export interface RetryPolicy {
 /** What a node receives as its second argument. */
 export interface NodeConfig {
   configurable: Record<string, unknown>;
+  /** The call's run-scoped values (`invoke(input, { context })`, LangGraph's context): not stored. */
+  context: any;
+  /** The call's `config.tags`. */
+  tags: readonly string[];
   signal: AbortSignal | undefined;
   /** Send a chunk to `stream(…, { streamMode: "custom" })`. */
   writer: (chunk: unknown) => void;

@@ -86,6 +86,8 @@ export class StateGraph<D extends StateDefinitionLike, S = StateOf<D>, U = Updat
       const run = async (state: unknown, config: NodeConfig) => {
         const output = await subgraph.invoke(pickKeys(state, new Set(subgraph.spec.stateKeys)) as never, {
           configurable: config.configurable,
+          context: config.context,
+          tags: [...config.tags],
           ...(config.signal ? { signal: config.signal } : {}),
         });
         return pickKeys(output, parentKeys);

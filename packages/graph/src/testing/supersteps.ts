@@ -15,6 +15,7 @@ export function describeSupersteps(use: UseSaver): void {
     it("plans the next superstep only from channels the last one updated", () => planFromUpdates(use()));
     it("looks up a router's true/false or number in its path map, as LangGraph does", () =>
       pathMapKeys(use()));
+    it("gives nodes, routers and subgraph nodes the call's config.context and tags", () => runContext(use()));
   });
   describe("Send", () => {
     it("fans out one push task per Send and joins their writes through the reducer", () => sendFanOut(use()));
@@ -127,6 +128,36 @@ async function pathMapKeys(saver: CheckpointSaver): Promise<void> {
     "second",
   ]);
   expect((await graph.invoke({ value: "stop" }, threadConfig("path-map"))).log).toEqual(["check"]);
+}
+
+async function runContext(saver: CheckpointSaver): Promise<void> {
+  const seen: unknown[] = [];
+  const inner = new StateGraph(LogState)
+    .addNode("inner", (_state, config) => {
+      seen.push(["inner", config.context, config.tags]);
+      return { log: "inner" };
+    })
+    .addEdge(START, "inner")
+    .compile();
+  const graph = new StateGraph(LogState)
+    .addNode("outer", (_state, config) => {
+      seen.push(["outer", config.context, config.tags]);
+      return { log: "outer" };
+    })
+    .addNode("sub", inner)
+    .addEdge(START, "outer")
+    .addConditionalEdges("outer", (_state, config) => {
+      seen.push(["router", config.context, config.tags]);
+      return "sub";
+    })
+    .compile({ checkpointer: saver });
+  const context = { userId: "u-7", model: "small" };
+  await graph.invoke({ value: "v" }, { ...threadConfig("context"), context, tags: ["nightly"] });
+  expect(seen).toEqual([
+    ["outer", context, ["nightly"]],
+    ["router", context, ["nightly"]],
+    ["inner", context, ["nightly"]],
+  ]);
 }
 
 async function sendFanOut(saver: CheckpointSaver): Promise<void> {
