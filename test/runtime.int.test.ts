@@ -153,6 +153,22 @@ describe("a resume whose update only the graph's own schema refuses", () => {
   });
 });
 
+describe("run context", () => {
+  it("hands a start's config.context and a resume's own to the nodes; bad context is refused", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "contextual",
+      input: {},
+      config: { context: { userId: "ada" } },
+    });
+    expect((await h.client.runs.wait(runId)).values.seen).toEqual(["start for ada"]);
+    await expect(
+      h.client.threads.resume(threadId, "yes", { context: "grace" as unknown as Record<string, unknown> }),
+    ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("config.context") });
+    const resumed = await h.client.threads.resume(threadId, "yes", { context: { userId: "grace" } });
+    expect((await h.client.runs.wait(resumed.runId)).values.seen).toEqual(["start for ada", "yes for grace"]);
+  });
+});
+
 describe("static breakpoints", () => {
   it("parks at interruptBefore and continues with threads.continue", async () => {
     const { runId, threadId } = await h.client.runs.start({ graphId: "gated", input: { count: 1 } });

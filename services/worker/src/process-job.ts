@@ -129,6 +129,7 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
         configurable: { thread_id: run.thread_id },
         metadata: { run_id: run.id },
         ...durabilityOf(run, served),
+        ...contextOf(run),
       },
       job.threadId === run.thread_id ? { head } : {},
     );
@@ -145,10 +146,21 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
  * graph's; none leaves the engine's default. A resume may set its own; a continue takes the graph's.
  */
 function durabilityOf(run: RunRow, served: ServedGraph): { durability?: Durability } {
-  const config = "input" in run.input || "resume" in run.input ? run.input.config : undefined;
+  const config = runConfig(run);
   // Checked at start and resume (client) and when the worker loaded the graph module.
   const durability = (requestedDurability(config) as Durability | undefined) ?? served.durability;
   return durability === undefined ? {} : { durability };
+}
+
+/** The config a start or resume was given; a continue past a breakpoint has none. */
+function runConfig(run: RunRow) {
+  return "input" in run.input || "resume" in run.input ? run.input.config : undefined;
+}
+
+/** The run's `config.context` (its start's or its resume's own), for the nodes. */
+function contextOf(run: RunRow): { context?: unknown } {
+  const context = runConfig(run)?.context;
+  return context === undefined ? {} : { context };
 }
 
 /**

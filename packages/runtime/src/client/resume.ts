@@ -36,6 +36,8 @@ export interface ResumeOptions {
    * @defaultValue the graph's (the worker module's), else "async"
    */
   durability?: Durability;
+  /** The resumed run's `config.context` (not inherited from the start: pass it again). */
+  context?: Record<string, unknown>;
 }
 
 /** `{ [interruptId]: value }` — an object whose keys are all interrupt ids — or undefined. */
@@ -115,7 +117,11 @@ export async function resumeThread(
   value: unknown,
   options: ResumeOptions = {},
 ): Promise<{ runId: string }> {
-  const config = options.durability === undefined ? undefined : { durability: options.durability };
+  const given = {
+    ...(options.durability === undefined ? {} : { durability: options.durability }),
+    ...(options.context === undefined ? {} : { context: options.context }),
+  };
+  const config = Object.keys(given).length > 0 ? given : undefined;
   checkConfig(config);
   if (options.idempotencyKey !== undefined) {
     // A retry returns the first call's run, whatever the thread waits for now. resume_thread

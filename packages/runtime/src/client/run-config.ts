@@ -1,10 +1,18 @@
 import { InvalidInputError, isDurability } from "@layover/graph";
+import { nulProblem } from "../jsonb.ts";
 import type { RunConfig } from "../sql/runs.ts";
 
 /** Refuses a run config the worker could not honour, before anything is written. */
 export function checkConfig(config: RunConfig | undefined): void {
   if (config === undefined) return;
-  const { recursionLimit, durability, checkpointDuring } = config;
+  const { recursionLimit, durability, checkpointDuring, context } = config;
+  if (context !== undefined && (typeof context !== "object" || context === null || Array.isArray(context))) {
+    throw new InvalidInputError(
+      `config.context must be an object of JSON values; got ${JSON.stringify(context) ?? String(context)}. Nothing was written.`,
+    );
+  }
+  const nul = nulProblem(context, "config.context");
+  if (nul !== undefined) throw new InvalidInputError(`${nul} Nothing was written.`);
   if (checkpointDuring !== undefined && typeof checkpointDuring !== "boolean") {
     throw new InvalidInputError(
       `config.checkpointDuring must be true or false; got ${JSON.stringify(checkpointDuring)}. Nothing was written.`,

@@ -70,6 +70,11 @@ export interface RunConfig {
   durability?: Durability;
   /** @deprecated LangGraph's older spelling: `false` is `durability: "exit"`. */
   checkpointDuring?: boolean;
+  /**
+   * Run-scoped values the graph's nodes read as `config.context` (LangGraph's context): JSON,
+   * stored with the run. A resume does not inherit it: pass it again (`threads.resume(…, { context })`).
+   */
+  context?: unknown;
 }
 
 export type RunInput =
