@@ -169,7 +169,11 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
         );
       }
       return subgraph ? head : emitValues(env, await continueRun(env, head));
-    } else if (subgraph && head !== undefined && plannedTasks(env, head).length > 0) {
+    } else if (subgraph && head !== undefined) {
+      // This task called this subgraph before: its namespace is the task's. The task runs again
+      // (a resume, a retry, a redo after a crash), so the subgraph continues where it paused, and
+      // one that finished keeps its result: running it anew would repeat its side effects and
+      // ask its answered questions again.
       return head;
     } else {
       entered = await startRun(env, head, input, subgraph);

@@ -39,7 +39,7 @@ export interface RunnableConfig {
    * stored checkpoint, as a replay: their tasks keep their ids and idempotency keys (each
    * checkpoint's metadata carries the `task_seed` they derive from), so a node whose result
    * differs the second time (an LLM call) can find work downstream of it already done for the
-   * first. Subgraphs store every superstep; one that had finished runs again as a new run.
+   * first. Subgraphs store every superstep; one a task had finished keeps its result.
    * @defaultValue "async"
    */
   durability?: Durability;

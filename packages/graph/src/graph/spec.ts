@@ -31,8 +31,8 @@ export interface NodeConfig {
   /**
    * Stable for this task across retries, resumes and re-deliveries: use it as the
    * idempotency key of side effects (the node may run more than once) — under durability
-   * "exit" too, where supersteps that were never stored run again after a crash. A subgraph's
-   * nodes keep theirs while the subgraph has not finished; a finished one runs anew.
+   * "exit" too, where supersteps that were never stored run again after a crash. A subgraph a
+   * task calls keeps its nodes' keys, and once finished its result, while that task runs again.
    */
   idempotencyKey: string;
 }

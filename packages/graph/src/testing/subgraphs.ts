@@ -19,6 +19,8 @@ export function describeSubgraphs(use: UseSaver): void {
   describe("subgraph interrupts", () => {
     it("surface in the parent and resume from it (subgraph as a node)", () => subgraphNode(use()));
     it("a subgraph node shares only the keys both graphs have, as in LangGraph", () => sharedKeys(use()));
+    it("a node's finished subgraph call keeps its result when the node runs again: nothing is asked twice", () =>
+      finishedSubgraphCall(use()));
     it("re-run both the parent node and the subgraph node on resume (seed 002)", () => subgraphCall(use()));
     it("resume one after another when the subgraph node interrupts twice", () => subgraphTwice(use()));
     it("resume parallel interrupts of a subgraph one at a time from the parent", () =>
@@ -66,6 +68,30 @@ async function sharedKeys(saver: CheckpointSaver): Promise<void> {
   const result = await graph.invoke({ value: "v", log: "in" }, threadConfig("subgraph-keys"));
   // The subgraph got `log` but not `value`; its whole `log` came back through the reducer, `private` did not.
   expect(result).toEqual({ value: "v", log: ["in", "in", "inner saw 1"] });
+}
+
+async function finishedSubgraphCall(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const subgraph = askingSubgraph(calls);
+  const asked: string[] = [];
+  const graph = new StateGraph(LogState)
+    .addNode("parent", async (state) => {
+      const result = await subgraph.invoke({ value: state.value });
+      const confirm = interrupt(`confirm ${result.log.join(", ")}?`);
+      return { log: [...result.log, `confirmed ${confirm}`] };
+    })
+    .addEdge(START, "parent")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("subgraph-finished");
+  const ask = (result: { __interrupt__?: Array<{ value: unknown }> }) => {
+    for (const record of result.__interrupt__ ?? []) asked.push(String(record.value));
+  };
+  ask(await graph.invoke({ value: "v" }, config));
+  ask(await graph.invoke(new Command({ resume: "Ada" }), config));
+  const done = await graph.invoke(new Command({ resume: "yes" }), config);
+  expect(asked).toEqual(["name?", "confirm name? Ada?"]);
+  expect(done.log).toEqual(["name? Ada", "confirmed yes"]);
+  expect(calls.of("inner")).toBe(2); // asked, then answered; not run a third time for the confirmation
 }
 
 async function subgraphCall(saver: CheckpointSaver): Promise<void> {
