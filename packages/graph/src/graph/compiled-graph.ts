@@ -173,7 +173,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
       // This task called this subgraph before: its namespace is the task's. The task runs again
       // (a resume, a retry, a redo after a crash), so the subgraph continues where it paused, and
       // one that finished keeps its result: running it anew would repeat its side effects and
-      // ask its answered questions again.
+      // ask its answered questions again. (A replay from an older checkpoint forks first: its
+      // tasks have new ids, so the subgraphs they call run anew.)
       return head;
     } else {
       entered = await startRun(env, head, input, subgraph);

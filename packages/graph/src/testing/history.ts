@@ -21,6 +21,8 @@ export function describeHistory(use: UseSaver): void {
       updateAtHead(use()));
     it("updateState on an older checkpoint forks the thread from there", () => updateFork(use()));
     it("invoke(null, { checkpoint_id }) replays from an older checkpoint", () => replay(use()));
+    it("a replay runs a subgraph node again rather than keeping its earlier result", () =>
+      replaySubgraph(use()));
     it("a replay that reaches an interrupt leaves the thread paused there, resumable", () =>
       replayToInterrupt(use()));
     it("forks never change what the abandoned branch's checkpoints read", () => forksKeepHistory(use()));
@@ -149,6 +151,27 @@ async function replay(saver: CheckpointSaver): Promise<void> {
   expect(newHistory[2]?.values).toEqual(afterA?.values);
   expect(newHistory.slice(3).map(idOf)).toEqual(history.map(idOf));
   expect(idOf(await graph.getState(config))).toBe(idOf(newHistory[0]));
+}
+
+async function replaySubgraph(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const subgraph = new StateGraph(LogState)
+    .addNode("inner", () => ({ log: `inner run ${calls.hit("inner")}` }))
+    .addEdge(START, "inner")
+    .compile();
+  const graph = new StateGraph(LogState)
+    .addNode("sub", subgraph)
+    .addEdge(START, "sub")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("replay-subgraph");
+  expect((await graph.invoke({ value: "v" }, config)).log).toEqual(["inner run 1"]);
+  const beforeSub = (await collect(graph.getStateHistory(config))).find(
+    (snapshot) => snapshot.next[0] === "sub",
+  );
+  const replayed = await graph.invoke(null, {
+    configurable: { ...config.configurable, checkpoint_id: idOf(beforeSub) as string },
+  });
+  expect(replayed.log).toEqual(["inner run 2"]);
 }
 
 async function replayToInterrupt(saver: CheckpointSaver): Promise<void> {
