@@ -6,7 +6,7 @@ import { expect, it } from "vitest";
 
 it("a statement a silent Postgres never answers fails after queryTimeoutMs, and its connection is dropped", async () => {
   const proxy = await tcpProxy(await getPostgres());
-  const pool = connectPostgres(proxy.url, 2, 500);
+  const pool = connectPostgres(proxy.url, 2, { queryTimeoutMs: 500 });
   try {
     expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
     proxy.freeze();
@@ -22,17 +22,37 @@ it("a statement a silent Postgres never answers fails after queryTimeoutMs, and 
 });
 
 it("the server cancels a statement before the caller gives up on it (statement_timeout at 90%)", async () => {
-  const pool = connectPostgres(await getPostgres(), 1, 2_000);
+  const pool = connectPostgres(await getPostgres(), 1, { queryTimeoutMs: 2_000 });
   try {
     expect((await pool.query("SHOW statement_timeout")).rows).toEqual([{ statement_timeout: "1800ms" }]);
+    const { rows } = await pool.query("SELECT source FROM pg_settings WHERE name = 'statement_timeout'");
+    expect(rows[0].source).toBe("client");
   } finally {
     await pool.end();
+  }
+  // Behind PgBouncer the parameter must not be sent at all: statementTimeoutMs 0 sends nothing.
+  const bouncerSafe = connectPostgres(await getPostgres(), 1, { queryTimeoutMs: 2_000, statementTimeoutMs: 0 });
+  try {
+    const { rows } = await bouncerSafe.query("SELECT source FROM pg_settings WHERE name = 'statement_timeout'");
+    expect(rows[0].source).not.toBe("client");
+  } finally {
+    await bouncerSafe.end();
+  }
+});
+  try {
+    const serverDefault = (await bouncerSafe.query("SELECT reset_val FROM pg_settings WHERE name = 'statement_timeout'"))
+      .rows[0].reset_val;
+    expect((await bouncerSafe.query("SELECT current_setting('statement_timeout') AS v")).rows[0].v).toBe(
+      serverDefault === "0" ? "0" : (await bouncerSafe.query("SHOW statement_timeout")).rows[0].statement_timeout,
+    );
+  } finally {
+    await bouncerSafe.end();
   }
 });
 
 it("a transaction on a silent Postgres fails after one timeout, not two (no ROLLBACK queued behind)", async () => {
   const proxy = await tcpProxy(await getPostgres());
-  const pool = connectPostgres(proxy.url, 1, 2_000);
+  const pool = connectPostgres(proxy.url, 1, { queryTimeoutMs: 2_000 });
   try {
     await pool.query("SELECT 1");
     proxy.freeze();

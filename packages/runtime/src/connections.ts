@@ -68,29 +68,41 @@ export function connectRedis(from: string | Redis | undefined, logger: Logger, w
 /** How long a statement may go unanswered before the call fails (and its connection is dropped). */
 export const DEFAULT_QUERY_TIMEOUT_MS = 60_000;
 
+/** How a pool notices a silent server; see connectPostgres. */
+export interface PostgresTimeouts {
+  /** A statement unanswered this long fails its call; 0 waits forever. @defaultValue 60000 */
+  queryTimeoutMs?: number;
+  /**
+   * The server cancels a statement after this long (Postgres's `statement_timeout`, sent when
+   * the connection opens), so one the caller gave up on does not commit later; 0 does not send
+   * it — needed behind PgBouncer, which refuses the parameter unless `ignore_startup_parameters`
+   * lists it. @defaultValue 90% of queryTimeoutMs
+   */
+  statementTimeoutMs?: number;
+}
+
 /**
  * A Postgres pool for `url` (default: DEFAULT_DATABASE_URL) that notices a silent server: a
  * connection attempt fails after 10 s, idle connections send TCP keepalives, and a statement
  * unanswered for `queryTimeoutMs` fails its call, so a job fails over to BullMQ's retry instead
- * of holding its thread through a network partition (TCP alone waits about 15 minutes). The
- * server cancels a statement a little earlier (statement_timeout, 90%), so one the caller gave
- * up on does not commit later. 0 waits forever: migrations, which may wait for another
- * process's lock.
+ * of holding its thread through a network partition (TCP alone waits about 15 minutes). 0
+ * waits forever: migrations, which may wait for another process's lock.
  */
 export function connectPostgres(
   url: string | undefined,
   max?: number,
-  queryTimeoutMs: number = DEFAULT_QUERY_TIMEOUT_MS,
+  timeouts: PostgresTimeouts = {},
 ): pg.Pool {
+  const queryTimeoutMs = timeouts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  const statementTimeoutMs = timeouts.statementTimeoutMs ?? Math.floor(queryTimeoutMs * 0.9);
   return new pg.Pool({
     connectionString: url ?? DEFAULT_DATABASE_URL,
     ...(max === undefined ? {} : { max }),
     connectionTimeoutMillis: 10_000,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
-    ...(queryTimeoutMs > 0
-      ? { query_timeout: queryTimeoutMs, statement_timeout: Math.max(1, Math.floor(queryTimeoutMs * 0.9)) }
-      : {}),
+    ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
+    ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
   });
 }
 
@@ -102,7 +114,7 @@ export async function withMigrationPool<T>(
   url: string | undefined,
   fn: (pool: pg.Pool) => Promise<T>,
 ): Promise<T> {
-  const pool = connectPostgres(url, 1, 0);
+  const pool = connectPostgres(url, 1, { queryTimeoutMs: 0, statementTimeoutMs: 0 });
   try {
     return await fn(pool);
   } finally {

@@ -12,6 +12,7 @@ export {
   DEFAULT_QUERY_TIMEOUT_MS,
   DEFAULT_REDIS_URL,
   isRedisConnectionError,
+  type PostgresTimeouts,
   reportRedisErrors,
   withMigrationPool,
 } from "./connections.ts";

@@ -15,6 +15,8 @@ export const ServiceEnv = z.object({
   LAYOVER_PREFIX: z.string().min(1).default("layover"),
   /** A Postgres statement unanswered this long fails its call (a job: BullMQ retries it); 0 waits forever. */
   DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(60_000),
+  /** Postgres's own statement_timeout; unset: 90% of the query timeout; 0: not sent (PgBouncer). */
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().optional(),
   /** How long a SIGTERM waits for running work before the process exits anyway (1). */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
   /** Serve Prometheus metrics on this port. */

@@ -26,7 +26,12 @@ main(async () => {
   });
   const scheduler = createScheduler({
     databaseUrl: env.DATABASE_URL,
-    queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
+    timeouts: {
+      queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
+      ...(env.DATABASE_STATEMENT_TIMEOUT_MS === undefined
+        ? {}
+        : { statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS }),
+    },
     redisUrl: env.REDIS_URL,
     schema: env.LAYOVER_SCHEMA,
     prefix: env.LAYOVER_PREFIX,

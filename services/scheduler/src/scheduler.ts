@@ -12,6 +12,7 @@ import {
   cronsApi,
   isRedisConnectionError,
   migrateRuntime,
+  type PostgresTimeouts,
   type Requeued,
   reconcileRuns,
   SCHEDULER_QUEUE,
@@ -30,8 +31,8 @@ export interface SchedulerOptions {
   redisUrl?: string;
   /** @defaultValue "layover" */
   schema?: string;
-  /** A statement unanswered this long fails its call; 0 waits forever. @defaultValue 60000 */
-  queryTimeoutMs?: number;
+  /** Postgres timeouts (see connectPostgres). */
+  timeouts?: PostgresTimeouts;
   /** @defaultValue "layover" */
   prefix?: string;
   /** How often due interrupts are expired. @defaultValue 2000 */
@@ -75,7 +76,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
     options.logger ?? createLogger({ level: "info", logPayloads: false, name: "layover-scheduler" })
   ).child({ schedulerId: id });
   const prefix = options.prefix ?? "layover";
-  const pool = connectPostgres(options.databaseUrl, 6, options.queryTimeoutMs);
+  const pool = connectPostgres(options.databaseUrl, 6, options.timeouts);
   const connection = connectRedis(options.redisUrl, logger, "scheduler");
   const db = createDb(pool, options.schema);
   const client = createClient({ pool, connection, schema: db.schema, prefix, logger, identity: "scheduler" });

@@ -11,6 +11,7 @@ import {
   createMetrics,
   isRedisConnectionError,
   migrateRuntime,
+  type PostgresTimeouts,
   registerGraph,
   STEP_QUEUE,
   StepJob,
@@ -46,8 +47,8 @@ export interface WorkerOptions {
   schema?: string;
   /** BullMQ key prefix. @defaultValue "layover" */
   prefix?: string;
-  /** A statement unanswered this long fails its job (BullMQ retries it); 0 waits forever. @defaultValue 60000 */
-  queryTimeoutMs?: number;
+  /** Postgres timeouts (a silent server fails a job, and BullMQ retries it). */
+  timeouts?: PostgresTimeouts;
   /** Jobs processed at once. @defaultValue 8 */
   concurrency?: number;
   /**
@@ -95,7 +96,7 @@ export function createWorker(options: WorkerOptions) {
   ).child({
     workerId,
   });
-  const pool = connectPostgres(options.databaseUrl, (options.concurrency ?? 8) + 2, options.queryTimeoutMs);
+  const pool = connectPostgres(options.databaseUrl, (options.concurrency ?? 8) + 2, options.timeouts);
   const connection = connectRedis(options.redisUrl, logger, "worker");
   const db = createDb(pool, options.schema);
   const prefix = options.prefix ?? "layover";
