@@ -21,7 +21,7 @@ it("a statement a silent Postgres never answers fails after queryTimeoutMs, and 
   }
 });
 
-it("the server cancels a statement before the caller gives up on it (statement_timeout at 90%)", async () => {
+it("the server cancels a statement before the caller gives up on it (statement_timeout at 90%, or not sent)", async () => {
   const pool = connectPostgres(await getPostgres(), 1, { queryTimeoutMs: 2_000 });
   try {
     expect((await pool.query("SHOW statement_timeout")).rows).toEqual([{ statement_timeout: "1800ms" }]);
@@ -31,20 +31,15 @@ it("the server cancels a statement before the caller gives up on it (statement_t
     await pool.end();
   }
   // Behind PgBouncer the parameter must not be sent at all: statementTimeoutMs 0 sends nothing.
-  const bouncerSafe = connectPostgres(await getPostgres(), 1, { queryTimeoutMs: 2_000, statementTimeoutMs: 0 });
+  const bouncerSafe = connectPostgres(await getPostgres(), 1, {
+    queryTimeoutMs: 2_000,
+    statementTimeoutMs: 0,
+  });
   try {
-    const { rows } = await bouncerSafe.query("SELECT source FROM pg_settings WHERE name = 'statement_timeout'");
-    expect(rows[0].source).not.toBe("client");
-  } finally {
-    await bouncerSafe.end();
-  }
-});
-  try {
-    const serverDefault = (await bouncerSafe.query("SELECT reset_val FROM pg_settings WHERE name = 'statement_timeout'"))
-      .rows[0].reset_val;
-    expect((await bouncerSafe.query("SELECT current_setting('statement_timeout') AS v")).rows[0].v).toBe(
-      serverDefault === "0" ? "0" : (await bouncerSafe.query("SHOW statement_timeout")).rows[0].statement_timeout,
+    const { rows } = await bouncerSafe.query(
+      "SELECT source FROM pg_settings WHERE name = 'statement_timeout'",
     );
+    expect(rows[0].source).not.toBe("client");
   } finally {
     await bouncerSafe.end();
   }
