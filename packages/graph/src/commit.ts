@@ -7,12 +7,14 @@
 //   (ends, pauses, fails) or, in a worker, hands the thread over. A process that dies in between
 //   loses only work it had not stored: the thread's stored head is still a committed checkpoint
 //   and the run redoes the supersteps after it.
-import type {
-  Checkpoint,
-  CheckpointKey,
-  CheckpointMetadata,
-  CheckpointSaver,
-  ListAppend,
+import { createHash } from "node:crypto";
+import {
+  type Checkpoint,
+  type CheckpointKey,
+  type CheckpointMetadata,
+  type CheckpointSaver,
+  jsonSerializer,
+  type ListAppend,
 } from "@layover/checkpoint";
 import { type AppliedWrites, appendHints, maxVersion } from "./algo/apply-writes.ts";
 import type { Deferred, LoadedHead } from "./head.ts";
@@ -28,6 +30,19 @@ export type Durability = "sync" | "async" | "exit";
  * each checkpoint carries a seed derived from its parent's, stored with it.
  */
 export const TASK_SEED = "task_seed";
+
+/**
+ * Metadata key of a subgraph run's input (a hash), on each of its checkpoints: the task that
+ * called it keeps a finished call's result only for the same input (see `enter`).
+ */
+export const SUBGRAPH_INPUT = "subgraph_input";
+
+/** The hash a subgraph call's input is known by under SUBGRAPH_INPUT. */
+export function subgraphInputKey(input: unknown): string {
+  return createHash("sha1")
+    .update(jsonSerializer.dumps(input ?? null))
+    .digest("hex");
+}
 
 /** The seed of the tasks planned from `head`'s checkpoint. */
 export function taskSeed(head: LoadedHead): string {

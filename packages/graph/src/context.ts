@@ -21,6 +21,8 @@ export interface TaskContext {
   /** The run's `config.context` and `config.tags`: subgraphs called from the task inherit them. */
   runContext: unknown;
   tags: readonly string[];
+  /** Which attempt of the task this is (its retry policy's): 1 on a first run or a resume. */
+  attempt: number;
 }
 
 export const taskContext = new AsyncLocalStorage<TaskContext>();

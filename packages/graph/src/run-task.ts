@@ -36,10 +36,11 @@ function backoff(policy: RetryPolicy, attempt: number): number {
   return policy.jitter === false ? capped : capped * (0.75 + Math.random() * 0.5);
 }
 
-async function attempt(run: TaskRun, node: NodeSpec): Promise<TaskOutcome> {
+async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise<TaskOutcome> {
   const { spec, task, context, config } = run;
   context.interruptIndex = 0;
   context.subgraphCalls = 0;
+  context.attempt = attemptNo;
   let output: unknown;
   try {
     output = await taskContext.run(context, () => node.run(run.input, config));
@@ -64,7 +65,7 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
   const maxAttempts = policy === undefined ? 1 : Math.max(1, policy.maxAttempts ?? 3);
   for (let attemptNo = 1; ; attemptNo++) {
     try {
-      return await attempt(run, node);
+      return await attempt(run, node, attemptNo);
     } catch (error) {
       if (isGraphInterrupt(error)) return { kind: "interrupted", interrupts: error.interrupts };
       // A Command for the parent graph is routing, not a failure: never retried.

@@ -189,6 +189,7 @@ function taskSetup(env: StepEnv, head: LoadedHead, task: PlannedTask, resume: Re
     signal: env.signal,
     runContext: env.context,
     tags: env.tags,
+    attempt: 1,
   };
   const config: NodeConfig = {
     configurable: env.configurable,

@@ -1,7 +1,9 @@
 import type { CheckpointSaver, CheckpointTuple } from "@layover/checkpoint";
 import { readState } from "../algo/apply-writes.ts";
 import { type Command, isCommand } from "../command.ts";
+import { SUBGRAPH_INPUT, subgraphInputKey } from "../commit.ts";
 import { INTERRUPT } from "../constants.ts";
+import { currentTask } from "../context.ts";
 import { continueRun } from "../continue-run.ts";
 import { commandRun, recordResume, startRun, updateThreadState } from "../entry.ts";
 import {
@@ -30,6 +32,20 @@ export type InvokeResult<S> = S & { [INTERRUPT]?: Interrupt[] };
 async function stopped(env: StepEnv, head: LoadedHead, error: Error): Promise<unknown> {
   const unstorable = await storeOrFail(env, head);
   return unstorable?.status === "failed" ? unstorable.error : error;
+}
+
+/**
+ * Whether a subgraph call that finished in this task's namespace keeps its result: when the
+ * task runs again for its first attempt (a resume, a redo after a crash) with the same input.
+ * Running it anew would repeat its side effects and ask its answered questions again. A retry
+ * (the node's retry policy) or another input asks for the work again: it runs anew.
+ */
+function keepsResult(env: StepEnv, head: LoadedHead): boolean {
+  return (
+    currentTask()?.attempt === 1 &&
+    env.metadata?.[SUBGRAPH_INPUT] !== undefined &&
+    head.metadata[SUBGRAPH_INPUT] === env.metadata[SUBGRAPH_INPUT]
+  );
 }
 
 /** Streams `head`'s state in "values" (where a run starts from), and returns it. */
@@ -123,6 +139,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
 
   private async run(input: unknown, config: RunnableConfig | undefined, emit: Emitter | undefined) {
     const { env, subgraph } = runEnvironment(this, config, emit);
+    if (subgraph) env.metadata = { ...env.metadata, [SUBGRAPH_INPUT]: subgraphInputKey(input) };
     let head = await loadHead(env, subgraph ? undefined : config?.configurable?.checkpoint_id);
     head = await this.enter(env, head, input, subgraph);
     if (head === undefined) return {};
@@ -169,12 +186,15 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
         );
       }
       return subgraph ? head : emitValues(env, await continueRun(env, head));
-    } else if (subgraph && head !== undefined) {
+    } else if (
+      subgraph &&
+      head !== undefined &&
+      (plannedTasks(env, head).length > 0 || keepsResult(env, head))
+    ) {
       // This task called this subgraph before: its namespace is the task's. The task runs again
-      // (a resume, a retry, a redo after a crash), so the subgraph continues where it paused, and
-      // one that finished keeps its result: running it anew would repeat its side effects and
-      // ask its answered questions again. (A replay from an older checkpoint forks first: its
-      // tasks have new ids, so the subgraphs they call run anew.)
+      // (a resume, a redo after a crash), so the subgraph continues where it paused, and one that
+      // finished keeps its result (see keepsResult). (A replay from an older checkpoint forks
+      // first: its tasks have new ids, so the subgraphs they call run anew.)
       return head;
     } else {
       entered = await startRun(env, head, input, subgraph);

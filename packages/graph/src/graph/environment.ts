@@ -39,7 +39,8 @@ export interface RunnableConfig {
    * stored checkpoint, as a replay: their tasks keep their ids and idempotency keys (each
    * checkpoint's metadata carries the `task_seed` they derive from), so a node whose result
    * differs the second time (an LLM call) can find work downstream of it already done for the
-   * first. Subgraphs store every superstep; one a task had finished keeps its result.
+   * first. Subgraphs store every superstep; one a task had finished keeps its result for the
+   * same input.
    * @defaultValue "async"
    */
   durability?: Durability;

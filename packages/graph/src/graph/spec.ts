@@ -32,7 +32,8 @@ export interface NodeConfig {
    * Stable for this task across retries, resumes and re-deliveries: use it as the
    * idempotency key of side effects (the node may run more than once) — under durability
    * "exit" too, where supersteps that were never stored run again after a crash. A subgraph a
-   * task calls keeps its nodes' keys, and once finished its result, while that task runs again.
+   * task calls keeps its nodes' keys while that task runs again; once finished it keeps its
+   * result for the same input (a retry of the task runs it anew).
    */
   idempotencyKey: string;
 }

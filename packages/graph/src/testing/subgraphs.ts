@@ -21,6 +21,8 @@ export function describeSubgraphs(use: UseSaver): void {
     it("a subgraph node shares only the keys both graphs have, as in LangGraph", () => sharedKeys(use()));
     it("a node's finished subgraph call keeps its result when the node runs again: nothing is asked twice", () =>
       finishedSubgraphCall(use()));
+    it("a finished subgraph call runs anew for another input, or when the node's retry policy retries", () =>
+      finishedCallRunsAnew(use()));
     it("re-run both the parent node and the subgraph node on resume (seed 002)", () => subgraphCall(use()));
     it("resume one after another when the subgraph node interrupts twice", () => subgraphTwice(use()));
     it("resume parallel interrupts of a subgraph one at a time from the parent", () =>
@@ -92,6 +94,41 @@ async function finishedSubgraphCall(saver: CheckpointSaver): Promise<void> {
   expect(asked).toEqual(["name?", "confirm name? Ada?"]);
   expect(done.log).toEqual(["name? Ada", "confirmed yes"]);
   expect(calls.of("inner")).toBe(2); // asked, then answered; not run a third time for the confirmation
+}
+
+async function finishedCallRunsAnew(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const drafter = new StateGraph(LogState)
+    .addNode("draft", (state) => ({ log: `draft ${calls.hit("draft")} for ${state.value}` }))
+    .addEdge(START, "draft")
+    .compile();
+  const graph = new StateGraph(LogState)
+    .addNode("write", async (state) => {
+      const draft = await drafter.invoke({ value: state.value });
+      return { log: `${draft.log.join()} ${interrupt("send?")}` };
+    })
+    .addEdge(START, "write")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("subgraph-new-input");
+  await graph.invoke({ value: "Paris" }, config);
+  const done = await graph.invoke(new Command({ resume: "ok", update: { value: "Rome" } }), config);
+  expect(done.log).toEqual(["draft 2 for Rome ok"]);
+
+  let failures = 1;
+  const retried = new StateGraph(LogState)
+    .addNode(
+      "check",
+      async (state) => {
+        const draft = await drafter.invoke({ value: state.value });
+        if (failures-- > 0) throw new Error("the draft was not good enough");
+        return { log: draft.log };
+      },
+      { retryPolicy: { maxAttempts: 2, initialInterval: 1, jitter: false } },
+    )
+    .addEdge(START, "check")
+    .compile({ checkpointer: saver });
+  const again = await retried.invoke({ value: "Oslo" }, threadConfig("subgraph-retry"));
+  expect(again.log).toEqual(["draft 4 for Oslo"]);
 }
 
 async function subgraphCall(saver: CheckpointSaver): Promise<void> {
