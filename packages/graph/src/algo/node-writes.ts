@@ -79,16 +79,21 @@ export function outputWrites(spec: GraphSpec, node: string, output: unknown, fil
     writes.push(...gotoWrites(spec, node, gotoList(output.goto)));
     return writes;
   }
-  // As in LangGraph: several Commands (or updates) at once, applied in order.
+  // As in LangGraph: several Commands (with updates among them), applied in order.
   if (
     Array.isArray(output) &&
-    output.length > 0 &&
+    output.some(isCommand) &&
     output.every((item) => isCommand(item) || isPlainUpdate(item))
   )
     return output.flatMap((item) => outputWrites(spec, node, item, filter));
+  if (Array.isArray(output) && output.some(isSend)) {
+    throw new InvalidUpdateError(
+      `Node "${node}" returned a Send; return new Command({ goto: [new Send(…)] }), or send from a conditional edge's router.`,
+    );
+  }
   if (typeof output !== "object" || Array.isArray(output)) {
     throw new InvalidUpdateError(
-      `Node "${node}" returned ${describe(output)}; a node returns a partial state update (an object), a Command, a list of them, or nothing.`,
+      `Node "${node}" returned ${describe(output)}; a node returns a partial state update (an object), a Command, a list of Commands, or nothing.`,
     );
   }
   const writes: Write[] = [];
@@ -100,7 +105,7 @@ export function outputWrites(spec: GraphSpec, node: string, output: unknown, fil
 }
 
 function isPlainUpdate(value: unknown): boolean {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !isSend(value);
 }
 
 function routeTargets(result: unknown): unknown[] {

@@ -1,6 +1,6 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
-import { Command, END, interrupt, START, StateGraph } from "../index.ts";
+import { Command, END, interrupt, Send, START, StateGraph } from "../index.ts";
 import { CallCounter, collect, expectCode, LogState, threadConfig, type UseSaver } from "./helpers.ts";
 
 /** Seed 002's human review: approve (with an edit) routes to `send`, reject goes to END. */
@@ -58,6 +58,20 @@ async function commandList(saver: CheckpointSaver): Promise<void> {
     .compile({ checkpointer: saver });
   const done = await graph.invoke({ value: "v" }, threadConfig("command-list"));
   expect(done.log).toEqual(["planned", "a", "b"]);
+  for (const [output, message] of [
+    [[{ log: "x" }], "a list of Commands"],
+    [[new Send("a", {})], "returned a Send"],
+  ] as const) {
+    const wrong = new StateGraph(LogState)
+      .addNode("plan", () => output)
+      .addNode("a", () => ({}))
+      .addEdge(START, "plan")
+      .compile({ checkpointer: saver });
+    await expect(wrong.invoke({ value: "v" }, threadConfig("command-list-wrong"))).rejects.toMatchObject({
+      code: "INVALID_UPDATE",
+      message: expect.stringContaining(message),
+    });
+  }
 }
 
 async function updateWithoutResume(saver: CheckpointSaver): Promise<void> {
