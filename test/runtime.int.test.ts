@@ -154,7 +154,7 @@ describe("a resume whose update only the graph's own schema refuses", () => {
 });
 
 describe("run context", () => {
-  it("hands a start's config.context and a resume's own to the nodes; bad context is refused", async () => {
+  it("hands a start's config.context to the nodes, and a resume its own or else the start's", async () => {
     const { runId, threadId } = await h.client.runs.start({
       graphId: "contextual",
       input: {},
@@ -166,6 +166,15 @@ describe("run context", () => {
     ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("config.context") });
     const resumed = await h.client.threads.resume(threadId, "yes", { context: { userId: "grace" } });
     expect((await h.client.runs.wait(resumed.runId)).values.seen).toEqual(["start for ada", "yes for grace"]);
+    // A resume given no context (as the timeout sweep's and an operator's are) takes the start's.
+    const other = await h.client.runs.start({
+      graphId: "contextual",
+      input: {},
+      config: { context: { userId: "ada" } },
+    });
+    await h.client.runs.wait(other.runId);
+    const plain = await h.client.threads.resume(other.threadId, "fine");
+    expect((await h.client.runs.wait(plain.runId)).values.seen).toEqual(["start for ada", "fine for ada"]);
   });
 });
 

@@ -7,7 +7,12 @@ import type { StepJob } from "./jobs.ts";
 import type { NewInterrupt } from "./sql/interrupts.ts";
 import { type RunRow, runColumns } from "./sql/runs.ts";
 
-export type JobRun = RunRow & { holds_thread: boolean };
+/**
+ * A job's run, whether it holds its thread, and — for a resume or continue given no context of
+ * its own (the timeout sweep's, an operator's, `threads.continue`) — the context of the
+ * thread's latest start, which it inherits.
+ */
+export type JobRun = RunRow & { holds_thread: boolean; inherited_context: unknown };
 
 /**
  * A job's run, and whether it holds its thread (the only run a worker may advance): a read, no
@@ -19,7 +24,11 @@ export async function readJobRun(db: Db, q: Queryable, runId: string): Promise<J
   const { rows } = await q.query<JobRun>(
     db.prepared(
       "job_run",
-      `SELECT ${runColumns("r")}, t.current_run_id IS NOT DISTINCT FROM r.id AS holds_thread
+      `SELECT ${runColumns("r")}, t.current_run_id IS NOT DISTINCT FROM r.id AS holds_thread,
+              CASE WHEN r.kind <> 'start' AND r.input->'config'->'context' IS NULL THEN (
+                SELECT s.input->'config'->'context' FROM ${db.table("runs")} s
+                 WHERE s.thread_id = r.thread_id AND s.kind = 'start' AND s.created_at <= r.created_at
+                 ORDER BY s.created_at DESC, s.id DESC LIMIT 1) END AS inherited_context
          FROM ${db.table("runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id WHERE r.id = $1`,
       [runId],
     ),

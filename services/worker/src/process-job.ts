@@ -9,6 +9,7 @@ import {
 } from "@layover/graph";
 import {
   finishRun,
+  type JobRun,
   markRunning,
   nulProblem,
   parkRun,
@@ -157,10 +158,13 @@ function runConfig(run: RunRow) {
   return "input" in run.input || "resume" in run.input ? run.input.config : undefined;
 }
 
-/** The run's `config.context` (its start's or its resume's own), for the nodes. */
-function contextOf(run: RunRow): { context?: unknown } {
-  const context = runConfig(run)?.context;
-  return context === undefined ? {} : { context };
+/**
+ * The run's `config.context`, for the nodes: its own (a start's, or a resume's given one), else
+ * the thread's latest start's (a resume the sweep or an operator made, a continue).
+ */
+function contextOf(run: JobRun): { context?: unknown } {
+  const context = runConfig(run)?.context ?? run.inherited_context ?? undefined;
+  return context === undefined || context === null ? {} : { context };
 }
 
 /**

@@ -36,7 +36,7 @@ export interface ResumeOptions {
    * @defaultValue the graph's (the worker module's), else "async"
    */
   durability?: Durability;
-  /** The resumed run's `config.context` (not inherited from the start: pass it again). */
+  /** The resumed run's `config.context`. @defaultValue the thread's latest start's */
   context?: Record<string, unknown>;
 }
 

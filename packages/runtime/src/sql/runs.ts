@@ -72,7 +72,8 @@ export interface RunConfig {
   checkpointDuring?: boolean;
   /**
    * Run-scoped values the graph's nodes read as `config.context` (LangGraph's context): JSON,
-   * stored with the run. A resume does not inherit it: pass it again (`threads.resume(…, { context })`).
+   * stored with the run. A resume given none (the timeout sweep's, an operator's) or a continue
+   * gets the thread's latest start's; `threads.resume(…, { context })` sets its own.
    */
   context?: unknown;
 }
