@@ -61,6 +61,29 @@ describe("crons", () => {
     expect(await h.client.crons.delete("not-a-cron-id")).toBe(false);
   });
 
+  it("gives every run a cron starts the cron's config: its context reaches the nodes", async () => {
+    const cron = await h.client.crons.create({
+      graphId: "contextual",
+      schedule: "* * * * * *",
+      input: {},
+      config: { context: { userId: "nightly-job" } },
+    });
+    const stop = await h.startScheduler({ id: "scheduler-context" });
+    try {
+      while ((await cronThreads(cron.id)).length === 0)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const [threadId] = await cronThreads(cron.id);
+      const [run] = await h.client.threads.runs(threadId as string);
+      expect((await h.client.runs.wait(run?.runId as string)).values.seen).toEqual(["start for nightly-job"]);
+    } finally {
+      await h.client.crons.delete(cron.id);
+      await stop();
+    }
+    await expect(
+      h.client.crons.create({ graphId: "linear", schedule: "* * * * *", config: { recursionLimit: -1 } }),
+    ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("recursionLimit") });
+  });
+
   it("a tick that fell due while no scheduler ran starts its run when a scheduler starts", async () => {
     const cron = await h.client.crons.create({ graphId: "linear", schedule: "*/2 * * * * *", input: {} });
     const due = (await schedulers.getJobScheduler(cronSchedulerId(cron.id)))?.next as number;

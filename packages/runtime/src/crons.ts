@@ -4,6 +4,7 @@ import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Db } from "./db.ts";
 import { InvalidConfigError } from "./errors.ts";
+import type { RunConfig } from "./sql/runs.ts";
 import { isUuid } from "./uuid.ts";
 
 /** The scheduler's queue: sweeps, reconciliation and cron ticks. */
@@ -20,6 +21,8 @@ export interface CronSpec {
   input?: Record<string, unknown>;
   /** Run every tick on this thread; without it each tick starts a new thread. */
   threadId?: string;
+  /** The config of every run it starts (`context`, `durability`, `recursionLimit`), as `runs.start` takes it. */
+  config?: RunConfig;
 }
 
 export interface CronRow {
@@ -29,6 +32,7 @@ export interface CronRow {
   timezone: string | null;
   input: Record<string, unknown>;
   thread_id: string | null;
+  config: RunConfig | null;
   created_at: Date;
 }
 
@@ -92,8 +96,8 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
     async create(spec: CronSpec): Promise<CronRow> {
       checkSpec(spec);
       const { rows } = await db.pool.query<CronRow>(
-        `INSERT INTO ${db.table("crons")} (id, graph_id, schedule, timezone, input, thread_id)
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+        `INSERT INTO ${db.table("crons")} (id, graph_id, schedule, timezone, input, thread_id, config)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
         [
           randomUUID(),
           spec.graphId,
@@ -101,6 +105,7 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
           spec.timezone ?? null,
           JSON.stringify(spec.input ?? {}),
           spec.threadId ?? null,
+          spec.config === undefined ? null : JSON.stringify(spec.config),
         ],
       );
       const row = rows[0] as CronRow;

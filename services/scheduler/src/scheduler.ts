@@ -143,6 +143,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
     const started = await client.runs.start({
       graphId: cron.graph_id,
       input: cron.input,
+      ...(cron.config ? { config: cron.config } : {}),
       threadId: cron.thread_id ?? `cron-${cron.id}-${tick}`,
       multitaskStrategy: "enqueue",
       idempotencyKey: `cron-${cron.id}-${tick}`,

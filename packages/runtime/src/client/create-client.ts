@@ -82,7 +82,11 @@ export function createClient(options: ClientOptions = {}) {
     crons: {
       /** Checks the graph and input as runs.start does, so a cron never ticks into a refusal. */
       create: async (spec: CronSpec) => {
-        await checkInput(ctx, { graphId: spec.graphId, input: spec.input ?? {} });
+        await checkInput(ctx, {
+          graphId: spec.graphId,
+          input: spec.input ?? {},
+          ...(spec.config ? { config: spec.config } : {}),
+        });
         return crons.create(spec);
       },
       list: crons.list,
