@@ -176,6 +176,29 @@ describe("run context", () => {
     const plain = await h.client.threads.resume(other.threadId, "fine");
     expect((await h.client.runs.wait(plain.runId)).values.seen).toEqual(["start for ada", "fine for ada"]);
   });
+
+  it("a resume without context takes the start it answers, not a start queued behind it", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "contextual-pair",
+      input: {},
+      config: { context: { userId: "ada" } },
+    });
+    const parked = await h.client.runs.wait(runId);
+    const ids = new Map(parked.interrupts.map((i) => [i.value, i.id]));
+    const left = await h.client.threads.resume(threadId, { [ids.get("left?") as string]: "L" });
+    await h.client.runs.wait(left.runId);
+    const queued = await h.client.runs.start({
+      graphId: "contextual-pair",
+      input: {},
+      threadId,
+      multitaskStrategy: "enqueue",
+      config: { context: { userId: "bob" } },
+    });
+    const right = await h.client.threads.resume(threadId, { [ids.get("right?") as string]: "R" });
+    const done = await h.client.runs.wait(right.runId);
+    expect(done).toMatchObject({ status: "success", values: { left: "L L for ada", right: "R R for ada" } });
+    expect((await h.client.runs.wait(queued.runId)).status).toBe("interrupted");
+  });
 });
 
 describe("static breakpoints", () => {

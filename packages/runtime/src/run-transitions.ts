@@ -10,7 +10,7 @@ import { type RunRow, runColumns } from "./sql/runs.ts";
 /**
  * A job's run, whether it holds its thread, and — for a resume or continue given no context of
  * its own (the timeout sweep's, an operator's, `threads.continue`) — the context of the
- * thread's latest start, which it inherits.
+ * thread's latest start that ran (not one still queued behind it), which it inherits.
  */
 export type JobRun = RunRow & { holds_thread: boolean; inherited_context: unknown };
 
@@ -28,6 +28,7 @@ export async function readJobRun(db: Db, q: Queryable, runId: string): Promise<J
               CASE WHEN r.kind <> 'start' AND r.input->'config'->'context' IS NULL THEN (
                 SELECT s.input->'config'->'context' FROM ${db.table("runs")} s
                  WHERE s.thread_id = r.thread_id AND s.kind = 'start' AND s.created_at <= r.created_at
+                   AND s.started_at IS NOT NULL
                  ORDER BY s.created_at DESC, s.id DESC LIMIT 1) END AS inherited_context
          FROM ${db.table("runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id WHERE r.id = $1`,
       [runId],

@@ -41,11 +41,10 @@ async function stopped(env: StepEnv, head: LoadedHead, error: Error): Promise<un
  * (the node's retry policy) or another input asks for the work again: it runs anew.
  */
 function keepsResult(env: StepEnv, head: LoadedHead): boolean {
-  return (
-    currentTask()?.attempt === 1 &&
-    env.metadata?.[SUBGRAPH_INPUT] !== undefined &&
-    head.metadata[SUBGRAPH_INPUT] === env.metadata[SUBGRAPH_INPUT]
-  );
+  if (currentTask()?.attempt !== 1) return false;
+  const recorded = head.metadata[SUBGRAPH_INPUT];
+  // A checkpoint written before inputs were recorded: keep the result, as then.
+  return recorded === undefined || recorded === env.metadata?.[SUBGRAPH_INPUT];
 }
 
 /** Streams `head`'s state in "values" (where a run starts from), and returns it. */

@@ -23,6 +23,8 @@ export function describeSubgraphs(use: UseSaver): void {
       finishedSubgraphCall(use()));
     it("a finished subgraph call runs anew for another input, or when the node's retry policy retries", () =>
       finishedCallRunsAnew(use()));
+    it("a finished call's input read back from a checkpoint counts as the same input", () =>
+      finishedCallSameStoredInput(use()));
     it("re-run both the parent node and the subgraph node on resume (seed 002)", () => subgraphCall(use()));
     it("resume one after another when the subgraph node interrupts twice", () => subgraphTwice(use()));
     it("resume parallel interrupts of a subgraph one at a time from the parent", () =>
@@ -129,6 +131,32 @@ async function finishedCallRunsAnew(saver: CheckpointSaver): Promise<void> {
     .compile({ checkpointer: saver });
   const again = await retried.invoke({ value: "Oslo" }, threadConfig("subgraph-retry"));
   expect(again.log).toEqual(["draft 4 for Oslo"]);
+}
+
+async function finishedCallSameStoredInput(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const Trip = Annotation.Root({
+    req: Annotation<{ city: string; date?: string }>(),
+    log: Annotation<string[], string | string[]>({ reducer: appendReducer, default: () => [] }),
+  });
+  const drafter = new StateGraph(Trip)
+    .addNode("draft", (state) => ({ log: `draft ${calls.hit("draft")} for ${state.req.city}` }))
+    .addEdge(START, "draft")
+    .compile();
+  const graph = new StateGraph(Trip)
+    // A key holding undefined: in memory on the first pass, absent once read back from the checkpoint.
+    .addNode("prep", () => ({ req: { city: "Paris", date: undefined } }))
+    .addNode("write", async (state) => {
+      const draft = await drafter.invoke({ req: state.req });
+      return { log: `${draft.log.join()} ${interrupt("send?")}` };
+    })
+    .addEdge(START, "prep")
+    .addEdge("prep", "write")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("subgraph-stored-input");
+  await graph.invoke({ req: { city: "nowhere" } }, config);
+  const done = await graph.invoke(new Command({ resume: "ok" }), config);
+  expect(done.log).toEqual(["draft 1 for Paris ok"]);
 }
 
 async function subgraphCall(saver: CheckpointSaver): Promise<void> {
