@@ -63,7 +63,7 @@ export {
   releaseThread,
   type Settled,
 } from "./run-transitions.ts";
-export { main, parseEnv, runUntilSignalled, ServiceEnv } from "./service.ts";
+export { main, parseEnv, postgresTimeouts, runUntilSignalled, ServiceEnv } from "./service.ts";
 export { claimDueThreadsQuery, dueInterruptsQuery, expireClaimedQuery } from "./sql/expire-due-interrupts.ts";
 export { registerGraph } from "./sql/graphs.ts";
 export type { InterruptRow, InterruptStatus, NewInterrupt } from "./sql/interrupts.ts";

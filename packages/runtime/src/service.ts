@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
 import { z } from "zod";
-import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL } from "./connections.ts";
+import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, type PostgresTimeouts } from "./connections.ts";
 
 /** Environment every Layover service reads: where the databases are, and how to log. */
 export const ServiceEnv = z.object({
@@ -23,6 +23,16 @@ export const ServiceEnv = z.object({
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
+
+/** The Postgres timeouts the environment sets (DATABASE_QUERY_TIMEOUT_MS, DATABASE_STATEMENT_TIMEOUT_MS). */
+export function postgresTimeouts(env: z.output<typeof ServiceEnv>): PostgresTimeouts {
+  return {
+    queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
+    ...(env.DATABASE_STATEMENT_TIMEOUT_MS === undefined
+      ? {}
+      : { statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS }),
+  };
+}
 
 /** Parses `env` with `schema`; throws one error naming every bad variable. An empty variable is unset. */
 export function parseEnv<S extends z.ZodType>(

@@ -8,7 +8,14 @@
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { parseDuration } from "@layover/graph";
-import { createClient, isUuid, type LayoverClient } from "@layover/runtime";
+import {
+  createClient,
+  isUuid,
+  type LayoverClient,
+  parseEnv,
+  postgresTimeouts,
+  ServiceEnv,
+} from "@layover/runtime";
 import pino from "pino";
 
 const USAGE = `Usage:
@@ -85,11 +92,13 @@ async function main(): Promise<void> {
   const [command, threadId] = positionals;
   if (command === undefined || !["interrupts", "approve", "reject", "resume"].includes(command))
     throw new Error(USAGE);
+  const env = parseEnv(ServiceEnv, process.env, "layover-admin");
   const client = createClient({
-    ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
-    ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
-    schema: process.env.LAYOVER_SCHEMA ?? "layover",
-    prefix: process.env.LAYOVER_PREFIX ?? "layover",
+    databaseUrl: env.DATABASE_URL,
+    redisUrl: env.REDIS_URL,
+    timeouts: postgresTimeouts(env),
+    schema: env.LAYOVER_SCHEMA,
+    prefix: env.LAYOVER_PREFIX,
     identity: `operator:${userInfo().username}`,
     logger: pino({ level: "warn" }),
   });

@@ -1,7 +1,14 @@
 #!/usr/bin/env node
 // layover-scheduler: expires interrupts past their deadline, re-enqueues lost work, fires cron
 // runs. Configured by the environment; stops cleanly on SIGTERM/SIGINT.
-import { createLogger, main, parseEnv, runUntilSignalled, ServiceEnv } from "@layover/runtime";
+import {
+  createLogger,
+  main,
+  parseEnv,
+  postgresTimeouts,
+  runUntilSignalled,
+  ServiceEnv,
+} from "@layover/runtime";
 import { z } from "zod";
 import { createScheduler } from "./scheduler.ts";
 
@@ -26,12 +33,7 @@ main(async () => {
   });
   const scheduler = createScheduler({
     databaseUrl: env.DATABASE_URL,
-    timeouts: {
-      queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
-      ...(env.DATABASE_STATEMENT_TIMEOUT_MS === undefined
-        ? {}
-        : { statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS }),
-    },
+    timeouts: postgresTimeouts(env),
     redisUrl: env.REDIS_URL,
     schema: env.LAYOVER_SCHEMA,
     prefix: env.LAYOVER_PREFIX,

@@ -4,7 +4,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { createLogger, main, runUntilSignalled } from "@layover/runtime";
+import { createLogger, main, postgresTimeouts, runUntilSignalled } from "@layover/runtime";
 import { parseWorkerEnv } from "./config.ts";
 import { createWorker, type GraphEntry } from "./worker.ts";
 
@@ -32,12 +32,7 @@ main(async () => {
   const worker = createWorker({
     graphs: await loadGraphs(values.graphs),
     databaseUrl: env.DATABASE_URL,
-    timeouts: {
-      queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
-      ...(env.DATABASE_STATEMENT_TIMEOUT_MS === undefined
-        ? {}
-        : { statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS }),
-    },
+    timeouts: postgresTimeouts(env),
     redisUrl: env.REDIS_URL,
     schema: env.LAYOVER_SCHEMA,
     prefix: env.LAYOVER_PREFIX,

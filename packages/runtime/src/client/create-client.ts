@@ -3,7 +3,7 @@ import { PostgresSaver } from "@layover/checkpoint-postgres";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import pino, { type Logger } from "pino";
-import { connectPostgres, connectRedis } from "../connections.ts";
+import { connectPostgres, connectRedis, type PostgresTimeouts } from "../connections.ts";
 import { type CronSpec, cronsApi } from "../crons.ts";
 import { createDb } from "../db.ts";
 import { createDispatcher } from "../dispatch.ts";
@@ -21,8 +21,15 @@ import { checkInput, type StartRunArgs, startRun } from "./start-run.ts";
 import { waitForRun } from "./wait.ts";
 
 export type ClientOptions = (
-  | { databaseUrl?: string; redisUrl?: string; pool?: undefined; connection?: undefined }
-  | { pool: pg.Pool; connection: Redis; databaseUrl?: undefined; redisUrl?: undefined }
+  | {
+      databaseUrl?: string;
+      redisUrl?: string;
+      /** For the pool built from databaseUrl (see connectPostgres; 0 statement timeout behind PgBouncer). */
+      timeouts?: PostgresTimeouts;
+      pool?: undefined;
+      connection?: undefined;
+    }
+  | { pool: pg.Pool; connection: Redis; databaseUrl?: undefined; redisUrl?: undefined; timeouts?: undefined }
 ) & {
   /** Postgres schema of Layover's tables. @defaultValue "layover" */
   schema?: string;
@@ -38,7 +45,7 @@ export type ClientOptions = (
 /** The producer client: start runs, wait for them, answer interrupts, read threads. */
 export function createClient(options: ClientOptions = {}) {
   const ownsConnections = options.pool === undefined;
-  const pool = options.pool ?? connectPostgres(options.databaseUrl);
+  const pool = options.pool ?? connectPostgres(options.databaseUrl, undefined, options.timeouts);
   const logger = options.logger ?? pino({ name: "layover-client" });
   const connection = options.connection ?? connectRedis(options.redisUrl, logger, "client");
   const db = createDb(pool, options.schema);
