@@ -1,20 +1,8 @@
 import { createServer, type Server } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { within } from "./within.ts";
 
 const GAUGE_READ_MS = 2_000;
-
-/** `promise`'s value, or undefined if it rejects or takes longer than `ms`. */
-async function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<undefined>((resolve) => {
-    timer = setTimeout(resolve, ms, undefined);
-  });
-  try {
-    return await Promise.race([promise.catch(() => undefined), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** A gauge read when scraped (queue depth, parked interrupts), on `registry`. */
 function scrapedGauge(registry: Registry, name: string, help: string, read: () => Promise<number>) {
@@ -25,7 +13,7 @@ function scrapedGauge(registry: Registry, name: string, help: string, read: () =
     // A read that fails or takes over 2 s (Postgres or Redis down) leaves the last value: the
     // other metrics are still served.
     async collect() {
-      const value = await withinMs(read(), GAUGE_READ_MS);
+      const value = await within(read(), GAUGE_READ_MS);
       if (value !== undefined) this.set(value);
     },
   });

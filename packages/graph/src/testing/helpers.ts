@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { expect } from "vitest";
-import { Annotation, START, StateGraph } from "../index.ts";
+import { Annotation, type CompiledStateGraph, START, StateGraph } from "../index.ts";
 
 /** Makes the saver the suite runs against: once per suite, shared by its tests. */
 export type SaverMaker = () => CheckpointSaver | Promise<CheckpointSaver>;
@@ -121,4 +121,12 @@ export function linearGraph(
     .addEdge("a", "b")
     .addEdge("b", "c")
     .compile({ checkpointer: saver, interruptBefore });
+}
+
+/** A LogState graph whose only node, "sub", is `subgraph`: how the tests run a subgraph as a node. */
+export function withSubgraphNode(saver: CheckpointSaver, subgraph: CompiledStateGraph<any, any>) {
+  return new StateGraph(LogState)
+    .addNode("sub", subgraph)
+    .addEdge(START, "sub")
+    .compile({ checkpointer: saver });
 }

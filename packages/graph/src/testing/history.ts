@@ -1,7 +1,15 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
 import { Command, interrupt, START, StateGraph, type StateSnapshot } from "../index.ts";
-import { CallCounter, collect, LogState, linearGraph, threadConfig, type UseSaver } from "./helpers.ts";
+import {
+  CallCounter,
+  collect,
+  LogState,
+  linearGraph,
+  threadConfig,
+  type UseSaver,
+  withSubgraphNode,
+} from "./helpers.ts";
 
 function idOf(snapshot: StateSnapshot | undefined): string | undefined {
   return snapshot?.config.configurable?.checkpoint_id;
@@ -159,10 +167,7 @@ async function replaySubgraph(saver: CheckpointSaver): Promise<void> {
     .addNode("inner", () => ({ log: `inner run ${calls.hit("inner")}` }))
     .addEdge(START, "inner")
     .compile();
-  const graph = new StateGraph(LogState)
-    .addNode("sub", subgraph)
-    .addEdge(START, "sub")
-    .compile({ checkpointer: saver });
+  const graph = withSubgraphNode(saver, subgraph);
   const config = threadConfig("replay-subgraph");
   expect((await graph.invoke({ value: "v" }, config)).log).toEqual(["inner run 1"]);
   const beforeSub = (await collect(graph.getStateHistory(config))).find(

@@ -1,7 +1,14 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
 import { Annotation, Command, END, interrupt, START, StateGraph } from "../index.ts";
-import { appendReducer, CallCounter, LogState, threadConfig, type UseSaver } from "./helpers.ts";
+import {
+  appendReducer,
+  CallCounter,
+  LogState,
+  threadConfig,
+  type UseSaver,
+  withSubgraphNode,
+} from "./helpers.ts";
 
 /** A subgraph (no checkpointer of its own) whose node asks each question in turn. */
 function askingSubgraph(calls: CallCounter, questions = ["name?"]) {
@@ -65,10 +72,7 @@ async function sharedKeys(saver: CheckpointSaver): Promise<void> {
     .addNode("inner", (state) => ({ log: `inner saw ${state.log.length}`, private: "kept inside" }))
     .addEdge(START, "inner")
     .compile();
-  const graph = new StateGraph(LogState)
-    .addNode("sub", subgraph)
-    .addEdge(START, "sub")
-    .compile({ checkpointer: saver });
+  const graph = withSubgraphNode(saver, subgraph);
   const result = await graph.invoke({ value: "v", log: "in" }, threadConfig("subgraph-keys"));
   // The subgraph got `log` but not `value`; its whole `log` came back through the reducer, `private` did not.
   expect(result).toEqual({ value: "v", log: ["in", "in", "inner saw 1"] });
@@ -181,10 +185,7 @@ async function subgraphCall(saver: CheckpointSaver): Promise<void> {
 
 async function subgraphTwice(saver: CheckpointSaver): Promise<void> {
   const calls = new CallCounter();
-  const graph = new StateGraph(LogState)
-    .addNode("sub", askingSubgraph(calls, ["name?", "city?"]))
-    .addEdge(START, "sub")
-    .compile({ checkpointer: saver });
+  const graph = withSubgraphNode(saver, askingSubgraph(calls, ["name?", "city?"]));
   const config = threadConfig("subgraph-twice");
   await graph.invoke({ value: "v" }, config);
   const second = await graph.invoke(new Command({ resume: "Ada" }), config);
@@ -205,10 +206,7 @@ async function subgraphParallel(saver: CheckpointSaver): Promise<void> {
     .addEdge(START, "x")
     .addEdge(START, "y")
     .compile();
-  const graph = new StateGraph(LogState)
-    .addNode("sub", subgraph)
-    .addEdge(START, "sub")
-    .compile({ checkpointer: saver });
+  const graph = withSubgraphNode(saver, subgraph);
   const config = threadConfig("subgraph-parallel");
   const paused = await graph.invoke({ value: "v" }, config);
   const ids = Object.fromEntries((paused.__interrupt__ ?? []).map((record) => [record.value, record.id]));

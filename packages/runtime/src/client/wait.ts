@@ -1,6 +1,7 @@
 import { InvalidInputError } from "@layover/graph";
 import { WaitTimeoutError } from "../errors.ts";
 import type { RunStatus } from "../sql/runs.ts";
+import { within } from "../within.ts";
 import type { ClientContext } from "./context.ts";
 import { type RunResult, readRunResult, requireRun, runResult } from "./read.ts";
 import type { RunEventHub } from "./run-events.ts";
@@ -19,17 +20,6 @@ const SAFETY_RECHECK_MS = 2_000;
  * answers from Postgres (a run already settled at once, then at each recheck) within its timeout.
  */
 const SUBSCRIBE_WAIT_MS = 500;
-
-/** `promise`'s value, or undefined once `ms` have passed (or it rejected), whichever is first. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.catch(() => undefined),
-    new Promise<undefined>((resolve) => {
-      timer = setTimeout(resolve, ms, undefined);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** The run's result if it has settled, and its thread (once read). */
 type Reading = { result: RunResult | undefined; threadId: string | undefined };
