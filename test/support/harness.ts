@@ -18,6 +18,7 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
 import pino from "pino";
+import { expect } from "vitest";
 import { graphs } from "../fixtures/graphs.ts";
 
 export interface Harness {
@@ -185,4 +186,18 @@ export async function checkpointCounts(h: Harness, threadIds: string[]): Promise
     [threadIds],
   );
   return new Map(rows.map((r) => [r.thread_id, r.n]));
+}
+
+/** Rows in one of the harness schema's runtime tables. */
+export async function countRows(h: Harness, table: string): Promise<number> {
+  const { rows } = await h.pool.query(`SELECT count(*)::int AS n FROM "${h.schema}".${table}`);
+  return rows[0].n;
+}
+
+/** A run of the approval graph, started and parked at its question. */
+export async function parkedApproval(h: Harness, item: string, twice = false) {
+  const { runId, threadId } = await h.client.runs.start({ graphId: "approval", input: { item, twice } });
+  const result = await h.client.runs.wait(runId, { timeoutMs: 20_000 });
+  expect(result.status).toBe("interrupted");
+  return { runId, threadId, result };
 }
