@@ -79,6 +79,33 @@ export interface ReadRow {
   writes: WriteJson[] | null;
 }
 
+/** The row of read-heads: every element led by its key_id (checkpoints also by thread and ns). */
+export interface HeadsRow {
+  checkpoints: Array<[keyId: string, threadId: string, ns: string, ...CheckpointJson]> | null;
+  blobs: Array<[keyId: string, ...BlobJson]> | null;
+  writes: Array<[keyId: string, ...WriteJson]> | null;
+}
+
+/** read-heads' row split into one read-checkpoints row per key, by `headKey(threadId, ns)`. */
+export function splitHeads(
+  row: HeadsRow,
+  headKey: (threadId: string, ns: string) => string,
+): Map<string, ReadRow> {
+  const byKeyId = new Map<
+    string,
+    { key: string; row: Required<{ [K in keyof ReadRow]: NonNullable<ReadRow[K]> }> }
+  >();
+  for (const [keyId, threadId, ns, ...checkpoint] of row.checkpoints ?? []) {
+    byKeyId.set(keyId, {
+      key: headKey(threadId, ns),
+      row: { checkpoints: [checkpoint], blobs: [], writes: [] },
+    });
+  }
+  for (const [keyId, ...blob] of row.blobs ?? []) byKeyId.get(keyId)?.row.blobs.push(blob);
+  for (const [keyId, ...write] of row.writes ?? []) byKeyId.get(keyId)?.row.writes.push(write);
+  return new Map([...byKeyId.values()].map(({ key, row }) => [key, row]));
+}
+
 function groupWrites(writes: readonly WriteJson[], serde: Serializer): Map<string, PendingWrite[]> {
   const byCheckpoint = new Map<string, PendingWrite[]>();
   for (const [checkpointId, taskId, idx, channel, data] of writes) {

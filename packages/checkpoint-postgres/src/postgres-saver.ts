@@ -17,9 +17,11 @@ import {
   checkUuid,
   decodeTuples,
   encodeCheckpoint,
+  type HeadsRow,
   isUuid,
   type ReadRow,
   splitFilter,
+  splitHeads,
 } from "./checkpoint-codec.ts";
 import { PostgresSaverError, sqlstateOf } from "./errors.ts";
 import { type MigrateResult, migrate } from "./migrate.ts";
@@ -30,6 +32,7 @@ import {
   type PruneStrategy,
   pruneThreads,
 } from "./prune.ts";
+import { ReadBatcher } from "./read-batcher.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
 import type { ListDeltaOptions, PostgresSaverOptions } from "./saver-options.ts";
 import { DEFAULT_SCHEMA, quoteSchema, statementName } from "./schema-name.ts";
@@ -38,7 +41,7 @@ import { deleteKeyRowsSql, lockThreadHeadsSql } from "./sql/delete-threads.ts";
 import { checkpointExistsSql, currentHeadSql } from "./sql/head-lookups.ts";
 import { putCheckpointSql } from "./sql/put-checkpoint.ts";
 import { putWritesSql } from "./sql/put-writes.ts";
-import { readByIdSql, readHeadSql, readPageSql } from "./sql/read-checkpoints.ts";
+import { readByIdSql, readHeadsSql, readPageSql } from "./sql/read-checkpoints.ts";
 import { inTransaction } from "./transaction.ts";
 
 interface PutOutcome {
@@ -54,7 +57,7 @@ function buildQueries(schema: string) {
   return {
     put: named("put_checkpoint", putCheckpointSql(s)),
     putWrites: named("put_writes", putWritesSql(s)),
-    readHead: named("read_head", readHeadSql(s)),
+    readHeads: named("read_heads", readHeadsSql(s)),
     readById: named("read_by_id", readByIdSql(s)),
     readPage: readPageSql(s),
     compact: compactBlobSql(s),
@@ -63,6 +66,11 @@ function buildQueries(schema: string) {
     heads: currentHeadSql(s),
     exists: checkpointExistsSql(s),
   };
+}
+
+/** A (thread, namespace) as one string, for batching head reads. */
+function headKey(threadId: string, ns: string): string {
+  return JSON.stringify([threadId, ns]);
 }
 
 const guarded = new WeakSet<pg.Pool>();
@@ -107,6 +115,8 @@ export class PostgresSaver implements CheckpointSaver {
   private readonly deltas: Required<ListDeltaOptions> | false;
   private readonly pageSize: number;
   private readonly sql: ReturnType<typeof buildQueries>;
+  /** Head reads of many threads at once (workers' jobs, producers' waits) share a statement. */
+  private readonly heads: ReadBatcher<ReadRow>;
 
   constructor(options: PostgresSaverOptions) {
     this.schema = options.schema ?? DEFAULT_SCHEMA;
@@ -117,6 +127,7 @@ export class PostgresSaver implements CheckpointSaver {
     this.serde = options.serializer ?? jsonSerializer;
     this.retry = options.retry ?? {};
     this.pageSize = Math.max(1, options.listPageSize ?? 50);
+    this.heads = new ReadBatcher((keys) => this.readHeads(keys));
     this.deltas =
       options.listDeltas === false
         ? false
@@ -137,13 +148,24 @@ export class PostgresSaver implements CheckpointSaver {
   }
 
   async getTuple(ref: CheckpointRef): Promise<CheckpointTuple | undefined> {
-    if (ref.checkpointId !== undefined && !isUuid(ref.checkpointId)) return undefined;
-    const query =
-      ref.checkpointId === undefined
-        ? { ...this.sql.readHead, values: [ref.threadId, ref.ns] }
-        : { ...this.sql.readById, values: [ref.threadId, ref.ns, ref.checkpointId] };
+    if (ref.checkpointId === undefined) {
+      const row = await this.heads.load(headKey(ref.threadId, ref.ns));
+      return decodeTuples(ref, row, this.serde)[0];
+    }
+    if (!isUuid(ref.checkpointId)) return undefined;
+    const query = { ...this.sql.readById, values: [ref.threadId, ref.ns, ref.checkpointId] };
     const result = await withRetry("getTuple", this.retry, () => this.pool.query<ReadRow>(query));
     return decodeTuples(ref, result.rows[0], this.serde)[0];
+  }
+
+  /** The heads of `keys` (`headKey`s), one statement; retried as a whole. */
+  private async readHeads(keys: readonly string[]): Promise<Map<string, ReadRow>> {
+    // Each key is already the json of its [threadId, ns] pair.
+    const values = [`[${keys.join(",")}]`];
+    const result = await withRetry("getTuple", this.retry, () =>
+      this.pool.query<HeadsRow>({ ...this.sql.readHeads, values }),
+    );
+    return splitHeads(result.rows[0] as HeadsRow, headKey);
   }
 
   async *list(key: CheckpointKey, options: ListCheckpointsOptions = {}): AsyncIterable<CheckpointTuple> {

@@ -4,7 +4,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "./migrate.ts";
 import { PostgresSaver } from "./postgres-saver.ts";
-import { pickPageSql, readByIdSql, readHeadSql, readPageSql } from "./sql/read-checkpoints.ts";
+import { pickPageSql, readByIdSql, readHeadsSql, readPageSql } from "./sql/read-checkpoints.ts";
 import { newKey, putArgs } from "./test-support/checkpoints.ts";
 
 const schema = useTestSchema("reads");
@@ -13,6 +13,7 @@ let saver: PostgresSaver;
 const THREADS = 40;
 const STEPS = 60;
 let target: CheckpointKey;
+let targetKeys: CheckpointKey[] = [];
 let targetIds: string[] = [];
 
 interface PlanNode {
@@ -76,6 +77,7 @@ beforeAll(async () => {
   saver = new PostgresSaver({ pool, schema: schema.current.name });
   const keys = Array.from({ length: THREADS }, (_, i) => newKey(`reads-${i}`));
   target = keys[7] as CheckpointKey;
+  targetKeys = keys;
   const filled = await Promise.all(keys.map(fillThread));
   targetIds = filled[7] as string[];
   // Many short threads too, so the heads table has the size of a real deployment's: on a
@@ -129,6 +131,60 @@ describe("reads", () => {
     expect(inputs.map((tuple) => tuple.checkpoint.id)).toEqual([targetIds[0]]);
   });
 
+  it("head reads asked at once share a statement, and each gets its own thread's head", async () => {
+    // Threads whose values, list deltas and pending writes differ, in two namespaces.
+    const keys = Array.from({ length: 12 }, (_, i) => ({
+      ...newKey(`batch-${i}`),
+      ns: i % 3 === 0 ? "sub:1" : "",
+    }));
+    for (const [i, key] of keys.entries()) {
+      let parentId: string | null = null;
+      for (let step = 0; step <= i % 4; step++) {
+        const args = putArgs(key, {
+          values: { who: `thread ${i}`, list: Array.from({ length: step + 1 }, (_, n) => `${i}.${n}`) },
+          versions: { who: 1, list: step + 1 },
+          changed: step === 0 ? ["who", "list"] : ["list"],
+          parentId,
+          ...(step > 0 ? { appends: { list: { baseVersion: step, baseLength: step } } } : {}),
+        });
+        await saver.put(args);
+        parentId = args.checkpoint.id;
+      }
+      await saver.putWrites({
+        ...key,
+        checkpointId: parentId as string,
+        taskId: `task ${i}`,
+        writes: [["who", i]],
+      });
+    }
+    const missing = newKey("batch-missing");
+    const sent: string[] = [];
+    const query = pool.query.bind(pool);
+    pool.query = ((config: { name?: string }, ...rest: unknown[]) => {
+      if (config?.name?.startsWith("layover_read_heads")) sent.push(config.name);
+      return (query as (...args: unknown[]) => unknown)(config, ...rest);
+    }) as typeof pool.query;
+    try {
+      const heads = await Promise.all(
+        [...keys, missing, { ...(keys[1] as CheckpointKey), ns: "sub:9" }].map((key) => saver.getTuple(key)),
+      );
+      expect(heads.at(-1)).toBeUndefined();
+      expect(heads.at(-2)).toBeUndefined();
+      for (const [i, key] of keys.entries()) {
+        expect(heads[i]).toMatchObject({ threadId: key.threadId, ns: key.ns });
+        expect(heads[i]?.checkpoint.channelValues).toEqual({
+          who: `thread ${i}`,
+          list: Array.from({ length: (i % 4) + 1 }, (_, n) => `${i}.${n}`),
+        });
+        expect(heads[i]?.pendingWrites).toEqual([{ taskId: `task ${i}`, channel: "who", idx: 0, value: i }]);
+      }
+      // The first read goes out alone; the 13 asked while it was in flight, together.
+      expect(sent).toHaveLength(2);
+    } finally {
+      pool.query = query;
+    }
+  });
+
   it("filter on metadata.writes is matched exactly, outside the index", async () => {
     const found = [];
     for await (const tuple of saver.list(target, { filter: { writes: null }, limit: 3 }))
@@ -141,11 +197,39 @@ describe("the hot queries are served by indexes (EXPLAIN)", () => {
   const s = () => `"${schema.current.name}"`;
 
   it("latest checkpoint of a thread: heads and checkpoints primary keys, blob and write keys", async () => {
-    const plan = await explain(readHeadSql(s()), [target.threadId, target.ns]);
+    const plan = await explain(readHeadsSql(s()), [JSON.stringify([[target.threadId, target.ns]])]);
     expect(plan.seqScans).toEqual([]);
     expect(plan.indexes).toEqual(
       expect.arrayContaining(["checkpoint_blobs_pkey", "checkpoint_heads_pkey", "checkpoints_pkey"]),
     );
+    // A batch of heads probes the same keys, once per thread.
+    const batch = await explain(readHeadsSql(s()), [
+      JSON.stringify(targetKeys.map((k) => [k.threadId, k.ns])),
+    ]);
+    expect(batch.seqScans).toEqual([]);
+    expect(batch.indexes).toEqual(expect.arrayContaining(["checkpoint_heads_pkey", "checkpoints_pkey"]));
+  });
+
+  it("a batch of head reads is planned once per connection, not on every call", async () => {
+    const client = await pool.connect();
+    try {
+      const saverOnOne = new PostgresSaver({
+        pool: client as unknown as pg.Pool,
+        schema: schema.current.name,
+      });
+      for (let i = 0; i < 8; i++) {
+        const keys = targetKeys.slice(0, 1 + (i % 5));
+        await Promise.all(keys.map((key) => saverOnOne.getTuple(key)));
+      }
+      const { rows } = await client.query(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name LIKE 'layover_read_heads%'",
+      );
+      // Postgres tries five custom plans, then keeps the generic one when it costs no more.
+      expect(rows).toEqual([{ generic_plans: expect.any(String), custom_plans: "5" }]);
+      expect(Number(rows[0].generic_plans)).toBeGreaterThan(0);
+    } finally {
+      client.release();
+    }
   });
 
   it("checkpoint by id", async () => {

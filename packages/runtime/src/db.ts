@@ -1,4 +1,4 @@
-import { statementName } from "@layover/checkpoint-postgres";
+import { type BatchRead, ReadBatcher, statementName } from "@layover/checkpoint-postgres";
 import type pg from "pg";
 import { InvalidConfigError } from "./errors.ts";
 
@@ -55,3 +55,28 @@ export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Pr
 
 /** Any query runner: the pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, "query"> | pg.PoolClient;
+
+const batchers = new WeakMap<Db, Map<string, ReadBatcher<unknown>>>();
+
+/**
+ * `db`'s batcher for one kind of read by id (made on first use): reads asked while one is in
+ * flight share the next statement (see ReadBatcher). `read` gets distinct ids.
+ */
+export function batchedRead<V>(
+  db: Db,
+  kind: string,
+  read: BatchRead<V>,
+): (id: string) => Promise<V | undefined> {
+  let kinds = batchers.get(db);
+  if (kinds === undefined) {
+    kinds = new Map();
+    batchers.set(db, kinds);
+  }
+  let batcher = kinds.get(kind) as ReadBatcher<V> | undefined;
+  if (batcher === undefined) {
+    batcher = new ReadBatcher(read);
+    kinds.set(kind, batcher as ReadBatcher<unknown>);
+  }
+  const found = batcher;
+  return (id) => found.load(id);
+}

@@ -2,10 +2,10 @@
 // Each transition is one statement (the run-ending ones call plpgsql functions: settle_run of
 // migrations/0004, refuse_resume and release_cancelled of 0005, release_thread) and is
 // conditional on the run: a run cancelled meanwhile stays cancelled.
-import type { Db, Queryable } from "./db.ts";
+import { batchedRead, type Db, type Queryable } from "./db.ts";
 import type { StepJob } from "./jobs.ts";
 import type { NewInterrupt } from "./sql/interrupts.ts";
-import { type RunRow, runColumns } from "./sql/runs.ts";
+import { byIds, type RunRow, runColumns } from "./sql/runs.ts";
 
 /**
  * A job's run, whether it holds its thread, and — for a resume or continue given no context of
@@ -18,23 +18,28 @@ export type JobRun = RunRow & { holds_thread: boolean; inherited_context: unknow
  * A job's run, and whether it holds its thread (the only run a worker may advance): a read, no
  * commit. A job that ends its run quickly records running and the result in one commit
  * (settle_run takes a pending run too); a slower one marks it running meanwhile (markRunning).
- * Served by the primary keys of runs and threads.
+ * Served by the primary keys of runs and threads; the reads of jobs that start at the same
+ * time share one statement.
  */
-export async function readJobRun(db: Db, q: Queryable, runId: string): Promise<JobRun | undefined> {
-  const { rows } = await q.query<JobRun>(
+export function readJobRun(db: Db, runId: string): Promise<JobRun | undefined> {
+  return batchedRead(db, "job_runs", (ids) => readJobRuns(db, ids))(runId);
+}
+
+async function readJobRuns(db: Db, ids: readonly string[]): Promise<Map<string, JobRun>> {
+  const { rows } = await db.pool.query<JobRun>(
     db.prepared(
-      "job_run",
+      "job_runs",
       `SELECT ${runColumns("r")}, t.current_run_id IS NOT DISTINCT FROM r.id AS holds_thread,
               CASE WHEN r.kind <> 'start' AND r.input->'config'->'context' IS NULL THEN (
                 SELECT s.input->'config'->'context' FROM ${db.table("runs")} s
                  WHERE s.thread_id = r.thread_id AND s.kind = 'start' AND s.created_at <= r.created_at
                    AND s.started_at IS NOT NULL
                  ORDER BY s.created_at DESC, s.id DESC LIMIT 1) END AS inherited_context
-         FROM ${db.table("runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id WHERE r.id = $1`,
-      [runId],
+         FROM ${byIds(db, "runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id`,
+      [JSON.stringify(ids)],
     ),
   );
-  return rows[0];
+  return new Map(rows.map((row) => [row.id, row]));
 }
 
 /**

@@ -111,7 +111,7 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
   // stepper that uses it sees its error.
   const head = ctx.saver.getTuple({ threadId: job.threadId, ns: "" });
   head.catch(() => undefined);
-  const run = await readJobRun(ctx.db, ctx.db.pool, job.runId);
+  const run = await readJobRun(ctx.db, job.runId);
   if (run === undefined || (run.status !== "pending" && run.status !== "running")) return "stale";
   if (!run.holds_thread) return "stale";
   if (run.prepared && job.checkpointId !== run.checkpoint_id) {

@@ -6,8 +6,9 @@
  *               plus, for list deltas, the chain back to the snapshot they start from
  *   writes      [[checkpoint_id, task_id, idx, channel, data]…]
  * The key (thread, ns) is resolved once through checkpoint_heads_pkey. Three selections
- * share the tail:
- *   head   ($1 thread_id, $2 ns)                  checkpoints_pkey at the head's id
+ * share the blob CTEs:
+ *   heads  ($1 [[thread_id, ns]…] json)            checkpoints_pkey at each head's id; one row
+ *          per key, as several callers' head reads are batched into one statement
  *   by id  ($1, $2, $3 checkpoint_id)             checkpoints_pkey
  *   page   ($1, $2, $3 before | null, $4 metadata filter jsonb | null, $5 limit)
  *          checkpoints_pkey scanned backward (newest first, `before` as an index bound);
@@ -24,7 +25,11 @@ function keyOf(s: string): string {
   return `(SELECT key_id FROM ${s}.checkpoint_heads WHERE thread_id = $1 AND ns = $2)`;
 }
 
-function tail(s: string): string {
+/**
+ * The blob rows the picked checkpoints name, with their delta chains (`chain`, per key). Shared
+ * by every read: `picked` must carry key_id and blob_versions.
+ */
+function blobCtes(s: string): string {
   return `,
 wanted AS (
   SELECT DISTINCT p.key_id, v.key AS channel, v.value::bigint AS version
@@ -37,30 +42,59 @@ tips AS (
     WHERE b.key_id = w.key_id AND b.channel = w.channel AND b.version = w.version OFFSET 0) b
 ),
 chain AS (
-  SELECT DISTINCT ON (b.channel, b.version) b.channel, b.version, b.base_version, b.data
+  SELECT DISTINCT ON (b.key_id, b.channel, b.version) b.key_id, b.channel, b.version, b.base_version, b.data
   FROM tips t CROSS JOIN LATERAL (
     SELECT * FROM ${s}.checkpoint_blobs b
     WHERE b.key_id = t.key_id AND b.channel = t.channel AND b.version BETWEEN t.low AND t.version OFFSET 0) b
-  ORDER BY b.channel, b.version
-)
+  ORDER BY b.key_id, b.channel, b.version
+)`;
+}
+
+const WRITE_ORDER = "ORDER BY w.checkpoint_id, w.task_id, w.idx";
+
+/** One key's picked checkpoints as one row of three json arrays. */
+function tail(s: string): string {
+  return `${blobCtes(s)}
 SELECT
   (SELECT json_agg(json_build_array(p.checkpoint_id, p.parent_id, p.body, p.metadata)
      ORDER BY p.checkpoint_id DESC) FROM picked p) AS checkpoints,
   (SELECT json_agg(json_build_array(c.channel, c.version, c.base_version, c.data)) FROM chain c) AS blobs,
-  (SELECT json_agg(json_build_array(w.checkpoint_id, w.task_id, w.idx, w.channel, w.data)
-     ORDER BY w.checkpoint_id, w.task_id, w.idx)
+  (SELECT json_agg(json_build_array(w.checkpoint_id, w.task_id, w.idx, w.channel, w.data) ${WRITE_ORDER})
    FROM picked p JOIN ${s}.checkpoint_writes w
      ON w.key_id = p.key_id AND w.checkpoint_id = p.checkpoint_id) AS writes`;
 }
 
-/** The head checkpoint of ($1 thread_id, $2 ns). */
-export function readHeadSql(s: string): string {
+/**
+ * The head checkpoints of several keys ($1: a json array of [thread_id, ns] pairs), as one row
+ * of three json arrays like the other reads', each element led by its key_id (checkpoints also
+ * by thread_id and ns): the caller splits them per key. Each key is probed through
+ * checkpoint_heads_pkey (LATERAL … OFFSET 0: never a hash join over the whole heads table,
+ * whatever the planner guesses of the batch's size); each array is computed once per batch.
+ *
+ * How the keys arrive keeps the plan cheap and stable: not as array parameters, whose length
+ * the planner reads from each call's values (it would plan the statement anew on every call,
+ * 5–9 ms here), nor as a json recordset, which it guesses at 100 rows — with 100 channels
+ * guessed per checkpoint that costs past `jit_above_cost`, and every call would JIT-compile
+ * (~30 ms). An array built from the json in a sub-select is guessed at 10, for every call: one
+ * plan per connection, below the JIT threshold.
+ */
+export function readHeadsSql(s: string): string {
   return `
 WITH picked AS (
-  SELECT ${COLUMNS} FROM ${s}.checkpoint_heads h
+  SELECT h.thread_id, h.ns, ${COLUMNS}
+  FROM unnest((SELECT array_agg(k) FROM json_array_elements($1::json) k)) AS a(k)
+  CROSS JOIN LATERAL (
+    SELECT * FROM ${s}.checkpoint_heads h WHERE h.thread_id = a.k->>0 AND h.ns = a.k->>1 OFFSET 0) h
   JOIN ${s}.checkpoints c ON c.key_id = h.key_id AND c.checkpoint_id = h.head_id
-  WHERE h.thread_id = $1 AND h.ns = $2
-)${tail(s)}`;
+)${blobCtes(s)}
+SELECT
+  (SELECT json_agg(json_build_array(p.key_id, p.thread_id, p.ns, p.checkpoint_id, p.parent_id, p.body, p.metadata))
+     FROM picked p) AS checkpoints,
+  (SELECT json_agg(json_build_array(c.key_id, c.channel, c.version, c.base_version, c.data)) FROM chain c) AS blobs,
+  (SELECT json_agg(json_build_array(w.key_id, w.checkpoint_id, w.task_id, w.idx, w.channel, w.data) ${WRITE_ORDER})
+   FROM picked p CROSS JOIN LATERAL (
+     SELECT * FROM ${s}.checkpoint_writes w
+     WHERE w.key_id = p.key_id AND w.checkpoint_id = p.checkpoint_id OFFSET 0) w) AS writes`;
 }
 
 /** Checkpoint $3 of ($1 thread_id, $2 ns). */

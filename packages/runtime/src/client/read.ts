@@ -2,7 +2,7 @@ import type { CheckpointTuple } from "@layover/checkpoint";
 import { isInternalChannel } from "@layover/graph";
 import { RunNotFoundError, ThreadNotFoundError } from "../errors.ts";
 import { type InterruptRow, threadInterrupts } from "../sql/interrupts.ts";
-import { getRunWithPending, type RunRow } from "../sql/runs.ts";
+import { getRunWithPending, type RunRow, type RunWithPending } from "../sql/runs.ts";
 import { getThread, type ThreadRow } from "../sql/threads.ts";
 import { isUuid } from "../uuid.ts";
 import type { ClientContext } from "./context.ts";
@@ -144,12 +144,10 @@ export function runResult(
   };
 }
 
-export type RunWithPending = NonNullable<Awaited<ReturnType<typeof getRunWithPending>>>;
-
 /** The run and, parked, its thread's pending interrupts (one statement); RunNotFoundError if none. */
 export async function requireRun(ctx: ClientContext, runId: string): Promise<RunWithPending> {
   if (!isUuid(runId)) throw new RunNotFoundError(runId);
-  const found = await getRunWithPending(ctx.db, ctx.db.pool, runId);
+  const found = await getRunWithPending(ctx.db, runId);
   if (found === undefined) throw new RunNotFoundError(runId);
   return found;
 }

@@ -1,6 +1,6 @@
 // Runs: one per start or resume of a thread.
 import type { Durability } from "@layover/graph";
-import type { Db, Queryable } from "../db.ts";
+import { batchedRead, type Db, type Queryable } from "../db.ts";
 import { INTERRUPT_COLUMNS, type InterruptRow, interruptFromJson } from "./interrupts.ts";
 
 export type RunStatus = "pending" | "running" | "success" | "interrupted" | "error" | "cancelled";
@@ -113,31 +113,50 @@ export async function getRun(db: Db, q: Queryable, id: string): Promise<RunRow |
 }
 
 /**
- * A run and, when it is parked, its thread's pending interrupts (oldest first), in one statement:
- * what a producer's wait reads once the run has settled (runs primary key, then
+ * `table`'s rows whose id is in $1, a json array of ids: a primary-key probe per id (LATERAL …
+ * OFFSET 0, whatever the planner guesses of the list's length). Json rather than a uuid[]: the
+ * planner estimates an array parameter's length from its value and would plan the statement
+ * anew on every call; a json list has one estimate, so the plan is made once per connection.
+ */
+export function byIds(db: Db, table: string): string {
+  return `json_array_elements_text($1::json) AS asked(id)
+    CROSS JOIN LATERAL (SELECT * FROM ${db.table(table)} WHERE id = asked.id::uuid OFFSET 0)`;
+}
+
+export type RunWithPending = { run: RunRow; pending: InterruptRow[] };
+
+/**
+ * Runs and, for each one parked, its thread's pending interrupts (oldest first), in one
+ * statement: what a producer's wait reads once the run has settled (runs primary key, then
  * interrupts_thread_status).
  */
-export async function getRunWithPending(
-  db: Db,
-  q: Queryable,
-  id: string,
-): Promise<{ run: RunRow; pending: InterruptRow[] } | undefined> {
-  const { rows } = await q.query<RunRow & { pending_interrupts: Record<string, unknown>[] | null }>(
+async function readRunsWithPending(db: Db, ids: readonly string[]): Promise<Map<string, RunWithPending>> {
+  const { rows } = await db.pool.query<RunRow & { pending_interrupts: Record<string, unknown>[] | null }>(
     db.prepared(
-      "run_with_pending",
+      "runs_with_pending",
       `SELECT ${runColumns("r")}, CASE WHEN r.status = 'interrupted' THEN (
          SELECT coalesce(json_agg(i ORDER BY i.created_at, i.id), '[]'::json) FROM (
            SELECT ${INTERRUPT_COLUMNS.join(", ")} FROM ${db.table("interrupts")}
             WHERE thread_id = r.thread_id AND status = 'pending') i
        ) END AS pending_interrupts
-         FROM ${db.table("runs")} r WHERE r.id = $1`,
-      [id],
+         FROM ${byIds(db, "runs")} r`,
+      [JSON.stringify(ids)],
     ),
   );
-  const row = rows[0];
-  if (row === undefined) return undefined;
-  const { pending_interrupts: pending, ...run } = row;
-  return { run, pending: (pending ?? []).map(interruptFromJson) };
+  return new Map(
+    rows.map(({ pending_interrupts: pending, ...run }) => [
+      run.id,
+      { run, pending: (pending ?? []).map(interruptFromJson) },
+    ]),
+  );
+}
+
+/**
+ * A run and, parked, its thread's pending interrupts; undefined if there is no such run. Waits
+ * asked at the same time share one statement.
+ */
+export function getRunWithPending(db: Db, id: string): Promise<RunWithPending | undefined> {
+  return batchedRead(db, "runs_with_pending", (ids) => readRunsWithPending(db, ids))(id);
 }
 
 /** A run created with this idempotency key on the thread (served by runs_idempotency). */
