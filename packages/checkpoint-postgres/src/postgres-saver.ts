@@ -32,6 +32,7 @@ import {
   type PruneStrategy,
   pruneThreads,
 } from "./prune.ts";
+import { type PutThen, PutThenStatements } from "./put-then.ts";
 import { ReadBatcher } from "./read-batcher.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
 import type { ListDeltaOptions, PostgresSaverOptions } from "./saver-options.ts";
@@ -49,6 +50,8 @@ interface PutOutcome {
   /** The key the checkpoint was stored under; null when the compare-and-set lost. */
   key_id: string | null;
   due: [channel: string, version: number][];
+  /** `then`'s row (putThen). */
+  then_row?: unknown;
 }
 
 function buildQueries(schema: string) {
@@ -117,10 +120,12 @@ export class PostgresSaver implements CheckpointSaver {
   private readonly sql: ReturnType<typeof buildQueries>;
   /** Head reads of many threads at once (workers' jobs, producers' waits) share a statement. */
   private readonly heads: ReadBatcher<ReadRow>;
+  private readonly putThens: PutThenStatements;
 
   constructor(options: PostgresSaverOptions) {
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     this.sql = buildQueries(this.schema);
+    this.putThens = new PutThenStatements(this.schema);
     this.ownsPool = options.pool === undefined;
     this.pool = options.pool ?? ownPool(options);
     guardConnectionErrors(this.pool);
@@ -194,6 +199,21 @@ export class PostgresSaver implements CheckpointSaver {
   }
 
   async put(args: PutCheckpointArgs): Promise<void> {
+    await this.store(args, undefined);
+  }
+
+  /**
+   * `put`, and `then` in the same statement — one round trip, one commit — when the put's
+   * compare-and-set wins: both are committed or neither is. Resolves to `then`'s row. Undefined
+   * when there was none, or when a retry found the checkpoint stored by an attempt whose
+   * answer was lost (its `then` ran with it; what it returned is not known).
+   */
+  async putThen<R>(args: PutCheckpointArgs, then: PutThen): Promise<R | undefined> {
+    this.putThens.get(then); // refuses a bad name before anything is sent
+    return (await this.store(args, then)) as R | undefined;
+  }
+
+  private async store(args: PutCheckpointArgs, then: PutThen | undefined): Promise<unknown> {
     checkUuid(args.checkpoint.id, "Checkpoint id");
     checkUuid(args.parentId, "Parent checkpoint id");
     const expected = args.expectedHead === undefined ? args.parentId : args.expectedHead;
@@ -203,16 +223,17 @@ export class PostgresSaver implements CheckpointSaver {
     const row = encodeCheckpoint(args, this.serde);
     let blobs = encodeBlobs(args, this.serde, { deltas, inline: row.inline });
     const outcome = await withRetry("put", this.retry, async ({ attempt }) => {
-      let result = await this.runPut(args, expected, row, blobs);
+      let result = await this.runPut(args, expected, row, blobs, then);
       if (!result.deltas_ok) {
         blobs = encodeBlobs(args, this.serde, { deltas: false, inline: row.inline });
-        result = await this.runPut(args, expected, row, blobs);
+        result = await this.runPut(args, expected, row, blobs, then);
       }
       if (result.key_id === null) await this.refuse(args, expected, attempt);
       return result;
     });
     if (outcome.key_id !== null && outcome.due.length > 0)
       await this.compact(args, outcome.key_id, outcome.due);
+    return outcome.then_row ?? undefined;
   }
 
   private async runPut(
@@ -220,6 +241,7 @@ export class PostgresSaver implements CheckpointSaver {
     expected: string | null,
     row: CheckpointRow,
     blobs: readonly BlobRow[],
+    then: PutThen | undefined,
   ): Promise<PutOutcome> {
     const { minSnapshotBytes, maxChainLength } = this.deltas || { minSnapshotBytes: 0, maxChainLength: 0 };
     const values = [
@@ -240,9 +262,11 @@ export class PostgresSaver implements CheckpointSaver {
       blobs.map((blob) => blob.data),
       minSnapshotBytes,
       maxChainLength,
+      ...(then?.values ?? []),
     ];
     try {
-      const result = await this.pool.query<PutOutcome>({ ...this.sql.put, values });
+      const statement = then === undefined ? this.sql.put : this.putThens.get(then);
+      const result = await this.pool.query<PutOutcome>({ ...statement, values });
       return result.rows[0] as PutOutcome;
     } catch (error) {
       // A checkpoint id already stored on this key: the same conflict as a moved head.

@@ -128,6 +128,62 @@ describe("put commits a superstep in one statement", () => {
   });
 });
 
+describe("putThen commits a put and the caller's statement together", () => {
+  const marks = () => `"${schema.current.name}".then_marks`;
+  const mark = (name: string) => ({
+    name,
+    sql: `INSERT INTO ${marks()} (thread_id, note) SELECT $18, $19 FROM won RETURNING thread_id, note`,
+    values: [] as unknown[],
+  });
+  const markedThreads = async () => (await admin.query(`SELECT thread_id FROM ${marks()}`)).rows;
+
+  beforeAll(async () => {
+    await admin.query(`CREATE TABLE ${marks()} (thread_id text, note text)`);
+  });
+
+  it("runs `then` when the put wins, in one statement, and returns its row", async () => {
+    const key = newKey("then-wins");
+    const args = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
+    let row: unknown;
+    const sent = await statementsOf(async () => {
+      row = await saver.putThen(args, { ...mark("mark"), values: [key.threadId, "won"] });
+    });
+    expect(sent).toEqual([statementName("put_then_mark", schema.current.name)]);
+    expect(row).toEqual({ thread_id: key.threadId, note: "won" });
+    expect((await saver.getTuple(key))?.checkpoint.id).toBe(args.checkpoint.id);
+  });
+
+  it("runs nothing of `then` when the put loses its compare-and-set", async () => {
+    const key = newKey("then-loses");
+    const first = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
+    await saver.put(first);
+    const late = putArgs(key, { values: { n: 2 }, versions: { n: 2 }, changed: ["n"], parentId: null });
+    const error = await saver
+      .putThen(late, { ...mark("mark"), values: [key.threadId, "late"] })
+      .catch((e) => e);
+    expect(isCheckpointConflict(error)).toBe(true);
+    expect(await markedThreads()).not.toContainEqual({ thread_id: key.threadId });
+  });
+
+  it("stores nothing when `then` fails: both commit or neither does", async () => {
+    const key = newKey("then-fails");
+    const args = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
+    const failing = { name: "failing", sql: "SELECT 1 / (count(*) - count(*)) AS boom FROM won", values: [] };
+    await expect(saver.putThen(args, failing)).rejects.toThrow(/division by zero/);
+    expect(await saver.getTuple(key)).toBeUndefined();
+  });
+
+  it("refuses a `then` name that could not name a statement, sending nothing", async () => {
+    const key = newKey("then-name");
+    const args = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
+    const sent = await statementsOf(async () => {
+      const error = await saver.putThen(args, { ...mark("Mark; DROP"), values: [] }).catch((e) => e);
+      expect(isPostgresSaverError(error)).toBe(true);
+    });
+    expect(sent).toEqual([]);
+  });
+});
+
 describe("channel values are stored once per version", () => {
   it("stores an unchanged 10 KB field once per thread (a number inline), and every checkpoint reads both", async () => {
     const key = newKey("unchanged-field");

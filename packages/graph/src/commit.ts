@@ -15,6 +15,7 @@ import {
   type CheckpointSaver,
   jsonSerializer,
   type ListAppend,
+  type PutCheckpointArgs,
 } from "@layover/checkpoint";
 import { type AppliedWrites, appendHints, maxVersion } from "./algo/apply-writes.ts";
 import type { Deferred, LoadedHead } from "./head.ts";
@@ -98,14 +99,18 @@ export function nextHead(
   };
 }
 
-/** Stores `head` if it is not stored yet (one put, compare-and-set on the stored head it follows). */
+/**
+ * Stores `head` if it is not stored yet (one put, compare-and-set on the stored head it
+ * follows), through `put` when given (a worker's put that also ends the run).
+ */
 export async function storeHead(
   env: { saver: CheckpointSaver; key: CheckpointKey },
   head: LoadedHead,
+  put: ((args: PutCheckpointArgs) => Promise<void>) | undefined = undefined,
 ): Promise<void> {
   const deferred = head.deferred;
   if (deferred === undefined) return;
-  await env.saver.put({
+  await (put ?? ((args: PutCheckpointArgs) => env.saver.put(args)))({
     ...env.key,
     checkpoint: head.checkpoint,
     metadata: head.metadata,

@@ -5,6 +5,7 @@ import {
   isLayoverError,
   newCheckpointId,
   type PendingWrite,
+  type PutCheckpointArgs,
 } from "@layover/checkpoint";
 import { applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
@@ -41,6 +42,8 @@ export interface StepEnv {
   /** The call's `config.context` and `config.tags`, handed to every node. */
   context: unknown;
   tags: readonly string[];
+  /** Stores the run's last checkpoint in place of `saver.put` (see StepperOptions.storeFinal). */
+  storeFinal?: ((args: PutCheckpointArgs) => Promise<void>) | undefined;
 }
 
 /** What one superstep did. `head` is the thread's head afterwards. */
@@ -378,7 +381,8 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     // Writes that cannot be applied together (two values for a single-value key, an unknown
     // channel) or stored (a value JSON cannot hold) fail the superstep as a whole.
     result = after(env, tasks, commit(env, head, tasks, outcomes, base));
-    if (!heldInMemory(env, result)) await storeHead(env, result.head);
+    if (!heldInMemory(env, result))
+      await storeHead(env, result.head, result.status === "done" ? env.storeFinal : undefined);
   } catch (error) {
     if (unappliable(error)) return failedAt(env, head, error);
     throw error;

@@ -52,6 +52,7 @@ export { createMetrics, type Metrics, serveMetrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
 export { type RecordedResume, recordResume } from "./resume-transition.ts";
 export {
+  finishInPut,
   finishRun,
   type JobRun,
   markRunning,
@@ -62,6 +63,7 @@ export {
   releaseCancelled,
   releaseThread,
   type Settled,
+  settledByPut,
 } from "./run-transitions.ts";
 export { main, parseEnv, postgresTimeouts, runUntilSignalled, ServiceEnv } from "./service.ts";
 export { claimDueThreadsQuery, dueInterruptsQuery, expireClaimedQuery } from "./sql/expire-due-interrupts.ts";

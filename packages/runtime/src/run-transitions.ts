@@ -2,6 +2,7 @@
 // Each transition is one statement (the run-ending ones call plpgsql functions: settle_run of
 // migrations/0004, refuse_resume and release_cancelled of 0005, release_thread) and is
 // conditional on the run: a run cancelled meanwhile stays cancelled.
+import type { PutThen } from "@layover/checkpoint-postgres";
 import { batchedRead, type Db, type Queryable } from "./db.ts";
 import type { StepJob } from "./jobs.ts";
 import type { NewInterrupt } from "./sql/interrupts.ts";
@@ -137,7 +138,7 @@ export interface Settled {
   next: StepJob | null;
 }
 
-interface SettleArgs {
+export interface SettleArgs {
   run: RunRow;
   worker: string;
   checkpointId: string | null;
@@ -150,7 +151,7 @@ async function settleRun(
   args: SettleArgs & { status: "interrupted" | "success" | "error" },
   extra: { error?: RunRow["error"] | undefined; interrupts?: NewInterrupt[] },
 ): Promise<Settled> {
-  const { rows } = await q.query<NextRun & { applied: boolean; thread_id: string }>(
+  const { rows } = await q.query<SettleRow>(
     db.prepared("settle_run", `SELECT * FROM ${db.table("settle_run")}($1, $2, $3, $4, $5, $6, $7)`, [
       args.run.id,
       args.worker,
@@ -161,9 +162,33 @@ async function settleRun(
       JSON.stringify(extra.interrupts ?? []),
     ]),
   );
-  const settled = rows[0];
-  if (!settled?.applied) return { applied: false, next: null };
-  return { applied: true, next: nextStep(settled.thread_id, settled) };
+  return settledFrom(rows[0]);
+}
+
+type SettleRow = NextRun & { applied: boolean; thread_id: string };
+
+function settledFrom(row: SettleRow | undefined): Settled {
+  if (!row?.applied) return { applied: false, next: null };
+  return { applied: true, next: nextStep(row.thread_id, row) };
+}
+
+/**
+ * Ends a run with success in the statement that stores its last checkpoint: the `then` of the
+ * saver's `putThen`, so the superstep and the run's end commit together (settle_run reads no
+ * checkpoint table). Parse what it returns with `settledByPut`.
+ */
+export function finishInPut(db: Db, args: SettleArgs): PutThen {
+  return {
+    name: "finish_run",
+    sql: `SELECT s.* FROM won CROSS JOIN LATERAL ${db.table("settle_run")}(
+            $18::uuid, $19::text, 'success', $20::text, $21::integer, NULL::jsonb, '[]'::jsonb) s`,
+    values: [args.run.id, args.worker, args.checkpointId, args.steps],
+  };
+}
+
+/** What `finishInPut` did; undefined when a retried put could not tell (settle it again). */
+export function settledByPut(row: unknown): Settled | undefined {
+  return row === undefined ? undefined : settledFrom(row as SettleRow);
 }
 
 /** Parks a run: its interrupts recorded with their deadlines, the thread waiting for a person. */
@@ -185,13 +210,12 @@ export async function refuseResume(
   q: Queryable,
   args: { run: RunRow; worker: string; error: NonNullable<RunRow["error"]> },
 ): Promise<Settled> {
-  const { rows } = await q.query<NextRun & { applied: boolean; thread_id: string }>(
-    `SELECT * FROM ${db.table("refuse_resume")}($1, $2, $3)`,
-    [args.run.id, args.worker, JSON.stringify(args.error)],
-  );
-  const refused = rows[0];
-  if (!refused?.applied) return { applied: false, next: null };
-  return { applied: true, next: nextStep(refused.thread_id, refused) };
+  const { rows } = await q.query<SettleRow>(`SELECT * FROM ${db.table("refuse_resume")}($1, $2, $3)`, [
+    args.run.id,
+    args.worker,
+    JSON.stringify(args.error),
+  ]);
+  return settledFrom(rows[0]);
 }
 
 /** Ends a run: success, or error with what failed. */

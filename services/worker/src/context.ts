@@ -1,4 +1,4 @@
-import type { CheckpointSaver } from "@layover/checkpoint";
+import type { PostgresSaver } from "@layover/checkpoint-postgres";
 import type { CompiledStateGraph, Durability } from "@layover/graph";
 import type { Db, Dispatcher, Metrics } from "@layover/runtime";
 import type { Logger } from "pino";
@@ -17,7 +17,8 @@ export interface ServedGraph {
 
 export interface WorkerContext {
   db: Db;
-  saver: CheckpointSaver;
+  /** Every served graph stores through it; a run's last checkpoint goes with its end (putThen). */
+  saver: PostgresSaver;
   dispatcher: Dispatcher;
   graphs: ReadonlyMap<string, ServedGraph>;
   workerId: string;

@@ -1,3 +1,4 @@
+import type { PutCheckpointArgs } from "@layover/checkpoint";
 import {
   type Durability,
   GraphRecursionError,
@@ -8,6 +9,7 @@ import {
   type Stepper,
 } from "@layover/graph";
 import {
+  finishInPut,
   finishRun,
   type JobRun,
   markRunning,
@@ -20,6 +22,7 @@ import {
   releaseCancelled,
   type Settled,
   type StepJob,
+  settledByPut,
 } from "@layover/runtime";
 import type { Logger } from "pino";
 import type { ServedGraph, WorkerContext } from "./context.ts";
@@ -125,6 +128,7 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
   if (served === undefined) throw new GraphNotServedError(ctx.workerId, run.graph_id);
   const marking = run.status === "pending" ? markRunningLater(ctx, run, log) : undefined;
   try {
+    const final: FinalCommit = { steps: 0, stored: false, settled: undefined };
     const stepper = served.graph.stepper(
       {
         configurable: { thread_id: run.thread_id },
@@ -132,14 +136,53 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
         ...durabilityOf(run, served),
         ...contextOf(run),
       },
-      job.threadId === run.thread_id ? { head } : {},
+      { ...(job.threadId === run.thread_id ? { head } : {}), storeFinal: storeWithEnd(ctx, run, final) },
     );
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);
     if (refusal !== undefined) return await failBeforeStep(ctx, log, run, refusal);
-    return await advance(ctx, served, run, stepper, log);
+    return await advance(ctx, served, run, { stepper, final }, log);
   } finally {
     await marking?.cancel();
   }
+}
+
+/**
+ * A run's last checkpoint, stored together with the run's success (one statement, one commit):
+ * `steps` is what the job counts when the run ends (as finishRun is given); `settled` what the end did, unknown
+ * after a retried put whose first attempt committed.
+ */
+interface FinalCommit {
+  steps: number;
+  stored: boolean;
+  settled: Settled | undefined;
+}
+
+function storeWithEnd(ctx: WorkerContext, run: RunRow, final: FinalCommit) {
+  return async (args: PutCheckpointArgs) => {
+    const end = { run, worker: ctx.workerId, checkpointId: args.checkpoint.id, steps: final.steps };
+    final.settled = settledByPut(await ctx.saver.putThen(args, finishInPut(ctx.db, end)));
+    final.stored = true;
+  };
+}
+
+/** The end of a run whose last superstep is stored: settled with it, else now. */
+function finished(
+  ctx: WorkerContext,
+  log: Logger,
+  run: RunRow,
+  final: FinalCommit,
+  outcome: StepOutcome,
+  steps: number,
+) {
+  if (final.stored && final.settled !== undefined)
+    return settle(ctx, log, run, Promise.resolve(final.settled), "finished");
+  if (final.stored) {
+    // The commit was retried after a lost answer: the run ended, but what came next is unknown.
+    log.info("run ended by a retried commit; reconciliation enqueues its thread's next run, if any");
+    return settle(ctx, log, run, Promise.resolve({ applied: true, next: null }), "finished");
+  }
+  const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps };
+  return settle(ctx, log, run, finishRun(ctx.db, ctx.db.pool, args), "finished");
 }
 
 /**
@@ -235,7 +278,7 @@ async function advance(
   ctx: WorkerContext,
   served: ServedGraph,
   run: RunRow,
-  stepper: Stepper,
+  { stepper, final }: { stepper: Stepper; final: FinalCommit },
   log: Logger,
 ): Promise<JobResult> {
   const started = performance.now();
@@ -248,6 +291,7 @@ async function advance(
       return "cancelled";
     }
     const timer = ctx.metrics.stepSeconds.startTimer();
+    final.steps = steps;
     let outcome = await unlessConflict(log, stepper.step());
     timer();
     if (outcome === "conflict") return outcome;
@@ -278,8 +322,7 @@ async function advance(
       return settle(ctx, stepLog, run, parkRun(ctx.db, ctx.db.pool, args), "parked");
     }
     if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);
-    const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps };
-    return settle(ctx, stepLog, run, finishRun(ctx.db, ctx.db.pool, args), "finished");
+    return finished(ctx, stepLog, run, final, outcome, steps);
   }
 }
 

@@ -22,10 +22,14 @@
  * [[channel, version]…]: deltas whose chain outgrew their snapshot — rewrite them as full
  * values with compact-blob).
  *
+ * `then` (PostgresSaver.putThen): a SELECT run in the same statement, so in the same
+ * transaction, only when the compare-and-set won — it must read `won` (one row then) — with
+ * parameters from $18 on; its row comes back as json in then_row.
+ *
  * Indexes: checkpoint_heads_pkey (the head row), checkpoint_blobs_pkey (base rows, upsert),
  * checkpoints_pkey (insert; a duplicate id raises 23505).
  */
-export function putCheckpointSql(s: string): string {
+export function putCheckpointSql(s: string, then?: string): string {
   return `
 WITH known AS (
   SELECT key_id FROM ${s}.checkpoint_heads WHERE thread_id = $1::text AND ns = $2::text
@@ -82,7 +86,12 @@ stored AS (
     item_count = EXCLUDED.item_count, chain_length = EXCLUDED.chain_length,
     chain_bytes = EXCLUDED.chain_bytes, snapshot_bytes = EXCLUDED.snapshot_bytes, data = EXCLUDED.data
   RETURNING channel, version, base_version, chain_length, chain_bytes, snapshot_bytes
-)
+)${
+    then === undefined
+      ? ""
+      : `,
+then_row AS (${then})`
+  }
 SELECT
   (SELECT deltas_ok FROM verdict) AS deltas_ok,
   (SELECT key_id FROM won) AS key_id,
@@ -90,5 +99,5 @@ SELECT
     SELECT json_agg(json_build_array(channel, version)) FROM stored
     WHERE base_version IS NOT NULL
       AND (chain_bytes >= greatest(snapshot_bytes, $16::bigint) OR chain_length >= $17::integer)
-  ), '[]'::json) AS due`;
+  ), '[]'::json) AS due${then === undefined ? "" : ",\n  (SELECT row_to_json(t) FROM then_row t) AS then_row"}`;
 }

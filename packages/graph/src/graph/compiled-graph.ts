@@ -1,4 +1,4 @@
-import type { CheckpointSaver, CheckpointTuple } from "@layover/checkpoint";
+import type { CheckpointSaver, CheckpointTuple, PutCheckpointArgs } from "@layover/checkpoint";
 import { readState } from "../algo/apply-writes.ts";
 import { type Command, isCommand } from "../command.ts";
 import { SUBGRAPH_INPUT, subgraphInputKey } from "../commit.ts";
@@ -76,6 +76,13 @@ export interface StepperOptions {
    * the run it serves) to save a round trip; the stepper uses it for its first head, once.
    */
   head?: Promise<CheckpointTuple | undefined>;
+  /**
+   * Stores the run's last checkpoint — the superstep after which nothing is planned — instead
+   * of the checkpointer's `put`, with `put`'s contract (compare-and-set, CheckpointConflictError,
+   * nothing written when it throws). A worker commits it together with the run's end, in one
+   * statement. Every other checkpoint goes through `put`.
+   */
+  storeFinal?: (args: PutCheckpointArgs) => Promise<void>;
 }
 
 /** A graph ready to run: `builder.compile({ checkpointer })`. */
@@ -289,6 +296,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    */
   stepper(config: RunnableConfig, options: StepperOptions = {}): Stepper {
     const { env } = runEnvironment(this, config, undefined, false);
+    env.storeFinal = options.storeFinal;
     let prefetched = options.head;
     const load = async () => {
       const tuple = prefetched;
