@@ -62,6 +62,15 @@ describe("batched reads", () => {
     });
   });
 
+  it("a run id in upper case is the same run (Postgres answers in lower case)", async () => {
+    const { runId } = await h.client.runs.start({
+      graphId: "approval",
+      input: { item: "case", twice: false },
+    });
+    await h.client.runs.wait(runId.toUpperCase(), { timeoutMs: 20_000 });
+    expect((await h.client.runs.get(runId.toUpperCase())).runId).toBe(runId);
+  });
+
   it("a batched read of runs is planned once per connection, not on every call", async () => {
     const started = await Promise.all(
       ITEMS.slice(0, 5).map((item) =>

@@ -1,6 +1,8 @@
 // Counts the Postgres statements one op costs, by side (producer client, worker) and by
 // statement: `pnpm --filter @layover/bench run statements`. Worker and client run in
-// this process (one worker, concurrency 1), one op at a time, so every statement is the op's.
+// this process (one worker), one op at a time, so every statement is the op's.
+// `BENCH_IN_FLIGHT=50` keeps 50 ops in flight (worker concurrency 8, as the distributed
+// benchmark's workers): reads asked at the same moment then share statements.
 import { createClient } from "@layover/runtime";
 import { createTestSchema, getRedis, uniqueRedisPrefix } from "@layover/testing";
 import { createWorker } from "@layover/worker";
@@ -39,19 +41,22 @@ function wrapQuery(): void {
   } as typeof pg.Client.prototype.query;
 }
 
+const round = (n: number) => Math.round(n * 100) / 100;
+
 function report(name: string, ops: number): void {
   const rows = [...counts].sort((a, b) => b[1] - a[1]);
   const total = (who: Side) =>
     rows.filter(([k]) => k.startsWith(who)).reduce((sum, [, n]) => sum + n, 0) / ops;
   console.log(
-    `\n${name}: ${total("client") + total("worker")} statements per op (client ${total("client")}, worker ${total("worker")})`,
+    `\n${name}: ${round(total("client") + total("worker"))} statements per op (client ${round(total("client"))}, worker ${round(total("worker"))})`,
   );
   for (const [key, n] of rows) console.log(`  ${(n / ops).toFixed(2).padStart(6)}  ${key}`);
   counts.clear();
 }
 
 async function main(): Promise<void> {
-  const ops = 20;
+  const inFlight = Math.max(1, Number(process.env.BENCH_IN_FLIGHT ?? 1));
+  const ops = Math.max(20, inFlight * 4);
   const schema = await createTestSchema("bench_statements");
   const redisUrl = await getRedis();
   const prefix = uniqueRedisPrefix("bench-statements");
@@ -63,7 +68,7 @@ async function main(): Promise<void> {
     redisUrl,
     schema: schema.name,
     prefix,
-    concurrency: 1,
+    concurrency: inFlight > 1 ? 8 : 1,
     budget: { steps: 16, ms: 60_000 },
     logger: pino({ level: "warn" }),
   });
@@ -93,7 +98,15 @@ async function main(): Promise<void> {
     ] as const) {
       await op(); // warm-up: the first op also registers prepared statements
       side = "client";
-      for (let i = 0; i < ops; i += 1) await op();
+      let started = 0;
+      await Promise.all(
+        Array.from({ length: inFlight }, async () => {
+          while (started < ops) {
+            started += 1;
+            await op();
+          }
+        }),
+      );
       side = undefined;
       report(name, ops);
     }

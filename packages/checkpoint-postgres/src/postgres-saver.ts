@@ -71,6 +71,14 @@ function buildQueries(schema: string) {
   };
 }
 
+/** Half of a surrogate pair: Postgres text cannot hold it, nor NUL. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function batchable(ref: CheckpointRef): boolean {
+  const text = `${ref.threadId}\n${ref.ns}`;
+  return !LONE_SURROGATE.test(text) && !text.includes("\u0000");
+}
+
 /** A (thread, namespace) as one string, for batching head reads. */
 function headKey(threadId: string, ns: string): string {
   return JSON.stringify([threadId, ns]);
@@ -132,7 +140,8 @@ export class PostgresSaver implements CheckpointSaver {
     this.serde = options.serializer ?? jsonSerializer;
     this.retry = options.retry ?? {};
     this.pageSize = Math.max(1, options.listPageSize ?? 50);
-    this.heads = new ReadBatcher((keys) => this.readHeads(keys));
+    // A few statements in flight: one slow read (a very large state) holds back only its own.
+    this.heads = new ReadBatcher((keys) => this.readHeads(keys), { maxBatch: 32, maxInFlight: 4 });
     this.deltas =
       options.listDeltas === false
         ? false
@@ -154,7 +163,10 @@ export class PostgresSaver implements CheckpointSaver {
 
   async getTuple(ref: CheckpointRef): Promise<CheckpointTuple | undefined> {
     if (ref.checkpointId === undefined) {
-      const row = await this.heads.load(headKey(ref.threadId, ref.ns));
+      const key = headKey(ref.threadId, ref.ns);
+      // A key Postgres cannot take as text (NUL, a lone surrogate) fails its statement: alone,
+      // not beside other callers' reads.
+      const row = batchable(ref) ? await this.heads.load(key) : (await this.readHeads([key])).get(key);
       return decodeTuples(ref, row, this.serde)[0];
     }
     if (!isUuid(ref.checkpointId)) return undefined;
@@ -233,7 +245,8 @@ export class PostgresSaver implements CheckpointSaver {
     });
     if (outcome.key_id !== null && outcome.due.length > 0)
       await this.compact(args, outcome.key_id, outcome.due);
-    return outcome.then_row ?? undefined;
+    // A retry that found the checkpoint stored by a lost attempt (key_id null) cannot tell.
+    return outcome.key_id === null ? undefined : (outcome.then_row ?? undefined);
   }
 
   private async runPut(

@@ -9,10 +9,10 @@ export interface PutThen {
   /** Names the SQL text (lower-case letters and underscores), so it is prepared once per connection. */
   name: string;
   /**
-   * A SELECT (or INSERT/UPDATE … RETURNING) giving at most one row. It must read the CTE `won`
-   * (one row when the put won, none otherwise) so that it does nothing when the put loses, e.g.
-   * `SELECT f.* FROM won CROSS JOIN LATERAL my_function($18) f`. Its parameters are numbered
-   * from $18.
+   * A SELECT giving at most one row, e.g. `SELECT * FROM my_function($18)`: it runs only when
+   * the put won (it may read the CTE `won`: one row with the key's key_id). Its parameters are
+   * numbered from $18. An INSERT/UPDATE … RETURNING runs in any case, so it must itself select
+   * from `won` to do nothing when the put loses.
    */
   sql: string;
   values: readonly unknown[];
@@ -20,9 +20,9 @@ export interface PutThen {
 
 const NAME = /^[a-z_]{1,30}$/;
 
-/** The put statements with a `then`, by `then.name`, made on first use. */
+/** The put statements with a `then`, by `then.name`, made on first use; one SQL text per name. */
 export class PutThenStatements {
-  private readonly byName = new Map<string, { name: string; text: string }>();
+  private readonly byName = new Map<string, { name: string; text: string; thenSql: string }>();
   private readonly schema: string;
 
   constructor(schema: string) {
@@ -42,9 +42,15 @@ export class PutThenStatements {
       statement = {
         name: statementName(`put_then_${then.name}`, this.schema),
         text: putCheckpointSql(quoteSchema(this.schema), then.sql),
+        thenSql: then.sql,
       };
       this.byName.set(then.name, statement);
+    } else if (statement.thenSql !== then.sql) {
+      throw new PostgresSaverError(
+        "INVALID_SAVER_INPUT",
+        `putThen: the name ${JSON.stringify(then.name)} is already used for other SQL; give each SQL text its own name.`,
+      );
     }
-    return statement;
+    return { name: statement.name, text: statement.text };
   }
 }

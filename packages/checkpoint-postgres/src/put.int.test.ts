@@ -137,8 +137,18 @@ describe("putThen commits a put and the caller's statement together", () => {
   });
   const markedThreads = async () => (await admin.query(`SELECT thread_id FROM ${marks()}`)).rows;
 
+  // The shape a worker's end of run has: a SELECT calling a function that writes.
+  const markByFunction = (threadId: string, note: string) => ({
+    name: "mark_by_function",
+    sql: `SELECT * FROM "${schema.current.name}".then_mark($18, $19)`,
+    values: [threadId, note],
+  });
+
   beforeAll(async () => {
     await admin.query(`CREATE TABLE ${marks()} (thread_id text, note text)`);
+    await admin.query(`CREATE FUNCTION "${schema.current.name}".then_mark(p_thread text, p_note text,
+        OUT thread_id text, OUT note text) LANGUAGE sql AS
+      $$ INSERT INTO ${marks()} (thread_id, note) VALUES (p_thread, p_note) RETURNING thread_id, note $$`);
   });
 
   it("runs `then` when the put wins, in one statement, and returns its row", async () => {
@@ -165,11 +175,53 @@ describe("putThen commits a put and the caller's statement together", () => {
     expect(await markedThreads()).not.toContainEqual({ thread_id: key.threadId });
   });
 
+  it("calls a `then` function only when the put wins, once, also when deltas are resent in full", async () => {
+    const lost = newKey("then-function-loses");
+    const first = putArgs(lost, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
+    await saver.put(first);
+    const late = putArgs(lost, { values: { n: 2 }, versions: { n: 2 }, changed: ["n"], parentId: null });
+    const error = await saver.putThen(late, markByFunction(lost.threadId, "late")).catch((e) => e);
+    expect(isCheckpointConflict(error)).toBe(true);
+    // A list delta against a base that does not match what is stored: the first statement
+    // writes nothing, the put is resent with full values.
+    const resent = newKey("then-function-resent");
+    const base = putArgs(resent, {
+      values: { list: ["a"] },
+      versions: { list: 1 },
+      changed: ["list"],
+      parentId: null,
+    });
+    await saver.put(base);
+    const grown = putArgs(resent, {
+      values: { list: ["a", "b", "c"] },
+      versions: { list: 2 },
+      changed: ["list"],
+      parentId: base.checkpoint.id,
+      appends: { list: { baseVersion: 1, baseLength: 2 } },
+    });
+    const row = await saver.putThen(grown, markByFunction(resent.threadId, "resent"));
+    expect(row).toEqual({ thread_id: resent.threadId, note: "resent" });
+    expect((await saver.getTuple(resent))?.checkpoint.channelValues).toEqual({ list: ["a", "b", "c"] });
+    const { rows } = await admin.query(`SELECT thread_id, note FROM ${marks()} WHERE thread_id = ANY($1)`, [
+      [lost.threadId, resent.threadId],
+    ]);
+    expect(rows).toEqual([{ thread_id: resent.threadId, note: "resent" }]);
+  });
+
   it("stores nothing when `then` fails: both commit or neither does", async () => {
     const key = newKey("then-fails");
     const args = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
     const failing = { name: "failing", sql: "SELECT 1 / (count(*) - count(*)) AS boom FROM won", values: [] };
     await expect(saver.putThen(args, failing)).rejects.toThrow(/division by zero/);
+    expect(await saver.getTuple(key)).toBeUndefined();
+  });
+
+  it("refuses one name for two SQL texts: the second would run the first's prepared SQL", async () => {
+    const key = newKey("then-same-name");
+    const args = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
+    const other = { name: "mark_by_function", sql: "SELECT 'other' AS note", values: [] };
+    const error = await saver.putThen(args, other).catch((e) => e);
+    expect(isPostgresSaverError(error) && /already used for other SQL/.test(error.message)).toBe(true);
     expect(await saver.getTuple(key)).toBeUndefined();
   });
 

@@ -74,7 +74,8 @@ export function batchedRead<V>(
   }
   let batcher = kinds.get(kind) as ReadBatcher<V> | undefined;
   if (batcher === undefined) {
-    batcher = new ReadBatcher(read);
+    // Primary-key reads, quick: two statements in flight, the rest batched behind them.
+    batcher = new ReadBatcher(read, { maxInFlight: 2 });
     kinds.set(kind, batcher as ReadBatcher<unknown>);
   }
   const found = batcher;

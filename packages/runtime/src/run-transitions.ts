@@ -23,7 +23,7 @@ export type JobRun = RunRow & { holds_thread: boolean; inherited_context: unknow
  * time share one statement.
  */
 export function readJobRun(db: Db, runId: string): Promise<JobRun | undefined> {
-  return batchedRead(db, "job_runs", (ids) => readJobRuns(db, ids))(runId);
+  return batchedRead(db, "job_runs", (ids) => readJobRuns(db, ids))(runId.toLowerCase());
 }
 
 async function readJobRuns(db: Db, ids: readonly string[]): Promise<Map<string, JobRun>> {
@@ -180,8 +180,8 @@ function settledFrom(row: SettleRow | undefined): Settled {
 export function finishInPut(db: Db, args: SettleArgs): PutThen {
   return {
     name: "finish_run",
-    sql: `SELECT s.* FROM won CROSS JOIN LATERAL ${db.table("settle_run")}(
-            $18::uuid, $19::text, 'success', $20::text, $21::integer, NULL::jsonb, '[]'::jsonb) s`,
+    sql: `SELECT * FROM ${db.table("settle_run")}(
+            $18::uuid, $19::text, 'success', $20::text, $21::integer, NULL::jsonb, '[]'::jsonb)`,
     values: [args.run.id, args.worker, args.checkpointId, args.steps],
   };
 }

@@ -1,4 +1,3 @@
-import type { PutCheckpointArgs } from "@layover/checkpoint";
 import {
   type Durability,
   GraphRecursionError,
@@ -9,7 +8,6 @@ import {
   type Stepper,
 } from "@layover/graph";
 import {
-  finishInPut,
   finishRun,
   type JobRun,
   markRunning,
@@ -22,10 +20,10 @@ import {
   releaseCancelled,
   type Settled,
   type StepJob,
-  settledByPut,
 } from "@layover/runtime";
 import type { Logger } from "pino";
 import type { ServedGraph, WorkerContext } from "./context.ts";
+import { type FinalCommit, finalSettled, storeWithEnd } from "./final-commit.ts";
 import { interruptRows } from "./park.ts";
 import { prepareRun } from "./prepare-run.ts";
 
@@ -144,45 +142,6 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
   } finally {
     await marking?.cancel();
   }
-}
-
-/**
- * A run's last checkpoint, stored together with the run's success (one statement, one commit):
- * `steps` is what the job counts when the run ends (as finishRun is given); `settled` what the end did, unknown
- * after a retried put whose first attempt committed.
- */
-interface FinalCommit {
-  steps: number;
-  stored: boolean;
-  settled: Settled | undefined;
-}
-
-function storeWithEnd(ctx: WorkerContext, run: RunRow, final: FinalCommit) {
-  return async (args: PutCheckpointArgs) => {
-    const end = { run, worker: ctx.workerId, checkpointId: args.checkpoint.id, steps: final.steps };
-    final.settled = settledByPut(await ctx.saver.putThen(args, finishInPut(ctx.db, end)));
-    final.stored = true;
-  };
-}
-
-/** The end of a run whose last superstep is stored: settled with it, else now. */
-function finished(
-  ctx: WorkerContext,
-  log: Logger,
-  run: RunRow,
-  final: FinalCommit,
-  outcome: StepOutcome,
-  steps: number,
-) {
-  if (final.stored && final.settled !== undefined)
-    return settle(ctx, log, run, Promise.resolve(final.settled), "finished");
-  if (final.stored) {
-    // The commit was retried after a lost answer: the run ended, but what came next is unknown.
-    log.info("run ended by a retried commit; reconciliation enqueues its thread's next run, if any");
-    return settle(ctx, log, run, Promise.resolve({ applied: true, next: null }), "finished");
-  }
-  const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps };
-  return settle(ctx, log, run, finishRun(ctx.db, ctx.db.pool, args), "finished");
 }
 
 /**
@@ -322,7 +281,7 @@ async function advance(
       return settle(ctx, stepLog, run, parkRun(ctx.db, ctx.db.pool, args), "parked");
     }
     if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);
-    return finished(ctx, stepLog, run, final, outcome, steps);
+    return settle(ctx, stepLog, run, finalSettled(ctx, stepLog, run, final, outcome, steps), "finished");
   }
 }
 

@@ -22,13 +22,22 @@
  * [[channel, version]…]: deltas whose chain outgrew their snapshot — rewrite them as full
  * values with compact-blob).
  *
- * `then` (PostgresSaver.putThen): a SELECT run in the same statement, so in the same
- * transaction, only when the compare-and-set won — it must read `won` (one row then) — with
- * parameters from $18 on; its row comes back as json in then_row.
+ * `then` (PostgresSaver.putThen): a statement run in the same statement, so in the same
+ * transaction, only when the compare-and-set won, with parameters from $18 on; its row comes
+ * back as json in then_row. A SELECT `then` runs only when the final SELECT reads it, which it
+ * does only when `won` has its row; a data-modifying one must itself read `won` (it runs anyway).
  *
  * Indexes: checkpoint_heads_pkey (the head row), checkpoint_blobs_pkey (base rows, upsert),
  * checkpoints_pkey (insert; a duplicate id raises 23505).
  */
+/**
+ * `then`'s row, read only when the put won: a SELECT CTE runs only when read, and nothing
+ * else makes a function it calls wait for `won` (the planner may call it first, once, whatever
+ * `won` holds).
+ */
+const THEN_ROW =
+  "CASE WHEN EXISTS (SELECT 1 FROM won) THEN (SELECT row_to_json(t) FROM then_row t) END AS then_row";
+
 export function putCheckpointSql(s: string, then?: string): string {
   return `
 WITH known AS (
@@ -99,5 +108,5 @@ SELECT
     SELECT json_agg(json_build_array(channel, version)) FROM stored
     WHERE base_version IS NOT NULL
       AND (chain_bytes >= greatest(snapshot_bytes, $16::bigint) OR chain_length >= $17::integer)
-  ), '[]'::json) AS due${then === undefined ? "" : ",\n  (SELECT row_to_json(t) FROM then_row t) AS then_row"}`;
+  ), '[]'::json) AS due${then === undefined ? "" : `,\n  ${THEN_ROW}`}`;
 }

@@ -62,7 +62,8 @@ export async function waitForRun(
   }
   const deadline = Date.now() + timeoutMs;
   let wake: (status: string | undefined) => void = () => {};
-  const listening = hub.listen(runId, (status) => wake(status));
+  // Events name runs as Postgres spells ids: in lower case.
+  const listening = hub.listen(runId.toLowerCase(), (status) => wake(status));
   try {
     await within(listening.ready, Math.min(timeoutMs, SUBSCRIBE_WAIT_MS));
     let reading: Reading = { result: undefined, threadId: undefined };

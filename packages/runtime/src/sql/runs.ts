@@ -156,7 +156,8 @@ async function readRunsWithPending(db: Db, ids: readonly string[]): Promise<Map<
  * asked at the same time share one statement.
  */
 export function getRunWithPending(db: Db, id: string): Promise<RunWithPending | undefined> {
-  return batchedRead(db, "runs_with_pending", (ids) => readRunsWithPending(db, ids))(id);
+  // Postgres answers with lower-case ids: the key must be asked for as it comes back.
+  return batchedRead(db, "runs_with_pending", (ids) => readRunsWithPending(db, ids))(id.toLowerCase());
 }
 
 /** A run created with this idempotency key on the thread (served by runs_idempotency). */

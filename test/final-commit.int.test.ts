@@ -1,0 +1,119 @@
+// A run's last checkpoint and its success commit in one statement (finishInPut as the then of
+// PostgresSaver.putThen): never the end of a run whose checkpoint was not stored.
+import { isCheckpointConflict, newCheckpointId } from "@layover/checkpoint";
+import { PostgresSaver } from "@layover/checkpoint-postgres";
+import { createDb, finishInPut, type RunRow } from "@layover/runtime";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createHarness, type Harness } from "./support/harness.ts";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness("final_commit");
+  const stop = await h.startWorker({ id: "migrates-only" }); // migrates and registers the graphs
+  await stop(); // no worker from here on: runs stay pending
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+const checkpoint = (n: number) => ({
+  v: 1 as const,
+  id: newCheckpointId(),
+  ts: new Date().toISOString(),
+  channelValues: { n },
+  channelVersions: { n },
+  updatedChannels: ["n"],
+  pendingSends: [],
+});
+
+it("a last put that loses its compare-and-set ends nothing: the run and its thread stay as they were", async () => {
+  const { runId, threadId } = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 0 } });
+  const db = createDb(h.pool, h.schema);
+  const saver = new PostgresSaver({ pool: h.pool, schema: h.schema });
+  const key = { threadId, ns: "" };
+  // Another writer moved the head (H0 -> H1) while this worker computed its last superstep from H0.
+  const h0 = checkpoint(1);
+  await saver.put({
+    ...key,
+    checkpoint: h0,
+    metadata: { source: "loop", step: 0, writes: null },
+    parentId: null,
+    changedChannels: ["n"],
+  });
+  const h1 = checkpoint(2);
+  await saver.put({
+    ...key,
+    checkpoint: h1,
+    metadata: { source: "loop", step: 1, writes: null },
+    parentId: h0.id,
+    changedChannels: ["n"],
+  });
+  const run = (await h.pool.query<RunRow>(`SELECT * FROM "${h.schema}".runs WHERE id = $1`, [runId]))
+    .rows[0] as RunRow;
+  const last = checkpoint(3);
+  const error = await saver
+    .putThen(
+      {
+        ...key,
+        checkpoint: last,
+        metadata: { source: "loop", step: 1, writes: null },
+        parentId: h0.id,
+        changedChannels: ["n"],
+      },
+      finishInPut(db, { run, worker: "loser", checkpointId: last.id, steps: 1 }),
+    )
+    .catch((e: unknown) => e);
+  expect(isCheckpointConflict(error)).toBe(true);
+  const after = (
+    await h.pool.query(
+      `SELECT r.status, r.checkpoint_id, r.finished_by, t.status AS thread_status, t.head_checkpoint
+         FROM "${h.schema}".runs r JOIN "${h.schema}".threads t ON t.id = r.thread_id WHERE r.id = $1`,
+      [runId],
+    )
+  ).rows[0];
+  expect(after).toMatchObject({
+    status: "pending",
+    checkpoint_id: null,
+    finished_by: null,
+    thread_status: "busy",
+  });
+  expect(after.head_checkpoint).not.toBe(last.id);
+});
+
+it("a last put resent with full values ends the run once and hands the thread to the queued run", async () => {
+  const first = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 0 } });
+  const queued = await h.client.runs.start({
+    graphId: "slow-chain",
+    threadId: first.threadId,
+    input: { delayMs: 0 },
+    multitaskStrategy: "enqueue",
+  });
+  const db = createDb(h.pool, h.schema);
+  const saver = new PostgresSaver({ pool: h.pool, schema: h.schema });
+  const key = { threadId: first.threadId, ns: "" };
+  const h0 = { ...checkpoint(1), channelValues: { list: ["a"] }, channelVersions: { list: 1 } };
+  await saver.put({
+    ...key,
+    checkpoint: h0,
+    metadata: { source: "loop", step: 0, writes: null },
+    parentId: null,
+    changedChannels: ["list"],
+  });
+  const run = (await h.pool.query<RunRow>(`SELECT * FROM "${h.schema}".runs WHERE id = $1`, [first.runId]))
+    .rows[0] as RunRow;
+  const last = { ...checkpoint(2), channelValues: { list: ["a", "b", "c"] }, channelVersions: { list: 2 } };
+  // An append hint whose base length is not what is stored: the first statement must write nothing.
+  const row = await saver.putThen<{ applied: boolean; next_run_id: string | null }>(
+    {
+      ...key,
+      checkpoint: last,
+      metadata: { source: "loop", step: 1, writes: null },
+      parentId: h0.id,
+      changedChannels: ["list"],
+      appends: { list: { baseVersion: 1, baseLength: 2 } },
+    },
+    finishInPut(db, { run, worker: "w", checkpointId: last.id, steps: 1 }),
+  );
+  // The worker reads this: applied must be true and the queued run must be handed on.
+  expect(row).toMatchObject({ applied: true, next_run_id: queued.runId });
+});
