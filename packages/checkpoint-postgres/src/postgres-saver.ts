@@ -140,8 +140,8 @@ export class PostgresSaver implements CheckpointSaver {
     this.serde = options.serializer ?? jsonSerializer;
     this.retry = options.retry ?? {};
     this.pageSize = Math.max(1, options.listPageSize ?? 50);
-    // A few statements in flight: one slow read (a very large state) holds back only its own.
-    this.heads = new ReadBatcher((keys) => this.readHeads(keys), { maxBatch: 32, maxInFlight: 4 });
+    // Two statements in flight: one slow read (a very large state) does not hold back the rest.
+    this.heads = new ReadBatcher((keys) => this.readHeads(keys), { maxBatch: 32, maxInFlight: 2 });
     this.deltas =
       options.listDeltas === false
         ? false
