@@ -239,10 +239,13 @@ describe("runs.cancel", () => {
     expect(done).toMatchObject({ status: "success", values: { answers: ["yes", "yes"] } });
   });
 
-  it("stops a running run before its next superstep", async () => {
+  it.each([
+    ["", (id: string) => id],
+    [" given its id in upper case", (id: string) => id.toUpperCase()],
+  ])("stops a running run before its next superstep%s", async (_, spell) => {
     const { runId, threadId } = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 300 } });
     await sleep(450); // s0 is committed, s1 is running
-    expect(await h.client.runs.cancel(runId)).toEqual({ status: "cancelled" });
+    expect(await h.client.runs.cancel(spell(runId))).toEqual({ status: "cancelled" });
     expect((await h.client.runs.wait(runId)).status).toBe("cancelled");
     await sleep(900); // long enough for s2 and s3 to run if the worker went on
     const trail = (await h.client.threads.get(threadId)).values.trail as string[];

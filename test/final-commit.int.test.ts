@@ -2,7 +2,7 @@
 // PostgresSaver.putThen): never the end of a run whose checkpoint was not stored.
 import { isCheckpointConflict, newCheckpointId } from "@layover/checkpoint";
 import { PostgresSaver } from "@layover/checkpoint-postgres";
-import { createDb, finishInPut, type RunRow } from "@layover/runtime";
+import { createDb, finishInPut, finishRun, type RunRow } from "@layover/runtime";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, type Harness } from "./support/harness.ts";
 
@@ -25,6 +25,18 @@ const checkpoint = (n: number) => ({
   updatedChannels: ["n"],
   pendingSends: [],
 });
+
+/** A run, and a run queued behind it on its thread (multitaskStrategy "enqueue"). */
+async function runAndQueuedRun() {
+  const first = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 0 } });
+  const queued = await h.client.runs.start({
+    graphId: "slow-chain",
+    threadId: first.threadId,
+    input: { delayMs: 0 },
+    multitaskStrategy: "enqueue",
+  });
+  return { first, queued };
+}
 
 it("a last put that loses its compare-and-set ends nothing: the run and its thread stay as they were", async () => {
   const { runId, threadId } = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 0 } });
@@ -81,13 +93,7 @@ it("a last put that loses its compare-and-set ends nothing: the run and its thre
 });
 
 it("a last put resent with full values ends the run once and hands the thread to the queued run", async () => {
-  const first = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 0 } });
-  const queued = await h.client.runs.start({
-    graphId: "slow-chain",
-    threadId: first.threadId,
-    input: { delayMs: 0 },
-    multitaskStrategy: "enqueue",
-  });
+  const { first, queued } = await runAndQueuedRun();
   const db = createDb(h.pool, h.schema);
   const saver = new PostgresSaver({ pool: h.pool, schema: h.schema });
   const key = { threadId: first.threadId, ns: "" };
@@ -116,4 +122,23 @@ it("a last put resent with full values ends the run once and hands the thread to
   );
   // The worker reads this: applied must be true and the queued run must be handed on.
   expect(row).toMatchObject({ applied: true, next_run_id: queued.runId });
+});
+
+it("a worker that died after a run's last commit, before enqueuing the next run: its redelivered job does it", async () => {
+  const { first, queued } = await runAndQueuedRun();
+  const db = createDb(h.pool, h.schema);
+  const run = (await h.pool.query<RunRow>(`SELECT * FROM "${h.schema}".runs WHERE id = $1`, [first.runId]))
+    .rows[0] as RunRow;
+  // The first run's end committed (the thread now the queued run's), and then the worker died:
+  // the queued run's job was never enqueued, while the first run's job is still in BullMQ.
+  const settled = await finishRun(db, h.pool, { run, worker: "died", checkpointId: null, steps: 0 });
+  expect(settled.next?.runId).toBe(queued.runId);
+  const stop = await h.startWorker({ id: "redelivered" });
+  try {
+    // Well within the time a scheduler's reconciliation would take (none runs here).
+    const done = await h.client.runs.wait(queued.runId, { timeoutMs: 5_000 });
+    expect(done.status).toBe("success");
+  } finally {
+    await stop();
+  }
 });

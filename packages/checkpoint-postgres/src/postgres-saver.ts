@@ -71,17 +71,22 @@ function buildQueries(schema: string) {
   };
 }
 
-/** Half of a surrogate pair: Postgres text cannot hold it, nor NUL. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** Half of a surrogate pair, which UTF-8 cannot encode. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/** NUL, which Postgres text cannot hold: a read of such a key fails its statement. */
 function batchable(ref: CheckpointRef): boolean {
-  const text = `${ref.threadId}\n${ref.ns}`;
-  return !LONE_SURROGATE.test(text) && !text.includes("\u0000");
+  return !`${ref.threadId}\n${ref.ns}`.includes("\u0000");
 }
 
-/** A (thread, namespace) as one string, for batching head reads. */
+/**
+ * A (thread, namespace) as one string, for batching head reads: json that Postgres parses to the
+ * text a put stored. The driver sends a half surrogate pair as U+FFFD (as
+ * String.prototype.toWellFormed does); JSON.stringify would escape it, which Postgres refuses.
+ */
 function headKey(threadId: string, ns: string): string {
-  return JSON.stringify([threadId, ns]);
+  const wellFormed = (text: string) => text.replace(LONE_SURROGATE, "\uFFFD");
+  return JSON.stringify([wellFormed(threadId), wellFormed(ns)]);
 }
 
 const guarded = new WeakSet<pg.Pool>();
@@ -164,8 +169,8 @@ export class PostgresSaver implements CheckpointSaver {
   async getTuple(ref: CheckpointRef): Promise<CheckpointTuple | undefined> {
     if (ref.checkpointId === undefined) {
       const key = headKey(ref.threadId, ref.ns);
-      // A key Postgres cannot take as text (NUL, a lone surrogate) fails its statement: alone,
-      // not beside other callers' reads.
+      // A key Postgres cannot take as text (NUL) fails its statement: alone, not beside other
+      // callers' reads.
       const row = batchable(ref) ? await this.heads.load(key) : (await this.readHeads([key])).get(key);
       return decodeTuples(ref, row, this.serde)[0];
     }

@@ -12,7 +12,8 @@ export interface PutThen {
    * A SELECT giving at most one row, e.g. `SELECT * FROM my_function($18)`: it runs only when
    * the put won (it may read the CTE `won`: one row with the key's key_id). Its parameters are
    * numbered from $18. An INSERT/UPDATE … RETURNING runs in any case, so it must itself select
-   * from `won` to do nothing when the put loses.
+   * from `won` to do nothing when the put loses. A function it calls must be VOLATILE (the
+   * default): Postgres may evaluate an IMMUTABLE one while planning, whether or not the put wins.
    */
   sql: string;
   values: readonly unknown[];

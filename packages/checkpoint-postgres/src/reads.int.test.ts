@@ -203,6 +203,23 @@ describe("reads", () => {
     }
   });
 
+  it("a thread id with half a surrogate pair reads back the head its put stored", async () => {
+    // The driver sends such an id as UTF-8 with U+FFFD in place of the half pair; so does the read.
+    for (const threadId of [`lone-high-\ud800-${Date.now()}`, `lone-low-\udc00-${Date.now()}`]) {
+      const args = putArgs(
+        { threadId, ns: "" },
+        { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null },
+      );
+      await saver.put(args);
+      const [alone, batched] = await Promise.all([
+        saver.getTuple({ threadId, ns: "" }),
+        saver.getTuple({ threadId: threadId.replace(/[\ud800-\udfff]/, "\ufffd"), ns: "" }),
+      ]);
+      expect(alone?.checkpoint.id).toBe(args.checkpoint.id);
+      expect(batched?.checkpoint.id).toBe(args.checkpoint.id);
+    }
+  });
+
   it("filter on metadata.writes is matched exactly, outside the index", async () => {
     const found = [];
     for await (const tuple of saver.list(target, { filter: { writes: null }, limit: 3 }))

@@ -24,6 +24,8 @@ import type { WorkerContext } from "./context.ts";
 export interface FinalCommit {
   steps: number;
   stored: boolean;
+  /** The stored checkpoint's id, once stored. */
+  checkpointId?: string;
   settled: Settled | undefined;
 }
 
@@ -33,6 +35,7 @@ export function storeWithEnd(ctx: WorkerContext, run: RunRow, final: FinalCommit
     const end = { run, worker: ctx.workerId, checkpointId: args.checkpoint.id, steps: final.steps };
     final.settled = settledByPut(await ctx.saver.putThen(args, finishInPut(ctx.db, end)));
     final.stored = true;
+    final.checkpointId = args.checkpoint.id;
   };
 }
 
@@ -46,29 +49,61 @@ export function finalSettled(
   steps: number,
 ): Promise<Settled> {
   if (final.stored && final.settled !== undefined) return Promise.resolve(final.settled);
-  if (final.stored) return settledUnseen(ctx, log, run);
+  if (final.stored) return settledUnseen(ctx, log, run, final.checkpointId ?? outcome.checkpointId);
   // The end was stored before this job (a head with nothing planned): settle it on its own.
   const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps };
   return finishRun(ctx.db, ctx.db.pool, args);
 }
 
 /**
+ * What the first attempt of a final commit did, read from the run as Postgres has it now:
+ * "success" when settle_run ended the run with the stored checkpoint, "cancelled" when it found
+ * the run cancelled, "other" for anything else (nothing this worker should announce).
+ */
+export function unseenOutcome(
+  after: Pick<RunRow, "status" | "checkpoint_id"> | undefined,
+  storedCheckpointId: string,
+): "success" | "cancelled" | "other" {
+  if (after?.status === "cancelled") return "cancelled";
+  return after?.status === "success" && after.checkpoint_id === storedCheckpointId ? "success" : "other";
+}
+
+/**
  * The run's last commit was retried after its answer was lost: the first attempt committed the
  * checkpoint and settle_run together, but what settle_run did is unknown. Postgres tells: a run
  * cancelled meanwhile stays cancelled (not applied: its thread is handed on as any cancelled
- * run's), else it succeeded, and the thread's next run, if one now holds it, is enqueued (its
- * job id dedupes).
+ * run's); a run that succeeded with this checkpoint has the thread's next run, if one now holds
+ * it, enqueued (its job id dedupes); anything else is logged and announced by no one here.
  */
-async function settledUnseen(ctx: WorkerContext, log: Logger, run: RunRow): Promise<Settled> {
+async function settledUnseen(
+  ctx: WorkerContext,
+  log: Logger,
+  run: RunRow,
+  storedCheckpointId: string,
+): Promise<Settled> {
   log.info("the run's last commit was retried after a lost answer; reading what it did");
   const after = await getRun(ctx.db, ctx.db.pool, run.id);
-  if (after?.status === "cancelled") return { applied: false, next: null };
+  const outcome = unseenOutcome(after, storedCheckpointId);
+  if (outcome !== "success") {
+    if (outcome === "other")
+      log.warn({ status: after?.status }, "the run did not end with its stored checkpoint; left as it is");
+    return { applied: false, next: null };
+  }
+  return { applied: true, next: await threadsNext(ctx, run) };
+}
+
+/**
+ * The run that now holds `run`'s thread, when another does and has not begun: the job a worker
+ * that ended `run` would have enqueued (its job id dedupes).
+ */
+export async function threadsNext(
+  ctx: WorkerContext,
+  run: Pick<RunRow, "id" | "thread_id">,
+): Promise<StepJob | null> {
   const thread = await getThread(ctx.db, ctx.db.pool, run.thread_id);
   const nextId = thread?.current_run_id;
   const next = nextId && nextId !== run.id ? await getRun(ctx.db, ctx.db.pool, nextId) : undefined;
-  const job: StepJob | null =
-    next?.status === "pending"
-      ? { threadId: next.thread_id, runId: next.id, checkpointId: next.checkpoint_id }
-      : null;
-  return { applied: true, next: job };
+  return next?.status === "pending"
+    ? { threadId: next.thread_id, runId: next.id, checkpointId: next.checkpoint_id }
+    : null;
 }

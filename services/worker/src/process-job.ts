@@ -23,7 +23,7 @@ import {
 } from "@layover/runtime";
 import type { Logger } from "pino";
 import type { ServedGraph, WorkerContext } from "./context.ts";
-import { type FinalCommit, finalSettled, storeWithEnd } from "./final-commit.ts";
+import { type FinalCommit, finalSettled, storeWithEnd, threadsNext } from "./final-commit.ts";
 import { interruptRows } from "./park.ts";
 import { prepareRun } from "./prepare-run.ts";
 
@@ -106,6 +106,13 @@ async function handOnCancelled(ctx: WorkerContext, job: StepJob, log: Logger): P
   await ctx.dispatcher.enqueue(next);
 }
 
+async function enqueueThreadsNext(ctx: WorkerContext, run: RunRow, log: Logger): Promise<void> {
+  const next = await threadsNext(ctx, run);
+  if (next === null) return;
+  log.info({ nextRunId: next.runId }, "run already ended; its thread's next run is enqueued again");
+  await ctx.dispatcher.enqueue(next);
+}
+
 async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<JobResult> {
   // The thread's head is read beside the run (every served graph uses ctx.saver): most jobs
   // step, and this saves them a round trip. A job that ends before stepping ignores it; a
@@ -113,7 +120,13 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
   const head = ctx.saver.getTuple({ threadId: job.threadId, ns: "" });
   head.catch(() => undefined);
   const run = await readJobRun(ctx.db, job.runId);
-  if (run === undefined || (run.status !== "pending" && run.status !== "running")) return "stale";
+  if (run === undefined) return "stale";
+  if (run.status !== "pending" && run.status !== "running") {
+    // A redelivered job of a run that ended: its worker may have died before it enqueued the
+    // thread's next run (a cancelled run's thread is handed on by handOnCancelled).
+    if (run.status !== "cancelled") await enqueueThreadsNext(ctx, run, log);
+    return "stale";
+  }
   if (!run.holds_thread) return "stale";
   if (run.prepared && job.checkpointId !== run.checkpoint_id) {
     // A duplicate of an older step: the run has moved on. Make sure its current step is queued.

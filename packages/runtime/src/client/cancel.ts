@@ -25,7 +25,7 @@ export async function cancelRun(ctx: ClientContext, runId: string): Promise<{ st
   await dispatchRecorded(ctx, nextStep(row.thread_id, row));
   if (row.outcome === "cancelled") {
     await ctx.dispatcher
-      .publishCancel({ runId, threadId: row.thread_id, status: "cancelled" })
+      .publishCancel({ runId: runId.toLowerCase(), threadId: row.thread_id, status: "cancelled" })
       .catch((error: unknown) =>
         ctx.logger.warn({ err: error, runId }, "cancel not announced; waiters and workers recheck Postgres"),
       );
