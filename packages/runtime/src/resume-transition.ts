@@ -46,6 +46,8 @@ export async function recordResume(
     idempotencyKey: string | null;
     update?: Record<string, unknown> | undefined;
     config?: RunConfig | undefined;
+    /** The new run's id. @defaultValue a new UUID */
+    runId?: string;
   },
 ): Promise<RecordedResume> {
   const input = {
@@ -63,7 +65,7 @@ export async function recordResume(
       `SELECT * FROM ${db.table("resume_thread")}($1, $2, $3, $4, $5, $6, $7, $8)`,
       [
         args.threadId,
-        randomUUID(),
+        args.runId ?? randomUUID(),
         JSON.stringify(args.values),
         args.checkpointId,
         args.status,

@@ -4,6 +4,7 @@ import type { Db } from "../db.ts";
 import type { Dispatcher } from "../dispatch.ts";
 import type { StepJob } from "../jobs.ts";
 import type { GraphRow } from "../sql/graphs.ts";
+import type { RunEventHub } from "./run-events.ts";
 
 /** What the client's operations share. */
 export interface ClientContext {
@@ -15,6 +16,30 @@ export interface ClientContext {
   identity: string;
   /** Registered graphs this client has read, with when (ms): input checks skip the query for a while. */
   graphs: Map<string, { row: GraphRow; readAt: number }>;
+  /** The client's run events, told of each run it is about to record (RunEventHub.expect). */
+  events?: Pick<RunEventHub, "expect" | "unexpect">;
+}
+
+/**
+ * Records run `runId` (a new id) with `record`, the client's run events told first so that a
+ * wait need not read Postgres before the run's first event. A record that returns another run
+ * (an idempotent retry, a queued start's existing run) or fails is forgotten.
+ */
+export async function expecting<T extends { runId: string }>(
+  ctx: ClientContext,
+  runId: string,
+  threadId: string,
+  record: () => Promise<T>,
+): Promise<T> {
+  ctx.events?.expect(runId, threadId);
+  try {
+    const recorded = await record();
+    if (recorded.runId !== runId) ctx.events?.unexpect(runId);
+    return recorded;
+  } catch (error) {
+    ctx.events?.unexpect(runId);
+    throw error;
+  }
 }
 
 /**

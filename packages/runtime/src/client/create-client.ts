@@ -50,6 +50,7 @@ export function createClient(options: ClientOptions = {}) {
   const connection = options.connection ?? connectRedis(options.redisUrl, logger, "client");
   const db = createDb(pool, options.schema);
   const prefix = options.prefix ?? "layover";
+  const hub = new RunEventHub(connection, prefix, logger);
   const ctx: ClientContext = {
     db,
     saver: options.saver ?? new PostgresSaver({ pool, schema: db.schema }),
@@ -57,8 +58,8 @@ export function createClient(options: ClientOptions = {}) {
     logger,
     identity: options.identity ?? "client",
     graphs: new Map(),
+    events: hub,
   };
-  const hub = new RunEventHub(connection, prefix, logger);
   const crons = cronsApi(db, connection, prefix);
   return {
     runs: {

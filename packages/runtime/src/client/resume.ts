@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import {
   AmbiguousResumeError,
   type Durability,
@@ -20,7 +21,7 @@ import {
 import { runByIdempotencyKey } from "../sql/runs.ts";
 import { getThread } from "../sql/threads.ts";
 import { isUuid } from "../uuid.ts";
-import { type ClientContext, dispatchRecorded } from "./context.ts";
+import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
 import { checkConfig } from "./run-config.ts";
 import { checkStateValues } from "./start-run.ts";
 
@@ -138,15 +139,19 @@ export async function resumeThread(
     const graphId = (pending[0] as InterruptRow).graph_id;
     await checkStateValues(ctx, graphId, options.update, `The update of a resume of thread "${threadId}"`);
   }
-  const { runId, job } = await recordResume(ctx.db, ctx.db.pool, {
-    threadId,
-    ...targets,
-    status: "resolved",
-    resolvedBy: options.resolvedBy ?? ctx.identity,
-    idempotencyKey: options.idempotencyKey ?? null,
-    update: options.update,
-    config,
-  });
+  const newRunId = randomUUID();
+  const { runId, job } = await expecting(ctx, newRunId, threadId, () =>
+    recordResume(ctx.db, ctx.db.pool, {
+      threadId,
+      ...targets,
+      status: "resolved",
+      resolvedBy: options.resolvedBy ?? ctx.identity,
+      idempotencyKey: options.idempotencyKey ?? null,
+      update: options.update,
+      config,
+      runId: newRunId,
+    }),
+  );
   await dispatchRecorded(ctx, job);
   return { runId };
 }

@@ -3,13 +3,31 @@ import type { Logger } from "pino";
 import { connectRedis } from "../connections.ts";
 import { parseRunEvent, runEventsChannel } from "../jobs.ts";
 
+/** Runs this client created whose events it keeps for a wait; the oldest are forgotten beyond this. */
+const MAX_EXPECTED = 10_000;
+
+/** What the hub heard of a run it expected, if it heard every event since the run was created. */
+export interface Heard {
+  threadId: string;
+  /** The last status announced, if any was. */
+  status: string | undefined;
+}
+
 /**
  * One Redis subscription per client, fanned out to the callers waiting on each run. Events
  * only wake waiters up: what a run's status is, Postgres decides.
+ *
+ * A run this client is about to create is `expect`ed: when the subscription stood before the
+ * run was recorded and has not dropped since (a dropped connection loses messages), every event
+ * of the run reached the hub, so a wait need not read Postgres before the first one.
  */
 export class RunEventHub {
   private readonly waiters = new Map<string, Set<(status: string) => void>>();
   private subscribed: Promise<unknown> | undefined;
+  /** Counts the subscription's drops: an expectation holds only within one generation. */
+  private generation = 0;
+  private live = false;
+  private readonly expected = new Map<string, Heard & { generation: number }>();
   private readonly subscriber: Redis;
   private readonly channel: string;
 
@@ -17,6 +35,30 @@ export class RunEventHub {
     this.subscriber = connectRedis(connection, logger, "client run events");
     this.channel = runEventsChannel(prefix);
     this.subscriber.on("message", (_channel: string, message: string) => this.deliver(message));
+    this.subscriber.on("close", () => this.dropped());
+  }
+
+  private subscribe(): Promise<unknown> {
+    const generation = this.generation;
+    this.subscribed ??= this.subscriber.subscribe(this.channel).then(
+      (count) => {
+        if (generation === this.generation) this.live = true;
+        return count;
+      },
+      (error: unknown) => {
+        this.subscribed = undefined; // the next waiter tries again
+        throw error;
+      },
+    );
+    return this.subscribed;
+  }
+
+  /** Messages may have been missed: expectations end; the next listen subscribes again (a no-op for Redis if ioredis already did). */
+  private dropped(): void {
+    this.generation += 1;
+    this.live = false;
+    this.subscribed = undefined;
+    this.expected.clear();
   }
 
   /**
@@ -25,10 +67,7 @@ export class RunEventHub {
    * hint of what Postgres will say. `stop` unregisters.
    */
   listen(runId: string, wake: (status: string) => void): { ready: Promise<unknown>; stop(): void } {
-    this.subscribed ??= this.subscriber.subscribe(this.channel).catch((error: unknown) => {
-      this.subscribed = undefined; // the next waiter tries again
-      throw error;
-    });
+    const ready = this.subscribe();
     let set = this.waiters.get(runId);
     if (set === undefined) {
       set = new Set();
@@ -36,7 +75,7 @@ export class RunEventHub {
     }
     set.add(wake);
     return {
-      ready: this.subscribed,
+      ready,
       stop: () => {
         set.delete(wake);
         if (set.size === 0) this.waiters.delete(runId);
@@ -44,10 +83,38 @@ export class RunEventHub {
     };
   }
 
+  /** Called before this client records run `runId` (lower case): its events are kept for a wait. */
+  expect(runId: string, threadId: string): void {
+    if (!this.live) {
+      this.subscribe().catch(() => undefined); // later runs can be expected
+      return;
+    }
+    this.expected.set(runId, { threadId, status: undefined, generation: this.generation });
+    if (this.expected.size > MAX_EXPECTED) this.expected.delete(this.expected.keys().next().value as string);
+  }
+
+  /** The run was not recorded (refused, or another run was returned): nothing to keep. */
+  unexpect(runId: string): void {
+    this.expected.delete(runId);
+  }
+
+  /**
+   * What was heard of an expected run, once: undefined unless every event since its creation
+   * reached the hub. Call after `listen`, so that nothing falls between the two.
+   */
+  heard(runId: string): Heard | undefined {
+    const entry = this.expected.get(runId);
+    this.expected.delete(runId);
+    if (entry === undefined || entry.generation !== this.generation || !this.live) return undefined;
+    return { threadId: entry.threadId, status: entry.status };
+  }
+
   private deliver(message: string): void {
     // Anything else published on the channel is ignored: it must not throw in Redis's handler.
     const event = parseRunEvent(message);
     if (event === undefined) return;
+    const expected = this.expected.get(event.runId);
+    if (expected !== undefined) expected.status = event.status;
     for (const wake of this.waiters.get(event.runId) ?? []) wake(event.status);
   }
 

@@ -6,7 +6,7 @@ import { nulProblem } from "../jsonb.ts";
 import { type GraphRow, getGraph, listGraphIds } from "../sql/graphs.ts";
 import type { RunConfig } from "../sql/runs.ts";
 import type { ThreadStatus } from "../sql/threads.ts";
-import { type ClientContext, dispatchRecorded } from "./context.ts";
+import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
 import { checkConfig } from "./run-config.ts";
 
 export interface StartRunArgs {
@@ -101,22 +101,28 @@ export async function startRun(
   await checkInput(ctx, args);
   const threadId = args.threadId ?? randomUUID();
   const input = { input: args.input, ...(args.config ? { config: args.config } : {}) };
-  const { rows } = await ctx.db.pool.query<{
-    outcome: "started" | "queued" | "existing" | "busy" | "wrong_graph";
-    run_id: string;
-    thread_status: ThreadStatus;
-    thread_graph: string;
-  }>(
-    ctx.db.prepared("start_run", `SELECT * FROM ${ctx.db.table("start_run")}($1, $2, $3, $4, $5, $6)`, [
-      threadId,
-      args.graphId,
-      randomUUID(),
-      JSON.stringify(input),
-      args.idempotencyKey ?? null,
-      args.multitaskStrategy === "enqueue",
-    ]),
-  );
-  const started = rows[0] as NonNullable<(typeof rows)[0]>;
+  const newRunId = randomUUID();
+  const { started } = await expecting(ctx, newRunId, threadId, async () => {
+    const { rows } = await ctx.db.pool.query<{
+      outcome: "started" | "queued" | "existing" | "busy" | "wrong_graph";
+      run_id: string;
+      thread_status: ThreadStatus;
+      thread_graph: string;
+    }>(
+      ctx.db.prepared("start_run", `SELECT * FROM ${ctx.db.table("start_run")}($1, $2, $3, $4, $5, $6)`, [
+        threadId,
+        args.graphId,
+        newRunId,
+        JSON.stringify(input),
+        args.idempotencyKey ?? null,
+        args.multitaskStrategy === "enqueue",
+      ]),
+    );
+    const started = rows[0] as NonNullable<(typeof rows)[0]>;
+    // A refused start recorded nothing: its id is not a run's.
+    const recorded = started.outcome === "busy" || started.outcome === "wrong_graph" ? "" : started.run_id;
+    return { runId: recorded, started };
+  });
   switch (started.outcome) {
     case "wrong_graph":
       throw new InvalidInputError(

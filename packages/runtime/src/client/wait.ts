@@ -62,21 +62,34 @@ export async function waitForRun(
   }
   const deadline = Date.now() + timeoutMs;
   let wake: (status: string | undefined) => void = () => {};
+  const nextWake = () =>
+    new Promise<string | undefined>((resolve) => {
+      wake = resolve;
+    });
+  // Made before each read (and before listening): an event that arrives meanwhile is not lost.
+  let woken = nextWake();
   // Events name runs as Postgres spells ids: in lower case.
   const listening = hub.listen(runId.toLowerCase(), (status) => wake(status));
+  // A run this client created, every event of which reached the hub: nothing to read until
+  // one announces it settled (the safety recheck still reads after a while).
+  const heard = hub.heard(runId.toLowerCase());
   try {
     await within(listening.ready, Math.min(timeoutMs, SUBSCRIBE_WAIT_MS));
-    let reading: Reading = { result: undefined, threadId: undefined };
-    let hint: string | undefined;
+    let reading: Reading = { result: undefined, threadId: heard?.threadId };
+    let hint = heard?.status;
+    let read = heard === undefined || hint !== undefined;
     for (;;) {
-      const woken = new Promise<string | undefined>((resolve) => {
-        wake = resolve;
-      });
-      reading = await readSettled(ctx, runId, reading.threadId, hint);
+      if (read) reading = await readSettled(ctx, runId, reading.threadId, hint);
       if (reading.result !== undefined) return reading.result;
       const left = deadline - Date.now();
-      if (left <= 0) throw new WaitTimeoutError(runId, timeoutMs);
+      if (left <= 0) {
+        if (read) throw new WaitTimeoutError(runId, timeoutMs);
+        read = true; // out of time before any read (an event may be on its way): Postgres answers once
+        continue;
+      }
+      read = true;
       hint = await within(woken, Math.min(left, SAFETY_RECHECK_MS));
+      woken = nextWake();
     }
   } finally {
     listening.stop();

@@ -1,0 +1,89 @@
+// A producer waiting for a run it started or resumed itself: every event of that run reached
+// it, so the wait reads Postgres once the run settled (the run and its thread's head, at once)
+// and not also before.
+import { createClient, type LayoverClient } from "@layover/runtime";
+import { Redis } from "ioredis";
+import pg from "pg";
+import pino from "pino";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createHarness, type Harness } from "./support/harness.ts";
+
+let h: Harness;
+let pool: pg.Pool;
+let client: LayoverClient;
+let statements = 0;
+
+beforeAll(async () => {
+  h = await createHarness("wait_events");
+  await h.startWorker({ id: "worker-events" });
+  pool = new pg.Pool({ connectionString: h.databaseUrl, max: 5 });
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  // Counts the statements this client sends; each still goes to Postgres.
+  pool.query = ((...args: unknown[]) => {
+    statements += 1;
+    return query(...args);
+  }) as typeof pool.query;
+  client = createClient({
+    pool,
+    connection: new Redis(h.redisUrl),
+    schema: h.schema,
+    prefix: h.prefix,
+    logger: pino({ level: "silent" }),
+  });
+  // The client's event subscription stands once it has waited once.
+  const warm = await client.runs.start({ graphId: "slow-chain", input: { delayMs: 0 } });
+  await client.runs.wait(warm.runId);
+}, 60_000);
+afterAll(async () => {
+  await client?.close();
+  await pool?.end();
+  await h?.close();
+});
+
+async function counted<T>(work: () => Promise<T>): Promise<{ result: T; statements: number }> {
+  const before = statements;
+  const result = await work();
+  return { result, statements: statements - before };
+}
+
+it("a wait for a run this client started reads Postgres once, when the run has settled", async () => {
+  const { runId } = await client.runs.start({ graphId: "slow-chain", input: { delayMs: 40 } });
+  const waited = await counted(() => client.runs.wait(runId, { timeoutMs: 10_000 }));
+  expect(waited.result).toMatchObject({
+    status: "success",
+    values: { count: 5, trail: ["s0", "s1", "s2", "s3", "s4"] },
+  });
+  expect(waited.statements).toBe(2);
+});
+
+it("a wait asked after its run settled answers from the event the client already heard", async () => {
+  const { runId } = await client.runs.start({ graphId: "slow-chain", input: { delayMs: 0 } });
+  await expect
+    .poll(async () => (await h.client.runs.get(runId)).status, { timeout: 10_000, interval: 20 })
+    .toBe("success");
+  const started = Date.now();
+  const waited = await counted(() => client.runs.wait(runId, { timeoutMs: 10_000 }));
+  expect(waited.result).toMatchObject({ status: "success", values: { count: 5 } });
+  expect(waited.statements).toBe(2);
+  // Not after the wait's safety recheck (2 s), which a lost event would have to wait for.
+  expect(Date.now() - started).toBeLessThan(1_500);
+});
+
+it("a resume's waits, parked then finished, each read Postgres once", async () => {
+  const { runId, threadId } = await client.runs.start({ graphId: "approval", input: { item: "car" } });
+  const parked = await counted(() => client.runs.wait(runId, { timeoutMs: 10_000 }));
+  expect(parked.result).toMatchObject({ status: "interrupted", values: { item: "car" } });
+  expect(parked.result.interrupts).toHaveLength(1);
+  expect(parked.statements).toBe(2);
+  const resumed = await client.threads.resume(threadId, "yes");
+  const done = await counted(() => client.runs.wait(resumed.runId, { timeoutMs: 10_000 }));
+  expect(done.result).toMatchObject({ status: "success", values: { outcome: "approved car" } });
+  expect(done.statements).toBe(2);
+});
+
+it("a wait for a run another client started reads Postgres first", async () => {
+  const { runId } = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 40 } });
+  const waited = await counted(() => client.runs.wait(runId, { timeoutMs: 10_000 }));
+  expect(waited.result).toMatchObject({ status: "success", values: { count: 5 } });
+  expect(waited.statements).toBe(3);
+});
