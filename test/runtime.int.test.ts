@@ -59,6 +59,15 @@ describe("runs that park and resume", () => {
     expect((await h.client.threads.get(threadId)).status).toBe("idle");
   });
 
+  it("runs a thread whose id holds half a surrogate pair, as Postgres spells it", async () => {
+    const threadId = `lone-\ud800-${Date.now()}`;
+    const { runId } = await h.client.runs.start({ graphId: "approval", threadId, input: { item: "van" } });
+    expect((await h.client.runs.wait(runId, { timeoutMs: 5_000 })).status).toBe("interrupted");
+    const resumed = await h.client.threads.resume(threadId, "yes");
+    const done = await h.client.runs.wait(resumed.runId, { timeoutMs: 5_000 });
+    expect(done).toMatchObject({ status: "success", values: { outcome: "approved van" } });
+  });
+
   it("asks twice in one node: each resume returns the next answer", async () => {
     const { threadId } = await parked("hotel", true);
     const first = await h.client.runs.wait((await h.client.threads.resume(threadId, "yes")).runId);

@@ -9,6 +9,7 @@ import {
   type PutCheckpointArgs,
   type PutWritesArgs,
   type Serializer,
+  wellFormed,
 } from "@layover/checkpoint";
 import pg from "pg";
 import { type BlobRow, encodeBlobs } from "./blob-codec.ts";
@@ -71,9 +72,6 @@ function buildQueries(schema: string) {
   };
 }
 
-/** Half of a surrogate pair, which UTF-8 cannot encode. */
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-
 /** NUL, which Postgres text cannot hold: a read of such a key fails its statement. */
 function batchable(ref: CheckpointRef): boolean {
   return !`${ref.threadId}\n${ref.ns}`.includes("\u0000");
@@ -85,7 +83,6 @@ function batchable(ref: CheckpointRef): boolean {
  * String.prototype.toWellFormed does); JSON.stringify would escape it, which Postgres refuses.
  */
 function headKey(threadId: string, ns: string): string {
-  const wellFormed = (text: string) => text.replace(LONE_SURROGATE, "\uFFFD");
   return JSON.stringify([wellFormed(threadId), wellFormed(ns)]);
 }
 

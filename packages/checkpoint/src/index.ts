@@ -9,6 +9,7 @@ export {
 export { newCheckpointId } from "./ids.ts";
 export { MemorySaver } from "./memory-saver.ts";
 export { jsonSerializer, type Serializer } from "./serializer.ts";
+export { wellFormed } from "./text.ts";
 export type {
   Checkpoint,
   CheckpointKey,

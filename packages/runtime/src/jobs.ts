@@ -1,3 +1,4 @@
+import { wellFormed } from "@layover/checkpoint";
 import { z } from "zod";
 
 /** The one BullMQ queue of supersteps. */
@@ -16,10 +17,12 @@ export type StepJob = z.infer<typeof StepJob>;
 /**
  * The job id is a function of (thread, checkpoint, run): enqueuing the same step twice is a
  * no-op while the first job exists, and a stale duplicate is discarded by the worker (the
- * thread's head moved on). BullMQ job ids may not contain ":", so the thread id is encoded.
+ * thread's head moved on). BullMQ job ids may not contain ":", so the thread id is encoded, as
+ * Postgres spells it (half a surrogate pair as U+FFFD): a producer's and a worker's job for one
+ * step get one id.
  */
 export function stepJobId(job: StepJob): string {
-  return `${encodeURIComponent(job.threadId)}.${job.checkpointId ?? "input"}.${job.runId}`;
+  return `${encodeURIComponent(wellFormed(job.threadId))}.${job.checkpointId ?? "input"}.${job.runId}`;
 }
 
 /** Redis pub/sub channel on which workers announce that a run finished, failed or parked. */

@@ -77,3 +77,15 @@ it("forgets what it expected when its subscription drops, and expects again once
   await announce(after, "interrupted");
   expect(hub.heard(after)).toEqual({ threadId: "t", status: "interrupted" });
 });
+
+it("relies on events alone only for a moment after the run was recorded, unless one told of it", async () => {
+  const silent = randomUUID();
+  const told = randomUUID();
+  hub.expect(silent, "t");
+  hub.expect(told, "t");
+  await announce(told, "success");
+  // A run that settled without announcing it (its worker died before publishing) is read.
+  await new Promise((resolve) => setTimeout(resolve, 1_100));
+  expect(hub.heard(silent)).toBeUndefined();
+  expect(hub.heard(told)).toEqual({ threadId: "t", status: "success" });
+});

@@ -6,6 +6,13 @@ import { parseRunEvent, runEventsChannel } from "../jobs.ts";
 /** Runs this client created whose events it keeps for a wait; the oldest are forgotten beyond this. */
 const MAX_EXPECTED = 10_000;
 
+/**
+ * How long after a run was recorded a wait may rely on its events alone. A run that settled
+ * without announcing it (its worker died in between, a half-open socket) is then read at once
+ * by a later wait, as before, rather than at the wait's first recheck.
+ */
+const HEARD_FOR_MS = 1_000;
+
 /** What the hub heard of a run it expected, if it heard every event since the run was created. */
 export interface Heard {
   threadId: string;
@@ -27,7 +34,7 @@ export class RunEventHub {
   /** Counts the subscription's drops: an expectation holds only within one generation. */
   private generation = 0;
   private live = false;
-  private readonly expected = new Map<string, Heard & { generation: number }>();
+  private readonly expected = new Map<string, Heard & { generation: number; at: number }>();
   private readonly subscriber: Redis;
   private readonly channel: string;
 
@@ -39,18 +46,20 @@ export class RunEventHub {
   }
 
   private subscribe(): Promise<unknown> {
+    if (this.subscribed !== undefined) return this.subscribed;
     const generation = this.generation;
-    this.subscribed ??= this.subscriber.subscribe(this.channel).then(
+    const subscribed = this.subscriber.subscribe(this.channel).then(
       (count) => {
         if (generation === this.generation) this.live = true;
         return count;
       },
       (error: unknown) => {
-        this.subscribed = undefined; // the next waiter tries again
+        if (this.subscribed === subscribed) this.subscribed = undefined; // the next waiter tries again
         throw error;
       },
     );
-    return this.subscribed;
+    this.subscribed = subscribed;
+    return subscribed;
   }
 
   /** Messages may have been missed: expectations end; the next listen subscribes again (a no-op for Redis if ioredis already did). */
@@ -89,7 +98,7 @@ export class RunEventHub {
       this.subscribe().catch(() => undefined); // later runs can be expected
       return;
     }
-    this.expected.set(runId, { threadId, status: undefined, generation: this.generation });
+    this.expected.set(runId, { threadId, status: undefined, generation: this.generation, at: Date.now() });
     if (this.expected.size > MAX_EXPECTED) this.expected.delete(this.expected.keys().next().value as string);
   }
 
@@ -100,12 +109,14 @@ export class RunEventHub {
 
   /**
    * What was heard of an expected run, once: undefined unless every event since its creation
-   * reached the hub. Call after `listen`, so that nothing falls between the two.
+   * reached the hub, and it was created a moment ago (HEARD_FOR_MS) or an event told of it.
+   * Call after `listen`, so that nothing falls between the two.
    */
   heard(runId: string): Heard | undefined {
     const entry = this.expected.get(runId);
     this.expected.delete(runId);
     if (entry === undefined || entry.generation !== this.generation || !this.live) return undefined;
+    if (entry.status === undefined && Date.now() - entry.at > HEARD_FOR_MS) return undefined;
     return { threadId: entry.threadId, status: entry.status };
   }
 
