@@ -18,6 +18,7 @@ export {
 export { PostgresSaver } from "./postgres-saver.ts";
 export type { DeletedRows, PruneResult, PruneSelector, PruneStrategy } from "./prune.ts";
 export type { PutThen } from "./put-then.ts";
+export type { FoundAlong, ReadAlong } from "./read-along.ts";
 export { type BatchRead, ReadBatcher, type ReadBatcherOptions } from "./read-batcher.ts";
 export type { RetryOptions } from "./retry.ts";
 export type { ListDeltaOptions, PostgresSaverOptions } from "./saver-options.ts";

@@ -34,6 +34,7 @@ import {
   pruneThreads,
 } from "./prune.ts";
 import { type PutThen, PutThenStatements } from "./put-then.ts";
+import { HeadsAlong, type ReadAlong } from "./read-along.ts";
 import { ReadBatcher } from "./read-batcher.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
 import type { ListDeltaOptions, PostgresSaverOptions } from "./saver-options.ts";
@@ -131,6 +132,7 @@ export class PostgresSaver implements CheckpointSaver {
   /** Head reads of many threads at once (workers' jobs, producers' waits) share a statement. */
   private readonly heads: ReadBatcher<ReadRow>;
   private readonly putThens: PutThenStatements;
+  private readonly along: HeadsAlong;
 
   constructor(options: PostgresSaverOptions) {
     this.schema = options.schema ?? DEFAULT_SCHEMA;
@@ -144,6 +146,7 @@ export class PostgresSaver implements CheckpointSaver {
     this.pageSize = Math.max(1, options.listPageSize ?? 50);
     // Two statements in flight: one slow read (a very large state) does not hold back the rest.
     this.heads = new ReadBatcher((keys) => this.readHeads(keys), { maxBatch: 32, maxInFlight: 2 });
+    this.along = new HeadsAlong(this.pool, this.schema, this.retry, (row) => splitHeads(row, headKey));
     this.deltas =
       options.listDeltas === false
         ? false
@@ -175,6 +178,20 @@ export class PostgresSaver implements CheckpointSaver {
     const query = { ...this.sql.readById, values: [ref.threadId, ref.ns, ref.checkpointId] };
     const result = await withRetry("getTuple", this.retry, () => this.pool.query<ReadRow>(query));
     return decodeTuples(ref, result.rows[0], this.serde)[0];
+  }
+
+  /**
+   * The thread's head (`ref`, no checkpoint id) and `key`'s value of the caller's read `along`,
+   * in one statement: one round trip where a caller needs both (a worker's job run, a
+   * producer's wait). Reads asked at the same moment share the statement, as head reads do.
+   */
+  async getTupleAlong<R>(
+    ref: CheckpointKey,
+    along: ReadAlong<R>,
+    key: string,
+  ): Promise<{ tuple: CheckpointTuple | undefined; value: R | undefined }> {
+    const found = await this.along.load(along, headKey(ref.threadId, ref.ns), key, !batchable(ref));
+    return { tuple: decodeTuples(ref, found.head, this.serde)[0], value: found.value };
   }
 
   /** The heads of `keys` (`headKey`s), one statement; retried as a whole. */

@@ -1,7 +1,6 @@
 // A caller's statement committed together with a put (PostgresSaver.putThen): a worker stores a
 // run's last checkpoint and ends the run in one round trip and one commit.
-import { PostgresSaverError } from "./errors.ts";
-import { quoteSchema, statementName } from "./schema-name.ts";
+import { checkCallerName, quoteSchema, statementName } from "./schema-name.ts";
 import { putCheckpointSql } from "./sql/put-checkpoint.ts";
 
 /** A statement to run with a put, in its transaction, once its compare-and-set has won. */
@@ -19,8 +18,6 @@ export interface PutThen {
   values: readonly unknown[];
 }
 
-const NAME = /^[a-z_]{1,30}$/;
-
 /** The put statements with a `then`, by `then.name`, made on first use; one SQL text per name. */
 export class PutThenStatements {
   private readonly byName = new Map<string, { name: string; text: string; thenSql: string }>();
@@ -32,13 +29,8 @@ export class PutThenStatements {
 
   /** The named statement for `then`; a name that could not name a statement is refused. */
   get(then: PutThen): { name: string; text: string } {
-    if (!NAME.test(then.name)) {
-      throw new PostgresSaverError(
-        "INVALID_SAVER_INPUT",
-        `putThen: the name ${JSON.stringify(then.name)} must be 1–30 lower-case letters or underscores.`,
-      );
-    }
     let statement = this.byName.get(then.name);
+    checkCallerName("putThen", then.name, statement?.thenSql, then.sql);
     if (statement === undefined) {
       statement = {
         name: statementName(`put_then_${then.name}`, this.schema),
@@ -46,11 +38,6 @@ export class PutThenStatements {
         thenSql: then.sql,
       };
       this.byName.set(then.name, statement);
-    } else if (statement.thenSql !== then.sql) {
-      throw new PostgresSaverError(
-        "INVALID_SAVER_INPUT",
-        `putThen: the name ${JSON.stringify(then.name)} is already used for other SQL; give each SQL text its own name.`,
-      );
     }
     return { name: statement.name, text: statement.text };
   }

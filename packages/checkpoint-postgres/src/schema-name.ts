@@ -28,3 +28,24 @@ export function quoteSchema(schema: string): string {
 export function statementName(name: string, schema: string): string {
   return `layover_${name}_${createHash("sha1").update(schema).digest("hex").slice(0, 12)}`;
 }
+
+const CALLER_NAME = /^[a-z_]{1,30}$/;
+
+/**
+ * A name a caller gives its SQL (putThen, getTupleAlong), checked before anything is sent:
+ * 1–30 lower-case letters or underscores; one name must always come with the same SQL text.
+ */
+export function checkCallerName(what: string, name: string, knownSql: string | undefined, sql: string): void {
+  if (!CALLER_NAME.test(name)) {
+    throw new PostgresSaverError(
+      "INVALID_SAVER_INPUT",
+      `${what}: the name ${JSON.stringify(name)} must be 1–30 lower-case letters or underscores.`,
+    );
+  }
+  if (knownSql !== undefined && knownSql !== sql) {
+    throw new PostgresSaverError(
+      "INVALID_SAVER_INPUT",
+      `${what}: the name ${JSON.stringify(name)} is already used for other SQL; give each SQL text its own name.`,
+    );
+  }
+}

@@ -58,6 +58,7 @@ export {
   markRunning,
   parkRun,
   readJobRun,
+  readJobRunWithHead,
   recordProgress,
   refuseResume,
   releaseCancelled,

@@ -2,11 +2,12 @@
 // Each transition is one statement (the run-ending ones call plpgsql functions: settle_run of
 // migrations/0004, refuse_resume and release_cancelled of 0005, release_thread) and is
 // conditional on the run: a run cancelled meanwhile stays cancelled.
-import type { PutThen } from "@layover/checkpoint-postgres";
+import type { CheckpointTuple } from "@layover/checkpoint";
+import type { PostgresSaver, PutThen, ReadAlong } from "@layover/checkpoint-postgres";
 import { batchedRead, type Db, type Queryable } from "./db.ts";
 import type { StepJob } from "./jobs.ts";
 import type { NewInterrupt } from "./sql/interrupts.ts";
-import { byIds, type RunRow, runColumns } from "./sql/runs.ts";
+import { byIds, keyedById, type RunRow, runColumns, runFromJson, splitKeyed } from "./sql/runs.ts";
 
 /**
  * A job's run, whether it holds its thread, and — for a resume or continue given no context of
@@ -26,21 +27,46 @@ export function readJobRun(db: Db, runId: string): Promise<JobRun | undefined> {
   return batchedRead(db, "job_runs", (ids) => readJobRuns(db, ids))(runId.toLowerCase());
 }
 
-async function readJobRuns(db: Db, ids: readonly string[]): Promise<Map<string, JobRun>> {
-  const { rows } = await db.pool.query<JobRun>(
-    db.prepared(
-      "job_runs",
-      `SELECT ${runColumns("r")}, t.current_run_id IS NOT DISTINCT FROM r.id AS holds_thread,
+/** The select of readJobRuns, its ids in `param`. */
+function jobRunsSql(db: Db, param: string): string {
+  return `SELECT ${runColumns("r")}, t.current_run_id IS NOT DISTINCT FROM r.id AS holds_thread,
               CASE WHEN r.kind <> 'start' AND r.input->'config'->'context' IS NULL THEN (
                 SELECT s.input->'config'->'context' FROM ${db.table("runs")} s
                  WHERE s.thread_id = r.thread_id AND s.kind = 'start' AND s.created_at <= r.created_at
                    AND s.started_at IS NOT NULL
                  ORDER BY s.created_at DESC, s.id DESC LIMIT 1) END AS inherited_context
-         FROM ${byIds(db, "runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id`,
-      [JSON.stringify(ids)],
-    ),
+         FROM ${byIds(db, "runs", param)} r JOIN ${db.table("threads")} t ON t.id = r.thread_id`;
+}
+
+async function readJobRuns(db: Db, ids: readonly string[]): Promise<Map<string, JobRun>> {
+  const { rows } = await db.pool.query<JobRun>(
+    db.prepared("job_runs", jobRunsSql(db, "$1"), [JSON.stringify(ids)]),
   );
   return new Map(rows.map((row) => [row.id, row]));
+}
+
+const jobRunsAlong = new WeakMap<Db, ReadAlong<JobRun>>();
+
+/**
+ * A job's run (as readJobRun) and its thread's head, in one statement (the reads of jobs that
+ * start at the same time share it): `saver` is the worker's, on the runtime's Postgres.
+ */
+export async function readJobRunWithHead(
+  db: Db,
+  saver: PostgresSaver,
+  job: StepJob,
+): Promise<{ run: JobRun | undefined; head: CheckpointTuple | undefined }> {
+  let along = jobRunsAlong.get(db);
+  if (along === undefined) {
+    along = {
+      name: "runtime_job_runs",
+      sql: keyedById(jobRunsSql(db, "$2")),
+      split: (selected) => splitKeyed(selected, (row) => runFromJson<JobRun>(row)),
+    };
+    jobRunsAlong.set(db, along);
+  }
+  const read = await saver.getTupleAlong({ threadId: job.threadId, ns: "" }, along, job.runId.toLowerCase());
+  return { run: read.value, head: read.tuple };
 }
 
 /**

@@ -14,7 +14,7 @@ import {
   nulProblem,
   parkRun,
   type RunRow,
-  readJobRun,
+  readJobRunWithHead,
   recordProgress,
   refuseResume,
   releaseCancelled,
@@ -114,12 +114,10 @@ async function enqueueThreadsNext(ctx: WorkerContext, run: RunRow, log: Logger):
 }
 
 async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<JobResult> {
-  // The thread's head is read beside the run (every served graph uses ctx.saver): most jobs
-  // step, and this saves them a round trip. A job that ends before stepping ignores it; a
-  // stepper that uses it sees its error.
-  const head = ctx.saver.getTuple({ threadId: job.threadId, ns: "" });
-  head.catch(() => undefined);
-  const run = await readJobRun(ctx.db, job.runId);
+  // The thread's head is read with the run, in one statement (every served graph uses
+  // ctx.saver): most jobs step, and this saves them a round trip.
+  const read = await readJobRunWithHead(ctx.db, ctx.saver, job);
+  const run = read.run;
   if (run === undefined) return "stale";
   if (run.status !== "pending" && run.status !== "running") {
     // A redelivered job of a run that ended: its worker may have died before it enqueued the
@@ -147,7 +145,10 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
         ...durabilityOf(run, served),
         ...contextOf(run),
       },
-      { ...(job.threadId === run.thread_id ? { head } : {}), storeFinal: storeWithEnd(ctx, run, final) },
+      {
+        ...(job.threadId === run.thread_id ? { head: Promise.resolve(read.head) } : {}),
+        storeFinal: storeWithEnd(ctx, run, final),
+      },
     );
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);
     if (refusal !== undefined) return await failBeforeStep(ctx, log, run, refusal);

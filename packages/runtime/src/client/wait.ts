@@ -1,6 +1,8 @@
+import { PostgresSaver } from "@layover/checkpoint-postgres";
 import { InvalidInputError } from "@layover/graph";
-import { WaitTimeoutError } from "../errors.ts";
-import type { RunStatus } from "../sql/runs.ts";
+import { RunNotFoundError, WaitTimeoutError } from "../errors.ts";
+import { type RunStatus, runWithPendingAlong } from "../sql/runs.ts";
+import { isUuid } from "../uuid.ts";
 import { within } from "../within.ts";
 import type { ClientContext } from "./context.ts";
 import { type RunResult, readRunResult, requireRun, runResult } from "./read.ts";
@@ -40,11 +42,26 @@ async function readSettled(
     const result = SETTLED.has(found.run.status) ? await readRunResult(ctx, found) : undefined;
     return { result, threadId: found.run.thread_id };
   }
-  const [{ run, pending }, tuple] = await Promise.all([
-    requireRun(ctx, runId),
-    ctx.saver.getTuple({ threadId, ns: "" }),
-  ]);
+  const { run, pending, tuple } = await runAndHead(ctx, runId, threadId);
   return { result: SETTLED.has(run.status) ? runResult(run, tuple, pending) : undefined, threadId };
+}
+
+/** The run (with pending interrupts) and its thread's head: in one statement on a PostgresSaver. */
+async function runAndHead(ctx: ClientContext, runId: string, threadId: string) {
+  if (!(ctx.saver instanceof PostgresSaver) || !isUuid(runId)) {
+    const [found, tuple] = await Promise.all([
+      requireRun(ctx, runId),
+      ctx.saver.getTuple({ threadId, ns: "" }),
+    ]);
+    return { ...found, tuple };
+  }
+  const read = await ctx.saver.getTupleAlong(
+    { threadId, ns: "" },
+    runWithPendingAlong(ctx.db),
+    runId.toLowerCase(),
+  );
+  if (read.value === undefined) throw new RunNotFoundError(runId);
+  return { ...read.value, tuple: read.tuple };
 }
 
 /** Resolves when the run settles: `{ status, values, interrupts }`. */

@@ -45,13 +45,17 @@ export const INTERRUPT_COLUMNS = [
 ] as const satisfies readonly (keyof InterruptRow)[];
 
 /** An InterruptRow that came through JSON (json_agg): its timestamps are strings again. */
+/** A time as row_to_json spells it, as the driver would have given it. */
+export function jsonDate(value: unknown): Date | null {
+  return value === null || value === undefined ? null : new Date(value as string);
+}
+
 export function interruptFromJson(row: Record<string, unknown>): InterruptRow {
-  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
   return {
     ...(row as unknown as InterruptRow),
-    created_at: date(row.created_at) as Date,
-    deadline: date(row.deadline),
-    resolved_at: date(row.resolved_at),
+    created_at: jsonDate(row.created_at) as Date,
+    deadline: jsonDate(row.deadline),
+    resolved_at: jsonDate(row.resolved_at),
   };
 }
 

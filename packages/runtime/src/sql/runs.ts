@@ -1,7 +1,8 @@
 // Runs: one per start or resume of a thread.
+import type { ReadAlong } from "@layover/checkpoint-postgres";
 import type { Durability } from "@layover/graph";
 import { batchedRead, type Db, type Queryable } from "../db.ts";
-import { INTERRUPT_COLUMNS, type InterruptRow, interruptFromJson } from "./interrupts.ts";
+import { INTERRUPT_COLUMNS, type InterruptRow, interruptFromJson, jsonDate } from "./interrupts.ts";
 
 export type RunStatus = "pending" | "running" | "success" | "interrupted" | "error" | "cancelled";
 export const FINISHED: ReadonlySet<RunStatus> = new Set(["success", "error", "cancelled"]);
@@ -118,8 +119,8 @@ export async function getRun(db: Db, q: Queryable, id: string): Promise<RunRow |
  * planner estimates an array parameter's length from its value and would plan the statement
  * anew on every call; a json list has one estimate, so the plan is made once per connection.
  */
-export function byIds(db: Db, table: string): string {
-  return `json_array_elements_text($1::json) AS asked(id)
+export function byIds(db: Db, table: string, param = "$1"): string {
+  return `json_array_elements_text(${param}::json) AS asked(id)
     CROSS JOIN LATERAL (SELECT * FROM ${db.table(table)} WHERE id = asked.id::uuid OFFSET 0)`;
 }
 
@@ -130,25 +131,71 @@ export type RunWithPending = { run: RunRow; pending: InterruptRow[] };
  * statement: what a producer's wait reads once the run has settled (runs primary key, then
  * interrupts_thread_status).
  */
-async function readRunsWithPending(db: Db, ids: readonly string[]): Promise<Map<string, RunWithPending>> {
-  const { rows } = await db.pool.query<RunRow & { pending_interrupts: Record<string, unknown>[] | null }>(
-    db.prepared(
-      "runs_with_pending",
-      `SELECT ${runColumns("r")}, CASE WHEN r.status = 'interrupted' THEN (
+/** The select of readRunsWithPending, its ids in `param`. */
+function runsWithPendingSql(db: Db, param: string): string {
+  return `SELECT ${runColumns("r")}, CASE WHEN r.status = 'interrupted' THEN (
          SELECT coalesce(json_agg(i ORDER BY i.created_at, i.id), '[]'::json) FROM (
            SELECT ${INTERRUPT_COLUMNS.join(", ")} FROM ${db.table("interrupts")}
             WHERE thread_id = r.thread_id AND status = 'pending') i
        ) END AS pending_interrupts
-         FROM ${byIds(db, "runs")} r`,
-      [JSON.stringify(ids)],
-    ),
+         FROM ${byIds(db, "runs", param)} r`;
+}
+
+type RunWithPendingRow = RunRow & { pending_interrupts: Record<string, unknown>[] | null };
+
+function withPending({ pending_interrupts: pending, ...run }: RunWithPendingRow): RunWithPending {
+  return { run, pending: (pending ?? []).map(interruptFromJson) };
+}
+
+async function readRunsWithPending(db: Db, ids: readonly string[]): Promise<Map<string, RunWithPending>> {
+  const { rows } = await db.pool.query<RunWithPendingRow>(
+    db.prepared("runs_with_pending", runsWithPendingSql(db, "$1"), [JSON.stringify(ids)]),
   );
-  return new Map(
-    rows.map(({ pending_interrupts: pending, ...run }) => [
-      run.id,
-      { run, pending: (pending ?? []).map(interruptFromJson) },
-    ]),
-  );
+  return new Map(rows.map((row) => [row.id, withPending(row)]));
+}
+
+/** A run as json (row_to_json) as the driver would have given it: its times as Dates. */
+export function runFromJson<T extends RunRow>(row: Record<string, unknown>): T {
+  return {
+    ...(row as unknown as T),
+    created_at: jsonDate(row.created_at) as Date,
+    started_at: jsonDate(row.started_at),
+    finished_at: jsonDate(row.finished_at),
+    updated_at: jsonDate(row.updated_at) as Date,
+  };
+}
+
+/**
+ * The rows of `select` (its ids in $2) as one json object by id: what a ReadAlong selects to
+ * be read with thread heads (PostgresSaver.getTupleAlong).
+ */
+export function keyedById(select: string): string {
+  return `SELECT json_object_agg(x.id, row_to_json(x)) FROM (${select}) x`;
+}
+
+/** Each value of a keyedById object, converted. */
+export function splitKeyed<V>(
+  selected: unknown,
+  convert: (row: Record<string, unknown>) => V,
+): Map<string, V> {
+  const rows = (selected ?? {}) as Record<string, Record<string, unknown>>;
+  return new Map(Object.entries(rows).map(([id, row]) => [id, convert(row)]));
+}
+
+const runsWithPendingAlong = new WeakMap<Db, ReadAlong<RunWithPending>>();
+
+/** readRunsWithPending as a read along with thread heads: a wait's run with its thread's values. */
+export function runWithPendingAlong(db: Db): ReadAlong<RunWithPending> {
+  let along = runsWithPendingAlong.get(db);
+  if (along === undefined) {
+    along = {
+      name: "runtime_runs_with_pending",
+      sql: keyedById(runsWithPendingSql(db, "$2")),
+      split: (selected) => splitKeyed(selected, (row) => withPending(runFromJson<RunWithPendingRow>(row))),
+    };
+    runsWithPendingAlong.set(db, along);
+  }
+  return along;
 }
 
 /**
