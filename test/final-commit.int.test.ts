@@ -2,7 +2,7 @@
 // PostgresSaver.putThen): never the end of a run whose checkpoint was not stored.
 import { isCheckpointConflict, newCheckpointId } from "@layover/checkpoint";
 import { PostgresSaver } from "@layover/checkpoint-postgres";
-import { createDb, finishInPut, finishRun, type RunRow } from "@layover/runtime";
+import { createDb, finishInPut, finishRun, type RunRow, stepJobId } from "@layover/runtime";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, type Harness } from "./support/harness.ts";
 
@@ -138,6 +138,39 @@ it("a worker that died after a run's last commit, before enqueuing the next run:
     // Well within the time a scheduler's reconciliation would take (none runs here).
     const done = await h.client.runs.wait(queued.runId, { timeoutMs: 5_000 });
     expect(done.status).toBe("success");
+  } finally {
+    await stop();
+  }
+});
+
+it("a job whose thread's head cannot be read still ends when its run has: the next run is enqueued", async () => {
+  const { first, queued } = await runAndQueuedRun();
+  const db = createDb(h.pool, h.schema);
+  const saver = new PostgresSaver({ pool: h.pool, schema: h.schema });
+  const head = checkpoint(1);
+  await saver.put({
+    threadId: first.threadId,
+    ns: "",
+    checkpoint: head,
+    metadata: { source: "loop", step: 0, writes: null },
+    parentId: null,
+    changedChannels: ["n"],
+  });
+  // A head no reader can decode (damaged by hand, or by a serializer since replaced).
+  await h.pool.query(`UPDATE "${h.schema}".checkpoints SET body = 'garbage' WHERE checkpoint_id = $1`, [
+    head.id,
+  ]);
+  const run = (await h.pool.query<RunRow>(`SELECT * FROM "${h.schema}".runs WHERE id = $1`, [first.runId]))
+    .rows[0] as RunRow;
+  await finishRun(db, h.pool, { run, worker: "died", checkpointId: null, steps: 0 });
+  const stop = await h.startWorker({ id: "unreadable-head" });
+  try {
+    // The first run's redelivered job ends (done, so BullMQ dropped it) rather than failing on
+    // the head it does not need, and the queued run's job is in the queue.
+    const firstJob = stepJobId({ threadId: first.threadId, runId: first.runId, checkpointId: null });
+    await expect.poll(() => h.queue.getJob(firstJob), { timeout: 5_000 }).toBeUndefined();
+    const queuedJob = stepJobId({ threadId: queued.threadId, runId: queued.runId, checkpointId: null });
+    expect(await h.queue.getJob(queuedJob)).toBeDefined();
   } finally {
     await stop();
   }

@@ -1,6 +1,7 @@
 // A producer waiting for a run it started or resumed itself: every event of that run reached
 // it, so the wait reads Postgres once the run settled (the run and its thread's head, in one
 // statement) and not also before.
+import { PostgresSaver } from "@layover/checkpoint-postgres";
 import { createClient, type LayoverClient } from "@layover/runtime";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -12,6 +13,7 @@ let h: Harness;
 let pool: pg.Pool;
 let client: LayoverClient;
 let statements = 0;
+let connection: Redis;
 
 beforeAll(async () => {
   h = await createHarness("wait_events");
@@ -23,9 +25,10 @@ beforeAll(async () => {
     statements += 1;
     return query(...args);
   }) as typeof pool.query;
+  connection = new Redis(h.redisUrl);
   client = createClient({
     pool,
-    connection: new Redis(h.redisUrl),
+    connection,
     schema: h.schema,
     prefix: h.prefix,
     logger: pino({ level: "silent" }),
@@ -36,6 +39,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => {
   await client?.close();
+  connection?.disconnect();
   await pool?.end();
   await h?.close();
 });
@@ -86,4 +90,39 @@ it("a wait for a run another client started reads Postgres first", async () => {
   const waited = await counted(() => client.runs.wait(runId, { timeoutMs: 10_000 }));
   expect(waited.result).toMatchObject({ status: "success", values: { count: 5 } });
   expect(waited.statements).toBe(2); // the run, then the run with its head
+});
+
+it("a client given a saver of its own reads runs through its own pool, not the saver's", async () => {
+  // The saver's pool may reach another database, a replica or a role without the runtime's
+  // tables: only checkpoints may be read through it.
+  const savers = new pg.Pool({ connectionString: h.databaseUrl, max: 2 });
+  const sent: string[] = [];
+  const query = savers.query.bind(savers) as (...args: unknown[]) => unknown;
+  savers.query = ((config: { name?: string; text?: string } | string, ...rest: unknown[]) => {
+    sent.push(typeof config === "string" ? config : (config.name ?? config.text ?? ""));
+    return query(config, ...rest);
+  }) as typeof savers.query;
+  const saver = new PostgresSaver({ pool: savers, schema: h.schema });
+  const connection = new Redis(h.redisUrl);
+  const own = createClient({
+    pool,
+    connection,
+    schema: h.schema,
+    prefix: h.prefix,
+    logger: pino({ level: "silent" }),
+    saver,
+  });
+  try {
+    const warm = await own.runs.start({ graphId: "slow-chain", input: { delayMs: 0 } });
+    await own.runs.wait(warm.runId, { timeoutMs: 10_000 }); // the client's events stand from here
+    const { runId } = await own.runs.start({ graphId: "slow-chain", input: { delayMs: 20 } });
+    const done = await own.runs.wait(runId, { timeoutMs: 10_000 });
+    expect(done).toMatchObject({ status: "success", values: { count: 5 } });
+    expect(sent.length).toBeGreaterThan(0);
+    expect(sent.filter((name) => !name.startsWith("layover_read_heads"))).toEqual([]);
+  } finally {
+    await own.close();
+    connection.disconnect();
+    await savers.end();
+  }
 });

@@ -49,13 +49,16 @@ const jobRunsAlong = new WeakMap<Db, ReadAlong<JobRun>>();
 
 /**
  * A job's run (as readJobRun) and its thread's head, in one statement (the reads of jobs that
- * start at the same time share it): `saver` is the worker's, on the runtime's Postgres.
+ * start at the same time share it): `saver` is the worker's, on the runtime's pool. When that
+ * read fails (a head that cannot be decoded, a statement one large head made time out), the run
+ * is read on its own and the head's error is left to whoever uses it: a job that ends before
+ * stepping (stale, cancelled) still ends.
  */
 export async function readJobRunWithHead(
   db: Db,
   saver: PostgresSaver,
   job: StepJob,
-): Promise<{ run: JobRun | undefined; head: CheckpointTuple | undefined }> {
+): Promise<{ run: JobRun | undefined; head: Promise<CheckpointTuple | undefined> }> {
   let along = jobRunsAlong.get(db);
   if (along === undefined) {
     along = {
@@ -65,8 +68,18 @@ export async function readJobRunWithHead(
     };
     jobRunsAlong.set(db, along);
   }
-  const read = await saver.getTupleAlong({ threadId: job.threadId, ns: "" }, along, job.runId.toLowerCase());
-  return { run: read.value, head: read.tuple };
+  try {
+    const read = await saver.getTupleAlong(
+      { threadId: job.threadId, ns: "" },
+      along,
+      job.runId.toLowerCase(),
+    );
+    return { run: read.value, head: Promise.resolve(read.tuple) };
+  } catch (error) {
+    const head = Promise.reject(error);
+    head.catch(() => undefined); // seen by the stepper if it uses it
+    return { run: await readJobRun(db, job.runId), head };
+  }
 }
 
 /**

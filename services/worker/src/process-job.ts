@@ -146,7 +146,7 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
         ...contextOf(run),
       },
       {
-        ...(job.threadId === run.thread_id ? { head: Promise.resolve(read.head) } : {}),
+        ...(job.threadId === run.thread_id ? { head: read.head } : {}),
         storeFinal: storeWithEnd(ctx, run, final),
       },
     );

@@ -1,4 +1,5 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
+import type { PostgresSaver } from "@layover/checkpoint-postgres";
 import type { Logger } from "pino";
 import type { Db } from "../db.ts";
 import type { Dispatcher } from "../dispatch.ts";
@@ -10,6 +11,12 @@ import type { RunEventHub } from "./run-events.ts";
 export interface ClientContext {
   db: Db;
   saver: CheckpointSaver;
+  /**
+   * `saver` when it is the client's own PostgresSaver, on the runtime's pool and schema: reads of
+   * runs can then go in the statement that reads thread heads (getTupleAlong). A saver the
+   * caller gave may be on another database or role.
+   */
+  alongSaver?: PostgresSaver;
   dispatcher: Dispatcher;
   logger: Logger;
   /** Who resolves interrupts through this client, when a call does not say (recorded as resolved_by). */

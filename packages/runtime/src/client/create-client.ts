@@ -51,9 +51,11 @@ export function createClient(options: ClientOptions = {}) {
   const db = createDb(pool, options.schema);
   const prefix = options.prefix ?? "layover";
   const hub = new RunEventHub(connection, prefix, logger);
+  const ownSaver = options.saver === undefined ? new PostgresSaver({ pool, schema: db.schema }) : undefined;
   const ctx: ClientContext = {
     db,
-    saver: options.saver ?? new PostgresSaver({ pool, schema: db.schema }),
+    saver: options.saver ?? (ownSaver as PostgresSaver),
+    ...(ownSaver ? { alongSaver: ownSaver } : {}),
     dispatcher: createDispatcher(connection, prefix),
     logger,
     identity: options.identity ?? "client",

@@ -1,4 +1,3 @@
-import { PostgresSaver } from "@layover/checkpoint-postgres";
 import { InvalidInputError } from "@layover/graph";
 import { RunNotFoundError, WaitTimeoutError } from "../errors.ts";
 import { type RunStatus, runWithPendingAlong } from "../sql/runs.ts";
@@ -46,20 +45,17 @@ async function readSettled(
   return { result: SETTLED.has(run.status) ? runResult(run, tuple, pending) : undefined, threadId };
 }
 
-/** The run (with pending interrupts) and its thread's head: in one statement on a PostgresSaver. */
+/** The run (with pending interrupts) and its thread's head: in one statement on the client's own saver. */
 async function runAndHead(ctx: ClientContext, runId: string, threadId: string) {
-  if (!(ctx.saver instanceof PostgresSaver) || !isUuid(runId)) {
+  if (ctx.alongSaver === undefined || !isUuid(runId)) {
     const [found, tuple] = await Promise.all([
       requireRun(ctx, runId),
       ctx.saver.getTuple({ threadId, ns: "" }),
     ]);
     return { ...found, tuple };
   }
-  const read = await ctx.saver.getTupleAlong(
-    { threadId, ns: "" },
-    runWithPendingAlong(ctx.db),
-    runId.toLowerCase(),
-  );
+  const along = runWithPendingAlong(ctx.db);
+  const read = await ctx.alongSaver.getTupleAlong({ threadId, ns: "" }, along, runId.toLowerCase());
   if (read.value === undefined) throw new RunNotFoundError(runId);
   return { ...read.value, tuple: read.tuple };
 }
