@@ -64,6 +64,7 @@ async function workerLosingRedis(signals: NodeJS.Signals[], shutdownTimeoutMs: n
   const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
   const [code, signal] = await exited;
   clearTimeout(timer);
+  await proxy.close();
   return { code, signal, afterMs: Date.now() - sent, output };
 }
 

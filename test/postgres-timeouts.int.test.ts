@@ -16,7 +16,7 @@ it("a statement a silent Postgres never answers fails after queryTimeoutMs, and 
     // The silent connection was dropped, not handed to the next caller.
     expect(pool.totalCount).toBe(0);
   } finally {
-    proxy.cut();
+    await proxy.close();
     await pool.end().catch(() => undefined);
   }
 });
@@ -59,7 +59,7 @@ it("a transaction on a silent Postgres fails after one timeout, not two (no ROLL
     expect(Date.now() - started).toBeLessThan(3_500);
     expect(pool.totalCount).toBe(0);
   } finally {
-    proxy.cut();
+    await proxy.close();
     await pool.end().catch(() => undefined);
   }
 });

@@ -4,15 +4,23 @@ import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 /**
  * A TCP proxy to the server at `url` (postgres:// or redis://), for outages a test can cause
  * without touching the real server: `freeze()` stops passing bytes either way (a silent
- * network: connections stay open, nothing arrives), `cut()` closes every connection and stops
- * listening (a crash). `url` of the result is `url` with the proxy's host and port.
+ * network: connections stay open, nothing arrives), `cut()` closes every connection and every
+ * new one at once (a crash: the client reconnects in vain). The proxy keeps its port until
+ * `close()`: a port given up could be taken by another test's listener (or by a client's own
+ * reconnect, connecting to itself), and the "crashed" server would answer again. `url` of the
+ * result is `url` with the proxy's host and port.
  */
 export async function tcpProxy(url: string) {
   const target = new URL(url);
   const defaultPort = target.protocol.startsWith("redis") ? 6379 : 5432;
   const sockets = new Set<Socket>();
   let frozen = false;
+  let down = false;
   const server = createServer((client) => {
+    if (down) {
+      client.destroy();
+      return;
+    }
     const upstream = connect(Number(target.port || defaultPort), target.hostname);
     for (const [from, to] of [
       [client, upstream],
@@ -40,8 +48,14 @@ export async function tcpProxy(url: string) {
       frozen = true;
     },
     cut() {
-      server.close();
+      down = true;
       for (const socket of sockets) socket.destroy();
+    },
+    /** Closes every connection and gives the port up. */
+    async close() {
+      down = true;
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
     },
   };
 }
