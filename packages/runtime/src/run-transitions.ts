@@ -3,11 +3,19 @@
 // migrations/0004, refuse_resume and release_cancelled of 0005, release_thread) and is
 // conditional on the run: a run cancelled meanwhile stays cancelled.
 import type { CheckpointTuple } from "@layover/checkpoint";
-import type { PostgresSaver, PutThen, ReadAlong } from "@layover/checkpoint-postgres";
+import type { PostgresSaver, PutThen } from "@layover/checkpoint-postgres";
 import { batchedRead, type Db, type Queryable } from "./db.ts";
 import type { StepJob } from "./jobs.ts";
 import type { NewInterrupt } from "./sql/interrupts.ts";
-import { byIds, keyedById, type RunRow, runColumns, runFromJson, splitKeyed } from "./sql/runs.ts";
+import {
+  alongPerDb,
+  byIds,
+  keyedById,
+  type RunRow,
+  runColumns,
+  runFromJson,
+  splitKeyed,
+} from "./sql/runs.ts";
 
 /**
  * A job's run, whether it holds its thread, and — for a resume or continue given no context of
@@ -45,7 +53,11 @@ async function readJobRuns(db: Db, ids: readonly string[]): Promise<Map<string, 
   return new Map(rows.map((row) => [row.id, row]));
 }
 
-const jobRunsAlong = new WeakMap<Db, ReadAlong<JobRun>>();
+const jobRunsAlong = alongPerDb<JobRun>((db) => ({
+  name: "runtime_job_runs",
+  sql: keyedById(jobRunsSql(db, "$2")),
+  split: (selected) => splitKeyed(selected, (row) => runFromJson<JobRun>(row)),
+}));
 
 /**
  * A job's run (as readJobRun) and its thread's head, in one statement (the reads of jobs that
@@ -59,15 +71,7 @@ export async function readJobRunWithHead(
   saver: PostgresSaver,
   job: StepJob,
 ): Promise<{ run: JobRun | undefined; head: Promise<CheckpointTuple | undefined> }> {
-  let along = jobRunsAlong.get(db);
-  if (along === undefined) {
-    along = {
-      name: "runtime_job_runs",
-      sql: keyedById(jobRunsSql(db, "$2")),
-      split: (selected) => splitKeyed(selected, (row) => runFromJson<JobRun>(row)),
-    };
-    jobRunsAlong.set(db, along);
-  }
+  const along = jobRunsAlong(db);
   try {
     const read = await saver.getTupleAlong(
       { threadId: job.threadId, ns: "" },

@@ -23,9 +23,8 @@ import type { WorkerContext } from "./context.ts";
  */
 export interface FinalCommit {
   steps: number;
-  stored: boolean;
   /** The stored checkpoint's id, once stored. */
-  checkpointId?: string;
+  checkpointId: string | undefined;
   settled: Settled | undefined;
 }
 
@@ -34,7 +33,6 @@ export function storeWithEnd(ctx: WorkerContext, run: RunRow, final: FinalCommit
   return async (args: PutCheckpointArgs) => {
     const end = { run, worker: ctx.workerId, checkpointId: args.checkpoint.id, steps: final.steps };
     final.settled = settledByPut(await ctx.saver.putThen(args, finishInPut(ctx.db, end)));
-    final.stored = true;
     final.checkpointId = args.checkpoint.id;
   };
 }
@@ -48,8 +46,8 @@ export function finalSettled(
   outcome: StepOutcome,
   steps: number,
 ): Promise<Settled> {
-  if (final.stored && final.settled !== undefined) return Promise.resolve(final.settled);
-  if (final.stored) return settledUnseen(ctx, log, run, final.checkpointId ?? outcome.checkpointId);
+  if (final.checkpointId !== undefined && final.settled !== undefined) return Promise.resolve(final.settled);
+  if (final.checkpointId !== undefined) return settledUnseen(ctx, log, run, final.checkpointId);
   // The end was stored before this job (a head with nothing planned): settle it on its own.
   const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps };
   return finishRun(ctx.db, ctx.db.pool, args);

@@ -137,7 +137,7 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
   if (served === undefined) throw new GraphNotServedError(ctx.workerId, run.graph_id);
   const marking = run.status === "pending" ? markRunningLater(ctx, run, log) : undefined;
   try {
-    const final: FinalCommit = { steps: 0, stored: false, settled: undefined };
+    const final: FinalCommit = { steps: 0, checkpointId: undefined, settled: undefined };
     const stepper = served.graph.stepper(
       {
         configurable: { thread_id: run.thread_id },

@@ -31,10 +31,11 @@ export interface Heard {
 export class RunEventHub {
   private readonly waiters = new Map<string, Set<(status: string) => void>>();
   private subscribed: Promise<unknown> | undefined;
-  /** Counts the subscription's drops: an expectation holds only within one generation. */
+  /** Counts the subscription's drops: a SUBSCRIBE answered after a drop does not make it live. */
   private generation = 0;
   private live = false;
-  private readonly expected = new Map<string, Heard & { generation: number; at: number }>();
+  /** Cleared when the subscription drops: what remains was heard without a gap. */
+  private readonly expected = new Map<string, Heard & { at: number }>();
   private readonly subscriber: Redis;
   private readonly channel: string;
 
@@ -98,7 +99,7 @@ export class RunEventHub {
       this.subscribe().catch(() => undefined); // later runs can be expected
       return;
     }
-    this.expected.set(runId, { threadId, status: undefined, generation: this.generation, at: Date.now() });
+    this.expected.set(runId, { threadId, status: undefined, at: Date.now() });
     if (this.expected.size > MAX_EXPECTED) this.expected.delete(this.expected.keys().next().value as string);
   }
 
@@ -115,7 +116,7 @@ export class RunEventHub {
   heard(runId: string): Heard | undefined {
     const entry = this.expected.get(runId);
     this.expected.delete(runId);
-    if (entry === undefined || entry.generation !== this.generation || !this.live) return undefined;
+    if (entry === undefined || !this.live) return undefined;
     if (entry.status === undefined && Date.now() - entry.at > HEARD_FOR_MS) return undefined;
     return { threadId: entry.threadId, status: entry.status };
   }

@@ -182,21 +182,25 @@ export function splitKeyed<V>(
   return new Map(Object.entries(rows).map(([id, row]) => [id, convert(row)]));
 }
 
-const runsWithPendingAlong = new WeakMap<Db, ReadAlong<RunWithPending>>();
+/** `build`'s ReadAlong for each Db, made once (its SQL names the Db's schema). */
+export function alongPerDb<R>(build: (db: Db) => ReadAlong<R>): (db: Db) => ReadAlong<R> {
+  const made = new WeakMap<Db, ReadAlong<R>>();
+  return (db) => {
+    let along = made.get(db);
+    if (along === undefined) {
+      along = build(db);
+      made.set(db, along);
+    }
+    return along;
+  };
+}
 
 /** readRunsWithPending as a read along with thread heads: a wait's run with its thread's values. */
-export function runWithPendingAlong(db: Db): ReadAlong<RunWithPending> {
-  let along = runsWithPendingAlong.get(db);
-  if (along === undefined) {
-    along = {
-      name: "runtime_runs_with_pending",
-      sql: keyedById(runsWithPendingSql(db, "$2")),
-      split: (selected) => splitKeyed(selected, (row) => withPending(runFromJson<RunWithPendingRow>(row))),
-    };
-    runsWithPendingAlong.set(db, along);
-  }
-  return along;
-}
+export const runWithPendingAlong = alongPerDb<RunWithPending>((db) => ({
+  name: "runtime_runs_with_pending",
+  sql: keyedById(runsWithPendingSql(db, "$2")),
+  split: (selected) => splitKeyed(selected, (row) => withPending(runFromJson<RunWithPendingRow>(row))),
+}));
 
 /**
  * A run and, parked, its thread's pending interrupts; undefined if there is no such run. Waits
