@@ -2,30 +2,12 @@
 // deltas produced by the engine's own append hints, retention between an interrupt and its
 // resume, and a run whose connections are killed mid-way.
 import { Annotation, Command, END, interrupt, START, StateGraph } from "@layover/graph";
-import { useTestSchema } from "@layover/testing/vitest";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate } from "./migrate.ts";
-import { PostgresSaver } from "./postgres-saver.ts";
+import { describe, expect, it } from "vitest";
 import { message, newKey } from "./test-support/checkpoints.ts";
-import { channelBytes, countingPool, terminateBackends } from "./test-support/pools.ts";
+import { useCountedSaver } from "./test-support/counted-saver.ts";
+import { channelBytes, terminateBackends } from "./test-support/pools.ts";
 
-const schema = useTestSchema("engine_pg");
-let admin: pg.Pool;
-let counted: ReturnType<typeof countingPool>;
-let saver: PostgresSaver;
-
-beforeAll(async () => {
-  admin = new pg.Pool({ connectionString: schema.current.url, max: 3 });
-  await migrate(admin, { schema: schema.current.name });
-  counted = countingPool(schema.current.url, 4);
-  saver = new PostgresSaver({ pool: counted.pool, schema: schema.current.name });
-});
-
-afterAll(async () => {
-  await counted.pool.end();
-  await admin.end();
-});
+const t = useCountedSaver("engine_pg", 3);
 
 const ChatState = Annotation.Root({
   messages: Annotation<unknown[], unknown[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
@@ -49,22 +31,22 @@ function chatGraph(
       state.turns < steps ? "talk" : options.approval ? "approve" : END,
     )
     .addEdge("approve", END)
-    .compile({ checkpointer: saver });
+    .compile({ checkpointer: t.saver });
 }
 
 async function historyLength(threadId: string): Promise<number> {
   let count = 0;
-  for await (const _ of saver.list({ threadId, ns: "" })) count += 1;
+  for await (const _ of t.saver.list({ threadId, ns: "" })) count += 1;
   return count;
 }
 
 describe("the engine on PostgresSaver", () => {
   it("commits each superstep with one statement and no multi-statement transaction", async () => {
     const { threadId } = newKey("linear");
-    const start = counted.statements.length;
+    const start = t.counted.statements.length;
     const result = await chatGraph(10).invoke({}, { configurable: { thread_id: threadId } });
     expect(result.turns).toBe(10);
-    const sent = counted.statements.slice(start);
+    const sent = t.counted.statements.slice(start);
     const puts = sent.filter((name) => name.startsWith("layover_put_checkpoint"));
     expect(puts).toHaveLength(await historyLength(threadId));
     expect(puts).toHaveLength(11);
@@ -81,7 +63,7 @@ describe("the engine on PostgresSaver", () => {
         { configurable: { thread_id: threadId }, recursionLimit: 1000 },
       );
       expect(result.messages).toEqual(Array.from({ length: steps }, (_, i) => message(i, 100)));
-      sizes[steps] = await channelBytes(admin, schema.current.name, threadId, "messages");
+      sizes[steps] = await channelBytes(t.admin, t.schema.name, threadId, "messages");
       const finalBytes = JSON.stringify(result.messages).length;
       expect(sizes[steps]!.bytes).toBeLessThan(3.2 * finalBytes);
     }
@@ -97,7 +79,7 @@ describe("the engine on PostgresSaver", () => {
     expect(paused.__interrupt__).toHaveLength(1);
     expect(await historyLength(threadId)).toBeGreaterThan(30);
 
-    const pruned = await saver.prune({ threadIds: [threadId] }, { strategy: "keep_latest" });
+    const pruned = await t.saver.prune({ threadIds: [threadId] }, { strategy: "keep_latest" });
     expect(pruned.materialized).toBeGreaterThanOrEqual(1);
     expect(await historyLength(threadId)).toBe(1);
 
@@ -112,7 +94,7 @@ describe("the engine on PostgresSaver", () => {
     let terminated = 0;
     const graph = chatGraph(12, {
       onTurn: async (turn) => {
-        if (turn === 4 || turn === 8) terminated += await terminateBackends(admin, counted.appName);
+        if (turn === 4 || turn === 8) terminated += await terminateBackends(t.admin, t.counted.appName);
       },
     });
     const result = await graph.invoke({}, { configurable: { thread_id: threadId } });

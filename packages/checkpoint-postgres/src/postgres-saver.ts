@@ -1,5 +1,4 @@
 import {
-  CheckpointConflictError,
   type CheckpointKey,
   type CheckpointRef,
   type CheckpointSaver,
@@ -12,19 +11,16 @@ import {
   wellFormed,
 } from "@layover/checkpoint";
 import pg from "pg";
-import { type BlobRow, encodeBlobs } from "./blob-codec.ts";
 import {
-  type CheckpointRow,
   checkUuid,
   decodeTuples,
-  encodeCheckpoint,
   type HeadsRow,
   isUuid,
   type ReadRow,
   splitFilter,
   splitHeads,
 } from "./checkpoint-codec.ts";
-import { PostgresSaverError, sqlstateOf } from "./errors.ts";
+import { PostgresSaverError } from "./errors.ts";
 import { type MigrateResult, migrate } from "./migrate.ts";
 import {
   type DeletedRows,
@@ -33,6 +29,7 @@ import {
   type PruneStrategy,
   pruneThreads,
 } from "./prune.ts";
+import { type PutDeps, storeChain } from "./put.ts";
 import { type PutThen, PutThenStatements } from "./put-then.ts";
 import { HeadsAlong, type ReadAlong } from "./read-along.ts";
 import { ReadBatcher } from "./read-batcher.ts";
@@ -46,15 +43,6 @@ import { putCheckpointSql } from "./sql/put-checkpoint.ts";
 import { putWritesSql } from "./sql/put-writes.ts";
 import { readByIdSql, readHeadsSql, readPageSql } from "./sql/read-checkpoints.ts";
 import { inTransaction } from "./transaction.ts";
-
-interface PutOutcome {
-  deltas_ok: boolean;
-  /** The key the checkpoint was stored under; null when the compare-and-set lost. */
-  key_id: string | null;
-  due: [channel: string, version: number][];
-  /** `then`'s row (putThen). */
-  then_row?: unknown;
-}
 
 function buildQueries(schema: string) {
   const s = quoteSchema(schema);
@@ -132,6 +120,7 @@ export class PostgresSaver implements CheckpointSaver {
   /** Head reads of many threads at once (workers' jobs, producers' waits) share a statement. */
   private readonly heads: ReadBatcher<ReadRow>;
   private readonly putThens: PutThenStatements;
+  private readonly putDeps: PutDeps;
   private readonly along: HeadsAlong;
 
   constructor(options: PostgresSaverOptions) {
@@ -154,6 +143,15 @@ export class PostgresSaver implements CheckpointSaver {
             minSnapshotBytes: options.listDeltas?.minSnapshotBytes ?? 8192,
             maxChainLength: options.listDeltas?.maxChainLength ?? 256,
           };
+    const { put, exists, heads, compact } = this.sql;
+    this.putDeps = {
+      pool: this.pool,
+      serde: this.serde,
+      retry: this.retry,
+      deltas: this.deltas,
+      putThens: this.putThens,
+      sql: { put, exists, heads, compact },
+    };
   }
 
   /** Creates or upgrades the tables (see `migrate`). Safe to call from many processes at once. */
@@ -230,107 +228,33 @@ export class PostgresSaver implements CheckpointSaver {
   }
 
   async put(args: PutCheckpointArgs): Promise<void> {
-    await this.store(args, undefined);
+    await storeChain(this.putDeps, [args], undefined);
   }
 
   /**
-   * `put`, and `then` in the same statement — one round trip, one commit — when the put's
-   * compare-and-set wins: both are committed or neither is. Resolves to `then`'s row. Undefined
-   * when there was none, or when a retry found the checkpoint stored by an attempt whose
-   * answer was lost (its `then` ran with it; what it returned is not known).
+   * Stores a chain of checkpoints, oldest first, in one statement (one round trip, one commit):
+   * each checkpoint's `parentId` is the one before it; the first's `expectedHead` (default its
+   * `parentId`) is the compare-and-set of the whole chain, which moves the head to the last.
+   * All are stored or none (CheckpointConflictError). A list delta's `appends` base must be a
+   * version stored before the chain (a base inside it makes the chain resend full values).
    */
-  async putThen<R>(args: PutCheckpointArgs, then: PutThen): Promise<R | undefined> {
+  async putMany(chain: readonly PutCheckpointArgs[]): Promise<void> {
+    await storeChain(this.putDeps, chain, undefined);
+  }
+
+  /**
+   * `put` (or `putMany` of a chain), and `then` in the same statement — one round trip, one
+   * commit — when the put's compare-and-set wins: both are committed or neither is. Resolves to
+   * `then`'s row. Undefined when there was none, or when a retry found the checkpoint stored by
+   * an attempt whose answer was lost (its `then` ran with it; what it returned is not known).
+   */
+  async putThen<R>(
+    args: PutCheckpointArgs | readonly PutCheckpointArgs[],
+    then: PutThen,
+  ): Promise<R | undefined> {
     this.putThens.get(then); // refuses a bad name before anything is sent
-    return (await this.store(args, then)) as R | undefined;
-  }
-
-  private async store(args: PutCheckpointArgs, then: PutThen | undefined): Promise<unknown> {
-    checkUuid(args.checkpoint.id, "Checkpoint id");
-    checkUuid(args.parentId, "Parent checkpoint id");
-    const expected = args.expectedHead === undefined ? args.parentId : args.expectedHead;
-    checkUuid(expected, "Expected head");
-    // Forks write full values: their versions may collide with the abandoned branch's.
-    const deltas = this.deltas !== false && expected === args.parentId;
-    const row = encodeCheckpoint(args, this.serde);
-    let blobs = encodeBlobs(args, this.serde, { deltas, inline: row.inline });
-    const outcome = await withRetry("put", this.retry, async ({ attempt }) => {
-      let result = await this.runPut(args, expected, row, blobs, then);
-      if (!result.deltas_ok) {
-        blobs = encodeBlobs(args, this.serde, { deltas: false, inline: row.inline });
-        result = await this.runPut(args, expected, row, blobs, then);
-      }
-      if (result.key_id === null) await this.refuse(args, expected, attempt);
-      return result;
-    });
-    if (outcome.key_id !== null && outcome.due.length > 0)
-      await this.compact(args, outcome.key_id, outcome.due);
-    // A retry that found the checkpoint stored by a lost attempt (key_id null) cannot tell.
-    return outcome.key_id === null ? undefined : (outcome.then_row ?? undefined);
-  }
-
-  private async runPut(
-    args: PutCheckpointArgs,
-    expected: string | null,
-    row: CheckpointRow,
-    blobs: readonly BlobRow[],
-    then: PutThen | undefined,
-  ): Promise<PutOutcome> {
-    const { minSnapshotBytes, maxChainLength } = this.deltas || { minSnapshotBytes: 0, maxChainLength: 0 };
-    const values = [
-      args.threadId,
-      args.ns,
-      args.checkpoint.id,
-      args.parentId,
-      expected,
-      row.body,
-      row.blobVersions,
-      row.metadata,
-      row.filter,
-      blobs.map((blob) => blob.channel),
-      blobs.map((blob) => blob.version),
-      blobs.map((blob) => blob.baseVersion),
-      blobs.map((blob) => blob.baseLength),
-      blobs.map((blob) => blob.items),
-      blobs.map((blob) => blob.data),
-      minSnapshotBytes,
-      maxChainLength,
-      ...(then?.values ?? []),
-    ];
-    try {
-      const statement = then === undefined ? this.sql.put : this.putThens.get(then);
-      const result = await this.pool.query<PutOutcome>({ ...statement, values });
-      return result.rows[0] as PutOutcome;
-    } catch (error) {
-      // A checkpoint id already stored on this key: the same conflict as a moved head.
-      if (sqlstateOf(error) === "23505") return { deltas_ok: true, key_id: null, due: [] };
-      throw error;
-    }
-  }
-
-  /**
-   * The put lost its compare-and-set. On a retry, the first attempt may have committed before
-   * its connection failed: then the checkpoint is stored and the put succeeded.
-   */
-  private async refuse(args: PutCheckpointArgs, expected: string | null, attempt: number): Promise<void> {
-    if (attempt > 1) {
-      const stored = await this.pool.query(this.sql.exists, [args.threadId, args.ns, args.checkpoint.id]);
-      if (stored.rowCount === 1) return;
-    }
-    const head = await this.pool.query<{ head_id: string }>(this.sql.heads, [args.threadId, args.ns]);
-    throw new CheckpointConflictError({
-      threadId: args.threadId,
-      ns: args.ns,
-      expectedHead: expected,
-      actualHead: head.rows[0]?.head_id ?? null,
-    });
-  }
-
-  /** Rewrites deltas whose chain outgrew their snapshot as full values. Best effort: a failure leaves a valid delta. */
-  private async compact(args: PutCheckpointArgs, keyId: string, due: PutOutcome["due"]): Promise<void> {
-    for (const [channel, version] of due) {
-      const data = this.serde.dumps(args.checkpoint.channelValues[channel]);
-      await this.pool.query(this.sql.compact, [keyId, channel, version, data]).catch(() => undefined);
-    }
+    const chain = Array.isArray(args) ? args : [args as PutCheckpointArgs];
+    return (await storeChain(this.putDeps, chain, then)) as R | undefined;
   }
 
   async putWrites(args: PutWritesArgs): Promise<void> {

@@ -1,38 +1,13 @@
 import { isCheckpointConflict, NotSerializableError } from "@layover/checkpoint";
-import { useTestSchema } from "@layover/testing/vitest";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { isPostgresSaverError } from "./errors.ts";
-import { migrate } from "./migrate.ts";
-import { PostgresSaver } from "./postgres-saver.ts";
 import { statementName } from "./schema-name.ts";
 import { newKey, putArgs } from "./test-support/checkpoints.ts";
-import { countingPool, idleInTransaction, rowCounts } from "./test-support/pools.ts";
+import { useCountedSaver } from "./test-support/counted-saver.ts";
+import { idleInTransaction, rowCounts } from "./test-support/pools.ts";
 import { inTransaction } from "./transaction.ts";
 
-const schema = useTestSchema("put");
-let admin: pg.Pool;
-let counted: ReturnType<typeof countingPool>;
-let saver: PostgresSaver;
-
-beforeAll(async () => {
-  admin = new pg.Pool({ connectionString: schema.current.url, max: 2 });
-  await migrate(admin, { schema: schema.current.name });
-  counted = countingPool(schema.current.url, 5);
-  saver = new PostgresSaver({ pool: counted.pool, schema: schema.current.name });
-});
-
-afterAll(async () => {
-  await counted.pool.end();
-  await admin.end();
-});
-
-/** Statements the saver sends while `work` runs. */
-async function statementsOf(work: () => Promise<unknown>): Promise<string[]> {
-  const start = counted.statements.length;
-  await work();
-  return counted.statements.slice(start);
-}
+const t = useCountedSaver("put");
 
 describe("put commits a superstep in one statement", () => {
   it("sends one statement per put (one round trip, one commit), and one per read", async () => {
@@ -45,13 +20,13 @@ describe("put commits a superstep in one statement", () => {
         changed: ["counter", "log"],
         parentId,
       });
-      const sent = await statementsOf(() => saver.put(args));
-      expect(sent).toEqual([statementName("put_checkpoint", schema.current.name)]);
+      const sent = await t.statementsOf(() => t.saver.put(args));
+      expect(sent).toEqual([statementName("put_checkpoint", t.schema.name)]);
       parentId = args.checkpoint.id;
     }
-    expect(await statementsOf(() => saver.getTuple(key))).toHaveLength(1);
-    const writes = await statementsOf(() =>
-      saver.putWrites({
+    expect(await t.statementsOf(() => t.saver.getTuple(key))).toHaveLength(1);
+    const writes = await t.statementsOf(() =>
+      t.saver.putWrites({
         ...key,
         checkpointId: parentId as string,
         taskId: "t",
@@ -73,10 +48,10 @@ describe("put commits a superstep in one statement", () => {
       parentId: null,
     });
     let error: unknown;
-    const sent = await statementsOf(() => saver.put(args).catch((caught: unknown) => (error = caught)));
+    const sent = await t.statementsOf(() => t.saver.put(args).catch((caught: unknown) => (error = caught)));
     expect(error).toBeInstanceOf(NotSerializableError);
     expect(sent).toEqual([]);
-    expect(await rowCounts(admin, schema.current.name, key.threadId)).toEqual({
+    expect(await rowCounts(t.admin, t.schema.name, key.threadId)).toEqual({
       heads: 0,
       checkpoints: 0,
       blobs: 0,
@@ -92,7 +67,7 @@ describe("put commits a superstep in one statement", () => {
       changed: ["value"],
       parentId: null,
     });
-    await saver.put(first);
+    await t.saver.put(first);
     const racers = Array.from({ length: 10 }, (_, i) =>
       putArgs(key, {
         values: { value: { text: `racer ${i}` }, [`extra${i}`]: { n: i } },
@@ -101,15 +76,15 @@ describe("put commits a superstep in one statement", () => {
         parentId: first.checkpoint.id,
       }),
     );
-    const results = await Promise.allSettled(racers.map((args) => saver.put(args)));
+    const results = await Promise.allSettled(racers.map((args) => t.saver.put(args)));
     const winners = results.flatMap((result, i) => (result.status === "fulfilled" ? [i] : []));
     expect(winners).toHaveLength(1);
     for (const result of results) {
       if (result.status === "rejected") expect(isCheckpointConflict(result.reason)).toBe(true);
     }
     const winner = racers[winners[0] as number]!;
-    expect((await saver.getTuple(key))?.checkpoint.id).toBe(winner.checkpoint.id);
-    expect(await rowCounts(admin, schema.current.name, key.threadId)).toEqual({
+    expect((await t.saver.getTuple(key))?.checkpoint.id).toBe(winner.checkpoint.id);
+    expect(await rowCounts(t.admin, t.schema.name, key.threadId)).toEqual({
       heads: 1,
       checkpoints: 2,
       blobs: 3,
@@ -120,33 +95,33 @@ describe("put commits a superstep in one statement", () => {
   it("refuses a put that reuses a stored checkpoint id, as a conflict", async () => {
     const key = newKey("same-id");
     const first = putArgs(key, { values: { a: 1 }, versions: { a: 1 }, changed: ["a"], parentId: null });
-    await saver.put(first);
+    await t.saver.put(first);
     const again = { ...first, parentId: first.checkpoint.id };
-    const error = await saver.put(again).catch((caught: unknown) => caught);
+    const error = await t.saver.put(again).catch((caught: unknown) => caught);
     expect(isCheckpointConflict(error)).toBe(true);
-    expect(await rowCounts(admin, schema.current.name, key.threadId)).toMatchObject({ checkpoints: 1 });
+    expect(await rowCounts(t.admin, t.schema.name, key.threadId)).toMatchObject({ checkpoints: 1 });
   });
 });
 
 describe("putThen commits a put and the caller's statement together", () => {
-  const marks = () => `"${schema.current.name}".then_marks`;
+  const marks = () => `"${t.schema.name}".then_marks`;
   const mark = (name: string) => ({
     name,
     sql: `INSERT INTO ${marks()} (thread_id, note) SELECT $18, $19 FROM won RETURNING thread_id, note`,
     values: [] as unknown[],
   });
-  const markedThreads = async () => (await admin.query(`SELECT thread_id FROM ${marks()}`)).rows;
+  const markedThreads = async () => (await t.admin.query(`SELECT thread_id FROM ${marks()}`)).rows;
 
   // The shape a worker's end of run has: a SELECT calling a function that writes.
   const markByFunction = (threadId: string, note: string) => ({
     name: "mark_by_function",
-    sql: `SELECT * FROM "${schema.current.name}".then_mark($18, $19)`,
+    sql: `SELECT * FROM "${t.schema.name}".then_mark($18, $19)`,
     values: [threadId, note],
   });
 
   beforeAll(async () => {
-    await admin.query(`CREATE TABLE ${marks()} (thread_id text, note text)`);
-    await admin.query(`CREATE FUNCTION "${schema.current.name}".then_mark(p_thread text, p_note text,
+    await t.admin.query(`CREATE TABLE ${marks()} (thread_id text, note text)`);
+    await t.admin.query(`CREATE FUNCTION "${t.schema.name}".then_mark(p_thread text, p_note text,
         OUT thread_id text, OUT note text) LANGUAGE sql AS
       $$ INSERT INTO ${marks()} (thread_id, note) VALUES (p_thread, p_note) RETURNING thread_id, note $$`);
   });
@@ -155,20 +130,20 @@ describe("putThen commits a put and the caller's statement together", () => {
     const key = newKey("then-wins");
     const args = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
     let row: unknown;
-    const sent = await statementsOf(async () => {
-      row = await saver.putThen(args, { ...mark("mark"), values: [key.threadId, "won"] });
+    const sent = await t.statementsOf(async () => {
+      row = await t.saver.putThen(args, { ...mark("mark"), values: [key.threadId, "won"] });
     });
-    expect(sent).toEqual([statementName("put_then_mark", schema.current.name)]);
+    expect(sent).toEqual([statementName("put_then_mark", t.schema.name)]);
     expect(row).toEqual({ thread_id: key.threadId, note: "won" });
-    expect((await saver.getTuple(key))?.checkpoint.id).toBe(args.checkpoint.id);
+    expect((await t.saver.getTuple(key))?.checkpoint.id).toBe(args.checkpoint.id);
   });
 
   it("runs nothing of `then` when the put loses its compare-and-set", async () => {
     const key = newKey("then-loses");
     const first = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
-    await saver.put(first);
+    await t.saver.put(first);
     const late = putArgs(key, { values: { n: 2 }, versions: { n: 2 }, changed: ["n"], parentId: null });
-    const error = await saver
+    const error = await t.saver
       .putThen(late, { ...mark("mark"), values: [key.threadId, "late"] })
       .catch((e) => e);
     expect(isCheckpointConflict(error)).toBe(true);
@@ -178,9 +153,9 @@ describe("putThen commits a put and the caller's statement together", () => {
   it("calls a `then` function only when the put wins, once, also when deltas are resent in full", async () => {
     const lost = newKey("then-function-loses");
     const first = putArgs(lost, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
-    await saver.put(first);
+    await t.saver.put(first);
     const late = putArgs(lost, { values: { n: 2 }, versions: { n: 2 }, changed: ["n"], parentId: null });
-    const error = await saver.putThen(late, markByFunction(lost.threadId, "late")).catch((e) => e);
+    const error = await t.saver.putThen(late, markByFunction(lost.threadId, "late")).catch((e) => e);
     expect(isCheckpointConflict(error)).toBe(true);
     // A list delta against a base that does not match what is stored: the first statement
     // writes nothing, the put is resent with full values.
@@ -191,7 +166,7 @@ describe("putThen commits a put and the caller's statement together", () => {
       changed: ["list"],
       parentId: null,
     });
-    await saver.put(base);
+    await t.saver.put(base);
     const grown = putArgs(resent, {
       values: { list: ["a", "b", "c"] },
       versions: { list: 2 },
@@ -199,10 +174,10 @@ describe("putThen commits a put and the caller's statement together", () => {
       parentId: base.checkpoint.id,
       appends: { list: { baseVersion: 1, baseLength: 2 } },
     });
-    const row = await saver.putThen(grown, markByFunction(resent.threadId, "resent"));
+    const row = await t.saver.putThen(grown, markByFunction(resent.threadId, "resent"));
     expect(row).toEqual({ thread_id: resent.threadId, note: "resent" });
-    expect((await saver.getTuple(resent))?.checkpoint.channelValues).toEqual({ list: ["a", "b", "c"] });
-    const { rows } = await admin.query(`SELECT thread_id, note FROM ${marks()} WHERE thread_id = ANY($1)`, [
+    expect((await t.saver.getTuple(resent))?.checkpoint.channelValues).toEqual({ list: ["a", "b", "c"] });
+    const { rows } = await t.admin.query(`SELECT thread_id, note FROM ${marks()} WHERE thread_id = ANY($1)`, [
       [lost.threadId, resent.threadId],
     ]);
     expect(rows).toEqual([{ thread_id: resent.threadId, note: "resent" }]);
@@ -212,24 +187,24 @@ describe("putThen commits a put and the caller's statement together", () => {
     const key = newKey("then-fails");
     const args = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
     const failing = { name: "failing", sql: "SELECT 1 / (count(*) - count(*)) AS boom FROM won", values: [] };
-    await expect(saver.putThen(args, failing)).rejects.toThrow(/division by zero/);
-    expect(await saver.getTuple(key)).toBeUndefined();
+    await expect(t.saver.putThen(args, failing)).rejects.toThrow(/division by zero/);
+    expect(await t.saver.getTuple(key)).toBeUndefined();
   });
 
   it("refuses one name for two SQL texts: the second would run the first's prepared SQL", async () => {
     const key = newKey("then-same-name");
     const args = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
     const other = { name: "mark_by_function", sql: "SELECT 'other' AS note", values: [] };
-    const error = await saver.putThen(args, other).catch((e) => e);
+    const error = await t.saver.putThen(args, other).catch((e) => e);
     expect(isPostgresSaverError(error) && /already used for other SQL/.test(error.message)).toBe(true);
-    expect(await saver.getTuple(key)).toBeUndefined();
+    expect(await t.saver.getTuple(key)).toBeUndefined();
   });
 
   it("refuses a `then` name that could not name a statement, sending nothing", async () => {
     const key = newKey("then-name");
     const args = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
-    const sent = await statementsOf(async () => {
-      const error = await saver.putThen(args, { ...mark("Mark; DROP"), values: [] }).catch((e) => e);
+    const sent = await t.statementsOf(async () => {
+      const error = await t.saver.putThen(args, { ...mark("Mark; DROP"), values: [] }).catch((e) => e);
       expect(isPostgresSaverError(error)).toBe(true);
     });
     expect(sent).toEqual([]);
@@ -249,19 +224,19 @@ describe("channel values are stored once per version", () => {
         changed: step === 0 ? ["document", "counter"] : ["counter"],
         parentId,
       });
-      await saver.put(args);
+      await t.saver.put(args);
       ids.push(args.checkpoint.id);
       parentId = args.checkpoint.id;
     }
-    const { rows } = await admin.query(
-      `SELECT b.channel, count(*)::int AS n FROM "${schema.current.name}".checkpoint_blobs b
-       JOIN "${schema.current.name}".checkpoint_heads h USING (key_id)
+    const { rows } = await t.admin.query(
+      `SELECT b.channel, count(*)::int AS n FROM "${t.schema.name}".checkpoint_blobs b
+       JOIN "${t.schema.name}".checkpoint_heads h USING (key_id)
        WHERE h.thread_id = $1 GROUP BY b.channel ORDER BY b.channel`,
       [key.threadId],
     );
     expect(rows).toEqual([{ channel: "document", n: 1 }]);
     for (const [step, id] of ids.entries()) {
-      const tuple = await saver.getTuple({ ...key, checkpointId: id });
+      const tuple = await t.saver.getTuple({ ...key, checkpointId: id });
       expect(tuple?.checkpoint.channelValues).toEqual({ document, counter: step });
     }
   });
@@ -269,8 +244,8 @@ describe("channel values are stored once per version", () => {
   it("keeps the last of two writes to the same (task, idx) given in one call", async () => {
     const key = newKey("same-slot");
     const args = putArgs(key, { values: { a: 1 }, versions: { a: 1 }, changed: ["a"], parentId: null });
-    await saver.put(args);
-    await saver.putWrites({
+    await t.saver.put(args);
+    await t.saver.putWrites({
       ...key,
       checkpointId: args.checkpoint.id,
       taskId: "t",
@@ -279,7 +254,7 @@ describe("channel values are stored once per version", () => {
         ["y", "second", 0],
       ],
     });
-    expect((await saver.getTuple(key))?.pendingWrites).toEqual([
+    expect((await t.saver.getTuple(key))?.pendingWrites).toEqual([
       { taskId: "t", channel: "y", idx: 0, value: "second" },
     ]);
   });
@@ -290,24 +265,24 @@ describe("ids and connections", () => {
     const key = newKey("bad-id");
     const args = putArgs(key, { values: { a: 1 }, versions: { a: 1 }, changed: ["a"], parentId: null });
     args.checkpoint.id = "not-a-uuid";
-    const error = await saver.put(args).catch((caught: unknown) => caught);
+    const error = await t.saver.put(args).catch((caught: unknown) => caught);
     expect(isPostgresSaverError(error, "INVALID_SAVER_INPUT")).toBe(true);
-    expect(await saver.getTuple({ ...key, checkpointId: "not-a-uuid" })).toBeUndefined();
+    expect(await t.saver.getTuple({ ...key, checkpointId: "not-a-uuid" })).toBeUndefined();
   });
 
   it("never leaves a connection idle in a transaction, even when the work inside fails", async () => {
-    const failed = await inTransaction(counted.pool, async (client) => {
+    const failed = await inTransaction(t.counted.pool, async (client) => {
       await client.query("SELECT 1");
       throw new Error("boom inside the transaction");
     }).catch((caught: unknown) => caught);
     expect(String(failed)).toContain("boom");
     const key = newKey("idle");
     const first = putArgs(key, { values: { a: 1 }, versions: { a: 1 }, changed: ["a"], parentId: null });
-    await saver.put(first);
-    await saver.put(first).catch(() => undefined);
-    await saver.deleteThread(key.threadId);
-    await saver.prune({ threadIds: [key.threadId] }, { strategy: "keep_latest" });
-    expect(await idleInTransaction(admin, counted.appName)).toBe(0);
-    expect(counted.pool.idleCount).toBe(counted.pool.totalCount);
+    await t.saver.put(first);
+    await t.saver.put(first).catch(() => undefined);
+    await t.saver.deleteThread(key.threadId);
+    await t.saver.prune({ threadIds: [key.threadId] }, { strategy: "keep_latest" });
+    expect(await idleInTransaction(t.admin, t.counted.appName)).toBe(0);
+    expect(t.counted.pool.idleCount).toBe(t.counted.pool.totalCount);
   });
 });

@@ -121,6 +121,12 @@ export interface CheckpointSaver {
   getTuple(ref: CheckpointRef): Promise<CheckpointTuple | undefined>;
   list(key: CheckpointKey, options?: ListCheckpointsOptions): AsyncIterable<CheckpointTuple>;
   put(args: PutCheckpointArgs): Promise<void>;
+  /**
+   * Optional: stores a chain of checkpoints (oldest first, each one's `parentId` the one before
+   * it) as one compare-and-set on the first's expected head: all or none. The engine stores a
+   * run's supersteps held in memory with it; without it, it puts them one by one.
+   */
+  putMany?(chain: readonly PutCheckpointArgs[]): Promise<void>;
   putWrites(args: PutWritesArgs): Promise<void>;
   /** Removes every checkpoint, value and write of the thread, in all namespaces. */
   deleteThread(threadId: string): Promise<void>;

@@ -1,22 +1,24 @@
 /**
- * put-checkpoint — commits one checkpoint as a single statement: one round trip, one commit,
- * no client ever left idle in a transaction.
+ * put-checkpoint — commits a chain of checkpoints (usually one) as a single statement: one round
+ * trip, one commit, no client ever left idle in a transaction.
  *
  * 1. Compare-and-set on the head: `UPDATE checkpoint_heads … WHERE head_id = $5` (or, when
- *    $5 is null, `INSERT … ON CONFLICT DO NOTHING` for a new key). A concurrent put from the
- *    same head waits on the row lock, re-checks, matches nothing, and writes nothing.
- * 2. Only when step 1 won: the checkpoint row and the new channel values (full rows, or list
+ *    $5 is null, `INSERT … ON CONFLICT DO NOTHING` for a new key), moving it to the chain's last
+ *    checkpoint. A concurrent put from the same head waits on the row lock, re-checks, matches
+ *    nothing, and writes nothing.
+ * 2. Only when step 1 won: the checkpoint rows and the new channel values (full rows, or list
  *    deltas carrying only the appended items on top of their base row), under the key's
  *    `key_id`.
- * 3. A delta whose base row is missing or has another length than the caller saw makes the
- *    whole statement write nothing and report `deltas_ok = false`: the caller resends full
- *    values.
+ * 3. A delta whose base row is missing (a base the same statement writes counts as missing) or
+ *    has another length than the caller saw makes the whole statement write nothing and report
+ *    `deltas_ok = false`: the caller resends full values.
  *
- * Parameters: $1 thread_id, $2 ns, $3 checkpoint_id, $4 parent_id, $5 expected head (null: the
- * key must have none), $6 body, $7 blob_versions (json), $8 metadata, $9 metadata_filter
- * (jsonb); blob rows as parallel arrays: $10 channel, $11 version, $12 base_version (null: full
- * value), $13 base_length, $14 items (full: list length or null; delta: items appended),
- * $15 data; snapshot policy: $16 min snapshot bytes, $17 max chain length.
+ * Parameters: $1 thread_id, $2 ns, $5 expected head (null: the key must have none); the chain,
+ * oldest first, as parallel arrays: $3 checkpoint_id, $4 parent_id, $6 body, $7 blob_versions
+ * (json), $8 metadata, $9 metadata_filter (jsonb); blob rows of every checkpoint as parallel
+ * arrays: $10 channel, $11 version, $12 base_version (null: full value), $13 base_length, $14
+ * items (full: list length or null; delta: items appended), $15 data; snapshot policy: $16 min
+ * snapshot bytes, $17 max chain length.
  *
  * Returns one row: deltas_ok, key_id (null when the compare-and-set lost), due (json
  * [[channel, version]…]: deltas whose chain outgrew their snapshot — rewrite them as full
@@ -66,13 +68,13 @@ verdict AS (
   SELECT NOT EXISTS (SELECT 1 FROM blob_rows WHERE broken) AS deltas_ok
 ),
 moved AS (
-  UPDATE ${s}.checkpoint_heads SET head_id = $3::uuid
+  UPDATE ${s}.checkpoint_heads SET head_id = ($3::uuid[])[cardinality($3::uuid[])]
   WHERE thread_id = $1::text AND ns = $2::text AND head_id = $5::uuid AND (SELECT deltas_ok FROM verdict)
   RETURNING key_id
 ),
 created AS (
   INSERT INTO ${s}.checkpoint_heads (thread_id, ns, head_id, first_id)
-  SELECT $1::text, $2::text, $3::uuid, $3::uuid WHERE $5::uuid IS NULL AND (SELECT deltas_ok FROM verdict)
+  SELECT $1::text, $2::text, ($3::uuid[])[cardinality($3::uuid[])], ($3::uuid[])[1] WHERE $5::uuid IS NULL AND (SELECT deltas_ok FROM verdict)
   ON CONFLICT (thread_id, ns) DO NOTHING
   RETURNING key_id
 ),
@@ -82,7 +84,10 @@ won AS (
 saved AS (
   INSERT INTO ${s}.checkpoints
     (key_id, checkpoint_id, parent_id, body, blob_versions, metadata, metadata_filter)
-  SELECT w.key_id, $3::uuid, $4::uuid, $6::text, $7::json, $8::text, $9::jsonb FROM won w
+  SELECT w.key_id, c.id, c.parent_id, c.body, c.blob_versions, c.metadata, c.metadata_filter
+  FROM won w
+  CROSS JOIN unnest($3::uuid[], $4::uuid[], $6::text[], $7::json[], $8::text[], $9::jsonb[])
+    AS c(id, parent_id, body, blob_versions, metadata, metadata_filter)
 ),
 stored AS (
   INSERT INTO ${s}.checkpoint_blobs (key_id, channel, version, base_version, snapshot_version,

@@ -1,0 +1,139 @@
+import { type CheckpointKey, isCheckpointConflict, type PutCheckpointArgs } from "@layover/checkpoint";
+import { describe, expect, it } from "vitest";
+import { isPostgresSaverError } from "./errors.ts";
+import { statementName } from "./schema-name.ts";
+import { newKey, putArgs } from "./test-support/checkpoints.ts";
+import { useCountedSaver } from "./test-support/counted-saver.ts";
+import { rowCounts } from "./test-support/pools.ts";
+
+const t = useCountedSaver("put_many");
+
+/**
+ * `count` checkpoints after `parentId`, each appending one line to `log` (delta hints against
+ * `log`'s version at `stored`, as an engine holding them in memory gives) and setting `n`.
+ */
+function chainAfter(
+  key: CheckpointKey,
+  parentId: string | null,
+  stored: { log: string[]; version: number } | undefined,
+  count: number,
+): PutCheckpointArgs[] {
+  const chain: PutCheckpointArgs[] = [];
+  let log = stored?.log ?? [];
+  let version = stored?.version ?? 0;
+  for (let i = 0; i < count; i++) {
+    log = [...log, `line ${version + 1}`];
+    version += 1;
+    chain.push(
+      putArgs(key, {
+        values: { log, n: version },
+        versions: { log: version, n: version },
+        changed: ["log", "n"],
+        parentId: chain.at(-1)?.checkpoint.id ?? parentId,
+        step: version,
+        ...(stored
+          ? { appends: { log: { baseVersion: stored.version, baseLength: stored.log.length } } }
+          : {}),
+      }),
+    );
+  }
+  return chain;
+}
+
+describe("putMany stores a chain of checkpoints in one statement", () => {
+  it("stores each checkpoint with its parent and values, and moves the head to the last", async () => {
+    const key = newKey("chain");
+    const first = chainAfter(key, null, undefined, 1);
+    await t.saver.put(first[0] as PutCheckpointArgs);
+    const chain = chainAfter(key, first[0]?.checkpoint.id ?? null, { log: ["line 1"], version: 1 }, 3);
+    const sent = await t.statementsOf(() => t.saver.putMany(chain));
+    expect(sent).toEqual([statementName("put_checkpoint", t.schema.name)]);
+    const history = [];
+    for await (const tuple of t.saver.list(key)) history.push(tuple);
+    expect(history.map((t) => [t.checkpoint.id, t.parentId])).toEqual(
+      [...first, ...chain].map((args) => [args.checkpoint.id, args.parentId]).reverse(),
+    );
+    expect(history.map((t) => t.checkpoint.channelValues)).toEqual([
+      { log: ["line 1", "line 2", "line 3", "line 4"], n: 4 },
+      { log: ["line 1", "line 2", "line 3"], n: 3 },
+      { log: ["line 1", "line 2"], n: 2 },
+      { log: ["line 1"], n: 1 },
+    ]);
+    expect((await t.saver.getTuple(key))?.checkpoint.id).toBe(chain[2]?.checkpoint.id);
+    // Stored as deltas on the stored base, not as full lists.
+    const { rows } = await t.admin.query(
+      `SELECT version, base_version FROM "${t.schema.name}".checkpoint_blobs b
+         JOIN "${t.schema.name}".checkpoint_heads h USING (key_id)
+        WHERE h.thread_id = $1 AND b.channel = 'log' ORDER BY version`,
+      [key.threadId],
+    );
+    expect(rows).toEqual([
+      { version: "1", base_version: null },
+      { version: "2", base_version: "1" },
+      { version: "3", base_version: "1" },
+      { version: "4", base_version: "1" },
+    ]);
+  });
+
+  it("starts a new thread with a chain", async () => {
+    const key = newKey("chain-new");
+    const chain = chainAfter(key, null, undefined, 2);
+    await t.saver.putMany(chain);
+    expect((await t.saver.getTuple(key))?.checkpoint.channelValues).toEqual({
+      log: ["line 1", "line 2"],
+      n: 2,
+    });
+    expect((await t.saver.getTuple({ ...key, checkpointId: chain[0]?.checkpoint.id }))?.parentId).toBeNull();
+  });
+
+  it("stores correct values when a delta's base is in the chain itself (resent in full)", async () => {
+    const key = newKey("chain-inner-base");
+    const chain = chainAfter(key, null, undefined, 2);
+    // The second appends to the first's version, which no stored row holds before the statement.
+    (chain[1] as PutCheckpointArgs).appends = { log: { baseVersion: 1, baseLength: 1 } };
+    await t.saver.putMany(chain);
+    const values = [];
+    for await (const tuple of t.saver.list(key)) values.push(tuple.checkpoint.channelValues);
+    expect(values).toEqual([
+      { log: ["line 1", "line 2"], n: 2 },
+      { log: ["line 1"], n: 1 },
+    ]);
+  });
+
+  it("stores none of a chain whose compare-and-set loses", async () => {
+    const key = newKey("chain-conflict");
+    const base = chainAfter(key, null, undefined, 1)[0] as PutCheckpointArgs;
+    await t.saver.put(base);
+    const winner = chainAfter(key, base.checkpoint.id, { log: ["line 1"], version: 1 }, 1);
+    await t.saver.putMany(winner);
+    const late = chainAfter(key, base.checkpoint.id, { log: ["line 1"], version: 1 }, 2);
+    const error = await t.saver.putMany(late).catch((caught: unknown) => caught);
+    expect(isCheckpointConflict(error)).toBe(true);
+    expect(await rowCounts(t.admin, t.schema.name, key.threadId)).toMatchObject({ checkpoints: 2 });
+    expect((await t.saver.getTuple(key))?.checkpoint.id).toBe(winner[0]?.checkpoint.id);
+  });
+
+  it("refuses a chain that does not link up, or an empty one, sending nothing", async () => {
+    const key = newKey("chain-broken");
+    const chain = chainAfter(key, null, undefined, 3);
+    const unlinked = [chain[0], chain[2]] as PutCheckpointArgs[];
+    const otherThread = [chain[0], { ...(chain[1] as PutCheckpointArgs), threadId: "elsewhere" }];
+    const sent = await t.statementsOf(async () => {
+      for (const bad of [unlinked, otherThread, []]) {
+        const error = await t.saver.putMany(bad as PutCheckpointArgs[]).catch((caught: unknown) => caught);
+        expect(isPostgresSaverError(error, "INVALID_SAVER_INPUT")).toBe(true);
+      }
+    });
+    expect(sent).toEqual([]);
+    expect(await t.saver.getTuple(key)).toBeUndefined();
+  });
+
+  it("putThen with a chain runs `then` once, with the whole chain", async () => {
+    const key = newKey("chain-then");
+    const chain = chainAfter(key, null, undefined, 3);
+    const then = { name: "count_chain", sql: "SELECT $18::text AS note FROM won", values: ["done"] };
+    const row = await t.saver.putThen(chain, then);
+    expect(row).toEqual({ note: "done" });
+    expect(await rowCounts(t.admin, t.schema.name, key.threadId)).toMatchObject({ checkpoints: 3 });
+  });
+});

@@ -1,0 +1,184 @@
+// Storing checkpoints: one put, or a chain of them (a run's supersteps stored together), in one
+// statement with compare-and-set on the key's head (sql/put-checkpoint.ts).
+import { CheckpointConflictError, type PutCheckpointArgs, type Serializer } from "@layover/checkpoint";
+import type pg from "pg";
+import { type BlobRow, encodeBlobs } from "./blob-codec.ts";
+import { type CheckpointRow, checkUuid, encodeCheckpoint } from "./checkpoint-codec.ts";
+import { PostgresSaverError, sqlstateOf } from "./errors.ts";
+import type { PutThen, PutThenStatements } from "./put-then.ts";
+import { type RetryOptions, withRetry } from "./retry.ts";
+import type { ListDeltaOptions } from "./saver-options.ts";
+
+interface PutOutcome {
+  deltas_ok: boolean;
+  /** The key the checkpoints were stored under; null when the compare-and-set lost. */
+  key_id: string | null;
+  due: [channel: string, version: number][];
+  /** `then`'s row (putThen). */
+  then_row?: unknown;
+}
+
+type Statement = { name: string; text: string };
+
+/** What a put needs from its saver. */
+export interface PutDeps {
+  pool: pg.Pool;
+  serde: Serializer;
+  retry: RetryOptions;
+  deltas: Required<ListDeltaOptions> | false;
+  putThens: PutThenStatements;
+  sql: { put: Statement; exists: string; heads: string; compact: string };
+}
+
+/** A chain encoded for the statement: every checkpoint's row and every blob row. */
+interface Encoded {
+  rows: CheckpointRow[];
+  blobs: BlobRow[];
+}
+
+/**
+ * Refuses a chain that does not link up: one key, each checkpoint's parent the one before it.
+ * `expectedHead` is the first checkpoint's (the chain moves the head from there).
+ */
+function checkChain(chain: readonly PutCheckpointArgs[]): void {
+  const first = chain[0];
+  if (first === undefined)
+    throw new PostgresSaverError("INVALID_SAVER_INPUT", "putMany: the chain is empty.");
+  chain.forEach((args, i) => {
+    checkUuid(args.checkpoint.id, "Checkpoint id");
+    checkUuid(args.parentId, "Parent checkpoint id");
+    if (i === 0) return;
+    const before = chain[i - 1] as PutCheckpointArgs;
+    if (args.threadId !== first.threadId || args.ns !== first.ns || args.parentId !== before.checkpoint.id) {
+      throw new PostgresSaverError(
+        "INVALID_SAVER_INPUT",
+        `putMany: checkpoint ${i} of the chain must follow checkpoint ${i - 1} on the same thread and namespace ` +
+          `(its parentId must be ${before.checkpoint.id}).`,
+      );
+    }
+  });
+}
+
+function encodeChain(
+  deps: PutDeps,
+  chain: readonly PutCheckpointArgs[],
+  rows: CheckpointRow[],
+  deltas: boolean,
+): BlobRow[] {
+  return chain.flatMap((args, i) =>
+    encodeBlobs(args, deps.serde, { deltas, inline: (rows[i] as CheckpointRow).inline }),
+  );
+}
+
+/**
+ * Stores `chain` (oldest first) in one statement, with `then` when given; resolves to `then`'s
+ * row (undefined when there was none, or when a retry found the chain stored by an attempt
+ * whose answer was lost).
+ */
+export async function storeChain(
+  deps: PutDeps,
+  chain: readonly PutCheckpointArgs[],
+  then: PutThen | undefined,
+): Promise<unknown> {
+  checkChain(chain);
+  const first = chain[0] as PutCheckpointArgs;
+  const expected = first.expectedHead === undefined ? first.parentId : first.expectedHead;
+  checkUuid(expected, "Expected head");
+  // Forks write full values: their versions may collide with the abandoned branch's.
+  const deltas = deps.deltas !== false && expected === first.parentId;
+  const rows = chain.map((args) => encodeCheckpoint(args, deps.serde));
+  const encoded: Encoded = { rows, blobs: encodeChain(deps, chain, rows, deltas) };
+  const outcome = await withRetry("put", deps.retry, async ({ attempt }) => {
+    let result = await runPut(deps, chain, expected, encoded, then);
+    if (!result.deltas_ok) {
+      encoded.blobs = encodeChain(deps, chain, rows, false);
+      result = await runPut(deps, chain, expected, encoded, then);
+    }
+    if (result.key_id === null) await refuse(deps, chain, expected, attempt);
+    return result;
+  });
+  if (outcome.key_id !== null && outcome.due.length > 0)
+    await compact(deps, chain, outcome.key_id, outcome.due);
+  // A retry that found the checkpoint stored by a lost attempt (key_id null) cannot tell.
+  return outcome.key_id === null ? undefined : (outcome.then_row ?? undefined);
+}
+
+async function runPut(
+  deps: PutDeps,
+  chain: readonly PutCheckpointArgs[],
+  expected: string | null,
+  { rows, blobs }: Encoded,
+  then: PutThen | undefined,
+): Promise<PutOutcome> {
+  const { minSnapshotBytes, maxChainLength } = deps.deltas || { minSnapshotBytes: 0, maxChainLength: 0 };
+  const first = chain[0] as PutCheckpointArgs;
+  const values = [
+    first.threadId,
+    first.ns,
+    chain.map((args) => args.checkpoint.id),
+    chain.map((args) => args.parentId),
+    expected,
+    rows.map((row) => row.body),
+    rows.map((row) => row.blobVersions),
+    rows.map((row) => row.metadata),
+    rows.map((row) => row.filter),
+    blobs.map((blob) => blob.channel),
+    blobs.map((blob) => blob.version),
+    blobs.map((blob) => blob.baseVersion),
+    blobs.map((blob) => blob.baseLength),
+    blobs.map((blob) => blob.items),
+    blobs.map((blob) => blob.data),
+    minSnapshotBytes,
+    maxChainLength,
+    ...(then?.values ?? []),
+  ];
+  try {
+    const statement = then === undefined ? deps.sql.put : deps.putThens.get(then);
+    const result = await deps.pool.query<PutOutcome>({ ...statement, values });
+    return result.rows[0] as PutOutcome;
+  } catch (error) {
+    // A checkpoint id already stored on this key: the same conflict as a moved head.
+    if (sqlstateOf(error) === "23505") return { deltas_ok: true, key_id: null, due: [] };
+    throw error;
+  }
+}
+
+/**
+ * The put lost its compare-and-set. On a retry, the first attempt may have committed before
+ * its connection failed: then the chain is stored (its last checkpoint tells) and the put succeeded.
+ */
+async function refuse(
+  deps: PutDeps,
+  chain: readonly PutCheckpointArgs[],
+  expected: string | null,
+  attempt: number,
+): Promise<void> {
+  const { threadId, ns } = chain[0] as PutCheckpointArgs;
+  if (attempt > 1) {
+    const last = (chain.at(-1) as PutCheckpointArgs).checkpoint.id;
+    const stored = await deps.pool.query(deps.sql.exists, [threadId, ns, last]);
+    if (stored.rowCount === 1) return;
+  }
+  const head = await deps.pool.query<{ head_id: string }>(deps.sql.heads, [threadId, ns]);
+  throw new CheckpointConflictError({
+    threadId,
+    ns,
+    expectedHead: expected,
+    actualHead: head.rows[0]?.head_id ?? null,
+  });
+}
+
+/** Rewrites deltas whose chain outgrew their snapshot as full values. Best effort: a failure leaves a valid delta. */
+async function compact(
+  deps: PutDeps,
+  chain: readonly PutCheckpointArgs[],
+  keyId: string,
+  due: PutOutcome["due"],
+): Promise<void> {
+  for (const [channel, version] of due) {
+    const owner = chain.find((args) => args.checkpoint.channelVersions[channel] === version);
+    if (owner === undefined) continue;
+    const data = deps.serde.dumps(owner.checkpoint.channelValues[channel]);
+    await deps.pool.query(deps.sql.compact, [keyId, channel, version, data]).catch(() => undefined);
+  }
+}
