@@ -54,6 +54,31 @@ describe("the engine on PostgresSaver", () => {
     expect(sent.length - puts.length).toBeLessThanOrEqual(2);
   });
 
+  it("a worker's stepper stores a job's held supersteps in one statement, lists as deltas", async () => {
+    const { threadId } = newKey("held");
+    const config = { configurable: { thread_id: threadId } };
+    const graph = chatGraph(10);
+    await graph.prepare({}, config);
+    const stepper = graph.stepper(config, { holdAsync: true });
+    const sent = await t.statementsOf(async () => {
+      while ((await stepper.step()).status === "next");
+    });
+    // One head read, then the ten supersteps in one put.
+    expect(sent.filter((name) => name.startsWith("layover_put_checkpoint"))).toHaveLength(1);
+    expect(sent).toHaveLength(2);
+    expect(await historyLength(threadId)).toBe(11);
+    expect((await graph.getState(config)).values.messages).toEqual(
+      Array.from({ length: 10 }, (_, i) => message(i, 100)),
+    );
+    // The input's empty list, then each superstep's message once: a delta on the one before it.
+    const stored = await channelBytes(t.admin, t.schema.name, threadId, "messages");
+    expect(stored.rows).toBe(11);
+    expect(stored.full).toBe(1);
+    expect(stored.bytes).toBeLessThan(
+      1.2 * JSON.stringify(Array.from({ length: 10 }, (_, i) => message(i, 100))).length,
+    );
+  });
+
   it("stores a message list grown by the engine's reducer as deltas: O(N) over 100 and 500 supersteps", async () => {
     const sizes: Record<number, { bytes: number; rows: number; full: number }> = {};
     for (const steps of [100, 500]) {

@@ -86,18 +86,43 @@ describe("putMany stores a chain of checkpoints in one statement", () => {
     expect((await t.saver.getTuple({ ...key, checkpointId: chain[0]?.checkpoint.id }))?.parentId).toBeNull();
   });
 
-  it("stores correct values when a delta's base is in the chain itself (resent in full)", async () => {
+  it("stores a delta on a base the chain itself writes, in one statement", async () => {
     const key = newKey("chain-inner-base");
-    const chain = chainAfter(key, null, undefined, 2);
-    // The second appends to the first's version, which no stored row holds before the statement.
+    const chain = chainAfter(key, null, undefined, 3);
+    // Each appends to the version the one before it wrote, which no row held before the statement.
     (chain[1] as PutCheckpointArgs).appends = { log: { baseVersion: 1, baseLength: 1 } };
-    await t.saver.putMany(chain);
+    (chain[2] as PutCheckpointArgs).appends = { log: { baseVersion: 2, baseLength: 2 } };
+    const sent = await t.statementsOf(() => t.saver.putMany(chain));
+    expect(sent).toHaveLength(1);
     const values = [];
     for await (const tuple of t.saver.list(key)) values.push(tuple.checkpoint.channelValues);
     expect(values).toEqual([
+      { log: ["line 1", "line 2", "line 3"], n: 3 },
       { log: ["line 1", "line 2"], n: 2 },
       { log: ["line 1"], n: 1 },
     ]);
+    const { rows } = await t.admin.query(
+      `SELECT version, base_version, item_count, chain_length FROM "${t.schema.name}".checkpoint_blobs b
+         JOIN "${t.schema.name}".checkpoint_heads h USING (key_id)
+        WHERE h.thread_id = $1 AND b.channel = 'log' ORDER BY version`,
+      [key.threadId],
+    );
+    expect(rows).toEqual([
+      { version: "1", base_version: null, item_count: 1, chain_length: null },
+      { version: "2", base_version: "1", item_count: 2, chain_length: 1 },
+      { version: "3", base_version: "2", item_count: 3, chain_length: 2 },
+    ]);
+  });
+
+  it("resends a chain in full when an inner base does not match the caller's length", async () => {
+    const key = newKey("chain-inner-broken");
+    const chain = chainAfter(key, null, undefined, 2);
+    (chain[1] as PutCheckpointArgs).appends = { log: { baseVersion: 1, baseLength: 0 } };
+    await t.saver.putMany(chain);
+    expect((await t.saver.getTuple(key))?.checkpoint.channelValues).toEqual({
+      log: ["line 1", "line 2"],
+      n: 2,
+    });
   });
 
   it("stores none of a chain whose compare-and-set loses", async () => {

@@ -69,8 +69,9 @@ function foldAppends(
 
 /**
  * The head after a superstep from `head`, not yet stored: `deferred` says what its put needs.
- * When `head` itself is unstored, the new head takes its place: same stored parent, the channels
- * changed by both, and append hints against the values stored there.
+ * When `head` itself is unstored, the new head either takes its place (durability "exit": same
+ * stored parent, the channels changed by both, append hints against the values stored there)
+ * or follows it in a chain (`chain`: a held "async" superstep, stored with its successor).
  */
 export function nextHead(
   head: LoadedHead,
@@ -78,20 +79,30 @@ export function nextHead(
   metadata: CheckpointMetadata,
   applied: AppliedWrites,
   changedBefore: ReadonlySet<string>,
+  chain = false,
 ): LoadedHead {
   const before = head.deferred;
   const stepChanged = changedBefore.size
     ? [...new Set([...changedBefore, ...applied.changed])]
     : [...applied.changed];
-  const deferred: Deferred = {
-    stored: before?.stored ?? head,
-    changed: new Set([...(before?.changed ?? []), ...stepChanged]),
-    appends: foldAppends(before, stepChanged, appendHints(applied, changedBefore)),
-  };
+  const hints = appendHints(applied, changedBefore);
+  // A chain's heads are stored one by one, each against the one before it; "exit" folds them.
+  const deferred: Deferred = chain
+    ? {
+        stored: before?.stored ?? head,
+        changed: new Set(stepChanged),
+        appends: new Map(Object.entries(hints ?? {})),
+        chain: before === undefined ? [] : [...(before.chain ?? []), head],
+      }
+    : {
+        stored: before?.stored ?? head,
+        changed: new Set([...(before?.changed ?? []), ...stepChanged]),
+        appends: foldAppends(before, stepChanged, hints),
+      };
   return {
     checkpoint,
     metadata,
-    parentId: deferred.stored.checkpoint.id,
+    parentId: chain ? head.checkpoint.id : deferred.stored.checkpoint.id,
     pendingWrites: [],
     expectedHead: deferred.stored.expectedHead,
     versionFloor: Math.max(head.versionFloor, maxVersion(checkpoint.channelVersions)),
@@ -99,28 +110,79 @@ export function nextHead(
   };
 }
 
+/** Where a run's unstored heads are stored: `saver.put`, or a caller's put (a worker's final one). */
+export interface StoreEnv {
+  saver: CheckpointSaver;
+  key: CheckpointKey;
+  /** The store in flight (a held chain stored in the background): the next waits for it. */
+  storing?: Promise<void> | undefined;
+}
+
+type ChainPut = (chain: readonly PutCheckpointArgs[]) => Promise<void>;
+
+/** The puts that store `head`: its held predecessors not stored yet (a chain), then itself. */
+function putsOf(env: StoreEnv, head: LoadedHead, deferred: Deferred): PutCheckpointArgs[] {
+  if (deferred.chain === undefined) {
+    return [
+      {
+        ...env.key,
+        checkpoint: head.checkpoint,
+        metadata: head.metadata,
+        parentId: deferred.stored.checkpoint.id,
+        expectedHead: deferred.stored.expectedHead,
+        changedChannels: [...deferred.changed],
+        appends: deferred.appends.size > 0 ? Object.fromEntries(deferred.appends) : undefined,
+      },
+    ];
+  }
+  const line = [deferred.stored, ...deferred.chain, head];
+  const puts: PutCheckpointArgs[] = [];
+  line.forEach((element, i) => {
+    if (i === 0 || element.deferred === undefined) return;
+    const parent = line[i - 1] as LoadedHead;
+    const appends = element.deferred.appends;
+    puts.push({
+      ...env.key,
+      checkpoint: element.checkpoint,
+      metadata: element.metadata,
+      parentId: parent.checkpoint.id,
+      // The first follows a stored head (whose expectedHead may be a fork's actual head); the
+      // rest follow the one before them.
+      expectedHead: parent.deferred === undefined ? parent.expectedHead : parent.checkpoint.id,
+      changedChannels: [...element.deferred.changed],
+      appends: appends.size > 0 ? Object.fromEntries(appends) : undefined,
+    });
+  });
+  return puts;
+}
+
+async function storeDeferred(env: StoreEnv, head: LoadedHead, deferred: Deferred, put: ChainPut | undefined) {
+  const puts = putsOf(env, head, deferred);
+  if (put !== undefined) await put(puts);
+  else if (puts.length > 1 && env.saver.putMany !== undefined) await env.saver.putMany(puts);
+  else for (const args of puts) await env.saver.put(args);
+  for (const element of [...(deferred.chain ?? []), head]) {
+    delete element.deferred;
+    element.expectedHead = element.checkpoint.id;
+  }
+}
+
 /**
- * Stores `head` if it is not stored yet (one put, compare-and-set on the stored head it
- * follows), through `put` when given (a worker's put that also ends the run).
+ * Stores `head` if it is not stored yet — with the held heads before it, when it ends a chain —
+ * in one put (`saver.putMany` for a chain), compare-and-set on the stored head they follow,
+ * through `put` when given (a worker's put that also ends the run). Waits for a store in flight.
  */
-export async function storeHead(
-  env: { saver: CheckpointSaver; key: CheckpointKey },
-  head: LoadedHead,
-  put: ((args: PutCheckpointArgs) => Promise<void>) | undefined = undefined,
-): Promise<void> {
+export async function storeHead(env: StoreEnv, head: LoadedHead, put: ChainPut | undefined = undefined) {
+  while (env.storing !== undefined) await env.storing.catch(() => undefined);
   const deferred = head.deferred;
   if (deferred === undefined) return;
-  await (put ?? ((args: PutCheckpointArgs) => env.saver.put(args)))({
-    ...env.key,
-    checkpoint: head.checkpoint,
-    metadata: head.metadata,
-    parentId: deferred.stored.checkpoint.id,
-    expectedHead: deferred.stored.expectedHead,
-    changedChannels: [...deferred.changed],
-    appends: deferred.appends.size > 0 ? Object.fromEntries(deferred.appends) : undefined,
-  });
-  delete head.deferred;
-  head.expectedHead = head.checkpoint.id;
+  const storing = storeDeferred(env, head, deferred, put);
+  env.storing = storing;
+  try {
+    await storing;
+  } finally {
+    if (env.storing === storing) env.storing = undefined;
+  }
 }
 
 const DURABILITIES: ReadonlySet<unknown> = new Set<Durability>(["sync", "async", "exit"]);

@@ -33,8 +33,9 @@ export interface LoadedHead {
    */
   unsaved?: WriteBatch[];
   /**
-   * Set while this head is held in memory only (durability "exit"): what storing it needs.
-   * `parentId` and `expectedHead` are then those of the stored head it follows.
+   * Set while this head is held in memory only (durability "exit", or a held "async"
+   * superstep): what storing it needs. `expectedHead` is then that of the stored head it
+   * follows, and so is `parentId` under "exit" (a chain's is its predecessor's).
    */
   deferred?: Deferred;
 }
@@ -42,10 +43,19 @@ export interface LoadedHead {
 /** An unstored head's put: the last stored head, and what changed since it. */
 export interface Deferred {
   stored: LoadedHead;
-  /** Channels whose version changed since `stored`. */
+  /** Channels whose version changed since `stored` (in a chain: since the head before). */
   changed: Set<string>;
-  /** Lists that only grew by appending since `stored`, against their value stored there. */
+  /**
+   * Lists that only grew by appending since `stored`, against their value stored there (in a
+   * chain: in this superstep, against the head before, stored with or before it).
+   */
   appends: Map<string, ListAppend>;
+  /**
+   * A held "async" superstep's predecessors since `stored`, oldest first: each is stored with
+   * it, in one put (those a background store has stored meanwhile have no `deferred` left).
+   * Absent under "exit", which stores only the last.
+   */
+  chain?: LoadedHead[];
 }
 
 /** One task's pending writes, as `saver.putWrites` stores them. */

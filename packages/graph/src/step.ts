@@ -43,7 +43,13 @@ export interface StepEnv {
   context: unknown;
   tags: readonly string[];
   /** Stores the run's last checkpoint in place of `saver.put` (see StepperOptions.storeFinal). */
-  storeFinal?: ((args: PutCheckpointArgs) => Promise<void>) | undefined;
+  storeFinal?: ((chain: readonly PutCheckpointArgs[]) => Promise<void>) | undefined;
+  /**
+   * Durability "async" holds a superstep that another follows and stores it with its successor
+   * (see StepperOptions.holdAsync); a store of held heads in flight is `storing`.
+   */
+  holdAsync?: boolean | undefined;
+  storing?: Promise<void> | undefined;
 }
 
 /** What one superstep did. `head` is the thread's head afterwards. */
@@ -270,10 +276,10 @@ function commit(env: StepEnv, head: LoadedHead, tasks: PlannedTask[], outcomes: 
     source: "loop",
     step: head.metadata.step + 1,
     writes: metadataWrites(env, tasks, outcomes),
-    // Under "exit" the checkpoint id is new on every attempt; the seed of its tasks is not.
-    ...(env.durability === "exit" ? { [TASK_SEED]: deterministicId(taskSeed(head), "next") } : {}),
+    // A held checkpoint's id is new on every attempt; the seed of its tasks is not.
+    ...(holds(env) ? { [TASK_SEED]: deterministicId(taskSeed(head), "next") } : {}),
   };
-  return nextHead(head, checkpoint, metadata, applied, base.changed);
+  return nextHead(head, checkpoint, metadata, applied, base.changed, holdsAsync(env));
 }
 
 interface BaseState extends ChannelState {
@@ -335,9 +341,31 @@ function after(env: StepEnv, tasks: PlannedTask[], next: LoadedHead): StepResult
   return { status: "next", head: next, tasks: nextTasks.map((task) => task.name) };
 }
 
-/** Durability "exit" holds a head in memory while the run goes straight on to its next superstep. */
+/** Held "async" supersteps: stored with the next one (a chain), not before it runs. */
+function holdsAsync(env: StepEnv): boolean {
+  return env.holdAsync === true && env.durability === "async";
+}
+
+/**
+ * Stores a held "async" head once the event loop is free: right away when the next superstep
+ * awaits I/O, after it when it does not (its commit then stores both, and this finds nothing
+ * left). A failure is left to the next store of the chain, which meets it again.
+ */
+export function storeWhenIdle(env: StepEnv, head: LoadedHead): void {
+  if (!holdsAsync(env) || head.deferred === undefined) return;
+  setImmediate(() => {
+    storeHead(env, head).catch(() => undefined);
+  });
+}
+
+/** Whether supersteps that others follow may be held in memory (durability "exit", or held "async"). */
+function holds(env: StepEnv): boolean {
+  return env.durability === "exit" || holdsAsync(env);
+}
+
+/** A head held in memory while the run goes straight on to its next superstep. */
 function heldInMemory(env: StepEnv, result: StepResult): boolean {
-  if (env.durability !== "exit" || result.status !== "next") return false;
+  if (!holds(env) || result.status !== "next") return false;
   return !breakpointAhead(env, result.head.metadata, plannedTasks(env, result.head));
 }
 

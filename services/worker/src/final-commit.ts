@@ -28,12 +28,13 @@ export interface FinalCommit {
   settled: Settled | undefined;
 }
 
-/** The stepper's `storeFinal`: the put, with the run's success in the same statement. */
+/** The stepper's `storeFinal`: the put (with the supersteps held before it), with the run's success in the same statement. */
 export function storeWithEnd(ctx: WorkerContext, run: RunRow, final: FinalCommit) {
-  return async (args: PutCheckpointArgs) => {
-    const end = { run, worker: ctx.workerId, checkpointId: args.checkpoint.id, steps: final.steps };
-    final.settled = settledByPut(await ctx.saver.putThen(args, finishInPut(ctx.db, end)));
-    final.checkpointId = args.checkpoint.id;
+  return async (chain: readonly PutCheckpointArgs[]) => {
+    const last = (chain.at(-1) as PutCheckpointArgs).checkpoint.id;
+    const end = { run, worker: ctx.workerId, checkpointId: last, steps: final.steps };
+    final.settled = settledByPut(await ctx.saver.putThen(chain, finishInPut(ctx.db, end)));
+    final.checkpointId = last;
   };
 }
 

@@ -148,6 +148,7 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
       {
         ...(job.threadId === run.thread_id ? { head: read.head } : {}),
         storeFinal: storeWithEnd(ctx, run, final),
+        holdAsync: true,
       },
     );
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);
@@ -261,6 +262,8 @@ async function advance(
   for (;;) {
     if (ctx.cancels.isCancelled(run.id)) {
       log.info("run cancelled; stopped before its next superstep");
+      // The supersteps it made are kept: store those held in memory, if it still can.
+      await stepper.flush().catch((error: unknown) => log.info({ err: error }, "held supersteps not stored"));
       return "cancelled";
     }
     const timer = ctx.metrics.stepSeconds.startTimer();

@@ -9,9 +9,10 @@
  * 2. Only when step 1 won: the checkpoint rows and the new channel values (full rows, or list
  *    deltas carrying only the appended items on top of their base row), under the key's
  *    `key_id`.
- * 3. A delta whose base row is missing (a base the same statement writes counts as missing) or
- *    has another length than the caller saw makes the whole statement write nothing and report
- *    `deltas_ok = false`: the caller resends full values.
+ * 3. A delta's base is a stored row or a row the same statement writes (a chain's earlier
+ *    checkpoint). One whose base row is missing or has another length than the caller saw
+ *    makes the whole statement write nothing and report `deltas_ok = false`: the caller
+ *    resends full values.
  *
  * Parameters: $1 thread_id, $2 ns, $5 expected head (null: the key must have none); the chain,
  * oldest first, as parallel arrays: $3 checkpoint_id, $4 parent_id, $6 body, $7 blob_versions
@@ -40,17 +41,11 @@
 const THEN_ROW =
   "CASE WHEN EXISTS (SELECT 1 FROM won) THEN (SELECT row_to_json(t) FROM then_row t) END AS then_row";
 
-export function putCheckpointSql(s: string, then?: string): string {
-  return `
-WITH known AS (
-  SELECT key_id FROM ${s}.checkpoint_heads WHERE thread_id = $1::text AND ns = $2::text
-),
-incoming AS (
-  SELECT * FROM unnest($10::text[], $11::bigint[], $12::bigint[], $13::integer[], $14::integer[], $15::text[])
-    AS u(channel, version, base_version, base_length, items, data)
-),
-blob_rows AS (
-  SELECT i.channel, i.version, i.base_version, i.data,
+/**
+ * A blob row as stored, from the incoming row `i` and its base `b` (a stored row, or a row of
+ * this statement: both have the columns read here).
+ */
+const blobRow = `i.channel, i.version, i.base_version, i.data,
     CASE WHEN i.base_version IS NULL THEN NULL
          WHEN b.base_version IS NULL THEN b.version ELSE b.snapshot_version END AS snapshot_version,
     CASE WHEN i.base_version IS NULL THEN i.items ELSE b.item_count + i.items END AS item_count,
@@ -59,10 +54,29 @@ blob_rows AS (
          ELSE coalesce(b.chain_bytes, 0) + octet_length(i.data) END AS chain_bytes,
     CASE WHEN i.base_version IS NOT NULL THEN b.snapshot_bytes
          WHEN i.items IS NOT NULL THEN octet_length(i.data) END AS snapshot_bytes,
-    (i.base_version IS NOT NULL AND b.item_count IS DISTINCT FROM i.base_length) AS broken
+    (i.base_version IS NOT NULL AND b.item_count IS DISTINCT FROM i.base_length) AS broken`;
+
+export function putCheckpointSql(s: string, then?: string): string {
+  return `
+WITH RECURSIVE known AS (
+  SELECT key_id FROM ${s}.checkpoint_heads WHERE thread_id = $1::text AND ns = $2::text
+),
+incoming AS (
+  SELECT * FROM unnest($10::text[], $11::bigint[], $12::bigint[], $13::integer[], $14::integer[], $15::text[])
+    AS u(channel, version, base_version, base_length, items, data)
+),
+blob_rows AS (
+  -- A delta's base is a stored row, or a row this statement writes (a chain's earlier
+  -- checkpoint): those follow their base, recursively.
+  SELECT ${blobRow}
   FROM incoming i
   LEFT JOIN ${s}.checkpoint_blobs b
     ON b.key_id = (SELECT key_id FROM known) AND b.channel = i.channel AND b.version = i.base_version
+  WHERE NOT EXISTS (SELECT 1 FROM incoming j WHERE j.channel = i.channel AND j.version = i.base_version)
+  UNION ALL
+  SELECT ${blobRow}
+  FROM blob_rows b
+  JOIN incoming i ON i.channel = b.channel AND i.base_version = b.version
 ),
 verdict AS (
   SELECT NOT EXISTS (SELECT 1 FROM blob_rows WHERE broken) AS deltas_ok

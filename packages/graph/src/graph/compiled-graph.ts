@@ -82,7 +82,16 @@ export interface StepperOptions {
    * nothing written when it throws). A worker commits it together with the run's end, in one
    * statement. Every other checkpoint goes through `put`.
    */
-  storeFinal?: (args: PutCheckpointArgs) => Promise<void>;
+  storeFinal?: (chain: readonly PutCheckpointArgs[]) => Promise<void>;
+  /**
+   * Under durability "async", hold a superstep that another follows in memory and store it with
+   * its successor's commit, in one put (`putMany`): a worker's job stores several supersteps in
+   * one round trip. A held superstep is stored in the background as soon as the event loop is
+   * free (a node awaiting I/O), so it is stored while the next superstep runs, as LangGraph's
+   * "async" stores it; a process that dies first loses it, and the run does it again. Its tasks
+   * keep their ids then (the checkpoint carries their seed, as under "exit").
+   */
+  holdAsync?: boolean;
 }
 
 /** A graph ready to run: `builder.compile({ checkpointer })`. */
@@ -297,6 +306,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   stepper(config: RunnableConfig, options: StepperOptions = {}): Stepper {
     const { env } = runEnvironment(this, config, undefined, false);
     env.storeFinal = options.storeFinal;
+    env.holdAsync = options.holdAsync;
     let prefetched = options.head;
     const load = async () => {
       const tuple = prefetched;

@@ -5,7 +5,7 @@ import { InvalidInputError } from "../errors.ts";
 import type { LoadedHead } from "../head.ts";
 import type { Interrupt } from "../interrupt.ts";
 import { waitingTasks } from "../snapshot.ts";
-import { runSuperstep, type StepEnv, type StepResult, storeOrFail } from "../step.ts";
+import { runSuperstep, type StepEnv, type StepResult, storeOrFail, storeWhenIdle } from "../step.ts";
 
 /** What one call to `step()` did, for workers that drive a thread one superstep per job. */
 export interface StepOutcome {
@@ -108,6 +108,7 @@ export function createStepper(
           throw new InvalidInputError(`Thread "${env.key.threadId}" has no checkpoint to advance.`);
         const result = await runSuperstep(env, head);
         held = result.status === "next" ? { head: result.head } : undefined;
+        if (result.status === "next") storeWhenIdle(env, result.head);
         return outcomeOf(env, result);
       }),
     flush: () =>

@@ -1,6 +1,15 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
-import { Annotation, Command, END, interrupt, START, StateGraph, type StateSnapshot } from "../index.ts";
+import {
+  Annotation,
+  Command,
+  END,
+  interrupt,
+  START,
+  StateGraph,
+  type StateSnapshot,
+  type Stepper,
+} from "../index.ts";
 import {
   CallCounter,
   collect,
@@ -12,7 +21,7 @@ import {
 } from "./helpers.ts";
 
 /** `items` appends, except that the write "reset" empties it: a list that does not only grow. */
-const ItemsState = Annotation.Root({
+export const ItemsState = Annotation.Root({
   items: Annotation<string[], string>({
     reducer: (left, right) => (right === "reset" ? [] : left.concat(right)),
     default: () => [],
@@ -71,7 +80,27 @@ async function exitStoresLast(saver: CheckpointSaver): Promise<void> {
   expect((await graph.getState(exit)).values).toEqual(syncOut);
 }
 
-async function listsAcrossSteps(saver: CheckpointSaver): Promise<void> {
+/**
+ * Runs `again` (a stepper after a lost one, as the next worker's) to the end of linearGraph's
+ * run; a and b, which ran before, run again with the idempotency keys they had.
+ */
+export async function redoKeepsKeys(
+  again: Stepper,
+  graph: { getState(config: unknown): Promise<StateSnapshot> },
+  config: unknown,
+  calls: CallCounter,
+): Promise<void> {
+  while ((await again.step()).status === "next");
+  expect((await graph.getState(config)).values).toMatchObject({ log: ["a(v)", "b(v)", "c(v)"] });
+  for (const name of ["a", "b"]) {
+    const [first, second] = calls.keys(name);
+    expect(second, `${name} ran twice`).toBeDefined();
+    expect(second).toBe(first);
+  }
+}
+
+/** Five nodes in a chain on ItemsState: `items` grows, is emptied, grows; `other` only grows. */
+export function itemsGraph(saver: CheckpointSaver) {
   const writes: Array<Record<string, string>> = [
     { items: "x", other: "o1" },
     { items: "y" },
@@ -83,7 +112,11 @@ async function listsAcrossSteps(saver: CheckpointSaver): Promise<void> {
   writes.forEach((write, i) => {
     builder = builder.addNode(`n${i}`, () => write).addEdge(i === 0 ? START : `n${i - 1}`, `n${i}`);
   });
-  const graph = builder.addEdge(`n${writes.length - 1}`, END).compile({ checkpointer: saver });
+  return builder.addEdge(`n${writes.length - 1}`, END).compile({ checkpointer: saver });
+}
+
+async function listsAcrossSteps(saver: CheckpointSaver): Promise<void> {
+  const graph = itemsGraph(saver);
   const config = threadConfig("durability-lists");
   const once = { items: ["z1", "z2"], other: ["start", "o1", "o2", "o3"] };
   expect(await graph.invoke({ items: "first", other: "start" }, { ...config, durability: "exit" })).toEqual(
@@ -251,14 +284,7 @@ async function stableKeys(saver: CheckpointSaver): Promise<void> {
   const lost = graph.stepper(config);
   await lost.step();
   await lost.step(); // a and b ran; nothing stored: as if the worker died here
-  const again = graph.stepper(config);
-  while ((await again.step()).status === "next");
-  expect((await graph.getState(config)).values.log).toEqual(["a(v)", "b(v)", "c(v)"]);
-  for (const name of ["a", "b"]) {
-    const [first, second] = calls.keys(name);
-    expect(second, `${name} ran twice`).toBeDefined();
-    expect(second).toBe(first);
-  }
+  await redoKeepsKeys(graph.stepper(config), graph, config, calls);
 }
 
 async function seedIsOwned(saver: CheckpointSaver): Promise<void> {

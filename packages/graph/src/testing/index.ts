@@ -3,6 +3,7 @@ import { beforeAll, describe } from "vitest";
 import { describeBreakpoints } from "./breakpoints.ts";
 import { describeCommands } from "./commands.ts";
 import { describeDurability } from "./durability.ts";
+import { describeHeldAsync } from "./held-async.ts";
 import type { SaverMaker } from "./helpers.ts";
 import { describeHistory } from "./history.ts";
 import { describeInterruptOptions } from "./interrupt-options.ts";
@@ -57,5 +58,6 @@ export function runEngineSuite(name: string, makeSaver: SaverMaker): void {
     describeStepSeam(use);
     describeStepRaces(use);
     describeDurability(use);
+    describeHeldAsync(use);
   });
 }

@@ -1,0 +1,173 @@
+import type { CheckpointSaver, PutCheckpointArgs } from "@layover/checkpoint";
+import { describe, expect, it } from "vitest";
+import { END, START, StateGraph, type StateSnapshot } from "../index.ts";
+import { itemsGraph, redoKeepsKeys } from "./durability.ts";
+import {
+  CallCounter,
+  collect,
+  expectCode,
+  LogState,
+  linearGraph,
+  threadConfig,
+  type UseSaver,
+} from "./helpers.ts";
+
+/** A worker's stepper: durability "async" with supersteps held until the next commit. */
+const HOLD = { holdAsync: true } as const;
+
+/** `saver`, whose puts fail while `down.now` is set (a connection lost, a worker about to die). */
+function flaky(saver: CheckpointSaver, down: { now: boolean }): CheckpointSaver {
+  const check = () => {
+    if (down.now) throw new Error("connection lost");
+  };
+  return {
+    getTuple: (ref) => saver.getTuple(ref),
+    list: (key, options) => saver.list(key, options),
+    put: async (args) => {
+      check();
+      await saver.put(args);
+    },
+    ...(saver.putMany === undefined
+      ? {}
+      : {
+          putMany: async (chain: readonly PutCheckpointArgs[]) => {
+            check();
+            await saver.putMany?.(chain);
+          },
+        }),
+    putWrites: (args) => saver.putWrites(args),
+    deleteThread: (threadId) => saver.deleteThread(threadId),
+  };
+}
+
+/** `graph.stepper({ holdAsync })`: how a worker runs a job's supersteps under "async". */
+export function describeHeldAsync(use: UseSaver): void {
+  describe("held async supersteps (a worker's stepper)", () => {
+    it("stores every superstep, with its parent, as plain async does", () => storesEvery(use()));
+    it("stores a held superstep while the next one awaits I/O", () => storesWhileWaiting(use()));
+    it("supersteps run again after a lost store keep their tasks' idempotency keys", () =>
+      keysSurviveLostStore(use()));
+    it("a chain that loses its compare-and-set stores nothing", () => chainConflicts(use()));
+    it("lists that grow, empty and grow again across held supersteps read back right", () =>
+      listsInChain(use()));
+  });
+}
+
+async function storesEvery(saver: CheckpointSaver): Promise<void> {
+  const graph = linearGraph(saver, new CallCounter());
+  const config = threadConfig("held-every");
+  await graph.prepare({ value: "v" }, config);
+  const stepper = graph.stepper(config, HOLD);
+  const statuses = [];
+  for (;;) {
+    const outcome = await stepper.step();
+    statuses.push(outcome.status);
+    if (outcome.status !== "next") break;
+  }
+  expect(statuses).toEqual(["next", "next", "done"]);
+  const history = await collect(graph.getStateHistory(config));
+  expect(history.map((s) => s.metadata?.step)).toEqual([2, 1, 0, -1]);
+  expect(history.map((s) => (s.values as { log: string[] }).log)).toEqual([
+    ["a(v)", "b(v)", "c(v)"],
+    ["a(v)", "b(v)"],
+    ["a(v)"],
+    [],
+  ]);
+  history.slice(0, -1).forEach((snapshot, i) => {
+    expect(snapshot.parentConfig?.configurable?.checkpoint_id).toBe(
+      history[i + 1]?.config.configurable?.checkpoint_id,
+    );
+  });
+}
+
+async function storesWhileWaiting(saver: CheckpointSaver): Promise<void> {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const seen: Array<number | undefined> = [];
+  const graph = new StateGraph(LogState)
+    .addNode("a", () => ({ log: "a" }))
+    .addNode("b", async () => {
+      await gate;
+      return { log: "b" };
+    })
+    .addEdge(START, "a")
+    .addEdge("a", "b")
+    .addEdge("b", END)
+    .compile({ checkpointer: saver });
+  const config = threadConfig("held-waiting");
+  await graph.prepare({ value: "v" }, config);
+  const stepper = graph.stepper(config, HOLD);
+  expect((await stepper.step()).status).toBe("next");
+  const running = stepper.step();
+  // b waits on its gate: a's superstep reaches storage meanwhile.
+  for (let i = 0; i < 50 && seen.at(-1) !== 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    seen.push((await graph.getState(config)).metadata?.step);
+  }
+  expect(seen.at(-1)).toBe(0);
+  release();
+  expect((await running).status).toBe("done");
+  expect((await graph.getState(config)).values.log).toEqual(["a", "b"]);
+}
+
+async function keysSurviveLostStore(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const down = { now: false };
+  const graph = linearGraph(flaky(saver, down), calls);
+  const config = threadConfig("held-keys");
+  await graph.prepare({ value: "v" }, config);
+  const lost = graph.stepper(config, HOLD);
+  down.now = true; // a and b run; neither reaches storage: as if the worker died here
+  expect((await lost.step()).status).toBe("next");
+  expect((await lost.step()).status).toBe("next");
+  await new Promise((resolve) => setImmediate(resolve));
+  expect((await graph.getState(config)).metadata?.step).toBe(-1);
+  down.now = false;
+  await redoKeepsKeys(graph.stepper(config, HOLD), graph, config, calls);
+}
+
+async function chainConflicts(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const down = { now: false };
+  const graph = linearGraph(flaky(saver, down), calls);
+  const config = threadConfig("held-conflict");
+  await graph.prepare({ value: "v" }, config);
+  const late = graph.stepper(config, HOLD);
+  await late.head();
+  // Another worker advances the thread first.
+  await graph.step(config);
+  down.now = true; // late's a and b are held: their background stores fail
+  expect((await late.step()).status).toBe("next");
+  expect((await late.step()).status).toBe("next");
+  await new Promise((resolve) => setImmediate(resolve));
+  down.now = false;
+  await expectCode(late.flush(), "CHECKPOINT_CONFLICT");
+  const history = await collect(graph.getStateHistory(config));
+  expect(history.map((s) => s.metadata?.step)).toEqual([0, -1]);
+  expect(calls.of("a")).toBe(2);
+}
+
+async function listsInChain(saver: CheckpointSaver): Promise<void> {
+  const graph = itemsGraph(saver);
+  const config = threadConfig("held-lists");
+  await graph.prepare({ items: "first", other: "start" }, config);
+  const stepper = graph.stepper(config, HOLD);
+  const seen = [];
+  for (;;) {
+    const outcome = await stepper.step();
+    seen.push(outcome.status);
+    if (outcome.status !== "next") break;
+  }
+  expect(seen).toEqual(["next", "next", "next", "next", "done"]);
+  const history = await collect(graph.getStateHistory(config));
+  expect(history.map((s: StateSnapshot<unknown>) => s.values)).toEqual([
+    { items: ["z1", "z2"], other: ["start", "o1", "o2", "o3"] },
+    { items: ["z1"], other: ["start", "o1", "o2"] },
+    { items: [], other: ["start", "o1", "o2"] },
+    { items: ["first", "x", "y"], other: ["start", "o1"] },
+    { items: ["first", "x"], other: ["start", "o1"] },
+    { items: ["first"], other: ["start"] },
+  ]);
+}
