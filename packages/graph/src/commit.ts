@@ -185,6 +185,34 @@ export async function storeHead(env: StoreEnv, head: LoadedHead, put: ChainPut |
   }
 }
 
+/** What says whether a run holds supersteps in memory. */
+interface HoldEnv {
+  durability: Durability;
+  holdAsync?: boolean | undefined;
+}
+
+/** Held "async" supersteps: stored with the next one (a chain), not before it runs. */
+export function holdsAsync(env: HoldEnv): boolean {
+  return env.holdAsync === true && env.durability === "async";
+}
+
+/**
+ * Stores a held "async" head once the event loop is free: right away when the next superstep
+ * awaits I/O, after it when it does not (its commit then stores both, and this finds nothing
+ * left). A failure is left to the next store of the chain, which meets it again.
+ */
+export function storeWhenIdle(env: HoldEnv & StoreEnv, head: LoadedHead): void {
+  if (!holdsAsync(env) || head.deferred === undefined) return;
+  setImmediate(() => {
+    storeHead(env, head).catch(() => undefined);
+  });
+}
+
+/** Whether supersteps that others follow may be held in memory (durability "exit", or held "async"). */
+export function holds(env: HoldEnv): boolean {
+  return env.durability === "exit" || holdsAsync(env);
+}
+
 const DURABILITIES: ReadonlySet<unknown> = new Set<Durability>(["sync", "async", "exit"]);
 
 export function isDurability(value: unknown): value is Durability {

@@ -11,7 +11,7 @@ import { applyWrites, type ChannelState, readState, type Write } from "./algo/ap
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
 import { type PlannedTask, planTasks } from "./algo/plan.ts";
-import { type Durability, nextHead, storeHead, TASK_SEED, taskSeed } from "./commit.ts";
+import { type Durability, holds, holdsAsync, nextHead, storeHead, TASK_SEED, taskSeed } from "./commit.ts";
 import { ERROR, INTERRUPT, NO_WRITES, SPECIAL_WRITE_IDX } from "./constants.ts";
 import type { TaskContext } from "./context.ts";
 import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
@@ -339,28 +339,6 @@ function after(env: StepEnv, tasks: PlannedTask[], next: LoadedHead): StepResult
   const nextTasks = plannedTasks(env, next);
   if (nextTasks.length === 0) return { status: "done", head: next };
   return { status: "next", head: next, tasks: nextTasks.map((task) => task.name) };
-}
-
-/** Held "async" supersteps: stored with the next one (a chain), not before it runs. */
-function holdsAsync(env: StepEnv): boolean {
-  return env.holdAsync === true && env.durability === "async";
-}
-
-/**
- * Stores a held "async" head once the event loop is free: right away when the next superstep
- * awaits I/O, after it when it does not (its commit then stores both, and this finds nothing
- * left). A failure is left to the next store of the chain, which meets it again.
- */
-export function storeWhenIdle(env: StepEnv, head: LoadedHead): void {
-  if (!holdsAsync(env) || head.deferred === undefined) return;
-  setImmediate(() => {
-    storeHead(env, head).catch(() => undefined);
-  });
-}
-
-/** Whether supersteps that others follow may be held in memory (durability "exit", or held "async"). */
-function holds(env: StepEnv): boolean {
-  return env.durability === "exit" || holdsAsync(env);
 }
 
 /** A head held in memory while the run goes straight on to its next superstep. */

@@ -1,11 +1,12 @@
 // The worker's view of a thread: load its head once, record an input or a resume on it, then
 // advance it superstep by superstep, keeping each committed head in memory for the next.
 import type { CheckpointMetadata, PendingWrite } from "@layover/checkpoint";
+import { storeWhenIdle } from "../commit.ts";
 import { InvalidInputError } from "../errors.ts";
 import type { LoadedHead } from "../head.ts";
 import type { Interrupt } from "../interrupt.ts";
 import { waitingTasks } from "../snapshot.ts";
-import { runSuperstep, type StepEnv, type StepResult, storeOrFail, storeWhenIdle } from "../step.ts";
+import { runSuperstep, type StepEnv, type StepResult, storeOrFail } from "../step.ts";
 
 /** What one call to `step()` did, for workers that drive a thread one superstep per job. */
 export interface StepOutcome {
