@@ -29,7 +29,7 @@ import {
   type PruneStrategy,
   pruneThreads,
 } from "./prune.ts";
-import { type PutDeps, storeChain } from "./put.ts";
+import { type PutDeps, storeChain, writeSlots } from "./put.ts";
 import { type PutThen, PutThenStatements } from "./put-then.ts";
 import { HeadsAlong, type ReadAlong } from "./read-along.ts";
 import { ReadBatcher } from "./read-batcher.ts";
@@ -247,22 +247,23 @@ export class PostgresSaver implements CheckpointSaver {
    * commit — when the put's compare-and-set wins: both are committed or neither is. Resolves to
    * `then`'s row. Undefined when there was none, or when a retry found the checkpoint stored by
    * an attempt whose answer was lost (its `then` ran with it; what it returned is not known).
+   * `writes` (pending writes of the chain's checkpoints, as `putWrites` takes them) are stored
+   * in the same statement too: a run that pauses stores its last superstep, its tasks' writes
+   * and its own state at once.
    */
   async putThen<R>(
     args: PutCheckpointArgs | readonly PutCheckpointArgs[],
     then: PutThen,
+    writes?: readonly PutWritesArgs[],
   ): Promise<R | undefined> {
     this.putThens.get(then); // refuses a bad name before anything is sent
     const chain = Array.isArray(args) ? args : [args as PutCheckpointArgs];
-    return (await storeChain(this.putDeps, chain, then)) as R | undefined;
+    return (await storeChain(this.putDeps, chain, { then, writes })) as R | undefined;
   }
 
   async putWrites(args: PutWritesArgs): Promise<void> {
     checkUuid(args.checkpointId, "Checkpoint id");
-    const bySlot = new Map<number, { channel: string; data: string }>();
-    args.writes.forEach(([channel, value, idx], position) => {
-      bySlot.set(idx ?? position, { channel, data: this.serde.dumps(value) });
-    });
+    const bySlot = writeSlots(args, this.serde);
     if (bySlot.size === 0) return;
     const values = [
       args.threadId,

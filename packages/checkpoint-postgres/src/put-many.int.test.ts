@@ -161,4 +161,60 @@ describe("putMany stores a chain of checkpoints in one statement", () => {
     expect(row).toEqual({ note: "done" });
     expect(await rowCounts(t.admin, t.schema.name, key.threadId)).toMatchObject({ checkpoints: 3 });
   });
+
+  it("putThen stores pending writes with the chain, and none when the put loses", async () => {
+    const key = newKey("chain-writes");
+    const chain = chainAfter(key, null, undefined, 2);
+    const last = (chain[1] as PutCheckpointArgs).checkpoint.id;
+    const writes = [
+      {
+        ...key,
+        checkpointId: last,
+        taskId: "ask",
+        writes: [["__interrupt__", [{ value: "ok?" }], -3]] as const,
+      },
+      { ...key, checkpointId: last, taskId: "other", writes: [["log", "done"]] as const },
+    ];
+    const then = { name: "note_writes", sql: "SELECT $18::text AS note FROM won", values: ["paused"] };
+    const sent = await t.statementsOf(async () => {
+      expect(await t.saver.putThen(chain, then, writes)).toEqual({ note: "paused" });
+    });
+    expect(sent).toHaveLength(1);
+    const head = await t.saver.getTuple(key);
+    expect(head?.pendingWrites.map((w) => [w.taskId, w.channel, w.value, w.idx])).toEqual([
+      ["ask", "__interrupt__", [{ value: "ok?" }], -3],
+      ["other", "log", "done", 0],
+    ]);
+    const late = chainAfter(key, chain[0]?.checkpoint.id ?? null, { log: ["line 1"], version: 1 }, 1);
+    const lateWrites = [
+      { ...key, checkpointId: late[0]?.checkpoint.id as string, taskId: "x", writes: [["log", 1]] as const },
+    ];
+    const error = await t.saver.putThen(late, then, lateWrites).catch((caught: unknown) => caught);
+    expect(isCheckpointConflict(error)).toBe(true);
+    const { rows } = await t.admin.query(
+      `SELECT count(*)::int AS n FROM "${t.schema.name}".checkpoint_writes w
+         JOIN "${t.schema.name}".checkpoint_heads h USING (key_id) WHERE h.thread_id = $1`,
+      [key.threadId],
+    );
+    expect(rows[0].n).toBe(2);
+  });
+
+  it("refuses writes of a checkpoint the chain does not store, sending nothing", async () => {
+    const key = newKey("chain-writes-elsewhere");
+    const chain = chainAfter(key, null, undefined, 1);
+    const then = { name: "note_writes", sql: "SELECT $18::text AS note FROM won", values: ["paused"] };
+    const stray = [
+      {
+        ...key,
+        checkpointId: chainAfter(key, null, undefined, 1)[0]?.checkpoint.id as string,
+        taskId: "x",
+        writes: [["a", 1]] as const,
+      },
+    ];
+    const sent = await t.statementsOf(async () => {
+      const error = await t.saver.putThen(chain, then, stray).catch((caught: unknown) => caught);
+      expect(isPostgresSaverError(error, "INVALID_SAVER_INPUT")).toBe(true);
+    });
+    expect(sent).toEqual([]);
+  });
 });

@@ -1,5 +1,6 @@
 // A caller's statement committed together with a put (PostgresSaver.putThen): a worker stores a
 // run's last checkpoint and ends the run in one round trip and one commit.
+import { PostgresSaverError } from "./errors.ts";
 import { checkCallerName, quoteSchema, statementName } from "./schema-name.ts";
 import { putCheckpointSql } from "./sql/put-checkpoint.ts";
 
@@ -20,24 +21,39 @@ export interface PutThen {
 
 /** The put statements with a `then`, by `then.name`, made on first use; one SQL text per name. */
 export class PutThenStatements {
-  private readonly byName = new Map<string, { name: string; text: string; thenSql: string }>();
+  private readonly byName = new Map<
+    string,
+    { name: string; text: string; thenSql: string; values: number }
+  >();
   private readonly schema: string;
 
   constructor(schema: string) {
     this.schema = schema;
   }
 
-  /** The named statement for `then`; a name that could not name a statement is refused. */
-  get(then: PutThen): { name: string; text: string } {
-    let statement = this.byName.get(then.name);
+  /**
+   * The named statement for `then`, storing pending writes too when `withWrites` (their
+   * parameters follow then's); a name that could not name a statement is refused.
+   */
+  get(then: PutThen, withWrites = false): { name: string; text: string } {
+    const key = `${withWrites ? "w" : ""}:${then.name}`;
+    let statement = this.byName.get(key);
     checkCallerName("putThen", then.name, statement?.thenSql, then.sql);
+    if (statement !== undefined && withWrites && statement.values !== then.values.length) {
+      throw new PostgresSaverError(
+        "INVALID_SAVER_INPUT",
+        `putThen: "${then.name}" came with ${then.values.length} values, and before with ${statement.values}; one SQL text takes one number of values.`,
+      );
+    }
     if (statement === undefined) {
+      const writesFrom = withWrites ? 18 + then.values.length : undefined;
       statement = {
-        name: statementName(`put_then_${then.name}`, this.schema),
-        text: putCheckpointSql(quoteSchema(this.schema), then.sql),
+        name: statementName(`${withWrites ? "putw" : "put_then"}_${then.name}`, this.schema),
+        text: putCheckpointSql(quoteSchema(this.schema), then.sql, writesFrom),
         thenSql: then.sql,
+        values: then.values.length,
       };
-      this.byName.set(then.name, statement);
+      this.byName.set(key, statement);
     }
     return { name: statement.name, text: statement.text };
   }

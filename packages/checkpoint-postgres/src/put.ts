@@ -1,6 +1,11 @@
 // Storing checkpoints: one put, or a chain of them (a run's supersteps stored together), in one
 // statement with compare-and-set on the key's head (sql/put-checkpoint.ts).
-import { CheckpointConflictError, type PutCheckpointArgs, type Serializer } from "@layover/checkpoint";
+import {
+  CheckpointConflictError,
+  type PutCheckpointArgs,
+  type PutWritesArgs,
+  type Serializer,
+} from "@layover/checkpoint";
 import type pg from "pg";
 import { type BlobRow, encodeBlobs } from "./blob-codec.ts";
 import { type CheckpointRow, checkUuid, encodeCheckpoint } from "./checkpoint-codec.ts";
@@ -34,6 +39,48 @@ export interface PutDeps {
 interface Encoded {
   rows: CheckpointRow[];
   blobs: BlobRow[];
+  /** Pending writes stored with it, as parallel arrays (checkpoint, task, idx, channel, data). */
+  writes: unknown[][] | undefined;
+}
+
+/** What a put commits besides the chain (PostgresSaver.putThen). */
+export interface PutWith {
+  then: PutThen;
+  /** Pending writes of the chain's checkpoints, stored when the put wins. */
+  writes?: readonly PutWritesArgs[] | undefined;
+}
+
+/** One task's writes as slots: the last write to an idx wins (as putWrites stores them). */
+export function writeSlots(
+  args: PutWritesArgs,
+  serde: Serializer,
+): Map<number, { channel: string; data: string }> {
+  const bySlot = new Map<number, { channel: string; data: string }>();
+  args.writes.forEach(([channel, value, idx], position) => {
+    bySlot.set(idx ?? position, { channel, data: serde.dumps(value) });
+  });
+  return bySlot;
+}
+
+/** `writes` as put-checkpoint's parallel arrays; each must be of a checkpoint in the chain. */
+function encodeWrites(deps: PutDeps, chain: readonly PutCheckpointArgs[], writes: readonly PutWritesArgs[]) {
+  const ids = new Set(chain.map((args) => args.checkpoint.id));
+  const { threadId, ns } = chain[0] as PutCheckpointArgs;
+  const columns: unknown[][] = [[], [], [], [], []];
+  for (const args of writes) {
+    if (!ids.has(args.checkpointId) || args.threadId !== threadId || args.ns !== ns) {
+      throw new PostgresSaverError(
+        "INVALID_SAVER_INPUT",
+        `putThen: writes of checkpoint ${args.checkpointId} can only go with a put of that checkpoint.`,
+      );
+    }
+    for (const [idx, { channel, data }] of writeSlots(args, deps.serde)) {
+      for (const [i, value] of [args.checkpointId, args.taskId, idx, channel, data].entries()) {
+        (columns[i] as unknown[]).push(value);
+      }
+    }
+  }
+  return columns;
 }
 
 /**
@@ -71,14 +118,14 @@ function encodeChain(
 }
 
 /**
- * Stores `chain` (oldest first) in one statement, with `then` when given; resolves to `then`'s
- * row (undefined when there was none, or when a retry found the chain stored by an attempt
- * whose answer was lost).
+ * Stores `chain` (oldest first) in one statement, with `then` (and writes) when given; resolves
+ * to `then`'s row (undefined when there was none, or when a retry found the chain stored by an
+ * attempt whose answer was lost).
  */
 export async function storeChain(
   deps: PutDeps,
   chain: readonly PutCheckpointArgs[],
-  then: PutThen | undefined,
+  then: PutWith | undefined,
 ): Promise<unknown> {
   checkChain(chain);
   const first = chain[0] as PutCheckpointArgs;
@@ -87,7 +134,8 @@ export async function storeChain(
   // Forks write full values: their versions may collide with the abandoned branch's.
   const deltas = deps.deltas !== false && expected === first.parentId;
   const rows = chain.map((args) => encodeCheckpoint(args, deps.serde));
-  const encoded: Encoded = { rows, blobs: encodeChain(deps, chain, rows, deltas) };
+  const writes = then?.writes?.length ? encodeWrites(deps, chain, then.writes) : undefined;
+  const encoded: Encoded = { rows, blobs: encodeChain(deps, chain, rows, deltas), writes };
   const outcome = await withRetry("put", deps.retry, async ({ attempt }) => {
     let result = await runPut(deps, chain, expected, encoded, then);
     if (!result.deltas_ok) {
@@ -107,8 +155,8 @@ async function runPut(
   deps: PutDeps,
   chain: readonly PutCheckpointArgs[],
   expected: string | null,
-  { rows, blobs }: Encoded,
-  then: PutThen | undefined,
+  { rows, blobs, writes }: Encoded,
+  then: PutWith | undefined,
 ): Promise<PutOutcome> {
   const { minSnapshotBytes, maxChainLength } = deps.deltas || { minSnapshotBytes: 0, maxChainLength: 0 };
   const first = chain[0] as PutCheckpointArgs;
@@ -130,10 +178,11 @@ async function runPut(
     blobs.map((blob) => blob.data),
     minSnapshotBytes,
     maxChainLength,
-    ...(then?.values ?? []),
+    ...(then?.then.values ?? []),
+    ...(writes ?? []),
   ];
   try {
-    const statement = then === undefined ? deps.sql.put : deps.putThens.get(then);
+    const statement = then === undefined ? deps.sql.put : deps.putThens.get(then.then, writes !== undefined);
     const result = await deps.pool.query<PutOutcome>({ ...statement, values });
     return result.rows[0] as PutOutcome;
   } catch (error) {

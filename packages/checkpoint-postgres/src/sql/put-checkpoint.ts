@@ -27,7 +27,7 @@
  *
  * `then` (PostgresSaver.putThen): a statement run in the same statement, so in the same
  * transaction, only when the compare-and-set won, with parameters from $18 on; its row comes
- * back as json in then_row. A SELECT `then` runs only when the final SELECT reads it, which it
+ * back as json in then_row. Pending writes given with it take the parameters after then's. A SELECT `then` runs only when the final SELECT reads it, which it
  * does only when `won` has its row; a data-modifying one must itself read `won` (it runs anyway).
  *
  * Indexes: checkpoint_heads_pkey (the head row), checkpoint_blobs_pkey (base rows, upsert),
@@ -56,7 +56,23 @@ const blobRow = `i.channel, i.version, i.base_version, i.data,
          WHEN i.items IS NOT NULL THEN octet_length(i.data) END AS snapshot_bytes,
     (i.base_version IS NOT NULL AND b.item_count IS DISTINCT FROM i.base_length) AS broken`;
 
-export function putCheckpointSql(s: string, then?: string): string {
+/**
+ * Pending writes stored with the chain (PostgresSaver.putThen's `writes`), when the put wins:
+ * parallel arrays from `$n`: checkpoint_id, task_id, idx, channel, data.
+ */
+function writtenSql(s: string, n: number): string {
+  return `,
+written AS (
+  INSERT INTO ${s}.checkpoint_writes (key_id, checkpoint_id, task_id, idx, channel, data)
+  SELECT w.key_id, x.checkpoint_id, x.task_id, x.idx, x.channel, x.data
+  FROM won w
+  CROSS JOIN unnest($${n}::uuid[], $${n + 1}::text[], $${n + 2}::integer[], $${n + 3}::text[], $${n + 4}::text[])
+    AS x(checkpoint_id, task_id, idx, channel, data)
+  ON CONFLICT (key_id, checkpoint_id, task_id, idx) DO UPDATE SET channel = EXCLUDED.channel, data = EXCLUDED.data
+)`;
+}
+
+export function putCheckpointSql(s: string, then?: string, writesFrom?: number): string {
   return `
 WITH RECURSIVE known AS (
   SELECT key_id FROM ${s}.checkpoint_heads WHERE thread_id = $1::text AND ns = $2::text
@@ -119,7 +135,7 @@ stored AS (
       ? ""
       : `,
 then_row AS (${then})`
-  }
+  }${writesFrom === undefined ? "" : writtenSql(s, writesFrom)}
 SELECT
   (SELECT deltas_ok FROM verdict) AS deltas_ok,
   (SELECT key_id FROM won) AS key_id,
