@@ -123,13 +123,22 @@ describe("bad calls change nothing", () => {
     expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
   });
 
-  it("fails a run whose interrupt value Postgres cannot store, instead of retrying it forever", async () => {
-    const { runId, threadId } = await h.client.runs.start({ graphId: "nul-question", input: {} });
-    const result = await h.client.runs.wait(runId, { timeoutMs: 10_000 });
-    expect(result).toMatchObject({ status: "error", error: { code: "NOT_SERIALIZABLE" } });
-    expect(result.error?.message).toContain("at [0].value.note");
-    expect((await h.client.threads.get(threadId)).status).toBe("error");
-  });
+  it.each([
+    ["right after its input", "nul-question", -1],
+    ["after a superstep the worker held", "nul-question-later", 0],
+  ])(
+    "fails a run whose interrupt value Postgres cannot store (%s), instead of retrying it forever",
+    async (_, graphId, step) => {
+      const { runId, threadId } = await h.client.runs.start({ graphId, input: {} });
+      const result = await h.client.runs.wait(runId, { timeoutMs: 10_000 });
+      expect(result).toMatchObject({ status: "error", error: { code: "NOT_SERIALIZABLE" } });
+      expect(result.error?.message).toContain("at [0].value.note");
+      const thread = await h.client.threads.get(threadId);
+      expect(thread.status).toBe("error");
+      // The run fails where it paused: every superstep before the question is stored.
+      expect(thread.metadata?.step).toBe(step);
+    },
+  );
 
   it("refuses a multitask strategy it does not know, and a wait timeout that is not a number", async () => {
     const before = await count("runs");

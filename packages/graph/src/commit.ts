@@ -171,11 +171,23 @@ async function storeDeferred(env: StoreEnv, head: LoadedHead, deferred: Deferred
  * Stores `head` if it is not stored yet — with the held heads before it, when it ends a chain —
  * in one put (`saver.putMany` for a chain), compare-and-set on the stored head they follow,
  * through `put` when given (a worker's put that also ends the run). Waits for a store in flight.
+ * A `background` store (storeWhenIdle) leaves alone heads a caller's store has tried: once that
+ * failed, the run goes on from the last stored head, not from one stored behind its back.
  */
-export async function storeHead(env: StoreEnv, head: LoadedHead, put: ChainPut | undefined = undefined) {
+export async function storeHead(
+  env: StoreEnv,
+  head: LoadedHead,
+  put: ChainPut | undefined = undefined,
+  background = false,
+) {
   while (env.storing !== undefined) await env.storing.catch(() => undefined);
   const deferred = head.deferred;
-  if (deferred === undefined) return;
+  if (deferred === undefined || (background && deferred.claimed)) return;
+  if (!background) {
+    for (const element of [...(deferred.chain ?? []), head]) {
+      if (element.deferred !== undefined) element.deferred.claimed = true;
+    }
+  }
   const storing = storeDeferred(env, head, deferred, put);
   env.storing = storing;
   try {
@@ -204,7 +216,7 @@ export function holdsAsync(env: HoldEnv): boolean {
 export function storeWhenIdle(env: HoldEnv & StoreEnv, head: LoadedHead): void {
   if (!holdsAsync(env) || head.deferred === undefined) return;
   setImmediate(() => {
-    storeHead(env, head).catch(() => undefined);
+    storeHead(env, head, undefined, true).catch(() => undefined);
   });
 }
 

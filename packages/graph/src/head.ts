@@ -56,6 +56,8 @@ export interface Deferred {
    * Absent under "exit", which stores only the last.
    */
   chain?: LoadedHead[];
+  /** A caller's store has tried this head: a background store leaves it alone. */
+  claimed?: boolean;
 }
 
 /** One task's pending writes, as `saver.putWrites` stores them. */

@@ -4,6 +4,7 @@ import { readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
 import type { RunnableConfig } from "./graph/environment.ts";
 import type { LoadedHead } from "./head.ts";
 import type { Interrupt } from "./interrupt.ts";
+import { type WaitingTask, waitingOf } from "./pause.ts";
 import { plannedTasks, type StepEnv } from "./step.ts";
 
 export interface SnapshotTask {
@@ -48,14 +49,8 @@ export function emptySnapshot(env: StepEnv): StateSnapshot {
 }
 
 /** The tasks of `head` still waiting for an answer, each with its unanswered interrupts. */
-export function waitingTasks(
-  env: StepEnv,
-  head: LoadedHead,
-): Array<Pick<SnapshotTask, "id" | "name" | "interrupts">> {
-  const pending = readPendingWrites(head.pendingWrites);
-  return plannedTasks(env, head)
-    .map((task) => ({ id: task.id, name: task.name, interrupts: unresolvedInterrupts([task], pending) }))
-    .filter((task) => task.interrupts.length > 0);
+export function waitingTasks(env: StepEnv, head: LoadedHead): WaitingTask[] {
+  return waitingOf(plannedTasks(env, head), readPendingWrites(head.pendingWrites));
 }
 
 export function snapshotOf(env: StepEnv, head: LoadedHead): StateSnapshot {

@@ -18,6 +18,7 @@ import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt } from "./interrupt.ts";
+import { partialBatches, pendingOf, type StorePause, storePaused } from "./pause.ts";
 import { runTask, type TaskOutcome } from "./run-task.ts";
 import { type Emitter, pushEvent, wantsEvent } from "./stream.ts";
 
@@ -42,6 +43,8 @@ export interface StepEnv {
   /** The call's `config.context` and `config.tags`, handed to every node. */
   context: unknown;
   tags: readonly string[];
+  /** Stores a pause with the supersteps held before it (see StepperOptions.storePause). */
+  storePause?: StorePause | undefined;
   /** Stores the run's last checkpoint in place of `saver.put` (see StepperOptions.storeFinal). */
   storeFinal?: ((chain: readonly PutCheckpointArgs[]) => Promise<void>) | undefined;
   /**
@@ -71,24 +74,6 @@ function mergedResume(env: StepEnv, pending: PendingState): ReadonlyMap<string, 
   return new Map([...pending.resume, ...env.inheritedResume]);
 }
 
-async function record(
-  env: StepEnv,
-  head: LoadedHead,
-  taskId: string,
-  writes: Write[] | [string, unknown, number][],
-) {
-  const args = { ...env.key, checkpointId: head.checkpoint.id, taskId, writes };
-  await env.saver.putWrites(args);
-  for (const [index, [channel, value, idx]] of writes.entries()) {
-    head.pendingWrites.push({
-      taskId,
-      channel,
-      value,
-      idx: (idx as number | undefined) ?? index,
-    } as PendingWrite);
-  }
-}
-
 /** Stores batches of pending writes against `checkpointId`, one putWrites per task. */
 export async function saveWrites(
   env: StepEnv,
@@ -107,28 +92,31 @@ async function saveUnsaved(env: StepEnv, head: LoadedHead): Promise<void> {
   delete head.unsaved;
 }
 
-function errorRecord(error: unknown) {
-  const e = error as { name?: string; message?: string; code?: string };
-  return { name: e?.name ?? "Error", message: e?.message ?? String(error), code: e?.code };
+/**
+ * A pause stored in one statement with the supersteps held before it (`env.storePause`, see
+ * storePaused): true. False when there were none to store with it; the failure when they
+ * cannot be stored (a value JSON cannot hold).
+ */
+async function storeHeldPause(
+  env: StepEnv,
+  head: LoadedHead,
+  tasks: PlannedTask[],
+  partial: readonly WriteBatch[],
+  interrupts: Interrupt[],
+): Promise<boolean | StepResult> {
+  if (env.storePause === undefined || head.deferred === undefined || !holdsAsync(env)) return false;
+  try {
+    return await storePaused(env, env.storePause, head, tasks, partial, interrupts);
+  } catch (error) {
+    if (unappliable(error)) return failedAt(env, head, error);
+    throw error;
+  }
 }
 
-async function persistPartial(env: StepEnv, head: LoadedHead, tasks: PlannedTask[], outcomes: Outcome[]) {
-  await Promise.all(
-    outcomes.map((outcome, i) => {
-      const taskId = (tasks[i] as PlannedTask).id;
-      if (outcome.cached) return undefined;
-      switch (outcome.kind) {
-        case "done":
-          return record(env, head, taskId, outcome.writes.length ? outcome.writes : [[NO_WRITES, null]]);
-        case "interrupted":
-          return record(env, head, taskId, [[INTERRUPT, outcome.interrupts, SPECIAL_WRITE_IDX[INTERRUPT]]]);
-        case "failed":
-          return record(env, head, taskId, [[ERROR, errorRecord(outcome.error), SPECIAL_WRITE_IDX[ERROR]]]);
-        default:
-          return undefined;
-      }
-    }),
-  );
+/** Stores what the tasks of a superstep that did not commit did, as the head's pending writes. */
+async function persistPartial(env: StepEnv, head: LoadedHead, batches: readonly WriteBatch[]) {
+  await saveWrites(env, head.checkpoint.id, batches);
+  head.pendingWrites.push(...pendingOf(batches));
 }
 
 function taskUpdate(env: StepEnv, writes: readonly Write[]): Record<string, unknown> | null {
@@ -372,10 +360,15 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   const failed = outcomes.find((outcome) => outcome.kind === "failed");
   const interrupts = outcomes.flatMap(interruptsOf);
   if (failed !== undefined || interrupts.length > 0) {
-    const unstorable = await storeOrFail(env, head);
-    if (unstorable !== undefined) return unstorable;
-    await saveUnsaved(env, head);
-    await persistPartial(env, head, tasks, outcomes);
+    const partial = partialBatches(tasks, outcomes);
+    const held = failed === undefined ? await storeHeldPause(env, head, tasks, partial, interrupts) : false;
+    if (held !== true && held !== false) return held;
+    if (!held) {
+      const unstorable = await storeOrFail(env, head);
+      if (unstorable !== undefined) return unstorable;
+      await saveUnsaved(env, head);
+      await persistPartial(env, head, partial);
+    }
     if (failed !== undefined) return { status: "failed", head, error: (failed as { error: unknown }).error };
     // As LangGraph: the pause is a chunk of its own in "updates" and in "values".
     if (env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: interrupts });

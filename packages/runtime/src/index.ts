@@ -56,6 +56,7 @@ export {
   finishRun,
   type JobRun,
   markRunning,
+  parkInPut,
   parkRun,
   readJobRun,
   readJobRunWithHead,

@@ -229,7 +229,23 @@ export function finishInPut(db: Db, args: SettleArgs): PutThen {
   };
 }
 
-/** What `finishInPut` did; undefined when a retried put could not tell (settle it again). */
+/**
+ * Parks a run in the statement that stores the supersteps it paused after, with their pending
+ * writes: the `then` of the saver's `putThen`, as `finishInPut`. Parse it with `settledByPut`.
+ */
+export function parkInPut(
+  db: Db,
+  args: SettleArgs & { checkpointId: string; interrupts: NewInterrupt[] },
+): PutThen {
+  return {
+    name: "park_run",
+    sql: `SELECT * FROM ${db.table("settle_run")}(
+            $18::uuid, $19::text, 'interrupted', $20::text, $21::integer, NULL::jsonb, $22::jsonb)`,
+    values: [args.run.id, args.worker, args.checkpointId, args.steps, JSON.stringify(args.interrupts)],
+  };
+}
+
+/** What `finishInPut` or `parkInPut` did; undefined when a retried put could not tell (settle it again). */
 export function settledByPut(row: unknown): Settled | undefined {
   return row === undefined ? undefined : settledFrom(row as SettleRow);
 }

@@ -6,8 +6,11 @@ import { unseenOutcome } from "./final-commit.ts";
 const stored = "1f0c0000-0000-6000-8000-000000000001";
 
 describe("unseenOutcome", () => {
-  it("is success when the run ended with the stored checkpoint", () => {
-    expect(unseenOutcome({ status: "success", checkpoint_id: stored }, stored)).toBe("success");
+  it("is settled when the run ended (or parked) with the stored checkpoint", () => {
+    expect(unseenOutcome({ status: "success", checkpoint_id: stored }, stored)).toBe("settled");
+    expect(unseenOutcome({ status: "interrupted", checkpoint_id: stored }, stored, "interrupted")).toBe(
+      "settled",
+    );
   });
 
   it("is cancelled when the run was cancelled before the commit settled it", () => {
@@ -20,5 +23,7 @@ describe("unseenOutcome", () => {
     expect(unseenOutcome({ status: "running", checkpoint_id: stored }, stored)).toBe("other");
     expect(unseenOutcome({ status: "error", checkpoint_id: stored }, stored)).toBe("other");
     expect(unseenOutcome(undefined, stored)).toBe("other");
+    expect(unseenOutcome({ status: "interrupted", checkpoint_id: stored }, stored)).toBe("other");
+    expect(unseenOutcome({ status: "success", checkpoint_id: stored }, stored, "interrupted")).toBe("other");
   });
 });

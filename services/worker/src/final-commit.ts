@@ -1,31 +1,38 @@
-// A run's last checkpoint and its success, committed in one statement: the engine hands the
-// worker the superstep after which nothing is planned (StepperOptions.storeFinal), and the
-// worker stores it with settle_run as the put's `then` (PostgresSaver.putThen).
+// A job's last commit in one statement: the engine hands the worker the supersteps it held and
+// the one after which nothing is planned (StepperOptions.storeFinal), or the supersteps a run
+// paused after with their pending writes (StepperOptions.storePause), and the worker stores
+// them with settle_run as the put's `then` (PostgresSaver.putThen): the run ends, or parks.
 import type { PutCheckpointArgs } from "@layover/checkpoint";
-import type { StepOutcome } from "@layover/graph";
+import type { StepOutcome, StorePause } from "@layover/graph";
 import {
   finishInPut,
   finishRun,
   getRun,
   getThread,
+  nulProblem,
+  parkInPut,
+  parkRun,
   type RunRow,
   type Settled,
   type StepJob,
   settledByPut,
 } from "@layover/runtime";
 import type { Logger } from "pino";
-import type { WorkerContext } from "./context.ts";
+import type { ServedGraph, WorkerContext } from "./context.ts";
+import { interruptRows } from "./park.ts";
 
 /**
- * One job's final commit: `steps` is what the job counts when the run ends (as finishRun is
- * given); `settled` what settle_run did, unknown after a retried put whose first attempt
- * committed.
+ * One job's final commit: `steps` is what the job counts when the run ends or parks (as
+ * finishRun and parkRun are given); `settled` what settle_run did, unknown after a retried put
+ * whose first attempt committed.
  */
 export interface FinalCommit {
   steps: number;
   /** The stored checkpoint's id, once stored. */
   checkpointId: string | undefined;
   settled: Settled | undefined;
+  /** The status settle_run gave the run: "success" (storeWithEnd) or "interrupted" (storeWithPark). */
+  status?: "success" | "interrupted";
 }
 
 /** The stepper's `storeFinal`: the put (with the supersteps held before it), with the run's success in the same statement. */
@@ -35,6 +42,43 @@ export function storeWithEnd(ctx: WorkerContext, run: RunRow, final: FinalCommit
     const end = { run, worker: ctx.workerId, checkpointId: last, steps: final.steps };
     final.settled = settledByPut(await ctx.saver.putThen(chain, finishInPut(ctx.db, end)));
     final.checkpointId = last;
+    final.status = "success";
+  };
+}
+
+/**
+ * The stepper's `storePause`: the held supersteps and their writes, with the run parked in the
+ * same statement. Interrupts the runtime's tables cannot hold (NUL) are stored without the
+ * park: the worker fails the run after.
+ */
+export function storeWithPark(
+  ctx: WorkerContext,
+  served: ServedGraph,
+  run: RunRow,
+  final: FinalCommit,
+): StorePause {
+  return async (chain, writes, pause) => {
+    const interrupts = interruptRows(ctx, served, run, pause);
+    if (
+      nulProblem(
+        interrupts.map(({ value, options }) => ({ value, options })),
+        "An interrupt's value",
+      )
+    ) {
+      await ctx.saver.putMany(chain);
+      for (const args of writes) await ctx.saver.putWrites(args);
+      return;
+    }
+    const park = {
+      run,
+      worker: ctx.workerId,
+      checkpointId: pause.checkpointId,
+      steps: final.steps,
+      interrupts,
+    };
+    final.settled = settledByPut(await ctx.saver.putThen(chain, parkInPut(ctx.db, park), writes));
+    final.checkpointId = pause.checkpointId;
+    final.status = "interrupted";
   };
 }
 
@@ -47,45 +91,58 @@ export function finalSettled(
   outcome: StepOutcome,
   steps: number,
 ): Promise<Settled> {
-  if (final.checkpointId !== undefined && final.settled !== undefined) return Promise.resolve(final.settled);
-  if (final.checkpointId !== undefined) return settledUnseen(ctx, log, run, final.checkpointId);
+  if (final.status === "success" && final.checkpointId !== undefined)
+    return final.settled ? Promise.resolve(final.settled) : settledUnseen(ctx, log, run, final);
   // The end was stored before this job (a head with nothing planned): settle it on its own.
   const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps };
   return finishRun(ctx.db, ctx.db.pool, args);
 }
 
+/** How a run that paused is parked: with the supersteps it paused after (storeWithPark), else now. */
+export function pauseSettled(
+  ctx: WorkerContext,
+  log: Logger,
+  final: FinalCommit,
+  park: Parameters<typeof parkRun>[2],
+): Promise<Settled> {
+  if (final.status === "interrupted" && final.checkpointId === park.checkpointId)
+    return final.settled ? Promise.resolve(final.settled) : settledUnseen(ctx, log, park.run, final);
+  return parkRun(ctx.db, ctx.db.pool, park);
+}
+
 /**
  * What the first attempt of a final commit did, read from the run as Postgres has it now:
- * "success" when settle_run ended the run with the stored checkpoint, "cancelled" when it found
- * the run cancelled, "other" for anything else (nothing this worker should announce).
+ * "settled" when settle_run gave the run `status` with the stored checkpoint, "cancelled" when
+ * it found the run cancelled, "other" for anything else (nothing this worker should announce).
  */
 export function unseenOutcome(
   after: Pick<RunRow, "status" | "checkpoint_id"> | undefined,
   storedCheckpointId: string,
-): "success" | "cancelled" | "other" {
+  status: "success" | "interrupted" = "success",
+): "settled" | "cancelled" | "other" {
   if (after?.status === "cancelled") return "cancelled";
-  return after?.status === "success" && after.checkpoint_id === storedCheckpointId ? "success" : "other";
+  return after?.status === status && after.checkpoint_id === storedCheckpointId ? "settled" : "other";
 }
 
 /**
  * The run's last commit was retried after its answer was lost: the first attempt committed the
  * checkpoint and settle_run together, but what settle_run did is unknown. Postgres tells: a run
  * cancelled meanwhile stays cancelled (not applied: its thread is handed on as any cancelled
- * run's); a run that succeeded with this checkpoint has the thread's next run, if one now holds
- * it, enqueued (its job id dedupes); anything else is logged and announced by no one here.
+ * run's); a run that ended (or parked) with this checkpoint has the thread's next run, if one
+ * now holds it, enqueued (its job id dedupes); anything else is logged and announced by no one.
  */
 async function settledUnseen(
   ctx: WorkerContext,
   log: Logger,
   run: RunRow,
-  storedCheckpointId: string,
+  final: FinalCommit,
 ): Promise<Settled> {
   log.info("the run's last commit was retried after a lost answer; reading what it did");
   const after = await getRun(ctx.db, ctx.db.pool, run.id);
-  const outcome = unseenOutcome(after, storedCheckpointId);
-  if (outcome !== "success") {
+  const outcome = unseenOutcome(after, final.checkpointId as string, final.status);
+  if (outcome !== "settled") {
     if (outcome === "other")
-      log.warn({ status: after?.status }, "the run did not end with its stored checkpoint; left as it is");
+      log.warn({ status: after?.status }, "the run did not settle with its stored checkpoint; left as it is");
     return { applied: false, next: null };
   }
   return { applied: true, next: await threadsNext(ctx, run) };

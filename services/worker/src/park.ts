@@ -1,4 +1,4 @@
-import type { StepOutcome } from "@layover/graph";
+import type { Pause } from "@layover/graph";
 import type { NewInterrupt, RunRow } from "@layover/runtime";
 import type { ServedGraph, WorkerContext } from "./context.ts";
 
@@ -10,7 +10,7 @@ export function interruptRows(
   ctx: WorkerContext,
   served: ServedGraph,
   run: RunRow,
-  outcome: StepOutcome,
+  outcome: Pause,
 ): NewInterrupt[] {
   const owner = new Map<string, { taskId: string; node: string }>();
   for (const task of outcome.waiting) {

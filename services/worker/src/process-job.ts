@@ -23,7 +23,14 @@ import {
 } from "@layover/runtime";
 import type { Logger } from "pino";
 import type { ServedGraph, WorkerContext } from "./context.ts";
-import { type FinalCommit, finalSettled, storeWithEnd, threadsNext } from "./final-commit.ts";
+import {
+  type FinalCommit,
+  finalSettled,
+  pauseSettled,
+  storeWithEnd,
+  storeWithPark,
+  threadsNext,
+} from "./final-commit.ts";
 import { interruptRows } from "./park.ts";
 import { prepareRun } from "./prepare-run.ts";
 
@@ -148,6 +155,7 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
       {
         ...(job.threadId === run.thread_id ? { head: read.head } : {}),
         storeFinal: storeWithEnd(ctx, run, final),
+        storePause: storeWithPark(ctx, served, run, final),
         holdAsync: true,
       },
     );
@@ -295,7 +303,7 @@ async function advance(
       );
       if (unstorable !== undefined) return fail(ctx, stepLog, run, outcome, steps, notStorable(unstorable));
       const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps, interrupts };
-      return settle(ctx, stepLog, run, parkRun(ctx.db, ctx.db.pool, args), "parked");
+      return settle(ctx, stepLog, run, pauseSettled(ctx, stepLog, final, args), "parked");
     }
     if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);
     return settle(ctx, stepLog, run, finalSettled(ctx, stepLog, run, final, outcome, steps), "finished");

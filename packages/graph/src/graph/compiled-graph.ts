@@ -14,6 +14,7 @@ import {
 } from "../errors.ts";
 import { headFromTuple, type LoadedHead } from "../head.ts";
 import { GraphInterrupt, type Interrupt } from "../interrupt.ts";
+import type { StorePause } from "../pause.ts";
 import { emptySnapshot, type StateSnapshot, snapshotOf } from "../snapshot.ts";
 import { plannedTasks, runSuperstep, type StepEnv, type StepResult, storeOrFail } from "../step.ts";
 import { checkStreamModes, type Emitter, pushEvent, type StreamMode, wantsEvent } from "../stream.ts";
@@ -83,6 +84,14 @@ export interface StepperOptions {
    * statement. Every other checkpoint goes through `put`.
    */
   storeFinal?: (chain: readonly PutCheckpointArgs[]) => Promise<void>;
+  /**
+   * With `holdAsync`: stores a run that pauses (a task called `interrupt()`) after held
+   * supersteps — the supersteps, their last one's pending writes and the caller's own record
+   * of the pause (a worker parks the run) — in one statement, with `put`'s contract. Not called
+   * when nothing was held (a node awaited I/O, so its superstep's predecessor is stored): the
+   * engine stores the writes itself then.
+   */
+  storePause?: StorePause;
   /**
    * Under durability "async", hold a superstep that another follows in memory and store it with
    * its successor's commit, in one put (`putMany`): a worker's job stores several supersteps in
@@ -307,6 +316,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     const { env } = runEnvironment(this, config, undefined, false);
     env.storeFinal = options.storeFinal;
     env.holdAsync = options.holdAsync;
+    env.storePause = options.storePause;
     let prefetched = options.head;
     const load = async () => {
       const tuple = prefetched;

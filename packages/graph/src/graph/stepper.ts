@@ -5,6 +5,7 @@ import { storeWhenIdle } from "../commit.ts";
 import { InvalidInputError } from "../errors.ts";
 import type { LoadedHead } from "../head.ts";
 import type { Interrupt } from "../interrupt.ts";
+import type { WaitingTask } from "../pause.ts";
 import { waitingTasks } from "../snapshot.ts";
 import { runSuperstep, type StepEnv, type StepResult, storeOrFail } from "../step.ts";
 
@@ -22,7 +23,7 @@ export interface StepOutcome {
    * Every task left waiting for an answer, with its unanswered interrupts (status
    * "interrupted"): which task and node each interrupt belongs to, without reading the head.
    */
-  waiting: Array<{ id: string; name: string; interrupts: Interrupt[] }>;
+  waiting: WaitingTask[];
   error?: unknown;
 }
 

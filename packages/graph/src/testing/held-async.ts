@@ -1,6 +1,6 @@
-import type { CheckpointSaver, PutCheckpointArgs } from "@layover/checkpoint";
+import type { CheckpointSaver, PutCheckpointArgs, PutWritesArgs } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
-import { END, START, StateGraph, type StateSnapshot } from "../index.ts";
+import { Command, END, interrupt, type Pause, START, StateGraph, type StateSnapshot } from "../index.ts";
 import { itemsGraph, redoKeepsKeys } from "./durability.ts";
 import {
   CallCounter,
@@ -50,6 +50,11 @@ export function describeHeldAsync(use: UseSaver): void {
     it("a chain that loses its compare-and-set stores nothing", () => chainConflicts(use()));
     it("lists that grow, empty and grow again across held supersteps read back right", () =>
       listsInChain(use()));
+    it("a chain whose store failed is not stored later behind the run's back", () =>
+      noStoreAfterFailure(use()));
+    it("a pause after held supersteps goes to storePause once: chain, writes and who waits", () =>
+      pauseInOneStore(use()));
+    it("a pause with nothing held stores its writes itself", () => pauseWithNothingHeld(use()));
   });
 }
 
@@ -170,4 +175,93 @@ async function listsInChain(saver: CheckpointSaver): Promise<void> {
     { items: ["first", "x"], other: ["start", "o1"] },
     { items: ["first"], other: ["start"] },
   ]);
+}
+
+async function noStoreAfterFailure(saver: CheckpointSaver): Promise<void> {
+  const down = { now: false };
+  const graph = linearGraph(flaky(saver, down), new CallCounter());
+  const config = threadConfig("held-failed");
+  await graph.prepare({ value: "v" }, config);
+  const stepper = graph.stepper(config, HOLD);
+  expect((await stepper.step()).status).toBe("next"); // a and b are held, their background
+  expect((await stepper.step()).status).toBe("next"); // stores pending
+  down.now = true;
+  await expect(stepper.step()).rejects.toThrow("connection lost"); // c's commit stores all three
+  down.now = false;
+  await new Promise((resolve) => setImmediate(resolve));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  expect((await graph.getState(config)).metadata?.step).toBe(-1);
+  const again = graph.stepper(config, HOLD);
+  while ((await again.step()).status === "next");
+  expect((await graph.getState(config)).values.log).toEqual(["a(v)", "b(v)", "c(v)"]);
+}
+
+/** a → ask (interrupts, after awaiting `before`) → c, and a storePause that records its calls and stores. */
+function pausingGraph(saver: CheckpointSaver, before: () => Promise<void> = async () => {}) {
+  const calls: Array<{
+    chain: readonly PutCheckpointArgs[];
+    writes: readonly PutWritesArgs[];
+    pause: Pause;
+  }> = [];
+  const storePause = async (
+    chain: readonly PutCheckpointArgs[],
+    writes: readonly PutWritesArgs[],
+    pause: Pause,
+  ) => {
+    calls.push({ chain, writes, pause });
+    for (const args of chain) await saver.put(args);
+    for (const args of writes) await saver.putWrites(args);
+  };
+  const graph = new StateGraph(LogState)
+    .addNode("a", () => ({ log: "a" }))
+    .addNode("ask", async () => {
+      await before();
+      return { log: `ask:${interrupt("ok?")}` };
+    })
+    .addNode("c", () => ({ log: "c" }))
+    .addEdge(START, "a")
+    .addEdge("a", "ask")
+    .addEdge("ask", "c")
+    .addEdge("c", END)
+    .compile({ checkpointer: saver });
+  return { graph, calls, options: { ...HOLD, storePause } };
+}
+
+async function pauseInOneStore(saver: CheckpointSaver): Promise<void> {
+  const { graph, calls, options } = pausingGraph(saver);
+  const config = threadConfig("held-pause");
+  await graph.prepare({ value: "v" }, config);
+  const stepper = graph.stepper(config, options);
+  expect((await stepper.step()).status).toBe("next");
+  const paused = await stepper.step();
+  expect(paused.status).toBe("interrupted");
+  expect(calls).toHaveLength(1);
+  const [call] = calls;
+  expect(call?.chain.map((args) => args.metadata.step)).toEqual([0]);
+  expect(call?.pause.checkpointId).toBe(paused.checkpointId);
+  expect(call?.pause.interrupts.map((i) => i.value)).toEqual(["ok?"]);
+  expect(call?.pause.waiting).toEqual(paused.waiting);
+  expect(call?.pause.waiting.map((task) => task.name)).toEqual(["ask"]);
+  expect(call?.writes.flatMap((w) => w.writes.map(([channel]) => channel))).toEqual(["__interrupt__"]);
+  const state = await graph.getState(config);
+  expect(state.next).toEqual(["ask"]);
+  expect(state.tasks[0]?.interrupts.map((i) => i.value)).toEqual(["ok?"]);
+  expect((await graph.invoke(new Command({ resume: "yes" }), config)).log).toEqual(["a", "ask:yes", "c"]);
+}
+
+async function pauseWithNothingHeld(saver: CheckpointSaver): Promise<void> {
+  // ask awaits I/O first: a is stored meanwhile, so nothing is held when ask pauses.
+  const { graph, calls, options } = pausingGraph(
+    saver,
+    () => new Promise((resolve) => setTimeout(resolve, 5)),
+  );
+  const config = threadConfig("held-pause-stored");
+  await graph.prepare({ value: "v" }, config);
+  const stepper = graph.stepper(config, options);
+  expect((await stepper.step()).status).toBe("next");
+  expect((await stepper.step()).status).toBe("interrupted");
+  expect(calls).toEqual([]);
+  const state = await graph.getState(config);
+  expect(state.next).toEqual(["ask"]);
+  expect(state.tasks[0]?.interrupts.map((i) => i.value)).toEqual(["ok?"]);
 }

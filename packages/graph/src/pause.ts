@@ -1,0 +1,114 @@
+// A superstep that does not commit (a task paused or failed) keeps what its tasks did as pending
+// writes. A worker holding "async" supersteps stores those writes, the held supersteps and its
+// own record of the pause in one statement (StepperOptions.storePause).
+import type { PendingWrite, PutCheckpointArgs, PutWritesArgs } from "@layover/checkpoint";
+import { type PendingState, readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
+import type { PlannedTask } from "./algo/plan.ts";
+import { type StoreEnv, storeHead } from "./commit.ts";
+import { ERROR, INTERRUPT, NO_WRITES, SPECIAL_WRITE_IDX } from "./constants.ts";
+import type { LoadedHead, WriteBatch } from "./head.ts";
+import type { Interrupt } from "./interrupt.ts";
+import type { TaskOutcome } from "./run-task.ts";
+
+/** A task waiting for answers: which task and node asked, and what is still unanswered. */
+export interface WaitingTask {
+  id: string;
+  name: string;
+  interrupts: Interrupt[];
+}
+
+/** What a run pausing stores about itself beside the checkpoints (a worker's park). */
+export interface Pause {
+  /** The checkpoint the run pauses at: the chain's last. */
+  checkpointId: string;
+  interrupts: Interrupt[];
+  waiting: WaitingTask[];
+}
+
+/**
+ * Stores a pause: the held supersteps (oldest first), the pending writes of the last, and the
+ * caller's own record, with put's contract (all or nothing, CheckpointConflictError).
+ */
+export type StorePause = (
+  chain: readonly PutCheckpointArgs[],
+  writes: readonly PutWritesArgs[],
+  pause: Pause,
+) => Promise<void>;
+
+/** Tasks of `tasks` waiting for an answer, given the checkpoint's pending writes. */
+export function waitingOf(tasks: readonly PlannedTask[], pending: PendingState): WaitingTask[] {
+  return tasks
+    .map((task) => ({ id: task.id, name: task.name, interrupts: unresolvedInterrupts([task], pending) }))
+    .filter((task) => task.interrupts.length > 0);
+}
+
+function errorRecord(error: unknown) {
+  const e = error as { name?: string; message?: string; code?: string };
+  return { name: e?.name ?? "Error", message: e?.message ?? String(error), code: e?.code };
+}
+
+/** What each task of a superstep that did not commit leaves: its writes, its interrupts or its error. */
+export function partialBatches(
+  tasks: readonly PlannedTask[],
+  outcomes: ReadonlyArray<TaskOutcome & { cached?: boolean }>,
+): WriteBatch[] {
+  const batches: WriteBatch[] = [];
+  outcomes.forEach((outcome, i) => {
+    if (outcome.cached) return;
+    const taskId = (tasks[i] as PlannedTask).id;
+    if (outcome.kind === "done") {
+      const writes = outcome.writes.length ? outcome.writes : [[NO_WRITES, null] as const];
+      batches.push({ taskId, writes: writes.map(([channel, value], idx) => [channel, value, idx]) });
+    } else if (outcome.kind === "interrupted") {
+      batches.push({ taskId, writes: [[INTERRUPT, outcome.interrupts, SPECIAL_WRITE_IDX[INTERRUPT]]] });
+    } else {
+      batches.push({ taskId, writes: [[ERROR, errorRecord(outcome.error), SPECIAL_WRITE_IDX[ERROR]]] });
+    }
+  });
+  return batches;
+}
+
+/** `batches` as the head's pending writes. */
+export function pendingOf(batches: readonly WriteBatch[]): PendingWrite[] {
+  return batches.flatMap(({ taskId, writes }) =>
+    writes.map(([channel, value, idx]) => ({ taskId, channel, value, idx })),
+  );
+}
+
+/**
+ * Stores a run pausing at `head` — its held supersteps, the answers it was given (`unsaved`)
+ * and its tasks' writes (`partial`) — through `storePause`, in one statement. False when there
+ * was nothing held to store with them (a background store got there first): the caller then
+ * stores the writes itself. On success the head holds the writes as pending.
+ */
+export async function storePaused(
+  env: StoreEnv,
+  put: StorePause,
+  head: LoadedHead,
+  tasks: readonly PlannedTask[],
+  partial: readonly WriteBatch[],
+  interrupts: Interrupt[],
+): Promise<boolean> {
+  const batches = [...(head.unsaved ?? []), ...partial];
+  const pendingWrites = [...head.pendingWrites, ...pendingOf(partial)];
+  const pause: Pause = {
+    checkpointId: head.checkpoint.id,
+    interrupts,
+    waiting: waitingOf(tasks, readPendingWrites(pendingWrites)),
+  };
+  const writes = batches.map(({ taskId, writes }) => ({
+    ...env.key,
+    checkpointId: head.checkpoint.id,
+    taskId,
+    writes,
+  }));
+  let used = false;
+  await storeHead(env, head, (chain) => {
+    used = true;
+    return put(chain, writes, pause);
+  });
+  if (!used) return false;
+  head.pendingWrites = pendingWrites;
+  delete head.unsaved;
+  return true;
+}
