@@ -79,10 +79,41 @@ it("a resume's waits, parked then finished, each read Postgres once", async () =
   expect(parked.result).toMatchObject({ status: "interrupted", values: { item: "car" } });
   expect(parked.result.interrupts).toHaveLength(1);
   expect(parked.statements).toBe(1);
-  const resumed = await client.threads.resume(threadId, "yes");
-  const done = await counted(() => client.runs.wait(resumed.runId, { timeoutMs: 10_000 }));
+  // The answer goes to the question the wait read: recorded without reading it again.
+  const resumed = await counted(() => client.threads.resume(threadId, "yes"));
+  expect(resumed.statements).toBe(1);
+  const done = await counted(() => client.runs.wait(resumed.result.runId, { timeoutMs: 10_000 }));
   expect(done.result).toMatchObject({ status: "success", values: { outcome: "approved car" } });
   expect(done.statements).toBe(1);
+});
+
+it("a resume after a wait whose question someone else answered says who, as without the wait", async () => {
+  const { runId, threadId } = await client.runs.start({ graphId: "approval", input: { item: "boat" } });
+  expect((await client.runs.wait(runId, { timeoutMs: 10_000 })).status).toBe("interrupted");
+  const other = await h.client.threads.resume(threadId, "yes", { resolvedBy: "alice" });
+  expect((await h.client.runs.wait(other.runId, { timeoutMs: 10_000 })).status).toBe("success");
+  await expect(client.threads.resume(threadId, "no")).rejects.toMatchObject({
+    code: "INTERRUPT_ALREADY_RESOLVED",
+    message: expect.stringContaining("alice"),
+  });
+});
+
+it("a resume after a wait answers the thread's new question when the one it saw was answered", async () => {
+  const { runId, threadId } = await client.runs.start({
+    graphId: "approval",
+    input: { item: "plane", twice: true },
+  });
+  const first = await client.runs.wait(runId, { timeoutMs: 10_000 });
+  expect(first.interrupts[0]?.value).toEqual({ question: "approve plane?" });
+  const other = await h.client.threads.resume(threadId, "yes");
+  const second = await h.client.runs.wait(other.runId, { timeoutMs: 10_000 });
+  expect(second.interrupts[0]?.value).toEqual({ question: "really plane?" });
+  // This client saw the first question; the thread now asks the second, which this answers.
+  const resumed = await client.threads.resume(threadId, "yes");
+  expect(await client.runs.wait(resumed.runId, { timeoutMs: 10_000 })).toMatchObject({
+    status: "success",
+    values: { answers: ["yes", "yes"], outcome: "approved plane" },
+  });
 });
 
 it("a wait for a run another client started reads Postgres first", async () => {

@@ -6,6 +6,7 @@ import type { Dispatcher } from "../dispatch.ts";
 import type { StepJob } from "../jobs.ts";
 import type { GraphRow } from "../sql/graphs.ts";
 import type { RunEventHub } from "./run-events.ts";
+import type { SeenPending } from "./seen-pending.ts";
 
 /** What the client's operations share. */
 export interface ClientContext {
@@ -25,6 +26,8 @@ export interface ClientContext {
   graphs: Map<string, { row: GraphRow; readAt: number }>;
   /** The client's run events, told of each run it is about to record (RunEventHub.expect). */
   events?: Pick<RunEventHub, "expect" | "unexpect">;
+  /** Pending interrupts this client's waits read, for the resumes that follow them. */
+  seenPending?: SeenPending;
 }
 
 /**

@@ -17,6 +17,7 @@ import { readRunResult, readThread, requireRun, runInfo, threadHistory } from ".
 import { type ReconcileOptions, reconcileRuns } from "./reconcile.ts";
 import { type ResumeOptions, resumeThread } from "./resume.ts";
 import { RunEventHub } from "./run-events.ts";
+import { SeenPending } from "./seen-pending.ts";
 import { checkInput, type StartRunArgs, startRun } from "./start-run.ts";
 import { waitForRun } from "./wait.ts";
 
@@ -61,6 +62,7 @@ export function createClient(options: ClientOptions = {}) {
     identity: options.identity ?? "client",
     graphs: new Map(),
     events: hub,
+    seenPending: new SeenPending(),
   };
   const crons = cronsApi(db, connection, prefix);
   return {

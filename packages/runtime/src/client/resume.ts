@@ -4,6 +4,7 @@ import {
   type Durability,
   InvalidInputError,
   InvalidResumeError,
+  isLayoverError,
   NotInterruptedError,
   resumeIssues,
   UnknownInterruptError,
@@ -102,11 +103,24 @@ async function explainRefusal(
   throw new NotInterruptedError(threadId);
 }
 
+/** The resumed run's config: what the options set, else none. */
+function resumeConfig(options: ResumeOptions) {
+  const given = {
+    ...(options.durability === undefined ? {} : { durability: options.durability }),
+    ...(options.context === undefined ? {} : { context: options.context }),
+  };
+  return Object.keys(given).length > 0 ? given : undefined;
+}
+
 /**
  * Answers a parked thread's interrupt(s): `value` for its single pending interrupt, or
- * `{ [interruptId]: value }` for several. The values are checked against what the pending
- * interrupts read a moment before (their ids and schemas never change), then recorded in one
- * atomic statement: of two racing resumes of one interrupt exactly one wins; the other gets
+ * `{ [interruptId]: value }` for several. The values are checked against the pending interrupts
+ * as read a moment before (their ids and schemas never change) — as this client's wait for the
+ * thread's parked run read them, within the last 30 s, else read now — then recorded in one
+ * atomic statement. When those read by the wait are pending no longer, nothing is recorded and
+ * the resume reads them afresh, so it does what it would have done without the wait.
+ *
+ * Of two racing resumes of one interrupt exactly one wins; the other gets
  * InterruptAlreadyResolvedError and nothing changes — so does a later answer to the question a
  * person or the timeout sweep answered last, even once that run has finished (unless the wait
  * was cancelled or a new run started since). A thread that waits for nothing otherwise gets
@@ -118,11 +132,7 @@ export async function resumeThread(
   value: unknown,
   options: ResumeOptions = {},
 ): Promise<{ runId: string }> {
-  const given = {
-    ...(options.durability === undefined ? {} : { durability: options.durability }),
-    ...(options.context === undefined ? {} : { context: options.context }),
-  };
-  const config = Object.keys(given).length > 0 ? given : undefined;
+  const config = resumeConfig(options);
   checkConfig(config);
   if (options.idempotencyKey !== undefined) {
     // A retry returns the first call's run, whatever the thread waits for now. resume_thread
@@ -130,9 +140,43 @@ export async function resumeThread(
     const earlier = await runByIdempotencyKey(ctx.db, ctx.db.pool, threadId, options.idempotencyKey);
     if (earlier) return { runId: earlier.id };
   }
-  const pending = await threadInterrupts(ctx.db, ctx.db.pool, threadId, "pending");
   const nul = nulProblem(value, "The answer") ?? nulProblem(options.update, "The update");
   if (nul !== undefined) throw new InvalidInputError(`${nul} Nothing was changed.`);
+  const seen = ctx.seenPending?.take(threadId);
+  if (seen !== undefined) {
+    try {
+      return await answer(ctx, threadId, { value, options, config }, seen);
+    } catch (error) {
+      // Changed since this client's wait read them: read them afresh, as if it had not.
+      if (!isLayoverError(error) || !STALE.has(error.code)) throw error;
+    }
+  }
+  const pending = await threadInterrupts(ctx.db, ctx.db.pool, threadId, "pending");
+  return answer(ctx, threadId, { value, options, config }, pending);
+}
+
+/**
+ * What a resume answering interrupts read before says when they have changed since: nothing
+ * was recorded, and a fresh read decides (it may answer a new question, or say who answered).
+ */
+const STALE: ReadonlySet<string> = new Set([
+  "INTERRUPT_ALREADY_RESOLVED",
+  "NOT_INTERRUPTED",
+  "UNKNOWN_INTERRUPT",
+  "AMBIGUOUS_RESUME",
+  "INVALID_RESUME",
+  "INVALID_INPUT",
+  "THREAD_NOT_FOUND",
+]);
+
+/** Answers `pending` (the thread's pending interrupts, as read) with the resume's value(s). */
+async function answer(
+  ctx: ClientContext,
+  threadId: string,
+  resume: { value: unknown; options: ResumeOptions; config: ReturnType<typeof resumeConfig> },
+  pending: readonly InterruptRow[],
+): Promise<{ runId: string }> {
+  const { value, options, config } = resume;
   const targets = resolveTargets(pending, value);
   if ("refused" in targets) return explainRefusal(ctx, threadId, targets.unknown);
   if (options.update !== undefined) {

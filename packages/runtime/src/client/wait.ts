@@ -1,6 +1,6 @@
 import { InvalidInputError } from "@layover/graph";
 import { RunNotFoundError, WaitTimeoutError } from "../errors.ts";
-import { type RunStatus, runWithPendingAlong } from "../sql/runs.ts";
+import { type RunStatus, type RunWithPending, runWithPendingAlong } from "../sql/runs.ts";
 import { isUuid } from "../uuid.ts";
 import { within } from "../within.ts";
 import type { ClientContext } from "./context.ts";
@@ -39,10 +39,17 @@ async function readSettled(
   if (threadId === undefined || hint === undefined || !SETTLED.has(hint)) {
     const found = await requireRun(ctx, runId);
     const result = SETTLED.has(found.run.status) ? await readRunResult(ctx, found) : undefined;
+    if (result !== undefined) seen(ctx, found);
     return { result, threadId: found.run.thread_id };
   }
   const { run, pending, tuple } = await runAndHead(ctx, runId, threadId);
+  if (SETTLED.has(run.status)) seen(ctx, { run, pending });
   return { result: SETTLED.has(run.status) ? runResult(run, tuple, pending) : undefined, threadId };
+}
+
+/** A parked run's pending interrupts, kept for a resume that follows (see resumeThread). */
+function seen(ctx: ClientContext, { run, pending }: RunWithPending): void {
+  if (run.status === "interrupted") ctx.seenPending?.remember(run.thread_id, pending);
 }
 
 /** The run (with pending interrupts) and its thread's head: in one statement on the client's own saver. */
