@@ -140,6 +140,19 @@ describe("bad calls change nothing", () => {
     },
   );
 
+  it("fails a run whose input the graph turns into a value no checkpoint can hold, storing nothing", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "unstorable-input",
+      input: { value: 1 },
+    });
+    const result = await h.client.runs.wait(runId, { timeoutMs: 10_000 });
+    expect(result).toMatchObject({ status: "error", error: { code: "NOT_SERIALIZABLE" } });
+    expect((await h.client.threads.get(threadId)).status).toBe("error");
+    const history = [];
+    for await (const checkpoint of h.client.threads.history(threadId)) history.push(checkpoint);
+    expect(history).toEqual([]);
+  });
+
   it("refuses a multitask strategy it does not know, and a wait timeout that is not a number", async () => {
     const before = await count("runs");
     await expect(

@@ -13,6 +13,7 @@ import {
   type CheckpointKey,
   type CheckpointMetadata,
   type CheckpointSaver,
+  isLayoverError,
   jsonSerializer,
   type ListAppend,
   type PutCheckpointArgs,
@@ -87,24 +88,25 @@ export function nextHead(
     : [...applied.changed];
   const hints = appendHints(applied, changedBefore);
   // A chain's heads are stored one by one, each against the one before it; "exit" folds them.
+  const base = before === undefined ? head : before.stored;
   const deferred: Deferred = chain
     ? {
-        stored: before?.stored ?? head,
+        stored: base,
         changed: new Set(stepChanged),
         appends: new Map(Object.entries(hints ?? {})),
         chain: before === undefined ? [] : [...(before.chain ?? []), head],
       }
     : {
-        stored: before?.stored ?? head,
+        stored: base,
         changed: new Set([...(before?.changed ?? []), ...stepChanged]),
         appends: foldAppends(before, stepChanged, hints),
       };
   return {
     checkpoint,
     metadata,
-    parentId: chain ? head.checkpoint.id : deferred.stored.checkpoint.id,
+    parentId: chain ? head.checkpoint.id : (base?.checkpoint.id ?? null),
     pendingWrites: [],
-    expectedHead: deferred.stored.expectedHead,
+    expectedHead: base?.expectedHead ?? null,
     versionFloor: Math.max(head.versionFloor, maxVersion(checkpoint.channelVersions)),
     deferred,
   };
@@ -128,29 +130,33 @@ function putsOf(env: StoreEnv, head: LoadedHead, deferred: Deferred): PutCheckpo
         ...env.key,
         checkpoint: head.checkpoint,
         metadata: head.metadata,
-        parentId: deferred.stored.checkpoint.id,
-        expectedHead: deferred.stored.expectedHead,
+        parentId: deferred.stored?.checkpoint.id ?? null,
+        expectedHead: deferred.stored?.expectedHead ?? null,
         changedChannels: [...deferred.changed],
         appends: deferred.appends.size > 0 ? Object.fromEntries(deferred.appends) : undefined,
       },
     ];
   }
-  const line = [deferred.stored, ...deferred.chain, head];
+  const elements = [...deferred.chain, head];
   const puts: PutCheckpointArgs[] = [];
-  line.forEach((element, i) => {
-    if (i === 0 || element.deferred === undefined) return;
-    const parent = line[i - 1] as LoadedHead;
-    const appends = element.deferred.appends;
+  elements.forEach((element, i) => {
+    if (element.deferred === undefined) return;
+    const parent = i === 0 ? deferred.stored : (elements[i - 1] as LoadedHead);
     puts.push({
       ...env.key,
       checkpoint: element.checkpoint,
       metadata: element.metadata,
-      parentId: parent.checkpoint.id,
-      // The first follows a stored head (whose expectedHead may be a fork's actual head); the
-      // rest follow the one before them.
-      expectedHead: parent.deferred === undefined ? parent.expectedHead : parent.checkpoint.id,
+      parentId: parent?.checkpoint.id ?? null,
+      // The first follows a stored head (whose expectedHead may be a fork's actual head), or none
+      // on a new thread; the rest follow the one before them.
+      expectedHead:
+        parent === undefined
+          ? null
+          : parent.deferred === undefined
+            ? parent.expectedHead
+            : parent.checkpoint.id,
       changedChannels: [...element.deferred.changed],
-      appends: appends.size > 0 ? Object.fromEntries(appends) : undefined,
+      appends: element.deferred.appends.size > 0 ? Object.fromEntries(element.deferred.appends) : undefined,
     });
   });
   return puts;
@@ -195,6 +201,48 @@ export async function storeHead(
   } finally {
     if (env.storing === storing) env.storing = undefined;
   }
+}
+
+/** Writes that cannot be applied together or stored: the superstep's own failure, never a retry. */
+export function unappliable(error: unknown): boolean {
+  return isLayoverError(error, "INVALID_UPDATE") || isLayoverError(error, "NOT_SERIALIZABLE");
+}
+
+/**
+ * Stores `head` if it is held in memory only. A chain of supersteps that cannot be stored (a
+ * value JSON cannot hold) fails as a whole: the result is then the last stored head.
+ */
+export async function stored(
+  env: StoreEnv,
+  head: LoadedHead,
+): Promise<{ head: LoadedHead; error?: unknown }> {
+  try {
+    await storeHead(env, head);
+    return { head };
+  } catch (error) {
+    if (head.deferred === undefined || !unappliable(error)) throw error;
+    return { head: await lastStorable(env, head.deferred, error), error };
+  }
+}
+
+/**
+ * The last head before one that cannot be stored that can: a held predecessor (stored now, with
+ * the chain before it), else the stored head they follow. With neither (a new thread whose held
+ * input itself cannot be stored) the error stands.
+ */
+async function lastStorable(env: StoreEnv, deferred: Deferred, error: unknown): Promise<LoadedHead> {
+  const chain = deferred.chain ?? [];
+  for (let i = chain.length - 1; i >= 0; i--) {
+    const candidate = chain[i] as LoadedHead;
+    try {
+      await storeHead(env, candidate);
+      return candidate;
+    } catch (again) {
+      if (!unappliable(again)) throw again;
+    }
+  }
+  if (deferred.stored === undefined) throw error;
+  return deferred.stored;
 }
 
 /** What says whether a run holds supersteps in memory. */

@@ -5,6 +5,7 @@ import { readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
 import type { PlannedTask } from "./algo/plan.ts";
 import type { Command } from "./command.ts";
 import { gotoList, isCommand } from "./command.ts";
+import { holdsAsync, TASK_SEED } from "./commit.ts";
 import { INPUT_TASK_ID, RESUME, SPECIAL_WRITE_IDX, START } from "./constants.ts";
 import {
   AmbiguousResumeError,
@@ -16,6 +17,7 @@ import {
 } from "./errors.ts";
 import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
+import { deterministicId } from "./ids.ts";
 import { type Interrupt, resumeIssues } from "./interrupt.ts";
 import { plannedTasks, type StepEnv, saveWrites } from "./step.ts";
 
@@ -138,13 +140,30 @@ export async function commitWrites(
       ...applied.sends,
     ],
   };
+  const hold = holdsInput(env, head, fresh);
   const metadata: CheckpointMetadata = {
     ...env.metadata,
     source: made.source,
     step: head ? head.metadata.step + 1 : -1,
     writes: made.metadataWrites,
+    // Held, its id is new on every attempt: its tasks' seed is the run's.
+    ...(hold ? { [TASK_SEED]: deterministicId(env.inputSeed as string, "input") } : {}),
   };
   const parentId = head?.checkpoint.id ?? null;
+  const appends = appendHints(applied, base.changed);
+  const entered: LoadedHead = {
+    checkpoint,
+    metadata,
+    parentId,
+    pendingWrites: [],
+    expectedHead: checkpoint.id,
+    versionFloor: Math.max(floor, maxVersion(checkpoint.channelVersions)),
+  };
+  if (hold) {
+    entered.expectedHead = head ? head.expectedHead : null;
+    entered.deferred = { stored: head, changed, appends: new Map(Object.entries(appends ?? {})), chain: [] };
+    return entered;
+  }
   await env.saver.put({
     ...env.key,
     checkpoint,
@@ -152,16 +171,18 @@ export async function commitWrites(
     parentId,
     expectedHead: head ? head.expectedHead : null,
     changedChannels: [...changed],
-    appends: appendHints(applied, base.changed),
+    appends,
   });
-  return {
-    checkpoint,
-    metadata,
-    parentId,
-    pendingWrites: [],
-    expectedHead: checkpoint.id,
-    versionFloor: Math.max(floor, maxVersion(checkpoint.channelVersions)),
-  } satisfies LoadedHead;
+  return entered;
+}
+
+/**
+ * A worker's stepper holding "async" supersteps holds a run's input checkpoint too, stored with
+ * the supersteps after it, when it has the run's seed (StepperOptions.seed) and follows a stored
+ * head (or none).
+ */
+function holdsInput(env: StepEnv, head: LoadedHead | undefined, fresh: boolean): boolean {
+  return env.inputSeed !== undefined && holdsAsync(env) && !fresh && head?.deferred === undefined;
 }
 
 /** Starts a run with an input: applies it and the START edges as the input checkpoint. */

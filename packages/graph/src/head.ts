@@ -42,7 +42,8 @@ export interface LoadedHead {
 
 /** An unstored head's put: the last stored head, and what changed since it. */
 export interface Deferred {
-  stored: LoadedHead;
+  /** Undefined for a held input checkpoint of a new thread and its successors: nothing is stored before them. */
+  stored: LoadedHead | undefined;
   /** Channels whose version changed since `stored` (in a chain: since the head before). */
   changed: Set<string>;
   /**

@@ -11,11 +11,21 @@ import { applyWrites, type ChannelState, readState, type Write } from "./algo/ap
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
 import { type PlannedTask, planTasks } from "./algo/plan.ts";
-import { type Durability, holds, holdsAsync, nextHead, storeHead, TASK_SEED, taskSeed } from "./commit.ts";
+import {
+  type Durability,
+  holds,
+  holdsAsync,
+  nextHead,
+  stored,
+  storeHead,
+  TASK_SEED,
+  taskSeed,
+  unappliable,
+} from "./commit.ts";
 import { ERROR, INTERRUPT, NO_WRITES, SPECIAL_WRITE_IDX } from "./constants.ts";
 import type { TaskContext } from "./context.ts";
 import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
-import type { LoadedHead, WriteBatch } from "./head.ts";
+import type { Deferred, LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt } from "./interrupt.ts";
 import { partialBatches, pendingOf, type StorePause, storePaused } from "./pause.ts";
@@ -52,6 +62,8 @@ export interface StepEnv {
    * (see StepperOptions.holdAsync); a store of held heads in flight is `storing`.
    */
   holdAsync?: boolean | undefined;
+  /** With `holdAsync`: the run's seed, so its input checkpoint is held too (StepperOptions.seed). */
+  inputSeed?: string | undefined;
   storing?: Promise<void> | undefined;
 }
 
@@ -281,25 +293,6 @@ function baseState(env: StepEnv, head: LoadedHead, pending: PendingState): BaseS
   const { channelValues: values, channelVersions: versions } = head.checkpoint;
   if (pending.input.length === 0) return { values, versions, changed: new Set(), available: [], sends: [] };
   return applyWrites(env.spec, { values, versions }, [pending.input], [], head.versionFloor);
-}
-
-/** Writes that cannot be applied together or stored: the superstep's own failure, never a retry. */
-function unappliable(error: unknown): boolean {
-  return isLayoverError(error, "INVALID_UPDATE") || isLayoverError(error, "NOT_SERIALIZABLE");
-}
-
-/**
- * Stores `head` if it is held in memory only. A chain of supersteps that cannot be stored (a
- * value JSON cannot hold) fails as a whole: the result is then the last stored head.
- */
-async function stored(env: StepEnv, head: LoadedHead): Promise<{ head: LoadedHead; error?: unknown }> {
-  try {
-    await storeHead(env, head);
-    return { head };
-  } catch (error) {
-    if (head.deferred === undefined || !unappliable(error)) throw error;
-    return { head: head.deferred.stored, error };
-  }
 }
 
 /** The superstep from `head` failed as a whole: nothing of it is committed, the answers it was given are kept. */

@@ -157,6 +157,7 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
         storeFinal: storeWithEnd(ctx, run, final),
         storePause: storeWithPark(ctx, served, run, final),
         holdAsync: true,
+        seed: run.id,
       },
     );
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);
@@ -276,17 +277,21 @@ async function advance(
     }
     const timer = ctx.metrics.stepSeconds.startTimer();
     final.steps = steps;
-    let outcome = await unlessConflict(log, stepper.step());
+    const stepped = await unlessStopped(log, stepper.step());
     timer();
-    if (outcome === "conflict") return outcome;
+    const stopped = stoppedResult(ctx, log, run, stepped);
+    if (stopped !== undefined) return stopped;
+    let outcome = stepped as StepOutcome;
     if (outcome.status === "next") {
       ctx.metrics.supersteps.inc();
       steps += 1;
       const over = run.steps + steps > limit;
       if (!over && steps < ctx.budget.steps && performance.now() - started < ctx.budget.ms) continue;
       // Leaving the job: store the head if the run's durability held it in memory.
-      const unstorable = await unlessConflict(log, stepper.flush());
-      if (unstorable === "conflict") return unstorable;
+      const flushed = await unlessStopped(log, stepper.flush());
+      const flushStopped = stoppedResult(ctx, log, run, flushed);
+      if (flushStopped !== undefined) return flushStopped;
+      const unstorable = flushed as StepOutcome | undefined;
       outcome = unstorable ?? outcome;
       const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
       // None of the job's supersteps could be stored: the run fails where the job began.
@@ -310,15 +315,31 @@ async function advance(
   }
 }
 
-/** A step or flush, or "conflict" when another worker committed from the same head first. */
-async function unlessConflict<T>(log: Logger, work: Promise<T>): Promise<T | "conflict"> {
+/** Why a step or flush stored nothing, when that ends the job: a lost race, or a refused input. */
+type Stopped = "conflict" | { refused: unknown };
+
+/**
+ * A step or flush, or why it stored nothing: "conflict" when another worker committed from the
+ * same head first; `refused` when the engine refused to store the run's input (held, then
+ * unstorable: the run fails as if `prepare` had refused it).
+ */
+async function unlessStopped<T>(log: Logger, work: Promise<T>): Promise<T | Stopped> {
   try {
     return await work;
   } catch (error) {
+    if (refusesRun(error)) return { refused: error };
     if (!isCheckpointConflict(error)) throw error;
     log.info({ err: error }, "another worker committed this superstep first; result discarded");
     return "conflict";
   }
+}
+
+/** The job's result when a step or flush stored nothing; undefined when it went on. */
+function stoppedResult<T>(ctx: WorkerContext, log: Logger, run: RunRow, outcome: T | Stopped) {
+  if (outcome === "conflict") return Promise.resolve<JobResult>("conflict");
+  if (typeof outcome === "object" && outcome !== null && "refused" in outcome)
+    return failBeforeStep(ctx, log, run, outcome.refused);
+  return undefined;
 }
 
 function fail(

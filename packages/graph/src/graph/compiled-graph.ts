@@ -101,6 +101,12 @@ export interface StepperOptions {
    * keep their ids then (the checkpoint carries their seed, as under "exit").
    */
   holdAsync?: boolean;
+  /**
+   * With `holdAsync`: a seed unique to the run the stepper serves (a worker gives its run id).
+   * The run's input checkpoint (`prepare()`) is then held too and stored with the supersteps
+   * after it; its tasks' ids derive from the seed, so a redo of the run after a crash keeps them.
+   */
+  seed?: string;
 }
 
 /** A graph ready to run: `builder.compile({ checkpointer })`. */
@@ -316,6 +322,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     const { env } = runEnvironment(this, config, undefined, false);
     env.storeFinal = options.storeFinal;
     env.holdAsync = options.holdAsync;
+    env.inputSeed = options.seed;
     env.storePause = options.storePause;
     let prefetched = options.head;
     const load = async () => {

@@ -101,6 +101,7 @@ export function createStepper(
       guarded(async () => {
         const entered = (await enter(await current(), input)) as LoadedHead;
         held = { head: entered };
+        storeWhenIdle(env, entered);
         return { checkpointId: entered.checkpoint.id };
       }),
     step: () =>

@@ -1,6 +1,15 @@
 import type { CheckpointSaver, PutCheckpointArgs, PutWritesArgs } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
-import { Command, END, interrupt, type Pause, START, StateGraph, type StateSnapshot } from "../index.ts";
+import {
+  Annotation,
+  Command,
+  END,
+  interrupt,
+  type Pause,
+  START,
+  StateGraph,
+  type StateSnapshot,
+} from "../index.ts";
 import { itemsGraph, redoKeepsKeys } from "./durability.ts";
 import {
   CallCounter,
@@ -55,6 +64,10 @@ export function describeHeldAsync(use: UseSaver): void {
     it("a pause after held supersteps goes to storePause once: chain, writes and who waits", () =>
       pauseInOneStore(use()));
     it("a pause with nothing held stores its writes itself", () => pauseWithNothingHeld(use()));
+    it("with the run's seed the input is held too; a redo keeps its first tasks' keys", () =>
+      inputHeld(use()));
+    it("a held input that cannot be stored fails the step, and nothing is stored", () =>
+      inputUnstorable(use()));
   });
 }
 
@@ -264,4 +277,47 @@ async function pauseWithNothingHeld(saver: CheckpointSaver): Promise<void> {
   const state = await graph.getState(config);
   expect(state.next).toEqual(["ask"]);
   expect(state.tasks[0]?.interrupts.map((i) => i.value)).toEqual(["ok?"]);
+}
+
+async function inputHeld(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const down = { now: false };
+  const graph = linearGraph(flaky(saver, down), calls);
+  const config = threadConfig("held-input");
+  const seeded = { ...HOLD, seed: "run-1" };
+  const lost = graph.stepper(config, seeded);
+  down.now = true; // the input and a are held; neither reaches storage
+  await lost.prepare({ value: "v" });
+  expect((await lost.step()).status).toBe("next");
+  await new Promise((resolve) => setImmediate(resolve));
+  expect(await collect(graph.getStateHistory(config))).toEqual([]);
+  down.now = false;
+  const again = graph.stepper(config, seeded);
+  await again.prepare({ value: "v" });
+  while ((await again.step()).status === "next");
+  const history = await collect(graph.getStateHistory(config));
+  expect(history.map((s) => s.metadata?.step)).toEqual([2, 1, 0, -1]);
+  expect(history.at(-1)?.parentConfig).toBeUndefined();
+  const [first, second] = calls.keys("a");
+  expect(second, "a ran twice").toBeDefined();
+  expect(second).toBe(first);
+}
+
+async function inputUnstorable(saver: CheckpointSaver): Promise<void> {
+  const State = Annotation.Root({
+    value: Annotation<unknown>({
+      reducer: (_old: unknown, given: unknown) => () => given,
+      default: () => null,
+    }),
+  });
+  const graph = new StateGraph(State)
+    .addNode("a", () => ({}))
+    .addEdge(START, "a")
+    .addEdge("a", END)
+    .compile({ checkpointer: saver });
+  const config = threadConfig("held-input-unstorable");
+  const stepper = graph.stepper(config, { ...HOLD, seed: "run-2" });
+  await stepper.prepare({ value: 1 });
+  await expectCode(stepper.step(), "NOT_SERIALIZABLE");
+  expect(await collect(graph.getStateHistory(config))).toEqual([]);
 }
