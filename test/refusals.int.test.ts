@@ -153,6 +153,20 @@ describe("bad calls change nothing", () => {
     expect(history).toEqual([]);
   });
 
+  it("fails a resumed run whose superstep cannot be stored; its answer stays taken", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "unstorable-after-answer", input: {} });
+    expect((await h.client.runs.wait(runId, { timeoutMs: 10_000 })).status).toBe("interrupted");
+    const resumed = await h.client.threads.resume(threadId, "yes");
+    const result = await h.client.runs.wait(resumed.runId, { timeoutMs: 10_000 });
+    expect(result).toMatchObject({ status: "error", error: { code: "NOT_SERIALIZABLE" } });
+    const thread = await h.client.threads.get(threadId);
+    expect(thread.status).toBe("error");
+    expect(thread.values).toMatchObject({ answer: "yes" });
+    await expect(h.client.threads.resume(threadId, "yes again")).rejects.toMatchObject({
+      code: "INTERRUPT_ALREADY_RESOLVED",
+    });
+  });
+
   it("refuses a multitask strategy it does not know, and a wait timeout that is not a number", async () => {
     const before = await count("runs");
     await expect(

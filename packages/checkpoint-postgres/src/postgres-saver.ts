@@ -235,8 +235,8 @@ export class PostgresSaver implements CheckpointSaver {
    * Stores a chain of checkpoints, oldest first, in one statement (one round trip, one commit):
    * each checkpoint's `parentId` is the one before it; the first's `expectedHead` (default its
    * `parentId`) is the compare-and-set of the whole chain, which moves the head to the last.
-   * All are stored or none (CheckpointConflictError). A list delta's `appends` base must be a
-   * version stored before the chain (a base inside it makes the chain resend full values).
+   * All are stored or none (CheckpointConflictError). A list delta's `appends` base may be a
+   * version stored before the chain or one an earlier checkpoint of the chain writes.
    */
   async putMany(chain: readonly PutCheckpointArgs[]): Promise<void> {
     await storeChain(this.putDeps, chain, undefined);

@@ -125,6 +125,21 @@ describe("putMany stores a chain of checkpoints in one statement", () => {
     });
   });
 
+  it("stores a (channel, version) two checkpoints of a chain both list once, as put would", async () => {
+    const key = newKey("chain-same-version");
+    const chain = chainAfter(key, null, undefined, 2);
+    // The second lists `n` again at the first's version, with the same value: unchanged.
+    const second = chain[1] as PutCheckpointArgs;
+    second.checkpoint.channelVersions.other = 1;
+    second.checkpoint.channelValues.other = ["kept"];
+    (chain[0] as PutCheckpointArgs).checkpoint.channelVersions.other = 1;
+    (chain[0] as PutCheckpointArgs).checkpoint.channelValues.other = ["kept"];
+    (chain[0] as PutCheckpointArgs).changedChannels = ["log", "n", "other"];
+    second.changedChannels = ["log", "n", "other"];
+    await t.saver.putMany(chain);
+    expect((await t.saver.getTuple(key))?.checkpoint.channelValues).toMatchObject({ other: ["kept"], n: 2 });
+  });
+
   it("stores none of a chain whose compare-and-set loses", async () => {
     const key = newKey("chain-conflict");
     const base = chainAfter(key, null, undefined, 1)[0] as PutCheckpointArgs;

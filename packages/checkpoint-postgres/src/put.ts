@@ -7,7 +7,7 @@ import {
   type Serializer,
 } from "@layover/checkpoint";
 import type pg from "pg";
-import { type BlobRow, encodeBlobs } from "./blob-codec.ts";
+import { type BlobRow, blobKey, encodeBlobs } from "./blob-codec.ts";
 import { type CheckpointRow, checkUuid, encodeCheckpoint } from "./checkpoint-codec.ts";
 import { PostgresSaverError, sqlstateOf } from "./errors.ts";
 import type { PutThen, PutThenStatements } from "./put-then.ts";
@@ -106,14 +106,21 @@ function checkChain(chain: readonly PutCheckpointArgs[]): void {
   });
 }
 
+/** Every checkpoint's blob rows; a (channel, version) two of them list is stored once (the first's). */
 function encodeChain(
   deps: PutDeps,
   chain: readonly PutCheckpointArgs[],
   rows: CheckpointRow[],
   deltas: boolean,
 ): BlobRow[] {
+  const seen = new Set<string>();
   return chain.flatMap((args, i) =>
-    encodeBlobs(args, deps.serde, { deltas, inline: (rows[i] as CheckpointRow).inline }),
+    encodeBlobs(args, deps.serde, { deltas, inline: (rows[i] as CheckpointRow).inline }).filter((blob) => {
+      const key = blobKey(blob.channel, blob.version);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    }),
   );
 }
 

@@ -162,14 +162,24 @@ function putsOf(env: StoreEnv, head: LoadedHead, deferred: Deferred): PutCheckpo
   return puts;
 }
 
+function markStored(element: LoadedHead): void {
+  delete element.deferred;
+  element.expectedHead = element.checkpoint.id;
+}
+
 async function storeDeferred(env: StoreEnv, head: LoadedHead, deferred: Deferred, put: ChainPut | undefined) {
+  // The heads the puts store, in their order (putsOf skips those stored already).
+  const storing = [...(deferred.chain ?? []), head].filter((element) => element.deferred !== undefined);
   const puts = putsOf(env, head, deferred);
-  if (put !== undefined) await put(puts);
-  else if (puts.length > 1 && env.saver.putMany !== undefined) await env.saver.putMany(puts);
-  else for (const args of puts) await env.saver.put(args);
-  for (const element of [...(deferred.chain ?? []), head]) {
-    delete element.deferred;
-    element.expectedHead = element.checkpoint.id;
+  if (put !== undefined || (puts.length > 1 && env.saver.putMany !== undefined)) {
+    await (put ?? (env.saver.putMany as ChainPut).bind(env.saver))(puts);
+    storing.forEach(markStored);
+    return;
+  }
+  // One put per head, each marked as it lands: a failure leaves those before it stored.
+  for (const [i, args] of puts.entries()) {
+    await env.saver.put(args);
+    markStored(storing[i] as LoadedHead);
   }
 }
 

@@ -125,6 +125,24 @@ async function storeHeldPause(
   }
 }
 
+/**
+ * Stores what a superstep that did not commit leaves: its head, the answers it was given and its
+ * tasks' writes. The failure when they cannot be stored (a task's result JSON cannot hold): the
+ * superstep fails with it, at `head`.
+ */
+async function keepPartial(env: StepEnv, head: LoadedHead, partial: readonly WriteBatch[]) {
+  const unstorable = await storeOrFail(env, head);
+  if (unstorable !== undefined) return unstorable;
+  try {
+    await saveUnsaved(env, head);
+    await persistPartial(env, head, partial);
+    return undefined;
+  } catch (error) {
+    if (!unappliable(error)) throw error;
+    return { status: "failed", head, error } satisfies StepResult;
+  }
+}
+
 /** Stores what the tasks of a superstep that did not commit did, as the head's pending writes. */
 async function persistPartial(env: StepEnv, head: LoadedHead, batches: readonly WriteBatch[]) {
   await saveWrites(env, head.checkpoint.id, batches);
@@ -356,12 +374,8 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     const partial = partialBatches(tasks, outcomes);
     const held = failed === undefined ? await storeHeldPause(env, head, tasks, partial, interrupts) : false;
     if (held !== true && held !== false) return held;
-    if (!held) {
-      const unstorable = await storeOrFail(env, head);
-      if (unstorable !== undefined) return unstorable;
-      await saveUnsaved(env, head);
-      await persistPartial(env, head, partial);
-    }
+    const kept = held ? undefined : await keepPartial(env, head, partial);
+    if (kept !== undefined) return kept;
     if (failed !== undefined) return { status: "failed", head, error: (failed as { error: unknown }).error };
     // As LangGraph: the pause is a chunk of its own in "updates" and in "values".
     if (env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: interrupts });

@@ -46,6 +46,9 @@ export function storeWithEnd(ctx: WorkerContext, run: RunRow, final: FinalCommit
   };
 }
 
+/** A `then` that does nothing: the supersteps and their writes, stored together without a park. */
+const STORE_ONLY = { name: "store_only", sql: "SELECT true AS stored", values: [] };
+
 /**
  * The stepper's `storePause`: the held supersteps and their writes, with the run parked in the
  * same statement. Interrupts the runtime's tables cannot hold (NUL) are stored without the
@@ -65,8 +68,7 @@ export function storeWithPark(
         "An interrupt's value",
       )
     ) {
-      await ctx.saver.putMany(chain);
-      for (const args of writes) await ctx.saver.putWrites(args);
+      await ctx.saver.putThen(chain, STORE_ONLY, writes);
       return;
     }
     const park = {

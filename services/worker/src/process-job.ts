@@ -277,7 +277,7 @@ async function advance(
     }
     const timer = ctx.metrics.stepSeconds.startTimer();
     final.steps = steps;
-    const stepped = await unlessStopped(log, stepper.step());
+    const stepped = await unlessStopped(log, stepper, run, stepper.step());
     timer();
     const stopped = stoppedResult(ctx, log, run, stepped);
     if (stopped !== undefined) return stopped;
@@ -288,7 +288,7 @@ async function advance(
       const over = run.steps + steps > limit;
       if (!over && steps < ctx.budget.steps && performance.now() - started < ctx.budget.ms) continue;
       // Leaving the job: store the head if the run's durability held it in memory.
-      const flushed = await unlessStopped(log, stepper.flush());
+      const flushed = await unlessStopped(log, stepper, run, stepper.flush());
       const flushStopped = stoppedResult(ctx, log, run, flushed);
       if (flushStopped !== undefined) return flushStopped;
       const unstorable = flushed as StepOutcome | undefined;
@@ -320,14 +320,20 @@ type Stopped = "conflict" | { refused: unknown };
 
 /**
  * A step or flush, or why it stored nothing: "conflict" when another worker committed from the
- * same head first; `refused` when the engine refused to store the run's input (held, then
- * unstorable: the run fails as if `prepare` had refused it).
+ * same head first; `refused` when the engine refused to store what the run began with (its
+ * input, held, is no value a checkpoint can hold): nothing of the run is stored, and it fails
+ * as if `prepare` had refused it. A refusal after the run stored something fails the job.
  */
-async function unlessStopped<T>(log: Logger, work: Promise<T>): Promise<T | Stopped> {
+async function unlessStopped<T>(
+  log: Logger,
+  stepper: Stepper,
+  run: RunRow,
+  work: Promise<T>,
+): Promise<T | Stopped> {
   try {
     return await work;
   } catch (error) {
-    if (refusesRun(error)) return { refused: error };
+    if (refusesRun(error) && (await stepper.head())?.metadata.run_id !== run.id) return { refused: error };
     if (!isCheckpointConflict(error)) throw error;
     log.info({ err: error }, "another worker committed this superstep first; result discarded");
     return "conflict";

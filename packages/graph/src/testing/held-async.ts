@@ -68,6 +68,8 @@ export function describeHeldAsync(use: UseSaver): void {
       inputHeld(use()));
     it("a held input that cannot be stored fails the step, and nothing is stored", () =>
       inputUnstorable(use()));
+    it("a chain that cannot be stored whole fails the step at its last storable superstep", () =>
+      chainPartlyStorable(use()));
   });
 }
 
@@ -320,4 +322,25 @@ async function inputUnstorable(saver: CheckpointSaver): Promise<void> {
   await stepper.prepare({ value: 1 });
   await expectCode(stepper.step(), "NOT_SERIALIZABLE");
   expect(await collect(graph.getStateHistory(config))).toEqual([]);
+}
+
+async function chainPartlyStorable(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(LogState)
+    .addNode("a", () => ({ log: "a" }))
+    .addNode("b", () => ({ value: (() => "a function") as unknown as string }))
+    .addEdge(START, "a")
+    .addEdge("a", "b")
+    .addEdge("b", END)
+    .compile({ checkpointer: saver });
+  const config = threadConfig("held-partly");
+  await graph.prepare({ value: "v" }, config);
+  const stepper = graph.stepper(config, HOLD);
+  expect((await stepper.step()).status).toBe("next"); // a, held
+  const failed = await stepper.step(); // b: [a, b] cannot be stored, a alone can
+  expect(failed.status).toBe("failed");
+  expect((failed.error as { code?: string }).code).toBe("NOT_SERIALIZABLE");
+  expect(failed.step).toBe(0);
+  const state = await graph.getState(config);
+  expect(state.values.log).toEqual(["a"]);
+  expect(state.next).toEqual(["b"]);
 }

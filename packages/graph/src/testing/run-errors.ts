@@ -31,6 +31,8 @@ export function describeRunErrors(use: UseSaver): void {
     it("stops a runaway loop at recursionLimit with GraphRecursionError", () => recursionLimit(use(), 5));
     it("stops at the default limit of 25 supersteps", () => recursionLimit(use(), undefined));
     it("runs exactly recursionLimit supersteps when the graph needs that many", () => exactLimit(use()));
+    it("a result no checkpoint can hold, beside a task that paused, fails the superstep", () =>
+      unstorableBesidePause(use()));
   });
   describe("AbortSignal", () => {
     it("a signal aborted during a superstep stops the run before the next one", () => abortMidRun(use()));
@@ -168,4 +170,24 @@ async function abortBackoff(saver: CheckpointSaver): Promise<void> {
   const config = { ...threadConfig("abort-backoff"), signal: controller.signal };
   await expectCode(graph.invoke({ value: "v" }, config), "ABORTED");
   expect(calls.of("flaky")).toBe(1);
+}
+
+async function unstorableBesidePause(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(LogState)
+    .addNode("a", () => ({ log: "a" }))
+    .addNode("b", () => ({ value: (() => "a function") as unknown as string }))
+    .addNode("c", () => ({ log: `c:${interrupt("ok?")}` }))
+    .addEdge(START, "a")
+    .addEdge("a", "b")
+    .addEdge("a", "c")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("unstorable-beside-pause");
+  await graph.prepare({ value: "v" }, config);
+  const stepper = graph.stepper(config);
+  expect((await stepper.step()).status).toBe("next");
+  // b's result cannot be stored: the superstep fails with it, at the head it ran from.
+  const failed = await stepper.step();
+  expect(failed.status).toBe("failed");
+  expect((failed.error as { code?: string }).code).toBe("NOT_SERIALIZABLE");
+  expect((await graph.getState(config)).values.log).toEqual(["a"]);
 }
