@@ -1,7 +1,10 @@
 // Turning a superstep's applied writes into the thread's next head, and storing heads.
 //
 // Durability (LangGraph's `durability` option) decides when a head is stored:
-// - "sync" and "async" store every superstep's checkpoint before the next superstep starts.
+// - "sync" and "async" store every superstep's checkpoint before the next superstep starts,
+//   except that a worker's stepper (StepperOptions.holdAsync) holds an "async" one while the
+//   next runs: a chain of held heads (`Deferred.chain`), each stored in the background once the
+//   event loop is free, or with its successor's commit in one put (`saver.putMany`).
 // - "exit" holds a head that more supersteps follow in memory (`LoadedHead.deferred`); the
 //   supersteps after it fold into it, and one put stores the last of them when the run stops
 //   (ends, pauses, fails) or, in a worker, hands the thread over. A process that dies in between
@@ -21,7 +24,7 @@ import {
 import { type AppliedWrites, appendHints, maxVersion } from "./algo/apply-writes.ts";
 import type { Deferred, LoadedHead } from "./head.ts";
 
-/** When a run's checkpoints are stored (LangGraph's values; "async" is stored as "sync" is). */
+/** When a run's checkpoints are stored (LangGraph's values; in-process, "async" is stored as "sync" is). */
 export type Durability = "sync" | "async" | "exit";
 
 /**

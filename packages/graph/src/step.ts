@@ -2,9 +2,7 @@ import {
   type CheckpointKey,
   type CheckpointMetadata,
   type CheckpointSaver,
-  isLayoverError,
   newCheckpointId,
-  type PendingWrite,
   type PutCheckpointArgs,
 } from "@layover/checkpoint";
 import { applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
@@ -22,10 +20,9 @@ import {
   taskSeed,
   unappliable,
 } from "./commit.ts";
-import { ERROR, INTERRUPT, NO_WRITES, SPECIAL_WRITE_IDX } from "./constants.ts";
 import type { TaskContext } from "./context.ts";
 import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
-import type { Deferred, LoadedHead, WriteBatch } from "./head.ts";
+import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt } from "./interrupt.ts";
 import { partialBatches, pendingOf, type StorePause, storePaused } from "./pause.ts";

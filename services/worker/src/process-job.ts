@@ -12,7 +12,6 @@ import {
   type JobRun,
   markRunning,
   nulProblem,
-  parkRun,
   type RunRow,
   readJobRunWithHead,
   recordProgress,
