@@ -228,9 +228,10 @@ export function unappliable(error: unknown): boolean {
 export async function stored(
   env: StoreEnv,
   head: LoadedHead,
+  put: ChainPut | undefined = undefined,
 ): Promise<{ head: LoadedHead; error?: unknown }> {
   try {
-    await storeHead(env, head);
+    await storeHead(env, head, put);
     return { head };
   } catch (error) {
     if (head.deferred === undefined || !unappliable(error)) throw error;

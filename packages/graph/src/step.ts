@@ -318,8 +318,12 @@ async function failedAt(env: StepEnv, head: LoadedHead, error: unknown): Promise
 }
 
 /** Stores `head` if it is held in memory only; the failed result when its supersteps cannot be stored. */
-export async function storeOrFail(env: StepEnv, head: LoadedHead): Promise<StepResult | undefined> {
-  const reached = await stored(env, head);
+export async function storeOrFail(
+  env: StepEnv,
+  head: LoadedHead,
+  put: ((chain: readonly PutCheckpointArgs[]) => Promise<void>) | undefined = undefined,
+): Promise<StepResult | undefined> {
+  const reached = await stored(env, head, put);
   return reached.error === undefined ? undefined : failedAt(env, reached.head, reached.error);
 }
 

@@ -126,6 +126,34 @@ export async function recordProgress(
   return rowCount === 1;
 }
 
+/**
+ * `recordProgress` in the statement that stores the supersteps a job hands on (the `then` of
+ * the saver's `putThen`). Parse what it returns with `recordedByPut`.
+ */
+export function progressInPut(
+  db: Db,
+  args: { runId: string; worker: string; checkpointId: string; steps: number },
+): PutThen {
+  return {
+    name: "record_progress",
+    sql: `UPDATE ${db.table("runs")}
+             SET status = 'running', checkpoint_id = $20::text, prepared = true, last_worker = $19::text,
+                 steps = steps + $21::integer, started_by = COALESCE(started_by, $19::text),
+                 started_at = COALESCE(started_at, now()), updated_at = now()
+           WHERE id = $18::uuid AND status IN ('pending', 'running') AND EXISTS (SELECT 1 FROM won)
+       RETURNING true AS recorded`,
+    values: [args.runId, args.worker, args.checkpointId, args.steps],
+  };
+}
+
+/**
+ * Whether `progressInPut` recorded the progress: false when it did not (a cancelled run), or
+ * when a retried put could not tell (record it again: recordProgress is idempotent).
+ */
+export function recordedByPut(row: unknown): boolean {
+  return (row as { recorded?: boolean } | undefined)?.recorded === true;
+}
+
 /** What a transition returns of the thread's next run: the job to enqueue for it, if any. */
 export interface NextRun {
   next_run_id: string | null;

@@ -1,23 +1,11 @@
+import { type Durability, requestedDurability, type StepOutcome, type Stepper } from "@layover/graph";
 import {
-  type Durability,
-  GraphRecursionError,
-  isCheckpointConflict,
-  isLayoverError,
-  requestedDurability,
-  type StepOutcome,
-  type Stepper,
-} from "@layover/graph";
-import {
-  finishRun,
   type JobRun,
   markRunning,
   nulProblem,
   type RunRow,
   readJobRunWithHead,
-  recordProgress,
-  refuseResume,
   releaseCancelled,
-  type Settled,
   type StepJob,
 } from "@layover/runtime";
 import type { Logger } from "pino";
@@ -30,11 +18,21 @@ import {
   storeWithPark,
   threadsNext,
 } from "./final-commit.ts";
+import {
+  fail,
+  failBeforeStep,
+  type JobResult,
+  leaveJob,
+  notStorable,
+  refusesRun,
+  settle,
+  stoppedResult,
+  unlessStopped,
+} from "./job-end.ts";
 import { interruptRows } from "./park.ts";
 import { prepareRun } from "./prepare-run.ts";
 
-/** What a job did; logged, and returned as the BullMQ job's result. */
-export type JobResult = "stale" | "conflict" | "cancelled" | "enqueued" | "parked" | "finished" | "failed";
+export type { JobResult } from "./job-end.ts";
 
 const DEFAULT_RECURSION_LIMIT = 25;
 
@@ -47,42 +45,6 @@ export class GraphNotServedError extends Error {
     );
     this.name = "GraphNotServedError";
   }
-}
-
-/**
- * Errors with which the engine refuses a run's input or answers: the same on every attempt, so
- * the run ends with them. Anything else (Postgres or Redis unreachable) fails the job, and
- * BullMQ retries it.
- */
-const REFUSALS: ReadonlySet<string> = new Set([
-  "INVALID_INPUT",
-  "INVALID_UPDATE",
-  "NOT_SERIALIZABLE",
-  "NOT_INTERRUPTED",
-  "UNKNOWN_INTERRUPT",
-  "AMBIGUOUS_RESUME",
-  "INVALID_RESUME",
-  "EMPTY_COMMAND",
-]);
-
-function refusesRun(error: unknown): boolean {
-  return isLayoverError(error) && REFUSALS.has(error.code);
-}
-
-/** A value the runtime's tables cannot hold: the run fails (retrying would fail the same way). */
-function notStorable(message: string): Error {
-  return Object.assign(new Error(message), { name: "NotSerializableError", code: "NOT_SERIALIZABLE" });
-}
-
-/** A run's error as stored (jsonb): NUL characters, which Postgres cannot store, replaced. */
-function errorRecord(error: unknown): NonNullable<RunRow["error"]> {
-  const e = error as { name?: string; message?: string; code?: string } | undefined;
-  const clean = (text: string) => text.replaceAll("\u0000", "\uFFFD");
-  return {
-    name: clean(e?.name ?? "Error"),
-    message: clean(e?.message ?? String(error)),
-    ...(e?.code ? { code: clean(String(e.code)) } : {}),
-  };
 }
 
 /**
@@ -206,39 +168,6 @@ async function prepareOrRefusal(stepper: Stepper, run: RunRow): Promise<unknown>
   }
 }
 
-/**
- * Refusals of what a resume carries (an update only the graph's own schema rejects): the graph
- * never got it and still waits, so a person may answer again. Refusals of the interrupts
- * themselves (NOT_INTERRUPTED, UNKNOWN_INTERRUPT: the graph no longer asks) are not.
- */
-const REFUSED_ANSWERS: ReadonlySet<string> = new Set([
-  "INVALID_RESUME",
-  "INVALID_INPUT",
-  "INVALID_UPDATE",
-  "NOT_SERIALIZABLE",
-]);
-
-/**
- * Ends a run that cannot reach a superstep: the engine refused its input or answers. A resume
- * refused for what it carried gives its answers back: the thread waits for them again.
- */
-function failBeforeStep(ctx: WorkerContext, log: Logger, run: RunRow, error: unknown): Promise<JobResult> {
-  if (run.kind === "resume" && isLayoverError(error) && REFUSED_ANSWERS.has(error.code)) {
-    log.warn({ err: error }, "resume refused by the graph; its interrupts wait for an answer again");
-    const args = { run, worker: ctx.workerId, error: errorRecord(error) };
-    return settle(ctx, log, run, refuseResume(ctx.db, ctx.db.pool, args), "failed");
-  }
-  log.warn({ err: error }, "run failed before its first superstep");
-  const args = {
-    run,
-    worker: ctx.workerId,
-    checkpointId: run.checkpoint_id,
-    steps: 0,
-    error: errorRecord(error),
-  };
-  return settle(ctx, log, run, finishRun(ctx.db, ctx.db.pool, args), "failed");
-}
-
 /** Marks the run running once the job has taken `markRunningAfterMs`; `cancel` stops or awaits it. */
 function markRunningLater(ctx: WorkerContext, run: RunRow, log: Logger) {
   let marked: Promise<unknown> | undefined;
@@ -280,23 +209,13 @@ async function advance(
     timer();
     const stopped = stoppedResult(ctx, log, run, stepped);
     if (stopped !== undefined) return stopped;
-    let outcome = stepped as StepOutcome;
+    const outcome = stepped as StepOutcome;
     if (outcome.status === "next") {
       ctx.metrics.supersteps.inc();
       steps += 1;
       const over = run.steps + steps > limit;
       if (!over && steps < ctx.budget.steps && performance.now() - started < ctx.budget.ms) continue;
-      // Leaving the job: store the head if the run's durability held it in memory.
-      const flushed = await unlessStopped(log, stepper, run, stepper.flush());
-      const flushStopped = stoppedResult(ctx, log, run, flushed);
-      if (flushStopped !== undefined) return flushStopped;
-      const unstorable = flushed as StepOutcome | undefined;
-      outcome = unstorable ?? outcome;
-      const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
-      // None of the job's supersteps could be stored: the run fails where the job began.
-      if (unstorable !== undefined) return fail(ctx, stepLog, run, outcome, 0, outcome.error);
-      if (over) return fail(ctx, stepLog, run, outcome, steps, new GraphRecursionError(limit));
-      return handOff(ctx, stepLog, run, outcome.checkpointId, steps);
+      return leaveJob(ctx, log, run, { stepper, outcome, steps, overLimit: over ? limit : undefined });
     }
     const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
     if (outcome.status === "interrupted") {
@@ -312,83 +231,4 @@ async function advance(
     if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);
     return settle(ctx, stepLog, run, finalSettled(ctx, stepLog, run, final, outcome, steps), "finished");
   }
-}
-
-/** Why a step or flush stored nothing, when that ends the job: a lost race, or a refused input. */
-type Stopped = "conflict" | { refused: unknown };
-
-/**
- * A step or flush, or why it stored nothing: "conflict" when another worker committed from the
- * same head first; `refused` when the engine refused to store what the run began with (its
- * input, held, is no value a checkpoint can hold): nothing of the run is stored, and it fails
- * as if `prepare` had refused it. A refusal after the run stored something fails the job.
- */
-async function unlessStopped<T>(
-  log: Logger,
-  stepper: Stepper,
-  run: RunRow,
-  work: Promise<T>,
-): Promise<T | Stopped> {
-  try {
-    return await work;
-  } catch (error) {
-    if (refusesRun(error) && (await stepper.head())?.metadata.run_id !== run.id) return { refused: error };
-    if (!isCheckpointConflict(error)) throw error;
-    log.info({ err: error }, "another worker committed this superstep first; result discarded");
-    return "conflict";
-  }
-}
-
-/** The job's result when a step or flush stored nothing; undefined when it went on. */
-function stoppedResult<T>(ctx: WorkerContext, log: Logger, run: RunRow, outcome: T | Stopped) {
-  if (outcome === "conflict") return Promise.resolve<JobResult>("conflict");
-  if (typeof outcome === "object" && outcome !== null && "refused" in outcome)
-    return failBeforeStep(ctx, log, run, outcome.refused);
-  return undefined;
-}
-
-function fail(
-  ctx: WorkerContext,
-  log: Logger,
-  run: RunRow,
-  outcome: StepOutcome,
-  steps: number,
-  error: unknown,
-) {
-  log.warn({ err: error }, "run failed");
-  const args = {
-    run,
-    worker: ctx.workerId,
-    checkpointId: outcome.checkpointId,
-    steps,
-    error: errorRecord(error),
-  };
-  return settle(ctx, log, run, finishRun(ctx.db, ctx.db.pool, args), "failed");
-}
-
-async function handOff(ctx: WorkerContext, log: Logger, run: RunRow, checkpointId: string, steps: number) {
-  const args = { runId: run.id, worker: ctx.workerId, checkpointId, steps };
-  if (!(await recordProgress(ctx.db, ctx.db.pool, args))) return "cancelled";
-  await ctx.dispatcher.enqueue({ threadId: run.thread_id, runId: run.id, checkpointId });
-  log.debug("next superstep enqueued");
-  return "enqueued";
-}
-
-/** Applies a run's final transition, then enqueues the thread's next run and announces it. */
-async function settle(
-  ctx: WorkerContext,
-  log: Logger,
-  run: RunRow,
-  transition: Promise<Settled>,
-  result: JobResult,
-): Promise<JobResult> {
-  const settled = await transition;
-  if (!settled.applied) return "cancelled";
-  if (settled.next) await ctx.dispatcher.enqueue(settled.next);
-  const status = result === "parked" ? "interrupted" : result === "finished" ? "success" : "error";
-  await ctx.dispatcher
-    .publish({ runId: run.id, threadId: run.thread_id, status })
-    .catch((error: unknown) => log.warn({ err: error }, "run event not published; waiters recheck Postgres"));
-  log.info({ result }, `run ${status}`);
-  return result;
 }

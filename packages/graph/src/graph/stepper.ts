@@ -1,6 +1,6 @@
 // The worker's view of a thread: load its head once, record an input or a resume on it, then
 // advance it superstep by superstep, keeping each committed head in memory for the next.
-import type { CheckpointMetadata, PendingWrite } from "@layover/checkpoint";
+import type { CheckpointMetadata, PendingWrite, PutCheckpointArgs } from "@layover/checkpoint";
 import { storeWhenIdle } from "../commit.ts";
 import { InvalidInputError } from "../errors.ts";
 import type { LoadedHead } from "../head.ts";
@@ -45,11 +45,13 @@ export interface Stepper {
   /** Advances the thread by one superstep from the held head and holds the head it commits. */
   step(): Promise<StepOutcome>;
   /**
-   * Stores the held head if it is in memory only (durability "exit" holds the head of a
-   * superstep that others follow): call it before handing the thread to another job. Resolves
-   * to a failed outcome when the supersteps since the last stored head cannot be stored.
+   * Stores the held head if it is in memory only (durability "exit", or held "async"
+   * supersteps): call it before handing the thread to another job. Through `put` when given
+   * (with `putMany`'s contract: a worker records the run's progress in the same statement); not
+   * called when nothing is held. Resolves to a failed outcome when the supersteps since the last
+   * stored head cannot be stored.
    */
-  flush(): Promise<StepOutcome | undefined>;
+  flush(put?: (chain: readonly PutCheckpointArgs[]) => Promise<void>): Promise<StepOutcome | undefined>;
 }
 
 function outcomeOf(env: StepEnv, result: StepResult): StepOutcome {
@@ -114,11 +116,11 @@ export function createStepper(
         if (result.status === "next") storeWhenIdle(env, result.head);
         return outcomeOf(env, result);
       }),
-    flush: () =>
+    flush: (put) =>
       guarded(async () => {
         const head = held?.head;
         if (head?.deferred === undefined) return undefined;
-        const failed = await storeOrFail(env, head);
+        const failed = await storeOrFail(env, head, put);
         if (failed === undefined) return undefined;
         held = undefined;
         return outcomeOf(env, failed);
