@@ -36,6 +36,8 @@ describe("durability", () => {
       h.client.runs.get(sync.runId),
       h.client.runs.get(exit.runId),
     ]);
+    // Each superstep counted once, also where a job recorded its progress with its checkpoints.
+    expect(syncRun.steps).toBe(10);
     expect(exitRun.steps).toBe(syncRun.steps);
   });
 

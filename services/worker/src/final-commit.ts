@@ -39,7 +39,8 @@ export interface FinalCommit {
 export function storeWithEnd(ctx: WorkerContext, run: RunRow, final: FinalCommit) {
   return async (chain: readonly PutCheckpointArgs[]) => {
     const last = (chain.at(-1) as PutCheckpointArgs).checkpoint.id;
-    const end = { run, worker: ctx.workerId, checkpointId: last, steps: final.steps };
+    // The superstep this put stores is the job's last, and counts too.
+    const end = { run, worker: ctx.workerId, checkpointId: last, steps: final.steps + 1 };
     final.settled = settledByPut(await ctx.saver.putThen(chain, finishInPut(ctx.db, end)));
     final.checkpointId = last;
     final.status = "success";
