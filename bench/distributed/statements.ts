@@ -3,6 +3,7 @@
 // this process (one worker), one op at a time, so every statement is the op's.
 // `BENCH_IN_FLIGHT=50` keeps 50 ops in flight (worker concurrency 8, as the distributed
 // benchmark's workers): reads asked at the same moment then share statements.
+// `BENCH_BUDGET_STEPS=1` gives each job one superstep (as an LLM-bound agent's jobs have).
 import { createClient } from "@layover/runtime";
 import { createTestSchema, getRedis, uniqueRedisPrefix } from "@layover/testing";
 import { createWorker } from "@layover/worker";
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
     schema: schema.name,
     prefix,
     concurrency: inFlight > 1 ? 8 : 1,
-    budget: { steps: 16, ms: 60_000 },
+    budget: { steps: Math.max(1, Number(process.env.BENCH_BUDGET_STEPS ?? 16)), ms: 60_000 },
     logger: pino({ level: "warn" }),
   });
   await worker.start();

@@ -29,7 +29,7 @@ import {
   type PruneStrategy,
   pruneThreads,
 } from "./prune.ts";
-import { type PutDeps, storeChain, writeSlots } from "./put.ts";
+import { encodeWrites, type PutDeps, storeChain, writeSlots } from "./put.ts";
 import { type PutThen, PutThenStatements } from "./put-then.ts";
 import { HeadsAlong, type ReadAlong } from "./read-along.ts";
 import { ReadBatcher } from "./read-batcher.ts";
@@ -259,6 +259,32 @@ export class PostgresSaver implements CheckpointSaver {
     this.putThens.get(then); // refuses a bad name before anything is sent
     const chain = Array.isArray(args) ? args : [args as PutCheckpointArgs];
     return (await storeChain(this.putDeps, chain, { then, writes })) as R | undefined;
+  }
+
+  /**
+   * `putWrites` of one or more tasks of one thread and namespace, and `then` in the same
+   * statement, run once the writes are stored (see putThen; `then` reads `won`). Resolves to
+   * `then`'s row. Sent once, not retried: `then` may not be safe to run twice. A worker parks a
+   * run this way, with its paused task's interrupt, when its head is stored already.
+   */
+  async putWritesThen<R>(writes: readonly PutWritesArgs[], then: PutThen): Promise<R | undefined> {
+    const statement = this.putThens.get(then, "only");
+    const key = writes[0];
+    if (key === undefined)
+      throw new PostgresSaverError("INVALID_SAVER_INPUT", "putWritesThen: no writes given.");
+    const columns = encodeWrites(this.serde, key, writes);
+    const values = [key.threadId, key.ns, ...columns, ...Array(10).fill(null), ...then.values];
+    const result = await withRetry("putWritesThen", { ...this.retry, maxAttempts: 1 }, () =>
+      this.pool.query<{ key_id: string | null; then_row: R | null }>({ ...statement, values }),
+    );
+    const row = result.rows[0];
+    if (row?.key_id === null || row === undefined) {
+      throw new PostgresSaverError(
+        "CHECKPOINT_NOT_FOUND",
+        `putWritesThen: thread "${key.threadId}" (ns "${key.ns}") has no checkpoint, so its writes cannot be stored.`,
+      );
+    }
+    return row.then_row ?? undefined;
   }
 
   async putWrites(args: PutWritesArgs): Promise<void> {

@@ -3,6 +3,7 @@
 import { PostgresSaverError } from "./errors.ts";
 import { checkCallerName, quoteSchema, statementName } from "./schema-name.ts";
 import { putCheckpointSql } from "./sql/put-checkpoint.ts";
+import { putWritesThenSql } from "./sql/put-writes.ts";
 
 /** A statement to run with a put, in its transaction, once its compare-and-set has won. */
 export interface PutThen {
@@ -32,24 +33,28 @@ export class PutThenStatements {
   }
 
   /**
-   * The named statement for `then`, storing pending writes too when `withWrites` (their
-   * parameters follow then's); a name that could not name a statement is refused.
+   * The named statement for `then`: with a put, storing pending writes too when `withWrites`
+   * (their parameters follow then's), or with pending writes alone when "only"; a name that
+   * could not name a statement is refused.
    */
-  get(then: PutThen, withWrites = false): { name: string; text: string } {
-    const key = `${withWrites ? "w" : ""}:${then.name}`;
+  get(then: PutThen, withWrites: boolean | "only" = false): { name: string; text: string } {
+    const key = `${withWrites}:${then.name}`;
     let statement = this.byName.get(key);
     checkCallerName("putThen", then.name, statement?.thenSql, then.sql);
-    if (statement !== undefined && withWrites && statement.values !== then.values.length) {
+    if (statement !== undefined && withWrites === true && statement.values !== then.values.length) {
       throw new PostgresSaverError(
         "INVALID_SAVER_INPUT",
         `putThen: "${then.name}" came with ${then.values.length} values, and before with ${statement.values}; one SQL text takes one number of values.`,
       );
     }
     if (statement === undefined) {
-      const writesFrom = withWrites ? 18 + then.values.length : undefined;
+      const s = quoteSchema(this.schema);
+      const writesFrom = withWrites === true ? 18 + then.values.length : undefined;
+      const prefix = withWrites === "only" ? "wthen" : withWrites ? "putw" : "put_then";
       statement = {
-        name: statementName(`${withWrites ? "putw" : "put_then"}_${then.name}`, this.schema),
-        text: putCheckpointSql(quoteSchema(this.schema), then.sql, writesFrom),
+        name: statementName(`${prefix}_${then.name}`, this.schema),
+        text:
+          withWrites === "only" ? putWritesThenSql(s, then.sql) : putCheckpointSql(s, then.sql, writesFrom),
         thenSql: then.sql,
         values: then.values.length,
       };

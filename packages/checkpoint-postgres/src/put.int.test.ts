@@ -209,6 +209,44 @@ describe("putThen commits a put and the caller's statement together", () => {
     });
     expect(sent).toEqual([]);
   });
+
+  it("putWritesThen stores a head's writes and runs `then`, in one statement", async () => {
+    const key = newKey("writes-then");
+    const args = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
+    await t.saver.put(args);
+    const writes = [
+      {
+        ...key,
+        checkpointId: args.checkpoint.id,
+        taskId: "ask",
+        writes: [["__interrupt__", "ok?", -3]] as const,
+      },
+    ];
+    let row: unknown;
+    const sent = await t.statementsOf(async () => {
+      row = await t.saver.putWritesThen(writes, markByFunction(key.threadId, "paused"));
+    });
+    expect(sent).toEqual([statementName("wthen_mark_by_function", t.schema.name)]);
+    expect(row).toEqual({ thread_id: key.threadId, note: "paused" });
+    expect((await t.saver.getTuple(key))?.pendingWrites).toMatchObject([
+      { taskId: "ask", value: "ok?", idx: -3 },
+    ]);
+  });
+
+  it("putWritesThen on a thread with no checkpoint stores nothing and runs nothing of `then`", async () => {
+    const key = newKey("writes-then-none");
+    const writes = [
+      {
+        ...key,
+        checkpointId: putArgs(key, { values: {}, versions: {}, changed: [], parentId: null }).checkpoint.id,
+        taskId: "t",
+        writes: [["a", 1]] as const,
+      },
+    ];
+    const error = await t.saver.putWritesThen(writes, markByFunction(key.threadId, "none")).catch((e) => e);
+    expect(isPostgresSaverError(error, "CHECKPOINT_NOT_FOUND")).toBe(true);
+    expect(await markedThreads()).not.toContainEqual({ thread_id: key.threadId });
+  });
 });
 
 describe("channel values are stored once per version", () => {

@@ -62,19 +62,30 @@ export function writeSlots(
   return bySlot;
 }
 
-/** `writes` as put-checkpoint's parallel arrays; each must be of a checkpoint in the chain. */
-function encodeWrites(deps: PutDeps, chain: readonly PutCheckpointArgs[], writes: readonly PutWritesArgs[]) {
-  const ids = new Set(chain.map((args) => args.checkpoint.id));
-  const { threadId, ns } = chain[0] as PutCheckpointArgs;
+/**
+ * `writes` as parallel arrays (checkpoint, task, idx, channel, data), each of `key`'s thread and
+ * namespace and, when `ids` is given, of one of those checkpoints.
+ */
+export function encodeWrites(
+  serde: Serializer,
+  key: { threadId: string; ns: string },
+  writes: readonly PutWritesArgs[],
+  ids?: ReadonlySet<string>,
+): unknown[][] {
   const columns: unknown[][] = [[], [], [], [], []];
   for (const args of writes) {
-    if (!ids.has(args.checkpointId) || args.threadId !== threadId || args.ns !== ns) {
+    checkUuid(args.checkpointId, "Checkpoint id");
+    if (
+      (ids !== undefined && !ids.has(args.checkpointId)) ||
+      args.threadId !== key.threadId ||
+      args.ns !== key.ns
+    ) {
       throw new PostgresSaverError(
         "INVALID_SAVER_INPUT",
-        `putThen: writes of checkpoint ${args.checkpointId} can only go with a put of that checkpoint.`,
+        `putThen: writes of checkpoint ${args.checkpointId} can only go with a put of that checkpoint, on its thread.`,
       );
     }
-    for (const [idx, { channel, data }] of writeSlots(args, deps.serde)) {
+    for (const [idx, { channel, data }] of writeSlots(args, serde)) {
       for (const [i, value] of [args.checkpointId, args.taskId, idx, channel, data].entries()) {
         (columns[i] as unknown[]).push(value);
       }
@@ -141,7 +152,8 @@ export async function storeChain(
   // Forks write full values: their versions may collide with the abandoned branch's.
   const deltas = deps.deltas !== false && expected === first.parentId;
   const rows = chain.map((args) => encodeCheckpoint(args, deps.serde));
-  const writes = then?.writes?.length ? encodeWrites(deps, chain, then.writes) : undefined;
+  const ids = new Set(chain.map((args) => args.checkpoint.id));
+  const writes = then?.writes?.length ? encodeWrites(deps.serde, first, then.writes, ids) : undefined;
   const encoded: Encoded = { rows, blobs: encodeChain(deps, chain, rows, deltas), writes };
   const outcome = await withRetry("put", deps.retry, async ({ attempt }) => {
     let result = await runPut(deps, chain, expected, encoded, then);

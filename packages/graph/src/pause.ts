@@ -26,8 +26,9 @@ export interface Pause {
 }
 
 /**
- * Stores a pause: the held supersteps (oldest first), the pending writes of the last, and the
- * caller's own record, with put's contract (all or nothing, CheckpointConflictError).
+ * Stores a pause: the held supersteps (oldest first; none when the head the run pauses at is
+ * stored already), the pending writes of the head, and the caller's own record, with put's
+ * contract (all or nothing, CheckpointConflictError).
  */
 export type StorePause = (
   chain: readonly PutCheckpointArgs[],
@@ -76,10 +77,9 @@ export function pendingOf(batches: readonly WriteBatch[]): PendingWrite[] {
 }
 
 /**
- * Stores a run pausing at `head` — its held supersteps, the answers it was given (`unsaved`)
- * and its tasks' writes (`partial`) — through `storePause`, in one statement. False when there
- * was nothing held to store with them (a background store got there first): the caller then
- * stores the writes itself. On success the head holds the writes as pending.
+ * Stores a run pausing at `head` — its held supersteps, if any, the answers it was given
+ * (`unsaved`) and its tasks' writes (`partial`) — through `storePause`, in one statement. On
+ * success the head holds the writes as pending.
  */
 export async function storePaused(
   env: StoreEnv,
@@ -107,7 +107,8 @@ export async function storePaused(
     used = true;
     return put(chain, writes, pause);
   });
-  if (!used) return false;
+  // The head was stored already (a background store got there first): the writes go alone.
+  if (!used) await put([], writes, pause);
   head.pendingWrites = pendingWrites;
   delete head.unsaved;
   return true;

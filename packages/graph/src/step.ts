@@ -102,9 +102,9 @@ async function saveUnsaved(env: StepEnv, head: LoadedHead): Promise<void> {
 }
 
 /**
- * A pause stored in one statement with the supersteps held before it (`env.storePause`, see
- * storePaused): true. False when there were none to store with it; the failure when they
- * cannot be stored (a value JSON cannot hold).
+ * A pause stored in one statement with the supersteps held before it, if any (`env.storePause`,
+ * see storePaused): true. False without a storePause; the failure when they cannot be stored (a
+ * value JSON cannot hold).
  */
 async function storeHeldPause(
   env: StepEnv,
@@ -113,7 +113,7 @@ async function storeHeldPause(
   partial: readonly WriteBatch[],
   interrupts: Interrupt[],
 ): Promise<boolean | StepResult> {
-  if (env.storePause === undefined || head.deferred === undefined || !holdsAsync(env)) return false;
+  if (env.storePause === undefined || !holdsAsync(env)) return false;
   try {
     return await storePaused(env, env.storePause, head, tasks, partial, interrupts);
   } catch (error) {

@@ -3,6 +3,7 @@
 // paused after with their pending writes (StepperOptions.storePause), and the worker stores
 // them with settle_run as the put's `then` (PostgresSaver.putThen): the run ends, or parks.
 import type { PutCheckpointArgs } from "@layover/checkpoint";
+import type { PutThen } from "@layover/checkpoint-postgres";
 import type { StepOutcome, StorePause } from "@layover/graph";
 import {
   finishInPut,
@@ -62,6 +63,9 @@ export function storeWithPark(
   final: FinalCommit,
 ): StorePause {
   return async (chain, writes, pause) => {
+    // The head it pauses at is stored already when nothing was held: the writes go alone.
+    const store = <R>(then: PutThen) =>
+      chain.length > 0 ? ctx.saver.putThen<R>(chain, then, writes) : ctx.saver.putWritesThen<R>(writes, then);
     const interrupts = interruptRows(ctx, served, run, pause);
     if (
       nulProblem(
@@ -69,7 +73,7 @@ export function storeWithPark(
         "An interrupt's value",
       )
     ) {
-      await ctx.saver.putThen(chain, STORE_ONLY, writes);
+      await store(STORE_ONLY);
       return;
     }
     const park = {
@@ -79,7 +83,7 @@ export function storeWithPark(
       steps: final.steps,
       interrupts,
     };
-    final.settled = settledByPut(await ctx.saver.putThen(chain, parkInPut(ctx.db, park), writes));
+    final.settled = settledByPut(await store(parkInPut(ctx.db, park)));
     final.checkpointId = pause.checkpointId;
     final.status = "interrupted";
   };

@@ -85,11 +85,10 @@ export interface StepperOptions {
    */
   storeFinal?: (chain: readonly PutCheckpointArgs[]) => Promise<void>;
   /**
-   * With `holdAsync`: stores a run that pauses (a task called `interrupt()`) after held
-   * supersteps — the supersteps, their last one's pending writes and the caller's own record
-   * of the pause (a worker parks the run) — in one statement, with `put`'s contract. Not called
-   * when nothing was held (a node awaited I/O, so its superstep's predecessor is stored): the
-   * engine stores the writes itself then.
+   * With `holdAsync`: stores a run that pauses (a task called `interrupt()`) — the supersteps
+   * held before it (none when its head is stored already), the pending writes of the head it
+   * pauses at, and the caller's own record of the pause (a worker parks the run) — in one
+   * statement, with `put`'s contract.
    */
   storePause?: StorePause;
   /**
