@@ -2,7 +2,7 @@
 // PostgresSaver.putThen): never the end of a run whose checkpoint was not stored.
 import { isCheckpointConflict, newCheckpointId } from "@layover/checkpoint";
 import { PostgresSaver } from "@layover/checkpoint-postgres";
-import { createDb, finishInPut, finishRun, type RunRow, stepJobId } from "@layover/runtime";
+import { createDb, finishInPut, finishRun, type RunRow, recordProgress, stepJobId } from "@layover/runtime";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, type Harness } from "./support/harness.ts";
 
@@ -174,4 +174,19 @@ it("a job whose thread's head cannot be read still ends when its run has: the ne
   } finally {
     await stop();
   }
+});
+
+it("records a run's progress to a checkpoint once, also when asked again after a cancel", async () => {
+  const { runId } = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 0 } });
+  const db = createDb(h.pool, h.schema);
+  const at = { runId, worker: "w", checkpointId: newCheckpointId(), steps: 3 };
+  expect(await recordProgress(db, h.pool, at)).toBe(true);
+  // Asked again (its put's answer was lost): nothing more is counted.
+  expect(await recordProgress(db, h.pool, at)).toBe(true);
+  expect((await h.client.runs.get(runId)).steps).toBe(3);
+  await h.client.runs.cancel(runId);
+  // The run got to that checkpoint before it was cancelled: its thread is handed on from there.
+  expect(await recordProgress(db, h.pool, at)).toBe(true);
+  expect(await recordProgress(db, h.pool, { ...at, checkpointId: newCheckpointId() })).toBe(false);
+  expect(await h.client.runs.get(runId)).toMatchObject({ status: "cancelled", steps: 3 });
 });

@@ -35,3 +35,18 @@ it("runs a ten-step graph as ten jobs, each superstep stored once and counted on
   expect(steps.reverse()).toEqual([-1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   expect((await h.client.runs.get(runId)).steps).toBe(10);
 });
+
+it.each([
+  ["before the second node", "gated"],
+  ["after the first node", "gated-after"],
+])("counts each superstep once around a static breakpoint %s", async (_, graphId) => {
+  const { runId, threadId } = await h.client.runs.start({ graphId, input: { count: 1 } });
+  expect(await h.client.runs.wait(runId)).toMatchObject({ status: "interrupted", values: { count: 2 } });
+  const continued = await h.client.threads.continue(threadId);
+  expect(await h.client.runs.wait(continued.runId)).toMatchObject({
+    status: "success",
+    values: { count: 20 },
+  });
+  expect((await h.client.runs.get(runId)).steps).toBe(1);
+  expect((await h.client.runs.get(continued.runId)).steps).toBe(1);
+});

@@ -1,4 +1,5 @@
 import {
+  CheckpointConflictError,
   type CheckpointKey,
   type CheckpointRef,
   type CheckpointSaver,
@@ -262,10 +263,11 @@ export class PostgresSaver implements CheckpointSaver {
   }
 
   /**
-   * `putWrites` of one or more tasks of one thread and namespace, and `then` in the same
-   * statement, run once the writes are stored (see putThen; `then` reads `won`). Resolves to
-   * `then`'s row. Sent once, not retried: `then` may not be safe to run twice. A worker parks a
-   * run this way, with its paused task's interrupt, when its head is stored already.
+   * `putWrites` of one or more tasks of one thread and namespace, against its head checkpoint,
+   * and `then` in the same statement, run once the writes are stored (see putThen; `then` reads
+   * `won`). Resolves to `then`'s row. Writes of a checkpoint that is no longer the head store
+   * nothing and run nothing (CheckpointConflictError). Sent once, not retried: `then` may not be
+   * safe to run twice. A worker parks a run this way when the head it pauses at is stored already.
    */
   async putWritesThen<R>(writes: readonly PutWritesArgs[], then: PutThen): Promise<R | undefined> {
     const statement = this.putThens.get(then, "only");
@@ -274,15 +276,25 @@ export class PostgresSaver implements CheckpointSaver {
       throw new PostgresSaverError("INVALID_SAVER_INPUT", "putWritesThen: no writes given.");
     const columns = encodeWrites(this.serde, key, writes);
     const values = [key.threadId, key.ns, ...columns, ...Array(10).fill(null), ...then.values];
+    type Row = { key_id: string | null; head_id: string | null; stored: boolean; then_row: R | null };
     const result = await withRetry("putWritesThen", { ...this.retry, maxAttempts: 1 }, () =>
-      this.pool.query<{ key_id: string | null; then_row: R | null }>({ ...statement, values }),
+      this.pool.query<Row>({ ...statement, values }),
     );
-    const row = result.rows[0];
-    if (row?.key_id === null || row === undefined) {
+    const row = result.rows[0] as Row;
+    if (row.key_id === null) {
       throw new PostgresSaverError(
         "CHECKPOINT_NOT_FOUND",
         `putWritesThen: thread "${key.threadId}" (ns "${key.ns}") has no checkpoint, so its writes cannot be stored.`,
       );
+    }
+    if (!row.stored) {
+      // Another process moved the head past the checkpoint these writes belong to.
+      throw new CheckpointConflictError({
+        threadId: key.threadId,
+        ns: key.ns,
+        expectedHead: key.checkpointId,
+        actualHead: row.head_id,
+      });
     }
     return row.then_row ?? undefined;
   }

@@ -233,6 +233,33 @@ describe("putThen commits a put and the caller's statement together", () => {
     ]);
   });
 
+  it("putWritesThen against a checkpoint that is no longer the head stores and runs nothing", async () => {
+    const key = newKey("writes-then-moved");
+    const first = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
+    await t.saver.put(first);
+    const next = putArgs(key, {
+      values: { n: 2 },
+      versions: { n: 2 },
+      changed: ["n"],
+      parentId: first.checkpoint.id,
+    });
+    await t.saver.put(next);
+    const writes = [
+      {
+        ...key,
+        checkpointId: first.checkpoint.id,
+        taskId: "ask",
+        writes: [["__interrupt__", "late", -3]] as const,
+      },
+    ];
+    const error = await t.saver.putWritesThen(writes, markByFunction(key.threadId, "late")).catch((e) => e);
+    expect(isCheckpointConflict(error)).toBe(true);
+    expect(await markedThreads()).not.toContainEqual({ thread_id: key.threadId });
+    expect((await t.saver.getTuple({ ...key, checkpointId: first.checkpoint.id }))?.pendingWrites).toEqual(
+      [],
+    );
+  });
+
   it("putWritesThen on a thread with no checkpoint stores nothing and runs nothing of `then`", async () => {
     const key = newKey("writes-then-none");
     const writes = [

@@ -105,25 +105,33 @@ export async function markRunning(db: Db, q: Queryable, runId: string, worker: s
 }
 
 /**
- * Records the checkpoint the run's next job advances from (and that its input is recorded).
- * False when the run was cancelled.
+ * Records the checkpoint the run's next job advances from (and that its input is recorded),
+ * once: recording the checkpoint the run is at already changes nothing (a retry, or the put
+ * that stored it recorded it with progressInPut and its answer was lost) and is true even if
+ * the run was cancelled since, so the thread is handed on from that checkpoint. False when the
+ * run was cancelled before it got there.
  */
 export async function recordProgress(
   db: Db,
   q: Queryable,
   args: { runId: string; worker: string; checkpointId: string; steps: number },
 ): Promise<boolean> {
-  const { rowCount } = await q.query(
+  const { rows } = await q.query<{ recorded: boolean }>(
     db.prepared(
       "record_progress",
-      `UPDATE ${db.table("runs")}
-          SET status = 'running', checkpoint_id = $3, prepared = true, last_worker = $2, steps = steps + $4,
-              started_by = COALESCE(started_by, $2), started_at = COALESCE(started_at, now()), updated_at = now()
-        WHERE id = $1 AND status IN ('pending', 'running')`,
+      `WITH moved AS (
+         UPDATE ${db.table("runs")}
+            SET status = 'running', checkpoint_id = $3, prepared = true, last_worker = $2, steps = steps + $4,
+                started_by = COALESCE(started_by, $2), started_at = COALESCE(started_at, now()), updated_at = now()
+          WHERE id = $1 AND status IN ('pending', 'running') AND checkpoint_id IS DISTINCT FROM $3
+          RETURNING 1
+       )
+       SELECT EXISTS (SELECT 1 FROM moved)
+           OR EXISTS (SELECT 1 FROM ${db.table("runs")} WHERE id = $1 AND checkpoint_id = $3) AS recorded`,
       [args.runId, args.worker, args.checkpointId, args.steps],
     ),
   );
-  return rowCount === 1;
+  return rows[0]?.recorded === true;
 }
 
 /**
@@ -148,7 +156,7 @@ export function progressInPut(
 
 /**
  * Whether `progressInPut` recorded the progress: false when it did not (a cancelled run), or
- * when a retried put could not tell (record it again: recordProgress is idempotent).
+ * when a retried put could not tell (record it again: recordProgress records a checkpoint once).
  */
 export function recordedByPut(row: unknown): boolean {
   return (row as { recorded?: boolean } | undefined)?.recorded === true;

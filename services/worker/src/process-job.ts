@@ -196,6 +196,8 @@ async function advance(
   const limit =
     ("input" in run.input ? run.input.config?.recursionLimit : undefined) ?? DEFAULT_RECURSION_LIMIT;
   let steps = 0;
+  // The head each superstep starts from: a pause past a committed superstep (interruptAfter) counts it.
+  let at = (await stepper.head())?.checkpointId;
   for (;;) {
     if (ctx.cancels.isCancelled(run.id)) {
       log.info("run cancelled; stopped before its next superstep");
@@ -210,6 +212,8 @@ async function advance(
     const stopped = stoppedResult(ctx, log, run, stepped);
     if (stopped !== undefined) return stopped;
     const outcome = stepped as StepOutcome;
+    const committed = outcome.checkpointId !== at;
+    at = outcome.checkpointId;
     if (outcome.status === "next") {
       ctx.metrics.supersteps.inc();
       steps += 1;
@@ -225,7 +229,14 @@ async function advance(
         "An interrupt's value",
       );
       if (unstorable !== undefined) return fail(ctx, stepLog, run, outcome, steps, notStorable(unstorable));
-      const args = { run, worker: ctx.workerId, checkpointId: outcome.checkpointId, steps, interrupts };
+      const counted = steps + (committed ? 1 : 0);
+      const args = {
+        run,
+        worker: ctx.workerId,
+        checkpointId: outcome.checkpointId,
+        steps: counted,
+        interrupts,
+      };
       return settle(ctx, stepLog, run, pauseSettled(ctx, stepLog, final, args), "parked");
     }
     if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);

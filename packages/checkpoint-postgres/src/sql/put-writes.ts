@@ -19,10 +19,12 @@ DO UPDATE SET channel = EXCLUDED.channel, data = EXCLUDED.data`;
 }
 
 /**
- * put-writes with a caller's statement (PostgresSaver.putWritesThen): pending writes of one key,
- * parallel arrays $3 checkpoint_id, $4 task_id, $5 idx, $6 channel, $7 data; `then` runs with
+ * put-writes with a caller's statement (PostgresSaver.putWritesThen): pending writes of one key's
+ * head checkpoint, parallel arrays $3 checkpoint_id, $4 task_id, $5 idx, $6 channel, $7 data. A
+ * write of a checkpoint that is not the head (any more) is not stored. `then` runs with
  * parameters from $18 (as with putThen; $8–$17 are unused), reading `won` (the key's key_id, one
  * row once the writes are stored), and its row comes back as json in then_row when it does.
+ * Returns key_id and head_id (null: the key has no checkpoint) and then_row.
  */
 export function putWritesThenSql(s: string, then: string): string {
   return `
@@ -32,9 +34,12 @@ WITH written AS (
   FROM ${s}.checkpoint_heads h
   CROSS JOIN unnest($3::uuid[], $4::text[], $5::integer[], $6::text[], $7::text[])
     AS x(checkpoint_id, task_id, idx, channel, data)
-  WHERE h.thread_id = $1::text AND h.ns = $2::text
+  WHERE h.thread_id = $1::text AND h.ns = $2::text AND h.head_id = x.checkpoint_id
   ON CONFLICT (key_id, checkpoint_id, task_id, idx) DO UPDATE SET channel = EXCLUDED.channel, data = EXCLUDED.data
   RETURNING key_id
+),
+head AS (
+  SELECT key_id, head_id FROM ${s}.checkpoint_heads WHERE thread_id = $1::text AND ns = $2::text
 ),
 unused AS (
   SELECT $8::text, $9::text, $10::text, $11::text, $12::text, $13::text, $14::text, $15::text, $16::text, $17::text
@@ -43,6 +48,7 @@ won AS (
   SELECT DISTINCT key_id FROM written
 ),
 then_row AS (${then})
-SELECT (SELECT key_id FROM won) AS key_id,
+SELECT (SELECT key_id FROM head) AS key_id, (SELECT head_id FROM head) AS head_id,
+  EXISTS (SELECT 1 FROM won) AS stored,
   CASE WHEN EXISTS (SELECT 1 FROM won) THEN (SELECT row_to_json(t) FROM then_row t) END AS then_row`;
 }
