@@ -121,6 +121,12 @@ export interface StoreEnv {
   key: CheckpointKey;
   /** The store in flight (a held chain stored in the background): the next waits for it. */
   storing?: Promise<void> | undefined;
+  /**
+   * Set when a background store failed (another process stored from the same head first, a
+   * value no checkpoint can hold, a lost connection): the run stores in the foreground before
+   * it runs more nodes.
+   */
+  stalled?: boolean | undefined;
 }
 
 type ChainPut = (chain: readonly PutCheckpointArgs[]) => Promise<void>;
@@ -273,12 +279,15 @@ export function holdsAsync(env: HoldEnv): boolean {
 /**
  * Stores a held "async" head once the event loop is free: right away when the next superstep
  * awaits I/O, after it when it does not (its commit then stores both, and this finds nothing
- * left). A failure is left to the next store of the chain, which meets it again.
+ * left). A failure marks the run `stalled`: its stepper stores in the foreground, meeting the
+ * failure again, before it runs another superstep.
  */
 export function storeWhenIdle(env: HoldEnv & StoreEnv, head: LoadedHead): void {
   if (!holdsAsync(env) || head.deferred === undefined) return;
   setImmediate(() => {
-    storeHead(env, head, undefined, true).catch(() => undefined);
+    storeHead(env, head, undefined, true).catch(() => {
+      env.stalled = true;
+    });
   });
 }
 

@@ -62,6 +62,8 @@ export interface StepEnv {
   /** With `holdAsync`: the run's seed, so its input checkpoint is held too (StepperOptions.seed). */
   inputSeed?: string | undefined;
   storing?: Promise<void> | undefined;
+  /** A background store failed (see StoreEnv.stalled). */
+  stalled?: boolean | undefined;
 }
 
 /** What one superstep did. `head` is the thread's head afterwards. */

@@ -80,6 +80,16 @@ export function createStepper(
     held ??= { head: await load() };
     return held.head;
   };
+  /**
+   * A background store in flight is waited for (it usually finished while the last superstep's
+   * nodes awaited their I/O); after one failed, `head` is stored now, or the failure it meets.
+   */
+  const unstall = async (head: LoadedHead): Promise<StepResult | undefined> => {
+    await env.storing?.catch(() => undefined);
+    if (!env.stalled) return undefined;
+    env.stalled = false;
+    return storeOrFail(env, head);
+  };
   const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -111,7 +121,10 @@ export function createStepper(
         const head = await current();
         if (head === undefined)
           throw new InvalidInputError(`Thread "${env.key.threadId}" has no checkpoint to advance.`);
-        const result = await runSuperstep(env, head);
+        // A background store failed before this superstep or while it ran: go no further
+        // until the held supersteps are stored (a conflict throws; an unstorable value fails).
+        const ran = (await unstall(head)) ?? (await runSuperstep(env, head));
+        const result = ran.status === "next" ? ((await unstall(ran.head)) ?? ran) : ran;
         held = result.status === "next" ? { head: result.head } : undefined;
         if (result.status === "next") storeWhenIdle(env, result.head);
         return outcomeOf(env, result);

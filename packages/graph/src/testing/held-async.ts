@@ -71,6 +71,8 @@ export function describeHeldAsync(use: UseSaver): void {
       inputUnstorable(use()));
     it("a chain that cannot be stored whole fails the step at its last storable superstep", () =>
       chainPartlyStorable(use()));
+    it("a stepper whose background store lost stops before its next superstep", () =>
+      stopsAfterLostBackgroundStore(use()));
   });
 }
 
@@ -347,4 +349,32 @@ async function chainPartlyStorable(saver: CheckpointSaver): Promise<void> {
   const state = await graph.getState(config);
   expect(state.values.log).toEqual(["a"]);
   expect(state.next).toEqual(["b"]);
+}
+
+async function stopsAfterLostBackgroundStore(saver: CheckpointSaver): Promise<void> {
+  const ran: string[] = [];
+  let builder = new StateGraph(LogState) as StateGraph<any>;
+  for (const name of ["a", "b", "c"]) {
+    builder = builder.addNode(name, async () => {
+      ran.push(name);
+      await new Promise((resolve) => setTimeout(resolve, 10)); // an LLM call
+      return { log: name };
+    });
+  }
+  const graph = builder
+    .addEdge(START, "a")
+    .addEdge("a", "b")
+    .addEdge("b", "c")
+    .addEdge("c", END)
+    .compile({ checkpointer: saver });
+  const config = threadConfig("held-lost");
+  await graph.prepare({ value: "v" }, config);
+  const late = graph.stepper(config, HOLD);
+  await late.head();
+  await graph.step(config); // another worker's delivery of the same job stores a first
+  ran.length = 0;
+  expect((await late.step()).status).toBe("next"); // a again, held
+  // b runs while a's background store loses; the stepper stops there, before c.
+  await expectCode(late.step(), "CHECKPOINT_CONFLICT");
+  expect(ran).toEqual(["a", "b"]);
 }
