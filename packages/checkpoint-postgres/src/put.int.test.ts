@@ -1,4 +1,4 @@
-import { isCheckpointConflict, NotSerializableError } from "@layover/checkpoint";
+import { isCheckpointConflict, NotSerializableError, newCheckpointId } from "@layover/checkpoint";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isPostgresSaverError } from "./errors.ts";
 import { statementName } from "./schema-name.ts";
@@ -258,6 +258,36 @@ describe("putThen commits a put and the caller's statement together", () => {
     expect((await t.saver.getTuple({ ...key, checkpointId: first.checkpoint.id }))?.pendingWrites).toEqual(
       [],
     );
+  });
+
+  it("putWritesThen waits for a put moving the head, then stores and runs nothing", async () => {
+    const key = newKey("writes-then-race");
+    const first = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
+    await t.saver.put(first);
+    const mover = await t.admin.connect();
+    try {
+      // Another worker's put, committed a moment after the park statement started.
+      await mover.query("BEGIN");
+      await mover.query(`UPDATE "${t.schema.name}".checkpoint_heads SET head_id = $1 WHERE thread_id = $2`, [
+        newCheckpointId(),
+        key.threadId,
+      ]);
+      const writes = [
+        {
+          ...key,
+          checkpointId: first.checkpoint.id,
+          taskId: "ask",
+          writes: [["__interrupt__", "q", -3]] as const,
+        },
+      ];
+      const parking = t.saver.putWritesThen(writes, markByFunction(key.threadId, "raced")).catch((e) => e);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await mover.query("COMMIT");
+      expect(isCheckpointConflict(await parking)).toBe(true);
+    } finally {
+      mover.release();
+    }
+    expect(await markedThreads()).not.toContainEqual({ thread_id: key.threadId });
   });
 
   it("putWritesThen on a thread with no checkpoint stores nothing and runs nothing of `then`", async () => {

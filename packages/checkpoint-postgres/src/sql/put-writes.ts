@@ -35,6 +35,9 @@ WITH written AS (
   CROSS JOIN unnest($3::uuid[], $4::text[], $5::integer[], $6::text[], $7::text[])
     AS x(checkpoint_id, task_id, idx, channel, data)
   WHERE h.thread_id = $1::text AND h.ns = $2::text AND h.head_id = x.checkpoint_id
+  -- Locks the head row: a put moving the head concurrently waits, or, committed first, makes
+  -- the row fail the check (re-read at its latest version).
+  FOR SHARE OF h
   ON CONFLICT (key_id, checkpoint_id, task_id, idx) DO UPDATE SET channel = EXCLUDED.channel, data = EXCLUDED.data
   RETURNING key_id
 ),
