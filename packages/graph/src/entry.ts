@@ -19,7 +19,8 @@ import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import { type Interrupt, resumeIssues } from "./interrupt.ts";
-import { plannedTasks, type StepEnv, saveWrites } from "./step.ts";
+import { plannedTasks, type StepEnv } from "./step.ts";
+import { saveWrites } from "./uncommitted.ts";
 
 const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

@@ -1,77 +1,21 @@
-import {
-  type CheckpointKey,
-  type CheckpointMetadata,
-  type CheckpointSaver,
-  newCheckpointId,
-  type PutCheckpointArgs,
-} from "@layover/checkpoint";
+import { type CheckpointMetadata, newCheckpointId } from "@layover/checkpoint";
 import { applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
 import { type PlannedTask, planTasks } from "./algo/plan.ts";
-import {
-  type Durability,
-  holds,
-  holdsAsync,
-  nextHead,
-  stored,
-  storeHead,
-  TASK_SEED,
-  taskSeed,
-  unappliable,
-} from "./commit.ts";
+import { holds, holdsAsync, nextHead, storeHead, TASK_SEED, taskSeed, unappliable } from "./commit.ts";
 import type { TaskContext } from "./context.ts";
-import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
-import type { LoadedHead, WriteBatch } from "./head.ts";
+import type { NodeConfig } from "./graph/spec.ts";
+import type { LoadedHead } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt } from "./interrupt.ts";
-import { partialBatches, pendingOf, type StorePause, storePaused } from "./pause.ts";
+import { partialBatches } from "./pause.ts";
 import { runTask, type TaskOutcome } from "./run-task.ts";
-import { type Emitter, pushEvent, wantsEvent } from "./stream.ts";
+import type { StepEnv, StepResult } from "./step-env.ts";
+import { pushEvent, wantsEvent } from "./stream.ts";
+import { failedAt, keepPartial, storeHeldPause } from "./uncommitted.ts";
 
-/** Everything a superstep needs besides the head: the graph, where it is stored, how it runs. */
-export interface StepEnv {
-  spec: GraphSpec;
-  saver: CheckpointSaver;
-  key: CheckpointKey;
-  /** False when the graph runs without a checkpointer (interrupt() then fails clearly). */
-  durable: boolean;
-  configurable: Record<string, unknown>;
-  signal: AbortSignal | undefined;
-  interruptBefore: ReadonlySet<string> | "*";
-  interruptAfter: ReadonlySet<string> | "*";
-  /** Resume values of the enclosing task (a subgraph sees its parent's). */
-  inheritedResume: ReadonlyMap<string, unknown> | undefined;
-  emit: Emitter | undefined;
-  /** Caller metadata stamped on every checkpoint this call writes (`config.metadata`). */
-  metadata: Record<string, unknown> | undefined;
-  /** "exit": store a checkpoint only when the run stops or hands over (see commit.ts). */
-  durability: Durability;
-  /** The call's `config.context` and `config.tags`, handed to every node. */
-  context: unknown;
-  tags: readonly string[];
-  /** Stores a pause with the supersteps held before it (see StepperOptions.storePause). */
-  storePause?: StorePause | undefined;
-  /** Stores the run's last checkpoint in place of `saver.put` (see StepperOptions.storeFinal). */
-  storeFinal?: ((chain: readonly PutCheckpointArgs[]) => Promise<void>) | undefined;
-  /**
-   * Durability "async" holds a superstep that another follows and stores it with its successor
-   * (see StepperOptions.holdAsync); a store of held heads in flight is `storing`.
-   */
-  holdAsync?: boolean | undefined;
-  /** With `holdAsync`: the run's seed, so its input checkpoint is held too (StepperOptions.seed). */
-  inputSeed?: string | undefined;
-  storing?: Promise<void> | undefined;
-  /** A background store failed (see StoreEnv.stalled). */
-  stalled?: boolean | undefined;
-}
-
-/** What one superstep did. `head` is the thread's head afterwards. */
-export type StepResult =
-  | { status: "next"; head: LoadedHead; tasks: string[] }
-  | { status: "done"; head: LoadedHead }
-  | { status: "interrupted"; head: LoadedHead; interrupts: Interrupt[] }
-  | { status: "failed"; head: LoadedHead; error: unknown };
+export type { StepEnv, StepResult } from "./step-env.ts";
 
 type Outcome = TaskOutcome & { cached?: boolean };
 
@@ -83,69 +27,6 @@ export function plannedTasks(env: StepEnv, head: LoadedHead): PlannedTask[] {
 function mergedResume(env: StepEnv, pending: PendingState): ReadonlyMap<string, unknown> {
   if (env.inheritedResume === undefined || env.inheritedResume.size === 0) return pending.resume;
   return new Map([...pending.resume, ...env.inheritedResume]);
-}
-
-/** Stores batches of pending writes against `checkpointId`, one putWrites per task. */
-export async function saveWrites(
-  env: StepEnv,
-  checkpointId: string,
-  batches: readonly WriteBatch[],
-): Promise<void> {
-  await Promise.all(
-    batches.map(({ taskId, writes }) => env.saver.putWrites({ ...env.key, checkpointId, taskId, writes })),
-  );
-}
-
-/** No commit consumes the answers this superstep was given (`head.unsaved`): store them now. */
-async function saveUnsaved(env: StepEnv, head: LoadedHead): Promise<void> {
-  if (head.unsaved === undefined) return;
-  await saveWrites(env, head.checkpoint.id, head.unsaved);
-  delete head.unsaved;
-}
-
-/**
- * A pause stored in one statement with the supersteps held before it, if any (`env.storePause`,
- * see storePaused): true. False without a storePause; the failure when they cannot be stored (a
- * value JSON cannot hold).
- */
-async function storeHeldPause(
-  env: StepEnv,
-  head: LoadedHead,
-  tasks: PlannedTask[],
-  partial: readonly WriteBatch[],
-  interrupts: Interrupt[],
-): Promise<boolean | StepResult> {
-  if (env.storePause === undefined || !holdsAsync(env)) return false;
-  try {
-    return await storePaused(env, env.storePause, head, tasks, partial, interrupts);
-  } catch (error) {
-    if (unappliable(error)) return failedAt(env, head, error);
-    throw error;
-  }
-}
-
-/**
- * Stores what a superstep that did not commit leaves: its head, the answers it was given and its
- * tasks' writes. The failure when they cannot be stored (a task's result JSON cannot hold): the
- * superstep fails with it, at `head`.
- */
-async function keepPartial(env: StepEnv, head: LoadedHead, partial: readonly WriteBatch[]) {
-  const unstorable = await storeOrFail(env, head);
-  if (unstorable !== undefined) return unstorable;
-  try {
-    await saveUnsaved(env, head);
-    await persistPartial(env, head, partial);
-    return undefined;
-  } catch (error) {
-    if (!unappliable(error)) throw error;
-    return { status: "failed", head, error } satisfies StepResult;
-  }
-}
-
-/** Stores what the tasks of a superstep that did not commit did, as the head's pending writes. */
-async function persistPartial(env: StepEnv, head: LoadedHead, batches: readonly WriteBatch[]) {
-  await saveWrites(env, head.checkpoint.id, batches);
-  head.pendingWrites.push(...pendingOf(batches));
 }
 
 function taskUpdate(env: StepEnv, writes: readonly Write[]): Record<string, unknown> | null {
@@ -310,23 +191,6 @@ function baseState(env: StepEnv, head: LoadedHead, pending: PendingState): BaseS
   const { channelValues: values, channelVersions: versions } = head.checkpoint;
   if (pending.input.length === 0) return { values, versions, changed: new Set(), available: [], sends: [] };
   return applyWrites(env.spec, { values, versions }, [pending.input], [], head.versionFloor);
-}
-
-/** The superstep from `head` failed as a whole: nothing of it is committed, the answers it was given are kept. */
-async function failedAt(env: StepEnv, head: LoadedHead, error: unknown): Promise<StepResult> {
-  const reached = await stored(env, head);
-  await saveUnsaved(env, reached.head);
-  return { status: "failed", head: reached.head, error: reached.error ?? error };
-}
-
-/** Stores `head` if it is held in memory only; the failed result when its supersteps cannot be stored. */
-export async function storeOrFail(
-  env: StepEnv,
-  head: LoadedHead,
-  put: ((chain: readonly PutCheckpointArgs[]) => Promise<void>) | undefined = undefined,
-): Promise<StepResult | undefined> {
-  const reached = await stored(env, head, put);
-  return reached.error === undefined ? undefined : failedAt(env, reached.head, reached.error);
 }
 
 /** What follows a committed superstep: the next one, the end, or a static breakpoint. */

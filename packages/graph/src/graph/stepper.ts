@@ -7,7 +7,8 @@ import type { LoadedHead } from "../head.ts";
 import type { Interrupt } from "../interrupt.ts";
 import type { WaitingTask } from "../pause.ts";
 import { waitingTasks } from "../snapshot.ts";
-import { runSuperstep, type StepEnv, type StepResult, storeOrFail } from "../step.ts";
+import { runSuperstep, type StepEnv, type StepResult } from "../step.ts";
+import { storeOrFail } from "../uncommitted.ts";
 
 /** What one call to `step()` did, for workers that drive a thread one superstep per job. */
 export interface StepOutcome {

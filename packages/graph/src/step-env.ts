@@ -1,0 +1,53 @@
+// What a superstep needs besides its head, and what it did: shared by the step and the code
+// that stores what a superstep leaves.
+import type { CheckpointKey, CheckpointSaver, PutCheckpointArgs } from "@layover/checkpoint";
+import type { Durability } from "./commit.ts";
+import type { GraphSpec } from "./graph/spec.ts";
+import type { LoadedHead } from "./head.ts";
+import type { Interrupt } from "./interrupt.ts";
+import type { StorePause } from "./pause.ts";
+import type { Emitter } from "./stream.ts";
+
+/** Everything a superstep needs besides the head: the graph, where it is stored, how it runs. */
+export interface StepEnv {
+  spec: GraphSpec;
+  saver: CheckpointSaver;
+  key: CheckpointKey;
+  /** False when the graph runs without a checkpointer (interrupt() then fails clearly). */
+  durable: boolean;
+  configurable: Record<string, unknown>;
+  signal: AbortSignal | undefined;
+  interruptBefore: ReadonlySet<string> | "*";
+  interruptAfter: ReadonlySet<string> | "*";
+  /** Resume values of the enclosing task (a subgraph sees its parent's). */
+  inheritedResume: ReadonlyMap<string, unknown> | undefined;
+  emit: Emitter | undefined;
+  /** Caller metadata stamped on every checkpoint this call writes (`config.metadata`). */
+  metadata: Record<string, unknown> | undefined;
+  /** "exit": store a checkpoint only when the run stops or hands over (see commit.ts). */
+  durability: Durability;
+  /** The call's `config.context` and `config.tags`, handed to every node. */
+  context: unknown;
+  tags: readonly string[];
+  /** Stores a pause with the supersteps held before it (see StepperOptions.storePause). */
+  storePause?: StorePause | undefined;
+  /** Stores the run's last checkpoint in place of `saver.put` (see StepperOptions.storeFinal). */
+  storeFinal?: ((chain: readonly PutCheckpointArgs[]) => Promise<void>) | undefined;
+  /**
+   * Durability "async" holds a superstep that another follows and stores it with its successor
+   * (see StepperOptions.holdAsync); a store of held heads in flight is `storing`.
+   */
+  holdAsync?: boolean | undefined;
+  /** With `holdAsync`: the run's seed, so its input checkpoint is held too (StepperOptions.seed). */
+  inputSeed?: string | undefined;
+  storing?: Promise<void> | undefined;
+  /** A background store failed (see StoreEnv.stalled). */
+  stalled?: boolean | undefined;
+}
+
+/** What one superstep did. `head` is the thread's head afterwards. */
+export type StepResult =
+  | { status: "next"; head: LoadedHead; tasks: string[] }
+  | { status: "done"; head: LoadedHead }
+  | { status: "interrupted"; head: LoadedHead; interrupts: Interrupt[] }
+  | { status: "failed"; head: LoadedHead; error: unknown };
