@@ -16,6 +16,7 @@ import {
   expectCode,
   LogState,
   linearGraph,
+  stepToEnd,
   threadConfig,
   type UseSaver,
 } from "./helpers.ts";
@@ -90,7 +91,7 @@ export async function redoKeepsKeys(
   config: unknown,
   calls: CallCounter,
 ): Promise<void> {
-  while ((await again.step()).status === "next");
+  await stepToEnd(again);
   expect((await graph.getState(config)).values).toMatchObject({ log: ["a(v)", "b(v)", "c(v)"] });
   for (const name of ["a", "b"]) {
     const [first, second] = calls.keys(name);

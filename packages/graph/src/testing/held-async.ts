@@ -17,6 +17,7 @@ import {
   expectCode,
   LogState,
   linearGraph,
+  stepToEnd,
   threadConfig,
   type UseSaver,
 } from "./helpers.ts";
@@ -81,13 +82,7 @@ async function storesEvery(saver: CheckpointSaver): Promise<void> {
   const config = threadConfig("held-every");
   await graph.prepare({ value: "v" }, config);
   const stepper = graph.stepper(config, HOLD);
-  const statuses = [];
-  for (;;) {
-    const outcome = await stepper.step();
-    statuses.push(outcome.status);
-    if (outcome.status !== "next") break;
-  }
-  expect(statuses).toEqual(["next", "next", "done"]);
+  expect(await stepToEnd(stepper)).toEqual(["next", "next", "done"]);
   const history = await collect(graph.getStateHistory(config));
   expect(history.map((s) => s.metadata?.step)).toEqual([2, 1, 0, -1]);
   expect(history.map((s) => (s.values as { log: string[] }).log)).toEqual([
@@ -177,13 +172,7 @@ async function listsInChain(saver: CheckpointSaver): Promise<void> {
   const config = threadConfig("held-lists");
   await graph.prepare({ items: "first", other: "start" }, config);
   const stepper = graph.stepper(config, HOLD);
-  const seen = [];
-  for (;;) {
-    const outcome = await stepper.step();
-    seen.push(outcome.status);
-    if (outcome.status !== "next") break;
-  }
-  expect(seen).toEqual(["next", "next", "next", "next", "done"]);
+  expect(await stepToEnd(stepper)).toEqual(["next", "next", "next", "next", "done"]);
   const history = await collect(graph.getStateHistory(config));
   expect(history.map((s: StateSnapshot<unknown>) => s.values)).toEqual([
     { items: ["z1", "z2"], other: ["start", "o1", "o2", "o3"] },
@@ -210,7 +199,7 @@ async function noStoreAfterFailure(saver: CheckpointSaver): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 10));
   expect((await graph.getState(config)).metadata?.step).toBe(-1);
   const again = graph.stepper(config, HOLD);
-  while ((await again.step()).status === "next");
+  await stepToEnd(again);
   expect((await graph.getState(config)).values.log).toEqual(["a(v)", "b(v)", "c(v)"]);
 }
 
@@ -302,7 +291,7 @@ async function inputHeld(saver: CheckpointSaver): Promise<void> {
   down.now = false;
   const again = graph.stepper(config, seeded);
   await again.prepare({ value: "v" });
-  while ((await again.step()).status === "next");
+  await stepToEnd(again);
   const history = await collect(graph.getStateHistory(config));
   expect(history.map((s) => s.metadata?.step)).toEqual([2, 1, 0, -1]);
   expect(history.at(-1)?.parentConfig).toBeUndefined();

@@ -130,3 +130,13 @@ export function withSubgraphNode(saver: CheckpointSaver, subgraph: CompiledState
     .addEdge(START, "sub")
     .compile({ checkpointer: saver });
 }
+
+/** Steps `stepper` until its run stops (anything but "next"); the statuses it went through. */
+export async function stepToEnd(stepper: { step(): Promise<{ status: string }> }): Promise<string[]> {
+  const statuses: string[] = [];
+  for (;;) {
+    const { status } = await stepper.step();
+    statuses.push(status);
+    if (status !== "next") return statuses;
+  }
+}
