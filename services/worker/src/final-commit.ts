@@ -10,7 +10,6 @@ import {
   finishRun,
   getRun,
   getThread,
-  nulProblem,
   parkInPut,
   parkRun,
   type RunRow,
@@ -20,7 +19,7 @@ import {
 } from "@layover/runtime";
 import type { Logger } from "pino";
 import type { ServedGraph, WorkerContext } from "./context.ts";
-import { interruptRows } from "./park.ts";
+import { interruptRows, unparkable } from "./park.ts";
 
 /**
  * One job's final commit: `steps` is what the job counts when the run ends or parks (as
@@ -67,12 +66,7 @@ export function storeWithPark(
     const store = <R>(then: PutThen) =>
       chain.length > 0 ? ctx.saver.putThen<R>(chain, then, writes) : ctx.saver.putWritesThen<R>(writes, then);
     const interrupts = interruptRows(ctx, served, run, pause);
-    if (
-      nulProblem(
-        interrupts.map(({ value, options }) => ({ value, options })),
-        "An interrupt's value",
-      )
-    ) {
+    if (unparkable(interrupts) !== undefined) {
       await store(STORE_ONLY);
       return;
     }

@@ -1,5 +1,5 @@
 import type { Pause } from "@layover/graph";
-import type { NewInterrupt, RunRow } from "@layover/runtime";
+import { type NewInterrupt, nulProblem, type RunRow } from "@layover/runtime";
 import type { ServedGraph, WorkerContext } from "./context.ts";
 
 /**
@@ -32,4 +32,12 @@ export function interruptRows(
       timeout_ms: options.timeoutMs ?? served.timeoutMs ?? ctx.defaultTimeoutMs,
     };
   });
+}
+
+/** Why the runtime's tables cannot hold the interrupts (a NUL character), if they cannot. */
+export function unparkable(interrupts: readonly NewInterrupt[]): string | undefined {
+  return nulProblem(
+    interrupts.map(({ value, options }) => ({ value, options })),
+    "An interrupt's value",
+  );
 }

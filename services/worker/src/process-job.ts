@@ -2,7 +2,6 @@ import { type Durability, requestedDurability, type StepOutcome, type Stepper } 
 import {
   type JobRun,
   markRunning,
-  nulProblem,
   type RunRow,
   readJobRunWithHead,
   releaseCancelled,
@@ -29,7 +28,7 @@ import {
   stoppedResult,
   unlessStopped,
 } from "./job-end.ts";
-import { interruptRows } from "./park.ts";
+import { interruptRows, unparkable } from "./park.ts";
 import { prepareRun } from "./prepare-run.ts";
 
 export type { JobResult } from "./job-end.ts";
@@ -224,10 +223,7 @@ async function advance(
     const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
     if (outcome.status === "interrupted") {
       const interrupts = interruptRows(ctx, served, run, outcome);
-      const unstorable = nulProblem(
-        interrupts.map(({ value, options }) => ({ value, options })),
-        "An interrupt's value",
-      );
+      const unstorable = unparkable(interrupts);
       if (unstorable !== undefined) return fail(ctx, stepLog, run, outcome, steps, notStorable(unstorable));
       const counted = steps + (committed ? 1 : 0);
       const args = {
