@@ -3,7 +3,7 @@ import { createClient, stepJobId } from "@layover/runtime";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness } from "./support/harness.ts";
+import { createHarness, type Harness, runAndQueuedRun } from "./support/harness.ts";
 
 let h: Harness;
 let stopWorker: () => Promise<void>;
@@ -133,13 +133,7 @@ describe("runs.cancel", () => {
   });
 
   it("only the cancelled run's current job hands the thread on, not a stale duplicate", async () => {
-    const first = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 1_000 } });
-    const second = await h.client.runs.start({
-      graphId: "slow-chain",
-      threadId: first.threadId,
-      input: { delayMs: 0 },
-      multitaskStrategy: "enqueue",
-    });
+    const { first, queued: second } = await runAndQueuedRun(h, 1_000);
     await sleep(300); // the first run's job is inside s0
     await h.client.runs.cancel(first.runId);
     const stale = { threadId: first.threadId, runId: first.runId, checkpointId: "an-older-step" };

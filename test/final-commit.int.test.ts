@@ -4,7 +4,7 @@ import { isCheckpointConflict, newCheckpointId } from "@layover/checkpoint";
 import { PostgresSaver } from "@layover/checkpoint-postgres";
 import { createDb, finishInPut, finishRun, type RunRow, recordProgress, stepJobId } from "@layover/runtime";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHarness, type Harness } from "./support/harness.ts";
+import { createHarness, type Harness, runAndQueuedRun } from "./support/harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -25,18 +25,6 @@ const checkpoint = (n: number) => ({
   updatedChannels: ["n"],
   pendingSends: [],
 });
-
-/** A run, and a run queued behind it on its thread (multitaskStrategy "enqueue"). */
-async function runAndQueuedRun() {
-  const first = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 0 } });
-  const queued = await h.client.runs.start({
-    graphId: "slow-chain",
-    threadId: first.threadId,
-    input: { delayMs: 0 },
-    multitaskStrategy: "enqueue",
-  });
-  return { first, queued };
-}
 
 it("a last put that loses its compare-and-set ends nothing: the run and its thread stay as they were", async () => {
   const { runId, threadId } = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 0 } });
@@ -93,7 +81,7 @@ it("a last put that loses its compare-and-set ends nothing: the run and its thre
 });
 
 it("a last put resent with full values ends the run once and hands the thread to the queued run", async () => {
-  const { first, queued } = await runAndQueuedRun();
+  const { first, queued } = await runAndQueuedRun(h);
   const db = createDb(h.pool, h.schema);
   const saver = new PostgresSaver({ pool: h.pool, schema: h.schema });
   const key = { threadId: first.threadId, ns: "" };
@@ -125,7 +113,7 @@ it("a last put resent with full values ends the run once and hands the thread to
 });
 
 it("a worker that died after a run's last commit, before enqueuing the next run: its redelivered job does it", async () => {
-  const { first, queued } = await runAndQueuedRun();
+  const { first, queued } = await runAndQueuedRun(h);
   const db = createDb(h.pool, h.schema);
   const run = (await h.pool.query<RunRow>(`SELECT * FROM "${h.schema}".runs WHERE id = $1`, [first.runId]))
     .rows[0] as RunRow;
@@ -144,7 +132,7 @@ it("a worker that died after a run's last commit, before enqueuing the next run:
 });
 
 it("a job whose thread's head cannot be read still ends when its run has: the next run is enqueued", async () => {
-  const { first, queued } = await runAndQueuedRun();
+  const { first, queued } = await runAndQueuedRun(h);
   const db = createDb(h.pool, h.schema);
   const saver = new PostgresSaver({ pool: h.pool, schema: h.schema });
   const head = checkpoint(1);

@@ -201,3 +201,15 @@ export async function parkedApproval(h: Harness, item: string, twice = false) {
   expect(result.status).toBe("interrupted");
   return { runId, threadId, result };
 }
+
+/** A slow-chain run, and a run queued behind it on its thread (multitaskStrategy "enqueue"). */
+export async function runAndQueuedRun(h: Harness, firstDelayMs = 0) {
+  const first = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: firstDelayMs } });
+  const queued = await h.client.runs.start({
+    graphId: "slow-chain",
+    threadId: first.threadId,
+    input: { delayMs: 0 },
+    multitaskStrategy: "enqueue",
+  });
+  return { first, queued };
+}
