@@ -2,7 +2,18 @@
 // PostgresSaver.putThen): never the end of a run whose checkpoint was not stored.
 import { isCheckpointConflict, newCheckpointId } from "@layover/checkpoint";
 import { PostgresSaver } from "@layover/checkpoint-postgres";
-import { createDb, finishInPut, finishRun, type RunRow, recordProgress, stepJobId } from "@layover/runtime";
+import {
+  createDb,
+  finishInPut,
+  finishRun,
+  parseRunEvent,
+  type RunEvent,
+  type RunRow,
+  recordProgress,
+  runEventsChannel,
+  stepJobId,
+} from "@layover/runtime";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, type Harness, runAndQueuedRun } from "./support/harness.ts";
 
@@ -128,6 +139,33 @@ it("a worker that died after a run's last commit, before enqueuing the next run:
     expect(done.status).toBe("success");
   } finally {
     await stop();
+  }
+});
+
+it("a worker that died after a run's last commit, before announcing it: its redelivered job announces it", async () => {
+  const { runId, threadId } = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 0 } });
+  const db = createDb(h.pool, h.schema);
+  const run = (await h.pool.query<RunRow>(`SELECT * FROM "${h.schema}".runs WHERE id = $1`, [runId]))
+    .rows[0] as RunRow;
+  // The run's end committed, and then its worker died (or lost the statement's answer) before
+  // it published the run event its waiters listen for; the run's job is still in BullMQ.
+  await finishRun(db, h.pool, { run, worker: "died", checkpointId: null, steps: 0 });
+  const events: RunEvent[] = [];
+  const subscriber = new Redis(h.redisUrl);
+  subscriber.on("message", (_channel: string, message: string) => {
+    const event = parseRunEvent(message);
+    if (event !== undefined) events.push(event);
+  });
+  await subscriber.subscribe(runEventsChannel(h.prefix));
+  const stop = await h.startWorker({ id: "redelivered" });
+  try {
+    // A waiter hears it now rather than at its next safety recheck of Postgres.
+    await expect
+      .poll(() => events, { timeout: 5_000 })
+      .toContainEqual({ runId, threadId, status: "success" });
+  } finally {
+    await stop();
+    subscriber.disconnect();
   }
 });
 

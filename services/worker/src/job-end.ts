@@ -12,6 +12,7 @@ import {
   finishRun,
   progressInPut,
   type RunRow,
+  type RunStatus,
   recordedByPut,
   recordProgress,
   refuseResume,
@@ -212,9 +213,19 @@ export async function settle(
   if (!settled.applied) return "cancelled";
   if (settled.next) await ctx.dispatcher.enqueue(settled.next);
   const status = result === "parked" ? "interrupted" : result === "finished" ? "success" : "error";
+  await announce(ctx, log, run, status);
+  log.info({ result }, `run ${status}`);
+  return result;
+}
+
+/** Tells the run's waiters (Redis pub/sub) that it settled; Postgres still decides what they read. */
+export async function announce(
+  ctx: WorkerContext,
+  log: Logger,
+  run: RunRow,
+  status: RunStatus,
+): Promise<void> {
   await ctx.dispatcher
     .publish({ runId: run.id, threadId: run.thread_id, status })
     .catch((error: unknown) => log.warn({ err: error }, "run event not published; waiters recheck Postgres"));
-  log.info({ result }, `run ${status}`);
-  return result;
 }

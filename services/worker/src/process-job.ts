@@ -18,6 +18,7 @@ import {
   threadsNext,
 } from "./final-commit.ts";
 import {
+  announce,
   fail,
   failBeforeStep,
   type JobResult,
@@ -87,9 +88,13 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
   const run = read.run;
   if (run === undefined) return "stale";
   if (run.status !== "pending" && run.status !== "running") {
-    // A redelivered job of a run that ended: its worker may have died before it enqueued the
-    // thread's next run (a cancelled run's thread is handed on by handOnCancelled).
-    if (run.status !== "cancelled") await enqueueThreadsNext(ctx, run, log);
+    // A redelivered job of a run that ended: its worker may have died (or lost its statement's
+    // answer) before it enqueued the thread's next run and announced the end (a cancelled run's
+    // thread is handed on by handOnCancelled, and its cancel was announced by the canceller).
+    if (run.status !== "cancelled") {
+      await enqueueThreadsNext(ctx, run, log);
+      await announce(ctx, log, run, run.status);
+    }
     return "stale";
   }
   if (!run.holds_thread) return "stale";
