@@ -17,8 +17,8 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
 import pino from "pino";
+import { APP_NAMES, redisServerPid, withAppName } from "../support/cpu.ts";
 import { stopWorkers, untilWorkersReady } from "../support/worker-processes.ts";
-import { APP_NAMES, withAppName } from "./cpu.ts";
 
 export interface WorkerSettings {
   /** Worker processes. */
@@ -143,8 +143,7 @@ export async function startFleet(settings: WorkerSettings, log: (line: string) =
       await pool.end();
     });
 
-    const info = await connection.info("server");
-    const redisPid = Number(/process_id:(\d+)/.exec(info)?.[1]) || undefined;
+    const redisPid = await redisServerPid(connection);
     return {
       schema: schema.name,
       redisPid,

@@ -2,7 +2,7 @@ import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { isDurability } from "@layover/graph";
 import { ROUND_OPTIONS, wholeNumber } from "../support/cli.ts";
-import { type CpuSampler, cpuSampler } from "./cpu.ts";
+import { type CpuSampler, cpuSampler } from "../support/cpu.ts";
 import { type Fleet, startFleet, type WorkerSettings } from "./fleet.ts";
 import { LINEAR_NODES } from "./graphs.ts";
 import { type BenchCase, type CaseResult, measureCase } from "./measure.ts";

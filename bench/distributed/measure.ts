@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { median, percentile } from "../engine/measure.ts";
-import { type CpuSample, cpuSpent, type ProcessSample } from "./cpu.ts";
+import { type CpuSample, cpuSpent, type ProcessSample } from "../support/cpu.ts";
 import type { Target } from "./targets.ts";
 
 /** One timed batch: `inFlight` lanes, each running ops back to back, for about `ms`. */

@@ -1,3 +1,4 @@
+import { describeCpu } from "../support/cpu.ts";
 import type { CaseResult } from "./measure.ts";
 
 function fixed(value: number, digits: number): string {
@@ -41,22 +42,6 @@ export function targetChecks(
   return checks;
 }
 
-const GROUP_ORDER = [
-  "bench process",
-  "worker",
-  "pg client",
-  "pg workers",
-  "pg LangGraph.js",
-  "pg in-process",
-  "pg background",
-  "redis",
-];
-
-function groupRank(group: string): number {
-  const rank = GROUP_ORDER.findIndex((prefix) => group.startsWith(prefix));
-  return rank === -1 ? GROUP_ORDER.length : rank;
-}
-
 /** The results as a plain-text table: one line per case and engine, the ratios, the targets. */
 export function formatTable(results: readonly CaseResult[], settingsLine: string): string {
   const header = [
@@ -96,14 +81,7 @@ export function formatTable(results: readonly CaseResult[], settingsLine: string
   );
   const cpu = results.flatMap((result) =>
     result.results.map((engine) => {
-      const spent = engine.cpuMsPerOp ?? {};
-      const total = Object.values(spent).reduce((sum, ms) => sum + ms, 0);
-      const parts = Object.entries(spent)
-        .filter(([, ms]) => ms >= 0.05)
-        .sort(([a], [b]) => groupRank(a) - groupRank(b) || a.localeCompare(b))
-        .map(([group, ms]) => `${group} ${fixed(ms, 1)}`)
-        .join(", ");
-      return `  ${result.case}, ${engine.engine}: ${fixed(total, 1)} (${parts})`;
+      return `  ${result.case}, ${engine.engine}: ${describeCpu(engine.cpuMsPerOp ?? {})}`;
     }),
   );
   const checks = targetChecks(results).map(

@@ -10,7 +10,7 @@ import * as layover from "@layover/graph";
 import type { LayoverClient } from "@layover/runtime";
 import { createTestSchema, type TestSchema } from "@layover/testing";
 import pg from "pg";
-import { APP_NAMES, withAppName } from "./cpu.ts";
+import { APP_NAMES, withAppName } from "../support/cpu.ts";
 import {
   APPROVAL_ANSWER,
   APPROVAL_ID,

@@ -25,10 +25,16 @@ import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
 import pino from "pino";
+import { APP_NAMES, redisServerPid, withAppName } from "../support/cpu.ts";
 import { stopWorkers, untilWorkersReady } from "../support/worker-processes.ts";
 
 export interface Deployment {
   schema: string;
+  /** The schema's connection string (without an application_name). */
+  databaseUrl: string;
+  /** "worker 1" … → the worker processes' pids, and the Redis server's: for CPU sampling. */
+  workerPids: ReadonlyMap<string, number>;
+  redisPid: number | undefined;
   prefix: string;
   pool: pg.Pool;
   db: Db;
@@ -80,22 +86,24 @@ export async function startDeployment(
 
     const children: ChildProcess[] = [];
     cleanups.push(() => stopWorkers(children));
+    const workerPids = new Map<string, number>();
     for (let i = 1; i <= settings.workers; i++) {
-      children.push(
-        spawn(process.execPath, [CLI, "--graphs", GRAPHS], {
-          env: serviceEnv(
-            { databaseUrl: schema.url, redisUrl, schema: schema.name, prefix },
-            { WORKER_ID: `sweep-w${i}`, WORKER_CONCURRENCY: String(settings.concurrency), LOG_LEVEL: "warn" },
-          ),
-          // Warnings and errors of the workers show on this process's stderr.
-          stdio: ["ignore", process.stderr, process.stderr],
-        }),
-      );
+      const child = spawn(process.execPath, [CLI, "--graphs", GRAPHS], {
+        env: serviceEnv(
+          { databaseUrl: withAppName(schema.url, APP_NAMES.worker), redisUrl, schema: schema.name, prefix },
+          { WORKER_ID: `sweep-w${i}`, WORKER_CONCURRENCY: String(settings.concurrency), LOG_LEVEL: "warn" },
+        ),
+        // Warnings and errors of the workers show on this process's stderr.
+        stdio: ["ignore", process.stderr, process.stderr],
+      });
+      children.push(child);
+      if (child.pid !== undefined) workerPids.set(`worker ${i}`, child.pid);
     }
     await untilWorkersReady(queue, children, settings.workers);
     log(`${settings.workers} worker processes ready (schema ${schema.name}, prefix ${prefix})`);
 
-    const pool = new pg.Pool({ connectionString: schema.url, max: 12 });
+    // The sweep's and the producer's statements: their backends count as "pg client".
+    const pool = new pg.Pool({ connectionString: withAppName(schema.url, APP_NAMES.client), max: 12 });
     cleanups.push(() => pool.end());
     const client = createClient({
       pool,
@@ -109,6 +117,9 @@ export async function startDeployment(
     cleanups.push(() => dispatcher.close());
     return {
       schema: schema.name,
+      databaseUrl: schema.url,
+      workerPids,
+      redisPid: await redisServerPid(connection),
       prefix,
       pool,
       db: createDb(pool, schema.name),

@@ -1,6 +1,7 @@
 import { availableParallelism, loadavg } from "node:os";
 import { parseArgs } from "node:util";
 import { wholeNumber } from "../support/cli.ts";
+import { cpuSampler, cpuSpent } from "../support/cpu.ts";
 import { startDeployment } from "./deployment.ts";
 import { explain, insertFiller, makeDue, parkRealThreads, sweepAndFinish } from "./phases.ts";
 import { formatJson, formatTable, type SweepReport } from "./report.ts";
@@ -61,14 +62,26 @@ async function main(): Promise<void> {
     const plans = await explain(d, settings.batchSize);
     log("sweeping and waiting for every resume to finish…");
     const loadBefore = loadavg()[0] ?? 0;
+    const sampler = await cpuSampler(d.databaseUrl, d.workerPids, d.redisPid);
+    const cpuBefore = await sampler.sample();
     const result = await sweepAndFinish(d, due, settings.batchSize, settings.isolateSweep, log);
+    const cpu = cpuSpent(cpuBefore, await sampler.sample());
+    await sampler.close();
     const load = { before: loadBefore, after: loadavg()[0] ?? 0 };
     if (result.resumed !== due) throw new Error(`the sweep resumed ${result.resumed} of ${due} due threads`);
     if (result.errors > 0 || result.success !== due)
       throw new Error(`${result.success} resume runs succeeded and ${result.errors} failed, of ${due}`);
     if (result.rejected !== due || !result.sampleOk)
       throw new Error("resumed threads did not all get the timeout rejection");
-    const report: SweepReport = { settings, setup: { parkMs, fillerMs, analyzeMs }, load, plans, result };
+    const cpuMsPerResume = cpu && Object.fromEntries([...cpu].map(([group, ms]) => [group, ms / due]));
+    const report: SweepReport = {
+      settings,
+      setup: { parkMs, fillerMs, analyzeMs },
+      load,
+      plans,
+      result,
+      ...(cpuMsPerResume ? { cpuMsPerResume } : {}),
+    };
     console.log(values.json ? formatJson(report) : formatTable(report));
   } finally {
     await d.close();

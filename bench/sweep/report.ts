@@ -1,4 +1,5 @@
 import { availableParallelism } from "node:os";
+import { describeCpu } from "../support/cpu.ts";
 import type { Plans, SweepResult } from "./phases.ts";
 
 export interface SweepReport {
@@ -16,6 +17,8 @@ export interface SweepReport {
   load: { before: number; after: number };
   plans: Plans;
   result: SweepResult;
+  /** CPU ms per resumed thread from the first sweep call until every resume finished, by process group (Linux). */
+  cpuMsPerResume?: Record<string, number>;
 }
 
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -57,6 +60,12 @@ export function formatTable(report: SweepReport): string {
       (settings.isolateSweep ? "the workers paused meanwhile)" : "the workers resume threads meanwhile)"),
     `  all finished s: first sweep call until all ${int(settings.due)} resume runs are status success ` +
       `(${settings.workers} worker processes × concurrency ${settings.concurrency})`,
+    ...(report.cpuMsPerResume
+      ? [
+          `  CPU ms per resumed thread, by process (pg client: the sweep's backends; pg workers: the workers'; redis: the whole server): ` +
+            describeCpu(report.cpuMsPerResume),
+        ]
+      : []),
     `  load average (1 min): ${report.load.before.toFixed(1)} before the sweep, ${report.load.after.toFixed(1)} after; ${availableParallelism()} cores`,
     `  setup: parking ${int(settings.due)} real threads ${secs(setup.parkMs)} s, ` +
       `${int(settings.parked - settings.due)} filler ${secs(setup.fillerMs)} s, ANALYZE ${secs(setup.analyzeMs)} s`,

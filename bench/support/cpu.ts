@@ -3,6 +3,7 @@
 // application_name every benchmark connection carries), Postgres's WAL writer and other
 // background processes, and Redis (one server process, shared with anything else using it).
 import { readFileSync } from "node:fs";
+import type { Redis } from "ioredis";
 import pg from "pg";
 
 /** CPU ms used so far, by group. */
@@ -103,4 +104,39 @@ export function cpuSpent(
     spent.set(group, (spent.get(group) ?? 0) + ms - (before.get(key) ?? 0));
   }
   return spent;
+}
+
+/** Where the groups go in a line: the benchmark's own process first, then workers, then servers. */
+const GROUP_ORDER = [
+  "bench process",
+  "worker",
+  "pg client",
+  "pg workers",
+  "pg LangGraph.js",
+  "pg in-process",
+  "pg background",
+  "redis",
+];
+
+function groupRank(group: string): number {
+  const rank = GROUP_ORDER.findIndex((prefix) => group.startsWith(prefix));
+  return rank === -1 ? GROUP_ORDER.length : rank;
+}
+
+/** "9.6 (bench process 1.4, worker 1 1.8, …)": the total CPU ms and its groups (those ≥ 0.05 ms). */
+export function describeCpu(msByGroup: Readonly<Record<string, number>>): string {
+  const one = (ms: number) => ms.toLocaleString("en-US", { maximumFractionDigits: 1 });
+  const total = Object.values(msByGroup).reduce((sum, ms) => sum + ms, 0);
+  const parts = Object.entries(msByGroup)
+    .filter(([, ms]) => ms >= 0.05)
+    .sort(([a], [b]) => groupRank(a) - groupRank(b) || a.localeCompare(b))
+    .map(([group, ms]) => `${group} ${one(ms)}`)
+    .join(", ");
+  return `${one(total)} (${parts})`;
+}
+
+/** The pid of the Redis server `connection` talks to (INFO server), when it reports one. */
+export async function redisServerPid(connection: Redis): Promise<number | undefined> {
+  const info = await connection.info("server");
+  return Number(/process_id:(\d+)/.exec(info)?.[1]) || undefined;
 }
