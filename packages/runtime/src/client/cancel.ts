@@ -2,8 +2,9 @@ import { RunNotFoundError } from "../errors.ts";
 import { type NextRun, nextStep } from "../run-transitions.ts";
 import type { RunRow } from "../sql/runs.ts";
 import { isUuid } from "../uuid.ts";
+import { orLate } from "../within.ts";
 import type { ClientContext } from "./context.ts";
-import { dispatchRecorded } from "./context.ts";
+import { dispatchRecorded, REDIS_WAIT_MS } from "./context.ts";
 
 /**
  * Cancels a run that has not finished. A parked run's pending interrupts are cancelled too and
@@ -24,11 +25,14 @@ export async function cancelRun(ctx: ClientContext, runId: string): Promise<{ st
   if (row === undefined || row.outcome === "missing") throw new RunNotFoundError(runId);
   await dispatchRecorded(ctx, nextStep(row.thread_id, row));
   if (row.outcome === "cancelled") {
-    await ctx.dispatcher
-      .publishCancel({ runId: runId.toLowerCase(), threadId: row.thread_id, status: "cancelled" })
-      .catch((error: unknown) =>
-        ctx.logger.warn({ err: error, runId }, "cancel not announced; waiters and workers recheck Postgres"),
-      );
+    const announced = ctx.dispatcher.publishCancel({
+      runId: runId.toLowerCase(),
+      threadId: row.thread_id,
+      status: "cancelled",
+    });
+    await orLate(announced, REDIS_WAIT_MS, "cancel announcement").catch((error: unknown) =>
+      ctx.logger.warn({ err: error, runId }, "cancel not announced; waiters and workers recheck Postgres"),
+    );
   }
   return { status: row.status };
 }

@@ -5,6 +5,7 @@ import type { Db } from "../db.ts";
 import type { Dispatcher } from "../dispatch.ts";
 import type { StepJob } from "../jobs.ts";
 import type { GraphRow } from "../sql/graphs.ts";
+import { orLate } from "../within.ts";
 import type { RunEventHub } from "./run-events.ts";
 import type { SeenPending } from "./seen-pending.ts";
 
@@ -53,13 +54,21 @@ export async function expecting<T extends { runId: string }>(
 }
 
 /**
- * Enqueues a job for a run already recorded in Postgres. If Redis is unreachable the run is
- * not lost: it stays pending in Postgres and `reconcile()` enqueues it again later.
+ * How long a producer's call waits for Redis to take a job or an event of a change already
+ * recorded in Postgres. The connection queues commands through a reconnect, so without a bound
+ * a call made while Redis is down would never return.
+ */
+export const REDIS_WAIT_MS = 2_000;
+
+/**
+ * Enqueues a job for a run already recorded in Postgres. If Redis is unreachable (or does not
+ * answer within REDIS_WAIT_MS) the run is not lost: it stays pending in Postgres and
+ * `reconcile()` enqueues it again later (the same job id, so a late enqueue is not doubled).
  */
 export async function dispatchRecorded(ctx: ClientContext, job: StepJob | null): Promise<void> {
   if (job === null) return;
   try {
-    await ctx.dispatcher.enqueue(job);
+    await orLate(ctx.dispatcher.enqueue(job), REDIS_WAIT_MS, "enqueue");
   } catch (error) {
     ctx.logger.warn(
       { err: error, threadId: job.threadId, runId: job.runId },
