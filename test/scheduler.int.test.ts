@@ -162,8 +162,7 @@ describe("reconciliation", () => {
 });
 
 describe("the operator CLI", () => {
-  it("lists pending interrupts with their age and graph, and resumes one", async () => {
-    const { threadId } = await parkedTimed({});
+  const admin = (...args: string[]) => {
     const env = {
       ...process.env,
       DATABASE_URL: h.databaseUrl,
@@ -172,7 +171,12 @@ describe("the operator CLI", () => {
       LAYOVER_PREFIX: h.prefix,
     };
     const cli = fileURLToPath(new URL("../services/scheduler/src/admin-cli.ts", import.meta.url));
-    const run = (...args: string[]) => promisify(execFile)(process.execPath, [cli, ...args], { env });
+    return promisify(execFile)(process.execPath, [cli, ...args], { env });
+  };
+
+  it("lists pending interrupts with their age and graph, and resumes one", async () => {
+    const { threadId } = await parkedTimed({});
+    const run = admin;
     const listed = await run("interrupts", "--graph", "timed", "--show-values");
     const line = listed.stdout.split("\n").find((l) => l.includes(threadId));
     expect(line).toMatch(/^\d+[smhd]\s+timed\s+/);
@@ -192,5 +196,35 @@ describe("the operator CLI", () => {
     expect(result.values.decision).toBe("from the ops desk");
     const { interrupts } = await h.client.interrupts.list({ status: "resolved", threadId });
     expect(interrupts.find((i) => i.threadId === threadId)?.resolvedBy).toMatch(/^operator:/);
+  });
+
+  it("refuses arguments it would not use, saying so, and answers nothing", async () => {
+    const { threadId } = await parkedTimed({});
+    const refusals = [
+      // An answer given where approve takes none, and a reason the shell split in two.
+      [["approve", threadId, '{"choice":"edit"}'], "an answer of your own goes in --value"],
+      [["reject", threadId, "--reason", "too", "expensive"], 'unexpected "expensive"'],
+      [["approve", threadId, "--reason", "cheap"], "--reason does not apply to approve"],
+      [["resume", threadId, "yes"], "is not JSON"],
+      [["interrupts", "--older-than", "90"], "--older-than takes a duration"],
+      [["interrupts", "--limit", "5000"], "--limit takes a whole number from 1 to 1000"],
+    ] as const;
+    for (const [args, message] of refusals) {
+      const failed = await admin(...args).then(
+        () => undefined,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failed, args.join(" ")).toMatchObject({ code: 1, stderr: expect.stringContaining(message) });
+      expect(failed?.stderr).toContain("Nothing was changed.");
+    }
+    expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
+  });
+
+  it("says when more interrupts are pending than it lists", async () => {
+    await parkedTimed({});
+    await parkedTimed({});
+    const listed = await admin("interrupts", "--graph", "timed", "--limit", "1");
+    expect(listed.stdout.trim().split("\n")).toHaveLength(3); // header, one interrupt, the note
+    expect(listed.stdout).toContain("more are pending: these are the oldest 1");
   });
 });

@@ -7,7 +7,7 @@
 // Uses DATABASE_URL, REDIS_URL, LAYOVER_SCHEMA, LAYOVER_PREFIX like the services.
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { parseDuration } from "@layover/graph";
+import { isLayoverError, parseDuration } from "@layover/graph";
 import {
   createClient,
   isUuid,
@@ -22,7 +22,92 @@ const USAGE = `Usage:
   layover-admin interrupts [--graph <id>] [--older-than 15m] [--limit 50] [--show-values]
   layover-admin approve <thread> [--value '<json>'] [--interrupt <id>]
   layover-admin reject <thread> [--reason <text>] [--interrupt <id>]
-  layover-admin resume <thread> '<json>' [--interrupt <id>]`;
+  layover-admin resume <thread> '<json>' [--interrupt <id>]
+
+approve answers {"action":"approve"} (or --value's JSON); reject answers
+{"action":"reject","reason":"<text>"}. For a graph whose interrupt() expects another shape, give
+it with approve --value or resume.`;
+
+/** Each command's positionals after its name, and the flags it takes. */
+const COMMANDS: Record<string, { positionals: readonly string[]; flags: readonly string[] }> = {
+  interrupts: { positionals: [], flags: ["graph", "older-than", "limit", "show-values"] },
+  approve: { positionals: ["a thread id"], flags: ["value", "interrupt"] },
+  reject: { positionals: ["a thread id"], flags: ["reason", "interrupt"] },
+  resume: { positionals: ["a thread id", "a JSON value"], flags: ["interrupt"] },
+};
+
+/** A mistake on the command line: nothing was changed. */
+function refuse(problem: string): never {
+  throw new Error(`${problem} Nothing was changed.\n\n${USAGE}`);
+}
+
+/** The command and its arguments, checked before anything is read or changed. */
+function parseCommand(argv: string[]): { command: string; args: string[]; flags: Flags } {
+  let parsed: ReturnType<typeof parseArgs<{ allowPositionals: true; options: typeof OPTIONS }>>;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+  } catch (error) {
+    refuse(`${(error as Error).message}.`);
+  }
+  const [command, ...args] = parsed.positionals;
+  const spec = command === undefined ? undefined : COMMANDS[command];
+  if (command === undefined) refuse("layover-admin needs a command.");
+  if (spec === undefined) refuse(`Unknown command ${JSON.stringify(command)}.`);
+  const missing = spec.positionals[args.length];
+  if (missing !== undefined) refuse(`${command} needs ${missing}.`);
+  if (args.length > spec.positionals.length)
+    refuse(
+      `${command} takes ${spec.positionals.join(" and ") || "no arguments"}; unexpected ${JSON.stringify(args[spec.positionals.length])}` +
+        (command === "approve" ? " (an answer of your own goes in --value)." : " (quote text with spaces)."),
+    );
+  for (const flag of Object.keys(parsed.values))
+    if (!spec.flags.includes(flag)) refuse(`--${flag} does not apply to ${command}.`);
+  return { command, args, flags: parsed.values };
+}
+
+const OPTIONS = {
+  graph: { type: "string" },
+  "older-than": { type: "string" },
+  limit: { type: "string" },
+  "show-values": { type: "boolean" },
+  value: { type: "string" },
+  reason: { type: "string" },
+  interrupt: { type: "string" },
+} as const;
+
+function jsonArgument(raw: string, what: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    refuse(
+      `${what} is not JSON (${(error as Error).message}); a string needs JSON's quotes inside the shell's: '"yes"'.`,
+    );
+  }
+}
+
+/** At most this many interrupts in one listing: the client's own page size limit. */
+const MAX_LIMIT = 1_000;
+
+function listQuery(flags: Flags) {
+  const olderThan = flags["older-than"];
+  let olderThanMs: number | undefined;
+  if (typeof olderThan === "string") {
+    try {
+      olderThanMs = parseDuration(olderThan);
+    } catch {
+      refuse(`--older-than takes a duration such as 90s, 15m, 2h or 1d; got ${JSON.stringify(olderThan)}.`);
+    }
+  }
+  const limit = typeof flags.limit === "string" ? Number(flags.limit) : 50;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+    refuse(`--limit takes a whole number from 1 to ${MAX_LIMIT}; got ${JSON.stringify(flags.limit)}.`);
+  return {
+    status: "pending" as const,
+    graphId: typeof flags.graph === "string" ? flags.graph : undefined,
+    olderThan: olderThanMs === undefined ? undefined : new Date(Date.now() - olderThanMs),
+    limit,
+  };
+}
 
 type Flags = Record<string, string | boolean | undefined>;
 
@@ -33,14 +118,12 @@ function age(since: Date): string {
   return s < 172_800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86_400)}d`;
 }
 
-async function listPending(client: LayoverClient, flags: Flags): Promise<void> {
-  const olderThan = typeof flags["older-than"] === "string" ? parseDuration(flags["older-than"]) : undefined;
-  const { interrupts } = await client.interrupts.list({
-    status: "pending",
-    graphId: typeof flags.graph === "string" ? flags.graph : undefined,
-    olderThan: olderThan === undefined ? undefined : new Date(Date.now() - olderThan),
-    limit: typeof flags.limit === "string" ? Number(flags.limit) : 50,
-  });
+async function listPending(
+  client: LayoverClient,
+  query: ReturnType<typeof listQuery>,
+  flags: Flags,
+): Promise<void> {
+  const { interrupts, nextCursor } = await client.interrupts.list(query);
   console.log(
     [
       "age".padEnd(6),
@@ -64,34 +147,51 @@ async function listPending(client: LayoverClient, flags: Flags): Promise<void> {
     console.log(cells.join(" "));
   }
   if (interrupts.length === 0) console.log("(no pending interrupts)");
+  if (nextCursor)
+    console.log(
+      `(more are pending: these are the oldest ${interrupts.length}; narrow with --graph or --older-than, or raise --limit up to ${MAX_LIMIT})`,
+    );
 }
 
-function answerOf(command: string, positionals: string[], flags: Flags): unknown {
+function answerOf(command: string, args: string[], flags: Flags): unknown {
   if (command === "approve")
-    return typeof flags.value === "string" ? JSON.parse(flags.value) : { action: "approve" };
+    return typeof flags.value === "string" ? jsonArgument(flags.value, "--value") : { action: "approve" };
   if (command === "reject")
     return { action: "reject", reason: typeof flags.reason === "string" ? flags.reason : "" };
-  const raw = positionals[2];
-  if (raw === undefined) throw new Error(`resume needs a JSON value.\n${USAGE}`);
-  return JSON.parse(raw);
+  return jsonArgument(args[1] as string, "The value to resume with");
+}
+
+/** The answer, keyed by --interrupt's id when one is named. */
+function resumeValue(command: string, args: string[], flags: Flags): unknown {
+  const answer = answerOf(command, args, flags);
+  const interruptId = flags.interrupt;
+  if (typeof interruptId !== "string") return answer;
+  // An answer keyed by anything but an interrupt id would be taken as the answer itself.
+  if (!isUuid(interruptId))
+    refuse(
+      `--interrupt takes an interrupt id (a UUID: see "layover-admin interrupts"); got "${interruptId}".`,
+    );
+  return { [interruptId]: answer };
+}
+
+async function resume(client: LayoverClient, threadId: string, value: unknown): Promise<void> {
+  try {
+    const { runId } = await client.threads.resume(threadId, value);
+    console.log(`resumed thread ${threadId}: run ${runId}`);
+  } catch (error) {
+    if (isLayoverError(error) && error.code === "AMBIGUOUS_RESUME")
+      refuse(
+        `Thread ${threadId} waits for more than one interrupt: name the one you answer with --interrupt <id> (see "layover-admin interrupts --show-values").`,
+      );
+    throw error;
+  }
 }
 
 async function main(): Promise<void> {
-  const { positionals, values: flags } = parseArgs({
-    allowPositionals: true,
-    options: {
-      graph: { type: "string" },
-      "older-than": { type: "string" },
-      limit: { type: "string" },
-      "show-values": { type: "boolean" },
-      value: { type: "string" },
-      reason: { type: "string" },
-      interrupt: { type: "string" },
-    },
-  });
-  const [command, threadId] = positionals;
-  if (command === undefined || !["interrupts", "approve", "reject", "resume"].includes(command))
-    throw new Error(USAGE);
+  const { command, args, flags } = parseCommand(process.argv.slice(2));
+  // Checked before connecting: a mistake changes nothing.
+  const query = command === "interrupts" ? listQuery(flags) : undefined;
+  const value = command === "interrupts" ? undefined : resumeValue(command, args, flags);
   const env = parseEnv(ServiceEnv, process.env, "layover-admin");
   const client = createClient({
     databaseUrl: env.DATABASE_URL,
@@ -103,18 +203,8 @@ async function main(): Promise<void> {
     logger: pino({ level: "warn" }),
   });
   try {
-    if (command === "interrupts") return await listPending(client, flags);
-    if (threadId === undefined) throw new Error(`${command} needs a thread id.\n${USAGE}`);
-    const answer = answerOf(command, positionals, flags);
-    const interruptId = flags.interrupt;
-    // An answer keyed by anything but an interrupt id would be taken as the answer itself.
-    if (typeof interruptId === "string" && !isUuid(interruptId))
-      throw new Error(
-        `--interrupt takes an interrupt id (a UUID: see "layover-admin interrupts"); got "${interruptId}". Nothing was changed.`,
-      );
-    const value = typeof interruptId === "string" ? { [interruptId]: answer } : answer;
-    const { runId } = await client.threads.resume(threadId, value);
-    console.log(`resumed thread ${threadId}: run ${runId}`);
+    if (query !== undefined) await listPending(client, query, flags);
+    else await resume(client, args[0] as string, value);
   } finally {
     await client.close();
   }
