@@ -57,8 +57,24 @@ describe("crons", () => {
       code: "INVALID_CONFIG",
       message: expect.stringContaining("Unknown time zone"),
     });
+    // A schedule that is not a string, and a thread another graph runs (every tick would fail).
+    await expect(create({ schedule: undefined })).rejects.toMatchObject({ code: "INVALID_CONFIG" });
+    await expect(create({ schedule: 5 })).rejects.toMatchObject({ code: "INVALID_CONFIG" });
+    const other = await h.client.runs.start({ graphId: "approval", input: { item: "someone else's" } });
+    await expect(create({ threadId: other.threadId })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining(`runs graph "approval", not "linear"`),
+    });
+    await expect(create({ threadId: 7 })).rejects.toMatchObject({ code: "INVALID_INPUT" });
     expect((await h.client.crons.list()).length).toBe(before);
     expect(await h.client.crons.delete("not-a-cron-id")).toBe(false);
+  });
+
+  it("deletes a cron named by its id in upper case, its schedule in Redis too", async () => {
+    const cron = await h.client.crons.create({ graphId: "linear", schedule: "0 0 1 1 *", input: {} });
+    expect(await schedulers.getJobScheduler(cronSchedulerId(cron.id))).toBeDefined();
+    expect(await h.client.crons.delete(cron.id.toUpperCase())).toBe(true);
+    expect(await schedulers.getJobScheduler(cronSchedulerId(cron.id))).toBeUndefined();
   });
 
   it("gives every run a cron starts the cron's config: its context reaches the nodes", async () => {

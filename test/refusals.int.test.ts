@@ -194,10 +194,28 @@ describe("bad calls change nothing", () => {
       [{ olderThan: new Date("not a date") }, "olderThan"],
       [{ cursor: "garbage" }, "cursor"],
       [{ cursor: Buffer.from("[1,2]").toString("base64url") }, "cursor"],
+      [{ cursor: Buffer.from('["x","y","z"]').toString("base64url") }, "cursor"],
     ] as const) {
       await expect(
         h.client.interrupts.list(query as Parameters<typeof h.client.interrupts.list>[0]),
       ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining(field) });
+    }
+  });
+
+  it("refuses a wait for no run id, and reconcile options it cannot use, with typed errors", async () => {
+    await expect(h.client.runs.wait(undefined as unknown as string)).rejects.toMatchObject({
+      code: "RUN_NOT_FOUND",
+    });
+    for (const [options, field] of [
+      [{ pageSize: -1 }, "pageSize"],
+      [{ limit: 1.5 }, "limit"],
+      [{ minAgeMs: Number.NaN }, "minAgeMs"],
+      [{ failedBackoffMs: -5 }, "failedBackoffMs"],
+    ] as const) {
+      await expect(h.client.reconcile(options)).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+        message: expect.stringContaining(field),
+      });
     }
   });
 

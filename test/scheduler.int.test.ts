@@ -5,7 +5,9 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { isLayoverError, isTimeoutRejection } from "@layover/graph";
 import { createDb, createDispatcher, sweepExpiredInterrupts } from "@layover/runtime";
+import { createScheduler } from "@layover/scheduler";
 import { Redis } from "ioredis";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkpointCounts, checkpointForks, createHarness, type Harness } from "./support/harness.ts";
 
@@ -159,6 +161,34 @@ describe("reconciliation", () => {
     expect(threadIds.every((t) => counts.get(t) === 11)).toBe(true); // the input and ten supersteps, each once
     await stopSlow();
   }, 120_000);
+
+  it("logs what its start-up reconciliation enqueued again, as the scheduled one does", async () => {
+    await stopScheduler(); // alone, the new scheduler's start-up pass is the one that finds the run
+    await h.queue.pause();
+    const { runId } = await h.client.runs.start({ graphId: "linear", input: {} });
+    await h.queue.obliterate({ force: true }); // its job lost
+    await h.queue.resume();
+    await h.pool.query(`UPDATE "${h.schema}".runs SET updated_at = now() - interval '1 hour' WHERE id = $1`, [
+      runId,
+    ]);
+    const lines: string[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => lines.push(line) });
+    const scheduler = createScheduler({
+      databaseUrl: h.databaseUrl,
+      redisUrl: h.redisUrl,
+      schema: h.schema,
+      prefix: h.prefix,
+      logger,
+      reconcileEveryMs: 3_600_000,
+    });
+    await scheduler.start();
+    try {
+      expect(lines.some((line) => line.includes("runs whose job was lost re-enqueued"))).toBe(true);
+      expect((await h.client.runs.wait(runId)).status).toBe("success");
+    } finally {
+      await scheduler.close();
+    }
+  });
 });
 
 describe("the operator CLI", () => {

@@ -1,10 +1,12 @@
 import { randomUUID } from "node:crypto";
+import { InvalidInputError } from "@layover/graph";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Db } from "./db.ts";
-import { InvalidConfigError } from "./errors.ts";
+import { InvalidConfigError, threadOfAnotherGraph } from "./errors.ts";
 import type { RunConfig } from "./sql/runs.ts";
+import { getThread } from "./sql/threads.ts";
 import { isUuid } from "./uuid.ts";
 
 /** The scheduler's queue: sweeps, reconciliation and cron ticks. */
@@ -46,12 +48,17 @@ function zoneOf(row: Pick<CronRow, "timezone">): string {
 }
 
 function checkSpec(spec: CronSpec): void {
-  if (spec.schedule.trim().split(/\s+/).length < 5)
+  if (typeof spec.schedule !== "string" || spec.schedule.trim().split(/\s+/).length < 5)
     throw new InvalidConfigError(
-      `Invalid cron schedule ${JSON.stringify(spec.schedule)}: use 5 or 6 fields.`,
+      `Invalid cron schedule ${JSON.stringify(spec.schedule) ?? "undefined"}: give a string of 5 or 6 fields, such as "*/5 * * * *".`,
+    );
+  if (spec.threadId !== undefined && (typeof spec.threadId !== "string" || spec.threadId === ""))
+    throw new InvalidInputError(
+      `A cron's threadId must be a non-empty string, or left out for a new thread per tick; got ${JSON.stringify(spec.threadId)}.`,
     );
   if (spec.timezone === undefined) return;
   try {
+    if (typeof spec.timezone !== "string") throw new TypeError("not a string");
     new Intl.DateTimeFormat("en-US", { timeZone: spec.timezone });
   } catch {
     throw new InvalidConfigError(
@@ -95,6 +102,10 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
   return {
     async create(spec: CronSpec): Promise<CronRow> {
       checkSpec(spec);
+      // Else every tick would be refused, with no one to hear it but the scheduler's log.
+      const thread = spec.threadId === undefined ? undefined : await getThread(db, db.pool, spec.threadId);
+      if (thread !== undefined && thread.graph_id !== spec.graphId)
+        throw threadOfAnotherGraph(thread.id, thread.graph_id, spec.graphId);
       const { rows } = await db.pool.query<CronRow>(
         `INSERT INTO ${db.table("crons")} (id, graph_id, schedule, timezone, input, thread_id, config)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
@@ -126,7 +137,8 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
     async delete(id: string): Promise<boolean> {
       if (!isUuid(id)) return false;
       const { rowCount } = await db.pool.query(`DELETE FROM ${db.table("crons")} WHERE id = $1`, [id]);
-      await queue.removeJobScheduler(cronSchedulerId(id));
+      // Scheduler keys spell the id as Postgres does: in lower case.
+      await queue.removeJobScheduler(cronSchedulerId(id.toLowerCase()));
       return rowCount === 1;
     },
     /** Re-creates the job schedulers Redis lost (or holds changed) from Postgres; others keep their next tick. */

@@ -1,4 +1,5 @@
 import { LayoverError } from "@layover/checkpoint";
+import { InvalidInputError } from "@layover/graph";
 
 export type RuntimeErrorCode =
   | "UNKNOWN_GRAPH"
@@ -98,4 +99,15 @@ export class InvalidConfigError extends RuntimeError<"INVALID_CONFIG"> {
   constructor(message: string) {
     super("INVALID_CONFIG", message);
   }
+}
+
+/** A start (or a cron's) on a thread that another graph runs. Nothing was written. */
+export function threadOfAnotherGraph(
+  threadId: string,
+  threadGraph: string,
+  graphId: string,
+): InvalidInputError {
+  return new InvalidInputError(
+    `Thread "${threadId}" runs graph "${threadGraph}", not "${graphId}". Use a new thread id. Nothing was written.`,
+  );
 }

@@ -104,6 +104,14 @@ export function createScheduler(options: SchedulerOptions = {}) {
   // BullMQ does not close a connection it was given: close() disconnects it.
   const workerConnection = connectRedis(connection, logger, "scheduler jobs");
 
+  /** Enqueues again the runs whose job Redis lost; logged and counted. */
+  async function reconcile(): Promise<number> {
+    const requeued = await reconcileRuns(db, dispatcher, { minAgeMs: options.reconcileMinAgeMs ?? 5_000 });
+    metrics.reconciled.inc(requeued.length);
+    logRequeued(logger, requeued);
+    return requeued.length;
+  }
+
   async function handle(job: Job): Promise<unknown> {
     switch (job.name) {
       case "sweep": {
@@ -114,14 +122,8 @@ export function createScheduler(options: SchedulerOptions = {}) {
         if (resumed > 0) logger.info({ resumed }, "expired interrupts resumed with their timeout value");
         return { resumed };
       }
-      case "reconcile": {
-        const requeued = await reconcileRuns(db, dispatcher, {
-          minAgeMs: options.reconcileMinAgeMs ?? 5_000,
-        });
-        metrics.reconciled.inc(requeued.length);
-        logRequeued(logger, requeued);
-        return { requeued: requeued.length };
-      }
+      case "reconcile":
+        return { requeued: await reconcile() };
       case "cron":
         return startCronRun(job);
       default:
@@ -166,7 +168,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
       });
       await crons.restore();
       // Reconcile once at start-up too: work lost while no scheduler ran is found at once.
-      await reconcileRuns(db, dispatcher, { minAgeMs: options.reconcileMinAgeMs ?? 5_000 });
+      await reconcile();
       // Before taking jobs: a port that cannot be served fails the start.
       if (options.metricsPort !== undefined)
         metricsServer = await serveMetrics(metrics.registry, options.metricsPort);

@@ -10,6 +10,9 @@ const STATUSES: ReadonlySet<unknown> = new Set<InterruptStatus>([
   "cancelled",
 ]);
 
+/** A timestamptz as Postgres writes it in ISO DateStyle (which node-postgres needs): a cursor's first part. */
+const POSTGRES_TIMESTAMPTZ = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d){0,2}$/;
+
 /** Refuses a query Postgres would fail on or misread, saying which field and why. */
 function checkQuery(query: ListInterruptsQuery): void {
   const refuse = (what: string) => {
@@ -34,7 +37,10 @@ function checkQuery(query: ListInterruptsQuery): void {
       after = undefined;
     }
     const valid =
-      Array.isArray(after) && after.length === 3 && after.every((part) => typeof part === "string");
+      Array.isArray(after) &&
+      after.length === 3 &&
+      after.every((part) => typeof part === "string") &&
+      POSTGRES_TIMESTAMPTZ.test(after[0] as string);
     if (!valid) refuse("cursor must be a nextCursor a previous page returned, unchanged");
   }
 }

@@ -1,3 +1,4 @@
+import { InvalidInputError } from "@layover/graph";
 import type { Db } from "../db.ts";
 import type { Dispatcher } from "../dispatch.ts";
 import { type StepJob, stepJobId } from "../jobs.ts";
@@ -30,6 +31,20 @@ export function failedJobDue(requeues: number, failedOn: number, now: number, ba
   return now - failedOn >= Math.min(backoffMs * 2 ** requeues, MAX_FAILED_BACKOFF_MS);
 }
 
+/** Refuses an option Postgres or the backoff would misread, naming it. */
+function checkOptions(options: ReconcileOptions): void {
+  const counts = { limit: options.limit, pageSize: options.pageSize };
+  for (const [name, value] of Object.entries(counts))
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0))
+      throw new InvalidInputError(`reconcile: ${name} must be a whole number above 0; got ${String(value)}.`);
+  const durations = { minAgeMs: options.minAgeMs, failedBackoffMs: options.failedBackoffMs };
+  for (const [name, value] of Object.entries(durations))
+    if (value !== undefined && !(typeof value === "number" && Number.isFinite(value) && value >= 0))
+      throw new InvalidInputError(
+        `reconcile: ${name} must be milliseconds, 0 or more; got ${String(value)}.`,
+      );
+}
+
 /** A step enqueued again; `failedReason` says why the job it replaces failed, if it did. */
 export type Requeued = StepJob & { failedReason?: string };
 
@@ -44,6 +59,7 @@ export async function reconcileRuns(
   dispatcher: Dispatcher,
   options: ReconcileOptions = {},
 ): Promise<Requeued[]> {
+  checkOptions(options);
   const limit = options.limit ?? 50_000;
   const pageSize = Math.min(options.pageSize ?? 1_000, limit);
   const requeued: Requeued[] = [];

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { InvalidInputError } from "@layover/graph";
 import { z } from "zod";
-import { ThreadBusyError, UnknownGraphError } from "../errors.ts";
+import { ThreadBusyError, threadOfAnotherGraph, UnknownGraphError } from "../errors.ts";
 import { nulProblem } from "../jsonb.ts";
 import { type GraphRow, getGraph, listGraphIds } from "../sql/graphs.ts";
 import type { RunConfig } from "../sql/runs.ts";
@@ -125,9 +125,7 @@ export async function startRun(
   });
   switch (started.outcome) {
     case "wrong_graph":
-      throw new InvalidInputError(
-        `Thread "${threadId}" runs graph "${started.thread_graph}", not "${args.graphId}". Use a new thread id.`,
-      );
+      throw threadOfAnotherGraph(threadId, started.thread_graph, args.graphId);
     case "busy":
       throw new ThreadBusyError(threadId, started.thread_status);
     case "started":

@@ -74,6 +74,8 @@ export async function waitForRun(
   runId: string,
   options: { timeoutMs?: number } = {},
 ): Promise<RunResult> {
+  // As runs.get: an id that names no run (undefined, a typo) finds none.
+  if (!isUuid(runId)) throw new RunNotFoundError(String(runId));
   const timeoutMs = options.timeoutMs ?? 60_000;
   if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs) || timeoutMs < 0) {
     throw new InvalidInputError(
