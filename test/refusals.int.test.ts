@@ -84,6 +84,22 @@ describe("bad calls change nothing", () => {
     });
   });
 
+  it("refuses one answer for several pending interrupts, saying how to name each with threads.resume", async () => {
+    const fork = await h.client.runs.start({ graphId: "fork", input: {} });
+    await h.client.runs.wait(fork.runId);
+    const { runId } = await h.client.threads.resume(fork.threadId, "go");
+    const waiting = await h.client.runs.wait(runId);
+    expect(waiting.interrupts).toHaveLength(2);
+    const error = await h.client.threads.resume(fork.threadId, "both").catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: "AMBIGUOUS_RESUME",
+      pendingIds: expect.arrayContaining(waiting.interrupts.map((i) => i.id)),
+      message: expect.stringContaining("threads.resume(threadId, { [interruptId]: value })"),
+    });
+    expect((error as Error).message).not.toContain("Command");
+    expect((await h.client.threads.get(fork.threadId)).status).toBe("interrupted");
+  });
+
   it("refuses an update or an undefined answer a resume could not deliver, and the wait stays", async () => {
     const { threadId } = await parked("van");
     const runsBefore = await count("runs");

@@ -97,11 +97,12 @@ export class UnknownInterruptError extends GraphError<"UNKNOWN_INTERRUPT"> {
 
 export class AmbiguousResumeError extends GraphError<"AMBIGUOUS_RESUME"> {
   readonly pendingIds: readonly string[];
-  constructor(pendingIds: readonly string[]) {
+  /** `how`: the call that answers each by its id, as the caller's API spells it. */
+  constructor(pendingIds: readonly string[], how = "new Command({ resume: { [id]: value } })") {
     super(
       "AMBIGUOUS_RESUME",
       `${pendingIds.length} interrupts are pending, so a single resume value is ambiguous. ` +
-        `Resume with a map of interrupt id to value: new Command({ resume: { [id]: value } }). Pending ids: ${pendingIds.join(", ")}.`,
+        `Resume with a map of interrupt id to value: ${how}. Pending ids: ${pendingIds.join(", ")}.`,
     );
     this.pendingIds = pendingIds;
   }

@@ -58,7 +58,11 @@ type Targets =
 function resolveTargets(pending: readonly InterruptRow[], value: unknown): Targets {
   const map = asResumeMap(value);
   if (map === undefined && pending.length === 0) return { refused: true, unknown: [] };
-  if (map === undefined && pending.length > 1) throw new AmbiguousResumeError(pending.map((p) => p.id));
+  if (map === undefined && pending.length > 1)
+    throw new AmbiguousResumeError(
+      pending.map((p) => p.id),
+      "threads.resume(threadId, { [interruptId]: value })",
+    );
   const values = map ?? { [(pending[0] as InterruptRow).id]: value };
   const byId = new Map(pending.map((p) => [p.id, p]));
   const unknown = Object.keys(values).filter((id) => !byId.has(id));
