@@ -16,7 +16,11 @@ const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const prefix = process.env.LAYOVER_PREFIX ?? "layover-demo";
 const schema = process.env.LAYOVER_SCHEMA ?? "layover";
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-const timeoutMs = Number(process.env.DEMO_TIMEOUT_MS ?? "3000");
+const timeoutMs = Number(process.env.DEMO_TIMEOUT_MS || "3000");
+if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0)
+  throw new Error(
+    `DEMO_TIMEOUT_MS must be milliseconds above 0; got ${JSON.stringify(process.env.DEMO_TIMEOUT_MS)}.`,
+  );
 const UNANSWERED = 2;
 const env = {
   ...process.env,
