@@ -37,6 +37,33 @@ describe("applyWrites", () => {
     expect([...out.changed]).toEqual(["total"]);
   });
 
+  it("starts a reducer key without a default from its first write, as LangGraph does", () => {
+    const Items = Annotation.Root({
+      items: Annotation<string[]>({ reducer: (a, b) => a.concat(b) }),
+      // LangGraph's older spelling of the reducer.
+      n: Annotation<number>({ value: (a, b) => a + b }),
+    });
+    const bare = buildGraphSpec({
+      name: "no-defaults",
+      state: Items[STATE_DEFINITION](),
+      nodes: new Map([["a", node("a")]]),
+      edges: [["__start__", "a"]],
+      joins: [],
+      branches: new Map(),
+    });
+    const out = applyWrites(bare, { values: {}, versions: {} }, [
+      [
+        ["items", ["x"]],
+        ["n", 2],
+      ],
+      [
+        ["items", ["y"]],
+        ["n", 3],
+      ],
+    ]);
+    expect(out.values).toEqual({ items: ["x", "y"], n: 5 });
+  });
+
   it("refuses two writes to a last-value key from one superstep", () => {
     const error = expectThrowsCode(
       () => applyWrites(spec, base, [[["value", "a"]], [["value", "b"]]]),

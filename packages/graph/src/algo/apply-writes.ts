@@ -51,8 +51,10 @@ function applyChannel(spec: GraphSpec, out: AppliedWrites, channel: string, upda
     case "reduce": {
       const old = out.values[channel];
       const oldLength = Array.isArray(old) ? old.length : -1;
+      // A key without a default starts from its first write (LangGraph's BinaryOperatorAggregate):
+      // the reducer never sees an undefined current value.
       let value = old;
-      for (const update of updates) value = channelSpec.reducer(value, update);
+      for (const update of updates) value = value === undefined ? update : channelSpec.reducer(value, update);
       out.values[channel] = value;
       const baseVersion = out.versions[channel];
       if (baseVersion !== undefined && grewByAppending(old, oldLength, value)) {

@@ -8,15 +8,17 @@ export interface AnnotationField<V, U = V> {
   readonly __types?: [V, U];
 }
 
-export interface AnnotationReducerSpec<V, U> {
-  reducer: (current: V, update: U) => V;
-  default?: () => V;
-}
+export type AnnotationReducerSpec<V, U> = (
+  | { reducer: (current: V, update: U) => V }
+  /** LangGraph's older spelling of `reducer`. */
+  | { value: (current: V, update: U) => V }
+) & { default?: () => V };
 
 function annotation<V>(): AnnotationField<V, V>;
 function annotation<V, U = V>(spec: AnnotationReducerSpec<V, U>): AnnotationField<V, U>;
 function annotation<V, U>(spec?: AnnotationReducerSpec<V, U>): AnnotationField<V, U> {
-  return { reducer: spec?.reducer, default: spec?.default };
+  const reducer = spec === undefined ? undefined : "reducer" in spec ? spec.reducer : spec.value;
+  return { reducer, default: spec?.default };
 }
 
 type AnnotationFields = Record<string, AnnotationField<any, any>>;
