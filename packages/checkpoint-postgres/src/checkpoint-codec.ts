@@ -6,6 +6,7 @@ import type {
   PutCheckpointArgs,
   Serializer,
 } from "@layover/checkpoint";
+import { wellFormed } from "@layover/checkpoint";
 import { blobKey, decodeValue, type StoredBlob } from "./blob-codec.ts";
 import { decodeBody, type EncodedBody, encodeBody } from "./checkpoint-body.ts";
 import { PostgresSaverError } from "./errors.ts";
@@ -26,10 +27,13 @@ export function checkUuid(id: string | null, what: string): void {
   }
 }
 
-/** What JSON (and so jsonb) can hold: bigints as strings, NUL characters replaced. */
+/**
+ * What JSON (and so jsonb) can hold: bigints as strings, NUL characters and halves of surrogate
+ * pairs replaced by U+FFFD (a filter is spelled the same way, so it still finds them).
+ */
 function jsonSafe(_key: string, value: unknown): unknown {
   if (typeof value === "bigint") return value.toString();
-  if (typeof value === "string" && value.includes("\u0000")) return value.replaceAll("\u0000", "\uFFFD");
+  if (typeof value === "string") return wellFormed(value).replaceAll("\u0000", "\uFFFD");
   return value;
 }
 

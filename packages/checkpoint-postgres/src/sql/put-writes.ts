@@ -14,6 +14,9 @@ SELECT h.key_id, $3::uuid, $4::text, w.idx, w.channel, w.data
 FROM ${s}.checkpoint_heads h
 CROSS JOIN unnest($5::integer[], $6::text[], $7::text[]) AS w(idx, channel, data)
 WHERE h.thread_id = $1::text AND h.ns = $2::text
+-- Locks the head row: a deleteThread in progress is waited for, and then no head is found, so
+-- no row is left under a key nothing can reach any more.
+FOR SHARE OF h
 ON CONFLICT (key_id, checkpoint_id, task_id, idx)
 DO UPDATE SET channel = EXCLUDED.channel, data = EXCLUDED.data`;
 }
