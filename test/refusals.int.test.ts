@@ -139,6 +139,27 @@ describe("bad calls change nothing", () => {
     expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
   });
 
+  it("refuses input and answers JSON would change (a Map, a Date, a BigInt) or Postgres cannot hold, writing nothing", async () => {
+    const before = await count("runs");
+    for (const [item, says] of [
+      [new Map([["a", 1]]), "an instance of Map"],
+      [new Date(0), "date.toISOString()"],
+      [5n, "a BigInt"],
+      ["cut \ud83d", "half a surrogate pair at item"],
+    ] as const) {
+      await expect(
+        h.client.runs.start({ graphId: "approval", input: { item: item as unknown as string } }),
+      ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining(says) });
+    }
+    const { threadId } = await parked("surrogate");
+    await expect(h.client.threads.resume(threadId, "y\ud83d")).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining("half a surrogate pair"),
+    });
+    expect(await count("runs")).toBe(before + 1);
+    expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
+  });
+
   it.each([
     ["right after its input", "nul-question", -1],
     ["after a superstep the worker held", "nul-question-later", 0],

@@ -41,6 +41,7 @@ export {
   resumeIssues,
 } from "./interrupt.ts";
 export { isInterrupted } from "./is-interrupted.ts";
+export { assertJsonSerialisable } from "./json-check.ts";
 export type { Pause, StorePause, WaitingTask } from "./pause.ts";
 export type { SnapshotTask, StateSnapshot } from "./snapshot.ts";
 export { Annotation, type AnnotationField, AnnotationRoot } from "./state/annotation.ts";

@@ -46,7 +46,7 @@ export {
   StepJob,
   stepJobId,
 } from "./jobs.ts";
-export { nulPath, nulProblem } from "./jsonb.ts";
+export { jsonbProblem, type UnstorableText, unstorableText } from "./jsonb.ts";
 export { createLogger, PAYLOAD_PATHS, redactedError } from "./logger.ts";
 export { createMetrics, type Metrics, serveMetrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";

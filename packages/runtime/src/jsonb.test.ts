@@ -1,15 +1,34 @@
 import { describe, expect, it } from "vitest";
-import { nulPath } from "./jsonb.ts";
+import { jsonbProblem, unstorableText } from "./jsonb.ts";
 
-describe("nulPath", () => {
+describe("unstorableText", () => {
   it("finds a NUL character in a string, a key or an array item, and says where", () => {
-    expect(nulPath({ card: "4111", note: "scanned\u0000text" })).toBe("note");
-    expect(nulPath({ items: [{ text: "ok" }, { text: "a\u0000" }] })).toBe("items[1].text");
-    expect(nulPath({ "k\u0000": 1 })).toBe("k\u0000");
-    expect(nulPath("\u0000")).toBe("(the value)");
+    expect(unstorableText({ card: "4111", note: "scanned\u0000text" })?.path).toBe("note");
+    expect(unstorableText({ items: [{ text: "ok" }, { text: "a\u0000" }] })?.path).toBe("items[1].text");
+    expect(unstorableText({ "k\u0000": 1 })?.path).toBe("k\u0000");
+    expect(unstorableText("\u0000")?.path).toBe("(the value)");
   });
 
   it("passes values Postgres can store", () => {
-    expect(nulPath({ a: ["x", 1, null, true], b: { c: "\\u0000 escaped in text is fine" } })).toBeUndefined();
+    expect(
+      unstorableText({ a: ["x", 1, null, true], b: { c: "\\u0000 escaped in text is fine" } }),
+    ).toBeUndefined();
+  });
+});
+
+describe("jsonbProblem", () => {
+  it("names half a surrogate pair and where it is", () => {
+    expect(unstorableText({ name: "cut \ud83d" })).toEqual({ path: "name", holds: "surrogate" });
+    expect(unstorableText({ ok: "whole \ud83d\ude00" })).toBeUndefined();
+    expect(jsonbProblem({ name: "cut \ud83d" }, "The input")).toContain("half a surrogate pair at name");
+  });
+
+  it("names a value JSON would change or drop", () => {
+    expect(jsonbProblem({ tags: new Map([["a", 1]]) }, "The input")).toContain(
+      "$.tags is an instance of Map",
+    );
+    expect(jsonbProblem({ when: new Date(0) }, "The input")).toContain("date.toISOString()");
+    expect(jsonbProblem({ big: 5n }, "The input")).toContain("a BigInt");
+    expect(jsonbProblem({ a: [1, "x", null, { b: true }] }, "The input")).toBeUndefined();
   });
 });

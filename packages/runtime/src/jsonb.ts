@@ -1,32 +1,61 @@
+import { NotSerializableError } from "@layover/checkpoint";
+import { assertJsonSerialisable } from "@layover/graph";
+
+/** Half of a surrogate pair, which UTF-8 (and so Postgres) cannot encode. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Text Postgres's jsonb cannot hold. */
+export type UnstorableText = { path: string; holds: "nul" | "surrogate" };
+
+function textProblem(text: string): UnstorableText["holds"] | undefined {
+  if (text.includes("\u0000")) return "nul";
+  return LONE_SURROGATE.test(text) ? "surrogate" : undefined;
+}
+
 /**
- * Where `value` holds a NUL character (U+0000), which Postgres's jsonb (the runtime's columns
- * for inputs, answers and interrupt values) cannot store: a path such as `note` or
- * `items[2].text`, or undefined when there is none. Checkpoints are text and store it; these
- * columns refuse it, so callers refuse it first with a clear error.
+ * Where `value` holds text Postgres's jsonb (the runtime's columns for inputs, answers and
+ * interrupt values) cannot store: a NUL character (U+0000) or half a surrogate pair, at a path
+ * such as `note` or `items[2].text`; undefined when there is none. Checkpoints are text and store
+ * both; these columns refuse them, so callers refuse them first with a clear error.
  */
-export function nulPath(value: unknown, path = ""): string | undefined {
-  if (typeof value === "string") return value.includes("\u0000") ? path || "(the value)" : undefined;
+export function unstorableText(value: unknown, path = ""): UnstorableText | undefined {
+  if (typeof value === "string") {
+    const holds = textProblem(value);
+    return holds === undefined ? undefined : { path: path || "(the value)", holds };
+  }
   if (typeof value !== "object" || value === null) return undefined;
   if (Array.isArray(value)) {
     for (const [i, item] of value.entries()) {
-      const found = nulPath(item, `${path}[${i}]`);
+      const found = unstorableText(item, `${path}[${i}]`);
       if (found !== undefined) return found;
     }
     return undefined;
   }
   for (const [key, item] of Object.entries(value)) {
     const at = path ? `${path}.${key}` : key;
-    if (key.includes("\u0000")) return at;
-    const found = nulPath(item, at);
+    const holds = textProblem(key);
+    if (holds !== undefined) return { path: at, holds };
+    const found = unstorableText(item, at);
     if (found !== undefined) return found;
   }
   return undefined;
 }
 
-/** Why `what` cannot be stored, if it holds a NUL character; undefined when it can. */
-export function nulProblem(value: unknown, what: string): string | undefined {
-  const path = nulPath(value);
-  return path === undefined
-    ? undefined
-    : `${what} holds a NUL character (\\u0000) at ${path}, which Postgres cannot store: remove or replace it.`;
+/**
+ * Why `what` cannot be stored in the runtime's jsonb columns as it is, if it cannot: a value
+ * JSON would change or drop (a Map, a Date, a BigInt, a function…), a NUL character or half a
+ * surrogate pair. Undefined when it can.
+ */
+export function jsonbProblem(value: unknown, what: string): string | undefined {
+  try {
+    assertJsonSerialisable(value, what);
+  } catch (error) {
+    if (error instanceof NotSerializableError) return error.message;
+    throw error;
+  }
+  const found = unstorableText(value);
+  if (found === undefined) return undefined;
+  return found.holds === "nul"
+    ? `${what} holds a NUL character (\\u0000) at ${found.path}, which Postgres cannot store: remove or replace it.`
+    : `${what} holds half a surrogate pair at ${found.path} (text cut through an emoji?), which Postgres cannot store: fix the text, or replace it with text.toWellFormed().`;
 }

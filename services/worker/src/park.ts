@@ -1,5 +1,5 @@
 import type { Pause } from "@layover/graph";
-import { type NewInterrupt, nulProblem, type RunRow } from "@layover/runtime";
+import { jsonbProblem, type NewInterrupt, type RunRow } from "@layover/runtime";
 import type { ServedGraph, WorkerContext } from "./context.ts";
 
 /**
@@ -34,9 +34,9 @@ export function interruptRows(
   });
 }
 
-/** Why the runtime's tables cannot hold the interrupts (a NUL character), if they cannot. */
+/** Why the runtime's tables cannot hold the interrupts (a NUL character, half a surrogate pair), if they cannot. */
 export function unparkable(interrupts: readonly NewInterrupt[]): string | undefined {
-  return nulProblem(
+  return jsonbProblem(
     interrupts.map(({ value, options }) => ({ value, options })),
     "An interrupt's value",
   );

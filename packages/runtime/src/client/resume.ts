@@ -10,7 +10,7 @@ import {
   UnknownInterruptError,
 } from "@layover/graph";
 import { ThreadNotFoundError } from "../errors.ts";
-import { nulProblem } from "../jsonb.ts";
+import { jsonbProblem } from "../jsonb.ts";
 import { alreadyResolved, recordResume } from "../resume-transition.ts";
 import {
   answeredBy,
@@ -144,7 +144,7 @@ export async function resumeThread(
     const earlier = await runByIdempotencyKey(ctx.db, ctx.db.pool, threadId, options.idempotencyKey);
     if (earlier) return { runId: earlier.id };
   }
-  const nul = nulProblem(value, "The answer") ?? nulProblem(options.update, "The update");
+  const nul = jsonbProblem(value, "The answer") ?? jsonbProblem(options.update, "The update");
   if (nul !== undefined) throw new InvalidInputError(`${nul} Nothing was changed.`);
   const seen = ctx.seenPending?.take(threadId);
   if (seen !== undefined) {

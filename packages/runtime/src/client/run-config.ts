@@ -1,5 +1,5 @@
 import { InvalidInputError, isDurability } from "@layover/graph";
-import { nulProblem } from "../jsonb.ts";
+import { jsonbProblem } from "../jsonb.ts";
 import type { RunConfig } from "../sql/runs.ts";
 
 /** Refuses a run config the worker could not honour, before anything is written. */
@@ -11,7 +11,7 @@ export function checkConfig(config: RunConfig | undefined): void {
       `config.context must be an object of JSON values; got ${JSON.stringify(context) ?? String(context)}. Nothing was written.`,
     );
   }
-  const nul = nulProblem(context, "config.context");
+  const nul = jsonbProblem(context, "config.context");
   if (nul !== undefined) throw new InvalidInputError(`${nul} Nothing was written.`);
   if (checkpointDuring !== undefined && typeof checkpointDuring !== "boolean") {
     throw new InvalidInputError(

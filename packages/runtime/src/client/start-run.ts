@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { InvalidInputError } from "@layover/graph";
 import { z } from "zod";
 import { ThreadBusyError, threadOfAnotherGraph, UnknownGraphError } from "../errors.ts";
-import { nulProblem } from "../jsonb.ts";
+import { jsonbProblem } from "../jsonb.ts";
 import { type GraphRow, getGraph, listGraphIds } from "../sql/graphs.ts";
 import type { RunConfig } from "../sql/runs.ts";
 import type { ThreadStatus } from "../sql/threads.ts";
@@ -88,7 +88,7 @@ export async function checkInput(ctx: ClientContext, args: StartRunArgs): Promis
       `multitaskStrategy must be "reject" or "enqueue"; got ${JSON.stringify(args.multitaskStrategy)}. Nothing was written.`,
     );
   }
-  const nul = nulProblem(args.input, `The input of a "${args.graphId}" run`);
+  const nul = jsonbProblem(args.input, `The input of a "${args.graphId}" run`);
   if (nul !== undefined) throw new InvalidInputError(`${nul} Nothing was written.`);
   await checkStateValues(ctx, args.graphId, args.input, `The input of a "${args.graphId}" run`);
 }
