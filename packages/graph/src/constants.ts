@@ -14,6 +14,12 @@ export const BREAKPOINT = "__breakpoint__";
 export const NO_WRITES = "__no_writes__";
 /** Task id for writes that belong to no task (a Command's `update` given as input). */
 export const INPUT_TASK_ID = "__input__";
+/**
+ * Key of a resume value given while no interrupt was pending (after `updateState`, at a static
+ * breakpoint): the first `interrupt()` call of the next superstep without an answer of its own
+ * takes it, as LangGraph's null-task resume.
+ */
+export const NULL_RESUME = "__null_resume__";
 
 /** Fixed write indexes for special channels, so they never collide with a task's own writes. */
 export const SPECIAL_WRITE_IDX = {

@@ -7,7 +7,7 @@ import {
 import { breakpointAhead } from "./algo/breakpoints.ts";
 import { readPendingWrites } from "./algo/pending.ts";
 import { BREAKPOINT, SPECIAL_WRITE_IDX } from "./constants.ts";
-import type { LoadedHead } from "./head.ts";
+import type { LoadedHead, WriteBatch } from "./head.ts";
 import { plannedTasks, type StepEnv } from "./step.ts";
 
 /**
@@ -62,17 +62,22 @@ async function forkFrom(env: StepEnv, head: LoadedHead): Promise<LoadedHead> {
  * merely run again (a re-delivered job) stops at the breakpoint again.
  */
 async function passBreakpoint(env: StepEnv, head: LoadedHead): Promise<LoadedHead> {
-  if (readPendingWrites(head.pendingWrites).breakpointPassed) return head;
-  if (!breakpointAhead(env, head.metadata, plannedTasks(env, head))) return head;
-  const idx = SPECIAL_WRITE_IDX[BREAKPOINT];
-  await env.saver.putWrites({
-    ...env.key,
-    checkpointId: head.checkpoint.id,
-    taskId: BREAKPOINT,
-    writes: [[BREAKPOINT, true, idx]],
-  });
-  const passed: PendingWrite = { taskId: BREAKPOINT, channel: BREAKPOINT, value: true, idx };
+  const batch = breakpointPass(env, head);
+  if (batch === undefined) return head;
+  await env.saver.putWrites({ ...env.key, checkpointId: head.checkpoint.id, ...batch });
+  const [[channel, value, idx]] = batch.writes;
+  const passed: PendingWrite = { taskId: BREAKPOINT, channel, value, idx };
   return { ...head, pendingWrites: [...head.pendingWrites, passed] };
+}
+
+/** The write that passes the static breakpoint in front of the head's tasks, if one is ahead and not passed. */
+export function breakpointPass(
+  env: StepEnv,
+  head: LoadedHead,
+): (WriteBatch & { writes: [[typeof BREAKPOINT, true, number]] }) | undefined {
+  if (readPendingWrites(head.pendingWrites).breakpointPassed) return undefined;
+  if (!breakpointAhead(env, head.metadata, plannedTasks(env, head))) return undefined;
+  return { taskId: BREAKPOINT, writes: [[BREAKPOINT, true, SPECIAL_WRITE_IDX[BREAKPOINT]]] };
 }
 
 /** `invoke(null, config)`: continue from the head, or replay from an older checkpoint as a fork. */

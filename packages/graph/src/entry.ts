@@ -6,7 +6,8 @@ import type { PlannedTask } from "./algo/plan.ts";
 import type { Command } from "./command.ts";
 import { gotoList, isCommand } from "./command.ts";
 import { holdsAsync, TASK_SEED } from "./commit.ts";
-import { INPUT_TASK_ID, RESUME, SPECIAL_WRITE_IDX, START } from "./constants.ts";
+import { INPUT_TASK_ID, NULL_RESUME, RESUME, SPECIAL_WRITE_IDX, START } from "./constants.ts";
+import { breakpointPass } from "./continue-run.ts";
 import {
   AmbiguousResumeError,
   InvalidInputError,
@@ -109,6 +110,11 @@ interface NewCheckpoint {
   metadataWrites: Record<string, unknown>;
   /** Tasks of the head that did not finish: planned again after the writes (see commandRun). */
   carry?: readonly PlannedTask[];
+  /**
+   * What the head's paused superstep finished (its finished tasks' writes, in plan order, and
+   * the join channels they consumed): applied before `writes`, as LangGraph's updateState does.
+   */
+  settled?: { writes: ReadonlyArray<readonly Write[]>; consumed: readonly string[] };
 }
 
 /** Commits a checkpoint made from `head` (or a new thread) by applying `writes` as one step. */
@@ -127,17 +133,27 @@ export async function commitWrites(
           changed: new Set<string>(),
         };
   const floor = head?.versionFloor ?? 0;
-  const applied = applyWrites(env.spec, base, [made.writes], [], floor);
-  const changed = new Set([...base.changed, ...applied.changed]);
+  const settled =
+    made.settled && applyWrites(env.spec, base, made.settled.writes, made.settled.consumed, floor);
+  const applied = applyWrites(env.spec, settled ?? base, [made.writes], [], floor);
+  const changedBefore = new Set([...base.changed, ...(settled?.changed ?? [])]);
+  const changed = new Set([...changedBefore, ...applied.changed]);
   const checkpoint: Checkpoint = {
     v: 1,
     id: newCheckpointId(),
     ts: new Date().toISOString(),
     channelValues: applied.values,
     channelVersions: applied.versions,
-    updatedChannels: [...new Set([...applied.available, ...(made.carry ?? []).flatMap((t) => t.triggers)])],
+    updatedChannels: [
+      ...new Set([
+        ...(settled?.available ?? []),
+        ...applied.available,
+        ...(made.carry ?? []).flatMap((t) => t.triggers),
+      ]),
+    ],
     pendingSends: [
       ...(made.carry ?? []).filter((t) => t.kind === "push").map((t) => ({ node: t.name, arg: t.arg })),
+      ...(settled?.sends ?? []),
       ...applied.sends,
     ],
   };
@@ -151,7 +167,7 @@ export async function commitWrites(
     ...(hold ? { [TASK_SEED]: deterministicId(env.inputSeed as string, "input") } : {}),
   };
   const parentId = head?.checkpoint.id ?? null;
-  const appends = appendHints(applied, base.changed);
+  const appends = appendHints(applied, changedBefore);
   const entered: LoadedHead = {
     checkpoint,
     metadata,
@@ -212,15 +228,20 @@ export async function startRun(
   return commitWrites(env, head, { source: "input", writes, metadataWrites: { [START]: input } }, fresh);
 }
 
-function resumeTargets(value: unknown, open: readonly Interrupt[]): Map<string, unknown> {
-  const isMap =
+/** A resume value keyed by interrupt ids: `{ [interruptId]: value, … }`. */
+function isResumeMap(value: unknown): value is Record<string, unknown> {
+  return (
     typeof value === "object" &&
     value !== null &&
     !Array.isArray(value) &&
     Object.keys(value).length > 0 &&
-    Object.keys(value).every((key) => ID_PATTERN.test(key));
+    Object.keys(value).every((key) => ID_PATTERN.test(key))
+  );
+}
+
+function resumeTargets(value: unknown, open: readonly Interrupt[]): Map<string, unknown> {
   const openIds = open.map((record) => record.id);
-  if (isMap) {
+  if (isResumeMap(value)) {
     const unknown = Object.keys(value).filter((id) => !openIds.includes(id));
     if (unknown.length > 0) throw new UnknownInterruptError(unknown, openIds);
     return new Map(Object.entries(value));
@@ -250,12 +271,14 @@ export async function recordResume(
   command: Command,
   persist: boolean,
 ): Promise<LoadedHead> {
-  const open = head
-    ? unresolvedInterrupts(plannedTasks(env, head), readPendingWrites(head.pendingWrites))
-    : [];
-  if (head === undefined || open.length === 0) throw new NotInterruptedError(env.key.threadId);
-  const targets = resumeTargets(command.resume, open);
-  for (const [id, value] of targets) {
+  const planned = head ? plannedTasks(env, head) : [];
+  const open = head ? unresolvedInterrupts(planned, readPendingWrites(head.pendingWrites)) : [];
+  // Nothing pending, but tasks to run (after updateState, at a static breakpoint): the value
+  // waits for the first interrupt() that asks (NULL_RESUME), as in LangGraph.
+  const unasked = open.length === 0 && planned.length > 0 && !isResumeMap(command.resume);
+  if (head === undefined || (open.length === 0 && !unasked)) throw new NotInterruptedError(env.key.threadId);
+  const targets = unasked ? new Map([[NULL_RESUME, command.resume]]) : resumeTargets(command.resume, open);
+  for (const [id, value] of unasked ? [] : targets) {
     const issues = resumeIssues(open.find((record) => record.id === id) as Interrupt, value);
     if (issues.length > 0) throw new InvalidResumeError(id, issues);
   }
@@ -265,6 +288,8 @@ export async function recordResume(
     taskId: id,
     writes: [[RESUME, value, SPECIAL_WRITE_IDX[RESUME]]],
   }));
+  const passing = unasked ? breakpointPass(env, head) : undefined;
+  if (passing !== undefined) batches.push(passing);
   if (extra.length > 0)
     batches.push({
       taskId: INPUT_TASK_ID,
@@ -330,5 +355,35 @@ export async function updateThreadState(
     ...(await edgeWrites(env.spec, node, base.channelValues, base.channelVersions, writes, config)),
   );
   const source = head && head.expectedHead !== head.checkpoint.id ? "fork" : "update";
-  return commitWrites(env, head, { source, writes, metadataWrites: { [node]: values } });
+  return commitWrites(env, head, {
+    source,
+    writes,
+    metadataWrites: { [node]: values },
+    ...(head && source === "update" ? pausedSuperstep(env, head, node) : {}),
+  });
+}
+
+/**
+ * What an update at a paused head keeps of the superstep that paused: the writes of the tasks
+ * that finished (not run again), and the tasks that did not, except the one the update stands
+ * for (`asNode`), planned again. LangGraph's updateState does the same.
+ */
+function pausedSuperstep(
+  env: StepEnv,
+  head: LoadedHead,
+  asNode: string,
+): Pick<NewCheckpoint, "settled" | "carry"> {
+  if (head.pendingWrites.length === 0) return {};
+  const pending = readPendingWrites(head.pendingWrites);
+  const writes: Write[][] = pending.input.length > 0 ? [pending.input] : [];
+  const consumed: string[] = [];
+  const carry: PlannedTask[] = [];
+  for (const task of plannedTasks(env, head)) {
+    const done = pending.done.get(task.id);
+    if (done !== undefined) {
+      writes.push(done);
+      consumed.push(...task.triggers);
+    } else if (task.name !== asNode) carry.push(task);
+  }
+  return writes.length > 0 ? { settled: { writes, consumed }, carry } : { carry };
 }

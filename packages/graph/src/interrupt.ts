@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { NULL_RESUME } from "./constants.ts";
 import { currentTask } from "./context.ts";
 import {
   InvalidInputError,
@@ -99,18 +100,31 @@ export function interrupt<I = unknown, R = any>(value: I, options?: InterruptOpt
   const index = task.interruptIndex;
   task.interruptIndex += 1;
   const id = deterministicId(task.ns, task.taskId, index);
-  if (task.resumeValues.has(id)) {
-    const resumed = task.resumeValues.get(id);
-    if (options?.schema === undefined) return resumed as R;
-    const parsed = options.schema.safeParse(resumed);
-    if (!parsed.success)
-      throw new InvalidResumeError(
-        id,
-        parsed.error.issues.map((i) => i.message),
-      );
-    return parsed.data;
+  if (task.resumeValues.has(id)) return checkedResume(id, task.resumeValues.get(id), options);
+  // A value given while nothing was pending goes to the first call without its own.
+  const unasked = task.resumeValues.get(NULL_RESUME) as UnaskedResume | undefined;
+  if (unasked !== undefined && !unasked.taken) {
+    unasked.taken = true;
+    return checkedResume(id, unasked.value, options);
   }
   throw new GraphInterrupt([interruptRecord(id, value, options as InterruptOptions<unknown>)]);
+}
+
+/** A resume value recorded while no interrupt was pending, taken once per superstep (NULL_RESUME). */
+export interface UnaskedResume {
+  value: unknown;
+  taken: boolean;
+}
+
+function checkedResume<R>(id: string, resumed: unknown, options: InterruptOptions<R> | undefined): R {
+  if (options?.schema === undefined) return resumed as R;
+  const parsed = options.schema.safeParse(resumed);
+  if (!parsed.success)
+    throw new InvalidResumeError(
+      id,
+      parsed.error.issues.map((i) => i.message),
+    );
+  return parsed.data;
 }
 
 const compiledSchemas = new Map<string, z.ZodType>();

@@ -4,6 +4,7 @@ import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
 import { type PlannedTask, planTasks } from "./algo/plan.ts";
 import { holds, holdsAsync, nextHead, storeHead, TASK_SEED, taskSeed, unappliable } from "./commit.ts";
+import { NULL_RESUME } from "./constants.ts";
 import type { TaskContext } from "./context.ts";
 import type { NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead } from "./head.ts";
@@ -24,9 +25,17 @@ export function plannedTasks(env: StepEnv, head: LoadedHead): PlannedTask[] {
   return head.plan;
 }
 
+/**
+ * The resume values a superstep's tasks see: the head's, and a parent task's (a subgraph). A
+ * value recorded while nothing was pending is held once, so one interrupt() call takes it; a
+ * subgraph shares its parent's holder.
+ */
 function mergedResume(env: StepEnv, pending: PendingState): ReadonlyMap<string, unknown> {
-  if (env.inheritedResume === undefined || env.inheritedResume.size === 0) return pending.resume;
-  return new Map([...pending.resume, ...env.inheritedResume]);
+  const own = pending.resume.has(NULL_RESUME)
+    ? new Map(pending.resume).set(NULL_RESUME, { value: pending.resume.get(NULL_RESUME), taken: false })
+    : pending.resume;
+  if (env.inheritedResume === undefined || env.inheritedResume.size === 0) return own;
+  return new Map([...own, ...env.inheritedResume]);
 }
 
 function taskUpdate(env: StepEnv, writes: readonly Write[]): Record<string, unknown> | null {

@@ -3,6 +3,7 @@ import { beforeAll, describe } from "vitest";
 import { describeBreakpoints } from "./breakpoints.ts";
 import { describeCommands } from "./commands.ts";
 import { describeDurability } from "./durability.ts";
+import { describeEditAndResume } from "./edit-and-resume.ts";
 import { describeHeldAsync } from "./held-async.ts";
 import type { SaverMaker } from "./helpers.ts";
 import { describeHistory } from "./history.ts";
@@ -47,6 +48,7 @@ export function runEngineSuite(name: string, makeSaver: SaverMaker): void {
     describeInterrupts(use);
     describeInterruptOptions(use);
     describeParallelInterrupts(use);
+    describeEditAndResume(use);
     describeCommands(use);
     describeSubgraphs(use);
     describeBreakpoints(use);
