@@ -49,5 +49,11 @@ export interface StepEnv {
 export type StepResult =
   | { status: "next"; head: LoadedHead; tasks: string[] }
   | { status: "done"; head: LoadedHead }
-  | { status: "interrupted"; head: LoadedHead; interrupts: Interrupt[] }
+  | {
+      status: "interrupted";
+      head: LoadedHead;
+      interrupts: Interrupt[];
+      /** The state with what the paused superstep's finished tasks wrote, when they wrote any (not stored: pending writes). */
+      values?: Record<string, unknown>;
+    }
   | { status: "failed"; head: LoadedHead; error: unknown };

@@ -238,6 +238,7 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   const pending = readPendingWrites(head.pendingWrites);
   if (!pending.breakpointPassed && pending.resume.size === 0 && breakpointAhead(env, head.metadata, tasks)) {
     await storeHead(env, head);
+    emitPause(env, []);
     return { status: "interrupted", head, interrupts: [] };
   }
   const base = baseState(env, head, pending);
@@ -253,10 +254,10 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     const kept = held ? undefined : await keepPartial(env, head, partial);
     if (kept !== undefined) return kept;
     if (failed !== undefined) return { status: "failed", head, error: (failed as { error: unknown }).error };
-    // As LangGraph: the pause is a chunk of its own in "updates" and in "values".
-    if (env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: interrupts });
-    if (env.emit?.modes.has("values")) env.emit.push("values", { __interrupt__: interrupts });
-    return { status: "interrupted", head, interrupts };
+    const values = finishedBesidePause(env, base, outcomes);
+    if (values !== undefined && env.emit?.modes.has("values")) env.emit.push("values", values);
+    emitPause(env, interrupts);
+    return { status: "interrupted", head, interrupts, ...(values === undefined ? {} : { values }) };
   }
   let result: StepResult;
   try {
@@ -271,5 +272,27 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   }
   if (env.emit?.modes.has("values"))
     env.emit.push("values", readState(env.spec, result.head.checkpoint.channelValues));
+  if (result.status === "interrupted") emitPause(env, []); // interruptAfter
   return result;
+}
+
+/** As LangGraph: a pause (an interrupt, or [] at a static breakpoint) is a chunk of its own in "updates" and "values". */
+function emitPause(env: StepEnv, interrupts: Interrupt[]): void {
+  if (env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: interrupts });
+  if (env.emit?.modes.has("values")) env.emit.push("values", { __interrupt__: interrupts });
+}
+
+/**
+ * The state with what the tasks that finished beside a pause wrote (pending writes until the
+ * superstep completes), as LangGraph shows it; undefined when they wrote no state key, or their
+ * writes only apply with the paused tasks' (the superstep's commit will say).
+ */
+function finishedBesidePause(env: StepEnv, base: ChannelState, outcomes: Outcome[]) {
+  const writes = outcomes.flatMap((outcome) => (outcome.kind === "done" ? [outcome.writes] : []));
+  if (!writes.some((list) => list.some(([channel]) => env.spec.state.fields.has(channel)))) return undefined;
+  try {
+    return readState(env.spec, applyWrites(env.spec, base, writes).values);
+  } catch {
+    return undefined;
+  }
 }

@@ -187,9 +187,9 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
       if (result.status !== "next") break;
     }
     if (result.status === "failed") throw result.error;
-    const values = readState(env.spec, head.checkpoint.channelValues);
-    if (result.status !== "interrupted") return values;
+    if (result.status !== "interrupted") return readState(env.spec, head.checkpoint.channelValues);
     if (subgraph && result.interrupts.length > 0) throw new GraphInterrupt(result.interrupts);
+    const values = result.values ?? readState(env.spec, head.checkpoint.channelValues);
     return { ...values, [INTERRUPT]: result.interrupts };
   }
 

@@ -1,7 +1,7 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
 import { START, StateGraph } from "../index.ts";
-import { CallCounter, expectCode, LogState, threadConfig, type UseSaver } from "./helpers.ts";
+import { CallCounter, collect, expectCode, LogState, threadConfig, type UseSaver } from "./helpers.ts";
 
 type Breakpoints = { interruptBefore?: string[] | "*"; interruptAfter?: string[] | "*" };
 
@@ -30,7 +30,27 @@ export function describeBreakpoints(use: UseSaver): void {
     it('"*" stops before every superstep', () => everyStep(use(), { interruptBefore: "*" }));
     it('"*" stops after every superstep', () => everyStep(use(), { interruptAfter: "*" }));
     it("refuses invoke(null) on a thread that has never run", () => continueNewThread(use()));
+    for (const breakpoints of [{ interruptBefore: ["act"] }, { interruptAfter: ["plan"] }]) {
+      it(`streams the stop at ${Object.keys(breakpoints)[0]} as a chunk of its own: { __interrupt__: [] }`, () =>
+        streamedStop(use(), breakpoints));
+    }
   });
+}
+
+async function streamedStop(saver: CheckpointSaver, breakpoints: Breakpoints): Promise<void> {
+  const graph = pipeline(saver, new CallCounter(), breakpoints);
+  const chunks = await collect(
+    await graph.stream(
+      { value: "v" },
+      { ...threadConfig("streamed-stop"), streamMode: ["updates", "values"] },
+    ),
+  );
+  // As LangGraph: the last chunk of each mode says the run stopped, as an interrupt() pause does.
+  expect(chunks.slice(-2)).toEqual([
+    ["updates", { __interrupt__: [] }],
+    ["values", { __interrupt__: [] }],
+  ]);
+  expect(chunks).toContainEqual(["values", { value: "v", log: ["plan"] }]);
 }
 
 async function stopAndContinue(saver: CheckpointSaver, breakpoints: Breakpoints): Promise<void> {

@@ -30,6 +30,7 @@ export function describeStreaming(use: UseSaver): void {
     it('"updates" reports an interrupt under __interrupt__', () => updatesInterrupt(use()));
     it('"values" reports an interrupt under __interrupt__ and a resume starts from the paused state', () =>
       valuesInterrupt(use()));
+    it('"values" shows what a paused superstep finished before the pause', () => valuesBesidePause(use()));
     it('"tasks" and "checkpoints" carry debug\'s task and checkpoint payloads on their own', () =>
       taskAndCheckpointModes(use()));
     it('refuses a mode it does not stream ("messages") with a typed error saying what to use', () =>
@@ -72,6 +73,22 @@ async function valuesInterrupt(saver: CheckpointSaver): Promise<void> {
   expect(resumed).toEqual([
     { value: "v", log: [] },
     { value: "v", log: ["yes"] },
+  ]);
+}
+
+async function valuesBesidePause(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(LogState)
+    .addNode("ask", () => ({ log: interrupt("ok?") }))
+    .addNode("sibling", () => ({ log: "sibling" }))
+    .addEdge(START, "ask")
+    .addEdge(START, "sibling")
+    .compile({ checkpointer: saver });
+  const config = { ...threadConfig("values-beside-pause"), streamMode: "values" as const };
+  // As LangGraph: the state with what the paused superstep finished, then the pause.
+  expect(await collect(await graph.stream({ value: "v" }, config))).toEqual([
+    { value: "v", log: [] },
+    { value: "v", log: ["sibling"] },
+    { __interrupt__: [{ id: expect.any(String), value: "ok?" }] },
   ]);
 }
 
