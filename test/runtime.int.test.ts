@@ -111,7 +111,8 @@ describe("runs that park and resume", () => {
     const result = await h.client.runs.wait(runId);
     expect(result.status).toBe("error");
     expect(result.error).toMatchObject({ message: "the work failed" });
-    expect((await h.client.threads.get(threadId)).status).toBe("error");
+    // As the engine's getState: the node that failed is what the thread would run next.
+    expect(await h.client.threads.get(threadId)).toMatchObject({ status: "error", next: ["work"] });
   });
 
   it("ends a run whose nodes' writes clash with an error, instead of retrying it forever", async () => {
@@ -184,6 +185,12 @@ describe("static breakpoints", () => {
     const { runId, threadId } = await h.client.runs.start({ graphId: "gated", input: { count: 1 } });
     const paused = await h.client.runs.wait(runId);
     expect(paused).toMatchObject({ status: "interrupted", values: { count: 2 }, interrupts: [] });
+    // What it waits before, as the engine's getState says (no interrupt to answer).
+    expect(await h.client.threads.get(threadId)).toMatchObject({
+      status: "interrupted",
+      next: ["second"],
+      tasks: [{ name: "second", interrupts: [] }],
+    });
     await expect(h.client.threads.resume(threadId, "go")).rejects.toMatchObject({ code: "NOT_INTERRUPTED" });
     const { runId: continued } = await h.client.threads.continue(threadId);
     expect(await h.client.runs.wait(continued)).toMatchObject({ status: "success", values: { count: 20 } });

@@ -37,6 +37,13 @@ export function joinChannel(sources: readonly string[], target: string): string 
   return `join:${sources.join("+")}:${target}`;
 }
 
+/** The node a trigger or join channel starts (node names cannot hold ":"); undefined for any other channel. */
+export function triggeredNode(channel: string): string | undefined {
+  if (channel.startsWith("branch:to:")) return channel.slice("branch:to:".length);
+  if (channel.startsWith("join:")) return channel.slice(channel.lastIndexOf(":") + 1);
+  return undefined;
+}
+
 /** True for the engine's own channels (edges, joins, `__…__`): not part of the user's state. */
 export function isInternalChannel(name: string): boolean {
   return name.startsWith("__") || name.startsWith("branch:to:") || name.startsWith("join:");

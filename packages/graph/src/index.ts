@@ -6,6 +6,7 @@ export {
   MemorySaver,
   NotSerializableError,
 } from "@layover/checkpoint";
+export { tasksOfCheckpoint } from "./algo/plan.ts";
 export { Command, type CommandParams, isCommand, Send } from "./command.ts";
 export { type Durability, isDurability, requestedDurability } from "./commit.ts";
 export { END, INTERRUPT, isInternalChannel, RESUME, START } from "./constants.ts";

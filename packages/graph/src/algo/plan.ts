@@ -1,4 +1,5 @@
 import type { Checkpoint } from "@layover/checkpoint";
+import { triggeredNode } from "../constants.ts";
 import type { GraphSpec } from "../graph/spec.ts";
 import { deterministicId } from "../ids.ts";
 
@@ -50,4 +51,31 @@ export function planTasks(
     });
   });
   return tasks;
+}
+
+/**
+ * The tasks `planTasks` plans from `checkpoint`, worked out without the graph (a producer that
+ * lacks its code): a pull task for each node a channel that became available triggers, in the
+ * order they became available, then the pending sends. The same ids; the seed is
+ * `metadata.task_seed` when the checkpoint carries one.
+ */
+export function tasksOfCheckpoint(
+  checkpoint: Checkpoint,
+  metadata: object | undefined,
+  ns = "",
+): Array<{ id: string; name: string }> {
+  const given = (metadata as { task_seed?: unknown } | undefined)?.task_seed;
+  const seed = typeof given === "string" ? given : checkpoint.id;
+  const nodes = new Set<string>();
+  for (const channel of checkpoint.updatedChannels) {
+    const node = triggeredNode(channel);
+    if (node !== undefined) nodes.add(node);
+  }
+  return [
+    ...[...nodes].map((node) => ({ id: deterministicId(seed, ns, "pull", node), name: node })),
+    ...checkpoint.pendingSends.map((send, index) => ({
+      id: deterministicId(seed, ns, "push", send.node, index),
+      name: send.node,
+    })),
+  ];
 }

@@ -1,6 +1,6 @@
-import type { CheckpointSaver } from "@layover/checkpoint";
+import type { Checkpoint, CheckpointSaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
-import { START, StateGraph } from "../index.ts";
+import { START, StateGraph, tasksOfCheckpoint } from "../index.ts";
 import { CallCounter, collect, expectCode, LogState, threadConfig, type UseSaver } from "./helpers.ts";
 
 type Breakpoints = { interruptBefore?: string[] | "*"; interruptAfter?: string[] | "*" };
@@ -60,7 +60,13 @@ async function stopAndContinue(saver: CheckpointSaver, breakpoints: Breakpoints)
   const paused = await graph.invoke({ value: "v" }, config);
   expect(paused).toEqual({ value: "v", log: ["plan"], __interrupt__: [] });
   expect(calls.of("act")).toBe(0);
-  expect((await graph.getState(config)).next).toEqual(["act"]);
+  const state = await graph.getState(config);
+  expect(state.next).toEqual(["act"]);
+  // What a producer without the graph's code works out from the stored checkpoint: the same tasks.
+  const stored = await saver.getTuple({ threadId: config.configurable.thread_id, ns: "" });
+  expect(tasksOfCheckpoint(stored?.checkpoint as Checkpoint, stored?.metadata)).toEqual(
+    state.tasks.map(({ id, name }) => ({ id, name })),
+  );
   const done = await graph.invoke(null, config);
   expect(done).toEqual({ value: "v", log: ["plan", "act", "report"] });
   expect([calls.of("plan"), calls.of("act"), calls.of("report")]).toEqual([1, 1, 1]);

@@ -1,5 +1,5 @@
 import type { CheckpointTuple } from "@layover/checkpoint";
-import { isInternalChannel } from "@layover/graph";
+import { isInternalChannel, tasksOfCheckpoint } from "@layover/graph";
 import { RunNotFoundError, ThreadNotFoundError } from "../errors.ts";
 import { type InterruptRow, threadInterrupts } from "../sql/interrupts.ts";
 import { getRunWithPending, type RunRow, type RunWithPending } from "../sql/runs.ts";
@@ -43,7 +43,8 @@ export function stateValues(tuple: CheckpointTuple | undefined): Record<string, 
  * A thread's state as the producer sees it, read from Postgres (no graph code needed): the
  * engine's StateSnapshot shape (`values`, `next`, `tasks`, `config`, `parentConfig`,
  * `metadata`, `createdAt`) plus the runtime's `status` and `graphId`. `next` and `tasks` list
- * the nodes waiting for an answer.
+ * the nodes waiting for an answer; with none to answer, the nodes the thread runs next (at a
+ * static breakpoint, after a failure, while it runs).
  */
 export interface ThreadState {
   threadId: string;
@@ -83,7 +84,12 @@ export async function readThread(ctx: ClientContext, threadId: string): Promise<
     task.interrupts.push(toPendingInterrupt(row));
     byTask.set(row.task_id, task);
   }
-  const tasks = [...byTask.values()];
+  // Nothing to answer (a static breakpoint, a failed or running superstep): the tasks the head
+  // plans, as the engine's getState lists them.
+  const tasks =
+    byTask.size > 0 || tuple === undefined
+      ? [...byTask.values()]
+      : tasksOfCheckpoint(tuple.checkpoint, tuple.metadata).map((task) => ({ ...task, interrupts: [] }));
   return {
     threadId,
     graphId: thread.graph_id,
