@@ -1,5 +1,6 @@
 // What the runtime refuses, against real Postgres, Redis and BullMQ: bad calls are typed errors
 // that change nothing, and what only the graph's own schema refuses is given back.
+import { HumanMessage } from "@langchain/core/messages";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countRows, createHarness, type Harness, parkedApproval } from "./support/harness.ts";
 
@@ -158,6 +159,20 @@ describe("bad calls change nothing", () => {
     });
     expect(await count("runs")).toBe(before + 1);
     expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
+  });
+
+  it("takes LangChain messages as input: the graph gets messages, and they come back as messages", async () => {
+    const { runId } = await h.client.runs.start({
+      graphId: "chat",
+      input: { messages: [new HumanMessage("book LAX to JFK")] },
+    });
+    const result = await h.client.runs.wait(runId);
+    expect(result.status).toBe("success");
+    const messages = result.values.messages as Array<{ getType(): string; content: unknown }>;
+    expect(messages.map((m) => [m.getType(), m.content])).toEqual([
+      ["human", "book LAX to JFK"],
+      ["ai", "human: book LAX to JFK"],
+    ]);
   });
 
   it.each([

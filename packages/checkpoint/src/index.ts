@@ -8,7 +8,7 @@ export {
 } from "./errors.ts";
 export { newCheckpointId } from "./ids.ts";
 export { MemorySaver } from "./memory-saver.ts";
-export { jsonSerializer, type Serializer } from "./serializer.ts";
+export { jsonSerializer, reviveLangChain, type Serializer } from "./serializer.ts";
 export { wellFormed } from "./text.ts";
 export type {
   Checkpoint,

@@ -93,7 +93,11 @@ const langchainMessages = (await import("@langchain/core/messages").catch(() => 
 /** `{ lc: 1, type: "constructor", id: ["langchain_core", "messages", Name], kwargs }`, as a message. */
 type MessageClass = new (fields: unknown) => unknown;
 
-function reviveLangChain(value: Record<string, unknown>): unknown {
+/**
+ * A LangChain message again from its serialized form (`{ lc: 1, type: "constructor", id, kwargs }`,
+ * what `JSON.stringify` makes of one), when `@langchain/core` is installed; `value` itself otherwise.
+ */
+export function reviveLangChain(value: Record<string, unknown>): unknown {
   const id = value.id;
   if (langchainMessages === undefined || value.type !== "constructor" || !Array.isArray(id)) return value;
   if (id[0] !== "langchain_core" || id[1] !== "messages") return value;

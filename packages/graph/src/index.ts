@@ -47,6 +47,15 @@ export type { Pause, StorePause, WaitingTask } from "./pause.ts";
 export type { SnapshotTask, StateSnapshot } from "./snapshot.ts";
 export { Annotation, type AnnotationField, AnnotationRoot } from "./state/annotation.ts";
 export type { StateDefinitionLike } from "./state/definition.ts";
+export {
+  addMessages,
+  type Message,
+  type Messages,
+  MessagesAnnotation,
+  MessagesValue,
+  messagesStateReducer,
+  REMOVE_ALL_MESSAGES,
+} from "./state/messages.ts";
 export { ReducedValue, StateSchema } from "./state/state-schema.ts";
 export type { StreamMode } from "./stream.ts";
 export { isTimeoutRejection, type TimeoutRejection, timeoutRejection } from "./timeout-rejection.ts";

@@ -42,13 +42,29 @@ export function unstorableText(value: unknown, path = ""): UnstorableText | unde
 }
 
 /**
+ * `value` with each LangChain object (a message: `lc_serializable`) in the serialized form
+ * `JSON.stringify` stores, `{ lc: 1, type: "constructor", id, kwargs }`, which the engine reads
+ * back as the message (the messages reducer, the checkpoint serializer).
+ */
+function asStoredJson(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(asStoredJson);
+  const serializable = value as { lc_serializable?: unknown; toJSON?: () => unknown };
+  if (serializable.lc_serializable === true && typeof serializable.toJSON === "function")
+    return asStoredJson(serializable.toJSON());
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value; // the check names it
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, asStoredJson(item)]));
+}
+
+/**
  * Why `what` cannot be stored in the runtime's jsonb columns as it is, if it cannot: a value
  * JSON would change or drop (a Map, a Date, a BigInt, a function…), a NUL character or half a
  * surrogate pair. Undefined when it can.
  */
 export function jsonbProblem(value: unknown, what: string): string | undefined {
   try {
-    assertJsonSerialisable(value, what);
+    assertJsonSerialisable(asStoredJson(value), what);
   } catch (error) {
     if (error instanceof NotSerializableError) return error.message;
     throw error;

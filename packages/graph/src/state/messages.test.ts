@@ -1,0 +1,64 @@
+import {
+  AIMessage,
+  HumanMessage,
+  isHumanMessage,
+  RemoveMessage,
+  ToolMessage,
+} from "@langchain/core/messages";
+import { describe, expect, it } from "vitest";
+import { MemorySaver, START, StateGraph } from "../index.ts";
+import { MessagesAnnotation, messagesStateReducer, REMOVE_ALL_MESSAGES } from "./messages.ts";
+
+describe("messagesStateReducer (LangGraph's addMessages)", () => {
+  it("appends, gives messages without an id one, and replaces a message that has the id of one there", () => {
+    const first = messagesStateReducer(
+      [],
+      [new HumanMessage("hi"), new AIMessage({ content: "draft", id: "a1" })],
+    );
+    expect(first.map((m) => m.id)).toEqual([expect.any(String), "a1"]);
+    const edited = messagesStateReducer(first, [new AIMessage({ content: "final", id: "a1" }), "and then?"]);
+    expect(edited.map((m) => [m.id, (m as unknown as AIMessage).content])).toEqual([
+      [first[0]?.id, "hi"],
+      ["a1", "final"],
+      [expect.any(String), "and then?"],
+    ]);
+  });
+
+  it("makes messages of what LangChain coerces: strings, { role, content } and serialized messages", () => {
+    const serialized = JSON.parse(JSON.stringify(new ToolMessage({ content: "done", tool_call_id: "c1" })));
+    const out = messagesStateReducer([], ["plain", { role: "user", content: "as an object" }, serialized]);
+    expect(out.map((m) => (m as unknown as HumanMessage).getType())).toEqual(["human", "human", "tool"]);
+    expect(isHumanMessage(out[1] as unknown as HumanMessage)).toBe(true);
+  });
+
+  it("removes a message by id, refuses to remove an unknown one, and clears all with REMOVE_ALL_MESSAGES", () => {
+    const list = messagesStateReducer(
+      [],
+      [new HumanMessage({ content: "a", id: "1" }), new HumanMessage({ content: "b", id: "2" })],
+    );
+    expect(messagesStateReducer(list, new RemoveMessage({ id: "1" })).map((m) => m.id)).toEqual(["2"]);
+    expect(() => messagesStateReducer(list, new RemoveMessage({ id: "nope" }))).toThrow('"nope"');
+    const cleared = messagesStateReducer(list, [new RemoveMessage({ id: REMOVE_ALL_MESSAGES }), "fresh"]);
+    expect(cleared.map((m) => (m as unknown as HumanMessage).content)).toEqual(["fresh"]);
+  });
+});
+
+describe("MessagesAnnotation", () => {
+  it("runs a LangGraph.js chat graph unchanged: message-likes in, LangChain messages out", async () => {
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode("agent", (state) => ({
+        messages: [
+          new AIMessage(`you said: ${String((state.messages.at(-1) as unknown as HumanMessage).content)}`),
+        ],
+      }))
+      .addEdge(START, "agent")
+      .compile({ checkpointer: new MemorySaver() });
+    const config = { configurable: { thread_id: "messages-annotation" } };
+    const result = await graph.invoke({ messages: [{ role: "user", content: "book it" }] }, config);
+    expect(result.messages.map((m) => (m as unknown as HumanMessage).getType())).toEqual(["human", "ai"]);
+    expect((result.messages[1] as unknown as AIMessage).content).toBe("you said: book it");
+    // Stored and read back: messages still.
+    const state = await graph.getState(config);
+    expect(isHumanMessage(state.values.messages[0] as unknown as HumanMessage)).toBe(true);
+  });
+});

@@ -1,0 +1,100 @@
+// Chat messages in state, as LangGraph's MessagesAnnotation keeps them: a list merged by message
+// id. Messages are LangChain's when `@langchain/core` is installed (an optional peer, as for the
+// serializer); without it they are the plain objects nodes write, merged the same way.
+import { randomUUID } from "node:crypto";
+import { reviveLangChain } from "@layover/checkpoint";
+import { z } from "zod";
+import { Annotation } from "./annotation.ts";
+import { ReducedValue } from "./state-schema.ts";
+
+type LangChainMessages = {
+  coerceMessageLikeToMessage: (like: unknown) => Message;
+  isBaseMessage: (value: unknown) => boolean;
+};
+const lc = (await import("@langchain/core/messages").catch(() => undefined)) as LangChainMessages | undefined;
+
+/** A message: LangChain's BaseMessage, or any object with an optional `id` without it. */
+export type Message = { id?: string; lc_kwargs?: Record<string, unknown>; [key: string]: unknown };
+/** What a node may write to a messages key: one message-like or a list of them. */
+export type Messages = unknown;
+
+/** The id of a RemoveMessage that clears the list before the messages that follow it. */
+export const REMOVE_ALL_MESSAGES = "__remove_all__";
+
+function isRemove(message: Message): boolean {
+  const type = typeof message.getType === "function" ? (message.getType as () => string)() : message.type;
+  return type === "remove";
+}
+
+/** A message-like as a message: LangChain's coercion (strings, tuples, `{ role, content }`, serialized messages). */
+function toMessage(like: unknown): Message {
+  if (lc === undefined) {
+    if (typeof like !== "object" || like === null)
+      throw new TypeError(
+        `A message must be an object; got ${JSON.stringify(like)}. Install @langchain/core to write strings or [role, content] pairs.`,
+      );
+    return like as Message;
+  }
+  if (lc.isBaseMessage(like)) return like as Message;
+  const serialized = like as { lc?: unknown };
+  const revived =
+    typeof like === "object" && like !== null && serialized.lc === 1
+      ? reviveLangChain(like as Record<string, unknown>)
+      : like;
+  return lc.isBaseMessage(revived) ? (revived as Message) : lc.coerceMessageLikeToMessage(revived);
+}
+
+function withId(message: Message): Message {
+  if (message.id !== undefined && message.id !== null) return message;
+  const id = randomUUID();
+  message.id = id;
+  if (message.lc_kwargs !== undefined) message.lc_kwargs.id = id;
+  return message;
+}
+
+function asList(value: Messages): Message[] {
+  if (value === undefined || value === null) return [];
+  return (Array.isArray(value) ? value : [value]).map((like) => withId(toMessage(like)));
+}
+
+/**
+ * LangGraph's `messagesStateReducer` (`addMessages`): appends messages, replaces one that has the
+ * id of a message already there, deletes one a `RemoveMessage` names (an unknown id is an error),
+ * and a `RemoveMessage` with id REMOVE_ALL_MESSAGES clears what came before it. Messages without
+ * an id get a new one.
+ */
+export function messagesStateReducer(left: Messages, right: Messages): Message[] {
+  const current = asList(left);
+  const incoming = asList(right);
+  const clearAt = incoming.findLastIndex((m) => m.id === REMOVE_ALL_MESSAGES && isRemove(m));
+  if (clearAt !== -1) return incoming.slice(clearAt + 1);
+  const merged: Array<Message | undefined> = [...current];
+  const at = new Map(current.map((m, i) => [m.id as string, i]));
+  for (const message of incoming) {
+    const index = at.get(message.id as string);
+    if (index !== undefined) {
+      merged[index] = isRemove(message) ? undefined : message;
+      if (isRemove(message)) at.delete(message.id as string);
+    } else if (isRemove(message)) {
+      throw new Error(`Cannot remove message "${message.id}": no message in the list has that id.`);
+    } else {
+      at.set(message.id as string, merged.length);
+      merged.push(message);
+    }
+  }
+  return merged.filter((m): m is Message => m !== undefined);
+}
+
+/** LangGraph's other name for messagesStateReducer. */
+export const addMessages = messagesStateReducer;
+
+/** State with a `messages` list merged by id: `StateGraph(MessagesAnnotation)`, or spread its `spec` into your own root. */
+export const MessagesAnnotation = Annotation.Root({
+  messages: Annotation<Message[], Messages>({ reducer: messagesStateReducer, default: () => [] }),
+});
+
+/** The same key for zod state: `new StateSchema({ messages: MessagesValue, … })`. */
+export const MessagesValue = new ReducedValue<Message[], Messages>(
+  z.array(z.custom<Message>()).default(() => []),
+  { reducer: messagesStateReducer },
+);
