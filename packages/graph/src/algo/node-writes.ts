@@ -31,8 +31,16 @@ function stateWrite(
   value: unknown,
   filter: boolean,
 ): Write | undefined {
-  if (spec.channels.get(key)?.kind === "last" || spec.channels.get(key)?.kind === "reduce")
-    return [key, value];
+  if (spec.channels.get(key)?.kind === "last" || spec.channels.get(key)?.kind === "reduce") {
+    // A zod field checks (and transforms) what nodes write, as it checks inputs.
+    const checked = value === undefined ? undefined : spec.state.fields.get(key)?.check?.(value);
+    if (checked === undefined) return [key, value];
+    if (checked.ok) return [key, checked.value];
+    throw new InvalidUpdateError(
+      `Node "${node}" wrote "${key}", which does not fit its schema: ${checked.issues.join("; ")}. ` +
+        "Return a value of the state key's type.",
+    );
+  }
   if (filter) return undefined;
   throw new InvalidUpdateError(
     `Node "${node}" returned key "${key}", which is not in the state of graph "${spec.name}". ` +
