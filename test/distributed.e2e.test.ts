@@ -55,7 +55,10 @@ describe("a fleet of worker processes", () => {
       Array.from({ length: THREADS }, (_, i) =>
         h.client.runs.start({
           graphId: "approval",
-          input: { item: `t${i}`, twice: i % 2 === 1, delayMs: 150 },
+          // The act node's delay outlasts the poll and the kill below by far, also on a loaded
+          // machine: a run w2 is seen running (marked 50 ms into its job) is still in its node
+          // when w2 dies, so there are orphans to recover.
+          input: { item: `t${i}`, twice: i % 2 === 1, delayMs: 600 },
         }),
       ),
     );
