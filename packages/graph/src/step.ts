@@ -63,23 +63,22 @@ function metadataWrites(env: StepEnv, tasks: PlannedTask[], outcomes: Outcome[])
   return writes;
 }
 
-function emitTaskResults(env: StepEnv, step: number, tasks: PlannedTask[], outcomes: Outcome[]) {
+/** Streams a task's update and result as soon as it finishes (as LangGraph: not at the superstep's end). */
+function emitTaskResult(env: StepEnv, step: number, task: PlannedTask, outcome: Outcome): Outcome {
   const emit = env.emit;
-  if (emit === undefined) return;
-  outcomes.forEach((outcome, i) => {
-    const task = tasks[i] as PlannedTask;
-    if (outcome.kind === "done" && !outcome.cached && emit.modes.has("updates")) {
-      emit.push("updates", { [task.name]: taskUpdate(env, outcome.writes) ?? {} });
-    }
-    if (!outcome.cached && wantsEvent(emit, "task_result")) {
-      // The task's writes to state keys: [key, value] pairs in "debug", an update in "tasks".
-      const writes =
-        outcome.kind === "done" ? outcome.writes.filter(([c]) => env.spec.state.fields.has(c)) : [];
-      const payload = { id: task.id, name: task.name, interrupts: interruptsOf(outcome) };
-      const update = taskUpdate(env, writes) ?? {};
-      pushEvent(emit, "task_result", step, { ...payload, result: writes }, { ...payload, result: update });
-    }
-  });
+  if (emit === undefined || outcome.cached) return outcome;
+  if (outcome.kind === "done" && emit.modes.has("updates")) {
+    emit.push("updates", { [task.name]: taskUpdate(env, outcome.writes) ?? {} });
+  }
+  if (wantsEvent(emit, "task_result")) {
+    // The task's writes to state keys: [key, value] pairs in "debug", an update in "tasks".
+    const writes =
+      outcome.kind === "done" ? outcome.writes.filter(([c]) => env.spec.state.fields.has(c)) : [];
+    const payload = { id: task.id, name: task.name, interrupts: interruptsOf(outcome) };
+    const update = taskUpdate(env, writes) ?? {};
+    pushEvent(emit, "task_result", step, { ...payload, result: writes }, { ...payload, result: update });
+  }
+  return outcome;
 }
 
 function interruptsOf(outcome: Outcome): Interrupt[] {
@@ -154,7 +153,7 @@ async function executeTasks(
         versions: base.versions,
         context,
         config,
-      });
+      }).then((outcome) => emitTaskResult(env, step, task, outcome));
     }),
   );
 }
@@ -243,8 +242,6 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   }
   const base = baseState(env, head, pending);
   const outcomes = await executeTasks(env, head, tasks, base, pending);
-  const step = head.metadata.step + 1;
-  emitTaskResults(env, step, tasks, outcomes);
   const failed = outcomes.find((outcome) => outcome.kind === "failed");
   const interrupts = outcomes.flatMap(interruptsOf);
   if (failed !== undefined || interrupts.length > 0) {

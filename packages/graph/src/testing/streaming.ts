@@ -31,6 +31,7 @@ export function describeStreaming(use: UseSaver): void {
     it('"values" reports an interrupt under __interrupt__ and a resume starts from the paused state', () =>
       valuesInterrupt(use()));
     it('"values" shows what a paused superstep finished before the pause', () => valuesBesidePause(use()));
+    it('"updates" yields each task\'s update when the task finishes', () => updatesAsTheyFinish(use()));
     it('"tasks" and "checkpoints" carry debug\'s task and checkpoint payloads on their own', () =>
       taskAndCheckpointModes(use()));
     it('refuses a mode it does not stream ("messages") with a typed error saying what to use', () =>
@@ -74,6 +75,25 @@ async function valuesInterrupt(saver: CheckpointSaver): Promise<void> {
     { value: "v", log: [] },
     { value: "v", log: ["yes"] },
   ]);
+}
+
+async function updatesAsTheyFinish(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(LogState)
+    .addNode("slow", async () => {
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      return { log: "slow" };
+    })
+    .addNode("fast", () => ({ log: "fast" }))
+    .addEdge(START, "slow")
+    .addEdge(START, "fast")
+    .compile({ checkpointer: saver });
+  const config = { ...threadConfig("updates-as-they-finish"), streamMode: "updates" as const };
+  // As LangGraph: a task's update streams when the task finishes, not when its superstep does.
+  expect(await collect(await graph.stream({ value: "v" }, config))).toEqual([
+    { fast: { log: "fast" } },
+    { slow: { log: "slow" } },
+  ]);
+  expect((await graph.getState(config)).values.log).toEqual(["slow", "fast"]); // applied in plan order
 }
 
 async function valuesBesidePause(saver: CheckpointSaver): Promise<void> {
