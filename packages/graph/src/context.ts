@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { CheckpointSaver } from "@layover/checkpoint";
+import { OutsideNodeError } from "./errors.ts";
 
 /** What a running node can reach through `interrupt()`, subgraphs and the custom stream. */
 export interface TaskContext {
@@ -23,10 +24,30 @@ export interface TaskContext {
   tags: readonly string[];
   /** Which attempt of the task this is (its retry policy's): 1 on a first run or a resume. */
   attempt: number;
+  /** The config and input the node was called with: `getConfig()`, `getCurrentTaskInput()`. */
+  config?: unknown;
+  input?: unknown;
 }
 
 export const taskContext = new AsyncLocalStorage<TaskContext>();
 
 export function currentTask(): TaskContext | undefined {
   return taskContext.getStore();
+}
+
+/**
+ * The config the running node was called with (`configurable`, `context`, `metadata`, `signal`,
+ * `writer`…), as LangGraph's `getConfig()`; a node may also take it as its second argument.
+ */
+export function getConfig(): Record<string, unknown> {
+  const task = currentTask();
+  if (task === undefined) throw new OutsideNodeError("getConfig()");
+  return task.config as Record<string, unknown>;
+}
+
+/** The input of the running node: the state it was given, or its `Send` argument (LangGraph's `getCurrentTaskInput()`). */
+export function getCurrentTaskInput<T = unknown>(): T {
+  const task = currentTask();
+  if (task === undefined) throw new OutsideNodeError("getCurrentTaskInput()");
+  return task.input as T;
 }

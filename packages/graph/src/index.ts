@@ -10,6 +10,7 @@ export { tasksOfCheckpoint } from "./algo/plan.ts";
 export { Command, type CommandParams, isCommand, Send } from "./command.ts";
 export { type Durability, isDurability, requestedDurability } from "./commit.ts";
 export { END, INTERRUPT, isInternalChannel, RESUME, START } from "./constants.ts";
+export { getConfig, getCurrentTaskInput } from "./context.ts";
 export {
   AmbiguousResumeError,
   CheckpointNotFoundError,

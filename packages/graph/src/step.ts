@@ -120,6 +120,7 @@ function taskSetup(env: StepEnv, head: LoadedHead, task: PlannedTask, resume: Re
     },
     idempotencyKey: `${env.key.threadId}:${task.id}`,
   };
+  context.config = config;
   return { context, config };
 }
 
@@ -142,6 +143,7 @@ async function executeTasks(
       }
       const { context, config } = taskSetup(env, head, task, resume);
       const input = task.kind === "push" ? task.arg : { ...state };
+      context.input = input;
       if (wantsEvent(env.emit, "task")) {
         pushEvent(env.emit, "task", step, { id: task.id, name: task.name, input, triggers: task.triggers });
       }
