@@ -59,6 +59,17 @@ function emitValues(env: StepEnv, head: LoadedHead): LoadedHead {
 export interface StreamConfig extends RunnableConfig {
   /** @defaultValue "updates", as LangGraph's StateGraph */
   streamMode?: StreamMode | StreamMode[];
+  /** LangGraph's `[namespace, chunk]` stream of subgraphs: not supported, refused when true. */
+  subgraphs?: boolean;
+}
+
+/** Refuses LangGraph's `subgraphs: true`, which would change what the caller gets, rather than ignore it. */
+function refuseSubgraphs(options: { subgraphs?: boolean } | undefined, call: string): void {
+  if (options?.subgraphs === true)
+    throw new InvalidInputError(
+      `${call} with subgraphs: true is not supported: subgraphs' own chunks and states are not reported apart. ` +
+        "Leave it out: an interrupt() inside a subgraph still reaches the parent (__interrupt__, getState's tasks).",
+    );
 }
 
 async function loadHead(env: StepEnv, checkpointId: string | undefined): Promise<LoadedHead | undefined> {
@@ -161,6 +172,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     input: U | Command | null | undefined,
     config?: StreamConfig,
   ): Promise<AsyncIterableIterator<any>> {
+    refuseSubgraphs(config, "stream()");
     const requested = config?.streamMode ?? "updates";
     const modes = Array.isArray(requested) ? requested : [requested];
     checkStreamModes(modes);
@@ -243,7 +255,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   }
 
   /** The thread at its head, or at `configurable.checkpoint_id`. */
-  async getState(config: RunnableConfig): Promise<StateSnapshot<S>> {
+  async getState(config: RunnableConfig, options?: { subgraphs?: boolean }): Promise<StateSnapshot<S>> {
+    refuseSubgraphs(options, "getState()");
     const { env } = runEnvironment(this, config, undefined, false);
     const checkpointId = config.configurable?.checkpoint_id;
     const tuple = await env.saver.getTuple({ ...env.key, checkpointId });

@@ -84,7 +84,11 @@ export interface GraphSpec {
 }
 
 export interface CompileOptions {
-  checkpointer?: CheckpointSaver | false | undefined;
+  /**
+   * The saver; `false`: a subgraph that cannot pause. LangGraph's `true` (a subgraph keeping its
+   * own state across calls) is refused with InvalidGraphError: it is not supported.
+   */
+  checkpointer?: CheckpointSaver | boolean | undefined;
   interruptBefore?: readonly string[] | "*" | undefined;
   interruptAfter?: readonly string[] | "*" | undefined;
   name?: string | undefined;

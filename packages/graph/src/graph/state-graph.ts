@@ -1,3 +1,4 @@
+import type { CheckpointSaver } from "@layover/checkpoint";
 import type { Command } from "../command.ts";
 import { END, START } from "../constants.ts";
 import { InvalidGraphError } from "../errors.ts";
@@ -141,6 +142,11 @@ export class StateGraph<D extends StateDefinitionLike, S = StateOf<D>, U = Updat
   }
 
   compile(options: CompileOptions = {}): CompiledStateGraph<S, U> {
+    if (options.checkpointer === true)
+      throw new InvalidGraphError(
+        "compile({ checkpointer: true }) (a subgraph that keeps its own state across calls) is not supported. " +
+          "Leave checkpointer out: a subgraph uses its parent's checkpointer, can pause with interrupt() and resumes where it paused.",
+      );
     const spec = buildGraphSpec({
       name: options.name ?? "LangGraph",
       state: this.definition[STATE_DEFINITION](),
@@ -151,7 +157,7 @@ export class StateGraph<D extends StateDefinitionLike, S = StateOf<D>, U = Updat
     });
     return new CompiledStateGraph<S, U>({
       spec,
-      checkpointer: options.checkpointer,
+      checkpointer: options.checkpointer as CheckpointSaver | false | undefined,
       interruptBefore: this.breakpoints(options.interruptBefore, "interruptBefore"),
       interruptAfter: this.breakpoints(options.interruptAfter, "interruptAfter"),
     });

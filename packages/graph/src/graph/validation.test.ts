@@ -57,6 +57,22 @@ describe("graph validation at compile()", () => {
     expect(error.message).toContain("already");
   });
 
+  it("refuses LangGraph options it does not support instead of ignoring them or failing later", async () => {
+    const error = expectThrowsCode(
+      () => new StateGraph(State).addNode("a", noop).addEdge(START, "a").compile({ checkpointer: true }),
+      "INVALID_GRAPH",
+    );
+    expect(error.message).toContain("checkpointer: true");
+    const graph = new StateGraph(State).addNode("a", noop).addEdge(START, "a").compile();
+    await expect(graph.stream({}, { streamMode: "updates", subgraphs: true })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining("subgraphs: true"),
+    });
+    await expect(
+      graph.getState({ configurable: { thread_id: "t" } }, { subgraphs: true }),
+    ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("subgraphs: true") });
+  });
+
   it("refuses a breakpoint on a node the graph does not have", () => {
     const builder = new StateGraph(State).addNode("a", noop).addEdge(START, "a");
     const error = expectThrowsCode(() => builder.compile({ interruptBefore: ["ghost"] }), "INVALID_GRAPH");
