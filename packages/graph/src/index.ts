@@ -44,6 +44,7 @@ export {
 } from "./interrupt.ts";
 export { isInterrupted } from "./is-interrupted.ts";
 export { assertJsonSerialisable } from "./json-check.ts";
+export { OVERWRITE, Overwrite } from "./overwrite.ts";
 export type { Pause, StorePause, WaitingTask } from "./pause.ts";
 export type { SnapshotTask, StateSnapshot } from "./snapshot.ts";
 export { Annotation, type AnnotationField, AnnotationRoot } from "./state/annotation.ts";

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildGraphSpec } from "../graph/build-spec.ts";
 import type { NodeSpec } from "../graph/spec.ts";
+import { Overwrite } from "../overwrite.ts";
 import { Annotation } from "../state/annotation.ts";
 import { STATE_DEFINITION } from "../state/definition.ts";
 import { expectThrowsCode } from "../testing/helpers.ts";
@@ -62,6 +63,18 @@ describe("applyWrites", () => {
       ],
     ]);
     expect(out.values).toEqual({ items: ["x", "y"], n: 5 });
+  });
+
+  it("sets a reducer key to an Overwrite's value, dropping the writes after it; two are refused", () => {
+    const out = applyWrites(spec, base, [[["total", 10]], [["total", new Overwrite(5)]], [["total", 100]]]);
+    expect(out.values.total).toBe(5);
+    // Its stored form (a pending write read back) counts as one too.
+    expect(applyWrites(spec, base, [[["total", { __overwrite__: 7 }]]]).values.total).toBe(7);
+    const error = expectThrowsCode(
+      () => applyWrites(spec, base, [[["total", new Overwrite(1)]], [["total", new Overwrite(2)]]]),
+      "INVALID_UPDATE",
+    );
+    expect(error.message).toContain("two Overwrite values");
   });
 
   it("refuses two writes to a last-value key from one superstep", () => {

@@ -2,6 +2,7 @@ import type { ListAppend, PendingSend } from "@layover/checkpoint";
 import { TASKS } from "../constants.ts";
 import { InvalidUpdateError } from "../errors.ts";
 import type { GraphSpec } from "../graph/spec.ts";
+import { overwriteOf } from "../overwrite.ts";
 
 export type Write = readonly [channel: string, value: unknown];
 
@@ -40,6 +41,10 @@ function applyChannel(spec: GraphSpec, out: AppliedWrites, channel: string, upda
   }
   switch (channelSpec.kind) {
     case "last":
+      updates = updates.map((update) => {
+        const [isOverwrite, value] = overwriteOf(update);
+        return isOverwrite ? value : update;
+      });
       if (updates.length > 1) {
         throw new InvalidUpdateError(
           `State key "${channel}" received ${updates.length} values in one superstep, but it keeps a single value. ` +
@@ -51,10 +56,7 @@ function applyChannel(spec: GraphSpec, out: AppliedWrites, channel: string, upda
     case "reduce": {
       const old = out.values[channel];
       const oldLength = Array.isArray(old) ? old.length : -1;
-      // A key without a default starts from its first write (LangGraph's BinaryOperatorAggregate):
-      // the reducer never sees an undefined current value.
-      let value = old;
-      for (const update of updates) value = value === undefined ? update : channelSpec.reducer(value, update);
+      const value = reduced(channel, channelSpec.reducer, old, updates);
       out.values[channel] = value;
       const baseVersion = out.versions[channel];
       if (baseVersion !== undefined && grewByAppending(old, oldLength, value)) {
@@ -75,6 +77,33 @@ function applyChannel(spec: GraphSpec, out: AppliedWrites, channel: string, upda
     }
   }
   out.changed.add(channel);
+}
+
+/**
+ * A reducer key's value after a superstep's writes, as LangGraph's BinaryOperatorAggregate: a
+ * key without a default starts from its first write (the reducer never sees undefined), and an
+ * Overwrite sets it, dropping the writes after it (a second Overwrite is an error).
+ */
+function reduced(
+  channel: string,
+  reducer: (current: unknown, update: unknown) => unknown,
+  old: unknown,
+  updates: readonly unknown[],
+): unknown {
+  let value = old;
+  let overwritten = false;
+  for (const update of updates) {
+    const [isOverwrite, replacement] = overwriteOf(update);
+    if (isOverwrite) {
+      if (overwritten)
+        throw new InvalidUpdateError(
+          `State key "${channel}" received two Overwrite values in one superstep: give it one.`,
+        );
+      value = replacement;
+      overwritten = true;
+    } else if (!overwritten) value = value === undefined ? update : reducer(value, update);
+  }
+  return value;
 }
 
 /**

@@ -2,6 +2,7 @@ import { Command, gotoList, isCommand, isSend, type Send, updateEntries } from "
 import { END, TASKS, triggerChannel } from "../constants.ts";
 import { InvalidUpdateError } from "../errors.ts";
 import type { GraphSpec, NodeConfig } from "../graph/spec.ts";
+import { overwriteOf } from "../overwrite.ts";
 import { applyWrites, readState, type Write } from "./apply-writes.ts";
 
 /** Thrown when a subgraph node returns `Command({ graph: Command.PARENT })`: the parent routes it. */
@@ -33,7 +34,9 @@ function stateWrite(
 ): Write | undefined {
   if (spec.channels.get(key)?.kind === "last" || spec.channels.get(key)?.kind === "reduce") {
     // A zod field checks (and transforms) what nodes write, as it checks inputs.
-    const checked = value === undefined ? undefined : spec.state.fields.get(key)?.check?.(value);
+    // (An Overwrite carries a whole value, not an update: the reducer key's update schema does not apply.)
+    const checked =
+      value === undefined || overwriteOf(value)[0] ? undefined : spec.state.fields.get(key)?.check?.(value);
     if (checked === undefined) return [key, value];
     if (checked.ok) return [key, checked.value];
     throw new InvalidUpdateError(

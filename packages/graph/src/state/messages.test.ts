@@ -6,7 +6,7 @@ import {
   ToolMessage,
 } from "@langchain/core/messages";
 import { describe, expect, it } from "vitest";
-import { MemorySaver, START, StateGraph } from "../index.ts";
+import { MemorySaver, Overwrite, START, StateGraph } from "../index.ts";
 import { MessagesAnnotation, messagesStateReducer, REMOVE_ALL_MESSAGES } from "./messages.ts";
 
 describe("messagesStateReducer (LangGraph's addMessages)", () => {
@@ -57,6 +57,13 @@ describe("MessagesAnnotation", () => {
     const result = await graph.invoke({ messages: [{ role: "user", content: "book it" }] }, config);
     expect(result.messages.map((m) => (m as unknown as HumanMessage).getType())).toEqual(["human", "ai"]);
     expect((result.messages[1] as unknown as AIMessage).content).toBe("you said: book it");
+    // An Overwrite replaces the list (a summary in place of the history), as in LangGraph.
+    const summarize = new StateGraph(MessagesAnnotation)
+      .addNode("summarize", () => ({ messages: new Overwrite([new AIMessage("summary")]) }))
+      .addEdge(START, "summarize")
+      .compile();
+    const summarized = await summarize.invoke({ messages: ["one", "two"] });
+    expect(summarized.messages.map((m) => (m as unknown as AIMessage).content)).toEqual(["summary"]);
     // Stored and read back: messages still.
     const state = await graph.getState(config);
     expect(isHumanMessage(state.values.messages[0] as unknown as HumanMessage)).toBe(true);
