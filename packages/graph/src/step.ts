@@ -71,12 +71,14 @@ function emitTaskResult(env: StepEnv, step: number, task: PlannedTask, outcome: 
     emit.push("updates", { [task.name]: taskUpdate(env, outcome.writes) ?? {} });
   }
   if (wantsEvent(emit, "task_result")) {
-    // The task's writes to state keys: [key, value] pairs in "debug", an update in "tasks".
-    const writes =
-      outcome.kind === "done" ? outcome.writes.filter(([c]) => env.spec.state.fields.has(c)) : [];
-    const payload = { id: task.id, name: task.name, interrupts: interruptsOf(outcome) };
-    const update = taskUpdate(env, writes) ?? {};
-    pushEvent(emit, "task_result", step, { ...payload, result: writes }, { ...payload, result: update });
+    // The task's update to state keys, in "debug" and "tasks" alike (as LangGraph.js).
+    const update = (outcome.kind === "done" ? taskUpdate(env, outcome.writes) : null) ?? {};
+    pushEvent(emit, "task_result", step, {
+      id: task.id,
+      name: task.name,
+      interrupts: interruptsOf(outcome),
+      result: update,
+    });
   }
   return outcome;
 }

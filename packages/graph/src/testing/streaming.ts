@@ -166,6 +166,8 @@ async function debug(saver: CheckpointSaver): Promise<void> {
     ["task_result", 1, "b"],
     ["checkpoint", 1, undefined],
   ]);
+  // A task's result is its update, as LangGraph.js streams it.
+  expect(events[1]?.payload).toMatchObject({ name: "a", result: { log: "a" }, interrupts: [] });
 }
 
 async function multi(saver: CheckpointSaver): Promise<void> {
