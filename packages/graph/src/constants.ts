@@ -20,6 +20,11 @@ export const INPUT_TASK_ID = "__input__";
  * takes it, as LangGraph's null-task resume.
  */
 export const NULL_RESUME = "__null_resume__";
+/**
+ * Key of the note that an interrupt() took the NULL_RESUME value (its own answer is then
+ * recorded by id): a superstep that pauses or fails after it does not offer the value again.
+ */
+export const NULL_RESUME_TAKEN = "__null_resume_taken__";
 
 /** Fixed write indexes for special channels, so they never collide with a task's own writes. */
 export const SPECIAL_WRITE_IDX = {

@@ -272,10 +272,13 @@ export async function recordResume(
   persist: boolean,
 ): Promise<LoadedHead> {
   const planned = head ? plannedTasks(env, head) : [];
-  const open = head ? unresolvedInterrupts(planned, readPendingWrites(head.pendingWrites)) : [];
-  // Nothing pending, but tasks to run (after updateState, at a static breakpoint): the value
-  // waits for the first interrupt() that asks (NULL_RESUME), as in LangGraph.
-  const unasked = open.length === 0 && planned.length > 0 && !isResumeMap(command.resume);
+  const pending = readPendingWrites(head?.pendingWrites ?? []);
+  const open = unresolvedInterrupts(planned, pending);
+  // No question asked yet, but tasks to run (after updateState, at a static breakpoint): the
+  // value waits for the first interrupt() that asks (NULL_RESUME), as in LangGraph. A question
+  // already answered is not asked again: a second answer to it is refused.
+  const asked = pending.resume.size > 0 || planned.some((task) => pending.interrupts.has(task.id));
+  const unasked = open.length === 0 && planned.length > 0 && !asked && !isResumeMap(command.resume);
   if (head === undefined || (open.length === 0 && !unasked)) throw new NotInterruptedError(env.key.threadId);
   const targets = unasked ? new Map([[NULL_RESUME, command.resume]]) : resumeTargets(command.resume, open);
   for (const [id, value] of unasked ? [] : targets) {
@@ -348,32 +351,31 @@ export async function updateThreadState(
     isCommand(values) ? (values.update ?? {}) : values,
     "updateState values",
   );
-  const base = head ? head.checkpoint : { channelValues: {}, channelVersions: {} };
-  const step = head ? head.metadata.step + 1 : -1;
-  const config = routerConfig(env, node, step);
-  writes.push(
-    ...(await edgeWrites(env.spec, node, base.channelValues, base.channelVersions, writes, config)),
-  );
   const source = head && head.expectedHead !== head.checkpoint.id ? "fork" : "update";
-  return commitWrites(env, head, {
-    source,
-    writes,
-    metadataWrites: { [node]: values },
-    ...(head && source === "update" ? pausedSuperstep(env, head, node) : {}),
-  });
+  const kept = head && source === "update" ? pausedSuperstep(env, head, node) : {};
+  // The update's node routes on the state with what the paused superstep finished.
+  const base: ChannelState = head
+    ? { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions }
+    : { values: {}, versions: {} };
+  const routed = kept.settled
+    ? applyWrites(env.spec, base, kept.settled.writes, kept.settled.consumed, head?.versionFloor)
+    : base;
+  const config = routerConfig(env, node, head ? head.metadata.step + 1 : -1);
+  writes.push(...(await edgeWrites(env.spec, node, routed.values, routed.versions, writes, config)));
+  return commitWrites(env, head, { source, writes, metadataWrites: { [node]: values }, ...kept });
 }
 
 /**
- * What an update at a paused head keeps of the superstep that paused: the writes of the tasks
- * that finished (not run again), and the tasks that did not, except the one the update stands
- * for (`asNode`), planned again. LangGraph's updateState does the same.
+ * What an update keeps of the superstep its head plans: the writes of the tasks that finished
+ * before it paused (not run again), as LangGraph's updateState applies them, and the tasks that
+ * did not, except the one the update stands for (`asNode`), planned again — so an edit never
+ * drops a question the thread waits on, however many edits come before the answer.
  */
 function pausedSuperstep(
   env: StepEnv,
   head: LoadedHead,
   asNode: string,
 ): Pick<NewCheckpoint, "settled" | "carry"> {
-  if (head.pendingWrites.length === 0) return {};
   const pending = readPendingWrites(head.pendingWrites);
   const writes: Write[][] = pending.input.length > 0 ? [pending.input] : [];
   const consumed: string[] = [];

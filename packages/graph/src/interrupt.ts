@@ -101,19 +101,20 @@ export function interrupt<I = unknown, R = any>(value: I, options?: InterruptOpt
   task.interruptIndex += 1;
   const id = deterministicId(task.ns, task.taskId, index);
   if (task.resumeValues.has(id)) return checkedResume(id, task.resumeValues.get(id), options);
-  // A value given while nothing was pending goes to the first call without its own.
+  // A value given while nothing was pending goes to the first call without its own (and to
+  // that call again when its node is retried).
   const unasked = task.resumeValues.get(NULL_RESUME) as UnaskedResume | undefined;
-  if (unasked !== undefined && !unasked.taken) {
-    unasked.taken = true;
+  if (unasked !== undefined && (unasked.takenBy === undefined || unasked.takenBy === id)) {
+    unasked.takenBy = id;
     return checkedResume(id, unasked.value, options);
   }
   throw new GraphInterrupt([interruptRecord(id, value, options as InterruptOptions<unknown>)]);
 }
 
-/** A resume value recorded while no interrupt was pending, taken once per superstep (NULL_RESUME). */
+/** A resume value recorded while no interrupt was pending (NULL_RESUME): the interrupt that takes it. */
 export interface UnaskedResume {
   value: unknown;
-  taken: boolean;
+  takenBy: string | undefined;
 }
 
 function checkedResume<R>(id: string, resumed: unknown, options: InterruptOptions<R> | undefined): R {

@@ -4,12 +4,12 @@ import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
 import { type PlannedTask, planTasks } from "./algo/plan.ts";
 import { holds, holdsAsync, nextHead, storeHead, TASK_SEED, taskSeed, unappliable } from "./commit.ts";
-import { NULL_RESUME } from "./constants.ts";
+import { NULL_RESUME, NULL_RESUME_TAKEN, RESUME, SPECIAL_WRITE_IDX } from "./constants.ts";
 import type { TaskContext } from "./context.ts";
 import type { NodeConfig } from "./graph/spec.ts";
-import type { LoadedHead } from "./head.ts";
+import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
-import type { Interrupt } from "./interrupt.ts";
+import type { Interrupt, UnaskedResume } from "./interrupt.ts";
 import { partialBatches } from "./pause.ts";
 import { runTask, type TaskOutcome } from "./run-task.ts";
 import type { StepEnv, StepResult } from "./step-env.ts";
@@ -31,11 +31,37 @@ export function plannedTasks(env: StepEnv, head: LoadedHead): PlannedTask[] {
  * subgraph shares its parent's holder.
  */
 function mergedResume(env: StepEnv, pending: PendingState): ReadonlyMap<string, unknown> {
-  const own = pending.resume.has(NULL_RESUME)
-    ? new Map(pending.resume).set(NULL_RESUME, { value: pending.resume.get(NULL_RESUME), taken: false })
-    : pending.resume;
+  let own = pending.resume;
+  if (own.has(NULL_RESUME)) {
+    own = new Map(own);
+    own.delete(NULL_RESUME_TAKEN);
+    // Taken in an earlier run: its interrupt has the value by id now, and no one else gets it.
+    if (unaskedHeld(pending)) own.set(NULL_RESUME, { value: own.get(NULL_RESUME), takenBy: undefined });
+    else own.delete(NULL_RESUME);
+  }
   if (env.inheritedResume === undefined || env.inheritedResume.size === 0) return own;
   return new Map([...own, ...env.inheritedResume]);
+}
+
+/** True when the head holds a NULL_RESUME value no interrupt() has taken yet. */
+function unaskedHeld(pending: PendingState): boolean {
+  return pending.resume.has(NULL_RESUME) && !pending.resume.has(NULL_RESUME_TAKEN);
+}
+
+/**
+ * When a superstep that does not commit (it pauses or fails) took the head's NULL_RESUME value:
+ * that interrupt's answer by id, and the note that the value was taken, kept with its pending
+ * writes, so a later run gives it to that interrupt only.
+ */
+function unaskedTaken(pending: PendingState, resume: ReadonlyMap<string, unknown>): WriteBatch[] {
+  if (!unaskedHeld(pending)) return [];
+  const held = resume.get(NULL_RESUME) as UnaskedResume | undefined;
+  if (held?.takenBy === undefined) return [];
+  const idx = SPECIAL_WRITE_IDX[RESUME];
+  return [
+    { taskId: held.takenBy, writes: [[RESUME, held.value, idx]] },
+    { taskId: NULL_RESUME_TAKEN, writes: [[RESUME, held.takenBy, idx]] },
+  ];
 }
 
 function taskUpdate(env: StepEnv, writes: readonly Write[]): Record<string, unknown> | null {
@@ -132,8 +158,8 @@ async function executeTasks(
   tasks: PlannedTask[],
   base: ChannelState,
   pending: PendingState,
+  resume: ReadonlyMap<string, unknown>,
 ): Promise<Outcome[]> {
-  const resume = mergedResume(env, pending);
   const state = readState(env.spec, base.values);
   const step = head.metadata.step + 1;
   return Promise.all(
@@ -245,11 +271,12 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     return { status: "interrupted", head, interrupts: [] };
   }
   const base = baseState(env, head, pending);
-  const outcomes = await executeTasks(env, head, tasks, base, pending);
+  const resume = mergedResume(env, pending);
+  const outcomes = await executeTasks(env, head, tasks, base, pending, resume);
   const failed = outcomes.find((outcome) => outcome.kind === "failed");
   const interrupts = outcomes.flatMap(interruptsOf);
   if (failed !== undefined || interrupts.length > 0) {
-    const partial = partialBatches(tasks, outcomes);
+    const partial = [...partialBatches(tasks, outcomes), ...unaskedTaken(pending, resume)];
     const held = failed === undefined ? await storeHeldPause(env, head, tasks, partial, interrupts) : false;
     if (held !== true && held !== false) return held;
     const kept = held ? undefined : await keepPartial(env, head, partial);

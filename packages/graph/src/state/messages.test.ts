@@ -43,6 +43,32 @@ describe("messagesStateReducer (LangGraph's addMessages)", () => {
   });
 });
 
+describe("messagesStateReducer, where LangGraph.js 1.7.3 is the reference", () => {
+  const base = () => [
+    new HumanMessage({ content: "a", id: "1" }),
+    new HumanMessage({ content: "b", id: "2" }),
+    new HumanMessage({ content: "c", id: "3" }),
+  ];
+  const show = (list: unknown[]) =>
+    list.map((m) => `${(m as HumanMessage).id}:${String((m as HumanMessage).content)}`);
+
+  it("a RemoveMessage then a message with the same id replaces it in place", () => {
+    const out = messagesStateReducer(base(), [
+      new RemoveMessage({ id: "1" }),
+      new HumanMessage({ content: "A", id: "1" }),
+    ]);
+    expect(show(out)).toEqual(["1:A", "2:b", "3:c"]);
+  });
+
+  it("the same id removed twice in one update is removed once, not an error", () => {
+    const out = messagesStateReducer(base(), [
+      new RemoveMessage({ id: "1" }),
+      new RemoveMessage({ id: "1" }),
+    ]);
+    expect(show(out)).toEqual(["2:b", "3:c"]);
+  });
+});
+
 describe("MessagesAnnotation", () => {
   it("runs a LangGraph.js chat graph unchanged: message-likes in, LangChain messages out", async () => {
     const graph = new StateGraph(MessagesAnnotation)

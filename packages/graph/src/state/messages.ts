@@ -68,21 +68,27 @@ export function messagesStateReducer(left: Messages, right: Messages): Message[]
   const incoming = asList(right);
   const clearAt = incoming.findLastIndex((m) => m.id === REMOVE_ALL_MESSAGES && isRemove(m));
   if (clearAt !== -1) return incoming.slice(clearAt + 1);
-  const merged: Array<Message | undefined> = [...current];
+  const merged = [...current];
   const at = new Map(current.map((m, i) => [m.id as string, i]));
+  // Removed at the end: a message removed and given again in one write keeps its place.
+  const removed = new Set<string>();
   for (const message of incoming) {
-    const index = at.get(message.id as string);
+    const id = message.id as string;
+    const index = at.get(id);
     if (index !== undefined) {
-      merged[index] = isRemove(message) ? undefined : message;
-      if (isRemove(message)) at.delete(message.id as string);
+      if (isRemove(message)) removed.add(id);
+      else {
+        removed.delete(id);
+        merged[index] = message;
+      }
     } else if (isRemove(message)) {
-      throw new Error(`Cannot remove message "${message.id}": no message in the list has that id.`);
+      throw new Error(`Cannot remove message "${id}": no message in the list has that id.`);
     } else {
-      at.set(message.id as string, merged.length);
+      at.set(id, merged.length);
       merged.push(message);
     }
   }
-  return merged.filter((m): m is Message => m !== undefined);
+  return removed.size === 0 ? merged : merged.filter((m) => !removed.has(m.id as string));
 }
 
 /** LangGraph's other name for messagesStateReducer. */

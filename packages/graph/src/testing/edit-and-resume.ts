@@ -1,6 +1,6 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
-import { Annotation, Command, interrupt, START, StateGraph } from "../index.ts";
+import { Annotation, Command, END, interrupt, START, StateGraph } from "../index.ts";
 import { appendReducer, CallCounter, expectCode, threadConfig, type UseSaver } from "./helpers.ts";
 
 const EditState = Annotation.Root({
@@ -21,7 +21,145 @@ export function describeEditAndResume(use: UseSaver): void {
     it("a resume at a static breakpoint continues past it, and interrupt() there gets the value", () =>
       resumeAtBreakpoint(use()));
     it("a resume of a thread with nothing to run is still refused", () => nothingToRun(use()));
+    it("a second answer to a question already answered is refused, not kept for the next one", () =>
+      answeredTwice(use()));
+    it("an answer given with nothing pending is taken once: a subgraph's later question is asked", () =>
+      takenOnceInSubgraph(use()));
+    it("a node retried by its retry policy gets that answer again, as it would an answer by id", () =>
+      takenAgainOnRetry(use()));
+    it("a sibling that failed beside the node that took it does not take it when run again", () =>
+      notTakenByFailedSibling(use()));
+    it("a second edit keeps the paused task the first edit kept", () => editTwice(use()));
+    it("the edit's node routes on the state with what the finished siblings wrote", () =>
+      routesOnSettled(use()));
   });
+}
+
+async function answeredTwice(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(EditState)
+    .addNode("b", () => ({ log: [`1:${interrupt("first?")}`, `2:${interrupt("second?")}`] }))
+    .addEdge(START, "b")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("answered-twice");
+  await graph.invoke({}, config);
+  await graph.prepare(new Command({ resume: "yes" }), config);
+  // A producer's double click: the same question answered again.
+  await expectCode(graph.prepare(new Command({ resume: "oops" }), config), "NOT_INTERRUPTED");
+  const result = await graph.invoke(null, config);
+  expect(result.__interrupt__?.map((i) => i.value)).toEqual(["second?"]);
+}
+
+async function takenOnceInSubgraph(saver: CheckpointSaver): Promise<void> {
+  const ask = (name: string) => () => ({ log: `${name}:${String(interrupt(`${name}?`))}` });
+  const sub = new StateGraph(EditState)
+    .addNode("s1", ask("s1"))
+    .addNode("s2", ask("s2"))
+    .addNode("s3", ask("s3"))
+    .addEdge(START, "s1")
+    .addEdge("s1", "s2")
+    .addEdge("s2", "s3")
+    .compile();
+  const graph = new StateGraph(EditState)
+    .addNode("a", () => ({ log: "a" }))
+    .addNode("sub", sub)
+    .addEdge(START, "a")
+    .addEdge("a", "sub")
+    .compile({ checkpointer: saver, interruptBefore: ["sub"] });
+  const config = threadConfig("taken-once-sub");
+  await graph.invoke({}, config);
+  const first = await graph.invoke(new Command({ resume: "A" }), config);
+  expect(first.__interrupt__?.map((i) => i.value)).toEqual(["s2?"]);
+  const second = await graph.invoke(new Command({ resume: "B" }), config);
+  expect(second.__interrupt__?.map((i) => i.value)).toEqual(["s3?"]);
+}
+
+async function takenAgainOnRetry(saver: CheckpointSaver): Promise<void> {
+  let attempts = 0;
+  const graph = new StateGraph(EditState)
+    .addNode("a", () => ({ log: "a" }))
+    .addNode(
+      "b",
+      () => {
+        const answer = interrupt("approve?");
+        attempts += 1;
+        if (attempts === 1) throw new Error("transient");
+        return { log: `b:${String(answer)}` };
+      },
+      { retryPolicy: { maxAttempts: 3, initialInterval: 1, jitter: false } },
+    )
+    .addEdge(START, "a")
+    .addEdge("a", "b")
+    .compile({ checkpointer: saver, interruptBefore: ["b"] });
+  const config = threadConfig("taken-retry");
+  await graph.invoke({}, config);
+  expect(await graph.invoke(new Command({ resume: "yes" }), config)).toEqual({ log: ["a", "b:yes"] });
+}
+
+async function notTakenByFailedSibling(saver: CheckpointSaver): Promise<void> {
+  let failB = true;
+  const graph = new StateGraph(EditState)
+    .addNode("go", () => ({ log: "go" }))
+    .addNode("a", () => ({ log: `a:${String(interrupt("qa"))}` }))
+    .addNode("b", () => {
+      if (failB) throw new Error("b is down");
+      return { log: `b:${String(interrupt("qb"))}` };
+    })
+    .addEdge(START, "go")
+    .addEdge("go", "a")
+    .addEdge("go", "b")
+    .compile({ checkpointer: saver, interruptBefore: ["a", "b"] });
+  const config = threadConfig("failed-sibling");
+  await graph.invoke({}, config);
+  await expect(graph.invoke(new Command({ resume: "for a" }), config)).rejects.toThrow("b is down");
+  failB = false;
+  const again = await graph.invoke(null, config);
+  expect(again.__interrupt__?.map((i) => i.value)).toEqual(["qb"]);
+}
+
+function pausedBeside(saver: CheckpointSaver, a: () => typeof EditState.Update) {
+  return new StateGraph(EditState)
+    .addNode("a", a)
+    .addNode("b", () => ({ log: `b:${String(interrupt("q"))}` }))
+    .addNode("c", (s) => ({ log: `c:${s.v}` }))
+    .addNode("x", () => ({}))
+    .addEdge(START, "a")
+    .addEdge(START, "b")
+    .addEdge("a", "c")
+    .addEdge("x", END)
+    .compile({ checkpointer: saver });
+}
+
+async function editTwice(saver: CheckpointSaver): Promise<void> {
+  const graph = pausedBeside(saver, () => ({ log: "a" }));
+  const config = threadConfig("edit-twice");
+  await graph.invoke({}, config);
+  await graph.updateState(config, { v: "1" }, "x");
+  expect((await graph.getState(config)).next).toEqual(["b", "c"]);
+  // The person fixes a typo in the edit: the paused question is still waiting.
+  await graph.updateState(config, { v: "2" }, "x");
+  expect((await graph.getState(config)).next).toEqual(["b", "c"]);
+  expect(await graph.invoke(new Command({ resume: "ok" }), config)).toEqual({
+    log: ["a", "b:ok", "c:2"],
+    v: "2",
+  });
+}
+
+async function routesOnSettled(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(EditState)
+    .addNode("a", () => ({ v: "from a" }))
+    .addNode("b", () => ({ log: `b:${String(interrupt("q"))}` }))
+    .addNode("yes", () => ({ log: "yes" }))
+    .addNode("no", () => ({ log: "no" }))
+    .addEdge(START, "a")
+    .addEdge(START, "b")
+    .addConditionalEdges("b", (s) => (s.v === "from a" ? "yes" : "no"), ["yes", "no"])
+    .compile({ checkpointer: saver });
+  const config = threadConfig("routes-on-settled");
+  await graph.invoke({}, config);
+  await graph.updateState(config, { log: "edited" }, "b");
+  const state = await graph.getState(config);
+  expect(state.values).toEqual({ log: ["edited"], v: "from a" });
+  expect(state.next).toEqual(["yes"]);
 }
 
 function askChain(saver: CheckpointSaver, calls: CallCounter, options: { interruptBefore?: ["b"] } = {}) {
