@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "./migrate.ts";
 import { PostgresSaver } from "./postgres-saver.ts";
 import { boundaryId } from "./prune.ts";
+import { deleteKeyRowsSql, lockThreadHeadsSql } from "./sql/delete-threads.ts";
 import { growList, idAt, message, newKey, putArgs } from "./test-support/checkpoints.ts";
 import { rowCounts } from "./test-support/pools.ts";
 
@@ -167,6 +168,32 @@ describe("prune delete and deleteThread", () => {
     expect(await saver.getTuple(a)).toBeUndefined();
     expect(await saver.getTuple(b)).toBeUndefined();
     expect((await listed(c)).length).toBe(3);
+  });
+
+  it("putWrites racing deleteThread waits for it, then stores nothing: no row outlives the thread", async () => {
+    const key = newKey("writes-delete-race");
+    const first = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
+    await saver.put(first);
+    const deleter = await pool.connect();
+    try {
+      // deleteThread's own two statements, committed a moment after the writes were sent.
+      await deleter.query("BEGIN");
+      const heads = await deleter.query(lockThreadHeadsSql(`"${schema.current.name}"`), [[key.threadId]]);
+      await deleter.query(deleteKeyRowsSql(`"${schema.current.name}"`), [heads.rows.map((r) => r.key_id)]);
+      const writing = saver
+        .putWrites({ ...key, checkpointId: first.checkpoint.id, taskId: "late", writes: [["x", "late"]] })
+        .catch((e: unknown) => e);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await deleter.query("COMMIT");
+      expect(await writing).toMatchObject({ code: "CHECKPOINT_NOT_FOUND" });
+    } finally {
+      deleter.release();
+    }
+    const orphans = await pool.query(
+      `SELECT count(*)::int AS n FROM "${schema.current.name}".checkpoint_writes w
+        WHERE NOT EXISTS (SELECT 1 FROM "${schema.current.name}".checkpoint_heads h WHERE h.key_id = w.key_id)`,
+    );
+    expect(orphans.rows[0].n).toBe(0);
   });
 });
 

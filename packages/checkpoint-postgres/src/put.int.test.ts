@@ -2,7 +2,6 @@ import { isCheckpointConflict, NotSerializableError, newCheckpointId } from "@la
 import { beforeAll, describe, expect, it } from "vitest";
 import { isPostgresSaverError } from "./errors.ts";
 import { statementName } from "./schema-name.ts";
-import { deleteKeyRowsSql, lockThreadHeadsSql } from "./sql/delete-threads.ts";
 import { newKey, putArgs } from "./test-support/checkpoints.ts";
 import { useCountedSaver } from "./test-support/counted-saver.ts";
 import { idleInTransaction, rowCounts } from "./test-support/pools.ts";
@@ -289,32 +288,6 @@ describe("putThen commits a put and the caller's statement together", () => {
       mover.release();
     }
     expect(await markedThreads()).not.toContainEqual({ thread_id: key.threadId });
-  });
-
-  it("putWrites racing deleteThread waits for it, then stores nothing: no row outlives the thread", async () => {
-    const key = newKey("writes-delete-race");
-    const first = putArgs(key, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null });
-    await t.saver.put(first);
-    const deleter = await t.admin.connect();
-    try {
-      // deleteThread's own two statements, committed a moment after the writes were sent.
-      await deleter.query("BEGIN");
-      const heads = await deleter.query(lockThreadHeadsSql(`"${t.schema.name}"`), [[key.threadId]]);
-      await deleter.query(deleteKeyRowsSql(`"${t.schema.name}"`), [heads.rows.map((r) => r.key_id)]);
-      const writing = t.saver
-        .putWrites({ ...key, checkpointId: first.checkpoint.id, taskId: "late", writes: [["x", "late"]] })
-        .catch((e: unknown) => e);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      await deleter.query("COMMIT");
-      expect(await writing).toMatchObject({ code: "CHECKPOINT_NOT_FOUND" });
-    } finally {
-      deleter.release();
-    }
-    const orphans = await t.admin.query(
-      `SELECT count(*)::int AS n FROM "${t.schema.name}".checkpoint_writes w
-        WHERE NOT EXISTS (SELECT 1 FROM "${t.schema.name}".checkpoint_heads h WHERE h.key_id = w.key_id)`,
-    );
-    expect(orphans.rows[0].n).toBe(0);
   });
 
   it("putWritesThen on a thread with no checkpoint stores nothing and runs nothing of `then`", async () => {
