@@ -1,13 +1,14 @@
 // Jobs that fail, against real Postgres, Redis and BullMQ: reconciliation of runs whose job failed
 // every attempt (the failing side is a real BullMQ worker whose processor fails the way a worker
-// does when Postgres stays unreachable past a job's retries), and jobs a worker cannot serve.
-import { STEP_QUEUE, stepJobId } from "@layover/runtime";
+// does when Postgres stays unreachable past a job's retries) or never reached a Redis that was
+// down, and jobs a worker cannot serve.
+import { createClient, STEP_QUEUE, stepJobId } from "@layover/runtime";
 import { createWorker } from "@layover/worker";
 import { type Job, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness } from "./support/harness.ts";
+import { createHarness, type Harness, parkedApproval } from "./support/harness.ts";
 
 let h: Harness;
 
@@ -105,6 +106,40 @@ describe("reconcile", () => {
       await h.pool.query(
         `UPDATE "${h.schema}".threads SET status = 'idle', current_run_id = NULL WHERE id LIKE 'backlog-%'`,
       );
+    }
+  }, 30_000);
+
+  it("with Redis down, start, resume and cancel still return once recorded, and reconcile enqueues them later", async () => {
+    const stop = await h.startWorker({ id: "worker-redis-down" });
+    const { threadId } = await parkedApproval(h, "redis down");
+    // A producer whose Redis is unreachable (nothing listens on that port).
+    const offline = createClient({
+      databaseUrl: h.databaseUrl,
+      redisUrl: "redis://127.0.0.1:1",
+      schema: h.schema,
+      prefix: h.prefix,
+      logger: pino({ level: "silent" }),
+    });
+    try {
+      const started = await offline.runs.start({ graphId: "approval", input: { item: "offline start" } });
+      const { runId: resumeRun } = await offline.threads.resume(threadId, "yes");
+      const doomed = await offline.runs.start({ graphId: "approval", input: { item: "offline cancel" } });
+      expect(await offline.runs.cancel(doomed.runId)).toEqual({ status: "cancelled" });
+      // Recorded in Postgres, not lost: reconciliation (a producer with Redis) enqueues them.
+      for (const runId of [started.runId, resumeRun]) {
+        expect((await h.client.runs.get(runId)).status).toBe("pending");
+        await h.pool.query(
+          `UPDATE "${h.schema}".runs SET updated_at = now() - interval '1 hour' WHERE id = $1`,
+          [runId],
+        );
+      }
+      const requeued = (await h.client.reconcile({ minAgeMs: 1_000 })).map((j) => j.runId);
+      expect(requeued).toEqual(expect.arrayContaining([started.runId, resumeRun]));
+      expect((await h.client.runs.wait(resumeRun)).status).toBe("success");
+      expect((await h.client.runs.wait(started.runId)).status).toBe("interrupted");
+    } finally {
+      await offline.close();
+      await stop();
     }
   }, 30_000);
 

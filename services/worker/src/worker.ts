@@ -136,6 +136,7 @@ export function createWorker(options: WorkerOptions) {
         options: {
           ...(served.timeoutMs !== undefined ? { timeoutMs: served.timeoutMs } : {}),
           ...(served.onTimeout !== undefined ? { onTimeout: served.onTimeout } : {}),
+          nodes: [...served.graph.spec.nodes.keys()],
         },
       });
     }

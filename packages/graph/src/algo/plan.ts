@@ -55,14 +55,16 @@ export function planTasks(
 
 /**
  * The tasks `planTasks` plans from `checkpoint`, worked out without the graph (a producer that
- * lacks its code): a pull task for each node a channel that became available triggers, in the
- * order they became available, then the pending sends. The same ids; the seed is
- * `metadata.task_seed` when the checkpoint carries one.
+ * lacks its code): a pull task for each node a channel that became available triggers, in
+ * `nodeOrder` (the graph's node order, as planTasks) or else in the order they became
+ * available, then the pending sends. The same ids; the seed is `metadata.task_seed` when the
+ * checkpoint carries one.
  */
 export function tasksOfCheckpoint(
   checkpoint: Checkpoint,
   metadata: object | undefined,
   ns = "",
+  nodeOrder: readonly string[] = [],
 ): Array<{ id: string; name: string }> {
   const given = (metadata as { task_seed?: unknown } | undefined)?.task_seed;
   const seed = typeof given === "string" ? given : checkpoint.id;
@@ -71,8 +73,14 @@ export function tasksOfCheckpoint(
     const node = triggeredNode(channel);
     if (node !== undefined) nodes.add(node);
   }
+  const rank = (node: string) => {
+    const at = nodeOrder.indexOf(node);
+    return at === -1 ? nodeOrder.length : at;
+  };
   return [
-    ...[...nodes].map((node) => ({ id: deterministicId(seed, ns, "pull", node), name: node })),
+    ...[...nodes]
+      .sort((a, b) => rank(a) - rank(b))
+      .map((node) => ({ id: deterministicId(seed, ns, "pull", node), name: node })),
     ...checkpoint.pendingSends.map((send, index) => ({
       id: deterministicId(seed, ns, "push", send.node, index),
       name: send.node,

@@ -6,6 +6,7 @@ import { getRunWithPending, type RunRow, type RunWithPending } from "../sql/runs
 import { getThread, type ThreadRow } from "../sql/threads.ts";
 import { isUuid } from "../uuid.ts";
 import type { ClientContext } from "./context.ts";
+import { registeredGraph } from "./start-run.ts";
 
 /** A pending interrupt as producers see it: the value and what `interrupt()` was given. */
 export interface PendingInterrupt {
@@ -74,9 +75,10 @@ function configOf(threadId: string, checkpointId: string | undefined) {
 export async function readThread(ctx: ClientContext, threadId: string): Promise<ThreadState> {
   const thread = await getThread(ctx.db, ctx.db.pool, threadId);
   if (thread === undefined) throw new ThreadNotFoundError(threadId);
-  const [tuple, pending] = await Promise.all([
+  const [tuple, pending, graph] = await Promise.all([
     ctx.saver.getTuple({ threadId, ns: "" }),
     threadInterrupts(ctx.db, ctx.db.pool, threadId, "pending"),
+    registeredGraph(ctx, thread.graph_id),
   ]);
   const byTask = new Map<string, { id: string; name: string; interrupts: PendingInterrupt[] }>();
   for (const row of pending) {
@@ -89,7 +91,10 @@ export async function readThread(ctx: ClientContext, threadId: string): Promise<
   const tasks =
     byTask.size > 0 || tuple === undefined
       ? [...byTask.values()]
-      : tasksOfCheckpoint(tuple.checkpoint, tuple.metadata).map((task) => ({ ...task, interrupts: [] }));
+      : tasksOfCheckpoint(tuple.checkpoint, tuple.metadata, "", graph?.options.nodes).map((task) => ({
+          ...task,
+          interrupts: [],
+        }));
   return {
     threadId,
     graphId: thread.graph_id,

@@ -44,7 +44,7 @@ function validatorFor(schema: Record<string, unknown>): z.ZodType {
  */
 const GRAPH_CACHE_MS = 5_000;
 
-async function registeredGraph(ctx: ClientContext, graphId: string): Promise<GraphRow | undefined> {
+export async function registeredGraph(ctx: ClientContext, graphId: string): Promise<GraphRow | undefined> {
   const cached = ctx.graphs.get(graphId);
   if (cached !== undefined && Date.now() - cached.readAt < GRAPH_CACHE_MS) return cached.row;
   const row = await getGraph(ctx.db, ctx.db.pool, graphId);

@@ -4,7 +4,8 @@ import type { Db, Queryable } from "../db.ts";
 export interface GraphRow {
   id: string;
   input_schema: Record<string, unknown>;
-  options: { timeoutMs?: number; onTimeout?: unknown };
+  /** The graph's interrupt timeout, and its nodes in declaration order (the engine's task order). */
+  options: { timeoutMs?: number; onTimeout?: unknown; nodes?: string[] };
 }
 
 /** Upserts a graph's input schema and options ($1 id, $2 input_schema, $3 options). */
