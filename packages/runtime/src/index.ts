@@ -69,7 +69,16 @@ export {
   type Settled,
   settledByPut,
 } from "./run-transitions.ts";
-export { main, parseEnv, postgresTimeouts, runUntilSignalled, ServiceEnv } from "./service.ts";
+export {
+  MAX_TIMER_MS,
+  main,
+  parseEnv,
+  postgresTimeouts,
+  runUntilSignalled,
+  ServiceEnv,
+  timerMs,
+  whyItFailed,
+} from "./service.ts";
 export { claimDueThreadsQuery, dueInterruptsQuery, expireClaimedQuery } from "./sql/expire-due-interrupts.ts";
 export { registerGraph } from "./sql/graphs.ts";
 export type { InterruptRow, InterruptStatus, NewInterrupt } from "./sql/interrupts.ts";

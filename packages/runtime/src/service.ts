@@ -2,6 +2,18 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, type PostgresTimeouts } from "./connections.ts";
 
+/** The longest a Node timer waits: a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** Milliseconds a timer waits (from `min`): at most MAX_TIMER_MS. */
+export function timerMs(min = 0) {
+  return z.coerce
+    .number()
+    .int()
+    .min(min)
+    .max(MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms (about 24.8 days): Node's timers cannot wait longer`);
+}
+
 /** Environment every Layover service reads: where the databases are, and how to log. */
 export const ServiceEnv = z.object({
   DATABASE_URL: z.string().default(DEFAULT_DATABASE_URL),
@@ -14,11 +26,11 @@ export const ServiceEnv = z.object({
   /** BullMQ key prefix: one per deployment. */
   LAYOVER_PREFIX: z.string().min(1).default("layover"),
   /** A Postgres statement unanswered this long fails its call (a job: BullMQ retries it); 0 waits forever. */
-  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().nonnegative().default(60_000),
+  DATABASE_QUERY_TIMEOUT_MS: timerMs().default(60_000),
   /** Postgres's own statement_timeout; unset: 90% of the query timeout; 0: not sent (PgBouncer). */
-  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().nonnegative().optional(),
+  DATABASE_STATEMENT_TIMEOUT_MS: timerMs().optional(),
   /** How long a SIGTERM waits for running work before the process exits anyway (1). */
-  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  SHUTDOWN_TIMEOUT_MS: timerMs(1).default(30_000),
   /** Serve Prometheus metrics on this port. */
   METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -34,14 +46,14 @@ export function postgresTimeouts(env: z.output<typeof ServiceEnv>): PostgresTime
   };
 }
 
-/** Parses `env` with `schema`; throws one error naming every bad variable. An empty variable is unset. */
+/** Parses `env` with `schema`; throws one error naming every bad variable. An empty or blank variable is unset. */
 export function parseEnv<S extends z.ZodType>(
   schema: S,
   env: NodeJS.ProcessEnv,
   service: string,
 ): z.output<S> {
   const result = schema.safeParse(
-    Object.fromEntries(Object.entries(env).filter(([, value]) => value !== "")),
+    Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== "")),
   );
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
@@ -92,7 +104,26 @@ export function runUntilSignalled(
 /** The entry point of a service CLI: reports a failure to start and exits 1. */
 export function main(run: () => Promise<void>): void {
   run().catch((error: unknown) => {
-    console.error(error instanceof Error ? error.message : error);
+    console.error(whyItFailed(error));
     process.exit(1);
   });
+}
+
+/**
+ * What a failed start says: the message and every cause under it ("Migrating … failed" ←
+ * database "nodb" does not exist), and the stack of an error that is not Layover's own (a bug
+ * in a graph module), so the reason is on the screen.
+ */
+export function whyItFailed(error: unknown): string {
+  const lines: string[] = [];
+  for (let at: unknown = error, depth = 0; at !== undefined && at !== null && depth < 5; depth++) {
+    if (!(at instanceof Error)) {
+      lines.push(`${depth ? "caused by: " : ""}${String(at)}`);
+      break;
+    }
+    const own = typeof (at as { code?: unknown }).code === "string" && at.name !== "Error";
+    lines.push(`${depth ? "caused by: " : ""}${own || depth ? at.message : (at.stack ?? at.message)}`);
+    at = at.cause;
+  }
+  return lines.join("\n");
 }

@@ -8,14 +8,15 @@ import {
   postgresTimeouts,
   runUntilSignalled,
   ServiceEnv,
+  timerMs,
 } from "@layover/runtime";
 import { z } from "zod";
 import { createScheduler } from "./scheduler.ts";
 
 const SchedulerEnv = ServiceEnv.extend({
-  SWEEP_EVERY_MS: z.coerce.number().int().positive().default(2_000),
+  SWEEP_EVERY_MS: timerMs(1).default(2_000),
   SWEEP_BATCH_SIZE: z.coerce.number().int().positive().default(1_000),
-  RECONCILE_EVERY_MS: z.coerce.number().int().positive().default(15_000),
+  RECONCILE_EVERY_MS: timerMs(1).default(15_000),
   SCHEDULER_ID: z.string().min(1).optional(),
   /** Log users' payloads (off: they are redacted), as the worker's. */
   LAYOVER_LOG_PAYLOADS: z

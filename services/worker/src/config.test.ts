@@ -28,6 +28,19 @@ describe("worker environment", () => {
     });
   });
 
+  it("takes a blank variable as unset, not as 0 (which would turn Postgres's timeouts off)", () => {
+    const env = parseWorkerEnv({ DATABASE_QUERY_TIMEOUT_MS: " ", MARK_RUNNING_AFTER_MS: "\t" });
+    expect(env).toMatchObject({ DATABASE_QUERY_TIMEOUT_MS: 60_000, MARK_RUNNING_AFTER_MS: 50 });
+  });
+
+  it("refuses a timer longer than Node's timers can wait (they would fire after 1 ms)", () => {
+    for (const name of ["SHUTDOWN_TIMEOUT_MS", "STALLED_INTERVAL_MS", "LOCK_DURATION_MS", "STEP_BUDGET_MS"]) {
+      expect(() => parseWorkerEnv({ [name]: "3000000000" }), name).toThrow(
+        new RegExp(`${name}: .*2147483647`),
+      );
+    }
+  });
+
   it("names every bad variable at once", () => {
     const bad = { WORKER_CONCURRENCY: "many", LAYOVER_SCHEMA: "Bad-Name", LOG_LEVEL: "loud" };
     let message = "";

@@ -1,4 +1,4 @@
-import { parseEnv, ServiceEnv } from "@layover/runtime";
+import { parseEnv, ServiceEnv, timerMs } from "@layover/runtime";
 import { z } from "zod";
 
 const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -12,12 +12,12 @@ export const WorkerEnv = ServiceEnv.extend({
   /** Supersteps a job may run in-process before it hands the thread back to the queue. */
   STEP_BUDGET_STEPS: positiveInt(16),
   /** Milliseconds a job may keep advancing its thread in-process. */
-  STEP_BUDGET_MS: positiveInt(250),
+  STEP_BUDGET_MS: timerMs(1).default(250),
   /** A job still busy after this many ms shows its run as running (a quicker one goes straight to its result). */
-  MARK_RUNNING_AFTER_MS: z.coerce.number().int().nonnegative().default(50),
+  MARK_RUNNING_AFTER_MS: timerMs().default(50),
   /** How long a job's lock lasts; a SIGKILLed worker's jobs move on after it. */
-  LOCK_DURATION_MS: z.coerce.number().int().min(1_000).default(30_000),
-  STALLED_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
+  LOCK_DURATION_MS: timerMs(1_000).default(30_000),
+  STALLED_INTERVAL_MS: timerMs(1_000).default(30_000),
   /** Global default interrupt timeout in ms; unset waits forever. */
   INTERRUPT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   /** Log users' state and resume payloads (off: they are redacted). */

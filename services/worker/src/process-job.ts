@@ -225,6 +225,9 @@ async function advance(
       if (!over && steps < ctx.budget.steps && performance.now() - started < ctx.budget.ms) continue;
       return leaveJob(ctx, log, run, { stepper, outcome, steps, overLimit: over ? limit : undefined });
     }
+    // The superstep that ends or parks the run counts too when it committed (an interruptAfter
+    // pause; a pause inside a superstep commits nothing).
+    if (committed && outcome.status !== "failed") ctx.metrics.supersteps.inc();
     const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
     if (outcome.status === "interrupted") {
       const interrupts = interruptRows(ctx, served, run, outcome);
