@@ -11,12 +11,13 @@ import { createWorker, type GraphEntry } from "./worker.ts";
 async function loadGraphs(modulePath: string): Promise<Record<string, GraphEntry>> {
   const mod = (await import(pathToFileURL(resolve(modulePath)).href)) as {
     graphs?: Record<string, GraphEntry>;
-    default?: Record<string, GraphEntry>;
+    default?: Record<string, GraphEntry> & { graphs?: Record<string, GraphEntry> };
   };
-  const graphs = mod.graphs ?? mod.default;
-  if (graphs === undefined || Object.keys(graphs).length === 0)
+  // `export default { graphs }` is read as `export const graphs`.
+  const graphs = mod.graphs ?? mod.default?.graphs ?? mod.default;
+  if (graphs === undefined || (typeof graphs === "object" && Object.keys(graphs).length === 0))
     throw new Error(`${modulePath} exports no graphs: export const graphs = { "my-graph": compiledGraph }.`);
-  return graphs;
+  return graphs; // checked, graph by graph, when the worker is created
 }
 
 main(async () => {

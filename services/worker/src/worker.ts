@@ -1,7 +1,5 @@
 import { hostname } from "node:os";
-import type { CheckpointSaver } from "@layover/checkpoint";
 import { PostgresSaver } from "@layover/checkpoint-postgres";
-import { type CompiledStateGraph, type Durability, isDurability } from "@layover/graph";
 import {
   connectPostgres,
   connectRedis,
@@ -22,19 +20,12 @@ import {
 import { Worker } from "bullmq";
 import type { Logger } from "pino";
 import { watchCancels } from "./cancels.ts";
-import type { ServedGraph, WorkerContext } from "./context.ts";
-import { GraphNotServedError, processStepJob } from "./process-job.ts";
+import type { WorkerContext } from "./context.ts";
+import { type GraphEntry, servedGraphs } from "./graph-entries.ts";
 
-/** A graph module's entry: a compiled graph, or one with its interrupt defaults. */
-export type GraphEntry =
-  | CompiledStateGraph<any, any>
-  | {
-      graph: CompiledStateGraph<any, any>;
-      interruptTimeout?: number;
-      onTimeout?: unknown;
-      /** The graph's runs' durability unless their start says otherwise. @defaultValue "async" */
-      durability?: Durability;
-    };
+export type { GraphEntry } from "./graph-entries.ts";
+
+import { GraphNotServedError, processStepJob } from "./process-job.ts";
 
 export interface WorkerOptions {
   /** Graph id → compiled graph: what this worker serves (the idea of langgraph.json, as code). */
@@ -69,23 +60,6 @@ export interface WorkerOptions {
   /** Serve Prometheus metrics on this port (`GET /metrics`). @defaultValue none */
   metricsPort?: number;
   logger?: Logger;
-}
-
-function servedGraphs(entries: Record<string, GraphEntry>, saver: CheckpointSaver): Map<string, ServedGraph> {
-  const served = new Map<string, ServedGraph>();
-  for (const [id, entry] of Object.entries(entries)) {
-    const graph = "graph" in entry ? entry.graph : entry;
-    const timeout = "graph" in entry ? entry.interruptTimeout : undefined;
-    const onTimeout = "graph" in entry ? entry.onTimeout : undefined;
-    const durability = "graph" in entry ? entry.durability : undefined;
-    if (durability !== undefined && !isDurability(durability)) {
-      throw new TypeError(
-        `Graph "${id}": durability must be "sync", "async" or "exit"; got ${JSON.stringify(durability)}.`,
-      );
-    }
-    served.set(id, { graph: graph.withCheckpointer(saver), timeoutMs: timeout, onTimeout, durability });
-  }
-  return served;
 }
 
 /** Creates a worker; `start()` migrates, registers the graphs and begins taking jobs. */

@@ -1,0 +1,46 @@
+import { MemorySaver, START, StateGraph, StateSchema } from "@layover/graph";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { servedGraphs } from "./graph-entries.ts";
+
+const builder = new StateGraph(new StateSchema({ n: z.number().default(0) }))
+  .addNode("a", () => ({}))
+  .addEdge(START, "a");
+const graph = builder.compile();
+const saver = new MemorySaver();
+
+describe("a graph module's entries", () => {
+  it("are served as given: a compiled graph, or one with its interrupt defaults (a duration, a JSON value)", () => {
+    const served = servedGraphs(
+      {
+        plain: graph,
+        timed: { graph, interruptTimeout: "1h", onTimeout: { action: "reject" }, durability: "exit" },
+      },
+      saver,
+    );
+    expect(served.get("plain")?.timeoutMs).toBeUndefined();
+    expect(served.get("timed")).toMatchObject({
+      timeoutMs: 3_600_000,
+      onTimeout: { action: "reject" },
+      durability: "exit",
+    });
+  });
+
+  it("are refused at start, naming the graph and what to give, where runs would have failed later", () => {
+    const cases: Array<[unknown, string]> = [
+      [{ g: builder }, 'Graph "g" in the graph module: a StateGraph that was not compiled'],
+      [{ g: null }, 'Graph "g" in the graph module: must be a compiled graph'],
+      [{ g: { graph, interruptTimeout: -5 } }, "interruptTimeout must be milliseconds above 0"],
+      [{ g: { graph, interruptTimeout: "soon" } }, "interruptTimeout must be milliseconds above 0"],
+      [{ g: { graph, onTimeout: () => ({ action: "reject" }) } }, "onTimeout must be JSON-serialisable"],
+      [{ g: { graph, timeout: 5 } }, "unknown option timeout"],
+      [{ g: { graph: builder } }, '"graph" must be a compiled graph'],
+      [[graph], "must export its graphs as an object of graph id"],
+    ];
+    for (const [entries, message] of cases) {
+      expect(() => servedGraphs(entries, saver), message).toThrow(
+        expect.objectContaining({ code: "INVALID_CONFIG", message: expect.stringContaining(message) }),
+      );
+    }
+  });
+});

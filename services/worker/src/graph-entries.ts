@@ -1,0 +1,101 @@
+// The graphs a worker serves, from its graph module: checked when the worker starts, so a
+// mistake in the module stops the worker with a message naming the graph, instead of failing
+// every run that reaches it.
+import type { CheckpointSaver } from "@layover/checkpoint";
+import {
+  assertJsonSerialisable,
+  type CompiledStateGraph,
+  type Durability,
+  isDurability,
+  parseDuration,
+} from "@layover/graph";
+import { InvalidConfigError } from "@layover/runtime";
+import type { ServedGraph } from "./context.ts";
+
+/** A graph module's entry: a compiled graph, or one with its interrupt defaults. */
+export type GraphEntry =
+  | CompiledStateGraph<any, any>
+  | {
+      graph: CompiledStateGraph<any, any>;
+      /** The graph's interrupts' default timeout: milliseconds, or a duration such as "15m". */
+      interruptTimeout?: number | string;
+      /** What its timed-out interrupts resume with (JSON). */
+      onTimeout?: unknown;
+      /** The graph's runs' durability unless their start says otherwise. @defaultValue "async" */
+      durability?: Durability;
+    };
+
+const OPTIONS = new Set(["graph", "interruptTimeout", "onTimeout", "durability"]);
+
+function describe(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? typeof value;
+  return `an object with keys ${Object.keys(value).join(", ") || "(none)"}`;
+}
+
+/** A compiled graph from this or any copy of @layover/graph (duck-typed: `instanceof` would miss a second copy). */
+function isCompiled(value: unknown): value is CompiledStateGraph<any, any> {
+  const graph = value as { withCheckpointer?: unknown; inputJsonSchema?: unknown } | null;
+  return typeof graph?.withCheckpointer === "function" && typeof graph.inputJsonSchema === "function";
+}
+
+function servedEntry(
+  id: string,
+  entry: unknown,
+): Omit<ServedGraph, "graph"> & { graph: CompiledStateGraph<any, any> } {
+  const refuse = (problem: string): never => {
+    throw new InvalidConfigError(`Graph "${id}" in the graph module: ${problem}`);
+  };
+  if (isCompiled(entry)) return { graph: entry };
+  if (typeof (entry as { compile?: unknown } | null)?.compile === "function")
+    refuse("a StateGraph that was not compiled: export builder.compile().");
+  if (typeof entry !== "object" || entry === null || Array.isArray(entry) || !("graph" in entry))
+    refuse(
+      `must be a compiled graph, or { graph, interruptTimeout?, onTimeout?, durability? }; got ${describe(entry)}.`,
+    );
+  const options = entry as Record<string, unknown>;
+  const unknown = Object.keys(options).filter((key) => !OPTIONS.has(key));
+  if (unknown.length > 0)
+    refuse(`unknown option ${unknown.join(", ")}: use graph, interruptTimeout, onTimeout, durability.`);
+  if (!isCompiled(options.graph))
+    refuse(`"graph" must be a compiled graph (builder.compile()); got ${describe(options.graph)}.`);
+  let timeoutMs: number | undefined;
+  if (options.interruptTimeout !== undefined) {
+    try {
+      timeoutMs = parseDuration(options.interruptTimeout as number | string);
+    } catch {
+      timeoutMs = Number.NaN;
+    }
+    if (!(timeoutMs > 0))
+      refuse(
+        `interruptTimeout must be milliseconds above 0 or a duration such as "15m"; got ${JSON.stringify(options.interruptTimeout)}.`,
+      );
+  }
+  try {
+    assertJsonSerialisable(options.onTimeout, "onTimeout");
+  } catch (error) {
+    refuse(`${(error as Error).message} It is what timed-out interrupts resume with, stored as JSON.`);
+  }
+  if (options.durability !== undefined && !isDurability(options.durability))
+    refuse(`durability must be "sync", "async" or "exit"; got ${JSON.stringify(options.durability)}.`);
+  return {
+    graph: options.graph as CompiledStateGraph<any, any>,
+    timeoutMs,
+    onTimeout: options.onTimeout,
+    durability: options.durability as Durability | undefined,
+  };
+}
+
+/** The module's graphs, checked, each bound to the worker's saver. */
+export function servedGraphs(entries: unknown, saver: CheckpointSaver): Map<string, ServedGraph> {
+  if (typeof entries !== "object" || entries === null || Array.isArray(entries) || isCompiled(entries))
+    throw new InvalidConfigError(
+      `The graph module must export its graphs as an object of graph id → compiled graph ({ "my-graph": graph }); got ${describe(entries)}.`,
+    );
+  const served = new Map<string, ServedGraph>();
+  for (const [id, entry] of Object.entries(entries)) {
+    const { graph, ...options } = servedEntry(id, entry);
+    served.set(id, { graph: graph.withCheckpointer(saver), ...options });
+  }
+  return served;
+}
