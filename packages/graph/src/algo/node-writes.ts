@@ -19,10 +19,37 @@ export function isParentCommand(error: unknown): error is ParentCommand {
   return (error as { name?: unknown } | null)?.name === "ParentCommand";
 }
 
+/**
+ * What a value is, never what it holds: these messages reach logs, where users' state is
+ * redacted unless LAYOVER_LOG_PAYLOADS is set.
+ */
 function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (value === null) return "null";
-  return typeof value === "object" ? "an object" : `${typeof value} ${JSON.stringify(value)}`;
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/** Edit distance of two short names, for "did you mean" (never echoing the name given). */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(
+        (row[j] as number) + 1,
+        (next[j - 1] as number) + 1,
+        (row[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    row = next;
+  }
+  return row[b.length] as number;
+}
+
+/** " Did you mean "x"?" for a name one or two edits from one of `names`, else "". */
+function didYouMean(given: string, names: Iterable<string>): string {
+  if (given.length > 64) return "";
+  for (const name of names) if (distance(given, name) <= 2) return ` Did you mean "${name}"?`;
+  return "";
 }
 
 function stateWrite(
@@ -68,8 +95,9 @@ export function gotoWrites(spec: GraphSpec, source: string, goto: ReadonlyArray<
 
 function assertNode(spec: GraphSpec, source: string, target: string): void {
   if (!spec.nodes.has(target)) {
+    // The name given is not echoed: a router may return what the state holds.
     throw new InvalidUpdateError(
-      `"${source}" routed to "${target}", which is not a node of graph "${spec.name}". Nodes: ${[...spec.nodes.keys()].join(", ")}.`,
+      `"${source}" routed to a name that is not a node of graph "${spec.name}".${didYouMean(target, spec.nodes.keys())} Nodes: ${[...spec.nodes.keys()].join(", ")}.`,
     );
   }
 }
@@ -171,7 +199,7 @@ function mapPath(
   const target = pathMap[key];
   if (target !== undefined) return target;
   throw new InvalidUpdateError(
-    `The router of "${node}" in graph "${spec.name}" returned "${key}", which its path map does not list. ` +
+    `The router of "${node}" in graph "${spec.name}" returned a key its path map does not list.${didYouMean(key, Object.keys(pathMap))} ` +
       `Listed: ${Object.keys(pathMap).join(", ")}.`,
   );
 }

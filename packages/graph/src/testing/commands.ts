@@ -61,6 +61,8 @@ async function commandList(saver: CheckpointSaver): Promise<void> {
   for (const [output, message] of [
     [[{ log: "x" }], "a list of Commands"],
     [[new Send("a", {})], "returned a Send"],
+    // What it returned is described, never echoed: errors reach logs.
+    ["SSN-123-45-6789", "returned a string;"],
   ] as const) {
     const wrong = new StateGraph(LogState)
       .addNode("plan", () => output)
@@ -70,6 +72,9 @@ async function commandList(saver: CheckpointSaver): Promise<void> {
     await expect(wrong.invoke({ value: "v" }, threadConfig("command-list-wrong"))).rejects.toMatchObject({
       code: "INVALID_UPDATE",
       message: expect.stringContaining(message),
+    });
+    await expect(wrong.invoke({ value: "v" }, threadConfig("command-list-wrong"))).rejects.not.toMatchObject({
+      message: expect.stringContaining("SSN"),
     });
   }
 }
@@ -128,11 +133,23 @@ async function gotoList(saver: CheckpointSaver): Promise<void> {
 
 async function gotoUnknown(saver: CheckpointSaver): Promise<void> {
   const graph = new StateGraph(LogState)
-    .addNode("route", () => new Command({ goto: "nowhere" }))
+    .addNode("route", (s) => new Command({ goto: s.value }))
+    .addNode("review", () => ({}))
     .addEdge(START, "route")
     .compile({ checkpointer: saver });
-  const error = await expectCode(graph.invoke({ value: "v" }, threadConfig("goto-bad")), "INVALID_UPDATE");
-  expect(error.message).toContain('"nowhere"');
+  // What the node returned is not echoed (it may be users' state, and errors reach logs)...
+  const leak = await expectCode(
+    graph.invoke({ value: "SSN-123-45-6789" }, threadConfig("goto-bad")),
+    "INVALID_UPDATE",
+  );
+  expect(leak.message).toContain("not a node");
+  expect(leak.message).not.toContain("SSN-123");
+  // ...but a near miss of a node's name is named.
+  const typo = await expectCode(
+    graph.invoke({ value: "reveiw" }, threadConfig("goto-typo")),
+    "INVALID_UPDATE",
+  );
+  expect(typo.message).toContain('Did you mean "review"?');
 }
 
 async function resumeUpdate(saver: CheckpointSaver): Promise<void> {
