@@ -21,14 +21,17 @@ export class Overwrite<V = unknown> {
   }
 }
 
+const NOT_OVERWRITE: [false] = [false];
+
 /** `[true, value]` for an Overwrite (or its stored form), `[false]` for any other write. */
 export function overwriteOf(write: unknown): [true, unknown] | [false] {
+  // Every reducer write passes here: plain values return at once, allocating nothing.
+  if (typeof write !== "object" || write === null || Array.isArray(write)) return NOT_OVERWRITE;
   if (write instanceof Overwrite) return [true, write.value];
-  if (typeof write !== "object" || write === null || Array.isArray(write)) return [false];
   const keys = Object.keys(write);
   if (keys.length === 1 && keys[0] === OVERWRITE)
     return [true, (write as Record<string, unknown>)[OVERWRITE]];
   if ((write as { lg_name?: unknown }).lg_name === "Overwrite" && OVERWRITE in write)
     return [true, (write as Record<string, unknown>)[OVERWRITE]];
-  return [false];
+  return NOT_OVERWRITE;
 }

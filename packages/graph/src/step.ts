@@ -175,7 +175,7 @@ async function executeTasks(
       if (wantsEvent(env.emit, "task")) {
         pushEvent(env.emit, "task", step, { id: task.id, name: task.name, input, triggers: task.triggers });
       }
-      return runTask({
+      const running = runTask({
         spec: env.spec,
         task,
         input,
@@ -183,7 +183,10 @@ async function executeTasks(
         versions: base.versions,
         context,
         config,
-      }).then((outcome) => emitTaskResult(env, step, task, outcome));
+      });
+      return env.emit === undefined
+        ? running
+        : running.then((outcome) => emitTaskResult(env, step, task, outcome));
     }),
   );
 }

@@ -41,17 +41,17 @@ function applyChannel(spec: GraphSpec, out: AppliedWrites, channel: string, upda
   }
   switch (channelSpec.kind) {
     case "last":
-      updates = updates.map((update) => {
-        const [isOverwrite, value] = overwriteOf(update);
-        return isOverwrite ? value : update;
-      });
       if (updates.length > 1) {
         throw new InvalidUpdateError(
           `State key "${channel}" received ${updates.length} values in one superstep, but it keeps a single value. ` +
             "Give it a reducer (Annotation({ reducer }) or ReducedValue) to combine parallel writes, or write it from one node per step.",
         );
       }
-      out.values[channel] = updates[0];
+      {
+        // An Overwrite of a last-value key is just its value.
+        const [isOverwrite, value] = overwriteOf(updates[0]);
+        out.values[channel] = isOverwrite ? value : updates[0];
+      }
       break;
     case "reduce": {
       const old = out.values[channel];

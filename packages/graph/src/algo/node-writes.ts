@@ -62,8 +62,8 @@ function stateWrite(
   if (spec.channels.get(key)?.kind === "last" || spec.channels.get(key)?.kind === "reduce") {
     // A zod field checks (and transforms) what nodes write, as it checks inputs.
     // (An Overwrite carries a whole value, not an update: the reducer key's update schema does not apply.)
-    const checked =
-      value === undefined || overwriteOf(value)[0] ? undefined : spec.state.fields.get(key)?.check?.(value);
+    const check = value === undefined ? undefined : spec.state.fields.get(key)?.check;
+    const checked = check === undefined || overwriteOf(value)[0] ? undefined : check(value);
     if (checked === undefined) return [key, value];
     if (checked.ok) return [key, checked.value];
     throw new InvalidUpdateError(
