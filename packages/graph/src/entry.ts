@@ -1,5 +1,12 @@
 import { type Checkpoint, type CheckpointMetadata, newCheckpointId } from "@layover/checkpoint";
-import { appendHints, applyWrites, type ChannelState, maxVersion, type Write } from "./algo/apply-writes.ts";
+import {
+  type AppliedWrites,
+  appendHints,
+  applyWrites,
+  type ChannelState,
+  maxVersion,
+  type Write,
+} from "./algo/apply-writes.ts";
 import { edgeWrites, gotoWrites } from "./algo/node-writes.ts";
 import { readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
 import type { PlannedTask } from "./algo/plan.ts";
@@ -111,10 +118,10 @@ interface NewCheckpoint {
   /** Tasks of the head that did not finish: planned again after the writes (see commandRun). */
   carry?: readonly PlannedTask[];
   /**
-   * What the head's paused superstep finished (its finished tasks' writes, in plan order, and
-   * the join channels they consumed): applied before `writes`, as LangGraph's updateState does.
+   * What the head's paused superstep finished (its finished tasks' writes applied to the head),
+   * which `writes` apply on top of, as LangGraph's updateState does.
    */
-  settled?: { writes: ReadonlyArray<readonly Write[]>; consumed: readonly string[] };
+  settled?: AppliedWrites;
 }
 
 /** Commits a checkpoint made from `head` (or a new thread) by applying `writes` as one step. */
@@ -133,8 +140,7 @@ export async function commitWrites(
           changed: new Set<string>(),
         };
   const floor = head?.versionFloor ?? 0;
-  const settled =
-    made.settled && applyWrites(env.spec, base, made.settled.writes, made.settled.consumed, floor);
+  const settled = made.settled;
   const applied = applyWrites(env.spec, settled ?? base, [made.writes], [], floor);
   const changedBefore = new Set([...base.changed, ...(settled?.changed ?? [])]);
   const changed = new Set([...changedBefore, ...applied.changed]);
@@ -354,12 +360,11 @@ export async function updateThreadState(
   const source = head && head.expectedHead !== head.checkpoint.id ? "fork" : "update";
   const kept = head && source === "update" ? pausedSuperstep(env, head, node) : {};
   // The update's node routes on the state with what the paused superstep finished.
-  const base: ChannelState = head
-    ? { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions }
-    : { values: {}, versions: {} };
-  const routed = kept.settled
-    ? applyWrites(env.spec, base, kept.settled.writes, kept.settled.consumed, head?.versionFloor)
-    : base;
+  const routed: ChannelState =
+    kept.settled ??
+    (head
+      ? { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions }
+      : { values: {}, versions: {} });
   const config = routerConfig(env, node, head ? head.metadata.step + 1 : -1);
   writes.push(...(await edgeWrites(env.spec, node, routed.values, routed.versions, writes, config)));
   return commitWrites(env, head, { source, writes, metadataWrites: { [node]: values }, ...kept });
@@ -387,5 +392,7 @@ function pausedSuperstep(
       consumed.push(...task.triggers);
     } else if (task.name !== asNode) carry.push(task);
   }
-  return writes.length > 0 ? { settled: { writes, consumed }, carry } : { carry };
+  if (writes.length === 0) return { carry };
+  const base = { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions };
+  return { settled: applyWrites(env.spec, base, writes, consumed, head.versionFloor), carry };
 }
