@@ -48,13 +48,20 @@ export function unstorableText(value: unknown, path = ""): UnstorableText | unde
  */
 function asStoredJson(value: unknown): unknown {
   if (typeof value !== "object" || value === null) return value;
-  if (Array.isArray(value)) return value.map(asStoredJson);
   const serializable = value as { lc_serializable?: unknown; toJSON?: () => unknown };
   if (serializable.lc_serializable === true && typeof serializable.toJSON === "function")
     return asStoredJson(serializable.toJSON());
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return value; // the check names it
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, asStoredJson(item)]));
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return value; // the check names it
+  // Copied only where something inside changed: plain JSON (most inputs) is returned as it is.
+  if (Array.isArray(value)) {
+    const items = value.map(asStoredJson);
+    return items.every((item, i) => item === value[i]) ? value : items;
+  }
+  const entries = Object.entries(value);
+  const stored = entries.map(([, item]) => asStoredJson(item));
+  if (stored.every((item, i) => item === entries[i]?.[1])) return value;
+  return Object.fromEntries(entries.map(([key], i) => [key, stored[i]]));
 }
 
 /**
