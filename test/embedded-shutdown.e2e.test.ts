@@ -37,23 +37,32 @@ it("a process that closes its worker, scheduler and client exits without process
 const WORKER_CLI = fileURLToPath(new URL("../services/worker/src/cli.ts", import.meta.url));
 const GRAPHS = fileURLToPath(new URL("./fixtures/graphs.ts", import.meta.url));
 
+/** A started worker process (layover-worker) with `env` over the harness's; its stdout collected. */
+async function startedWorkerCli(env: Record<string, string>) {
+  const child = spawn(process.execPath, [WORKER_CLI, "--graphs", GRAPHS], {
+    env: serviceEnv(h.deployment, env),
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const collected = { output: "" };
+  child.stdout?.on("data", (chunk: Buffer) => {
+    collected.output += chunk.toString();
+  });
+  const exited = once(child, "exit");
+  while (!collected.output.includes("worker started")) {
+    if (child.exitCode !== null) throw new Error(`the worker exited:\n${collected.output}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return { child, collected, exited };
+}
+
 /** A worker process whose Redis goes away once it has started; resolves with how it exited. */
 async function workerLosingRedis(signals: NodeJS.Signals[], shutdownTimeoutMs: number) {
   const proxy = await tcpProxy(h.redisUrl);
-  const child = spawn(process.execPath, [WORKER_CLI, "--graphs", GRAPHS], {
-    env: serviceEnv(h.deployment, {
-      REDIS_URL: proxy.url,
-      WORKER_ID: "losing-redis",
-      SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
-    }),
-    stdio: ["ignore", "pipe", "inherit"],
+  const { child, collected, exited } = await startedWorkerCli({
+    REDIS_URL: proxy.url,
+    WORKER_ID: "losing-redis",
+    SHUTDOWN_TIMEOUT_MS: String(shutdownTimeoutMs),
   });
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = once(child, "exit");
-  while (!output.includes("worker started")) await new Promise((resolve) => setTimeout(resolve, 50));
   proxy.cut();
   await new Promise((resolve) => setTimeout(resolve, 300));
   const sent = Date.now();
@@ -65,7 +74,7 @@ async function workerLosingRedis(signals: NodeJS.Signals[], shutdownTimeoutMs: n
   const [code, signal] = await exited;
   clearTimeout(timer);
   await proxy.close();
-  return { code, signal, afterMs: Date.now() - sent, output };
+  return { code, signal, afterMs: Date.now() - sent, output: collected.output };
 }
 
 it("a worker whose Redis is gone exits 1 once SHUTDOWN_TIMEOUT_MS has passed after SIGTERM", async () => {
@@ -81,4 +90,31 @@ it("a second signal ends a shutdown that waits, at once", async () => {
   expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 1, signal: null });
   expect(exit.afterMs).toBeLessThan(10_000);
   expect(exit.output).toContain("second signal");
+}, 30_000);
+
+it("an error nothing caught is logged as JSON, and the worker closes and exits 1", async () => {
+  const { child, collected, exited } = await startedWorkerCli({
+    WORKER_ID: "forgetful",
+    SHUTDOWN_TIMEOUT_MS: "20000",
+  });
+  const { runId } = await h.client.runs.start({ graphId: "forgetful", input: {} });
+  expect(await h.client.runs.wait(runId, { timeoutMs: 10_000 })).toMatchObject({
+    status: "success",
+    values: { sent: true },
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const [code, signal] = await exited;
+  clearTimeout(timer);
+  expect({ code, signal }).toEqual({ code: 1, signal: null });
+  const lines = collected.output
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as { level: number; msg: string; err?: { message: string } });
+  const fatal = lines.find((line) => line.level === 60);
+  expect(fatal).toMatchObject({
+    msg: "uncaught error: shutting down",
+    err: { message: "mail server refused" },
+  });
+  // It closed as on SIGTERM: the worker stopped before the process exited.
+  expect(lines.at(-1)?.msg).toBe("worker stopped");
 }, 30_000);

@@ -172,6 +172,13 @@ describe("a worker that does not serve a run's graph", () => {
       if (i > 200) throw new Error("the linear-only worker never took the job");
       await sleep(25);
     }
+    // Counted for operators (a deployment whose workers serve different graph sets), once the
+    // worker has seen its attempt fail.
+    const unserved = /layover_jobs_total\{result="unserved",service="worker"\} [1-9]/;
+    for (let i = 0; !unserved.test(await partial.context.metrics.registry.metrics()); i++) {
+      if (i > 200) throw new Error("the handed-back job was never counted as unserved");
+      await sleep(25);
+    }
     await partial.close();
     expect((await h.client.runs.get(runId)).status).toBe("pending");
     const stop = await h.startWorker({ id: "all-graphs" });

@@ -34,7 +34,9 @@ function workerMetrics(registry: Registry) {
     }),
     jobs: new Counter({
       name: "layover_jobs_total",
-      help: "Step jobs handled, by result (enqueued, parked, finished, failed, conflict, stale, cancelled).",
+      help:
+        "Step jobs handled, by result (enqueued, parked, finished, failed, conflict, stale, cancelled; " +
+        "error: the job threw and BullMQ retries it; unserved: handed back, its graph is not served here).",
       labelNames: ["result"],
       registers: [registry],
     }),

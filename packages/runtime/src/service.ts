@@ -66,6 +66,10 @@ export function parseEnv<S extends z.ZodType>(
  * one is down it may never end, so after `shutdownTimeoutMs` (or at a second signal) the
  * process exits 1 anyway; BullMQ hands the jobs it held to another worker once their locks
  * lapse. A failed start exits 1 with the reason.
+ *
+ * An error nothing caught (a promise a node let go without awaiting it, a bug) ends the process
+ * as Node would, with exit code 1, but it is logged first (JSON, level fatal) and the service
+ * closes as on SIGTERM, so its running jobs finish or are handed back at once.
  */
 export function runUntilSignalled(
   service: { start(): Promise<void>; close(): Promise<void> },
@@ -74,13 +78,19 @@ export function runUntilSignalled(
 ) {
   const timeoutMs = options.shutdownTimeoutMs ?? 30_000;
   let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      logger.warn({ signal }, "second signal: exiting without finishing running work");
+  let exitCode = 0;
+  const stop = (reason: { signal: string } | { uncaught: unknown }) => {
+    if ("uncaught" in reason) {
+      logger.fatal({ err: reason.uncaught }, "uncaught error: shutting down");
+      exitCode = 1;
+      if (stopping) return; // already closing: it exits 1 when done
+    } else if (stopping) {
+      logger.warn(reason, "second signal: exiting without finishing running work");
       process.exit(1);
+    } else {
+      logger.info({ ...reason, timeoutMs }, "shutting down: finishing running work");
     }
     stopping = true;
-    logger.info({ signal, timeoutMs }, "shutting down: finishing running work");
     setTimeout(() => {
       logger.error(
         { timeoutMs },
@@ -89,15 +99,17 @@ export function runUntilSignalled(
       process.exit(1);
     }, timeoutMs).unref();
     service.close().then(
-      () => process.exit(0),
+      () => process.exit(exitCode),
       (error: unknown) => {
         logger.error({ err: error }, "shutdown failed");
         process.exit(1);
       },
     );
   };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop({ signal: "SIGTERM" }));
+  process.on("SIGINT", () => stop({ signal: "SIGINT" }));
+  process.on("uncaughtException", (error) => stop({ uncaught: error }));
+  process.on("unhandledRejection", (reason) => stop({ uncaught: reason }));
   return service.start();
 }
 

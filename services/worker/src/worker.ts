@@ -141,7 +141,9 @@ export function createWorker(options: WorkerOptions) {
     );
     worker.on("failed", (job, error) => {
       const where = { err: error, jobId: job?.id, threadId: job?.data.threadId, runId: job?.data.runId };
-      if (error instanceof GraphNotServedError) logger.warn(where, "job handed back: graph not served here");
+      const unserved = error instanceof GraphNotServedError;
+      ctx.metrics.jobs.inc({ result: unserved ? "unserved" : "error" });
+      if (unserved) logger.warn(where, "job handed back: graph not served here");
       else logger.error(where, "job failed");
     });
     worker.on("error", (error) => {
