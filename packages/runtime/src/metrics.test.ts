@@ -21,6 +21,10 @@ describe("metrics", () => {
       expect(text).toContain('process_cpu_user_seconds_total{service="worker"}');
       expect(text).not.toContain("layover_interrupts_expired_total");
       expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
+      const withParams = await fetch(`http://127.0.0.1:${port}/metrics?module=layover`);
+      expect(withParams.status).toBe(200);
+      expect(await withParams.text()).toContain('layover_supersteps_total{service="worker"} 3');
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`, { method: "POST" })).status).toBe(405);
     } finally {
       server.close();
     }

@@ -84,8 +84,14 @@ export type Metrics = ReturnType<typeof createMetrics<"worker">>;
  */
 export async function serveMetrics(registry: Registry, port: number): Promise<Server> {
   const server = createServer((req, res) => {
-    if (req.url !== "/metrics") {
+    // A scrape may carry query parameters (Prometheus's `params`); only the path decides.
+    const path = (req.url ?? "").split("?", 1)[0];
+    if (path !== "/metrics") {
       res.writeHead(404).end();
+      return;
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD" }).end();
       return;
     }
     registry.metrics().then(
