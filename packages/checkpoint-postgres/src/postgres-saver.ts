@@ -330,17 +330,25 @@ export class PostgresSaver implements CheckpointSaver {
   /** Removes threads entirely (every namespace, checkpoint, value and write), in one transaction. */
   async deleteThreads(threadIds: readonly string[]): Promise<DeletedRows> {
     if (threadIds.length === 0) return { threads: 0, checkpoints: 0, blobs: 0, writes: 0 };
-    const ids = [...threadIds];
     return withRetry("deleteThread", this.retry, () =>
-      inTransaction(this.pool, async (client) => {
-        const heads = await client.query<{ thread_id: string; key_id: string }>(this.sql.lockHeads, [ids]);
-        if (heads.rowCount === 0) return { threads: 0, checkpoints: 0, blobs: 0, writes: 0 };
-        const keys = heads.rows.map((row) => row.key_id);
-        const result = await client.query(this.sql.deleteRows, [keys]);
-        const threads = new Set(heads.rows.map((row) => row.thread_id)).size;
-        return { threads, ...(result.rows[0] as Omit<DeletedRows, "threads">) };
-      }),
+      inTransaction(this.pool, (client) => this.deleteThreadsIn(client, threadIds)),
     );
+  }
+
+  /**
+   * deleteThreads inside the caller's transaction, on `client` (a connection to this saver's
+   * database, in a transaction the caller commits): the checkpoints go with whatever else the
+   * transaction deletes, or not at all.
+   */
+  async deleteThreadsIn(client: pg.ClientBase, threadIds: readonly string[]): Promise<DeletedRows> {
+    const heads = await client.query<{ thread_id: string; key_id: string }>(this.sql.lockHeads, [
+      [...threadIds],
+    ]);
+    if (heads.rowCount === 0) return { threads: 0, checkpoints: 0, blobs: 0, writes: 0 };
+    const keys = heads.rows.map((row) => row.key_id);
+    const result = await client.query(this.sql.deleteRows, [keys]);
+    const threads = new Set(heads.rows.map((row) => row.thread_id)).size;
+    return { threads, ...(result.rows[0] as Omit<DeletedRows, "threads">) };
   }
 
   /**

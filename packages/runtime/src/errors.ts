@@ -29,11 +29,12 @@ export class UnknownGraphError extends RuntimeError<"UNKNOWN_GRAPH"> {
 export class ThreadBusyError extends RuntimeError<"THREAD_BUSY"> {
   readonly threadId: string;
   readonly status: string;
-  constructor(threadId: string, status: string) {
+  constructor(threadId: string, status: string, message?: string) {
     super(
       "THREAD_BUSY",
-      `Thread "${threadId}" is ${status}: a new run was refused (multitaskStrategy "reject"). ` +
-        'Wait for it, resume its interrupts, or start with multitaskStrategy "enqueue" to run after it.',
+      message ??
+        `Thread "${threadId}" is ${status}: a new run was refused (multitaskStrategy "reject"). ` +
+          'Wait for it, resume its interrupts, or start with multitaskStrategy "enqueue" to run after it.',
     );
     this.threadId = threadId;
     this.status = status;

@@ -12,6 +12,7 @@ import { threadRuns } from "../sql/runs.ts";
 import { cancelRun } from "./cancel.ts";
 import type { ClientContext } from "./context.ts";
 import { continueThread } from "./continue-thread.ts";
+import { deleteThread } from "./delete-thread.ts";
 import { listInterruptsPage } from "./list-interrupts.ts";
 import { readRunResult, readThread, requireRun, runInfo, threadHistory } from "./read.ts";
 import { type ReconcileOptions, reconcileRuns } from "./reconcile.ts";
@@ -86,6 +87,11 @@ export function createClient(options: ClientOptions = {}) {
         threadHistory(ctx, threadId, historyOptions),
       /** The thread's runs, oldest first, with which workers ran, parked and finished each. */
       runs: async (threadId: string) => (await threadRuns(db, threadId)).map(runInfo),
+      /**
+       * Deletes the thread with its runs, interrupts and checkpoints, in one transaction. Refused
+       * (ThreadBusyError) while one of its runs is pending or running, or a cron runs on it.
+       */
+      delete: (threadId: string) => deleteThread(ctx, threadId),
     },
     interrupts: {
       /** Oldest first, a page at a time (`nextCursor`); pending unless `status` says otherwise. */

@@ -1,0 +1,74 @@
+// Deleting a thread (a user's data erased, a conversation thrown away): its runs, interrupts
+// and every checkpoint, together or not at all.
+import type pg from "pg";
+import { inTransaction } from "../db.ts";
+import { ThreadBusyError, ThreadNotFoundError } from "../errors.ts";
+import type { ClientContext } from "./context.ts";
+
+export interface DeletedThread {
+  threadId: string;
+  runs: number;
+  interrupts: number;
+  /** Checkpoints deleted (with their channel values and pending writes). */
+  checkpoints: number;
+}
+
+/**
+ * Deletes thread `threadId`: its row, runs, interrupts (pending ones too: a resume racing the
+ * delete gets ThreadNotFoundError) and checkpoints, in one transaction under the thread's lock.
+ * Refused with ThreadBusyError, deleting nothing, while a run of the thread is pending or
+ * running (cancel it with runs.cancel, or wait for it) or while a cron starts runs on it
+ * (crons.delete first). With a checkpoint saver of the caller's own, its checkpoints are
+ * deleted after the transaction (saver.deleteThread).
+ */
+export async function deleteThread(ctx: ClientContext, threadId: string): Promise<DeletedThread> {
+  if (typeof threadId !== "string" || threadId === "") throw new ThreadNotFoundError(String(threadId));
+  const own = ctx.alongSaver;
+  const deleted = await inTransaction(ctx.db, async (client) => {
+    await refuseInUse(ctx, client, threadId);
+    const counts = await client.query<{ runs: number; interrupts: number }>(
+      `WITH interrupts AS (DELETE FROM ${ctx.db.table("interrupts")} WHERE thread_id = $1 RETURNING 1),
+            runs AS (DELETE FROM ${ctx.db.table("runs")} WHERE thread_id = $1 RETURNING 1),
+            thread AS (DELETE FROM ${ctx.db.table("threads")} WHERE id = $1 RETURNING 1)
+       SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM interrupts)::int AS interrupts,
+              (SELECT count(*) FROM thread) AS thread`,
+      [threadId],
+    );
+    const { runs, interrupts } = counts.rows[0] as { runs: number; interrupts: number };
+    const checkpoints = own ? (await own.deleteThreadsIn(client, [threadId])).checkpoints : 0;
+    return { threadId, runs, interrupts, checkpoints };
+  });
+  if (own === undefined) await ctx.saver.deleteThread(threadId);
+  ctx.logger.info({ threadId, runs: deleted.runs, interrupts: deleted.interrupts }, "thread deleted");
+  return deleted;
+}
+
+/** Locks the thread's row; throws when it is missing or in use (nothing is deleted then). */
+async function refuseInUse(ctx: ClientContext, client: pg.PoolClient, threadId: string): Promise<void> {
+  const { rows } = await client.query<{ status: string; active_run: string | null; cron: string | null }>(
+    `SELECT t.status,
+            (SELECT r.id FROM ${ctx.db.table("runs")} r
+              WHERE r.thread_id = t.id AND r.status IN ('pending', 'running') LIMIT 1) AS active_run,
+            (SELECT c.id FROM ${ctx.db.table("crons")} c WHERE c.thread_id = t.id LIMIT 1) AS cron
+       FROM ${ctx.db.table("threads")} t WHERE t.id = $1 FOR UPDATE OF t`,
+    [threadId],
+  );
+  const thread = rows[0];
+  if (thread === undefined) throw new ThreadNotFoundError(threadId);
+  if (thread.active_run !== null) {
+    throw new ThreadBusyError(
+      threadId,
+      thread.status,
+      `Thread "${threadId}" has a run in progress or queued (${thread.active_run}): it was not deleted. ` +
+        "Cancel the run (runs.cancel) or wait for it to finish, then delete the thread.",
+    );
+  }
+  if (thread.cron !== null) {
+    throw new ThreadBusyError(
+      threadId,
+      thread.status,
+      `Cron ${thread.cron} starts runs on thread "${threadId}": it was not deleted. ` +
+        "Delete the cron first (crons.delete).",
+    );
+  }
+}

@@ -1,0 +1,110 @@
+// client.threads.delete against real Postgres, Redis and a worker: a thread's runs, interrupts
+// and checkpoints go together; a thread in use is refused and keeps everything.
+import { RunNotFoundError, ThreadBusyError, ThreadNotFoundError } from "@layover/runtime";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createHarness, type Harness, parkedApproval } from "./support/harness.ts";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await createHarness("thread_delete");
+  await h.startWorker({ id: "deleting" });
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+/** Rows the thread still has in the runtime's and the checkpointer's tables. */
+async function rowsOf(threadId: string) {
+  const { rows } = await h.pool.query(
+    `SELECT (SELECT count(*) FROM "${h.schema}".threads WHERE id = $1)::int AS threads,
+            (SELECT count(*) FROM "${h.schema}".runs WHERE thread_id = $1)::int AS runs,
+            (SELECT count(*) FROM "${h.schema}".interrupts WHERE thread_id = $1)::int AS interrupts,
+            (SELECT count(*) FROM "${h.schema}".checkpoints c
+               JOIN "${h.schema}".checkpoint_heads k USING (key_id) WHERE k.thread_id = $1)::int AS checkpoints`,
+    [threadId],
+  );
+  return rows[0];
+}
+
+it("deletes a finished thread's runs and checkpoints; the id then starts a new thread", async () => {
+  const { runId, threadId } = await h.client.runs.start({ graphId: "linear", input: {} });
+  expect(await h.client.runs.wait(runId)).toMatchObject({ status: "success", values: { count: 10 } });
+  const before = await rowsOf(threadId);
+  expect(before.checkpoints).toBeGreaterThan(1);
+
+  expect(await h.client.threads.delete(threadId)).toEqual({
+    threadId,
+    runs: 1,
+    interrupts: 0,
+    checkpoints: before.checkpoints,
+  });
+  expect(await rowsOf(threadId)).toEqual({ threads: 0, runs: 0, interrupts: 0, checkpoints: 0 });
+  await expect(h.client.threads.get(threadId)).rejects.toBeInstanceOf(ThreadNotFoundError);
+  await expect(h.client.runs.get(runId)).rejects.toBeInstanceOf(RunNotFoundError);
+  await expect(h.client.threads.delete(threadId)).rejects.toBeInstanceOf(ThreadNotFoundError);
+
+  // Nothing of the old thread is left to continue from: the same id counts from 0 again.
+  const again = await h.client.runs.start({ graphId: "linear", threadId, input: {} });
+  expect(await h.client.runs.wait(again.runId)).toMatchObject({ status: "success", values: { count: 10 } });
+});
+
+it("deletes a parked thread with its pending interrupt; a resume after it finds no thread", async () => {
+  const { threadId } = await parkedApproval(h, "erase me");
+  expect(await h.client.threads.delete(threadId)).toMatchObject({ runs: 1, interrupts: 1 });
+  await expect(h.client.threads.resume(threadId, "yes")).rejects.toBeInstanceOf(ThreadNotFoundError);
+  const pending = await h.client.interrupts.list({ limit: 1000 });
+  expect(pending.interrupts.map((i) => i.threadId)).not.toContain(threadId);
+});
+
+it("refuses a thread whose run is running, deleting nothing, and the run still finishes", async () => {
+  const { runId, threadId } = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 150 } });
+  const refusal = await h.client.threads.delete(threadId).catch((error: unknown) => error);
+  expect(refusal).toBeInstanceOf(ThreadBusyError);
+  expect((refusal as Error).message).toContain("runs.cancel");
+  expect(await rowsOf(threadId)).toMatchObject({ threads: 1, runs: 1 });
+  expect(await h.client.runs.wait(runId, { timeoutMs: 20_000 })).toMatchObject({ status: "success" });
+  expect((await h.client.threads.delete(threadId)).runs).toBe(1);
+});
+
+it("refuses a thread a cron runs on, naming the cron", async () => {
+  const { runId, threadId } = await h.client.runs.start({ graphId: "linear", input: {} });
+  await h.client.runs.wait(runId);
+  const cron = await h.client.crons.create({
+    graphId: "linear",
+    schedule: "0 0 12 * * *",
+    threadId,
+    input: {},
+  });
+  try {
+    const refusal = await h.client.threads.delete(threadId).catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(ThreadBusyError);
+    expect((refusal as Error).message).toContain(cron.id);
+    expect((await rowsOf(threadId)).threads).toBe(1);
+  } finally {
+    await h.client.crons.delete(cron.id);
+  }
+});
+
+it("a delete and a resume racing on a parked thread: the resume is refused, or its run is never cut off", async () => {
+  for (let trial = 0; trial < 15; trial++) {
+    const { threadId } = await parkedApproval(h, `race ${trial}`);
+    const [deleted, resumed] = await Promise.allSettled([
+      h.client.threads.delete(threadId),
+      h.client.threads.resume(threadId, "yes"),
+    ]);
+    if (resumed.status === "rejected") {
+      // The delete went first: the answer found no thread, and nothing of it is left.
+      expect(resumed.reason).toBeInstanceOf(ThreadNotFoundError);
+      expect(deleted.status).toBe("fulfilled");
+    } else if (deleted.status === "rejected") {
+      // The resume went first, and its run was still going: the thread stays, the run finishes.
+      expect(deleted.reason).toBeInstanceOf(ThreadBusyError);
+      const { runId } = resumed.value;
+      expect(await h.client.runs.wait(runId, { timeoutMs: 20_000 })).toMatchObject({ status: "success" });
+      expect((await rowsOf(threadId)).threads).toBe(1);
+      continue;
+    }
+    // Deleted (perhaps after the resumed run had finished): every row is gone.
+    expect(await rowsOf(threadId)).toEqual({ threads: 0, runs: 0, interrupts: 0, checkpoints: 0 });
+  }
+});
