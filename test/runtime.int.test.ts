@@ -200,6 +200,33 @@ describe("static breakpoints", () => {
   });
 });
 
+describe("a run's own breakpoints (LangGraph's invoke-time interruptBefore / interruptAfter)", () => {
+  it("park the run before the node it names; threads.continue goes on without them", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "linear",
+      input: {},
+      config: { interruptBefore: ["n5"] },
+    });
+    expect(await h.client.runs.wait(runId)).toMatchObject({ status: "interrupted", values: { count: 5 } });
+    expect((await h.client.threads.get(threadId)).next).toEqual(["n5"]);
+    const { runId: continued } = await h.client.threads.continue(threadId);
+    expect(await h.client.runs.wait(continued)).toMatchObject({ status: "success", values: { count: 10 } });
+  });
+
+  it("naming a node the graph does not have, or not a list, are refused before anything is written", async () => {
+    await expect(
+      h.client.runs.start({ graphId: "linear", input: {}, config: { interruptAfter: ["send_email"] } }),
+    ).rejects.toThrow(/"send_email", which is not a node of graph "linear"/);
+    await expect(
+      h.client.runs.start({
+        graphId: "linear",
+        input: {},
+        config: { interruptBefore: "n5" as unknown as string[] },
+      }),
+    ).rejects.toMatchObject({ code: "INVALID_INPUT" });
+  });
+});
+
 describe("runs queued behind a finishing run", () => {
   it("are never lost: a start queued while the thread's run settles runs next — 100 trials", async () => {
     // The worker settling run A and a producer queueing run B both touch the thread row. B must

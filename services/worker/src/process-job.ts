@@ -2,6 +2,7 @@ import { type Durability, requestedDurability, type StepOutcome, type Stepper } 
 import {
   type JobRun,
   markRunning,
+  type RunConfig,
   type RunRow,
   readJobRunWithHead,
   releaseCancelled,
@@ -115,6 +116,7 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
         configurable: { thread_id: run.thread_id },
         metadata: { run_id: run.id },
         ...durabilityOf(run, served),
+        ...breakpointsOf(run),
         ...contextOf(run),
       },
       {
@@ -147,6 +149,15 @@ function durabilityOf(run: RunRow, served: ServedGraph): { durability?: Durabili
 /** The config a start or resume was given; a continue past a breakpoint has none. */
 function runConfig(run: RunRow) {
   return "input" in run.input || "resume" in run.input ? run.input.config : undefined;
+}
+
+/** The breakpoints the run's start was given (checked by the client), over the graph's. */
+function breakpointsOf(run: RunRow): Pick<RunConfig, "interruptBefore" | "interruptAfter"> {
+  const config = runConfig(run);
+  return {
+    ...(config?.interruptBefore === undefined ? {} : { interruptBefore: config.interruptBefore }),
+    ...(config?.interruptAfter === undefined ? {} : { interruptAfter: config.interruptAfter }),
+  };
 }
 
 /**

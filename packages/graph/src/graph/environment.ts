@@ -46,6 +46,10 @@ export interface RunnableConfig {
   durability?: Durability;
   /** @deprecated LangGraph's older spelling: `false` is `durability: "exit"`. */
   checkpointDuring?: boolean;
+  /** Pause before these nodes run, for this call: replaces the graph's compile-time list. */
+  interruptBefore?: readonly string[] | "*";
+  /** Pause after these nodes' superstep, for this call: replaces the graph's compile-time list. */
+  interruptAfter?: readonly string[] | "*";
 }
 
 export interface GraphRuntimeOptions {
@@ -56,6 +60,31 @@ export interface GraphRuntimeOptions {
 }
 
 const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * The breakpoints of a call: its own `interruptBefore`/`interruptAfter` when given (as
+ * LangGraph's invoke options), else the graph's from compile(). A name that is not a node is
+ * refused, rather than a guard that never fires.
+ */
+function callBreakpoints(
+  graph: GraphRuntimeOptions,
+  config: RunnableConfig | undefined,
+  option: "interruptBefore" | "interruptAfter",
+): ReadonlySet<string> | "*" {
+  const given = config?.[option];
+  if (given === undefined) return graph[option];
+  if (given === "*") return "*";
+  if (!Array.isArray(given) || given.some((name) => typeof name !== "string"))
+    throw new InvalidInputError(`config.${option} must be a list of node names or "*".`);
+  for (const name of given) {
+    if (!graph.spec.nodes.has(name))
+      throw new InvalidInputError(
+        `config.${option} names "${name}", which is not a node of graph "${graph.spec.name}". ` +
+          `Its nodes: ${[...graph.spec.nodes.keys()].join(", ")}.`,
+      );
+  }
+  return new Set(given);
+}
 
 /** The caller's `config.metadata`, less the keys the engine owns and writes itself. */
 function callerMetadata(config: RunnableConfig | undefined): Record<string, unknown> | undefined {
@@ -120,8 +149,8 @@ export function runEnvironment(
     durable: saver !== undefined,
     configurable: { ...config?.configurable },
     signal: config?.signal,
-    interruptBefore: graph.interruptBefore,
-    interruptAfter: graph.interruptAfter,
+    interruptBefore: callBreakpoints(graph, config, "interruptBefore"),
+    interruptAfter: callBreakpoints(graph, config, "interruptAfter"),
     inheritedResume: undefined,
     emit,
     metadata: callerMetadata(config),

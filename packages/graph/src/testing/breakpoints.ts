@@ -30,6 +30,9 @@ export function describeBreakpoints(use: UseSaver): void {
     it('"*" stops before every superstep', () => everyStep(use(), { interruptBefore: "*" }));
     it('"*" stops after every superstep', () => everyStep(use(), { interruptAfter: "*" }));
     it("refuses invoke(null) on a thread that has never run", () => continueNewThread(use()));
+    it("a call's own interruptBefore / interruptAfter pause a graph compiled without them", () =>
+      callBreakpoints(use()));
+    it("a call's breakpoint naming no node is refused before anything runs", () => callBreakpointTypo(use()));
     for (const breakpoints of [{ interruptBefore: ["act"] }, { interruptAfter: ["plan"] }]) {
       it(`streams the stop at ${Object.keys(breakpoints)[0]} as a chunk of its own: { __interrupt__: [] }`, () =>
         streamedStop(use(), breakpoints));
@@ -91,4 +94,36 @@ async function continueNewThread(saver: CheckpointSaver): Promise<void> {
   const graph = pipeline(saver, new CallCounter(), { interruptBefore: ["act"] });
   const error = await expectCode(graph.invoke(null, threadConfig("null-new")), "INVALID_INPUT");
   expect(error.message).toContain("start it with an input");
+}
+
+async function callBreakpoints(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const graph = pipeline(saver, calls, {});
+  const before = threadConfig("call-before");
+  expect(await graph.invoke({ value: "v" }, { ...before, interruptBefore: ["act"] })).toEqual({
+    value: "v",
+    log: ["plan"],
+    __interrupt__: [],
+  });
+  expect(calls.of("act")).toBe(0);
+  expect((await graph.getState(before)).next).toEqual(["act"]);
+  expect((await graph.invoke(null, before)).log).toEqual(["plan", "act", "report"]);
+
+  const after = threadConfig("call-after");
+  const chunks = await collect(
+    await graph.stream({ value: "v" }, { ...after, interruptAfter: ["act"], streamMode: "updates" }),
+  );
+  expect(chunks.at(-1)).toEqual({ __interrupt__: [] });
+  expect((await graph.getState(after)).next).toEqual(["report"]);
+}
+
+async function callBreakpointTypo(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const graph = pipeline(saver, calls, {});
+  const error = await expectCode(
+    graph.invoke({ value: "v" }, { ...threadConfig("call-typo"), interruptBefore: ["send_email"] }),
+    "INVALID_INPUT",
+  );
+  expect(error.message).toContain('"send_email", which is not a node');
+  expect(calls.of("plan")).toBe(0);
 }

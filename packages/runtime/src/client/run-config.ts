@@ -23,9 +23,38 @@ export function checkConfig(config: RunConfig | undefined): void {
       `config.recursionLimit must be a whole number above 0; got ${JSON.stringify(recursionLimit)}. Nothing was written.`,
     );
   }
+  for (const option of ["interruptBefore", "interruptAfter"] as const) {
+    const names = config[option];
+    if (
+      names !== undefined &&
+      names !== "*" &&
+      !(Array.isArray(names) && names.every((n) => typeof n === "string"))
+    )
+      throw new InvalidInputError(
+        `config.${option} must be a list of node names or "*"; got ${JSON.stringify(names)}. Nothing was written.`,
+      );
+  }
   if (durability !== undefined && !isDurability(durability)) {
     throw new InvalidInputError(
       `config.durability must be "sync", "async" or "exit"; got ${JSON.stringify(durability)}. Nothing was written.`,
     );
+  }
+}
+
+/** Refuses breakpoints naming a node the graph does not have (its workers registered its nodes). */
+export function checkBreakpointNodes(
+  config: RunConfig | undefined,
+  graphId: string,
+  nodes: readonly string[] | undefined,
+): void {
+  if (config === undefined || nodes === undefined) return;
+  for (const option of ["interruptBefore", "interruptAfter"] as const) {
+    const names = config[option];
+    const unknown = Array.isArray(names) ? names.find((name) => !nodes.includes(name)) : undefined;
+    if (unknown !== undefined)
+      throw new InvalidInputError(
+        `config.${option} names "${unknown}", which is not a node of graph "${graphId}" ` +
+          `(its nodes: ${nodes.join(", ")}). Nothing was written.`,
+      );
   }
 }

@@ -7,7 +7,7 @@ import { type GraphRow, getGraph, listGraphIds } from "../sql/graphs.ts";
 import type { RunConfig } from "../sql/runs.ts";
 import type { ThreadStatus } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
-import { checkConfig } from "./run-config.ts";
+import { checkBreakpointNodes, checkConfig } from "./run-config.ts";
 
 export interface StartRunArgs {
   graphId: string;
@@ -91,6 +91,7 @@ export async function checkInput(ctx: ClientContext, args: StartRunArgs): Promis
   const nul = jsonbProblem(args.input, `The input of a "${args.graphId}" run`);
   if (nul !== undefined) throw new InvalidInputError(`${nul} Nothing was written.`);
   await checkStateValues(ctx, args.graphId, args.input, `The input of a "${args.graphId}" run`);
+  checkBreakpointNodes(args.config, args.graphId, (await registeredGraph(ctx, args.graphId))?.options.nodes);
 }
 
 /** Records a run (and its thread) in Postgres in one statement, then enqueues its first job. */

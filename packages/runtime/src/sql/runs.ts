@@ -71,6 +71,10 @@ export interface RunConfig {
   durability?: Durability;
   /** @deprecated LangGraph's older spelling: `false` is `durability: "exit"`. */
   checkpointDuring?: boolean;
+  /** Pause before these nodes (or "*": every superstep) in this run, as LangGraph's invoke option. */
+  interruptBefore?: string[] | "*";
+  /** Pause after these nodes' superstep in this run, as LangGraph's invoke option. */
+  interruptAfter?: string[] | "*";
   /**
    * Run-scoped values the graph's nodes read as `config.context` (LangGraph's context): JSON,
    * stored with the run. A resume given none (the timeout sweep's, an operator's) or a continue
