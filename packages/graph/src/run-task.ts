@@ -26,8 +26,31 @@ export interface TaskRun {
   config: NodeConfig;
 }
 
+/** HTTP statuses a retry cannot fix (the request itself is wrong, or not allowed), as LangGraph's. */
+const CLIENT_ERROR_STATUSES = new Set([400, 401, 402, 403, 404, 405, 406, 407, 409]);
+
+/**
+ * Which errors a retry policy without `retryOn` retries: as LangGraph.js's default, not an
+ * abort or cancellation, not a client error (an HTTP 4xx status above, on the error or its
+ * `response`; an exhausted quota), not a timed-out connection (ECONNABORTED); and not
+ * Layover's own typed errors (an invalid update stays invalid).
+ */
 function defaultRetryOn(error: unknown): boolean {
-  return !isLayoverError(error) && (error as { name?: unknown } | null)?.name !== "AbortError";
+  if (isLayoverError(error)) return false;
+  const e = (typeof error === "object" && error !== null ? error : {}) as {
+    name?: unknown;
+    message?: unknown;
+    code?: unknown;
+    status?: unknown;
+    response?: { status?: unknown };
+    error?: { code?: unknown };
+  };
+  const message = typeof e.message === "string" ? e.message : "";
+  if (e.name === "AbortError" || message.startsWith("Cancel") || message.startsWith("AbortError"))
+    return false;
+  if (e.code === "ECONNABORTED" || e.error?.code === "insufficient_quota") return false;
+  const status = Number(e.response?.status ?? e.status);
+  return !CLIENT_ERROR_STATUSES.has(status);
 }
 
 function backoff(policy: RetryPolicy, attempt: number): number {

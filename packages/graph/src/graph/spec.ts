@@ -13,7 +13,11 @@ export interface RetryPolicy {
   maxInterval?: number;
   /** Randomise each wait by up to ±25% so retries of many runs spread out. @defaultValue true */
   jitter?: boolean;
-  /** Which errors to retry. @defaultValue every error except Layover's own typed errors and aborts */
+  /**
+   * Which errors to retry. @defaultValue as LangGraph.js: every error except aborts and
+   * cancellations, HTTP client errors (status 400–407, 409), ECONNABORTED, an exhausted quota,
+   * and Layover's own typed errors
+   */
   retryOn?: (error: unknown) => boolean;
 }
 

@@ -33,6 +33,8 @@ export function describeRetry(use: UseSaver): void {
     it("never retries an interrupt", () => interruptNotRetried(use()));
     it("does not retry Layover's own typed errors by default (a bad update is a bug, not a blip)", () =>
       typedErrorNotRetried(use()));
+    it("by default retries a server error but not a client error (HTTP 4xx), as LangGraph does", () =>
+      httpStatuses(use()));
   });
 }
 
@@ -115,4 +117,33 @@ async function typedErrorNotRetried(saver: CheckpointSaver): Promise<void> {
   const error = await expectCode(graph.invoke({ value: "v" }, threadConfig("retry-typed")), "INVALID_UPDATE");
   expect(error.message).toContain('"notAKey"');
   expect(calls.of("bad")).toBe(1);
+}
+
+/** A node that fails like an HTTP client's call, with `status` (on the error or its response). */
+async function attemptsOnStatus(saver: CheckpointSaver, failure: Record<string, unknown>): Promise<number> {
+  const calls = new CallCounter();
+  const graph = new StateGraph(LogState)
+    .addNode(
+      "call_api",
+      () => {
+        calls.hit("call_api");
+        throw Object.assign(new Error("request failed"), failure);
+      },
+      { retryPolicy: FAST },
+    )
+    .addEdge(START, "call_api")
+    .compile({ checkpointer: saver });
+  await expect(
+    graph.invoke({ value: "v" }, threadConfig(`status-${JSON.stringify(failure)}`)),
+  ).rejects.toThrow("request failed");
+  return calls.of("call_api");
+}
+
+async function httpStatuses(saver: CheckpointSaver): Promise<void> {
+  expect(await attemptsOnStatus(saver, { status: 503 })).toBe(3);
+  expect(await attemptsOnStatus(saver, { status: 401 })).toBe(1);
+  expect(await attemptsOnStatus(saver, { response: { status: 404 } })).toBe(1);
+  expect(await attemptsOnStatus(saver, { status: 429 })).toBe(3); // rate limited: worth waiting for
+  expect(await attemptsOnStatus(saver, { code: "ECONNABORTED" })).toBe(1);
+  expect(await attemptsOnStatus(saver, { error: { code: "insufficient_quota" } })).toBe(1);
 }
