@@ -28,6 +28,30 @@ export interface AddNodeOptions {
   retryPolicy?: RetryPolicy;
   /** Nodes a Command from this node may go to (documentation for readers; routing is checked at run time). */
   ends?: readonly string[];
+  /** Accepted as LangGraph.js's; Layover does not read it. */
+  metadata?: Record<string, unknown>;
+  /** Accepted as LangGraph.js's (for typing subgraphs a node calls); Layover does not read it. */
+  subgraphs?: readonly unknown[];
+}
+
+/** LangGraph.js's node options that change how a graph runs, which Layover does not do yet. */
+const UNSUPPORTED_NODE_OPTIONS: Record<string, string> = {
+  defer: "a deferred node (one that waits until every other branch has finished) is not supported",
+  input: "a node input schema is not supported: the node receives the whole state",
+  cachePolicy: "node caching is not supported: the node runs every time",
+};
+
+/** Refuses node options Layover would otherwise ignore while they change what the graph does. */
+function checkNodeOptions(name: string, options: object): void {
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined || (key === "defer" && value === false)) continue;
+    if (key in UNSUPPORTED_NODE_OPTIONS)
+      throw new InvalidGraphError(`Node "${name}": ${UNSUPPORTED_NODE_OPTIONS[key]}; leave out { ${key} }.`);
+    if (!["retryPolicy", "ends", "metadata", "subgraphs"].includes(key))
+      throw new InvalidGraphError(
+        `Node "${name}": unknown option "${key}". Node options are retryPolicy, ends, metadata and subgraphs.`,
+      );
+  }
 }
 
 const RESERVED = new Set([START, END]);
@@ -79,6 +103,7 @@ export class StateGraph<D extends StateDefinitionLike, S = StateOf<D>, U = Updat
       throw new InvalidGraphError(`"${name}" cannot be a node name: START, END, "|" and ":" are reserved.`);
     }
     if (this.nodes.has(name)) throw new InvalidGraphError(`Node "${name}" is already in the graph.`);
+    checkNodeOptions(name, options);
     if (action instanceof CompiledStateGraph) {
       const subgraph = action;
       // As in LangGraph, the graphs share the keys both have: the subgraph gets the parent's

@@ -96,3 +96,25 @@ describe("Command", () => {
     expect(new Command({ resume: null }).resume).toBe(null);
   });
 });
+
+describe("node options at addNode()", () => {
+  it("refuses LangGraph.js options that would change the run and are not built (defer, input, cachePolicy)", () => {
+    const add = (options: object) => () => new StateGraph(State).addNode("agg", noop, options as never);
+    expect(expectThrowsCode(add({ defer: true }), "INVALID_GRAPH").message).toContain(
+      'Node "agg": a deferred node',
+    );
+    expect(expectThrowsCode(add({ input: State }), "INVALID_GRAPH").message).toContain("input schema");
+    expect(expectThrowsCode(add({ cachePolicy: { ttl: 60 } }), "INVALID_GRAPH").message).toContain("caching");
+    expect(expectThrowsCode(add({ retrypolicy: {} }), "INVALID_GRAPH").message).toContain(
+      'unknown option "retrypolicy"',
+    );
+  });
+
+  it("accepts the options that change nothing here (metadata, subgraphs, defer: false)", () => {
+    const graph = new StateGraph(State)
+      .addNode("a", noop, { metadata: { team: "billing" }, subgraphs: [], defer: false } as never)
+      .addEdge(START, "a")
+      .compile();
+    expect(graph.spec.nodes.has("a")).toBe(true);
+  });
+});
