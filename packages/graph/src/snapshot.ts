@@ -1,11 +1,12 @@
 import type { CheckpointMetadata } from "@layover/checkpoint";
 import { readState } from "./algo/apply-writes.ts";
-import { readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
+import { type PendingState, readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
+import type { PlannedTask } from "./algo/plan.ts";
 import type { RunnableConfig } from "./graph/environment.ts";
 import type { LoadedHead } from "./head.ts";
 import type { Interrupt } from "./interrupt.ts";
 import { type WaitingTask, waitingOf } from "./pause.ts";
-import { plannedTasks, type StepEnv } from "./step.ts";
+import { baseState, plannedTasks, type StepEnv, stateWithFinished } from "./step.ts";
 
 export interface SnapshotTask {
   id: string;
@@ -53,7 +54,13 @@ export function waitingTasks(env: StepEnv, head: LoadedHead): WaitingTask[] {
   return waitingOf(plannedTasks(env, head), readPendingWrites(head.pendingWrites));
 }
 
-export function snapshotOf(env: StepEnv, head: LoadedHead): StateSnapshot {
+/**
+ * `head` as a snapshot. With `current` (getState of the thread's head, as LangGraph's), values
+ * include what was recorded beside the checkpoint before its superstep completed: an input given
+ * with a resume, and the writes of tasks that finished while others paused or failed. History
+ * shows each checkpoint as stored.
+ */
+export function snapshotOf(env: StepEnv, head: LoadedHead, current = false): StateSnapshot {
   const tasks = plannedTasks(env, head);
   const pending = readPendingWrites(head.pendingWrites);
   const snapshotTasks = tasks.map((task): SnapshotTask => {
@@ -71,7 +78,9 @@ export function snapshotOf(env: StepEnv, head: LoadedHead): StateSnapshot {
     return info;
   });
   return {
-    values: readState(env.spec, head.checkpoint.channelValues),
+    values:
+      (current && currentValues(env, head, tasks, pending)) ||
+      readState(env.spec, head.checkpoint.channelValues),
     next: tasks.filter((task) => !pending.done.has(task.id)).map((task) => task.name),
     tasks: snapshotTasks,
     config: checkpointConfig(env, head.checkpoint.id),
@@ -79,4 +88,18 @@ export function snapshotOf(env: StepEnv, head: LoadedHead): StateSnapshot {
     metadata: head.metadata,
     createdAt: head.checkpoint.ts,
   };
+}
+
+/**
+ * The head's values with its recorded input and its finished tasks' writes, in the tasks' order
+ * (as the superstep's commit applies them); undefined when there are none.
+ */
+function currentValues(env: StepEnv, head: LoadedHead, tasks: readonly PlannedTask[], pending: PendingState) {
+  const done = tasks.flatMap((task) => {
+    const writes = pending.done.get(task.id);
+    return writes === undefined ? [] : [writes];
+  });
+  if (done.length === 0 && pending.input.length === 0) return undefined;
+  const base = baseState(env, head, pending);
+  return stateWithFinished(env, base, done) ?? readState(env.spec, base.values);
 }

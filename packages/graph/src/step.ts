@@ -228,7 +228,8 @@ interface BaseState extends ChannelState {
 }
 
 /** The checkpoint's channels with the writes given alongside a resume applied first. */
-function baseState(env: StepEnv, head: LoadedHead, pending: PendingState): BaseState {
+/** `head`'s channels with the writes recorded before its tasks run (an input given with a resume). */
+export function baseState(env: StepEnv, head: LoadedHead, pending: PendingState): BaseState {
   const { channelValues: values, channelVersions: versions } = head.checkpoint;
   if (pending.input.length === 0) return { values, versions, changed: new Set(), available: [], sends: [] };
   return applyWrites(env.spec, { values, versions }, [pending.input], [], head.versionFloor);
@@ -285,7 +286,8 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     const kept = held ? undefined : await keepPartial(env, head, partial);
     if (kept !== undefined) return kept;
     if (failed !== undefined) return { status: "failed", head, error: (failed as { error: unknown }).error };
-    const values = finishedBesidePause(env, base, outcomes);
+    const done = outcomes.flatMap((outcome) => (outcome.kind === "done" ? [outcome.writes] : []));
+    const values = stateWithFinished(env, base, done);
     if (values !== undefined && env.emit?.modes.has("values")) env.emit.push("values", values);
     emitPause(env, interrupts);
     return { status: "interrupted", head, interrupts, ...(values === undefined ? {} : { values }) };
@@ -314,12 +316,11 @@ function emitPause(env: StepEnv, interrupts: Interrupt[]): void {
 }
 
 /**
- * The state with what the tasks that finished beside a pause wrote (pending writes until the
- * superstep completes), as LangGraph shows it; undefined when they wrote no state key, or their
- * writes only apply with the paused tasks' (the superstep's commit will say).
+ * The state with what the tasks that finished beside a pause or a failure wrote (pending writes
+ * until the superstep completes), as LangGraph shows it; undefined when they wrote no state key,
+ * or their writes only apply with the other tasks' (the superstep's commit will say).
  */
-function finishedBesidePause(env: StepEnv, base: ChannelState, outcomes: Outcome[]) {
-  const writes = outcomes.flatMap((outcome) => (outcome.kind === "done" ? [outcome.writes] : []));
+export function stateWithFinished(env: StepEnv, base: ChannelState, writes: readonly Write[][]) {
   if (!writes.some((list) => list.some(([channel]) => env.spec.state.fields.has(channel)))) return undefined;
   try {
     return readState(env.spec, applyWrites(env.spec, base, writes).values);

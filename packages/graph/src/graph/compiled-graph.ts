@@ -264,7 +264,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
       if (checkpointId !== undefined) throw new CheckpointNotFoundError(env.key.threadId, checkpointId);
       return emptySnapshot(env) as StateSnapshot<S>;
     }
-    return snapshotOf(env, headFromTuple(tuple)) as StateSnapshot<S>;
+    return snapshotOf(env, headFromTuple(tuple), checkpointId === undefined) as StateSnapshot<S>;
   }
 
   /** Every checkpoint of the thread, newest first. */

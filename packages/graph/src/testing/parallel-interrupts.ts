@@ -124,7 +124,14 @@ async function siblingsOnce(saver: CheckpointSaver): Promise<void> {
   expect(first.log).toEqual(["a:1", "sibling"]);
   const second = await graph.invoke(new Command({ resume: { [ids["question b"] as string]: 2 } }), config);
   expect(second.log).toEqual(["a:1", "b:2", "sibling"]);
-  expect((await graph.getState(config)).values.log).toEqual([]);
+  // getState shows them too, as LangGraph's (the checkpoint itself holds them only once committed).
+  const state = await graph.getState(config);
+  expect(state.values.log).toEqual(["a:1", "b:2", "sibling"]);
+  expect(state.next).toEqual(["c"]);
+  const stored = await graph.getState({
+    configurable: { ...config.configurable, ...state.config.configurable },
+  });
+  expect(stored.values.log).toEqual([]);
   const done = await graph.invoke(new Command({ resume: 3 }), config);
   expect(done.log).toEqual(["a:1", "b:2", "c:3", "sibling", "after"]);
   expect(calls.of("sibling")).toBe(1);

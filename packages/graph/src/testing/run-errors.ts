@@ -33,6 +33,8 @@ export function describeRunErrors(use: UseSaver): void {
     it("runs exactly recursionLimit supersteps when the graph needs that many", () => exactLimit(use()));
     it("a result no checkpoint can hold, beside a task that paused, fails the superstep", () =>
       unstorableBesidePause(use()));
+    it("after a node failed, getState shows what its finished sibling wrote, and next the failed node", () =>
+      siblingOfFailure(use()));
   });
   describe("AbortSignal", () => {
     it("a signal aborted during a superstep stops the run before the next one", () => abortMidRun(use()));
@@ -190,4 +192,20 @@ async function unstorableBesidePause(saver: CheckpointSaver): Promise<void> {
   expect(failed.status).toBe("failed");
   expect((failed.error as { code?: string }).code).toBe("NOT_SERIALIZABLE");
   expect((await graph.getState(config)).values.log).toEqual(["a"]);
+}
+
+async function siblingOfFailure(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(LogState)
+    .addNode("fetch", () => ({ log: "fetched" }))
+    .addNode("charge", () => {
+      throw new Error("card declined");
+    })
+    .addEdge(START, "fetch")
+    .addEdge(START, "charge")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("sibling-of-failure");
+  await expect(graph.invoke({ value: "v" }, config)).rejects.toThrow("card declined");
+  const state = await graph.getState(config);
+  expect(state.values).toEqual({ value: "v", log: ["fetched"] });
+  expect(state.next).toEqual(["charge"]);
 }
