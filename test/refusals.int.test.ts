@@ -68,14 +68,26 @@ describe("bad calls change nothing", () => {
     await expect(h.client.threads.resume(threadId, "maybe")).rejects.toMatchObject({
       code: "INVALID_RESUME",
     });
+    const [pending] = (await h.client.threads.get(threadId)).tasks[0]?.interrupts ?? [];
+    await expect(
+      h.client.threads.resume(threadId, {
+        [pending?.id as string]: "yes",
+        "00000000-0000-4000-8000-000000000000": "yes",
+      }),
+    ).rejects.toMatchObject({ code: "UNKNOWN_INTERRUPT" });
+    // Keyed by no id the thread ever had: one answer to its one question, which wants yes or no.
     await expect(
       h.client.threads.resume(threadId, { "00000000-0000-4000-8000-000000000000": "yes" }),
-    ).rejects.toMatchObject({ code: "UNKNOWN_INTERRUPT" });
+    ).rejects.toMatchObject({ code: "INVALID_RESUME" });
     expect((await h.client.threads.get(threadId)).tasks[0]?.interrupts).toHaveLength(1);
     const { runId } = await h.client.threads.resume(threadId, "yes");
     await h.client.runs.wait(runId);
     // Answered, and the run that took the answer finished: a second answer lost to the first.
     await expect(h.client.threads.resume(threadId, "yes")).rejects.toMatchObject({
+      code: "INTERRUPT_ALREADY_RESOLVED",
+    });
+    // A stale answer keyed by the interrupt's id still says who answered first.
+    await expect(h.client.threads.resume(threadId, { [pending?.id as string]: "no" })).rejects.toMatchObject({
       code: "INTERRUPT_ALREADY_RESOLVED",
     });
     const started = await h.client.runs.start({ graphId: "linear", input: {} });
@@ -290,4 +302,15 @@ describe("bad calls change nothing", () => {
     expect(second.status).toBe("interrupted");
     expect(second.values).toMatchObject({ item: "boat2" });
   });
+});
+
+it("an answer keyed by the user's own UUIDs (no interrupt's) is one answer to the one question", async () => {
+  const { runId, threadId } = await h.client.runs.start({ graphId: "decide-each", input: {} });
+  expect((await h.client.runs.wait(runId)).status).toBe("interrupted");
+  const decisions = {
+    "0b7e3a52-61f4-4c9e-9a0e-6f1d2c3b4a59": "approve",
+    "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f": "reject",
+  };
+  const resumed = await h.client.threads.resume(threadId, decisions);
+  expect(await h.client.runs.wait(resumed.runId)).toMatchObject({ status: "success", values: { decisions } });
 });

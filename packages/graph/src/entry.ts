@@ -245,9 +245,16 @@ function isResumeMap(value: unknown): value is Record<string, unknown> {
   );
 }
 
+/**
+ * Which interrupts `value` answers. An object keyed by interrupt ids answers each; one whose
+ * keys only look like ids (record UUIDs: `{ [docId]: "approve" }`), none of them a pending
+ * interrupt's, is the answer itself when one interrupt is pending.
+ */
 function resumeTargets(value: unknown, open: readonly Interrupt[]): Map<string, unknown> {
   const openIds = open.map((record) => record.id);
-  if (isResumeMap(value)) {
+  const answersOne =
+    open.length === 1 && isResumeMap(value) && !Object.keys(value).some((id) => openIds.includes(id));
+  if (isResumeMap(value) && !answersOne) {
     const unknown = Object.keys(value).filter((id) => !openIds.includes(id));
     if (unknown.length > 0) throw new UnknownInterruptError(unknown, openIds);
     return new Map(Object.entries(value));

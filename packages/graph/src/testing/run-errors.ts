@@ -26,7 +26,10 @@ function loopGraph(saver: CheckpointSaver, calls: CallCounter) {
 export function describeRunErrors(use: UseSaver): void {
   describe("typed errors", () => {
     it("refuses to resume a thread that is not interrupted", () => notInterrupted(use()));
-    it("refuses an unknown interrupt id, listing the pending ones", () => unknownInterrupt(use()));
+    it("refuses an unknown interrupt id beside a pending one's, listing the pending ones", () =>
+      unknownInterrupt(use()));
+    it("takes an object keyed by UUIDs no interrupt has as the answer to the one pending", () =>
+      recordKeyedAnswer(use()));
     it("asks for a thread_id when the graph has a checkpointer", () => missingThreadId(use()));
     it("stops a runaway loop at recursionLimit with GraphRecursionError", () => recursionLimit(use(), 5));
     it("stops at the default limit of 25 supersteps", () => recursionLimit(use(), undefined));
@@ -61,13 +64,30 @@ async function unknownInterrupt(saver: CheckpointSaver): Promise<void> {
   const graph = askGraph(saver);
   const config = threadConfig("unknown");
   const paused = await graph.invoke({ value: "v" }, config);
+  const pausedId = paused.__interrupt__?.[0]?.id as string;
   const unknownId = "12345678-1234-5234-a234-123456789abc";
   const error = await expectCode(
-    graph.invoke(new Command({ resume: { [unknownId]: "x" } }), config),
+    graph.invoke(new Command({ resume: { [pausedId]: "x", [unknownId]: "y" } }), config),
     "UNKNOWN_INTERRUPT",
   );
   expect(error.message).toContain(unknownId);
-  expect(error.message).toContain(paused.__interrupt__?.[0]?.id);
+  expect(error.message).toContain(pausedId);
+}
+
+async function recordKeyedAnswer(saver: CheckpointSaver): Promise<void> {
+  // As in LangGraph.js: per-item decisions keyed by the items' own UUIDs are one answer.
+  const graph = new StateGraph(LogState)
+    .addNode("review", () => ({ log: JSON.stringify(interrupt("decide each document")) }))
+    .addEdge(START, "review")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("record-keyed");
+  await graph.invoke({ value: "v" }, config);
+  const decisions = {
+    "0b7e3a52-61f4-4c9e-9a0e-6f1d2c3b4a59": "approve",
+    "9c1d2e3f-4a5b-4c6d-8e7f-0a1b2c3d4e5f": "reject",
+  };
+  const done = await graph.invoke(new Command({ resume: decisions }), config);
+  expect(JSON.parse(done.log[0] as string)).toEqual(decisions);
 }
 
 async function missingThreadId(saver: CheckpointSaver): Promise<void> {

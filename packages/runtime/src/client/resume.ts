@@ -51,12 +51,21 @@ function asResumeMap(value: unknown): Record<string, unknown> | undefined {
 
 type Targets =
   | { values: Record<string, unknown>; checkpointId: string }
-  /** Nothing pending to answer (unknown lists ids that are not pending). */
-  | { refused: true; unknown: string[] };
+  /**
+   * Nothing pending to answer (unknown lists ids that are not pending). `orValue`: none of the
+   * keys is pending and one interrupt is: if the thread never had such ids either, the object
+   * is the answer itself (keyed by the user's own UUIDs: `{ [docId]: "approve" }`).
+   */
+  | { refused: true; unknown: string[]; orValue?: boolean };
 
-/** Maps the caller's value(s) onto the thread's pending interrupts, checking ids and schemas. */
-function resolveTargets(pending: readonly InterruptRow[], value: unknown): Targets {
-  const map = asResumeMap(value);
+/**
+ * Maps the caller's value(s) onto the thread's pending interrupts, checking ids and schemas;
+ * `asValue` takes an object keyed by UUIDs as one answer.
+ */
+function resolveTargets(pending: readonly InterruptRow[], value: unknown, asValue = false): Targets {
+  const map = asValue ? undefined : asResumeMap(value);
+  if (map !== undefined && !pending.some((p) => p.id in map))
+    return { refused: true, unknown: Object.keys(map), orValue: pending.length === 1 };
   if (map === undefined && pending.length === 0) return { refused: true, unknown: [] };
   if (map === undefined && pending.length > 1)
     throw new AmbiguousResumeError(
@@ -78,6 +87,11 @@ function resolveTargets(pending: readonly InterruptRow[], value: unknown): Targe
     if (issues.length > 0) throw new InvalidResumeError(id, issues);
   }
   return { values, checkpointId: (byId.get(Object.keys(values)[0] as string) as InterruptRow).checkpoint_id };
+}
+
+/** Whether any of `ids` is an interrupt thread `threadId` has had (answered, expired or pending). */
+async function hadInterrupts(ctx: ClientContext, threadId: string, ids: readonly string[]): Promise<boolean> {
+  return (await interruptsById(ctx.db, ctx.db.pool, threadId, ids)).length > 0;
 }
 
 /** Why there is nothing to answer: someone else answered first, no such thread, an id the thread never had, or not waiting. */
@@ -181,7 +195,9 @@ async function answer(
   pending: readonly InterruptRow[],
 ): Promise<{ runId: string }> {
   const { value, options, config } = resume;
-  const targets = resolveTargets(pending, value);
+  let targets = resolveTargets(pending, value);
+  if ("refused" in targets && targets.orValue && !(await hadInterrupts(ctx, threadId, targets.unknown)))
+    targets = resolveTargets(pending, value, true);
   if ("refused" in targets) return explainRefusal(ctx, threadId, targets.unknown);
   if (options.update !== undefined) {
     const graphId = (pending[0] as InterruptRow).graph_id;
