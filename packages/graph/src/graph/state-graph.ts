@@ -1,4 +1,5 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
+import type { z } from "zod";
 import type { Command } from "../command.ts";
 import { END, START } from "../constants.ts";
 import { InvalidGraphError } from "../errors.ts";
@@ -7,7 +8,9 @@ import {
   type StateDefinitionLike,
   type StateOf,
   type UpdateOf,
+  type ZodStateLike,
 } from "../state/definition.ts";
+import { StateSchema } from "../state/state-schema.ts";
 import { buildGraphSpec } from "./build-spec.ts";
 import { CompiledStateGraph } from "./compiled-graph.ts";
 import type { BranchSpec, CompileOptions, NodeConfig, NodeSpec, RetryPolicy, Router } from "./spec.ts";
@@ -63,20 +66,41 @@ function pickKeys(value: unknown, keys: ReadonlySet<string>): unknown {
 }
 
 /** Builds a graph over a state definition: nodes, edges, then `compile()`. */
-export class StateGraph<D extends StateDefinitionLike, S = StateOf<D>, U = UpdateOf<D>> {
-  private readonly definition: D;
+/** A zod object (`z.object({...})`), by its shape: zod 4 objects carry `shape` and `_zod`. */
+function isZodObject(value: object): value is ZodStateLike {
+  return "_zod" in value && "shape" in value && typeof value.shape === "object" && value.shape !== null;
+}
+
+/** The state definition `new StateGraph(state)` was given, in the forms LangGraph.js takes. */
+function stateDefinition(state: unknown): StateDefinitionLike {
+  if (typeof state === "object" && state !== null) {
+    if (typeof (state as StateDefinitionLike)[STATE_DEFINITION] === "function")
+      return state as StateDefinitionLike;
+    if (isZodObject(state)) return new StateSchema(state.shape as Record<string, z.ZodType>);
+    if ("stateSchema" in state) {
+      const { stateSchema, input, output } = state as Record<string, unknown>;
+      if ((input !== undefined && input !== stateSchema) || (output !== undefined && output !== stateSchema))
+        throw new InvalidGraphError(
+          "new StateGraph({ input, output, stateSchema }) with input or output schemas other than the state's is not " +
+            "supported: every node and caller sees the whole state. Pass the state alone: new StateGraph(stateSchema).",
+        );
+      return stateDefinition(stateSchema);
+    }
+  }
+  throw new InvalidGraphError(
+    "new StateGraph(state) takes a StateSchema (new StateSchema({...})), an Annotation.Root({...}) or a z.object({...}).",
+  );
+}
+
+export class StateGraph<D extends StateDefinitionLike | ZodStateLike, S = StateOf<D>, U = UpdateOf<D>> {
+  private readonly definition: StateDefinitionLike;
   private readonly nodes = new Map<string, NodeSpec>();
   private readonly edges: Array<readonly [string, string]> = [];
   private readonly joins: Array<readonly [readonly string[], string]> = [];
   private readonly branches = new Map<string, BranchSpec[]>();
 
   constructor(state: D) {
-    if (typeof state !== "object" || state === null || typeof state[STATE_DEFINITION] !== "function") {
-      throw new InvalidGraphError(
-        "new StateGraph(state) takes a StateSchema (new StateSchema({...})) or an Annotation.Root({...}).",
-      );
-    }
-    this.definition = state;
+    this.definition = stateDefinition(state);
   }
 
   /**

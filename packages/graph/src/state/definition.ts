@@ -1,3 +1,4 @@
+import type { z } from "zod";
 /** Result of checking one value against a field's schema. */
 export type FieldCheck = { ok: true; value: unknown } | { ok: false; issues: string[] };
 
@@ -29,5 +30,16 @@ export interface StateDefinitionLike<S = any, U = any> {
   [STATE_DEFINITION](): StateDefinition;
 }
 
-export type StateOf<D> = D extends StateDefinitionLike<infer S, any> ? S : never;
-export type UpdateOf<D> = D extends StateDefinitionLike<any, infer U> ? U : never;
+/** A zod object as a graph's state (LangGraph.js's `new StateGraph(z.object({...}))`): each key keeps its last value. */
+export type ZodStateLike = z.ZodObject<z.ZodRawShape>;
+
+export type StateOf<D> = D extends ZodStateLike
+  ? z.output<D>
+  : D extends StateDefinitionLike<infer S, any>
+    ? S
+    : never;
+export type UpdateOf<D> = D extends ZodStateLike
+  ? Partial<z.input<D>>
+  : D extends StateDefinitionLike<any, infer U>
+    ? U
+    : never;

@@ -32,3 +32,29 @@ describe("StateSchema checks what nodes write, as LangGraph does", () => {
     expect(await graph.invoke({})).toEqual({ n: 0, name: "ABC" });
   });
 });
+
+describe("new StateGraph(z.object({...})) and { stateSchema }, as LangGraph.js takes them", () => {
+  const Shape = z.object({ count: z.number().default(0), note: z.string().optional() });
+
+  it("runs a graph over a zod object: each key keeps its last value, defaults apply", async () => {
+    const graph = new StateGraph(Shape)
+      .addNode("inc", (s) => ({ count: s.count + 1 }))
+      .addEdge(START, "inc")
+      .addEdge("inc", END)
+      .compile();
+    expect(await graph.invoke({ note: "hi" })).toEqual({ count: 1, note: "hi" });
+    await expect(graph.invoke({ count: "one" } as never)).rejects.toMatchObject({ code: "INVALID_INPUT" });
+  });
+
+  it("takes { stateSchema } alone, and refuses input or output schemas of their own", () => {
+    expect(
+      new StateGraph({ stateSchema: Shape } as never)
+        .addNode("a", () => ({}))
+        .addEdge(START, "a")
+        .compile(),
+    ).toBeDefined();
+    expect(() => new StateGraph({ stateSchema: Shape, input: z.object({ q: z.string() }) } as never)).toThrow(
+      /input or output schemas other than the state's/,
+    );
+  });
+});
