@@ -137,9 +137,15 @@ export class CheckpointNotFoundError extends GraphError<"CHECKPOINT_NOT_FOUND"> 
   }
 }
 
+/**
+ * The run's AbortSignal fired. Named "AbortError", as the platform's and LangGraph.js's abort
+ * errors are, so `error.name === "AbortError"` checks keep working (code ABORTED; the signal's
+ * reason is its cause).
+ */
 export class GraphAbortedError extends GraphError<"ABORTED"> {
   constructor(reason: unknown) {
     super("ABORTED", "The run was aborted through its AbortSignal.", { cause: reason });
+    this.name = "AbortError";
   }
 }
 
