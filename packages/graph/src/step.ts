@@ -93,9 +93,7 @@ function metadataWrites(env: StepEnv, tasks: PlannedTask[], outcomes: Outcome[])
 function emitTaskResult(env: StepEnv, step: number, task: PlannedTask, outcome: Outcome): Outcome {
   const emit = env.emit;
   if (emit === undefined || outcome.cached) return outcome;
-  if (outcome.kind === "done" && emit.modes.has("updates")) {
-    emit.push("updates", { [task.name]: taskUpdate(env, outcome.writes) ?? {} });
-  }
+  if (emit.modes.has("updates")) emitUpdate(env, task, outcome);
   if (wantsEvent(emit, "task_result")) {
     // The task's update to state keys, in "debug" and "tasks" alike (as LangGraph.js).
     const update = (outcome.kind === "done" ? taskUpdate(env, outcome.writes) : null) ?? {};
@@ -107,6 +105,19 @@ function emitTaskResult(env: StepEnv, step: number, task: PlannedTask, outcome: 
     });
   }
   return outcome;
+}
+
+/**
+ * A task's chunk in "updates", as LangGraph.js streams them: its update, or its interrupts (one
+ * chunk per task that paused); a task that had finished before a resume is replayed, marked
+ * cached, before the tasks that run.
+ */
+function emitUpdate(env: StepEnv, task: PlannedTask, outcome: Outcome): void {
+  if (outcome.kind === "interrupted") env.emit?.push("updates", { __interrupt__: outcome.interrupts });
+  else if (outcome.kind === "done") {
+    const update = { [task.name]: taskUpdate(env, outcome.writes) ?? {} };
+    env.emit?.push("updates", outcome.cached ? { __metadata__: { cached: true }, ...update } : update);
+  }
 }
 
 function interruptsOf(outcome: Outcome): Interrupt[] {
@@ -162,12 +173,25 @@ async function executeTasks(
 ): Promise<Outcome[]> {
   const state = readState(env.spec, base.values);
   const step = head.metadata.step + 1;
+  // Tasks that finished before a resume are replayed first (as LangGraph.js), then the rest.
+  const finished = tasks.filter((task) => pending.done.has(task.id));
+  if (env.emit?.modes.has("updates"))
+    for (const task of finished) {
+      const writes = pending.done.get(task.id) as Write[];
+      emitUpdate(env, task, { kind: "done", writes, output: undefined, cached: true });
+    }
   return Promise.all(
     tasks.map((task): Outcome | Promise<Outcome> => {
       const done = pending.done.get(task.id);
       if (done !== undefined) return { kind: "done", writes: done, output: undefined, cached: true };
       if (!taskNeedsRun(task, pending, resume)) {
-        return { kind: "interrupted", interrupts: pending.interrupts.get(task.id) ?? [], cached: true };
+        const waiting: Outcome = {
+          kind: "interrupted",
+          interrupts: pending.interrupts.get(task.id) ?? [],
+          cached: true,
+        };
+        if (env.emit?.modes.has("updates")) emitUpdate(env, task, waiting);
+        return waiting;
       }
       const { context, config } = taskSetup(env, head, task, resume);
       const input = task.kind === "push" ? task.arg : { ...state };
@@ -271,7 +295,7 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   const pending = readPendingWrites(head.pendingWrites);
   if (!pending.breakpointPassed && pending.resume.size === 0 && breakpointAhead(env, head.metadata, tasks)) {
     await storeHead(env, head);
-    emitPause(env, []);
+    emitPause(env, [], true);
     return { status: "interrupted", head, interrupts: [] };
   }
   const base = baseState(env, head, pending);
@@ -305,13 +329,16 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   }
   if (env.emit?.modes.has("values"))
     env.emit.push("values", readState(env.spec, result.head.checkpoint.channelValues));
-  if (result.status === "interrupted") emitPause(env, []); // interruptAfter
+  if (result.status === "interrupted") emitPause(env, [], true); // interruptAfter
   return result;
 }
 
-/** As LangGraph: a pause (an interrupt, or [] at a static breakpoint) is a chunk of its own in "updates" and "values". */
-function emitPause(env: StepEnv, interrupts: Interrupt[]): void {
-  if (env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: interrupts });
+/**
+ * As LangGraph: a pause is a chunk of its own in "values" ({ __interrupt__: [all of them] }), and
+ * in "updates" at a static breakpoint ([]); an interrupt() pause streamed its tasks' own chunks.
+ */
+function emitPause(env: StepEnv, interrupts: Interrupt[], breakpoint = false): void {
+  if (breakpoint && env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: interrupts });
   if (env.emit?.modes.has("values")) env.emit.push("values", { __interrupt__: interrupts });
 }
 

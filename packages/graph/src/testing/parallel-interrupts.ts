@@ -1,7 +1,15 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
 import { Annotation, Command, END, type Interrupt, interrupt, Send, START, StateGraph } from "../index.ts";
-import { appendReducer, CallCounter, expectCode, LogState, threadConfig, type UseSaver } from "./helpers.ts";
+import {
+  appendReducer,
+  CallCounter,
+  collect,
+  expectCode,
+  LogState,
+  threadConfig,
+  type UseSaver,
+} from "./helpers.ts";
 
 /** Three parallel askers and one sibling that finishes; `after` joins them all. */
 function parallelGraph(saver: CheckpointSaver, calls: CallCounter) {
@@ -50,6 +58,8 @@ export function describeParallelInterrupts(use: UseSaver): void {
     it("are not re-run on resume, and their reducer writes are applied once", () => siblingsOnce(use()));
     it("keep a finished sibling's result in getState until the superstep commits", () =>
       siblingResult(use()));
+    it('stream one { __interrupt__ } chunk per paused task in "updates", and replay a finished sibling as cached', () =>
+      streamedPerTask(use()));
   });
 }
 
@@ -169,4 +179,27 @@ async function sendInterrupts(saver: CheckpointSaver): Promise<void> {
   const resume = { [ids["review hotel"] as string]: "no", [ids["review flight"] as string]: "yes" };
   const done = await graph.invoke(new Command({ resume }), config);
   expect(done.reviews).toEqual(["flight: yes", "hotel: no"]);
+}
+
+async function streamedPerTask(saver: CheckpointSaver): Promise<void> {
+  const graph = parallelGraph(saver, new CallCounter());
+  const config = { ...threadConfig("streamed-per-task"), streamMode: "updates" as const };
+  const first = await collect(await graph.stream({ value: "x" }, config));
+  const asked = first.filter((chunk) => "__interrupt__" in chunk);
+  // As LangGraph.js: each paused task's chunk carries its own interrupt.
+  expect(asked.map((chunk) => chunk.__interrupt__.map((i: Interrupt) => i.value))).toEqual(
+    expect.arrayContaining([["question a"], ["question b"], ["question c"]]),
+  );
+  expect(asked).toHaveLength(3);
+  expect(first).toContainEqual({ sibling: { log: "sibling" } });
+
+  const ids = idsByValue(asked.flatMap((chunk) => chunk.__interrupt__));
+  const resumed = await collect(
+    await graph.stream(new Command({ resume: { [ids["question a"] as string]: 1 } }), config),
+  );
+  // The sibling that finished before is replayed first, marked cached; then the resumed task's
+  // update; b and c, still waiting, say so again.
+  expect(resumed[0]).toEqual({ __metadata__: { cached: true }, sibling: { log: "sibling" } });
+  expect(resumed).toContainEqual({ a: { log: "a:1" } });
+  expect(resumed.filter((chunk) => "__interrupt__" in chunk)).toHaveLength(2);
 }
