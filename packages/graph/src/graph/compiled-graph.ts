@@ -185,6 +185,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     let head = await loadHead(env, subgraph ? undefined : config?.configurable?.checkpoint_id);
     head = await this.enter(env, head, input, subgraph);
     if (head === undefined) return {};
+    // As LangGraph.js: "checkpoints" starts with the checkpoint the run goes on from.
+    if (wantsEvent(emit, "checkpoint")) this.emitCheckpoint(env, head, emit as Emitter);
     const limit = config?.recursionLimit ?? 25;
     let steps = 0;
     let result: StepResult;
@@ -193,9 +195,10 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
       if (steps >= limit && plannedTasks(env, head).length > 0)
         throw await stopped(env, head, new GraphRecursionError(limit));
       result = await runSuperstep(env, head);
+      const made = result.head.checkpoint.id !== head.checkpoint.id; // a pause or a failure makes none
       head = result.head;
       steps += 1;
-      if (wantsEvent(emit, "checkpoint") && result.status !== "failed") this.emitCheckpoint(env, head, emit);
+      if (made && wantsEvent(emit, "checkpoint")) this.emitCheckpoint(env, head, emit as Emitter);
       if (result.status !== "next") break;
     }
     if (result.status === "failed") throw result.error;
@@ -248,9 +251,11 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     const snapshot = snapshotOf(env, head);
     pushEvent(emit, "checkpoint", head.metadata.step, {
       config: snapshot.config,
+      parentConfig: snapshot.parentConfig,
       values: snapshot.values,
       metadata: snapshot.metadata,
       next: snapshot.next,
+      tasks: snapshot.tasks,
     });
   }
 

@@ -38,6 +38,8 @@ export function describeStreaming(use: UseSaver): void {
       unknownMode(use()));
     it('"custom" yields what nodes send through config.writer', () => custom(use()));
     it('"debug" yields task, task_result and checkpoint events with their step', () => debug(use()));
+    it('"checkpoints" gives each checkpoint once: a pause makes none, a resume starts from its own', () =>
+      checkpointsOnce(use()));
     it("a list of modes yields [mode, chunk] pairs in the order they happen", () => multi(use()));
     it("ends the stream with the run's error", () => streamError(use()));
   });
@@ -117,6 +119,7 @@ async function taskAndCheckpointModes(saver: CheckpointSaver): Promise<void> {
     [string, Record<string, unknown>]
   >;
   expect(streamed.map(([mode, payload]) => [mode, payload.name ?? payload.next])).toEqual([
+    ["checkpoints", ["a"]], // the input's checkpoint, where the run goes on from
     ["tasks", "a"],
     ["tasks", "a"],
     ["checkpoints", ["b"]],
@@ -124,7 +127,13 @@ async function taskAndCheckpointModes(saver: CheckpointSaver): Promise<void> {
     ["tasks", "b"],
     ["checkpoints", []],
   ]);
-  expect(streamed[1]?.[1]).toMatchObject({ name: "a", result: { log: "a" }, interrupts: [] });
+  expect(streamed[2]?.[1]).toMatchObject({ name: "a", result: { log: "a" }, interrupts: [] });
+  // As LangGraph.js's: a checkpoint comes with its parent's config and its tasks.
+  const [, afterA] = streamed[3] as [string, Record<string, any>];
+  expect(afterA.parentConfig.configurable.checkpoint_id).toBe(
+    (streamed[0]?.[1] as Record<string, any>).config.configurable.checkpoint_id,
+  );
+  expect(afterA.tasks).toMatchObject([{ name: "b", interrupts: [] }]);
 }
 
 async function unknownMode(saver: CheckpointSaver): Promise<void> {
@@ -159,6 +168,7 @@ async function debug(saver: CheckpointSaver): Promise<void> {
     payload: { name?: string };
   }>;
   expect(events.map((event) => [event.type, event.step, event.payload.name])).toEqual([
+    ["checkpoint", -1, undefined],
     ["task", 0, "a"],
     ["task_result", 0, "a"],
     ["checkpoint", 0, undefined],
@@ -167,7 +177,7 @@ async function debug(saver: CheckpointSaver): Promise<void> {
     ["checkpoint", 1, undefined],
   ]);
   // A task's result is its update, as LangGraph.js streams it.
-  expect(events[1]?.payload).toMatchObject({ name: "a", result: { log: "a" }, interrupts: [] });
+  expect(events[2]?.payload).toMatchObject({ name: "a", result: { log: "a" }, interrupts: [] });
 }
 
 async function multi(saver: CheckpointSaver): Promise<void> {
@@ -193,4 +203,21 @@ async function streamError(saver: CheckpointSaver): Promise<void> {
     { ...threadConfig("stream-error"), streamMode: "updates" },
   );
   await expect(collect(stream)).rejects.toThrow("node failed");
+}
+
+async function checkpointsOnce(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(LogState)
+    .addNode("plan", () => ({ log: "plan" }))
+    .addNode("ask", () => ({ log: String(interrupt("ok?")) }))
+    .addEdge(START, "plan")
+    .addEdge("plan", "ask")
+    .compile({ checkpointer: saver });
+  const config = { ...threadConfig("checkpoints-once"), streamMode: "checkpoints" as const };
+  const idOf = (chunk: Record<string, any>) => chunk.config.configurable.checkpoint_id as string;
+  const paused = (await collect(await graph.stream({ value: "v" }, config))).map(idOf);
+  expect(new Set(paused).size).toBe(paused.length);
+  expect(paused).toHaveLength(2); // the input's, then plan's; the pause at ask stores none
+  const resumed = (await collect(await graph.stream(new Command({ resume: "yes" }), config))).map(idOf);
+  expect(resumed[0]).toBe(paused.at(-1));
+  expect(resumed).toHaveLength(2);
 }
