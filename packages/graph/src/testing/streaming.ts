@@ -129,10 +129,9 @@ async function taskAndCheckpointModes(saver: CheckpointSaver): Promise<void> {
   ]);
   expect(streamed[2]?.[1]).toMatchObject({ name: "a", result: { log: "a" }, interrupts: [] });
   // As LangGraph.js's: a checkpoint comes with its parent's config and its tasks.
+  const [, input] = streamed[0] as [string, Record<string, any>];
   const [, afterA] = streamed[3] as [string, Record<string, any>];
-  expect(afterA.parentConfig.configurable.checkpoint_id).toBe(
-    (streamed[0]?.[1] as Record<string, any>).config.configurable.checkpoint_id,
-  );
+  expect(afterA.parentConfig.configurable.checkpoint_id).toBe(input.config.configurable.checkpoint_id);
   expect(afterA.tasks).toMatchObject([{ name: "b", interrupts: [] }]);
 }
 
