@@ -100,6 +100,7 @@ function emitTaskResult(env: StepEnv, step: number, task: PlannedTask, outcome: 
     pushEvent(emit, "task_result", step, {
       id: task.id,
       name: task.name,
+      error: outcome.kind === "failed" ? errorText(outcome.error) : null,
       interrupts: interruptsOf(outcome),
       result: update,
     });
@@ -118,6 +119,11 @@ function emitUpdate(env: StepEnv, task: PlannedTask, outcome: Outcome): void {
     const update = { [task.name]: taskUpdate(env, outcome.writes) ?? {} };
     env.emit?.push("updates", outcome.cached ? { __metadata__: { cached: true }, ...update } : update);
   }
+}
+
+/** A failed task's error as the task events carry it: its class and message. */
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
 function interruptsOf(outcome: Outcome): Interrupt[] {
@@ -197,7 +203,13 @@ async function executeTasks(
       const input = task.kind === "push" ? task.arg : { ...state };
       context.input = input;
       if (wantsEvent(env.emit, "task")) {
-        pushEvent(env.emit, "task", step, { id: task.id, name: task.name, input, triggers: task.triggers });
+        pushEvent(env.emit, "task", step, {
+          id: task.id,
+          name: task.name,
+          input,
+          triggers: task.triggers,
+          interrupts: [],
+        });
       }
       const running = runTask({
         spec: env.spec,

@@ -176,7 +176,8 @@ async function debug(saver: CheckpointSaver): Promise<void> {
     ["checkpoint", 1, undefined],
   ]);
   // A task's result is its update, as LangGraph.js streams it.
-  expect(events[2]?.payload).toMatchObject({ name: "a", result: { log: "a" }, interrupts: [] });
+  expect(events[1]?.payload).toMatchObject({ name: "a", interrupts: [] });
+  expect(events[2]?.payload).toMatchObject({ name: "a", result: { log: "a" }, interrupts: [], error: null });
 }
 
 async function multi(saver: CheckpointSaver): Promise<void> {
