@@ -69,3 +69,23 @@ export function updateEntries(update: CommandParams["update"]): Array<readonly [
   if (Array.isArray(update)) return update as Array<readonly [string, unknown]>;
   return Object.entries(update as Record<string, unknown>);
 }
+
+const BY_INTERRUPT_ID = Symbol.for("layover.resumeByInterruptId");
+
+/**
+ * Answers keyed by interrupt id, read strictly as such: an id that is not pending is refused
+ * (UnknownInterruptError), never taken as one answer keyed by the caller's own UUIDs. For code
+ * that always answers by id, as the runtime's workers do: `new Command({ resume: byInterruptId(answers) })`.
+ */
+export function byInterruptId(answers: Record<string, unknown>): Record<string, unknown> {
+  return Object.defineProperty({ ...answers }, BY_INTERRUPT_ID, { value: true });
+}
+
+/** Whether `value` came from byInterruptId. */
+export function isByInterruptId(value: unknown): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as Record<symbol, unknown>)[BY_INTERRUPT_ID] === true
+  );
+}

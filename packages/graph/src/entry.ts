@@ -11,7 +11,7 @@ import { edgeWrites, gotoWrites } from "./algo/node-writes.ts";
 import { readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
 import type { PlannedTask } from "./algo/plan.ts";
 import type { Command } from "./command.ts";
-import { gotoList, isCommand } from "./command.ts";
+import { gotoList, isByInterruptId, isCommand } from "./command.ts";
 import { holdsAsync, TASK_SEED } from "./commit.ts";
 import { INPUT_TASK_ID, NULL_RESUME, RESUME, SPECIAL_WRITE_IDX, START } from "./constants.ts";
 import { breakpointPass } from "./continue-run.ts";
@@ -253,7 +253,10 @@ function isResumeMap(value: unknown): value is Record<string, unknown> {
 function resumeTargets(value: unknown, open: readonly Interrupt[]): Map<string, unknown> {
   const openIds = open.map((record) => record.id);
   const answersOne =
-    open.length === 1 && isResumeMap(value) && !Object.keys(value).some((id) => openIds.includes(id));
+    open.length === 1 &&
+    isResumeMap(value) &&
+    !isByInterruptId(value) &&
+    !Object.keys(value).some((id) => openIds.includes(id));
   if (isResumeMap(value) && !answersOne) {
     const unknown = Object.keys(value).filter((id) => !openIds.includes(id));
     if (unknown.length > 0) throw new UnknownInterruptError(unknown, openIds);

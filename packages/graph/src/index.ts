@@ -7,7 +7,7 @@ export {
   NotSerializableError,
 } from "@layover/checkpoint";
 export { tasksOfCheckpoint } from "./algo/plan.ts";
-export { Command, type CommandParams, isCommand, Send } from "./command.ts";
+export { byInterruptId, Command, type CommandParams, isCommand, Send } from "./command.ts";
 export { type Durability, isDurability, requestedDurability } from "./commit.ts";
 export { END, INTERRUPT, isInternalChannel, RESUME, START } from "./constants.ts";
 export { getConfig, getCurrentTaskInput } from "./context.ts";

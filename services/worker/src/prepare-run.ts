@@ -1,5 +1,5 @@
 import type { CheckpointTuple } from "@layover/checkpoint";
-import { Command, type HeadInfo, isLayoverError, RESUME, type Stepper } from "@layover/graph";
+import { byInterruptId, Command, type HeadInfo, isLayoverError, RESUME, type Stepper } from "@layover/graph";
 import type { RunRow } from "@layover/runtime";
 
 /**
@@ -23,7 +23,8 @@ export async function prepareRun(stepper: Stepper, run: RunRow): Promise<void> {
   const ids = Object.keys(run.input.resume);
   if (head !== undefined && answersRecorded(head, ids)) return;
   const command = new Command({
-    resume: run.input.resume,
+    // The client recorded them by the ids it found pending: an id gone since is refused, not an answer.
+    resume: byInterruptId(run.input.resume),
     ...(run.input.update ? { update: run.input.update } : {}),
   });
   try {

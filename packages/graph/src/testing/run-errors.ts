@@ -1,6 +1,6 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
-import { Command, END, GraphAbortedError, interrupt, START, StateGraph } from "../index.ts";
+import { byInterruptId, Command, END, GraphAbortedError, interrupt, START, StateGraph } from "../index.ts";
 import { CallCounter, expectCode, LogState, threadConfig, type UseSaver } from "./helpers.ts";
 
 function askGraph(saver: CheckpointSaver) {
@@ -72,6 +72,11 @@ async function unknownInterrupt(saver: CheckpointSaver): Promise<void> {
   );
   expect(error.message).toContain(unknownId);
   expect(error.message).toContain(pausedId);
+  // Answers marked as by id are read strictly: an id not pending is never taken as an answer.
+  await expectCode(
+    graph.invoke(new Command({ resume: byInterruptId({ [unknownId]: "y" }) }), config),
+    "UNKNOWN_INTERRUPT",
+  );
 }
 
 async function recordKeyedAnswer(saver: CheckpointSaver): Promise<void> {
