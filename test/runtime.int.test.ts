@@ -113,6 +113,15 @@ describe("runs that park and resume", () => {
     expect(await h.client.threads.get(threadId)).toMatchObject({ status: "error", next: ["work"] });
   });
 
+  it("records what a node threw that is not an Error as its JSON, not [object Object]", async () => {
+    const { runId } = await h.client.runs.start({ graphId: "throws-object", input: { card: "4242" } });
+    const result = await h.client.runs.wait(runId, { timeoutMs: 10_000 });
+    expect(result).toMatchObject({
+      status: "error",
+      error: { name: "ThrownValue", message: '{"status":402,"body":{"card":"4242"}}' },
+    });
+  });
+
   it("ends a run whose nodes' writes clash with an error, instead of retrying it forever", async () => {
     const { runId, threadId } = await h.client.runs.start({ graphId: "clashing", input: {} });
     const result = await h.client.runs.wait(runId, { timeoutMs: 10_000 });

@@ -30,6 +30,20 @@ describe("service logs", () => {
     expect(lines[0]).not.toContain("4111");
   });
 
+  it("log only the kind of a thrown value that is not an Error (it may be the user's data itself)", () => {
+    const { logger, lines } = capture();
+    logger.warn({ err: { status: 402, body: { card: "4111-SECRET" } } }, "run failed");
+    logger.fatal({ err: new Map([["card", "4111-SECRET"]]) }, "uncaught error");
+    logger.error({ err: "card declined" }, "run failed");
+    expect(lines.join("")).not.toContain("4111-SECRET");
+    expect(JSON.parse(lines[0] as string).err).toMatchObject({ type: "Object" });
+    expect(JSON.parse(lines[1] as string).err).toMatchObject({ type: "Map" });
+    expect(JSON.parse(lines[2] as string).err).toEqual({ type: "string", message: "card declined" });
+    const { logger: verbose, lines: full } = capture(true);
+    verbose.warn({ err: { card: "4111-SECRET" } }, "run failed");
+    expect(full[0]).toContain("4111-SECRET");
+  });
+
   it("log an error's type, message, code and stack, not the data a driver quotes in it", () => {
     const { logger, lines } = capture();
     const refused = Object.assign(new Error("unsupported Unicode escape sequence"), {

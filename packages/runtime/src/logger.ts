@@ -25,7 +25,21 @@ export const PAYLOAD_PATHS = [
  * refused (Postgres's `where` and `detail` quote the JSON it could not store).
  */
 export function redactedError(error: unknown, depth = 0): unknown {
-  if (!(error instanceof Error)) return error;
+  // A thrown string is a message; anything else thrown that is not an Error (`throw { card }`,
+  // a rejected promise's object) may be the user's data itself: only its kind is logged.
+  if (typeof error === "string") return { type: "string", message: error };
+  if (!(error instanceof Error)) {
+    const kind =
+      error === null
+        ? "null"
+        : typeof error === "object"
+          ? (error.constructor?.name ?? "Object")
+          : typeof error;
+    return {
+      type: kind,
+      message: `[redacted] a thrown ${kind} that is not an Error (LAYOVER_LOG_PAYLOADS=true logs it)`,
+    };
+  }
   const { code, cause } = error as Error & { code?: unknown };
   return {
     type: error.name,

@@ -49,14 +49,27 @@ export function notStorable(message: string): Error {
   return Object.assign(new Error(message), { name: "NotSerializableError", code: "NOT_SERIALIZABLE" });
 }
 
+/** What a thrown value that is not an Error says, for the run's stored error: its JSON, cut short. */
+function thrownText(error: unknown): string {
+  if (typeof error === "string") return error;
+  try {
+    const json = JSON.stringify(error);
+    if (json !== undefined) return json.length > 2_000 ? `${json.slice(0, 2_000)}…` : json;
+  } catch {
+    // a cycle, a BigInt: fall back to its string form
+  }
+  return String(error);
+}
+
 /** A run's error as stored (jsonb): NUL characters, which Postgres cannot store, replaced. */
 function errorRecord(error: unknown): NonNullable<RunRow["error"]> {
-  const e = error as { name?: string; message?: string; code?: string } | undefined;
   const clean = (text: string) => text.replaceAll("\u0000", "\uFFFD");
+  if (!(error instanceof Error)) return { name: "ThrownValue", message: clean(thrownText(error)) };
+  const { code } = error as Error & { code?: unknown };
   return {
-    name: clean(e?.name ?? "Error"),
-    message: clean(e?.message ?? String(error)),
-    ...(e?.code ? { code: clean(String(e.code)) } : {}),
+    name: clean(error.name),
+    message: clean(error.message),
+    ...(code ? { code: clean(String(code)) } : {}),
   };
 }
 
