@@ -32,7 +32,7 @@ function advice(code: PostgresSaverErrorCode): string {
     case "CHECKPOINT_DATA_CORRUPT":
       return "Rows were deleted or edited outside the saver; restore them or delete the thread.";
     case "MIGRATION_FAILED":
-      return "Nothing of the failed migration was applied; fix the cause and run migrate() again.";
+      return "Nothing of the failed migration was applied; fix the cause and run migrate() again (a worker or scheduler migrates when it starts).";
   }
 }
 

@@ -108,6 +108,22 @@ describe("migrate", () => {
     expect(error.message).toContain("append-only");
   });
 
+  it("refuses to run on tables a newer release migrated, changing nothing", async () => {
+    const schema = freshSchema("newer");
+    const current = await migrate(admin, { schema });
+    const future = current.version + 1;
+    await admin.query(
+      `INSERT INTO "${schema}".layover_migrations (package, version, name, checksum)
+       VALUES ('checkpoint-postgres', $1, 'future_change', 'x')`,
+      [future],
+    );
+    const error = await expectCode(migrate(admin, { schema }), "MIGRATION_FAILED");
+    expect(error.message).toContain(
+      `at migration ${future}, newer than this release knows (${current.version})`,
+    );
+    expect((await ledger(schema)).length).toBe(future);
+  });
+
   it("rejects a schema name that would need quoting", async () => {
     await expectCode(migrate(admin, { schema: 'bad"; DROP TABLE x; --' }), "INVALID_SAVER_INPUT");
   });

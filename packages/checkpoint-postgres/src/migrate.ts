@@ -77,6 +77,17 @@ async function prepare(client: PoolClient, schema: string, pkg: string): Promise
 }
 
 function checkShipped(pkg: string, migrations: readonly Migration[], applied: Map<number, string>): void {
+  const known = migrations.length;
+  const newest = Math.max(0, ...applied.keys());
+  if (newest > known) {
+    // A newer release migrated this schema: this code does not know its tables as they are now.
+    throw new PostgresSaverError(
+      "MIGRATION_FAILED",
+      `The schema's ${pkg} tables are at migration ${newest}, newer than this release knows (${known}): ` +
+        "a newer version of Layover migrated them. Run that version (or newer) here too; an older one must not " +
+        "write to them.",
+    );
+  }
   for (const migration of migrations) {
     const checksum = applied.get(migration.version);
     if (checksum !== undefined && checksum !== migration.checksum) {
