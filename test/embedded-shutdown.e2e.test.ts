@@ -118,3 +118,19 @@ it("an error nothing caught is logged as JSON, and the worker closes and exits 1
   // It closed as on SIGTERM: the worker stopped before the process exited.
   expect(lines.at(-1)?.msg).toBe("worker stopped");
 }, 30_000);
+
+it("a worker whose Redis never answers fails its start with the reason and exits 1", async () => {
+  const child = spawn(process.execPath, [WORKER_CLI, "--graphs", GRAPHS], {
+    env: serviceEnv(h.deployment, { REDIS_URL: "redis://127.0.0.1:1", REDIS_START_TIMEOUT_MS: "1500" }),
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const [code, signal] = await once(child, "exit");
+  clearTimeout(timer);
+  expect({ code, signal }).toEqual({ code: 1, signal: null });
+  expect(stderr).toContain("Redis at 127.0.0.1:1 did not answer within 1.5 s. Check REDIS_URL");
+}, 30_000);

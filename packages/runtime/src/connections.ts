@@ -3,6 +3,7 @@
 import { Redis } from "ioredis";
 import pg from "pg";
 import type { Logger } from "pino";
+import { orLate } from "./within.ts";
 
 /** A local Postgres with trust authentication, as in development. */
 export const DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -63,6 +64,27 @@ export function connectRedis(from: string | Redis | undefined, logger: Logger, w
       ? from.duplicate({ maxRetriesPerRequest: null })
       : new Redis(from ?? DEFAULT_REDIS_URL, { maxRetriesPerRequest: null });
   return reportRedisErrors(redis, logger, what);
+}
+
+/** How long a service's start waits for Redis to answer before the start fails. */
+export const REDIS_START_WAIT_MS = 20_000;
+
+/**
+ * Waits until `redis` answers a PING; fails after `ms`, naming where it looked (password left
+ * out), so a service pointed at the wrong Redis exits with the reason instead of retrying in
+ * silence.
+ */
+export async function requireRedis(redis: Redis, ms = REDIS_START_WAIT_MS): Promise<void> {
+  try {
+    await orLate(redis.ping(), ms, "Redis PING");
+  } catch (error) {
+    const { host, port, path } = redis.options;
+    const where = path ? path : `${host}:${port}`;
+    throw new Error(
+      `Redis at ${where} did not answer within ${ms / 1000} s. Check REDIS_URL and that Redis is running.`,
+      { cause: error },
+    );
+  }
 }
 
 /** How long a statement may go unanswered before the call fails (and its connection is dropped). */

@@ -14,7 +14,9 @@ export {
   DEFAULT_REDIS_URL,
   isRedisConnectionError,
   type PostgresTimeouts,
+  REDIS_START_WAIT_MS,
   reportRedisErrors,
+  requireRedis,
   withMigrationPool,
 } from "./connections.ts";
 export {

@@ -14,10 +14,26 @@ export function timerMs(min = 0) {
     .max(MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms (about 24.8 days): Node's timers cannot wait longer`);
 }
 
+/** A connection URL with one of `protocols` (a typo such as `redis//host` or `host:5432/db` is refused at start). */
+function connectionUrl(protocols: readonly string[], example: string) {
+  return z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `a URL such as ${example} (${protocols.map((p) => `${p}//`).join(", ")})` },
+  );
+}
+
 /** Environment every Layover service reads: where the databases are, and how to log. */
 export const ServiceEnv = z.object({
-  DATABASE_URL: z.string().default(DEFAULT_DATABASE_URL),
-  REDIS_URL: z.string().default(DEFAULT_REDIS_URL),
+  DATABASE_URL: connectionUrl(["postgres:", "postgresql:"], "postgres://user:password@host:5432/db").default(
+    DEFAULT_DATABASE_URL,
+  ),
+  REDIS_URL: connectionUrl(["redis:", "rediss:"], "redis://host:6379").default(DEFAULT_REDIS_URL),
   /** Postgres schema of Layover's tables. */
   LAYOVER_SCHEMA: z
     .string()
@@ -29,6 +45,8 @@ export const ServiceEnv = z.object({
   DATABASE_QUERY_TIMEOUT_MS: timerMs().default(60_000),
   /** Postgres's own statement_timeout; unset: 90% of the query timeout; 0: not sent (PgBouncer). */
   DATABASE_STATEMENT_TIMEOUT_MS: timerMs().optional(),
+  /** How long a start waits for Redis to answer before it fails (exit 1). */
+  REDIS_START_TIMEOUT_MS: timerMs(1).default(20_000),
   /** How long a SIGTERM waits for running work before the process exits anyway (1). */
   SHUTDOWN_TIMEOUT_MS: timerMs(1).default(30_000),
   /** Serve Prometheus metrics on this port. */

@@ -15,6 +15,7 @@ import {
   type PostgresTimeouts,
   type Requeued,
   reconcileRuns,
+  requireRedis,
   SCHEDULER_QUEUE,
   STEP_QUEUE,
   serveMetrics,
@@ -29,6 +30,8 @@ export interface SchedulerOptions {
   databaseUrl?: string;
   /** @defaultValue DEFAULT_REDIS_URL (a local Redis) */
   redisUrl?: string;
+  /** How long start() waits for Redis to answer before it fails. @defaultValue 20000 */
+  redisStartTimeoutMs?: number;
   /** @defaultValue "layover" */
   schema?: string;
   /** Postgres timeouts (see connectPostgres). */
@@ -158,6 +161,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
     id,
     client,
     async start(): Promise<void> {
+      await requireRedis(connection, options.redisStartTimeoutMs);
       await withMigrationPool(options.databaseUrl, (admin) => migrateRuntime(admin, { schema: db.schema }));
       const every = (ms: number) => ({ every: ms });
       const opts = { removeOnComplete: true, removeOnFail: 100 };

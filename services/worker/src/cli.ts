@@ -35,6 +35,7 @@ main(async () => {
     databaseUrl: env.DATABASE_URL,
     timeouts: postgresTimeouts(env),
     redisUrl: env.REDIS_URL,
+    redisStartTimeoutMs: env.REDIS_START_TIMEOUT_MS,
     schema: env.LAYOVER_SCHEMA,
     prefix: env.LAYOVER_PREFIX,
     concurrency: env.WORKER_CONCURRENCY,

@@ -15,6 +15,19 @@ describe("worker environment", () => {
     expect(env.INTERRUPT_TIMEOUT_MS).toBeUndefined();
   });
 
+  it("refuses a connection URL that is not one, naming the variable, and takes the ones that are", () => {
+    expect(() => parseWorkerEnv({ REDIS_URL: "redis//127.0.0.1:6379" })).toThrow(
+      /REDIS_URL: a URL such as redis:/,
+    );
+    expect(() => parseWorkerEnv({ DATABASE_URL: "127.0.0.1:5432/postgres" })).toThrow(/DATABASE_URL: a URL/);
+    expect(() => parseWorkerEnv({ DATABASE_URL: "mysql://db/x" })).toThrow(/DATABASE_URL/);
+    const env = parseWorkerEnv({
+      DATABASE_URL: "postgresql://app:s3cret@db.internal:6432/layover?sslmode=require",
+      REDIS_URL: "rediss://:pw@cache:6380/2",
+    });
+    expect(env.REDIS_URL).toBe("rediss://:pw@cache:6380/2");
+  });
+
   it("coerces numbers and booleans from strings", () => {
     const env = parseWorkerEnv({
       WORKER_CONCURRENCY: "3",

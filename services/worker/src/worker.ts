@@ -11,6 +11,7 @@ import {
   migrateRuntime,
   type PostgresTimeouts,
   registerGraph,
+  requireRedis,
   STEP_QUEUE,
   StepJob,
   serveMetrics,
@@ -34,6 +35,8 @@ export interface WorkerOptions {
   databaseUrl?: string;
   /** @defaultValue DEFAULT_REDIS_URL (a local Redis) */
   redisUrl?: string;
+  /** How long start() waits for Redis to answer before it fails. @defaultValue 20000 */
+  redisStartTimeoutMs?: number;
   /** @defaultValue "layover" */
   schema?: string;
   /** BullMQ key prefix. @defaultValue "layover" */
@@ -98,6 +101,7 @@ export function createWorker(options: WorkerOptions) {
   let metricsServer: import("node:http").Server | undefined;
 
   async function start(): Promise<void> {
+    await requireRedis(connection, options.redisStartTimeoutMs);
     await withMigrationPool(options.databaseUrl, async (admin) => {
       await new PostgresSaver({ pool: admin, schema: db.schema }).setup();
       await migrateRuntime(admin, { schema: db.schema });
