@@ -250,6 +250,23 @@ describe("the operator CLI", () => {
     expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
   });
 
+  it("prints its usage for --help, and says when the schema holds no Layover tables", async () => {
+    const help = await admin("approve", "--help");
+    expect(help.stdout).toContain("layover-admin interrupts [--graph <id>]");
+    const elsewhere = await promisify(execFile)(
+      process.execPath,
+      [fileURLToPath(new URL("../services/scheduler/src/admin-cli.ts", import.meta.url)), "interrupts"],
+      { env: { ...process.env, DATABASE_URL: h.databaseUrl, LAYOVER_SCHEMA: "no_layover_here" } },
+    ).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(elsewhere).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('No Layover tables in schema "no_layover_here": check LAYOVER_SCHEMA'),
+    });
+  });
+
   it("says when more interrupts are pending than it lists", async () => {
     await parkedTimed({});
     await parkedTimed({});

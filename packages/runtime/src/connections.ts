@@ -3,6 +3,7 @@
 import { Redis } from "ioredis";
 import pg from "pg";
 import type { Logger } from "pino";
+import { InvalidConfigError } from "./errors.ts";
 import { orLate } from "./within.ts";
 
 /** A local Postgres with trust authentication, as in development. */
@@ -80,7 +81,7 @@ export async function requireRedis(redis: Redis, ms = REDIS_START_WAIT_MS): Prom
   } catch (error) {
     const { host, port, path } = redis.options;
     const where = path ? path : `${host}:${port}`;
-    throw new Error(
+    throw new InvalidConfigError(
       `Redis at ${where} did not answer within ${ms / 1000} s. Check REDIS_URL and that Redis is running.`,
       { cause: error },
     );

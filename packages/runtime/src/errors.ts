@@ -97,8 +97,8 @@ export class WaitTimeoutError extends RuntimeError<"WAIT_TIMEOUT"> {
 
 /** A bad option or environment variable, named. */
 export class InvalidConfigError extends RuntimeError<"INVALID_CONFIG"> {
-  constructor(message: string) {
-    super("INVALID_CONFIG", message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super("INVALID_CONFIG", message, options);
   }
 }
 

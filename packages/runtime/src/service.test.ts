@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { InvalidConfigError } from "./errors.ts";
 import { whyItFailed } from "./service.ts";
 
 describe("whyItFailed (what a service that could not start prints)", () => {
@@ -11,5 +12,20 @@ describe("whyItFailed (what a service that could not start prints)", () => {
   it("gives the stack of a bug (an error that is not Layover's), so its file and line show", () => {
     const bug = new TypeError("Cannot read properties of undefined (reading 'timeout')");
     expect(whyItFailed(bug)).toContain("service.test.ts");
+  });
+
+  it("gives the file and line of a module that does not parse (Node's errors carry a code, yet are not Layover's)", () => {
+    const broken = Object.assign(new SyntaxError("Expression expected"), {
+      code: "ERR_INVALID_TYPESCRIPT_SYNTAX",
+      stack:
+        "/srv/graphs.ts:1\nexport const graphs = {a:\n\nSyntaxError [ERR_INVALID_TYPESCRIPT_SYNTAX]: Expression expected",
+    });
+    expect(whyItFailed(broken)).toContain("/srv/graphs.ts:1");
+  });
+
+  it("says a configuration mistake in its message alone, without a stack", () => {
+    expect(whyItFailed(new InvalidConfigError("Invalid worker environment:\n  REDIS_URL: a URL"))).toBe(
+      "Invalid worker environment:\n  REDIS_URL: a URL",
+    );
   });
 });

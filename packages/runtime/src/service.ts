@@ -1,6 +1,8 @@
+import { LayoverError } from "@layover/checkpoint";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, type PostgresTimeouts } from "./connections.ts";
+import { InvalidConfigError } from "./errors.ts";
 
 /** The longest a Node timer waits: a longer one fires after 1 ms. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -75,7 +77,7 @@ export function parseEnv<S extends z.ZodType>(
   );
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
-  throw new Error(`Invalid ${service} environment:\n  ${problems.join("\n  ")}`);
+  throw new InvalidConfigError(`Invalid ${service} environment:\n  ${problems.join("\n  ")}`);
 }
 
 /**
@@ -151,7 +153,8 @@ export function whyItFailed(error: unknown): string {
       lines.push(`${depth ? "caused by: " : ""}${String(at)}`);
       break;
     }
-    const own = typeof (at as { code?: unknown }).code === "string" && at.name !== "Error";
+    // Layover's own errors say what to do; a bug or a broken module needs its file and line.
+    const own = at instanceof LayoverError;
     lines.push(`${depth ? "caused by: " : ""}${own || depth ? at.message : (at.stack ?? at.message)}`);
     at = at.cause;
   }

@@ -188,7 +188,12 @@ async function resume(client: LayoverClient, threadId: string, value: unknown): 
 }
 
 async function main(): Promise<void> {
-  const { command, args, flags } = parseCommand(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  if (argv[0] === "help" || argv.includes("--help") || argv.includes("-h")) {
+    console.log(USAGE);
+    return;
+  }
+  const { command, args, flags } = parseCommand(argv);
   // Checked before connecting: a mistake changes nothing.
   const query = command === "interrupts" ? listQuery(flags) : undefined;
   const value = command === "interrupts" ? undefined : resumeValue(command, args, flags);
@@ -211,6 +216,12 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  // A schema no worker has migrated (LAYOVER_SCHEMA mistyped): say so, not "relation … does not exist".
+  if ((error as { code?: unknown }).code === "42P01")
+    console.error(
+      `No Layover tables in schema "${process.env.LAYOVER_SCHEMA || "layover"}": check LAYOVER_SCHEMA ` +
+        "(a worker or scheduler creates them when it starts). Nothing was changed.",
+    );
+  else console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });

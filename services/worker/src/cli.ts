@@ -4,26 +4,57 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { createLogger, main, postgresTimeouts, runUntilSignalled } from "@layover/runtime";
+import {
+  createLogger,
+  InvalidConfigError,
+  main,
+  postgresTimeouts,
+  runUntilSignalled,
+} from "@layover/runtime";
 import { parseWorkerEnv } from "./config.ts";
 import { createWorker, type GraphEntry } from "./worker.ts";
 
+type GraphModule = {
+  graphs?: Record<string, GraphEntry>;
+  default?: Record<string, GraphEntry> & { graphs?: Record<string, GraphEntry> };
+};
+
+/** The module at `modulePath`; one that is not there is a mistake in the command line, said in one line. */
+async function importModule(modulePath: string): Promise<GraphModule> {
+  try {
+    return (await import(pathToFileURL(resolve(modulePath)).href)) as GraphModule;
+  } catch (error) {
+    const missing = (error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND";
+    if (missing && String((error as Error).message).includes(resolve(modulePath)))
+      throw new InvalidConfigError(
+        `--graphs ${modulePath}: no such module (looked for ${resolve(modulePath)}).`,
+      );
+    throw error; // an error in the module itself: its stack says where
+  }
+}
+
 async function loadGraphs(modulePath: string): Promise<Record<string, GraphEntry>> {
-  const mod = (await import(pathToFileURL(resolve(modulePath)).href)) as {
-    graphs?: Record<string, GraphEntry>;
-    default?: Record<string, GraphEntry> & { graphs?: Record<string, GraphEntry> };
-  };
+  const mod = await importModule(modulePath);
   // `export default { graphs }` is read as `export const graphs`.
   const graphs = mod.graphs ?? mod.default?.graphs ?? mod.default;
   if (graphs === undefined || (typeof graphs === "object" && Object.keys(graphs).length === 0))
-    throw new Error(`${modulePath} exports no graphs: export const graphs = { "my-graph": compiledGraph }.`);
+    throw new InvalidConfigError(
+      `${modulePath} exports no graphs: export const graphs = { "my-graph": compiledGraph }.`,
+    );
   return graphs; // checked, graph by graph, when the worker is created
 }
 
+const USAGE =
+  "Usage: layover-worker --graphs <module exporting graphs> (configured by the environment: see infra/README.md)";
+
 main(async () => {
-  const { values } = parseArgs({ options: { graphs: { type: "string" } } });
-  if (values.graphs === undefined)
-    throw new Error("Usage: layover-worker --graphs <module exporting graphs>");
+  let values: { graphs?: string | undefined };
+  try {
+    ({ values } = parseArgs({ options: { graphs: { type: "string" } } }));
+  } catch (error) {
+    throw new InvalidConfigError(`${(error as Error).message}.\n${USAGE}`);
+  }
+  if (values.graphs === undefined) throw new InvalidConfigError(USAGE);
   const env = parseWorkerEnv(process.env);
   const logger = createLogger({
     level: env.LOG_LEVEL,
