@@ -111,11 +111,19 @@ export class AmbiguousResumeError extends GraphError<"AMBIGUOUS_RESUME"> {
 export class InvalidResumeError extends GraphError<"INVALID_RESUME"> {
   readonly interruptId: string;
   readonly issues: readonly string[];
-  constructor(interruptId: string, issues: readonly string[]) {
+  /**
+   * `inNode`: found by interrupt() itself, once the answer was recorded (a check JSON Schema
+   * cannot carry, such as a refine, runs only there): the run fails instead.
+   */
+  constructor(interruptId: string, issues: readonly string[], inNode = false) {
     super(
       "INVALID_RESUME",
       `Resume value for interrupt "${interruptId}" does not match the schema given to interrupt(): ${issues.join("; ")}. ` +
-        "Nothing was changed; resume again with a valid value.",
+        (inNode
+          ? "The answer was recorded and the node refused it, so the run failed: this check (a refine or " +
+            "transform JSON Schema cannot express) runs only in the node. Start a new run, or check answers " +
+            "before resuming."
+          : "Nothing was changed; resume again with a valid value."),
     );
     this.interruptId = interruptId;
     this.issues = issues;

@@ -124,6 +124,7 @@ function checkedResume<R>(id: string, resumed: unknown, options: InterruptOption
     throw new InvalidResumeError(
       id,
       parsed.error.issues.map((i) => i.message),
+      true,
     );
   return parsed.data;
 }

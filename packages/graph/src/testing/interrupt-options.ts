@@ -34,6 +34,8 @@ export function describeInterruptOptions(use: UseSaver): void {
       invalidResume(use()));
     it("checks each value of a resume map against its own interrupt's schema", () => invalidResumeMap(use()));
     it("refuses an unparseable timeout at the interrupt() call", () => badTimeout(use()));
+    it("a check only the node can run (a refine) fails the run, and says so rather than 'resume again'", () =>
+      refinedResume(use()));
   });
 }
 
@@ -94,4 +96,21 @@ async function badTimeout(saver: CheckpointSaver): Promise<void> {
     .compile({ checkpointer: saver });
   const error = await expectCode(graph.invoke({}, threadConfig("timeout")), "INVALID_INPUT");
   expect(error.message).toContain('"soon"');
+}
+
+async function refinedResume(saver: CheckpointSaver): Promise<void> {
+  const Note = z.object({ note: z.string() }).refine((v) => v.note.startsWith("ok"), "must start with ok");
+  const graph = new StateGraph(DecisionState)
+    .addNode("approve", () => ({ decision: interrupt("ok?", { schema: Note }) }))
+    .addEdge(START, "approve")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("refined");
+  await graph.invoke({}, config);
+  const error = await expectCode(
+    graph.invoke(new Command({ resume: { note: "nope" } }), config),
+    "INVALID_RESUME",
+  );
+  expect(error.message).toContain("must start with ok");
+  expect(error.message).toContain("the run failed");
+  expect(error.message).not.toContain("resume again");
 }
