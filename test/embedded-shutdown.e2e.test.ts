@@ -96,7 +96,12 @@ it("an error nothing caught is logged as JSON, and the worker closes and exits 1
   const { child, collected, exited } = await startedWorkerCli({
     WORKER_ID: "forgetful",
     SHUTDOWN_TIMEOUT_MS: "20000",
+    METRICS_PORT: "0",
   });
+  // A metrics port picked by the system (METRICS_PORT=0) is said where the worker says it started.
+  const started = collected.output.split("\n").find((line) => line.includes("worker started")) as string;
+  const { metricsPort } = JSON.parse(started) as { metricsPort: number };
+  expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).status).toBe(200);
   const { runId } = await h.client.runs.start({ graphId: "forgetful", input: {} });
   expect(await h.client.runs.wait(runId, { timeoutMs: 10_000 })).toMatchObject({
     status: "success",
@@ -110,13 +115,13 @@ it("an error nothing caught is logged as JSON, and the worker closes and exits 1
     .trim()
     .split("\n")
     .map((line) => JSON.parse(line) as { level: number; msg: string; err?: { message: string } });
-  const fatal = lines.find((line) => line.level === 60);
-  expect(fatal).toMatchObject({
+  const fatal = lines.findIndex((line) => line.level === 60);
+  expect(lines[fatal], collected.output).toMatchObject({
     msg: "uncaught error: shutting down",
     err: { message: "mail server refused" },
   });
-  // It closed as on SIGTERM: the worker stopped before the process exited.
-  expect(lines.at(-1)?.msg).toBe("worker stopped");
+  // It closed as on SIGTERM, and the process exited once its last line was written.
+  expect(lines.at(-1)?.msg, collected.output).toBe("worker stopped");
 }, 30_000);
 
 it("a worker whose Redis never answers fails its start with the reason and exits 1", async () => {

@@ -11,7 +11,7 @@ const client = createClient({
   ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
   ...(process.env.REDIS_URL ? { redisUrl: process.env.REDIS_URL } : {}),
   prefix: process.env.LAYOVER_PREFIX ?? "layover-demo",
-  schema: process.env.LAYOVER_SCHEMA ?? "layover",
+  schema: process.env.LAYOVER_SCHEMA ?? "layover_demo",
   identity: `approver-pid-${process.pid}`,
   logger: pino({ level: "warn" }),
 });

@@ -14,7 +14,7 @@ import { demoDecision, demoRequests } from "./bookings.ts";
 const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const redisUrl = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const prefix = process.env.LAYOVER_PREFIX ?? "layover-demo";
-const schema = process.env.LAYOVER_SCHEMA ?? "layover";
+const schema = process.env.LAYOVER_SCHEMA ?? "layover_demo"; // its own tables, as its own queues
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 const timeoutMs = Number(process.env.DEMO_TIMEOUT_MS || "3000");
 if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0)

@@ -51,7 +51,7 @@ export {
 } from "./jobs.ts";
 export { jsonbProblem, type UnstorableText, unstorableText } from "./jsonb.ts";
 export { createLogger, PAYLOAD_PATHS, redactedError } from "./logger.ts";
-export { createMetrics, type Metrics, serveMetrics } from "./metrics.ts";
+export { createMetrics, type Metrics, metricsPortOf, serveMetrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
 export { type RecordedResume, recordResume } from "./resume-transition.ts";
 export {

@@ -82,6 +82,12 @@ export type Metrics = ReturnType<typeof createMetrics<"worker">>;
  * Serves `GET /metrics` (Prometheus text format) on `port`; 0 picks a free port. Rejects when
  * the port cannot be used (taken, not permitted): call it before taking work.
  */
+/** The port a metrics server listens on (the one picked, when it was asked for 0); undefined without one. */
+export function metricsPortOf(server: Server | undefined): number | undefined {
+  const address = server?.address();
+  return typeof address === "object" && address !== null ? address.port : undefined;
+}
+
 export async function serveMetrics(registry: Registry, port: number): Promise<Server> {
   const server = createServer((req, res) => {
     // A scrape may carry query parameters (Prometheus's `params`); only the path decides.

@@ -97,16 +97,21 @@ export function runUntilSignalled(
   options: { shutdownTimeoutMs?: number } = {},
 ) {
   const timeoutMs = options.shutdownTimeoutMs ?? 30_000;
+  const exit = (code: number) => exitAfterLogs(logger, code);
   let stopping = false;
   let exitCode = 0;
   const stop = (reason: { signal: string } | { uncaught: unknown }) => {
     if ("uncaught" in reason) {
-      logger.fatal({ err: reason.uncaught }, "uncaught error: shutting down");
       exitCode = 1;
-      if (stopping) return; // already closing: it exits 1 when done
+      if (stopping) {
+        logger.error({ err: reason.uncaught }, "uncaught error while shutting down");
+        return; // already closing: it exits 1 when done
+      }
+      logger.fatal({ err: reason.uncaught }, "uncaught error: shutting down");
     } else if (stopping) {
       logger.warn(reason, "second signal: exiting without finishing running work");
-      process.exit(1);
+      exit(1);
+      return;
     } else {
       logger.info({ ...reason, timeoutMs }, "shutting down: finishing running work");
     }
@@ -114,15 +119,15 @@ export function runUntilSignalled(
     setTimeout(() => {
       logger.error(
         { timeoutMs },
-        "shutdown did not finish in time (Redis or Postgres unreachable?); exiting",
+        "shutdown did not finish in time (jobs still running, or Redis or Postgres unreachable); exiting",
       );
-      process.exit(1);
+      exit(1);
     }, timeoutMs).unref();
     service.close().then(
-      () => process.exit(exitCode),
+      () => exit(exitCode),
       (error: unknown) => {
         logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
+        exit(1);
       },
     );
   };
@@ -131,6 +136,20 @@ export function runUntilSignalled(
   process.on("uncaughtException", (error) => stop({ uncaught: error }));
   process.on("unhandledRejection", (reason) => stop({ uncaught: reason }));
   return service.start();
+}
+
+/**
+ * Exits with `code` once the logger has written what it holds: pino writes to stdout
+ * asynchronously, and a bare process.exit could drop the last lines (why it stopped). Exits
+ * anyway after a second if the stream cannot flush.
+ */
+function exitAfterLogs(logger: Logger, code: number): void {
+  setTimeout(() => process.exit(code), 1_000);
+  try {
+    logger.flush(() => process.exit(code));
+  } catch {
+    process.exit(code);
+  }
 }
 
 /** The entry point of a service CLI: reports a failure to start and exits 1. */

@@ -11,6 +11,7 @@ import {
   cronSchedulerId,
   cronsApi,
   isRedisConnectionError,
+  metricsPortOf,
   migrateRuntime,
   type PostgresTimeouts,
   type Requeued,
@@ -191,7 +192,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
         ),
       );
       await worker.waitUntilReady();
-      logger.info("scheduler started");
+      logger.info(metricsServer ? { metricsPort: metricsPortOf(metricsServer) } : {}, "scheduler started");
     },
     async close(): Promise<void> {
       await worker?.close();

@@ -8,6 +8,7 @@ import {
   createLogger,
   createMetrics,
   isRedisConnectionError,
+  metricsPortOf,
   migrateRuntime,
   type PostgresTimeouts,
   registerGraph,
@@ -154,7 +155,14 @@ export function createWorker(options: WorkerOptions) {
       if (!isRedisConnectionError(error)) logger.error({ err: error }, "worker error");
     });
     await worker.waitUntilReady();
-    logger.info({ graphs: [...ctx.graphs.keys()], concurrency: options.concurrency ?? 8 }, "worker started");
+    logger.info(
+      {
+        graphs: [...ctx.graphs.keys()],
+        concurrency: options.concurrency ?? 8,
+        ...(metricsServer ? { metricsPort: metricsPortOf(metricsServer) } : {}),
+      },
+      "worker started",
+    );
   }
 
   /** Stops taking jobs, lets running ones finish, closes connections. */
