@@ -267,6 +267,19 @@ describe("the operator CLI", () => {
     });
   });
 
+  it("deletes a thread with its runs and checkpoints, and refuses one whose run is in progress", async () => {
+    const { threadId } = await parkedTimed({});
+    const deleted = await admin("delete-thread", threadId);
+    expect(deleted.stdout).toMatch(
+      new RegExp(`deleted thread ${threadId}: 1 runs, 1 interrupts, \\d+ checkpoints`),
+    );
+    await expect(h.client.threads.get(threadId)).rejects.toMatchObject({ code: "THREAD_NOT_FOUND" });
+    await expect(admin("delete-thread", threadId)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`No thread "${threadId}"`),
+    });
+  });
+
   it("says when more interrupts are pending than it lists", async () => {
     await parkedTimed({});
     await parkedTimed({});

@@ -4,6 +4,7 @@
 //   layover-admin approve <thread> [--value '<json>'] [--interrupt <id>]
 //   layover-admin reject <thread> [--reason <text>] [--interrupt <id>]
 //   layover-admin resume <thread> '<json>' [--interrupt <id>]
+//   layover-admin delete-thread <thread>
 // Uses DATABASE_URL, REDIS_URL, LAYOVER_SCHEMA, LAYOVER_PREFIX like the services.
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
@@ -23,6 +24,7 @@ const USAGE = `Usage:
   layover-admin approve <thread> [--value '<json>'] [--interrupt <id>]
   layover-admin reject <thread> [--reason <text>] [--interrupt <id>]
   layover-admin resume <thread> '<json>' [--interrupt <id>]
+  layover-admin delete-thread <thread>
 
 approve answers {"action":"approve"} (or --value's JSON); reject answers
 {"action":"reject","reason":"<text>"}. For a graph whose interrupt() expects another shape, give
@@ -34,6 +36,7 @@ const COMMANDS: Record<string, { positionals: readonly string[]; flags: readonly
   approve: { positionals: ["a thread id"], flags: ["value", "interrupt"] },
   reject: { positionals: ["a thread id"], flags: ["reason", "interrupt"] },
   resume: { positionals: ["a thread id", "a JSON value"], flags: ["interrupt"] },
+  "delete-thread": { positionals: ["a thread id"], flags: [] },
 };
 
 /** A mistake on the command line: nothing was changed. */
@@ -187,6 +190,13 @@ async function resume(client: LayoverClient, threadId: string, value: unknown): 
   }
 }
 
+async function deleteThread(client: LayoverClient, threadId: string): Promise<void> {
+  const deleted = await client.threads.delete(threadId);
+  console.log(
+    `deleted thread ${threadId}: ${deleted.runs} runs, ${deleted.interrupts} interrupts, ${deleted.checkpoints} checkpoints`,
+  );
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === "help" || argv.includes("--help") || argv.includes("-h")) {
@@ -196,7 +206,8 @@ async function main(): Promise<void> {
   const { command, args, flags } = parseCommand(argv);
   // Checked before connecting: a mistake changes nothing.
   const query = command === "interrupts" ? listQuery(flags) : undefined;
-  const value = command === "interrupts" ? undefined : resumeValue(command, args, flags);
+  const answers = command !== "interrupts" && command !== "delete-thread";
+  const value = answers ? resumeValue(command, args, flags) : undefined;
   const env = parseEnv(ServiceEnv, process.env, "layover-admin");
   const client = createClient({
     databaseUrl: env.DATABASE_URL,
@@ -209,6 +220,7 @@ async function main(): Promise<void> {
   });
   try {
     if (query !== undefined) await listPending(client, query, flags);
+    else if (command === "delete-thread") await deleteThread(client, args[0] as string);
     else await resume(client, args[0] as string, value);
   } finally {
     await client.close();
