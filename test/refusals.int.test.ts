@@ -72,10 +72,20 @@ describe("bad calls change nothing", () => {
     await expect(
       h.client.threads.resume(threadId, {
         [pending?.id as string]: "yes",
-        "00000000-0000-4000-8000-000000000000": "yes",
+        "00000000-0000-5000-8000-000000000000": "yes", // shaped as an interrupt id, and none
       }),
     ).rejects.toMatchObject({ code: "UNKNOWN_INTERRUPT" });
-    // Keyed by no id the thread ever had: one answer to its one question, which wants yes or no.
+    // Interrupt ids in another case, or of another thread, are refused as ids, not taken as an answer.
+    await expect(
+      h.client.threads.resume(threadId, { [(pending?.id as string).toUpperCase()]: "yes" }),
+    ).rejects.toMatchObject({ code: "UNKNOWN_INTERRUPT" });
+    const other = await parked("bike");
+    const [otherPending] = (await h.client.threads.get(other.threadId)).tasks[0]?.interrupts ?? [];
+    await expect(
+      h.client.threads.resume(threadId, { [otherPending?.id as string]: "yes" }),
+    ).rejects.toMatchObject({ code: "UNKNOWN_INTERRUPT" });
+    // Keyed by a record's own UUID (v4), not an interrupt id: one answer to its one question,
+    // which wants yes or no.
     await expect(
       h.client.threads.resume(threadId, { "00000000-0000-4000-8000-000000000000": "yes" }),
     ).rejects.toMatchObject({ code: "INVALID_RESUME" });

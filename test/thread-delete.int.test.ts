@@ -108,3 +108,41 @@ it("a delete and a resume racing on a parked thread: the resume is refused, or i
     expect(await rowsOf(threadId)).toEqual({ threads: 0, runs: 0, interrupts: 0, checkpoints: 0 });
   }
 });
+
+it("a resume recorded while the delete waited for the thread's lock is seen, and the delete refused", async () => {
+  const { threadId } = await parkedApproval(h, "queued behind a lock");
+  const holder = await h.pool.connect();
+  try {
+    await holder.query("BEGIN");
+    await holder.query(`SELECT 1 FROM "${h.schema}".threads WHERE id = $1 FOR UPDATE`, [threadId]);
+    const { rows } = await holder.query("SELECT pg_backend_pid() AS pid");
+    const resumed = h.client.threads.resume(threadId, "yes"); // first in line for the lock
+    await waitForBlocked(rows[0].pid, 1);
+    const deleted = h.client.threads.delete(threadId).catch((error: unknown) => error);
+    await waitForBlocked(rows[0].pid, 2);
+    await holder.query("COMMIT");
+    const { runId } = await resumed;
+    expect(await deleted).toBeInstanceOf(ThreadBusyError);
+    expect(await h.client.runs.wait(runId, { timeoutMs: 20_000 })).toMatchObject({ status: "success" });
+  } finally {
+    holder.release();
+  }
+});
+
+/**
+ * Waits until `n` sessions queue behind session `holder`'s lock: blocked by it, or by a session
+ * it blocks (a second waiter for a row waits for the first).
+ */
+async function waitForBlocked(holder: number, n: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await h.pool.query(
+      `WITH first AS (SELECT pid FROM pg_stat_activity WHERE $1::int = ANY (pg_blocking_pids(pid)))
+       SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE pg_blocking_pids(pid) && (ARRAY[$1::int] || ARRAY(SELECT pid FROM first))`,
+      [holder],
+    );
+    if (rows[0].n >= n) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`never saw ${n} sessions waiting for a lock`);
+}

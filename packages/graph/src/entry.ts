@@ -25,12 +25,10 @@ import {
 } from "./errors.ts";
 import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
-import { deterministicId } from "./ids.ts";
+import { deterministicId, isInterruptIdShaped } from "./ids.ts";
 import { type Interrupt, resumeIssues } from "./interrupt.ts";
 import { plannedTasks, type StepEnv } from "./step.ts";
 import { saveWrites } from "./uncommitted.ts";
-
-const ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 function describeType(value: unknown): string {
   return value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
@@ -234,30 +232,21 @@ export async function startRun(
   return commitWrites(env, head, { source: "input", writes, metadataWrites: { [START]: input } }, fresh);
 }
 
-/** A resume value keyed by interrupt ids: `{ [interruptId]: value, … }`. */
+/**
+ * A resume value keyed by interrupt ids, `{ [interruptId]: value, … }`: every key has an
+ * interrupt id's shape (or the caller said so with byInterruptId). Keys that are other UUIDs
+ * (`{ [docId]: "approve" }`) make the object one answer.
+ */
 function isResumeMap(value: unknown): value is Record<string, unknown> {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    !Array.isArray(value) &&
-    Object.keys(value).length > 0 &&
-    Object.keys(value).every((key) => ID_PATTERN.test(key))
-  );
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length > 0 && (isByInterruptId(value) || keys.every(isInterruptIdShaped));
 }
 
-/**
- * Which interrupts `value` answers. An object keyed by interrupt ids answers each; one whose
- * keys only look like ids (record UUIDs: `{ [docId]: "approve" }`), none of them a pending
- * interrupt's, is the answer itself when one interrupt is pending.
- */
+/** Which interrupts `value` answers: each of a map's ids (all pending), or the one pending. */
 function resumeTargets(value: unknown, open: readonly Interrupt[]): Map<string, unknown> {
   const openIds = open.map((record) => record.id);
-  const answersOne =
-    open.length === 1 &&
-    isResumeMap(value) &&
-    !isByInterruptId(value) &&
-    !Object.keys(value).some((id) => openIds.includes(id));
-  if (isResumeMap(value) && !answersOne) {
+  if (isResumeMap(value)) {
     const unknown = Object.keys(value).filter((id) => !openIds.includes(id));
     if (unknown.length > 0) throw new UnknownInterruptError(unknown, openIds);
     return new Map(Object.entries(value));

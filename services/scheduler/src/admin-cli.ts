@@ -8,15 +8,8 @@
 // Uses DATABASE_URL, REDIS_URL, LAYOVER_SCHEMA, LAYOVER_PREFIX like the services.
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
-import { isLayoverError, parseDuration } from "@layover/graph";
-import {
-  createClient,
-  isUuid,
-  type LayoverClient,
-  parseEnv,
-  postgresTimeouts,
-  ServiceEnv,
-} from "@layover/runtime";
+import { isInterruptIdShaped, isLayoverError, parseDuration } from "@layover/graph";
+import { createClient, type LayoverClient, parseEnv, postgresTimeouts, ServiceEnv } from "@layover/runtime";
 import pino from "pino";
 
 const USAGE = `Usage:
@@ -170,7 +163,7 @@ function resumeValue(command: string, args: string[], flags: Flags): unknown {
   const interruptId = flags.interrupt;
   if (typeof interruptId !== "string") return answer;
   // An answer keyed by anything but an interrupt id would be taken as the answer itself.
-  if (!isUuid(interruptId))
+  if (!isInterruptIdShaped(interruptId))
     refuse(
       `--interrupt takes an interrupt id (a UUID: see "layover-admin interrupts"); got "${interruptId}".`,
     );

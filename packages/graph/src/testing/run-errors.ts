@@ -28,8 +28,10 @@ export function describeRunErrors(use: UseSaver): void {
     it("refuses to resume a thread that is not interrupted", () => notInterrupted(use()));
     it("refuses an unknown interrupt id beside a pending one's, listing the pending ones", () =>
       unknownInterrupt(use()));
-    it("takes an object keyed by UUIDs no interrupt has as the answer to the one pending", () =>
+    it("takes an object keyed by UUIDs other than interrupt ids (v4, v7) as the answer to the one pending", () =>
       recordKeyedAnswer(use()));
+    it("refuses an answer sent again by id once its question was answered, not taking it for the next", () =>
+      answerSentTwice(use()));
     it("asks for a thread_id when the graph has a checkpointer", () => missingThreadId(use()));
     it("stops a runaway loop at recursionLimit with GraphRecursionError", () => recursionLimit(use(), 5));
     it("stops at the default limit of 25 supersteps", () => recursionLimit(use(), undefined));
@@ -234,4 +236,18 @@ async function siblingOfFailure(saver: CheckpointSaver): Promise<void> {
   const state = await graph.getState(config);
   expect(state.values).toEqual({ value: "v", log: ["fetched"] });
   expect(state.next).toEqual(["charge"]);
+}
+
+async function answerSentTwice(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(LogState)
+    .addNode("ask", () => ({ log: `${String(interrupt("first?"))} ${JSON.stringify(interrupt("second?"))}` }))
+    .addEdge(START, "ask")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("sent-twice");
+  const first = (await graph.invoke({ value: "v" }, config)).__interrupt__?.[0]?.id as string;
+  const again = (await graph.invoke(new Command({ resume: { [first]: "yes" } }), config)).__interrupt__;
+  expect(again?.map((i) => i.value)).toEqual(["second?"]);
+  // A double click: the same answer by the first question's id.
+  await expectCode(graph.invoke(new Command({ resume: { [first]: "yes" } }), config), "UNKNOWN_INTERRUPT");
+  expect((await graph.getState(config)).tasks[0]?.interrupts.map((i) => i.value)).toEqual(["second?"]);
 }

@@ -43,14 +43,25 @@ export async function deleteThread(ctx: ClientContext, threadId: string): Promis
   return deleted;
 }
 
-/** Locks the thread's row; throws when it is missing or in use (nothing is deleted then). */
+/**
+ * Locks the thread's row; throws when it is missing or in use (nothing is deleted then). The
+ * lock is taken in a statement of its own: a statement reads what was committed when it began,
+ * so runs recorded while this one waited for the lock (a resume, a queued start) would be
+ * invisible to it, and deleted by the statements after it.
+ */
 async function refuseInUse(ctx: ClientContext, client: pg.PoolClient, threadId: string): Promise<void> {
+  const locked = await client.query(`SELECT 1 FROM ${ctx.db.table("threads")} WHERE id = $1 FOR UPDATE`, [
+    threadId,
+  ]);
+  if (locked.rowCount === 0) throw new ThreadNotFoundError(threadId);
+  // A busy thread's current run may be cancelled and still finishing its superstep on a worker.
   const { rows } = await client.query<{ status: string; active_run: string | null; cron: string | null }>(
     `SELECT t.status,
-            (SELECT r.id FROM ${ctx.db.table("runs")} r
-              WHERE r.thread_id = t.id AND r.status IN ('pending', 'running') LIMIT 1) AS active_run,
+            coalesce((SELECT r.id FROM ${ctx.db.table("runs")} r
+              WHERE r.thread_id = t.id AND r.status IN ('pending', 'running') LIMIT 1),
+              CASE WHEN t.status = 'busy' THEN t.current_run_id END) AS active_run,
             (SELECT c.id FROM ${ctx.db.table("crons")} c WHERE c.thread_id = t.id LIMIT 1) AS cron
-       FROM ${ctx.db.table("threads")} t WHERE t.id = $1 FOR UPDATE OF t`,
+       FROM ${ctx.db.table("threads")} t WHERE t.id = $1`,
     [threadId],
   );
   const thread = rows[0];

@@ -4,6 +4,7 @@ import {
   type Durability,
   InvalidInputError,
   InvalidResumeError,
+  isInterruptIdShaped,
   isLayoverError,
   NotInterruptedError,
   resumeIssues,
@@ -21,7 +22,6 @@ import {
 } from "../sql/interrupts.ts";
 import { runByIdempotencyKey } from "../sql/runs.ts";
 import { getThread } from "../sql/threads.ts";
-import { isUuid } from "../uuid.ts";
 import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
 import { checkConfig } from "./run-config.ts";
 import { checkStateValues } from "./start-run.ts";
@@ -42,30 +42,24 @@ export interface ResumeOptions {
   context?: Record<string, unknown>;
 }
 
-/** `{ [interruptId]: value }` — an object whose keys are all interrupt ids — or undefined. */
+/**
+ * `{ [interruptId]: value }` — an object whose keys all have an interrupt id's shape (version 5
+ * UUIDs, see isInterruptIdShaped) — or undefined: an object keyed by other UUIDs is one answer.
+ */
 function asResumeMap(value: unknown): Record<string, unknown> | undefined {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
   const keys = Object.keys(value);
-  return keys.length > 0 && keys.every(isUuid) ? (value as Record<string, unknown>) : undefined;
+  return keys.length > 0 && keys.every(isInterruptIdShaped) ? (value as Record<string, unknown>) : undefined;
 }
 
 type Targets =
   | { values: Record<string, unknown>; checkpointId: string }
-  /**
-   * Nothing pending to answer (unknown lists ids that are not pending). `orValue`: none of the
-   * keys is pending and one interrupt is: if the thread never had such ids either, the object
-   * is the answer itself (keyed by the user's own UUIDs: `{ [docId]: "approve" }`).
-   */
-  | { refused: true; unknown: string[]; orValue?: boolean };
+  /** Nothing pending to answer (unknown lists ids that are not pending). */
+  | { refused: true; unknown: string[] };
 
-/**
- * Maps the caller's value(s) onto the thread's pending interrupts, checking ids and schemas;
- * `asValue` takes an object keyed by UUIDs as one answer.
- */
-function resolveTargets(pending: readonly InterruptRow[], value: unknown, asValue = false): Targets {
-  const map = asValue ? undefined : asResumeMap(value);
-  if (map !== undefined && !pending.some((p) => p.id in map))
-    return { refused: true, unknown: Object.keys(map), orValue: pending.length === 1 };
+/** Maps the caller's value(s) onto the thread's pending interrupts, checking ids and schemas. */
+function resolveTargets(pending: readonly InterruptRow[], value: unknown): Targets {
+  const map = asResumeMap(value);
   if (map === undefined && pending.length === 0) return { refused: true, unknown: [] };
   if (map === undefined && pending.length > 1)
     throw new AmbiguousResumeError(
@@ -87,11 +81,6 @@ function resolveTargets(pending: readonly InterruptRow[], value: unknown, asValu
     if (issues.length > 0) throw new InvalidResumeError(id, issues);
   }
   return { values, checkpointId: (byId.get(Object.keys(values)[0] as string) as InterruptRow).checkpoint_id };
-}
-
-/** Whether any of `ids` is an interrupt thread `threadId` has had (answered, expired or pending). */
-async function hadInterrupts(ctx: ClientContext, threadId: string, ids: readonly string[]): Promise<boolean> {
-  return (await interruptsById(ctx.db, ctx.db.pool, threadId, ids)).length > 0;
 }
 
 /** Why there is nothing to answer: someone else answered first, no such thread, an id the thread never had, or not waiting. */
@@ -195,9 +184,7 @@ async function answer(
   pending: readonly InterruptRow[],
 ): Promise<{ runId: string }> {
   const { value, options, config } = resume;
-  let targets = resolveTargets(pending, value);
-  if ("refused" in targets && targets.orValue && !(await hadInterrupts(ctx, threadId, targets.unknown)))
-    targets = resolveTargets(pending, value, true);
+  const targets = resolveTargets(pending, value);
   if ("refused" in targets) return explainRefusal(ctx, threadId, targets.unknown);
   if (options.update !== undefined) {
     const graphId = (pending[0] as InterruptRow).graph_id;
