@@ -68,16 +68,16 @@ describe("bad calls change nothing", () => {
     await expect(h.client.threads.resume(threadId, "maybe")).rejects.toMatchObject({
       code: "INVALID_RESUME",
     });
-    const [pending] = (await h.client.threads.get(threadId)).tasks[0]?.interrupts ?? [];
+    const pendingId = (await h.client.threads.get(threadId)).tasks[0]?.interrupts[0]?.id as string;
     await expect(
       h.client.threads.resume(threadId, {
-        [pending?.id as string]: "yes",
+        [pendingId]: "yes",
         "00000000-0000-5000-8000-000000000000": "yes", // shaped as an interrupt id, and none
       }),
     ).rejects.toMatchObject({ code: "UNKNOWN_INTERRUPT" });
     // Interrupt ids in another case, or of another thread, are refused as ids, not taken as an answer.
     await expect(
-      h.client.threads.resume(threadId, { [(pending?.id as string).toUpperCase()]: "yes" }),
+      h.client.threads.resume(threadId, { [pendingId.toUpperCase()]: "yes" }),
     ).rejects.toMatchObject({ code: "UNKNOWN_INTERRUPT" });
     const other = await parked("bike");
     const [otherPending] = (await h.client.threads.get(other.threadId)).tasks[0]?.interrupts ?? [];
@@ -97,7 +97,7 @@ describe("bad calls change nothing", () => {
       code: "INTERRUPT_ALREADY_RESOLVED",
     });
     // A stale answer keyed by the interrupt's id still says who answered first.
-    await expect(h.client.threads.resume(threadId, { [pending?.id as string]: "no" })).rejects.toMatchObject({
+    await expect(h.client.threads.resume(threadId, { [pendingId]: "no" })).rejects.toMatchObject({
       code: "INTERRUPT_ALREADY_RESOLVED",
     });
     const started = await h.client.runs.start({ graphId: "linear", input: {} });
