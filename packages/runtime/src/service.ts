@@ -16,10 +16,14 @@ export function timerMs(min = 0) {
     .max(MAX_TIMER_MS, `at most ${MAX_TIMER_MS} ms (about 24.8 days): Node's timers cannot wait longer`);
 }
 
-/** A connection URL with one of `protocols` (a typo such as `redis//host` or `host:5432/db` is refused at start). */
-function connectionUrl(protocols: readonly string[], example: string) {
+/**
+ * A connection URL with one of `protocols`, or a Unix socket's path when `socketPath` (a typo
+ * such as `redis//host` or `host:5432/db` is refused at start).
+ */
+function connectionUrl(protocols: readonly string[], example: string, socketPath = false) {
   return z.string().refine(
     (value) => {
+      if (socketPath && value.startsWith("/")) return true;
       try {
         return protocols.includes(new URL(value).protocol);
       } catch {
@@ -32,10 +36,11 @@ function connectionUrl(protocols: readonly string[], example: string) {
 
 /** Environment every Layover service reads: where the databases are, and how to log. */
 export const ServiceEnv = z.object({
-  DATABASE_URL: connectionUrl(["postgres:", "postgresql:"], "postgres://user:password@host:5432/db").default(
-    DEFAULT_DATABASE_URL,
-  ),
-  REDIS_URL: connectionUrl(["redis:", "rediss:"], "redis://host:6379").default(DEFAULT_REDIS_URL),
+  DATABASE_URL: connectionUrl(
+    ["postgres:", "postgresql:", "socket:"],
+    "postgres://user:password@host:5432/db",
+  ).default(DEFAULT_DATABASE_URL),
+  REDIS_URL: connectionUrl(["redis:", "rediss:"], "redis://host:6379", true).default(DEFAULT_REDIS_URL),
   /** Postgres schema of Layover's tables. */
   LAYOVER_SCHEMA: z
     .string()
@@ -110,6 +115,7 @@ export function runUntilSignalled(
       logger.fatal({ err: reason.uncaught }, "uncaught error: shutting down");
     } else if (stopping) {
       logger.warn(reason, "second signal: exiting without finishing running work");
+      exitCode = 1; // a close that ends while the logs flush exits 1 too
       exit(1);
       return;
     } else {

@@ -26,6 +26,13 @@ describe("worker environment", () => {
       REDIS_URL: "rediss://:pw@cache:6380/2",
     });
     expect(env.REDIS_URL).toBe("rediss://:pw@cache:6380/2");
+    // Unix sockets, as the drivers take them.
+    expect(parseWorkerEnv({ REDIS_URL: "/var/run/redis/redis.sock" }).REDIS_URL).toBe(
+      "/var/run/redis/redis.sock",
+    );
+    expect(parseWorkerEnv({ DATABASE_URL: "socket:/var/run/postgresql?db=layover" }).DATABASE_URL).toContain(
+      "socket:",
+    );
   });
 
   it("coerces numbers and booleans from strings", () => {

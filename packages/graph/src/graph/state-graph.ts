@@ -76,7 +76,14 @@ function stateDefinition(state: unknown): StateDefinitionLike {
   if (typeof state === "object" && state !== null) {
     if (typeof (state as StateDefinitionLike)[STATE_DEFINITION] === "function")
       return state as StateDefinitionLike;
-    if (isZodObject(state)) return new StateSchema(state.shape as Record<string, z.ZodType>);
+    if (isZodObject(state)) {
+      if ((state._zod.def.checks ?? []).length > 0)
+        throw new InvalidGraphError(
+          "new StateGraph(z.object({...}).refine(...)): a check on the whole state is not applied between " +
+            "supersteps; check each key (z.number().max(5)) or check in the node that writes.",
+        );
+      return new StateSchema(state.shape as Record<string, z.ZodType>);
+    }
     if ("stateSchema" in state) {
       const { stateSchema, input, output } = state as Record<string, unknown>;
       if ((input !== undefined && input !== stateSchema) || (output !== undefined && output !== stateSchema))
@@ -127,7 +134,7 @@ export class StateGraph<D extends StateDefinitionLike | ZodStateLike, S = StateO
       throw new InvalidGraphError(`"${name}" cannot be a node name: START, END, "|" and ":" are reserved.`);
     }
     if (this.nodes.has(name)) throw new InvalidGraphError(`Node "${name}" is already in the graph.`);
-    checkNodeOptions(name, options);
+    checkNodeOptions(name, options ?? {});
     if (action instanceof CompiledStateGraph) {
       const subgraph = action;
       // As in LangGraph, the graphs share the keys both have: the subgraph gets the parent's
@@ -142,9 +149,9 @@ export class StateGraph<D extends StateDefinitionLike | ZodStateLike, S = StateO
         });
         return pickKeys(output, parentKeys);
       };
-      this.nodes.set(name, { name, run, retryPolicy: options.retryPolicy, isSubgraph: true });
+      this.nodes.set(name, { name, run, retryPolicy: options?.retryPolicy, isSubgraph: true });
     } else if (typeof action === "function") {
-      this.nodes.set(name, { name, run: action, retryPolicy: options.retryPolicy, isSubgraph: false });
+      this.nodes.set(name, { name, run: action, retryPolicy: options?.retryPolicy, isSubgraph: false });
     } else {
       throw new InvalidGraphError(`Node "${name}" must be a function or a compiled graph.`);
     }

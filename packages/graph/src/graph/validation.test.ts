@@ -110,6 +110,14 @@ describe("node options at addNode()", () => {
     );
   });
 
+  it("takes null options as none, as LangGraph.js does", () => {
+    const graph = new StateGraph(State)
+      .addNode("a", noop, null as never)
+      .addEdge(START, "a")
+      .compile();
+    expect(graph.spec.nodes.has("a")).toBe(true);
+  });
+
   it("accepts the options that change nothing here (metadata, subgraphs, defer: false)", () => {
     const graph = new StateGraph(State)
       .addNode("a", noop, { metadata: { team: "billing" }, subgraphs: [], defer: false } as never)

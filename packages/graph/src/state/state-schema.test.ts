@@ -46,6 +46,11 @@ describe("new StateGraph(z.object({...})) and { stateSchema }, as LangGraph.js t
     await expect(graph.invoke({ count: "one" } as never)).rejects.toMatchObject({ code: "INVALID_INPUT" });
   });
 
+  it("refuses a check on the whole object, which would not be applied between supersteps", () => {
+    const Checked = Shape.refine((s) => s.count < 5, "count must stay below 5");
+    expect(() => new StateGraph(Checked as never)).toThrow(/a check on the whole state is not applied/);
+  });
+
   it("takes { stateSchema } alone, and refuses input or output schemas of their own", () => {
     expect(
       new StateGraph({ stateSchema: Shape } as never)
