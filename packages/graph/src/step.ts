@@ -263,7 +263,6 @@ interface BaseState extends ChannelState {
   sends: { node: string; arg: unknown }[];
 }
 
-/** The checkpoint's channels with the writes given alongside a resume applied first. */
 /** `head`'s channels with the writes recorded before its tasks run (an input given with a resume). */
 export function baseState(env: StepEnv, head: LoadedHead, pending: PendingState): BaseState {
   const { channelValues: values, channelVersions: versions } = head.checkpoint;

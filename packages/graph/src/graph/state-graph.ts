@@ -65,7 +65,6 @@ function pickKeys(value: unknown, keys: ReadonlySet<string>): unknown {
   return Object.fromEntries(Object.entries(value).filter(([key]) => keys.has(key)));
 }
 
-/** Builds a graph over a state definition: nodes, edges, then `compile()`. */
 /** A zod object (`z.object({...})`), by its shape: zod 4 objects carry `shape` and `_zod`. */
 function isZodObject(value: object): value is ZodStateLike {
   return "_zod" in value && "shape" in value && typeof value.shape === "object" && value.shape !== null;
@@ -99,6 +98,7 @@ function stateDefinition(state: unknown): StateDefinitionLike {
   );
 }
 
+/** Builds a graph over a state definition: nodes, edges, then `compile()`. */
 export class StateGraph<D extends StateDefinitionLike | ZodStateLike, S = StateOf<D>, U = UpdateOf<D>> {
   private readonly definition: StateDefinitionLike;
   private readonly nodes = new Map<string, NodeSpec>();

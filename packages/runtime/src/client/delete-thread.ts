@@ -29,9 +29,8 @@ export async function deleteThread(ctx: ClientContext, threadId: string): Promis
     const counts = await client.query<{ runs: number; interrupts: number }>(
       `WITH interrupts AS (DELETE FROM ${ctx.db.table("interrupts")} WHERE thread_id = $1 RETURNING 1),
             runs AS (DELETE FROM ${ctx.db.table("runs")} WHERE thread_id = $1 RETURNING 1),
-            thread AS (DELETE FROM ${ctx.db.table("threads")} WHERE id = $1 RETURNING 1)
-       SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM interrupts)::int AS interrupts,
-              (SELECT count(*) FROM thread) AS thread`,
+            thread AS (DELETE FROM ${ctx.db.table("threads")} WHERE id = $1) -- runs though unread
+       SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM interrupts)::int AS interrupts`,
       [threadId],
     );
     const { runs, interrupts } = counts.rows[0] as { runs: number; interrupts: number };
