@@ -1,5 +1,7 @@
 // The producer client and in-process workers against real Postgres, Redis and BullMQ.
 import { isLayoverError } from "@layover/graph";
+import { createClient } from "@layover/runtime";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countRows, createHarness, type Harness, parkedApproval } from "./support/harness.ts";
 
@@ -339,6 +341,34 @@ describe("resumes under contention", () => {
       code: "INTERRUPT_ALREADY_RESOLVED",
     });
   });
+
+  it("gives two calls with one idempotency key, racing, the same run — 40 trials", async () => {
+    // Two clients, as two replicas of a web app retrying one request.
+    const other = createClient({
+      databaseUrl: h.databaseUrl,
+      redisUrl: h.redisUrl,
+      schema: h.schema,
+      prefix: h.prefix,
+      logger: pino({ level: "silent" }),
+    });
+    const refusals: string[] = [];
+    try {
+      for (let trial = 0; trial < 40; trial++) {
+        const { threadId } = await parked(`double submit ${trial}`);
+        const key = `submit-${threadId}`;
+        const results = await Promise.allSettled([
+          h.client.threads.resume(threadId, "yes", { idempotencyKey: key }),
+          other.threads.resume(threadId, "yes", { idempotencyKey: key }),
+        ]);
+        for (const r of results) if (r.status === "rejected") refusals.push(String(r.reason));
+        const ids = results.flatMap((r) => (r.status === "fulfilled" ? [r.value.runId] : []));
+        if (ids.length === 2) expect(ids[0]).toBe(ids[1]);
+      }
+    } finally {
+      await other.close();
+    }
+    expect(refusals).toEqual([]);
+  }, 60_000);
 
   it("returns the first run for a retried start with the same idempotency key, and starts nothing", async () => {
     const first = await h.client.runs.start({

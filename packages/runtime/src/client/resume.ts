@@ -159,8 +159,21 @@ export async function resumeThread(
     }
   }
   const pending = await threadInterrupts(ctx.db, ctx.db.pool, threadId, "pending");
-  return answer(ctx, threadId, { value, options, config }, pending);
+  try {
+    return await answer(ctx, threadId, { value, options, config }, pending);
+  } catch (error) {
+    // A retry with the same key that ran beside the first call, and read the interrupts after
+    // the first call answered them: it gets the first call's run, as a later retry does.
+    const key = options.idempotencyKey;
+    if (key === undefined || !isLayoverError(error) || !ANSWERED.has(error.code)) throw error;
+    const first = await runByIdempotencyKey(ctx.db, ctx.db.pool, threadId, key);
+    if (first === undefined) throw error;
+    return { runId: first.id };
+  }
 }
+
+/** Refusals a call with an idempotency key may owe to its own first call having answered. */
+const ANSWERED: ReadonlySet<string> = new Set(["INTERRUPT_ALREADY_RESOLVED", "NOT_INTERRUPTED"]);
 
 /**
  * What a resume answering interrupts read before says when they have changed since: nothing
