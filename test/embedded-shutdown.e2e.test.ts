@@ -139,3 +139,21 @@ it("a worker whose Redis never answers fails its start with the reason and exits
   expect({ code, signal }).toEqual({ code: 1, signal: null });
   expect(stderr).toContain("Redis at 127.0.0.1:1 did not answer within 1.5 s. Check REDIS_URL");
 }, 30_000);
+
+it("a worker stopped while its start still waits for Redis exits 1, not 0", async () => {
+  const child = spawn(process.execPath, [WORKER_CLI, "--graphs", GRAPHS], {
+    env: serviceEnv(h.deployment, { REDIS_URL: "redis://127.0.0.1:1", REDIS_START_TIMEOUT_MS: "15000" }),
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  // Its start is under way (the signal handlers are in place) once it says Redis is unreachable.
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  while (!output.includes("Redis unreachable")) await new Promise((resolve) => setTimeout(resolve, 50));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const [code, signal] = await once(child, "exit");
+  clearTimeout(timer);
+  expect({ code, signal }).toEqual({ code: 1, signal: null });
+}, 30_000);

@@ -90,7 +90,7 @@ export function parseEnv<S extends z.ZodType>(
  * close pools) and exits 0 — or 1 if closing failed. Closing waits for Redis and Postgres: when
  * one is down it may never end, so after `shutdownTimeoutMs` (or at a second signal) the
  * process exits 1 anyway; BullMQ hands the jobs it held to another worker once their locks
- * lapse. A failed start exits 1 with the reason.
+ * lapse. A failed start exits 1 with the reason, and so does a signal before the start ended.
  *
  * An error nothing caught (a promise a node let go without awaiting it, a bug) ends the process
  * as Node would, with exit code 1, but it is logged first (JSON, level fatal) and the service
@@ -104,8 +104,11 @@ export function runUntilSignalled(
   const timeoutMs = options.shutdownTimeoutMs ?? 30_000;
   const exit = (code: number) => exitAfterLogs(logger, code);
   let stopping = false;
+  let started = false;
   let exitCode = 0;
   const stop = (reason: { signal: string } | { uncaught: unknown }) => {
+    // Stopped before it ever took work (a start still waiting for Redis): not a clean run.
+    if (!started) exitCode = 1;
     if ("uncaught" in reason) {
       exitCode = 1;
       if (stopping) {
@@ -141,7 +144,9 @@ export function runUntilSignalled(
   process.on("SIGINT", () => stop({ signal: "SIGINT" }));
   process.on("uncaughtException", (error) => stop({ uncaught: error }));
   process.on("unhandledRejection", (reason) => stop({ uncaught: reason }));
-  return service.start();
+  return service.start().then(() => {
+    started = true;
+  });
 }
 
 /**
