@@ -37,22 +37,41 @@ it("a process that closes its worker, scheduler and client exits without process
 const WORKER_CLI = fileURLToPath(new URL("../services/worker/src/cli.ts", import.meta.url));
 const GRAPHS = fileURLToPath(new URL("./fixtures/graphs.ts", import.meta.url));
 
-/** A started worker process (layover-worker) with `env` over the harness's; its stdout collected. */
-async function startedWorkerCli(env: Record<string, string>) {
+/**
+ * A worker process (layover-worker) with `env` over the harness's, its stdout and stderr
+ * collected; `exited` says how it exited (it is killed if it has not within 20 s).
+ */
+function workerCli(env: Record<string, string>) {
   const child = spawn(process.execPath, [WORKER_CLI, "--graphs", GRAPHS], {
     env: serviceEnv(h.deployment, env),
-    stdio: ["ignore", "pipe", "inherit"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  const collected = { output: "" };
+  const collected = { output: "", stderr: "" };
   child.stdout?.on("data", (chunk: Buffer) => {
     collected.output += chunk.toString();
   });
-  const exited = once(child, "exit");
-  while (!collected.output.includes("worker started")) {
-    if (child.exitCode !== null) throw new Error(`the worker exited:\n${collected.output}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { child, collected, exited };
+  child.stderr?.on("data", (chunk: Buffer) => {
+    collected.stderr += chunk.toString();
+  });
+  const exited = once(child, "exit").then(([code, signal]) => ({ code, signal }));
+  const guard = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  void exited.then(() => clearTimeout(guard));
+  /** Resolves once stdout holds `text`; throws if the process exits first. */
+  const saying = async (text: string) => {
+    while (!collected.output.includes(text)) {
+      if (child.exitCode !== null)
+        throw new Error(`the worker exited:\n${collected.output}${collected.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  };
+  return { child, collected, exited, saying };
+}
+
+/** A worker process started and taking jobs. */
+async function startedWorkerCli(env: Record<string, string>) {
+  const worker = workerCli(env);
+  await worker.saying("worker started");
+  return worker;
 }
 
 /** A worker process whose Redis goes away once it has started; resolves with how it exited. */
@@ -70,9 +89,7 @@ async function workerLosingRedis(signals: NodeJS.Signals[], shutdownTimeoutMs: n
     child.kill(signal);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const [code, signal] = await exited;
-  clearTimeout(timer);
+  const { code, signal } = await exited;
   await proxy.close();
   return { code, signal, afterMs: Date.now() - sent, output: collected.output };
 }
@@ -93,7 +110,7 @@ it("a second signal ends a shutdown that waits, at once", async () => {
 }, 30_000);
 
 it("an error nothing caught is logged as JSON, and the worker closes and exits 1", async () => {
-  const { child, collected, exited } = await startedWorkerCli({
+  const { collected, exited } = await startedWorkerCli({
     WORKER_ID: "forgetful",
     SHUTDOWN_TIMEOUT_MS: "20000",
     METRICS_PORT: "0",
@@ -107,10 +124,7 @@ it("an error nothing caught is logged as JSON, and the worker closes and exits 1
     status: "success",
     values: { sent: true },
   });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const [code, signal] = await exited;
-  clearTimeout(timer);
-  expect({ code, signal }).toEqual({ code: 1, signal: null });
+  expect(await exited).toEqual({ code: 1, signal: null });
   const lines = collected.output
     .trim()
     .split("\n")
@@ -125,35 +139,21 @@ it("an error nothing caught is logged as JSON, and the worker closes and exits 1
 }, 30_000);
 
 it("a worker whose Redis never answers fails its start with the reason and exits 1", async () => {
-  const child = spawn(process.execPath, [WORKER_CLI, "--graphs", GRAPHS], {
-    env: serviceEnv(h.deployment, { REDIS_URL: "redis://127.0.0.1:1", REDIS_START_TIMEOUT_MS: "1500" }),
-    stdio: ["ignore", "ignore", "pipe"],
+  const { collected, exited } = workerCli({
+    REDIS_URL: "redis://127.0.0.1:1",
+    REDIS_START_TIMEOUT_MS: "1500",
   });
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const [code, signal] = await once(child, "exit");
-  clearTimeout(timer);
-  expect({ code, signal }).toEqual({ code: 1, signal: null });
-  expect(stderr).toContain("Redis at 127.0.0.1:1 did not answer within 1.5 s. Check REDIS_URL");
+  expect(await exited).toEqual({ code: 1, signal: null });
+  expect(collected.stderr).toContain("Redis at 127.0.0.1:1 did not answer within 1.5 s. Check REDIS_URL");
 }, 30_000);
 
 it("a worker stopped while its start still waits for Redis exits 1, not 0", async () => {
-  const child = spawn(process.execPath, [WORKER_CLI, "--graphs", GRAPHS], {
-    env: serviceEnv(h.deployment, { REDIS_URL: "redis://127.0.0.1:1", REDIS_START_TIMEOUT_MS: "15000" }),
-    stdio: ["ignore", "pipe", "ignore"],
+  const { child, exited, saying } = workerCli({
+    REDIS_URL: "redis://127.0.0.1:1",
+    REDIS_START_TIMEOUT_MS: "15000",
   });
   // Its start is under way (the signal handlers are in place) once it says Redis is unreachable.
-  let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  while (!output.includes("Redis unreachable")) await new Promise((resolve) => setTimeout(resolve, 50));
+  await saying("Redis unreachable");
   child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
-  const [code, signal] = await once(child, "exit");
-  clearTimeout(timer);
-  expect({ code, signal }).toEqual({ code: 1, signal: null });
+  expect(await exited).toEqual({ code: 1, signal: null });
 }, 30_000);
