@@ -85,7 +85,14 @@ export {
 export { claimDueThreadsQuery, dueInterruptsQuery, expireClaimedQuery } from "./sql/expire-due-interrupts.ts";
 export { registerGraph } from "./sql/graphs.ts";
 export type { InterruptRow, InterruptStatus, NewInterrupt } from "./sql/interrupts.ts";
-export { getRun, type RunConfig, type RunRow, type RunStatus } from "./sql/runs.ts";
+export {
+  activeRuns,
+  getRun,
+  getRunWithPending,
+  type RunConfig,
+  type RunRow,
+  type RunStatus,
+} from "./sql/runs.ts";
 export { getThread, lockThread, type ThreadRow, type ThreadStatus } from "./sql/threads.ts";
 export { type SweepOptions, sweepExpiredInterrupts } from "./sweep.ts";
 export { isUuid } from "./uuid.ts";

@@ -1,0 +1,207 @@
+// What each transition of a run costs Postgres while a backlog builds: the same pages with
+// 10,000 runs queued and 10,000 interrupts pending on other threads as with none. Every park,
+// finish, start, resume and job read touches its own thread's rows; a plan that reads the
+// backlog instead (a partial index of every pending run, believed empty by statistics taken
+// before the backlog, in a plan kept for the session) makes each one slower as work piles up:
+// the sweep benchmark's 10,000 due resumes spent a third of Postgres's time so. Counted in
+// pages, not timed (the timing is bench/sweep).
+import { randomUUID } from "node:crypto";
+import {
+  activeRuns,
+  createDb,
+  type Db,
+  getRunWithPending,
+  markRunning,
+  migrateRuntime,
+  readJobRun,
+  recordProgress,
+} from "@layover/runtime";
+import { createTestSchema, type TestSchema } from "@layover/testing";
+import pg from "pg";
+import { afterAll, beforeAll, expect, it } from "vitest";
+
+const FINISHED = 20_000;
+const BACKLOG = 10_000;
+/** plpgsql and named statements keep a generic plan after five custom ones: measure past that. */
+const TIMES = 8;
+
+let schema: TestSchema;
+let pool: pg.Pool;
+let db: Db;
+const RUN = randomUUID();
+const PARKED_RUN = randomUUID();
+
+beforeAll(async () => {
+  schema = await createTestSchema("backlog_cost");
+  pool = new pg.Pool({ connectionString: schema.url, max: 2 });
+  await migrateRuntime(pool, { schema: schema.name });
+  db = createDb(pool, schema.name);
+  const t = (name: string) => db.table(name);
+  // Threads that ran before: their runs finished, their interrupts were answered.
+  await pool.query(
+    `INSERT INTO ${t("threads")} (id, graph_id) SELECT 'old-' || g, 'g' FROM generate_series(1, $1::int) g`,
+    [FINISHED],
+  );
+  await pool.query(
+    `INSERT INTO ${t("runs")} (id, thread_id, graph_id, kind, status, input)
+     SELECT gen_random_uuid(), 'old-' || g, 'g', 'start', 'success', '{}' FROM generate_series(1, $1::int) g`,
+    [FINISHED],
+  );
+  await pool.query(
+    `INSERT INTO ${t("interrupts")} (thread_id, id, run_id, graph_id, task_id, node, checkpoint_id, status)
+     SELECT 'old-' || g, 'i', gen_random_uuid(), 'g', 't', 'ask', 'c', 'resolved' FROM generate_series(1, $1::int) g`,
+    [FINISHED],
+  );
+  // The threads measured: one running a run, one parked at an interrupt.
+  await pool.query(`INSERT INTO ${t("threads")} (id, graph_id, status, current_run_id) VALUES
+    ('mine', 'g', 'busy', '${RUN}'), ('parked', 'g', 'interrupted', '${PARKED_RUN}')`);
+  await pool.query(`INSERT INTO ${t("runs")} (id, thread_id, graph_id, kind, status, input, checkpoint_id) VALUES
+    ('${RUN}', 'mine', 'g', 'start', 'running', '{}', 'c1'),
+    ('${PARKED_RUN}', 'parked', 'g', 'start', 'interrupted', '{}', 'c1')`);
+  await pool.query(
+    `INSERT INTO ${t("interrupts")} (thread_id, id, run_id, graph_id, task_id, node, checkpoint_id)
+     VALUES ('parked', 'ask-1', '${PARKED_RUN}', 'g', 't', 'ask', 'c1')`,
+  );
+  // The statistics date from before any backlog, as they do when one builds up quickly.
+  await pool.query(`ANALYZE ${t("threads")}, ${t("runs")}, ${t("interrupts")}`);
+}, 60_000);
+
+afterAll(async () => {
+  await pool?.end();
+  await schema?.drop();
+});
+
+/**
+ * A start queued on each of `n` busy threads, an interrupt pending on each of `n` parked ones,
+ * and `n` runs cancelled on threads that ran before.
+ */
+async function backlog(n: number): Promise<void> {
+  const t = (name: string) => db.table(name);
+  await pool.query(
+    `INSERT INTO ${t("threads")} (id, graph_id, status)
+     SELECT kind || g, 'g', CASE kind WHEN 'queued-' THEN 'busy' ELSE 'interrupted' END
+       FROM generate_series(1, $1::int) g, unnest(ARRAY['queued-', 'waiting-']) kind`,
+    [n],
+  );
+  await pool.query(
+    `INSERT INTO ${t("runs")} (id, thread_id, graph_id, kind, input)
+     SELECT gen_random_uuid(), 'queued-' || g, 'g', 'start', '{}' FROM generate_series(1, $1::int) g`,
+    [n],
+  );
+  await pool.query(
+    `INSERT INTO ${t("interrupts")} (thread_id, id, run_id, graph_id, task_id, node, checkpoint_id, deadline)
+     SELECT 'waiting-' || g, 'i', gen_random_uuid(), 'g', 't', 'ask', 'c', now() + interval '1 hour'
+       FROM generate_series(1, $1::int) g`,
+    [n],
+  );
+  await pool.query(
+    `INSERT INTO ${t("runs")} (id, thread_id, graph_id, kind, status, input)
+     SELECT gen_random_uuid(), 'old-' || g, 'g', 'start', 'cancelled', '{}' FROM generate_series(1, $1::int) g`,
+    [n],
+  );
+}
+
+type Op = (client: pg.PoolClient, db: Db) => Promise<unknown>;
+
+const call =
+  (sql: string, values: unknown[]): Op =>
+  (client, cdb) =>
+    client.query(sql.replaceAll("$fn", cdb.schema), values);
+
+const interrupt = JSON.stringify([
+  {
+    thread_id: "mine",
+    id: "ask-2",
+    run_id: RUN,
+    graph_id: "g",
+    task_id: "t",
+    node: "ask",
+    checkpoint_id: "c2",
+    value: null,
+    options: {},
+    timeout_ms: 60_000,
+  },
+]);
+
+/** What a producer and a worker do to a run, each on the thread it concerns. */
+const OPS: Record<string, Op> = {
+  start: call(`SELECT * FROM "$fn".start_run('new', 'g', gen_random_uuid(), '{}', NULL, false)`, []),
+  resume: call(
+    `SELECT * FROM "$fn".resume_thread('parked', gen_random_uuid(), '{"ask-1": true}', 'c1', 'resolved', 'a person', NULL, '{}')`,
+    [],
+  ),
+  park: call(`SELECT * FROM "$fn".settle_run($1, 'w', 'interrupted', 'c2', 1, NULL, $2)`, [RUN, interrupt]),
+  finish: call(`SELECT * FROM "$fn".settle_run($1, 'w', 'success', 'c2', 1, NULL, '[]')`, [RUN]),
+  "mark running": (client, cdb) => markRunning(cdb, client, RUN, "w"),
+  "record progress": (client, cdb) =>
+    recordProgress(cdb, client, { runId: RUN, worker: "w", checkpointId: "c3", steps: 1 }),
+  "job read": (_client, cdb) => readJobRun(cdb, RUN),
+  "wait read": (_client, cdb) => getRunWithPending(cdb, PARKED_RUN),
+  "release cancelled": call(`SELECT * FROM "$fn".release_cancelled($1, 'c1')`, [RUN]),
+  // Reconciliation's page of runs idle for a minute: none of the backlog is yet.
+  "reconcile read": (_client, cdb) => activeRuns(cdb, 60_000, 100),
+};
+
+/**
+ * Pages of the schema's tables and indexes `op` reads, on one connection: done TIMES times, each
+ * in a transaction rolled back (nothing changes), the last one counted.
+ */
+async function pagesOf(op: Op): Promise<number> {
+  const client = await pool.connect();
+  // The transition's statements on this one connection, as a worker's are on its own.
+  const cdb = createDb(client as unknown as pg.Pool, schema.name);
+  const read = async () => {
+    const { rows } = await client.query<{ pages: string }>(
+      `SELECT sum(pg_stat_get_xact_blocks_fetched(c.oid)) AS pages FROM pg_class c
+        WHERE c.relnamespace = $1::regnamespace`,
+      [schema.name],
+    );
+    return Number(rows[0]?.pages);
+  };
+  try {
+    let pages = 0;
+    for (let i = 0; i < TIMES; i++) {
+      await client.query("BEGIN");
+      const before = await read();
+      await op(client, cdb);
+      pages = (await read()) - before;
+      await client.query("ROLLBACK");
+    }
+    return pages;
+  } finally {
+    client.release();
+  }
+}
+
+async function pagesOfEach(): Promise<Record<string, number>> {
+  const pages: Record<string, number> = {};
+  for (const [name, op] of Object.entries(OPS)) pages[name] = await pagesOf(op);
+  return pages;
+}
+
+it("every transition reads the same pages with 10,000 runs queued and 10,000 interrupts pending elsewhere", async () => {
+  const without = await pagesOfEach();
+  await backlog(BACKLOG);
+  const loaded = await pagesOfEach();
+  // Each index an op touches may grow a level (a page), and the rolled-back repeats leave dead
+  // row versions to step over: a few pages. Reading the backlog is 30 pages or more per index
+  // (10,000 entries), hundreds per op.
+  const grown = Object.entries(loaded)
+    .map(([name, pages]) => ({ name, without: without[name], loaded: pages }))
+    .filter((op) => op.loaded - (op.without ?? 0) >= 20);
+  expect(grown).toEqual([]);
+}, 60_000);
+
+it("still hands the thread to its own oldest queued run", async () => {
+  const [first, second] = [randomUUID(), randomUUID()];
+  await pool.query(
+    `INSERT INTO ${db.table("runs")} (id, thread_id, graph_id, kind, input, created_at)
+     VALUES ($1, 'mine', 'g', 'start', '{}', now() - interval '1 minute'), ($2, 'mine', 'g', 'start', '{}', now())`,
+    [first, second],
+  );
+  const { rows } = await pool.query(
+    `SELECT * FROM ${db.table("settle_run")}($1, 'w', 'success', 'c2', 1, NULL, '[]')`,
+    [RUN],
+  );
+  expect(rows[0]).toMatchObject({ applied: true, thread_id: "mine", next_run_id: first });
+});
