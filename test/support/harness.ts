@@ -213,3 +213,36 @@ export async function runAndQueuedRun(h: Harness, firstDelayMs = 0) {
   });
   return { first, queued };
 }
+
+/**
+ * A second producer client on a pool of its own that counts the statements it sends (each still
+ * goes to Postgres), its event subscription standing once it has waited for a run.
+ */
+export async function countingClient(h: Harness) {
+  const pool = new pg.Pool({ connectionString: h.databaseUrl, max: 5 });
+  let statements = 0;
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  pool.query = ((...args: unknown[]) => {
+    statements += 1;
+    return query(...args);
+  }) as typeof pool.query;
+  const connection = new Redis(h.redisUrl);
+  const client = createClient({ pool, connection, schema: h.schema, prefix: h.prefix, logger: quiet });
+  const warm = await client.runs.start({ graphId: "slow-chain", input: { delayMs: 0 } });
+  await client.runs.wait(warm.runId);
+  return {
+    client,
+    pool,
+    /** `work`'s result and the statements the client sent meanwhile. */
+    async counted<T>(work: () => Promise<T>): Promise<{ result: T; statements: number }> {
+      const before = statements;
+      const result = await work();
+      return { result, statements: statements - before };
+    },
+    async close() {
+      await client.close();
+      connection.disconnect();
+      await pool.end();
+    },
+  };
+}

@@ -43,6 +43,7 @@ export {
 export {
   parseRunEvent,
   RunEvent,
+  RunEventResult,
   runCancelsChannel,
   runEventsChannel,
   STEP_QUEUE,
@@ -54,6 +55,7 @@ export { createLogger, PAYLOAD_PATHS, redactedError } from "./logger.ts";
 export { createMetrics, type Metrics, metricsPortOf, serveMetrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
 export { type RecordedResume, recordResume } from "./resume-transition.ts";
+export { checkpointState, decodeRunResult, encodeRunResult } from "./run-result.ts";
 export {
   finishInPut,
   finishRun,

@@ -35,10 +35,22 @@ export function runCancelsChannel(prefix: string): string {
   return `${prefix}:run-cancels`;
 }
 
+/**
+ * What a run that finished or parked stored, carried by its event up to the worker's size limit:
+ * `values`, the head's state as the Postgres saver's default serializer writes it; `interrupts`,
+ * the thread's pending interrupts once it parked (rows, oldest first; none for a finish).
+ */
+export const RunEventResult = z.object({
+  values: z.string(),
+  interrupts: z.array(z.record(z.string(), z.unknown())),
+});
+export type RunEventResult = z.infer<typeof RunEventResult>;
+
 export const RunEvent = z.object({
   runId: z.string(),
   threadId: z.string(),
   status: z.string(),
+  result: RunEventResult.optional(),
 });
 export type RunEvent = z.infer<typeof RunEvent>;
 

@@ -6,7 +6,7 @@ import type { CheckpointTuple } from "@layover/checkpoint";
 import type { PostgresSaver, PutThen } from "@layover/checkpoint-postgres";
 import { batchedRead, type Db, type Queryable } from "./db.ts";
 import type { StepJob } from "./jobs.ts";
-import type { NewInterrupt } from "./sql/interrupts.ts";
+import { type InterruptRow, interruptFromJson, type NewInterrupt } from "./sql/interrupts.ts";
 import {
   alongPerDb,
   byIds,
@@ -215,6 +215,8 @@ export interface Settled {
   applied: boolean;
   /** The thread's next run to enqueue, if one was waiting. */
   next: StepJob | null;
+  /** A park's: the thread's pending interrupts once it parked, oldest first (park_run, migrations/0009). */
+  pending?: InterruptRow[];
 }
 
 export interface SettleArgs {
@@ -224,31 +226,40 @@ export interface SettleArgs {
   steps: number;
 }
 
-async function settleRun(
+/** Ends a run with success or error (settle_run): the thread is handed on or left idle or failed. */
+async function endRun(
   db: Db,
   q: Queryable,
-  args: SettleArgs & { status: "interrupted" | "success" | "error" },
-  extra: { error?: RunRow["error"] | undefined; interrupts?: NewInterrupt[] },
+  args: SettleArgs & { status: "success" | "error"; error?: RunRow["error"] | undefined },
 ): Promise<Settled> {
   const { rows } = await q.query<SettleRow>(
-    db.prepared("settle_run", `SELECT * FROM ${db.table("settle_run")}($1, $2, $3, $4, $5, $6, $7)`, [
-      args.run.id,
-      args.worker,
-      args.status,
-      args.checkpointId,
-      args.steps,
-      extra.error ? JSON.stringify(extra.error) : null,
-      JSON.stringify(extra.interrupts ?? []),
-    ]),
+    db.prepared(
+      "settle_run",
+      `SELECT * FROM ${db.table("settle_run")}($1, $2, $3, $4, $5, $6, '[]'::jsonb)`,
+      [
+        args.run.id,
+        args.worker,
+        args.status,
+        args.checkpointId,
+        args.steps,
+        args.error ? JSON.stringify(args.error) : null,
+      ],
+    ),
   );
   return settledFrom(rows[0]);
 }
 
-type SettleRow = NextRun & { applied: boolean; thread_id: string };
+type SettleRow = NextRun & {
+  applied: boolean;
+  thread_id: string;
+  pending?: Record<string, unknown>[] | null;
+};
 
 function settledFrom(row: SettleRow | undefined): Settled {
   if (!row?.applied) return { applied: false, next: null };
-  return { applied: true, next: nextStep(row.thread_id, row) };
+  const settled: Settled = { applied: true, next: nextStep(row.thread_id, row) };
+  if (row.pending) settled.pending = row.pending.map(interruptFromJson);
+  return settled;
 }
 
 /**
@@ -275,8 +286,7 @@ export function parkInPut(
 ): PutThen {
   return {
     name: "park_run",
-    sql: `SELECT * FROM ${db.table("settle_run")}(
-            $18::uuid, $19::text, 'interrupted', $20::text, $21::integer, NULL::jsonb, $22::jsonb)`,
+    sql: `SELECT * FROM ${db.table("park_run")}($18::uuid, $19::text, $20::text, $21::integer, $22::jsonb)`,
     values: [args.run.id, args.worker, args.checkpointId, args.steps, JSON.stringify(args.interrupts)],
   };
 }
@@ -287,12 +297,21 @@ export function settledByPut(row: unknown): Settled | undefined {
 }
 
 /** Parks a run: its interrupts recorded with their deadlines, the thread waiting for a person. */
-export function parkRun(
+export async function parkRun(
   db: Db,
   q: Queryable,
   args: SettleArgs & { checkpointId: string; interrupts: NewInterrupt[] },
 ): Promise<Settled> {
-  return settleRun(db, q, { ...args, status: "interrupted" }, { interrupts: args.interrupts });
+  const { rows } = await q.query<SettleRow>(
+    db.prepared("park_run", `SELECT * FROM ${db.table("park_run")}($1, $2, $3, $4, $5)`, [
+      args.run.id,
+      args.worker,
+      args.checkpointId,
+      args.steps,
+      JSON.stringify(args.interrupts),
+    ]),
+  );
+  return settledFrom(rows[0]);
 }
 
 /**
@@ -319,5 +338,5 @@ export function finishRun(
   q: Queryable,
   args: SettleArgs & { error?: RunRow["error"] },
 ): Promise<Settled> {
-  return settleRun(db, q, { ...args, status: args.error ? "error" : "success" }, { error: args.error });
+  return endRun(db, q, { ...args, status: args.error ? "error" : "success" });
 }

@@ -72,6 +72,7 @@ main(async () => {
     concurrency: env.WORKER_CONCURRENCY,
     budget: { steps: env.STEP_BUDGET_STEPS, ms: env.STEP_BUDGET_MS },
     markRunningAfterMs: env.MARK_RUNNING_AFTER_MS,
+    eventResultBytes: env.RUN_EVENT_RESULT_BYTES,
     lockDurationMs: env.LOCK_DURATION_MS,
     stalledIntervalMs: env.STALLED_INTERVAL_MS,
     ...(env.INTERRUPT_TIMEOUT_MS !== undefined ? { interruptTimeoutMs: env.INTERRUPT_TIMEOUT_MS } : {}),

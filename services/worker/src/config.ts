@@ -18,6 +18,13 @@ export const WorkerEnv = ServiceEnv.extend({
   /** How long a job's lock lasts; a SIGKILLed worker's jobs move on after it. */
   LOCK_DURATION_MS: timerMs(1_000).default(30_000),
   STALLED_INTERVAL_MS: timerMs(1_000).default(30_000),
+  /** The most a run event carries of a settled run's state and interrupts (bytes); 0: status alone. */
+  RUN_EVENT_RESULT_BYTES: z.coerce
+    .number()
+    .int()
+    .nonnegative()
+    .max(64 * 1024 * 1024)
+    .default(65_536),
   /** Global default interrupt timeout in ms; unset waits forever. */
   INTERRUPT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   /** Log users' state and resume payloads (off: they are redacted). */

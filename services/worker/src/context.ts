@@ -32,4 +32,6 @@ export interface WorkerContext {
   metrics: Metrics;
   /** Runs cancelled while this worker runs them. */
   cancels: CancelWatch;
+  /** The most a run event carries of what a run stored (bytes); 0 announces the status alone. */
+  eventResultBytes: number;
 }

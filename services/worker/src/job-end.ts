@@ -1,6 +1,6 @@
 // How a job ends: a run the engine refused, the failure of a run, the hand-on of a run that goes
 // on to its next job, and the final transition (park, end) with its announcement.
-import type { PutCheckpointArgs } from "@layover/checkpoint";
+import type { Checkpoint, PutCheckpointArgs } from "@layover/checkpoint";
 import {
   GraphRecursionError,
   isCheckpointConflict,
@@ -9,8 +9,10 @@ import {
   type Stepper,
 } from "@layover/graph";
 import {
+  encodeRunResult,
   finishRun,
   progressInPut,
+  type RunEventResult,
   type RunRow,
   type RunStatus,
   recordedByPut,
@@ -214,31 +216,45 @@ async function handOff(
   return "enqueued";
 }
 
-/** Applies a run's final transition, then enqueues the thread's next run and announces it. */
+/**
+ * Applies a run's final transition, then enqueues the thread's next run and announces it: with
+ * what it stored when it finished or parked at `checkpoint` (the head it ends or waits at).
+ */
 export async function settle(
   ctx: WorkerContext,
   log: Logger,
   run: RunRow,
   transition: Promise<Settled>,
   result: JobResult,
+  checkpoint?: Checkpoint,
 ): Promise<JobResult> {
   const settled = await transition;
   if (!settled.applied) return "cancelled";
   if (settled.next) await ctx.dispatcher.enqueue(settled.next);
   const status = result === "parked" ? "interrupted" : result === "finished" ? "success" : "error";
-  await announce(ctx, log, run, status);
+  // A park whose pending interrupts are unknown (a retried commit) is announced without them.
+  const pending = result === "finished" ? [] : settled.pending;
+  const stored =
+    checkpoint !== undefined && pending !== undefined
+      ? encodeRunResult(checkpoint, pending, ctx.eventResultBytes)
+      : undefined;
+  await announce(ctx, log, run, status, stored);
   log.info({ result }, `run ${status}`);
   return result;
 }
 
-/** Tells the run's waiters (Redis pub/sub) that it settled; Postgres still decides what they read. */
+/**
+ * Tells the run's waiters (Redis pub/sub) that it settled, with what it stored when given: a
+ * wait that hears it answers from it; one that does not reads Postgres.
+ */
 export async function announce(
   ctx: WorkerContext,
   log: Logger,
   run: RunRow,
   status: RunStatus,
+  result?: RunEventResult,
 ): Promise<void> {
   await ctx.dispatcher
-    .publish({ runId: run.id, threadId: run.thread_id, status })
+    .publish({ runId: run.id, threadId: run.thread_id, status, ...(result ? { result } : {}) })
     .catch((error: unknown) => log.warn({ err: error }, "run event not published; waiters recheck Postgres"));
 }

@@ -252,9 +252,11 @@ async function advance(
         steps: counted,
         interrupts,
       };
-      return settle(ctx, stepLog, run, pauseSettled(ctx, stepLog, final, args), "parked");
+      const parked = pauseSettled(ctx, stepLog, final, args);
+      return settle(ctx, stepLog, run, parked, "parked", outcome.checkpoint);
     }
     if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);
-    return settle(ctx, stepLog, run, finalSettled(ctx, stepLog, run, final, outcome, steps), "finished");
+    const ended = finalSettled(ctx, stepLog, run, final, outcome, steps);
+    return settle(ctx, stepLog, run, ended, "finished", outcome.checkpoint);
   }
 }

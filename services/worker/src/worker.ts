@@ -59,12 +59,22 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   /** Global default interrupt timeout (ms). @defaultValue none: wait forever */
   interruptTimeoutMs?: number;
+  /**
+   * The most a run event carries of what a finished or parked run stored (its state and
+   * pending interrupts, in bytes): a producer's wait that hears it answers without reading
+   * Postgres. The state then travels over Redis pub/sub; 0 announces the status alone (waits
+   * read Postgres). @defaultValue 65536
+   */
+  eventResultBytes?: number;
   /** @defaultValue `${hostname}-${pid}` */
   workerId?: string;
   /** Serve Prometheus metrics on this port (`GET /metrics`). @defaultValue none */
   metricsPort?: number;
   logger?: Logger;
 }
+
+/** Run events carry what a run stored up to this size (bytes). */
+export const DEFAULT_EVENT_RESULT_BYTES = 65_536;
 
 /** Creates a worker; `start()` migrates, registers the graphs and begins taking jobs. */
 export function createWorker(options: WorkerOptions) {
@@ -91,6 +101,7 @@ export function createWorker(options: WorkerOptions) {
     defaultTimeoutMs: options.interruptTimeoutMs ?? null,
     metrics: createMetrics("worker"),
     cancels: watchCancels(connection, prefix, logger),
+    eventResultBytes: options.eventResultBytes ?? DEFAULT_EVENT_RESULT_BYTES,
   };
   ctx.metrics.gauge("layover_queue_depth", "Step jobs waiting, delayed or running.", async () => {
     const counts = await ctx.dispatcher.queue.getJobCounts("waiting", "active", "delayed", "prioritized");

@@ -1,6 +1,6 @@
 // The worker's view of a thread: load its head once, record an input or a resume on it, then
 // advance it superstep by superstep, keeping each committed head in memory for the next.
-import type { CheckpointMetadata, PendingWrite, PutCheckpointArgs } from "@layover/checkpoint";
+import type { Checkpoint, CheckpointMetadata, PendingWrite, PutCheckpointArgs } from "@layover/checkpoint";
 import { storeWhenIdle } from "../commit.ts";
 import { InvalidInputError } from "../errors.ts";
 import type { LoadedHead } from "../head.ts";
@@ -25,6 +25,8 @@ export interface StepOutcome {
    * "interrupted"): which task and node each interrupt belongs to, without reading the head.
    */
   waiting: WaitingTask[];
+  /** The head the run ends at (status "done") or waits at (status "interrupted"), as stored. */
+  checkpoint?: Checkpoint;
   error?: unknown;
 }
 
@@ -63,6 +65,9 @@ function outcomeOf(env: StepEnv, result: StepResult): StepOutcome {
     next: result.status === "next" ? result.tasks : [],
     interrupts: result.status === "interrupted" ? result.interrupts : [],
     waiting: result.status === "interrupted" ? waitingTasks(env, result.head) : [],
+    ...(result.status === "done" || result.status === "interrupted"
+      ? { checkpoint: result.head.checkpoint }
+      : {}),
     ...(result.status === "failed" ? { error: result.error } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import type { CheckpointTuple } from "@layover/checkpoint";
-import { isInternalChannel, tasksOfCheckpoint } from "@layover/graph";
+import { tasksOfCheckpoint } from "@layover/graph";
 import { RunNotFoundError, ThreadNotFoundError } from "../errors.ts";
+import { checkpointState } from "../run-result.ts";
 import { type InterruptRow, threadInterrupts } from "../sql/interrupts.ts";
 import { getRunWithPending, type RunRow, type RunWithPending } from "../sql/runs.ts";
 import { getThread, type ThreadRow } from "../sql/threads.ts";
@@ -33,11 +34,7 @@ export function toPendingInterrupt(row: InterruptRow): PendingInterrupt {
 
 /** The user's state in a checkpoint: its channel values without the engine's own channels. */
 export function stateValues(tuple: CheckpointTuple | undefined): Record<string, unknown> {
-  const values: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(tuple?.checkpoint.channelValues ?? {})) {
-    if (!isInternalChannel(key)) values[key] = value;
-  }
-  return values;
+  return checkpointState(tuple?.checkpoint);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { connectRedis } from "../connections.ts";
-import { parseRunEvent, runEventsChannel } from "../jobs.ts";
+import { parseRunEvent, type RunEventResult, runEventsChannel } from "../jobs.ts";
 
 /** Runs this client created whose events it keeps for a wait; the oldest are forgotten beyond this. */
 const MAX_EXPECTED = 10_000;
@@ -13,12 +13,25 @@ const MAX_EXPECTED = 10_000;
  */
 const HEARD_FOR_MS = 1_000;
 
+/** What an event announced: the run's status and, from its worker, what it stored. */
+export interface Announced {
+  threadId: string;
+  status: string;
+  result?: RunEventResult | undefined;
+}
+
 /** What the hub heard of a run it expected, if it heard every event since the run was created. */
 export interface Heard {
   threadId: string;
   /** The last status announced, if any was. */
   status: string | undefined;
+  /** What the last event carried of the run's result, if it did. */
+  result?: RunEventResult | undefined;
 }
+
+/** Where a run event's id sits when the message begins as the dispatcher writes it. */
+const ID_PREFIX = '{"runId":"';
+const UUID_LENGTH = 36;
 
 /**
  * One Redis subscription per client, fanned out to the callers waiting on each run. Events
@@ -29,7 +42,7 @@ export interface Heard {
  * of the run reached the hub, so a wait need not read Postgres before the first one.
  */
 export class RunEventHub {
-  private readonly waiters = new Map<string, Set<(status: string) => void>>();
+  private readonly waiters = new Map<string, Set<(event: Announced) => void>>();
   private subscribed: Promise<unknown> | undefined;
   /** Counts the subscription's drops: a SUBSCRIBE answered after a drop does not make it live. */
   private generation = 0;
@@ -73,10 +86,10 @@ export class RunEventHub {
 
   /**
    * Registers `wake` for `runId` at once; `ready` resolves once the subscription stands (read
-   * Postgres after it, so no event is missed). `wake` gets the status the event announced, a
-   * hint of what Postgres will say. `stop` unregisters.
+   * Postgres after it, so no event is missed). `wake` gets what the event announced: the status,
+   * and what the run stored when its worker sent it. `stop` unregisters.
    */
-  listen(runId: string, wake: (status: string) => void): { ready: Promise<unknown>; stop(): void } {
+  listen(runId: string, wake: (event: Announced) => void): { ready: Promise<unknown>; stop(): void } {
     const ready = this.subscribe();
     let set = this.waiters.get(runId);
     if (set === undefined) {
@@ -118,16 +131,29 @@ export class RunEventHub {
     this.expected.delete(runId);
     if (entry === undefined || !this.live) return undefined;
     if (entry.status === undefined && Date.now() - entry.at > HEARD_FOR_MS) return undefined;
-    return { threadId: entry.threadId, status: entry.status };
+    return { threadId: entry.threadId, status: entry.status, result: entry.result };
+  }
+
+  /** Whether this client waits for, or keeps the events of, the run a message names (cheaply, before parsing it). */
+  private wanted(message: string): boolean {
+    if (!message.startsWith(ID_PREFIX)) return true; // not as the dispatcher writes: let the parse decide
+    const runId = message.slice(ID_PREFIX.length, ID_PREFIX.length + UUID_LENGTH);
+    return this.waiters.has(runId) || this.expected.has(runId);
   }
 
   private deliver(message: string): void {
+    // Every client hears every run's events: those of runs nobody here waits for are not parsed.
+    if (!this.wanted(message)) return;
     // Anything else published on the channel is ignored: it must not throw in Redis's handler.
     const event = parseRunEvent(message);
     if (event === undefined) return;
     const expected = this.expected.get(event.runId);
-    if (expected !== undefined) expected.status = event.status;
-    for (const wake of this.waiters.get(event.runId) ?? []) wake(event.status);
+    if (expected !== undefined) {
+      expected.status = event.status;
+      expected.result = event.result;
+    }
+    const announced = { threadId: event.threadId, status: event.status, result: event.result };
+    for (const wake of this.waiters.get(event.runId) ?? []) wake(announced);
   }
 
   async close(): Promise<void> {

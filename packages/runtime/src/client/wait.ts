@@ -1,11 +1,12 @@
 import { InvalidInputError } from "@layover/graph";
 import { RunNotFoundError, WaitTimeoutError } from "../errors.ts";
+import { decodeRunResult } from "../run-result.ts";
 import { type RunStatus, type RunWithPending, runWithPendingAlong } from "../sql/runs.ts";
 import { isUuid } from "../uuid.ts";
 import { within } from "../within.ts";
 import type { ClientContext } from "./context.ts";
-import { type RunResult, readRunResult, requireRun, runResult } from "./read.ts";
-import type { RunEventHub } from "./run-events.ts";
+import { type RunResult, readRunResult, requireRun, runResult, toPendingInterrupt } from "./read.ts";
+import type { Announced, RunEventHub } from "./run-events.ts";
 
 /** A run has settled when it finished, failed, was cancelled, or parked waiting for a person. */
 const SETTLED: ReadonlySet<string> = new Set<RunStatus>(["success", "error", "cancelled", "interrupted"]);
@@ -67,6 +68,33 @@ async function runAndHead(ctx: ClientContext, runId: string, threadId: string) {
   return { ...read.value, tuple: read.tuple };
 }
 
+/**
+ * The run's result as its event carried it (the worker that parked or finished it sends what it
+ * stored, up to a size), when this client reads state as the event encodes it: with its own
+ * Postgres saver. Undefined when the event carried none: Postgres answers.
+ */
+function announcedResult(
+  ctx: ClientContext,
+  runId: string,
+  event:
+    | { threadId?: string | undefined; status?: string | undefined; result?: Announced["result"] }
+    | undefined,
+): RunResult | undefined {
+  if (ctx.alongSaver === undefined || event?.result === undefined || event.threadId === undefined)
+    return undefined;
+  if (event.status !== "success" && event.status !== "interrupted") return undefined;
+  const { values, pending } = decodeRunResult(event.result);
+  if (event.status === "interrupted") ctx.seenPending?.remember(event.threadId, pending);
+  return {
+    runId: runId.toLowerCase(),
+    threadId: event.threadId,
+    status: event.status,
+    values,
+    interrupts: pending.map(toPendingInterrupt),
+    error: null,
+  };
+}
+
 /** Resolves when the run settles: `{ status, values, interrupts }`. */
 export async function waitForRun(
   ctx: ClientContext,
@@ -83,19 +111,21 @@ export async function waitForRun(
     );
   }
   const deadline = Date.now() + timeoutMs;
-  let wake: (status: string | undefined) => void = () => {};
+  let wake: (event: Announced | undefined) => void = () => {};
   const nextWake = () =>
-    new Promise<string | undefined>((resolve) => {
+    new Promise<Announced | undefined>((resolve) => {
       wake = resolve;
     });
   // Made before each read (and before listening): an event that arrives meanwhile is not lost.
   let woken = nextWake();
   // Events name runs as Postgres spells ids: in lower case.
-  const listening = hub.listen(runId.toLowerCase(), (status) => wake(status));
+  const listening = hub.listen(runId.toLowerCase(), (event) => wake(event));
   // A run this client created, every event of which reached the hub: nothing to read until
   // one announces it settled (the safety recheck still reads after a while).
   const heard = hub.heard(runId.toLowerCase());
   try {
+    const known = announcedResult(ctx, runId, heard);
+    if (known !== undefined) return known;
     await within(listening.ready, Math.min(timeoutMs, SUBSCRIBE_WAIT_MS));
     let reading: Reading = { result: undefined, threadId: heard?.threadId };
     let hint = heard?.status;
@@ -110,7 +140,10 @@ export async function waitForRun(
         continue;
       }
       read = true;
-      hint = await within(woken, Math.min(left, SAFETY_RECHECK_MS));
+      const event = await within(woken, Math.min(left, SAFETY_RECHECK_MS));
+      const announced = announcedResult(ctx, runId, event);
+      if (announced !== undefined) return announced;
+      hint = event?.status;
       woken = nextWake();
     }
   } finally {
