@@ -1,7 +1,8 @@
 // A producer waiting for a run it started or resumed itself: every event of that run reached
-// it, and the worker's event of the park or the end carries what the run stored, so the wait
-// answers without reading Postgres. A run another client started is read once first (it may
-// have settled before the wait listened). What the events carry, against what Postgres holds:
+// it, and the worker's event of the park or the end carries what the run stored, so a wait
+// under way when the run settles answers without reading Postgres. A run another client
+// started is read once first (it may have settled before the wait listened), as is one whose
+// event came before the wait began. What the events carry, against what Postgres holds:
 // wait-results.int.test.ts.
 import { PostgresSaver } from "@layover/checkpoint-postgres";
 import { createClient, type LayoverClient } from "@layover/runtime";
@@ -38,7 +39,7 @@ it("a wait for a run this client started answers from the run's event, without r
   expect(waited.statements).toBe(0);
 });
 
-it("a wait asked after its run settled answers from the event the client already heard", async () => {
+it("a wait asked after its run settled reads Postgres once, woken by the event the client already heard", async () => {
   const { runId } = await client.runs.start({ graphId: "slow-chain", input: { delayMs: 0 } });
   await expect
     .poll(async () => (await h.client.runs.get(runId)).status, { timeout: 10_000, interval: 20 })
@@ -46,7 +47,8 @@ it("a wait asked after its run settled answers from the event the client already
   const started = Date.now();
   const waited = await counted(() => client.runs.wait(runId, { timeoutMs: 10_000 }));
   expect(waited.result).toMatchObject({ status: "success", values: { count: 5 } });
-  expect(waited.statements).toBe(0);
+  // The event is a hint only: the run may have changed since (cancelled, answered, deleted).
+  expect(waited.statements).toBe(1);
   // Not after the wait's safety recheck (2 s), which a lost event would have to wait for.
   expect(Date.now() - started).toBeLessThan(1_500);
 });

@@ -2,8 +2,10 @@
 // more than JSON, LangChain messages, revived as a read revives them) and the same pending
 // interrupts (ids, values, options, created_at, deadline, oldest first), for a park, a re-park
 // after a partial answer and an end. Each wait is checked to have read nothing, and compared
-// with the answer of a client that reads Postgres (the run settled before it asked).
-import type { LayoverClient, RunResult } from "@layover/runtime";
+// with the answer of a client that reads Postgres (the run settled before it asked). An event
+// heard before a wait began does not answer it: the run may have changed since.
+import { type LayoverClient, RunNotFoundError, type RunResult } from "@layover/runtime";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { countingClient, createHarness, type Harness } from "./support/harness.ts";
 
@@ -84,4 +86,50 @@ it("LangChain messages come back as their classes, as a read gives them", async 
   const [question, reply] = done.values.messages as Array<{ getType(): string; content: unknown }>;
   expect(question?.getType()).toBe("human");
   expect(reply?.content).toBe("human: hello");
+});
+
+/**
+ * A run `client` started that parked, its park event delivered before any wait for it began
+ * (seen by a subscriber of the run events, then a moment for the client's own subscription).
+ */
+async function parkedUnwaited() {
+  const listener = new Redis(h.redisUrl);
+  try {
+    const { runId, threadId } = await client.runs.start({ graphId: "approval", input: { item: "car" } });
+    await listener.subscribe(`${h.prefix}:run-events`);
+    const heard = new Promise<void>((resolve) =>
+      listener.on("message", (_channel: string, message: string) => {
+        if (message.includes(runId) && message.includes('"interrupted"')) resolve();
+      }),
+    );
+    // Parked already if the event came before the subscription: Postgres says so.
+    const status = (await h.client.runs.get(runId)).status;
+    if (status !== "interrupted") await heard;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    return { runId, threadId };
+  } finally {
+    listener.disconnect();
+  }
+}
+
+it("a wait begun after its parked run was cancelled says cancelled, even when the cancel went unannounced", async () => {
+  const { runId } = await parkedUnwaited();
+  // cancel_run alone: what runs.cancel records before it announces (its announcement lost).
+  await h.pool.query(`SELECT * FROM "${h.schema}".cancel_run($1, 'ops')`, [runId]);
+  expect((await client.runs.wait(runId, { timeoutMs: 5_000 })).status).toBe("cancelled");
+});
+
+it("a wait begun after someone else answered the run's question says what Postgres says", async () => {
+  const { runId, threadId } = await parkedUnwaited();
+  const answer = await h.client.threads.resume(threadId, "yes");
+  await h.client.runs.wait(answer.runId, { timeoutMs: 10_000 });
+  const waited = await client.runs.wait(runId, { timeoutMs: 5_000 });
+  expect(waited.interrupts).toEqual([]);
+  expect(waited).toEqual(await h.client.runs.wait(runId, { timeoutMs: 5_000 }));
+});
+
+it("a wait begun after the run's thread was deleted finds no run", async () => {
+  const { runId, threadId } = await parkedUnwaited();
+  await h.client.threads.delete(threadId);
+  await expect(client.runs.wait(runId, { timeoutMs: 2_000 })).rejects.toBeInstanceOf(RunNotFoundError);
 });

@@ -25,8 +25,6 @@ export interface Heard {
   threadId: string;
   /** The last status announced, if any was. */
   status: string | undefined;
-  /** What the last event carried of the run's result, if it did. */
-  result?: RunEventResult | undefined;
 }
 
 /** Where a run event's id sits when the message begins as the dispatcher writes it. */
@@ -131,7 +129,7 @@ export class RunEventHub {
     this.expected.delete(runId);
     if (entry === undefined || !this.live) return undefined;
     if (entry.status === undefined && Date.now() - entry.at > HEARD_FOR_MS) return undefined;
-    return { threadId: entry.threadId, status: entry.status, result: entry.result };
+    return { threadId: entry.threadId, status: entry.status };
   }
 
   /** Whether this client waits for, or keeps the events of, the run a message names (cheaply, before parsing it). */
@@ -148,10 +146,7 @@ export class RunEventHub {
     const event = parseRunEvent(message);
     if (event === undefined) return;
     const expected = this.expected.get(event.runId);
-    if (expected !== undefined) {
-      expected.status = event.status;
-      expected.result = event.result;
-    }
+    if (expected !== undefined) expected.status = event.status;
     const announced = { threadId: event.threadId, status: event.status, result: event.result };
     for (const wake of this.waiters.get(event.runId) ?? []) wake(announced);
   }

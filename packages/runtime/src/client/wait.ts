@@ -71,7 +71,10 @@ async function runAndHead(ctx: ClientContext, runId: string, threadId: string) {
 /**
  * The run's result as its event carried it (the worker that parked or finished it sends what it
  * stored, up to a size), when this client reads state as the event encodes it: with its own
- * Postgres saver. Undefined when the event carried none: Postgres answers.
+ * Postgres saver. Undefined when the event carried none: Postgres answers. Only for an event
+ * that reached the wait while it listened: the run settled during the wait, and this is what
+ * it settled with. An event heard before the wait began is a hint (the run may have been
+ * cancelled, answered or deleted since): Postgres answers.
  */
 function announcedResult(
   ctx: ClientContext,
@@ -124,8 +127,6 @@ export async function waitForRun(
   // one announces it settled (the safety recheck still reads after a while).
   const heard = hub.heard(runId.toLowerCase());
   try {
-    const known = announcedResult(ctx, runId, heard);
-    if (known !== undefined) return known;
     await within(listening.ready, Math.min(timeoutMs, SUBSCRIBE_WAIT_MS));
     let reading: Reading = { result: undefined, threadId: heard?.threadId };
     let hint = heard?.status;

@@ -12,15 +12,18 @@
 -- written for these indexes (reconciliation: sql/runs.ts activeRuns) can use them, and the
 -- transitions use their primary keys. runs_queued, on the same terms, gives release_thread the
 -- thread's own queued runs in the order it takes them (runs_thread_created read every run the
--- thread ever had). Never edit once shipped.
+-- thread ever had). Each index build reads the runs table once while run transitions wait for
+-- it (0.26 s for all three over 1,000,000 cached runs here); reads of runs go on meanwhile: the
+-- old indexes are dropped (which blocks reads too) only once the new ones stand, just before
+-- the migration commits. Never edit once shipped.
 
-DROP INDEX runs_active;
-CREATE INDEX runs_active ON runs (updated_at) WHERE (status IN ('pending', 'running')) IS TRUE;
-
-DROP INDEX runs_cancelled;
-CREATE INDEX runs_cancelled ON runs (updated_at) WHERE (status = 'cancelled') IS TRUE;
-
+CREATE INDEX runs_active_0008 ON runs (updated_at) WHERE (status IN ('pending', 'running')) IS TRUE;
+CREATE INDEX runs_cancelled_0008 ON runs (updated_at) WHERE (status = 'cancelled') IS TRUE;
 CREATE INDEX runs_queued ON runs (thread_id, created_at, id) WHERE (status = 'pending') IS TRUE;
+DROP INDEX runs_active;
+ALTER INDEX runs_active_0008 RENAME TO runs_active;
+DROP INDEX runs_cancelled;
+ALTER INDEX runs_cancelled_0008 RENAME TO runs_cancelled;
 
 -- As in 0005, except that the thread's queued runs are read through runs_queued.
 CREATE OR REPLACE FUNCTION release_thread(p_thread text, p_status text, p_head text,
