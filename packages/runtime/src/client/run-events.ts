@@ -32,8 +32,9 @@ const ID_PREFIX = '{"runId":"';
 const UUID_LENGTH = 36;
 
 /**
- * One Redis subscription per client, fanned out to the callers waiting on each run. Events
- * only wake waiters up: what a run's status is, Postgres decides.
+ * One Redis subscription per client, fanned out to the callers waiting on each run. An event
+ * wakes its waiters; the worker's event of a park or an end also says what the run stored
+ * (after its commit), which answers the waits under way (waitForRun).
  *
  * A run this client is about to create is `expect`ed: when the subscription stood before the
  * run was recorded and has not dropped since (a dropped connection loses messages), every event

@@ -79,12 +79,9 @@ async function runAndHead(ctx: ClientContext, runId: string, threadId: string) {
 function announcedResult(
   ctx: ClientContext,
   runId: string,
-  event:
-    | { threadId?: string | undefined; status?: string | undefined; result?: Announced["result"] }
-    | undefined,
+  event: Announced | undefined,
 ): RunResult | undefined {
-  if (ctx.alongSaver === undefined || event?.result === undefined || event.threadId === undefined)
-    return undefined;
+  if (ctx.alongSaver === undefined || event?.result === undefined) return undefined;
   if (event.status !== "success" && event.status !== "interrupted") return undefined;
   const { values, pending } = decodeRunResult(event.result);
   if (event.status === "interrupted") ctx.seenPending?.remember(event.threadId, pending);
