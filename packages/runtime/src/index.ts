@@ -86,7 +86,12 @@ export {
 } from "./service.ts";
 export { claimDueThreadsQuery, dueInterruptsQuery, expireClaimedQuery } from "./sql/expire-due-interrupts.ts";
 export { registerGraph } from "./sql/graphs.ts";
-export type { InterruptRow, InterruptStatus, NewInterrupt } from "./sql/interrupts.ts";
+export {
+  type InterruptRow,
+  type InterruptStatus,
+  listInterrupts,
+  type NewInterrupt,
+} from "./sql/interrupts.ts";
 export {
   activeRuns,
   getRun,

@@ -138,7 +138,10 @@ export interface ListInterruptsQuery {
   cursor?: string | undefined;
 }
 
-/** Oldest first, keyset-paginated on (created_at, thread_id, id) (interrupts_status_created). */
+/**
+ * Oldest first, keyset-paginated on (created_at, thread_id, id): interrupts_status_created, or
+ * with a thread interrupts_thread_status, with a graph interrupts_graph_status (migrations/0010).
+ */
 export async function listInterrupts(db: Db, query: ListInterruptsQuery) {
   const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
   const after =
