@@ -19,11 +19,10 @@ import {
 import { createTestSchema, type TestSchema } from "@layover/testing";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { call, type Op, pagesReadByEach } from "./support/page-cost.ts";
 
 const FINISHED = 20_000;
 const BACKLOG = 10_000;
-/** plpgsql and named statements keep a generic plan after five custom ones: measure past that. */
-const TIMES = 8;
 
 let schema: TestSchema;
 let pool: pg.Pool;
@@ -101,13 +100,6 @@ async function backlog(n: number): Promise<void> {
   );
 }
 
-type Op = (client: pg.PoolClient, db: Db) => Promise<unknown>;
-
-const call =
-  (sql: string, values: unknown[]): Op =>
-  (client, cdb) =>
-    client.query(sql.replaceAll("$fn", cdb.schema), values);
-
 const interrupt = JSON.stringify([
   {
     thread_id: "mine",
@@ -142,47 +134,10 @@ const OPS: Record<string, Op> = {
   "reconcile read": (_client, cdb) => activeRuns(cdb, 60_000, 100),
 };
 
-/**
- * Pages of the schema's tables and indexes `op` reads, on one connection: done TIMES times, each
- * in a transaction rolled back (nothing changes), the last one counted.
- */
-async function pagesOf(op: Op): Promise<number> {
-  const client = await pool.connect();
-  // The transition's statements on this one connection, as a worker's are on its own.
-  const cdb = createDb(client as unknown as pg.Pool, schema.name);
-  const read = async () => {
-    const { rows } = await client.query<{ pages: string }>(
-      `SELECT sum(pg_stat_get_xact_blocks_fetched(c.oid)) AS pages FROM pg_class c
-        WHERE c.relnamespace = $1::regnamespace`,
-      [schema.name],
-    );
-    return Number(rows[0]?.pages);
-  };
-  try {
-    let pages = 0;
-    for (let i = 0; i < TIMES; i++) {
-      await client.query("BEGIN");
-      const before = await read();
-      await op(client, cdb);
-      pages = (await read()) - before;
-      await client.query("ROLLBACK");
-    }
-    return pages;
-  } finally {
-    client.release();
-  }
-}
-
-async function pagesOfEach(): Promise<Record<string, number>> {
-  const pages: Record<string, number> = {};
-  for (const [name, op] of Object.entries(OPS)) pages[name] = await pagesOf(op);
-  return pages;
-}
-
 it("every transition reads the same pages with 10,000 runs queued and 10,000 interrupts pending elsewhere", async () => {
-  const without = await pagesOfEach();
+  const without = await pagesReadByEach(pool, schema.name, OPS);
   await backlog(BACKLOG);
-  const loaded = await pagesOfEach();
+  const loaded = await pagesReadByEach(pool, schema.name, OPS);
   // Each index an op touches may grow a level (a page), and the rolled-back repeats leave dead
   // row versions to step over: a few pages. Reading the backlog is 30 pages or more per index
   // (10,000 entries), hundreds per op.

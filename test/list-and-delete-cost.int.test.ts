@@ -13,11 +13,11 @@ import { createDb, type Db, listInterrupts, migrateRuntime } from "@layover/runt
 import { createTestSchema, type TestSchema } from "@layover/testing";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { type Op, pagesReadByEach } from "./support/page-cost.ts";
 
 const FINISHED = 20_000;
 const BACKLOG = 50_000;
 const CRONS = 20_000;
-const TIMES = 8;
 
 let schema: TestSchema;
 let pool: pg.Pool;
@@ -75,8 +75,6 @@ async function backlog(n: number, crons: number): Promise<void> {
   );
 }
 
-type Op = (client: pg.PoolClient, db: Db) => Promise<unknown>;
-
 /** refuseInUse's check (client/delete-thread.ts), on a thread that holds no run and no cron. */
 const deleteCheck: Op = (client, cdb) =>
   client.query(
@@ -95,43 +93,12 @@ const OPS: Record<string, Op> = {
   "threads.delete's check": deleteCheck,
 };
 
-async function pagesOf(op: Op): Promise<number> {
-  const client = await pool.connect();
-  const cdb = createDb(client as unknown as pg.Pool, schema.name);
-  const read = async () => {
-    const { rows } = await client.query<{ pages: string }>(
-      `SELECT sum(pg_stat_get_xact_blocks_fetched(c.oid)) AS pages FROM pg_class c WHERE c.relnamespace = $1::regnamespace`,
-      [schema.name],
-    );
-    return Number(rows[0]?.pages);
-  };
-  try {
-    let pages = 0;
-    for (let i = 0; i < TIMES; i++) {
-      await client.query("BEGIN");
-      const before = await read();
-      await op(client, cdb);
-      pages = (await read()) - before;
-      await client.query("ROLLBACK");
-    }
-    return pages;
-  } finally {
-    client.release();
-  }
-}
-
-async function pagesOfEach(): Promise<Record<string, number>> {
-  const pages: Record<string, number> = {};
-  for (const [name, op] of Object.entries(OPS)) pages[name] = await pagesOf(op);
-  return pages;
-}
-
 it("a thread's or a graph's interrupts, and a delete's check, read the same pages with 50,000 pending and 20,000 crons elsewhere", async () => {
-  const without = await pagesOfEach();
+  const without = await pagesReadByEach(pool, schema.name, OPS);
   await backlog(BACKLOG, CRONS);
-  const stale = await pagesOfEach();
+  const stale = await pagesReadByEach(pool, schema.name, OPS);
   await pool.query(`ANALYZE ${db.table("threads")}, ${db.table("interrupts")}, ${db.table("crons")}`);
-  const fresh = await pagesOfEach();
+  const fresh = await pagesReadByEach(pool, schema.name, OPS);
   const grown = Object.keys(OPS)
     .map((name) => ({ name, without: without[name] ?? 0, stale: stale[name] ?? 0, fresh: fresh[name] ?? 0 }))
     .filter((op) => Math.max(op.stale, op.fresh) - op.without >= 20);

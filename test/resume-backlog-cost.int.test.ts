@@ -14,10 +14,10 @@ import { createDb, type Db, migrateRuntime } from "@layover/runtime";
 import { createTestSchema, type TestSchema } from "@layover/testing";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { call, pagesRead } from "./support/page-cost.ts";
 
 const FINISHED = 20_000;
 const BACKLOG = 20_000;
-const TIMES = 8;
 
 let schema: TestSchema;
 let pool: pg.Pool;
@@ -80,45 +80,26 @@ async function backlog(n: number): Promise<void> {
   );
 }
 
-/** Pages of the schema `sql` reads on one connection: TIMES times, rolled back, the last counted. */
-async function pagesOf(sql: string): Promise<number> {
-  const client = await pool.connect();
-  const read = async () => {
-    const { rows } = await client.query<{ pages: string }>(
-      `SELECT sum(pg_stat_get_xact_blocks_fetched(c.oid)) AS pages FROM pg_class c WHERE c.relnamespace = $1::regnamespace`,
-      [schema.name],
-    );
-    return Number(rows[0]?.pages);
-  };
-  try {
-    let pages = 0;
-    for (let i = 0; i < TIMES; i++) {
-      await client.query("BEGIN");
-      const before = await read();
-      await client.query(sql.replaceAll("$fn", schema.name));
-      pages = (await read()) - before;
-      await client.query("ROLLBACK");
-    }
-    return pages;
-  } finally {
-    client.release();
-  }
-}
-
 const resume = (thread: string, answers: string) =>
-  `SELECT * FROM "$fn".resume_thread('${thread}', gen_random_uuid(), '${answers}', 'c1', 'resolved', 'a person', NULL, '{}')`;
+  pagesRead(
+    pool,
+    schema.name,
+    call(
+      `SELECT * FROM "$fn".resume_thread('${thread}', gen_random_uuid(), '${answers}', 'c1', 'resolved', 'a person', NULL, '{}')`,
+    ),
+  );
 
 it("a resume reads the same pages with 20,000 older interrupts pending on other threads", async () => {
   await parked("before");
   const without = {
-    resume: await pagesOf(resume("before", '{"ask": true}')),
-    "resume of an answered question": await pagesOf(resume("before", '{"gone": true}')),
+    resume: await resume("before", '{"ask": true}'),
+    "resume of an answered question": await resume("before", '{"gone": true}'),
   };
   await backlog(BACKLOG);
   await parked("after"); // parked once the backlog stood: the usual case
   const loaded = {
-    resume: await pagesOf(resume("after", '{"ask": true}')),
-    "resume of an answered question": await pagesOf(resume("after", '{"gone": true}')),
+    resume: await resume("after", '{"ask": true}'),
+    "resume of an answered question": await resume("after", '{"gone": true}'),
   };
   // A few pages of slack (an index level); reading the backlog is one page per ~90 pending.
   const grown = Object.entries(loaded)
