@@ -40,7 +40,7 @@ function jobRunsSql(db: Db, param: string): string {
   return `SELECT ${runColumns("r")}, t.current_run_id IS NOT DISTINCT FROM r.id AS holds_thread,
               CASE WHEN r.kind <> 'start' AND r.input->'config'->'context' IS NULL THEN (
                 SELECT s.input->'config'->'context' FROM ${db.table("runs")} s
-                 WHERE s.thread_id = r.thread_id AND s.kind = 'start' AND s.created_at <= r.created_at
+                 WHERE s.thread_id = r.thread_id AND (s.kind = 'start') IS TRUE AND s.created_at <= r.created_at
                    AND s.started_at IS NOT NULL
                  ORDER BY s.created_at DESC, s.id DESC LIMIT 1) END AS inherited_context
          FROM ${byIds(db, "runs", param)} r JOIN ${db.table("threads")} t ON t.id = r.thread_id`;

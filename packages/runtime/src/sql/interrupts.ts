@@ -110,7 +110,8 @@ export async function answeredBy(
 /**
  * The answer a late resume lost to: the thread's most recently closed interrupt, if a person or
  * the timeout sweep answered it (not a cancel) and nothing was started on the thread since.
- * Served by the interrupts primary key (thread_id leads) and runs_thread_created.
+ * Served by the interrupts primary key (thread_id leads) and runs_thread_starts: it reads the
+ * thread's closed interrupts, which grow with its history (a refused answer's explanation).
  */
 export async function lastAnswer(db: Db, q: Queryable, threadId: string): Promise<InterruptRow | undefined> {
   const { rows } = await q.query<InterruptRow>(
@@ -120,7 +121,7 @@ export async function lastAnswer(db: Db, q: Queryable, threadId: string): Promis
         ORDER BY resolved_at DESC, id DESC LIMIT 1) l
       WHERE l.status <> 'cancelled' AND NOT EXISTS (
         SELECT 1 FROM ${db.table("runs")} r
-         WHERE r.thread_id = $1 AND r.kind = 'start' AND r.created_at > l.resolved_at)`,
+         WHERE r.thread_id = $1 AND (r.kind = 'start') IS TRUE AND r.created_at > l.resolved_at)`,
     [threadId],
   );
   return rows[0];
