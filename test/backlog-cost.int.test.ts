@@ -8,18 +8,16 @@
 import { randomUUID } from "node:crypto";
 import {
   activeRuns,
-  createDb,
   type Db,
   getRunWithPending,
   markRunning,
-  migrateRuntime,
   readJobRun,
   recordProgress,
 } from "@layover/runtime";
-import { createTestSchema, type TestSchema } from "@layover/testing";
-import pg from "pg";
+import type { TestSchema } from "@layover/testing";
+import type pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { call, type Op, pagesReadByEach } from "./support/page-cost.ts";
+import { call, costSchema, type Op, pagesReadByEach, pastThreads } from "./support/page-cost.ts";
 
 const FINISHED = 20_000;
 const BACKLOG = 10_000;
@@ -31,26 +29,10 @@ const RUN = randomUUID();
 const PARKED_RUN = randomUUID();
 
 beforeAll(async () => {
-  schema = await createTestSchema("backlog_cost");
-  pool = new pg.Pool({ connectionString: schema.url, max: 2 });
-  await migrateRuntime(pool, { schema: schema.name });
-  db = createDb(pool, schema.name);
+  ({ schema, pool, db } = await costSchema("backlog_cost"));
   const t = (name: string) => db.table(name);
   // Threads that ran before: their runs finished, their interrupts were answered.
-  await pool.query(
-    `INSERT INTO ${t("threads")} (id, graph_id) SELECT 'old-' || g, 'g' FROM generate_series(1, $1::int) g`,
-    [FINISHED],
-  );
-  await pool.query(
-    `INSERT INTO ${t("runs")} (id, thread_id, graph_id, kind, status, input)
-     SELECT gen_random_uuid(), 'old-' || g, 'g', 'start', 'success', '{}' FROM generate_series(1, $1::int) g`,
-    [FINISHED],
-  );
-  await pool.query(
-    `INSERT INTO ${t("interrupts")} (thread_id, id, run_id, graph_id, task_id, node, checkpoint_id, status)
-     SELECT 'old-' || g, 'i', gen_random_uuid(), 'g', 't', 'ask', 'c', 'resolved' FROM generate_series(1, $1::int) g`,
-    [FINISHED],
-  );
+  await pastThreads(pool, db, FINISHED, { runs: true });
   // The threads measured: one running a run, one parked at an interrupt.
   await pool.query(`INSERT INTO ${t("threads")} (id, graph_id, status, current_run_id) VALUES
     ('mine', 'g', 'busy', '${RUN}'), ('parked', 'g', 'interrupted', '${PARKED_RUN}')`);

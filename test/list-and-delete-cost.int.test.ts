@@ -9,11 +9,11 @@
 //  * threads.delete: refuseInUse looks for a cron on the thread with crons.thread_id, which no
 //    index serves: a scan of every cron.
 import { randomUUID } from "node:crypto";
-import { createDb, type Db, listInterrupts, migrateRuntime } from "@layover/runtime";
-import { createTestSchema, type TestSchema } from "@layover/testing";
-import pg from "pg";
+import { type Db, listInterrupts } from "@layover/runtime";
+import type { TestSchema } from "@layover/testing";
+import type pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type Op, pagesReadByEach } from "./support/page-cost.ts";
+import { costSchema, type Op, pagesReadByEach, pastThreads } from "./support/page-cost.ts";
 
 const FINISHED = 20_000;
 const BACKLOG = 50_000;
@@ -24,20 +24,10 @@ let pool: pg.Pool;
 let db: Db;
 
 beforeAll(async () => {
-  schema = await createTestSchema("list_delete_cost");
-  pool = new pg.Pool({ connectionString: schema.url, max: 2 });
-  await migrateRuntime(pool, { schema: schema.name });
-  db = createDb(pool, schema.name);
+  ({ schema, pool, db } = await costSchema("list_delete_cost"));
   const t = (name: string) => db.table(name);
-  await pool.query(
-    `INSERT INTO ${t("threads")} (id, graph_id) SELECT 'old-' || g, 'g' FROM generate_series(1, $1::int) g`,
-    [FINISHED],
-  );
-  await pool.query(
-    `INSERT INTO ${t("interrupts")} (thread_id, id, run_id, graph_id, task_id, node, checkpoint_id, status)
-     SELECT 'old-' || g, 'i', gen_random_uuid(), 'g', 't', 'ask', 'c', 'resolved' FROM generate_series(1, $1::int) g`,
-    [FINISHED],
-  );
+  // Threads that ran before: their interrupts were answered.
+  await pastThreads(pool, db, FINISHED);
   // The thread read: parked on a graph of its own ("rare"), asking one question.
   await pool.query(
     `INSERT INTO ${t("threads")} (id, graph_id, status) VALUES ('parked', 'rare', 'interrupted')`,

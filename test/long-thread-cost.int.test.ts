@@ -8,11 +8,11 @@
 // The rows are laid out as a busy deployment writes them: each round of the thread's runs and
 // interrupts interleaved with those of other threads, so its rows are on different pages.
 import { randomUUID } from "node:crypto";
-import { createDb, type Db, migrateRuntime, readJobRun } from "@layover/runtime";
-import { createTestSchema, type TestSchema } from "@layover/testing";
-import pg from "pg";
+import { type Db, readJobRun } from "@layover/runtime";
+import type { TestSchema } from "@layover/testing";
+import type pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type Op, pagesRead } from "./support/page-cost.ts";
+import { costSchema, type Op, pagesRead } from "./support/page-cost.ts";
 
 const SHORT = 10;
 const LONG = 5_000;
@@ -24,10 +24,7 @@ let pool: pg.Pool;
 let db: Db;
 
 beforeAll(async () => {
-  schema = await createTestSchema("long_thread_cost");
-  pool = new pg.Pool({ connectionString: schema.url, max: 2 });
-  await migrateRuntime(pool, { schema: schema.name });
-  db = createDb(pool, schema.name);
+  ({ schema, pool, db } = await costSchema("long_thread_cost"));
 }, 60_000);
 
 afterAll(async () => {

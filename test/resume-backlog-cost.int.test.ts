@@ -10,11 +10,11 @@
 // every thread until it meets this thread's. backlog-cost.int.test.ts does not see it: its
 // tables were never vacuumed, and its backlog is younger than the interrupt it answers.
 import { randomUUID } from "node:crypto";
-import { createDb, type Db, migrateRuntime } from "@layover/runtime";
-import { createTestSchema, type TestSchema } from "@layover/testing";
-import pg from "pg";
+import type { Db } from "@layover/runtime";
+import type { TestSchema } from "@layover/testing";
+import type pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { call, pagesRead } from "./support/page-cost.ts";
+import { call, costSchema, pagesRead, pastThreads } from "./support/page-cost.ts";
 
 const FINISHED = 20_000;
 const BACKLOG = 20_000;
@@ -24,21 +24,10 @@ let pool: pg.Pool;
 let db: Db;
 
 beforeAll(async () => {
-  schema = await createTestSchema("resume_backlog");
-  pool = new pg.Pool({ connectionString: schema.url, max: 2 });
-  await migrateRuntime(pool, { schema: schema.name });
-  db = createDb(pool, schema.name);
+  ({ schema, pool, db } = await costSchema("resume_backlog"));
   const t = (name: string) => db.table(name);
   // Threads that ran before: their interrupts were answered.
-  await pool.query(
-    `INSERT INTO ${t("threads")} (id, graph_id) SELECT 'old-' || g, 'g' FROM generate_series(1, $1::int) g`,
-    [FINISHED],
-  );
-  await pool.query(
-    `INSERT INTO ${t("interrupts")} (thread_id, id, run_id, graph_id, task_id, node, checkpoint_id, status)
-     SELECT 'old-' || g, 'i', gen_random_uuid(), 'g', 't', 'ask', 'c', 'resolved' FROM generate_series(1, $1::int) g`,
-    [FINISHED],
-  );
+  await pastThreads(pool, db, FINISHED);
   // The statistics, and the visibility map, as autovacuum leaves them before a backlog builds.
   for (const table of ["threads", "runs", "interrupts"]) await pool.query(`VACUUM ANALYZE ${t(table)}`);
 }, 60_000);
