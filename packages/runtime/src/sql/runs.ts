@@ -260,8 +260,10 @@ export async function updateRun(
  * still holding their thread (a job hands it on: releaseCancelled). Oldest first by
  * (updated_at, id), a page of `limit` after the row `after` names (its `cursor`: updated_at as
  * Postgres's text, to the microsecond, which a JS Date would round to the millisecond). Served
- * by the partial indexes runs_active and runs_cancelled, whose predicates (`(…) IS TRUE`) the
- * status tests here repeat word for word: no other query can use them (migrations/0008).
+ * by the partial indexes runs_active and runs_holding_cancelled, whose predicates (`(…) IS
+ * TRUE`) the status tests here repeat word for word: no other query can use them
+ * (migrations/0008, 0012). A cancelled run is marked released once it lets its thread go, so
+ * the runs cancelled before cost this nothing.
  */
 export async function activeRuns(
   db: Db,
@@ -269,13 +271,16 @@ export async function activeRuns(
   limit: number,
   after?: { cursor: string; id: string },
 ): Promise<Array<RunRow & { cursor: string }>> {
-  const holding = (statuses: string) =>
-    `SELECT r.*, r.updated_at::text AS cursor FROM ${db.table("runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id
-      WHERE (r.status IN (${statuses})) IS TRUE AND r.updated_at < now() - make_interval(secs => $1 / 1000.0)
+  const holding = (predicate: string) =>
+    `SELECT ${runColumns("r")}, r.updated_at::text AS cursor
+       FROM ${db.table("runs")} r JOIN ${db.table("threads")} t ON t.id = r.thread_id
+      WHERE (${predicate}) IS TRUE AND r.updated_at < now() - make_interval(secs => $1 / 1000.0)
         AND t.current_run_id = r.id
         AND ($3::timestamptz IS NULL OR (r.updated_at >= $3 AND (r.updated_at, r.id) > ($3, $4::uuid)))`;
   const { rows } = await db.pool.query<RunRow & { cursor: string }>(
-    `${holding("'pending', 'running'")} UNION ALL ${holding("'cancelled'")} ORDER BY updated_at, id LIMIT $2`,
+    `${holding("r.status IN ('pending', 'running')")}
+     UNION ALL ${holding("r.status = 'cancelled' AND r.released_at IS NULL")}
+     ORDER BY updated_at, id LIMIT $2`,
     [olderThanMs, limit, after?.cursor ?? null, after?.id ?? null],
   );
   return rows;

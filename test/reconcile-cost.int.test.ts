@@ -1,0 +1,154 @@
+// What reconciliation's read (every 15 s, in each scheduler) costs Postgres once a deployment has
+// cancelled many runs: the same pages as with none (migrations/0012). Only a cancelled run that
+// still holds its thread needs a job; the read went through an index of every run ever
+// cancelled, and joined each to its thread to find those few. The runs here are cancelled the
+// two ways a deployment cancels them: under an earlier release (the upgrade marks them) and
+// through this one's transitions (cancel_run, then the job's release_cancelled).
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { runMigrations } from "@layover/checkpoint-postgres";
+import { activeRuns, createDb, type Db, migrateRuntime } from "@layover/runtime";
+import { createTestSchema, type TestSchema } from "@layover/testing";
+import pg from "pg";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { costSchema, type Op, pagesRead, pastThreads } from "./support/page-cost.ts";
+
+const MIGRATIONS = new URL("../packages/runtime/src/migrations/", import.meta.url);
+/** The runs cancelled each way. */
+const N = 10_000;
+const RUNNING = "00000000-0000-4000-8000-000000000001";
+const HOLDING = "00000000-0000-4000-8000-000000000002";
+
+let schema: TestSchema;
+let pool: pg.Pool;
+let db: Db;
+/**
+ * A schema migrated to this release with as many threads and runs, all finished rather than
+ * cancelled: what the read costs there.
+ */
+let bare: Awaited<ReturnType<typeof costSchema>>;
+let baseline: number;
+
+/** Reconciliation's first page: every run in it is old enough. */
+const read: Op = (_client, cdb) => activeRuns(cdb, 0, 1_000);
+
+/** The schema as the release before 0012 left it: the runtime's migrations up to 0011. */
+async function migrateTo0011(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "layover-migrations-"));
+  try {
+    for (const file of readdirSync(MIGRATIONS).filter((f) => /^00(0\d|1[01])_.*\.sql$/.test(f)))
+      symlinkSync(new URL(file, MIGRATIONS), join(dir, file));
+    await runMigrations(pool, {
+      schema: schema.name,
+      package: "runtime",
+      directory: pathToFileURL(`${dir}/`),
+    });
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+}
+
+/**
+ * What reconciliation must keep finding: a run going on thread "mine", and a cancelled run that
+ * still holds thread "held" (its job, which hands the thread on, is still to run).
+ */
+async function present(on: pg.Pool, ondb: Db): Promise<void> {
+  await on.query(`INSERT INTO ${ondb.table("threads")} (id, graph_id, status, current_run_id)
+                  VALUES ('mine', 'g', 'busy', '${RUNNING}'), ('held', 'g', 'busy', '${HOLDING}')`);
+  await on.query(`INSERT INTO ${ondb.table("runs")} (id, thread_id, graph_id, kind, status, input, checkpoint_id)
+                  VALUES ('${RUNNING}', 'mine', 'g', 'start', 'running', '{}', 'c'),
+                         ('${HOLDING}', 'held', 'g', 'start', 'cancelled', '{}', 'c')`);
+  // Statistics from before the history, as a deployment's are when cancels come in a burst.
+  await on.query(`ANALYZE ${ondb.table("threads")}, ${ondb.table("runs")}`);
+}
+
+/** Pages of the read once autovacuum has been by: the cancels' dead row versions are gone. */
+async function settledPages(on: pg.Pool, ondb: Db): Promise<number> {
+  await on.query(`VACUUM ${ondb.table("runs")}, ${ondb.table("threads")}`);
+  return pagesRead(on, ondb.schema, read);
+}
+
+beforeAll(async () => {
+  bare = await costSchema("reconcile_cost_bare");
+  await present(bare.pool, bare.db);
+  await pastThreads(bare.pool, bare.db, 2 * N, { runs: true });
+  baseline = await settledPages(bare.pool, bare.db);
+  schema = await createTestSchema("reconcile_cost");
+  pool = new pg.Pool({ connectionString: schema.url, max: 2 });
+  db = createDb(pool, schema.name);
+  await migrateTo0011();
+  await present(pool, db);
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all([pool?.end(), bare?.pool.end()]);
+  await Promise.all([schema?.drop(), bare?.schema.drop()]);
+});
+
+const found = async () => (await activeRuns(db, 0, 1_000)).map((run) => run.id).sort();
+
+it("the upgrade marks the runs an earlier release cancelled: the read costs what it does without them", async () => {
+  // Under 0011: threads whose run was cancelled and let them go.
+  await pool.query(
+    `INSERT INTO ${db.table("threads")} (id, graph_id) SELECT 'gone-' || g, 'g' FROM generate_series(1, $1::int) g`,
+    [N],
+  );
+  await pool.query(
+    `INSERT INTO ${db.table("runs")} (id, thread_id, graph_id, kind, status, input, updated_at)
+     SELECT gen_random_uuid(), 'gone-' || g, 'g', 'start', 'cancelled', '{}', now() - interval '1 day'
+       FROM generate_series(1, $1::int) g`,
+    [N],
+  );
+
+  await migrateRuntime(pool, { schema: schema.name });
+
+  expect(await found()).toEqual([RUNNING, HOLDING]);
+  // Reading the history is 10,000 index entries and the rows they point at: hundreds of pages.
+  expect((await settledPages(pool, db)) - baseline).toBeLessThan(20);
+}, 120_000);
+
+it("runs cancelled through the transitions cost the read nothing once they let their threads go", async () => {
+  const t = (name: string) => db.table(name);
+  // Threads parked at an interrupt, and threads busy with a run and a start queued behind it.
+  await pool.query(
+    `INSERT INTO ${t("threads")} (id, graph_id, status)
+     SELECT kind || g, 'g', CASE kind WHEN 'parked-' THEN 'interrupted' ELSE 'busy' END
+       FROM generate_series(1, $1::int) g, unnest(ARRAY['parked-', 'busy-']) kind`,
+    [N / 2],
+  );
+  await pool.query(
+    `INSERT INTO ${t("runs")} (id, thread_id, graph_id, kind, status, input, checkpoint_id, created_at)
+     SELECT gen_random_uuid(), thread, 'g', 'start', status, '{}', checkpoint, now() - ord * interval '1 second'
+       FROM generate_series(1, $1::int) g,
+            (VALUES ('parked-', 'interrupted', 'c', 2), ('busy-', 'running', 'c', 2), ('busy-', 'pending', NULL, 1))
+              AS x(kind, status, checkpoint, ord),
+            LATERAL (SELECT kind || g AS thread) y`,
+    [N / 2],
+  );
+  await pool.query(
+    `UPDATE ${t("threads")} th SET current_run_id = r.id FROM ${t("runs")} r
+      WHERE th.id LIKE 'busy-%' AND r.thread_id = th.id AND r.status = 'running'`,
+  );
+  // Each run cancelled; the job of each running one then hands its thread on.
+  const cancelled = await pool.query(
+    `SELECT c.outcome FROM ${t("runs")} r, LATERAL ${t("cancel_run")}(r.id, 'an operator') c
+      WHERE r.thread_id LIKE 'parked-%' OR r.thread_id LIKE 'busy-%'`,
+  );
+  expect(new Set(cancelled.rows.map((row) => row.outcome))).toEqual(new Set(["cancelled"]));
+  // Until their jobs hand the threads on, the cancelled running runs need those jobs.
+  expect((await activeRuns(db, 0, N)).length).toBe(N / 2 + 2);
+  await pool.query(
+    `SELECT ${t("release_cancelled")}(r.id, r.checkpoint_id) FROM ${t("runs")} r
+      WHERE r.thread_id LIKE 'busy-%' AND r.checkpoint_id = 'c'`,
+  );
+
+  const threads = await pool.query(
+    `SELECT status, count(*)::int AS n FROM ${t("threads")}
+      WHERE id LIKE 'parked-%' OR id LIKE 'busy-%' GROUP BY status`,
+  );
+  expect(threads.rows).toEqual([{ status: "idle", n: N }]);
+  expect(await found()).toEqual([RUNNING, HOLDING]);
+  expect((await settledPages(pool, db)) - baseline).toBeLessThan(20);
+}, 120_000);
