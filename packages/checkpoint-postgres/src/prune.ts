@@ -38,8 +38,12 @@ export interface DeletedRows {
 
 type DeleteThreads = (ids: readonly string[]) => Promise<DeletedRows>;
 
+/** Threads pruned or deleted per transaction (delete) or between two pages of the walk. */
 const BATCH = 100;
+/** Heads read per page of the walk (most are left as they are: pruned before, or in use). */
+const WALK_PAGE = 1_000;
 const MAX_ID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
+const MIN_ID = "00000000-0000-0000-0000-000000000000";
 
 /** The smallest UUIDv7 of `date`: every checkpoint created before it sorts lower. */
 export function boundaryId(date: Date): string {
@@ -168,32 +172,33 @@ async function keepLatest(
   );
 }
 
-async function keepLatestOlderThan(ctx: PruneContext, boundary: string, total: PruneResult) {
-  const s = quoteSchema(ctx.schema);
-  let after = "";
-  for (;;) {
-    const { rows } = await withRetry("prune", ctx.retry, () =>
-      ctx.pool.query<{ thread_id: string }>(sql.threadsWithOldHistorySql(s), [boundary, after, BATCH]),
-    );
-    for (const { thread_id } of rows) add(total, await keepLatest(ctx, thread_id, boundary));
-    if (rows.length < BATCH) return;
-    after = (rows.at(-1) as { thread_id: string }).thread_id;
-  }
+/** A row of a walk of the old heads (sql/prune.ts oldHeads); the last one says where it stands. */
+interface OldHead {
+  first_id: string;
+  thread_id: string;
+  ns: string;
+  wanted: boolean;
 }
 
-async function deleteIdle(
+/**
+ * Walks the heads `sqlText` pages through, handing the wanted threads to `visit` BATCH at a
+ * time: every head once per call, whatever `visit` leaves behind.
+ */
+async function walkOldHeads(
   ctx: PruneContext,
+  sqlText: string,
   boundary: string,
-  deleteThreads: DeleteThreads,
-  total: PruneResult,
-) {
-  const s = quoteSchema(ctx.schema);
+  visit: (threadIds: readonly string[]) => Promise<void>,
+): Promise<void> {
+  let after: OldHead = { first_id: MIN_ID, thread_id: "", ns: "", wanted: false };
   for (;;) {
     const { rows } = await withRetry("prune", ctx.retry, () =>
-      ctx.pool.query<{ thread_id: string }>(sql.idleThreadsSql(s), [boundary, BATCH]),
+      ctx.pool.query<OldHead>(sqlText, [boundary, after.first_id, after.thread_id, after.ns, WALK_PAGE]),
     );
-    if (rows.length === 0) return;
-    add(total, await deleteThreads(rows.map((row) => row.thread_id)));
+    const wanted = [...new Set(rows.filter((row) => row.wanted).map((row) => row.thread_id))];
+    for (let i = 0; i < wanted.length; i += BATCH) await visit(wanted.slice(i, i + BATCH));
+    if (rows.length < WALK_PAGE) return;
+    after = rows.at(-1) as OldHead;
   }
 }
 
@@ -208,14 +213,22 @@ export async function pruneThreads(
   const ids = "threadIds" in selector ? [...new Set(selector.threadIds)] : undefined;
   const boundary = "olderThan" in selector ? boundaryId(selector.olderThan) : MAX_ID;
   switch (strategy) {
-    case "delete":
-      if (ids === undefined) await deleteIdle(ctx, boundary, deleteThreads, total);
-      else add(total, await deleteThreads(ids));
+    case "delete": {
+      const deleteSome = async (threadIds: readonly string[]) => add(total, await deleteThreads(threadIds));
+      if (ids === undefined)
+        await walkOldHeads(ctx, sql.idleThreadsSql(quoteSchema(ctx.schema)), boundary, deleteSome);
+      else await deleteSome(ids);
       break;
-    case "keep_latest":
-      if (ids === undefined) await keepLatestOlderThan(ctx, boundary, total);
-      else for (const id of ids) add(total, await keepLatest(ctx, id, boundary));
+    }
+    case "keep_latest": {
+      const keepSome = async (threadIds: readonly string[]) => {
+        for (const id of threadIds) add(total, await keepLatest(ctx, id, boundary));
+      };
+      if (ids === undefined)
+        await walkOldHeads(ctx, sql.threadsWithOldHistorySql(quoteSchema(ctx.schema)), boundary, keepSome);
+      else await keepSome(ids);
       break;
+    }
     default:
       throw new PostgresSaverError(
         "INVALID_SAVER_INPUT",

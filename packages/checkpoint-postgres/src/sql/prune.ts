@@ -91,27 +91,36 @@ WHERE h.thread_id = $1`;
 }
 
 /**
- * threads-with-old-history — a batch of threads with a checkpoint older than $1 that is not
- * a head, in thread order after $2. Parameters: $1 boundary id, $2 last thread of the
- * previous batch ('' to start), $3 batch size. Index: checkpoint_heads_first_id_idx.
+ * A page of the heads retention walks: those whose oldest checkpoint is older than $1 (a
+ * UUIDv7 boundary), in (first_id, thread_id, ns) order after the row ($2, $3, $4) the previous
+ * page ended on, $5 at a time, each with `wanted`. A call walks the range once: a thread it
+ * leaves as it is (its head is old, or it is still in use) is not read again by the next page.
+ * The page is taken first, then `wanted` is worked out for its rows alone: a filter in the
+ * page's own query may be planned as a join over every head, on every page.
+ * Index: checkpoint_heads_first_id_idx (the row comparison's first column bounds the scan;
+ * an incremental sort orders the rare ties).
  */
+const oldHeads = (s: string, wanted: string) => `
+WITH page AS MATERIALIZED (
+  SELECT thread_id, ns, first_id, head_id FROM ${s}.checkpoint_heads
+  WHERE first_id < $1::uuid AND (first_id, thread_id, ns) > ($2::uuid, $3::text, $4::text)
+  ORDER BY first_id, thread_id, ns LIMIT $5)
+SELECT p.thread_id, p.ns, p.first_id, ${wanted} AS wanted FROM page p
+ORDER BY p.first_id, p.thread_id, p.ns`;
+
+/** threads-with-old-history — oldHeads, wanted: a checkpoint older than $1 is not the head. */
 export function threadsWithOldHistorySql(s: string): string {
-  return `
-SELECT DISTINCT thread_id FROM ${s}.checkpoint_heads
-WHERE first_id < $1::uuid AND first_id <> head_id AND thread_id > $2
-ORDER BY thread_id LIMIT $3`;
+  return oldHeads(s, "p.first_id <> p.head_id");
 }
 
 /**
- * idle-threads — a batch of threads whose every namespace's head is older than $1.
- * Parameters: $1 boundary id, $2 batch size. Indexes: checkpoint_heads_first_id_idx (a head
- * older than the boundary implies a first checkpoint older than it), checkpoint_heads_pkey
- * (the thread's other namespaces).
+ * idle-threads — oldHeads, wanted: every namespace's head of the thread is older than $1 (a
+ * head older than the boundary implies a first checkpoint older than it). Index:
+ * checkpoint_heads_pkey (the thread's other namespaces, for each row of the page).
  */
 export function idleThreadsSql(s: string): string {
-  return `
-SELECT DISTINCT h.thread_id FROM ${s}.checkpoint_heads h
-WHERE h.first_id < $1::uuid AND NOT EXISTS (
-  SELECT 1 FROM ${s}.checkpoint_heads y WHERE y.thread_id = h.thread_id AND y.head_id >= $1::uuid)
-ORDER BY h.thread_id LIMIT $2`;
+  return oldHeads(
+    s,
+    `NOT EXISTS (SELECT 1 FROM ${s}.checkpoint_heads y WHERE y.thread_id = p.thread_id AND y.head_id >= $1::uuid)`,
+  );
 }
