@@ -2,7 +2,7 @@
 // and checkpoints go together; a thread in use is refused and keeps everything.
 import { RunNotFoundError, ThreadBusyError, ThreadNotFoundError } from "@layover/runtime";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHarness, type Harness, parkedApproval } from "./support/harness.ts";
+import { createHarness, type Harness, parkedApproval, threadRows } from "./support/harness.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -13,18 +13,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** Rows the thread still has in the runtime's and the checkpointer's tables. */
-async function rowsOf(threadId: string) {
-  const { rows } = await h.pool.query(
-    `SELECT (SELECT count(*) FROM "${h.schema}".threads WHERE id = $1)::int AS threads,
-            (SELECT count(*) FROM "${h.schema}".runs WHERE thread_id = $1)::int AS runs,
-            (SELECT count(*) FROM "${h.schema}".interrupts WHERE thread_id = $1)::int AS interrupts,
-            (SELECT count(*) FROM "${h.schema}".checkpoints c
-               JOIN "${h.schema}".checkpoint_heads k USING (key_id) WHERE k.thread_id = $1)::int AS checkpoints`,
-    [threadId],
-  );
-  return rows[0];
-}
+const rowsOf = (threadId: string) => threadRows(h, threadId);
 
 it("deletes a finished thread's runs and checkpoints; the id then starts a new thread", async () => {
   const { runId, threadId } = await h.client.runs.start({ graphId: "linear", input: {} });

@@ -195,6 +195,19 @@ export async function countRows(h: Harness, table: string): Promise<number> {
 }
 
 /** A run of the approval graph, started and parked at its question. */
+/** Rows thread `threadId` still has in the runtime's and the checkpointer's tables. */
+export async function threadRows(h: Harness, threadId: string) {
+  const { rows } = await h.pool.query(
+    `SELECT (SELECT count(*) FROM "${h.schema}".threads WHERE id = $1)::int AS threads,
+            (SELECT count(*) FROM "${h.schema}".runs WHERE thread_id = $1)::int AS runs,
+            (SELECT count(*) FROM "${h.schema}".interrupts WHERE thread_id = $1)::int AS interrupts,
+            (SELECT count(*) FROM "${h.schema}".checkpoints c
+               JOIN "${h.schema}".checkpoint_heads k USING (key_id) WHERE k.thread_id = $1)::int AS checkpoints`,
+    [threadId],
+  );
+  return rows[0] as { threads: number; runs: number; interrupts: number; checkpoints: number };
+}
+
 export async function parkedApproval(h: Harness, item: string, twice = false) {
   const { runId, threadId } = await h.client.runs.start({ graphId: "approval", input: { item, twice } });
   const result = await h.client.runs.wait(runId, { timeoutMs: 20_000 });

@@ -1,5 +1,6 @@
 export { type ClientOptions, createClient, type LayoverClient } from "./client/create-client.ts";
 export type { DeletedThread } from "./client/delete-thread.ts";
+export type { PrunedThreads, PruneThreadsOptions } from "./client/prune-threads.ts";
 export type { PendingInterrupt, RunResult, ThreadState } from "./client/read.ts";
 export type { ReconcileOptions, Requeued } from "./client/reconcile.ts";
 export { reconcileRuns } from "./client/reconcile.ts";

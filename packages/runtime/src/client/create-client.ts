@@ -14,6 +14,7 @@ import type { ClientContext } from "./context.ts";
 import { continueThread } from "./continue-thread.ts";
 import { deleteThread } from "./delete-thread.ts";
 import { listInterruptsPage } from "./list-interrupts.ts";
+import { type PruneThreadsOptions, pruneThreads } from "./prune-threads.ts";
 import { readRunResult, readThread, requireRun, runInfo, threadHistory } from "./read.ts";
 import { type ReconcileOptions, reconcileRuns } from "./reconcile.ts";
 import { type ResumeOptions, resumeThread } from "./resume.ts";
@@ -92,6 +93,11 @@ export function createClient(options: ClientOptions = {}) {
        * (ThreadBusyError) while one of its runs is pending or running, or a cron runs on it.
        */
       delete: (threadId: string) => deleteThread(ctx, threadId),
+      /**
+       * Retention: deletes the threads untouched since `olderThan` (finished or failed; waiting
+       * for a person only when `statuses` names "interrupted"), each as `delete` does.
+       */
+      prune: (pruneOptions: PruneThreadsOptions) => pruneThreads(ctx, pruneOptions),
     },
     interrupts: {
       /** Oldest first, a page at a time (`nextCursor`); pending unless `status` says otherwise. */

@@ -23,9 +23,35 @@ export interface DeletedThread {
  */
 export async function deleteThread(ctx: ClientContext, threadId: string): Promise<DeletedThread> {
   if (typeof threadId !== "string" || threadId === "") throw new ThreadNotFoundError(String(threadId));
+  const deleted = (await deleteThreadIf(ctx, threadId)) as DeletedThread;
+  ctx.logger.info({ threadId, runs: deleted.runs, interrupts: deleted.interrupts }, "thread deleted");
+  return deleted;
+}
+
+/** What a thread must still be, under its lock, for a prune to delete it. */
+export interface DeleteCondition {
+  /** Untouched since before this. */
+  updatedBefore: Date;
+  statuses: readonly string[];
+}
+
+/**
+ * deleteThread, except that with `condition` a thread that no longer meets it once locked (a
+ * run started or finished on it since it was chosen) is left as it is: undefined.
+ */
+export async function deleteThreadIf(
+  ctx: ClientContext,
+  threadId: string,
+  condition?: DeleteCondition,
+): Promise<DeletedThread | undefined> {
   const own = ctx.alongSaver;
   const deleted = await inTransaction(ctx.db, async (client) => {
-    await refuseInUse(ctx, client, threadId);
+    const thread = await refuseInUse(ctx, client, threadId);
+    if (
+      condition &&
+      !(thread.updated_at < condition.updatedBefore && condition.statuses.includes(thread.status))
+    )
+      return undefined;
     const counts = await client.query<{ runs: number; interrupts: number }>(
       `WITH interrupts AS (DELETE FROM ${ctx.db.table("interrupts")} WHERE thread_id = $1 RETURNING 1),
             runs AS (DELETE FROM ${ctx.db.table("runs")} WHERE thread_id = $1 RETURNING 1),
@@ -37,8 +63,7 @@ export async function deleteThread(ctx: ClientContext, threadId: string): Promis
     const checkpoints = own ? (await own.deleteThreadsIn(client, [threadId])).checkpoints : 0;
     return { threadId, runs, interrupts, checkpoints };
   });
-  if (own === undefined) await ctx.saver.deleteThread(threadId);
-  ctx.logger.info({ threadId, runs: deleted.runs, interrupts: deleted.interrupts }, "thread deleted");
+  if (deleted !== undefined && own === undefined) await ctx.saver.deleteThread(threadId);
   return deleted;
 }
 
@@ -48,14 +73,23 @@ export async function deleteThread(ctx: ClientContext, threadId: string): Promis
  * so runs recorded while this one waited for the lock (a resume, a queued start) would be
  * invisible to it, and deleted by the statements after it.
  */
-async function refuseInUse(ctx: ClientContext, client: pg.PoolClient, threadId: string): Promise<void> {
+async function refuseInUse(
+  ctx: ClientContext,
+  client: pg.PoolClient,
+  threadId: string,
+): Promise<{ status: string; updated_at: Date }> {
   const locked = await client.query(`SELECT 1 FROM ${ctx.db.table("threads")} WHERE id = $1 FOR UPDATE`, [
     threadId,
   ]);
   if (locked.rowCount === 0) throw new ThreadNotFoundError(threadId);
   // A busy thread's current run may be cancelled and still finishing its superstep on a worker.
-  const { rows } = await client.query<{ status: string; active_run: string | null; cron: string | null }>(
-    `SELECT t.status,
+  const { rows } = await client.query<{
+    status: string;
+    updated_at: Date;
+    active_run: string | null;
+    cron: string | null;
+  }>(
+    `SELECT t.status, t.updated_at,
             coalesce((SELECT r.id FROM ${ctx.db.table("runs")} r
               WHERE r.thread_id = t.id AND r.status IN ('pending', 'running') LIMIT 1),
               CASE WHEN t.status = 'busy' THEN t.current_run_id END) AS active_run,
@@ -81,4 +115,5 @@ async function refuseInUse(ctx: ClientContext, client: pg.PoolClient, threadId: 
         "Delete the cron first (crons.delete).",
     );
   }
+  return thread;
 }
