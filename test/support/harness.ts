@@ -40,6 +40,7 @@ export interface Harness {
     id?: string;
     sweepEveryMs?: number;
     reconcileEveryMs?: number;
+    threadTtlMs?: number;
   }): Promise<() => Promise<void>>;
   spawnWorker(id: string): Promise<ChildProcess>;
   close(): Promise<void>;
@@ -110,6 +111,7 @@ export async function createHarness(name: string): Promise<Harness> {
         sweepEveryMs: options.sweepEveryMs ?? 200,
         reconcileEveryMs: options.reconcileEveryMs ?? 1_000,
         reconcileMinAgeMs: 500,
+        ...(options.threadTtlMs ? { threadTtlMs: options.threadTtlMs, pruneThreadsEveryMs: 200 } : {}),
         ...(options.id ? { schedulerId: options.id } : {}),
       });
       await scheduler.start();

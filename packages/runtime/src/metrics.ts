@@ -55,6 +55,11 @@ function schedulerMetrics(registry: Registry) {
       help: "Runs re-enqueued because their job was missing from Redis or had failed every attempt.",
       registers: [registry],
     }),
+    threadsPruned: new Counter({
+      name: "layover_threads_pruned_total",
+      help: "Threads deleted, with their runs, interrupts and checkpoints, for outliving THREAD_TTL_MS.",
+      registers: [registry],
+    }),
   };
 }
 

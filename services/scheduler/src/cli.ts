@@ -17,6 +17,9 @@ const SchedulerEnv = ServiceEnv.extend({
   SWEEP_EVERY_MS: timerMs(1).default(2_000),
   SWEEP_BATCH_SIZE: z.coerce.number().int().positive().default(1_000),
   RECONCILE_EVERY_MS: timerMs(1).default(15_000),
+  /** Finished threads untouched this long are deleted; unset: kept. Not a timer: days are fine. */
+  THREAD_TTL_MS: z.coerce.number().int().positive().optional(),
+  PRUNE_THREADS_EVERY_MS: timerMs(1).default(3_600_000),
   SCHEDULER_ID: z.string().min(1).optional(),
   /** Log users' payloads (off: they are redacted), as the worker's. */
   LAYOVER_LOG_PAYLOADS: z
@@ -42,6 +45,8 @@ main(async () => {
     sweepEveryMs: env.SWEEP_EVERY_MS,
     sweepBatchSize: env.SWEEP_BATCH_SIZE,
     reconcileEveryMs: env.RECONCILE_EVERY_MS,
+    ...(env.THREAD_TTL_MS !== undefined ? { threadTtlMs: env.THREAD_TTL_MS } : {}),
+    pruneThreadsEveryMs: env.PRUNE_THREADS_EVERY_MS,
     ...(env.SCHEDULER_ID ? { schedulerId: env.SCHEDULER_ID } : {}),
     ...(env.METRICS_PORT !== undefined ? { metricsPort: env.METRICS_PORT } : {}),
     logger,

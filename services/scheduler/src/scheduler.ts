@@ -47,6 +47,14 @@ export interface SchedulerOptions {
   reconcileEveryMs?: number;
   /** A run untouched this long without a job is re-enqueued. @defaultValue 5000 */
   reconcileMinAgeMs?: number;
+  /**
+   * Threads finished or failed and untouched for this long are deleted, with their runs,
+   * interrupts and checkpoints (client.threads.prune). Set it alike on every replica.
+   * @defaultValue none: threads are kept
+   */
+  threadTtlMs?: number;
+  /** How often threads past threadTtlMs are pruned, at most 10,000 a time. @defaultValue 3600000 */
+  pruneThreadsEveryMs?: number;
   schedulerId?: string;
   logger?: Logger;
   /** Serve Prometheus metrics on this port (`GET /metrics`). @defaultValue none */
@@ -73,6 +81,9 @@ function logRequeued(logger: Logger, requeued: readonly Requeued[]): void {
       "a run's job failed every attempt; enqueued again after a backoff",
     );
 }
+
+/** Threads a prune-threads tick deletes at most: a long backlog goes over several ticks. */
+const PRUNE_THREADS_LIMIT = 10_000;
 
 export function createScheduler(options: SchedulerOptions = {}) {
   const id = options.schedulerId ?? `${hostname()}-${process.pid}`;
@@ -130,10 +141,21 @@ export function createScheduler(options: SchedulerOptions = {}) {
         return { requeued: await reconcile() };
       case "cron":
         return startCronRun(job);
+      case "prune-threads":
+        return pruneThreads();
       default:
         logger.warn({ name: job.name }, "unknown scheduler job");
         return null;
     }
+  }
+
+  /** Deletes the threads past their TTL (none when it is unset: a tick left from before). */
+  async function pruneThreads(): Promise<unknown> {
+    if (options.threadTtlMs === undefined) return null;
+    const olderThan = new Date(Date.now() - options.threadTtlMs);
+    const pruned = await client.threads.prune({ olderThan, limit: PRUNE_THREADS_LIMIT });
+    metrics.threadsPruned.inc(pruned.threads);
+    return pruned;
   }
 
   async function startCronRun(job: Job): Promise<unknown> {
@@ -171,6 +193,12 @@ export function createScheduler(options: SchedulerOptions = {}) {
         name: "reconcile",
         opts,
       });
+      if (options.threadTtlMs === undefined) await queue.removeJobScheduler("prune-threads");
+      else
+        await queue.upsertJobScheduler("prune-threads", every(options.pruneThreadsEveryMs ?? 3_600_000), {
+          name: "prune-threads",
+          opts,
+        });
       await crons.restore();
       // Reconcile once at start-up too: work lost while no scheduler ran is found at once.
       await reconcile();
