@@ -363,7 +363,7 @@ export class PostgresSaver implements CheckpointSaver {
       { pool: this.pool, schema: this.schema, serde: this.serde, retry: this.retry },
       selector,
       options.strategy,
-      (ids) => this.deleteThreads(ids),
+      (client, ids) => this.deleteThreadsIn(client, ids),
     );
   }
 }

@@ -1,7 +1,7 @@
 // What a prune by date costs Postgres beside the threads it leaves alone: those pruned before
 // (down to an old head) and those still in use. Each batch of 100 threads was selected afresh:
 // delete, from the first thread on, passing every thread in use on each batch (10,000 of them
-// beside 1,000 idle: 231,287 pages more than alone, against 17,161 now); keep_latest, by a
+// beside 1,000 idle: 231,287 pages more than alone, against 19,666 now); keep_latest, by a
 // plan of Postgres's choosing, which could read every pruned thread on each batch. A prune now
 // walks the heads once per call, in one order whatever the statistics say. Counted in pages
 // (buffers of the schema's tables and indexes), not in time.
@@ -103,8 +103,9 @@ describe.each(["keep_latest", "delete"] as const)("prune by date, %s", (strategy
     const { alone, beside } = await cost(strategy);
     expect(alone.result).toMatchObject({ threads: PRUNED });
     expect(beside.result).toMatchObject({ threads: PRUNED });
-    // Passing a thread is a page or two (its head's row, in no order, and its index entry): once
-    // per call, under 2 * BESIDE; once per batch of 100, PRUNED / 100 times as many.
-    expect(beside.pages - alone.pages).toBeLessThan(2 * BESIDE);
+    // Passing a thread is a page or two (its head's row, in no order, and its index entry), and
+    // the heads' larger index a page more per thread pruned: once per call, under 3 * BESIDE;
+    // once per batch of 100, PRUNED / 100 times as many.
+    expect(beside.pages - alone.pages).toBeLessThan(3 * BESIDE);
   }, 120_000);
 });

@@ -36,7 +36,8 @@ export interface DeletedRows {
   writes: number;
 }
 
-type DeleteThreads = (ids: readonly string[]) => Promise<DeletedRows>;
+/** Deletes threads on `client`, in the caller's transaction (PostgresSaver.deleteThreadsIn). */
+type DeleteThreadsIn = (client: PoolClient, ids: readonly string[]) => Promise<DeletedRows>;
 
 /** Threads pruned or deleted per transaction (delete) or between two pages of the walk. */
 const BATCH = 100;
@@ -202,22 +203,49 @@ async function walkOldHeads(
   }
 }
 
+/**
+ * Deletes those of `threadIds` whose every head is still older than `boundary` (or all of them,
+ * without one), in one transaction: the heads are locked first and checked after, so a thread
+ * that got a new head since the walk read it (a resume) is left as it is.
+ */
+async function deleteIdle(
+  ctx: PruneContext,
+  deleteIn: DeleteThreadsIn,
+  threadIds: readonly string[],
+  boundary?: string,
+): Promise<DeletedRows> {
+  return withRetry("prune", ctx.retry, () =>
+    inTransaction(ctx.pool, async (client) => {
+      if (boundary === undefined) return deleteIn(client, threadIds);
+      const idle = await client.query<{ thread_id: string }>(
+        sql.lockIdleThreadsSql(quoteSchema(ctx.schema)),
+        [[...threadIds], boundary],
+      );
+      return deleteIn(
+        client,
+        idle.rows.map((row) => row.thread_id),
+      );
+    }),
+  );
+}
+
 /** See `PostgresSaver.prune`. Each thread is pruned in its own short transaction. */
 export async function pruneThreads(
   ctx: PruneContext,
   selector: PruneSelector,
   strategy: PruneStrategy,
-  deleteThreads: DeleteThreads,
+  deleteIn: DeleteThreadsIn,
 ): Promise<PruneResult> {
   const total = empty();
   const ids = "threadIds" in selector ? [...new Set(selector.threadIds)] : undefined;
   const boundary = "olderThan" in selector ? boundaryId(selector.olderThan) : MAX_ID;
   switch (strategy) {
     case "delete": {
-      const deleteSome = async (threadIds: readonly string[]) => add(total, await deleteThreads(threadIds));
       if (ids === undefined)
-        await walkOldHeads(ctx, sql.idleThreadsSql(quoteSchema(ctx.schema)), boundary, deleteSome);
-      else await deleteSome(ids);
+        await walkOldHeads(ctx, sql.idleThreadsSql(quoteSchema(ctx.schema)), boundary, async (threadIds) =>
+          add(total, await deleteIdle(ctx, deleteIn, threadIds, boundary)),
+        );
+      else if (ids.length > 0) add(total, await deleteIdle(ctx, deleteIn, ids));
       break;
     }
     case "keep_latest": {

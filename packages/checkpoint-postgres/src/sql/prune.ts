@@ -124,3 +124,17 @@ export function idleThreadsSql(s: string): string {
     `NOT EXISTS (SELECT 1 FROM ${s}.checkpoint_heads y WHERE y.thread_id = p.thread_id AND y.head_id >= $1::uuid)`,
   );
 }
+
+/**
+ * lock-idle-threads — locks the head rows of threads $1 (text[]), in key order, and returns
+ * those whose every head is older than $2 (a UUIDv7 boundary), as the locked rows stand: a
+ * head a put moved since the walk read it counts at its new place. The caller deletes them in
+ * the same transaction. Index: checkpoint_heads_pkey.
+ */
+export function lockIdleThreadsSql(s: string): string {
+  return `
+WITH locked AS (
+  SELECT thread_id, head_id FROM ${s}.checkpoint_heads WHERE thread_id = ANY($1::text[])
+  ORDER BY thread_id, ns FOR UPDATE)
+SELECT thread_id FROM locked GROUP BY thread_id HAVING bool_and(head_id < $2::uuid)`;
+}
