@@ -238,6 +238,8 @@ describe("the operator CLI", () => {
       [["resume", threadId, "yes"], "is not JSON"],
       [["interrupts", "--older-than", "90"], "--older-than takes a duration"],
       [["interrupts", "--limit", "5000"], "--limit takes a whole number from 1 to 1000"],
+      [["prune-threads"], "prune-threads needs --older-than"],
+      [["prune-threads", "--older-than", "90d", "--limit", "0"], "--limit takes a whole number above 0"],
     ] as const;
     for (const [args, message] of refusals) {
       const failed = await admin(...args).then(
@@ -278,6 +280,22 @@ describe("the operator CLI", () => {
       code: 1,
       stderr: expect.stringContaining(`No thread "${threadId}"`),
     });
+  });
+
+  it("prunes threads nothing touched for a while, waiting ones only when asked", async () => {
+    const { threadId: parked } = await parkedTimed({});
+    const { runId, threadId: done } = await h.client.runs.start({ graphId: "linear", input: {} });
+    await h.client.runs.wait(runId);
+    await h.pool.query(
+      `UPDATE "${h.schema}".threads SET updated_at = now() - interval '100 days' WHERE id = ANY($1)`,
+      [[parked, done]],
+    );
+    const pruned = await admin("prune-threads", "--older-than", "90d");
+    expect(pruned.stdout).toMatch(/^pruned [1-9]\d* threads untouched since /);
+    await expect(h.client.threads.get(done)).rejects.toMatchObject({ code: "THREAD_NOT_FOUND" });
+    expect((await h.client.threads.get(parked)).status).toBe("interrupted");
+    await admin("prune-threads", "--older-than", "90d", "--include-interrupted");
+    await expect(h.client.threads.get(parked)).rejects.toMatchObject({ code: "THREAD_NOT_FOUND" });
   });
 
   it("says when more interrupts are pending than it lists", async () => {

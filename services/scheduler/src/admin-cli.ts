@@ -5,6 +5,7 @@
 //   layover-admin reject <thread> [--reason <text>] [--interrupt <id>]
 //   layover-admin resume <thread> '<json>' [--interrupt <id>]
 //   layover-admin delete-thread <thread>
+//   layover-admin prune-threads --older-than 90d [--include-interrupted] [--limit <n>]
 // Uses DATABASE_URL, REDIS_URL, LAYOVER_SCHEMA, LAYOVER_PREFIX like the services.
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
@@ -18,10 +19,13 @@ const USAGE = `Usage:
   layover-admin reject <thread> [--reason <text>] [--interrupt <id>]
   layover-admin resume <thread> '<json>' [--interrupt <id>]
   layover-admin delete-thread <thread>
+  layover-admin prune-threads --older-than 90d [--include-interrupted] [--limit <n>]
 
 approve answers {"action":"approve"} (or --value's JSON); reject answers
 {"action":"reject","reason":"<text>"}. For a graph whose interrupt() expects another shape, give
-it with approve --value or resume.`;
+it with approve --value or resume. prune-threads deletes the threads finished or failed (and with
+--include-interrupted, waiting for a person) that nothing touched for that long, with their runs,
+interrupts and checkpoints; a thread in use or a cron's stays.`;
 
 /** Each command's positionals after its name, and the flags it takes. */
 const COMMANDS: Record<string, { positionals: readonly string[]; flags: readonly string[] }> = {
@@ -30,6 +34,7 @@ const COMMANDS: Record<string, { positionals: readonly string[]; flags: readonly
   reject: { positionals: ["a thread id"], flags: ["reason", "interrupt"] },
   resume: { positionals: ["a thread id", "a JSON value"], flags: ["interrupt"] },
   "delete-thread": { positionals: ["a thread id"], flags: [] },
+  "prune-threads": { positionals: [], flags: ["older-than", "include-interrupted", "limit"] },
 };
 
 /** A mistake on the command line: nothing was changed. */
@@ -69,6 +74,7 @@ const OPTIONS = {
   value: { type: "string" },
   reason: { type: "string" },
   interrupt: { type: "string" },
+  "include-interrupted": { type: "boolean" },
 } as const;
 
 function jsonArgument(raw: string, what: string): unknown {
@@ -84,25 +90,41 @@ function jsonArgument(raw: string, what: string): unknown {
 /** At most this many interrupts in one listing: the client's own page size limit. */
 const MAX_LIMIT = 1_000;
 
-function listQuery(flags: Flags) {
+/** --older-than as the date that long ago; undefined when not given. */
+function olderThanFlag(flags: Flags): Date | undefined {
   const olderThan = flags["older-than"];
-  let olderThanMs: number | undefined;
-  if (typeof olderThan === "string") {
-    try {
-      olderThanMs = parseDuration(olderThan);
-    } catch {
-      refuse(`--older-than takes a duration such as 90s, 15m, 2h or 1d; got ${JSON.stringify(olderThan)}.`);
-    }
+  if (typeof olderThan !== "string") return undefined;
+  try {
+    return new Date(Date.now() - parseDuration(olderThan));
+  } catch {
+    refuse(`--older-than takes a duration such as 90s, 15m, 2h or 1d; got ${JSON.stringify(olderThan)}.`);
   }
+}
+
+function listQuery(flags: Flags) {
+  const olderThan = olderThanFlag(flags);
   const limit = typeof flags.limit === "string" ? Number(flags.limit) : 50;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT)
     refuse(`--limit takes a whole number from 1 to ${MAX_LIMIT}; got ${JSON.stringify(flags.limit)}.`);
   return {
     status: "pending" as const,
     graphId: typeof flags.graph === "string" ? flags.graph : undefined,
-    olderThan: olderThanMs === undefined ? undefined : new Date(Date.now() - olderThanMs),
+    olderThan,
     limit,
   };
+}
+
+function pruneQuery(flags: Flags) {
+  const olderThan = olderThanFlag(flags);
+  if (olderThan === undefined)
+    refuse("prune-threads needs --older-than: threads nothing touched for that long go.");
+  const limit = typeof flags.limit === "string" ? Number(flags.limit) : undefined;
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0))
+    refuse(`--limit takes a whole number above 0; got ${JSON.stringify(flags.limit)}.`);
+  const statuses = flags["include-interrupted"]
+    ? (["idle", "error", "interrupted"] as const)
+    : (["idle", "error"] as const);
+  return { olderThan, statuses, ...(limit === undefined ? {} : { limit }) };
 }
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -190,6 +212,15 @@ async function deleteThread(client: LayoverClient, threadId: string): Promise<vo
   );
 }
 
+async function pruneThreads(client: LayoverClient, query: ReturnType<typeof pruneQuery>): Promise<void> {
+  const pruned = await client.threads.prune(query);
+  console.log(
+    `pruned ${pruned.threads} threads untouched since ${query.olderThan.toISOString()}: ${pruned.runs} runs, ` +
+      `${pruned.interrupts} interrupts, ${pruned.checkpoints} checkpoints` +
+      (pruned.skipped > 0 ? `; ${pruned.skipped} left (in use, or a cron's)` : ""),
+  );
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === "help" || argv.includes("--help") || argv.includes("-h")) {
@@ -199,7 +230,8 @@ async function main(): Promise<void> {
   const { command, args, flags } = parseCommand(argv);
   // Checked before connecting: a mistake changes nothing.
   const query = command === "interrupts" ? listQuery(flags) : undefined;
-  const answers = command !== "interrupts" && command !== "delete-thread";
+  const prune = command === "prune-threads" ? pruneQuery(flags) : undefined;
+  const answers = !["interrupts", "delete-thread", "prune-threads"].includes(command);
   const value = answers ? resumeValue(command, args, flags) : undefined;
   const env = parseEnv(ServiceEnv, process.env, "layover-admin");
   const client = createClient({
@@ -214,6 +246,7 @@ async function main(): Promise<void> {
   try {
     if (query !== undefined) await listPending(client, query, flags);
     else if (command === "delete-thread") await deleteThread(client, args[0] as string);
+    else if (prune !== undefined) await pruneThreads(client, prune);
     else await resume(client, args[0] as string, value);
   } finally {
     await client.close();
