@@ -89,6 +89,58 @@ it("deletes threads waiting for a person only when asked to: their answer then f
   );
 });
 
+it("keeps a finished thread that still waits for the rest of a partial answer, unless asked", async () => {
+  await pruneAll();
+  // Two questions at once; the run answering one of them is cancelled: the thread is idle, and
+  // the other question still pending (answerable, and due for its timeout).
+  const { runId, threadId } = await h.client.runs.start({ graphId: "fork", input: { delayMs: 600 } });
+  await h.client.runs.wait(runId);
+  const parked = await h.client.runs.wait((await h.client.threads.resume(threadId, "go")).runId);
+  const [left, right] = ["left?", "right?"].map(
+    (q) => parked.interrupts.find((i) => i.value === q)?.id as string,
+  );
+  const answering = await h.client.threads.resume(threadId, { [left as string]: "L" });
+  await h.client.runs.cancel(answering.runId);
+  for (let i = 0; (await h.client.threads.get(threadId)).status === "busy"; i++) {
+    if (i > 400) throw new Error("the cancelled run never let its thread go");
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  expect((await h.client.interrupts.list({ threadId })).interrupts.map((i) => i.id)).toEqual([right]);
+  await age(threadId);
+
+  expect(await h.client.threads.prune({ olderThan: MONTH_AGO() })).toMatchObject({ threads: 0 });
+  expect((await rowsOf(threadId)).interrupts).toBe(3);
+  expect(
+    await h.client.threads.prune({ olderThan: MONTH_AGO(), statuses: ["idle", "interrupted"] }),
+  ).toMatchObject({ threads: 1 });
+  expect((await rowsOf(threadId)).threads).toBe(0);
+});
+
+it("a thread whose delete keeps failing is passed: the threads after it still go", async () => {
+  await pruneAll();
+  const [failing, after] = ["aaa-failing", "zzz-after"];
+  for (const threadId of [failing, after]) {
+    const { runId } = await h.client.runs.start({ graphId: "linear", input: {}, threadId });
+    await h.client.runs.wait(runId, { timeoutMs: 20_000 });
+    await age(threadId);
+  }
+  // Stands for a delete that fails every time for one thread (a statement timeout on a very long
+  // history, say): a trigger refusing its runs' delete.
+  const s = `"${h.schema}"`;
+  await h.pool.query(`
+    CREATE FUNCTION ${s}.refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN IF OLD.thread_id = '${failing}' THEN RAISE EXCEPTION 'canceling statement due to statement timeout'; END IF;
+          RETURN OLD; END $$;
+    CREATE TRIGGER refuse_delete BEFORE DELETE ON ${s}.runs FOR EACH ROW EXECUTE FUNCTION ${s}.refuse_delete();`);
+  try {
+    expect(await h.client.threads.prune({ olderThan: MONTH_AGO() })).toMatchObject({ threads: 1, failed: 1 });
+    expect((await rowsOf(failing)).runs).toBe(1);
+    expect((await rowsOf(after)).threads).toBe(0);
+  } finally {
+    await h.pool.query(`DROP TRIGGER refuse_delete ON ${s}.runs; DROP FUNCTION ${s}.refuse_delete()`);
+  }
+});
+
 it("deletes at most `limit` threads a call; the next call goes on", async () => {
   await pruneAll();
   const threads = [await ended("linear", {}), await ended("linear", {}), await ended("linear", {})];

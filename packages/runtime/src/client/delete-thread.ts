@@ -33,6 +33,16 @@ export interface DeleteCondition {
   /** Untouched since before this. */
   updatedBefore: Date;
   statuses: readonly string[];
+  /** Whether a thread with an interrupt pending (waiting for a person) may go. */
+  waiting: boolean;
+}
+
+function meets(thread: { status: string; updated_at: Date; waiting: boolean }, condition: DeleteCondition) {
+  return (
+    thread.updated_at < condition.updatedBefore &&
+    condition.statuses.includes(thread.status) &&
+    (condition.waiting || !thread.waiting)
+  );
 }
 
 /**
@@ -47,11 +57,7 @@ export async function deleteThreadIf(
   const own = ctx.alongSaver;
   const deleted = await inTransaction(ctx.db, async (client) => {
     const thread = await refuseInUse(ctx, client, threadId);
-    if (
-      condition &&
-      !(thread.updated_at < condition.updatedBefore && condition.statuses.includes(thread.status))
-    )
-      return undefined;
+    if (condition && !meets(thread, condition)) return undefined;
     const counts = await client.query<{ runs: number; interrupts: number }>(
       `WITH interrupts AS (DELETE FROM ${ctx.db.table("interrupts")} WHERE thread_id = $1 RETURNING 1),
             runs AS (DELETE FROM ${ctx.db.table("runs")} WHERE thread_id = $1 RETURNING 1),
@@ -77,7 +83,7 @@ async function refuseInUse(
   ctx: ClientContext,
   client: pg.PoolClient,
   threadId: string,
-): Promise<{ status: string; updated_at: Date }> {
+): Promise<{ status: string; updated_at: Date; waiting: boolean }> {
   const locked = await client.query(`SELECT 1 FROM ${ctx.db.table("threads")} WHERE id = $1 FOR UPDATE`, [
     threadId,
   ]);
@@ -86,10 +92,13 @@ async function refuseInUse(
   const { rows } = await client.query<{
     status: string;
     updated_at: Date;
+    waiting: boolean;
     active_run: string | null;
     cron: string | null;
   }>(
     `SELECT t.status, t.updated_at,
+            EXISTS (SELECT 1 FROM ${ctx.db.table("interrupts")} i
+                     WHERE i.thread_id = t.id AND i.status = 'pending') AS waiting,
             coalesce((SELECT r.id FROM ${ctx.db.table("runs")} r
               WHERE r.thread_id = t.id AND r.status IN ('pending', 'running') LIMIT 1),
               CASE WHEN t.status = 'busy' THEN t.current_run_id END) AS active_run,
