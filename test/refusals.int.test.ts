@@ -57,6 +57,14 @@ describe("bad calls change nothing", () => {
     ).rejects.toMatchObject({
       code: "INVALID_INPUT",
     });
+    // A thread id no run could go on (the engine needs one; Postgres cannot hold a NUL).
+    for (const threadId of ["", "a\u0000b", 42])
+      await expect(
+        h.client.runs.start({ graphId: "approval", input: { item: "x" }, threadId: threadId as string }),
+      ).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+        message: expect.stringContaining("threadId must be"),
+      });
     expect([await count("threads"), await count("runs")]).toEqual(before);
   });
 

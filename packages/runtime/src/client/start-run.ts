@@ -82,6 +82,14 @@ const STRATEGIES: ReadonlySet<unknown> = new Set(["reject", "enqueue"]);
 
 /** Refuses an unknown graph, input that does not fit its state schema, or a config or strategy it cannot run. */
 export async function checkInput(ctx: ClientContext, args: StartRunArgs): Promise<void> {
+  const { threadId } = args;
+  if (
+    threadId !== undefined &&
+    !(typeof threadId === "string" && threadId !== "" && !threadId.includes("\u0000"))
+  )
+    throw new InvalidInputError(
+      `threadId must be a non-empty string without NUL characters, or left out for a new thread; got ${JSON.stringify(threadId)}. Nothing was written.`,
+    );
   checkConfig(args.config);
   if (args.multitaskStrategy !== undefined && !STRATEGIES.has(args.multitaskStrategy)) {
     throw new InvalidInputError(
