@@ -90,6 +90,7 @@ export { registerGraph } from "./sql/graphs.ts";
 export {
   type InterruptRow,
   type InterruptStatus,
+  LISTED,
   listInterrupts,
   type NewInterrupt,
 } from "./sql/interrupts.ts";

@@ -11,6 +11,7 @@ import {
   cronSchedulerId,
   cronsApi,
   isRedisConnectionError,
+  LISTED,
   metricsPortOf,
   migrateRuntime,
   type PostgresTimeouts,
@@ -107,7 +108,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
   steps.on("error", () => {});
   metrics.gauge("layover_interrupts_parked", "Interrupts waiting for an answer.", async () => {
     const { rows } = await pool.query(
-      `SELECT count(*)::int AS n FROM ${db.table("interrupts")} WHERE status = 'pending'`,
+      `SELECT count(*)::int AS n FROM ${db.table("interrupts")} WHERE ${LISTED} AND status = 'pending'`,
     );
     return rows[0].n as number;
   });

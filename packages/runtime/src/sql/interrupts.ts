@@ -140,8 +140,16 @@ export interface ListInterruptsQuery {
 }
 
 /**
+ * The predicate of the indexes that list interrupts across threads (interrupts_status_created,
+ * interrupts_graph_status): a query must repeat it, word for word, to use them; no lookup of a
+ * thread's own interrupts can (migrations/0013).
+ */
+export const LISTED = "(created_at IS NOT NULL) IS TRUE";
+
+/**
  * Oldest first, keyset-paginated on (created_at, thread_id, id): interrupts_status_created, or
- * with a thread interrupts_thread_status, with a graph interrupts_graph_status (migrations/0010).
+ * with a graph interrupts_graph_status (migrations/0010, 0013); with a thread, its own
+ * interrupts_thread_status, which the query then leaves the only choice by not saying LISTED.
  */
 export async function listInterrupts(db: Db, query: ListInterruptsQuery) {
   const limit = Math.min(Math.max(query.limit ?? 50, 1), 1000);
@@ -151,7 +159,8 @@ export async function listInterrupts(db: Db, query: ListInterruptsQuery) {
       : (JSON.parse(Buffer.from(query.cursor, "base64url").toString()) as string[]);
   const { rows } = await db.pool.query<InterruptRow & { cursor_ts: string }>(
     `SELECT *, created_at::text AS cursor_ts FROM ${db.table("interrupts")}
-      WHERE status = $1 AND ($2::text IS NULL OR graph_id = $2) AND ($3::timestamptz IS NULL OR created_at < $3)
+      WHERE ${query.threadId === undefined ? `${LISTED} AND` : ""} status = $1 AND ($2::text IS NULL OR graph_id = $2)
+        AND ($3::timestamptz IS NULL OR created_at < $3)
         AND ($4::timestamptz IS NULL OR (created_at, thread_id, id) > ($4, $5, $6))
         AND ($8::text IS NULL OR thread_id = $8)
       ORDER BY created_at, thread_id, id LIMIT $7`,
