@@ -3,8 +3,11 @@
 // finish, start, resume and job read touches its own thread's rows; a plan that reads the
 // backlog instead (a partial index of every pending run, believed empty by statistics taken
 // before the backlog, in a plan kept for the session) makes each one slower as work piles up:
-// the sweep benchmark's 10,000 due resumes spent a third of Postgres's time so. Counted in
-// pages, not timed (the timing is bench/sweep).
+// the sweep benchmark's 10,000 due resumes spent a third of Postgres's time so (migrations/0008).
+// So did a thread's lookups of its own interrupts by status (a start superseding them, a park
+// returning them, a cancel, a wait): statistics that say none is pending let Postgres read them
+// from an index led by the status, every pending interrupt of every thread (migrations/0013).
+// Counted in pages, not timed (the timing is bench/sweep).
 import { randomUUID } from "node:crypto";
 import {
   activeRuns,
@@ -31,8 +34,11 @@ const PARKED_RUN = randomUUID();
 beforeAll(async () => {
   ({ schema, pool, db } = await costSchema("backlog_cost"));
   const t = (name: string) => db.table(name);
-  // Threads that ran before: their runs finished, their interrupts were answered.
+  // Threads that ran before: their runs finished, their interrupts were answered. The statistics
+  // date from then, before any backlog, as they do when one builds up quickly: they say no
+  // interrupt is pending (most were answered).
   await pastThreads(pool, db, FINISHED, { runs: true });
+  await pool.query(`ANALYZE ${t("threads")}, ${t("runs")}, ${t("interrupts")}`);
   // The threads measured: one running a run, one parked at an interrupt.
   await pool.query(`INSERT INTO ${t("threads")} (id, graph_id, status, current_run_id) VALUES
     ('mine', 'g', 'busy', '${RUN}'), ('parked', 'g', 'interrupted', '${PARKED_RUN}')`);
@@ -43,8 +49,6 @@ beforeAll(async () => {
     `INSERT INTO ${t("interrupts")} (thread_id, id, run_id, graph_id, task_id, node, checkpoint_id)
      VALUES ('parked', 'ask-1', '${PARKED_RUN}', 'g', 't', 'ask', 'c1')`,
   );
-  // The statistics date from before any backlog, as they do when one builds up quickly.
-  await pool.query(`ANALYZE ${t("threads")}, ${t("runs")}, ${t("interrupts")}`);
 }, 60_000);
 
 afterAll(async () => {
@@ -104,13 +108,18 @@ const OPS: Record<string, Op> = {
     `SELECT * FROM "$fn".resume_thread('parked', gen_random_uuid(), '{"ask-1": true}', 'c1', 'resolved', 'a person', NULL, '{}')`,
     [],
   ),
-  park: call(`SELECT * FROM "$fn".settle_run($1, 'w', 'interrupted', 'c2', 1, NULL, $2)`, [RUN, interrupt]),
+  park: call(`SELECT * FROM "$fn".park_run($1, 'w', 'c2', 1, $2)`, [RUN, interrupt]),
   finish: call(`SELECT * FROM "$fn".settle_run($1, 'w', 'success', 'c2', 1, NULL, '[]')`, [RUN]),
   "mark running": (client, cdb) => markRunning(cdb, client, RUN, "w"),
   "record progress": (client, cdb) =>
     recordProgress(cdb, client, { runId: RUN, worker: "w", checkpointId: "c3", steps: 1 }),
   "job read": (_client, cdb) => readJobRun(cdb, RUN),
   "wait read": (_client, cdb) => getRunWithPending(cdb, PARKED_RUN),
+  "cancel parked run": call(`SELECT * FROM "$fn".cancel_run($1, 'x')`, [PARKED_RUN]),
+  "thread's pending interrupts": (_client, cdb) =>
+    cdb.pool.query(
+      `SELECT * FROM ${cdb.table("interrupts")} WHERE thread_id = 'parked' AND status = 'pending'`,
+    ),
   "release cancelled": call(`SELECT * FROM "$fn".release_cancelled($1, 'c1')`, [RUN]),
   // Reconciliation's page of runs idle for a minute: none of the backlog is yet.
   "reconcile read": (_client, cdb) => activeRuns(cdb, 60_000, 100),

@@ -8,7 +8,7 @@
 -- When statistics say hardly any interrupt is pending (most were answered), Postgres costs that
 -- the same as the thread's own index, and may pick it: it then reads every pending interrupt of
 -- every thread, in a plan plpgsql keeps for the session (10,000 pending elsewhere: 117 more
--- pages per start, park, cancel and wait; test/pending-elsewhere-cost.int.test.ts).
+-- pages per start, park, cancel and wait; test/backlog-cost.int.test.ts).
 --
 -- Both indexes are rebuilt partial on `(created_at IS NOT NULL) IS TRUE`: true of every row, but
 -- implied by no test of a thread or a status, so only the queries written for them (which repeat
