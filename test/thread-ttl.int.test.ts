@@ -24,12 +24,15 @@ async function finished(): Promise<string> {
 
 it("deletes finished threads untouched for longer than the TTL, and keeps the others", async () => {
   const [old, recent] = [await finished(), await finished()];
-  await h.pool.query(
-    `UPDATE "${h.schema}".threads SET updated_at = now() - interval '2 days' WHERE id = $1`,
-    [old],
-  );
-  const stop = await h.startScheduler({ id: "with-ttl", threadTtlMs: 86_400_000 });
+  // A replica without a TTL takes the ticks; the one that set the schedule (with a TTL) has
+  // stopped since: the ticks carry its TTL.
+  const stopOther = await h.startScheduler({ id: "without-ttl" });
+  await (await h.startScheduler({ id: "with-ttl", threadTtlMs: 86_400_000 }))();
   try {
+    await h.pool.query(
+      `UPDATE "${h.schema}".threads SET updated_at = now() - interval '2 days' WHERE id = $1`,
+      [old],
+    );
     for (let i = 0; (await threadRows(h, old)).threads > 0; i++) {
       if (i > 200) throw new Error("the scheduler never pruned the old thread");
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -37,11 +40,11 @@ it("deletes finished threads untouched for longer than the TTL, and keeps the ot
     expect(await threadRows(h, old)).toEqual({ threads: 0, runs: 0, interrupts: 0, checkpoints: 0 });
     expect((await threadRows(h, recent)).threads).toBe(1);
   } finally {
-    await stop();
+    await stopOther();
   }
 
   // Started without a TTL, a scheduler removes the schedule: nothing is pruned any more.
-  await (await h.startScheduler({ id: "without-ttl" }))();
+  await (await h.startScheduler({ id: "without-ttl-again" }))();
   const connection = new Redis(h.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(SCHEDULER_QUEUE, { connection, prefix: h.prefix });
   try {

@@ -26,6 +26,7 @@ import {
 } from "@layover/runtime";
 import { type Job, Queue, Worker } from "bullmq";
 import type { Logger } from "pino";
+import { z } from "zod";
 
 export interface SchedulerOptions {
   /** @defaultValue DEFAULT_DATABASE_URL (a local Postgres) */
@@ -50,7 +51,9 @@ export interface SchedulerOptions {
   reconcileMinAgeMs?: number;
   /**
    * Threads finished or failed and untouched for this long are deleted, with their runs,
-   * interrupts and checkpoints (client.threads.prune). Set it alike on every replica.
+   * interrupts and checkpoints (client.threads.prune). The schedule carries it: whichever
+   * replica takes a tick prunes with the TTL of the replica that started last; one started
+   * without a TTL removes the schedule.
    * @defaultValue none: threads are kept
    */
   threadTtlMs?: number;
@@ -82,6 +85,9 @@ function logRequeued(logger: Logger, requeued: readonly Requeued[]): void {
       "a run's job failed every attempt; enqueued again after a backoff",
     );
 }
+
+/** What a prune-threads tick carries: the TTL of the replica that set the schedule. */
+const PruneTick = z.object({ ttlMs: z.number().int().positive() });
 
 /** Threads a prune-threads tick deletes at most: a long backlog goes over several ticks. */
 const PRUNE_THREADS_LIMIT = 10_000;
@@ -143,18 +149,25 @@ export function createScheduler(options: SchedulerOptions = {}) {
       case "cron":
         return startCronRun(job);
       case "prune-threads":
-        return pruneThreads();
+        return pruneThreads(job);
       default:
         logger.warn({ name: job.name }, "unknown scheduler job");
         return null;
     }
   }
 
-  /** Deletes the threads past their TTL (none when it is unset: a tick left from before). */
-  async function pruneThreads(): Promise<unknown> {
-    if (options.threadTtlMs === undefined) return null;
-    const olderThan = new Date(Date.now() - options.threadTtlMs);
-    const pruned = await client.threads.prune({ olderThan, limit: PRUNE_THREADS_LIMIT });
+  /**
+   * Deletes the threads past the TTL the tick carries: the one of the replica that last set the
+   * schedule, whichever replica takes the tick. A tick without one (from an older release) uses
+   * this replica's, or prunes nothing.
+   */
+  async function pruneThreads(job: Job): Promise<unknown> {
+    const ttlMs = PruneTick.safeParse(job.data).data?.ttlMs ?? options.threadTtlMs;
+    if (ttlMs === undefined) return null;
+    const pruned = await client.threads.prune({
+      olderThan: new Date(Date.now() - ttlMs),
+      limit: PRUNE_THREADS_LIMIT,
+    });
     metrics.threadsPruned.inc(pruned.threads);
     return pruned;
   }
@@ -198,6 +211,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
       else
         await queue.upsertJobScheduler("prune-threads", every(options.pruneThreadsEveryMs ?? 3_600_000), {
           name: "prune-threads",
+          data: { ttlMs: options.threadTtlMs },
           opts,
         });
       await crons.restore();
