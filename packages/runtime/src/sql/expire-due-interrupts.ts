@@ -30,11 +30,13 @@ export interface ExpiredRun {
 /**
  * The claiming query ($1 batch size): the threads of due pending interrupts, oldest deadline
  * first. Exported for EXPLAIN: its plan must read the partial index interrupts_pending_deadline
- * (only pending interrupts with a deadline, from the oldest), never every parked interrupt.
+ * (only pending interrupts with a deadline, from the oldest), never every parked interrupt. It
+ * repeats the index's predicate word for word: no other query can use the index (the expire
+ * below must probe its threads, not walk every due interrupt; migrations/0014).
  */
 export function dueInterruptsQuery(db: Db): string {
   return `SELECT i.thread_id FROM ${db.table("interrupts")} i
-   WHERE i.status = 'pending' AND i.deadline <= now()
+   WHERE (i.status = 'pending' AND i.deadline IS NOT NULL) IS TRUE AND i.deadline <= now()
    ORDER BY i.deadline LIMIT $1`;
 }
 
@@ -47,7 +49,10 @@ export function claimDueThreadsQuery(db: Db): string {
 
 /**
  * Step 2, on the claimed threads: $1 their ids (text[]), $2 `{ [threadId]: { run, graph } }`
- * (the new resume run's id, the thread's graph). Returns one row per resume run.
+ * (the new resume run's id, the thread's graph). Returns one row per resume run. Each claimed
+ * thread's due interrupts are found by a probe of its own (interrupts_thread_status), and updated
+ * by where they lie (a TID scan): no plan may scan every parked interrupt, or walk every due one,
+ * to find a batch's (migrations/0014). The claimed threads are locked: the rows cannot move.
  */
 export function expireClaimedQuery(db: Db): string {
   return `WITH due AS (
@@ -57,7 +62,11 @@ export function expireClaimedQuery(db: Db): string {
             resume_value = COALESCE(i.options -> 'onTimeout', jsonb_build_object(
               'action', 'reject', 'reason', 'timeout',
               'timedOutAt', to_char(i.deadline AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
-      WHERE i.thread_id = ANY($1::text[]) AND i.status = 'pending' AND i.deadline <= now()
+      WHERE i.ctid = ANY (ARRAY(
+              SELECT d.ctid FROM unnest($1::text[]) AS t(id) CROSS JOIN LATERAL (
+                SELECT j.ctid FROM ${db.table("interrupts")} j
+                 WHERE j.thread_id = t.id AND j.status = 'pending' AND j.deadline <= now() OFFSET 0) d))
+        AND i.status = 'pending'
       RETURNING i.thread_id, i.id, i.resume_value, i.checkpoint_id, i.resume_run_id
    ), resumed AS (
      INSERT INTO ${db.table("runs")} (id, thread_id, graph_id, kind, input, checkpoint_id)
