@@ -80,6 +80,9 @@ const deleteCheck: Op = (client, cdb) =>
 const OPS: Record<string, Op> = {
   "interrupts.list({ threadId })": (_client, cdb) => listInterrupts(cdb, { threadId: "parked" }),
   "interrupts.list({ graphId })": (_client, cdb) => listInterrupts(cdb, { graphId: "rare" }),
+  // A JavaScript caller's null for "any thread", as the query itself takes it (from a review).
+  "interrupts.list({ graphId, threadId: null })": (_client, cdb) =>
+    listInterrupts(cdb, { graphId: "rare", threadId: null as unknown as undefined }),
   "threads.delete's check": deleteCheck,
 };
 

@@ -4,18 +4,16 @@
 // cancelled, and joined each to its thread to find those few. The runs here are cancelled the
 // two ways a deployment cancels them: under an earlier release (the upgrade marks them) and
 // through this one's transitions (cancel_run, then the job's release_cancelled).
-import { mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { runMigrations } from "@layover/checkpoint-postgres";
 import { activeRuns, createDb, type Db, migrateRuntime } from "@layover/runtime";
 import { createTestSchema, type TestSchema } from "@layover/testing";
 import pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { runtimeMigrationsUpTo } from "./support/migrations.ts";
 import { costSchema, type Op, pagesRead, pastThreads } from "./support/page-cost.ts";
 
-const MIGRATIONS = new URL("../packages/runtime/src/migrations/", import.meta.url);
 /** The runs cancelled each way. */
 const N = 10_000;
 const RUNNING = "00000000-0000-4000-8000-000000000001";
@@ -36,17 +34,11 @@ const read: Op = (_client, cdb) => activeRuns(cdb, 0, 1_000);
 
 /** The schema as the release before 0012 left it: the runtime's migrations up to 0011. */
 async function migrateTo0011(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "layover-migrations-"));
+  const directory = runtimeMigrationsUpTo(11);
   try {
-    for (const file of readdirSync(MIGRATIONS).filter((f) => /^00(0\d|1[01])_.*\.sql$/.test(f)))
-      symlinkSync(new URL(file, MIGRATIONS), join(dir, file));
-    await runMigrations(pool, {
-      schema: schema.name,
-      package: "runtime",
-      directory: pathToFileURL(`${dir}/`),
-    });
+    await runMigrations(pool, { schema: schema.name, package: "runtime", directory });
   } finally {
-    rmSync(dir, { recursive: true });
+    rmSync(fileURLToPath(directory), { recursive: true });
   }
 }
 

@@ -10,7 +10,7 @@
 // on every batch. Statistics taken before anything fell due make that plan look cheapest, and
 // interrupts fall due as time passes, which no ANALYZE follows (an outage of the scheduler, a
 // burst of parks with one timeout). A sweep of N due then reads N²/(2 × batch) due rows.
-// Counted in pages, as backlog-cost.int.test.ts (migrations/0014; from a review, which measured
+// Counted in pages, as backlog-cost.int.test.ts (migrations/0015, 0016; from a review, which measured
 // one batch at 4,575 pages with the 20,000 still waiting and 24,296 once they were due).
 import { randomUUID } from "node:crypto";
 import { claimDueThreadsQuery, type Db, expireClaimedQuery } from "@layover/runtime";

@@ -12,14 +12,16 @@
 --
 -- Both indexes are rebuilt partial on `(created_at IS NOT NULL) IS TRUE`: true of every row, but
 -- implied by no test of a thread or a status, so only the queries written for them (which repeat
--- it: sql/interrupts.ts listInterrupts, the scheduler's pending gauge) can use them. The new
--- indexes stand before the old ones go. Never edit once shipped.
+-- it: sql/interrupts.ts listInterrupts, the scheduler's pending gauge) can use them. This
+-- migration builds them; 0014 drops the old ones, in a transaction of its own: a build holds a
+-- SHARE lock on interrupts (writes wait, about 2 s per million rows), and a DROP in the same
+-- transaction would then want ACCESS EXCLUSIVE, deadlocking with a sweep batch that read the
+-- table before the build and writes after it. Alone, the drop waits for such a batch to end.
+-- Until 0014 commits, both sets exist. A previous release still running reads the lists
+-- through no index once 0014 has run (a seq scan each); upgrade its schedulers promptly.
+-- Never edit once shipped.
 
 CREATE INDEX interrupts_status_created_0013 ON interrupts (status, created_at, thread_id, id)
  WHERE (created_at IS NOT NULL) IS TRUE;
 CREATE INDEX interrupts_graph_status_0013 ON interrupts (status, graph_id, created_at, thread_id, id)
  WHERE (created_at IS NOT NULL) IS TRUE;
-DROP INDEX interrupts_status_created;
-ALTER INDEX interrupts_status_created_0013 RENAME TO interrupts_status_created;
-DROP INDEX interrupts_graph_status;
-ALTER INDEX interrupts_graph_status_0013 RENAME TO interrupts_graph_status;

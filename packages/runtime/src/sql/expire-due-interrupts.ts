@@ -32,7 +32,7 @@ export interface ExpiredRun {
  * first. Exported for EXPLAIN: its plan must read the partial index interrupts_pending_deadline
  * (only pending interrupts with a deadline, from the oldest), never every parked interrupt. It
  * repeats the index's predicate word for word: no other query can use the index (the expire
- * below must probe its threads, not walk every due interrupt; migrations/0014).
+ * below must probe its threads, not walk every due interrupt; migrations/0015, 0016).
  */
 export function dueInterruptsQuery(db: Db): string {
   return `SELECT i.thread_id FROM ${db.table("interrupts")} i
@@ -52,7 +52,7 @@ export function claimDueThreadsQuery(db: Db): string {
  * (the new resume run's id, the thread's graph). Returns one row per resume run. Each claimed
  * thread's due interrupts are found by a probe of its own (interrupts_thread_status), and updated
  * by where they lie (a TID scan): no plan may scan every parked interrupt, or walk every due one,
- * to find a batch's (migrations/0014). The claimed threads are locked: the rows cannot move.
+ * to find a batch's (migrations/0015, 0016). The claimed threads are locked: the rows cannot move.
  */
 export function expireClaimedQuery(db: Db): string {
   return `WITH due AS (

@@ -142,13 +142,13 @@ export interface ListInterruptsQuery {
 /**
  * The predicate of the indexes that list interrupts across threads (interrupts_status_created,
  * interrupts_graph_status): a query must repeat it, word for word, to use them; no lookup of a
- * thread's own interrupts can (migrations/0013).
+ * thread's own interrupts can (migrations/0013, 0014).
  */
 export const LISTED = "(created_at IS NOT NULL) IS TRUE";
 
 /**
  * Oldest first, keyset-paginated on (created_at, thread_id, id): interrupts_status_created, or
- * with a graph interrupts_graph_status (migrations/0010, 0013); with a thread, its own
+ * with a graph interrupts_graph_status (migrations/0010, 0013–0014); with a thread, its own
  * interrupts_thread_status, which the query then leaves the only choice by not saying LISTED.
  */
 export async function listInterrupts(db: Db, query: ListInterruptsQuery) {
@@ -159,7 +159,7 @@ export async function listInterrupts(db: Db, query: ListInterruptsQuery) {
       : (JSON.parse(Buffer.from(query.cursor, "base64url").toString()) as string[]);
   const { rows } = await db.pool.query<InterruptRow & { cursor_ts: string }>(
     `SELECT *, created_at::text AS cursor_ts FROM ${db.table("interrupts")}
-      WHERE ${query.threadId === undefined ? `${LISTED} AND` : ""} status = $1 AND ($2::text IS NULL OR graph_id = $2)
+      WHERE ${query.threadId == null ? `${LISTED} AND` : ""} status = $1 AND ($2::text IS NULL OR graph_id = $2)
         AND ($3::timestamptz IS NULL OR created_at < $3)
         AND ($4::timestamptz IS NULL OR (created_at, thread_id, id) > ($4, $5, $6))
         AND ($8::text IS NULL OR thread_id = $8)

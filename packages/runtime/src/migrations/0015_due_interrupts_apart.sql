@@ -1,4 +1,4 @@
--- 0014: the timeout sweep's expire probes the threads it claimed, never every due interrupt.
+-- 0015: the timeout sweep's expire probes the threads it claimed, never every due interrupt.
 --
 -- interrupts_pending_deadline (0001) is partial on `status = 'pending' AND deadline IS NOT
 -- NULL`. The sweep claims threads through it (oldest deadline first), then expires the claimed
@@ -11,10 +11,10 @@
 -- 20,000 interrupts still waiting and 24,296 once they were due (test/sweep-backlog-cost).
 --
 -- The index is rebuilt partial on `(…) IS TRUE`, as 0008 did for runs: only the claiming query,
--- which repeats it (sql/expire-due-interrupts.ts dueInterruptsQuery), can use it. The new index
--- stands before the old one goes. Never edit once shipped.
+-- which repeats it (sql/expire-due-interrupts.ts dueInterruptsQuery), can use it; the expire
+-- probes each claimed thread. This migration builds it; 0016 drops the old one, in a transaction
+-- of its own (see 0013). A previous release's scheduler claims through no index once 0016 has
+-- run (a seq scan per sweep); upgrade schedulers promptly. Never edit once shipped.
 
-CREATE INDEX interrupts_pending_deadline_0014 ON interrupts (deadline)
+CREATE INDEX interrupts_pending_deadline_0015 ON interrupts (deadline)
  WHERE (status = 'pending' AND deadline IS NOT NULL) IS TRUE;
-DROP INDEX interrupts_pending_deadline;
-ALTER INDEX interrupts_pending_deadline_0014 RENAME TO interrupts_pending_deadline;
