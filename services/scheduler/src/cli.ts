@@ -1,35 +1,12 @@
 #!/usr/bin/env node
 // layover-scheduler: expires interrupts past their deadline, re-enqueues lost work, fires cron
 // runs. Configured by the environment; stops cleanly on SIGTERM/SIGINT.
-import {
-  createLogger,
-  main,
-  parseEnv,
-  postgresTimeouts,
-  runUntilSignalled,
-  ServiceEnv,
-  timerMs,
-} from "@layover/runtime";
-import { z } from "zod";
+import { createLogger, main, postgresTimeouts, runUntilSignalled } from "@layover/runtime";
+import { parseSchedulerEnv } from "./config.ts";
 import { createScheduler } from "./scheduler.ts";
 
-const SchedulerEnv = ServiceEnv.extend({
-  SWEEP_EVERY_MS: timerMs(1).default(2_000),
-  SWEEP_BATCH_SIZE: z.coerce.number().int().positive().default(1_000),
-  RECONCILE_EVERY_MS: timerMs(1).default(15_000),
-  /** Finished threads untouched this long are deleted; unset: kept. Not a timer: days are fine. */
-  THREAD_TTL_MS: z.coerce.number().int().positive().optional(),
-  PRUNE_THREADS_EVERY_MS: timerMs(1).default(3_600_000),
-  SCHEDULER_ID: z.string().min(1).optional(),
-  /** Log users' payloads (off: they are redacted), as the worker's. */
-  LAYOVER_LOG_PAYLOADS: z
-    .enum(["true", "false"])
-    .default("false")
-    .transform((v) => v === "true"),
-});
-
 main(async () => {
-  const env = parseEnv(SchedulerEnv, process.env, "scheduler");
+  const env = parseSchedulerEnv(process.env);
   const logger = createLogger({
     level: env.LOG_LEVEL,
     logPayloads: env.LAYOVER_LOG_PAYLOADS,

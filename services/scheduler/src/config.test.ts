@@ -1,0 +1,21 @@
+import { describe, expect, it } from "vitest";
+import { parseSchedulerEnv } from "./config.ts";
+
+describe("scheduler environment", () => {
+  it("keeps threads unless THREAD_TTL_MS is set, and prunes hourly when it is", () => {
+    const env = parseSchedulerEnv({});
+    expect(env.THREAD_TTL_MS).toBeUndefined();
+    expect(env).toMatchObject({ PRUNE_THREADS_EVERY_MS: 3_600_000, SWEEP_EVERY_MS: 2_000 });
+    expect(parseSchedulerEnv({ THREAD_TTL_MS: " " }).THREAD_TTL_MS).toBeUndefined();
+  });
+
+  it("takes a TTL of days, longer than any timer could wait", () => {
+    expect(parseSchedulerEnv({ THREAD_TTL_MS: "7776000000" }).THREAD_TTL_MS).toBe(90 * 86_400_000);
+  });
+
+  it("refuses a TTL that is not a positive whole number of milliseconds, naming it", () => {
+    for (const value of ["0", "-5", "90d", "1.5"])
+      expect(() => parseSchedulerEnv({ THREAD_TTL_MS: value }), value).toThrow(/THREAD_TTL_MS/);
+    expect(() => parseSchedulerEnv({ PRUNE_THREADS_EVERY_MS: "0" })).toThrow(/PRUNE_THREADS_EVERY_MS/);
+  });
+});
