@@ -1,27 +1,13 @@
 import { jsonSerializer } from "@layover/checkpoint";
-import { useTestSchema } from "@layover/testing/vitest";
-import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate } from "./migrate.ts";
+import { describe, expect, it } from "vitest";
 import { PostgresSaver } from "./postgres-saver.ts";
 import { growList, message, newKey, putArgs } from "./test-support/checkpoints.ts";
 import { channelBytes } from "./test-support/pools.ts";
+import { useSaverSchema } from "./test-support/saver-schema.ts";
 
-const schema = useTestSchema("list_deltas");
-let pool: pg.Pool;
-let saver: PostgresSaver;
+const t = useSaverSchema("list_deltas");
 
-beforeAll(async () => {
-  pool = new pg.Pool({ connectionString: schema.current.url, max: 4 });
-  await migrate(pool, { schema: schema.current.name });
-  saver = new PostgresSaver({ pool, schema: schema.current.name });
-});
-
-afterAll(async () => {
-  await pool.end();
-});
-
-const bytes = (threadId: string) => channelBytes(pool, schema.current.name, threadId, "messages");
+const bytes = (threadId: string) => channelBytes(t.pool, t.name, threadId, "messages");
 
 async function expectEveryCheckpoint(s: PostgresSaver, threadId: string, ids: string[], lists: unknown[][]) {
   for (const [i, id] of ids.entries()) {
@@ -34,8 +20,8 @@ describe("lists that grow by appending are stored as deltas", () => {
   it("costs O(N): 500 appends store a small multiple of the final list, 100 vs 500 grows ~linearly", async () => {
     const small = newKey("grow-100");
     const large = newKey("grow-500");
-    await growList(saver, small, 100);
-    const { lists } = await growList(saver, large, 500);
+    await growList(t.saver, small, 100);
+    const { lists } = await growList(t.saver, large, 500);
     const [at100, at500] = [await bytes(small.threadId), await bytes(large.threadId)];
     const final500 = jsonSerializer.dumps(lists[499]).length;
     const final100 = jsonSerializer.dumps(lists[99]).length;
@@ -48,7 +34,7 @@ describe("lists that grow by appending are stored as deltas", () => {
   });
 
   it("without deltas the same run costs O(N²) (the baseline the deltas beat)", async () => {
-    const full = new PostgresSaver({ pool, schema: schema.current.name, listDeltas: false });
+    const full = new PostgresSaver({ pool: t.pool, schema: t.name, listDeltas: false });
     const small = newKey("full-100");
     const large = newKey("full-500");
     await growList(full, small, 100);
@@ -60,15 +46,15 @@ describe("lists that grow by appending are stored as deltas", () => {
 
   it("reads back every checkpoint's list exactly, across snapshots and chains", async () => {
     const tight = new PostgresSaver({
-      pool,
-      schema: schema.current.name,
+      pool: t.pool,
+      schema: t.name,
       listDeltas: { minSnapshotBytes: 600, maxChainLength: 7 },
     });
     const key = newKey("exact");
     const { ids, lists } = await growList(tight, key, 120, { size: 40 });
     expect((await bytes(key.threadId)).full).toBeGreaterThan(3);
     await expectEveryCheckpoint(tight, key.threadId, ids, lists);
-    await expectEveryCheckpoint(saver, key.threadId, ids, lists);
+    await expectEveryCheckpoint(t.saver, key.threadId, ids, lists);
     const listed = [];
     for await (const tuple of tight.list(key, { limit: 30 }))
       listed.push(tuple.checkpoint.channelValues.messages);
@@ -84,7 +70,7 @@ describe("lists that grow by appending are stored as deltas", () => {
       changed: ["list"],
       parentId: null,
     });
-    await saver.put(first);
+    await t.saver.put(first);
     const grown = [...base, new Map([["k", 1n]]), undefined, new Set(["s"])];
     const second = putArgs(key, {
       values: { list: grown },
@@ -93,8 +79,8 @@ describe("lists that grow by appending are stored as deltas", () => {
       parentId: first.checkpoint.id,
       appends: { list: { baseVersion: 1, baseLength: 2 } },
     });
-    await saver.put(second);
-    const value = (await saver.getTuple(key))?.checkpoint.channelValues.list as unknown[];
+    await t.saver.put(second);
+    const value = (await t.saver.getTuple(key))?.checkpoint.channelValues.list as unknown[];
     expect(value).toEqual(grown);
     expect(value).toHaveLength(5);
     expect(value[2]).toBeInstanceOf(Map);
@@ -110,7 +96,7 @@ describe("a hint that does not match what is stored falls back to the full value
       changed: ["list"],
       parentId: null,
     });
-    await saver.put(first);
+    await t.saver.put(first);
     const second = putArgs(key, {
       values: { list: ["a", "mutated", "b"] },
       versions: { list: 2 },
@@ -118,9 +104,9 @@ describe("a hint that does not match what is stored falls back to the full value
       parentId: first.checkpoint.id,
       appends: { list: { baseVersion: 1, baseLength: 2 } },
     });
-    await saver.put(second);
-    expect((await saver.getTuple(key))?.checkpoint.channelValues.list).toEqual(["a", "mutated", "b"]);
-    expect((await channelBytes(pool, schema.current.name, key.threadId, "list")).full).toBe(2);
+    await t.saver.put(second);
+    expect((await t.saver.getTuple(key))?.checkpoint.channelValues.list).toEqual(["a", "mutated", "b"]);
+    expect((await channelBytes(t.pool, t.name, key.threadId, "list")).full).toBe(2);
   });
 
   it("when the base version was never stored", async () => {
@@ -131,7 +117,7 @@ describe("a hint that does not match what is stored falls back to the full value
       changed: ["list"],
       parentId: null,
     });
-    await saver.put(first);
+    await t.saver.put(first);
     const second = putArgs(key, {
       values: { list: ["a", "b"] },
       versions: { list: 3 },
@@ -139,13 +125,13 @@ describe("a hint that does not match what is stored falls back to the full value
       parentId: first.checkpoint.id,
       appends: { list: { baseVersion: 2, baseLength: 1 } },
     });
-    await saver.put(second);
-    expect((await saver.getTuple(key))?.checkpoint.channelValues.list).toEqual(["a", "b"]);
+    await t.saver.put(second);
+    expect((await t.saver.getTuple(key))?.checkpoint.channelValues.list).toEqual(["a", "b"]);
   });
 
   it("for a fork (expectedHead is not the parent), which always stores full values", async () => {
     const key = newKey("fork");
-    const { ids, lists } = await growList(saver, key, 3, { size: 10 });
+    const { ids, lists } = await growList(t.saver, key, 3, { size: 10 });
     const fork = putArgs(key, {
       values: { messages: [...(lists[0] as unknown[]), message(99, 10)], step: 9 },
       versions: { messages: 5, step: 5 },
@@ -154,18 +140,18 @@ describe("a hint that does not match what is stored falls back to the full value
       expectedHead: ids[2] as string,
       appends: { messages: { baseVersion: 1, baseLength: 1 } },
     });
-    await saver.put(fork);
-    const { rows } = await pool.query(
-      `SELECT b.base_version FROM "${schema.current.name}".checkpoint_blobs b
-       JOIN "${schema.current.name}".checkpoint_heads h USING (key_id)
+    await t.saver.put(fork);
+    const { rows } = await t.pool.query(
+      `SELECT b.base_version FROM "${t.name}".checkpoint_blobs b
+       JOIN "${t.name}".checkpoint_heads h USING (key_id)
        WHERE h.thread_id = $1 AND b.channel = 'messages' AND b.version = 5`,
       [key.threadId],
     );
     expect(rows).toEqual([{ base_version: null }]);
-    expect((await saver.getTuple(key))?.checkpoint.channelValues.messages).toEqual([
+    expect((await t.saver.getTuple(key))?.checkpoint.channelValues.messages).toEqual([
       lists[0]![0],
       message(99, 10),
     ]);
-    await expectEveryCheckpoint(saver, key.threadId, ids, lists);
+    await expectEveryCheckpoint(t.saver, key.threadId, ids, lists);
   });
 });

@@ -3,31 +3,17 @@
 // thread idle when the page was read but given a new head before its turn (a resume) must not
 // be deleted: its new checkpoint would be lost with its history. Each batch's transaction locks
 // its threads' heads and checks them again before it deletes anything.
-import { useTestSchema } from "@layover/testing/vitest";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrate } from "./migrate.ts";
-import { PostgresSaver } from "./postgres-saver.ts";
+import { describe, expect, it } from "vitest";
 import { idAt, putArgs } from "./test-support/checkpoints.ts";
+import { useSaverSchema } from "./test-support/saver-schema.ts";
 
-const schema = useTestSchema("prune_race");
-let pool: pg.Pool;
-let saver: PostgresSaver;
+const t = useSaverSchema("prune_race");
 const DAY = 86_400_000;
-
-beforeAll(async () => {
-  pool = new pg.Pool({ connectionString: schema.current.url, max: 4 });
-  await migrate(pool, { schema: schema.current.name });
-  saver = new PostgresSaver({ pool, schema: schema.current.name });
-});
-
-afterAll(async () => {
-  await pool.end();
-});
 
 describe("prune delete by date, racing a resume", () => {
   it("never deletes a thread that got a new head after the walk read its page", async () => {
-    const s = schema.current.name;
+    const s = t.name;
     const old = Date.now() - 30 * DAY;
     // 150 idle threads, first_id in thread order: the walk's first batch is t000..t099, the second t100..t149.
     const heads = new Map<string, string>();
@@ -45,23 +31,23 @@ describe("prune delete by date, racing a resume", () => {
           },
         );
         args.checkpoint.id = idAt(old + i * 10 + j, j);
-        await saver.put(args);
+        await t.saver.put(args);
         parent = args.checkpoint.id;
       }
       heads.set(threadId, parent as string);
     }
 
     // Hold t000's head row: the first batch's delete waits on it (as on any slow delete).
-    const blocker = new pg.Client({ connectionString: schema.current.url });
+    const blocker = new pg.Client({ connectionString: t.url });
     await blocker.connect();
     await blocker.query("BEGIN");
     await blocker.query(`SELECT 1 FROM ${s}.checkpoint_heads WHERE thread_id = 't000' FOR UPDATE`);
 
-    const prune = saver.prune({ olderThan: new Date(Date.now() - DAY) }, { strategy: "delete" });
+    const prune = t.saver.prune({ olderThan: new Date(Date.now() - DAY) }, { strategy: "delete" });
     // Wait until the prune has read its page and its first delete is waiting for the lock.
     for (let waited = 0; ; waited += 20) {
       // (Not on the blocker: in a transaction, pg_stat_activity keeps its first snapshot.)
-      const { rows } = await pool.query(
+      const { rows } = await t.pool.query(
         `SELECT 1 FROM pg_stat_activity
           WHERE wait_event_type = 'Lock' AND datname = current_database() AND pid <> pg_backend_pid()
             AND strpos(query, $1) > 0`,
@@ -82,15 +68,15 @@ describe("prune delete by date, racing a resume", () => {
         parentId: heads.get("t120") as string,
       },
     );
-    await saver.put(resumed);
-    expect((await saver.getTuple({ threadId: "t120", ns: "" }))?.checkpoint.id).toBe(resumed.checkpoint.id);
+    await t.saver.put(resumed);
+    expect((await t.saver.getTuple({ threadId: "t120", ns: "" }))?.checkpoint.id).toBe(resumed.checkpoint.id);
 
     await blocker.query("ROLLBACK");
     await blocker.end();
     const result = await prune;
 
     // t120 has a head newer than the date when its batch is deleted: it must survive.
-    expect((await saver.getTuple({ threadId: "t120", ns: "" }))?.checkpoint.id).toBe(resumed.checkpoint.id);
+    expect((await t.saver.getTuple({ threadId: "t120", ns: "" }))?.checkpoint.id).toBe(resumed.checkpoint.id);
     expect(result.threads).toBe(149);
   }, 60_000);
 });
