@@ -19,7 +19,8 @@ export interface DeletedThread {
  * Refused with ThreadBusyError, deleting nothing, while a run of the thread is pending or
  * running (cancel it with runs.cancel, or wait for it) or while a cron starts runs on it
  * (crons.delete first). With a checkpoint saver of the caller's own, its checkpoints are
- * deleted after the transaction (saver.deleteThread).
+ * deleted (saver.deleteThread) before the transaction commits, the thread still locked: when
+ * that fails, nothing is deleted.
  */
 export async function deleteThread(ctx: ClientContext, threadId: string): Promise<DeletedThread> {
   if (typeof threadId !== "string" || threadId === "") throw new ThreadNotFoundError(String(threadId));
@@ -66,10 +67,18 @@ export async function deleteThreadIf(
       [threadId],
     );
     const { runs, interrupts } = counts.rows[0] as { runs: number; interrupts: number };
-    const checkpoints = own ? (await own.deleteThreadsIn(client, [threadId])).checkpoints : 0;
-    return { threadId, runs, interrupts, checkpoints };
+    if (own)
+      return {
+        threadId,
+        runs,
+        interrupts,
+        checkpoints: (await own.deleteThreadsIn(client, [threadId])).checkpoints,
+      };
+    // A saver of the caller's own is not in this transaction: it deletes while the thread is
+    // still locked (a start on the id waits), and a failure rolls the rows back, to delete again.
+    await ctx.saver.deleteThread(threadId);
+    return { threadId, runs, interrupts, checkpoints: 0 };
   });
-  if (deleted !== undefined && own === undefined) await ctx.saver.deleteThread(threadId);
   return deleted;
 }
 
