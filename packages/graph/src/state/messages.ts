@@ -4,6 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { reviveLangChain } from "@layover/checkpoint";
 import { z } from "zod";
+import { InvalidUpdateError } from "../errors.ts";
 import { Annotation } from "./annotation.ts";
 import { ReducedValue } from "./state-schema.ts";
 
@@ -26,12 +27,22 @@ function isRemove(message: Message): boolean {
   return type === "remove";
 }
 
+/**
+ * What a refused message-like is, never what it holds: it is what a user wrote, and the error
+ * reaches the worker's logs, where users' state is redacted unless LAYOVER_LOG_PAYLOADS is set.
+ */
+function kindOf(like: unknown): string {
+  if (Array.isArray(like)) return "an array";
+  if (like === null) return "null";
+  return typeof like === "object" ? "an object" : `a ${typeof like}`;
+}
+
 /** A message-like as a message: LangChain's coercion (strings, tuples, `{ role, content }`, serialized messages). */
 function toMessage(like: unknown): Message {
   if (lc === undefined) {
     if (typeof like !== "object" || like === null)
-      throw new TypeError(
-        `A message must be an object; got ${JSON.stringify(like)}. Install @langchain/core to write strings or [role, content] pairs.`,
+      throw new InvalidUpdateError(
+        `A message must be an object; got ${kindOf(like)}. Install @langchain/core to write strings or [role, content] pairs.`,
       );
     return like as Message;
   }
@@ -41,7 +52,22 @@ function toMessage(like: unknown): Message {
     typeof like === "object" && like !== null && serialized.lc === 1
       ? reviveLangChain(like as Record<string, unknown>)
       : like;
-  return lc.isBaseMessage(revived) ? (revived as Message) : lc.coerceMessageLikeToMessage(revived);
+  return lc.isBaseMessage(revived) ? (revived as Message) : coerced(lc, revived);
+}
+
+/**
+ * LangChain's coercion. Its error quotes the whole message it refused ("Received: {…}"), so it is
+ * not passed on, not even as a cause; an update that cannot be applied fails the superstep.
+ */
+function coerced(messages: LangChainMessages, like: unknown): Message {
+  try {
+    return messages.coerceMessageLikeToMessage(like);
+  } catch {
+    throw new InvalidUpdateError(
+      `LangChain cannot make a message of ${kindOf(like)} written to a messages key: write a message, a string, ` +
+        'a [role, content] pair or { role, content } with a role such as "user", "assistant", "system" or "tool".',
+    );
+  }
 }
 
 function withId(message: Message): Message {

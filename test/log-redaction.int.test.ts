@@ -1,0 +1,81 @@
+// What a worker logs at its default settings, read from its real pino output: the ids of a run,
+// never what users wrote (state, inputs, answers), even inside the errors it logs.
+import { Writable } from "node:stream";
+import { END, MessagesAnnotation, START, StateGraph } from "@layover/graph";
+import { createClient, createLogger, type LayoverClient } from "@layover/runtime";
+import { createTestSchema, deleteRedisPrefix, getRedis, uniqueRedisPrefix } from "@layover/testing";
+import { createWorker } from "@layover/worker";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const SECRET = "4111-1111-1111-1111";
+
+/** A reply LangChain cannot make a message of (no such role), holding what a user wrote. */
+const badReply = new StateGraph(MessagesAnnotation)
+  .addNode("reply", () => ({ messages: [{ role: "customer", content: `my card is ${SECRET}` }] }))
+  .addEdge(START, "reply")
+  .addEdge("reply", END)
+  .compile();
+
+const echo = new StateGraph(MessagesAnnotation)
+  .addNode("reply", () => ({}))
+  .addEdge(START, "reply")
+  .addEdge("reply", END)
+  .compile();
+
+const lines: string[] = [];
+let client: LayoverClient;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  const schema = await createTestSchema("log_redaction");
+  const redisUrl = await getRedis();
+  const prefix = uniqueRedisPrefix("log-redaction");
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  // The worker CLI's logger at its defaults (LAYOVER_LOG_PAYLOADS unset), at debug: every line.
+  const logger = createLogger({ level: "debug", logPayloads: false, name: "layover-worker" }, stream);
+  const deployment = { databaseUrl: schema.url, redisUrl, schema: schema.name, prefix };
+  const worker = createWorker({ graphs: { badReply, echo }, ...deployment, logger });
+  await worker.start();
+  client = createClient({ ...deployment, logger: pino({ level: "silent" }) });
+  close = async () => {
+    await worker.close();
+    await client.close();
+    await deleteRedisPrefix(redisUrl, prefix);
+    await schema.drop();
+  };
+}, 60_000);
+afterAll(() => close?.());
+
+/** The run's lines once it failed (its run, or one of its jobs), as the worker wrote them. */
+async function linesOnceFailed(runId: string): Promise<string> {
+  const failed = () => lines.filter((l) => l.includes(runId) && /"msg":"(job|run) failed/.test(l));
+  await expect.poll(() => failed().length, { timeout: 15_000 }).toBeGreaterThan(0);
+  return lines.filter((l) => l.includes(runId)).join("");
+}
+
+describe("a message LangChain cannot read", () => {
+  it("is not quoted in the worker's logs when a node writes it", async () => {
+    const { runId } = await client.runs.start({ graphId: "badReply", input: { messages: [] } });
+    expect(await linesOnceFailed(runId)).not.toContain(SECRET);
+    expect(await client.runs.wait(runId)).toMatchObject({
+      status: "error",
+      error: { code: "INVALID_UPDATE" },
+    });
+  });
+
+  it("is not quoted in the worker's logs when a run's input holds it", async () => {
+    const input = { messages: [{ role: "customer", content: `my card is ${SECRET}` }] };
+    const { runId } = await client.runs.start({ graphId: "echo", input });
+    expect(await linesOnceFailed(runId)).not.toContain(SECRET);
+    expect(await client.runs.wait(runId)).toMatchObject({
+      status: "error",
+      error: { code: "INVALID_UPDATE" },
+    });
+  });
+});
