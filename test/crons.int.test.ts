@@ -70,6 +70,19 @@ describe("crons", () => {
     expect(await h.client.crons.delete("not-a-cron-id")).toBe(false);
   });
 
+  it("refuses a schedule that parses but never falls due, storing nothing in Postgres or Redis", async () => {
+    const before = (await h.client.crons.list()).length;
+    // The 31st of April or June: BullMQ parses it, finds no next tick, and adds no scheduler.
+    for (const schedule of ["0 0 31 4,6 *", "0 0 0 31 2-4/2 *"])
+      await expect(h.client.crons.create({ graphId: "linear", schedule, input: {} })).rejects.toMatchObject({
+        code: "INVALID_CONFIG",
+        message: expect.stringContaining(schedule),
+      });
+    expect((await h.client.crons.list()).length).toBe(before);
+    const cronSchedules = (await schedulers.getJobSchedulers()).filter((s) => s.key.startsWith("cron."));
+    expect(cronSchedules).toEqual([]);
+  });
+
   it("deletes a cron named by its id in upper case, its schedule in Redis too", async () => {
     const cron = await h.client.crons.create({ graphId: "linear", schedule: "0 0 1 1 *", input: {} });
     expect(await schedulers.getJobScheduler(cronSchedulerId(cron.id))).toBeDefined();

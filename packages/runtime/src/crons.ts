@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { InvalidInputError } from "@layover/graph";
-import { Queue } from "bullmq";
+import { getNextMillis, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import type { Db } from "./db.ts";
@@ -56,15 +56,34 @@ function checkSpec(spec: CronSpec): void {
     throw new InvalidInputError(
       `A cron's threadId must be a non-empty string, or left out for a new thread per tick; got ${JSON.stringify(spec.threadId)}.`,
     );
-  if (spec.timezone === undefined) return;
+  if (spec.timezone !== undefined)
+    try {
+      if (typeof spec.timezone !== "string") throw new TypeError("not a string");
+      new Intl.DateTimeFormat("en-US", { timeZone: spec.timezone });
+    } catch {
+      throw new InvalidConfigError(
+        `Unknown time zone ${JSON.stringify(spec.timezone)}: use an IANA name such as "Europe/Paris", or leave it out for UTC.`,
+      );
+    }
+  checkFallsDue(spec.schedule, spec.timezone ?? "UTC");
+}
+
+/**
+ * Refuses a pattern BullMQ would not schedule, asking it as its job schedulers do: one it cannot
+ * parse, or one that never falls due (the 31st of April), which upsertJobScheduler skips without
+ * an error — a cron stored, never ticking.
+ */
+function checkFallsDue(schedule: string, tz: string): void {
+  let next: number | undefined;
   try {
-    if (typeof spec.timezone !== "string") throw new TypeError("not a string");
-    new Intl.DateTimeFormat("en-US", { timeZone: spec.timezone });
-  } catch {
+    next = getNextMillis(Date.now(), { pattern: schedule, tz });
+  } catch (error) {
     throw new InvalidConfigError(
-      `Unknown time zone ${JSON.stringify(spec.timezone)}: use an IANA name such as "Europe/Paris", or leave it out for UTC.`,
+      `Invalid cron schedule ${JSON.stringify(schedule)}: ${(error as Error).message}.`,
     );
   }
+  if (next === undefined)
+    throw new InvalidConfigError(`Cron schedule ${JSON.stringify(schedule)} never falls due (in ${tz}).`);
 }
 
 /** A tick's job. Its run start is keyed by the tick, so a Postgres blip is retried safely. */
