@@ -1,6 +1,7 @@
 // Cron runs: the zone a schedule ticks in, what crons.create refuses, and a tick that fell due
 // while no scheduler ran.
 import { cronSchedulerId, SCHEDULER_QUEUE } from "@layover/runtime";
+import { deleteRedisPrefix } from "@layover/testing";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -143,6 +144,30 @@ describe("crons", () => {
       }
       expect(await cronThreads(cron.id)).toEqual([]);
     } finally {
+      await stop();
+    }
+  });
+
+  it("sets its schedules again from Postgres when Redis loses every key while a scheduler runs", async () => {
+    const stop = await h.startScheduler({ id: "scheduler-flushed" });
+    const cron = await h.client.crons.create({ graphId: "linear", schedule: "* * * * * *", input: {} });
+    try {
+      while ((await cronThreads(cron.id)).length === 0)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      await deleteRedisPrefix(h.redisUrl, h.prefix); // what FLUSHALL does to this deployment
+      const lostAt = Date.now();
+      const ticksSince = async () =>
+        (await cronThreads(cron.id)).filter(
+          (t) => Number(t.slice(`cron-${cron.id}-`.length)) > lostAt + 1_000,
+        );
+      const deadline = Date.now() + 8_000;
+      while ((await ticksSince()).length === 0) {
+        if (Date.now() > deadline) throw new Error("no tick 8 s after Redis lost the cron's schedule");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(await schedulers.getJobScheduler("reconcile")).toBeDefined();
+    } finally {
+      await h.client.crons.delete(cron.id);
       await stop();
     }
   });

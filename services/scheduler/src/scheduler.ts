@@ -45,7 +45,7 @@ export interface SchedulerOptions {
   sweepEveryMs?: number;
   /** Threads claimed per sweep transaction. @defaultValue 1000 */
   sweepBatchSize?: number;
-  /** How often runs whose job is missing are re-enqueued. @defaultValue 15000 */
+  /** How often runs whose job is missing are re-enqueued, and schedules Redis lost set again. @defaultValue 15000 */
   reconcileEveryMs?: number;
   /** A run untouched this long without a job is re-enqueued. @defaultValue 5000 */
   reconcileMinAgeMs?: number;
@@ -194,27 +194,55 @@ export function createScheduler(options: SchedulerOptions = {}) {
     return started;
   }
 
+  /** The sweep, reconciliation and pruning schedules, and every cron's from Postgres. */
+  async function setSchedules(): Promise<void> {
+    const every = (ms: number) => ({ every: ms });
+    const opts = { removeOnComplete: true, removeOnFail: 100 };
+    await queue.upsertJobScheduler("sweep", every(options.sweepEveryMs ?? 2_000), { name: "sweep", opts });
+    await queue.upsertJobScheduler("reconcile", every(options.reconcileEveryMs ?? 15_000), {
+      name: "reconcile",
+      opts,
+    });
+    if (options.threadTtlMs === undefined) await queue.removeJobScheduler("prune-threads");
+    else
+      await queue.upsertJobScheduler("prune-threads", every(options.pruneThreadsEveryMs ?? 3_600_000), {
+        name: "prune-threads",
+        data: { ttlMs: options.threadTtlMs },
+        opts,
+      });
+    await crons.restore();
+  }
+
+  let watch: NodeJS.Timeout | undefined;
+  let closing = false;
+  /**
+   * Redis can lose every schedule while this runs (FLUSHALL, a failover to an empty replica),
+   * reconciliation's own with them, so no BullMQ job would ever notice: a timer of the process
+   * looks for that one, and if it is gone sets them all again, crons from Postgres. One check at
+   * a time: with Redis down it waits for Redis, not piling up.
+   */
+  function watchSchedules(): void {
+    watch = setTimeout(async () => {
+      try {
+        if ((await queue.getJobScheduler("reconcile")) === undefined && !closing) {
+          logger.warn("Redis lost the scheduler's schedules: set again, crons from Postgres");
+          await setSchedules();
+        }
+      } catch (error) {
+        if (!closing) logger.error({ err: error }, "could not check the scheduler's schedules");
+      }
+      if (!closing) watchSchedules();
+    }, options.reconcileEveryMs ?? 15_000);
+    watch.unref();
+  }
+
   return {
     id,
     client,
     async start(): Promise<void> {
       await requireRedis(connection, options.redisStartTimeoutMs);
       await withMigrationPool(options.databaseUrl, (admin) => migrateRuntime(admin, { schema: db.schema }));
-      const every = (ms: number) => ({ every: ms });
-      const opts = { removeOnComplete: true, removeOnFail: 100 };
-      await queue.upsertJobScheduler("sweep", every(options.sweepEveryMs ?? 2_000), { name: "sweep", opts });
-      await queue.upsertJobScheduler("reconcile", every(options.reconcileEveryMs ?? 15_000), {
-        name: "reconcile",
-        opts,
-      });
-      if (options.threadTtlMs === undefined) await queue.removeJobScheduler("prune-threads");
-      else
-        await queue.upsertJobScheduler("prune-threads", every(options.pruneThreadsEveryMs ?? 3_600_000), {
-          name: "prune-threads",
-          data: { ttlMs: options.threadTtlMs },
-          opts,
-        });
-      await crons.restore();
+      await setSchedules();
       // Reconcile once at start-up too: work lost while no scheduler ran is found at once.
       await reconcile();
       // Before taking jobs: a port that cannot be served fails the start.
@@ -235,9 +263,12 @@ export function createScheduler(options: SchedulerOptions = {}) {
         ),
       );
       await worker.waitUntilReady();
+      watchSchedules();
       logger.info(metricsServer ? { metricsPort: metricsPortOf(metricsServer) } : {}, "scheduler started");
     },
     async close(): Promise<void> {
+      closing = true;
+      clearTimeout(watch);
       await worker?.close();
       metricsServer?.close();
       await steps.close();
