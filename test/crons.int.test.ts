@@ -171,4 +171,51 @@ describe("crons", () => {
       await stop();
     }
   });
+
+  it("starts no run after crons.delete returned, even for a tick it raced", async () => {
+    const { threadId, runId } = await h.client.runs.start({ graphId: "linear", input: {} });
+    await h.client.runs.wait(runId);
+    const cron = await h.client.crons.create({
+      graphId: "linear",
+      schedule: "* * * * * *",
+      input: {},
+      threadId,
+    });
+    const cronRuns = async () =>
+      (
+        await h.pool.query(
+          `SELECT count(*)::int AS n FROM "${h.schema}".runs WHERE idempotency_key LIKE $1`,
+          [`cron-${cron.id}-%`],
+        )
+      ).rows[0].n as number;
+    // The thread's row lock holds a tick between reading its cron and recording its run.
+    const lock = await h.pool.connect();
+    await lock.query("BEGIN");
+    await lock.query(`SELECT 1 FROM "${h.schema}".threads WHERE id = $1 FOR UPDATE`, [threadId]);
+    const stop = await h.startScheduler({ id: "scheduler-deleted" });
+    try {
+      const waiting = async () =>
+        (
+          await h.pool.query(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
+            [`%"${h.schema}"."start_run"%`],
+          )
+        ).rows[0].n as number;
+      while ((await waiting()) === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+      const deleted = h.client.crons
+        .delete(cron.id)
+        .then(async (found) => ({ found, runs: await cronRuns() }));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await lock.query("COMMIT");
+      const { found, runs } = await deleted;
+      expect(found).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(await cronRuns()).toBe(runs);
+    } finally {
+      await lock.query("ROLLBACK").catch(() => {});
+      lock.release();
+      await h.client.crons.delete(cron.id);
+      await stop();
+    }
+  });
 });

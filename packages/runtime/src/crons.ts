@@ -3,7 +3,7 @@ import { InvalidInputError } from "@layover/graph";
 import { getNextMillis, Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
-import type { Db } from "./db.ts";
+import { type Db, inTransaction } from "./db.ts";
 import { InvalidConfigError, threadOfAnotherGraph } from "./errors.ts";
 import type { RunConfig } from "./sql/runs.ts";
 import { getThread } from "./sql/threads.ts";
@@ -165,6 +165,21 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
       const rows = await this.list();
       for (const row of rows) await ensureScheduled(row);
       return rows.length;
+    },
+    /**
+     * Calls `fn` with cron `id` (undefined if there is none) locked against crons.delete until
+     * `fn` returns: a delete waits for a tick already starting its run, and a tick after the
+     * delete finds no cron. The lock holds a pooled connection for as long as `fn` runs.
+     */
+    async holding<T>(id: string, fn: (cron: CronRow | undefined) => Promise<T>): Promise<T> {
+      if (!isUuid(id)) return fn(undefined);
+      return inTransaction(db, async (tx) => {
+        const { rows } = await tx.query<CronRow>(
+          `SELECT * FROM ${db.table("crons")} WHERE id = $1 FOR KEY SHARE`,
+          [id],
+        );
+        return fn(rows[0]);
+      });
     },
     async get(id: string): Promise<CronRow | undefined> {
       if (!isUuid(id)) return undefined;

@@ -172,24 +172,28 @@ export function createScheduler(options: SchedulerOptions = {}) {
     return pruned;
   }
 
+  /** The tick's run, started with its cron held against crons.delete: none once a delete returned. */
   async function startCronRun(job: Job): Promise<unknown> {
     const { cronId } = CronTick.parse(job.data);
-    const cron = await crons.get(cronId);
-    if (cron === undefined) {
+    const tick = String(job.opts.prevMillis ?? job.timestamp);
+    const started = await crons.holding(cronId, async (cron) =>
+      cron === undefined
+        ? undefined
+        : client.runs.start({
+            graphId: cron.graph_id,
+            input: cron.input,
+            ...(cron.config ? { config: cron.config } : {}),
+            threadId: cron.thread_id ?? `cron-${cron.id}-${tick}`,
+            multitaskStrategy: "enqueue",
+            idempotencyKey: `cron-${cron.id}-${tick}`,
+          }),
+    );
+    if (started === undefined) {
       // Deleted while the tick was queued, or its schedule outlived the delete (a restore racing
       // it): the schedule goes too, instead of ticking into nothing for ever.
       await queue.removeJobScheduler(cronSchedulerId(cronId));
       return null;
     }
-    const tick = String(job.opts.prevMillis ?? job.timestamp);
-    const started = await client.runs.start({
-      graphId: cron.graph_id,
-      input: cron.input,
-      ...(cron.config ? { config: cron.config } : {}),
-      threadId: cron.thread_id ?? `cron-${cron.id}-${tick}`,
-      multitaskStrategy: "enqueue",
-      idempotencyKey: `cron-${cron.id}-${tick}`,
-    });
     logger.info({ cronId, runId: started.runId, threadId: started.threadId }, "cron run started");
     return started;
   }
