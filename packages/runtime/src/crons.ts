@@ -21,7 +21,10 @@ export interface CronSpec {
   /** IANA time zone of the schedule. @defaultValue UTC */
   timezone?: string;
   input?: Record<string, unknown>;
-  /** Run every tick on this thread; without it each tick starts a new thread. */
+  /**
+   * Run every tick on this thread, queued behind a run still going; a tick while the run it
+   * queued has yet to begin starts nothing. Without it each tick starts a new thread.
+   */
   threadId?: string;
   /** The config of every run it starts (`context`, `durability`, `recursionLimit`), as `runs.start` takes it. */
   config?: RunConfig;
@@ -180,6 +183,20 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
         );
         return fn(rows[0]);
       });
+    },
+    /**
+     * Whether a run `cron` started on its thread has yet to begin (queued behind the thread's run,
+     * or not yet taken by a worker): its tick then starts nothing. Else a thread waiting days for
+     * a person gathers a run per tick, to run one after another once answered.
+     */
+    async hasWaitingRun(cron: CronRow): Promise<boolean> {
+      if (cron.thread_id === null) return false;
+      const { rows } = await db.pool.query<{ waiting: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM ${db.table("runs")}
+          WHERE thread_id = $1 AND (status = 'pending') IS TRUE AND idempotency_key LIKE $2) AS waiting`,
+        [cron.thread_id, `cron-${cron.id}-%`],
+      );
+      return rows[0]?.waiting === true;
     },
     async get(id: string): Promise<CronRow | undefined> {
       if (!isUuid(id)) return undefined;

@@ -176,22 +176,26 @@ export function createScheduler(options: SchedulerOptions = {}) {
   async function startCronRun(job: Job): Promise<unknown> {
     const { cronId } = CronTick.parse(job.data);
     const tick = String(job.opts.prevMillis ?? job.timestamp);
-    const started = await crons.holding(cronId, async (cron) =>
-      cron === undefined
-        ? undefined
-        : client.runs.start({
-            graphId: cron.graph_id,
-            input: cron.input,
-            ...(cron.config ? { config: cron.config } : {}),
-            threadId: cron.thread_id ?? `cron-${cron.id}-${tick}`,
-            multitaskStrategy: "enqueue",
-            idempotencyKey: `cron-${cron.id}-${tick}`,
-          }),
-    );
-    if (started === undefined) {
+    const started = await crons.holding(cronId, async (cron) => {
+      if (cron === undefined) return "gone" as const;
+      if (await crons.hasWaitingRun(cron)) return "skipped" as const;
+      return client.runs.start({
+        graphId: cron.graph_id,
+        input: cron.input,
+        ...(cron.config ? { config: cron.config } : {}),
+        threadId: cron.thread_id ?? `cron-${cron.id}-${tick}`,
+        multitaskStrategy: "enqueue",
+        idempotencyKey: `cron-${cron.id}-${tick}`,
+      });
+    });
+    if (started === "gone") {
       // Deleted while the tick was queued, or its schedule outlived the delete (a restore racing
       // it): the schedule goes too, instead of ticking into nothing for ever.
       await queue.removeJobScheduler(cronSchedulerId(cronId));
+      return null;
+    }
+    if (started === "skipped") {
+      logger.info({ cronId }, "cron tick skipped: the run it queued on its thread has not begun");
       return null;
     }
     logger.info({ cronId, runId: started.runId, threadId: started.threadId }, "cron run started");
