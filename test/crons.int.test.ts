@@ -4,7 +4,7 @@ import { cronSchedulerId, SCHEDULER_QUEUE } from "@layover/runtime";
 import { deleteRedisPrefix } from "@layover/testing";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createHarness, type Harness } from "./support/harness.ts";
 
 let h: Harness;
@@ -254,6 +254,76 @@ describe("crons", () => {
     } finally {
       await h.client.crons.delete(cron.id);
       await stop();
+    }
+  });
+
+  it("ticks on a day whose midnight a DST change skips, at the first minute the day has", async () => {
+    // Santiago moves from 24:00 on 6 September 2025 to 01:00 on the 7th: the 7th has no midnight.
+    const created = Date.parse("2025-09-07T00:00:00Z"); // 20:00 on the 6th there
+    vi.useFakeTimers({ toFake: ["Date"], now: created });
+    let id: string | undefined;
+    try {
+      const cron = await h.client.crons.create({
+        graphId: "linear",
+        schedule: "0 0 * * *",
+        timezone: "America/Santiago",
+        input: {},
+      });
+      id = cron.id;
+      const next = (await schedulers.getJobScheduler(cronSchedulerId(cron.id)))?.next as number;
+      expect(new Date(next).toISOString()).toBe("2025-09-07T04:00:00.000Z"); // 01:00 on the 7th
+    } finally {
+      vi.useRealTimers();
+      if (id) await h.client.crons.delete(id);
+    }
+  });
+
+  it("schedules a tick where cron-parser finds none: across Lord Howe's half-hour DST change", async () => {
+    // Lord Howe goes back from 02:00 to 01:30 on 6 April 2025; created at midnight there.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.parse("2025-04-05T13:00:00Z") });
+    let id: string | undefined;
+    try {
+      const cron = await h.client.crons.create({
+        graphId: "linear",
+        schedule: "0 */6 * * *",
+        timezone: "Australia/Lord_Howe",
+        input: {},
+      });
+      id = cron.id;
+      const next = (await schedulers.getJobScheduler(cronSchedulerId(cron.id)))?.next as number;
+      expect(new Date(next).toISOString()).toBe("2025-04-05T19:30:00.000Z"); // 06:00 there
+    } finally {
+      vi.useRealTimers();
+      if (id) await h.client.crons.delete(id);
+    }
+  });
+
+  it("after the tick before such a day, schedules the next at that day's first minute", async () => {
+    const created = Date.parse("2025-09-06T03:59:59Z"); // 23:59:59 on the 5th in Santiago
+    vi.useFakeTimers({ toFake: ["Date"], now: created });
+    let id: string | undefined;
+    let stop: (() => Promise<void>) | undefined;
+    try {
+      const cron = await h.client.crons.create({
+        graphId: "linear",
+        schedule: "0 0 * * *",
+        timezone: "America/Santiago",
+        input: {},
+      });
+      id = cron.id;
+      vi.setSystemTime(created + 1_500); // its tick, midnight on the 6th, is due
+      stop = await h.startScheduler({ id: "scheduler-dst" });
+      const midnight6th = Date.parse("2025-09-06T04:00:00Z");
+      while (!(await cronThreads(cron.id)).includes(`cron-${cron.id}-${midnight6th}`))
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      const nextTick = async () => (await schedulers.getJobScheduler(cronSchedulerId(cron.id)))?.next;
+      while ((await nextTick()) === midnight6th) await new Promise((resolve) => setTimeout(resolve, 50));
+      const next = await nextTick();
+      expect(new Date(next as number).toISOString()).toBe("2025-09-07T04:00:00.000Z");
+    } finally {
+      await stop?.();
+      vi.useRealTimers();
+      if (id) await h.client.crons.delete(id);
     }
   });
 });

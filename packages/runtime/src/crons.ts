@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { InvalidInputError } from "@layover/graph";
-import { getNextMillis, Queue } from "bullmq";
+import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
+import { nextCronMillis } from "./cron-next.ts";
 import { type Db, inTransaction } from "./db.ts";
 import { InvalidConfigError, threadOfAnotherGraph } from "./errors.ts";
 import type { RunConfig } from "./sql/runs.ts";
@@ -79,7 +80,7 @@ function checkSpec(spec: CronSpec): void {
 function checkFallsDue(schedule: string, tz: string): void {
   let next: number | undefined;
   try {
-    next = getNextMillis(Date.now(), { pattern: schedule, tz });
+    next = nextCronMillis(Date.now(), { pattern: schedule, tz });
   } catch (error) {
     throw new InvalidConfigError(
       `Invalid cron schedule ${JSON.stringify(schedule)}: ${(error as Error).message}.`,
@@ -88,6 +89,12 @@ function checkFallsDue(schedule: string, tz: string): void {
   if (next === undefined)
     throw new InvalidConfigError(`Cron schedule ${JSON.stringify(schedule)} never falls due (in ${tz}).`);
 }
+
+/**
+ * What every queue or worker that computes a cron's next tick is given (upserting a schedule, or
+ * taking a tick): ticks correct across DST changes (cron-next.ts).
+ */
+export const CRON_SETTINGS = { repeatStrategy: nextCronMillis };
 
 /** A tick's job. Its run start is keyed by the tick, so a Postgres blip is retried safely. */
 const TICK_OPTS = {
@@ -99,7 +106,7 @@ const TICK_OPTS = {
 
 /** Creates, lists and deletes cron runs: rows in Postgres, job schedulers in BullMQ. */
 export function cronsApi(db: Db, connection: Redis, prefix: string) {
-  const queue = new Queue(SCHEDULER_QUEUE, { connection, prefix });
+  const queue = new Queue(SCHEDULER_QUEUE, { connection, prefix, settings: CRON_SETTINGS });
   queue.on("error", () => {}); // reported by the connection's own listener, as in dispatch.ts
   async function schedule(row: CronRow): Promise<void> {
     await queue.upsertJobScheduler(

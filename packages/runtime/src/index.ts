@@ -21,6 +21,7 @@ export {
   withMigrationPool,
 } from "./connections.ts";
 export {
+  CRON_SETTINGS,
   type CronRow,
   type CronSpec,
   type CronsApi,

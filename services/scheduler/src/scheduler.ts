@@ -1,5 +1,6 @@
 import { hostname } from "node:os";
 import {
+  CRON_SETTINGS,
   CronTick,
   connectPostgres,
   connectRedis,
@@ -260,6 +261,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
         connection: workerConnection,
         prefix,
         concurrency: 4,
+        settings: CRON_SETTINGS, // the worker schedules each tick's next
       });
       worker.on("error", (error) => {
         if (!isRedisConnectionError(error)) logger.error({ err: error }, "scheduler worker error");
