@@ -67,6 +67,8 @@ describe("crons", () => {
       message: expect.stringContaining(`runs graph "approval", not "linear"`),
     });
     await expect(create({ threadId: 7 })).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    // Postgres text cannot hold NUL: runs.start refuses such an id, so every tick would fail.
+    await expect(create({ threadId: "a\u0000b" })).rejects.toMatchObject({ code: "INVALID_INPUT" });
     expect((await h.client.crons.list()).length).toBe(before);
     expect(await h.client.crons.delete("not-a-cron-id")).toBe(false);
   });

@@ -56,9 +56,13 @@ function checkSpec(spec: CronSpec): void {
     throw new InvalidConfigError(
       `Invalid cron schedule ${JSON.stringify(spec.schedule) ?? "undefined"}: give a string of 5 or 6 fields, such as "*/5 * * * *".`,
     );
-  if (spec.threadId !== undefined && (typeof spec.threadId !== "string" || spec.threadId === ""))
+  const { threadId } = spec;
+  if (
+    threadId !== undefined &&
+    (typeof threadId !== "string" || threadId === "" || threadId.includes("\u0000"))
+  )
     throw new InvalidInputError(
-      `A cron's threadId must be a non-empty string, or left out for a new thread per tick; got ${JSON.stringify(spec.threadId)}.`,
+      `A cron's threadId must be a non-empty string without NUL characters, or left out for a new thread per tick; got ${JSON.stringify(threadId)}.`,
     );
   if (spec.timezone !== undefined)
     try {
