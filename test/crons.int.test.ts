@@ -174,6 +174,26 @@ describe("crons", () => {
     }
   });
 
+  it("schedules a cron Postgres has and Redis never had, while a scheduler runs", async () => {
+    const stop = await h.startScheduler({ id: "scheduler-unscheduled" });
+    // What a crons.create leaves whose process died between its insert and its upsert.
+    const { rows } = await h.pool.query(
+      `INSERT INTO "${h.schema}".crons (id, graph_id, schedule, input) VALUES (gen_random_uuid(), 'linear', '0 0 1 1 *', '{}')
+       RETURNING id`,
+    );
+    const id = rows[0].id as string;
+    try {
+      const deadline = Date.now() + 5_000;
+      while (!(await schedulers.getJobScheduler(cronSchedulerId(id)))) {
+        if (Date.now() > deadline) throw new Error("the cron has no schedule 5 s on");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      await h.client.crons.delete(id);
+      await stop();
+    }
+  });
+
   it("starts no run after crons.delete returned, even for a tick it raced", async () => {
     const { threadId, runId } = await h.client.runs.start({ graphId: "linear", input: {} });
     await h.client.runs.wait(runId);

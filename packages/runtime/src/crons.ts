@@ -174,6 +174,12 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
       await queue.removeJobScheduler(cronSchedulerId(id.toLowerCase()));
       return rowCount === 1;
     },
+    async count(): Promise<number> {
+      const { rows } = await db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${db.table("crons")}`,
+      );
+      return rows[0]?.n ?? 0;
+    },
     /** Re-creates the job schedulers Redis lost (or holds changed) from Postgres; others keep their next tick. */
     async restore(): Promise<number> {
       const rows = await this.list();

@@ -222,19 +222,35 @@ export function createScheduler(options: SchedulerOptions = {}) {
     await crons.restore();
   }
 
+  /**
+   * Whether Redis holds fewer schedules than Postgres and this replica's options call for: the
+   * sweep and reconciliation (with pruning if set) and one per cron. A deleted cron's schedule,
+   * until its next tick removes it, can hide a missing one until then.
+   */
+  async function schedulesLost(): Promise<boolean> {
+    if ((await queue.getJobScheduler("reconcile")) === undefined) return true;
+    const [held, pruning, cronCount] = await Promise.all([
+      queue.getJobSchedulersCount(),
+      queue.getJobScheduler("prune-threads"),
+      crons.count(),
+    ]);
+    return held < 2 + (pruning ? 1 : 0) + cronCount;
+  }
+
   let watch: NodeJS.Timeout | undefined;
   let closing = false;
   /**
-   * Redis can lose every schedule while this runs (FLUSHALL, a failover to an empty replica),
-   * reconciliation's own with them, so no BullMQ job would ever notice: a timer of the process
-   * looks for that one, and if it is gone sets them all again, crons from Postgres. One check at
+   * Redis can lose schedules while this runs: every one (FLUSHALL, a failover to an empty
+   * replica), reconciliation's own with them, so no BullMQ job would ever notice; or a cron's
+   * that crons.create never added (its process died between its insert and its upsert). A timer
+   * of the process counts them and, short, sets them all again, crons from Postgres. One check at
    * a time: with Redis down it waits for Redis, not piling up.
    */
   function watchSchedules(): void {
     watch = setTimeout(async () => {
       try {
-        if ((await queue.getJobScheduler("reconcile")) === undefined && !closing) {
-          logger.warn("Redis lost the scheduler's schedules: set again, crons from Postgres");
+        if ((await schedulesLost()) && !closing) {
+          logger.warn("Redis lacks some of the scheduler's schedules: set again, crons from Postgres");
           await setSchedules();
         }
       } catch (error) {
