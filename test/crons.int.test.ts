@@ -194,6 +194,28 @@ describe("crons", () => {
     }
   });
 
+  it("starts, and schedules the other crons, when BullMQ refuses one cron's stored schedule", async () => {
+    // As a release that checked less, or a Node whose time zone data lacks the zone, leaves it.
+    const insert = async (schedule: string) =>
+      (
+        await h.pool.query(
+          `INSERT INTO "${h.schema}".crons (id, graph_id, schedule, input, created_at)
+           VALUES (gen_random_uuid(), 'linear', $1, '{}', now() - interval '1 day') RETURNING id`,
+          [schedule],
+        )
+      ).rows[0].id as string;
+    const refused = await insert("61 * * * *");
+    const fine = await insert("0 0 1 1 *");
+    try {
+      const stop = await h.startScheduler({ id: "scheduler-refused" });
+      await stop();
+      expect(await schedulers.getJobScheduler(cronSchedulerId(fine))).toBeDefined();
+    } finally {
+      await h.client.crons.delete(refused);
+      await h.client.crons.delete(fine);
+    }
+  });
+
   it("starts no run after crons.delete returned, even for a tick it raced", async () => {
     const { threadId, runId } = await h.client.runs.start({ graphId: "linear", input: {} });
     await h.client.runs.wait(runId);

@@ -100,6 +100,15 @@ function checkFallsDue(schedule: string, tz: string): void {
  */
 export const CRON_SETTINGS = { repeatStrategy: nextCronMillis };
 
+function refusalOf(row: CronRow): Error | undefined {
+  try {
+    checkFallsDue(row.schedule, zoneOf(row));
+    return undefined;
+  } catch (error) {
+    return error as Error;
+  }
+}
+
 /** A tick's job. Its run start is keyed by the tick, so a Postgres blip is retried safely. */
 const TICK_OPTS = {
   removeOnComplete: true,
@@ -180,10 +189,18 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
       );
       return rows[0]?.n ?? 0;
     },
-    /** Re-creates the job schedulers Redis lost (or holds changed) from Postgres; others keep their next tick. */
-    async restore(): Promise<number> {
+    /**
+     * Re-creates the job schedulers Redis lost (or holds changed) from Postgres; others keep their
+     * next tick. A row BullMQ cannot schedule (stored by a release that checked less, or in a zone
+     * this Node's time zone data lacks) goes to `onRefused` and is passed, not left to stop the rest.
+     */
+    async restore(onRefused: (row: CronRow, error: Error) => void = () => {}): Promise<number> {
       const rows = await this.list();
-      for (const row of rows) await ensureScheduled(row);
+      for (const row of rows) {
+        const refusal = refusalOf(row);
+        if (refusal === undefined) await ensureScheduled(row);
+        else onRefused(row, refusal);
+      }
       return rows.length;
     },
     /**

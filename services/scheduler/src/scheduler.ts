@@ -219,7 +219,12 @@ export function createScheduler(options: SchedulerOptions = {}) {
         data: { ttlMs: options.threadTtlMs },
         opts,
       });
-    await crons.restore();
+    await crons.restore((row, error) =>
+      logger.error(
+        { cronId: row.id, schedule: row.schedule, timezone: row.timezone, err: error },
+        "a cron's schedule was refused: it does not tick; delete it and create it again",
+      ),
+    );
   }
 
   /**
