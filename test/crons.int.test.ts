@@ -1,5 +1,6 @@
-// Cron runs: the zone a schedule ticks in, what crons.create refuses, and a tick that fell due
-// while no scheduler ran.
+// Cron runs: the zone a schedule ticks in and its DST changes, what crons.create refuses, a tick
+// that fell due while no scheduler ran, schedules Redis lost, a delete racing a tick, and ticks
+// on a thread waiting for a person.
 import { cronSchedulerId, SCHEDULER_QUEUE } from "@layover/runtime";
 import { deleteRedisPrefix } from "@layover/testing";
 import { Queue } from "bullmq";
@@ -84,6 +85,15 @@ describe("crons", () => {
     expect((await h.client.crons.list()).length).toBe(before);
     const cronSchedules = (await schedulers.getJobSchedulers()).filter((s) => s.key.startsWith("cron."));
     expect(cronSchedules).toEqual([]);
+  });
+
+  it("refuses a hashed (H) field: cron-parser draws it afresh for every tick", async () => {
+    const before = (await h.client.crons.list()).length;
+    // "H H * * *" (once a day, at a time of its own) ticked 25 times in 10 days.
+    await expect(
+      h.client.crons.create({ graphId: "linear", schedule: "H H * * *", input: {} }),
+    ).rejects.toMatchObject({ code: "INVALID_CONFIG", message: expect.stringContaining("H") });
+    expect((await h.client.crons.list()).length).toBe(before);
   });
 
   it("deletes a cron named by its id in upper case, its schedule in Redis too", async () => {

@@ -73,6 +73,12 @@ function checkSpec(spec: CronSpec): void {
         `Unknown time zone ${JSON.stringify(spec.timezone)}: use an IANA name such as "Europe/Paris", or leave it out for UTC.`,
       );
     }
+  // cron-parser draws an H field afresh each time BullMQ asks for the next tick: "H H * * *" would
+  // tick at a new random time after each tick, several times a day.
+  if (/H/.test(spec.schedule.replace(/THU/gi, "")))
+    throw new InvalidConfigError(
+      `Invalid cron schedule ${JSON.stringify(spec.schedule)}: hashed fields (H) are not supported; give the values.`,
+    );
   checkFallsDue(spec.schedule, spec.timezone ?? "UTC");
 }
 
