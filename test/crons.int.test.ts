@@ -311,45 +311,32 @@ describe("crons", () => {
     }
   });
 
-  it("ticks on a day whose midnight a DST change skips, at the first minute the day has", async () => {
-    // Santiago moves from 24:00 on 6 September 2025 to 01:00 on the 7th: the 7th has no midnight.
-    const created = Date.parse("2025-09-07T00:00:00Z"); // 20:00 on the 6th there
-    vi.useFakeTimers({ toFake: ["Date"], now: created });
+  /** The first tick BullMQ schedules for a cron created at `now`, as an ISO string. */
+  async function firstTick(now: number, schedule: string, timezone: string): Promise<string> {
+    vi.useFakeTimers({ toFake: ["Date"], now });
     let id: string | undefined;
     try {
-      const cron = await h.client.crons.create({
-        graphId: "linear",
-        schedule: "0 0 * * *",
-        timezone: "America/Santiago",
-        input: {},
-      });
-      id = cron.id;
-      const next = (await schedulers.getJobScheduler(cronSchedulerId(cron.id)))?.next as number;
-      expect(new Date(next).toISOString()).toBe("2025-09-07T04:00:00.000Z"); // 01:00 on the 7th
+      id = (await h.client.crons.create({ graphId: "linear", schedule, timezone, input: {} })).id;
+      const next = (await schedulers.getJobScheduler(cronSchedulerId(id)))?.next as number;
+      return new Date(next).toISOString();
     } finally {
       vi.useRealTimers();
       if (id) await h.client.crons.delete(id);
     }
+  }
+
+  it("ticks on a day whose midnight a DST change skips, at the first minute the day has", async () => {
+    // Santiago moves from 24:00 on 6 September 2025 to 01:00 on the 7th: the 7th has no midnight.
+    // Created at 20:00 on the 6th there; the tick is 01:00 on the 7th.
+    const created = Date.parse("2025-09-07T00:00:00Z");
+    expect(await firstTick(created, "0 0 * * *", "America/Santiago")).toBe("2025-09-07T04:00:00.000Z");
   });
 
   it("schedules a tick where cron-parser finds none: across Lord Howe's half-hour DST change", async () => {
-    // Lord Howe goes back from 02:00 to 01:30 on 6 April 2025; created at midnight there.
-    vi.useFakeTimers({ toFake: ["Date"], now: Date.parse("2025-04-05T13:00:00Z") });
-    let id: string | undefined;
-    try {
-      const cron = await h.client.crons.create({
-        graphId: "linear",
-        schedule: "0 */6 * * *",
-        timezone: "Australia/Lord_Howe",
-        input: {},
-      });
-      id = cron.id;
-      const next = (await schedulers.getJobScheduler(cronSchedulerId(cron.id)))?.next as number;
-      expect(new Date(next).toISOString()).toBe("2025-04-05T19:30:00.000Z"); // 06:00 there
-    } finally {
-      vi.useRealTimers();
-      if (id) await h.client.crons.delete(id);
-    }
+    // Lord Howe goes back from 02:00 to 01:30 on 6 April 2025; created at midnight there, the
+    // tick is 06:00 there.
+    const created = Date.parse("2025-04-05T13:00:00Z");
+    expect(await firstTick(created, "0 */6 * * *", "Australia/Lord_Howe")).toBe("2025-04-05T19:30:00.000Z");
   });
 
   it("after the tick before such a day, schedules the next at that day's first minute", async () => {
