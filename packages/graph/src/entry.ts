@@ -330,9 +330,21 @@ export async function commandRun(
   });
 }
 
-function inferAsNode(spec: GraphSpec, head: LoadedHead | undefined): string {
-  if (head === undefined || head.metadata.source === "input") return START;
-  const writers = Object.keys(head.metadata.writes ?? {}).filter((name) => spec.nodes.has(name));
+/**
+ * The node an update without `asNode` counts as: the one that wrote last. Tasks that finished
+ * beside a pause wrote after the head's own superstep (LangGraph counts them, too); counting
+ * the head's writer instead would route from it and run them again.
+ */
+function inferAsNode(env: StepEnv, head: LoadedHead | undefined): string {
+  if (head === undefined) return START;
+  const done = readPendingWrites(head.pendingWrites).done;
+  const finished = new Set(plannedTasks(env, head).flatMap((task) => (done.has(task.id) ? [task.name] : [])));
+  if (finished.size > 0) return onlyWriter([...finished]);
+  if (head.metadata.source === "input") return START;
+  return onlyWriter(Object.keys(head.metadata.writes ?? {}).filter((name) => env.spec.nodes.has(name)));
+}
+
+function onlyWriter(writers: string[]): string {
   if (writers.length === 1) return writers[0] as string;
   throw new InvalidUpdateError(
     `Cannot tell which node this update should count as (${writers.length ? writers.join(", ") : "no node"} wrote last). ` +
@@ -347,7 +359,7 @@ export async function updateThreadState(
   values: unknown,
   asNode?: string,
 ) {
-  const node = asNode ?? inferAsNode(env.spec, head);
+  const node = asNode ?? inferAsNode(env, head);
   if (node !== START && !env.spec.nodes.has(node)) {
     throw new InvalidUpdateError(`updateState: "${node}" is not a node of graph "${env.spec.name}".`);
   }

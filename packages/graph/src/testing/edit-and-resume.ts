@@ -32,7 +32,47 @@ export function describeEditAndResume(use: UseSaver): void {
     it("a second edit keeps the paused task the first edit kept", () => editTwice(use()));
     it("the edit's node routes on the state with what the finished siblings wrote", () =>
       routesOnSettled(use()));
+    it("an edit without asNode counts as the sibling that finished beside the pause, as LangGraph's", () =>
+      inferredFromFinished(use()));
   });
+}
+
+async function inferredFromFinished(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const graph = new StateGraph(EditState)
+    .addNode("pre", () => ({ log: "pre" }))
+    .addNode("x", () => {
+      calls.hit("x");
+      return { log: "x" };
+    })
+    .addNode("q", () => ({ log: `q:${String(interrupt("approve?"))}` }))
+    .addNode("after", () => ({ log: "after" }))
+    .addEdge(START, "pre")
+    .addEdge("pre", "x")
+    .addEdge("pre", "q")
+    .addEdge("x", "after")
+    .compile({ checkpointer: saver });
+  const config = threadConfig("edit-inferred");
+  await graph.invoke({}, config);
+  // x wrote last (beside the pause), not pre: the edit must not route from pre and run x again.
+  await graph.updateState(config, { v: "edited" });
+  expect((await graph.getState(config)).next).toEqual(["q", "after"]);
+  const result = await graph.invoke(new Command({ resume: "ok" }), config);
+  expect(result).toEqual({ log: ["pre", "x", "q:ok", "after"], v: "edited" });
+  expect(calls.of("x")).toBe(1);
+
+  // Two siblings finished beside the pause: LangGraph refuses to guess between them.
+  const both = new StateGraph(EditState)
+    .addNode("x", () => ({ log: "x" }))
+    .addNode("y", () => ({ log: "y" }))
+    .addNode("q", () => ({ log: `q:${String(interrupt("approve?"))}` }))
+    .addEdge(START, "x")
+    .addEdge(START, "y")
+    .addEdge(START, "q")
+    .compile({ checkpointer: saver });
+  const ambiguous = threadConfig("edit-ambiguous");
+  await both.invoke({}, ambiguous);
+  await expectCode(both.updateState(ambiguous, { v: "edited" }), "INVALID_UPDATE");
 }
 
 async function answeredTwice(saver: CheckpointSaver): Promise<void> {
