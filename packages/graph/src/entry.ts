@@ -9,7 +9,7 @@ import {
 } from "./algo/apply-writes.ts";
 import { edgeWrites, gotoWrites } from "./algo/node-writes.ts";
 import { readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
-import type { PlannedTask } from "./algo/plan.ts";
+import { inWriteOrder, type PlannedTask } from "./algo/plan.ts";
 import type { Command } from "./command.ts";
 import { gotoList, isByInterruptId, isCommand } from "./command.ts";
 import { holdsAsync, TASK_SEED } from "./commit.ts";
@@ -395,14 +395,14 @@ function pausedSuperstep(
   const pending = readPendingWrites(head.pendingWrites);
   const writes: Write[][] = pending.input.length > 0 ? [pending.input] : [];
   const consumed: string[] = [];
-  const carry: PlannedTask[] = [];
-  for (const task of plannedTasks(env, head)) {
+  const tasks = plannedTasks(env, head);
+  for (const task of inWriteOrder(tasks, tasks)) {
     const done = pending.done.get(task.id);
-    if (done !== undefined) {
-      writes.push(done);
-      consumed.push(...task.triggers);
-    } else if (task.name !== asNode) carry.push(task);
+    if (done === undefined) continue;
+    writes.push(done);
+    consumed.push(...task.triggers);
   }
+  const carry = tasks.filter((task) => !pending.done.has(task.id) && task.name !== asNode);
   if (writes.length === 0) return { carry };
   const base = { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions };
   return { settled: applyWrites(env.spec, base, writes, consumed, head.versionFloor), carry };

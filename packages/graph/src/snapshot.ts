@@ -1,7 +1,7 @@
 import type { CheckpointMetadata } from "@layover/checkpoint";
 import { readState } from "./algo/apply-writes.ts";
 import { type PendingState, readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
-import type { PlannedTask } from "./algo/plan.ts";
+import { inWriteOrder, type PlannedTask } from "./algo/plan.ts";
 import type { RunnableConfig } from "./graph/environment.ts";
 import type { LoadedHead } from "./head.ts";
 import type { Interrupt } from "./interrupt.ts";
@@ -91,11 +91,11 @@ export function snapshotOf(env: StepEnv, head: LoadedHead, current = false): Sta
 }
 
 /**
- * The head's values with its recorded input and its finished tasks' writes, in the tasks' order
+ * The head's values with its recorded input and its finished tasks' writes, in write order
  * (as the superstep's commit applies them); undefined when there are none.
  */
 function currentValues(env: StepEnv, head: LoadedHead, tasks: readonly PlannedTask[], pending: PendingState) {
-  const done = tasks.flatMap((task) => {
+  const done = inWriteOrder(tasks, tasks).flatMap((task) => {
     const writes = pending.done.get(task.id);
     return writes === undefined ? [] : [writes];
   });

@@ -2,7 +2,7 @@ import { type CheckpointMetadata, newCheckpointId } from "@layover/checkpoint";
 import { applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
-import { type PlannedTask, planTasks } from "./algo/plan.ts";
+import { inWriteOrder, type PlannedTask, planTasks } from "./algo/plan.ts";
 import { holds, holdsAsync, nextHead, storeHead, TASK_SEED, taskSeed, unappliable } from "./commit.ts";
 import { NULL_RESUME, NULL_RESUME_TAKEN, RESUME, SPECIAL_WRITE_IDX } from "./constants.ts";
 import type { TaskContext } from "./context.ts";
@@ -229,7 +229,9 @@ async function executeTasks(
 
 /** The checkpoint the tasks' writes make, as the next head; not stored yet (see commit.ts). */
 function commit(env: StepEnv, head: LoadedHead, tasks: PlannedTask[], outcomes: Outcome[], base: BaseState) {
-  const groups = outcomes.map((outcome) => (outcome.kind === "done" ? outcome.writes : []));
+  const groups = inWriteOrder(tasks, outcomes).map((outcome) =>
+    outcome.kind === "done" ? outcome.writes : [],
+  );
   const applied = applyWrites(
     env.spec,
     base,
@@ -321,7 +323,9 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     const kept = held ? undefined : await keepPartial(env, head, partial);
     if (kept !== undefined) return kept;
     if (failed !== undefined) return { status: "failed", head, error: (failed as { error: unknown }).error };
-    const done = outcomes.flatMap((outcome) => (outcome.kind === "done" ? [outcome.writes] : []));
+    const done = inWriteOrder(tasks, outcomes).flatMap((outcome) =>
+      outcome.kind === "done" ? [outcome.writes] : [],
+    );
     const values = stateWithFinished(env, base, done);
     if (values !== undefined && env.emit?.modes.has("values")) env.emit.push("values", values);
     emitPause(env, interrupts);

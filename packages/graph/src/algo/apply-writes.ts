@@ -139,7 +139,8 @@ export function maxVersion(versions: Record<string, number>): number {
 /**
  * Applies one superstep's writes at once, without I/O: consumes the join channels of the
  * tasks that ran, folds every channel's writes in task order through its reducer, and bumps
- * the version of each changed channel. `groups` are the tasks' write lists in plan order.
+ * the version of each changed channel. `groups` are the tasks' write lists in write order
+ * (`inWriteOrder`).
  */
 export function applyWrites(
   spec: GraphSpec,

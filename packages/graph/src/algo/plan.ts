@@ -87,3 +87,31 @@ export function tasksOfCheckpoint(
     })),
   ];
 }
+
+/**
+ * `items` (one per task of `tasks`, in plan order) in the order a superstep's writes fold, as
+ * LangGraph.js sorts them by task path: pull tasks by node name (code points), then push tasks
+ * in send order. Reducers that append (a message list) show it; the plan keeps node order.
+ */
+export function inWriteOrder<T>(tasks: readonly PlannedTask[], items: readonly T[]): T[] {
+  const rank = (i: number) => tasks[i] as PlannedTask;
+  const order = tasks.map((_, i) => i);
+  order.sort((i, j) => {
+    const a = rank(i);
+    const b = rank(j);
+    if (a.kind !== b.kind) return a.kind === "pull" ? -1 : 1;
+    return a.kind === "pull" ? byCodePoint(a.name, b.name) : i - j;
+  });
+  return order.map((i) => items[i] as T);
+}
+
+/** Python's (and LangGraph.js's) string order: by code point, not by UTF-16 unit. */
+function byCodePoint(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const diff = (x[i]?.codePointAt(0) ?? 0) - (y[i]?.codePointAt(0) ?? 0);
+    if (diff !== 0) return diff;
+  }
+  return x.length - y.length;
+}

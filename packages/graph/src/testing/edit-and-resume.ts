@@ -58,7 +58,7 @@ async function inferredFromFinished(saver: CheckpointSaver): Promise<void> {
   await graph.updateState(config, { v: "edited" });
   expect((await graph.getState(config)).next).toEqual(["q", "after"]);
   const result = await graph.invoke(new Command({ resume: "ok" }), config);
-  expect(result).toEqual({ log: ["pre", "x", "q:ok", "after"], v: "edited" });
+  expect(result).toEqual({ log: ["pre", "x", "after", "q:ok"], v: "edited" });
   expect(calls.of("x")).toBe(1);
 
   // Two siblings finished beside the pause: LangGraph refuses to guess between them.

@@ -1,6 +1,6 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
-import { Annotation, END, Send, START, StateGraph } from "../index.ts";
+import { Annotation, Command, END, interrupt, Send, START, StateGraph } from "../index.ts";
 import { appendReducer, collect, expectCode, LogState, threadConfig, type UseSaver } from "./helpers.ts";
 
 /** Item 1: bulk-synchronous supersteps. Item 12: Send fan-out joined through a reducer. */
@@ -10,6 +10,8 @@ export function describeSupersteps(use: UseSaver): void {
       sameSnapshot(use()));
     it("commits one checkpoint per superstep, after the input checkpoint", () => onePerStep(use()));
     it("folds parallel writes to a reducer key in node order", () => reducerFold(use()));
+    it("folds parallel writes in node-name order, not the order nodes were added, as LangGraph", () =>
+      nameOrderFold(use()));
     it("refuses two writes to a last-value key in one superstep with InvalidUpdateError", () =>
       twoLastValueWrites(use()));
     it("plans the next superstep only from channels the last one updated", () => planFromUpdates(use()));
@@ -80,6 +82,31 @@ async function reducerFold(saver: CheckpointSaver): Promise<void> {
     .addEdge(START, "hundred")
     .compile({ checkpointer: saver });
   expect(await graph.invoke({ total: 1000 }, threadConfig("fold"))).toEqual({ total: 1111 });
+}
+
+async function nameOrderFold(saver: CheckpointSaver): Promise<void> {
+  // LangGraph applies a superstep's writes sorted by task path: pull tasks by node name, then
+  // sends in order. An appending reducer (a message list) shows the order.
+  const graph = new StateGraph(LogState)
+    .addNode("zeta", () => ({ log: "zeta" }))
+    .addNode("alpha", () => ({ log: `alpha:${String(interrupt("go?"))}` }))
+    .addNode("mu", () => ({ log: "mu" }))
+    .addNode("w", (arg: { from: string }) => ({ log: `w from ${arg.from}` }))
+    .addEdge(START, "zeta")
+    .addEdge(START, "alpha")
+    .addEdge(START, "mu")
+    .addConditionalEdges("zeta", () => [new Send("w", { from: "zeta" })])
+    .addConditionalEdges("mu", () => [new Send("w", { from: "mu" })])
+    .compile({ checkpointer: saver });
+  const config = threadConfig("name-order");
+  expect((await graph.invoke({ value: "x" }, config)).log).toEqual(["mu", "zeta"]);
+  expect((await graph.invoke(new Command({ resume: "yes" }), config)).log).toEqual([
+    "alpha:yes",
+    "mu",
+    "zeta",
+    "w from mu",
+    "w from zeta",
+  ]);
 }
 
 async function twoLastValueWrites(saver: CheckpointSaver): Promise<void> {
