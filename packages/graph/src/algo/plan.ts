@@ -93,15 +93,18 @@ export function tasksOfCheckpoint(
  * LangGraph.js sorts them by task path: pull tasks by node name (code points), then push tasks
  * in send order. Reducers that append (a message list) show it; the plan keeps node order.
  */
-export function inWriteOrder<T>(tasks: readonly PlannedTask[], items: readonly T[]): T[] {
+export function inWriteOrder<T>(tasks: readonly PlannedTask[], items: readonly T[]): readonly T[] {
   const rank = (i: number) => tasks[i] as PlannedTask;
-  const order = tasks.map((_, i) => i);
-  order.sort((i, j) => {
+  const before = (i: number, j: number) => {
     const a = rank(i);
     const b = rank(j);
     if (a.kind !== b.kind) return a.kind === "pull" ? -1 : 1;
     return a.kind === "pull" ? byCodePoint(a.name, b.name) : i - j;
-  });
+  };
+  // Most supersteps run one task, or tasks already in that order: nothing to sort.
+  if (tasks.every((_, i) => i === 0 || before(i - 1, i) <= 0)) return items;
+  const order = tasks.map((_, i) => i);
+  order.sort(before);
   return order.map((i) => items[i] as T);
 }
 
