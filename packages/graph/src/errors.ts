@@ -42,6 +42,8 @@ export class InvalidInputError extends GraphError<"INVALID_INPUT"> {
 }
 
 export class GraphRecursionError extends GraphError<"RECURSION_LIMIT"> {
+  /** LangGraph.js's code for this error, for code ported from it that checks it. */
+  readonly lc_error_code = "GRAPH_RECURSION_LIMIT";
   constructor(limit: number) {
     super(
       "RECURSION_LIMIT",
@@ -53,6 +55,8 @@ export class GraphRecursionError extends GraphError<"RECURSION_LIMIT"> {
 }
 
 export class MissingCheckpointerError extends GraphError<"MISSING_CHECKPOINTER"> {
+  /** LangGraph.js's code for this error, for code ported from it that checks it. */
+  readonly lc_error_code = "MISSING_CHECKPOINTER";
   constructor(what: string) {
     super(
       "MISSING_CHECKPOINTER",

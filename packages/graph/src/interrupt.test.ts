@@ -12,6 +12,7 @@ describe("interrupt() without a checkpointer", () => {
       .compile();
     const error = await expectCode(graph.invoke({}), "MISSING_CHECKPOINTER");
     expect(error.name).toBe("MissingCheckpointerError");
+    expect(error).toMatchObject({ lc_error_code: "MISSING_CHECKPOINTER" });
     expect(error.message).toContain("compile({ checkpointer: new MemorySaver() })");
   });
 

@@ -112,6 +112,8 @@ async function recursionLimit(saver: CheckpointSaver, limit: number | undefined)
     limit === undefined ? threadConfig("recursion") : { ...threadConfig("recursion"), recursionLimit: limit };
   const error = await expectCode(loopGraph(saver, calls).invoke({ value: "v" }, config), "RECURSION_LIMIT");
   expect(error.name).toBe("GraphRecursionError");
+  // LangGraph.js's code, for code ported from it that checks it.
+  expect(error).toMatchObject({ lc_error_code: "GRAPH_RECURSION_LIMIT" });
   expect(error.message).toContain("recursionLimit");
   expect(calls.of("loop")).toBe(limit ?? 25);
 }
