@@ -46,22 +46,29 @@ export function unstorableText(value: unknown, path = ""): UnstorableText | unde
  * `JSON.stringify` stores, `{ lc: 1, type: "constructor", id, kwargs }`, which the engine reads
  * back as the message (the messages reducer, the checkpoint serializer).
  */
-function asStoredJson(value: unknown): unknown {
+function asStoredJson(value: unknown, ancestors = new Set<object>()): unknown {
   if (typeof value !== "object" || value === null) return value;
+  // A value inside itself is left as it is: the check names the cycle (walking it would not end).
+  if (ancestors.has(value)) return value;
   const serializable = value as { lc_serializable?: unknown; toJSON?: () => unknown };
   if (serializable.lc_serializable === true && typeof serializable.toJSON === "function")
-    return asStoredJson(serializable.toJSON());
+    return asStoredJson(serializable.toJSON(), ancestors);
   const proto = Object.getPrototypeOf(value);
   if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return value; // the check names it
-  // Copied only where something inside changed: plain JSON (most inputs) is returned as it is.
-  if (Array.isArray(value)) {
-    const items = value.map(asStoredJson);
-    return items.every((item, i) => item === value[i]) ? value : items;
+  ancestors.add(value);
+  try {
+    // Copied only where something inside changed: plain JSON (most inputs) is returned as it is.
+    if (Array.isArray(value)) {
+      const items = value.map((item) => asStoredJson(item, ancestors));
+      return items.every((item, i) => item === value[i]) ? value : items;
+    }
+    const entries = Object.entries(value);
+    const stored = entries.map(([, item]) => asStoredJson(item, ancestors));
+    if (stored.every((item, i) => item === entries[i]?.[1])) return value;
+    return Object.fromEntries(entries.map(([key], i) => [key, stored[i]]));
+  } finally {
+    ancestors.delete(value);
   }
-  const entries = Object.entries(value);
-  const stored = entries.map(([, item]) => asStoredJson(item));
-  if (stored.every((item, i) => item === entries[i]?.[1])) return value;
-  return Object.fromEntries(entries.map(([key], i) => [key, stored[i]]));
 }
 
 /**
