@@ -44,3 +44,50 @@ describe("values that cannot be stored", () => {
     expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
   });
 });
+
+describe("thread ids, idempotency keys and names Postgres cannot hold", () => {
+  const long = "k".repeat(100_000); // past what a Postgres index entry holds
+  it("refuses a bad threadId or idempotencyKey of runs.start and crons.create, writing nothing", async () => {
+    const before = await rows();
+    const start = (args: Record<string, unknown>) =>
+      h.client.runs.start({ graphId: "linear", input: {}, ...args });
+    const cron = (args: Record<string, unknown>) =>
+      h.client.crons.create({ graphId: "linear", schedule: "0 0 1 1 *", ...args });
+    for (const [call, field] of [
+      [() => start({ threadId: long }), "threadId"],
+      [() => cron({ threadId: long }), "threadId"],
+      ...[42, { key: 1 }, null, "", "a\u0000b", long].map(
+        (idempotencyKey) => [() => start({ idempotencyKey }), "idempotencyKey"] as const,
+      ),
+    ] as const) {
+      const refusal = await call().catch((error: unknown) => error);
+      expect(refusal).toMatchObject({
+        code: "INVALID_INPUT",
+        message: expect.stringContaining(`${field} must be`),
+      });
+      expect((refusal as Error).message.length).toBeLessThan(400);
+    }
+    expect(await rows()).toEqual(before);
+    // The longest taken, together: random text, which Postgres cannot compress into its index.
+    const random = () =>
+      Array.from({ length: 1024 }, () => String.fromCharCode(33 + Math.floor(Math.random() * 94))).join("");
+    const threadId = random();
+    const { runId } = await start({ threadId, idempotencyKey: random() });
+    expect((await h.client.runs.wait(runId)).status).toBe("success");
+  });
+
+  it("refuses a bad idempotencyKey or resolvedBy of threads.resume: the thread still waits", async () => {
+    const { threadId } = await parkedApproval(h, "keys");
+    const before = await rows();
+    for (const [field, value] of [
+      ...[42, { key: 1 }, null, "", "a\u0000b", long].map((v) => ["idempotencyKey", v] as const),
+      ...[42, { who: 1 }, "", "a\u0000b"].map((v) => ["resolvedBy", v] as const),
+    ])
+      await expect(h.client.threads.resume(threadId, "yes", { [field]: value })).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+        message: expect.stringContaining(`${field} must be`),
+      });
+    expect(await rows()).toEqual(before);
+    expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
+  });
+});

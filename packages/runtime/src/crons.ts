@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { InvalidInputError } from "@layover/graph";
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { nextCronMillis } from "./cron-next.ts";
 import { type Db, inTransaction } from "./db.ts";
 import { InvalidConfigError, threadOfAnotherGraph } from "./errors.ts";
+import { checkKey } from "./keys.ts";
 import type { RunConfig } from "./sql/runs.ts";
 import { getThread } from "./sql/threads.ts";
 import { isUuid } from "./uuid.ts";
@@ -56,14 +56,7 @@ function checkSpec(spec: CronSpec): void {
     throw new InvalidConfigError(
       `Invalid cron schedule ${JSON.stringify(spec.schedule) ?? "undefined"}: give a string of 5 or 6 fields, such as "*/5 * * * *".`,
     );
-  const { threadId } = spec;
-  if (
-    threadId !== undefined &&
-    (typeof threadId !== "string" || threadId === "" || threadId.includes("\u0000"))
-  )
-    throw new InvalidInputError(
-      `A cron's threadId must be a non-empty string without NUL characters, or left out for a new thread per tick; got ${JSON.stringify(threadId)}.`,
-    );
+  checkKey(spec.threadId, "A cron's threadId", "for a new thread per tick");
   if (spec.timezone !== undefined)
     try {
       if (typeof spec.timezone !== "string") throw new TypeError("not a string");

@@ -12,6 +12,7 @@ import {
 } from "@layover/graph";
 import { ThreadNotFoundError } from "../errors.ts";
 import { jsonbProblem } from "../jsonb.ts";
+import { checkKey, shown, textProblem } from "../keys.ts";
 import { alreadyResolved, recordResume } from "../resume-transition.ts";
 import {
   answeredBy,
@@ -141,6 +142,17 @@ export async function resumeThread(
 ): Promise<{ runId: string }> {
   const config = resumeConfig(options);
   checkConfig(config);
+  checkKey(
+    options.idempotencyKey,
+    "idempotencyKey",
+    "(a retry is then refused as answered)",
+    "Nothing was changed.",
+  );
+  const by = options.resolvedBy === undefined ? undefined : textProblem(options.resolvedBy);
+  if (by !== undefined)
+    throw new InvalidInputError(
+      `resolvedBy must be ${by}, or left out for the client's identity; got ${shown(options.resolvedBy)}. Nothing was changed.`,
+    );
   if (options.idempotencyKey !== undefined) {
     // A retry returns the first call's run, whatever the thread waits for now. resume_thread
     // checks the key again under the thread's lock, so two first calls cannot both win.

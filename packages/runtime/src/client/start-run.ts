@@ -3,6 +3,7 @@ import { InvalidInputError } from "@layover/graph";
 import { z } from "zod";
 import { ThreadBusyError, threadOfAnotherGraph, UnknownGraphError } from "../errors.ts";
 import { jsonbProblem } from "../jsonb.ts";
+import { checkKey } from "../keys.ts";
 import { type GraphRow, getGraph, listGraphIds } from "../sql/graphs.ts";
 import type { RunConfig } from "../sql/runs.ts";
 import type { ThreadStatus } from "../sql/threads.ts";
@@ -82,14 +83,8 @@ const STRATEGIES: ReadonlySet<unknown> = new Set(["reject", "enqueue"]);
 
 /** Refuses an unknown graph, input that does not fit its state schema, or a config or strategy it cannot run. */
 export async function checkInput(ctx: ClientContext, args: StartRunArgs): Promise<void> {
-  const { threadId } = args;
-  if (
-    threadId !== undefined &&
-    !(typeof threadId === "string" && threadId !== "" && !threadId.includes("\u0000"))
-  )
-    throw new InvalidInputError(
-      `threadId must be a non-empty string without NUL characters, or left out for a new thread; got ${JSON.stringify(threadId)}. Nothing was written.`,
-    );
+  checkKey(args.threadId, "threadId", "for a new thread");
+  checkKey(args.idempotencyKey, "idempotencyKey", "(each call then starts a run)");
   checkConfig(args.config);
   if (args.multitaskStrategy !== undefined && !STRATEGIES.has(args.multitaskStrategy)) {
     throw new InvalidInputError(

@@ -1,0 +1,47 @@
+import { InvalidInputError } from "@layover/graph";
+
+/**
+ * The longest thread id or idempotency key taken, in bytes of UTF-8. Postgres indexes them, the
+ * two together in runs_idempotency, and an index entry holds at most about 2.7 kB: two of these
+ * fit, where a longer one would fail the write with a DatabaseError.
+ */
+export const MAX_KEY_BYTES = 1024;
+
+/** `value` as an error message shows it: a long string by its length, not in full. */
+export function shown(value: unknown): string {
+  if (typeof value === "string" && value.length > 80) return `a string of ${value.length} characters`;
+  return JSON.stringify(value) ?? String(value);
+}
+
+/**
+ * Why `value` cannot be stored as a key (`maxBytes` given) or a name, such as a thread id or who
+ * resolved an interrupt: not a string, empty, or with a NUL character (Postgres text cannot hold
+ * one). Undefined when it can.
+ */
+export function textProblem(value: unknown, maxBytes = Number.POSITIVE_INFINITY): string | undefined {
+  if (
+    typeof value !== "string" ||
+    value === "" ||
+    value.includes("\u0000") ||
+    (Number.isFinite(maxBytes) && Buffer.byteLength(value) > maxBytes)
+  )
+    return `a non-empty string${Number.isFinite(maxBytes) ? ` of at most ${maxBytes} bytes (UTF-8)` : ""} without NUL characters`;
+  return undefined;
+}
+
+/**
+ * Refuses `value` as `name` (a thread id, an idempotency key) unless it is undefined or a key
+ * Postgres can hold; `leftOut` says what leaving it out does, `nothing` what was not done.
+ */
+export function checkKey(
+  value: unknown,
+  name: string,
+  leftOut: string,
+  nothing = "Nothing was written.",
+): void {
+  const problem = value === undefined ? undefined : textProblem(value, MAX_KEY_BYTES);
+  if (problem !== undefined)
+    throw new InvalidInputError(
+      `${name} must be ${problem}, or left out ${leftOut}; got ${shown(value)}. ${nothing}`,
+    );
+}
