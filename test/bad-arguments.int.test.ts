@@ -91,3 +91,56 @@ describe("thread ids, idempotency keys and names Postgres cannot hold", () => {
     expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
   });
 });
+
+describe("ids no row can have", () => {
+  it("answers a thread id with a NUL character as no thread, not with a Postgres error", async () => {
+    const bad = "a\u0000b";
+    const before = await rows();
+    for (const call of [
+      () => h.client.threads.get(bad),
+      () => h.client.threads.continue(bad),
+      () => h.client.threads.delete(bad),
+      () => h.client.threads.resume(bad, "yes"),
+      () => h.client.threads.resume(bad, "yes", { idempotencyKey: "k" }),
+    ])
+      await expect(call()).rejects.toMatchObject({ code: "THREAD_NOT_FOUND" });
+    expect(await h.client.threads.runs(bad)).toEqual([]);
+    const history = [];
+    for await (const checkpoint of h.client.threads.history(bad)) history.push(checkpoint);
+    expect(history).toEqual([]);
+    expect(await rows()).toEqual(before);
+  });
+
+  it("answers a graph id with a NUL character as no graph", async () => {
+    const before = await rows();
+    await expect(h.client.runs.start({ graphId: "a\u0000b", input: {} })).rejects.toMatchObject({
+      code: "UNKNOWN_GRAPH",
+    });
+    await expect(h.client.crons.create({ graphId: "a\u0000b", schedule: "0 0 1 1 *" })).rejects.toMatchObject(
+      { code: "UNKNOWN_GRAPH" },
+    );
+    expect(await rows()).toEqual(before);
+  });
+
+  it("refuses an interrupts.list filter or a tampered cursor Postgres would fail on, naming it", async () => {
+    const cursor = (parts: unknown[]) => Buffer.from(JSON.stringify(parts)).toString("base64url");
+    const id = "00000000-0000-4000-8000-000000000000";
+    for (const [query, field] of [
+      [{ graphId: "a\u0000b" }, "graphId"],
+      [{ threadId: "a\u0000b" }, "threadId"],
+      [{ threadId: 42 }, "threadId"],
+      [{ cursor: cursor(["2024-13-45 99:99:99+00", "t", id]) }, "cursor"],
+      [{ cursor: cursor(["2024-02-30 00:00:00+00", "t", id]) }, "cursor"],
+      [{ cursor: cursor(["2024-01-01 00:00:00+00", "a\u0000", id]) }, "cursor"],
+    ] as const)
+      await expect(
+        h.client.interrupts.list(query as Parameters<typeof h.client.interrupts.list>[0]),
+      ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining(field) });
+    // A cursor as a page returns it still reads the next page.
+    expect(
+      await h.client.interrupts.list({ cursor: cursor(["2024-01-01 00:00:00.123456+00", "t", id]) }),
+    ).toMatchObject({
+      interrupts: expect.any(Array),
+    });
+  });
+});

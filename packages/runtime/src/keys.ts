@@ -45,3 +45,11 @@ export function checkKey(
       `${name} must be ${problem}, or left out ${leftOut}; got ${shown(value)}. ${nothing}`,
     );
 }
+
+/**
+ * Whether `id` could name a row (a thread, a graph): a string without a NUL character. Postgres
+ * text cannot hold one, and a query for one fails, so such an id is answered as naming none.
+ */
+export function isStorableId(id: unknown): id is string {
+  return typeof id === "string" && !id.includes("\u0000");
+}

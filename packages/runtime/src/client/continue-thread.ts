@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { InvalidInputError, NotInterruptedError } from "@layover/graph";
 import { inTransaction } from "../db.ts";
 import { ThreadNotFoundError } from "../errors.ts";
+import { isStorableId } from "../keys.ts";
 import { threadInterrupts } from "../sql/interrupts.ts";
 import { insertRun } from "../sql/runs.ts";
 import { lockThread, setThreadState } from "../sql/threads.ts";
@@ -12,6 +13,7 @@ import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
  * distributed `invoke(null, config)`. A thread waiting on `interrupt()` answers needs `resume`.
  */
 export async function continueThread(ctx: ClientContext, threadId: string): Promise<{ runId: string }> {
+  if (!isStorableId(threadId)) throw new ThreadNotFoundError(String(threadId));
   const id = randomUUID();
   const { runId, job } = await expecting(ctx, id, threadId, () =>
     inTransaction(ctx.db, async (client) => {

@@ -7,6 +7,7 @@ import { connectPostgres, connectRedis, type PostgresTimeouts } from "../connect
 import { type CronSpec, cronsApi } from "../crons.ts";
 import { createDb } from "../db.ts";
 import { createDispatcher } from "../dispatch.ts";
+import { isStorableId } from "../keys.ts";
 import type { ListInterruptsQuery } from "../sql/interrupts.ts";
 import { threadRuns } from "../sql/runs.ts";
 import { cancelRun } from "./cancel.ts";
@@ -87,7 +88,8 @@ export function createClient(options: ClientOptions = {}) {
       history: (threadId: string, historyOptions?: { limit?: number }) =>
         threadHistory(ctx, threadId, historyOptions),
       /** The thread's runs, oldest first, with which workers ran, parked and finished each. */
-      runs: async (threadId: string) => (await threadRuns(db, threadId)).map(runInfo),
+      runs: async (threadId: string) =>
+        isStorableId(threadId) ? (await threadRuns(db, threadId)).map(runInfo) : [],
       /**
        * Deletes the thread with its runs, interrupts and checkpoints, in one transaction. Refused
        * (ThreadBusyError) while one of its runs is pending or running, or a cron runs on it.

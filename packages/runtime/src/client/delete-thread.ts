@@ -3,6 +3,7 @@
 import type pg from "pg";
 import { inTransaction } from "../db.ts";
 import { ThreadBusyError, ThreadNotFoundError } from "../errors.ts";
+import { isStorableId } from "../keys.ts";
 import type { ClientContext } from "./context.ts";
 
 export interface DeletedThread {
@@ -23,7 +24,7 @@ export interface DeletedThread {
  * that fails, nothing is deleted.
  */
 export async function deleteThread(ctx: ClientContext, threadId: string): Promise<DeletedThread> {
-  if (typeof threadId !== "string" || threadId === "") throw new ThreadNotFoundError(String(threadId));
+  if (!isStorableId(threadId) || threadId === "") throw new ThreadNotFoundError(String(threadId));
   const deleted = (await deleteThreadIf(ctx, threadId)) as DeletedThread;
   ctx.logger.info({ threadId, runs: deleted.runs, interrupts: deleted.interrupts }, "thread deleted");
   return deleted;

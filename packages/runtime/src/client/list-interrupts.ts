@@ -1,5 +1,6 @@
 import { InvalidInputError } from "@layover/graph";
 import type { Db } from "../db.ts";
+import { isStorableId, shown } from "../keys.ts";
 import { type InterruptStatus, type ListInterruptsQuery, listInterrupts } from "../sql/interrupts.ts";
 import { toPendingInterrupt } from "./read.ts";
 
@@ -11,7 +12,27 @@ const STATUSES: ReadonlySet<unknown> = new Set<InterruptStatus>([
 ]);
 
 /** A timestamptz as Postgres writes it in ISO DateStyle (which node-postgres needs): a cursor's first part. */
-const POSTGRES_TIMESTAMPTZ = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d){0,2}$/;
+const POSTGRES_TIMESTAMPTZ =
+  /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(\.\d{1,6})?[+-](\d\d)(?::(\d\d))?(?::(\d\d))?$/;
+
+/** Whether `text` is a timestamptz Postgres reads: its shape, and a day and time that exist. */
+function isPostgresTimestamp(text: string): boolean {
+  const parts = POSTGRES_TIMESTAMPTZ.exec(text)?.slice(1, 11);
+  if (parts === undefined) return false;
+  const [year, month, day, hour, minute, second, , offsetHours, ...offsetRest] = parts.map(Number);
+  const date = new Date(0);
+  date.setUTCFullYear(year as number, (month as number) - 1, day);
+  return (
+    year !== 0 &&
+    date.getUTCMonth() === (month as number) - 1 &&
+    date.getUTCDate() === day &&
+    (hour as number) < 24 &&
+    (minute as number) < 60 &&
+    (second as number) < 60 &&
+    (offsetHours as number) < 16 &&
+    offsetRest.every((n) => Number.isNaN(n) || n < 60)
+  );
+}
 
 /** Refuses a query Postgres would fail on or misread, saying which field and why. */
 function checkQuery(query: ListInterruptsQuery): void {
@@ -29,20 +50,27 @@ function checkQuery(query: ListInterruptsQuery): void {
     !(query.olderThan instanceof Date && !Number.isNaN(query.olderThan.getTime()))
   )
     refuse(`olderThan must be a valid Date; got ${String(query.olderThan)}`);
-  if (query.cursor !== undefined) {
-    let after: unknown;
-    try {
-      after = JSON.parse(Buffer.from(query.cursor, "base64url").toString());
-    } catch {
-      after = undefined;
-    }
-    const valid =
-      Array.isArray(after) &&
-      after.length === 3 &&
-      after.every((part) => typeof part === "string") &&
-      POSTGRES_TIMESTAMPTZ.test(after[0] as string);
-    if (!valid) refuse("cursor must be a nextCursor a previous page returned, unchanged");
+  for (const field of ["graphId", "threadId"] as const)
+    if (query[field] != null && !isStorableId(query[field]))
+      refuse(`${field} must be a string without NUL characters; got ${shown(query[field])}`);
+  if (query.cursor !== undefined && !isCursor(query.cursor))
+    refuse("cursor must be a nextCursor a previous page returned, unchanged");
+}
+
+/** Whether `cursor` reads as a nextCursor: [created_at as Postgres writes it, thread id, interrupt id]. */
+function isCursor(cursor: string): boolean {
+  let after: unknown;
+  try {
+    after = JSON.parse(Buffer.from(cursor, "base64url").toString());
+  } catch {
+    return false;
   }
+  return (
+    Array.isArray(after) &&
+    after.length === 3 &&
+    after.every(isStorableId) &&
+    isPostgresTimestamp(after[0] as string)
+  );
 }
 
 /** A page of interrupts, oldest first, as producers and operators see them. */

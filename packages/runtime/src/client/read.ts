@@ -1,6 +1,7 @@
 import type { CheckpointTuple } from "@layover/checkpoint";
 import { tasksOfCheckpoint } from "@layover/graph";
 import { RunNotFoundError, ThreadNotFoundError } from "../errors.ts";
+import { isStorableId } from "../keys.ts";
 import { checkpointState } from "../run-result.ts";
 import { type InterruptRow, threadInterrupts } from "../sql/interrupts.ts";
 import { getRunWithPending, type RunRow, type RunWithPending } from "../sql/runs.ts";
@@ -70,6 +71,7 @@ function configOf(threadId: string, checkpointId: string | undefined) {
 }
 
 export async function readThread(ctx: ClientContext, threadId: string): Promise<ThreadState> {
+  if (!isStorableId(threadId)) throw new ThreadNotFoundError(String(threadId));
   const thread = await getThread(ctx.db, ctx.db.pool, threadId);
   if (thread === undefined) throw new ThreadNotFoundError(threadId);
   const [tuple, pending, graph] = await Promise.all([
@@ -109,6 +111,7 @@ export async function readThread(ctx: ClientContext, threadId: string): Promise<
 }
 
 export async function* threadHistory(ctx: ClientContext, threadId: string, options: { limit?: number } = {}) {
+  if (!isStorableId(threadId)) return; // as for a thread never started: no checkpoints
   for await (const tuple of ctx.saver.list({ threadId, ns: "" }, options)) {
     yield {
       checkpointId: tuple.checkpoint.id,

@@ -12,7 +12,7 @@ import {
 } from "@layover/graph";
 import { ThreadNotFoundError } from "../errors.ts";
 import { jsonbProblem } from "../jsonb.ts";
-import { checkKey, shown, textProblem } from "../keys.ts";
+import { checkKey, isStorableId, shown, textProblem } from "../keys.ts";
 import { alreadyResolved, recordResume } from "../resume-transition.ts";
 import {
   answeredBy,
@@ -140,6 +140,7 @@ export async function resumeThread(
   value: unknown,
   options: ResumeOptions = {},
 ): Promise<{ runId: string }> {
+  if (!isStorableId(threadId)) throw new ThreadNotFoundError(String(threadId));
   const config = resumeConfig(options);
   checkConfig(config);
   checkKey(

@@ -3,7 +3,7 @@ import { InvalidInputError } from "@layover/graph";
 import { z } from "zod";
 import { ThreadBusyError, threadOfAnotherGraph, UnknownGraphError } from "../errors.ts";
 import { jsonbProblem } from "../jsonb.ts";
-import { checkKey } from "../keys.ts";
+import { checkKey, isStorableId } from "../keys.ts";
 import { type GraphRow, getGraph, listGraphIds } from "../sql/graphs.ts";
 import type { RunConfig } from "../sql/runs.ts";
 import type { ThreadStatus } from "../sql/threads.ts";
@@ -46,6 +46,7 @@ function validatorFor(schema: Record<string, unknown>): z.ZodType {
 const GRAPH_CACHE_MS = 5_000;
 
 export async function registeredGraph(ctx: ClientContext, graphId: string): Promise<GraphRow | undefined> {
+  if (!isStorableId(graphId)) return undefined;
   const cached = ctx.graphs.get(graphId);
   if (cached !== undefined && Date.now() - cached.readAt < GRAPH_CACHE_MS) return cached.row;
   const row = await getGraph(ctx.db, ctx.db.pool, graphId);
