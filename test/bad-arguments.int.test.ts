@@ -144,3 +144,21 @@ describe("ids no row can have", () => {
     });
   });
 });
+
+describe("limits and options of the wrong kind", () => {
+  it("refuses a threads.history limit that is not a whole number above 0, as interrupts.list does", async () => {
+    const { threadId } = await parkedApproval(h, "history");
+    for (const limit of [-1, 0, Number.NaN, 1.5, "2"]) {
+      const read = async () => {
+        for await (const _ of h.client.threads.history(threadId, { limit: limit as number }));
+      };
+      await expect(read()).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+        message: expect.stringContaining("limit"),
+      });
+    }
+    const history = [];
+    for await (const checkpoint of h.client.threads.history(threadId, { limit: 1 })) history.push(checkpoint);
+    expect(history).toHaveLength(1);
+  });
+});

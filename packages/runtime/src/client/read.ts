@@ -1,5 +1,5 @@
 import type { CheckpointTuple } from "@layover/checkpoint";
-import { tasksOfCheckpoint } from "@layover/graph";
+import { InvalidInputError, tasksOfCheckpoint } from "@layover/graph";
 import { RunNotFoundError, ThreadNotFoundError } from "../errors.ts";
 import { isStorableId } from "../keys.ts";
 import { checkpointState } from "../run-result.ts";
@@ -111,6 +111,12 @@ export async function readThread(ctx: ClientContext, threadId: string): Promise<
 }
 
 export async function* threadHistory(ctx: ClientContext, threadId: string, options: { limit?: number } = {}) {
+  const { limit } = options;
+  // Else a negative or NaN limit reads nothing, and a fractional one fails in Postgres.
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0))
+    throw new InvalidInputError(
+      `threads.history: limit must be a whole number above 0, or left out for every checkpoint; got ${String(limit)}.`,
+    );
   if (!isStorableId(threadId)) return; // as for a thread never started: no checkpoints
   for await (const tuple of ctx.saver.list({ threadId, ns: "" }, options)) {
     yield {
