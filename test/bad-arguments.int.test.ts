@@ -161,4 +161,37 @@ describe("limits and options of the wrong kind", () => {
     for await (const checkpoint of h.client.threads.history(threadId, { limit: 1 })) history.push(checkpoint);
     expect(history).toHaveLength(1);
   });
+
+  it("refuses options or a config that is not an object (null, a string), instead of a TypeError or ignoring it", async () => {
+    const { threadId, runId } = await parkedApproval(h, "options");
+    const before = await rows();
+    const c = h.client;
+    const history = async (options: unknown) => {
+      for await (const _ of c.threads.history(threadId, options as never));
+    };
+    for (const [call, name] of [
+      [() => c.runs.start(null as never), "runs.start"],
+      [() => c.runs.start("linear" as never), "runs.start"],
+      [() => c.runs.wait(runId, null as never), "runs.wait"],
+      [() => c.threads.resume(threadId, "yes", null as never), "threads.resume"],
+      [() => c.threads.resume(threadId, "yes", "key" as never), "threads.resume"],
+      [() => history(null), "threads.history"],
+      [() => c.interrupts.list(null as never), "interrupts.list"],
+      [() => c.reconcile(null as never), "reconcile"],
+      [() => c.crons.create(null as never), "crons.create"],
+      ...[null, "x", [1]].flatMap((config) => [
+        [() => c.runs.start({ graphId: "linear", input: {}, config: config as never }), "config"] as const,
+        [
+          () => c.crons.create({ graphId: "linear", schedule: "0 0 1 1 *", config: config as never }),
+          "config",
+        ] as const,
+      ]),
+    ] as const)
+      await expect(call()).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+        message: expect.stringContaining(name),
+      });
+    expect(await rows()).toEqual(before);
+    expect((await c.threads.get(threadId)).status).toBe("interrupted");
+  });
 });

@@ -15,6 +15,7 @@ import type { ClientContext } from "./context.ts";
 import { continueThread } from "./continue-thread.ts";
 import { deleteThread } from "./delete-thread.ts";
 import { listInterruptsPage } from "./list-interrupts.ts";
+import { objectArg } from "./object-arg.ts";
 import { type PruneThreadsOptions, pruneThreads } from "./prune-threads.ts";
 import { readRunResult, readThread, requireRun, runInfo, threadHistory } from "./read.ts";
 import { type ReconcileOptions, reconcileRuns } from "./reconcile.ts";
@@ -70,8 +71,10 @@ export function createClient(options: ClientOptions = {}) {
   const crons = cronsApi(db, connection, prefix);
   return {
     runs: {
-      start: (args: StartRunArgs) => startRun(ctx, args),
-      wait: (runId: string, waitOptions?: { timeoutMs?: number }) => waitForRun(ctx, hub, runId, waitOptions),
+      start: async (args: StartRunArgs) =>
+        startRun(ctx, objectArg(args, "runs.start's argument", "{ graphId, input }", true)),
+      wait: async (runId: string, waitOptions?: { timeoutMs?: number }) =>
+        waitForRun(ctx, hub, runId, objectArg(waitOptions, "runs.wait's options", "{ timeoutMs: 5000 }")),
       /** A run's result and bookkeeping: kind, timings, and which workers ran, parked and finished it. */
       get: async (runId: string) => {
         const found = await requireRun(ctx, runId);
@@ -80,8 +83,13 @@ export function createClient(options: ClientOptions = {}) {
       cancel: (runId: string) => cancelRun(ctx, runId),
     },
     threads: {
-      resume: (threadId: string, value: unknown, resumeOptions?: ResumeOptions) =>
-        resumeThread(ctx, threadId, value, resumeOptions),
+      resume: async (threadId: string, value: unknown, resumeOptions?: ResumeOptions) =>
+        resumeThread(
+          ctx,
+          threadId,
+          value,
+          objectArg(resumeOptions, "threads.resume's options", "{ idempotencyKey }"),
+        ),
       /** Continues a thread parked at a static breakpoint (interruptBefore / interruptAfter). */
       continue: (threadId: string) => continueThread(ctx, threadId),
       get: (threadId: string) => readThread(ctx, threadId),
@@ -103,22 +111,29 @@ export function createClient(options: ClientOptions = {}) {
     },
     interrupts: {
       /** Oldest first, a page at a time (`nextCursor`); pending unless `status` says otherwise. */
-      list: (query?: ListInterruptsQuery) => listInterruptsPage(db, query),
+      list: async (query?: ListInterruptsQuery) =>
+        listInterruptsPage(db, objectArg(query, "interrupts.list's query", '{ status: "pending" }')),
     },
     crons: {
       /** Checks the graph and input as runs.start does, so a cron never ticks into a refusal. */
       create: async (spec: CronSpec) => {
+        objectArg(spec, "crons.create's argument", "{ graphId, schedule }", true);
         await checkInput(ctx, {
           graphId: spec.graphId,
           input: spec.input ?? {},
-          ...(spec.config ? { config: spec.config } : {}),
+          ...(spec.config === undefined ? {} : { config: spec.config }),
         });
         return crons.create(spec);
       },
       list: crons.list,
       delete: crons.delete,
     },
-    reconcile: (reconcileOptions?: ReconcileOptions) => reconcileRuns(db, ctx.dispatcher, reconcileOptions),
+    reconcile: async (reconcileOptions?: ReconcileOptions) =>
+      reconcileRuns(
+        db,
+        ctx.dispatcher,
+        objectArg(reconcileOptions, "reconcile's options", "{ limit: 1000 }"),
+      ),
     async close() {
       await hub.close();
       await crons.close();

@@ -8,6 +8,7 @@ import { getRunWithPending, type RunRow, type RunWithPending } from "../sql/runs
 import { getThread, type ThreadRow } from "../sql/threads.ts";
 import { isUuid } from "../uuid.ts";
 import type { ClientContext } from "./context.ts";
+import { objectArg } from "./object-arg.ts";
 import { registeredGraph } from "./start-run.ts";
 
 /** A pending interrupt as producers see it: the value and what `interrupt()` was given. */
@@ -111,7 +112,7 @@ export async function readThread(ctx: ClientContext, threadId: string): Promise<
 }
 
 export async function* threadHistory(ctx: ClientContext, threadId: string, options: { limit?: number } = {}) {
-  const { limit } = options;
+  const { limit } = objectArg(options, "threads.history's options", "{ limit: 10 }");
   // Else a negative or NaN limit reads nothing, and a fractional one fails in Postgres.
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0))
     throw new InvalidInputError(

@@ -1,10 +1,12 @@
 import { InvalidInputError, isDurability } from "@layover/graph";
 import { jsonbProblem } from "../jsonb.ts";
 import type { RunConfig } from "../sql/runs.ts";
+import { objectArg } from "./object-arg.ts";
 
 /** Refuses a run config the worker could not honour, before anything is written. */
 export function checkConfig(config: RunConfig | undefined): void {
   if (config === undefined) return;
+  objectArg(config, "config", "{ recursionLimit: 50 }");
   const { recursionLimit, durability, checkpointDuring, context } = config;
   if (context !== undefined && (typeof context !== "object" || context === null || Array.isArray(context))) {
     throw new InvalidInputError(

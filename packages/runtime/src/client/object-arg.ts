@@ -1,0 +1,16 @@
+import { InvalidInputError } from "@layover/graph";
+import { shown } from "../keys.ts";
+
+/**
+ * `value`, when it is an object such as `shape` (or left out, unless `required`). Anything else
+ * (null, a string, an array) is refused, naming `what`: it would fail deep inside as a TypeError
+ * reading its fields, or be ignored or stored as it is.
+ */
+export function objectArg<T>(value: T, what: string, shape: string, required = false): T {
+  if (value === undefined && !required) return value;
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new InvalidInputError(
+      `${what} must be an object such as ${shape}${required ? "" : ", or left out"}; got ${shown(value)}. Nothing was written.`,
+    );
+  return value;
+}
