@@ -1,5 +1,9 @@
 // What a careless caller passes the producer client (a cyclic value, a key Postgres cannot hold,
 // a null where options go…): a typed error that names the argument, and nothing written.
+import { type ClientOptions, createClient } from "@layover/runtime";
+import { Redis } from "ioredis";
+import pg from "pg";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countRows, createHarness, type Harness, parkedApproval } from "./support/harness.ts";
 
@@ -193,5 +197,70 @@ describe("limits and options of the wrong kind", () => {
       });
     expect(await rows()).toEqual(before);
     expect((await c.threads.get(threadId)).status).toBe("interrupted");
+  });
+});
+
+describe("createClient's options", () => {
+  /** Whether a Redis connection named `name` is still open. */
+  const open = async (name: string) => {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const redis = new Redis(h.redisUrl);
+    const list = (await redis.client("LIST")) as string;
+    redis.disconnect();
+    return list.split("\n").some((line) => line.includes(` name=${name} `));
+  };
+  const named = (name: string) => {
+    const url = new URL(h.redisUrl);
+    url.searchParams.set("connectionName", name);
+    return url.toString();
+  };
+
+  it("refuses a bad schema, identity, prefix or timeout with InvalidConfigError, leaving no connection open", async () => {
+    for (const [i, [bad, field]] of (
+      [
+        [{ schema: "Bad-Schema" }, "schema"],
+        [{ identity: "a\u0000b" }, "identity"],
+        [{ identity: 42 }, "identity"],
+        [{ prefix: "" }, "prefix"],
+        [{ timeouts: { queryTimeoutMs: -1 } }, "queryTimeoutMs"],
+        [{ timeouts: { statementTimeoutMs: Number.NaN } }, "statementTimeoutMs"],
+      ] as Array<[Record<string, unknown>, string]>
+    ).entries()) {
+      const name = `bad-options-${i}-${Date.now()}`;
+      const options = {
+        databaseUrl: h.databaseUrl,
+        redisUrl: named(name),
+        logger: pino({ level: "silent" }),
+        ...bad,
+      };
+      expect(() => createClient(options as ClientOptions)).toThrow(
+        expect.objectContaining({
+          code: "INVALID_CONFIG",
+          message: expect.stringContaining(field),
+        }),
+      );
+      expect(await open(name)).toBe(false);
+    }
+  });
+
+  it("refuses a pool without a connection, or a connection without a pool: it would close only one", async () => {
+    const name = `pairs-${Date.now()}`;
+    const pool = new pg.Pool({ connectionString: h.databaseUrl });
+    const connection = new Redis(named(name));
+    try {
+      expect(() => createClient({ pool } as unknown as ClientOptions)).toThrow(
+        expect.objectContaining({ code: "INVALID_CONFIG", message: expect.stringContaining("connection") }),
+      );
+      expect(() =>
+        createClient({ connection, redisUrl: named(`${name}-own`) } as unknown as ClientOptions),
+      ).toThrow(
+        expect.objectContaining({ code: "INVALID_CONFIG", message: expect.stringContaining("pool") }),
+      );
+      expect(await open(`${name}-own`)).toBe(false);
+      expect(await open(name)).toBe(true); // the caller's, left as it was
+    } finally {
+      connection.disconnect();
+      await pool.end();
+    }
   });
 });

@@ -11,6 +11,7 @@ import { isStorableId } from "../keys.ts";
 import type { ListInterruptsQuery } from "../sql/interrupts.ts";
 import { threadRuns } from "../sql/runs.ts";
 import { cancelRun } from "./cancel.ts";
+import { checkClientOptions } from "./client-options.ts";
 import type { ClientContext } from "./context.ts";
 import { continueThread } from "./continue-thread.ts";
 import { deleteThread } from "./delete-thread.ts";
@@ -49,11 +50,12 @@ export type ClientOptions = (
 
 /** The producer client: start runs, wait for them, answer interrupts, read threads. */
 export function createClient(options: ClientOptions = {}) {
+  checkClientOptions(options);
   const ownsConnections = options.pool === undefined;
   const pool = options.pool ?? connectPostgres(options.databaseUrl, undefined, options.timeouts);
+  const db = createDb(pool, options.schema); // checks the schema before Redis is connected
   const logger = options.logger ?? pino({ name: "layover-client" });
   const connection = options.connection ?? connectRedis(options.redisUrl, logger, "client");
-  const db = createDb(pool, options.schema);
   const prefix = options.prefix ?? "layover";
   const hub = new RunEventHub(connection, prefix, logger);
   const ownSaver = options.saver === undefined ? new PostgresSaver({ pool, schema: db.schema }) : undefined;

@@ -1,0 +1,31 @@
+import { InvalidConfigError } from "../errors.ts";
+import { shown, textProblem } from "../keys.ts";
+import { MAX_TIMER_MS } from "../service.ts";
+import type { ClientOptions } from "./create-client.ts";
+
+/**
+ * Refuses options createClient could not honour, before it opens a connection (a refusal after
+ * would leave one open, with no client to close it): a pool without a connection or the reverse
+ * (the client closes only the connections it opened, so it would leave its own open or close the
+ * caller's), an identity Postgres cannot record, an empty prefix, a timeout no timer can wait.
+ */
+export function checkClientOptions(options: ClientOptions): void {
+  if ((options.pool === undefined) !== (options.connection === undefined))
+    throw new InvalidConfigError(
+      `createClient: pass pool and connection together (yours, left open by close()), or neither (then databaseUrl and redisUrl); got only a ${options.pool === undefined ? "connection" : "pool"}.`,
+    );
+  const identity = options.identity === undefined ? undefined : textProblem(options.identity);
+  if (identity !== undefined)
+    throw new InvalidConfigError(
+      `createClient: identity must be ${identity}, or left out for "client"; got ${shown(options.identity)}.`,
+    );
+  if (options.prefix !== undefined && (typeof options.prefix !== "string" || options.prefix === ""))
+    throw new InvalidConfigError(
+      `createClient: prefix must be a non-empty string (one per deployment), or left out for "layover"; got ${shown(options.prefix)}.`,
+    );
+  for (const [name, ms] of Object.entries(options.timeouts ?? {}))
+    if (ms !== undefined && !(Number.isSafeInteger(ms) && ms >= 0 && ms <= MAX_TIMER_MS))
+      throw new InvalidConfigError(
+        `createClient: timeouts.${name} must be a whole number of milliseconds from 0 (none) to ${MAX_TIMER_MS}; got ${shown(ms)}.`,
+      );
+}
