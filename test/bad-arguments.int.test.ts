@@ -200,6 +200,14 @@ describe("limits and options of the wrong kind", () => {
   });
 });
 
+it("refuses a reconcile minAgeMs too large for a Postgres timestamp, not with a DatabaseError", async () => {
+  await expect(h.client.reconcile({ minAgeMs: 1e20 })).rejects.toMatchObject({
+    code: "INVALID_INPUT",
+    message: expect.stringContaining("minAgeMs"),
+  });
+  expect(await h.client.reconcile({ minAgeMs: 100 * 365 * 24 * 3600 * 1000 })).toEqual([]);
+});
+
 describe("createClient's options", () => {
   /** Whether a Redis connection named `name` is still open. */
   const open = async (name: string) => {

@@ -31,6 +31,12 @@ export function failedJobDue(requeues: number, failedOn: number, now: number, ba
   return now - failedOn >= Math.min(backoffMs * 2 ** requeues, MAX_FAILED_BACKOFF_MS);
 }
 
+/**
+ * The longest minAgeMs or failedBackoffMs taken: a century. Postgres computes now() - minAgeMs,
+ * and a time before its earliest timestamp (4713 BC) fails the query.
+ */
+const MAX_DURATION_MS = 100 * 365 * 24 * 3_600_000;
+
 /** Refuses an option Postgres or the backoff would misread, naming it. */
 function checkOptions(options: ReconcileOptions): void {
   const counts = { limit: options.limit, pageSize: options.pageSize };
@@ -39,9 +45,9 @@ function checkOptions(options: ReconcileOptions): void {
       throw new InvalidInputError(`reconcile: ${name} must be a whole number above 0; got ${String(value)}.`);
   const durations = { minAgeMs: options.minAgeMs, failedBackoffMs: options.failedBackoffMs };
   for (const [name, value] of Object.entries(durations))
-    if (value !== undefined && !(typeof value === "number" && Number.isFinite(value) && value >= 0))
+    if (value !== undefined && !(typeof value === "number" && value >= 0 && value <= MAX_DURATION_MS))
       throw new InvalidInputError(
-        `reconcile: ${name} must be milliseconds, 0 or more; got ${String(value)}.`,
+        `reconcile: ${name} must be milliseconds from 0 to ${MAX_DURATION_MS} (a century); got ${String(value)}.`,
       );
 }
 
