@@ -1,7 +1,33 @@
+import type { CheckpointSaver } from "@layover/checkpoint";
+import type { Redis } from "ioredis";
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { PostgresTimeouts } from "../connections.ts";
 import { InvalidConfigError } from "../errors.ts";
 import { shown, textProblem } from "../keys.ts";
 import { MAX_TIMER_MS } from "../service.ts";
-import type { ClientOptions } from "./create-client.ts";
+
+export type ClientOptions = (
+  | {
+      databaseUrl?: string;
+      redisUrl?: string;
+      /** For the pool built from databaseUrl (see connectPostgres; 0 statement timeout behind PgBouncer). */
+      timeouts?: PostgresTimeouts;
+      pool?: undefined;
+      connection?: undefined;
+    }
+  | { pool: pg.Pool; connection: Redis; databaseUrl?: undefined; redisUrl?: undefined; timeouts?: undefined }
+) & {
+  /** Postgres schema of Layover's tables. @defaultValue "layover" */
+  schema?: string;
+  /** BullMQ key prefix (one per deployment). @defaultValue "layover" */
+  prefix?: string;
+  /** Recorded as `resolved_by` on the interrupts this client resolves. @defaultValue "client" */
+  identity?: string;
+  logger?: Logger;
+  /** @defaultValue a PostgresSaver on the same pool and schema */
+  saver?: CheckpointSaver;
+};
 
 /**
  * Refuses options createClient could not honour, before it opens a connection (a refusal after

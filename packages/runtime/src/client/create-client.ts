@@ -1,9 +1,6 @@
-import type { CheckpointSaver } from "@layover/checkpoint";
 import { PostgresSaver } from "@layover/checkpoint-postgres";
-import type { Redis } from "ioredis";
-import type pg from "pg";
-import pino, { type Logger } from "pino";
-import { connectPostgres, connectRedis, type PostgresTimeouts } from "../connections.ts";
+import pino from "pino";
+import { connectPostgres, connectRedis } from "../connections.ts";
 import { type CronSpec, cronsApi } from "../crons.ts";
 import { createDb } from "../db.ts";
 import { createDispatcher } from "../dispatch.ts";
@@ -11,7 +8,7 @@ import { isStorableId } from "../keys.ts";
 import type { ListInterruptsQuery } from "../sql/interrupts.ts";
 import { threadRuns } from "../sql/runs.ts";
 import { cancelRun } from "./cancel.ts";
-import { checkClientOptions } from "./client-options.ts";
+import { type ClientOptions, checkClientOptions } from "./client-options.ts";
 import type { ClientContext } from "./context.ts";
 import { continueThread } from "./continue-thread.ts";
 import { deleteThread } from "./delete-thread.ts";
@@ -26,27 +23,7 @@ import { SeenPending } from "./seen-pending.ts";
 import { checkInput, type StartRunArgs, startRun } from "./start-run.ts";
 import { waitForRun } from "./wait.ts";
 
-export type ClientOptions = (
-  | {
-      databaseUrl?: string;
-      redisUrl?: string;
-      /** For the pool built from databaseUrl (see connectPostgres; 0 statement timeout behind PgBouncer). */
-      timeouts?: PostgresTimeouts;
-      pool?: undefined;
-      connection?: undefined;
-    }
-  | { pool: pg.Pool; connection: Redis; databaseUrl?: undefined; redisUrl?: undefined; timeouts?: undefined }
-) & {
-  /** Postgres schema of Layover's tables. @defaultValue "layover" */
-  schema?: string;
-  /** BullMQ key prefix (one per deployment). @defaultValue "layover" */
-  prefix?: string;
-  /** Recorded as `resolved_by` on the interrupts this client resolves. @defaultValue "client" */
-  identity?: string;
-  logger?: Logger;
-  /** @defaultValue a PostgresSaver on the same pool and schema */
-  saver?: CheckpointSaver;
-};
+export type { ClientOptions } from "./client-options.ts";
 
 /** The producer client: start runs, wait for them, answer interrupts, read threads. */
 export function createClient(options: ClientOptions = {}) {
