@@ -1,5 +1,6 @@
 // Deleting a thread (a user's data erased, a conversation thrown away): its runs, interrupts
 // and every checkpoint, together or not at all.
+import { PostgresSaver } from "@layover/checkpoint-postgres";
 import type pg from "pg";
 import { inTransaction } from "../db.ts";
 import { ThreadBusyError, ThreadNotFoundError } from "../errors.ts";
@@ -56,7 +57,7 @@ export async function deleteThreadIf(
   threadId: string,
   condition?: DeleteCondition,
 ): Promise<DeletedThread | undefined> {
-  const own = ctx.alongSaver;
+  const own = ctx.alongSaver ?? onOurPool(ctx);
   const deleted = await inTransaction(ctx.db, async (client) => {
     const thread = await refuseInUse(ctx, client, threadId);
     if (condition && !meets(thread, condition)) return undefined;
@@ -81,6 +82,21 @@ export async function deleteThreadIf(
     return { threadId, runs, interrupts, checkpoints: 0 };
   });
   return deleted;
+}
+
+/**
+ * The caller's saver when it is a plain PostgresSaver on the client's own pool: it deletes in the
+ * transaction, on its connection. Its deleteThread would ask the pool for a second connection
+ * while this one holds the lock, and as many deletes at once as the pool has connections would
+ * each wait for one of the others' for ever.
+ */
+function onOurPool(ctx: ClientContext): PostgresSaver | undefined {
+  const saver = ctx.saver;
+  return saver instanceof PostgresSaver &&
+    saver.pool === ctx.db.pool &&
+    saver.deleteThread === PostgresSaver.prototype.deleteThread
+    ? saver
+    : undefined;
 }
 
 /**
