@@ -9,9 +9,9 @@ import {
 } from "./algo/apply-writes.ts";
 import { edgeWrites, gotoWrites } from "./algo/node-writes.ts";
 import { readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
-import { inWriteOrder, type PlannedTask } from "./algo/plan.ts";
+import type { PlannedTask } from "./algo/plan.ts";
 import type { Command } from "./command.ts";
-import { gotoList, isByInterruptId, isCommand } from "./command.ts";
+import { gotoList, isByInterruptId } from "./command.ts";
 import { holdsAsync, TASK_SEED } from "./commit.ts";
 import { INPUT_TASK_ID, NULL_RESUME, RESUME, SPECIAL_WRITE_IDX, START } from "./constants.ts";
 import { breakpointPass } from "./continue-run.ts";
@@ -19,7 +19,6 @@ import {
   AmbiguousResumeError,
   InvalidInputError,
   InvalidResumeError,
-  InvalidUpdateError,
   NotInterruptedError,
   UnknownInterruptError,
 } from "./errors.ts";
@@ -109,7 +108,7 @@ export function routerConfig(env: StepEnv, node: string, step: number): NodeConf
   };
 }
 
-interface NewCheckpoint {
+export interface NewCheckpoint {
   source: CheckpointMetadata["source"];
   writes: Write[];
   metadataWrites: Record<string, unknown>;
@@ -328,82 +327,4 @@ export async function commandRun(
     metadataWrites: { [START]: { update: command.update ?? null, goto: command.goto } },
     carry: head === undefined ? [] : plannedTasks(env, head),
   });
-}
-
-/**
- * The node an update without `asNode` counts as: the one that wrote last. Tasks that finished
- * beside a pause wrote after the head's own superstep (LangGraph counts them, too); counting
- * the head's writer instead would route from it and run them again.
- */
-function inferAsNode(env: StepEnv, head: LoadedHead | undefined): string {
-  if (head === undefined) return START;
-  const done = readPendingWrites(head.pendingWrites).done;
-  const finished = new Set(plannedTasks(env, head).flatMap((task) => (done.has(task.id) ? [task.name] : [])));
-  if (finished.size > 0) return onlyWriter([...finished]);
-  if (head.metadata.source === "input") return START;
-  return onlyWriter(Object.keys(head.metadata.writes ?? {}).filter((name) => env.spec.nodes.has(name)));
-}
-
-function onlyWriter(writers: string[]): string {
-  if (writers.length === 1) return writers[0] as string;
-  throw new InvalidUpdateError(
-    `Cannot tell which node this update should count as (${writers.length ? writers.join(", ") : "no node"} wrote last). ` +
-      "Pass it explicitly: updateState(config, values, asNode).",
-  );
-}
-
-/** `updateState`: applies values as if `asNode` returned them, and commits a new checkpoint (a fork when not at the head). */
-export async function updateThreadState(
-  env: StepEnv,
-  head: LoadedHead | undefined,
-  values: unknown,
-  asNode?: string,
-) {
-  const node = asNode ?? inferAsNode(env, head);
-  if (node !== START && !env.spec.nodes.has(node)) {
-    throw new InvalidUpdateError(`updateState: "${node}" is not a node of graph "${env.spec.name}".`);
-  }
-  const writes = checkedStateWrites(
-    env.spec,
-    isCommand(values) ? (values.update ?? {}) : values,
-    "updateState values",
-  );
-  const source = head && head.expectedHead !== head.checkpoint.id ? "fork" : "update";
-  const kept = head && source === "update" ? pausedSuperstep(env, head, node) : {};
-  // The update's node routes on the state with what the paused superstep finished.
-  const routed: ChannelState =
-    kept.settled ??
-    (head
-      ? { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions }
-      : { values: {}, versions: {} });
-  const config = routerConfig(env, node, head ? head.metadata.step + 1 : -1);
-  writes.push(...(await edgeWrites(env.spec, node, routed.values, routed.versions, writes, config)));
-  return commitWrites(env, head, { source, writes, metadataWrites: { [node]: values }, ...kept });
-}
-
-/**
- * What an update keeps of the superstep its head plans: the writes of the tasks that finished
- * before it paused (not run again), as LangGraph's updateState applies them, and the tasks that
- * did not, except the one the update stands for (`asNode`), planned again — so an edit never
- * drops a question the thread waits on, however many edits come before the answer.
- */
-function pausedSuperstep(
-  env: StepEnv,
-  head: LoadedHead,
-  asNode: string,
-): Pick<NewCheckpoint, "settled" | "carry"> {
-  const pending = readPendingWrites(head.pendingWrites);
-  const writes: Write[][] = pending.input.length > 0 ? [pending.input] : [];
-  const consumed: string[] = [];
-  const tasks = plannedTasks(env, head);
-  for (const task of inWriteOrder(tasks, tasks)) {
-    const done = pending.done.get(task.id);
-    if (done === undefined) continue;
-    writes.push(done);
-    consumed.push(...task.triggers);
-  }
-  const carry = tasks.filter((task) => !pending.done.has(task.id) && task.name !== asNode);
-  if (writes.length === 0) return { carry };
-  const base = { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions };
-  return { settled: applyWrites(env.spec, base, writes, consumed, head.versionFloor), carry };
 }

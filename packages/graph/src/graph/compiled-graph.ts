@@ -5,7 +5,7 @@ import { SUBGRAPH_INPUT, subgraphInputKey } from "../commit.ts";
 import { INTERRUPT } from "../constants.ts";
 import { currentTask } from "../context.ts";
 import { continueRun } from "../continue-run.ts";
-import { commandRun, recordResume, startRun, updateThreadState } from "../entry.ts";
+import { commandRun, recordResume, startRun } from "../entry.ts";
 import {
   CheckpointNotFoundError,
   GraphAbortedError,
@@ -19,6 +19,7 @@ import { emptySnapshot, type StateSnapshot, snapshotOf } from "../snapshot.ts";
 import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../step.ts";
 import { checkStreamModes, type Emitter, pushEvent, type StreamMode, wantsEvent } from "../stream.ts";
 import { storeOrFail } from "../uncommitted.ts";
+import { updateThreadState } from "../update-state.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
 import { inputJsonSchema } from "./input-schema.ts";
 import type { GraphSpec } from "./spec.ts";

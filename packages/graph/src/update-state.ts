@@ -1,0 +1,96 @@
+// `updateState`: values applied as if a node returned them, committed as a new checkpoint, with
+// what the paused superstep at the head already finished kept.
+import { applyWrites, type ChannelState, type Write } from "./algo/apply-writes.ts";
+import { edgeWrites } from "./algo/node-writes.ts";
+import { readPendingWrites } from "./algo/pending.ts";
+import { inWriteOrder, type PlannedTask } from "./algo/plan.ts";
+import { isCommand } from "./command.ts";
+import { START } from "./constants.ts";
+import { checkedStateWrites, commitWrites, type NewCheckpoint, routerConfig } from "./entry.ts";
+import { InvalidUpdateError } from "./errors.ts";
+import type { LoadedHead } from "./head.ts";
+import { plannedTasks, type StepEnv } from "./step.ts";
+
+/** The head's pending writes and the superstep it plans, read once for the update. */
+interface Paused {
+  pending: ReturnType<typeof readPendingWrites>;
+  tasks: PlannedTask[];
+}
+
+/**
+ * The node an update without `asNode` counts as: the one that wrote last. Tasks that finished
+ * beside a pause wrote after the head's own superstep (LangGraph counts them, too); counting
+ * the head's writer instead would route from it and run them again.
+ */
+function inferAsNode(env: StepEnv, head: LoadedHead | undefined, paused: Paused | undefined): string {
+  if (head === undefined || paused === undefined) return START;
+  const { done } = paused.pending;
+  const finished = new Set(paused.tasks.flatMap((task) => (done.has(task.id) ? [task.name] : [])));
+  if (finished.size > 0) return onlyWriter([...finished]);
+  if (head.metadata.source === "input") return START;
+  return onlyWriter(Object.keys(head.metadata.writes ?? {}).filter((name) => env.spec.nodes.has(name)));
+}
+
+function onlyWriter(writers: string[]): string {
+  if (writers.length === 1) return writers[0] as string;
+  throw new InvalidUpdateError(
+    `Cannot tell which node this update should count as (${writers.length ? writers.join(", ") : "no node"} wrote last). ` +
+      "Pass it explicitly: updateState(config, values, asNode).",
+  );
+}
+
+/** `updateState`: applies values as if `asNode` returned them, and commits a new checkpoint (a fork when not at the head). */
+export async function updateThreadState(
+  env: StepEnv,
+  head: LoadedHead | undefined,
+  values: unknown,
+  asNode?: string,
+) {
+  const paused = head && { pending: readPendingWrites(head.pendingWrites), tasks: plannedTasks(env, head) };
+  const node = asNode ?? inferAsNode(env, head, paused);
+  if (node !== START && !env.spec.nodes.has(node)) {
+    throw new InvalidUpdateError(`updateState: "${node}" is not a node of graph "${env.spec.name}".`);
+  }
+  const writes = checkedStateWrites(
+    env.spec,
+    isCommand(values) ? (values.update ?? {}) : values,
+    "updateState values",
+  );
+  const source = head && head.expectedHead !== head.checkpoint.id ? "fork" : "update";
+  const kept = head && paused && source === "update" ? pausedSuperstep(env, head, paused, node) : {};
+  // The update's node routes on the state with what the paused superstep finished.
+  const routed: ChannelState =
+    kept.settled ??
+    (head
+      ? { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions }
+      : { values: {}, versions: {} });
+  const config = routerConfig(env, node, head ? head.metadata.step + 1 : -1);
+  writes.push(...(await edgeWrites(env.spec, node, routed.values, routed.versions, writes, config)));
+  return commitWrites(env, head, { source, writes, metadataWrites: { [node]: values }, ...kept });
+}
+
+/**
+ * What an update keeps of the superstep its head plans: the writes of the tasks that finished
+ * before it paused (not run again), as LangGraph's updateState applies them, and the tasks that
+ * did not, except the one the update stands for (`asNode`), planned again — so an edit never
+ * drops a question the thread waits on, however many edits come before the answer.
+ */
+function pausedSuperstep(
+  env: StepEnv,
+  head: LoadedHead,
+  { pending, tasks }: Paused,
+  asNode: string,
+): Pick<NewCheckpoint, "settled" | "carry"> {
+  const writes: Write[][] = pending.input.length > 0 ? [pending.input] : [];
+  const consumed: string[] = [];
+  for (const task of inWriteOrder(tasks, tasks)) {
+    const done = pending.done.get(task.id);
+    if (done === undefined) continue;
+    writes.push(done);
+    consumed.push(...task.triggers);
+  }
+  const carry = tasks.filter((task) => !pending.done.has(task.id) && task.name !== asNode);
+  if (writes.length === 0) return { carry };
+  const base = { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions };
+  return { settled: applyWrites(env.spec, base, writes, consumed, head.versionFloor), carry };
+}
