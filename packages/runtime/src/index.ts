@@ -54,7 +54,7 @@ export {
 } from "./jobs.ts";
 export { jsonbProblem, type UnstorableText, unstorableText } from "./jsonb.ts";
 export { createLogger, PAYLOAD_PATHS, redactedError } from "./logger.ts";
-export { createMetrics, type Metrics, metricsPortOf, serveMetrics } from "./metrics.ts";
+export { createMetrics, type Metrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
 export { type RecordedResume, recordResume } from "./resume-transition.ts";
 export { checkpointState, decodeRunResult, encodeRunResult } from "./run-result.ts";
@@ -104,5 +104,15 @@ export {
   type RunStatus,
 } from "./sql/runs.ts";
 export { getThread, lockThread, type ThreadRow, type ThreadStatus } from "./sql/threads.ts";
+export {
+  metricsPortOf,
+  PROBE_TIMEOUT_MS,
+  type Probe,
+  type Readiness,
+  type ReadinessReport,
+  type ServiceState,
+  serveMetrics,
+  serviceProbes,
+} from "./status-server.ts";
 export { type SweepOptions, sweepExpiredInterrupts } from "./sweep.ts";
 export { isUuid } from "./uuid.ts";

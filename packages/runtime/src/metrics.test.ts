@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
-import { createMetrics, serveMetrics } from "./metrics.ts";
+import { createMetrics } from "./metrics.ts";
+import { serveMetrics } from "./status-server.ts";
 
 describe("metrics", () => {
   it("serves counters, histograms and scraped gauges as Prometheus text on /metrics", async () => {

@@ -1,4 +1,3 @@
-import { createServer, type Server } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { within } from "./within.ts";
 
@@ -82,42 +81,3 @@ export function createMetrics<S extends "worker" | "scheduler">(service: S) {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics<"worker">>;
-
-/**
- * Serves `GET /metrics` (Prometheus text format) on `port`; 0 picks a free port. Rejects when
- * the port cannot be used (taken, not permitted): call it before taking work.
- */
-/** The port a metrics server listens on (the one picked, when it was asked for 0); undefined without one. */
-export function metricsPortOf(server: Server | undefined): number | undefined {
-  const address = server?.address();
-  return typeof address === "object" && address !== null ? address.port : undefined;
-}
-
-export async function serveMetrics(registry: Registry, port: number): Promise<Server> {
-  const server = createServer((req, res) => {
-    // A scrape may carry query parameters (Prometheus's `params`); only the path decides.
-    const path = (req.url ?? "").split("?", 1)[0];
-    if (path !== "/metrics") {
-      res.writeHead(404).end();
-      return;
-    }
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.writeHead(405, { allow: "GET, HEAD" }).end();
-      return;
-    }
-    registry.metrics().then(
-      (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
-      (error: Error) => res.writeHead(500).end(error.message),
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (error: Error) =>
-      reject(
-        new Error(`Cannot serve metrics on port ${port}: ${error.message}. Set METRICS_PORT to a free port.`),
-      ),
-    );
-    server.listen(port, "0.0.0.0", resolve);
-  });
-  server.on("error", () => {}); // after listening: a failed connection must not crash the process
-  return server;
-}

@@ -6,7 +6,7 @@ import { type AddressInfo, connect, createServer, type Socket } from "node:net";
  * without touching the real server: `freeze()` stops passing bytes either way (a silent
  * network: connections stay open, nothing arrives), `cut()` closes every connection and every
  * new one at once (a crash: the client reconnects in vain). The proxy keeps its port until
- * `close()`: a port given up could be taken by another test's listener (or by a client's own
+ * `close()` (`restore()` brings the server back): a port given up could be taken by another test's listener (or by a client's own
  * reconnect, connecting to itself), and the "crashed" server would answer again. `url` of the
  * result is `url` with the proxy's host and port.
  */
@@ -50,6 +50,14 @@ export async function tcpProxy(url: string) {
     cut() {
       down = true;
       for (const socket of sockets) socket.destroy();
+    },
+    /**
+     * Passes bytes again and takes new connections: the server is back. A connection open
+     * through a freeze lost the bytes sent meanwhile; its client has to drop it.
+     */
+    restore() {
+      frozen = false;
+      down = false;
     },
     /** Closes every connection and gives the port up. */
     async close() {

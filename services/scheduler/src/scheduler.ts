@@ -20,8 +20,10 @@ import {
   reconcileRuns,
   requireRedis,
   SCHEDULER_QUEUE,
+  type ServiceState,
   STEP_QUEUE,
   serveMetrics,
+  serviceProbes,
   sweepExpiredInterrupts,
   withMigrationPool,
 } from "@layover/runtime";
@@ -62,7 +64,10 @@ export interface SchedulerOptions {
   pruneThreadsEveryMs?: number;
   schedulerId?: string;
   logger?: Logger;
-  /** Serve Prometheus metrics on this port (`GET /metrics`). @defaultValue none */
+  /**
+   * Serve Prometheus metrics (`GET /metrics`) and the liveness and readiness probes (`GET
+   * /livez`, `GET /readyz`) on this port. @defaultValue none
+   */
   metricsPort?: number;
 }
 
@@ -110,6 +115,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
   queue.on("error", () => {});
   let worker: Worker | undefined;
   let metricsServer: import("node:http").Server | undefined;
+  let state: ServiceState = "starting";
   const metrics = createMetrics("scheduler");
   const steps = new Queue(STEP_QUEUE, { connection, prefix });
   steps.on("error", () => {});
@@ -126,6 +132,10 @@ export function createScheduler(options: SchedulerOptions = {}) {
   const dispatcher = createDispatcher(connection, prefix);
   // BullMQ does not close a connection it was given: close() disconnects it.
   const workerConnection = connectRedis(connection, logger, "scheduler jobs");
+  const readiness = {
+    state: () => state,
+    probes: serviceProbes(pool, [connection, workerConnection], () => worker),
+  };
 
   /** Enqueues again the runs whose job Redis lost; logged and counted. */
   async function reconcile(): Promise<number> {
@@ -243,7 +253,6 @@ export function createScheduler(options: SchedulerOptions = {}) {
   }
 
   let watch: NodeJS.Timeout | undefined;
-  let closing = false;
   /**
    * Redis can lose schedules while this runs: every one (FLUSHALL, a failover to an empty
    * replica), reconciliation's own with them, so no BullMQ job would ever notice; or a cron's
@@ -254,14 +263,14 @@ export function createScheduler(options: SchedulerOptions = {}) {
   function watchSchedules(): void {
     watch = setTimeout(async () => {
       try {
-        if ((await schedulesLost()) && !closing) {
+        if ((await schedulesLost()) && state !== "closing") {
           logger.warn("Redis lacks some of the scheduler's schedules: set again, crons from Postgres");
           await setSchedules();
         }
       } catch (error) {
-        if (!closing) logger.error({ err: error }, "could not check the scheduler's schedules");
+        if (state !== "closing") logger.error({ err: error }, "could not check the scheduler's schedules");
       }
-      if (!closing) watchSchedules();
+      if (state !== "closing") watchSchedules();
     }, options.reconcileEveryMs ?? 15_000);
     watch.unref();
   }
@@ -277,7 +286,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
       await reconcile();
       // Before taking jobs: a port that cannot be served fails the start.
       if (options.metricsPort !== undefined)
-        metricsServer = await serveMetrics(metrics.registry, options.metricsPort);
+        metricsServer = await serveMetrics(metrics.registry, options.metricsPort, readiness);
       worker = new Worker(SCHEDULER_QUEUE, handle, {
         connection: workerConnection,
         prefix,
@@ -295,10 +304,11 @@ export function createScheduler(options: SchedulerOptions = {}) {
       );
       await worker.waitUntilReady();
       watchSchedules();
+      if (state === "starting") state = "running";
       logger.info(metricsServer ? { metricsPort: metricsPortOf(metricsServer) } : {}, "scheduler started");
     },
     async close(): Promise<void> {
-      closing = true;
+      state = "closing";
       clearTimeout(watch);
       await worker?.close();
       metricsServer?.close();

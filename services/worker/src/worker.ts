@@ -13,9 +13,11 @@ import {
   type PostgresTimeouts,
   registerGraph,
   requireRedis,
+  type ServiceState,
   STEP_QUEUE,
   StepJob,
   serveMetrics,
+  serviceProbes,
   stepJobId,
   withMigrationPool,
 } from "@layover/runtime";
@@ -68,7 +70,10 @@ export interface WorkerOptions {
   eventResultBytes?: number;
   /** @defaultValue `${hostname}-${pid}` */
   workerId?: string;
-  /** Serve Prometheus metrics on this port (`GET /metrics`). @defaultValue none */
+  /**
+   * Serve Prometheus metrics (`GET /metrics`) and the liveness and readiness probes (`GET
+   * /livez`, `GET /readyz`) on this port. @defaultValue none
+   */
   metricsPort?: number;
   logger?: Logger;
 }
@@ -111,6 +116,11 @@ export function createWorker(options: WorkerOptions) {
   const workerConnection = connectRedis(connection, logger, "worker jobs");
   let worker: Worker<StepJob> | undefined;
   let metricsServer: import("node:http").Server | undefined;
+  let state: ServiceState = "starting";
+  const readiness = {
+    state: () => state,
+    probes: serviceProbes(pool, [connection, workerConnection], () => worker),
+  };
 
   async function start(): Promise<void> {
     await requireRedis(connection, options.redisStartTimeoutMs);
@@ -132,7 +142,7 @@ export function createWorker(options: WorkerOptions) {
     }
     // Before taking jobs: a port that cannot be served fails the start, not a running worker.
     if (options.metricsPort !== undefined)
-      metricsServer = await serveMetrics(ctx.metrics.registry, options.metricsPort);
+      metricsServer = await serveMetrics(ctx.metrics.registry, options.metricsPort, readiness);
     worker = new Worker<StepJob>(
       STEP_QUEUE,
       async (job) => {
@@ -166,6 +176,7 @@ export function createWorker(options: WorkerOptions) {
       if (!isRedisConnectionError(error)) logger.error({ err: error }, "worker error");
     });
     await worker.waitUntilReady();
+    if (state === "starting") state = "running";
     logger.info(
       {
         graphs: [...ctx.graphs.keys()],
@@ -178,6 +189,7 @@ export function createWorker(options: WorkerOptions) {
 
   /** Stops taking jobs, lets running ones finish, closes connections. */
   async function close(): Promise<void> {
+    state = "closing";
     await worker?.close();
     metricsServer?.close();
     await ctx.dispatcher.close();
