@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
-import type { Redis } from "ioredis";
+import { type Redis, ReplyError } from "ioredis";
+import type { Logger } from "pino";
 import { z } from "zod";
+import { isRedisConnectionError } from "./connections.ts";
 import { nextCronMillis } from "./cron-next.ts";
 import { type Db, inTransaction } from "./db.ts";
 import { InvalidConfigError, threadOfAnotherGraph } from "./errors.ts";
@@ -9,6 +11,7 @@ import { checkKey } from "./keys.ts";
 import type { RunConfig } from "./sql/runs.ts";
 import { getThread } from "./sql/threads.ts";
 import { isUuid } from "./uuid.ts";
+import { NoAnswerError, orLate, REDIS_WAIT_MS } from "./within.ts";
 
 /** The scheduler's queue: sweeps, reconciliation and cron ticks. */
 export const SCHEDULER_QUEUE = "scheduler";
@@ -116,8 +119,16 @@ const TICK_OPTS = {
   backoff: { type: "exponential", delay: 500 },
 };
 
-/** Creates, lists and deletes cron runs: rows in Postgres, job schedulers in BullMQ. */
-export function cronsApi(db: Db, connection: Redis, prefix: string) {
+/** Redis did not take a command (down, silent, read-only after a failover): not a refusal of the cron. */
+function isRedisFailure(error: unknown): boolean {
+  return error instanceof NoAnswerError || error instanceof ReplyError || isRedisConnectionError(error);
+}
+
+/**
+ * Creates, lists and deletes cron runs: rows in Postgres, job schedulers in BullMQ. Postgres holds
+ * the truth: a schedule Redis did not take is set (or dropped) by the scheduler later.
+ */
+export function cronsApi(db: Db, connection: Redis, prefix: string, logger?: Logger) {
   const queue = new Queue(SCHEDULER_QUEUE, { connection, prefix, settings: CRON_SETTINGS });
   queue.on("error", () => {}); // reported by the connection's own listener, as in dispatch.ts
   async function schedule(row: CronRow): Promise<void> {
@@ -162,8 +173,13 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
       );
       const row = rows[0] as CronRow;
       try {
-        await schedule(row);
+        await orLate(schedule(row), REDIS_WAIT_MS, "cron schedule");
       } catch (error) {
+        if (isRedisFailure(error)) {
+          // Recorded: a running scheduler finds it missing from Redis and sets it (RECONCILE_EVERY_MS).
+          logger?.warn({ err: error, cronId: row.id }, "cron recorded; Redis did not take its schedule yet");
+          return row;
+        }
         await db.pool.query(`DELETE FROM ${db.table("crons")} WHERE id = $1`, [row.id]);
         throw new InvalidConfigError(
           `Cron schedule ${JSON.stringify(spec.schedule)} was refused: ${(error as Error).message}`,
@@ -178,8 +194,16 @@ export function cronsApi(db: Db, connection: Redis, prefix: string) {
     async delete(id: string): Promise<boolean> {
       if (!isUuid(id)) return false;
       const { rowCount } = await db.pool.query(`DELETE FROM ${db.table("crons")} WHERE id = $1`, [id]);
-      // Scheduler keys spell the id as Postgres does: in lower case.
-      await queue.removeJobScheduler(cronSchedulerId(id.toLowerCase()));
+      // Scheduler keys spell the id as Postgres does: in lower case. Without Redis, the schedule
+      // stays until its next tick, which finds no cron and removes it.
+      await orLate(
+        queue.removeJobScheduler(cronSchedulerId(id.toLowerCase())),
+        REDIS_WAIT_MS,
+        "cron unschedule",
+      ).catch((error: unknown) => {
+        if (!isRedisFailure(error)) throw error;
+        logger?.warn({ err: error, cronId: id }, "cron deleted; Redis did not take its unscheduling yet");
+      });
       return rowCount === 1;
     },
     async count(): Promise<number> {

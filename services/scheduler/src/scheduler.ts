@@ -108,7 +108,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
   const connection = connectRedis(options.redisUrl, logger, "scheduler");
   const db = createDb(pool, options.schema);
   const client = createClient({ pool, connection, schema: db.schema, prefix, logger, identity: "scheduler" });
-  const crons = cronsApi(db, connection, prefix);
+  const crons = cronsApi(db, connection, prefix, logger);
   const queue = new Queue(SCHEDULER_QUEUE, { connection, prefix });
   // The connection's listener reports Redis errors once per outage (connectRedis); unheard,
   // BullMQ would print each reconnect attempt's stack.

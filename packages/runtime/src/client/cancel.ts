@@ -2,9 +2,9 @@ import { RunNotFoundError } from "../errors.ts";
 import { type NextRun, nextStep } from "../run-transitions.ts";
 import type { RunRow } from "../sql/runs.ts";
 import { isUuid } from "../uuid.ts";
-import { orLate } from "../within.ts";
+import { orLate, REDIS_WAIT_MS } from "../within.ts";
 import type { ClientContext } from "./context.ts";
-import { dispatchRecorded, REDIS_WAIT_MS } from "./context.ts";
+import { dispatchRecorded } from "./context.ts";
 
 /**
  * Cancels a run that has not finished. A parked run's pending interrupts are cancelled too and

@@ -5,7 +5,7 @@ import type { Db } from "../db.ts";
 import type { Dispatcher } from "../dispatch.ts";
 import type { StepJob } from "../jobs.ts";
 import type { GraphRow } from "../sql/graphs.ts";
-import { orLate } from "../within.ts";
+import { orLate, REDIS_WAIT_MS } from "../within.ts";
 import type { RunEventHub } from "./run-events.ts";
 import type { SeenPending } from "./seen-pending.ts";
 
@@ -52,13 +52,6 @@ export async function expecting<T extends { runId: string }>(
     throw error;
   }
 }
-
-/**
- * How long a producer's call waits for Redis to take a job or an event of a change already
- * recorded in Postgres. The connection queues commands through a reconnect, so without a bound
- * a call made while Redis is down would never return.
- */
-export const REDIS_WAIT_MS = 2_000;
 
 /**
  * Enqueues a job for a run already recorded in Postgres. If Redis is unreachable (or does not

@@ -47,7 +47,7 @@ export function createClient(options: ClientOptions = {}) {
     events: hub,
     seenPending: new SeenPending(),
   };
-  const crons = cronsApi(db, connection, prefix);
+  const crons = cronsApi(db, connection, prefix, logger);
   return {
     runs: {
       start: async (args: StartRunArgs) =>
