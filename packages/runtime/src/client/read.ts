@@ -44,7 +44,8 @@ export function stateValues(tuple: CheckpointTuple | undefined): Record<string, 
  * engine's StateSnapshot shape (`values`, `next`, `tasks`, `config`, `parentConfig`,
  * `metadata`, `createdAt`) plus the runtime's `status` and `graphId`. `next` and `tasks` list
  * the nodes waiting for an answer; with none to answer, the nodes the thread runs next (at a
- * static breakpoint, after a failure, while it runs).
+ * static breakpoint, after a failure, while it runs). As in the engine's, `next` names each
+ * task's node, once per task: three Send branches of one node waiting are three entries.
  */
 export interface ThreadState {
   threadId: string;
@@ -100,7 +101,7 @@ export async function readThread(ctx: ClientContext, threadId: string): Promise<
     graphId: thread.graph_id,
     status: thread.status,
     values: stateValues(tuple),
-    next: [...new Set(tasks.map((t) => t.name))],
+    next: tasks.map((t) => t.name),
     tasks,
     config: configOf(threadId, tuple?.checkpoint.id),
     parentConfig: tuple?.parentId

@@ -1,0 +1,231 @@
+// Differential tests of graph shapes that combine subgraphs, Send, timeouts and cancels: each
+// runs in-process (the engine and its MemorySaver) and through the runtime (two workers and a
+// scheduler; real Postgres, Redis and BullMQ); what a user sees must match.
+import { randomUUID } from "node:crypto";
+import { Command, type CompiledStateGraph, MemorySaver } from "@layover/graph";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { executionsOf } from "./fixtures/executions.ts";
+import { shapeGraphs } from "./fixtures/shape-graphs.ts";
+import { byId, differential, just, local, remote, withoutIds } from "./support/differential.ts";
+import { checkpointForks, createHarness, type Harness } from "./support/harness.ts";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness("graph-shapes-combined");
+  await h.startWorker({ id: "worker-a" });
+  await h.startWorker({ id: "worker-b" });
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+describe("5. timeouts inside a subgraph and in Send branches", () => {
+  let stopScheduler: () => Promise<void>;
+  beforeAll(async () => {
+    stopScheduler = await h.startScheduler({ id: "scheduler-shapes", sweepEveryMs: 100 });
+  });
+  afterAll(async () => {
+    await stopScheduler();
+  });
+
+  /** The thread's last run, once it settled past `parked` (the sweep's resumes are runs too). */
+  async function settledAfterSweeps(threadId: string) {
+    for (let i = 0; i < 300; i++) {
+      const runs = await h.client.threads.runs(threadId);
+      const last = runs.at(-1);
+      if (last && runs.length > 1) {
+        const result = await h.client.runs.wait(last.runId, { timeoutMs: 20_000 });
+        if (result.status !== "interrupted") return result;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`thread ${threadId} never settled`);
+  }
+
+  it("the sweep expires an interrupt inside a subgraph: the node gets its onTimeout value", async () => {
+    const mine = local("timed-sub");
+    await mine.start({ timeoutMs: 300 });
+    const expected = await mine.resume({ action: "expired" });
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "timed-sub",
+      input: { timeoutMs: 300 },
+    });
+    const parked = await h.client.runs.wait(runId);
+    expect(parked.interrupts).toEqual([
+      expect.objectContaining({ node: "sub", timeoutMs: 300, onTimeout: { action: "expired" } }),
+    ]);
+    const done = await settledAfterSweeps(threadId);
+    expect(done).toMatchObject({
+      status: "success",
+      values: { decision: { action: "expired" }, timedOut: false },
+    });
+    expect(done.values).toEqual(expected.values);
+    expect(executionsOf(threadId)).toEqual(executionsOf(mine.threadId));
+    const { interrupts } = await h.client.interrupts.list({ status: "expired", threadId });
+    expect(interrupts.map((i) => i.id)).toEqual(parked.interrupts.map((i) => i.id));
+  });
+
+  for (const graphId of ["fanout", "fanout-sub"] as const) {
+    it(`${graphId}: branches nobody answered expire; each gets its own onTimeout value, once`, async () => {
+      const { runId, threadId } = await h.client.runs.start({
+        graphId,
+        input: { items: ["a", "b", "c"], timeoutMs: 600 },
+      });
+      const parked = await h.client.runs.wait(runId);
+      expect(parked.interrupts).toHaveLength(3);
+      const a = parked.interrupts.find((i) => (i.value as { review: string }).review === "a") as {
+        id: string;
+      };
+      await h.client.runs.wait((await h.client.threads.resume(threadId, { [a.id]: "ok-a" })).runId);
+      const done = await settledAfterSweeps(threadId);
+      expect(done, JSON.stringify(done.error)).toMatchObject({ status: "success" });
+      expect(done.values.results).toEqual(["a:ok-a", "b:expired b", "c:expired c", "summary of 3"]);
+      expect(executionsOf(threadId)).toMatchObject({
+        "review:a": 2,
+        "review:b": 2,
+        "review:c": 2,
+        summary: 1,
+      });
+      expect(await checkpointForks(h, [threadId])).toEqual([]);
+    });
+  }
+});
+
+describe("6. cancelling a run parked inside a subgraph", () => {
+  it("frees the thread; a new start asks afresh, as a new input does in-process", async () => {
+    const mine = local("sub-twice");
+    await mine.start({ value: "v" });
+    await mine.resume("Ada");
+    const restarted = await mine.start({ value: "w" });
+    const r = remote(h, "sub-twice");
+    await r.start({ value: "v" });
+    const second = await r.resume("Ada");
+    expect(second.tasks).toEqual([{ name: "sub", interrupts: [{ ask: "city?", of: "Ada" }] }]);
+    expect(await h.client.runs.cancel(r.lastRunId())).toEqual({ status: "cancelled" });
+    const freed = await h.client.threads.get(r.threadId);
+    // Nothing to answer: the task the head still plans, as the engine's getState lists it.
+    expect(freed).toMatchObject({ status: "idle", tasks: [{ name: "sub", interrupts: [] }] });
+    const cancelled = await h.client.interrupts.list({ status: "cancelled", threadId: r.threadId });
+    expect(cancelled.interrupts.map((i) => i.id)).toEqual(second.interrupts.map((i) => i.id));
+    const again = await r.start({ value: "w" });
+    expect(withoutIds(again, true)).toEqual(withoutIds(restarted, true));
+    expect(again.tasks).toEqual([{ name: "sub", interrupts: [{ ask: "name?", of: "w" }] }]);
+    const localDone = await mine.resume("Bob").then(() => mine.resume("Paris"));
+    await r.resume("Bob");
+    const done = await r.resume("Paris");
+    expect(done.values).toMatchObject({ value: "w", log: ["w: Bob from Paris"] });
+    expect(withoutIds(done, true)).toEqual(withoutIds(localDone, true));
+    expect(executionsOf(r.threadId)).toEqual(executionsOf(mine.threadId));
+    expect(await r.history()).toEqual(await mine.history());
+  });
+});
+
+describe("combined shapes", () => {
+  const item = (v: { item: string; ask?: string }) => `${v.item}${v.ask ? ` ${v.ask}` : ""}`;
+  const answerAll = byId(
+    () => true,
+    (v) => `ok-${item(v)}`,
+  );
+  const answerOnly = (picked: string[]) =>
+    byId(
+      (v) => picked.includes(item(v)),
+      (v) => `ok-${item(v)}`,
+    );
+
+  it("Send branches running a subgraph that asks twice, answered in parts", async () => {
+    const { shown, remote: r } = await differential(
+      h,
+      "fanout-sub-twice",
+      { items: ["a", "b", "c"] },
+      [answerOnly(["a name?"]), answerAll, answerAll],
+      { pausedValues: false },
+    );
+    expect(shown.remote[1]?.interrupts.map((i) => item(i.value as never)).sort()).toEqual([
+      "a city?",
+      "b name?",
+      "c name?",
+    ]);
+    expect(shown.remote[3]?.values.results).toHaveLength(7);
+    expect(executionsOf(r.threadId)).toMatchObject({ "first:a": 2, "second:a": 2, summary: 1 });
+  });
+
+  it("a subgraph fanning out with Send of its own, answered in parts", async () => {
+    const { shown } = await differential(
+      h,
+      "sub-sends",
+      { items: ["a", "b", "c"] },
+      [answerOnly(["b"]), answerAll],
+      { pausedValues: false },
+    );
+    // Every branch's question belongs to the parent's task that runs the subgraph.
+    expect(shown.remote[0]?.tasks.map((t) => [t.name, t.interrupts.length])).toEqual([["sub", 3]]);
+    expect(shown.remote[2]?.values.results).toEqual(["a:ok-a", "b:ok-b", "c:ok-c", "after 3"]);
+  });
+
+  it("a subgraph routes its parent with Command.PARENT after the answer", async () => {
+    const approve = await differential(h, "sub-routes-parent", { request: "LAX-JFK" }, [
+      just({ choice: "approve" }),
+    ]);
+    expect(approve.shown.remote[1]?.values).toMatchObject({
+      outcome: "booked LAX-JFK",
+      log: ["decided approve"],
+    });
+    const reject = await differential(h, "sub-routes-parent", { request: "LAX-JFK" }, [
+      just({ choice: "reject", reason: "too dear" }),
+    ]);
+    expect(reject.shown.remote[1]?.values).toMatchObject({ outcome: "cancelled: too dear" });
+    expect(executionsOf(reject.remote.threadId)).toEqual({ gate: 2, cancel: 1 });
+  });
+
+  it("a node calling a subgraph twice, each call asking", async () => {
+    const { shown } = await differential(h, "call-twice", {}, [just("Ada"), just("Bob")]);
+    expect(shown.remote[1]?.interrupts.map((i) => i.value)).toEqual([{ ask: "name?", of: "second" }]);
+    expect(shown.remote[2]?.values.names).toEqual(["Ada", "Bob"]);
+  });
+
+  it("a node calling a subgraph, then asking itself: nothing is asked twice", async () => {
+    const { shown } = await differential(h, "call-then-ask", {}, [just("Ada"), just("yes")]);
+    expect(shown.remote[1]?.interrupts.map((i) => i.value)).toEqual([{ confirm: "Ada" }]);
+    expect(shown.remote[2]?.values.names).toEqual(["Ada", "confirmed yes"]);
+  });
+
+  it("Send branches that ask beside a plain node: the plain node runs once", async () => {
+    const { shown, remote: r } = await differential(
+      h,
+      "sends-beside-node",
+      { items: ["a", "b"] },
+      [answerOnly(["a"]), answerAll],
+      { pausedValues: false },
+    );
+    expect(shown.remote[2]?.values.results).toEqual(["audited", "a:ok-a", "b:ok-b", "summary of 3"]);
+    expect(executionsOf(r.threadId)).toMatchObject({ plan: 1, audit: 1, summary: 1 });
+  });
+});
+
+describe("around a subgraph: a breakpoint before it, an update with the answer", () => {
+  it("pauses before the subgraph node, continues, then takes an answer with an update", async () => {
+    const graph = (shapeGraphs["sub-node"] as CompiledStateGraph).withCheckpointer(new MemorySaver());
+    const config = { configurable: { thread_id: `local-${randomUUID()}` } };
+    await graph.invoke({ value: "v" }, { ...config, interruptBefore: ["sub"] });
+    const asked = await graph.invoke(null, config);
+    const done = await graph.invoke(new Command({ resume: "Ada", update: { value: "changed" } }), config);
+
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "sub-node",
+      input: { value: "v" },
+      config: { interruptBefore: ["sub"] },
+    });
+    expect(await h.client.runs.wait(runId)).toMatchObject({ status: "interrupted", interrupts: [] });
+    expect(await h.client.threads.get(threadId)).toMatchObject({
+      next: ["sub"],
+      tasks: [{ name: "sub", interrupts: [] }],
+    });
+    const continued = await h.client.runs.wait((await h.client.threads.continue(threadId)).runId);
+    expect(continued.interrupts.map((i) => i.value)).toEqual(asked.__interrupt__?.map((i) => i.value));
+    const resumed = await h.client.threads.resume(threadId, "Ada", { update: { value: "changed" } });
+    const result = await h.client.runs.wait(resumed.runId);
+    expect(result.values).toEqual(done);
+    expect(executionsOf(threadId)).toEqual(executionsOf(config.configurable.thread_id));
+  });
+});
