@@ -38,7 +38,7 @@ export function runCancelsChannel(prefix: string): string {
 /**
  * What a run that finished or parked stored, carried by its event up to the worker's size limit:
  * `values`, the head's state as the Postgres saver's default serializer writes it; `interrupts`,
- * the thread's pending interrupts once it parked (rows, oldest first; none for a finish).
+ * the thread's pending interrupts once it parked (rows, in the order asked; none for a finish).
  */
 export const RunEventResult = z.object({
   values: z.string(),

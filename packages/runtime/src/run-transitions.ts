@@ -215,7 +215,7 @@ export interface Settled {
   applied: boolean;
   /** The thread's next run to enqueue, if one was waiting. */
   next: StepJob | null;
-  /** A park's: the thread's pending interrupts once it parked, oldest first (park_run, migrations/0009). */
+  /** A park's: the thread's pending interrupts once it parked, in the order asked (park_run, migrations/0017). */
   pending?: InterruptRow[];
 }
 

@@ -21,6 +21,8 @@ export interface InterruptRow {
   resume_value: unknown;
   resume_run_id: string | null;
   idempotency_key: string | null;
+  /** Where the thread's latest park listed it (from 1): the order its graph asked (migrations/0017). */
+  asked_order: number | null;
 }
 
 /** The columns of InterruptRow, listed rather than `*` in prepared statements (see RUN_COLUMNS). */
@@ -42,6 +44,7 @@ export const INTERRUPT_COLUMNS = [
   "resume_value",
   "resume_run_id",
   "idempotency_key",
+  "asked_order",
 ] as const satisfies readonly (keyof InterruptRow)[];
 
 /** An InterruptRow that came through JSON (json_agg): its timestamps are strings again. */
@@ -67,7 +70,10 @@ export type NewInterrupt = Pick<
   timeout_ms: number | null;
 };
 
-/** A thread's interrupts with a status (interrupts_thread_status). */
+/**
+ * A thread's interrupts with a status (interrupts_thread_status), in the order its graph asked
+ * them (pending ones: the engine's order, migrations/0017), then oldest first.
+ */
 export async function threadInterrupts(
   db: Db,
   q: Queryable,
@@ -78,7 +84,7 @@ export async function threadInterrupts(
     db.prepared(
       "thread_interrupts",
       `SELECT ${INTERRUPT_COLUMNS.join(", ")} FROM ${db.table("interrupts")}
-        WHERE thread_id = $1 AND status = $2 ORDER BY created_at, id`,
+        WHERE thread_id = $1 AND status = $2 ORDER BY asked_order, created_at, id`,
       [threadId, status],
     ),
   );

@@ -131,14 +131,14 @@ export function byIds(db: Db, table: string, param = "$1"): string {
 export type RunWithPending = { run: RunRow; pending: InterruptRow[] };
 
 /**
- * Runs and, for each one parked, its thread's pending interrupts (oldest first), in one
+ * Runs and, for each one parked, its thread's pending interrupts (in the order asked), in one
  * statement: what a producer's wait reads once the run has settled (runs primary key, then
  * interrupts_thread_status).
  */
 /** The select of readRunsWithPending, its ids in `param`. */
 function runsWithPendingSql(db: Db, param: string): string {
   return `SELECT ${runColumns("r")}, CASE WHEN r.status = 'interrupted' THEN (
-         SELECT coalesce(json_agg(i ORDER BY i.created_at, i.id), '[]'::json) FROM (
+         SELECT coalesce(json_agg(i ORDER BY i.asked_order, i.created_at, i.id), '[]'::json) FROM (
            SELECT ${INTERRUPT_COLUMNS.join(", ")} FROM ${db.table("interrupts")}
             WHERE thread_id = r.thread_id AND status = 'pending') i
        ) END AS pending_interrupts
