@@ -66,6 +66,38 @@ describe("5. timeouts inside a subgraph and in Send branches", () => {
     expect(interrupts.map((i) => i.id)).toEqual(parked.interrupts.map((i) => i.id));
   });
 
+  /** The result of the thread's run after its first `n`, once that run settled (a sweep's resume). */
+  async function runAfter(threadId: string, n: number) {
+    for (let i = 0; i < 300; i++) {
+      const run = (await h.client.threads.runs(threadId))[n];
+      if (run) return h.client.runs.wait(run.runId, { timeoutMs: 20_000 });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`thread ${threadId} has no run ${n + 1}`);
+  }
+
+  it("the sweep expires one of a subgraph's two questions; the other still waits, then is answered", async () => {
+    const mine = local("timed-pair-sub");
+    const asked = await mine.start({});
+    const x = asked.interrupts.find((i) => (i.value as { ask: string }).ask === "x?") as { id: string };
+    const localPartial = await mine.resume({ [x.id]: "x expired" });
+    const localDone = await mine.resume("Y");
+    const { runId, threadId } = await h.client.runs.start({ graphId: "timed-pair-sub", input: {} });
+    const parked = await h.client.runs.wait(runId);
+    expect(parked.interrupts.map((i) => [i.value, i.timeoutMs])).toEqual([
+      [{ ask: "x?" }, 300],
+      [{ ask: "y?" }, undefined],
+    ]);
+    const swept = await runAfter(threadId, 1);
+    expect(swept.status).toBe("interrupted");
+    expect(swept.interrupts.map((i) => i.value)).toEqual(localPartial.interrupts.map((i) => i.value));
+    expect(swept.interrupts[0]?.id).toBe(parked.interrupts[1]?.id);
+    const done = await h.client.runs.wait((await h.client.threads.resume(threadId, "Y")).runId);
+    expect(done).toMatchObject({ status: "success", values: { log: ["x expired, Y"] } });
+    expect(done.values).toEqual(localDone.values);
+    expect(executionsOf(threadId)).toEqual(executionsOf(mine.threadId));
+  });
+
   for (const graphId of ["fanout", "fanout-sub"] as const) {
     it(`${graphId}: branches nobody answered expire; each gets its own onTimeout value, once`, async () => {
       const { runId, threadId } = await h.client.runs.start({

@@ -169,11 +169,19 @@ describe("7. messages and a custom reducer across a pause", () => {
       { messages: [{ role: "user", content: "book it", id: "human-1" }] },
       [just("approved")],
     );
+    expect(shown.remote[0]?.interrupts.map((i) => i.value)).toEqual([
+      { ask: "send it?", call: { to: "JFK" } },
+    ]);
     const done = shown.remote[1]?.values as {
-      messages: Array<{ content: string; id: string }>;
+      messages: Array<{ content: string; id: string; getType(): string }>;
       tokens: number;
     };
-    expect(done.messages.map((m) => m.content)).toEqual(["book it", "proposal approved", "note: approved"]);
+    // LangChain's messages, as in-process: the request removed by id, the tool's result kept.
+    expect(done.messages.map((m) => [m.getType(), m.content])).toEqual([
+      ["ai", "proposing for 1 messages"],
+      ["tool", "booked approved"],
+      ["human", "note: approved"],
+    ]);
     expect(done.tokens).toBe(15);
   });
 });
