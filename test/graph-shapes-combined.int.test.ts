@@ -10,11 +10,12 @@ import { byId, differential, just, local, remote, withoutIds } from "./support/d
 import { checkpointForks, createHarness, type Harness } from "./support/harness.ts";
 
 let h: Harness;
+const stops: Record<string, () => Promise<void>> = {};
 
 beforeAll(async () => {
   h = await createHarness("graph-shapes-combined");
-  await h.startWorker({ id: "worker-a" });
-  await h.startWorker({ id: "worker-b" });
+  stops.a = await h.startWorker({ id: "worker-a" });
+  stops.b = await h.startWorker({ id: "worker-b" });
 }, 60_000);
 afterAll(async () => {
   await h?.close();
@@ -262,5 +263,27 @@ describe("around a subgraph: a breakpoint before it, an update with the answer",
     const result = await h.client.runs.wait(resumed.runId);
     expect(result.values).toEqual(done);
     expect(executionsOf(threadId)).toEqual(executionsOf(config.configurable.thread_id));
+  });
+});
+
+describe("a park and its resume on different workers", () => {
+  it("two levels of subgraphs: parked by one worker, resumed by another that never ran it", async () => {
+    await stops.b?.();
+    const mine = local("nested-nodes");
+    await mine.start({ value: "v" });
+    const r = remote(h, "nested-nodes");
+    await r.start({ value: "v" });
+    const parkedRun = r.lastRunId();
+    stops.c = await h.startWorker({ id: "worker-c" });
+    await stops.a?.();
+    await mine.resume("Ada");
+    await r.resume("Ada");
+    const localDone = await mine.resume("London");
+    const done = await r.resume("London");
+    expect(withoutIds(done, true)).toEqual(withoutIds(localDone, true));
+    expect(await h.client.runs.get(parkedRun)).toMatchObject({ parkedBy: "worker-a" });
+    expect(await h.client.runs.get(r.lastRunId())).toMatchObject({ finishedBy: "worker-c" });
+    expect(executionsOf(r.threadId)).toEqual(executionsOf(mine.threadId));
+    expect(await r.history()).toEqual(await mine.history());
   });
 });
