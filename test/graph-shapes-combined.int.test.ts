@@ -1,7 +1,9 @@
 // Differential tests of graph shapes that combine subgraphs, Send, timeouts and cancels: each
 // runs in-process (the engine and its MemorySaver) and through the runtime (two workers and a
 // scheduler; real Postgres, Redis and BullMQ); what a user sees must match.
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { once } from "node:events";
 import { Command, type CompiledStateGraph, MemorySaver } from "@layover/graph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { executionsOf } from "./fixtures/executions.ts";
@@ -286,4 +288,45 @@ describe("a park and its resume on different workers", () => {
     expect(executionsOf(r.threadId)).toEqual(executionsOf(mine.threadId));
     expect(await r.history()).toEqual(await mine.history());
   });
+});
+
+describe("a subgraph compiled with a saver of its own, on worker processes", () => {
+  it("resumes on another process where it paused, as in-process (its own saver is one process's memory)", async () => {
+    // Only the processes below serve runs now (a stopped worker's stop does nothing).
+    for (const stop of Object.values(stops)) await stop();
+    const mine = local("own-saver-sub");
+    await mine.start({ value: "v" });
+    await mine.resume("Ada");
+    const localDone = await mine.resume("Bob");
+    const stopAndSpawn = async (old: ChildProcess | undefined, id: string) => {
+      if (old) {
+        old.kill("SIGTERM");
+        if (old.exitCode === null) await once(old, "exit");
+      }
+      return h.spawnWorker(id);
+    };
+    let worker = await stopAndSpawn(undefined, "process-a");
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "own-saver-sub",
+      input: { value: "v" },
+    });
+    expect((await h.client.runs.wait(runId, { timeoutMs: 20_000 })).status).toBe("interrupted");
+    // Each answer reaches a process that never ran the thread.
+    const seen: unknown[] = [];
+    for (const [answer, id] of [
+      ["Ada", "process-b"],
+      ["Bob", "process-c"],
+    ] as const) {
+      worker = await stopAndSpawn(worker, id);
+      const resumed = await h.client.threads.resume(threadId, answer);
+      const result = await h.client.runs.wait(resumed.runId, { timeoutMs: 20_000 });
+      seen.push([result.status, result.interrupts.map((i) => i.value)]);
+      if (result.status === "success") expect(result.values).toEqual(localDone.values);
+    }
+    // The subgraph as a node took "Ada"; called again from the next node, it asked and took "Bob".
+    expect(seen).toEqual([
+      ["interrupted", [{ ask: "name?", of: "Ada again" }]],
+      ["success", []],
+    ]);
+  }, 60_000);
 });

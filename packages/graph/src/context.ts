@@ -10,6 +10,8 @@ export interface TaskContext {
   node: string;
   /** The saver of the outermost graph: undefined when the run cannot pause. */
   checkpointer: CheckpointSaver | undefined;
+  /** Subgraphs the task calls store in `checkpointer`, whatever saver they were compiled with. */
+  subgraphsShareSaver: boolean;
   /** Resume values known for this run, by interrupt id (shared with nested subgraphs). */
   resumeValues: ReadonlyMap<string, unknown>;
   /** How many `interrupt()` calls this task has made so far. */

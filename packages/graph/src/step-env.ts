@@ -19,6 +19,11 @@ export interface StepEnv {
   signal: AbortSignal | undefined;
   interruptBefore: ReadonlySet<string> | "*";
   interruptAfter: ReadonlySet<string> | "*";
+  /**
+   * Subgraphs this run's tasks call store their checkpoints in `saver` even when compiled with a
+   * saver of their own (see StepperOptions.subgraphsShareSaver); nested subgraphs inherit it.
+   */
+  subgraphsShareSaver?: boolean | undefined;
   /** Resume values of the enclosing task (a subgraph sees its parent's). */
   inheritedResume: ReadonlyMap<string, unknown> | undefined;
   emit: Emitter | undefined;

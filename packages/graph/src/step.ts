@@ -142,6 +142,7 @@ function taskSetup(env: StepEnv, head: LoadedHead, task: PlannedTask, resume: Re
     taskId: task.id,
     node: task.name,
     checkpointer: env.durable ? env.saver : undefined,
+    subgraphsShareSaver: env.subgraphsShareSaver === true,
     resumeValues: resume,
     interruptIndex: 0,
     subgraphCalls: 0,

@@ -125,6 +125,8 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
         storePause: storeWithPark(ctx, served, run, final),
         holdAsync: true,
         seed: run.id,
+        // The thread's Postgres is the one saver every worker shares, subgraphs included.
+        subgraphsShareSaver: true,
       },
     );
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);

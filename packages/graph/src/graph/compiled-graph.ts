@@ -119,6 +119,15 @@ export interface StepperOptions {
    * after it; its tasks' ids derive from the seed, so a redo of the run after a crash keeps them.
    */
   seed?: string;
+  /**
+   * Subgraphs the run's tasks call (as nodes or from node code, at any depth) store their
+   * checkpoints in this graph's checkpointer even when compiled with a saver of their own, as a
+   * worker needs: its checkpointer (Postgres) is what every process shares, and a subgraph's own
+   * saver (a MemorySaver) would hold a paused subgraph in one process only. `checkpointer: false`
+   * still means a subgraph that cannot pause.
+   * @defaultValue false — a subgraph's own saver is used, as in LangGraph
+   */
+  subgraphsShareSaver?: boolean;
 }
 
 /** A graph ready to run: `builder.compile({ checkpointer })`. */
@@ -343,6 +352,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     env.holdAsync = options.holdAsync;
     env.inputSeed = options.seed;
     env.storePause = options.storePause;
+    env.subgraphsShareSaver = options.subgraphsShareSaver;
     let prefetched = options.head;
     const load = async () => {
       const tuple = prefetched;

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type CheckpointSaver, MemorySaver } from "@layover/checkpoint";
 import { type Durability, isDurability, requestedDurability, TASK_SEED } from "../commit.ts";
-import { currentTask } from "../context.ts";
+import { currentTask, type TaskContext } from "../context.ts";
 import { InvalidInputError, MissingThreadIdError } from "../errors.ts";
 import type { StepEnv } from "../step.ts";
 import type { Emitter } from "../stream.ts";
@@ -105,6 +105,19 @@ function requireDurability(config: RunnableConfig | undefined): Durability {
 }
 
 /**
+ * Where a subgraph called from a running task stores its checkpoints: nowhere when compiled
+ * with `checkpointer: false`; else in its own saver, as in LangGraph, unless the run says its
+ * subgraphs share its saver (a worker's run: a saver of the subgraph's own, a MemorySaver above
+ * all, would keep a paused subgraph in one process, and a resume on another would ask again);
+ * else in the parent's.
+ */
+function subgraphSaver(graph: GraphRuntimeOptions, parent: TaskContext): CheckpointSaver | undefined {
+  if (graph.checkpointer === false) return undefined;
+  if (parent.subgraphsShareSaver && parent.checkpointer !== undefined) return parent.checkpointer;
+  return graph.checkpointer ?? parent.checkpointer;
+}
+
+/**
  * Where and how a call runs. Inside a running node the graph is a subgraph: it shares the
  * parent's thread and saver, in its own namespace named after the parent task.
  */
@@ -119,12 +132,13 @@ export function runEnvironment(
     const call = parent.subgraphCalls;
     parent.subgraphCalls += 1;
     const own = `${parent.node}:${parent.taskId}${call > 0 ? `:${call}` : ""}`;
-    const saver = graph.checkpointer === false ? undefined : (graph.checkpointer ?? parent.checkpointer);
+    const saver = subgraphSaver(graph, parent);
     const env: StepEnv = {
       spec: graph.spec,
       saver: saver ?? new MemorySaver(),
       key: { threadId: parent.threadId, ns: parent.ns === "" ? own : `${parent.ns}|${own}` },
       durable: saver !== undefined,
+      subgraphsShareSaver: parent.subgraphsShareSaver,
       configurable: { ...config?.configurable, thread_id: parent.threadId },
       signal: config?.signal ?? parent.signal,
       interruptBefore: NONE,

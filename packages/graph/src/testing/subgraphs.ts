@@ -1,4 +1,4 @@
-import type { CheckpointSaver } from "@layover/checkpoint";
+import { type CheckpointSaver, MemorySaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
 import { Annotation, Command, END, interrupt, START, StateGraph } from "../index.ts";
 import {
@@ -36,6 +36,8 @@ export function describeSubgraphs(use: UseSaver): void {
     it("resume one after another when the subgraph node interrupts twice", () => subgraphTwice(use()));
     it("resume parallel interrupts of a subgraph one at a time from the parent", () =>
       subgraphParallel(use()));
+    it("a stepper whose subgraphs share its saver resumes one compiled with a saver of its own elsewhere", () =>
+      sharedSaverOnly(use()));
   });
   describe("Command.PARENT", () => {
     it("routes in the parent graph from a subgraph node, with its update", () => parentCommand(use(), false));
@@ -240,4 +242,33 @@ async function parentCommand(saver: CheckpointSaver, retry: boolean): Promise<vo
   const result = await graph.invoke({ value: "v" }, threadConfig("parent-command"));
   expect(result).toEqual({ value: "from inner", log: ["target saw from inner"] });
   expect(calls.of("inner")).toBe(1);
+}
+
+/**
+ * A worker's stepper (subgraphsShareSaver): a subgraph compiled with a MemorySaver of its own
+ * pauses into the run's saver, so another process (another copy of the graphs, another
+ * MemorySaver) resumes it where it paused instead of asking again.
+ */
+async function sharedSaverOnly(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const process = () => {
+    const subgraph = new StateGraph(LogState)
+      .addNode("inner", () => {
+        calls.hit("inner");
+        return { log: `name? ${interrupt("name?")}` };
+      })
+      .addEdge(START, "inner")
+      .compile({ checkpointer: new MemorySaver() });
+    return withSubgraphNode(saver, subgraph);
+  };
+  const config = threadConfig("subgraph-own-saver");
+  const options = { subgraphsShareSaver: true };
+  const first = process();
+  await first.prepare({ value: "v" }, config);
+  expect((await first.stepper(config, options).step()).status).toBe("interrupted");
+  const second = process();
+  await second.prepare(new Command({ resume: "Ada" }), config);
+  expect((await second.stepper(config, options).step()).status).toBe("done");
+  expect((await second.getState(config)).values.log).toEqual(["name? Ada"]);
+  expect(calls.of("inner")).toBe(2);
 }
