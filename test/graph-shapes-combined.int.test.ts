@@ -8,7 +8,16 @@ import { Command, type CompiledStateGraph, MemorySaver } from "@layover/graph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { executionsOf } from "./fixtures/executions.ts";
 import { shapeGraphs } from "./fixtures/shape-graphs.ts";
-import { byId, differential, just, local, remote, withoutIds } from "./support/differential.ts";
+import {
+  type Answer,
+  byId,
+  differential,
+  just,
+  local,
+  remote,
+  type Seen,
+  withoutIds,
+} from "./support/differential.ts";
 import { checkpointForks, createHarness, type Harness } from "./support/harness.ts";
 
 let h: Harness;
@@ -290,43 +299,77 @@ describe("a park and its resume on different workers", () => {
   });
 });
 
-describe("a subgraph compiled with a saver of its own, on worker processes", () => {
-  it("resumes on another process where it paused, as in-process (its own saver is one process's memory)", async () => {
+describe("on worker processes: each call served by a process that never ran the thread", () => {
+  beforeAll(async () => {
     // Only the processes below serve runs now (a stopped worker's stop does nothing).
     for (const stop of Object.values(stops)) await stop();
-    const mine = local("own-saver-sub");
-    await mine.start({ value: "v" });
-    await mine.resume("Ada");
-    const localDone = await mine.resume("Bob");
-    const stopAndSpawn = async (old: ChildProcess | undefined, id: string) => {
-      if (old) {
-        old.kill("SIGTERM");
-        if (old.exitCode === null) await once(old, "exit");
-      }
-      return h.spawnWorker(id);
-    };
-    let worker = await stopAndSpawn(undefined, "process-a");
-    const { runId, threadId } = await h.client.runs.start({
-      graphId: "own-saver-sub",
-      input: { value: "v" },
-    });
-    expect((await h.client.runs.wait(runId, { timeoutMs: 20_000 })).status).toBe("interrupted");
-    // Each answer reaches a process that never ran the thread.
-    const seen: unknown[] = [];
-    for (const [answer, id] of [
-      ["Ada", "process-b"],
-      ["Bob", "process-c"],
-    ] as const) {
-      worker = await stopAndSpawn(worker, id);
-      const resumed = await h.client.threads.resume(threadId, answer);
-      const result = await h.client.runs.wait(resumed.runId, { timeoutMs: 20_000 });
-      seen.push([result.status, result.interrupts.map((i) => i.value)]);
-      if (result.status === "success") expect(result.values).toEqual(localDone.values);
+  });
+
+  async function stop(worker: ChildProcess | undefined): Promise<void> {
+    if (worker === undefined) return;
+    worker.kill("SIGTERM");
+    if (worker.exitCode === null) await once(worker, "exit");
+  }
+
+  async function replace(old: ChildProcess | undefined, id: string): Promise<ChildProcess> {
+    await stop(old);
+    return h.spawnWorker(id);
+  }
+
+  /** `differential` with a new worker process for the start and for each answer. */
+  async function onFreshProcesses(
+    graphId: Parameters<typeof local>[0],
+    input: Record<string, unknown>,
+    answers: Answer[],
+    { pausedValues = true } = {},
+  ) {
+    const mine = local(graphId);
+    const r = remote(h, graphId);
+    let worker = await replace(undefined, `${graphId}-0`);
+    const shown: Array<[Seen, Seen]> = [[await mine.start(input), await r.start(input)]];
+    for (const [i, answer] of answers.entries()) {
+      worker = await replace(worker, `${graphId}-${i + 1}`);
+      const [localSeen, remoteSeen] = shown.at(-1) as [Seen, Seen];
+      shown.push([
+        await mine.resume(answer(localSeen.interrupts)),
+        await r.resume(answer(remoteSeen.interrupts)),
+      ]);
     }
+    await stop(worker);
+    for (const [i, [localSeen, remoteSeen]] of shown.entries()) {
+      const values = pausedValues || localSeen.interrupts.length === 0;
+      expect(withoutIds(remoteSeen, values), `after call ${i}`).toEqual(withoutIds(localSeen, values));
+    }
+    expect(await r.history()).toEqual(await mine.history());
+    return shown.map(([, remoteSeen]) => remoteSeen);
+  }
+
+  it("a subgraph compiled with a saver of its own (one process's memory) resumes where it paused", async () => {
+    const shown = await onFreshProcesses("own-saver-sub", { value: "v" }, [just("Ada"), just("Bob")]);
     // The subgraph as a node took "Ada"; called again from the next node, it asked and took "Bob".
-    expect(seen).toEqual([
-      ["interrupted", [{ ask: "name?", of: "Ada again" }]],
-      ["success", []],
+    expect(shown.map((seen) => seen.interrupts.map((i) => i.value))).toEqual([
+      [{ ask: "name?", of: "v" }],
+      [{ ask: "name?", of: "Ada again" }],
+      [],
     ]);
+    expect(shown[2]?.values.log).toEqual(["Ada, then Bob"]);
+  }, 60_000);
+
+  it("two levels of subgraphs called from node functions", async () => {
+    await onFreshProcesses("nested-calls", { value: "v" }, [just("Ada"), just("London")]);
+  }, 60_000);
+
+  it("Send branches running a subgraph that asks twice, answered in parts", async () => {
+    const all = byId(
+      () => true,
+      (v: { item: string; ask: string }) => `${v.item}-${v.ask}`,
+    );
+    const first = byId(
+      (v: { item: string }) => v.item === "a",
+      () => "A",
+    );
+    await onFreshProcesses("fanout-sub-twice", { items: ["a", "b"] }, [first, all, all], {
+      pausedValues: false,
+    });
   }, 60_000);
 });
