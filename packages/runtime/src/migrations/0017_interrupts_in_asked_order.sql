@@ -7,7 +7,8 @@
 -- worker's list holds those asked again beside the new ones). settle_run numbers them
 -- (asked_order, from 1) and renumbers a row asked again; park_run, threads.get and a wait's
 -- read order pending interrupts by it, then as before (rows parked before this migration have
--- none). settle_run is as in 0004 and park_run as in 0009 otherwise. interrupts.list still
+-- none); a settle with no interrupts (a finish, a failure) skips both statements. settle_run is
+-- as in 0004 and park_run as in 0009 otherwise. interrupts.list still
 -- pages through every thread oldest first. Never edit once shipped.
 
 ALTER TABLE interrupts ADD COLUMN asked_order integer;
@@ -34,22 +35,26 @@ BEGIN
    WHERE r.id = p_run AND r.status IN ('pending', 'running');
   IF NOT FOUND THEN RETURN; END IF;
   applied := true;
-  INSERT INTO interrupts (thread_id, id, run_id, graph_id, task_id, node, checkpoint_id, value, options, deadline,
-                          asked_order)
-  SELECT x.thread_id, x.id, x.run_id, x.graph_id, x.task_id, x.node, x.checkpoint_id, x.value, x.options,
-         now() + x.timeout_ms * interval '1 millisecond', e.n
-    FROM jsonb_array_elements(p_interrupts) WITH ORDINALITY AS e(item, n)
-   CROSS JOIN LATERAL jsonb_to_record(e.item) AS x(thread_id text, id text, run_id uuid, graph_id text,
-         task_id text, node text, checkpoint_id text, value jsonb, options jsonb, timeout_ms double precision)
-  ON CONFLICT ON CONSTRAINT interrupts_pkey DO UPDATE
-     SET status = 'pending', resolved_by = NULL, resolved_at = NULL, resume_value = NULL,
-         resume_run_id = NULL, idempotency_key = NULL, checkpoint_id = EXCLUDED.checkpoint_id
-   WHERE interrupts.status <> 'pending'
-     AND NOT EXISTS (SELECT 1 FROM runs a WHERE a.id = interrupts.resume_run_id AND a.status IN ('pending', 'running'));
-  -- A question asked again (still pending, or pending again above) takes its place in this park.
-  UPDATE interrupts i SET asked_order = e.n
-    FROM jsonb_array_elements(p_interrupts) WITH ORDINALITY AS e(item, n)
-   WHERE i.thread_id = settle_run.thread_id AND i.id = e.item->>'id' AND i.asked_order IS DISTINCT FROM e.n;
+  -- A finish or failure has no interrupts: it skips both statements (executor start-up is most
+  -- of their cost).
+  IF jsonb_array_length(p_interrupts) > 0 THEN
+    INSERT INTO interrupts (thread_id, id, run_id, graph_id, task_id, node, checkpoint_id, value, options, deadline,
+                            asked_order)
+    SELECT x.thread_id, x.id, x.run_id, x.graph_id, x.task_id, x.node, x.checkpoint_id, x.value, x.options,
+           now() + x.timeout_ms * interval '1 millisecond', e.n
+      FROM jsonb_array_elements(p_interrupts) WITH ORDINALITY AS e(item, n)
+     CROSS JOIN LATERAL jsonb_to_record(e.item) AS x(thread_id text, id text, run_id uuid, graph_id text,
+           task_id text, node text, checkpoint_id text, value jsonb, options jsonb, timeout_ms double precision)
+    ON CONFLICT ON CONSTRAINT interrupts_pkey DO UPDATE
+       SET status = 'pending', resolved_by = NULL, resolved_at = NULL, resume_value = NULL,
+           resume_run_id = NULL, idempotency_key = NULL, checkpoint_id = EXCLUDED.checkpoint_id
+     WHERE interrupts.status <> 'pending'
+       AND NOT EXISTS (SELECT 1 FROM runs a WHERE a.id = interrupts.resume_run_id AND a.status IN ('pending', 'running'));
+    -- A question asked again (still pending, or pending again above) takes its place in this park.
+    UPDATE interrupts i SET asked_order = e.n
+      FROM jsonb_array_elements(p_interrupts) WITH ORDINALITY AS e(item, n)
+     WHERE i.thread_id = settle_run.thread_id AND i.id = e.item->>'id' AND i.asked_order IS DISTINCT FROM e.n;
+  END IF;
   SELECT * INTO next_run_id, next_checkpoint_id FROM release_thread(
     settle_run.thread_id,
     CASE p_status WHEN 'interrupted' THEN 'interrupted' WHEN 'success' THEN 'idle' ELSE 'error' END,
