@@ -26,7 +26,7 @@ import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId, isInterruptIdShaped } from "./ids.ts";
 import { type Interrupt, resumeIssues } from "./interrupt.ts";
-import { plannedTasks, type StepEnv } from "./step.ts";
+import { missingNodes, plannedTasks, type StepEnv } from "./step.ts";
 import { saveWrites } from "./uncommitted.ts";
 
 function describeType(value: unknown): string {
@@ -275,6 +275,9 @@ export async function recordResume(
   command: Command,
   persist: boolean,
 ): Promise<LoadedHead> {
+  // A question asked by a node this version lacks has no one to answer: say so, record nothing.
+  const missing = head && missingNodes(env, head);
+  if (missing) throw missing;
   const planned = head ? plannedTasks(env, head) : [];
   const pending = readPendingWrites(head?.pendingWrites ?? []);
   const open = unresolvedInterrupts(planned, pending);

@@ -9,6 +9,7 @@ export type GraphErrorCode =
   | "MISSING_THREAD_ID"
   | "NOT_INTERRUPTED"
   | "UNKNOWN_INTERRUPT"
+  | "MISSING_NODE"
   | "AMBIGUOUS_RESUME"
   | "INVALID_RESUME"
   | "EMPTY_COMMAND"
@@ -96,6 +97,37 @@ export class UnknownInterruptError extends GraphError<"UNKNOWN_INTERRUPT"> {
         `Pending interrupt ids: ${pendingIds.length ? pendingIds.join(", ") : "none"}.`,
     );
     this.pendingIds = pendingIds;
+  }
+}
+
+/**
+ * The thread waits to run nodes this graph does not have: a version of the graph that had them
+ * paused it (a deploy renamed or removed the node a thread waits in). Nothing was changed.
+ */
+export class MissingNodeError extends GraphError<"MISSING_NODE"> {
+  /** The nodes the thread waits to run that the graph cannot plan. */
+  readonly nodes: readonly string[];
+  constructor(threadId: string, nodes: readonly string[], graphNodes: readonly string[]) {
+    const quoted = (list: readonly string[]) => list.map((node) => `"${node}"`).join(", ");
+    const gone = nodes.filter((node) => !graphNodes.includes(node));
+    const joined = nodes.filter((node) => graphNodes.includes(node));
+    const what = [
+      gone.length > 0
+        ? `${gone.length > 1 ? "nodes" : "node"} ${quoted(gone)}, which this version of the graph does not have`
+        : "",
+      joined.length > 0
+        ? `${quoted(joined)} through a join of edges this version of the graph does not have`
+        : "",
+    ].filter((part) => part !== "");
+    super(
+      "MISSING_NODE",
+      `Thread "${threadId}" waits to run ${what.join(", and ")} (its nodes: ${graphNodes.join(", ") || "none"}): ` +
+        `a version of the graph that had ${nodes.length > 1 ? "them" : "it"} paused the thread. Nothing was run. ` +
+        `To go on from where the thread waits, serve a version of the graph with ${quoted(nodes)} (keep a ` +
+        "renamed node under its old name until no thread waits in it); or start the thread again with a new " +
+        "input. Answers already given stay on its interrupts.",
+    );
+    this.nodes = nodes;
   }
 }
 

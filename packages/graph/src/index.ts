@@ -6,7 +6,7 @@ export {
   MemorySaver,
   NotSerializableError,
 } from "@layover/checkpoint";
-export { tasksOfCheckpoint } from "./algo/plan.ts";
+export { tasksOfCheckpoint, unknownPlannedNodes } from "./algo/plan.ts";
 export { byInterruptId, Command, type CommandParams, isCommand, Send } from "./command.ts";
 export { type Durability, isDurability, requestedDurability } from "./commit.ts";
 export { END, INTERRUPT, isInternalChannel, RESUME, START } from "./constants.ts";
@@ -23,6 +23,7 @@ export {
   InvalidResumeError,
   InvalidUpdateError,
   MissingCheckpointerError,
+  MissingNodeError,
   MissingThreadIdError,
   NotInterruptedError,
   OutsideNodeError,

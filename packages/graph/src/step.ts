@@ -2,10 +2,11 @@ import { type CheckpointMetadata, newCheckpointId } from "@layover/checkpoint";
 import { applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
-import { inWriteOrder, type PlannedTask, planTasks } from "./algo/plan.ts";
+import { inWriteOrder, type PlannedTask, planTasks, unknownPlannedNodes } from "./algo/plan.ts";
 import { holds, holdsAsync, nextHead, storeHead, TASK_SEED, taskSeed, unappliable } from "./commit.ts";
 import { NULL_RESUME, NULL_RESUME_TAKEN, RESUME, SPECIAL_WRITE_IDX } from "./constants.ts";
 import type { TaskContext } from "./context.ts";
+import { MissingNodeError } from "./errors.ts";
 import type { NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
@@ -23,6 +24,16 @@ type Outcome = TaskOutcome & { cached?: boolean };
 export function plannedTasks(env: StepEnv, head: LoadedHead): PlannedTask[] {
   head.plan ??= planTasks(env.spec, head.checkpoint, env.key.ns, taskSeed(head));
   return head.plan;
+}
+
+/**
+ * MissingNodeError when `head` plans nodes the graph cannot run: a checkpoint written by another
+ * version of the graph (see unknownPlannedNodes); undefined for the graph's own checkpoints.
+ */
+export function missingNodes(env: StepEnv, head: LoadedHead): MissingNodeError | undefined {
+  const nodes = unknownPlannedNodes(env.spec, head.checkpoint);
+  if (nodes.length === 0) return undefined;
+  return new MissingNodeError(env.key.threadId, nodes, [...env.spec.nodes.keys()]);
 }
 
 /**
@@ -301,6 +312,9 @@ function heldInMemory(env: StepEnv, result: StepResult): boolean {
  * durability "exit" a superstep that another follows is not stored (its head is `deferred`).
  */
 export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<StepResult> {
+  // Planned without the nodes it lacks, the superstep would run the rest, or end the run.
+  const missing = missingNodes(env, head);
+  if (missing !== undefined) return failedAt(env, head, missing);
   const tasks = plannedTasks(env, head);
   if (tasks.length === 0) {
     await storeHead(env, head);

@@ -89,6 +89,22 @@ export function tasksOfCheckpoint(
 }
 
 /**
+ * The nodes `checkpoint` plans that `spec` lacks: a checkpoint another version of the graph wrote
+ * (a deploy renamed or removed the node a thread waits in, or changed the edges into a join).
+ * Its trigger and join channels the graph does not have, and its sends to nodes it does not
+ * have, by the node they start; empty for every checkpoint the graph itself writes.
+ */
+export function unknownPlannedNodes(spec: GraphSpec, checkpoint: Checkpoint): string[] {
+  const missing = new Set<string>();
+  for (const channel of checkpoint.updatedChannels) {
+    const node = triggeredNode(channel);
+    if (node !== undefined && !spec.channels.has(channel)) missing.add(node);
+  }
+  for (const send of checkpoint.pendingSends) if (!spec.nodes.has(send.node)) missing.add(send.node);
+  return [...missing];
+}
+
+/**
  * `items` (one per task of `tasks`, in plan order) in the order a superstep's writes fold, as
  * LangGraph.js sorts them by task path: pull tasks by node name (code points), then push tasks
  * in send order. Reducers that append (a message list) show it; the plan keeps node order.

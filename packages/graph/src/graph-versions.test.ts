@@ -1,0 +1,93 @@
+// A thread paused by one version of a graph and taken on by the next: the same saver, another
+// compiled graph (what a deploy does to threads that wait for a person).
+
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  Command,
+  END,
+  interrupt,
+  MemorySaver,
+  START,
+  StateGraph,
+  StateSchema,
+  unknownPlannedNodes,
+} from "./index.ts";
+import { expectCode } from "./testing/helpers.ts";
+
+const State = new StateSchema({ item: z.string(), answer: z.string().optional() });
+const yesNo = z.enum(["yes", "no"]);
+
+/** prepare → `asker` (asks with `schema`) → END, on `saver`. */
+function version(saver: MemorySaver, asker: string, schema: z.ZodType = yesNo) {
+  return new StateGraph(State)
+    .addNode("prepare", () => ({}))
+    .addNode(asker, () => {
+      const given = interrupt("approve?", { schema });
+      return { answer: typeof given === "string" ? given : JSON.stringify(given) };
+    })
+    .addEdge(START, "prepare")
+    .addEdge("prepare", asker)
+    .addEdge(asker, END)
+    .compile({ checkpointer: saver });
+}
+
+const thread = (id: string) => ({ configurable: { thread_id: id } });
+
+describe("a thread that waits in a node the next version does not have", () => {
+  it("refuses the answer with MissingNodeError naming the node, and records nothing", async () => {
+    const saver = new MemorySaver();
+    await version(saver, "review").invoke({ item: "a" }, thread("t1"));
+    const next = version(saver, "approve");
+    const error = await expectCode(next.invoke(new Command({ resume: "yes" }), thread("t1")), "MISSING_NODE");
+    expect(error.name).toBe("MissingNodeError");
+    expect(error.message).toContain('node "review", which this version of the graph does not have');
+    expect(error.message).toContain("its nodes: prepare, approve");
+    expect(error).toMatchObject({ nodes: ["review"] });
+    // Nothing recorded: the version that has the node still takes the answer.
+    expect(await version(saver, "review").invoke(new Command({ resume: "no" }), thread("t1"))).toMatchObject({
+      answer: "no",
+    });
+  });
+
+  it("fails a run past a static breakpoint in front of it, instead of ending it without running it", async () => {
+    const saver = new MemorySaver();
+    const before = new StateGraph(State)
+      .addNode("prepare", () => ({}))
+      .addNode("send", () => ({ answer: "sent" }))
+      .addEdge(START, "prepare")
+      .addEdge("prepare", "send")
+      .compile({ checkpointer: saver, interruptBefore: ["send"] });
+    await before.invoke({ item: "a" }, thread("t2"));
+    const renamed = new StateGraph(State)
+      .addNode("prepare", () => ({}))
+      .addNode("deliver", () => ({ answer: "sent" }))
+      .addEdge(START, "prepare")
+      .addEdge("prepare", "deliver")
+      .compile({ checkpointer: saver });
+    await expectCode(renamed.invoke(null, thread("t2")), "MISSING_NODE");
+    // Still waiting in front of "send": the version that has it runs it.
+    expect(await before.invoke(null, thread("t2"))).toMatchObject({ answer: "sent" });
+  });
+
+  it("lets the thread start again with a new input", async () => {
+    const saver = new MemorySaver();
+    await version(saver, "review").invoke({ item: "a" }, thread("t3"));
+    const next = version(saver, "approve");
+    const restarted = await next.invoke({ item: "b" }, thread("t3"));
+    expect(restarted.__interrupt__).toHaveLength(1);
+    expect(await next.invoke(new Command({ resume: "yes" }), thread("t3"))).toMatchObject({ answer: "yes" });
+  });
+
+  it("names the nodes a checkpoint plans that a graph lacks: removed nodes, sends to them", async () => {
+    const saver = new MemorySaver();
+    await version(saver, "review").invoke({ item: "a" }, thread("t4"));
+    const { checkpoint } = (await saver.getTuple({ threadId: "t4", ns: "" })) as NonNullable<
+      Awaited<ReturnType<MemorySaver["getTuple"]>>
+    >;
+    expect(unknownPlannedNodes(version(saver, "review").spec, checkpoint)).toEqual([]);
+    expect(unknownPlannedNodes(version(saver, "approve").spec, checkpoint)).toEqual(["review"]);
+    const withSend = { ...checkpoint, updatedChannels: [], pendingSends: [{ node: "gone", arg: {} }] };
+    expect(unknownPlannedNodes(version(saver, "review").spec, withSend)).toEqual(["gone"]);
+  });
+});
