@@ -8,6 +8,7 @@ import {
   END,
   interrupt,
   MemorySaver,
+  ReducedValue,
   START,
   StateGraph,
   StateSchema,
@@ -89,5 +90,43 @@ describe("a thread that waits in a node the next version does not have", () => {
     expect(unknownPlannedNodes(version(saver, "approve").spec, checkpoint)).toEqual(["review"]);
     const withSend = { ...checkpoint, updatedChannels: [], pendingSends: [{ node: "gone", arg: {} }] };
     expect(unknownPlannedNodes(version(saver, "review").spec, withSend)).toEqual(["gone"]);
+  });
+});
+
+describe("state fields the next version adds", () => {
+  it("read as their defaults on threads started before them, a reducer's folding into its default", async () => {
+    const saver = new MemorySaver();
+    await version(saver, "review").invoke({ item: "a" }, thread("t8"));
+    const grown = new StateGraph(
+      new StateSchema({
+        item: z.string(),
+        answer: z.string().optional(),
+        priority: z.number().default(3),
+        notes: new ReducedValue(
+          z.array(z.string()).default(() => ["created"]),
+          {
+            inputSchema: z.string(),
+            reducer: (notes: string[], note: string) => [...notes, note],
+          },
+        ),
+      }),
+    )
+      .addNode("prepare", () => ({}))
+      .addNode("review", (s) => ({ answer: `${interrupt("approve?")} at ${s.priority}`, notes: "reviewed" }))
+      .addNode("act", (s) => ({ notes: `acted at ${s.priority}` }))
+      .addEdge(START, "prepare")
+      .addEdge("prepare", "review")
+      .addEdge("review", "act")
+      .addEdge("act", END)
+      .compile({ checkpointer: saver });
+    expect(await grown.invoke(new Command({ resume: "yes" }), thread("t8"))).toEqual({
+      item: "a",
+      answer: "yes at 3",
+      priority: 3,
+      notes: ["created", "reviewed", "acted at 3"],
+    });
+    // Stored with the superstep that first saw them: the thread holds them from then on.
+    const stored = await saver.getTuple({ threadId: "t8", ns: "" });
+    expect(stored?.checkpoint.channelValues).toMatchObject({ priority: 3 });
   });
 });

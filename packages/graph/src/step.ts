@@ -1,4 +1,5 @@
 import { type CheckpointMetadata, newCheckpointId } from "@layover/checkpoint";
+import { withAddedFields } from "./algo/added-fields.ts";
 import { applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
@@ -277,11 +278,22 @@ interface BaseState extends ChannelState {
   sends: { node: string; arg: unknown }[];
 }
 
-/** `head`'s channels with the writes recorded before its tasks run (an input given with a resume). */
+/**
+ * `head`'s channels with the writes recorded before its tasks run (an input given with a resume),
+ * and the defaults of state fields the thread never held (added by a later version of the graph).
+ */
 export function baseState(env: StepEnv, head: LoadedHead, pending: PendingState): BaseState {
-  const { channelValues: values, channelVersions: versions } = head.checkpoint;
-  if (pending.input.length === 0) return { values, versions, changed: new Set(), available: [], sends: [] };
-  return applyWrites(env.spec, { values, versions }, [pending.input], [], head.versionFloor);
+  const { channelValues, channelVersions } = head.checkpoint;
+  const start = withAddedFields(
+    env.spec,
+    { values: channelValues, versions: channelVersions },
+    head.versionFloor,
+  );
+  const { values, versions } = start ?? { values: channelValues, versions: channelVersions };
+  const changed = start?.changed ?? new Set<string>();
+  if (pending.input.length === 0) return { values, versions, changed, available: [], sends: [] };
+  const applied = applyWrites(env.spec, { values, versions }, [pending.input], [], head.versionFloor);
+  return { ...applied, changed: new Set([...changed, ...applied.changed]) };
 }
 
 /** What follows a committed superstep: the next one, the end, or a static breakpoint. */
