@@ -14,6 +14,11 @@ export interface TaskContext {
   subgraphsShareSaver: boolean;
   /** Resume values known for this run, by interrupt id (shared with nested subgraphs). */
   resumeValues: ReadonlyMap<string, unknown>;
+  /**
+   * This task's interrupts as they were asked when it paused (stored with the checkpoint), by id:
+   * an answer is checked against the schema its question was asked with.
+   */
+  asked?: ReadonlyMap<string, { resumeSchema?: Record<string, unknown> }> | undefined;
   /** How many `interrupt()` calls this task has made so far. */
   interruptIndex: number;
   /** How many subgraph invocations this task has made so far (names their namespaces). */

@@ -93,6 +93,34 @@ describe("a thread that waits in a node the next version does not have", () => {
   });
 });
 
+describe("an answer to a question the next version asks with another schema", () => {
+  it("is checked against the schema it was asked with, and the node reads it as given", async () => {
+    const saver = new MemorySaver();
+    await version(saver, "review").invoke({ item: "a" }, thread("t5"));
+    const next = version(saver, "review", z.object({ choice: yesNo }));
+    // "yes" fits the question as asked (yes or no), not the new object shape.
+    expect(await next.invoke(new Command({ resume: "yes" }), thread("t5"))).toMatchObject({ answer: "yes" });
+  });
+
+  it("is still refused when it does not fit the schema it was asked with", async () => {
+    const saver = new MemorySaver();
+    await version(saver, "review").invoke({ item: "a" }, thread("t6"));
+    const next = version(saver, "review", z.object({ choice: yesNo }));
+    await expectCode(next.invoke(new Command({ resume: { choice: "yes" } }), thread("t6")), "INVALID_RESUME");
+  });
+
+  it("keeps the node's own check (a refinement) when the schema has not changed", async () => {
+    const saver = new MemorySaver();
+    const refined = z.string().refine((s) => s.startsWith("ok"), "must start with ok");
+    await version(saver, "review", refined).invoke({ item: "a" }, thread("t7"));
+    const error = await expectCode(
+      version(saver, "review", refined).invoke(new Command({ resume: "nope" }), thread("t7")),
+      "INVALID_RESUME",
+    );
+    expect(error.message).toContain("must start with ok");
+  });
+});
+
 describe("state fields the next version adds", () => {
   it("read as their defaults on threads started before them, a reducer's folding into its default", async () => {
     const saver = new MemorySaver();

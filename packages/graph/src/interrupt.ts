@@ -100,7 +100,8 @@ export function interrupt<I = unknown, R = any>(value: I, options?: InterruptOpt
   const index = task.interruptIndex;
   task.interruptIndex += 1;
   const id = deterministicId(task.ns, task.taskId, index);
-  if (task.resumeValues.has(id)) return checkedResume(id, task.resumeValues.get(id), options);
+  if (task.resumeValues.has(id))
+    return checkedResume(id, task.resumeValues.get(id), askedWithSchema(task.asked?.get(id), options));
   // A value given while nothing was pending goes to the first call without its own (and to
   // that call again when its node is retried).
   const unasked = task.resumeValues.get(NULL_RESUME) as UnaskedResume | undefined;
@@ -115,6 +116,41 @@ export function interrupt<I = unknown, R = any>(value: I, options?: InterruptOpt
 export interface UnaskedResume {
   value: unknown;
   takenBy: string | undefined;
+}
+
+/**
+ * The options an answer is checked with in the node: `options`, unless the question was asked
+ * with another schema (by a version of the node deployed before this one): the answer was checked
+ * against that one, stored with the interrupt, when it was given, and is the node's to read as
+ * such. undefined when `record` (the question as asked) is not known.
+ */
+function askedWithSchema<R>(
+  record: { resumeSchema?: Record<string, unknown> } | undefined,
+  options: InterruptOptions<R> | undefined,
+): InterruptOptions<R> | undefined {
+  if (record === undefined || options?.schema === undefined) return options;
+  // As stored: through JSON, which drops what it cannot hold.
+  const now = JSON.parse(
+    JSON.stringify(interruptRecord("", null, { schema: options.schema as z.ZodType<unknown> }).resumeSchema),
+  );
+  if (sameJson(record.resumeSchema, now)) return options;
+  const { schema: _asked, ...rest } = options;
+  return rest;
+}
+
+/** Whether two JSON values are equal, whatever the order of their objects' keys (jsonb reorders them). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const keysA = Object.keys(a);
+  const keysB = Object.keys(b);
+  if (keysA.length !== keysB.length) return false;
+  return keysA.every(
+    (key) =>
+      Object.hasOwn(b, key) &&
+      sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+  );
 }
 
 function checkedResume<R>(id: string, resumed: unknown, options: InterruptOptions<R> | undefined): R {

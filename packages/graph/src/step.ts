@@ -142,7 +142,13 @@ function interruptsOf(outcome: Outcome): Interrupt[] {
   return outcome.kind === "interrupted" ? outcome.interrupts : [];
 }
 
-function taskSetup(env: StepEnv, head: LoadedHead, task: PlannedTask, resume: ReadonlyMap<string, unknown>) {
+function taskSetup(
+  env: StepEnv,
+  head: LoadedHead,
+  task: PlannedTask,
+  resume: ReadonlyMap<string, unknown>,
+  asked: readonly Interrupt[] | undefined,
+) {
   const emit = env.emit;
   const writer =
     emit?.modes.has("custom") === true
@@ -156,6 +162,7 @@ function taskSetup(env: StepEnv, head: LoadedHead, task: PlannedTask, resume: Re
     checkpointer: env.durable ? env.saver : undefined,
     subgraphsShareSaver: env.subgraphsShareSaver === true,
     resumeValues: resume,
+    asked: asked === undefined ? undefined : new Map(asked.map((record) => [record.id, record])),
     interruptIndex: 0,
     subgraphCalls: 0,
     writer,
@@ -212,7 +219,7 @@ async function executeTasks(
         if (env.emit?.modes.has("updates")) emitUpdate(env, task, waiting);
         return waiting;
       }
-      const { context, config } = taskSetup(env, head, task, resume);
+      const { context, config } = taskSetup(env, head, task, resume, pending.interrupts.get(task.id));
       const input = task.kind === "push" ? task.arg : { ...state };
       context.input = input;
       if (wantsEvent(env.emit, "task")) {
