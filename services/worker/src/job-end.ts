@@ -40,6 +40,7 @@ const REFUSALS: ReadonlySet<string> = new Set([
   "AMBIGUOUS_RESUME",
   "INVALID_RESUME",
   "EMPTY_COMMAND",
+  "MISSING_NODE",
 ]);
 
 export function refusesRun(error: unknown): boolean {

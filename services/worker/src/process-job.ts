@@ -1,4 +1,11 @@
-import { type Durability, requestedDurability, type StepOutcome, type Stepper } from "@layover/graph";
+import type { CheckpointTuple } from "@layover/checkpoint";
+import {
+  type Durability,
+  requestedDurability,
+  type StepOutcome,
+  type Stepper,
+  unknownPlannedNodes,
+} from "@layover/graph";
 import {
   type JobRun,
   markRunning,
@@ -37,15 +44,27 @@ export type { JobResult } from "./job-end.ts";
 
 const DEFAULT_RECURSION_LIMIT = 25;
 
-/** A job for a graph this worker's module does not export: retried, not held against the run. */
+/**
+ * A job for a graph this worker's module does not export, or (`nodes`) whose thread waits to run
+ * nodes this worker's version of the graph lacks: retried, not held against the run.
+ */
 export class GraphNotServedError extends Error {
-  constructor(workerId: string, graphId: string) {
+  constructor(workerId: string, graphId: string, nodes?: readonly string[]) {
     super(
-      `Worker ${workerId} does not serve graph "${graphId}"; the job is retried until a worker that serves it takes it. ` +
-        "Deploy that graph's module to the workers.",
+      nodes === undefined
+        ? `Worker ${workerId} does not serve graph "${graphId}"; the job is retried until a worker that serves it takes it. ` +
+            "Deploy that graph's module to the workers."
+        : `Worker ${workerId}'s graph "${graphId}" has no node ${nodes.map((n) => `"${n}"`).join(", ")}, which the thread ` +
+            "waits to run; the job is retried in case a worker of the version that has it takes it, and its " +
+            "last attempt fails the run (MissingNodeError).",
     );
     this.name = "GraphNotServedError";
   }
+}
+
+/** Where a job stands among its delivery attempts: the last one ends the run instead of handing it back. */
+export interface JobAttempt {
+  last: boolean;
 }
 
 /**
@@ -53,11 +72,16 @@ export class GraphNotServedError extends Error {
  * run's input once, then step; every superstep after that is one commit. A job still busy after
  * `markRunningAfterMs` shows its run as running; a quicker one goes straight to its result.
  */
-export async function processStepJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<JobResult> {
+export async function processStepJob(
+  ctx: WorkerContext,
+  job: StepJob,
+  log: Logger,
+  attempt: JobAttempt = { last: true },
+): Promise<JobResult> {
   // Watched from before the run is read: a cancel announced after the read is not missed.
   const untrack = ctx.cancels.track(job.runId);
   try {
-    const result = await runJob(ctx, job, log);
+    const result = await runJob(ctx, job, log, attempt);
     // A cancelled run's thread waits for its job to stop: hand it on now (a no-op unless the
     // run is cancelled and still holds its thread).
     if (result === "cancelled" || result === "stale" || result === "conflict")
@@ -82,7 +106,12 @@ async function enqueueThreadsNext(ctx: WorkerContext, run: RunRow, log: Logger):
   await ctx.dispatcher.enqueue(next);
 }
 
-async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<JobResult> {
+async function runJob(
+  ctx: WorkerContext,
+  job: StepJob,
+  log: Logger,
+  attempt: JobAttempt,
+): Promise<JobResult> {
   // The thread's head is read with the run, in one statement (every served graph uses
   // ctx.saver): most jobs step, and this saves them a round trip.
   const read = await readJobRunWithHead(ctx.db, ctx.saver, job);
@@ -108,6 +137,8 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
   // Another replica may (a rolling deploy that adds a graph): the job fails this attempt and
   // BullMQ retries it, then reconciliation, until a worker that serves the graph takes it.
   if (served === undefined) throw new GraphNotServedError(ctx.workerId, run.graph_id);
+  const head = job.threadId === run.thread_id ? read.head : undefined;
+  if (!attempt.last && head !== undefined) await handBackMissingNodes(ctx, served, run, head);
   const marking = run.status === "pending" ? markRunningLater(ctx, run, log) : undefined;
   try {
     const final: FinalCommit = { steps: 0, checkpointId: undefined, settled: undefined };
@@ -120,7 +151,7 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
         ...contextOf(run),
       },
       {
-        ...(job.threadId === run.thread_id ? { head: read.head } : {}),
+        ...(head !== undefined ? { head } : {}),
         storeFinal: storeWithEnd(ctx, run, final),
         storePause: storeWithPark(ctx, served, run, final),
         holdAsync: true,
@@ -135,6 +166,24 @@ async function runJob(ctx: WorkerContext, job: StepJob, log: Logger): Promise<Jo
   } finally {
     await marking?.cancel();
   }
+}
+
+/**
+ * Hands the job back while the run goes on from a head that plans nodes this worker's version of
+ * the graph lacks (a start's first job does not: it begins a new superstep from its input). Mid-way
+ * through a rolling deploy a worker of the version that has them may take it; without one, the
+ * job's last attempt fails the run with MissingNodeError, as the engine reports it.
+ */
+async function handBackMissingNodes(
+  ctx: WorkerContext,
+  served: ServedGraph,
+  run: RunRow,
+  head: Promise<CheckpointTuple | undefined>,
+): Promise<void> {
+  if (!run.prepared && "input" in run.input) return;
+  const tuple = await head;
+  const nodes = tuple === undefined ? [] : unknownPlannedNodes(served.graph.spec, tuple.checkpoint);
+  if (nodes.length > 0) throw new GraphNotServedError(ctx.workerId, run.graph_id, nodes);
 }
 
 /**

@@ -152,7 +152,9 @@ export function createWorker(options: WorkerOptions) {
           threadId: data.threadId,
           runId: data.runId,
         });
-        const result = await processStepJob(ctx, data, log);
+        // A job handed back on its last attempt would fail for good: that one settles its run.
+        const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        const result = await processStepJob(ctx, data, log, { last });
         ctx.metrics.jobs.inc({ result });
         return result;
       },
@@ -169,7 +171,7 @@ export function createWorker(options: WorkerOptions) {
       const where = { err: error, jobId: job?.id, threadId: job?.data.threadId, runId: job?.data.runId };
       const unserved = error instanceof GraphNotServedError;
       ctx.metrics.jobs.inc({ result: unserved ? "unserved" : "error" });
-      if (unserved) logger.warn(where, "job handed back: graph not served here");
+      if (unserved) logger.warn(where, "job handed back: graph or node not served here");
       else logger.error(where, "job failed");
     });
     worker.on("error", (error) => {
