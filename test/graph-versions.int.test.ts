@@ -21,8 +21,9 @@ const quiet = pino({ level: "silent" });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A worker serving `version`'s module, started (it registers its graphs). */
-async function serve(version: Version, id: string = version) {
+async function serve(version: Version, id: string = version, registerEveryMs?: number) {
   const worker = createWorker({
+    ...(registerEveryMs === undefined ? {} : { registerEveryMs }),
     graphs: versions[version],
     databaseUrl: h.databaseUrl,
     redisUrl: h.redisUrl,
@@ -286,4 +287,45 @@ describe("v2 no longer serves the graph", () => {
       });
     });
   }, 60_000);
+});
+
+describe("two versions registering the graph at once (a rolling deploy)", () => {
+  /** Whether a producer that reads the registration now takes an input only v2 knows. */
+  const takesV2Input = () =>
+    freshClient((client) =>
+      client.runs.start({ graphId: "booking", input: { item: "probe", requester: "bob" } }).then(
+        () => true,
+        (error: { code?: string }) => {
+          if (error.code !== "INVALID_INPUT") throw error;
+          return false;
+        },
+      ),
+    );
+
+  it("checks inputs against the newest version a live worker serves, not the last worker started", async () => {
+    const heartbeatMs = 200;
+    const v1 = await serve("v1", "v1-first", heartbeatMs);
+    const v2 = await serve("replaced", "v2", heartbeatMs);
+    let v2Running = true;
+    const restarted = await serve("v1", "v1-restarted", heartbeatMs);
+    try {
+      // v2 is deployed; a v1 replica that restarts meanwhile does not take the registration back.
+      expect(await takesV2Input()).toBe(true);
+      await sleep(heartbeatMs * 2); // heartbeats of both versions
+      expect(await takesV2Input()).toBe(true);
+      // Rolled back: once v2's workers have been gone for three heartbeats, v1's registration holds.
+      await v2.close();
+      v2Running = false;
+      for (let i = 0; await takesV2Input(); i++) {
+        if (i > 100) throw new Error("v1's registration never took over from the stopped v2");
+        await sleep(50);
+      }
+      await sleep(heartbeatMs * 2);
+      expect(await takesV2Input()).toBe(false);
+    } finally {
+      if (v2Running) await v2.close();
+      await restarted.close();
+      await v1.close();
+    }
+  });
 });

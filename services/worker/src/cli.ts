@@ -75,6 +75,7 @@ main(async () => {
     eventResultBytes: env.RUN_EVENT_RESULT_BYTES,
     lockDurationMs: env.LOCK_DURATION_MS,
     stalledIntervalMs: env.STALLED_INTERVAL_MS,
+    registerEveryMs: env.REGISTER_EVERY_MS,
     ...(env.INTERRUPT_TIMEOUT_MS !== undefined ? { interruptTimeoutMs: env.INTERRUPT_TIMEOUT_MS } : {}),
     ...(env.WORKER_ID !== undefined ? { workerId: env.WORKER_ID } : {}),
     ...(env.METRICS_PORT !== undefined ? { metricsPort: env.METRICS_PORT } : {}),

@@ -54,7 +54,13 @@ describe("worker environment", () => {
   });
 
   it("refuses a timer longer than Node's timers can wait (they would fire after 1 ms)", () => {
-    for (const name of ["SHUTDOWN_TIMEOUT_MS", "STALLED_INTERVAL_MS", "LOCK_DURATION_MS", "STEP_BUDGET_MS"]) {
+    for (const name of [
+      "SHUTDOWN_TIMEOUT_MS",
+      "STALLED_INTERVAL_MS",
+      "LOCK_DURATION_MS",
+      "STEP_BUDGET_MS",
+      "REGISTER_EVERY_MS",
+    ]) {
       expect(() => parseWorkerEnv({ [name]: "3000000000" }), name).toThrow(
         new RegExp(`${name}: .*2147483647`),
       );

@@ -25,6 +25,8 @@ export const WorkerEnv = ServiceEnv.extend({
     .nonnegative()
     .max(64 * 1024 * 1024)
     .default(65_536),
+  /** How often the worker says again which version of its graphs it serves (see WorkerOptions.registerEveryMs). */
+  REGISTER_EVERY_MS: timerMs(1_000).default(30_000),
   /** Global default interrupt timeout in ms; unset waits forever. */
   INTERRUPT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
   /** Log users' state and resume payloads (off: they are redacted). */

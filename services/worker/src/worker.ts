@@ -11,7 +11,6 @@ import {
   metricsPortOf,
   migrateRuntime,
   type PostgresTimeouts,
-  registerGraph,
   requireRedis,
   type ServiceState,
   STEP_QUEUE,
@@ -26,6 +25,7 @@ import type { Logger } from "pino";
 import { watchCancels } from "./cancels.ts";
 import type { WorkerContext } from "./context.ts";
 import { type GraphEntry, servedGraphs } from "./graph-entries.ts";
+import { graphRegistration } from "./registration.ts";
 
 export type { GraphEntry } from "./graph-entries.ts";
 
@@ -59,6 +59,13 @@ export interface WorkerOptions {
   lockDurationMs?: number;
   /** @defaultValue 30000 */
   stalledIntervalMs?: number;
+  /**
+   * How often the worker says again which version of its graphs it serves. Producers check
+   * inputs against the newest version a worker said so of within three times this: the old
+   * version's, during a rollback, until the new version's workers have been gone that long.
+   * @defaultValue 30000
+   */
+  registerEveryMs?: number;
   /** Global default interrupt timeout (ms). @defaultValue none: wait forever */
   interruptTimeoutMs?: number;
   /**
@@ -117,6 +124,7 @@ export function createWorker(options: WorkerOptions) {
   let worker: Worker<StepJob> | undefined;
   let metricsServer: import("node:http").Server | undefined;
   let state: ServiceState = "starting";
+  const registration = graphRegistration(ctx, options.registerEveryMs ?? 30_000, logger);
   const readiness = {
     state: () => state,
     probes: serviceProbes(pool, [connection, workerConnection], () => worker),
@@ -129,17 +137,8 @@ export function createWorker(options: WorkerOptions) {
       await migrateRuntime(admin, { schema: db.schema });
     });
     await ctx.cancels.start();
-    for (const [id, served] of ctx.graphs) {
-      await registerGraph(db, {
-        id,
-        input_schema: served.graph.inputJsonSchema(),
-        options: {
-          ...(served.timeoutMs !== undefined ? { timeoutMs: served.timeoutMs } : {}),
-          ...(served.onTimeout !== undefined ? { onTimeout: served.onTimeout } : {}),
-          nodes: [...served.graph.spec.nodes.keys()],
-        },
-      });
-    }
+    await registration.register();
+    registration.heartbeat();
     // Before taking jobs: a port that cannot be served fails the start, not a running worker.
     if (options.metricsPort !== undefined)
       metricsServer = await serveMetrics(ctx.metrics.registry, options.metricsPort, readiness);
@@ -192,6 +191,7 @@ export function createWorker(options: WorkerOptions) {
   /** Stops taking jobs, lets running ones finish, closes connections. */
   async function close(): Promise<void> {
     state = "closing";
+    await registration.close();
     await worker?.close();
     metricsServer?.close();
     await ctx.dispatcher.close();

@@ -1,4 +1,5 @@
-// Graphs registered by workers. Served by the primary key.
+// Graphs registered by workers. Served by the primary keys of graphs and graph_registrations.
+import { createHash } from "node:crypto";
 import type { Db, Queryable } from "../db.ts";
 
 export interface GraphRow {
@@ -8,13 +9,25 @@ export interface GraphRow {
   options: { timeoutMs?: number; onTimeout?: unknown; nodes?: string[] };
 }
 
-/** Upserts a graph's input schema and options ($1 id, $2 input_schema, $3 options). */
-export async function registerGraph(db: Db, row: GraphRow): Promise<void> {
-  await db.pool.query(
-    `INSERT INTO ${db.table("graphs")} (id, input_schema, options) VALUES ($1, $2, $3)
-     ON CONFLICT (id) DO UPDATE SET input_schema = EXCLUDED.input_schema, options = EXCLUDED.options, updated_at = now()`,
-    [row.id, JSON.stringify(row.input_schema), JSON.stringify(row.options)],
+/**
+ * Records that a worker serves this version of the graph (a fingerprint of its input schema and
+ * options), and makes the graph's row — what producers check against — the live version first
+ * registered most recently (register_graph, migrations/0017): a version registered within
+ * `liveMs` is live. Returns the fingerprints of this version and of the one the row holds.
+ */
+export async function registerGraph(
+  db: Db,
+  row: GraphRow,
+  liveMs: number,
+): Promise<{ fingerprint: string; current: string }> {
+  const inputSchema = JSON.stringify(row.input_schema);
+  const options = JSON.stringify(row.options);
+  const fingerprint = createHash("sha256").update(inputSchema).update("\n").update(options).digest("hex");
+  const { rows } = await db.pool.query<{ current_fingerprint: string }>(
+    `SELECT current_fingerprint FROM ${db.table("register_graph")}($1, $2, $3, $4, $5)`,
+    [row.id, fingerprint, inputSchema, options, Math.round(liveMs)],
   );
+  return { fingerprint, current: (rows[0] as { current_fingerprint: string }).current_fingerprint };
 }
 
 export async function getGraph(db: Db, q: Queryable, id: string): Promise<GraphRow | undefined> {

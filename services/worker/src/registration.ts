@@ -1,0 +1,72 @@
+// Which version of its graphs a worker serves, said to Postgres when it starts and then every
+// `everyMs`: producers check inputs and breakpoint names against the newest version a live
+// worker serves (register_graph, runtime migration 0017), not whichever worker started last.
+import { registerGraph } from "@layover/runtime";
+import type { Logger } from "pino";
+import type { ServedGraph, WorkerContext } from "./context.ts";
+
+/** A registration older than this many heartbeats is not live: its workers have stopped. */
+const LIVE_HEARTBEATS = 3;
+
+function registrationOf(id: string, served: ServedGraph) {
+  return {
+    id,
+    input_schema: served.graph.inputJsonSchema(),
+    options: {
+      ...(served.timeoutMs !== undefined ? { timeoutMs: served.timeoutMs } : {}),
+      ...(served.onTimeout !== undefined ? { onTimeout: served.onTimeout } : {}),
+      nodes: [...served.graph.spec.nodes.keys()],
+    },
+  };
+}
+
+/** Registers the worker's graphs now (`register`) and every `everyMs` after `heartbeat()`, until `close()`. */
+export function graphRegistration(
+  ctx: Pick<WorkerContext, "db" | "graphs">,
+  everyMs: number,
+  logger: Logger,
+) {
+  const rows = [...ctx.graphs].map(([id, served]) => registrationOf(id, served));
+  /** Per graph: whether producers checked against another version at the last registration. */
+  const superseded = new Map<string, boolean>();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+
+  async function register(): Promise<void> {
+    for (const row of rows) {
+      const { fingerprint, current } = await registerGraph(ctx.db, row, everyMs * LIVE_HEARTBEATS);
+      const other = fingerprint !== current;
+      if (other !== (superseded.get(row.id) ?? false) && other)
+        logger.warn(
+          { graphId: row.id, fingerprint, current },
+          "producers check this graph's inputs against another version, registered more recently by a live worker (a rolling deploy under way, or this worker runs an older release)",
+        );
+      else if (other !== (superseded.get(row.id) ?? false))
+        logger.info(
+          { graphId: row.id, fingerprint },
+          "producers check this graph's inputs against this version",
+        );
+      superseded.set(row.id, other);
+    }
+  }
+
+  return {
+    register,
+    heartbeat(): void {
+      timer = setInterval(() => {
+        running ??= register()
+          .catch((error: unknown) =>
+            logger.warn({ err: error }, "graphs not registered again; retried next time"),
+          )
+          .finally(() => {
+            running = undefined;
+          });
+      }, everyMs);
+      timer.unref();
+    },
+    async close(): Promise<void> {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
