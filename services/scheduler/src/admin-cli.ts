@@ -4,6 +4,7 @@
 //   layover-admin approve <thread> [--value '<json>'] [--interrupt <id>]
 //   layover-admin reject <thread> [--reason <text>] [--interrupt <id>]
 //   layover-admin resume <thread> '<json>' [--interrupt <id>]
+//   layover-admin cancel <run>
 //   layover-admin delete-thread <thread>
 //   layover-admin prune-threads --older-than 90d [--include-interrupted] [--limit <n>]
 // Uses DATABASE_URL, REDIS_URL, LAYOVER_SCHEMA, LAYOVER_PREFIX like the services.
@@ -18,14 +19,17 @@ const USAGE = `Usage:
   layover-admin approve <thread> [--value '<json>'] [--interrupt <id>]
   layover-admin reject <thread> [--reason <text>] [--interrupt <id>]
   layover-admin resume <thread> '<json>' [--interrupt <id>]
+  layover-admin cancel <run>
   layover-admin delete-thread <thread>
   layover-admin prune-threads --older-than 90d [--include-interrupted] [--limit <n>]
 
 approve answers {"action":"approve"} (or --value's JSON); reject answers
 {"action":"reject","reason":"<text>"}. For a graph whose interrupt() expects another shape, give
-it with approve --value or resume. prune-threads deletes the threads finished or failed (and with
---include-interrupted, waiting for a person) that nothing touched for that long, with their runs,
-interrupts and checkpoints; a thread in use or a cron's stays.`;
+it with approve --value or resume. cancel cancels a run (runs.cancel); delete-thread refuses a
+thread while a run of it is pending or running, naming the run: cancel it, and delete the thread
+once the run's job has handed it on. prune-threads deletes the threads finished or failed (and
+with --include-interrupted, waiting for a person) that nothing touched for that long, with their
+runs, interrupts and checkpoints; a thread in use or a cron's stays.`;
 
 /** Each command's positionals after its name, and the flags it takes. */
 const COMMANDS: Record<string, { positionals: readonly string[]; flags: readonly string[] }> = {
@@ -33,6 +37,7 @@ const COMMANDS: Record<string, { positionals: readonly string[]; flags: readonly
   approve: { positionals: ["a thread id"], flags: ["value", "interrupt"] },
   reject: { positionals: ["a thread id"], flags: ["reason", "interrupt"] },
   resume: { positionals: ["a thread id", "a JSON value"], flags: ["interrupt"] },
+  cancel: { positionals: ["a run id"], flags: [] },
   "delete-thread": { positionals: ["a thread id"], flags: [] },
   "prune-threads": { positionals: [], flags: ["older-than", "include-interrupted", "limit"] },
 };
@@ -205,6 +210,15 @@ async function resume(client: LayoverClient, threadId: string, value: unknown): 
   }
 }
 
+async function cancelRun(client: LayoverClient, runId: string): Promise<void> {
+  const { status } = await client.runs.cancel(runId);
+  console.log(
+    status === "cancelled"
+      ? `cancelled run ${runId} (a run that held its thread hands it on when its job stops)`
+      : `run ${runId} is ${status}: nothing was changed`,
+  );
+}
+
 async function deleteThread(client: LayoverClient, threadId: string): Promise<void> {
   const deleted = await client.threads.delete(threadId);
   console.log(
@@ -231,7 +245,7 @@ async function main(): Promise<void> {
   // Checked before connecting: a mistake changes nothing.
   const query = command === "interrupts" ? listQuery(flags) : undefined;
   const prune = command === "prune-threads" ? pruneQuery(flags) : undefined;
-  const answers = !["interrupts", "delete-thread", "prune-threads"].includes(command);
+  const answers = !["interrupts", "cancel", "delete-thread", "prune-threads"].includes(command);
   const value = answers ? resumeValue(command, args, flags) : undefined;
   const env = parseEnv(ServiceEnv, process.env, "layover-admin");
   const client = createClient({
@@ -246,6 +260,7 @@ async function main(): Promise<void> {
   try {
     if (query !== undefined) await listPending(client, query, flags);
     else if (command === "delete-thread") await deleteThread(client, args[0] as string);
+    else if (command === "cancel") await cancelRun(client, args[0] as string);
     else if (prune !== undefined) await pruneThreads(client, prune);
     else await resume(client, args[0] as string, value);
   } finally {
