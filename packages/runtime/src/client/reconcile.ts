@@ -58,7 +58,8 @@ export type Requeued = StepJob & { failedReason?: string };
  * Postgres is the truth: every run that is pending at the head of its thread or running must
  * have a job in BullMQ. Those whose job is gone (a worker killed between commit and enqueue,
  * Redis flushed, a resume recorded while Redis was down) are enqueued again with the same
- * deterministic job id, and so are failed ones, after a backoff. Returns the steps enqueued.
+ * deterministic job id, and so are failed ones, after a backoff (at once for a run cancelled since
+ * its job failed: see failedBeforeCancel). Returns the steps enqueued.
  */
 export async function reconcileRuns(
   db: Db,
@@ -81,6 +82,16 @@ export async function reconcileRuns(
   return requeued;
 }
 
+/**
+ * Whether `run` was cancelled after its job last failed: that failure was the run's (its graph not
+ * served, Postgres down), and the job now only hands the thread on, which any worker does. It is
+ * enqueued again at once, not after the failure's backoff (up to an hour, the thread busy and
+ * undeletable meanwhile); a hand-on that fails itself backs off as any job.
+ */
+function failedBeforeCancel(run: RunRow, failedOn: number | undefined): boolean {
+  return run.status === "cancelled" && (failedOn ?? 0) < run.updated_at.getTime();
+}
+
 /** Enqueues again the page's runs whose job is missing, or failed and past its backoff. */
 async function reconcilePage(
   dispatcher: Dispatcher,
@@ -96,7 +107,7 @@ async function reconcilePage(
     const state = states[i];
     if (state !== "failed" && state !== "unknown") continue;
     const existing = await dispatcher.queue.getJob(stepJobId(step));
-    if (existing && state === "failed") {
+    if (existing && state === "failed" && !failedBeforeCancel(runs[i] as RunRow, existing.finishedOn)) {
       const requeues = existing.data.requeues ?? 0;
       if (!failedJobDue(requeues, existing.finishedOn ?? 0, Date.now(), backoffMs)) continue;
       step.requeues = requeues + 1;
