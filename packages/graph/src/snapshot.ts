@@ -2,11 +2,12 @@ import type { CheckpointMetadata } from "@layover/checkpoint";
 import { readState } from "./algo/apply-writes.ts";
 import { type PendingState, readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
 import { inWriteOrder, type PlannedTask } from "./algo/plan.ts";
+import { baseState } from "./base-state.ts";
 import type { RunnableConfig } from "./graph/environment.ts";
 import type { LoadedHead } from "./head.ts";
 import type { Interrupt } from "./interrupt.ts";
 import { type WaitingTask, waitingOf } from "./pause.ts";
-import { baseState, plannedTasks, type StepEnv, stateWithFinished } from "./step.ts";
+import { plannedTasks, type StepEnv, stateWithFinished } from "./step.ts";
 
 export interface SnapshotTask {
   id: string;

@@ -1,9 +1,9 @@
 import { type CheckpointMetadata, newCheckpointId } from "@layover/checkpoint";
-import { withAddedFields } from "./algo/added-fields.ts";
 import { applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
 import { inWriteOrder, type PlannedTask, planTasks, unknownPlannedNodes } from "./algo/plan.ts";
+import { type BaseState, baseState } from "./base-state.ts";
 import { holds, holdsAsync, nextHead, storeHead, TASK_SEED, taskSeed, unappliable } from "./commit.ts";
 import { NULL_RESUME, NULL_RESUME_TAKEN, RESUME, SPECIAL_WRITE_IDX } from "./constants.ts";
 import type { TaskContext } from "./context.ts";
@@ -277,30 +277,6 @@ function commit(env: StepEnv, head: LoadedHead, tasks: PlannedTask[], outcomes: 
     ...(holds(env) ? { [TASK_SEED]: deterministicId(taskSeed(head), "next") } : {}),
   };
   return nextHead(head, checkpoint, metadata, applied, base.changed, holdsAsync(env));
-}
-
-interface BaseState extends ChannelState {
-  changed: Set<string>;
-  available: string[];
-  sends: { node: string; arg: unknown }[];
-}
-
-/**
- * `head`'s channels with the writes recorded before its tasks run (an input given with a resume),
- * and the defaults of state fields the thread never held (added by a later version of the graph).
- */
-export function baseState(env: StepEnv, head: LoadedHead, pending: PendingState): BaseState {
-  const { channelValues, channelVersions } = head.checkpoint;
-  const start = withAddedFields(
-    env.spec,
-    { values: channelValues, versions: channelVersions },
-    head.versionFloor,
-  );
-  const { values, versions } = start ?? { values: channelValues, versions: channelVersions };
-  const changed = start?.changed ?? new Set<string>();
-  if (pending.input.length === 0) return { values, versions, changed, available: [], sends: [] };
-  const applied = applyWrites(env.spec, { values, versions }, [pending.input], [], head.versionFloor);
-  return { ...applied, changed: new Set([...changed, ...applied.changed]) };
 }
 
 /** What follows a committed superstep: the next one, the end, or a static breakpoint. */
