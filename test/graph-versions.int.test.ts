@@ -328,4 +328,32 @@ describe("two versions registering the graph at once (a rolling deploy)", () => 
       await v1.close();
     }
   });
+
+  it("hands a start only v2 takes from a v1 worker to a v2 one, instead of failing it", async () => {
+    const v1 = await serve("v1", "v1-old");
+    // v2's first worker registers it, then stops: v2 stays current while it is live (three
+    // heartbeats), as mid-way through a deploy; the v1 worker learns so when its graph refuses.
+    await (await serve("replaced", "v2-registers")).close();
+    try {
+      const started = await freshClient((client) =>
+        client.runs.start({ graphId: "booking", input: { item: "new-field", requester: "bob" } }),
+      );
+      // The v1 worker's graph refuses `requester`; producers checked it against v2: handed back.
+      const jobs = await h.queue.getJobs(["waiting", "active", "delayed", "completed", "failed"]);
+      const jobId = jobs.find((job) => job.data.runId === started.runId)?.id as string;
+      for (let i = 0; ((await h.queue.getJob(jobId))?.attemptsMade ?? 0) === 0; i++) {
+        if (i > 400) throw new Error("the v1 worker never took the job");
+        await sleep(25);
+      }
+      expect((await h.client.runs.get(started.runId)).status).toBe("pending");
+      await withWorkers(["replaced"], async () => {
+        expect(await h.client.runs.wait(started.runId, { timeoutMs: 30_000 })).toMatchObject({
+          status: "interrupted",
+          values: { log: ["prepared new-field for bob"], requester: "bob" },
+        });
+      });
+    } finally {
+      await v1.close();
+    }
+  }, 60_000);
 });

@@ -34,4 +34,11 @@ export interface WorkerContext {
   cancels: CancelWatch;
   /** The most a run event carries of what a run stored (bytes); 0 announces the status alone. */
   eventResultBytes: number;
+  /**
+   * Graphs whose registration — what producers check inputs against — is another version's than
+   * this worker's, as its last registration found (registration.ts).
+   */
+  superseded: Set<string>;
+  /** Registers the worker's graphs again now, bringing `superseded` up to date. */
+  registerAgain: () => Promise<void>;
 }

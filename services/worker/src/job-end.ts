@@ -47,6 +47,11 @@ export function refusesRun(error: unknown): boolean {
   return isLayoverError(error) && REFUSALS.has(error.code);
 }
 
+/** A refusal of the state values a run carries (a start's input, a resume's update) by the graph's schema. */
+export function refusesValues(error: unknown): boolean {
+  return isLayoverError(error, "INVALID_INPUT") || isLayoverError(error, "INVALID_UPDATE");
+}
+
 /** A value the runtime's tables cannot hold: the run fails (retrying would fail the same way). */
 export function notStorable(message: string): Error {
   return Object.assign(new Error(message), { name: "NotSerializableError", code: "NOT_SERIALIZABLE" });

@@ -33,6 +33,7 @@ import {
   leaveJob,
   notStorable,
   refusesRun,
+  refusesValues,
   settle,
   stoppedResult,
   unlessStopped,
@@ -45,18 +46,18 @@ export type { JobResult } from "./job-end.ts";
 const DEFAULT_RECURSION_LIMIT = 25;
 
 /**
- * A job for a graph this worker's module does not export, or (`nodes`) whose thread waits to run
- * nodes this worker's version of the graph lacks: retried, not held against the run.
+ * A job for a graph this worker's module does not export, or (`reason`) one this worker's version
+ * of the graph cannot run and a worker of another may (mid-way through a rolling deploy): retried,
+ * not held against the run; `reason`'s last attempt fails the run instead.
  */
 export class GraphNotServedError extends Error {
-  constructor(workerId: string, graphId: string, nodes?: readonly string[]) {
+  constructor(workerId: string, graphId: string, reason?: string) {
     super(
-      nodes === undefined
+      reason === undefined
         ? `Worker ${workerId} does not serve graph "${graphId}"; the job is retried until a worker that serves it takes it. ` +
             "Deploy that graph's module to the workers."
-        : `Worker ${workerId}'s graph "${graphId}" has no node ${nodes.map((n) => `"${n}"`).join(", ")}, which the thread ` +
-            "waits to run; the job is retried in case a worker of the version that has it takes it, and its " +
-            "last attempt fails the run (MissingNodeError).",
+        : `Worker ${workerId}'s version of graph "${graphId}" ${reason}; the job is retried in case a worker of ` +
+            "another version takes it, and its last attempt fails the run.",
     );
     this.name = "GraphNotServedError";
   }
@@ -161,6 +162,7 @@ async function runJob(
       },
     );
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);
+    if (refusal !== undefined && !attempt.last) await handBackRefusedInput(ctx, run, refusal);
     if (refusal !== undefined) return await failBeforeStep(ctx, log, run, refusal);
     return await advance(ctx, served, run, { stepper, final }, log);
   } finally {
@@ -183,7 +185,30 @@ async function handBackMissingNodes(
   if (!run.prepared && "input" in run.input) return;
   const tuple = await head;
   const nodes = tuple === undefined ? [] : unknownPlannedNodes(served.graph.spec, tuple.checkpoint);
-  if (nodes.length > 0) throw new GraphNotServedError(ctx.workerId, run.graph_id, nodes);
+  if (nodes.length > 0)
+    throw new GraphNotServedError(
+      ctx.workerId,
+      run.graph_id,
+      `has no node ${nodes.map((node) => `"${node}"`).join(", ")}, which the thread waits to run`,
+    );
+}
+
+/**
+ * Hands the job back when this worker's version of the graph refuses the input (or a resume's
+ * update) producers checked against another version's registration: mid-way through a rolling
+ * deploy, an input only the newer version takes. The last attempt fails the run with the refusal.
+ */
+async function handBackRefusedInput(ctx: WorkerContext, run: RunRow, refusal: unknown): Promise<void> {
+  if (!refusesValues(refusal)) return;
+  // Known since the last heartbeat, or found now: a version registered since may have taken over.
+  if (!ctx.superseded.has(run.graph_id)) await ctx.registerAgain();
+  if (!ctx.superseded.has(run.graph_id)) return;
+  const reason = refusal instanceof Error ? refusal.message : String(refusal);
+  throw new GraphNotServedError(
+    ctx.workerId,
+    run.graph_id,
+    `refuses the run's input, which producers checked against another version (${reason})`,
+  );
 }
 
 /**

@@ -20,15 +20,16 @@ function registrationOf(id: string, served: ServedGraph) {
   };
 }
 
-/** Registers the worker's graphs now (`register`) and every `everyMs` after `heartbeat()`, until `close()`. */
+/**
+ * Registers the worker's graphs now (`register`) and every `everyMs` after `heartbeat()`, until
+ * `close()`; keeps `ctx.superseded` to the graphs producers check against another version of.
+ */
 export function graphRegistration(
-  ctx: Pick<WorkerContext, "db" | "graphs">,
+  ctx: Pick<WorkerContext, "db" | "graphs" | "superseded">,
   everyMs: number,
   logger: Logger,
 ) {
   const rows = [...ctx.graphs].map(([id, served]) => registrationOf(id, served));
-  /** Per graph: whether producers checked against another version at the last registration. */
-  const superseded = new Map<string, boolean>();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
 
@@ -36,32 +37,40 @@ export function graphRegistration(
     for (const row of rows) {
       const { fingerprint, current } = await registerGraph(ctx.db, row, everyMs * LIVE_HEARTBEATS);
       const other = fingerprint !== current;
-      if (other !== (superseded.get(row.id) ?? false) && other)
+      if (other === ctx.superseded.has(row.id)) continue;
+      if (other) {
+        ctx.superseded.add(row.id);
         logger.warn(
           { graphId: row.id, fingerprint, current },
           "producers check this graph's inputs against another version, registered more recently by a live worker (a rolling deploy under way, or this worker runs an older release)",
         );
-      else if (other !== (superseded.get(row.id) ?? false))
+      } else {
+        ctx.superseded.delete(row.id);
         logger.info(
           { graphId: row.id, fingerprint },
           "producers check this graph's inputs against this version",
         );
-      superseded.set(row.id, other);
+      }
     }
+  }
+
+  /** Registers again, unless a registration is under way: then waits for that one. */
+  function again(): Promise<void> {
+    running ??= register()
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, "graphs not registered again; retried next time"),
+      )
+      .finally(() => {
+        running = undefined;
+      });
+    return running;
   }
 
   return {
     register,
+    again,
     heartbeat(): void {
-      timer = setInterval(() => {
-        running ??= register()
-          .catch((error: unknown) =>
-            logger.warn({ err: error }, "graphs not registered again; retried next time"),
-          )
-          .finally(() => {
-            running = undefined;
-          });
-      }, everyMs);
+      timer = setInterval(again, everyMs);
       timer.unref();
     },
     async close(): Promise<void> {

@@ -114,6 +114,8 @@ export function createWorker(options: WorkerOptions) {
     metrics: createMetrics("worker"),
     cancels: watchCancels(connection, prefix, logger),
     eventResultBytes: options.eventResultBytes ?? DEFAULT_EVENT_RESULT_BYTES,
+    superseded: new Set(),
+    registerAgain: () => registration.again(),
   };
   ctx.metrics.gauge("layover_queue_depth", "Step jobs waiting, delayed or running.", async () => {
     const counts = await ctx.dispatcher.queue.getJobCounts("waiting", "active", "delayed", "prioritized");
