@@ -35,7 +35,7 @@ function workerMetrics(registry: Registry) {
       name: "layover_jobs_total",
       help:
         "Step jobs handled, by result (enqueued, parked, finished, failed, conflict, stale, cancelled; " +
-        "error: the job threw and BullMQ retries it; unserved: handed back, its graph is not served here).",
+        "error: the job threw and BullMQ retries it; unserved: handed back, its graph or this version of it is not served here).",
       labelNames: ["result"],
       registers: [registry],
     }),
