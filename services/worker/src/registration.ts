@@ -1,6 +1,6 @@
 // Which version of its graphs a worker serves, said to Postgres when it starts and then every
 // `everyMs`: producers check inputs and breakpoint names against the newest version a live
-// worker serves (register_graph, runtime migration 0017), not whichever worker started last.
+// worker serves (register_graph, runtime migration 0018), not whichever worker started last.
 import { registerGraph } from "@layover/runtime";
 import type { Logger } from "pino";
 import type { ServedGraph, WorkerContext } from "./context.ts";

@@ -12,7 +12,7 @@ export interface GraphRow {
 /**
  * Records that a worker serves this version of the graph (a fingerprint of its input schema and
  * options), and makes the graph's row — what producers check against — the live version first
- * registered most recently (register_graph, migrations/0017): a version registered within
+ * registered most recently (register_graph, migrations/0018): a version registered within
  * `liveMs` is live. Returns the fingerprints of this version and of the one the row holds.
  */
 export async function registerGraph(

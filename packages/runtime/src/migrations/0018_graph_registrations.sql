@@ -1,4 +1,4 @@
--- 0017: which version of a graph producers check against while workers of several versions
+-- 0018: which version of a graph producers check against while workers of several versions
 -- serve it (a rolling deploy).
 --
 -- Workers registered a graph by overwriting its row when they started: the last worker to start
