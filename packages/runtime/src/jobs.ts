@@ -11,6 +11,11 @@ export const StepJob = z.object({
   checkpointId: z.string().nullable(),
   /** How many times reconciliation enqueued this step again after its job failed every attempt. */
   requeues: z.number().int().nonnegative().optional(),
+  /**
+   * How many times workers that could not run this job (a graph, a node or an input their
+   * version lacks) put it straight back for another worker, before its attempts begin to count.
+   */
+  offers: z.number().int().nonnegative().optional(),
 });
 export type StepJob = z.infer<typeof StepJob>;
 

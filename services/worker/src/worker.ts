@@ -20,7 +20,7 @@ import {
   stepJobId,
   withMigrationPool,
 } from "@layover/runtime";
-import { Worker } from "bullmq";
+import { type Job, WaitingError, Worker } from "bullmq";
 import type { Logger } from "pino";
 import { watchCancels } from "./cancels.ts";
 import type { WorkerContext } from "./context.ts";
@@ -88,6 +88,23 @@ export interface WorkerOptions {
 /** Run events carry what a run stored up to this size (bytes). */
 export const DEFAULT_EVENT_RESULT_BYTES = 65_536;
 
+/** Times a job a worker cannot run goes straight back to the queue before its attempts count. */
+const OFFERS = 5;
+
+/**
+ * Puts a job this worker cannot run back in the queue at once, for another worker: a failed
+ * attempt's backoff would mostly bring it back to this worker (the one that knows when it falls
+ * due), while a job put back wakes the worker that has waited longest. After OFFERS, attempts
+ * count (and back off) as before: with no worker able to run it, the job does not spin.
+ */
+async function offerElsewhere(job: Job<StepJob>, token: string): Promise<boolean> {
+  const offers = job.data.offers ?? 0;
+  if (offers >= OFFERS) return false;
+  await job.updateData({ ...job.data, offers: offers + 1 });
+  await job.moveToWait(token);
+  return true;
+}
+
 /** Creates a worker; `start()` migrates, registers the graphs and begins taking jobs. */
 export function createWorker(options: WorkerOptions) {
   const workerId = options.workerId ?? `${hostname()}-${process.pid}`;
@@ -146,7 +163,7 @@ export function createWorker(options: WorkerOptions) {
       metricsServer = await serveMetrics(ctx.metrics.registry, options.metricsPort, readiness);
     worker = new Worker<StepJob>(
       STEP_QUEUE,
-      async (job) => {
+      async (job, token) => {
         const data = StepJob.parse(job.data);
         const log = logger.child({
           jobId: job.id ?? stepJobId(data),
@@ -155,9 +172,18 @@ export function createWorker(options: WorkerOptions) {
         });
         // A job handed back on its last attempt would fail for good: that one settles its run.
         const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        const result = await processStepJob(ctx, data, log, { last });
-        ctx.metrics.jobs.inc({ result });
-        return result;
+        try {
+          const result = await processStepJob(ctx, data, log, { last });
+          ctx.metrics.jobs.inc({ result });
+          return result;
+        } catch (error) {
+          if (error instanceof GraphNotServedError && token && (await offerElsewhere(job, token))) {
+            ctx.metrics.jobs.inc({ result: "unserved" });
+            log.info({ offers: (data.offers ?? 0) + 1 }, "job put back for a worker that can run it");
+            throw new WaitingError();
+          }
+          throw error;
+        }
       },
       {
         connection: workerConnection,
