@@ -20,6 +20,7 @@ CREATE OR REPLACE FUNCTION settle_run(p_run uuid, p_worker text, p_status text, 
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   parked boolean := p_status = 'interrupted';
+  written bigint;
 BEGIN
   applied := false;
   SELECT r.thread_id INTO thread_id FROM runs r WHERE r.id = p_run;
@@ -47,13 +48,18 @@ BEGIN
            task_id text, node text, checkpoint_id text, value jsonb, options jsonb, timeout_ms double precision)
     ON CONFLICT ON CONSTRAINT interrupts_pkey DO UPDATE
        SET status = 'pending', resolved_by = NULL, resolved_at = NULL, resume_value = NULL,
-           resume_run_id = NULL, idempotency_key = NULL, checkpoint_id = EXCLUDED.checkpoint_id
+           resume_run_id = NULL, idempotency_key = NULL, checkpoint_id = EXCLUDED.checkpoint_id,
+           asked_order = EXCLUDED.asked_order
      WHERE interrupts.status <> 'pending'
        AND NOT EXISTS (SELECT 1 FROM runs a WHERE a.id = interrupts.resume_run_id AND a.status IN ('pending', 'running'));
-    -- A question asked again (still pending, or pending again above) takes its place in this park.
-    UPDATE interrupts i SET asked_order = e.n
-      FROM jsonb_array_elements(p_interrupts) WITH ORDINALITY AS e(item, n)
-     WHERE i.thread_id = settle_run.thread_id AND i.id = e.item->>'id' AND i.asked_order IS DISTINCT FROM e.n;
+    GET DIAGNOSTICS written = ROW_COUNT;
+    -- A question asked again while still pending (a row the insert left alone) takes its place
+    -- in this park; a park of new questions only has none, and skips the statement.
+    IF written < jsonb_array_length(p_interrupts) THEN
+      UPDATE interrupts i SET asked_order = e.n
+        FROM jsonb_array_elements(p_interrupts) WITH ORDINALITY AS e(item, n)
+       WHERE i.thread_id = settle_run.thread_id AND i.id = e.item->>'id' AND i.asked_order IS DISTINCT FROM e.n;
+    END IF;
   END IF;
   SELECT * INTO next_run_id, next_checkpoint_id FROM release_thread(
     settle_run.thread_id,
