@@ -150,6 +150,8 @@ async function runJob(
         ...durabilityOf(run, served),
         ...breakpointsOf(run),
         ...contextOf(run),
+        // Aborts when the run is cancelled: its running nodes see it (config.signal).
+        ...signalOf(ctx, job),
       },
       {
         ...(head !== undefined ? { head } : {}),
@@ -168,6 +170,21 @@ async function runJob(
   } finally {
     await marking?.cancel();
   }
+}
+
+/** A cancelled run's job ends: the supersteps it made are kept (those held in memory stored, if it still can). */
+async function keepingMadeSupersteps(stepper: Stepper, log: Logger): Promise<JobResult> {
+  await stepper.flush().catch((error: unknown) => log.info({ err: error }, "held supersteps not stored"));
+  return "cancelled";
+}
+
+/**
+ * A superstep failed while its run was cancelled: most likely a node whose call its aborted
+ * signal stopped. Not the run's failure (it is cancelled): logged at info, and the job ends.
+ */
+async function cancelledMidStep(log: Logger, stepper: Stepper, error: unknown): Promise<JobResult> {
+  log.info({ err: error }, "run cancelled; its running superstep stopped");
+  return keepingMadeSupersteps(stepper, log);
 }
 
 /**
@@ -240,6 +257,11 @@ function breakpointsOf(run: RunRow): Pick<RunConfig, "interruptBefore" | "interr
  * The run's `config.context`, for the nodes: its own (a start's, or a resume's given one), else
  * the thread's latest start's (a resume the sweep or an operator made, a continue).
  */
+function signalOf(ctx: WorkerContext, job: StepJob): { signal?: AbortSignal } {
+  const signal = ctx.cancels.signal(job.runId);
+  return signal === undefined ? {} : { signal };
+}
+
 function contextOf(run: JobRun): { context?: unknown } {
   const context = runConfig(run)?.context ?? run.inherited_context ?? undefined;
   return context === undefined || context === null ? {} : { context };
@@ -292,9 +314,7 @@ async function advance(
   for (;;) {
     if (ctx.cancels.isCancelled(run.id)) {
       log.info("run cancelled; stopped before its next superstep");
-      // The supersteps it made are kept: store those held in memory, if it still can.
-      await stepper.flush().catch((error: unknown) => log.info({ err: error }, "held supersteps not stored"));
-      return "cancelled";
+      return await keepingMadeSupersteps(stepper, log);
     }
     const timer = ctx.metrics.stepSeconds.startTimer();
     final.steps = steps;
@@ -331,6 +351,8 @@ async function advance(
       const parked = pauseSettled(ctx, stepLog, final, args);
       return settle(ctx, stepLog, run, parked, "parked", outcome.checkpoint);
     }
+    if (outcome.status === "failed" && ctx.cancels.isCancelled(run.id))
+      return await cancelledMidStep(stepLog, stepper, outcome.error);
     if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);
     const ended = finalSettled(ctx, stepLog, run, final, outcome, steps);
     return settle(ctx, stepLog, run, ended, "finished", outcome.checkpoint);
