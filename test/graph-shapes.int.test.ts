@@ -185,3 +185,23 @@ describe("7. messages and a custom reducer across a pause", () => {
     expect(done.tokens).toBe(15);
   });
 });
+
+describe("questions asked again beside new ones", () => {
+  it("a sibling's waiting question keeps its place after a subgraph's new questions", async () => {
+    const { shown } = await differential(h, "sub-grows-beside", {}, [
+      byId(
+        (v) => v.ask === "one?",
+        () => "1",
+      ),
+      byId(
+        () => true,
+        (v) => v.ask.slice(0, -1),
+      ),
+    ]);
+    expect(shown.remote.map((seen) => seen.interrupts.map((i) => (i.value as { ask: string }).ask))).toEqual([
+      ["one?", "sibling?"],
+      ["x?", "y?", "sibling?"],
+      [],
+    ]);
+  });
+});
