@@ -13,7 +13,7 @@ export const StepJob = z.object({
   requeues: z.number().int().nonnegative().optional(),
   /**
    * How many times workers that could not run this job (a graph, a node or an input their
-   * version lacks) put it straight back for another worker, before its attempts begin to count.
+   * version lacks) put it straight back for another worker: up to five per attempt.
    */
   offers: z.number().int().nonnegative().optional(),
 });

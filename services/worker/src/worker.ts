@@ -88,18 +88,19 @@ export interface WorkerOptions {
 /** Run events carry what a run stored up to this size (bytes). */
 export const DEFAULT_EVENT_RESULT_BYTES = 65_536;
 
-/** Times a job a worker cannot run goes straight back to the queue before its attempts count. */
+/** Times per attempt a job a worker cannot run goes straight back to the queue before the attempt fails. */
 const OFFERS = 5;
 
 /**
  * Puts a job this worker cannot run back in the queue at once, for another worker: a failed
- * attempt's backoff would mostly bring it back to this worker (the one that knows when it falls
- * due), while a job put back wakes the worker that has waited longest. After OFFERS, attempts
- * count (and back off) as before: with no worker able to run it, the job does not spin.
+ * attempt's backoff mostly brings it back to this worker (the one that knows when it falls due),
+ * while a job put back wakes the worker that has waited longest. After OFFERS the attempt fails
+ * and backs off as before, so with no worker able to run it the job does not spin; each attempt
+ * (one that came back here) is offered again, to workers started meanwhile.
  */
 async function offerElsewhere(job: Job<StepJob>, token: string): Promise<boolean> {
   const offers = job.data.offers ?? 0;
-  if (offers >= OFFERS) return false;
+  if (offers >= OFFERS * (job.attemptsMade + 1)) return false;
   await job.updateData({ ...job.data, offers: offers + 1 });
   await job.moveToWait(token);
   return true;
