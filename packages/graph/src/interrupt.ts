@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import { z } from "zod";
 import { NULL_RESUME } from "./constants.ts";
 import { currentTask } from "./context.ts";
@@ -133,24 +134,10 @@ function askedWithSchema<R>(
   const now = JSON.parse(
     JSON.stringify(interruptRecord("", null, { schema: options.schema as z.ZodType<unknown> }).resumeSchema),
   );
-  if (sameJson(record.resumeSchema, now)) return options;
+  // Deep equality ignores key order, which jsonb does not keep.
+  if (isDeepStrictEqual(record.resumeSchema, now)) return options;
   const { schema: _asked, ...rest } = options;
   return rest;
-}
-
-/** Whether two JSON values are equal, whatever the order of their objects' keys (jsonb reorders them). */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const keysA = Object.keys(a);
-  const keysB = Object.keys(b);
-  if (keysA.length !== keysB.length) return false;
-  return keysA.every(
-    (key) =>
-      Object.hasOwn(b, key) &&
-      sameJson((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
-  );
 }
 
 function checkedResume<R>(id: string, resumed: unknown, options: InterruptOptions<R> | undefined): R {
