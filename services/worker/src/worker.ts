@@ -106,6 +106,35 @@ async function offerElsewhere(job: Job<StepJob>, token: string): Promise<boolean
   return true;
 }
 
+/**
+ * BullMQ's processor of step jobs: advances the job's thread (processStepJob), counting the
+ * result; a job this worker cannot run goes back to the queue for another (offerElsewhere).
+ */
+function stepJobProcessor(ctx: WorkerContext, logger: Logger) {
+  return async (job: Job<StepJob>, token?: string) => {
+    const data = StepJob.parse(job.data);
+    const log = logger.child({
+      jobId: job.id ?? stepJobId(data),
+      threadId: data.threadId,
+      runId: data.runId,
+    });
+    // A job handed back on its last attempt would fail for good: that one settles its run.
+    const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    try {
+      const result = await processStepJob(ctx, data, log, { last });
+      ctx.metrics.jobs.inc({ result });
+      return result;
+    } catch (error) {
+      if (error instanceof GraphNotServedError && token && (await offerElsewhere(job, token))) {
+        ctx.metrics.jobs.inc({ result: "unserved" });
+        log.info({ offers: (data.offers ?? 0) + 1 }, "job put back for a worker that can run it");
+        throw new WaitingError();
+      }
+      throw error;
+    }
+  };
+}
+
 /** Creates a worker; `start()` migrates, registers the graphs and begins taking jobs. */
 export function createWorker(options: WorkerOptions) {
   const workerId = options.workerId ?? `${hostname()}-${process.pid}`;
@@ -162,39 +191,14 @@ export function createWorker(options: WorkerOptions) {
     // Before taking jobs: a port that cannot be served fails the start, not a running worker.
     if (options.metricsPort !== undefined)
       metricsServer = await serveMetrics(ctx.metrics.registry, options.metricsPort, readiness);
-    worker = new Worker<StepJob>(
-      STEP_QUEUE,
-      async (job, token) => {
-        const data = StepJob.parse(job.data);
-        const log = logger.child({
-          jobId: job.id ?? stepJobId(data),
-          threadId: data.threadId,
-          runId: data.runId,
-        });
-        // A job handed back on its last attempt would fail for good: that one settles its run.
-        const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        try {
-          const result = await processStepJob(ctx, data, log, { last });
-          ctx.metrics.jobs.inc({ result });
-          return result;
-        } catch (error) {
-          if (error instanceof GraphNotServedError && token && (await offerElsewhere(job, token))) {
-            ctx.metrics.jobs.inc({ result: "unserved" });
-            log.info({ offers: (data.offers ?? 0) + 1 }, "job put back for a worker that can run it");
-            throw new WaitingError();
-          }
-          throw error;
-        }
-      },
-      {
-        connection: workerConnection,
-        prefix,
-        concurrency: options.concurrency ?? 8,
-        lockDuration: options.lockDurationMs ?? 30_000,
-        stalledInterval: options.stalledIntervalMs ?? 30_000,
-        maxStalledCount: 5,
-      },
-    );
+    worker = new Worker<StepJob>(STEP_QUEUE, stepJobProcessor(ctx, logger), {
+      connection: workerConnection,
+      prefix,
+      concurrency: options.concurrency ?? 8,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      maxStalledCount: 5,
+    });
     worker.on("failed", (job, error) => {
       const where = { err: error, jobId: job?.id, threadId: job?.data.threadId, runId: job?.data.runId };
       const unserved = error instanceof GraphNotServedError;
