@@ -1,15 +1,18 @@
 // The scheduler against real Postgres, Redis and BullMQ: timeouts that auto-reject, the sweep
 // racing people, cron ticks with two replicas, and work Redis lost.
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { isLayoverError, isTimeoutRejection } from "@layover/graph";
 import { createDb, createDispatcher, sweepExpiredInterrupts } from "@layover/runtime";
 import { createScheduler } from "@layover/scheduler";
 import { Redis } from "ioredis";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkpointCounts, checkpointForks, createHarness, type Harness } from "./support/harness.ts";
+import {
+  checkpointCounts,
+  checkpointForks,
+  createHarness,
+  type Harness,
+  runAdmin,
+} from "./support/harness.ts";
 
 let h: Harness;
 let stopScheduler: () => Promise<void>;
@@ -192,17 +195,7 @@ describe("reconciliation", () => {
 });
 
 describe("the operator CLI", () => {
-  const admin = (...args: string[]) => {
-    const env = {
-      ...process.env,
-      DATABASE_URL: h.databaseUrl,
-      REDIS_URL: h.redisUrl,
-      LAYOVER_SCHEMA: h.schema,
-      LAYOVER_PREFIX: h.prefix,
-    };
-    const cli = fileURLToPath(new URL("../services/scheduler/src/admin-cli.ts", import.meta.url));
-    return promisify(execFile)(process.execPath, [cli, ...args], { env });
-  };
+  const admin = (...args: string[]) => runAdmin(h, args);
 
   it("lists pending interrupts with their age and graph, and resumes one", async () => {
     const { threadId } = await parkedTimed({});
@@ -255,11 +248,7 @@ describe("the operator CLI", () => {
   it("prints its usage for --help, and says when the schema holds no Layover tables", async () => {
     const help = await admin("approve", "--help");
     expect(help.stdout).toContain("layover-admin interrupts [--graph <id>]");
-    const elsewhere = await promisify(execFile)(
-      process.execPath,
-      [fileURLToPath(new URL("../services/scheduler/src/admin-cli.ts", import.meta.url)), "interrupts"],
-      { env: { ...process.env, DATABASE_URL: h.databaseUrl, LAYOVER_SCHEMA: "no_layover_here" } },
-    ).then(
+    const elsewhere = await runAdmin(h, ["interrupts"], { LAYOVER_SCHEMA: "no_layover_here" }).then(
       () => undefined,
       (error: { code: number; stderr: string }) => error,
     );

@@ -1,8 +1,9 @@
 // A runtime under test: its own Postgres schema and Redis prefix, a producer client, and
 // in-process workers (real BullMQ, real Postgres) or worker processes.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { createClient, type LayoverClient, STEP_QUEUE } from "@layover/runtime";
 import { createScheduler } from "@layover/scheduler";
 import {
@@ -49,6 +50,21 @@ export interface Harness {
 const quiet = pino({ level: "silent" });
 const CLI = fileURLToPath(new URL("../../services/worker/src/cli.ts", import.meta.url));
 const GRAPHS = fileURLToPath(new URL("../fixtures/graphs.ts", import.meta.url));
+
+const ADMIN = fileURLToPath(new URL("../../services/scheduler/src/admin-cli.ts", import.meta.url));
+
+/** Runs layover-admin as a process against `h`'s deployment, `env` over it: its stdout and stderr. */
+export function runAdmin(h: Harness, args: readonly string[], env: Record<string, string> = {}) {
+  const deployment = {
+    DATABASE_URL: h.databaseUrl,
+    REDIS_URL: h.redisUrl,
+    LAYOVER_SCHEMA: h.schema,
+    LAYOVER_PREFIX: h.prefix,
+  };
+  return promisify(execFile)(process.execPath, [ADMIN, ...args], {
+    env: { ...process.env, ...deployment, ...env },
+  });
+}
 
 export async function createHarness(name: string): Promise<Harness> {
   const schema = await createTestSchema(name);

@@ -87,7 +87,7 @@ export {
   whyItFailed,
 } from "./service.ts";
 export { claimDueThreadsQuery, dueInterruptsQuery, expireClaimedQuery } from "./sql/expire-due-interrupts.ts";
-export { registerGraph } from "./sql/graphs.ts";
+export { type GraphInfo, type GraphVersion, listGraphs, registerGraph } from "./sql/graphs.ts";
 export {
   type InterruptRow,
   type InterruptStatus,

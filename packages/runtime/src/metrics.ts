@@ -18,6 +18,28 @@ function scrapedGauge(registry: Registry, name: string, help: string, read: () =
   });
 }
 
+/** A gauge by one label, read when scraped: the labels read are the series shown, the others go. */
+function scrapedLabelledGauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  label: string,
+  read: () => Promise<ReadonlyMap<string, number>>,
+) {
+  return new Gauge({
+    name,
+    help,
+    labelNames: [label],
+    registers: [registry],
+    async collect() {
+      const values = await within(read(), GAUGE_READ_MS);
+      if (values === undefined) return;
+      this.reset();
+      for (const [value, n] of values) this.set({ [label]: value }, n);
+    },
+  });
+}
+
 function workerMetrics(registry: Registry) {
   return {
     supersteps: new Counter({
@@ -78,6 +100,12 @@ export function createMetrics<S extends "worker" | "scheduler">(service: S) {
     ...own,
     gauge: (name: string, help: string, read: () => Promise<number>) =>
       scrapedGauge(registry, name, help, read),
+    labelledGauge: (
+      name: string,
+      help: string,
+      label: string,
+      read: () => Promise<ReadonlyMap<string, number>>,
+    ) => scrapedLabelledGauge(registry, name, help, label, read),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics<"worker">>;

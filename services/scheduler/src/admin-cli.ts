@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // layover-admin: what an operator needs at 3 a.m.
 //   layover-admin interrupts [--graph <id>] [--older-than 15m] [--limit 50] [--show-values]
+//   layover-admin graphs
 //   layover-admin approve <thread> [--value '<json>'] [--interrupt <id>]
 //   layover-admin reject <thread> [--reason <text>] [--interrupt <id>]
 //   layover-admin resume <thread> '<json>' [--interrupt <id>]
@@ -16,6 +17,7 @@ import pino from "pino";
 
 const USAGE = `Usage:
   layover-admin interrupts [--graph <id>] [--older-than 15m] [--limit 50] [--show-values]
+  layover-admin graphs
   layover-admin approve <thread> [--value '<json>'] [--interrupt <id>]
   layover-admin reject <thread> [--reason <text>] [--interrupt <id>]
   layover-admin resume <thread> '<json>' [--interrupt <id>]
@@ -29,11 +31,14 @@ it with approve --value or resume. cancel cancels a run (runs.cancel); delete-th
 thread while a run of it is pending or running, naming the run: cancel it, and delete the thread
 once the run's job has handed it on. prune-threads deletes the threads finished or failed (and
 with --include-interrupted, waiting for a person) that nothing touched for that long, with their
-runs, interrupts and checkpoints; a thread in use or a cron's stays.`;
+runs, interrupts and checkpoints; a thread in use or a cron's stays. graphs lists the graphs
+workers registered: whether a live worker serves each, when one last did, its versions, and its
+runs waiting (pending or running) — a run of a graph no live worker serves waits for one.`;
 
 /** Each command's positionals after its name, and the flags it takes. */
 const COMMANDS: Record<string, { positionals: readonly string[]; flags: readonly string[] }> = {
   interrupts: { positionals: [], flags: ["graph", "older-than", "limit", "show-values"] },
+  graphs: { positionals: [], flags: [] },
   approve: { positionals: ["a thread id"], flags: ["value", "interrupt"] },
   reject: { positionals: ["a thread id"], flags: ["reason", "interrupt"] },
   resume: { positionals: ["a thread id", "a JSON value"], flags: ["interrupt"] },
@@ -176,6 +181,38 @@ async function listPending(
     );
 }
 
+async function listGraphs(client: LayoverClient): Promise<void> {
+  const graphs = await client.graphs.list();
+  console.log(
+    [
+      "graph".padEnd(18),
+      "served".padEnd(7),
+      "last seen".padEnd(10),
+      "versions".padEnd(14),
+      "runs waiting",
+      "oldest",
+    ].join(" "),
+  );
+  for (const g of graphs) {
+    const live = g.versions.filter((v) => v.live).length;
+    console.log(
+      [
+        g.graphId.padEnd(18),
+        (g.served ? "yes" : "NO").padEnd(7),
+        (g.lastServedAt ? age(g.lastServedAt) : "never").padEnd(10),
+        `${g.versions.length} (${live} live)`.padEnd(14),
+        String(g.runsWaiting).padEnd(12),
+        g.oldestWaitingAt ? age(g.oldestWaitingAt) : "-",
+      ].join(" "),
+    );
+  }
+  if (graphs.length === 0) console.log("(no graphs: no worker has started against this database and schema)");
+  if (graphs.some((g) => !g.served && g.runsWaiting > 0))
+    console.log(
+      "(runs of a graph no live worker serves wait until a worker whose graph module has it starts)",
+    );
+}
+
 function answerOf(command: string, args: string[], flags: Flags): unknown {
   if (command === "approve")
     return typeof flags.value === "string" ? jsonArgument(flags.value, "--value") : { action: "approve" };
@@ -245,7 +282,7 @@ async function main(): Promise<void> {
   // Checked before connecting: a mistake changes nothing.
   const query = command === "interrupts" ? listQuery(flags) : undefined;
   const prune = command === "prune-threads" ? pruneQuery(flags) : undefined;
-  const answers = !["interrupts", "cancel", "delete-thread", "prune-threads"].includes(command);
+  const answers = !["interrupts", "graphs", "cancel", "delete-thread", "prune-threads"].includes(command);
   const value = answers ? resumeValue(command, args, flags) : undefined;
   const env = parseEnv(ServiceEnv, process.env, "layover-admin");
   const client = createClient({
@@ -259,6 +296,7 @@ async function main(): Promise<void> {
   });
   try {
     if (query !== undefined) await listPending(client, query, flags);
+    else if (command === "graphs") await listGraphs(client);
     else if (command === "delete-thread") await deleteThread(client, args[0] as string);
     else if (command === "cancel") await cancelRun(client, args[0] as string);
     else if (prune !== undefined) await pruneThreads(client, prune);

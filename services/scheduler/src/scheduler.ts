@@ -11,8 +11,11 @@ import {
   createMetrics,
   cronSchedulerId,
   cronsApi,
+  type Db,
+  type GraphInfo,
   isRedisConnectionError,
   LISTED,
+  listGraphs,
   metricsPortOf,
   migrateRuntime,
   type PostgresTimeouts,
@@ -92,6 +95,33 @@ function logRequeued(logger: Logger, requeued: readonly Requeued[]): void {
     );
 }
 
+/** The graphs whose runs wait with no live worker to take them. */
+const unserved = (graphs: readonly GraphInfo[]) => graphs.filter((g) => !g.served && g.runsWaiting > 0);
+
+/**
+ * Runs no worker will take, at warn with each reconciliation: a graph dropped from the workers'
+ * module, or its workers all stopped. Their jobs wait in the queue and nothing else says why.
+ */
+async function warnUnserved(db: Db, logger: Logger): Promise<void> {
+  let graphs: GraphInfo[];
+  try {
+    graphs = await listGraphs(db);
+  } catch (error) {
+    logger.warn({ err: error }, "could not check which graphs live workers serve");
+    return;
+  }
+  for (const g of unserved(graphs))
+    logger.warn(
+      {
+        graphId: g.graphId,
+        runsWaiting: g.runsWaiting,
+        oldestWaitingAt: g.oldestWaitingAt,
+        lastServedAt: g.lastServedAt,
+      },
+      "runs wait for a graph no live worker serves: start a worker whose graph module has it (layover-admin graphs)",
+    );
+}
+
 /** What a prune-threads tick carries: the TTL of the replica that set the schedule. */
 const PruneTick = z.object({ ttlMs: z.number().int().positive() });
 
@@ -129,6 +159,12 @@ export function createScheduler(options: SchedulerOptions = {}) {
     const counts = await steps.getJobCounts("waiting", "active", "delayed", "prioritized");
     return Object.values(counts).reduce((a, b) => a + b, 0);
   });
+  metrics.labelledGauge(
+    "layover_runs_unserved",
+    "Runs pending or running of a graph no live worker serves, by graph: they wait until one starts.",
+    "graph_id",
+    async () => new Map(unserved(await listGraphs(db)).map((g) => [g.graphId, g.runsWaiting])),
+  );
   const dispatcher = createDispatcher(connection, prefix);
   // BullMQ does not close a connection it was given: close() disconnects it.
   const workerConnection = connectRedis(connection, logger, "scheduler jobs");
@@ -142,6 +178,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
     const requeued = await reconcileRuns(db, dispatcher, { minAgeMs: options.reconcileMinAgeMs ?? 5_000 });
     metrics.reconciled.inc(requeued.length);
     logRequeued(logger, requeued);
+    await warnUnserved(db, logger);
     return requeued.length;
   }
 

@@ -5,6 +5,7 @@ import { type CronSpec, cronsApi } from "../crons.ts";
 import { createDb } from "../db.ts";
 import { createDispatcher } from "../dispatch.ts";
 import { isStorableId } from "../keys.ts";
+import { listGraphs } from "../sql/graphs.ts";
 import type { ListInterruptsQuery } from "../sql/interrupts.ts";
 import { threadRuns } from "../sql/runs.ts";
 import { cancelRun } from "./cancel.ts";
@@ -92,6 +93,13 @@ export function createClient(options: ClientOptions = {}) {
       /** Oldest first, a page at a time (`nextCursor`); pending unless `status` says otherwise. */
       list: async (query?: ListInterruptsQuery) =>
         listInterruptsPage(db, objectArg(query, "interrupts.list's query", '{ status: "pending" }')),
+    },
+    graphs: {
+      /**
+       * Every graph workers registered, by id: its versions (which are live, which producers check
+       * against), whether a live worker serves it, and its runs waiting (pending or running).
+       */
+      list: () => listGraphs(db),
     },
     crons: {
       /** Checks the graph and input as runs.start does, so a cron never ticks into a refusal. */

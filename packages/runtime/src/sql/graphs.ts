@@ -43,3 +43,79 @@ export async function listGraphIds(db: Db): Promise<string[]> {
   const { rows } = await db.pool.query<{ id: string }>(`SELECT id FROM ${db.table("graphs")} ORDER BY id`);
   return rows.map((r) => r.id);
 }
+
+/** What readers take as a registration's live window when it has none stored (0019): three default heartbeats. */
+const DEFAULT_LIVE_MS = 90_000;
+
+/** One version of a graph that workers registered. */
+export interface GraphVersion {
+  fingerprint: string;
+  firstSeenAt: Date;
+  /** When a worker last said it serves this version. */
+  lastSeenAt: Date;
+  /** A worker said so within the registration's live window (three of its heartbeats). */
+  live: boolean;
+  /** Producers check inputs and breakpoint names against this version. */
+  current: boolean;
+}
+
+/** A graph as operators see it: its versions, and the runs waiting for a worker to take them. */
+export interface GraphInfo {
+  graphId: string;
+  /** Some live worker serves a version of it. */
+  served: boolean;
+  /** When a worker last said it serves a version of it; null when none ever did. */
+  lastServedAt: Date | null;
+  /** Newest registration first. */
+  versions: GraphVersion[];
+  /** Its runs pending or running. */
+  runsWaiting: number;
+  /** When the oldest of those was created; null when none waits. */
+  oldestWaitingAt: Date | null;
+}
+
+/**
+ * Every registered graph with its versions and waiting runs, by id. Reads every registration and
+ * the active runs (runs_active), grouped: as many rows as graphs, versions and runs under way.
+ */
+export async function listGraphs(db: Db): Promise<GraphInfo[]> {
+  const [versions, waiting] = await Promise.all([
+    db.pool.query<{ graph_id: string } & GraphVersion>(
+      `SELECT g.id AS graph_id, r.fingerprint, r.first_seen AS "firstSeenAt", r.last_seen AS "lastSeenAt",
+              r.last_seen >= now() - make_interval(secs => coalesce(r.live_ms, ${DEFAULT_LIVE_MS}) / 1000.0) AS live,
+              (r.input_schema = g.input_schema AND r.options = g.options) AS current
+         FROM ${db.table("graphs")} g
+         LEFT JOIN ${db.table("graph_registrations")} r ON r.graph_id = g.id
+        ORDER BY g.id, r.first_seen DESC, r.fingerprint DESC`,
+    ),
+    db.pool.query<{ graph_id: string; runs: number; oldest: Date }>(
+      `SELECT graph_id, count(*)::int AS runs, min(created_at) AS oldest
+         FROM ${db.table("runs")} WHERE (status IN ('pending', 'running')) IS TRUE GROUP BY graph_id`,
+    ),
+  ]);
+  const graphs = new Map<string, GraphInfo>();
+  for (const { graph_id, ...version } of versions.rows) {
+    let info = graphs.get(graph_id);
+    if (info === undefined) {
+      info = {
+        graphId: graph_id,
+        served: false,
+        lastServedAt: null,
+        versions: [],
+        runsWaiting: 0,
+        oldestWaitingAt: null,
+      };
+      graphs.set(graph_id, info);
+    }
+    if (version.fingerprint === null) continue; // a graph registered before 0018: no versions
+    info.versions.push(version);
+    info.served ||= version.live;
+    if (info.lastServedAt === null || version.lastSeenAt > info.lastServedAt)
+      info.lastServedAt = version.lastSeenAt;
+  }
+  for (const { graph_id, runs, oldest } of waiting.rows) {
+    const info = graphs.get(graph_id);
+    if (info !== undefined) Object.assign(info, { runsWaiting: runs, oldestWaitingAt: oldest });
+  }
+  return [...graphs.values()];
+}
