@@ -7,6 +7,7 @@ export { reconcileRuns } from "./client/reconcile.ts";
 export type { ResumeOptions } from "./client/resume.ts";
 export type { StartRunArgs } from "./client/start-run.ts";
 export { startRun } from "./client/start-run.ts";
+export type { InterruptWatch, WatchedInterrupt, WatchInterruptsOptions } from "./client/watch-interrupts.ts";
 export {
   connectPostgres,
   connectRedis,
@@ -88,6 +89,7 @@ export {
 } from "./service.ts";
 export { claimDueThreadsQuery, dueInterruptsQuery, expireClaimedQuery } from "./sql/expire-due-interrupts.ts";
 export { type GraphInfo, type GraphVersion, listGraphs, registerGraph } from "./sql/graphs.ts";
+export { FEED_START, readFeed } from "./sql/interrupt-feed.ts";
 export {
   type InterruptRow,
   type InterruptStatus,

@@ -23,6 +23,7 @@ import { RunEventHub } from "./run-events.ts";
 import { SeenPending } from "./seen-pending.ts";
 import { checkInput, type StartRunArgs, startRun } from "./start-run.ts";
 import { waitForRun } from "./wait.ts";
+import { type WatchInterruptsOptions, watchInterrupts } from "./watch-interrupts.ts";
 
 export type { ClientOptions } from "./client-options.ts";
 
@@ -93,6 +94,13 @@ export function createClient(options: ClientOptions = {}) {
       /** Oldest first, a page at a time (`nextCursor`); pending unless `status` says otherwise. */
       list: async (query?: ListInterruptsQuery) =>
         listInterruptsPage(db, objectArg(query, "interrupts.list's query", '{ status: "pending" }')),
+      /**
+       * The interrupts threads wait for, as they are asked: an async iterator, at least once, in
+       * the order their parks committed. Store each one's `cursor` once handled and give it as
+       * `after` to continue there (see WatchInterruptsOptions).
+       */
+      watch: (watchOptions?: WatchInterruptsOptions) =>
+        watchInterrupts(ctx, hub, objectArg(watchOptions, "interrupts.watch's options", '{ graphId: "…" }')),
     },
     graphs: {
       /**

@@ -1,7 +1,12 @@
 import { InvalidInputError } from "@layover/graph";
 import type { Db } from "../db.ts";
 import { isStorableId, shown } from "../keys.ts";
-import { type InterruptStatus, type ListInterruptsQuery, listInterrupts } from "../sql/interrupts.ts";
+import {
+  type InterruptRow,
+  type InterruptStatus,
+  type ListInterruptsQuery,
+  listInterrupts,
+} from "../sql/interrupts.ts";
 import { toPendingInterrupt } from "./read.ts";
 
 const STATUSES: ReadonlySet<unknown> = new Set<InterruptStatus>([
@@ -77,16 +82,18 @@ function isCursor(cursor: string): boolean {
 export async function listInterruptsPage(db: Db, query: ListInterruptsQuery = {}) {
   checkQuery(query);
   const page = await listInterrupts(db, query);
+  return { interrupts: page.interrupts.map(listedInterrupt), nextCursor: page.nextCursor };
+}
+
+/** An interrupt as producers and operators see it in a list or a feed. */
+export function listedInterrupt(row: InterruptRow) {
   return {
-    interrupts: page.interrupts.map((row) => ({
-      ...toPendingInterrupt(row),
-      threadId: row.thread_id,
-      graphId: row.graph_id,
-      runId: row.run_id,
-      status: row.status,
-      resolvedBy: row.resolved_by,
-      resolvedAt: row.resolved_at,
-    })),
-    nextCursor: page.nextCursor,
+    ...toPendingInterrupt(row),
+    threadId: row.thread_id,
+    graphId: row.graph_id,
+    runId: row.run_id,
+    status: row.status,
+    resolvedBy: row.resolved_by,
+    resolvedAt: row.resolved_at,
   };
 }

@@ -42,6 +42,8 @@ const UUID_LENGTH = 36;
  */
 export class RunEventHub {
   private readonly waiters = new Map<string, Set<(event: Announced) => void>>();
+  /** Woken by every run's park (interrupts.watch). */
+  private readonly parkListeners = new Set<() => void>();
   private subscribed: Promise<unknown> | undefined;
   /** Counts the subscription's drops: a SUBSCRIBE answered after a drop does not make it live. */
   private generation = 0;
@@ -105,6 +107,13 @@ export class RunEventHub {
     };
   }
 
+  /** Registers `wake` for every run's park; `ready` as in `listen`. `stop` unregisters. */
+  listenParks(wake: () => void): { ready: Promise<unknown>; stop(): void } {
+    const ready = this.subscribe();
+    this.parkListeners.add(wake);
+    return { ready, stop: () => this.parkListeners.delete(wake) };
+  }
+
   /** Called before this client records run `runId` (lower case): its events are kept for a wait. */
   expect(runId: string, threadId: string): void {
     if (!this.live) {
@@ -136,6 +145,8 @@ export class RunEventHub {
   /** Whether this client waits for, or keeps the events of, the run a message names (cheaply, before parsing it). */
   private wanted(message: string): boolean {
     if (!message.startsWith(ID_PREFIX)) return true; // not as the dispatcher writes: let the parse decide
+    // A park, for interrupts.watch (a state holding the text too only costs a parse).
+    if (this.parkListeners.size > 0 && message.includes('"status":"interrupted"')) return true;
     const runId = message.slice(ID_PREFIX.length, ID_PREFIX.length + UUID_LENGTH);
     return this.waiters.has(runId) || this.expected.has(runId);
   }
@@ -150,6 +161,7 @@ export class RunEventHub {
     if (expected !== undefined) expected.status = event.status;
     const announced = { threadId: event.threadId, status: event.status, result: event.result };
     for (const wake of this.waiters.get(event.runId) ?? []) wake(announced);
+    if (event.status === "interrupted") for (const wake of this.parkListeners) wake();
   }
 
   async close(): Promise<void> {
