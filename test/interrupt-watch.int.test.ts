@@ -102,6 +102,16 @@ describe("interrupts.watch", () => {
     }
   });
 
+  it("ends when its signal aborts, also one aborted before it began", async () => {
+    const aborted = h.client.interrupts.watch({ signal: AbortSignal.abort() });
+    expect(await aborted.next()).toEqual({ done: true, value: undefined });
+    const controller = new AbortController();
+    const watch = h.client.interrupts.watch({ from: "now", signal: controller.signal });
+    const next = watch.next();
+    setTimeout(() => controller.abort(), 50);
+    expect(await next).toEqual({ done: true, value: undefined });
+  });
+
   it("refuses options it cannot use, naming them, before reading anything", () => {
     const refusals: Array<[object, string]> = [
       [{ after: "not-a-cursor" }, "after must be the cursor of an interrupt a watch delivered"],

@@ -97,7 +97,8 @@ export function watchInterrupts(
 ): InterruptWatch {
   const checked = checkOptions(options);
   const stop = new AbortController();
-  options.signal?.addEventListener("abort", () => stop.abort(), { once: true });
+  if (options.signal?.aborted) stop.abort();
+  else options.signal?.addEventListener("abort", () => stop.abort(), { once: true });
   const feed = watching(ctx, hub, checked, stop.signal);
   return Object.assign(feed, { close: () => stop.abort() });
 }
