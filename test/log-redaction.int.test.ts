@@ -1,12 +1,13 @@
 // What a worker logs at its default settings, read from its real pino output: the ids of a run,
 // never what users wrote (state, inputs, answers), even inside the errors it logs.
 import { Writable } from "node:stream";
-import { END, MessagesAnnotation, START, StateGraph } from "@layover/graph";
+import { END, MessagesAnnotation, START, StateGraph, StateSchema } from "@layover/graph";
 import { createClient, createLogger, type LayoverClient } from "@layover/runtime";
 import { createTestSchema, deleteRedisPrefix, getRedis, uniqueRedisPrefix } from "@layover/testing";
 import { createWorker } from "@layover/worker";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 
 const SECRET = "4111-1111-1111-1111";
 
@@ -21,6 +22,25 @@ const echo = new StateGraph(MessagesAnnotation)
   .addNode("reply", () => ({}))
   .addEdge(START, "reply")
   .addEdge("reply", END)
+  .compile();
+
+const EMAIL = "alice@example.com";
+
+/** Bookings by customer: a record whose keys are the user's data. */
+const ledger = new StateGraph(
+  new StateSchema({
+    bookings: z.record(z.string(), z.object({ price: z.number() })).default({}),
+    note: z.strictObject({ text: z.string() }).optional(),
+    strict: z.boolean().default(false),
+  }),
+)
+  .addNode("book", (s) =>
+    s.strict
+      ? { note: { text: "hi", [EMAIL]: true } as never }
+      : { bookings: { [EMAIL]: { price: "free" as never } } },
+  )
+  .addEdge(START, "book")
+  .addEdge("book", END)
   .compile();
 
 const lines: string[] = [];
@@ -40,7 +60,7 @@ beforeAll(async () => {
   // The worker CLI's logger at its defaults (LAYOVER_LOG_PAYLOADS unset), at debug: every line.
   const logger = createLogger({ level: "debug", logPayloads: false, name: "layover-worker" }, stream);
   const deployment = { databaseUrl: schema.url, redisUrl, schema: schema.name, prefix };
-  const worker = createWorker({ graphs: { badReply, echo }, ...deployment, logger });
+  const worker = createWorker({ graphs: { badReply, echo, ledger }, ...deployment, logger });
   await worker.start();
   client = createClient({ ...deployment, logger: pino({ level: "silent" }) });
   close = async () => {
@@ -77,5 +97,28 @@ describe("a message LangChain cannot read", () => {
       status: "error",
       error: { code: "INVALID_UPDATE" },
     });
+  });
+});
+
+describe("a schema issue about a record's key", () => {
+  it.each([
+    [
+      "a record's key in the issue's path",
+      {},
+      'wrote \\"bookings\\", which does not fit its schema: [key].price: Invalid',
+    ],
+    [
+      "a key a strict object did not expect",
+      { strict: true },
+      'wrote \\"note\\", which does not fit its schema: Unrecognized key.',
+    ],
+  ])("logs %s redacted; the run's error names it for the producer", async (_, input, logged) => {
+    const { runId } = await client.runs.start({ graphId: "ledger", input });
+    const written = await linesOnceFailed(runId);
+    expect(written).not.toContain(EMAIL);
+    expect(written).toContain(logged);
+    const result = await client.runs.wait(runId);
+    expect(result).toMatchObject({ status: "error", error: { code: "INVALID_UPDATE" } });
+    expect(JSON.stringify(result.error)).toContain(EMAIL);
   });
 });

@@ -5,10 +5,16 @@
  */
 export class LayoverError<C extends string = string> extends Error {
   readonly code: C;
-  constructor(code: C, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /**
+   * The message without the user's data it quotes (a record's keys in a schema issue's path),
+   * for logs that redact payloads; undefined when the message quotes none.
+   */
+  readonly redactedMessage: string | undefined;
+  constructor(code: C, message: string, options?: { cause?: unknown; redactedMessage?: string | undefined }) {
+    super(message, options !== undefined && "cause" in options ? { cause: options.cause } : undefined);
     this.code = code;
     this.name = new.target.name;
+    this.redactedMessage = options?.redactedMessage;
   }
 }
 

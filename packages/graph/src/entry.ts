@@ -39,24 +39,29 @@ export function checkedStateWrites(spec: GraphSpec, values: unknown, what: strin
     throw new InvalidInputError(`${what} must be an object of state keys, got ${describeType(values)}.`);
   }
   const issues: string[] = [];
+  const redacted: string[] = [];
   const writes: Write[] = [];
   for (const [key, value] of Object.entries(values)) {
     const field = spec.state.fields.get(key);
     if (field === undefined) {
-      issues.push(`"${key}" is not a state key (state keys: ${spec.stateKeys.join(", ")})`);
+      const stateKeys = `(state keys: ${spec.stateKeys.join(", ")})`;
+      issues.push(`"${key}" is not a state key ${stateKeys}`);
+      redacted.push(`a key that is not a state key ${stateKeys}`);
       continue;
     }
     if (value === undefined) continue;
     const checked = field.check?.(value);
     if (checked === undefined) writes.push([key, value]);
     else if (checked.ok) writes.push([key, checked.value]);
-    else issues.push(...checked.issues.map((issue) => `${key}: ${issue}`));
+    else {
+      issues.push(...checked.issues.map((issue) => `${key}: ${issue}`));
+      redacted.push(...checked.redacted.map((issue) => `${key}: ${issue}`));
+    }
   }
   if (issues.length > 0) {
-    throw new InvalidInputError(
-      `${what} does not match the state schema: ${issues.join("; ")}. Nothing was written.`,
-      issues,
-    );
+    const message = (listed: string[]) =>
+      `${what} does not match the state schema: ${listed.join("; ")}. Nothing was written.`;
+    throw new InvalidInputError(message(issues), issues, message(redacted));
   }
   return writes;
 }
@@ -290,7 +295,7 @@ export async function recordResume(
   const targets = unasked ? new Map([[NULL_RESUME, command.resume]]) : resumeTargets(command.resume, open);
   for (const [id, value] of unasked ? [] : targets) {
     const issues = resumeIssues(open.find((record) => record.id === id) as Interrupt, value);
-    if (issues.length > 0) throw new InvalidResumeError(id, issues);
+    if (issues.texts.length > 0) throw new InvalidResumeError(id, issues.texts, false, issues.redacted);
   }
   const extra =
     command.update !== undefined || gotoList(command.goto).length > 0 ? commandWrites(env, command) : [];

@@ -28,16 +28,18 @@ export class InvalidGraphError extends GraphError<"INVALID_GRAPH"> {
 
 /** A node's update cannot be applied (two writes to a last-value key, an unknown key, a bad goto). */
 export class InvalidUpdateError extends GraphError<"INVALID_UPDATE"> {
-  constructor(message: string) {
-    super("INVALID_UPDATE", message);
+  /** `redactedMessage`: the message without the user's data it quotes, for logs (see LayoverError). */
+  constructor(message: string, redactedMessage?: string) {
+    super("INVALID_UPDATE", message, { redactedMessage });
   }
 }
 
 /** Input (or `updateState` values) that do not satisfy the graph's state schema. Nothing was written. */
 export class InvalidInputError extends GraphError<"INVALID_INPUT"> {
   readonly issues: readonly string[];
-  constructor(message: string, issues: readonly string[] = []) {
-    super("INVALID_INPUT", message);
+  /** `redactedMessage`: the message without the user's data it quotes, for logs (see LayoverError). */
+  constructor(message: string, issues: readonly string[] = [], redactedMessage?: string) {
+    super("INVALID_INPUT", message, { redactedMessage });
     this.issues = issues;
   }
 }
@@ -151,16 +153,22 @@ export class InvalidResumeError extends GraphError<"INVALID_RESUME"> {
    * `inNode`: found by interrupt() itself, once the answer was recorded (a check JSON Schema
    * cannot carry, such as a refine, runs only there): the run fails instead.
    */
-  constructor(interruptId: string, issues: readonly string[], inNode = false) {
-    super(
-      "INVALID_RESUME",
-      `Resume value for interrupt "${interruptId}" does not match the schema given to interrupt(): ${issues.join("; ")}. ` +
-        (inNode
-          ? "The answer was recorded and the node refused it, so the run failed: this check (a refine or " +
-            "transform JSON Schema cannot express) runs only in the node. Start a new run, or check answers " +
-            "before resuming."
-          : "Nothing was changed; resume again with a valid value."),
-    );
+  constructor(
+    interruptId: string,
+    issues: readonly string[],
+    inNode = false,
+    redactedIssues?: readonly string[],
+  ) {
+    const message = (listed: readonly string[]) =>
+      `Resume value for interrupt "${interruptId}" does not match the schema given to interrupt(): ${listed.join("; ")}. ` +
+      (inNode
+        ? "The answer was recorded and the node refused it, so the run failed: this check (a refine or " +
+          "transform JSON Schema cannot express) runs only in the node. Start a new run, or check answers " +
+          "before resuming."
+        : "Nothing was changed; resume again with a valid value.");
+    super("INVALID_RESUME", message(issues), {
+      redactedMessage: redactedIssues === undefined ? undefined : message(redactedIssues),
+    });
     this.interruptId = interruptId;
     this.issues = issues;
   }

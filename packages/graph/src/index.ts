@@ -51,6 +51,7 @@ export type { Pause, StorePause, WaitingTask } from "./pause.ts";
 export type { SnapshotTask, StateSnapshot } from "./snapshot.ts";
 export { Annotation, type AnnotationField, AnnotationRoot } from "./state/annotation.ts";
 export type { StateDefinitionLike } from "./state/definition.ts";
+export { type IssueTexts, issueTexts, REDACTED_KEY } from "./state/issues.ts";
 export {
   addMessages,
   type Message,

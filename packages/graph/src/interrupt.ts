@@ -10,6 +10,7 @@ import {
 } from "./errors.ts";
 import { deterministicId } from "./ids.ts";
 import { assertJsonSerialisable } from "./json-check.ts";
+import { type IssueTexts, issueTexts } from "./state/issues.ts";
 
 export interface InterruptOptions<R = unknown> {
   /**
@@ -143,20 +144,21 @@ function askedWithSchema<R>(
 function checkedResume<R>(id: string, resumed: unknown, options: InterruptOptions<R> | undefined): R {
   if (options?.schema === undefined) return resumed as R;
   const parsed = options.schema.safeParse(resumed);
-  if (!parsed.success)
-    throw new InvalidResumeError(
-      id,
-      parsed.error.issues.map((i) => i.message),
-      true,
-    );
+  if (!parsed.success) {
+    const { texts, redacted } = issueTexts(options.schema, parsed.error.issues);
+    throw new InvalidResumeError(id, texts, true, redacted);
+  }
   return parsed.data;
 }
 
 const compiledSchemas = new Map<string, z.ZodType>();
 
-/** Checks a resume value against the JSON Schema stored with the interrupt; returns the problems found. */
-export function resumeIssues(record: Interrupt, value: unknown): string[] {
-  if (record.resumeSchema === undefined) return [];
+/**
+ * Checks a resume value against the JSON Schema stored with the interrupt; returns the problems
+ * found (none: empty lists), as written and as logs show them.
+ */
+export function resumeIssues(record: Interrupt, value: unknown): IssueTexts {
+  if (record.resumeSchema === undefined) return { texts: [], redacted: [] };
   const key = JSON.stringify(record.resumeSchema);
   let schema = compiledSchemas.get(key);
   if (schema === undefined) {
@@ -165,6 +167,5 @@ export function resumeIssues(record: Interrupt, value: unknown): string[] {
     compiledSchemas.set(key, schema);
   }
   const result = schema.safeParse(value);
-  if (result.success) return [];
-  return result.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
+  return result.success ? { texts: [], redacted: [] } : issueTexts(schema, result.error.issues);
 }

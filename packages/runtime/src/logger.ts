@@ -21,7 +21,8 @@ export const PAYLOAD_PATHS = [
 
 /**
  * An error as logs show it when payloads are redacted: its type, message, code and stack, and
- * its cause the same way. Other fields are left out: a driver's error can quote the data it
+ * its cause the same way; the message without the user's data a Layover error quotes
+ * (`redactedMessage`: a record's keys in a schema issue). Other fields are left out: a driver's error can quote the data it
  * refused (Postgres's `where` and `detail` quote the JSON it could not store).
  */
 export function redactedError(error: unknown, depth = 0): unknown {
@@ -40,12 +41,18 @@ export function redactedError(error: unknown, depth = 0): unknown {
       message: `[redacted] a thrown ${kind} that is not an Error (LAYOVER_LOG_PAYLOADS=true logs it)`,
     };
   }
-  const { code, cause } = error as Error & { code?: unknown };
+  const { code, cause, redactedMessage } = error as Error & { code?: unknown; redactedMessage?: unknown };
+  // A Layover error quoting the user's data (a record key in a schema issue) has a version without it.
+  const message = typeof redactedMessage === "string" ? redactedMessage : error.message;
+  const stack =
+    message === error.message || error.message === ""
+      ? error.stack
+      : error.stack?.replace(error.message, message);
   return {
     type: error.name,
-    message: error.message,
+    message,
     ...(code === undefined ? {} : { code }),
-    stack: error.stack,
+    stack,
     ...(cause === undefined || depth > 3 ? {} : { cause: redactedError(cause, depth + 1) }),
   };
 }

@@ -66,10 +66,10 @@ function stateWrite(
     const checked = check === undefined || overwriteOf(value)[0] ? undefined : check(value);
     if (checked === undefined) return [key, value];
     if (checked.ok) return [key, checked.value];
-    throw new InvalidUpdateError(
-      `Node "${node}" wrote "${key}", which does not fit its schema: ${checked.issues.join("; ")}. ` +
-        "Return a value of the state key's type.",
-    );
+    const message = (issues: string[]) =>
+      `Node "${node}" wrote "${key}", which does not fit its schema: ${issues.join("; ")}. ` +
+      "Return a value of the state key's type.";
+    throw new InvalidUpdateError(message(checked.issues), message(checked.redacted));
   }
   if (filter) return undefined;
   throw new InvalidUpdateError(

@@ -1,6 +1,13 @@
 import type { z } from "zod";
 /** Result of checking one value against a field's schema. */
-export type FieldCheck = { ok: true; value: unknown } | { ok: false; issues: string[] };
+export type FieldCheck =
+  | { ok: true; value: unknown }
+  | {
+      ok: false;
+      issues: string[];
+      /** The issues as logs show them when payloads are redacted (state/issues.ts). */
+      redacted: string[];
+    };
 
 /** One state key, normalised from StateSchema, ReducedValue or Annotation. */
 export interface FieldSpec {

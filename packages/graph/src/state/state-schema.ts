@@ -1,15 +1,12 @@
 import type { z } from "zod";
 import { type FieldCheck, type FieldSpec, STATE_DEFINITION, type StateDefinition } from "./definition.ts";
+import { issueTexts } from "./issues.ts";
 
 function check(schema: z.ZodType, value: unknown): FieldCheck {
   const result = schema.safeParse(value);
   if (result.success) return { ok: true, value: result.data };
-  return {
-    ok: false,
-    issues: result.error.issues.map((issue) =>
-      issue.path.length ? `${issue.path.join(".")}: ${issue.message}` : issue.message,
-    ),
-  };
+  const { texts, redacted } = issueTexts(schema, result.error.issues);
+  return { ok: false, issues: texts, redacted };
 }
 
 function initialOf(schema: z.ZodType): () => unknown {

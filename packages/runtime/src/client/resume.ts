@@ -79,7 +79,7 @@ function resolveTargets(pending: readonly InterruptRow[], value: unknown): Targe
     }
     const row = byId.get(id) as InterruptRow;
     const issues = resumeIssues({ id, value: row.value, ...row.options }, resumeValue);
-    if (issues.length > 0) throw new InvalidResumeError(id, issues);
+    if (issues.texts.length > 0) throw new InvalidResumeError(id, issues.texts, false, issues.redacted);
   }
   return { values, checkpointId: (byId.get(Object.keys(values)[0] as string) as InterruptRow).checkpoint_id };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { InvalidInputError } from "@layover/graph";
+import { InvalidInputError, issueTexts } from "@layover/graph";
 import { z } from "zod";
 import { ThreadBusyError, threadOfAnotherGraph, UnknownGraphError } from "../errors.ts";
 import { jsonbProblem } from "../jsonb.ts";
@@ -70,13 +70,10 @@ export async function checkStateValues(
   if (graph === undefined) throw new UnknownGraphError(graphId, await listGraphIds(ctx.db));
   const result = validatorFor(graph.input_schema).safeParse(values);
   if (!result.success) {
-    const issues = result.error.issues.map((i) =>
-      i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message,
-    );
-    throw new InvalidInputError(
-      `${what} does not fit the graph's state schema: ${issues.join("; ")}. Nothing was written.`,
-      issues,
-    );
+    const { texts, redacted } = issueTexts(validatorFor(graph.input_schema), result.error.issues);
+    const message = (issues: string[]) =>
+      `${what} does not fit the graph's state schema: ${issues.join("; ")}. Nothing was written.`;
+    throw new InvalidInputError(message(texts), texts, message(redacted));
   }
 }
 
