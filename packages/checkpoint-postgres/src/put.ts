@@ -161,13 +161,24 @@ export async function storeChain(
       encoded.blobs = encodeChain(deps, chain, rows, false);
       result = await runPut(deps, chain, expected, encoded, then);
     }
-    if (result.key_id === null) await refuse(deps, chain, expected, attempt);
-    return result;
+    if (result.key_id === null) return { ...result, stored: await refuse(deps, chain, expected, attempt) };
+    return { ...result, stored: chain.length - 1 };
   });
+  // The head is a checkpoint of the chain short of its last: a put whose answer was lost stored
+  // the chain up to it. The rest follows it (with `then`), compare-and-set on it.
+  if (outcome.key_id === null && outcome.stored < chain.length - 1)
+    return storeChain(deps, chainAfter(chain, outcome.stored), then);
   if (outcome.key_id !== null && outcome.due.length > 0)
     await compact(deps, chain, outcome.key_id, outcome.due);
   // A retry that found the checkpoint stored by a lost attempt (key_id null) cannot tell.
   return outcome.key_id === null ? undefined : (outcome.then_row ?? undefined);
+}
+
+/** The checkpoints of `chain` after its `index`-th, the first of them following that one. */
+function chainAfter(chain: readonly PutCheckpointArgs[], index: number): PutCheckpointArgs[] {
+  const [next, ...rest] = chain.slice(index + 1) as [PutCheckpointArgs, ...PutCheckpointArgs[]];
+  const { expectedHead: _, ...first } = next;
+  return [first, ...rest];
 }
 
 async function runPut(
@@ -212,27 +223,35 @@ async function runPut(
 }
 
 /**
- * The put lost its compare-and-set. On a retry, the first attempt may have committed before
- * its connection failed: then the chain is stored (its last checkpoint tells) and the put succeeded.
+ * The put lost its compare-and-set; returns the index of the last of the chain's checkpoints
+ * stored, when a put of them whose answer was lost stored some. The head is then one of them:
+ * their ids are this process's own, fresh for each superstep, so no other process stored them.
+ * That put may be an earlier call (a background store that failed after its commit reached the
+ * server) or, on a retry, this call's first attempt — which may also have committed with the
+ * head moved on since: the last checkpoint stored says so. Else another process committed first.
  */
 async function refuse(
   deps: PutDeps,
   chain: readonly PutCheckpointArgs[],
   expected: string | null,
   attempt: number,
-): Promise<void> {
+): Promise<number> {
   const { threadId, ns } = chain[0] as PutCheckpointArgs;
+  const head = await deps.pool.query<{ head_id: string }>(deps.sql.heads, [threadId, ns]);
+  const headId = head.rows[0]?.head_id ?? null;
+  // A head still at `expected` refused the chain itself (a checkpoint id stored already).
+  const own = headId === expected ? -1 : chain.findIndex((args) => args.checkpoint.id === headId);
+  if (own >= 0) return own;
   if (attempt > 1) {
     const last = (chain.at(-1) as PutCheckpointArgs).checkpoint.id;
     const stored = await deps.pool.query(deps.sql.exists, [threadId, ns, last]);
-    if (stored.rowCount === 1) return;
+    if (stored.rowCount === 1) return chain.length - 1;
   }
-  const head = await deps.pool.query<{ head_id: string }>(deps.sql.heads, [threadId, ns]);
   throw new CheckpointConflictError({
     threadId,
     ns,
     expectedHead: expected,
-    actualHead: head.rows[0]?.head_id ?? null,
+    actualHead: headId,
   });
 }
 
