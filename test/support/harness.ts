@@ -43,7 +43,11 @@ export interface Harness {
     reconcileEveryMs?: number;
     threadTtlMs?: number;
   }): Promise<() => Promise<void>>;
-  spawnWorker(id: string): Promise<ChildProcess>;
+  /**
+   * A worker process (`env` over the deployment's: a DATABASE_URL through a proxy, a
+   * METRICS_PORT); `metricsPort` is the port its "worker started" line names, when it serves one.
+   */
+  spawnWorker(id: string, env?: Record<string, string>): Promise<ChildProcess & { metricsPort?: number }>;
   close(): Promise<void>;
 }
 
@@ -133,7 +137,7 @@ export async function createHarness(name: string): Promise<Harness> {
       await scheduler.start();
       return stopOnce(scheduler);
     },
-    async spawnWorker(id) {
+    async spawnWorker(id, env = {}) {
       const child = spawn(process.execPath, [CLI, "--graphs", GRAPHS], {
         env: serviceEnv(deployment, {
           WORKER_ID: id,
@@ -141,12 +145,14 @@ export async function createHarness(name: string): Promise<Harness> {
           // Short locks: a SIGKILLed worker's jobs are recovered within seconds.
           LOCK_DURATION_MS: "2000",
           STALLED_INTERVAL_MS: "1000",
+          ...env,
         }),
         stdio: ["ignore", "pipe", "inherit"],
       });
       children.push(child);
-      await waitForLine(child, "worker started");
-      return child;
+      const started = await waitForLine(child, "worker started");
+      const port = (JSON.parse(started) as { metricsPort?: number }).metricsPort;
+      return Object.assign(child, port === undefined ? {} : { metricsPort: port });
     },
     async close() {
       for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
@@ -161,16 +167,18 @@ export async function createHarness(name: string): Promise<Harness> {
   return harness;
 }
 
-async function waitForLine(child: ChildProcess, text: string): Promise<void> {
+/** The first line of `child`'s stdout that holds `text`. */
+async function waitForLine(child: ChildProcess, text: string): Promise<string> {
   let buffer = "";
   const stdout = child.stdout as NodeJS.ReadableStream;
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       buffer += chunk.toString();
-      if (buffer.includes(text)) {
+      const line = buffer.split("\n").find((l) => l.includes(text) && l.endsWith("}"));
+      if (line !== undefined) {
         stdout.off("data", onData);
         stdout.resume();
-        resolve();
+        resolve(line);
       }
     };
     stdout.on("data", onData);

@@ -8,7 +8,8 @@ export type RuntimeErrorCode =
   | "RUN_NOT_FOUND"
   | "INTERRUPT_ALREADY_RESOLVED"
   | "WAIT_TIMEOUT"
-  | "INVALID_CONFIG";
+  | "INVALID_CONFIG"
+  | "POSTGRES_UNAVAILABLE";
 
 class RuntimeError<C extends RuntimeErrorCode> extends LayoverError<C> {}
 
@@ -92,6 +93,24 @@ export class InterruptAlreadyResolvedError extends RuntimeError<"INTERRUPT_ALREA
 export class WaitTimeoutError extends RuntimeError<"WAIT_TIMEOUT"> {
   constructor(runId: string, timeoutMs: number) {
     super("WAIT_TIMEOUT", `Run "${runId}" did not finish or park within ${timeoutMs} ms; it is still going.`);
+  }
+}
+
+/**
+ * A producer's call could not reach Postgres (a restart, a failover, a lost connection) or got
+ * no answer within the pool's query timeout. A call that fails to connect wrote nothing; one
+ * whose connection died mid-statement may have been recorded: retry it with the same
+ * `idempotencyKey` (a start or a resume then returns the run it recorded), or read first.
+ */
+export class PostgresUnavailableError extends RuntimeError<"POSTGRES_UNAVAILABLE"> {
+  constructor(call: string, options: { cause: unknown }) {
+    const detail = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(
+      "POSTGRES_UNAVAILABLE",
+      `${call}: Postgres is unreachable (${detail}). Retry once it is back; a start or resume retried ` +
+        "with the same idempotencyKey returns the run it may have recorded.",
+      options,
+    );
   }
 }
 

@@ -36,6 +36,7 @@ export { createDispatcher, type Dispatcher, STEP_JOB_OPTIONS } from "./dispatch.
 export {
   InterruptAlreadyResolvedError,
   InvalidConfigError,
+  PostgresUnavailableError,
   RunNotFoundError,
   type RuntimeErrorCode,
   ThreadBusyError,

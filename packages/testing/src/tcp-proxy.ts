@@ -4,8 +4,10 @@ import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 /**
  * A TCP proxy to the server at `url` (postgres:// or redis://), for outages a test can cause
  * without touching the real server: `freeze()` stops passing bytes either way (a silent
- * network: connections stay open, nothing arrives), `cut()` closes every connection and every
- * new one at once (a crash: the client reconnects in vain). The proxy keeps its port until
+ * network: connections stay open, nothing arrives), `deafen()` passes what clients send but
+ * none of the server's answers (statements run, commit, and nobody hears it: with a `cut()`
+ * after, a crash that loses the answers of commits made), `cut()` closes every connection and
+ * every new one at once (a crash: the client reconnects in vain). The proxy keeps its port until
  * `close()` (`restore()` brings the server back): a port given up could be taken by another test's listener (or by a client's own
  * reconnect, connecting to itself), and the "crashed" server would answer again. `url` of the
  * result is `url` with the proxy's host and port.
@@ -15,6 +17,7 @@ export async function tcpProxy(url: string) {
   const defaultPort = target.protocol.startsWith("redis") ? 6379 : 5432;
   const sockets = new Set<Socket>();
   let frozen = false;
+  let deaf = false;
   let down = false;
   const server = createServer((client) => {
     if (down) {
@@ -33,7 +36,7 @@ export async function tcpProxy(url: string) {
         to.destroy();
       });
       from.on("data", (chunk) => {
-        if (!frozen) to.write(chunk);
+        if (!frozen && !(deaf && from === upstream)) to.write(chunk);
       });
     }
   });
@@ -47,6 +50,9 @@ export async function tcpProxy(url: string) {
     freeze() {
       frozen = true;
     },
+    deafen() {
+      deaf = true;
+    },
     cut() {
       down = true;
       for (const socket of sockets) socket.destroy();
@@ -57,6 +63,7 @@ export async function tcpProxy(url: string) {
      */
     restore() {
       frozen = false;
+      deaf = false;
       down = false;
     },
     /** Closes every connection and gives the port up. */

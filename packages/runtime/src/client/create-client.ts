@@ -22,12 +22,16 @@ import { type ResumeOptions, resumeThread } from "./resume.ts";
 import { RunEventHub } from "./run-events.ts";
 import { SeenPending } from "./seen-pending.ts";
 import { checkInput, type StartRunArgs, startRun } from "./start-run.ts";
+import { withTypedFailures } from "./typed-failures.ts";
 import { waitForRun } from "./wait.ts";
 import { type WatchInterruptsOptions, watchInterrupts } from "./watch-interrupts.ts";
 
 export type { ClientOptions } from "./client-options.ts";
 
-/** The producer client: start runs, wait for them, answer interrupts, read threads. */
+/**
+ * The producer client: start runs, wait for them, answer interrupts, read threads. A call that
+ * cannot reach Postgres fails with PostgresUnavailableError.
+ */
 export function createClient(options: ClientOptions = {}) {
   checkClientOptions(options);
   const ownsConnections = options.pool === undefined;
@@ -50,7 +54,7 @@ export function createClient(options: ClientOptions = {}) {
     seenPending: new SeenPending(),
   };
   const crons = cronsApi(db, connection, prefix, logger);
-  return {
+  return withTypedFailures({
     runs: {
       start: async (args: StartRunArgs) =>
         startRun(ctx, objectArg(args, "runs.start's argument", "{ graphId, input }", true)),
@@ -138,7 +142,7 @@ export function createClient(options: ClientOptions = {}) {
         await pool.end();
       }
     },
-  };
+  });
 }
 
 export type LayoverClient = ReturnType<typeof createClient>;

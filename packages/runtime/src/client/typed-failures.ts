@@ -1,0 +1,72 @@
+// A producer's calls fail with a typed error when Postgres is away (a restart, a failover): pg's
+// own errors ("Connection terminated unexpectedly", ECONNRESET, a query timeout) say nothing a
+// caller can branch on.
+import { LayoverError } from "@layover/checkpoint";
+import { classifyFailure } from "@layover/checkpoint-postgres";
+import { PostgresUnavailableError } from "../errors.ts";
+
+/** pg's error when a statement got no answer within the pool's query timeout (a silent server). */
+const QUERY_TIMEOUT = "Query read timeout";
+
+/** `error`, or a PostgresUnavailableError naming `call` when it says Postgres could not be reached. */
+export function typedFailure(call: string, error: unknown): unknown {
+  // Layover's own (a saver's POSTGRES_UNAVAILABLE among them) as they are: pg's carry a string code too.
+  if (error instanceof LayoverError) return error;
+  const silent = error instanceof Error && error.message === QUERY_TIMEOUT;
+  return silent || classifyFailure(error) === "transient"
+    ? new PostgresUnavailableError(call, { cause: error })
+    : error;
+}
+
+type Api = { [name: string]: unknown };
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === "function";
+}
+
+/** `iterable`'s items; a failure while iterating as typedFailure says. */
+async function* typedItems(call: string, iterable: AsyncIterable<unknown>) {
+  try {
+    yield* iterable;
+  } catch (error) {
+    throw typedFailure(call, error);
+  }
+}
+
+/** `method` whose failures (thrown, rejected, or while its async iterable is read) are typed. */
+function typedMethod(call: string, method: (...args: unknown[]) => unknown) {
+  return (...args: unknown[]) => {
+    let result: unknown;
+    try {
+      result = method(...args);
+    } catch (error) {
+      throw typedFailure(call, error);
+    }
+    if (isPromise(result))
+      return result.catch((error: unknown) => {
+        throw typedFailure(call, error);
+      });
+    return isAsyncIterable(result) ? typedItems(call, result) : result;
+  };
+}
+
+/**
+ * `api` with each method (in nested groups too: `runs.start`) failing with
+ * PostgresUnavailableError where Postgres could not be reached; `close` is left as it is.
+ */
+export function withTypedFailures<T extends Api>(api: T, path = ""): T {
+  const wrapped: Api = {};
+  for (const [name, member] of Object.entries(api)) {
+    const call = path === "" ? name : `${path}.${name}`;
+    if (typeof member === "function" && name !== "close")
+      wrapped[name] = typedMethod(call, member as (...args: unknown[]) => unknown);
+    else if (typeof member === "object" && member !== null && !Array.isArray(member))
+      wrapped[name] = withTypedFailures(member as Api, call);
+    else wrapped[name] = member;
+  }
+  return wrapped as T;
+}
