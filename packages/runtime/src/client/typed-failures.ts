@@ -50,8 +50,15 @@ function typedMethod(call: string, method: (...args: unknown[]) => unknown) {
       return result.catch((error: unknown) => {
         throw typedFailure(call, error);
       });
-    return isAsyncIterable(result) ? typedItems(call, result) : result;
+    return isAsyncIterable(result) ? typedIterable(call, result) : result;
   };
+}
+
+/** typedItems, keeping the iterable's `close()` (interrupts.watch's) where it has one. */
+function typedIterable(call: string, iterable: AsyncIterable<unknown>) {
+  const items = typedItems(call, iterable);
+  const { close } = iterable as { close?: unknown };
+  return typeof close === "function" ? Object.assign(items, { close: () => close.call(iterable) }) : items;
 }
 
 /**
