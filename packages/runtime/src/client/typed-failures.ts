@@ -8,14 +8,22 @@ import { PostgresUnavailableError } from "../errors.ts";
 /** pg's error when a statement got no answer within the pool's query timeout (a silent server). */
 const QUERY_TIMEOUT = "Query read timeout";
 
+/** Whether `error` is pg's (not Layover's) and says Postgres could not be reached. */
+function unreachableByPg(error: unknown): boolean {
+  // Layover's own (a saver's POSTGRES_UNAVAILABLE among them) as they are: pg's carry a string code too.
+  if (error instanceof LayoverError) return false;
+  const silent = error instanceof Error && error.message === QUERY_TIMEOUT;
+  return silent || classifyFailure(error) === "transient";
+}
+
+/** Whether `error` says Postgres could not be reached: pg's, or Layover's POSTGRES_UNAVAILABLE. */
+export function isPostgresUnreachable(error: unknown): boolean {
+  return unreachableByPg(error) || (error instanceof LayoverError && error.code === "POSTGRES_UNAVAILABLE");
+}
+
 /** `error`, or a PostgresUnavailableError naming `call` when it says Postgres could not be reached. */
 export function typedFailure(call: string, error: unknown): unknown {
-  // Layover's own (a saver's POSTGRES_UNAVAILABLE among them) as they are: pg's carry a string code too.
-  if (error instanceof LayoverError) return error;
-  const silent = error instanceof Error && error.message === QUERY_TIMEOUT;
-  return silent || classifyFailure(error) === "transient"
-    ? new PostgresUnavailableError(call, { cause: error })
-    : error;
+  return unreachableByPg(error) ? new PostgresUnavailableError(call, { cause: error }) : error;
 }
 
 type Api = { [name: string]: unknown };

@@ -7,6 +7,7 @@ import { within } from "../within.ts";
 import type { ClientContext } from "./context.ts";
 import { type RunResult, readRunResult, requireRun, runResult, toPendingInterrupt } from "./read.ts";
 import type { Announced, RunEventHub } from "./run-events.ts";
+import { isPostgresUnreachable } from "./typed-failures.ts";
 
 /** A run has settled when it finished, failed, was cancelled, or parked waiting for a person. */
 const SETTLED: ReadonlySet<string> = new Set<RunStatus>(["success", "error", "cancelled", "interrupted"]);
@@ -95,6 +96,24 @@ function announcedResult(
   };
 }
 
+/**
+ * readSettled, or what it was (with the failure) when Postgres could not be reached: the wait
+ * reads again at its next wake, until its timeout.
+ */
+async function readThrough(
+  ctx: ClientContext,
+  runId: string,
+  before: Reading,
+  hint: string | undefined,
+): Promise<{ reading: Reading; unreachable?: unknown }> {
+  try {
+    return { reading: await readSettled(ctx, runId, before.threadId, hint) };
+  } catch (error) {
+    if (!isPostgresUnreachable(error)) throw error;
+    return { reading: before, unreachable: error };
+  }
+}
+
 /** Resolves when the run settles: `{ status, values, interrupts }`. */
 export async function waitForRun(
   ctx: ClientContext,
@@ -128,11 +147,14 @@ export async function waitForRun(
     let reading: Reading = { result: undefined, threadId: heard?.threadId };
     let hint = heard?.status;
     let read = heard === undefined || hint !== undefined;
+    // Postgres away (a restart, a failover): the wait goes on until its timeout, reading again.
+    let unreachable: unknown;
     for (;;) {
-      if (read) reading = await readSettled(ctx, runId, reading.threadId, hint);
+      if (read) ({ reading, unreachable } = await readThrough(ctx, runId, reading, hint));
       if (reading.result !== undefined) return reading.result;
       const left = deadline - Date.now();
       if (left <= 0) {
+        if (unreachable !== undefined) throw unreachable;
         if (read) throw new WaitTimeoutError(runId, timeoutMs);
         read = true; // out of time before any read (an event may be on its way): Postgres answers once
         continue;

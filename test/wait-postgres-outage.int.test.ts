@@ -1,0 +1,50 @@
+// runs.wait while its Postgres is away (a restart, a failover): the wait reads again until its
+// timeout, so a blip shorter than the timeout is ridden out; past the timeout it says Postgres
+// was unreachable, not that the run took too long. The worker's Postgres stays up; the
+// waiting client's goes through a TCP proxy the test cuts.
+import { createClient, type LayoverClient } from "@layover/runtime";
+import { tcpProxy } from "@layover/testing";
+import pino from "pino";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { createHarness, type Harness } from "./support/harness.ts";
+
+let h: Harness;
+let proxy: Awaited<ReturnType<typeof tcpProxy>>;
+let waiter: LayoverClient;
+let stopWorker: () => Promise<void>;
+
+beforeAll(async () => {
+  h = await createHarness("wait_postgres_outage");
+  stopWorker = await h.startWorker();
+  proxy = await tcpProxy(h.databaseUrl);
+  waiter = createClient({ ...h.deployment, databaseUrl: proxy.url, logger: pino({ level: "silent" }) });
+}, 60_000);
+afterAll(async () => {
+  await waiter?.close();
+  await stopWorker?.();
+  await h?.close();
+  await proxy?.close();
+});
+
+it("a wait under way when its Postgres goes away answers once it is back", async () => {
+  // Five nodes of 200 ms: it finishes about a second on, while the waiter's Postgres is away.
+  const { runId } = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 200 } });
+  proxy.cut();
+  const waited = waiter.runs.wait(runId, { timeoutMs: 15_000 });
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  proxy.restore();
+  expect(await waited).toMatchObject({ status: "success", values: { count: 5 } });
+});
+
+it("a wait whose Postgres stays away past its timeout says so, not that the run took too long", async () => {
+  // Still running when the wait gives up (five nodes of a second).
+  const { runId } = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 1_000 } });
+  proxy.cut();
+  try {
+    await expect(waiter.runs.wait(runId, { timeoutMs: 1_000 })).rejects.toMatchObject({
+      code: "POSTGRES_UNAVAILABLE",
+    });
+  } finally {
+    proxy.restore();
+  }
+});
