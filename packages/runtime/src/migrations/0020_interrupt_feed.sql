@@ -9,25 +9,37 @@
 -- transaction is older than every transaction still running (pg_snapshot_xmin), so a row it has
 -- not read yet can never appear behind its cursor.
 --
--- The column's constant default reads as 0 for the rows already there (no rewrite of the
--- table): a feed from the start delivers them first. New rows take their transaction's id, and
--- a row asked again (resolved, then pending) takes the id of the transaction that did it, from a
--- trigger that fires on that change only. interrupts_pending_parked is partial on `(…) IS TRUE`
--- (see 0013): only the feed's query, which repeats the predicate, reads it. Never edit once
--- shipped.
+-- A park's questions keep the order asked (parked_order: asked_order when the row became
+-- pending). The feed cannot order by asked_order itself: a later park renumbers a question still
+-- pending (0017), which moved it behind a cursor already past its park's other questions, never
+-- delivered (three asked, the first two delivered and answered: the third became number 1).
+--
+-- The columns' constant defaults read as 0 for the rows already there (no rewrite of the table):
+-- a feed from the start delivers them first. A row inserted pending, or asked again (resolved,
+-- then pending), takes the id of the transaction that did it and its asked_order, from triggers
+-- that fire on those changes only. interrupts_pending_parked is partial on `(…) IS TRUE` (see
+-- 0013): only the feed's query, which repeats the predicate, reads it. Never edit once shipped.
 
-ALTER TABLE interrupts ADD COLUMN parked_xid xid8 NOT NULL DEFAULT '0';
+ALTER TABLE interrupts ADD COLUMN parked_xid xid8 NOT NULL DEFAULT '0',
+                       ADD COLUMN parked_order integer NOT NULL DEFAULT 0;
 ALTER TABLE interrupts ALTER COLUMN parked_xid SET DEFAULT pg_current_xact_id();
 
-CREATE FUNCTION interrupts_parked_again() RETURNS trigger
+CREATE FUNCTION interrupts_parked() RETURNS trigger
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 BEGIN
-  NEW.parked_xid := pg_current_xact_id();
+  -- An insert takes parked_xid from the column's default.
+  IF TG_OP = 'UPDATE' THEN NEW.parked_xid := pg_current_xact_id(); END IF;
+  NEW.parked_order := coalesce(NEW.asked_order, 0);
   RETURN NEW;
 END $$;
 
+CREATE TRIGGER interrupts_parked BEFORE INSERT ON interrupts
+  FOR EACH ROW WHEN (NEW.status = 'pending')
+  EXECUTE FUNCTION interrupts_parked();
+
 CREATE TRIGGER interrupts_parked_again BEFORE UPDATE OF status ON interrupts
   FOR EACH ROW WHEN (NEW.status = 'pending' AND OLD.status IS DISTINCT FROM 'pending')
-  EXECUTE FUNCTION interrupts_parked_again();
+  EXECUTE FUNCTION interrupts_parked();
 
-CREATE INDEX interrupts_pending_parked ON interrupts (parked_xid) WHERE (status = 'pending') IS TRUE;
+CREATE INDEX interrupts_pending_parked ON interrupts (parked_xid, parked_order, id)
+ WHERE (status = 'pending') IS TRUE;

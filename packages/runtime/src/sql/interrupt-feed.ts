@@ -9,7 +9,7 @@ import { INTERRUPT_COLUMNS, type InterruptRow } from "./interrupts.ts";
 export interface FeedPosition {
   /** The parking transaction's id (xid8, as text). */
   xid: string;
-  /** asked_order within that park (0 for rows from before 0017). */
+  /** Its place among that park's questions (parked_order: asked_order then; 0 before 0020). */
   order: number;
   id: string;
 }
@@ -37,13 +37,13 @@ export async function readFeed(
   graphId: string | undefined,
 ): Promise<FeedRead> {
   const { rows } = await db.pool.query<InterruptRow & { xid: string; ord: number; settled: boolean }>(
-    `SELECT ${INTERRUPT_COLUMNS.join(", ")}, parked_xid::text AS xid, coalesce(asked_order, 0) AS ord,
+    `SELECT ${INTERRUPT_COLUMNS.join(", ")}, parked_xid::text AS xid, parked_order AS ord,
             parked_xid < pg_snapshot_xmin(pg_current_snapshot()) AS settled
        FROM ${db.table("interrupts")}
       WHERE (status = 'pending') IS TRUE AND parked_xid >= $1::xid8
-        AND (parked_xid, coalesce(asked_order, 0), id) > ($1::xid8, $2::int, $3::text)
+        AND (parked_xid, parked_order, id) > ($1::xid8, $2::int, $3::text)
         AND ($4::text IS NULL OR graph_id = $4)
-      ORDER BY parked_xid, coalesce(asked_order, 0), id LIMIT $5`,
+      ORDER BY parked_xid, parked_order, id LIMIT $5`,
     [after.xid, after.order, after.id, graphId ?? null, limit],
   );
   const settled = rows.findIndex((row) => !row.settled);
