@@ -17,8 +17,11 @@
 -- The columns' constant defaults read as 0 for the rows already there (no rewrite of the table):
 -- a feed from the start delivers them first. A row inserted pending, or asked again (resolved,
 -- then pending), takes the id of the transaction that did it and its asked_order, from triggers
--- that fire on those changes only. interrupts_pending_parked is partial on `(…) IS TRUE` (see
--- 0013): only the feed's query, which repeats the predicate, reads it. Never edit once shipped.
+-- that fire on those changes only. The feed reads interrupts_pending_parked, or for one graph's
+-- questions interrupts_pending_parked_by_graph (without it, a watch of a quiet graph read every
+-- question of the busy ones parked after its cursor, at every park and poll). Both are partial on
+-- `(…) IS TRUE` (see 0013): only the feed's query, which repeats the predicate, reads them.
+-- Never edit once shipped.
 
 ALTER TABLE interrupts ADD COLUMN parked_xid xid8 NOT NULL DEFAULT '0',
                        ADD COLUMN parked_order integer NOT NULL DEFAULT 0;
@@ -42,4 +45,6 @@ CREATE TRIGGER interrupts_parked_again BEFORE UPDATE OF status ON interrupts
   EXECUTE FUNCTION interrupts_parked();
 
 CREATE INDEX interrupts_pending_parked ON interrupts (parked_xid, parked_order, id)
+ WHERE (status = 'pending') IS TRUE;
+CREATE INDEX interrupts_pending_parked_by_graph ON interrupts (graph_id, parked_xid, parked_order, id)
  WHERE (status = 'pending') IS TRUE;
