@@ -97,10 +97,15 @@ export function watchInterrupts(
 ): InterruptWatch {
   const checked = checkOptions(options);
   const stop = new AbortController();
-  if (options.signal?.aborted) stop.abort();
-  else options.signal?.addEventListener("abort", () => stop.abort(), { once: true });
-  const feed = watching(ctx, hub, checked, stop.signal);
-  return Object.assign(feed, { close: () => stop.abort() });
+  // AbortSignal.any adds no listener to the app's signal (one long-lived signal, many watches).
+  const stopped = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
+  const feed = watching(ctx, hub, checked, stopped);
+  const close = () => {
+    stop.abort();
+    // Runs the feed's `finally` (its park listener) if it waits at a delivery the app never takes.
+    feed.return(undefined).catch(() => undefined);
+  };
+  return Object.assign(feed, { close });
 }
 
 async function* watching(
