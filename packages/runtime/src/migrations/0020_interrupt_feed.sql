@@ -6,8 +6,8 @@
 -- that commits after a later one would fall behind a reader's cursor, never delivered.
 -- parked_xid is the id of the transaction that made the interrupt pending (its insert, or the
 -- update that asked it again): a reader delivers, in parked_xid order, only rows whose
--- transaction is older than every transaction still running (pg_snapshot_xmin), so a row it has
--- not read yet can never appear behind its cursor.
+-- transaction is older than every transaction still running on the server, in any database
+-- (pg_snapshot_xmin), so a row it has not read yet can never appear behind its cursor.
 --
 -- A park's questions keep the order asked (parked_order: asked_order when the row became
 -- pending). The feed cannot order by asked_order itself: a later park renumbers a question still
