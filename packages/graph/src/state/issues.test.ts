@@ -6,6 +6,7 @@ const Node = z.object({ name: z.string() });
 const schema = z.object({
   bookings: z.record(z.string(), z.object({ price: z.number(), tags: z.array(z.string()) })).optional(),
   byId: z.map(z.string(), z.object({ seats: z.number() })).optional(),
+  byCard: z.map(z.number(), z.object({ seats: z.number() })).optional(),
   pair: z.tuple([z.string(), z.object({ city: z.string() })]).optional(),
   either: z.union([z.object({ a: z.number() }), z.object({ b: z.number() })]).optional(),
   tree: z.lazy(() => Node).default({ name: "root" }),
@@ -28,6 +29,11 @@ describe("redactedPath", () => {
     [
       ["byId", "c-42", "seats"],
       ["byId", "[key]", "seats"],
+    ],
+    // A map's number keys are the user's data too (card numbers), not positions.
+    [
+      ["byCard", 4111111111111111, "seats"],
+      ["byCard", "[key]", "seats"],
     ],
     [
       ["pair", 1, "city"],

@@ -36,16 +36,17 @@ function unwrapped(schema: z.ZodType | undefined): z.ZodType | undefined {
 
 /**
  * `path` with each key the schema does not name replaced by REDACTED_KEY: a record's or map's
- * keys, and any key below a schema it cannot follow (a union). Array indexes stay.
+ * keys, and any key below a schema it cannot follow (a union). Array and tuple indexes stay.
  */
 export function redactedPath(schema: z.ZodType | undefined, path: readonly PropertyKey[]): string[] {
   const shown: string[] = [];
   let current = schema;
   for (const segment of path) {
     const def = defOf(unwrapped(current));
-    if (typeof segment === "number") {
+    // A number is a position under an array or a tuple; under a map it is the user's key.
+    if (typeof segment === "number" && (def?.type === "array" || def?.type === "tuple")) {
       shown.push(String(segment));
-      current = (def?.type === "array" ? def.element : (def?.items as z.ZodType[] | undefined)?.[segment]) as
+      current = (def.type === "array" ? def.element : (def.items as z.ZodType[])[segment]) as
         | z.ZodType
         | undefined;
       continue;
