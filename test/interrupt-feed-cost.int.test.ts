@@ -4,6 +4,7 @@ import { type Db, FEED_START, readFeed } from "@layover/runtime";
 import type { TestSchema } from "@layover/testing";
 import type pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { settledRead } from "./support/feed.ts";
 import { costSchema, pagesRead } from "./support/page-cost.ts";
 
 let schema: TestSchema;
@@ -31,7 +32,7 @@ async function parked(prefix: string, n: number): Promise<void> {
 
 it("reads the interrupts parked after the cursor, whatever else is pending", async () => {
   await parked("first", 20);
-  const cursor = (await readFeed(db, FEED_START, 100, undefined)).rows.at(-1)?.position ?? FEED_START;
+  const cursor = (await settledRead(db, FEED_START)).rows.at(-1)?.position ?? FEED_START;
   expect(cursor.id).toBe("i");
   await parked("then", 5);
   const alone = await pagesRead(pool, schema.name, (_, own) => readFeed(own, cursor, 100, undefined));
@@ -45,7 +46,7 @@ it("reads the interrupts parked after the cursor, whatever else is pending", asy
      ANALYZE "${schema.name}".interrupts`,
   );
   const beside = await pagesRead(pool, schema.name, (_, own) => readFeed(own, cursor, 100, undefined));
-  const read = await readFeed(db, cursor, 100, undefined);
+  const read = await settledRead(db, cursor);
   expect(read.rows.map((row) => row.thread_id)).toEqual(["then-1", "then-2", "then-3", "then-4", "then-5"]);
   expect(beside).toBeLessThanOrEqual(alone + 2);
 });

@@ -5,6 +5,7 @@ import { type Db, FEED_START, type FeedPosition, readFeed } from "@layover/runti
 import type { TestSchema } from "@layover/testing";
 import type pg from "pg";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { settledRead } from "./support/feed.ts";
 import { costSchema, pagesRead } from "./support/page-cost.ts";
 
 let schema: TestSchema;
@@ -34,21 +35,9 @@ async function parked(graph: string, prefix: string, n: number): Promise<void> {
   await pool.query(`ANALYZE "${schema.name}".interrupts`);
 }
 
-/**
- * The feed of "quiet" after `cursor` once no transaction older than its rows is open (other
- * databases of the server run tests too: the feed holds rows back behind their transactions).
- */
-async function settledRead(own: Db, cursor: FeedPosition) {
-  for (;;) {
-    const read = await readFeed(own, cursor, 100, "quiet");
-    if (!read.withheld) return read;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 it("reads the watched graph's interrupts parked after the cursor, whatever other graphs park", async () => {
   await parked("quiet", "quiet", 5);
-  const cursor = (await settledRead(db, FEED_START)).rows.at(-1)?.position as FeedPosition;
+  const cursor = (await settledRead(db, FEED_START, "quiet")).rows.at(-1)?.position as FeedPosition;
   expect(cursor.id).toBe("quiet-i-5");
   const read = (own: Db) => readFeed(own, cursor, 100, "quiet");
   await parked("quiet", "later", 3);
@@ -57,7 +46,7 @@ it("reads the watched graph's interrupts parked after the cursor, whatever other
   // 20,000 questions of a busy graph parked after the cursor: the quiet graph's read costs the same.
   await parked("busy", "busy", 20_000);
   const beside = await pagesRead(pool, schema.name, (_, own) => read(own));
-  expect((await settledRead(db, cursor)).rows.map((row) => row.thread_id)).toEqual([
+  expect((await settledRead(db, cursor, "quiet")).rows.map((row) => row.thread_id)).toEqual([
     "later-1",
     "later-2",
     "later-3",

@@ -2,8 +2,8 @@
 // parks again (the others of its park answered) keeps its place in the feed, so a watch
 // continued from a stored cursor still delivers it. In-process worker on real Postgres, Redis
 // and BullMQ.
-import type { InterruptWatch, WatchedInterrupt } from "@layover/runtime";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { take } from "./support/feed.ts";
 import { createHarness, type Harness } from "./support/harness.ts";
 
 let h: Harness;
@@ -16,22 +16,6 @@ afterAll(async () => {
   await stopWorker?.();
   await h?.close();
 });
-
-/** The next `n` deliveries of `watch`, which stays open (fails after 5 s). */
-async function take(watch: InterruptWatch, n: number): Promise<WatchedInterrupt[]> {
-  const got: WatchedInterrupt[] = [];
-  const timeout = setTimeout(() => watch.close(), 5_000);
-  try {
-    while (got.length < n) {
-      const next = await watch.next();
-      if (next.done) throw new Error(`the watch delivered ${got.length} of ${n} interrupts`);
-      got.push(next.value);
-    }
-  } finally {
-    clearTimeout(timeout);
-  }
-  return got;
-}
 
 it("delivers a question its thread asks again while pending, after a cursor past its park's earlier ones", async () => {
   const { runId, threadId } = await h.client.runs.start({

@@ -3,8 +3,8 @@
 // continued from a stored cursor, never skipping a park that committed late. In-process worker
 // on real Postgres, Redis and BullMQ.
 import { InvalidInputError } from "@layover/graph";
-import type { InterruptWatch, WatchedInterrupt } from "@layover/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { take } from "./support/feed.ts";
 import { createHarness, type Harness, parkedApproval } from "./support/harness.ts";
 
 let h: Harness;
@@ -17,22 +17,6 @@ afterAll(async () => {
   await stopWorker?.();
   await h?.close();
 });
-
-/** The next `n` deliveries of `watch`, which stays open (fails after 10 s). */
-async function take(watch: InterruptWatch, n: number): Promise<WatchedInterrupt[]> {
-  const got: WatchedInterrupt[] = [];
-  const timeout = setTimeout(() => watch.close(), 10_000);
-  try {
-    while (got.length < n) {
-      const next = await watch.next();
-      if (next.done) throw new Error(`the watch delivered ${got.length} of ${n} interrupts`);
-      got.push(next.value);
-    }
-  } finally {
-    clearTimeout(timeout);
-  }
-  return got;
-}
 
 /** Parks an approval thread per item, one after the other; their thread ids in that order. */
 async function park(...items: string[]): Promise<string[]> {

@@ -19,8 +19,8 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A worker that says every 100 ms which graphs it serves: its registrations lapse 300 ms after it stops. */
-async function startWorker(id: string) {
+/** A worker that says every `registerEveryMs` which graphs it serves: its registrations lapse three of them after it stops. */
+async function startWorker(id: string, registerEveryMs = 100) {
   const worker = createWorker({
     graphs,
     databaseUrl: h.databaseUrl,
@@ -28,7 +28,7 @@ async function startWorker(id: string) {
     schema: h.schema,
     prefix: h.prefix,
     workerId: id,
-    registerEveryMs: 100,
+    registerEveryMs,
     logger: pino({ level: "silent" }),
   });
   await worker.start();
@@ -92,7 +92,8 @@ it("says which graph's runs no live worker serves, and stops saying it once a wo
     );
     expect(listed).toContain("wait until a worker whose graph module has it starts");
 
-    const second = await startWorker("second");
+    // Heartbeats a loaded machine cannot miss for long enough to lapse mid-test.
+    const second = await startWorker("second", 2_000);
     try {
       for (const { runId } of runs) expect((await h.client.runs.wait(runId)).status).toBe("success");
       expect(await linearInfo()).toMatchObject({ served: true, runsWaiting: 0, oldestWaitingAt: null });

@@ -36,6 +36,8 @@ export type InterruptWatch = AsyncIterableIterator<WatchedInterrupt> & { close()
 const SUBSCRIBE_WAIT_MS = 500;
 /** The first wait for a park withheld behind an older transaction, doubling up to pollMs. */
 const WITHHELD_FIRST_MS = 5;
+/** At most this long between reads while a park is withheld (a long transaction elsewhere), or pollMs if shorter. */
+const WITHHELD_MAX_MS = 1_000;
 
 function encodeCursor(position: FeedPosition): string {
   return Buffer.from(JSON.stringify([position.xid, position.order, position.id])).toString("base64url");
@@ -142,7 +144,9 @@ async function* watching(
       if (read.full || woken) continue;
       // A park withheld behind an older transaction is read again soon: transactions here are short.
       const delay = read.withheld ? withheldMs : options.pollMs;
-      withheldMs = read.withheld ? Math.min(withheldMs * 2, options.pollMs) : WITHHELD_FIRST_MS;
+      withheldMs = read.withheld
+        ? Math.min(withheldMs * 2, WITHHELD_MAX_MS, options.pollMs)
+        : WITHHELD_FIRST_MS;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         wakeUp = () => {
