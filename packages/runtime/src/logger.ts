@@ -47,7 +47,7 @@ export function redactedError(error: unknown, depth = 0): unknown {
   const stack =
     message === error.message || error.message === ""
       ? error.stack
-      : error.stack?.replace(error.message, message);
+      : error.stack?.replace(error.message, () => message);
   return {
     type: error.name,
     message,
