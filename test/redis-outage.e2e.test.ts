@@ -1,6 +1,7 @@
 // Redis goes away for a few seconds under load and comes back with its data (a network blip, a
 // restart with persistence): two worker processes, a scheduler process and this test's client
-// all reach Redis through TCP proxies the test cuts (connections closed, new ones refused).
+// all reach Redis through TCP proxies the test cuts (connections closed, new ones refused) or
+// silences (bytes lost, the open connections dead for good without an RST: a blackholed peer).
 // Postgres is the truth: every run finishes with its right state, each superstep commits once,
 // no run fails because Redis blinked, the services run on without a restart, and waits, starts
 // and resumes made across the outage all answer. A restart that loses Redis's data is
@@ -250,4 +251,18 @@ it("Redis cut for a few seconds under load: every run finishes once, and every c
     endForClient: () => clientProxy.restore(),
   };
   await expectAllWell(await loadThroughOutage(outage, "cut"));
+}, 120_000);
+
+it("Redis silent for a few seconds, its connections then dead without an RST: every process reconnects", async () => {
+  // A blackholed peer: what was sent is lost, the open connections never answer again, and TCP
+  // alone would notice after about 15 minutes. New connections reach Redis once it is back.
+  const outage = {
+    begin: () => {
+      proxy.freeze();
+      clientProxy.freeze();
+    },
+    end: () => proxy.restore({ keepFrozen: true }),
+    endForClient: () => clientProxy.restore({ keepFrozen: true }),
+  };
+  await expectAllWell(await loadThroughOutage(outage, "silent"));
 }, 120_000);

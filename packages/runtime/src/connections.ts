@@ -55,15 +55,25 @@ export function isRedisConnectionError(error: unknown): boolean {
 }
 
 /**
+ * How long a connection may wait for any byte of an answer before it is dropped and made again
+ * (ioredis `socketTimeout`). A connection whose bytes a silent network lost (a NAT or conntrack
+ * entry gone, a blackholed peer) never gets an answer, and TCP alone notices only after about
+ * 15 minutes: meanwhile every command on it waits. Longer than BullMQ's longest blocking wait
+ * for a job (10 s, and its own watchdog's second), which a worker's connection's duplicate
+ * makes with these options.
+ */
+export const REDIS_SOCKET_TIMEOUT_MS = 15_000;
+
+/**
  * A Redis connection as BullMQ needs it (commands wait through reconnects: no
- * `maxRetriesPerRequest`), named `what` in the logs of its outages. Given an existing connection,
- * a duplicate of it: a subscriber, or a BullMQ worker's blocking connection.
+ * `maxRetriesPerRequest`), named `what` in the logs of its outages, dropped and made again when
+ * an answer stops coming (REDIS_SOCKET_TIMEOUT_MS). Given an existing connection, a duplicate of
+ * it: a subscriber, or a BullMQ worker's blocking connection.
  */
 export function connectRedis(from: string | Redis | undefined, logger: Logger, what: string): Redis {
+  const options = { maxRetriesPerRequest: null, socketTimeout: REDIS_SOCKET_TIMEOUT_MS };
   const redis =
-    typeof from === "object"
-      ? from.duplicate({ maxRetriesPerRequest: null })
-      : new Redis(from ?? DEFAULT_REDIS_URL, { maxRetriesPerRequest: null });
+    typeof from === "object" ? from.duplicate(options) : new Redis(from ?? DEFAULT_REDIS_URL, options);
   return reportRedisErrors(redis, logger, what);
 }
 

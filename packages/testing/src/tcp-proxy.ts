@@ -16,6 +16,8 @@ export async function tcpProxy(url: string) {
   const target = new URL(url);
   const defaultPort = target.protocol.startsWith("redis") ? 6379 : 5432;
   const sockets = new Set<Socket>();
+  /** Connections that went through a freeze a restore left silent (see restore). */
+  const dead = new Set<Socket>();
   let frozen = false;
   let deaf = false;
   let down = false;
@@ -33,10 +35,11 @@ export async function tcpProxy(url: string) {
       from.on("error", () => from.destroy());
       from.on("close", () => {
         sockets.delete(from);
+        dead.delete(from);
         to.destroy();
       });
       from.on("data", (chunk) => {
-        if (!frozen && !(deaf && from === upstream)) to.write(chunk);
+        if (!frozen && !dead.has(from) && !(deaf && from === upstream)) to.write(chunk);
       });
     }
   });
@@ -59,9 +62,12 @@ export async function tcpProxy(url: string) {
     },
     /**
      * Passes bytes again and takes new connections: the server is back. A connection open
-     * through a freeze lost the bytes sent meanwhile; its client has to drop it.
+     * through a freeze lost the bytes sent meanwhile; its client has to drop it. With
+     * `keepFrozen`, the connections open through the freeze stay silent for good, without an
+     * RST (a peer gone while a NAT or conntrack entry went with it): only new ones pass bytes.
      */
-    restore() {
+    restore(options: { keepFrozen?: boolean } = {}) {
+      if (frozen && options.keepFrozen) for (const socket of sockets) dead.add(socket);
       frozen = false;
       deaf = false;
       down = false;
