@@ -50,7 +50,7 @@ export function isRedisConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   return (
     CONNECTION_CODES.has((error as Error & { code?: unknown }).code) ||
-    /Connection is closed|Stream isn't writeable|connect E[A-Z]+/.test(error.message)
+    /Connection is closed|Stream isn't writeable|connect E[A-Z]+|^Socket timeout/.test(error.message)
   );
 }
 
