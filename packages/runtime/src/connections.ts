@@ -65,15 +65,33 @@ export function isRedisConnectionError(error: unknown): boolean {
 export const REDIS_SOCKET_TIMEOUT_MS = 15_000;
 
 /**
+ * The longest pause between two attempts to reconnect to Redis (plus up to 200 ms of jitter):
+ * how late after Redis is back a process notices. ioredis's default doubles up to 5 s.
+ */
+export const REDIS_RECONNECT_MAX_MS = 1_000;
+
+/** Jittered doubling from 50 ms, at most REDIS_RECONNECT_MAX_MS (ioredis's `retryStrategy`). */
+function reconnectPause(times: number): number {
+  return Math.min(50 * 2 ** (times - 1), REDIS_RECONNECT_MAX_MS) + Math.floor(Math.random() * 200);
+}
+
+/**
  * A Redis connection as BullMQ needs it (commands wait through reconnects: no
  * `maxRetriesPerRequest`), named `what` in the logs of its outages, dropped and made again when
- * an answer stops coming (REDIS_SOCKET_TIMEOUT_MS). Given an existing connection, a duplicate of
- * it: a subscriber, or a BullMQ worker's blocking connection.
+ * an answer stops coming (REDIS_SOCKET_TIMEOUT_MS), trying again at least every
+ * REDIS_RECONNECT_MAX_MS while Redis is away. Given an existing connection, a duplicate of it
+ * with its options (a subscriber, or a BullMQ worker's blocking connection): a connection a
+ * producer gave keeps the timeouts and retries it was given.
  */
 export function connectRedis(from: string | Redis | undefined, logger: Logger, what: string): Redis {
-  const options = { maxRetriesPerRequest: null, socketTimeout: REDIS_SOCKET_TIMEOUT_MS };
   const redis =
-    typeof from === "object" ? from.duplicate(options) : new Redis(from ?? DEFAULT_REDIS_URL, options);
+    typeof from === "object"
+      ? from.duplicate({ maxRetriesPerRequest: null })
+      : new Redis(from ?? DEFAULT_REDIS_URL, {
+          maxRetriesPerRequest: null,
+          socketTimeout: REDIS_SOCKET_TIMEOUT_MS,
+          retryStrategy: reconnectPause,
+        });
   return reportRedisErrors(redis, logger, what);
 }
 
