@@ -253,6 +253,23 @@ it("Redis cut for a few seconds under load: every run finishes once, and every c
   await expectAllWell(await loadThroughOutage(outage, "cut"));
 }, 120_000);
 
+/**
+ * A cancel reaches a running node through the worker's cancel subscription: its signal aborts
+ * its 30 s call and the thread is free again within seconds, not when the call would have ended.
+ */
+async function expectCancelReachesNode() {
+  const { runId, threadId } = await client.runs.start({ graphId: "abortable", input: { delayMs: 30_000 } });
+  while ((await client.runs.get(runId)).status !== "running") await sleep(50);
+  await sleep(200); // the node is in its call
+  expect(await client.runs.cancel(runId)).toEqual({ status: "cancelled" });
+  const deadline = Date.now() + 10_000;
+  while ((await client.threads.get(threadId)).status !== "idle") {
+    if (Date.now() > deadline)
+      throw new Error("the cancelled run's node still runs: its signal never aborted");
+    await sleep(50);
+  }
+}
+
 it("Redis silent for a few seconds, its connections then dead without an RST: every process reconnects", async () => {
   // A blackholed peer: what was sent is lost, the open connections never answer again, and TCP
   // alone would notice after about 15 minutes. New connections reach Redis once it is back.
@@ -265,4 +282,6 @@ it("Redis silent for a few seconds, its connections then dead without an RST: ev
     endForClient: () => clientProxy.restore({ keepFrozen: true }),
   };
   await expectAllWell(await loadThroughOutage(outage, "silent"));
+  // The subscriptions made before the silence, on which nothing is sent, were dead too.
+  await expectCancelReachesNode();
 }, 120_000);

@@ -70,6 +70,30 @@ export const REDIS_SOCKET_TIMEOUT_MS = 15_000;
  */
 export const REDIS_RECONNECT_MAX_MS = 1_000;
 
+/**
+ * How often a connection asks PING while it is up: a connection on which nothing else is sent (a
+ * subscriber waiting for messages) has an answer to wait for, and is found silent after
+ * REDIS_SOCKET_TIMEOUT_MS like any other instead of never.
+ */
+export const REDIS_PING_EVERY_MS = 5_000;
+
+/** PINGs `redis` every REDIS_PING_EVERY_MS while it is ready, one at a time, until it ends. */
+function pingWhileUp(redis: Redis): void {
+  let asking = false;
+  const timer = setInterval(() => {
+    if (asking || redis.status !== "ready") return;
+    asking = true;
+    redis
+      .ping()
+      .catch(() => undefined) // the connection's listener reports the outage
+      .finally(() => {
+        asking = false;
+      });
+  }, REDIS_PING_EVERY_MS);
+  timer.unref();
+  redis.once("end", () => clearInterval(timer));
+}
+
 /** Jittered doubling from 50 ms, at most REDIS_RECONNECT_MAX_MS (ioredis's `retryStrategy`). */
 function reconnectPause(times: number): number {
   return Math.min(50 * 2 ** (times - 1), REDIS_RECONNECT_MAX_MS) + Math.floor(Math.random() * 200);
@@ -78,7 +102,8 @@ function reconnectPause(times: number): number {
 /**
  * A Redis connection as BullMQ needs it (commands wait through reconnects: no
  * `maxRetriesPerRequest`), named `what` in the logs of its outages, dropped and made again when
- * an answer stops coming (REDIS_SOCKET_TIMEOUT_MS), trying again at least every
+ * an answer stops coming (REDIS_SOCKET_TIMEOUT_MS; asked PING every REDIS_PING_EVERY_MS, so a
+ * subscriber has one to wait for), trying again at least every
  * REDIS_RECONNECT_MAX_MS while Redis is away. Given an existing connection, a duplicate of it
  * with its options (a subscriber, or a BullMQ worker's blocking connection): a connection a
  * producer gave keeps the timeouts and retries it was given.
@@ -92,6 +117,7 @@ export function connectRedis(from: string | Redis | undefined, logger: Logger, w
           socketTimeout: REDIS_SOCKET_TIMEOUT_MS,
           retryStrategy: reconnectPause,
         });
+  pingWhileUp(redis);
   return reportRedisErrors(redis, logger, what);
 }
 
