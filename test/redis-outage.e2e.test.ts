@@ -123,12 +123,8 @@ async function allSettled(timedIds: string[]): Promise<void> {
   }
 }
 
-/**
- * Cuts or silences Redis for everyone; brings it back for the services after OUTAGE_MS, and for
- * the client once Postgres says every run settled: each event the client's waits wait for was
- * published while it was away (its network came back last), so they answer from Postgres.
- */
-async function loadThroughOutage(outage: { begin(): void; end(): void; endForClient(): void }, tag: string) {
+/** Parked approvals and timed questions, then chains and resumes under way, each waited for. */
+async function startLoad() {
   const approvals = await startParked(
     "approval",
     Array.from({ length: PARKED }, (_, i) => ({ item: `p${i}`, twice: i % 2 === 1, delayMs: 200 })),
@@ -146,11 +142,14 @@ async function loadThroughOutage(outage: { begin(): void; end(): void; endForCli
   const resumes = await Promise.all(
     threads.slice(0, RESUMED_BEFORE).map((t, i) => client.threads.resume(t.threadId, answer(i))),
   );
-  const waits = [...chains, ...resumes].map((r) => timedWait(r.runId));
-  await sleep(400);
-  outage.begin();
-  const cutAt = Date.now();
-  // Recorded in Postgres while Redis is out, their jobs dispatched once it is back.
+  return { threads, timed, waits: [...chains, ...resumes].map((r) => timedWait(r.runId)) };
+}
+
+/**
+ * Starts and resumes made while Redis is out: recorded in Postgres, their jobs dispatched once it
+ * is back. Each returns how long it took and its run's wait, under way from then on.
+ */
+function callsDuringOutage(threads: Array<{ threadId: string }>) {
   const calls = [
     ...Array.from(
       { length: DURING },
@@ -160,13 +159,26 @@ async function loadThroughOutage(outage: { begin(): void; end(): void; endForCli
       .slice(RESUMED_BEFORE, RESUMED_BEFORE + DURING)
       .map((t, j) => () => client.threads.resume(t.threadId, answer(RESUMED_BEFORE + j))),
   ];
-  const during = await Promise.all(
+  return Promise.all(
     calls.map(async (call) => {
       const began = Date.now();
       const { runId } = await call();
       return { ms: Date.now() - began, wait: timedWait(runId) };
     }),
   );
+}
+
+/**
+ * Cuts or silences Redis for everyone; brings it back for the services after OUTAGE_MS, and for
+ * the client once Postgres says every run settled: each event the client's waits wait for was
+ * published while it was away (its network came back last), so they answer from Postgres.
+ */
+async function loadThroughOutage(outage: { begin(): void; end(): void; endForClient(): void }, tag: string) {
+  const { threads, timed, waits } = await startLoad();
+  await sleep(400);
+  outage.begin();
+  const cutAt = Date.now();
+  const during = await callsDuringOutage(threads);
   await sleep(Math.max(0, cutAt + OUTAGE_MS - Date.now()));
   outage.end();
   const restoredAt = Date.now();
@@ -174,14 +186,13 @@ async function loadThroughOutage(outage: { begin(): void; end(): void; endForCli
   const settledAt = Date.now();
   outage.endForClient();
   const answered = await Promise.all([...waits, ...during.map((d) => d.wait)]);
-  const waitsDoneAt = Math.max(...answered.map((a) => a.at));
   const swept = await Promise.all(timed.started.map((t) => sweptRun(t.threadId)));
   const figures = {
     outage: tag,
     outageMs: restoredAt - cutAt,
     longestCallDuringOutageMs: Math.max(...during.map((d) => d.ms)),
     settledAfterRestoreMs: settledAt - restoredAt,
-    waitsDoneAfterRestoreMs: waitsDoneAt - restoredAt,
+    waitsDoneAfterRestoreMs: Math.max(...answered.map((a) => a.at)) - restoredAt,
     waitsDoneBeforeClientsRedisBack: answered.filter((a) => a.at <= settledAt).length,
     waitsUnderWay: answered.length,
     timeoutsDueDuringOutage: timed.parked.filter((p) => {
@@ -190,14 +201,8 @@ async function loadThroughOutage(outage: { begin(): void; end(): void; endForCli
     }).length,
   };
   console.log(JSON.stringify(figures));
-  return {
-    approvals: threads,
-    timed: timed.started,
-    chains: answered.slice(0, CHAINS),
-    during,
-    swept,
-    figures,
-  };
+  const chains = answered.slice(0, CHAINS);
+  return { approvals: threads, timed: timed.started, chains, during, swept, figures };
 }
 
 async function expectAllWell(load: Awaited<ReturnType<typeof loadThroughOutage>>) {
