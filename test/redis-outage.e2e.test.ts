@@ -123,6 +123,18 @@ async function allSettled(timedIds: string[]): Promise<void> {
   }
 }
 
+/**
+ * The timed questions (parked with an hour's timeout) fall due a second from now: during the
+ * outage, however long the load took to start.
+ */
+async function dueInASecond(threadIds: string[]): Promise<void> {
+  await h.pool.query(
+    `UPDATE "${h.schema}".interrupts SET deadline = now() + interval '1 second'
+      WHERE thread_id = ANY($1) AND status = 'pending'`,
+    [threadIds],
+  );
+}
+
 /** Parked approvals and timed questions, then chains and resumes under way, each waited for. */
 async function startLoad() {
   const approvals = await startParked(
@@ -131,7 +143,7 @@ async function startLoad() {
   );
   const timed = await startParked(
     "timed",
-    Array.from({ length: TIMED }, () => ({ timeoutMs: 2_500 })),
+    Array.from({ length: TIMED }, () => ({ timeoutMs: 3_600_000 })),
   );
   const threads = approvals.started;
   const chains = await Promise.all(
@@ -178,6 +190,7 @@ async function loadThroughOutage(outage: { begin(): void; end(): void; endForCli
   await sleep(400);
   outage.begin();
   const cutAt = Date.now();
+  await dueInASecond(timed.started.map((t) => t.threadId));
   const during = await callsDuringOutage(threads);
   await sleep(Math.max(0, cutAt + OUTAGE_MS - Date.now()));
   outage.end();
@@ -195,10 +208,6 @@ async function loadThroughOutage(outage: { begin(): void; end(): void; endForCli
     waitsDoneAfterRestoreMs: Math.max(...answered.map((a) => a.at)) - restoredAt,
     waitsDoneBeforeClientsRedisBack: answered.filter((a) => a.at <= settledAt).length,
     waitsUnderWay: answered.length,
-    timeoutsDueDuringOutage: timed.parked.filter((p) => {
-      const deadline = p.interrupts[0]?.deadline?.getTime() ?? 0;
-      return deadline > cutAt && deadline < restoredAt;
-    }).length,
   };
   console.log(JSON.stringify(figures));
   const chains = answered.slice(0, CHAINS);
@@ -217,7 +226,6 @@ async function expectAllWell(load: Awaited<ReturnType<typeof loadThroughOutage>>
     expect(result.status).toBe("success");
     expect(isTimeoutRejection(result.values.decision)).toBe(true);
   }
-  expect(load.figures.timeoutsDueDuringOutage).toBeGreaterThan(0);
   await answerTheRest(load.approvals);
 
   // Each timeout expired once, by the sweep; each timed thread has its start and one resume.
