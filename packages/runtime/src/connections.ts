@@ -73,18 +73,31 @@ export const REDIS_RECONNECT_MAX_MS = 1_000;
 /**
  * How often a connection asks PING while it is up: a connection on which nothing else is sent (a
  * subscriber waiting for messages) has an answer to wait for, and is found silent after
- * REDIS_SOCKET_TIMEOUT_MS like any other instead of never.
+ * REDIS_SOCKET_TIMEOUT_MS like any other instead of never. An answer other than PONG means the
+ * connection pairs answers with the wrong commands (bytes lost on a connection that came back):
+ * it is dropped at once, and ioredis sends the commands still unanswered again on a new one.
  */
 export const REDIS_PING_EVERY_MS = 5_000;
 
+/** PONG, as RESP3 says it (and RESP2 outside subscriber mode), or RESP2's `["pong", ""]` to a subscriber. */
+function isPong(answer: unknown): boolean {
+  const said = Array.isArray(answer) ? answer[0] : answer;
+  return typeof said === "string" && said.toUpperCase() === "PONG";
+}
+
 /** PINGs `redis` every REDIS_PING_EVERY_MS while it is ready, one at a time, until it ends. */
-function pingWhileUp(redis: Redis): void {
+function pingWhileUp(redis: Redis, logger: Logger, what: string): void {
   let asking = false;
   const timer = setInterval(() => {
     if (asking || redis.status !== "ready") return;
     asking = true;
     redis
       .ping()
+      .then((answer: unknown) => {
+        if (isPong(answer) || redis.status !== "ready") return;
+        logger.warn({ connection: what }, "Redis answered PING with another command's answer; reconnecting");
+        redis.disconnect(true);
+      })
       .catch(() => undefined) // the connection's listener reports the outage
       .finally(() => {
         asking = false;
@@ -117,7 +130,7 @@ export function connectRedis(from: string | Redis | undefined, logger: Logger, w
           socketTimeout: REDIS_SOCKET_TIMEOUT_MS,
           retryStrategy: reconnectPause,
         });
-  pingWhileUp(redis);
+  pingWhileUp(redis, logger, what);
   return reportRedisErrors(redis, logger, what);
 }
 
