@@ -28,6 +28,71 @@ import { type WatchInterruptsOptions, watchInterrupts } from "./watch-interrupts
 
 export type { ClientOptions } from "./client-options.ts";
 
+/** runs.*: start, wait, read and cancel runs. */
+function runsApi(ctx: ClientContext, hub: RunEventHub) {
+  return {
+    start: async (args: StartRunArgs) =>
+      startRun(ctx, objectArg(args, "runs.start's argument", "{ graphId, input }", true)),
+    wait: async (runId: string, waitOptions?: { timeoutMs?: number }) =>
+      waitForRun(ctx, hub, runId, objectArg(waitOptions, "runs.wait's options", "{ timeoutMs: 5000 }")),
+    /** A run's result and bookkeeping: kind, timings, and which workers ran, parked and finished it. */
+    get: async (runId: string) => {
+      const found = await requireRun(ctx, runId);
+      return { ...(await readRunResult(ctx, found)), ...runInfo(found.run) };
+    },
+    cancel: (runId: string) => cancelRun(ctx, runId),
+  };
+}
+
+/** threads.*: answer, continue, read and delete threads. */
+function threadsApi(ctx: ClientContext) {
+  const { db } = ctx;
+  return {
+    resume: async (threadId: string, value: unknown, resumeOptions?: ResumeOptions) =>
+      resumeThread(
+        ctx,
+        threadId,
+        value,
+        objectArg(resumeOptions, "threads.resume's options", "{ idempotencyKey }"),
+      ),
+    /** Continues a thread parked at a static breakpoint (interruptBefore / interruptAfter). */
+    continue: (threadId: string) => continueThread(ctx, threadId),
+    get: (threadId: string) => readThread(ctx, threadId),
+    history: (threadId: string, historyOptions?: { limit?: number }) =>
+      threadHistory(ctx, threadId, historyOptions),
+    /** The thread's runs, oldest first, with which workers ran, parked and finished each. */
+    runs: async (threadId: string) =>
+      isStorableId(threadId) ? (await threadRuns(db, threadId)).map(runInfo) : [],
+    /**
+     * Deletes the thread with its runs, interrupts and checkpoints, in one transaction. Refused
+     * (ThreadBusyError) while one of its runs is pending or running, or a cron runs on it.
+     */
+    delete: (threadId: string) => deleteThread(ctx, threadId),
+    /**
+     * Retention: deletes the threads untouched since `olderThan` (finished or failed; waiting
+     * for a person only when `statuses` names "interrupted"), each as `delete` does.
+     */
+    prune: (pruneOptions: PruneThreadsOptions) => pruneThreads(ctx, pruneOptions),
+  };
+}
+
+/** interrupts.*: list the questions threads wait for, or watch them as they are asked. */
+function interruptsApi(ctx: ClientContext, hub: RunEventHub) {
+  const { db } = ctx;
+  return {
+    /** Oldest first, a page at a time (`nextCursor`); pending unless `status` says otherwise. */
+    list: async (query?: ListInterruptsQuery) =>
+      listInterruptsPage(db, objectArg(query, "interrupts.list's query", '{ status: "pending" }')),
+    /**
+     * The interrupts threads wait for, as they are asked: an async iterator, at least once, in
+     * the order their parks committed. Store each one's `cursor` once handled and give it as
+     * `after` to continue there (see WatchInterruptsOptions).
+     */
+    watch: (watchOptions?: WatchInterruptsOptions) =>
+      watchInterrupts(ctx, hub, objectArg(watchOptions, "interrupts.watch's options", '{ graphId: "…" }')),
+  };
+}
+
 /**
  * The producer client: start runs, wait for them, answer interrupts, read threads. A call that
  * cannot reach Postgres fails with PostgresUnavailableError.
@@ -55,57 +120,9 @@ export function createClient(options: ClientOptions = {}) {
   };
   const crons = cronsApi(db, connection, prefix, logger);
   return withTypedFailures({
-    runs: {
-      start: async (args: StartRunArgs) =>
-        startRun(ctx, objectArg(args, "runs.start's argument", "{ graphId, input }", true)),
-      wait: async (runId: string, waitOptions?: { timeoutMs?: number }) =>
-        waitForRun(ctx, hub, runId, objectArg(waitOptions, "runs.wait's options", "{ timeoutMs: 5000 }")),
-      /** A run's result and bookkeeping: kind, timings, and which workers ran, parked and finished it. */
-      get: async (runId: string) => {
-        const found = await requireRun(ctx, runId);
-        return { ...(await readRunResult(ctx, found)), ...runInfo(found.run) };
-      },
-      cancel: (runId: string) => cancelRun(ctx, runId),
-    },
-    threads: {
-      resume: async (threadId: string, value: unknown, resumeOptions?: ResumeOptions) =>
-        resumeThread(
-          ctx,
-          threadId,
-          value,
-          objectArg(resumeOptions, "threads.resume's options", "{ idempotencyKey }"),
-        ),
-      /** Continues a thread parked at a static breakpoint (interruptBefore / interruptAfter). */
-      continue: (threadId: string) => continueThread(ctx, threadId),
-      get: (threadId: string) => readThread(ctx, threadId),
-      history: (threadId: string, historyOptions?: { limit?: number }) =>
-        threadHistory(ctx, threadId, historyOptions),
-      /** The thread's runs, oldest first, with which workers ran, parked and finished each. */
-      runs: async (threadId: string) =>
-        isStorableId(threadId) ? (await threadRuns(db, threadId)).map(runInfo) : [],
-      /**
-       * Deletes the thread with its runs, interrupts and checkpoints, in one transaction. Refused
-       * (ThreadBusyError) while one of its runs is pending or running, or a cron runs on it.
-       */
-      delete: (threadId: string) => deleteThread(ctx, threadId),
-      /**
-       * Retention: deletes the threads untouched since `olderThan` (finished or failed; waiting
-       * for a person only when `statuses` names "interrupted"), each as `delete` does.
-       */
-      prune: (pruneOptions: PruneThreadsOptions) => pruneThreads(ctx, pruneOptions),
-    },
-    interrupts: {
-      /** Oldest first, a page at a time (`nextCursor`); pending unless `status` says otherwise. */
-      list: async (query?: ListInterruptsQuery) =>
-        listInterruptsPage(db, objectArg(query, "interrupts.list's query", '{ status: "pending" }')),
-      /**
-       * The interrupts threads wait for, as they are asked: an async iterator, at least once, in
-       * the order their parks committed. Store each one's `cursor` once handled and give it as
-       * `after` to continue there (see WatchInterruptsOptions).
-       */
-      watch: (watchOptions?: WatchInterruptsOptions) =>
-        watchInterrupts(ctx, hub, objectArg(watchOptions, "interrupts.watch's options", '{ graphId: "…" }')),
-    },
+    runs: runsApi(ctx, hub),
+    threads: threadsApi(ctx),
+    interrupts: interruptsApi(ctx, hub),
     graphs: {
       /**
        * Every graph workers registered, by id: its versions (which are live, which producers check
