@@ -79,6 +79,7 @@ export {
   settledByPut,
 } from "./run-transitions.ts";
 export {
+  JobLockEnv,
   MAX_TIMER_MS,
   main,
   parseEnv,

@@ -61,6 +61,15 @@ export const ServiceEnv = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
+/**
+ * How long a BullMQ job's lock lasts, and how often stalled jobs are looked for: a SIGKILLed
+ * process's jobs move on to another replica after them. The worker's and the scheduler's.
+ */
+export const JobLockEnv = {
+  LOCK_DURATION_MS: timerMs(1_000).default(30_000),
+  STALLED_INTERVAL_MS: timerMs(1_000).default(30_000),
+};
+
 /** The Postgres timeouts the environment sets (DATABASE_QUERY_TIMEOUT_MS, DATABASE_STATEMENT_TIMEOUT_MS). */
 export function postgresTimeouts(env: z.output<typeof ServiceEnv>): PostgresTimeouts {
   return {

@@ -18,4 +18,13 @@ describe("scheduler environment", () => {
       expect(() => parseSchedulerEnv({ THREAD_TTL_MS: value }), value).toThrow(/THREAD_TTL_MS/);
     expect(() => parseSchedulerEnv({ PRUNE_THREADS_EVERY_MS: "0" })).toThrow(/PRUNE_THREADS_EVERY_MS/);
   });
+
+  it("takes its job locks' settings as the worker does, at least a second each", () => {
+    expect(parseSchedulerEnv({})).toMatchObject({ LOCK_DURATION_MS: 30_000, STALLED_INTERVAL_MS: 30_000 });
+    expect(parseSchedulerEnv({ LOCK_DURATION_MS: "5000", STALLED_INTERVAL_MS: "2000" })).toMatchObject({
+      LOCK_DURATION_MS: 5_000,
+      STALLED_INTERVAL_MS: 2_000,
+    });
+    expect(() => parseSchedulerEnv({ LOCK_DURATION_MS: "500" })).toThrow(/LOCK_DURATION_MS/);
+  });
 });

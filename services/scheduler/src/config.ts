@@ -1,6 +1,6 @@
 // The scheduler's configuration: the environment, checked at start-up (a mistake names the
 // variable and stops the service before it connects to anything).
-import { parseEnv, ServiceEnv, timerMs } from "@layover/runtime";
+import { JobLockEnv, parseEnv, ServiceEnv, timerMs } from "@layover/runtime";
 import { z } from "zod";
 
 export const SchedulerEnv = ServiceEnv.extend({
@@ -16,6 +16,7 @@ export const SchedulerEnv = ServiceEnv.extend({
     .optional(),
   PRUNE_THREADS_EVERY_MS: timerMs(1).default(3_600_000),
   SCHEDULER_ID: z.string().min(1).optional(),
+  ...JobLockEnv,
   /** Log users' payloads (off: they are redacted), as the worker's. */
   LAYOVER_LOG_PAYLOADS: z
     .enum(["true", "false"])

@@ -66,6 +66,13 @@ export interface SchedulerOptions {
   /** How often threads past threadTtlMs are pruned, at most 10,000 a time. @defaultValue 3600000 */
   pruneThreadsEveryMs?: number;
   schedulerId?: string;
+  /**
+   * How long a scheduler job's lock lasts, and how often stalled ones are looked for: the sweep,
+   * reconciliation or cron tick of a SIGKILLed replica moves on to another after them.
+   * @defaultValue 30000 each
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
   logger?: Logger;
   /**
    * Serve Prometheus metrics (`GET /metrics`) and the liveness and readiness probes (`GET
@@ -328,6 +335,8 @@ export function createScheduler(options: SchedulerOptions = {}) {
         connection: workerConnection,
         prefix,
         concurrency: 4,
+        lockDuration: options.lockDurationMs ?? 30_000,
+        stalledInterval: options.stalledIntervalMs ?? 30_000,
         settings: CRON_SETTINGS, // the worker schedules each tick's next
       });
       worker.on("error", (error) => {

@@ -1,4 +1,4 @@
-import { parseEnv, ServiceEnv, timerMs } from "@layover/runtime";
+import { JobLockEnv, parseEnv, ServiceEnv, timerMs } from "@layover/runtime";
 import { z } from "zod";
 
 const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
@@ -15,9 +15,7 @@ export const WorkerEnv = ServiceEnv.extend({
   STEP_BUDGET_MS: timerMs(1).default(250),
   /** A job still busy after this many ms shows its run as running (a quicker one goes straight to its result). */
   MARK_RUNNING_AFTER_MS: timerMs().default(50),
-  /** How long a job's lock lasts; a SIGKILLed worker's jobs move on after it. */
-  LOCK_DURATION_MS: timerMs(1_000).default(30_000),
-  STALLED_INTERVAL_MS: timerMs(1_000).default(30_000),
+  ...JobLockEnv,
   /** The most a run event carries of a settled run's state and interrupts (bytes); 0: status alone. */
   RUN_EVENT_RESULT_BYTES: z.coerce
     .number()
