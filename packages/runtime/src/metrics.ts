@@ -3,19 +3,30 @@ import { within } from "./within.ts";
 
 const GAUGE_READ_MS = 2_000;
 
-/** A gauge read when scraped (queue depth, parked interrupts), on `registry`. */
-function scrapedGauge(registry: Registry, name: string, help: string, read: () => Promise<number>) {
+/**
+ * A gauge on `registry` whose value `show` sets from what `read` gives when scraped. A read that
+ * fails or takes over 2 s (Postgres or Redis down) leaves the last value: the other metrics are
+ * still served.
+ */
+function scraped<T>(
+  registry: Registry,
+  gauge: { name: string; help: string; labelNames?: string[] },
+  read: () => Promise<T>,
+  show: (gauge: Gauge, value: T) => void,
+) {
   return new Gauge({
-    name,
-    help,
+    ...gauge,
     registers: [registry],
-    // A read that fails or takes over 2 s (Postgres or Redis down) leaves the last value: the
-    // other metrics are still served.
     async collect() {
       const value = await within(read(), GAUGE_READ_MS);
-      if (value !== undefined) this.set(value);
+      if (value !== undefined) show(this, value);
     },
   });
+}
+
+/** A gauge read when scraped (queue depth, parked interrupts). */
+function scrapedGauge(registry: Registry, name: string, help: string, read: () => Promise<number>) {
+  return scraped(registry, { name, help }, read, (gauge, value) => gauge.set(value));
 }
 
 /** A gauge by one label, read when scraped: the labels read are the series shown, the others go. */
@@ -26,17 +37,9 @@ function scrapedLabelledGauge(
   label: string,
   read: () => Promise<ReadonlyMap<string, number>>,
 ) {
-  return new Gauge({
-    name,
-    help,
-    labelNames: [label],
-    registers: [registry],
-    async collect() {
-      const values = await within(read(), GAUGE_READ_MS);
-      if (values === undefined) return;
-      this.reset();
-      for (const [value, n] of values) this.set({ [label]: value }, n);
-    },
+  return scraped(registry, { name, help, labelNames: [label] }, read, (gauge, values) => {
+    gauge.reset();
+    for (const [value, n] of values) gauge.set({ [label]: value }, n);
   });
 }
 

@@ -253,15 +253,16 @@ function breakpointsOf(run: RunRow): Pick<RunConfig, "interruptBefore" | "interr
   };
 }
 
-/**
- * The run's `config.context`, for the nodes: its own (a start's, or a resume's given one), else
- * the thread's latest start's (a resume the sweep or an operator made, a continue).
- */
+/** The run's cancel signal, for the nodes (`config.signal`): it aborts when the run is cancelled. */
 function signalOf(ctx: WorkerContext, job: StepJob): { signal?: AbortSignal } {
   const signal = ctx.cancels.signal(job.runId);
   return signal === undefined ? {} : { signal };
 }
 
+/**
+ * The run's `config.context`, for the nodes: its own (a start's, or a resume's given one), else
+ * the thread's latest start's (a resume the sweep or an operator made, a continue).
+ */
 function contextOf(run: JobRun): { context?: unknown } {
   const context = runConfig(run)?.context ?? run.inherited_context ?? undefined;
   return context === undefined || context === null ? {} : { context };

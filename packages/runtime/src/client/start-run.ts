@@ -68,9 +68,10 @@ export async function checkStateValues(
 ): Promise<void> {
   const graph = await registeredGraph(ctx, graphId);
   if (graph === undefined) throw new UnknownGraphError(graphId, await listGraphIds(ctx.db));
-  const result = validatorFor(graph.input_schema).safeParse(values);
+  const validator = validatorFor(graph.input_schema);
+  const result = validator.safeParse(values);
   if (!result.success) {
-    const { texts, redacted } = issueTexts(validatorFor(graph.input_schema), result.error.issues);
+    const { texts, redacted } = issueTexts(validator, result.error.issues);
     const message = (issues: string[]) =>
       `${what} does not fit the graph's state schema: ${issues.join("; ")}. Nothing was written.`;
     throw new InvalidInputError(message(texts), texts, message(redacted));
