@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { signalSeen } from "./fixtures/abortable.ts";
 import { createHarness, type Harness } from "./support/harness.ts";
+import { until } from "./support/until.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -14,13 +15,6 @@ afterAll(async () => {
 });
 
 /** Waits until `check` holds, failing with `what` after `ms`. */
-async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what} after ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 it("aborts the running node's signal: its call stops, the run stays cancelled, the thread is free", async () => {
   const { runId, threadId } = await h.client.runs.start({ graphId: "abortable", input: { delayMs: 30_000 } });

@@ -4,6 +4,7 @@ import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkpointForks, createHarness, type Harness } from "./support/harness.ts";
+import { until } from "./support/until.ts";
 
 const THREADS = 200;
 let h: Harness;
@@ -36,14 +37,6 @@ async function runningOn(worker: string): Promise<number> {
   return rows[0].n;
 }
 
-async function until(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 async function resumeAll(threadIds: string[], answer: (threadId: string) => string) {
   const runs = await Promise.all(threadIds.map((t) => h.client.threads.resume(t, answer(t))));
   return Promise.all(runs.map((r) => h.client.runs.wait(r.runId, { timeoutMs: 60_000 })));
@@ -72,7 +65,7 @@ describe("a fleet of worker processes", () => {
     const threadIds = started.map((s) => s.threadId);
     const round1 = resumeAll(threadIds, answer);
     // Mid-load: once w2 holds running jobs, SIGKILL it; the other two recover its jobs.
-    await until(async () => (await runningOn("w2")) >= 3);
+    await until(async () => (await runningOn("w2")) >= 3, 30_000);
     workers[1]?.kill("SIGKILL");
     const orphaned = await runningOn("w2");
     const afterFirst = await round1;

@@ -16,7 +16,9 @@ import {
   countRows,
   createHarness,
   type Harness,
+  runStatuses,
 } from "./support/harness.ts";
+import { until } from "./support/until.ts";
 
 const APPROVALS = 80;
 const CHAINS = 80;
@@ -64,22 +66,6 @@ async function ready(port: number | undefined): Promise<number> {
   return response.status;
 }
 
-async function until(condition: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
-
-/** Runs by status, read on the test's own (direct) pool. */
-async function statuses(): Promise<Record<string, number>> {
-  const { rows } = await h.pool.query<{ status: string; n: number }>(
-    `SELECT status, count(*)::int AS n FROM "${h.schema}".runs GROUP BY status`,
-  );
-  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
-}
-
 /** What a producer's call through the cut proxy does: its error (or its result), and how long it took. */
 async function during<T>(call: () => Promise<T>): Promise<{ error: unknown; ms: number }> {
   const started = Date.now();
@@ -100,7 +86,7 @@ async function outage(parkedThread: string) {
   const before = { runs: await countRows(h, "runs"), resolved: await resolvedCount() };
   proxy.cut();
   const cutAt = Date.now();
-  const atCut = await statuses();
+  const atCut = await runStatuses(h);
   const started = await during(() => producer.runs.start({ graphId: "linear", input: {} }));
   const resumed = await during(() => producer.threads.resume(parkedThread, "yes"));
   const ports = [...workers.map((w) => w.metricsPort), schedulerPort];
@@ -110,7 +96,7 @@ async function outage(parkedThread: string) {
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, OUTAGE_MS - (Date.now() - cutAt))));
   proxy.restore();
   const after = { runs: await countRows(h, "runs"), resolved: await resolvedCount() };
-  const atRestore = await statuses();
+  const atRestore = await runStatuses(h);
   return { started, resumed, probes, before, after, atCut, atRestore, restoredAt: Date.now() };
 }
 
@@ -147,15 +133,15 @@ describe("Postgres goes away under load and comes back", () => {
       ),
     );
     // Mid-load: both workers hold running jobs.
-    await until(async () => ((await statuses()).running ?? 0) >= 8, 20_000);
+    await until(async () => ((await runStatuses(h)).running ?? 0) >= 8, 20_000);
     const cut = await outage((approvals[0] as { threadId: string }).threadId);
 
     // Every run settles, none failed for the outage.
     const settledAtRestore = cut.atRestore.success ?? 0;
-    await until(async () => ((await statuses()).success ?? 0) > settledAtRestore, 120_000);
+    await until(async () => ((await runStatuses(h)).success ?? 0) > settledAtRestore, 120_000);
     const firstMs = Date.now() - cut.restoredAt;
     await until(async () => {
-      const by = await statuses();
+      const by = await runStatuses(h);
       return (by.pending ?? 0) === 0 && (by.running ?? 0) === 0;
     }, 120_000);
     const recoveryMs = Date.now() - cut.restoredAt;
@@ -166,7 +152,7 @@ describe("Postgres goes away under load and comes back", () => {
     console.log(
       `producer during outage: start ${String(cut.started.error)} in ${cut.started.ms} ms; resume ${String(cut.resumed.error)} in ${cut.resumed.ms} ms`,
     );
-    expect(await statuses()).not.toHaveProperty("error");
+    expect(await runStatuses(h)).not.toHaveProperty("error");
 
     const afterResume = await Promise.all(
       resumes.map((r) => h.client.runs.wait(r.runId, { timeoutMs: 60_000 })),

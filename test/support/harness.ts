@@ -214,6 +214,14 @@ export async function checkpointCounts(h: Harness, threadIds: string[]): Promise
   return new Map(rows.map((r) => [r.thread_id, r.n]));
 }
 
+/** Runs by status, those matching `where` (SQL on the runs table's columns), read on the test's own pool. */
+export async function runStatuses(h: Harness, where = "true"): Promise<Record<string, number>> {
+  const { rows } = await h.pool.query<{ status: string; n: number }>(
+    `SELECT status, count(*)::int AS n FROM "${h.schema}".runs WHERE ${where} GROUP BY status`,
+  );
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+}
+
 /** Rows in one of the harness schema's runtime tables. */
 export async function countRows(h: Harness, table: string): Promise<number> {
   const { rows } = await h.pool.query(`SELECT count(*)::int AS n FROM "${h.schema}".${table}`);

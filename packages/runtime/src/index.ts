@@ -58,6 +58,13 @@ export { jsonbProblem, type UnstorableText, unstorableText } from "./jsonb.ts";
 export { createLogger, PAYLOAD_PATHS, redactedError } from "./logger.ts";
 export { createMetrics, type Metrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
+export {
+  isPostgresDown,
+  OUTAGE_FIRST_CHECK_MS,
+  OUTAGE_MAX_CHECK_MS,
+  type OutageGate,
+  postgresOutageGate,
+} from "./postgres-outage.ts";
 export { type RecordedResume, recordResume } from "./resume-transition.ts";
 export { checkpointState, decodeRunResult, encodeRunResult } from "./run-result.ts";
 export {

@@ -60,7 +60,8 @@ function workerMetrics(registry: Registry) {
       name: "layover_jobs_total",
       help:
         "Step jobs handled, by result (enqueued, parked, finished, failed, conflict, stale, cancelled; " +
-        "error: the job threw and BullMQ retries it; unserved: handed back, its graph or this version of it is not served here).",
+        "error: the job threw and BullMQ retries it; unserved: handed back, its graph or this version of it is not served here; " +
+        "postgres_down: put back to wait, unchanged, while Postgres cannot be reached).",
       labelNames: ["result"],
       registers: [registry],
     }),

@@ -19,6 +19,7 @@ import {
   metricsPortOf,
   migrateRuntime,
   type PostgresTimeouts,
+  postgresOutageGate,
   type Requeued,
   reconcileRuns,
   requireRedis,
@@ -30,7 +31,7 @@ import {
   sweepExpiredInterrupts,
   withMigrationPool,
 } from "@layover/runtime";
-import { type Job, Queue, Worker } from "bullmq";
+import { type Job, Queue, WaitingError, Worker } from "bullmq";
 import type { Logger } from "pino";
 import { z } from "zod";
 
@@ -179,6 +180,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
     state: () => state,
     probes: serviceProbes(pool, [connection, workerConnection], () => worker),
   };
+  const outage = postgresOutageGate(pool, () => worker, logger);
 
   /** Enqueues again the runs whose job Redis lost; logged and counted. */
   async function reconcile(): Promise<number> {
@@ -187,6 +189,20 @@ export function createScheduler(options: SchedulerOptions = {}) {
     logRequeued(logger, requeued);
     await warnUnserved(db, logger);
     return requeued.length;
+  }
+
+  /**
+   * Runs a job; one that could not reach Postgres waits in the queue until it answers: a cron's
+   * tick then starts its run late rather than never, as a tick that fell due while no scheduler ran.
+   */
+  async function runJob(job: Job, token?: string): Promise<unknown> {
+    const startedAt = Date.now();
+    try {
+      return await handle(job);
+    } catch (error) {
+      if (await outage.holdIfDown(error, job, token, startedAt)) throw new WaitingError();
+      throw error;
+    }
   }
 
   async function handle(job: Job): Promise<unknown> {
@@ -331,7 +347,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
       // Before taking jobs: a port that cannot be served fails the start.
       if (options.metricsPort !== undefined)
         metricsServer = await serveMetrics(metrics.registry, options.metricsPort, readiness);
-      worker = new Worker(SCHEDULER_QUEUE, handle, {
+      worker = new Worker(SCHEDULER_QUEUE, runJob, {
         connection: workerConnection,
         prefix,
         concurrency: 4,
@@ -356,6 +372,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
     async close(): Promise<void> {
       state = "closing";
       clearTimeout(watch);
+      outage.close();
       await worker?.close();
       metricsServer?.close();
       await steps.close();

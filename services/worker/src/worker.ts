@@ -10,7 +10,9 @@ import {
   isRedisConnectionError,
   metricsPortOf,
   migrateRuntime,
+  type OutageGate,
   type PostgresTimeouts,
+  postgresOutageGate,
   requireRedis,
   type ServiceState,
   STEP_QUEUE,
@@ -108,10 +110,12 @@ async function offerElsewhere(job: Job<StepJob>, token: string): Promise<boolean
 
 /**
  * BullMQ's processor of step jobs: advances the job's thread (processStepJob), counting the
- * result; a job this worker cannot run goes back to the queue for another (offerElsewhere).
+ * result; a job this worker cannot run goes back to the queue for another (offerElsewhere), and
+ * one that could not reach Postgres waits there until it answers (postgresOutageGate).
  */
-function stepJobProcessor(ctx: WorkerContext, logger: Logger) {
+function stepJobProcessor(ctx: WorkerContext, logger: Logger, outage: OutageGate) {
   return async (job: Job<StepJob>, token?: string) => {
+    const startedAt = Date.now();
     const data = StepJob.parse(job.data);
     const log = logger.child({
       jobId: job.id ?? stepJobId(data),
@@ -128,6 +132,10 @@ function stepJobProcessor(ctx: WorkerContext, logger: Logger) {
       if (error instanceof GraphNotServedError && token && (await offerElsewhere(job, token))) {
         ctx.metrics.jobs.inc({ result: "unserved" });
         log.info({ offers: (data.offers ?? 0) + 1 }, "job put back for a worker that can run it");
+        throw new WaitingError();
+      }
+      if (await outage.holdIfDown(error, job, token, startedAt)) {
+        ctx.metrics.jobs.inc({ result: "postgres_down" });
         throw new WaitingError();
       }
       throw error;
@@ -174,6 +182,7 @@ export function createWorker(options: WorkerOptions) {
   let metricsServer: import("node:http").Server | undefined;
   let state: ServiceState = "starting";
   const registration = graphRegistration(ctx, options.registerEveryMs ?? 30_000, logger);
+  const outage = postgresOutageGate(pool, () => worker, logger);
   const readiness = {
     state: () => state,
     probes: serviceProbes(pool, [connection, workerConnection], () => worker),
@@ -191,7 +200,7 @@ export function createWorker(options: WorkerOptions) {
     // Before taking jobs: a port that cannot be served fails the start, not a running worker.
     if (options.metricsPort !== undefined)
       metricsServer = await serveMetrics(ctx.metrics.registry, options.metricsPort, readiness);
-    worker = new Worker<StepJob>(STEP_QUEUE, stepJobProcessor(ctx, logger), {
+    worker = new Worker<StepJob>(STEP_QUEUE, stepJobProcessor(ctx, logger, outage), {
       connection: workerConnection,
       prefix,
       concurrency: options.concurrency ?? 8,
@@ -224,6 +233,7 @@ export function createWorker(options: WorkerOptions) {
   /** Stops taking jobs, lets running ones finish, closes connections. */
   async function close(): Promise<void> {
     state = "closing";
+    outage.close();
     await registration.close();
     await worker?.close();
     metricsServer?.close();

@@ -1,0 +1,93 @@
+// A BullMQ worker whose jobs need Postgres stops taking them while Postgres is away: a job that
+// could not reach it goes back to the queue as it was, with no attempt spent, and the worker
+// checks on its own when Postgres answers again. An outage longer than a job's retries (a long
+// failover, a partition) then loses nothing and floods nothing: the work waits in Redis and
+// starts within seconds of Postgres's return, without reconciliation's backoff.
+import { LayoverError } from "@layover/checkpoint";
+import { classifyFailure } from "@layover/checkpoint-postgres";
+import type { Job, Worker } from "bullmq";
+import type pg from "pg";
+import type { Logger } from "pino";
+
+/** The first pause before asking Postgres again, and the longest (it doubles in between). */
+export const OUTAGE_FIRST_CHECK_MS = 250;
+export const OUTAGE_MAX_CHECK_MS = 2_000;
+
+/** Serialization failures and deadlocks: Postgres answered, the statement lost a race. */
+const LOST_RACE = new Set(["40001", "40P01"]);
+
+/**
+ * Whether `error` says Postgres could not be reached or connected to (refused, reset, shutting
+ * down, too many connections), raw from pg or wrapped in Layover's POSTGRES_UNAVAILABLE. Not a
+ * statement left unanswered (a query timeout), nor one that lost a race: Postgres is there.
+ */
+export function isPostgresDown(error: unknown): boolean {
+  const cause = error instanceof LayoverError && error.code === "POSTGRES_UNAVAILABLE" ? error.cause : error;
+  if (cause instanceof LayoverError) return false;
+  const code = (cause as { code?: unknown } | null)?.code;
+  return classifyFailure(cause) === "transient" && !(typeof code === "string" && LOST_RACE.has(code));
+}
+
+export interface OutageGate {
+  /**
+   * A job failed with `error`. When that says Postgres is away, puts the job back in the queue
+   * (no attempt spent), stops this worker taking jobs until Postgres answers, and returns true:
+   * the processor then throws BullMQ's WaitingError. `startedAt`: when the job began (a job begun
+   * before an outage's end that fails after it does not start another).
+   */
+  holdIfDown(error: unknown, job: Job, token: string | undefined, startedAt: number): Promise<boolean>;
+  /** Stops checking on Postgres (the service is closing). */
+  close(): void;
+}
+
+/**
+ * The outage gate of `worker()`'s jobs: while it holds, one statement asks `pool` whether
+ * Postgres answers, after 250 ms, then twice as long each time, at most every 2 s. Logs an
+ * outage once at warn, its end at info.
+ */
+export function postgresOutageGate(
+  pool: pg.Pool,
+  worker: () => Worker | undefined,
+  logger: Logger,
+): OutageGate {
+  let since: number | undefined;
+  let endedAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  function checkAfter(waitMs: number): void {
+    timer = setTimeout(async () => {
+      const answers = await pool.query("SELECT 1").then(
+        () => true,
+        () => false,
+      );
+      if (closed) return;
+      if (!answers) return checkAfter(Math.min(waitMs * 2, OUTAGE_MAX_CHECK_MS));
+      logger.info({ outageMs: Date.now() - (since ?? Date.now()) }, "Postgres answers again; taking jobs");
+      since = undefined;
+      endedAt = Date.now();
+      await worker()?.resume();
+    }, waitMs);
+  }
+
+  return {
+    async holdIfDown(error, job, token, startedAt) {
+      if (token === undefined || closed || !isPostgresDown(error)) return false;
+      if (since === undefined && startedAt >= endedAt) {
+        since = Date.now();
+        logger.warn(
+          { err: error },
+          "Postgres unreachable: no jobs taken here until it answers; they wait in the queue, spending no attempts",
+        );
+        await worker()?.pause(true);
+        checkAfter(OUTAGE_FIRST_CHECK_MS);
+      }
+      await job.moveToWait(token);
+      return true;
+    },
+    close() {
+      closed = true;
+      clearTimeout(timer);
+    },
+  };
+}
