@@ -3,7 +3,7 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkpointForks, createHarness, type Harness } from "./support/harness.ts";
+import { checkpointForks, createHarness, type Harness, jobsInRedis } from "./support/harness.ts";
 import { until } from "./support/until.ts";
 
 const THREADS = 200;
@@ -17,17 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-async function jobsInRedis(): Promise<number> {
-  const counts = await h.queue.getJobCounts(
-    "waiting",
-    "active",
-    "delayed",
-    "prioritized",
-    "waiting-children",
-  );
-  return Object.values(counts).reduce((a, b) => a + b, 0);
-}
 
 async function runningOn(worker: string): Promise<number> {
   const { rows } = await h.pool.query(
@@ -59,7 +48,7 @@ describe("a fleet of worker processes", () => {
     expect(first.every((r) => r.status === "interrupted")).toBe(true);
     // Parked runs hold nothing in BullMQ: a job completes just after its run's event is
     // published (the settle commits, the event goes out, then BullMQ marks the job done).
-    await until(async () => (await jobsInRedis()) === 0, 5_000);
+    await until(async () => (await jobsInRedis(h)) === 0, 5_000);
 
     const answer = (t: string) => (t.charCodeAt(t.length - 1) % 3 === 0 ? "no" : "yes");
     const threadIds = started.map((s) => s.threadId);
@@ -98,7 +87,7 @@ describe("a fleet of worker processes", () => {
     // Each superstep committed exactly once: no checkpoint has two children.
     const forks = await checkpointForks(h);
     expect(forks).toEqual([]);
-    await until(async () => (await jobsInRedis()) === 0, 5_000);
+    await until(async () => (await jobsInRedis(h)) === 0, 5_000);
   }, 180_000);
 
   it("stops a worker cleanly on SIGTERM: it finishes what it runs and exits 0", async () => {

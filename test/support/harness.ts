@@ -222,6 +222,18 @@ export async function runStatuses(h: Harness, where = "true"): Promise<Record<st
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
+/** Step jobs BullMQ holds that are yet to end (waiting, running, delayed). */
+export async function jobsInRedis(h: Harness): Promise<number> {
+  const counts = await h.queue.getJobCounts(
+    "waiting",
+    "active",
+    "delayed",
+    "prioritized",
+    "waiting-children",
+  );
+  return Object.values(counts).reduce((a, b) => a + b, 0);
+}
+
 /** Rows in one of the harness schema's runtime tables. */
 export async function countRows(h: Harness, table: string): Promise<number> {
   const { rows } = await h.pool.query(`SELECT count(*)::int AS n FROM "${h.schema}".${table}`);

@@ -19,6 +19,42 @@ export const STEP_JOB_OPTIONS: JobsOptions = {
   backoff: { type: "exponential", delay: 250 },
 };
 
+/**
+ * The most commands a dispatcher leaves waiting for Redis by default. While Redis is away, a
+ * command waits in the connection's queue to be sent on its return (a call gives up waiting
+ * after REDIS_WAIT_MS, the command does not), each holding its job's data: a producer making
+ * calls all through a long outage would hold them all, without bound.
+ */
+export const DEFAULT_MAX_REDIS_BACKLOG = 10_000;
+
+/** A command not sent: Redis has yet to answer as many others of this dispatcher as it allows. */
+export class RedisBacklogError extends Error {
+  override name = "RedisBacklogError";
+}
+
+/**
+ * Sends commands while fewer than `limit` wait for Redis's answer; refuses the others at once
+ * (what Postgres records of them is carried on by reconciliation).
+ */
+function backlogOf(limit: number) {
+  let waiting = 0;
+  const done = () => {
+    waiting -= 1;
+  };
+  return <T>(send: () => Promise<T>): Promise<T> => {
+    if (waiting >= limit)
+      return Promise.reject(
+        new RedisBacklogError(
+          `Redis has yet to answer ${limit} commands of this process (it is away or slow): this one is not sent.`,
+        ),
+      );
+    waiting += 1;
+    const sent = send();
+    sent.then(done, done);
+    return sent;
+  };
+}
+
 /** Sends step jobs to BullMQ and run events to Redis pub/sub. */
 export interface Dispatcher {
   readonly queue: Queue<StepJob>;
@@ -31,34 +67,44 @@ export interface Dispatcher {
   close(): Promise<void>;
 }
 
-export function createDispatcher(connection: Redis, prefix: string): Dispatcher {
+export function createDispatcher(
+  connection: Redis,
+  prefix: string,
+  maxBacklog = DEFAULT_MAX_REDIS_BACKLOG,
+): Dispatcher {
   const queue = new Queue<StepJob>(STEP_QUEUE, { connection, prefix });
   // The connection's own listener reports Redis errors (reportRedisErrors); unheard, BullMQ
   // would print each reconnect attempt's error.
   queue.on("error", () => {});
   const channel = runEventsChannel(prefix);
   const cancels = runCancelsChannel(prefix);
+  const bounded = backlogOf(maxBacklog);
   return {
     queue,
     async enqueue(job) {
-      await queue.add("step", job, { ...STEP_JOB_OPTIONS, jobId: stepJobId(job) });
+      await bounded(() => queue.add("step", job, { ...STEP_JOB_OPTIONS, jobId: stepJobId(job) }));
     },
     async enqueueMany(jobs) {
       if (jobs.length === 0) return;
-      await queue.addBulk(
-        jobs.map((job) => ({
-          name: "step",
-          data: job,
-          opts: { ...STEP_JOB_OPTIONS, jobId: stepJobId(job) },
-        })),
+      await bounded(() =>
+        queue.addBulk(
+          jobs.map((job) => ({
+            name: "step",
+            data: job,
+            opts: { ...STEP_JOB_OPTIONS, jobId: stepJobId(job) },
+          })),
+        ),
       );
     },
     async publish(event) {
-      await connection.publish(channel, JSON.stringify(RunEvent.parse(event)));
+      const message = JSON.stringify(RunEvent.parse(event));
+      await bounded(() => connection.publish(channel, message));
     },
     async publishCancel(event) {
       const message = JSON.stringify(RunEvent.parse(event));
-      await Promise.all([connection.publish(channel, message), connection.publish(cancels, message)]);
+      await bounded(() =>
+        Promise.all([connection.publish(channel, message), connection.publish(cancels, message)]),
+      );
     },
     async close() {
       await queue.close();

@@ -32,7 +32,13 @@ export {
   SCHEDULER_QUEUE,
 } from "./crons.ts";
 export { createDb, type Db, inTransaction, type Queryable } from "./db.ts";
-export { createDispatcher, type Dispatcher, STEP_JOB_OPTIONS } from "./dispatch.ts";
+export {
+  createDispatcher,
+  DEFAULT_MAX_REDIS_BACKLOG,
+  type Dispatcher,
+  RedisBacklogError,
+  STEP_JOB_OPTIONS,
+} from "./dispatch.ts";
 export {
   InterruptAlreadyResolvedError,
   InvalidConfigError,

@@ -3,6 +3,7 @@ import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { PostgresTimeouts } from "../connections.ts";
+import { DEFAULT_MAX_REDIS_BACKLOG } from "../dispatch.ts";
 import { InvalidConfigError } from "../errors.ts";
 import { shown, textProblem } from "../keys.ts";
 import { MAX_TIMER_MS } from "../service.ts";
@@ -27,13 +28,21 @@ export type ClientOptions = (
   logger?: Logger;
   /** @defaultValue a PostgresSaver on the same pool and schema */
   saver?: CheckpointSaver;
+  /**
+   * The most of this client's commands to Redis (step jobs, run events) left waiting while Redis
+   * is away, each holding its job's data until Redis is back: calls beyond it do not send theirs,
+   * and reconciliation enqueues their runs, so a producer's memory stays bounded through a long
+   * outage. @defaultValue 10000
+   */
+  maxRedisBacklog?: number;
 };
 
 /**
  * Refuses options createClient could not honour, before it opens a connection (a refusal after
  * would leave one open, with no client to close it): a pool without a connection or the reverse
  * (the client closes only the connections it opened, so it would leave its own open or close the
- * caller's), an identity Postgres cannot record, an empty prefix, a timeout no timer can wait.
+ * caller's), an identity Postgres cannot record, an empty prefix, a timeout no timer can wait, a
+ * backlog that is not a count.
  */
 export function checkClientOptions(options: ClientOptions): void {
   if ((options.pool === undefined) !== (options.connection === undefined))
@@ -48,6 +57,11 @@ export function checkClientOptions(options: ClientOptions): void {
   if (options.prefix !== undefined && (typeof options.prefix !== "string" || options.prefix === ""))
     throw new InvalidConfigError(
       `createClient: prefix must be a non-empty string (one per deployment), or left out for "layover"; got ${shown(options.prefix)}.`,
+    );
+  const backlog = options.maxRedisBacklog;
+  if (backlog !== undefined && !(Number.isSafeInteger(backlog) && backlog >= 1))
+    throw new InvalidConfigError(
+      `createClient: maxRedisBacklog must be a whole number of commands from 1, or left out for ${DEFAULT_MAX_REDIS_BACKLOG}; got ${shown(backlog)}.`,
     );
   for (const [name, ms] of Object.entries(options.timeouts ?? {}))
     if (ms !== undefined && !(Number.isSafeInteger(ms) && ms >= 0 && ms <= MAX_TIMER_MS))

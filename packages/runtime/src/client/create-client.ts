@@ -111,7 +111,7 @@ export function createClient(options: ClientOptions = {}) {
     db,
     saver: options.saver ?? (ownSaver as PostgresSaver),
     ...(ownSaver ? { alongSaver: ownSaver } : {}),
-    dispatcher: createDispatcher(connection, prefix),
+    dispatcher: createDispatcher(connection, prefix, options.maxRedisBacklog),
     logger,
     identity: options.identity ?? "client",
     graphs: new Map(),
