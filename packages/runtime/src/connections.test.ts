@@ -3,6 +3,7 @@ import pino from "pino";
 import { describe, expect, it } from "vitest";
 import {
   connectRedis,
+  evictionRisk,
   isRedisConnectionError,
   REDIS_RECONNECT_MAX_MS,
   REDIS_SOCKET_TIMEOUT_MS,
@@ -45,5 +46,28 @@ describe("connectRedis", () => {
     expect(duplicates.map((d) => d.options.socketTimeout)).toEqual([REDIS_SOCKET_TIMEOUT_MS, 3_000]);
     expect(duplicates[0]?.options.retryStrategy).toBe(ours.options.retryStrategy);
     expect(duplicates.map((d) => d.options.maxRetriesPerRequest)).toEqual([null, null]);
+  });
+});
+
+describe("evictionRisk: what a service says of a Redis that may delete BullMQ's keys", () => {
+  const info = (policy: string, maxmemory: number) =>
+    `# Memory\r\nused_memory:1048576\r\nmaxmemory:${maxmemory}\r\nmaxmemory_human:0B\r\nmaxmemory_policy:${policy}\r\n`;
+
+  it("says nothing of noeviction, or of a Redis that does not tell", () => {
+    expect(evictionRisk(info("noeviction", 1_000_000))).toBeUndefined();
+    expect(evictionRisk("# Memory\r\nused_memory:1048576\r\n")).toBeUndefined();
+  });
+
+  it("errs on a policy that evicts at a maxmemory set, warns while none is set, naming the fix", () => {
+    expect(evictionRisk(info("allkeys-lru", 104_857_600))).toEqual({
+      level: "error",
+      message: expect.stringMatching(
+        /allkeys-lru with maxmemory 104857600 bytes.*set maxmemory-policy noeviction/,
+      ),
+    });
+    expect(evictionRisk(info("volatile-lru", 0))).toEqual({
+      level: "warn",
+      message: expect.stringMatching(/volatile-lru: once a maxmemory is set.*noeviction/),
+    });
   });
 });

@@ -140,9 +140,9 @@ export const REDIS_START_WAIT_MS = 20_000;
 /**
  * Waits until `redis` answers a PING; fails after `ms`, naming where it looked (password left
  * out), so a service pointed at the wrong Redis exits with the reason instead of retrying in
- * silence.
+ * silence. Given a logger, then says there if Redis may evict BullMQ's keys (evictionRisk).
  */
-export async function requireRedis(redis: Redis, ms = REDIS_START_WAIT_MS): Promise<void> {
+export async function requireRedis(redis: Redis, ms = REDIS_START_WAIT_MS, logger?: Logger): Promise<void> {
   try {
     await orLate(redis.ping(), ms, "Redis PING");
   } catch (error) {
@@ -153,6 +153,37 @@ export async function requireRedis(redis: Redis, ms = REDIS_START_WAIT_MS): Prom
       { cause: error },
     );
   }
+  if (logger !== undefined) await reportEvictionRisk(redis, logger);
+}
+
+/**
+ * What Redis's `INFO memory` (`info`) says is wrong for BullMQ, or undefined: a maxmemory-policy
+ * other than noeviction lets Redis delete keys once it reaches maxmemory, BullMQ's among them
+ * (jobs, their locks, the schedules). Postgres keeps every run, and reconciliation enqueues a run
+ * whose job went, but a lock or a schedule gone breaks the queue in ways it cannot see.
+ */
+export function evictionRisk(info: string): { level: "warn" | "error"; message: string } | undefined {
+  const field = (name: string) => new RegExp(`^${name}:(.*)$`, "m").exec(info)?.[1]?.trim();
+  const policy = field("maxmemory_policy");
+  if (policy === undefined || policy === "noeviction") return undefined;
+  const maxmemory = Number(field("maxmemory") ?? 0);
+  const fix = "set maxmemory-policy noeviction (redis.conf, or your provider's parameter group)";
+  return maxmemory > 0
+    ? {
+        level: "error",
+        message: `Redis's maxmemory-policy is ${policy} with maxmemory ${maxmemory} bytes: once full, Redis deletes BullMQ's keys (jobs, locks, schedules); ${fix}.`,
+      }
+    : {
+        level: "warn",
+        message: `Redis's maxmemory-policy is ${policy}: once a maxmemory is set, Redis will delete BullMQ's keys when full; ${fix}.`,
+      };
+}
+
+/** Logs evictionRisk of `redis`; a Redis that does not tell (INFO disabled, as some providers do) is left alone. */
+async function reportEvictionRisk(redis: Redis, logger: Logger): Promise<void> {
+  const info = await orLate(redis.info("memory"), 2_000, "Redis INFO").catch(() => undefined);
+  const risk = info === undefined ? undefined : evictionRisk(info);
+  if (risk !== undefined) logger[risk.level](risk.message);
 }
 
 /** How long a statement may go unanswered before the call fails (and its connection is dropped). */

@@ -189,7 +189,7 @@ export function createWorker(options: WorkerOptions) {
   };
 
   async function start(): Promise<void> {
-    await requireRedis(connection, options.redisStartTimeoutMs);
+    await requireRedis(connection, options.redisStartTimeoutMs, logger);
     await withMigrationPool(options.databaseUrl, async (admin) => {
       await new PostgresSaver({ pool: admin, schema: db.schema }).setup();
       await migrateRuntime(admin, { schema: db.schema });
