@@ -126,6 +126,42 @@ export interface NewCheckpoint {
   settled?: AppliedWrites;
 }
 
+/** The checkpoint `applied` makes, the head's settled superstep and carried tasks planned again. */
+function checkpointOf(applied: AppliedWrites, made: NewCheckpoint): Checkpoint {
+  const carry = made.carry ?? [];
+  return {
+    v: 1,
+    id: newCheckpointId(),
+    ts: new Date().toISOString(),
+    channelValues: applied.values,
+    channelVersions: applied.versions,
+    updatedChannels: [
+      ...new Set([
+        ...(made.settled?.available ?? []),
+        ...applied.available,
+        ...carry.flatMap((t) => t.triggers),
+      ]),
+    ],
+    pendingSends: [
+      ...carry.filter((t) => t.kind === "push").map((t) => ({ node: t.name, arg: t.arg })),
+      ...(made.settled?.sends ?? []),
+      ...applied.sends,
+    ],
+  };
+}
+
+/** The new checkpoint's metadata: one step after `head`'s (-1 for a new thread's input). */
+function metadataOf(env: StepEnv, head: LoadedHead | undefined, made: NewCheckpoint, hold: boolean) {
+  return {
+    ...env.metadata,
+    source: made.source,
+    step: head ? head.metadata.step + 1 : -1,
+    writes: made.metadataWrites,
+    // Held, its id is new on every attempt: its tasks' seed is the run's.
+    ...(hold ? { [TASK_SEED]: deterministicId(env.inputSeed as string, "input") } : {}),
+  } satisfies CheckpointMetadata;
+}
+
 /** Commits a checkpoint made from `head` (or a new thread) by applying `writes` as one step. */
 export async function commitWrites(
   env: StepEnv,
@@ -146,34 +182,9 @@ export async function commitWrites(
   const applied = applyWrites(env.spec, settled ?? base, [made.writes], [], floor);
   const changedBefore = new Set([...base.changed, ...(settled?.changed ?? [])]);
   const changed = new Set([...changedBefore, ...applied.changed]);
-  const checkpoint: Checkpoint = {
-    v: 1,
-    id: newCheckpointId(),
-    ts: new Date().toISOString(),
-    channelValues: applied.values,
-    channelVersions: applied.versions,
-    updatedChannels: [
-      ...new Set([
-        ...(settled?.available ?? []),
-        ...applied.available,
-        ...(made.carry ?? []).flatMap((t) => t.triggers),
-      ]),
-    ],
-    pendingSends: [
-      ...(made.carry ?? []).filter((t) => t.kind === "push").map((t) => ({ node: t.name, arg: t.arg })),
-      ...(settled?.sends ?? []),
-      ...applied.sends,
-    ],
-  };
+  const checkpoint = checkpointOf(applied, made);
   const hold = holdsInput(env, head, fresh);
-  const metadata: CheckpointMetadata = {
-    ...env.metadata,
-    source: made.source,
-    step: head ? head.metadata.step + 1 : -1,
-    writes: made.metadataWrites,
-    // Held, its id is new on every attempt: its tasks' seed is the run's.
-    ...(hold ? { [TASK_SEED]: deterministicId(env.inputSeed as string, "input") } : {}),
-  };
+  const metadata: CheckpointMetadata = metadataOf(env, head, made, hold);
   const parentId = head?.checkpoint.id ?? null;
   const appends = appendHints(applied, changedBefore);
   const entered: LoadedHead = {

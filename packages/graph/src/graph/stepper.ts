@@ -73,6 +73,26 @@ function outcomeOf(env: StepEnv, result: StepResult): StepOutcome {
 }
 
 /**
+ * A background store in flight is waited for (it usually finished while the last superstep's
+ * nodes awaited their I/O); after one failed, `head` is stored now, or the failure it meets.
+ */
+async function unstall(env: StepEnv, head: LoadedHead): Promise<StepResult | undefined> {
+  await env.storing?.catch(() => undefined);
+  if (!env.stalled) return undefined;
+  env.stalled = false;
+  return storeOrFail(env, head);
+}
+
+/**
+ * One superstep from `head`. A background store failed before it or while it ran: go no further
+ * until the held supersteps are stored (a conflict throws; an unstorable value fails).
+ */
+async function advance(env: StepEnv, head: LoadedHead): Promise<StepResult> {
+  const ran = (await unstall(env, head)) ?? (await runSuperstep(env, head));
+  return ran.status === "next" ? ((await unstall(env, ran.head)) ?? ran) : ran;
+}
+
+/**
  * A stepper over `env`'s thread. `load` reads the head; `enter` records an input on a head.
  * After any error (a lost compare-and-set above all) the held head is dropped and reloaded.
  */
@@ -85,16 +105,6 @@ export function createStepper(
   const current = async () => {
     held ??= { head: await load() };
     return held.head;
-  };
-  /**
-   * A background store in flight is waited for (it usually finished while the last superstep's
-   * nodes awaited their I/O); after one failed, `head` is stored now, or the failure it meets.
-   */
-  const unstall = async (head: LoadedHead): Promise<StepResult | undefined> => {
-    await env.storing?.catch(() => undefined);
-    if (!env.stalled) return undefined;
-    env.stalled = false;
-    return storeOrFail(env, head);
   };
   const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
@@ -127,10 +137,7 @@ export function createStepper(
         const head = await current();
         if (head === undefined)
           throw new InvalidInputError(`Thread "${env.key.threadId}" has no checkpoint to advance.`);
-        // A background store failed before this superstep or while it ran: go no further
-        // until the held supersteps are stored (a conflict throws; an unstorable value fails).
-        const ran = (await unstall(head)) ?? (await runSuperstep(env, head));
-        const result = ran.status === "next" ? ((await unstall(ran.head)) ?? ran) : ran;
+        const result = await advance(env, head);
         held = result.status === "next" ? { head: result.head } : undefined;
         if (result.status === "next") storeWhenIdle(env, result.head);
         return outcomeOf(env, result);
