@@ -1,0 +1,93 @@
+import type { CronsApi } from "@layover/runtime";
+import type { Queue } from "bullmq";
+import type { Logger } from "pino";
+
+/** What setting and watching the scheduler's schedules work with. */
+export interface ScheduleDeps {
+  /** The scheduler's own queue, whose job schedulers these are. */
+  queue: Queue;
+  crons: CronsApi;
+  logger: Logger;
+  /** The SchedulerOptions the schedules read, documented there. */
+  options: {
+    sweepEveryMs?: number;
+    reconcileEveryMs?: number;
+    threadTtlMs?: number;
+    pruneThreadsEveryMs?: number;
+  };
+}
+
+/** The sweep, reconciliation and pruning schedules, and every cron's from Postgres. */
+export async function setSchedules({ queue, crons, logger, options }: ScheduleDeps): Promise<void> {
+  const every = (ms: number) => ({ every: ms });
+  const opts = { removeOnComplete: true, removeOnFail: 100 };
+  await queue.upsertJobScheduler("sweep", every(options.sweepEveryMs ?? 2_000), { name: "sweep", opts });
+  await queue.upsertJobScheduler("reconcile", every(options.reconcileEveryMs ?? 15_000), {
+    name: "reconcile",
+    opts,
+  });
+  if (options.threadTtlMs === undefined) await queue.removeJobScheduler("prune-threads");
+  else
+    await queue.upsertJobScheduler("prune-threads", every(options.pruneThreadsEveryMs ?? 3_600_000), {
+      name: "prune-threads",
+      data: { ttlMs: options.threadTtlMs },
+      opts,
+    });
+  await crons.restore((row, error) =>
+    logger.error(
+      { cronId: row.id, schedule: row.schedule, timezone: row.timezone, err: error },
+      "a cron's schedule was refused: it does not tick; delete it and create it again",
+    ),
+  );
+}
+
+/**
+ * Whether Redis holds fewer schedules than Postgres and this replica's options call for: the
+ * sweep and reconciliation (with pruning if set) and one per cron. A deleted cron's schedule,
+ * until its next tick removes it, can hide a missing one until then.
+ */
+async function schedulesLost({ queue, crons }: ScheduleDeps): Promise<boolean> {
+  if ((await queue.getJobScheduler("reconcile")) === undefined) return true;
+  const [held, pruning, cronCount] = await Promise.all([
+    queue.getJobSchedulersCount(),
+    queue.getJobScheduler("prune-threads"),
+    crons.count(),
+  ]);
+  return held < 2 + (pruning ? 1 : 0) + cronCount;
+}
+
+/**
+ * Redis can lose schedules while this runs: every one (FLUSHALL, a failover to an empty
+ * replica), reconciliation's own with them, so no BullMQ job would ever notice; or a cron's
+ * that crons.create never added (its process died between its insert and its upsert). A timer
+ * of the process counts them and, short, sets them all again, crons from Postgres. One check at
+ * a time: with Redis down it waits for Redis, not piling up.
+ *
+ * start() arms the timer; stop() (the scheduler is closing) clears it, and a check already
+ * running when it is called neither sets schedules, logs, nor arms the timer again.
+ */
+export function watchSchedules(deps: ScheduleDeps): { start(): void; stop(): void } {
+  let watch: NodeJS.Timeout | undefined;
+  let closing = false;
+  function start(): void {
+    watch = setTimeout(async () => {
+      try {
+        if ((await schedulesLost(deps)) && !closing) {
+          deps.logger.warn("Redis lacks some of the scheduler's schedules: set again, crons from Postgres");
+          await setSchedules(deps);
+        }
+      } catch (error) {
+        if (!closing) deps.logger.error({ err: error }, "could not check the scheduler's schedules");
+      }
+      if (!closing) start();
+    }, deps.options.reconcileEveryMs ?? 15_000);
+    watch.unref();
+  }
+  return {
+    start,
+    stop() {
+      closing = true;
+      clearTimeout(watch);
+    },
+  };
+}
