@@ -187,7 +187,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
     id,
     client,
     async start(): Promise<void> {
-      await requireRedis(connection, options.redisStartTimeoutMs);
+      await requireRedis(connection, options.redisStartTimeoutMs, logger);
       await withMigrationPool(options.databaseUrl, (admin) => migrateRuntime(admin, { schema: db.schema }));
       await setSchedules(schedules);
       // Reconcile once at start-up too: work lost while no scheduler ran is found at once.
