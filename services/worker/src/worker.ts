@@ -1,3 +1,4 @@
+import type { Server } from "node:http";
 import { hostname } from "node:os";
 import { PostgresSaver } from "@layover/checkpoint-postgres";
 import {
@@ -7,31 +8,28 @@ import {
   createDispatcher,
   createLogger,
   createMetrics,
-  isRedisConnectionError,
+  type Db,
   metricsPortOf,
   migrateRuntime,
-  type OutageGate,
   type PostgresTimeouts,
   postgresOutageGate,
   requireRedis,
   type ServiceState,
-  STEP_QUEUE,
-  StepJob,
+  type StepJob,
   serveMetrics,
   serviceProbes,
-  stepJobId,
   withMigrationPool,
 } from "@layover/runtime";
-import { type Job, WaitingError, Worker } from "bullmq";
+import type { Worker } from "bullmq";
+import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { watchCancels } from "./cancels.ts";
 import type { WorkerContext } from "./context.ts";
 import { type GraphEntry, servedGraphs } from "./graph-entries.ts";
 import { graphRegistration } from "./registration.ts";
+import { type StepWorkerSettings, stepWorker } from "./step-worker.ts";
 
 export type { GraphEntry } from "./graph-entries.ts";
-
-import { GraphNotServedError, processStepJob } from "./process-job.ts";
 
 export interface WorkerOptions {
   /** Graph id → compiled graph: what this worker serves (the idea of langgraph.json, as code). */
@@ -90,71 +88,27 @@ export interface WorkerOptions {
 /** Run events carry what a run stored up to this size (bytes). */
 export const DEFAULT_EVENT_RESULT_BYTES = 65_536;
 
-/** Times per attempt a job a worker cannot run goes straight back to the queue before the attempt fails. */
-const OFFERS = 5;
-
-/**
- * Puts a job this worker cannot run back in the queue at once, for another worker: a failed
- * attempt's backoff mostly brings it back to this worker (the one that knows when it falls due),
- * while a job put back wakes the worker that has waited longest. After OFFERS the attempt fails
- * and backs off as before, so with no worker able to run it the job does not spin; each attempt
- * (one that came back here) is offered again, to workers started meanwhile.
- */
-async function offerElsewhere(job: Job<StepJob>, token: string): Promise<boolean> {
-  const offers = job.data.offers ?? 0;
-  if (offers >= OFFERS * (job.attemptsMade + 1)) return false;
-  await job.updateData({ ...job.data, offers: offers + 1 });
-  await job.moveToWait(token);
-  return true;
+/** What the worker's context is built on: its id and logger, and the connections createWorker opened. */
+interface WorkerConnections {
+  workerId: string;
+  logger: Logger;
+  pool: Db["pool"];
+  connection: Redis;
+  /** BullMQ key prefix. */
+  prefix: string;
 }
 
 /**
- * BullMQ's processor of step jobs: advances the job's thread (processStepJob), counting the
- * result; a job this worker cannot run goes back to the queue for another (offerElsewhere), and
- * one that could not reach Postgres waits there until it answers (postgresOutageGate).
+ * The context the worker's jobs run with: its graphs bound to a saver on `pool`, its dispatcher
+ * and cancel watch on `connection`, its metrics with the queue-depth gauge. `registerAgain`
+ * registers the worker's graphs again (graphRegistration, which is made from this context).
  */
-function stepJobProcessor(ctx: WorkerContext, logger: Logger, outage: OutageGate) {
-  return async (job: Job<StepJob>, token?: string) => {
-    const startedAt = Date.now();
-    const data = StepJob.parse(job.data);
-    const log = logger.child({
-      jobId: job.id ?? stepJobId(data),
-      threadId: data.threadId,
-      runId: data.runId,
-    });
-    // A job handed back on its last attempt would fail for good: that one settles its run.
-    const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    try {
-      const result = await processStepJob(ctx, data, log, { last });
-      ctx.metrics.jobs.inc({ result });
-      return result;
-    } catch (error) {
-      if (error instanceof GraphNotServedError && token && (await offerElsewhere(job, token))) {
-        ctx.metrics.jobs.inc({ result: "unserved" });
-        log.info({ offers: (data.offers ?? 0) + 1 }, "job put back for a worker that can run it");
-        throw new WaitingError();
-      }
-      if (await outage.holdIfDown(error, job, token, startedAt)) {
-        ctx.metrics.jobs.inc({ result: "postgres_down" });
-        throw new WaitingError();
-      }
-      throw error;
-    }
-  };
-}
-
-/** Creates a worker; `start()` migrates, registers the graphs and begins taking jobs. */
-export function createWorker(options: WorkerOptions) {
-  const workerId = options.workerId ?? `${hostname()}-${process.pid}`;
-  const logger = (
-    options.logger ?? createLogger({ level: "info", logPayloads: false, name: "layover-worker" })
-  ).child({
-    workerId,
-  });
-  const pool = connectPostgres(options.databaseUrl, (options.concurrency ?? 8) + 2, options.timeouts);
-  const connection = connectRedis(options.redisUrl, logger, "worker");
+function workerContext(
+  options: WorkerOptions,
+  { workerId, logger, pool, connection, prefix }: WorkerConnections,
+  registerAgain: () => Promise<void>,
+): WorkerContext {
   const db = createDb(pool, options.schema);
-  const prefix = options.prefix ?? "layover";
   const saver = new PostgresSaver({ pool, schema: db.schema });
   const ctx: WorkerContext = {
     db,
@@ -170,16 +124,49 @@ export function createWorker(options: WorkerOptions) {
     cancels: watchCancels(connection, prefix, logger),
     eventResultBytes: options.eventResultBytes ?? DEFAULT_EVENT_RESULT_BYTES,
     superseded: new Set(),
-    registerAgain: () => registration.again(),
+    registerAgain,
   };
   ctx.metrics.gauge("layover_queue_depth", "Step jobs waiting, delayed or running.", async () => {
     const counts = await ctx.dispatcher.queue.getJobCounts("waiting", "active", "delayed", "prioritized");
     return Object.values(counts).reduce((a, b) => a + b, 0);
   });
+  return ctx;
+}
+
+/** How the worker's BullMQ Worker takes jobs: the options' defaults applied. */
+function stepWorkerSettings(options: WorkerOptions): StepWorkerSettings {
+  return {
+    prefix: options.prefix ?? "layover",
+    concurrency: options.concurrency ?? 8,
+    lockDurationMs: options.lockDurationMs ?? 30_000,
+    stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
+  };
+}
+
+/** Creates the checkpointer's tables and the runtime's in `schema`, on a pool of their own. */
+async function migrate(databaseUrl: string | undefined, schema: string): Promise<void> {
+  await withMigrationPool(databaseUrl, async (admin) => {
+    await new PostgresSaver({ pool: admin, schema }).setup();
+    await migrateRuntime(admin, { schema });
+  });
+}
+
+/** Creates a worker; `start()` migrates, registers the graphs and begins taking jobs. */
+export function createWorker(options: WorkerOptions) {
+  const workerId = options.workerId ?? `${hostname()}-${process.pid}`;
+  const logger = (
+    options.logger ?? createLogger({ level: "info", logPayloads: false, name: "layover-worker" })
+  ).child({ workerId });
+  const settings = stepWorkerSettings(options);
+  const { prefix, concurrency } = settings;
+  const pool = connectPostgres(options.databaseUrl, concurrency + 2, options.timeouts);
+  const connection = connectRedis(options.redisUrl, logger, "worker");
+  const opened = { workerId, logger, pool, connection, prefix };
+  const ctx = workerContext(options, opened, () => registration.again());
   // BullMQ does not close a connection it was given: close() disconnects it.
   const workerConnection = connectRedis(connection, logger, "worker jobs");
   let worker: Worker<StepJob> | undefined;
-  let metricsServer: import("node:http").Server | undefined;
+  let metricsServer: Server | undefined;
   let state: ServiceState = "starting";
   const registration = graphRegistration(ctx, options.registerEveryMs ?? 30_000, logger);
   const outage = postgresOutageGate(pool, () => worker, logger);
@@ -190,44 +177,18 @@ export function createWorker(options: WorkerOptions) {
 
   async function start(): Promise<void> {
     await requireRedis(connection, options.redisStartTimeoutMs, logger);
-    await withMigrationPool(options.databaseUrl, async (admin) => {
-      await new PostgresSaver({ pool: admin, schema: db.schema }).setup();
-      await migrateRuntime(admin, { schema: db.schema });
-    });
+    await migrate(options.databaseUrl, ctx.db.schema);
     await ctx.cancels.start();
     await registration.register();
     registration.heartbeat();
     // Before taking jobs: a port that cannot be served fails the start, not a running worker.
     if (options.metricsPort !== undefined)
       metricsServer = await serveMetrics(ctx.metrics.registry, options.metricsPort, readiness);
-    worker = new Worker<StepJob>(STEP_QUEUE, stepJobProcessor(ctx, logger, outage), {
-      connection: workerConnection,
-      prefix,
-      concurrency: options.concurrency ?? 8,
-      lockDuration: options.lockDurationMs ?? 30_000,
-      stalledInterval: options.stalledIntervalMs ?? 30_000,
-      maxStalledCount: 5,
-    });
-    worker.on("failed", (job, error) => {
-      const where = { err: error, jobId: job?.id, threadId: job?.data.threadId, runId: job?.data.runId };
-      const unserved = error instanceof GraphNotServedError;
-      ctx.metrics.jobs.inc({ result: unserved ? "unserved" : "error" });
-      if (unserved) logger.warn(where, "job handed back: graph or node not served here");
-      else logger.error(where, "job failed");
-    });
-    worker.on("error", (error) => {
-      if (!isRedisConnectionError(error)) logger.error({ err: error }, "worker error");
-    });
+    worker = stepWorker(ctx, outage, workerConnection, settings);
     await worker.waitUntilReady();
     if (state === "starting") state = "running";
-    logger.info(
-      {
-        graphs: [...ctx.graphs.keys()],
-        concurrency: options.concurrency ?? 8,
-        ...(metricsServer ? { metricsPort: metricsPortOf(metricsServer) } : {}),
-      },
-      "worker started",
-    );
+    const metricsPort = metricsServer ? { metricsPort: metricsPortOf(metricsServer) } : {};
+    logger.info({ graphs: [...ctx.graphs.keys()], concurrency, ...metricsPort }, "worker started");
   }
 
   /** Stops taking jobs, lets running ones finish, closes connections. */

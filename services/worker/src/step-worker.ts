@@ -1,0 +1,102 @@
+// BullMQ's side of a worker: the Worker that takes step jobs, its processor, and what it does
+// with a job it cannot run, a job that failed, and its own errors.
+import { isRedisConnectionError, type OutageGate, STEP_QUEUE, StepJob, stepJobId } from "@layover/runtime";
+import { type Job, WaitingError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { WorkerContext } from "./context.ts";
+import { GraphNotServedError, processStepJob } from "./process-job.ts";
+
+/** Times per attempt a job a worker cannot run goes straight back to the queue before the attempt fails. */
+const OFFERS = 5;
+
+/**
+ * Puts a job this worker cannot run back in the queue at once, for another worker: a failed
+ * attempt's backoff mostly brings it back to this worker (the one that knows when it falls due),
+ * while a job put back wakes the worker that has waited longest. After OFFERS the attempt fails
+ * and backs off as before, so with no worker able to run it the job does not spin; each attempt
+ * (one that came back here) is offered again, to workers started meanwhile.
+ */
+async function offerElsewhere(job: Job<StepJob>, token: string): Promise<boolean> {
+  const offers = job.data.offers ?? 0;
+  if (offers >= OFFERS * (job.attemptsMade + 1)) return false;
+  await job.updateData({ ...job.data, offers: offers + 1 });
+  await job.moveToWait(token);
+  return true;
+}
+
+/**
+ * BullMQ's processor of step jobs: advances the job's thread (processStepJob), counting the
+ * result; a job this worker cannot run goes back to the queue for another (offerElsewhere), and
+ * one that could not reach Postgres waits there until it answers (postgresOutageGate).
+ */
+function stepJobProcessor(ctx: WorkerContext, logger: Logger, outage: OutageGate) {
+  return async (job: Job<StepJob>, token?: string) => {
+    const startedAt = Date.now();
+    const data = StepJob.parse(job.data);
+    const log = logger.child({
+      jobId: job.id ?? stepJobId(data),
+      threadId: data.threadId,
+      runId: data.runId,
+    });
+    // A job handed back on its last attempt would fail for good: that one settles its run.
+    const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    try {
+      const result = await processStepJob(ctx, data, log, { last });
+      ctx.metrics.jobs.inc({ result });
+      return result;
+    } catch (error) {
+      if (error instanceof GraphNotServedError && token && (await offerElsewhere(job, token))) {
+        ctx.metrics.jobs.inc({ result: "unserved" });
+        log.info({ offers: (data.offers ?? 0) + 1 }, "job put back for a worker that can run it");
+        throw new WaitingError();
+      }
+      if (await outage.holdIfDown(error, job, token, startedAt)) {
+        ctx.metrics.jobs.inc({ result: "postgres_down" });
+        throw new WaitingError();
+      }
+      throw error;
+    }
+  };
+}
+
+/** How the step worker takes jobs: the worker's options of the same names, resolved. */
+export interface StepWorkerSettings {
+  prefix: string;
+  concurrency: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+}
+
+/**
+ * The BullMQ Worker of step jobs on `connection`, taking jobs as soon as it is made. A job that
+ * failed is counted and logged; so is an error of the Worker's own, but for a dropped Redis
+ * connection, which the connection's own listener reports (connectRedis).
+ */
+export function stepWorker(
+  ctx: WorkerContext,
+  outage: OutageGate,
+  connection: Redis,
+  settings: StepWorkerSettings,
+): Worker<StepJob> {
+  const { logger } = ctx;
+  const worker = new Worker<StepJob>(STEP_QUEUE, stepJobProcessor(ctx, logger, outage), {
+    connection,
+    prefix: settings.prefix,
+    concurrency: settings.concurrency,
+    lockDuration: settings.lockDurationMs,
+    stalledInterval: settings.stalledIntervalMs,
+    maxStalledCount: 5,
+  });
+  worker.on("failed", (job, error) => {
+    const where = { err: error, jobId: job?.id, threadId: job?.data.threadId, runId: job?.data.runId };
+    const unserved = error instanceof GraphNotServedError;
+    ctx.metrics.jobs.inc({ result: unserved ? "unserved" : "error" });
+    if (unserved) logger.warn(where, "job handed back: graph or node not served here");
+    else logger.error(where, "job failed");
+  });
+  worker.on("error", (error) => {
+    if (!isRedisConnectionError(error)) logger.error({ err: error }, "worker error");
+  });
+  return worker;
+}
