@@ -124,6 +124,106 @@ function isRedisFailure(error: unknown): boolean {
   return error instanceof NoAnswerError || error instanceof ReplyError || isRedisConnectionError(error);
 }
 
+/** Sets `row`'s job scheduler in Redis, its next tick computed anew. */
+async function scheduleCron(queue: Queue, row: CronRow): Promise<void> {
+  await queue.upsertJobScheduler(
+    cronSchedulerId(row.id),
+    { pattern: row.schedule, tz: zoneOf(row) },
+    { name: "cron", data: { cronId: row.id }, opts: TICK_OPTS },
+  );
+}
+
+/**
+ * Schedules `row` unless Redis already has it as it is: upserting an existing scheduler
+ * replaces its next tick, so a tick that fell due while no scheduler ran would be skipped.
+ */
+async function ensureScheduled(queue: Queue, row: CronRow): Promise<void> {
+  const existing = await queue.getJobScheduler(cronSchedulerId(row.id));
+  const same =
+    existing?.pattern === row.schedule &&
+    existing.tz === zoneOf(row) &&
+    existing.template?.opts?.attempts === TICK_OPTS.attempts;
+  if (same) return;
+  await scheduleCron(queue, row);
+}
+
+/** crons.create: the row in Postgres, then its schedule in Redis (else the scheduler sets it later). */
+async function createCron(db: Db, queue: Queue, spec: CronSpec, logger?: Logger): Promise<CronRow> {
+  checkSpec(spec);
+  // Else every tick would be refused, with no one to hear it but the scheduler's log.
+  const thread = spec.threadId === undefined ? undefined : await getThread(db, db.pool, spec.threadId);
+  if (thread !== undefined && thread.graph_id !== spec.graphId)
+    throw threadOfAnotherGraph(thread.id, thread.graph_id, spec.graphId);
+  const { rows } = await db.pool.query<CronRow>(
+    `INSERT INTO ${db.table("crons")} (id, graph_id, schedule, timezone, input, thread_id, config)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+    [
+      randomUUID(),
+      spec.graphId,
+      spec.schedule,
+      spec.timezone ?? null,
+      JSON.stringify(spec.input ?? {}),
+      spec.threadId ?? null,
+      spec.config === undefined ? null : JSON.stringify(spec.config),
+    ],
+  );
+  const row = rows[0] as CronRow;
+  try {
+    await orLate(scheduleCron(queue, row), REDIS_WAIT_MS, "cron schedule");
+  } catch (error) {
+    if (isRedisFailure(error)) {
+      // Recorded: a running scheduler finds it missing from Redis and sets it (RECONCILE_EVERY_MS).
+      logger?.warn({ err: error, cronId: row.id }, "cron recorded; Redis did not take its schedule yet");
+      return row;
+    }
+    await db.pool.query(`DELETE FROM ${db.table("crons")} WHERE id = $1`, [row.id]);
+    throw new InvalidConfigError(
+      `Cron schedule ${JSON.stringify(spec.schedule)} was refused: ${(error as Error).message}`,
+    );
+  }
+  return row;
+}
+
+/** crons.delete: the row from Postgres, then its schedule from Redis (if Redis answers). */
+async function deleteCron(db: Db, queue: Queue, id: string, logger?: Logger): Promise<boolean> {
+  if (!isUuid(id)) return false;
+  const { rowCount } = await db.pool.query(`DELETE FROM ${db.table("crons")} WHERE id = $1`, [id]);
+  // Scheduler keys spell the id as Postgres does: in lower case. Without Redis, the schedule
+  // stays until its next tick, which finds no cron and removes it.
+  await orLate(
+    queue.removeJobScheduler(cronSchedulerId(id.toLowerCase())),
+    REDIS_WAIT_MS,
+    "cron unschedule",
+  ).catch((error: unknown) => {
+    if (!isRedisFailure(error)) throw error;
+    logger?.warn({ err: error, cronId: id }, "cron deleted; Redis did not take its unscheduling yet");
+  });
+  return rowCount === 1;
+}
+
+/** crons.holding: `fn` in a transaction that holds cron `id`'s row FOR KEY SHARE. */
+async function holdingCron<T>(db: Db, id: string, fn: (cron: CronRow | undefined) => Promise<T>): Promise<T> {
+  if (!isUuid(id)) return fn(undefined);
+  return inTransaction(db, async (tx) => {
+    const { rows } = await tx.query<CronRow>(
+      `SELECT * FROM ${db.table("crons")} WHERE id = $1 FOR KEY SHARE`,
+      [id],
+    );
+    return fn(rows[0]);
+  });
+}
+
+/** crons.hasWaitingRun: whether `cron`'s thread has a pending run keyed by one of its ticks. */
+async function cronHasWaitingRun(db: Db, cron: CronRow): Promise<boolean> {
+  if (cron.thread_id === null) return false;
+  const { rows } = await db.pool.query<{ waiting: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM ${db.table("runs")}
+      WHERE thread_id = $1 AND (status = 'pending') IS TRUE AND idempotency_key LIKE $2) AS waiting`,
+    [cron.thread_id, `cron-${cron.id}-%`],
+  );
+  return rows[0]?.waiting === true;
+}
+
 /**
  * Creates, lists and deletes cron runs: rows in Postgres, job schedulers in BullMQ. Postgres holds
  * the truth: a schedule Redis did not take is set (or dropped) by the scheduler later.
@@ -131,81 +231,13 @@ function isRedisFailure(error: unknown): boolean {
 export function cronsApi(db: Db, connection: Redis, prefix: string, logger?: Logger) {
   const queue = new Queue(SCHEDULER_QUEUE, { connection, prefix, settings: CRON_SETTINGS });
   queue.on("error", () => {}); // reported by the connection's own listener, as in dispatch.ts
-  async function schedule(row: CronRow): Promise<void> {
-    await queue.upsertJobScheduler(
-      cronSchedulerId(row.id),
-      { pattern: row.schedule, tz: zoneOf(row) },
-      { name: "cron", data: { cronId: row.id }, opts: TICK_OPTS },
-    );
-  }
-  /**
-   * Schedules `row` unless Redis already has it as it is: upserting an existing scheduler
-   * replaces its next tick, so a tick that fell due while no scheduler ran would be skipped.
-   */
-  async function ensureScheduled(row: CronRow): Promise<void> {
-    const existing = await queue.getJobScheduler(cronSchedulerId(row.id));
-    const same =
-      existing?.pattern === row.schedule &&
-      existing.tz === zoneOf(row) &&
-      existing.template?.opts?.attempts === TICK_OPTS.attempts;
-    if (same) return;
-    await schedule(row);
-  }
   return {
-    async create(spec: CronSpec): Promise<CronRow> {
-      checkSpec(spec);
-      // Else every tick would be refused, with no one to hear it but the scheduler's log.
-      const thread = spec.threadId === undefined ? undefined : await getThread(db, db.pool, spec.threadId);
-      if (thread !== undefined && thread.graph_id !== spec.graphId)
-        throw threadOfAnotherGraph(thread.id, thread.graph_id, spec.graphId);
-      const { rows } = await db.pool.query<CronRow>(
-        `INSERT INTO ${db.table("crons")} (id, graph_id, schedule, timezone, input, thread_id, config)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-        [
-          randomUUID(),
-          spec.graphId,
-          spec.schedule,
-          spec.timezone ?? null,
-          JSON.stringify(spec.input ?? {}),
-          spec.threadId ?? null,
-          spec.config === undefined ? null : JSON.stringify(spec.config),
-        ],
-      );
-      const row = rows[0] as CronRow;
-      try {
-        await orLate(schedule(row), REDIS_WAIT_MS, "cron schedule");
-      } catch (error) {
-        if (isRedisFailure(error)) {
-          // Recorded: a running scheduler finds it missing from Redis and sets it (RECONCILE_EVERY_MS).
-          logger?.warn({ err: error, cronId: row.id }, "cron recorded; Redis did not take its schedule yet");
-          return row;
-        }
-        await db.pool.query(`DELETE FROM ${db.table("crons")} WHERE id = $1`, [row.id]);
-        throw new InvalidConfigError(
-          `Cron schedule ${JSON.stringify(spec.schedule)} was refused: ${(error as Error).message}`,
-        );
-      }
-      return row;
-    },
+    create: (spec: CronSpec): Promise<CronRow> => createCron(db, queue, spec, logger),
     async list(): Promise<CronRow[]> {
       const { rows } = await db.pool.query<CronRow>(`SELECT * FROM ${db.table("crons")} ORDER BY created_at`);
       return rows;
     },
-    async delete(id: string): Promise<boolean> {
-      if (!isUuid(id)) return false;
-      const { rowCount } = await db.pool.query(`DELETE FROM ${db.table("crons")} WHERE id = $1`, [id]);
-      // Scheduler keys spell the id as Postgres does: in lower case. Without Redis, the schedule
-      // stays until its next tick, which finds no cron and removes it.
-      await orLate(
-        queue.removeJobScheduler(cronSchedulerId(id.toLowerCase())),
-        REDIS_WAIT_MS,
-        "cron unschedule",
-      ).catch((error: unknown) => {
-        if (!isRedisFailure(error)) throw error;
-        logger?.warn({ err: error, cronId: id }, "cron deleted; Redis did not take its unscheduling yet");
-      });
-      return rowCount === 1;
-    },
+    delete: (id: string): Promise<boolean> => deleteCron(db, queue, id, logger),
     async count(): Promise<number> {
       const { rows } = await db.pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM ${db.table("crons")}`,
@@ -221,7 +253,7 @@ export function cronsApi(db: Db, connection: Redis, prefix: string, logger?: Log
       const rows = await this.list();
       for (const row of rows) {
         const refusal = refusalOf(row);
-        if (refusal === undefined) await ensureScheduled(row);
+        if (refusal === undefined) await ensureScheduled(queue, row);
         else onRefused(row, refusal);
       }
       return rows.length;
@@ -231,30 +263,14 @@ export function cronsApi(db: Db, connection: Redis, prefix: string, logger?: Log
      * `fn` returns: a delete waits for a tick already starting its run, and a tick after the
      * delete finds no cron. The lock holds a pooled connection for as long as `fn` runs.
      */
-    async holding<T>(id: string, fn: (cron: CronRow | undefined) => Promise<T>): Promise<T> {
-      if (!isUuid(id)) return fn(undefined);
-      return inTransaction(db, async (tx) => {
-        const { rows } = await tx.query<CronRow>(
-          `SELECT * FROM ${db.table("crons")} WHERE id = $1 FOR KEY SHARE`,
-          [id],
-        );
-        return fn(rows[0]);
-      });
-    },
+    holding: <T>(id: string, fn: (cron: CronRow | undefined) => Promise<T>): Promise<T> =>
+      holdingCron(db, id, fn),
     /**
      * Whether a run `cron` started on its thread has yet to begin (queued behind the thread's run,
      * or not yet taken by a worker): its tick then starts nothing. Else a thread waiting days for
      * a person gathers a run per tick, to run one after another once answered.
      */
-    async hasWaitingRun(cron: CronRow): Promise<boolean> {
-      if (cron.thread_id === null) return false;
-      const { rows } = await db.pool.query<{ waiting: boolean }>(
-        `SELECT EXISTS (SELECT 1 FROM ${db.table("runs")}
-          WHERE thread_id = $1 AND (status = 'pending') IS TRUE AND idempotency_key LIKE $2) AS waiting`,
-        [cron.thread_id, `cron-${cron.id}-%`],
-      );
-      return rows[0]?.waiting === true;
-    },
+    hasWaitingRun: (cron: CronRow): Promise<boolean> => cronHasWaitingRun(db, cron),
     async get(id: string): Promise<CronRow | undefined> {
       if (!isUuid(id)) return undefined;
       const { rows } = await db.pool.query<CronRow>(`SELECT * FROM ${db.table("crons")} WHERE id = $1`, [id]);
