@@ -1,6 +1,46 @@
 import { once } from "node:events";
 import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 
+/** What a proxy's connections pass, as the outage a test has caused leaves them. */
+interface ProxyState {
+  sockets: Set<Socket>;
+  /** Connections that went through a freeze a restore left silent (see restore). */
+  dead: Set<Socket>;
+  /** Since freeze(): no bytes pass either way. */
+  frozen: boolean;
+  /** Since deafen(): the server's bytes do not pass. */
+  deaf: boolean;
+  /** Since cut() or close(): every connection, and every new one, is closed. */
+  down: boolean;
+}
+
+/**
+ * Connects `client` to the server at `host`:`port` and passes bytes either way, as `state` lets
+ * them through; a proxy that is down closes `client` at once.
+ */
+function relay(client: Socket, { host, port }: { host: string; port: number }, state: ProxyState): void {
+  if (state.down) {
+    client.destroy();
+    return;
+  }
+  const upstream = connect(port, host);
+  for (const [from, to] of [
+    [client, upstream],
+    [upstream, client],
+  ] as const) {
+    state.sockets.add(from);
+    from.on("error", () => from.destroy());
+    from.on("close", () => {
+      state.sockets.delete(from);
+      state.dead.delete(from);
+      to.destroy();
+    });
+    from.on("data", (chunk) => {
+      if (!state.frozen && !state.dead.has(from) && !(state.deaf && from === upstream)) to.write(chunk);
+    });
+  }
+}
+
 /**
  * A TCP proxy to the server at `url` (postgres:// or redis://), for outages a test can cause
  * without touching the real server: `freeze()` stops passing bytes either way (a silent
@@ -15,34 +55,9 @@ import { type AddressInfo, connect, createServer, type Socket } from "node:net";
 export async function tcpProxy(url: string) {
   const target = new URL(url);
   const defaultPort = target.protocol.startsWith("redis") ? 6379 : 5432;
-  const sockets = new Set<Socket>();
-  /** Connections that went through a freeze a restore left silent (see restore). */
-  const dead = new Set<Socket>();
-  let frozen = false;
-  let deaf = false;
-  let down = false;
-  const server = createServer((client) => {
-    if (down) {
-      client.destroy();
-      return;
-    }
-    const upstream = connect(Number(target.port || defaultPort), target.hostname);
-    for (const [from, to] of [
-      [client, upstream],
-      [upstream, client],
-    ] as const) {
-      sockets.add(from);
-      from.on("error", () => from.destroy());
-      from.on("close", () => {
-        sockets.delete(from);
-        dead.delete(from);
-        to.destroy();
-      });
-      from.on("data", (chunk) => {
-        if (!frozen && !dead.has(from) && !(deaf && from === upstream)) to.write(chunk);
-      });
-    }
-  });
+  const upstreamAt = { host: target.hostname, port: Number(target.port || defaultPort) };
+  const state: ProxyState = { sockets: new Set(), dead: new Set(), frozen: false, deaf: false, down: false };
+  const server = createServer((client) => relay(client, upstreamAt, state));
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const proxied = new URL(url);
@@ -51,14 +66,14 @@ export async function tcpProxy(url: string) {
   return {
     url: proxied.toString(),
     freeze() {
-      frozen = true;
+      state.frozen = true;
     },
     deafen() {
-      deaf = true;
+      state.deaf = true;
     },
     cut() {
-      down = true;
-      for (const socket of sockets) socket.destroy();
+      state.down = true;
+      for (const socket of state.sockets) socket.destroy();
     },
     /**
      * Passes bytes again and takes new connections: the server is back. A connection open
@@ -67,15 +82,15 @@ export async function tcpProxy(url: string) {
      * RST (a peer gone while a NAT or conntrack entry went with it): only new ones pass bytes.
      */
     restore(options: { keepFrozen?: boolean } = {}) {
-      if (frozen && options.keepFrozen) for (const socket of sockets) dead.add(socket);
-      frozen = false;
-      deaf = false;
-      down = false;
+      if (state.frozen && options.keepFrozen) for (const socket of state.sockets) state.dead.add(socket);
+      state.frozen = false;
+      state.deaf = false;
+      state.down = false;
     },
     /** Closes every connection and gives the port up. */
     async close() {
-      down = true;
-      for (const socket of sockets) socket.destroy();
+      state.down = true;
+      for (const socket of state.sockets) socket.destroy();
       await new Promise((resolve) => server.close(resolve));
     },
   };
