@@ -22,6 +22,19 @@ import pino from "pino";
 import { expect } from "vitest";
 import { graphs } from "../fixtures/graphs.ts";
 
+interface WorkerStartOptions {
+  id?: string;
+  budget?: { steps: number; ms: number };
+  interruptTimeoutMs?: number;
+}
+
+interface SchedulerStartOptions {
+  id?: string;
+  sweepEveryMs?: number;
+  reconcileEveryMs?: number;
+  threadTtlMs?: number;
+}
+
 export interface Harness {
   /** Where this harness's services run: what a spawned service process is given. */
   deployment: Deployment;
@@ -32,17 +45,8 @@ export interface Harness {
   pool: pg.Pool;
   client: LayoverClient;
   queue: Queue;
-  startWorker(options?: {
-    id?: string;
-    budget?: { steps: number; ms: number };
-    interruptTimeoutMs?: number;
-  }): Promise<() => Promise<void>>;
-  startScheduler(options?: {
-    id?: string;
-    sweepEveryMs?: number;
-    reconcileEveryMs?: number;
-    threadTtlMs?: number;
-  }): Promise<() => Promise<void>>;
+  startWorker(options?: WorkerStartOptions): Promise<() => Promise<void>>;
+  startScheduler(options?: SchedulerStartOptions): Promise<() => Promise<void>>;
   /**
    * A worker process (`env` over the deployment's: a DATABASE_URL through a proxy, a
    * METRICS_PORT); `metricsPort` is the port its "worker started" line names, when it serves one.
@@ -70,6 +74,77 @@ export function runAdmin(h: Harness, args: readonly string[], env: Record<string
   });
 }
 
+/** `service`'s close, run once however often it is called; listed in `stops` for the harness's close. */
+function stopOnce(stops: Array<() => Promise<void>>, service: { close(): Promise<void> }) {
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await service.close();
+  };
+  stops.push(stop);
+  return stop;
+}
+
+/** An in-process worker of the fixture graphs on `deployment`, silent. */
+function harnessWorker(deployment: Deployment, options: WorkerStartOptions) {
+  return createWorker({
+    graphs,
+    databaseUrl: deployment.databaseUrl,
+    redisUrl: deployment.redisUrl,
+    schema: deployment.schema,
+    prefix: deployment.prefix,
+    logger: quiet,
+    concurrency: 8,
+    ...(options.id ? { workerId: options.id } : {}),
+    ...(options.budget ? { budget: options.budget } : {}),
+    ...(options.interruptTimeoutMs ? { interruptTimeoutMs: options.interruptTimeoutMs } : {}),
+  });
+}
+
+/** An in-process scheduler on `deployment`, silent, sweeping and reconciling within a test's time. */
+function harnessScheduler(deployment: Deployment, options: SchedulerStartOptions) {
+  return createScheduler({
+    databaseUrl: deployment.databaseUrl,
+    redisUrl: deployment.redisUrl,
+    schema: deployment.schema,
+    prefix: deployment.prefix,
+    logger: quiet,
+    sweepEveryMs: options.sweepEveryMs ?? 200,
+    reconcileEveryMs: options.reconcileEveryMs ?? 1_000,
+    reconcileMinAgeMs: 500,
+    ...(options.threadTtlMs ? { threadTtlMs: options.threadTtlMs, pruneThreadsEveryMs: 200 } : {}),
+    ...(options.id ? { schedulerId: options.id } : {}),
+  });
+}
+
+/**
+ * Harness.spawnWorker: a worker process on `deployment`, listed in `children` (for the harness's
+ * close) before it has started.
+ */
+async function spawnWorkerProcess(
+  deployment: Deployment,
+  children: ChildProcess[],
+  id: string,
+  env: Record<string, string>,
+): Promise<ChildProcess & { metricsPort?: number }> {
+  const child = spawn(process.execPath, [CLI, "--graphs", GRAPHS], {
+    env: serviceEnv(deployment, {
+      WORKER_ID: id,
+      LOG_LEVEL: "info",
+      // Short locks: a SIGKILLed worker's jobs are recovered within seconds.
+      LOCK_DURATION_MS: "2000",
+      STALLED_INTERVAL_MS: "1000",
+      ...env,
+    }),
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  children.push(child);
+  const started = await waitForLine(child, "worker started");
+  const port = (JSON.parse(started) as { metricsPort?: number }).metricsPort;
+  return Object.assign(child, port === undefined ? {} : { metricsPort: port });
+}
+
 export async function createHarness(name: string): Promise<Harness> {
   const schema = await createTestSchema(name);
   const redisUrl = await getRedis();
@@ -86,16 +161,6 @@ export async function createHarness(name: string): Promise<Harness> {
   const queue = new Queue(STEP_QUEUE, { connection: new Redis(redisUrl), prefix });
   const stops: Array<() => Promise<void>> = [];
   const children: ChildProcess[] = [];
-  const stopOnce = (service: { close(): Promise<void> }) => {
-    let stopped = false;
-    const stop = async () => {
-      if (stopped) return;
-      stopped = true;
-      await service.close();
-    };
-    stops.push(stop);
-    return stop;
-  };
   const harness: Harness = {
     deployment,
     schema: schema.name,
@@ -106,54 +171,16 @@ export async function createHarness(name: string): Promise<Harness> {
     client,
     queue,
     async startWorker(options = {}) {
-      const worker = createWorker({
-        graphs,
-        databaseUrl: schema.url,
-        redisUrl,
-        schema: schema.name,
-        prefix,
-        logger: quiet,
-        concurrency: 8,
-        ...(options.id ? { workerId: options.id } : {}),
-        ...(options.budget ? { budget: options.budget } : {}),
-        ...(options.interruptTimeoutMs ? { interruptTimeoutMs: options.interruptTimeoutMs } : {}),
-      });
+      const worker = harnessWorker(deployment, options);
       await worker.start();
-      return stopOnce(worker);
+      return stopOnce(stops, worker);
     },
     async startScheduler(options = {}) {
-      const scheduler = createScheduler({
-        databaseUrl: schema.url,
-        redisUrl,
-        schema: schema.name,
-        prefix,
-        logger: quiet,
-        sweepEveryMs: options.sweepEveryMs ?? 200,
-        reconcileEveryMs: options.reconcileEveryMs ?? 1_000,
-        reconcileMinAgeMs: 500,
-        ...(options.threadTtlMs ? { threadTtlMs: options.threadTtlMs, pruneThreadsEveryMs: 200 } : {}),
-        ...(options.id ? { schedulerId: options.id } : {}),
-      });
+      const scheduler = harnessScheduler(deployment, options);
       await scheduler.start();
-      return stopOnce(scheduler);
+      return stopOnce(stops, scheduler);
     },
-    async spawnWorker(id, env = {}) {
-      const child = spawn(process.execPath, [CLI, "--graphs", GRAPHS], {
-        env: serviceEnv(deployment, {
-          WORKER_ID: id,
-          LOG_LEVEL: "info",
-          // Short locks: a SIGKILLed worker's jobs are recovered within seconds.
-          LOCK_DURATION_MS: "2000",
-          STALLED_INTERVAL_MS: "1000",
-          ...env,
-        }),
-        stdio: ["ignore", "pipe", "inherit"],
-      });
-      children.push(child);
-      const started = await waitForLine(child, "worker started");
-      const port = (JSON.parse(started) as { metricsPort?: number }).metricsPort;
-      return Object.assign(child, port === undefined ? {} : { metricsPort: port });
-    },
+    spawnWorker: (id, env = {}) => spawnWorkerProcess(deployment, children, id, env),
     async close() {
       for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
       await Promise.all(stops.map((stop) => stop()));
