@@ -8,6 +8,7 @@ import { classifyFailure } from "@layover/checkpoint-postgres";
 import type { Job, Worker } from "bullmq";
 import type pg from "pg";
 import type { Logger } from "pino";
+import { PROBE_TIMEOUT_MS } from "./status-server.ts";
 
 /** The first pause before asking Postgres again, and the longest (it doubles in between). */
 export const OUTAGE_FIRST_CHECK_MS = 250;
@@ -19,7 +20,9 @@ const LOST_RACE = new Set(["40001", "40P01"]);
 /**
  * Whether `error` says Postgres could not be reached or connected to (refused, reset, shutting
  * down, too many connections), raw from pg or wrapped in Layover's POSTGRES_UNAVAILABLE. Not a
- * statement left unanswered (a query timeout), nor one that lost a race: Postgres is there.
+ * statement left unanswered (a query timeout), nor one that lost a race: Postgres is there. A
+ * statement can fail so while Postgres answers the rest (its connection killed): the gate asks
+ * Postgres before it holds a job for it.
  */
 export function isPostgresDown(error: unknown): boolean {
   const cause = error instanceof LayoverError && error.code === "POSTGRES_UNAVAILABLE" ? error.cause : error;
@@ -28,12 +31,20 @@ export function isPostgresDown(error: unknown): boolean {
   return classifyFailure(cause) === "transient" && !(typeof code === "string" && LOST_RACE.has(code));
 }
 
+/**
+ * What the gate asks Postgres: answered within the readiness probe's time, or not there. A stale
+ * connection that fails it is dropped from the pool. (pg takes a statement's own query_timeout;
+ * its types leave it out.)
+ */
+const QUESTION = { text: "SELECT 1", query_timeout: PROBE_TIMEOUT_MS } as pg.QueryConfig;
+
 export interface OutageGate {
   /**
-   * A job failed with `error`. When that says Postgres is away, puts the job back in the queue
-   * (no attempt spent), stops this worker taking jobs until Postgres answers, and returns true:
-   * the processor then throws BullMQ's WaitingError. `startedAt`: when the job began (a job begun
-   * before an outage's end that fails after it does not start another).
+   * A job failed with `error`. When that says Postgres is away (and Postgres does not answer
+   * now), puts the job back in the queue (no attempt spent), stops this worker taking jobs until
+   * Postgres answers, and returns true: the processor then throws BullMQ's WaitingError.
+   * `startedAt`: when the job began (a job begun before an outage's end that fails after it is
+   * put back, and starts no other).
    */
   holdIfDown(error: unknown, job: Job, token: string | undefined, startedAt: number): Promise<boolean>;
   /** Stops checking on Postgres (the service is closing). */
@@ -54,15 +65,27 @@ export function postgresOutageGate(
   let endedAt = 0;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  let asking: Promise<boolean> | undefined;
+
+  /** Whether Postgres answers a statement within the readiness probe's time; one question at a time. */
+  function answers(): Promise<boolean> {
+    asking ??= pool
+      .query(QUESTION)
+      .then(
+        () => true,
+        () => false,
+      )
+      .finally(() => {
+        asking = undefined;
+      });
+    return asking;
+  }
 
   function checkAfter(waitMs: number): void {
     timer = setTimeout(async () => {
-      const answers = await pool.query("SELECT 1").then(
-        () => true,
-        () => false,
-      );
+      const up = await answers();
       if (closed) return;
-      if (!answers) return checkAfter(Math.min(waitMs * 2, OUTAGE_MAX_CHECK_MS));
+      if (!up) return checkAfter(Math.min(waitMs * 2, OUTAGE_MAX_CHECK_MS));
       logger.info({ outageMs: Date.now() - (since ?? Date.now()) }, "Postgres answers again; taking jobs");
       since = undefined;
       endedAt = Date.now();
@@ -70,17 +93,25 @@ export function postgresOutageGate(
     }, waitMs);
   }
 
+  /** Pauses the worker until Postgres answers, unless an outage is already under way. */
+  async function outageBegins(error: unknown): Promise<void> {
+    if (since !== undefined) return;
+    since = Date.now();
+    logger.warn(
+      { err: error },
+      "Postgres unreachable: no jobs taken here until it answers; they wait in the queue, spending no attempts",
+    );
+    await worker()?.pause(true);
+    checkAfter(OUTAGE_FIRST_CHECK_MS);
+  }
+
   return {
     async holdIfDown(error, job, token, startedAt) {
       if (token === undefined || closed || !isPostgresDown(error)) return false;
       if (since === undefined && startedAt >= endedAt) {
-        since = Date.now();
-        logger.warn(
-          { err: error },
-          "Postgres unreachable: no jobs taken here until it answers; they wait in the queue, spending no attempts",
-        );
-        await worker()?.pause(true);
-        checkAfter(OUTAGE_FIRST_CHECK_MS);
+        // Postgres answering, the failure was this job's own (a poison job would come back for ever).
+        if (await answers()) return false;
+        await outageBegins(error);
       }
       await job.moveToWait(token);
       return true;

@@ -1,0 +1,51 @@
+// Where holding a job while Postgres is away (postgresOutageGate) meets its edges, with worker
+// processes: a job whose own statement loses its connection while Postgres answers everyone
+// else (it must not be held for ever).
+import { afterEach, describe, expect, it } from "vitest";
+import { createHarness, type Harness } from "./support/harness.ts";
+import { until } from "./support/until.ts";
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+/** A worker process, and `lines(text)`: the lines of its stdout (pino JSON) that hold `text`. */
+async function loggedWorker(harness: Harness, id: string, env: Record<string, string>) {
+  const logs: string[] = [];
+  const worker = await harness.spawnWorker(id, env);
+  worker.stdout?.on("data", (chunk: Buffer) => logs.push(chunk.toString()));
+  const lines = (text: string) =>
+    logs
+      .join("")
+      .split("\n")
+      .filter((line) => line.includes(text));
+  return { worker, lines };
+}
+
+describe("a job whose statement loses its connection while Postgres answers", () => {
+  it("spends its attempts as any failing job does, rather than going back to wait for ever", async () => {
+    h = await createHarness("outage_poison");
+    const harness = h;
+    const { lines } = await loggedWorker(harness, "p1", {});
+    // The thread's first checkpoint kills the connection that writes it (57P01, as an operator's
+    // pg_terminate_backend or a crashing backend would); every other statement is answered.
+    await harness.pool.query(`
+      CREATE FUNCTION "${harness.schema}".kill_own_connection() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NEW; END $$;
+      CREATE TRIGGER kill_own_connection BEFORE INSERT ON "${harness.schema}".checkpoint_heads
+        FOR EACH ROW WHEN (NEW.thread_id = 'poisoned') EXECUTE FUNCTION "${harness.schema}".kill_own_connection()`);
+    const poisoned = await harness.client.runs.start({ graphId: "linear", input: {}, threadId: "poisoned" });
+    const healthy = await harness.client.runs.start({ graphId: "linear", input: {} });
+    expect((await harness.client.runs.wait(healthy.runId, { timeoutMs: 30_000 })).status).toBe("success");
+
+    const attempts = async () => {
+      const jobs = await harness.queue.getJobs(["waiting", "delayed", "active", "failed"]);
+      const job = jobs.find((j) => j.data.runId === poisoned.runId);
+      return job?.attemptsMade ?? 0;
+    };
+    await until(async () => (await attempts()) >= 2, 40_000, "the poisoned job spent no attempt");
+    expect(lines("Postgres unreachable")).toEqual([]);
+  }, 60_000);
+});
