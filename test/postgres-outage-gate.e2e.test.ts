@@ -1,14 +1,19 @@
 // Where holding a job while Postgres is away (postgresOutageGate) meets its edges, with worker
-// processes: a job whose own statement loses its connection while Postgres answers everyone
-// else (it must not be held for ever).
+// processes reaching Postgres through a TCP proxy: a network that goes silent instead of
+// refusing (a partition), and a job whose own statement loses its connection while Postgres
+// answers everyone else (it must not be held for ever).
+import { tcpProxy } from "@layover/testing";
 import { afterEach, describe, expect, it } from "vitest";
-import { createHarness, type Harness } from "./support/harness.ts";
+import { createHarness, type Harness, runStatuses } from "./support/harness.ts";
 import { until } from "./support/until.ts";
 
 let h: Harness | undefined;
+let proxy: Awaited<ReturnType<typeof tcpProxy>> | undefined;
 afterEach(async () => {
   await h?.close();
+  await proxy?.close();
   h = undefined;
+  proxy = undefined;
 });
 
 /** A worker process, and `lines(text)`: the lines of its stdout (pino JSON) that hold `text`. */
@@ -23,6 +28,40 @@ async function loggedWorker(harness: Harness, id: string, env: Record<string, st
       .filter((line) => line.includes(text));
   return { worker, lines };
 }
+
+function startChains(harness: Harness, n: number, delayMs: number) {
+  return Promise.all(
+    Array.from({ length: n }, () => harness.client.runs.start({ graphId: "slow-chain", input: { delayMs } })),
+  );
+}
+
+describe("Postgres behind a network that goes silent (a partition)", () => {
+  it("holds the jobs in flight, whose statements time out, instead of spending their attempts", async () => {
+    h = await createHarness("outage_silent");
+    const harness = h;
+    proxy = await tcpProxy(harness.databaseUrl);
+    // A statement unanswered for 2 s fails: Postgres's own statement_timeout (90%) would have
+    // answered first were it there.
+    const { lines } = await loggedWorker(harness, "f1", {
+      DATABASE_URL: proxy.url,
+      DATABASE_QUERY_TIMEOUT_MS: "2000",
+    });
+    const chains = await startChains(harness, 8, 300);
+    await until(async () => ((await runStatuses(harness)).running ?? 0) >= 4, 20_000, "runs running");
+
+    proxy.freeze();
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    const held = await harness.queue.getJobs(["waiting", "delayed", "failed", "active"]);
+    // Connections open through the silence stay silent: the peer went with its NAT entry.
+    proxy.restore({ keepFrozen: true });
+
+    expect(held.map((job) => job.attemptsMade).filter((n) => n > 0)).toEqual([]);
+    for (const s of chains)
+      expect((await harness.client.runs.wait(s.runId, { timeoutMs: 60_000 })).status).toBe("success");
+    expect(lines("job failed")).toEqual([]);
+    expect(await harness.queue.getJobCountByTypes("failed")).toBe(0);
+  }, 120_000);
+});
 
 describe("a job whose statement loses its connection while Postgres answers", () => {
   it("spends its attempts as any failing job does, rather than going back to wait for ever", async () => {

@@ -18,15 +18,32 @@ export const OUTAGE_MAX_CHECK_MS = 2_000;
 const LOST_RACE = new Set(["40001", "40P01"]);
 
 /**
- * Whether `error` says Postgres could not be reached or connected to (refused, reset, shutting
- * down, too many connections), raw from pg or wrapped in Layover's POSTGRES_UNAVAILABLE. Not a
- * statement left unanswered (a query timeout), nor one that lost a race: Postgres is there. A
- * statement can fail so while Postgres answers the rest (its connection killed): the gate asks
+ * pg's error when a statement got no answer within the pool's query timeout. Postgres's own
+ * statement_timeout, shorter (connectPostgres), would have answered were it there: a network
+ * gone silent (a partition). Without one (behind PgBouncer), a slow statement: the gate's
+ * question to Postgres tells them apart.
+ */
+const QUERY_TIMEOUT = "Query read timeout";
+
+/** pg's error under Layover's wrappers: POSTGRES_UNAVAILABLE, and the saver's POSTGRES_QUERY_FAILED (a query timeout). */
+function pgErrorOf(error: unknown): unknown {
+  if (!(error instanceof LayoverError)) return error;
+  return error.code === "POSTGRES_UNAVAILABLE" || error.code === "POSTGRES_QUERY_FAILED"
+    ? error.cause
+    : undefined;
+}
+
+/**
+ * Whether `error` says Postgres may be away: it could not be reached or connected to (refused,
+ * reset, shutting down, too many connections) or left a statement unanswered, raw from pg or
+ * wrapped by Layover. Not a statement that lost a race: Postgres is there. A statement can fail
+ * so while Postgres answers the rest (its connection killed, a proxy's timeout): the gate asks
  * Postgres before it holds a job for it.
  */
 export function isPostgresDown(error: unknown): boolean {
-  const cause = error instanceof LayoverError && error.code === "POSTGRES_UNAVAILABLE" ? error.cause : error;
-  if (cause instanceof LayoverError) return false;
+  const cause = pgErrorOf(error);
+  if (cause === undefined || cause instanceof LayoverError) return false;
+  if (cause instanceof Error && cause.message === QUERY_TIMEOUT) return true;
   const code = (cause as { code?: unknown } | null)?.code;
   return classifyFailure(cause) === "transient" && !(typeof code === "string" && LOST_RACE.has(code));
 }
