@@ -1,7 +1,10 @@
 // Where holding a job while Postgres is away (postgresOutageGate) meets its edges, with worker
 // processes reaching Postgres through a TCP proxy: a network that goes silent instead of
-// refusing (a partition), and a job whose own statement loses its connection while Postgres
-// answers everyone else (it must not be held for ever).
+// refusing (a partition), a job whose own statement loses its connection while Postgres answers
+// everyone else (it must not be held for ever), and a SIGTERM while Postgres is away (the jobs
+// still running then keep their attempts, and the worker exits cleanly).
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { tcpProxy } from "@layover/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createHarness, type Harness, runStatuses } from "./support/harness.ts";
@@ -33,6 +36,12 @@ function startChains(harness: Harness, n: number, delayMs: number) {
   return Promise.all(
     Array.from({ length: n }, () => harness.client.runs.start({ graphId: "slow-chain", input: { delayMs } })),
   );
+}
+
+async function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return child.exitCode;
+  const [code] = await once(child, "exit");
+  return code as number | null;
 }
 
 describe("Postgres behind a network that goes silent (a partition)", () => {
@@ -87,4 +96,33 @@ describe("a job whose statement loses its connection while Postgres answers", ()
     await until(async () => (await attempts()) >= 2, 40_000, "the poisoned job spent no attempt");
     expect(lines("Postgres unreachable")).toEqual([]);
   }, 60_000);
+});
+
+describe("SIGTERM while Postgres is away", () => {
+  it("puts back the jobs still running then, unspent, and the worker exits 0", async () => {
+    h = await createHarness("outage_sigterm");
+    const harness = h;
+    proxy = await tcpProxy(harness.databaseUrl);
+    const { worker, lines } = await loggedWorker(harness, "t1", { DATABASE_URL: proxy.url });
+    // One superstep takes 3 s: its job is in flight when Postgres goes.
+    const [slow] = await startChains(harness, 1, 3_000);
+    await until(async () => ((await runStatuses(harness)).running ?? 0) === 1, 20_000, "run running");
+
+    proxy.cut();
+    // A job that fails at once pauses the worker; the slow one is still in its node.
+    await startChains(harness, 1, 0);
+    await until(() => lines("Postgres unreachable").length === 1, 20_000, "worker paused");
+    worker.kill("SIGTERM");
+    expect(await exited(worker)).toBe(0);
+
+    // Both jobs wait, as they were: the slow one too, though it failed after the SIGTERM.
+    const waiting = await harness.queue.getJobs(["waiting"]);
+    expect(waiting.map((job) => job.attemptsMade)).toEqual([0, 0]);
+    expect(waiting.some((job) => job.data.runId === slow?.runId)).toBe(true);
+    expect(lines("job failed")).toEqual([]);
+
+    proxy.restore();
+    await harness.startWorker({ id: "t2" });
+    await until(async () => ((await runStatuses(harness)).success ?? 0) === 2, 30_000, "runs settled");
+  }, 90_000);
 });

@@ -61,7 +61,7 @@ export interface OutageGate {
    * now), puts the job back in the queue (no attempt spent), stops this worker taking jobs until
    * Postgres answers, and returns true: the processor then throws BullMQ's WaitingError.
    * `startedAt`: when the job began (a job begun before an outage's end that fails after it is
-   * put back, and starts no other).
+   * put back, and starts no other). A closing service still puts such jobs back, unspent.
    */
   holdIfDown(error: unknown, job: Job, token: string | undefined, startedAt: number): Promise<boolean>;
   /** Stops checking on Postgres (the service is closing). */
@@ -112,7 +112,7 @@ export function postgresOutageGate(
 
   /** Pauses the worker until Postgres answers, unless an outage is already under way. */
   async function outageBegins(error: unknown): Promise<void> {
-    if (since !== undefined) return;
+    if (since !== undefined || closed) return;
     since = Date.now();
     logger.warn(
       { err: error },
@@ -124,7 +124,7 @@ export function postgresOutageGate(
 
   return {
     async holdIfDown(error, job, token, startedAt) {
-      if (token === undefined || closed || !isPostgresDown(error)) return false;
+      if (token === undefined || !isPostgresDown(error)) return false;
       if (since === undefined && startedAt >= endedAt) {
         // Postgres answering, the failure was this job's own (a poison job would come back for ever).
         if (await answers()) return false;
