@@ -48,7 +48,7 @@ export const ServiceEnv = z.object({
     .default("layover"),
   /** BullMQ key prefix: one per deployment. */
   LAYOVER_PREFIX: z.string().min(1).default("layover"),
-  /** A Postgres statement unanswered this long fails its call (a job: BullMQ retries it); 0 waits forever. */
+  /** A Postgres statement unanswered this long fails its call (a job: put back until Postgres answers); 0 waits forever. */
   DATABASE_QUERY_TIMEOUT_MS: timerMs().default(60_000),
   /** Postgres's own statement_timeout; unset: 90% of the query timeout; 0: not sent (PgBouncer). */
   DATABASE_STATEMENT_TIMEOUT_MS: timerMs().optional(),

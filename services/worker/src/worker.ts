@@ -44,7 +44,7 @@ export interface WorkerOptions {
   schema?: string;
   /** BullMQ key prefix. @defaultValue "layover" */
   prefix?: string;
-  /** Postgres timeouts (a silent server fails a job, and BullMQ retries it). */
+  /** Postgres timeouts (a silent server fails a job's statement; the job waits in the queue until Postgres answers). */
   timeouts?: PostgresTimeouts;
   /** Jobs processed at once. @defaultValue 8 */
   concurrency?: number;
