@@ -1,6 +1,6 @@
 // What a read of interrupts.watch's feed of one graph costs Postgres, in pages: that graph's rows
 // parked since its cursor, not those of every graph. A watch of a quiet graph beside a busy one
-// reads at each park of either (its events wake every watch) and every pollMs.
+// reads at each of its own graph's parks and every pollMs (test/interrupt-watch-wakes.int.test.ts).
 import { type Db, FEED_START, type FeedPosition, readFeed } from "@layover/runtime";
 import type { TestSchema } from "@layover/testing";
 import type pg from "pg";

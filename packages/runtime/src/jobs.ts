@@ -55,6 +55,8 @@ export const RunEvent = z.object({
   runId: z.string(),
   threadId: z.string(),
   status: z.string(),
+  /** The run's graph, on a park's event: a watch of another graph's interrupts is not woken. */
+  graphId: z.string().optional(),
   result: RunEventResult.optional(),
 });
 export type RunEvent = z.infer<typeof RunEvent>;

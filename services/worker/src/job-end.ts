@@ -261,6 +261,12 @@ export async function announce(
   result?: RunEventResult,
 ): Promise<void> {
   await ctx.dispatcher
-    .publish({ runId: run.id, threadId: run.thread_id, status, ...(result ? { result } : {}) })
+    .publish({
+      runId: run.id,
+      threadId: run.thread_id,
+      status,
+      ...(status === "interrupted" ? { graphId: run.graph_id } : {}),
+      ...(result ? { result } : {}),
+    })
     .catch((error: unknown) => log.warn({ err: error }, "run event not published; waiters recheck Postgres"));
 }

@@ -43,7 +43,8 @@ const UUID_LENGTH = 36;
 export class RunEventHub {
   private readonly waiters = new Map<string, Set<(event: Announced) => void>>();
   /** Woken by every run's park (interrupts.watch). */
-  private readonly parkListeners = new Set<() => void>();
+  /** interrupts.watch's wakes, each with the graph it watches (undefined: every graph). */
+  private readonly parkListeners = new Map<() => void, string | undefined>();
   private subscribed: Promise<unknown> | undefined;
   /** Counts the subscription's drops: a SUBSCRIBE answered after a drop does not make it live. */
   private generation = 0;
@@ -107,10 +108,14 @@ export class RunEventHub {
     };
   }
 
-  /** Registers `wake` for every run's park; `ready` as in `listen`. `stop` unregisters. */
-  listenParks(wake: () => void): { ready: Promise<unknown>; stop(): void } {
+  /**
+   * Registers `wake` for every park of a run of `graphId` (of any graph if undefined, and a park
+   * whose event names no graph, from a worker older than graph ids in events, wakes every one);
+   * `ready` as in `listen`. `stop` unregisters.
+   */
+  listenParks(wake: () => void, graphId?: string): { ready: Promise<unknown>; stop(): void } {
     const ready = this.subscribe();
-    this.parkListeners.add(wake);
+    this.parkListeners.set(wake, graphId);
     return { ready, stop: () => this.parkListeners.delete(wake) };
   }
 
@@ -161,7 +166,9 @@ export class RunEventHub {
     if (expected !== undefined) expected.status = event.status;
     const announced = { threadId: event.threadId, status: event.status, result: event.result };
     for (const wake of this.waiters.get(event.runId) ?? []) wake(announced);
-    if (event.status === "interrupted") for (const wake of this.parkListeners) wake();
+    if (event.status !== "interrupted") return;
+    for (const [wake, graphId] of this.parkListeners)
+      if (graphId === undefined || event.graphId === undefined || graphId === event.graphId) wake();
   }
 
   async close(): Promise<void> {

@@ -122,7 +122,7 @@ async function* watching(
     woken = true;
     wakeUp();
   };
-  const listener = hub.listenParks(wake);
+  const listener = hub.listenParks(wake, options.graphId);
   stopped.addEventListener("abort", wake, { once: true });
   try {
     // Listening before the first read: a park committed in between wakes the next one.
