@@ -52,6 +52,7 @@ export type { SnapshotTask, StateSnapshot } from "./snapshot.ts";
 export { Annotation, type AnnotationField, AnnotationRoot } from "./state/annotation.ts";
 export type { StateDefinitionLike } from "./state/definition.ts";
 export { type IssueTexts, issueTexts, REDACTED_KEY } from "./state/issues.ts";
+export { compiledJsonSchema } from "./state/json-schema.ts";
 export {
   addMessages,
   type Message,

@@ -11,6 +11,7 @@ import {
 import { deterministicId } from "./ids.ts";
 import { assertJsonSerialisable } from "./json-check.ts";
 import { type IssueTexts, issueTexts } from "./state/issues.ts";
+import { compiledJsonSchema } from "./state/json-schema.ts";
 
 export interface InterruptOptions<R = unknown> {
   /**
@@ -151,21 +152,13 @@ function checkedResume<R>(id: string, resumed: unknown, options: InterruptOption
   return parsed.data;
 }
 
-const compiledSchemas = new Map<string, z.ZodType>();
-
 /**
  * Checks a resume value against the JSON Schema stored with the interrupt; returns the problems
  * found (none: empty lists), as written and as logs show them.
  */
 export function resumeIssues(record: Interrupt, value: unknown): IssueTexts {
   if (record.resumeSchema === undefined) return { texts: [], redacted: [] };
-  const key = JSON.stringify(record.resumeSchema);
-  let schema = compiledSchemas.get(key);
-  if (schema === undefined) {
-    schema = z.fromJSONSchema(record.resumeSchema as Parameters<typeof z.fromJSONSchema>[0]);
-    if (compiledSchemas.size >= 1000) compiledSchemas.clear();
-    compiledSchemas.set(key, schema);
-  }
+  const schema = compiledJsonSchema(record.resumeSchema);
   const result = schema.safeParse(value);
   return result.success ? { texts: [], redacted: [] } : issueTexts(schema, result.error.issues);
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { InvalidInputError, issueTexts } from "@layover/graph";
-import { z } from "zod";
+import { compiledJsonSchema, InvalidInputError, issueTexts } from "@layover/graph";
 import { ThreadBusyError, threadOfAnotherGraph, UnknownGraphError } from "../errors.ts";
 import { jsonbProblem } from "../jsonb.ts";
 import { checkKey, isStorableId } from "../keys.ts";
@@ -23,19 +22,6 @@ export interface StartRunArgs {
   multitaskStrategy?: "reject" | "enqueue";
   /** A retried call with the same key returns the first call's run. */
   idempotencyKey?: string;
-}
-
-const validators = new Map<string, z.ZodType>();
-
-function validatorFor(schema: Record<string, unknown>): z.ZodType {
-  const key = JSON.stringify(schema);
-  let validator = validators.get(key);
-  if (validator === undefined) {
-    validator = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
-    if (validators.size > 500) validators.clear();
-    validators.set(key, validator);
-  }
-  return validator;
 }
 
 /**
@@ -68,7 +54,7 @@ export async function checkStateValues(
 ): Promise<void> {
   const graph = await registeredGraph(ctx, graphId);
   if (graph === undefined) throw new UnknownGraphError(graphId, await listGraphIds(ctx.db));
-  const validator = validatorFor(graph.input_schema);
+  const validator = compiledJsonSchema(graph.input_schema);
   const result = validator.safeParse(values);
   if (!result.success) {
     const { texts, redacted } = issueTexts(validator, result.error.issues);
