@@ -72,10 +72,15 @@ export class HeadsAlong {
         text: `SELECT h.checkpoints, h.blobs, h.writes, (${along.sql}) AS along
                  FROM (${readHeadsSql(quoteSchema(this.schema))}) h`,
       };
-      // As the saver's own head reads: two statements in flight, the rest batched behind them.
+      // One statement in flight, the rest batched behind it; a second goes out only once the
+      // first has taken 20 ms (a very large head), so a slow read holds back the rest no longer.
+      // Two at once, as the saver's own head reads, sent the reads of a busy worker in twice as
+      // many statements: each job's read is one of its four statements, and a batch of them
+      // costs Postgres and the worker about what one read does.
       const batcher = new ReadBatcher((pairs) => this.read(along as ReadAlong<unknown>, statement, pairs), {
         maxBatch: 32,
         maxInFlight: 2,
+        holdMs: 20,
       });
       kind = { sql: along.sql, statement, batcher };
       this.kinds.set(along.name, kind);

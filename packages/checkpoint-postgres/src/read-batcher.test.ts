@@ -61,4 +61,43 @@ describe("ReadBatcher", () => {
     sent[2]?.answer();
     expect(await Promise.all([b, c])).toEqual(["row of b", "row of c"]);
   });
+
+  it("with holdMs, sends a second statement only once the first has been in flight that long", async () => {
+    const { sent, read } = recordedRead();
+    const batcher = new ReadBatcher(read, { maxInFlight: 2, holdMs: 40 });
+    const a = batcher.load("a");
+    const b = batcher.load("b");
+    const c = batcher.load("c");
+    expect(sent.map((s) => s.keys)).toEqual([["a"]]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(sent).toHaveLength(1);
+    // The first slow: the rest go out beside it, together.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(sent.map((s) => s.keys)).toEqual([["a"], ["b", "c"]]);
+    // Two in flight: a read asked now waits for one of them.
+    const d = batcher.load("d");
+    expect(sent).toHaveLength(2);
+    sent[1]?.answer();
+    expect(await Promise.all([b, c])).toEqual(["row of b", "row of c"]);
+    // The one left in flight is slow already: d goes out at once.
+    await Promise.resolve();
+    expect(sent.map((s) => s.keys)).toEqual([["a"], ["b", "c"], ["d"]]);
+    sent[0]?.answer();
+    sent[2]?.answer();
+    expect(await Promise.all([a, d])).toEqual(["row of a", "row of d"]);
+  });
+
+  it("with holdMs, a quick answer sends the reads asked meanwhile at once, without waiting", async () => {
+    const { sent, read } = recordedRead();
+    const batcher = new ReadBatcher(read, { maxInFlight: 2, holdMs: 10_000 });
+    const a = batcher.load("a");
+    const later = ["b", "c"].map((key) => batcher.load(key));
+    expect(sent).toHaveLength(1);
+    sent[0]?.answer();
+    expect(await a).toBe("row of a");
+    await Promise.resolve();
+    expect(sent[1]?.keys).toEqual(["b", "c"]);
+    sent[1]?.answer();
+    expect(await Promise.all(later)).toEqual(["row of b", "row of c"]);
+  });
 });

@@ -18,6 +18,14 @@ export interface ReadBatcherOptions {
    * @defaultValue 1
    */
   maxInFlight?: number;
+  /**
+   * With maxInFlight above 1: a further statement goes out only once every statement in flight
+   * has been for this long; until then the reads asked join the next batch. Quick statements
+   * then go one at a time, in fuller batches, and a slow one (a very large row) still holds
+   * back nothing for longer than this.
+   * @defaultValue 0 (no wait)
+   */
+  holdMs?: number;
 }
 
 /** Reads the rows of `keys` (distinct); a key with no row is absent from the map. */
@@ -34,12 +42,17 @@ export class ReadBatcher<V> {
   /** Keys not sent yet, in arrival order, with everyone waiting on each. */
   private queued = new Map<string, Waiting<V>[]>();
   private inFlight = 0;
+  /** When each statement in flight was sent (performance.now()). */
+  private readonly sentAt = new Set<{ at: number }>();
+  private readonly holdMs: number;
+  private holdTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly read: BatchRead<V>;
 
   constructor(read: BatchRead<V>, options: ReadBatcherOptions = {}) {
     this.read = read;
     this.maxBatch = Math.max(1, options.maxBatch ?? 64);
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 1);
+    this.holdMs = Math.max(0, options.holdMs ?? 0);
   }
 
   /** The row of `key`, read alone or together with other keys asked for meanwhile. */
@@ -54,13 +67,35 @@ export class ReadBatcher<V> {
 
   private drain(): void {
     while (this.inFlight < this.maxInFlight && this.queued.size > 0) {
+      if (this.held()) return;
       const batch = this.take();
+      const sent = { at: performance.now() };
       this.inFlight += 1;
+      this.sentAt.add(sent);
       void this.send(batch).finally(() => {
         this.inFlight -= 1;
+        this.sentAt.delete(sent);
         this.drain();
       });
     }
+  }
+
+  /**
+   * True when a statement in flight was sent less than holdMs ago: the queued reads wait, and a
+   * timer drains them once it is slow (or its answer drains them first).
+   */
+  private held(): boolean {
+    if (this.holdMs === 0 || this.inFlight === 0) return false;
+    const wait = Math.max(...[...this.sentAt].map((sent) => sent.at)) + this.holdMs - performance.now();
+    if (wait <= 0) return false;
+    if (this.holdTimer === undefined) {
+      this.holdTimer = setTimeout(() => {
+        this.holdTimer = undefined;
+        this.drain();
+      }, wait);
+      this.holdTimer.unref?.();
+    }
+    return true;
   }
 
   /** The oldest `maxBatch` queued keys, removed from the queue. */
