@@ -55,6 +55,23 @@ export function isPostgresDown(error: unknown): boolean {
  */
 const QUESTION = { text: "SELECT 1", query_timeout: PROBE_TIMEOUT_MS } as pg.QueryConfig;
 
+/** Whether Postgres answers a statement on `pool` within the readiness probe's time; one question at a time. */
+function asker(pool: pg.Pool): () => Promise<boolean> {
+  let asking: Promise<boolean> | undefined;
+  return () => {
+    asking ??= pool
+      .query(QUESTION)
+      .then(
+        () => true,
+        () => false,
+      )
+      .finally(() => {
+        asking = undefined;
+      });
+    return asking;
+  };
+}
+
 export interface OutageGate {
   /**
    * A job failed with `error`. When that says Postgres is away (and Postgres does not answer
@@ -82,21 +99,7 @@ export function postgresOutageGate(
   let endedAt = 0;
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
-  let asking: Promise<boolean> | undefined;
-
-  /** Whether Postgres answers a statement within the readiness probe's time; one question at a time. */
-  function answers(): Promise<boolean> {
-    asking ??= pool
-      .query(QUESTION)
-      .then(
-        () => true,
-        () => false,
-      )
-      .finally(() => {
-        asking = undefined;
-      });
-    return asking;
-  }
+  const answers = asker(pool);
 
   function checkAfter(waitMs: number): void {
     timer = setTimeout(async () => {
