@@ -1,27 +1,30 @@
 // BullMQ's side of a worker: the Worker that takes step jobs, its processor, and what it does
 // with a job it cannot run, a job that failed, and its own errors.
 import { isRedisConnectionError, type OutageGate, STEP_QUEUE, StepJob, stepJobId } from "@layover/runtime";
-import { type Job, WaitingError, Worker } from "bullmq";
+import { DelayedError, type Job, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { WorkerContext } from "./context.ts";
 import { GraphNotServedError, processStepJob } from "./process-job.ts";
 
-/** Times per attempt a job a worker cannot run goes straight back to the queue before the attempt fails. */
+/** Times per attempt a job a worker cannot run goes back to the queue before the attempt fails. */
 const OFFERS = 5;
+/** How long an offered job waits before any worker may take it (up to twice this, jittered). */
+const OFFER_DELAY_MS = 25;
 
 /**
- * Puts a job this worker cannot run back in the queue at once, for another worker: a failed
- * attempt's backoff mostly brings it back to this worker (the one that knows when it falls due),
- * while a job put back wakes the worker that has waited longest. After OFFERS the attempt fails
- * and backs off as before, so with no worker able to run it the job does not spin; each attempt
- * (one that came back here) is offered again, to workers started meanwhile.
+ * Puts a job this worker cannot run back in the queue for another worker, after a moment (no
+ * attempt spent): put straight back to wait, it was mostly taken again by this worker, which
+ * fetches the moment it lets go, before a blocked worker wakes; due a moment later, it goes to
+ * whichever waiting worker fetches first. After OFFERS the attempt fails and backs off as
+ * before, so with no worker able to run it the job does not spin; each attempt (one that came
+ * back here) is offered again, to workers started meanwhile.
  */
 async function offerElsewhere(job: Job<StepJob>, token: string): Promise<boolean> {
   const offers = job.data.offers ?? 0;
   if (offers >= OFFERS * (job.attemptsMade + 1)) return false;
   await job.updateData({ ...job.data, offers: offers + 1 });
-  await job.moveToWait(token);
+  await job.moveToDelayed(Date.now() + OFFER_DELAY_MS * (1 + Math.random()), token);
   return true;
 }
 
@@ -49,7 +52,7 @@ function stepJobProcessor(ctx: WorkerContext, logger: Logger, outage: OutageGate
       if (error instanceof GraphNotServedError && token && (await offerElsewhere(job, token))) {
         ctx.metrics.jobs.inc({ result: "unserved" });
         log.info({ offers: (data.offers ?? 0) + 1 }, "job put back for a worker that can run it");
-        throw new WaitingError();
+        throw new DelayedError();
       }
       if (await outage.holdIfDown(error, job, token, startedAt)) {
         ctx.metrics.jobs.inc({ result: "postgres_down" });
