@@ -4,10 +4,10 @@
 // failover, a partition) then loses nothing and floods nothing: the work waits in Redis and
 // starts within seconds of Postgres's return, without reconciliation's backoff.
 import { LayoverError } from "@layover/checkpoint";
-import { classifyFailure } from "@layover/checkpoint-postgres";
 import type { Job, Worker } from "bullmq";
 import type pg from "pg";
 import type { Logger } from "pino";
+import { unreachableByPg } from "./client/typed-failures.ts";
 import { PROBE_TIMEOUT_MS } from "./status-server.ts";
 
 /** The first pause before asking Postgres again, and the longest (it doubles in between). */
@@ -16,14 +16,6 @@ export const OUTAGE_MAX_CHECK_MS = 2_000;
 
 /** Serialization failures and deadlocks: Postgres answered, the statement lost a race. */
 const LOST_RACE = new Set(["40001", "40P01"]);
-
-/**
- * pg's error when a statement got no answer within the pool's query timeout. Postgres's own
- * statement_timeout, shorter (connectPostgres), would have answered were it there: a network
- * gone silent (a partition). Without one (behind PgBouncer), a slow statement: the gate's
- * question to Postgres tells them apart.
- */
-const QUERY_TIMEOUT = "Query read timeout";
 
 /** pg's error under Layover's wrappers: POSTGRES_UNAVAILABLE, and the saver's POSTGRES_QUERY_FAILED (a query timeout). */
 function pgErrorOf(error: unknown): unknown {
@@ -42,10 +34,11 @@ function pgErrorOf(error: unknown): unknown {
  */
 export function isPostgresDown(error: unknown): boolean {
   const cause = pgErrorOf(error);
-  if (cause === undefined || cause instanceof LayoverError) return false;
-  if (cause instanceof Error && cause.message === QUERY_TIMEOUT) return true;
-  const code = (cause as { code?: unknown } | null)?.code;
-  return classifyFailure(cause) === "transient" && !(typeof code === "string" && LOST_RACE.has(code));
+  const code = (cause as { code?: unknown } | null | undefined)?.code;
+  // A query timeout counts: Postgres's own statement_timeout, shorter (connectPostgres), would
+  // have answered were it there (a network gone silent); without one (behind PgBouncer), a slow
+  // statement, which the gate's question to Postgres tells apart.
+  return unreachableByPg(cause) && !(typeof code === "string" && LOST_RACE.has(code));
 }
 
 /**

@@ -8,8 +8,12 @@ import { PostgresUnavailableError } from "../errors.ts";
 /** pg's error when a statement got no answer within the pool's query timeout (a silent server). */
 const QUERY_TIMEOUT = "Query read timeout";
 
-/** Whether `error` is pg's (not Layover's) and says Postgres could not be reached. */
-function unreachableByPg(error: unknown): boolean {
+/**
+ * Whether `error` is pg's (not Layover's) and says Postgres could not be reached: a connection
+ * refused, reset or shut down, too many connections, a lost race retried in vain, or no answer
+ * within the pool's query timeout.
+ */
+export function unreachableByPg(error: unknown): boolean {
   // Layover's own (a saver's POSTGRES_UNAVAILABLE among them) as they are: pg's carry a string code too.
   if (error instanceof LayoverError) return false;
   const silent = error instanceof Error && error.message === QUERY_TIMEOUT;
