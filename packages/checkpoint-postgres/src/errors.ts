@@ -81,6 +81,15 @@ const CONNECTION_MESSAGES = [
 export type FailureClass = "transient" | "schema-missing" | "permanent";
 
 /**
+ * Whether `error` is pg's report of a statement that got no answer within the pool's
+ * `query_timeout` (a silent server or network). The statement may still run on the server: its
+ * connection is not fit for another caller.
+ */
+export function isQueryTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === "Query read timeout";
+}
+
+/**
  * Classifies a failure by SQLSTATE (as graphile-worker does): serialization failures (40001),
  * deadlocks (40P01), connection exceptions (class 08), shutdowns and startups (57P01–57P03),
  * too many connections (53300) and socket errors are transient — retry with backoff.

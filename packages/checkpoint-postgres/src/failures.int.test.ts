@@ -207,3 +207,51 @@ describe("typed errors", () => {
     expect(retries).toEqual([]);
   });
 });
+
+describe("a statement nobody waits for", () => {
+  // A transaction whose statement goes unanswered past pg's query_timeout: its connection still
+  // runs that statement, inside the transaction. Handed back to the pool, the next caller's
+  // statements would run inside it, reported done and never committed.
+  it("a deleteThread whose statement outlived the query timeout leaves no transaction open for the next caller", async () => {
+    const appName = `tx-timeout-${process.pid}`;
+    // One connection, and no server-side statement_timeout (as behind PgBouncer): the caller gives up first.
+    const pool = new pg.Pool({
+      connectionString: schema.current.url,
+      max: 1,
+      application_name: appName,
+      query_timeout: 400,
+    });
+    const saver = new PostgresSaver({ pool, schema: schema.current.name, retry: { maxAttempts: 1 } });
+    const locker = await admin.connect();
+    try {
+      const held = newKey("held");
+      await saver.put(
+        putArgs(held, { values: { n: 0 }, versions: { n: 1 }, changed: ["n"], parentId: null }),
+      );
+      // Another session holds the thread's head: the delete waits on it past the query timeout.
+      await locker.query("BEGIN");
+      await locker.query(
+        `SELECT 1 FROM "${schema.current.name}".checkpoint_heads WHERE thread_id = $1 FOR UPDATE`,
+        [held.threadId],
+      );
+      const deleting = saver.deleteThread(held.threadId);
+      await blockedBackend(appName);
+      await expect(deleting).rejects.toThrow(/timeout/i);
+      // The lock goes: the abandoned delete finishes on the server, inside its transaction.
+      await locker.query("ROLLBACK");
+      const after = newKey("after");
+      await saver.put(
+        putArgs(after, { values: { n: 1 }, versions: { n: 1 }, changed: ["n"], parentId: null }),
+      );
+      // What the saver reported stored is there for everyone else to read.
+      const { rowCount } = await admin.query(
+        `SELECT 1 FROM "${schema.current.name}".checkpoint_heads WHERE thread_id = $1`,
+        [after.threadId],
+      );
+      expect(rowCount).toBe(1);
+    } finally {
+      locker.release();
+      await pool.end();
+    }
+  });
+});

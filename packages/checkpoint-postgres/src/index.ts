@@ -2,6 +2,7 @@ export {
   classifyFailure,
   type FailureClass,
   isPostgresSaverError,
+  isQueryTimeout,
   PostgresSaverError,
   type PostgresSaverErrorCode,
 } from "./errors.ts";
@@ -23,3 +24,4 @@ export { type BatchRead, ReadBatcher, type ReadBatcherOptions } from "./read-bat
 export type { RetryOptions } from "./retry.ts";
 export type { ListDeltaOptions, PostgresSaverOptions } from "./saver-options.ts";
 export { DEFAULT_SCHEMA, statementName } from "./schema-name.ts";
+export { inTransaction } from "./transaction.ts";

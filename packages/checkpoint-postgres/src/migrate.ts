@@ -4,6 +4,7 @@ import type { Pool, PoolClient } from "pg";
 import { classifyFailure, PostgresSaverError } from "./errors.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
 import { DEFAULT_SCHEMA, quoteSchema } from "./schema-name.ts";
+import { inTransaction } from "./transaction.ts";
 
 /** This package's name in the migration ledger (one ledger serves every Layover package). */
 const PACKAGE = "checkpoint-postgres";
@@ -106,10 +107,7 @@ function checkShipped(pkg: string, migrations: readonly Migration[], applied: Ma
  * find the ledger row and skip it.
  */
 async function applyNext(pool: Pool, schema: string, pkg: string, migrations: readonly Migration[]) {
-  const client = await pool.connect();
-  let broken: unknown;
-  try {
-    await client.query("BEGIN");
+  return inTransaction(pool, async (client) => {
     const applied = await prepare(client, schema, pkg);
     checkShipped(pkg, migrations, applied);
     const next = migrations.find((migration) => !applied.has(migration.version));
@@ -121,15 +119,8 @@ async function applyNext(pool: Pool, schema: string, pkg: string, migrations: re
         [pkg, next.version, next.name, next.checksum],
       );
     }
-    await client.query("COMMIT");
     return { next: next?.name, version: Math.max(0, ...applied.keys(), next?.version ?? 0) };
-  } catch (error) {
-    broken = error;
-    await client.query("ROLLBACK").catch(() => {});
-    throw error;
-  } finally {
-    client.release(broken !== undefined && classifyFailure(broken) === "transient");
-  }
+  });
 }
 
 export interface RunMigrationsOptions extends MigrateOptions {

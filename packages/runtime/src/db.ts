@@ -1,4 +1,9 @@
-import { type BatchRead, ReadBatcher, statementName } from "@layover/checkpoint-postgres";
+import {
+  type BatchRead,
+  inTransaction as inPoolTransaction,
+  ReadBatcher,
+  statementName,
+} from "@layover/checkpoint-postgres";
 import type pg from "pg";
 import { InvalidConfigError } from "./errors.ts";
 
@@ -31,26 +36,8 @@ export function createDb(pool: pg.Pool, schema = "layover"): Db {
 }
 
 /** Runs `fn` in a transaction on one pooled client; always ends the transaction and releases. */
-export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await db.pool.connect();
-  let release: Error | boolean = false;
-  try {
-    await client.query("BEGIN");
-    const result = await fn(client);
-    await client.query("COMMIT");
-    return result;
-  } catch (error) {
-    // A statement that went unanswered (pg's query_timeout) still occupies the connection: a
-    // ROLLBACK would wait behind it. Dropping the connection makes the server roll back.
-    if (error instanceof Error && error.message === "Query read timeout") release = error;
-    else
-      await client.query("ROLLBACK").catch((rollbackError: Error) => {
-        release = rollbackError; // the connection is broken: destroy it rather than pool it
-      });
-    throw error;
-  } finally {
-    client.release(release);
-  }
+export function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inPoolTransaction(db.pool, fn);
 }
 
 /** Any query runner: the pool, or a client inside a transaction. */

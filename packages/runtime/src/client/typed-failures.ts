@@ -2,11 +2,8 @@
 // own errors ("Connection terminated unexpectedly", ECONNRESET, a query timeout) say nothing a
 // caller can branch on.
 import { LayoverError } from "@layover/checkpoint";
-import { classifyFailure } from "@layover/checkpoint-postgres";
+import { classifyFailure, isQueryTimeout } from "@layover/checkpoint-postgres";
 import { PostgresUnavailableError } from "../errors.ts";
-
-/** pg's error when a statement got no answer within the pool's query timeout (a silent server). */
-const QUERY_TIMEOUT = "Query read timeout";
 
 /**
  * Whether `error` is pg's (not Layover's) and says Postgres could not be reached: a connection
@@ -16,8 +13,7 @@ const QUERY_TIMEOUT = "Query read timeout";
 export function unreachableByPg(error: unknown): boolean {
   // Layover's own (a saver's POSTGRES_UNAVAILABLE among them) as they are: pg's carry a string code too.
   if (error instanceof LayoverError) return false;
-  const silent = error instanceof Error && error.message === QUERY_TIMEOUT;
-  return silent || classifyFailure(error) === "transient";
+  return isQueryTimeout(error) || classifyFailure(error) === "transient";
 }
 
 /** Whether `error` says Postgres could not be reached: pg's, or Layover's POSTGRES_UNAVAILABLE. */
