@@ -143,26 +143,7 @@ async function runJob(
   const marking = run.status === "pending" ? markRunningLater(ctx, run, log) : undefined;
   try {
     const final: FinalCommit = { steps: 0, checkpointId: undefined, settled: undefined };
-    const stepper = served.graph.stepper(
-      {
-        configurable: { thread_id: run.thread_id },
-        metadata: { run_id: run.id },
-        ...durabilityOf(run, served),
-        ...breakpointsOf(run),
-        ...contextOf(run),
-        // Aborts when the run is cancelled: its running nodes see it (config.signal).
-        ...signalOf(ctx, job),
-      },
-      {
-        ...(head !== undefined ? { head } : {}),
-        storeFinal: storeWithEnd(ctx, run, final),
-        storePause: storeWithPark(ctx, served, run, final),
-        holdAsync: true,
-        seed: run.id,
-        // The thread's Postgres is the one saver every worker shares, subgraphs included.
-        subgraphsShareSaver: true,
-      },
-    );
+    const stepper = stepperOf(ctx, { served, run, job, head, final });
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);
     if (refusal !== undefined && !attempt.last) await handBackRefusedInput(ctx, run, refusal);
     if (refusal !== undefined) return await failBeforeStep(ctx, log, run, refusal);
@@ -170,6 +151,48 @@ async function runJob(
   } finally {
     await marking?.cancel();
   }
+}
+
+/**
+ * The engine's stepper for the run's thread, from the head read with the run: its last commit
+ * (an end or a park) is stored with the run's transition, in one statement.
+ */
+function stepperOf(
+  ctx: WorkerContext,
+  {
+    served,
+    run,
+    job,
+    head,
+    final,
+  }: {
+    served: ServedGraph;
+    run: JobRun;
+    job: StepJob;
+    head: Promise<CheckpointTuple | undefined> | undefined;
+    final: FinalCommit;
+  },
+): Stepper {
+  return served.graph.stepper(
+    {
+      configurable: { thread_id: run.thread_id },
+      metadata: { run_id: run.id },
+      ...durabilityOf(run, served),
+      ...breakpointsOf(run),
+      ...contextOf(run),
+      // Aborts when the run is cancelled: its running nodes see it (config.signal).
+      ...signalOf(ctx, job),
+    },
+    {
+      ...(head !== undefined ? { head } : {}),
+      storeFinal: storeWithEnd(ctx, run, final),
+      storePause: storeWithPark(ctx, served, run, final),
+      holdAsync: true,
+      seed: run.id,
+      // The thread's Postgres is the one saver every worker shares, subgraphs included.
+      subgraphsShareSaver: true,
+    },
+  );
 }
 
 /** A cancelled run's job ends: the supersteps it made are kept (those held in memory stored, if it still can). */

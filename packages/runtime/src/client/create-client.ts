@@ -97,6 +97,23 @@ function interruptsApi(ctx: ClientContext, hub: RunEventHub) {
  * The producer client: start runs, wait for them, answer interrupts, read threads. A call that
  * cannot reach Postgres fails with PostgresUnavailableError.
  */
+/** The client's crons: `crons.create` checks the graph and input as runs.start does, so a cron never ticks into a refusal. */
+function checkedCrons(ctx: ClientContext, crons: ReturnType<typeof cronsApi>) {
+  return {
+    create: async (spec: CronSpec) => {
+      objectArg(spec, "crons.create's argument", "{ graphId, schedule }", true);
+      await checkInput(ctx, {
+        graphId: spec.graphId,
+        input: spec.input ?? {},
+        ...(spec.config === undefined ? {} : { config: spec.config }),
+      });
+      return crons.create(spec);
+    },
+    list: crons.list,
+    delete: crons.delete,
+  };
+}
+
 export function createClient(options: ClientOptions = {}) {
   checkClientOptions(options);
   const ownsConnections = options.pool === undefined;
@@ -130,20 +147,7 @@ export function createClient(options: ClientOptions = {}) {
        */
       list: () => listGraphs(db),
     },
-    crons: {
-      /** Checks the graph and input as runs.start does, so a cron never ticks into a refusal. */
-      create: async (spec: CronSpec) => {
-        objectArg(spec, "crons.create's argument", "{ graphId, schedule }", true);
-        await checkInput(ctx, {
-          graphId: spec.graphId,
-          input: spec.input ?? {},
-          ...(spec.config === undefined ? {} : { config: spec.config }),
-        });
-        return crons.create(spec);
-      },
-      list: crons.list,
-      delete: crons.delete,
-    },
+    crons: checkedCrons(ctx, crons),
     reconcile: async (reconcileOptions?: ReconcileOptions) =>
       reconcileRuns(
         db,
