@@ -34,6 +34,7 @@ export type { RunnableConfig } from "./graph/environment.ts";
 export type { CompileOptions, NodeConfig, RetryPolicy } from "./graph/spec.ts";
 export { type AddNodeOptions, type GraphNode, StateGraph } from "./graph/state-graph.ts";
 export type { HeadInfo, StepOutcome, Stepper } from "./graph/stepper.ts";
+export type { StreamEvent, StreamEventsConfig } from "./graph/stream-events.ts";
 export { isInterruptIdShaped } from "./ids.ts";
 export {
   GraphInterrupt,

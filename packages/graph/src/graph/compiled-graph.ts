@@ -24,6 +24,7 @@ import { type RunnableConfig, runEnvironment } from "./environment.ts";
 import { inputJsonSchema } from "./input-schema.ts";
 import type { GraphSpec } from "./spec.ts";
 import { createStepper, type StepOutcome, type Stepper } from "./stepper.ts";
+import { type StreamEvent, type StreamEventsConfig, streamEvents } from "./stream-events.ts";
 import { streamRun } from "./stream-run.ts";
 
 export type InvokeResult<S> = S & { [INTERRUPT]?: Interrupt[] };
@@ -187,6 +188,20 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     const modes = Array.isArray(requested) ? requested : [requested];
     checkStreamModes(modes);
     return streamRun(modes, !Array.isArray(requested), (emit) => this.run(input, config, emit));
+  }
+
+  /**
+   * LangChain's `streamEvents` (schema "v2"): `for await (const event of graph.streamEvents(input,
+   * { ...config, version: "v2" }))`. The graph's and its nodes' chain events; no LLM events (nodes'
+   * model calls are not traced) and none from inside subgraphs.
+   */
+  streamEvents(
+    input: U | Command | null | undefined,
+    config: StreamEventsConfig,
+    filters?: object,
+  ): AsyncIterableIterator<StreamEvent> {
+    refuseSubgraphs(config, "streamEvents()");
+    return streamEvents(this.name, input, config, filters, (emit) => this.run(input, config, emit));
   }
 
   private async run(input: unknown, config: RunnableConfig | undefined, emit: Emitter | undefined) {

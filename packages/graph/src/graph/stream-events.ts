@@ -1,0 +1,142 @@
+import { randomUUID } from "node:crypto";
+import { INTERRUPT } from "../constants.ts";
+import { InvalidInputError } from "../errors.ts";
+import { checkStreamModes, type Emitter, type StreamMode } from "../stream.ts";
+import type { RunnableConfig } from "./environment.ts";
+import { streamRun } from "./stream-run.ts";
+
+export interface StreamEventsConfig extends RunnableConfig {
+  /** What the graph's `on_chain_stream` events carry. @defaultValue "updates", as `stream()` */
+  streamMode?: StreamMode | StreamMode[];
+  /** LangGraph's subgraph events: not supported, refused when true (as `stream()`). */
+  subgraphs?: boolean;
+  /** The event schema, as LangChain's `streamEvents`: only "v2" is built. Required, as there. */
+  version: "v1" | "v2";
+}
+
+/**
+ * One event of `streamEvents(…, { version: "v2" })`, in LangChain's shape: the graph's run
+ * (`name` is the graph's) and each node's (`name` is the node's, `tags` its `graph:step:N`).
+ */
+export interface StreamEvent {
+  event: "on_chain_start" | "on_chain_stream" | "on_chain_end";
+  name: string;
+  run_id: string;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  data: { input?: unknown; output?: unknown; chunk?: unknown };
+  parent_ids: string[];
+}
+
+interface DebugEvent {
+  type: string;
+  step: number;
+  payload: {
+    id: string;
+    name: string;
+    input?: unknown;
+    triggers?: string[];
+    result?: unknown;
+    error?: unknown;
+    interrupts?: unknown[];
+  };
+}
+
+/** Refuses what would change the events silently: another version, LangChain's event filters. */
+function checkEventsCall(config: Partial<StreamEventsConfig> | undefined, filters: object | undefined) {
+  if (config?.version !== "v2") {
+    throw new InvalidInputError(
+      `streamEvents() needs { version: "v2" } in its config (got ${JSON.stringify(config?.version)}): ` +
+        'Layover builds LangChain\'s "v2" event schema only.',
+    );
+  }
+  if (filters !== undefined && Object.keys(filters).length > 0) {
+    throw new InvalidInputError(
+      `streamEvents() does not take event filters (${Object.keys(filters).join(", ")}): ` +
+        "filter the events it yields by their event, name or tags instead.",
+    );
+  }
+}
+
+/** The metadata LangGraph gives every event: the config's own, and its configurable's plain values. */
+function baseMetadata(config: StreamEventsConfig): Record<string, unknown> {
+  const plain = Object.entries(config.configurable ?? {}).filter(
+    ([key, value]) => !key.startsWith("__") && key !== "checkpoint_id" && typeof value !== "object",
+  );
+  return { ...config.metadata, ls_integration: "langgraph", ...Object.fromEntries(plain) };
+}
+
+/** Turns a run's "debug" task events into node start and end events. */
+function nodeEvents(base: Record<string, unknown>, parent: string, push: (event: StreamEvent) => void) {
+  const started = new Map<string, StreamEvent>();
+  return (event: DebugEvent) => {
+    const { type, step, payload } = event;
+    if (type === "task") {
+      const namespace = `${payload.name}:${payload.id}`;
+      const start: StreamEvent = {
+        event: "on_chain_start",
+        name: payload.name,
+        run_id: randomUUID(),
+        tags: [`graph:step:${step}`],
+        metadata: {
+          ...base,
+          langgraph_step: step,
+          langgraph_node: payload.name,
+          langgraph_triggers: payload.triggers ?? [],
+          langgraph_checkpoint_ns: namespace,
+          checkpoint_ns: namespace,
+        },
+        data: { input: payload.input },
+        parent_ids: [parent],
+      };
+      started.set(payload.id, start);
+      push(start);
+    } else if (type === "task_result") {
+      const start = started.get(payload.id);
+      started.delete(payload.id);
+      // As LangGraph's: a node that paused or failed has no end event.
+      if (start === undefined || payload.error != null || (payload.interrupts ?? []).length > 0) return;
+      push({ ...start, event: "on_chain_end", data: { output: payload.result, input: start.data.input } });
+    }
+  };
+}
+
+/**
+ * LangChain's `streamEvents` v2 over a run: the graph's start, each node's start and end, the
+ * graph's stream chunks (its `streamMode`, "updates" unless told) and its end with the state.
+ */
+export function streamEvents(
+  graphName: string,
+  input: unknown,
+  config: StreamEventsConfig,
+  filters: object | undefined,
+  run: (emit: Emitter) => Promise<unknown>,
+): AsyncIterableIterator<StreamEvent> {
+  checkEventsCall(config, filters);
+  const requested = config.streamMode ?? "updates";
+  const modes = Array.isArray(requested) ? requested : [requested];
+  checkStreamModes(modes);
+  const base = baseMetadata(config);
+  const graph = { name: graphName, run_id: randomUUID(), tags: config.tags ?? [], metadata: base };
+  const graphEvent = (event: StreamEvent["event"], data: StreamEvent["data"]): StreamEvent => ({
+    event,
+    ...graph,
+    data,
+    parent_ids: [],
+  });
+  return streamRun(modes, true, async (out) => {
+    const push = (event: StreamEvent) => out.push("debug", event);
+    const onTask = nodeEvents(base, graph.run_id, push);
+    const emit: Emitter = {
+      modes: new Set<StreamMode>([...modes, "debug"]),
+      push(mode, chunk) {
+        if (mode === "debug") onTask(chunk as DebugEvent);
+        if (modes.includes(mode))
+          push(graphEvent("on_chain_stream", { chunk: Array.isArray(requested) ? [mode, chunk] : chunk }));
+      },
+    };
+    push(graphEvent("on_chain_start", { input }));
+    const { [INTERRUPT]: _asked, ...output } = (await run(emit)) as Record<string, unknown>;
+    push(graphEvent("on_chain_end", { output }));
+  }) as AsyncIterableIterator<StreamEvent>;
+}

@@ -1,0 +1,144 @@
+// Seed 000 (the interrupt-pattern skill) as a LangGraph.js user writes it: a node asks with a
+// structured payload, the caller reads the question from getState().tasks[].interrupts, and
+// resumes through streamEvents(Command({ resume }), { …config, version: "v2" }).
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  Command,
+  END,
+  InvalidInputError,
+  interrupt,
+  MemorySaver,
+  START,
+  StateGraph,
+  StateSchema,
+  type StreamEvent,
+} from "./index.ts";
+
+const State = new StateSchema({
+  selected: z.string().optional(),
+  done: z.boolean().default(false),
+});
+
+function seedGraph() {
+  const myNode = (state: typeof State.State) => {
+    // Do work, then pause for input
+    const userInput = interrupt({
+      reason: "need_selection",
+      options: ["option_a", "option_b"],
+      context: "Choose which path to take",
+    }) as { action: "select"; selected: string } | { action: "skip" };
+    // Execution resumes here after user responds
+    switch (userInput.action) {
+      case "select":
+        return { selected: userInput.selected };
+      case "skip":
+        return state;
+    }
+  };
+  return new StateGraph(State)
+    .addNode("myNode", myNode)
+    .addNode("finish", () => ({ done: true }))
+    .addEdge(START, "myNode")
+    .addEdge("myNode", "finish")
+    .addEdge("finish", END)
+    .compile({ checkpointer: new MemorySaver() });
+}
+
+async function collect(events: AsyncIterable<StreamEvent>): Promise<StreamEvent[]> {
+  const seen: StreamEvent[] = [];
+  for await (const event of events) seen.push(event);
+  return seen;
+}
+const named = (events: StreamEvent[]) => events.map((e) => `${e.event} ${e.name}`);
+
+describe("seed 000: resume through streamEvents v2", () => {
+  it("the question is read from getState's tasks; streamEvents resumes the run to its end", async () => {
+    const graph = seedGraph();
+    const threadId = "seed-000";
+    const config = { configurable: { thread_id: threadId } };
+    const first = await collect(graph.streamEvents({}, { ...config, version: "v2" }));
+    expect(first.find((e) => e.event === "on_chain_stream")?.data.chunk).toEqual({
+      __interrupt__: [
+        { id: expect.any(String), value: expect.objectContaining({ reason: "need_selection" }) },
+      ],
+    });
+    // As LangGraph's: the node that paused starts and has no end; the graph ends with its state.
+    expect(named(first)).toEqual([
+      "on_chain_start LangGraph",
+      "on_chain_start myNode",
+      "on_chain_stream LangGraph",
+      "on_chain_end LangGraph",
+    ]);
+    expect(first.at(-1)?.data.output).toEqual({ done: false });
+
+    const stateSnapshot = await graph.getState(config);
+    const asked: Array<{ reason?: string; options?: string[] }> = [];
+    for (const task of stateSnapshot.tasks) {
+      for (const intr of task.interrupts) {
+        const payload = intr.value as { reason: string; options: string[] }; // The value passed to interrupt()
+        asked.push({ reason: payload.reason, options: payload.options });
+      }
+    }
+    expect(asked).toEqual([{ reason: "need_selection", options: ["option_a", "option_b"] }]);
+
+    const chosenItem = "option_b";
+    const events: StreamEvent[] = [];
+    for await (const event of graph.streamEvents(
+      new Command({ resume: { action: "select", selected: chosenItem } }),
+      { configurable: { thread_id: threadId }, version: "v2" },
+    )) {
+      events.push(event);
+    }
+    expect(events[0]).toMatchObject({ event: "on_chain_start", name: "LangGraph", parent_ids: [] });
+    expect(events.at(-1)).toMatchObject({
+      event: "on_chain_end",
+      name: "LangGraph",
+      data: { output: { selected: "option_b", done: true } },
+      metadata: { thread_id: threadId },
+    });
+    const ends = events.filter((e) => e.event === "on_chain_end" && e.name !== "LangGraph");
+    expect(ends.map((e) => [e.name, e.tags, e.data.output])).toEqual([
+      ["myNode", ["graph:step:0"], { selected: "option_b" }],
+      ["finish", ["graph:step:1"], { done: true }],
+    ]);
+    expect(ends[0]).toMatchObject({
+      data: { input: { done: false } },
+      metadata: { langgraph_node: "myNode", langgraph_step: 0, thread_id: threadId },
+      parent_ids: [events[0]?.run_id],
+    });
+    const chunks = events.filter((e) => e.event === "on_chain_stream").map((e) => e.data.chunk);
+    expect(chunks).toEqual([{ myNode: { selected: "option_b" } }, { finish: { done: true } }]);
+    expect((await graph.getState(config)).next).toEqual([]);
+  });
+
+  it('streams the graph\'s chunks in the streamMode asked for ("values")', async () => {
+    const graph = seedGraph();
+    const config = { configurable: { thread_id: "seed-000-values" } };
+    await graph.invoke({}, config);
+    const events = await collect(
+      graph.streamEvents(new Command({ resume: { action: "skip" } }), {
+        ...config,
+        version: "v2",
+        streamMode: "values",
+      }),
+    );
+    expect(events.filter((e) => e.event === "on_chain_stream").map((e) => e.data.chunk)).toEqual([
+      { done: false },
+      { done: false },
+      { done: true },
+    ]);
+  });
+
+  it("refuses a call without version v2, or with event filters, saying what to do", async () => {
+    const graph = seedGraph();
+    const config = { configurable: { thread_id: "seed-000-refused" } };
+    const bad = [
+      () => graph.streamEvents({}, config as never),
+      () => graph.streamEvents({}, { ...config, version: "v1" }),
+      () => graph.streamEvents({}, { ...config, version: "v2" }, { includeNames: ["myNode"] }),
+    ];
+    for (const call of bad) expect(call).toThrow(InvalidInputError);
+    expect((await graph.getState(config)).values).toEqual({});
+  });
+});
