@@ -62,6 +62,16 @@ describe("interrupts.watch", () => {
     again.close();
   }, 30_000);
 
+  it("the README's loop: a first start, with no cursor stored yet, begins with what is pending", async () => {
+    const [threadId] = await park("first-start");
+    const loadCursor = async (): Promise<string | undefined> => undefined; // nothing stored yet
+    const pending = (await h.client.interrupts.list({ graphId: "approval" })).interrupts.length;
+    const watch = h.client.interrupts.watch({ graphId: "approval", after: await loadCursor() });
+    const seen = await take(watch, pending);
+    expect(seen.map((i) => i.threadId)).toContain(threadId);
+    watch.close();
+  });
+
   it("does not skip a question whose park commits after a later park", async () => {
     const [answered] = await park("slow");
     await h.client.threads.resume(answered as string, "yes");

@@ -10,8 +10,11 @@ import type { RunEventHub } from "./run-events.ts";
 export interface WatchInterruptsOptions {
   /** Only this graph's interrupts. */
   graphId?: string;
-  /** Continue after this interrupt's `cursor` (from an earlier watch, stored by the app). */
-  after?: string;
+  /**
+   * Continue after this interrupt's `cursor` (from an earlier watch, stored by the app);
+   * `undefined` (nothing stored yet) is as if left out.
+   */
+  after?: string | undefined;
   /**
    * Without `after`: "pending" (the default) delivers the interrupts pending now, oldest park
    * first, then each new one; "now" only those parked from now on.
