@@ -5,6 +5,7 @@ import { DelayedError, type Job, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { WorkerContext } from "./context.ts";
+import { lostLockError } from "./lost-lock.ts";
 import { GraphNotServedError, processStepJob } from "./process-job.ts";
 
 /** Times per attempt a job a worker cannot run goes back to the queue before the attempt fails. */
@@ -74,7 +75,9 @@ export interface StepWorkerSettings {
 /**
  * The BullMQ Worker of step jobs on `connection`, taking jobs as soon as it is made. A job that
  * failed is counted and logged; so is an error of the Worker's own, but for a dropped Redis
- * connection, which the connection's own listener reports (connectRedis).
+ * connection, which the connection's own listener reports (connectRedis), and for a job whose
+ * lock this worker lost (paused past LOCK_DURATION_MS): said once as a warning, its aftermath at
+ * info (reportedLostLock).
  */
 export function stepWorker(
   ctx: WorkerContext,
@@ -99,7 +102,30 @@ export function stepWorker(
     else logger.error(where, "job failed");
   });
   worker.on("error", (error) => {
-    if (!isRedisConnectionError(error)) logger.error({ err: error }, "worker error");
+    if (isRedisConnectionError(error) || reportedLostLock(logger, error)) return;
+    logger.error({ err: error }, "worker error");
   });
+  worker.on("lockRenewalFailed", (jobIds) =>
+    logger.warn(
+      { jobIds },
+      "lost the lock of running jobs: this process was paused or starved for longer than LOCK_DURATION_MS, " +
+        "and another worker may take them over; Postgres refuses what this one then commits late",
+    ),
+  );
   return worker;
+}
+
+/**
+ * A worker error caused by a lost lock, logged (true) or not one (false): the failed renewal is
+ * said by the `lockRenewalFailed` warning; moving on a job this worker no longer holds is what
+ * follows it, at info. Neither is a failure: the job is another worker's now.
+ */
+function reportedLostLock(logger: Logger, error: Error): boolean {
+  const lost = lostLockError(error);
+  if (lost === "not held")
+    logger.info(
+      { err: error },
+      "job no longer held by this worker (its lock was lost); left to the worker that holds it",
+    );
+  return lost !== undefined;
 }
