@@ -58,3 +58,16 @@ export function getCurrentTaskInput<T = unknown>(): T {
   if (task === undefined) throw new OutsideNodeError("getCurrentTaskInput()");
   return task.input as T;
 }
+
+/**
+ * The running node's custom-stream writer (`config.writer`), as LangGraph's `getWriter()`: what it
+ * is given goes to `stream(…, { streamMode: "custom" })`, and nowhere otherwise. `config`, when
+ * given, is read instead of the running node's.
+ */
+export function getWriter(config?: {
+  writer?: (chunk: unknown) => void;
+}): ((chunk: unknown) => void) | undefined {
+  if (config !== undefined) return config.writer;
+  if (currentTask() === undefined) throw new OutsideNodeError("getWriter()");
+  return (getConfig() as { writer?: (chunk: unknown) => void }).writer;
+}

@@ -10,7 +10,7 @@ export { tasksOfCheckpoint, unknownPlannedNodes } from "./algo/plan.ts";
 export { byInterruptId, Command, type CommandParams, isCommand, Send } from "./command.ts";
 export { type Durability, isDurability, requestedDurability } from "./commit.ts";
 export { END, INTERRUPT, isInternalChannel, RESUME, START } from "./constants.ts";
-export { getConfig, getCurrentTaskInput } from "./context.ts";
+export { getConfig, getCurrentTaskInput, getWriter } from "./context.ts";
 export {
   AmbiguousResumeError,
   CheckpointNotFoundError,
@@ -31,8 +31,13 @@ export {
 } from "./errors.ts";
 export { CompiledStateGraph, type InvokeResult, type StreamConfig } from "./graph/compiled-graph.ts";
 export type { RunnableConfig } from "./graph/environment.ts";
-export type { CompileOptions, NodeConfig, RetryPolicy } from "./graph/spec.ts";
-export { type AddNodeOptions, type GraphNode, StateGraph } from "./graph/state-graph.ts";
+export type { CompileOptions, LangGraphRunnableConfig, NodeConfig, RetryPolicy } from "./graph/spec.ts";
+export {
+  type AddNodeOptions,
+  type ConditionalEdgeRouter,
+  type GraphNode,
+  StateGraph,
+} from "./graph/state-graph.ts";
 export type { HeadInfo, StepOutcome, Stepper } from "./graph/stepper.ts";
 export type { StreamEvent, StreamEventsConfig } from "./graph/stream-events.ts";
 export { isInterruptIdShaped } from "./ids.ts";

@@ -42,6 +42,15 @@ export interface NodeConfig {
   idempotencyKey: string;
 }
 
+/**
+ * LangGraph.js's name for the config a node (or a tool it calls) is given: `NodeConfig` with every
+ * field optional, so a LangChain tool's config is one too.
+ */
+export type LangGraphRunnableConfig<ContextType = any> = Partial<Omit<NodeConfig, "context" | "metadata">> & {
+  context?: ContextType;
+  metadata?: Record<string, unknown>;
+};
+
 export type NodeFunction = (input: any, config: NodeConfig) => unknown;
 
 export interface NodeSpec {

@@ -1,6 +1,6 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import type { z } from "zod";
-import type { Command } from "../command.ts";
+import type { Command, Send } from "../command.ts";
 import { END, START } from "../constants.ts";
 import { InvalidGraphError } from "../errors.ts";
 import {
@@ -18,11 +18,27 @@ import type { BranchSpec, CompileOptions, NodeConfig, NodeSpec, RetryPolicy, Rou
 // biome-ignore lint/suspicious/noConfusingVoidType: a node may be a function that returns nothing.
 type NodeResult<U> = U | Command<any, any> | undefined | void;
 
-/** A node of a graph whose state is `D`: `const review: GraphNode<typeof State> = async (state) => …`. */
-export type GraphNode<D extends StateDefinitionLike> = (
+/**
+ * A node of a graph whose state is `D`: `const review: GraphNode<typeof State> = async (state) => …`.
+ * `Nodes`, as in LangGraph.js's `GraphNode<typeof State, "nodeB" | "nodeC">`, names where a
+ * Command it returns may go (for readers: routing is checked at run time).
+ */
+export type GraphNode<D extends StateDefinitionLike, _Nodes extends string = string> = (
   state: StateOf<D>,
   config: NodeConfig,
 ) => NodeResult<UpdateOf<D>> | Promise<NodeResult<UpdateOf<D>>>;
+
+type Route<Nodes extends string> = Nodes | typeof END | Send;
+
+/**
+ * A conditional edge's router over a graph whose state is `D`, as LangGraph.js's
+ * `ConditionalEdgeRouter<typeof State, "b" | "c">`: it returns one of `Nodes`, END, a `Send`, or
+ * a list of them.
+ */
+export type ConditionalEdgeRouter<D extends StateDefinitionLike, Nodes extends string = string> = (
+  state: StateOf<D>,
+  config: NodeConfig,
+) => Route<Nodes> | Route<Nodes>[] | Promise<Route<Nodes> | Route<Nodes>[]>;
 
 /** A node function; its first argument is the state (or a `Send`'s argument for push tasks). */
 type NodeAction<S> = { bivarianceHack(state: S, config: NodeConfig): unknown }["bivarianceHack"];
@@ -106,7 +122,12 @@ export class StateGraph<D extends StateDefinitionLike | ZodStateLike, S = StateO
   private readonly joins: Array<readonly [readonly string[], string]> = [];
   private readonly branches = new Map<string, BranchSpec[]>();
 
-  constructor(state: D) {
+  /**
+   * `contextSchema`, as LangGraph.js's second argument (`new StateGraph(State, ContextSchema)`),
+   * describes what `invoke(input, { context })` passes: nodes read it as `config.context`. It is
+   * not checked, as in LangGraph.js.
+   */
+  constructor(state: D, _contextSchema?: unknown) {
     this.definition = stateDefinition(state);
   }
 

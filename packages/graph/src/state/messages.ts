@@ -2,6 +2,9 @@
 // id. Messages are LangChain's when `@langchain/core` is installed (an optional peer, as for the
 // serializer); without it they are the plain objects nodes write, merged the same way.
 import { randomUUID } from "node:crypto";
+// biome-ignore lint/suspicious/noTsIgnore: an optional peer; @ts-expect-error would fail where it is installed.
+// @ts-ignore -- without @langchain/core installed, BaseMessage is `any` (messages are plain objects then).
+import type { BaseMessage } from "@langchain/core/messages";
 import { reviveLangChain } from "@layover/checkpoint";
 import { z } from "zod";
 import { InvalidUpdateError } from "../errors.ts";
@@ -9,20 +12,26 @@ import { Annotation } from "./annotation.ts";
 import { ReducedValue } from "./state-schema.ts";
 
 type LangChainMessages = {
-  coerceMessageLikeToMessage: (like: unknown) => Message;
+  coerceMessageLikeToMessage: (like: unknown) => MessageRecord;
   isBaseMessage: (value: unknown) => boolean;
 };
 const lc = (await import("@langchain/core/messages").catch(() => undefined)) as LangChainMessages | undefined;
 
-/** A message: LangChain's BaseMessage, or any object with an optional `id` without it. */
-export type Message = { id?: string; lc_kwargs?: Record<string, unknown>; [key: string]: unknown };
+/**
+ * A message in state, typed as LangGraph.js types it: LangChain's `BaseMessage` where
+ * `@langchain/core` is installed (so `state.messages` goes to `model.invoke` as it is, and
+ * `message.getType()` compiles); `any` without it, where messages are the plain objects nodes write.
+ */
+export type Message = BaseMessage;
+/** A message as the reducer handles it: an object with an optional `id`. */
+type MessageRecord = { id?: string; lc_kwargs?: Record<string, unknown>; [key: string]: unknown };
 /** What a node may write to a messages key: one message-like or a list of them. */
 export type Messages = unknown;
 
 /** The id of a RemoveMessage that clears the list before the messages that follow it. */
 export const REMOVE_ALL_MESSAGES = "__remove_all__";
 
-function isRemove(message: Message): boolean {
+function isRemove(message: MessageRecord): boolean {
   const type = typeof message.getType === "function" ? (message.getType as () => string)() : message.type;
   return type === "remove";
 }
@@ -38,28 +47,28 @@ function kindOf(like: unknown): string {
 }
 
 /** A message-like as a message: LangChain's coercion (strings, tuples, `{ role, content }`, serialized messages). */
-function toMessage(like: unknown): Message {
+function toMessage(like: unknown): MessageRecord {
   if (lc === undefined) {
     if (typeof like !== "object" || like === null)
       throw new InvalidUpdateError(
         `A message must be an object; got ${kindOf(like)}. Install @langchain/core to write strings or [role, content] pairs.`,
       );
-    return like as Message;
+    return like as MessageRecord;
   }
-  if (lc.isBaseMessage(like)) return like as Message;
+  if (lc.isBaseMessage(like)) return like as MessageRecord;
   const serialized = like as { lc?: unknown };
   const revived =
     typeof like === "object" && like !== null && serialized.lc === 1
       ? reviveLangChain(like as Record<string, unknown>)
       : like;
-  return lc.isBaseMessage(revived) ? (revived as Message) : coerced(lc, revived);
+  return lc.isBaseMessage(revived) ? (revived as MessageRecord) : coerced(lc, revived);
 }
 
 /**
  * LangChain's coercion. Its error quotes the whole message it refused ("Received: {…}"), so it is
  * not passed on, not even as a cause; an update that cannot be applied fails the superstep.
  */
-function coerced(messages: LangChainMessages, like: unknown): Message {
+function coerced(messages: LangChainMessages, like: unknown): MessageRecord {
   try {
     return messages.coerceMessageLikeToMessage(like);
   } catch {
@@ -70,7 +79,7 @@ function coerced(messages: LangChainMessages, like: unknown): Message {
   }
 }
 
-function withId(message: Message): Message {
+function withId(message: MessageRecord): MessageRecord {
   if (message.id !== undefined && message.id !== null) return message;
   const id = randomUUID();
   message.id = id;
@@ -78,7 +87,7 @@ function withId(message: Message): Message {
   return message;
 }
 
-function asList(value: Messages): Message[] {
+function asList(value: Messages): MessageRecord[] {
   if (value === undefined || value === null) return [];
   return (Array.isArray(value) ? value : [value]).map((like) => withId(toMessage(like)));
 }
@@ -90,6 +99,10 @@ function asList(value: Messages): Message[] {
  * an id get a new one.
  */
 export function messagesStateReducer(left: Messages, right: Messages): Message[] {
+  return mergeMessages(left, right) as unknown[] as Message[];
+}
+
+function mergeMessages(left: Messages, right: Messages): MessageRecord[] {
   const current = asList(left);
   const incoming = asList(right);
   const clearAt = incoming.findLastIndex((m) => m.id === REMOVE_ALL_MESSAGES && isRemove(m));
