@@ -8,13 +8,17 @@ import type { Emitter } from "../stream.ts";
 import type { GraphSpec } from "./spec.ts";
 
 export interface RunnableConfig {
-  configurable?: {
-    thread_id?: string;
-    /** Replay or fork from this checkpoint instead of the head. */
-    checkpoint_id?: string;
-    checkpoint_ns?: string;
-    [key: string]: unknown;
-  };
+  // `| undefined` on each: LangGraph.js takes a config whose checkpoint_id may be undefined
+  // (`state.config.configurable?.checkpoint_id`), under exactOptionalPropertyTypes too.
+  configurable?:
+    | {
+        thread_id?: string | undefined;
+        /** Replay or fork from this checkpoint instead of the head. */
+        checkpoint_id?: string | undefined;
+        checkpoint_ns?: string | undefined;
+        [key: string]: unknown;
+      }
+    | undefined;
   /**
    * Run-scoped values every node (and subgraph) reads as `config.context` — a user id, a model
    * name — as LangGraph's `context`. Not stored in checkpoints: pass it again on resume.
