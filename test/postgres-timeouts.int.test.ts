@@ -37,9 +37,10 @@ it("the server cancels a statement before the caller gives up on it (statement_t
   });
   try {
     const { rows } = await bouncerSafe.query(
-      "SELECT source FROM pg_settings WHERE name = 'statement_timeout'",
+      "SELECT name, source FROM pg_settings WHERE name IN ('statement_timeout', 'idle_in_transaction_session_timeout')",
     );
-    expect(rows[0].source).not.toBe("client");
+    expect(rows).toHaveLength(2);
+    for (const row of rows) expect(row.source).not.toBe("client");
   } finally {
     await bouncerSafe.end();
   }
@@ -61,5 +62,27 @@ it("a transaction on a silent Postgres fails after one timeout, not two (no ROLL
   } finally {
     await proxy.close();
     await pool.end().catch(() => undefined);
+  }
+});
+
+it("a transaction its process stops sending to (frozen, starved) is ended by the server, releasing its locks", async () => {
+  const pool = connectPostgres(await getPostgres(), 1, { queryTimeoutMs: 1_000 });
+  const other = connectPostgres(await getPostgres(), 1, { queryTimeoutMs: 5_000 });
+  pool.on("error", () => {}); // the server ends the idle session: reported on the pool
+  const frozen = await pool.connect();
+  frozen.on("error", () => {});
+  try {
+    await frozen.query("BEGIN");
+    // A lock held until the transaction ends, as the sweep's claim of the threads it expires.
+    await frozen.query("SELECT pg_advisory_xact_lock(424242)");
+    // The process sends nothing more: another session waits no longer than the statement timeout.
+    const started = Date.now();
+    await other.query("SELECT pg_advisory_xact_lock(424242)");
+    expect(Date.now() - started).toBeLessThan(2_500);
+    await expect(frozen.query("SELECT 1")).rejects.toThrow();
+  } finally {
+    frozen.release(true);
+    await pool.end().catch(() => undefined);
+    await other.end();
   }
 });

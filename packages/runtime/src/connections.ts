@@ -198,6 +198,11 @@ export interface PostgresTimeouts {
    * the connection opens), so one the caller gave up on does not commit later; 0 does not send
    * it — needed behind PgBouncer, which refuses the parameter unless `ignore_startup_parameters`
    * lists it. @defaultValue 90% of queryTimeoutMs
+   *
+   * It bounds idle transactions too (`idle_in_transaction_session_timeout`, sent with it): a
+   * process stopped mid-transaction (frozen by its host, starved, a long GC pause) would
+   * otherwise hold the transaction's locks — the threads a sweep claimed — for as long as it
+   * stays stopped; the server ends its session instead.
    */
   statementTimeoutMs?: number;
 }
@@ -223,7 +228,9 @@ export function connectPostgres(
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
     ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
-    ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+    ...(statementTimeoutMs > 0
+      ? { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: statementTimeoutMs }
+      : {}),
   });
 }
 
