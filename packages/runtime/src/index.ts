@@ -62,6 +62,7 @@ export {
 } from "./jobs.ts";
 export { jsonbProblem, type UnstorableText, unstorableText } from "./jsonb.ts";
 export { createLogger, PAYLOAD_PATHS, redactedError } from "./logger.ts";
+export { logWorkerErrors, lostLockError } from "./lost-lock.ts";
 export { createMetrics, type Metrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
 export {

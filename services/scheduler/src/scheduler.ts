@@ -9,9 +9,9 @@ import {
   createLogger,
   createMetrics,
   cronsApi,
-  isRedisConnectionError,
   LISTED,
   listGraphs,
+  logWorkerErrors,
   metricsPortOf,
   migrateRuntime,
   type PostgresTimeouts,
@@ -145,9 +145,7 @@ function jobWorker(
     stalledInterval: options.stalledIntervalMs ?? 30_000,
     settings: CRON_SETTINGS, // the worker schedules each tick's next
   });
-  worker.on("error", (error) => {
-    if (!isRedisConnectionError(error)) logger.error({ err: error }, "scheduler worker error");
-  });
+  logWorkerErrors(worker, logger, "scheduler worker error");
   worker.on("failed", (job, error) =>
     logger.error(
       { err: error, job: job?.name, data: job?.data, attempts: job?.attemptsMade },

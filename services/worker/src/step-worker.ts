@@ -1,11 +1,10 @@
 // BullMQ's side of a worker: the Worker that takes step jobs, its processor, and what it does
 // with a job it cannot run, a job that failed, and its own errors.
-import { isRedisConnectionError, type OutageGate, STEP_QUEUE, StepJob, stepJobId } from "@layover/runtime";
+import { logWorkerErrors, type OutageGate, STEP_QUEUE, StepJob, stepJobId } from "@layover/runtime";
 import { DelayedError, type Job, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { WorkerContext } from "./context.ts";
-import { lostLockError } from "./lost-lock.ts";
 import { GraphNotServedError, processStepJob } from "./process-job.ts";
 
 /** Times per attempt a job a worker cannot run goes back to the queue before the attempt fails. */
@@ -74,10 +73,8 @@ export interface StepWorkerSettings {
 
 /**
  * The BullMQ Worker of step jobs on `connection`, taking jobs as soon as it is made. A job that
- * failed is counted and logged; so is an error of the Worker's own, but for a dropped Redis
- * connection, which the connection's own listener reports (connectRedis), and for a job whose
- * lock this worker lost (paused past LOCK_DURATION_MS): said once as a warning, its aftermath at
- * info (reportedLostLock).
+ * failed is counted and logged; the Worker's own errors as logWorkerErrors says (a lost lock: a
+ * warning, not an error).
  */
 export function stepWorker(
   ctx: WorkerContext,
@@ -101,31 +98,6 @@ export function stepWorker(
     if (unserved) logger.warn(where, "job handed back: graph or node not served here");
     else logger.error(where, "job failed");
   });
-  worker.on("error", (error) => {
-    if (isRedisConnectionError(error) || reportedLostLock(logger, error)) return;
-    logger.error({ err: error }, "worker error");
-  });
-  worker.on("lockRenewalFailed", (jobIds) =>
-    logger.warn(
-      { jobIds },
-      "lost the lock of running jobs: this process was paused or starved for longer than LOCK_DURATION_MS, " +
-        "and another worker may take them over; Postgres refuses what this one then commits late",
-    ),
-  );
+  logWorkerErrors(worker, logger, "worker error");
   return worker;
-}
-
-/**
- * A worker error caused by a lost lock, logged (true) or not one (false): the failed renewal is
- * said by the `lockRenewalFailed` warning; moving on a job this worker no longer holds is what
- * follows it, at info. Neither is a failure: the job is another worker's now.
- */
-function reportedLostLock(logger: Logger, error: Error): boolean {
-  const lost = lostLockError(error);
-  if (lost === "not held")
-    logger.info(
-      { err: error },
-      "job no longer held by this worker (its lock was lost); left to the worker that holds it",
-    );
-  return lost !== undefined;
 }
