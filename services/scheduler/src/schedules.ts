@@ -63,12 +63,16 @@ async function schedulesLost({ queue, crons }: ScheduleDeps): Promise<boolean> {
  * of the process counts them and, short, sets them all again, crons from Postgres. One check at
  * a time: with Redis down it waits for Redis, not piling up.
  *
- * start() arms the timer; stop() (the scheduler is closing) clears it, and a check already
- * running when it is called neither sets schedules, logs, nor arms the timer again.
+ * A check that fails (Redis or Postgres away) is logged once, and its recovery once, however
+ * many intervals the outage lasts. start() arms the timer; stop() (the scheduler is closing)
+ * clears it, and a check already running when it is called neither sets schedules, logs, nor
+ * arms the timer again.
  */
 export function watchSchedules(deps: ScheduleDeps): { start(): void; stop(): void } {
   let watch: NodeJS.Timeout | undefined;
   let closing = false;
+  // Checks failed in a row: an outage is said when it begins and when it ends, not per interval.
+  let failed = 0;
   function start(): void {
     watch = setTimeout(async () => {
       try {
@@ -76,8 +80,15 @@ export function watchSchedules(deps: ScheduleDeps): { start(): void; stop(): voi
           deps.logger.warn("Redis lacks some of the scheduler's schedules: set again, crons from Postgres");
           await setSchedules(deps);
         }
+        if (failed > 0 && !closing) deps.logger.info({ failed }, "checks the scheduler's schedules again");
+        failed = 0;
       } catch (error) {
-        if (!closing) deps.logger.error({ err: error }, "could not check the scheduler's schedules");
+        failed += 1;
+        if (failed === 1 && !closing)
+          deps.logger.error(
+            { err: error },
+            "could not check the scheduler's schedules; said again once it can",
+          );
       }
       if (!closing) start();
     }, deps.options.reconcileEveryMs ?? 15_000);
