@@ -93,13 +93,10 @@ function interruptsApi(ctx: ClientContext, hub: RunEventHub) {
   };
 }
 
-/**
- * The producer client: start runs, wait for them, answer interrupts, read threads. A call that
- * cannot reach Postgres fails with PostgresUnavailableError.
- */
 /** The client's crons: `crons.create` checks the graph and input as runs.start does, so a cron never ticks into a refusal. */
 function checkedCrons(ctx: ClientContext, crons: ReturnType<typeof cronsApi>) {
   return {
+    /** Checks the graph and input as runs.start does, so a cron never ticks into a refusal. */
     create: async (spec: CronSpec) => {
       objectArg(spec, "crons.create's argument", "{ graphId, schedule }", true);
       await checkInput(ctx, {
@@ -114,6 +111,10 @@ function checkedCrons(ctx: ClientContext, crons: ReturnType<typeof cronsApi>) {
   };
 }
 
+/**
+ * The producer client: start runs, wait for them, answer interrupts, read threads. A call that
+ * cannot reach Postgres fails with PostgresUnavailableError.
+ */
 export function createClient(options: ClientOptions = {}) {
   checkClientOptions(options);
   const ownsConnections = options.pool === undefined;
