@@ -60,7 +60,13 @@ async function runRow(runId: string) {
   return rows[0];
 }
 
-/** Thaws `zombie` and waits until it has logged `line` (what it does with its late work). */
+/** BullMQ's refusal to move on a job the thawed worker no longer holds, as logWorkerErrors says it. */
+const NOT_HELD = /^job no longer held by this process/;
+
+/**
+ * Thaws `zombie` and waits until it has logged `line` (what it does with its late work) and then
+ * its job's end in BullMQ, refused as no longer held: what it logs of that job is all said then.
+ */
 async function thaw(zombie: Service, line: string) {
   zombie.child.kill("SIGCONT");
   await until(
@@ -68,8 +74,11 @@ async function thaw(zombie: Service, line: string) {
     10_000,
     `the thawed worker never logged "${line}"`,
   );
-  // Its job's end in BullMQ follows the line: let it be said, if it says anything.
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await until(
+    () => zombie.lines.some((l) => NOT_HELD.test(String(l.msg)) || (l.level as number) >= 50),
+    10_000,
+    "the thawed worker never said how its job ended in BullMQ",
+  );
 }
 
 /** What a thawed worker and BullMQ must show once the run moved on without it. */
@@ -110,11 +119,13 @@ describe("a worker frozen past its job's lock", () => {
   it("just after it parked: the run resumed and finished meanwhile stays finished", async () => {
     const zombie = await worker("z");
     const start = await h.client.runs.start({ graphId: "freezing", input: { delayMs: 300, ask: true } });
-    // The park waits for the thread's row lock: z is frozen with it sent, and it commits then.
+    // The park waits for the threads table's lock: z is frozen with it sent, and it commits then.
+    // A table lock, not a row lock (FOR UPDATE), which would take a transaction id: the interrupt
+    // feeds of tests running meanwhile would hold their rows back while it is held.
     const lock = await h.pool.connect();
     try {
       await lock.query("BEGIN");
-      await lock.query(`SELECT 1 FROM "${h.schema}".threads WHERE id = $1 FOR UPDATE`, [start.threadId]);
+      await lock.query(`LOCK TABLE "${h.schema}".threads IN EXCLUSIVE MODE`);
       const { rows } = await lock.query("SELECT pg_backend_pid() AS pid");
       const blocked = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`;
       await until(async () => (await h.pool.query(blocked, [rows[0].pid])).rows[0].n > 0, 10_000, "no park");
