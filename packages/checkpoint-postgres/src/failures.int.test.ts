@@ -225,15 +225,14 @@ describe("a statement nobody waits for", () => {
     const locker = await admin.connect();
     try {
       const held = newKey("held");
-      await saver.put(
+      // Stored without the 400 ms timeout, which only the delete is meant to outlive.
+      await new PostgresSaver({ pool: admin, schema: schema.current.name }).put(
         putArgs(held, { values: { n: 0 }, versions: { n: 1 }, changed: ["n"], parentId: null }),
       );
-      // Another session holds the thread's head: the delete waits on it past the query timeout.
+      // Another session holds the heads: the delete waits on them past the query timeout. A table
+      // lock, which takes no transaction id (a row lock would hold other tests' interrupt feeds back).
       await locker.query("BEGIN");
-      await locker.query(
-        `SELECT 1 FROM "${schema.current.name}".checkpoint_heads WHERE thread_id = $1 FOR UPDATE`,
-        [held.threadId],
-      );
+      await locker.query(`LOCK TABLE "${schema.current.name}".checkpoint_heads IN EXCLUSIVE MODE`);
       const deleting = saver.deleteThread(held.threadId);
       await blockedBackend(appName);
       await expect(deleting).rejects.toThrow(/timeout/i);
