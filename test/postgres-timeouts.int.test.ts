@@ -75,8 +75,9 @@ it("a transaction its process stops sending to (frozen, starved) is ended by the
     await frozen.query("BEGIN");
     // A lock held until the transaction ends, as the sweep's claim of the threads it expires.
     await frozen.query("SELECT pg_advisory_xact_lock(424242)");
-    // The process sends nothing more: the server ends its session, and another gets the lock
-    // (without that, this waits past its own statement_timeout, 4.5 s, and fails).
+    // The process sends nothing more: the server ends its session (after twice its 0.9 s
+    // statement_timeout), and another gets the lock (without that, this waits past its own
+    // statement_timeout, 4.5 s, and fails).
     await expect(other.query("SELECT pg_advisory_xact_lock(424242)")).resolves.toBeDefined();
     await expect(frozen.query("SELECT 1")).rejects.toThrow();
   } finally {

@@ -199,10 +199,11 @@ export interface PostgresTimeouts {
    * it — needed behind PgBouncer, which refuses the parameter unless `ignore_startup_parameters`
    * lists it. @defaultValue 90% of queryTimeoutMs
    *
-   * It bounds idle transactions too (`idle_in_transaction_session_timeout`, sent with it): a
-   * process stopped mid-transaction (frozen by its host, starved, a long GC pause) would
+   * It bounds idle transactions too (`idle_in_transaction_session_timeout`, twice it, sent with
+   * it): a process stopped mid-transaction (frozen by its host, starved, a long GC pause) would
    * otherwise hold the transaction's locks — the threads a sweep claimed — for as long as it
-   * stays stopped; the server ends its session instead.
+   * stays stopped; the server ends its session instead. Twice, as a transaction may wait on
+   * another statement of its own process (a cron's tick starts its run on another connection).
    */
   statementTimeoutMs?: number;
 }
@@ -229,7 +230,7 @@ export function connectPostgres(
     keepAliveInitialDelayMillis: 10_000,
     ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
     ...(statementTimeoutMs > 0
-      ? { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: statementTimeoutMs }
+      ? { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: 2 * statementTimeoutMs }
       : {}),
   });
 }

@@ -1,5 +1,8 @@
+import { EventEmitter } from "node:events";
+import type { Worker } from "bullmq";
+import pino from "pino";
 import { describe, expect, it } from "vitest";
-import { lostLockError } from "./lost-lock.ts";
+import { logWorkerErrors, lostLockError } from "./lost-lock.ts";
 
 const coded = (message: string, code: number) => Object.assign(new Error(message), { code });
 
@@ -19,5 +22,23 @@ describe("lostLockError", () => {
     ).toBeUndefined();
     expect(lostLockError(new Error("connect ECONNREFUSED 127.0.0.1:6379"))).toBeUndefined();
     expect(lostLockError("could not renew lock for job x")).toBeUndefined();
+  });
+});
+
+describe("logWorkerErrors", () => {
+  it("says a job's lost lock once, however often BullMQ fails to renew it", () => {
+    const lines: Array<{ level: number; jobIds?: string[] }> = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    // The Worker's events as BullMQ emits them while a thawed job runs on past its lost lock.
+    const worker = new EventEmitter();
+    logWorkerErrors(worker as unknown as Worker, logger, "worker error");
+    worker.emit("lockRenewalFailed", ["a", "b"]);
+    worker.emit("error", new Error("could not renew lock for job a"));
+    worker.emit("lockRenewalFailed", ["a", "b"]);
+    worker.emit("lockRenewalFailed", ["a", "b", "c"]);
+    expect(lines.map((line) => [line.level, line.jobIds])).toEqual([
+      [40, ["a", "b"]],
+      [40, ["c"]],
+    ]);
   });
 });

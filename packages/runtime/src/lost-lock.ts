@@ -30,7 +30,8 @@ export function lostLockError(error: unknown): "renewal" | "not held" | undefine
 
 /**
  * Logs what a BullMQ Worker reports of itself: a dropped Redis connection is left to the
- * connection's own listener (connectRedis); a lost lock is said once as a warning, and moving on
+ * connection's own listener (connectRedis); a lost lock is said once per job as a warning (again
+ * after ten minutes, if it is still lost), and moving on
  * a job the process no longer holds (what follows it) at info; anything else is an error, `what`.
  */
 export function logWorkerErrors(worker: Worker, logger: Logger, what: string): void {
@@ -44,11 +45,21 @@ export function logWorkerErrors(worker: Worker, logger: Logger, what: string): v
         "job no longer held by this process (its lock was lost); left to the one that holds it",
       );
   });
-  worker.on("lockRenewalFailed", (jobIds) =>
-    logger.warn(
-      { jobIds },
-      "lost the lock of running jobs: this process was paused or starved for longer than LOCK_DURATION_MS, " +
-        "and another replica may take them over; Postgres refuses what this one then commits late",
-    ),
-  );
+  // BullMQ tries again to renew a lost lock every half lock duration, and says it failed each time.
+  const said = new Map<string, number>(); // job id → when its lost lock was said
+  worker.on("lockRenewalFailed", (jobIds) => {
+    const now = Date.now();
+    for (const [id, at] of said) if (now - at >= SAID_FOR_MS) said.delete(id);
+    const fresh = jobIds.filter((id) => !said.has(id));
+    for (const id of fresh) said.set(id, now);
+    if (fresh.length > 0)
+      logger.warn(
+        { jobIds: fresh },
+        "lost the lock of running jobs: this process was paused or starved for longer than LOCK_DURATION_MS, " +
+          "and another replica may take them over; Postgres refuses what this one then commits late",
+      );
+  });
 }
+
+/** How long a job's lost lock is not said again while BullMQ keeps failing to renew it. */
+const SAID_FOR_MS = 10 * 60_000;

@@ -50,7 +50,7 @@ export const ServiceEnv = z.object({
   LAYOVER_PREFIX: z.string().min(1).default("layover"),
   /** A Postgres statement unanswered this long fails its call (a job: put back until Postgres answers); 0 waits forever. */
   DATABASE_QUERY_TIMEOUT_MS: timerMs().default(60_000),
-  /** Postgres's own statement_timeout and idle_in_transaction_session_timeout; unset: 90% of the query timeout; 0: not sent (PgBouncer). */
+  /** Postgres's own statement_timeout (and twice it, idle_in_transaction_session_timeout); unset: 90% of the query timeout; 0: not sent (PgBouncer). */
   DATABASE_STATEMENT_TIMEOUT_MS: timerMs().optional(),
   /** How long a start waits for Redis to answer before it fails (exit 1). */
   REDIS_START_TIMEOUT_MS: timerMs(1).default(20_000),
