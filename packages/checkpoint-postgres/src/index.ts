@@ -6,6 +6,7 @@ export {
   PostgresSaverError,
   type PostgresSaverErrorCode,
 } from "./errors.ts";
+export { GuardedSaver } from "./guarded-saver.ts";
 export {
   loadMigrations,
   type MigrateOptions,
@@ -18,6 +19,7 @@ export {
 } from "./migrate.ts";
 export { PostgresSaver } from "./postgres-saver.ts";
 export type { DeletedRows, PruneResult, PruneSelector, PruneStrategy } from "./prune.ts";
+export type { PutGuard } from "./put-guard.ts";
 export type { PutThen } from "./put-then.ts";
 export type { FoundAlong, ReadAlong } from "./read-along.ts";
 export { type BatchRead, ReadBatcher, type ReadBatcherOptions } from "./read-batcher.ts";

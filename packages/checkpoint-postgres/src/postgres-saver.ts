@@ -1,5 +1,4 @@
 import {
-  CheckpointConflictError,
   type CheckpointKey,
   type CheckpointRef,
   type CheckpointSaver,
@@ -22,6 +21,7 @@ import {
   splitHeads,
 } from "./checkpoint-codec.ts";
 import { PostgresSaverError } from "./errors.ts";
+import { GuardedSaver } from "./guarded-saver.ts";
 import { type MigrateResult, migrate } from "./migrate.ts";
 import {
   type DeletedRows,
@@ -30,7 +30,8 @@ import {
   type PruneStrategy,
   pruneThreads,
 } from "./prune.ts";
-import { encodeWrites, type PutDeps, storeChain, writeSlots } from "./put.ts";
+import { type PutDeps, storeChain, storeWritesThen, writeSlots } from "./put.ts";
+import type { PutGuard } from "./put-guard.ts";
 import { type PutThen, PutThenStatements } from "./put-then.ts";
 import { HeadsAlong, type ReadAlong } from "./read-along.ts";
 import { ReadBatcher } from "./read-batcher.ts";
@@ -269,34 +270,22 @@ export class PostgresSaver implements CheckpointSaver {
    * nothing and run nothing (CheckpointConflictError). Sent once, not retried: `then` may not be
    * safe to run twice. A worker parks a run this way when the head it pauses at is stored already.
    */
-  async putWritesThen<R>(writes: readonly PutWritesArgs[], then: PutThen): Promise<R | undefined> {
-    const statement = this.putThens.get(then, "only");
-    const key = writes[0];
-    if (key === undefined)
-      throw new PostgresSaverError("INVALID_SAVER_INPUT", "putWritesThen: no writes given.");
-    const columns = encodeWrites(this.serde, key, writes);
-    const values = [key.threadId, key.ns, ...columns, ...Array(10).fill(null), ...then.values];
-    type Row = { key_id: string | null; head_id: string | null; stored: boolean; then_row: R | null };
-    const result = await withRetry("putWritesThen", { ...this.retry, maxAttempts: 1 }, () =>
-      this.pool.query<Row>({ ...statement, values }),
-    );
-    const row = result.rows[0] as Row;
-    if (row.key_id === null) {
-      throw new PostgresSaverError(
-        "CHECKPOINT_NOT_FOUND",
-        `putWritesThen: thread "${key.threadId}" (ns "${key.ns}") has no checkpoint, so its writes cannot be stored.`,
-      );
-    }
-    if (!row.stored) {
-      // Another process moved the head past the checkpoint these writes belong to.
-      throw new CheckpointConflictError({
-        threadId: key.threadId,
-        ns: key.ns,
-        expectedHead: key.checkpointId,
-        actualHead: row.head_id,
-      });
-    }
-    return row.then_row ?? undefined;
+  putWritesThen<R>(writes: readonly PutWritesArgs[], then: PutThen): Promise<R | undefined> {
+    return storeWritesThen<R>(this.putDeps, writes, then);
+  }
+
+  /**
+   * This saver, its commits (put, putMany, putThen, putWritesThen) made only while `guard` holds,
+   * checked in each commit's own statement: one a worker's job makes for a run commits only while
+   * the run still holds its thread. A refused commit fails as a lost compare-and-set
+   * (CheckpointConflictError). Reads and putWrites are this saver's own.
+   */
+  guarded(guard: PutGuard): GuardedSaver {
+    this.putThens.get(undefined, false, guard); // refuses a bad name before anything is sent
+    return new GuardedSaver(this, {
+      store: (chain, then) => storeChain(this.putDeps, chain, { ...then, guard }),
+      writesThen: (writes, then) => storeWritesThen(this.putDeps, writes, then, guard),
+    });
   }
 
   async putWrites(args: PutWritesArgs): Promise<void> {

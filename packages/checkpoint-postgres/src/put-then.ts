@@ -1,6 +1,7 @@
 // A caller's statement committed together with a put (PostgresSaver.putThen): a worker stores a
 // run's last checkpoint and ends the run in one round trip and one commit.
 import { PostgresSaverError } from "./errors.ts";
+import { composedName, numberedGuard, type PutGuard } from "./put-guard.ts";
 import { checkCallerName, quoteSchema, statementName } from "./schema-name.ts";
 import { putCheckpointSql } from "./sql/put-checkpoint.ts";
 import { putWritesThenSql } from "./sql/put-writes.ts";
@@ -20,12 +21,17 @@ export interface PutThen {
   values: readonly unknown[];
 }
 
-/** The put statements with a `then`, by `then.name`, made on first use; one SQL text per name. */
+type Statement = { name: string; text: string };
+
+/**
+ * The put statements with a `then`, a guard or both, by their names, made on first use; one SQL
+ * text per name. A statement's parameters: the put's ($1–$17), then's values, the pending
+ * writes' (5), the guard's values.
+ */
 export class PutThenStatements {
-  private readonly byName = new Map<
-    string,
-    { name: string; text: string; thenSql: string; values: number }
-  >();
+  private readonly byKey = new Map<string, Statement & { values: number[] }>();
+  /** The SQL of each caller's name (then's and guards' apart). */
+  private readonly texts = new Map<string, string>();
   private readonly schema: string;
 
   constructor(schema: string) {
@@ -33,33 +39,51 @@ export class PutThenStatements {
   }
 
   /**
-   * The named statement for `then`: with a put, storing pending writes too when `withWrites`
-   * (their parameters follow then's), or with pending writes alone when "only"; a name that
-   * could not name a statement is refused.
+   * The named statement for `then` (none: a plain put, with `guard`): with a put, storing pending
+   * writes too when `withWrites` (their parameters follow then's), or with pending writes alone
+   * when "only"; ANDing `guard` into the compare-and-set. A name that could not name a statement,
+   * or a known one with other SQL, is refused.
    */
-  get(then: PutThen, withWrites: boolean | "only" = false): { name: string; text: string } {
-    const key = `${withWrites}:${then.name}`;
-    let statement = this.byName.get(key);
-    checkCallerName("putThen", then.name, statement?.thenSql, then.sql);
-    if (statement !== undefined && withWrites === true && statement.values !== then.values.length) {
+  get(then: PutThen | undefined, withWrites: boolean | "only" = false, guard?: PutGuard): Statement {
+    this.checkName("putThen", then);
+    this.checkName("guarded", guard);
+    const key = `${withWrites}:${then?.name ?? ""}:${guard?.name ?? ""}`;
+    // Values after which others follow (writes, a guard's) must come in the same number each time.
+    const values = [withWrites === true || guard !== undefined ? (then?.values.length ?? 0) : -1];
+    if (guard !== undefined) values.push(guard.values.length);
+    let statement = this.byKey.get(key);
+    if (statement !== undefined && statement.values.join() !== values.join()) {
       throw new PostgresSaverError(
         "INVALID_SAVER_INPUT",
-        `putThen: "${then.name}" came with ${then.values.length} values, and before with ${statement.values}; one SQL text takes one number of values.`,
+        `putThen: "${then?.name}" (guard "${guard?.name}") came with ${values} values, and before with ${statement.values}; one SQL text takes one number of values.`,
       );
     }
     if (statement === undefined) {
-      const s = quoteSchema(this.schema);
-      const writesFrom = withWrites === true ? 18 + then.values.length : undefined;
-      const prefix = withWrites === "only" ? "wthen" : withWrites ? "putw" : "put_then";
-      statement = {
-        name: statementName(`${prefix}_${then.name}`, this.schema),
-        text:
-          withWrites === "only" ? putWritesThenSql(s, then.sql) : putCheckpointSql(s, then.sql, writesFrom),
-        thenSql: then.sql,
-        values: then.values.length,
-      };
-      this.byName.set(key, statement);
+      statement = { ...this.build(then, withWrites, guard), values };
+      this.byKey.set(key, statement);
     }
     return { name: statement.name, text: statement.text };
+  }
+
+  private build(then: PutThen | undefined, withWrites: boolean | "only", guard: PutGuard | undefined) {
+    const s = quoteSchema(this.schema);
+    const thenTo = 18 + (then?.values.length ?? 0);
+    const writesFrom = withWrites === true ? thenTo : undefined;
+    const fence = guard && numberedGuard(guard, thenTo + (withWrites === true ? 5 : 0));
+    const prefix =
+      withWrites === "only" ? "wthen" : withWrites ? "putw" : then === undefined ? "putg" : "put_then";
+    const name = composedName([prefix, then?.name, guard === undefined ? undefined : `g_${guard.name}`]);
+    const text =
+      withWrites === "only"
+        ? putWritesThenSql(s, (then as PutThen).sql, fence)
+        : putCheckpointSql(s, { thenSql: then?.sql, writesFrom, guard: fence });
+    return { name: statementName(name, this.schema), text };
+  }
+
+  private checkName(what: string, named: { name: string; sql: string } | undefined): void {
+    if (named === undefined) return;
+    const key = `${what}:${named.name}`;
+    checkCallerName(what, named.name, this.texts.get(key), named.sql);
+    this.texts.set(key, named.sql);
   }
 }

@@ -10,6 +10,7 @@ import type pg from "pg";
 import { type BlobRow, blobKey, encodeBlobs } from "./blob-codec.ts";
 import { type CheckpointRow, checkUuid, encodeCheckpoint } from "./checkpoint-codec.ts";
 import { PostgresSaverError, sqlstateOf } from "./errors.ts";
+import type { PutGuard } from "./put-guard.ts";
 import type { PutThen, PutThenStatements } from "./put-then.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
 import type { ListDeltaOptions } from "./saver-options.ts";
@@ -43,11 +44,13 @@ interface Encoded {
   writes: unknown[][] | undefined;
 }
 
-/** What a put commits besides the chain (PostgresSaver.putThen). */
+/** What a put commits besides the chain (PostgresSaver.putThen), and under what condition (guarded). */
 export interface PutWith {
-  then: PutThen;
+  then?: PutThen | undefined;
   /** Pending writes of the chain's checkpoints, stored when the put wins. */
   writes?: readonly PutWritesArgs[] | undefined;
+  /** ANDed into the compare-and-set (PostgresSaver.guarded). */
+  guard?: PutGuard | undefined;
 }
 
 /** One task's writes as slots: the last write to an idx wins (as putWrites stores them). */
@@ -208,11 +211,15 @@ async function runPut(
     blobs.map((blob) => blob.data),
     minSnapshotBytes,
     maxChainLength,
-    ...(then?.then.values ?? []),
+    ...(then?.then?.values ?? []),
     ...(writes ?? []),
+    ...(then?.guard?.values ?? []),
   ];
   try {
-    const statement = then === undefined ? deps.sql.put : deps.putThens.get(then.then, writes !== undefined);
+    const statement =
+      then === undefined || (then.then === undefined && then.guard === undefined)
+        ? deps.sql.put
+        : deps.putThens.get(then.then, writes !== undefined, then.guard);
     const result = await deps.pool.query<PutOutcome>({ ...statement, values });
     return result.rows[0] as PutOutcome;
   } catch (error) {
@@ -268,4 +275,50 @@ async function compact(
     const data = deps.serde.dumps(owner.checkpoint.channelValues[channel]);
     await deps.pool.query(deps.sql.compact, [keyId, channel, version, data]).catch(() => undefined);
   }
+}
+
+/**
+ * PostgresSaver.putWritesThen: `writes` (one key's, of its head checkpoint) and `then` in one
+ * statement, sent once; `guard` ANDed into the writes' condition.
+ */
+export async function storeWritesThen<R>(
+  deps: PutDeps,
+  writes: readonly PutWritesArgs[],
+  then: PutThen,
+  guard?: PutGuard,
+): Promise<R | undefined> {
+  const statement = deps.putThens.get(then, "only", guard);
+  const key = writes[0];
+  if (key === undefined)
+    throw new PostgresSaverError("INVALID_SAVER_INPUT", "putWritesThen: no writes given.");
+  const columns = encodeWrites(deps.serde, key, writes);
+  const values = [
+    key.threadId,
+    key.ns,
+    ...columns,
+    ...Array(10).fill(null),
+    ...then.values,
+    ...(guard?.values ?? []),
+  ];
+  type Row = { key_id: string | null; head_id: string | null; stored: boolean; then_row: R | null };
+  const result = await withRetry("putWritesThen", { ...deps.retry, maxAttempts: 1 }, () =>
+    deps.pool.query<Row>({ ...statement, values }),
+  );
+  const row = result.rows[0] as Row;
+  if (row.key_id === null) {
+    throw new PostgresSaverError(
+      "CHECKPOINT_NOT_FOUND",
+      `putWritesThen: thread "${key.threadId}" (ns "${key.ns}") has no checkpoint, so its writes cannot be stored.`,
+    );
+  }
+  if (!row.stored) {
+    // Another process moved the head past the checkpoint these writes belong to (or the guard refused them).
+    throw new CheckpointConflictError({
+      threadId: key.threadId,
+      ns: key.ns,
+      expectedHead: key.checkpointId,
+      actualHead: row.head_id,
+    });
+  }
+  return row.then_row ?? undefined;
 }

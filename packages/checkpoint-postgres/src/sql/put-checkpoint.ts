@@ -30,6 +30,12 @@
  * back as json in then_row. Pending writes given with it take the parameters after then's. A SELECT `then` runs only when the final SELECT reads it, which it
  * does only when `won` has its row; a data-modifying one must itself read `won` (it runs anyway).
  *
+ * `guard` (PostgresSaver.guarded): a caller's boolean expression, its parameters after every
+ * other (then's and the writes'); the head moves only when it holds, so a put it refuses writes
+ * nothing and reports key_id null, as one that lost the compare-and-set. Evaluated once, in the
+ * CTE `fence`, which `moved` and `created` read as a one-time filter: before the head row is
+ * looked at or locked (a guard that locks a row of its own takes it before the head's).
+ *
  * Indexes: checkpoint_heads_pkey (the head row), checkpoint_blobs_pkey (base rows, upsert),
  * checkpoints_pkey (insert; a duplicate id raises 23505).
  */
@@ -72,7 +78,18 @@ written AS (
 )`;
 }
 
-export function putCheckpointSql(s: string, then?: string, writesFrom?: number): string {
+/** What a put statement carries besides the chain: see the header. */
+export interface PutSqlParts {
+  /** then's SELECT (putThen). */
+  thenSql?: string | undefined;
+  /** The first parameter of the pending writes stored with the chain, when there are some. */
+  writesFrom?: number | undefined;
+  /** The guard's expression, its parameters numbered already (put-guard.ts). */
+  guard?: string | undefined;
+}
+
+export function putCheckpointSql(s: string, { thenSql: then, writesFrom, guard }: PutSqlParts = {}): string {
+  const fenced = guard === undefined ? "" : " AND (SELECT ok FROM fence)";
   return `
 WITH RECURSIVE known AS (
   SELECT key_id FROM ${s}.checkpoint_heads WHERE thread_id = $1::text AND ns = $2::text
@@ -96,15 +113,15 @@ blob_rows AS (
 ),
 verdict AS (
   SELECT NOT EXISTS (SELECT 1 FROM blob_rows WHERE broken) AS deltas_ok
-),
+),${guard === undefined ? "" : `\nfence AS (\n  SELECT coalesce((${guard}), false) AS ok\n),`}
 moved AS (
   UPDATE ${s}.checkpoint_heads SET head_id = ($3::uuid[])[cardinality($3::uuid[])]
-  WHERE thread_id = $1::text AND ns = $2::text AND head_id = $5::uuid AND (SELECT deltas_ok FROM verdict)
+  WHERE thread_id = $1::text AND ns = $2::text AND head_id = $5::uuid AND (SELECT deltas_ok FROM verdict)${fenced}
   RETURNING key_id
 ),
 created AS (
   INSERT INTO ${s}.checkpoint_heads (thread_id, ns, head_id, first_id)
-  SELECT $1::text, $2::text, ($3::uuid[])[cardinality($3::uuid[])], ($3::uuid[])[1] WHERE $5::uuid IS NULL AND (SELECT deltas_ok FROM verdict)
+  SELECT $1::text, $2::text, ($3::uuid[])[cardinality($3::uuid[])], ($3::uuid[])[1] WHERE $5::uuid IS NULL AND (SELECT deltas_ok FROM verdict)${fenced}
   ON CONFLICT (thread_id, ns) DO NOTHING
   RETURNING key_id
 ),

@@ -27,9 +27,10 @@ DO UPDATE SET channel = EXCLUDED.channel, data = EXCLUDED.data`;
  * write of a checkpoint that is not the head (any more) is not stored. `then` runs with
  * parameters from $18 (as with putThen; $8–$17 are unused), reading `won` (the key's key_id, one
  * row once the writes are stored), and its row comes back as json in then_row when it does.
- * Returns key_id and head_id (null: the key has no checkpoint) and then_row.
+ * Returns key_id and head_id (null: the key has no checkpoint) and then_row. `guard` (as with a
+ * put, see put-checkpoint.ts) is ANDed into the writes' condition: refused, nothing is stored.
  */
-export function putWritesThenSql(s: string, then: string): string {
+export function putWritesThenSql(s: string, then: string, guard?: string): string {
   return `
 WITH written AS (
   INSERT INTO ${s}.checkpoint_writes (key_id, checkpoint_id, task_id, idx, channel, data)
@@ -37,7 +38,7 @@ WITH written AS (
   FROM ${s}.checkpoint_heads h
   CROSS JOIN unnest($3::uuid[], $4::text[], $5::integer[], $6::text[], $7::text[])
     AS x(checkpoint_id, task_id, idx, channel, data)
-  WHERE h.thread_id = $1::text AND h.ns = $2::text AND h.head_id = x.checkpoint_id
+  WHERE h.thread_id = $1::text AND h.ns = $2::text AND h.head_id = x.checkpoint_id${guard === undefined ? "" : `\n    AND coalesce((${guard}), false)`}
   -- Locks the head row: a put moving the head concurrently waits, or, committed first, makes
   -- the row fail the check (re-read at its latest version).
   FOR SHARE OF h

@@ -1,0 +1,76 @@
+// A view of a PostgresSaver whose commits are made only while a caller's condition holds
+// (PostgresSaver.guarded): what a worker gives the engine for one job of one run.
+import type {
+  CheckpointKey,
+  CheckpointRef,
+  CheckpointSaver,
+  CheckpointTuple,
+  ListCheckpointsOptions,
+  PutCheckpointArgs,
+  PutWritesArgs,
+} from "@layover/checkpoint";
+import type { PutThen } from "./put-then.ts";
+
+/** The saver's commits with the guard applied (PostgresSaver.guarded builds them). */
+export interface GuardedCommits {
+  store(
+    chain: readonly PutCheckpointArgs[],
+    then?: { then: PutThen; writes?: readonly PutWritesArgs[] | undefined },
+  ): Promise<unknown>;
+  writesThen<R>(writes: readonly PutWritesArgs[], then: PutThen): Promise<R | undefined>;
+}
+
+/**
+ * A saver for one holder of a guard: its put, putMany, putThen and putWritesThen commit only while
+ * the guard holds (else CheckpointConflictError, as a lost compare-and-set); its reads, putWrites
+ * and deleteThread are the saver's own.
+ */
+export class GuardedSaver implements CheckpointSaver {
+  private readonly saver: CheckpointSaver;
+  private readonly commits: GuardedCommits;
+
+  constructor(saver: CheckpointSaver, commits: GuardedCommits) {
+    this.saver = saver;
+    this.commits = commits;
+  }
+
+  getTuple(ref: CheckpointRef): Promise<CheckpointTuple | undefined> {
+    return this.saver.getTuple(ref);
+  }
+
+  list(key: CheckpointKey, options?: ListCheckpointsOptions): AsyncIterable<CheckpointTuple> {
+    return this.saver.list(key, options);
+  }
+
+  async put(args: PutCheckpointArgs): Promise<void> {
+    await this.commits.store([args]);
+  }
+
+  async putMany(chain: readonly PutCheckpointArgs[]): Promise<void> {
+    await this.commits.store(chain);
+  }
+
+  /** PostgresSaver.putThen, under the guard. */
+  async putThen<R>(
+    args: PutCheckpointArgs | readonly PutCheckpointArgs[],
+    then: PutThen,
+    writes?: readonly PutWritesArgs[],
+  ): Promise<R | undefined> {
+    const chain = Array.isArray(args) ? args : [args as PutCheckpointArgs];
+    return (await this.commits.store(chain, { then, writes })) as R | undefined;
+  }
+
+  /** PostgresSaver.putWritesThen, under the guard. */
+  putWritesThen<R>(writes: readonly PutWritesArgs[], then: PutThen): Promise<R | undefined> {
+    return this.commits.writesThen<R>(writes, then);
+  }
+
+  /** Not guarded: pending writes move no head (see PostgresSaver.guarded). */
+  putWrites(args: PutWritesArgs): Promise<void> {
+    return this.saver.putWrites(args);
+  }
+
+  deleteThread(threadId: string): Promise<void> {
+    return this.saver.deleteThread(threadId);
+  }
+}
