@@ -121,11 +121,14 @@ describe("a worker frozen past its job's lock", () => {
     const start = await h.client.runs.start({ graphId: "freezing", input: { delayMs: 300, ask: true } });
     // The park waits for the threads table's lock: z is frozen with it sent, and it commits then.
     // A table lock, not a row lock (FOR UPDATE), which would take a transaction id: the interrupt
-    // feeds of tests running meanwhile would hold their rows back while it is held.
+    // feeds of tests running meanwhile would hold their rows back while it is held. SHARE mode
+    // holds back updates of threads (the park's release_thread) and not the row lock each of
+    // z's commits takes on its thread (the fence: holdsThreadGuard), so z's supersteps before
+    // the park still commit.
     const lock = await h.pool.connect();
     try {
       await lock.query("BEGIN");
-      await lock.query(`LOCK TABLE "${h.schema}".threads IN EXCLUSIVE MODE`);
+      await lock.query(`LOCK TABLE "${h.schema}".threads IN SHARE MODE`);
       const { rows } = await lock.query("SELECT pg_backend_pid() AS pid");
       const blocked = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`;
       await until(async () => (await h.pool.query(blocked, [rows[0].pid])).rows[0].n > 0, 10_000, "no park");

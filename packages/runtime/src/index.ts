@@ -133,4 +133,5 @@ export {
   serviceProbes,
 } from "./status-server.ts";
 export { type SweepOptions, sweepExpiredInterrupts } from "./sweep.ts";
+export { holdsThreadGuard } from "./thread-fence.ts";
 export { isUuid } from "./uuid.ts";

@@ -3,7 +3,7 @@
 // paused after with their pending writes (StepperOptions.storePause), and the worker stores
 // them with settle_run as the put's `then` (PostgresSaver.putThen): the run ends, or parks.
 import type { PutCheckpointArgs } from "@layover/checkpoint";
-import type { PutThen } from "@layover/checkpoint-postgres";
+import type { GuardedSaver, PutThen } from "@layover/checkpoint-postgres";
 import type { StepOutcome, StorePause } from "@layover/graph";
 import {
   finishInPut,
@@ -35,13 +35,16 @@ export interface FinalCommit {
   status?: "success" | "interrupted";
 }
 
-/** The stepper's `storeFinal`: the put (with the supersteps held before it), with the run's success in the same statement. */
-export function storeWithEnd(ctx: WorkerContext, run: RunRow, final: FinalCommit) {
+/**
+ * The stepper's `storeFinal`: the put (with the supersteps held before it), with the run's
+ * success in the same statement, through the job's `saver` (fenced by the run holding its thread).
+ */
+export function storeWithEnd(ctx: WorkerContext, saver: GuardedSaver, run: RunRow, final: FinalCommit) {
   return async (chain: readonly PutCheckpointArgs[]) => {
     const last = (chain.at(-1) as PutCheckpointArgs).checkpoint.id;
     // The superstep this put stores is the job's last, and counts too.
     const end = { run, worker: ctx.workerId, checkpointId: last, steps: final.steps + 1 };
-    final.settled = settledByPut(await ctx.saver.putThen(chain, finishInPut(ctx.db, end)));
+    final.settled = settledByPut(await saver.putThen(chain, finishInPut(ctx.db, end)));
     final.checkpointId = last;
     final.status = "success";
   };
@@ -52,19 +55,19 @@ const STORE_ONLY = { name: "store_only", sql: "SELECT true AS stored", values: [
 
 /**
  * The stepper's `storePause`: the held supersteps and their writes, with the run parked in the
- * same statement. Interrupts the runtime's tables cannot hold (NUL) are stored without the
- * park: the worker fails the run after.
+ * same statement, through the job's `saver` (as storeWithEnd). Interrupts the runtime's tables
+ * cannot hold (NUL) are stored without the park: the worker fails the run after.
  */
 export function storeWithPark(
   ctx: WorkerContext,
-  served: ServedGraph,
-  run: RunRow,
+  saver: GuardedSaver,
+  { served, run }: { served: ServedGraph; run: RunRow },
   final: FinalCommit,
 ): StorePause {
   return async (chain, writes, pause) => {
     // The head it pauses at is stored already when nothing was held: the writes go alone.
     const store = <R>(then: PutThen) =>
-      chain.length > 0 ? ctx.saver.putThen<R>(chain, then, writes) : ctx.saver.putWritesThen<R>(writes, then);
+      chain.length > 0 ? saver.putThen<R>(chain, then, writes) : saver.putWritesThen<R>(writes, then);
     const interrupts = interruptRows(ctx, served, run, pause);
     if (unparkable(interrupts) !== undefined) {
       await store(STORE_ONLY);

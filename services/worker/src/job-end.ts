@@ -1,6 +1,7 @@
 // How a job ends: a run the engine refused, the failure of a run, the hand-on of a run that goes
 // on to its next job, and the final transition (park, end) with its announcement.
 import type { Checkpoint, PutCheckpointArgs } from "@layover/checkpoint";
+import type { GuardedSaver } from "@layover/checkpoint-postgres";
 import {
   GraphRecursionError,
   isCheckpointConflict,
@@ -180,7 +181,14 @@ export async function leaveJob(
   ctx: WorkerContext,
   log: Logger,
   run: RunRow,
-  job: { stepper: Stepper; outcome: StepOutcome; steps: number; overLimit: number | undefined },
+  job: {
+    stepper: Stepper;
+    /** The job's saver, fenced by the run holding its thread. */
+    saver: GuardedSaver;
+    outcome: StepOutcome;
+    steps: number;
+    overLimit: number | undefined;
+  },
 ): Promise<JobResult> {
   let recorded = false;
   const withProgress = async (chain: readonly PutCheckpointArgs[]) => {
@@ -191,7 +199,7 @@ export async function leaveJob(
       checkpointId,
       steps: job.steps,
     });
-    recorded = recordedByPut(await ctx.saver.putThen(chain, progress));
+    recorded = recordedByPut(await job.saver.putThen(chain, progress));
   };
   // A run over its limit fails instead: its steps are counted once, by the failure.
   const put = job.overLimit === undefined ? withProgress : undefined;

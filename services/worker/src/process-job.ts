@@ -1,4 +1,5 @@
 import type { CheckpointTuple } from "@layover/checkpoint";
+import type { GuardedSaver } from "@layover/checkpoint-postgres";
 import {
   type Durability,
   requestedDurability,
@@ -7,6 +8,7 @@ import {
   unknownPlannedNodes,
 } from "@layover/graph";
 import {
+  holdsThreadGuard,
   type JobRun,
   markRunning,
   type RunConfig,
@@ -143,19 +145,24 @@ async function runJob(
   const marking = run.status === "pending" ? markRunningLater(ctx, run, log) : undefined;
   try {
     const final: FinalCommit = { steps: 0, checkpointId: undefined, settled: undefined };
-    const stepper = stepperOf(ctx, { served, run, job, head, final });
+    // Every commit of the job, subgraphs' and the last included, lands only while the run holds
+    // its thread: a job that goes on after its run lost it (a worker frozen past its lock while
+    // the run was cancelled and its thread handed on) stores nothing, as a lost compare-and-set.
+    const saver = ctx.saver.guarded(holdsThreadGuard(ctx.db, run));
+    const stepper = stepperOf(ctx, { served, run, job, head, final, saver });
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);
     if (refusal !== undefined && !attempt.last) await handBackRefusedInput(ctx, run, refusal);
     if (refusal !== undefined) return await failBeforeStep(ctx, log, run, refusal);
-    return await advance(ctx, served, run, { stepper, final }, log);
+    return await advance(ctx, served, run, { stepper, final, saver }, log);
   } finally {
     await marking?.cancel();
   }
 }
 
 /**
- * The engine's stepper for the run's thread, from the head read with the run: its last commit
- * (an end or a park) is stored with the run's transition, in one statement.
+ * The engine's stepper for the run's thread, from the head read with the run, storing through
+ * the job's `saver` (fenced by the run holding its thread): its last commit (an end or a park)
+ * is stored with the run's transition, in one statement.
  */
 function stepperOf(
   ctx: WorkerContext,
@@ -165,15 +172,17 @@ function stepperOf(
     job,
     head,
     final,
+    saver,
   }: {
     served: ServedGraph;
     run: JobRun;
     job: StepJob;
     head: Promise<CheckpointTuple | undefined> | undefined;
     final: FinalCommit;
+    saver: GuardedSaver;
   },
 ): Stepper {
-  return served.graph.stepper(
+  return served.graph.withCheckpointer(saver).stepper(
     {
       configurable: { thread_id: run.thread_id },
       metadata: { run_id: run.id },
@@ -185,8 +194,8 @@ function stepperOf(
     },
     {
       ...(head !== undefined ? { head } : {}),
-      storeFinal: storeWithEnd(ctx, run, final),
-      storePause: storeWithPark(ctx, served, run, final),
+      storeFinal: storeWithEnd(ctx, saver, run, final),
+      storePause: storeWithPark(ctx, saver, { served, run }, final),
       holdAsync: true,
       seed: run.id,
       // The thread's Postgres is the one saver every worker shares, subgraphs included.
@@ -326,7 +335,7 @@ async function advance(
   ctx: WorkerContext,
   served: ServedGraph,
   run: RunRow,
-  { stepper, final }: { stepper: Stepper; final: FinalCommit },
+  { stepper, final, saver }: { stepper: Stepper; final: FinalCommit; saver: GuardedSaver },
   log: Logger,
 ): Promise<JobResult> {
   const started = performance.now();
@@ -354,7 +363,7 @@ async function advance(
       steps += 1;
       const over = run.steps + steps > limit;
       if (!over && steps < ctx.budget.steps && performance.now() - started < ctx.budget.ms) continue;
-      return leaveJob(ctx, log, run, { stepper, outcome, steps, overLimit: over ? limit : undefined });
+      return leaveJob(ctx, log, run, { stepper, saver, outcome, steps, overLimit: over ? limit : undefined });
     }
     // The superstep that ends or parks the run counts too when it committed (an interruptAfter
     // pause; a pause inside a superstep commits nothing).
