@@ -16,8 +16,8 @@ export interface PutGuard {
    * null counts as false. Its parameters are its own `values`, written $1…$n: the saver numbers
    * them after the statement's own (so write no `$` followed by digits for anything else, in a
    * string literal say: pass such text as a value). It is evaluated once per statement, before
-   * the head row is read or locked: a row it locks (`FOR NO KEY UPDATE`, so that whatever changes
-   * that row waits for the commit, or the commit sees the change) is locked before the head's.
+   * the head row is read or locked: a row it locks (`FOR UPDATE`, so that whatever changes that
+   * row waits for the commit, or the commit sees the change) is locked before the head's.
    */
   sql: string;
   values: readonly unknown[];

@@ -17,16 +17,18 @@ import type { Db } from "./db.ts";
  * (release_cancelled, after the job stopped and flushed what it made). Subgraphs store on the
  * same thread (another namespace): the same run holds it.
  *
- * The thread's row is locked (FOR NO KEY UPDATE, which foreign keys' checks do not wait for):
- * a transition that hands the thread on while a commit is in flight waits for the commit, or
- * the commit waits for it and then sees the thread gone. The saver reads it before it locks the
- * head row, in the order every transition takes them (thread, then checkpoints): no deadlock.
+ * The thread's row is locked FOR UPDATE: a transition that hands the thread on while a commit
+ * is in flight waits for the commit, or the commit waits for it and then sees the thread gone.
+ * The saver reads it before it locks the head row, in the order every transition takes them
+ * (thread, then checkpoints), and in the mode the final commit's settle_run locks it again in
+ * the same statement: no lock to upgrade, which a foreign key's check of another transaction
+ * (FOR KEY SHARE) could hold up into a deadlock.
  */
 export function holdsThreadGuard(db: Db, run: { id: string; thread_id: string }): PutGuard {
   return {
     name: "holds_thread",
     sql: `EXISTS (SELECT 1 FROM ${db.table("threads")}
-                   WHERE id = $1::text AND current_run_id = $2::uuid FOR NO KEY UPDATE)`,
+                   WHERE id = $1::text AND current_run_id = $2::uuid FOR UPDATE)`,
     values: [run.thread_id, run.id],
   };
 }
