@@ -29,25 +29,35 @@ async function hasJob(runId: string): Promise<boolean> {
   return jobs.some((job) => job?.data.runId === runId);
 }
 
-it("a cancelled run's late commit after its thread went to the next run is refused; the next run goes on", async () => {
-  const tag = randomUUID();
-  const first = await h.client.runs.start({ graphId: "held-node", input: { gate: `first-${tag}` } });
+/** Pending writes stored on `threadId`'s checkpoints. */
+async function writesOn(threadId: string): Promise<number> {
+  const { rows } = await h.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM "${h.schema}".checkpoint_writes w
+       JOIN "${h.schema}".checkpoint_heads k USING (key_id) WHERE k.thread_id = $1`,
+    [threadId],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * A run of `graphId` held at its gate with the next run queued behind it, then cancelled unheard
+ * by its worker (a frozen process hears nothing; the announcement is best effort) and its thread
+ * handed to the next run, as a worker taking the cancelled run's job over does.
+ */
+async function handedOver(graphId: string, tag: string) {
+  const first = await h.client.runs.start({ graphId, input: { gate: `first-${tag}` } });
   const next = await h.client.runs.start({
-    graphId: "held-node",
+    graphId,
     threadId: first.threadId,
     input: { gate: `next-${tag}` },
     multitaskStrategy: "enqueue",
   });
   await until(() => gate(`first-${tag}`).reached, 10_000, "the first run never reached its node");
   await until(async () => (await stored(first.threadId)) > 0, 10_000, "the first run's input never stored");
-  // Cancelled as runs.cancel cancels it, but unheard by its worker (a frozen process hears
-  // nothing; the announcement is best effort): its job goes on as if the run were not cancelled.
   const { rows } = await h.pool.query(`SELECT outcome FROM "${h.schema}".cancel_run($1, 'test')`, [
     first.runId,
   ]);
   expect(rows).toEqual([{ outcome: "cancelled" }]);
-
-  // What a worker that takes the first run's job over does: the thread goes to the next run.
   const db = createDb(h.pool, h.schema);
   const cancelled = await getRun(db, h.pool, first.runId);
   const job = {
@@ -57,19 +67,52 @@ it("a cancelled run's late commit after its thread went to the next run is refus
   };
   const handedOn = await releaseCancelled(db, job);
   expect(handedOn?.runId).toBe(next.runId);
-  const handedOver = await stored(first.threadId);
+  return { first, next, handedOn, db };
+}
 
-  // Before the next run stores anything, the first run's job goes on (a frozen worker thawing)
-  // and commits its supersteps: refused, as if another worker had committed first.
+/** Lets the first run's job go on (a frozen worker thawing) and waits for it to end. */
+async function thaw(tag: string, runId: string): Promise<void> {
   gate(`first-${tag}`).open();
-  await until(async () => !(await hasJob(first.runId)), 10_000, "the first run's job never ended");
-  expect(await stored(first.threadId)).toBe(handedOver);
+  await until(async () => !(await hasJob(runId)), 10_000, "the first run's job never ended");
+}
 
-  // The next run's job (handedOn, as the worker that took the job over enqueues it) goes on from
-  // the head the first run left when its thread was handed on.
+/** Enqueues the next run's job, as the worker that took the first run's job over does, and lets it go on. */
+async function goOn(tag: string, handedOn: Awaited<ReturnType<typeof handedOver>>["handedOn"]) {
   if (handedOn) await h.queue.add("step", handedOn, { ...STEP_JOB_OPTIONS, jobId: stepJobId(handedOn) });
   gate(`next-${tag}`).open();
+}
+
+it("a cancelled run's late commit after its thread went to the next run is refused; the next run goes on", async () => {
+  const tag = randomUUID();
+  const { first, next, handedOn, db } = await handedOver("held-node", tag);
+  const handedOverCount = await stored(first.threadId);
+
+  // Before the next run stores anything, the first run's job goes on and commits its supersteps:
+  // refused, as if another worker had committed first.
+  await thaw(tag, first.runId);
+  expect(await stored(first.threadId)).toBe(handedOverCount);
+
+  // The next run's job goes on from the head the first run left when its thread was handed on.
+  await goOn(tag, handedOn);
   const done = await h.client.runs.wait(next.runId, { timeoutMs: 10_000 });
   expect(done).toMatchObject({ status: "success", values: { trail: [`next-${tag}`] } });
   expect(await getRun(db, h.pool, first.runId)).toMatchObject({ status: "cancelled" });
+}, 40_000);
+
+it("a cancelled run's failed superstep after its thread went to the next run leaves no pending writes on it", async () => {
+  const tag = randomUUID();
+  const { first, next, handedOn } = await handedOver("held-fork", tag);
+  const before = await writesOn(first.threadId);
+
+  // The first run's superstep fails (`work` throws beside `side`, which succeeded): the writes a
+  // failed superstep keeps — `side`'s, the error — are refused too, so no replay or fork of the
+  // head takes them as done.
+  await thaw(tag, first.runId);
+  expect(await writesOn(first.threadId)).toBe(before);
+
+  // The run holding the thread keeps its own failed superstep's writes.
+  await goOn(tag, handedOn);
+  const done = await h.client.runs.wait(next.runId, { timeoutMs: 10_000 });
+  expect(done.status).toBe("error");
+  expect(await writesOn(first.threadId)).toBeGreaterThan(before);
 }, 40_000);

@@ -18,11 +18,12 @@ export interface GuardedCommits {
     then?: { then: PutThen; writes?: readonly PutWritesArgs[] | undefined },
   ): Promise<unknown>;
   writesThen<R>(writes: readonly PutWritesArgs[], then: PutThen): Promise<R | undefined>;
+  writes(args: PutWritesArgs): Promise<void>;
 }
 
 /**
- * A saver for one holder of a guard: its put, putMany, putThen and putWritesThen commit only while
- * the guard holds (else CheckpointConflictError, as a lost compare-and-set); its reads, putWrites
+ * A saver for one holder of a guard: its put, putMany, putThen, putWritesThen and putWrites store
+ * only while the guard holds (else CheckpointConflictError, as a lost compare-and-set); its reads
  * and deleteThread are the saver's own.
  */
 export class GuardedSaver implements CheckpointSaver {
@@ -65,9 +66,12 @@ export class GuardedSaver implements CheckpointSaver {
     return this.commits.writesThen<R>(writes, then);
   }
 
-  /** Not guarded: pending writes move no head (see PostgresSaver.guarded). */
+  /**
+   * PostgresSaver.putWrites, under the guard: pending writes move no head, but a checkpoint's
+   * writes are what a resume or a replay from it takes as done, so only the holder adds them.
+   */
   putWrites(args: PutWritesArgs): Promise<void> {
-    return this.saver.putWrites(args);
+    return this.commits.writes(args);
   }
 
   deleteThread(threadId: string): Promise<void> {

@@ -66,6 +66,7 @@ describe("a guarded saver", () => {
       () => late.putThen(next, then),
       () => late.putThen(next, then, [{ ...key, checkpointId: next.checkpoint.id, taskId: "t", writes: [] }]),
       () => late.putWritesThen(writes, then),
+      () => late.putWrites(writes[0] as (typeof writes)[number]),
     ]) {
       const error = await commit().catch((caught: unknown) => caught);
       expect(isCheckpointConflict(error)).toBe(true);
@@ -105,6 +106,29 @@ describe("a guarded saver", () => {
     ];
     expect(await saver.putWritesThen(more, then)).toEqual({ a: "x", b: 2 });
     expect((await saver.getTuple(key))?.pendingWrites.map((w) => w.taskId).sort()).toEqual(["ask", "other"]);
+  });
+
+  it("stores pending writes while its guard holds, in one statement, on any checkpoint of the thread", async () => {
+    const key = newKey("writes");
+    await lease(key, "a");
+    const saver = t.saver.guarded(leaseOf(key, "a"));
+    const first = step(key, 1, null);
+    await saver.put(first);
+    await saver.put(step(key, 2, first.checkpoint.id));
+    // Writes of a checkpoint behind the head: putWrites, as LangGraph's, takes any of the thread's.
+    const writes = { ...key, checkpointId: first.checkpoint.id, taskId: "t", writes: [["n", 7]] as const };
+    const sent = await t.statementsOf(() => saver.putWrites(writes));
+    expect(sent).toEqual([statementName("pw_g_holds_lease", t.schema.name)]);
+    const tuple = await saver.getTuple({ ...key, checkpointId: first.checkpoint.id });
+    expect(tuple?.pendingWrites.map((w) => [w.taskId, w.channel, w.value])).toEqual([["t", "n", 7]]);
+    // A thread with no checkpoint: not found, as the unguarded saver says, not a lost race.
+    const none = newKey("writes-none");
+    await lease(none, "a");
+    const error = await t.saver
+      .guarded(leaseOf(none, "a"))
+      .putWrites({ ...writes, ...none })
+      .catch((caught: unknown) => caught);
+    expect(isPostgresSaverError(error, "CHECKPOINT_NOT_FOUND")).toBe(true);
   });
 
   it("a lease taken away while a commit waits for it: the commit sees the change and is refused", async () => {

@@ -30,7 +30,7 @@ import {
   type PruneStrategy,
   pruneThreads,
 } from "./prune.ts";
-import { type PutDeps, storeChain, storeWritesThen, writeSlots } from "./put.ts";
+import { type PutDeps, storeChain, storeWrites, storeWritesThen } from "./put.ts";
 import type { PutGuard } from "./put-guard.ts";
 import { type PutThen, PutThenStatements } from "./put-then.ts";
 import { HeadsAlong, type ReadAlong } from "./read-along.ts";
@@ -145,14 +145,14 @@ export class PostgresSaver implements CheckpointSaver {
             minSnapshotBytes: options.listDeltas?.minSnapshotBytes ?? 8192,
             maxChainLength: options.listDeltas?.maxChainLength ?? 256,
           };
-    const { put, exists, heads, compact } = this.sql;
+    const { put, putWrites, exists, heads, compact } = this.sql;
     this.putDeps = {
       pool: this.pool,
       serde: this.serde,
       retry: this.retry,
       deltas: this.deltas,
       putThens: this.putThens,
-      sql: { put, exists, heads, compact },
+      sql: { put, putWrites, exists, heads, compact },
     };
   }
 
@@ -275,41 +275,23 @@ export class PostgresSaver implements CheckpointSaver {
   }
 
   /**
-   * This saver, its commits (put, putMany, putThen, putWritesThen) made only while `guard` holds,
-   * checked in each commit's own statement: one a worker's job makes for a run commits only while
-   * the run still holds its thread. A refused commit fails as a lost compare-and-set
-   * (CheckpointConflictError). Reads and putWrites are this saver's own.
+   * This saver, its commits (put, putMany, putThen, putWritesThen) and its pending writes
+   * (putWrites) made only while `guard` holds, checked in each one's own statement: one a worker's
+   * job makes for a run is stored only while the run still holds its thread. A refused one fails
+   * as a lost compare-and-set (CheckpointConflictError). Reads and deleteThread are this saver's
+   * own.
    */
   guarded(guard: PutGuard): GuardedSaver {
     this.putThens.get(undefined, false, guard); // refuses a bad name before anything is sent
     return new GuardedSaver(this, {
       store: (chain, then) => storeChain(this.putDeps, chain, { ...then, guard }),
       writesThen: (writes, then) => storeWritesThen(this.putDeps, writes, then, guard),
+      writes: (args) => storeWrites(this.putDeps, args, guard),
     });
   }
 
-  async putWrites(args: PutWritesArgs): Promise<void> {
-    checkUuid(args.checkpointId, "Checkpoint id");
-    const bySlot = writeSlots(args, this.serde);
-    if (bySlot.size === 0) return;
-    const values = [
-      args.threadId,
-      args.ns,
-      args.checkpointId,
-      args.taskId,
-      [...bySlot.keys()],
-      [...bySlot.values()].map((write) => write.channel),
-      [...bySlot.values()].map((write) => write.data),
-    ];
-    const result = await withRetry("putWrites", this.retry, () =>
-      this.pool.query({ ...this.sql.putWrites, values }),
-    );
-    if (result.rowCount === 0) {
-      throw new PostgresSaverError(
-        "CHECKPOINT_NOT_FOUND",
-        `putWrites: thread "${args.threadId}" (ns "${args.ns}") has no checkpoint, so checkpoint ${args.checkpointId} cannot exist.`,
-      );
-    }
+  putWrites(args: PutWritesArgs): Promise<void> {
+    return storeWrites(this.putDeps, args);
   }
 
   async deleteThread(threadId: string): Promise<void> {

@@ -1,5 +1,5 @@
-// A caller's condition on its commits (PostgresSaver.guarded): a put, putMany, putThen or
-// putWritesThen moves the head only while it holds, in the same statement as the compare-and-set.
+// A caller's condition on its commits (PostgresSaver.guarded): a put, putMany, putThen,
+// putWritesThen or putWrites stores only while it holds, in the same statement as its write.
 import { createHash } from "node:crypto";
 import { PostgresSaverError } from "./errors.ts";
 

@@ -4,7 +4,7 @@ import { PostgresSaverError } from "./errors.ts";
 import { composedName, numberedGuard, type PutGuard } from "./put-guard.ts";
 import { checkCallerName, quoteSchema, statementName } from "./schema-name.ts";
 import { putCheckpointSql } from "./sql/put-checkpoint.ts";
-import { putWritesThenSql } from "./sql/put-writes.ts";
+import { putWritesSql, putWritesThenSql } from "./sql/put-writes.ts";
 
 /** A statement to run with a put, in its transaction, once its compare-and-set has won. */
 export interface PutThen {
@@ -24,8 +24,8 @@ export interface PutThen {
 type Statement = { name: string; text: string };
 
 /**
- * The put statements with a `then`, a guard or both, by their names, made on first use; one SQL
- * text per name. A statement's parameters: the put's ($1–$17), then's values, the pending
+ * The put statements with a `then`, a guard or both, and the guarded putWrites, by their names,
+ * made on first use; one SQL text per name. A statement's parameters: the put's ($1–$17), then's values, the pending
  * writes' (5), the guard's values.
  */
 export class PutThenStatements {
@@ -47,19 +47,39 @@ export class PutThenStatements {
   get(then: PutThen | undefined, withWrites: boolean | "only" = false, guard?: PutGuard): Statement {
     this.checkName("putThen", then);
     this.checkName("guarded", guard);
-    const key = `${withWrites}:${then?.name ?? ""}:${guard?.name ?? ""}`;
     // Values after which others follow (writes, a guard's) must come in the same number each time.
     const values = [withWrites === true || guard !== undefined ? (then?.values.length ?? 0) : -1];
     if (guard !== undefined) values.push(guard.values.length);
+    const key = `${withWrites}:${then?.name ?? ""}:${guard?.name ?? ""}`;
+    const label = `"${then?.name}" (guard "${guard?.name}")`;
+    return this.cached(key, label, values, () => this.build(then, withWrites, guard));
+  }
+
+  /** The named statement of a plain putWrites under `guard` (its values from $8). */
+  writes(guard: PutGuard): Statement {
+    this.checkName("guarded", guard);
+    return this.cached(
+      `writes::${guard.name}`,
+      `putWrites (guard "${guard.name}")`,
+      [guard.values.length],
+      () => ({
+        name: statementName(composedName(["pw", `g_${guard.name}`]), this.schema),
+        text: putWritesSql(quoteSchema(this.schema), numberedGuard(guard, 8)),
+      }),
+    );
+  }
+
+  /** The statement cached under `key`, built on first use; refused when its values' count changed. */
+  private cached(key: string, label: string, values: number[], build: () => Statement): Statement {
     let statement = this.byKey.get(key);
     if (statement !== undefined && statement.values.join() !== values.join()) {
       throw new PostgresSaverError(
         "INVALID_SAVER_INPUT",
-        `putThen: "${then?.name}" (guard "${guard?.name}") came with ${values} values, and before with ${statement.values}; one SQL text takes one number of values.`,
+        `putThen: ${label} came with ${values} values, and before with ${statement.values}; one SQL text takes one number of values.`,
       );
     }
     if (statement === undefined) {
-      statement = { ...this.build(then, withWrites, guard), values };
+      statement = { ...build(), values };
       this.byKey.set(key, statement);
     }
     return { name: statement.name, text: statement.text };

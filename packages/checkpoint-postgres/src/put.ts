@@ -33,7 +33,7 @@ export interface PutDeps {
   retry: RetryOptions;
   deltas: Required<ListDeltaOptions> | false;
   putThens: PutThenStatements;
-  sql: { put: Statement; exists: string; heads: string; compact: string };
+  sql: { put: Statement; putWrites: Statement; exists: string; heads: string; compact: string };
 }
 
 /** A chain encoded for the statement: every checkpoint's row and every blob row. */
@@ -275,6 +275,43 @@ async function compact(
     const data = deps.serde.dumps(owner.checkpoint.channelValues[channel]);
     await deps.pool.query(deps.sql.compact, [keyId, channel, version, data]).catch(() => undefined);
   }
+}
+
+/**
+ * PostgresSaver.putWrites: one task's writes of `args.checkpointId`, idempotent (retried), under
+ * `guard` when given (a refusal is a lost compare-and-set: CheckpointConflictError).
+ */
+export async function storeWrites(deps: PutDeps, args: PutWritesArgs, guard?: PutGuard): Promise<void> {
+  checkUuid(args.checkpointId, "Checkpoint id");
+  const bySlot = writeSlots(args, deps.serde);
+  if (bySlot.size === 0) return;
+  const statement = guard === undefined ? deps.sql.putWrites : deps.putThens.writes(guard);
+  const values = [
+    args.threadId,
+    args.ns,
+    args.checkpointId,
+    args.taskId,
+    [...bySlot.keys()],
+    [...bySlot.values()].map((write) => write.channel),
+    [...bySlot.values()].map((write) => write.data),
+    ...(guard?.values ?? []),
+  ];
+  const result = await withRetry("putWrites", deps.retry, () => deps.pool.query({ ...statement, values }));
+  if (result.rowCount !== 0) return;
+  const head =
+    guard && (await deps.pool.query<{ head_id: string }>(deps.sql.heads, [args.threadId, args.ns]));
+  if (head?.rows[0] !== undefined) {
+    throw new CheckpointConflictError({
+      threadId: args.threadId,
+      ns: args.ns,
+      expectedHead: args.checkpointId,
+      actualHead: head.rows[0].head_id,
+    });
+  }
+  throw new PostgresSaverError(
+    "CHECKPOINT_NOT_FOUND",
+    `putWrites: thread "${args.threadId}" (ns "${args.ns}") has no checkpoint, so checkpoint ${args.checkpointId} cannot exist.`,
+  );
 }
 
 /**

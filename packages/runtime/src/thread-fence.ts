@@ -5,9 +5,10 @@ import type { Db } from "./db.ts";
 
 /**
  * The guard of a worker's commits for `run` (PostgresSaver.guarded): each moves the thread's
- * head only while the run holds its thread. A job whose run lost the thread meanwhile — its
- * worker froze past its lock while the run was cancelled and the thread handed on — stores
- * nothing on it, as if another worker had committed first.
+ * head, or adds pending writes to one of its checkpoints, only while the run holds its thread. A
+ * job whose run lost the thread meanwhile — its worker froze past its lock while the run was
+ * cancelled and the thread handed on — stores nothing on it, as if another worker had committed
+ * first.
  *
  * Every run that is stepped holds its thread (a job steps only a run that does, readJobRun's
  * holds_thread): start_run (a new thread, an idle one, a queued start that release_thread

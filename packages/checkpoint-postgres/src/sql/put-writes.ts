@@ -6,14 +6,21 @@
  * Parameters: $1 thread_id, $2 ns, $3 checkpoint_id, $4 task_id; parallel arrays $5 idx,
  * $6 channel, $7 data (serialized value). Each idx must appear once (the caller dedupes).
  * Indexes: checkpoint_heads_pkey (the key), checkpoint_writes_pkey (the upsert's target).
+ * `guard` (PostgresSaver.guarded; its parameters from $8) is ANDed into the condition: refused,
+ * nothing is stored, as when there is no head.
  */
-export function putWritesSql(s: string): string {
+export function putWritesSql(s: string, guard?: string): string {
   return `
 INSERT INTO ${s}.checkpoint_writes (key_id, checkpoint_id, task_id, idx, channel, data)
 SELECT h.key_id, $3::uuid, $4::text, w.idx, w.channel, w.data
 FROM ${s}.checkpoint_heads h
 CROSS JOIN unnest($5::integer[], $6::text[], $7::text[]) AS w(idx, channel, data)
-WHERE h.thread_id = $1::text AND h.ns = $2::text
+WHERE h.thread_id = $1::text AND h.ns = $2::text${
+    guard === undefined
+      ? ""
+      : `
+  AND coalesce((${guard}), false)`
+  }
 -- Locks the head row: a deleteThread in progress is waited for, and then no head is found, so
 -- no row is left under a key nothing can reach any more.
 FOR SHARE OF h
