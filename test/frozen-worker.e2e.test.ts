@@ -21,7 +21,7 @@ let h: Harness;
 let services: Service[] = [];
 let subscriber: Redis;
 /** Every run event published, as workers announce them. */
-const announced: Array<{ runId: string; status: string }> = [];
+const announced: Array<{ runId: string; status: string; result?: unknown }> = [];
 
 beforeAll(async () => {
   h = await createHarness("frozen_worker");
@@ -149,7 +149,15 @@ describe("a worker frozen past its job's lock", () => {
     // w's stalled check takes z's job over: the parked run is announced again, for its waiters.
     await until(() => announced.some((e) => e.runId === start.runId), 10_000, "z's job never taken over");
 
+    const beforeThaw = announced.length;
     await thaw(zombie, "run interrupted");
+    // z announces its park late, long after its commit: with the status alone, so a wait hearing
+    // it reads Postgres, and is not told of a question that was answered meanwhile.
+    const late = () => announced.slice(beforeThaw).filter((e) => e.runId === start.runId);
+    await until(() => late().length > 0, 5_000, "z never announced its park");
+    expect(late()).toEqual([
+      { runId: start.runId, threadId: start.threadId, status: "interrupted", graphId: "freezing" },
+    ]);
     expect((await h.client.threads.get(start.threadId)).status).toBe("idle");
     expect(await runRow(start.runId)).toMatchObject({ status: "interrupted", parked_by: "z" });
     expect(await runRow(resume.runId)).toMatchObject({ status: "success", finished_by: "w" });

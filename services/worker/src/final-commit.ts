@@ -33,6 +33,8 @@ export interface FinalCommit {
   settled: Settled | undefined;
   /** The status settle_run gave the run: "success" (storeWithEnd) or "interrupted" (storeWithPark). */
   status?: "success" | "interrupted";
+  /** When the final commit was sent (performance.now()). */
+  sentAt?: number;
 }
 
 /**
@@ -44,6 +46,7 @@ export function storeWithEnd(ctx: WorkerContext, saver: GuardedSaver, run: RunRo
     const last = (chain.at(-1) as PutCheckpointArgs).checkpoint.id;
     // The superstep this put stores is the job's last, and counts too.
     const end = { run, worker: ctx.workerId, checkpointId: last, steps: final.steps + 1 };
+    final.sentAt = performance.now();
     final.settled = settledByPut(await saver.putThen(chain, finishInPut(ctx.db, end)));
     final.checkpointId = last;
     final.status = "success";
@@ -80,6 +83,7 @@ export function storeWithPark(
       steps: final.steps,
       interrupts,
     };
+    final.sentAt = performance.now();
     final.settled = settledByPut(await store(parkInPut(ctx.db, park)));
     final.checkpointId = pause.checkpointId;
     final.status = "interrupted";

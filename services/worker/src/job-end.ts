@@ -231,8 +231,18 @@ async function handOff(
 }
 
 /**
+ * How long after its final commit was sent a job still announces what it stored with its run's
+ * event. Later — the process stalled in between (a long GC pause, a VM its host froze) — a person
+ * may have answered the park meanwhile: the event says the status alone, and its waiters read
+ * Postgres.
+ */
+const FRESH_RESULT_MS = 1_000;
+
+/**
  * Applies a run's final transition, then enqueues the thread's next run and announces it: with
- * what it stored when it finished or parked at `checkpoint` (the head it ends or waits at).
+ * what it stored when it finished or parked at `stored.checkpoint` (the head it ends or waits
+ * at), when the statement that stored it was sent (`since`, performance.now()) within
+ * FRESH_RESULT_MS.
  */
 export async function settle(
   ctx: WorkerContext,
@@ -240,7 +250,7 @@ export async function settle(
   run: RunRow,
   transition: Promise<Settled>,
   result: JobResult,
-  checkpoint?: Checkpoint,
+  stored?: { checkpoint: Checkpoint | undefined; since: number },
 ): Promise<JobResult> {
   const settled = await transition;
   if (!settled.applied) return "cancelled";
@@ -248,11 +258,12 @@ export async function settle(
   const status = result === "parked" ? "interrupted" : result === "finished" ? "success" : "error";
   // A park whose pending interrupts are unknown (a retried commit) is announced without them.
   const pending = result === "finished" ? [] : settled.pending;
-  const stored =
-    checkpoint !== undefined && pending !== undefined
-      ? encodeRunResult(checkpoint, pending, ctx.eventResultBytes)
+  const fresh = stored !== undefined && performance.now() - stored.since <= FRESH_RESULT_MS;
+  const told =
+    fresh && stored.checkpoint !== undefined && pending !== undefined
+      ? encodeRunResult(stored.checkpoint, pending, ctx.eventResultBytes)
       : undefined;
-  await announce(ctx, log, run, status, stored);
+  await announce(ctx, log, run, status, told);
   log.info({ result }, `run ${status}`);
   return result;
 }

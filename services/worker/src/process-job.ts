@@ -382,12 +382,14 @@ async function advance(
         interrupts,
       };
       const parked = pauseSettled(ctx, stepLog, final, args);
-      return settle(ctx, stepLog, run, parked, "parked", outcome.checkpoint);
+      const since = final.sentAt ?? performance.now();
+      return settle(ctx, stepLog, run, parked, "parked", { checkpoint: outcome.checkpoint, since });
     }
     if (outcome.status === "failed" && ctx.cancels.isCancelled(run.id))
       return await cancelledMidStep(stepLog, stepper, outcome.error);
     if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);
     const ended = finalSettled(ctx, stepLog, run, final, outcome, steps);
-    return settle(ctx, stepLog, run, ended, "finished", outcome.checkpoint);
+    const since = final.sentAt ?? performance.now();
+    return settle(ctx, stepLog, run, ended, "finished", { checkpoint: outcome.checkpoint, since });
   }
 }
