@@ -1,0 +1,68 @@
+// What the soak's worker processes serve: `layover-worker --graphs bench/soak/graphs.ts`. Each
+// node leaves a mark on `trail` (an appending reducer), so a thread's final values say which
+// supersteps committed, once each, and which answers they took: the soak computes the same
+// trail from its ledger and compares.
+import { Annotation, END, interrupt, START, StateGraph } from "@layover/graph";
+
+export const APPROVAL_ID = "soak-approval";
+export const CHAIN_ID = "soak-chain";
+export const CHAIN_NODES = 5;
+/** What an interrupt of the soak resumes with when its timeout passes. */
+export const TIMEOUT_ANSWER = "timeout";
+
+const concat = (a: string[], b: string | string[]) => a.concat(b);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const ApprovalState = Annotation.Root({
+  /** Questions the review asks: 1 or 2. */
+  asks: Annotation<number>(),
+  /** Each question's timeout (ms); none: it waits for a person. */
+  timeoutMs: Annotation<number | undefined>(),
+  /** How long `act` takes (ms): keeps jobs in flight while faults strike. */
+  delayMs: Annotation<number>(),
+  trail: Annotation<string[], string | string[]>({ reducer: concat, default: () => [] }),
+});
+type Approval = typeof ApprovalState.State;
+
+function ask(s: Approval, question: number): unknown {
+  const options = s.timeoutMs === undefined ? {} : { timeout: s.timeoutMs, onTimeout: TIMEOUT_ANSWER };
+  return interrupt({ question }, options);
+}
+
+/** prepare → review (asks once or twice) → act. */
+export const approval = new StateGraph(ApprovalState)
+  .addNode("prepare", () => ({ trail: "prepare" }))
+  .addNode("review", (s: Approval) => {
+    const answers = [ask(s, 1)];
+    if (s.asks === 2) answers.push(ask(s, 2));
+    return { trail: answers.map((a) => `review:${String(a)}`) };
+  })
+  .addNode("act", async (s: Approval) => {
+    await sleep(s.delayMs);
+    return { trail: "act" };
+  })
+  .addEdge(START, "prepare")
+  .addEdge("prepare", "review")
+  .addEdge("review", "act")
+  .addEdge("act", END)
+  .compile();
+
+const ChainState = Annotation.Root({
+  delayMs: Annotation<number>(),
+  count: Annotation<number, number>({ reducer: (a, b) => a + b, default: () => 0 }),
+  trail: Annotation<string[], string | string[]>({ reducer: concat, default: () => [] }),
+});
+
+/** s0 → … → s4, each slow by `delayMs`: a run that is running long enough to cancel or queue behind. */
+let chainBuilder: any = new StateGraph(ChainState);
+for (let i = 0; i < CHAIN_NODES; i++) {
+  chainBuilder = chainBuilder
+    .addNode(`s${i}`, async (s: typeof ChainState.State) => {
+      await sleep(s.delayMs);
+      return { count: 1, trail: `s${i}` };
+    })
+    .addEdge(i === 0 ? START : `s${i - 1}`, `s${i}`);
+}
+export const chain = chainBuilder.addEdge(`s${CHAIN_NODES - 1}`, END).compile();
+
+export const graphs = { [APPROVAL_ID]: approval, [CHAIN_ID]: chain };

@@ -1,0 +1,86 @@
+// What the soak asked the deployment and what it was told: the invariants compare Postgres with
+// this at the end.
+
+export type StoryKind =
+  | "once"
+  | "twice"
+  | "timeout"
+  | "cancel-pending"
+  | "cancel-running"
+  | "cancel-parked"
+  | "multitask"
+  | "leave-parked";
+
+export interface ThreadEntry {
+  threadId: string;
+  kind: StoryKind;
+  graphId: string;
+  /** Every run a start or resume was told it recorded, in order. */
+  runIds: string[];
+  /** Runs whose cancel said "cancelled". */
+  cancelled: string[];
+  /** Approval threads: the answer each question took, as the producer was told (a timeout's included). */
+  answers: string[];
+  /** Chain threads: the runs accepted on the thread (multitask "enqueue", and "reject" when not busy). */
+  chainRuns: number;
+  /** The story left a question for a person on purpose. */
+  waitsForPerson: boolean;
+  /** The questions' timeout, when they have one. */
+  timeoutMs?: number;
+  /** Set when a call failed unexpectedly and the story stopped: its thread's end is unknown. */
+  abandoned?: string;
+  /** The story ran to its end. */
+  done: boolean;
+}
+
+/** One interrupt answered twice at once: by both clients, or by one client's retries with one key. */
+export interface Race {
+  threadId: string;
+  interruptId: string;
+  kind: "two-clients" | "idempotent" | "timeout";
+  /** Per call: the run it was told, or the error code it got. */
+  outcomes: Array<{ runId?: string; error?: string }>;
+}
+
+export interface Ledger {
+  threads: Map<string, ThreadEntry>;
+  races: Race[];
+  /** Calls that failed where nothing expected it. */
+  unexpected: Array<{ threadId: string; call: string; error: string }>;
+  calls: { starts: number; resumes: number; cancels: number; busyRefusals: number };
+}
+
+export function newLedger(): Ledger {
+  return {
+    threads: new Map(),
+    races: [],
+    unexpected: [],
+    calls: { starts: 0, resumes: 0, cancels: 0, busyRefusals: 0 },
+  };
+}
+
+export function addThread(ledger: Ledger, threadId: string, kind: StoryKind, graphId: string): ThreadEntry {
+  const entry: ThreadEntry = {
+    threadId,
+    kind,
+    graphId,
+    runIds: [],
+    cancelled: [],
+    answers: [],
+    chainRuns: 0,
+    waitsForPerson: false,
+    done: false,
+  };
+  ledger.threads.set(threadId, entry);
+  return entry;
+}
+
+/** An error's `code` (Layover's errors carry one), else its name. */
+export function errorCode(error: unknown): string {
+  if (typeof error === "object" && error !== null) {
+    const { code, name, message } = error as { code?: unknown; name?: unknown; message?: unknown };
+    if (typeof code === "string") return code;
+    return `${String(name)}: ${String(message)}`;
+  }
+  return String(error);
+}
