@@ -100,7 +100,7 @@ export async function startSoakFleet(log: (line: string) => void): Promise<SoakF
       queueConnection.disconnect();
     });
 
-    const tally: LogTally = { levels: new Map(), errors: [] };
+    const tally: LogTally = { levels: new Map(), errors: [], warnings: new Map() };
     const services = new Map<string, ServiceProcess>();
     const generations = new Map<string, number>();
     const killAll = () => {

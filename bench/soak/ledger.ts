@@ -9,6 +9,8 @@ export type StoryKind =
   | "cancel-running"
   | "cancel-parked"
   | "multitask"
+  | "cancel-queued"
+  | "cancel-or-resume"
   | "leave-parked";
 
 export interface ThreadEntry {
@@ -21,8 +23,6 @@ export interface ThreadEntry {
   cancelled: string[];
   /** Approval threads: the answer each question took, as the producer was told (a timeout's included). */
   answers: string[];
-  /** Chain threads: the runs accepted on the thread (multitask "enqueue", and "reject" when not busy). */
-  chainRuns: number;
   /** The story left a question for a person on purpose. */
   waitsForPerson: boolean;
   /** The questions' timeout, when they have one. */
@@ -37,7 +37,7 @@ export interface ThreadEntry {
 export interface Race {
   threadId: string;
   interruptId: string;
-  kind: "two-clients" | "idempotent" | "timeout";
+  kind: "two-clients" | "idempotent" | "timeout" | "cancel-or-resume";
   /** Per call: the run it was told, or the error code it got. */
   outcomes: Array<{ runId?: string; error?: string }>;
 }
@@ -67,7 +67,6 @@ export function addThread(ledger: Ledger, threadId: string, kind: StoryKind, gra
     runIds: [],
     cancelled: [],
     answers: [],
-    chainRuns: 0,
     waitsForPerson: false,
     done: false,
   };

@@ -33,6 +33,8 @@ export function formatSummary(s: SoakSummary): string {
     `faults: ${s.faults.length} (${countBy(s.faults, (f) => f.kind)})`,
     `unexpected producer errors: ${s.ledger.unexpected.length}`,
     ...s.ledger.unexpected.slice(0, 10).map((u) => `  ${u.threadId} ${u.call}: ${u.error}`),
+    `warnings logged: ${s.logs.warnings.size === 0 ? "none" : ""}`,
+    ...[...s.logs.warnings].map(([msg, n]) => `  ${n} × ${msg}`),
     `stderr lines: ${s.logs.errors.filter((e) => e.level === 0).length}`,
     ...s.logs.errors
       .filter((e) => e.level === 0)

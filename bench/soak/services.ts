@@ -34,6 +34,8 @@ export interface LogTally {
   /** Process id (WORKER_ID / SCHEDULER_ID) → pino level name → lines. */
   levels: Map<string, Map<string, number>>;
   errors: ErrorLine[];
+  /** Warning messages → lines, across processes. */
+  warnings: Map<string, number>;
 }
 
 const WORKER_CLI = fileURLToPath(new URL("./cli.ts", import.meta.resolve("@layover/worker")));
@@ -98,6 +100,8 @@ function tallyLines(child: ChildProcess, id: string, tally: LogTally, onStarted:
     const name = LEVELS[level] ?? String(level);
     levels.set(name, (levels.get(name) ?? 0) + 1);
     if (parsed.msg === "worker started" || parsed.msg === "scheduler started") onStarted();
+    if (level === 40)
+      tally.warnings.set(String(parsed.msg), (tally.warnings.get(String(parsed.msg)) ?? 0) + 1);
     if (level >= 50) {
       const err = parsed.err?.message;
       tally.errors.push({

@@ -164,7 +164,6 @@ async function startChain(
     ...(strategy ? { multitaskStrategy: strategy } : {}),
   });
   entry.runIds.push(runId);
-  entry.chainRuns++;
   return runId;
 }
 
@@ -197,6 +196,43 @@ async function multitaskStory(ctx: StoryContext, entry: ThreadEntry): Promise<vo
   for (const runId of accepted) await waitFor(ctx, runId, "success");
 }
 
+/** Cancels the running first run (or the queued one) of a thread with a run queued behind it. */
+async function cancelQueuedStory(ctx: StoryContext, entry: ThreadEntry): Promise<void> {
+  const first = await startChain(ctx, entry, 200);
+  const queued = await startChain(ctx, entry, 50, "enqueue");
+  const victim = ctx.rng() < 0.5 ? first : queued;
+  await sleep(Math.floor(ctx.rng() * 600));
+  await cancel(ctx, entry, victim);
+  for (const runId of [first, queued])
+    if (!entry.cancelled.includes(runId)) await waitFor(ctx, runId, "success");
+}
+
+/** A parked run cancelled by one client while the other answers it: one of them wins. */
+async function cancelOrResumeStory(ctx: StoryContext, entry: ThreadEntry): Promise<void> {
+  const { runId, parked } = await startApproval(ctx, entry, { asks: 1, delayMs: 0 });
+  const { id } = firstInterrupt(parked);
+  const [a, b] = ctx.rng() < 0.5 ? ctx.clients : [ctx.clients[1], ctx.clients[0]];
+  ctx.ledger.calls.cancels++;
+  const [cancelled, resumed] = await Promise.allSettled([
+    a.runs.cancel(runId),
+    b.threads.resume(entry.threadId, { [id]: "yes" }),
+  ]);
+  recordRace(ctx, entry, { id, kind: "cancel-or-resume" }, [resumed]);
+  if (cancelled.status === "rejected") throw cancelled.reason;
+  const race = ctx.ledger.races.at(-1);
+  race?.outcomes.push(
+    cancelled.value.status === "cancelled"
+      ? { runId: `cancelled ${runId}` }
+      : { error: `cancel found ${cancelled.value.status}` },
+  );
+  if (cancelled.value.status === "cancelled") entry.cancelled.push(runId);
+  if (resumed.status === "fulfilled") {
+    entry.answers.push("yes");
+    entry.runIds.push(resumed.value.runId);
+    await waitFor(ctx, resumed.value.runId, "success");
+  }
+}
+
 async function leaveParkedStory(ctx: StoryContext, entry: ThreadEntry): Promise<void> {
   await startApproval(ctx, entry, { asks: 1, delayMs: 0 });
   entry.waitsForPerson = true;
@@ -211,7 +247,9 @@ const STORIES: Array<[StoryKind, number, string, Play]> = [
   ["cancel-pending", 8, CHAIN_ID, (ctx, entry) => cancelChainStory(ctx, entry, false)],
   ["cancel-running", 10, CHAIN_ID, (ctx, entry) => cancelChainStory(ctx, entry, true)],
   ["cancel-parked", 8, APPROVAL_ID, cancelParkedStory],
-  ["multitask", 14, CHAIN_ID, multitaskStory],
+  ["multitask", 10, CHAIN_ID, multitaskStory],
+  ["cancel-queued", 8, CHAIN_ID, cancelQueuedStory],
+  ["cancel-or-resume", 8, APPROVAL_ID, cancelOrResumeStory],
   ["leave-parked", 5, APPROVAL_ID, leaveParkedStory],
 ];
 const WEIGHT = STORIES.reduce((sum, [, weight]) => sum + weight, 0);
