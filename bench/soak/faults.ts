@@ -1,16 +1,17 @@
 // The faults, injected one at a time at seeded random intervals while the load runs: a worker
 // SIGKILLed and replaced, a worker frozen (SIGSTOP) past its jobs' locks and thawed, a scheduler
-// SIGKILLed and restarted, the deployment's Redis keys deleted (its prefix only), and its
+// SIGKILLed and restarted or frozen past its locks, the deployment's Redis keys deleted (its prefix only), and its
 // services' Postgres connections terminated (told apart by their application_name).
 import { deleteRedisPrefix } from "@layover/testing";
 import type { SoakFleet } from "./fleet.ts";
-import { pick, type Rng } from "./rng.ts";
+import { pick, type Rng, shuffled } from "./rng.ts";
 import { killService, SERVICE_TIMINGS } from "./services.ts";
 
 export const FAULT_KINDS = [
   "kill-worker",
   "freeze-worker",
   "kill-scheduler",
+  "freeze-scheduler",
   "delete-redis-keys",
   "terminate-postgres-backends",
 ] as const;
@@ -41,7 +42,7 @@ async function replace(fleet: SoakFleet, slot: string): Promise<string> {
   return (await fleet.respawn(slot)).id;
 }
 
-/** SIGSTOP for twice a lock's length (its jobs are taken over meanwhile), then SIGCONT. */
+/** SIGSTOP for twice a lock's length (its jobs, the scheduler's ticks too, are taken over meanwhile), then SIGCONT. */
 async function freeze(fleet: SoakFleet, slot: string): Promise<string> {
   const service = fleet.services.get(slot);
   if (!service) return slot;
@@ -68,6 +69,8 @@ async function inject(fleet: SoakFleet, kind: FaultKind, rng: Rng): Promise<stri
       return freeze(fleet, pick(rng, slotsOf(fleet, "worker")));
     case "kill-scheduler":
       return replace(fleet, pick(rng, slotsOf(fleet, "scheduler")));
+    case "freeze-scheduler":
+      return freeze(fleet, pick(rng, slotsOf(fleet, "scheduler")));
     case "delete-redis-keys":
       await deleteRedisPrefix(fleet.redisUrl, fleet.deployment.prefix);
       return `${fleet.deployment.prefix}*`;
@@ -78,7 +81,7 @@ async function inject(fleet: SoakFleet, kind: FaultKind, rng: Rng): Promise<stri
 
 /**
  * Injects faults every `minGapMs`…`maxGapMs` until `signal`; each kind comes round once in every
- * shuffled cycle of the five, so a short soak still sees them all.
+ * shuffled cycle of the six, so a short soak still sees them all.
  */
 export async function injectFaults(
   fleet: SoakFleet,
@@ -90,7 +93,7 @@ export async function injectFaults(
   for (;;) {
     await sleep(options.minGapMs + rng() * (options.maxGapMs - options.minGapMs), options.signal);
     if (options.signal.aborted) return injected;
-    if (cycle.length === 0) cycle = [...FAULT_KINDS].sort(() => rng() - 0.5);
+    if (cycle.length === 0) cycle = shuffled(rng, FAULT_KINDS);
     const kind = cycle.pop() as FaultKind;
     const at = Date.now();
     const target = await inject(fleet, kind, rng);

@@ -202,13 +202,23 @@ export function jobsMatchRuns(snapshot: Snapshot): InvariantResult {
   return result("6. jobs only for runs that need them", counts, failures);
 }
 
-/** 7. No process logged at error (or above) for a fault the README says it rides out. */
+/**
+ * An error the README documents for the fault that caused it: "A job whose connection failed
+ * while Postgres answers a SELECT 1 (its own statement's connection killed) fails its attempt as
+ * any failing job does" — pg_terminate_backend's 57P01, Postgres still up.
+ */
+const DOCUMENTED = /terminating connection due to administrator command/;
+
+/** 7. No process logged at error (or above) for a fault the README says it rides out with a warning. */
 export function logLevels(logs: LogTally): InvariantResult {
-  const failures = logs.errors
-    .filter((e) => e.level >= 50)
+  const errors = logs.errors.filter((e) => e.level >= 50);
+  const documented = errors.filter((e) => DOCUMENTED.test(e.err ?? ""));
+  const failures = errors
+    .filter((e) => !documented.includes(e))
     .map((e) => `${e.process}: level ${e.level} "${e.msg}"${e.err ? ` (${e.err})` : ""}`);
   const per = [...logs.levels].map(
     ([id, levels]) => `${id} {${[...levels].map(([l, n]) => `${l} ${n}`).join(", ")}}`,
   );
-  return result("7. no error logged for a fault the services ride out", per.join("; "), failures);
+  const counts = `${errors.length} error lines, ${documented.length} of them a job's own connection terminated (a failed attempt, as the README documents: ${[...new Set(documented.map((e) => e.msg))].join(", ") || "none"}); ${per.join("; ")}`;
+  return result("7. no error logged for a fault the services ride out", counts, failures);
 }

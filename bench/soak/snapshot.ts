@@ -54,8 +54,22 @@ async function readJobs(fleet: SoakFleet) {
   return { jobs, failedJobs: await fleet.queue.getJobCountByTypes("failed") };
 }
 
+/**
+ * Statistics for the deployment's tables first: where autovacuum is off (as on a test server)
+ * they were never analyzed, the planner guesses past jit_above_cost, and every threads.get
+ * below JIT-compiles (~30 ms each, minutes over a long soak's threads).
+ */
+async function analyze(fleet: SoakFleet): Promise<void> {
+  const { rows } = await fleet.pool.query<{ name: string }>(
+    `SELECT quote_ident(relname) AS name FROM pg_class WHERE relnamespace = $1::regnamespace AND relkind = 'r'`,
+    [fleet.deployment.schema],
+  );
+  for (const { name } of rows) await fleet.pool.query(`ANALYZE "${fleet.deployment.schema}".${name}`);
+}
+
 export async function readSnapshot(fleet: SoakFleet, ledger: Ledger): Promise<Snapshot> {
   const s = fleet.deployment.schema;
+  await analyze(fleet);
   const { rows: runs } = await fleet.pool.query<RunRow>(
     `SELECT id, thread_id, kind, status, input->'resume' AS resume FROM "${s}".runs`,
   );
@@ -66,10 +80,16 @@ export async function readSnapshot(fleet: SoakFleet, ledger: Ledger): Promise<Sn
     `SELECT thread_id, id, status, deadline, resume_value, resume_run_id FROM "${s}".interrupts`,
   );
   const values = new Map<string, Record<string, unknown>>();
-  for (const threadId of ledger.threads.keys()) {
-    const state = await fleet.clients[0].threads.get(threadId).catch(() => undefined);
-    values.set(threadId, (state?.values ?? {}) as Record<string, unknown>);
-  }
+  const threadIds = [...ledger.threads.keys()];
+  // Eight reads at a time, spread over both clients' pools: a long soak has tens of thousands.
+  const lane = async (lane: number) => {
+    for (let i = lane; i < threadIds.length; i += 8) {
+      const threadId = threadIds[i] as string;
+      const state = await fleet.clients[lane % 2 === 0 ? 0 : 1].threads.get(threadId).catch(() => undefined);
+      values.set(threadId, (state?.values ?? {}) as Record<string, unknown>);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, (_, i) => lane(i)));
   return {
     runs,
     threadStatus: new Map(threads.map((t) => [t.id, t.status])),

@@ -116,18 +116,14 @@ async function approvalStory(ctx: StoryContext, entry: ThreadEntry, asks: number
   }
 }
 
-/** Questions with a short timeout, left to the scheduler; sometimes a late answer races it. */
-async function timeoutStory(ctx: StoryContext, entry: ThreadEntry): Promise<void> {
-  const asks = ctx.rng() < 0.3 ? 2 : 1;
-  entry.timeoutMs = 1_000 + Math.floor(ctx.rng() * 1_500);
-  const { parked } = await startApproval(ctx, entry, { asks, delayMs: 50, timeoutMs: entry.timeoutMs });
-  if (asks === 2 || ctx.rng() < 0.5) {
-    entry.answers.push(...Array.from({ length: asks }, () => TIMEOUT_ANSWER));
-    return;
-  }
-  const { id, deadline } = firstInterrupt(parked);
-  const due = deadline ? Date.parse(deadline) - Date.now() : entry.timeoutMs;
+/** Until just about the question's deadline (from 300 ms before to 300 ms after). */
+async function untilAboutDue(ctx: StoryContext, entry: ThreadEntry, deadline: string | null | undefined) {
+  const due = deadline ? Date.parse(deadline) - Date.now() : (entry.timeoutMs ?? 0);
   await sleep(Math.max(0, due + Math.floor(ctx.rng() * 600) - 300));
+}
+
+/** A late answer racing the timeout sweep: either may win. */
+async function lateAnswer(ctx: StoryContext, entry: ThreadEntry, id: string): Promise<void> {
   ctx.ledger.calls.resumes++;
   const outcome: { runId?: string; error?: string } = await client(ctx)
     .threads.resume(entry.threadId, { [id]: "late" })
@@ -142,6 +138,32 @@ async function timeoutStory(ctx: StoryContext, entry: ThreadEntry): Promise<void
     await waitFor(ctx, outcome.runId, "success");
   } else if (outcome.error === "INTERRUPT_ALREADY_RESOLVED") entry.answers.push(TIMEOUT_ANSWER);
   else throw new StoryError(`late answer: ${outcome.error}`);
+}
+
+/** A late cancel racing the timeout sweep: the run is cancelled, or the timeout answered it first. */
+async function lateCancel(ctx: StoryContext, entry: ThreadEntry, runId: string): Promise<void> {
+  await cancel(ctx, entry, runId);
+  if (!entry.cancelled.includes(runId)) entry.answers.push(TIMEOUT_ANSWER);
+}
+
+/** Questions with a short timeout, left to the scheduler; sometimes a late answer or cancel races it. */
+async function timeoutStory(ctx: StoryContext, entry: ThreadEntry): Promise<void> {
+  const asks = ctx.rng() < 0.3 ? 2 : 1;
+  entry.timeoutMs = 1_000 + Math.floor(ctx.rng() * 1_500);
+  const { runId, parked } = await startApproval(ctx, entry, {
+    asks,
+    delayMs: 50,
+    timeoutMs: entry.timeoutMs,
+  });
+  const way = ctx.rng();
+  if (asks === 2 || way < 0.34) {
+    entry.answers.push(...Array.from({ length: asks }, () => TIMEOUT_ANSWER));
+    return;
+  }
+  const { id, deadline } = firstInterrupt(parked);
+  await untilAboutDue(ctx, entry, deadline);
+  if (way < 0.67) await lateAnswer(ctx, entry, id);
+  else await lateCancel(ctx, entry, runId);
 }
 
 async function cancel(ctx: StoryContext, entry: ThreadEntry, runId: string): Promise<void> {
@@ -161,6 +183,8 @@ async function startChain(
     graphId: CHAIN_ID,
     threadId: entry.threadId,
     input: { delayMs },
+    // Some store only where the run stops or its job hands the thread on.
+    ...(ctx.rng() < 0.25 ? { config: { durability: "exit" as const } } : {}),
     ...(strategy ? { multitaskStrategy: strategy } : {}),
   });
   entry.runIds.push(runId);
