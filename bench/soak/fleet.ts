@@ -70,6 +70,31 @@ function serviceSlots(): Array<[string, ServiceKind]> {
   return slots;
 }
 
+/** The replicas by slot, a slot's next incarnation started on demand, all stopped by `cleanups`. */
+function serviceSlotsOf(deployment: Deployment, cleanups: Cleanup[]) {
+  const tally: LogTally = { levels: new Map(), errors: [], warnings: new Map() };
+  const services = new Map<string, ServiceProcess>();
+  const generations = new Map<string, number>();
+  const killAll = () => {
+    for (const service of services.values()) service.child.kill("SIGKILL");
+  };
+  process.once("exit", killAll);
+  cleanups.push(async () => {
+    process.off("exit", killAll);
+    await stopServices([...services.values()]);
+  });
+  const respawn = async (slot: string) => {
+    const kind: ServiceKind = slot.startsWith("worker") ? "worker" : "scheduler";
+    const generation = (generations.get(slot) ?? 0) + 1;
+    generations.set(slot, generation);
+    const service = spawnService(deployment, kind, slot, `${slot}.${generation}`, tally);
+    services.set(slot, service);
+    await service.started;
+    return service;
+  };
+  return { tally, services, respawn };
+}
+
 /** Starts the deployment; resolves once every service logged its start. */
 export async function startSoakFleet(log: (line: string) => void): Promise<SoakFleet> {
   const cleanups: Cleanup[] = [];
@@ -100,26 +125,7 @@ export async function startSoakFleet(log: (line: string) => void): Promise<SoakF
       queueConnection.disconnect();
     });
 
-    const tally: LogTally = { levels: new Map(), errors: [], warnings: new Map() };
-    const services = new Map<string, ServiceProcess>();
-    const generations = new Map<string, number>();
-    const killAll = () => {
-      for (const service of services.values()) service.child.kill("SIGKILL");
-    };
-    process.once("exit", killAll);
-    cleanups.push(async () => {
-      process.off("exit", killAll);
-      await stopServices([...services.values()]);
-    });
-    const respawn = async (slot: string) => {
-      const kind: ServiceKind = slot.startsWith("worker") ? "worker" : "scheduler";
-      const generation = (generations.get(slot) ?? 0) + 1;
-      generations.set(slot, generation);
-      const service = spawnService(deployment, kind, slot, `${slot}.${generation}`, tally);
-      services.set(slot, service);
-      await service.started;
-      return service;
-    };
+    const { tally, services, respawn } = serviceSlotsOf(deployment, cleanups);
     // One at a time: the first migrates the schema, the others find it done.
     for (const [slot] of serviceSlots()) await respawn(slot);
     log(`${WORKERS} workers and ${SCHEDULERS} schedulers started (schema ${schema.name}, prefix ${prefix})`);

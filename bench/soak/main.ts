@@ -62,11 +62,15 @@ async function soak(
     signal: loadStop.signal,
     log,
   });
+  // Settling is timed from the stop: a fault under way (a freeze) and the stories under way end within it.
+  let settleStart = Date.now();
+  loadStop.signal.addEventListener("abort", () => {
+    settleStart = Date.now();
+    log(
+      `load and faults stop; ${ledger.threads.size} threads so far; what is under way ends, then the system settles`,
+    );
+  });
   const injected = await faults;
-  log(
-    `load and faults stop; ${ledger.threads.size} threads so far; the stories under way end, then the system settles`,
-  );
-  const settleStart = Date.now();
   await load;
   clearTimeout(timer);
   await settle(fleet, Math.max(0, options.settleMs - (Date.now() - settleStart)));
