@@ -25,8 +25,8 @@ type Statement = { name: string; text: string };
 
 /**
  * The put statements with a `then`, a guard or both, and the guarded putWrites, by their names,
- * made on first use; one SQL text per name. A statement's parameters: the put's ($1–$17), then's values, the pending
- * writes' (5), the guard's values.
+ * made on first use; one SQL text per name. A put statement's parameters: the put's ($1–$17),
+ * then's values, the pending writes' (5), the guard's values.
  */
 export class PutThenStatements {
   private readonly byKey = new Map<string, Statement & { values: number[] }>();
