@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Durability } from "@layover/graph";
-import { createClient, type LayoverClient, STEP_QUEUE } from "@layover/runtime";
+import { type LayoverClient, STEP_QUEUE } from "@layover/runtime";
 import {
   createTestSchema,
   deleteRedisPrefix,
@@ -15,8 +15,7 @@ import {
 } from "@layover/testing";
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
-import pg from "pg";
-import pino from "pino";
+import { benchClient } from "../support/client.ts";
 import { APP_NAMES, redisServerPid, withAppName } from "../support/cpu.ts";
 import { stopWorkers, untilWorkersReady } from "../support/worker-processes.ts";
 
@@ -125,25 +124,17 @@ export async function startFleet(settings: WorkerSettings, log: (line: string) =
     await untilWorkersReady(queue, children, settings.workers);
     log(`${settings.workers} worker processes ready (schema ${schema.name}, prefix ${prefix})`);
 
-    const pool = new pg.Pool({
-      connectionString: withAppName(schema.url, APP_NAMES.client),
-      max: settings.clientPool,
-    });
-    const connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
-    const client = createClient({
-      pool,
-      connection,
+    const { client, close } = benchClient({
+      databaseUrl: schema.url,
+      redisUrl,
       schema: schema.name,
       prefix,
-      logger: pino({ level: "silent" }),
+      appName: APP_NAMES.client,
+      max: settings.clientPool,
     });
-    cleanups.push(async () => {
-      await client.close();
-      connection.disconnect();
-      await pool.end();
-    });
+    cleanups.push(close);
 
-    const redisPid = await redisServerPid(connection);
+    const redisPid = await redisServerPid(queueConnection);
     return {
       schema: schema.name,
       redisPid,

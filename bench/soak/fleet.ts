@@ -1,7 +1,7 @@
 // The soak's deployment: a fresh Postgres schema and BullMQ prefix, 3 worker and 2 scheduler
 // processes, two producer clients (for racing resumes) and an observer's pool. `close()` removes
 // all of it, whatever state the faults left it in.
-import { createClient, type LayoverClient, STEP_QUEUE } from "@layover/runtime";
+import { type LayoverClient, STEP_QUEUE } from "@layover/runtime";
 import {
   createTestSchema,
   type Deployment,
@@ -12,7 +12,7 @@ import {
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import pg from "pg";
-import pino from "pino";
+import { benchClient } from "../support/client.ts";
 import { withAppName } from "../support/cpu.ts";
 import {
   type LogTally,
@@ -45,21 +45,17 @@ export interface SoakFleet {
 type Cleanup = () => Promise<void>;
 
 async function producer(deployment: Deployment, appName: string, identity: string, cleanups: Cleanup[]) {
-  const pool = new pg.Pool({ connectionString: withAppName(deployment.databaseUrl, appName), max: 10 });
-  const connection = new Redis(deployment.redisUrl, { maxRetriesPerRequest: null });
-  const client = createClient({
-    pool,
-    connection,
-    schema: deployment.schema,
-    prefix: deployment.prefix,
+  const { databaseUrl, redisUrl, schema, prefix } = deployment;
+  const { client, close } = benchClient({
+    databaseUrl,
+    redisUrl,
+    schema,
+    prefix,
+    appName,
+    max: 10,
     identity,
-    logger: pino({ level: "silent" }),
   });
-  cleanups.push(async () => {
-    await client.close();
-    connection.disconnect();
-    await pool.end();
-  });
+  cleanups.push(close);
   return client;
 }
 
