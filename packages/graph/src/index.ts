@@ -69,5 +69,5 @@ export {
   REMOVE_ALL_MESSAGES,
 } from "./state/messages.ts";
 export { ReducedValue, StateSchema } from "./state/state-schema.ts";
-export type { StreamMode } from "./stream.ts";
+export type { Emitter, StreamMode } from "./stream.ts";
 export { isTimeoutRejection, type TimeoutRejection, timeoutRejection } from "./timeout-rejection.ts";

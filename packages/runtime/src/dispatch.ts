@@ -8,6 +8,12 @@ import {
   type StepJob,
   stepJobId,
 } from "./jobs.ts";
+import {
+  RUN_STREAM_MAX_ENTRIES,
+  RUN_STREAM_TTL_MS,
+  type RunStreamEntry,
+  runStreamKey,
+} from "./run-stream.ts";
 
 /** How jobs are kept in Redis: done jobs go at once (Postgres holds the history). */
 export const STEP_JOB_OPTIONS: JobsOptions = {
@@ -64,6 +70,11 @@ export interface Dispatcher {
   publish(event: RunEvent): Promise<void>;
   /** A cancelled run: wakes its waiters (run events) and tells the worker running it to stop. */
   publishCancel(event: RunEvent): Promise<void>;
+  /**
+   * Appends entries to run `runId`'s stream in one round trip, in order, trimming it to about
+   * RUN_STREAM_MAX_ENTRIES and keeping it RUN_STREAM_TTL_MS from now.
+   */
+  appendStream(runId: string, entries: readonly RunStreamEntry[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -105,6 +116,17 @@ export function createDispatcher(
       await bounded(() =>
         Promise.all([connection.publish(channel, message), connection.publish(cancels, message)]),
       );
+    },
+    async appendStream(runId, entries) {
+      if (entries.length === 0) return;
+      const key = runStreamKey(prefix, runId);
+      const pipeline = connection.pipeline();
+      for (const { event, data } of entries)
+        pipeline.xadd(key, "MAXLEN", "~", RUN_STREAM_MAX_ENTRIES, "*", "e", event, "d", data);
+      pipeline.pexpire(key, RUN_STREAM_TTL_MS);
+      const answers = await bounded(() => pipeline.exec());
+      const failed = answers?.find(([error]) => error !== null);
+      if (failed !== undefined) throw failed[0];
     },
     async close() {
       await queue.close();

@@ -7,6 +7,7 @@ export { reconcileRuns } from "./client/reconcile.ts";
 export type { ResumeOptions } from "./client/resume.ts";
 export type { StartRunArgs } from "./client/start-run.ts";
 export { startRun } from "./client/start-run.ts";
+export type { RunStream, RunStreamPart, StreamRunOptions } from "./client/stream-run.ts";
 export type { InterruptWatch, WatchedInterrupt, WatchInterruptsOptions } from "./client/watch-interrupts.ts";
 export {
   connectPostgres,
@@ -75,6 +76,15 @@ export {
 export { type RecordedResume, recordResume } from "./resume-transition.ts";
 export { checkpointState, decodeRunResult, encodeRunResult } from "./run-result.ts";
 export {
+  decodeStreamChunk,
+  encodeStreamChunk,
+  RUN_STREAM_END,
+  type RunStreamEntry,
+  type RunStreamMode,
+  runStreamKey,
+  runStreamModes,
+} from "./run-stream.ts";
+export {
   finishInPut,
   finishRun,
   type JobRun,
@@ -135,3 +145,4 @@ export {
 export { type SweepOptions, sweepExpiredInterrupts } from "./sweep.ts";
 export { holdsThreadGuard } from "./thread-fence.ts";
 export { isUuid } from "./uuid.ts";
+export { orLate, REDIS_WAIT_MS } from "./within.ts";

@@ -2,10 +2,10 @@ import type { CheckpointTuple } from "@layover/checkpoint";
 import type { GuardedSaver } from "@layover/checkpoint-postgres";
 import {
   type Durability,
+  type Emitter,
   requestedDurability,
   type StepOutcome,
   type Stepper,
-  unknownPlannedNodes,
 } from "@layover/graph";
 import {
   holdsThreadGuard,
@@ -27,6 +27,7 @@ import {
   storeWithPark,
   threadsNext,
 } from "./final-commit.ts";
+import { GraphNotServedError, handBackMissingNodes, handBackRefusedInput } from "./hand-back.ts";
 import {
   announce,
   fail,
@@ -35,35 +36,18 @@ import {
   leaveJob,
   notStorable,
   refusesRun,
-  refusesValues,
   settle,
   stoppedResult,
   unlessStopped,
 } from "./job-end.ts";
 import { interruptRows, unparkable } from "./park.ts";
 import { prepareRun } from "./prepare-run.ts";
+import { JobStream } from "./run-stream.ts";
 
+export { GraphNotServedError } from "./hand-back.ts";
 export type { JobResult } from "./job-end.ts";
 
 const DEFAULT_RECURSION_LIMIT = 25;
-
-/**
- * A job for a graph this worker's module does not export, or (`reason`) one this worker's version
- * of the graph cannot run and a worker of another may (mid-way through a rolling deploy): retried,
- * not held against the run; `reason`'s last attempt fails the run instead.
- */
-export class GraphNotServedError extends Error {
-  constructor(workerId: string, graphId: string, reason?: string) {
-    super(
-      reason === undefined
-        ? `Worker ${workerId} does not serve graph "${graphId}"; the job is retried until a worker that serves it takes it. ` +
-            "Deploy that graph's module to the workers."
-        : `Worker ${workerId}'s version of graph "${graphId}" ${reason}; the job is retried in case a worker of ` +
-            "another version takes it, and its last attempt fails the run.",
-    );
-    this.name = "GraphNotServedError";
-  }
-}
 
 /** Where a job stands among its delivery attempts: the last one ends the run instead of handing it back. */
 export interface JobAttempt {
@@ -83,14 +67,17 @@ export async function processStepJob(
 ): Promise<JobResult> {
   // Watched from before the run is read: a cancel announced after the read is not missed.
   const untrack = ctx.cancels.track(job.runId);
+  const stream = new JobStream(ctx, job.runId, log);
+  let result: JobResult | undefined;
   try {
-    const result = await runJob(ctx, job, log, attempt);
+    result = await runJob(ctx, job, log, { attempt, stream });
     // A cancelled run's thread waits for its job to stop: hand it on now (a no-op unless the
     // run is cancelled and still holds its thread).
     if (result === "cancelled" || result === "stale" || result === "conflict")
       await handOnCancelled(ctx, job, log);
     return result;
   } finally {
+    await stream.close(result);
     untrack();
   }
 }
@@ -113,7 +100,7 @@ async function runJob(
   ctx: WorkerContext,
   job: StepJob,
   log: Logger,
-  attempt: JobAttempt,
+  { attempt, stream }: { attempt: JobAttempt; stream: JobStream },
 ): Promise<JobResult> {
   // The thread's head is read with the run, in one statement (every served graph uses
   // ctx.saver): most jobs step, and this saves them a round trip.
@@ -149,11 +136,12 @@ async function runJob(
     // its thread: a job that goes on after its run lost it (a worker frozen past its lock while
     // the run was cancelled and its thread handed on) stores nothing, as a lost compare-and-set.
     const saver = ctx.saver.guarded(holdsThreadGuard(ctx.db, run));
-    const stepper = stepperOf(ctx, { served, run, job, head, final, saver });
+    const emit = stream.open(run);
+    const stepper = stepperOf(ctx, { served, run, job, head, final, saver, emit });
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);
     if (refusal !== undefined && !attempt.last) await handBackRefusedInput(ctx, run, refusal);
     if (refusal !== undefined) return await failBeforeStep(ctx, log, run, refusal);
-    return await advance(ctx, served, run, { stepper, final, saver }, log);
+    return await advance(ctx, served, run, { stepper, final, saver, stream }, log);
   } finally {
     await marking?.cancel();
   }
@@ -173,6 +161,7 @@ function stepperOf(
     head,
     final,
     saver,
+    emit,
   }: {
     served: ServedGraph;
     run: JobRun;
@@ -180,6 +169,7 @@ function stepperOf(
     head: Promise<CheckpointTuple | undefined> | undefined;
     final: FinalCommit;
     saver: GuardedSaver;
+    emit: Emitter | undefined;
   },
 ): Stepper {
   return served.graph.withCheckpointer(saver).stepper(
@@ -200,6 +190,7 @@ function stepperOf(
       seed: run.id,
       // The thread's Postgres is the one saver every worker shares, subgraphs included.
       subgraphsShareSaver: true,
+      ...(emit === undefined ? {} : { emit }),
     },
   );
 }
@@ -217,47 +208,6 @@ async function keepingMadeSupersteps(stepper: Stepper, log: Logger): Promise<Job
 async function cancelledMidStep(log: Logger, stepper: Stepper, error: unknown): Promise<JobResult> {
   log.info({ err: error }, "run cancelled; its running superstep stopped");
   return keepingMadeSupersteps(stepper, log);
-}
-
-/**
- * Hands the job back while the run goes on from a head that plans nodes this worker's version of
- * the graph lacks (a start's first job does not: it begins a new superstep from its input). Mid-way
- * through a rolling deploy a worker of the version that has them may take it; without one, the
- * job's last attempt fails the run with MissingNodeError, as the engine reports it.
- */
-async function handBackMissingNodes(
-  ctx: WorkerContext,
-  served: ServedGraph,
-  run: RunRow,
-  head: Promise<CheckpointTuple | undefined>,
-): Promise<void> {
-  if (!run.prepared && "input" in run.input) return;
-  const tuple = await head;
-  const nodes = tuple === undefined ? [] : unknownPlannedNodes(served.graph.spec, tuple.checkpoint);
-  if (nodes.length > 0)
-    throw new GraphNotServedError(
-      ctx.workerId,
-      run.graph_id,
-      `has no node ${nodes.map((node) => `"${node}"`).join(", ")}, which the thread waits to run`,
-    );
-}
-
-/**
- * Hands the job back when this worker's version of the graph refuses the input (or a resume's
- * update) producers checked against another version's registration: mid-way through a rolling
- * deploy, an input only the newer version takes. The last attempt fails the run with the refusal.
- */
-async function handBackRefusedInput(ctx: WorkerContext, run: RunRow, refusal: unknown): Promise<void> {
-  if (!refusesValues(refusal)) return;
-  // Known since the last heartbeat, or found now: a version registered since may have taken over.
-  if (!ctx.superseded.has(run.graph_id)) await ctx.registerAgain();
-  if (!ctx.superseded.has(run.graph_id)) return;
-  const reason = refusal instanceof Error ? refusal.message : String(refusal);
-  throw new GraphNotServedError(
-    ctx.workerId,
-    run.graph_id,
-    `refuses the run's input, which producers checked against another version (${reason})`,
-  );
 }
 
 /**
@@ -335,7 +285,12 @@ async function advance(
   ctx: WorkerContext,
   served: ServedGraph,
   run: RunRow,
-  { stepper, final, saver }: { stepper: Stepper; final: FinalCommit; saver: GuardedSaver },
+  {
+    stepper,
+    final,
+    saver,
+    stream,
+  }: { stepper: Stepper; final: FinalCommit; saver: GuardedSaver; stream: JobStream },
   log: Logger,
 ): Promise<JobResult> {
   const started = performance.now();
@@ -353,6 +308,8 @@ async function advance(
     final.steps = steps;
     const stepped = await unlessStopped(log, stepper, run, stepper.step());
     timer();
+    // The superstep's chunks are in Redis before the run's next job (or its end) can be.
+    await stream.flush();
     const stopped = stoppedResult(ctx, log, run, stepped);
     if (stopped !== undefined) return stopped;
     const outcome = stepped as StepOutcome;

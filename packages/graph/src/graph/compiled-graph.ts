@@ -129,6 +129,8 @@ export interface StepperOptions {
    * @defaultValue false — a subgraph's own saver is used, as in LangGraph
    */
   subgraphsShareSaver?: boolean;
+  /** Where the run reports what happens (its input's values, updates, custom chunks…), as `stream()` reports it. */
+  emit?: Emitter;
 }
 
 /** A graph ready to run: `builder.compile({ checkpointer })`. */
@@ -362,7 +364,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    * held head. How a worker runs a job: one head read, then one commit per superstep.
    */
   stepper(config: RunnableConfig, options: StepperOptions = {}): Stepper {
-    const { env } = runEnvironment(this, config, undefined, false);
+    const { env } = runEnvironment(this, config, options.emit, false);
     env.storeFinal = options.storeFinal;
     env.holdAsync = options.holdAsync;
     env.inputSeed = options.seed;

@@ -1,4 +1,5 @@
 import { PostgresSaver } from "@layover/checkpoint-postgres";
+import type { Redis } from "ioredis";
 import pino from "pino";
 import { connectPostgres, connectRedis } from "../connections.ts";
 import { type CronSpec, cronsApi } from "../crons.ts";
@@ -22,19 +23,32 @@ import { type ResumeOptions, resumeThread } from "./resume.ts";
 import { RunEventHub } from "./run-events.ts";
 import { SeenPending } from "./seen-pending.ts";
 import { checkInput, type StartRunArgs, startRun } from "./start-run.ts";
+import { type StreamRunOptions, streamRun } from "./stream-run.ts";
 import { withTypedFailures } from "./typed-failures.ts";
 import { waitForRun } from "./wait.ts";
 import { type WatchInterruptsOptions, watchInterrupts } from "./watch-interrupts.ts";
 
 export type { ClientOptions } from "./client-options.ts";
 
-/** runs.*: start, wait, read and cancel runs. */
-function runsApi(ctx: ClientContext, hub: RunEventHub) {
+/** runs.*: start, wait, stream, read and cancel runs. */
+function runsApi(ctx: ClientContext, hub: RunEventHub, redis: { connection: Redis; prefix: string }) {
   return {
     start: async (args: StartRunArgs) =>
       startRun(ctx, objectArg(args, "runs.start's argument", "{ graphId, input }", true)),
     wait: async (runId: string, waitOptions?: { timeoutMs?: number }) =>
       waitForRun(ctx, hub, runId, objectArg(waitOptions, "runs.wait's options", "{ timeoutMs: 5000 }")),
+    /**
+     * What the run reports as it runs (the modes its start's `config.streamMode` or its resume's
+     * `streamMode` asked for), then an "end" part with what `wait` resolves to: an async iterator.
+     */
+    stream: (runId: string, streamOptions?: StreamRunOptions) =>
+      streamRun(
+        ctx,
+        hub,
+        redis,
+        runId,
+        objectArg(streamOptions, "runs.stream's options", '{ lastEventId: "0" }'),
+      ),
     /** A run's result and bookkeeping: kind, timings, and which workers ran, parked and finished it. */
     get: async (runId: string) => {
       const found = await requireRun(ctx, runId);
@@ -138,7 +152,7 @@ export function createClient(options: ClientOptions = {}) {
   };
   const crons = cronsApi(db, connection, prefix, logger);
   return withTypedFailures({
-    runs: runsApi(ctx, hub),
+    runs: runsApi(ctx, hub, { connection, prefix }),
     threads: threadsApi(ctx),
     interrupts: interruptsApi(ctx, hub),
     graphs: {

@@ -14,6 +14,7 @@ import { ThreadNotFoundError } from "../errors.ts";
 import { jsonbProblem } from "../jsonb.ts";
 import { checkKey, isStorableId, shown, textProblem } from "../keys.ts";
 import { alreadyResolved, recordResume } from "../resume-transition.ts";
+import type { RunStreamMode } from "../run-stream.ts";
 import {
   answeredBy,
   type InterruptRow,
@@ -41,6 +42,8 @@ export interface ResumeOptions {
   durability?: Durability;
   /** The resumed run's `config.context`. @defaultValue the thread's latest start's */
   context?: Record<string, unknown>;
+  /** What the resumed run's workers report as it runs, for `runs.stream`. @defaultValue nothing */
+  streamMode?: RunStreamMode | RunStreamMode[];
 }
 
 /**
@@ -116,6 +119,7 @@ function resumeConfig(options: ResumeOptions) {
   const given = {
     ...(options.durability === undefined ? {} : { durability: options.durability }),
     ...(options.context === undefined ? {} : { context: options.context }),
+    ...(options.streamMode === undefined ? {} : { streamMode: options.streamMode }),
   };
   return Object.keys(given).length > 0 ? given : undefined;
 }

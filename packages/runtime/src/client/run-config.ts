@@ -1,5 +1,6 @@
 import { InvalidInputError, isDurability } from "@layover/graph";
 import { jsonbProblem } from "../jsonb.ts";
+import { checkRunStreamMode } from "../run-stream.ts";
 import type { RunConfig } from "../sql/runs.ts";
 import { objectArg } from "./object-arg.ts";
 
@@ -7,7 +8,8 @@ import { objectArg } from "./object-arg.ts";
 export function checkConfig(config: RunConfig | undefined): void {
   if (config === undefined) return;
   objectArg(config, "config", "{ recursionLimit: 50 }");
-  const { recursionLimit, durability, checkpointDuring, context } = config;
+  const { recursionLimit, durability, checkpointDuring, context, streamMode } = config;
+  checkRunStreamMode(streamMode, "config.streamMode");
   if (context !== undefined && (typeof context !== "object" || context === null || Array.isArray(context))) {
     throw new InvalidInputError(
       `config.context must be an object of JSON values; got ${JSON.stringify(context) ?? String(context)}. Nothing was written.`,

@@ -114,12 +114,16 @@ async function readThrough(
   }
 }
 
-/** Resolves when the run settles: `{ status, values, interrupts }`. */
+/**
+ * Resolves when the run settles: `{ status, values, interrupts }`. `stop` (a stream that ends
+ * early) rejects it with the signal's reason at its next wake.
+ */
 export async function waitForRun(
   ctx: ClientContext,
   hub: RunEventHub,
   runId: string,
   options: { timeoutMs?: number } = {},
+  stop?: AbortSignal,
 ): Promise<RunResult> {
   // As runs.get: an id that names no run (undefined, a typo) finds none.
   if (!isUuid(runId)) throw new RunNotFoundError(String(runId));
@@ -139,6 +143,8 @@ export async function waitForRun(
   let woken = nextWake();
   // Events name runs as Postgres spells ids: in lower case.
   const listening = hub.listen(runId.toLowerCase(), (event) => wake(event));
+  const stopped = () => wake(undefined);
+  stop?.addEventListener("abort", stopped, { once: true });
   // A run this client created, every event of which reached the hub: nothing to read until
   // one announces it settled (the safety recheck still reads after a while).
   const heard = hub.heard(runId.toLowerCase());
@@ -150,6 +156,7 @@ export async function waitForRun(
     // Postgres away (a restart, a failover): the wait goes on until its timeout, reading again.
     let unreachable: unknown;
     for (;;) {
+      stop?.throwIfAborted();
       if (read) ({ reading, unreachable } = await readThrough(ctx, runId, reading, hint));
       if (reading.result !== undefined) return reading.result;
       const left = deadline - Date.now();
@@ -168,5 +175,6 @@ export async function waitForRun(
     }
   } finally {
     listening.stop();
+    stop?.removeEventListener("abort", stopped);
   }
 }

@@ -3,6 +3,7 @@ import { isStorableId, shown } from "../keys.ts";
 import { MAX_TIMER_MS } from "../service.ts";
 import { FEED_START, type FeedPosition, feedNow, readFeed } from "../sql/interrupt-feed.ts";
 import { within } from "../within.ts";
+import { closable } from "./closable.ts";
 import type { ClientContext } from "./context.ts";
 import { listedInterrupt } from "./list-interrupts.ts";
 import type { RunEventHub } from "./run-events.ts";
@@ -101,16 +102,7 @@ export function watchInterrupts(
   options: WatchInterruptsOptions = {},
 ): InterruptWatch {
   const checked = checkOptions(options);
-  const stop = new AbortController();
-  // AbortSignal.any adds no listener to the app's signal (one long-lived signal, many watches).
-  const stopped = options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]);
-  const feed = watching(ctx, hub, checked, stopped);
-  const close = () => {
-    stop.abort();
-    // Runs the feed's `finally` (its park listener) if it waits at a delivery the app never takes.
-    feed.return(undefined).catch(() => undefined);
-  };
-  return Object.assign(feed, { close });
+  return closable(options.signal, (stopped) => watching(ctx, hub, checked, stopped));
 }
 
 async function* watching(

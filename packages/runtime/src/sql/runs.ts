@@ -2,6 +2,7 @@
 import type { ReadAlong } from "@layover/checkpoint-postgres";
 import type { Durability } from "@layover/graph";
 import { batchedRead, type Db, type Queryable } from "../db.ts";
+import type { RunStreamMode } from "../run-stream.ts";
 import { INTERRUPT_COLUMNS, type InterruptRow, interruptFromJson, jsonDate } from "./interrupts.ts";
 
 export type RunStatus = "pending" | "running" | "success" | "interrupted" | "error" | "cancelled";
@@ -81,6 +82,11 @@ export interface RunConfig {
    * gets the thread's latest start's; `threads.resume(…, { context })` sets its own.
    */
   context?: unknown;
+  /**
+   * What the run's workers report as it runs, for `runs.stream` (LangGraph's `streamMode`):
+   * nothing is reported for a run given none.
+   */
+  streamMode?: RunStreamMode | RunStreamMode[];
 }
 
 export type RunInput =

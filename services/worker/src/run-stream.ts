@@ -1,0 +1,108 @@
+// A job's side of `runs.stream`: what the engine reports while the job runs its run (when the
+// run's start or resume asked for a stream), appended to the run's Redis stream as it comes.
+import type { Emitter, StreamMode } from "@layover/graph";
+import {
+  encodeStreamChunk,
+  orLate,
+  REDIS_WAIT_MS,
+  RUN_STREAM_END,
+  type RunRow,
+  type RunStreamEntry,
+  type RunStreamMode,
+  runStreamModes,
+} from "@layover/runtime";
+import type { Logger } from "pino";
+import type { WorkerContext } from "./context.ts";
+import type { JobResult } from "./job-end.ts";
+
+/** Job results after which the run's stream has nothing more to say: the run parked or ended. */
+const ENDS: ReadonlySet<JobResult | undefined> = new Set<JobResult>([
+  "parked",
+  "finished",
+  "failed",
+  "cancelled",
+]);
+
+/**
+ * The chunks of one job's run on their way to Redis: sent as they come (those of one turn of the
+ * event loop together), in order, each send after the one before. Redis away or slow only stops
+ * this job's stream (one warn): the run goes on, and readers learn its end from Postgres.
+ */
+export class JobStream {
+  private entries: RunStreamEntry[] = [];
+  private sending: Promise<void> = Promise.resolve();
+  private scheduled: NodeJS.Immediate | undefined;
+  private opened = false;
+  private broken = false;
+
+  private readonly ctx: WorkerContext;
+  private readonly runId: string;
+  private readonly log: Logger;
+
+  constructor(ctx: WorkerContext, runId: string, log: Logger) {
+    this.ctx = ctx;
+    this.runId = runId;
+    this.log = log;
+  }
+
+  /** Where the engine reports `run`'s chunks, or undefined when its start or resume asked for no stream. */
+  open(run: RunRow): Emitter | undefined {
+    const modes = runStreamModes(run.input);
+    if (modes === undefined) return undefined;
+    this.opened = true;
+    return {
+      modes: new Set<StreamMode>(modes),
+      push: (mode, chunk) => this.push(mode as RunStreamMode, chunk),
+    };
+  }
+
+  private push(mode: RunStreamMode, chunk: unknown): void {
+    if (this.broken) return;
+    try {
+      this.entries.push(encodeStreamChunk(mode, chunk));
+    } catch (error) {
+      this.log.warn({ err: error, mode }, "stream chunk not sent: it cannot be encoded");
+      return;
+    }
+    this.scheduled ??= setImmediate(() => {
+      this.scheduled = undefined;
+      void this.send();
+    });
+  }
+
+  private send(): Promise<void> {
+    const entries = this.entries;
+    this.entries = [];
+    this.sending = this.sending.then(async () => {
+      if (entries.length === 0 || this.broken) return;
+      try {
+        await orLate(this.ctx.dispatcher.appendStream(this.runId, entries), REDIS_WAIT_MS, "run stream");
+      } catch (error) {
+        this.broken = true;
+        this.log.warn(
+          { err: error },
+          "run stream not sent; runs.stream readers get the run's end from Postgres",
+        );
+      }
+    });
+    return this.sending;
+  }
+
+  /**
+   * Sends what was reported so far and waits for Redis to take it: call before the run's next
+   * job can start (after each superstep), so that its stream stays in order across workers.
+   */
+  async flush(): Promise<void> {
+    if (!this.opened) return;
+    if (this.scheduled !== undefined) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    await this.send();
+  }
+
+  /** The job ended with `result` (undefined: it failed): the rest of its chunks, then the end entry once the run parked or ended. */
+  async close(result: JobResult | undefined): Promise<void> {
+    if (!this.opened) return;
+    if (ENDS.has(result)) this.entries.push({ event: RUN_STREAM_END, data: result as string });
+    await this.flush();
+  }
+}

@@ -1,0 +1,204 @@
+// runs.stream: what a run reports as its workers run it — the chunks LangGraph's stream() gives
+// in-process, in order across jobs and workers — then its end, read from Postgres.
+import { Command, MemorySaver } from "@layover/graph";
+import type { RunStreamPart } from "@layover/runtime";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { narrated } from "./fixtures/narrated.ts";
+import { countRows, createHarness, type Harness } from "./support/harness.ts";
+
+let h: Harness;
+let redis: Redis;
+
+beforeAll(async () => {
+  h = await createHarness("run_stream");
+  // One superstep per job: a run's chunks come from several jobs.
+  await h.startWorker({ id: "stream-a", budget: { steps: 1, ms: 1_000 } });
+  await h.startWorker({ id: "stream-b", budget: { steps: 1, ms: 1_000 } });
+  redis = new Redis(h.redisUrl);
+}, 60_000);
+afterAll(async () => {
+  redis?.disconnect();
+  await h?.close();
+});
+
+async function collect(parts: AsyncIterable<RunStreamPart>): Promise<RunStreamPart[]> {
+  const all: RunStreamPart[] = [];
+  for await (const part of parts) all.push(part);
+  return all;
+}
+
+/** The chunks as `[mode, chunk]`, as LangGraph's stream() gives them for several modes. */
+const chunks = (parts: RunStreamPart[]) =>
+  parts.filter((p) => p.event !== "end").map((p) => [p.event, p.data]);
+
+/** `value` as JSON, interrupt ids left out: a worker's run seeds its task ids with the run id. */
+function withoutIds(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value), (key, v) => (key === "id" ? undefined : v));
+}
+
+async function localChunks(input: { topic: string }, threadId: string, streamMode: string[]) {
+  const graph = narrated.withCheckpointer(new MemorySaver());
+  const out: unknown[] = [];
+  for await (const chunk of await graph.stream(input, {
+    configurable: { thread_id: threadId },
+    streamMode,
+  } as never))
+    out.push(chunk);
+  return { graph, out };
+}
+
+describe("runs.stream", () => {
+  it("streams a start and its resume as LangGraph's stream() does in-process, each ending with the run's result", async () => {
+    const modes = ["updates", "custom"] as ("updates" | "custom")[];
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "narrated",
+      input: { topic: "budget" },
+      config: { streamMode: modes },
+    });
+    const first = await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
+    expect(chunks(first).slice(0, 3)).toEqual([
+      ["custom", { token: "Dear" }],
+      ["custom", { token: "budget" }],
+      ["custom", { token: "team" }],
+    ]);
+    const end = first.at(-1);
+    expect(end?.event).toBe("end");
+    expect(end?.data).toMatchObject({ runId, status: "interrupted", values: { draft: "Dear budget team" } });
+
+    const resumed = await h.client.threads.resume(threadId, "yes", { streamMode: "values" });
+    const second = await collect(h.client.runs.stream(resumed.runId, { timeoutMs: 20_000 }));
+    expect(second.at(-1)?.data).toMatchObject({
+      status: "success",
+      values: { approved: true, sentAt: "2026-12-06T12:00:00Z" },
+    });
+
+    // The same graph, input and answer in one process.
+    const local = await localChunks({ topic: "budget" }, "local", modes);
+    const localResume = await local.graph.stream(new Command({ resume: "yes" }), {
+      configurable: { thread_id: "local" },
+      streamMode: ["values"],
+    });
+    const localSecond: unknown[] = [];
+    for await (const chunk of localResume) localSecond.push(chunk);
+    expect(withoutIds(chunks(first))).toEqual(withoutIds(local.out));
+    expect(withoutIds(chunks(second))).toEqual(withoutIds(localSecond));
+  });
+
+  it("keeps chunks in order across jobs and worker processes, and each part's id continues a stream", async () => {
+    await h.spawnWorker("stream-process", { STEP_BUDGET_STEPS: "1" });
+    const started = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        h.client.runs.start({ graphId: "linear", input: { count: 0 }, config: { streamMode: "updates" } }),
+      ),
+    );
+    const streams = await Promise.all(
+      started.map(({ runId }) => collect(h.client.runs.stream(runId, { timeoutMs: 30_000 }))),
+    );
+    const expected = Array.from({ length: 10 }, (_, i) => ["updates", { [`n${i}`]: { count: i + 1 } }]);
+    for (const parts of streams) {
+      expect(chunks(parts)).toEqual(expected);
+      expect(parts.at(-1)?.data).toMatchObject({ status: "success", values: { count: 10 } });
+    }
+
+    // Rejoined after the fourth part: the rest, as the first stream gave it.
+    const whole = streams[0] as RunStreamPart[];
+    const rest = await collect(
+      h.client.runs.stream(started[0]?.runId as string, { lastEventId: whole[3]?.id, timeoutMs: 5_000 }),
+    );
+    expect(chunks(rest)).toEqual(chunks(whole.slice(4)));
+    expect(rest.at(-1)?.event).toBe("end");
+  });
+
+  it("keeps a run's stream in Redis for an hour, trimmed, and a run started without a streamMode writes none and is refused", async () => {
+    const { runId } = await h.client.runs.start({
+      graphId: "linear",
+      input: { count: 0 },
+      config: { streamMode: "values" },
+    });
+    await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
+    const key = `${h.prefix}:run-stream:${runId}`;
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(59 * 60 * 1000);
+    expect(ttl).toBeLessThanOrEqual(60 * 60 * 1000);
+    // The input's values, one per superstep, and the end entry.
+    expect(await redis.xlen(key)).toBe(12);
+
+    const quiet = await h.client.runs.start({ graphId: "linear", input: { count: 0 } });
+    await h.client.runs.wait(quiet.runId, { timeoutMs: 20_000 });
+    expect(await redis.exists(`${h.prefix}:run-stream:${quiet.runId}`)).toBe(0);
+    await expect(collect(h.client.runs.stream(quiet.runId))).rejects.toMatchObject({
+      name: "InvalidInputError",
+      message: expect.stringContaining("started without a streamMode"),
+    });
+  });
+
+  it("ends with the run's result from Postgres when its stream was lost, and with a cancel", async () => {
+    const { runId } = await h.client.runs.start({
+      graphId: "narrated",
+      input: { topic: "lost" },
+      config: { streamMode: "updates" },
+    });
+    const whole = await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
+    expect(whole.length).toBeGreaterThan(1);
+    await redis.del(`${h.prefix}:run-stream:${runId}`);
+    const lost = await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
+    expect(lost).toEqual([
+      { id: "0", event: "end", data: expect.objectContaining({ runId, status: "interrupted" }) },
+    ]);
+
+    const slow = await h.client.runs.start({
+      graphId: "slow-chain",
+      input: { delayMs: 300 },
+      config: { streamMode: "updates" },
+    });
+    const parts: RunStreamPart[] = [];
+    for await (const part of h.client.runs.stream(slow.runId, { timeoutMs: 20_000 })) {
+      parts.push(part);
+      if (parts.length === 1) await h.client.runs.cancel(slow.runId);
+    }
+    expect(parts[0]).toMatchObject({ event: "updates", data: { s0: { count: 1 } } });
+    expect(parts.at(-1)).toMatchObject({ event: "end", data: { status: "cancelled" } });
+    expect(parts.length).toBeLessThan(6);
+  });
+
+  it("refuses a stream mode workers do not report, and bad options, before anything is written", async () => {
+    const runsBefore = await countRows(h, "runs");
+    for (const streamMode of ["messages", "debug", "checkpoints", "bogus", [], ["updates", 3]])
+      await expect(
+        h.client.runs.start({ graphId: "linear", input: {}, config: { streamMode: streamMode as never } }),
+      ).rejects.toMatchObject({
+        name: "InvalidInputError",
+        message: expect.stringContaining("config.streamMode"),
+      });
+    expect(await countRows(h, "runs")).toBe(runsBefore);
+    expect(() => h.client.runs.stream(crypto.randomUUID(), { lastEventId: "latest" })).toThrow(
+      /lastEventId must be the id of a part/,
+    );
+    await expect(collect(h.client.runs.stream(crypto.randomUUID()))).rejects.toMatchObject({
+      name: "RunNotFoundError",
+    });
+  });
+
+  it("stops reading when the caller stops: break, close() or its signal", async () => {
+    const { runId } = await h.client.runs.start({
+      graphId: "slow-chain",
+      input: { delayMs: 200 },
+      config: { streamMode: "updates" },
+    });
+    const controller = new AbortController();
+    const parts: RunStreamPart[] = [];
+    for await (const part of h.client.runs.stream(runId, { signal: controller.signal, timeoutMs: 20_000 })) {
+      parts.push(part);
+      controller.abort();
+    }
+    expect(parts).toHaveLength(1);
+    const closing = h.client.runs.stream(runId, { timeoutMs: 20_000 });
+    await closing.next();
+    const started = Date.now();
+    closing.close();
+    expect(await closing.next()).toEqual({ done: true, value: undefined });
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(await h.client.runs.wait(runId, { timeoutMs: 20_000 })).toMatchObject({ status: "success" });
+  });
+});
