@@ -162,6 +162,55 @@ describe("runs.stream", () => {
     expect(parts.length).toBeLessThan(6);
   });
 
+  it("gives a reader far behind every chunk, however long after the run ended it reads them", async () => {
+    const { runId } = await h.client.runs.start({
+      graphId: "chatty",
+      input: { chunks: 1_200 },
+      config: { streamMode: "custom" },
+    });
+    await h.client.runs.wait(runId, { timeoutMs: 20_000 });
+    const parts: RunStreamPart[] = [];
+    for await (const part of h.client.runs.stream(runId, { timeoutMs: 20_000 })) {
+      parts.push(part);
+      // Held up (a slow browser, backpressure) well past the run's end.
+      if (parts.length === 1) await new Promise((resolve) => setTimeout(resolve, 6_000));
+    }
+    expect(chunks(parts)).toEqual(Array.from({ length: 1_200 }, (_, i) => ["custom", { i }]));
+    expect(parts.at(-1)).toMatchObject({
+      event: "end",
+      data: { status: "success", values: { wrote: 1_200 } },
+    });
+
+    // Rejoined with the end's id: the end at once, not after a wait for more.
+    const rejoinedAt = Date.now();
+    const rejoined = await collect(h.client.runs.stream(runId, { lastEventId: parts.at(-1)?.id }));
+    expect(rejoined).toEqual([
+      expect.objectContaining({ event: "end", data: expect.objectContaining({ runId }) }),
+    ]);
+    expect(Date.now() - rejoinedAt).toBeLessThan(2_000);
+  }, 30_000);
+
+  it("streams a run continued past a breakpoint, given its own streamMode", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "linear",
+      input: { count: 0 },
+      config: { streamMode: "updates", interruptBefore: ["n5"] },
+    });
+    const before = await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
+    expect(before.at(-1)?.data).toMatchObject({ status: "interrupted", values: { count: 5 } });
+    await expect(
+      h.client.threads.continue(threadId, { streamMode: "messages" as never }),
+    ).rejects.toMatchObject({
+      name: "InvalidInputError",
+    });
+    const continued = await h.client.threads.continue(threadId, { streamMode: "updates" });
+    const after = await collect(h.client.runs.stream(continued.runId, { timeoutMs: 20_000 }));
+    expect(chunks(after)).toEqual(
+      Array.from({ length: 5 }, (_, i) => ["updates", { [`n${i + 5}`]: { count: i + 6 } }]),
+    );
+    expect(after.at(-1)?.data).toMatchObject({ status: "success", values: { count: 10 } });
+  });
+
   it("refuses a stream mode workers do not report, and bad options, before anything is written", async () => {
     const runsBefore = await countRows(h, "runs");
     for (const streamMode of ["messages", "debug", "checkpoints", "bogus", [], ["updates", 3]])
@@ -172,9 +221,10 @@ describe("runs.stream", () => {
         message: expect.stringContaining("config.streamMode"),
       });
     expect(await countRows(h, "runs")).toBe(runsBefore);
-    expect(() => h.client.runs.stream(crypto.randomUUID(), { lastEventId: "latest" })).toThrow(
-      /lastEventId must be the id of a part/,
-    );
+    for (const lastEventId of ["latest", "99999999999999999999", "1-99999999999999999999", 7])
+      expect(() => h.client.runs.stream(crypto.randomUUID(), { lastEventId: lastEventId as string })).toThrow(
+        /lastEventId must be the id of a part/,
+      );
     await expect(collect(h.client.runs.stream(crypto.randomUUID()))).rejects.toMatchObject({
       name: "RunNotFoundError",
     });

@@ -12,7 +12,7 @@ import { langgraphTarget, layoverInProcessTarget, layoverTarget, type Target } f
 const USAGE = `Usage: pnpm bench:distributed [--json] [--case linear|round-trip|sequential] [--rounds 5] [--warmup 1]
          [--batch-ms 2000] [--in-flight 50] [--workers 2] [--concurrency 8] [--budget-steps 16]
          [--budget-ms 1000] [--client-pool 20] [--peer-pool 20] [--no-peer] [--in-process]
-         [--cpu-prof <dir>] [--durability sync|async|exit]
+         [--cpu-prof <dir>] [--durability sync|async|exit] [--stream]
 
 Runs each case through a Layover deployment of its own (a fresh Postgres schema, a unique BullMQ
 prefix, --workers worker processes, the producer client in this process) and on LangGraph.js with
@@ -22,7 +22,9 @@ over rounds). --json prints JSON instead of the table; --no-peer skips LangGraph
 Layover's engine and PostgresSaver invoked in this process (no runtime, no BullMQ) as a reference;
 --cpu-prof writes the worker processes' CPU profiles to <dir>; --durability (LangGraph's option, the
 same for every engine; default "async", which Layover stores as "sync") "exit" stores a run's
-checkpoint only where it stops or, in Layover, where a job hands the thread over.`;
+checkpoint only where it stops or, in Layover, where a job hands the thread over. --stream streams
+the round trips' "updates" (Layover: runs.stream from start and resume, read to each run's end;
+LangGraph.js: stream() drained) instead of waiting for each run.`;
 
 const CASES = {
   linear: (inFlight: number): BenchCase => ({
@@ -67,6 +69,7 @@ async function main(): Promise<void> {
       "in-process": { type: "boolean", default: false },
       "cpu-prof": { type: "string" },
       durability: { type: "string" },
+      stream: { type: "boolean", default: false },
     },
   });
   if (values.help) {
@@ -101,7 +104,7 @@ async function main(): Promise<void> {
   const settingsLine =
     `Node ${process.version}, ${availableParallelism()} cores; ${workers.workers} worker processes, ` +
     `WORKER_CONCURRENCY=${workers.concurrency}, STEP_BUDGET_STEPS=${workers.budgetSteps}, STEP_BUDGET_MS=${workers.budgetMs}, ` +
-    `client pool ${workers.clientPool}, LangGraph.js pool ${peerPool}, durability "${durability}" for all; ` +
+    `client pool ${workers.clientPool}, LangGraph.js pool ${peerPool}, durability "${durability}" for all${values.stream ? ', round trips streamed ("updates")' : ""}; ` +
     `${measure.rounds} rounds of ~${measure.batchMs} ms per engine after ${measure.warmupRounds} warm-up round(s).`;
   log(settingsLine);
 
@@ -137,8 +140,8 @@ async function main(): Promise<void> {
     fleet = await startFleet(workers, log);
     sampler = await cpuSampler(fleet.databaseUrl, fleet.workerPids, fleet.redisPid);
     const sampleCpu = sampler.sample;
-    targets.push(layoverTarget(fleet.client));
-    if (!values["no-peer"]) targets.push(await langgraphTarget(peerPool, durability));
+    targets.push(layoverTarget(fleet.client, values.stream));
+    if (!values["no-peer"]) targets.push(await langgraphTarget(peerPool, durability, values.stream));
     if (values["in-process"]) targets.push(await layoverInProcessTarget(peerPool, durability));
     for (const name of selected) {
       const benchCase = CASES[name](inFlight);

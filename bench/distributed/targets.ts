@@ -39,8 +39,42 @@ export interface Target {
 
 const WAIT = { timeoutMs: 120_000 };
 
-/** Layover: the producer client against the worker processes. */
-export function layoverTarget(client: LayoverClient): Target {
+/** With `--stream`: each run of the round trip streams its "updates", read to its end. */
+const STREAMED = "updates" as const;
+
+/** The run's "updates" chunks and its end, read through runs.stream. */
+async function streamed(client: LayoverClient, runId: string) {
+  const chunks: unknown[] = [];
+  for await (const part of client.runs.stream(runId, WAIT)) {
+    if (part.event === "end") return { chunks, end: part.data };
+    chunks.push(part.data);
+  }
+  throw new Error(`run ${runId}'s stream ended without its end`);
+}
+
+/** The streamed round trip: each run's updates streamed to its end, as a UI would show them. */
+async function streamedRoundTrip(client: LayoverClient): Promise<number> {
+  const { runId, threadId } = await client.runs.start({
+    graphId: APPROVAL_ID,
+    input: APPROVAL_INPUT,
+    config: { streamMode: STREAMED },
+  });
+  const parked = await streamed(client, runId);
+  check(
+    parked.end.status === "interrupted" && parked.chunks.length === 2,
+    `approval run ${parked.end.status}`,
+  );
+  const resumed = performance.now();
+  const resume = await client.threads.resume(threadId, APPROVAL_ANSWER, { streamMode: STREAMED });
+  const done = await streamed(client, resume.runId);
+  const ms = performance.now() - resumed;
+  check(done.end.status === "success" && done.chunks.length === 2, `resumed run ended ${done.end.status}`);
+  checkFinished(done.end.values);
+  return ms;
+}
+
+/** Layover: the producer client against the worker processes; `stream` streams each round trip's runs. */
+export function layoverTarget(client: LayoverClient, stream = false): Target {
   return {
     name: "Layover",
     async linear() {
@@ -53,6 +87,7 @@ export function layoverTarget(client: LayoverClient): Target {
       return ms;
     },
     async roundTrip() {
+      if (stream) return streamedRoundTrip(client);
       const { runId, threadId } = await client.runs.start({ graphId: APPROVAL_ID, input: APPROVAL_INPUT });
       const parked = await client.runs.wait(runId, WAIT);
       check(
@@ -75,8 +110,12 @@ export function layoverTarget(client: LayoverClient): Target {
  * LangGraph.js: the same graphs compiled with its PostgresSaver, invoked in this process, on
  * a schema of its own on the same server, with a pool of its own (`--peer-pool`).
  */
-export function langgraphTarget(poolSize: number, durability: layover.Durability): Promise<Target> {
-  return inProcessTarget("LangGraph.js", poolSize, durability, async (pool, schema) => {
+export function langgraphTarget(
+  poolSize: number,
+  durability: layover.Durability,
+  stream = false,
+): Promise<Target> {
+  return inProcessTarget("LangGraph.js", { poolSize, durability, stream }, async (pool, schema) => {
     const saver = new PostgresSaver(pool, undefined, { schema });
     await saver.setup();
     return {
@@ -93,21 +132,31 @@ export function langgraphTarget(poolSize: number, durability: layover.Durability
  * threads tables, no worker processes). The gap to "Layover" is what the distributed path costs.
  */
 export function layoverInProcessTarget(poolSize: number, durability: layover.Durability): Promise<Target> {
-  return inProcessTarget("Layover in-process", poolSize, durability, async (pool, schema) => {
-    const saver = new LayoverPostgresSaver({ pool, schema });
-    await saver.setup();
-    return {
-      api: layover as unknown as GraphApi,
-      saver,
-      resume: new layover.Command({ resume: APPROVAL_ANSWER }),
-    };
-  });
+  return inProcessTarget(
+    "Layover in-process",
+    { poolSize, durability, stream: false },
+    async (pool, schema) => {
+      const saver = new LayoverPostgresSaver({ pool, schema });
+      await saver.setup();
+      return {
+        api: layover as unknown as GraphApi,
+        saver,
+        resume: new layover.Command({ resume: APPROVAL_ANSWER }),
+      };
+    },
+  );
+}
+
+/** The "updates" chunks of one streamed invoke, drained. */
+async function drained(app: any, input: unknown, config: object): Promise<any[]> {
+  const chunks = [];
+  for await (const chunk of await app.stream(input, { ...config, streamMode: STREAMED })) chunks.push(chunk);
+  return chunks;
 }
 
 async function inProcessTarget(
   name: Target["name"],
-  poolSize: number,
-  durability: layover.Durability,
+  { poolSize, durability, stream }: { poolSize: number; durability: layover.Durability; stream: boolean },
   build: (pool: pg.Pool, schema: string) => Promise<{ api: GraphApi; saver: unknown; resume: unknown }>,
 ): Promise<Target> {
   const schema: TestSchema = await createTestSchema(
@@ -131,6 +180,15 @@ async function inProcessTarget(
       },
       async roundTrip() {
         const thread = config();
+        if (stream) {
+          const paused = await drained(approvalApp, APPROVAL_INPUT, thread);
+          check(paused.length === 2 && paused[1]?.__interrupt__?.length === 1, "interrupt pause");
+          const resumed = performance.now();
+          const done = await drained(approvalApp, resume, thread);
+          const ms = performance.now() - resumed;
+          checkFinished(done.at(-1)?.act);
+          return ms;
+        }
         const paused = await approvalApp.invoke(APPROVAL_INPUT, thread);
         check(paused.__interrupt__?.length === 1 && paused.result === undefined, "interrupt pause");
         const resumed = performance.now();

@@ -61,6 +61,17 @@ function backlogOf(limit: number) {
   };
 }
 
+/**
+ * Appends entries (ARGV[3…]: event, data, event, data…) to a run's stream (KEYS[1]), trimmed to
+ * about ARGV[1] entries, and keeps it ARGV[2] ms from now: atomically, in order.
+ */
+const APPEND_STREAM = `
+for i = 3, #ARGV, 2 do
+  redis.call("XADD", KEYS[1], "MAXLEN", "~", ARGV[1], "*", "e", ARGV[i], "d", ARGV[i + 1])
+end
+redis.call("PEXPIRE", KEYS[1], ARGV[2])
+return #ARGV / 2 - 1`;
+
 /** Sends step jobs to BullMQ and run events to Redis pub/sub. */
 export interface Dispatcher {
   readonly queue: Queue<StepJob>;
@@ -119,14 +130,18 @@ export function createDispatcher(
     },
     async appendStream(runId, entries) {
       if (entries.length === 0) return;
-      const key = runStreamKey(prefix, runId);
-      const pipeline = connection.pipeline();
-      for (const { event, data } of entries)
-        pipeline.xadd(key, "MAXLEN", "~", RUN_STREAM_MAX_ENTRIES, "*", "e", event, "d", data);
-      pipeline.pexpire(key, RUN_STREAM_TTL_MS);
-      const answers = await bounded(() => pipeline.exec());
-      const failed = answers?.find(([error]) => error !== null);
-      if (failed !== undefined) throw failed[0];
+      const fields = entries.flatMap(({ event, data }) => [event, data]);
+      // One command: a pipeline on this connection copies BullMQ's scripts into itself each time.
+      await bounded(() =>
+        connection.eval(
+          APPEND_STREAM,
+          1,
+          runStreamKey(prefix, runId),
+          RUN_STREAM_MAX_ENTRIES,
+          RUN_STREAM_TTL_MS,
+          ...fields,
+        ),
+      );
     },
     async close() {
       await queue.close();

@@ -79,6 +79,7 @@ export {
   decodeStreamChunk,
   encodeStreamChunk,
   RUN_STREAM_END,
+  RUN_STREAM_MAX_CHUNK_BYTES,
   type RunStreamEntry,
   type RunStreamMode,
   runStreamKey,

@@ -23,6 +23,12 @@ const NOT_STREAMED: Record<string, string> = {
  */
 export const RUN_STREAM_MAX_ENTRIES = 10_000;
 
+/**
+ * The largest chunk a worker sends (bytes, encoded): a larger one (a "values" chunk of a large
+ * state) is left out with a warning, so that streaming cannot fill Redis, which BullMQ needs.
+ */
+export const RUN_STREAM_MAX_CHUNK_BYTES = 1024 * 1024;
+
 /** How long a run's stream is kept after its last entry (ms): a reader may join or rejoin within it. */
 export const RUN_STREAM_TTL_MS = 60 * 60 * 1000;
 

@@ -308,8 +308,6 @@ async function advance(
     final.steps = steps;
     const stepped = await unlessStopped(log, stepper, run, stepper.step());
     timer();
-    // The superstep's chunks are in Redis before the run's next job (or its end) can be.
-    await stream.flush();
     const stopped = stoppedResult(ctx, log, run, stepped);
     if (stopped !== undefined) return stopped;
     const outcome = stepped as StepOutcome;
@@ -320,6 +318,8 @@ async function advance(
       steps += 1;
       const over = run.steps + steps > limit;
       if (!over && steps < ctx.budget.steps && performance.now() - started < ctx.budget.ms) continue;
+      // The job's chunks are in Redis before the run's next job can add its own.
+      await stream.flush();
       return leaveJob(ctx, log, run, { stepper, saver, outcome, steps, overLimit: over ? limit : undefined });
     }
     // The superstep that ends or parks the run counts too when it committed (an interruptAfter

@@ -6,6 +6,7 @@ import {
   orLate,
   REDIS_WAIT_MS,
   RUN_STREAM_END,
+  RUN_STREAM_MAX_CHUNK_BYTES,
   type RunRow,
   type RunStreamEntry,
   type RunStreamMode,
@@ -58,12 +59,22 @@ export class JobStream {
 
   private push(mode: RunStreamMode, chunk: unknown): void {
     if (this.broken) return;
+    let entry: RunStreamEntry;
     try {
-      this.entries.push(encodeStreamChunk(mode, chunk));
+      entry = encodeStreamChunk(mode, chunk);
     } catch (error) {
       this.log.warn({ err: error, mode }, "stream chunk not sent: it cannot be encoded");
       return;
     }
+    const bytes = Buffer.byteLength(entry.data);
+    if (bytes > RUN_STREAM_MAX_CHUNK_BYTES) {
+      this.log.warn(
+        { mode, bytes, maxBytes: RUN_STREAM_MAX_CHUNK_BYTES },
+        "stream chunk not sent: it is too large",
+      );
+      return;
+    }
+    this.entries.push(entry);
     this.scheduled ??= setImmediate(() => {
       this.scheduled = undefined;
       void this.send();

@@ -3,6 +3,7 @@ import { InvalidInputError, NotInterruptedError } from "@layover/graph";
 import { inTransaction } from "../db.ts";
 import { ThreadNotFoundError } from "../errors.ts";
 import { isStorableId } from "../keys.ts";
+import { checkRunStreamMode, type RunStreamMode } from "../run-stream.ts";
 import { threadInterrupts } from "../sql/interrupts.ts";
 import { insertRun } from "../sql/runs.ts";
 import { lockThread, setThreadState } from "../sql/threads.ts";
@@ -11,9 +12,16 @@ import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
 /**
  * Continues a thread parked at a static breakpoint (`interruptBefore` / `interruptAfter`): the
  * distributed `invoke(null, config)`. A thread waiting on `interrupt()` answers needs `resume`.
+ * `streamMode`: what the run's workers report, for runs.stream.
  */
-export async function continueThread(ctx: ClientContext, threadId: string): Promise<{ runId: string }> {
+export async function continueThread(
+  ctx: ClientContext,
+  threadId: string,
+  options: { streamMode?: RunStreamMode | RunStreamMode[] } = {},
+): Promise<{ runId: string }> {
+  checkRunStreamMode(options.streamMode, "threads.continue's streamMode");
   if (!isStorableId(threadId)) throw new ThreadNotFoundError(String(threadId));
+  const config = options.streamMode === undefined ? {} : { config: { streamMode: options.streamMode } };
   const id = randomUUID();
   const { runId, job } = await expecting(ctx, id, threadId, () =>
     inTransaction(ctx.db, async (client) => {
@@ -31,7 +39,7 @@ export async function continueThread(ctx: ClientContext, threadId: string): Prom
         thread_id: threadId,
         graph_id: thread.graph_id,
         kind: "resume",
-        input: { continue: true },
+        input: { continue: true, ...config },
         idempotency_key: null,
         checkpoint_id: thread.head_checkpoint,
       });

@@ -1,11 +1,11 @@
 import { PostgresSaver } from "@layover/checkpoint-postgres";
-import type { Redis } from "ioredis";
 import pino from "pino";
 import { connectPostgres, connectRedis } from "../connections.ts";
 import { type CronSpec, cronsApi } from "../crons.ts";
 import { createDb } from "../db.ts";
 import { createDispatcher } from "../dispatch.ts";
 import { isStorableId } from "../keys.ts";
+import type { RunStreamMode } from "../run-stream.ts";
 import { listGraphs } from "../sql/graphs.ts";
 import type { ListInterruptsQuery } from "../sql/interrupts.ts";
 import { threadRuns } from "../sql/runs.ts";
@@ -23,6 +23,7 @@ import { type ResumeOptions, resumeThread } from "./resume.ts";
 import { RunEventHub } from "./run-events.ts";
 import { SeenPending } from "./seen-pending.ts";
 import { checkInput, type StartRunArgs, startRun } from "./start-run.ts";
+import { StreamReaders } from "./stream-readers.ts";
 import { type StreamRunOptions, streamRun } from "./stream-run.ts";
 import { withTypedFailures } from "./typed-failures.ts";
 import { waitForRun } from "./wait.ts";
@@ -31,7 +32,7 @@ import { type WatchInterruptsOptions, watchInterrupts } from "./watch-interrupts
 export type { ClientOptions } from "./client-options.ts";
 
 /** runs.*: start, wait, stream, read and cancel runs. */
-function runsApi(ctx: ClientContext, hub: RunEventHub, redis: { connection: Redis; prefix: string }) {
+function runsApi(ctx: ClientContext, hub: RunEventHub, redis: { readers: StreamReaders; prefix: string }) {
   return {
     start: async (args: StartRunArgs) =>
       startRun(ctx, objectArg(args, "runs.start's argument", "{ graphId, input }", true)),
@@ -70,7 +71,12 @@ function threadsApi(ctx: ClientContext) {
         objectArg(resumeOptions, "threads.resume's options", "{ idempotencyKey }"),
       ),
     /** Continues a thread parked at a static breakpoint (interruptBefore / interruptAfter). */
-    continue: (threadId: string) => continueThread(ctx, threadId),
+    continue: (threadId: string, continueOptions?: { streamMode?: RunStreamMode | RunStreamMode[] }) =>
+      continueThread(
+        ctx,
+        threadId,
+        objectArg(continueOptions, "threads.continue's options", '{ streamMode: "updates" }'),
+      ),
     get: (threadId: string) => readThread(ctx, threadId),
     history: (threadId: string, historyOptions?: { limit?: number }) =>
       threadHistory(ctx, threadId, historyOptions),
@@ -138,6 +144,7 @@ export function createClient(options: ClientOptions = {}) {
   const connection = options.connection ?? connectRedis(options.redisUrl, logger, "client");
   const prefix = options.prefix ?? "layover";
   const hub = new RunEventHub(connection, prefix, logger);
+  const readers = new StreamReaders(connection, logger);
   const ownSaver = options.saver === undefined ? new PostgresSaver({ pool, schema: db.schema }) : undefined;
   const ctx: ClientContext = {
     db,
@@ -152,7 +159,7 @@ export function createClient(options: ClientOptions = {}) {
   };
   const crons = cronsApi(db, connection, prefix, logger);
   return withTypedFailures({
-    runs: runsApi(ctx, hub, { connection, prefix }),
+    runs: runsApi(ctx, hub, { readers, prefix }),
     threads: threadsApi(ctx),
     interrupts: interruptsApi(ctx, hub),
     graphs: {
@@ -171,6 +178,7 @@ export function createClient(options: ClientOptions = {}) {
       ),
     async close() {
       await hub.close();
+      readers.close();
       await crons.close();
       await ctx.dispatcher.close();
       if (ownsConnections) {

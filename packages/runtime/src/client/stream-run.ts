@@ -1,18 +1,12 @@
 import { InvalidInputError } from "@layover/graph";
-import type { Redis } from "ioredis";
-import { connectRedis } from "../connections.ts";
 import { shown } from "../keys.ts";
-import {
-  decodeStreamChunk,
-  RUN_STREAM_END,
-  type RunStreamMode,
-  runStreamKey,
-  runStreamModes,
-} from "../run-stream.ts";
+import { type RunStreamMode, runStreamKey, runStreamModes } from "../run-stream.ts";
 import { closable } from "./closable.ts";
 import type { ClientContext } from "./context.ts";
 import { type RunResult, requireRun } from "./read.ts";
 import type { RunEventHub } from "./run-events.ts";
+import type { StreamReaders } from "./stream-readers.ts";
+import { entryId, streamReads } from "./stream-reading.ts";
 import { waitForRun } from "./wait.ts";
 
 export interface StreamRunOptions {
@@ -39,26 +33,21 @@ export type RunStream = AsyncIterableIterator<RunStreamPart> & { close(): void }
 
 /** How long one read of the run's Redis stream blocks. */
 const READ_BLOCK_MS = 1_000;
-/** How long past its block a read may go unanswered (Redis away) before the stream checks on the run. */
-const READ_SLACK_MS = 1_000;
-/** Entries per read. */
-const READ_COUNT = 500;
 /**
- * Once Postgres says the run settled, how long the stream waits for its worker's end entry (sent
- * right after the run's announcement) before it ends without it: a worker that died, Redis away.
+ * Once Postgres says the run settled and the stream is read to its last entry, how long it waits
+ * for its worker's end entry (sent right after the run's announcement; a Redis slow to take a
+ * job's last chunks holds them up to REDIS_WAIT_MS) before it ends without it: a worker that died.
  */
-const END_GRACE_MS = 2_000;
-/** A Redis stream entry id, as XADD gives them ("0" reads from the start). */
-const ENTRY_ID = /^\d{1,20}(-\d{1,20})?$/;
-
-type Entries = [id: string, fields: string[]][];
+const END_GRACE_MS = 5_000;
+/** Once the run settled, how long Redis may go without answering a read before the stream ends without the rest. */
+const REDIS_AWAY_MS = 5_000;
 
 function checkOptions(options: StreamRunOptions) {
   const refuse = (what: string): never => {
     throw new InvalidInputError(`runs.stream: ${what}.`);
   };
   const { lastEventId = "0", timeoutMs = 60_000, signal } = options;
-  if (typeof lastEventId !== "string" || !ENTRY_ID.test(lastEventId))
+  if (entryId(lastEventId) === undefined)
     refuse(
       `lastEventId must be the id of a part an earlier stream of this run gave, unchanged; got ${shown(lastEventId)}`,
     );
@@ -81,7 +70,7 @@ function checkOptions(options: StreamRunOptions) {
 export function streamRun(
   ctx: ClientContext,
   hub: RunEventHub,
-  redis: { connection: Redis; prefix: string },
+  redis: { readers: StreamReaders; prefix: string },
   runId: string,
   options: StreamRunOptions = {},
 ): RunStream {
@@ -110,45 +99,19 @@ function watchSettle(
   return { state, settled };
 }
 
-/** One read of the stream after `cursor`: its entries, or undefined when Redis has not answered in time (the read stays in flight). */
-function reading(reader: Redis, key: string, stopped: AbortSignal) {
-  let inFlight: Promise<Entries> | undefined;
-  return async (cursor: string, blockMs: number): Promise<Entries | undefined> => {
-    if (inFlight === undefined) {
-      const asked = reader.xread("COUNT", READ_COUNT, "BLOCK", blockMs, "STREAMS", key, cursor) as Promise<
-        [string, Entries][] | null
-      >;
-      inFlight = asked.then((answer) => answer?.[0]?.[1] ?? []);
-      inFlight.catch(() => undefined); // a read cut short by the stream's end is not a failure
-    }
-    let timer: NodeJS.Timeout | undefined;
-    let late = () => {};
-    const lateOrStopped = new Promise<undefined>((resolve) => {
-      late = () => resolve(undefined);
-      timer = setTimeout(late, blockMs + READ_SLACK_MS);
-      stopped.addEventListener("abort", late, { once: true });
-    });
-    try {
-      const entries = await Promise.race([inFlight, lateOrStopped]);
-      if (entries !== undefined) inFlight = undefined;
-      return entries;
-    } finally {
-      clearTimeout(timer);
-      stopped.removeEventListener("abort", late);
-    }
-  };
-}
-
-/** An entry's fields as the worker wrote them: `e` its event, `d` its data. */
-function field(fields: string[], name: string): string | undefined {
-  for (let i = 0; i + 1 < fields.length; i += 2) if (fields[i] === name) return fields[i + 1];
-  return undefined;
+/**
+ * Whether the stream should end without the worker's end entry: the run settled, and Redis gave
+ * all it had for END_GRACE_MS, or has left a read unanswered for REDIS_AWAY_MS.
+ */
+function givesUp(settledAt: number | undefined, caughtUp: boolean, unansweredMs: number): boolean {
+  if (settledAt === undefined) return false;
+  return (caughtUp && Date.now() - settledAt >= END_GRACE_MS) || unansweredMs >= REDIS_AWAY_MS;
 }
 
 async function* streaming(
   ctx: ClientContext,
   hub: RunEventHub,
-  redis: { connection: Redis; prefix: string },
+  redis: { readers: StreamReaders; prefix: string },
   runId: string,
   options: ReturnType<typeof checkOptions>,
   stopped: AbortSignal,
@@ -156,28 +119,32 @@ async function* streaming(
   const { run } = await requireRun(ctx, runId);
   if (runStreamModes(run.input) === undefined)
     throw new InvalidInputError(
-      `runs.stream: run "${run.id}" was started without a streamMode, so its workers report nothing. ` +
-        "Give config.streamMode to runs.start (or streamMode to threads.resume), or wait for the run with runs.wait.",
+      `runs.stream: run "${run.id}" was started without a streamMode, so its workers report nothing. Give ` +
+        "config.streamMode to runs.start (or streamMode to threads.resume or threads.continue), or wait for the run with runs.wait.",
     );
   const ending = new AbortController();
   const watch = watchSettle(ctx, hub, run.id, options.timeoutMs, AbortSignal.any([stopped, ending.signal]));
-  const reader = connectRedis(redis.connection, ctx.logger, "client run stream");
-  const read = reading(reader, runStreamKey(redis.prefix, run.id), stopped);
+  const reader = redis.readers.acquire();
+  const reads = streamReads(reader, runStreamKey(redis.prefix, run.id), stopped);
   let cursor = options.lastEventId;
   try {
-    for (let ended = false; !ended; ) {
+    let [caughtUp, checkedEnd] = [false, false];
+    for (let ended = false; !ended && !givesUp(watch.state.settledAt, caughtUp, reads.unansweredFor()); ) {
       if (stopped.aborted) return;
       if (watch.state.failure !== undefined) throw watch.state.failure.error;
-      const since = watch.state.settledAt;
-      const left = since === undefined ? READ_BLOCK_MS : since + END_GRACE_MS - Date.now();
-      if (left <= 0) break;
-      const entries = (await read(cursor, Math.min(left, READ_BLOCK_MS))) ?? [];
-      for (const [id, fields] of entries) {
-        cursor = id;
-        const event = field(fields, "e");
-        if (event === RUN_STREAM_END) ended = true;
-        if (ended || stopped.aborted) break;
-        yield { id, event: event as RunStreamMode, data: decodeStreamChunk(field(fields, "d") ?? "null") };
+      const entries = await reads.read(cursor, READ_BLOCK_MS);
+      if (entries === undefined) continue;
+      caughtUp = entries.length === 0;
+      for (const entry of entries) {
+        cursor = entry.id;
+        ended = entry.end;
+        if (entry.end || stopped.aborted) break;
+        if (entry.event !== undefined) yield { id: entry.id, event: entry.event, data: entry.data };
+      }
+      // Rejoined after the end entry: nothing more will come.
+      if (caughtUp && watch.state.settledAt !== undefined && !checkedEnd) {
+        checkedEnd = true;
+        ended = await reads.endPassed(cursor);
       }
     }
     await watch.settled;
@@ -185,6 +152,6 @@ async function* streaming(
     if (!stopped.aborted) yield { id: cursor, event: "end", data: watch.state.result as RunResult };
   } finally {
     ending.abort();
-    reader.disconnect();
+    redis.readers.release(reader, !reads.busy());
   }
 }

@@ -93,7 +93,7 @@ export type RunInput =
   | { input: unknown; config?: RunConfig }
   | { resume: Record<string, unknown>; update?: Record<string, unknown>; config?: RunConfig }
   /** Past a static breakpoint (interruptBefore / interruptAfter). */
-  | { continue: true };
+  | { continue: true; config?: Pick<RunConfig, "streamMode"> };
 
 export async function insertRun(
   db: Db,
