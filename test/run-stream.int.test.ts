@@ -1,8 +1,9 @@
 // runs.stream: what a run reports as its workers run it — the chunks LangGraph's stream() gives
 // in-process, in order across jobs and workers — then its end, read from Postgres.
 import { Command, MemorySaver } from "@layover/graph";
-import type { RunStreamPart } from "@layover/runtime";
+import { createClient, type RunStreamPart } from "@layover/runtime";
 import { Redis } from "ioredis";
+import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { narrated } from "./fixtures/narrated.ts";
 import { countRows, createHarness, type Harness } from "./support/harness.ts";
@@ -209,6 +210,45 @@ describe("runs.stream", () => {
       Array.from({ length: 5 }, (_, i) => ["updates", { [`n${i + 5}`]: { count: i + 6 } }]),
     );
     expect(after.at(-1)?.data).toMatchObject({ status: "success", values: { count: 10 } });
+  });
+
+  it("ends the stream of a run cancelled while queued behind another at once, with its status", async () => {
+    const first = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 300 } });
+    const queued = await h.client.runs.start({
+      graphId: "slow-chain",
+      threadId: first.threadId,
+      input: { delayMs: 0 },
+      multitaskStrategy: "enqueue",
+      config: { streamMode: "updates" },
+    });
+    const parts = collect(h.client.runs.stream(queued.runId, { timeoutMs: 20_000 }));
+    await h.client.runs.cancel(queued.runId);
+    const cancelledAt = Date.now();
+    expect(await parts).toEqual([
+      expect.objectContaining({ event: "end", data: expect.objectContaining({ status: "cancelled" }) }),
+    ]);
+    // The canceller wrote the end entry: no wait for a worker that will never run the run.
+    expect(Date.now() - cancelledAt).toBeLessThan(2_000);
+  });
+
+  it("a client's close ends its open streams", async () => {
+    const client = createClient({
+      databaseUrl: h.databaseUrl,
+      redisUrl: h.redisUrl,
+      schema: h.schema,
+      prefix: h.prefix,
+      logger: pino({ level: "silent" }),
+    });
+    const { runId } = await client.runs.start({
+      graphId: "slow-chain",
+      input: { delayMs: 300 },
+      config: { streamMode: "updates" },
+    });
+    const stream = client.runs.stream(runId, { timeoutMs: 20_000 });
+    expect((await stream.next()).value).toMatchObject({ event: "updates" });
+    await client.close();
+    expect(await stream.next()).toEqual({ done: true, value: undefined });
+    expect(await h.client.runs.wait(runId, { timeoutMs: 20_000 })).toMatchObject({ status: "success" });
   });
 
   it("refuses a stream mode workers do not report, and bad options, before anything is written", async () => {

@@ -115,6 +115,7 @@ async function runJob(
       await enqueueThreadsNext(ctx, run, log);
       await announce(ctx, log, run, run.status);
     }
+    await stream.ended(run);
     return "stale";
   }
   if (!run.holds_thread) return "stale";

@@ -64,6 +64,30 @@ describe("JobStream", () => {
     ]);
   });
 
+  it("ends the stream of a run that had ended before its job ran (a cancel, a worker that died first), if it streams", async () => {
+    const { stream, run, decoded } = setup();
+    await stream.ended({ ...run({ streamMode: "updates" }), status: "cancelled" } as RunRow);
+    expect(decoded()).toEqual([[["__end__", "cancelled"]]]);
+    const quiet = setup();
+    await quiet.stream.ended({ ...quiet.run(), status: "success" } as RunRow);
+    expect(quiet.sent).toEqual([]);
+  });
+
+  it("sends nothing a node pushes once the end entry is on its way", async () => {
+    const { stream, run, decoded } = setup();
+    const emit = stream.open(run({ streamMode: "custom" }));
+    emit?.push("custom", { token: "a" });
+    await stream.close("finished");
+    emit?.push("custom", { token: "late" });
+    await stream.flush();
+    expect(decoded()).toEqual([
+      [
+        ["custom", { token: "a" }],
+        ["__end__", "finished"],
+      ],
+    ]);
+  });
+
   it("skips a chunk it cannot encode or over 1 MiB, with a warning, and sends the others", async () => {
     const { stream, run, decoded, warnings } = setup();
     const emit = stream.open(run({ streamMode: "custom" }));

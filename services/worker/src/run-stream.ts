@@ -35,6 +35,8 @@ export class JobStream {
   private scheduled: NodeJS.Immediate | undefined;
   private opened = false;
   private broken = false;
+  /** The end entry is on its way: a chunk pushed later (a writer a node left running) would follow it unread. */
+  private closed = false;
 
   private readonly ctx: WorkerContext;
   private readonly runId: string;
@@ -58,7 +60,7 @@ export class JobStream {
   }
 
   private push(mode: RunStreamMode, chunk: unknown): void {
-    if (this.broken) return;
+    if (this.broken || this.closed) return;
     let entry: RunStreamEntry;
     try {
       entry = encodeStreamChunk(mode, chunk);
@@ -114,6 +116,18 @@ export class JobStream {
   async close(result: JobResult | undefined): Promise<void> {
     if (!this.opened) return;
     if (ENDS.has(result)) this.entries.push({ event: RUN_STREAM_END, data: result as string });
+    this.closed = ENDS.has(result);
+    await this.flush();
+  }
+
+  /**
+   * A job of `run`, which had already ended (its worker died before its end entry, or it was
+   * cancelled before any job ran it): the end entry, if it streams, so its readers end now.
+   */
+  async ended(run: RunRow): Promise<void> {
+    if (this.open(run) === undefined) return;
+    this.entries.push({ event: RUN_STREAM_END, data: run.status });
+    this.closed = true;
     await this.flush();
   }
 }

@@ -1,4 +1,5 @@
 import { RunNotFoundError } from "../errors.ts";
+import { RUN_STREAM_END, runStreamModes } from "../run-stream.ts";
 import { type NextRun, nextStep } from "../run-transitions.ts";
 import type { RunRow } from "../sql/runs.ts";
 import { isUuid } from "../uuid.ts";
@@ -33,6 +34,27 @@ export async function cancelRun(ctx: ClientContext, runId: string): Promise<{ st
     await orLate(announced, REDIS_WAIT_MS, "cancel announcement").catch((error: unknown) =>
       ctx.logger.warn({ err: error, runId }, "cancel not announced; waiters and workers recheck Postgres"),
     );
+    await endQueuedStream(ctx, runId.toLowerCase());
   }
   return { status: row.status };
+}
+
+/**
+ * A streamed run cancelled while queued behind its thread's current run: no job of it will run
+ * to write its stream's end entry (a worker writes it for a run that held its thread), so the
+ * canceller does, and the run's readers end now rather than after their grace.
+ */
+async function endQueuedStream(ctx: ClientContext, runId: string): Promise<void> {
+  const { rows } = await ctx.db.pool.query<{ input: RunRow["input"]; queued: boolean }>(
+    `SELECT r.input, t.current_run_id IS DISTINCT FROM r.id AS queued
+       FROM ${ctx.db.table("runs")} r JOIN ${ctx.db.table("threads")} t ON t.id = r.thread_id
+      WHERE r.id = $1`,
+    [runId],
+  );
+  const row = rows[0];
+  if (row === undefined || !row.queued || runStreamModes(row.input) === undefined) return;
+  const ended = ctx.dispatcher.appendStream(runId, [{ event: RUN_STREAM_END, data: "cancelled" }]);
+  await orLate(ended, REDIS_WAIT_MS, "stream end").catch((error: unknown) =>
+    ctx.logger.warn({ err: error, runId }, "stream end not written; its readers end from Postgres"),
+  );
 }

@@ -177,8 +177,8 @@ export function createClient(options: ClientOptions = {}) {
         objectArg(reconcileOptions, "reconcile's options", "{ limit: 1000 }"),
       ),
     async close() {
-      await hub.close();
       readers.close();
+      await hub.close();
       await crons.close();
       await ctx.dispatcher.close();
       if (ownsConnections) {

@@ -12,7 +12,10 @@ const MAX_IDLE = 8;
  */
 export class StreamReaders {
   private readonly idle: Redis[] = [];
-  private closed = false;
+  private readonly inUse = new Set<Redis>();
+  private readonly closer = new AbortController();
+  /** Aborts when the client closes: its open streams end. */
+  readonly closing = this.closer.signal;
   private readonly from: Redis;
   private readonly logger: Logger;
 
@@ -22,18 +25,23 @@ export class StreamReaders {
   }
 
   acquire(): Redis {
-    return this.idle.pop() ?? connectRedis(this.from, this.logger, "client run stream");
+    const reader = this.idle.pop() ?? connectRedis(this.from, this.logger, "client run stream");
+    this.inUse.add(reader);
+    return reader;
   }
 
   /** Back for the next stream when `clean` (no read in flight on it, which would answer the next one's), else closed. */
   release(reader: Redis, clean: boolean): void {
-    if (clean && !this.closed && reader.status === "ready" && this.idle.length < MAX_IDLE)
+    this.inUse.delete(reader);
+    if (clean && !this.closing.aborted && reader.status === "ready" && this.idle.length < MAX_IDLE)
       this.idle.push(reader);
     else reader.disconnect();
   }
 
+  /** Ends the open streams and closes every reader, idle or not (a stream the app stopped reading still holds one). */
   close(): void {
-    this.closed = true;
-    for (const reader of this.idle.splice(0)) reader.disconnect();
+    this.closer.abort();
+    for (const reader of [...this.idle.splice(0), ...this.inUse]) reader.disconnect();
+    this.inUse.clear();
   }
 }

@@ -38,8 +38,13 @@ const READ_BLOCK_MS = 1_000;
  * for its worker's end entry (sent right after the run's announcement; a Redis slow to take a
  * job's last chunks holds them up to REDIS_WAIT_MS) before it ends without it: a worker that died.
  */
-const END_GRACE_MS = 5_000;
-/** Once the run settled, how long Redis may go without answering a read before the stream ends without the rest. */
+const END_GRACE_MS = 10_000;
+/**
+ * Once the run settled, how long a read may go unanswered while the reader's connection is down
+ * (Redis away) before the stream ends without the rest; one on a connection that is up may be a
+ * large reply still arriving, and is waited for (a silent connection is dropped after
+ * REDIS_SOCKET_TIMEOUT_MS).
+ */
 const REDIS_AWAY_MS = 5_000;
 
 function checkOptions(options: StreamRunOptions) {
@@ -75,7 +80,12 @@ export function streamRun(
   options: StreamRunOptions = {},
 ): RunStream {
   const checked = checkOptions(options);
-  return closable(options.signal, (stopped) => streaming(ctx, hub, redis, runId, checked, stopped));
+  // The client's close ends its open streams too (their readers are closed with it).
+  const signal =
+    options.signal === undefined
+      ? redis.readers.closing
+      : AbortSignal.any([options.signal, redis.readers.closing]);
+  return closable(signal, (stopped) => streaming(ctx, hub, redis, runId, checked, stopped));
 }
 
 /** The run's result once Postgres says it settled, watched in the background: `settledAt` is when. */
@@ -103,9 +113,15 @@ function watchSettle(
  * Whether the stream should end without the worker's end entry: the run settled, and Redis gave
  * all it had for END_GRACE_MS, or has left a read unanswered for REDIS_AWAY_MS.
  */
-function givesUp(settledAt: number | undefined, caughtUp: boolean, unansweredMs: number): boolean {
+function givesUp(
+  settledAt: number | undefined,
+  caughtUp: boolean,
+  away: { unansweredMs: number; up: boolean },
+) {
   if (settledAt === undefined) return false;
-  return (caughtUp && Date.now() - settledAt >= END_GRACE_MS) || unansweredMs >= REDIS_AWAY_MS;
+  return (
+    (caughtUp && Date.now() - settledAt >= END_GRACE_MS) || (!away.up && away.unansweredMs >= REDIS_AWAY_MS)
+  );
 }
 
 async function* streaming(
@@ -129,7 +145,8 @@ async function* streaming(
   let cursor = options.lastEventId;
   try {
     let [caughtUp, checkedEnd] = [false, false];
-    for (let ended = false; !ended && !givesUp(watch.state.settledAt, caughtUp, reads.unansweredFor()); ) {
+    const away = () => ({ unansweredMs: reads.unansweredFor(), up: reader.status === "ready" });
+    for (let ended = false; !ended && !givesUp(watch.state.settledAt, caughtUp, away()); ) {
       if (stopped.aborted) return;
       if (watch.state.failure !== undefined) throw watch.state.failure.error;
       const entries = await reads.read(cursor, READ_BLOCK_MS);
@@ -148,8 +165,9 @@ async function* streaming(
       }
     }
     await watch.settled;
+    if (stopped.aborted) return;
     if (watch.state.failure !== undefined) throw watch.state.failure.error;
-    if (!stopped.aborted) yield { id: cursor, event: "end", data: watch.state.result as RunResult };
+    yield { id: cursor, event: "end", data: watch.state.result as RunResult };
   } finally {
     ending.abort();
     redis.readers.release(reader, !reads.busy());
