@@ -1,10 +1,8 @@
 // Resumes and starts racing each other: two clicks on one approval, retries with an idempotency
 // key, against real Postgres, Redis and BullMQ.
 import { isLayoverError } from "@layover/graph";
-import { createClient } from "@layover/runtime";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness, parkedApproval } from "./support/harness.ts";
+import { anotherClient, createHarness, type Harness, parkedApproval } from "./support/harness.ts";
 
 let h: Harness;
 
@@ -64,13 +62,7 @@ describe("resumes under contention", () => {
 
   it("gives two calls with one idempotency key, racing, the same run — 40 trials", async () => {
     // Two clients, as two replicas of a web app retrying one request.
-    const other = createClient({
-      databaseUrl: h.databaseUrl,
-      redisUrl: h.redisUrl,
-      schema: h.schema,
-      prefix: h.prefix,
-      logger: pino({ level: "silent" }),
-    });
+    const other = anotherClient(h);
     const refusals: string[] = [];
     try {
       for (let trial = 0; trial < 40; trial++) {

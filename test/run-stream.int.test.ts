@@ -1,12 +1,11 @@
 // runs.stream: what a run reports as its workers run it — the chunks LangGraph's stream() gives
 // in-process, in order across jobs and workers — then its end, read from Postgres.
 import { Command, MemorySaver } from "@layover/graph";
-import { createClient, type RunStreamPart } from "@layover/runtime";
+import type { RunStreamPart } from "@layover/runtime";
 import { Redis } from "ioredis";
-import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { narrated } from "./fixtures/narrated.ts";
-import { countRows, createHarness, type Harness } from "./support/harness.ts";
+import { anotherClient, countRows, createHarness, type Harness } from "./support/harness.ts";
 
 let h: Harness;
 let redis: Redis;
@@ -232,13 +231,7 @@ describe("runs.stream", () => {
   });
 
   it("a client's close ends its open streams", async () => {
-    const client = createClient({
-      databaseUrl: h.databaseUrl,
-      redisUrl: h.redisUrl,
-      schema: h.schema,
-      prefix: h.prefix,
-      logger: pino({ level: "silent" }),
-    });
+    const client = anotherClient(h);
     const { runId } = await client.runs.start({
       graphId: "slow-chain",
       input: { delayMs: 300 },

@@ -300,6 +300,17 @@ export async function runAndQueuedRun(h: Harness, firstDelayMs = 0) {
   return { first, queued };
 }
 
+/** Another producer client on `h`'s deployment, with connections of its own (a second replica of an app), silent. */
+export function anotherClient(h: Harness): LayoverClient {
+  return createClient({
+    databaseUrl: h.databaseUrl,
+    redisUrl: h.redisUrl,
+    schema: h.schema,
+    prefix: h.prefix,
+    logger: quiet,
+  });
+}
+
 /**
  * A second producer client on a pool of its own that counts the statements it sends (each still
  * goes to Postgres), its event subscription standing once it has waited for a run.
