@@ -62,15 +62,24 @@ function backlogOf(limit: number) {
 }
 
 /**
- * Appends entries (ARGV[3…]: event, data, event, data…) to a run's stream (KEYS[1]), trimmed to
- * about ARGV[1] entries, and keeps it ARGV[2] ms from now: atomically, in order.
+ * Appends entries (ARGV[4…]: event, data, event, data…) to a run's stream (KEYS[1]), trimmed to
+ * about ARGV[1] entries, and keeps it ARGV[2] ms from now: atomically, in order. With a fence
+ * (KEYS[2], a BullMQ job's lock key, and ARGV[3], the token the job was given), only while that
+ * job's lock still holds the token, else nothing (-1).
  */
 const APPEND_STREAM = `
-for i = 3, #ARGV, 2 do
+if #KEYS > 1 and redis.call("GET", KEYS[2]) ~= ARGV[3] then return -1 end
+for i = 4, #ARGV, 2 do
   redis.call("XADD", KEYS[1], "MAXLEN", "~", ARGV[1], "*", "e", ARGV[i], "d", ARGV[i + 1])
 end
 redis.call("PEXPIRE", KEYS[1], ARGV[2])
-return #ARGV / 2 - 1`;
+return (#ARGV - 3) / 2`;
+
+/** A job's hold on its work: its BullMQ lock key and the token its worker was given. */
+export interface JobLock {
+  key: string;
+  token: string;
+}
 
 /** Sends step jobs to BullMQ and run events to Redis pub/sub. */
 export interface Dispatcher {
@@ -83,9 +92,11 @@ export interface Dispatcher {
   publishCancel(event: RunEvent): Promise<void>;
   /**
    * Appends entries to run `runId`'s stream in one round trip, in order, trimming it to about
-   * RUN_STREAM_MAX_ENTRIES and keeping it RUN_STREAM_TTL_MS from now.
+   * RUN_STREAM_MAX_ENTRIES and keeping it RUN_STREAM_TTL_MS from now. Given the job's `lock`,
+   * only while the job still holds it: false when it did not (a worker frozen past its lock,
+   * whose job another worker took over), and nothing was appended.
    */
-  appendStream(runId: string, entries: readonly RunStreamEntry[]): Promise<void>;
+  appendStream(runId: string, entries: readonly RunStreamEntry[], lock?: JobLock): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -128,20 +139,24 @@ export function createDispatcher(
         Promise.all([connection.publish(channel, message), connection.publish(cancels, message)]),
       );
     },
-    async appendStream(runId, entries) {
-      if (entries.length === 0) return;
+    async appendStream(runId, entries, lock) {
+      if (entries.length === 0) return true;
       const fields = entries.flatMap(({ event, data }) => [event, data]);
+      const keys =
+        lock === undefined ? [runStreamKey(prefix, runId)] : [runStreamKey(prefix, runId), lock.key];
       // One command: a pipeline on this connection copies BullMQ's scripts into itself each time.
-      await bounded(() =>
+      const appended = await bounded(() =>
         connection.eval(
           APPEND_STREAM,
-          1,
-          runStreamKey(prefix, runId),
+          keys.length,
+          ...keys,
           RUN_STREAM_MAX_ENTRIES,
           RUN_STREAM_TTL_MS,
+          lock?.token ?? "",
           ...fields,
         ),
       );
+      return appended !== -1;
     },
     async close() {
       await queue.close();

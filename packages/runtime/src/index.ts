@@ -37,6 +37,7 @@ export {
   createDispatcher,
   DEFAULT_MAX_REDIS_BACKLOG,
   type Dispatcher,
+  type JobLock,
   RedisBacklogError,
   STEP_JOB_OPTIONS,
 } from "./dispatch.ts";

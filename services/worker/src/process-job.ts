@@ -9,6 +9,7 @@ import {
 } from "@layover/graph";
 import {
   holdsThreadGuard,
+  type JobLock,
   type JobRun,
   markRunning,
   type RunConfig,
@@ -52,6 +53,8 @@ const DEFAULT_RECURSION_LIMIT = 25;
 /** Where a job stands among its delivery attempts: the last one ends the run instead of handing it back. */
 export interface JobAttempt {
   last: boolean;
+  /** The job's BullMQ lock, when BullMQ gave one: the run's stream takes the job's chunks only while it holds. */
+  lock?: JobLock;
 }
 
 /**
@@ -67,7 +70,7 @@ export async function processStepJob(
 ): Promise<JobResult> {
   // Watched from before the run is read: a cancel announced after the read is not missed.
   const untrack = ctx.cancels.track(job.runId);
-  const stream = new JobStream(ctx, job.runId, log);
+  const stream = new JobStream(ctx, { runId: job.runId, lock: attempt.lock }, log);
   let result: JobResult | undefined;
   try {
     result = await runJob(ctx, job, log, { attempt, stream });

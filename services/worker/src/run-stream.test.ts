@@ -7,26 +7,26 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { WorkerContext } from "./context.ts";
 import { JobStream } from "./run-stream.ts";
 
-type Append = (runId: string, entries: readonly RunStreamEntry[]) => Promise<void>;
+type Append = (runId: string, entries: readonly RunStreamEntry[]) => Promise<boolean>;
 
-function setup(append: Append = async () => {}) {
+function setup(append: Append = async () => true) {
   const sent: RunStreamEntry[][] = [];
-  const warnings: string[] = [];
+  const logged: string[] = [];
   const dispatcher = {
     appendStream: (runId: string, entries: readonly RunStreamEntry[]) => {
       sent.push([...entries]);
       return append(runId, entries);
     },
   } as unknown as Dispatcher;
-  const log = pino({ level: "warn" }, { write: (line: string) => warnings.push(JSON.parse(line).msg) });
-  const stream = new JobStream({ dispatcher } as WorkerContext, "run-1", log);
+  const log = pino({ level: "info" }, { write: (line: string) => logged.push(JSON.parse(line).msg) });
+  const stream = new JobStream({ dispatcher } as WorkerContext, { runId: "run-1" }, log);
   const run = (config?: object) =>
     ({ input: { input: {}, ...(config ? { config } : {}) } }) as unknown as RunRow;
   const decoded = () =>
     sent.map((batch) =>
       batch.map((e) => [e.event, e.event === "__end__" ? e.data : decodeStreamChunk(e.data)]),
     );
-  return { stream, run, sent, warnings, decoded };
+  return { stream, run, sent, logged, decoded };
 }
 
 afterEach(() => {
@@ -89,7 +89,7 @@ describe("JobStream", () => {
   });
 
   it("skips a chunk it cannot encode or over 1 MiB, with a warning, and sends the others", async () => {
-    const { stream, run, decoded, warnings } = setup();
+    const { stream, run, decoded, logged } = setup();
     const emit = stream.open(run({ streamMode: "custom" }));
     emit?.push("custom", { token: "a" });
     emit?.push("custom", { callback: () => 1 });
@@ -103,28 +103,39 @@ describe("JobStream", () => {
         ["__end__", "finished"],
       ],
     ]);
-    expect(warnings).toEqual([
+    expect(logged).toEqual([
       "stream chunk not sent: it cannot be encoded",
       "stream chunk not sent: it is too large",
     ]);
   });
 
-  it("a failed send stops this job's stream with one warning; the job goes on", async () => {
-    const { stream, run, sent, warnings } = setup(async () => {
-      throw new Error("READONLY You can't write against a read only replica.");
-    });
+  it.each([
+    {
+      what: "a failed send stops this job's stream with one warning; the job goes on",
+      append: async (): Promise<boolean> => {
+        throw new Error("READONLY You can't write against a read only replica.");
+      },
+      said: "run stream not sent; runs.stream readers get the run's end from Postgres",
+    },
+    {
+      what: "a send Redis refuses because the job's lock is no longer its own stops the stream, at info",
+      append: async () => false,
+      said: "run stream not sent: this job's lock was lost; the worker that took it over streams the run",
+    },
+  ])("$what", async ({ append, said }) => {
+    const { stream, run, sent, logged } = setup(append);
     const emit = stream.open(run({ streamMode: "updates" }));
     emit?.push("updates", { a: 1 });
     await stream.flush();
     emit?.push("updates", { b: 2 });
     await stream.close("finished");
     expect(sent).toHaveLength(1);
-    expect(warnings).toEqual(["run stream not sent; runs.stream readers get the run's end from Postgres"]);
+    expect(logged).toEqual([said]);
   });
 
   it("a Redis that does not answer holds the job at most REDIS_WAIT_MS, once", async () => {
     vi.useFakeTimers();
-    const { stream, run, sent, warnings } = setup(() => new Promise<void>(() => {}));
+    const { stream, run, sent, logged } = setup(() => new Promise<boolean>(() => {}));
     const emit = stream.open(run({ streamMode: "updates" }));
     emit?.push("updates", { a: 1 });
     const flushed = stream.flush();
@@ -133,6 +144,6 @@ describe("JobStream", () => {
     emit?.push("updates", { b: 2 });
     await stream.close("finished");
     expect(sent).toHaveLength(1);
-    expect(warnings).toHaveLength(1);
+    expect(logged).toHaveLength(1);
   });
 });

@@ -3,6 +3,7 @@
 import type { Emitter, StreamMode } from "@layover/graph";
 import {
   encodeStreamChunk,
+  type JobLock,
   orLate,
   REDIS_WAIT_MS,
   RUN_STREAM_END,
@@ -40,11 +41,14 @@ export class JobStream {
 
   private readonly ctx: WorkerContext;
   private readonly runId: string;
+  private readonly lock: JobLock | undefined;
   private readonly log: Logger;
 
-  constructor(ctx: WorkerContext, runId: string, log: Logger) {
+  /** The stream of `job.runId`'s chunks from this job; appended only while the job holds `job.lock` when given. */
+  constructor(ctx: WorkerContext, job: { runId: string; lock?: JobLock | undefined }, log: Logger) {
     this.ctx = ctx;
-    this.runId = runId;
+    this.runId = job.runId;
+    this.lock = job.lock;
     this.log = log;
   }
 
@@ -89,7 +93,13 @@ export class JobStream {
     this.sending = this.sending.then(async () => {
       if (entries.length === 0 || this.broken) return;
       try {
-        await orLate(this.ctx.dispatcher.appendStream(this.runId, entries), REDIS_WAIT_MS, "run stream");
+        const appending = this.ctx.dispatcher.appendStream(this.runId, entries, this.lock);
+        if (await orLate(appending, REDIS_WAIT_MS, "run stream")) return;
+        // Its lock expired (frozen past it) and another worker took the job: it goes on with the run.
+        this.broken = true;
+        this.log.info(
+          "run stream not sent: this job's lock was lost; the worker that took it over streams the run",
+        );
       } catch (error) {
         this.broken = true;
         this.log.warn(

@@ -45,7 +45,9 @@ function stepJobProcessor(ctx: WorkerContext, logger: Logger, outage: OutageGate
     // A job handed back on its last attempt would fail for good: that one settles its run.
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     try {
-      const result = await processStepJob(ctx, data, log, { last });
+      const lock =
+        token === undefined ? undefined : { key: `${ctx.dispatcher.queue.toKey(job.id ?? "")}:lock`, token };
+      const result = await processStepJob(ctx, data, log, { last, ...(lock ? { lock } : {}) });
       ctx.metrics.jobs.inc({ result });
       return result;
     } catch (error) {
