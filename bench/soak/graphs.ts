@@ -1,8 +1,10 @@
 // What the soak's worker processes serve: `layover-worker --graphs bench/soak/graphs.ts`. Each
 // node leaves a mark on `trail` (an appending reducer), so a thread's final values say which
 // supersteps committed, once each, and which answers they took: the soak computes the same
-// trail from its ledger and compares.
-import { Annotation, END, interrupt, START, StateGraph } from "@layover/graph";
+// trail from its ledger and compares. Nodes that do work also write a custom chunk naming
+// themselves first (config.writer, as a node sends an LLM's tokens), so a stream read in
+// ["updates", "custom"] shows whether each node's chunks come in the order it sent them.
+import { Annotation, END, interrupt, type LangGraphRunnableConfig, START, StateGraph } from "@layover/graph";
 
 export const APPROVAL_ID = "soak-approval";
 export const CHAIN_ID = "soak-chain";
@@ -31,13 +33,17 @@ function ask(s: Approval, question: number): unknown {
 
 /** prepare → review (asks once or twice) → act. */
 export const approval = new StateGraph(ApprovalState)
-  .addNode("prepare", () => ({ trail: "prepare" }))
+  .addNode("prepare", (_s: Approval, config: LangGraphRunnableConfig) => {
+    config.writer?.({ node: "prepare" });
+    return { trail: "prepare" };
+  })
   .addNode("review", (s: Approval) => {
     const answers = [ask(s, 1)];
     if (s.asks === 2) answers.push(ask(s, 2));
     return { trail: answers.map((a) => `review:${String(a)}`) };
   })
-  .addNode("act", async (s: Approval) => {
+  .addNode("act", async (s: Approval, config: LangGraphRunnableConfig) => {
+    config.writer?.({ node: "act" });
     await sleep(s.delayMs);
     return { trail: "act" };
   })
@@ -57,7 +63,8 @@ const ChainState = Annotation.Root({
 let chainBuilder: any = new StateGraph(ChainState);
 for (let i = 0; i < CHAIN_NODES; i++) {
   chainBuilder = chainBuilder
-    .addNode(`s${i}`, async (s: typeof ChainState.State) => {
+    .addNode(`s${i}`, async (s: typeof ChainState.State, config: LangGraphRunnableConfig) => {
+      config.writer?.({ node: `s${i}` });
       await sleep(s.delayMs);
       return { count: 1, trail: `s${i}` };
     })
