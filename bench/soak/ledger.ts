@@ -31,6 +31,8 @@ export interface ThreadEntry {
   abandoned?: string;
   /** The story ran to its end. */
   done: boolean;
+  /** What the story's starts and resumes ask to stream; none: they stream nothing. */
+  streamMode?: StreamMode;
 }
 
 /** One interrupt answered twice at once: by both clients, or by one client's retries with one key. */
@@ -42,12 +44,43 @@ export interface Race {
   outcomes: Array<{ runId?: string; error?: string }>;
 }
 
+/** What a streaming story's starts and resumes ask for. */
+export type StreamMode = "updates" | ["updates", "custom"];
+
+/** A part as the check needs it: its id, its event, and the nodes it names. */
+export interface SeenPart {
+  id: string;
+  event: string;
+  /** "updates": the nodes whose updates it carries ("__interrupt__" and the like left out); "custom": the node that wrote it. */
+  nodes: string[];
+}
+
+/** What one reader of a run's stream saw (streams.ts). */
+export interface StreamRead {
+  runId: string;
+  threadId: string;
+  mode: StreamMode;
+  /** When the start or resume that made the run was sent (ms since the epoch). */
+  askedAt: number;
+  /** Every part before an end, over the first read and the rejoined one, in order. */
+  parts: SeenPart[];
+  /** Every "end" part: its id, what it says, and when it came. */
+  ends: Array<{ id: string; runId: string; status: string; at: number }>;
+  /** Parts (of any event) that came after an end part. */
+  afterEnd: number;
+  rejoins: number;
+  /** The error the stream threw, if it did. */
+  error?: string;
+}
+
 export interface Ledger {
   threads: Map<string, ThreadEntry>;
   races: Race[];
   /** Calls that failed where nothing expected it. */
   unexpected: Array<{ threadId: string; call: string; error: string }>;
   calls: { starts: number; resumes: number; cancels: number; busyRefusals: number };
+  /** Every stream a story read. */
+  streams: StreamRead[];
 }
 
 export function newLedger(): Ledger {
@@ -56,6 +89,7 @@ export function newLedger(): Ledger {
     races: [],
     unexpected: [],
     calls: { starts: 0, resumes: 0, cancels: 0, busyRefusals: 0 },
+    streams: [],
   };
 }
 
