@@ -19,6 +19,7 @@ import { generateLoad } from "./load.ts";
 import { formatSummary } from "./report.ts";
 import { seededRng } from "./rng.ts";
 import { readSnapshot } from "./snapshot.ts";
+import { streamsEnd } from "./stream-check.ts";
 
 const USAGE = `Usage: pnpm --filter @layover/bench run soak [--minutes 5] [--seed <n>] [--in-flight 10] [--settle-s 180]`;
 const log = (line: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${line}\n`);
@@ -85,6 +86,7 @@ async function soak(
     expiries(snapshot, ledger, settledAt),
     jobsMatchRuns(snapshot),
     logLevels(fleet.tally),
+    streamsEnd(snapshot, ledger, injected),
   ];
   console.log(
     formatSummary({ ...options, settleMs, ledger, snapshot, faults: injected, logs: fleet.tally, results }),

@@ -10,6 +10,8 @@ export interface RunRow {
   status: string;
   /** A resume's answers: interrupt id → value. */
   resume: Record<string, unknown> | null;
+  /** When it last changed (finished, else parked or later touched): a stream's end comes after it. */
+  settled_at: Date;
 }
 
 export interface InterruptRow {
@@ -71,7 +73,8 @@ export async function readSnapshot(fleet: SoakFleet, ledger: Ledger): Promise<Sn
   const s = fleet.deployment.schema;
   await analyze(fleet);
   const { rows: runs } = await fleet.pool.query<RunRow>(
-    `SELECT id, thread_id, kind, status, input->'resume' AS resume FROM "${s}".runs`,
+    `SELECT id, thread_id, kind, status, input->'resume' AS resume,
+            coalesce(finished_at, updated_at) AS settled_at FROM "${s}".runs`,
   );
   const { rows: threads } = await fleet.pool.query<{ id: string; status: string }>(
     `SELECT id, status FROM "${s}".threads`,
