@@ -11,7 +11,8 @@ export type StoryKind =
   | "multitask"
   | "cancel-queued"
   | "cancel-or-resume"
-  | "leave-parked";
+  | "leave-parked"
+  | "slow-stream";
 
 export interface ThreadEntry {
   threadId: string;

@@ -290,6 +290,16 @@ async function leaveParkedStory(ctx: Story, entry: ThreadEntry): Promise<void> {
   entry.waitsForPerson = true;
 }
 
+/**
+ * A streamed chain run slow enough (5–7.5 s) that a worker frozen in one of its nodes has its job
+ * taken over and thaws while the run goes on: what the thawed one then reports shows in the stream.
+ */
+async function slowStreamStory(ctx: Story, entry: ThreadEntry): Promise<void> {
+  entry.streamMode ??= "updates";
+  const runId = await startChain(ctx, entry, 1_000 + Math.floor(ctx.rng() * 500));
+  await waitFor(ctx, runId, "success");
+}
+
 type Play = (ctx: Story, entry: ThreadEntry) => Promise<void>;
 /** Each story: its kind, how often it is picked (weight), its graph, and what it does. */
 const STORIES: Array<[StoryKind, number, string, Play]> = [
@@ -303,6 +313,7 @@ const STORIES: Array<[StoryKind, number, string, Play]> = [
   ["cancel-queued", 8, CHAIN_ID, cancelQueuedStory],
   ["cancel-or-resume", 8, APPROVAL_ID, cancelOrResumeStory],
   ["leave-parked", 5, APPROVAL_ID, leaveParkedStory],
+  ["slow-stream", 8, CHAIN_ID, slowStreamStory],
 ];
 const WEIGHT = STORIES.reduce((sum, [, weight]) => sum + weight, 0);
 
