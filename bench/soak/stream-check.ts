@@ -64,6 +64,14 @@ function overlapsDeletion(read: StreamRead, faults: FaultRecord[]): boolean {
   );
 }
 
+/** The faults that struck while the stream was open, for a failure's line: where to look. */
+function faultsDuring(read: StreamRead, faults: FaultRecord[]): string {
+  const end = read.ends[0]?.at ?? Number.POSITIVE_INFINITY;
+  const during = faults.filter((f) => f.at >= read.askedAt - 6_500 && f.at <= end);
+  const said = during.map((f) => `${f.kind} ${f.target} ${((f.at - read.askedAt) / 1000).toFixed(1)} s in`);
+  return ` (open ${(((end === Number.POSITIVE_INFINITY ? Date.now() : end) - read.askedAt) / 1000).toFixed(1)} s; faults: ${said.join(", ") || "none"})`;
+}
+
 /** What is wrong with how the stream ended, its ids, or the nodes it names (for any stream). */
 function endFaults(read: StreamRead, run: RunRow | undefined, cancelled: Set<string>): string[] {
   const wrong: string[] = [];
@@ -161,7 +169,10 @@ export function streamsEnd(snapshot: Snapshot, ledger: Ledger, faults: FaultReco
       n.redone += order.redone;
       wrong.push(...order.wrong);
     }
-    if (wrong.length > 0) failures.push(`stream of ${read.runId} (${read.threadId}): ${wrong.join("; ")}`);
+    if (wrong.length > 0)
+      failures.push(
+        `stream of ${read.runId} (${read.threadId}): ${wrong.join("; ")}${faultsDuring(read, faults)}`,
+      );
   }
   const parts = ledger.streams.flatMap((r) => r.parts);
   const counts =
