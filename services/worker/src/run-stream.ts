@@ -113,7 +113,7 @@ export class JobStream {
 
   /**
    * Sends what was reported so far and waits for Redis to take it: call before the run's next
-   * job can start (after each superstep), so that its stream stays in order across workers.
+   * job can start (before this job enqueues it), so that its stream stays in order across workers.
    */
   async flush(): Promise<void> {
     if (!this.opened) return;

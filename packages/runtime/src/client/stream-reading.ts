@@ -6,8 +6,8 @@ import { within } from "../within.ts";
 
 /** How long past its block a read may go unanswered (Redis away, a large reply) before the stream checks on the run. */
 const READ_SLACK_MS = 1_000;
-/** Entries per read. */
-const READ_COUNT = 500;
+/** Entries per read: a reply stays under ~100 MiB even of chunks at their 1 MiB limit. */
+const READ_COUNT = 100;
 const MAX_U64 = 2n ** 64n - 1n;
 
 type Entries = [id: string, fields: string[]][];
