@@ -1,7 +1,7 @@
 // runs.stream: what a run reports as its workers run it — the chunks LangGraph's stream() gives
 // in-process, in order across jobs and workers — then its end, read from Postgres.
 import { Command, MemorySaver } from "@layover/graph";
-import type { RunStreamPart } from "@layover/runtime";
+import { type RunStreamPart, runStreamKey } from "@layover/runtime";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { narrated } from "./fixtures/narrated.ts";
@@ -117,7 +117,7 @@ describe("runs.stream", () => {
       config: { streamMode: "values" },
     });
     await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
-    const key = `${h.prefix}:run-stream:${runId}`;
+    const key = runStreamKey(h.prefix, runId);
     const ttl = await redis.pttl(key);
     expect(ttl).toBeGreaterThan(59 * 60 * 1000);
     expect(ttl).toBeLessThanOrEqual(60 * 60 * 1000);
@@ -126,7 +126,7 @@ describe("runs.stream", () => {
 
     const quiet = await h.client.runs.start({ graphId: "linear", input: { count: 0 } });
     await h.client.runs.wait(quiet.runId, { timeoutMs: 20_000 });
-    expect(await redis.exists(`${h.prefix}:run-stream:${quiet.runId}`)).toBe(0);
+    expect(await redis.exists(runStreamKey(h.prefix, quiet.runId))).toBe(0);
     await expect(collect(h.client.runs.stream(quiet.runId))).rejects.toMatchObject({
       name: "InvalidInputError",
       message: expect.stringContaining("started without a streamMode"),
@@ -141,7 +141,7 @@ describe("runs.stream", () => {
     });
     const whole = await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
     expect(whole.length).toBeGreaterThan(1);
-    await redis.del(`${h.prefix}:run-stream:${runId}`);
+    await redis.del(runStreamKey(h.prefix, runId));
     const lost = await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
     expect(lost).toEqual([
       { id: "0", event: "end", data: expect.objectContaining({ runId, status: "interrupted" }) },
