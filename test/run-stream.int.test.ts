@@ -1,10 +1,11 @@
 // runs.stream: what a run reports as its workers run it — the chunks LangGraph's stream() gives
 // in-process, in order across jobs and workers — then its end, read from Postgres.
+import { AIMessageChunk } from "@langchain/core/messages";
 import { Command, MemorySaver } from "@layover/graph";
 import { type RunStreamPart, runStreamKey } from "@layover/runtime";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { narrated } from "./fixtures/narrated.ts";
+import { chatAgent, narrated } from "./fixtures/narrated.ts";
 import { anotherClient, countRows, createHarness, type Harness } from "./support/harness.ts";
 
 let h: Harness;
@@ -110,6 +111,51 @@ describe("runs.stream", () => {
     expect(rest.at(-1)?.event).toBe("end");
   });
 
+  it('streams a chat model\'s tokens ("messages") across jobs and processes as stream() does in-process', async () => {
+    const modes: ("messages" | "updates")[] = ["messages", "updates"];
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "chat-agent",
+      input: { messages: [{ role: "user", content: "book it", id: "ask" }] },
+      config: { streamMode: modes },
+    });
+    const first = await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
+    const resumed = await h.client.threads.resume(threadId, "yes", { streamMode: modes });
+    const second = await collect(h.client.runs.stream(resumed.runId, { timeoutMs: 20_000 }));
+    expect(second.at(-1)?.data).toMatchObject({ status: "success" });
+
+    const tokens = (parts: RunStreamPart[]) =>
+      parts.filter((p) => p.event === "messages").map((p) => (p.data as [AIMessageChunk])[0]);
+    expect(
+      tokens(first)
+        .map((m) => m.content)
+        .join(""),
+    ).toBe("Booked LO 123");
+    expect(tokens(first).every((m) => m instanceof AIMessageChunk)).toBe(true);
+    expect(tokens(second).map((m) => m.content)).toEqual(["yes", ..."Sent"]);
+
+    const local = chatAgent.withCheckpointer(new MemorySaver());
+    const config = { configurable: { thread_id: crypto.randomUUID() }, streamMode: modes };
+    const localFirst: unknown[] = [];
+    for await (const chunk of await local.stream(
+      { messages: [{ role: "user", content: "book it", id: "ask" }] },
+      config,
+    ))
+      localFirst.push(chunk);
+    const localSecond: unknown[] = [];
+    for await (const chunk of await local.stream(new Command({ resume: "yes" }), config))
+      localSecond.push(chunk);
+    // Run, thread and task ids differ (a worker's run seeds its task ids with the run id); the rest is equal.
+    const uuids = (value: unknown) =>
+      JSON.parse(
+        JSON.stringify(value).replace(
+          /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g,
+          "<id>",
+        ),
+      );
+    expect(uuids(chunks(first))).toEqual(uuids(localFirst));
+    expect(uuids(chunks(second))).toEqual(uuids(localSecond));
+  });
+
   it("keeps a run's stream in Redis for an hour, trimmed, and a run started without a streamMode writes none and is refused", async () => {
     const { runId } = await h.client.runs.start({
       graphId: "linear",
@@ -198,11 +244,11 @@ describe("runs.stream", () => {
     });
     const before = await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
     expect(before.at(-1)?.data).toMatchObject({ status: "interrupted", values: { count: 5 } });
-    await expect(
-      h.client.threads.continue(threadId, { streamMode: "messages" as never }),
-    ).rejects.toMatchObject({
-      name: "InvalidInputError",
-    });
+    await expect(h.client.threads.continue(threadId, { streamMode: "debug" as never })).rejects.toMatchObject(
+      {
+        name: "InvalidInputError",
+      },
+    );
     const continued = await h.client.threads.continue(threadId, { streamMode: "updates" });
     const after = await collect(h.client.runs.stream(continued.runId, { timeoutMs: 20_000 }));
     expect(chunks(after)).toEqual(
@@ -246,7 +292,7 @@ describe("runs.stream", () => {
 
   it("refuses a stream mode workers do not report, and bad options, before anything is written", async () => {
     const runsBefore = await countRows(h, "runs");
-    for (const streamMode of ["messages", "debug", "checkpoints", "bogus", [], ["updates", 3]])
+    for (const streamMode of ["debug", "checkpoints", "tools", "bogus", [], ["updates", 3]])
       await expect(
         h.client.runs.start({ graphId: "linear", input: {}, config: { streamMode: streamMode as never } }),
       ).rejects.toMatchObject({

@@ -8,6 +8,7 @@ import { type TaskContext, taskContext } from "./context.ts";
 import { GraphAbortedError } from "./errors.ts";
 import type { GraphSpec, NodeConfig, NodeSpec, RetryPolicy } from "./graph/spec.ts";
 import { type Interrupt, isGraphInterrupt } from "./interrupt.ts";
+import { callNode, type MessagesStreamer } from "./messages-stream.ts";
 
 export type TaskOutcome =
   | { kind: "done"; writes: Write[]; output: unknown }
@@ -24,6 +25,8 @@ export interface TaskRun {
   versions: Record<string, number>;
   context: TaskContext;
   config: NodeConfig;
+  /** The run's "messages" listener, when it streams them: told of the node's input and output. */
+  messages?: MessagesStreamer | undefined;
 }
 
 /** HTTP statuses a retry cannot fix (the request itself is wrong, or not allowed), as LangGraph's. */
@@ -59,6 +62,12 @@ function backoff(policy: RetryPolicy, attempt: number): number {
   return policy.jitter === false ? capped : capped * (0.75 + Math.random() * 0.5);
 }
 
+/** A node's messages' metadata in "messages", as LangGraph's: its config's, tagged with the superstep. */
+function nodeMeta(config: NodeConfig): Record<string, unknown> {
+  const tags = [...config.tags, `graph:step:${config.metadata.langgraph_step}`];
+  return { tags, name: config.metadata.langgraph_node, ls_integration: "langgraph", ...config.metadata };
+}
+
 async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise<TaskOutcome> {
   const { spec, task, context, config } = run;
   context.interruptIndex = 0;
@@ -66,7 +75,9 @@ async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise
   context.attempt = attemptNo;
   let output: unknown;
   try {
-    output = await taskContext.run(context, () => node.run(run.input, config));
+    run.messages?.nodeStart(run.input);
+    output = await taskContext.run(context, () => callNode(config, () => node.run(run.input, config)));
+    run.messages?.nodeEnd(nodeMeta(config), output);
   } catch (error) {
     if (!isParentCommand(error)) throw error;
     // A subgraph node routed in this graph: treat it as this node's own Command.

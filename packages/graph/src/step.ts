@@ -12,6 +12,7 @@ import type { NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt, UnaskedResume } from "./interrupt.ts";
+import { messagesStreamer } from "./messages-stream.ts";
 import { partialBatches } from "./pause.ts";
 import { runTask, type TaskOutcome } from "./run-task.ts";
 import type { StepEnv, StepResult } from "./step-env.ts";
@@ -171,6 +172,7 @@ function taskSetup(
     tags: env.tags,
     attempt: 1,
   };
+  const ns = `${env.key.ns === "" ? "" : `${env.key.ns}|`}${task.name}:${task.id}`;
   const config: NodeConfig = {
     configurable: env.configurable,
     context: env.context,
@@ -181,12 +183,18 @@ function taskSetup(
       langgraph_node: task.name,
       langgraph_step: head.metadata.step + 1,
       langgraph_task_id: task.id,
+      langgraph_triggers: task.triggers,
+      langgraph_path: task.kind === "pull" ? ["__pregel_pull", task.name] : ["__pregel_push", task.name],
+      langgraph_checkpoint_ns: ns,
+      checkpoint_ns: ns,
       thread_id: env.key.threadId,
     },
     idempotencyKey: `${env.key.threadId}:${task.id}`,
   };
+  const messages = messagesStreamer(env.emit, env.key.ns);
+  if (messages !== undefined) config.callbacks = [messages.handler];
   context.config = config;
-  return { context, config };
+  return { context, config, messages };
 }
 
 async function executeTasks(
@@ -219,7 +227,13 @@ async function executeTasks(
         if (env.emit?.modes.has("updates")) emitUpdate(env, task, waiting);
         return waiting;
       }
-      const { context, config } = taskSetup(env, head, task, resume, pending.interrupts.get(task.id));
+      const { context, config, messages } = taskSetup(
+        env,
+        head,
+        task,
+        resume,
+        pending.interrupts.get(task.id),
+      );
       const input = task.kind === "push" ? task.arg : { ...state };
       context.input = input;
       if (wantsEvent(env.emit, "task")) {
@@ -239,6 +253,7 @@ async function executeTasks(
         versions: base.versions,
         context,
         config,
+        messages,
       });
       return env.emit === undefined
         ? running

@@ -4,12 +4,13 @@ import { InvalidInputError } from "./errors.ts";
  * LangGraph's stream modes. "tasks" and "checkpoints" carry the payloads of "debug"'s task
  * (and task_result) and checkpoint events on their own.
  */
-export type StreamMode = "values" | "updates" | "custom" | "debug" | "tasks" | "checkpoints";
+export type StreamMode = "values" | "updates" | "custom" | "messages" | "debug" | "tasks" | "checkpoints";
 
 const MODES: ReadonlySet<unknown> = new Set<StreamMode>([
   "values",
   "updates",
   "custom",
+  "messages",
   "debug",
   "tasks",
   "checkpoints",
@@ -19,12 +20,8 @@ const MODES: ReadonlySet<unknown> = new Set<StreamMode>([
 export function checkStreamModes(modes: readonly unknown[]): void {
   for (const mode of modes) {
     if (MODES.has(mode)) continue;
-    const why =
-      mode === "messages"
-        ? ' "messages" streams LLM tokens through LangChain callbacks, which Layover does not run; send tokens from the node with config.writer and stream "custom".'
-        : "";
     throw new InvalidInputError(
-      `Unknown stream mode ${JSON.stringify(mode)}: use ${[...MODES].map((m) => `"${m}"`).join(", ")}.${why}`,
+      `Unknown stream mode ${JSON.stringify(mode)}: use ${[...MODES].map((m) => `"${m}"`).join(", ")}.`,
     );
   }
 }

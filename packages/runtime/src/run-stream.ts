@@ -1,18 +1,22 @@
-// A run's stream: what its nodes report as they run ("values", "updates", "custom", "tasks"),
+// A run's stream: what its nodes report as they run ("values", "updates", "custom", "messages", "tasks"),
 // for producers' `runs.stream`. Workers append it to a Redis stream per run while they run it;
 // it is a live view, kept for a while, never the truth: the run's end is read from Postgres.
 import { jsonSerializer } from "@layover/checkpoint";
 import { InvalidInputError } from "@layover/graph";
 
 /** The stream modes a run started through the runtime can stream. */
-export type RunStreamMode = "values" | "updates" | "custom" | "tasks";
+export type RunStreamMode = "values" | "updates" | "custom" | "messages" | "tasks";
 
-const MODES: ReadonlySet<unknown> = new Set<RunStreamMode>(["values", "updates", "custom", "tasks"]);
+const MODES: ReadonlySet<unknown> = new Set<RunStreamMode>([
+  "values",
+  "updates",
+  "custom",
+  "messages",
+  "tasks",
+]);
 
 /** Why a mode the engine knows is not streamed from workers, for the refusal. */
 const NOT_STREAMED: Record<string, string> = {
-  messages:
-    '"messages" streams LLM tokens through LangChain callbacks, which Layover does not run; send tokens from the node with config.writer and stream "custom".',
   debug: '"debug" carries checkpoint events a worker does not report; stream "tasks" for its task events.',
   checkpoints: '"checkpoints" is not reported by workers; read threads.history for a thread\'s checkpoints.',
 };

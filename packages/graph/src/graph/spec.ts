@@ -31,7 +31,23 @@ export interface NodeConfig {
   signal: AbortSignal | undefined;
   /** Send a chunk to `stream(…, { streamMode: "custom" })`. */
   writer: (chunk: unknown) => void;
-  metadata: { langgraph_node: string; langgraph_step: number; langgraph_task_id: string; thread_id: string };
+  metadata: {
+    langgraph_node: string;
+    langgraph_step: number;
+    langgraph_task_id: string;
+    langgraph_triggers: readonly string[];
+    /** `["__pregel_pull", node]`, as LangGraph's; a `Send`'s task has `["__pregel_push", node]` (LangGraph's has its index). */
+    langgraph_path: readonly unknown[];
+    /** The task's namespace (`node:taskId`, under its parent task's in a subgraph), as LangGraph's. */
+    langgraph_checkpoint_ns: string;
+    checkpoint_ns: string;
+    thread_id: string;
+  };
+  /**
+   * LangChain callbacks: while the run streams "messages", the handler that hears the chat models
+   * the node calls with this config (or without one: they find it in LangChain's context).
+   */
+  callbacks?: readonly object[];
   /**
    * Stable for this task across retries, resumes and re-deliveries: use it as the
    * idempotency key of side effects (the node may run more than once) — under durability

@@ -138,10 +138,10 @@ async function taskAndCheckpointModes(saver: CheckpointSaver): Promise<void> {
 
 async function unknownMode(saver: CheckpointSaver): Promise<void> {
   const graph = streamingGraph(saver);
-  const config = { ...threadConfig("stream-messages"), streamMode: "messages" as StreamMode };
+  const config = { ...threadConfig("stream-unknown"), streamMode: "tools" as StreamMode };
   await expect(graph.stream({ value: "v" }, config)).rejects.toMatchObject({
     code: "INVALID_INPUT",
-    message: expect.stringContaining("config.writer"),
+    message: expect.stringContaining('Unknown stream mode "tools"'),
   });
 }
 

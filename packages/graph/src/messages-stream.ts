@@ -1,0 +1,243 @@
+// streamMode "messages", as LangGraph's: the tokens of the LangChain chat models a node calls
+// (heard through LangChain's callbacks) and the messages nodes return, each as
+// `[message, metadata]`. It needs `@langchain/core` (an optional peer): without it no chat model
+// can run, and the mode streams the messages nodes return only if they are LangChain's.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { isCommand } from "./command.ts";
+import type { NodeConfig } from "./graph/spec.ts";
+import type { Emitter } from "./stream.ts";
+
+type Message = { id?: string | undefined; tool_call_id?: string; lc_kwargs?: Record<string, unknown> };
+type Meta = Record<string, unknown>;
+
+interface LangChain {
+  isBaseMessage(value: unknown): value is Message;
+  isBaseMessageChunk(value: unknown): value is Message;
+  isToolMessage(value: unknown): boolean;
+  AIMessageChunk: new (fields: { content: string }) => Message;
+  BaseCallbackHandler: new () => object;
+  context: {
+    runWithConfig<T>(config: unknown, callback: () => T, avoidCreatingRootRunTree?: boolean): T;
+    initializeGlobalInstance(instance: AsyncLocalStorage<unknown>): void;
+    getRunnableConfig(): unknown;
+  };
+}
+
+async function loadLangChain(): Promise<LangChain | undefined> {
+  try {
+    const [messages, base, singletons] = await Promise.all([
+      import("@langchain/core/messages"),
+      import("@langchain/core/callbacks/base"),
+      import("@langchain/core/singletons"),
+    ]);
+    return {
+      ...(messages as unknown as Omit<LangChain, "BaseCallbackHandler" | "context">),
+      BaseCallbackHandler: base.BaseCallbackHandler as unknown as new () => object,
+      context: singletons.AsyncLocalStorageProviderSingleton as unknown as LangChain["context"],
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+const lc = await loadLangChain();
+
+/** Set once this process streamed "messages": nodes then run with LangChain's context of their own. */
+let streamed = false;
+
+/** What the handler keeps for one stream: chat model runs under way, and the messages already sent. */
+interface Streaming {
+  emit: Emitter;
+  /** Namespace segments a node of the streamed graph has: deeper ones are subgraphs', not streamed. */
+  depth: number;
+  metas: Map<string, Meta>;
+  tokened: Set<string>;
+  stableIds: Map<string, string>;
+  seen: Set<string>;
+}
+
+/**
+ * One "messages" stream's listener: a LangChain callback handler (`config.callbacks` of the nodes,
+ * and the context their model calls inherit), and what nodes' ends report.
+ */
+export interface MessagesStreamer {
+  readonly handler: object;
+  /** A node starts: the messages of its input are not news. */
+  nodeStart(input: unknown): void;
+  /** A node returned: the messages it returns that were not streamed already. */
+  nodeEnd(meta: Meta, output: unknown): void;
+}
+
+const streamers = new WeakMap<Emitter, MessagesStreamer>();
+/** The handlers of "messages" streams: a node called inside a node they hear is not theirs. */
+const handlers = new WeakSet<object>();
+
+/**
+ * The "messages" listener of stream `emit`, whose graph runs in namespace `ns` ("" at the top),
+ * made once per stream; undefined when the stream does not ask for "messages".
+ */
+export function messagesStreamer(emit: Emitter | undefined, ns: string): MessagesStreamer | undefined {
+  if (emit === undefined || !emit.modes.has("messages")) return undefined;
+  let streamer = streamers.get(emit);
+  if (streamer === undefined) {
+    streamer = createStreamer({
+      emit,
+      depth: ns === "" ? 1 : ns.split("|").length + 1,
+      metas: new Map(),
+      tokened: new Set(),
+      stableIds: new Map(),
+      seen: new Set(),
+    });
+    streamers.set(emit, streamer);
+  }
+  return streamer;
+}
+
+function emitMessage(
+  s: Streaming,
+  meta: Meta,
+  message: Message,
+  runId: string,
+  dedupe = false,
+  outputIdx?: number,
+) {
+  if (dedupe && message.id !== undefined && s.seen.has(message.id)) return;
+  let id = message.id;
+  if (lc?.isToolMessage(message)) id ??= `run-${runId}-tool-${message.tool_call_id}`;
+  else if (outputIdx !== undefined) id ??= `run-${runId}-out-${outputIdx}`;
+  else {
+    // Every chunk of one model call carries one id: the first the call's chunks had.
+    if (id === undefined || id === `run-${runId}`) id = s.stableIds.get(runId) ?? id ?? `run-${runId}`;
+    if (!s.stableIds.has(runId)) s.stableIds.set(runId, id);
+  }
+  if (id !== message.id) {
+    message.id = id;
+    if (message.lc_kwargs !== undefined) message.lc_kwargs.id = id;
+  }
+  if (id !== undefined) s.seen.add(id);
+  s.emit.push("messages", [message, meta]);
+}
+
+function isNested(s: Streaming, metadata: Meta): boolean {
+  const ns = metadata.langgraph_checkpoint_ns;
+  return typeof ns === "string" && ns.split("|").length > s.depth;
+}
+
+function markSeen(s: Streaming, value: unknown) {
+  if (!lc || !(lc.isBaseMessage(value) || lc.isBaseMessageChunk(value))) return;
+  if (value.id !== undefined) s.seen.add(value.id);
+}
+
+/** LangChain's callbacks, as LangGraph's StreamMessagesHandler answers them. */
+function callbackMethods(s: Streaming) {
+  return {
+    name: "LayoverMessagesStreamer",
+    lc_prefer_streaming: true,
+    // Run in the model call, not in LangChain's background queue: a job sends its chunks before it hands over.
+    awaitHandlers: true,
+    handleChatModelStart(...args: unknown[]) {
+      const [, , runId, , , tags, metadata, name] = args as [
+        unknown,
+        unknown,
+        string,
+        unknown,
+        unknown,
+        string[] | undefined,
+        Meta | undefined,
+        string | undefined,
+      ];
+      if (metadata === undefined || tags?.includes("nostream") || tags?.includes("langsmith:nostream"))
+        return;
+      if (metadata.langgraph_checkpoint_ns === undefined || isNested(s, metadata)) return;
+      s.metas.set(runId, { tags, name, ...metadata });
+    },
+    handleLLMNewToken(
+      token: string,
+      _idx: unknown,
+      runId: string,
+      _p: unknown,
+      _t: unknown,
+      fields?: { chunk?: { message?: unknown } },
+    ) {
+      s.tokened.add(runId);
+      const meta = s.metas.get(runId);
+      if (meta === undefined || lc === undefined) return;
+      const message = fields?.chunk?.message;
+      emitMessage(
+        s,
+        meta,
+        lc.isBaseMessage(message) ? message : new lc.AIMessageChunk({ content: token }),
+        runId,
+      );
+    },
+    handleLLMEnd(output: { generations?: { message?: unknown }[][] }, runId: string) {
+      const meta = s.metas.get(runId);
+      if (meta !== undefined && !s.tokened.has(runId)) {
+        // A model that did not stream: its whole answer, once.
+        const message = output.generations?.[0]?.[0]?.message;
+        if (lc?.isBaseMessage(message)) emitMessage(s, meta, message, runId, true);
+      }
+      s.tokened.delete(runId);
+      s.metas.delete(runId);
+      s.stableIds.delete(runId);
+    },
+    handleLLMError(_error: unknown, runId: string) {
+      s.metas.delete(runId);
+      s.tokened.delete(runId);
+    },
+  };
+}
+
+function createStreamer(s: Streaming): MessagesStreamer {
+  if (lc !== undefined && !streamed) {
+    // As LangGraph does on import: child runnables find their parent's config (and callbacks) here.
+    lc.context.initializeGlobalInstance(new AsyncLocalStorage());
+    streamed = true;
+  }
+  const handler = lc === undefined ? {} : Object.assign(new lc.BaseCallbackHandler(), callbackMethods(s));
+  handlers.add(handler);
+  return {
+    handler,
+    nodeStart(input) {
+      if (typeof input !== "object" || input === null) return;
+      for (const value of Object.values(input)) {
+        if (Array.isArray(value)) for (const item of value) markSeen(s, item);
+        else markSeen(s, value);
+      }
+    },
+    nodeEnd(meta, output) {
+      let index = 0;
+      const runId = String(meta.langgraph_task_id);
+      const emitOne = (value: unknown) => {
+        if (!lc?.isBaseMessage(value)) return;
+        emitMessage(s, meta, value, runId, true, index);
+        index += 1;
+      };
+      const visit = (value: unknown): void => {
+        if (isCommand(value)) visit(value.update);
+        else if (lc?.isBaseMessage(value)) emitOne(value);
+        else if (Array.isArray(value)) {
+          const commands = value.some(isCommand);
+          for (const item of value) commands ? visit(item) : emitOne(item);
+        } else if (typeof value === "object" && value !== null)
+          for (const item of Object.values(value)) Array.isArray(item) ? visit(item) : emitOne(item);
+      };
+      visit(output);
+    },
+  };
+}
+
+/**
+ * Calls a node. Where this process streams "messages", in LangChain's context: the node's own
+ * config when it streams them (a model called without a config still reports its tokens); a
+ * node called inside a streamed one (a subgraph's) in none, so that its models are not heard as
+ * the outer node's.
+ */
+export function callNode<T>(config: NodeConfig, call: () => T): T {
+  if (!streamed || lc === undefined) return call();
+  if (config.callbacks !== undefined) return lc.context.runWithConfig(config, call);
+  const outer = lc.context.getRunnableConfig() as { callbacks?: unknown } | undefined;
+  if (!Array.isArray(outer?.callbacks) || !outer.callbacks.some((handler) => handlers.has(handler)))
+    return call();
+  return lc.context.runWithConfig(undefined, call, true);
+}
