@@ -6,17 +6,15 @@ import { inWriteOrder, type PlannedTask, planTasks, unknownPlannedNodes } from "
 import { type BaseState, baseState } from "./base-state.ts";
 import { holds, holdsAsync, nextHead, storeHead, TASK_SEED, taskSeed, unappliable } from "./commit.ts";
 import { NULL_RESUME, NULL_RESUME_TAKEN, RESUME, SPECIAL_WRITE_IDX } from "./constants.ts";
-import type { TaskContext } from "./context.ts";
 import { MissingNodeError } from "./errors.ts";
-import type { NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt, UnaskedResume } from "./interrupt.ts";
-import { messagesStreamer } from "./messages-stream.ts";
 import { partialBatches } from "./pause.ts";
 import { runTask, type TaskOutcome } from "./run-task.ts";
 import type { StepEnv, StepResult } from "./step-env.ts";
 import { pushEvent, wantsEvent } from "./stream.ts";
+import { taskSetup } from "./task-setup.ts";
 import { failedAt, keepPartial, storeHeldPause } from "./uncommitted.ts";
 
 export type { StepEnv, StepResult } from "./step-env.ts";
@@ -141,60 +139,6 @@ function errorText(error: unknown): string {
 
 function interruptsOf(outcome: Outcome): Interrupt[] {
   return outcome.kind === "interrupted" ? outcome.interrupts : [];
-}
-
-function taskSetup(
-  env: StepEnv,
-  head: LoadedHead,
-  task: PlannedTask,
-  resume: ReadonlyMap<string, unknown>,
-  asked: readonly Interrupt[] | undefined,
-) {
-  const emit = env.emit;
-  const writer =
-    emit?.modes.has("custom") === true
-      ? (chunk: unknown) => emit.push("custom", chunk)
-      : (_chunk: unknown) => {};
-  const context: TaskContext = {
-    threadId: env.key.threadId,
-    ns: env.key.ns,
-    taskId: task.id,
-    node: task.name,
-    checkpointer: env.durable ? env.saver : undefined,
-    subgraphsShareSaver: env.subgraphsShareSaver === true,
-    resumeValues: resume,
-    asked: asked === undefined ? undefined : new Map(asked.map((record) => [record.id, record])),
-    interruptIndex: 0,
-    subgraphCalls: 0,
-    writer,
-    signal: env.signal,
-    runContext: env.context,
-    tags: env.tags,
-    attempt: 1,
-  };
-  const ns = `${env.key.ns === "" ? "" : `${env.key.ns}|`}${task.name}:${task.id}`;
-  const config: NodeConfig = {
-    configurable: env.configurable,
-    context: env.context,
-    tags: env.tags,
-    signal: env.signal,
-    writer,
-    metadata: {
-      langgraph_node: task.name,
-      langgraph_step: head.metadata.step + 1,
-      langgraph_task_id: task.id,
-      langgraph_triggers: task.triggers,
-      langgraph_path: task.kind === "pull" ? ["__pregel_pull", task.name] : ["__pregel_push", task.name],
-      langgraph_checkpoint_ns: ns,
-      checkpoint_ns: ns,
-      thread_id: env.key.threadId,
-    },
-    idempotencyKey: `${env.key.threadId}:${task.id}`,
-  };
-  const messages = messagesStreamer(env.emit, env.key.ns);
-  if (messages !== undefined) config.callbacks = [messages.handler];
-  context.config = config;
-  return { context, config, messages };
 }
 
 async function executeTasks(

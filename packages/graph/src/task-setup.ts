@@ -1,0 +1,64 @@
+// What a task runs with: the context `interrupt()`, subgraphs and the custom stream reach, and
+// the config its node is given (LangGraph's metadata, and callbacks while "messages" streams).
+import type { PlannedTask } from "./algo/plan.ts";
+import type { TaskContext } from "./context.ts";
+import type { NodeConfig } from "./graph/spec.ts";
+import type { LoadedHead } from "./head.ts";
+import type { Interrupt } from "./interrupt.ts";
+import { messagesStreamer } from "./messages-stream.ts";
+import type { StepEnv } from "./step-env.ts";
+
+/** The context and config of `task`, planned from `head`; `messages` when the run streams them. */
+export function taskSetup(
+  env: StepEnv,
+  head: LoadedHead,
+  task: PlannedTask,
+  resume: ReadonlyMap<string, unknown>,
+  asked: readonly Interrupt[] | undefined,
+) {
+  const emit = env.emit;
+  const writer =
+    emit?.modes.has("custom") === true
+      ? (chunk: unknown) => emit.push("custom", chunk)
+      : (_chunk: unknown) => {};
+  const context: TaskContext = {
+    threadId: env.key.threadId,
+    ns: env.key.ns,
+    taskId: task.id,
+    node: task.name,
+    checkpointer: env.durable ? env.saver : undefined,
+    subgraphsShareSaver: env.subgraphsShareSaver === true,
+    resumeValues: resume,
+    asked: asked === undefined ? undefined : new Map(asked.map((record) => [record.id, record])),
+    interruptIndex: 0,
+    subgraphCalls: 0,
+    writer,
+    signal: env.signal,
+    runContext: env.context,
+    tags: env.tags,
+    attempt: 1,
+  };
+  const ns = `${env.key.ns === "" ? "" : `${env.key.ns}|`}${task.name}:${task.id}`;
+  const config: NodeConfig = {
+    configurable: env.configurable,
+    context: env.context,
+    tags: env.tags,
+    signal: env.signal,
+    writer,
+    metadata: {
+      langgraph_node: task.name,
+      langgraph_step: head.metadata.step + 1,
+      langgraph_task_id: task.id,
+      langgraph_triggers: task.triggers,
+      langgraph_path: task.kind === "pull" ? ["__pregel_pull", task.name] : ["__pregel_push", task.name],
+      langgraph_checkpoint_ns: ns,
+      checkpoint_ns: ns,
+      thread_id: env.key.threadId,
+    },
+    idempotencyKey: `${env.key.threadId}:${task.id}`,
+  };
+  const messages = messagesStreamer(env.emit, env.key.ns);
+  if (messages !== undefined) config.callbacks = [messages.handler];
+  context.config = config;
+  return { context, config, messages };
+}
