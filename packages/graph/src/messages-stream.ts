@@ -2,48 +2,11 @@
 // (heard through LangChain's callbacks) and the messages nodes return, each as
 // `[message, metadata]`. It needs `@langchain/core` (an optional peer): without it no chat model
 // can run, and the mode streams the messages nodes return only if they are LangChain's.
-import { AsyncLocalStorage } from "node:async_hooks";
 import { isCommand } from "./command.ts";
-import type { NodeConfig } from "./graph/spec.ts";
+import { type ChatModelStart, callbackHandler, lc, type LangChainMessage as Message } from "./langchain.ts";
 import type { Emitter } from "./stream.ts";
 
-type Message = { id?: string | undefined; tool_call_id?: string; lc_kwargs?: Record<string, unknown> };
 type Meta = Record<string, unknown>;
-
-interface LangChain {
-  isBaseMessage(value: unknown): value is Message;
-  isBaseMessageChunk(value: unknown): value is Message;
-  isToolMessage(value: unknown): boolean;
-  AIMessageChunk: new (fields: { content: string }) => Message;
-  BaseCallbackHandler: new () => object;
-  context: {
-    runWithConfig<T>(config: unknown, callback: () => T, avoidCreatingRootRunTree?: boolean): T;
-    initializeGlobalInstance(instance: AsyncLocalStorage<unknown>): void;
-    getRunnableConfig(): unknown;
-  };
-}
-
-async function loadLangChain(): Promise<LangChain | undefined> {
-  try {
-    const [messages, base, singletons] = await Promise.all([
-      import("@langchain/core/messages"),
-      import("@langchain/core/callbacks/base"),
-      import("@langchain/core/singletons"),
-    ]);
-    return {
-      ...(messages as unknown as Omit<LangChain, "BaseCallbackHandler" | "context">),
-      BaseCallbackHandler: base.BaseCallbackHandler as unknown as new () => object,
-      context: singletons.AsyncLocalStorageProviderSingleton as unknown as LangChain["context"],
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-const lc = await loadLangChain();
-
-/** Set once this process streamed "messages": nodes then run with LangChain's context of their own. */
-let streamed = false;
 
 /** What the handler keeps for one stream: chat model runs under way, and the messages already sent. */
 interface Streaming {
@@ -69,8 +32,6 @@ export interface MessagesStreamer {
 }
 
 const streamers = new WeakMap<Emitter, MessagesStreamer>();
-/** The handlers of "messages" streams: a node called inside a node they hear is not theirs. */
-const handlers = new WeakSet<object>();
 
 /**
  * The "messages" listener of stream `emit`, whose graph runs in namespace `ns` ("" at the top),
@@ -133,19 +94,8 @@ function callbackMethods(s: Streaming) {
   return {
     name: "LayoverMessagesStreamer",
     lc_prefer_streaming: true,
-    // Run in the model call, not in LangChain's background queue: a job sends its chunks before it hands over.
-    awaitHandlers: true,
-    handleChatModelStart(...args: unknown[]) {
-      const [, , runId, , , tags, metadata, name] = args as [
-        unknown,
-        unknown,
-        string,
-        unknown,
-        unknown,
-        string[] | undefined,
-        Meta | undefined,
-        string | undefined,
-      ];
+    handleChatModelStart(...args: ChatModelStart) {
+      const [, , runId, , , tags, metadata, name] = args;
       if (metadata === undefined || tags?.includes("nostream") || tags?.includes("langsmith:nostream"))
         return;
       if (metadata.langgraph_checkpoint_ns === undefined || isNested(s, metadata)) return;
@@ -189,15 +139,8 @@ function callbackMethods(s: Streaming) {
 }
 
 function createStreamer(s: Streaming): MessagesStreamer {
-  if (lc !== undefined && !streamed) {
-    // As LangGraph does on import: child runnables find their parent's config (and callbacks) here.
-    lc.context.initializeGlobalInstance(new AsyncLocalStorage());
-    streamed = true;
-  }
-  const handler = lc === undefined ? {} : Object.assign(new lc.BaseCallbackHandler(), callbackMethods(s));
-  handlers.add(handler);
   return {
-    handler,
+    handler: callbackHandler(callbackMethods(s)),
     nodeStart(input) {
       if (typeof input !== "object" || input === null) return;
       for (const value of Object.values(input)) {
@@ -225,19 +168,4 @@ function createStreamer(s: Streaming): MessagesStreamer {
       visit(output);
     },
   };
-}
-
-/**
- * Calls a node. Where this process streams "messages", in LangChain's context: the node's own
- * config when it streams them (a model called without a config still reports its tokens); a
- * node called inside a streamed one (a subgraph's) in none, so that its models are not heard as
- * the outer node's.
- */
-export function callNode<T>(config: NodeConfig, call: () => T): T {
-  if (!streamed || lc === undefined) return call();
-  if (config.callbacks !== undefined) return lc.context.runWithConfig(config, call);
-  const outer = lc.context.getRunnableConfig() as { callbacks?: unknown } | undefined;
-  if (!Array.isArray(outer?.callbacks) || !outer.callbacks.some((handler) => handlers.has(handler)))
-    return call();
-  return lc.context.runWithConfig(undefined, call, true);
 }

@@ -8,7 +8,8 @@ import { type TaskContext, taskContext } from "./context.ts";
 import { GraphAbortedError } from "./errors.ts";
 import type { GraphSpec, NodeConfig, NodeSpec, RetryPolicy } from "./graph/spec.ts";
 import { type Interrupt, isGraphInterrupt } from "./interrupt.ts";
-import { callNode, type MessagesStreamer } from "./messages-stream.ts";
+import { callNode } from "./langchain.ts";
+import type { MessagesStreamer } from "./messages-stream.ts";
 
 export type TaskOutcome =
   | { kind: "done"; writes: Write[]; output: unknown }

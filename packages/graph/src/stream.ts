@@ -30,6 +30,8 @@ export function checkStreamModes(modes: readonly unknown[]): void {
 export interface Emitter {
   modes: ReadonlySet<StreamMode>;
   push(mode: StreamMode, chunk: unknown): void;
+  /** LangChain callback handlers the run's nodes get (`config.callbacks`): streamEvents' model and tool events. */
+  callbacks?: readonly object[];
 }
 
 export function debugEvent(type: string, step: number, payload: unknown) {

@@ -58,7 +58,8 @@ export function taskSetup(
     idempotencyKey: `${env.key.threadId}:${task.id}`,
   };
   const messages = messagesStreamer(env.emit, env.key.ns);
-  if (messages !== undefined) config.callbacks = [messages.handler];
+  if (messages !== undefined || emit?.callbacks !== undefined)
+    config.callbacks = [...(emit?.callbacks ?? []), ...(messages === undefined ? [] : [messages.handler])];
   context.config = config;
   return { context, config, messages };
 }

@@ -3,6 +3,7 @@ import { INTERRUPT } from "../constants.ts";
 import { InvalidInputError } from "../errors.ts";
 import { checkStreamModes, type Emitter, type StreamMode } from "../stream.ts";
 import type { RunnableConfig } from "./environment.ts";
+import { type CallEvent, modelEvents } from "./model-events.ts";
 import { streamRun } from "./stream-run.ts";
 
 export interface StreamEventsConfig extends RunnableConfig {
@@ -16,15 +17,16 @@ export interface StreamEventsConfig extends RunnableConfig {
 
 /**
  * One event of `streamEvents(…, { version: "v2" })`, in LangChain's shape: the graph's run
- * (`name` is the graph's) and each node's (`name` is the node's, `tags` its `graph:step:N`).
+ * (`name` is the graph's), each node's (`name` is the node's, `tags` its `graph:step:N`), and the
+ * chat models' and tools' its nodes call (`name` is the model's or tool's).
  */
 export interface StreamEvent {
-  event: "on_chain_start" | "on_chain_stream" | "on_chain_end";
+  event: "on_chain_start" | "on_chain_stream" | "on_chain_end" | CallEvent["event"];
   name: string;
   run_id: string;
   tags: string[];
   metadata: Record<string, unknown>;
-  data: { input?: unknown; output?: unknown; chunk?: unknown };
+  data: { input?: unknown; output?: unknown; chunk?: unknown; error?: unknown };
   parent_ids: string[];
 }
 
@@ -67,8 +69,12 @@ function baseMetadata(config: StreamEventsConfig): Record<string, unknown> {
 }
 
 /** Turns a run's "debug" task events into node start and end events. */
-function nodeEvents(base: Record<string, unknown>, parent: string, push: (event: StreamEvent) => void) {
-  const started = new Map<string, StreamEvent>();
+function nodeEvents(
+  base: Record<string, unknown>,
+  parent: string,
+  push: (event: StreamEvent) => void,
+  started: Map<string, StreamEvent>,
+) {
   return (event: DebugEvent) => {
     const { type, step, payload } = event;
     if (type === "task") {
@@ -126,8 +132,14 @@ export function streamEvents(
   });
   return streamRun(modes, true, async (out) => {
     const push = (event: StreamEvent) => out.push("debug", event);
-    const onTask = nodeEvents(base, graph.run_id, push);
+    const started = new Map<string, StreamEvent>();
+    const onTask = nodeEvents(base, graph.run_id, push, started);
+    const calls = modelEvents(push, (taskId) => {
+      const node = started.get(String(taskId));
+      return node === undefined ? [graph.run_id] : [graph.run_id, node.run_id];
+    });
     const emit: Emitter = {
+      ...(calls === undefined ? {} : { callbacks: [calls] }),
       modes: new Set<StreamMode>([...modes, "debug"]),
       push(mode, chunk) {
         if (mode === "debug") onTask(chunk as DebugEvent);

@@ -1,0 +1,133 @@
+// streamEvents' events of the LangChain chat models and tools nodes call (`on_chat_model_start`,
+// `_stream`, `_end`; `on_tool_start`, `_end`, `_error`), in the shape LangChain's event stream
+// gives them, heard through LangChain's callbacks (see langchain.ts).
+import { type ChatModelStart, callbackHandler, lc } from "../langchain.ts";
+
+type Meta = Record<string, unknown>;
+
+/** An event of a chat model or tool call, as `streamEvents` yields it. */
+export interface CallEvent {
+  event:
+    | "on_chat_model_start"
+    | "on_chat_model_stream"
+    | "on_chat_model_end"
+    | "on_tool_start"
+    | "on_tool_end"
+    | "on_tool_error";
+  name: string;
+  run_id: string;
+  tags: string[];
+  metadata: Meta;
+  data: { input?: unknown; output?: unknown; chunk?: unknown; error?: unknown };
+  parent_ids: string[];
+}
+
+interface Call {
+  name: string;
+  tags: string[];
+  metadata: Meta;
+  parent_ids: string[];
+  input: unknown;
+}
+
+/** A tool's input as LangChain's tracers keep it: the arguments object, else `{ input }`. */
+function toolInput(input: string): unknown {
+  try {
+    const parsed: unknown = JSON.parse(input);
+    if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed;
+  } catch {
+    // Not JSON: a string input.
+  }
+  return { input };
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error
+    ? `${error.message}${error.stack ? `\n\n${error.stack}` : ""}`
+    : String(error);
+}
+
+/**
+ * The callback handler that turns a run's model and tool calls into events for `push`;
+ * `parents(taskId)` names the runs an event of that task's node descends from (the graph's,
+ * the node's). Undefined without `@langchain/core`: nothing can call a model then.
+ */
+export function modelEvents(
+  push: (event: CallEvent) => void,
+  parents: (taskId: unknown) => string[],
+): object | undefined {
+  const core = lc;
+  if (core === undefined) return undefined;
+  const calls = new Map<string, Call>();
+  const begin = (runId: string, call: Call, event: CallEvent["event"]) => {
+    calls.set(runId, call);
+    const { input, ...rest } = call;
+    push({ event, run_id: runId, ...rest, data: { input } });
+  };
+  const send = (runId: string, event: CallEvent["event"], data: CallEvent["data"], done = false) => {
+    const call = calls.get(runId);
+    if (call === undefined) return;
+    if (done) calls.delete(runId);
+    const { input: _input, ...rest } = call;
+    push({ event, run_id: runId, ...rest, data });
+  };
+  const callOf = (
+    name: string,
+    tags: string[] | undefined,
+    metadata: Meta | undefined,
+    input: unknown,
+  ): Call => ({
+    name,
+    tags: tags ?? [],
+    metadata: { ls_integration: "langgraph", ...metadata },
+    parent_ids: parents(metadata?.langgraph_task_id),
+    input,
+  });
+  return callbackHandler({
+    name: "LayoverStreamEvents",
+    // As LangChain's event stream: a model invoked in a node streams, so its tokens are events.
+    lc_prefer_streaming: true,
+    handleChatModelStart(...args: ChatModelStart) {
+      const [llm, messages, runId, , , tags, metadata, runName] = args;
+      const name = runName ?? llm.id?.at(-1) ?? "chat_model";
+      begin(runId, callOf(name, tags, metadata, { messages }), "on_chat_model_start");
+    },
+    handleLLMNewToken(
+      token: string,
+      _i: unknown,
+      runId: string,
+      _p: unknown,
+      _t: unknown,
+      fields?: { chunk?: { message?: unknown } },
+    ) {
+      const chunk = fields?.chunk?.message ?? new core.AIMessageChunk({ content: token, id: `run-${runId}` });
+      send(runId, "on_chat_model_stream", { chunk });
+    },
+    handleLLMEnd(output: { generations?: { message?: unknown }[][] }, runId: string) {
+      const message = output.generations?.find((generation) => generation[0] !== undefined)?.[0]?.message;
+      send(runId, "on_chat_model_end", { output: message, input: calls.get(runId)?.input }, true);
+    },
+    handleLLMError(_error: unknown, runId: string) {
+      calls.delete(runId);
+    },
+    handleToolStart(...args: unknown[]) {
+      const [tool, input, runId, , tags, metadata, runName] = args as [
+        { id?: string[] },
+        string,
+        string,
+        unknown,
+        string[] | undefined,
+        Meta | undefined,
+        string | undefined,
+      ];
+      const name = runName ?? tool.id?.at(-1) ?? "tool";
+      begin(runId, callOf(name, tags, metadata, toolInput(input)), "on_tool_start");
+    },
+    handleToolEnd(output: unknown, runId: string) {
+      send(runId, "on_tool_end", { output, input: calls.get(runId)?.input }, true);
+    },
+    handleToolError(error: unknown, runId: string) {
+      send(runId, "on_tool_error", { input: calls.get(runId)?.input, error: errorText(error) }, true);
+    },
+  });
+}
