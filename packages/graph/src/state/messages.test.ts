@@ -1,9 +1,12 @@
 import {
   AIMessage,
+  AIMessageChunk,
   HumanMessage,
+  HumanMessageChunk,
   isHumanMessage,
   RemoveMessage,
   ToolMessage,
+  ToolMessageChunk,
 } from "@langchain/core/messages";
 import { describe, expect, it } from "vitest";
 import { MemorySaver, Overwrite, START, StateGraph } from "../index.ts";
@@ -58,6 +61,34 @@ describe("messagesStateReducer, where LangGraph.js 1.7.3 is the reference", () =
       new HumanMessage({ content: "A", id: "1" }),
     ]);
     expect(show(out)).toEqual(["1:A", "2:b", "3:c"]);
+  });
+
+  it('makes a chunk its message class: a model streaming under "messages" returns an AIMessageChunk', () => {
+    const out = messagesStateReducer(
+      [new HumanMessageChunk({ content: "q", id: "h" })],
+      [
+        new AIMessageChunk({
+          content: "ab",
+          id: "a1",
+          tool_call_chunks: [
+            { name: "search", args: '{"q":"x"}', id: "c1", index: 0, type: "tool_call_chunk" },
+          ],
+          response_metadata: { model: "m" },
+        }),
+        new ToolMessageChunk({ content: "r", tool_call_id: "c1", id: "t1" }),
+      ],
+    );
+    expect(out.map((m) => m.constructor.name)).toEqual(["HumanMessage", "AIMessage", "ToolMessage"]);
+    const ai = out[1] as unknown as AIMessage;
+    expect(ai).toBeInstanceOf(AIMessage);
+    expect(ai).toMatchObject({
+      id: "a1",
+      content: "ab",
+      tool_calls: [{ name: "search", args: { q: "x" }, id: "c1", type: "tool_call" }],
+      response_metadata: { model: "m" },
+    });
+    expect("tool_call_chunks" in ai).toBe(false);
+    expect(out[2]).toMatchObject({ id: "t1", content: "r", tool_call_id: "c1" });
   });
 
   it("the same id removed twice in one update is removed once, not an error", () => {

@@ -11,10 +11,15 @@ import { InvalidUpdateError } from "../errors.ts";
 import { Annotation } from "./annotation.ts";
 import { ReducedValue } from "./state-schema.ts";
 
+type MessageClass = new (fields: Record<string, unknown>) => MessageRecord;
 type LangChainMessages = {
   coerceMessageLikeToMessage: (like: unknown) => MessageRecord;
   isBaseMessage: (value: unknown) => boolean;
-};
+  BaseMessageChunk: { isInstance(value: unknown): boolean };
+} & Record<
+  "HumanMessage" | "AIMessage" | "SystemMessage" | "ToolMessage" | "FunctionMessage" | "ChatMessage",
+  MessageClass
+>;
 const lc = (await import("@langchain/core/messages").catch(() => undefined)) as LangChainMessages | undefined;
 
 /**
@@ -46,22 +51,52 @@ function kindOf(like: unknown): string {
   return typeof like === "object" ? "an object" : `a ${typeof like}`;
 }
 
+/**
+ * A chunk as the message of its type, as LangGraph.js 1.7.3's reducer keeps it: a model called
+ * while a stream asks for "messages" streams, and returns an `AIMessageChunk`; state holds an
+ * `AIMessage`, whichever mode streams.
+ */
+function unchunked(messages: LangChainMessages, message: MessageRecord): MessageRecord {
+  if (!messages.BaseMessageChunk.isInstance(message)) return message;
+  const classes: Record<string, MessageClass> = {
+    human: messages.HumanMessage,
+    ai: messages.AIMessage,
+    system: messages.SystemMessage,
+    tool: messages.ToolMessage,
+    function: messages.FunctionMessage,
+    generic: messages.ChatMessage,
+  };
+  const MessageClass = classes[(message.getType as () => string)()];
+  if (MessageClass === undefined) return message;
+  const fields = Object.entries(message).filter(
+    ([key]) => key !== "type" && key !== "tool_call_chunks" && !key.startsWith("lc_"),
+  );
+  return new MessageClass(Object.fromEntries(fields));
+}
+
 /** A message-like as a message: LangChain's coercion (strings, tuples, `{ role, content }`, serialized messages). */
 function toMessage(like: unknown): MessageRecord {
-  if (lc === undefined) {
-    if (typeof like !== "object" || like === null)
-      throw new InvalidUpdateError(
-        `A message must be an object; got ${kindOf(like)}. Install @langchain/core to write strings or [role, content] pairs.`,
-      );
-    return like as MessageRecord;
-  }
-  if (lc.isBaseMessage(like)) return like as MessageRecord;
+  if (lc === undefined) return checkedObject(like);
+  return unchunked(lc, langChainMessage(lc, like));
+}
+
+/** Without LangChain, a message is the object a node writes. */
+function checkedObject(like: unknown): MessageRecord {
+  if (typeof like !== "object" || like === null)
+    throw new InvalidUpdateError(
+      `A message must be an object; got ${kindOf(like)}. Install @langchain/core to write strings or [role, content] pairs.`,
+    );
+  return like as MessageRecord;
+}
+
+function langChainMessage(messages: LangChainMessages, like: unknown): MessageRecord {
+  if (messages.isBaseMessage(like)) return like as MessageRecord;
   const serialized = like as { lc?: unknown };
   const revived =
     typeof like === "object" && like !== null && serialized.lc === 1
       ? reviveLangChain(like as Record<string, unknown>)
       : like;
-  return lc.isBaseMessage(revived) ? (revived as MessageRecord) : coerced(lc, revived);
+  return messages.isBaseMessage(revived) ? (revived as MessageRecord) : coerced(messages, revived);
 }
 
 /**
