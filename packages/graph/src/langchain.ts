@@ -9,12 +9,20 @@ export type LangChainMessage = {
   lc_kwargs?: Record<string, unknown>;
 };
 
+interface CallbackManager {
+  handlers: object[];
+  setHandlers(handlers: object[], inherit?: boolean): void;
+  addTags(tags: string[], inherit?: boolean): void;
+  addMetadata(metadata: Record<string, unknown>, inherit?: boolean): void;
+}
+
 interface LangChain {
   isBaseMessage(value: unknown): value is LangChainMessage;
   isBaseMessageChunk(value: unknown): value is LangChainMessage;
   isToolMessage(value: unknown): boolean;
   AIMessageChunk: new (fields: { content: string; id?: string }) => LangChainMessage;
   BaseCallbackHandler: new () => object;
+  CallbackManager: new () => CallbackManager;
   context: {
     runWithConfig<T>(config: unknown, callback: () => T, avoidCreatingRootRunTree?: boolean): T;
     initializeGlobalInstance(instance: AsyncLocalStorage<unknown>): void;
@@ -24,14 +32,16 @@ interface LangChain {
 
 async function loadLangChain(): Promise<LangChain | undefined> {
   try {
-    const [messages, base, singletons] = await Promise.all([
+    const [messages, base, manager, singletons] = await Promise.all([
       import("@langchain/core/messages"),
       import("@langchain/core/callbacks/base"),
+      import("@langchain/core/callbacks/manager"),
       import("@langchain/core/singletons"),
     ]);
     return {
-      ...(messages as unknown as Omit<LangChain, "BaseCallbackHandler" | "context">),
+      ...(messages as unknown as Omit<LangChain, "BaseCallbackHandler" | "CallbackManager" | "context">),
       BaseCallbackHandler: base.BaseCallbackHandler as unknown as new () => object,
+      CallbackManager: manager.CallbackManager as unknown as new () => CallbackManager,
       context: singletons.AsyncLocalStorageProviderSingleton as unknown as LangChain["context"],
     };
   } catch {
@@ -77,15 +87,33 @@ export function callbackHandler(methods: object): object {
 }
 
 /**
+ * The config a node's code finds in LangChain's context, as LangGraph's: its callbacks a manager
+ * that passes the node's tags and metadata on, so a model bound with tags or metadata of its own
+ * (`withConfig`), or called with a config of a few keys, still carries the node's.
+ */
+function contextConfig(langchain: LangChain, config: NodeConfig): NodeConfig {
+  const manager = new langchain.CallbackManager();
+  manager.setHandlers([...(config.callbacks ?? [])], true);
+  manager.addTags([...config.tags], true);
+  manager.addMetadata(config.metadata, true);
+  return { ...config, callbacks: manager as unknown as object[] };
+}
+
+/** Whether LangChain callbacks (a list, or a manager) hold one of Layover's streams' handlers. */
+function hasStreamHandler(callbacks: unknown): boolean {
+  const list = Array.isArray(callbacks) ? callbacks : (callbacks as CallbackManager | undefined)?.handlers;
+  return Array.isArray(list) && list.some((handler) => handlers.has(handler));
+}
+
+/**
  * Calls a node. Once this process has made a handler, in LangChain's context: the node's own
  * config when a stream gives it callbacks (a model called without a config is heard too); a node
  * called inside a heard one (a subgraph's) in none, so its models are not heard as the outer's.
  */
 export function callNode<T>(config: NodeConfig, call: () => T): T {
   if (!streamed || lc === undefined) return call();
-  if (config.callbacks !== undefined) return lc.context.runWithConfig(config, call);
+  if (config.callbacks !== undefined) return lc.context.runWithConfig(contextConfig(lc, config), call);
   const outer = lc.context.getRunnableConfig() as { callbacks?: unknown } | undefined;
-  if (!Array.isArray(outer?.callbacks) || !outer.callbacks.some((handler) => handlers.has(handler)))
-    return call();
+  if (!hasStreamHandler(outer?.callbacks)) return call();
   return lc.context.runWithConfig(undefined, call, true);
 }

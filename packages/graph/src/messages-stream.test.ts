@@ -131,6 +131,39 @@ describe('stream(…, { streamMode: "messages" })', () => {
     expect(quiet).toMatchObject({ tags: ["graph:step:2"], name: "quiet", ls_integration: "langgraph" });
   });
 
+  it("hears a model called without the node's config that carries tags or metadata of its own, with the stream's tags", async () => {
+    // LangGraph.js 1.7.3: a model bound withConfig({ tags }) or ({ metadata }), or called with a
+    // partial config, inherits the node's tags and metadata from the callbacks in LangChain's context.
+    const model = new FakeListChatModel({ responses: ["ab"] });
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode("tagged", async (s) => ({
+        messages: [await model.withConfig({ tags: ["joke"] }).invoke(s.messages)],
+      }))
+      .addNode("labelled", async (s) => ({
+        messages: [await model.withConfig({ metadata: { kind: "poem" } }).invoke(s.messages)],
+      }))
+      .addNode("partial", async (s) => ({ messages: [await model.invoke(s.messages, { tags: ["t1"] })] }))
+      .addEdge(START, "tagged")
+      .addEdge("tagged", "labelled")
+      .addEdge("labelled", "partial")
+      .addEdge("partial", END)
+      .compile();
+    const parts = (await collect(
+      await graph.stream(
+        { messages: [{ role: "user", content: "hey" }] },
+        { streamMode: "messages", tags: ["outer"] },
+      ),
+    )) as Part[];
+    expect(parts.map(([m, meta]) => [m.content, meta.langgraph_node, meta.tags, meta.kind])).toEqual([
+      ["a", "tagged", ["outer", "joke"], undefined],
+      ["b", "tagged", ["outer", "joke"], undefined],
+      ["a", "labelled", ["outer"], "poem"],
+      ["b", "labelled", ["outer"], "poem"],
+      ["a", "partial", ["outer", "t1"], undefined],
+      ["b", "partial", ["outer", "t1"], undefined],
+    ]);
+  });
+
   it("gives nodes no callbacks when the stream does not ask for messages", async () => {
     const seen: unknown[] = [];
     const graph = new StateGraph(MessagesAnnotation)
