@@ -4,7 +4,7 @@
 import { AIMessage, AIMessageChunk, type BaseMessage, ToolMessage } from "@langchain/core/messages";
 import { FakeChatModel, FakeListChatModel } from "@langchain/core/utils/testing";
 import { describe, expect, it } from "vitest";
-import { END, MemorySaver, MessagesAnnotation, START, StateGraph } from "./index.ts";
+import { Annotation, END, MemorySaver, MessagesAnnotation, Send, START, StateGraph } from "./index.ts";
 
 type Part = [BaseMessage, Record<string, unknown>];
 
@@ -162,6 +162,20 @@ describe('stream(…, { streamMode: "messages" })', () => {
       ["a", "partial", ["outer", "t1"], undefined],
       ["b", "partial", ["outer", "t1"], undefined],
     ]);
+  });
+
+  it("names a Send task's trigger __pregel_push, in its metadata and in \"tasks\", as LangGraph's", async () => {
+    const State = Annotation.Root({
+      seen: Annotation<unknown[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+    });
+    const graph = new StateGraph(State)
+      .addNode("w", (_s, config) => ({ seen: [config.metadata?.langgraph_triggers] }))
+      .addConditionalEdges(START, () => [new Send("w", {})])
+      .addEdge("w", END)
+      .compile();
+    const parts = await collect(await graph.stream({ seen: [] }, { streamMode: ["tasks", "updates"] }));
+    expect(parts[0]).toEqual(["tasks", expect.objectContaining({ name: "w", triggers: ["__pregel_push"] })]);
+    expect(parts[1]).toEqual(["updates", { w: { seen: [["__pregel_push"]] } }]);
   });
 
   it("gives nodes no callbacks when the stream does not ask for messages", async () => {

@@ -14,7 +14,7 @@ import { partialBatches } from "./pause.ts";
 import { runTask, type TaskOutcome } from "./run-task.ts";
 import type { StepEnv, StepResult } from "./step-env.ts";
 import { pushEvent, wantsEvent } from "./stream.ts";
-import { taskSetup } from "./task-setup.ts";
+import { taskSetup, triggersOf } from "./task-setup.ts";
 import { failedAt, keepPartial, storeHeldPause } from "./uncommitted.ts";
 
 export type { StepEnv, StepResult } from "./step-env.ts";
@@ -185,7 +185,7 @@ async function executeTasks(
           id: task.id,
           name: task.name,
           input,
-          triggers: task.triggers,
+          triggers: triggersOf(task),
           interrupts: [],
         });
       }

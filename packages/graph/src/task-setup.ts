@@ -49,7 +49,7 @@ export function taskSetup(
       langgraph_node: task.name,
       langgraph_step: head.metadata.step + 1,
       langgraph_task_id: task.id,
-      langgraph_triggers: task.triggers,
+      langgraph_triggers: triggersOf(task),
       langgraph_path: task.kind === "pull" ? ["__pregel_pull", task.name] : ["__pregel_push", task.name],
       langgraph_checkpoint_ns: ns,
       checkpoint_ns: ns,
@@ -62,4 +62,11 @@ export function taskSetup(
     config.callbacks = [...(emit?.callbacks ?? []), ...(messages === undefined ? [] : [messages.handler])];
   context.config = config;
   return { context, config, messages };
+}
+
+const PUSH_TRIGGERS: readonly string[] = Object.freeze(["__pregel_push"]);
+
+/** What a task reports it was triggered by, as LangGraph's: a `Send`'s task by `__pregel_push`. */
+export function triggersOf(task: PlannedTask): readonly string[] {
+  return task.kind === "push" ? PUSH_TRIGGERS : task.triggers;
 }
