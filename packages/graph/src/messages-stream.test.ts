@@ -178,6 +178,29 @@ describe('stream(…, { streamMode: "messages" })', () => {
     expect(parts[1]).toEqual(["updates", { w: { seen: [["__pregel_push"]] } }]);
   });
 
+  it("passes the caller's metadata on to nodes and to the messages' metadata, as LangGraph's", async () => {
+    const model = new FakeListChatModel({ responses: ["ab"] });
+    const seen: unknown[] = [];
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode("chat", async (s, config) => {
+        seen.push(config.metadata?.run_kind);
+        return { messages: [await model.invoke(s.messages)] };
+      })
+      .addEdge(START, "chat")
+      .compile();
+    const parts = (await collect(
+      await graph.stream(
+        { messages: [{ role: "user", content: "hey" }] },
+        { streamMode: "messages", metadata: { run_kind: "eval" } },
+      ),
+    )) as Part[];
+    expect(parts.map(([m, meta]) => [m.content, meta.run_kind, meta.langgraph_node])).toEqual([
+      ["a", "eval", "chat"],
+      ["b", "eval", "chat"],
+    ]);
+    expect(seen).toEqual(["eval"]);
+  });
+
   it("gives nodes no callbacks when the stream does not ask for messages", async () => {
     const seen: unknown[] = [];
     const graph = new StateGraph(MessagesAnnotation)

@@ -46,6 +46,8 @@ export function taskSetup(
     signal: env.signal,
     writer,
     metadata: {
+      // The caller's metadata (config.metadata), under what the engine writes, as LangGraph's.
+      ...env.metadata,
       langgraph_node: task.name,
       langgraph_step: head.metadata.step + 1,
       langgraph_task_id: task.id,

@@ -42,6 +42,8 @@ export interface NodeConfig {
     langgraph_checkpoint_ns: string;
     checkpoint_ns: string;
     thread_id: string;
+    /** The caller's `config.metadata` keys, as LangGraph passes them on. */
+    [key: string]: unknown;
   };
   /**
    * LangChain callbacks: while the run streams "messages", the handler that hears the chat models
