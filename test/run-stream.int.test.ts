@@ -134,15 +134,19 @@ describe("runs.stream", () => {
     expect(tokens(second).map((m) => m.content)).toEqual(["yes", ..."Sent"]);
 
     const local = chatAgent.withCheckpointer(new MemorySaver());
+    // A worker runs the graph with metadata { run_id }, which nodes (and "messages") see, as in LangGraph's server.
     const config = { configurable: { thread_id: crypto.randomUUID() }, streamMode: modes };
     const localFirst: unknown[] = [];
     for await (const chunk of await local.stream(
       { messages: [{ role: "user", content: "book it", id: "ask" }] },
-      config,
+      { ...config, metadata: { run_id: runId } },
     ))
       localFirst.push(chunk);
     const localSecond: unknown[] = [];
-    for await (const chunk of await local.stream(new Command({ resume: "yes" }), config))
+    for await (const chunk of await local.stream(new Command({ resume: "yes" }), {
+      ...config,
+      metadata: { run_id: resumed.runId },
+    }))
       localSecond.push(chunk);
     // Run, thread and task ids differ (a worker's run seeds its task ids with the run id); the rest is equal.
     const uuids = (value: unknown) =>
