@@ -2,6 +2,7 @@
 // LangGraph.js 1.7.3 with @langchain/core 1.4.0 running the same graphs (2026-12-06); where
 // Layover differs on purpose (step numbers one lower, an extra langgraph_task_id), the test says so.
 import { AIMessage, AIMessageChunk, type BaseMessage, ToolMessage } from "@langchain/core/messages";
+import { RunnableLambda } from "@langchain/core/runnables";
 import { FakeChatModel, FakeListChatModel } from "@langchain/core/utils/testing";
 import { describe, expect, it } from "vitest";
 import { Annotation, END, MemorySaver, MessagesAnnotation, Send, START, StateGraph } from "./index.ts";
@@ -199,6 +200,37 @@ describe('stream(…, { streamMode: "messages" })', () => {
       ["b", "eval", "chat"],
     ]);
     expect(seen).toEqual(["eval"]);
+  });
+
+  it("runs a LangChain runnable as a node (RunnableLambda, a piped chain) with the node's config, its model heard", async () => {
+    const model = new FakeListChatModel({ responses: ["ok"] });
+    const reply = RunnableLambda.from(async (s: { messages: BaseMessage[] }) => ({
+      messages: [await model.invoke(s.messages)],
+    }));
+    const tagged = RunnableLambda.from((s: { messages: BaseMessage[] }) => s.messages.length).pipe(
+      RunnableLambda.from((count: number) => ({
+        messages: [new AIMessage({ content: `${count}`, id: "n" })],
+      })),
+    );
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode("reply", reply)
+      .addNode("count", tagged)
+      .addEdge(START, "reply")
+      .addEdge("reply", "count")
+      .compile();
+    const parts = (await collect(
+      await graph.stream({ messages: [{ role: "user", content: "hi" }] }, { streamMode: "messages" }),
+    )) as Part[];
+    expect(parts.map(([m, meta]) => [m.content, meta.langgraph_node])).toEqual([
+      ["o", "reply"],
+      ["k", "reply"],
+      ["2", "count"],
+    ]);
+    const done = await graph.invoke({ messages: [{ role: "user", content: "hi" }] });
+    expect(done.messages.map((m: BaseMessage) => m.content)).toEqual(["hi", "ok", "2"]);
+    expect(() => new StateGraph(MessagesAnnotation).addNode("x", { run: () => ({}) } as never)).toThrow(
+      /must be a function, a compiled graph or a LangChain runnable/,
+    );
   });
 
   it("gives nodes no callbacks when the stream does not ask for messages", async () => {

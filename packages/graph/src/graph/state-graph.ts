@@ -43,6 +43,17 @@ export type ConditionalEdgeRouter<D extends StateDefinitionLike, Nodes extends s
 /** A node function; its first argument is the state (or a `Send`'s argument for push tasks). */
 type NodeAction<S> = { bivarianceHack(state: S, config: NodeConfig): unknown }["bivarianceHack"];
 
+/** A LangChain runnable (`RunnableLambda.from(fn)`, a `.pipe()` chain) as a node, as LangGraph takes one. */
+interface RunnableNode {
+  invoke(input: any, options?: any): unknown;
+}
+
+function isRunnable(action: unknown): action is RunnableNode {
+  return (
+    typeof action === "object" && action !== null && typeof (action as RunnableNode).invoke === "function"
+  );
+}
+
 export interface AddNodeOptions {
   retryPolicy?: RetryPolicy;
   /** Nodes a Command from this node may go to (documentation for readers; routing is checked at run time). */
@@ -137,13 +148,13 @@ export class StateGraph<D extends StateDefinitionLike | ZodStateLike, S = StateO
    */
   addNode<I = S>(
     name: string,
-    action: NodeAction<I> | CompiledStateGraph<any, any>,
+    action: NodeAction<I> | CompiledStateGraph<any, any> | RunnableNode,
     options?: AddNodeOptions,
   ): this;
-  addNode(nodes: Record<string, NodeAction<S> | CompiledStateGraph<any, any>>): this;
+  addNode(nodes: Record<string, NodeAction<S> | CompiledStateGraph<any, any> | RunnableNode>): this;
   addNode(
-    nameOrNodes: string | Record<string, NodeAction<S> | CompiledStateGraph<any, any>>,
-    action?: NodeAction<any> | CompiledStateGraph<any, any>,
+    nameOrNodes: string | Record<string, NodeAction<S> | CompiledStateGraph<any, any> | RunnableNode>,
+    action?: NodeAction<any> | CompiledStateGraph<any, any> | RunnableNode,
     options: AddNodeOptions = {},
   ): this {
     if (typeof nameOrNodes !== "string") {
@@ -171,10 +182,17 @@ export class StateGraph<D extends StateDefinitionLike | ZodStateLike, S = StateO
         return pickKeys(output, parentKeys);
       };
       this.nodes.set(name, { name, run, retryPolicy: options?.retryPolicy, isSubgraph: true });
-    } else if (typeof action === "function") {
-      this.nodes.set(name, { name, run: action, retryPolicy: options?.retryPolicy, isSubgraph: false });
+    } else if (typeof action === "function" || isRunnable(action)) {
+      // A runnable gets the node's config: its callbacks, tags and metadata reach what it calls.
+      const run =
+        typeof action === "function"
+          ? action
+          : (state: unknown, config: NodeConfig) => action.invoke(state, config);
+      this.nodes.set(name, { name, run, retryPolicy: options?.retryPolicy, isSubgraph: false });
     } else {
-      throw new InvalidGraphError(`Node "${name}" must be a function or a compiled graph.`);
+      throw new InvalidGraphError(
+        `Node "${name}" must be a function, a compiled graph or a LangChain runnable (an object with invoke()).`,
+      );
     }
     return this;
   }
