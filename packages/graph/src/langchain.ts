@@ -63,6 +63,9 @@ export type ChatModelStart = [
 
 /** `@langchain/core`'s parts, or undefined where it is not installed. */
 export const lc = await loadLangChain();
+// As LangGraph does on import: LangChain runnables find their caller's config (callbacks, tags)
+// in this context, here and in the nodes a stream's handlers hear.
+lc?.context.initializeGlobalInstance(new AsyncLocalStorage());
 
 /** Set once this process made a handler: nodes then run with LangChain's context of their own. */
 let streamed = false;
@@ -76,11 +79,7 @@ const handlers = new WeakSet<object>();
  */
 export function callbackHandler(methods: object): object {
   if (lc === undefined) return {};
-  if (!streamed) {
-    // As LangGraph does on import: child runnables find their parent's config (and callbacks) here.
-    lc.context.initializeGlobalInstance(new AsyncLocalStorage());
-    streamed = true;
-  }
+  streamed = true;
   const handler = Object.assign(new lc.BaseCallbackHandler(), { awaitHandlers: true }, methods);
   handlers.add(handler);
   return handler;
