@@ -29,6 +29,8 @@ export interface TaskContext {
   /** The run's `config.context` and `config.tags`: subgraphs called from the task inherit them. */
   runContext: unknown;
   tags: readonly string[];
+  /** The node's LangChain callback handlers (the call's and its streams'): subgraphs it calls inherit them. */
+  callbacks?: readonly object[] | undefined;
   /** Which attempt of the task this is (its retry policy's): 1 on a first run or a resume. */
   attempt: number;
   /** The config and input the node was called with: `getConfig()`, `getCurrentTaskInput()`. */

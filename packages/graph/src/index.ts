@@ -52,6 +52,7 @@ export {
 } from "./interrupt.ts";
 export { isInterrupted } from "./is-interrupted.ts";
 export { assertJsonSerialisable } from "./json-check.ts";
+export { callbackList } from "./langchain.ts";
 export { OVERWRITE, Overwrite } from "./overwrite.ts";
 export type { Pause, StorePause, WaitingTask } from "./pause.ts";
 export type { SnapshotTask, StateSnapshot } from "./snapshot.ts";

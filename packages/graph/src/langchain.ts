@@ -1,6 +1,7 @@
 // LangChain's callbacks and context, where the application has `@langchain/core` (an optional
 // peer): how "messages" streams and streamEvents hear the chat models and tools nodes call.
 import { AsyncLocalStorage } from "node:async_hooks";
+import { InvalidInputError } from "./errors.ts";
 import type { NodeConfig } from "./graph/spec.ts";
 
 export type LangChainMessage = {
@@ -67,11 +68,6 @@ export const lc = await loadLangChain();
 // in this context, here and in the nodes a stream's handlers hear.
 lc?.context.initializeGlobalInstance(new AsyncLocalStorage());
 
-/** Set once this process made a handler: nodes then run with LangChain's context of their own. */
-let streamed = false;
-/** The handlers Layover's streams made: a node called inside a node they hear is not theirs. */
-const handlers = new WeakSet<object>();
-
 /**
  * A LangChain callback handler with `methods` for one stream's nodes (`config.callbacks`); an
  * inert object without `@langchain/core`. Its methods run inside the model or tool call, not in
@@ -79,10 +75,21 @@ const handlers = new WeakSet<object>();
  */
 export function callbackHandler(methods: object): object {
   if (lc === undefined) return {};
-  streamed = true;
-  const handler = Object.assign(new lc.BaseCallbackHandler(), { awaitHandlers: true }, methods);
-  handlers.add(handler);
-  return handler;
+  return Object.assign(new lc.BaseCallbackHandler(), { awaitHandlers: true }, methods);
+}
+
+/**
+ * The handlers of a call's `config.callbacks` (LangChain's: a list of handlers, or a
+ * `CallbackManager`); undefined when none were given. Anything else is refused.
+ */
+export function callbackList(callbacks: unknown): readonly object[] | undefined {
+  if (callbacks === undefined || callbacks === null) return undefined;
+  const list = Array.isArray(callbacks) ? callbacks : (callbacks as Partial<CallbackManager>).handlers;
+  if (!Array.isArray(list) || list.some((handler) => typeof handler !== "object" || handler === null))
+    throw new InvalidInputError(
+      "config.callbacks must be a list of LangChain callback handlers (objects with handle… methods) or a CallbackManager.",
+    );
+  return list.length === 0 ? undefined : list;
 }
 
 /**
@@ -98,21 +105,11 @@ function contextConfig(langchain: LangChain, config: NodeConfig): NodeConfig {
   return { ...config, callbacks: manager as unknown as object[] };
 }
 
-/** Whether LangChain callbacks (a list, or a manager) hold one of Layover's streams' handlers. */
-function hasStreamHandler(callbacks: unknown): boolean {
-  const list = Array.isArray(callbacks) ? callbacks : (callbacks as CallbackManager | undefined)?.handlers;
-  return Array.isArray(list) && list.some((handler) => handlers.has(handler));
-}
-
 /**
- * Calls a node. Once this process has made a handler, in LangChain's context: the node's own
- * config when a stream gives it callbacks (a model called without a config is heard too); a node
- * called inside a heard one (a subgraph's) in none, so its models are not heard as the outer's.
+ * Calls a node. Where it has callbacks (the call's, a stream's), in LangChain's context, with a
+ * config of the node's: a model or tool it calls without passing the config reports to them too.
  */
 export function callNode<T>(config: NodeConfig, call: () => T): T {
-  if (!streamed || lc === undefined) return call();
-  if (config.callbacks !== undefined) return lc.context.runWithConfig(contextConfig(lc, config), call);
-  const outer = lc.context.getRunnableConfig() as { callbacks?: unknown } | undefined;
-  if (!hasStreamHandler(outer?.callbacks)) return call();
-  return lc.context.runWithConfig(undefined, call, true);
+  if (lc === undefined || config.callbacks === undefined) return call();
+  return lc.context.runWithConfig(contextConfig(lc, config), call);
 }

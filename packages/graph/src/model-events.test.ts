@@ -94,6 +94,32 @@ describe("streamEvents: chat models and tools called in nodes", () => {
     expect(plainEnd?.data).toEqual({ output: "7", input: { a: 3, b: 4 } });
   });
 
+  it("gives the model calls of a subgraph's nodes, with the subgraph node's metadata", async () => {
+    const inner = new FakeListChatModel({ responses: ["deep"] });
+    const sub = new StateGraph(MessagesAnnotation)
+      .addNode("innerNode", async (s) => ({ messages: [await inner.invoke(s.messages)] }))
+      .addEdge(START, "innerNode")
+      .compile();
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode("nested", async (s) => ({ messages: (await sub.invoke(s)).messages.slice(-1) }))
+      .addEdge(START, "nested")
+      .compile();
+    const all = await events(
+      graph.streamEvents({ messages: [{ role: "user", content: "hi" }] }, { version: "v2" }),
+    );
+    const model = all.filter((e) => e.event.startsWith("on_chat_model"));
+    expect(model.map((e) => e.event)).toEqual([
+      "on_chat_model_start",
+      ...Array<string>(4).fill("on_chat_model_stream"),
+      "on_chat_model_end",
+    ]);
+    const nested = all.find((e) => e.event === "on_chain_start" && e.name === "nested") as StreamEvent;
+    expect(model[0]?.metadata).toMatchObject({ langgraph_node: "innerNode" });
+    expect(String(model[0]?.metadata.langgraph_checkpoint_ns)).toMatch(
+      new RegExp(`^${nested.metadata.langgraph_checkpoint_ns}\\|innerNode:`),
+    );
+  });
+
   it("gives a failing tool's error, and nothing of models when no events are streamed", async () => {
     const graph = new StateGraph(MessagesAnnotation)
       .addNode("tools", async () => {

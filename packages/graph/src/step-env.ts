@@ -34,6 +34,8 @@ export interface StepEnv {
   /** The call's `config.context` and `config.tags`, handed to every node. */
   context: unknown;
   tags: readonly string[];
+  /** The call's LangChain callback handlers (`config.callbacks`), handed to every node. */
+  callbacks?: readonly object[] | undefined;
   /** Stores a pause with the supersteps held before it (see StepperOptions.storePause). */
   storePause?: StorePause | undefined;
   /** Stores the run's last checkpoint in place of `saver.put` (see StepperOptions.storeFinal). */

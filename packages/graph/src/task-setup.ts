@@ -60,8 +60,14 @@ export function taskSetup(
     idempotencyKey: `${env.key.threadId}:${task.id}`,
   };
   const messages = messagesStreamer(env.emit, env.key.ns);
-  if (messages !== undefined || emit?.callbacks !== undefined)
-    config.callbacks = [...(emit?.callbacks ?? []), ...(messages === undefined ? [] : [messages.handler])];
+  if (env.callbacks !== undefined || emit?.callbacks !== undefined || messages !== undefined)
+    config.callbacks = [
+      ...(env.callbacks ?? []),
+      ...(emit?.callbacks ?? []),
+      ...(messages === undefined ? [] : [messages.handler]),
+    ];
+  // Subgraphs the node calls hand their nodes these too: a stream's handlers tell their own from them.
+  context.callbacks = config.callbacks;
   context.config = config;
   return { context, config, messages };
 }

@@ -3,6 +3,7 @@ import { type CheckpointSaver, MemorySaver } from "@layover/checkpoint";
 import { type Durability, isDurability, requestedDurability, TASK_SEED } from "../commit.ts";
 import { currentTask, type TaskContext } from "../context.ts";
 import { InvalidInputError, MissingThreadIdError } from "../errors.ts";
+import { callbackList } from "../langchain.ts";
 import type { StepEnv } from "../step.ts";
 import type { Emitter } from "../stream.ts";
 import type { GraphSpec } from "./spec.ts";
@@ -26,6 +27,12 @@ export interface RunnableConfig {
   context?: unknown;
   /** Labels every node sees as `config.tags`. */
   tags?: string[];
+  /**
+   * LangChain callback handlers (a list, or a `CallbackManager`), as LangGraph's `callbacks`:
+   * every node's `config.callbacks` carries them, subgraphs' nodes too, so the chat models and
+   * tools nodes call report to them (token counts, costs, logs).
+   */
+  callbacks?: unknown;
   /** Most supersteps one call may run. @defaultValue 25 */
   recursionLimit?: number;
   /** Abort the run: no further superstep starts, and nodes see the signal. */
@@ -153,6 +160,7 @@ export function runEnvironment(
       durability: "sync",
       context: config?.context ?? parent.runContext,
       tags: config?.tags ?? parent.tags,
+      callbacks: callbackList(config?.callbacks) ?? parent.callbacks,
     };
     return { env, subgraph: true };
   }
@@ -175,6 +183,7 @@ export function runEnvironment(
     durability: requireDurability(config),
     context: config?.context,
     tags: config?.tags ?? [],
+    callbacks: callbackList(config?.callbacks),
   };
   return { env, subgraph: false };
 }
