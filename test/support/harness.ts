@@ -26,6 +26,8 @@ interface WorkerStartOptions {
   id?: string;
   budget?: { steps: number; ms: number };
   interruptTimeoutMs?: number;
+  /** Entries added to the fixtures' graph module, for this worker alone. */
+  graphs?: Record<string, unknown>;
 }
 
 interface SchedulerStartOptions {
@@ -89,7 +91,7 @@ function stopOnce(stops: Array<() => Promise<void>>, service: { close(): Promise
 /** An in-process worker of the fixture graphs on `deployment`, silent. */
 function harnessWorker(deployment: Deployment, options: WorkerStartOptions) {
   return createWorker({
-    graphs,
+    graphs: { ...graphs, ...options.graphs },
     databaseUrl: deployment.databaseUrl,
     redisUrl: deployment.redisUrl,
     schema: deployment.schema,

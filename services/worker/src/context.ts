@@ -13,6 +13,8 @@ export interface ServedGraph {
   onTimeout?: unknown;
   /** Durability of the graph's runs whose start does not set one. */
   durability?: Durability | undefined;
+  /** LangChain callback handlers the graph's nodes get (`config.callbacks`). */
+  callbacks?: readonly object[] | undefined;
 }
 
 export interface WorkerContext {

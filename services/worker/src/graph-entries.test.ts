@@ -8,6 +8,7 @@ const builder = new StateGraph(new StateSchema({ n: z.number().default(0) }))
   .addEdge(START, "a");
 const graph = builder.compile();
 const saver = new MemorySaver();
+const handler = { name: "tally", handleLLMEnd() {} };
 
 describe("a graph module's entries", () => {
   it("are served as given: a compiled graph, or one with its interrupt defaults (a duration, a JSON value)", () => {
@@ -15,10 +16,12 @@ describe("a graph module's entries", () => {
       {
         plain: graph,
         timed: { graph, interruptTimeout: "1h", onTimeout: { action: "reject" }, durability: "exit" },
+        traced: { graph, callbacks: [handler] },
       },
       saver,
     );
     expect(served.get("plain")?.timeoutMs).toBeUndefined();
+    expect(served.get("traced")?.callbacks).toEqual([handler]);
     expect(served.get("timed")).toMatchObject({
       timeoutMs: 3_600_000,
       onTimeout: { action: "reject" },
@@ -34,6 +37,8 @@ describe("a graph module's entries", () => {
       [{ g: { graph, interruptTimeout: "soon" } }, "interruptTimeout must be milliseconds above 0"],
       [{ g: { graph, onTimeout: () => ({ action: "reject" }) } }, "onTimeout must be JSON-serialisable"],
       [{ g: { graph, timeout: 5 } }, "unknown option timeout"],
+      [{ g: { graph, callbacks: "log" } }, "callbacks must be a list of LangChain callback handlers"],
+      [{ g: { graph, callbacks: [() => {}] } }, "callbacks must be a list of LangChain callback handlers"],
       [{ g: { graph: builder } }, '"graph" must be a compiled graph'],
       [[graph], "must export its graphs as an object of graph id"],
     ];

@@ -5,6 +5,7 @@ import type { CheckpointSaver } from "@layover/checkpoint";
 import {
   assertJsonSerialisable,
   type CompiledStateGraph,
+  callbackList,
   type Durability,
   isDurability,
   parseDuration,
@@ -23,9 +24,15 @@ export type GraphEntry =
       onTimeout?: unknown;
       /** The graph's runs' durability unless their start says otherwise. @defaultValue "async" */
       durability?: Durability;
+      /**
+       * LangChain callback handlers (or a `CallbackManager`) the graph's nodes get on this worker,
+       * as `invoke(input, { callbacks })` gives them in-process: the chat models and tools nodes
+       * call report to them (token and cost accounting, a LangSmith tracer).
+       */
+      callbacks?: unknown;
     };
 
-const OPTIONS = new Set(["graph", "interruptTimeout", "onTimeout", "durability"]);
+const OPTIONS = new Set(["graph", "interruptTimeout", "onTimeout", "durability", "callbacks"]);
 
 function describe(value: unknown): string {
   if (Array.isArray(value)) return "an array";
@@ -51,12 +58,11 @@ function servedEntry(
     refuse("a StateGraph that was not compiled: export builder.compile().");
   if (typeof entry !== "object" || entry === null || Array.isArray(entry) || !("graph" in entry))
     refuse(
-      `must be a compiled graph, or { graph, interruptTimeout?, onTimeout?, durability? }; got ${describe(entry)}.`,
+      `must be a compiled graph, or { graph, interruptTimeout?, onTimeout?, durability?, callbacks? }; got ${describe(entry)}.`,
     );
   const options = entry as Record<string, unknown>;
   const unknown = Object.keys(options).filter((key) => !OPTIONS.has(key));
-  if (unknown.length > 0)
-    refuse(`unknown option ${unknown.join(", ")}: use graph, interruptTimeout, onTimeout, durability.`);
+  if (unknown.length > 0) refuse(`unknown option ${unknown.join(", ")}: use ${[...OPTIONS].join(", ")}.`);
   if (!isCompiled(options.graph))
     refuse(`"graph" must be a compiled graph (builder.compile()); got ${describe(options.graph)}.`);
   let timeoutMs: number | undefined;
@@ -78,11 +84,18 @@ function servedEntry(
   }
   if (options.durability !== undefined && !isDurability(options.durability))
     refuse(`durability must be "sync", "async" or "exit"; got ${JSON.stringify(options.durability)}.`);
+  let callbacks: readonly object[] | undefined;
+  try {
+    callbacks = callbackList(options.callbacks);
+  } catch {
+    refuse("callbacks must be a list of LangChain callback handlers or a CallbackManager.");
+  }
   return {
     graph: options.graph as CompiledStateGraph<any, any>,
     timeoutMs,
     onTimeout: options.onTimeout,
     durability: options.durability as Durability | undefined,
+    callbacks,
   };
 }
 

@@ -183,6 +183,7 @@ function stepperOf(
       ...durabilityOf(run, served),
       ...breakpointsOf(run),
       ...contextOf(run),
+      ...(served.callbacks === undefined ? {} : { callbacks: served.callbacks }),
       // Aborts when the run is cancelled: its running nodes see it (config.signal).
       ...signalOf(ctx, job),
     },
