@@ -142,3 +142,20 @@ describe("seed 000: resume through streamEvents v2", () => {
     expect((await graph.getState(config)).values).toEqual({});
   });
 });
+
+describe("streamEvents: the caller's config", () => {
+  it("gives the caller's tags to the nodes' events too, after their step tag (as LangGraph's)", async () => {
+    const graph = new StateGraph(State)
+      .addNode("finish", () => ({ done: true }))
+      .addEdge(START, "finish")
+      .compile();
+    const events = await collect(graph.streamEvents({}, { version: "v2", tags: ["ui"] }));
+    expect(events.map((e) => [`${e.event} ${e.name}`, e.tags])).toEqual([
+      ["on_chain_start LangGraph", ["ui"]],
+      ["on_chain_start finish", ["graph:step:0", "ui"]],
+      ["on_chain_stream LangGraph", ["ui"]],
+      ["on_chain_end finish", ["graph:step:0", "ui"]],
+      ["on_chain_end LangGraph", ["ui"]],
+    ]);
+  });
+});

@@ -68,9 +68,10 @@ function baseMetadata(config: StreamEventsConfig): Record<string, unknown> {
   return { ...config.metadata, ls_integration: "langgraph", ...Object.fromEntries(plain) };
 }
 
-/** Turns a run's "debug" task events into node start and end events. */
+/** Turns a run's "debug" task events into node start and end events (tagged with the caller's tags too). */
 function nodeEvents(
   base: Record<string, unknown>,
+  tags: string[],
   parent: string,
   push: (event: StreamEvent) => void,
   started: Map<string, StreamEvent>,
@@ -83,7 +84,7 @@ function nodeEvents(
         event: "on_chain_start",
         name: payload.name,
         run_id: randomUUID(),
-        tags: [`graph:step:${step}`],
+        tags: [`graph:step:${step}`, ...tags],
         metadata: {
           ...base,
           langgraph_step: step,
@@ -133,7 +134,7 @@ export function streamEvents(
   return streamRun(modes, true, async (out) => {
     const push = (event: StreamEvent) => out.push("debug", event);
     const started = new Map<string, StreamEvent>();
-    const onTask = nodeEvents(base, graph.run_id, push, started);
+    const onTask = nodeEvents(base, graph.tags, graph.run_id, push, started);
     const calls = modelEvents(push, (taskId) => {
       const node = started.get(String(taskId));
       return node === undefined ? [graph.run_id] : [graph.run_id, node.run_id];
