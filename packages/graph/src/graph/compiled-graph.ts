@@ -194,8 +194,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
 
   /**
    * LangChain's `streamEvents` (schema "v2"): `for await (const event of graph.streamEvents(input,
-   * { ...config, version: "v2" }))`. The graph's and its nodes' chain events; no LLM events (nodes'
-   * model calls are not traced) and none from inside subgraphs.
+   * { ...config, version: "v2" }))`. The graph's and its nodes' chain events, and the chat models'
+   * and tools' events its nodes call (on_chat_model_*, on_tool_*); none from inside subgraphs.
    */
   streamEvents(
     input: U | Command | null | undefined,
