@@ -149,4 +149,22 @@ describe("streamEvents: chat models and tools called in nodes", () => {
     await plain.invoke({ messages: [] });
     expect(seen).toEqual([undefined]);
   });
+
+  it("carries no thread_id the caller did not give (LangGraph's has none; Layover's run key is its own)", async () => {
+    const seen: unknown[] = [];
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode("tools", async (_state, config) => {
+        seen.push(config.metadata?.thread_id);
+        await add.invoke({ a: 1, b: 2 });
+        return {};
+      })
+      .addEdge(START, "tools")
+      .compile();
+    const all = await events(graph.streamEvents({ messages: [] }, { version: "v2" }));
+    const started = all.find((e) => e.event === "on_tool_start");
+    expect(started?.metadata).toMatchObject({ langgraph_node: "tools" });
+    expect(started?.metadata).not.toHaveProperty("thread_id");
+    await graph.invoke({ messages: [] }, { configurable: { thread_id: "given" } });
+    expect(seen).toEqual([undefined, "given"]);
+  });
 });

@@ -55,7 +55,8 @@ export function taskSetup(
       langgraph_path: task.kind === "pull" ? ["__pregel_pull", task.name] : ["__pregel_push", task.name],
       langgraph_checkpoint_ns: ns,
       checkpoint_ns: ns,
-      thread_id: env.key.threadId,
+      // The caller's thread only: a run without one has a key of its own LangGraph has not.
+      ...(env.configurable.thread_id === undefined ? {} : { thread_id: env.key.threadId }),
     },
     idempotencyKey: `${env.key.threadId}:${task.id}`,
   };

@@ -41,7 +41,8 @@ export interface NodeConfig {
     /** The task's namespace (`node:taskId`, under its parent task's in a subgraph), as LangGraph's. */
     langgraph_checkpoint_ns: string;
     checkpoint_ns: string;
-    thread_id: string;
+    /** The caller's `configurable.thread_id`: none when the run was given none, as LangGraph's. */
+    thread_id?: string;
     /** The caller's `config.metadata` keys, as LangGraph passes them on. */
     [key: string]: unknown;
   };
