@@ -5,7 +5,7 @@ import type { TaskContext } from "./context.ts";
 import type { NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead } from "./head.ts";
 import type { Interrupt } from "./interrupt.ts";
-import { messagesStreamer } from "./messages-stream.ts";
+import { type MessagesStreamer, messagesStreamer } from "./messages-stream.ts";
 import type { StepEnv } from "./step-env.ts";
 
 /** The context and config of `task`, planned from `head`; `messages` when the run streams them. */
@@ -61,16 +61,23 @@ export function taskSetup(
     idempotencyKey: `${env.key.threadId}:${task.id}`,
   };
   const messages = messagesStreamer(env.emit, env.key.ns);
-  if (env.callbacks !== undefined || emit?.callbacks !== undefined || messages !== undefined)
-    config.callbacks = [
-      ...(env.callbacks ?? []),
-      ...(emit?.callbacks ?? []),
-      ...(messages === undefined ? [] : [messages.handler]),
-    ];
+  const callbacks = nodeCallbacks(env, messages);
+  if (callbacks !== undefined) config.callbacks = callbacks;
   // Subgraphs the node calls hand their nodes these too: a stream's handlers tell their own from them.
-  context.callbacks = config.callbacks;
+  context.callbacks = callbacks;
   context.config = config;
   return { context, config, messages };
+}
+
+/** A node's LangChain callbacks: the call's, its stream's; undefined when there are none (the common case). */
+function nodeCallbacks(env: StepEnv, messages: MessagesStreamer | undefined): object[] | undefined {
+  const streamed = env.emit?.callbacks;
+  if (env.callbacks === undefined && streamed === undefined && messages === undefined) return undefined;
+  return [
+    ...(env.callbacks ?? []),
+    ...(streamed ?? []),
+    ...(messages === undefined ? [] : [messages.handler]),
+  ];
 }
 
 const PUSH_TRIGGERS: readonly string[] = Object.freeze(["__pregel_push"]);

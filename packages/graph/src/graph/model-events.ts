@@ -47,50 +47,52 @@ function errorText(error: unknown): string {
     : String(error);
 }
 
-/**
- * The callback handler that turns a run's model and tool calls into events for `push`;
- * `parents(taskId)` names the runs an event of that task's node descends from (the graph's,
- * the node's). Undefined without `@langchain/core`: nothing can call a model then.
- */
-export function modelEvents(
-  push: (event: CallEvent) => void,
-  parents: (taskId: unknown) => string[],
-): object | undefined {
-  const core = lc;
-  if (core === undefined) return undefined;
+/** The calls under way, and how their events are made. */
+function callTracker(push: (event: CallEvent) => void, parents: (taskId: unknown) => string[]) {
   const calls = new Map<string, Call>();
-  const begin = (runId: string, call: Call, event: CallEvent["event"]) => {
-    calls.set(runId, call);
-    const { input, ...rest } = call;
-    push({ event, run_id: runId, ...rest, data: { input } });
+  return {
+    inputOf: (runId: string) => calls.get(runId)?.input,
+    forget: (runId: string) => calls.delete(runId),
+    /** A call starts: its start event, and what its later events repeat. */
+    begin(
+      runId: string,
+      event: CallEvent["event"],
+      name: string,
+      tags?: string[],
+      metadata?: Meta,
+      input?: unknown,
+    ) {
+      const call: Call = {
+        name,
+        tags: tags ?? [],
+        metadata: { ls_integration: "langgraph", ...metadata },
+        parent_ids: parents(metadata?.langgraph_task_id),
+        input,
+      };
+      calls.set(runId, call);
+      const { input: _input, ...rest } = call;
+      push({ event, run_id: runId, ...rest, data: { input } });
+    },
+    /** An event of a call under way; `done` when it is the call's last. */
+    send(runId: string, event: CallEvent["event"], data: CallEvent["data"], done = false) {
+      const call = calls.get(runId);
+      if (call === undefined) return;
+      if (done) calls.delete(runId);
+      const { input: _input, ...rest } = call;
+      push({ event, run_id: runId, ...rest, data });
+    },
   };
-  const send = (runId: string, event: CallEvent["event"], data: CallEvent["data"], done = false) => {
-    const call = calls.get(runId);
-    if (call === undefined) return;
-    if (done) calls.delete(runId);
-    const { input: _input, ...rest } = call;
-    push({ event, run_id: runId, ...rest, data });
-  };
-  const callOf = (
-    name: string,
-    tags: string[] | undefined,
-    metadata: Meta | undefined,
-    input: unknown,
-  ): Call => ({
-    name,
-    tags: tags ?? [],
-    metadata: { ls_integration: "langgraph", ...metadata },
-    parent_ids: parents(metadata?.langgraph_task_id),
-    input,
-  });
-  return callbackHandler({
-    name: "LayoverStreamEvents",
-    // As LangChain's event stream: a model invoked in a node streams, so its tokens are events.
-    lc_prefer_streaming: true,
+}
+
+type Tracker = ReturnType<typeof callTracker>;
+
+function chatModelMethods(t: Tracker, core: NonNullable<typeof lc>) {
+  return {
     handleChatModelStart(...args: ChatModelStart) {
       const [llm, messages, runId, , , tags, metadata, runName] = args;
-      const name = runName ?? llm.id?.at(-1) ?? "chat_model";
-      begin(runId, callOf(name, tags, metadata, { messages }), "on_chat_model_start");
+      t.begin(runId, "on_chat_model_start", runName ?? llm.id?.at(-1) ?? "chat_model", tags, metadata, {
+        messages,
+      });
     },
     handleLLMNewToken(
       token: string,
@@ -101,15 +103,20 @@ export function modelEvents(
       fields?: { chunk?: { message?: unknown } },
     ) {
       const chunk = fields?.chunk?.message ?? new core.AIMessageChunk({ content: token, id: `run-${runId}` });
-      send(runId, "on_chat_model_stream", { chunk });
+      t.send(runId, "on_chat_model_stream", { chunk });
     },
     handleLLMEnd(output: { generations?: { message?: unknown }[][] }, runId: string) {
       const message = output.generations?.find((generation) => generation[0] !== undefined)?.[0]?.message;
-      send(runId, "on_chat_model_end", { output: message, input: calls.get(runId)?.input }, true);
+      t.send(runId, "on_chat_model_end", { output: message, input: t.inputOf(runId) }, true);
     },
     handleLLMError(_error: unknown, runId: string) {
-      calls.delete(runId);
+      t.forget(runId);
     },
+  };
+}
+
+function toolMethods(t: Tracker) {
+  return {
     handleToolStart(...args: unknown[]) {
       const [tool, input, runId, , tags, metadata, runName] = args as [
         { id?: string[] },
@@ -120,14 +127,33 @@ export function modelEvents(
         Meta | undefined,
         string | undefined,
       ];
-      const name = runName ?? tool.id?.at(-1) ?? "tool";
-      begin(runId, callOf(name, tags, metadata, toolInput(input)), "on_tool_start");
+      t.begin(runId, "on_tool_start", runName ?? tool.id?.at(-1) ?? "tool", tags, metadata, toolInput(input));
     },
     handleToolEnd(output: unknown, runId: string) {
-      send(runId, "on_tool_end", { output, input: calls.get(runId)?.input }, true);
+      t.send(runId, "on_tool_end", { output, input: t.inputOf(runId) }, true);
     },
     handleToolError(error: unknown, runId: string) {
-      send(runId, "on_tool_error", { input: calls.get(runId)?.input, error: errorText(error) }, true);
+      t.send(runId, "on_tool_error", { input: t.inputOf(runId), error: errorText(error) }, true);
     },
+  };
+}
+
+/**
+ * The callback handler that turns a run's model and tool calls into events for `push`;
+ * `parents(taskId)` names the runs an event of that task's node descends from (the graph's,
+ * the node's). Undefined without `@langchain/core`: nothing can call a model then.
+ */
+export function modelEvents(
+  push: (event: CallEvent) => void,
+  parents: (taskId: unknown) => string[],
+): object | undefined {
+  if (lc === undefined) return undefined;
+  const tracker = callTracker(push, parents);
+  return callbackHandler({
+    name: "LayoverStreamEvents",
+    // As LangChain's event stream: a model invoked in a node streams, so its tokens are events.
+    lc_prefer_streaming: true,
+    ...chatModelMethods(tracker, lc),
+    ...toolMethods(tracker),
   });
 }
