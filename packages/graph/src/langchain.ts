@@ -62,6 +62,17 @@ export type ChatModelStart = [
   runName: string | undefined,
 ];
 
+/** What LangChain's callback managers pass a handler's `handleToolStart` (the input as a JSON string). */
+export type ToolStart = [
+  tool: { id?: string[] },
+  input: string,
+  runId: string,
+  parentRunId: string | undefined,
+  tags: string[] | undefined,
+  metadata: Record<string, unknown> | undefined,
+  runName: string | undefined,
+];
+
 /** `@langchain/core`'s parts, or undefined where it is not installed. */
 export const lc = await loadLangChain();
 // As LangGraph does on import: LangChain runnables find their caller's config (callbacks, tags)

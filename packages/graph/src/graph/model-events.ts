@@ -1,7 +1,7 @@
 // streamEvents' events of the LangChain chat models and tools nodes call (`on_chat_model_start`,
 // `_stream`, `_end`; `on_tool_start`, `_end`, `_error`), in the shape LangChain's event stream
 // gives them, heard through LangChain's callbacks (see langchain.ts).
-import { type ChatModelStart, callbackHandler, lc } from "../langchain.ts";
+import { type ChatModelStart, callbackHandler, lc, type ToolStart } from "../langchain.ts";
 
 type Meta = Record<string, unknown>;
 
@@ -117,16 +117,8 @@ function chatModelMethods(t: Tracker, core: NonNullable<typeof lc>) {
 
 function toolMethods(t: Tracker) {
   return {
-    handleToolStart(...args: unknown[]) {
-      const [tool, input, runId, , tags, metadata, runName] = args as [
-        { id?: string[] },
-        string,
-        string,
-        unknown,
-        string[] | undefined,
-        Meta | undefined,
-        string | undefined,
-      ];
+    handleToolStart(...args: ToolStart) {
+      const [tool, input, runId, , tags, metadata, runName] = args;
       t.begin(runId, "on_tool_start", runName ?? tool.id?.at(-1) ?? "tool", tags, metadata, toolInput(input));
     },
     handleToolEnd(output: unknown, runId: string) {
