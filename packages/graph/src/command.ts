@@ -35,6 +35,8 @@ export interface CommandParams<R = unknown, U = Record<string, unknown>> {
 export class Command<R = unknown, U = Record<string, unknown>> {
   static readonly PARENT = "__parent__";
   readonly lg_name = "Command";
+  /** LangChain's mark for a tool's output that is not to be wrapped in a ToolMessage: a tool may return a Command. */
+  readonly lc_direct_tool_output = true;
   readonly resume: R | undefined;
   readonly update: U | ReadonlyArray<readonly [string, unknown]> | undefined;
   readonly goto: Goto;
