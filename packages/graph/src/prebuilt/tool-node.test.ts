@@ -119,6 +119,17 @@ describe("ToolNode: invoked on its own", () => {
     ]);
   });
 
+  it("arguments the tool's schema refuses are an error ToolMessage naming the mismatch", async () => {
+    const update = await new ToolNode([add]).invoke({
+      messages: [ask({ name: "add", args: { a: "one", b: 2 }, id: "c" })],
+    });
+    const [answer] = update.messages as ToolMessage[];
+    expect(answer?.status).toBe("error");
+    expect(String(answer?.content)).toMatch(
+      /^Error: Received tool input did not match expected schema[\s\S]*expected number, received string[\s\S]*\n Please fix your mistakes\.$/,
+    );
+  });
+
   it("with handleToolErrors: false a tool's error fails the node", async () => {
     const node = new ToolNode([fail], { handleToolErrors: false });
     await expect(node.invoke({ messages: [ask({ name: "fail", args: {}, id: "f" })] })).rejects.toThrow(
@@ -152,7 +163,7 @@ describe("ToolNode: invoked on its own", () => {
     expect(seen).toEqual([{ messages: [] }]);
   });
 
-  it("has LangGraph's name, tools and error handling by default; options set them", () => {
+  it("has a name, its tools and error handling on by default; options set them", () => {
     const node = new ToolNode([add]);
     expect([node.name, node.tools.map((t) => t.name), node.handleToolErrors]).toEqual([
       "tools",
@@ -226,6 +237,35 @@ describe("ToolNode in an agent's graph", () => {
       ["ai", "done: booked LH400"],
     ]);
     expect(bodies).toBe(2);
+  });
+
+  it("two calls that each ask: the first question surfaces, its answer lets the second ask, then both finish", async () => {
+    const runs: string[] = [];
+    const book = tool(
+      ({ flight }) => {
+        runs.push(flight);
+        return `${flight}: ${interrupt<string, string>(`book ${flight}?`)}`;
+      },
+      { name: "book", description: "Book a flight", schema: z.object({ flight: z.string() }) },
+    );
+    const twoBookings = ask(
+      { name: "book", args: { flight: "LH400" }, id: "b1" },
+      { name: "book", args: { flight: "BA117" }, id: "b2" },
+    );
+    const graph = agent(new ToolNode([book]), [twoBookings]);
+    const config = thread();
+    const first = await graph.invoke({ messages: [new HumanMessage("book both")] }, config);
+    expect(first.__interrupt__?.map((i) => i.value)).toEqual(["book LH400?"]);
+    const second = await graph.invoke(new Command({ resume: "yes" }), config);
+    expect(second.__interrupt__?.map((i) => i.value)).toEqual(["book BA117?"]);
+    expect(second.messages).toHaveLength(2);
+    const done = await graph.invoke(new Command({ resume: "no" }), config);
+    expect(shown(done.messages).slice(2, 4)).toEqual([
+      ["tool", "LH400: yes", "b1", "book", "success"],
+      ["tool", "BA117: no", "b2", "book", "success"],
+    ]);
+    // Each resume runs the node again from the top, as LangGraph's: both bodies, three times.
+    expect(runs.toSorted()).toEqual(["BA117", "BA117", "BA117", "LH400", "LH400", "LH400"]);
   });
 
   it("a tool returning a Command updates the state and routes; the other calls' messages are kept", async () => {
