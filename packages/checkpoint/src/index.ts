@@ -7,6 +7,8 @@ export {
   NotSerializableError,
 } from "./errors.ts";
 export { newCheckpointId } from "./ids.ts";
+export { assertJsonSerialisable } from "./json-check.ts";
+export { jsonbProblem, type UnstorableText, unstorableText } from "./jsonb.ts";
 export { MemorySaver } from "./memory-saver.ts";
 export { jsonSerializer, reviveLangChain, type Serializer } from "./serializer.ts";
 export { wellFormed } from "./text.ts";

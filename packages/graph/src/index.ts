@@ -1,4 +1,5 @@
 export {
+  assertJsonSerialisable,
   CheckpointConflictError,
   isCheckpointConflict,
   isLayoverError,
@@ -51,7 +52,6 @@ export {
   resumeIssues,
 } from "./interrupt.ts";
 export { isInterrupted } from "./is-interrupted.ts";
-export { assertJsonSerialisable } from "./json-check.ts";
 export { callbackList } from "./langchain.ts";
 export { OVERWRITE, Overwrite } from "./overwrite.ts";
 export type { Pause, StorePause, WaitingTask } from "./pause.ts";

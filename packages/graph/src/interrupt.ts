@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
+import { assertJsonSerialisable } from "@layover/checkpoint";
 import { z } from "zod";
 import { NULL_RESUME } from "./constants.ts";
 import { currentTask } from "./context.ts";
@@ -9,7 +10,6 @@ import {
   OutsideNodeError,
 } from "./errors.ts";
 import { deterministicId } from "./ids.ts";
-import { assertJsonSerialisable } from "./json-check.ts";
 import { type IssueTexts, issueTexts } from "./state/issues.ts";
 import { compiledJsonSchema } from "./state/json-schema.ts";
 

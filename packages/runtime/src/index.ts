@@ -1,3 +1,4 @@
+export { jsonbProblem, type UnstorableText, unstorableText } from "@layover/checkpoint";
 export { type ClientOptions, createClient, type LayoverClient } from "./client/create-client.ts";
 export type { DeletedThread } from "./client/delete-thread.ts";
 export type { PrunedThreads, PruneThreadsOptions } from "./client/prune-threads.ts";
@@ -62,7 +63,6 @@ export {
   StepJob,
   stepJobId,
 } from "./jobs.ts";
-export { jsonbProblem, type UnstorableText, unstorableText } from "./jsonb.ts";
 export { createLogger, PAYLOAD_PATHS, redactedError } from "./logger.ts";
 export { logWorkerErrors, lostLockError } from "./lost-lock.ts";
 export { createMetrics, type Metrics } from "./metrics.ts";

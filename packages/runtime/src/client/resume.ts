@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { jsonbProblem } from "@layover/checkpoint";
 import {
   AmbiguousResumeError,
   type Durability,
@@ -11,7 +12,6 @@ import {
   UnknownInterruptError,
 } from "@layover/graph";
 import { ThreadNotFoundError } from "../errors.ts";
-import { jsonbProblem } from "../jsonb.ts";
 import { checkKey, isStorableId, shown, textProblem } from "../keys.ts";
 import { alreadyResolved, recordResume } from "../resume-transition.ts";
 import type { RunStreamMode } from "../run-stream.ts";

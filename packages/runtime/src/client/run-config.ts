@@ -1,5 +1,5 @@
+import { jsonbProblem } from "@layover/checkpoint";
 import { InvalidInputError, isDurability } from "@layover/graph";
-import { jsonbProblem } from "../jsonb.ts";
 import { checkRunStreamMode } from "../run-stream.ts";
 import type { RunConfig } from "../sql/runs.ts";
 import { objectArg } from "./object-arg.ts";

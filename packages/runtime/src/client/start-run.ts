@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { jsonbProblem } from "@layover/checkpoint";
 import { compiledJsonSchema, InvalidInputError, issueTexts } from "@layover/graph";
 import { ThreadBusyError, threadOfAnotherGraph, UnknownGraphError } from "../errors.ts";
-import { jsonbProblem } from "../jsonb.ts";
 import { checkKey, isStorableId } from "../keys.ts";
 import { type GraphRow, getGraph, listGraphIds } from "../sql/graphs.ts";
 import type { RunConfig } from "../sql/runs.ts";

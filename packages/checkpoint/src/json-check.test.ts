@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { assertJsonSerialisable } from "./json-check.ts";
-import { expectThrowsCode } from "./testing/helpers.ts";
+
+function expectThrowsCode(fn: () => unknown, code: string): Error & { code: string } {
+  let error: unknown;
+  try {
+    fn();
+  } catch (caught) {
+    error = caught;
+  }
+  expect((error as { code?: unknown } | undefined)?.code, String(error)).toBe(code);
+  return error as Error & { code: string };
+}
 
 function pathOf(value: unknown): string {
   const error = expectThrowsCode(() => assertJsonSerialisable(value, "The value"), "NOT_SERIALIZABLE");

@@ -1,5 +1,5 @@
-import { NotSerializableError } from "@layover/checkpoint";
-import { assertJsonSerialisable } from "@layover/graph";
+import { NotSerializableError } from "./errors.ts";
+import { assertJsonSerialisable } from "./json-check.ts";
 
 /** Half of a surrogate pair, which UTF-8 (and so Postgres) cannot encode. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

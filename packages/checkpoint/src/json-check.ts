@@ -1,4 +1,4 @@
-import { NotSerializableError } from "@layover/checkpoint";
+import { NotSerializableError } from "./errors.ts";
 
 function describe(value: unknown): string {
   if (typeof value === "function") return "a function";

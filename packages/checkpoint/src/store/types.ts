@@ -1,0 +1,78 @@
+// The long-term store's contract, as LangGraph's BaseStore has it: JSON documents under a key in
+// a namespace (a path of labels, such as ["users", userId, "memories"]), shared by every thread
+// of a graph — what a user told the agent last week, a user's preferences.
+
+/** A stored document and where it is. */
+export interface Item {
+  value: Record<string, any>;
+  key: string;
+  namespace: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** An item a search found; `score` is for semantic search, which Layover's stores do not do. */
+export interface SearchItem extends Item {
+  score?: number;
+}
+
+export interface GetOperation {
+  namespace: string[];
+  key: string;
+}
+
+/**
+ * Items under a namespace prefix, most recently updated first, that match `filter`: each key of
+ * the filter names a top-level key of the value, and gives either the value it must equal (JSON
+ * equality) or operators — `$eq`, `$ne`, `$gt`, `$gte`, `$lt`, `$lte` (numbers with numbers,
+ * strings with strings), `$in`, `$nin` (a list of values).
+ */
+export interface SearchOperation {
+  namespacePrefix: string[];
+  filter?: Record<string, any>;
+  /** @defaultValue 10 */
+  limit?: number;
+  /** @defaultValue 0 */
+  offset?: number;
+  /** Semantic search: refused (`INVALID_STORE_QUERY`); no Layover store embeds documents. */
+  query?: string;
+}
+
+/** Stores `value` under the key, replacing what was there; `value: null` deletes it. */
+export interface PutOperation {
+  namespace: string[];
+  key: string;
+  value: Record<string, any> | null;
+  /** Fields to embed for semantic search: accepted and not read (nothing is embedded). */
+  index?: false | string[];
+}
+
+export type NamespaceMatchType = "prefix" | "suffix";
+/** A namespace path in a match condition; `"*"` matches any one label. */
+export type NameSpacePath = (string | "*")[];
+export interface MatchCondition {
+  matchType: NamespaceMatchType;
+  path: NameSpacePath;
+}
+
+/** The namespaces that hold items, sorted, cut to `maxDepth` labels (and deduplicated). */
+export interface ListNamespacesOperation {
+  matchConditions?: MatchCondition[];
+  maxDepth?: number;
+  limit: number;
+  offset: number;
+}
+
+export type Operation = GetOperation | SearchOperation | PutOperation | ListNamespacesOperation;
+
+export type OperationResults<Tuple extends readonly Operation[]> = {
+  [K in keyof Tuple]: Tuple[K] extends PutOperation
+    ? void
+    : Tuple[K] extends SearchOperation
+      ? SearchItem[]
+      : Tuple[K] extends GetOperation
+        ? Item | null
+        : Tuple[K] extends ListNamespacesOperation
+          ? string[][]
+          : never;
+};
