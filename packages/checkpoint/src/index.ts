@@ -11,6 +11,7 @@ export { assertJsonSerialisable } from "./json-check.ts";
 export { jsonbProblem, type UnstorableText, unstorableText } from "./jsonb.ts";
 export { MemorySaver } from "./memory-saver.ts";
 export { jsonSerializer, reviveLangChain, type Serializer } from "./serializer.ts";
+export * from "./store/index.ts";
 export { wellFormed } from "./text.ts";
 export type {
   Checkpoint,

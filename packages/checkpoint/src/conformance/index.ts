@@ -7,6 +7,7 @@ import { describeReadAndPut } from "./read-and-put.ts";
 import { describeWritesAndDelete } from "./writes-and-delete.ts";
 
 export type { SaverFactory, SaverHandle } from "./helpers.ts";
+export { runStoreConformance, type StoreFactory, type StoreHandle } from "./store.ts";
 
 /**
  * Registers the checkpointer contract as vitest tests. Every test gets a fresh saver from

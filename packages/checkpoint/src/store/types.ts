@@ -13,7 +13,7 @@ export interface Item {
 
 /** An item a search found; `score` is for semantic search, which Layover's stores do not do. */
 export interface SearchItem extends Item {
-  score?: number;
+  score?: number | undefined;
 }
 
 export interface GetOperation {
@@ -29,13 +29,13 @@ export interface GetOperation {
  */
 export interface SearchOperation {
   namespacePrefix: string[];
-  filter?: Record<string, any>;
+  filter?: Record<string, any> | undefined;
   /** @defaultValue 10 */
-  limit?: number;
+  limit?: number | undefined;
   /** @defaultValue 0 */
-  offset?: number;
+  offset?: number | undefined;
   /** Semantic search: refused (`INVALID_STORE_QUERY`); no Layover store embeds documents. */
-  query?: string;
+  query?: string | undefined;
 }
 
 /** Stores `value` under the key, replacing what was there; `value: null` deletes it. */
@@ -44,7 +44,7 @@ export interface PutOperation {
   key: string;
   value: Record<string, any> | null;
   /** Fields to embed for semantic search: accepted and not read (nothing is embedded). */
-  index?: false | string[];
+  index?: false | string[] | undefined;
 }
 
 export type NamespaceMatchType = "prefix" | "suffix";
@@ -57,8 +57,8 @@ export interface MatchCondition {
 
 /** The namespaces that hold items, sorted, cut to `maxDepth` labels (and deduplicated). */
 export interface ListNamespacesOperation {
-  matchConditions?: MatchCondition[];
-  maxDepth?: number;
+  matchConditions?: MatchCondition[] | undefined;
+  maxDepth?: number | undefined;
   limit: number;
   offset: number;
 }

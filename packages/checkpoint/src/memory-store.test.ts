@@ -1,0 +1,4 @@
+import { runStoreConformance } from "./conformance/index.ts";
+import { InMemoryStore } from "./store/index.ts";
+
+runStoreConformance("InMemoryStore", async () => ({ store: new InMemoryStore() }));

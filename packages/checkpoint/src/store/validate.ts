@@ -1,0 +1,176 @@
+// What every store refuses before it reads or writes anything, the same in memory and in
+// Postgres: a namespace LangGraph's stores would refuse, a value Postgres's jsonb cannot hold,
+// a filter or page it could not answer as documented.
+import { LayoverError } from "../errors.ts";
+import { jsonbProblem } from "../jsonb.ts";
+import type { ListNamespacesOperation, Operation, PutOperation, SearchOperation } from "./types.ts";
+
+/** A namespace (or a label in one) a store cannot use. LangGraph's class name. */
+export class InvalidNamespaceError extends LayoverError<"INVALID_NAMESPACE"> {
+  constructor(message: string) {
+    super("INVALID_NAMESPACE", message);
+  }
+}
+
+/** A value, filter, page or query a store cannot take as given. */
+export class InvalidStoreOperationError extends LayoverError<"INVALID_STORE_OPERATION"> {
+  constructor(message: string, redactedMessage?: string) {
+    super("INVALID_STORE_OPERATION", message, { redactedMessage });
+  }
+}
+
+interface NamespaceRules {
+  allowEmpty?: boolean;
+  allowReservedRoot?: boolean;
+}
+
+/** Refuses a namespace as LangGraph's `validateNamespace` does (labels: non-empty strings without ".", ":" or NUL). */
+export function validateNamespace(
+  namespace: unknown,
+  rules: NamespaceRules = {},
+): asserts namespace is string[] {
+  if (!Array.isArray(namespace)) {
+    throw new InvalidNamespaceError(
+      `A namespace is a list of labels, such as ["users", "u1"]; got ${typeof namespace}.`,
+    );
+  }
+  if (namespace.length === 0) {
+    if (rules.allowEmpty) return;
+    throw new InvalidNamespaceError("Namespace cannot be empty.");
+  }
+  for (const label of namespace) {
+    if (typeof label !== "string") {
+      throw new InvalidNamespaceError(
+        `Invalid namespace label '${String(label)}' found in ${namespace}. Namespace labels must be strings, but got ${typeof label}.`,
+      );
+    }
+    if (label === "")
+      throw new InvalidNamespaceError(
+        `Namespace labels cannot be empty strings. Got ${label} in ${namespace}`,
+      );
+    if (label.includes(".")) {
+      throw new InvalidNamespaceError(
+        `Invalid namespace label '${label}' found in ${namespace}. Namespace labels cannot contain periods ('.').`,
+      );
+    }
+    if (label.includes(":")) {
+      throw new InvalidNamespaceError(
+        `Invalid namespace label '${label}'. Namespace labels cannot contain colons (':').`,
+      );
+    }
+    if (label.includes("\u0000"))
+      throw new InvalidNamespaceError("Namespace labels cannot contain NUL bytes.");
+  }
+  if (namespace[0] === "langgraph" && !rules.allowReservedRoot) {
+    throw new InvalidNamespaceError(`Root label for namespace cannot be "langgraph". Got: ${namespace}`);
+  }
+}
+
+const OPERATORS = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin"]);
+
+/** Whether a filter's value for a key is operators (`{ $gt: 3 }`) rather than a value to equal. */
+export function isOperatorClause(clause: unknown): clause is Record<string, unknown> {
+  if (typeof clause !== "object" || clause === null || Array.isArray(clause)) return false;
+  const keys = Object.keys(clause);
+  return keys.length > 0 && keys.some((key) => key.startsWith("$"));
+}
+
+function checkOperator(key: string, operator: string, operand: unknown): void {
+  if (!OPERATORS.has(operator)) {
+    throw new InvalidStoreOperationError(
+      `A search filter on "${key}" uses ${operator}, which stores do not have: use $eq, $ne, $gt, $gte, $lt, $lte, $in or $nin.`,
+    );
+  }
+  if ((operator === "$in" || operator === "$nin") && !Array.isArray(operand)) {
+    throw new InvalidStoreOperationError(`A search filter's ${operator} on "${key}" takes a list of values.`);
+  }
+  if (["$gt", "$gte", "$lt", "$lte"].includes(operator)) {
+    const ordered = (typeof operand === "number" && Number.isFinite(operand)) || typeof operand === "string";
+    if (!ordered) {
+      throw new InvalidStoreOperationError(
+        `A search filter's ${operator} on "${key}" compares with a number or a string; got ${operand === null ? "null" : typeof operand}.`,
+      );
+    }
+  }
+}
+
+function checkFilter(filter: unknown): void {
+  if (filter === undefined) return;
+  if (typeof filter !== "object" || filter === null || Array.isArray(filter)) {
+    throw new InvalidStoreOperationError(
+      "A search filter is an object: { key: value } or { key: { $gt: 3 } }.",
+    );
+  }
+  for (const [key, clause] of Object.entries(filter)) {
+    if (isOperatorClause(clause)) {
+      for (const [operator, operand] of Object.entries(clause)) checkOperator(key, operator, operand);
+    }
+    const problem = jsonbProblem(clause, `The search filter on "${key}"`);
+    if (problem !== undefined) throw new InvalidStoreOperationError(problem);
+  }
+}
+
+function checkCount(what: string, value: unknown, least: number): void {
+  if (value === undefined) return;
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < least) {
+    throw new InvalidStoreOperationError(
+      `A store's ${what} is a whole number of at least ${least}; got ${String(value)}.`,
+    );
+  }
+}
+
+function checkSearch(op: SearchOperation): void {
+  validateNamespace(op.namespacePrefix, { allowEmpty: true, allowReservedRoot: true });
+  if (op.query !== undefined && op.query !== null) {
+    throw new InvalidStoreOperationError(
+      "A search with a query (semantic search) is not supported: Layover's stores embed nothing. Search by namespace and filter instead.",
+    );
+  }
+  checkFilter(op.filter);
+  checkCount("search limit", op.limit, 1);
+  checkCount("search offset", op.offset, 0);
+}
+
+function checkPut(op: PutOperation): void {
+  validateNamespace(op.namespace, op.value === null ? { allowEmpty: true, allowReservedRoot: true } : {});
+  if (typeof op.key !== "string" || op.key === "") {
+    throw new InvalidStoreOperationError(
+      `A store item's key is a non-empty string; got ${JSON.stringify(op.key)}.`,
+    );
+  }
+  if (op.value === null) return;
+  if (typeof op.value !== "object" || Array.isArray(op.value)) {
+    throw new InvalidStoreOperationError(
+      `A store item's value is an object (a document), such as { food: "pizza" }; got ${Array.isArray(op.value) ? "an array" : typeof op.value}. To delete an item, use delete().`,
+    );
+  }
+  const problem = jsonbProblem(op.value, `The value of store item "${op.key}"`);
+  if (problem !== undefined)
+    throw new InvalidStoreOperationError(problem, "A store item's value cannot be stored as JSON.");
+}
+
+function checkList(op: ListNamespacesOperation): void {
+  for (const condition of op.matchConditions ?? []) {
+    if (condition.matchType !== "prefix" && condition.matchType !== "suffix") {
+      throw new InvalidStoreOperationError(
+        `Unsupported match type: ${String(condition.matchType)}. Use "prefix" or "suffix".`,
+      );
+    }
+    validateNamespace(condition.path, { allowEmpty: true, allowReservedRoot: true });
+  }
+  checkCount("maxDepth", op.maxDepth, 1);
+  checkCount("namespace limit", op.limit, 1);
+  checkCount("namespace offset", op.offset, 0);
+}
+
+/** Refuses the first operation of `operations` a store cannot take, before any runs. */
+export function checkOperations(operations: readonly Operation[]): void {
+  for (const op of operations) {
+    if ("namespacePrefix" in op) checkSearch(op);
+    else if ("value" in op) checkPut(op);
+    else if ("namespace" in op) {
+      validateNamespace(op.namespace, { allowEmpty: true, allowReservedRoot: true });
+      if (typeof op.key !== "string") throw new InvalidStoreOperationError("A store item's key is a string.");
+    } else checkList(op);
+  }
+}
