@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { CheckpointSaver } from "@layover/checkpoint";
+import type { BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import { OutsideNodeError } from "./errors.ts";
 
 /** What a running node can reach through `interrupt()`, subgraphs and the custom stream. */
@@ -31,6 +31,8 @@ export interface TaskContext {
   tags: readonly string[];
   /** The node's LangChain callback handlers (the call's and its streams'): subgraphs it calls inherit them. */
   callbacks?: readonly object[] | undefined;
+  /** The run's long-term store: `getStore()`, and subgraphs the task calls without one of their own. */
+  store?: BaseStore | undefined;
   /** Which attempt of the task this is (its retry policy's): 1 on a first run or a resume. */
   attempt: number;
   /** The config and input the node was called with: `getConfig()`, `getCurrentTaskInput()`. */
@@ -52,6 +54,16 @@ export function getConfig(): Record<string, unknown> {
   const task = currentTask();
   if (task === undefined) throw new OutsideNodeError("getConfig()");
   return task.config as Record<string, unknown>;
+}
+
+/**
+ * The long-term store of the running graph (`compile({ store })`; on workers, theirs), as
+ * LangGraph's `getStore()`; undefined when the graph has none. A node may also read `config.store`.
+ */
+export function getStore(): BaseStore | undefined {
+  const task = currentTask();
+  if (task === undefined) throw new OutsideNodeError("getStore()");
+  return task.store;
 }
 
 /** The input of the running node: the state it was given, or its `Send` argument (LangGraph's `getCurrentTaskInput()`). */

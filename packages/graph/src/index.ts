@@ -1,17 +1,24 @@
 export {
   assertJsonSerialisable,
+  BaseStore,
   CheckpointConflictError,
+  InMemoryStore,
+  InvalidNamespaceError,
+  InvalidStoreOperationError,
+  type Item,
   isCheckpointConflict,
   isLayoverError,
   LayoverError,
   MemorySaver,
   NotSerializableError,
+  type Operation,
+  type SearchItem,
 } from "@layover/checkpoint";
 export { tasksOfCheckpoint, unknownPlannedNodes } from "./algo/plan.ts";
 export { byInterruptId, Command, type CommandParams, isCommand, Send } from "./command.ts";
 export { type Durability, isDurability, requestedDurability } from "./commit.ts";
 export { END, INTERRUPT, isInternalChannel, RESUME, START } from "./constants.ts";
-export { getConfig, getCurrentTaskInput, getWriter } from "./context.ts";
+export { getConfig, getCurrentTaskInput, getStore, getWriter } from "./context.ts";
 export {
   AmbiguousResumeError,
   CheckpointNotFoundError,

@@ -1,6 +1,6 @@
 // What a superstep needs besides its head, and what it did: shared by the step and the code
 // that stores what a superstep leaves.
-import type { CheckpointKey, CheckpointSaver, PutCheckpointArgs } from "@layover/checkpoint";
+import type { BaseStore, CheckpointKey, CheckpointSaver, PutCheckpointArgs } from "@layover/checkpoint";
 import type { Durability } from "./commit.ts";
 import type { GraphSpec } from "./graph/spec.ts";
 import type { LoadedHead } from "./head.ts";
@@ -36,6 +36,8 @@ export interface StepEnv {
   tags: readonly string[];
   /** The call's LangChain callback handlers (`config.callbacks`), handed to every node. */
   callbacks?: readonly object[] | undefined;
+  /** The graph's long-term store, handed to every node (`config.store`). */
+  store?: BaseStore | undefined;
   /** Stores a pause with the supersteps held before it (see StepperOptions.storePause). */
   storePause?: StorePause | undefined;
   /** Stores the run's last checkpoint in place of `saver.put` (see StepperOptions.storeFinal). */

@@ -36,6 +36,7 @@ export function taskSetup(
     signal: env.signal,
     runContext: env.context,
     tags: env.tags,
+    store: env.store,
     attempt: 1,
   };
   const ns = `${env.key.ns === "" ? "" : `${env.key.ns}|`}${task.name}:${task.id}`;
@@ -60,6 +61,7 @@ export function taskSetup(
     },
     idempotencyKey: `${env.key.threadId}:${task.id}`,
   };
+  if (env.store !== undefined) config.store = env.store;
   const messages = messagesStreamer(env.emit, env.key.ns);
   const callbacks = nodeCallbacks(env, messages);
   if (callbacks !== undefined) config.callbacks = callbacks;

@@ -1,4 +1,4 @@
-import type { CheckpointSaver, CheckpointTuple, PutCheckpointArgs } from "@layover/checkpoint";
+import type { BaseStore, CheckpointSaver, CheckpointTuple, PutCheckpointArgs } from "@layover/checkpoint";
 import { readState } from "../algo/apply-writes.ts";
 import { type Command, isCommand } from "../command.ts";
 import { SUBGRAPH_INPUT, subgraphInputKey } from "../commit.ts";
@@ -139,6 +139,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   readonly checkpointer: CheckpointSaver | false | undefined;
   readonly interruptBefore: ReadonlySet<string> | "*";
   readonly interruptAfter: ReadonlySet<string> | "*";
+  /** The long-term store its nodes reach (`compile({ store })`). */
+  readonly store: BaseStore | undefined;
   declare readonly "~types": { state: S; update: U };
 
   constructor(options: {
@@ -146,11 +148,13 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     checkpointer: CheckpointSaver | false | undefined;
     interruptBefore: ReadonlySet<string> | "*";
     interruptAfter: ReadonlySet<string> | "*";
+    store?: BaseStore | undefined;
   }) {
     this.spec = options.spec;
     this.checkpointer = options.checkpointer;
     this.interruptBefore = options.interruptBefore;
     this.interruptAfter = options.interruptAfter;
+    this.store = options.store;
   }
 
   get name(): string {
@@ -159,12 +163,12 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
 
   /** The same graph bound to another checkpointer: a worker binds the graphs it serves to its saver. */
   withCheckpointer(checkpointer: CheckpointSaver): CompiledStateGraph<S, U> {
-    return new CompiledStateGraph<S, U>({
-      spec: this.spec,
-      checkpointer,
-      interruptBefore: this.interruptBefore,
-      interruptAfter: this.interruptAfter,
-    });
+    return new CompiledStateGraph<S, U>({ ...this, checkpointer });
+  }
+
+  /** The same graph with another long-term store: a worker gives the graphs it serves its Postgres store. */
+  withStore(store: BaseStore): CompiledStateGraph<S, U> {
+    return new CompiledStateGraph<S, U>({ ...this, store });
   }
 
   /**

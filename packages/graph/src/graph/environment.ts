@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type CheckpointSaver, MemorySaver } from "@layover/checkpoint";
+import { type BaseStore, type CheckpointSaver, MemorySaver } from "@layover/checkpoint";
 import { type Durability, isDurability, requestedDurability, TASK_SEED } from "../commit.ts";
 import { currentTask, type TaskContext } from "../context.ts";
 import { InvalidInputError, MissingThreadIdError } from "../errors.ts";
@@ -68,6 +68,7 @@ export interface GraphRuntimeOptions {
   checkpointer: CheckpointSaver | false | undefined;
   interruptBefore: ReadonlySet<string> | "*";
   interruptAfter: ReadonlySet<string> | "*";
+  store?: BaseStore | undefined;
 }
 
 const NONE: ReadonlySet<string> = new Set();
@@ -161,6 +162,7 @@ export function runEnvironment(
       context: config?.context ?? parent.runContext,
       tags: config?.tags ?? parent.tags,
       callbacks: callbackList(config?.callbacks) ?? parent.callbacks,
+      store: graph.store ?? parent.store,
     };
     return { env, subgraph: true };
   }
@@ -184,6 +186,7 @@ export function runEnvironment(
     context: config?.context,
     tags: config?.tags ?? [],
     callbacks: callbackList(config?.callbacks),
+    store: graph.store,
   };
   return { env, subgraph: false };
 }

@@ -1,4 +1,4 @@
-import type { CheckpointSaver } from "@layover/checkpoint";
+import type { BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import type { StateDefinition } from "../state/definition.ts";
 
 /** Retry a failing node with exponential backoff. An interrupt is never retried. */
@@ -51,6 +51,8 @@ export interface NodeConfig {
    * the node calls with this config (or without one: they find it in LangChain's context).
    */
   callbacks?: readonly object[];
+  /** The graph's long-term store (`compile({ store })`; a worker's Postgres store); undefined without one. */
+  store?: BaseStore | undefined;
   /**
    * Stable for this task across retries, resumes and re-deliveries: use it as the
    * idempotency key of side effects (the node may run more than once) — under durability
@@ -124,4 +126,9 @@ export interface CompileOptions {
   interruptBefore?: readonly string[] | "*" | undefined;
   interruptAfter?: readonly string[] | "*" | undefined;
   name?: string | undefined;
+  /**
+   * The long-term store every node reaches as `config.store` (and `getStore()`): memory shared
+   * across threads. On workers, leave it out: a worker gives its graphs its Postgres store.
+   */
+  store?: BaseStore | undefined;
 }

@@ -1,4 +1,4 @@
-import type { CheckpointSaver } from "@layover/checkpoint";
+import type { BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import type { z } from "zod";
 import type { Command, Send } from "../command.ts";
 import { END, START } from "../constants.ts";
@@ -123,6 +123,17 @@ function stateDefinition(state: unknown): StateDefinitionLike {
   throw new InvalidGraphError(
     "new StateGraph(state) takes a StateSchema (new StateSchema({...})), an Annotation.Root({...}) or a z.object({...}).",
   );
+}
+
+/** `compile({ store })`'s store, refused when it is not one (a store has `batch()`, as LangGraph's BaseStore). */
+function checkedStore(store: unknown): BaseStore | undefined {
+  if (store === undefined) return undefined;
+  if (typeof (store as { batch?: unknown } | null)?.batch !== "function") {
+    throw new InvalidGraphError(
+      "compile({ store }) takes a long-term store (InMemoryStore, PostgresStore, a BaseStore): an object with batch().",
+    );
+  }
+  return store as BaseStore;
 }
 
 /** Builds a graph over a state definition: nodes, edges, then `compile()`. */
@@ -255,6 +266,7 @@ export class StateGraph<D extends StateDefinitionLike | ZodStateLike, S = StateO
       checkpointer: options.checkpointer as CheckpointSaver | false | undefined,
       interruptBefore: this.breakpoints(options.interruptBefore, "interruptBefore"),
       interruptAfter: this.breakpoints(options.interruptAfter, "interruptAfter"),
+      store: checkedStore(options.store),
     });
   }
 

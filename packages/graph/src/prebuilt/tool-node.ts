@@ -132,7 +132,8 @@ export class ToolNode<T = any> extends Runnable<T, T> {
     const tool = this.tools.find((candidate) => candidate.name === call.name);
     try {
       if (tool === undefined) throw new Error(`Tool "${call.name}" not found.`);
-      const runtime = { ...config, config, state, toolCallId: call.id ?? "", store: null };
+      const store = (config as { store?: unknown }).store ?? null;
+      const runtime = { ...config, config, state, toolCallId: call.id ?? "", store };
       const output = await tool.invoke({ ...call, type: "tool_call" }, runtime);
       if ((isBaseMessage(output) && output.getType() === "tool") || isCommand(output)) {
         return output as ToolOutput;
