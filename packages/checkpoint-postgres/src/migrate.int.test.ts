@@ -11,6 +11,8 @@ import { isPostgresSaverError } from "./errors.ts";
 import { loadMigrations, type MigrateResult, migrate, runMigrations } from "./migrate.ts";
 
 const run = promisify(execFile);
+/** This package's migrations, as a fresh schema gets them. */
+const ALL = ["0001_checkpoint_tables", "0002_store"];
 let url: string;
 let admin: pg.Pool;
 const schemas: string[] = [];
@@ -59,17 +61,19 @@ afterAll(async () => {
 describe("migrate", () => {
   it("creates the schema, the tables and the ledger, and applies each migration once", async () => {
     const schema = freshSchema("once");
-    expect(await migrate(admin, { schema })).toEqual({ applied: ["0001_checkpoint_tables"], version: 1 });
-    expect(await migrate(admin, { schema })).toEqual({ applied: [], version: 1 });
+    expect(await migrate(admin, { schema })).toEqual({ applied: ALL, version: 2 });
+    expect(await migrate(admin, { schema })).toEqual({ applied: [], version: 2 });
     expect(await tables(schema)).toEqual([
       "checkpoint_blobs",
       "checkpoint_heads",
       "checkpoint_writes",
       "checkpoints",
       "layover_migrations",
+      "store_items",
     ]);
     expect(await ledger(schema)).toEqual([
       { package: "checkpoint-postgres", version: 1, name: "0001_checkpoint_tables" },
+      { package: "checkpoint-postgres", version: 2, name: "0002_store" },
     ]);
   });
 
@@ -78,8 +82,8 @@ describe("migrate", () => {
     const pools = Array.from({ length: 10 }, () => new pg.Pool({ connectionString: url, max: 1 }));
     try {
       const results = await Promise.all(pools.map((pool) => migrate(pool, { schema })));
-      expect(results.flatMap((result) => result.applied)).toEqual(["0001_checkpoint_tables"]);
-      expect(results.every((result) => result.version === 1)).toBe(true);
+      expect(results.flatMap((result) => result.applied)).toEqual(ALL);
+      expect(results.every((result) => result.version === 2)).toBe(true);
     } finally {
       await Promise.all(pools.map((pool) => pool.end()));
     }
@@ -95,8 +99,8 @@ describe("migrate", () => {
       ),
     );
     const results = outputs.map((output) => JSON.parse(output.stdout) as MigrateResult);
-    expect(results.flatMap((result) => result.applied)).toEqual(["0001_checkpoint_tables"]);
-    expect(await ledger(schema)).toHaveLength(1);
+    expect(results.flatMap((result) => result.applied)).toEqual(ALL);
+    expect(await ledger(schema)).toHaveLength(ALL.length);
   });
 
   it("refuses to run when a shipped migration was edited after it was applied", async () => {
@@ -152,9 +156,10 @@ describe("runMigrations (another package's files)", () => {
     await writeFile(join(dir, "0002_second.sql"), "CREATE TABLE second_table (id int);");
     const fixed = await runMigrations(admin, { schema, package: "sample", directory: directory() });
     expect(fixed).toEqual({ applied: ["0002_second"], version: 2 });
-    expect(await migrate(admin, { schema })).toEqual({ applied: ["0001_checkpoint_tables"], version: 1 });
+    expect(await migrate(admin, { schema })).toEqual({ applied: ALL, version: 2 });
     expect((await ledger(schema)).map((row) => `${row.package}:${row.name}`)).toEqual([
       "checkpoint-postgres:0001_checkpoint_tables",
+      "checkpoint-postgres:0002_store",
       "sample:0001_first",
       "sample:0002_second",
     ]);
