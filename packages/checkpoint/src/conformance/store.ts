@@ -78,8 +78,9 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       const value = { list: [1] };
       await store.put(ns("m"), "k", value);
       value.list.push(2);
-      const item = await store.get(ns("m"), "k");
-      (item?.value.list as number[]).push(3);
+      const list = (await store.get(ns("m"), "k"))?.value.list as number[] | undefined;
+      expect(list).toEqual([1]);
+      list?.push(3);
       expect((await store.get(ns("m"), "k"))?.value).toEqual({ list: [1] });
     });
 

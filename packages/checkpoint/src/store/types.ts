@@ -67,7 +67,7 @@ export type Operation = GetOperation | SearchOperation | PutOperation | ListName
 
 export type OperationResults<Tuple extends readonly Operation[]> = {
   [K in keyof Tuple]: Tuple[K] extends PutOperation
-    ? void
+    ? undefined
     : Tuple[K] extends SearchOperation
       ? SearchItem[]
       : Tuple[K] extends GetOperation
