@@ -10,7 +10,7 @@ import {
   type Serializer,
   wellFormed,
 } from "@layover/checkpoint";
-import pg from "pg";
+import type pg from "pg";
 import {
   checkUuid,
   decodeTuples,
@@ -20,9 +20,9 @@ import {
   splitFilter,
   splitHeads,
 } from "./checkpoint-codec.ts";
-import { PostgresSaverError } from "./errors.ts";
 import { GuardedSaver } from "./guarded-saver.ts";
 import { type MigrateResult, migrate } from "./migrate.ts";
+import { poolFor } from "./pool.ts";
 import {
   type DeletedRows,
   type PruneResult,
@@ -77,32 +77,6 @@ function headKey(threadId: string, ns: string): string {
   return JSON.stringify([wellFormed(threadId), wellFormed(ns)]);
 }
 
-const guarded = new WeakSet<pg.Pool>();
-
-/**
- * A connection lost while idle makes the pool emit "error", and one lost mid-query can make
- * its client emit "error" more than once; with no listener either would crash the process.
- * The failure still reaches the query (which is retried) and the pool drops the client.
- */
-function guardConnectionErrors(pool: pg.Pool): void {
-  if (guarded.has(pool)) return;
-  guarded.add(pool);
-  if (pool.listenerCount("error") === 0) pool.on("error", () => {});
-  pool.on("connect", (client) => {
-    client.on("error", () => {});
-  });
-}
-
-function ownPool(options: PostgresSaverOptions): pg.Pool {
-  if (options.connectionString === undefined) {
-    throw new PostgresSaverError(
-      "INVALID_SAVER_INPUT",
-      "PostgresSaver needs a `pool` or a `connectionString`.",
-    );
-  }
-  return new pg.Pool({ connectionString: options.connectionString, max: options.maxConnections ?? 10 });
-}
-
 /**
  * Layover's Postgres checkpointer. Every superstep commits as one statement with
  * compare-and-set on the thread's head; channel values are stored once per version; lists
@@ -129,9 +103,9 @@ export class PostgresSaver implements CheckpointSaver {
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     this.sql = buildQueries(this.schema);
     this.putThens = new PutThenStatements(this.schema);
-    this.ownsPool = options.pool === undefined;
-    this.pool = options.pool ?? ownPool(options);
-    guardConnectionErrors(this.pool);
+    const { pool, owned } = poolFor("PostgresSaver", options);
+    this.pool = pool;
+    this.ownsPool = owned;
     this.serde = options.serializer ?? jsonSerializer;
     this.retry = options.retry ?? {};
     this.pageSize = Math.max(1, options.listPageSize ?? 50);

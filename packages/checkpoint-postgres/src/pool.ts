@@ -1,0 +1,45 @@
+import pg from "pg";
+import { PostgresSaverError } from "./errors.ts";
+
+const guarded = new WeakSet<pg.Pool>();
+
+/**
+ * A connection lost while idle makes the pool emit "error", and one lost mid-query can make
+ * its client emit "error" more than once; with no listener either would crash the process.
+ * The failure still reaches the query (which is retried) and the pool drops the client.
+ */
+export function guardConnectionErrors(pool: pg.Pool): void {
+  if (guarded.has(pool)) return;
+  guarded.add(pool);
+  if (pool.listenerCount("error") === 0) pool.on("error", () => {});
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
+}
+
+/** Where a saver or store gets its connections: a pool it was given, or one it builds and owns. */
+export interface PoolSource {
+  pool?: pg.Pool | undefined;
+  connectionString?: string | undefined;
+  maxConnections?: number | undefined;
+}
+
+/**
+ * The pool `who` (PostgresSaver, PostgresStore) uses, guarded against connection errors, and
+ * whether `who` built it (and so ends it on close).
+ */
+export function poolFor(who: string, source: PoolSource): { pool: pg.Pool; owned: boolean } {
+  let pool = source.pool;
+  const owned = pool === undefined;
+  if (pool === undefined) {
+    if (source.connectionString === undefined) {
+      throw new PostgresSaverError(
+        "INVALID_SAVER_INPUT",
+        `${who} needs a \`pool\` or a \`connectionString\`.`,
+      );
+    }
+    pool = new pg.Pool({ connectionString: source.connectionString, max: source.maxConnections ?? 10 });
+  }
+  guardConnectionErrors(pool);
+  return { pool, owned };
+}
