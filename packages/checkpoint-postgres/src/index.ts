@@ -18,6 +18,7 @@ export {
   runMigrations,
 } from "./migrate.ts";
 export { PostgresSaver } from "./postgres-saver.ts";
+export { PostgresStore } from "./postgres-store.ts";
 export type { DeletedRows, PruneResult, PruneSelector, PruneStrategy } from "./prune.ts";
 export type { PutGuard } from "./put-guard.ts";
 export type { PutThen } from "./put-then.ts";
@@ -26,4 +27,5 @@ export { type BatchRead, ReadBatcher, type ReadBatcherOptions } from "./read-bat
 export type { RetryOptions } from "./retry.ts";
 export type { ListDeltaOptions, PostgresSaverOptions } from "./saver-options.ts";
 export { DEFAULT_SCHEMA, statementName } from "./schema-name.ts";
+export type { PostgresStoreOptions } from "./store-options.ts";
 export { inTransaction } from "./transaction.ts";

@@ -1,0 +1,62 @@
+/**
+ * store-read — a batch's consecutive reads (get, search, listNamespaces) as one statement: one
+ * round trip and one snapshot. Each operation is a branch of a UNION ALL whose rows carry the
+ * operation's position (`op`) and an item's columns; the rows come back in operation order, each
+ * search's in its order (updated_at DESC, then namespace and key by code point).
+ *
+ * get     equality on the primary key
+ * search  the prefix's range of the primary key (store-params.ts), the filter (store-filter.ts) on
+ *         those rows, sorted, LIMIT/OFFSET: it reads the rows under the prefix, and no others
+ * listNamespaces  store-namespaces.ts
+ */
+import type { GetOperation, Operation, SearchOperation } from "@layover/checkpoint";
+import { filterConditions } from "./store-filter.ts";
+import { listNamespacesSql } from "./store-namespaces.ts";
+import { prefixRange, StatementParams } from "./store-params.ts";
+
+/** A read and its position in the batch. */
+export interface PlacedRead {
+  index: number;
+  op: Exclude<Operation, { value: unknown }>;
+}
+
+/** A row of a read statement: an item (a search's or a get's), or a namespace (listNamespaces). */
+export interface ReadRow {
+  op: number;
+  namespace: string[];
+  key: string | null;
+  value: Record<string, unknown> | null;
+  created_at: Date | null;
+  updated_at: Date | null;
+}
+
+const ITEM = "namespace, key, value, created_at, updated_at";
+
+function getSql(s: string, index: number, op: GetOperation, params: StatementParams): string {
+  const place = `namespace = ${params.add(op.namespace, "text[]")} AND key = ${params.add(op.key, "text")}`;
+  return `SELECT ${index} AS op, ${ITEM} FROM ${s}.store_items WHERE ${place}`;
+}
+
+function searchSql(s: string, index: number, op: SearchOperation, params: StatementParams): string {
+  const conditions = [prefixRange("namespace", op.namespacePrefix, params)];
+  conditions.push(...filterConditions(op.filter, params));
+  return `SELECT ${index} AS op, ${ITEM} FROM ${s}.store_items
+WHERE ${conditions.join("\n  AND ")}
+ORDER BY updated_at DESC, namespace, key
+LIMIT ${params.add(op.limit ?? 10, "int")} OFFSET ${params.add(op.offset ?? 0, "int")}`;
+}
+
+function readSql(s: string, { index, op }: PlacedRead, params: StatementParams): string {
+  if ("namespacePrefix" in op) return searchSql(s, index, op, params);
+  if ("namespace" in op) return getSql(s, index, op, params);
+  return listNamespacesSql(s, index, op, params);
+}
+
+/** The statement of `reads` (at least one), in schema `s` (quoted). */
+export function readStatement(s: string, reads: readonly PlacedRead[]): { text: string; values: unknown[] } {
+  const params = new StatementParams();
+  const branches = reads.map((read) => `(${readSql(s, read, params)})`);
+  const text = `SELECT * FROM (${branches.join("\nUNION ALL\n")}) r
+ORDER BY op, updated_at DESC, namespace COLLATE "C", key COLLATE "C"`;
+  return { text, values: params.values };
+}
