@@ -6,7 +6,13 @@ import { migrate } from "./migrate.ts";
 import { PostgresSaver } from "./postgres-saver.ts";
 import { statementName } from "./schema-name.ts";
 import { newKey, putArgs } from "./test-support/checkpoints.ts";
-import { countingPool, replyLosingPool, rowCounts, terminateBackends } from "./test-support/pools.ts";
+import {
+  countingPool,
+  lockedBackends,
+  replyLosingPool,
+  rowCounts,
+  terminateBackends,
+} from "./test-support/pools.ts";
 
 const schema = useTestSchema("failures");
 let admin: pg.Pool;
@@ -33,14 +39,7 @@ function retryingSaver() {
 
 /** Waits until a backend of `appName` is blocked on a lock; returns its pid. */
 async function blockedBackend(appName: string): Promise<number> {
-  for (;;) {
-    const { rows } = await admin.query<{ pid: number }>(
-      "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
-      [appName],
-    );
-    if (rows[0] !== undefined) return rows[0].pid;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  return (await lockedBackends(admin, appName))[0] as number;
 }
 
 describe("connection loss", () => {

@@ -10,6 +10,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrate } from "./migrate.ts";
 import { PostgresSaver } from "./postgres-saver.ts";
+import { pagesRead } from "./test-support/pages.ts";
 
 const schema = useTestSchema("prune_cost");
 let pool: pg.Pool;
@@ -59,26 +60,11 @@ async function threads(prefix: string, n: number, kind: "history" | "pruned" | "
   );
 }
 
-/** Pages of the schema's tables and indexes read so far, as the statistics count them. */
-async function pagesSoFar(): Promise<number> {
-  // Flushes this backend's counts (at the end of the statement), then reads them afresh.
-  await pool.query("SELECT pg_stat_force_next_flush()");
-  await pool.query("SELECT pg_stat_clear_snapshot()");
-  const { rows } = await pool.query<{ pages: string }>(
-    `SELECT sum(heap_blks_hit + heap_blks_read + coalesce(idx_blks_hit, 0) + coalesce(idx_blks_read, 0)) AS pages
-       FROM pg_statio_all_tables WHERE schemaname = $1`,
-    [schema.current.name],
-  );
-  return Number(rows[0]?.pages);
-}
-
 /** Pages a call reads, and what it returned. */
 async function measured<T>(call: () => Promise<T>): Promise<{ pages: number; result: T }> {
   // Statistics as autovacuum keeps them: a prune runs on tables that have been there a while.
   await pool.query(`ANALYZE ${schema.current.name}.checkpoint_heads, ${schema.current.name}.checkpoints`);
-  const before = await pagesSoFar();
-  const result = await call();
-  return { pages: (await pagesSoFar()) - before, result };
+  return pagesRead(pool, schema.current.name, call);
 }
 
 /**

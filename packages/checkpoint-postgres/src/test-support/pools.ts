@@ -32,6 +32,18 @@ export async function idleInTransaction(admin: pg.Pool, appName: string): Promis
   return rows[0]?.n ?? 0;
 }
 
+/** Waits until at least `count` backends of `appName` are blocked on a lock; returns their pids. */
+export async function lockedBackends(admin: pg.Pool, appName: string, count = 1): Promise<number[]> {
+  for (;;) {
+    const { rows } = await admin.query<{ pid: number }>(
+      "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+      [appName],
+    );
+    if (rows.length >= count) return rows.map((row) => row.pid);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 /** Terminates every backend of `appName` from another connection (as a Postgres restart would). */
 export async function terminateBackends(admin: pg.Pool, appName: string): Promise<number> {
   const { rows } = await admin.query<{ n: number }>(

@@ -1,0 +1,219 @@
+// What PostgresStore does beyond the store contract that a user would notice: puts racing on one
+// key, labels that are SQL wildcards or need quoting, batches that fail midway, round trips,
+// typed failures, and code point order on a database whose own collation is another.
+import { randomBytes, randomUUID } from "node:crypto";
+import type { Operation } from "@layover/checkpoint";
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { isPostgresSaverError } from "./errors.ts";
+import { migrate } from "./migrate.ts";
+import { PostgresStore } from "./postgres-store.ts";
+import { useCountedSaver } from "./test-support/counted-saver.ts";
+import { countingPool, lockedBackends } from "./test-support/pools.ts";
+
+const t = useCountedSaver("postgres_store");
+/** A root label of the test's own. */
+const newRoot = () => `pg-store-${randomUUID()}`;
+const storeOn = (pool: pg.Pool = t.counted.pool) => new PostgresStore({ pool, schema: t.schema.name });
+
+async function refusal(call: Promise<unknown>): Promise<unknown> {
+  return call.then(
+    () => expect.unreachable("the call should have failed"),
+    (error: unknown) => error,
+  );
+}
+
+describe("puts racing on one key", () => {
+  it.each(["ROLLBACK", "COMMIT"])(
+    "two stores on two pools put a key another transaction is inserting (%s): both succeed, one item stays, the next put wins",
+    async (outcome) => {
+      const root = newRoot();
+      const pools = [countingPool(t.schema.url, 1), countingPool(t.schema.url, 1)];
+      const [a, b] = pools.map(({ pool }) => storeOn(pool)) as [PostgresStore, PostgresStore];
+      const blocker = await t.admin.connect();
+      try {
+        await blocker.query("BEGIN");
+        await blocker.query(
+          `INSERT INTO "${t.schema.name}".store_items VALUES ($1, 'k', '{"by": "blocker"}', now(), now())`,
+          [[root]],
+        );
+        const racing = [a.put([root], "k", { by: "a" }), b.put([root], "k", { by: "b" })];
+        for (const { appName } of pools) await lockedBackends(t.admin, appName);
+        await blocker.query(outcome);
+        await Promise.all(racing);
+        const item = await a.get([root], "k");
+        expect(["a", "b"]).toContain(item?.value.by);
+        expect(item?.updatedAt.getTime()).toBeGreaterThanOrEqual(item?.createdAt.getTime() ?? Infinity);
+        expect(await b.search([root])).toHaveLength(1);
+        await b.put([root], "k", { by: "b, later" });
+        expect((await a.get([root], "k"))?.value).toEqual({ by: "b, later" });
+      } finally {
+        await blocker.query("ROLLBACK").catch(() => undefined);
+        blocker.release();
+        await Promise.all(pools.map(({ pool }) => pool.end()));
+      }
+    },
+  );
+});
+
+describe("labels", () => {
+  it("matches labels holding % and _ as they are, never as wildcards", async () => {
+    const store = storeOn();
+    const root = newRoot();
+    const put = (labels: string[], key: string): Operation => ({
+      namespace: [root, ...labels],
+      key,
+      value: {},
+    });
+    await store.batch([
+      put(["a%"], "percent"),
+      put(["a%", "deeper"], "percent, deeper"),
+      put(["a_"], "underscore"),
+      put(["ab"], "ab"),
+      put(["a_b"], "a_b"),
+      put(["a"], "a"),
+    ]);
+    const keys = async (prefix: string[]) =>
+      (await store.search([root, ...prefix])).map((item) => item.key).sort();
+    expect(await keys(["a%"])).toEqual(["percent", "percent, deeper"]);
+    expect(await keys(["a_"])).toEqual(["underscore"]);
+    expect(await keys(["a"])).toEqual(["a"]);
+    expect(await keys(["%"])).toEqual([]);
+    expect(await store.listNamespaces({ prefix: [root, "a_"] })).toEqual([[root, "a_"]]);
+    expect(await store.listNamespaces({ prefix: [root, "a%"], maxDepth: 2 })).toEqual([[root, "a%"]]);
+  });
+
+  it("keeps labels and keys that a Postgres array literal would quote, as they were put", async () => {
+    const store = storeOn();
+    const root = newRoot();
+    const labels = ['say "hi"', "back\\slash", "{braces}", "a,b", "NULL", " spaced ", "ü🙂"];
+    await store.batch(labels.map((label) => ({ namespace: [root, label], key: label, value: { label } })));
+    for (const label of labels) {
+      expect(await store.get([root, label], label)).toMatchObject({ namespace: [root, label], key: label });
+    }
+    const listed = await store.listNamespaces({ prefix: [root] });
+    expect(listed).toEqual(labels.map((label) => [root, label]).sort((x, y) => (x[1] < y[1] ? -1 : 1)));
+  });
+});
+
+describe("a batch that fails midway", () => {
+  it("refused by the contract: sends nothing", async () => {
+    const store = storeOn();
+    const root = newRoot();
+    const sent = await t.statementsOf(async () => {
+      const error = await refusal(
+        store.batch([
+          { namespace: [root], key: "fine", value: { ok: true } },
+          { namespace: [root], key: "bad", value: { at: new Date(0) } },
+        ]),
+      );
+      expect(error).toMatchObject({ code: "INVALID_STORE_OPERATION" });
+    });
+    expect(sent).toEqual([]);
+  });
+
+  it("refused by Postgres: rolls back the statements before it", async () => {
+    const store = storeOn();
+    const root = newRoot();
+    // Beyond what a btree entry can hold (about 2.7 kB), random so that compression cannot help.
+    const hugeKey = randomBytes(12_000).toString("base64");
+    const sent = await t.statementsOf(async () => {
+      const error = await refusal(
+        store.batch([
+          { namespace: [root], key: "k", value: { v: 1 } },
+          { namespace: [root], key: "k", value: { v: 2 } },
+          { namespace: [root], key: hugeKey, value: {} },
+        ]),
+      );
+      expect(isPostgresSaverError(error, "POSTGRES_QUERY_FAILED")).toBe(true);
+    });
+    expect(sent.at(0)).toBe("BEGIN");
+    expect(sent.at(-1)).toBe("ROLLBACK");
+    expect(await store.get([root], "k")).toBeNull();
+  });
+});
+
+describe("round trips", () => {
+  it("sends a batch of reads as one statement, writes of distinct keys as one, and both in a transaction", async () => {
+    const store = storeOn();
+    const root = newRoot();
+    const puts: Operation[] = ["a", "b", "c"].map((key) => ({ namespace: [root], key, value: { key } }));
+    expect(await t.statementsOf(() => store.batch(puts))).toHaveLength(1);
+    const reads: Operation[] = [
+      { namespace: [root], key: "a" },
+      { namespacePrefix: [root], filter: { key: { $in: ["a", "c"] } } },
+      { matchConditions: [{ matchType: "prefix", path: [root] }], limit: 10, offset: 0 },
+      { namespace: [root], key: "missing" },
+    ];
+    let results: unknown[] = [];
+    expect(await t.statementsOf(async () => (results = await store.batch(reads)))).toHaveLength(1);
+    expect(results).toMatchObject([{ key: "a" }, [{ key: "a" }, { key: "c" }], [[root]], null]);
+    const mixed = await t.statementsOf(() =>
+      store.batch([...puts, ...reads, { namespace: [root], key: "a", value: null }]),
+    );
+    expect(mixed).toHaveLength(5); // BEGIN, the puts, the reads, the delete, COMMIT
+  });
+});
+
+describe("typed failures", () => {
+  it("reports POSTGRES_UNAVAILABLE when Postgres cannot be reached, for reads and for transactions", async () => {
+    const retries: unknown[] = [];
+    const store = new PostgresStore({
+      connectionString: "postgres://postgres@127.0.0.1:1/postgres",
+      retry: { maxAttempts: 3, baseDelayMs: 1, onRetry: (info) => retries.push(info.error) },
+    });
+    try {
+      const read = await refusal(store.get(["users"], "k"));
+      expect(isPostgresSaverError(read, "POSTGRES_UNAVAILABLE")).toBe(true);
+      expect((read as Error).message).toContain("after 3 attempt(s)");
+      expect(retries).toHaveLength(2);
+      const batch = await refusal(
+        store.batch([
+          { namespace: ["users"], key: "k", value: {} },
+          { namespace: ["users"], key: "k" },
+        ]),
+      );
+      expect(isPostgresSaverError(batch, "POSTGRES_UNAVAILABLE")).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("reports POSTGRES_SCHEMA_MISSING, saying to migrate, when the table does not exist; close() leaves a given pool open", async () => {
+    const store = new PostgresStore({ pool: t.admin, schema: `${t.schema.name}_never_migrated` });
+    const error = await refusal(store.search(["users"]));
+    expect(isPostgresSaverError(error, "POSTGRES_SCHEMA_MISSING")).toBe(true);
+    expect((error as Error).message).toContain("migrate(");
+    await store.close();
+    expect((await t.admin.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+  });
+});
+
+describe("on a database whose collation is not C", () => {
+  it("still orders namespaces, keys and string comparisons by code point", async () => {
+    const name = `store_icu_${process.pid}_${randomBytes(4).toString("hex")}`;
+    await t.admin.query(`CREATE DATABASE ${name} TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en'`);
+    const url = new URL(t.schema.url);
+    url.pathname = `/${name}`;
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    try {
+      await migrate(pool, { schema: "layover" });
+      const store = new PostgresStore({ pool });
+      const labels = ["a", "z", "Z", "ü"]; // "en" orders them a ü z Z; code points Z a z ü
+      // One statement: one updated_at for all, so the search orders them by namespace, then key.
+      await store.batch(labels.map((label) => ({ namespace: ["n", label], key: label, value: { label } })));
+      expect(await store.listNamespaces({ prefix: ["n"] })).toEqual([
+        ["n", "Z"],
+        ["n", "a"],
+        ["n", "z"],
+        ["n", "ü"],
+      ]);
+      expect((await store.search(["n"])).map((item) => item.key)).toEqual(["Z", "a", "z", "ü"]);
+      const above = await store.search(["n"], { filter: { label: { $gt: "Z" } } });
+      expect(above.map((item) => item.key)).toEqual(["a", "z", "ü"]);
+    } finally {
+      await pool.end();
+      await t.admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  });
+});
