@@ -2,7 +2,7 @@
 // key, labels that are SQL wildcards or need quoting, batches that fail midway, round trips,
 // typed failures, and code point order on a database whose own collation is another.
 import { randomBytes, randomUUID } from "node:crypto";
-import type { Operation } from "@layover/checkpoint";
+import { compareText, type Operation } from "@layover/checkpoint";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { isPostgresSaverError } from "./errors.ts";
@@ -92,7 +92,7 @@ describe("labels", () => {
       expect(await store.get([root, label], label)).toMatchObject({ namespace: [root, label], key: label });
     }
     const listed = await store.listNamespaces({ prefix: [root] });
-    expect(listed).toEqual(labels.map((label) => [root, label]).sort((x, y) => (x[1] < y[1] ? -1 : 1)));
+    expect(listed).toEqual([...labels].sort(compareText).map((label) => [root, label]));
   });
 });
 
