@@ -84,6 +84,26 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       expect((await store.get(ns("m"), "k"))?.value).toEqual({ list: [1] });
     });
 
+    it("keeps a value as its JSON, as Postgres's jsonb does, and filters by that JSON", async () => {
+      const { store, ns } = use();
+      // A LangChain message is stored as its serialized form (toJSON), as checkpoints store it.
+      const message = {
+        lc_serializable: true,
+        content: "hi",
+        toJSON: () => ({ lc: 1, type: "constructor", id: ["HumanMessage"], kwargs: { content: "hi" } }),
+      };
+      await store.put(ns("j"), "k", { gone: undefined, zero: -0, message } as Record<string, unknown>);
+      const value = (await store.get(ns("j"), "k"))?.value;
+      expect(value).toEqual({ zero: 0, message: message.toJSON() });
+      expect(Object.hasOwn(value ?? {}, "gone")).toBe(false);
+      expect(Object.is(value?.zero, 0)).toBe(true);
+      const found = async (filter: Record<string, unknown>) =>
+        (await store.search(ns("j"), { filter })).length;
+      expect(await found({ zero: -0 })).toBe(1);
+      expect(await found({ message })).toBe(1);
+      expect(await found({ message: { $in: [message] } })).toBe(1);
+    });
+
     it("searches a namespace and those under it, not a label that merely begins the same, most recently updated first", async () => {
       const { store, ns } = use();
       await putApart(store, [
@@ -236,6 +256,13 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       await expectRefused(store.put(ns("x"), "k", "text" as never), "INVALID_STORE_OPERATION");
       await expectRefused(store.put(ns("x"), "k", { note: "a\u0000b" }), "INVALID_STORE_OPERATION");
       await expectRefused(store.put(ns("x"), "k", { n: Number.NaN }), "INVALID_STORE_OPERATION");
+      // Text Postgres cannot hold, in a key or a label: NUL, half a surrogate pair.
+      await expectRefused(store.put(ns("x"), "a\u0000b", {}), "INVALID_STORE_OPERATION");
+      await expectRefused(store.put(ns("x"), "cut \ud83d", {}), "INVALID_STORE_OPERATION");
+      await expectRefused(store.get(ns("x"), "a\u0000b"), "INVALID_STORE_OPERATION");
+      await expectRefused(store.put(ns("cut \ud83d"), "k", {}), "INVALID_NAMESPACE");
+      await expectRefused(store.search(ns("cut \ud83d")), "INVALID_NAMESPACE");
+      await expectRefused(store.search(ns("x"), { filter: { "a\u0000": 1 } }), "INVALID_STORE_OPERATION");
       await expectRefused(store.search(ns("x"), { query: "pizza" }), "INVALID_STORE_OPERATION");
       await expectRefused(
         store.search(ns("x"), { filter: { n: { $regex: "a" } } }),
@@ -243,6 +270,12 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       );
       await expectRefused(store.search(ns("x"), { filter: { n: { $gt: null } } }), "INVALID_STORE_OPERATION");
       await expectRefused(store.search(ns("x"), { filter: { n: { $in: 3 } } }), "INVALID_STORE_OPERATION");
+      // An undefined filter value, which JSON would drop (matching every item), is refused.
+      await expectRefused(store.search(ns("x"), { filter: { n: undefined } }), "INVALID_STORE_OPERATION");
+      await expectRefused(
+        store.search(ns("x"), { filter: { n: { $ne: undefined } } }),
+        "INVALID_STORE_OPERATION",
+      );
       await expectRefused(store.search(ns("x"), { limit: 0 }), "INVALID_STORE_OPERATION");
       await expectRefused(store.search(ns("x"), { offset: -1 }), "INVALID_STORE_OPERATION");
       await expectRefused(store.listNamespaces({ maxDepth: 0 }), "INVALID_STORE_OPERATION");

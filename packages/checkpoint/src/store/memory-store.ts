@@ -20,6 +20,14 @@ const placeOf = (namespace: readonly string[], key: string) => [...namespace, ke
 /** An item as callers get it: theirs to change without changing the store. */
 const copyOf = (item: Item): Item => structuredClone(item);
 
+/**
+ * A value (or a filter) as Postgres's jsonb holds it: its JSON — a LangChain message in its
+ * serialized form, -0 as 0, no keys whose value is undefined — so that the store in memory gives
+ * back what PostgresStore does. (jsonb also orders an object's keys, shortest first; this keeps
+ * them as put.)
+ */
+const asJson = <T>(value: T): T => JSON.parse(JSON.stringify(value));
+
 export class InMemoryStore extends BaseStore {
   private readonly items = new Map<string, Item>();
 
@@ -59,15 +67,16 @@ export class InMemoryStore extends BaseStore {
     this.items.set(place, {
       namespace: [...namespace],
       key,
-      value: structuredClone(value),
+      value: asJson(value),
       createdAt,
       updatedAt: now,
     });
   }
 
   private searchItems({ namespacePrefix, filter, limit = 10, offset = 0 }: SearchOperation): SearchItem[] {
+    const stored = filter === undefined ? undefined : asJson(filter);
     return [...this.items.values()]
-      .filter((item) => hasPrefix(item.namespace, namespacePrefix) && matchesFilter(item.value, filter))
+      .filter((item) => hasPrefix(item.namespace, namespacePrefix) && matchesFilter(item.value, stored))
       .sort(searchOrder)
       .slice(offset, offset + limit)
       .map(copyOf);

@@ -2,7 +2,7 @@
 // Postgres: a namespace LangGraph's stores would refuse, a value Postgres's jsonb cannot hold,
 // a filter or page it could not answer as documented.
 import { LayoverError } from "../errors.ts";
-import { jsonbProblem } from "../jsonb.ts";
+import { jsonbProblem, unstorableText } from "../jsonb.ts";
 import type { ListNamespacesOperation, Operation, PutOperation, SearchOperation } from "./types.ts";
 
 /** A namespace (or a label in one) a store cannot use. LangGraph's class name. */
@@ -60,10 +60,25 @@ export function validateNamespace(
     }
     if (label.includes("\u0000"))
       throw new InvalidNamespaceError("Namespace labels cannot contain NUL bytes.");
+    if (unstorableText(label) !== undefined) {
+      throw new InvalidNamespaceError(
+        `Invalid namespace label '${label}': it holds half a surrogate pair (text cut through an emoji?), which Postgres cannot store.`,
+      );
+    }
   }
   if (namespace[0] === "langgraph" && !rules.allowReservedRoot) {
     throw new InvalidNamespaceError(`Root label for namespace cannot be "langgraph". Got: ${namespace}`);
   }
+}
+
+/** Refuses a key (of an item, or a filter's) that Postgres text cannot hold: NUL, half a surrogate pair. */
+function checkKeyText(what: string, key: string): void {
+  const found = unstorableText(key);
+  if (found === undefined) return;
+  const holds = found.holds === "nul" ? "a NUL character (\\u0000)" : "half a surrogate pair";
+  throw new InvalidStoreOperationError(
+    `${what} ${JSON.stringify(key)} holds ${holds}, which Postgres cannot store.`,
+  );
 }
 
 const OPERATORS = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin"]);
@@ -79,6 +94,11 @@ function checkOperator(key: string, operator: string, operand: unknown): void {
   if (!OPERATORS.has(operator)) {
     throw new InvalidStoreOperationError(
       `A search filter on "${key}" uses ${operator}, which stores do not have: use $eq, $ne, $gt, $gte, $lt, $lte, $in or $nin.`,
+    );
+  }
+  if (operand === undefined) {
+    throw new InvalidStoreOperationError(
+      `A search filter's ${operator} on "${key}" is undefined, which JSON drops: give a value (null matches a JSON null).`,
     );
   }
   if ((operator === "$in" || operator === "$nin") && !Array.isArray(operand)) {
@@ -102,6 +122,12 @@ function checkFilter(filter: unknown): void {
     );
   }
   for (const [key, clause] of Object.entries(filter)) {
+    checkKeyText("A search filter's key", key);
+    if (clause === undefined) {
+      throw new InvalidStoreOperationError(
+        `The search filter on "${key}" is undefined, which JSON drops: give a value, or leave "${key}" out of the filter.`,
+      );
+    }
     if (isOperatorClause(clause)) {
       for (const [operator, operand] of Object.entries(clause)) checkOperator(key, operator, operand);
     }
@@ -138,6 +164,7 @@ function checkPut(op: PutOperation): void {
       `A store item's key is a non-empty string; got ${JSON.stringify(op.key)}.`,
     );
   }
+  checkKeyText("A store item's key", op.key);
   if (op.value === null) return;
   if (typeof op.value !== "object" || Array.isArray(op.value)) {
     throw new InvalidStoreOperationError(
@@ -171,6 +198,7 @@ export function checkOperations(operations: readonly Operation[]): void {
     else if ("namespace" in op) {
       validateNamespace(op.namespace, { allowEmpty: true, allowReservedRoot: true });
       if (typeof op.key !== "string") throw new InvalidStoreOperationError("A store item's key is a string.");
+      checkKeyText("A store item's key", op.key);
     } else checkList(op);
   }
 }
