@@ -1,4 +1,4 @@
-import { MemorySaver, START, StateGraph, StateSchema } from "@layover/graph";
+import { InMemoryStore, MemorySaver, START, StateGraph, StateSchema } from "@layover/graph";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { servedGraphs } from "./graph-entries.ts";
@@ -8,6 +8,7 @@ const builder = new StateGraph(new StateSchema({ n: z.number().default(0) }))
   .addEdge(START, "a");
 const graph = builder.compile();
 const saver = new MemorySaver();
+const store = new InMemoryStore(); // stands in for the worker's Postgres store
 const handler = { name: "tally", handleLLMEnd() {} };
 
 describe("a graph module's entries", () => {
@@ -19,6 +20,7 @@ describe("a graph module's entries", () => {
         traced: { graph, callbacks: [handler] },
       },
       saver,
+      store,
     );
     expect(served.get("plain")?.timeoutMs).toBeUndefined();
     expect(served.get("traced")?.callbacks).toEqual([handler]);
@@ -27,6 +29,13 @@ describe("a graph module's entries", () => {
       onTimeout: { action: "reject" },
       durability: "exit",
     });
+  });
+
+  it("reach the worker's store, unless compiled with a (shared) store of their own", () => {
+    const own = { batch: async () => [] } as never;
+    const served = servedGraphs({ plain: graph, owned: builder.compile({ store: own }) }, saver, store);
+    expect(served.get("plain")?.graph.store).toBe(store);
+    expect(served.get("owned")?.graph.store).toBe(own);
   });
 
   it("are refused at start, naming the graph and what to give, where runs would have failed later", () => {
@@ -41,9 +50,10 @@ describe("a graph module's entries", () => {
       [{ g: { graph, callbacks: [() => {}] } }, "callbacks must be a list of LangChain callback handlers"],
       [{ g: { graph: builder } }, '"graph" must be a compiled graph'],
       [[graph], "must export its graphs as an object of graph id"],
+      [{ g: builder.compile({ store: new InMemoryStore() }) }, "compiled with an InMemoryStore"],
     ];
     for (const [entries, message] of cases) {
-      expect(() => servedGraphs(entries, saver), message).toThrow(
+      expect(() => servedGraphs(entries, saver, store), message).toThrow(
         expect.objectContaining({ code: "INVALID_CONFIG", message: expect.stringContaining(message) }),
       );
     }

@@ -1,7 +1,7 @@
 // The graphs a worker serves, from its graph module: checked when the worker starts, so a
 // mistake in the module stops the worker with a message naming the graph, instead of failing
 // every run that reaches it.
-import type { CheckpointSaver } from "@layover/checkpoint";
+import type { BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import {
   assertJsonSerialisable,
   type CompiledStateGraph,
@@ -99,8 +99,31 @@ function servedEntry(
   };
 }
 
-/** The module's graphs, checked, each bound to the worker's saver. */
-export function servedGraphs(entries: unknown, saver: CheckpointSaver): Map<string, ServedGraph> {
+/**
+ * A served graph's long-term store: the worker's, unless the graph was compiled with a store of
+ * its own. An InMemoryStore is refused: each worker would keep its own, and a run's memories
+ * would depend on which worker ran its job.
+ */
+function storeBound(
+  id: string,
+  graph: CompiledStateGraph<any, any>,
+  store: BaseStore,
+): CompiledStateGraph<any, any> {
+  if (graph.store === undefined) return graph.withStore(store);
+  if (graph.store.constructor?.name === "InMemoryStore") {
+    throw new InvalidConfigError(
+      `Graph "${id}" in the graph module: compiled with an InMemoryStore, which each worker would keep apart. Compile it without a store: workers give their graphs the deployment's Postgres store (client.store reaches it too).`,
+    );
+  }
+  return graph;
+}
+
+/** The module's graphs, checked, each bound to the worker's saver and store. */
+export function servedGraphs(
+  entries: unknown,
+  saver: CheckpointSaver,
+  store: BaseStore,
+): Map<string, ServedGraph> {
   if (typeof entries !== "object" || entries === null || Array.isArray(entries) || isCompiled(entries))
     throw new InvalidConfigError(
       `The graph module must export its graphs as an object of graph id → compiled graph ({ "my-graph": graph }); got ${describe(entries)}.`,
@@ -108,7 +131,7 @@ export function servedGraphs(entries: unknown, saver: CheckpointSaver): Map<stri
   const served = new Map<string, ServedGraph>();
   for (const [id, entry] of Object.entries(entries)) {
     const { graph, ...options } = servedEntry(id, entry);
-    served.set(id, { graph: graph.withCheckpointer(saver), ...options });
+    served.set(id, { graph: storeBound(id, graph, store).withCheckpointer(saver), ...options });
   }
   return served;
 }

@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import { hostname } from "node:os";
-import { PostgresSaver } from "@layover/checkpoint-postgres";
+import { PostgresSaver, PostgresStore } from "@layover/checkpoint-postgres";
 import {
   connectPostgres,
   connectRedis,
@@ -110,11 +110,12 @@ function workerContext(
 ): WorkerContext {
   const db = createDb(pool, options.schema);
   const saver = new PostgresSaver({ pool, schema: db.schema });
+  const store = new PostgresStore({ pool, schema: db.schema });
   const ctx: WorkerContext = {
     db,
     saver,
     dispatcher: createDispatcher(connection, prefix),
-    graphs: servedGraphs(options.graphs, saver),
+    graphs: servedGraphs(options.graphs, saver, store),
     workerId,
     logger,
     budget: options.budget ?? { steps: 16, ms: 250 },

@@ -1,4 +1,4 @@
-import { PostgresSaver } from "@layover/checkpoint-postgres";
+import { PostgresSaver, PostgresStore } from "@layover/checkpoint-postgres";
 import pino from "pino";
 import { connectPostgres, connectRedis } from "../connections.ts";
 import { type CronSpec, cronsApi } from "../crons.ts";
@@ -158,6 +158,7 @@ export function createClient(options: ClientOptions = {}) {
     seenPending: new SeenPending(),
   };
   const crons = cronsApi(db, connection, prefix, logger);
+  const store = new PostgresStore({ pool, schema: db.schema });
   return withTypedFailures({
     runs: runsApi(ctx, hub, { readers, prefix }),
     threads: threadsApi(ctx),
@@ -170,6 +171,18 @@ export function createClient(options: ClientOptions = {}) {
       list: () => listGraphs(db),
     },
     crons: checkedCrons(ctx, crons),
+    /**
+     * The deployment's long-term store, the one workers give their graphs (`config.store`):
+     * memories a run wrote, read or seeded from outside any run.
+     */
+    store: {
+      get: store.get.bind(store),
+      put: store.put.bind(store),
+      delete: store.delete.bind(store),
+      search: store.search.bind(store),
+      listNamespaces: store.listNamespaces.bind(store),
+      batch: store.batch.bind(store),
+    },
     reconcile: async (reconcileOptions?: ReconcileOptions) =>
       reconcileRuns(
         db,
