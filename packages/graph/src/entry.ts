@@ -34,7 +34,12 @@ function describeType(value: unknown): string {
 }
 
 /** Checks input or `updateState` values against the state schema: the writes, or InvalidInputError. */
-export function checkedStateWrites(spec: GraphSpec, values: unknown, what: string): Write[] {
+export function checkedStateWrites(
+  spec: GraphSpec,
+  values: unknown,
+  what: string,
+  keys: readonly string[] = spec.stateKeys,
+): Write[] {
   if (typeof values !== "object" || values === null || Array.isArray(values)) {
     throw new InvalidInputError(`${what} must be an object of state keys, got ${describeType(values)}.`);
   }
@@ -42,11 +47,12 @@ export function checkedStateWrites(spec: GraphSpec, values: unknown, what: strin
   const redacted: string[] = [];
   const writes: Write[] = [];
   for (const [key, value] of Object.entries(values)) {
-    const field = spec.state.fields.get(key);
+    const field = keys === spec.stateKeys || keys.includes(key) ? spec.state.fields.get(key) : undefined;
     if (field === undefined) {
-      const stateKeys = `(state keys: ${spec.stateKeys.join(", ")})`;
-      issues.push(`"${key}" is not a state key ${stateKeys}`);
-      redacted.push(`a key that is not a state key ${stateKeys}`);
+      const kind = keys === spec.stateKeys ? "state" : "input";
+      const known = `(${kind} keys: ${keys.join(", ")})`;
+      issues.push(`"${key}" is not ${kind === "state" ? "a state" : "an input"} key ${known}`);
+      redacted.push(`a key that is not ${kind === "state" ? "a state" : "an input"} key ${known}`);
       continue;
     }
     if (value === undefined) continue;
@@ -232,7 +238,7 @@ export async function startRun(
   input: unknown,
   fresh = false,
 ): Promise<LoadedHead> {
-  const writes = checkedStateWrites(env.spec, input, "The input");
+  const writes = checkedStateWrites(env.spec, input, "The input", env.spec.inputKeys);
   const base =
     head && !fresh
       ? { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions }

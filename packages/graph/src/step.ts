@@ -7,6 +7,8 @@ import { type BaseState, baseState } from "./base-state.ts";
 import { holds, holdsAsync, nextHead, storeHead, TASK_SEED, taskSeed, unappliable } from "./commit.ts";
 import { NULL_RESUME, NULL_RESUME_TAKEN, RESUME, SPECIAL_WRITE_IDX } from "./constants.ts";
 import { MissingNodeError } from "./errors.ts";
+import type { GraphSpec } from "./graph/spec.ts";
+import { viewOf } from "./graph/state-views.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt, UnaskedResume } from "./interrupt.ts";
@@ -141,6 +143,12 @@ function interruptsOf(outcome: Outcome): Interrupt[] {
   return outcome.kind === "interrupted" ? outcome.interrupts : [];
 }
 
+/** What a node is given: the state's keys it sees (its own input schema's, else the state schema's). */
+function nodeInput(spec: GraphSpec, node: string, state: Record<string, unknown>): Record<string, unknown> {
+  const keys = spec.nodes.get(node)?.inputKeys ?? spec.nodeKeys;
+  return keys === undefined ? { ...state } : viewOf(state, keys);
+}
+
 async function executeTasks(
   env: StepEnv,
   head: LoadedHead,
@@ -178,7 +186,7 @@ async function executeTasks(
         resume,
         pending.interrupts.get(task.id),
       );
-      const input = task.kind === "push" ? task.arg : { ...state };
+      const input = task.kind === "push" ? task.arg : nodeInput(env.spec, task.name, state);
       context.input = input;
       if (wantsEvent(env.emit, "task")) {
         pushEvent(env.emit, "task", step, {

@@ -2,10 +2,14 @@ import { END, joinChannel, START, TASKS, triggerChannel } from "../constants.ts"
 import { InvalidGraphError } from "../errors.ts";
 import type { StateDefinition } from "../state/definition.ts";
 import type { BranchSpec, ChannelSpec, GraphSpec, JoinSpec, NodeSpec } from "./spec.ts";
+import type { StateViews } from "./state-views.ts";
 
 export interface GraphParts {
   name: string;
+  /** Every key of the graph. */
   state: StateDefinition;
+  /** Who sees which keys, where not all of them (input, output, node input schemas). */
+  views?: Omit<StateViews, "state"> | undefined;
   nodes: ReadonlyMap<string, NodeSpec>;
   edges: ReadonlyArray<readonly [string, string]>;
   joins: ReadonlyArray<readonly [readonly string[], string]>;
@@ -75,7 +79,9 @@ export function buildGraphSpec(parts: GraphParts): GraphSpec {
   validateBranchTargets(parts);
   validateEntry(parts);
 
-  const channels = stateChannels(parts.state);
+  const { state } = parts;
+  const { nodeKeys, inputKeys, outputKeys } = parts.views ?? {};
+  const channels = stateChannels(state);
   const triggers = new Map<string, string[]>();
   for (const node of parts.nodes.keys()) {
     channels.set(triggerChannel(node), { kind: "trigger" });
@@ -99,12 +105,15 @@ export function buildGraphSpec(parts: GraphParts): GraphSpec {
   }
   return {
     name: parts.name,
-    state: parts.state,
+    state,
     nodes: parts.nodes,
     edgeWrites,
     branches: parts.branches,
     triggers,
     channels,
-    stateKeys: [...parts.state.fields.keys()],
+    stateKeys: [...state.fields.keys()],
+    nodeKeys,
+    inputKeys,
+    outputKeys,
   };
 }

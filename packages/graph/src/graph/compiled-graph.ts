@@ -23,6 +23,7 @@ import { updateThreadState } from "../update-state.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
 import { inputJsonSchema } from "./input-schema.ts";
 import type { GraphSpec } from "./spec.ts";
+import { viewOf } from "./state-views.ts";
 import { createStepper, type StepOutcome, type Stepper } from "./stepper.ts";
 import { type StreamEvent, type StreamEventsConfig, streamEvents } from "./stream-events.ts";
 import { streamRun } from "./stream-run.ts";
@@ -176,7 +177,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    * producer) check a run's input against it before anything is written.
    */
   inputJsonSchema(): Record<string, unknown> {
-    return inputJsonSchema(this.spec.state);
+    return inputJsonSchema(this.spec.state, this.spec.inputKeys);
   }
 
   /** Runs until the graph ends or pauses. Paused: the state plus `__interrupt__`. */
@@ -233,10 +234,12 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
       if (result.status !== "next") break;
     }
     if (result.status === "failed") throw result.error;
-    if (result.status !== "interrupted") return readState(env.spec, head.checkpoint.channelValues);
+    // invoke returns the output schema's keys (the state schema's without one), as LangGraph's.
+    const output = (values: Record<string, unknown>) => viewOf(values, env.spec.outputKeys);
+    if (result.status !== "interrupted") return output(readState(env.spec, head.checkpoint.channelValues));
     if (subgraph && result.interrupts.length > 0) throw new GraphInterrupt(result.interrupts);
     const values = result.values ?? readState(env.spec, head.checkpoint.channelValues);
-    return { ...values, [INTERRUPT]: result.interrupts };
+    return { ...output(values), [INTERRUPT]: result.interrupts };
   }
 
   /**

@@ -7,9 +7,10 @@ import type { StateDefinition } from "../state/definition.ts";
  * Unknown keys are refused, as `invoke` refuses them. Made in one conversion, so definitions a
  * field refers to (a recursive `z.lazy`) sit at the root, where its `$ref`s point.
  */
-export function inputJsonSchema(state: StateDefinition): Record<string, unknown> {
+export function inputJsonSchema(state: StateDefinition, keys?: readonly string[]): Record<string, unknown> {
   const shape: Record<string, z.ZodType> = {};
-  for (const [key, field] of state.fields) shape[key] = field.schema ?? z.any();
+  for (const [key, field] of state.fields)
+    if (keys === undefined || keys.includes(key)) shape[key] = field.schema ?? z.any();
   const schema = z.toJSONSchema(z.object(shape), { io: "input", unrepresentable: "any" }) as Record<
     string,
     unknown

@@ -80,6 +80,8 @@ export interface NodeSpec {
   retryPolicy: RetryPolicy | undefined;
   /** A compiled subgraph: its output is the subgraph's whole state, filtered to this graph's keys. */
   isSubgraph: boolean;
+  /** The keys the node sees, from its own input schema (`addNode(…, { input })`); undefined: the graph's. */
+  inputKeys?: readonly string[] | undefined;
 }
 
 export type Router = (state: any, config: NodeConfig) => unknown;
@@ -114,7 +116,14 @@ export interface GraphSpec {
   /** node → channels that trigger it. */
   triggers: ReadonlyMap<string, readonly string[]>;
   channels: ReadonlyMap<string, ChannelSpec>;
+  /** Every key the graph stores: the state's, and its input, output and nodes' input schemas'. */
   stateKeys: readonly string[];
+  /** The keys a node sees unless it has an input schema (the state schema's); undefined: stateKeys. */
+  nodeKeys?: readonly string[] | undefined;
+  /** The keys invoke's input may hold (the input schema's); undefined: stateKeys. */
+  inputKeys?: readonly string[] | undefined;
+  /** The keys invoke returns (the output schema's, else the state schema's); undefined: stateKeys. */
+  outputKeys?: readonly string[] | undefined;
 }
 
 export interface CompileOptions {

@@ -3,17 +3,18 @@ import type { z } from "zod";
 import type { Command, Send } from "../command.ts";
 import { END, START } from "../constants.ts";
 import { InvalidGraphError } from "../errors.ts";
-import {
-  STATE_DEFINITION,
-  type StateDefinitionLike,
-  type StateOf,
-  type UpdateOf,
-  type ZodStateLike,
+import type {
+  GraphInitOf,
+  StateDefinition,
+  StateDefinitionLike,
+  StateOf,
+  UpdateOf,
+  ZodStateLike,
 } from "../state/definition.ts";
-import { StateSchema } from "../state/state-schema.ts";
 import { buildGraphSpec } from "./build-spec.ts";
 import { CompiledStateGraph } from "./compiled-graph.ts";
 import type { BranchSpec, CompileOptions, NodeConfig, NodeSpec, RetryPolicy, Router } from "./spec.ts";
+import { definitionOf, type GraphSchemas, graphSchemas, type StateViews, stateViews } from "./state-views.ts";
 
 // biome-ignore lint/suspicious/noConfusingVoidType: a node may be a function that returns nothing.
 type NodeResult<U> = U | Command<any, any> | undefined | void;
@@ -62,12 +63,16 @@ export interface AddNodeOptions {
   metadata?: Record<string, unknown>;
   /** Accepted as LangGraph.js's (for typing subgraphs a node calls); Layover does not read it. */
   subgraphs?: readonly unknown[];
+  /**
+   * The node's own input schema: it sees only these keys. Keys the graph's state lacks become the
+   * graph's too (private state between nodes: a node writes them, this one reads them).
+   */
+  input?: StateDefinitionLike | ZodStateLike;
 }
 
 /** LangGraph.js's node options that change how a graph runs, which Layover does not do yet. */
 const UNSUPPORTED_NODE_OPTIONS: Record<string, string> = {
   defer: "a deferred node (one that waits until every other branch has finished) is not supported",
-  input: "a node input schema is not supported: the node receives the whole state",
   cachePolicy: "node caching is not supported: the node runs every time",
 };
 
@@ -77,9 +82,9 @@ function checkNodeOptions(name: string, options: object): void {
     if (value === undefined || (key === "defer" && value === false)) continue;
     if (key in UNSUPPORTED_NODE_OPTIONS)
       throw new InvalidGraphError(`Node "${name}": ${UNSUPPORTED_NODE_OPTIONS[key]}; leave out { ${key} }.`);
-    if (!["retryPolicy", "ends", "metadata", "subgraphs"].includes(key))
+    if (!["retryPolicy", "ends", "metadata", "subgraphs", "input"].includes(key))
       throw new InvalidGraphError(
-        `Node "${name}": unknown option "${key}". Node options are retryPolicy, ends, metadata and subgraphs.`,
+        `Node "${name}": unknown option "${key}". Node options are retryPolicy, ends, metadata, subgraphs and input.`,
       );
   }
 }
@@ -90,39 +95,6 @@ const RESERVED = new Set([START, END]);
 function pickKeys(value: unknown, keys: ReadonlySet<string>): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
   return Object.fromEntries(Object.entries(value).filter(([key]) => keys.has(key)));
-}
-
-/** A zod object (`z.object({...})`), by its shape: zod 4 objects carry `shape` and `_zod`. */
-function isZodObject(value: object): value is ZodStateLike {
-  return "_zod" in value && "shape" in value && typeof value.shape === "object" && value.shape !== null;
-}
-
-/** The state definition `new StateGraph(state)` was given, in the forms LangGraph.js takes. */
-function stateDefinition(state: unknown): StateDefinitionLike {
-  if (typeof state === "object" && state !== null) {
-    if (typeof (state as StateDefinitionLike)[STATE_DEFINITION] === "function")
-      return state as StateDefinitionLike;
-    if (isZodObject(state)) {
-      if ((state._zod.def.checks ?? []).length > 0)
-        throw new InvalidGraphError(
-          "new StateGraph(z.object({...}).refine(...)): a check on the whole state is not applied between " +
-            "supersteps; check each key (z.number().max(5)) or check in the node that writes.",
-        );
-      return new StateSchema(state.shape as Record<string, z.ZodType>);
-    }
-    if ("stateSchema" in state) {
-      const { stateSchema, input, output } = state as Record<string, unknown>;
-      if ((input !== undefined && input !== stateSchema) || (output !== undefined && output !== stateSchema))
-        throw new InvalidGraphError(
-          "new StateGraph({ input, output, stateSchema }) with input or output schemas other than the state's is not " +
-            "supported: every node and caller sees the whole state. Pass the state alone: new StateGraph(stateSchema).",
-        );
-      return stateDefinition(stateSchema);
-    }
-  }
-  throw new InvalidGraphError(
-    "new StateGraph(state) takes a StateSchema (new StateSchema({...})), an Annotation.Root({...}) or a z.object({...}).",
-  );
 }
 
 /** `compile({ store })`'s store, refused when it is not one (a store has `batch()`, as LangGraph's BaseStore). */
@@ -137,20 +109,33 @@ function checkedStore(store: unknown): BaseStore | undefined {
 }
 
 /** Builds a graph over a state definition: nodes, edges, then `compile()`. */
-export class StateGraph<D extends StateDefinitionLike | ZodStateLike, S = StateOf<D>, U = UpdateOf<D>> {
-  private readonly definition: StateDefinitionLike;
+export class StateGraph<
+  D extends StateDefinitionLike | ZodStateLike | GraphInitOf,
+  S = StateOf<D>,
+  U = UpdateOf<D>,
+> {
+  private readonly schemas: GraphSchemas;
+  /** Nodes' own input schemas (`addNode(…, { input })`): their keys are the graph's too. */
+  private readonly nodeInputs = new Map<string, StateDefinition>();
   private readonly nodes = new Map<string, NodeSpec>();
   private readonly edges: Array<readonly [string, string]> = [];
   private readonly joins: Array<readonly [readonly string[], string]> = [];
   private readonly branches = new Map<string, BranchSpec[]>();
 
   /**
-   * `contextSchema`, as LangGraph.js's second argument (`new StateGraph(State, ContextSchema)`),
-   * describes what `invoke(input, { context })` passes: nodes read it as `config.context`. It is
-   * not checked, as in LangGraph.js.
+   * The state schema, or LangGraph.js's `{ state, input?, output? }`: invoke accepts the input
+   * schema's keys and returns the output schema's; nodes see the state's (or their own input
+   * schema's). The second argument is `{ input?, output? }`, or the context schema, which
+   * describes what `invoke(input, { context })` passes (nodes read it as `config.context`; not
+   * checked, as in LangGraph.js).
    */
-  constructor(state: D, _contextSchema?: unknown) {
-    this.definition = stateDefinition(state);
+  constructor(state: D, second?: unknown) {
+    this.schemas = graphSchemas(state, second);
+  }
+
+  /** Every key of the graph and who sees which, with the nodes' input schemas added so far. */
+  private views(): StateViews {
+    return stateViews(this.schemas, [...this.nodeInputs.values()]);
   }
 
   /**
@@ -178,13 +163,16 @@ export class StateGraph<D extends StateDefinitionLike | ZodStateLike, S = StateO
     }
     if (this.nodes.has(name)) throw new InvalidGraphError(`Node "${name}" is already in the graph.`);
     checkNodeOptions(name, options ?? {});
+    const input =
+      options?.input === undefined ? undefined : definitionOf(options.input, `Node "${name}"'s input schema`);
     if (action instanceof CompiledStateGraph) {
       const subgraph = action;
       // As in LangGraph, the graphs share the keys both have: the subgraph gets the parent's
       // values of its own keys, and the parent takes back only keys it has.
-      const parentKeys = new Set(this.definition[STATE_DEFINITION]().fields.keys());
+      const subgraphKeys = new Set(subgraph.spec.inputKeys ?? subgraph.spec.stateKeys);
       const run = async (state: unknown, config: NodeConfig) => {
-        const output = await subgraph.invoke(pickKeys(state, new Set(subgraph.spec.stateKeys)) as never, {
+        const parentKeys = new Set(this.views().state.fields.keys());
+        const output = await subgraph.invoke(pickKeys(state, subgraphKeys) as never, {
           configurable: config.configurable,
           context: config.context,
           tags: [...config.tags],
@@ -204,6 +192,10 @@ export class StateGraph<D extends StateDefinitionLike | ZodStateLike, S = StateO
       throw new InvalidGraphError(
         `Node "${name}" must be a function, a compiled graph or a LangChain runnable (an object with invoke()).`,
       );
+    }
+    if (input !== undefined) {
+      this.nodeInputs.set(name, input);
+      (this.nodes.get(name) as NodeSpec).inputKeys = [...input.fields.keys()];
     }
     return this;
   }
@@ -253,9 +245,11 @@ export class StateGraph<D extends StateDefinitionLike | ZodStateLike, S = StateO
         "compile({ checkpointer: true }) (a subgraph that keeps its own state across calls) is not supported. " +
           "Leave checkpointer out: a subgraph uses its parent's checkpointer, can pause with interrupt() and resumes where it paused.",
       );
+    const { state, ...views } = this.views();
     const spec = buildGraphSpec({
       name: options.name ?? "LangGraph",
-      state: this.definition[STATE_DEFINITION](),
+      state,
+      views,
       nodes: this.nodes,
       edges: this.edges,
       joins: this.joins,

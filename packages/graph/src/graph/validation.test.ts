@@ -98,12 +98,14 @@ describe("Command", () => {
 });
 
 describe("node options at addNode()", () => {
-  it("refuses LangGraph.js options that would change the run and are not built (defer, input, cachePolicy)", () => {
+  it("refuses LangGraph.js options that would change the run and are not built (defer, cachePolicy)", () => {
     const add = (options: object) => () => new StateGraph(State).addNode("agg", noop, options as never);
     expect(expectThrowsCode(add({ defer: true }), "INVALID_GRAPH").message).toContain(
       'Node "agg": a deferred node',
     );
-    expect(expectThrowsCode(add({ input: State }), "INVALID_GRAPH").message).toContain("input schema");
+    expect(expectThrowsCode(add({ input: "private" }), "INVALID_GRAPH").message).toContain(
+      "input schema takes a StateSchema",
+    );
     expect(expectThrowsCode(add({ cachePolicy: { ttl: 60 } }), "INVALID_GRAPH").message).toContain("caching");
     expect(expectThrowsCode(add({ retrypolicy: {} }), "INVALID_GRAPH").message).toContain(
       'unknown option "retrypolicy"',

@@ -21,12 +21,26 @@ function annotation<V, U>(spec?: AnnotationReducerSpec<V, U>): AnnotationField<V
   return { reducer, default: spec?.default };
 }
 
-type AnnotationFields = Record<string, AnnotationField<any, any>>;
+/** A key: `Annotation<T>()`, or `Annotation<T>` uncalled, as LangGraph.js's guides write it. */
+type FieldLike = AnnotationField<any, any> | ((...args: any[]) => AnnotationField<any, any>);
+type AnnotationFields = Record<string, FieldLike>;
+type ValueOf<F> =
+  F extends AnnotationField<infer V, any>
+    ? V
+    : F extends (...args: any[]) => AnnotationField<infer V, any>
+      ? V
+      : never;
+type UpdateOfField<F> =
+  F extends AnnotationField<any, infer U>
+    ? U
+    : F extends (...args: any[]) => AnnotationField<any, infer U>
+      ? U
+      : never;
 
 /** State declared with annotations: `Annotation.Root({ vals: Annotation<string[]>({ reducer, default }) })`. */
 export class AnnotationRoot<F extends AnnotationFields> {
-  declare readonly State: { [K in keyof F]: F[K] extends AnnotationField<infer V, any> ? V : never };
-  declare readonly Update: { [K in keyof F]?: F[K] extends AnnotationField<any, infer U> ? U : never };
+  declare readonly State: { [K in keyof F]: ValueOf<F[K]> };
+  declare readonly Update: { [K in keyof F]?: UpdateOfField<F[K]> };
   readonly spec: F;
   private definition: StateDefinition | undefined;
 
@@ -37,7 +51,9 @@ export class AnnotationRoot<F extends AnnotationFields> {
   [STATE_DEFINITION](): StateDefinition {
     if (this.definition !== undefined) return this.definition;
     const fields = new Map<string, FieldSpec>();
-    for (const [key, field] of Object.entries(this.spec)) {
+    for (const [key, declared] of Object.entries(this.spec)) {
+      // `Annotation<T>` uncalled is the function itself: a key that keeps the last value.
+      const field = typeof declared === "function" ? annotation() : declared;
       const initial = field.default;
       fields.set(key, {
         reducer: field.reducer,

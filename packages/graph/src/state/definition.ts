@@ -40,13 +40,37 @@ export interface StateDefinitionLike<S = any, U = any> {
 /** A zod object as a graph's state (LangGraph.js's `new StateGraph(z.object({...}))`): each key keeps its last value. */
 export type ZodStateLike = z.ZodObject<z.ZodRawShape>;
 
+/** A schema in any form `new StateGraph` takes. */
+type SchemaLike = StateDefinitionLike | ZodStateLike;
+
+/** LangGraph.js's `new StateGraph({ state | stateSchema, input?, output? })`. */
+export interface GraphInitOf {
+  state?: SchemaLike;
+  stateSchema?: SchemaLike;
+  input?: SchemaLike;
+  output?: SchemaLike;
+}
+
+/** The state schema of `new StateGraph({ … })`: the state's, else the input's. */
+type StateSchemaOf<D extends GraphInitOf> = D extends { state: infer X }
+  ? X
+  : D extends { stateSchema: infer X }
+    ? X
+    : D extends { input: infer X }
+      ? X
+      : never;
+
 export type StateOf<D> = D extends ZodStateLike
   ? z.output<D>
   : D extends StateDefinitionLike<infer S, any>
     ? S
-    : never;
+    : D extends GraphInitOf
+      ? StateOf<StateSchemaOf<D>>
+      : never;
 export type UpdateOf<D> = D extends ZodStateLike
   ? Partial<z.input<D>>
   : D extends StateDefinitionLike<any, infer U>
     ? U
-    : never;
+    : D extends GraphInitOf
+      ? UpdateOf<StateSchemaOf<D>>
+      : never;

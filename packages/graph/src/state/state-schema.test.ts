@@ -51,15 +51,17 @@ describe("new StateGraph(z.object({...})) and { stateSchema }, as LangGraph.js t
     expect(() => new StateGraph(Checked as never)).toThrow(/a check on the whole state is not applied/);
   });
 
-  it("takes { stateSchema } alone, and refuses input or output schemas of their own", () => {
+  it("takes { stateSchema } alone, or with an input schema of its own (what invoke accepts)", () => {
     expect(
       new StateGraph({ stateSchema: Shape } as never)
         .addNode("a", () => ({}))
         .addEdge(START, "a")
         .compile(),
     ).toBeDefined();
-    expect(() => new StateGraph({ stateSchema: Shape, input: z.object({ q: z.string() }) } as never)).toThrow(
-      /input or output schemas other than the state's/,
-    );
+    const withInput = new StateGraph({ stateSchema: Shape, input: z.object({ q: z.string() }) } as never)
+      .addNode("a", () => ({}))
+      .addEdge(START, "a")
+      .compile();
+    expect(Object.keys(withInput.inputJsonSchema().properties as object)).toEqual(["q"]);
   });
 });

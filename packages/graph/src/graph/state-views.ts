@@ -1,0 +1,149 @@
+// A graph's schemas, as LangGraph.js takes them: the state, and optionally an input schema (what
+// invoke accepts), an output schema (what it returns) and nodes' own input schemas (what a node
+// sees, private keys among them). The graph stores every key of all of them; each reader sees
+// the keys of its schema.
+import { InvalidGraphError } from "../errors.ts";
+import {
+  type FieldSpec,
+  STATE_DEFINITION,
+  type StateDefinition,
+  type StateDefinitionLike,
+  type ZodStateLike,
+} from "../state/definition.ts";
+import { StateSchema } from "../state/state-schema.ts";
+
+/** A graph's channels and who sees which: undefined where a reader sees every key. */
+export interface StateViews {
+  /** Every key of every schema. */
+  state: StateDefinition;
+  /** The keys nodes see unless they declare their own input schema: the state schema's. */
+  nodeKeys: readonly string[] | undefined;
+  /** The keys invoke's input may hold: the input schema's. */
+  inputKeys: readonly string[] | undefined;
+  /** The keys invoke returns: the output schema's, else the state schema's. */
+  outputKeys: readonly string[] | undefined;
+}
+
+/** The schemas `new StateGraph(…)` was given: the state's, and input and output schemas where given. */
+export interface GraphSchemas {
+  state: StateDefinition;
+  input?: StateDefinition | undefined;
+  output?: StateDefinition | undefined;
+}
+
+const sameReducer = (a: FieldSpec, b: FieldSpec) => a.reducer === b.reducer || b.reducer === undefined;
+
+/**
+ * Every key of `definitions`, the first definition of a key kept. A key a later schema gives
+ * another reducer is refused, as LangGraph refuses a channel of two types; a later plain key
+ * (no reducer) reads the same channel.
+ */
+export function mergedState(definitions: readonly StateDefinition[]): StateDefinition {
+  const fields = new Map<string, FieldSpec>();
+  for (const definition of definitions) {
+    for (const [key, field] of definition.fields) {
+      const known = fields.get(key);
+      if (known === undefined) fields.set(key, field);
+      else if (!sameReducer(known, field))
+        throw new InvalidGraphError(
+          `Channel "${key}" already exists with a different type: the state, input, output and node input schemas give "${key}" different reducers. Give it one reducer, in one schema.`,
+        );
+    }
+  }
+  return { fields };
+}
+
+/** `keys` when they differ from every key of `all`; undefined when a reader sees them all. */
+function narrowed(keys: Iterable<string>, all: StateDefinition): readonly string[] | undefined {
+  const list = [...keys];
+  return list.length === all.fields.size && list.every((key) => all.fields.has(key)) ? undefined : list;
+}
+
+/** Who sees which keys of a graph with `schemas` and nodes' own input schemas. */
+export function stateViews(schemas: GraphSchemas, nodeInputs: readonly StateDefinition[]): StateViews {
+  const state = mergedState([
+    schemas.state,
+    ...(schemas.input ? [schemas.input] : []),
+    ...(schemas.output ? [schemas.output] : []),
+    ...nodeInputs,
+  ]);
+  return {
+    state,
+    nodeKeys: narrowed(schemas.state.fields.keys(), state),
+    inputKeys: schemas.input
+      ? narrowed(schemas.input.fields.keys(), state)
+      : narrowed(schemas.state.fields.keys(), state),
+    outputKeys: narrowed((schemas.output ?? schemas.state).fields.keys(), state),
+  };
+}
+
+/** `state`'s entries under `keys` (all of them for undefined): what a reader of those keys sees. */
+export function viewOf(
+  state: Record<string, unknown>,
+  keys: readonly string[] | undefined,
+): Record<string, unknown> {
+  if (keys === undefined) return state;
+  const view: Record<string, unknown> = {};
+  for (const key of keys) if (Object.hasOwn(state, key)) view[key] = state[key];
+  return view;
+}
+
+/** Whether `value` is a state schema (a StateSchema, an Annotation.Root) rather than options. */
+export function isDefinition(value: unknown): value is StateDefinitionLike {
+  return typeof (value as StateDefinitionLike | null)?.[STATE_DEFINITION] === "function";
+}
+
+/** A zod object (`z.object({...})`), by its shape: zod 4 objects carry `shape` and `_zod`. */
+function isZodObject(value: object): value is ZodStateLike {
+  return "_zod" in value && "shape" in value && typeof value.shape === "object" && value.shape !== null;
+}
+
+/** A schema in the forms LangGraph.js takes: a StateSchema, an Annotation.Root or a z.object({...}). */
+export function definitionOf(schema: unknown, role = "new StateGraph(state)"): StateDefinition {
+  if (isDefinition(schema)) return schema[STATE_DEFINITION]();
+  if (typeof schema === "object" && schema !== null && isZodObject(schema)) {
+    if ((schema._zod.def.checks ?? []).length > 0)
+      throw new InvalidGraphError(
+        `${role} with z.object({...}).refine(...): a check on the whole state is not applied between supersteps; check each key (z.number().max(5)) or check in the node that writes.`,
+      );
+    return new StateSchema(schema.shape as never)[STATE_DEFINITION]();
+  }
+  throw new InvalidGraphError(
+    `${role} takes a StateSchema (new StateSchema({...})), an Annotation.Root({...}) or a z.object({...}).`,
+  );
+}
+
+/** LangGraph.js's object form: `{ state | stateSchema, input?, output? }`, or `{ input, output }`. */
+interface GraphInit {
+  state?: unknown;
+  stateSchema?: unknown;
+  input?: unknown;
+  output?: unknown;
+}
+
+const INIT_KEYS = new Set(["state", "stateSchema", "input", "output"]);
+
+function isInit(value: unknown): value is GraphInit {
+  if (typeof value !== "object" || value === null || isDefinition(value) || isZodObject(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length > 0 && keys.every((key) => INIT_KEYS.has(key));
+}
+
+/**
+ * The schemas of `new StateGraph(first, second?)`: a state schema alone; `{ state | stateSchema,
+ * input?, output? }` (without a state, the input schema is the state, as LangGraph's); or a state
+ * schema and `{ input?, output? }`. Any other second argument is the context schema (not read).
+ */
+export function graphSchemas(first: unknown, second?: unknown): GraphSchemas {
+  const init: GraphInit = isInit(first) ? first : { state: first, ...(isInit(second) ? second : {}) };
+  const state = init.state ?? init.stateSchema ?? init.input;
+  if (state === undefined)
+    throw new InvalidGraphError(
+      "new StateGraph({ output }) needs a state or an input schema: new StateGraph({ state, input, output }) or new StateGraph({ input, output }).",
+    );
+  return {
+    state: definitionOf(state),
+    input: init.input === undefined ? undefined : definitionOf(init.input, "The graph's input schema"),
+    output: init.output === undefined ? undefined : definitionOf(init.output, "The graph's output schema"),
+  };
+}
