@@ -1,5 +1,4 @@
 import type { BaseStore, CheckpointSaver } from "@layover/checkpoint";
-import type { z } from "zod";
 import type { Command, Send } from "../command.ts";
 import { END, START } from "../constants.ts";
 import { InvalidGraphError } from "../errors.ts";
