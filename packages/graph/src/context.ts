@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import { OutsideNodeError } from "./errors.ts";
+import type { Emitter } from "./stream.ts";
 
 /** What a running node can reach through `interrupt()`, subgraphs and the custom stream. */
 export interface TaskContext {
@@ -31,6 +32,8 @@ export interface TaskContext {
   tags: readonly string[];
   /** The node's LangChain callback handlers (the call's and its streams'): subgraphs it calls inherit them. */
   callbacks?: readonly object[] | undefined;
+  /** The run's stream: subgraphs the task calls stream to it (all of it with `subgraphs: true`; else "custom"). */
+  streamTo?: Emitter | undefined;
   /** The run's long-term store: `getStore()`, and subgraphs the task calls without one of their own. */
   store?: BaseStore | undefined;
   /** Which attempt of the task this is (its retry policy's): 1 on a first run or a resume. */

@@ -29,7 +29,10 @@ export function checkStreamModes(modes: readonly unknown[]): void {
 /** Where a run reports what happens, for `stream()`. Absent for `invoke()`: nothing is built. */
 export interface Emitter {
   modes: ReadonlySet<StreamMode>;
-  push(mode: StreamMode, chunk: unknown): void;
+  /** A chunk of the graph streaming, or of the subgraph at namespace `ns` (`["node:taskId", …]`). */
+  push(mode: StreamMode, chunk: unknown, ns?: readonly string[]): void;
+  /** `stream(…, { subgraphs: true })`: subgraphs stream too, each chunk with its namespace. */
+  subgraphs?: boolean;
   /** LangChain callback handlers the run's nodes get (`config.callbacks`): streamEvents' model and tool events. */
   callbacks?: readonly object[];
 }
@@ -63,4 +66,36 @@ export function pushEvent(
   if (emit.modes.has("debug")) emit.push("debug", debugEvent(type, step, payload));
   const mode = ownMode(type);
   if (emit.modes.has(mode)) emit.push(mode, own);
+}
+
+const CUSTOM: ReadonlySet<StreamMode> = new Set(["custom"]);
+
+/**
+ * A stream namespace from a subgraph's checkpoint namespace, as LangGraph's: one
+ * `"node:taskId"` element per level, and a task's second and later subgraph calls a counter
+ * element of their own (`["node:taskId", "1"]`), which Layover's namespace keeps in the segment.
+ */
+function streamNamespace(ns: string): string[] {
+  return ns.split("|").flatMap((segment) => {
+    const [node, task, call] = segment.split(":");
+    return call === undefined ? [segment] : [`${node}:${task}`, call];
+  });
+}
+
+/**
+ * What a subgraph called by a streaming run streams to: with `subgraphs: true`, all of its
+ * chunks, under its namespace; otherwise its nodes' "custom" chunks only, as the run's own (as
+ * LangGraph's). Undefined when the run streams neither.
+ */
+export function nestedEmitter(parent: Emitter, ns: string): Emitter | undefined {
+  if (parent.subgraphs === true) {
+    const namespace = streamNamespace(ns);
+    return {
+      modes: parent.modes,
+      subgraphs: true,
+      push: (mode, chunk, inner) => parent.push(mode, chunk, inner ?? namespace),
+    };
+  }
+  if (!parent.modes.has("custom")) return undefined;
+  return { modes: CUSTOM, push: (mode, chunk) => parent.push(mode, chunk) };
 }

@@ -37,6 +37,7 @@ export function taskSetup(
     runContext: env.context,
     tags: env.tags,
     store: env.store,
+    streamTo: emit,
     attempt: 1,
   };
   const ns = `${env.key.ns === "" ? "" : `${env.key.ns}|`}${task.name}:${task.id}`;

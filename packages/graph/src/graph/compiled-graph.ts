@@ -62,7 +62,10 @@ function emitValues(env: StepEnv, head: LoadedHead): LoadedHead {
 export interface StreamConfig extends RunnableConfig {
   /** @defaultValue "updates", as LangGraph's StateGraph */
   streamMode?: StreamMode | StreamMode[];
-  /** LangGraph's `[namespace, chunk]` stream of subgraphs: not supported, refused when true. */
+  /**
+   * Subgraphs stream too: each chunk comes as `[namespace, chunk]` (`[namespace, mode, chunk]`
+   * for several modes), `[]` for the graph's own and `["node:taskId", …]` for a subgraph's.
+   */
   subgraphs?: boolean;
 }
 
@@ -70,7 +73,7 @@ export interface StreamConfig extends RunnableConfig {
 function refuseSubgraphs(options: { subgraphs?: boolean } | undefined, call: string): void {
   if (options?.subgraphs === true)
     throw new InvalidInputError(
-      `${call} with subgraphs: true is not supported: subgraphs' own chunks and states are not reported apart. ` +
+      `${call} with subgraphs: true is not supported: subgraphs' states are not reported apart (stream() with subgraphs: true streams their chunks). ` +
         "Leave it out: an interrupt() inside a subgraph still reaches the parent (__interrupt__, getState's tasks).",
     );
 }
@@ -190,11 +193,11 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     input: U | Command | null | undefined,
     config?: StreamConfig,
   ): Promise<AsyncIterableIterator<any>> {
-    refuseSubgraphs(config, "stream()");
     const requested = config?.streamMode ?? "updates";
     const modes = Array.isArray(requested) ? requested : [requested];
     checkStreamModes(modes);
-    return streamRun(modes, !Array.isArray(requested), (emit) => this.run(input, config, emit));
+    const run = (emit: Emitter) => this.run(input, config, emit);
+    return streamRun(modes, !Array.isArray(requested), run, config?.subgraphs === true);
   }
 
   /**

@@ -5,7 +5,7 @@ import { currentTask, type TaskContext } from "../context.ts";
 import { InvalidInputError, MissingThreadIdError } from "../errors.ts";
 import { callbackList } from "../langchain.ts";
 import type { StepEnv } from "../step.ts";
-import type { Emitter } from "../stream.ts";
+import { type Emitter, nestedEmitter } from "../stream.ts";
 import type { GraphSpec } from "./spec.ts";
 
 export interface RunnableConfig {
@@ -145,10 +145,11 @@ export function runEnvironment(
     parent.subgraphCalls += 1;
     const own = `${parent.node}:${parent.taskId}${call > 0 ? `:${call}` : ""}`;
     const saver = subgraphSaver(graph, parent);
+    const ns = parent.ns === "" ? own : `${parent.ns}|${own}`;
     const env: StepEnv = {
       spec: graph.spec,
       saver: saver ?? new MemorySaver(),
-      key: { threadId: parent.threadId, ns: parent.ns === "" ? own : `${parent.ns}|${own}` },
+      key: { threadId: parent.threadId, ns },
       durable: saver !== undefined,
       subgraphsShareSaver: parent.subgraphsShareSaver,
       configurable: { ...config?.configurable, thread_id: parent.threadId },
@@ -156,7 +157,8 @@ export function runEnvironment(
       interruptBefore: NONE,
       interruptAfter: NONE,
       inheritedResume: parent.resumeValues,
-      emit,
+      // Its own stream() call's; else, in a run streaming with subgraphs: true, the run's.
+      emit: emit ?? (parent.streamTo === undefined ? undefined : nestedEmitter(parent.streamTo, ns)),
       metadata: callerMetadata(config),
       durability: "sync",
       context: config?.context ?? parent.runContext,

@@ -9,6 +9,7 @@ export function streamRun(
   modes: readonly StreamMode[],
   single: boolean,
   run: (emit: Emitter) => Promise<unknown>,
+  subgraphs = false,
 ): AsyncIterableIterator<unknown> {
   const queue: unknown[] = [];
   let finished = false;
@@ -20,10 +21,13 @@ export function streamRun(
   };
   const emit: Emitter = {
     modes: new Set(modes),
-    push(mode, chunk) {
-      queue.push(single ? chunk : [mode, chunk]);
+    // With subgraphs: LangGraph's [namespace, chunk] or [namespace, mode, chunk] ([] at the top).
+    push(mode, chunk, ns) {
+      if (!subgraphs) queue.push(single ? chunk : [mode, chunk]);
+      else queue.push(single ? [ns ?? [], chunk] : [ns ?? [], mode, chunk]);
       notify();
     },
+    ...(subgraphs ? { subgraphs } : {}),
   };
   run(emit).then(
     () => {

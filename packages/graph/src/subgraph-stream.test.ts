@@ -1,0 +1,184 @@
+// stream(…, { subgraphs: true }): subgraphs' chunks with their namespace, as LangGraph's. The
+// expected chunks were recorded from LangGraph.js 1.7.3 running the same graphs; task and
+// interrupt ids are replaced by <id1>, <id2>… in order of first appearance.
+import { randomUUID } from "node:crypto";
+import { FakeListChatModel } from "@langchain/core/utils/testing";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import {
+  Command,
+  END,
+  getWriter,
+  interrupt,
+  MemorySaver,
+  type NodeConfig,
+  START,
+  StateGraph,
+} from "./index.ts";
+
+const State = z.object({ foo: z.string() });
+type S = z.infer<typeof State>;
+const append = (label: string) => (state: S) => ({ foo: `${state.foo}|${label}` });
+
+/** Chunks as JSON with ids (UUIDs, and "node:<uuid>" task parts) numbered in order of appearance. */
+function normalized(chunks: unknown[]): string[] {
+  const ids = new Map<string, string>();
+  return chunks.map((chunk) =>
+    JSON.stringify(chunk).replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, (id) => {
+      if (!ids.has(id)) ids.set(id, `<id${ids.size + 1}>`);
+      return ids.get(id) as string;
+    }),
+  );
+}
+
+async function collect(stream: AsyncIterable<unknown>): Promise<string[]> {
+  const chunks: unknown[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return normalized(chunks);
+}
+
+function subgraph(ask = false) {
+  return new StateGraph(State)
+    .addNode("sub_1", (state: S, config: NodeConfig) => {
+      config.writer({ from: "sub_1", via: "config.writer" });
+      getWriter()?.({ from: "sub_1", via: "getWriter()" });
+      return {
+        foo: ask ? `${state.foo}|sub_1:${interrupt<string, string>("question?")}` : `${state.foo}|sub_1`,
+      };
+    })
+    .addNode("sub_2", append("sub_2"))
+    .addEdge(START, "sub_1")
+    .addEdge("sub_1", "sub_2")
+    .compile();
+}
+
+function parent(child: ReturnType<typeof subgraph>, checkpointer?: MemorySaver) {
+  return new StateGraph(State)
+    .addNode("parent_1", (state: S, config: NodeConfig) => {
+      config.writer({ from: "parent_1" });
+      return { foo: `${state.foo}|p1` };
+    })
+    .addNode("child", child)
+    .addEdge(START, "parent_1")
+    .addEdge("parent_1", "child")
+    .addEdge("child", END)
+    .compile(checkpointer ? { checkpointer } : {});
+}
+
+describe("stream(…, { subgraphs: true })", () => {
+  it('streams a subgraph\'s updates under ["node:taskId"], and [namespace, mode, chunk] for several modes', async () => {
+    const graph = parent(subgraph());
+    expect(
+      await collect(await graph.stream({ foo: "in" }, { subgraphs: true, streamMode: "updates" })),
+    ).toEqual([
+      '[[],{"parent_1":{"foo":"in|p1"}}]',
+      '[["child:<id1>"],{"sub_1":{"foo":"in|p1|sub_1"}}]',
+      '[["child:<id1>"],{"sub_2":{"foo":"in|p1|sub_1|sub_2"}}]',
+      '[[],{"child":{"foo":"in|p1|sub_1|sub_2"}}]',
+    ]);
+    expect(
+      await collect(await graph.stream({ foo: "in" }, { subgraphs: true, streamMode: "values" })),
+    ).toEqual([
+      '[[],{"foo":"in"}]',
+      '[[],{"foo":"in|p1"}]',
+      '[["child:<id1>"],{"foo":"in|p1"}]',
+      '[["child:<id1>"],{"foo":"in|p1|sub_1"}]',
+      '[["child:<id1>"],{"foo":"in|p1|sub_1|sub_2"}]',
+      '[[],{"foo":"in|p1|sub_1|sub_2"}]',
+    ]);
+    const both = await collect(
+      await graph.stream({ foo: "in" }, { subgraphs: true, streamMode: ["custom", "updates"] }),
+    );
+    expect(both).toEqual([
+      '[[],"custom",{"from":"parent_1"}]',
+      '[[],"updates",{"parent_1":{"foo":"in|p1"}}]',
+      '[["child:<id1>"],"custom",{"from":"sub_1","via":"config.writer"}]',
+      '[["child:<id1>"],"custom",{"from":"sub_1","via":"getWriter()"}]',
+      '[["child:<id1>"],"updates",{"sub_1":{"foo":"in|p1|sub_1"}}]',
+      '[["child:<id1>"],"updates",{"sub_2":{"foo":"in|p1|sub_1|sub_2"}}]',
+      '[[],"updates",{"child":{"foo":"in|p1|sub_1|sub_2"}}]',
+    ]);
+  });
+
+  it("without subgraphs: true, a subgraph's nodes' custom chunks still stream, flat; nothing else of it does", async () => {
+    const graph = parent(subgraph());
+    expect(await collect(await graph.stream({ foo: "in" }, { streamMode: ["custom", "updates"] }))).toEqual([
+      '["custom",{"from":"parent_1"}]',
+      '["updates",{"parent_1":{"foo":"in|p1"}}]',
+      '["custom",{"from":"sub_1","via":"config.writer"}]',
+      '["custom",{"from":"sub_1","via":"getWriter()"}]',
+      '["updates",{"child":{"foo":"in|p1|sub_1|sub_2"}}]',
+    ]);
+  });
+
+  it("nests namespaces, and numbers a task's later subgraph calls as LangGraph does", async () => {
+    const inner = new StateGraph(State).addNode("gc_1", append("gc_1")).addEdge(START, "gc_1").compile();
+    const middle = new StateGraph(State)
+      .addNode("sub_1", append("sub_1"))
+      .addNode("grandchild", inner)
+      .addEdge(START, "sub_1")
+      .addEdge("sub_1", "grandchild")
+      .compile();
+    const nested = new StateGraph(State).addNode("child", middle).addEdge(START, "child").compile();
+    expect(await collect(await nested.stream({ foo: "in" }, { subgraphs: true }))).toEqual([
+      '[["child:<id1>"],{"sub_1":{"foo":"in|sub_1"}}]',
+      '[["child:<id1>","grandchild:<id2>"],{"gc_1":{"foo":"in|sub_1|gc_1"}}]',
+      '[["child:<id1>"],{"grandchild":{"foo":"in|sub_1|gc_1"}}]',
+      '[[],{"child":{"foo":"in|sub_1|gc_1"}}]',
+    ]);
+    const twice = new StateGraph(State)
+      .addNode("parent_1", async (state: S) => ({ foo: (await inner.invoke(await inner.invoke(state))).foo }))
+      .addEdge(START, "parent_1")
+      .compile();
+    expect(await collect(await twice.stream({ foo: "in" }, { subgraphs: true }))).toEqual([
+      '[["parent_1:<id1>"],{"gc_1":{"foo":"in|gc_1"}}]',
+      '[["parent_1:<id1>","1"],{"gc_1":{"foo":"in|gc_1|gc_1"}}]',
+      '[[],{"parent_1":{"foo":"in|gc_1|gc_1"}}]',
+    ]);
+  });
+
+  it("a subgraph's interrupt streams at its level and the parent's; the resume streams under the same namespace", async () => {
+    const graph = parent(subgraph(true), new MemorySaver());
+    const config = { configurable: { thread_id: randomUUID() } };
+    const first = await collect(
+      await graph.stream({ foo: "in" }, { ...config, subgraphs: true, streamMode: "updates" }),
+    );
+    const resumed = await collect(
+      await graph.stream(new Command({ resume: "x" }), { ...config, subgraphs: true, streamMode: "updates" }),
+    );
+    // One numbering for both runs: the child task keeps its id across the resume.
+    expect(normalized([...first, ...resumed].map((chunk) => JSON.parse(chunk)))).toEqual([
+      '[[],{"parent_1":{"foo":"in|p1"}}]',
+      '[["child:<id1>"],{"__interrupt__":[{"id":"<id2>","value":"question?"}]}]',
+      '[[],{"__interrupt__":[{"id":"<id2>","value":"question?"}]}]',
+      '[["child:<id1>"],{"sub_1":{"foo":"in|p1|sub_1:x"}}]',
+      '[["child:<id1>"],{"sub_2":{"foo":"in|p1|sub_1:x|sub_2"}}]',
+      '[[],{"child":{"foo":"in|p1|sub_1:x|sub_2"}}]',
+    ]);
+  });
+
+  it("streams a subgraph's chat model tokens under its namespace", async () => {
+    const model = new FakeListChatModel({ responses: ["hey"] });
+    const child = new StateGraph(State)
+      .addNode("sub_1", async (state: S) => ({ foo: `${state.foo}|${(await model.invoke("hi")).content}` }))
+      .addEdge(START, "sub_1")
+      .compile();
+    const graph = new StateGraph(State).addNode("child", child).addEdge(START, "child").compile();
+    const parts: unknown[] = [];
+    for await (const part of await graph.stream({ foo: "in" }, { subgraphs: true, streamMode: "messages" }))
+      parts.push(part);
+    const tokens = parts.map((part) => {
+      const [ns, [message, metadata]] = part as [string[], [{ content: string }, Record<string, unknown>]];
+      return [ns.map((segment) => segment.split(":")[0]), message.content, metadata.langgraph_node];
+    });
+    expect(tokens).toEqual([
+      [["child"], "h", "sub_1"],
+      [["child"], "e", "sub_1"],
+      [["child"], "y", "sub_1"],
+    ]);
+    // Without subgraphs: true a subgraph's tokens are not streamed (LangGraph.js the same).
+    const flat: unknown[] = [];
+    for await (const part of await graph.stream({ foo: "in" }, { streamMode: "messages" })) flat.push(part);
+    expect(flat).toEqual([]);
+  });
+});
