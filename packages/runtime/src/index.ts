@@ -8,7 +8,7 @@ export { reconcileRuns } from "./client/reconcile.ts";
 export type { ResumeOptions } from "./client/resume.ts";
 export type { StartRunArgs } from "./client/start-run.ts";
 export { startRun } from "./client/start-run.ts";
-export type { RunStream, RunStreamPart, StreamRunOptions } from "./client/stream-run.ts";
+export type { RunStream, RunStreamEvent, RunStreamPart, StreamRunOptions } from "./client/stream-run.ts";
 export type { InterruptWatch, WatchedInterrupt, WatchInterruptsOptions } from "./client/watch-interrupts.ts";
 export {
   connectPostgres,

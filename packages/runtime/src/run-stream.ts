@@ -50,9 +50,18 @@ export interface RunStreamEntry {
   data: string;
 }
 
-/** A chunk as a worker appends it: encoded as the Postgres saver stores values, so dates and the like come back as they were. */
-export function encodeStreamChunk(mode: RunStreamMode, chunk: unknown): RunStreamEntry {
-  return { event: mode, data: jsonSerializer.dumps(chunk ?? null) };
+/**
+ * A chunk as a worker appends it: encoded as the Postgres saver stores values, so dates and the
+ * like come back as they were. A subgraph's chunk has the event `"<mode>|<namespace>"`, as
+ * LangGraph's server streams one (`"updates|child:<taskId>"`).
+ */
+export function encodeStreamChunk(
+  mode: RunStreamMode,
+  chunk: unknown,
+  ns?: readonly string[],
+): RunStreamEntry {
+  const event = ns === undefined || ns.length === 0 ? mode : `${mode}|${ns.join("|")}`;
+  return { event, data: jsonSerializer.dumps(chunk ?? null) };
 }
 
 /** A chunk as a reader gets it back. */
@@ -77,11 +86,19 @@ export function checkRunStreamMode(streamMode: unknown, where: string): void {
   );
 }
 
-/** The modes a run streams (its start's or resume's `config.streamMode`), or undefined when it streams none. */
-export function runStreamModes(input: object): RunStreamMode[] | undefined {
+/**
+ * What a run streams (its start's or resume's `config.streamMode` and `streamSubgraphs`), or
+ * undefined when it streams nothing.
+ */
+export function runStreamModes(input: object): { modes: RunStreamMode[]; subgraphs: boolean } | undefined {
   const config =
-    "config" in input ? (input.config as { streamMode?: RunStreamMode | RunStreamMode[] }) : undefined;
+    "config" in input
+      ? (input.config as { streamMode?: RunStreamMode | RunStreamMode[]; streamSubgraphs?: boolean })
+      : undefined;
   const streamMode = config?.streamMode;
   if (streamMode === undefined) return undefined;
-  return Array.isArray(streamMode) ? streamMode : [streamMode];
+  return {
+    modes: Array.isArray(streamMode) ? streamMode : [streamMode],
+    subgraphs: config?.streamSubgraphs === true,
+  };
 }

@@ -54,20 +54,21 @@ export class JobStream {
 
   /** Where the engine reports `run`'s chunks, or undefined when its start or resume asked for no stream. */
   open(run: RunRow): Emitter | undefined {
-    const modes = runStreamModes(run.input);
-    if (modes === undefined) return undefined;
+    const streamed = runStreamModes(run.input);
+    if (streamed === undefined) return undefined;
     this.opened = true;
     return {
-      modes: new Set<StreamMode>(modes),
-      push: (mode, chunk) => this.push(mode as RunStreamMode, chunk),
+      modes: new Set<StreamMode>(streamed.modes),
+      push: (mode, chunk, ns) => this.push(mode as RunStreamMode, chunk, ns),
+      ...(streamed.subgraphs ? { subgraphs: true } : {}),
     };
   }
 
-  private push(mode: RunStreamMode, chunk: unknown): void {
+  private push(mode: RunStreamMode, chunk: unknown, ns?: readonly string[]): void {
     if (this.broken || this.closed) return;
     let entry: RunStreamEntry;
     try {
-      entry = encodeStreamChunk(mode, chunk);
+      entry = encodeStreamChunk(mode, chunk, ns);
     } catch (error) {
       this.log.warn({ err: error, mode }, "stream chunk not sent: it cannot be encoded");
       return;

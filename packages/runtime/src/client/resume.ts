@@ -44,6 +44,8 @@ export interface ResumeOptions {
   context?: Record<string, unknown>;
   /** What the resumed run's workers report as it runs, for `runs.stream`. @defaultValue nothing */
   streamMode?: RunStreamMode | RunStreamMode[];
+  /** Subgraphs' parts too, under their namespace (see RunConfig.streamSubgraphs). @defaultValue false */
+  streamSubgraphs?: boolean;
 }
 
 /**
@@ -120,6 +122,7 @@ function resumeConfig(options: ResumeOptions) {
     ...(options.durability === undefined ? {} : { durability: options.durability }),
     ...(options.context === undefined ? {} : { context: options.context }),
     ...(options.streamMode === undefined ? {} : { streamMode: options.streamMode }),
+    ...(options.streamSubgraphs === undefined ? {} : { streamSubgraphs: options.streamSubgraphs }),
   };
   return Object.keys(given).length > 0 ? given : undefined;
 }

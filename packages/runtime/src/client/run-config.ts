@@ -8,8 +8,13 @@ import { objectArg } from "./object-arg.ts";
 export function checkConfig(config: RunConfig | undefined): void {
   if (config === undefined) return;
   objectArg(config, "config", "{ recursionLimit: 50 }");
-  const { recursionLimit, durability, checkpointDuring, context, streamMode } = config;
+  const { recursionLimit, durability, checkpointDuring, context, streamMode, streamSubgraphs } = config;
   checkRunStreamMode(streamMode, "config.streamMode");
+  if (streamSubgraphs !== undefined && typeof streamSubgraphs !== "boolean") {
+    throw new InvalidInputError(
+      `config.streamSubgraphs must be true or false; got ${JSON.stringify(streamSubgraphs)}. Nothing was written.`,
+    );
+  }
   if (context !== undefined && (typeof context !== "object" || context === null || Array.isArray(context))) {
     throw new InvalidInputError(
       `config.context must be an object of JSON values; got ${JSON.stringify(context) ?? String(context)}. Nothing was written.`,

@@ -25,8 +25,11 @@ export interface StreamRunOptions {
  * What a run reports as it runs, in the modes its start (or resume) asked for, then its end: what
  * `runs.wait` resolves to, read from Postgres.
  */
+/** A part's event: its mode, or `"<mode>|<namespace>"` for a subgraph's (with `streamSubgraphs`). */
+export type RunStreamEvent = RunStreamMode | `${RunStreamMode}|${string}`;
+
 export type RunStreamPart =
-  | { id: string; event: RunStreamMode; data: unknown }
+  | { id: string; event: RunStreamEvent; data: unknown }
   | { id: string; event: "end"; data: RunResult };
 
 export type RunStream = AsyncIterableIterator<RunStreamPart> & { close(): void };

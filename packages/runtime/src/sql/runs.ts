@@ -87,6 +87,11 @@ export interface RunConfig {
    * nothing is reported for a run given none.
    */
   streamMode?: RunStreamMode | RunStreamMode[];
+  /**
+   * Subgraphs stream too (LangGraph's `streamSubgraphs`): a subgraph's parts come with the
+   * event `"<mode>|<namespace>"`, such as `"updates|child:<taskId>"`.
+   */
+  streamSubgraphs?: boolean;
 }
 
 export type RunInput =
