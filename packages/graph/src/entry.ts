@@ -9,7 +9,7 @@ import {
 } from "./algo/apply-writes.ts";
 import { edgeWrites, gotoWrites } from "./algo/node-writes.ts";
 import { readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
-import type { PlannedTask } from "./algo/plan.ts";
+import { type PlannedTask, waitingTriggers } from "./algo/plan.ts";
 import type { Command } from "./command.ts";
 import { gotoList, isByInterruptId } from "./command.ts";
 import { holdsAsync, TASK_SEED } from "./commit.ts";
@@ -136,8 +136,11 @@ export interface NewCheckpoint {
   settled?: AppliedWrites;
 }
 
-/** The checkpoint `applied` makes, the head's settled superstep and carried tasks planned again. */
-function checkpointOf(applied: AppliedWrites, made: NewCheckpoint): Checkpoint {
+/**
+ * The checkpoint `applied` makes, the head's settled superstep and carried tasks planned again,
+ * and its deferred nodes still waiting (`waiting`: their triggers).
+ */
+function checkpointOf(applied: AppliedWrites, made: NewCheckpoint, waiting: readonly string[]): Checkpoint {
   const carry = made.carry ?? [];
   return {
     v: 1,
@@ -150,6 +153,7 @@ function checkpointOf(applied: AppliedWrites, made: NewCheckpoint): Checkpoint {
         ...(made.settled?.available ?? []),
         ...applied.available,
         ...carry.flatMap((t) => t.triggers),
+        ...waiting,
       ]),
     ],
     pendingSends: [
@@ -192,7 +196,8 @@ export async function commitWrites(
   const applied = applyWrites(env.spec, settled ?? base, [made.writes], [], floor);
   const changedBefore = new Set([...base.changed, ...(settled?.changed ?? [])]);
   const changed = new Set([...changedBefore, ...applied.changed]);
-  const checkpoint = checkpointOf(applied, made);
+  const waiting = head === undefined || fresh ? [] : waitingTriggers(env.spec, head.checkpoint);
+  const checkpoint = checkpointOf(applied, made, waiting);
   const hold = holdsInput(env, head, fresh);
   const metadata: CheckpointMetadata = metadataOf(env, head, made, hold);
   const parentId = head?.checkpoint.id ?? null;

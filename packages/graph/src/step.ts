@@ -2,7 +2,7 @@ import { type CheckpointMetadata, newCheckpointId } from "@layover/checkpoint";
 import { applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
-import { inWriteOrder, type PlannedTask, planTasks, unknownPlannedNodes } from "./algo/plan.ts";
+import { inWriteOrder, type PlannedTask, planTasks, unknownPlannedNodes, withWaiting } from "./algo/plan.ts";
 import { type BaseState, baseState } from "./base-state.ts";
 import { holds, holdsAsync, nextHead, storeHead, TASK_SEED, taskSeed, unappliable } from "./commit.ts";
 import { NULL_RESUME, NULL_RESUME_TAKEN, RESUME, SPECIAL_WRITE_IDX } from "./constants.ts";
@@ -232,7 +232,7 @@ function commit(env: StepEnv, head: LoadedHead, tasks: PlannedTask[], outcomes: 
     ts: new Date().toISOString(),
     channelValues: applied.values,
     channelVersions: applied.versions,
-    updatedChannels: [...base.available, ...applied.available],
+    updatedChannels: withWaiting(env.spec, head.checkpoint, [...base.available, ...applied.available]),
     pendingSends: [...base.sends, ...applied.sends],
   };
   const metadata: CheckpointMetadata = {

@@ -16,6 +16,8 @@ function registrationOf(id: string, served: ServedGraph) {
       ...(served.timeoutMs !== undefined ? { timeoutMs: served.timeoutMs } : {}),
       ...(served.onTimeout !== undefined ? { onTimeout: served.onTimeout } : {}),
       nodes: [...served.graph.spec.nodes.keys()],
+      // Producers plan a parked thread's next tasks as the engine does (threads.get's next).
+      ...(served.graph.spec.deferred ? { deferred: [...served.graph.spec.deferred] } : {}),
     },
   };
 }

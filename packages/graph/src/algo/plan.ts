@@ -16,10 +16,45 @@ export interface PlannedTask {
 }
 
 /**
+ * The nodes whose pull tasks wait, of those `triggered`: LangGraph's deferred nodes (`addNode(…,
+ * { defer: true })`) run only in a superstep no other node's pull task would run in; all of them
+ * then run together. A `Send` to a deferred node is never held, and does not hold one back.
+ */
+export function waitingNodes(
+  triggered: readonly string[],
+  deferred: ReadonlySet<string> | undefined,
+): Set<string> {
+  if (deferred === undefined || triggered.every((node) => deferred.has(node))) return new Set();
+  return new Set(triggered.filter((node) => deferred.has(node)));
+}
+
+/** The trigger channels of `checkpoint`'s waiting deferred nodes: the next checkpoint keeps them available. */
+export function waitingTriggers(spec: GraphSpec, checkpoint: Checkpoint): string[] {
+  const deferred = spec.deferred;
+  if (deferred === undefined) return [];
+  const updated = new Set(checkpoint.updatedChannels);
+  const fired = [...spec.triggers].filter(([, channels]) => channels.some((channel) => updated.has(channel)));
+  const waiting = waitingNodes(
+    fired.map(([node]) => node),
+    deferred,
+  );
+  return fired
+    .filter(([node]) => waiting.has(node))
+    .flatMap(([, channels]) => channels.filter((c) => updated.has(c)));
+}
+
+/** `available` (the channels a superstep made available), and the triggers of the deferred nodes still waiting after it. */
+export function withWaiting(spec: GraphSpec, checkpoint: Checkpoint, available: string[]): string[] {
+  if (spec.deferred === undefined) return available;
+  return [...new Set([...available, ...waitingTriggers(spec, checkpoint)])];
+}
+
+/**
  * Plans the next superstep from a checkpoint, without I/O: a pull task for every node one of
- * whose trigger channels became available in the last step (in node order), then a push task
- * for every pending `Send` (in send order). Task ids derive from `seed`: the checkpoint's id,
- * or the seed its metadata carries (see `taskSeed`).
+ * whose trigger channels became available in the last step (in node order; a deferred node's
+ * only when no other node's is, see waitingNodes), then a push task for every pending `Send` (in
+ * send order). Task ids derive from `seed`: the checkpoint's id, or the seed its metadata
+ * carries (see `taskSeed`).
  */
 export function planTasks(
   spec: GraphSpec,
@@ -27,20 +62,20 @@ export function planTasks(
   ns: string,
   seed = checkpoint.id,
 ): PlannedTask[] {
-  const tasks: PlannedTask[] = [];
+  const pull: PlannedTask[] = [];
   if (checkpoint.updatedChannels.length > 0) {
     const updated = new Set(checkpoint.updatedChannels);
     for (const [node, channels] of spec.triggers) {
       const fired = channels.filter((channel) => updated.has(channel));
       if (fired.length === 0) continue;
-      tasks.push({
-        id: deterministicId(seed, ns, "pull", node),
-        name: node,
-        kind: "pull",
-        triggers: fired,
-      });
+      pull.push({ id: deterministicId(seed, ns, "pull", node), name: node, kind: "pull", triggers: fired });
     }
   }
+  const waiting = waitingNodes(
+    pull.map((task) => task.name),
+    spec.deferred,
+  );
+  const tasks = waiting.size === 0 ? pull : pull.filter((task) => !waiting.has(task.name));
   checkpoint.pendingSends.forEach((send, index) => {
     tasks.push({
       id: deterministicId(seed, ns, "push", send.node, index),
@@ -65,6 +100,7 @@ export function tasksOfCheckpoint(
   metadata: object | undefined,
   ns = "",
   nodeOrder: readonly string[] = [],
+  deferred?: ReadonlySet<string>,
 ): Array<{ id: string; name: string }> {
   const given = (metadata as { task_seed?: unknown } | undefined)?.task_seed;
   const seed = typeof given === "string" ? given : checkpoint.id;
@@ -73,6 +109,7 @@ export function tasksOfCheckpoint(
     const node = triggeredNode(channel);
     if (node !== undefined) nodes.add(node);
   }
+  for (const node of waitingNodes([...nodes], deferred)) nodes.delete(node);
   const rank = (node: string) => {
     const at = nodeOrder.indexOf(node);
     return at === -1 ? nodeOrder.length : at;

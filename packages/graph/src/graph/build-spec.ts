@@ -66,6 +66,11 @@ function pushWrite(
   else list.push(write);
 }
 
+function deferredOf(nodes: ReadonlyMap<string, NodeSpec>): ReadonlySet<string> | undefined {
+  const deferred = [...nodes.values()].filter((node) => node.defer === true).map((node) => node.name);
+  return deferred.length === 0 ? undefined : new Set(deferred);
+}
+
 /** Checks a graph's parts and turns them into the channels and trigger tables supersteps run on. */
 export function buildGraphSpec(parts: GraphParts): GraphSpec {
   for (const [source, target] of parts.edges) {
@@ -111,6 +116,7 @@ export function buildGraphSpec(parts: GraphParts): GraphSpec {
     branches: parts.branches,
     triggers,
     channels,
+    deferred: deferredOf(parts.nodes),
     stateKeys: [...state.fields.keys()],
     nodeKeys,
     inputKeys,

@@ -80,6 +80,8 @@ export interface NodeSpec {
   retryPolicy: RetryPolicy | undefined;
   /** A compiled subgraph: its output is the subgraph's whole state, filtered to this graph's keys. */
   isSubgraph: boolean;
+  /** LangGraph's `defer`: the node runs only in a superstep no other node's pull task runs in. */
+  defer?: boolean | undefined;
   /** The keys the node sees, from its own input schema (`addNode(…, { input })`); undefined: the graph's. */
   inputKeys?: readonly string[] | undefined;
 }
@@ -116,6 +118,8 @@ export interface GraphSpec {
   /** node → channels that trigger it. */
   triggers: ReadonlyMap<string, readonly string[]>;
   channels: ReadonlyMap<string, ChannelSpec>;
+  /** The deferred nodes (`addNode(…, { defer: true })`); undefined when there are none. */
+  deferred?: ReadonlySet<string> | undefined;
   /** Every key the graph stores: the state's, and its input, output and nodes' input schemas'. */
   stateKeys: readonly string[];
   /** The keys a node sees unless it has an input schema (the state schema's); undefined: stateKeys. */

@@ -67,23 +67,29 @@ export interface AddNodeOptions {
    * graph's too (private state between nodes: a node writes them, this one reads them).
    */
   input?: StateDefinitionLike | ZodStateLike;
+  /**
+   * LangGraph's deferred node: it runs only once no other node would run (every other branch
+   * has finished), once for all that reached it: a map-reduce's reduce.
+   */
+  defer?: boolean;
 }
 
 /** LangGraph.js's node options that change how a graph runs, which Layover does not do yet. */
 const UNSUPPORTED_NODE_OPTIONS: Record<string, string> = {
-  defer: "a deferred node (one that waits until every other branch has finished) is not supported",
   cachePolicy: "node caching is not supported: the node runs every time",
 };
 
 /** Refuses node options Layover would otherwise ignore while they change what the graph does. */
 function checkNodeOptions(name: string, options: object): void {
   for (const [key, value] of Object.entries(options)) {
-    if (value === undefined || (key === "defer" && value === false)) continue;
+    if (value === undefined) continue;
+    if (key === "defer" && typeof value !== "boolean")
+      throw new InvalidGraphError(`Node "${name}": defer is true or false; got ${JSON.stringify(value)}.`);
     if (key in UNSUPPORTED_NODE_OPTIONS)
       throw new InvalidGraphError(`Node "${name}": ${UNSUPPORTED_NODE_OPTIONS[key]}; leave out { ${key} }.`);
-    if (!["retryPolicy", "ends", "metadata", "subgraphs", "input"].includes(key))
+    if (!["retryPolicy", "ends", "metadata", "subgraphs", "input", "defer"].includes(key))
       throw new InvalidGraphError(
-        `Node "${name}": unknown option "${key}". Node options are retryPolicy, ends, metadata, subgraphs and input.`,
+        `Node "${name}": unknown option "${key}". Node options are retryPolicy, ends, metadata, subgraphs, input and defer.`,
       );
   }
 }
@@ -192,10 +198,12 @@ export class StateGraph<
         `Node "${name}" must be a function, a compiled graph or a LangChain runnable (an object with invoke()).`,
       );
     }
+    const node = this.nodes.get(name) as NodeSpec;
     if (input !== undefined) {
       this.nodeInputs.set(name, input);
-      (this.nodes.get(name) as NodeSpec).inputKeys = [...input.fields.keys()];
+      node.inputKeys = [...input.fields.keys()];
     }
+    if (options?.defer === true) node.defer = true;
     return this;
   }
 

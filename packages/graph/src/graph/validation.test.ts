@@ -94,10 +94,10 @@ describe("Command", () => {
 });
 
 describe("node options at addNode()", () => {
-  it("refuses LangGraph.js options that would change the run and are not built (defer, cachePolicy)", () => {
+  it("refuses LangGraph.js options that would change the run and are not built (cachePolicy), and bad ones", () => {
     const add = (options: object) => () => new StateGraph(State).addNode("agg", noop, options as never);
-    expect(expectThrowsCode(add({ defer: true }), "INVALID_GRAPH").message).toContain(
-      'Node "agg": a deferred node',
+    expect(expectThrowsCode(add({ defer: "yes" }), "INVALID_GRAPH").message).toContain(
+      'Node "agg": defer is true or false',
     );
     expect(expectThrowsCode(add({ input: "private" }), "INVALID_GRAPH").message).toContain(
       "input schema takes a StateSchema",

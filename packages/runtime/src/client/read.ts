@@ -92,7 +92,13 @@ export async function readThread(ctx: ClientContext, threadId: string): Promise<
   const tasks =
     byTask.size > 0 || tuple === undefined
       ? [...byTask.values()]
-      : tasksOfCheckpoint(tuple.checkpoint, tuple.metadata, "", graph?.options.nodes).map((task) => ({
+      : tasksOfCheckpoint(
+          tuple.checkpoint,
+          tuple.metadata,
+          "",
+          graph?.options.nodes,
+          graph?.options.deferred && new Set(graph.options.deferred),
+        ).map((task) => ({
           ...task,
           interrupts: [],
         }));

@@ -6,7 +6,7 @@ export interface GraphRow {
   id: string;
   input_schema: Record<string, unknown>;
   /** The graph's interrupt timeout, and its nodes in declaration order (the engine's task order). */
-  options: { timeoutMs?: number; onTimeout?: unknown; nodes?: string[] };
+  options: { timeoutMs?: number; onTimeout?: unknown; nodes?: string[]; deferred?: string[] };
 }
 
 /**
