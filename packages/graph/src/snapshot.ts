@@ -18,6 +18,11 @@ export interface SnapshotTask {
   error?: unknown;
   /** What the task wrote, when it finished but its superstep has not committed yet. */
   result?: Record<string, unknown>;
+  /**
+   * A subgraph node's task: where its subgraph's state is (`{ configurable: { thread_id,
+   * checkpoint_ns } }`), or with `getState(config, { subgraphs: true })` that state, a snapshot.
+   */
+  state?: RunnableConfig | StateSnapshot;
 }
 
 /** A thread at one checkpoint, as `getState` and `getStateHistory` return it. */
@@ -50,6 +55,31 @@ export function emptySnapshot(env: StepEnv): StateSnapshot {
   };
 }
 
+/** The namespace of the subgraph a subgraph node's task runs (its first call: a node runs its subgraph once). */
+function subgraphNs(env: StepEnv, node: string, taskId: string): string {
+  return env.key.ns === "" ? `${node}:${taskId}` : `${env.key.ns}|${node}:${taskId}`;
+}
+
+/**
+ * `snapshot` with each subgraph node's task's `state` the subgraph's snapshot (its own subgraphs'
+ * too), as LangGraph's `getState(config, { subgraphs: true })`; a subgraph that has not started
+ * keeps where its state would be.
+ */
+export async function withSubgraphStates(env: StepEnv, snapshot: StateSnapshot): Promise<StateSnapshot> {
+  const tasks = await Promise.all(
+    snapshot.tasks.map(async (task) => {
+      const subgraph = env.spec.nodes.get(task.name)?.subgraph;
+      if (subgraph === undefined || subgraph.checkpointer === false || task.state === undefined) return task;
+      const saver = env.subgraphsShareSaver ? env.saver : (subgraph.checkpointer ?? env.saver);
+      const state = (await subgraph
+        .withCheckpointer(saver)
+        .getState(task.state as never, { subgraphs: true })) as StateSnapshot;
+      return state.createdAt === undefined ? task : { ...task, state };
+    }),
+  );
+  return { ...snapshot, tasks };
+}
+
 /** The tasks of `head` still waiting for an answer, each with its unanswered interrupts. */
 export function waitingTasks(env: StepEnv, head: LoadedHead): WaitingTask[] {
   return waitingOf(plannedTasks(env, head), readPendingWrites(head.pendingWrites));
@@ -76,6 +106,10 @@ export function snapshotOf(env: StepEnv, head: LoadedHead, current = false): Sta
     if (done !== undefined) {
       info.result = Object.fromEntries(done.filter(([channel]) => env.spec.state.fields.has(channel)));
     }
+    if (env.spec.nodes.get(task.name)?.subgraph !== undefined)
+      info.state = {
+        configurable: { thread_id: env.key.threadId, checkpoint_ns: subgraphNs(env, task.name, task.id) },
+      };
     return info;
   });
   return {

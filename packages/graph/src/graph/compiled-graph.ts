@@ -15,7 +15,7 @@ import {
 import { headFromTuple, type LoadedHead } from "../head.ts";
 import { GraphInterrupt, type Interrupt } from "../interrupt.ts";
 import type { StorePause } from "../pause.ts";
-import { emptySnapshot, type StateSnapshot, snapshotOf } from "../snapshot.ts";
+import { emptySnapshot, type StateSnapshot, snapshotOf, withSubgraphStates } from "../snapshot.ts";
 import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../step.ts";
 import { checkStreamModes, type Emitter, pushEvent, type StreamMode, wantsEvent } from "../stream.ts";
 import { storeOrFail } from "../uncommitted.ts";
@@ -73,8 +73,8 @@ export interface StreamConfig extends RunnableConfig {
 function refuseSubgraphs(options: { subgraphs?: boolean } | undefined, call: string): void {
   if (options?.subgraphs === true)
     throw new InvalidInputError(
-      `${call} with subgraphs: true is not supported: subgraphs' states are not reported apart (stream() with subgraphs: true streams their chunks). ` +
-        "Leave it out: an interrupt() inside a subgraph still reaches the parent (__interrupt__, getState's tasks).",
+      `${call} with subgraphs: true is not supported: it gives subgraphs' model and tool events without it. ` +
+        "Leave it out, or use stream(…, { subgraphs: true }) for subgraphs' chunks under their namespace.",
     );
 }
 
@@ -298,7 +298,6 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
 
   /** The thread at its head, or at `configurable.checkpoint_id`. */
   async getState(config: RunnableConfig, options?: { subgraphs?: boolean }): Promise<StateSnapshot<S>> {
-    refuseSubgraphs(options, "getState()");
     const { env } = runEnvironment(this, config, undefined, false);
     const checkpointId = config.configurable?.checkpoint_id;
     const tuple = await env.saver.getTuple({ ...env.key, checkpointId });
@@ -306,7 +305,10 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
       if (checkpointId !== undefined) throw new CheckpointNotFoundError(env.key.threadId, checkpointId);
       return emptySnapshot(env) as StateSnapshot<S>;
     }
-    return snapshotOf(env, headFromTuple(tuple), checkpointId === undefined) as StateSnapshot<S>;
+    const snapshot = snapshotOf(env, headFromTuple(tuple), checkpointId === undefined);
+    return (
+      options?.subgraphs === true ? await withSubgraphStates(env, snapshot) : snapshot
+    ) as StateSnapshot<S>;
   }
 
   /** Every checkpoint of the thread, newest first. */

@@ -74,12 +74,25 @@ export type LangGraphRunnableConfig<ContextType = any> = Partial<Omit<NodeConfig
 
 export type NodeFunction = (input: any, config: NodeConfig) => unknown;
 
+/** What a snapshot needs of a subgraph node's compiled graph (its state, from a saver). */
+export interface SubgraphLike {
+  checkpointer: CheckpointSaver | false | undefined;
+  withCheckpointer(saver: CheckpointSaver): {
+    getState(
+      config: { configurable: Record<string, unknown> },
+      options?: { subgraphs?: boolean },
+    ): Promise<unknown>;
+  };
+}
+
 export interface NodeSpec {
   name: string;
   run: NodeFunction;
   retryPolicy: RetryPolicy | undefined;
   /** A compiled subgraph: its output is the subgraph's whole state, filtered to this graph's keys. */
   isSubgraph: boolean;
+  /** The compiled subgraph a subgraph node runs: getState shows its state under the node's task. */
+  subgraph?: SubgraphLike | undefined;
   /** LangGraph's `defer`: the node runs only in a superstep no other node's pull task runs in. */
   defer?: boolean | undefined;
   /** The keys the node sees, from its own input schema (`addNode(…, { input })`); undefined: the graph's. */

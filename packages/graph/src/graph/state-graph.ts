@@ -185,7 +185,7 @@ export class StateGraph<
         });
         return pickKeys(output, parentKeys);
       };
-      this.nodes.set(name, { name, run, retryPolicy: options?.retryPolicy, isSubgraph: true });
+      this.nodes.set(name, { name, run, retryPolicy: options?.retryPolicy, isSubgraph: true, subgraph });
     } else if (typeof action === "function" || isRunnable(action)) {
       // A runnable gets the node's config: its callbacks, tags and metadata reach what it calls.
       const run =

@@ -64,9 +64,9 @@ describe("graph validation at compile()", () => {
     );
     expect(error.message).toContain("checkpointer: true");
     const graph = new StateGraph(State).addNode("a", noop).addEdge(START, "a").compile();
-    await expect(
-      graph.getState({ configurable: { thread_id: "t" } }, { subgraphs: true }),
-    ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("subgraphs: true") });
+    expect(() => graph.streamEvents({}, { version: "v2", subgraphs: true } as never)).toThrow(
+      expect.objectContaining({ code: "INVALID_INPUT", message: expect.stringContaining("subgraphs: true") }),
+    );
   });
 
   it("refuses a breakpoint on a node the graph does not have", () => {
