@@ -26,6 +26,7 @@ import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId, isInterruptIdShaped } from "./ids.ts";
 import { type Interrupt, resumeIssues } from "./interrupt.ts";
+import type { FieldCheck, FieldSpec, StateDefinition } from "./state/definition.ts";
 import { missingNodes, plannedTasks, type StepEnv } from "./step.ts";
 import { saveWrites } from "./uncommitted.ts";
 
@@ -33,12 +34,31 @@ function describeType(value: unknown): string {
   return value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
 }
 
-/** Checks input or `updateState` values against the state schema: the writes, or InvalidInputError. */
+/**
+ * `value` checked by each of `fields` in turn (an input schema's, then the state's), each
+ * given what the one before made of it; undefined when none checks.
+ */
+function checkedValue(fields: ReadonlyArray<FieldSpec | undefined>, value: unknown): FieldCheck | undefined {
+  let result: FieldCheck | undefined;
+  for (const field of new Set(fields)) {
+    const checked = field?.check?.(result?.ok ? result.value : value);
+    if (checked === undefined) continue;
+    if (!checked.ok) return checked;
+    result = checked;
+  }
+  return result;
+}
+
+/**
+ * Checks input or `updateState` values against the state schema (an input against the input
+ * schema first, `input`): the writes, or InvalidInputError.
+ */
 export function checkedStateWrites(
   spec: GraphSpec,
   values: unknown,
   what: string,
   keys: readonly string[] = spec.stateKeys,
+  input?: StateDefinition,
 ): Write[] {
   if (typeof values !== "object" || values === null || Array.isArray(values)) {
     throw new InvalidInputError(`${what} must be an object of state keys, got ${describeType(values)}.`);
@@ -56,7 +76,7 @@ export function checkedStateWrites(
       continue;
     }
     if (value === undefined) continue;
-    const checked = field.check?.(value);
+    const checked = checkedValue([input?.fields.get(key), field], value);
     if (checked === undefined) writes.push([key, value]);
     else if (checked.ok) writes.push([key, checked.value]);
     else {
@@ -243,7 +263,7 @@ export async function startRun(
   input: unknown,
   fresh = false,
 ): Promise<LoadedHead> {
-  const writes = checkedStateWrites(env.spec, input, "The input", env.spec.inputKeys);
+  const writes = checkedStateWrites(env.spec, input, "The input", env.spec.inputKeys, env.spec.input);
   const base =
     head && !fresh
       ? { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions }

@@ -85,7 +85,7 @@ export function buildGraphSpec(parts: GraphParts): GraphSpec {
   validateEntry(parts);
 
   const { state } = parts;
-  const { nodeKeys, inputKeys, outputKeys } = parts.views ?? {};
+  const { nodeKeys, inputKeys, outputKeys, input } = parts.views ?? {};
   const channels = stateChannels(state);
   const triggers = new Map<string, string[]>();
   for (const node of parts.nodes.keys()) {
@@ -121,5 +121,6 @@ export function buildGraphSpec(parts: GraphParts): GraphSpec {
     nodeKeys,
     inputKeys,
     outputKeys,
+    input,
   };
 }

@@ -180,7 +180,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    * producer) check a run's input against it before anything is written.
    */
   inputJsonSchema(): Record<string, unknown> {
-    return inputJsonSchema(this.spec.state, this.spec.inputKeys);
+    return inputJsonSchema(this.spec.state, this.spec.inputKeys, this.spec.input);
   }
 
   /** Runs until the graph ends or pauses. Paused: the state plus `__interrupt__`. */

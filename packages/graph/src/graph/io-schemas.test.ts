@@ -100,6 +100,37 @@ describe("input and output schemas", () => {
     expect(Object.keys(graph.inputJsonSchema().properties as object)).toEqual(["question"]);
   });
 
+  it("checks and transforms an input with the input schema's own fields, also for keys the state schema has", async () => {
+    const seen: unknown[] = [];
+    const graph = new StateGraph({
+      state: Annotation.Root({ question: Annotation<string>, answer: Annotation<string> }),
+      input: z.object({ question: z.string().trim().toUpperCase() }),
+      output: Annotation.Root({ answer: Annotation<string> }),
+    })
+      .addNode("n", (state: { question: string }) => {
+        seen.push(state);
+        return { answer: `a:${state.question}` };
+      })
+      .addEdge(START, "n")
+      .compile();
+    // As LangGraph's: the input schema parses the input (LangGraph throws its ZodError).
+    await expect(graph.invoke({ question: 5 } as never)).rejects.toThrow(InvalidInputError);
+    expect(await graph.invoke({ question: " hi " })).toEqual({ answer: "a:HI" });
+    expect(seen).toEqual([{ question: "HI" }]);
+    expect(graph.inputJsonSchema()).toMatchObject({ properties: { question: { type: "string" } } });
+    // The state schema still checks what the input writes.
+    const both = new StateGraph({
+      state: z.object({ n: z.number().max(5) }),
+      input: z.object({ n: z.number().min(2) }),
+    })
+      .addNode("w", () => ({}))
+      .addEdge(START, "w")
+      .compile();
+    await expect(both.invoke({ n: 1 })).rejects.toThrow(/n: Too small/);
+    await expect(both.invoke({ n: 9 })).rejects.toThrow(/n: Too big/);
+    expect(await both.invoke({ n: 3 })).toEqual({ n: 3 });
+  });
+
   it("a paused run returns the output's keys with its interrupts; the resume returns the output", async () => {
     const graph = new StateGraph({
       state: z.object({ question: z.string(), draft: z.string(), answer: z.string() }),

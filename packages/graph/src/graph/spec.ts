@@ -141,6 +141,11 @@ export interface GraphSpec {
   inputKeys?: readonly string[] | undefined;
   /** The keys invoke returns (the output schema's, else the state schema's); undefined: stateKeys. */
   outputKeys?: readonly string[] | undefined;
+  /**
+   * The input schema, when the graph has one apart from its state: it checks (and transforms)
+   * an input's values before the state schema does, as LangGraph parses an input with it.
+   */
+  input?: StateDefinition | undefined;
 }
 
 export interface CompileOptions {

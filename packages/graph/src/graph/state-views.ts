@@ -22,9 +22,14 @@ export interface StateViews {
   inputKeys: readonly string[] | undefined;
   /** The keys invoke returns: the output schema's, else the state schema's. */
   outputKeys: readonly string[] | undefined;
+  /** The input schema, when one is given apart from the state: it checks an input first. */
+  input: StateDefinition | undefined;
 }
 
-/** The schemas `new StateGraph(…)` was given: the state's, and input and output schemas where given. */
+/**
+ * The schemas `new StateGraph(…)` was given: the state's, and input and output schemas where
+ * given (an input schema that is the state, given as both or alone, is the state's).
+ */
 export interface GraphSchemas {
   state: StateDefinition;
   input?: StateDefinition | undefined;
@@ -74,6 +79,7 @@ export function stateViews(schemas: GraphSchemas, nodeInputs: readonly StateDefi
       ? narrowed(schemas.input.fields.keys(), state)
       : narrowed(schemas.state.fields.keys(), state),
     outputKeys: narrowed((schemas.output ?? schemas.state).fields.keys(), state),
+    input: schemas.input,
   };
 }
 
@@ -136,14 +142,18 @@ function isInit(value: unknown): value is GraphInit {
  */
 export function graphSchemas(first: unknown, second?: unknown): GraphSchemas {
   const init: GraphInit = isInit(first) ? first : { state: first, ...(isInit(second) ? second : {}) };
-  const state = init.state ?? init.stateSchema ?? init.input;
-  if (state === undefined)
+  const given = init.state ?? init.stateSchema;
+  if (given === undefined && init.input === undefined)
     throw new InvalidGraphError(
       "new StateGraph({ output }) needs a state or an input schema: new StateGraph({ state, input, output }) or new StateGraph({ input, output }).",
     );
   return {
-    state: definitionOf(state),
-    input: init.input === undefined ? undefined : definitionOf(init.input, "The graph's input schema"),
+    state: definitionOf(given ?? init.input),
+    // Without a state schema (or given the same one), the input schema is the state, as LangGraph's.
+    input:
+      given === undefined || init.input === undefined || init.input === given
+        ? undefined
+        : definitionOf(init.input, "The graph's input schema"),
     output: init.output === undefined ? undefined : definitionOf(init.output, "The graph's output schema"),
   };
 }
