@@ -157,6 +157,43 @@ describe("stream(…, { subgraphs: true })", () => {
     ]);
   });
 
+  it('streams a subgraph\'s checkpoints under its namespace, as LangGraph\'s "checkpoints" and "debug"', async () => {
+    const graph = parent(subgraph(), new MemorySaver());
+    const config = { configurable: { thread_id: randomUUID() } };
+    const parts: unknown[] = [];
+    for await (const part of await graph.stream(
+      { foo: "in" },
+      { ...config, subgraphs: true, streamMode: "checkpoints" },
+    ))
+      parts.push(part);
+    const summary = parts.map((part) => {
+      const [ns, checkpoint] = part as [
+        string[],
+        { metadata: { step: number }; next: string[]; config: any },
+      ];
+      return [ns, checkpoint.metadata.step, checkpoint.next, checkpoint.config.configurable.checkpoint_ns];
+    });
+    // LangGraph's, one step lower after the input (no step-0 checkpoint): the child's between the parent's.
+    expect(normalized(summary)).toEqual([
+      '[[],-1,["parent_1"],""]',
+      '[[],0,["child"],""]',
+      '[["child:<id1>"],-1,["sub_1"],"child:<id1>"]',
+      '[["child:<id1>"],0,["sub_2"],"child:<id1>"]',
+      '[["child:<id1>"],1,[],"child:<id1>"]',
+      '[[],1,[],""]',
+    ]);
+    const debug: unknown[] = [];
+    for await (const part of await graph.stream(
+      { foo: "in" },
+      { ...config, subgraphs: true, streamMode: "debug" },
+    ))
+      debug.push(part);
+    const checkpoints = debug.filter(
+      (part) => (part as [string[], { type: string }])[1].type === "checkpoint",
+    );
+    expect(checkpoints.map((part) => (part as [string[]])[0].length)).toEqual([0, 0, 1, 1, 1, 0]);
+  });
+
   it("streams a subgraph's chat model tokens under its namespace", async () => {
     const model = new FakeListChatModel({ responses: ["hey"] });
     const child = new StateGraph(State)

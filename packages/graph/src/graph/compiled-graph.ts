@@ -220,8 +220,10 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     let head = await loadHead(env, subgraph ? undefined : config?.configurable?.checkpoint_id);
     head = await this.enter(env, head, input, subgraph);
     if (head === undefined) return {};
-    // As LangGraph.js: "checkpoints" starts with the checkpoint the run goes on from.
-    if (wantsEvent(emit, "checkpoint")) this.emitCheckpoint(env, head, emit as Emitter);
+    // As LangGraph.js: "checkpoints" starts with the checkpoint the run goes on from. A subgraph's
+    // stream to its parent's (subgraphs: true) has them too, under its namespace.
+    const events = wantsEvent(env.emit, "checkpoint") ? env.emit : undefined;
+    if (events) this.emitCheckpoint(env, head, events);
     const limit = config?.recursionLimit ?? 25;
     let steps = 0;
     let result: StepResult;
@@ -233,7 +235,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
       const made = result.head.checkpoint.id !== head.checkpoint.id; // a pause or a failure makes none
       head = result.head;
       steps += 1;
-      if (made && wantsEvent(emit, "checkpoint")) this.emitCheckpoint(env, head, emit as Emitter);
+      if (made && events) this.emitCheckpoint(env, head, events);
       if (result.status !== "next") break;
     }
     if (result.status === "failed") throw result.error;
