@@ -157,6 +157,22 @@ describe("stream(…, { subgraphs: true })", () => {
     ]);
   });
 
+  it("a resumed subgraph streams the values it resumes from, as the parent does", async () => {
+    const graph = parent(subgraph(true), new MemorySaver());
+    const config = { configurable: { thread_id: randomUUID() } };
+    await collect(await graph.stream({ foo: "in" }, { ...config, subgraphs: true, streamMode: "values" }));
+    const resumed = await collect(
+      await graph.stream(new Command({ resume: "y" }), { ...config, subgraphs: true, streamMode: "values" }),
+    );
+    expect(resumed).toEqual([
+      '[[],{"foo":"in|p1"}]',
+      '[["child:<id1>"],{"foo":"in|p1"}]',
+      '[["child:<id1>"],{"foo":"in|p1|sub_1:y"}]',
+      '[["child:<id1>"],{"foo":"in|p1|sub_1:y|sub_2"}]',
+      '[[],{"foo":"in|p1|sub_1:y|sub_2"}]',
+    ]);
+  });
+
   it('streams a subgraph\'s checkpoints under its namespace, as LangGraph\'s "checkpoints" and "debug"', async () => {
     const graph = parent(subgraph(), new MemorySaver());
     const config = { configurable: { thread_id: randomUUID() } };

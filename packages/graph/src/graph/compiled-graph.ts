@@ -270,16 +270,14 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
         );
       }
       return subgraph ? head : emitValues(env, await continueRun(env, head));
-    } else if (
-      subgraph &&
-      head !== undefined &&
-      (plannedTasks(env, head).length > 0 || keepsResult(env, head))
-    ) {
+    } else if (subgraph && head !== undefined && plannedTasks(env, head).length > 0) {
       // This task called this subgraph before: its namespace is the task's. The task runs again
-      // (a resume, a redo after a crash), so the subgraph continues where it paused, and one that
-      // finished keeps its result (see keepsResult). (A replay from an older checkpoint forks
-      // first: its tasks have new ids, so the subgraphs they call run anew.)
-      return head;
+      // (a resume, a redo after a crash), so the subgraph continues where it paused, streaming
+      // the state it continues from, as a resumed graph does. (A replay from an older checkpoint
+      // forks first: its tasks have new ids, so the subgraphs they call run anew.)
+      return emitValues(env, head);
+    } else if (subgraph && head !== undefined && keepsResult(env, head)) {
+      return head; // one that finished keeps its result (see keepsResult)
     } else {
       entered = await startRun(env, head, input, subgraph);
     }
