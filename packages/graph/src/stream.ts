@@ -99,3 +99,22 @@ export function nestedEmitter(parent: Emitter, ns: string): Emitter | undefined 
   if (!parent.modes.has("custom")) return undefined;
   return { modes: CUSTOM, push: (mode, chunk) => parent.push(mode, chunk) };
 }
+
+/**
+ * What a graph whose own `stream()` is called inside a running task streams to: its caller
+ * (`own`: its own modes, its own chunks — a subgraph's under it only when the caller asked for
+ * subgraphs) and the task's run (`run`, from nestedEmitter: the run's modes), as LangGraph's
+ * stream reaches both.
+ */
+export function teeEmitter(own: Emitter, run: Emitter | undefined): Emitter {
+  if (run === undefined) return own;
+  return {
+    modes: new Set([...own.modes, ...run.modes]),
+    push(mode, chunk, ns) {
+      if (own.modes.has(mode) && (ns === undefined || own.subgraphs === true)) own.push(mode, chunk, ns);
+      if (run.modes.has(mode)) run.push(mode, chunk, ns);
+    },
+    ...(own.subgraphs === true || run.subgraphs === true ? { subgraphs: true } : {}),
+    ...(own.callbacks === undefined ? {} : { callbacks: own.callbacks }),
+  };
+}

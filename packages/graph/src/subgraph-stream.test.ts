@@ -210,6 +210,39 @@ describe("stream(…, { subgraphs: true })", () => {
     expect(checkpoints.map((part) => (part as [string[]])[0].length)).toEqual([0, 0, 1, 1, 1, 0]);
   });
 
+  it("a subgraph's own stream() inside a node streams to its caller and, under its namespace, to the run's", async () => {
+    const child = subgraph();
+    const inner: unknown[] = [];
+    const graph = new StateGraph(State)
+      .addNode("child", async (state: S) => {
+        for await (const chunk of await child.stream(state, { streamMode: "updates" })) inner.push(chunk);
+        return { foo: "done" };
+      })
+      .addEdge(START, "child")
+      .compile();
+    const parts = await collect(
+      await graph.stream({ foo: "in" }, { subgraphs: true, streamMode: ["updates", "values"] }),
+    );
+    // The caller gets its own modes, flat; the run gets the run's modes (LangGraph's, the same).
+    expect(inner).toEqual([{ sub_1: { foo: "in|sub_1" } }, { sub_2: { foo: "in|sub_1|sub_2" } }]);
+    expect(parts).toEqual([
+      '[[],"values",{"foo":"in"}]',
+      '[["child:<id1>"],"values",{"foo":"in"}]',
+      '[["child:<id1>"],"updates",{"sub_1":{"foo":"in|sub_1"}}]',
+      '[["child:<id1>"],"values",{"foo":"in|sub_1"}]',
+      '[["child:<id1>"],"updates",{"sub_2":{"foo":"in|sub_1|sub_2"}}]',
+      '[["child:<id1>"],"values",{"foo":"in|sub_1|sub_2"}]',
+      '[[],"updates",{"child":{"foo":"done"}}]',
+      '[[],"values",{"foo":"done"}]',
+    ]);
+    // Without subgraphs: true, the run still gets the subgraph's custom chunks.
+    const custom = await collect(await graph.stream({ foo: "in" }, { streamMode: "custom" }));
+    expect(custom).toEqual([
+      '{"from":"sub_1","via":"config.writer"}',
+      '{"from":"sub_1","via":"getWriter()"}',
+    ]);
+  });
+
   it("streams a subgraph's chat model tokens under its namespace", async () => {
     const model = new FakeListChatModel({ responses: ["hey"] });
     const child = new StateGraph(State)

@@ -5,7 +5,7 @@ import { currentTask, type TaskContext } from "../context.ts";
 import { InvalidInputError, MissingThreadIdError } from "../errors.ts";
 import { callbackList } from "../langchain.ts";
 import type { StepEnv } from "../step.ts";
-import { type Emitter, nestedEmitter } from "../stream.ts";
+import { type Emitter, nestedEmitter, teeEmitter } from "../stream.ts";
 import type { GraphSpec } from "./spec.ts";
 
 export interface RunnableConfig {
@@ -129,6 +129,12 @@ function subgraphSaver(graph: GraphRuntimeOptions, parent: TaskContext): Checkpo
   return graph.checkpointer ?? parent.checkpointer;
 }
 
+/** What a subgraph at `ns` streams to: its own stream() call's emitter (`own`) and the run's (`run`). */
+function nestedStream(own: Emitter | undefined, run: Emitter | undefined, ns: string): Emitter | undefined {
+  const toRun = run === undefined ? undefined : nestedEmitter(run, ns);
+  return own === undefined ? toRun : teeEmitter(own, toRun);
+}
+
 /**
  * Where and how a call runs. Inside a running node the graph is a subgraph: it shares the
  * parent's thread and saver, in its own namespace named after the parent task.
@@ -157,8 +163,8 @@ export function runEnvironment(
       interruptBefore: NONE,
       interruptAfter: NONE,
       inheritedResume: parent.resumeValues,
-      // Its own stream() call's; else, in a run streaming with subgraphs: true, the run's.
-      emit: emit ?? (parent.streamTo === undefined ? undefined : nestedEmitter(parent.streamTo, ns)),
+      // The run's (all of it with subgraphs: true, else custom chunks), and its own stream() call's.
+      emit: nestedStream(emit, parent.streamTo, ns),
       metadata: callerMetadata(config),
       durability: "sync",
       context: config?.context ?? parent.runContext,
