@@ -27,6 +27,11 @@ export interface StepEnv {
   /** Resume values of the enclosing task (a subgraph sees its parent's). */
   inheritedResume: ReadonlyMap<string, unknown> | undefined;
   emit: Emitter | undefined;
+  /**
+   * The state keys its "values" and "updates" show: a subgraph's output schema's when it runs
+   * from invoke() inside a streaming run (as LangGraph's); undefined: every key.
+   */
+  streamKeys?: readonly string[] | undefined;
   /** Caller metadata stamped on every checkpoint this call writes (`config.metadata`). */
   metadata: Record<string, unknown> | undefined;
   /** "exit": store a checkpoint only when the run stops or hands over (see commit.ts). */

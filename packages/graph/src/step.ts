@@ -16,6 +16,7 @@ import { partialBatches } from "./pause.ts";
 import { runTask, type TaskOutcome } from "./run-task.ts";
 import type { StepEnv, StepResult } from "./step-env.ts";
 import { pushEvent, wantsEvent } from "./stream.ts";
+import { shownValues, writesShown } from "./stream-view.ts";
 import { taskSetup, triggersOf } from "./task-setup.ts";
 import { failedAt, keepPartial, storeHeldPause } from "./uncommitted.ts";
 
@@ -129,7 +130,7 @@ function emitTaskResult(env: StepEnv, step: number, task: PlannedTask, outcome: 
 function emitUpdate(env: StepEnv, task: PlannedTask, outcome: Outcome): void {
   if (outcome.kind === "interrupted") env.emit?.push("updates", { __interrupt__: outcome.interrupts });
   else if (outcome.kind === "done") {
-    const update = { [task.name]: taskUpdate(env, outcome.writes) ?? {} };
+    const update = { [task.name]: shownValues(env, taskUpdate(env, outcome.writes) ?? {}) };
     env.emit?.push("updates", outcome.cached ? { __metadata__: { cached: true }, ...update } : update);
   }
 }
@@ -304,7 +305,8 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
       outcome.kind === "done" ? [outcome.writes] : [],
     );
     const values = stateWithFinished(env, base, done);
-    if (values !== undefined && env.emit?.modes.has("values")) env.emit.push("values", values);
+    if (values !== undefined && env.emit?.modes.has("values") && writesShown(env, done))
+      env.emit.push("values", shownValues(env, values));
     emitPause(env, interrupts);
     return { status: "interrupted", head, interrupts, ...(values === undefined ? {} : { values }) };
   }
@@ -319,8 +321,10 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     if (unappliable(error)) return failedAt(env, head, error);
     throw error;
   }
-  if (env.emit?.modes.has("values"))
-    env.emit.push("values", readState(env.spec, result.head.checkpoint.channelValues));
+  // As LangGraph's: after a superstep that wrote a key the stream shows.
+  const wrote = outcomes.flatMap((outcome) => (outcome.kind === "done" ? [outcome.writes] : []));
+  if (env.emit?.modes.has("values") && writesShown(env, wrote))
+    env.emit.push("values", shownValues(env, readState(env.spec, result.head.checkpoint.channelValues)));
   if (result.status === "interrupted") emitPause(env, [], true); // interruptAfter
   return result;
 }

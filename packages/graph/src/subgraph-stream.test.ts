@@ -243,6 +243,34 @@ describe("stream(…, { subgraphs: true })", () => {
     ]);
   });
 
+  it("a subgraph with an output schema streams its output keys, as invoke returns them", async () => {
+    const inner = new StateGraph({
+      state: z.object({ foo: z.string(), notes: z.string() }),
+      input: State,
+      output: State,
+    })
+      .addNode("note", (state) => ({ notes: `notes on ${state.foo}` }))
+      .addNode("finish", (state) => ({ foo: `${state.foo}|${state.notes}` }))
+      .addEdge(START, "note")
+      .addEdge("note", "finish")
+      .compile();
+    const graph = new StateGraph(State).addNode("child", inner).addEdge(START, "child").compile();
+    // "values" only after an output key was written; "updates" with the output keys only.
+    expect(
+      await collect(
+        await graph.stream({ foo: "in" }, { subgraphs: true, streamMode: ["values", "updates"] }),
+      ),
+    ).toEqual([
+      '[[],"values",{"foo":"in"}]',
+      '[["child:<id1>"],"values",{"foo":"in"}]',
+      '[["child:<id1>"],"updates",{"note":{}}]',
+      '[["child:<id1>"],"updates",{"finish":{"foo":"in|notes on in"}}]',
+      '[["child:<id1>"],"values",{"foo":"in|notes on in"}]',
+      '[[],"updates",{"child":{"foo":"in|notes on in"}}]',
+      '[[],"values",{"foo":"in|notes on in"}]',
+    ]);
+  });
+
   it("streams a subgraph's chat model tokens under its namespace", async () => {
     const model = new FakeListChatModel({ responses: ["hey"] });
     const child = new StateGraph(State)

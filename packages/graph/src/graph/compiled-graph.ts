@@ -18,6 +18,7 @@ import type { StorePause } from "../pause.ts";
 import { emptySnapshot, type StateSnapshot, snapshotOf, withSubgraphStates } from "../snapshot.ts";
 import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../step.ts";
 import { checkStreamModes, type Emitter, pushEvent, type StreamMode, wantsEvent } from "../stream.ts";
+import { inputWrites, shownValues, writesShown } from "../stream-view.ts";
 import { storeOrFail } from "../uncommitted.ts";
 import { updateThreadState } from "../update-state.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
@@ -52,10 +53,14 @@ function keepsResult(env: StepEnv, head: LoadedHead): boolean {
   return recorded === undefined || recorded === env.metadata?.[SUBGRAPH_INPUT];
 }
 
-/** Streams `head`'s state in "values" (where a run starts from), and returns it. */
-function emitValues(env: StepEnv, head: LoadedHead): LoadedHead {
-  if (env.emit?.modes.has("values"))
-    env.emit.push("values", readState(env.spec, head.checkpoint.channelValues));
+/**
+ * Streams `head`'s state in "values" (where a run starts from), and returns it; after an input,
+ * only when it wrote a key the stream shows (`written`), as LangGraph's.
+ */
+function emitValues(env: StepEnv, head: LoadedHead, written?: unknown): LoadedHead {
+  if (!env.emit?.modes.has("values")) return head;
+  if (written !== undefined && !writesShown(env, [inputWrites(written)])) return head;
+  env.emit.push("values", shownValues(env, readState(env.spec, head.checkpoint.channelValues)));
   return head;
 }
 
@@ -279,7 +284,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     } else if (subgraph && head !== undefined && keepsResult(env, head)) {
       return head; // one that finished keeps its result (see keepsResult)
     } else {
-      entered = await startRun(env, head, input, subgraph);
+      return emitValues(env, await startRun(env, head, input, subgraph), input);
     }
     return emitValues(env, entered);
   }

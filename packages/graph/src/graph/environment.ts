@@ -165,6 +165,8 @@ export function runEnvironment(
       inheritedResume: parent.resumeValues,
       // The run's (all of it with subgraphs: true, else custom chunks), and its own stream() call's.
       emit: nestedStream(emit, parent.streamTo, ns),
+      // Called with invoke(), it streams to the run what invoke returns: its output schema's keys.
+      streamKeys: emit === undefined ? graph.spec.outputKeys : undefined,
       metadata: callerMetadata(config),
       durability: "sync",
       context: config?.context ?? parent.runContext,

@@ -1,0 +1,29 @@
+// What a run's "values" and "updates" show of the state, as LangGraph's stream channels: every
+// key, or a subgraph's output schema's when it runs from invoke() inside a streaming run.
+import type { Write } from "./algo/apply-writes.ts";
+import { viewOf } from "./graph/state-views.ts";
+import type { StepEnv } from "./step-env.ts";
+
+/** Whether `key` is a state key the run's stream shows. */
+function shown(env: StepEnv, key: string): boolean {
+  return env.spec.state.fields.has(key) && (env.streamKeys === undefined || env.streamKeys.includes(key));
+}
+
+/**
+ * Whether `writes` (a superstep's tasks', an input's) write a key the stream shows: LangGraph
+ * streams "values" after a superstep or an input only then.
+ */
+export function writesShown(env: StepEnv, writes: ReadonlyArray<readonly Write[]>): boolean {
+  return writes.some((list) => list.some(([channel]) => shown(env, channel)));
+}
+
+/** `values` as the run's stream shows them. */
+export function shownValues(env: StepEnv, values: Record<string, unknown>): Record<string, unknown> {
+  return viewOf(values, env.streamKeys);
+}
+
+/** The writes of an input object (its keys with a value), to ask writesShown about. */
+export function inputWrites(input: unknown): Write[] {
+  if (typeof input !== "object" || input === null) return [];
+  return Object.entries(input).filter(([, value]) => value !== undefined) as Write[];
+}
