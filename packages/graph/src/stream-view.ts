@@ -1,7 +1,8 @@
 // What a run's "values" and "updates" show of the state, as LangGraph's stream channels: every
 // key, or a subgraph's output schema's when it runs from invoke() inside a streaming run.
-import type { Write } from "./algo/apply-writes.ts";
+import { readState, type Write } from "./algo/apply-writes.ts";
 import { viewOf } from "./graph/state-views.ts";
+import type { LoadedHead } from "./head.ts";
 import type { StepEnv } from "./step-env.ts";
 
 /** Whether `key` is a state key the run's stream shows. */
@@ -23,7 +24,18 @@ export function shownValues(env: StepEnv, values: Record<string, unknown>): Reco
 }
 
 /** The writes of an input object (its keys with a value), to ask writesShown about. */
-export function inputWrites(input: unknown): Write[] {
+function inputWrites(input: unknown): Write[] {
   if (typeof input !== "object" || input === null) return [];
   return Object.entries(input).filter(([, value]) => value !== undefined) as Write[];
+}
+
+/**
+ * Streams `head`'s state in "values" (where a run starts from), and returns it; after an input,
+ * only when it wrote a key the stream shows (`written`), as LangGraph's.
+ */
+export function emitValues(env: StepEnv, head: LoadedHead, written?: unknown): LoadedHead {
+  if (!env.emit?.modes.has("values")) return head;
+  if (written !== undefined && !writesShown(env, [inputWrites(written)])) return head;
+  env.emit.push("values", shownValues(env, readState(env.spec, head.checkpoint.channelValues)));
+  return head;
 }

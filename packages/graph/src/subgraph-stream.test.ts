@@ -271,6 +271,32 @@ describe("stream(…, { subgraphs: true })", () => {
     ]);
   });
 
+  it("a subgraph node its retry policy retries runs anew, as LangGraph's, with a checkpointer too", async () => {
+    let failures = 1;
+    const child = new StateGraph(State)
+      .addNode("sub_1", append("sub_1"))
+      .addNode("sub_2", (state: S) => {
+        if (failures-- > 0) throw new Error("flaky");
+        return { foo: `${state.foo}|sub_2` };
+      })
+      .addEdge(START, "sub_1")
+      .addEdge("sub_1", "sub_2")
+      .compile();
+    const graph = new StateGraph(State)
+      .addNode("child", child, { retryPolicy: { maxAttempts: 2, initialInterval: 1, jitter: false } })
+      .addEdge(START, "child")
+      .compile({ checkpointer: new MemorySaver() });
+    const config = { configurable: { thread_id: randomUUID() }, subgraphs: true };
+    const parts = await collect(await graph.stream({ foo: "in" }, config));
+    // sub_1 runs again in the second attempt (LangGraph numbers its namespace ["child:<id1>", "1"]).
+    expect(parts).toEqual([
+      '[["child:<id1>"],{"sub_1":{"foo":"in|sub_1"}}]',
+      '[["child:<id1>"],{"sub_1":{"foo":"in|sub_1"}}]',
+      '[["child:<id1>"],{"sub_2":{"foo":"in|sub_1|sub_2"}}]',
+      '[[],{"child":{"foo":"in|sub_1|sub_2"}}]',
+    ]);
+  });
+
   it("streams a subgraph's chat model tokens under its namespace", async () => {
     const model = new FakeListChatModel({ responses: ["hey"] });
     const child = new StateGraph(State)

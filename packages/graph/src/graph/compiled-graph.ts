@@ -18,7 +18,7 @@ import type { StorePause } from "../pause.ts";
 import { emptySnapshot, type StateSnapshot, snapshotOf, withSubgraphStates } from "../snapshot.ts";
 import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../step.ts";
 import { checkStreamModes, type Emitter, pushEvent, type StreamMode, wantsEvent } from "../stream.ts";
-import { inputWrites, shownValues, writesShown } from "../stream-view.ts";
+import { emitValues } from "../stream-view.ts";
 import { storeOrFail } from "../uncommitted.ts";
 import { updateThreadState } from "../update-state.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
@@ -47,21 +47,18 @@ async function stopped(env: StepEnv, head: LoadedHead, error: Error): Promise<un
  * (the node's retry policy) or another input asks for the work again: it runs anew.
  */
 function keepsResult(env: StepEnv, head: LoadedHead): boolean {
-  if (currentTask()?.attempt !== 1) return false;
+  if (retried()) return false;
   const recorded = head.metadata[SUBGRAPH_INPUT];
   // A checkpoint written before inputs were recorded: keep the result, as then.
   return recorded === undefined || recorded === env.metadata?.[SUBGRAPH_INPUT];
 }
 
 /**
- * Streams `head`'s state in "values" (where a run starts from), and returns it; after an input,
- * only when it wrote a key the stream shows (`written`), as LangGraph's.
+ * Whether the running task is its retry policy's retry: the work its failed attempt began is
+ * asked for again, so a subgraph it left part way runs anew, as LangGraph's.
  */
-function emitValues(env: StepEnv, head: LoadedHead, written?: unknown): LoadedHead {
-  if (!env.emit?.modes.has("values")) return head;
-  if (written !== undefined && !writesShown(env, [inputWrites(written)])) return head;
-  env.emit.push("values", shownValues(env, readState(env.spec, head.checkpoint.channelValues)));
-  return head;
+function retried(): boolean {
+  return (currentTask()?.attempt ?? 1) > 1;
 }
 
 export interface StreamConfig extends RunnableConfig {
@@ -275,11 +272,11 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
         );
       }
       return subgraph ? head : emitValues(env, await continueRun(env, head));
-    } else if (subgraph && head !== undefined && plannedTasks(env, head).length > 0) {
+    } else if (subgraph && head !== undefined && plannedTasks(env, head).length > 0 && !retried()) {
       // This task called this subgraph before: its namespace is the task's. The task runs again
       // (a resume, a redo after a crash), so the subgraph continues where it paused, streaming
       // the state it continues from, as a resumed graph does. (A replay from an older checkpoint
-      // forks first: its tasks have new ids, so the subgraphs they call run anew.)
+      // forks first: its tasks have new ids, so the subgraphs they call run anew; so does a retry.)
       return emitValues(env, head);
     } else if (subgraph && head !== undefined && keepsResult(env, head)) {
       return head; // one that finished keeps its result (see keepsResult)
