@@ -107,7 +107,8 @@ async function valuesBesidePause(saver: CheckpointSaver): Promise<void> {
     .addEdge(START, "sibling")
     .compile({ checkpointer: saver });
   const config = { ...threadConfig("values-beside-pause"), streamMode: "values" as const };
-  // As LangGraph: the state with what the paused superstep finished, then the pause.
+  // The state with what the paused superstep finished, then the pause (LangGraph.js 1.7.3 streams
+  // the pause first, then that state: the README lists the difference).
   expect(await collect(await graph.stream({ value: "v" }, config))).toEqual([
     { value: "v", log: [] },
     { value: "v", log: ["sibling"] },
