@@ -115,21 +115,26 @@ describe("a batch that fails midway", () => {
   it("refused by Postgres: rolls back the statements before it", async () => {
     const store = storeOn();
     const root = newRoot();
-    // Beyond what a btree entry can hold (about 2.7 kB), random so that compression cannot help.
-    const hugeKey = randomBytes(12_000).toString("base64");
-    const sent = await t.statementsOf(async () => {
-      const error = await refusal(
-        store.batch([
-          { namespace: [root], key: "k", value: { v: 1 } },
-          { namespace: [root], key: "k", value: { v: 2 } },
-          { namespace: [root], key: hugeKey, value: {} },
-        ]),
-      );
-      expect(isPostgresSaverError(error, "POSTGRES_QUERY_FAILED")).toBe(true);
-    });
-    expect(sent.at(0)).toBe("BEGIN");
-    expect(sent.at(-1)).toBe("ROLLBACK");
-    expect(await store.get([root], "k")).toBeNull();
+    // A row the contract lets through and Postgres refuses: a constraint of this test's own.
+    const table = `"${t.schema.name}".store_items`;
+    await t.admin.query(`ALTER TABLE ${table} ADD CONSTRAINT refused_here CHECK (key <> 'refused')`);
+    try {
+      const sent = await t.statementsOf(async () => {
+        const error = await refusal(
+          store.batch([
+            { namespace: [root], key: "k", value: { v: 1 } },
+            { namespace: [root], key: "k", value: { v: 2 } },
+            { namespace: [root], key: "refused", value: {} },
+          ]),
+        );
+        expect(isPostgresSaverError(error, "POSTGRES_QUERY_FAILED")).toBe(true);
+      });
+      expect(sent.at(0)).toBe("BEGIN");
+      expect(sent.at(-1)).toBe("ROLLBACK");
+      expect(await store.get([root], "k")).toBeNull();
+    } finally {
+      await t.admin.query(`ALTER TABLE ${table} DROP CONSTRAINT refused_here`);
+    }
   });
 });
 

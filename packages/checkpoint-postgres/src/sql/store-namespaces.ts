@@ -21,6 +21,8 @@
 import type { ListNamespacesOperation, MatchCondition } from "@layover/checkpoint";
 import { prefixRange, type StatementParams } from "./store-params.ts";
 
+const MAX_INT = 2 ** 31 - 1;
+
 /** Whether namespace `ns` meets a condition: its labels at the path's place equal the path's, or "*". */
 function conditionSql(ns: string, { matchType, path }: MatchCondition, params: StatementParams): string {
   const p = params.add(path, "text[]");
@@ -52,12 +54,14 @@ export function listNamespacesSql(
   const conditions = op.matchConditions ?? [];
   const range = prefixRange("i.namespace", fixedPrefix(conditions), params);
   const meets = conditions.map((condition) => conditionSql("nxt.namespace", condition, params));
-  const depth = op.maxDepth === undefined ? undefined : params.add(op.maxDepth, "int");
+  // Any safe integer is a page or a depth (the contract's rule): bigint, and a depth cut to
+  // Postgres's array bound (more labels than any namespace has).
+  const depth = op.maxDepth === undefined ? undefined : params.add(Math.min(op.maxDepth, MAX_INT), "int");
   const pastCut =
     depth === undefined
       ? ""
       : `WHEN w.matched AND cardinality(w.ns) >= ${depth} THEN w.ns[1:${depth} - 1] || (w.ns[${depth}] || chr(1))`;
-  const want = params.add(op.offset + op.limit, "int");
+  const want = params.add(op.offset + op.limit, "bigint");
   const cut = depth === undefined ? "ns" : `ns[1:${depth}]`;
   return `
 WITH RECURSIVE walk(ns, matched, found) AS (
@@ -76,5 +80,5 @@ WITH RECURSIVE walk(ns, matched, found) AS (
 SELECT ${index} AS op, ${cut} AS namespace, NULL::text AS key,
        NULL::jsonb AS value, NULL::timestamptz AS created_at, NULL::timestamptz AS updated_at
 FROM walk WHERE matched
-ORDER BY ${cut} COLLATE "C" LIMIT ${params.add(op.limit, "int")} OFFSET ${params.add(op.offset, "int")}`;
+ORDER BY ${cut} COLLATE "C" LIMIT ${params.add(op.limit, "bigint")} OFFSET ${params.add(op.offset, "bigint")}`;
 }

@@ -43,7 +43,7 @@ function searchSql(s: string, index: number, op: SearchOperation, params: Statem
   return `SELECT ${index} AS op, ${ITEM} FROM ${s}.store_items
 WHERE ${conditions.join("\n  AND ")}
 ORDER BY updated_at DESC, namespace, key
-LIMIT ${params.add(op.limit ?? 10, "int")} OFFSET ${params.add(op.offset ?? 0, "int")}`;
+LIMIT ${params.add(op.limit ?? 10, "bigint")} OFFSET ${params.add(op.offset ?? 0, "bigint")}`;
 }
 
 function readSql(s: string, { index, op }: PlacedRead, params: StatementParams): string {

@@ -1,7 +1,7 @@
 // The long-term store's contract as vitest tests, for every store (memory, Postgres): what
 // LangGraph's BaseStore promises, and what Layover adds — JSON values refused before anything is
 // written, operations run in order, one search order, exact namespace prefixes.
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { BaseStore } from "../store/base-store.ts";
@@ -143,6 +143,18 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       expect(pages.map((item) => item.key)).toEqual(all.map((item) => item.key));
     });
 
+    it("pages with any whole limit and offset, Number.MAX_SAFE_INTEGER meaning all or none", async () => {
+      const { store, ns } = use();
+      await store.batch(["a", "b", "c"].map((key) => ({ namespace: ns("big", key), key, value: {} })));
+      const most = Number.MAX_SAFE_INTEGER;
+      expect(await store.search(ns("big"), { limit: most })).toHaveLength(3);
+      expect(await store.search(ns("big"), { limit: most, offset: most })).toEqual([]);
+      expect(await store.search(ns("big"), { limit: 2 ** 31, offset: 2 })).toHaveLength(1);
+      expect(await store.listNamespaces({ prefix: ns("big"), limit: most })).toHaveLength(3);
+      expect(await store.listNamespaces({ prefix: ns("big"), limit: most, offset: most })).toEqual([]);
+      expect(await store.listNamespaces({ prefix: ns("big"), maxDepth: most })).toHaveLength(3);
+    });
+
     it("filters by JSON equality and operators, on top-level keys", async () => {
       const { store, ns } = use();
       await store.batch([
@@ -279,6 +291,11 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
       await expectRefused(store.search(ns("x"), { limit: 0 }), "INVALID_STORE_OPERATION");
       await expectRefused(store.search(ns("x"), { offset: -1 }), "INVALID_STORE_OPERATION");
       await expectRefused(store.listNamespaces({ maxDepth: 0 }), "INVALID_STORE_OPERATION");
+      // A namespace and key longer together than Postgres's index holds (random: no compression).
+      const long = randomBytes(1_500).toString("hex");
+      await expectRefused(store.put(ns(long), "k", {}), "INVALID_STORE_OPERATION");
+      await expectRefused(store.put(ns("x"), long, {}), "INVALID_STORE_OPERATION");
+      await expectRefused(store.put(ns(...long.match(/.{1,3}/g)!), "k", {}), "INVALID_STORE_OPERATION");
       expect(await store.listNamespaces({ prefix: [root] })).toEqual([]);
     });
   });

@@ -81,6 +81,27 @@ function checkKeyText(what: string, key: string): void {
   );
 }
 
+/**
+ * How much of Postgres's index entry (at most 2,704 bytes) an item's place may take: each label
+ * and the key count their UTF-8 bytes and 8 more (the most a varlena header and alignment add),
+ * leaving room for the entry's and the array's headers. Postgres compresses an entry only when
+ * it can, so a place is refused by its size as given, in every store.
+ */
+const PLACE_BUDGET = 2_560;
+
+function placeSize(namespace: readonly string[], key: string): number {
+  return [...namespace, key].reduce((sum, text) => sum + Buffer.byteLength(text, "utf8") + 8, 0);
+}
+
+/** Refuses a put whose namespace and key Postgres's index (one entry per item) could not hold. */
+function checkPlaceSize(namespace: readonly string[], key: string): void {
+  const size = placeSize(namespace, key);
+  if (size <= PLACE_BUDGET) return;
+  throw new InvalidStoreOperationError(
+    `A store item's namespace and key are too long together: ${size} bytes, counting each label and the key as its UTF-8 length plus 8; at most ${PLACE_BUDGET} fit Postgres's index. Keep namespaces to a few short labels (ids, not documents) and put long text in the value.`,
+  );
+}
+
 const OPERATORS = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin"]);
 
 /** Whether a filter's value for a key is operators (`{ $gt: 3 }`) rather than a value to equal. */
@@ -166,6 +187,7 @@ function checkPut(op: PutOperation): void {
   }
   checkKeyText("A store item's key", op.key);
   if (op.value === null) return;
+  checkPlaceSize(op.namespace, op.key);
   if (typeof op.value !== "object" || Array.isArray(op.value)) {
     throw new InvalidStoreOperationError(
       `A store item's value is an object (a document), such as { food: "pizza" }; got ${Array.isArray(op.value) ? "an array" : typeof op.value}. To delete an item, use delete().`,
