@@ -16,8 +16,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function run(input: Record<string, unknown>) {
-  const { runId } = await h.client.runs.start({ graphId: "remembering", input });
+async function run(input: Record<string, unknown>, graphId = "remembering") {
+  const { runId } = await h.client.runs.start({ graphId, input });
   return h.client.runs.wait(runId, { timeoutMs: 20_000 });
 }
 
@@ -49,6 +49,23 @@ describe("the deployment's long-term store", () => {
     } finally {
       await other.close();
     }
+  });
+
+  it("reaches a subgraph's nodes even where the subgraph was compiled with an InMemoryStore of its own", async () => {
+    const user = `u-${randomUUID()}`;
+    await run({ userId: user, note: "likes window seats" });
+    await Promise.all([
+      run({ userId: user, note: "vegetarian" }, "remembering-nested"),
+      run({ userId: user, note: "flies from Berlin" }, "remembering-nested"),
+    ]);
+    const texts = (await h.client.store.search(["memories", user])).map((item) => item.value.text);
+    expect(texts.sort()).toEqual(["flies from Berlin", "likes window seats", "vegetarian"]);
+    const later = await run({ userId: user }, "remembering-nested");
+    expect((later.values as { recalled: string[] }).recalled).toEqual([
+      "flies from Berlin",
+      "likes window seats",
+      "vegetarian",
+    ]);
   });
 
   it("refuses what Postgres cannot hold with a typed error, writing nothing", async () => {

@@ -11,6 +11,7 @@ import {
   getStore,
   InMemoryStore,
   InvalidGraphError,
+  InvalidInputError,
   MemorySaver,
   MessagesAnnotation,
   type NodeConfig,
@@ -95,6 +96,38 @@ describe("a graph's long-term store", () => {
       .addEdge("agent", "tools")
       .compile({ store });
     expect((await agent.invoke({ messages: [] })).messages.at(-1)?.content).toBe("window");
+  });
+
+  it("reaches a subgraph compiled with a store of its own as the parent's store, as LangGraph's (a worker's withStore too)", async () => {
+    const own = new InMemoryStore();
+    const parents = new InMemoryStore();
+    const inner = memoryGraph(own);
+    const asNode = new StateGraph(State).addNode("inner", inner).addEdge(START, "inner");
+    const calledInNode = new StateGraph(State)
+      .addNode("call", (state: S) => inner.invoke(state))
+      .addEdge(START, "call");
+    for (const builder of [asNode, calledInNode]) {
+      await builder.compile().withStore(parents).invoke({ userId: "ada", note: "window" });
+    }
+    expect((await parents.search(["memories", "ada"])).map((item) => item.value)).toEqual([
+      { text: "window" },
+      { text: "window" },
+    ]);
+    expect(await own.search(["memories", "ada"])).toEqual([]);
+    // Without a parent's store, the subgraph's own.
+    await asNode.compile().invoke({ userId: "ada", note: "aisle" });
+    expect((await own.search(["memories", "ada"])).map((item) => item.value)).toEqual([{ text: "aisle" }]);
+  });
+
+  it("takes a call's config.store over the compiled one, as LangGraph's invoke(input, { store })", async () => {
+    const compiled = new InMemoryStore();
+    const given = new InMemoryStore();
+    await memoryGraph(compiled).invoke({ userId: "ada", note: "given" }, { ...thread(), store: given });
+    expect(await compiled.search(["memories", "ada"])).toEqual([]);
+    expect(await given.search(["memories", "ada"])).toHaveLength(1);
+    await expect(
+      memoryGraph().invoke({ userId: "ada" }, { ...thread(), store: {} as never }),
+    ).rejects.toThrow(InvalidInputError);
   });
 
   it("is absent without compile({ store }); withCheckpointer keeps a store and withStore gives another", async () => {

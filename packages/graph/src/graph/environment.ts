@@ -61,6 +61,11 @@ export interface RunnableConfig {
   interruptBefore?: readonly string[] | "*";
   /** Pause after these nodes' superstep, for this call: replaces the graph's compile-time list. */
   interruptAfter?: readonly string[] | "*";
+  /**
+   * The long-term store this call's nodes (and its subgraphs') reach, over the one the graph
+   * was compiled with, as LangGraph's `store`. A node's own config carries the run's.
+   */
+  store?: BaseStore | undefined;
 }
 
 export interface GraphRuntimeOptions {
@@ -114,6 +119,18 @@ function requireDurability(config: RunnableConfig | undefined): Durability {
     );
   }
   return durability;
+}
+
+/** The call's `config.store`, refused when it is not a store (a store has `batch()`). */
+function callStore(config: RunnableConfig | undefined): BaseStore | undefined {
+  const store: unknown = config?.store;
+  if (store === undefined || store === null) return undefined;
+  if (typeof (store as { batch?: unknown }).batch !== "function") {
+    throw new InvalidInputError(
+      "config.store takes a long-term store (InMemoryStore, PostgresStore, a BaseStore): an object with batch().",
+    );
+  }
+  return store as BaseStore;
 }
 
 /**
@@ -172,7 +189,8 @@ export function runEnvironment(
       context: config?.context ?? parent.runContext,
       tags: config?.tags ?? parent.tags,
       callbacks: callbackList(config?.callbacks) ?? parent.callbacks,
-      store: graph.store ?? parent.store,
+      // The caller's store over the subgraph's own, as LangGraph's: on workers, the deployment's.
+      store: callStore(config) ?? parent.store ?? graph.store,
     };
     return { env, subgraph: true };
   }
@@ -196,7 +214,7 @@ export function runEnvironment(
     context: config?.context,
     tags: config?.tags ?? [],
     callbacks: callbackList(config?.callbacks),
-    store: graph.store,
+    store: callStore(config) ?? graph.store,
   };
   return { env, subgraph: false };
 }
