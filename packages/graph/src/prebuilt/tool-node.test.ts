@@ -299,3 +299,57 @@ describe("ToolNode in an agent's graph", () => {
     ]);
   });
 });
+
+describe("ToolNode: what is not the model's to fix", () => {
+  it("an answer the interrupt's own check refuses fails the run, as in any node, instead of reaching the model", async () => {
+    const book = tool(
+      () => {
+        const code = interrupt("confirmation code?", {
+          schema: z.string().refine((text) => text.startsWith("OK-"), "a code starts with OK-"),
+        });
+        return `booked with ${code}`;
+      },
+      { name: "book", description: "Book", schema: z.object({}) },
+    );
+    const graph = agent(new ToolNode([book]), [ask({ name: "book", args: {}, id: "b" })]);
+    const config = thread();
+    await graph.invoke({ messages: [new HumanMessage("book")] }, config);
+    await expect(graph.invoke(new Command({ resume: "nope" }), config)).rejects.toMatchObject({
+      code: "INVALID_RESUME",
+    });
+    const state = await graph.getState(config);
+    expect(state.next).toEqual(["tools"]);
+    expect(shown(state.values.messages)).toEqual([
+      ["human", "book"],
+      ["ai", ""],
+    ]);
+  });
+
+  it("a run cancelled while a tool runs stops there: no error message for the model is stored", async () => {
+    const controller = new AbortController();
+    const slow = tool(
+      async () => {
+        controller.abort();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return "done";
+      },
+      { name: "slow", description: "Slow", schema: z.object({}) },
+    );
+    const graph = agent(new ToolNode([slow]), [ask({ name: "slow", args: {}, id: "s" })]);
+    const config = thread();
+    const run = graph.invoke(
+      { messages: [new HumanMessage("go")] },
+      { ...config, signal: controller.signal },
+    );
+    // The engine's own abort, or the tool's (LangChain races a tool with the signal).
+    await expect(run).rejects.toSatisfy(
+      (error: { code?: string; name?: string }) => error.code === "ABORTED" || error.name === "AbortError",
+    );
+    const state = await graph.getState(config);
+    expect(state.next).toEqual(["tools"]);
+    expect(shown(state.values.messages)).toEqual([
+      ["human", "go"],
+      ["ai", ""],
+    ]);
+  });
+});

@@ -1,13 +1,14 @@
 // LangGraph's prebuilt tools node and its router (`@langchain/langgraph/prebuilt`): the node
 // that runs the tool calls of an agent's last AI message, each answered by a ToolMessage, and
 // the edge that sends the agent there while it asks for tools. A tool that calls `interrupt()`
-// pauses the graph (the approval before a risky action); its error is not the model's to fix.
+// pauses the graph (the approval before a risky action); that pause, an answer it refuses and
+// the run's cancellation are not the model's to fix.
 import { type BaseMessage, isAIMessage, isBaseMessage, ToolMessage } from "@langchain/core/messages";
 import { Runnable, type RunnableConfig } from "@langchain/core/runnables";
 import { isParentCommand } from "../algo/node-writes.ts";
 import { Command, isCommand, isSend } from "../command.ts";
 import { END } from "../constants.ts";
-import { InvalidInputError } from "../errors.ts";
+import { InvalidInputError, InvalidResumeError } from "../errors.ts";
 import { isGraphInterrupt } from "../interrupt.ts";
 
 /** A tool as ToolNode calls it: LangChain's `tool()`, a `StructuredTool`, a `DynamicTool`. */
@@ -95,6 +96,16 @@ function nodeOutput(input: unknown, outputs: ToolOutput[]): unknown {
 }
 
 /**
+ * Whether a tool's error is the run's rather than the model's to fix: a pause, a Command for the
+ * parent graph, an answer its interrupt's own check refused (the run fails, as in any node), or
+ * the run's cancellation (the node stops; the step is not stored with an error for the model).
+ */
+function notTheModels(error: unknown, config: RunnableConfig): boolean {
+  if (isGraphInterrupt(error) || isParentCommand(error) || error instanceof InvalidResumeError) return true;
+  return config.signal?.aborted === true;
+}
+
+/**
  * A node that runs the tool calls of the last AI message in its input, in parallel, and answers
  * each with a ToolMessage (calls already answered are skipped): LangGraph's prebuilt ToolNode.
  * `graph.addNode("tools", new ToolNode(tools))`, or `await toolNode.invoke({ messages })`.
@@ -145,8 +156,7 @@ export class ToolNode<T = any> extends Runnable<T, T> {
         tool_call_id: call.id ?? "",
       });
     } catch (error) {
-      // A pause or a Command for the parent graph is the engine's, never the model's to fix.
-      if (!this.handleToolErrors || isGraphInterrupt(error) || isParentCommand(error)) throw error;
+      if (!this.handleToolErrors || notTheModels(error, config)) throw error;
       return new ToolMessage({
         status: "error",
         content: `Error: ${(error as Error).message}\n Please fix your mistakes.`,
