@@ -3,6 +3,8 @@
 // same calls; the model is a stand-in that asks for the calls it is given, then answers.
 import { randomUUID } from "node:crypto";
 import { AIMessage, type BaseMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
+import type { ToolCall } from "@langchain/core/messages/tool";
+import type { RunnableConfig } from "@langchain/core/runnables";
 import { tool } from "@langchain/core/tools";
 import { describe, expect, it } from "vitest";
 import * as z from "zod";
@@ -161,6 +163,27 @@ describe("ToolNode: invoked on its own", () => {
     });
     expect(shown(update.messages)).toEqual([["tool", "ok", "e", "echo", "success"]]);
     expect(seen).toEqual([{ messages: [] }]);
+  });
+
+  it("a subclass may override run and runTool, as LangGraph's protected methods", async () => {
+    class AuditedToolNode extends ToolNode {
+      readonly audit: string[] = [];
+      protected override async run(input: unknown, config: RunnableConfig) {
+        this.audit.push("run");
+        return super.run(input, config);
+      }
+      protected override async runTool(call: ToolCall, config: RunnableConfig, state: unknown) {
+        this.audit.push(`call ${call.name}`);
+        const answer = await super.runTool(call, config, state);
+        return answer instanceof ToolMessage
+          ? new ToolMessage({ ...answer, content: `[audited] ${answer.content}` })
+          : answer;
+      }
+    }
+    const node = new AuditedToolNode([add]);
+    const update = await node.invoke({ messages: [ask({ name: "add", args: { a: 2, b: 3 }, id: "c" })] });
+    expect(shown(update.messages)).toEqual([["tool", "[audited] 5", "c", "add", "success"]]);
+    expect(node.audit).toEqual(["run", "call add"]);
   });
 
   it("has a name, its tools and error handling on by default; options set them", () => {

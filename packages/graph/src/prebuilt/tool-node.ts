@@ -125,10 +125,15 @@ export class ToolNode<T = any> extends Runnable<T, T> {
     this.tags = options.tags ?? [];
   }
 
-  override async invoke(input: T, options: RunnableConfig = {}): Promise<T> {
+  override invoke(input: T, options: RunnableConfig = {}): Promise<T> {
     const config = this.tags.length
       ? { ...options, tags: [...new Set([...(options.tags ?? []), ...this.tags])] }
       : options;
+    return this.run(input, config);
+  }
+
+  /** The node's work, as LangGraph's (a subclass may override it): every pending call's answer. */
+  protected async run(input: unknown, config: RunnableConfig): Promise<T> {
     if (isSendInput(input)) {
       const { lg_tool_call: call, ...state } = input;
       return nodeOutput(input, [await this.runTool(call, config, state)]) as T;
@@ -138,8 +143,11 @@ export class ToolNode<T = any> extends Runnable<T, T> {
     return nodeOutput(input, outputs) as T;
   }
 
-  /** One call's answer: the tool's ToolMessage or Command, or its error as the model's to fix. */
-  private async runTool(call: ToolCall, config: RunnableConfig, state: unknown): Promise<ToolOutput> {
+  /**
+   * One call's answer: the tool's ToolMessage or Command, or its error as the model's to fix.
+   * A subclass may override it, as LangGraph's.
+   */
+  protected async runTool(call: ToolCall, config: RunnableConfig, state: unknown): Promise<ToolOutput> {
     const tool = this.tools.find((candidate) => candidate.name === call.name);
     try {
       if (tool === undefined) throw new Error(`Tool "${call.name}" not found.`);
