@@ -62,8 +62,11 @@ export function getConfig(): Record<string, unknown> {
 /**
  * The long-term store of the running graph (`compile({ store })`; on workers, theirs), as
  * LangGraph's `getStore()`; undefined when the graph has none. A node may also read `config.store`.
+ * `config`, when given, is read instead of the running node's, as LangGraph's `getStore(config)`.
  */
-export function getStore(): BaseStore | undefined {
+export function getStore(config?: object): BaseStore | undefined {
+  if (config !== undefined)
+    return ((config as { store?: unknown }).store ?? undefined) as BaseStore | undefined;
   const task = currentTask();
   if (task === undefined) throw new OutsideNodeError("getStore()");
   return task.store;

@@ -141,6 +141,17 @@ describe("a graph's long-term store", () => {
     expect(await second.search(["memories", "ada"])).toHaveLength(1);
   });
 
+  it("getStore(config) reads the config it is given, as LangGraph's: a tool tested on its own with { store }", async () => {
+    const store = new InMemoryStore();
+    await store.put(["prefs", "ada"], "seat", { seat: "aisle" });
+    const seat = tool(
+      async (_args, config) => String((await getStore(config)?.get(["prefs", "ada"], "seat"))?.value.seat),
+      { name: "seat", description: "The user's seat", schema: z.object({}) },
+    );
+    expect(await seat.invoke({}, { store } as never)).toBe("aisle");
+    expect(getStore({})).toBeUndefined();
+  });
+
   it("refuses a store that is not one", () => {
     const builder = new StateGraph(State).addNode("n", () => ({})).addEdge(START, "n");
     expect(() => builder.compile({ store: {} as never })).toThrow(InvalidGraphError);
