@@ -26,7 +26,7 @@ export interface RunnableConfig {
    */
   context?: unknown;
   /** Labels every node sees as `config.tags`. */
-  tags?: string[];
+  tags?: readonly string[] | undefined;
   /**
    * LangChain callback handlers (a list, or a `CallbackManager`), as LangGraph's `callbacks`:
    * every node's `config.callbacks` carries them, subgraphs' nodes too, so the chat models and
@@ -34,15 +34,15 @@ export interface RunnableConfig {
    */
   callbacks?: unknown;
   /** Most supersteps one call may run. @defaultValue 25 */
-  recursionLimit?: number;
+  recursionLimit?: number | undefined;
   /** Abort the run: no further superstep starts, and nodes see the signal. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /**
    * Stamped on every checkpoint the call writes (beside `source`, `step`, `writes` and
    * `task_seed`, which it cannot override); `getStateHistory` filters on it. The runtime
    * records its run id here.
    */
-  metadata?: Record<string, unknown>;
+  metadata?: Record<string, unknown> | undefined;
   /**
    * When checkpoints are stored, as in LangGraph: "sync" and "async" store every superstep's
    * (Layover stores it before the next superstep starts in both); "exit" only the last, when the

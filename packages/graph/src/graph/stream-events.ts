@@ -124,7 +124,7 @@ export function streamEvents(
   const modes = Array.isArray(requested) ? requested : [requested];
   checkStreamModes(modes);
   const base = baseMetadata(config);
-  const graph = { name: graphName, run_id: randomUUID(), tags: config.tags ?? [], metadata: base };
+  const graph = { name: graphName, run_id: randomUUID(), tags: [...(config.tags ?? [])], metadata: base };
   const graphEvent = (event: StreamEvent["event"], data: StreamEvent["data"]): StreamEvent => ({
     event,
     ...graph,

@@ -156,8 +156,9 @@ describe("use-subgraphs: as a node, and called inside a node", () => {
       .addNode("s", (s: typeof OtherState.State) => ({ bar: `${s.bar}!` }))
       .addEdge(START, "s")
       .compile();
-    const callSubgraph: GraphNode<typeof ParentState> = async (state) => {
-      const subgraphOutput = await other.invoke({ bar: state.foo });
+    // The node's own config passed on (its callbacks, tags, context reach the subgraph's nodes).
+    const callSubgraph: GraphNode<typeof ParentState> = async (state, config) => {
+      const subgraphOutput = await other.invoke({ bar: state.foo }, config);
       return { foo: subgraphOutput.bar };
     };
     const inNode = new StateGraph(ParentState)
