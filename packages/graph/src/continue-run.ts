@@ -6,6 +6,7 @@ import {
 } from "@layover/checkpoint";
 import { breakpointAhead } from "./algo/breakpoints.ts";
 import { readPendingWrites } from "./algo/pending.ts";
+import { type Command, gotoList } from "./command.ts";
 import { BREAKPOINT, SPECIAL_WRITE_IDX } from "./constants.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { plannedTasks, type StepEnv } from "./step.ts";
@@ -78,6 +79,20 @@ export function breakpointPass(
   if (readPendingWrites(head.pendingWrites).breakpointPassed) return undefined;
   if (!breakpointAhead(env, head.metadata, plannedTasks(env, head))) return undefined;
   return { taskId: BREAKPOINT, writes: [[BREAKPOINT, true, SPECIAL_WRITE_IDX[BREAKPOINT]]] };
+}
+
+/**
+ * `invoke(new Command({ update }))` (or a `goto`) on a thread stopped at a static breakpoint goes
+ * on past it, as LangGraph's does: the edit is the go-ahead (LangGraph's review-and-edit of a
+ * tool call). `entered` is the input checkpoint the command committed.
+ */
+export async function passBreakpointAfterCommand(
+  env: StepEnv,
+  entered: LoadedHead,
+  command: Command,
+): Promise<LoadedHead> {
+  const writes = command.update !== undefined || gotoList(command.goto).length > 0;
+  return writes ? passBreakpoint(env, entered) : entered;
 }
 
 /** `invoke(null, config)`: continue from the head, or replay from an older checkpoint as a fork. */

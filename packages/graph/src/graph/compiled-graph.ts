@@ -4,7 +4,7 @@ import { type Command, isCommand } from "../command.ts";
 import { SUBGRAPH_INPUT, subgraphInputKey } from "../commit.ts";
 import { INTERRUPT } from "../constants.ts";
 import { currentTask } from "../context.ts";
-import { continueRun } from "../continue-run.ts";
+import { continueRun, passBreakpointAfterCommand } from "../continue-run.ts";
 import { commandRun, recordResume, startRun } from "../entry.ts";
 import {
   CheckpointNotFoundError,
@@ -264,7 +264,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     if (isCommand(input)) {
       // A resume streams the state it resumes from first, as LangGraph's "values" does.
       if (input.resume !== undefined) return emitValues(env, await recordResume(env, head, input, !running));
-      entered = await commandRun(env, head, input);
+      entered = await passBreakpointAfterCommand(env, await commandRun(env, head, input), input);
     } else if (input === null || input === undefined) {
       if (head === undefined) {
         throw new InvalidInputError(
