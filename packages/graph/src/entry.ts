@@ -177,11 +177,21 @@ function checkpointOf(applied: AppliedWrites, made: NewCheckpoint, waiting: read
       ]),
     ],
     pendingSends: [
-      ...carry.filter((t) => t.kind === "push").map((t) => ({ node: t.name, arg: t.arg })),
+      ...carry
+        .filter((t) => t.kind === "push" && !resent(made, applied, t))
+        .map((t) => ({ node: t.name, arg: t.arg })),
       ...(made.settled?.sends ?? []),
       ...applied.sends,
     ],
   };
+}
+
+/**
+ * An update whose node's routing sends to a node again replaces the paused `Send`s to it, as in
+ * LangGraph (an edited tool call's Send is not run beside the original's).
+ */
+function resent(made: NewCheckpoint, applied: AppliedWrites, task: PlannedTask): boolean {
+  return made.source === "update" && applied.sends.some((send) => send.node === task.name);
 }
 
 /** The new checkpoint's metadata: one step after `head`'s (-1 for a new thread's input). */

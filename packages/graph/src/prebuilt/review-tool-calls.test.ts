@@ -60,3 +60,34 @@ describe.each(Object.entries(agents))("reviewing tool calls: %s paused before it
     expect((await agent.getState(config)).next).toEqual([]);
   });
 });
+
+describe('reviewing tool calls: createReactAgent version "v2" (a Send per call) paused before its tools', () => {
+  it("updateState with the call edited (same id) runs the tool once, with the edited arguments only", async () => {
+    const llm = new ScriptedChatModel([asks("ai-1", addCall("c1", 1, 2)), says("ai-2", "It is 30.")]);
+    const agent = createReactAgent({
+      llm,
+      tools: [add],
+      checkpointer: new MemorySaver(),
+      interruptBefore: ["tools"],
+      version: "v2",
+    });
+    const config = thread();
+    await agent.invoke(user("1+2?"), config);
+    const asked = (await agent.getState(config)).values.messages.at(-1) as AIMessage;
+    const edited = new AIMessage({
+      id: asked.id as string,
+      content: "",
+      tool_calls: [addCall("c1", 10, 20)],
+    });
+    await agent.updateState(config, { messages: [edited] });
+    expect((await agent.getState(config)).next).toEqual(["tools"]);
+
+    const result = await agent.invoke(null, config);
+    expect(transcript(result.messages)).toEqual([
+      "human: 1+2?",
+      'ai ai-1:  → add {"a":10,"b":20} #c1',
+      "tool #c1 (add) success: 30",
+      "ai ai-2: It is 30.",
+    ]);
+  });
+});
