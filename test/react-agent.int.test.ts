@@ -61,4 +61,48 @@ describe("a createReactAgent agent on workers", () => {
       await approver.close();
     }
   });
+
+  it("edits the model's tool call at the breakpoint (threads.continue with an update) and runs the edited call only", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "react-agent",
+      input: { messages: [{ role: "user", content: "book LH400" }] },
+    });
+    await h.client.runs.wait(runId, { timeoutMs: 20_000 });
+    // The reviewer changes the flight: the AI message with the same id replaces the model's.
+    const edited = {
+      role: "assistant",
+      id: "ai-ask",
+      content: "",
+      tool_calls: [{ name: "book_flight", args: { flight: "LH402" }, id: "call-book", type: "tool_call" }],
+    };
+    const reviewer = anotherClient(h);
+    try {
+      const { runId: continued } = await reviewer.threads.continue(threadId, {
+        update: { messages: [edited] },
+      });
+      const done = await reviewer.runs.wait(continued, { timeoutMs: 20_000 });
+      expect(done.status).toBe("success");
+      expect(transcript(done.values)).toEqual([
+        ["human", null, "book LH400", 0],
+        ["ai", null, "", 1],
+        ["tool", "book_flight", "Booked LH402.", 0],
+        ["ai", "booking_agent", "Done: Booked LH402.", 0],
+      ]);
+    } finally {
+      await reviewer.close();
+    }
+  });
+
+  it("refuses an update the state schema does not have, leaving the thread at its breakpoint", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "react-agent",
+      input: { messages: [{ role: "user", content: "book BA117" }] },
+    });
+    await h.client.runs.wait(runId, { timeoutMs: 20_000 });
+    await expect(h.client.threads.continue(threadId, { update: { seat: "12A" } })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+    });
+    const paused = await h.client.threads.get(threadId);
+    expect([paused.status, paused.next]).toEqual(["interrupted", ["tools"]]);
+  });
 });

@@ -15,9 +15,10 @@ export async function prepareRun(stepper: Stepper, run: RunRow): Promise<void> {
     await stepper.prepare(run.input.input);
     return;
   }
-  // Passing a static breakpoint is idempotent in the engine: a second pass records nothing.
+  // Passing a static breakpoint is idempotent in the engine: a second pass records nothing (one
+  // with an update wrote a head carrying this run's id, which the first line finds).
   if ("continue" in run.input) {
-    await stepper.prepare(null);
+    await stepper.prepare(run.input.update === undefined ? null : new Command({ update: run.input.update }));
     return;
   }
   const ids = Object.keys(run.input.resume);

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { jsonbProblem } from "@layover/checkpoint";
 import { InvalidInputError, NotInterruptedError } from "@layover/graph";
 import { inTransaction } from "../db.ts";
 import { ThreadNotFoundError } from "../errors.ts";
@@ -6,8 +7,38 @@ import { isStorableId } from "../keys.ts";
 import { checkRunStreamMode, type RunStreamMode } from "../run-stream.ts";
 import { threadInterrupts } from "../sql/interrupts.ts";
 import { insertRun } from "../sql/runs.ts";
-import { lockThread, setThreadState } from "../sql/threads.ts";
+import { getThread, lockThread, setThreadState } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
+import { objectArg } from "./object-arg.ts";
+import { checkStateValues } from "./start-run.ts";
+
+export interface ContinueOptions {
+  /** What the run's workers report as it runs, for runs.stream. @defaultValue nothing */
+  streamMode?: RunStreamMode | RunStreamMode[];
+  /**
+   * A state update applied as the run goes on past the breakpoint, as LangGraph's
+   * `invoke(new Command({ update }), config)` at a breakpoint: the review-and-edit of a tool call
+   * before its tools run (an AI message with the same id replaces it). Checked against the
+   * graph's state schema before anything is written.
+   */
+  update?: Record<string, unknown>;
+}
+
+/** Refuses an update the run could not apply (not an object, not JSON, not the graph's keys), before anything is written. */
+async function checkUpdate(ctx: ClientContext, threadId: string, update: unknown): Promise<void> {
+  if (update === undefined) return;
+  objectArg(update, "threads.continue's update", "{ messages: [editedMessage] }", true);
+  const problem = jsonbProblem(update, "The update");
+  if (problem !== undefined) throw new InvalidInputError(`${problem} Nothing was written.`);
+  const thread = await getThread(ctx.db, ctx.db.pool, threadId);
+  if (thread === undefined) throw new ThreadNotFoundError(threadId);
+  await checkStateValues(
+    ctx,
+    thread.graph_id,
+    update,
+    `The update of threads.continue on thread "${threadId}"`,
+  );
+}
 
 /**
  * Continues a thread parked at a static breakpoint (`interruptBefore` / `interruptAfter`): the
@@ -17,10 +48,11 @@ import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
 export async function continueThread(
   ctx: ClientContext,
   threadId: string,
-  options: { streamMode?: RunStreamMode | RunStreamMode[] } = {},
+  options: ContinueOptions = {},
 ): Promise<{ runId: string }> {
   checkRunStreamMode(options.streamMode, "threads.continue's streamMode");
   if (!isStorableId(threadId)) throw new ThreadNotFoundError(String(threadId));
+  await checkUpdate(ctx, threadId, options.update);
   const config = options.streamMode === undefined ? {} : { config: { streamMode: options.streamMode } };
   const id = randomUUID();
   const { runId, job } = await expecting(ctx, id, threadId, () =>
@@ -39,7 +71,11 @@ export async function continueThread(
         thread_id: threadId,
         graph_id: thread.graph_id,
         kind: "resume",
-        input: { continue: true, ...config },
+        input: {
+          continue: true,
+          ...(options.update === undefined ? {} : { update: options.update }),
+          ...config,
+        },
         idempotency_key: null,
         checkpoint_id: thread.head_checkpoint,
       });

@@ -5,14 +5,13 @@ import { type CronSpec, cronsApi } from "../crons.ts";
 import { createDb } from "../db.ts";
 import { createDispatcher } from "../dispatch.ts";
 import { isStorableId } from "../keys.ts";
-import type { RunStreamMode } from "../run-stream.ts";
 import { listGraphs } from "../sql/graphs.ts";
 import type { ListInterruptsQuery } from "../sql/interrupts.ts";
 import { threadRuns } from "../sql/runs.ts";
 import { cancelRun } from "./cancel.ts";
 import { type ClientOptions, checkClientOptions } from "./client-options.ts";
 import type { ClientContext } from "./context.ts";
-import { continueThread } from "./continue-thread.ts";
+import { type ContinueOptions, continueThread } from "./continue-thread.ts";
 import { deleteThread } from "./delete-thread.ts";
 import { listInterruptsPage } from "./list-interrupts.ts";
 import { objectArg } from "./object-arg.ts";
@@ -70,8 +69,11 @@ function threadsApi(ctx: ClientContext) {
         value,
         objectArg(resumeOptions, "threads.resume's options", "{ idempotencyKey }"),
       ),
-    /** Continues a thread parked at a static breakpoint (interruptBefore / interruptAfter). */
-    continue: (threadId: string, continueOptions?: { streamMode?: RunStreamMode | RunStreamMode[] }) =>
+    /**
+     * Continues a thread parked at a static breakpoint (interruptBefore / interruptAfter), with
+     * an optional state update (the edit of a tool call before its tools run).
+     */
+    continue: (threadId: string, continueOptions?: ContinueOptions) =>
       continueThread(
         ctx,
         threadId,

@@ -98,7 +98,7 @@ export type RunInput =
   | { input: unknown; config?: RunConfig }
   | { resume: Record<string, unknown>; update?: Record<string, unknown>; config?: RunConfig }
   /** Past a static breakpoint (interruptBefore / interruptAfter). */
-  | { continue: true; config?: Pick<RunConfig, "streamMode"> };
+  | { continue: true; update?: Record<string, unknown>; config?: Pick<RunConfig, "streamMode"> };
 
 export async function insertRun(
   db: Db,
