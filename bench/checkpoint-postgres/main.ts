@@ -1,7 +1,8 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { cases } from "../engine/graphs.ts";
-import { ROUND_OPTIONS, wholeNumber } from "../support/cli.ts";
+import { withCleanUp } from "../support/clean-up.ts";
+import { ROUND_OPTIONS, roundSettings, wholeNumber } from "../support/cli.ts";
 import { type GrowthResult, measureListGrowth } from "./list-growth.ts";
 import { type CaseResult, measureCase } from "./measure.ts";
 import { checkTargets, formatJson, formatTable } from "./report.ts";
@@ -35,9 +36,7 @@ async function main(): Promise<void> {
     return;
   }
   const settings = {
-    rounds: Math.max(1, wholeNumber(values.rounds, "rounds", 7)),
-    warmupRounds: wholeNumber(values.warmup, "warmup", 2),
-    batchMs: Math.max(1, wholeNumber(values["batch-ms"], "batch-ms", 700)),
+    ...roundSettings(values, 700),
     minRuns: 20,
     growthSteps: (values["growth-steps"] ?? "100,500")
       .split(",")
@@ -51,27 +50,10 @@ async function main(): Promise<void> {
   const log = values.json ? () => {} : (line: string) => process.stderr.write(`${line}\n`);
 
   const server = await openBenchServer(log);
-  const cleanUp = once(() => server.close());
-  const onSignal = () => {
-    void cleanUp().finally(() => process.exit(130));
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
-  try {
-    await run(server, settings, selected, values.json ?? false, log);
-  } finally {
-    await cleanUp();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-  }
-}
-
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let done: Promise<void> | undefined;
-  return () => {
-    done ??= fn();
-    return done;
-  };
+  await withCleanUp(
+    () => server.close(),
+    () => run(server, settings, selected, values.json ?? false, log),
+  );
 }
 
 async function run(

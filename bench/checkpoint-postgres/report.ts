@@ -1,3 +1,4 @@
+import { fixed, table, times } from "../support/table.ts";
 import type { GrowthResult } from "./list-growth.ts";
 import type { CaseResult, EngineResult } from "./measure.ts";
 
@@ -15,30 +16,7 @@ export interface TargetCheck {
   met: boolean;
 }
 
-function fixed(value: number, digits: number): string {
-  return Number.isFinite(value)
-    ? value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits })
-    : "n/a";
-}
-
 const kb = (bytes: number, digits = 1) => fixed(bytes / 1024, digits);
-const times = (ratio: number, digits = 1) => `${fixed(ratio, digits)}×`;
-
-function table(
-  header: readonly string[],
-  lines: readonly (readonly string[])[],
-  leftColumns: number,
-): string[] {
-  const widths = header.map((title, i) =>
-    Math.max(title.length, ...lines.map((line) => (line[i] ?? "").length)),
-  );
-  return [header, ...lines].map((cells) =>
-    cells
-      .map((cell, i) => (i < leftColumns ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
-      .join("  ")
-      .trimEnd(),
-  );
-}
 
 /** Checks each target against this run's figures. */
 export function checkTargets(cases: readonly CaseResult[], growth: readonly GrowthResult[]): TargetCheck[] {

@@ -33,7 +33,15 @@ function isRead(text: string, name: string): boolean {
   return /^\s*(select|with)\b/i.test(text) && !/\b(insert|update|delete)\b/i.test(text);
 }
 
-export function countingPool(url: string, applicationName: string, max = 10): CountingPool {
+/**
+ * Pool settings whose clients count what they send into `counts`: for libraries that build
+ * their own pool from a `pg.PoolConfig` (LangGraph.js's PostgresStore).
+ */
+export function countingPoolConfig(
+  url: string,
+  applicationName: string,
+  max = 10,
+): { config: pg.PoolConfig; counts: StatementCounts } {
   const counts: StatementCounts = { statements: 0, commits: 0, readCommits: 0 };
   class CountingClient extends pg.Client {
     private inTransaction = false;
@@ -63,13 +71,19 @@ export function countingPool(url: string, applicationName: string, max = 10): Co
     }
   }
   // No idle timeout: a connection opened during a timed batch would add its start-up commit.
-  const pool = new pg.Pool({
+  const config = {
     connectionString: url,
     max,
     idleTimeoutMillis: 0,
     application_name: applicationName,
     Client: CountingClient,
-  });
+  };
+  return { config, counts };
+}
+
+export function countingPool(url: string, applicationName: string, max = 10): CountingPool {
+  const { config, counts } = countingPoolConfig(url, applicationName, max);
+  const pool = new pg.Pool(config);
   pool.on("error", () => {});
   return {
     pool,

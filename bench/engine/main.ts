@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { ROUND_OPTIONS, wholeNumber } from "../support/cli.ts";
+import { ROUND_OPTIONS, roundSettings } from "../support/cli.ts";
 import { cases, engines } from "./graphs.ts";
 import { type CaseResult, measureCase } from "./measure.ts";
 import { formatJson, formatTable } from "./report.ts";
@@ -22,9 +22,7 @@ async function main(): Promise<void> {
     return;
   }
   const settings = {
-    rounds: Math.max(1, wholeNumber(values.rounds, "rounds", 7)),
-    warmupRounds: wholeNumber(values.warmup, "warmup", 2),
-    batchMs: Math.max(1, wholeNumber(values["batch-ms"], "batch-ms", 400)),
+    ...roundSettings(values, 400),
     minRuns: 20,
   };
   const selected = values.case ?? cases.map((c) => c.name);

@@ -18,3 +18,15 @@ export const ROUND_OPTIONS = {
   "batch-ms": { type: "string" },
   help: { type: "boolean", default: false },
 } as const;
+
+/** `--rounds` (7), `--warmup` (2) and `--batch-ms` (the benchmark's `batchMs`) as numbers. */
+export function roundSettings(
+  values: { rounds?: string | undefined; warmup?: string | undefined; "batch-ms"?: string | undefined },
+  batchMs: number,
+): { rounds: number; warmupRounds: number; batchMs: number } {
+  return {
+    rounds: Math.max(1, wholeNumber(values.rounds, "rounds", 7)),
+    warmupRounds: wholeNumber(values.warmup, "warmup", 2),
+    batchMs: Math.max(1, wholeNumber(values["batch-ms"], "batch-ms", batchMs)),
+  };
+}
