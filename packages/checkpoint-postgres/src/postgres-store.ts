@@ -11,6 +11,7 @@ import { poolFor } from "./pool.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
 import { DEFAULT_SCHEMA, quoteSchema } from "./schema-name.ts";
 import type { ReadRow } from "./sql/store-read.ts";
+import { singleStatement } from "./sql/store-single.ts";
 import { batchStatements, resultsOf, type Statement } from "./store-batch.ts";
 import type { PostgresStoreOptions } from "./store-options.ts";
 import { inTransaction } from "./transaction.ts";
@@ -58,7 +59,8 @@ export class PostgresStore extends BaseStore {
 
   async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
     checkOperations(operations);
-    const statements = batchStatements(this.quoted, operations);
+    const single = singleStatement(this.quoted, this.schema, operations);
+    const statements = single === undefined ? batchStatements(this.quoted, operations) : [single];
     const rows = await this.run(statements);
     return resultsOf(operations, rows) as OperationResults<Op>;
   }
