@@ -301,9 +301,7 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     const kept = held ? undefined : await keepPartial(env, head, partial);
     if (kept !== undefined) return kept;
     if (failed !== undefined) return { status: "failed", head, error: (failed as { error: unknown }).error };
-    const done = inWriteOrder(tasks, outcomes).flatMap((outcome) =>
-      outcome.kind === "done" ? [outcome.writes] : [],
-    );
+    const done = doneWrites(inWriteOrder(tasks, outcomes));
     const values = stateWithFinished(env, base, done);
     if (values !== undefined && env.emit?.modes.has("values") && writesShown(env, done))
       env.emit.push("values", shownValues(env, values));
@@ -322,11 +320,15 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     throw error;
   }
   // As LangGraph's: after a superstep that wrote a key the stream shows.
-  const wrote = outcomes.flatMap((outcome) => (outcome.kind === "done" ? [outcome.writes] : []));
-  if (env.emit?.modes.has("values") && writesShown(env, wrote))
+  if (env.emit?.modes.has("values") && writesShown(env, doneWrites(outcomes)))
     env.emit.push("values", shownValues(env, readState(env.spec, result.head.checkpoint.channelValues)));
   if (result.status === "interrupted") emitPause(env, [], true); // interruptAfter
   return result;
+}
+
+/** The writes of the tasks that finished. */
+function doneWrites(outcomes: readonly Outcome[]): Write[][] {
+  return outcomes.flatMap((outcome) => (outcome.kind === "done" ? [outcome.writes] : []));
 }
 
 /**

@@ -260,11 +260,13 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     subgraph: boolean,
     running = true,
   ) {
-    let entered: LoadedHead;
     if (isCommand(input)) {
       // A resume streams the state it resumes from first, as LangGraph's "values" does.
       if (input.resume !== undefined) return emitValues(env, await recordResume(env, head, input, !running));
-      entered = await passBreakpointAfterCommand(env, await commandRun(env, head, input), input);
+      return emitValues(
+        env,
+        await passBreakpointAfterCommand(env, await commandRun(env, head, input), input),
+      );
     } else if (input === null || input === undefined) {
       if (head === undefined) {
         throw new InvalidInputError(
@@ -283,7 +285,6 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     } else {
       return emitValues(env, await startRun(env, head, input, subgraph), input);
     }
-    return emitValues(env, entered);
   }
 
   private emitCheckpoint(env: StepEnv, head: LoadedHead, emit: Emitter) {
