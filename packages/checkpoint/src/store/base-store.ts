@@ -30,6 +30,14 @@ export interface ListNamespacesOptions {
   offset?: number | undefined;
 }
 
+/**
+ * Whether `value` is a long-term store: an object with `batch()`, as LangGraph's BaseStore (a
+ * store of another copy of this package, or LangGraph's own, is one too).
+ */
+export function isStore(value: unknown): value is BaseStore {
+  return typeof (value as { batch?: unknown } | null | undefined)?.batch === "function";
+}
+
 /** Long-term memory shared across a graph's threads: `compile({ store })`, `config.store` in nodes. */
 export abstract class BaseStore {
   /** Runs the operations in order; a store refuses the whole batch when one is invalid. */

@@ -1,4 +1,4 @@
-export { BaseStore, type ListNamespacesOptions, type SearchOptions } from "./base-store.ts";
+export { BaseStore, isStore, type ListNamespacesOptions, type SearchOptions } from "./base-store.ts";
 export {
   compareNamespaces,
   compareText,

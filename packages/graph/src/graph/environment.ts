@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type BaseStore, type CheckpointSaver, MemorySaver } from "@layover/checkpoint";
+import { type BaseStore, type CheckpointSaver, isStore, MemorySaver } from "@layover/checkpoint";
 import { type Durability, isDurability, requestedDurability, TASK_SEED } from "../commit.ts";
 import { currentTask, type TaskContext } from "../context.ts";
 import { InvalidInputError, MissingThreadIdError } from "../errors.ts";
@@ -125,12 +125,12 @@ function requireDurability(config: RunnableConfig | undefined): Durability {
 function callStore(config: RunnableConfig | undefined): BaseStore | undefined {
   const store: unknown = config?.store;
   if (store === undefined || store === null) return undefined;
-  if (typeof (store as { batch?: unknown }).batch !== "function") {
+  if (!isStore(store)) {
     throw new InvalidInputError(
       "config.store takes a long-term store (InMemoryStore, PostgresStore, a BaseStore): an object with batch().",
     );
   }
-  return store as BaseStore;
+  return store;
 }
 
 /**

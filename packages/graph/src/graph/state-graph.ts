@@ -1,4 +1,4 @@
-import type { BaseStore, CheckpointSaver } from "@layover/checkpoint";
+import { type BaseStore, type CheckpointSaver, isStore } from "@layover/checkpoint";
 import type { Command, Send } from "../command.ts";
 import { END, START } from "../constants.ts";
 import { InvalidGraphError } from "../errors.ts";
@@ -105,12 +105,12 @@ function pickKeys(value: unknown, keys: ReadonlySet<string>): unknown {
 /** `compile({ store })`'s store, refused when it is not one (a store has `batch()`, as LangGraph's BaseStore). */
 function checkedStore(store: unknown): BaseStore | undefined {
   if (store === undefined) return undefined;
-  if (typeof (store as { batch?: unknown } | null)?.batch !== "function") {
+  if (!isStore(store)) {
     throw new InvalidGraphError(
       "compile({ store }) takes a long-term store (InMemoryStore, PostgresStore, a BaseStore): an object with batch().",
     );
   }
-  return store as BaseStore;
+  return store;
 }
 
 /** Builds a graph over a state definition: nodes, edges, then `compile()`. */
