@@ -9,6 +9,8 @@ export const INTERRUPT = "__interrupt__";
 export const RESUME = "__resume__";
 export const ERROR = "__error__";
 export const TASKS = "__tasks__";
+/** The channel of a `task()` call's result in its pending writes: replayed when its superstep runs again. */
+export const RETURN = "__return__";
 export const BREAKPOINT = "__breakpoint__";
 /** Marks a task that finished without writing anything, so a resume does not run it again. */
 export const NO_WRITES = "__no_writes__";

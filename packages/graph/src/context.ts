@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import { OutsideNodeError } from "./errors.ts";
+import type { CallScope } from "./func/call-scope.ts";
 import type { Emitter } from "./stream.ts";
 
 /** What a running node can reach through `interrupt()`, subgraphs and the custom stream. */
@@ -24,6 +25,14 @@ export interface TaskContext {
   interruptIndex: number;
   /** How many subgraph invocations this task has made so far (names their namespaces). */
   subgraphCalls: number;
+  /** How many `task()` functions this task has called so far (names the calls' ids). */
+  callIndex: number;
+  /** The superstep's calls of `task()` functions: undefined where none can be made (outside a run). */
+  calls?: CallScope | undefined;
+  /** The superstep's task the running call was made under (its own id, for a planned task). */
+  rootTaskId?: string | undefined;
+  /** An entrypoint's value from the thread's last run: `getPreviousState()`. */
+  previous?: unknown;
   /** Custom stream chunks (`config.writer`). */
   writer: ((chunk: unknown) => void) | undefined;
   signal: AbortSignal | undefined;

@@ -273,7 +273,10 @@ export async function startRun(
   input: unknown,
   fresh = false,
 ): Promise<LoadedHead> {
-  const writes = checkedStateWrites(env.spec, input, "The input", env.spec.inputKeys, env.spec.input);
+  // A root graph (an entrypoint) stores its input whole.
+  const root = env.spec.root;
+  const given = root === undefined ? input : { [root.input]: input };
+  const writes = checkedStateWrites(env.spec, given, "The input", env.spec.inputKeys, env.spec.input);
   const base =
     head && !fresh
       ? { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions }

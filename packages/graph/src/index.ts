@@ -37,6 +37,14 @@ export {
   OutsideNodeError,
   UnknownInterruptError,
 } from "./errors.ts";
+export {
+  CompiledEntrypoint,
+  type EntrypointFinal,
+  type EntrypointOptions,
+  entrypoint,
+  getPreviousState,
+} from "./func/entrypoint.ts";
+export { type TaskOptions, task } from "./func/task.ts";
 export { CompiledStateGraph, type InvokeResult, type StreamConfig } from "./graph/compiled-graph.ts";
 export type { RunnableConfig } from "./graph/environment.ts";
 export type { CompileOptions, LangGraphRunnableConfig, NodeConfig, RetryPolicy } from "./graph/spec.ts";

@@ -10,8 +10,11 @@ import {
   OutsideNodeError,
 } from "./errors.ts";
 import { deterministicId } from "./ids.ts";
+import type { Interrupt } from "./outcome.ts";
 import { type IssueTexts, issueTexts } from "./state/issues.ts";
 import { compiledJsonSchema } from "./state/json-schema.ts";
+
+export type { Interrupt } from "./outcome.ts";
 
 export interface InterruptOptions<R = unknown> {
   /**
@@ -27,18 +30,6 @@ export interface InterruptOptions<R = unknown> {
   onTimeout?: unknown;
   /** A zod schema every resume value must satisfy; a bad value is refused before anything changes. */
   schema?: z.ZodType<R>;
-}
-
-/** A pending interrupt, as `invoke` returns it under `__interrupt__` and snapshots show it. */
-export interface Interrupt<V = any> {
-  id: string;
-  value: V;
-  /** The timeout given to `interrupt()`, in milliseconds. */
-  timeoutMs?: number;
-  /** The value the node gets when the timeout passes. */
-  onTimeout?: unknown;
-  /** JSON Schema of the resume value (from the zod schema given to `interrupt()`). */
-  resumeSchema?: Record<string, unknown>;
 }
 
 /** Thrown by `interrupt()` to stop the node; the engine catches it. Never catch it in node code. */

@@ -1,20 +1,17 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isLayoverError } from "@layover/checkpoint";
-import type { Write } from "./algo/apply-writes.ts";
 import { edgeWrites, isParentCommand, outputWrites } from "./algo/node-writes.ts";
 import type { PlannedTask } from "./algo/plan.ts";
 import { Command } from "./command.ts";
 import { type TaskContext, taskContext } from "./context.ts";
 import { GraphAbortedError } from "./errors.ts";
 import type { GraphSpec, NodeConfig, NodeSpec, RetryPolicy } from "./graph/spec.ts";
-import { type Interrupt, isGraphInterrupt } from "./interrupt.ts";
+import { isGraphInterrupt } from "./interrupt.ts";
 import { callNode } from "./langchain.ts";
 import type { MessagesStreamer } from "./messages-stream.ts";
+import type { TaskOutcome } from "./outcome.ts";
 
-export type TaskOutcome =
-  | { kind: "done"; writes: Write[]; output: unknown }
-  | { kind: "interrupted"; interrupts: Interrupt[] }
-  | { kind: "failed"; error: unknown };
+export type { TaskOutcome } from "./outcome.ts";
 
 export interface TaskRun {
   spec: GraphSpec;
@@ -73,6 +70,7 @@ async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise
   const { spec, task, context, config } = run;
   context.interruptIndex = 0;
   context.subgraphCalls = 0;
+  context.callIndex = 0;
   context.attempt = attemptNo;
   let output: unknown;
   try {
@@ -93,14 +91,24 @@ async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise
 }
 
 /** Runs one task to an outcome: its writes, its interrupts, or its error after the retry policy gave up. */
-export async function runTask(run: TaskRun): Promise<TaskOutcome> {
+export function runTask(run: TaskRun): Promise<TaskOutcome> {
   const node = run.spec.nodes.get(run.task.name) as NodeSpec;
-  const policy = node.retryPolicy;
-  // No policy: one attempt. A policy retries up to its maxAttempts, 3 unless it says (as LangGraph).
+  return withRetries(node.retryPolicy, run.context.signal, (attemptNo) => attempt(run, node, attemptNo));
+}
+
+/**
+ * Runs `attemptOnce` to an outcome: an interrupt ends it, a failure is retried as `policy` says.
+ * No policy: one attempt; a policy retries up to its maxAttempts, 3 unless it says (as LangGraph).
+ */
+export async function withRetries(
+  policy: RetryPolicy | undefined,
+  signal: AbortSignal | undefined,
+  attemptOnce: (attemptNo: number) => Promise<TaskOutcome>,
+): Promise<TaskOutcome> {
   const maxAttempts = policy === undefined ? 1 : Math.max(1, policy.maxAttempts ?? 3);
   for (let attemptNo = 1; ; attemptNo++) {
     try {
-      return await attempt(run, node, attemptNo);
+      return await attemptOnce(attemptNo);
     } catch (error) {
       if (isGraphInterrupt(error)) return { kind: "interrupted", interrupts: error.interrupts };
       // A Command for the parent graph is routing, not a failure: never retried.
@@ -108,7 +116,6 @@ export async function runTask(run: TaskRun): Promise<TaskOutcome> {
       const retryOn = policy?.retryOn ?? defaultRetryOn;
       if (policy === undefined || attemptNo >= maxAttempts || !retryOn(error))
         return { kind: "failed", error };
-      const signal = run.context.signal;
       try {
         await sleep(backoff(policy, attemptNo), undefined, signal ? { signal } : undefined);
       } catch {

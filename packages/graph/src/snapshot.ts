@@ -4,6 +4,7 @@ import { type PendingState, readPendingWrites, unresolvedInterrupts } from "./al
 import { inWriteOrder, type PlannedTask } from "./algo/plan.ts";
 import { baseState } from "./base-state.ts";
 import type { RunnableConfig } from "./graph/environment.ts";
+import { rootView } from "./graph/state-views.ts";
 import type { LoadedHead } from "./head.ts";
 import type { Interrupt } from "./interrupt.ts";
 import { type WaitingTask, waitingOf } from "./pause.ts";
@@ -113,9 +114,11 @@ export function snapshotOf(env: StepEnv, head: LoadedHead, current = false): Sta
     return info;
   });
   return {
-    values:
+    values: rootView(
+      env.spec,
       (current && currentValues(env, head, tasks, pending)) ||
-      readState(env.spec, head.checkpoint.channelValues),
+        readState(env.spec, head.checkpoint.channelValues),
+    ) as Record<string, unknown>, // a root graph's (an entrypoint's) value is what its type says
     next: tasks.filter((task) => !pending.done.has(task.id)).map((task) => task.name),
     tasks: snapshotTasks,
     config: checkpointConfig(env, head.checkpoint.id),

@@ -7,22 +7,29 @@ import { type BaseState, baseState } from "./base-state.ts";
 import { holds, holdsAsync, nextHead, storeHead, TASK_SEED, taskSeed, unappliable } from "./commit.ts";
 import { NULL_RESUME, NULL_RESUME_TAKEN, RESUME, SPECIAL_WRITE_IDX } from "./constants.ts";
 import { MissingNodeError } from "./errors.ts";
+import { type CallScope, callBatches, callScope, settleCalls } from "./func/call-scope.ts";
 import type { GraphSpec } from "./graph/spec.ts";
 import { viewOf } from "./graph/state-views.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt, UnaskedResume } from "./interrupt.ts";
 import { partialBatches } from "./pause.ts";
-import { runTask, type TaskOutcome } from "./run-task.ts";
+import { runTask } from "./run-task.ts";
 import type { StepEnv, StepResult } from "./step-env.ts";
-import { pushEvent, wantsEvent } from "./stream.ts";
 import { shownValues, writesShown } from "./stream-view.ts";
-import { taskSetup, triggersOf } from "./task-setup.ts";
+import {
+  callEvents,
+  emitTaskResult,
+  emitTaskStart,
+  emitUpdate,
+  interruptsOf,
+  type Outcome,
+  taskUpdate,
+} from "./task-events.ts";
+import { taskSetup } from "./task-setup.ts";
 import { failedAt, keepPartial, storeHeldPause } from "./uncommitted.ts";
 
 export type { StepEnv, StepResult } from "./step-env.ts";
-
-type Outcome = TaskOutcome & { cached?: boolean };
 
 export function plannedTasks(env: StepEnv, head: LoadedHead): PlannedTask[] {
   head.plan ??= planTasks(env.spec, head.checkpoint, env.key.ns, taskSeed(head));
@@ -78,16 +85,6 @@ function unaskedTaken(pending: PendingState, resume: ReadonlyMap<string, unknown
   ];
 }
 
-function taskUpdate(env: StepEnv, writes: readonly Write[]): Record<string, unknown> | null {
-  let update: Record<string, unknown> | null = null;
-  for (const [channel, value] of writes) {
-    if (!env.spec.state.fields.has(channel)) continue;
-    update ??= {};
-    update[channel] = value;
-  }
-  return update;
-}
-
 function metadataWrites(env: StepEnv, tasks: PlannedTask[], outcomes: Outcome[]) {
   const writes: Record<string, unknown> = {};
   outcomes.forEach((outcome, i) => {
@@ -103,49 +100,12 @@ function metadataWrites(env: StepEnv, tasks: PlannedTask[], outcomes: Outcome[])
   return writes;
 }
 
-/** Streams a task's update and result as soon as it finishes (as LangGraph: not at the superstep's end). */
-function emitTaskResult(env: StepEnv, step: number, task: PlannedTask, outcome: Outcome): Outcome {
-  const emit = env.emit;
-  if (emit === undefined || outcome.cached) return outcome;
-  if (emit.modes.has("updates")) emitUpdate(env, task, outcome);
-  if (wantsEvent(emit, "task_result")) {
-    // The task's update to state keys, in "debug" and "tasks" alike (as LangGraph.js).
-    const update = (outcome.kind === "done" ? taskUpdate(env, outcome.writes) : null) ?? {};
-    pushEvent(emit, "task_result", step, {
-      id: task.id,
-      name: task.name,
-      error: outcome.kind === "failed" ? errorText(outcome.error) : null,
-      interrupts: interruptsOf(outcome),
-      result: update,
-    });
-  }
-  return outcome;
-}
-
 /**
- * A task's chunk in "updates", as LangGraph.js streams them: its update, or its interrupts (one
- * chunk per task that paused); a task that had finished before a resume is replayed, marked
- * cached, before the tasks that run.
+ * What a node is given: the state's keys it sees (its own input schema's, else the state
+ * schema's); a root graph's (an entrypoint's) node, its input's value.
  */
-function emitUpdate(env: StepEnv, task: PlannedTask, outcome: Outcome): void {
-  if (outcome.kind === "interrupted") env.emit?.push("updates", { __interrupt__: outcome.interrupts });
-  else if (outcome.kind === "done") {
-    const update = { [task.name]: shownValues(env, taskUpdate(env, outcome.writes) ?? {}) };
-    env.emit?.push("updates", outcome.cached ? { __metadata__: { cached: true }, ...update } : update);
-  }
-}
-
-/** A failed task's error as the task events carry it: its class and message. */
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-}
-
-function interruptsOf(outcome: Outcome): Interrupt[] {
-  return outcome.kind === "interrupted" ? outcome.interrupts : [];
-}
-
-/** What a node is given: the state's keys it sees (its own input schema's, else the state schema's). */
-function nodeInput(spec: GraphSpec, node: string, state: Record<string, unknown>): Record<string, unknown> {
+function nodeInput(spec: GraphSpec, node: string, state: Record<string, unknown>): unknown {
+  if (spec.root !== undefined) return state[spec.root.input];
   const keys = spec.nodes.get(node)?.inputKeys ?? spec.nodeKeys;
   return keys === undefined ? { ...state } : viewOf(state, keys);
 }
@@ -157,6 +117,7 @@ async function executeTasks(
   base: ChannelState,
   pending: PendingState,
   resume: ReadonlyMap<string, unknown>,
+  calls: CallScope,
 ): Promise<Outcome[]> {
   const state = readState(env.spec, base.values);
   const step = head.metadata.step + 1;
@@ -167,7 +128,7 @@ async function executeTasks(
       const writes = pending.done.get(task.id) as Write[];
       emitUpdate(env, task, { kind: "done", writes, output: undefined, cached: true });
     }
-  return Promise.all(
+  const outcomes = await Promise.all(
     tasks.map((task): Outcome | Promise<Outcome> => {
       const done = pending.done.get(task.id);
       if (done !== undefined) return { kind: "done", writes: done, output: undefined, cached: true };
@@ -189,15 +150,9 @@ async function executeTasks(
       );
       const input = task.kind === "push" ? task.arg : nodeInput(env.spec, task.name, state);
       context.input = input;
-      if (wantsEvent(env.emit, "task")) {
-        pushEvent(env.emit, "task", step, {
-          id: task.id,
-          name: task.name,
-          input,
-          triggers: triggersOf(task),
-          interrupts: [],
-        });
-      }
+      if (env.spec.root !== undefined) context.previous = state[env.spec.root.previous];
+      context.calls = calls;
+      emitTaskStart(env, step, task, input);
       const running = runTask({
         spec: env.spec,
         task,
@@ -213,6 +168,8 @@ async function executeTasks(
         : running.then((outcome) => emitTaskResult(env, step, task, outcome));
     }),
   );
+  await settleCalls(calls, tasks, outcomes);
+  return outcomes;
 }
 
 /** The checkpoint the tasks' writes make, as the next head; not stored yet (see commit.ts). */
@@ -291,11 +248,16 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   }
   const base = baseState(env, head, pending);
   const resume = mergedResume(env, pending);
-  const outcomes = await executeTasks(env, head, tasks, base, pending, resume);
+  const calls = callScope(pending, callEvents(env, head.metadata.step + 1));
+  const outcomes = await executeTasks(env, head, tasks, base, pending, resume, calls);
   const failed = outcomes.find((outcome) => outcome.kind === "failed");
   const interrupts = outcomes.flatMap(interruptsOf);
   if (failed !== undefined || interrupts.length > 0) {
-    const partial = [...partialBatches(tasks, outcomes), ...unaskedTaken(pending, resume)];
+    const partial = [
+      ...partialBatches(tasks, outcomes),
+      ...callBatches(calls),
+      ...unaskedTaken(pending, resume),
+    ];
     const held = failed === undefined ? await storeHeldPause(env, head, tasks, partial, interrupts) : false;
     if (held !== true && held !== false) return held;
     const kept = held ? undefined : await keepPartial(env, head, partial);

@@ -1,12 +1,13 @@
 // What a run's "values" and "updates" show of the state, as LangGraph's stream channels: every
 // key, or a subgraph's output schema's when it runs from invoke() inside a streaming run.
 import { readState, type Write } from "./algo/apply-writes.ts";
-import { viewOf } from "./graph/state-views.ts";
+import { rootView, viewOf } from "./graph/state-views.ts";
 import type { LoadedHead } from "./head.ts";
 import type { StepEnv } from "./step-env.ts";
 
 /** Whether `key` is a state key the run's stream shows. */
 function shown(env: StepEnv, key: string): boolean {
+  if (env.spec.root !== undefined) return key === env.spec.root.output;
   return env.spec.state.fields.has(key) && (env.streamKeys === undefined || env.streamKeys.includes(key));
 }
 
@@ -19,7 +20,8 @@ export function writesShown(env: StepEnv, writes: ReadonlyArray<readonly Write[]
 }
 
 /** `values` as the run's stream shows them. */
-export function shownValues(env: StepEnv, values: Record<string, unknown>): Record<string, unknown> {
+export function shownValues(env: StepEnv, values: Record<string, unknown>): unknown {
+  if (env.spec.root !== undefined) return rootView(env.spec, values);
   return viewOf(values, env.streamKeys);
 }
 

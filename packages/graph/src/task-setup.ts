@@ -32,6 +32,7 @@ export function taskSetup(
     asked: asked === undefined ? undefined : new Map(asked.map((record) => [record.id, record])),
     interruptIndex: 0,
     subgraphCalls: 0,
+    callIndex: 0,
     writer,
     signal: env.signal,
     runContext: env.context,

@@ -1,6 +1,6 @@
 import type { PendingWrite } from "@layover/checkpoint";
 import { BREAKPOINT, ERROR, INPUT_TASK_ID, INTERRUPT, NO_WRITES, RESUME } from "../constants.ts";
-import type { Interrupt } from "../interrupt.ts";
+import type { Interrupt } from "../outcome.ts";
 import type { Write } from "./apply-writes.ts";
 import type { PlannedTask } from "./plan.ts";
 

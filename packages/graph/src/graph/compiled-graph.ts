@@ -242,11 +242,15 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     }
     if (result.status === "failed") throw result.error;
     // invoke returns the output schema's keys (the state schema's without one), as LangGraph's.
-    const output = (values: Record<string, unknown>) => viewOf(values, env.spec.outputKeys);
+    // A root graph (an entrypoint) returns its value; paused, only its interrupts, as LangGraph's.
+    const root = env.spec.root;
+    const output = (values: Record<string, unknown>) =>
+      root === undefined ? viewOf(values, env.spec.outputKeys) : values[root.output];
     if (result.status !== "interrupted") return output(readState(env.spec, head.checkpoint.channelValues));
     if (subgraph && result.interrupts.length > 0) throw new GraphInterrupt(result.interrupts);
+    if (root !== undefined) return { [INTERRUPT]: result.interrupts };
     const values = result.values ?? readState(env.spec, head.checkpoint.channelValues);
-    return { ...output(values), [INTERRUPT]: result.interrupts };
+    return { ...(output(values) as object), [INTERRUPT]: result.interrupts };
   }
 
   /**

@@ -146,6 +146,13 @@ export interface GraphSpec {
    * an input's values before the state schema does, as LangGraph parses an input with it.
    */
   input?: StateDefinition | undefined;
+  /**
+   * A graph of single values (an `entrypoint`): invoke's input is stored whole under `input`,
+   * and what invoke, stream and getState show of the state is the value under `output`. Its
+   * node is given the input's value, and finds the value under `previous` (what the thread's
+   * last run kept) with `getPreviousState()`.
+   */
+  root?: { input: string; output: string; previous: string } | undefined;
 }
 
 export interface CompileOptions {

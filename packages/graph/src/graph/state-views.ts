@@ -11,6 +11,7 @@ import {
   type ZodStateLike,
 } from "../state/definition.ts";
 import { StateSchema } from "../state/state-schema.ts";
+import type { GraphSpec } from "./spec.ts";
 
 /** A graph's channels and who sees which: undefined where a reader sees every key. */
 export interface StateViews {
@@ -84,6 +85,14 @@ export function stateViews(schemas: GraphSchemas, nodeInputs: readonly StateDefi
 }
 
 /** `state`'s entries under `keys` (all of them for undefined): what a reader of those keys sees. */
+/**
+ * The state as getState and "values" show it: the state itself, or a root graph's (an
+ * `entrypoint`'s) value, null before it has one (as LangGraph's).
+ */
+export function rootView(spec: Pick<GraphSpec, "root">, state: Record<string, unknown>): unknown {
+  return spec.root === undefined ? state : (state[spec.root.output] ?? null);
+}
+
 export function viewOf(
   state: Record<string, unknown>,
   keys: readonly string[] | undefined,

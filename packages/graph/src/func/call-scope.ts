@@ -1,0 +1,66 @@
+// A superstep's calls of `task()` functions (the functional API), as LangGraph's: each call is a
+// task of the superstep with an id of its own, derived from the task that made it and the call's
+// place among its calls. A call that finishes keeps its result as a pending write when the
+// superstep pauses or fails; when the superstep runs again (a resume, a retry), the same call
+// gives that result back instead of running again. What a call asks (`interrupt()` inside it)
+// is asked by the task it was made under.
+import type { Write } from "../algo/apply-writes.ts";
+import type { PendingState } from "../algo/pending.ts";
+import type { PlannedTask } from "../algo/plan.ts";
+import { RETURN } from "../constants.ts";
+import type { WriteBatch } from "../head.ts";
+import type { Interrupt, TaskOutcome } from "../outcome.ts";
+
+export interface CallScope {
+  /** Results of calls that finished before the superstep ran again (its pending writes), by call id. */
+  stored: ReadonlyMap<string, readonly Write[]>;
+  /** Calls that finished in this run of the superstep, by id: kept when it pauses or fails. */
+  finished: Map<string, unknown>;
+  /** What calls asked, by the superstep's task they were made under: that task asks it. */
+  asked: Map<string, Interrupt[]>;
+  /** Calls still running: the superstep waits for them before it ends. */
+  running: Set<Promise<TaskOutcome>>;
+  /** Told when a call starts, and when it ends or gives back a result it had (the run's stream). */
+  started?: ((call: PlannedTask) => void) | undefined;
+  ended?: ((call: PlannedTask, outcome: TaskOutcome & { cached?: boolean }) => void) | undefined;
+}
+
+/** A superstep's scope for calls, from its head's pending writes. */
+export function callScope(
+  pending: PendingState,
+  hooks: Pick<CallScope, "started" | "ended"> = {},
+): CallScope {
+  return { stored: pending.done, finished: new Map(), asked: new Map(), running: new Set(), ...hooks };
+}
+
+/** The result a call's writes hold, when they are a call's. */
+export function returnedBy(writes: readonly Write[]): { value: unknown } | undefined {
+  const write = writes.find(([channel]) => channel === RETURN);
+  return write === undefined ? undefined : { value: write[1] };
+}
+
+/**
+ * Waits until no call is running (a call may make more), then adds what calls asked to the
+ * outcome of the task each was made under: a task stopped by its call's interrupt asks every
+ * question its calls asked, its own ones after them, each once.
+ */
+export async function settleCalls(
+  scope: CallScope,
+  tasks: readonly PlannedTask[],
+  outcomes: Array<TaskOutcome & { cached?: boolean }>,
+): Promise<void> {
+  while (scope.running.size > 0) await Promise.all([...scope.running]);
+  if (scope.asked.size === 0) return;
+  tasks.forEach((task, i) => {
+    const outcome = outcomes[i];
+    const asked = scope.asked.get(task.id);
+    if (asked === undefined || outcome?.kind !== "interrupted") return;
+    const byId = new Map([...asked, ...outcome.interrupts].map((record) => [record.id, record]));
+    outcomes[i] = { kind: "interrupted", interrupts: [...byId.values()] };
+  });
+}
+
+/** The results of calls that finished in this run of the superstep, as pending writes. */
+export function callBatches(scope: CallScope): WriteBatch[] {
+  return [...scope.finished].map(([taskId, value]) => ({ taskId, writes: [[RETURN, value, 0]] }));
+}

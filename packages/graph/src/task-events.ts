@@ -1,0 +1,120 @@
+// What a superstep's tasks (and the `task()` calls they make) report to the run's stream as they
+// start and finish: "updates" chunks and the "tasks"/"debug" task events.
+import type { Write } from "./algo/apply-writes.ts";
+import type { PlannedTask } from "./algo/plan.ts";
+import type { CallScope } from "./func/call-scope.ts";
+import { returnedBy } from "./func/call-scope.ts";
+import type { Interrupt } from "./interrupt.ts";
+import type { TaskOutcome } from "./run-task.ts";
+import type { StepEnv } from "./step-env.ts";
+import { pushEvent, wantsEvent } from "./stream.ts";
+import { shownValues } from "./stream-view.ts";
+import { triggersOf } from "./task-setup.ts";
+
+export type Outcome = TaskOutcome & { cached?: boolean };
+
+/**
+ * A finished task's update: the state keys it wrote (null: none); a `task()` call's result; an
+ * entrypoint's value (what it returned).
+ */
+export function taskUpdate(env: StepEnv, writes: readonly Write[]): unknown {
+  const returned = returnedBy(writes);
+  if (returned !== undefined) return returned.value;
+  const root = env.spec.root;
+  if (root !== undefined) return writes.find(([channel]) => channel === root.output)?.[1] ?? null;
+  let update: Record<string, unknown> | null = null;
+  for (const [channel, value] of writes) {
+    if (!env.spec.state.fields.has(channel)) continue;
+    update ??= {};
+    update[channel] = value;
+  }
+  return update;
+}
+
+/** A finished task's update as the stream shows it (a call's or an entrypoint's value as it is). */
+function shownUpdate(env: StepEnv, writes: readonly Write[]): unknown {
+  const update = taskUpdate(env, writes);
+  if (env.spec.root !== undefined || returnedBy(writes) !== undefined) return update;
+  return shownValues(env, (update as Record<string, unknown> | null) ?? {});
+}
+
+/** Streams a task's update and result as soon as it finishes (as LangGraph: not at the superstep's end). */
+export function emitTaskResult(env: StepEnv, step: number, task: PlannedTask, outcome: Outcome): Outcome {
+  const emit = env.emit;
+  if (emit === undefined || outcome.cached) return outcome;
+  if (emit.modes.has("updates")) emitUpdate(env, task, outcome);
+  if (wantsEvent(emit, "task_result")) {
+    const update = outcome.kind === "done" ? resultOf(env, outcome.writes) : {};
+    pushEvent(emit, "task_result", step, {
+      id: task.id,
+      name: task.name,
+      error: outcome.kind === "failed" ? errorText(outcome.error) : null,
+      interrupts: interruptsOf(outcome),
+      result: update,
+    });
+  }
+  return outcome;
+}
+
+/**
+ * A finished task's result in "tasks" and "debug", as LangGraph.js's: its update to state keys;
+ * an entrypoint's, its value under its channel; a `task()` call's, nothing (its result is not
+ * written to the state).
+ */
+function resultOf(env: StepEnv, writes: readonly Write[]): unknown {
+  if (returnedBy(writes) !== undefined) return {};
+  const root = env.spec.root;
+  if (root !== undefined) return { [root.output]: taskUpdate(env, writes) };
+  return taskUpdate(env, writes) ?? {};
+}
+
+/** Streams a task's start in "tasks" and "debug", with its input. */
+export function emitTaskStart(env: StepEnv, step: number, task: PlannedTask, input: unknown): void {
+  if (!wantsEvent(env.emit, "task")) return;
+  pushEvent(env.emit, "task", step, {
+    id: task.id,
+    name: task.name,
+    input,
+    triggers: triggersOf(task),
+    interrupts: [],
+  });
+}
+
+/**
+ * A task's chunk in "updates", as LangGraph.js streams them: its update, or its interrupts (one
+ * chunk per task that paused); a task that had finished before a resume is replayed, marked
+ * cached, before the tasks that run.
+ */
+export function emitUpdate(env: StepEnv, task: PlannedTask, outcome: Outcome): void {
+  if (outcome.kind === "interrupted") env.emit?.push("updates", { __interrupt__: outcome.interrupts });
+  else if (outcome.kind === "done") {
+    const update = { [task.name]: shownUpdate(env, outcome.writes) };
+    env.emit?.push("updates", outcome.cached ? { __metadata__: { cached: true }, ...update } : update);
+  }
+}
+
+/**
+ * What the calls of a superstep's tasks report, as LangGraph.js's: as its tasks do, but a call
+ * that paused reports nothing (the task it was made under reports the pause), and a result given
+ * back is a finished task's "updates" chunk, marked cached, after its start.
+ */
+export function callEvents(env: StepEnv, step: number): Pick<CallScope, "started" | "ended"> {
+  if (env.emit === undefined) return {};
+  return {
+    started: (call) => emitTaskStart(env, step, call, call.arg),
+    ended: (call, outcome) => {
+      if (outcome.kind === "interrupted") return;
+      if (!outcome.cached) emitTaskResult(env, step, call, outcome);
+      else if (env.emit?.modes.has("updates")) emitUpdate(env, call, outcome);
+    },
+  };
+}
+
+/** A failed task's error as the task events carry it: its class and message. */
+function errorText(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+export function interruptsOf(outcome: Outcome): Interrupt[] {
+  return outcome.kind === "interrupted" ? outcome.interrupts : [];
+}
