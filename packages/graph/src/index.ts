@@ -42,6 +42,7 @@ export {
   type EntrypointFinal,
   type EntrypointOptions,
   entrypoint,
+  entrypointValue,
   getPreviousState,
 } from "./func/entrypoint.ts";
 export { type TaskOptions, task } from "./func/task.ts";

@@ -2,19 +2,22 @@
 // run announces what it stored (the head's state, the thread's pending interrupts as park_run
 // returned them), so a producer's wait that hears the event answers without reading Postgres.
 import { type Checkpoint, jsonSerializer } from "@layover/checkpoint";
-import { isInternalChannel } from "@layover/graph";
+import { entrypointValue, isInternalChannel } from "@layover/graph";
 import type { RunEventResult } from "./jobs.ts";
 import { type InterruptRow, interruptFromJson } from "./sql/interrupts.ts";
 
 /**
  * The user's state in a checkpoint: its channels' values without the engine's own channels,
- * as a read of the stored checkpoint gives them (the channels that have a version).
+ * as a read of the stored checkpoint gives them (the channels that have a version); an
+ * entrypoint's, its value (any JSON value: typed as a StateGraph's state, which it is not).
  */
 export function checkpointState(
   checkpoint: Pick<Checkpoint, "channelValues" | "channelVersions"> | undefined,
-) {
+): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   if (checkpoint === undefined) return values;
+  const entrypoint = entrypointValue(checkpoint);
+  if (entrypoint !== undefined) return entrypoint.value as Record<string, unknown>;
   for (const channel of Object.keys(checkpoint.channelVersions)) {
     if (!isInternalChannel(channel) && Object.hasOwn(checkpoint.channelValues, channel))
       values[channel] = checkpoint.channelValues[channel];

@@ -14,9 +14,22 @@ import type { FieldSpec } from "../state/definition.ts";
 import { checkedFunction, checkedName } from "./task.ts";
 
 /** The channels of an entrypoint's state, as LangGraph's: its input, its value, what it saved. */
-const INPUT = "__start__";
-const OUTPUT = "__end__";
+const INPUT = START;
+const OUTPUT = END;
 const PREVIOUS = "__previous__";
+
+/**
+ * The value an entrypoint's checkpoint holds (null before its first run returns), as getState
+ * shows it, read without the workflow's code (a producer reading a thread); undefined for a
+ * StateGraph's checkpoint, which has no "__start__" channel.
+ */
+export function entrypointValue(checkpoint: {
+  channelValues: Record<string, unknown>;
+  channelVersions: Record<string, unknown>;
+}): { value: unknown } | undefined {
+  if (!Object.hasOwn(checkpoint.channelVersions, INPUT)) return undefined;
+  return { value: checkpoint.channelValues[OUTPUT] ?? null };
+}
 
 export interface EntrypointOptions {
   /** The workflow's name: its node's name (in "updates", `next`, task events). */

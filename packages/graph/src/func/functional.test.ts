@@ -2,6 +2,7 @@
 // from LangGraph.js 1.7.3 running the same workflows, except where a comment says Layover differs.
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { z } from "zod";
 import {
   Annotation,
   Command,
@@ -9,6 +10,7 @@ import {
   getConfig,
   getPreviousState,
   InvalidGraphError,
+  InvalidResumeError,
   interrupt,
   MemorySaver,
   MissingCheckpointerError,
@@ -313,4 +315,51 @@ describe("entrypoint and task: refusals", () => {
     const dated = entrypoint({ name: "dated", checkpointer: new MemorySaver() }, async () => when());
     await expect(dated.invoke({}, thread())).rejects.toThrow(NotSerializableError);
   });
+});
+
+it("README: a booking workflow books once, after the answer, without searching again", async () => {
+  const Answer = z.object({ approved: z.boolean() });
+  type Offer = { flight: string; price: number };
+  const calls: string[] = [];
+  const flights = {
+    cheapest: async (route: string) => {
+      calls.push("search");
+      return { flight: `${route}-1`, price: 99 };
+    },
+  };
+  const airline = {
+    book: async (offer: Offer) => {
+      calls.push("book");
+      return { confirmation: `C-${offer.flight}` };
+    },
+  };
+  const checkpointer = new MemorySaver();
+
+  const search = task("search", async (route: string) => flights.cheapest(route));
+  const approve = task("approve", async (offer: Offer) =>
+    interrupt({ question: "Book this flight?", offer }, { timeout: "1h", schema: Answer }),
+  );
+  const book = task({ name: "book", retry: { maxAttempts: 3 } }, async (offer: Offer) => airline.book(offer));
+
+  const booking = entrypoint({ name: "booking", checkpointer }, async ({ route }: { route: string }) => {
+    const offer = await search(route);
+    const { approved } = await approve(offer);
+    return approved ? { status: "booked", ...(await book(offer)) } : { status: "rejected" };
+  });
+
+  const config = thread();
+  const paused = (await booking.invoke({ route: "AMS-JFK" }, config)) as unknown as {
+    __interrupt__: Array<{ value: unknown; timeoutMs?: number }>;
+  };
+  expect(paused.__interrupt__).toMatchObject([
+    { value: { question: "Book this flight?" }, timeoutMs: 3_600_000 },
+  ]);
+  await expect(booking.invoke(new Command({ resume: { approved: "yes" } }), config)).rejects.toThrow(
+    InvalidResumeError,
+  );
+  await expect(booking.invoke(new Command({ resume: { approved: true } }), config)).resolves.toEqual({
+    status: "booked",
+    confirmation: "C-AMS-JFK-1",
+  });
+  expect(calls).toEqual(["search", "book"]);
 });

@@ -182,6 +182,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    * producer) check a run's input against it before anything is written.
    */
   inputJsonSchema(): Record<string, unknown> {
+    if (this.spec.root !== undefined) return {}; // an entrypoint takes any JSON value
     return inputJsonSchema(this.spec.state, this.spec.inputKeys, this.spec.input);
   }
 

@@ -11,7 +11,8 @@ import { checkBreakpointNodes, checkConfig } from "./run-config.ts";
 
 export interface StartRunArgs {
   graphId: string;
-  input: Record<string, unknown>;
+  /** The graph's input: its state's keys (a StateGraph), or any JSON value (an entrypoint). */
+  input: unknown;
   /** @defaultValue a new random thread id */
   threadId?: string;
   config?: RunConfig;

@@ -1,0 +1,63 @@
+// LangGraph's functional API (entrypoint, task) on workers: a workflow that asks a person inside a
+// task parks like any graph, producers without its code read and answer it, and the tasks that
+// finished before the question are not run again when the answer comes.
+import { randomUUID } from "node:crypto";
+import { InvalidInputError, InvalidResumeError } from "@layover/graph";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { executionsOf } from "./fixtures/executions.ts";
+import { createHarness, type Harness } from "./support/harness.ts";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness("functional");
+  await h.startWorker({ id: "func-a", budget: { steps: 1, ms: 1_000 } });
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+describe("the functional API on workers", () => {
+  it("parks at a task's interrupt(), and on the answer runs only what had not finished", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "booking-workflow",
+      input: { route: "AMS-JFK" },
+    });
+    const paused = await h.client.runs.wait(runId, { timeoutMs: 20_000 });
+    expect(paused.status).toBe("interrupted");
+    expect(paused.interrupts.map((i) => i.value)).toEqual([
+      { question: "Book this flight?", offer: { flight: "AMS-JFK-101", price: 420 } },
+    ]);
+    const thread = await h.client.threads.get(threadId);
+    expect([thread.status, thread.values, thread.next]).toEqual(["interrupted", null, ["booking-workflow"]]);
+    expect(thread.tasks.map((t) => [t.name, t.interrupts.length])).toEqual([["booking-workflow", 1]]);
+
+    // The question's schema was stored with it: a producer refuses a wrong answer before anything changes.
+    await expect(h.client.threads.resume(threadId, { approved: "yes" })).rejects.toThrow(InvalidResumeError);
+    const { runId: resumed } = await h.client.threads.resume(threadId, { approved: true });
+    const done = await h.client.runs.wait(resumed, { timeoutMs: 20_000 });
+    expect([done.status, done.values]).toEqual([
+      "success",
+      { status: "booked", confirmation: "LO-AMS-JFK-101" },
+    ]);
+    expect(executionsOf(threadId)).toEqual({ search: 1, book: 1 });
+    expect((await h.client.threads.get(threadId)).values).toEqual(done.values);
+  });
+
+  it("takes and returns values that are not objects, and gives each run the thread's last value", async () => {
+    const threadId = randomUUID();
+    const totals: unknown[] = [];
+    for (const n of [5, 3, 4]) {
+      const { runId } = await h.client.runs.start({ graphId: "running-total", input: n, threadId });
+      totals.push((await h.client.runs.wait(runId, { timeoutMs: 20_000 })).values);
+    }
+    expect(totals).toEqual([5, 8, 12]);
+    expect((await h.client.threads.get(threadId)).values).toBe(12);
+  });
+
+  it("still refuses an input that is not an object for a StateGraph, with nothing written", async () => {
+    await expect(h.client.runs.start({ graphId: "deferred-reduce", input: 5 })).rejects.toThrow(
+      InvalidInputError,
+    );
+  });
+});
