@@ -9,9 +9,9 @@ import { checkTargets, formatJson, formatTable } from "./report.ts";
 import { setUpEngines } from "./savers.ts";
 import { type BenchServer, openBenchServer } from "./server.ts";
 
-const CASE_NAMES = ["linear", "fan-out", "interrupt", "list-growth"] as const;
+const CASE_NAMES = ["linear", "fan-out", "interrupt", "functional", "list-growth"] as const;
 
-const USAGE = `Usage: pnpm bench:postgres [--json] [--case linear|fan-out|interrupt|list-growth] [--rounds 7]
+const USAGE = `Usage: pnpm bench:postgres [--json] [--case linear|fan-out|interrupt|functional|list-growth] [--rounds 7]
          [--warmup 2] [--batch-ms 700] [--growth-steps 100,500] [--growth-runs 2] [--pool 10]
 
 Runs the engine benchmark's graphs with Layover + @layover/checkpoint-postgres and with

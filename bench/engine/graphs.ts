@@ -13,6 +13,8 @@ export interface GraphApi {
   interrupt: (value: unknown) => any;
   Command: new (params: { resume: unknown }) => unknown;
   MemorySaver: new () => any;
+  entrypoint: (options: { name: string; checkpointer?: unknown }, fn: (input: any) => unknown) => any;
+  task: (name: string, fn: (...args: any[]) => unknown) => (...args: any[]) => Promise<any>;
 }
 
 export interface Engine {
@@ -29,7 +31,7 @@ export const engines: readonly Engine[] = [
 export type Run = (threadId: string) => Promise<void>;
 
 export interface BenchCase {
-  name: "linear" | "fan-out" | "interrupt";
+  name: "linear" | "fan-out" | "interrupt" | "functional";
   /** What one run is, for the table's legend. */
   describe: string;
   /** Supersteps that run nodes in one run (the interrupted attempt counts as one). */
@@ -137,4 +139,29 @@ const interruptRoundTrip: BenchCase = {
   },
 };
 
-export const cases: readonly BenchCase[] = [linear, fanOut, interruptRoundTrip];
+const FUNCTIONAL_TASKS = 10;
+
+const functional: BenchCase = {
+  name: "functional",
+  describe: `entrypoint: ${FUNCTIONAL_TASKS} tasks in sequence, then interrupt(); the resume gives their results back and returns`,
+  supersteps: 2,
+  build(api, checkpointer) {
+    const step = api.task("step", (n: number) => n + 1);
+    const workflow = api.entrypoint(
+      { name: "workflow", checkpointer: checkpointer ?? new api.MemorySaver() },
+      async (input: { start: number }) => {
+        let n = input.start;
+        for (let i = 0; i < FUNCTIONAL_TASKS; i++) n = await step(n);
+        return { n, decision: api.interrupt({ question: "Approve?", n }) };
+      },
+    );
+    return async (threadId) => {
+      const paused = await workflow.invoke({ start: 0 }, config(threadId));
+      check(paused.__interrupt__?.length === 1, "functional pause");
+      const done = await workflow.invoke(new api.Command({ resume: "approved" }), config(threadId));
+      check(done.n === FUNCTIONAL_TASKS && done.decision === "approved", "functional resume");
+    };
+  },
+};
+
+export const cases: readonly BenchCase[] = [linear, fanOut, interruptRoundTrip, functional];
