@@ -6,12 +6,14 @@ import { InvalidInputError, InvalidResumeError } from "@layover/graph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { executionsOf } from "./fixtures/executions.ts";
 import { createHarness, type Harness } from "./support/harness.ts";
+import { until } from "./support/until.ts";
 
 let h: Harness;
 
 beforeAll(async () => {
   h = await createHarness("functional");
   await h.startWorker({ id: "func-a", budget: { steps: 1, ms: 1_000 } });
+  await h.startScheduler();
 }, 60_000);
 afterAll(async () => {
   await h?.close();
@@ -53,6 +55,25 @@ describe("the functional API on workers", () => {
     }
     expect(totals).toEqual([5, 8, 12]);
     expect((await h.client.threads.get(threadId)).values).toBe(12);
+  });
+
+  it("runs on a schedule with an input that is not an object, each tick adding to the thread's total", async () => {
+    const threadId = randomUUID();
+    const cron = await h.client.crons.create({
+      graphId: "running-total",
+      schedule: "* * * * * *",
+      input: 2,
+      threadId,
+    });
+    try {
+      await until(
+        async () => ((await h.client.threads.get(threadId).catch(() => undefined))?.values as unknown) === 4,
+        10_000,
+        "two ticks' runs",
+      );
+    } finally {
+      await h.client.crons.delete(cron.id);
+    }
   });
 
   it("still refuses an input that is not an object for a StateGraph, with nothing written", async () => {

@@ -24,7 +24,8 @@ export interface CronSpec {
   schedule: string;
   /** IANA time zone of the schedule. @defaultValue UTC */
   timezone?: string;
-  input?: Record<string, unknown>;
+  /** Every run's input: the graph's state keys (a StateGraph), or any JSON value (an entrypoint). @defaultValue {} */
+  input?: unknown;
   /**
    * Run every tick on this thread, queued behind a run still going; a tick while the run it
    * queued has yet to begin starts nothing. Without it each tick starts a new thread.
@@ -39,7 +40,7 @@ export interface CronRow {
   graph_id: string;
   schedule: string;
   timezone: string | null;
-  input: Record<string, unknown>;
+  input: unknown;
   thread_id: string | null;
   config: RunConfig | null;
   created_at: Date;
