@@ -1,4 +1,4 @@
-import type { BaseStore, CheckpointSaver, CheckpointTuple, PutCheckpointArgs } from "@layover/checkpoint";
+import type { BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import { readState } from "../algo/apply-writes.ts";
 import { type Command, isCommand } from "../command.ts";
 import { SUBGRAPH_INPUT, subgraphInputKey } from "../commit.ts";
@@ -14,7 +14,6 @@ import {
 } from "../errors.ts";
 import { headFromTuple, type LoadedHead } from "../head.ts";
 import { GraphInterrupt, type Interrupt } from "../interrupt.ts";
-import type { StorePause } from "../pause.ts";
 import { emptySnapshot, type StateSnapshot, snapshotOf, withSubgraphStates } from "../snapshot.ts";
 import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../step.ts";
 import { checkStreamModes, type Emitter, pushEvent, type StreamMode, wantsEvent } from "../stream.ts";
@@ -25,7 +24,7 @@ import { type RunnableConfig, runEnvironment } from "./environment.ts";
 import { inputJsonSchema } from "./input-schema.ts";
 import type { GraphSpec } from "./spec.ts";
 import { viewOf } from "./state-views.ts";
-import { createStepper, type StepOutcome, type Stepper } from "./stepper.ts";
+import { createStepper, type StepOutcome, type Stepper, type StepperOptions } from "./stepper.ts";
 import { type StreamEvent, type StreamEventsConfig, streamEvents } from "./stream-events.ts";
 import { streamRun } from "./stream-run.ts";
 
@@ -88,55 +87,6 @@ async function loadHead(env: StepEnv, checkpointId: string | undefined): Promise
   if (older === undefined) throw new CheckpointNotFoundError(env.key.threadId, checkpointId);
   // Replaying from an older checkpoint: its tasks run again; the first commit forks from the head.
   return { ...headFromTuple(older, latest), pendingWrites: [] };
-}
-
-export interface StepperOptions {
-  /**
-   * The thread's latest checkpoint, read already: what this graph's checkpointer's
-   * `getTuple({ threadId, ns: "" })` resolves to. A worker starts that read beside its own (of
-   * the run it serves) to save a round trip; the stepper uses it for its first head, once.
-   */
-  head?: Promise<CheckpointTuple | undefined>;
-  /**
-   * Stores the run's last checkpoint — the superstep after which nothing is planned — instead
-   * of the checkpointer's `put`, with `put`'s contract (compare-and-set, CheckpointConflictError,
-   * nothing written when it throws). A worker commits it together with the run's end, in one
-   * statement. Every other checkpoint goes through `put`.
-   */
-  storeFinal?: (chain: readonly PutCheckpointArgs[]) => Promise<void>;
-  /**
-   * With `holdAsync`: stores a run that pauses (a task called `interrupt()`) — the supersteps
-   * held before it (none when its head is stored already), the pending writes of the head it
-   * pauses at, and the caller's own record of the pause (a worker parks the run) — in one
-   * statement, with `put`'s contract.
-   */
-  storePause?: StorePause;
-  /**
-   * Under durability "async", hold a superstep that another follows in memory and store it with
-   * its successor's commit, in one put (`putMany`): a worker's job stores several supersteps in
-   * one round trip. A held superstep is stored in the background as soon as the event loop is
-   * free (a node awaiting I/O), so it is stored while the next superstep runs, as LangGraph's
-   * "async" stores it; a process that dies first loses it, and the run does it again. Its tasks
-   * keep their ids then (the checkpoint carries their seed, as under "exit").
-   */
-  holdAsync?: boolean;
-  /**
-   * With `holdAsync`: a seed unique to the run the stepper serves (a worker gives its run id).
-   * The run's input checkpoint (`prepare()`) is then held too and stored with the supersteps
-   * after it; its tasks' ids derive from the seed, so a redo of the run after a crash keeps them.
-   */
-  seed?: string;
-  /**
-   * Subgraphs the run's tasks call (as nodes or from node code, at any depth) store their
-   * checkpoints in this graph's checkpointer even when compiled with a saver of their own, as a
-   * worker needs: its checkpointer (Postgres) is what every process shares, and a subgraph's own
-   * saver (a MemorySaver) would hold a paused subgraph in one process only. `checkpointer: false`
-   * still means a subgraph that cannot pause.
-   * @defaultValue false — a subgraph's own saver is used, as in LangGraph
-   */
-  subgraphsShareSaver?: boolean;
-  /** Where the run reports what happens (its input's values, updates, custom chunks…), as `stream()` reports it. */
-  emit?: Emitter;
 }
 
 /** A graph ready to run: `builder.compile({ checkpointer })`. */
