@@ -5,7 +5,7 @@ import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pendi
 import { inWriteOrder, type PlannedTask, planTasks, unknownPlannedNodes, withWaiting } from "./algo/plan.ts";
 import { type BaseState, baseState } from "./base-state.ts";
 import { holds, holdsAsync, nextHead, storeHead, TASK_SEED, taskSeed, unappliable } from "./commit.ts";
-import { NULL_RESUME, NULL_RESUME_TAKEN, RESUME, SPECIAL_WRITE_IDX } from "./constants.ts";
+import { NULL_RESUME, NULL_RESUME_TAKEN, RESUME, RETURN, SPECIAL_WRITE_IDX } from "./constants.ts";
 import { MissingNodeError } from "./errors.ts";
 import { type CallScope, callBatches, callScope, settleCalls } from "./func/call-scope.ts";
 import type { GraphSpec } from "./graph/spec.ts";
@@ -13,7 +13,7 @@ import { viewOf } from "./graph/state-views.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt, UnaskedResume } from "./interrupt.ts";
-import { partialBatches } from "./pause.ts";
+import { partialBatches, pendingOf } from "./pause.ts";
 import { runTask } from "./run-task.ts";
 import type { StepEnv, StepResult } from "./step-env.ts";
 import { shownValues, writesShown } from "./stream-view.ts";
@@ -248,7 +248,10 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   }
   const base = baseState(env, head, pending);
   const resume = mergedResume(env, pending);
-  const calls = callScope(pending, callEvents(env, head.metadata.step + 1));
+  const calls = callScope(pending, {
+    ...callEvents(env, head.metadata.step + 1),
+    keep: keepCalls(env, head),
+  });
   const outcomes = await executeTasks(env, head, tasks, base, pending, resume, calls);
   const failed = outcomes.find((outcome) => outcome.kind === "failed");
   const interrupts = outcomes.flatMap(interruptsOf);
@@ -286,6 +289,24 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     env.emit.push("values", shownValues(env, readState(env.spec, result.head.checkpoint.channelValues)));
   if (result.status === "interrupted") emitPause(env, [], true); // interruptAfter
   return result;
+}
+
+/**
+ * How the superstep's `task()` calls keep their results as they finish (see CallScope.keep): as
+ * pending writes of `head`, stored first if it is held in memory; blocking the caller under
+ * durability "sync". None under "exit" (a pause or failure keeps them) or without a checkpointer.
+ */
+function keepCalls(env: StepEnv, head: LoadedHead): CallScope["keep"] {
+  if (!env.durable || env.durability === "exit") return undefined;
+  return {
+    blocking: env.durability === "sync",
+    store: async (taskId, value) => {
+      await storeHead(env, head);
+      const writes: WriteBatch["writes"] = [[RETURN, value, 0]];
+      await env.saver.putWrites({ ...env.key, checkpointId: head.checkpoint.id, taskId, writes });
+      head.pendingWrites.push(...pendingOf([{ taskId, writes }]));
+    },
+  };
 }
 
 /** The writes of the tasks that finished. */

@@ -18,8 +18,19 @@ export interface CallScope {
   finished: Map<string, unknown>;
   /** What calls asked, by the superstep's task they were made under: that task asks it. */
   asked: Map<string, Interrupt[]>;
-  /** Calls still running: the superstep waits for them before it ends. */
-  running: Set<Promise<TaskOutcome>>;
+  /** The first error a call failed with, by the superstep's task it was made under. */
+  failed: Map<string, unknown>;
+  /** Calls still running, and results still being stored: the superstep waits for them before it ends. */
+  running: Set<Promise<unknown>>;
+  /**
+   * Stores a finished call's result as a pending write of the superstep's head as soon as it
+   * finishes, so a process that dies later does not run the call again (durability "sync" and
+   * "async"; undefined under "exit" and without a checkpointer: kept when the superstep pauses
+   * or fails). `blocking`: the caller gets the result once it is stored ("sync").
+   */
+  keep?: { store: (taskId: string, value: unknown) => Promise<void>; blocking: boolean } | undefined;
+  /** Calls whose results `keep` stored: not stored again when the superstep pauses. */
+  kept: Set<string>;
   /** Told when a call starts, and when it ends or gives back a result it had (the run's stream). */
   started?: ((call: PlannedTask) => void) | undefined;
   ended?: ((call: PlannedTask, outcome: TaskOutcome & { cached?: boolean }) => void) | undefined;
@@ -28,9 +39,34 @@ export interface CallScope {
 /** A superstep's scope for calls, from its head's pending writes. */
 export function callScope(
   pending: PendingState,
-  hooks: Pick<CallScope, "started" | "ended"> = {},
+  options: Pick<CallScope, "started" | "ended" | "keep"> = {},
 ): CallScope {
-  return { stored: pending.done, finished: new Map(), asked: new Map(), running: new Set(), ...hooks };
+  return {
+    stored: pending.done,
+    finished: new Map(),
+    asked: new Map(),
+    failed: new Map(),
+    running: new Set(),
+    kept: new Set(),
+    ...options,
+  };
+}
+
+/**
+ * Records a finished call's result, and stores it (see CallScope.keep): resolves once the caller
+ * may have it — at once, or once stored when storing blocks. The superstep waits for a store
+ * that does not block before it ends; a store that fails fails the superstep.
+ */
+export async function finishCall(scope: CallScope, taskId: string, value: unknown): Promise<void> {
+  scope.finished.set(taskId, value);
+  if (scope.keep === undefined) return;
+  const storing = scope.keep.store(taskId, value).then(() => void scope.kept.add(taskId));
+  if (scope.keep.blocking) return storing;
+  scope.running.add(storing);
+  void storing.then(
+    () => scope.running.delete(storing),
+    () => undefined, // settleCalls reports it
+  );
 }
 
 /** The result a call's writes hold, when they are a call's. */
@@ -42,7 +78,8 @@ export function returnedBy(writes: readonly Write[]): { value: unknown } | undef
 /**
  * Waits until no call is running (a call may make more), then adds what calls asked to the
  * outcome of the task each was made under: a task stopped by its call's interrupt asks every
- * question its calls asked, its own ones after them, each once.
+ * question its calls asked, its own ones after them, each once. A task that paused while one of
+ * its calls failed fails with that call's error, as LangGraph's (the pause would hide it).
  */
 export async function settleCalls(
   scope: CallScope,
@@ -50,11 +87,16 @@ export async function settleCalls(
   outcomes: Array<TaskOutcome & { cached?: boolean }>,
 ): Promise<void> {
   while (scope.running.size > 0) await Promise.all([...scope.running]);
-  if (scope.asked.size === 0) return;
+  if (scope.asked.size === 0 && scope.failed.size === 0) return;
   tasks.forEach((task, i) => {
     const outcome = outcomes[i];
+    if (outcome?.kind !== "interrupted") return;
+    if (scope.failed.has(task.id)) {
+      outcomes[i] = { kind: "failed", error: scope.failed.get(task.id) };
+      return;
+    }
     const asked = scope.asked.get(task.id);
-    if (asked === undefined || outcome?.kind !== "interrupted") return;
+    if (asked === undefined) return;
     const byId = new Map([...asked, ...outcome.interrupts].map((record) => [record.id, record]));
     outcomes[i] = { kind: "interrupted", interrupts: [...byId.values()] };
   });
@@ -62,5 +104,7 @@ export async function settleCalls(
 
 /** The results of calls that finished in this run of the superstep, as pending writes. */
 export function callBatches(scope: CallScope): WriteBatch[] {
-  return [...scope.finished].map(([taskId, value]) => ({ taskId, writes: [[RETURN, value, 0]] }));
+  return [...scope.finished]
+    .filter(([taskId]) => !scope.kept.has(taskId))
+    .map(([taskId, value]) => ({ taskId, writes: [[RETURN, value, 0]] }));
 }

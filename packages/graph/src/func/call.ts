@@ -10,12 +10,18 @@ import { GraphInterrupt } from "../interrupt.ts";
 import { callNode } from "../langchain.ts";
 import { type TaskOutcome, withRetries } from "../run-task.ts";
 import { triggersOf } from "../task-setup.ts";
-import { returnedBy } from "./call-scope.ts";
+import { finishCall, returnedBy } from "./call-scope.ts";
+
+/** Where a call runs: under its caller's task, as LangGraph's (`wf:<id>|book:<id>` is the call's own). */
+function callerNs(parent: TaskContext): string {
+  const own = `${parent.node}:${parent.taskId}`;
+  return parent.ns === "" ? own : `${parent.ns}|${own}`;
+}
 
 /** The config a call's function finds (`getConfig()`): its caller's, with the call's own metadata. */
-function callConfig(parent: TaskContext, call: PlannedTask): NodeConfig {
+function callConfig(parent: TaskContext, call: PlannedTask, under: string): NodeConfig {
   const config = parent.config as NodeConfig;
-  const ns = `${parent.ns === "" ? "" : `${parent.ns}|`}${call.name}:${call.id}`;
+  const ns = `${under}|${call.name}:${call.id}`;
   return {
     ...config,
     metadata: {
@@ -68,12 +74,13 @@ export function callTask(
   }
   const context: TaskContext = {
     ...parent,
+    ns: callerNs(parent),
     taskId: call.id,
     node: name,
     rootTaskId: parent.rootTaskId ?? parent.taskId,
     input: args,
   };
-  context.config = callConfig(parent, call);
+  context.config = callConfig(parent, call, context.ns);
   scope.started?.(call);
   const running = withRetries(retry, parent.signal, async (attemptNo) => {
     Object.assign(context, { attempt: attemptNo, interruptIndex: 0, subgraphCalls: 0, callIndex: 0 });
@@ -83,16 +90,18 @@ export function callTask(
     // Kept as a pending write: what a checkpointer can store.
     if (parent.checkpointer !== undefined) assertJsonSerialisable(output, `The result of task "${name}"`);
     return { kind: "done" as const, writes: [[RETURN, output] as [string, unknown]], output };
-  }).then((outcome) => {
-    if (outcome.kind === "done") scope.finished.set(call.id, outcome.output);
+  }).then(async (outcome) => {
+    if (outcome.kind === "done") await finishCall(scope, call.id, outcome.output);
     else if (outcome.kind === "interrupted") {
       const root = context.rootTaskId as string;
       scope.asked.set(root, [...(scope.asked.get(root) ?? []), ...outcome.interrupts]);
-    }
+    } else if (!scope.failed.has(context.rootTaskId as string))
+      scope.failed.set(context.rootTaskId as string, outcome.error);
     scope.ended?.(call, outcome);
     return outcome;
   });
   scope.running.add(running);
-  void running.finally(() => scope.running.delete(running));
+  const settle = () => void scope.running.delete(running);
+  void running.then(settle, settle);
   return running.then(settled);
 }

@@ -1,6 +1,7 @@
 // The functional API (entrypoint, task, getPreviousState, entrypoint.final). Expectations recorded
 // from LangGraph.js 1.7.3 running the same workflows, except where a comment says Layover differs.
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -161,6 +162,37 @@ describe("entrypoint and task", () => {
       x: "q1:Q1",
       y: "q2:Q2",
     });
+  });
+
+  it("fails with a task's error when another task asks beside it (as LangGraph.js), and run again gives back what finished", async () => {
+    const { runs, count } = counter();
+    let fail = true;
+    const boom = task("boom", async () => {
+      count("boom");
+      await sleep(5);
+      if (fail) throw new Error("kaboom");
+      return "fixed";
+    });
+    const ask = task("ask", async () => {
+      count("ask");
+      return interrupt("q");
+    });
+    const ok = task("ok", async () => {
+      count("ok");
+      return "ok";
+    });
+    const wf = entrypoint({ name: "wf", checkpointer: new MemorySaver() }, async (_input: unknown) => {
+      const [a, b, c] = await Promise.all([ok(), boom(), ask()]);
+      return [a, b, c];
+    });
+    const config = thread();
+    await expect(wf.invoke({}, config)).rejects.toThrow("kaboom");
+    fail = false;
+    const asked = (await wf.invoke(null, config)) as unknown as { __interrupt__: Array<{ value: string }> };
+    expect(asked.__interrupt__.map((i) => i.value)).toEqual(["q"]);
+    await expect(wf.invoke(new Command({ resume: "A" }), config)).resolves.toEqual(["ok", "fixed", "A"]);
+    expect(runs.ok).toBe(1);
+    expect(runs.boom).toBe(2);
   });
 
   it("getPreviousState() gives what the thread's last run returned, or saved with entrypoint.final", async () => {

@@ -164,7 +164,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     filters?: object,
   ): AsyncIterableIterator<StreamEvent> {
     refuseSubgraphs(config, "streamEvents()");
-    return streamEvents(this.name, input, config, filters, (emit) => this.run(input, config, emit));
+    const graph = { name: this.name, root: this.spec.root?.output };
+    return streamEvents(graph, input, config, filters, (emit) => this.run(input, config, emit));
   }
 
   private async run(input: unknown, config: RunnableConfig | undefined, emit: Emitter | undefined) {

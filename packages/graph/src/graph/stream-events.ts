@@ -68,13 +68,24 @@ function baseMetadata(config: StreamEventsConfig): Record<string, unknown> {
   return { ...config.metadata, ls_integration: "langgraph", ...Object.fromEntries(plain) };
 }
 
-/** Turns a run's "debug" task events into node start and end events (tagged with the caller's tags too). */
+/** What the graph's end event carries: the state without a pause's interrupts; an entrypoint's value. */
+function runOutput(result: unknown): unknown {
+  if (typeof result !== "object" || result === null || Array.isArray(result)) return result;
+  const { [INTERRUPT]: _asked, ...output } = result as Record<string, unknown>;
+  return output;
+}
+
+/**
+ * Turns a run's "debug" task events into node start and end events (tagged with the caller's tags
+ * too); an entrypoint's node (`root`: its value's channel) ends with its value, as LangGraph's.
+ */
 function nodeEvents(
   base: Record<string, unknown>,
   tags: string[],
   parent: string,
   push: (event: StreamEvent) => void,
   started: Map<string, StreamEvent>,
+  root: string | undefined,
 ) {
   return (event: DebugEvent) => {
     const { type, step, payload } = event;
@@ -103,7 +114,9 @@ function nodeEvents(
       started.delete(payload.id);
       // As LangGraph's: a node that paused or failed has no end event.
       if (start === undefined || payload.error != null || (payload.interrupts ?? []).length > 0) return;
-      push({ ...start, event: "on_chain_end", data: { output: payload.result, input: start.data.input } });
+      const result = payload.result as Record<string, unknown> | undefined;
+      const output = root !== undefined && result !== undefined && root in result ? result[root] : result;
+      push({ ...start, event: "on_chain_end", data: { output, input: start.data.input } });
     }
   };
 }
@@ -113,7 +126,7 @@ function nodeEvents(
  * graph's stream chunks (its `streamMode`, "updates" unless told) and its end with the state.
  */
 export function streamEvents(
-  graphName: string,
+  of: { name: string; root: string | undefined },
   input: unknown,
   config: StreamEventsConfig,
   filters: object | undefined,
@@ -124,7 +137,7 @@ export function streamEvents(
   const modes = Array.isArray(requested) ? requested : [requested];
   checkStreamModes(modes);
   const base = baseMetadata(config);
-  const graph = { name: graphName, run_id: randomUUID(), tags: [...(config.tags ?? [])], metadata: base };
+  const graph = { name: of.name, run_id: randomUUID(), tags: [...(config.tags ?? [])], metadata: base };
   const graphEvent = (event: StreamEvent["event"], data: StreamEvent["data"]): StreamEvent => ({
     event,
     ...graph,
@@ -134,7 +147,7 @@ export function streamEvents(
   return streamRun(modes, true, async (out) => {
     const push = (event: StreamEvent) => out.push("debug", event);
     const started = new Map<string, StreamEvent>();
-    const onTask = nodeEvents(base, graph.tags, graph.run_id, push, started);
+    const onTask = nodeEvents(base, graph.tags, graph.run_id, push, started, of.root);
     const calls = modelEvents(push, (taskId) => {
       const node = started.get(String(taskId));
       return node === undefined ? [graph.run_id] : [graph.run_id, node.run_id];
@@ -149,7 +162,6 @@ export function streamEvents(
       },
     };
     push(graphEvent("on_chain_start", { input }));
-    const { [INTERRUPT]: _asked, ...output } = (await run(emit)) as Record<string, unknown>;
-    push(graphEvent("on_chain_end", { output }));
+    push(graphEvent("on_chain_end", { output: runOutput(await run(emit)) }));
   }) as AsyncIterableIterator<StreamEvent>;
 }

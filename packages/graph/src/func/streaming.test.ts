@@ -1,0 +1,55 @@
+// Streaming an entrypoint: streamEvents carries its value, and a subgraph called in a task streams
+// under the task's caller, as LangGraph.js's (recorded by running the same workflows).
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { Annotation, entrypoint, MemorySaver, START, StateGraph, task } from "../index.ts";
+
+const thread = () => ({ configurable: { thread_id: randomUUID() } });
+async function chunks(stream: Promise<AsyncIterableIterator<unknown>>): Promise<unknown[]> {
+  const all: unknown[] = [];
+  for await (const chunk of await stream) all.push(chunk);
+  return all;
+}
+
+describe("streaming an entrypoint", () => {
+  it("streamEvents ends with the entrypoint's value when it is not an object (LangGraph: on_chain_end output 10)", async () => {
+    const num = entrypoint({ name: "num", checkpointer: new MemorySaver() }, async (n: number) => n * 2);
+    const events: any[] = [];
+    for await (const e of num.streamEvents(5, { ...thread(), version: "v2" })) events.push(e);
+    expect(events.at(-1).event).toBe("on_chain_end");
+    expect(events.at(-1).data.output).toBe(10); // Layover: {}
+  });
+
+  it("streamEvents of an entrypoint that returns null does not throw", async () => {
+    const nothing = entrypoint(
+      { name: "nothing", checkpointer: new MemorySaver() },
+      async (_: number) => null,
+    );
+    const events: any[] = [];
+    for await (const e of nothing.streamEvents(5, { ...thread(), version: "v2" })) events.push(e);
+    expect(events.at(-1).data.output).toBe(null);
+  });
+
+  it("updates with subgraphs: true and a subgraph called in a task", async () => {
+    const S = Annotation.Root({ n: Annotation<number> });
+    const sub = new StateGraph(S)
+      .addNode("inc", (s) => ({ n: s.n + 1 }))
+      .addEdge(START, "inc")
+      .compile();
+    const callSub = task("callSub", async (n: number) => (await sub.invoke({ n })).n);
+    const wf = entrypoint({ name: "wf", checkpointer: new MemorySaver() }, async (n: number) => ({
+      out: await callSub(n),
+    }));
+    const out = (await chunks(
+      wf.stream(1, { ...thread(), streamMode: "updates", subgraphs: true }),
+    )) as any[];
+    expect(out.length).toBe(3);
+    // LangGraph (FINDINGS §9): [["wfs:<e>","callSub:<c>"], {inc}] — the call's namespace is under its caller's
+    expect(out[0][0]).toEqual([expect.stringMatching(/^wf:/), expect.stringMatching(/^callSub:/)]);
+    expect(out[0][1]).toEqual({ inc: { n: 2 } });
+    expect(out.slice(1)).toEqual([
+      [[], { callSub: 2 }],
+      [[], { wf: { out: 2 } }],
+    ]);
+  });
+});
