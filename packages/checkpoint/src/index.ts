@@ -1,3 +1,4 @@
+export * from "./cache/index.ts";
 export {
   CheckpointConflictError,
   type CheckpointErrorCode,

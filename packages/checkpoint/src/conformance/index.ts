@@ -6,6 +6,7 @@ import { describeList } from "./list.ts";
 import { describeReadAndPut } from "./read-and-put.ts";
 import { describeWritesAndDelete } from "./writes-and-delete.ts";
 
+export { type CacheFactory, type CacheHandle, runCacheConformance } from "./cache.ts";
 export type { SaverFactory, SaverHandle } from "./helpers.ts";
 export { runStoreConformance, type StoreFactory, type StoreHandle } from "./store.ts";
 

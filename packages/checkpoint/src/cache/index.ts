@@ -1,0 +1,10 @@
+export {
+  BaseCache,
+  type CacheEntry,
+  type CacheFullKey,
+  checkCacheEntries,
+  checkCacheKey,
+  InvalidCacheOperationError,
+  isCache,
+} from "./base-cache.ts";
+export { InMemoryCache } from "./memory-cache.ts";
