@@ -1,7 +1,9 @@
 export {
   assertJsonSerialisable,
+  BaseCache,
   BaseStore,
   CheckpointConflictError,
+  InMemoryCache,
   InMemoryStore,
   InvalidNamespaceError,
   InvalidStoreOperationError,
@@ -48,7 +50,13 @@ export {
 export { type TaskOptions, task } from "./func/task.ts";
 export { CompiledStateGraph, type InvokeResult, type StreamConfig } from "./graph/compiled-graph.ts";
 export type { RunnableConfig } from "./graph/environment.ts";
-export type { CompileOptions, LangGraphRunnableConfig, NodeConfig, RetryPolicy } from "./graph/spec.ts";
+export type {
+  CachePolicy,
+  CompileOptions,
+  LangGraphRunnableConfig,
+  NodeConfig,
+  RetryPolicy,
+} from "./graph/spec.ts";
 export {
   type AddNodeOptions,
   type ConditionalEdgeRouter,

@@ -2,6 +2,7 @@
 // that stores what a superstep leaves.
 import type { BaseStore, CheckpointKey, CheckpointSaver, PutCheckpointArgs } from "@layover/checkpoint";
 import type { Durability } from "./commit.ts";
+import type { GraphCache } from "./graph/cache-policy.ts";
 import type { GraphSpec } from "./graph/spec.ts";
 import type { LoadedHead } from "./head.ts";
 import type { Interrupt } from "./interrupt.ts";
@@ -43,6 +44,8 @@ export interface StepEnv {
   callbacks?: readonly object[] | undefined;
   /** The graph's long-term store, handed to every node (`config.store`). */
   store?: BaseStore | undefined;
+  /** Where nodes and tasks with a cachePolicy keep their writes, under the graph's cache name. */
+  cache?: GraphCache | undefined;
   /** Stores a pause with the supersteps held before it (see StepperOptions.storePause). */
   storePause?: StorePause | undefined;
   /** Stores the run's last checkpoint in place of `saver.put` (see StepperOptions.storeFinal). */

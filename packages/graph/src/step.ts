@@ -1,4 +1,4 @@
-import { type CheckpointMetadata, newCheckpointId } from "@layover/checkpoint";
+import { type CacheFullKey, type CheckpointMetadata, newCheckpointId } from "@layover/checkpoint";
 import { applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
@@ -13,6 +13,7 @@ import { viewOf } from "./graph/state-views.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt, UnaskedResume } from "./interrupt.ts";
+import { keepCached, lookUpCached } from "./node-cache.ts";
 import { partialBatches, pendingOf } from "./pause.ts";
 import { runTask } from "./run-task.ts";
 import type { StepEnv, StepResult } from "./step-env.ts";
@@ -110,6 +111,16 @@ function nodeInput(spec: GraphSpec, node: string, state: Record<string, unknown>
   return keys === undefined ? { ...state } : viewOf(state, keys);
 }
 
+/** Streams, marked cached, the updates of tasks that finished before the superstep ran again (as LangGraph.js: first). */
+function replayFinished(env: StepEnv, tasks: readonly PlannedTask[], pending: PendingState): void {
+  if (!env.emit?.modes.has("updates")) return;
+  for (const task of tasks) {
+    const writes = pending.done.get(task.id);
+    if (writes !== undefined)
+      emitUpdate(env, task, { kind: "done", writes, output: undefined, cached: true });
+  }
+}
+
 async function executeTasks(
   env: StepEnv,
   head: LoadedHead,
@@ -121,18 +132,21 @@ async function executeTasks(
 ): Promise<Outcome[]> {
   const state = readState(env.spec, base.values);
   const step = head.metadata.step + 1;
-  // Tasks that finished before a resume are replayed first (as LangGraph.js), then the rest.
-  const finished = tasks.filter((task) => pending.done.has(task.id));
-  if (env.emit?.modes.has("updates"))
-    for (const task of finished) {
-      const writes = pending.done.get(task.id) as Write[];
-      emitUpdate(env, task, { kind: "done", writes, output: undefined, cached: true });
-    }
+  replayFinished(env, tasks, pending);
+  const inputOf = (task: PlannedTask) =>
+    task.kind === "push" ? task.arg : nodeInput(env.spec, task.name, state);
+  const runs = tasks.filter((task) => !pending.done.has(task.id) && taskNeedsRun(task, pending, resume));
+  // A task answered after a pause runs: its answers are its own, not a cached input's.
+  const cached = await lookUpCached(
+    env,
+    runs.filter((task) => !pending.interrupts.has(task.id)),
+    inputOf,
+  );
   const outcomes = await Promise.all(
     tasks.map((task): Outcome | Promise<Outcome> => {
       const done = pending.done.get(task.id);
       if (done !== undefined) return { kind: "done", writes: done, output: undefined, cached: true };
-      if (!taskNeedsRun(task, pending, resume)) {
+      if (!runs.includes(task)) {
         const waiting: Outcome = {
           kind: "interrupted",
           interrupts: pending.interrupts.get(task.id) ?? [],
@@ -141,35 +155,57 @@ async function executeTasks(
         if (env.emit?.modes.has("updates")) emitUpdate(env, task, waiting);
         return waiting;
       }
-      const { context, config, messages } = taskSetup(
-        env,
-        head,
-        task,
-        resume,
-        pending.interrupts.get(task.id),
-      );
-      const input = task.kind === "push" ? task.arg : nodeInput(env.spec, task.name, state);
-      context.input = input;
-      if (env.spec.root !== undefined) context.previous = state[env.spec.root.previous];
-      context.calls = calls;
+      const input = inputOf(task);
       emitTaskStart(env, step, task, input);
-      const running = runTask({
-        spec: env.spec,
-        task,
-        input,
-        values: base.values,
-        versions: base.versions,
-        context,
-        config,
-        messages,
-      });
-      return env.emit === undefined
-        ? running
-        : running.then((outcome) => emitTaskResult(env, step, task, outcome));
+      const failure = cached.failures.get(task.id);
+      if (failure !== undefined) return emitTaskResult(env, step, task, { kind: "failed", error: failure });
+      const hit = cached.hits.get(task.id);
+      if (hit !== undefined) return cacheHit(env, task, hit);
+      const run = { head, task, input, base, state, pending, resume, calls };
+      return runPlanned(env, step, run, cached.keys.get(task.id));
     }),
   );
   await settleCalls(calls, tasks, outcomes);
   return outcomes;
+}
+
+/** A task the cache had writes for: they are its writes, streamed as LangGraph's (marked cached, no result event). */
+function cacheHit(env: StepEnv, task: PlannedTask, writes: Write[]): Outcome {
+  const outcome: Outcome = { kind: "done", writes, output: undefined, hit: true };
+  if (env.emit?.modes.has("updates")) emitUpdate(env, task, outcome);
+  return outcome;
+}
+
+interface PlannedRun {
+  head: LoadedHead;
+  task: PlannedTask;
+  input: unknown;
+  base: ChannelState;
+  state: Record<string, unknown>;
+  pending: PendingState;
+  resume: ReadonlyMap<string, unknown>;
+  calls: CallScope;
+}
+
+/** Runs a planned task; one that finishes without asking anything keeps its writes under `cacheAt`. */
+async function runPlanned(env: StepEnv, step: number, run: PlannedRun, cacheAt: CacheFullKey | undefined) {
+  const { head, task, input, state } = run;
+  const { context, config, messages } = taskSetup(
+    env,
+    head,
+    task,
+    run.resume,
+    run.pending.interrupts.get(task.id),
+  );
+  context.input = input;
+  if (env.spec.root !== undefined) context.previous = state[env.spec.root.previous];
+  context.calls = run.calls;
+  const { values, versions } = run.base;
+  const outcome = await runTask({ spec: env.spec, task, input, values, versions, context, config, messages });
+  // A task that asked (interrupt()) is not kept: its writes hold a person's answer, not its input's result.
+  if (cacheAt !== undefined && outcome.kind === "done" && context.interruptIndex === 0)
+    await keepCached(env, task, cacheAt, outcome.writes);
+  return env.emit === undefined ? outcome : emitTaskResult(env, step, task, outcome);
 }
 
 /** The checkpoint the tasks' writes make, as the next head; not stored yet (see commit.ts). */
@@ -251,6 +287,7 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   const calls = callScope(pending, {
     ...callEvents(env, head.metadata.step + 1),
     keep: keepCalls(env, head),
+    cache: env.cache,
   });
   const outcomes = await executeTasks(env, head, tasks, base, pending, resume, calls);
   const failed = outcomes.find((outcome) => outcome.kind === "failed");

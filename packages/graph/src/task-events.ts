@@ -11,7 +11,11 @@ import { pushEvent, wantsEvent } from "./stream.ts";
 import { shownValues } from "./stream-view.ts";
 import { triggersOf } from "./task-setup.ts";
 
-export type Outcome = TaskOutcome & { cached?: boolean };
+/**
+ * A task's outcome in a superstep: `cached` when it had finished (or paused) before the superstep
+ * ran again (its writes are pending writes already), `hit` when the node cache gave its writes.
+ */
+export type Outcome = TaskOutcome & { cached?: boolean; hit?: boolean };
 
 /**
  * A finished task's update: the state keys it wrote (null: none); a `task()` call's result; an
@@ -41,7 +45,7 @@ function shownUpdate(env: StepEnv, writes: readonly Write[]): unknown {
 /** Streams a task's update and result as soon as it finishes (as LangGraph: not at the superstep's end). */
 export function emitTaskResult(env: StepEnv, step: number, task: PlannedTask, outcome: Outcome): Outcome {
   const emit = env.emit;
-  if (emit === undefined || outcome.cached) return outcome;
+  if (emit === undefined || outcome.cached || outcome.hit) return outcome;
   if (emit.modes.has("updates")) emitUpdate(env, task, outcome);
   if (wantsEvent(emit, "task_result")) {
     const update = outcome.kind === "done" ? resultOf(env, outcome.writes) : {};
@@ -89,7 +93,8 @@ export function emitUpdate(env: StepEnv, task: PlannedTask, outcome: Outcome): v
   if (outcome.kind === "interrupted") env.emit?.push("updates", { __interrupt__: outcome.interrupts });
   else if (outcome.kind === "done") {
     const update = { [task.name]: shownUpdate(env, outcome.writes) };
-    env.emit?.push("updates", outcome.cached ? { __metadata__: { cached: true }, ...update } : update);
+    const marked = outcome.cached === true || outcome.hit === true;
+    env.emit?.push("updates", marked ? { __metadata__: { cached: true }, ...update } : update);
   }
 }
 
@@ -104,7 +109,7 @@ export function callEvents(env: StepEnv, step: number): Pick<CallScope, "started
     started: (call) => emitTaskStart(env, step, call, call.arg),
     ended: (call, outcome) => {
       if (outcome.kind === "interrupted") return;
-      if (!outcome.cached) emitTaskResult(env, step, call, outcome);
+      if (!outcome.cached && !outcome.hit) emitTaskResult(env, step, call, outcome);
       else if (env.emit?.modes.has("updates")) emitUpdate(env, call, outcome);
     },
   };

@@ -8,6 +8,7 @@ import type { Write } from "../algo/apply-writes.ts";
 import type { PendingState } from "../algo/pending.ts";
 import type { PlannedTask } from "../algo/plan.ts";
 import { RETURN } from "../constants.ts";
+import type { GraphCache } from "../graph/cache-policy.ts";
 import type { WriteBatch } from "../head.ts";
 import type { Interrupt, TaskOutcome } from "../outcome.ts";
 
@@ -31,15 +32,19 @@ export interface CallScope {
   keep?: { store: (taskId: string, value: unknown) => Promise<void>; blocking: boolean } | undefined;
   /** Calls whose results `keep` stored: not stored again when the superstep pauses. */
   kept: Set<string>;
+  /** The graph's node cache, where tasks with a cachePolicy keep their results. */
+  cache?: GraphCache | undefined;
   /** Told when a call starts, and when it ends or gives back a result it had (the run's stream). */
   started?: ((call: PlannedTask) => void) | undefined;
-  ended?: ((call: PlannedTask, outcome: TaskOutcome & { cached?: boolean }) => void) | undefined;
+  ended?:
+    | ((call: PlannedTask, outcome: TaskOutcome & { cached?: boolean; hit?: boolean }) => void)
+    | undefined;
 }
 
 /** A superstep's scope for calls, from its head's pending writes. */
 export function callScope(
   pending: PendingState,
-  options: Pick<CallScope, "started" | "ended" | "keep"> = {},
+  options: Pick<CallScope, "started" | "ended" | "keep" | "cache"> = {},
 ): CallScope {
   return {
     stored: pending.done,

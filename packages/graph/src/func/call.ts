@@ -1,16 +1,18 @@
 // Calling a `task()` function: a task of the running superstep, run (or given back) now.
-import { assertJsonSerialisable } from "@layover/checkpoint";
+import { assertJsonSerialisable, type CacheFullKey } from "@layover/checkpoint";
+import type { Write } from "../algo/apply-writes.ts";
 import type { PlannedTask } from "../algo/plan.ts";
 import { RETURN } from "../constants.ts";
 import { currentTask, type TaskContext, taskContext } from "../context.ts";
 import { OutsideNodeError } from "../errors.ts";
-import type { NodeConfig, RetryPolicy } from "../graph/spec.ts";
+import { cacheKey } from "../graph/cache-policy.ts";
+import type { CachePolicy, NodeConfig, RetryPolicy } from "../graph/spec.ts";
 import { deterministicId } from "../ids.ts";
 import { GraphInterrupt } from "../interrupt.ts";
 import { callNode } from "../langchain.ts";
 import { type TaskOutcome, withRetries } from "../run-task.ts";
 import { triggersOf } from "../task-setup.ts";
-import { finishCall, returnedBy } from "./call-scope.ts";
+import { type CallScope, finishCall, returnedBy } from "./call-scope.ts";
 
 /** Where a call runs: under its caller's task, as LangGraph's (`wf:<id>|book:<id>` is the call's own). */
 function callerNs(parent: TaskContext): string {
@@ -43,16 +45,35 @@ function settled(outcome: TaskOutcome): unknown {
   throw outcome.kind === "interrupted" ? new GraphInterrupt(outcome.interrupts) : outcome.error;
 }
 
+/** What a task is called with besides its function: its retry and cache policies. */
+export interface CallPolicies {
+  retry: RetryPolicy | undefined;
+  cachePolicy: CachePolicy | undefined;
+}
+
+/** A result a call gives back without running: kept by the superstep (a resume, a retry) or in the cache. */
+function given(scope: CallScope, call: PlannedTask, value: unknown, hit = false): Promise<unknown> {
+  scope.started?.(call);
+  const writes: Write[] = [[RETURN, value]];
+  scope.ended?.(
+    call,
+    hit
+      ? { kind: "done", writes, output: value, hit }
+      : { kind: "done", writes, output: value, cached: true },
+  );
+  return Promise.resolve(value);
+}
+
 /**
  * Calls `fn(...args)` as the task `name` of the running superstep: the result it gave before the
- * superstep ran again, or a run of it now (retried as `retry` says), which the superstep waits
- * for and keeps when it pauses.
+ * superstep ran again, or the cache's for the same arguments (a cachePolicy), or a run of it now
+ * (retried as its policy says), which the superstep waits for and keeps when it pauses.
  */
 export function callTask(
   name: string,
   fn: (...args: any[]) => unknown,
   args: unknown[],
-  retry: RetryPolicy | undefined,
+  policies: CallPolicies,
 ): Promise<unknown> {
   const parent = currentTask();
   if (parent?.calls === undefined) throw new OutsideNodeError(`The task "${name}"`);
@@ -66,42 +87,68 @@ export function callTask(
   };
   const stored = scope.stored.get(call.id);
   const kept = stored === undefined ? undefined : returnedBy(stored);
-  if (kept !== undefined || scope.finished.has(call.id)) {
-    const output = kept === undefined ? scope.finished.get(call.id) : kept.value;
-    scope.started?.(call);
-    scope.ended?.(call, { kind: "done", writes: [[RETURN, output]], output, cached: true });
-    return Promise.resolve(output);
-  }
+  if (kept !== undefined) return given(scope, call, kept.value);
+  if (scope.finished.has(call.id)) return given(scope, call, scope.finished.get(call.id));
+  const cache = scope.cache;
+  if (cache === undefined || policies.cachePolicy === undefined)
+    return run(parent, call, fn, policies, undefined);
+  const key = cacheKey(cache.name, name, policies.cachePolicy, args);
+  return cache.cache
+    .get([key])
+    .then(([hit]) =>
+      hit === undefined ? run(parent, call, fn, policies, key) : given(scope, call, hit.value, true),
+    );
+}
+
+/** Runs a call now; one that finishes without asking anything keeps its result under `cacheAt`. */
+function run(
+  parent: TaskContext,
+  call: PlannedTask,
+  fn: (...args: any[]) => unknown,
+  policies: CallPolicies,
+  cacheAt: CacheFullKey | undefined,
+): Promise<unknown> {
+  const scope = parent.calls as CallScope;
+  const args = call.arg as unknown[];
   const context: TaskContext = {
     ...parent,
     ns: callerNs(parent),
     taskId: call.id,
-    node: name,
+    node: call.name,
     rootTaskId: parent.rootTaskId ?? parent.taskId,
     input: args,
   };
   context.config = callConfig(parent, call, context.ns);
   scope.started?.(call);
-  const running = withRetries(retry, parent.signal, async (attemptNo) => {
+  const running = withRetries(policies.retry, parent.signal, async (attemptNo) => {
     Object.assign(context, { attempt: attemptNo, interruptIndex: 0, subgraphCalls: 0, callIndex: 0 });
     const output = await taskContext.run(context, () =>
       callNode(context.config as NodeConfig, () => fn(...args)),
     );
     // Kept as a pending write: what a checkpointer can store.
-    if (parent.checkpointer !== undefined) assertJsonSerialisable(output, `The result of task "${name}"`);
+    if (parent.checkpointer !== undefined)
+      assertJsonSerialisable(output, `The result of task "${call.name}"`);
     return { kind: "done" as const, writes: [[RETURN, output] as [string, unknown]], output };
   }).then(async (outcome) => {
-    if (outcome.kind === "done") await finishCall(scope, call.id, outcome.output);
-    else if (outcome.kind === "interrupted") {
-      const root = context.rootTaskId as string;
-      scope.asked.set(root, [...(scope.asked.get(root) ?? []), ...outcome.interrupts]);
-    } else if (!scope.failed.has(context.rootTaskId as string))
-      scope.failed.set(context.rootTaskId as string, outcome.error);
-    scope.ended?.(call, outcome);
+    await recorded(scope, context, call, outcome);
+    if (cacheAt !== undefined && outcome.kind === "done" && context.interruptIndex === 0)
+      await scope.cache?.cache.set([{ key: cacheAt, value: outcome.output, ...ttlOf(policies.cachePolicy) }]);
     return outcome;
   });
   scope.running.add(running);
   const settle = () => void scope.running.delete(running);
   void running.then(settle, settle);
   return running.then(settled);
+}
+
+const ttlOf = (policy: CachePolicy | undefined) => (policy?.ttl === undefined ? {} : { ttl: policy.ttl });
+
+/** What a call's outcome leaves in its superstep: its result kept, its questions or its error its caller's. */
+async function recorded(scope: CallScope, context: TaskContext, call: PlannedTask, outcome: TaskOutcome) {
+  const root = context.rootTaskId as string;
+  if (outcome.kind === "done") await finishCall(scope, call.id, outcome.output);
+  else if (outcome.kind === "interrupted")
+    scope.asked.set(root, [...(scope.asked.get(root) ?? []), ...outcome.interrupts]);
+  else if (!scope.failed.has(root)) scope.failed.set(root, outcome.error);
+  scope.ended?.(call, outcome);
 }

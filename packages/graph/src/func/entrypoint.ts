@@ -1,12 +1,13 @@
 // LangGraph's functional API: `entrypoint` makes a workflow of one function a graph — one node
 // that runs it, its input and value single values — which runs, pauses, resumes, streams and
 // is served by workers as any compiled graph is; `task()` functions it calls are durable steps.
-import { type BaseStore, type CheckpointSaver, isStore } from "@layover/checkpoint";
+import { type BaseCache, type BaseStore, type CheckpointSaver, isStore } from "@layover/checkpoint";
 import type { Command } from "../command.ts";
 import { END, START } from "../constants.ts";
 import { currentTask } from "../context.ts";
 import { InvalidGraphError, OutsideNodeError } from "../errors.ts";
 import { buildGraphSpec } from "../graph/build-spec.ts";
+import { checkedCache } from "../graph/cache-policy.ts";
 import { CompiledStateGraph } from "../graph/compiled-graph.ts";
 import type { RunnableConfig } from "../graph/environment.ts";
 import type { LangGraphRunnableConfig, NodeSpec } from "../graph/spec.ts";
@@ -38,6 +39,8 @@ export interface EntrypointOptions {
   checkpointer?: CheckpointSaver | false | undefined;
   /** The long-term store its code reaches (`getStore()`). On workers, leave it out. */
   store?: BaseStore | undefined;
+  /** Where its tasks with a cachePolicy keep their results. On workers, leave it out. */
+  cache?: BaseCache | undefined;
 }
 
 const FINAL: unique symbol = Symbol.for("layover.entrypointFinal");
@@ -84,11 +87,14 @@ function checkedOptions(given: string | EntrypointOptions): EntrypointOptions {
   const options = typeof given === "string" ? { name: given } : given;
   if (typeof options !== "object" || options === null)
     throw new InvalidGraphError("entrypoint(options, fn) takes a name, or { name, checkpointer?, store? }.");
-  const unknown = Object.keys(options).filter((key) => !["name", "checkpointer", "store"].includes(key));
+  const unknown = Object.keys(options).filter(
+    (key) => !["name", "checkpointer", "store", "cache"].includes(key),
+  );
   if (unknown.length > 0)
     throw new InvalidGraphError(
-      `entrypoint() does not take ${unknown.map((key) => `"${key}"`).join(", ")}: it takes name, checkpointer and store (a cache is not supported).`,
+      `entrypoint() does not take ${unknown.map((key) => `"${key}"`).join(", ")}: it takes name, checkpointer, store and cache.`,
     );
+  checkedCache(options.cache, "entrypoint({ cache })");
   if ((options.checkpointer as unknown) === true)
     throw new InvalidGraphError(
       "entrypoint({ checkpointer: true }) is not supported: give a checkpointer (MemorySaver, PostgresSaver), or leave it out.",
@@ -111,7 +117,7 @@ function entrypointOf<I, R>(
   options: string | EntrypointOptions,
   fn: (input: I, config: LangGraphRunnableConfig) => R | Promise<R>,
 ): CompiledEntrypoint<I, Unfinal<Awaited<R>>> {
-  const { name, checkpointer, store } = checkedOptions(options);
+  const { name, checkpointer, store, cache } = checkedOptions(options);
   checkedFunction(fn, `entrypoint "${name}"`);
   const fields = new Map([INPUT, OUTPUT, PREVIOUS].map((key) => [key, lastValue()]));
   const spec = buildGraphSpec({
@@ -136,6 +142,7 @@ function entrypointOf<I, R>(
     interruptBefore: new Set(),
     interruptAfter: new Set(),
     store,
+    cache,
   });
 }
 

@@ -1,6 +1,7 @@
 // LangGraph's `task()`: a function an entrypoint (or a graph's node) calls as a durable step.
 import { InvalidGraphError } from "../errors.ts";
-import type { RetryPolicy } from "../graph/spec.ts";
+import { checkedCachePolicy } from "../graph/cache-policy.ts";
+import type { CachePolicy, RetryPolicy } from "../graph/spec.ts";
 import { callTask } from "./call.ts";
 
 export interface TaskOptions {
@@ -8,8 +9,12 @@ export interface TaskOptions {
   name: string;
   /** Retries a failing call with backoff, as a node's retry policy. */
   retry?: RetryPolicy | undefined;
-  /** LangGraph's cache policy: without a cache (which Layover does not provide) it does nothing, as there. */
-  cachePolicy?: unknown;
+  /**
+   * LangGraph's cache policy: the task's result is kept in the workflow's cache (`entrypoint({
+   * cache })`, a graph's `compile({ cache })`) for its arguments, and given back for the same
+   * arguments instead of running it; without a cache it does nothing, as there.
+   */
+  cachePolicy?: CachePolicy | boolean | undefined;
 }
 
 /** A task's or entrypoint's name, refused where it would break a namespace (`:`, `|`) or is empty. */
@@ -42,10 +47,13 @@ export function task<A extends unknown[], R>(
   options: string | TaskOptions,
   fn: (...args: A) => R | Promise<R>,
 ): (...args: A) => Promise<Awaited<R>> {
-  const given = typeof options === "string" ? { name: options } : options;
+  const given: TaskOptions = typeof options === "string" ? { name: options } : options;
   const name = checkedName(given?.name, "task()");
   checkedFunction(fn, `task "${name}"`);
-  const retry = given.retry;
+  const policies = {
+    retry: given.retry,
+    cachePolicy: checkedCachePolicy(given.cachePolicy, `task "${name}"`),
+  };
   return (...args: A) =>
-    callTask(name, fn as (...args: unknown[]) => unknown, args, retry) as Promise<Awaited<R>>;
+    callTask(name, fn as (...args: unknown[]) => unknown, args, policies) as Promise<Awaited<R>>;
 }

@@ -1,4 +1,4 @@
-import type { BaseStore, CheckpointSaver } from "@layover/checkpoint";
+import type { BaseCache, BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import { readState } from "../algo/apply-writes.ts";
 import { type Command, isCommand } from "../command.ts";
 import { SUBGRAPH_INPUT, subgraphInputKey } from "../commit.ts";
@@ -20,6 +20,7 @@ import { checkStreamModes, type Emitter, pushEvent, type StreamMode, wantsEvent 
 import { emitValues } from "../stream-view.ts";
 import { storeOrFail } from "../uncommitted.ts";
 import { updateThreadState } from "../update-state.ts";
+import { cacheNamespace } from "./cache-policy.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
 import { inputJsonSchema } from "./input-schema.ts";
 import type { GraphSpec } from "./spec.ts";
@@ -97,6 +98,10 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   readonly interruptAfter: ReadonlySet<string> | "*";
   /** The long-term store its nodes reach (`compile({ store })`). */
   readonly store: BaseStore | undefined;
+  /** Where nodes with a cachePolicy keep their writes (`compile({ cache })`). */
+  readonly cache: BaseCache | undefined;
+  /** The name its entries are kept under in the cache: its name, or on workers its graph id. */
+  readonly cacheName: string;
   declare readonly "~types": { state: S; update: U };
 
   constructor(options: {
@@ -105,12 +110,16 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     interruptBefore: ReadonlySet<string> | "*";
     interruptAfter: ReadonlySet<string> | "*";
     store?: BaseStore | undefined;
+    cache?: BaseCache | undefined;
+    cacheName?: string | undefined;
   }) {
     this.spec = options.spec;
     this.checkpointer = options.checkpointer;
     this.interruptBefore = options.interruptBefore;
     this.interruptAfter = options.interruptAfter;
     this.store = options.store;
+    this.cache = options.cache;
+    this.cacheName = options.cacheName ?? options.spec.name;
   }
 
   get name(): string {
@@ -125,6 +134,22 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   /** The same graph with another long-term store: a worker gives the graphs it serves its Postgres store. */
   withStore(store: BaseStore): CompiledStateGraph<S, U> {
     return new CompiledStateGraph<S, U>({ ...this, store });
+  }
+
+  /**
+   * The same graph with another node cache, its entries kept under `name`: a worker gives the
+   * graphs it serves its Postgres cache, each under its graph id.
+   */
+  withCache(cache: BaseCache, name = this.cacheName): CompiledStateGraph<S, U> {
+    return new CompiledStateGraph<S, U>({ ...this, cache, cacheName: name });
+  }
+
+  /**
+   * Removes what this graph's nodes (and tasks) keep in its cache, as LangGraph's `clearCache()`;
+   * other graphs' entries in a cache they share are kept (LangGraph clears them too).
+   */
+  async clearCache(): Promise<void> {
+    await this.cache?.clear([cacheNamespace(this.cacheName)]);
   }
 
   /**

@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { type BaseStore, type CheckpointSaver, isStore, MemorySaver } from "@layover/checkpoint";
+import {
+  type BaseCache,
+  type BaseStore,
+  type CheckpointSaver,
+  isStore,
+  MemorySaver,
+} from "@layover/checkpoint";
 import { type Durability, isDurability, requestedDurability, TASK_SEED } from "../commit.ts";
 import { currentTask, type TaskContext } from "../context.ts";
 import { InvalidInputError, MissingThreadIdError } from "../errors.ts";
@@ -74,6 +80,15 @@ export interface GraphRuntimeOptions {
   interruptBefore: ReadonlySet<string> | "*";
   interruptAfter: ReadonlySet<string> | "*";
   store?: BaseStore | undefined;
+  cache?: BaseCache | undefined;
+  cacheName?: string | undefined;
+}
+
+/** Where a graph's nodes and tasks with a cachePolicy keep their writes; undefined: nowhere. */
+function graphCache(graph: GraphRuntimeOptions): StepEnv["cache"] {
+  return graph.cache === undefined
+    ? undefined
+    : { cache: graph.cache, name: graph.cacheName ?? graph.spec.name };
 }
 
 const NONE: ReadonlySet<string> = new Set();
@@ -191,6 +206,8 @@ export function runEnvironment(
       callbacks: callbackList(config?.callbacks) ?? parent.callbacks,
       // The caller's store over the subgraph's own, as LangGraph's: on workers, the deployment's.
       store: callStore(config) ?? parent.store ?? graph.store,
+      // Its own cache, not its caller's, as LangGraph's.
+      cache: graphCache(graph),
     };
     return { env, subgraph: true };
   }
@@ -215,6 +232,7 @@ export function runEnvironment(
     tags: config?.tags ?? [],
     callbacks: callbackList(config?.callbacks),
     store: callStore(config) ?? graph.store,
+    cache: graphCache(graph),
   };
   return { env, subgraph: false };
 }

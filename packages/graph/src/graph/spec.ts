@@ -1,4 +1,4 @@
-import type { BaseStore, CheckpointSaver } from "@layover/checkpoint";
+import type { BaseCache, BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import type { StateDefinition } from "../state/definition.ts";
 
 /** Retry a failing node with exponential backoff. An interrupt is never retried. */
@@ -19,6 +19,18 @@ export interface RetryPolicy {
    * and Layover's own typed errors
    */
   retryOn?: (error: unknown) => boolean;
+}
+
+/**
+ * LangGraph's cache policy: a node (or task) whose writes are kept in the graph's cache
+ * (`compile({ cache })`) under a key made from its input, and given back for the same input
+ * instead of running it, until `ttl` passes.
+ */
+export interface CachePolicy {
+  /** Seconds an entry is kept. @defaultValue until the cache is cleared */
+  ttl?: number | undefined;
+  /** The key's text from the node's input (its state, a Send's argument, a task's arguments). @defaultValue JSON.stringify */
+  keyFunc?: ((input: unknown) => string) | undefined;
 }
 
 /** What a node receives as its second argument. */
@@ -97,6 +109,8 @@ export interface NodeSpec {
   defer?: boolean | undefined;
   /** The keys the node sees, from its own input schema (`addNode(…, { input })`); undefined: the graph's. */
   inputKeys?: readonly string[] | undefined;
+  /** Its writes are kept in the graph's cache (`addNode(…, { cachePolicy })`). */
+  cachePolicy?: CachePolicy | undefined;
 }
 
 export type Router = (state: any, config: NodeConfig) => unknown;
@@ -169,4 +183,9 @@ export interface CompileOptions {
    * across threads. On workers, leave it out: a worker gives its graphs its Postgres store.
    */
   store?: BaseStore | undefined;
+  /**
+   * The cache of nodes (and tasks) with a `cachePolicy`. On workers, leave it out: a worker gives
+   * its graphs the deployment's Postgres cache.
+   */
+  cache?: BaseCache | undefined;
 }

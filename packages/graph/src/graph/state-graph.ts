@@ -11,8 +11,17 @@ import type {
   ZodStateLike,
 } from "../state/definition.ts";
 import { buildGraphSpec } from "./build-spec.ts";
+import { checkedCache, checkedCachePolicy } from "./cache-policy.ts";
 import { CompiledStateGraph } from "./compiled-graph.ts";
-import type { BranchSpec, CompileOptions, NodeConfig, NodeSpec, RetryPolicy, Router } from "./spec.ts";
+import type {
+  BranchSpec,
+  CachePolicy,
+  CompileOptions,
+  NodeConfig,
+  NodeSpec,
+  RetryPolicy,
+  Router,
+} from "./spec.ts";
 import { definitionOf, type GraphSchemas, graphSchemas, type StateViews, stateViews } from "./state-views.ts";
 
 // biome-ignore lint/suspicious/noConfusingVoidType: a node may be a function that returns nothing.
@@ -72,12 +81,13 @@ export interface AddNodeOptions {
    * has finished), once for all that reached it: a map-reduce's reduce.
    */
   defer?: boolean;
+  /**
+   * LangGraph's node cache: the node's writes are kept in the graph's cache (`compile({ cache })`)
+   * for its input, and given back for the same input instead of running it. `true`: kept until
+   * the cache is cleared; `false` or left out: the node always runs.
+   */
+  cachePolicy?: CachePolicy | boolean | undefined;
 }
-
-/** LangGraph.js's node options that change how a graph runs, which Layover does not do yet. */
-const UNSUPPORTED_NODE_OPTIONS: Record<string, string> = {
-  cachePolicy: "node caching is not supported: the node runs every time",
-};
 
 /** Refuses node options Layover would otherwise ignore while they change what the graph does. */
 function checkNodeOptions(name: string, options: object): void {
@@ -85,11 +95,9 @@ function checkNodeOptions(name: string, options: object): void {
     if (value === undefined) continue;
     if (key === "defer" && typeof value !== "boolean")
       throw new InvalidGraphError(`Node "${name}": defer is true or false; got ${JSON.stringify(value)}.`);
-    if (key in UNSUPPORTED_NODE_OPTIONS)
-      throw new InvalidGraphError(`Node "${name}": ${UNSUPPORTED_NODE_OPTIONS[key]}; leave out { ${key} }.`);
-    if (!["retryPolicy", "ends", "metadata", "subgraphs", "input", "defer"].includes(key))
+    if (!["retryPolicy", "ends", "metadata", "subgraphs", "input", "defer", "cachePolicy"].includes(key))
       throw new InvalidGraphError(
-        `Node "${name}": unknown option "${key}". Node options are retryPolicy, ends, metadata, subgraphs, input and defer.`,
+        `Node "${name}": unknown option "${key}". Node options are retryPolicy, ends, metadata, subgraphs, input, defer and cachePolicy.`,
       );
   }
 }
@@ -204,6 +212,8 @@ export class StateGraph<
       node.inputKeys = [...input.fields.keys()];
     }
     if (options?.defer === true) node.defer = true;
+    const cachePolicy = checkedCachePolicy(options?.cachePolicy, `Node "${name}"`);
+    if (cachePolicy !== undefined) node.cachePolicy = cachePolicy;
     return this;
   }
 
@@ -268,6 +278,7 @@ export class StateGraph<
       interruptBefore: this.breakpoints(options.interruptBefore, "interruptBefore"),
       interruptAfter: this.breakpoints(options.interruptAfter, "interruptAfter"),
       store: checkedStore(options.store),
+      cache: checkedCache(options.cache, "compile({ cache })"),
     });
   }
 

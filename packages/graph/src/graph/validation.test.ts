@@ -94,7 +94,7 @@ describe("Command", () => {
 });
 
 describe("node options at addNode()", () => {
-  it("refuses LangGraph.js options that would change the run and are not built (cachePolicy), and bad ones", () => {
+  it("refuses node options it cannot use", () => {
     const add = (options: object) => () => new StateGraph(State).addNode("agg", noop, options as never);
     expect(expectThrowsCode(add({ defer: "yes" }), "INVALID_GRAPH").message).toContain(
       'Node "agg": defer is true or false',
@@ -102,7 +102,9 @@ describe("node options at addNode()", () => {
     expect(expectThrowsCode(add({ input: "private" }), "INVALID_GRAPH").message).toContain(
       "input schema takes a StateSchema",
     );
-    expect(expectThrowsCode(add({ cachePolicy: { ttl: 60 } }), "INVALID_GRAPH").message).toContain("caching");
+    expect(expectThrowsCode(add({ cachePolicy: { ttl: 0 } }), "INVALID_GRAPH").message).toContain(
+      "ttl is seconds above 0",
+    );
     expect(expectThrowsCode(add({ retrypolicy: {} }), "INVALID_GRAPH").message).toContain(
       'unknown option "retrypolicy"',
     );

@@ -1,0 +1,66 @@
+// LangGraph's node cache, the parts that need no I/O: the policies nodes and tasks are given, and
+// where a task's writes are kept — a namespace per graph and node, a key from the task's input.
+import { createHash } from "node:crypto";
+import { type BaseCache, type CacheFullKey, isCache } from "@layover/checkpoint";
+import { InvalidGraphError } from "../errors.ts";
+import type { CachePolicy } from "./spec.ts";
+
+/** A run's node cache, and the name its graph's entries are kept under (its name; on workers, its graph id). */
+export interface GraphCache {
+  cache: BaseCache;
+  name: string;
+}
+
+/** A cache's namespaces of nodes' writes begin with this label, as LangGraph's. */
+export const CACHE_NS = "__pregel_ns_writes";
+
+/** A graph's cache, refused when it is not one. */
+export function checkedCache(cache: unknown, what: string): BaseCache | undefined {
+  if (cache === undefined) return undefined;
+  if (!isCache(cache))
+    throw new InvalidGraphError(
+      `${what} takes a cache (InMemoryCache, PostgresCache, a BaseCache): an object with get, set and clear.`,
+    );
+  return cache;
+}
+
+/** A node's or task's cache policy as given (`true`: kept until cleared), checked; undefined: none. */
+export function checkedCachePolicy(policy: unknown, what: string): CachePolicy | undefined {
+  if (policy === undefined || policy === false) return undefined;
+  if (policy === true) return {};
+  const { ttl, keyFunc, ...rest } = (
+    typeof policy === "object" && policy !== null ? policy : {}
+  ) as CachePolicy;
+  const problem =
+    typeof policy !== "object" || policy === null
+      ? "is true, false or { ttl?, keyFunc? }"
+      : Object.keys(rest).length > 0
+        ? `has only ttl and keyFunc; got ${Object.keys(rest).join(", ")}`
+        : ttl !== undefined && !(typeof ttl === "number" && Number.isFinite(ttl) && ttl > 0)
+          ? `ttl is seconds above 0; got ${JSON.stringify(ttl)}`
+          : keyFunc !== undefined && typeof keyFunc !== "function"
+            ? "keyFunc is a function of the input"
+            : undefined;
+  if (problem !== undefined) throw new InvalidGraphError(`${what}: cachePolicy ${problem}.`);
+  return { ttl, keyFunc };
+}
+
+/**
+ * Where a task's writes are kept: under the graph's cache name (its name, or on workers its
+ * graph id), and a hash of the node's (or task's) name and of the text its policy's keyFunc
+ * makes of its input (JSON by default, of `[input]` as LangGraph's). A keyFunc that gives no
+ * string fails the task with a typed error.
+ */
+export function cacheKey(graph: string, node: string, policy: CachePolicy, input: unknown): CacheFullKey {
+  const text = policy.keyFunc === undefined ? JSON.stringify([input]) : policy.keyFunc([input]);
+  if (typeof text !== "string")
+    throw new InvalidGraphError(
+      `The cachePolicy.keyFunc of "${node}" must return a string (the cache key's text); got ${typeof text}.`,
+    );
+  return [[CACHE_NS, graph], createHash("sha256").update(`${node}\u0000${text}`).digest("hex")];
+}
+
+/** The namespace a graph's nodes and tasks keep their writes under. */
+export function cacheNamespace(graph: string): string[] {
+  return [CACHE_NS, graph];
+}

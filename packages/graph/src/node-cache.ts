@@ -1,0 +1,59 @@
+// LangGraph's node cache around a superstep: before its tasks run, one read of the cache gives
+// the writes kept for the tasks with a cachePolicy (a hit runs nothing); a task that finishes
+// without asking anything keeps its writes there for its input.
+import type { CacheFullKey } from "@layover/checkpoint";
+import type { Write } from "./algo/apply-writes.ts";
+import type { PlannedTask } from "./algo/plan.ts";
+import { cacheKey } from "./graph/cache-policy.ts";
+import type { CachePolicy } from "./graph/spec.ts";
+import type { StepEnv } from "./step-env.ts";
+
+/** What the cache says of a superstep's tasks, by task id. */
+export interface CacheLookup {
+  /** The writes kept for a task's input: it does not run. */
+  hits: Map<string, Write[]>;
+  /** Where a task that runs keeps its writes. */
+  keys: Map<string, CacheFullKey>;
+  /** A task whose key could not be made (its keyFunc failed): it fails with the error. */
+  failures: Map<string, unknown>;
+}
+
+const NOTHING: CacheLookup = { hits: new Map(), keys: new Map(), failures: new Map() };
+
+function policyOf(env: StepEnv, task: PlannedTask): CachePolicy | undefined {
+  return env.spec.nodes.get(task.name)?.cachePolicy;
+}
+
+/** Looks `tasks` (those about to run) up in the graph's cache, in one read; nothing without a cache. */
+export async function lookUpCached(
+  env: StepEnv,
+  tasks: readonly PlannedTask[],
+  inputOf: (task: PlannedTask) => unknown,
+): Promise<CacheLookup> {
+  const cache = env.cache;
+  if (cache === undefined || !tasks.some((task) => policyOf(env, task) !== undefined)) return NOTHING;
+  const lookup: CacheLookup = { hits: new Map(), keys: new Map(), failures: new Map() };
+  for (const task of tasks) {
+    const policy = policyOf(env, task);
+    if (policy === undefined) continue;
+    try {
+      lookup.keys.set(task.id, cacheKey(cache.name, task.name, policy, inputOf(task)));
+    } catch (error) {
+      lookup.failures.set(task.id, error);
+    }
+  }
+  if (lookup.keys.size === 0) return lookup;
+  const found = await cache.cache.get([...lookup.keys.values()]);
+  const byKey = new Map(found.map((hit) => [JSON.stringify(hit.key), hit.value as Write[]]));
+  for (const [taskId, key] of lookup.keys) {
+    const writes = byKey.get(JSON.stringify(key));
+    if (writes !== undefined) lookup.hits.set(taskId, writes);
+  }
+  return lookup;
+}
+
+/** Keeps a finished task's writes in the cache for its input, for as long as its policy says. */
+export async function keepCached(env: StepEnv, task: PlannedTask, key: CacheFullKey, writes: Write[]) {
+  const ttl = policyOf(env, task)?.ttl;
+  await env.cache?.cache.set([{ key, value: writes, ...(ttl === undefined ? {} : { ttl }) }]);
+}
