@@ -1,3 +1,4 @@
+export type { PostgresCacheOptions } from "./cache-options.ts";
 export {
   classifyFailure,
   type FailureClass,
@@ -17,6 +18,7 @@ export {
   type RunMigrationsOptions,
   runMigrations,
 } from "./migrate.ts";
+export { PostgresCache } from "./postgres-cache.ts";
 export { PostgresSaver } from "./postgres-saver.ts";
 export { PostgresStore } from "./postgres-store.ts";
 export type { DeletedRows, PruneResult, PruneSelector, PruneStrategy } from "./prune.ts";
