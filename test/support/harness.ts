@@ -35,6 +35,7 @@ interface SchedulerStartOptions {
   sweepEveryMs?: number;
   reconcileEveryMs?: number;
   threadTtlMs?: number;
+  pruneCacheEveryMs?: number;
 }
 
 export interface Harness {
@@ -116,6 +117,7 @@ function harnessScheduler(deployment: Deployment, options: SchedulerStartOptions
     reconcileEveryMs: options.reconcileEveryMs ?? 1_000,
     reconcileMinAgeMs: 500,
     ...(options.threadTtlMs ? { threadTtlMs: options.threadTtlMs, pruneThreadsEveryMs: 200 } : {}),
+    ...(options.pruneCacheEveryMs ? { pruneCacheEveryMs: options.pruneCacheEveryMs } : {}),
     ...(options.id ? { schedulerId: options.id } : {}),
   });
 }

@@ -24,6 +24,7 @@ main(async () => {
     reconcileEveryMs: env.RECONCILE_EVERY_MS,
     ...(env.THREAD_TTL_MS !== undefined ? { threadTtlMs: env.THREAD_TTL_MS } : {}),
     pruneThreadsEveryMs: env.PRUNE_THREADS_EVERY_MS,
+    pruneCacheEveryMs: env.PRUNE_CACHE_EVERY_MS,
     lockDurationMs: env.LOCK_DURATION_MS,
     stalledIntervalMs: env.STALLED_INTERVAL_MS,
     ...(env.SCHEDULER_ID ? { schedulerId: env.SCHEDULER_ID } : {}),

@@ -9,6 +9,12 @@ describe("scheduler environment", () => {
     expect(parseSchedulerEnv({ THREAD_TTL_MS: " " }).THREAD_TTL_MS).toBeUndefined();
   });
 
+  it("deletes expired node cache entries every 10 minutes unless told, refusing a timer of 0", () => {
+    expect(parseSchedulerEnv({}).PRUNE_CACHE_EVERY_MS).toBe(600_000);
+    expect(parseSchedulerEnv({ PRUNE_CACHE_EVERY_MS: "60000" }).PRUNE_CACHE_EVERY_MS).toBe(60_000);
+    expect(() => parseSchedulerEnv({ PRUNE_CACHE_EVERY_MS: "0" })).toThrow(/PRUNE_CACHE_EVERY_MS/);
+  });
+
   it("takes a TTL of days, longer than any timer could wait", () => {
     expect(parseSchedulerEnv({ THREAD_TTL_MS: "7776000000" }).THREAD_TTL_MS).toBe(90 * 86_400_000);
   });

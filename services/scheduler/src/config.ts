@@ -15,6 +15,8 @@ export const SchedulerEnv = ServiceEnv.extend({
     .max(Number.MAX_SAFE_INTEGER)
     .optional(),
   PRUNE_THREADS_EVERY_MS: timerMs(1).default(3_600_000),
+  /** How often expired node cache entries are deleted (at most 10,000 a time). */
+  PRUNE_CACHE_EVERY_MS: timerMs(1).default(600_000),
   SCHEDULER_ID: z.string().min(1).optional(),
   ...JobLockEnv,
   /** Log users' payloads (off: they are redacted), as the worker's. */

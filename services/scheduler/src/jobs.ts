@@ -1,3 +1,4 @@
+import type { PostgresCache } from "@layover/checkpoint-postgres";
 import {
   type CronsApi,
   CronTick,
@@ -33,6 +34,8 @@ export interface JobDeps {
   outage: OutageGate;
   /** The SchedulerOptions the jobs read, documented there. */
   options: { sweepBatchSize?: number; reconcileMinAgeMs?: number; threadTtlMs?: number };
+  /** The deployment's node cache: its expired entries are pruned. */
+  cache: PostgresCache;
 }
 
 /** Reconciliation's work, at warn: a lost job is a Redis outage, a failed one a run stuck retrying. */
@@ -126,6 +129,8 @@ async function handle(deps: JobDeps, job: Job): Promise<unknown> {
       return startCronRun(deps, job);
     case "prune-threads":
       return pruneThreads(deps, job);
+    case "prune-cache":
+      return pruneCache(deps);
     default:
       logger.warn({ name: job.name }, "unknown scheduler job");
       return null;
@@ -146,6 +151,16 @@ async function pruneThreads({ client, metrics, options }: JobDeps, job: Job): Pr
   });
   metrics.threadsPruned.inc(pruned.threads);
   return pruned;
+}
+
+/** Expired node cache entries a prune-cache tick deletes at most: a long backlog goes over several ticks. */
+const PRUNE_CACHE_LIMIT = 10_000;
+
+/** Deletes expired node cache entries (the cache never returns them; this keeps its table small). */
+async function pruneCache({ cache, logger }: JobDeps): Promise<unknown> {
+  const pruned = await cache.pruneExpired({ limit: PRUNE_CACHE_LIMIT });
+  if (pruned > 0) logger.info({ pruned }, "expired node cache entries deleted");
+  return { pruned };
 }
 
 /** The tick's run, started with its cron held against crons.delete: none once a delete returned. */

@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { PostgresCache } from "@layover/checkpoint-postgres";
 import {
   CRON_SETTINGS,
   connectPostgres,
@@ -60,6 +61,8 @@ export interface SchedulerOptions {
   threadTtlMs?: number;
   /** How often threads past threadTtlMs are pruned, at most 10,000 a time. @defaultValue 3600000 */
   pruneThreadsEveryMs?: number;
+  /** How often expired node cache entries are deleted, at most 10,000 a time. @defaultValue 600000 */
+  pruneCacheEveryMs?: number;
   schedulerId?: string;
   /**
    * How long a scheduler job's lock lasts, and how often stalled ones are looked for: the sweep,
@@ -177,7 +180,19 @@ export function createScheduler(options: SchedulerOptions = {}) {
     probes: serviceProbes(pool, [connection, workerConnection], () => worker),
   };
   const outage = postgresOutageGate(pool, () => worker, logger);
-  const jobs = schedulerJobs({ db, dispatcher, client, crons, queue, metrics, logger, outage, options });
+  const cache = new PostgresCache({ pool, schema: db.schema });
+  const jobs = schedulerJobs({
+    db,
+    dispatcher,
+    client,
+    crons,
+    queue,
+    metrics,
+    logger,
+    outage,
+    options,
+    cache,
+  });
   const schedules = { queue, crons, logger, options };
   const watch = watchSchedules(schedules);
 
@@ -186,7 +201,11 @@ export function createScheduler(options: SchedulerOptions = {}) {
     client,
     async start(): Promise<void> {
       await requireRedis(connection, options.redisStartTimeoutMs, logger);
-      await withMigrationPool(options.databaseUrl, (admin) => migrateRuntime(admin, { schema: db.schema }));
+      // The runtime's tables, and the checkpointer's (the node cache it prunes is among them).
+      await withMigrationPool(options.databaseUrl, async (admin) => {
+        await migrateRuntime(admin, { schema: db.schema });
+        await new PostgresCache({ pool: admin, schema: db.schema }).setup();
+      });
       await setSchedules(schedules);
       // Reconcile once at start-up too: work lost while no scheduler ran is found at once.
       await jobs.reconcile();

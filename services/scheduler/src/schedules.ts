@@ -14,16 +14,21 @@ export interface ScheduleDeps {
     reconcileEveryMs?: number;
     threadTtlMs?: number;
     pruneThreadsEveryMs?: number;
+    pruneCacheEveryMs?: number;
   };
 }
 
-/** The sweep, reconciliation and pruning schedules, and every cron's from Postgres. */
+/** The sweep, reconciliation and pruning (threads, expired node cache entries) schedules, and every cron's from Postgres. */
 export async function setSchedules({ queue, crons, logger, options }: ScheduleDeps): Promise<void> {
   const every = (ms: number) => ({ every: ms });
   const opts = { removeOnComplete: true, removeOnFail: 100 };
   await queue.upsertJobScheduler("sweep", every(options.sweepEveryMs ?? 2_000), { name: "sweep", opts });
   await queue.upsertJobScheduler("reconcile", every(options.reconcileEveryMs ?? 15_000), {
     name: "reconcile",
+    opts,
+  });
+  await queue.upsertJobScheduler("prune-cache", every(options.pruneCacheEveryMs ?? 600_000), {
+    name: "prune-cache",
     opts,
   });
   if (options.threadTtlMs === undefined) await queue.removeJobScheduler("prune-threads");
@@ -43,7 +48,7 @@ export async function setSchedules({ queue, crons, logger, options }: ScheduleDe
 
 /**
  * Whether Redis holds fewer schedules than Postgres and this replica's options call for: the
- * sweep and reconciliation (with pruning if set) and one per cron. A deleted cron's schedule,
+ * sweep, reconciliation and the cache's pruning (with the threads' if set) and one per cron. A deleted cron's schedule,
  * until its next tick removes it, can hide a missing one until then.
  */
 async function schedulesLost({ queue, crons }: ScheduleDeps): Promise<boolean> {
@@ -53,7 +58,7 @@ async function schedulesLost({ queue, crons }: ScheduleDeps): Promise<boolean> {
     queue.getJobScheduler("prune-threads"),
     crons.count(),
   ]);
-  return held < 2 + (pruning ? 1 : 0) + cronCount;
+  return held < 3 + (pruning ? 1 : 0) + cronCount;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { InMemoryStore, MemorySaver, START, StateGraph, StateSchema } from "@layover/graph";
+import { InMemoryCache, InMemoryStore, MemorySaver, START, StateGraph, StateSchema } from "@layover/graph";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { servedGraphs } from "./graph-entries.ts";
@@ -9,6 +9,7 @@ const builder = new StateGraph(new StateSchema({ n: z.number().default(0) }))
 const graph = builder.compile();
 const saver = new MemorySaver();
 const store = new InMemoryStore(); // stands in for the worker's Postgres store
+const cache = { get: async () => [], set: async () => {}, clear: async () => {} } as never; // and its cache
 const handler = { name: "tally", handleLLMEnd() {} };
 
 describe("a graph module's entries", () => {
@@ -21,6 +22,7 @@ describe("a graph module's entries", () => {
       },
       saver,
       store,
+      cache,
     );
     expect(served.get("plain")?.timeoutMs).toBeUndefined();
     expect(served.get("traced")?.callbacks).toEqual([handler]);
@@ -33,9 +35,29 @@ describe("a graph module's entries", () => {
 
   it("reach the worker's store, unless compiled with a (shared) store of their own", () => {
     const own = { batch: async () => [] } as never;
-    const served = servedGraphs({ plain: graph, owned: builder.compile({ store: own }) }, saver, store);
+    const served = servedGraphs(
+      { plain: graph, owned: builder.compile({ store: own }) },
+      saver,
+      store,
+      cache,
+    );
     expect(served.get("plain")?.graph.store).toBe(store);
     expect(served.get("owned")?.graph.store).toBe(own);
+  });
+
+  it("reach the worker's node cache (or a shared one of their own), their entries kept under their graph id", () => {
+    const own = { get: async () => [], set: async () => {}, clear: async () => {} } as never;
+    const served = servedGraphs(
+      { plain: graph, owned: builder.compile({ cache: own }) },
+      saver,
+      store,
+      cache,
+    );
+    expect([served.get("plain")?.graph.cache, served.get("plain")?.graph.cacheName]).toEqual([
+      cache,
+      "plain",
+    ]);
+    expect([served.get("owned")?.graph.cache, served.get("owned")?.graph.cacheName]).toEqual([own, "owned"]);
   });
 
   it("are refused at start, naming the graph and what to give, where runs would have failed later", () => {
@@ -51,9 +73,10 @@ describe("a graph module's entries", () => {
       [{ g: { graph: builder } }, '"graph" must be a compiled graph'],
       [[graph], "must export its graphs as an object of graph id"],
       [{ g: builder.compile({ store: new InMemoryStore() }) }, "compiled with an InMemoryStore"],
+      [{ g: builder.compile({ cache: new InMemoryCache() }) }, "compiled with an InMemoryCache"],
     ];
     for (const [entries, message] of cases) {
-      expect(() => servedGraphs(entries, saver, store), message).toThrow(
+      expect(() => servedGraphs(entries, saver, store, cache), message).toThrow(
         expect.objectContaining({ code: "INVALID_CONFIG", message: expect.stringContaining(message) }),
       );
     }

@@ -1,7 +1,7 @@
 // The graphs a worker serves, from its graph module: checked when the worker starts, so a
 // mistake in the module stops the worker with a message naming the graph, instead of failing
 // every run that reaches it.
-import type { BaseStore, CheckpointSaver } from "@layover/checkpoint";
+import type { BaseCache, BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import {
   assertJsonSerialisable,
   type CompiledStateGraph,
@@ -118,11 +118,30 @@ function storeBound(
   return graph;
 }
 
-/** The module's graphs, checked, each bound to the worker's saver and store. */
+/**
+ * A served graph's node cache: the worker's, unless the graph was compiled with a cache of its
+ * own; its entries kept under the graph id. An InMemoryCache is refused, as a store is.
+ */
+function cacheBound(
+  id: string,
+  graph: CompiledStateGraph<any, any>,
+  cache: BaseCache,
+): CompiledStateGraph<any, any> {
+  if (graph.cache === undefined) return graph.withCache(cache, id);
+  if (graph.cache.constructor?.name === "InMemoryCache") {
+    throw new InvalidConfigError(
+      `Graph "${id}" in the graph module: compiled with an InMemoryCache, which each worker would keep apart. Compile it without a cache: workers give their graphs the deployment's Postgres cache.`,
+    );
+  }
+  return graph.withCache(graph.cache, id);
+}
+
+/** The module's graphs, checked, each bound to the worker's saver, store and node cache. */
 export function servedGraphs(
   entries: unknown,
   saver: CheckpointSaver,
   store: BaseStore,
+  cache: BaseCache,
 ): Map<string, ServedGraph> {
   if (typeof entries !== "object" || entries === null || Array.isArray(entries) || isCompiled(entries))
     throw new InvalidConfigError(
@@ -131,7 +150,8 @@ export function servedGraphs(
   const served = new Map<string, ServedGraph>();
   for (const [id, entry] of Object.entries(entries)) {
     const { graph, ...options } = servedEntry(id, entry);
-    served.set(id, { graph: storeBound(id, graph, store).withCheckpointer(saver), ...options });
+    const bound = cacheBound(id, storeBound(id, graph, store), cache);
+    served.set(id, { graph: bound.withCheckpointer(saver), ...options });
   }
   return served;
 }

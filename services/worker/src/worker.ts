@@ -1,6 +1,6 @@
 import type { Server } from "node:http";
 import { hostname } from "node:os";
-import { PostgresSaver, PostgresStore } from "@layover/checkpoint-postgres";
+import { PostgresCache, PostgresSaver, PostgresStore } from "@layover/checkpoint-postgres";
 import {
   connectPostgres,
   connectRedis,
@@ -111,11 +111,12 @@ function workerContext(
   const db = createDb(pool, options.schema);
   const saver = new PostgresSaver({ pool, schema: db.schema });
   const store = new PostgresStore({ pool, schema: db.schema });
+  const cache = new PostgresCache({ pool, schema: db.schema });
   const ctx: WorkerContext = {
     db,
     saver,
     dispatcher: createDispatcher(connection, prefix),
-    graphs: servedGraphs(options.graphs, saver, store),
+    graphs: servedGraphs(options.graphs, saver, store, cache),
     workerId,
     logger,
     budget: options.budget ?? { steps: 16, ms: 250 },
