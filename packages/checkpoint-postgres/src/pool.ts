@@ -1,5 +1,7 @@
 import pg from "pg";
 import { PostgresSaverError } from "./errors.ts";
+import type { RetryOptions } from "./retry.ts";
+import { DEFAULT_SCHEMA, quoteSchema } from "./schema-name.ts";
 
 const guarded = new WeakSet<pg.Pool>();
 
@@ -42,4 +44,25 @@ export function poolFor(who: string, source: PoolSource): { pool: pg.Pool; owned
   }
   guardConnectionErrors(pool);
   return { pool, owned };
+}
+
+/**
+ * Where a store or cache (PostgresStore, PostgresCache) keeps its rows: its pool (see poolFor),
+ * its schema (and the schema quoted for SQL) and its retry options.
+ */
+export interface PostgresHome {
+  pool: pg.Pool;
+  owned: boolean;
+  schema: string;
+  quoted: string;
+  retry: RetryOptions;
+}
+
+export function postgresHome(
+  who: string,
+  options: PoolSource & { schema?: string | undefined; retry?: RetryOptions | undefined },
+): PostgresHome {
+  const schema = options.schema ?? DEFAULT_SCHEMA;
+  const quoted = quoteSchema(schema); // refuses a bad name before a pool is built
+  return { ...poolFor(who, options), schema, quoted, retry: options.retry ?? {} };
 }

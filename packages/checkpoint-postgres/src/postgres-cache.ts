@@ -12,9 +12,9 @@ import type pg from "pg";
 import type { PostgresCacheOptions } from "./cache-options.ts";
 import { PostgresSaverError } from "./errors.ts";
 import { type MigrateResult, migrate } from "./migrate.ts";
-import { poolFor } from "./pool.ts";
+import { postgresHome } from "./pool.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
-import { DEFAULT_SCHEMA, quoteSchema, statementName } from "./schema-name.ts";
+import { statementName } from "./schema-name.ts";
 import { cacheClearAllSql, cacheClearSql, cacheGetSql, cachePruneSql, cacheSetSql } from "./sql/cache.ts";
 
 /** How many expired entries one `pruneExpired` deletes when not told. */
@@ -85,12 +85,13 @@ export class PostgresCache extends BaseCache {
 
   constructor(options: PostgresCacheOptions) {
     super();
-    this.schema = options.schema ?? DEFAULT_SCHEMA;
-    this.quoted = quoteSchema(this.schema);
-    const { pool, owned } = poolFor("PostgresCache", options);
-    this.pool = pool;
-    this.ownsPool = owned;
-    this.retry = options.retry ?? {};
+    ({
+      pool: this.pool,
+      owned: this.ownsPool,
+      schema: this.schema,
+      quoted: this.quoted,
+      retry: this.retry,
+    } = postgresHome("PostgresCache", options));
   }
 
   /** Creates or upgrades the tables (see `migrate`). Safe to call from many processes at once. */

@@ -7,9 +7,8 @@ import {
 } from "@layover/checkpoint";
 import type pg from "pg";
 import { type MigrateResult, migrate } from "./migrate.ts";
-import { poolFor } from "./pool.ts";
+import { postgresHome } from "./pool.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
-import { DEFAULT_SCHEMA, quoteSchema } from "./schema-name.ts";
 import type { ReadRow } from "./sql/store-read.ts";
 import { singleStatement } from "./sql/store-single.ts";
 import { batchStatements, resultsOf, type Statement } from "./store-batch.ts";
@@ -39,12 +38,13 @@ export class PostgresStore extends BaseStore {
         "PostgresStore has no `index` (semantic search over embeddings): Layover's stores embed nothing. Search by namespace and filter instead.",
       );
     }
-    this.schema = options.schema ?? DEFAULT_SCHEMA;
-    this.quoted = quoteSchema(this.schema);
-    const { pool, owned } = poolFor("PostgresStore", options);
-    this.pool = pool;
-    this.ownsPool = owned;
-    this.retry = options.retry ?? {};
+    ({
+      pool: this.pool,
+      owned: this.ownsPool,
+      schema: this.schema,
+      quoted: this.quoted,
+      retry: this.retry,
+    } = postgresHome("PostgresStore", options));
   }
 
   /** Creates or upgrades the tables (see `migrate`). Safe to call from many processes at once. */

@@ -1,11 +1,7 @@
-// The node cache's contract as vitest tests, for every cache (memory, Postgres): LangGraph's
-// BaseCache (get the hits, set with a time to live in seconds, clear namespaces or everything),
-// and what Layover adds — values come back as the checkpoint serializer keeps them, copies of
-// what was set, and keys and times to live a cache cannot take are refused before anything is set.
-import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BaseCache } from "../cache/base-cache.ts";
+import { perTestHandle } from "./helpers.ts";
 
 export interface CacheHandle {
   cache: BaseCache;
@@ -19,19 +15,10 @@ export type CacheFactory = () => Promise<CacheHandle>;
  */
 export function runCacheConformance(name: string, factory: CacheFactory): void {
   describe(`Cache conformance: ${name}`, () => {
-    let handle: CacheHandle | undefined;
-    let root = "";
-    beforeEach(async () => {
-      handle = await factory();
-      root = `conformance-${randomUUID()}`;
-    });
-    afterEach(async () => {
-      await handle?.cleanup?.();
-      handle = undefined;
-    });
+    const handle = perTestHandle(factory, "cache");
     const use = () => {
-      if (handle === undefined) throw new Error("The cache is only available inside a test.");
-      return { cache: handle.cache, ns: (...labels: string[]) => [root, ...labels] };
+      const { handle: given, ns } = handle();
+      return { cache: given.cache, ns };
     };
 
     it("gives back what was set, only the hits, as copies of the same types", async () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { expect } from "vitest";
+import { afterEach, beforeEach, expect } from "vitest";
 import { isCheckpointConflict } from "../errors.ts";
 import { newCheckpointId } from "../ids.ts";
 import type {
@@ -156,4 +156,29 @@ export async function expectConflict(promise: Promise<unknown>): Promise<void> {
   expect(rejected, "expected the put to be rejected with a CheckpointConflictError").toBe(true);
   expect(isCheckpointConflict(error), `expected a checkpoint conflict, got ${String(error)}`).toBe(true);
   expect((error as { code?: unknown }).code).toBe("CHECKPOINT_CONFLICT");
+}
+
+/**
+ * A suite's per-test handle (a store, a cache) from `factory`, cleaned up after each test, and
+ * `ns(...labels)`: namespaces under a root label no other test uses, so a backend one database
+ * shares can run the suite. Call inside a describe block; `use()` inside a test.
+ */
+export function perTestHandle<H extends { cleanup?: () => Promise<void> }>(
+  factory: () => Promise<H>,
+  what: string,
+) {
+  let handle: H | undefined;
+  let root = "";
+  beforeEach(async () => {
+    handle = await factory();
+    root = `conformance-${randomUUID()}`;
+  });
+  afterEach(async () => {
+    await handle?.cleanup?.();
+    handle = undefined;
+  });
+  return () => {
+    if (handle === undefined) throw new Error(`The ${what} is only available inside a test.`);
+    return { handle, ns: (...labels: string[]) => [root, ...labels] };
+  };
 }

@@ -1,10 +1,11 @@
 // The long-term store's contract as vitest tests, for every store (memory, Postgres): what
 // LangGraph's BaseStore promises, and what Layover adds — JSON values refused before anything is
 // written, operations run in order, one search order, exact namespace prefixes.
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { BaseStore } from "../store/base-store.ts";
+import { perTestHandle } from "./helpers.ts";
 
 export interface StoreHandle {
   store: BaseStore;
@@ -31,19 +32,10 @@ async function expectRefused(call: Promise<unknown>, code: string): Promise<void
  */
 export function runStoreConformance(name: string, factory: StoreFactory): void {
   describe(`Store conformance: ${name}`, () => {
-    let handle: StoreHandle | undefined;
-    let root = "";
-    beforeEach(async () => {
-      handle = await factory();
-      root = `conformance-${randomUUID()}`;
-    });
-    afterEach(async () => {
-      await handle?.cleanup?.();
-      handle = undefined;
-    });
+    const handle = perTestHandle(factory, "store");
     const use = () => {
-      if (handle === undefined) throw new Error("The store is only available inside a test.");
-      return { store: handle.store, ns: (...labels: string[]) => [root, ...labels] };
+      const { handle: given, ns } = handle();
+      return { store: given.store, ns, root: ns()[0] as string };
     };
 
     it("puts, gets, replaces and deletes an item; a missing one is null", async () => {
@@ -105,7 +97,7 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
     });
 
     it("searches a namespace and those under it, not a label that merely begins the same, most recently updated first", async () => {
-      const { store, ns } = use();
+      const { store, ns, root } = use();
       await putApart(store, [
         [ns("a"), "1", { n: 1 }],
         [ns("a", "b"), "2", { n: 2 }],
@@ -191,7 +183,7 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
     });
 
     it("lists namespaces that hold items: sorted, by prefix and suffix with * for any label, cut to maxDepth", async () => {
-      const { store, ns } = use();
+      const { store, ns, root } = use();
       await store.batch([
         { namespace: ns("users", "u2", "memories"), key: "k", value: {} },
         { namespace: ns("users", "u1", "memories"), key: "k", value: {} },
@@ -241,7 +233,7 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
     });
 
     it("keeps keys and labels in any script, ordered by code point", async () => {
-      const { store, ns } = use();
+      const { store, ns, root } = use();
       await store.batch([
         { namespace: ns("ü"), key: "🙂", value: { text: "emoji 🙂, 汉字" } },
         { namespace: ns("z"), key: "k", value: {} },
@@ -252,7 +244,7 @@ export function runStoreConformance(name: string, factory: StoreFactory): void {
     });
 
     it("refuses bad namespaces, keys, values, filters and pages with a typed error, writing nothing", async () => {
-      const { store, ns } = use();
+      const { store, ns, root } = use();
       const refusedBatch = store.batch([
         { namespace: ns("ok"), key: "k", value: { fine: true } },
         { namespace: ns("ok"), key: "bad", value: { at: new Date(0) } },
