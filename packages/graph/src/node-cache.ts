@@ -4,7 +4,7 @@
 import type { CacheFullKey } from "@layover/checkpoint";
 import type { Write } from "./algo/apply-writes.ts";
 import type { PlannedTask } from "./algo/plan.ts";
-import { cacheKey } from "./graph/cache-policy.ts";
+import { cacheKey, readCache, writeCache } from "./graph/cache-policy.ts";
 import type { CachePolicy } from "./graph/spec.ts";
 import type { StepEnv } from "./step-env.ts";
 
@@ -43,17 +43,30 @@ export async function lookUpCached(
     }
   }
   if (lookup.keys.size === 0) return lookup;
-  const found = await cache.cache.get([...lookup.keys.values()]);
-  const byKey = new Map(found.map((hit) => [JSON.stringify(hit.key), hit.value as Write[]]));
+  const found = await readCache(cache, [...lookup.keys.values()]);
+  const byKey = new Map(found.map((hit) => [JSON.stringify(hit.key), hit.value]));
   for (const [taskId, key] of lookup.keys) {
     const writes = byKey.get(JSON.stringify(key));
-    if (writes !== undefined) lookup.hits.set(taskId, writes);
+    if (writes !== undefined && writesFit(env, writes)) lookup.hits.set(taskId, writes);
   }
   return lookup;
+}
+
+/**
+ * Whether cached writes fit the graph: each to one of its channels. Another version of the graph
+ * (a deploy that renamed or removed a key) may have kept them: then they are a miss, and the node
+ * runs and keeps its own.
+ */
+function writesFit(env: StepEnv, writes: unknown): writes is Write[] {
+  return (
+    Array.isArray(writes) &&
+    writes.every((write) => Array.isArray(write) && env.spec.channels.has(String(write[0])))
+  );
 }
 
 /** Keeps a finished task's writes in the cache for its input, for as long as its policy says. */
 export async function keepCached(env: StepEnv, task: PlannedTask, key: CacheFullKey, writes: Write[]) {
   const ttl = policyOf(env, task)?.ttl;
-  await env.cache?.cache.set([{ key, value: writes, ...(ttl === undefined ? {} : { ttl }) }]);
+  if (env.cache !== undefined)
+    await writeCache(env.cache, [{ key, value: writes, ...(ttl === undefined ? {} : { ttl }) }]);
 }

@@ -156,10 +156,11 @@ async function executeTasks(
         return waiting;
       }
       const input = inputOf(task);
+      const hit = cached.hits.get(task.id);
+      if (hit !== undefined) env.emit?.hit?.(task.id);
       emitTaskStart(env, step, task, input);
       const failure = cached.failures.get(task.id);
       if (failure !== undefined) return emitTaskResult(env, step, task, { kind: "failed", error: failure });
-      const hit = cached.hits.get(task.id);
       if (hit !== undefined) return cacheHit(env, task, hit);
       const run = { head, task, input, base, state, pending, resume, calls };
       return runPlanned(env, step, run, cached.keys.get(task.id));

@@ -35,6 +35,8 @@ export interface Emitter {
   subgraphs?: boolean;
   /** LangChain callback handlers the run's nodes get (`config.callbacks`): streamEvents' model and tool events. */
   callbacks?: readonly object[];
+  /** Told, before its start event, of a task the node cache answered: it never runs (streamEvents gives it no chain events). */
+  hit?: (taskId: string) => void;
 }
 
 export function debugEvent(type: string, step: number, payload: unknown) {

@@ -106,7 +106,10 @@ export function emitUpdate(env: StepEnv, task: PlannedTask, outcome: Outcome): v
 export function callEvents(env: StepEnv, step: number): Pick<CallScope, "started" | "ended"> {
   if (env.emit === undefined) return {};
   return {
-    started: (call) => emitTaskStart(env, step, call, call.arg),
+    started: (call, hit) => {
+      if (hit) env.emit?.hit?.(call.id);
+      emitTaskStart(env, step, call, call.arg);
+    },
     ended: (call, outcome) => {
       if (outcome.kind === "interrupted") return;
       if (!outcome.cached && !outcome.hit) emitTaskResult(env, step, call, outcome);

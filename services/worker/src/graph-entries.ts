@@ -120,20 +120,23 @@ function storeBound(
 
 /**
  * A served graph's node cache: the worker's, unless the graph was compiled with a cache of its
- * own; its entries kept under the graph id. An InMemoryCache is refused, as a store is.
+ * own; its entries kept under the graph id, its failures told to `onError` (the worker's log: a
+ * run goes on without the cache). An InMemoryCache is refused, as a store is.
  */
 function cacheBound(
   id: string,
   graph: CompiledStateGraph<any, any>,
   cache: BaseCache,
+  onError: ((error: unknown, graphId: string) => void) | undefined,
 ): CompiledStateGraph<any, any> {
-  if (graph.cache === undefined) return graph.withCache(cache, id);
+  const report = onError === undefined ? undefined : (error: unknown) => onError(error, id);
+  if (graph.cache === undefined) return graph.withCache(cache, id, report);
   if (graph.cache.constructor?.name === "InMemoryCache") {
     throw new InvalidConfigError(
       `Graph "${id}" in the graph module: compiled with an InMemoryCache, which each worker would keep apart. Compile it without a cache: workers give their graphs the deployment's Postgres cache.`,
     );
   }
-  return graph.withCache(graph.cache, id);
+  return graph.withCache(graph.cache, id, report);
 }
 
 /** The module's graphs, checked, each bound to the worker's saver, store and node cache. */
@@ -142,6 +145,7 @@ export function servedGraphs(
   saver: CheckpointSaver,
   store: BaseStore,
   cache: BaseCache,
+  onCacheError?: (error: unknown, graphId: string) => void,
 ): Map<string, ServedGraph> {
   if (typeof entries !== "object" || entries === null || Array.isArray(entries) || isCompiled(entries))
     throw new InvalidConfigError(
@@ -150,7 +154,7 @@ export function servedGraphs(
   const served = new Map<string, ServedGraph>();
   for (const [id, entry] of Object.entries(entries)) {
     const { graph, ...options } = servedEntry(id, entry);
-    const bound = cacheBound(id, storeBound(id, graph, store), cache);
+    const bound = cacheBound(id, storeBound(id, graph, store), cache, onCacheError);
     served.set(id, { graph: bound.withCheckpointer(saver), ...options });
   }
   return served;

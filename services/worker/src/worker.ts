@@ -116,7 +116,9 @@ function workerContext(
     db,
     saver,
     dispatcher: createDispatcher(connection, prefix),
-    graphs: servedGraphs(options.graphs, saver, store, cache),
+    graphs: servedGraphs(options.graphs, saver, store, cache, (err, graphId) =>
+      logger.warn({ err, graphId }, "the node cache failed: the run goes on without it"),
+    ),
     workerId,
     logger,
     budget: options.budget ?? { steps: 16, ms: 250 },

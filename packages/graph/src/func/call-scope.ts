@@ -35,7 +35,7 @@ export interface CallScope {
   /** The graph's node cache, where tasks with a cachePolicy keep their results. */
   cache?: GraphCache | undefined;
   /** Told when a call starts, and when it ends or gives back a result it had (the run's stream). */
-  started?: ((call: PlannedTask) => void) | undefined;
+  started?: ((call: PlannedTask, hit?: boolean) => void) | undefined;
   ended?:
     | ((call: PlannedTask, outcome: TaskOutcome & { cached?: boolean; hit?: boolean }) => void)
     | undefined;

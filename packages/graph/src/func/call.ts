@@ -1,11 +1,10 @@
 // Calling a `task()` function: a task of the running superstep, run (or given back) now.
 import { assertJsonSerialisable, type CacheFullKey } from "@layover/checkpoint";
-import type { Write } from "../algo/apply-writes.ts";
 import type { PlannedTask } from "../algo/plan.ts";
 import { RETURN } from "../constants.ts";
 import { currentTask, type TaskContext, taskContext } from "../context.ts";
 import { OutsideNodeError } from "../errors.ts";
-import { cacheKey } from "../graph/cache-policy.ts";
+import { cacheKey, readCache, writeCache } from "../graph/cache-policy.ts";
 import type { CachePolicy, NodeConfig, RetryPolicy } from "../graph/spec.ts";
 import { deterministicId } from "../ids.ts";
 import { GraphInterrupt } from "../interrupt.ts";
@@ -51,17 +50,22 @@ export interface CallPolicies {
   cachePolicy: CachePolicy | undefined;
 }
 
-/** A result a call gives back without running: kept by the superstep (a resume, a retry) or in the cache. */
-function given(scope: CallScope, call: PlannedTask, value: unknown, hit = false): Promise<unknown> {
+/** A result the superstep kept for a call (it ran before a resume or a retry): given back. */
+function given(scope: CallScope, call: PlannedTask, value: unknown): Promise<unknown> {
   scope.started?.(call);
-  const writes: Write[] = [[RETURN, value]];
-  scope.ended?.(
-    call,
-    hit
-      ? { kind: "done", writes, output: value, hit }
-      : { kind: "done", writes, output: value, cached: true },
-  );
+  scope.ended?.(call, { kind: "done", writes: [[RETURN, value]], output: value, cached: true });
   return Promise.resolve(value);
+}
+
+/**
+ * A call the cache had a result for: it does not run, and the result is kept as a finished call's
+ * (a resume gives it back, whatever the cache holds by then).
+ */
+async function hit(scope: CallScope, call: PlannedTask, value: unknown): Promise<unknown> {
+  scope.started?.(call, true);
+  scope.ended?.(call, { kind: "done", writes: [[RETURN, value]], output: value, hit: true });
+  await finishCall(scope, call.id, value);
+  return value;
 }
 
 /**
@@ -93,11 +97,21 @@ export function callTask(
   if (cache === undefined || policies.cachePolicy === undefined)
     return run(parent, call, fn, policies, undefined);
   const key = cacheKey(cache.name, name, policies.cachePolicy, args);
-  return cache.cache
-    .get([key])
-    .then(([hit]) =>
-      hit === undefined ? run(parent, call, fn, policies, key) : given(scope, call, hit.value, true),
-    );
+  const looked = readCache(cache, [key]).then(([found]) =>
+    found === undefined ? run(parent, call, fn, policies, key) : hit(scope, call, found.value),
+  );
+  track(
+    scope,
+    looked.then(() => undefined),
+  );
+  return looked;
+}
+
+/** Holds the superstep until `work` settles (settleCalls waits for the scope's running work). */
+function track(scope: CallScope, work: Promise<unknown>): void {
+  scope.running.add(work);
+  const settle = () => void scope.running.delete(work);
+  void work.then(settle, settle);
 }
 
 /** Runs a call now; one that finishes without asking anything keeps its result under `cacheAt`. */
@@ -131,13 +145,17 @@ function run(
     return { kind: "done" as const, writes: [[RETURN, output] as [string, unknown]], output };
   }).then(async (outcome) => {
     await recorded(scope, context, call, outcome);
-    if (cacheAt !== undefined && outcome.kind === "done" && context.interruptIndex === 0)
-      await scope.cache?.cache.set([{ key: cacheAt, value: outcome.output, ...ttlOf(policies.cachePolicy) }]);
+    const cache = scope.cache;
+    if (
+      cacheAt !== undefined &&
+      cache !== undefined &&
+      outcome.kind === "done" &&
+      context.interruptIndex === 0
+    )
+      await writeCache(cache, [{ key: cacheAt, value: outcome.output, ...ttlOf(policies.cachePolicy) }]);
     return outcome;
   });
-  scope.running.add(running);
-  const settle = () => void scope.running.delete(running);
-  void running.then(settle, settle);
+  track(scope, running);
   return running.then(settled);
 }
 

@@ -1,7 +1,13 @@
 // LangGraph's node cache, the parts that need no I/O: the policies nodes and tasks are given, and
 // where a task's writes are kept — a namespace per graph and node, a key from the task's input.
 import { createHash } from "node:crypto";
-import { type BaseCache, type CacheFullKey, isCache } from "@layover/checkpoint";
+import {
+  type BaseCache,
+  type CacheEntry,
+  type CacheFullKey,
+  isCache,
+  jsonSerializer,
+} from "@layover/checkpoint";
 import { InvalidGraphError } from "../errors.ts";
 import type { CachePolicy } from "./spec.ts";
 
@@ -9,6 +15,45 @@ import type { CachePolicy } from "./spec.ts";
 export interface GraphCache {
   cache: BaseCache;
   name: string;
+  /** Told when the cache fails (a read, a write): the run goes on without it. @defaultValue a process warning */
+  onError?: ((error: unknown) => void) | undefined;
+}
+
+/**
+ * A cache that fails is reported, and the run goes on as if it had nothing: it only saves work,
+ * and a run that fails because of it would do the work again anyway.
+ */
+function failed(cache: GraphCache, error: unknown, doing: string): void {
+  if (cache.onError !== undefined) {
+    cache.onError(error);
+    return;
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  process.emitWarning(
+    `The node cache failed to ${doing} (graph "${cache.name}"): ${reason}. The run goes on without it.`,
+    {
+      code: "LAYOVER_NODE_CACHE",
+    },
+  );
+}
+
+/** The cache's entries of `keys`; none when it fails (reported). */
+export async function readCache(cache: GraphCache, keys: CacheFullKey[]) {
+  try {
+    return await cache.cache.get(keys);
+  } catch (error) {
+    failed(cache, error, "read");
+    return [];
+  }
+}
+
+/** Keeps `entries`; a cache that fails is reported, and nothing else happens. */
+export async function writeCache(cache: GraphCache, entries: CacheEntry[]): Promise<void> {
+  try {
+    await cache.cache.set(entries);
+  } catch (error) {
+    failed(cache, error, "write");
+  }
 }
 
 /** A cache's namespaces of nodes' writes begin with this label, as LangGraph's. */
@@ -48,11 +93,12 @@ export function checkedCachePolicy(policy: unknown, what: string): CachePolicy |
 /**
  * Where a task's writes are kept: under the graph's cache name (its name, or on workers its
  * graph id), and a hash of the node's (or task's) name and of the text its policy's keyFunc
- * makes of its input (JSON by default, of `[input]` as LangGraph's). A keyFunc that gives no
+ * makes of `[input]`, as LangGraph's (by default the checkpoint serializer's). A keyFunc that gives no
  * string fails the task with a typed error.
  */
 export function cacheKey(graph: string, node: string, policy: CachePolicy, input: unknown): CacheFullKey {
-  const text = policy.keyFunc === undefined ? JSON.stringify([input]) : policy.keyFunc([input]);
+  // The checkpoint serializer's text: a Map, a Set, a Date each their own (JSON gives a Map "{}").
+  const text = policy.keyFunc === undefined ? jsonSerializer.dumps([input]) : policy.keyFunc([input]);
   if (typeof text !== "string")
     throw new InvalidGraphError(
       `The cachePolicy.keyFunc of "${node}" must return a string (the cache key's text); got ${typeof text}.`,

@@ -102,6 +102,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   readonly cache: BaseCache | undefined;
   /** The name its entries are kept under in the cache: its name, or on workers its graph id. */
   readonly cacheName: string;
+  /** Told when the cache fails (the run goes on without it); undefined: a process warning. */
+  readonly cacheOnError: ((error: unknown) => void) | undefined;
   declare readonly "~types": { state: S; update: U };
 
   constructor(options: {
@@ -112,6 +114,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     store?: BaseStore | undefined;
     cache?: BaseCache | undefined;
     cacheName?: string | undefined;
+    cacheOnError?: ((error: unknown) => void) | undefined;
   }) {
     this.spec = options.spec;
     this.checkpointer = options.checkpointer;
@@ -120,6 +123,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     this.store = options.store;
     this.cache = options.cache;
     this.cacheName = options.cacheName ?? options.spec.name;
+    this.cacheOnError = options.cacheOnError;
   }
 
   get name(): string {
@@ -137,11 +141,12 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   }
 
   /**
-   * The same graph with another node cache, its entries kept under `name`: a worker gives the
-   * graphs it serves its Postgres cache, each under its graph id.
+   * The same graph with another node cache, its entries kept under `name`, its failures told to
+   * `onError`: a worker gives the graphs it serves its Postgres cache, each under its graph id,
+   * failures to its log.
    */
-  withCache(cache: BaseCache, name = this.cacheName): CompiledStateGraph<S, U> {
-    return new CompiledStateGraph<S, U>({ ...this, cache, cacheName: name });
+  withCache(cache: BaseCache, name = this.cacheName, onError = this.cacheOnError): CompiledStateGraph<S, U> {
+    return new CompiledStateGraph<S, U>({ ...this, cache, cacheName: name, cacheOnError: onError });
   }
 
   /**

@@ -82,13 +82,13 @@ export interface GraphRuntimeOptions {
   store?: BaseStore | undefined;
   cache?: BaseCache | undefined;
   cacheName?: string | undefined;
+  cacheOnError?: ((error: unknown) => void) | undefined;
 }
 
 /** Where a graph's nodes and tasks with a cachePolicy keep their writes; undefined: nowhere. */
 function graphCache(graph: GraphRuntimeOptions): StepEnv["cache"] {
-  return graph.cache === undefined
-    ? undefined
-    : { cache: graph.cache, name: graph.cacheName ?? graph.spec.name };
+  if (graph.cache === undefined) return undefined;
+  return { cache: graph.cache, name: graph.cacheName ?? graph.spec.name, onError: graph.cacheOnError };
 }
 
 const NONE: ReadonlySet<string> = new Set();

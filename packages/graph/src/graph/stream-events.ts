@@ -86,9 +86,12 @@ function nodeEvents(
   push: (event: StreamEvent) => void,
   started: Map<string, StreamEvent>,
   root: string | undefined,
+  hits: Set<string>,
 ) {
   return (event: DebugEvent) => {
     const { type, step, payload } = event;
+    // A task the node cache answered never runs: no chain events, as LangGraph's.
+    if (type === "task" && hits.delete(payload.id)) return;
     if (type === "task") {
       const namespace = `${payload.name}:${payload.id}`;
       const start: StreamEvent = {
@@ -147,7 +150,8 @@ export function streamEvents(
   return streamRun(modes, true, async (out) => {
     const push = (event: StreamEvent) => out.push("debug", event);
     const started = new Map<string, StreamEvent>();
-    const onTask = nodeEvents(base, graph.tags, graph.run_id, push, started, of.root);
+    const hits = new Set<string>();
+    const onTask = nodeEvents(base, graph.tags, graph.run_id, push, started, of.root, hits);
     const calls = modelEvents(push, (taskId) => {
       const node = started.get(String(taskId));
       return node === undefined ? [graph.run_id] : [graph.run_id, node.run_id];
@@ -155,6 +159,7 @@ export function streamEvents(
     const emit: Emitter = {
       ...(calls === undefined ? {} : { callbacks: [calls] }),
       modes: new Set<StreamMode>([...modes, "debug"]),
+      hit: (taskId) => void hits.add(taskId),
       push(mode, chunk) {
         if (mode === "debug") onTask(chunk as DebugEvent);
         if (modes.includes(mode))
