@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PostgresCache } from "@layover/checkpoint-postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness } from "./support/harness.ts";
+import { createHarness, type Harness, runAdmin } from "./support/harness.ts";
 import { until } from "./support/until.ts";
 
 let h: Harness;
@@ -54,6 +54,24 @@ describe("the node cache on workers", () => {
       expect(counted(quotes)).toEqual(["quote"]);
     } finally {
       await stopSecond();
+    }
+  });
+
+  it("an operator clears one graph's entries (layover-admin clear-cache); another graph's stay", async () => {
+    const stop = await h.startWorker({ id: "cache-c" });
+    try {
+      const file = countFile();
+      const quotes = countFile();
+      await finished("cached-lookup", { file, city: "LHR" });
+      await finished("cached-quote", { file: quotes, route: "LHR-SFO" });
+      const cleared = await runAdmin(h, ["clear-cache", "cached-lookup"]);
+      expect(cleared.stdout).toContain("cleared the node cache of graph cached-lookup");
+      await finished("cached-lookup", { file, city: "LHR" });
+      await finished("cached-quote", { file: quotes, route: "LHR-SFO" });
+      expect([counted(file), counted(quotes)]).toEqual([["forecast", "forecast"], ["quote"]]);
+      await expect(h.client.graphs.clearCache("")).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    } finally {
+      await stop();
     }
   });
 

@@ -48,6 +48,7 @@ export {
   getPreviousState,
 } from "./func/entrypoint.ts";
 export { type TaskOptions, task } from "./func/task.ts";
+export { cacheNamespace } from "./graph/cache-policy.ts";
 export { CompiledStateGraph, type InvokeResult, type StreamConfig } from "./graph/compiled-graph.ts";
 export type { RunnableConfig } from "./graph/environment.ts";
 export type {

@@ -8,6 +8,7 @@
 //   layover-admin cancel <run>
 //   layover-admin delete-thread <thread>
 //   layover-admin prune-threads --older-than 90d [--include-interrupted] [--limit <n>]
+//   layover-admin clear-cache <graph>
 // Uses DATABASE_URL, REDIS_URL, LAYOVER_SCHEMA, LAYOVER_PREFIX like the services.
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
@@ -24,6 +25,7 @@ const USAGE = `Usage:
   layover-admin cancel <run>
   layover-admin delete-thread <thread>
   layover-admin prune-threads --older-than 90d [--include-interrupted] [--limit <n>]
+  layover-admin clear-cache <graph>
 
 approve answers {"action":"approve"} (or --value's JSON); reject answers
 {"action":"reject","reason":"<text>"}. For a graph whose interrupt() expects another shape, give
@@ -33,7 +35,9 @@ once the run's job has handed it on. prune-threads deletes the threads finished 
 with --include-interrupted, waiting for a person) that nothing touched for that long, with their
 runs, interrupts and checkpoints; a thread in use or a cron's stays. graphs lists the graphs
 workers registered: whether a live worker serves each, when one last did, its versions, and its
-runs waiting (pending or running) — a run of a graph no live worker serves waits for one.`;
+runs waiting (pending or running) — a run of a graph no live worker serves waits for one.
+clear-cache forgets what the graph's nodes and tasks with a cachePolicy keep in the node cache
+(after a deploy that changed what one writes); other graphs' entries are kept.`;
 
 /** Each command's positionals after its name, and the flags it takes. */
 const COMMANDS: Record<string, { positionals: readonly string[]; flags: readonly string[] }> = {
@@ -45,6 +49,7 @@ const COMMANDS: Record<string, { positionals: readonly string[]; flags: readonly
   cancel: { positionals: ["a run id"], flags: [] },
   "delete-thread": { positionals: ["a thread id"], flags: [] },
   "prune-threads": { positionals: [], flags: ["older-than", "include-interrupted", "limit"] },
+  "clear-cache": { positionals: ["a graph id"], flags: [] },
 };
 
 /** A mistake on the command line: nothing was changed. */
@@ -282,7 +287,14 @@ async function main(): Promise<void> {
   // Checked before connecting: a mistake changes nothing.
   const query = command === "interrupts" ? listQuery(flags) : undefined;
   const prune = command === "prune-threads" ? pruneQuery(flags) : undefined;
-  const answers = !["interrupts", "graphs", "cancel", "delete-thread", "prune-threads"].includes(command);
+  const answers = ![
+    "interrupts",
+    "graphs",
+    "cancel",
+    "delete-thread",
+    "prune-threads",
+    "clear-cache",
+  ].includes(command);
   const value = answers ? resumeValue(command, args, flags) : undefined;
   const env = parseEnv(ServiceEnv, process.env, "layover-admin");
   const client = createClient({
@@ -300,7 +312,10 @@ async function main(): Promise<void> {
     else if (command === "delete-thread") await deleteThread(client, args[0] as string);
     else if (command === "cancel") await cancelRun(client, args[0] as string);
     else if (prune !== undefined) await pruneThreads(client, prune);
-    else await resume(client, args[0] as string, value);
+    else if (command === "clear-cache") {
+      await client.graphs.clearCache(args[0] as string);
+      console.log(`cleared the node cache of graph ${args[0]}`);
+    } else await resume(client, args[0] as string, value);
   } finally {
     await client.close();
   }

@@ -1,4 +1,5 @@
-import { PostgresSaver, PostgresStore } from "@layover/checkpoint-postgres";
+import { PostgresCache, PostgresSaver, PostgresStore } from "@layover/checkpoint-postgres";
+import { cacheNamespace, InvalidInputError } from "@layover/graph";
 import pino from "pino";
 import { connectPostgres, connectRedis } from "../connections.ts";
 import { type CronSpec, cronsApi } from "../crons.ts";
@@ -161,6 +162,7 @@ export function createClient(options: ClientOptions = {}) {
   };
   const crons = cronsApi(db, connection, prefix, logger);
   const store = new PostgresStore({ pool, schema: db.schema });
+  const cache = new PostgresCache({ pool, schema: db.schema });
   return withTypedFailures({
     runs: runsApi(ctx, hub, { readers, prefix }),
     threads: threadsApi(ctx),
@@ -171,6 +173,16 @@ export function createClient(options: ClientOptions = {}) {
        * against), whether a live worker serves it, and its runs waiting (pending or running).
        */
       list: () => listGraphs(db),
+      /**
+       * Forgets what the graph's nodes and tasks with a cachePolicy keep in the deployment's node
+       * cache (workers keep them under the graph id): after a deploy that changed what a cached
+       * node writes, its runs run it again. Other graphs' entries are kept.
+       */
+      clearCache: async (graphId: string): Promise<void> => {
+        if (typeof graphId !== "string" || graphId === "")
+          throw new InvalidInputError(`graphs.clearCache takes a graph id; got ${JSON.stringify(graphId)}.`);
+        await cache.clear([cacheNamespace(graphId)]);
+      },
     },
     crons: checkedCrons(ctx, crons),
     /**
