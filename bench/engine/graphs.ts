@@ -1,4 +1,5 @@
 import * as langgraph from "@langchain/langgraph";
+import { InMemoryCache as LangGraphCache } from "@langchain/langgraph-checkpoint";
 import * as layover from "@layover/graph";
 
 /**
@@ -15,6 +16,7 @@ export interface GraphApi {
   MemorySaver: new () => any;
   entrypoint: (options: { name: string; checkpointer?: unknown }, fn: (input: any) => unknown) => any;
   task: (name: string, fn: (...args: any[]) => unknown) => (...args: any[]) => Promise<any>;
+  InMemoryCache: new () => any;
 }
 
 export interface Engine {
@@ -24,14 +26,14 @@ export interface Engine {
 
 export const engines: readonly Engine[] = [
   { name: "Layover", api: layover as unknown as GraphApi },
-  { name: "LangGraph.js", api: langgraph as unknown as GraphApi },
+  { name: "LangGraph.js", api: { ...langgraph, InMemoryCache: LangGraphCache } as unknown as GraphApi },
 ];
 
 /** One run of a case on a fresh thread; it throws when the graph did not do what it should. */
 export type Run = (threadId: string) => Promise<void>;
 
 export interface BenchCase {
-  name: "linear" | "fan-out" | "interrupt" | "functional";
+  name: "linear" | "fan-out" | "interrupt" | "functional" | "cached";
   /** What one run is, for the table's legend. */
   describe: string;
   /** Supersteps that run nodes in one run (the interrupted attempt counts as one). */
@@ -164,4 +166,34 @@ const functional: BenchCase = {
   },
 };
 
-export const cases: readonly BenchCase[] = [linear, fanOut, interruptRoundTrip, functional];
+const cached: BenchCase = {
+  name: "cached",
+  describe:
+    "lookup (cachePolicy, InMemoryCache) → format: every run after the batch's first gets lookup's writes from the cache",
+  supersteps: 2,
+  build(api, checkpointer) {
+    const State = api.Annotation.Root({
+      city: api.Annotation(),
+      forecast: api.Annotation(),
+      text: api.Annotation(),
+    });
+    const graph = new api.StateGraph(State)
+      .addNode("lookup", (state: { city: string }) => ({ forecast: `sunny in ${state.city}` }), {
+        cachePolicy: { ttl: 600 },
+      })
+      .addNode("format", (state: { forecast: string }) => ({ text: state.forecast.toUpperCase() }))
+      .addEdge(api.START, "lookup")
+      .addEdge("lookup", "format")
+      .addEdge("format", api.END);
+    const app = graph.compile({
+      checkpointer: checkpointer ?? new api.MemorySaver(),
+      cache: new api.InMemoryCache(),
+    });
+    return async (threadId) => {
+      const out = await app.invoke({ city: "Amsterdam" }, config(threadId));
+      check(out.text === "SUNNY IN AMSTERDAM", "cached text");
+    };
+  },
+};
+
+export const cases: readonly BenchCase[] = [linear, fanOut, interruptRoundTrip, functional, cached];

@@ -5,7 +5,7 @@ import { cases, engines } from "./graphs.ts";
 import { type CaseResult, measureCase } from "./measure.ts";
 import { formatJson, formatTable } from "./report.ts";
 
-const USAGE = `Usage: pnpm bench:engine [--json] [--case linear|fan-out|interrupt|functional] [--rounds 7] [--warmup 2] [--batch-ms 400]
+const USAGE = `Usage: pnpm bench:engine [--json] [--case linear|fan-out|interrupt|functional|cached] [--rounds 7] [--warmup 2] [--batch-ms 400]
 
 Runs each case on Layover and on LangGraph.js (each with its own MemorySaver) in this process,
 alternating the engines over several rounds, and prints runs/s, supersteps/s, p50/p99 per run
