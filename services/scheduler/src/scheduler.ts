@@ -79,6 +79,14 @@ export interface SchedulerOptions {
   metricsPort?: number;
 }
 
+/** The runtime's tables and the checkpointer's (the node cache it prunes is among them), on a pool of their own. */
+async function migrate(databaseUrl: string | undefined, schema: string): Promise<void> {
+  await withMigrationPool(databaseUrl, async (admin) => {
+    await migrateRuntime(admin, { schema });
+    await new PostgresCache({ pool: admin, schema }).setup();
+  });
+}
+
 /** The scheduler's connections, and the clients and queues over them. */
 function connect(options: SchedulerOptions, logger: Logger, prefix: string) {
   const pool = connectPostgres(options.databaseUrl, 6, options.timeouts);
@@ -201,11 +209,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
     client,
     async start(): Promise<void> {
       await requireRedis(connection, options.redisStartTimeoutMs, logger);
-      // The runtime's tables, and the checkpointer's (the node cache it prunes is among them).
-      await withMigrationPool(options.databaseUrl, async (admin) => {
-        await migrateRuntime(admin, { schema: db.schema });
-        await new PostgresCache({ pool: admin, schema: db.schema }).setup();
-      });
+      await migrate(options.databaseUrl, db.schema);
       await setSchedules(schedules);
       // Reconcile once at start-up too: work lost while no scheduler ran is found at once.
       await jobs.reconcile();

@@ -3,7 +3,7 @@ import { cacheNamespace, InvalidInputError } from "@layover/graph";
 import pino from "pino";
 import { connectPostgres, connectRedis } from "../connections.ts";
 import { type CronSpec, cronsApi } from "../crons.ts";
-import { createDb } from "../db.ts";
+import { createDb, type Db } from "../db.ts";
 import { createDispatcher } from "../dispatch.ts";
 import { isStorableId } from "../keys.ts";
 import { listGraphs } from "../sql/graphs.ts";
@@ -134,6 +134,27 @@ function checkedCrons(ctx: ClientContext, crons: ReturnType<typeof cronsApi>) {
   };
 }
 
+/** graphs.*: the graphs workers registered, and their node cache. */
+function graphsApi(db: Db, cache: PostgresCache) {
+  return {
+    /**
+     * Every graph workers registered, by id: its versions (which are live, which producers check
+     * against), whether a live worker serves it, and its runs waiting (pending or running).
+     */
+    list: () => listGraphs(db),
+    /**
+     * Forgets what the graph's nodes and tasks with a cachePolicy keep in the deployment's node
+     * cache (workers keep them under the graph id): after a deploy that changed what a cached
+     * node writes, its runs run it again. Other graphs' entries are kept.
+     */
+    clearCache: async (graphId: string): Promise<void> => {
+      if (typeof graphId !== "string" || graphId === "")
+        throw new InvalidInputError(`graphs.clearCache takes a graph id; got ${JSON.stringify(graphId)}.`);
+      await cache.clear([cacheNamespace(graphId)]);
+    },
+  };
+}
+
 /**
  * The producer client: start runs, wait for them, answer interrupts, read threads. A call that
  * cannot reach Postgres fails with PostgresUnavailableError.
@@ -162,28 +183,11 @@ export function createClient(options: ClientOptions = {}) {
   };
   const crons = cronsApi(db, connection, prefix, logger);
   const store = new PostgresStore({ pool, schema: db.schema });
-  const cache = new PostgresCache({ pool, schema: db.schema });
   return withTypedFailures({
     runs: runsApi(ctx, hub, { readers, prefix }),
     threads: threadsApi(ctx),
     interrupts: interruptsApi(ctx, hub),
-    graphs: {
-      /**
-       * Every graph workers registered, by id: its versions (which are live, which producers check
-       * against), whether a live worker serves it, and its runs waiting (pending or running).
-       */
-      list: () => listGraphs(db),
-      /**
-       * Forgets what the graph's nodes and tasks with a cachePolicy keep in the deployment's node
-       * cache (workers keep them under the graph id): after a deploy that changed what a cached
-       * node writes, its runs run it again. Other graphs' entries are kept.
-       */
-      clearCache: async (graphId: string): Promise<void> => {
-        if (typeof graphId !== "string" || graphId === "")
-          throw new InvalidInputError(`graphs.clearCache takes a graph id; got ${JSON.stringify(graphId)}.`);
-        await cache.clear([cacheNamespace(graphId)]);
-      },
-    },
+    graphs: graphsApi(db, new PostgresCache({ pool, schema: db.schema })),
     crons: checkedCrons(ctx, crons),
     /**
      * The deployment's long-term store, the one workers give their graphs (`config.store`):
