@@ -4,7 +4,7 @@
 import type { CacheFullKey } from "@layover/checkpoint";
 import type { Write } from "./algo/apply-writes.ts";
 import type { PlannedTask } from "./algo/plan.ts";
-import { cacheKey, readCache, writeCache } from "./graph/cache-policy.ts";
+import { cacheKey, type GraphCache, readCache, writeCache } from "./graph/cache-policy.ts";
 import type { CachePolicy } from "./graph/spec.ts";
 import type { StepEnv } from "./step-env.ts";
 
@@ -24,14 +24,26 @@ function policyOf(env: StepEnv, task: PlannedTask): CachePolicy | undefined {
   return env.spec.nodes.get(task.name)?.cachePolicy;
 }
 
-/** Looks `tasks` (those about to run) up in the graph's cache, in one read; nothing without a cache. */
-export async function lookUpCached(
+/**
+ * Looks `tasks` (those about to run) up in the graph's cache, in one read; nothing, at once,
+ * without a cache or a task with a cachePolicy (most supersteps).
+ */
+export function lookUpCached(
   env: StepEnv,
   tasks: readonly PlannedTask[],
   inputOf: (task: PlannedTask) => unknown,
-): Promise<CacheLookup> {
+): CacheLookup | Promise<CacheLookup> {
   const cache = env.cache;
   if (cache === undefined || !tasks.some((task) => policyOf(env, task) !== undefined)) return NOTHING;
+  return readCached(env, cache, tasks, inputOf);
+}
+
+async function readCached(
+  env: StepEnv,
+  cache: GraphCache,
+  tasks: readonly PlannedTask[],
+  inputOf: (task: PlannedTask) => unknown,
+): Promise<CacheLookup> {
   const lookup: CacheLookup = { hits: new Map(), keys: new Map(), failures: new Map() };
   for (const task of tasks) {
     const policy = policyOf(env, task);

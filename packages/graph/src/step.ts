@@ -137,11 +137,12 @@ async function executeTasks(
     task.kind === "push" ? task.arg : nodeInput(env.spec, task.name, state);
   const runs = tasks.filter((task) => !pending.done.has(task.id) && taskNeedsRun(task, pending, resume));
   // A task answered after a pause runs: its answers are its own, not a cached input's.
-  const cached = await lookUpCached(
+  const looked = lookUpCached(
     env,
     runs.filter((task) => !pending.interrupts.has(task.id)),
     inputOf,
   );
+  const cached = looked instanceof Promise ? await looked : looked;
   const outcomes = await Promise.all(
     tasks.map((task): Outcome | Promise<Outcome> => {
       const done = pending.done.get(task.id);
@@ -166,7 +167,8 @@ async function executeTasks(
       return runPlanned(env, step, run, cached.keys.get(task.id));
     }),
   );
-  await settleCalls(calls, tasks, outcomes);
+  const settling = settleCalls(calls, tasks, outcomes);
+  if (settling !== undefined) await settling;
   return outcomes;
 }
 
@@ -189,7 +191,12 @@ interface PlannedRun {
 }
 
 /** Runs a planned task; one that finishes without asking anything keeps its writes under `cacheAt`. */
-async function runPlanned(env: StepEnv, step: number, run: PlannedRun, cacheAt: CacheFullKey | undefined) {
+function runPlanned(
+  env: StepEnv,
+  step: number,
+  run: PlannedRun,
+  cacheAt: CacheFullKey | undefined,
+): Promise<Outcome> {
   const { head, task, input, state } = run;
   const { context, config, messages } = taskSetup(
     env,
@@ -202,11 +209,17 @@ async function runPlanned(env: StepEnv, step: number, run: PlannedRun, cacheAt: 
   if (env.spec.root !== undefined) context.previous = state[env.spec.root.previous];
   context.calls = run.calls;
   const { values, versions } = run.base;
-  const outcome = await runTask({ spec: env.spec, task, input, values, versions, context, config, messages });
+  let running = runTask({ spec: env.spec, task, input, values, versions, context, config, messages });
   // A task that asked (interrupt()) is not kept: its writes hold a person's answer, not its input's result.
-  if (cacheAt !== undefined && outcome.kind === "done" && context.interruptIndex === 0)
-    await keepCached(env, task, cacheAt, outcome.writes);
-  return env.emit === undefined ? outcome : emitTaskResult(env, step, task, outcome);
+  if (cacheAt !== undefined)
+    running = running.then(async (outcome) => {
+      if (outcome.kind === "done" && context.interruptIndex === 0)
+        await keepCached(env, task, cacheAt, outcome.writes);
+      return outcome;
+    });
+  return env.emit === undefined
+    ? running
+    : running.then((outcome) => emitTaskResult(env, step, task, outcome));
 }
 
 /** The checkpoint the tasks' writes make, as the next head; not stored yet (see commit.ts). */

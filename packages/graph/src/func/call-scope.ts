@@ -86,7 +86,17 @@ export function returnedBy(writes: readonly Write[]): { value: unknown } | undef
  * question its calls asked, its own ones after them, each once. A task that paused while one of
  * its calls failed fails with that call's error, as LangGraph's (the pause would hide it).
  */
-export async function settleCalls(
+export function settleCalls(
+  scope: CallScope,
+  tasks: readonly PlannedTask[],
+  outcomes: Array<TaskOutcome & { cached?: boolean }>,
+): Promise<void> | undefined {
+  // Most supersteps make no call: nothing to wait for.
+  if (scope.running.size === 0 && scope.asked.size === 0 && scope.failed.size === 0) return undefined;
+  return settled(scope, tasks, outcomes);
+}
+
+async function settled(
   scope: CallScope,
   tasks: readonly PlannedTask[],
   outcomes: Array<TaskOutcome & { cached?: boolean }>,
