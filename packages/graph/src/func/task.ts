@@ -41,7 +41,7 @@ export function checkedFunction(fn: unknown, what: string): void {
  * (or a graph's node) runs `fn` as a task of the running superstep and resolves to its result. The
  * result is kept: when the workflow runs again after an `interrupt()` (or a crash, or a retry),
  * the same call — the same task, called in the same order — gives it back without running
- * `fn` again. `fn`'s arguments and result must be JSON values when the run has a checkpointer.
+ * `fn` again. `fn`'s result must be a JSON value when the run has a checkpointer.
  */
 export function task<A extends unknown[], R>(
   options: string | TaskOptions,
