@@ -17,8 +17,11 @@ export interface SnapshotTask {
   interrupts: Interrupt[];
   /** The error the task failed with, when its last attempt failed. */
   error?: unknown;
-  /** What the task wrote, when it finished but its superstep has not committed yet. */
-  result?: Record<string, unknown>;
+  /**
+   * What the task wrote: its update (an entrypoint's, its value), when it finished but its
+   * superstep has not committed yet, and in history, from the superstep that followed.
+   */
+  result?: unknown;
   /**
    * A subgraph node's task: where its subgraph's state is (`{ configurable: { thread_id,
    * checkpoint_ns } }`), or with `getState(config, { subgraphs: true })` that state, a snapshot.
@@ -140,4 +143,27 @@ function currentValues(env: StepEnv, head: LoadedHead, tasks: readonly PlannedTa
   if (done.length === 0 && pending.input.length === 0) return undefined;
   const base = baseState(env, head, pending);
   return stateWithFinished(env, base, done) ?? readState(env.spec, base.values);
+}
+
+/**
+ * `snapshot` with each task's result from the superstep that followed its checkpoint (`writes`:
+ * that checkpoint's metadata.writes, by node; several tasks of one node, a list in task order),
+ * as LangGraph's history shows what each step did. Tasks that wrote nothing keep none.
+ */
+export function withResults(
+  snapshot: StateSnapshot,
+  writes: Readonly<Record<string, unknown>>,
+): StateSnapshot {
+  const count = new Map<string, number>();
+  for (const task of snapshot.tasks) count.set(task.name, (count.get(task.name) ?? 0) + 1);
+  const taken = new Map<string, number>();
+  const tasks = snapshot.tasks.map((task) => {
+    if (task.result !== undefined || !Object.hasOwn(writes, task.name)) return task;
+    const written = writes[task.name];
+    const at = taken.get(task.name) ?? 0;
+    taken.set(task.name, at + 1);
+    const result = (count.get(task.name) ?? 0) > 1 && Array.isArray(written) ? written[at] : written;
+    return result === null || result === undefined ? task : { ...task, result };
+  });
+  return { ...snapshot, tasks };
 }

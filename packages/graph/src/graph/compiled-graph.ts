@@ -14,7 +14,13 @@ import {
 } from "../errors.ts";
 import { headFromTuple, type LoadedHead } from "../head.ts";
 import { GraphInterrupt, type Interrupt } from "../interrupt.ts";
-import { emptySnapshot, type StateSnapshot, snapshotOf, withSubgraphStates } from "../snapshot.ts";
+import {
+  emptySnapshot,
+  type StateSnapshot,
+  snapshotOf,
+  withResults,
+  withSubgraphStates,
+} from "../snapshot.ts";
 import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../step.ts";
 import { checkStreamModes, type Emitter, pushEvent, type StreamMode, wantsEvent } from "../stream.ts";
 import { emitValues } from "../stream-view.ts";
@@ -307,12 +313,19 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   ): AsyncIterableIterator<StateSnapshot<S>> {
     const { env } = runEnvironment(this, config, undefined, false);
     const before = options.before?.configurable?.checkpoint_id;
+    // Newest first: a checkpoint's superstep (what its tasks wrote) is in its child's metadata, seen before it.
+    const followed = new Map<string, Record<string, unknown>>();
     for await (const tuple of env.saver.list(env.key, {
       limit: options.limit,
       before,
       filter: options.filter,
     })) {
-      yield snapshotOf(env, headFromTuple(tuple)) as StateSnapshot<S>;
+      const { parentId, metadata } = tuple;
+      if (parentId !== null && metadata.source === "loop" && !followed.has(parentId))
+        followed.set(parentId, (metadata.writes ?? {}) as Record<string, unknown>);
+      const snapshot = snapshotOf(env, headFromTuple(tuple));
+      const writes = followed.get(tuple.checkpoint.id);
+      yield (writes === undefined ? snapshot : withResults(snapshot, writes)) as StateSnapshot<S>;
     }
   }
 
