@@ -136,6 +136,7 @@ async function executeTasks(
   const inputOf = (task: PlannedTask) =>
     task.kind === "push" ? task.arg : nodeInput(env.spec, task.name, state);
   const runs = tasks.filter((task) => !pending.done.has(task.id) && taskNeedsRun(task, pending, resume));
+  const running = new Set(runs);
   // A task answered after a pause runs: its answers are its own, not a cached input's.
   const looked = lookUpCached(
     env,
@@ -147,7 +148,7 @@ async function executeTasks(
     tasks.map((task): Outcome | Promise<Outcome> => {
       const done = pending.done.get(task.id);
       if (done !== undefined) return { kind: "done", writes: done, output: undefined, cached: true };
-      if (!runs.includes(task)) {
+      if (!running.has(task)) {
         const waiting: Outcome = {
           kind: "interrupted",
           interrupts: pending.interrupts.get(task.id) ?? [],
