@@ -14,7 +14,7 @@ import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt, UnaskedResume } from "./interrupt.ts";
 import { keepCached, lookUpCached } from "./node-cache.ts";
-import { partialBatches, pendingOf } from "./pause.ts";
+import { partialBatches } from "./pause.ts";
 import { runTask } from "./run-task.ts";
 import type { StepEnv, StepResult } from "./step-env.ts";
 import { shownValues, writesShown } from "./stream-view.ts";
@@ -28,7 +28,7 @@ import {
   taskUpdate,
 } from "./task-events.ts";
 import { taskSetup } from "./task-setup.ts";
-import { failedAt, keepPartial, storeHeldPause } from "./uncommitted.ts";
+import { failedAt, keepPartial, persistPartial, storeHeldPause } from "./uncommitted.ts";
 
 export type { StepEnv, StepResult } from "./step-env.ts";
 
@@ -354,9 +354,7 @@ function keepCalls(env: StepEnv, head: LoadedHead): CallScope["keep"] {
     blocking: env.durability === "sync",
     store: async (taskId, value) => {
       await storeHead(env, head);
-      const writes: WriteBatch["writes"] = [[RETURN, value, 0]];
-      await env.saver.putWrites({ ...env.key, checkpointId: head.checkpoint.id, taskId, writes });
-      head.pendingWrites.push(...pendingOf([{ taskId, writes }]));
+      await persistPartial(env, head, [{ taskId, writes: [[RETURN, value, 0]] }]);
     },
   };
 }

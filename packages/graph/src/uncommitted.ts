@@ -66,7 +66,7 @@ export async function keepPartial(env: StepEnv, head: LoadedHead, partial: reado
 }
 
 /** Stores what the tasks of a superstep that did not commit did, as the head's pending writes. */
-async function persistPartial(env: StepEnv, head: LoadedHead, batches: readonly WriteBatch[]) {
+export async function persistPartial(env: StepEnv, head: LoadedHead, batches: readonly WriteBatch[]) {
   await saveWrites(env, head.checkpoint.id, batches);
   head.pendingWrites.push(...pendingOf(batches));
 }

@@ -1,13 +1,13 @@
 // LangGraph's functional API: `entrypoint` makes a workflow of one function a graph — one node
 // that runs it, its input and value single values — which runs, pauses, resumes, streams and
 // is served by workers as any compiled graph is; `task()` functions it calls are durable steps.
-import { type BaseCache, type BaseStore, type CheckpointSaver, isStore } from "@layover/checkpoint";
+import type { BaseCache, BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import type { Command } from "../command.ts";
 import { END, START } from "../constants.ts";
 import { currentTask } from "../context.ts";
 import { InvalidGraphError, OutsideNodeError } from "../errors.ts";
 import { buildGraphSpec } from "../graph/build-spec.ts";
-import { checkedCache } from "../graph/cache-policy.ts";
+import { checkedCache, checkedStore } from "../graph/checked-parts.ts";
 import { CompiledStateGraph } from "../graph/compiled-graph.ts";
 import type { RunnableConfig } from "../graph/environment.ts";
 import type { LangGraphRunnableConfig, NodeSpec } from "../graph/spec.ts";
@@ -99,10 +99,7 @@ function checkedOptions(given: string | EntrypointOptions): EntrypointOptions {
     throw new InvalidGraphError(
       "entrypoint({ checkpointer: true }) is not supported: give a checkpointer (MemorySaver, PostgresSaver), or leave it out.",
     );
-  if (options.store !== undefined && !isStore(options.store))
-    throw new InvalidGraphError(
-      "entrypoint({ store }) takes a long-term store (InMemoryStore, PostgresStore, a BaseStore): an object with batch().",
-    );
+  checkedStore(options.store, "entrypoint({ store })");
   return { ...options, name: checkedName(options.name, "entrypoint") };
 }
 

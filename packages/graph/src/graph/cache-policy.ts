@@ -1,13 +1,7 @@
 // LangGraph's node cache, the parts that need no I/O: the policies nodes and tasks are given, and
 // where a task's writes are kept — a namespace per graph and node, a key from the task's input.
 import { createHash } from "node:crypto";
-import {
-  type BaseCache,
-  type CacheEntry,
-  type CacheFullKey,
-  isCache,
-  jsonSerializer,
-} from "@layover/checkpoint";
+import { type BaseCache, type CacheEntry, type CacheFullKey, jsonSerializer } from "@layover/checkpoint";
 import { InvalidGraphError } from "../errors.ts";
 import type { CachePolicy } from "./spec.ts";
 
@@ -58,16 +52,6 @@ export async function writeCache(cache: GraphCache, entries: CacheEntry[]): Prom
 
 /** A cache's namespaces of nodes' writes begin with this label, as LangGraph's. */
 export const CACHE_NS = "__pregel_ns_writes";
-
-/** A graph's cache, refused when it is not one. */
-export function checkedCache(cache: unknown, what: string): BaseCache | undefined {
-  if (cache === undefined) return undefined;
-  if (!isCache(cache))
-    throw new InvalidGraphError(
-      `${what} takes a cache (InMemoryCache, PostgresCache, a BaseCache): an object with get, set and clear.`,
-    );
-  return cache;
-}
 
 /** A node's or task's cache policy as given (`true`: kept until cleared), checked; undefined: none. */
 export function checkedCachePolicy(policy: unknown, what: string): CachePolicy | undefined {

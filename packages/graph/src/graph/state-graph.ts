@@ -1,4 +1,4 @@
-import { type BaseStore, type CheckpointSaver, isStore } from "@layover/checkpoint";
+import type { CheckpointSaver } from "@layover/checkpoint";
 import type { Command, Send } from "../command.ts";
 import { END, START } from "../constants.ts";
 import { InvalidGraphError } from "../errors.ts";
@@ -11,7 +11,8 @@ import type {
   ZodStateLike,
 } from "../state/definition.ts";
 import { buildGraphSpec } from "./build-spec.ts";
-import { checkedCache, checkedCachePolicy } from "./cache-policy.ts";
+import { checkedCachePolicy } from "./cache-policy.ts";
+import { checkedCache, checkedStore } from "./checked-parts.ts";
 import { CompiledStateGraph } from "./compiled-graph.ts";
 import type {
   BranchSpec,
@@ -108,17 +109,6 @@ const RESERVED = new Set([START, END]);
 function pickKeys(value: unknown, keys: ReadonlySet<string>): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
   return Object.fromEntries(Object.entries(value).filter(([key]) => keys.has(key)));
-}
-
-/** `compile({ store })`'s store, refused when it is not one (a store has `batch()`, as LangGraph's BaseStore). */
-function checkedStore(store: unknown): BaseStore | undefined {
-  if (store === undefined) return undefined;
-  if (!isStore(store)) {
-    throw new InvalidGraphError(
-      "compile({ store }) takes a long-term store (InMemoryStore, PostgresStore, a BaseStore): an object with batch().",
-    );
-  }
-  return store;
 }
 
 /** Builds a graph over a state definition: nodes, edges, then `compile()`. */
@@ -277,7 +267,7 @@ export class StateGraph<
       checkpointer: options.checkpointer as CheckpointSaver | false | undefined,
       interruptBefore: this.breakpoints(options.interruptBefore, "interruptBefore"),
       interruptAfter: this.breakpoints(options.interruptAfter, "interruptAfter"),
-      store: checkedStore(options.store),
+      store: checkedStore(options.store, "compile({ store })"),
       cache: checkedCache(options.cache, "compile({ cache })"),
     });
   }
