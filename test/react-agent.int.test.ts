@@ -93,6 +93,58 @@ describe("a createReactAgent agent on workers", () => {
     }
   });
 
+  it("answers the tool call as the tools node (threads.continue with asNode): the tool never runs, the model reads the answer", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "react-agent",
+      input: { messages: [{ role: "user", content: "book LH404" }] },
+    });
+    await h.client.runs.wait(runId, { timeoutMs: 20_000 });
+    const reviewer = anotherClient(h);
+    try {
+      const refusal = {
+        role: "tool",
+        content: "Declined: over budget.",
+        tool_call_id: "call-book",
+        name: "book_flight",
+      };
+      const { runId: continued } = await reviewer.threads.continue(threadId, {
+        update: { messages: [refusal] },
+        asNode: "tools",
+      });
+      const done = await reviewer.runs.wait(continued, { timeoutMs: 20_000 });
+      expect(done.status).toBe("success");
+      expect(transcript(done.values)).toEqual([
+        ["human", null, "book LH404", 0],
+        ["ai", "booking_agent", "", 1],
+        ["tool", "book_flight", "Declined: over budget.", 0],
+        ["ai", "booking_agent", "Done: Declined: over budget.", 0],
+      ]);
+      const updates = [];
+      for await (const s of reviewer.threads.history(threadId))
+        if (s.metadata.source === "update") updates.push(Object.keys(s.metadata.writes ?? {}));
+      expect(updates).toEqual([["tools"]]);
+    } finally {
+      await reviewer.close();
+    }
+  });
+
+  it("refuses a node the graph does not have, leaving the thread at its breakpoint", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "react-agent",
+      input: { messages: [{ role: "user", content: "book AF10" }] },
+    });
+    await h.client.runs.wait(runId, { timeoutMs: 20_000 });
+    const before = await h.client.threads.get(threadId);
+    for (const asNode of ["tool", "", 7]) {
+      await expect(
+        h.client.threads.continue(threadId, { update: { messages: [] }, asNode: asNode as string }),
+      ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("asNode") });
+    }
+    const after = await h.client.threads.get(threadId);
+    expect([after.status, after.next, after.config]).toEqual(["interrupted", ["tools"], before.config]);
+    expect(await h.client.threads.runs(threadId)).toHaveLength(1);
+  });
+
   it("refuses an update the state schema does not have, leaving the thread at its breakpoint", async () => {
     const { runId, threadId } = await h.client.runs.start({
       graphId: "react-agent",

@@ -62,7 +62,7 @@ async function forkFrom(env: StepEnv, head: LoadedHead): Promise<LoadedHead> {
  * so the superstep that follows, in this process or in a worker, runs them. A step that is
  * merely run again (a re-delivered job) stops at the breakpoint again.
  */
-async function passBreakpoint(env: StepEnv, head: LoadedHead): Promise<LoadedHead> {
+export async function passBreakpoint(env: StepEnv, head: LoadedHead): Promise<LoadedHead> {
   const batch = breakpointPass(env, head);
   if (batch === undefined) return head;
   await env.saver.putWrites({ ...env.key, checkpointId: head.checkpoint.id, ...batch });

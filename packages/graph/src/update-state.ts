@@ -6,8 +6,9 @@ import { readPendingWrites } from "./algo/pending.ts";
 import { inWriteOrder, type PlannedTask } from "./algo/plan.ts";
 import { isCommand } from "./command.ts";
 import { START } from "./constants.ts";
+import { passBreakpoint } from "./continue-run.ts";
 import { checkedStateWrites, commitWrites, type NewCheckpoint, routerConfig } from "./entry.ts";
-import { InvalidUpdateError } from "./errors.ts";
+import { InvalidInputError, InvalidUpdateError } from "./errors.ts";
 import type { LoadedHead } from "./head.ts";
 import { plannedTasks, type StepEnv } from "./step.ts";
 
@@ -93,4 +94,24 @@ function pausedSuperstep(
   if (writes.length === 0) return { carry };
   const base = { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions };
   return { settled: applyWrites(env.spec, base, writes, consumed, head.versionFloor), carry };
+}
+
+/**
+ * `updateState(config, values, asNode)` then `invoke(null, config)` on the head: the edit counts
+ * as `asNode`'s output (its edges plan what runs next; a task of `asNode` waiting at a breakpoint
+ * is dropped), and the run goes on past a static breakpoint in front of what the update plans,
+ * as LangGraph's do (`updateState(…, "tools")` at `interruptBefore: ["tools"]` skips the tools).
+ */
+export async function updateThenContinue(
+  env: StepEnv,
+  head: LoadedHead | undefined,
+  values: unknown,
+  asNode: string,
+): Promise<LoadedHead> {
+  if (head === undefined) {
+    throw new InvalidInputError(
+      `Thread "${env.key.threadId}" has no checkpoint to update: start it with an input.`,
+    );
+  }
+  return passBreakpoint(env, await updateThreadState(env, head, values, asNode));
 }

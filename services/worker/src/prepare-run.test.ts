@@ -1,11 +1,34 @@
 import { randomUUID } from "node:crypto";
-import { END, interrupt, MemorySaver, START, StateGraph, StateSchema } from "@layover/graph";
+import {
+  type CompiledStateGraph,
+  END,
+  interrupt,
+  MemorySaver,
+  START,
+  StateGraph,
+  StateSchema,
+} from "@layover/graph";
+import { CallCounter, linearGraph } from "@layover/graph/testing";
 import type { RunRow } from "@layover/runtime";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { prepareRun } from "./prepare-run.ts";
 
 const State = new StateSchema({ item: z.string(), answer: z.string().optional() });
+
+/** Runs of one new thread of `graph`, and their jobs' deliveries. */
+function deliveries(graph: Pick<CompiledStateGraph<never, never>, "stepper">) {
+  const threadId = randomUUID();
+  const run = (input: RunRow["input"]) => ({ id: randomUUID(), thread_id: threadId, input }) as RunRow;
+  const configFor = (r: RunRow) => ({ configurable: { thread_id: threadId }, metadata: { run_id: r.id } });
+  /** One delivery of the run's job: a stepper of its own, as a worker builds per job. */
+  const deliver = async (r: RunRow) => {
+    const stepper = graph.stepper(configFor(r));
+    await prepareRun(stepper, r);
+    return stepper;
+  };
+  return { run, configFor, deliver };
+}
 
 function setup() {
   const saver = new MemorySaver();
@@ -16,15 +39,7 @@ function setup() {
     .addEdge("ask", "book")
     .addEdge("book", END)
     .compile({ checkpointer: saver });
-  const threadId = randomUUID();
-  const run = (input: RunRow["input"]) => ({ id: randomUUID(), thread_id: threadId, input }) as RunRow;
-  const configFor = (r: RunRow) => ({ configurable: { thread_id: threadId }, metadata: { run_id: r.id } });
-  /** One delivery of the run's job: a stepper of its own, as a worker builds per job. */
-  const deliver = async (r: RunRow) => {
-    const stepper = graph.stepper(configFor(r));
-    await prepareRun(stepper, r);
-    return stepper;
-  };
+  const { run, configFor, deliver } = deliveries(graph);
   const history = async (r: RunRow) => {
     const all = [];
     for await (const s of graph.getStateHistory(configFor(r))) all.push(s);
@@ -82,5 +97,71 @@ describe("recording a run's input exactly once, whatever the deliveries", () => 
     await (await deliver(start)).step();
     const wrong = run({ resume: { [randomUUID()]: "yes" } });
     await expect(deliver(wrong)).rejects.toMatchObject({ code: "UNKNOWN_INTERRUPT" });
+  });
+});
+
+/** a → b → c (linearGraph: each appends `name(value)`), stopping before b and before c. */
+function breakpoints() {
+  const calls = new CallCounter();
+  const graph = linearGraph(new MemorySaver(), calls, {}, ["b", "c"]);
+  const ran = () => ["a", "b", "c"].filter((name) => calls.of(name) > 0);
+  const { run, configFor, deliver } = deliveries(graph);
+  /** Steps a delivery's stepper until the run stops; the status it stopped with. */
+  const finish = async (stepper: Awaited<ReturnType<typeof deliver>>) => {
+    for (;;) {
+      const outcome = await stepper.step();
+      if (outcome.status !== "next") return outcome.status;
+    }
+  };
+  const paused = async () => {
+    expect(await finish(await deliver(run({ input: { value: "v" } })))).toBe("interrupted");
+  };
+  const log = async (r: RunRow) => (await graph.getState(configFor(r))).values.log;
+  return { graph, ran, run, configFor, deliver, finish, paused, log };
+}
+
+describe("continuing past a breakpoint exactly once, whatever the deliveries", () => {
+  it("a continue as a node delivered twice records its update once: the node never runs, the next one does", async () => {
+    const { ran, run, deliver, finish, paused, log } = breakpoints();
+    await paused();
+    const skip = run({ continue: true, update: { log: ["answered as b"] }, asNode: "b" });
+    await deliver(skip);
+    expect(await finish(await deliver(skip))).toBe("done");
+    expect(await log(skip)).toEqual(["a(v)", "answered as b", "c(v)"]);
+    expect(ran()).toEqual(["a", "c"]);
+  });
+
+  it("a continue as a node with no update skips the node", async () => {
+    const { ran, run, deliver, finish, paused, log } = breakpoints();
+    await paused();
+    const skip = run({ continue: true, asNode: "b" });
+    expect(await finish(await deliver(skip))).toBe("done");
+    expect([await log(skip), ran()]).toEqual([
+      ["a(v)", "c(v)"],
+      ["a", "c"],
+    ]);
+  });
+
+  it("a delivery that stored the update but not the breakpoint pass: the next delivery passes it", async () => {
+    const { graph, ran, run, configFor, deliver, finish, paused, log } = breakpoints();
+    await paused();
+    // As a worker stopped between the update's checkpoint and the pass written after it leaves it.
+    const asNode = run({ continue: true, update: { log: ["answered as b"] }, asNode: "b" });
+    await graph.updateState(configFor(asNode), { log: ["answered as b"] }, "b");
+    expect(await finish(await deliver(asNode))).toBe("done");
+    expect(await log(asNode)).toEqual(["a(v)", "answered as b", "c(v)"]);
+    expect(ran()).toEqual(["a", "c"]);
+  });
+
+  it("a continue with an update (no node) delivered twice runs the waiting node once, with the update", async () => {
+    const { ran, run, deliver, finish, paused, log } = breakpoints();
+    await paused();
+    const edit = run({ continue: true, update: { log: ["edited"] } });
+    await deliver(edit);
+    expect(await finish(await deliver(edit))).toBe("interrupted"); // before c, a breakpoint of its own
+    expect([await log(edit), ran()]).toEqual([
+      ["a(v)", "edited", "b(v)"],
+      ["a", "b"],
+    ]);
   });
 });

@@ -10,15 +10,21 @@ import type { RunRow } from "@layover/runtime";
  */
 export async function prepareRun(stepper: Stepper, run: RunRow): Promise<void> {
   const head = await stepper.head();
-  if (head?.metadata.run_id === run.id) return;
+  if (head?.metadata.run_id === run.id) {
+    // A continue's update is its own checkpoint, the breakpoint pass a write after it: a delivery
+    // that stopped between the two passes it now (a second pass records nothing).
+    if ("continue" in run.input && isUpdateHead(head)) await stepper.prepare(null);
+    return;
+  }
   if ("input" in run.input) {
     await stepper.prepare(run.input.input);
     return;
   }
-  // Passing a static breakpoint is idempotent in the engine: a second pass records nothing (one
-  // with an update wrote a head carrying this run's id, which the first line finds).
+  // Passing a static breakpoint is idempotent in the engine: a second pass records nothing.
   if ("continue" in run.input) {
-    await stepper.prepare(run.input.update === undefined ? null : new Command({ update: run.input.update }));
+    const { update, asNode } = run.input;
+    if (asNode !== undefined) await stepper.prepareUpdate(update ?? {}, asNode);
+    else await stepper.prepare(update === undefined ? null : new Command({ update }));
     return;
   }
   const ids = Object.keys(run.input.resume);
@@ -38,6 +44,11 @@ export async function prepareRun(stepper: Stepper, run: RunRow): Promise<void> {
     if (reloaded?.metadata.run_id === run.id || (reloaded && answersRecorded(reloaded, ids))) return;
     throw error;
   }
+}
+
+/** The checkpoint a continue's update committed (as `asNode`: "update"; as input: "input"), not a superstep of its run. */
+function isUpdateHead(head: HeadInfo): boolean {
+  return head.metadata.source === "update" || head.metadata.source === "input";
 }
 
 function answersRecorded(head: HeadInfo | CheckpointTuple, ids: readonly string[]): boolean {

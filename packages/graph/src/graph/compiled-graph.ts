@@ -25,7 +25,7 @@ import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../st
 import { checkStreamModes, type Emitter, pushEvent, type StreamMode, wantsEvent } from "../stream.ts";
 import { emitValues } from "../stream-view.ts";
 import { storeOrFail } from "../uncommitted.ts";
-import { updateThreadState } from "../update-state.ts";
+import { updateThenContinue, updateThreadState } from "../update-state.ts";
 import { cacheNamespace } from "./cache-policy.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
 import { inputJsonSchema } from "./input-schema.ts";
@@ -392,6 +392,11 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
       const latest = await tuple;
       return latest && headFromTuple(latest);
     };
-    return createStepper(env, load, (head, input) => this.enter(env, head, input, false));
+    return createStepper(
+      env,
+      load,
+      (head, input) => this.enter(env, head, input, false),
+      async (head, values, asNode) => emitValues(env, await updateThenContinue(env, head, values, asNode)),
+    );
   }
 }

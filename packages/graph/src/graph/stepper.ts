@@ -101,6 +101,12 @@ export interface Stepper {
    * `graph.prepare()` does; the next `step()` starts from the result without reading it back.
    */
   prepare(input: unknown): Promise<{ checkpointId: string }>;
+  /**
+   * Applies `values` on the held head as if `asNode` had returned them, then goes on past a
+   * static breakpoint in front of what they plan: `updateState(config, values, asNode)` followed
+   * by `invoke(null, config)`. The next `step()` starts from the result.
+   */
+  prepareUpdate(values: unknown, asNode: string): Promise<{ checkpointId: string }>;
   /** Advances the thread by one superstep from the held head and holds the head it commits. */
   step(): Promise<StepOutcome>;
   /**
@@ -156,6 +162,7 @@ export function createStepper(
   env: StepEnv,
   load: () => Promise<LoadedHead | undefined>,
   enter: (head: LoadedHead | undefined, input: unknown) => Promise<LoadedHead | undefined>,
+  update: (head: LoadedHead | undefined, values: unknown, asNode: string) => Promise<LoadedHead>,
 ): Stepper {
   let held: { head: LoadedHead | undefined } | undefined;
   const current = async () => {
@@ -170,6 +177,14 @@ export function createStepper(
       throw error;
     }
   };
+  /** Holds the head `entering` commits on the held one. */
+  const record = (entering: (head: LoadedHead | undefined) => Promise<LoadedHead>) =>
+    guarded(async () => {
+      const entered = await entering(await current());
+      held = { head: entered };
+      storeWhenIdle(env, entered);
+      return { checkpointId: entered.checkpoint.id };
+    });
   return {
     async head() {
       const head = await guarded(current);
@@ -181,13 +196,8 @@ export function createStepper(
         }
       );
     },
-    prepare: (input) =>
-      guarded(async () => {
-        const entered = (await enter(await current(), input)) as LoadedHead;
-        held = { head: entered };
-        storeWhenIdle(env, entered);
-        return { checkpointId: entered.checkpoint.id };
-      }),
+    prepare: (input) => record((head) => enter(head, input) as Promise<LoadedHead>),
+    prepareUpdate: (values, asNode) => record((head) => update(head, values, asNode)),
     step: () =>
       guarded(async () => {
         const head = await current();

@@ -19,7 +19,7 @@ import { describeStreaming } from "./streaming.ts";
 import { describeSubgraphs } from "./subgraphs.ts";
 import { describeSupersteps } from "./supersteps.ts";
 
-export type { SaverMaker } from "./helpers.ts";
+export { CallCounter, linearGraph, type SaverMaker } from "./helpers.ts";
 
 /**
  * Registers the engine's semantics — supersteps, interrupts and resumes, Commands,

@@ -1,7 +1,15 @@
 import type { CheckpointSaver } from "@layover/checkpoint";
 import { describe, expect, it } from "vitest";
 import { Command, interrupt, RESUME, START, StateGraph } from "../index.ts";
-import { CallCounter, collect, expectCode, LogState, threadConfig, type UseSaver } from "./helpers.ts";
+import {
+  CallCounter,
+  collect,
+  expectCode,
+  LogState,
+  linearGraph,
+  threadConfig,
+  type UseSaver,
+} from "./helpers.ts";
 
 /** plan → approve (interrupts) → act. */
 function pipeline(saver: CheckpointSaver, calls: CallCounter) {
@@ -34,6 +42,8 @@ export function describeStepSeam(use: UseSaver): void {
       breakpointStep(use(), { interruptBefore: ["act"] }));
     it("interruptAfter: a re-run step stops again; prepare(null) continues past it", () =>
       breakpointStep(use(), { interruptAfter: ["plan"] }));
+    it("prepareUpdate is updateState(values, asNode) then invoke(null): asNode's task is skipped, the next one runs", () =>
+      updateAsNodeStep(use()));
     it("checks what prepare records before writing anything", () => prepareChecks(use()));
     it("a stepper reads the head once: prepare, then every step, on what it holds", () =>
       stepperHoldsHead(use()));
@@ -160,6 +170,31 @@ async function breakpointStep(saver: CheckpointSaver, breakpoints: Breakpoints):
   await graph.prepare(null, config);
   expect(await graph.step(config)).toMatchObject({ status: "done" });
   expect(calls.of("act")).toBe(1);
+}
+
+async function updateAsNodeStep(saver: CheckpointSaver): Promise<void> {
+  const calls = new CallCounter();
+  const graph = linearGraph(saver, calls, {}, ["b", "c"]);
+  // In one process: stop before b, answer as b, go on (LangGraph passes the breakpoint before c).
+  const local = threadConfig("seam-update-local");
+  await graph.invoke({ value: "v" }, local);
+  await graph.updateState(local, { log: "edited as b" }, "b");
+  const expected = await graph.invoke(null, local);
+  expect(expected.log).toEqual(["a(v)", "edited as b", "c(v)"]);
+
+  const config = threadConfig("seam-update");
+  await graph.prepare({ value: "v" }, config);
+  expect(await graph.step(config)).toMatchObject({ status: "next", next: ["b"] });
+  expect(await graph.step(config)).toMatchObject({ status: "interrupted", interrupts: [] });
+  const before = calls.of("b");
+  const stepper = graph.stepper(config);
+  await stepper.prepareUpdate({ log: "edited as b" }, "b");
+  expect(await stepper.step()).toMatchObject({ status: "done" });
+  await stepper.flush();
+  expect((await graph.getState(config)).values).toEqual(expected);
+  expect(calls.of("b")).toBe(before);
+  await expectCode(graph.stepper(config).prepareUpdate({ log: "x" }, "nope"), "INVALID_UPDATE");
+  await expectCode(graph.stepper(threadConfig("seam-update-none")).prepareUpdate({}, "b"), "INVALID_INPUT");
 }
 
 async function prepareChecks(saver: CheckpointSaver): Promise<void> {

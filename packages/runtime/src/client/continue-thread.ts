@@ -1,16 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { jsonbProblem } from "@layover/checkpoint";
-import { InvalidInputError, NotInterruptedError } from "@layover/graph";
+import { InvalidInputError, NotInterruptedError, START } from "@layover/graph";
 import { inTransaction } from "../db.ts";
-import { ThreadNotFoundError } from "../errors.ts";
+import { ThreadNotFoundError, UnknownGraphError } from "../errors.ts";
 import { isStorableId } from "../keys.ts";
 import { checkRunStreamMode, type RunStreamMode } from "../run-stream.ts";
+import { listGraphIds } from "../sql/graphs.ts";
 import { threadInterrupts } from "../sql/interrupts.ts";
 import { insertRun } from "../sql/runs.ts";
 import { getThread, lockThread, setThreadState } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
 import { objectArg } from "./object-arg.ts";
-import { checkStateValues } from "./start-run.ts";
+import { checkStateValues, registeredGraph } from "./start-run.ts";
 
 export interface ContinueOptions {
   /** What the run's workers report as it runs, for runs.stream. @defaultValue nothing */
@@ -22,21 +23,50 @@ export interface ContinueOptions {
    * graph's state schema before anything is written.
    */
   update?: Record<string, unknown>;
+  /**
+   * The node the update counts as, as LangGraph's `updateState(config, values, asNode)` followed
+   * by `invoke(null, config)`: that node's edges decide what runs next, and a task of it waiting
+   * at the breakpoint does not run — `{ update: { messages: [toolMessage] }, asNode: "tools" }`
+   * answers a tool call instead of running the tool. Without an update, the node is skipped.
+   * Checked against the graph's nodes before anything is written.
+   */
+  asNode?: string;
 }
 
-/** Refuses an update the run could not apply (not an object, not JSON, not the graph's keys), before anything is written. */
-async function checkUpdate(ctx: ClientContext, threadId: string, update: unknown): Promise<void> {
-  if (update === undefined) return;
-  objectArg(update, "threads.continue's update", "{ messages: [editedMessage] }", true);
-  const problem = jsonbProblem(update, "The update");
-  if (problem !== undefined) throw new InvalidInputError(`${problem} Nothing was written.`);
+/**
+ * Refuses an update the run could not apply (not an object, not JSON, not the graph's keys) or
+ * a node it could not count as, before anything is written.
+ */
+async function checkUpdate(ctx: ClientContext, threadId: string, options: ContinueOptions): Promise<void> {
+  const { update, asNode } = options;
+  if (update === undefined && asNode === undefined) return;
+  if (update !== undefined) {
+    objectArg(update, "threads.continue's update", "{ messages: [editedMessage] }", true);
+    const problem = jsonbProblem(update, "The update");
+    if (problem !== undefined) throw new InvalidInputError(`${problem} Nothing was written.`);
+  }
+  if (asNode !== undefined && (typeof asNode !== "string" || asNode === "")) {
+    throw new InvalidInputError(
+      `threads.continue's asNode must be the name of a node of the thread's graph, such as "tools"; got ${JSON.stringify(asNode)}. Nothing was written.`,
+    );
+  }
   const thread = await getThread(ctx.db, ctx.db.pool, threadId);
   if (thread === undefined) throw new ThreadNotFoundError(threadId);
-  await checkStateValues(
-    ctx,
-    thread.graph_id,
-    update,
-    `The update of threads.continue on thread "${threadId}"`,
+  if (update !== undefined) {
+    const what = `The update of threads.continue on thread "${threadId}"`;
+    await checkStateValues(ctx, thread.graph_id, update, what);
+  }
+  if (asNode !== undefined) await checkAsNode(ctx, thread.graph_id, asNode);
+}
+
+/** Refuses a node the graph its workers registered does not have (LangGraph's START is one). */
+async function checkAsNode(ctx: ClientContext, graphId: string, asNode: string): Promise<void> {
+  const graph = await registeredGraph(ctx, graphId);
+  if (graph === undefined) throw new UnknownGraphError(graphId, await listGraphIds(ctx.db));
+  const nodes = graph.options.nodes;
+  if (nodes === undefined || asNode === START || nodes.includes(asNode)) return;
+  throw new InvalidInputError(
+    `threads.continue's asNode "${asNode}" is not a node of graph "${graphId}" (its nodes: ${nodes.join(", ")}). Nothing was written.`,
   );
 }
 
@@ -52,7 +82,7 @@ export async function continueThread(
 ): Promise<{ runId: string }> {
   checkRunStreamMode(options.streamMode, "threads.continue's streamMode");
   if (!isStorableId(threadId)) throw new ThreadNotFoundError(String(threadId));
-  await checkUpdate(ctx, threadId, options.update);
+  await checkUpdate(ctx, threadId, options);
   const config = options.streamMode === undefined ? {} : { config: { streamMode: options.streamMode } };
   const id = randomUUID();
   const { runId, job } = await expecting(ctx, id, threadId, () =>
@@ -74,6 +104,7 @@ export async function continueThread(
         input: {
           continue: true,
           ...(options.update === undefined ? {} : { update: options.update }),
+          ...(options.asNode === undefined ? {} : { asNode: options.asNode }),
           ...config,
         },
         idempotency_key: null,

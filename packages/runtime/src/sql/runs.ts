@@ -97,8 +97,13 @@ export interface RunConfig {
 export type RunInput =
   | { input: unknown; config?: RunConfig }
   | { resume: Record<string, unknown>; update?: Record<string, unknown>; config?: RunConfig }
-  /** Past a static breakpoint (interruptBefore / interruptAfter). */
-  | { continue: true; update?: Record<string, unknown>; config?: Pick<RunConfig, "streamMode"> };
+  /** Past a static breakpoint (interruptBefore / interruptAfter); with `asNode`, the update counts as that node's. */
+  | {
+      continue: true;
+      update?: Record<string, unknown>;
+      asNode?: string;
+      config?: Pick<RunConfig, "streamMode">;
+    };
 
 export async function insertRun(
   db: Db,
