@@ -8,6 +8,7 @@ import { describeWritesAndDelete } from "./writes-and-delete.ts";
 
 export { type CacheFactory, type CacheHandle, runCacheConformance } from "./cache.ts";
 export type { SaverFactory, SaverHandle } from "./helpers.ts";
+export { type IndexedStoreFactory, WordEmbeddings, wordCounts } from "./semantic-store.ts";
 export { runStoreConformance, type StoreFactory, type StoreHandle } from "./store.ts";
 
 /**

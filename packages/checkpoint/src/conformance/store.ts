@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import type { BaseStore } from "../store/base-store.ts";
 import { perTestHandle } from "./helpers.ts";
+import { describeSemanticSearch, type IndexedStoreFactory } from "./semantic-store.ts";
 
 export interface StoreHandle {
   store: BaseStore;
@@ -28,10 +29,17 @@ async function expectRefused(call: Promise<unknown>, code: string): Promise<void
 
 /**
  * Registers the store contract. Each test gets a store from `factory` and works under a root
- * namespace label no other test uses, so stores backed by one shared database can run it.
+ * namespace label no other test uses, so stores backed by one shared database can run it. A
+ * store that takes an index (semantic search) gives `indexed`, which builds one with the index a
+ * test asks for.
  */
-export function runStoreConformance(name: string, factory: StoreFactory): void {
+export function runStoreConformance(
+  name: string,
+  factory: StoreFactory,
+  indexed?: IndexedStoreFactory,
+): void {
   describe(`Store conformance: ${name}`, () => {
+    if (indexed !== undefined) describe("semantic search", () => describeSemanticSearch(indexed));
     const handle = perTestHandle(factory, "store");
     const use = () => {
       const { handle: given, ns } = handle();

@@ -16,7 +16,7 @@ export interface SearchOptions {
   limit?: number | undefined;
   /** @defaultValue 0 */
   offset?: number | undefined;
-  /** Semantic search: refused; no Layover store embeds documents. */
+  /** Semantic search, in a store with an index: the closest items to this text first (see SearchOperation). */
   query?: string | undefined;
 }
 

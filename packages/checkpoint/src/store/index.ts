@@ -8,6 +8,18 @@ export {
   searchOrder,
 } from "./match.ts";
 export { InMemoryStore } from "./memory-store.ts";
+export {
+  type BatchVectors,
+  checkIndexConfig,
+  cosine,
+  type Embeddings,
+  embedBatch,
+  type FieldVector,
+  type IndexConfig,
+  norm,
+  type StoreIndex,
+} from "./store-index.ts";
+export { textsAtPath, tokenizePath } from "./text-paths.ts";
 export type {
   GetOperation,
   Item,

@@ -1,7 +1,16 @@
 // The store in memory, for tests and single-process use: LangGraph's InMemoryStore, with the
-// rules Layover's Postgres store has (JSON values, kept as copies; the same search order).
+// rules Layover's Postgres store has (JSON values, kept as copies; the same search order, and
+// with an index the same ranking by similarity).
 import { BaseStore } from "./base-store.ts";
 import { compareNamespaces, hasPrefix, matchesFilter, meetsCondition, searchOrder } from "./match.ts";
+import {
+  checkIndexConfig,
+  cosine,
+  embedBatch,
+  type FieldVector,
+  type IndexConfig,
+  type StoreIndex,
+} from "./store-index.ts";
 import type {
   GetOperation,
   Item,
@@ -12,7 +21,7 @@ import type {
   SearchItem,
   SearchOperation,
 } from "./types.ts";
-import { checkOperations, InvalidStoreOperationError } from "./validate.ts";
+import { checkOperations } from "./validate.ts";
 
 /** A stored item's place: namespace labels and key, which contain no NUL. */
 const placeOf = (namespace: readonly string[], key: string) => [...namespace, key].join("\u0000");
@@ -28,23 +37,49 @@ const copyOf = (item: Item): Item => structuredClone(item);
  */
 const asJson = <T>(value: T): T => JSON.parse(JSON.stringify(value));
 
+/** Ranks a search's items by the closest of their vectors to `query`; items with none after, unscored. */
+function ranked(items: Item[], vectorsOf: (item: Item) => FieldVector[] | undefined, query: number[]) {
+  const scored = items.map((item) => {
+    const vectors = vectorsOf(item) ?? [];
+    const score = vectors.length === 0 ? undefined : Math.max(...vectors.map((v) => cosine(query, v.vector)));
+    return { item, score };
+  });
+  // A stable sort: equal scores (and the unscored) keep the search order.
+  return scored.sort((a, b) => (b.score ?? Number.NEGATIVE_INFINITY) - (a.score ?? Number.NEGATIVE_INFINITY));
+}
+
+/**
+ * The store in memory. With `index` ({ dims, embeddings, fields }) it embeds what it is given and
+ * `search(prefix, { query })` ranks by similarity, as LangGraph's InMemoryStore does.
+ */
 export class InMemoryStore extends BaseStore {
   private readonly items = new Map<string, Item>();
+  private readonly vectors = new Map<string, FieldVector[]>();
+  private readonly index: StoreIndex | undefined;
 
-  constructor(options?: { index?: unknown }) {
+  constructor(options?: { index?: IndexConfig }) {
     super();
-    if (options?.index !== undefined) {
-      throw new InvalidStoreOperationError(
-        "A store with an index (semantic search over embeddings) is not supported: Layover's stores embed nothing. Search by namespace and filter instead.",
-      );
-    }
+    this.index = options?.index === undefined ? undefined : checkIndexConfig(options.index, "InMemoryStore");
+  }
+
+  /** The index the store embeds with, as given (LangGraph's `indexConfig`). */
+  get indexConfig(): IndexConfig | undefined {
+    return (
+      this.index && {
+        dims: this.index.dims,
+        embeddings: this.index.embeddings,
+        fields: [...this.index.fields],
+      }
+    );
   }
 
   async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
-    checkOperations(operations);
-    const results = operations.map((op) => {
-      if ("namespacePrefix" in op) return this.searchItems(op);
-      if ("value" in op) return this.putItem(op);
+    checkOperations(operations, this.index !== undefined);
+    const embedded = this.index === undefined ? undefined : await embedBatch(this.index, operations);
+    const results = operations.map((op, i) => {
+      if ("namespacePrefix" in op)
+        return this.searchItems(op, op.query ? embedded?.queries.get(op.query) : undefined);
+      if ("value" in op) return this.putItem(op, embedded?.puts.get(i));
       if ("namespace" in op) return this.getItem(op);
       return this.namespaces(op);
     });
@@ -56,12 +91,14 @@ export class InMemoryStore extends BaseStore {
     return item === undefined ? null : copyOf(item);
   }
 
-  private putItem({ namespace, key, value }: PutOperation): void {
+  private putItem({ namespace, key, value }: PutOperation, vectors: FieldVector[] | undefined): void {
     const place = placeOf(namespace, key);
+    this.vectors.delete(place);
     if (value === null) {
       this.items.delete(place);
       return;
     }
+    if (vectors !== undefined && vectors.length > 0) this.vectors.set(place, vectors);
     const now = new Date();
     const createdAt = this.items.get(place)?.createdAt ?? now;
     this.items.set(place, {
@@ -73,13 +110,16 @@ export class InMemoryStore extends BaseStore {
     });
   }
 
-  private searchItems({ namespacePrefix, filter, limit = 10, offset = 0 }: SearchOperation): SearchItem[] {
+  private searchItems(op: SearchOperation, query: number[] | undefined): SearchItem[] {
+    const { namespacePrefix, filter, limit = 10, offset = 0 } = op;
     const stored = filter === undefined ? undefined : asJson(filter);
-    return [...this.items.values()]
+    const found = [...this.items.values()]
       .filter((item) => hasPrefix(item.namespace, namespacePrefix) && matchesFilter(item.value, stored))
-      .sort(searchOrder)
+      .sort(searchOrder);
+    if (query === undefined) return found.slice(offset, offset + limit).map(copyOf);
+    return ranked(found, (item) => this.vectors.get(placeOf(item.namespace, item.key)), query)
       .slice(offset, offset + limit)
-      .map(copyOf);
+      .map(({ item, score }) => ({ ...copyOf(item), score }));
   }
 
   private namespaces({ matchConditions = [], maxDepth, limit, offset }: ListNamespacesOperation): string[][] {

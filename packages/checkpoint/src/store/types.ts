@@ -11,7 +11,10 @@ export interface Item {
   updatedAt: Date;
 }
 
-/** An item a search found; `score` is for semantic search, which Layover's stores do not do. */
+/**
+ * An item a search found; with a query, `score` is the cosine similarity of its closest embedded
+ * text to the query (undefined for an item with nothing embedded).
+ */
 export interface SearchItem extends Item {
   score?: number | undefined;
 }
@@ -34,7 +37,11 @@ export interface SearchOperation {
   limit?: number | undefined;
   /** @defaultValue 0 */
   offset?: number | undefined;
-  /** Semantic search: refused (`INVALID_STORE_QUERY`); no Layover store embeds documents. */
+  /**
+   * Semantic search (a store with an index): items ranked by how close their embedded texts are
+   * to this text, the closest first, then those with nothing embedded. Refused by a store
+   * without an index.
+   */
   query?: string | undefined;
 }
 
@@ -43,7 +50,10 @@ export interface PutOperation {
   namespace: string[];
   key: string;
   value: Record<string, any> | null;
-  /** Fields to embed for semantic search: accepted and not read (nothing is embedded). */
+  /**
+   * The field paths to embed for semantic search instead of the index's `fields`; `false` embeds
+   * nothing (the item is found by namespace and filter only). Ignored by a store without an index.
+   */
   index?: false | string[] | undefined;
 }
 

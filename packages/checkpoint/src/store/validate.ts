@@ -166,13 +166,30 @@ function checkCount(what: string, value: unknown, least: number): void {
   }
 }
 
-function checkSearch(op: SearchOperation): void {
-  validateNamespace(op.namespacePrefix, { allowEmpty: true, allowReservedRoot: true });
-  if (op.query !== undefined && op.query !== null) {
+/** Refuses field paths that are not a list of non-empty strings. */
+export function checkFields(fields: unknown, what: string): asserts fields is string[] {
+  if (!Array.isArray(fields) || fields.some((field) => typeof field !== "string" || field.trim() === "")) {
     throw new InvalidStoreOperationError(
-      "A search with a query (semantic search) is not supported: Layover's stores embed nothing. Search by namespace and filter instead.",
+      `${what} is a list of field paths such as ["text", "chapters[*].content"] ("$": the whole document); got ${JSON.stringify(fields)}.`,
     );
   }
+}
+
+function checkQuery(query: unknown, indexed: boolean): void {
+  if (query === undefined || query === null || query === "") return;
+  if (typeof query !== "string") {
+    throw new InvalidStoreOperationError(`A search's query is a text to search for; got ${typeof query}.`);
+  }
+  if (!indexed) {
+    throw new InvalidStoreOperationError(
+      "A search with a query (semantic search) needs a store with an index that embeds its documents: new InMemoryStore({ index: { dims, embeddings } }) or new PostgresStore({ …, index }). Without one, search by namespace and filter.",
+    );
+  }
+}
+
+function checkSearch(op: SearchOperation, indexed: boolean): void {
+  validateNamespace(op.namespacePrefix, { allowEmpty: true, allowReservedRoot: true });
+  checkQuery(op.query, indexed);
   checkFilter(op.filter);
   checkCount("search limit", op.limit, 1);
   checkCount("search offset", op.offset, 0);
@@ -187,6 +204,8 @@ function checkPut(op: PutOperation): void {
   }
   checkKeyText("A store item's key", op.key);
   if (op.value === null) return;
+  if (op.index !== undefined && op.index !== null && op.index !== false)
+    checkFields(op.index, "A put's index");
   checkPlaceSize(op.namespace, op.key);
   if (typeof op.value !== "object" || Array.isArray(op.value)) {
     throw new InvalidStoreOperationError(
@@ -212,10 +231,13 @@ function checkList(op: ListNamespacesOperation): void {
   checkCount("namespace offset", op.offset, 0);
 }
 
-/** Refuses the first operation of `operations` a store cannot take, before any runs. */
-export function checkOperations(operations: readonly Operation[]): void {
+/**
+ * Refuses the first operation of `operations` a store cannot take, before any runs; a query only
+ * where the store is `indexed` (it embeds documents).
+ */
+export function checkOperations(operations: readonly Operation[], indexed = false): void {
   for (const op of operations) {
-    if ("namespacePrefix" in op) checkSearch(op);
+    if ("namespacePrefix" in op) checkSearch(op, indexed);
     else if ("value" in op) checkPut(op);
     else if ("namespace" in op) {
       validateNamespace(op.namespace, { allowEmpty: true, allowReservedRoot: true });
