@@ -12,7 +12,7 @@ import { loadMigrations, type MigrateResult, migrate, runMigrations } from "./mi
 
 const run = promisify(execFile);
 /** This package's migrations, as a fresh schema gets them. */
-const ALL = ["0001_checkpoint_tables", "0002_store", "0003_cache"];
+const ALL = ["0001_checkpoint_tables", "0002_store", "0003_cache", "0004_store_vectors"];
 let url: string;
 let admin: pg.Pool;
 const schemas: string[] = [];
@@ -61,8 +61,8 @@ afterAll(async () => {
 describe("migrate", () => {
   it("creates the schema, the tables and the ledger, and applies each migration once", async () => {
     const schema = freshSchema("once");
-    expect(await migrate(admin, { schema })).toEqual({ applied: ALL, version: 3 });
-    expect(await migrate(admin, { schema })).toEqual({ applied: [], version: 3 });
+    expect(await migrate(admin, { schema })).toEqual({ applied: ALL, version: ALL.length });
+    expect(await migrate(admin, { schema })).toEqual({ applied: [], version: ALL.length });
     expect(await tables(schema)).toEqual([
       "cache_entries",
       "checkpoint_blobs",
@@ -71,11 +71,13 @@ describe("migrate", () => {
       "checkpoints",
       "layover_migrations",
       "store_items",
+      "store_vectors",
     ]);
     expect(await ledger(schema)).toEqual([
       { package: "checkpoint-postgres", version: 1, name: "0001_checkpoint_tables" },
       { package: "checkpoint-postgres", version: 2, name: "0002_store" },
       { package: "checkpoint-postgres", version: 3, name: "0003_cache" },
+      { package: "checkpoint-postgres", version: 4, name: "0004_store_vectors" },
     ]);
   });
 
@@ -85,7 +87,7 @@ describe("migrate", () => {
     try {
       const results = await Promise.all(pools.map((pool) => migrate(pool, { schema })));
       expect(results.flatMap((result) => result.applied).sort()).toEqual(ALL);
-      expect(results.every((result) => result.version === 3)).toBe(true);
+      expect(results.every((result) => result.version === ALL.length)).toBe(true);
     } finally {
       await Promise.all(pools.map((pool) => pool.end()));
     }
@@ -158,11 +160,12 @@ describe("runMigrations (another package's files)", () => {
     await writeFile(join(dir, "0002_second.sql"), "CREATE TABLE second_table (id int);");
     const fixed = await runMigrations(admin, { schema, package: "sample", directory: directory() });
     expect(fixed).toEqual({ applied: ["0002_second"], version: 2 });
-    expect(await migrate(admin, { schema })).toEqual({ applied: ALL, version: 3 });
+    expect(await migrate(admin, { schema })).toEqual({ applied: ALL, version: ALL.length });
     expect((await ledger(schema)).map((row) => `${row.package}:${row.name}`)).toEqual([
       "checkpoint-postgres:0001_checkpoint_tables",
       "checkpoint-postgres:0002_store",
       "checkpoint-postgres:0003_cache",
+      "checkpoint-postgres:0004_store_vectors",
       "sample:0001_first",
       "sample:0002_second",
     ]);

@@ -1,9 +1,12 @@
 import {
   BaseStore,
+  checkIndexConfig,
   checkOperations,
-  InvalidStoreOperationError,
+  embedBatch,
+  type IndexConfig,
   type Operation,
   type OperationResults,
+  type StoreIndex,
 } from "@layover/checkpoint";
 import type pg from "pg";
 import { type MigrateResult, migrate } from "./migrate.ts";
@@ -14,6 +17,13 @@ import { singleStatement } from "./sql/store-single.ts";
 import { batchStatements, resultsOf, type Statement } from "./store-batch.ts";
 import type { PostgresStoreOptions } from "./store-options.ts";
 import { inTransaction } from "./transaction.ts";
+
+/** Whether an indexed store's batch writes or reads vectors (a put of a value, a query): not one short statement. */
+function touchesVectors(operations: readonly Operation[]): boolean {
+  return operations.some((op) =>
+    "namespacePrefix" in op ? Boolean(op.query) : "value" in op && op.value !== null,
+  );
+}
 
 /**
  * Layover's long-term store in Postgres (LangGraph's PostgresStore, with InMemoryStore's
@@ -30,14 +40,11 @@ export class PostgresStore extends BaseStore {
   private readonly ownsPool: boolean;
   private readonly retry: RetryOptions;
   private readonly quoted: string;
+  private readonly index: StoreIndex | undefined;
 
   constructor(options: PostgresStoreOptions) {
     super();
-    if ((options as { index?: unknown }).index !== undefined) {
-      throw new InvalidStoreOperationError(
-        "PostgresStore has no `index` (semantic search over embeddings): Layover's stores embed nothing. Search by namespace and filter instead.",
-      );
-    }
+    this.index = options.index === undefined ? undefined : checkIndexConfig(options.index, "PostgresStore");
     ({
       pool: this.pool,
       owned: this.ownsPool,
@@ -57,10 +64,26 @@ export class PostgresStore extends BaseStore {
     if (this.ownsPool) await this.pool.end();
   }
 
+  /** The index the store embeds with, as given (LangGraph's `indexConfig`). */
+  get indexConfig(): IndexConfig | undefined {
+    return (
+      this.index && {
+        dims: this.index.dims,
+        embeddings: this.index.embeddings,
+        fields: [...this.index.fields],
+      }
+    );
+  }
+
   async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {
-    checkOperations(operations);
-    const single = singleStatement(this.quoted, this.schema, operations);
-    const statements = single === undefined ? batchStatements(this.quoted, operations) : [single];
+    checkOperations(operations, this.index !== undefined);
+    // Embedded before anything is sent: embeddings that fail leave the store as it was.
+    const vectors = this.index === undefined ? undefined : await embedBatch(this.index, operations);
+    const single =
+      vectors !== undefined && touchesVectors(operations)
+        ? undefined
+        : singleStatement(this.quoted, this.schema, operations);
+    const statements = single === undefined ? batchStatements(this.quoted, operations, vectors) : [single];
     const rows = await this.run(statements);
     return resultsOf(operations, rows) as OperationResults<Op>;
   }

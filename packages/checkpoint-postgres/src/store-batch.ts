@@ -1,8 +1,18 @@
 // How PostgresStore runs a batch: its operations cut into statements that keep their order —
 // each run of consecutive reads one statement (store-read.ts), each run of consecutive writes of
-// distinct keys one statement (store-write.ts) — and the statements' rows turned into results.
-import type { Item, Operation, PutOperation } from "@layover/checkpoint";
+// distinct keys one statement (store-write.ts), followed in an indexed store by the statement
+// setting their vectors (store-vectors.ts) — and the statements' rows turned into results.
+import {
+  type BatchVectors,
+  type Item,
+  norm,
+  type Operation,
+  type PutOperation,
+  type SearchItem,
+  type SearchOperation,
+} from "@layover/checkpoint";
 import { type PlacedRead, type ReadRow, readStatement } from "./sql/store-read.ts";
+import { vectorStatement } from "./sql/store-vectors.ts";
 import { writeStatement } from "./sql/store-write.ts";
 
 export interface Statement {
@@ -12,7 +22,7 @@ export interface Statement {
 
 type Segment =
   | { kind: "read"; reads: PlacedRead[] }
-  | { kind: "write"; writes: PutOperation[]; places: Set<string> };
+  | { kind: "write"; writes: PutOperation[]; positions: number[]; places: Set<string> };
 
 const isWrite = (op: Operation): op is PutOperation => !("namespacePrefix" in op) && "value" in op;
 
@@ -31,16 +41,51 @@ function segmentsOf(operations: readonly Operation[]): Segment[] {
     const place = placeOf(op);
     if (last?.kind === "write" && !last.places.has(place)) {
       last.writes.push(op);
+      last.positions.push(index);
       last.places.add(place);
-    } else segments.push({ kind: "write", writes: [op], places: new Set([place]) });
+    } else segments.push({ kind: "write", writes: [op], positions: [index], places: new Set([place]) });
   });
   return segments;
 }
 
-/** The statements that run `operations` (checked already) in order, in schema `s` (quoted). */
-export function batchStatements(s: string, operations: readonly Operation[]): Statement[] {
-  return segmentsOf(operations).map((segment) =>
-    segment.kind === "read" ? readStatement(s, segment.reads) : writeStatement(s, segment.writes),
+/** A read segment with each query's vector (an indexed store's batch). */
+function withQueries(reads: PlacedRead[], vectors: BatchVectors | undefined): PlacedRead[] {
+  if (vectors === undefined) return reads;
+  return reads.map((read) => {
+    const query =
+      "namespacePrefix" in read.op && read.op.query ? vectors.queries.get(read.op.query) : undefined;
+    return query === undefined ? read : { ...read, query: { vector: query, norm: norm(query) } };
+  });
+}
+
+/** A write segment's statement, then (an indexed store) the one setting its puts' vectors. */
+function writeStatements(
+  s: string,
+  segment: Extract<Segment, { kind: "write" }>,
+  vectors: BatchVectors | undefined,
+): Statement[] {
+  const statements = [writeStatement(s, segment.writes)];
+  if (vectors === undefined) return statements;
+  const puts = segment.writes.flatMap((op, i) =>
+    op.value === null ? [] : [{ op, vectors: vectors.puts.get(segment.positions[i] as number) ?? [] }],
+  );
+  if (puts.length > 0) statements.push(vectorStatement(s, puts, norm));
+  return statements;
+}
+
+/**
+ * The statements that run `operations` (checked already) in order, in schema `s` (quoted); with
+ * `vectors` (an indexed store's batch, embedded already), its puts' vectors and its queries'.
+ */
+export function batchStatements(
+  s: string,
+  operations: readonly Operation[],
+  vectors?: BatchVectors,
+): Statement[] {
+  return segmentsOf(operations).flatMap((segment) =>
+    segment.kind === "read"
+      ? [readStatement(s, withQueries(segment.reads, vectors))]
+      : writeStatements(s, segment, vectors),
   );
 }
 
@@ -54,6 +99,12 @@ function itemOf(row: ReadRow): Item {
   };
 }
 
+/** A search's item: with a score where its search had a query. */
+function searchItemOf(row: ReadRow, op: SearchOperation): SearchItem {
+  const item = itemOf(row);
+  return op.query ? { ...item, score: row.score ?? undefined } : item;
+}
+
 /** The batch's results from its read statements' rows: null, [] or undefined where none came. */
 export function resultsOf(operations: readonly Operation[], rows: readonly ReadRow[]): unknown[] {
   const results: unknown[] = operations.map((op) => {
@@ -62,7 +113,7 @@ export function resultsOf(operations: readonly Operation[], rows: readonly ReadR
   });
   for (const row of rows) {
     const op = operations[row.op] as Operation;
-    if ("namespacePrefix" in op) (results[row.op] as Item[]).push(itemOf(row));
+    if ("namespacePrefix" in op) (results[row.op] as SearchItem[]).push(searchItemOf(row, op));
     else if ("namespace" in op) results[row.op] = itemOf(row);
     else (results[row.op] as string[][]).push(row.namespace);
   }

@@ -4,6 +4,8 @@ import { useSaverSchema } from "./test-support/saver-schema.ts";
 
 const db = useSaverSchema("store_conformance");
 
-runStoreConformance("PostgresStore", async () => ({
-  store: new PostgresStore({ pool: db.pool, schema: db.name }),
-}));
+runStoreConformance(
+  "PostgresStore",
+  async () => ({ store: new PostgresStore({ pool: db.pool, schema: db.name }) }),
+  async (index) => ({ store: new PostgresStore({ pool: db.pool, schema: db.name, index }) }),
+);

@@ -1,3 +1,4 @@
+import type { IndexConfig } from "@layover/checkpoint";
 import type { Pool } from "pg";
 import type { RetryOptions } from "./retry.ts";
 
@@ -19,4 +20,10 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Retries of transient failures (see RetryOptions for the defaults). */
   retry?: RetryOptions;
+  /**
+   * Semantic search, as LangGraph's stores take it: `{ dims, embeddings, fields }`. Puts embed
+   * their documents' texts (before anything is written) and `search(prefix, { query })` ranks
+   * the items under the prefix by similarity. Without it, a query is refused.
+   */
+  index?: IndexConfig;
 }

@@ -78,7 +78,8 @@ WITH RECURSIVE walk(ns, matched, found) AS (
   WHERE w.found < ${want}
 )
 SELECT ${index} AS op, ${cut} AS namespace, NULL::text AS key,
-       NULL::jsonb AS value, NULL::timestamptz AS created_at, NULL::timestamptz AS updated_at
+       NULL::jsonb AS value, NULL::timestamptz AS created_at, NULL::timestamptz AS updated_at,
+       NULL::double precision AS score
 FROM walk WHERE matched
 ORDER BY ${cut} COLLATE "C" LIMIT ${params.add(op.limit, "bigint")} OFFSET ${params.add(op.offset, "bigint")}`;
 }
