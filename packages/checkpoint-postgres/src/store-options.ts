@@ -25,5 +25,5 @@ export interface PostgresStoreOptions {
    * their documents' texts (before anything is written) and `search(prefix, { query })` ranks
    * the items under the prefix by similarity. Without it, a query is refused.
    */
-  index?: IndexConfig;
+  index?: IndexConfig | undefined;
 }

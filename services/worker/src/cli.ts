@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // layover-worker --graphs <module>: serves the graphs the module exports (default export or
-// `graphs`: an object of graph id → compiled graph) until SIGTERM/SIGINT.
+// `graphs`: an object of graph id → compiled graph) until SIGTERM/SIGINT; `storeIndex`, if the
+// module exports one, is the index of the store they get (semantic search).
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import type { IndexConfig } from "@layover/checkpoint";
 import {
   createLogger,
   InvalidConfigError,
@@ -16,7 +18,8 @@ import { createWorker, type GraphEntry } from "./worker.ts";
 
 type GraphModule = {
   graphs?: Record<string, GraphEntry>;
-  default?: Record<string, GraphEntry> & { graphs?: Record<string, GraphEntry> };
+  storeIndex?: IndexConfig;
+  default?: Record<string, GraphEntry> & { graphs?: Record<string, GraphEntry>; storeIndex?: IndexConfig };
 };
 
 /** The module at `modulePath`; one that is not there is a mistake in the command line, said in one line. */
@@ -33,15 +36,21 @@ async function importModule(modulePath: string): Promise<GraphModule> {
   }
 }
 
-async function loadGraphs(modulePath: string): Promise<Record<string, GraphEntry>> {
+/** The module's graphs, and the index of the store they get (`export const storeIndex`), if it has one. */
+async function loadGraphs(
+  modulePath: string,
+): Promise<{ graphs: Record<string, GraphEntry>; storeIndex?: IndexConfig }> {
   const mod = await importModule(modulePath);
   // `export default { graphs }` is read as `export const graphs`.
-  const graphs = mod.graphs ?? mod.default?.graphs ?? mod.default;
+  const explicit = mod.graphs ?? mod.default?.graphs;
+  const graphs = explicit ?? mod.default;
   if (graphs === undefined || (typeof graphs === "object" && Object.keys(graphs).length === 0))
     throw new InvalidConfigError(
       `${modulePath} exports no graphs: export const graphs = { "my-graph": compiledGraph }.`,
     );
-  return graphs; // checked, graph by graph, when the worker is created
+  const storeIndex = mod.storeIndex ?? (explicit === undefined ? undefined : mod.default?.storeIndex);
+  // Graphs are checked one by one, and the index, when the worker is created.
+  return storeIndex === undefined ? { graphs } : { graphs, storeIndex };
 }
 
 const USAGE =
@@ -62,7 +71,7 @@ main(async () => {
     name: "layover-worker",
   });
   const worker = createWorker({
-    graphs: await loadGraphs(values.graphs),
+    ...(await loadGraphs(values.graphs)),
     databaseUrl: env.DATABASE_URL,
     timeouts: postgresTimeouts(env),
     redisUrl: env.REDIS_URL,

@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import { hostname } from "node:os";
+import type { IndexConfig } from "@layover/checkpoint";
 import { PostgresCache, PostgresSaver, PostgresStore } from "@layover/checkpoint-postgres";
 import {
   connectPostgres,
@@ -34,6 +35,13 @@ export type { GraphEntry } from "./graph-entries.ts";
 export interface WorkerOptions {
   /** Graph id → compiled graph: what this worker serves (the idea of langgraph.json, as code). */
   graphs: Record<string, GraphEntry>;
+  /**
+   * Semantic search in the long-term store the graphs get (`config.store`): LangGraph's
+   * `{ dims, embeddings, fields }`, as langgraph.json's `store.index`. Give producers
+   * (createClient's storeIndex) and every worker of a deployment the same one. @defaultValue none:
+   * a search with a query is refused
+   */
+  storeIndex?: IndexConfig;
   /** @defaultValue DEFAULT_DATABASE_URL (a local Postgres) */
   databaseUrl?: string;
   /** @defaultValue DEFAULT_REDIS_URL (a local Redis) */
@@ -110,7 +118,7 @@ function workerContext(
 ): WorkerContext {
   const db = createDb(pool, options.schema);
   const saver = new PostgresSaver({ pool, schema: db.schema });
-  const store = new PostgresStore({ pool, schema: db.schema });
+  const store = new PostgresStore({ pool, schema: db.schema, index: options.storeIndex });
   const cache = new PostgresCache({ pool, schema: db.schema });
   const ctx: WorkerContext = {
     db,

@@ -1,4 +1,4 @@
-import type { CheckpointSaver } from "@layover/checkpoint";
+import type { CheckpointSaver, IndexConfig } from "@layover/checkpoint";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -25,6 +25,12 @@ export type ClientOptions = (
   prefix?: string;
   /** Recorded as `resolved_by` on the interrupts this client resolves. @defaultValue "client" */
   identity?: string;
+  /**
+   * Semantic search in `client.store`: the index the deployment's workers were given
+   * (createWorker's storeIndex), so what this client puts is embedded as theirs is and its
+   * searches may have a query. @defaultValue none
+   */
+  storeIndex?: IndexConfig;
   logger?: Logger;
   /** @defaultValue a PostgresSaver on the same pool and schema */
   saver?: CheckpointSaver;

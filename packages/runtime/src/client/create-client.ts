@@ -182,7 +182,7 @@ export function createClient(options: ClientOptions = {}) {
     seenPending: new SeenPending(),
   };
   const crons = cronsApi(db, connection, prefix, logger);
-  const store = new PostgresStore({ pool, schema: db.schema });
+  const store = new PostgresStore({ pool, schema: db.schema, index: options.storeIndex });
   return withTypedFailures({
     runs: runsApi(ctx, hub, { readers, prefix }),
     threads: threadsApi(ctx),
