@@ -81,4 +81,21 @@ describe("the functional API on workers", () => {
       InvalidInputError,
     );
   });
+
+  it("a continue as the entrypoint at its breakpoint is refused before anything is written, or gives the value back", async () => {
+    // LangGraph.js 1.7.3: updateState(config, value, "running-total") then invoke(null) returns
+    // the value (the workflow does not run). The engine takes no value for an entrypoint's
+    // update (its state keys are internal), so the client must refuse it, writing nothing.
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "running-total",
+      input: 5,
+      config: { interruptBefore: ["running-total"] },
+    });
+    expect(await h.client.runs.wait(runId, { timeoutMs: 20_000 })).toMatchObject({ status: "interrupted" });
+    const attempt = h.client.threads
+      .continue(threadId, { update: { total: 7 }, asNode: "running-total" })
+      .then(({ runId: continued }) => h.client.runs.wait(continued, { timeoutMs: 20_000 }));
+    await expect(attempt).rejects.toMatchObject({ code: "INVALID_INPUT" });
+    expect(await h.client.threads.runs(threadId)).toHaveLength(1);
+  });
 });

@@ -33,4 +33,26 @@ describe("input and output schemas on workers", () => {
     const done = await h.client.runs.wait(resumed.runId, { timeoutMs: 20_000 });
     expect(done.values).toEqual({ question: "owls", notes: "notes on owls", answer: "notes on owls (yes)" });
   });
+
+  it("continues as a node with an update of a key outside the input schema (the node's output): updateState takes it", async () => {
+    // LangGraph.js 1.7.3: updateState(config, { answer }, "write") then invoke(null) at
+    // interruptBefore: ["write"] ends with the answer, write never running. A node writes any
+    // state key; the input schema only says what a start may give.
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "question-answer",
+      input: { question: "owls" },
+      config: { interruptBefore: ["write"] },
+    });
+    expect(await h.client.runs.wait(runId, { timeoutMs: 20_000 })).toMatchObject({ status: "interrupted" });
+    expect((await h.client.threads.get(threadId)).next).toEqual(["write"]);
+    const { runId: continued } = await h.client.threads.continue(threadId, {
+      update: { answer: "written by hand" },
+      asNode: "write",
+    });
+    const done = await h.client.runs.wait(continued, { timeoutMs: 20_000 });
+    expect(done).toMatchObject({
+      status: "success",
+      values: { question: "owls", answer: "written by hand" },
+    });
+  });
 });

@@ -208,6 +208,33 @@ describe("static breakpoints", () => {
   });
 });
 
+describe("a continue the graph refuses", () => {
+  it("fails its run and leaves the thread at its breakpoint, where a corrected continue goes on", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "picky",
+      input: { amount: 2 },
+      config: { interruptBefore: ["pay"] },
+    });
+    expect(await h.client.runs.wait(runId)).toMatchObject({ status: "interrupted" });
+    // An odd amount passes the producer's check (JSON Schema has no refinements); the engine refuses it.
+    const odd = await h.client.threads.continue(threadId, { update: { amount: 3 } });
+    expect(await h.client.runs.wait(odd.runId)).toMatchObject({
+      status: "error",
+      error: { code: "INVALID_INPUT", message: expect.stringContaining("must be even") },
+    });
+    expect(await h.client.threads.get(threadId)).toMatchObject({
+      status: "interrupted",
+      next: ["pay"],
+      values: { amount: 2 },
+    });
+    const even = await h.client.threads.continue(threadId, { update: { amount: 4 }, asNode: "__start__" });
+    expect(await h.client.runs.wait(even.runId)).toMatchObject({
+      status: "success",
+      values: { amount: 4, paid: true },
+    });
+  });
+});
+
 describe("a run's own breakpoints (LangGraph's invoke-time interruptBefore / interruptAfter)", () => {
   it("park the run before the node it names; threads.continue goes on without them", async () => {
     const { runId, threadId } = await h.client.runs.start({

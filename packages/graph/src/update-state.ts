@@ -1,6 +1,7 @@
 // `updateState`: values applied as if a node returned them, committed as a new checkpoint, with
 // what the paused superstep at the head already finished kept.
 import { applyWrites, type ChannelState, type Write } from "./algo/apply-writes.ts";
+import { breakpointAhead } from "./algo/breakpoints.ts";
 import { edgeWrites } from "./algo/node-writes.ts";
 import { readPendingWrites } from "./algo/pending.ts";
 import { inWriteOrder, type PlannedTask } from "./algo/plan.ts";
@@ -90,7 +91,10 @@ function pausedSuperstep(
     writes.push(done);
     consumed.push(...task.triggers);
   }
-  const carry = tasks.filter((task) => !pending.done.has(task.id) && task.name !== asNode);
+  // Tasks stopped at a static breakpoint asked nothing: the update replaces them all, as in
+  // LangGraph (what runs next is what the update's node routes to).
+  const stopped = !pending.breakpointPassed && breakpointAhead(env, head.metadata, tasks);
+  const carry = stopped ? [] : tasks.filter((task) => !pending.done.has(task.id) && task.name !== asNode);
   if (writes.length === 0) return { carry };
   const base = { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions };
   return { settled: applyWrites(env.spec, base, writes, consumed, head.versionFloor), carry };

@@ -316,8 +316,8 @@ export async function parkRun(
 
 /**
  * Fails a resume run whose answers or update the engine refused before recording them: the
- * interrupts a person resolved with it are pending again, and the thread waits for them
- * (refuse_resume, migrations/0005_cancel_and_supersede.sql).
+ * interrupts a person resolved with it are pending again, and the thread waits for them; a
+ * refused continue leaves its thread at its breakpoint (refuse_resume, migrations/0005 and 0023).
  */
 export async function refuseResume(
   db: Db,

@@ -9,13 +9,19 @@ import type { ServedGraph, WorkerContext } from "./context.ts";
 const LIVE_HEARTBEATS = 3;
 
 function registrationOf(id: string, served: ServedGraph) {
+  const inputSchema = served.graph.inputJsonSchema();
+  const stateSchema = served.graph.stateJsonSchema();
   return {
     id,
-    input_schema: served.graph.inputJsonSchema(),
+    input_schema: inputSchema,
     options: {
       ...(served.timeoutMs !== undefined ? { timeoutMs: served.timeoutMs } : {}),
       ...(served.onTimeout !== undefined ? { onTimeout: served.onTimeout } : {}),
       nodes: [...served.graph.spec.nodes.keys()],
+      // Producers check updates against the state (what a node may write), where it differs.
+      ...(JSON.stringify(stateSchema) === JSON.stringify(inputSchema) ? {} : { stateSchema }),
+      // An entrypoint (functional API) takes no update or asNode (its state is one value).
+      ...(served.graph.spec.root !== undefined ? { entrypoint: true } : {}),
       // Producers plan a parked thread's next tasks as the engine does (threads.get's next).
       ...(served.graph.spec.deferred ? { deferred: [...served.graph.spec.deferred] } : {}),
     },

@@ -8,9 +8,11 @@ import { expect, it } from "vitest";
 import type { BaseStore } from "../store/base-store.ts";
 import type { Embeddings, IndexConfig } from "../store/store-index.ts";
 import type { SearchItem } from "../store/types.ts";
-import type { StoreHandle } from "./store.ts";
 
-export type IndexedStoreFactory = (index: IndexConfig) => Promise<StoreHandle>;
+/** Builds a store with the index a test asks for (and how to clean up after it). */
+export type IndexedStoreFactory = (
+  index: IndexConfig,
+) => Promise<{ store: BaseStore; cleanup?: () => Promise<void> }>;
 
 const WORDS = ["pizza", "pasta", "sushi", "fish", "rice", "tea", "coffee", "cake"] as const;
 

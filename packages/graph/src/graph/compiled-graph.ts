@@ -172,6 +172,11 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     return inputJsonSchema(this.spec.state, this.spec.inputKeys, this.spec.input);
   }
 
+  /** The JSON Schema of an update (`updateState`, a Command's `update`): any state key, as a node may write. */
+  stateJsonSchema(): Record<string, unknown> {
+    return this.spec.root !== undefined ? {} : inputJsonSchema(this.spec.state);
+  }
+
   /** Runs until the graph ends or pauses. Paused: the state plus `__interrupt__`. */
   async invoke(input: U | Command | null | undefined, config?: RunnableConfig): Promise<InvokeResult<S>> {
     return (await this.run(input, config, undefined)) as InvokeResult<S>;
@@ -392,11 +397,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
       const latest = await tuple;
       return latest && headFromTuple(latest);
     };
-    return createStepper(
-      env,
-      load,
-      (head, input) => this.enter(env, head, input, false),
-      async (head, values, asNode) => emitValues(env, await updateThenContinue(env, head, values, asNode)),
-    );
+    const update = async (head: LoadedHead | undefined, values: unknown, asNode: string) =>
+      emitValues(env, await updateThenContinue(env, head, values, asNode));
+    return createStepper(env, load, (head, input) => this.enter(env, head, input, false), update);
   }
 }

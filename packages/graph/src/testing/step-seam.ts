@@ -44,6 +44,10 @@ export function describeStepSeam(use: UseSaver): void {
       breakpointStep(use(), { interruptAfter: ["plan"] }));
     it("prepareUpdate is updateState(values, asNode) then invoke(null): asNode's task is skipped, the next one runs", () =>
       updateAsNodeStep(use()));
+    it("prepareUpdate as the node that routed re-routes: the task it had planned is dropped, as LangGraph's", () =>
+      updateAsRouterStep(use()));
+    it("prepareUpdate as a node the breakpoint is not in front of: the paused task is dropped, as LangGraph's", () =>
+      updateAsLaterNodeStep(use()));
     it("checks what prepare records before writing anything", () => prepareChecks(use()));
     it("a stepper reads the head once: prepare, then every step, on what it holds", () =>
       stepperHoldsHead(use()));
@@ -195,6 +199,55 @@ async function updateAsNodeStep(saver: CheckpointSaver): Promise<void> {
   expect(calls.of("b")).toBe(before);
   await expectCode(graph.stepper(config).prepareUpdate({ log: "x" }, "nope"), "INVALID_UPDATE");
   await expectCode(graph.stepper(threadConfig("seam-update-none")).prepareUpdate({}, "b"), "INVALID_INPUT");
+}
+
+/** a routes on `value` to b or c; stops before b. */
+function routed(saver: CheckpointSaver, calls: CallCounter) {
+  const node = (name: string) => () => {
+    calls.hit(name, name);
+    return { log: name };
+  };
+  return new StateGraph(LogState)
+    .addNode("a", node("a"))
+    .addNode("b", node("b"))
+    .addNode("c", node("c"))
+    .addEdge(START, "a")
+    .addConditionalEdges("a", (s) => (s.value === "c" ? "c" : "b"), ["b", "c"])
+    .compile({ checkpointer: saver, interruptBefore: ["b"] });
+}
+
+async function updateAsRouterStep(saver: CheckpointSaver): Promise<void> {
+  // LangGraph.js 1.7.3: updateState(config, { value: "c" }, "a") then invoke(null) gives
+  // log ["a", "c"] — the update is a's superstep again, and its edge sends to c only.
+  const calls = new CallCounter();
+  const graph = routed(saver, calls);
+  const config = threadConfig("seam-update-router");
+  await graph.prepare({ value: "b" }, config);
+  expect(await graph.step(config)).toMatchObject({ status: "next", next: ["b"] });
+  expect(await graph.step(config)).toMatchObject({ status: "interrupted", interrupts: [] });
+  const stepper = graph.stepper(config);
+  await stepper.prepareUpdate({ value: "c" }, "a");
+  expect(await stepper.step()).toMatchObject({ status: "done" });
+  await stepper.flush();
+  expect((await graph.getState(config)).values.log).toEqual(["a", "c"]);
+  expect(calls.of("b")).toBe(0);
+}
+
+async function updateAsLaterNodeStep(saver: CheckpointSaver): Promise<void> {
+  // LangGraph.js 1.7.3: stopped before b, updateState(config, { log: "as c" }, "c") then
+  // invoke(null) ends with log ["a(v)", "as c"]: b is dropped, and c (whose output it is) does not run.
+  const calls = new CallCounter();
+  const graph = linearGraph(saver, calls, {}, ["b"]);
+  const config = threadConfig("seam-update-later");
+  await graph.prepare({ value: "v" }, config);
+  expect(await graph.step(config)).toMatchObject({ status: "next", next: ["b"] });
+  expect(await graph.step(config)).toMatchObject({ status: "interrupted", interrupts: [] });
+  const stepper = graph.stepper(config);
+  await stepper.prepareUpdate({ log: "as c" }, "c");
+  for (;;) if ((await stepper.step()).status !== "next") break;
+  await stepper.flush();
+  expect((await graph.getState(config)).values.log).toEqual(["a(v)", "as c"]);
+  expect([calls.of("b"), calls.of("c")]).toEqual([0, 0]);
 }
 
 async function prepareChecks(saver: CheckpointSaver): Promise<void> {

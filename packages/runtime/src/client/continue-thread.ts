@@ -52,10 +52,8 @@ async function checkUpdate(ctx: ClientContext, threadId: string, options: Contin
   }
   const thread = await getThread(ctx.db, ctx.db.pool, threadId);
   if (thread === undefined) throw new ThreadNotFoundError(threadId);
-  if (update !== undefined) {
-    const what = `The update of threads.continue on thread "${threadId}"`;
-    await checkStateValues(ctx, thread.graph_id, update, what);
-  }
+  const what = `The update of threads.continue on thread "${threadId}"`;
+  await checkStateValues(ctx, thread.graph_id, update ?? {}, what, "update");
   if (asNode !== undefined) await checkAsNode(ctx, thread.graph_id, asNode);
 }
 

@@ -221,7 +221,8 @@ async function answer(
   if ("refused" in targets) return explainRefusal(ctx, threadId, targets.unknown);
   if (options.update !== undefined) {
     const graphId = (pending[0] as InterruptRow).graph_id;
-    await checkStateValues(ctx, graphId, options.update, `The update of a resume of thread "${threadId}"`);
+    const what = `The update of a resume of thread "${threadId}"`;
+    await checkStateValues(ctx, graphId, options.update, what, "update");
   }
   const newRunId = randomUUID();
   const { runId, job } = await expecting(ctx, newRunId, threadId, () =>

@@ -43,8 +43,9 @@ export async function registeredGraph(ctx: ClientContext, graphId: string): Prom
 }
 
 /**
- * Refuses state values (a start's input, a resume's update) that do not fit the graph's state
- * schema, as registered by its workers; `what` names them in the error. An unknown graph is
+ * Refuses state values that do not fit the graph's schema as its workers registered it: a start's
+ * input the input schema, an update (a resume's or a continue's) the state's — any key a node may
+ * write; an entrypoint takes no update. `what` names them in the error. An unknown graph is
  * UnknownGraphError.
  */
 export async function checkStateValues(
@@ -52,10 +53,17 @@ export async function checkStateValues(
   graphId: string,
   values: unknown,
   what: string,
+  as: "input" | "update" = "input",
 ): Promise<void> {
   const graph = await registeredGraph(ctx, graphId);
   if (graph === undefined) throw new UnknownGraphError(graphId, await listGraphIds(ctx.db));
-  const validator = compiledJsonSchema(graph.input_schema);
+  if (as === "update" && graph.options.entrypoint === true) {
+    throw new InvalidInputError(
+      `${what}: graph "${graphId}" is an entrypoint (the functional API), whose state is one value, not keys to update. Nothing was written.`,
+    );
+  }
+  const schema = as === "update" ? (graph.options.stateSchema ?? graph.input_schema) : graph.input_schema;
+  const validator = compiledJsonSchema(schema);
   const result = validator.safeParse(values);
   if (!result.success) {
     const { texts, redacted } = issueTexts(validator, result.error.issues);

@@ -5,8 +5,19 @@ import type { Db, Queryable } from "../db.ts";
 export interface GraphRow {
   id: string;
   input_schema: Record<string, unknown>;
-  /** The graph's interrupt timeout, and its nodes in declaration order (the engine's task order). */
-  options: { timeoutMs?: number; onTimeout?: unknown; nodes?: string[]; deferred?: string[] };
+  /**
+   * The graph's interrupt timeout, its nodes in declaration order (the engine's task order), the
+   * JSON Schema of an update where it differs from the input's (any state key), and whether it
+   * is an entrypoint.
+   */
+  options: {
+    timeoutMs?: number;
+    onTimeout?: unknown;
+    nodes?: string[];
+    deferred?: string[];
+    stateSchema?: Record<string, unknown>;
+    entrypoint?: boolean;
+  };
 }
 
 /**
