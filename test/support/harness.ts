@@ -4,6 +4,7 @@ import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import type { IndexConfig } from "@layover/checkpoint";
 import { createClient, type LayoverClient, STEP_QUEUE } from "@layover/runtime";
 import { createScheduler } from "@layover/scheduler";
 import {
@@ -28,6 +29,8 @@ interface WorkerStartOptions {
   interruptTimeoutMs?: number;
   /** Entries added to the fixtures' graph module, for this worker alone. */
   graphs?: Record<string, unknown>;
+  /** The index of the store its graphs get (semantic search). */
+  storeIndex?: IndexConfig;
 }
 
 interface SchedulerStartOptions {
@@ -54,7 +57,11 @@ export interface Harness {
    * A worker process (`env` over the deployment's: a DATABASE_URL through a proxy, a
    * METRICS_PORT); `metricsPort` is the port its "worker started" line names, when it serves one.
    */
-  spawnWorker(id: string, env?: Record<string, string>): Promise<ChildProcess & { metricsPort?: number }>;
+  spawnWorker(
+    id: string,
+    env?: Record<string, string>,
+    graphsModule?: string,
+  ): Promise<ChildProcess & { metricsPort?: number }>;
   close(): Promise<void>;
 }
 
@@ -102,6 +109,7 @@ function harnessWorker(deployment: Deployment, options: WorkerStartOptions) {
     ...(options.id ? { workerId: options.id } : {}),
     ...(options.budget ? { budget: options.budget } : {}),
     ...(options.interruptTimeoutMs ? { interruptTimeoutMs: options.interruptTimeoutMs } : {}),
+    ...(options.storeIndex ? { storeIndex: options.storeIndex } : {}),
   });
 }
 
@@ -131,8 +139,9 @@ async function spawnWorkerProcess(
   children: ChildProcess[],
   id: string,
   env: Record<string, string>,
+  graphsModule = GRAPHS,
 ): Promise<ChildProcess & { metricsPort?: number }> {
-  const child = spawn(process.execPath, [CLI, "--graphs", GRAPHS], {
+  const child = spawn(process.execPath, [CLI, "--graphs", graphsModule], {
     env: serviceEnv(deployment, {
       WORKER_ID: id,
       LOG_LEVEL: "info",
@@ -184,7 +193,8 @@ export async function createHarness(name: string): Promise<Harness> {
       await scheduler.start();
       return stopOnce(stops, scheduler);
     },
-    spawnWorker: (id, env = {}) => spawnWorkerProcess(deployment, children, id, env),
+    spawnWorker: (id, env = {}, graphsModule = GRAPHS) =>
+      spawnWorkerProcess(deployment, children, id, env, graphsModule),
     async close() {
       for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
       await Promise.all(stops.map((stop) => stop()));
@@ -305,13 +315,14 @@ export async function runAndQueuedRun(h: Harness, firstDelayMs = 0) {
 }
 
 /** Another producer client on `h`'s deployment, with connections of its own (a second replica of an app), silent. */
-export function anotherClient(h: Harness): LayoverClient {
+export function anotherClient(h: Harness, options: { storeIndex?: IndexConfig } = {}): LayoverClient {
   return createClient({
     databaseUrl: h.databaseUrl,
     redisUrl: h.redisUrl,
     schema: h.schema,
     prefix: h.prefix,
     logger: quiet,
+    ...options,
   });
 }
 

@@ -3,6 +3,8 @@ export {
   BaseCache,
   BaseStore,
   CheckpointConflictError,
+  type Embeddings,
+  type IndexConfig,
   InMemoryCache,
   InMemoryStore,
   InvalidNamespaceError,
