@@ -251,6 +251,20 @@ describe("createClient's options", () => {
     }
   });
 
+  it("refuses a storeIndex it could not embed with before it opens a connection, leaving none open", async () => {
+    const name = `bad-store-index-${Date.now()}`;
+    const options = {
+      databaseUrl: h.databaseUrl,
+      redisUrl: named(name),
+      logger: pino({ level: "silent" }),
+      storeIndex: { dims: 0, embeddings: { embedDocuments: async () => [], embedQuery: async () => [] } },
+    };
+    expect(() => createClient(options as ClientOptions)).toThrow(
+      expect.objectContaining({ message: expect.stringContaining("index.dims") }),
+    );
+    expect(await open(name)).toBe(false);
+  });
+
   it("refuses a pool without a connection, or a connection without a pool: it would close only one", async () => {
     const name = `pairs-${Date.now()}`;
     const pool = new pg.Pool({ connectionString: h.databaseUrl });

@@ -2,7 +2,8 @@
 // key, labels that are SQL wildcards or need quoting, batches that fail midway, round trips,
 // typed failures, and code point order on a database whose own collation is another.
 import { randomBytes, randomUUID } from "node:crypto";
-import { compareText, type Operation } from "@layover/checkpoint";
+import { compareText, type Embeddings, type Operation } from "@layover/checkpoint";
+import { WordEmbeddings } from "@layover/checkpoint/conformance";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { isPostgresSaverError } from "./errors.ts";
@@ -15,6 +16,9 @@ const t = useCountedSaver("postgres_store");
 /** A root label of the test's own. */
 const newRoot = () => `pg-store-${randomUUID()}`;
 const storeOn = (pool: pg.Pool = t.counted.pool) => new PostgresStore({ pool, schema: t.schema.name });
+/** A store with an index of `embeddings` (word counts by default: 8 dims) on the field "text". */
+const indexedOn = (embeddings: Embeddings = new WordEmbeddings(), dims = 8, pool: pg.Pool = t.counted.pool) =>
+  new PostgresStore({ pool, schema: t.schema.name, index: { dims, embeddings, fields: ["text"] } });
 
 async function refusal(call: Promise<unknown>): Promise<unknown> {
   return call.then(
@@ -219,6 +223,97 @@ describe("on a database whose collation is not C", () => {
     } finally {
       await pool.end();
       await t.admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  });
+});
+
+describe("semantic search (a store with an index)", () => {
+  it("a put by a store without an index (a client without storeIndex) removes the vectors the item's old value had", async () => {
+    const root = newRoot();
+    const indexed = indexedOn();
+    const plain = storeOn();
+    await indexed.put([root], "k", { text: "pizza" });
+    await indexed.put([root], "other", { text: "pizza" });
+    // The item no longer says pizza: searching for pizza must not score it by its old text.
+    await plain.put([root], "k", { text: "sushi" });
+    await plain.batch([{ namespace: [root], key: "other", value: { text: "sushi" } }]);
+    const found = await indexed.search([root], { query: "pizza" });
+    expect(found.map((item) => [item.key, item.value.text, item.score])).toEqual([
+      ["other", "sushi", undefined],
+      ["k", "sushi", undefined],
+    ]);
+  });
+
+  it("a vector Postgres's real cannot hold: a tiny number is taken (as InMemoryStore takes it), a huge one refused as INVALID_STORE_OPERATION, nothing written", async () => {
+    const root = newRoot();
+    const tiny = indexedOn(new WordEmbeddings(() => [1e-50, 1, 0, 0, 0, 0, 0, 0]));
+    await tiny.put([root], "tiny", { text: "pizza" });
+    expect((await tiny.search([root], { query: "pizza" })).map((item) => item.score)).toEqual([1]);
+    const huge = indexedOn(
+      new WordEmbeddings((text) =>
+        text === "cake" ? [1e39, 0, 0, 0, 0, 0, 0, 0] : [0, 1, 0, 0, 0, 0, 0, 0],
+      ),
+    );
+    const error = await refusal(
+      huge.batch([
+        { namespace: [root], key: "fine", value: { text: "tea" } },
+        { namespace: [root], key: "huge", value: { text: "cake" } },
+      ]),
+    );
+    expect(error).toMatchObject({ code: "INVALID_STORE_OPERATION" });
+    expect((await huge.search([root])).map((item) => item.key)).toEqual(["tiny"]);
+  });
+
+  it("scores an item's own text 1 (to double precision's rounding, as InMemoryStore does), never above", async () => {
+    const root = newRoot();
+    const dims = 1536;
+    const vector = (text: string) => {
+      let seed = [...text].reduce((h, c) => (h * 31 + (c.codePointAt(0) as number)) >>> 0, 7) || 1;
+      return Array.from({ length: dims }, () => {
+        seed = (seed * 48271) % 2147483647;
+        return seed / 2147483647 - 0.5;
+      });
+    };
+    const store = indexedOn(new WordEmbeddings(vector), dims);
+    const texts = Array.from({ length: 40 }, (_, i) => `memory ${i}`);
+    await store.batch(texts.map((text, i) => ({ namespace: [root], key: `k${i}`, value: { text } })));
+    const scores: number[] = [];
+    for (const text of texts)
+      scores.push((await store.search([root], { query: text, limit: 1 }))[0]?.score as number);
+    // The stored vector is real (float4), its norm the double one's: their quotient overshoots 1.
+    expect(scores.filter((score) => score > 1 + 1e-12)).toEqual([]);
+  });
+});
+
+describe("batches writing the same keys at once", () => {
+  it("batches that put and delete the same keys, one write statement each, never deadlock (store-write.ts locks rows in one order)", async () => {
+    const root = newRoot();
+    const deadlocks: unknown[] = [];
+    const pools = [countingPool(t.schema.url, 2), countingPool(t.schema.url, 2)];
+    const [a, b] = pools.map(
+      ({ pool }) =>
+        new PostgresStore({
+          pool,
+          schema: t.schema.name,
+          retry: { onRetry: (info) => deadlocks.push((info.error as { code?: string }).code) },
+        }),
+    ) as [PostgresStore, PostgresStore];
+    const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+    /** Every key, in `order`, each put but every fifth (from `shift`) deleted. */
+    const batchOf = (order: string[], shift: number): Operation[] =>
+      order.map((key, i) => ({ namespace: [root], key, value: (i + shift) % 5 === 0 ? null : { key } }));
+    try {
+      // The store-write statement sorts its puts, but its deletes lock rows in their own order, so
+      // two such statements deadlock (40P01, retried after deadlock_timeout). Older than the index:
+      // a store without one does it too.
+      for (let round = 0; round < 30 && deadlocks.length === 0; round++) {
+        await Promise.all(
+          [a, b, a, b].map((store, i) => store.batch(batchOf(i % 2 ? [...keys].reverse() : keys, round + i))),
+        );
+      }
+      expect(deadlocks).toEqual([]);
+    } finally {
+      await Promise.all(pools.map(({ pool }) => pool.end()));
     }
   });
 });

@@ -66,9 +66,10 @@ function writeStatements(
 ): Statement[] {
   const statements = [writeStatement(s, segment.writes)];
   if (vectors === undefined) return statements;
-  const puts = segment.writes.flatMap((op, i) =>
-    op.value === null ? [] : [{ op, vectors: vectors.puts.get(segment.positions[i] as number) ?? [] }],
-  );
+  const puts = segment.writes.flatMap((op, i) => {
+    const given = op.value === null ? undefined : vectors.puts.get(segment.positions[i] as number);
+    return given === undefined || given.length === 0 ? [] : [{ op, vectors: given }];
+  });
   if (puts.length > 0) statements.push(vectorStatement(s, puts, norm));
   return statements;
 }

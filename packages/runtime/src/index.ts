@@ -1,4 +1,5 @@
 export { jsonbProblem, type UnstorableText, unstorableText } from "@layover/checkpoint";
+export { checkStoreIndex } from "./client/client-options.ts";
 export { type ClientOptions, createClient, type LayoverClient } from "./client/create-client.ts";
 export type { DeletedThread } from "./client/delete-thread.ts";
 export type { PrunedThreads, PruneThreadsOptions } from "./client/prune-threads.ts";

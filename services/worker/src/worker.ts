@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import type { IndexConfig } from "@layover/checkpoint";
 import { PostgresCache, PostgresSaver, PostgresStore } from "@layover/checkpoint-postgres";
 import {
+  checkStoreIndex,
   connectPostgres,
   connectRedis,
   createDb,
@@ -165,6 +166,7 @@ async function migrate(databaseUrl: string | undefined, schema: string): Promise
 
 /** Creates a worker; `start()` migrates, registers the graphs and begins taking jobs. */
 export function createWorker(options: WorkerOptions) {
+  checkStoreIndex("createWorker", options.storeIndex); // before any connection opens
   const workerId = options.workerId ?? `${hostname()}-${process.pid}`;
   const logger = (
     options.logger ?? createLogger({ level: "info", logPayloads: false, name: "layover-worker" })

@@ -3,7 +3,7 @@
  * as a short prepared statement: planned once per connection, where a batch's general statement
  * (store-read.ts, store-write.ts) is planned on every call. The same rows and rules: a put keeps
  * created_at, stamps both times with one clock_timestamp() cut to the millisecond, and never moves
- * updated_at back (see store-write.ts).
+ * updated_at back, and a put drops what the old value embedded (see store-write.ts).
  * Index: store_items_pkey.
  */
 import type { Operation } from "@layover/checkpoint";
@@ -41,7 +41,8 @@ export function singleStatement(
   }
   return {
     name: statementName("store_put", schema),
-    text: `INSERT INTO ${s}.store_items AS t (${ITEM})
+    text: `WITH unembedded AS (DELETE FROM ${s}.store_vectors WHERE namespace = $1::text[] AND key = $2::text)
+INSERT INTO ${s}.store_items AS t (${ITEM})
 SELECT $1::text[], $2::text, $3::jsonb, stamp.now, stamp.now
 FROM (SELECT date_trunc('milliseconds', clock_timestamp()) AS now) stamp
 ON CONFLICT (namespace, key) DO UPDATE

@@ -3,7 +3,10 @@
  * deletes (value null) in a data-modifying CTE, the puts as one upsert. Keys are distinct (the
  * batch starts a new statement when a key comes again), so the two parts touch different rows
  * and the order between them does not matter. Puts upsert in code point order of (namespace,
- * key): two batches writing the same keys lock their rows in the same order.
+ * key), and a statement with deletes first locks the rows it will change in that order: two
+ * batches writing the same keys lock their rows in the same order. A put drops what the item's
+ * old value embedded (store_vectors, migration 0004), whether or not this store has an index: an
+ * indexed store's next statement stores the new value's (store-vectors.ts).
  *
  * Times: every item the statement stores gets one time, clock_timestamp() — the time the
  * statement runs, not the transaction's start, so a batch's later statements get later times —
@@ -30,15 +33,27 @@ export function writeStatement(
   const entries = [...writes]
     .sort(byPlace)
     .map(({ namespace, key, value }) => (value === null ? [namespace, key] : [namespace, key, value]));
+  // With deletes, the rows there are are locked first, in (namespace, key) order: the deletes'
+  // join would lock them in its own order, against the upserts' sorted one.
+  const deletes = writes.some((write) => write.value === null);
   const text = `
-WITH input AS (
+WITH given AS (
   SELECT ARRAY(SELECT label FROM jsonb_array_elements_text(e -> 0) WITH ORDINALITY AS l(label, n) ORDER BY l.n)
            AS namespace,
          e ->> 1 AS key, e -> 2 AS value, w.n
   FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS w(e, n)
+), locked AS (
+  SELECT count(*) AS n FROM (
+    SELECT 1 FROM ${s}.store_items t JOIN given g ON t.namespace = g.namespace AND t.key = g.key
+    ORDER BY t.namespace, t.key FOR UPDATE OF t) r
+), input AS (
+  SELECT * FROM given WHERE ${deletes ? "(SELECT n FROM locked) >= 0" : "true"}
 ), deleted AS (
   DELETE FROM ${s}.store_items t USING input i
   WHERE i.value IS NULL AND t.namespace = i.namespace AND t.key = i.key
+), unembedded AS (
+  DELETE FROM ${s}.store_vectors v USING input i
+  WHERE i.value IS NOT NULL AND v.namespace = i.namespace AND v.key = i.key
 ), stamp AS (
   SELECT date_trunc('milliseconds', clock_timestamp()) AS now
 )

@@ -159,6 +159,16 @@ export function describeSemanticSearch(factory: IndexedStoreFactory): void {
       expect(await ranking(store, ns("m"), { query: "pizza" })).toEqual([]);
     }));
 
+  it("takes a field path given twice (in the index's fields or a put's index) as given once, as LangGraph's does", () =>
+    withStore({ fields: ["text", "text"] }, async (store, ns) => {
+      await store.put(ns("m"), "fields", { text: "pizza" });
+      await store.put(ns("m"), "own", { text: "sushi", tag: "pizza pasta" }, ["tag", "text", "tag"]);
+      expect(await ranking(store, ns("m"), { query: "pizza" })).toEqual([
+        ["fields", 1],
+        ["own", rounded(similarity("pizza pasta", "pizza"))],
+      ]);
+    }));
+
   it("filters before ranking, then pages the ranking; without a query, the search order and no score", () =>
     withStore({ fields: ["text"] }, async (store, ns) => {
       await putApart(store, [

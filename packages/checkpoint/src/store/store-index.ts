@@ -62,22 +62,27 @@ export function checkIndexConfig(index: unknown, store: string): StoreIndex {
   return { dims: config.dims, embeddings, fields: [...fields] };
 }
 
+/**
+ * A vector as the stores keep it: each number rounded to 4 bytes (Postgres's real, pgvector's
+ * vector), in memory too, so both stores score alike and a text's own vector scores 1. Refused
+ * when it has not `dims` numbers, or one is not finite or beyond what 4 bytes hold.
+ */
 function checkVector(vector: unknown, dims: number, what: string): number[] {
-  const ok =
-    Array.isArray(vector) &&
-    vector.length === dims &&
-    vector.every((n) => typeof n === "number" && Number.isFinite(n));
-  if (ok) return vector;
+  const numbers =
+    Array.isArray(vector) && vector.length === dims && vector.every((n) => typeof n === "number");
+  const kept = numbers ? (vector as number[]).map((n) => Math.fround(n)) : undefined;
+  if (kept?.every((n) => Number.isFinite(n))) return kept;
   const got = Array.isArray(vector) ? `${vector.length} numbers` : typeof vector;
   throw new InvalidStoreOperationError(
-    `The store's embeddings gave ${got} for ${what}, not ${dims} finite numbers (index.dims). Nothing was written: give the index the dims of its embeddings model.`,
+    `The store's embeddings gave ${got} for ${what}, not ${dims} finite numbers within ±3.4e38 (index.dims). Nothing was written: give the index the dims of its embeddings model.`,
   );
 }
 
 /** A put's texts to embed, by field: nothing for a delete or `index: false`. */
 function textsOf(index: StoreIndex, op: PutOperation): { field: string; text: string }[] {
   if (op.value === null || op.index === false) return [];
-  const paths = op.index ?? index.fields;
+  // A path given twice is embedded once, as LangGraph's keeps one vector per field.
+  const paths = [...new Set(op.index ?? index.fields)];
   return paths.flatMap((path) => {
     const texts = textsAtPath(op.value as Record<string, unknown>, path);
     if (texts.length === 1) return [{ field: path, text: texts[0] as string }];

@@ -45,6 +45,13 @@ describe("field paths of a store's index", () => {
     expect(textsAtPath(book, "a.b")).toEqual([]);
   });
 
+  it("picks a null field in braces as the text null, as LangGraph's getTextAtPath does (a missing one not at all)", () => {
+    // @langchain/langgraph-checkpoint 1.2.2: getTextAtPath(book, "{title,isbn}") is ["Dune", "null"],
+    // so an index of "{title,isbn}" embeds two texts ("{title,isbn}.0", "{title,isbn}.1"), not one.
+    expect(textsAtPath(book, "{title,isbn}")).toEqual(["Dune", "null"]);
+    expect(textsAtPath(book, "{isbn,missing}")).toEqual(["null"]);
+  });
+
   it('"$." gives the whole document, as LangGraph\'s does, then what a "$" key holds', () => {
     expect(textsAtPath(book, "$.title")).toEqual([JSON.stringify(book, null, 2)]);
     expect(textsAtPath({ $: { title: "x" } }, "$.title")).toEqual([

@@ -80,7 +80,8 @@ function walk(value: unknown, tokens: readonly string[], at: number): string[] {
     return fields.flatMap((field) => {
       if (field.trim() === "") return [];
       const found = fieldAt(value, field.trim());
-      return found === undefined ? [] : asText(found);
+      // A null field in braces is the text "null", as in LangGraph's (not elsewhere).
+      return found === undefined ? [] : found === null ? ["null"] : asText(found);
     });
   }
   if (token === "*") {

@@ -1,4 +1,4 @@
-import type { CheckpointSaver, IndexConfig } from "@layover/checkpoint";
+import { type CheckpointSaver, checkIndexConfig, type IndexConfig } from "@layover/checkpoint";
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -74,4 +74,15 @@ export function checkClientOptions(options: ClientOptions): void {
       throw new InvalidConfigError(
         `createClient: timeouts.${name} must be a whole number of milliseconds from 0 (none) to ${MAX_TIMER_MS}; got ${shown(ms)}.`,
       );
+  checkStoreIndex("createClient", options.storeIndex);
+}
+
+/** Refuses a store index the store could not embed with, as InvalidConfigError saying who was given it. */
+export function checkStoreIndex(who: string, index: unknown): void {
+  if (index === undefined) return;
+  try {
+    checkIndexConfig(index, "PostgresStore");
+  } catch (error) {
+    throw new InvalidConfigError(`${who}: storeIndex: ${(error as Error).message}`);
+  }
 }
