@@ -13,7 +13,7 @@ import {
 } from "@layover/checkpoint";
 import { type PlacedRead, type ReadRow, readStatement } from "./sql/store-read.ts";
 import { vectorStatement } from "./sql/store-vectors.ts";
-import { writeStatement } from "./sql/store-write.ts";
+import { lockStatement, writeStatement } from "./sql/store-write.ts";
 
 export interface Statement {
   text: string;
@@ -70,7 +70,7 @@ function writeStatements(
     const given = op.value === null ? undefined : vectors.puts.get(segment.positions[i] as number);
     return given === undefined || given.length === 0 ? [] : [{ op, vectors: given }];
   });
-  if (puts.length > 0) statements.push(vectorStatement(s, puts, norm));
+  if (puts.length > 0) statements.push(vectorStatement(s, puts));
   return statements;
 }
 
@@ -83,11 +83,15 @@ export function batchStatements(
   operations: readonly Operation[],
   vectors?: BatchVectors,
 ): Statement[] {
-  return segmentsOf(operations).flatMap((segment) =>
+  const statements = segmentsOf(operations).flatMap((segment) =>
     segment.kind === "read"
       ? [readStatement(s, withQueries(segment.reads, vectors))]
       : writeStatements(s, segment, vectors),
   );
+  // A transaction of several statements takes every place's lock it writes first: one statement's
+  // locks, then another's, would wait on a batch that took them in the other order.
+  const writes = operations.filter(isWrite);
+  return statements.length > 1 && writes.length > 0 ? [lockStatement(s, writes), ...statements] : statements;
 }
 
 function itemOf(row: ReadRow): Item {

@@ -28,3 +28,26 @@ export function prefixRange(column: string, prefix: readonly string[], params: S
   const upper = [...prefix.slice(0, -1), `${prefix.at(-1)}\u0001`];
   return `${column} >= ${params.add(prefix, "text[]")} AND ${column} < ${params.add(upper, "text[]")}`;
 }
+
+/** The advisory lock class of store items (pg_advisory_xact_lock's first key: "LYOS"). */
+const STORE_LOCK_CLASS = 1_280_917_331;
+
+/**
+ * A query taking the transaction's advisory lock of each place (namespace, key) the rows of
+ * `places` hold, in one order (by the places' hashes), and counting them: every write statement
+ * of the store takes them before it changes anything, so two statements writing the same keys
+ * never both hold some of them (a statement's deletes, upserts and vector writes lock rows in
+ * orders of their own, and rows not there yet cannot be locked). Hash collisions only make two
+ * places wait for each other. Locks of other schemas are other locks.
+ */
+export function placeLocks(s: string, places: string): string {
+  const schema = `'${s.replaceAll("'", "''")}'`;
+  return `SELECT count(*) AS n FROM (
+    SELECT pg_advisory_xact_lock(${STORE_LOCK_CLASS}, h) FROM (
+      SELECT DISTINCT hashtext(${schema} || chr(1) || array_to_string(namespace, chr(1)) || chr(2) || key) AS h
+      FROM ${places} ORDER BY h) d) l`;
+}
+
+/** The namespace of a statement's JSON entry `e` (its first element), its labels in order. */
+export const ENTRY_NAMESPACE =
+  "ARRAY(SELECT label FROM jsonb_array_elements_text(e -> 0) WITH ORDINALITY AS l(label, n) ORDER BY l.n)";

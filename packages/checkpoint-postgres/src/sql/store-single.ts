@@ -3,11 +3,13 @@
  * as a short prepared statement: planned once per connection, where a batch's general statement
  * (store-read.ts, store-write.ts) is planned on every call. The same rows and rules: a put keeps
  * created_at, stamps both times with one clock_timestamp() cut to the millisecond, and never moves
- * updated_at back, and a put drops what the old value embedded (see store-write.ts).
+ * updated_at back, a put drops what the old value embedded, and the place's advisory lock is
+ * taken first (see store-write.ts).
  * Index: store_items_pkey.
  */
 import type { Operation } from "@layover/checkpoint";
 import { statementName } from "../schema-name.ts";
+import { placeLocks } from "./store-params.ts";
 
 export interface NamedStatement {
   name: string;
@@ -32,19 +34,25 @@ export function singleStatement(
       values: [op.namespace, op.key],
     };
   }
+  const place = "(SELECT $1::text[] AS namespace, $2::text AS key) p";
   if (op.value === null) {
     return {
       name: statementName("store_delete", schema),
-      text: `DELETE FROM ${s}.store_items WHERE namespace = $1::text[] AND key = $2::text`,
+      text: `DELETE FROM ${s}.store_items
+WHERE namespace = $1::text[] AND key = $2::text AND (${placeLocks(s, place)}) >= 0`,
       values: [op.namespace, op.key],
     };
   }
   return {
     name: statementName("store_put", schema),
-    text: `WITH unembedded AS (DELETE FROM ${s}.store_vectors WHERE namespace = $1::text[] AND key = $2::text)
+    text: `WITH stamp AS (
+  SELECT date_trunc('milliseconds', clock_timestamp()) AS now, (${placeLocks(s, place)}) AS locked
+), unembedded AS (
+  DELETE FROM ${s}.store_vectors WHERE namespace = $1::text[] AND key = $2::text AND (SELECT locked FROM stamp) >= 0
+)
 INSERT INTO ${s}.store_items AS t (${ITEM})
 SELECT $1::text[], $2::text, $3::jsonb, stamp.now, stamp.now
-FROM (SELECT date_trunc('milliseconds', clock_timestamp()) AS now) stamp
+FROM stamp
 ON CONFLICT (namespace, key) DO UPDATE
   SET value = EXCLUDED.value, updated_at = GREATEST(t.updated_at, EXCLUDED.updated_at)`,
     values: [op.namespace, op.key, JSON.stringify(op.value)],

@@ -3,8 +3,8 @@
  * deletes (value null) in a data-modifying CTE, the puts as one upsert. Keys are distinct (the
  * batch starts a new statement when a key comes again), so the two parts touch different rows
  * and the order between them does not matter. Puts upsert in code point order of (namespace,
- * key), and a statement with deletes first locks the rows it will change in that order: two
- * batches writing the same keys lock their rows in the same order. A put drops what the item's
+ * key), after the statement took its keys' advisory locks (placeLocks): two batches writing the
+ * same keys never deadlock, whatever mix of puts and deletes they hold. A put drops what the item's
  * old value embedded (store_vectors, migration 0004), whether or not this store has an index: an
  * indexed store's next statement stores the new value's (store-vectors.ts).
  *
@@ -20,6 +20,7 @@
  * Index: store_items_pkey (the upsert's conflict target, the deletes' join).
  */
 import { compareNamespaces, compareText, type PutOperation } from "@layover/checkpoint";
+import { ENTRY_NAMESPACE, placeLocks } from "./store-params.ts";
 
 function byPlace(a: PutOperation, b: PutOperation): number {
   return compareNamespaces(a.namespace, b.namespace) || compareText(a.key, b.key);
@@ -33,21 +34,14 @@ export function writeStatement(
   const entries = [...writes]
     .sort(byPlace)
     .map(({ namespace, key, value }) => (value === null ? [namespace, key] : [namespace, key, value]));
-  // With deletes, the rows there are are locked first, in (namespace, key) order: the deletes'
-  // join would lock them in its own order, against the upserts' sorted one.
-  const deletes = writes.some((write) => write.value === null);
   const text = `
 WITH given AS (
-  SELECT ARRAY(SELECT label FROM jsonb_array_elements_text(e -> 0) WITH ORDINALITY AS l(label, n) ORDER BY l.n)
-           AS namespace,
-         e ->> 1 AS key, e -> 2 AS value, w.n
+  SELECT ${ENTRY_NAMESPACE} AS namespace, e ->> 1 AS key, e -> 2 AS value, w.n
   FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS w(e, n)
 ), locked AS (
-  SELECT count(*) AS n FROM (
-    SELECT 1 FROM ${s}.store_items t JOIN given g ON t.namespace = g.namespace AND t.key = g.key
-    ORDER BY t.namespace, t.key FOR UPDATE OF t) r
+  ${placeLocks(s, "given")}
 ), input AS (
-  SELECT * FROM given WHERE ${deletes ? "(SELECT n FROM locked) >= 0" : "true"}
+  SELECT * FROM given WHERE (SELECT n FROM locked) >= 0
 ), deleted AS (
   DELETE FROM ${s}.store_items t USING input i
   WHERE i.value IS NULL AND t.namespace = i.namespace AND t.key = i.key
@@ -64,4 +58,16 @@ ORDER BY i.n
 ON CONFLICT (namespace, key) DO UPDATE
   SET value = EXCLUDED.value, updated_at = GREATEST(t.updated_at, EXCLUDED.updated_at)`;
   return { text, values: [JSON.stringify(entries)] };
+}
+
+/** A statement taking the advisory locks of every place `writes` write (placeLocks), returning no row. */
+export function lockStatement(
+  s: string,
+  writes: readonly PutOperation[],
+): { text: string; values: unknown[] } {
+  const places = `(SELECT ${ENTRY_NAMESPACE} AS namespace, e ->> 1 AS key FROM jsonb_array_elements($1::jsonb) AS e) p`;
+  return {
+    text: `SELECT 1 WHERE (${placeLocks(s, places)}) < 0`,
+    values: [JSON.stringify(writes.map(({ namespace, key }) => [namespace, key]))],
+  };
 }

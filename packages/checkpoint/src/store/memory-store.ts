@@ -9,6 +9,7 @@ import {
   embedBatch,
   type FieldVector,
   type IndexConfig,
+  norm,
   type StoreIndex,
 } from "./store-index.ts";
 import type {
@@ -37,15 +38,19 @@ const copyOf = (item: Item): Item => structuredClone(item);
  */
 const asJson = <T>(value: T): T => JSON.parse(JSON.stringify(value));
 
-/** Ranks a search's items by the closest of their vectors to `query`; items with none after, unscored. */
+/**
+ * Ranks a search's items by the closest of their vectors to `query`, then in search order; items
+ * with none after, unscored.
+ */
 function ranked(items: Item[], vectorsOf: (item: Item) => FieldVector[] | undefined, query: number[]) {
+  const length = norm(query);
   const scored = items.map((item) => {
-    const vectors = vectorsOf(item) ?? [];
-    const score = vectors.length === 0 ? undefined : Math.max(...vectors.map((v) => cosine(query, v.vector)));
+    let score: number | undefined;
+    for (const vector of vectorsOf(item) ?? []) score = Math.max(score ?? -1, cosine(query, length, vector));
     return { item, score };
   });
-  // A stable sort: equal scores (and the unscored) keep the search order.
-  return scored.sort((a, b) => (b.score ?? Number.NEGATIVE_INFINITY) - (a.score ?? Number.NEGATIVE_INFINITY));
+  const unscored = Number.NEGATIVE_INFINITY;
+  return scored.sort((a, b) => (b.score ?? unscored) - (a.score ?? unscored) || searchOrder(a.item, b.item));
 }
 
 /**
@@ -113,10 +118,14 @@ export class InMemoryStore extends BaseStore {
   private searchItems(op: SearchOperation, query: number[] | undefined): SearchItem[] {
     const { namespacePrefix, filter, limit = 10, offset = 0 } = op;
     const stored = filter === undefined ? undefined : asJson(filter);
-    const found = [...this.items.values()]
-      .filter((item) => hasPrefix(item.namespace, namespacePrefix) && matchesFilter(item.value, stored))
-      .sort(searchOrder);
-    if (query === undefined) return found.slice(offset, offset + limit).map(copyOf);
+    const found = [...this.items.values()].filter(
+      (item) => hasPrefix(item.namespace, namespacePrefix) && matchesFilter(item.value, stored),
+    );
+    if (query === undefined)
+      return found
+        .sort(searchOrder)
+        .slice(offset, offset + limit)
+        .map(copyOf);
     return ranked(found, (item) => this.vectors.get(placeOf(item.namespace, item.key)), query)
       .slice(offset, offset + limit)
       .map(({ item, score }) => ({ ...copyOf(item), score }));

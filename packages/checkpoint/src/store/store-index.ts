@@ -33,10 +33,11 @@ export interface StoreIndex {
   fields: readonly string[];
 }
 
-/** One embedded text of an item: the field path it came from (`path.i` for the i-th of several). */
+/** One embedded text of an item: the field path it came from (`path.i` for the i-th of several), its vector and that vector's length. */
 export interface FieldVector {
   field: string;
   vector: number[];
+  norm: number;
 }
 
 /** Refuses an index a store could not embed with; the checked index otherwise. */
@@ -116,11 +117,16 @@ export async function embedBatch(index: StoreIndex, operations: readonly Operati
       `The store's embeddings gave ${Array.isArray(embedded) ? embedded.length : "no list of"} vectors for ${texts.length} texts. Nothing was written.`,
     );
   }
-  const byText = new Map(texts.map((text, i) => [text, checkVector(embedded[i], index.dims, "a text")]));
+  const byText = new Map(
+    texts.map((text, i) => {
+      const vector = checkVector(embedded[i], index.dims, "a text");
+      return [text, { vector, norm: norm(vector) }];
+    }),
+  );
   const puts = new Map(
     [...wanted].map(([i, fields]) => [
       i,
-      fields.map(({ field, text }) => ({ field, vector: byText.get(text) as number[] })),
+      fields.map(({ field, text }) => ({ field, ...(byText.get(text) as Omit<FieldVector, "field">) })),
     ]),
   );
   const asked = [...queries];
@@ -136,10 +142,12 @@ export function norm(vector: readonly number[]): number {
   return Math.sqrt(sum);
 }
 
-/** Cosine similarity; 0 when either vector is all zeros (LangGraph's rule). */
-export function cosine(a: readonly number[], b: readonly number[]): number {
+/** Cosine similarity of `a` (of length `aNorm`) and a field's vector; 0 when either is all zeros (LangGraph's rule). */
+export function cosine(a: readonly number[], aNorm: number, b: FieldVector): number {
+  const lengths = aNorm * b.norm;
+  if (lengths === 0) return 0;
+  const { vector } = b;
   let dot = 0;
-  for (let i = 0; i < a.length; i += 1) dot += (a[i] as number) * (b[i] as number);
-  const lengths = norm(a) * norm(b);
-  return lengths === 0 ? 0 : dot / lengths;
+  for (let i = 0; i < a.length; i += 1) dot += (a[i] as number) * (vector[i] as number);
+  return dot / lengths;
 }
