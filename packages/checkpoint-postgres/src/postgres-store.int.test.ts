@@ -230,7 +230,7 @@ describe("on a database whose collation is not C", () => {
 });
 
 describe("semantic search (a store with an index)", () => {
-  it("a put by a store without an index (a client without storeIndex) removes the vectors the item's old value had", async () => {
+  it("a put by a store without an index (a client without storeIndex) leaves the vectors of the item's old value counting for nothing", async () => {
     const root = newRoot();
     const indexed = indexedOn();
     const plain = storeOn();

@@ -64,7 +64,7 @@ function writeStatements(
   segment: Extract<Segment, { kind: "write" }>,
   vectors: BatchVectors | undefined,
 ): Statement[] {
-  const statements = [writeStatement(s, segment.writes)];
+  const statements = [writeStatement(s, segment.writes, vectors !== undefined)];
   if (vectors === undefined) return statements;
   const puts = segment.writes.flatMap((op, i) => {
     const given = op.value === null ? undefined : vectors.puts.get(segment.positions[i] as number);

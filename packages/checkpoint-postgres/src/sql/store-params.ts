@@ -41,11 +41,19 @@ const STORE_LOCK_CLASS = 1_280_917_331;
  * places wait for each other. Locks of other schemas are other locks.
  */
 export function placeLocks(s: string, places: string): string {
-  const schema = `'${s.replaceAll("'", "''")}'`;
   return `SELECT count(*) AS n FROM (
     SELECT pg_advisory_xact_lock(${STORE_LOCK_CLASS}, h) FROM (
-      SELECT DISTINCT hashtext(${schema} || chr(1) || array_to_string(namespace, chr(1)) || chr(2) || key) AS h
-      FROM ${places} ORDER BY h) d) l`;
+      SELECT DISTINCT ${placeHash(s, "namespace", "key")} AS h FROM ${places} ORDER BY h) d) l`;
+}
+
+/** The advisory lock of one place (placeLocks' lock), as an expression: a statement of one key. */
+export function placeLock(s: string, namespace: string, key: string): string {
+  return `pg_advisory_xact_lock(${STORE_LOCK_CLASS}, ${placeHash(s, namespace, key)})`;
+}
+
+function placeHash(s: string, namespace: string, key: string): string {
+  const schema = `'${s.replaceAll("'", "''")}'`;
+  return `hashtext(${schema} || chr(1) || array_to_string(${namespace}, chr(1)) || chr(2) || ${key})`;
 }
 
 /** The namespace of a statement's JSON entry `e` (its first element), its labels in order. */

@@ -1,10 +1,12 @@
 /**
  * store-vectors — what an indexed store writes and reads beside its items (migration 0004).
  *
- * Write: a batch's statement of puts drops the put items' vectors (store-write.ts, in every
- * store, so a store without an index never leaves an old value's); in an indexed store the next
- * statement inserts the new values' vectors, in (namespace, key, field) order. A deleted item's
- * rows go with it (the foreign key's cascade).
+ * Write: in an indexed store, a batch's statement of puts drops the put items' vectors
+ * (store-write.ts) and the next statement inserts the new values', in (namespace, key, field)
+ * order, stamped with the item's version the put made. A put by a store without an index writes
+ * no vectors and leaves the old ones, which no longer count: a search scores an item by the
+ * vectors of its current version only. A deleted item's rows go with it (the foreign key's
+ * cascade).
  *
  * Read: a search with a query ranks its items by `score`, the cosine similarity of the closest of
  * each item's vectors to the query's: the dot product in double precision over the two arrays
@@ -16,7 +18,7 @@
 import type { FieldVector, PutOperation } from "@layover/checkpoint";
 import { ENTRY_NAMESPACE, type StatementParams } from "./store-params.ts";
 
-/** The statement that stores the vectors of `puts` (values, whose old vectors the write statement dropped). */
+/** The statement that stores the vectors of `puts` (values, whose old vectors the write statement dropped), at their items' versions. */
 export function vectorStatement(
   s: string,
   puts: readonly { op: PutOperation; vectors: readonly FieldVector[] }[],
@@ -25,11 +27,16 @@ export function vectorStatement(
     vectors.map(({ field, vector, norm }) => [op.namespace, op.key, field, vector, norm]),
   );
   const text = `
-INSERT INTO ${s}.store_vectors (namespace, key, field, embedding, norm)
-SELECT ${ENTRY_NAMESPACE}, e ->> 1, e ->> 2,
-       ARRAY(SELECT x::real FROM jsonb_array_elements_text(e -> 3) WITH ORDINALITY AS v(x, n) ORDER BY v.n),
-       (e ->> 4)::double precision
-FROM jsonb_array_elements($1::jsonb) AS e
+INSERT INTO ${s}.store_vectors (namespace, key, field, embedding, norm, version)
+SELECT g.namespace, g.key, g.field, g.embedding, g.norm, t.version
+FROM (
+  SELECT ${ENTRY_NAMESPACE} AS namespace, e ->> 1 AS key, e ->> 2 AS field,
+         ARRAY(SELECT x::real FROM jsonb_array_elements_text(e -> 3) WITH ORDINALITY AS v(x, n) ORDER BY v.n)
+           AS embedding,
+         (e ->> 4)::double precision AS norm
+  FROM jsonb_array_elements($1::jsonb) AS e
+) g
+JOIN ${s}.store_items t ON t.namespace = g.namespace AND t.key = g.key
 ORDER BY 1, 2, 3`;
   return { text, values: [JSON.stringify(rows)] };
 }
@@ -49,6 +56,7 @@ export function scoreJoin(s: string, query: QueryVector, params: StatementParams
                   ELSE (SELECT sum(a::double precision * b) FROM unnest(x.embedding, ${vector}) AS d(a, b))
                        / (x.norm * ${length}) END) AS score
   FROM ${s}.store_vectors x
-  WHERE x.namespace = i.namespace AND x.key = i.key AND cardinality(x.embedding) = cardinality(${vector})
+  WHERE x.namespace = i.namespace AND x.key = i.key AND x.version = i.version
+    AND cardinality(x.embedding) = cardinality(${vector})
 ) v ON true`;
 }

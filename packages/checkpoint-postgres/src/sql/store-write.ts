@@ -4,9 +4,9 @@
  * batch starts a new statement when a key comes again), so the two parts touch different rows
  * and the order between them does not matter. Puts upsert in code point order of (namespace,
  * key), after the statement took its keys' advisory locks (placeLocks): two batches writing the
- * same keys never deadlock, whatever mix of puts and deletes they hold. A put drops what the item's
- * old value embedded (store_vectors, migration 0004), whether or not this store has an index: an
- * indexed store's next statement stores the new value's (store-vectors.ts).
+ * same keys never deadlock, whatever mix of puts and deletes they hold. Each put counts in the
+ * item's version; in an indexed store it also drops what the old value embedded (store_vectors,
+ * migration 0004), and the next statement stores the new value's (store-vectors.ts).
  *
  * Times: every item the statement stores gets one time, clock_timestamp() — the time the
  * statement runs, not the transaction's start, so a batch's later statements get later times —
@@ -30,6 +30,7 @@ function byPlace(a: PutOperation, b: PutOperation): number {
 export function writeStatement(
   s: string,
   writes: readonly PutOperation[],
+  indexed = false,
 ): { text: string; values: unknown[] } {
   const entries = [...writes]
     .sort(byPlace)
@@ -45,10 +46,14 @@ WITH given AS (
 ), deleted AS (
   DELETE FROM ${s}.store_items t USING input i
   WHERE i.value IS NULL AND t.namespace = i.namespace AND t.key = i.key
-), unembedded AS (
+), ${
+    indexed
+      ? `unembedded AS (
   DELETE FROM ${s}.store_vectors v USING input i
   WHERE i.value IS NOT NULL AND v.namespace = i.namespace AND v.key = i.key
-), stamp AS (
+), `
+      : ""
+  }stamp AS (
   SELECT date_trunc('milliseconds', clock_timestamp()) AS now
 )
 INSERT INTO ${s}.store_items AS t (namespace, key, value, created_at, updated_at)
@@ -56,7 +61,7 @@ SELECT i.namespace, i.key, i.value, stamp.now, stamp.now FROM input i, stamp
 WHERE i.value IS NOT NULL
 ORDER BY i.n
 ON CONFLICT (namespace, key) DO UPDATE
-  SET value = EXCLUDED.value, updated_at = GREATEST(t.updated_at, EXCLUDED.updated_at)`;
+  SET value = EXCLUDED.value, updated_at = GREATEST(t.updated_at, EXCLUDED.updated_at), version = t.version + 1`;
   return { text, values: [JSON.stringify(entries)] };
 }
 
