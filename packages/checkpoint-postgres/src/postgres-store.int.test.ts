@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { isPostgresSaverError } from "./errors.ts";
 import { migrate } from "./migrate.ts";
 import { PostgresStore } from "./postgres-store.ts";
+import { bucketLock, LOCK_BUCKETS } from "./sql/store-params.ts";
 import { useCountedSaver } from "./test-support/counted-saver.ts";
 import { countingPool, lockedBackends } from "./test-support/pools.ts";
 
@@ -323,6 +324,36 @@ describe("batches writing the same keys at once", () => {
       expect(deadlocks).toEqual([]);
     } finally {
       await Promise.all(pools.map(({ pool }) => pool.end()));
+    }
+  });
+
+  it("a batch holds at most one advisory lock per bucket, whatever its size: the server's lock table is shared", async () => {
+    // Found in review: one lock per key made a batch of 2,000 puts hold 1,999 locks (the lock
+    // table holds max_locks_per_transaction × connections, 6,400 by default: a batch of 20,000
+    // failed with 53200 "out of shared memory", and other sessions' locks with it).
+    const root = newRoot();
+    const counted = countingPool(t.schema.url, 1);
+    const store = new PostgresStore({ pool: counted.pool, schema: t.schema.name });
+    const blocker = await t.admin.connect();
+    try {
+      // Hold the bucket the batch locks last: it waits there, holding all of its others.
+      await blocker.query("BEGIN");
+      await blocker.query(`SELECT ${bucketLock(`"${t.schema.name}"`, LOCK_BUCKETS - 1)}`);
+      const keys = Array.from({ length: 2_000 }, (_, i) => `k${i}`);
+      const writing = store.batch(keys.map((key) => ({ namespace: [root], key, value: { key } })));
+      const [pid] = await lockedBackends(t.admin, counted.appName);
+      const held = await t.admin.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_locks WHERE pid = $1 AND locktype = 'advisory' AND granted",
+        [pid],
+      );
+      await blocker.query("ROLLBACK");
+      await writing;
+      expect(held.rows[0]?.n).toBe(LOCK_BUCKETS - 1);
+      expect((await store.get([root], "k1999"))?.value).toEqual({ key: "k1999" });
+    } finally {
+      await blocker.query("ROLLBACK").catch(() => undefined);
+      blocker.release();
+      await counted.pool.end();
     }
   });
 

@@ -29,31 +29,45 @@ export function prefixRange(column: string, prefix: readonly string[], params: S
   return `${column} >= ${params.add(prefix, "text[]")} AND ${column} < ${params.add(upper, "text[]")}`;
 }
 
-/** The advisory lock class of store items (pg_advisory_xact_lock's first key: "LYOS"). */
-const STORE_LOCK_CLASS = 1_280_917_331;
+/**
+ * How many advisory locks a store's schema has: each place (namespace, key) hashes to one. A
+ * write takes the locks of its places' buckets, so a batch of any size holds at most this many
+ * (the server's lock table is shared: max_locks_per_transaction, 64 by default, per connection);
+ * writers of different keys in one bucket wait for each other, never in a cycle.
+ */
+export const LOCK_BUCKETS = 64;
+
+/** The first key of the schema's advisory locks: the schema's own, so stores of other schemas never wait. */
+function lockClass(s: string): string {
+  return `hashtext('layover store ' || ${`'${s.replaceAll("'", "''")}'`})`;
+}
+
+/** A place's bucket (0 to LOCK_BUCKETS - 1). */
+function bucketOf(namespace: string, key: string): string {
+  return `(hashtext(array_to_string(${namespace}, chr(1)) || chr(2) || ${key}) & ${LOCK_BUCKETS - 1})`;
+}
 
 /**
- * A query taking the transaction's advisory lock of each place (namespace, key) the rows of
- * `places` hold, in one order (by the places' hashes), and counting them: every write statement
- * of the store takes them before it changes anything, so two statements writing the same keys
- * never both hold some of them (a statement's deletes, upserts and vector writes lock rows in
- * orders of their own, and rows not there yet cannot be locked). Hash collisions only make two
- * places wait for each other. Locks of other schemas are other locks.
+ * A query taking the transaction's advisory locks of the buckets of the places (namespace, key)
+ * the rows of `places` hold, in bucket order, and counting them: every write statement of the
+ * store takes them before it changes anything, so two statements writing the same keys never
+ * both hold some of them (a statement's deletes, upserts and vector writes lock rows in orders
+ * of their own, and rows not there yet cannot be locked).
  */
 export function placeLocks(s: string, places: string): string {
   return `SELECT count(*) AS n FROM (
-    SELECT pg_advisory_xact_lock(${STORE_LOCK_CLASS}, h) FROM (
-      SELECT DISTINCT ${placeHash(s, "namespace", "key")} AS h FROM ${places} ORDER BY h) d) l`;
+    SELECT pg_advisory_xact_lock(${lockClass(s)}, b) FROM (
+      SELECT DISTINCT ${bucketOf("namespace", "key")} AS b FROM ${places} ORDER BY b) d) l`;
 }
 
 /** The advisory lock of one place (placeLocks' lock), as an expression: a statement of one key. */
 export function placeLock(s: string, namespace: string, key: string): string {
-  return `pg_advisory_xact_lock(${STORE_LOCK_CLASS}, ${placeHash(s, namespace, key)})`;
+  return `pg_advisory_xact_lock(${lockClass(s)}, ${bucketOf(namespace, key)})`;
 }
 
-function placeHash(s: string, namespace: string, key: string): string {
-  const schema = `'${s.replaceAll("'", "''")}'`;
-  return `hashtext(${schema} || chr(1) || array_to_string(${namespace}, chr(1)) || chr(2) || ${key})`;
+/** The advisory lock of one bucket of schema `s` (quoted), as an expression. */
+export function bucketLock(s: string, bucket: number): string {
+  return `pg_advisory_xact_lock(${lockClass(s)}, ${Math.trunc(bucket)})`;
 }
 
 /** The namespace of a statement's JSON entry `e` (its first element), its labels in order. */

@@ -13,7 +13,8 @@
  * side by side (each number widened as it is read: casting the whole array first cost 17% more),
  * divided by both lengths (0 when either is 0, as LangGraph's stores score it). An
  * item with no vector of the query's length has no score and comes after those that do.
- * Index: store_vectors_pkey (an item's vectors: a search's scores, a put's drop, the cascade).
+ * Index: store_vectors_pkey (an item's vectors: a search's scores, a put's drop, the cascade);
+ * store_items_pkey (the version a vector gets: one probe per row, where a join hashed the table).
  */
 import type { FieldVector, PutOperation } from "@layover/checkpoint";
 import { ENTRY_NAMESPACE, type StatementParams } from "./store-params.ts";
@@ -28,7 +29,8 @@ export function vectorStatement(
   );
   const text = `
 INSERT INTO ${s}.store_vectors (namespace, key, field, embedding, norm, version)
-SELECT g.namespace, g.key, g.field, g.embedding, g.norm, t.version
+SELECT g.namespace, g.key, g.field, g.embedding, g.norm,
+       (SELECT t.version FROM ${s}.store_items t WHERE t.namespace = g.namespace AND t.key = g.key)
 FROM (
   SELECT ${ENTRY_NAMESPACE} AS namespace, e ->> 1 AS key, e ->> 2 AS field,
          ARRAY(SELECT x::real FROM jsonb_array_elements_text(e -> 3) WITH ORDINALITY AS v(x, n) ORDER BY v.n)
@@ -36,7 +38,6 @@ FROM (
          (e ->> 4)::double precision AS norm
   FROM jsonb_array_elements($1::jsonb) AS e
 ) g
-JOIN ${s}.store_items t ON t.namespace = g.namespace AND t.key = g.key
 ORDER BY 1, 2, 3`;
   return { text, values: [JSON.stringify(rows)] };
 }
