@@ -91,9 +91,13 @@ function pausedSuperstep(
     writes.push(done);
     consumed.push(...task.triggers);
   }
-  // Tasks stopped at a static breakpoint asked nothing: the update replaces them all, as in
-  // LangGraph (what runs next is what the update's node routes to).
-  const stopped = !pending.breakpointPassed && breakpointAhead(env, head.metadata, tasks);
+  // Tasks a superstep stopped in front of at a static breakpoint asked nothing: the update
+  // replaces them all, as in LangGraph (what runs next is what the update's node routes to). An
+  // earlier edit's head is not such a stop: the tasks it carried may have asked (kept, as above).
+  const stopped =
+    head.metadata.source !== "update" &&
+    !pending.breakpointPassed &&
+    breakpointAhead(env, head.metadata, tasks);
   const carry = stopped ? [] : tasks.filter((task) => !pending.done.has(task.id) && task.name !== asNode);
   if (writes.length === 0) return { carry };
   const base = { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions };

@@ -30,6 +30,8 @@ export function describeEditAndResume(use: UseSaver): void {
     it("a sibling that failed beside the node that took it does not take it when run again", () =>
       notTakenByFailedSibling(use()));
     it("a second edit keeps the paused task the first edit kept", () => editTwice(use()));
+    it("a second edit keeps a question asked past a static breakpoint in front of its node", () =>
+      editTwiceBehindBreakpoint(use()));
     it("the edit's node routes on the state with what the finished siblings wrote", () =>
       routesOnSettled(use()));
     it("an edit without asNode counts as the sibling that finished beside the pause, as LangGraph's", () =>
@@ -182,6 +184,25 @@ async function editTwice(saver: CheckpointSaver): Promise<void> {
     log: ["a", "b:ok", "c:2"],
     v: "2",
   });
+}
+
+async function editTwiceBehindBreakpoint(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(EditState)
+    .addNode("a", () => ({ log: "a" }))
+    .addNode("b", (s) => ({ log: `b:${String(interrupt("q"))}:${s.v}` }))
+    .addNode("x", () => ({}))
+    .addEdge(START, "a")
+    .addEdge("a", "b")
+    .addEdge("x", END)
+    .compile({ checkpointer: saver, interruptBefore: ["b"] });
+  const config = threadConfig("edit-twice-breakpoint");
+  await graph.invoke({}, config);
+  await graph.invoke(null, config); // past the breakpoint: b asks
+  for (const v of ["1", "2"]) {
+    await graph.updateState(config, { v }, "x");
+    expect((await graph.getState(config)).next).toEqual(["b"]);
+  }
+  expect(await graph.invoke(new Command({ resume: "ok" }), config)).toEqual({ log: ["a", "b:ok:2"], v: "2" });
 }
 
 async function routesOnSettled(saver: CheckpointSaver): Promise<void> {
