@@ -25,8 +25,8 @@ export interface ContinueOptions {
   update?: Record<string, unknown>;
   /**
    * The node the update counts as, as LangGraph's `updateState(config, values, asNode)` followed
-   * by `invoke(null, config)`: that node's edges decide what runs next, and a task of it waiting
-   * at the breakpoint does not run — `{ update: { messages: [toolMessage] }, asNode: "tools" }`
+   * by `invoke(null, config)`: that node's edges decide what runs next, in place of the tasks
+   * waiting at the breakpoint — `{ update: { messages: [toolMessage] }, asNode: "tools" }`
    * answers a tool call instead of running the tool. Without an update, the node is skipped.
    * Checked against the graph's nodes before anything is written.
    */
