@@ -46,6 +46,22 @@ describe("the functional API on workers", () => {
     expect((await h.client.threads.get(threadId)).values).toEqual(done.values);
   });
 
+  it("takes a resume with an empty update, as before entrypoints refused updates: it names no key to refuse", async () => {
+    // The engine takes Command({ resume, update: {} }) on an entrypoint (no key, nothing to
+    // write); producers did too until updates were refused for entrypoints outright. A client
+    // that always sends an update (a form's edited fields, none edited) must still resume.
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "booking-workflow",
+      input: { route: "AMS-LHR" },
+    });
+    expect((await h.client.runs.wait(runId, { timeoutMs: 20_000 })).status).toBe("interrupted");
+    const { runId: resumed } = await h.client.threads.resume(threadId, { approved: false }, { update: {} });
+    expect(await h.client.runs.wait(resumed, { timeoutMs: 20_000 })).toMatchObject({
+      status: "success",
+      values: { status: "rejected" },
+    });
+  });
+
   it("takes and returns values that are not objects, and gives each run the thread's last value", async () => {
     const threadId = randomUUID();
     const totals: unknown[] = [];

@@ -1,6 +1,8 @@
 // An agent made by createReactAgent (LangGraph's prebuilt factory), served by workers: it parks
 // before its tools run (interruptBefore: ["tools"]), and a person's go-ahead from another process
 // runs the booking and lets the model report it.
+import { randomUUID } from "node:crypto";
+import { createDb, registerGraph } from "@layover/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { anotherClient, createHarness, type Harness } from "./support/harness.ts";
 
@@ -143,6 +145,25 @@ describe("a createReactAgent agent on workers", () => {
     const after = await h.client.threads.get(threadId);
     expect([after.status, after.next, after.config]).toEqual(["interrupted", ["tools"], before.config]);
     expect(await h.client.threads.runs(threadId)).toHaveLength(1);
+  });
+
+  it("refuses asNode while the graph's workers predate it (their registration says nothing of it): an older worker would run the skipped node", async () => {
+    const db = createDb(h.pool, h.schema);
+    const graphId = `old-agent-${randomUUID()}`;
+    await registerGraph(
+      db,
+      { id: graphId, input_schema: {}, options: { nodes: ["agent", "tools"] } },
+      90_000,
+    );
+    const threadId = randomUUID();
+    await h.pool.query(
+      `INSERT INTO "${h.schema}".threads (id, graph_id, status) VALUES ($1, $2, 'interrupted')`,
+      [threadId, graphId],
+    );
+    await expect(
+      h.client.threads.continue(threadId, { update: { messages: [] }, asNode: "tools" }),
+    ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("predate asNode") });
+    expect(await h.client.threads.runs(threadId)).toEqual([]);
   });
 
   it("refuses an update the state schema does not have, leaving the thread at its breakpoint", async () => {

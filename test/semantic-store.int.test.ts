@@ -9,6 +9,9 @@ import { storeIndex } from "./fixtures/semantic-memory.ts";
 import { anotherClient, createHarness, type Harness } from "./support/harness.ts";
 
 const MODULE = fileURLToPath(new URL("./fixtures/semantic-memory.ts", import.meta.url));
+const GRAPH_NAMED_STORE_INDEX = fileURLToPath(
+  new URL("./fixtures/graph-named-store-index.ts", import.meta.url),
+);
 
 let h: Harness;
 let client: LayoverClient;
@@ -58,4 +61,23 @@ describe("semantic search in the deployment's store", () => {
     expect(found?.key).toBe("is there rice with the fish");
     expect(found?.score).toBeCloseTo(1 / Math.sqrt(2), 6);
   });
+});
+
+describe("a graphs module without a store index", () => {
+  it("serves a graph named storeIndex from `export const graphs` that is also the default export, reading no index from it", async () => {
+    // export const graphs = { storeIndex: graph }; export default graphs — the default export is
+    // the graphs map itself, so its "storeIndex" is a graph id, not an index (as when the module
+    // has only the default export).
+    const own = await createHarness("store_index_graph");
+    try {
+      await own.spawnWorker("named", {}, GRAPH_NAMED_STORE_INDEX);
+      const { runId } = await own.client.runs.start({ graphId: "storeIndex", input: { n: 2 } });
+      expect(await own.client.runs.wait(runId, { timeoutMs: 20_000 })).toMatchObject({
+        status: "success",
+        values: { n: 4 },
+      });
+    } finally {
+      await own.close();
+    }
+  }, 60_000);
 });

@@ -42,13 +42,15 @@ async function loadGraphs(
 ): Promise<{ graphs: Record<string, GraphEntry>; storeIndex?: IndexConfig }> {
   const mod = await importModule(modulePath);
   // `export default { graphs }` is read as `export const graphs`.
-  const explicit = mod.graphs ?? mod.default?.graphs;
-  const graphs = explicit ?? mod.default;
+  const graphs = mod.graphs ?? mod.default?.graphs ?? mod.default;
   if (graphs === undefined || (typeof graphs === "object" && Object.keys(graphs).length === 0))
     throw new InvalidConfigError(
       `${modulePath} exports no graphs: export const graphs = { "my-graph": compiledGraph }.`,
     );
-  const storeIndex = mod.storeIndex ?? (explicit === undefined ? undefined : mod.default?.storeIndex);
+  // The default export's storeIndex only in its { graphs, storeIndex } form: a default export that
+  // is the graphs map itself may hold a graph named "storeIndex".
+  const storeIndex =
+    mod.storeIndex ?? (mod.default?.graphs === undefined ? undefined : mod.default.storeIndex);
   // Graphs are checked one by one, and the index, when the worker is created.
   return storeIndex === undefined ? { graphs } : { graphs, storeIndex };
 }

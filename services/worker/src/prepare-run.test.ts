@@ -124,7 +124,7 @@ describe("continuing past a breakpoint exactly once, whatever the deliveries", (
   it("a continue as a node delivered twice records its update once: the node never runs, the next one does", async () => {
     const { ran, run, deliver, finish, paused, log } = breakpoints();
     await paused();
-    const skip = run({ continue: true, update: { log: ["answered as b"] }, asNode: "b" });
+    const skip = run({ asNode: "b", update: { log: ["answered as b"] } });
     await deliver(skip);
     expect(await finish(await deliver(skip))).toBe("done");
     expect(await log(skip)).toEqual(["a(v)", "answered as b", "c(v)"]);
@@ -134,7 +134,7 @@ describe("continuing past a breakpoint exactly once, whatever the deliveries", (
   it("a continue as a node with no update skips the node", async () => {
     const { ran, run, deliver, finish, paused, log } = breakpoints();
     await paused();
-    const skip = run({ continue: true, asNode: "b" });
+    const skip = run({ asNode: "b" });
     expect(await finish(await deliver(skip))).toBe("done");
     expect([await log(skip), ran()]).toEqual([
       ["a(v)", "c(v)"],
@@ -146,7 +146,7 @@ describe("continuing past a breakpoint exactly once, whatever the deliveries", (
     const { graph, ran, run, configFor, deliver, finish, paused, log } = breakpoints();
     await paused();
     // As a worker stopped between the update's checkpoint and the pass written after it leaves it.
-    const asNode = run({ continue: true, update: { log: ["answered as b"] }, asNode: "b" });
+    const asNode = run({ asNode: "b", update: { log: ["answered as b"] } });
     await graph.updateState(configFor(asNode), { log: ["answered as b"] }, "b");
     expect(await finish(await deliver(asNode))).toBe("done");
     expect(await log(asNode)).toEqual(["a(v)", "answered as b", "c(v)"]);

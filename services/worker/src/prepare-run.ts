@@ -10,10 +10,11 @@ import type { RunRow } from "@layover/runtime";
  */
 export async function prepareRun(stepper: Stepper, run: RunRow): Promise<void> {
   const head = await stepper.head();
+  const continues = "continue" in run.input || "asNode" in run.input;
   if (head?.metadata.run_id === run.id) {
     // A continue's update is its own checkpoint, the breakpoint pass a write after it: a delivery
     // that stopped between the two passes it now (a second pass records nothing).
-    if ("continue" in run.input && isUpdateHead(head)) await stepper.prepare(null);
+    if (continues && isUpdateHead(head)) await stepper.prepare(null);
     return;
   }
   if ("input" in run.input) {
@@ -21,10 +22,13 @@ export async function prepareRun(stepper: Stepper, run: RunRow): Promise<void> {
     return;
   }
   // Passing a static breakpoint is idempotent in the engine: a second pass records nothing.
+  if ("asNode" in run.input) {
+    await stepper.prepareUpdate(run.input.update ?? {}, run.input.asNode);
+    return;
+  }
   if ("continue" in run.input) {
-    const { update, asNode } = run.input;
-    if (asNode !== undefined) await stepper.prepareUpdate(update ?? {}, asNode);
-    else await stepper.prepare(update === undefined ? null : new Command({ update }));
+    const { update } = run.input;
+    await stepper.prepare(update === undefined ? null : new Command({ update }));
     return;
   }
   const ids = Object.keys(run.input.resume);

@@ -22,6 +22,8 @@ function registrationOf(id: string, served: ServedGraph) {
       ...(JSON.stringify(stateSchema) === JSON.stringify(inputSchema) ? {} : { stateSchema }),
       // An entrypoint (functional API) takes no update or asNode (its state is one value).
       ...(served.graph.spec.root !== undefined ? { entrypoint: true } : {}),
+      // Producers send threads.continue's asNode only to workers that read it.
+      continueAsNode: true,
       // Producers plan a parked thread's next tasks as the engine does (threads.get's next).
       ...(served.graph.spec.deferred ? { deferred: [...served.graph.spec.deferred] } : {}),
     },

@@ -57,10 +57,24 @@ async function checkUpdate(ctx: ClientContext, threadId: string, options: Contin
   if (asNode !== undefined) await checkAsNode(ctx, thread.graph_id, asNode);
 }
 
-/** Refuses a node the graph its workers registered does not have (LangGraph's START is one). */
+/**
+ * Refuses a node the graph its workers registered does not have (LangGraph's START is one), an
+ * entrypoint's, or any while the graph's workers predate asNode (their registration says so).
+ */
 async function checkAsNode(ctx: ClientContext, graphId: string, asNode: string): Promise<void> {
   const graph = await registeredGraph(ctx, graphId);
   if (graph === undefined) throw new UnknownGraphError(graphId, await listGraphIds(ctx.db));
+  const refuse = (why: string) => {
+    throw new InvalidInputError(`threads.continue's asNode "${asNode}": ${why}. Nothing was written.`);
+  };
+  if (graph.options.entrypoint === true)
+    refuse(
+      `graph "${graphId}" is an entrypoint (the functional API), a single node whose value an update does not set`,
+    );
+  if (graph.options.continueAsNode !== true)
+    refuse(
+      `the workers serving graph "${graphId}" predate asNode; deploy this version of @layover/worker to them first`,
+    );
   const nodes = graph.options.nodes;
   if (nodes === undefined || asNode === START || nodes.includes(asNode)) return;
   throw new InvalidInputError(
@@ -100,9 +114,8 @@ export async function continueThread(
         graph_id: thread.graph_id,
         kind: "resume",
         input: {
-          continue: true,
+          ...(options.asNode === undefined ? { continue: true as const } : { asNode: options.asNode }),
           ...(options.update === undefined ? {} : { update: options.update }),
-          ...(options.asNode === undefined ? {} : { asNode: options.asNode }),
           ...config,
         },
         idempotency_key: null,

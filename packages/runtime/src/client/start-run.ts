@@ -57,9 +57,10 @@ export async function checkStateValues(
 ): Promise<void> {
   const graph = await registeredGraph(ctx, graphId);
   if (graph === undefined) throw new UnknownGraphError(graphId, await listGraphIds(ctx.db));
-  if (as === "update" && graph.options.entrypoint === true) {
+  const keys = values !== null && typeof values === "object" ? Object.keys(values) : [];
+  if (as === "update" && graph.options.entrypoint === true && keys.length > 0) {
     throw new InvalidInputError(
-      `${what}: graph "${graphId}" is an entrypoint (the functional API), whose state is one value, not keys to update. Nothing was written.`,
+      `${what}: graph "${graphId}" is an entrypoint (the functional API), whose state is one value, not keys to update (${keys.join(", ")}). Nothing was written.`,
     );
   }
   const schema = as === "update" ? (graph.options.stateSchema ?? graph.input_schema) : graph.input_schema;

@@ -1,5 +1,5 @@
 -- 0023: a continue past a static breakpoint that the graph refuses (an update or an asNode its
--- version does not take) leaves its thread at the breakpoint, interrupted, as a refused resume
+-- version does not take; its input holds "continue" or "asNode") leaves its thread at the breakpoint, interrupted, as a refused resume
 -- leaves its thread waiting for the answers it carried: the head never moved, so a corrected
 -- continue can go on from it. refuse_resume (0005) set such a thread to error, where no
 -- continue reaches it (NotInterruptedError). Everything else as in 0005. Never edit once shipped.
@@ -11,7 +11,7 @@ DECLARE
   continued boolean;
 BEGIN
   applied := false;
-  SELECT r.thread_id, r.input ? 'continue' INTO thread_id, continued FROM runs r WHERE r.id = p_run;
+  SELECT r.thread_id, r.input ? 'continue' OR r.input ? 'asNode' INTO thread_id, continued FROM runs r WHERE r.id = p_run;
   IF NOT FOUND THEN RETURN; END IF;
   PERFORM 1 FROM threads t WHERE t.id = refuse_resume.thread_id FOR UPDATE;
   UPDATE runs r

@@ -17,6 +17,8 @@ export interface GraphRow {
     deferred?: string[];
     stateSchema?: Record<string, unknown>;
     entrypoint?: boolean;
+    /** The workers take threads.continue's asNode (older ones would ignore it). */
+    continueAsNode?: boolean;
   };
 }
 

@@ -97,13 +97,14 @@ export interface RunConfig {
 export type RunInput =
   | { input: unknown; config?: RunConfig }
   | { resume: Record<string, unknown>; update?: Record<string, unknown>; config?: RunConfig }
-  /** Past a static breakpoint (interruptBefore / interruptAfter); with `asNode`, the update counts as that node's. */
-  | {
-      continue: true;
-      update?: Record<string, unknown>;
-      asNode?: string;
-      config?: Pick<RunConfig, "streamMode">;
-    };
+  /** Past a static breakpoint (interruptBefore / interruptAfter), with an update as its input. */
+  | { continue: true; update?: Record<string, unknown>; config?: Pick<RunConfig, "streamMode"> }
+  /**
+   * Past a static breakpoint with an update counted as `asNode`'s output. Not a `continue`: a
+   * worker older than asNode reads a continue and would run the node the person skipped; this
+   * it cannot read, and fails the run instead.
+   */
+  | { asNode: string; update?: Record<string, unknown>; config?: Pick<RunConfig, "streamMode"> };
 
 export async function insertRun(
   db: Db,
