@@ -4,6 +4,7 @@ import {
   checkOperations,
   embedBatch,
   type IndexConfig,
+  indexConfigOf,
   type Operation,
   type OperationResults,
   type StoreIndex,
@@ -66,13 +67,7 @@ export class PostgresStore extends BaseStore {
 
   /** The index the store embeds with, as given (LangGraph's `indexConfig`). */
   get indexConfig(): IndexConfig | undefined {
-    return (
-      this.index && {
-        dims: this.index.dims,
-        embeddings: this.index.embeddings,
-        fields: [...this.index.fields],
-      }
-    );
+    return indexConfigOf(this.index);
   }
 
   async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {

@@ -16,6 +16,7 @@ export {
   embedBatch,
   type FieldVector,
   type IndexConfig,
+  indexConfigOf,
   norm,
   type StoreIndex,
 } from "./store-index.ts";

@@ -9,6 +9,7 @@ import {
   embedBatch,
   type FieldVector,
   type IndexConfig,
+  indexConfigOf,
   norm,
   type StoreIndex,
 } from "./store-index.ts";
@@ -69,13 +70,7 @@ export class InMemoryStore extends BaseStore {
 
   /** The index the store embeds with, as given (LangGraph's `indexConfig`). */
   get indexConfig(): IndexConfig | undefined {
-    return (
-      this.index && {
-        dims: this.index.dims,
-        embeddings: this.index.embeddings,
-        fields: [...this.index.fields],
-      }
-    );
+    return indexConfigOf(this.index);
   }
 
   async batch<Op extends Operation[]>(operations: Op): Promise<OperationResults<Op>> {

@@ -33,6 +33,11 @@ export interface StoreIndex {
   fields: readonly string[];
 }
 
+/** `index` as callers gave it (a store's `indexConfig`, as LangGraph's), a copy they may change. */
+export function indexConfigOf(index: StoreIndex | undefined): IndexConfig | undefined {
+  return index && { dims: index.dims, embeddings: index.embeddings, fields: [...index.fields] };
+}
+
 /** One embedded text of an item: the field path it came from (`path.i` for the i-th of several), its vector and that vector's length. */
 export interface FieldVector {
   field: string;

@@ -3,7 +3,6 @@ import { readState } from "../algo/apply-writes.ts";
 import { type Command, isCommand } from "../command.ts";
 import { SUBGRAPH_INPUT, subgraphInputKey } from "../commit.ts";
 import { INTERRUPT } from "../constants.ts";
-import { currentTask } from "../context.ts";
 import { continueRun, passBreakpointAfterCommand } from "../continue-run.ts";
 import { commandRun, recordResume, startRun } from "../entry.ts";
 import {
@@ -34,6 +33,7 @@ import { viewOf } from "./state-views.ts";
 import { createStepper, type StepOutcome, type Stepper, type StepperOptions } from "./stepper.ts";
 import { type StreamEvent, type StreamEventsConfig, streamEvents } from "./stream-events.ts";
 import { streamRun } from "./stream-run.ts";
+import { keepsResult, retried } from "./subgraph-reentry.ts";
 
 export type InvokeResult<S> = S & { [INTERRUPT]?: Interrupt[] };
 
@@ -44,27 +44,6 @@ export type InvokeResult<S> = S & { [INTERRUPT]?: Interrupt[] };
 async function stopped(env: StepEnv, head: LoadedHead, error: Error): Promise<unknown> {
   const unstorable = await storeOrFail(env, head);
   return unstorable?.status === "failed" ? unstorable.error : error;
-}
-
-/**
- * Whether a subgraph call that finished in this task's namespace keeps its result: when the
- * task runs again for its first attempt (a resume, a redo after a crash) with the same input.
- * Running it anew would repeat its side effects and ask its answered questions again. A retry
- * (the node's retry policy) or another input asks for the work again: it runs anew.
- */
-function keepsResult(env: StepEnv, head: LoadedHead): boolean {
-  if (retried()) return false;
-  const recorded = head.metadata[SUBGRAPH_INPUT];
-  // A checkpoint written before inputs were recorded: keep the result, as then.
-  return recorded === undefined || recorded === env.metadata?.[SUBGRAPH_INPUT];
-}
-
-/**
- * Whether the running task is its retry policy's retry: the work its failed attempt began is
- * asked for again, so a subgraph it left part way runs anew, as LangGraph's.
- */
-function retried(): boolean {
-  return (currentTask()?.attempt ?? 1) > 1;
 }
 
 export interface StreamConfig extends RunnableConfig {
