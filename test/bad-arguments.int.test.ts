@@ -223,7 +223,7 @@ describe("createClient's options", () => {
     return url.toString();
   };
 
-  it("refuses a bad schema, identity, prefix or timeout with InvalidConfigError, leaving no connection open", async () => {
+  it("refuses a bad schema, identity, prefix, timeout or lane count with InvalidConfigError, leaving no connection open", async () => {
     for (const [i, [bad, field]] of (
       [
         [{ schema: "Bad-Schema" }, "schema"],
@@ -232,6 +232,9 @@ describe("createClient's options", () => {
         [{ prefix: "" }, "prefix"],
         [{ timeouts: { queryTimeoutMs: -1 } }, "queryTimeoutMs"],
         [{ timeouts: { statementTimeoutMs: Number.NaN } }, "statementTimeoutMs"],
+        [{ postgresLanes: -1 }, "postgresLanes"],
+        [{ postgresLanes: 1.5 }, "postgresLanes"],
+        [{ postgresLanes: "2" }, "postgresLanes"],
       ] as Array<[Record<string, unknown>, string]>
     ).entries()) {
       const name = `bad-options-${i}-${Date.now()}`;

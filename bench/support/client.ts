@@ -1,6 +1,6 @@
-// A producer client of a benchmark's or soak's own deployment, on a pool of its own whose
-// connections carry `appName` (so their Postgres backends can be told apart), silent.
-import { createClient, type LayoverClient } from "@layover/runtime";
+// A producer client of a benchmark's or soak's own deployment, on a pool of its own (pipelined, as
+// createClient's) whose connections carry `appName` (so their Postgres backends can be told apart), silent.
+import { createClient, DEFAULT_POSTGRES_LANES, type LayoverClient, PipelinedPool } from "@layover/runtime";
 import { Redis } from "ioredis";
 import pg from "pg";
 import pino from "pino";
@@ -19,7 +19,10 @@ export interface ClientOf {
 
 /** The client and what closes it (the client, then its Redis connection and its pool). */
 export function benchClient(of: ClientOf): { client: LayoverClient; close: () => Promise<void> } {
-  const pool = new pg.Pool({ connectionString: withAppName(of.databaseUrl, of.appName), max: of.max });
+  const config = { connectionString: withAppName(of.databaseUrl, of.appName), max: of.max };
+  // As createClient's own pool: its statements pipelined (BENCH_CLIENT_LANES=0: a plain pool, for A/B).
+  const lanes = Number(process.env.BENCH_CLIENT_LANES ?? DEFAULT_POSTGRES_LANES);
+  const pool = lanes > 0 ? new PipelinedPool(config, lanes) : new pg.Pool(config);
   const connection = new Redis(of.redisUrl, { maxRetriesPerRequest: null });
   const client = createClient({
     pool,

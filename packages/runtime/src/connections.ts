@@ -4,6 +4,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import type { Logger } from "pino";
 import { InvalidConfigError } from "./errors.ts";
+import { PipelinedPool } from "./pipelined-pool.ts";
 import { orLate } from "./within.ts";
 
 /** A local Postgres with trust authentication, as in development. */
@@ -213,16 +214,19 @@ export interface PostgresTimeouts {
  * connection attempt fails after 10 s, idle connections send TCP keepalives, and a statement
  * unanswered for `queryTimeoutMs` fails its call, so a job fails over to BullMQ's retry instead
  * of holding its thread through a network partition (TCP alone waits about 15 minutes). 0
- * waits forever: migrations, which may wait for another process's lock.
+ * waits forever: migrations, which may wait for another process's lock. With `lanes`, a
+ * PipelinedPool: single statements go out pipelined on that many connections (with the same
+ * settings), transactions on the pool's.
  */
 export function connectPostgres(
   url: string | undefined,
   max?: number,
   timeouts: PostgresTimeouts = {},
+  lanes = 0,
 ): pg.Pool {
   const queryTimeoutMs = timeouts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const statementTimeoutMs = timeouts.statementTimeoutMs ?? Math.floor(queryTimeoutMs * 0.9);
-  return new pg.Pool({
+  const config: pg.PoolConfig = {
     connectionString: url ?? DEFAULT_DATABASE_URL,
     ...(max === undefined ? {} : { max }),
     connectionTimeoutMillis: 10_000,
@@ -232,7 +236,41 @@ export function connectPostgres(
     ...(statementTimeoutMs > 0
       ? { statement_timeout: statementTimeoutMs, idle_in_transaction_session_timeout: 2 * statementTimeoutMs }
       : {}),
-  });
+  };
+  return lanes > 0 ? new PipelinedPool(config, lanes) : new pg.Pool(config);
+}
+
+/** A service's pools: `pool` for its own statements, `storePool` for the long-term store's and node cache's. */
+export interface ServicePools {
+  pool: pg.Pool;
+  storePool: pg.Pool;
+  /** Ends both. */
+  end(): Promise<void>;
+}
+
+/**
+ * The pools a worker or a producer client builds for `url` (see connectPostgres): with `lanes`,
+ * its own statements go out pipelined on a PipelinedPool, and the store's and the node cache's
+ * on a plain pool beside it, as a semantic search may take a while and would delay what waits
+ * behind it on a lane. Without, one pool serves both. Either opens connections only as they are
+ * used.
+ */
+export function connectPostgresPools(
+  url: string | undefined,
+  max: number | undefined,
+  timeouts: PostgresTimeouts | undefined,
+  lanes: number,
+): ServicePools {
+  const pool = connectPostgres(url, max, timeouts, lanes);
+  const storePool = lanes > 0 ? connectPostgres(url, max, timeouts) : pool;
+  return {
+    pool,
+    storePool,
+    end: async () => {
+      await pool.end();
+      if (storePool !== pool) await storePool.end();
+    },
+  };
 }
 
 /**

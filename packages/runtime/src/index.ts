@@ -13,6 +13,7 @@ export type { RunStream, RunStreamEvent, RunStreamPart, StreamRunOptions } from 
 export type { InterruptWatch, WatchedInterrupt, WatchInterruptsOptions } from "./client/watch-interrupts.ts";
 export {
   connectPostgres,
+  connectPostgresPools,
   connectRedis,
   DEFAULT_DATABASE_URL,
   DEFAULT_QUERY_TIMEOUT_MS,
@@ -22,6 +23,7 @@ export {
   REDIS_START_WAIT_MS,
   reportRedisErrors,
   requireRedis,
+  type ServicePools,
   withMigrationPool,
 } from "./connections.ts";
 export {
@@ -68,6 +70,13 @@ export { createLogger, PAYLOAD_PATHS, redactedError } from "./logger.ts";
 export { logWorkerErrors, lostLockError } from "./lost-lock.ts";
 export { createMetrics, type Metrics } from "./metrics.ts";
 export { migrateRuntime } from "./migrate.ts";
+export {
+  checkPostgresLanes,
+  DEFAULT_POSTGRES_LANES,
+  LANE_DEPTH,
+  MAX_POSTGRES_LANES,
+  PipelinedPool,
+} from "./pipelined-pool.ts";
 export {
   isPostgresDown,
   OUTAGE_FIRST_CHECK_MS,

@@ -81,6 +81,7 @@ main(async () => {
     schema: env.LAYOVER_SCHEMA,
     prefix: env.LAYOVER_PREFIX,
     concurrency: env.WORKER_CONCURRENCY,
+    postgresLanes: env.WORKER_POSTGRES_LANES,
     budget: { steps: env.STEP_BUDGET_STEPS, ms: env.STEP_BUDGET_MS },
     markRunningAfterMs: env.MARK_RUNNING_AFTER_MS,
     eventResultBytes: env.RUN_EVENT_RESULT_BYTES,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseWorkerEnv } from "./config.ts";
+import { createWorker, type WorkerOptions } from "./worker.ts";
 
 describe("worker environment", () => {
   it("defaults to the local services and a lean in-process budget", () => {
@@ -9,6 +10,7 @@ describe("worker environment", () => {
       REDIS_URL: "redis://127.0.0.1:6379",
       LAYOVER_SCHEMA: "layover",
       WORKER_CONCURRENCY: 8,
+      WORKER_POSTGRES_LANES: 2,
       STEP_BUDGET_STEPS: 16,
       LAYOVER_LOG_PAYLOADS: false,
     });
@@ -83,11 +85,29 @@ describe("worker environment", () => {
       DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
     });
     expect(parseWorkerEnv({ METRICS_PORT: "" }).METRICS_PORT).toBeUndefined();
+    expect(parseWorkerEnv({ WORKER_POSTGRES_LANES: "0" }).WORKER_POSTGRES_LANES).toBe(0); // a plain pool
     for (const bad of [
       { WORKER_CONCURRENCY: "100000" },
+      { WORKER_POSTGRES_LANES: "-1" },
+      { WORKER_POSTGRES_LANES: "65" },
       { LOCK_DURATION_MS: "1" },
       { SHUTDOWN_TIMEOUT_MS: "0" },
     ])
       expect(() => parseWorkerEnv(bad)).toThrow(Object.keys(bad)[0]);
+  });
+});
+
+describe("createWorker's options", () => {
+  it("refuses a lane count that is not one (0 to 64), with InvalidConfigError", () => {
+    for (const postgresLanes of [-1, 1.5, 65, "2"])
+      expect(
+        () => createWorker({ graphs: {}, postgresLanes } as unknown as WorkerOptions),
+        String(postgresLanes),
+      ).toThrow(
+        expect.objectContaining({
+          code: "INVALID_CONFIG",
+          message: expect.stringContaining("postgresLanes"),
+        }),
+      );
   });
 });

@@ -9,6 +9,8 @@ export const WorkerEnv = ServiceEnv.extend({
   WORKER_ID: z.string().min(1).optional(),
   /** Jobs at once; each holds a Postgres connection (the pool is this + 2). */
   WORKER_CONCURRENCY: positiveInt(8, 1_000),
+  /** Connections the jobs' statements go out pipelined on (see WorkerOptions.postgresLanes); 0: none. */
+  WORKER_POSTGRES_LANES: z.coerce.number().int().nonnegative().max(64).default(2),
   /** Supersteps a job may run in-process before it hands the thread back to the queue. */
   STEP_BUDGET_STEPS: positiveInt(16),
   /** Milliseconds a job may keep advancing its thread in-process. */

@@ -3,14 +3,16 @@ import { hostname } from "node:os";
 import type { IndexConfig } from "@layover/checkpoint";
 import { PostgresCache, PostgresSaver, PostgresStore } from "@layover/checkpoint-postgres";
 import {
+  checkPostgresLanes,
   checkStoreIndex,
-  connectPostgres,
+  connectPostgresPools,
   connectRedis,
   createDb,
   createDispatcher,
   createLogger,
   createMetrics,
   type Db,
+  DEFAULT_POSTGRES_LANES,
   metricsPortOf,
   migrateRuntime,
   type PostgresTimeouts,
@@ -58,6 +60,14 @@ export interface WorkerOptions {
   /** Jobs processed at once. @defaultValue 8 */
   concurrency?: number;
   /**
+   * Connections on which the jobs' statements (their reads, checkpoints and run transitions) go
+   * out pipelined (see PipelinedPool): fewer Postgres backends woken per statement, less CPU in
+   * Postgres. 0: each statement takes a connection of the pool (`concurrency` + 2) for itself.
+   * Transactions, the long-term store's and the node cache's statements always do.
+   * @defaultValue 2
+   */
+  postgresLanes?: number;
+  /**
    * A job still busy after this long marks its run running (one extra commit); a job that ends
    * its run sooner records running and the result in one. @defaultValue 50
    */
@@ -101,7 +111,10 @@ export const DEFAULT_EVENT_RESULT_BYTES = 65_536;
 interface WorkerConnections {
   workerId: string;
   logger: Logger;
+  /** The jobs' statements: the saver's and the runtime's. */
   pool: Db["pool"];
+  /** The long-term store's and the node cache's (a semantic search may take a while: it holds no lane). */
+  storePool: Db["pool"];
   connection: Redis;
   /** BullMQ key prefix. */
   prefix: string;
@@ -114,13 +127,13 @@ interface WorkerConnections {
  */
 function workerContext(
   options: WorkerOptions,
-  { workerId, logger, pool, connection, prefix }: WorkerConnections,
+  { workerId, logger, pool, storePool, connection, prefix }: WorkerConnections,
   registerAgain: () => Promise<void>,
 ): WorkerContext {
   const db = createDb(pool, options.schema);
   const saver = new PostgresSaver({ pool, schema: db.schema });
-  const store = new PostgresStore({ pool, schema: db.schema, index: options.storeIndex });
-  const cache = new PostgresCache({ pool, schema: db.schema });
+  const store = new PostgresStore({ pool: storePool, schema: db.schema, index: options.storeIndex });
+  const cache = new PostgresCache({ pool: storePool, schema: db.schema });
   const ctx: WorkerContext = {
     db,
     saver,
@@ -167,15 +180,22 @@ async function migrate(databaseUrl: string | undefined, schema: string): Promise
 /** Creates a worker; `start()` migrates, registers the graphs and begins taking jobs. */
 export function createWorker(options: WorkerOptions) {
   checkStoreIndex("createWorker", options.storeIndex); // before any connection opens
+  checkPostgresLanes("createWorker", options.postgresLanes);
   const workerId = options.workerId ?? `${hostname()}-${process.pid}`;
   const logger = (
     options.logger ?? createLogger({ level: "info", logPayloads: false, name: "layover-worker" })
   ).child({ workerId });
   const settings = stepWorkerSettings(options);
   const { prefix, concurrency } = settings;
-  const pool = connectPostgres(options.databaseUrl, concurrency + 2, options.timeouts);
+  const pools = connectPostgresPools(
+    options.databaseUrl,
+    concurrency + 2,
+    options.timeouts,
+    options.postgresLanes ?? DEFAULT_POSTGRES_LANES,
+  );
+  const { pool, storePool } = pools;
   const connection = connectRedis(options.redisUrl, logger, "worker");
-  const opened = { workerId, logger, pool, connection, prefix };
+  const opened = { workerId, logger, pool, storePool, connection, prefix };
   const ctx = workerContext(options, opened, () => registration.again());
   // BullMQ does not close a connection it was given: close() disconnects it.
   const workerConnection = connectRedis(connection, logger, "worker jobs");
@@ -216,7 +236,7 @@ export function createWorker(options: WorkerOptions) {
     ctx.cancels.close();
     workerConnection.disconnect();
     connection.disconnect();
-    await pool.end();
+    await pools.end();
     logger.info("worker stopped");
   }
 

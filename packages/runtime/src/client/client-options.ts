@@ -6,6 +6,7 @@ import type { PostgresTimeouts } from "../connections.ts";
 import { DEFAULT_MAX_REDIS_BACKLOG } from "../dispatch.ts";
 import { InvalidConfigError } from "../errors.ts";
 import { shown, textProblem } from "../keys.ts";
+import { checkPostgresLanes } from "../pipelined-pool.ts";
 import { MAX_TIMER_MS } from "../service.ts";
 
 export type ClientOptions = (
@@ -14,10 +15,24 @@ export type ClientOptions = (
       redisUrl?: string;
       /** For the pool built from databaseUrl (see connectPostgres; 0 statement timeout behind PgBouncer). */
       timeouts?: PostgresTimeouts;
+      /**
+       * Connections on which the client's statements go out pipelined (see PipelinedPool); the
+       * store's go on a plain pool beside them. 0: one plain pool for everything.
+       * @defaultValue 2
+       */
+      postgresLanes?: number;
       pool?: undefined;
       connection?: undefined;
     }
-  | { pool: pg.Pool; connection: Redis; databaseUrl?: undefined; redisUrl?: undefined; timeouts?: undefined }
+  | {
+      /** Yours, for everything (a PipelinedPool pipelines the store's statements too). */
+      pool: pg.Pool;
+      connection: Redis;
+      databaseUrl?: undefined;
+      redisUrl?: undefined;
+      timeouts?: undefined;
+      postgresLanes?: undefined;
+    }
 ) & {
   /** Postgres schema of Layover's tables. @defaultValue "layover" */
   schema?: string;
@@ -64,6 +79,7 @@ export function checkClientOptions(options: ClientOptions): void {
     throw new InvalidConfigError(
       `createClient: prefix must be a non-empty string (one per deployment), or left out for "layover"; got ${shown(options.prefix)}.`,
     );
+  checkPostgresLanes("createClient", options.postgresLanes);
   const backlog = options.maxRedisBacklog;
   if (backlog !== undefined && !(Number.isSafeInteger(backlog) && backlog >= 1))
     throw new InvalidConfigError(

@@ -1,11 +1,12 @@
 import { PostgresCache, PostgresSaver, PostgresStore } from "@layover/checkpoint-postgres";
 import { cacheNamespace, InvalidInputError } from "@layover/graph";
 import pino from "pino";
-import { connectPostgres, connectRedis } from "../connections.ts";
+import { connectPostgresPools, connectRedis } from "../connections.ts";
 import { type CronSpec, cronsApi } from "../crons.ts";
 import { createDb, type Db } from "../db.ts";
 import { createDispatcher } from "../dispatch.ts";
 import { isStorableId } from "../keys.ts";
+import { DEFAULT_POSTGRES_LANES } from "../pipelined-pool.ts";
 import { listGraphs } from "../sql/graphs.ts";
 import type { ListInterruptsQuery } from "../sql/interrupts.ts";
 import { threadRuns } from "../sql/runs.ts";
@@ -162,7 +163,16 @@ function graphsApi(db: Db, cache: PostgresCache) {
 export function createClient(options: ClientOptions = {}) {
   checkClientOptions(options);
   const ownsConnections = options.pool === undefined;
-  const pool = options.pool ?? connectPostgres(options.databaseUrl, undefined, options.timeouts);
+  const pools =
+    options.pool === undefined
+      ? connectPostgresPools(
+          options.databaseUrl,
+          undefined,
+          options.timeouts,
+          options.postgresLanes ?? DEFAULT_POSTGRES_LANES,
+        )
+      : { pool: options.pool, storePool: options.pool, end: async () => {} };
+  const { pool, storePool } = pools;
   const db = createDb(pool, options.schema); // checks the schema before Redis is connected
   const logger = options.logger ?? pino({ name: "layover-client" });
   const connection = options.connection ?? connectRedis(options.redisUrl, logger, "client");
@@ -182,12 +192,12 @@ export function createClient(options: ClientOptions = {}) {
     seenPending: new SeenPending(),
   };
   const crons = cronsApi(db, connection, prefix, logger);
-  const store = new PostgresStore({ pool, schema: db.schema, index: options.storeIndex });
+  const store = new PostgresStore({ pool: storePool, schema: db.schema, index: options.storeIndex });
   return withTypedFailures({
     runs: runsApi(ctx, hub, { readers, prefix }),
     threads: threadsApi(ctx),
     interrupts: interruptsApi(ctx, hub),
-    graphs: graphsApi(db, new PostgresCache({ pool, schema: db.schema })),
+    graphs: graphsApi(db, new PostgresCache({ pool: storePool, schema: db.schema })),
     crons: checkedCrons(ctx, crons),
     /**
      * The deployment's long-term store, the one workers give their graphs (`config.store`):
@@ -214,7 +224,7 @@ export function createClient(options: ClientOptions = {}) {
       await ctx.dispatcher.close();
       if (ownsConnections) {
         connection.disconnect();
-        await pool.end();
+        await pools.end();
       }
     },
   });
