@@ -106,6 +106,7 @@ export function classifyFailure(error: unknown): FailureClass {
   }
   const message = error instanceof Error ? error.message : "";
   if (CONNECTION_MESSAGES.some((text) => message.includes(text))) return "transient";
+  if (message === "timeout expired") return "transient"; // pg Client's connectionTimeoutMillis (not a pool's)
   return "permanent";
 }
 

@@ -27,6 +27,9 @@ describe("classifyFailure", () => {
     expect(
       classifyFailure(failure(undefined, "Client has encountered a connection error and is not queryable")),
     ).toBe("transient");
+    // A pg Client's own connectionTimeoutMillis (a PipelinedPool's lane connecting), not a pool's.
+    expect(classifyFailure(failure(undefined, "timeout expired"))).toBe("transient");
+    expect(classifyFailure(failure(undefined, "lock timeout expired"))).toBe("permanent");
   });
 
   it("reports missing tables as a schema problem and anything else as permanent", () => {

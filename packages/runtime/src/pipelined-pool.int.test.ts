@@ -1,11 +1,21 @@
 // PipelinedPool against a real Postgres: statements pipelined on a few connections still get
 // their own answers and their own failures, a lane that waits on a lock or loses its connection
-// holds up no more than was already behind it, and end() leaves no connection open.
+// holds up no more than was already behind it, and end() leaves no connection open. What they
+// wait for is what they would wait for on the plain pg.Pool it replaces: a statement's query
+// timeout counts its own silence, not its wait behind others on a lane; a probe and the outage
+// gate's question take a connection of their own; end() settles what waits for a lane to
+// connect; named statements behind a failed Parse fail as it did.
 import { randomUUID } from "node:crypto";
-import { getPostgres } from "@layover/testing";
+import { setTimeout as sleep } from "node:timers/promises";
+import { getPostgres, tcpProxy } from "@layover/testing";
+import type { Job } from "bullmq";
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import pino from "pino";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { connectPostgres } from "./connections.ts";
 import { LANE_DEPTH, LANE_STALL_MS, PipelinedPool } from "./pipelined-pool.ts";
+import { postgresOutageGate } from "./postgres-outage.ts";
+import { postgresProbe, readinessCheck } from "./status-server.ts";
 
 let url: string;
 let admin: pg.Pool;
@@ -102,10 +112,14 @@ it("keeps statements off a lane stalled on a lock: they are answered while it wa
 it("fails the statements of a lane whose connection is killed, and opens another for the next", async () => {
   const { pool } = pipelined();
   const { pid } = await numbered(pool, 0);
-  const sleeping = pool.query("SELECT pg_sleep(30)");
+  // Its failure is caught as it comes (it may come before the expectation below is made).
+  const sleeping = pool.query("SELECT pg_sleep(30)").then(
+    () => "answered",
+    (error: Error) => error,
+  );
   await new Promise((resolve) => setTimeout(resolve, 50));
   await admin.query("SELECT pg_terminate_backend($1)", [pid]);
-  await expect(sleeping).rejects.toThrow();
+  expect(await sleeping).toBeInstanceOf(Error);
   const after = await Promise.all(Array.from({ length: 4 }, (_, n) => numbered(pool, n)));
   expect(after.map((row) => row.n)).toEqual([0, 1, 2, 3]);
   expect(after.map((row) => row.pid)).not.toContain(pid);
@@ -139,4 +153,131 @@ it("keeps transactions on pooled connections, and end() closes lanes and pool al
     await new Promise((resolve) => setTimeout(resolve, 20));
   expect(await backends(appName)).toBe(0);
   await expect(pool.query("SELECT 1")).rejects.toThrow(/after calling end/);
+});
+
+function track<P extends pg.Pool>(pool: P): P {
+  pools.push(pool);
+  return pool;
+}
+
+/** "answered", or "failed: <message>" — a promise that never rejects unhandled. */
+const settledOf = (promise: Promise<unknown>): Promise<string> =>
+  promise.then(
+    () => "answered",
+    (error: Error) => `failed: ${error.message}`,
+  );
+
+/** What `promise` came to within `ms`, or "never settled". */
+const within = (promise: Promise<string>, ms: number): Promise<string> =>
+  Promise.race([promise, sleep(ms).then(() => "never settled")]);
+
+describe("query timeouts on lanes", () => {
+  it("the outage gate's question, asked while both lanes run slow statements, is answered at once and fails none of them", async () => {
+    // A worker's pool as createWorker builds it: two lanes, the default timeouts.
+    const pool = track(connectPostgres(url, 4, {}, 2));
+    // Two jobs' statements that take a while (2.5 s, far within statement_timeout), one per lane.
+    const slow = [pool.query("SELECT pg_sleep(2.5)"), pool.query("SELECT pg_sleep(2.5)")].map(settledOf);
+    // A third job failed with a connection error: the gate asks Postgres (query_timeout 2 s).
+    const gate = postgresOutageGate(pool, () => undefined, pino({ level: "silent" }));
+    const job = { moveToWait: async () => {} } as unknown as Job;
+    try {
+      const held = await gate.holdIfDown(
+        new Error("Connection terminated unexpectedly"),
+        job,
+        "token",
+        Date.now(),
+      );
+      // On a plain pool the question takes a connection of its own and is answered at once: the
+      // job is not held (Postgres is up) and both statements are answered.
+      expect({ held, slow: await Promise.all(slow) }).toEqual({
+        held: false,
+        slow: ["answered", "answered"],
+      });
+    } finally {
+      gate.close();
+      await Promise.all(slow);
+    }
+  });
+
+  it("a write sent behind slow statements is answered: the time it waited on its lane is not its silence", async () => {
+    // connectPostgres with a 1 s query timeout (statement_timeout 0.9 s).
+    const pool = track(connectPostgres(url, 4, { queryTimeoutMs: 1_000 }, 2));
+    const table = `lanes_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+    await admin.query(`CREATE TABLE ${table} (id int)`);
+    try {
+      // Two statements of 0.7 s, within every timeout, one per lane; then a write of 0.4 s, also
+      // within every timeout (on a pool it runs on a connection of its own and is answered).
+      const slow = [pool.query("SELECT pg_sleep(0.7)"), pool.query("SELECT pg_sleep(0.7)")].map(settledOf);
+      const write = settledOf(pool.query(`INSERT INTO ${table} SELECT 1 FROM pg_sleep(0.4)`));
+      const results = await Promise.all([...slow, write]);
+      await sleep(300); // whatever the server still ran, it finished
+      const { rows } = await admin.query(`SELECT count(*)::int AS n FROM ${table}`);
+      expect({ results, committed: rows[0].n }).toEqual({
+        results: ["answered", "answered", "answered"],
+        committed: 1,
+      });
+    } finally {
+      await admin.query(`DROP TABLE ${table}`);
+    }
+  });
+});
+
+describe("a lane that goes silent", () => {
+  it("fails every statement on it with 'Query read timeout' after query_timeout, and the next goes on a new lane", async () => {
+    const proxy = await tcpProxy(url);
+    try {
+      const pool = track(connectPostgres(proxy.url, 4, { queryTimeoutMs: 500 }, 2));
+      await pool.query("SELECT 1"); // a lane is up
+      proxy.freeze(); // a network gone silent: nothing passes, nothing closes
+      const started = Date.now();
+      const results = await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")].map(settledOf));
+      expect(results).toEqual(["failed: Query read timeout", "failed: Query read timeout"]);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      proxy.restore();
+      expect((await pool.query("SELECT 3 AS n")).rows[0].n).toBe(3);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe("statements that must not wait behind others", () => {
+  it("/readyz's Postgres probe is answered while lanes run slow statements", async () => {
+    const pool = track(connectPostgres(url, 4, {}, 2));
+    const slow = [pool.query("SELECT pg_sleep(2.5)"), pool.query("SELECT pg_sleep(2.5)")].map(settledOf);
+    try {
+      const ready = readinessCheck({ state: () => "running", probes: { postgres: postgresProbe(pool) } });
+      // On a plain pool the probe takes a spare connection of the pool: Postgres answers at once.
+      expect(await ready()).toMatchObject({ status: "ready", checks: { postgres: "ok" } });
+    } finally {
+      await Promise.all(slow);
+    }
+  });
+});
+
+describe("end()", () => {
+  it("settles a statement whose lane is still connecting when end() is called", async () => {
+    const pool = track(new PipelinedPool({ connectionString: url, max: 2 }, 2));
+    const statement = settledOf(pool.query("SELECT 1 AS one"));
+    const ended = pool.end();
+    // As a plain pool answers it (end() waits for it): pg's Client.connect() would never settle
+    // were Client.end() called while it connects, nor would what waits for the lane.
+    expect(await within(statement, 3_000)).not.toBe("never settled");
+    await within(settledOf(ended), 1_000);
+  });
+});
+
+describe("named (prepared) statements", () => {
+  it("named statements pipelined behind one whose Parse failed fail with that error (42P01), not 26000", async () => {
+    const pool = track(new PipelinedPool({ connectionString: url, max: 2 }, 1));
+    const named = () =>
+      pool.query({ name: "lanes_missing", text: "SELECT * FROM lanes_no_such_table" }).then(
+        () => "answered",
+        (error: { code?: string }) => error.code,
+      );
+    // As on a pool, where each parses it for itself: 42P01 (undefined table: "schema missing" to
+    // the saver). Pipelined, the followers skip Parse (pg counts it submitted) and get 26000 for
+    // their Bind, which the pool sends again on a connection of its own.
+    expect(await Promise.all([named(), named(), named()])).toEqual(["42P01", "42P01", "42P01"]);
+  });
 });

@@ -44,6 +44,8 @@ interface Lane {
   progressAt: number;
   /** Its connection failed or ended: no statement is sent on it again. */
   closed: boolean;
+  /** It answered nothing for the pool's query_timeout: what its statements fail with. */
+  silent?: Error;
 }
 
 /** pg's query(), whichever of its forms a caller used. */
@@ -59,13 +61,20 @@ type AnyQuery = (...args: unknown[]) => unknown;
  * A statement waits behind those sent before it on its lane, so one that waits on a lock delays
  * them. What bounds that: a lane that has answered nothing for LANE_STALL_MS takes no statement
  * until it answers, nor does one holding LANE_DEPTH; when no lane may take a statement, it takes
- * a pooled connection, as do a callback-style query and a cursor (it keeps a portal open). At
+ * a pooled connection, as do a callback-style query, a cursor (it keeps a portal open) and a
+ * statement with a query_timeout of its own (a probe's: it must not wait behind others). At
  * worst, the statements sent on a lane before it stalled wait with the one it waits on.
+ *
+ * The pool's `query_timeout` applies to a lane, not to each statement on it (time spent behind
+ * others is not the statement's): a lane that answers nothing for that long is dropped and its
+ * statements fail with pg's "Query read timeout", as a silent pooled connection's would.
  */
 export class PipelinedPool extends pg.Pool {
   private readonly laneConfig: pg.ClientConfig;
   private readonly laneCount: number;
+  private readonly silentMs: number;
   private readonly lanes: Lane[] = [];
+  private watchdog: NodeJS.Timeout | undefined;
   private closing = false;
 
   constructor(config: pg.PoolConfig, lanes: number) {
@@ -73,7 +82,9 @@ export class PipelinedPool extends pg.Pool {
     if (lanes === 0)
       throw new InvalidConfigError("PipelinedPool: lanes must be at least 1 (a plain pg.Pool has none).");
     super(config);
-    this.laneConfig = { ...config, pipeline: true } as pg.ClientConfig;
+    const { query_timeout: silentMs, ...laneConfig } = config as pg.PoolConfig & { query_timeout?: number };
+    this.laneConfig = { ...laneConfig, pipeline: true } as pg.ClientConfig;
+    this.silentMs = silentMs ?? 0;
     this.laneCount = lanes;
     this.query = ((...args: unknown[]) => this.pipelined(args)) as pg.Pool["query"];
   }
@@ -85,6 +96,7 @@ export class PipelinedPool extends pg.Pool {
 
   override async end(): Promise<void> {
     this.closing = true;
+    clearInterval(this.watchdog);
     await Promise.all([...this.lanes].map((lane) => this.retire(lane)));
     return super.end();
   }
@@ -102,11 +114,14 @@ export class PipelinedPool extends pg.Pool {
       await lane.ready;
       return await (lane.client.query as AnyQuery).apply(lane.client, args);
     } catch (error) {
+      // Named statements sent behind one whose Parse failed Bind a statement that never was
+      // (26000): nothing ran, so each is sent again on a pooled connection, to fail as itself.
+      if (sqlstate(error) === "26000" && isNamed(args)) return (super.query as AnyQuery).apply(this, args);
       // A statement's own failure leaves its connection as it was; any other (the server ended
-      // the session, the socket failed, no answer in time) retires the lane before another
-      // statement is sent on it, though its 'end' may come later.
+      // the session, the socket failed) retires the lane before another statement is sent on
+      // it, though its 'end' may come later.
       if ((error as { severity?: unknown } | null)?.severity !== "ERROR") void this.retire(lane);
-      throw error;
+      throw lane.silent ?? error;
     } finally {
       lane.inFlight -= 1;
       lane.progressAt = performance.now();
@@ -143,7 +158,29 @@ export class PipelinedPool extends pg.Pool {
       },
     );
     this.lanes.push(lane);
+    this.watch();
     return lane;
+  }
+
+  /** Drops, every tenth of query_timeout, the lanes that answered nothing for all of it. */
+  private watch(): void {
+    if (this.silentMs <= 0 || this.watchdog !== undefined) return;
+    this.watchdog = setInterval(
+      () => {
+        const now = performance.now();
+        for (const lane of [...this.lanes])
+          if (lane.inFlight > 0 && now - lane.progressAt > this.silentMs) {
+            lane.silent = new Error("Query read timeout");
+            // pg has no public way to drop a connection with statements out: end() waits for them.
+            (
+              lane.client as unknown as { connection: { stream: { destroy(): void } } }
+            ).connection.stream.destroy();
+            void this.retire(lane);
+          }
+      },
+      Math.max(10, Math.min(1_000, this.silentMs / 10)),
+    );
+    this.watchdog.unref();
   }
 
   /** Sends nothing more on `lane`, and ends its connection once what is on it is answered. */
@@ -151,13 +188,30 @@ export class PipelinedPool extends pg.Pool {
     if (lane.closed) return;
     lane.closed = true;
     this.lanes.splice(this.lanes.indexOf(lane), 1);
+    // pg's end() during connect() leaves the connect unsettled for ever, and with it what waits on it.
+    await lane.ready.catch(() => undefined);
     await lane.client.end().catch(() => undefined);
   }
 }
 
-/** Whether a query may be pipelined: promise-style, and not a cursor (it keeps a portal open). */
+/**
+ * Whether a query may be pipelined: promise-style, not a cursor (it keeps a portal open), and
+ * without a query_timeout of its own (time behind others on a lane would count against it).
+ */
 function pipelinable(args: unknown[]): boolean {
   const [config] = args;
   if (args.some((arg) => typeof arg === "function")) return false;
-  return typeof (config as { submit?: unknown }).submit !== "function";
+  if (typeof config !== "object" || config === null) return true;
+  return typeof (config as { submit?: unknown }).submit !== "function" && !("query_timeout" in config);
+}
+
+function isNamed(args: unknown[]): boolean {
+  const [config] = args;
+  return (
+    typeof config === "object" && config !== null && typeof (config as { name?: unknown }).name === "string"
+  );
+}
+
+function sqlstate(error: unknown): unknown {
+  return (error as { code?: unknown } | null)?.code;
 }

@@ -28,10 +28,14 @@ export interface ReadinessReport {
 /** How long a probe may take before the service counts as unavailable. */
 export const PROBE_TIMEOUT_MS = 2_000;
 
-/** Postgres answers a statement on `pool` (a connection free within the probe's time). */
+/**
+ * Postgres answers a statement on `pool` (a connection free within the probe's time). Its own
+ * query_timeout keeps it off a PipelinedPool's lanes: it takes a connection, not a place behind
+ * the statements a lane is busy with.
+ */
 export function postgresProbe(pool: pg.Pool): Probe {
   return async () => {
-    await pool.query("SELECT 1");
+    await pool.query({ text: "SELECT 1", query_timeout: PROBE_TIMEOUT_MS } as pg.QueryConfig);
   };
 }
 

@@ -63,7 +63,8 @@ export interface WorkerOptions {
    * Connections on which the jobs' statements (their reads, checkpoints and run transitions) go
    * out pipelined (see PipelinedPool): fewer Postgres backends woken per statement, less CPU in
    * Postgres. 0: each statement takes a connection of the pool (`concurrency` + 2) for itself.
-   * Transactions, the long-term store's and the node cache's statements always do.
+   * Transactions, the long-term store's and the node cache's statements always do. Behind a
+   * connection pooler such as PgBouncer, 0: it pools connections itself.
    * @defaultValue 2
    */
   postgresLanes?: number;

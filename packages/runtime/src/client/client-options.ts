@@ -17,7 +17,8 @@ export type ClientOptions = (
       timeouts?: PostgresTimeouts;
       /**
        * Connections on which the client's statements go out pipelined (see PipelinedPool); the
-       * store's go on a plain pool beside them. 0: one plain pool for everything.
+       * store's go on a plain pool beside them. 0: one plain pool for everything (behind a
+       * connection pooler such as PgBouncer, which pools connections itself).
        * @defaultValue 2
        */
       postgresLanes?: number;
