@@ -89,6 +89,8 @@ async function migrate(databaseUrl: string | undefined, schema: string): Promise
 
 /** The scheduler's connections, and the clients and queues over them. */
 function connect(options: SchedulerOptions, logger: Logger, prefix: string) {
+  // A plain pool, not a PipelinedPool: a cron's tick holds its row in a transaction while it asks
+  // the pool (crons.hasWaitingRun), which a lane could send behind a statement waiting on that row.
   const pool = connectPostgres(options.databaseUrl, 6, options.timeouts);
   const connection = connectRedis(options.redisUrl, logger, "scheduler");
   const db = createDb(pool, options.schema);
