@@ -2,7 +2,7 @@
 // timeout, so a blip shorter than the timeout is ridden out; past the timeout it says Postgres
 // was unreachable, not that the run took too long. The worker's Postgres stays up; the
 // waiting client's goes through a TCP proxy the test cuts.
-import { createClient, type LayoverClient } from "@layover/runtime";
+import { createClient, type LayoverClient, PostgresUnavailableError } from "@layover/runtime";
 import { tcpProxy } from "@layover/testing";
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -48,3 +48,34 @@ it("a wait whose Postgres stays away past its timeout says so, not that the run 
     proxy.restore();
   }
 });
+
+it("every call of a client whose Postgres is away fails with PostgresUnavailableError naming it, the store's too", async () => {
+  const { threadId } = await h.client.runs.start({ graphId: "slow-chain", input: { delayMs: 1 } });
+  proxy.cut();
+  try {
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ["runs.start", () => waiter.runs.start({ graphId: "slow-chain", input: { delayMs: 1 } })],
+      ["threads.get", () => waiter.threads.get(threadId)],
+      [
+        "threads.history",
+        async () => {
+          for await (const _ of waiter.threads.history(threadId)) return;
+        },
+      ],
+      ["interrupts.list", () => waiter.interrupts.list({ status: "pending" })],
+      ["store.get", () => waiter.store.get(["memories"], "k")],
+      ["store.put", () => waiter.store.put(["memories"], "k", { v: 1 })],
+      ["store.search", () => waiter.store.search(["memories"])],
+    ];
+    for (const [call, made] of calls) {
+      const error = await made().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, call).toBeInstanceOf(PostgresUnavailableError);
+      expect((error as Error).message, call).toContain(`${call}: Postgres is unreachable`);
+    }
+  } finally {
+    proxy.restore();
+  }
+}, 60_000);

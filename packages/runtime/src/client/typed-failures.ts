@@ -21,9 +21,14 @@ export function isPostgresUnreachable(error: unknown): boolean {
   return unreachableByPg(error) || (error instanceof LayoverError && error.code === "POSTGRES_UNAVAILABLE");
 }
 
-/** `error`, or a PostgresUnavailableError naming `call` when it says Postgres could not be reached. */
+/**
+ * `error`, or a PostgresUnavailableError naming `call` when it says Postgres could not be reached:
+ * pg's own error, or the saver's or store's POSTGRES_UNAVAILABLE (a PostgresSaverError once its
+ * retries ran out), so a caller catches one class whichever part of the client failed.
+ */
 export function typedFailure(call: string, error: unknown): unknown {
-  return unreachableByPg(error) ? new PostgresUnavailableError(call, { cause: error }) : error;
+  if (error instanceof PostgresUnavailableError) return error;
+  return isPostgresUnreachable(error) ? new PostgresUnavailableError(call, { cause: error }) : error;
 }
 
 type Api = { [name: string]: unknown };
