@@ -32,6 +32,9 @@ it("counts every superstep a worker committed, a run's last one and a park's com
     await parkedApproval(h, "counted");
     const text = await worker.context.metrics.registry.metrics();
     expect(text).toContain('layover_supersteps_total{service="worker"} 11');
+    // Its jobs' statements went out pipelined on its lanes (two at most), and none found them full.
+    expect(text).toMatch(/layover_postgres_lanes\{service="worker"\} [12]\n/);
+    expect(text).toContain('layover_postgres_lane_spills_total{service="worker"} 0');
     expect((await h.client.runs.get(linear.runId)).steps).toBe(10);
   } finally {
     await worker.close();

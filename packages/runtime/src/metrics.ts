@@ -43,6 +43,19 @@ function scrapedLabelledGauge(
   });
 }
 
+/** A counter kept elsewhere (a pool's), shown as it stands when scraped. */
+function scrapedCounter(registry: Registry, name: string, help: string, read: () => number) {
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
 function workerMetrics(registry: Registry) {
   return {
     supersteps: new Counter({
@@ -110,6 +123,7 @@ export function createMetrics<S extends "worker" | "scheduler">(service: S) {
       label: string,
       read: () => Promise<ReadonlyMap<string, number>>,
     ) => scrapedLabelledGauge(registry, name, help, label, read),
+    counter: (name: string, help: string, read: () => number) => scrapedCounter(registry, name, help, read),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics<"worker">>;

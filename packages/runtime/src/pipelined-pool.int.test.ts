@@ -59,6 +59,7 @@ it("answers each of many statements sent at once with its own result, on the lan
   expect(new Set(rows.map((row) => row.pid)).size).toBe(2);
   expect(pool.laneConnections).toBe(2);
   expect(pool.totalCount).toBe(0); // no pooled connection was needed
+  expect(pool.spilled).toBe(0);
 });
 
 it("prepares a named statement once per lane though many ask for it at once", async () => {
@@ -74,6 +75,7 @@ it("sends a statement beyond what the lanes hold on a pooled connection", async 
   const rows = await Promise.all(Array.from({ length: 2 * LANE_DEPTH + 1 }, (_, n) => numbered(pool, n)));
   expect(new Set(rows.map((row) => row.pid)).size).toBe(3);
   expect(pool.totalCount).toBe(1);
+  expect(pool.spilled).toBe(1);
 });
 
 it("fails a failing statement alone: those pipelined around it get their answers", async () => {
@@ -100,6 +102,7 @@ it("keeps statements off a lane stalled on a lock: they are answered while it wa
     const rows = await Promise.all(Array.from({ length: 2 * LANE_DEPTH }, (_, n) => numbered(pool, n)));
     expect(rows.map((row) => row.n)).toEqual(Array.from({ length: 2 * LANE_DEPTH }, (_, n) => n));
     expect(waited).toBe(false); // every one was answered while the lock was still held
+    expect(pool.spilled).toBeGreaterThan(0); // those the other lane could not hold
     await holder.query("SELECT pg_advisory_unlock($1)", [key]);
     await blocked;
     expect(waited).toBe(true);

@@ -65,6 +65,9 @@ type AnyQuery = (...args: unknown[]) => unknown;
  * statement with a query_timeout of its own (a probe's: it must not wait behind others). At
  * worst, the statements sent on a lane before it stalled wait with the one it waits on.
  *
+ * `spilled` counts those taken off the lanes so (a worker's metrics show it): many say that the
+ * lanes' statements wait on locks, or that more are sent at once than lanes hold.
+ *
  * The pool's `query_timeout` applies to a lane, not to each statement on it (time spent behind
  * others is not the statement's): a lane that answers nothing for that long is dropped and its
  * statements fail with pg's "Query read timeout", as a silent pooled connection's would.
@@ -76,6 +79,7 @@ export class PipelinedPool extends pg.Pool {
   private readonly lanes: Lane[] = [];
   private watchdog: NodeJS.Timeout | undefined;
   private closing = false;
+  private spills = 0;
 
   constructor(config: pg.PoolConfig, lanes: number) {
     checkPostgresLanes("PipelinedPool", lanes);
@@ -101,10 +105,16 @@ export class PipelinedPool extends pg.Pool {
     return super.end();
   }
 
+  /** Statements that took a pooled connection because every lane was stalled or full. */
+  get spilled(): number {
+    return this.spills;
+  }
+
   private pipelined(args: unknown[]): unknown {
     const lane = this.closing || !pipelinable(args) ? undefined : this.laneFor();
-    if (lane === undefined) return (super.query as AnyQuery).apply(this, args);
-    return this.onLane(lane, args);
+    if (lane !== undefined) return this.onLane(lane, args);
+    if (!this.closing && pipelinable(args)) this.spills += 1;
+    return (super.query as AnyQuery).apply(this, args);
   }
 
   private async onLane(lane: Lane, args: unknown[]): Promise<unknown> {

@@ -15,6 +15,7 @@ import {
   DEFAULT_POSTGRES_LANES,
   metricsPortOf,
   migrateRuntime,
+  PipelinedPool,
   type PostgresTimeouts,
   postgresOutageGate,
   requireRedis,
@@ -157,7 +158,22 @@ function workerContext(
     const counts = await ctx.dispatcher.queue.getJobCounts("waiting", "active", "delayed", "prioritized");
     return Object.values(counts).reduce((a, b) => a + b, 0);
   });
+  if (pool instanceof PipelinedPool) laneMetrics(ctx.metrics, pool);
   return ctx;
+}
+
+/** What the jobs' pipelined pool shows: its lanes, and the statements that found none free. */
+function laneMetrics(metrics: WorkerContext["metrics"], pool: PipelinedPool): void {
+  metrics.gauge(
+    "layover_postgres_lanes",
+    "Connections the jobs' statements go out pipelined on now.",
+    async () => Promise.resolve(pool.laneConnections),
+  );
+  metrics.counter(
+    "layover_postgres_lane_spills_total",
+    "Statements that took a pooled connection because every lane was stalled (its first statement waiting on a lock or slow) or full.",
+    () => pool.spilled,
+  );
 }
 
 /** How the worker's BullMQ Worker takes jobs: the options' defaults applied. */
