@@ -111,9 +111,15 @@ export class PipelinedPool extends pg.Pool {
   }
 
   private pipelined(args: unknown[]): unknown {
-    const lane = this.closing || !pipelinable(args) ? undefined : this.laneFor();
+    if (this.closing || !pipelinable(args)) return this.pooled(args);
+    const lane = this.laneFor();
     if (lane !== undefined) return this.onLane(lane, args);
-    if (!this.closing && pipelinable(args)) this.spills += 1;
+    this.spills += 1;
+    return this.pooled(args);
+  }
+
+  /** pg.Pool's own query(): a connection of the pool for the statement. */
+  private pooled(args: unknown[]): unknown {
     return (super.query as AnyQuery).apply(this, args);
   }
 
@@ -126,7 +132,7 @@ export class PipelinedPool extends pg.Pool {
     } catch (error) {
       // Named statements sent behind one whose Parse failed Bind a statement that never was
       // (26000): nothing ran, so each is sent again on a pooled connection, to fail as itself.
-      if (sqlstate(error) === "26000" && isNamed(args)) return (super.query as AnyQuery).apply(this, args);
+      if (sqlstate(error) === "26000" && isNamed(args)) return this.pooled(args);
       // A statement's own failure leaves its connection as it was; any other (the server ended
       // the session, the socket failed) retires the lane before another statement is sent on
       // it, though its 'end' may come later.
