@@ -199,7 +199,8 @@ function metadataOf(env: StepEnv, head: LoadedHead | undefined, made: NewCheckpo
   return {
     ...env.metadata,
     source: made.source,
-    step: head ? head.metadata.step + 1 : -1,
+    // A new thread's input is step -1, as LangGraph's; an update that makes one is step 0, as its.
+    step: head ? head.metadata.step + 1 : made.source === "input" ? -1 : 0,
     writes: made.metadataWrites,
     // Held, its id is new on every attempt: its tasks' seed is the run's.
     ...(hold ? { [TASK_SEED]: deterministicId(env.inputSeed as string, "input") } : {}),

@@ -49,15 +49,20 @@ export async function updateThreadState(
   asNode?: string,
 ) {
   const paused = head && { pending: readPendingWrites(head.pendingWrites), tasks: plannedTasks(env, head) };
-  const node = asNode ?? inferAsNode(env, head, paused);
-  if (node !== START && !env.spec.nodes.has(node)) {
+  const { root } = env.spec;
+  // An entrypoint's update is what its only node returned, as LangGraph's (START is not one of its nodes).
+  const node = asNode ?? (root ? ([...env.spec.nodes.keys()][0] as string) : inferAsNode(env, head, paused));
+  if ((node !== START || root) && !env.spec.nodes.has(node)) {
     throw new InvalidUpdateError(`updateState: "${node}" is not a node of graph "${env.spec.name}".`);
   }
-  const writes = checkedStateWrites(
-    env.spec,
-    isCommand(values) ? (values.update ?? {}) : values,
-    "updateState values",
-  );
+  const writes =
+    root && !isCommand(values)
+      ? Object.entries(root.writes(values))
+      : checkedStateWrites(
+          env.spec,
+          isCommand(values) ? (values.update ?? {}) : values,
+          "updateState values",
+        );
   const source = head && head.expectedHead !== head.checkpoint.id ? "fork" : "update";
   const kept = head && paused && source === "update" ? pausedSuperstep(env, head, paused, node) : {};
   // The update's node routes on the state with what the paused superstep finished.

@@ -65,6 +65,12 @@ export class CompiledEntrypoint<I, O> extends CompiledStateGraph<any, any> {
   }
 }
 
+/** What an entrypoint's node writes for what it returned: its value, and what it keeps for the next run. */
+function entrypointWrites(returned: unknown): Record<string, unknown> {
+  if (isFinal(returned)) return { [OUTPUT]: returned.value, [PREVIOUS]: returned.save };
+  return { [OUTPUT]: returned, [PREVIOUS]: returned };
+}
+
 const lastValue = (): FieldSpec => ({ reducer: undefined, initial: () => undefined, check: undefined });
 
 function entrypointNode<I>(
@@ -76,9 +82,7 @@ function entrypointNode<I>(
     retryPolicy: undefined,
     isSubgraph: false,
     run: async (input: I, config) => {
-      const returned = await fn(input, config);
-      if (isFinal(returned)) return { [OUTPUT]: returned.value, [PREVIOUS]: returned.save };
-      return { [OUTPUT]: returned, [PREVIOUS]: returned };
+      return entrypointWrites(await fn(input, config));
     },
   };
 }
@@ -133,7 +137,7 @@ function entrypointOf<I, R>(
       ...spec,
       inputKeys: [INPUT],
       outputKeys: [OUTPUT],
-      root: { input: INPUT, output: OUTPUT, previous: PREVIOUS },
+      root: { input: INPUT, output: OUTPUT, previous: PREVIOUS, writes: entrypointWrites },
     },
     checkpointer,
     interruptBefore: new Set(),

@@ -166,7 +166,15 @@ export interface GraphSpec {
    * node is given the input's value, and finds the value under `previous` (what the thread's
    * last run kept) with `getPreviousState()`.
    */
-  root?: { input: string; output: string; previous: string } | undefined;
+  root?:
+    | {
+        input: string;
+        output: string;
+        previous: string;
+        /** What its node writes for a value it returned (or updateState gave as it). */
+        writes: (returned: unknown) => Record<string, unknown>;
+      }
+    | undefined;
 }
 
 export interface CompileOptions {
