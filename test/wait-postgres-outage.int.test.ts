@@ -79,3 +79,41 @@ it("every call of a client whose Postgres is away fails with PostgresUnavailable
     proxy.restore();
   }
 }, 60_000);
+
+it("a silent network (a partition) fails the saver's and the store's calls with PostgresUnavailableError too", async () => {
+  const silent = await tcpProxy(h.databaseUrl);
+  const client = createClient({
+    ...h.deployment,
+    databaseUrl: silent.url,
+    timeouts: { queryTimeoutMs: 500 },
+    logger: pino({ level: "silent" }),
+  });
+  try {
+    await client.crons.list(); // connections up before the network goes silent
+    await client.store.get(["memories"], "k");
+    silent.freeze();
+    // The saver and the store count a statement unanswered for the query timeout a failure
+    // retrying will not help (it may have run); to the caller Postgres was unreachable.
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ["crons.list", () => client.crons.list()],
+      [
+        "threads.history",
+        async () => {
+          for await (const _ of client.threads.history("silent-thread")) return;
+        },
+      ],
+      ["store.get", () => client.store.get(["memories"], "k")],
+    ];
+    for (const [call, made] of calls) {
+      const error = await made().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error, call).toBeInstanceOf(PostgresUnavailableError);
+    }
+  } finally {
+    silent.restore();
+    await client.close();
+    await silent.close();
+  }
+}, 60_000);

@@ -48,22 +48,24 @@ export async function updateThreadState(
   values: unknown,
   asNode?: string,
 ) {
+  if (env.key.ns !== "")
+    throw new InvalidUpdateError(
+      `updateState on a subgraph's checkpoint_ns ("${env.key.ns}") is not supported: update the parent's state, or resume. Nothing was written.`,
+    );
   const paused = head && { pending: readPendingWrites(head.pendingWrites), tasks: plannedTasks(env, head) };
-  const { root } = env.spec;
+  const source = head && head.expectedHead !== head.checkpoint.id ? "fork" : "update";
+  if (values == null && asNode === undefined) {
+    // No values and no node (LangGraph: an empty checkpoint): the thread as it was, a step on.
+    const kept = head && paused && source === "update" ? pausedSuperstep(env, head, paused) : {};
+    return commitWrites(env, head, { source, writes: [], metadataWrites: {}, ...kept });
+  }
   // An entrypoint's update is what its only node returned, as LangGraph's (START is not one of its nodes).
+  const { root } = env.spec;
   const node = asNode ?? (root ? ([...env.spec.nodes.keys()][0] as string) : inferAsNode(env, head, paused));
   if ((node !== START || root) && !env.spec.nodes.has(node)) {
     throw new InvalidUpdateError(`updateState: "${node}" is not a node of graph "${env.spec.name}".`);
   }
-  const writes =
-    root && !isCommand(values)
-      ? Object.entries(root.writes(values))
-      : checkedStateWrites(
-          env.spec,
-          isCommand(values) ? (values.update ?? {}) : values,
-          "updateState values",
-        );
-  const source = head && head.expectedHead !== head.checkpoint.id ? "fork" : "update";
+  const writes = updateWrites(env, values);
   const kept = head && paused && source === "update" ? pausedSuperstep(env, head, paused, node) : {};
   // The update's node routes on the state with what the paused superstep finished.
   const routed: ChannelState =
@@ -71,22 +73,38 @@ export async function updateThreadState(
     (head
       ? { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions }
       : { values: {}, versions: {} });
-  const config = routerConfig(env, node, head ? head.metadata.step + 1 : -1);
+  const config = routerConfig(env, node, head ? head.metadata.step + 1 : 0);
   writes.push(...(await edgeWrites(env.spec, node, routed.values, routed.versions, writes, config)));
   return commitWrites(env, head, { source, writes, metadataWrites: { [node]: values }, ...kept });
+}
+
+/** The writes of an update: the state keys it gives, or an entrypoint's value (not a Command's). */
+function updateWrites(env: StepEnv, values: unknown): Write[] {
+  const { root } = env.spec;
+  if (root && isCommand(values))
+    throw new InvalidUpdateError(
+      `updateState on entrypoint "${env.spec.name}" takes its value (or entrypoint.final({ value, save })), not a Command. Nothing was written.`,
+    );
+  if (root) return Object.entries(root.writes(values));
+  return checkedStateWrites(
+    env.spec,
+    isCommand(values) ? (values.update ?? {}) : values,
+    "updateState values",
+  );
 }
 
 /**
  * What an update keeps of the superstep its head plans: the writes of the tasks that finished
  * before it paused (not run again), as LangGraph's updateState applies them, and the tasks that
- * did not, except the one the update stands for (`asNode`), planned again — so an edit never
- * drops a question the thread waits on, however many edits come before the answer.
+ * did not, except the one the update stands for (`asNode`; none for an empty update), planned
+ * again — so an edit never drops a question the thread waits on, however many edits come before
+ * the answer.
  */
 function pausedSuperstep(
   env: StepEnv,
   head: LoadedHead,
   { pending, tasks }: Paused,
-  asNode: string,
+  asNode?: string,
 ): Pick<NewCheckpoint, "settled" | "carry"> {
   const writes: Write[][] = pending.input.length > 0 ? [pending.input] : [];
   const consumed: string[] = [];
@@ -99,7 +117,9 @@ function pausedSuperstep(
   // Tasks a superstep stopped in front of at a static breakpoint asked nothing: the update
   // replaces them all, as in LangGraph (what runs next is what the update's node routes to). An
   // earlier edit's head is not such a stop: the tasks it carried may have asked (kept, as above).
+  // An update of no node (an empty one) replaces none of them.
   const stopped =
+    asNode !== undefined &&
     head.metadata.source !== "update" &&
     !pending.breakpointPassed &&
     breakpointAhead(env, head.metadata, tasks);

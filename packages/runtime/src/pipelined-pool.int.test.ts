@@ -284,3 +284,46 @@ describe("named (prepared) statements", () => {
     expect(await Promise.all([named(), named(), named()])).toEqual(["42P01", "42P01", "42P01"]);
   });
 });
+
+describe("statements still on a lane it stops using", () => {
+  it("end() while the network is silent: what is unanswered fails at query_timeout, and end() resolves", async () => {
+    const proxy = await tcpProxy(url);
+    try {
+      const pool = connectPostgres(proxy.url, 4, { queryTimeoutMs: 500 }, 2);
+      await pool.query("SELECT 1"); // a lane is up
+      proxy.freeze();
+      const statement = settledOf(pool.query("SELECT 2"));
+      await sleep(50);
+      const ended = settledOf(pool.end()); // a worker's or a client's close() at that moment
+      expect({ statement: await within(statement, 3_000), ended: await within(ended, 3_000) }).toEqual({
+        statement: "failed: Query read timeout",
+        ended: "answered",
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a lane retired by a statement pg could not send keeps failing at query_timeout what waits on it", async () => {
+    const holder = await admin.connect();
+    const key = Math.floor(Math.random() * 2 ** 30);
+    // One lane, a 500 ms query timeout and no statement_timeout (as behind PgBouncer).
+    const pool = track(connectPostgres(url, 4, { queryTimeoutMs: 500, statementTimeoutMs: 0 }, 1));
+    try {
+      await holder.query("SELECT pg_advisory_lock($1)", [key]);
+      await pool.query("SELECT 1"); // the lane is up
+      const waiting = settledOf(pool.query("SELECT pg_advisory_xact_lock($1)", [key]));
+      // A value pg cannot send fails in pg (no severity): the lane is retired with `waiting` on it.
+      const unsendable = {
+        toPostgres: () => {
+          throw new Error("no value");
+        },
+      };
+      expect(await settledOf(pool.query("SELECT $1::text", [unsendable]))).toBe("failed: no value");
+      expect(await within(waiting, 3_000)).toBe("failed: Query read timeout");
+    } finally {
+      await holder.query("SELECT pg_advisory_unlock_all()");
+      holder.release();
+    }
+  });
+});

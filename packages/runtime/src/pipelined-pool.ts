@@ -42,8 +42,10 @@ interface Lane {
   inFlight: number;
   /** When it last answered a statement, or was sent one while it had none out. */
   progressAt: number;
-  /** Its connection failed or ended: no statement is sent on it again. */
+  /** Its connection failed or ended, or the pool ends: no statement is sent on it again. */
   closed: boolean;
+  /** Settles once a closed lane's connection has ended. */
+  ended: Promise<void>;
   /** It answered nothing for the pool's query_timeout: what its statements fail with. */
   silent?: Error;
 }
@@ -77,6 +79,8 @@ export class PipelinedPool extends pg.Pool {
   private readonly laneCount: number;
   private readonly silentMs: number;
   private readonly lanes: Lane[] = [];
+  /** Lanes retired with statements still on them: watched until their connection ends. */
+  private readonly draining = new Set<Lane>();
   private watchdog: NodeJS.Timeout | undefined;
   private closing = false;
   private spills = 0;
@@ -100,8 +104,10 @@ export class PipelinedPool extends pg.Pool {
 
   override async end(): Promise<void> {
     this.closing = true;
+    for (const lane of [...this.lanes]) void this.retire(lane);
+    // The watchdog keeps watching what they still hold: a silent lane fails it at query_timeout.
+    await Promise.all([...this.draining].map((lane) => lane.ended));
     clearInterval(this.watchdog);
-    await Promise.all([...this.lanes].map((lane) => this.retire(lane)));
     return super.end();
   }
 
@@ -162,7 +168,14 @@ export class PipelinedPool extends pg.Pool {
 
   private open(): Lane {
     const client = new pg.Client(this.laneConfig);
-    const lane: Lane = { client, ready: Promise.resolve(), inFlight: 0, progressAt: 0, closed: false };
+    const lane: Lane = {
+      client,
+      ready: Promise.resolve(),
+      inFlight: 0,
+      progressAt: 0,
+      closed: false,
+      ended: Promise.resolve(),
+    };
     // The statements on a failed connection get its error; the event itself must not crash the process.
     client.on("error", () => void this.retire(lane));
     client.on("end", () => void this.retire(lane));
@@ -184,8 +197,8 @@ export class PipelinedPool extends pg.Pool {
     this.watchdog = setInterval(
       () => {
         const now = performance.now();
-        for (const lane of [...this.lanes])
-          if (lane.inFlight > 0 && now - lane.progressAt > this.silentMs) {
+        for (const lane of [...this.lanes, ...this.draining])
+          if (lane.inFlight > 0 && now - lane.progressAt > this.silentMs && lane.silent === undefined) {
             lane.silent = new Error("Query read timeout");
             // pg has no public way to drop a connection with statements out: end() waits for them.
             (
@@ -199,14 +212,22 @@ export class PipelinedPool extends pg.Pool {
     this.watchdog.unref();
   }
 
-  /** Sends nothing more on `lane`, and ends its connection once what is on it is answered. */
-  private async retire(lane: Lane): Promise<void> {
-    if (lane.closed) return;
+  /**
+   * Sends nothing more on `lane`, and ends its connection once what is on it is answered (the
+   * watchdog still fails what stays unanswered); `lane.ended` settles when it has.
+   */
+  private retire(lane: Lane): Promise<void> {
+    if (lane.closed) return lane.ended;
     lane.closed = true;
     this.lanes.splice(this.lanes.indexOf(lane), 1);
-    // pg's end() during connect() leaves the connect unsettled for ever, and with it what waits on it.
-    await lane.ready.catch(() => undefined);
-    await lane.client.end().catch(() => undefined);
+    this.draining.add(lane);
+    lane.ended = (async () => {
+      // pg's end() during connect() leaves the connect unsettled for ever, and with it what waits on it.
+      await lane.ready.catch(() => undefined);
+      await lane.client.end().catch(() => undefined);
+      this.draining.delete(lane);
+    })();
+    return lane.ended;
   }
 }
 

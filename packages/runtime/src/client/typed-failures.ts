@@ -16,9 +16,18 @@ export function unreachableByPg(error: unknown): boolean {
   return isQueryTimeout(error) || classifyFailure(error) === "transient";
 }
 
-/** Whether `error` says Postgres could not be reached: pg's, or Layover's POSTGRES_UNAVAILABLE. */
+/**
+ * Whether `error` says Postgres could not be reached: pg's, or Layover's POSTGRES_UNAVAILABLE, or
+ * the saver's or store's report of a statement unanswered within the query timeout (which it
+ * counts a failure retrying will not help: the statement may have run).
+ */
 export function isPostgresUnreachable(error: unknown): boolean {
-  return unreachableByPg(error) || (error instanceof LayoverError && error.code === "POSTGRES_UNAVAILABLE");
+  if (unreachableByPg(error)) return true;
+  if (!(error instanceof LayoverError)) return false;
+  return (
+    error.code === "POSTGRES_UNAVAILABLE" ||
+    (error.code === "POSTGRES_QUERY_FAILED" && isQueryTimeout((error as { cause?: unknown }).cause))
+  );
 }
 
 /**
