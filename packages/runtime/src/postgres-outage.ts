@@ -8,7 +8,7 @@ import type { Job, Worker } from "bullmq";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { unreachableByPg } from "./client/typed-failures.ts";
-import { PROBE_TIMEOUT_MS } from "./status-server.ts";
+import { POSTGRES_QUESTION } from "./status-server.ts";
 
 /** The first pause before asking Postgres again, and the longest (it doubles in between). */
 export const OUTAGE_FIRST_CHECK_MS = 250;
@@ -42,18 +42,14 @@ export function isPostgresDown(error: unknown): boolean {
 }
 
 /**
- * What the gate asks Postgres: answered within the readiness probe's time, or not there. A stale
- * connection that fails it is dropped from the pool. (pg takes a statement's own query_timeout;
- * its types leave it out.)
+ * Whether Postgres answers POSTGRES_QUESTION on `pool` within the readiness probe's time; one
+ * question at a time. A stale connection that fails it is dropped from the pool.
  */
-const QUESTION = { text: "SELECT 1", query_timeout: PROBE_TIMEOUT_MS } as pg.QueryConfig;
-
-/** Whether Postgres answers a statement on `pool` within the readiness probe's time; one question at a time. */
 function asker(pool: pg.Pool): () => Promise<boolean> {
   let asking: Promise<boolean> | undefined;
   return () => {
     asking ??= pool
-      .query(QUESTION)
+      .query(POSTGRES_QUESTION)
       .then(
         () => true,
         () => false,

@@ -29,13 +29,17 @@ export interface ReadinessReport {
 export const PROBE_TIMEOUT_MS = 2_000;
 
 /**
- * Postgres answers a statement on `pool` (a connection free within the probe's time). Its own
- * query_timeout keeps it off a PipelinedPool's lanes: it takes a connection, not a place behind
- * the statements a lane is busy with.
+ * The statement that asks whether Postgres is there (the readiness probe's, the outage gate's):
+ * answered within the probe's time, or not there. Its own query_timeout (pg takes one per
+ * statement; its types leave it out) also keeps it off a PipelinedPool's lanes: it takes a
+ * connection, not a place behind the statements a lane is busy with.
  */
+export const POSTGRES_QUESTION = { text: "SELECT 1", query_timeout: PROBE_TIMEOUT_MS } as pg.QueryConfig;
+
+/** Postgres answers a statement on `pool` (a connection free within the probe's time). */
 export function postgresProbe(pool: pg.Pool): Probe {
   return async () => {
-    await pool.query({ text: "SELECT 1", query_timeout: PROBE_TIMEOUT_MS } as pg.QueryConfig);
+    await pool.query(POSTGRES_QUESTION);
   };
 }
 

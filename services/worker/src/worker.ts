@@ -167,7 +167,7 @@ function laneMetrics(metrics: WorkerContext["metrics"], pool: PipelinedPool): vo
   metrics.gauge(
     "layover_postgres_lanes",
     "Connections the jobs' statements go out pipelined on now.",
-    async () => Promise.resolve(pool.laneConnections),
+    async () => pool.laneConnections,
   );
   metrics.counter(
     "layover_postgres_lane_spills_total",
