@@ -6,6 +6,7 @@
 // gate's question take a connection of their own; end() settles what waits for a lane to
 // connect; named statements behind a failed Parse fail as it did.
 import { randomUUID } from "node:crypto";
+import type { Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { getPostgres, tcpProxy } from "@layover/testing";
 import type { Job } from "bullmq";
@@ -60,6 +61,37 @@ it("answers each of many statements sent at once with its own result, on the lan
   expect(pool.laneConnections).toBe(2);
   expect(pool.totalCount).toBe(0); // no pooled connection was needed
   expect(pool.spilled).toBe(0);
+});
+
+it("writes the statements sent in one turn to each lane at once, each still answered or failed as itself", async () => {
+  const { pool } = pipelined();
+  await Promise.all([numbered(pool, 0), numbered(pool, 1)]); // both lanes connected
+  let writes = 0;
+  for (const lane of (pool as unknown as { lanes: { client: { connection: { stream: Socket } } }[] }).lanes) {
+    const stream = lane.client.connection.stream;
+    for (const method of ["_write", "_writev"] as const) {
+      const original = stream[method] as (...args: unknown[]) => void;
+      stream[method] = ((...args: unknown[]) => {
+        writes += 1;
+        original.apply(stream, args);
+      }) as never;
+    }
+  }
+  const sent = Array.from({ length: LANE_DEPTH }, (_, n) =>
+    n === 3 ? pool.query("SELECT 1 / 0") : numbered(pool, n).then((row) => row.n),
+  );
+  const settled = await Promise.allSettled(sent);
+  expect(settled.map((s) => (s.status === "fulfilled" ? s.value : (s.reason as Error).message))).toEqual([
+    0,
+    1,
+    2,
+    "division by zero",
+    4,
+    5,
+    6,
+    7,
+  ]);
+  expect(writes).toBe(2); // one per lane, where pg writes each statement on its own
 });
 
 it("prepares a named statement once per lane though many ask for it at once", async () => {

@@ -4,6 +4,7 @@
 // takes a connection, so eight jobs keep eight Postgres backends in play, each woken for one
 // statement at a time. On two lanes, the backend that is awake finds the next statement waiting
 // and no other backend wakes: the same statements cost Postgres less CPU (bench/README.md).
+import type { Socket } from "node:net";
 import pg from "pg";
 import { InvalidConfigError } from "./errors.ts";
 import { shown } from "./keys.ts";
@@ -48,6 +49,8 @@ interface Lane {
   ended: Promise<void>;
   /** It answered nothing for the pool's query_timeout: what its statements fail with. */
   silent?: Error;
+  /** Its socket holds what is written to it until the event loop's check phase (see `batchWrites`). */
+  corked: boolean;
 }
 
 /** pg's query(), whichever of its forms a caller used. */
@@ -134,6 +137,7 @@ export class PipelinedPool extends pg.Pool {
     lane.inFlight += 1;
     try {
       await lane.ready;
+      batchWrites(lane);
       return await (lane.client.query as AnyQuery).apply(lane.client, args);
     } catch (error) {
       // Named statements sent behind one whose Parse failed Bind a statement that never was
@@ -175,6 +179,7 @@ export class PipelinedPool extends pg.Pool {
       progressAt: 0,
       closed: false,
       ended: Promise.resolve(),
+      corked: false,
     };
     // The statements on a failed connection get its error; the event itself must not crash the process.
     client.on("error", () => void this.retire(lane));
@@ -201,9 +206,7 @@ export class PipelinedPool extends pg.Pool {
           if (lane.inFlight > 0 && now - lane.progressAt > this.silentMs && lane.silent === undefined) {
             lane.silent = new Error("Query read timeout");
             // pg has no public way to drop a connection with statements out: end() waits for them.
-            (
-              lane.client as unknown as { connection: { stream: { destroy(): void } } }
-            ).connection.stream.destroy();
+            socketOf(lane).destroy();
             void this.retire(lane);
           }
       },
@@ -229,6 +232,29 @@ export class PipelinedPool extends pg.Pool {
     })();
     return lane.ended;
   }
+}
+
+/**
+ * Holds what is written to `lane`'s socket until this turn of the event loop has run its I/O
+ * callbacks (setImmediate): the statements its jobs send meanwhile go out in one write, and the
+ * backend reads them at once. pg writes each statement on its own (a syscall, and on a local
+ * socket the delivery and the backend's wakeup are paid in it), and a busy worker sends several
+ * per turn: in the round-trip benchmark its lanes made 40% fewer writes (bench/README.md).
+ */
+function batchWrites(lane: Lane): void {
+  if (lane.corked) return;
+  const stream = socketOf(lane);
+  lane.corked = true;
+  stream.cork();
+  setImmediate(() => {
+    lane.corked = false;
+    stream.uncork();
+  });
+}
+
+/** The socket pg's client of `lane` writes to (pg keeps it on its connection, unexposed). */
+function socketOf(lane: Lane): Socket {
+  return (lane.client as unknown as { connection: { stream: Socket } }).connection.stream;
 }
 
 /**
