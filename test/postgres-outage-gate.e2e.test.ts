@@ -6,7 +6,7 @@
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { tcpProxy } from "@layover/testing";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFailed } from "vitest";
 import { createHarness, type Harness, runStatuses } from "./support/harness.ts";
 import { until } from "./support/until.ts";
 
@@ -19,11 +19,18 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-/** A worker process, and `lines(text)`: the lines of its stdout (pino JSON) that hold `text`. */
+/**
+ * A worker process, and `lines(text)`: the lines of its stdout (pino JSON) that hold `text`.
+ * Printed if the test fails.
+ */
 async function loggedWorker(harness: Harness, id: string, env: Record<string, string>) {
   const logs: string[] = [];
   const worker = await harness.spawnWorker(id, env);
   worker.stdout?.on("data", (chunk: Buffer) => logs.push(chunk.toString()));
+  // A race here shows in the worker's log, not in the assertion: print it with the failure.
+  onTestFailed(() =>
+    console.error(`worker ${id}'s log:\n${logs.join("").split("\n").slice(-300).join("\n")}`),
+  );
   const lines = (text: string) =>
     logs
       .join("")

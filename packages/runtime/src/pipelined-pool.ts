@@ -12,7 +12,7 @@ import { shown } from "./keys.ts";
 /** The lanes a worker's or a producer client's own pool pipelines on. */
 export const DEFAULT_POSTGRES_LANES = 2;
 
-/** The most lanes a pool may have: each is a Postgres connection held for the process's life. */
+/** The most lanes a pool may have: each is a Postgres connection held while statements come. */
 export const MAX_POSTGRES_LANES = 64;
 
 /** Refuses a `postgresLanes` option (of `who`) that is not a count of lanes, before any connection opens. */
@@ -75,7 +75,11 @@ type AnyQuery = (...args: unknown[]) => unknown;
  *
  * The pool's `query_timeout` applies to a lane, not to each statement on it (time spent behind
  * others is not the statement's): a lane that answers nothing for that long is dropped and its
- * statements fail with pg's "Query read timeout", as a silent pooled connection's would.
+ * statements fail with pg's "Query read timeout", as a silent pooled connection's would. The
+ * other lanes are dropped with it (those with statements out once these are answered): an idle
+ * one, open through the same silence, would show it is dead only by failing the next statement
+ * sent on it, after the network returned. A lane idle for the pool's `idleTimeoutMillis` closes,
+ * as the pool's idle connections do.
  */
 export class PipelinedPool extends pg.Pool {
   private readonly laneConfig: pg.ClientConfig;
@@ -196,23 +200,34 @@ export class PipelinedPool extends pg.Pool {
     return lane;
   }
 
-  /** Drops, every tenth of query_timeout, the lanes that answered nothing for all of it. */
+  /**
+   * Watches the lanes, every tenth of query_timeout or of idleTimeoutMillis (at most every
+   * second): drops those that answered nothing for all of query_timeout, and closes those idle
+   * for idleTimeoutMillis, as the pool closes its idle connections.
+   */
   private watch(): void {
-    if (this.silentMs <= 0 || this.watchdog !== undefined) return;
-    this.watchdog = setInterval(
-      () => {
-        const now = performance.now();
-        for (const lane of [...this.lanes, ...this.draining])
-          if (lane.inFlight > 0 && now - lane.progressAt > this.silentMs && lane.silent === undefined) {
-            lane.silent = new Error("Query read timeout");
-            // pg has no public way to drop a connection with statements out: end() waits for them.
-            socketOf(lane).destroy();
-            void this.retire(lane);
-          }
-      },
-      Math.max(10, Math.min(1_000, this.silentMs / 10)),
-    );
+    const idleMs = this.options.idleTimeoutMillis ?? 0;
+    const periods = [this.silentMs, idleMs].filter((ms) => ms > 0).map((ms) => ms / 10);
+    if (periods.length === 0 || this.watchdog !== undefined) return;
+    this.watchdog = setInterval(() => this.check(idleMs), Math.max(10, Math.min(1_000, ...periods)));
     this.watchdog.unref();
+  }
+
+  private check(idleMs: number): void {
+    const now = performance.now();
+    let silence = false;
+    for (const lane of [...this.lanes, ...this.draining])
+      if (this.silentMs > 0 && lane.inFlight > 0 && now - lane.progressAt > this.silentMs && !lane.silent) {
+        lane.silent = new Error("Query read timeout");
+        // pg has no public way to drop a connection with statements out: end() waits for them.
+        socketOf(lane).destroy();
+        silence = true;
+      }
+    // The other lanes went through the same network: one with nothing out cannot show it is
+    // dead (a NAT entry gone), so none is trusted; those with statements out drain, watched.
+    for (const lane of [...this.lanes])
+      if (silence || (idleMs > 0 && lane.inFlight === 0 && now - lane.progressAt > idleMs))
+        void this.retire(lane);
   }
 
   /**

@@ -1,0 +1,173 @@
+// PipelinedPool where Postgres goes quiet: a statement's query timeout counts its own silence,
+// not its wait behind others on a lane, and the outage gate's question takes a connection of its
+// own; a lane that answers nothing fails what is on it at query_timeout, takes its idle siblings
+// with it (open through the same silence, they may be dead too), and an idle lane closes after
+// the pool's idleTimeoutMillis, as its pooled connections do.
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { tcpProxy } from "@layover/testing";
+import type { Job } from "bullmq";
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { connectPostgres } from "./connections.ts";
+import { PipelinedPool } from "./pipelined-pool.ts";
+import { postgresOutageGate } from "./postgres-outage.ts";
+import { eventually, laneTests, settledOf, within } from "./test-support/lanes.ts";
+
+const { url, track, backends, admin } = laneTests();
+
+describe("query timeouts on lanes", () => {
+  it("the outage gate's question, asked while both lanes run slow statements, is answered at once and fails none of them", async () => {
+    // A worker's pool as createWorker builds it: two lanes, the default timeouts.
+    const pool = track(connectPostgres(url(), 4, {}, 2));
+    // Two jobs' statements that take a while (2.5 s, far within statement_timeout), one per lane.
+    const slow = [pool.query("SELECT pg_sleep(2.5)"), pool.query("SELECT pg_sleep(2.5)")].map(settledOf);
+    // A third job failed with a connection error: the gate asks Postgres (query_timeout 2 s).
+    const gate = postgresOutageGate(pool, () => undefined, pino({ level: "silent" }));
+    const job = { moveToWait: async () => {} } as unknown as Job;
+    try {
+      const held = await gate.holdIfDown(
+        new Error("Connection terminated unexpectedly"),
+        job,
+        "token",
+        Date.now(),
+      );
+      // On a plain pool the question takes a connection of its own and is answered at once: the
+      // job is not held (Postgres is up) and both statements are answered.
+      expect({ held, slow: await Promise.all(slow) }).toEqual({
+        held: false,
+        slow: ["answered", "answered"],
+      });
+    } finally {
+      gate.close();
+      await Promise.all(slow);
+    }
+  });
+
+  it("a write sent behind slow statements is answered: the time it waited on its lane is not its silence", async () => {
+    // connectPostgres with a 1 s query timeout (statement_timeout 0.9 s).
+    const pool = track(connectPostgres(url(), 4, { queryTimeoutMs: 1_000 }, 2));
+    const table = `lanes_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+    await admin().query(`CREATE TABLE ${table} (id int)`);
+    try {
+      // Two statements of 0.7 s, within every timeout, one per lane; then a write of 0.4 s, also
+      // within every timeout (on a pool it runs on a connection of its own and is answered).
+      const slow = [pool.query("SELECT pg_sleep(0.7)"), pool.query("SELECT pg_sleep(0.7)")].map(settledOf);
+      const write = settledOf(pool.query(`INSERT INTO ${table} SELECT 1 FROM pg_sleep(0.4)`));
+      const results = await Promise.all([...slow, write]);
+      await sleep(300); // whatever the server still ran, it finished
+      const { rows } = await admin().query(`SELECT count(*)::int AS n FROM ${table}`);
+      expect({ results, committed: rows[0].n }).toEqual({
+        results: ["answered", "answered", "answered"],
+        committed: 1,
+      });
+    } finally {
+      await admin().query(`DROP TABLE ${table}`);
+    }
+  });
+});
+
+describe("a lane that goes silent", () => {
+  it("fails every statement on it with 'Query read timeout' after query_timeout, and the next goes on a new lane", async () => {
+    const proxy = await tcpProxy(url());
+    try {
+      const pool = track(connectPostgres(proxy.url, 4, { queryTimeoutMs: 500 }, 2));
+      await pool.query("SELECT 1"); // a lane is up
+      proxy.freeze(); // a network gone silent: nothing passes, nothing closes
+      const started = Date.now();
+      const results = await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")].map(settledOf));
+      expect(results).toEqual(["failed: Query read timeout", "failed: Query read timeout"]);
+      expect(Date.now() - started).toBeLessThan(3_000);
+      proxy.restore();
+      expect((await pool.query("SELECT 3 AS n")).rows[0].n).toBe(3);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe("lanes that may be dead without a statement to show it", () => {
+  it("a lane found silent takes the idle lanes with it: after the network returns, no statement waits on a connection that went silent", async () => {
+    const proxy = await tcpProxy(url());
+    try {
+      const pool = track(connectPostgres(proxy.url, 4, { queryTimeoutMs: 500 }, 2));
+      await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]); // both lanes up
+      proxy.freeze();
+      // Sent on one lane while the other has nothing to wait for: only the first is seen silent.
+      expect(await settledOf(pool.query("SELECT 3"))).toBe("failed: Query read timeout");
+      // The network returns, but what was open through the silence stays silent (a NAT entry gone).
+      proxy.restore({ keepFrozen: true });
+      const after = await Promise.all([pool.query("SELECT 4"), pool.query("SELECT 5")].map(settledOf));
+      expect(after).toEqual(["answered", "answered"]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("closes a lane idle for the pool's idleTimeoutMillis, as the pool closes its idle connections", async () => {
+    const appName = `pipelined-idle-${randomUUID().slice(0, 8)}`;
+    const withName = new URL(url());
+    withName.searchParams.set("application_name", appName);
+    const pool = track(
+      new PipelinedPool({ connectionString: withName.toString(), max: 4, idleTimeoutMillis: 1_000 }, 2),
+    );
+    await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]);
+    expect(pool.laneConnections).toBe(2);
+    await sleep(600);
+    await pool.query("SELECT 3"); // one lane used again: idle from now
+    await eventually(() => pool.laneConnections === 1, "the lane idle since the start closes first");
+    await eventually(() => pool.laneConnections === 0, "then the other");
+    await eventually(async () => (await backends(appName)) === 0, "their backends end");
+    expect((await pool.query("SELECT 4 AS n")).rows[0].n).toBe(4); // a lane opens again
+  });
+
+  it("keeps idle lanes open when idleTimeoutMillis is 0, as the pool keeps its connections", async () => {
+    const pool = track(new PipelinedPool({ connectionString: url(), max: 4, idleTimeoutMillis: 0 }, 2));
+    await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]);
+    await sleep(500);
+    expect(pool.laneConnections).toBe(2);
+  });
+});
+
+describe("statements still on a lane it stops using", () => {
+  it("end() while the network is silent: what is unanswered fails at query_timeout, and end() resolves", async () => {
+    const proxy = await tcpProxy(url());
+    try {
+      const pool = connectPostgres(proxy.url, 4, { queryTimeoutMs: 500 }, 2);
+      await pool.query("SELECT 1"); // a lane is up
+      proxy.freeze();
+      const statement = settledOf(pool.query("SELECT 2"));
+      await sleep(50);
+      const ended = settledOf(pool.end()); // a worker's or a client's close() at that moment
+      expect({ statement: await within(statement, 3_000), ended: await within(ended, 3_000) }).toEqual({
+        statement: "failed: Query read timeout",
+        ended: "answered",
+      });
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("a lane retired by a statement pg could not send keeps failing at query_timeout what waits on it", async () => {
+    const holder = await admin().connect();
+    const key = Math.floor(Math.random() * 2 ** 30);
+    // One lane, a 500 ms query timeout and no statement_timeout (as behind PgBouncer).
+    const pool = track(connectPostgres(url(), 4, { queryTimeoutMs: 500, statementTimeoutMs: 0 }, 1));
+    try {
+      await holder.query("SELECT pg_advisory_lock($1)", [key]);
+      await pool.query("SELECT 1"); // the lane is up
+      const waiting = settledOf(pool.query("SELECT pg_advisory_xact_lock($1)", [key]));
+      // A value pg cannot send fails in pg (no severity): the lane is retired with `waiting` on it.
+      const unsendable = {
+        toPostgres: () => {
+          throw new Error("no value");
+        },
+      };
+      expect(await settledOf(pool.query("SELECT $1::text", [unsendable]))).toBe("failed: no value");
+      expect(await within(waiting, 3_000)).toBe("failed: Query read timeout");
+    } finally {
+      await holder.query("SELECT pg_advisory_unlock_all()");
+      holder.release();
+    }
+  });
+});
