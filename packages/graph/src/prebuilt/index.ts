@@ -2,6 +2,7 @@
 // tools node and its router, LangGraph's (deprecated) ReAct agent factory, and the shapes of an
 // agent inbox's interrupts. It needs `@langchain/core` (as LangGraph's prebuilt does); the main
 // entry does not.
+export { type AgentNameMode, withAgentName } from "./agent-name.ts";
 export type {
   ActionRequest,
   HumanInterrupt,

@@ -225,7 +225,11 @@ describe("createReactAgent: refusals", () => {
   it.each([
     ["a state without messages", { stateSchema: Annotation.Root({ foo: Annotation<string> }) }, /messages/],
     ["two prompts", { prompt: "a", stateModifier: "b" }, /one of prompt, stateModifier and messageModifier/],
-    ["includeAgentName", { includeAgentName: "inline" }, /includeAgentName "inline" is not supported/],
+    [
+      "an unknown includeAgentName",
+      { includeAgentName: "tool" },
+      /includeAgentName is "inline" .* or left out; got "tool"/,
+    ],
     ["an unknown option", { responseSchema: {} }, /unknown option "responseSchema"/],
     ["an unknown version", { version: "v3" }, /version is "v1" or "v2"/],
     [

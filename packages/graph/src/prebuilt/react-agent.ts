@@ -15,6 +15,7 @@ import { definitionOf } from "../graph/state-views.ts";
 import { Annotation } from "../state/annotation.ts";
 import type { StateDefinitionLike, StateOf, UpdateOf, ZodStateLike } from "../state/definition.ts";
 import { type Messages, type MessagesAnnotation, messagesStateReducer } from "../state/messages.ts";
+import { type AgentNameMode, withAgentName } from "./agent-name.ts";
 import { type BindableTool, bindAgentTools, needsTools } from "./react-agent-model.ts";
 import {
   checkAgentSchema,
@@ -70,8 +71,7 @@ type ModelChoice<A extends AgentSchema> =
     ) => LanguageModelLike | Promise<LanguageModelLike>);
 
 /**
- * @deprecated As LangGraph's `CreateReactAgentParams`. Every option is LangGraph.js 1.7.3's;
- * `includeAgentName: "inline"` is refused (not built).
+ * @deprecated As LangGraph's `CreateReactAgentParams`. Every option is LangGraph.js 1.7.3's.
  */
 export interface CreateReactAgentParams<
   A extends AgentSchema = typeof MessagesAnnotation,
@@ -108,8 +108,12 @@ export interface CreateReactAgentParams<
   name?: string;
   /** What the agent does, for a supervisor choosing it: `graph.description`. */
   description?: string;
-  /** LangGraph's "inline" (names in the messages' content) is not built: refused. */
-  includeAgentName?: "inline" | undefined;
+  /**
+   * "inline": the model reads the agents' names in its history's AI messages' content
+   * (`<name>alice</name><content>…</content>`; see withAgentName), for providers that drop a
+   * message's `name`. @defaultValue undefined (names only in `name`)
+   */
+  includeAgentName?: AgentNameMode | undefined;
   /** A node before the model: it may set `llmInputMessages`, which the model reads instead of `messages`. */
   preModelHook?: HookNode;
   /** A node after the model: guardrails, human review; the graph routes on the messages it leaves. */
@@ -148,9 +152,9 @@ function checkParams(params: CreateReactAgentParams<any, any>): void {
         `createReactAgent: unknown option "${key}". Options are ${[...KNOWN_PARAMS].join(", ")}.`,
       );
   }
-  if (params.includeAgentName !== undefined)
+  if (params.includeAgentName !== undefined && params.includeAgentName !== "inline")
     throw new InvalidGraphError(
-      `createReactAgent: includeAgentName ${JSON.stringify(params.includeAgentName)} is not supported (withAgentName is not built): leave it out; the agent's name is on its AI messages' \`name\`.`,
+      `createReactAgent: includeAgentName is "inline" (the agents' names in the messages' content) or left out; got ${JSON.stringify(params.includeAgentName)}.`,
     );
   if (params.version !== undefined && params.version !== "v1" && params.version !== "v2")
     throw new InvalidGraphError(
@@ -188,14 +192,18 @@ function modelInput(state: AgentNodeState): Record<string, unknown> {
 
 /** The "agent" node: the prompt and the model (bound to the tools, once), its answer named after the agent. */
 function agentNode(params: CreateReactAgentParams<any, any>, tools: readonly BindableTool[]) {
-  const { llm, name } = params;
+  const { llm, name, includeAgentName } = params;
   const prompt = agentPrompt(params);
+  const named = (model: LanguageModelLike) =>
+    includeAgentName === undefined ? model : withAgentName(model, includeAgentName);
   let staticModel: Promise<Runnable> | undefined;
   const boundModel = async (model: LanguageModelLike) =>
-    prompt.pipe((await needsTools(model, tools)) ? await bindAgentTools(model, tools) : model);
+    prompt.pipe(named((await needsTools(model, tools)) ? await bindAgentTools(model, tools) : model));
   const modelFor = (state: AgentNodeState, config: NodeConfig): Promise<Runnable> => {
     if (typeof llm === "function")
-      return Promise.resolve(llm(state, config)).then((model: LanguageModelLike) => prompt.pipe(model));
+      return Promise.resolve(llm(state, config)).then((model: LanguageModelLike) =>
+        prompt.pipe(named(model)),
+      );
     staticModel ??= boundModel(llm).catch((error: unknown) => {
       staticModel = undefined;
       throw error;
