@@ -8,6 +8,7 @@ import {
   HumanMessage,
   ToolMessage,
 } from "@langchain/core/messages";
+import { ChatPromptTemplate, MessagesPlaceholder } from "@langchain/core/prompts";
 import { RunnableLambda } from "@langchain/core/runnables";
 import { describe, expect, it } from "vitest";
 import { InvalidGraphError, MemorySaver } from "../index.ts";
@@ -177,6 +178,25 @@ describe("withAgentName: what the model's answer becomes", () => {
     ],
   ])("%s", async (_case, answer, expected) => {
     expect((await throughModel(new HumanMessage("q"), answer)).answer).toEqual(expected);
+  });
+
+  it("takes a chat prompt's value as its messages (LangGraph.js fails on it)", async () => {
+    let given: BaseMessage[] = [];
+    const model = RunnableLambda.from((messages: BaseMessage[]) => {
+      given = messages;
+      return new AIMessage("ok");
+    });
+    const prompt = ChatPromptTemplate.fromMessages([
+      ["system", "Be brief."],
+      new MessagesPlaceholder("messages"),
+    ]);
+    await prompt
+      .pipe(withAgentName(model, "inline"))
+      .invoke({ messages: [new AIMessage({ content: "hi", name: "bob" })] });
+    expect(given.map(shown)).toEqual([
+      { type: "system", content: "Be brief." },
+      { type: "ai", content: tag("bob", "hi") },
+    ]);
   });
 
   it("refuses a mode other than inline, typed", () => {
