@@ -3,6 +3,7 @@ import type { Command, Send } from "../command.ts";
 import { END, START } from "../constants.ts";
 import { InvalidGraphError } from "../errors.ts";
 import type {
+  ChannelsArgsOf,
   GraphInitOf,
   StateDefinition,
   StateDefinitionLike,
@@ -111,9 +112,17 @@ function pickKeys(value: unknown, keys: ReadonlySet<string>): unknown {
   return Object.fromEntries(Object.entries(value).filter(([key]) => keys.has(key)));
 }
 
+/**
+ * What `new StateGraph<D>(…)` takes: a schema (D inferred from it), or, given a state type
+ * (`new StateGraph<State>({ channels })`, LangGraph.js's oldest form), its channels.
+ */
+type GraphArgOf<D> = D extends StateDefinitionLike | ZodStateLike | GraphInitOf | ChannelsArgsOf
+  ? D
+  : ChannelsArgsOf<D>;
+
 /** Builds a graph over a state definition: nodes, edges, then `compile()`. */
 export class StateGraph<
-  D extends StateDefinitionLike | ZodStateLike | GraphInitOf,
+  D extends StateDefinitionLike | ZodStateLike | GraphInitOf | ChannelsArgsOf | object,
   S = StateOf<D>,
   U = UpdateOf<D>,
 > {
@@ -132,7 +141,7 @@ export class StateGraph<
    * describes what `invoke(input, { context })` passes (nodes read it as `config.context`; not
    * checked, as in LangGraph.js).
    */
-  constructor(state: D, second?: unknown) {
+  constructor(state: GraphArgOf<D>, second?: unknown) {
     this.schemas = graphSchemas(state, second);
   }
 

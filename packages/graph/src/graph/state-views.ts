@@ -3,6 +3,7 @@
 // sees, private keys among them). The graph stores every key of all of them; each reader sees
 // the keys of its schema.
 import { InvalidGraphError } from "../errors.ts";
+import { Annotation } from "../state/annotation.ts";
 import {
   type FieldSpec,
   STATE_DEFINITION,
@@ -11,6 +12,10 @@ import {
   type ZodStateLike,
 } from "../state/definition.ts";
 import { StateSchema } from "../state/state-schema.ts";
+
+/** LangGraph's key for a state that is one value, not an object of keys. */
+const ROOT_CHANNEL = "__root__";
+
 import type { GraphSpec } from "./spec.ts";
 
 /** A graph's channels and who sees which: undefined where a reader sees every key. */
@@ -144,12 +149,79 @@ function isInit(value: unknown): value is GraphInit {
   return keys.length > 0 && keys.every((key) => INIT_KEYS.has(key));
 }
 
+/** `new StateGraph({ channels })`: an object whose own keys include `channels` (not a schema). */
+function isChannelsArgs(value: unknown): value is { channels: unknown } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !isDefinition(value) &&
+    !isZodObject(value) &&
+    Object.hasOwn(value, "channels")
+  );
+}
+
+const CHANNELS_FORM =
+  "new StateGraph({ channels }) takes an object of keys, each { reducer, default } (or { value, default }) for a key that folds what nodes write, or null for one that keeps the last value written";
+
+/**
+ * LangGraph.js's oldest form (deprecated there), as its 1.7.3 reads it: a key given `{ reducer |
+ * value, default? }` folds updates; any other (null, `{ default }` alone) keeps the last value
+ * written, with no default. Channel objects (LastValue, Topic…) are not provided: refused, where
+ * LangGraph makes each a last-value key whatever it was.
+ */
+function channelsDefinition(args: { channels: unknown }): StateDefinition {
+  const { channels } = args;
+  const others = Object.keys(args).filter((key) => key !== "channels");
+  if (others.length > 0)
+    throw new InvalidGraphError(`${CHANNELS_FORM}, and no other option; got ${others.join(", ")} beside it.`);
+  if (
+    typeof channels !== "object" ||
+    channels === null ||
+    Array.isArray(channels) ||
+    Object.keys(channels).length === 0
+  )
+    throw new InvalidGraphError(
+      `${CHANNELS_FORM}; got ${Array.isArray(channels) ? "an array" : String(channels && "{}")}.`,
+    );
+  const fields = Object.entries(channels).map(([key, spec]) => [key, channelField(key, spec)] as const);
+  return Annotation.Root(Object.fromEntries(fields))[STATE_DEFINITION]();
+}
+
+function channelField(key: string, spec: unknown) {
+  if (key === ROOT_CHANNEL)
+    throw new InvalidGraphError(
+      `new StateGraph({ channels }): a state of one value (${ROOT_CHANNEL}) is not supported; give the value a key of its own.`,
+    );
+  if (typeof spec !== "object" || spec === null) return Annotation();
+  if ("lc_graph_name" in spec)
+    throw new InvalidGraphError(
+      `new StateGraph({ channels }): channel objects (LastValue, Topic, BinaryOperatorAggregate…) are not provided; give "${key}" { reducer, default } or null.`,
+    );
+  const {
+    reducer,
+    value,
+    default: initial,
+  } = spec as { reducer?: unknown; value?: unknown; default?: unknown };
+  const fold = reducer || value;
+  if (!fold) return Annotation();
+  if (typeof fold !== "function" || (initial !== undefined && typeof initial !== "function"))
+    throw new InvalidGraphError(
+      `new StateGraph({ channels }): "${key}" needs a reducer function (current, update) => next and, if any, a default function () => initial value.`,
+    );
+  const folds = fold as (current: unknown, update: unknown) => unknown;
+  return Annotation(
+    initial === undefined ? { reducer: folds } : { reducer: folds, default: initial as () => unknown },
+  );
+}
+
 /**
  * The schemas of `new StateGraph(first, second?)`: a state schema alone; `{ state | stateSchema,
  * input?, output? }` (without a state, the input schema is the state, as LangGraph's); or a state
- * schema and `{ input?, output? }`. Any other second argument is the context schema (not read).
+ * schema and `{ input?, output? }`; or LangGraph.js's oldest form, `{ channels }`. Any other second
+ * argument is the context schema (not read).
  */
 export function graphSchemas(first: unknown, second?: unknown): GraphSchemas {
+  if (isChannelsArgs(first)) return { state: channelsDefinition(first), input: undefined, output: undefined };
   const init: GraphInit = isInit(first) ? first : { state: first, ...(isInit(second) ? second : {}) };
   const given = init.state ?? init.stateSchema;
   if (given === undefined && init.input === undefined)

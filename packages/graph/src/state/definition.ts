@@ -60,17 +60,43 @@ type StateSchemaOf<D extends GraphInitOf> = D extends { state: infer X }
       ? X
       : never;
 
+/** One key of LangGraph.js's oldest form: a reducer (`value` is its older name), or null for the last value. */
+export type ChannelSpecOf<V, U = V> =
+  | { reducer: (current: V, update: U) => V; default?: () => V }
+  | { value: (current: V, update: U) => V; default?: () => V }
+  | null;
+
+/** LangGraph.js's oldest form, `new StateGraph({ channels })` (its `StateGraphArgs<S>`). */
+export interface ChannelsArgsOf<S = any> {
+  channels: { [K in keyof S]: ChannelSpecOf<S[K], any> };
+}
+
+type ChannelValue<C> = C extends { reducer: (current: infer V, update: any) => any }
+  ? V
+  : C extends { value: (current: infer V, update: any) => any }
+    ? V
+    : unknown;
+type ChannelUpdate<C> = C extends { reducer: (current: any, update: infer U) => any }
+  ? U
+  : C extends { value: (current: any, update: infer U) => any }
+    ? U
+    : unknown;
+
 export type StateOf<D> = D extends ZodStateLike
   ? z.output<D>
   : D extends StateDefinitionLike<infer S, any>
     ? S
-    : D extends GraphInitOf
-      ? StateOf<StateSchemaOf<D>>
-      : never;
+    : D extends { channels: infer C }
+      ? { [K in keyof C]: ChannelValue<C[K]> }
+      : D extends GraphInitOf
+        ? StateOf<StateSchemaOf<D>>
+        : D;
 export type UpdateOf<D> = D extends ZodStateLike
   ? Partial<z.input<D>>
   : D extends StateDefinitionLike<any, infer U>
     ? U
-    : D extends GraphInitOf
-      ? UpdateOf<StateSchemaOf<D>>
-      : never;
+    : D extends { channels: infer C }
+      ? { [K in keyof C]?: ChannelUpdate<C[K]> }
+      : D extends GraphInitOf
+        ? UpdateOf<StateSchemaOf<D>>
+        : Partial<D>;
