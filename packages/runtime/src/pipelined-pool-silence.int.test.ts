@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { tcpProxy } from "@layover/testing";
 import type { Job } from "bullmq";
+import type pg from "pg";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { connectPostgres } from "./connections.ts";
@@ -99,6 +100,39 @@ describe("lanes that may be dead without a statement to show it", () => {
       proxy.restore({ keepFrozen: true });
       const after = await Promise.all([pool.query("SELECT 4"), pool.query("SELECT 5")].map(settledOf));
       expect(after).toEqual(["answered", "answered"]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("end() settles when a lane retired beside a silent one lost its connection with the network", async () => {
+    const proxy = await tcpProxy(url());
+    try {
+      const pool = track(connectPostgres(proxy.url, 4, { queryTimeoutMs: 500 }, 2));
+      await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]); // both lanes up
+      // Both connections gone without a trace (no FIN, no close passes); new ones pass.
+      proxy.freeze();
+      proxy.restore({ keepFrozen: true });
+      expect(await settledOf(pool.query("SELECT 3"))).toBe("failed: Query read timeout");
+      expect(await settledOf(pool.query("SELECT 4"))).toBe("answered");
+      // The idle lane retired beside the silent one waits for its close to be answered: it never is.
+      expect(await within(settledOf(pool.end()), 3_000)).toBe("answered");
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("end() settles when lanes closed for idleness had lost their connections with the network", async () => {
+    const proxy = await tcpProxy(url());
+    try {
+      const config = { connectionString: proxy.url, max: 4, query_timeout: 500, idleTimeoutMillis: 1_000 };
+      const pool = track(new PipelinedPool(config as pg.PoolConfig, 2));
+      await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]);
+      proxy.freeze();
+      proxy.restore({ keepFrozen: true });
+      await eventually(() => pool.laneConnections === 0, "both idle lanes are retired");
+      expect(await settledOf(pool.query("SELECT 3"))).toBe("answered"); // on a new lane
+      expect(await within(settledOf(pool.end()), 3_000)).toBe("answered");
     } finally {
       await proxy.close();
     }

@@ -27,6 +27,13 @@ export function checkPostgresLanes(who: string, lanes: unknown): void {
   );
 }
 
+/**
+ * How long a retired lane's connection may take to close once its statements are answered: a
+ * server answers a Terminate at once, so past this its network is taken to be gone and the socket
+ * is dropped (so `end()` settles through a partition, as a plain pool's does).
+ */
+export const LANE_CLOSE_MS = 1_000;
+
 /** How many statements one lane holds before a statement takes a pooled connection instead. */
 export const LANE_DEPTH = 8;
 
@@ -51,6 +58,8 @@ interface Lane {
   silent?: Error;
   /** Its socket holds what is written to it until the event loop's check phase (see `batchWrites`). */
   corked: boolean;
+  /** When it was retired (no statement is sent on it after). */
+  retiredAt?: number;
 }
 
 /** pg's query(), whichever of its forms a caller used. */
@@ -201,15 +210,19 @@ export class PipelinedPool extends pg.Pool {
   }
 
   /**
-   * Watches the lanes, every tenth of query_timeout or of idleTimeoutMillis (at most every
-   * second): drops those that answered nothing for all of query_timeout, and closes those idle
-   * for idleTimeoutMillis, as the pool closes its idle connections.
+   * Watches the lanes, every tenth of query_timeout or of idleTimeoutMillis, at least twice per
+   * LANE_CLOSE_MS: drops those that answered nothing for all of query_timeout, closes those idle
+   * for idleTimeoutMillis, as the pool closes its idle connections, and drops retired lanes whose
+   * polite close found no one to answer it.
    */
   private watch(): void {
+    if (this.watchdog !== undefined) return;
     const idleMs = this.options.idleTimeoutMillis ?? 0;
     const periods = [this.silentMs, idleMs].filter((ms) => ms > 0).map((ms) => ms / 10);
-    if (periods.length === 0 || this.watchdog !== undefined) return;
-    this.watchdog = setInterval(() => this.check(idleMs), Math.max(10, Math.min(1_000, ...periods)));
+    this.watchdog = setInterval(
+      () => this.check(idleMs),
+      Math.max(10, Math.min(LANE_CLOSE_MS / 2, ...periods)),
+    );
     this.watchdog.unref();
   }
 
@@ -228,6 +241,11 @@ export class PipelinedPool extends pg.Pool {
     for (const lane of [...this.lanes])
       if (silence || (idleMs > 0 && lane.inFlight === 0 && now - lane.progressAt > idleMs))
         void this.retire(lane);
+    // pg's end() sends Terminate and a FIN and waits for the server to close: a connection the
+    // network lost (a NAT entry gone) never does, and end() would wait for TCP to give up.
+    for (const lane of this.draining)
+      if (lane.inFlight === 0 && now - Math.max(lane.retiredAt ?? now, lane.progressAt) > LANE_CLOSE_MS)
+        socketOf(lane).destroy();
   }
 
   /**
@@ -237,6 +255,7 @@ export class PipelinedPool extends pg.Pool {
   private retire(lane: Lane): Promise<void> {
     if (lane.closed) return lane.ended;
     lane.closed = true;
+    lane.retiredAt = performance.now();
     this.lanes.splice(this.lanes.indexOf(lane), 1);
     this.draining.add(lane);
     lane.ended = (async () => {
@@ -257,8 +276,8 @@ export class PipelinedPool extends pg.Pool {
  * per turn: in the round-trip benchmark its lanes made 40% fewer writes (bench/README.md).
  */
 function batchWrites(lane: Lane): void {
-  if (lane.corked) return;
   const stream = socketOf(lane);
+  if (lane.corked || typeof stream.cork !== "function") return; // a custom pg stream may not cork
   lane.corked = true;
   stream.cork();
   setImmediate(() => {

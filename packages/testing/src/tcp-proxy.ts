@@ -23,17 +23,21 @@ function relay(client: Socket, { host, port }: { host: string; port: number }, s
     client.destroy();
     return;
   }
-  const upstream = connect(port, host);
+  const upstream = connect({ port, host, allowHalfOpen: true });
   for (const [from, to] of [
     [client, upstream],
     [upstream, client],
   ] as const) {
     state.sockets.add(from);
     from.on("error", () => from.destroy());
+    // A dead connection passes no FIN and no close either: its peer is gone without a trace.
+    from.on("end", () => {
+      if (!state.dead.has(from)) to.end();
+    });
     from.on("close", () => {
+      const dead = state.dead.delete(from);
       state.sockets.delete(from);
-      state.dead.delete(from);
-      to.destroy();
+      if (!dead) to.destroy();
     });
     from.on("data", (chunk) => {
       if (!state.frozen && !state.dead.has(from) && !(state.deaf && from === upstream)) to.write(chunk);
@@ -57,7 +61,8 @@ export async function tcpProxy(url: string) {
   const defaultPort = target.protocol.startsWith("redis") ? 6379 : 5432;
   const upstreamAt = { host: target.hostname, port: Number(target.port || defaultPort) };
   const state: ProxyState = { sockets: new Set(), dead: new Set(), frozen: false, deaf: false, down: false };
-  const server = createServer((client) => relay(client, upstreamAt, state));
+  // Half-open allowed: a FIN is passed on (or, on a dead connection, swallowed), not answered here.
+  const server = createServer({ allowHalfOpen: true }, (client) => relay(client, upstreamAt, state));
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const proxied = new URL(url);
@@ -79,7 +84,9 @@ export async function tcpProxy(url: string) {
      * Passes bytes again and takes new connections: the server is back. A connection open
      * through a freeze lost the bytes sent meanwhile; its client has to drop it. With
      * `keepFrozen`, the connections open through the freeze stay silent for good, without an
-     * RST (a peer gone while a NAT or conntrack entry went with it): only new ones pass bytes.
+     * RST (a peer gone while a NAT or conntrack entry went with it): they pass no bytes, no FIN
+     * and no close, so a client closing one politely waits for an answer that never comes; only
+     * new ones pass bytes.
      */
     restore(options: { keepFrozen?: boolean } = {}) {
       if (state.frozen && options.keepFrozen) for (const socket of state.sockets) state.dead.add(socket);
