@@ -84,7 +84,7 @@ export { OVERWRITE, Overwrite } from "./overwrite.ts";
 export type { Pause, StorePause, WaitingTask } from "./pause.ts";
 export type { SnapshotTask, StateSnapshot } from "./snapshot.ts";
 export { Annotation, type AnnotationField, AnnotationRoot } from "./state/annotation.ts";
-export type { StateDefinitionLike } from "./state/definition.ts";
+export type { StateDefinitionLike, StateGraphArgs } from "./state/definition.ts";
 export { type IssueTexts, issueTexts, REDACTED_KEY } from "./state/issues.ts";
 export { compiledJsonSchema } from "./state/json-schema.ts";
 export {

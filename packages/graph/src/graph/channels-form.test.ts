@@ -1,8 +1,17 @@
 // LangGraph.js's oldest way to declare state, `new StateGraph({ channels })` (its
 // `StateGraphArgs`, deprecated there, still in many guides): each key a reducer or null.
 // Expectations recorded from LangGraph.js 1.7.3 running the same graphs.
-import { describe, expect, it } from "vitest";
-import { END, InvalidGraphError, MemorySaver, START, StateGraph } from "../index.ts";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import * as z from "zod";
+import {
+  END,
+  InvalidGraphError,
+  MemorySaver,
+  START,
+  type StateDefinitionLike,
+  StateGraph,
+  type StateGraphArgs,
+} from "../index.ts";
 
 const sum = (a: number, b: number) => a + b;
 
@@ -104,5 +113,71 @@ describe("new StateGraph({ channels })", () => {
         channels: { count: null, log: null, other: null },
       });
     expect(wrong()).toBeInstanceOf(StateGraph);
+  });
+});
+
+describe("new StateGraph({ channels }): types", () => {
+  it("StateGraphArgs<State>['channels'] types the channels, as LangGraph.js's old guides write them", async () => {
+    interface AgentState {
+      count: number;
+      log: string[];
+    }
+    const channels: StateGraphArgs<AgentState>["channels"] = {
+      count: { value: (a: number, b: number) => a + b, default: () => 0 },
+      log: null,
+    };
+    const graph = new StateGraph<AgentState>({ channels })
+      .addNode("a", (s: AgentState) => ({ count: 2, log: [`a:${s.count}`] }))
+      .addEdge("__start__", "a")
+      .addEdge("a", "__end__")
+      .compile();
+    // Recorded from LangGraph.js 1.7.3.
+    expect(await graph.invoke({ count: 1 })).toEqual({ count: 3, log: ["a:1"] });
+  });
+
+  it("an explicit state type with a key named `channels` is the state (LangGraph.js: the same)", async () => {
+    interface Slack {
+      channels: string[];
+      log: string[];
+    }
+    const graph = new StateGraph<Slack>({
+      channels: {
+        channels: null,
+        log: { reducer: (a: string[], b: string[]) => a.concat(b), default: () => [] },
+      },
+    });
+    graph.addNode("a", (s) => {
+      expectTypeOf(s).toEqualTypeOf<Slack>();
+      return { log: [`a:${s.channels}`], channels: ["#general"] };
+    });
+    const app = graph.addEdge("__start__", "a").addEdge("a", "__end__").compile();
+    // Runtime is right (recorded from LangGraph.js 1.7.3): only the types are off.
+    expect(await app.invoke({ channels: ["#dev"] })).toEqual({ log: ["a:#dev"], channels: ["#general"] });
+  });
+
+  it("an explicit state type with an `input` / `output` key typed any is the state (LangGraph.js: the same)", async () => {
+    interface Loose {
+      input: any;
+      output?: any;
+      count: number;
+    }
+    const graph = new StateGraph<Loose>({ channels: { input: null, output: null, count: null } });
+    graph.addNode("a", (s) => {
+      expectTypeOf(s).toEqualTypeOf<Loose>();
+      return { output: `${s.input}!`, count: s.count + 1 };
+    });
+    const app = graph.addEdge("__start__", "a").addEdge("a", "__end__").compile();
+    expect(await app.invoke({ input: "hi", count: 1 })).toEqual({ input: "hi", output: "hi!", count: 2 });
+  });
+
+  it("a graph over a generic schema still type-checks (LangGraph.js refuses its own analogue)", () => {
+    function graphOf<T extends StateDefinitionLike>(schema: T) {
+      return new StateGraph(schema);
+    }
+    function zodGraphOf<T extends z.ZodObject<z.ZodRawShape>>(schema: T) {
+      return new StateGraph(schema);
+    }
+    expect(zodGraphOf(z.object({ a: z.string() }))).toBeInstanceOf(StateGraph);
+    expect(typeof graphOf).toBe("function");
   });
 });

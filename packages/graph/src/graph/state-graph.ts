@@ -112,14 +112,6 @@ function pickKeys(value: unknown, keys: ReadonlySet<string>): unknown {
   return Object.fromEntries(Object.entries(value).filter(([key]) => keys.has(key)));
 }
 
-/**
- * What `new StateGraph<D>(…)` takes: a schema (D inferred from it), or, given a state type
- * (`new StateGraph<State>({ channels })`, LangGraph.js's oldest form), its channels.
- */
-type GraphArgOf<D> = D extends StateDefinitionLike | ZodStateLike | GraphInitOf | ChannelsArgsOf
-  ? D
-  : ChannelsArgsOf<D>;
-
 /** Builds a graph over a state definition: nodes, edges, then `compile()`. */
 export class StateGraph<
   D extends StateDefinitionLike | ZodStateLike | GraphInitOf | ChannelsArgsOf | object,
@@ -141,7 +133,10 @@ export class StateGraph<
    * describes what `invoke(input, { context })` passes (nodes read it as `config.context`; not
    * checked, as in LangGraph.js).
    */
-  constructor(state: GraphArgOf<D>, second?: unknown) {
+  constructor(state: D, second?: unknown);
+  /** LangGraph.js's oldest form with the state type given: `new StateGraph<State>({ channels })`. */
+  constructor(state: ChannelsArgsOf<S>, second?: unknown);
+  constructor(state: unknown, second?: unknown) {
     this.schemas = graphSchemas(state, second);
   }
 

@@ -253,3 +253,66 @@ describe("createReactAgent({ includeAgentName: 'inline' })", () => {
     ]);
   });
 });
+
+describe("withAgentName: messages that are not message objects", () => {
+  // LangGraph checks isBaseMessage first and gives anything else to the model as it is.
+  it("passes plain-object, tuple and string messages to the model unchanged ", async () => {
+    let given: unknown;
+    const model = RunnableLambda.from((messages: unknown) => {
+      given = messages;
+      return new AIMessage("ok");
+    });
+    const input = [
+      { role: "system", content: "sys" },
+      { role: "assistant", content: "x", name: "bob" },
+      ["human", "hi"],
+      "hello",
+    ];
+    const out = (await withAgentName(model, "inline").invoke(input as never)) as BaseMessage;
+    expect(given).toEqual(input);
+    expect(out.content).toBe("ok");
+  });
+
+  it("createReactAgent includeAgentName 'inline' with a prompt function returning { role: 'system' } (LangGraph.js docs' pattern) runs", async () => {
+    const llm = new ScriptedChatModel([says("ai-1", tag("alice", "hi"))]);
+    const agent = createReactAgent({
+      llm,
+      tools: [add],
+      name: "alice",
+      includeAgentName: "inline",
+      prompt: ((state: { messages: BaseMessage[] }) => [
+        { role: "system", content: "Be brief." },
+        ...state.messages,
+      ]) as never,
+    });
+    const result = await agent.invoke({
+      messages: [new HumanMessage("q"), new AIMessage({ content: "x", name: "bob", id: "b1" })],
+    });
+    // Recorded from LangGraph.js 1.7.3.
+    expect(transcript(result.messages)).toEqual(["human: q", "ai b1 (bob): x", "ai ai-1 (alice): hi"]);
+    expect(llm.seen.map((call) => call.messages)).toEqual([
+      [
+        ["system", "Be brief."],
+        ["human", "q"],
+        ["ai", tag("bob", "x")],
+      ],
+    ]);
+  });
+});
+
+describe("withAgentName: the answer's name when its text parts name different agents", () => {
+  // LangGraph filters the name-only parts first (setting the name), then maps the parts with
+  // content (setting it again): a part with content wins.
+  it("names the answer after the part that has content", async () => {
+    const answer = new AIMessage({
+      content: [
+        { type: "text", text: tag("a", "Hi") },
+        { type: "text", text: tag("b", "") },
+      ],
+    });
+    const model = RunnableLambda.from(() => answer);
+    const out = (await withAgentName(model, "inline").invoke([new HumanMessage("q")])) as BaseMessage;
+    expect(out.content).toEqual([{ type: "text", text: "Hi" }]);
+    expect(out.name).toBe("a");
+  });
+});

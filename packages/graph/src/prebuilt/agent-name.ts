@@ -9,6 +9,7 @@ import {
   type BaseMessage,
   isAIMessage,
   isAIMessageChunk,
+  isBaseMessage,
   type MessageContent,
 } from "@langchain/core/messages";
 import { type Runnable, RunnableLambda, RunnableSequence } from "@langchain/core/runnables";
@@ -37,6 +38,9 @@ const aiMessage = (fields: Record<string, unknown>) => new AIMessage(fields as A
 
 /** A named AI message with its name in its content's text (each text part), and none in `name`. */
 export function addInlineAgentName(message: BaseMessage): BaseMessage {
+  // As LangGraph's: anything but a named AI message object (a `{ role, content }` a prompt
+  // function gave, a tuple, a string) reaches the model as it was.
+  if (!isBaseMessage(message)) return message;
   if (!(isAIMessage(message) || isAIMessageChunk(message as never)) || !message.name) return message;
   const { name } = message;
   if (typeof message.content === "string")
@@ -72,15 +76,23 @@ export function removeInlineAgentName(message: BaseMessage): BaseMessage {
     name = named[1];
     content = inner[1] as string;
   } else {
-    content = message.content.flatMap((block: Block) => {
-      if (!isTextBlock(block)) return [block];
-      const named = NAME_TAG.exec(block.text);
-      const inner = CONTENT_TAG.exec(block.text);
-      if (named === null) return [block];
-      name = named[1];
-      // A part that only names the agent goes; one that also holds content keeps that.
-      if (inner === null || inner[1] === "") return [];
-      return [{ ...block, text: inner[1] as string }];
+    // As LangGraph's, in its order: the parts that only name an agent go (naming the answer),
+    // then the parts that hold content keep only it (naming it again: such a part's name wins).
+    const tagsOf = (block: Block) =>
+      isTextBlock(block)
+        ? { named: NAME_TAG.exec(block.text), inner: CONTENT_TAG.exec(block.text) }
+        : undefined;
+    content = message.content.filter((block: Block) => {
+      const tags = tagsOf(block);
+      if (tags?.named == null || (tags.inner !== null && tags.inner[1] !== "")) return true;
+      name = tags.named[1];
+      return false;
+    });
+    content = content.map((block: Block) => {
+      const tags = tagsOf(block);
+      if (tags?.named == null || tags.inner === null) return block;
+      name = tags.named[1];
+      return { ...block, text: tags.inner[1] as string };
     }) as MessageContent;
   }
   return aiMessage({ ...fieldsOf(message), content, name });

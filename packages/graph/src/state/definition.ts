@@ -71,6 +71,19 @@ export interface ChannelsArgsOf<S = any> {
   channels: { [K in keyof S]: ChannelSpecOf<S[K], any> };
 }
 
+/** What `channels` holds in that form: each key's spec (a state type with a `channels` key is no such thing). */
+type ChannelSpecs = Record<string, ChannelSpecOf<any, any> | undefined>;
+
+/** `new StateGraph({ state | stateSchema, input?, output? })`, not a state type that has such keys among others. */
+type IsInit<D> = D extends GraphInitOf
+  ? [Exclude<keyof D, keyof GraphInitOf>] extends [never]
+    ? true
+    : false
+  : false;
+
+/** LangGraph.js's name for that form's argument (`StateGraphArgs<State>["channels"]` in its older guides). */
+export type StateGraphArgs<S = any> = ChannelsArgsOf<S>;
+
 type ChannelValue<C> = C extends { reducer: (current: infer V, update: any) => any }
   ? V
   : C extends { value: (current: infer V, update: any) => any }
@@ -86,17 +99,17 @@ export type StateOf<D> = D extends ZodStateLike
   ? z.output<D>
   : D extends StateDefinitionLike<infer S, any>
     ? S
-    : D extends { channels: infer C }
+    : D extends { channels: infer C extends ChannelSpecs }
       ? { [K in keyof C]: ChannelValue<C[K]> }
-      : D extends GraphInitOf
-        ? StateOf<StateSchemaOf<D>>
+      : IsInit<D> extends true
+        ? StateOf<StateSchemaOf<D & GraphInitOf>>
         : D;
 export type UpdateOf<D> = D extends ZodStateLike
   ? Partial<z.input<D>>
   : D extends StateDefinitionLike<any, infer U>
     ? U
-    : D extends { channels: infer C }
+    : D extends { channels: infer C extends ChannelSpecs }
       ? { [K in keyof C]?: ChannelUpdate<C[K]> }
-      : D extends GraphInitOf
-        ? UpdateOf<StateSchemaOf<D>>
+      : IsInit<D> extends true
+        ? UpdateOf<StateSchemaOf<D & GraphInitOf>>
         : Partial<D>;
