@@ -12,11 +12,10 @@ import {
   type ZodStateLike,
 } from "../state/definition.ts";
 import { StateSchema } from "../state/state-schema.ts";
+import type { GraphSpec } from "./spec.ts";
 
 /** LangGraph's key for a state that is one value, not an object of keys. */
 const ROOT_CHANNEL = "__root__";
-
-import type { GraphSpec } from "./spec.ts";
 
 /** A graph's channels and who sees which: undefined where a reader sees every key. */
 export interface StateViews {
