@@ -11,7 +11,7 @@ import type pg from "pg";
 import pino from "pino";
 import { describe, expect, it } from "vitest";
 import { connectPostgres } from "./connections.ts";
-import { PipelinedPool } from "./pipelined-pool.ts";
+import { LANE_STALL_MS, PipelinedPool } from "./pipelined-pool.ts";
 import { postgresOutageGate } from "./postgres-outage.ts";
 import { eventually, laneTests, settledOf, within } from "./test-support/lanes.ts";
 
@@ -81,6 +81,33 @@ describe("a lane that goes silent", () => {
       expect(Date.now() - started).toBeLessThan(3_000);
       proxy.restore();
       expect((await pool.query("SELECT 3 AS n")).rows[0].n).toBe(3);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe("lanes still connecting", () => {
+  it("take the statements sent while they connect (a distant server): none goes to the pool for it", async () => {
+    const proxy = await tcpProxy(url());
+    try {
+      proxy.slow(30); // each way: a connection takes several round trips, well over LANE_STALL_MS
+      const pool = track(new PipelinedPool({ connectionString: proxy.url, max: 4 }, 2));
+      const first = [pool.query("SELECT 1"), pool.query("SELECT 2")].map(settledOf); // opens both lanes
+      await sleep(3 * LANE_STALL_MS); // still connecting
+      const later = [pool.query("SELECT 3"), pool.query("SELECT 4")].map(settledOf);
+      expect(await Promise.all([...first, ...later])).toEqual([
+        "answered",
+        "answered",
+        "answered",
+        "answered",
+      ]);
+      expect({ spilled: pool.spilled, pooled: pool.totalCount, lanes: pool.laneConnections }).toEqual({
+        spilled: 0,
+        pooled: 0,
+        lanes: 2,
+      });
+      await pool.end();
     } finally {
       await proxy.close();
     }

@@ -38,8 +38,9 @@ export const LANE_CLOSE_MS = 1_000;
 export const LANE_DEPTH = 8;
 
 /**
- * A lane that has answered nothing for this long while it has statements out is stalled (its
- * first statement waits on a lock, or is slow): it takes no more until it answers again.
+ * A connected lane that has answered nothing for this long while it has statements out is
+ * stalled (its first statement waits on a lock, or is slow): it takes no more until it answers
+ * again. A lane still connecting takes statements up to LANE_DEPTH.
  */
 export const LANE_STALL_MS = 20;
 
@@ -60,6 +61,8 @@ interface Lane {
   corked: boolean;
   /** When it was retired (no statement is sent on it after). */
   retiredAt?: number;
+  /** Its connection is up: until then its statements wait for it, not for an answer. */
+  connected: boolean;
 }
 
 /** pg's query(), whichever of its forms a caller used. */
@@ -73,8 +76,8 @@ type AnyQuery = (...args: unknown[]) => unknown;
  * a pool) and the next statement opens another.
  *
  * A statement waits behind those sent before it on its lane, so one that waits on a lock delays
- * them. What bounds that: a lane that has answered nothing for LANE_STALL_MS takes no statement
- * until it answers, nor does one holding LANE_DEPTH; when no lane may take a statement, it takes
+ * them. What bounds that: a connected lane that has answered nothing for LANE_STALL_MS takes no
+ * statement until it answers, nor does one holding LANE_DEPTH; when no lane may take a statement, it takes
  * a pooled connection, as do a callback-style query, a cursor (it keeps a portal open) and a
  * statement with a query_timeout of its own (a probe's: it must not wait behind others). At
  * worst, the statements sent on a lane before it stalled wait with the one it waits on.
@@ -175,7 +178,9 @@ export class PipelinedPool extends pg.Pool {
     const now = performance.now();
     let best: Lane | undefined;
     for (const lane of this.lanes) {
-      const stalled = lane.inFlight > 0 && now - lane.progressAt > LANE_STALL_MS;
+      // A lane still connecting is not stalled: its statements wait for a connection a pooled
+      // connection would have to make too (a distant server's handshake takes round trips).
+      const stalled = lane.connected && lane.inFlight > 0 && now - lane.progressAt > LANE_STALL_MS;
       if (stalled || lane.inFlight >= LANE_DEPTH) continue;
       if (best === undefined || lane.inFlight < best.inFlight) best = lane;
     }
@@ -193,12 +198,16 @@ export class PipelinedPool extends pg.Pool {
       closed: false,
       ended: Promise.resolve(),
       corked: false,
+      connected: false,
     };
     // The statements on a failed connection get its error; the event itself must not crash the process.
     client.on("error", () => void this.retire(lane));
     client.on("end", () => void this.retire(lane));
     lane.ready = client.connect().then(
-      () => undefined,
+      () => {
+        lane.connected = true;
+        lane.progressAt = performance.now(); // what waited for the connection starts waiting now
+      },
       (error: unknown) => {
         void this.retire(lane);
         throw error;

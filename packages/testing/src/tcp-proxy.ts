@@ -12,6 +12,8 @@ interface ProxyState {
   deaf: boolean;
   /** Since cut() or close(): every connection, and every new one, is closed. */
   down: boolean;
+  /** Since slow(): how long each chunk takes to pass, either way (a distant server). */
+  delayMs: number;
 }
 
 /**
@@ -40,7 +42,9 @@ function relay(client: Socket, { host, port }: { host: string; port: number }, s
       if (!dead) to.destroy();
     });
     from.on("data", (chunk) => {
-      if (!state.frozen && !state.dead.has(from) && !(state.deaf && from === upstream)) to.write(chunk);
+      if (state.frozen || state.dead.has(from) || (state.deaf && from === upstream)) return;
+      if (state.delayMs > 0) setTimeout(() => to.write(chunk), state.delayMs);
+      else to.write(chunk);
     });
   }
 }
@@ -60,7 +64,14 @@ export async function tcpProxy(url: string) {
   const target = new URL(url);
   const defaultPort = target.protocol.startsWith("redis") ? 6379 : 5432;
   const upstreamAt = { host: target.hostname, port: Number(target.port || defaultPort) };
-  const state: ProxyState = { sockets: new Set(), dead: new Set(), frozen: false, deaf: false, down: false };
+  const state: ProxyState = {
+    sockets: new Set(),
+    dead: new Set(),
+    frozen: false,
+    deaf: false,
+    down: false,
+    delayMs: 0,
+  };
   // Half-open allowed: a FIN is passed on (or, on a dead connection, swallowed), not answered here.
   const server = createServer({ allowHalfOpen: true }, (client) => relay(client, upstreamAt, state));
   server.listen(0, "127.0.0.1");
@@ -75,6 +86,10 @@ export async function tcpProxy(url: string) {
     },
     deafen() {
       state.deaf = true;
+    },
+    /** Passes every chunk `ms` late, either way: a server far away (set it before connections open). */
+    slow(ms: number) {
+      state.delayMs = ms;
     },
     cut() {
       state.down = true;
