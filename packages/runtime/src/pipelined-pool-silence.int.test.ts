@@ -88,6 +88,29 @@ describe("a lane that goes silent", () => {
 });
 
 describe("lanes still connecting", () => {
+  it("take no statement a connected lane can take: it does not wait on a handshake that may be lost", async () => {
+    const proxy = await tcpProxy(url());
+    try {
+      const pool = track(connectPostgres(proxy.url, 4, { queryTimeoutMs: 1_000 }, 2));
+      await pool.query("SELECT 1"); // lane A up
+      const busyA = settledOf(pool.query("SELECT pg_sleep(0.3)"));
+      await sleep(3 * LANE_STALL_MS); // A is stalled on it: the next statement opens lane B
+      proxy.freeze();
+      const onB = settledOf(pool.query("SELECT 2")); // opens B: its startup message is lost
+      await sleep(50);
+      proxy.restore(); // the network is back; B's handshake was lost in the freeze, A's answer was not
+      expect(await busyA).toBe("answered");
+      // A is up, idle and answering; B still waits for an answer to its startup message.
+      const later = await Promise.all(
+        ["SELECT 3", "SELECT 4", "SELECT 5", "SELECT 6"].map((sql) => settledOf(pool.query(sql))),
+      );
+      expect(later).toEqual(["answered", "answered", "answered", "answered"]);
+      await onB;
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("take the statements sent while they connect (a distant server): none goes to the pool for it", async () => {
     const proxy = await tcpProxy(url());
     try {

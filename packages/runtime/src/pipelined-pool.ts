@@ -171,21 +171,25 @@ export class PipelinedPool extends pg.Pool {
   }
 
   /**
-   * The least busy lane that may take a statement; a new one while there are fewer than asked
-   * and none is idle; none (a pooled connection) when every lane is stalled or full.
+   * The least busy connected lane that may take a statement; a new one while there are fewer
+   * than asked and none is idle; else one still connecting; none (a pooled connection) when every
+   * lane is stalled or full.
    */
   private laneFor(): Lane | undefined {
     const now = performance.now();
     let best: Lane | undefined;
+    let connecting: Lane | undefined;
     for (const lane of this.lanes) {
-      // A lane still connecting is not stalled: its statements wait for a connection a pooled
-      // connection would have to make too (a distant server's handshake takes round trips).
-      const stalled = lane.connected && lane.inFlight > 0 && now - lane.progressAt > LANE_STALL_MS;
-      if (stalled || lane.inFlight >= LANE_DEPTH) continue;
-      if (best === undefined || lane.inFlight < best.inFlight) best = lane;
+      if (lane.inFlight >= LANE_DEPTH) continue;
+      const least = (than: Lane | undefined) => than === undefined || lane.inFlight < than.inFlight;
+      if (!lane.connected) {
+        if (least(connecting)) connecting = lane;
+      } else if (!(lane.inFlight > 0 && now - lane.progressAt > LANE_STALL_MS) && least(best)) best = lane;
     }
     if ((best === undefined || best.inFlight > 0) && this.lanes.length < this.laneCount) return this.open();
-    return best;
+    // A lane still connecting takes a statement only where it would otherwise take a pooled
+    // connection, which would have to connect too (a distant server's handshake takes round trips).
+    return best ?? connecting;
   }
 
   private open(): Lane {

@@ -33,18 +33,19 @@ function relay(client: Socket, { host, port }: { host: string; port: number }, s
     state.sockets.add(from);
     from.on("error", () => from.destroy());
     // A dead connection passes no FIN and no close either: its peer is gone without a trace.
+    // Since slow(), a FIN and a close wait as the bytes do, and so never overtake them.
+    const inTurn = (pass: () => void) => (state.delayMs > 0 ? setTimeout(pass, state.delayMs) : pass());
     from.on("end", () => {
-      if (!state.dead.has(from)) to.end();
+      if (!state.dead.has(from)) inTurn(() => to.end());
     });
     from.on("close", () => {
       const dead = state.dead.delete(from);
       state.sockets.delete(from);
-      if (!dead) to.destroy();
+      if (!dead) inTurn(() => to.destroy());
     });
     from.on("data", (chunk) => {
       if (state.frozen || state.dead.has(from) || (state.deaf && from === upstream)) return;
-      if (state.delayMs > 0) setTimeout(() => to.write(chunk), state.delayMs);
-      else to.write(chunk);
+      inTurn(() => to.write(chunk));
     });
   }
 }
