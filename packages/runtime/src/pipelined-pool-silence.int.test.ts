@@ -5,7 +5,6 @@
 // the pool's idleTimeoutMillis, as its pooled connections do.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { tcpProxy } from "@layover/testing";
 import type { Job } from "bullmq";
 import type pg from "pg";
 import pino from "pino";
@@ -15,7 +14,7 @@ import { LANE_STALL_MS, PipelinedPool } from "./pipelined-pool.ts";
 import { postgresOutageGate } from "./postgres-outage.ts";
 import { eventually, laneTests, settledOf, within } from "./test-support/lanes.ts";
 
-const { url, track, backends, admin } = laneTests();
+const { url, track, backends, admin, proxied } = laneTests();
 
 describe("query timeouts on lanes", () => {
   it("the outage gate's question, asked while both lanes run slow statements, is answered at once and fails none of them", async () => {
@@ -70,122 +69,93 @@ describe("query timeouts on lanes", () => {
 
 describe("a lane that goes silent", () => {
   it("fails every statement on it with 'Query read timeout' after query_timeout, and the next goes on a new lane", async () => {
-    const proxy = await tcpProxy(url());
-    try {
-      const pool = track(connectPostgres(proxy.url, 4, { queryTimeoutMs: 500 }, 2));
-      await pool.query("SELECT 1"); // a lane is up
-      proxy.freeze(); // a network gone silent: nothing passes, nothing closes
-      const started = Date.now();
-      const results = await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")].map(settledOf));
-      expect(results).toEqual(["failed: Query read timeout", "failed: Query read timeout"]);
-      expect(Date.now() - started).toBeLessThan(3_000);
-      proxy.restore();
-      expect((await pool.query("SELECT 3 AS n")).rows[0].n).toBe(3);
-    } finally {
-      await proxy.close();
-    }
+    const proxy = await proxied();
+    const pool = track(connectPostgres(proxy.url, 4, { queryTimeoutMs: 500 }, 2));
+    await pool.query("SELECT 1"); // a lane is up
+    proxy.freeze(); // a network gone silent: nothing passes, nothing closes
+    const started = Date.now();
+    const results = await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")].map(settledOf));
+    expect(results).toEqual(["failed: Query read timeout", "failed: Query read timeout"]);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    proxy.restore();
+    expect((await pool.query("SELECT 3 AS n")).rows[0].n).toBe(3);
   });
 });
 
 describe("lanes still connecting", () => {
   it("take no statement a connected lane can take: it does not wait on a handshake that may be lost", async () => {
-    const proxy = await tcpProxy(url());
-    try {
-      const pool = track(connectPostgres(proxy.url, 4, { queryTimeoutMs: 1_000 }, 2));
-      await pool.query("SELECT 1"); // lane A up
-      const busyA = settledOf(pool.query("SELECT pg_sleep(0.3)"));
-      await sleep(3 * LANE_STALL_MS); // A is stalled on it: the next statement opens lane B
-      proxy.freeze();
-      const onB = settledOf(pool.query("SELECT 2")); // opens B: its startup message is lost
-      await sleep(50);
-      proxy.restore(); // the network is back; B's handshake was lost in the freeze, A's answer was not
-      expect(await busyA).toBe("answered");
-      // A is up, idle and answering; B still waits for an answer to its startup message.
-      const later = await Promise.all(
-        ["SELECT 3", "SELECT 4", "SELECT 5", "SELECT 6"].map((sql) => settledOf(pool.query(sql))),
-      );
-      expect(later).toEqual(["answered", "answered", "answered", "answered"]);
-      await onB;
-    } finally {
-      await proxy.close();
-    }
+    const proxy = await proxied();
+    const pool = track(connectPostgres(proxy.url, 4, { queryTimeoutMs: 1_000 }, 2));
+    await pool.query("SELECT 1"); // lane A up
+    const busyA = settledOf(pool.query("SELECT pg_sleep(0.3)"));
+    await sleep(3 * LANE_STALL_MS); // A is stalled on it: the next statement opens lane B
+    proxy.freeze();
+    const onB = settledOf(pool.query("SELECT 2")); // opens B: its startup message is lost
+    await sleep(50);
+    proxy.restore(); // the network is back; B's handshake was lost in the freeze, A's answer was not
+    expect(await busyA).toBe("answered");
+    // A is up, idle and answering; B still waits for an answer to its startup message.
+    const later = await Promise.all(
+      ["SELECT 3", "SELECT 4", "SELECT 5", "SELECT 6"].map((sql) => settledOf(pool.query(sql))),
+    );
+    expect(later).toEqual(["answered", "answered", "answered", "answered"]);
+    await onB;
   });
 
   it("take the statements sent while they connect (a distant server): none goes to the pool for it", async () => {
-    const proxy = await tcpProxy(url());
-    try {
-      proxy.slow(30); // each way: a connection takes several round trips, well over LANE_STALL_MS
-      const pool = track(new PipelinedPool({ connectionString: proxy.url, max: 4 }, 2));
-      const first = [pool.query("SELECT 1"), pool.query("SELECT 2")].map(settledOf); // opens both lanes
-      await sleep(3 * LANE_STALL_MS); // still connecting
-      const later = [pool.query("SELECT 3"), pool.query("SELECT 4")].map(settledOf);
-      expect(await Promise.all([...first, ...later])).toEqual([
-        "answered",
-        "answered",
-        "answered",
-        "answered",
-      ]);
-      expect({ spilled: pool.spilled, pooled: pool.totalCount, lanes: pool.laneConnections }).toEqual({
-        spilled: 0,
-        pooled: 0,
-        lanes: 2,
-      });
-      await pool.end();
-    } finally {
-      await proxy.close();
-    }
+    const proxy = await proxied();
+    proxy.slow(30); // each way: a connection takes several round trips, well over LANE_STALL_MS
+    const pool = track(new PipelinedPool({ connectionString: proxy.url, max: 4 }, 2));
+    const first = [pool.query("SELECT 1"), pool.query("SELECT 2")].map(settledOf); // opens both lanes
+    await sleep(3 * LANE_STALL_MS); // still connecting
+    const later = [pool.query("SELECT 3"), pool.query("SELECT 4")].map(settledOf);
+    expect(await Promise.all([...first, ...later])).toEqual(["answered", "answered", "answered", "answered"]);
+    expect({ spilled: pool.spilled, pooled: pool.totalCount, lanes: pool.laneConnections }).toEqual({
+      spilled: 0,
+      pooled: 0,
+      lanes: 2,
+    });
+    await pool.end();
   });
 });
 
 describe("lanes that may be dead without a statement to show it", () => {
   it("a lane found silent takes the idle lanes with it: after the network returns, no statement waits on a connection that went silent", async () => {
-    const proxy = await tcpProxy(url());
-    try {
-      const pool = track(connectPostgres(proxy.url, 4, { queryTimeoutMs: 500 }, 2));
-      await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]); // both lanes up
-      proxy.freeze();
-      // Sent on one lane while the other has nothing to wait for: only the first is seen silent.
-      expect(await settledOf(pool.query("SELECT 3"))).toBe("failed: Query read timeout");
-      // The network returns, but what was open through the silence stays silent (a NAT entry gone).
-      proxy.restore({ keepFrozen: true });
-      const after = await Promise.all([pool.query("SELECT 4"), pool.query("SELECT 5")].map(settledOf));
-      expect(after).toEqual(["answered", "answered"]);
-    } finally {
-      await proxy.close();
-    }
+    const proxy = await proxied();
+    const pool = track(connectPostgres(proxy.url, 4, { queryTimeoutMs: 500 }, 2));
+    await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]); // both lanes up
+    proxy.freeze();
+    // Sent on one lane while the other has nothing to wait for: only the first is seen silent.
+    expect(await settledOf(pool.query("SELECT 3"))).toBe("failed: Query read timeout");
+    // The network returns, but what was open through the silence stays silent (a NAT entry gone).
+    proxy.restore({ keepFrozen: true });
+    const after = await Promise.all([pool.query("SELECT 4"), pool.query("SELECT 5")].map(settledOf));
+    expect(after).toEqual(["answered", "answered"]);
   });
 
   it("end() settles when a lane retired beside a silent one lost its connection with the network", async () => {
-    const proxy = await tcpProxy(url());
-    try {
-      const pool = track(connectPostgres(proxy.url, 4, { queryTimeoutMs: 500 }, 2));
-      await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]); // both lanes up
-      // Both connections gone without a trace (no FIN, no close passes); new ones pass.
-      proxy.freeze();
-      proxy.restore({ keepFrozen: true });
-      expect(await settledOf(pool.query("SELECT 3"))).toBe("failed: Query read timeout");
-      expect(await settledOf(pool.query("SELECT 4"))).toBe("answered");
-      // The idle lane retired beside the silent one waits for its close to be answered: it never is.
-      expect(await within(settledOf(pool.end()), 3_000)).toBe("answered");
-    } finally {
-      await proxy.close();
-    }
+    const proxy = await proxied();
+    const pool = track(connectPostgres(proxy.url, 4, { queryTimeoutMs: 500 }, 2));
+    await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]); // both lanes up
+    // Both connections gone without a trace (no FIN, no close passes); new ones pass.
+    proxy.freeze();
+    proxy.restore({ keepFrozen: true });
+    expect(await settledOf(pool.query("SELECT 3"))).toBe("failed: Query read timeout");
+    expect(await settledOf(pool.query("SELECT 4"))).toBe("answered");
+    // The idle lane retired beside the silent one waits for its close to be answered: it never is.
+    expect(await within(settledOf(pool.end()), 3_000)).toBe("answered");
   });
 
   it("end() settles when lanes closed for idleness had lost their connections with the network", async () => {
-    const proxy = await tcpProxy(url());
-    try {
-      const config = { connectionString: proxy.url, max: 4, query_timeout: 500, idleTimeoutMillis: 1_000 };
-      const pool = track(new PipelinedPool(config as pg.PoolConfig, 2));
-      await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]);
-      proxy.freeze();
-      proxy.restore({ keepFrozen: true });
-      await eventually(() => pool.laneConnections === 0, "both idle lanes are retired");
-      expect(await settledOf(pool.query("SELECT 3"))).toBe("answered"); // on a new lane
-      expect(await within(settledOf(pool.end()), 3_000)).toBe("answered");
-    } finally {
-      await proxy.close();
-    }
+    const proxy = await proxied();
+    const config = { connectionString: proxy.url, max: 4, query_timeout: 500, idleTimeoutMillis: 1_000 };
+    const pool = track(new PipelinedPool(config as pg.PoolConfig, 2));
+    await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]);
+    proxy.freeze();
+    proxy.restore({ keepFrozen: true });
+    await eventually(() => pool.laneConnections === 0, "both idle lanes are retired");
+    expect(await settledOf(pool.query("SELECT 3"))).toBe("answered"); // on a new lane
+    expect(await within(settledOf(pool.end()), 3_000)).toBe("answered");
   });
 
   it("closes a lane idle for the pool's idleTimeoutMillis, as the pool closes its idle connections", async () => {
@@ -215,21 +185,17 @@ describe("lanes that may be dead without a statement to show it", () => {
 
 describe("statements still on a lane it stops using", () => {
   it("end() while the network is silent: what is unanswered fails at query_timeout, and end() resolves", async () => {
-    const proxy = await tcpProxy(url());
-    try {
-      const pool = connectPostgres(proxy.url, 4, { queryTimeoutMs: 500 }, 2);
-      await pool.query("SELECT 1"); // a lane is up
-      proxy.freeze();
-      const statement = settledOf(pool.query("SELECT 2"));
-      await sleep(50);
-      const ended = settledOf(pool.end()); // a worker's or a client's close() at that moment
-      expect({ statement: await within(statement, 3_000), ended: await within(ended, 3_000) }).toEqual({
-        statement: "failed: Query read timeout",
-        ended: "answered",
-      });
-    } finally {
-      await proxy.close();
-    }
+    const proxy = await proxied();
+    const pool = connectPostgres(proxy.url, 4, { queryTimeoutMs: 500 }, 2);
+    await pool.query("SELECT 1"); // a lane is up
+    proxy.freeze();
+    const statement = settledOf(pool.query("SELECT 2"));
+    await sleep(50);
+    const ended = settledOf(pool.end()); // a worker's or a client's close() at that moment
+    expect({ statement: await within(statement, 3_000), ended: await within(ended, 3_000) }).toEqual({
+      statement: "failed: Query read timeout",
+      ended: "answered",
+    });
   });
 
   it("a lane retired by a statement pg could not send keeps failing at query_timeout what waits on it", async () => {

@@ -64,24 +64,23 @@ export function addInlineAgentName(message: BaseMessage): BaseMessage {
   });
 }
 
+/** The first name tag and content tag in `text`. */
+const tagsIn = (text: string) => ({ named: NAME_TAG.exec(text), inner: CONTENT_TAG.exec(text) });
+
 /** An AI answer whose content carries `<name>…</name><content>…</content>`: the content alone, the name in `name`. */
 export function removeInlineAgentName(message: BaseMessage): BaseMessage {
   if (!isAIMessage(message) || !message.content) return message;
   let name: string | undefined;
   let content: MessageContent;
   if (typeof message.content === "string") {
-    const named = NAME_TAG.exec(message.content);
-    const inner = CONTENT_TAG.exec(message.content);
+    const { named, inner } = tagsIn(message.content);
     if (named === null || inner === null) return message;
     name = named[1];
     content = inner[1] as string;
   } else {
     // As LangGraph's, in its order: the parts that only name an agent go (naming the answer),
     // then the parts that hold content keep only it (naming it again: such a part's name wins).
-    const tagsOf = (block: Block) =>
-      isTextBlock(block)
-        ? { named: NAME_TAG.exec(block.text), inner: CONTENT_TAG.exec(block.text) }
-        : undefined;
+    const tagsOf = (block: Block) => (isTextBlock(block) ? tagsIn(block.text) : undefined);
     content = message.content.filter((block: Block) => {
       const tags = tagsOf(block);
       if (tags?.named == null || (tags.inner !== null && tags.inner[1] !== "")) return true;

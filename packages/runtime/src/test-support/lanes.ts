@@ -2,7 +2,7 @@
 // and ways to see what a statement came to without an unhandled rejection.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { getPostgres } from "@layover/testing";
+import { getPostgres, tcpProxy } from "@layover/testing";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { PipelinedPool } from "../pipelined-pool.ts";
@@ -12,6 +12,8 @@ export interface LaneTests {
   url(): string;
   /** Ends `pool` after the test. */
   track<P extends pg.Pool>(pool: P): P;
+  /** A tcpProxy to the test database, closed after the test (before its pools end). */
+  proxied(): ReturnType<typeof tcpProxy>;
   /** A PipelinedPool of two lanes (tracked) whose connections carry an application_name of their own. */
   pipelined(): { pool: PipelinedPool; appName: string };
   /** The server's sessions named `appName`. */
@@ -25,11 +27,14 @@ export function laneTests(): LaneTests {
   let url = "";
   let admin: pg.Pool | undefined;
   const pools: pg.Pool[] = [];
+  const proxies: Awaited<ReturnType<typeof tcpProxy>>[] = [];
   beforeAll(async () => {
     url = await getPostgres();
     admin = new pg.Pool({ connectionString: url, max: 2 });
   });
   afterEach(async () => {
+    // Proxies first: what waits on a connection they hold silent then settles.
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
     await Promise.all(pools.splice(0).map((pool) => pool.end().catch(() => undefined)));
   });
   afterAll(async () => {
@@ -46,6 +51,11 @@ export function laneTests(): LaneTests {
   return {
     url: () => url,
     track,
+    async proxied() {
+      const proxy = await tcpProxy(url);
+      proxies.push(proxy);
+      return proxy;
+    },
     admin: adminPool,
     pipelined() {
       const appName = `pipelined-${randomUUID().slice(0, 8)}`;
