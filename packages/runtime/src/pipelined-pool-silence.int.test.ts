@@ -2,7 +2,8 @@
 // not its wait behind others on a lane, and the outage gate's question takes a connection of its
 // own; a lane that answers nothing fails what is on it at query_timeout, takes its idle siblings
 // with it (open through the same silence, they may be dead too), and an idle lane closes after
-// the pool's idleTimeoutMillis, as its pooled connections do.
+// the pool's idleTimeoutMillis, as its pooled connections do. A distant server's silence between
+// a statement and its answer is its round trip, not a stall.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Job } from "bullmq";
@@ -215,6 +216,46 @@ describe("statements still on a lane it stops using", () => {
       };
       expect(await settledOf(pool.query("SELECT $1::text", [unsendable]))).toBe("failed: no value");
       expect(await within(waiting, 3_000)).toBe("failed: Query read timeout");
+    } finally {
+      await holder.query("SELECT pg_advisory_unlock_all()");
+      holder.release();
+    }
+  });
+});
+
+describe("a distant server", () => {
+  it("counts a lane stalled only past its round trip: statements pipelined to a server 60 ms away stay on the lanes", async () => {
+    const proxy = await proxied();
+    proxy.slow(30); // each way: a round trip of 60 ms, three times LANE_STALL_MS
+    const pool = track(new PipelinedPool({ connectionString: proxy.url, max: 4 }, 2));
+    await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]); // both lanes up and answering
+    const first = ["SELECT 3", "SELECT 4", "SELECT 5", "SELECT 6"].map((sql) => settledOf(pool.query(sql)));
+    await sleep(1.5 * LANE_STALL_MS); // their answers are still on their way back
+    const later = ["SELECT 7", "SELECT 8", "SELECT 9", "SELECT 10"].map((sql) => settledOf(pool.query(sql)));
+    expect(await Promise.all([...first, ...later])).toEqual(Array(8).fill("answered"));
+    expect({ spilled: pool.spilled, pooled: pool.totalCount }).toEqual({ spilled: 0, pooled: 0 });
+  });
+
+  it("still keeps statements off a distant lane that waits on a lock: they are answered while it waits", async () => {
+    const holder = await admin().connect();
+    const key = Math.floor(Math.random() * 2 ** 30);
+    const proxy = await proxied();
+    proxy.slow(30);
+    const pool = track(new PipelinedPool({ connectionString: proxy.url, max: 4 }, 2));
+    try {
+      await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]); // both lanes up and answering
+      await holder.query("SELECT pg_advisory_lock($1)", [key]);
+      const blocked = [1, 2].map(() => settledOf(pool.query("SELECT pg_advisory_xact_lock($1)", [key])));
+      await sleep(400); // well past a round trip (60 ms) and LANE_STALL_MS: both lanes are stalled
+      let released = false;
+      const answered = await pool
+        .query("SELECT 3 AS n")
+        .then((result) => ({ n: result.rows[0].n, released }));
+      expect(answered).toEqual({ n: 3, released: false }); // answered while the lock was still held
+      expect(pool.spilled).toBe(1);
+      released = true;
+      await holder.query("SELECT pg_advisory_unlock($1)", [key]);
+      expect(await Promise.all(blocked)).toEqual(["answered", "answered"]);
     } finally {
       await holder.query("SELECT pg_advisory_unlock_all()");
       holder.release();

@@ -38,9 +38,13 @@ export const LANE_CLOSE_MS = 1_000;
 export const LANE_DEPTH = 8;
 
 /**
- * A connected lane that has answered nothing for this long while it has statements out is
- * stalled (its first statement waits on a lock, or is slow): it takes no more until it answers
- * again. A lane still connecting takes statements up to LANE_DEPTH.
+ * A connected lane that has answered nothing for this long beyond the server's round trip while
+ * it has statements out is stalled (its first statement waits on a lock, or is slow): it takes
+ * no more until it answers again. The round trip is taken as twice the quickest answer the pool
+ * has had, from a statement's send (none before its first): the lanes of a server 30 ms away
+ * would otherwise all be seen stalled before any answer could come back, and their statements
+ * would spill to pooled connections, each a handshake over the same distance. A lane still
+ * connecting takes statements up to LANE_DEPTH.
  */
 export const LANE_STALL_MS = 20;
 
@@ -76,9 +80,9 @@ type AnyQuery = (...args: unknown[]) => unknown;
  * a pool) and the next statement opens another.
  *
  * A statement waits behind those sent before it on its lane, so one that waits on a lock delays
- * them. What bounds that: a connected lane that has answered nothing for LANE_STALL_MS takes no
- * statement until it answers, nor does one holding LANE_DEPTH; when no lane may take a statement, it takes
- * a pooled connection, as do a callback-style query, a cursor (it keeps a portal open) and a
+ * them. What bounds that: a connected lane that has answered nothing for LANE_STALL_MS beyond the
+ * server's round trip takes no statement until it answers, nor does one holding LANE_DEPTH; when
+ * no lane may take a statement, it takes a pooled connection, as do a callback-style query, a cursor (it keeps a portal open) and a
  * statement with a query_timeout of its own (a probe's: it must not wait behind others). At
  * worst, the statements sent on a lane before it stalled wait with the one it waits on.
  *
@@ -103,6 +107,8 @@ export class PipelinedPool extends pg.Pool {
   private watchdog: NodeJS.Timeout | undefined;
   private closing = false;
   private spills = 0;
+  /** The quickest a statement on a lane was answered, from its send: the server's round trip at most. */
+  private quickestMs = Number.POSITIVE_INFINITY;
 
   constructor(config: pg.PoolConfig, lanes: number) {
     checkPostgresLanes("PipelinedPool", lanes);
@@ -151,23 +157,38 @@ export class PipelinedPool extends pg.Pool {
   private async onLane(lane: Lane, args: unknown[]): Promise<unknown> {
     if (lane.inFlight === 0) lane.progressAt = performance.now();
     lane.inFlight += 1;
+    let sentAt: number | undefined;
     try {
       await lane.ready;
       batchWrites(lane);
-      return await (lane.client.query as AnyQuery).apply(lane.client, args);
+      sentAt = performance.now();
+      const result = await (lane.client.query as AnyQuery).apply(lane.client, args);
+      this.answered(sentAt);
+      return result;
     } catch (error) {
+      if (sentAt !== undefined && isAnswer(error)) this.answered(sentAt);
       // Named statements sent behind one whose Parse failed Bind a statement that never was
       // (26000): nothing ran, so each is sent again on a pooled connection, to fail as itself.
       if (sqlstate(error) === "26000" && isNamed(args)) return this.pooled(args);
       // A statement's own failure leaves its connection as it was; any other (the server ended
       // the session, the socket failed) retires the lane before another statement is sent on
       // it, though its 'end' may come later.
-      if ((error as { severity?: unknown } | null)?.severity !== "ERROR") void this.retire(lane);
+      if (!isAnswer(error)) void this.retire(lane);
       throw lane.silent ?? error;
     } finally {
       lane.inFlight -= 1;
       lane.progressAt = performance.now();
     }
+  }
+
+  /** Takes the time since `sentAt` of a statement the server answered into the quickest answer. */
+  private answered(sentAt: number): void {
+    this.quickestMs = Math.min(this.quickestMs, performance.now() - sentAt);
+  }
+
+  /** How long a connected lane with statements out may answer nothing before it counts as stalled. */
+  private get stallMs(): number {
+    return LANE_STALL_MS + (Number.isFinite(this.quickestMs) ? 2 * this.quickestMs : 0);
   }
 
   /**
@@ -177,6 +198,7 @@ export class PipelinedPool extends pg.Pool {
    */
   private laneFor(): Lane | undefined {
     const now = performance.now();
+    const stallMs = this.stallMs;
     let best: Lane | undefined;
     let connecting: Lane | undefined;
     for (const lane of this.lanes) {
@@ -184,7 +206,7 @@ export class PipelinedPool extends pg.Pool {
       const least = (than: Lane | undefined) => than === undefined || lane.inFlight < than.inFlight;
       if (!lane.connected) {
         if (least(connecting)) connecting = lane;
-      } else if (!(lane.inFlight > 0 && now - lane.progressAt > LANE_STALL_MS) && least(best)) best = lane;
+      } else if (!(lane.inFlight > 0 && now - lane.progressAt > stallMs) && least(best)) best = lane;
     }
     if ((best === undefined || best.inFlight > 0) && this.lanes.length < this.laneCount) return this.open();
     // A lane still connecting takes a statement only where it would otherwise take a pooled
@@ -320,6 +342,11 @@ function isNamed(args: unknown[]): boolean {
   return (
     typeof config === "object" && config !== null && typeof (config as { name?: unknown }).name === "string"
   );
+}
+
+/** Whether `error` is a statement's own failure, answered by the server (its connection is fine). */
+function isAnswer(error: unknown): boolean {
+  return (error as { severity?: unknown } | null)?.severity === "ERROR";
 }
 
 function sqlstate(error: unknown): unknown {
