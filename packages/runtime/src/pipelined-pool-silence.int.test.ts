@@ -227,11 +227,29 @@ describe("a distant server", () => {
   it("counts a lane stalled only past its round trip: statements pipelined to a server 60 ms away stay on the lanes", async () => {
     const proxy = await proxied();
     proxy.slow(30); // each way: a round trip of 60 ms, three times LANE_STALL_MS
-    const pool = track(new PipelinedPool({ connectionString: proxy.url, max: 4 }, 2));
+    const pool = track(connectPostgres(proxy.url, 4, {}, 2) as PipelinedPool);
     await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]); // both lanes up and answering
     const first = ["SELECT 3", "SELECT 4", "SELECT 5", "SELECT 6"].map((sql) => settledOf(pool.query(sql)));
     await sleep(1.5 * LANE_STALL_MS); // their answers are still on their way back
     const later = ["SELECT 7", "SELECT 8", "SELECT 9", "SELECT 10"].map((sql) => settledOf(pool.query(sql)));
+    expect(await Promise.all([...first, ...later])).toEqual(Array(8).fill("answered"));
+    expect({ spilled: pool.spilled, pooled: pool.totalCount }).toEqual({ spilled: 0, pooled: 0 });
+  });
+
+  it("learns the round trip again on new connections: after a failover to a distant server, its statements stay on the lanes", async () => {
+    const proxy = await proxied();
+    const pool = track(connectPostgres(proxy.url, 4, {}, 2) as PipelinedPool);
+    await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]); // a server close by
+    proxy.cut(); // it fails; the lanes' connections go
+    await eventually(() => pool.laneConnections === 0, "the lanes dropped");
+    proxy.slow(30); // its replacement is 60 ms away
+    proxy.restore();
+    await Promise.all([pool.query("SELECT 3"), pool.query("SELECT 4")]); // new lanes, answering
+    const first = ["SELECT 5", "SELECT 6", "SELECT 7", "SELECT 8"].map((sql) => settledOf(pool.query(sql)));
+    await sleep(1.5 * LANE_STALL_MS);
+    const later = ["SELECT 9", "SELECT 10", "SELECT 11", "SELECT 12"].map((sql) =>
+      settledOf(pool.query(sql)),
+    );
     expect(await Promise.all([...first, ...later])).toEqual(Array(8).fill("answered"));
     expect({ spilled: pool.spilled, pooled: pool.totalCount }).toEqual({ spilled: 0, pooled: 0 });
   });
@@ -241,7 +259,8 @@ describe("a distant server", () => {
     const key = Math.floor(Math.random() * 2 ** 30);
     const proxy = await proxied();
     proxy.slow(30);
-    const pool = track(new PipelinedPool({ connectionString: proxy.url, max: 4 }, 2));
+    const pool = track(connectPostgres(proxy.url, 4, {}, 2) as PipelinedPool);
+    pool.on("error", () => {}); // the pooled connection it spills to sees the proxy close after the test
     try {
       await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]); // both lanes up and answering
       await holder.query("SELECT pg_advisory_lock($1)", [key]);

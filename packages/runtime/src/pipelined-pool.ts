@@ -40,11 +40,11 @@ export const LANE_DEPTH = 8;
 /**
  * A connected lane that has answered nothing for this long beyond the server's round trip while
  * it has statements out is stalled (its first statement waits on a lock, or is slow): it takes
- * no more until it answers again. The round trip is taken as twice the quickest answer the pool
- * has had, from a statement's send (none before its first): the lanes of a server 30 ms away
- * would otherwise all be seen stalled before any answer could come back, and their statements
- * would spill to pooled connections, each a handshake over the same distance. A lane still
- * connecting takes statements up to LANE_DEPTH.
+ * no more until it answers again. The round trip is taken as twice the quickest answer the lane
+ * has had from a statement's send (before its first, its siblings', or none): the lanes of a
+ * server 30 ms away would otherwise all be seen stalled before any answer could come back, and
+ * their statements would spill to pooled connections, each a handshake over the same distance.
+ * A lane still connecting takes statements up to LANE_DEPTH.
  */
 export const LANE_STALL_MS = 20;
 
@@ -67,6 +67,11 @@ interface Lane {
   retiredAt?: number;
   /** Its connection is up: until then its statements wait for it, not for an answer. */
   connected: boolean;
+  /**
+   * The quickest it answered a statement, from the statement's send: the server's round trip at
+   * most (this connection's: a failover's new server may be farther). Infinity before its first.
+   */
+  quickestMs: number;
 }
 
 /** pg's query(), whichever of its forms a caller used. */
@@ -107,8 +112,6 @@ export class PipelinedPool extends pg.Pool {
   private watchdog: NodeJS.Timeout | undefined;
   private closing = false;
   private spills = 0;
-  /** The quickest a statement on a lane was answered, from its send: the server's round trip at most. */
-  private quickestMs = Number.POSITIVE_INFINITY;
 
   constructor(config: pg.PoolConfig, lanes: number) {
     checkPostgresLanes("PipelinedPool", lanes);
@@ -163,10 +166,10 @@ export class PipelinedPool extends pg.Pool {
       batchWrites(lane);
       sentAt = performance.now();
       const result = await (lane.client.query as AnyQuery).apply(lane.client, args);
-      this.answered(sentAt);
+      answered(lane, sentAt);
       return result;
     } catch (error) {
-      if (sentAt !== undefined && isAnswer(error)) this.answered(sentAt);
+      if (sentAt !== undefined && isAnswer(error)) answered(lane, sentAt);
       // Named statements sent behind one whose Parse failed Bind a statement that never was
       // (26000): nothing ran, so each is sent again on a pooled connection, to fail as itself.
       if (sqlstate(error) === "26000" && isNamed(args)) return this.pooled(args);
@@ -181,16 +184,6 @@ export class PipelinedPool extends pg.Pool {
     }
   }
 
-  /** Takes the time since `sentAt` of a statement the server answered into the quickest answer. */
-  private answered(sentAt: number): void {
-    this.quickestMs = Math.min(this.quickestMs, performance.now() - sentAt);
-  }
-
-  /** How long a connected lane with statements out may answer nothing before it counts as stalled. */
-  private get stallMs(): number {
-    return LANE_STALL_MS + (Number.isFinite(this.quickestMs) ? 2 * this.quickestMs : 0);
-  }
-
   /**
    * The least busy connected lane that may take a statement; a new one while there are fewer
    * than asked and none is idle; else one still connecting; none (a pooled connection) when every
@@ -198,15 +191,18 @@ export class PipelinedPool extends pg.Pool {
    */
   private laneFor(): Lane | undefined {
     const now = performance.now();
-    const stallMs = this.stallMs;
+    // A lane yet to answer takes its siblings' round trip (the same server), or none.
+    const siblings = Math.min(...this.lanes.map((lane) => lane.quickestMs));
     let best: Lane | undefined;
     let connecting: Lane | undefined;
     for (const lane of this.lanes) {
       if (lane.inFlight >= LANE_DEPTH) continue;
       const least = (than: Lane | undefined) => than === undefined || lane.inFlight < than.inFlight;
+      const roundTripMs = 2 * ([lane.quickestMs, siblings].find(Number.isFinite) ?? 0);
+      const stalled = lane.inFlight > 0 && now - lane.progressAt > LANE_STALL_MS + roundTripMs;
       if (!lane.connected) {
         if (least(connecting)) connecting = lane;
-      } else if (!(lane.inFlight > 0 && now - lane.progressAt > stallMs) && least(best)) best = lane;
+      } else if (!stalled && least(best)) best = lane;
     }
     if ((best === undefined || best.inFlight > 0) && this.lanes.length < this.laneCount) return this.open();
     // A lane still connecting takes a statement only where it would otherwise take a pooled
@@ -225,6 +221,7 @@ export class PipelinedPool extends pg.Pool {
       ended: Promise.resolve(),
       corked: false,
       connected: false,
+      quickestMs: Number.POSITIVE_INFINITY,
     };
     // The statements on a failed connection get its error; the event itself must not crash the process.
     client.on("error", () => void this.retire(lane));
@@ -301,6 +298,11 @@ export class PipelinedPool extends pg.Pool {
     })();
     return lane.ended;
   }
+}
+
+/** Takes the time since `sentAt` of a statement `lane`'s server answered into its quickest answer. */
+function answered(lane: Lane, sentAt: number): void {
+  lane.quickestMs = Math.min(lane.quickestMs, performance.now() - sentAt);
 }
 
 /**
