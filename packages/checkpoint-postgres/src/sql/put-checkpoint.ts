@@ -88,8 +88,11 @@ export interface PutSqlParts {
   guard?: string | undefined;
 }
 
-export function putCheckpointSql(s: string, { thenSql: then, writesFrom, guard }: PutSqlParts = {}): string {
-  const fenced = guard === undefined ? "" : " AND (SELECT ok FROM fence)";
+/**
+ * The chain's blob rows, each with its base (steps 2 and 3 of the header), and the verdict on
+ * its deltas.
+ */
+function blobRowsSql(s: string): string {
   return `
 WITH RECURSIVE known AS (
   SELECT key_id FROM ${s}.checkpoint_heads WHERE thread_id = $1::text AND ns = $2::text
@@ -113,7 +116,16 @@ blob_rows AS (
 ),
 verdict AS (
   SELECT NOT EXISTS (SELECT 1 FROM blob_rows WHERE broken) AS deltas_ok
-),${guard === undefined ? "" : `\nfence AS (\n  SELECT coalesce((${guard}), false) AS ok\n),`}
+),`;
+}
+
+/**
+ * The compare-and-set on the head (step 1 of the header), behind the guard when there is one:
+ * `won` holds the key when it won.
+ */
+function headSql(s: string, guard: string | undefined): string {
+  const fenced = guard === undefined ? "" : " AND (SELECT ok FROM fence)";
+  return `${guard === undefined ? "" : `\nfence AS (\n  SELECT coalesce((${guard}), false) AS ok\n),`}
 moved AS (
   UPDATE ${s}.checkpoint_heads SET head_id = ($3::uuid[])[cardinality($3::uuid[])]
   WHERE thread_id = $1::text AND ns = $2::text AND head_id = $5::uuid AND (SELECT deltas_ok FROM verdict)${fenced}
@@ -127,7 +139,12 @@ created AS (
 ),
 won AS (
   SELECT key_id FROM moved UNION ALL SELECT key_id FROM created
-),
+),`;
+}
+
+/** The checkpoint rows and blob rows, written under the key only when the put won (step 2 of the header). */
+function savedSql(s: string): string {
+  return `
 saved AS (
   INSERT INTO ${s}.checkpoints
     (key_id, checkpoint_id, parent_id, body, blob_versions, metadata, metadata_filter)
@@ -147,7 +164,11 @@ stored AS (
     item_count = EXCLUDED.item_count, chain_length = EXCLUDED.chain_length,
     chain_bytes = EXCLUDED.chain_bytes, snapshot_bytes = EXCLUDED.snapshot_bytes, data = EXCLUDED.data
   RETURNING channel, version, base_version, chain_length, chain_bytes, snapshot_bytes
-)${
+)`;
+}
+
+export function putCheckpointSql(s: string, { thenSql: then, writesFrom, guard }: PutSqlParts = {}): string {
+  return `${blobRowsSql(s)}${headSql(s, guard)}${savedSql(s)}${
     then === undefined
       ? ""
       : `,
