@@ -1,16 +1,6 @@
 import { describeCpu } from "../support/cpu.ts";
+import { table, upTo } from "../support/table.ts";
 import type { CaseResult } from "./measure.ts";
-
-function fixed(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits }) : "n/a";
-}
-
-function row(cells: readonly string[], widths: readonly number[]): string {
-  return cells
-    .map((cell, i) => (i < 2 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0)))
-    .join("  ")
-    .trimEnd();
-}
 
 /** The issue's targets, checked against Layover's figures. */
 export function targetChecks(
@@ -22,21 +12,21 @@ export function targetChecks(
   if (linear)
     checks.push({
       target: "linear ≥ 2,000 supersteps/s",
-      value: fixed(linear.superstepsPerSec, 0),
+      value: upTo(linear.superstepsPerSec, 0),
       met: linear.superstepsPerSec >= 2000,
     });
   const roundTrip = layover("round trip");
   if (roundTrip)
     checks.push({
       target: "round trips ≥ 500/s",
-      value: fixed(roundTrip.opsPerSec, 0),
+      value: upTo(roundTrip.opsPerSec, 0),
       met: roundTrip.opsPerSec >= 500,
     });
   const sequential = layover("round trip, sequential");
   if (sequential)
     checks.push({
       target: "sequential round-trip p50 < 10 ms",
-      value: `${fixed(sequential.p50Ms, 2)} ms`,
+      value: `${upTo(sequential.p50Ms, 2)} ms`,
       met: sequential.p50Ms < 10,
     });
   return checks;
@@ -61,23 +51,20 @@ export function formatTable(results: readonly CaseResult[], settingsLine: string
         i === 0 ? result.case : "",
         engine.engine,
         i === 0 ? String(result.inFlight) : "",
-        fixed(engine.opsPerSec, 0),
-        fixed(engine.superstepsPerSec, 0),
-        fixed(engine.p50Ms, 2),
-        fixed(engine.p99Ms, 2),
-        i === 0 ? `${fixed(result.ratio, 2)}×` : "",
+        upTo(engine.opsPerSec, 0),
+        upTo(engine.superstepsPerSec, 0),
+        upTo(engine.p50Ms, 2),
+        upTo(engine.p99Ms, 2),
+        i === 0 ? `${upTo(result.ratio, 2)}×` : "",
       ]);
     });
   }
-  const widths = header.map((title, i) =>
-    Math.max(title.length, ...lines.map((line) => (line[i] ?? "").length)),
-  );
   const legend = results.map(
     (result) =>
       `  ${result.case}: ${result.describe}; p50/p99: ${result.latency}; ${result.supersteps} supersteps per op`,
   );
   const latency = results.map(
-    (result) => `  ${result.case}: LangGraph.js p50 ÷ Layover p50 = ${fixed(result.latencyRatio, 2)}×`,
+    (result) => `  ${result.case}: LangGraph.js p50 ÷ Layover p50 = ${upTo(result.latencyRatio, 2)}×`,
   );
   const cpu = results.flatMap((result) =>
     result.results.map((engine) => {
@@ -88,8 +75,7 @@ export function formatTable(results: readonly CaseResult[], settingsLine: string
     (check) => `  ${check.met ? "met   " : "missed"}  ${check.target}: ${check.value}`,
   );
   return [
-    row(header, widths),
-    ...lines.map((line) => row(line, widths)),
+    ...table(header, lines, 2),
     "",
     "ops/s and Layover/LangGraph are medians over rounds; p50/p99 over every op of every kept round.",
     ...legend,

@@ -7,6 +7,11 @@ export function fixed(value: number, digits: number): string {
     : "n/a";
 }
 
+/** `value` with at most `digits` decimals and thousands separators; "n/a" when not finite. */
+export function upTo(value: number, digits: number): string {
+  return Number.isFinite(value) ? value.toLocaleString("en-US", { maximumFractionDigits: digits }) : "n/a";
+}
+
 /** A ratio as `1.5×`. */
 export const times = (ratio: number, digits = 1) => `${fixed(ratio, digits)}×`;
 
