@@ -1,6 +1,7 @@
 import * as langgraph from "@langchain/langgraph";
 import { InMemoryCache as LangGraphCache } from "@langchain/langgraph-checkpoint";
 import * as layover from "@layover/graph";
+import { approvalGraph, LINEAR_NODES, linearGraph } from "../support/graphs.ts";
 
 /**
  * The part of the graph API both engines share. Each case is written once against it and
@@ -45,7 +46,6 @@ export interface BenchCase {
   build(api: GraphApi, checkpointer?: unknown): Run;
 }
 
-const sum = (a: number, b: number) => a + b;
 const concat = (a: string[], b: string | string[]) => a.concat(b);
 
 function config(threadId: string) {
@@ -56,23 +56,12 @@ function check(ok: boolean, what: string): void {
   if (!ok) throw new Error(`Benchmark graph returned the wrong result: ${what}`);
 }
 
-const LINEAR_NODES = 10;
-
 const linear: BenchCase = {
   name: "linear",
   describe: `${LINEAR_NODES} nodes in a chain; each adds 1 to count (sum) and appends to log (concat)`,
   supersteps: LINEAR_NODES,
   build(api, checkpointer) {
-    const State = api.Annotation.Root({
-      count: api.Annotation({ reducer: sum, default: () => 0 }),
-      log: api.Annotation({ reducer: concat, default: () => [] }),
-    });
-    const graph = new api.StateGraph(State);
-    for (let i = 0; i < LINEAR_NODES; i++) {
-      graph.addNode(`n${i}`, (state: { count: number }) => ({ count: 1, log: `n${i}:${state.count}` }));
-      graph.addEdge(i === 0 ? api.START : `n${i - 1}`, `n${i}`);
-    }
-    graph.addEdge(`n${LINEAR_NODES - 1}`, api.END);
+    const graph = linearGraph(api);
     const app = graph.compile({ checkpointer: checkpointer ?? new api.MemorySaver() });
     return async (threadId) => {
       const out = await app.invoke({ count: 0 }, config(threadId));
@@ -113,24 +102,7 @@ const interruptRoundTrip: BenchCase = {
   describe: "planner → approval (interrupt) → act: invoke until paused, then resume with a Command",
   supersteps: 4,
   build(api, checkpointer) {
-    const State = api.Annotation.Root({
-      request: api.Annotation(),
-      plan: api.Annotation(),
-      decision: api.Annotation(),
-      result: api.Annotation(),
-    });
-    const graph = new api.StateGraph(State)
-      .addNode("planner", (state: { request: string }) => ({ plan: `book ${state.request}` }))
-      .addNode("approval", (state: { plan: string }) => ({
-        decision: api.interrupt({ question: "Approve?", plan: state.plan }),
-      }))
-      .addNode("act", (state: { plan: string; decision: string }) => ({
-        result: `${state.decision}: ${state.plan}`,
-      }))
-      .addEdge(api.START, "planner")
-      .addEdge("planner", "approval")
-      .addEdge("approval", "act")
-      .addEdge("act", api.END);
+    const graph = approvalGraph(api);
     const app = graph.compile({ checkpointer: checkpointer ?? new api.MemorySaver() });
     return async (threadId) => {
       const paused = await app.invoke({ request: "LHR→JFK" }, config(threadId));
