@@ -1,18 +1,13 @@
 import * as langgraph from "@langchain/langgraph";
 import { InMemoryCache as LangGraphCache } from "@langchain/langgraph-checkpoint";
 import * as layover from "@layover/graph";
-import { approvalGraph, LINEAR_NODES, linearGraph } from "../support/graphs.ts";
+import { approvalGraph, type GraphApi as GraphCore, LINEAR_NODES, linearGraph } from "../support/graphs.ts";
 
 /**
  * The part of the graph API both engines share. Each case is written once against it and
  * built twice, so the two engines run the very same graph definition.
  */
-export interface GraphApi {
-  StateGraph: new (state: any) => any;
-  Annotation: any;
-  START: string;
-  END: string;
-  interrupt: (value: unknown) => any;
+export interface GraphApi extends GraphCore {
   Command: new (params: { resume: unknown }) => unknown;
   MemorySaver: new () => any;
   entrypoint: (options: { name: string; checkpointer?: unknown }, fn: (input: any) => unknown) => any;
