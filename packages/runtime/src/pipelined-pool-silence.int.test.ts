@@ -236,6 +236,25 @@ describe("a distant server", () => {
     expect({ spilled: pool.spilled, pooled: pool.totalCount }).toEqual({ spilled: 0, pooled: 0 });
   });
 
+  it("knows the round trip from the handshake: statements sent while the first answers are on their way back stay on the lanes", async () => {
+    const proxy = await proxied();
+    proxy.slow(30);
+    const pool = track(connectPostgres(proxy.url, 4, {}, 2) as PipelinedPool);
+    pool.on("error", () => {}); // a pooled connection it would spill to ends with the test
+    // A worker's first burst (or its first after the lanes closed idle, or after a failover).
+    const first = ["SELECT 1", "SELECT 2", "SELECT 3", "SELECT 4"].map((sql) => settledOf(pool.query(sql)));
+    // Both lanes connected (what the pool keeps of them, read here only to know when).
+    const lanes = (pool as unknown as { lanes: { connected: boolean }[] }).lanes;
+    await eventually(
+      () => lanes.length === 2 && lanes.every((lane) => lane.connected),
+      "both lanes connected",
+    );
+    await sleep(1.5 * LANE_STALL_MS); // the first answers are still on their way back
+    const later = ["SELECT 5", "SELECT 6", "SELECT 7", "SELECT 8"].map((sql) => settledOf(pool.query(sql)));
+    expect(await Promise.all([...first, ...later])).toEqual(Array(8).fill("answered"));
+    expect({ spilled: pool.spilled, pooled: pool.totalCount }).toEqual({ spilled: 0, pooled: 0 });
+  });
+
   it("learns the round trip again on new connections: after a failover to a distant server, its statements stay on the lanes", async () => {
     const proxy = await proxied();
     const pool = track(connectPostgres(proxy.url, 4, {}, 2) as PipelinedPool);
@@ -252,6 +271,39 @@ describe("a distant server", () => {
     );
     expect(await Promise.all([...first, ...later])).toEqual(Array(8).fill("answered"));
     expect({ spilled: pool.spilled, pooled: pool.totalCount }).toEqual({ spilled: 0, pooled: 0 });
+  });
+
+  it("a lane whose first answers came slowly (a lock wait) is still seen stalled within the handshake's time when it waits again", async () => {
+    const holder = await admin().connect();
+    const key = Math.floor(Math.random() * 2 ** 30);
+    const pool = track(connectPostgres(url(), 4, {}, 2) as PipelinedPool);
+    pool.on("error", () => {}); // the pooled connection it spills to ends with the test
+    try {
+      // Two jobs contend for one thread: each lane's first statement waits 300 ms on its lock.
+      await holder.query("SELECT pg_advisory_lock($1)", [key]);
+      const firstWaits = [1, 2].map(() => pool.query("SELECT pg_advisory_xact_lock($1)", [key]));
+      await sleep(300);
+      await holder.query("SELECT pg_advisory_unlock($1)", [key]);
+      await Promise.all(firstWaits);
+      // The same contention again, on both lanes.
+      await holder.query("SELECT pg_advisory_lock($1)", [key]);
+      const blocked = [1, 2].map(() => settledOf(pool.query("SELECT pg_advisory_xact_lock($1)", [key])));
+      await sleep(200); // far beyond a local handshake and LANE_STALL_MS, under the first waits' 300 ms
+      let released = false;
+      const release = sleep(1_500).then(async () => {
+        released = true;
+        await holder.query("SELECT pg_advisory_unlock($1)", [key]);
+      });
+      const answered = await pool
+        .query("SELECT 3")
+        .then(() => (released ? "after the lock" : "while it was held"));
+      await release;
+      expect({ answered, spilled: pool.spilled }).toEqual({ answered: "while it was held", spilled: 1 });
+      expect(await Promise.all(blocked)).toEqual(["answered", "answered"]);
+    } finally {
+      await holder.query("SELECT pg_advisory_unlock_all()");
+      holder.release();
+    }
   });
 
   it("still keeps statements off a distant lane that waits on a lock: they are answered while it waits", async () => {

@@ -8,7 +8,7 @@ import type { Socket } from "node:net";
 import type pg from "pg";
 import { describe, expect, it } from "vitest";
 import { connectPostgres } from "./connections.ts";
-import { LANE_DEPTH, LANE_STALL_MS, PipelinedPool } from "./pipelined-pool.ts";
+import { LANE_DEPTH, PipelinedPool } from "./pipelined-pool.ts";
 import { postgresProbe, readinessCheck } from "./status-server.ts";
 import { eventually, laneTests, settledOf, within } from "./test-support/lanes.ts";
 
@@ -95,7 +95,8 @@ it("keeps statements off a lane stalled on a lock: they are answered while it wa
     const blocked = pool.query("SELECT pg_advisory_xact_lock($1)", [key]).then(() => {
       waited = true;
     });
-    await new Promise((resolve) => setTimeout(resolve, 5 * LANE_STALL_MS));
+    // Past LANE_STALL_MS beyond the lane's round trip (until it answers, its handshake's time).
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const rows = await Promise.all(Array.from({ length: 2 * LANE_DEPTH }, (_, n) => numbered(pool, n)));
     expect(rows.map((row) => row.n)).toEqual(Array.from({ length: 2 * LANE_DEPTH }, (_, n) => n));
     expect(waited).toBe(false); // every one was answered while the lock was still held

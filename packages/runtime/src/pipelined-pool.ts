@@ -38,13 +38,13 @@ export const LANE_CLOSE_MS = 1_000;
 export const LANE_DEPTH = 8;
 
 /**
- * A connected lane that has answered nothing for this long beyond the server's round trip while
- * it has statements out is stalled (its first statement waits on a lock, or is slow): it takes
- * no more until it answers again. The round trip is taken as twice the quickest answer the lane
- * has had from a statement's send (before its first, its siblings', or none): the lanes of a
- * server 30 ms away would otherwise all be seen stalled before any answer could come back, and
- * their statements would spill to pooled connections, each a handshake over the same distance.
- * A lane still connecting takes statements up to LANE_DEPTH.
+ * A connected lane with statements out that has answered nothing for this long beyond its round
+ * trip is stalled (its first statement waits on a lock, or is slow): it takes no more until it
+ * answers again. Its round trip is the quickest it has answered a statement, from the send, or
+ * its handshake's time if that was quicker (a handshake takes a round trip at least, and no
+ * lock): without it, the lanes of a server 30 ms away were all seen stalled before an answer
+ * could come back, and their statements spilled to pooled connections, each a handshake over the
+ * same distance. A lane still connecting takes statements up to LANE_DEPTH.
  */
 export const LANE_STALL_MS = 20;
 
@@ -68,10 +68,10 @@ interface Lane {
   /** Its connection is up: until then its statements wait for it, not for an answer. */
   connected: boolean;
   /**
-   * The quickest it answered a statement, from the statement's send: the server's round trip at
-   * most (this connection's: a failover's new server may be farther). Infinity before its first.
+   * Its round trip: the quickest it answered a statement, from the send, or its handshake's time
+   * if quicker (this connection's: a failover's server may be farther). Infinity until connected.
    */
-  quickestMs: number;
+  roundTripMs: number;
 }
 
 /** pg's query(), whichever of its forms a caller used. */
@@ -85,11 +85,12 @@ type AnyQuery = (...args: unknown[]) => unknown;
  * a pool) and the next statement opens another.
  *
  * A statement waits behind those sent before it on its lane, so one that waits on a lock delays
- * them. What bounds that: a connected lane that has answered nothing for LANE_STALL_MS beyond the
- * server's round trip takes no statement until it answers, nor does one holding LANE_DEPTH; when
- * no lane may take a statement, it takes a pooled connection, as do a callback-style query, a cursor (it keeps a portal open) and a
- * statement with a query_timeout of its own (a probe's: it must not wait behind others). At
- * worst, the statements sent on a lane before it stalled wait with the one it waits on.
+ * them. What bounds that: a connected lane that has answered nothing for LANE_STALL_MS beyond its
+ * round trip takes no statement until it answers, nor does one holding LANE_DEPTH; when no lane
+ * may take a statement, it takes a pooled connection, as do a callback-style query, a cursor (it
+ * keeps a portal open) and a statement with a query_timeout of its own (a probe's: it must not
+ * wait behind others). At worst, the statements sent on a lane before it stalled wait with the
+ * one it waits on.
  *
  * `spilled` counts those taken off the lanes so (a worker's metrics show it): many say that the
  * lanes' statements wait on locks, or that more are sent at once than lanes hold.
@@ -191,15 +192,12 @@ export class PipelinedPool extends pg.Pool {
    */
   private laneFor(): Lane | undefined {
     const now = performance.now();
-    // A lane yet to answer takes its siblings' round trip (the same server), or none.
-    const siblings = Math.min(...this.lanes.map((lane) => lane.quickestMs));
     let best: Lane | undefined;
     let connecting: Lane | undefined;
     for (const lane of this.lanes) {
       if (lane.inFlight >= LANE_DEPTH) continue;
       const least = (than: Lane | undefined) => than === undefined || lane.inFlight < than.inFlight;
-      const roundTripMs = 2 * ([lane.quickestMs, siblings].find(Number.isFinite) ?? 0);
-      const stalled = lane.inFlight > 0 && now - lane.progressAt > LANE_STALL_MS + roundTripMs;
+      const stalled = lane.inFlight > 0 && now - lane.progressAt > LANE_STALL_MS + lane.roundTripMs;
       if (!lane.connected) {
         if (least(connecting)) connecting = lane;
       } else if (!stalled && least(best)) best = lane;
@@ -221,14 +219,16 @@ export class PipelinedPool extends pg.Pool {
       ended: Promise.resolve(),
       corked: false,
       connected: false,
-      quickestMs: Number.POSITIVE_INFINITY,
+      roundTripMs: Number.POSITIVE_INFINITY,
     };
     // The statements on a failed connection get its error; the event itself must not crash the process.
     client.on("error", () => void this.retire(lane));
     client.on("end", () => void this.retire(lane));
+    const opening = performance.now();
     lane.ready = client.connect().then(
       () => {
         lane.connected = true;
+        answered(lane, opening);
         lane.progressAt = performance.now(); // what waited for the connection starts waiting now
       },
       (error: unknown) => {
@@ -300,9 +300,9 @@ export class PipelinedPool extends pg.Pool {
   }
 }
 
-/** Takes the time since `sentAt` of a statement `lane`'s server answered into its quickest answer. */
+/** Takes the time since `sentAt` of what `lane`'s server answered (a statement, its handshake). */
 function answered(lane: Lane, sentAt: number): void {
-  lane.quickestMs = Math.min(lane.quickestMs, performance.now() - sentAt);
+  lane.roundTripMs = Math.min(lane.roundTripMs, performance.now() - sentAt);
 }
 
 /**
