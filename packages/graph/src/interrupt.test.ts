@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Annotation, interrupt, parseDuration, START, StateGraph } from "./index.ts";
+import { Annotation, interrupt, MemorySaver, parseDuration, START, StateGraph } from "./index.ts";
 import { expectCode, expectThrowsCode } from "./testing/helpers.ts";
 
 const State = Annotation.Root({ answer: Annotation<string>() });
@@ -56,5 +56,19 @@ describe("parseDuration", () => {
       const error = expectThrowsCode(() => parseDuration(bad), "INVALID_INPUT");
       expect(error.message).toContain('"30s"');
     }
+  });
+});
+
+describe("the GraphInterrupt a pause throws", () => {
+  it("leaves the stack traces of the errors after it whole (it takes none of its own)", async () => {
+    const graph = new StateGraph(State)
+      .addNode("ask", () => ({ answer: interrupt("name?") }))
+      .addEdge(START, "ask")
+      .compile({ checkpointer: new MemorySaver() });
+    const before = Error.stackTraceLimit;
+    const paused = await graph.invoke({}, { configurable: { thread_id: "stack" } });
+    expect(paused.__interrupt__).toHaveLength(1);
+    expect(Error.stackTraceLimit).toBe(before);
+    expect(new Error("after").stack?.split("\n").length).toBeGreaterThan(1);
   });
 });
