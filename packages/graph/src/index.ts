@@ -18,7 +18,9 @@ export {
   type Operation,
   type SearchItem,
 } from "@layover/checkpoint";
+export { isParentCommand, ParentCommand } from "./algo/node-writes.ts";
 export { tasksOfCheckpoint, unknownPlannedNodes } from "./algo/plan.ts";
+export { GraphBubbleUp, isGraphBubbleUp } from "./bubble-up.ts";
 export { byInterruptId, Command, type CommandParams, isCommand, Send } from "./command.ts";
 export { type Durability, isDurability, requestedDurability } from "./commit.ts";
 export { END, INTERRUPT, isInternalChannel, RESUME, START } from "./constants.ts";

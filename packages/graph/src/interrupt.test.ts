@@ -1,5 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { Annotation, interrupt, MemorySaver, parseDuration, START, StateGraph } from "./index.ts";
+import {
+  Annotation,
+  Command,
+  InvalidInputError,
+  interrupt,
+  isGraphBubbleUp,
+  isParentCommand,
+  MemorySaver,
+  ParentCommand,
+  parseDuration,
+  START,
+  StateGraph,
+} from "./index.ts";
 import { expectCode, expectThrowsCode } from "./testing/helpers.ts";
 
 const State = Annotation.Root({ answer: Annotation<string>() });
@@ -60,6 +72,34 @@ describe("parseDuration", () => {
 });
 
 describe("the GraphInterrupt a pause throws", () => {
+  it("is a GraphBubbleUp, as LangGraph's: a catch-all in node code that throws those on still pauses", async () => {
+    const graph = new StateGraph(State)
+      .addNode("ask", () => {
+        try {
+          return { answer: interrupt("name?") };
+        } catch (error) {
+          if (isGraphBubbleUp(error)) throw error;
+          return { answer: "swallowed" };
+        }
+      })
+      .addEdge(START, "ask")
+      .compile({ checkpointer: new MemorySaver() });
+    const config = { configurable: { thread_id: "bubble-up" } };
+    expect((await graph.invoke({}, config)).__interrupt__).toHaveLength(1);
+    expect(await graph.invoke(new Command({ resume: "Ada" }), config)).toEqual({ answer: "Ada" });
+  });
+
+  it("is told apart from a node's own failures, as a Command for the parent graph is", () => {
+    expect(isGraphBubbleUp(new ParentCommand(new Command({ graph: Command.PARENT, goto: "next" })))).toBe(
+      true,
+    );
+    expect(isParentCommand(new ParentCommand(new Command({ graph: Command.PARENT, goto: "next" })))).toBe(
+      true,
+    );
+    for (const other of [new Error("boom"), new InvalidInputError("bad"), undefined, null, "GraphInterrupt"])
+      expect(isGraphBubbleUp(other)).toBe(false);
+  });
+
   it("leaves the stack traces of the errors after it whole (it takes none of its own)", async () => {
     const graph = new StateGraph(State)
       .addNode("ask", () => ({ answer: interrupt("name?") }))

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { assertJsonSerialisable } from "@layover/checkpoint";
 import { z } from "zod";
+import { GraphBubbleUp } from "./bubble-up.ts";
 import { NULL_RESUME } from "./constants.ts";
 import { currentTask } from "./context.ts";
 import {
@@ -32,21 +33,11 @@ export interface InterruptOptions<R = unknown> {
   schema?: z.ZodType<R>;
 }
 
-/**
- * Thrown by `interrupt()` to stop the node; the engine catches it. Never catch it in node code.
- * It carries no stack: it is control flow, thrown on every pause, and capturing one (async
- * frames included) was 6% of an in-process interrupt round trip.
- */
-export class GraphInterrupt extends Error {
+/** Thrown by `interrupt()` to stop the node; the engine catches it. Never catch it in node code. */
+export class GraphInterrupt extends GraphBubbleUp {
   readonly interrupts: Interrupt[];
   constructor(interrupts: Interrupt[]) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-      super(`Graph interrupted (${interrupts.map((i) => i.id).join(", ")})`);
-    } finally {
-      Error.stackTraceLimit = limit;
-    }
+    super(`Graph interrupted (${interrupts.map((i) => i.id).join(", ")})`);
     this.name = "GraphInterrupt";
     this.interrupts = interrupts;
   }

@@ -1,3 +1,4 @@
+import { GraphBubbleUp } from "../bubble-up.ts";
 import { Command, gotoList, isCommand, isSend, type Send, updateEntries } from "../command.ts";
 import { END, TASKS, triggerChannel } from "../constants.ts";
 import { InvalidUpdateError } from "../errors.ts";
@@ -6,7 +7,7 @@ import { overwriteOf } from "../overwrite.ts";
 import { applyWrites, readState, type Write } from "./apply-writes.ts";
 
 /** Thrown when a subgraph node returns `Command({ graph: Command.PARENT })`: the parent routes it. */
-export class ParentCommand extends Error {
+export class ParentCommand extends GraphBubbleUp {
   readonly command: Command;
   constructor(command: Command) {
     super("Command for the parent graph");
