@@ -8,12 +8,16 @@
  */
 export class GraphBubbleUp extends Error {
   constructor(message: string) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
+    if (!stackTraceLimitWritable()) {
       super(message);
-    } finally {
-      Error.stackTraceLimit = limit;
+    } else {
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 0;
+      try {
+        super(message);
+      } finally {
+        Error.stackTraceLimit = limit;
+      }
     }
     this.name = "GraphBubbleUp";
   }
@@ -27,4 +31,14 @@ export class GraphBubbleUp extends Error {
 /** Whether `error` hands control to the engine (an interrupt, a Command for the parent graph). */
 export function isGraphBubbleUp(error: unknown): error is GraphBubbleUp {
   return (error as { is_bubble_up?: unknown } | null | undefined)?.is_bubble_up === true;
+}
+
+/**
+ * Whether Error.stackTraceLimit may be set: not where Error is frozen (`node
+ * --frozen-intrinsics`, a hardened runtime), where setting it would throw and fail every pause.
+ */
+function stackTraceLimitWritable(): boolean {
+  const descriptor = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit");
+  if (descriptor === undefined) return Object.isExtensible(Error);
+  return "writable" in descriptor ? descriptor.writable === true : descriptor.set !== undefined;
 }

@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import {
   Annotation,
@@ -14,6 +17,7 @@ import {
 } from "./index.ts";
 import { expectCode, expectThrowsCode } from "./testing/helpers.ts";
 
+const run = promisify(execFile);
 const State = Annotation.Root({ answer: Annotation<string>() });
 
 describe("interrupt() without a checkpointer", () => {
@@ -87,6 +91,12 @@ describe("the GraphInterrupt a pause throws", () => {
     const config = { configurable: { thread_id: "bubble-up" } };
     expect((await graph.invoke({}, config)).__interrupt__).toHaveLength(1);
     expect(await graph.invoke(new Command({ resume: "Ada" }), config)).toEqual({ answer: "Ada" });
+  });
+
+  it("pauses where Error.stackTraceLimit cannot be set (node --frozen-intrinsics)", async () => {
+    const fixture = fileURLToPath(new URL("./testing/frozen-pause.ts", import.meta.url));
+    const { stdout } = await run(process.execPath, ["--frozen-intrinsics", "--no-warnings", fixture]);
+    expect(JSON.parse(stdout)).toEqual({ paused: 1 });
   });
 
   it("is told apart from a node's own failures, as a Command for the parent graph is", () => {

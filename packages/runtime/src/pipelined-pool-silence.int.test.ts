@@ -230,7 +230,7 @@ describe("a distant server", () => {
     const pool = track(connectPostgres(proxy.url, 4, {}, 2) as PipelinedPool);
     await Promise.all([pool.query("SELECT 1"), pool.query("SELECT 2")]); // both lanes up and answering
     const first = ["SELECT 3", "SELECT 4", "SELECT 5", "SELECT 6"].map((sql) => settledOf(pool.query(sql)));
-    await sleep(1.5 * LANE_STALL_MS); // their answers are still on their way back
+    await sleep(45); // past LANE_STALL_MS twice over, while their answers are still on their way back
     const later = ["SELECT 7", "SELECT 8", "SELECT 9", "SELECT 10"].map((sql) => settledOf(pool.query(sql)));
     expect(await Promise.all([...first, ...later])).toEqual(Array(8).fill("answered"));
     expect({ spilled: pool.spilled, pooled: pool.totalCount }).toEqual({ spilled: 0, pooled: 0 });
@@ -249,7 +249,7 @@ describe("a distant server", () => {
       () => lanes.length === 2 && lanes.every((lane) => lane.connected),
       "both lanes connected",
     );
-    await sleep(1.5 * LANE_STALL_MS); // the first answers are still on their way back
+    await sleep(45); // past LANE_STALL_MS twice over, while the first answers are still on their way back
     const later = ["SELECT 5", "SELECT 6", "SELECT 7", "SELECT 8"].map((sql) => settledOf(pool.query(sql)));
     expect(await Promise.all([...first, ...later])).toEqual(Array(8).fill("answered"));
     expect({ spilled: pool.spilled, pooled: pool.totalCount }).toEqual({ spilled: 0, pooled: 0 });
@@ -265,7 +265,7 @@ describe("a distant server", () => {
     proxy.restore();
     await Promise.all([pool.query("SELECT 3"), pool.query("SELECT 4")]); // new lanes, answering
     const first = ["SELECT 5", "SELECT 6", "SELECT 7", "SELECT 8"].map((sql) => settledOf(pool.query(sql)));
-    await sleep(1.5 * LANE_STALL_MS);
+    await sleep(45);
     const later = ["SELECT 9", "SELECT 10", "SELECT 11", "SELECT 12"].map((sql) =>
       settledOf(pool.query(sql)),
     );
