@@ -4,6 +4,7 @@
 // failover, a partition) then loses nothing and floods nothing: the work waits in Redis and
 // starts within seconds of Postgres's return, without reconciliation's backoff.
 import { LayoverError } from "@layover/checkpoint";
+import { isQueryTimeout } from "@layover/checkpoint-postgres";
 import type { Job, Worker } from "bullmq";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -13,6 +14,12 @@ import { POSTGRES_QUESTION } from "./status-server.ts";
 /** The first pause before asking Postgres again, and the longest (it doubles in between). */
 export const OUTAGE_FIRST_CHECK_MS = 250;
 export const OUTAGE_MAX_CHECK_MS = 2_000;
+
+/**
+ * How many times one job is put back, unspent, for a statement lost to a silence that had ended
+ * by the time the gate asked Postgres (see lostToSilence); past that, its failures are charged.
+ */
+export const SILENCE_HOLDS_PER_JOB = 3;
 
 /** Serialization failures and deadlocks: Postgres answered, the statement lost a race. */
 const LOST_RACE = new Set(["40001", "40P01"]);
@@ -42,6 +49,19 @@ export function isPostgresDown(error: unknown): boolean {
 }
 
 /**
+ * Whether `error` is a statement lost to the network, not a slow one: no answer within the
+ * pool's query timeout, where its statement_timeout, shorter, would have had Postgres answer.
+ */
+function lostToSilence(error: unknown, pool: pg.Pool): boolean {
+  const { query_timeout: queryMs, statement_timeout: statementMs } = pool.options as {
+    query_timeout?: number;
+    statement_timeout?: number;
+  };
+  const shorter = (statementMs ?? 0) > 0 && (queryMs ?? 0) > (statementMs ?? 0);
+  return shorter && isQueryTimeout(pgErrorOf(error));
+}
+
+/**
  * Whether Postgres answers POSTGRES_QUESTION on `pool` within the readiness probe's time; one
  * question at a time. A stale connection that fails it is dropped from the pool.
  */
@@ -58,6 +78,24 @@ function asker(pool: pg.Pool): () => Promise<boolean> {
         asking = undefined;
       });
     return asking;
+  };
+}
+
+/**
+ * Counts the holds of each job (by id), `max` at most: take() says whether one more is allowed.
+ * Forgets every count past 10,000 jobs (a job then gets its holds again: still bounded by time).
+ */
+function holdCounter(max: number) {
+  const counts = new Map<string, number>();
+  return {
+    take(jobId: string | undefined): boolean {
+      if (jobId === undefined) return false;
+      const n = counts.get(jobId) ?? 0;
+      if (n >= max) return false;
+      if (counts.size >= 10_000) counts.clear();
+      counts.set(jobId, n + 1);
+      return true;
+    },
   };
 }
 
@@ -89,6 +127,7 @@ export function postgresOutageGate(
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   const answers = asker(pool);
+  const silenceHolds = holdCounter(SILENCE_HOLDS_PER_JOB);
 
   function checkAfter(waitMs: number): void {
     timer = setTimeout(async () => {
@@ -118,9 +157,12 @@ export function postgresOutageGate(
     async holdIfDown(error, job, token, startedAt) {
       if (token === undefined || !isPostgresDown(error)) return false;
       if (since === undefined && startedAt >= endedAt) {
-        // Postgres answering, the failure was this job's own (a poison job would come back for ever).
-        if (await answers()) return false;
-        await outageBegins(error);
+        // Postgres answering, the failure was this job's own (a poison job would come back for
+        // ever), unless the network lost its statement and came back since: a partition that
+        // ended while the statement waited for its query timeout. That, a few times per job.
+        if (await answers()) {
+          if (!lostToSilence(error, pool) || !silenceHolds.take(job.id)) return false;
+        } else await outageBegins(error);
       }
       await job.moveToWait(token);
       return true;
