@@ -45,12 +45,18 @@ function heldJob(id: string) {
 describe("a statement lost to a silence that ended before the gate asks", () => {
   it("puts the job back unspent: with statement_timeout shorter than the query timeout, Postgres would have answered", async () => {
     const { pool, error } = await lostAcrossTheEnd();
-    const gate = postgresOutageGate(pool, () => undefined, pino({ level: "silent" }));
+    const logged: { jobId?: string; hold?: number; msg?: string }[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void logged.push(JSON.parse(line)) });
+    const gate = postgresOutageGate(pool, () => undefined, logger);
     const { job, moves } = heldJob("straddled");
     try {
       // The job began before the partition; Postgres answers the gate's question now.
       expect(await gate.holdIfDown(error, job, "token", Date.now() - 5_000)).toBe(true);
       expect(moves).toEqual(["token"]);
+      // Said once, at info, with the job and which hold it was.
+      expect(logged.map(({ jobId, hold, msg }) => ({ jobId, hold, msg }))).toEqual([
+        { jobId: "straddled", hold: 1, msg: expect.stringContaining("goes back unspent") },
+      ]);
     } finally {
       gate.close();
     }

@@ -16,8 +16,9 @@ export const OUTAGE_FIRST_CHECK_MS = 250;
 export const OUTAGE_MAX_CHECK_MS = 2_000;
 
 /**
- * How many times one job is put back, unspent, for a statement lost to a silence that had ended
- * by the time the gate asked Postgres (see lostToSilence); past that, its failures are charged.
+ * How many times one worker process puts a job back, unspent, for a statement lost to a silence
+ * that had ended by the time the gate asked Postgres (see lostToSilence); past that, its failures
+ * are charged. Each process counts its own (a job that moves between processes gets theirs too).
  */
 export const SILENCE_HOLDS_PER_JOB = 3;
 
@@ -82,19 +83,20 @@ function asker(pool: pg.Pool): () => Promise<boolean> {
 }
 
 /**
- * Counts the holds of each job (by id), `max` at most: take() says whether one more is allowed.
- * Forgets every count past 10,000 jobs (a job then gets its holds again: still bounded by time).
+ * Counts the holds of each job (by id), `max` at most: take() says whether one more is allowed,
+ * and which it is. Past 10,000 jobs held so, it forgets the others' counts (a job then gets its
+ * holds again): a bound on memory, not on a job.
  */
 function holdCounter(max: number) {
   const counts = new Map<string, number>();
   return {
-    take(jobId: string | undefined): boolean {
-      if (jobId === undefined) return false;
+    take(jobId: string | undefined): number | undefined {
+      if (jobId === undefined) return undefined;
       const n = counts.get(jobId) ?? 0;
-      if (n >= max) return false;
-      if (counts.size >= 10_000) counts.clear();
+      if (n >= max) return undefined;
+      if (n === 0 && counts.size >= 10_000) counts.clear();
       counts.set(jobId, n + 1);
-      return true;
+      return n + 1;
     },
   };
 }
@@ -161,7 +163,12 @@ export function postgresOutageGate(
         // ever), unless the network lost its statement and came back since: a partition that
         // ended while the statement waited for its query timeout. That, a few times per job.
         if (await answers()) {
-          if (!lostToSilence(error, pool) || !silenceHolds.take(job.id)) return false;
+          const hold = lostToSilence(error, pool) ? silenceHolds.take(job.id) : undefined;
+          if (hold === undefined) return false;
+          logger.info(
+            { err: error, jobId: job.id, hold, of: SILENCE_HOLDS_PER_JOB },
+            "a statement lost to a network silence that has ended: the job goes back unspent",
+          );
         } else await outageBegins(error);
       }
       await job.moveToWait(token);
