@@ -170,14 +170,15 @@ export class PipelinedPool extends pg.Pool {
       answered(lane, sentAt);
       return result;
     } catch (error) {
-      if (sentAt !== undefined && isAnswer(error)) answered(lane, sentAt);
+      const fromServer = isAnswer(error);
+      if (sentAt !== undefined && fromServer) answered(lane, sentAt);
       // Named statements sent behind one whose Parse failed Bind a statement that never was
       // (26000): nothing ran, so each is sent again on a pooled connection, to fail as itself.
       if (sqlstate(error) === "26000" && isNamed(args)) return this.pooled(args);
       // A statement's own failure leaves its connection as it was; any other (the server ended
       // the session, the socket failed) retires the lane before another statement is sent on
       // it, though its 'end' may come later.
-      if (!isAnswer(error)) void this.retire(lane);
+      if (!fromServer) void this.retire(lane);
       throw lane.silent ?? error;
     } finally {
       lane.inFlight -= 1;
@@ -197,10 +198,9 @@ export class PipelinedPool extends pg.Pool {
     for (const lane of this.lanes) {
       if (lane.inFlight >= LANE_DEPTH) continue;
       const least = (than: Lane | undefined) => than === undefined || lane.inFlight < than.inFlight;
-      const stalled = lane.inFlight > 0 && now - lane.progressAt > LANE_STALL_MS + lane.roundTripMs;
       if (!lane.connected) {
         if (least(connecting)) connecting = lane;
-      } else if (!stalled && least(best)) best = lane;
+      } else if (!stalled(lane, now) && least(best)) best = lane;
     }
     if ((best === undefined || best.inFlight > 0) && this.lanes.length < this.laneCount) return this.open();
     // A lane still connecting takes a statement only where it would otherwise take a pooled
@@ -298,6 +298,11 @@ export class PipelinedPool extends pg.Pool {
     })();
     return lane.ended;
   }
+}
+
+/** Whether connected `lane` has statements out and no answer for LANE_STALL_MS beyond its round trip. */
+function stalled(lane: Lane, now: number): boolean {
+  return lane.inFlight > 0 && now - lane.progressAt > LANE_STALL_MS + lane.roundTripMs;
 }
 
 /** Takes the time since `sentAt` of what `lane`'s server answered (a statement, its handshake). */

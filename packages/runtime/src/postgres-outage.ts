@@ -50,16 +50,15 @@ export function isPostgresDown(error: unknown): boolean {
 }
 
 /**
- * Whether `error` is a statement lost to the network, not a slow one: no answer within the
- * pool's query timeout, where its statement_timeout, shorter, would have had Postgres answer.
+ * Whether a statement of `pool` unanswered for its query timeout was lost to the network, not
+ * slow: its statement_timeout, shorter, would have had Postgres answer first.
  */
-function lostToSilence(error: unknown, pool: pg.Pool): boolean {
-  const { query_timeout: queryMs, statement_timeout: statementMs } = pool.options as {
+function silenceIsTheNetwork(pool: pg.Pool): boolean {
+  const { query_timeout: queryMs = 0, statement_timeout: statementMs = 0 } = pool.options as {
     query_timeout?: number;
     statement_timeout?: number;
   };
-  const shorter = (statementMs ?? 0) > 0 && (queryMs ?? 0) > (statementMs ?? 0);
-  return shorter && isQueryTimeout(pgErrorOf(error));
+  return statementMs > 0 && queryMs > statementMs;
 }
 
 /**
@@ -130,6 +129,7 @@ export function postgresOutageGate(
   let closed = false;
   const answers = asker(pool);
   const silenceHolds = holdCounter(SILENCE_HOLDS_PER_JOB);
+  const lostToSilence = (error: unknown) => silenceIsTheNetwork(pool) && isQueryTimeout(pgErrorOf(error));
 
   function checkAfter(waitMs: number): void {
     timer = setTimeout(async () => {
@@ -163,7 +163,7 @@ export function postgresOutageGate(
         // ever), unless the network lost its statement and came back since: a partition that
         // ended while the statement waited for its query timeout. That, a few times per job.
         if (await answers()) {
-          const hold = lostToSilence(error, pool) ? silenceHolds.take(job.id) : undefined;
+          const hold = lostToSilence(error) ? silenceHolds.take(job.id) : undefined;
           if (hold === undefined) return false;
           logger.info(
             { err: error, jobId: job.id, hold, of: SILENCE_HOLDS_PER_JOB },
