@@ -85,6 +85,26 @@ it("fails a failing statement alone: those pipelined around it get their answers
     if (n !== 3) expect(result).toMatchObject({ status: "fulfilled", value: { n } });
 });
 
+it("keeps its lanes through statements' own failures on a server whose messages are not English", async (ctx) => {
+  // A German server says FEHLER, not ERROR. Before, each such failure retired its lane: a reconnect per error.
+  const german = new URL(url());
+  german.searchParams.set("options", "-c lc_messages=de_DE.UTF-8");
+  const probe = await admin()
+    .query("SELECT set_config('lc_messages', 'de_DE.UTF-8', true)")
+    .then(
+      () => true,
+      () => false,
+    );
+  if (!probe) ctx.skip("the server has no de_DE.UTF-8 locale (locale-gen de_DE.UTF-8, then restart it)");
+  const pool = track(new PipelinedPool({ connectionString: german.toString(), max: 4 }, 2));
+  const before = new Set((await Promise.all([1, 2, 3, 4].map((n) => numbered(pool, n)))).map((r) => r.pid));
+  const failed = await Promise.allSettled(Array.from({ length: 6 }, () => pool.query("SELECT 1 / 0")));
+  expect(failed[0]).toMatchObject({ status: "rejected", reason: { severity: "FEHLER", code: "22012" } });
+  const after = await Promise.all([1, 2, 3, 4].map((n) => numbered(pool, n)));
+  expect(new Set(after.map((r) => r.pid))).toEqual(before);
+  expect(pool.laneConnections).toBe(2);
+});
+
 it("keeps statements off a lane stalled on a lock: they are answered while it waits", async () => {
   const { pool } = pipelined();
   const holder = await admin().connect();

@@ -170,7 +170,8 @@ export class PipelinedPool extends pg.Pool {
       answered(lane, sentAt);
       return result;
     } catch (error) {
-      const fromServer = isAnswer(error);
+      // A failed connect is no statement's answer, whatever it says.
+      const fromServer = sentAt !== undefined && isStatementAnswer(error);
       if (sentAt !== undefined && fromServer) answered(lane, sentAt);
       // Named statements sent behind one whose Parse failed Bind a statement that never was
       // (26000): nothing ran, so each is sent again on a pooled connection, to fail as itself.
@@ -351,9 +352,24 @@ function isNamed(args: unknown[]): boolean {
   );
 }
 
-/** Whether `error` is a statement's own failure, answered by the server (its connection is fine). */
-function isAnswer(error: unknown): boolean {
-  return (error as { severity?: unknown } | null)?.severity === "ERROR";
+/**
+ * SQLSTATEs with which a server ends the session it sends them on (FATAL): connection
+ * exceptions, protocol violations, a terminated backend or dropped database, idle timeouts,
+ * refused log-ins.
+ */
+const SESSION_ENDING = /^(08|28|57P0[1-5]$|25P03$|3D000$|53300$)/;
+
+/**
+ * Whether `error` is a statement's own failure, answered by the server (its connection is fine):
+ * an ERROR, not a FATAL or PANIC. The severity is in the server's language (lc_messages: a German
+ * server says FEHLER); one that is not English is read by its SQLSTATE instead.
+ */
+export function isStatementAnswer(error: unknown): boolean {
+  const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
+  if (typeof severity !== "string" || typeof code !== "string") return false; // not the server's
+  if (severity === "ERROR") return true;
+  if (severity === "FATAL" || severity === "PANIC") return false;
+  return !SESSION_ENDING.test(code);
 }
 
 function sqlstate(error: unknown): unknown {
