@@ -95,6 +95,8 @@ export {
   type Messages,
   MessagesAnnotation,
   MessagesValue,
+  MessagesZodMeta,
+  MessagesZodState,
   messagesStateReducer,
   REMOVE_ALL_MESSAGES,
 } from "./state/messages.ts";

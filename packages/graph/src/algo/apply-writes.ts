@@ -44,7 +44,7 @@ function applyChannel(spec: GraphSpec, out: AppliedWrites, channel: string, upda
       if (updates.length > 1) {
         throw new InvalidUpdateError(
           `State key "${channel}" received ${updates.length} values in one superstep, but it keeps a single value. ` +
-            "Give it a reducer (Annotation({ reducer }) or ReducedValue) to combine parallel writes, or write it from one node per step.",
+            "Give it a reducer (Annotation({ reducer }), ReducedValue, or a zod field's .register(registry, { reducer })) to combine parallel writes, or write it from one node per step.",
         );
       }
       {

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { InvalidUpdateError } from "../errors.ts";
 import { Annotation } from "./annotation.ts";
 import { ReducedValue } from "./state-schema.ts";
+import { type SchemaMeta, withLangGraph } from "./zod-meta.ts";
 
 type MessageClass = new (fields: Record<string, unknown>) => MessageRecord;
 type LangChainMessages = {
@@ -178,3 +179,22 @@ export const MessagesValue = new ReducedValue<Message[], Messages>(
   z.array(z.custom<Message>()).default(() => []),
   { reducer: messagesStateReducer },
 );
+
+/** LangGraph's meta for a zod state's `messages`: merged by id, from an empty list. */
+export const MessagesZodMeta: SchemaMeta<Message[], Messages> = {
+  reducer: { fn: messagesStateReducer },
+  jsonSchemaExtra: { langgraph_type: "messages" },
+  default: () => [],
+};
+
+/**
+ * State with a `messages` list merged by id, as a zod object (LangGraph's MessagesZodState):
+ * `new StateGraph(MessagesZodState)`, or `MessagesZodState.extend({ … })` for a state of one's own.
+ * Nodes may write any message-like value, as to MessagesAnnotation.
+ */
+export const MessagesZodState = z.object({
+  messages: withLangGraph(z.custom<Message[]>(), MessagesZodMeta) as unknown as z.ZodType<
+    Message[],
+    Messages
+  >,
+});

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { type FieldCheck, type FieldSpec, STATE_DEFINITION, type StateDefinition } from "./definition.ts";
 import { issueTexts } from "./issues.ts";
+import { schemaMeta } from "./zod-meta.ts";
 
 function check(schema: z.ZodType, value: unknown): FieldCheck {
   const result = schema.safeParse(value);
@@ -13,6 +14,24 @@ function initialOf(schema: z.ZodType): () => unknown {
   return () => {
     const result = schema.safeParse(undefined);
     return result.success ? result.data : undefined;
+  };
+}
+
+/**
+ * A zod field: it keeps the last value written, unless it was registered with a reducer (as
+ * LangGraph's "@langchain/langgraph/zod" registry: zod-meta.ts), which then folds what is written,
+ * checked against the reducer's schema if it has one. Its meta's default, else its zod default,
+ * is its value in a new thread.
+ */
+function zodField(schema: z.ZodType): FieldSpec {
+  const meta = schemaMeta(schema);
+  const initial = meta?.default ?? initialOf(schema);
+  const written = meta?.reducer?.schema ?? schema;
+  return {
+    reducer: meta?.reducer?.fn,
+    initial,
+    check: (value) => check(written, value),
+    schema: written,
   };
 }
 
@@ -63,13 +82,7 @@ export class StateSchema<T extends Record<string, SchemaField>> {
           schema: updateSchema,
         });
       } else {
-        const schema = field as z.ZodType;
-        fields.set(key, {
-          reducer: undefined,
-          initial: initialOf(schema),
-          check: (value) => check(schema, value),
-          schema,
-        });
+        fields.set(key, zodField(field as z.ZodType));
       }
     }
     this.definition = { fields };
