@@ -77,6 +77,7 @@ export {
   type InterruptOptions,
   interrupt,
   isGraphInterrupt,
+  NodeInterrupt,
   parseDuration,
   resumeIssues,
 } from "./interrupt.ts";

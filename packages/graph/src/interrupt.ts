@@ -43,8 +43,38 @@ export class GraphInterrupt extends GraphBubbleUp {
   }
 }
 
+/**
+ * Thrown by a node to pause it with `value` (JSON): LangGraph's dynamic breakpoint, deprecated
+ * there for `interrupt()` and kept for the graphs that use it. The thread waits as for an
+ * `interrupt()`; resumed, the node runs again from its beginning, so it pauses again unless what
+ * it checks has changed: resume with an update (`new Command({ resume, update })`, or the
+ * client's `threads.resume(threadId, value, { update })`), or `updateState` then `invoke(null)`.
+ * @deprecated Call `interrupt(value)` in the node: it returns the answer to the node instead.
+ */
+export class NodeInterrupt extends GraphInterrupt {
+  constructor(value: unknown) {
+    super([nodeInterruptRecord(value)]);
+    this.name = "NodeInterrupt";
+  }
+}
+
+/** A NodeInterrupt's record: its id, as interrupt() makes them, counts among the node's interrupts. */
+function nodeInterruptRecord(value: unknown): Interrupt {
+  const task = currentTask();
+  if (task === undefined) throw new OutsideNodeError("new NodeInterrupt()");
+  const index = task.interruptIndex;
+  task.interruptIndex += 1;
+  let id = deterministicId(task.ns, task.taskId, index);
+  // Thrown again by a node that ran again after an answer: a new question, with an id of its own
+  // (the same on every attempt of this superstep: the answers are the checkpoint's).
+  while (task.resumeValues.has(id)) id = deterministicId(id, "asked again");
+  return interruptRecord(id, value, undefined, "NodeInterrupt's value");
+}
+
+/** Whether `error` pauses the graph: a GraphInterrupt or NodeInterrupt (by name across copies of this package). */
 export function isGraphInterrupt(error: unknown): error is GraphInterrupt {
-  return error instanceof GraphInterrupt || (error as { name?: unknown } | null)?.name === "GraphInterrupt";
+  const name = (error as { name?: unknown } | null)?.name;
+  return error instanceof GraphInterrupt || name === "GraphInterrupt" || name === "NodeInterrupt";
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -65,8 +95,9 @@ function interruptRecord(
   id: string,
   value: unknown,
   options: InterruptOptions<unknown> | undefined,
+  what = "The value given to interrupt()",
 ): Interrupt {
-  assertJsonSerialisable(value, "The value given to interrupt()");
+  assertJsonSerialisable(value, what);
   const record: Interrupt = { id, value };
   if (options === undefined) return record;
   if (options.timeout !== undefined) record.timeoutMs = parseDuration(options.timeout);
