@@ -85,6 +85,7 @@ export { isInterrupted } from "./is-interrupted.ts";
 export { callbackList } from "./langchain.ts";
 export { OVERWRITE, Overwrite } from "./overwrite.ts";
 export type { Pause, StorePause, WaitingTask } from "./pause.ts";
+export { type PushMessageOptions, pushMessage } from "./push-message.ts";
 export type { SnapshotTask, StateSnapshot } from "./snapshot.ts";
 export { Annotation, type AnnotationField, AnnotationRoot } from "./state/annotation.ts";
 export type { StateDefinitionLike, StateGraphArgs } from "./state/definition.ts";

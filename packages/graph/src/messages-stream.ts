@@ -29,6 +29,8 @@ export interface MessagesStreamer {
   nodeStart(input: unknown): void;
   /** A node returned: the messages it returns that were not streamed already. */
   nodeEnd(meta: Meta, output: unknown): void;
+  /** A node pushed `message` (pushMessage): streamed now, and not again when the node returns it. */
+  pushed(meta: Meta, message: object): void;
 }
 
 const streamers = new WeakMap<Emitter, MessagesStreamer>();
@@ -147,6 +149,9 @@ function createStreamer(s: Streaming): MessagesStreamer {
         if (Array.isArray(value)) for (const item of value) markSeen(s, item);
         else markSeen(s, value);
       }
+    },
+    pushed(meta, message) {
+      emitMessage(s, meta, message as Message, String(meta.langgraph_task_id));
     },
     nodeEnd(meta, output) {
       let index = 0;

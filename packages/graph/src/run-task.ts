@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isLayoverError } from "@layover/checkpoint";
-import { edgeWrites, isParentCommand, outputWrites } from "./algo/node-writes.ts";
+import type { Write } from "./algo/apply-writes.ts";
+import { edgeWrites, isParentCommand, outputWrites, stateWrite } from "./algo/node-writes.ts";
 import type { PlannedTask } from "./algo/plan.ts";
 import { Command } from "./command.ts";
 import { type TaskContext, taskContext } from "./context.ts";
-import { GraphAbortedError } from "./errors.ts";
+import { GraphAbortedError, InvalidUpdateError } from "./errors.ts";
 import type { GraphSpec, NodeConfig, NodeSpec, RetryPolicy } from "./graph/spec.ts";
 import { isGraphInterrupt } from "./interrupt.ts";
 import { callNode } from "./langchain.ts";
@@ -66,6 +67,16 @@ function nodeMeta(config: NodeConfig): Record<string, unknown> {
   return { tags, name: config.metadata.langgraph_node, ls_integration: "langgraph", ...config.metadata };
 }
 
+/** What pushMessage writes: the message, as one of the node's writes to `stateKey`, checked as they are. */
+function pushedWrite(spec: GraphSpec, node: string, stateKey: string, message: object): Write {
+  if (!spec.channels.has(stateKey))
+    throw new InvalidUpdateError(
+      `pushMessage in node "${node}" writes to state key "${stateKey}", which is not in the state of graph "${spec.name}". ` +
+        `Give a messages key of the state as stateKey (state keys: ${spec.stateKeys.join(", ")}), or stateKey: null to only stream it.`,
+    );
+  return stateWrite(spec, node, stateKey, message, false) as Write;
+}
+
 async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise<TaskOutcome> {
   const { spec, task, context, config } = run;
   context.interruptIndex = 0;
@@ -73,6 +84,11 @@ async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise
   context.callIndex = 0;
   context.attempt = attemptNo;
   let output: unknown;
+  const pushed: Write[] = [];
+  context.pushMessage = (message, stateKey) => {
+    if (stateKey !== undefined) pushed.push(pushedWrite(spec, task.name, stateKey, message));
+    run.messages?.pushed(nodeMeta(config), message);
+  };
   try {
     run.messages?.nodeStart(run.input);
     output = await taskContext.run(context, () => callNode(config, () => node.run(run.input, config)));
@@ -82,7 +98,7 @@ async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise
     // A subgraph node routed in this graph: treat it as this node's own Command.
     output = new Command({ update: error.command.update, goto: error.command.goto });
   }
-  const writes = outputWrites(spec, task.name, output, node.isSubgraph);
+  const writes = [...pushed, ...outputWrites(spec, task.name, output, node.isSubgraph)];
   const routed = await taskContext.run(context, () =>
     edgeWrites(spec, task.name, run.values, run.versions, writes, config),
   );

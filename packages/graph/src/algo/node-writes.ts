@@ -53,7 +53,7 @@ function didYouMean(given: string, names: Iterable<string>): string {
   return "";
 }
 
-function stateWrite(
+export function stateWrite(
   spec: GraphSpec,
   node: string,
   key: string,

@@ -76,7 +76,7 @@ function unchunked(messages: LangChainMessages, message: MessageRecord): Message
 }
 
 /** A message-like as a message: LangChain's coercion (strings, tuples, `{ role, content }`, serialized messages). */
-function toMessage(like: unknown): MessageRecord {
+export function toMessage(like: unknown): MessageRecord {
   if (lc === undefined) return checkedObject(like);
   return unchunked(lc, langChainMessage(lc, like));
 }
