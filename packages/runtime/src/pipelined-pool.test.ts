@@ -18,15 +18,19 @@ describe("isStatementAnswer: a statement's own failure, whatever the server's la
   });
 
   it("reads a translated severity (lc_messages not English) by its SQLSTATE", () => {
-    // German, French and Spanish servers: a unique violation, a cancelled statement (statement_timeout), a division by zero.
+    // German, French and Russian servers' errors: a unique violation, a cancelled statement
+    // (statement_timeout), a division by zero, a bad database name given to a function.
     expect(isStatementAnswer(serverError("FEHLER", "23505"))).toBe(true);
     expect(isStatementAnswer(serverError("ERREUR", "57014"))).toBe(true);
-    expect(isStatementAnswer(serverError("ERROR", "22012"))).toBe(true);
-    // The session's end in those languages: terminated by an operator, a dropped database, an idle timeout, a protocol violation.
-    expect(isStatementAnswer(serverError("SCHWERWIEGEND", "57P01"))).toBe(false);
-    expect(isStatementAnswer(serverError("FATAL", "57P04"))).toBe(false);
-    expect(isStatementAnswer(serverError("SCHWERWIEGEND", "25P03"))).toBe(false);
-    expect(isStatementAnswer(serverError("FATAL", "08P01"))).toBe(false);
+    expect(isStatementAnswer(serverError("ОШИБКА", "22012"))).toBe(true);
+    expect(isStatementAnswer(serverError("FEHLER", "3D000"))).toBe(true); // pg_database_size('nosuch')
+    // Russian, Swedish and Italian servers' session ends (German and French say FATAL): terminated
+    // by an operator, a dropped database, an idle transaction's or a transaction's timeout, a protocol violation.
+    expect(isStatementAnswer(serverError("ВАЖНО", "57P01"))).toBe(false);
+    expect(isStatementAnswer(serverError("FATALT", "57P04"))).toBe(false);
+    expect(isStatementAnswer(serverError("FATALE", "25P03"))).toBe(false);
+    expect(isStatementAnswer(serverError("ВАЖНО", "25P04"))).toBe(false);
+    expect(isStatementAnswer(serverError("FATALT", "08P01"))).toBe(false);
   });
 
   it("takes no client-side failure for an answer: a socket error, pg's own errors", () => {

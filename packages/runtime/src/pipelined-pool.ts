@@ -353,11 +353,15 @@ function isNamed(args: unknown[]): boolean {
 }
 
 /**
- * SQLSTATEs with which a server ends the session it sends them on (FATAL): connection
- * exceptions, protocol violations, a terminated backend or dropped database, idle timeouts,
- * refused log-ins.
+ * SQLSTATEs with which a server ends a session under way (FATAL): connection exceptions and
+ * protocol violations (class 08), a terminated backend or dropped database, idle and transaction
+ * timeouts. Codes only a log-in fails with (28, 3D000, 53300, 57P03) are not here: a failed
+ * connect is no answer anyway, and an ERROR may carry them (pg_database_size('nosuch'): 3D000).
+ * Not told apart by code: a FATAL with a code ERRORs use too (a standby's recovery conflict,
+ * 40001; any, with exit_on_error): its lane takes statements until pg sees the socket end, and
+ * one sent meanwhile fails as on a dropped connection.
  */
-const SESSION_ENDING = /^(08|28|57P0[1-5]$|25P03$|3D000$|53300$)/;
+const SESSION_ENDING = /^(08|57P0[1245]$|25P0[34]$)/;
 
 /**
  * Whether `error` is a statement's own failure, answered by the server (its connection is fine):

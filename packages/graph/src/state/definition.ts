@@ -37,7 +37,10 @@ export interface StateDefinitionLike<S = any, U = any> {
   [STATE_DEFINITION](): StateDefinition;
 }
 
-/** A zod object as a graph's state (LangGraph.js's `new StateGraph(z.object({...}))`): each key keeps its last value. */
+/**
+ * A zod object as a graph's state (LangGraph.js's `new StateGraph(z.object({...}))`): a key keeps its
+ * last value unless its field was registered with a reducer (state/zod-meta.ts).
+ */
 export type ZodStateLike = z.ZodObject<z.ZodRawShape>;
 
 /** A schema in any form `new StateGraph` takes. */

@@ -101,6 +101,17 @@ describe("zod state with reducers: registry and withLangGraph, as @langchain/lan
     expect(await graph.invoke({})).toEqual({ mode: "draft!" });
   });
 
+  it("knows a field by its own registration only, not one of the schema it was made from, as LangGraph", async () => {
+    const base = z.array(z.string()).register(registry, { reducer: { fn: concat }, default: () => ["base"] });
+    // .describe() makes a new schema: registered anew without a reducer, it keeps its last value.
+    const tags = withLangGraph(base.describe("tags"), { default: () => ["own"] });
+    const graph = new StateGraph(z.object({ tags, plain: base.max(3) }))
+      .addNode("a", () => ({ tags: ["a"], plain: ["p"] }))
+      .addEdge(START, "a")
+      .compile();
+    expect(await graph.invoke({})).toEqual({ tags: ["a"], plain: ["p"] });
+  });
+
   it("reads registered fields in a StateSchema too", async () => {
     const State = new StateSchema({
       items: z.array(z.string()).register(registry, { reducer: { fn: concat }, default: () => [] }),

@@ -46,7 +46,11 @@ export function withLangGraph<S extends z.ZodType>(schema: S, meta: SchemaMeta<z
   return schema;
 }
 
-/** The meta `schema` was registered with, if any (its own: not a schema it was made from). */
+/**
+ * The meta `schema` was registered with, if any: its own, as LangGraph reads it. Not zod's
+ * `registry.get`, which adds the meta of the schema a clone was made from (`.describe()`,
+ * `.max(3)`): a field so made keeps its last value in LangGraph, whatever its parent's reducer.
+ */
 export function schemaMeta(schema: z.ZodType): SchemaMeta | undefined {
-  return registry.has(schema) ? (registry.get(schema) as SchemaMeta) : undefined;
+  return registry._map.get(schema) as SchemaMeta | undefined;
 }
