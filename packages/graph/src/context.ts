@@ -33,12 +33,6 @@ export interface TaskContext {
   rootTaskId?: string | undefined;
   /** An entrypoint's value from the thread's last run: `getPreviousState()`. */
   previous?: unknown;
-  /**
-   * pushMessage's, in a StateGraph node: streams the message ("messages") and, given a state key,
-   * writes it with the node's other writes. Undefined where no message can be pushed (an
-   * entrypoint, a task).
-   */
-  pushMessage?: ((message: object, stateKey: string | undefined) => void) | undefined;
   /** Custom stream chunks (`config.writer`). */
   writer: ((chunk: unknown) => void) | undefined;
   signal: AbortSignal | undefined;

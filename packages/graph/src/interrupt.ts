@@ -3,7 +3,7 @@ import { assertJsonSerialisable } from "@layover/checkpoint";
 import { z } from "zod";
 import { GraphBubbleUp } from "./bubble-up.ts";
 import { NULL_RESUME } from "./constants.ts";
-import { currentTask } from "./context.ts";
+import { currentTask, type TaskContext } from "./context.ts";
 import {
   InvalidInputError,
   InvalidResumeError,
@@ -49,32 +49,45 @@ export class GraphInterrupt extends GraphBubbleUp {
  * `interrupt()`; resumed, the node runs again from its beginning, so it pauses again unless what
  * it checks has changed: resume with an update (`new Command({ resume, update })`, or the
  * client's `threads.resume(threadId, value, { update })`), or `updateState` then `invoke(null)`.
+ * Its id is given when its node throws it (askedIds), so one may be made anywhere.
  * @deprecated Call `interrupt(value)` in the node: it returns the answer to the node instead.
  */
 export class NodeInterrupt extends GraphInterrupt {
   constructor(value: unknown) {
-    super([nodeInterruptRecord(value)]);
+    assertJsonSerialisable(value, "NodeInterrupt's value");
+    super([{ id: "", value }]);
     this.name = "NodeInterrupt";
+    this.message = "A node paused with NodeInterrupt (its value is the interrupt's).";
   }
 }
 
-/** A NodeInterrupt's record: its id, as interrupt() makes them, counts among the node's interrupts. */
-function nodeInterruptRecord(value: unknown): Interrupt {
-  const task = currentTask();
-  if (task === undefined) throw new OutsideNodeError("new NodeInterrupt()");
-  const index = task.interruptIndex;
-  task.interruptIndex += 1;
-  let id = deterministicId(task.ns, task.taskId, index);
-  // Thrown again by a node that ran again after an answer: a new question, with an id of its own
-  // (the same on every attempt of this superstep: the answers are the checkpoint's).
-  while (task.resumeValues.has(id)) id = deterministicId(id, "asked again");
-  return interruptRecord(id, value, undefined, "NodeInterrupt's value");
+/**
+ * Gives an id to each interrupt that `error`, thrown by the node of `task`, carries without one
+ * (a NodeInterrupt, LangGraph's own): as interrupt() makes them, counted among the node's. One
+ * asked again after its answer (the node ran again and threw it again) is a new question with an
+ * id of its own, the same on every attempt of the superstep (the answers are the checkpoint's).
+ */
+export function askedIds(error: GraphInterrupt, task: TaskContext): void {
+  const records = error.interrupts as unknown[];
+  records.forEach((record, i) => {
+    const asked = (typeof record === "object" && record !== null ? record : { value: record }) as Interrupt;
+    if (typeof asked.id === "string" && asked.id !== "") return;
+    assertJsonSerialisable(asked.value, "A NodeInterrupt's value");
+    let id = deterministicId(task.ns, task.taskId, task.interruptIndex);
+    task.interruptIndex += 1;
+    while (task.resumeValues.has(id)) id = deterministicId(id, "asked again");
+    records[i] = { ...asked, id };
+  });
 }
 
-/** Whether `error` pauses the graph: a GraphInterrupt or NodeInterrupt (by name across copies of this package). */
+/**
+ * Whether `error` pauses the graph: a GraphInterrupt or NodeInterrupt, by name (with its
+ * interrupts) across copies of this package and LangGraph's own.
+ */
 export function isGraphInterrupt(error: unknown): error is GraphInterrupt {
-  const name = (error as { name?: unknown } | null)?.name;
-  return error instanceof GraphInterrupt || name === "GraphInterrupt" || name === "NodeInterrupt";
+  if (error instanceof GraphInterrupt) return true;
+  const { name, interrupts } = (error ?? {}) as { name?: unknown; interrupts?: unknown };
+  return (name === "GraphInterrupt" || name === "NodeInterrupt") && Array.isArray(interrupts);
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -95,9 +108,8 @@ function interruptRecord(
   id: string,
   value: unknown,
   options: InterruptOptions<unknown> | undefined,
-  what = "The value given to interrupt()",
 ): Interrupt {
-  assertJsonSerialisable(value, what);
+  assertJsonSerialisable(value, "The value given to interrupt()");
   const record: Interrupt = { id, value };
   if (options === undefined) return record;
   if (options.timeout !== undefined) record.timeoutMs = parseDuration(options.timeout);

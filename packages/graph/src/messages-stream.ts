@@ -151,7 +151,9 @@ function createStreamer(s: Streaming): MessagesStreamer {
       }
     },
     pushed(meta, message) {
-      emitMessage(s, meta, message as Message, String(meta.langgraph_task_id));
+      const id = (message as Message).id; // pushMessage requires one
+      if (id !== undefined) s.seen.add(id);
+      s.emit.push("messages", [message, meta]);
     },
     nodeEnd(meta, output) {
       let index = 0;

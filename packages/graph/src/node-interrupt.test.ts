@@ -81,11 +81,39 @@ describe("NodeInterrupt", () => {
     expect(isGraphBubbleUp(thrown)).toBe(true);
     expect((thrown as Error).name).toBe("NodeInterrupt");
     // Across copies of the package, by name, as LangGraph's isGraphInterrupt.
-    expect(isGraphInterrupt(Object.assign(new Error("x"), { name: "NodeInterrupt" }))).toBe(true);
+    const named = (fields: object) => Object.assign(new Error("x"), { name: "NodeInterrupt", ...fields });
+    expect(isGraphInterrupt(named({ interrupts: [{ value: 1 }] }))).toBe(true);
+    expect(isGraphInterrupt(named({}))).toBe(false); // nothing to answer: not a pause
   });
 
-  it("refuses a value that is not JSON, and a NodeInterrupt made outside a node, saying what to do", async () => {
-    expect(() => new NodeInterrupt("stop")).toThrow(/NodeInterrupt.*inside a node/);
+  it("pauses on LangGraph's own NodeInterrupt too (its interrupts carry no id: they are given one)", async () => {
+    const theirs = () =>
+      Object.assign(new Error("[]"), { name: "NodeInterrupt", interrupts: [{ value: "v", when: "during" }] });
+    const graph = new StateGraph(State)
+      .addNode("n", (state) => {
+        if (state.text === "x") throw theirs();
+        return { done: state.text };
+      })
+      .addEdge(START, "n")
+      .compile({ checkpointer: new MemorySaver() });
+    const config = { configurable: { thread_id: "t" } };
+    const paused = await graph.invoke({ text: "x" }, config);
+    const id = paused.__interrupt__?.[0]?.id as string;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const done = await graph.invoke(new Command({ resume: { [id]: "ok" }, update: { text: "y" } }), config);
+    expect(done).toEqual({ text: "y", done: "y" });
+    // An error named so without interrupts is a failure, not a pause with nothing to answer.
+    const broken = new StateGraph(State)
+      .addNode("n", () => {
+        throw Object.assign(new Error("boom"), { name: "NodeInterrupt" });
+      })
+      .addEdge(START, "n")
+      .compile({ checkpointer: new MemorySaver() });
+    await expect(broken.invoke({ text: "x" }, { configurable: { thread_id: "u" } })).rejects.toThrow("boom");
+  });
+
+  it("refuses a value that is not JSON; one may be made outside a node", async () => {
+    expect(new NodeInterrupt("stop")).toBeInstanceOf(NodeInterrupt);
     const graph = new StateGraph(State)
       .addNode("n", () => {
         throw new NodeInterrupt({ at: new Map() });

@@ -13,6 +13,7 @@ import {
   pushMessage,
   START,
   StateGraph,
+  task,
 } from "./index.ts";
 
 type Chunk = [string, unknown];
@@ -134,11 +135,86 @@ describe("pushMessage", () => {
     ).rejects.toMatchObject({ code: "INVALID_UPDATE", message: expect.stringContaining('"nope"') });
     expect(() => pushMessage({ role: "assistant", content: "x", id: "1" })).toThrow(/pushMessage/);
     const workflow = entrypoint({ name: "wf", checkpointer: new MemorySaver() }, async () => {
-      pushMessage({ role: "assistant", content: "x", id: "1" });
+      pushMessage({ role: "assistant", content: "x", id: "1" }, { stateKey: null });
       return "done";
     });
     await expect(workflow.invoke("go", { configurable: { thread_id: "w" } })).rejects.toMatchObject({
       code: "INVALID_UPDATE",
     });
+  });
+
+  it("takes LangGraph.js's options with the config (pushMessage(message, { ...config, stateKey }))", async () => {
+    const State = Annotation.Root({
+      ...MessagesAnnotation.spec,
+      log: Annotation<BaseMessage[]>({ reducer: messagesStateReducer, default: () => [] }),
+    });
+    const graph = new StateGraph(State)
+      .addNode("n", (_state, config) => {
+        pushMessage({ role: "assistant", content: "to log", id: "l1" }, { ...config, stateKey: "log" });
+        pushMessage({ role: "assistant", content: "shown", id: "s1" }, { stateKey: null });
+        return {};
+      })
+      .addEdge(START, "n")
+      .compile();
+    const result = await graph.invoke({ messages: [] });
+    expect(result.log.map((m) => m.id)).toEqual(["l1"]);
+    expect(result.messages).toEqual([]);
+  });
+
+  it("writes only what the attempt that succeeded pushed: not a failed attempt's, not one pushed after its node returned", async () => {
+    let attempts = 0;
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode(
+        "n",
+        async () => {
+          attempts += 1;
+          if (attempts === 1) {
+            setTimeout(() => pushMessage({ role: "assistant", content: "late", id: "late1" }), 20);
+            throw new Error("flaky");
+          }
+          await new Promise((resolve) => setTimeout(resolve, 60));
+          setTimeout(() => pushMessage({ role: "assistant", content: "after", id: "after1" }), 0);
+          return { messages: [{ role: "assistant", content: "ok", id: "ok" }] };
+        },
+        { retryPolicy: { maxAttempts: 2, initialInterval: 1, retryOn: () => true } },
+      )
+      .addNode("next", async () => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return {};
+      })
+      .addEdge(START, "n")
+      .addEdge("n", "next")
+      .compile();
+    const result = await graph.invoke({ messages: [] });
+    expect(result.messages.map((m) => m.id)).toEqual(["ok"]);
+  });
+
+  it("shows a pushed message in the node's \"updates\" with what it returns, as LangGraph's", async () => {
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode("n", () => {
+        pushMessage({ role: "assistant", content: "p", id: "p" });
+        return { messages: [{ role: "assistant", content: "r", id: "r" }] };
+      })
+      .addEdge(START, "n")
+      .compile();
+    const updates: unknown[] = [];
+    for await (const chunk of await graph.stream({ messages: [] }, { streamMode: "updates" }))
+      updates.push(chunk);
+    const shown = (updates[0] as { n: { messages: { id: string } | { id: string }[] }[] }).n;
+    expect(shown.map((one) => [one.messages].flat().map((m) => m.id))).toEqual([["p"], ["r"]]);
+  });
+
+  it("is refused in a task() call a node makes: a call's result is what it returns", async () => {
+    const push = task("push", async () => {
+      pushMessage({ role: "assistant", content: "x", id: "t1" });
+      return 1;
+    });
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode("n", async () => ({
+        messages: [{ role: "assistant", content: String(await push()), id: "n" }],
+      }))
+      .addEdge(START, "n")
+      .compile();
+    await expect(graph.invoke({ messages: [] })).rejects.toMatchObject({ code: "INVALID_UPDATE" });
   });
 });

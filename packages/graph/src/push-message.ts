@@ -3,6 +3,7 @@
 // to the state's messages with the node's other writes when it returns.
 import { currentTask } from "./context.ts";
 import { InvalidUpdateError, OutsideNodeError } from "./errors.ts";
+import { messagePushes } from "./node-body.ts";
 import { type Message, toMessage } from "./state/messages.ts";
 
 export interface PushMessageOptions {
@@ -15,12 +16,14 @@ export interface PushMessageOptions {
  * "messages" stream now, and writes it to `stateKey` with the node's writes when the node returns
  * (a node that pauses or fails writes nothing; run again, it pushes again). The message needs an
  * id: the state's reducer replaces by it, so a node that also returns the message keeps one.
- * `config` is accepted as LangGraph's second argument; the running node's is used.
+ * As LangGraph.js's, the options may come with the node's config (`{ ...config, stateKey }`); as
+ * LangGraph's Python, third (`pushMessage(message, config, { stateKey })`). A message pushed after
+ * its node returned (from a timer it left) goes nowhere.
  */
-export function pushMessage(message: unknown, _config?: unknown, options: PushMessageOptions = {}): Message {
-  const task = currentTask();
-  if (task === undefined) throw new OutsideNodeError("pushMessage()");
-  if (task.pushMessage === undefined)
+export function pushMessage(message: unknown, options?: unknown, legacy?: PushMessageOptions): Message {
+  if (currentTask() === undefined) throw new OutsideNodeError("pushMessage()");
+  const hook = messagePushes.getStore();
+  if (hook === undefined)
     throw new InvalidUpdateError(
       "pushMessage() is for StateGraph nodes: an entrypoint's or task's result is what it returns, so return the message instead.",
     );
@@ -29,7 +32,15 @@ export function pushMessage(message: unknown, _config?: unknown, options: PushMe
     throw new InvalidUpdateError(
       "pushMessage() needs a message with an id (new AIMessage({ content, id }), or { role, content, id }): the state's reducer replaces a message by its id, so the node may return it again.",
     );
-  const stateKey = options.stateKey === null ? undefined : (options.stateKey ?? "messages");
-  task.pushMessage(pushed, stateKey);
+  if (hook.open) hook.push(pushed, stateKeyOf(options, legacy));
   return pushed as unknown as Message;
+}
+
+/** The state key pushMessage writes to: the options' (with the config, or third), else "messages"; null: none. */
+function stateKeyOf(options: unknown, legacy: PushMessageOptions | undefined): string | undefined {
+  const given =
+    typeof options === "object" && options !== null && Object.hasOwn(options, "stateKey")
+      ? (options as PushMessageOptions)
+      : legacy;
+  return given?.stateKey === null ? undefined : (given?.stateKey ?? "messages");
 }

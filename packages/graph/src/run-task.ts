@@ -10,6 +10,7 @@ import type { GraphSpec, NodeConfig, NodeSpec, RetryPolicy } from "./graph/spec.
 import { isGraphInterrupt } from "./interrupt.ts";
 import { callNode } from "./langchain.ts";
 import type { MessagesStreamer } from "./messages-stream.ts";
+import { type PushHook, runBody } from "./node-body.ts";
 import type { TaskOutcome } from "./outcome.ts";
 
 export type { TaskOutcome } from "./outcome.ts";
@@ -77,6 +78,18 @@ function pushedWrite(spec: GraphSpec, node: string, stateKey: string, message: o
   return stateWrite(spec, node, stateKey, message, false) as Write;
 }
 
+/** pushMessage's hook for one attempt of `run`'s node: streams the message, and keeps its write in `pushed`. */
+function pushHook(run: TaskRun, pushed: Write[]): PushHook {
+  const { spec, task, config } = run;
+  return {
+    open: true,
+    push(message, stateKey) {
+      if (stateKey !== undefined) pushed.push(pushedWrite(spec, task.name, stateKey, message));
+      run.messages?.pushed(nodeMeta(config), message);
+    },
+  };
+}
+
 async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise<TaskOutcome> {
   const { spec, task, context, config } = run;
   context.interruptIndex = 0;
@@ -85,13 +98,11 @@ async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise
   context.attempt = attemptNo;
   let output: unknown;
   const pushed: Write[] = [];
-  context.pushMessage = (message, stateKey) => {
-    if (stateKey !== undefined) pushed.push(pushedWrite(spec, task.name, stateKey, message));
-    run.messages?.pushed(nodeMeta(config), message);
-  };
+  // An entrypoint's state is what it returns: pushMessage is refused there.
+  const hook = spec.root === undefined ? pushHook(run, pushed) : undefined;
   try {
     run.messages?.nodeStart(run.input);
-    output = await taskContext.run(context, () => callNode(config, () => node.run(run.input, config)));
+    output = await runBody(context, hook, () => callNode(config, () => node.run(run.input, config)));
     run.messages?.nodeEnd(nodeMeta(config), output);
   } catch (error) {
     if (!isParentCommand(error)) throw error;

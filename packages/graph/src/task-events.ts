@@ -18,27 +18,28 @@ import { triggersOf } from "./task-setup.ts";
 export type Outcome = TaskOutcome & { cached?: boolean; hit?: boolean };
 
 /**
- * A finished task's update: the state keys it wrote (null: none); a `task()` call's result; an
- * entrypoint's value (what it returned).
+ * A finished task's update: the state keys it wrote (null: none); as LangGraph's, a list of
+ * one-key updates in the order written when it wrote a key more than once (a message it pushed
+ * and its return, a list of Commands); a `task()` call's result; an entrypoint's value (what it
+ * returned).
  */
 export function taskUpdate(env: StepEnv, writes: readonly Write[]): unknown {
   const returned = returnedBy(writes);
   if (returned !== undefined) return returned.value;
   const root = env.spec.root;
   if (root !== undefined) return writes.find(([channel]) => channel === root.output)?.[1] ?? null;
-  let update: Record<string, unknown> | null = null;
-  for (const [channel, value] of writes) {
-    if (!env.spec.state.fields.has(channel)) continue;
-    update ??= {};
-    update[channel] = value;
-  }
-  return update;
+  const written = writes.filter(([channel]) => env.spec.state.fields.has(channel));
+  if (written.length === 0) return null;
+  if (new Set(written.map(([channel]) => channel)).size < written.length)
+    return written.map(([channel, value]) => ({ [channel]: value }));
+  return Object.fromEntries(written);
 }
 
 /** A finished task's update as the stream shows it (a call's or an entrypoint's value as it is). */
 function shownUpdate(env: StepEnv, writes: readonly Write[]): unknown {
   const update = taskUpdate(env, writes);
   if (env.spec.root !== undefined || returnedBy(writes) !== undefined) return update;
+  if (Array.isArray(update)) return update.map((one) => shownValues(env, one));
   return shownValues(env, (update as Record<string, unknown> | null) ?? {});
 }
 

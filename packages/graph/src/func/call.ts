@@ -2,13 +2,14 @@
 import { assertJsonSerialisable, type CacheFullKey } from "@layover/checkpoint";
 import type { PlannedTask } from "../algo/plan.ts";
 import { RETURN } from "../constants.ts";
-import { currentTask, type TaskContext, taskContext } from "../context.ts";
+import { currentTask, type TaskContext } from "../context.ts";
 import { OutsideNodeError } from "../errors.ts";
 import { cacheKey, readCache, writeCache } from "../graph/cache-policy.ts";
 import type { CachePolicy, NodeConfig, RetryPolicy } from "../graph/spec.ts";
 import { deterministicId } from "../ids.ts";
 import { GraphInterrupt } from "../interrupt.ts";
 import { callNode } from "../langchain.ts";
+import { runBody } from "../node-body.ts";
 import { type TaskOutcome, withRetries } from "../run-task.ts";
 import { triggersOf } from "../task-setup.ts";
 import { type CallScope, finishCall, returnedBy } from "./call-scope.ts";
@@ -136,7 +137,8 @@ function run(
   scope.started?.(call);
   const running = withRetries(policies.retry, parent.signal, async (attemptNo) => {
     Object.assign(context, { attempt: attemptNo, interruptIndex: 0, subgraphCalls: 0, callIndex: 0 });
-    const output = await taskContext.run(context, () =>
+    // A call's result is what it returns: pushMessage is refused in it.
+    const output = await runBody(context, undefined, () =>
       callNode(context.config as NodeConfig, () => fn(...args)),
     );
     // Kept as a pending write: what a checkpointer can store.
