@@ -33,6 +33,11 @@ export interface TaskContext {
   rootTaskId?: string | undefined;
   /** An entrypoint's value from the thread's last run: `getPreviousState()`. */
   previous?: unknown;
+  /**
+   * Tells a timed attempt (`addNode(…, { timeout })`) its node made progress (pushMessage, a
+   * task() call): it refreshes the idle timeout; after the attempt timed out, it throws.
+   */
+  progress?: (() => void) | undefined;
   /** Custom stream chunks (`config.writer`). */
   writer: ((chunk: unknown) => void) | undefined;
   signal: AbortSignal | undefined;

@@ -15,7 +15,8 @@ export type GraphErrorCode =
   | "EMPTY_COMMAND"
   | "CHECKPOINT_NOT_FOUND"
   | "ABORTED"
-  | "OUTSIDE_NODE";
+  | "OUTSIDE_NODE"
+  | "NODE_TIMEOUT";
 
 class GraphError<C extends GraphErrorCode> extends LayoverError<C> {}
 
@@ -205,4 +206,46 @@ export class OutsideNodeError extends GraphError<"OUTSIDE_NODE"> {
   constructor(what: string) {
     super("OUTSIDE_NODE", `${what} can only be called while a graph node runs (inside a node function).`);
   }
+}
+
+/**
+ * An attempt of a node ran past its timeout (`addNode(…, { timeout })`), as LangGraph's: `kind`
+ * "run" (runTimeout: `timeout` ms in all) or "idle" (idleTimeout: `timeout` ms without progress).
+ * A RetryPolicy retries it, as LangGraph's default retryOn does.
+ */
+export class NodeTimeoutError extends GraphError<"NODE_TIMEOUT"> {
+  readonly node: string;
+  readonly kind: "run" | "idle";
+  readonly timeout: number;
+  readonly elapsed: number;
+  readonly runTimeout: number | undefined;
+  readonly idleTimeout: number | undefined;
+  constructor(fields: {
+    node: string;
+    kind: "run" | "idle";
+    elapsed: number;
+    runTimeout?: number;
+    idleTimeout?: number;
+  }) {
+    const timeout = (fields.kind === "run" ? fields.runTimeout : fields.idleTimeout) as number;
+    const what = fields.kind === "run" ? "ran for" : "showed no progress for";
+    super(
+      "NODE_TIMEOUT",
+      `Node "${fields.node}" timed out: an attempt ${what} ${timeout} ms (its ${fields.kind}Timeout). Its signal was aborted and what it did after is dropped; a retryPolicy retries it.`,
+    );
+    this.name = "NodeTimeoutError";
+    this.node = fields.node;
+    this.kind = fields.kind;
+    this.timeout = timeout;
+    this.elapsed = Math.round(fields.elapsed);
+    this.runTimeout = fields.runTimeout;
+    this.idleTimeout = fields.idleTimeout;
+  }
+}
+
+/** Whether `error` is a NodeTimeoutError (by name across copies of this package, as LangGraph's). */
+export function isNodeTimeoutError(error: unknown): error is NodeTimeoutError {
+  return (
+    error instanceof NodeTimeoutError || (error as { name?: unknown } | null)?.name === "NodeTimeoutError"
+  );
 }

@@ -83,6 +83,7 @@ export {
 } from "./interrupt.ts";
 export { isInterrupted } from "./is-interrupted.ts";
 export { callbackList } from "./langchain.ts";
+export { isNodeTimeoutError, NodeTimeoutError, type TimeoutPolicy } from "./node-timeout.ts";
 export { OVERWRITE, Overwrite } from "./overwrite.ts";
 export type { Pause, StorePause, WaitingTask } from "./pause.ts";
 export { type PushMessageOptions, pushMessage } from "./push-message.ts";

@@ -5,12 +5,13 @@ import { edgeWrites, isParentCommand, outputWrites, stateWrite } from "./algo/no
 import type { PlannedTask } from "./algo/plan.ts";
 import { Command } from "./command.ts";
 import { type TaskContext, taskContext } from "./context.ts";
-import { GraphAbortedError, InvalidUpdateError } from "./errors.ts";
+import { GraphAbortedError, InvalidUpdateError, isNodeTimeoutError } from "./errors.ts";
 import type { GraphSpec, NodeConfig, NodeSpec, RetryPolicy } from "./graph/spec.ts";
 import { isGraphInterrupt } from "./interrupt.ts";
 import { callNode } from "./langchain.ts";
 import type { MessagesStreamer } from "./messages-stream.ts";
 import { type PushHook, runBody } from "./node-body.ts";
+import { timedAttempt } from "./node-timeout.ts";
 import type { TaskOutcome } from "./outcome.ts";
 
 export type { TaskOutcome } from "./outcome.ts";
@@ -39,6 +40,7 @@ const CLIENT_ERROR_STATUSES = new Set([400, 401, 402, 403, 404, 405, 406, 407, 4
  * Layover's own typed errors (an invalid update stays invalid).
  */
 function defaultRetryOn(error: unknown): boolean {
+  if (isNodeTimeoutError(error)) return true;
   if (isLayoverError(error)) return false;
   const e = (typeof error === "object" && error !== null ? error : {}) as {
     name?: unknown;
@@ -84,6 +86,7 @@ function pushHook(run: TaskRun, pushed: Write[]): PushHook {
   return {
     open: true,
     push(message, stateKey) {
+      run.context.progress?.();
       if (stateKey !== undefined) pushed.push(pushedWrite(spec, task.name, stateKey, message));
       run.messages?.pushed(nodeMeta(config), message);
     },
@@ -100,9 +103,17 @@ async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise
   const pushed: Write[] = [];
   // An entrypoint's state is what it returns: pushMessage is refused there.
   const hook = spec.root === undefined ? pushHook(run, pushed) : undefined;
+  const onTimeout = () => {
+    if (hook !== undefined) hook.open = false;
+  };
   try {
     run.messages?.nodeStart(run.input);
-    output = await runBody(context, hook, () => callNode(config, () => node.run(run.input, config)));
+    const body = (given: NodeConfig) =>
+      runBody(context, hook, () => callNode(given, () => node.run(run.input, given)));
+    output =
+      node.timeout === undefined
+        ? await body(config)
+        : await timedAttempt(node.timeout, { node: task.name, base: config, context, onTimeout }, body);
     run.messages?.nodeEnd(nodeMeta(config), output);
   } catch (error) {
     if (!isParentCommand(error)) throw error;

@@ -10,6 +10,7 @@ import { deterministicId } from "../ids.ts";
 import { GraphInterrupt } from "../interrupt.ts";
 import { callNode } from "../langchain.ts";
 import { runBody } from "../node-body.ts";
+import { type TimeoutPolicy, timedAttempt } from "../node-timeout.ts";
 import { type TaskOutcome, withRetries } from "../run-task.ts";
 import { triggersOf } from "../task-setup.ts";
 import { type CallScope, finishCall, returnedBy } from "./call-scope.ts";
@@ -49,6 +50,7 @@ function settled(outcome: TaskOutcome): unknown {
 export interface CallPolicies {
   retry: RetryPolicy | undefined;
   cachePolicy: CachePolicy | undefined;
+  timeout: TimeoutPolicy | undefined;
 }
 
 /** A result the superstep kept for a call (it ran before a resume or a retry): given back. */
@@ -82,6 +84,8 @@ export function callTask(
 ): Promise<unknown> {
   const parent = currentTask();
   if (parent?.calls === undefined) throw new OutsideNodeError(`The task "${name}"`);
+  // A call is progress of a timed node; one made after its attempt timed out fails.
+  parent.progress?.();
   const scope = parent.calls;
   const call: PlannedTask = {
     id: deterministicId(parent.taskId, "call", parent.callIndex++, name),
@@ -133,14 +137,18 @@ function run(
     rootTaskId: parent.rootTaskId ?? parent.taskId,
     input: args,
   };
-  context.config = callConfig(parent, call, context.ns);
+  const base = callConfig(parent, call, context.ns);
+  context.config = base;
   scope.started?.(call);
   const running = withRetries(policies.retry, parent.signal, async (attemptNo) => {
     Object.assign(context, { attempt: attemptNo, interruptIndex: 0, subgraphCalls: 0, callIndex: 0 });
     // A call's result is what it returns: pushMessage is refused in it.
-    const output = await runBody(context, undefined, () =>
-      callNode(context.config as NodeConfig, () => fn(...args)),
-    );
+    const body = (given: NodeConfig) => runBody(context, undefined, () => callNode(given, () => fn(...args)));
+    const timeout = policies.timeout;
+    const output =
+      timeout === undefined
+        ? await body(base)
+        : await timedAttempt(timeout, { node: call.name, base, context, onTimeout: () => {} }, body);
     // Kept as a pending write: what a checkpointer can store.
     if (parent.checkpointer !== undefined)
       assertJsonSerialisable(output, `The result of task "${call.name}"`);

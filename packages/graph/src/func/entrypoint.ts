@@ -1,6 +1,7 @@
 // LangGraph's functional API: `entrypoint` makes a workflow of one function a graph — one node
 // that runs it, its input and value single values — which runs, pauses, resumes, streams and
 // is served by workers as any compiled graph is; `task()` functions it calls are durable steps.
+
 import type { BaseCache, BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import type { Command } from "../command.ts";
 import { END, START } from "../constants.ts";
@@ -11,6 +12,7 @@ import { checkedCache, checkedStore } from "../graph/checked-parts.ts";
 import { CompiledStateGraph } from "../graph/compiled-graph.ts";
 import type { RunnableConfig } from "../graph/environment.ts";
 import type { LangGraphRunnableConfig, NodeSpec } from "../graph/spec.ts";
+import { checkedTimeout, type TimeoutPolicy } from "../node-timeout.ts";
 import type { FieldSpec } from "../state/definition.ts";
 import { checkedFunction, checkedName } from "./task.ts";
 
@@ -41,6 +43,8 @@ export interface EntrypointOptions {
   store?: BaseStore | undefined;
   /** Where its tasks with a cachePolicy keep their results. On workers, leave it out. */
   cache?: BaseCache | undefined;
+  /** LangGraph's timeout of one run of its function, as a node's (`addNode(…, { timeout })`). */
+  timeout?: number | TimeoutPolicy | undefined;
 }
 
 const FINAL: unique symbol = Symbol.for("layover.entrypointFinal");
@@ -76,10 +80,12 @@ const lastValue = (): FieldSpec => ({ reducer: undefined, initial: () => undefin
 function entrypointNode<I>(
   name: string,
   fn: (input: I, config: LangGraphRunnableConfig) => unknown,
+  timeout: TimeoutPolicy | undefined,
 ): NodeSpec {
   return {
     name,
     retryPolicy: undefined,
+    ...(timeout === undefined ? {} : { timeout }),
     isSubgraph: false,
     run: async (input: I, config) => {
       return entrypointWrites(await fn(input, config));
@@ -92,11 +98,11 @@ function checkedOptions(given: string | EntrypointOptions): EntrypointOptions {
   if (typeof options !== "object" || options === null)
     throw new InvalidGraphError("entrypoint(options, fn) takes a name, or { name, checkpointer?, store? }.");
   const unknown = Object.keys(options).filter(
-    (key) => !["name", "checkpointer", "store", "cache"].includes(key),
+    (key) => !["name", "checkpointer", "store", "cache", "timeout"].includes(key),
   );
   if (unknown.length > 0)
     throw new InvalidGraphError(
-      `entrypoint() does not take ${unknown.map((key) => `"${key}"`).join(", ")}: it takes name, checkpointer, store and cache.`,
+      `entrypoint() does not take ${unknown.map((key) => `"${key}"`).join(", ")}: it takes name, checkpointer, store, cache and timeout.`,
     );
   checkedCache(options.cache, "entrypoint({ cache })");
   if ((options.checkpointer as unknown) === true)
@@ -118,13 +124,13 @@ function entrypointOf<I, R>(
   options: string | EntrypointOptions,
   fn: (input: I, config: LangGraphRunnableConfig) => R | Promise<R>,
 ): CompiledEntrypoint<I, Unfinal<Awaited<R>>> {
-  const { name, checkpointer, store, cache } = checkedOptions(options);
+  const { name, checkpointer, store, cache, timeout } = checkedOptions(options);
   checkedFunction(fn, `entrypoint "${name}"`);
   const fields = new Map([INPUT, OUTPUT, PREVIOUS].map((key) => [key, lastValue()]));
   const spec = buildGraphSpec({
     name,
     state: { fields },
-    nodes: new Map([[name, entrypointNode(name, fn)]]),
+    nodes: new Map([[name, entrypointNode(name, fn, checkedTimeout(timeout, `entrypoint "${name}"`))]]),
     edges: [
       [START, name],
       [name, END],

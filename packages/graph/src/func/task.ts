@@ -2,6 +2,7 @@
 import { InvalidGraphError } from "../errors.ts";
 import { checkedCachePolicy } from "../graph/cache-policy.ts";
 import type { CachePolicy, RetryPolicy } from "../graph/spec.ts";
+import { checkedTimeout, type TimeoutPolicy } from "../node-timeout.ts";
 import { callTask } from "./call.ts";
 
 export interface TaskOptions {
@@ -15,7 +16,15 @@ export interface TaskOptions {
    * arguments instead of running it; without a cache it does nothing, as there.
    */
   cachePolicy?: CachePolicy | boolean | undefined;
+  /**
+   * LangGraph's timeout of one attempt: milliseconds (a number, or `runTimeout`), or without
+   * progress (`idleTimeout`), as a node's (`addNode(…, { timeout })`). A timed-out call fails with
+   * NodeTimeoutError, which its retry policy retries.
+   */
+  timeout?: number | TimeoutPolicy | undefined;
 }
+
+const TASK_OPTIONS = ["name", "retry", "cachePolicy", "timeout"];
 
 /** A task's or entrypoint's name, refused where it would break a namespace (`:`, `|`) or is empty. */
 export function checkedName(name: unknown, what: string): string {
@@ -50,9 +59,15 @@ export function task<A extends unknown[], R>(
   const given: TaskOptions = typeof options === "string" ? { name: options } : options;
   const name = checkedName(given?.name, "task()");
   checkedFunction(fn, `task "${name}"`);
+  const unknown = Object.keys(given).filter((key) => !TASK_OPTIONS.includes(key));
+  if (unknown.length > 0)
+    throw new InvalidGraphError(
+      `task "${name}" does not take ${unknown.map((key) => `"${key}"`).join(", ")}: it takes ${TASK_OPTIONS.join(", ")}.`,
+    );
   const policies = {
     retry: given.retry,
     cachePolicy: checkedCachePolicy(given.cachePolicy, `task "${name}"`),
+    timeout: checkedTimeout(given.timeout, `task "${name}"`),
   };
   return (...args: A) =>
     callTask(name, fn as (...args: unknown[]) => unknown, args, policies) as Promise<Awaited<R>>;

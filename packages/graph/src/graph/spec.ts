@@ -43,6 +43,8 @@ export interface NodeConfig {
   signal: AbortSignal | undefined;
   /** Send a chunk to `stream(…, { streamMode: "custom" })`. */
   writer: (chunk: unknown) => void;
+  /** LangGraph's: tells the node's idleTimeout the node is making progress; only a timed node has it. */
+  heartbeat?: () => void;
   metadata: {
     langgraph_node: string;
     langgraph_step: number;
@@ -97,6 +99,20 @@ export interface SubgraphLike {
   };
 }
 
+/** LangGraph's node timeout (`addNode(…, { timeout })`, `task()`'s and `entrypoint()`'s). */
+export interface TimeoutPolicy {
+  /** Milliseconds one attempt may take in all. */
+  runTimeout?: number;
+  /** Milliseconds one attempt may go without progress (see refreshOn). */
+  idleTimeout?: number;
+  /**
+   * What counts as progress: "auto" (its custom stream, pushMessage, task() calls, LangChain
+   * callback events under it, config.heartbeat()), or "heartbeat" (config.heartbeat() alone).
+   * @defaultValue "auto"
+   */
+  refreshOn?: "auto" | "heartbeat";
+}
+
 export interface NodeSpec {
   name: string;
   run: NodeFunction;
@@ -111,6 +127,8 @@ export interface NodeSpec {
   inputKeys?: readonly string[] | undefined;
   /** Its writes are kept in the graph's cache (`addNode(…, { cachePolicy })`). */
   cachePolicy?: CachePolicy | undefined;
+  /** How long an attempt may run, or go without progress (`addNode(…, { timeout })`). */
+  timeout?: TimeoutPolicy | undefined;
 }
 
 export type Router = (state: any, config: NodeConfig) => unknown;

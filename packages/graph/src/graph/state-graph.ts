@@ -2,6 +2,7 @@ import type { CheckpointSaver } from "@layover/checkpoint";
 import type { Command, Send } from "../command.ts";
 import { END, START } from "../constants.ts";
 import { InvalidGraphError } from "../errors.ts";
+import { checkedTimeout, type TimeoutPolicy } from "../node-timeout.ts";
 import type {
   ChannelsArgsOf,
   GraphInitOf,
@@ -89,7 +90,24 @@ export interface AddNodeOptions {
    * the cache is cleared; `false` or left out: the node always runs.
    */
   cachePolicy?: CachePolicy | boolean | undefined;
+  /**
+   * LangGraph's node timeout: milliseconds one attempt may run (a number, or `runTimeout`), or go
+   * without progress (`idleTimeout`; `refreshOn: "heartbeat"` counts only config.heartbeat()).
+   * A timed-out attempt fails with NodeTimeoutError, which a retryPolicy retries.
+   */
+  timeout?: number | TimeoutPolicy | undefined;
 }
+
+const NODE_OPTIONS = [
+  "retryPolicy",
+  "ends",
+  "metadata",
+  "subgraphs",
+  "input",
+  "defer",
+  "cachePolicy",
+  "timeout",
+];
 
 /** Refuses node options Layover would otherwise ignore while they change what the graph does. */
 function checkNodeOptions(name: string, options: object): void {
@@ -97,9 +115,9 @@ function checkNodeOptions(name: string, options: object): void {
     if (value === undefined) continue;
     if (key === "defer" && typeof value !== "boolean")
       throw new InvalidGraphError(`Node "${name}": defer is true or false; got ${JSON.stringify(value)}.`);
-    if (!["retryPolicy", "ends", "metadata", "subgraphs", "input", "defer", "cachePolicy"].includes(key))
+    if (!NODE_OPTIONS.includes(key))
       throw new InvalidGraphError(
-        `Node "${name}": unknown option "${key}". Node options are retryPolicy, ends, metadata, subgraphs, input, defer and cachePolicy.`,
+        `Node "${name}": unknown option "${key}". Node options are ${NODE_OPTIONS.slice(0, -1).join(", ")} and timeout.`,
       );
   }
 }
@@ -208,6 +226,8 @@ export class StateGraph<
     if (options?.defer === true) node.defer = true;
     const cachePolicy = checkedCachePolicy(options?.cachePolicy, `Node "${name}"`);
     if (cachePolicy !== undefined) node.cachePolicy = cachePolicy;
+    const timeout = checkedTimeout(options?.timeout, `Node "${name}"`);
+    if (timeout !== undefined) node.timeout = timeout;
     return this;
   }
 

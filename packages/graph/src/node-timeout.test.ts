@@ -1,0 +1,192 @@
+// Node timeouts, as LangGraph.js 1.7.3's `addNode(name, fn, { timeout })`: a hard cap on one
+// attempt (runTimeout, or a number) and a cap on an attempt's silence (idleTimeout), refreshed by
+// what the node does that can be seen (its custom stream, pushMessage, task() calls, LangChain
+// callbacks) or by config.heartbeat() alone (refreshOn "heartbeat"). A timed-out attempt's signal
+// aborts, what it does after is dropped, and it fails with NodeTimeoutError, which a RetryPolicy
+// retries.
+import { setTimeout as sleep } from "node:timers/promises";
+import { FakeListChatModel } from "@langchain/core/utils/testing";
+import { describe, expect, it } from "vitest";
+import {
+  type AddNodeOptions,
+  entrypoint,
+  getConfig,
+  isNodeTimeoutError,
+  MemorySaver,
+  MessagesAnnotation,
+  type NodeConfig,
+  NodeTimeoutError,
+  pushMessage,
+  START,
+  StateGraph,
+  task,
+} from "./index.ts";
+
+function oneNode(fn: (state: unknown, config: NodeConfig) => unknown, options: AddNodeOptions) {
+  return new StateGraph(MessagesAnnotation)
+    .addNode("slow", fn as never, options)
+    .addEdge(START, "slow")
+    .compile();
+}
+
+/** Waits `ms`, or rejects when `signal` aborts (as a fetch given the node's signal does). */
+const wait = (ms: number, signal: AbortSignal | undefined) => sleep(ms, undefined, signal ? { signal } : {});
+
+describe("addNode(…, { timeout })", () => {
+  it("fails an attempt past its runTimeout with NodeTimeoutError, and aborts the node's signal", async () => {
+    let aborted = false;
+    const graph = oneNode(
+      async (_s, config) => {
+        config.signal?.addEventListener("abort", () => {
+          aborted = true;
+        });
+        await wait(5_000, config.signal);
+        return {};
+      },
+      { timeout: { runTimeout: 50 } },
+    );
+    const started = performance.now();
+    const error = await graph.invoke({ messages: [] }).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(error).toBeInstanceOf(NodeTimeoutError);
+    expect(isNodeTimeoutError(error)).toBe(true);
+    expect(error).toMatchObject({ node: "slow", kind: "run", timeout: 50, runTimeout: 50 });
+    expect((error as NodeTimeoutError).elapsed).toBeGreaterThanOrEqual(45);
+    expect(aborted).toBe(true);
+  });
+
+  it("takes a number as the runTimeout, and lets a node that finishes in time finish", async () => {
+    const quick = oneNode(async () => ({ messages: [{ role: "user", content: "ok", id: "1" }] }), {
+      timeout: 1_000,
+    });
+    expect((await quick.invoke({ messages: [] })).messages).toHaveLength(1);
+    const slow = oneNode((_s, config) => wait(5_000, config.signal), { timeout: 40 });
+    await expect(slow.invoke({ messages: [] })).rejects.toMatchObject({
+      name: "NodeTimeoutError",
+      kind: "run",
+    });
+  });
+
+  it("refreshes an idleTimeout while the node shows progress, and fails it once the node goes silent", async () => {
+    const steady = oneNode(
+      async (_s, config) => {
+        for (let i = 0; i < 6; i++) {
+          await wait(20, config.signal);
+          config.writer(i);
+        }
+        return {};
+      },
+      { timeout: { idleTimeout: 60 } },
+    );
+    await expect(steady.invoke({ messages: [] })).resolves.toBeDefined(); // 120 ms in all, never 60 silent
+    const stalls = oneNode(
+      async (_s, config) => {
+        pushMessage({ role: "assistant", content: "thinking", id: "p" });
+        await wait(5_000, config.signal);
+        return {};
+      },
+      { timeout: { idleTimeout: 60 } },
+    );
+    await expect(stalls.invoke({ messages: [] })).rejects.toMatchObject({ kind: "idle", timeout: 60 });
+  });
+
+  it('with refreshOn "heartbeat", counts only config.heartbeat() as progress', async () => {
+    const writing = (beat: boolean) =>
+      oneNode(
+        async (_s, config) => {
+          for (let i = 0; i < 6; i++) {
+            await wait(20, config.signal);
+            config.writer(i);
+            if (beat) config.heartbeat?.();
+          }
+          return {};
+        },
+        { timeout: { idleTimeout: 50, refreshOn: "heartbeat" } },
+      );
+    await expect(writing(true).invoke({ messages: [] })).resolves.toBeDefined();
+    await expect(writing(false).invoke({ messages: [] })).rejects.toMatchObject({ kind: "idle" });
+  });
+
+  it("is retried by a RetryPolicy, and what the timed-out attempt does later is dropped", async () => {
+    let attempts = 0;
+    const graph = oneNode(
+      async () => {
+        attempts += 1;
+        if (attempts === 1) {
+          await sleep(80); // ignores its signal, as a node may
+          pushMessage({ role: "assistant", content: "late", id: "late" });
+          return { messages: [{ role: "assistant", content: "stale", id: "stale" }] };
+        }
+        return { messages: [{ role: "assistant", content: "fresh", id: "fresh" }] };
+      },
+      { timeout: 30, retryPolicy: { maxAttempts: 2, initialInterval: 1 } },
+    );
+    const result = await graph.invoke({ messages: [] });
+    await sleep(100); // the first attempt's late push has happened
+    expect(attempts).toBe(2);
+    expect(result.messages.map((m) => m.id)).toEqual(["fresh"]);
+  });
+
+  it("refuses a timeout that is not a positive number of milliseconds, naming the node", () => {
+    const build = (timeout: unknown) => () => oneNode(() => ({}), { timeout } as never);
+    for (const bad of [
+      0,
+      -5,
+      "5s",
+      Number.NaN,
+      { runTimeout: 0 },
+      { idleTimeout: "1m" },
+      { refreshOn: "never", runTimeout: 5 },
+    ])
+      expect(build(bad)).toThrow(/Node "slow": timeout/);
+    expect(build({})).not.toThrow(); // no timeout at all, as LangGraph's
+  });
+
+  it("counts a chat model's tokens under the node as progress (LangChain callbacks)", async () => {
+    const model = new FakeListChatModel({ responses: ["abcdefgh"], sleep: 25 });
+    const graph = oneNode(
+      async (_s, config) => {
+        let text = "";
+        for await (const chunk of await model.stream("hi", config as never)) text += chunk.content;
+        return { messages: [{ role: "assistant", content: text, id: "m" }] };
+      },
+      { timeout: { idleTimeout: 70 } }, // 8 tokens 25 ms apart: 200 ms in all, never 70 silent
+    );
+    expect((await graph.invoke({ messages: [] })).messages[0]?.content).toBe("abcdefgh");
+  });
+});
+
+describe("task() and entrypoint() timeouts", () => {
+  it("times out a task() call's attempt, retried by its retry policy, and an entrypoint's run", async () => {
+    let calls = 0;
+    const flaky = task(
+      { name: "flaky", timeout: 40, retry: { maxAttempts: 2, initialInterval: 1 } },
+      async () => {
+        calls += 1;
+        if (calls === 1) await sleep(5_000, undefined, { signal: getConfig().signal as AbortSignal });
+        return "done";
+      },
+    );
+    const workflow = entrypoint({ name: "wf", checkpointer: new MemorySaver() }, async () => flaky());
+    expect(await workflow.invoke("go", { configurable: { thread_id: "t" } })).toBe("done");
+    expect(calls).toBe(2);
+    const slow = entrypoint({ name: "slow", checkpointer: new MemorySaver(), timeout: 40 }, async () => {
+      await sleep(5_000, undefined, { signal: getConfig().signal as AbortSignal });
+      return "never";
+    });
+    await expect(slow.invoke("go", { configurable: { thread_id: "u" } })).rejects.toMatchObject({
+      name: "NodeTimeoutError",
+      node: "slow",
+    });
+  });
+
+  it("refuses a task option it does not know, and a bad timeout, naming the task", () => {
+    expect(() => task({ name: "t", retries: 3 } as never, () => 1)).toThrow(
+      /task "t" does not take "retries"/,
+    );
+    expect(() => task({ name: "t", timeout: -1 }, () => 1)).toThrow(/task "t": timeout/);
+    expect(() => entrypoint({ name: "e", timeout: "1m" } as never, () => 1)).toThrow(
+      /entrypoint "e": timeout/,
+    );
+  });
+});
