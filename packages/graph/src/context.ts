@@ -94,6 +94,15 @@ export function getCurrentTaskInput<T = unknown>(): T {
 }
 
 /**
+ * Sends `chunk` to the running node's custom stream (`stream(…, { streamMode: "custom" })`;
+ * nowhere when the run does not stream it), as LangGraph.js's `writer(chunk)`.
+ */
+export function writer(chunk: unknown): void {
+  if (currentTask() === undefined) throw new OutsideNodeError("writer()");
+  getWriter()?.(chunk);
+}
+
+/**
  * The running node's custom-stream writer (`config.writer`), as LangGraph's `getWriter()`: what it
  * is given goes to `stream(…, { streamMode: "custom" })`, and nowhere otherwise. `config`, when
  * given, is read instead of the running node's.

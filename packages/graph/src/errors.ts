@@ -103,6 +103,14 @@ export class UnknownInterruptError extends GraphError<"UNKNOWN_INTERRUPT"> {
   }
 }
 
+/** Whether `error` is an UnknownInterruptError (by name across copies of this package, as LangGraph's). */
+export function isUnknownInterruptError(error: unknown): error is UnknownInterruptError {
+  return (
+    error instanceof UnknownInterruptError ||
+    (error as { name?: unknown } | null)?.name === "UnknownInterruptError"
+  );
+}
+
 /**
  * The thread waits to run nodes this graph does not have: a version of the graph that had them
  * paused it (a deploy renamed or removed the node a thread waits in). Nothing was changed.

@@ -24,7 +24,7 @@ export { GraphBubbleUp, isGraphBubbleUp } from "./bubble-up.ts";
 export { byInterruptId, Command, type CommandParams, isCommand, Send } from "./command.ts";
 export { type Durability, isDurability, requestedDurability } from "./commit.ts";
 export { END, INTERRUPT, isInternalChannel, RESUME, START } from "./constants.ts";
-export { getConfig, getCurrentTaskInput, getStore, getWriter } from "./context.ts";
+export { getConfig, getCurrentTaskInput, getStore, getWriter, writer } from "./context.ts";
 export {
   AmbiguousResumeError,
   CheckpointNotFoundError,
@@ -36,6 +36,7 @@ export {
   InvalidInputError,
   InvalidResumeError,
   InvalidUpdateError,
+  isUnknownInterruptError,
   MissingCheckpointerError,
   MissingNodeError,
   MissingThreadIdError,
