@@ -1,11 +1,16 @@
-import { EmptyCommandError } from "./errors.ts";
+import { EmptyCommandError, InvalidGraphError } from "./errors.ts";
 
 /** Route to `node` with its own input `arg`: a push task in the next superstep (map-reduce). */
 export class Send<A = unknown> {
   readonly lg_name = "Send";
   readonly node: string;
   readonly args: A;
-  constructor(node: string, args: A) {
+  constructor(node: string, args: A, options?: { timeout?: unknown }) {
+    // LangGraph.js 1.7.3's per-Send timeout is not read: refused rather than ignored.
+    if (options?.timeout !== undefined)
+      throw new InvalidGraphError(
+        `new Send("${node}", args, { timeout }): a timeout per Send is not supported; give node "${node}" one (addNode(name, fn, { timeout })).`,
+      );
     this.node = node;
     this.args = args;
   }

@@ -239,7 +239,7 @@ export class NodeTimeoutError extends GraphError<"NODE_TIMEOUT"> {
     const what = fields.kind === "run" ? "ran for" : "showed no progress for";
     super(
       "NODE_TIMEOUT",
-      `Node "${fields.node}" timed out: an attempt ${what} ${timeout} ms (its ${fields.kind}Timeout). Its signal was aborted and what it did after is dropped; a retryPolicy retries it.`,
+      `Node "${fields.node}" timed out: an attempt ${what} ${timeout} ms (its ${fields.kind}Timeout). Its signal was aborted and what it does after is dropped; a retryPolicy may retry it.`,
     );
     this.name = "NodeTimeoutError";
     this.node = fields.node;

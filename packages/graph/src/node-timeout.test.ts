@@ -9,14 +9,17 @@ import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { describe, expect, it } from "vitest";
 import {
   type AddNodeOptions,
+  Command,
   entrypoint,
   getConfig,
+  interrupt,
   isNodeTimeoutError,
   MemorySaver,
   MessagesAnnotation,
   type NodeConfig,
   NodeTimeoutError,
   pushMessage,
+  Send,
   START,
   StateGraph,
   task,
@@ -188,5 +191,74 @@ describe("task() and entrypoint() timeouts", () => {
     expect(() => entrypoint({ name: "e", timeout: "1m" } as never, () => 1)).toThrow(
       /entrypoint "e": timeout/,
     );
+  });
+
+  it("refuses a timeout longer than a timer can wait, and a per-Send timeout it would not read", () => {
+    expect(() => oneNode(() => ({}), { timeout: 2 ** 31 })).toThrow(/at most 2147483647/);
+    expect(() => new Send("slow", {}, { timeout: 100 })).toThrow(/timeout per Send is not supported/);
+  });
+});
+
+describe("a timed-out attempt that runs on", () => {
+  it("touches neither the next attempt (its calls, pauses, stream) nor the superstep", async () => {
+    let attempts = 0;
+    const echo = task("echo", async (word: string) => `r-${word}`);
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode(
+        "n",
+        async (_s, config) => {
+          attempts += 1;
+          if (attempts === 1) {
+            // Past its timeout (200 ms), ignoring the signal, while the next attempt waits (201–351 ms).
+            await sleep(280);
+            config.writer("late chunk");
+            await echo("LATE").catch(() => "refused");
+            return {};
+          }
+          await sleep(150);
+          const a = await echo("A");
+          const b = await echo("B");
+          const answer = interrupt("go?");
+          return { messages: [{ role: "assistant", content: `${a} ${b} ${answer}`, id: "m" }] };
+        },
+        { timeout: 200, retryPolicy: { maxAttempts: 2, initialInterval: 1 } },
+      )
+      .addEdge(START, "n")
+      .compile({ checkpointer: new MemorySaver() });
+    const config = { configurable: { thread_id: "t" } };
+    const custom: unknown[] = [];
+    for await (const chunk of await graph.stream({ messages: [] }, { ...config, streamMode: "custom" }))
+      custom.push(chunk);
+    expect(custom).toEqual([]);
+    const done = await graph.invoke(new Command({ resume: "yes" }), config);
+    expect(done.messages[0]?.content).toBe("r-A r-B yes");
+  });
+
+  it("does not hold the superstep for a task() call it left running", async () => {
+    const hangs = task("hangs", async () => {
+      await sleep(1_000); // ignores any signal
+      return 1;
+    });
+    const graph = oneNode(async () => ({ n: await hangs() }), { timeout: 50 });
+    const started = performance.now();
+    await expect(graph.invoke({ messages: [] })).rejects.toMatchObject({ name: "NodeTimeoutError" });
+    expect(performance.now() - started).toBeLessThan(700);
+  });
+
+  it("counts the work of a subgraph it calls as its progress", async () => {
+    const sub = new StateGraph(MessagesAnnotation);
+    const names = ["s1", "s2", "s3", "s4", "s5", "s6"];
+    let previous = START as string;
+    for (const name of names) {
+      sub.addNode(name, async () => {
+        await sleep(30);
+        return {};
+      });
+      sub.addEdge(previous, name);
+      previous = name;
+    }
+    const compiled = sub.compile();
+    const graph = oneNode(async (state) => compiled.invoke(state as never), { timeout: { idleTimeout: 70 } });
+    await expect(graph.invoke({ messages: [] })).resolves.toBeDefined(); // 180 ms in all, 30 between tasks
   });
 });

@@ -6,13 +6,18 @@
 // code: one that ignores its signal runs on in the background, to no effect.
 import type { TaskContext } from "./context.ts";
 import { InvalidGraphError, NodeTimeoutError } from "./errors.ts";
+import type { CallScope } from "./func/call-scope.ts";
 import type { NodeConfig, TimeoutPolicy } from "./graph/spec.ts";
 import { callbackHandler } from "./langchain.ts";
+import type { Emitter } from "./stream.ts";
 
 export { isNodeTimeoutError, NodeTimeoutError } from "./errors.ts";
 export type { TimeoutPolicy } from "./graph/spec.ts";
 
 const POLICY_KEYS = new Set(["runTimeout", "idleTimeout", "refreshOn"]);
+
+/** The longest a Node timer waits (about 24.8 days): a longer one would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * `timeout` as a policy (a number is a runTimeout); undefined when it sets none. Refused when
@@ -23,12 +28,12 @@ export function checkedTimeout(timeout: unknown, what: string): TimeoutPolicy | 
   const policy = typeof timeout === "number" ? { runTimeout: timeout } : timeout;
   const bad = () =>
     new InvalidGraphError(
-      `${what}: timeout must be milliseconds above 0, or { runTimeout?, idleTimeout?, refreshOn?: "auto" | "heartbeat" } with milliseconds above 0; got ${describe(timeout)}.`,
+      `${what}: timeout must be milliseconds above 0 (at most ${MAX_TIMER_MS}), or { runTimeout?, idleTimeout?, refreshOn?: "auto" | "heartbeat" } with such milliseconds; got ${describe(timeout)}.`,
     );
   if (typeof policy !== "object" || Array.isArray(policy)) throw bad();
   const { runTimeout, idleTimeout, refreshOn } = policy as TimeoutPolicy;
   const ms = (value: unknown) =>
-    value === undefined || (typeof value === "number" && value > 0 && value < Infinity);
+    value === undefined || (typeof value === "number" && value > 0 && value <= MAX_TIMER_MS);
   if (Object.keys(policy).some((key) => !POLICY_KEYS.has(key)) || !ms(runTimeout) || !ms(idleTimeout))
     throw bad();
   if (refreshOn !== undefined && refreshOn !== "auto" && refreshOn !== "heartbeat") throw bad();
@@ -64,19 +69,26 @@ class AttemptClock {
 
 /** Which timeout fires first for `clock`, and `clear` to stop watching. */
 function watchdog(policy: TimeoutPolicy, clock: AttemptClock) {
-  const timers: ReturnType<typeof setTimeout>[] = [];
+  let runTimer: ReturnType<typeof setTimeout> | undefined;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
   const fired = new Promise<"run" | "idle">((resolve) => {
-    if (policy.runTimeout !== undefined) timers.push(setTimeout(() => resolve("run"), policy.runTimeout));
+    if (policy.runTimeout !== undefined) runTimer = setTimeout(() => resolve("run"), policy.runTimeout);
     const idleMs = policy.idleTimeout;
     if (idleMs === undefined) return;
     const check = () => {
       const left = clock.last + idleMs - performance.now();
       if (left <= 0) resolve("idle");
-      else timers.push(setTimeout(check, left));
+      else idleTimer = setTimeout(check, left);
     };
-    timers.push(setTimeout(check, idleMs));
+    idleTimer = setTimeout(check, idleMs);
   });
-  return { fired, clear: () => timers.forEach(clearTimeout) };
+  return {
+    fired,
+    clear: () => {
+      clearTimeout(runTimer);
+      clearTimeout(idleTimer);
+    },
+  };
 }
 
 /** The timeout an attempt that finished late (its event loop held) overran, as LangGraph checks. */
@@ -129,41 +141,111 @@ const CALLBACK_EVENTS = [
   "handleCustomEvent",
 ];
 
+/** An AbortController that also aborts with `outer`, until `dispose` (no listener left on a long-lived signal). */
+function linkedAbort(outer: AbortSignal | undefined) {
+  const controller = new AbortController();
+  const follow = () => controller.abort(outer?.reason);
+  if (outer?.aborted) follow();
+  else outer?.addEventListener("abort", follow, { once: true });
+  return { controller, dispose: () => outer?.removeEventListener("abort", follow) };
+}
+
 /**
- * Runs one attempt of `node` (`run`, given the attempt's config) under `policy`. The task's
- * context takes the attempt's config, signal and writer, and `progress` (pushMessage and task()
- * calls tell it). On timeout, `onTimeout` drops what the attempt would still write.
+ * The calls an attempt makes, in the superstep's scope too (it waits for them) until the attempt
+ * times out: then they are the abandoned attempt's, and the superstep no longer waits for them.
+ */
+class AttemptCalls extends Set<Promise<unknown>> {
+  readonly #parent: Set<Promise<unknown>>;
+  constructor(parent: Set<Promise<unknown>>) {
+    super();
+    this.#parent = parent;
+  }
+  override add(call: Promise<unknown>): this {
+    super.add(call);
+    this.#parent.add(call);
+    return this;
+  }
+  override delete(call: Promise<unknown>): boolean {
+    this.#parent.delete(call);
+    return super.delete(call);
+  }
+  abandon(): void {
+    for (const call of this) this.#parent.delete(call);
+  }
+}
+
+/** `scope` as one attempt sees it: the same, but the calls it runs are its own (AttemptCalls). */
+function attemptScope(scope: CallScope) {
+  const running = new AttemptCalls(scope.running);
+  const view = Object.create(scope) as CallScope;
+  view.running = running;
+  return { view, abandon: () => running.abandon() };
+}
+
+/** `emit` for one attempt: what the subgraphs it calls stream is its progress, and nothing once it timed out. */
+function attemptStream(emit: Emitter, clock: AttemptClock): Emitter {
+  const own = Object.create(emit) as Emitter;
+  own.push = (mode, chunk, ns) => {
+    if (!clock.active) return;
+    clock.progress();
+    emit.push(mode, chunk, ns);
+  };
+  return own;
+}
+
+/** The counters an attempt advances in its own context, given back to the task's when it ends in time. */
+const COUNTERS = ["interruptIndex", "subgraphCalls", "callIndex"] as const;
+
+/**
+ * Runs one attempt of `node` (`run`, given the attempt's config and context) under `policy`. The
+ * attempt runs in a context of its own (a copy of the task's, with its config, signal, writer,
+ * stream and calls, and `progress`), so what a timed-out attempt still does — its code runs on
+ * — touches neither the next attempt nor the superstep. On timeout, `onTimeout` drops what it
+ * would still write.
  */
 export async function timedAttempt<T>(
   policy: TimeoutPolicy,
   attempt: { node: string; base: NodeConfig; context: TaskContext; onTimeout: () => void },
-  run: (config: NodeConfig) => Promise<T>,
+  run: (config: NodeConfig, context: TaskContext) => Promise<T>,
 ): Promise<T> {
   const { node, base, context } = attempt;
   const clock = new AttemptClock(policy.refreshOn !== "heartbeat");
-  const abort = new AbortController();
-  const config = timedConfig(base, clock, policy, abort.signal);
+  const abort = linkedAbort(base.signal);
+  const config = timedConfig(base, clock, policy, abort.controller.signal);
+  const calls = context.calls === undefined ? undefined : attemptScope(context.calls);
   let timedOut: NodeTimeoutError | undefined;
-  Object.assign(context, { config, signal: config.signal, writer: config.writer });
-  context.progress = () => {
-    if (timedOut !== undefined) throw timedOut;
-    clock.progress();
+  const own: TaskContext = {
+    ...context,
+    config,
+    signal: config.signal,
+    writer: config.writer,
+    // Also the progress of a timed node this one runs in (a subgraph's node).
+    progress: () => {
+      if (timedOut !== undefined) throw timedOut;
+      clock.progress();
+      context.progress?.();
+    },
+    ...(calls === undefined ? {} : { calls: calls.view }),
+    ...(context.streamTo === undefined ? {} : { streamTo: attemptStream(context.streamTo, clock) }),
   };
   const dog = watchdog(policy, clock);
-  const settled = run(config).then(
+  const settled = run(config, own).then(
     (value) => ({ value }),
     (error: unknown) => ({ error }),
   );
   const first = await Promise.race([settled, dog.fired]).finally(dog.clear);
   const kind = typeof first === "string" ? first : overran(policy, clock);
   if (kind === undefined) {
+    abort.dispose();
+    for (const key of COUNTERS) context[key] = own[key];
     if ("error" in (first as object)) throw (first as { error: unknown }).error;
     return (first as { value: T }).value;
   }
-  const elapsed = performance.now() - clock.started;
-  timedOut = new NodeTimeoutError({ node, kind, elapsed, ...policy });
+  timedOut = new NodeTimeoutError({ node, kind, elapsed: performance.now() - clock.started, ...policy });
   clock.active = false;
   attempt.onTimeout();
-  abort.abort(timedOut);
+  calls?.abandon();
+  abort.controller.abort(timedOut);
+  abort.dispose();
   throw timedOut;
 }

@@ -108,12 +108,15 @@ async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise
   };
   try {
     run.messages?.nodeStart(run.input);
-    const body = (given: NodeConfig) =>
-      runBody(context, hook, () => callNode(given, () => node.run(run.input, given)));
+    const body = (given: NodeConfig, own: TaskContext) =>
+      runBody(own, hook, () => callNode(given, () => node.run(run.input, given)));
+    // A subgraph's task is progress of the timed node that runs the subgraph.
+    context.progress?.();
     output =
       node.timeout === undefined
-        ? await body(config)
+        ? await body(config, context)
         : await timedAttempt(node.timeout, { node: task.name, base: config, context, onTimeout }, body);
+    context.progress?.();
     run.messages?.nodeEnd(nodeMeta(config), output);
   } catch (error) {
     if (!isParentCommand(error)) throw error;

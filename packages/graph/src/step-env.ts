@@ -17,6 +17,8 @@ export interface StepEnv {
   /** False when the graph runs without a checkpointer (interrupt() then fails clearly). */
   durable: boolean;
   configurable: Record<string, unknown>;
+  /** A subgraph's: the progress of the timed node it runs in (its tasks' work refreshes that node's idle timeout). */
+  progress?: (() => void) | undefined;
   signal: AbortSignal | undefined;
   interruptBefore: ReadonlySet<string> | "*";
   interruptAfter: ReadonlySet<string> | "*";

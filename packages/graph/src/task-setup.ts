@@ -35,6 +35,7 @@ export function taskSetup(
     callIndex: 0,
     writer,
     signal: env.signal,
+    progress: env.progress,
     runContext: env.context,
     tags: env.tags,
     store: env.store,

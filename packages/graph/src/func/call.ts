@@ -143,11 +143,12 @@ function run(
   const running = withRetries(policies.retry, parent.signal, async (attemptNo) => {
     Object.assign(context, { attempt: attemptNo, interruptIndex: 0, subgraphCalls: 0, callIndex: 0 });
     // A call's result is what it returns: pushMessage is refused in it.
-    const body = (given: NodeConfig) => runBody(context, undefined, () => callNode(given, () => fn(...args)));
+    const body = (given: NodeConfig, own: TaskContext) =>
+      runBody(own, undefined, () => callNode(given, () => fn(...args)));
     const timeout = policies.timeout;
     const output =
       timeout === undefined
-        ? await body(base)
+        ? await body(base, context)
         : await timedAttempt(timeout, { node: call.name, base, context, onTimeout: () => {} }, body);
     // Kept as a pending write: what a checkpointer can store.
     if (parent.checkpointer !== undefined)

@@ -16,6 +16,8 @@ export interface TaskOptions {
    * arguments instead of running it; without a cache it does nothing, as there.
    */
   cachePolicy?: CachePolicy | boolean | undefined;
+  /** LangGraph.js's other name for cachePolicy. */
+  cache?: CachePolicy | boolean | undefined;
   /**
    * LangGraph's timeout of one attempt: milliseconds (a number, or `runTimeout`), or without
    * progress (`idleTimeout`), as a node's (`addNode(…, { timeout })`). A timed-out call fails with
@@ -24,7 +26,7 @@ export interface TaskOptions {
   timeout?: number | TimeoutPolicy | undefined;
 }
 
-const TASK_OPTIONS = ["name", "retry", "cachePolicy", "timeout"];
+const TASK_OPTIONS = ["name", "retry", "cachePolicy", "cache", "timeout"];
 
 /** A task's or entrypoint's name, refused where it would break a namespace (`:`, `|`) or is empty. */
 export function checkedName(name: unknown, what: string): string {
@@ -66,7 +68,8 @@ export function task<A extends unknown[], R>(
     );
   const policies = {
     retry: given.retry,
-    cachePolicy: checkedCachePolicy(given.cachePolicy, `task "${name}"`),
+    // `cache`: LangGraph.js takes it for cachePolicy too.
+    cachePolicy: checkedCachePolicy(given.cachePolicy ?? given.cache, `task "${name}"`),
     timeout: checkedTimeout(given.timeout, `task "${name}"`),
   };
   return (...args: A) =>

@@ -192,6 +192,7 @@ export function runEnvironment(
       subgraphsShareSaver: parent.subgraphsShareSaver,
       configurable: { ...config?.configurable, thread_id: parent.threadId },
       signal: config?.signal ?? parent.signal,
+      progress: parent.progress,
       interruptBefore: NONE,
       interruptAfter: NONE,
       inheritedResume: parent.resumeValues,
