@@ -34,6 +34,12 @@ export interface TaskContext {
   /** An entrypoint's value from the thread's last run: `getPreviousState()`. */
   previous?: unknown;
   /**
+   * pushMessage's hook in the attempt this context runs (a StateGraph node's; none in an
+   * entrypoint or task() call: refused there). Each attempt that may not be the last runs in a
+   * context of its own, so a push an earlier attempt leaves running goes to that one's (closed).
+   */
+  pushHook?: PushHook | undefined;
+  /**
    * Tells a timed attempt (`addNode(…, { timeout })`) its node made progress (pushMessage, a
    * task() call): it refreshes the idle timeout; after the attempt timed out, it throws.
    */
@@ -55,6 +61,13 @@ export interface TaskContext {
   /** The config and input the node was called with: `getConfig()`, `getCurrentTaskInput()`. */
   config?: unknown;
   input?: unknown;
+}
+
+/** Where pushMessage sends a message: one attempt of one StateGraph node. */
+export interface PushHook {
+  /** False once the attempt ended: a message pushed later (a timer the node left) goes nowhere. */
+  open: boolean;
+  push(message: object, stateKey: string | undefined): void;
 }
 
 export const taskContext = new AsyncLocalStorage<TaskContext>();

@@ -82,6 +82,17 @@ describe("addNode(…, { timeout })", () => {
       { timeout: { idleTimeout: 60 } },
     );
     await expect(steady.invoke({ messages: [] })).resolves.toBeDefined(); // 120 ms in all, never 60 silent
+    const pushing = oneNode(
+      async (_s, config) => {
+        for (let i = 0; i < 6; i++) {
+          await wait(20, config.signal);
+          pushMessage({ role: "assistant", content: `step ${i}`, id: `p${i}` });
+        }
+        return {};
+      },
+      { timeout: { idleTimeout: 60 } },
+    );
+    expect((await pushing.invoke({ messages: [] })).messages).toHaveLength(6);
     const stalls = oneNode(
       async (_s, config) => {
         pushMessage({ role: "assistant", content: "thinking", id: "p" });

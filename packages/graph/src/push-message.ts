@@ -3,7 +3,6 @@
 // to the state's messages with the node's other writes when it returns.
 import { currentTask } from "./context.ts";
 import { InvalidUpdateError, OutsideNodeError } from "./errors.ts";
-import { messagePushes } from "./node-body.ts";
 import { type Message, toMessage } from "./state/messages.ts";
 
 export interface PushMessageOptions {
@@ -21,8 +20,9 @@ export interface PushMessageOptions {
  * its node returned (from a timer it left) goes nowhere.
  */
 export function pushMessage(message: unknown, options?: unknown, legacy?: PushMessageOptions): Message {
-  if (currentTask() === undefined) throw new OutsideNodeError("pushMessage()");
-  const hook = messagePushes.getStore();
+  const task = currentTask();
+  if (task === undefined) throw new OutsideNodeError("pushMessage()");
+  const hook = task.pushHook;
   if (hook === undefined)
     throw new InvalidUpdateError(
       "pushMessage() is for StateGraph nodes: an entrypoint's or task's result is what it returns, so return the message instead.",
@@ -32,7 +32,9 @@ export function pushMessage(message: unknown, options?: unknown, legacy?: PushMe
     throw new InvalidUpdateError(
       "pushMessage() needs a message with an id (new AIMessage({ content, id }), or { role, content, id }): the state's reducer replaces a message by its id, so the node may return it again.",
     );
-  if (hook.open) hook.push(pushed, stateKeyOf(options, legacy));
+  if (!hook.open) return pushed as unknown as Message;
+  task.progress?.(); // a timed node's progress
+  hook.push(pushed, stateKeyOf(options, legacy));
   return pushed as unknown as Message;
 }
 

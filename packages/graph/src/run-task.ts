@@ -4,13 +4,13 @@ import type { Write } from "./algo/apply-writes.ts";
 import { edgeWrites, isParentCommand, outputWrites, stateWrite } from "./algo/node-writes.ts";
 import type { PlannedTask } from "./algo/plan.ts";
 import { Command } from "./command.ts";
-import { type TaskContext, taskContext } from "./context.ts";
+import { type PushHook, type TaskContext, taskContext } from "./context.ts";
 import { GraphAbortedError, InvalidUpdateError, isNodeTimeoutError } from "./errors.ts";
 import type { GraphSpec, NodeConfig, NodeSpec, RetryPolicy } from "./graph/spec.ts";
 import { isGraphInterrupt } from "./interrupt.ts";
 import { callNode } from "./langchain.ts";
 import type { MessagesStreamer } from "./messages-stream.ts";
-import { type PushHook, runBody } from "./node-body.ts";
+import { runBody } from "./node-body.ts";
 import { timedAttempt } from "./node-timeout.ts";
 import type { TaskOutcome } from "./outcome.ts";
 
@@ -86,19 +86,29 @@ function pushHook(run: TaskRun, pushed: Write[]): PushHook {
   return {
     open: true,
     push(message, stateKey) {
-      run.context.progress?.();
       if (stateKey !== undefined) pushed.push(pushedWrite(spec, task.name, stateKey, message));
       run.messages?.pushed(nodeMeta(config), message);
     },
   };
 }
 
+/** The counters an attempt advances, given back to the task's context when it ran in its own. */
+const COUNTERS = ["interruptIndex", "subgraphCalls", "callIndex"] as const;
+
 async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise<TaskOutcome> {
-  const { spec, task, context, config } = run;
-  context.interruptIndex = 0;
-  context.subgraphCalls = 0;
-  context.callIndex = 0;
-  context.attempt = attemptNo;
+  // An attempt that may be retried runs in a context of its own: what it still does after it
+  // failed (a timer it left) reaches neither the next attempt's counters nor its pushMessage.
+  const context = node.retryPolicy === undefined ? run.context : { ...run.context };
+  Object.assign(context, { interruptIndex: 0, subgraphCalls: 0, callIndex: 0, attempt: attemptNo });
+  try {
+    return await attemptIn(run, node, context);
+  } finally {
+    if (context !== run.context) for (const key of COUNTERS) run.context[key] = context[key];
+  }
+}
+
+async function attemptIn(run: TaskRun, node: NodeSpec, context: TaskContext): Promise<TaskOutcome> {
+  const { spec, task, config } = run;
   let output: unknown;
   const pushed: Write[] = [];
   // An entrypoint's state is what it returns: pushMessage is refused there.
