@@ -32,6 +32,15 @@ function oneNode(fn: (state: unknown, config: NodeConfig) => unknown, options: A
     .compile();
 }
 
+/**
+ * Progress every STEP_MS, STEPS times (320 ms in all), under an idle timeout of IDLE_MS: each step
+ * has 110 ms to spare on a loaded machine, and the whole takes twice the idle timeout, so only a
+ * refreshed clock lets it finish.
+ */
+const STEPS = 8;
+const STEP_MS = 40;
+const IDLE_MS = 150;
+
 /** Waits `ms`, or rejects when `signal` aborts (as a fetch given the node's signal does). */
 const wait = (ms: number, signal: AbortSignal | undefined) => sleep(ms, undefined, signal ? { signal } : {});
 
@@ -73,26 +82,26 @@ describe("addNode(…, { timeout })", () => {
   it("refreshes an idleTimeout while the node shows progress, and fails it once the node goes silent", async () => {
     const steady = oneNode(
       async (_s, config) => {
-        for (let i = 0; i < 6; i++) {
-          await wait(20, config.signal);
+        for (let i = 0; i < STEPS; i++) {
+          await wait(STEP_MS, config.signal);
           config.writer(i);
         }
         return {};
       },
-      { timeout: { idleTimeout: 60 } },
+      { timeout: { idleTimeout: IDLE_MS } },
     );
-    await expect(steady.invoke({ messages: [] })).resolves.toBeDefined(); // 120 ms in all, never 60 silent
+    await expect(steady.invoke({ messages: [] })).resolves.toBeDefined();
     const pushing = oneNode(
       async (_s, config) => {
-        for (let i = 0; i < 6; i++) {
-          await wait(20, config.signal);
+        for (let i = 0; i < STEPS; i++) {
+          await wait(STEP_MS, config.signal);
           pushMessage({ role: "assistant", content: `step ${i}`, id: `p${i}` });
         }
         return {};
       },
-      { timeout: { idleTimeout: 60 } },
+      { timeout: { idleTimeout: IDLE_MS } },
     );
-    expect((await pushing.invoke({ messages: [] })).messages).toHaveLength(6);
+    expect((await pushing.invoke({ messages: [] })).messages).toHaveLength(STEPS);
     const stalls = oneNode(
       async (_s, config) => {
         pushMessage({ role: "assistant", content: "thinking", id: "p" });
@@ -108,14 +117,14 @@ describe("addNode(…, { timeout })", () => {
     const writing = (beat: boolean) =>
       oneNode(
         async (_s, config) => {
-          for (let i = 0; i < 6; i++) {
-            await wait(20, config.signal);
+          for (let i = 0; i < STEPS; i++) {
+            await wait(STEP_MS, config.signal);
             config.writer(i);
             if (beat) config.heartbeat?.();
           }
           return {};
         },
-        { timeout: { idleTimeout: 50, refreshOn: "heartbeat" } },
+        { timeout: { idleTimeout: IDLE_MS, refreshOn: "heartbeat" } },
       );
     await expect(writing(true).invoke({ messages: [] })).resolves.toBeDefined();
     await expect(writing(false).invoke({ messages: [] })).rejects.toMatchObject({ kind: "idle" });
@@ -127,16 +136,16 @@ describe("addNode(…, { timeout })", () => {
       async () => {
         attempts += 1;
         if (attempts === 1) {
-          await sleep(80); // ignores its signal, as a node may
+          await sleep(250); // ignores its signal, as a node may
           pushMessage({ role: "assistant", content: "late", id: "late" });
           return { messages: [{ role: "assistant", content: "stale", id: "stale" }] };
         }
         return { messages: [{ role: "assistant", content: "fresh", id: "fresh" }] };
       },
-      { timeout: 30, retryPolicy: { maxAttempts: 2, initialInterval: 1 } },
+      { timeout: 150, retryPolicy: { maxAttempts: 2, initialInterval: 1 } },
     );
     const result = await graph.invoke({ messages: [] });
-    await sleep(100); // the first attempt's late push has happened
+    await sleep(200); // the first attempt's late push has happened
     expect(attempts).toBe(2);
     expect(result.messages.map((m) => m.id)).toEqual(["fresh"]);
   });
@@ -157,14 +166,14 @@ describe("addNode(…, { timeout })", () => {
   });
 
   it("counts a chat model's tokens under the node as progress (LangChain callbacks)", async () => {
-    const model = new FakeListChatModel({ responses: ["abcdefgh"], sleep: 25 });
+    const model = new FakeListChatModel({ responses: ["abcdefgh"], sleep: STEP_MS });
     const graph = oneNode(
       async (_s, config) => {
         let text = "";
         for await (const chunk of await model.stream("hi", config as never)) text += chunk.content;
         return { messages: [{ role: "assistant", content: text, id: "m" }] };
       },
-      { timeout: { idleTimeout: 70 } }, // 8 tokens 25 ms apart: 200 ms in all, never 70 silent
+      { timeout: { idleTimeout: IDLE_MS } }, // 8 tokens STEP_MS apart
     );
     expect((await graph.invoke({ messages: [] })).messages[0]?.content).toBe("abcdefgh");
   });
@@ -174,7 +183,7 @@ describe("task() and entrypoint() timeouts", () => {
   it("times out a task() call's attempt, retried by its retry policy, and an entrypoint's run", async () => {
     let calls = 0;
     const flaky = task(
-      { name: "flaky", timeout: 40, retry: { maxAttempts: 2, initialInterval: 1 } },
+      { name: "flaky", timeout: 150, retry: { maxAttempts: 2, initialInterval: 1 } },
       async () => {
         calls += 1;
         if (calls === 1) await sleep(5_000, undefined, { signal: getConfig().signal as AbortSignal });
@@ -220,19 +229,19 @@ describe("a timed-out attempt that runs on", () => {
         async (_s, config) => {
           attempts += 1;
           if (attempts === 1) {
-            // Past its timeout (200 ms), ignoring the signal, while the next attempt waits (201–351 ms).
-            await sleep(280);
+            // Past its timeout (300 ms), ignoring the signal, while the next attempt waits (301–501 ms).
+            await sleep(420);
             config.writer("late chunk");
             await echo("LATE").catch(() => "refused");
             return {};
           }
-          await sleep(150);
+          await sleep(200);
           const a = await echo("A");
           const b = await echo("B");
           const answer = interrupt("go?");
           return { messages: [{ role: "assistant", content: `${a} ${b} ${answer}`, id: "m" }] };
         },
-        { timeout: 200, retryPolicy: { maxAttempts: 2, initialInterval: 1 } },
+        { timeout: 300, retryPolicy: { maxAttempts: 2, initialInterval: 1 } },
       )
       .addEdge(START, "n")
       .compile({ checkpointer: new MemorySaver() });
@@ -262,14 +271,16 @@ describe("a timed-out attempt that runs on", () => {
     let previous = START as string;
     for (const name of names) {
       sub.addNode(name, async () => {
-        await sleep(30);
+        await sleep(STEP_MS);
         return {};
       });
       sub.addEdge(previous, name);
       previous = name;
     }
     const compiled = sub.compile();
-    const graph = oneNode(async (state) => compiled.invoke(state as never), { timeout: { idleTimeout: 70 } });
-    await expect(graph.invoke({ messages: [] })).resolves.toBeDefined(); // 180 ms in all, 30 between tasks
+    const graph = oneNode(async (state) => compiled.invoke(state as never), {
+      timeout: { idleTimeout: IDLE_MS },
+    });
+    await expect(graph.invoke({ messages: [] })).resolves.toBeDefined(); // 240 ms in all, STEP_MS between tasks
   });
 });
