@@ -16,6 +16,12 @@ import { buildGraphSpec } from "./build-spec.ts";
 import { checkedCachePolicy } from "./cache-policy.ts";
 import { checkedCache, checkedStore } from "./checked-parts.ts";
 import { CompiledStateGraph } from "./compiled-graph.ts";
+import {
+  mergedDefaults,
+  type NodeDefaults,
+  type NodeDefaultsOptions,
+  withDefaults,
+} from "./node-defaults.ts";
 import type {
   BranchSpec,
   CachePolicy,
@@ -140,6 +146,9 @@ export class StateGraph<
   /** Nodes' own input schemas (`addNode(…, { input })`): their keys are the graph's too. */
   private readonly nodeInputs = new Map<string, StateDefinition>();
   private readonly nodes = new Map<string, NodeSpec>();
+  /** setNodeDefaults's, applied at compile; `uncached`: nodes that said `cachePolicy: false`. */
+  private nodeDefaults: NodeDefaults = {};
+  private readonly uncached = new Set<string>();
   private readonly edges: Array<readonly [string, string]> = [];
   private readonly joins: Array<readonly [readonly string[], string]> = [];
   private readonly branches = new Map<string, BranchSpec[]>();
@@ -226,6 +235,7 @@ export class StateGraph<
     if (options?.defer === true) node.defer = true;
     const cachePolicy = checkedCachePolicy(options?.cachePolicy, `Node "${name}"`);
     if (cachePolicy !== undefined) node.cachePolicy = cachePolicy;
+    if (options?.cachePolicy === false) this.uncached.add(name);
     const timeout = checkedTimeout(options?.timeout, `Node "${name}"`);
     if (timeout !== undefined) node.timeout = timeout;
     return this;
@@ -270,6 +280,16 @@ export class StateGraph<
     return this;
   }
 
+  /**
+   * LangGraph's graph-wide node policies: `retryPolicy`, `cachePolicy` and `timeout` for every node
+   * that sets none of its own (`cachePolicy: false` on a node opts out), resolved at compile, so
+   * before or after addNode; several calls merge field by field. Not a subgraph's.
+   */
+  setNodeDefaults(defaults: NodeDefaultsOptions): this {
+    this.nodeDefaults = mergedDefaults(this.nodeDefaults, defaults);
+    return this;
+  }
+
   compile(options: CompileOptions = {}): CompiledStateGraph<S, U> {
     if (options.checkpointer === true)
       throw new InvalidGraphError(
@@ -281,7 +301,7 @@ export class StateGraph<
       name: options.name ?? "LangGraph",
       state,
       views,
-      nodes: this.nodes,
+      nodes: withDefaults(this.nodes, this.nodeDefaults, this.uncached),
       edges: this.edges,
       joins: this.joins,
       branches: this.branches,
