@@ -72,6 +72,20 @@ export interface PushHook {
 
 export const taskContext = new AsyncLocalStorage<TaskContext>();
 
+/** What an attempt of a task counts as it runs (its interrupts, subgraph calls, task() calls). */
+const ATTEMPT_COUNTERS = ["interruptIndex", "subgraphCalls", "callIndex"] as const;
+
+/** Starts attempt `attempt` of the task of `context`: its counts from 0. */
+export function startAttempt(context: TaskContext, attempt: number): void {
+  for (const key of ATTEMPT_COUNTERS) context[key] = 0;
+  context.attempt = attempt;
+}
+
+/** Gives `task` what an attempt run in a context of its own (`own`) counted. */
+export function countsBack(own: TaskContext, task: TaskContext): void {
+  for (const key of ATTEMPT_COUNTERS) task[key] = own[key];
+}
+
 export function currentTask(): TaskContext | undefined {
   return taskContext.getStore();
 }

@@ -4,7 +4,7 @@
 // does after is dropped (its stream chunks, pushed messages; a task() call fails), and the attempt
 // fails with NodeTimeoutError, which a RetryPolicy retries. JavaScript cannot stop the node's
 // code: one that ignores its signal runs on in the background, to no effect.
-import type { TaskContext } from "./context.ts";
+import { countsBack, type TaskContext } from "./context.ts";
 import { InvalidGraphError, NodeTimeoutError } from "./errors.ts";
 import type { CallScope } from "./func/call-scope.ts";
 import type { NodeConfig, TimeoutPolicy } from "./graph/spec.ts";
@@ -49,14 +49,18 @@ function describe(value: unknown): string {
   return typeof value === "number" ? String(value) : (JSON.stringify(value) ?? String(value));
 }
 
-/** One timed attempt's clock: when it last showed progress, and whether it still counts. */
+/** One timed attempt's clock: when it last showed progress, and the timeout it ran out on, if it did. */
 class AttemptClock {
-  active = true;
   last = performance.now();
   readonly started = this.last;
+  timedOut: NodeTimeoutError | undefined;
   private readonly auto: boolean;
   constructor(auto: boolean) {
     this.auto = auto;
+  }
+  /** Whether what the attempt does still counts: not once it timed out. */
+  get active(): boolean {
+    return this.timedOut === undefined;
   }
   heartbeat = (): void => {
     this.last = performance.now();
@@ -99,14 +103,16 @@ function overran(policy: TimeoutPolicy, clock: AttemptClock): "run" | "idle" | u
   return undefined;
 }
 
-/** `base` for one timed attempt: its signal aborts on timeout, its writer and heartbeat tell the clock. */
+/**
+ * `base` for one timed attempt: `signal` (aborted on timeout, and with base's), its writer and
+ * heartbeat telling the clock.
+ */
 function timedConfig(
   base: NodeConfig,
   clock: AttemptClock,
   policy: TimeoutPolicy,
-  abort: AbortSignal,
+  signal: AbortSignal,
 ): NodeConfig {
-  const signal = base.signal === undefined ? abort : AbortSignal.any([base.signal, abort]);
   const writer = (chunk: unknown) => {
     if (!clock.active) return;
     clock.progress();
@@ -193,19 +199,15 @@ function attemptStream(emit: Emitter, clock: AttemptClock): Emitter {
   return own;
 }
 
-/** The counters an attempt advances in its own context, given back to the task's when it ends in time. */
-const COUNTERS = ["interruptIndex", "subgraphCalls", "callIndex"] as const;
-
 /**
  * Runs one attempt of `node` (`run`, given the attempt's config and context) under `policy`. The
  * attempt runs in a context of its own (a copy of the task's, with its config, signal, writer,
  * stream and calls, and `progress`), so what a timed-out attempt still does — its code runs on
- * — touches neither the next attempt nor the superstep. On timeout, `onTimeout` drops what it
- * would still write.
+ * — touches neither the next attempt nor the superstep, and its pushMessage hook is closed.
  */
 export async function timedAttempt<T>(
   policy: TimeoutPolicy,
-  attempt: { node: string; base: NodeConfig; context: TaskContext; onTimeout: () => void },
+  attempt: { node: string; base: NodeConfig; context: TaskContext },
   run: (config: NodeConfig, context: TaskContext) => Promise<T>,
 ): Promise<T> {
   const { node, base, context } = attempt;
@@ -213,7 +215,6 @@ export async function timedAttempt<T>(
   const abort = linkedAbort(base.signal);
   const config = timedConfig(base, clock, policy, abort.controller.signal);
   const calls = context.calls === undefined ? undefined : attemptScope(context.calls);
-  let timedOut: NodeTimeoutError | undefined;
   const own: TaskContext = {
     ...context,
     config,
@@ -221,7 +222,7 @@ export async function timedAttempt<T>(
     writer: config.writer,
     // Also the progress of a timed node this one runs in (a subgraph's node).
     progress: () => {
-      if (timedOut !== undefined) throw timedOut;
+      if (clock.timedOut !== undefined) throw clock.timedOut;
       clock.progress();
       context.progress?.();
     },
@@ -237,13 +238,18 @@ export async function timedAttempt<T>(
   const kind = typeof first === "string" ? first : overran(policy, clock);
   if (kind === undefined) {
     abort.dispose();
-    for (const key of COUNTERS) context[key] = own[key];
+    countsBack(own, context);
     if ("error" in (first as object)) throw (first as { error: unknown }).error;
     return (first as { value: T }).value;
   }
-  timedOut = new NodeTimeoutError({ node, kind, elapsed: performance.now() - clock.started, ...policy });
-  clock.active = false;
-  attempt.onTimeout();
+  const timedOut = new NodeTimeoutError({
+    node,
+    kind,
+    elapsed: performance.now() - clock.started,
+    ...policy,
+  });
+  clock.timedOut = timedOut;
+  if (own.pushHook !== undefined) own.pushHook.open = false; // runBody set it
   calls?.abandon();
   abort.controller.abort(timedOut);
   abort.dispose();

@@ -4,7 +4,7 @@ import type { Write } from "./algo/apply-writes.ts";
 import { edgeWrites, isParentCommand, outputWrites, stateWrite } from "./algo/node-writes.ts";
 import type { PlannedTask } from "./algo/plan.ts";
 import { Command } from "./command.ts";
-import { type PushHook, type TaskContext, taskContext } from "./context.ts";
+import { countsBack, type PushHook, startAttempt, type TaskContext, taskContext } from "./context.ts";
 import { GraphAbortedError, InvalidUpdateError, isNodeTimeoutError } from "./errors.ts";
 import type { GraphSpec, NodeConfig, NodeSpec, RetryPolicy } from "./graph/spec.ts";
 import { isGraphInterrupt } from "./interrupt.ts";
@@ -92,18 +92,15 @@ function pushHook(run: TaskRun, pushed: Write[]): PushHook {
   };
 }
 
-/** The counters an attempt advances, given back to the task's context when it ran in its own. */
-const COUNTERS = ["interruptIndex", "subgraphCalls", "callIndex"] as const;
-
 async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise<TaskOutcome> {
   // An attempt that may be retried runs in a context of its own: what it still does after it
   // failed (a timer it left) reaches neither the next attempt's counters nor its pushMessage.
   const context = node.retryPolicy === undefined ? run.context : { ...run.context };
-  Object.assign(context, { interruptIndex: 0, subgraphCalls: 0, callIndex: 0, attempt: attemptNo });
+  startAttempt(context, attemptNo);
   try {
     return await attemptIn(run, node, context);
   } finally {
-    if (context !== run.context) for (const key of COUNTERS) run.context[key] = context[key];
+    if (context !== run.context) countsBack(context, run.context);
   }
 }
 
@@ -113,9 +110,6 @@ async function attemptIn(run: TaskRun, node: NodeSpec, context: TaskContext): Pr
   const pushed: Write[] = [];
   // An entrypoint's state is what it returns: pushMessage is refused there.
   const hook = spec.root === undefined ? pushHook(run, pushed) : undefined;
-  const onTimeout = () => {
-    if (hook !== undefined) hook.open = false;
-  };
   try {
     run.messages?.nodeStart(run.input);
     const body = (given: NodeConfig, own: TaskContext) =>
@@ -125,7 +119,7 @@ async function attemptIn(run: TaskRun, node: NodeSpec, context: TaskContext): Pr
     output =
       node.timeout === undefined
         ? await body(config, context)
-        : await timedAttempt(node.timeout, { node: task.name, base: config, context, onTimeout }, body);
+        : await timedAttempt(node.timeout, { node: task.name, base: config, context }, body);
     context.progress?.();
     run.messages?.nodeEnd(nodeMeta(config), output);
   } catch (error) {

@@ -2,7 +2,7 @@
 import { assertJsonSerialisable, type CacheFullKey } from "@layover/checkpoint";
 import type { PlannedTask } from "../algo/plan.ts";
 import { RETURN } from "../constants.ts";
-import { currentTask, type TaskContext } from "../context.ts";
+import { currentTask, startAttempt, type TaskContext } from "../context.ts";
 import { OutsideNodeError } from "../errors.ts";
 import { cacheKey, readCache, writeCache } from "../graph/cache-policy.ts";
 import type { CachePolicy, NodeConfig, RetryPolicy } from "../graph/spec.ts";
@@ -141,7 +141,7 @@ function run(
   context.config = base;
   scope.started?.(call);
   const running = withRetries(policies.retry, parent.signal, async (attemptNo) => {
-    Object.assign(context, { attempt: attemptNo, interruptIndex: 0, subgraphCalls: 0, callIndex: 0 });
+    startAttempt(context, attemptNo);
     // A call's result is what it returns: pushMessage is refused in it.
     const body = (given: NodeConfig, own: TaskContext) =>
       runBody(own, undefined, () => callNode(given, () => fn(...args)));
@@ -149,7 +149,7 @@ function run(
     const output =
       timeout === undefined
         ? await body(base, context)
-        : await timedAttempt(timeout, { node: call.name, base, context, onTimeout: () => {} }, body);
+        : await timedAttempt(timeout, { node: call.name, base, context }, body);
     // Kept as a pending write: what a checkpointer can store.
     if (parent.checkpointer !== undefined)
       assertJsonSerialisable(output, `The result of task "${call.name}"`);

@@ -123,7 +123,7 @@ function checkNodeOptions(name: string, options: object): void {
       throw new InvalidGraphError(`Node "${name}": defer is true or false; got ${JSON.stringify(value)}.`);
     if (!NODE_OPTIONS.includes(key))
       throw new InvalidGraphError(
-        `Node "${name}": unknown option "${key}". Node options are ${NODE_OPTIONS.slice(0, -1).join(", ")} and timeout.`,
+        `Node "${name}": unknown option "${key}". Node options are ${NODE_OPTIONS.slice(0, -1).join(", ")} and ${NODE_OPTIONS.at(-1)}.`,
       );
   }
 }
