@@ -33,7 +33,7 @@ export function describeRetry(use: UseSaver): void {
     it("never retries an interrupt", () => interruptNotRetried(use()));
     it("does not retry Layover's own typed errors by default (a bad update is a bug, not a blip)", () =>
       typedErrorNotRetried(use()));
-    it("by default retries a server error but not a client error (HTTP 4xx), as LangGraph does", () =>
+    it("by default retries a server error and a dropped connection, not a client error (HTTP 4xx), as LangGraph does", () =>
       httpStatuses(use()));
   });
 }
@@ -145,5 +145,8 @@ async function httpStatuses(saver: CheckpointSaver): Promise<void> {
   expect(await attemptsOnStatus(saver, { response: { status: 404 } })).toBe(1);
   expect(await attemptsOnStatus(saver, { status: 429 })).toBe(3); // rate limited: worth waiting for
   expect(await attemptsOnStatus(saver, { code: "ECONNABORTED" })).toBe(1);
+  // A network blip's code (Node's, a driver's) is not one of Layover's typed errors: retried.
+  expect(await attemptsOnStatus(saver, { code: "ECONNRESET" })).toBe(3);
+  expect(await attemptsOnStatus(saver, { code: "57P01" })).toBe(3);
   expect(await attemptsOnStatus(saver, { error: { code: "insufficient_quota" } })).toBe(1);
 }
