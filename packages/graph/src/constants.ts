@@ -8,6 +8,14 @@ export const INTERRUPT = "__interrupt__";
 /** Reserved channel and task names used in pending writes. */
 export const RESUME = "__resume__";
 export const ERROR = "__error__";
+/**
+ * Beside a failed task's ERROR: its node's error handler ran for it (the value names the handler
+ * node), and the task's other pending writes are the handler's. A superstep run again runs the
+ * handler, not the node.
+ */
+export const ERROR_SOURCE = "__error_source_node__";
+/** Where a node's error handler finds the NodeError in its config's `configurable`, as LangGraph's. */
+export const CONFIG_KEY_NODE_ERROR = "__pregel_node_error";
 export const TASKS = "__tasks__";
 /** The channel of a `task()` call's result in its pending writes: replayed when its superstep runs again. */
 export const RETURN = "__return__";
@@ -31,6 +39,7 @@ export const NULL_RESUME_TAKEN = "__null_resume_taken__";
 /** Fixed write indexes for special channels, so they never collide with a task's own writes. */
 export const SPECIAL_WRITE_IDX = {
   [ERROR]: -1,
+  [ERROR_SOURCE]: -2,
   [INTERRUPT]: -3,
   [RESUME]: -4,
   [BREAKPOINT]: -5,

@@ -257,3 +257,30 @@ export function isNodeTimeoutError(error: unknown): error is NodeTimeoutError {
     error instanceof NodeTimeoutError || (error as { name?: unknown } | null)?.name === "NodeTimeoutError"
   );
 }
+
+/**
+ * What a node's error handler (`addNode(…, { errorHandler })`, `setNodeDefaults({ errorHandler })`)
+ * is given, as LangGraph.js's: the node that failed (its retry policy exhausted) and its error.
+ * After a pause in the handler, or on another worker, `error` is rebuilt from what was stored:
+ * an Error with the original's name, message and code.
+ */
+export class NodeError {
+  /** The node whose task failed. */
+  readonly node: string;
+  /** What it threw. */
+  readonly error: Error;
+  constructor(node: string, error: Error) {
+    this.node = node;
+    this.error = error;
+  }
+  static get unminifiable_name(): string {
+    return "NodeError";
+  }
+}
+
+/** Whether `value` is a NodeError (by name across copies of this package, as LangGraph's). */
+export function isNodeError(value: unknown): value is NodeError {
+  if (value instanceof NodeError) return true;
+  const ctor = (value as { constructor?: { unminifiable_name?: unknown } } | null)?.constructor;
+  return ctor?.unminifiable_name === "NodeError";
+}

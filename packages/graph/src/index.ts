@@ -36,10 +36,12 @@ export {
   InvalidInputError,
   InvalidResumeError,
   InvalidUpdateError,
+  isNodeError,
   isUnknownInterruptError,
   MissingCheckpointerError,
   MissingNodeError,
   MissingThreadIdError,
+  NodeError,
   NotInterruptedError,
   OutsideNodeError,
   UnknownInterruptError,
@@ -56,6 +58,7 @@ export { type TaskOptions, task } from "./func/task.ts";
 export { cacheNamespace } from "./graph/cache-policy.ts";
 export { CompiledStateGraph, type InvokeResult, type StreamConfig } from "./graph/compiled-graph.ts";
 export type { RunnableConfig } from "./graph/environment.ts";
+export type { ErrorHandler } from "./graph/error-handlers.ts";
 export type {
   CachePolicy,
   CompileOptions,

@@ -84,9 +84,11 @@ describe("setNodeDefaults", () => {
     expect(ran).toEqual({ cached: 1, fresh: 2 });
   });
 
-  it("refuses errorHandler (not supported) and options it does not know, naming them", () => {
+  it("refuses an errorHandler that is not a function and options it does not know, naming them", () => {
     const graph = new StateGraph(State);
-    expect(() => graph.setNodeDefaults({ errorHandler: () => ({}) } as never)).toThrow(/errorHandler/);
+    expect(() => graph.setNodeDefaults({ errorHandler: "log it" } as never)).toThrow(
+      /errorHandler must be a function/,
+    );
     expect(() => graph.setNodeDefaults({ retries: 3 } as never)).toThrow(/"retries"/);
     expect(() => graph.setNodeDefaults({ timeout: -1 })).toThrow(/timeout/);
   });

@@ -5,10 +5,10 @@ import type { PendingWrite, PutCheckpointArgs, PutWritesArgs } from "@layover/ch
 import { type PendingState, readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
 import type { PlannedTask } from "./algo/plan.ts";
 import { type StoreEnv, storeHead } from "./commit.ts";
-import { ERROR, INTERRUPT, NO_WRITES, SPECIAL_WRITE_IDX } from "./constants.ts";
+import { ERROR, ERROR_SOURCE, INTERRUPT, NO_WRITES, SPECIAL_WRITE_IDX } from "./constants.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import type { Interrupt } from "./interrupt.ts";
-import type { TaskOutcome } from "./run-task.ts";
+import type { Outcome } from "./outcome.ts";
 
 /** A task waiting for answers: which task and node asked, and what is still unanswered. */
 export interface WaitingTask {
@@ -39,7 +39,12 @@ export type StorePause = (
 /** Tasks of `tasks` waiting for an answer, given the checkpoint's pending writes. */
 export function waitingOf(tasks: readonly PlannedTask[], pending: PendingState): WaitingTask[] {
   return tasks
-    .map((task) => ({ id: task.id, name: task.name, interrupts: unresolvedInterrupts([task], pending) }))
+    .map((task) => ({
+      id: task.id,
+      // A failed task's error handler asks in its place.
+      name: pending.handled.get(task.id) ?? task.name,
+      interrupts: unresolvedInterrupts([task], pending),
+    }))
     .filter((task) => task.interrupts.length > 0);
 }
 
@@ -48,23 +53,33 @@ function errorRecord(error: unknown) {
   return { name: e?.name ?? "Error", message: e?.message ?? String(error), code: e?.code };
 }
 
-/** What each task of a superstep that did not commit leaves: its writes, its interrupts or its error. */
-export function partialBatches(
-  tasks: readonly PlannedTask[],
-  outcomes: ReadonlyArray<TaskOutcome & { cached?: boolean }>,
-): WriteBatch[] {
+/**
+ * What each task of a superstep that did not commit leaves: its writes, its interrupts or its
+ * error; a failed task its error handler ran for, its error, the handler's name and the
+ * handler's writes or interrupts.
+ */
+export function partialBatches(tasks: readonly PlannedTask[], outcomes: readonly Outcome[]): WriteBatch[] {
   const batches: WriteBatch[] = [];
   outcomes.forEach((outcome, i) => {
     if (outcome.cached) return;
     const taskId = (tasks[i] as PlannedTask).id;
+    const handled = outcome.handledBy;
+    const writes: WriteBatch["writes"] =
+      handled === undefined
+        ? []
+        : [
+            [ERROR, errorRecord(handled.error), SPECIAL_WRITE_IDX[ERROR]],
+            [ERROR_SOURCE, handled.task.name, SPECIAL_WRITE_IDX[ERROR_SOURCE]],
+          ];
     if (outcome.kind === "done") {
-      const writes = outcome.writes.length ? outcome.writes : [[NO_WRITES, null] as const];
-      batches.push({ taskId, writes: writes.map(([channel, value], idx) => [channel, value, idx]) });
+      const done = outcome.writes.length ? outcome.writes : [[NO_WRITES, null] as const];
+      writes.push(...done.map(([channel, value], idx): [string, unknown, number] => [channel, value, idx]));
     } else if (outcome.kind === "interrupted") {
-      batches.push({ taskId, writes: [[INTERRUPT, outcome.interrupts, SPECIAL_WRITE_IDX[INTERRUPT]]] });
-    } else {
-      batches.push({ taskId, writes: [[ERROR, errorRecord(outcome.error), SPECIAL_WRITE_IDX[ERROR]]] });
+      writes.push([INTERRUPT, outcome.interrupts, SPECIAL_WRITE_IDX[INTERRUPT]]);
+    } else if (handled === undefined) {
+      writes.push([ERROR, errorRecord(outcome.error), SPECIAL_WRITE_IDX[ERROR]]);
     }
+    batches.push({ taskId, writes });
   });
   return batches;
 }

@@ -1,4 +1,4 @@
-import { type CacheFullKey, type CheckpointMetadata, newCheckpointId } from "@layover/checkpoint";
+import { type CheckpointMetadata, newCheckpointId } from "@layover/checkpoint";
 import { applyWrites, type ChannelState, readState, type Write } from "./algo/apply-writes.ts";
 import { breakpointAhead, matchesBreakpoint } from "./algo/breakpoints.ts";
 import { type PendingState, readPendingWrites, taskNeedsRun } from "./algo/pending.ts";
@@ -13,9 +13,9 @@ import { viewOf } from "./graph/state-views.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt, UnaskedResume } from "./interrupt.ts";
-import { keepCached, lookUpCached } from "./node-cache.ts";
+import { lookUpCached } from "./node-cache.ts";
 import { partialBatches } from "./pause.ts";
-import { runTask } from "./run-task.ts";
+import { cacheHit, handledOutcome, runHandledAgain, runPlanned } from "./planned-run.ts";
 import type { StepEnv, StepResult } from "./step-env.ts";
 import { shownValues, writesShown } from "./stream-view.ts";
 import {
@@ -27,7 +27,6 @@ import {
   type Outcome,
   taskUpdate,
 } from "./task-events.ts";
-import { taskSetup } from "./task-setup.ts";
 import { failedAt, keepPartial, persistPartial, storeHeldPause } from "./uncommitted.ts";
 
 export type { StepEnv, StepResult } from "./step-env.ts";
@@ -90,7 +89,8 @@ function metadataWrites(env: StepEnv, tasks: PlannedTask[], outcomes: Outcome[])
   const writes: Record<string, unknown> = {};
   outcomes.forEach((outcome, i) => {
     if (outcome.kind !== "done") return;
-    const name = (tasks[i] as PlannedTask).name;
+    // A failed task's error handler wrote in its place, as LangGraph names it.
+    const name = outcome.handledBy?.task.name ?? (tasks[i] as PlannedTask).name;
     const update = taskUpdate(env, outcome.writes);
     if (!(name in writes)) writes[name] = update;
     else
@@ -116,8 +116,9 @@ function replayFinished(env: StepEnv, tasks: readonly PlannedTask[], pending: Pe
   if (!env.emit?.modes.has("updates")) return;
   for (const task of tasks) {
     const writes = pending.done.get(task.id);
-    if (writes !== undefined)
-      emitUpdate(env, task, { kind: "done", writes, output: undefined, cached: true });
+    if (writes === undefined) continue;
+    const outcome = handledOutcome(task, pending, { kind: "done", writes, output: undefined, cached: true });
+    emitUpdate(env, outcome.handledBy?.task ?? task, outcome);
   }
 }
 
@@ -137,17 +138,19 @@ async function executeTasks(
     task.kind === "push" ? task.arg : nodeInput(env.spec, task.name, state);
   const runs = tasks.filter((task) => !pending.done.has(task.id) && taskNeedsRun(task, pending, resume));
   const running = new Set(runs);
-  // A task answered after a pause runs: its answers are its own, not a cached input's.
+  // A task answered after a pause runs: its answers are its own, not a cached input's; a
+  // handled failure's handler runs, not the node.
   const looked = lookUpCached(
     env,
-    runs.filter((task) => !pending.interrupts.has(task.id)),
+    runs.filter((task) => !pending.interrupts.has(task.id) && !pending.handled.has(task.id)),
     inputOf,
   );
   const cached = looked instanceof Promise ? await looked : looked;
   const outcomes = await Promise.all(
     tasks.map((task): Outcome | Promise<Outcome> => {
       const done = pending.done.get(task.id);
-      if (done !== undefined) return { kind: "done", writes: done, output: undefined, cached: true };
+      if (done !== undefined)
+        return handledOutcome(task, pending, { kind: "done", writes: done, output: undefined, cached: true });
       if (!running.has(task)) {
         const waiting: Outcome = {
           kind: "interrupted",
@@ -158,69 +161,21 @@ async function executeTasks(
         return waiting;
       }
       const input = inputOf(task);
+      const run = { head, task, input, base, state, pending, resume, calls };
+      const handler = pending.handled.get(task.id);
+      if (handler !== undefined) return runHandledAgain(env, step, run, handler);
       const hit = cached.hits.get(task.id);
       if (hit !== undefined) env.emit?.hit?.(task.id);
       emitTaskStart(env, step, task, input);
       const failure = cached.failures.get(task.id);
       if (failure !== undefined) return emitTaskResult(env, step, task, { kind: "failed", error: failure });
       if (hit !== undefined) return cacheHit(env, task, hit);
-      const run = { head, task, input, base, state, pending, resume, calls };
       return runPlanned(env, step, run, cached.keys.get(task.id));
     }),
   );
   const settling = settleCalls(calls, tasks, outcomes);
   if (settling !== undefined) await settling;
   return outcomes;
-}
-
-/** A task the cache had writes for: they are its writes, streamed as LangGraph's (marked cached, no result event). */
-function cacheHit(env: StepEnv, task: PlannedTask, writes: Write[]): Outcome {
-  const outcome: Outcome = { kind: "done", writes, output: undefined, hit: true };
-  if (env.emit?.modes.has("updates")) emitUpdate(env, task, outcome);
-  return outcome;
-}
-
-interface PlannedRun {
-  head: LoadedHead;
-  task: PlannedTask;
-  input: unknown;
-  base: ChannelState;
-  state: Record<string, unknown>;
-  pending: PendingState;
-  resume: ReadonlyMap<string, unknown>;
-  calls: CallScope;
-}
-
-/** Runs a planned task; one that finishes without asking anything keeps its writes under `cacheAt`. */
-function runPlanned(
-  env: StepEnv,
-  step: number,
-  run: PlannedRun,
-  cacheAt: CacheFullKey | undefined,
-): Promise<Outcome> {
-  const { head, task, input, state } = run;
-  const { context, config, messages } = taskSetup(
-    env,
-    head,
-    task,
-    run.resume,
-    run.pending.interrupts.get(task.id),
-  );
-  context.input = input;
-  if (env.spec.root !== undefined) context.previous = state[env.spec.root.previous];
-  context.calls = run.calls;
-  const { values, versions } = run.base;
-  let running = runTask({ spec: env.spec, task, input, values, versions, context, config, messages });
-  // A task that asked (interrupt()) is not kept: its writes hold a person's answer, not its input's result.
-  if (cacheAt !== undefined)
-    running = running.then(async (outcome) => {
-      if (outcome.kind === "done" && context.interruptIndex === 0)
-        await keepCached(env, task, cacheAt, outcome.writes);
-      return outcome;
-    });
-  return env.emit === undefined
-    ? running
-    : running.then((outcome) => emitTaskResult(env, step, task, outcome));
 }
 
 /** The checkpoint the tasks' writes make, as the next head; not stored yet (see commit.ts). */

@@ -5,17 +5,13 @@ import type { PlannedTask } from "./algo/plan.ts";
 import type { CallScope } from "./func/call-scope.ts";
 import { returnedBy } from "./func/call-scope.ts";
 import type { Interrupt } from "./interrupt.ts";
-import type { TaskOutcome } from "./run-task.ts";
+import type { Outcome } from "./outcome.ts";
 import type { StepEnv } from "./step-env.ts";
 import { pushEvent, wantsEvent } from "./stream.ts";
 import { shownValues } from "./stream-view.ts";
 import { triggersOf } from "./task-setup.ts";
 
-/**
- * A task's outcome in a superstep: `cached` when it had finished (or paused) before the superstep
- * ran again (its writes are pending writes already), `hit` when the node cache gave its writes.
- */
-export type Outcome = TaskOutcome & { cached?: boolean; hit?: boolean };
+export type { Outcome } from "./outcome.ts";
 
 /**
  * A finished task's update: the state keys it wrote (null: none); as LangGraph's, a list of

@@ -1,5 +1,13 @@
 import type { PendingWrite } from "@layover/checkpoint";
-import { BREAKPOINT, ERROR, INPUT_TASK_ID, INTERRUPT, NO_WRITES, RESUME } from "../constants.ts";
+import {
+  BREAKPOINT,
+  ERROR,
+  ERROR_SOURCE,
+  INPUT_TASK_ID,
+  INTERRUPT,
+  NO_WRITES,
+  RESUME,
+} from "../constants.ts";
 import type { Interrupt } from "../outcome.ts";
 import type { Write } from "./apply-writes.ts";
 import type { PlannedTask } from "./plan.ts";
@@ -11,6 +19,11 @@ export interface PendingState {
   /** Pending interrupts per task id. */
   interrupts: Map<string, Interrupt[]>;
   errors: Map<string, unknown>;
+  /**
+   * Failed tasks whose node's error handler ran, by task id: the handler node's name. Such a
+   * task's done writes and interrupts are its handler's.
+   */
+  handled: Map<string, string>;
   /** Resume values recorded for this checkpoint, by interrupt id. */
   resume: Map<string, unknown>;
   /** Writes given with a resume (`Command({ resume, update })`), applied before the tasks run. */
@@ -25,6 +38,7 @@ export function readPendingWrites(writes: readonly PendingWrite[]): PendingState
     done: new Map(),
     interrupts: new Map(),
     errors: new Map(),
+    handled: new Map(),
     resume: new Map(),
     input: [],
     breakpointPassed: false,
@@ -40,6 +54,9 @@ export function readPendingWrites(writes: readonly PendingWrite[]): PendingState
         break;
       case ERROR:
         state.errors.set(write.taskId, write.value);
+        break;
+      case ERROR_SOURCE:
+        state.handled.set(write.taskId, write.value as string);
         break;
       case BREAKPOINT:
         state.breakpointPassed = true;

@@ -10,7 +10,7 @@ import type { PlannedTask } from "../algo/plan.ts";
 import { RETURN } from "../constants.ts";
 import type { GraphCache } from "../graph/cache-policy.ts";
 import type { WriteBatch } from "../head.ts";
-import type { Interrupt, TaskOutcome } from "../outcome.ts";
+import type { Interrupt, Outcome, TaskOutcome } from "../outcome.ts";
 
 export interface CallScope {
   /** Results of calls that finished before the superstep ran again (its pending writes), by call id. */
@@ -89,31 +89,35 @@ export function returnedBy(writes: readonly Write[]): { value: unknown } | undef
 export function settleCalls(
   scope: CallScope,
   tasks: readonly PlannedTask[],
-  outcomes: Array<TaskOutcome & { cached?: boolean }>,
+  outcomes: Outcome[],
 ): Promise<void> | undefined {
   // Most supersteps make no call: nothing to wait for.
   if (scope.running.size === 0 && scope.asked.size === 0 && scope.failed.size === 0) return undefined;
   return settled(scope, tasks, outcomes);
 }
 
-async function settled(
-  scope: CallScope,
-  tasks: readonly PlannedTask[],
-  outcomes: Array<TaskOutcome & { cached?: boolean }>,
-): Promise<void> {
+async function settled(scope: CallScope, tasks: readonly PlannedTask[], outcomes: Outcome[]): Promise<void> {
   while (scope.running.size > 0) await Promise.all([...scope.running]);
   if (scope.asked.size === 0 && scope.failed.size === 0) return;
   tasks.forEach((task, i) => {
     const outcome = outcomes[i];
     if (outcome?.kind !== "interrupted") return;
-    if (scope.failed.has(task.id)) {
-      outcomes[i] = { kind: "failed", error: scope.failed.get(task.id) };
+    // A failed task's error handler made the calls, under its own id.
+    const { handledBy } = outcome;
+    const id = handledBy?.task.id ?? task.id;
+    const failed = scope.failed.get(id);
+    if (scope.failed.has(id)) {
+      outcomes[i] = { kind: "failed", error: failed, ...(handledBy ? { handledBy } : {}) };
       return;
     }
-    const asked = scope.asked.get(task.id);
+    const asked = scope.asked.get(id);
     if (asked === undefined) return;
     const byId = new Map([...asked, ...outcome.interrupts].map((record) => [record.id, record]));
-    outcomes[i] = { kind: "interrupted", interrupts: [...byId.values()] };
+    outcomes[i] = {
+      kind: "interrupted",
+      interrupts: [...byId.values()],
+      ...(handledBy ? { handledBy } : {}),
+    };
   });
 }
 

@@ -129,6 +129,10 @@ export interface NodeSpec {
   cachePolicy?: CachePolicy | undefined;
   /** How long an attempt may run, or go without progress (`addNode(…, { timeout })`). */
   timeout?: TimeoutPolicy | undefined;
+  /** The node that runs in this one's place when its task fails (`addNode(…, { errorHandler })`). */
+  errorHandler?: string | undefined;
+  /** An error handler's node: never cached, never handled itself. */
+  isErrorHandler?: boolean | undefined;
 }
 
 export type Router = (state: any, config: NodeConfig) => unknown;

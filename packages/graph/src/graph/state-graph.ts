@@ -16,6 +16,7 @@ import { buildGraphSpec } from "./build-spec.ts";
 import { checkedCachePolicy } from "./cache-policy.ts";
 import { checkedCache, checkedStore } from "./checked-parts.ts";
 import { CompiledStateGraph } from "./compiled-graph.ts";
+import { checkedErrorHandler, type ErrorHandler, withErrorHandlers } from "./error-handlers.ts";
 import {
   mergedDefaults,
   type NodeDefaults,
@@ -102,6 +103,12 @@ export interface AddNodeOptions {
    * A timed-out attempt fails with NodeTimeoutError, which a retryPolicy retries.
    */
   timeout?: number | TimeoutPolicy | undefined;
+  /**
+   * LangGraph's node error handler: when the node fails (its retry policy exhausted), this runs
+   * in its place in the same superstep with the node's input and a NodeError, and its update or
+   * Command (`goto` a compensation node) is applied instead. It may ask with interrupt().
+   */
+  errorHandler?: ErrorHandler | undefined;
 }
 
 const NODE_OPTIONS = [
@@ -113,6 +120,7 @@ const NODE_OPTIONS = [
   "defer",
   "cachePolicy",
   "timeout",
+  "errorHandler",
 ];
 
 /** Refuses node options Layover would otherwise ignore while they change what the graph does. */
@@ -149,6 +157,8 @@ export class StateGraph<
   /** setNodeDefaults's, applied at compile; `uncached`: nodes that said `cachePolicy: false`. */
   private nodeDefaults: NodeDefaults = {};
   private readonly uncached = new Set<string>();
+  /** Nodes' own error handlers (`addNode(…, { errorHandler })`), made nodes at compile. */
+  private readonly errorHandlers = new Map<string, ErrorHandler>();
   private readonly edges: Array<readonly [string, string]> = [];
   private readonly joins: Array<readonly [readonly string[], string]> = [];
   private readonly branches = new Map<string, BranchSpec[]>();
@@ -197,6 +207,10 @@ export class StateGraph<
     }
     if (this.nodes.has(name)) throw new InvalidGraphError(`Node "${name}" is already in the graph.`);
     checkNodeOptions(name, options ?? {});
+    // Checked before anything changes: a node refused is not added.
+    const cachePolicy = checkedCachePolicy(options?.cachePolicy, `Node "${name}"`);
+    const timeout = checkedTimeout(options?.timeout, `Node "${name}"`);
+    const errorHandler = checkedErrorHandler(options?.errorHandler, `Node "${name}"`);
     const input =
       options?.input === undefined ? undefined : definitionOf(options.input, `Node "${name}"'s input schema`);
     if (action instanceof CompiledStateGraph) {
@@ -233,11 +247,10 @@ export class StateGraph<
       node.inputKeys = [...input.fields.keys()];
     }
     if (options?.defer === true) node.defer = true;
-    const cachePolicy = checkedCachePolicy(options?.cachePolicy, `Node "${name}"`);
     if (cachePolicy !== undefined) node.cachePolicy = cachePolicy;
     if (options?.cachePolicy === false) this.uncached.add(name);
-    const timeout = checkedTimeout(options?.timeout, `Node "${name}"`);
     if (timeout !== undefined) node.timeout = timeout;
+    if (errorHandler !== undefined) this.errorHandlers.set(name, errorHandler);
     return this;
   }
 
@@ -281,8 +294,9 @@ export class StateGraph<
   }
 
   /**
-   * LangGraph's graph-wide node policies: `retryPolicy`, `cachePolicy` and `timeout` for every node
-   * that sets none of its own (`cachePolicy: false` on a node opts out), resolved at compile, so
+   * LangGraph's graph-wide node policies: `retryPolicy`, `cachePolicy`, `timeout` and
+   * `errorHandler` for every node that sets none of its own (`cachePolicy: false` on a node opts
+   * out; an error handler's node takes the retry and timeout defaults), resolved at compile, so
    * before or after addNode; several calls merge field by field. Not a subgraph's.
    */
   setNodeDefaults(defaults: NodeDefaultsOptions): this {
@@ -301,7 +315,11 @@ export class StateGraph<
       name: options.name ?? "LangGraph",
       state,
       views,
-      nodes: withDefaults(this.nodes, this.nodeDefaults, this.uncached),
+      nodes: withDefaults(
+        withErrorHandlers(this.nodes, this.errorHandlers, this.nodeDefaults.errorHandler),
+        this.nodeDefaults,
+        this.uncached,
+      ),
       edges: this.edges,
       joins: this.joins,
       branches: this.branches,
