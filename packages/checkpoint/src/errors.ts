@@ -18,6 +18,19 @@ export class LayoverError<C extends string = string> extends Error {
   }
 }
 
+/** Marks Layover's own errors, whichever copy of this package made them (a global symbol). */
+const OWN = Symbol.for("@layover/error");
+Object.defineProperty(LayoverError.prototype, OWN, { value: true });
+
+/**
+ * True when `error` is one of Layover's own errors (an instance of LayoverError from any copy of
+ * this package in the process), not any error that carries a code: a socket's ECONNRESET, a
+ * driver's SQLSTATE.
+ */
+export function isOwnLayoverError(error: unknown): error is LayoverError {
+  return typeof error === "object" && error !== null && (error as { [OWN]?: unknown })[OWN] === true;
+}
+
 /** True when `error` is a Layover error with the given code (or any code when omitted). */
 export function isLayoverError<C extends string>(error: unknown, code?: C): error is LayoverError<C> {
   if (typeof error !== "object" || error === null) return false;

@@ -4,6 +4,7 @@ export {
   type CheckpointErrorCode,
   isCheckpointConflict,
   isLayoverError,
+  isOwnLayoverError,
   LayoverError,
   NotSerializableError,
 } from "./errors.ts";

@@ -2,8 +2,9 @@
 // `setNodeDefaults({ errorHandler })`): once a node's retry policy is exhausted its handler runs
 // in its place, in the same superstep, with the node's input and a NodeError; its update (named
 // after the handler) or Command applies instead and the node's edges do not fire. A handler that
-// asks with interrupt() pauses, and a resume runs the handler again, never the node. Each case
-// was run against LangGraph.js 1.7.3 first, and the updates and states here are what it gave.
+// asks with interrupt() pauses, and a resume runs the handler again, never the node. The updates,
+// events and final states were checked against LangGraph.js 1.7.3's; getState while a handler
+// waits shows more than LangGraph's (the question, under the failed task with its error).
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import {
@@ -34,6 +35,26 @@ const thread = (() => {
 const declined = () => {
   throw new Error("card declined");
 };
+
+/** A graph whose "book" always fails, handled by `handle`; `runs` counts the node's runs and the handler's. */
+function failingBook(runs: { book: number; handler: number }, handle: () => unknown) {
+  return new StateGraph(State)
+    .addNode(
+      "book",
+      () => {
+        runs.book += 1;
+        throw new Error("card declined");
+      },
+      {
+        errorHandler: () => {
+          runs.handler += 1;
+          return handle();
+        },
+      },
+    )
+    .addEdge(START, "book")
+    .compile({ checkpointer: new MemorySaver() });
+}
 
 async function updatesOf(stream: AsyncIterable<unknown>): Promise<unknown[]> {
   const chunks: unknown[] = [];
@@ -191,23 +212,10 @@ describe("a node's errorHandler", () => {
 
   it("fails the run with its own error when it throws; running the thread again runs only the handler", async () => {
     const runs = { book: 0, handler: 0 };
-    const graph = new StateGraph(State)
-      .addNode(
-        "book",
-        () => {
-          runs.book += 1;
-          throw new Error("card declined");
-        },
-        {
-          errorHandler: () => {
-            runs.handler += 1;
-            if (runs.handler === 1) throw new TypeError("refund service down");
-            return { status: "refunded" };
-          },
-        },
-      )
-      .addEdge(START, "book")
-      .compile({ checkpointer: new MemorySaver() });
+    const graph = failingBook(runs, () => {
+      if (runs.handler === 1) throw new TypeError("refund service down");
+      return { status: "refunded" };
+    });
     const config = thread();
     await expect(graph.invoke({ log: [] }, config)).rejects.toThrow(TypeError);
     const state = await graph.getState(config);
@@ -289,6 +297,96 @@ describe("a node's errorHandler", () => {
     setTimeout(() => controller.abort(), 10);
     await expect(running).rejects.toThrow();
     expect(handled).toBe(0);
+  });
+  it("streams the handler's task start before the node's failure, as LangGraph's", async () => {
+    const graph = new StateGraph(State)
+      .addNode("book", declined, { errorHandler: () => ({ status: "refunded" }) })
+      .addEdge(START, "book")
+      .compile();
+    const events = (await updatesOf(await graph.stream({ log: [] }, { streamMode: "tasks" }))) as Array<{
+      name: string;
+      error?: unknown;
+      result?: unknown;
+    }>;
+    expect(events.map((e) => [e.name, "result" in e ? "result" : "start"])).toEqual([
+      ["book", "start"],
+      ["__error_handler__book", "start"],
+      ["book", "result"],
+      ["__error_handler__book", "result"],
+    ]);
+    expect(events[2]?.error).toBe("Error: card declined");
+    expect(events[3]?.result).toEqual({ status: "refunded" });
+  });
+
+  it("is given what the node threw, as it is (not only Errors)", async () => {
+    let given: unknown;
+    const graph = new StateGraph(State)
+      .addNode(
+        "call",
+        () => {
+          throw { status: 503, message: "busy" };
+        },
+        {
+          errorHandler: (_state, error) => {
+            given = error.error;
+            return {};
+          },
+        },
+      )
+      .addEdge(START, "call")
+      .compile();
+    await graph.invoke({ log: [] });
+    expect(given).toEqual({ status: 503, message: "busy" });
+  });
+
+  it("an update in its stead while it waits settles the failed task: neither the node nor the handler runs again", async () => {
+    const runs = { book: 0, handler: 0 };
+    const graph = failingBook(runs, () => ({ status: String(interrupt("refund?")) }));
+    const config = thread();
+    await graph.invoke({ log: [] }, config);
+    // An operator answers in the handler's stead.
+    await graph.updateState(config, { status: "refunded by hand" }, "__error_handler__book");
+    expect((await graph.getState(config)).next).toEqual([]);
+    expect(await graph.invoke(null, config)).toEqual({ log: [], status: "refunded by hand" });
+    expect(runs).toEqual({ book: 1, handler: 1 });
+  });
+
+  it("stops at interruptAfter its node, once it ran", async () => {
+    const graph = new StateGraph(State)
+      .addNode("book", declined, {
+        errorHandler: () => new Command({ update: { status: "refunded" }, goto: "notify" }),
+      })
+      .addNode("notify", () => ({ log: ["notified"] }))
+      .addEdge(START, "book")
+      .compile({ checkpointer: new MemorySaver(), interruptAfter: ["__error_handler__book"] });
+    const config = thread();
+    expect(await graph.invoke({ log: [] }, config)).toMatchObject({ log: [], status: "refunded" });
+    expect((await graph.getState(config)).next).toEqual(["notify"]);
+    expect(await graph.invoke(null, config)).toEqual({ log: ["notified"], status: "refunded" });
+  });
+
+  it("after a deploy that changed the node's handler, the resume runs the new one", async () => {
+    const saver = new MemorySaver();
+    const build = (graph: StateGraph<typeof State>) =>
+      graph.addEdge(START, "book").compile({ checkpointer: saver });
+    const before = build(
+      new StateGraph(State).addNode("book", declined, {
+        errorHandler: () => ({ status: String(interrupt("refund?")) }),
+      }),
+    );
+    const after = build(
+      new StateGraph(State)
+        .setNodeDefaults({
+          errorHandler: (_state, error) => ({ status: `default handled ${error.error.message}` }),
+        })
+        .addNode("book", declined),
+    );
+    const config = thread();
+    await before.invoke({ log: [] }, config);
+    expect(await after.invoke(new Command({ resume: "yes" }), config)).toEqual({
+      log: [],
+      status: "default handled card declined",
+    });
   });
 });
 

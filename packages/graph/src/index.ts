@@ -58,7 +58,7 @@ export { type TaskOptions, task } from "./func/task.ts";
 export { cacheNamespace } from "./graph/cache-policy.ts";
 export { CompiledStateGraph, type InvokeResult, type StreamConfig } from "./graph/compiled-graph.ts";
 export type { RunnableConfig } from "./graph/environment.ts";
-export type { ErrorHandler } from "./graph/error-handlers.ts";
+export type { ErrorHandler, ErrorHandler as NodeErrorHandler } from "./graph/error-handlers.ts";
 export type {
   CachePolicy,
   CompileOptions,

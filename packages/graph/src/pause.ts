@@ -6,6 +6,7 @@ import { type PendingState, readPendingWrites, unresolvedInterrupts } from "./al
 import type { PlannedTask } from "./algo/plan.ts";
 import { type StoreEnv, storeHead } from "./commit.ts";
 import { ERROR, ERROR_SOURCE, INTERRUPT, NO_WRITES, SPECIAL_WRITE_IDX } from "./constants.ts";
+import { errorRecord } from "./error-record.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import type { Interrupt } from "./interrupt.ts";
 import type { Outcome } from "./outcome.ts";
@@ -41,16 +42,10 @@ export function waitingOf(tasks: readonly PlannedTask[], pending: PendingState):
   return tasks
     .map((task) => ({
       id: task.id,
-      // A failed task's error handler asks in its place.
-      name: pending.handled.get(task.id) ?? task.name,
+      name: task.name,
       interrupts: unresolvedInterrupts([task], pending),
     }))
     .filter((task) => task.interrupts.length > 0);
-}
-
-function errorRecord(error: unknown) {
-  const e = error as { name?: string; message?: string; code?: string };
-  return { name: e?.name ?? "Error", message: e?.message ?? String(error), code: e?.code };
 }
 
 /**

@@ -12,15 +12,17 @@ import type { PendingState } from "./algo/pending.ts";
 import type { PlannedTask } from "./algo/plan.ts";
 import { CONFIG_KEY_NODE_ERROR } from "./constants.ts";
 import type { TaskContext } from "./context.ts";
+import { storedError } from "./error-record.ts";
 import { NodeError } from "./errors.ts";
 import type { CallScope } from "./func/call-scope.ts";
 import type { LoadedHead } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt } from "./interrupt.ts";
 import { keepCached } from "./node-cache.ts";
+import type { Outcome } from "./outcome.ts";
 import { runTask } from "./run-task.ts";
 import type { StepEnv } from "./step-env.ts";
-import { emitTaskResult, emitTaskStart, emitUpdate, type Outcome } from "./task-events.ts";
+import { emitTaskResult, emitTaskStart, emitUpdate } from "./task-events.ts";
 import { taskSetup } from "./task-setup.ts";
 
 export interface PlannedRun {
@@ -42,21 +44,14 @@ function startTask(
   nodeError?: NodeError,
 ): { running: Promise<Outcome>; context: TaskContext } {
   const { head, task, input, state } = run;
-  const setup = taskSetup(env, head, task, run.resume, asked);
-  const { context, messages } = setup;
-  let { config } = setup;
-  if (nodeError !== undefined) {
-    config = { ...config, configurable: { ...config.configurable, [CONFIG_KEY_NODE_ERROR]: nodeError } };
-    context.config = config;
-  }
+  const extra = nodeError === undefined ? undefined : { [CONFIG_KEY_NODE_ERROR]: nodeError };
+  const { context, config, messages } = taskSetup(env, head, task, run.resume, asked, extra);
   context.input = input;
   if (env.spec.root !== undefined) context.previous = state[env.spec.root.previous];
   context.calls = run.calls;
   const { values, versions } = run.base;
-  return {
-    running: runTask({ spec: env.spec, task, input, values, versions, context, config, messages }),
-    context,
-  };
+  const running = runTask({ spec: env.spec, task, input, values, versions, context, config, messages });
+  return { running, context };
 }
 
 /**
@@ -75,8 +70,10 @@ export async function runPlanned(
   // A task that asked (interrupt()) is not kept: its writes hold a person's answer, not its input's result.
   if (cacheAt !== undefined && outcome.kind === "done" && context.interruptIndex === 0)
     await keepCached(env, task, cacheAt, outcome.writes);
+  const handler = outcome.kind === "failed" ? handlerOf(env, task, outcome.error) : undefined;
+  // As LangGraph's: the handler's task starts before the node's failure is reported.
+  if (handler !== undefined) emitTaskStart(env, step, handler, run.input);
   if (env.emit !== undefined) emitTaskResult(env, step, task, outcome);
-  const handler = outcome.kind === "failed" ? handlerFor(env, task, outcome.error) : undefined;
   if (handler === undefined || outcome.kind !== "failed") return outcome;
   return runHandler(env, step, run, handler, outcome.error, undefined);
 }
@@ -88,8 +85,14 @@ export function cacheHit(env: StepEnv, task: PlannedTask, writes: Write[]): Outc
   return outcome;
 }
 
-/** The task a failed task's handler runs as: an id of its own (its interrupts', its idempotency key's), a push task as LangGraph's. */
-function handlerTask(task: PlannedTask, handler: string): PlannedTask {
+/**
+ * The task that runs in place of `task` when it fails: its node's error handler (the graph's
+ * now: a deploy may have changed it), with an id of its own (its interrupts', its idempotency
+ * key's), a push task as LangGraph's; undefined when the node has none.
+ */
+function handlerTask(env: StepEnv, task: PlannedTask): PlannedTask | undefined {
+  const handler = env.spec.nodes.get(task.name)?.errorHandler;
+  if (handler === undefined) return undefined;
   return {
     id: deterministicId(task.id, "node_error_handler", handler),
     name: handler,
@@ -99,69 +102,53 @@ function handlerTask(task: PlannedTask, handler: string): PlannedTask {
 }
 
 /**
- * The error handler node that takes `task`'s failure, if any: not a Command for a parent graph
+ * The handler's task for `task`'s failure, if it takes it: not a Command for a parent graph
  * (routing, not a failure), not a run cancelled or timed out (its signal aborted).
  */
-function handlerFor(env: StepEnv, task: PlannedTask, error: unknown): string | undefined {
+function handlerOf(env: StepEnv, task: PlannedTask, error: unknown): PlannedTask | undefined {
   if (isParentCommand(error) || env.signal?.aborted === true) return undefined;
-  return env.spec.nodes.get(task.name)?.errorHandler;
+  return handlerTask(env, task);
 }
 
-/** Runs `handler` for `run`'s failed task: its outcome, marked, stands for the task's. */
+/** Runs `handler` for `run`'s failed task (its start streamed already): its outcome, marked, stands for the task's. */
 async function runHandler(
   env: StepEnv,
   step: number,
   run: PlannedRun,
-  handler: string,
+  handler: PlannedTask,
   error: unknown,
   asked: readonly Interrupt[] | undefined,
 ): Promise<Outcome> {
-  const task = handlerTask(run.task, handler);
-  emitTaskStart(env, step, task, run.input);
-  const nodeError = new NodeError(run.task.name, asError(error));
+  // What the node threw, as LangGraph gives it (after a pause, an Error rebuilt from its record).
+  const nodeError = new NodeError(run.task.name, error as Error);
   const outcome: Outcome = {
-    ...(await startTask(env, { ...run, task }, asked, nodeError).running),
-    handledBy: { task, error },
+    ...(await startTask(env, { ...run, task: handler }, asked, nodeError).running),
+    handledBy: { task: handler, error },
   };
-  return env.emit === undefined ? outcome : emitTaskResult(env, step, task, outcome);
-}
-
-/** What a handler is given as the node's error: the Error it threw, else one that says what it threw. */
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
-/** The error a stored record (pause.ts's errorRecord) stands for: its name, message and code. */
-function storedError(record: unknown): Error {
-  const { name, message, code } = (record ?? {}) as { name?: string; message?: string; code?: string };
-  const error = new Error(message ?? "The node failed.");
-  if (name !== undefined) error.name = name;
-  if (code !== undefined) Object.assign(error, { code });
-  return error;
+  return env.emit === undefined ? outcome : emitTaskResult(env, step, handler, outcome);
 }
 
 /**
  * A task whose node failed and was handled before the superstep ran again: its handler runs
- * again (answered, or after a failure); the node does not. A graph version without the handler
- * fails the task with the node's error.
+ * again (answered, or after a failure); the node does not. A graph version whose node has no
+ * handler now fails the task with the node's error.
  */
-export function runHandledAgain(
-  env: StepEnv,
-  step: number,
-  run: PlannedRun,
-  handler: string,
-): Promise<Outcome> {
+export function runHandledAgain(env: StepEnv, step: number, run: PlannedRun): Promise<Outcome> {
   const error = storedError(run.pending.errors.get(run.task.id));
-  if (!env.spec.nodes.has(handler)) return Promise.resolve({ kind: "failed", error });
+  const handler = handlerTask(env, run.task);
+  if (handler === undefined) return Promise.resolve({ kind: "failed", error });
+  emitTaskStart(env, step, handler, run.input);
   return runHandler(env, step, run, handler, error, run.pending.interrupts.get(run.task.id));
 }
 
-/** A handled task's finished (or waiting) outcome from its pending writes, named for its handler. */
-export function handledOutcome(task: PlannedTask, pending: PendingState, outcome: Outcome): Outcome {
-  const handler = pending.handled.get(task.id);
+/** A handled task's finished outcome from its pending writes, marked with its handler (for naming). */
+export function handledOutcome(
+  env: StepEnv,
+  task: PlannedTask,
+  pending: PendingState,
+  outcome: Outcome,
+): Outcome {
+  const handler = pending.handled.has(task.id) ? handlerTask(env, task) : undefined;
   if (handler === undefined) return outcome;
-  return {
-    ...outcome,
-    handledBy: { task: handlerTask(task, handler), error: storedError(pending.errors.get(task.id)) },
-  };
+  return { ...outcome, handledBy: { task: handler, error: storedError(pending.errors.get(task.id)) } };
 }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { LayoverError } from "@layover/checkpoint";
+import { isOwnLayoverError } from "@layover/checkpoint";
 import type { Write } from "./algo/apply-writes.ts";
 import { edgeWrites, isParentCommand, outputWrites, stateWrite } from "./algo/node-writes.ts";
 import type { PlannedTask } from "./algo/plan.ts";
@@ -42,7 +42,7 @@ const CLIENT_ERROR_STATUSES = new Set([400, 401, 402, 403, 404, 405, 406, 407, 4
 function defaultRetryOn(error: unknown): boolean {
   if (isNodeTimeoutError(error)) return true;
   // Layover's own, not any error with a code: a dropped connection's (ECONNRESET, 57P01) is retried.
-  if (error instanceof LayoverError) return false;
+  if (isOwnLayoverError(error)) return false;
   const e = (typeof error === "object" && error !== null ? error : {}) as {
     name?: unknown;
     message?: unknown;

@@ -14,6 +14,7 @@ import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
 import type { Interrupt, UnaskedResume } from "./interrupt.ts";
 import { lookUpCached } from "./node-cache.ts";
+import type { Outcome } from "./outcome.ts";
 import { partialBatches } from "./pause.ts";
 import { cacheHit, handledOutcome, runHandledAgain, runPlanned } from "./planned-run.ts";
 import type { StepEnv, StepResult } from "./step-env.ts";
@@ -24,7 +25,6 @@ import {
   emitTaskStart,
   emitUpdate,
   interruptsOf,
-  type Outcome,
   taskUpdate,
 } from "./task-events.ts";
 import { failedAt, keepPartial, persistPartial, storeHeldPause } from "./uncommitted.ts";
@@ -117,7 +117,12 @@ function replayFinished(env: StepEnv, tasks: readonly PlannedTask[], pending: Pe
   for (const task of tasks) {
     const writes = pending.done.get(task.id);
     if (writes === undefined) continue;
-    const outcome = handledOutcome(task, pending, { kind: "done", writes, output: undefined, cached: true });
+    const outcome = handledOutcome(env, task, pending, {
+      kind: "done",
+      writes,
+      output: undefined,
+      cached: true,
+    });
     emitUpdate(env, outcome.handledBy?.task ?? task, outcome);
   }
 }
@@ -150,7 +155,12 @@ async function executeTasks(
     tasks.map((task): Outcome | Promise<Outcome> => {
       const done = pending.done.get(task.id);
       if (done !== undefined)
-        return handledOutcome(task, pending, { kind: "done", writes: done, output: undefined, cached: true });
+        return handledOutcome(env, task, pending, {
+          kind: "done",
+          writes: done,
+          output: undefined,
+          cached: true,
+        });
       if (!running.has(task)) {
         const waiting: Outcome = {
           kind: "interrupted",
@@ -162,8 +172,7 @@ async function executeTasks(
       }
       const input = inputOf(task);
       const run = { head, task, input, base, state, pending, resume, calls };
-      const handler = pending.handled.get(task.id);
-      if (handler !== undefined) return runHandledAgain(env, step, run, handler);
+      if (pending.handled.has(task.id)) return runHandledAgain(env, step, run);
       const hit = cached.hits.get(task.id);
       if (hit !== undefined) env.emit?.hit?.(task.id);
       emitTaskStart(env, step, task, input);
@@ -210,14 +219,14 @@ function commit(env: StepEnv, head: LoadedHead, tasks: PlannedTask[], outcomes: 
   return nextHead(head, checkpoint, metadata, applied, base.changed, holdsAsync(env));
 }
 
-/** What follows a committed superstep: the next one, the end, or a static breakpoint. */
-function after(env: StepEnv, tasks: PlannedTask[], next: LoadedHead): StepResult {
-  if (
-    matchesBreakpoint(
-      env.interruptAfter,
-      tasks.map((task) => task.name),
-    )
-  )
+/**
+ * What follows a committed superstep: the next one, the end, or a static breakpoint (after a
+ * node that ran, or an error handler that ran in a failed node's place).
+ */
+function after(env: StepEnv, tasks: PlannedTask[], outcomes: Outcome[], next: LoadedHead): StepResult {
+  const ran = tasks.map((task) => task.name);
+  for (const outcome of outcomes) if (outcome.handledBy) ran.push(outcome.handledBy.task.name);
+  if (matchesBreakpoint(env.interruptAfter, ran))
     return { status: "interrupted", head: next, interrupts: [] };
   const nextTasks = plannedTasks(env, next);
   if (nextTasks.length === 0) return { status: "done", head: next };
@@ -284,7 +293,7 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   try {
     // Writes that cannot be applied together (two values for a single-value key, an unknown
     // channel) or stored (a value JSON cannot hold) fail the superstep as a whole.
-    result = after(env, tasks, commit(env, head, tasks, outcomes, base));
+    result = after(env, tasks, outcomes, commit(env, head, tasks, outcomes, base));
     if (!heldInMemory(env, result))
       await storeHead(env, result.head, result.status === "done" ? env.storeFinal : undefined);
   } catch (error) {

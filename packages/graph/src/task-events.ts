@@ -11,8 +11,6 @@ import { pushEvent, wantsEvent } from "./stream.ts";
 import { shownValues } from "./stream-view.ts";
 import { triggersOf } from "./task-setup.ts";
 
-export type { Outcome } from "./outcome.ts";
-
 /**
  * A finished task's update: the state keys it wrote (null: none); as LangGraph's, a list of
  * one-key updates in the order written when it wrote a key more than once (a message it pushed

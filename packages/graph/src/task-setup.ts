@@ -8,13 +8,17 @@ import type { Interrupt } from "./interrupt.ts";
 import { type MessagesStreamer, messagesStreamer } from "./messages-stream.ts";
 import type { StepEnv } from "./step-env.ts";
 
-/** The context and config of `task`, planned from `head`; `messages` when the run streams them. */
+/**
+ * The context and config of `task`, planned from `head`; `messages` when the run streams them.
+ * `configurable`: what the task's config holds besides the run's (an error handler's NodeError).
+ */
 export function taskSetup(
   env: StepEnv,
   head: LoadedHead,
   task: PlannedTask,
   resume: ReadonlyMap<string, unknown>,
   asked: readonly Interrupt[] | undefined,
+  configurable?: Record<string, unknown>,
 ) {
   const emit = env.emit;
   const writer =
@@ -44,7 +48,7 @@ export function taskSetup(
   };
   const ns = `${env.key.ns === "" ? "" : `${env.key.ns}|`}${task.name}:${task.id}`;
   const config: NodeConfig = {
-    configurable: env.configurable,
+    configurable: configurable === undefined ? env.configurable : { ...env.configurable, ...configurable },
     context: env.context,
     tags: env.tags,
     signal: env.signal,

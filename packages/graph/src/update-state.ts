@@ -98,7 +98,7 @@ function updateWrites(env: StepEnv, values: unknown): Write[] {
  * before it paused (not run again), as LangGraph's updateState applies them, and the tasks that
  * did not, except the one the update stands for (`asNode`; none for an empty update), planned
  * again — so an edit never drops a question the thread waits on, however many edits come before
- * the answer.
+ * the answer; but a node's error handler's (the node would run again to ask it).
  */
 function pausedSuperstep(
   env: StepEnv,
@@ -110,8 +110,10 @@ function pausedSuperstep(
   const consumed: string[] = [];
   for (const task of inWriteOrder(tasks, tasks)) {
     const done = pending.done.get(task.id);
-    if (done === undefined) continue;
-    writes.push(done);
+    // A failed task its error handler ran for is settled, its handler's question or not: an
+    // edit must not run the node again (a charge that failed), as LangGraph's updateState.
+    if (done === undefined && !pending.handled.has(task.id)) continue;
+    if (done !== undefined) writes.push(done);
     consumed.push(...task.triggers);
   }
   // Tasks a superstep stopped in front of at a static breakpoint asked nothing: the update
@@ -123,8 +125,12 @@ function pausedSuperstep(
     head.metadata.source !== "update" &&
     !pending.breakpointPassed &&
     breakpointAhead(env, head.metadata, tasks);
-  const carry = stopped ? [] : tasks.filter((task) => !pending.done.has(task.id) && task.name !== asNode);
-  if (writes.length === 0) return { carry };
+  const carry = stopped
+    ? []
+    : tasks.filter(
+        (task) => !pending.done.has(task.id) && !pending.handled.has(task.id) && task.name !== asNode,
+      );
+  if (writes.length === 0 && consumed.length === 0) return { carry };
   const base = { values: head.checkpoint.channelValues, versions: head.checkpoint.channelVersions };
   return { settled: applyWrites(env.spec, base, writes, consumed, head.versionFloor), carry };
 }

@@ -102,22 +102,17 @@ async function settled(scope: CallScope, tasks: readonly PlannedTask[], outcomes
   tasks.forEach((task, i) => {
     const outcome = outcomes[i];
     if (outcome?.kind !== "interrupted") return;
-    // A failed task's error handler made the calls, under its own id.
-    const { handledBy } = outcome;
-    const id = handledBy?.task.id ?? task.id;
-    const failed = scope.failed.get(id);
+    // A failed task's error handler made the calls, under its own id; its outcome stays marked.
+    const handled = outcome.handledBy === undefined ? {} : { handledBy: outcome.handledBy };
+    const id = outcome.handledBy?.task.id ?? task.id;
     if (scope.failed.has(id)) {
-      outcomes[i] = { kind: "failed", error: failed, ...(handledBy ? { handledBy } : {}) };
+      outcomes[i] = { kind: "failed", error: scope.failed.get(id), ...handled };
       return;
     }
     const asked = scope.asked.get(id);
     if (asked === undefined) return;
     const byId = new Map([...asked, ...outcome.interrupts].map((record) => [record.id, record]));
-    outcomes[i] = {
-      kind: "interrupted",
-      interrupts: [...byId.values()],
-      ...(handledBy ? { handledBy } : {}),
-    };
+    outcomes[i] = { kind: "interrupted", interrupts: [...byId.values()], ...handled };
   });
 }
 

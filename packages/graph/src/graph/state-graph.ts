@@ -27,6 +27,7 @@ import type {
   BranchSpec,
   CachePolicy,
   CompileOptions,
+  GraphSpec,
   NodeConfig,
   NodeSpec,
   RetryPolicy,
@@ -82,6 +83,11 @@ export interface AddNodeOptions {
   /** Accepted as LangGraph.js's (for typing subgraphs a node calls); Layover does not read it. */
   subgraphs?: readonly unknown[];
   /**
+   * Accepted as LangGraph.js's (what LangSmith's tracer sends of the node's own run); Layover
+   * does not trace nodes as runs of their own, so there is nothing for it to shape.
+   */
+  tracePolicy?: unknown;
+  /**
    * The node's own input schema: it sees only these keys. Keys the graph's state lacks become the
    * graph's too (private state between nodes: a node writes them, this one reads them).
    */
@@ -116,6 +122,7 @@ const NODE_OPTIONS = [
   "ends",
   "metadata",
   "subgraphs",
+  "tracePolicy",
   "input",
   "defer",
   "cachePolicy",
@@ -327,19 +334,23 @@ export class StateGraph<
     return new CompiledStateGraph<S, U>({
       spec,
       checkpointer: options.checkpointer as CheckpointSaver | false | undefined,
-      interruptBefore: this.breakpoints(options.interruptBefore, "interruptBefore"),
-      interruptAfter: this.breakpoints(options.interruptAfter, "interruptAfter"),
+      interruptBefore: breakpoints(spec, options.interruptBefore, "interruptBefore"),
+      interruptAfter: breakpoints(spec, options.interruptAfter, "interruptAfter"),
       store: checkedStore(options.store, "compile({ store })"),
       cache: checkedCache(options.cache, "compile({ cache })"),
     });
   }
+}
 
-  private breakpoints(names: readonly string[] | "*" | undefined, option: string): ReadonlySet<string> | "*" {
-    if (names === "*") return "*";
-    for (const name of names ?? []) {
-      if (!this.nodes.has(name))
-        throw new InvalidGraphError(`${option} names "${name}", which is not a node.`);
-    }
-    return new Set(names ?? []);
+/** Breakpoints at nodes of `spec` (an error handler's too, as LangGraph's). */
+function breakpoints(
+  spec: GraphSpec,
+  names: readonly string[] | "*" | undefined,
+  option: string,
+): ReadonlySet<string> | "*" {
+  if (names === "*") return "*";
+  for (const name of names ?? []) {
+    if (!spec.nodes.has(name)) throw new InvalidGraphError(`${option} names "${name}", which is not a node.`);
   }
+  return new Set(names ?? []);
 }

@@ -110,6 +110,14 @@ describe("node options at addNode()", () => {
     );
   });
 
+  it("accepts LangGraph.js's tracePolicy (nothing for it to shape: nodes are not traced as runs)", () => {
+    const graph = new StateGraph(State)
+      .addNode("a", () => ({}), { tracePolicy: { inputs: false } })
+      .addEdge(START, "a")
+      .compile();
+    expect(graph.spec.nodes.has("a")).toBe(true);
+  });
+
   it("takes null options as none, as LangGraph.js does", () => {
     const graph = new StateGraph(State)
       .addNode("a", noop, null as never)
