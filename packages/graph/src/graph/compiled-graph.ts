@@ -1,3 +1,4 @@
+import type { Graph as CoreGraph } from "@langchain/core/runnables/graph";
 import type { BaseCache, BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import { readState } from "../algo/apply-writes.ts";
 import { type Command, isCommand } from "../command.ts";
@@ -26,6 +27,7 @@ import { emitValues } from "../stream-view.ts";
 import { storeOrFail } from "../uncommitted.ts";
 import { updateThenContinue, updateThreadState } from "../update-state.ts";
 import { cacheNamespace } from "./cache-policy.ts";
+import { type DrawConfig, drawGraph, drawSpec, type GraphDrawing } from "./draw.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
 import { inputJsonSchema } from "./input-schema.ts";
 import type { GraphSpec } from "./spec.ts";
@@ -89,6 +91,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   readonly cacheName: string;
   /** Told when the cache fails (the run goes on without it); undefined: a process warning. */
   readonly cacheOnError: ((error: unknown) => void) | undefined;
+  /** The builder's calls, as getGraph() draws them; undefined for a graph no builder made. */
+  readonly drawing: GraphDrawing | undefined;
   declare readonly "~types": { state: S; update: U };
 
   constructor(options: {
@@ -100,6 +104,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     cache?: BaseCache | undefined;
     cacheName?: string | undefined;
     cacheOnError?: ((error: unknown) => void) | undefined;
+    drawing?: GraphDrawing | undefined;
   }) {
     this.spec = options.spec;
     this.checkpointer = options.checkpointer;
@@ -109,6 +114,18 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     this.cache = options.cache;
     this.cacheName = options.cacheName ?? options.spec.name;
     this.cacheOnError = options.cacheOnError;
+    this.drawing = options.drawing;
+  }
+
+  /** LangGraph's drawable graph (@langchain/core's `Graph`: `drawMermaid()`, `toJSON()`), laid out as LangGraph.js draws it. */
+  getGraph(config?: DrawConfig): CoreGraph {
+    if (this.drawing === undefined) return drawSpec(this.spec, config);
+    return drawGraph(this.drawing, [this.interruptBefore, this.interruptAfter], config);
+  }
+
+  /** getGraph(), as LangGraph.js's preferred async form. */
+  async getGraphAsync(config?: DrawConfig): Promise<CoreGraph> {
+    return this.getGraph(config);
   }
 
   get name(): string {

@@ -1,0 +1,173 @@
+// getGraph() / getGraphAsync(), as LangGraph.js's: @langchain/core's drawable Graph, laid out as
+// LangGraph.js 1.7.3 lays out the same builder calls. Each expected drawing is what LangGraph.js
+// 1.7.3's drawMermaid() gave for the same graph.
+import { describe, expect, it } from "vitest";
+import { Annotation, Command, END, entrypoint, Send, START, StateGraph } from "../index.ts";
+
+const State = Annotation.Root({ n: Annotation<number> });
+const noop = () => ({});
+
+/** Static, conditional (with and without a path map), join and Command edges; metadata, breakpoints, an error handler. */
+function booking() {
+  return new StateGraph(State)
+    .addNode("plan", noop, { metadata: { owner: "ops" } })
+    .addNode("approve", () => new Command({ goto: "book" }), { ends: ["book", END] })
+    .addNode("book", noop, { errorHandler: noop })
+    .addNode("revise", noop)
+    .addNode("quote", noop)
+    .addNode("subgraph", noop)
+    .addNode("notify", noop)
+    .addEdge(START, "plan")
+    .addConditionalEdges("plan", () => "approve", { yes: "approve", no: "revise" })
+    .addConditionalEdges("revise", () => "plan")
+    .addConditionalEdges("quote", () => [new Send("notify", {})], ["notify"])
+    .addEdge("book", END)
+    .addEdge(START, "quote")
+    .addEdge(["book", "quote"], "revise")
+    .addEdge("approve", "subgraph")
+    .compile({ interruptBefore: ["book"], interruptAfter: ["book", "revise"] });
+}
+
+function team() {
+  const inner = new StateGraph(State)
+    .addNode("inner_a", noop)
+    .addNode("inner_b", noop)
+    .addEdge(START, "inner_a")
+    .addEdge("inner_a", "inner_b")
+    .compile();
+  return new StateGraph(State)
+    .addNode("prep", noop)
+    .addNode("team", inner)
+    .addEdge(START, "prep")
+    .addEdge("prep", "team")
+    .addEdge("team", END)
+    .compile();
+}
+
+describe("getGraph().drawMermaid()", () => {
+  it("draws a graph's edges, path maps, ends, metadata and breakpoints as LangGraph.js does", async () => {
+    expect((await booking().getGraphAsync()).drawMermaid()).toBe(BOOKING);
+  });
+
+  it("draws a subgraph node as one node, and with xray its nodes in its place", () => {
+    expect(team().getGraph().drawMermaid()).toBe(TEAM_FLAT);
+    expect(team().getGraph({ xray: true }).drawMermaid()).toBe(TEAM);
+  });
+
+  it("with xray, draws the subgraph a node calls from its code when the node names it in `subgraphs`", () => {
+    const inner = team();
+    const calling = new StateGraph(State)
+      .addNode("team", (state, config) => inner.invoke(state, config), { subgraphs: [inner] })
+      .addEdge(START, "team")
+      .compile();
+    expect(calling.getGraph({ xray: true }).drawMermaid()).toContain("team_prep(prep)");
+    expect(calling.getGraph().drawMermaid()).not.toContain("team_prep");
+  });
+
+  it("draws an entrypoint as LangGraph.js does: its input, itself, its output", () => {
+    expect(
+      entrypoint("workflow", async (x: number) => x + 1)
+        .getGraph()
+        .drawMermaid(),
+    ).toBe(WORKFLOW);
+  });
+
+  it("gives core's JSON of the graph: nodes with their metadata, edges with labels", () => {
+    const json = booking().getGraph().toJSON();
+    expect(json.nodes.find((node: { id: unknown }) => node.id === "plan")).toMatchObject({
+      type: "runnable",
+      data: { name: "plan" },
+      metadata: { owner: "ops" },
+    });
+    expect(json.edges).toContainEqual({ source: "plan", target: "revise", data: "no", conditional: true });
+  });
+});
+
+const BOOKING = [
+  "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
+  "graph TD;",
+  "\t__start__([<p>__start__</p>]):::first",
+  "\tplan(plan<hr/><small><em>owner = ops</em></small>)",
+  "\tapprove(approve)",
+  "\t__error_handler__book(__error_handler__book)",
+  "\tbook(book<hr/><small><em>__interrupt = before,after</em></small>)",
+  "\trevise(revise<hr/><small><em>__interrupt = after</em></small>)",
+  "\tquote(quote)",
+  '\t_subgraph_("subgraph")',
+  "\tnotify(notify)",
+  "\t__end__(<p>__end__</p>)",
+  "\t__start__ --> plan;",
+  "\t__start__ --> quote;",
+  "\tapprove --> _subgraph_;",
+  "\tbook --> __end__;",
+  "\tbook --> revise;",
+  "\tquote --> revise;",
+  "\tplan -. &nbsp;yes&nbsp; .-> approve;",
+  "\tplan -. &nbsp;no&nbsp; .-> revise;",
+  "\trevise -.-> plan;",
+  "\trevise -.-> approve;",
+  "\trevise -.-> __error_handler__book;",
+  "\trevise -.-> book;",
+  "\trevise -.-> quote;",
+  "\trevise -.-> _subgraph_;",
+  "\trevise -.-> notify;",
+  "\trevise -.-> __end__;",
+  "\tquote -.-> notify;",
+  "\tapprove -.-> book;",
+  "\tapprove -.-> __end__;",
+  "\t_subgraph_ --> __end__;",
+  "\tclassDef default fill:#f2f0ff,line-height:1.2;",
+  "\tclassDef first fill-opacity:0;",
+  "\tclassDef last fill:#bfb6fc;",
+  "",
+].join("\n");
+
+const TEAM = [
+  "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
+  "graph TD;",
+  "\t__start__([<p>__start__</p>]):::first",
+  "\tprep(prep)",
+  "\tteam_inner_a(inner_a)",
+  "\tteam_inner_b(inner_b)",
+  "\t__end__([<p>__end__</p>]):::last",
+  "\t__start__ --> prep;",
+  "\tprep --> team_inner_a;",
+  "\tteam_inner_b --> __end__;",
+  "\tsubgraph team",
+  "\tteam_inner_a --> team_inner_b;",
+  "\tend",
+  "\tclassDef default fill:#f2f0ff,line-height:1.2;",
+  "\tclassDef first fill-opacity:0;",
+  "\tclassDef last fill:#bfb6fc;",
+  "",
+].join("\n");
+
+const TEAM_FLAT = [
+  "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
+  "graph TD;",
+  "\t__start__([<p>__start__</p>]):::first",
+  "\tprep(prep)",
+  "\tteam(team)",
+  "\t__end__([<p>__end__</p>]):::last",
+  "\t__start__ --> prep;",
+  "\tprep --> team;",
+  "\tteam --> __end__;",
+  "\tclassDef default fill:#f2f0ff,line-height:1.2;",
+  "\tclassDef first fill-opacity:0;",
+  "\tclassDef last fill:#bfb6fc;",
+  "",
+].join("\n");
+
+const WORKFLOW = [
+  "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
+  "graph TD;",
+  "\tworkflowInput([workflowInput]):::first",
+  "\tworkflow(workflow)",
+  "\tworkflowOutput([workflowOutput]):::last",
+  "\tworkflowInput --> workflow;",
+  "\tworkflow --> workflowOutput;",
+  "\tclassDef default fill:#f2f0ff,line-height:1.2;",
+  "\tclassDef first fill-opacity:0;",
+  "\tclassDef last fill:#bfb6fc;",
+  "",
+].join("\n");
