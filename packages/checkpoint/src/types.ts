@@ -14,6 +14,8 @@ export interface CheckpointRef extends CheckpointKey {
 export interface PendingSend {
   node: string;
   arg: unknown;
+  /** The Send's own timeout for its task (LangGraph's `new Send(node, arg, { timeout })`). */
+  timeout?: { runTimeout?: number; idleTimeout?: number; refreshOn?: "auto" | "heartbeat" };
 }
 
 /**

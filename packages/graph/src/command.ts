@@ -1,18 +1,23 @@
-import { EmptyCommandError, InvalidGraphError } from "./errors.ts";
+import { EmptyCommandError } from "./errors.ts";
+import type { TimeoutPolicy } from "./graph/spec.ts";
+import { checkedTimeout } from "./node-timeout.ts";
 
-/** Route to `node` with its own input `arg`: a push task in the next superstep (map-reduce). */
+/**
+ * Route to `node` with its own input `arg`: a push task in the next superstep (map-reduce).
+ * `timeout`, as LangGraph.js 1.7.3's: this task's own, in place of the node's (milliseconds, or
+ * `{ runTimeout, idleTimeout, refreshOn }`); kept with the checkpoint, so a task planned on one
+ * worker and run on another keeps it.
+ */
 export class Send<A = unknown> {
   readonly lg_name = "Send";
   readonly node: string;
   readonly args: A;
-  constructor(node: string, args: A, options?: { timeout?: unknown }) {
-    // LangGraph.js 1.7.3's per-Send timeout is not read: refused rather than ignored.
-    if (options?.timeout !== undefined)
-      throw new InvalidGraphError(
-        `new Send("${node}", args, { timeout }): a timeout per Send is not supported; give node "${node}" one (addNode(name, fn, { timeout })).`,
-      );
+  readonly timeout?: TimeoutPolicy;
+  constructor(node: string, args: A, options?: { timeout?: number | TimeoutPolicy | undefined }) {
+    const timeout = checkedTimeout(options?.timeout, `new Send("${node}", args, { timeout })`);
     this.node = node;
     this.args = args;
+    if (timeout !== undefined) this.timeout = timeout;
   }
 }
 

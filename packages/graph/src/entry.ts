@@ -179,7 +179,11 @@ function checkpointOf(applied: AppliedWrites, made: NewCheckpoint, waiting: read
     pendingSends: [
       ...carry
         .filter((t) => t.kind === "push" && !resent(made, applied, t))
-        .map((t) => ({ node: t.name, arg: t.arg })),
+        .map((t) => ({
+          node: t.name,
+          arg: t.arg,
+          ...(t.timeout === undefined ? {} : { timeout: t.timeout }),
+        })),
       ...(made.settled?.sends ?? []),
       ...applied.sends,
     ],

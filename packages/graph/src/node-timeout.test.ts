@@ -9,6 +9,7 @@ import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { describe, expect, it } from "vitest";
 import {
   type AddNodeOptions,
+  Annotation,
   Command,
   entrypoint,
   getConfig,
@@ -213,9 +214,81 @@ describe("task() and entrypoint() timeouts", () => {
     );
   });
 
-  it("refuses a timeout longer than a timer can wait, and a per-Send timeout it would not read", () => {
+  it("refuses a timeout longer than a timer can wait, a node's or a Send's", () => {
     expect(() => oneNode(() => ({}), { timeout: 2 ** 31 })).toThrow(/at most 2147483647/);
-    expect(() => new Send("slow", {}, { timeout: 100 })).toThrow(/timeout per Send is not supported/);
+    expect(() => new Send("slow", {}, { timeout: 2 ** 31 })).toThrow(
+      /new Send\("slow", args, \{ timeout \}\).*2147483647/,
+    );
+    expect(() => new Send("slow", {}, { timeout: { idleTimeout: -5 } })).toThrow(/new Send\("slow"/);
+  });
+});
+
+describe("a Send's own timeout (LangGraph.js 1.7.3's new Send(node, arg, { timeout }))", () => {
+  const Lookups = Annotation.Root({
+    done: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+  });
+  /** One Send per lookup: each takes its `ms`, with the Send's `timeout` if it has one; a timeout is handled. */
+  function lookups(sends: Array<{ name: string; ms: number; timeout?: number }>, nodeTimeout?: number) {
+    return new StateGraph(Lookups)
+      .addNode("fan", () => ({}))
+      .addNode(
+        "lookup",
+        async (job: { name: string; ms: number }, config: NodeConfig) => {
+          await wait(job.ms, config.signal);
+          return { done: [`${job.name} answered`] };
+        },
+        {
+          ...(nodeTimeout === undefined ? {} : { timeout: nodeTimeout }),
+          errorHandler: (job: { name: string }, error) => {
+            const e = error.error as NodeTimeoutError;
+            return { done: [`${job.name}: ${e.name} (${e.kind}, ${e.timeout} ms)`] };
+          },
+        },
+      )
+      .addEdge(START, "fan")
+      .addConditionalEdges("fan", () =>
+        sends.map(({ timeout, ...job }) => new Send("lookup", job, timeout === undefined ? {} : { timeout })),
+      );
+  }
+
+  it("times its task out alone: the Sends beside it to the same node run without it", async () => {
+    const graph = lookups([
+      { name: "slow", ms: 600, timeout: 40 },
+      { name: "quick", ms: 10 },
+      { name: "unhurried", ms: 200 },
+    ]).compile();
+    expect((await graph.invoke({})).done).toEqual([
+      "slow: NodeTimeoutError (run, 40 ms)",
+      "quick answered",
+      "unhurried answered",
+    ]);
+  });
+
+  it("takes the node's timeout's place, shorter or longer", async () => {
+    const graph = lookups(
+      [
+        { name: "held to less", ms: 600, timeout: 40 },
+        { name: "given more", ms: 200, timeout: 2_000 },
+        { name: "the node's", ms: 600 },
+      ],
+      100,
+    ).compile();
+    expect((await graph.invoke({})).done).toEqual([
+      "held to less: NodeTimeoutError (run, 40 ms)",
+      "given more answered",
+      "the node's: NodeTimeoutError (run, 100 ms)",
+    ]);
+  });
+
+  it("is kept with the checkpoint: a task planned before a pause keeps it when the run goes on", async () => {
+    const saver = new MemorySaver();
+    const sends = [{ name: "slow", ms: 600, timeout: 40 }];
+    const before = lookups(sends).compile({ checkpointer: saver, interruptBefore: ["lookup"] });
+    const config = { configurable: { thread_id: "send-timeout" } };
+    await before.invoke({}, config);
+    // Another process, the same graph: it runs the planned Send from the stored checkpoint.
+    const after = lookups(sends).compile({ checkpointer: saver });
+    expect((await after.invoke(null, config)).done).toEqual(["slow: NodeTimeoutError (run, 40 ms)"]);
   });
 });
 

@@ -117,10 +117,12 @@ async function attemptIn(run: TaskRun, node: NodeSpec, context: TaskContext): Pr
       runBody(own, hook, () => callNode(given, () => node.run(run.input, given)));
     // A subgraph's task is progress of the timed node that runs the subgraph.
     context.progress?.();
+    // A Send's own timeout, else the node's.
+    const timeout = task.timeout ?? node.timeout;
     output =
-      node.timeout === undefined
+      timeout === undefined
         ? await body(config, context)
-        : await timedAttempt(node.timeout, { node: task.name, base: config, context }, body);
+        : await timedAttempt(timeout, { node: task.name, base: config, context }, body);
     context.progress?.();
     run.messages?.nodeEnd(nodeMeta(config), output);
   } catch (error) {

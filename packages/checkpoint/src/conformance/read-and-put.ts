@@ -48,7 +48,10 @@ async function putThenGet({ saver, key }: ConformanceEnv): Promise<void> {
     values: { messages: ["hi", "there"], count: 2, flag: null },
     versions: { messages: 3, count: 2, flag: 1 },
     updatedChannels: ["messages", "count"],
-    pendingSends: [{ node: "worker", arg: { item: 1 } }],
+    pendingSends: [
+      { node: "worker", arg: { item: 1 } },
+      { node: "worker", arg: { item: 2 }, timeout: { runTimeout: 500, refreshOn: "auto" } },
+    ],
     metadata,
   });
   const tuple = await saver.getTuple({ ...key, checkpointId: checkpoint.id });
@@ -60,7 +63,11 @@ async function putThenGet({ saver, key }: ConformanceEnv): Promise<void> {
   expect(tuple?.checkpoint.channelValues).toEqual({ messages: ["hi", "there"], count: 2, flag: null });
   expect(tuple?.checkpoint.channelVersions).toEqual({ messages: 3, count: 2, flag: 1 });
   expect(tuple?.checkpoint.updatedChannels).toEqual(["messages", "count"]);
-  expect(tuple?.checkpoint.pendingSends).toEqual([{ node: "worker", arg: { item: 1 } }]);
+  // A Send's own timeout is kept with it (the worker that runs the task may not be the one that planned it).
+  expect(tuple?.checkpoint.pendingSends).toEqual([
+    { node: "worker", arg: { item: 1 } },
+    { node: "worker", arg: { item: 2 }, timeout: { runTimeout: 500, refreshOn: "auto" } },
+  ]);
   expect(tuple?.metadata).toEqual(metadata);
   expect(tuple?.pendingWrites).toEqual([]);
   const firstTuple = await saver.getTuple({ ...key, checkpointId: first!.id });

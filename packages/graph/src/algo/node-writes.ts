@@ -1,8 +1,10 @@
+import type { PendingSend } from "@layover/checkpoint";
 import { GraphBubbleUp } from "../bubble-up.ts";
 import { Command, gotoList, isCommand, isSend, type Send, updateEntries } from "../command.ts";
 import { END, TASKS, triggerChannel } from "../constants.ts";
 import { InvalidUpdateError } from "../errors.ts";
 import type { GraphSpec, NodeConfig } from "../graph/spec.ts";
+import { checkedTimeout } from "../node-timeout.ts";
 import { overwriteOf } from "../overwrite.ts";
 import { applyWrites, readState, type Write } from "./apply-writes.ts";
 
@@ -85,7 +87,7 @@ export function gotoWrites(spec: GraphSpec, source: string, goto: ReadonlyArray<
   for (const target of goto) {
     if (isSend(target)) {
       assertNode(spec, source, target.node);
-      writes.push([TASKS, { node: target.node, arg: target.args }]);
+      writes.push([TASKS, sendOf(target)]);
     } else if (target !== END) {
       assertNode(spec, source, target);
       writes.push([triggerChannel(target), true]);
@@ -203,4 +205,15 @@ function mapPath(
     `The router of "${node}" in graph "${spec.name}" returned a key its path map does not list.${didYouMean(key, Object.keys(pathMap))} ` +
       `Listed: ${Object.keys(pathMap).join(", ")}.`,
   );
+}
+
+/**
+ * A Send as a checkpoint keeps it: its node, its argument, and its own timeout if it has one
+ * (checked again: a Send of another package's making passes isSend too).
+ */
+export function sendOf(send: Send): PendingSend {
+  const timeout = checkedTimeout(send.timeout, `The Send to "${send.node}"`);
+  return timeout === undefined
+    ? { node: send.node, arg: send.args }
+    : { node: send.node, arg: send.args, timeout };
 }

@@ -1,6 +1,6 @@
 import type { Checkpoint } from "@layover/checkpoint";
 import { triggeredNode } from "../constants.ts";
-import type { GraphSpec } from "../graph/spec.ts";
+import type { GraphSpec, TimeoutPolicy } from "../graph/spec.ts";
 import { deterministicId } from "../ids.ts";
 
 /** A node execution planned for the superstep that follows a checkpoint. */
@@ -13,6 +13,8 @@ export interface PlannedTask {
   triggers: readonly string[];
   /** A push task's own input (the `Send` argument). */
   arg?: unknown;
+  /** A push task's own timeout (its Send's), in place of its node's. */
+  timeout?: TimeoutPolicy;
 }
 
 /**
@@ -83,6 +85,7 @@ export function planTasks(
       kind: "push",
       triggers: [],
       arg: send.arg,
+      ...(send.timeout === undefined ? {} : { timeout: send.timeout }),
     });
   });
   return tasks;
