@@ -76,7 +76,7 @@ export const taskContext = new AsyncLocalStorage<TaskContext>();
 const ATTEMPT_COUNTERS = ["interruptIndex", "subgraphCalls", "callIndex"] as const;
 
 /** Starts attempt `attempt` of the task of `context`: its counts from 0. */
-export function startAttempt(context: TaskContext, attempt: number): void {
+function startAttempt(context: TaskContext, attempt: number): void {
   for (const key of ATTEMPT_COUNTERS) context[key] = 0;
   context.attempt = attempt;
 }
@@ -84,6 +84,26 @@ export function startAttempt(context: TaskContext, attempt: number): void {
 /** Gives `task` what an attempt run in a context of its own (`own`) counted. */
 export function countsBack(own: TaskContext, task: TaskContext): void {
   for (const key of ATTEMPT_COUNTERS) task[key] = own[key];
+}
+
+/**
+ * Runs attempt `attemptNo` of the task of `context`. One that may be retried runs in a context of
+ * its own: what it still does after it failed (a timer it left) reaches neither the next
+ * attempt's counters (its interrupts' and calls' ids) nor its pushMessage; the task gets its counts.
+ */
+export async function inAttempt<T>(
+  context: TaskContext,
+  retried: boolean,
+  attemptNo: number,
+  attempt: (own: TaskContext) => Promise<T>,
+): Promise<T> {
+  const own = retried ? { ...context } : context;
+  startAttempt(own, attemptNo);
+  try {
+    return await attempt(own);
+  } finally {
+    if (own !== context) countsBack(own, context);
+  }
 }
 
 export function currentTask(): TaskContext | undefined {

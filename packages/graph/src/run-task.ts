@@ -4,7 +4,7 @@ import type { Write } from "./algo/apply-writes.ts";
 import { edgeWrites, isParentCommand, outputWrites, stateWrite } from "./algo/node-writes.ts";
 import type { PlannedTask } from "./algo/plan.ts";
 import { Command } from "./command.ts";
-import { countsBack, type PushHook, startAttempt, type TaskContext, taskContext } from "./context.ts";
+import { inAttempt, type PushHook, type TaskContext, taskContext } from "./context.ts";
 import { GraphAbortedError, InvalidUpdateError, isNodeTimeoutError } from "./errors.ts";
 import type { GraphSpec, NodeConfig, NodeSpec, RetryPolicy } from "./graph/spec.ts";
 import { isGraphInterrupt } from "./interrupt.ts";
@@ -93,18 +93,6 @@ function pushHook(run: TaskRun, pushed: Write[]): PushHook {
   };
 }
 
-async function attempt(run: TaskRun, node: NodeSpec, attemptNo: number): Promise<TaskOutcome> {
-  // An attempt that may be retried runs in a context of its own: what it still does after it
-  // failed (a timer it left) reaches neither the next attempt's counters nor its pushMessage.
-  const context = node.retryPolicy === undefined ? run.context : { ...run.context };
-  startAttempt(context, attemptNo);
-  try {
-    return await attemptIn(run, node, context);
-  } finally {
-    if (context !== run.context) countsBack(context, run.context);
-  }
-}
-
 async function attemptIn(run: TaskRun, node: NodeSpec, context: TaskContext): Promise<TaskOutcome> {
   const { spec, task, config } = run;
   let output: unknown;
@@ -141,7 +129,9 @@ async function attemptIn(run: TaskRun, node: NodeSpec, context: TaskContext): Pr
 /** Runs one task to an outcome: its writes, its interrupts, or its error after the retry policy gave up. */
 export function runTask(run: TaskRun): Promise<TaskOutcome> {
   const node = run.spec.nodes.get(run.task.name) as NodeSpec;
-  return withRetries(node.retryPolicy, run.context.signal, (attemptNo) => attempt(run, node, attemptNo));
+  return withRetries(node.retryPolicy, run.context.signal, (attemptNo) =>
+    inAttempt(run.context, node.retryPolicy !== undefined, attemptNo, (own) => attemptIn(run, node, own)),
+  );
 }
 
 /**

@@ -2,7 +2,7 @@
 import { assertJsonSerialisable, type CacheFullKey } from "@layover/checkpoint";
 import type { PlannedTask } from "../algo/plan.ts";
 import { RETURN } from "../constants.ts";
-import { currentTask, startAttempt, type TaskContext } from "../context.ts";
+import { currentTask, inAttempt, type TaskContext } from "../context.ts";
 import { OutsideNodeError } from "../errors.ts";
 import { cacheKey, readCache, writeCache } from "../graph/cache-policy.ts";
 import type { CachePolicy, NodeConfig, RetryPolicy } from "../graph/spec.ts";
@@ -141,19 +141,9 @@ function run(
   context.config = base;
   scope.started?.(call);
   const running = withRetries(policies.retry, parent.signal, async (attemptNo) => {
-    startAttempt(context, attemptNo);
-    // A call's result is what it returns: pushMessage is refused in it.
-    const body = (given: NodeConfig, own: TaskContext) =>
-      runBody(own, undefined, () => callNode(given, () => fn(...args)));
-    const timeout = policies.timeout;
-    const output =
-      timeout === undefined
-        ? await body(base, context)
-        : await timedAttempt(timeout, { node: call.name, base, context }, body);
-    // Kept as a pending write: what a checkpointer can store.
-    if (parent.checkpointer !== undefined)
-      assertJsonSerialisable(output, `The result of task "${call.name}"`);
-    return { kind: "done" as const, writes: [[RETURN, output] as [string, unknown]], output };
+    return inAttempt(context, policies.retry !== undefined, attemptNo, (own) =>
+      callAttempt(parent, call, fn, policies.timeout, base, own),
+    );
   }).then(async (outcome) => {
     await recorded(scope, context, call, outcome);
     const cache = scope.cache;
@@ -168,6 +158,26 @@ function run(
   });
   track(scope, running);
   return running.then(settled);
+}
+
+/** One attempt of a call, in `context`: its result, kept as a pending write (what a checkpointer can store). */
+async function callAttempt(
+  parent: TaskContext,
+  call: PlannedTask,
+  fn: (...args: any[]) => unknown,
+  timeout: TimeoutPolicy | undefined,
+  base: NodeConfig,
+  context: TaskContext,
+): Promise<TaskOutcome> {
+  // A call's result is what it returns: pushMessage is refused in it.
+  const body = (given: NodeConfig, own: TaskContext) =>
+    runBody(own, undefined, () => callNode(given, () => fn(...(call.arg as unknown[]))));
+  const output =
+    timeout === undefined
+      ? await body(base, context)
+      : await timedAttempt(timeout, { node: call.name, base, context }, body);
+  if (parent.checkpointer !== undefined) assertJsonSerialisable(output, `The result of task "${call.name}"`);
+  return { kind: "done", writes: [[RETURN, output]], output };
 }
 
 const ttlOf = (policy: CachePolicy | undefined) => (policy?.ttl === undefined ? {} : { ttl: policy.ttl });
