@@ -29,4 +29,5 @@ export type {
   PendingWrite,
   PutCheckpointArgs,
   PutWritesArgs,
+  TimeoutPolicy,
 } from "./types.ts";

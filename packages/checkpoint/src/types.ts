@@ -15,7 +15,24 @@ export interface PendingSend {
   node: string;
   arg: unknown;
   /** The Send's own timeout for its task (LangGraph's `new Send(node, arg, { timeout })`). */
-  timeout?: { runTimeout?: number; idleTimeout?: number; refreshOn?: "auto" | "heartbeat" };
+  timeout?: TimeoutPolicy;
+}
+
+/**
+ * LangGraph's node timeout (`addNode(…, { timeout })`, `task()`'s, `entrypoint()`'s, a Send's),
+ * kept here as a checkpoint's pending sends carry it.
+ */
+export interface TimeoutPolicy {
+  /** Milliseconds one attempt may take in all. */
+  runTimeout?: number;
+  /** Milliseconds one attempt may go without progress (see refreshOn). */
+  idleTimeout?: number;
+  /**
+   * What counts as progress: "auto" (its custom stream, pushMessage, task() calls, LangChain
+   * callback events under it, config.heartbeat()), or "heartbeat" (config.heartbeat() alone).
+   * @defaultValue "auto"
+   */
+  refreshOn?: "auto" | "heartbeat";
 }
 
 /**

@@ -7,7 +7,7 @@ import {
   maxVersion,
   type Write,
 } from "./algo/apply-writes.ts";
-import { edgeWrites, gotoWrites } from "./algo/node-writes.ts";
+import { edgeWrites, gotoWrites, pendingSend } from "./algo/node-writes.ts";
 import { readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
 import { type PlannedTask, waitingTriggers } from "./algo/plan.ts";
 import type { Command } from "./command.ts";
@@ -179,11 +179,7 @@ function checkpointOf(applied: AppliedWrites, made: NewCheckpoint, waiting: read
     pendingSends: [
       ...carry
         .filter((t) => t.kind === "push" && !resent(made, applied, t))
-        .map((t) => ({
-          node: t.name,
-          arg: t.arg,
-          ...(t.timeout === undefined ? {} : { timeout: t.timeout }),
-        })),
+        .map((t) => pendingSend(t.name, t.arg, t.timeout)),
       ...(made.settled?.sends ?? []),
       ...applied.sends,
     ],

@@ -1,4 +1,4 @@
-import type { PendingSend } from "@layover/checkpoint";
+import type { PendingSend, TimeoutPolicy } from "@layover/checkpoint";
 import { GraphBubbleUp } from "../bubble-up.ts";
 import { Command, gotoList, isCommand, isSend, type Send, updateEntries } from "../command.ts";
 import { END, TASKS, triggerChannel } from "../constants.ts";
@@ -212,8 +212,10 @@ function mapPath(
  * (checked again: a Send of another package's making passes isSend too).
  */
 export function sendOf(send: Send): PendingSend {
-  const timeout = checkedTimeout(send.timeout, `The Send to "${send.node}"`);
-  return timeout === undefined
-    ? { node: send.node, arg: send.args }
-    : { node: send.node, arg: send.args, timeout };
+  return pendingSend(send.node, send.args, checkedTimeout(send.timeout, `The Send to "${send.node}"`));
+}
+
+/** A pending send; its timeout only when it has one. */
+export function pendingSend(node: string, arg: unknown, timeout: TimeoutPolicy | undefined): PendingSend {
+  return timeout === undefined ? { node, arg } : { node, arg, timeout };
 }

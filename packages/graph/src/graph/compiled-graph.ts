@@ -27,7 +27,7 @@ import { emitValues } from "../stream-view.ts";
 import { storeOrFail } from "../uncommitted.ts";
 import { updateThenContinue, updateThreadState } from "../update-state.ts";
 import { cacheNamespace } from "./cache-policy.ts";
-import { type DrawConfig, drawGraph, drawSpec, type GraphDrawing } from "./draw.ts";
+import { type DrawConfig, drawGraph, drawRoot, type GraphDrawing } from "./draw.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
 import { inputJsonSchema } from "./input-schema.ts";
 import type { GraphSpec } from "./spec.ts";
@@ -119,7 +119,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
 
   /** LangGraph's drawable graph (@langchain/core's `Graph`: `drawMermaid()`, `toJSON()`), laid out as LangGraph.js draws it. */
   getGraph(config?: DrawConfig): CoreGraph {
-    if (this.drawing === undefined) return drawSpec(this.spec, config);
+    if (this.drawing === undefined) return drawRoot(this.spec.name); // an entrypoint
     return drawGraph(this.drawing, [this.interruptBefore, this.interruptAfter], config);
   }
 

@@ -64,6 +64,50 @@ describe("getGraph().drawMermaid()", () => {
     expect(calling.getGraph().drawMermaid()).not.toContain("team_prep");
   });
 
+  it("draws a subgraph that ends in a branch with xray, with no edge out of it", () => {
+    const inner = new StateGraph(State)
+      .addNode("x", noop)
+      .addNode("y", noop)
+      .addNode("z", noop)
+      .addEdge(START, "x")
+      .addConditionalEdges("x", () => "y", ["y", "z"])
+      .compile();
+    const outer = new StateGraph(State).addNode("sub", inner).addEdge(START, "sub").compile();
+    expect(outer.getGraph({ xray: true }).drawMermaid()).toBe(BRANCHING_SUBGRAPH);
+  });
+
+  it("draws a node that is a graph as itself with xray, whatever its `subgraphs` say", () => {
+    const sequence = (a: string, b: string) =>
+      new StateGraph(State).addNode(a, noop).addNode(b, noop).addEdge(START, a).addEdge(a, b).compile();
+    const graph = new StateGraph(State)
+      .addNode("team", sequence("a1", "a2"), { subgraphs: [sequence("b1", "b2")] })
+      .addEdge(START, "team")
+      .compile();
+    const drawn = graph.getGraph({ xray: true }).drawMermaid();
+    expect(drawn).toContain("team_a1(a1)");
+    expect(drawn).not.toContain("b1");
+  });
+
+  it("orders edges and nodes as LangGraph.js's objects do: a one-source join after plain edges, numbered nodes first", () => {
+    const join = new StateGraph(State)
+      .addNode("a", noop)
+      .addNode("b", noop)
+      .addNode("c", noop)
+      .addEdge(START, "a")
+      .addEdge(["a"], "b")
+      .addEdge("a", "c")
+      .compile();
+    expect(join.getGraph().drawMermaid()).toBe(ONE_SOURCE_JOIN);
+    const numbered = new StateGraph(State)
+      .addNode("a", noop)
+      .addNode("7", noop)
+      .addEdge(START, "a")
+      .addConditionalEdges("a", () => "7", ["7"])
+      .addConditionalEdges("7", () => "a", ["a"])
+      .compile();
+    expect(numbered.getGraph().drawMermaid()).toBe(NUMBERED);
+  });
+
   it("draws an entrypoint as LangGraph.js does: its input, itself, its output", () => {
     expect(
       entrypoint("workflow", async (x: number) => x + 1)
@@ -166,6 +210,59 @@ const WORKFLOW = [
   "\tworkflowOutput([workflowOutput]):::last",
   "\tworkflowInput --> workflow;",
   "\tworkflow --> workflowOutput;",
+  "\tclassDef default fill:#f2f0ff,line-height:1.2;",
+  "\tclassDef first fill-opacity:0;",
+  "\tclassDef last fill:#bfb6fc;",
+  "",
+].join("\n");
+
+const BRANCHING_SUBGRAPH = [
+  "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
+  "graph TD;",
+  "\t__start__(<p>__start__</p>)",
+  "\tsub_x(x)",
+  "\tsub_y(y)",
+  "\tsub_z(z)",
+  "\t__end__(<p>__end__</p>)",
+  "\t__start__ --> sub_x;",
+  "\tsubgraph sub",
+  "\tsub_x -.-> sub_y;",
+  "\tsub_x -.-> sub_z;",
+  "\tend",
+  "\tclassDef default fill:#f2f0ff,line-height:1.2;",
+  "\tclassDef first fill-opacity:0;",
+  "\tclassDef last fill:#bfb6fc;",
+  "",
+].join("\n");
+
+const ONE_SOURCE_JOIN = [
+  "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
+  "graph TD;",
+  "\t__start__([<p>__start__</p>]):::first",
+  "\ta(a)",
+  "\tb(b)",
+  "\tc(c)",
+  "\t__end__([<p>__end__</p>]):::last",
+  "\t__start__ --> a;",
+  "\ta --> c;",
+  "\ta --> b;",
+  "\tb --> __end__;",
+  "\tc --> __end__;",
+  "\tclassDef default fill:#f2f0ff,line-height:1.2;",
+  "\tclassDef first fill-opacity:0;",
+  "\tclassDef last fill:#bfb6fc;",
+  "",
+].join("\n");
+
+const NUMBERED = [
+  "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
+  "graph TD;",
+  "\t7(7)",
+  "\t__start__([<p>__start__</p>]):::first",
+  "\ta(a)",
+  "\t__start__ --> a;",
+  "\t7 -.-> a;",
+  "\ta -.-> 7;",
   "\tclassDef default fill:#f2f0ff,line-height:1.2;",
   "\tclassDef first fill-opacity:0;",
   "\tclassDef last fill:#bfb6fc;",

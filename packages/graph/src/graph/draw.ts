@@ -7,9 +7,8 @@
 import { createRequire } from "node:module";
 import type { Graph as CoreGraph, Node as CoreNode } from "@langchain/core/runnables/graph";
 import { z } from "zod";
-import { END, START, triggeredNode } from "../constants.ts";
+import { END, START } from "../constants.ts";
 import { InvalidGraphError } from "../errors.ts";
-import type { GraphSpec } from "./spec.ts";
 
 /** A node as the builder was given it. */
 export interface DrawnNode {
@@ -43,30 +42,16 @@ export interface DrawConfig {
   xray?: boolean | number;
 }
 
-/**
- * What a graph no builder made draws: an entrypoint (a root graph) as LangGraph.js draws its
- * (`<name>Input` → `<name>` → `<name>Output`), else its nodes and the static edges its spec holds.
- */
-export function drawSpec(spec: GraphSpec, config: DrawConfig = {}): CoreGraph {
-  if (spec.root === undefined) return drawGraph(drawingOf(spec), ["*", "*"], config);
+/** An entrypoint (a root graph), as LangGraph.js draws it: `<name>Input` → `<name>` → `<name>Output`. */
+export function drawRoot(name: string): CoreGraph {
   const { Graph } = coreGraphModule();
   const graph = new Graph();
-  const input = graph.addNode({ schema: z.any(), name: `${spec.name}Input` } as never);
-  const node = graph.addNode(nodeData(spec.name) as never);
-  const output = graph.addNode({ schema: z.any(), name: `${spec.name}Output` } as never);
+  const input = graph.addNode({ schema: z.any(), name: `${name}Input` } as never);
+  const node = graph.addNode(nodeData(name) as never);
+  const output = graph.addNode({ schema: z.any(), name: `${name}Output` } as never);
   graph.addEdge(input, node);
   graph.addEdge(node, output);
   return graph;
-}
-
-function drawingOf(spec: GraphSpec): GraphDrawing {
-  const edges: Array<readonly [string, string]> = [];
-  for (const [source, writes] of spec.edgeWrites)
-    for (const [channel] of writes) {
-      const target = triggeredNode(channel);
-      if (target !== undefined) edges.push([source, target]);
-    }
-  return { nodes: [...spec.nodes.keys()].map((key) => ({ key })), edges, branches: [] };
 }
 
 const requireHere = createRequire(import.meta.url);
@@ -79,14 +64,6 @@ function coreGraphModule(): typeof import("@langchain/core/runnables/graph") {
       "getGraph() draws with @langchain/core's Graph, which is not installed: add @langchain/core to your dependencies.",
     );
   }
-}
-
-/** The names of a node's tools (a ToolNode's), as LangGraph marks them; undefined for any other node. */
-export function toolNames(action: unknown): string[] | undefined {
-  const tools = (action as { tools?: unknown } | null)?.tools;
-  if (!Array.isArray(tools) || tools.length === 0) return undefined;
-  if (!tools.every((tool) => typeof (tool as { name?: unknown })?.name === "string")) return undefined;
-  return tools.map((tool) => (tool as { name: string }).name);
 }
 
 /** As LangGraph's: "subgraph" is a Mermaid keyword. */
@@ -138,12 +115,11 @@ function addNodes(
       inner.trimLastNode();
       if (Object.keys(inner.nodes).length > 1) {
         const [first, last] = graph.extend(inner, key);
-        if (first === undefined || last === undefined)
-          throw new InvalidGraphError(
-            `Could not draw subgraph "${node.key}": it has no single entry or exit.`,
-          );
+        if (first === undefined)
+          throw new InvalidGraphError(`Could not draw subgraph "${node.key}": it has no single entry node.`);
         ends.into.set(key, { name: first.id, ...first } as CoreNode);
-        ends.from.set(key, { name: last.id, ...last } as CoreNode);
+        // As LangGraph: a subgraph without a single last node (it ends in a branch) draws no edge out.
+        if (last !== undefined) ends.from.set(key, { name: last.id, ...last } as CoreNode);
         continue;
       }
     }

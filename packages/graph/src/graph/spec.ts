@@ -1,4 +1,4 @@
-import type { BaseCache, BaseStore, CheckpointSaver } from "@layover/checkpoint";
+import type { BaseCache, BaseStore, CheckpointSaver, TimeoutPolicy } from "@layover/checkpoint";
 import type { StateDefinition } from "../state/definition.ts";
 
 /** Retry a failing node with exponential backoff. An interrupt is never retried. */
@@ -99,19 +99,8 @@ export interface SubgraphLike {
   };
 }
 
-/** LangGraph's node timeout (`addNode(…, { timeout })`, `task()`'s and `entrypoint()`'s). */
-export interface TimeoutPolicy {
-  /** Milliseconds one attempt may take in all. */
-  runTimeout?: number;
-  /** Milliseconds one attempt may go without progress (see refreshOn). */
-  idleTimeout?: number;
-  /**
-   * What counts as progress: "auto" (its custom stream, pushMessage, task() calls, LangChain
-   * callback events under it, config.heartbeat()), or "heartbeat" (config.heartbeat() alone).
-   * @defaultValue "auto"
-   */
-  refreshOn?: "auto" | "heartbeat";
-}
+/** LangGraph's node timeout (`addNode(…, { timeout })`, `task()`'s, `entrypoint()`'s, a Send's). */
+export type { TimeoutPolicy } from "@layover/checkpoint";
 
 export interface NodeSpec {
   name: string;

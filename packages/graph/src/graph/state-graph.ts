@@ -16,13 +16,8 @@ import { buildGraphSpec } from "./build-spec.ts";
 import { checkedCachePolicy } from "./cache-policy.ts";
 import { checkedCache, checkedStore } from "./checked-parts.ts";
 import { CompiledStateGraph } from "./compiled-graph.ts";
-import { type DrawnNode, type GraphDrawing, toolNames } from "./draw.ts";
-import {
-  checkedErrorHandler,
-  type ErrorHandler,
-  errorHandlerNode,
-  withErrorHandlers,
-} from "./error-handlers.ts";
+import { DrawingRecorder } from "./drawing-recorder.ts";
+import { checkedErrorHandler, type ErrorHandler, withErrorHandlers } from "./error-handlers.ts";
 import {
   mergedDefaults,
   type NodeDefaults,
@@ -86,7 +81,10 @@ export interface AddNodeOptions {
   ends?: readonly string[];
   /** Accepted as LangGraph.js's: getGraph() shows it on the node; nothing else reads it. */
   metadata?: Record<string, unknown>;
-  /** The subgraphs the node calls from its code, as LangGraph.js's: getGraph({ xray }) draws the last in its place. */
+  /**
+   * The subgraphs the node calls from its code, as LangGraph.js's: getGraph({ xray }) draws the
+   * last in the node's place (a node that is a compiled graph draws itself).
+   */
   subgraphs?: readonly unknown[];
   /**
    * Accepted as LangGraph.js's (what LangSmith's tracer sends of the node's own run); Layover
@@ -172,8 +170,8 @@ export class StateGraph<
   private readonly uncached = new Set<string>();
   /** Nodes' own error handlers (`addNode(…, { errorHandler })`), made nodes at compile. */
   private readonly errorHandlers = new Map<string, ErrorHandler>();
-  /** What getGraph() draws of each node: its metadata, ends, tools, subgraph. */
-  private readonly drawn = new Map<string, DrawnNode>();
+  /** The builder's calls as getGraph() draws them. */
+  private readonly drawn = new DrawingRecorder();
   private readonly edges: Array<readonly [string, string]> = [];
   private readonly joins: Array<readonly [readonly string[], string]> = [];
   private readonly branches = new Map<string, BranchSpec[]>();
@@ -266,21 +264,13 @@ export class StateGraph<
     if (options?.cachePolicy === false) this.uncached.add(name);
     if (timeout !== undefined) node.timeout = timeout;
     if (errorHandler !== undefined) this.errorHandlers.set(name, errorHandler);
-    this.drawn.set(name, {
-      key: name,
-      metadata: options?.metadata,
-      ends: options?.ends,
-      tools: toolNames(action),
-      // As LangGraph's: the node's `subgraphs` if it gives any, else itself (the last graph found).
-      subgraph: (options?.subgraphs?.length ? options.subgraphs : [action])
-        .filter((graph) => graph instanceof CompiledStateGraph)
-        .at(-1),
-    });
+    this.drawn.node(name, options ?? {}, action, (value) => value instanceof CompiledStateGraph);
     return this;
   }
 
   /** A static edge; a list of sources is a join: `target` runs once all of them have run. */
   addEdge(source: string | readonly string[], target: string): this {
+    this.drawn.edge(source, target);
     if (typeof source === "string") this.edges.push([source, target]);
     else if (source.length === 1) this.edges.push([source[0] as string, target]);
     else this.joins.push([[...source], target]);
@@ -356,27 +346,8 @@ export class StateGraph<
       interruptAfter: breakpoints(spec, options.interruptAfter, "interruptAfter"),
       store: checkedStore(options.store, "compile({ store })"),
       cache: checkedCache(options.cache, "compile({ cache })"),
-      drawing: this.drawing(),
+      drawing: this.drawn.drawing(this.branches),
     });
-  }
-
-  /** The builder's calls as getGraph() draws them (LangGraph's order: a node's own handler just before it). */
-  private drawing(): GraphDrawing {
-    const nodes = [...this.drawn.values()].flatMap((node) =>
-      this.errorHandlers.has(node.key)
-        ? [{ key: errorHandlerNode(node.key), isErrorHandler: true }, node]
-        : [node],
-    );
-    return {
-      nodes,
-      edges: [
-        ...this.edges,
-        ...this.joins.flatMap(([sources, target]) => sources.map((s) => [s, target] as const)),
-      ],
-      branches: [...this.branches].flatMap(([source, list]) =>
-        list.map((b) => ({ source, ends: b.pathMap })),
-      ),
-    };
   }
 }
 
