@@ -61,6 +61,17 @@ export type ConditionalEdgeRouter<D extends StateDefinitionLike, Nodes extends s
   config: NodeConfig,
 ) => Route<Nodes> | Route<Nodes>[] | Promise<Route<Nodes> | Route<Nodes>[]>;
 
+/** A conditional edge's router: a function of the state, or a LangChain runnable (its `invoke`). */
+type ConditionalRouter<S> = ((state: S, config: NodeConfig) => unknown) | RunnableNode;
+type PathMap = Record<string, string> | readonly string[];
+
+/** LangGraph.js's object form of a conditional edge. */
+export interface ConditionalEdges<S = any> {
+  source: string;
+  path: ConditionalRouter<S>;
+  pathMap?: PathMap;
+}
+
 /** A node function; its first argument is the state (or a `Send`'s argument for push tasks). */
 type NodeAction<S> = { bivarianceHack(state: S, config: NodeConfig): unknown }["bivarianceHack"];
 
@@ -279,19 +290,34 @@ export class StateGraph<
 
   /**
    * After `source`, call `router(state)`; it returns node name(s), END or `Send`s. With a
-   * `pathMap`, its result is a key of the map (or one of the listed names).
+   * `pathMap`, its result is a key of the map (or one of the listed names). As LangGraph.js's,
+   * also `addConditionalEdges({ source, path, pathMap })`, and the router may be a LangChain
+   * runnable (its `invoke`).
    */
+  addConditionalEdges(source: ConditionalEdges<S>): this;
+  addConditionalEdges(source: string, router: ConditionalRouter<S>, pathMap?: PathMap): this;
   addConditionalEdges(
-    source: string,
-    router: (state: S, config: NodeConfig) => unknown,
-    pathMap?: Record<string, string> | readonly string[],
+    sourceOrEdges: string | ConditionalEdges<S>,
+    router?: ConditionalRouter<S>,
+    pathMap?: PathMap,
   ): this {
-    const map = Array.isArray(pathMap)
-      ? Object.fromEntries(pathMap.map((name: string) => [name, name]))
-      : (pathMap as Record<string, string> | undefined);
-    const list = this.branches.get(source) ?? [];
-    list.push({ router: router as Router, pathMap: map });
-    this.branches.set(source, list);
+    const given =
+      typeof sourceOrEdges === "object" && sourceOrEdges !== null
+        ? sourceOrEdges
+        : { source: sourceOrEdges, path: router as ConditionalRouter<S>, pathMap };
+    const path = given.path;
+    if (typeof path !== "function" && !isRunnable(path))
+      throw new InvalidGraphError(
+        `addConditionalEdges from "${String(given.source)}": the router must be a function (state) => node name(s), or a LangChain runnable; got ${path === null ? "null" : typeof path}.`,
+      );
+    const run: Router =
+      typeof path === "function" ? (path as Router) : (state, config) => path.invoke(state, config);
+    const map = Array.isArray(given.pathMap)
+      ? Object.fromEntries(given.pathMap.map((name: string) => [name, name]))
+      : (given.pathMap as Record<string, string> | undefined);
+    const list = this.branches.get(given.source) ?? [];
+    list.push({ router: run, pathMap: map });
+    this.branches.set(given.source, list);
     return this;
   }
 

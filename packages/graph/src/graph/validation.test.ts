@@ -1,3 +1,4 @@
+import { RunnableLambda } from "@langchain/core/runnables";
 import { describe, expect, it } from "vitest";
 import { Annotation, Command, END, START, StateGraph } from "../index.ts";
 import { expectThrowsCode } from "../testing/helpers.ts";
@@ -132,5 +133,46 @@ describe("node options at addNode()", () => {
       .addEdge(START, "a")
       .compile();
     expect(graph.spec.nodes.has("a")).toBe(true);
+  });
+});
+
+describe("addConditionalEdges, in LangGraph.js's forms", () => {
+  const Routed = Annotation.Root({ value: Annotation<string>(), route: Annotation<string>() });
+  const build = (add: (graph: StateGraph<typeof Routed>) => StateGraph<typeof Routed>) =>
+    add(
+      new StateGraph(Routed)
+        .addNode("triage", () => ({}))
+        .addNode("urgent", () => ({ value: "urgent" }))
+        .addNode("later", () => ({ value: "later" }))
+        .addEdge(START, "triage"),
+    ).compile();
+
+  it("takes { source, path, pathMap }, and a LangChain runnable as the router", async () => {
+    const byObject = build((graph) =>
+      graph.addConditionalEdges({
+        source: "triage",
+        path: (state) => (state.route === "now" ? "fast" : "slow"),
+        pathMap: { fast: "urgent", slow: "later" },
+      }),
+    );
+    expect((await byObject.invoke({ route: "now" })).value).toBe("urgent");
+    expect((await byObject.invoke({ route: "whenever" })).value).toBe("later");
+    const router = RunnableLambda.from((state: { route: string }) =>
+      state.route === "now" ? "urgent" : "later",
+    );
+    const byRunnable = build((graph) => graph.addConditionalEdges("triage", router, ["urgent", "later"]));
+    expect((await byRunnable.invoke({ route: "now" })).value).toBe("urgent");
+  });
+
+  it("refuses a router that is neither, naming the source", () => {
+    expect(
+      expectThrowsCode(
+        () =>
+          new StateGraph(Routed)
+            .addNode("triage", () => ({}))
+            .addConditionalEdges("triage", "urgent" as never),
+        "INVALID_GRAPH",
+      ).message,
+    ).toContain('addConditionalEdges from "triage": the router must be a function');
   });
 });
