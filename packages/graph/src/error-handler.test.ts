@@ -210,6 +210,31 @@ describe("a node's errorHandler", () => {
     expect(charged).toBe(1);
   });
 
+  it("does not take the failure of a task() call the node made, whichever call settles first (as LangGraph)", async () => {
+    for (const askFirst of [true, false]) {
+      let handled = 0;
+      const ask = task("ask", async () => {
+        if (!askFirst) await sleep(20);
+        return interrupt("approve?");
+      });
+      const charge = task("charge", async () => {
+        if (askFirst) await sleep(20);
+        throw new Error("card declined");
+      });
+      const graph = new StateGraph(State)
+        .addNode("book", async () => ({ status: String((await Promise.all([ask(), charge()]))[0]) }), {
+          errorHandler: () => {
+            handled += 1;
+            return {};
+          },
+        })
+        .addEdge(START, "book")
+        .compile({ checkpointer: new MemorySaver() });
+      await expect(graph.invoke({ log: [] }, thread())).rejects.toThrow("card declined");
+      expect(handled).toBe(0);
+    }
+  });
+
   it("fails the run with its own error when it throws; running the thread again runs only the handler", async () => {
     const runs = { book: 0, handler: 0 };
     const graph = failingBook(runs, () => {

@@ -70,7 +70,7 @@ export async function runPlanned(
   // A task that asked (interrupt()) is not kept: its writes hold a person's answer, not its input's result.
   if (cacheAt !== undefined && outcome.kind === "done" && context.interruptIndex === 0)
     await keepCached(env, task, cacheAt, outcome.writes);
-  const handler = outcome.kind === "failed" ? handlerOf(env, task, outcome.error) : undefined;
+  const handler = outcome.kind === "failed" ? handlerOf(env, run, outcome.error) : undefined;
   // As LangGraph's: the handler's task starts before the node's failure is reported.
   if (handler !== undefined) emitTaskStart(env, step, handler, run.input);
   if (env.emit !== undefined) emitTaskResult(env, step, task, outcome);
@@ -102,12 +102,15 @@ function handlerTask(env: StepEnv, task: PlannedTask): PlannedTask | undefined {
 }
 
 /**
- * The handler's task for `task`'s failure, if it takes it: not a Command for a parent graph
- * (routing, not a failure), not a run cancelled or timed out (its signal aborted).
+ * The handler's task for `run`'s failure, if it takes it: not a Command for a parent graph
+ * (routing, not a failure), not a run cancelled or timed out (its signal aborted), and not the
+ * failure of a `task()` call the node made, which fails the run as in LangGraph (whichever of
+ * the node's calls settled first).
  */
-function handlerOf(env: StepEnv, task: PlannedTask, error: unknown): PlannedTask | undefined {
+function handlerOf(env: StepEnv, run: PlannedRun, error: unknown): PlannedTask | undefined {
   if (isParentCommand(error) || env.signal?.aborted === true) return undefined;
-  return handlerTask(env, task);
+  if (run.calls.failed.has(run.task.id)) return undefined;
+  return handlerTask(env, run.task);
 }
 
 /** Runs `handler` for `run`'s failed task (its start streamed already): its outcome, marked, stands for the task's. */
