@@ -59,6 +59,7 @@ export { cacheNamespace } from "./graph/cache-policy.ts";
 export { CompiledStateGraph, type InvokeResult, type StreamConfig } from "./graph/compiled-graph.ts";
 export type { RunnableConfig } from "./graph/environment.ts";
 export type { ErrorHandler, ErrorHandler as NodeErrorHandler } from "./graph/error-handlers.ts";
+export type { StreamEventsFilters } from "./graph/event-filters.ts";
 export type {
   CachePolicy,
   CompileOptions,

@@ -1,6 +1,7 @@
 // Seed 000 (the interrupt-pattern skill) as a LangGraph.js user writes it: a node asks with a
 // structured payload, the caller reads the question from getState().tasks[].interrupts, and
 // resumes through streamEvents(Command({ resume }), { …config, version: "v2" }).
+import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -9,6 +10,7 @@ import {
   InvalidInputError,
   interrupt,
   MemorySaver,
+  MessagesAnnotation,
   START,
   StateGraph,
   StateSchema,
@@ -130,16 +132,66 @@ describe("seed 000: resume through streamEvents v2", () => {
     ]);
   });
 
-  it("refuses a call without version v2, or with event filters, saying what to do", async () => {
+  it("refuses a call without version v2, or with filters LangChain does not have, saying what to do", async () => {
     const graph = seedGraph();
     const config = { configurable: { thread_id: "seed-000-refused" } };
     const bad = [
       () => graph.streamEvents({}, config as never),
       () => graph.streamEvents({}, { ...config, version: "v1" }),
-      () => graph.streamEvents({}, { ...config, version: "v2" }, { includeNames: ["myNode"] }),
+      () => graph.streamEvents({}, { ...config, version: "v2" }, { includeNodes: ["myNode"] } as never),
+      () => graph.streamEvents({}, { ...config, version: "v2" }, { includeNames: "myNode" } as never),
     ];
     for (const call of bad) expect(call).toThrow(InvalidInputError);
     expect((await graph.getState(config)).values).toEqual({});
+  });
+});
+
+describe("streamEvents: LangChain's filters", () => {
+  it("yields the events of the runs they let through: names, types and tags, included then excluded", async () => {
+    const graph = new StateGraph(State)
+      .addNode("pick", () => ({ selected: "a" }))
+      .addNode("finish", () => ({ done: true }))
+      .addEdge(START, "pick")
+      .addEdge("pick", "finish")
+      .compile();
+    const run = async (filters: object) =>
+      named(await collect(graph.streamEvents({}, { version: "v2", tags: ["ops"] }, filters)));
+    expect(await run({ includeNames: ["finish"] })).toEqual(["on_chain_start finish", "on_chain_end finish"]);
+    expect(await run({ includeTypes: ["chat_model"] })).toEqual([]);
+    expect(await run({ includeTypes: ["chain"], excludeNames: ["LangGraph", "pick"] })).toEqual([
+      "on_chain_start finish",
+      "on_chain_end finish",
+    ]);
+    // Every run carries the caller's tags; a node's also its step's.
+    expect((await run({ includeTags: ["ops"] })).length).toBe((await run({})).length);
+    expect(await run({ excludeTags: ["graph:step:0", "graph:step:1"] })).toEqual([
+      "on_chain_start LangGraph",
+      "on_chain_stream LangGraph",
+      "on_chain_stream LangGraph",
+      "on_chain_end LangGraph",
+    ]);
+  });
+});
+
+describe("streamEvents: a chat model's run type", () => {
+  it('includeTypes: ["chat_model"] yields the model\'s events alone', async () => {
+    const model = new FakeListChatModel({ responses: ["hi"] });
+    const graph = new StateGraph(MessagesAnnotation)
+      .addNode("ask", async (state) => ({ messages: [await model.invoke(state.messages)] }))
+      .addEdge(START, "ask")
+      .compile();
+    const events = await collect(
+      graph.streamEvents(
+        { messages: [{ role: "user", content: "hello" }] },
+        { version: "v2" },
+        {
+          includeTypes: ["chat_model"],
+        },
+      ),
+    );
+    expect(new Set(events.map((e) => e.event))).toEqual(
+      new Set(["on_chat_model_start", "on_chat_model_stream", "on_chat_model_end"]),
+    );
   });
 });
 

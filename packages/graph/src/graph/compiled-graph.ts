@@ -29,6 +29,7 @@ import { updateThenContinue, updateThreadState } from "../update-state.ts";
 import { cacheNamespace } from "./cache-policy.ts";
 import { type DrawConfig, drawGraph, drawRoot, type GraphDrawing } from "./draw.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
+import type { StreamEventsFilters } from "./event-filters.ts";
 import { inputJsonSchema } from "./input-schema.ts";
 import type { GraphSpec } from "./spec.ts";
 import { viewOf } from "./state-views.ts";
@@ -198,7 +199,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   streamEvents(
     input: U | Command | null | undefined,
     config: StreamEventsConfig,
-    filters?: object,
+    filters?: StreamEventsFilters,
   ): AsyncIterableIterator<StreamEvent> {
     refuseSubgraphs(config, "streamEvents()");
     const graph = { name: this.name, root: this.spec.root?.output };

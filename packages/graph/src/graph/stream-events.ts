@@ -3,6 +3,7 @@ import { INTERRUPT } from "../constants.ts";
 import { InvalidInputError } from "../errors.ts";
 import { checkStreamModes, type Emitter, type StreamMode } from "../stream.ts";
 import type { RunnableConfig } from "./environment.ts";
+import { checkedFilters, passes } from "./event-filters.ts";
 import { type CallEvent, modelEvents } from "./model-events.ts";
 import { streamRun } from "./stream-run.ts";
 
@@ -44,18 +45,12 @@ interface DebugEvent {
   };
 }
 
-/** Refuses what would change the events silently: another version, LangChain's event filters. */
-function checkEventsCall(config: Partial<StreamEventsConfig> | undefined, filters: object | undefined) {
+/** Refuses what would change the events silently: another version. */
+function checkEventsCall(config: Partial<StreamEventsConfig> | undefined) {
   if (config?.version !== "v2") {
     throw new InvalidInputError(
       `streamEvents() needs { version: "v2" } in its config (got ${JSON.stringify(config?.version)}): ` +
         'Layover builds LangChain\'s "v2" event schema only.',
-    );
-  }
-  if (filters !== undefined && Object.keys(filters).length > 0) {
-    throw new InvalidInputError(
-      `streamEvents() does not take event filters (${Object.keys(filters).join(", ")}): ` +
-        "filter the events it yields by their event, name or tags instead.",
     );
   }
 }
@@ -126,16 +121,18 @@ function nodeEvents(
 
 /**
  * LangChain's `streamEvents` v2 over a run: the graph's start, each node's start and end, the
- * graph's stream chunks (its `streamMode`, "updates" unless told) and its end with the state.
+ * graph's stream chunks (its `streamMode`, "updates" unless told) and its end with the state;
+ * those of the runs LangChain's `filters` let through.
  */
 export function streamEvents(
   of: { name: string; root: string | undefined },
   input: unknown,
   config: StreamEventsConfig,
-  filters: object | undefined,
+  filters: unknown,
   run: (emit: Emitter) => Promise<unknown>,
 ): AsyncIterableIterator<StreamEvent> {
-  checkEventsCall(config, filters);
+  checkEventsCall(config);
+  const filter = checkedFilters(filters);
   const requested = config.streamMode ?? "updates";
   const modes = Array.isArray(requested) ? requested : [requested];
   checkStreamModes(modes);
@@ -148,7 +145,9 @@ export function streamEvents(
     parent_ids: [],
   });
   return streamRun(modes, true, async (out) => {
-    const push = (event: StreamEvent) => out.push("debug", event);
+    const push = (event: StreamEvent) => {
+      if (filter === undefined || passes(filter, event)) out.push("debug", event);
+    };
     const started = new Map<string, StreamEvent>();
     const hits = new Set<string>();
     const onTask = nodeEvents(base, graph.tags, graph.run_id, push, started, of.root, hits);
