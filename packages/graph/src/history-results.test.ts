@@ -23,16 +23,16 @@ it("history gives each task the update it wrote in the superstep that followed i
   const steps: Array<[number | undefined, unknown]> = [];
   for await (const snapshot of graph.getStateHistory(config))
     steps.push([snapshot.metadata?.step, snapshot.tasks.map((t) => [t.name, t.result])]);
-  // Layover lists a superstep's node tasks before its Send tasks (LangGraph: the Sends first).
+  // As LangGraph's: a superstep's Send tasks first, then its node tasks.
   expect(steps).toEqual([
     [1, []],
     [
       0,
       [
-        ["b", { n: 10 }],
-        ["quiet", undefined],
         ["w", { n: 100 }],
         ["w", { n: 200 }],
+        ["b", { n: 10 }],
+        ["quiet", undefined],
       ],
     ],
     [-1, [["a", { n: 1, log: "a" }]]],

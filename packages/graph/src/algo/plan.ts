@@ -52,11 +52,11 @@ export function withWaiting(spec: GraphSpec, checkpoint: Checkpoint, available: 
 }
 
 /**
- * Plans the next superstep from a checkpoint, without I/O: a pull task for every node one of
- * whose trigger channels became available in the last step (in node order; a deferred node's
- * only when no other node's is, see waitingNodes), then a push task for every pending `Send` (in
- * send order). Task ids derive from `seed`: the checkpoint's id, or the seed its metadata
- * carries (see `taskSeed`).
+ * Plans the next superstep from a checkpoint, without I/O, in LangGraph's order: a push task
+ * for every pending `Send` (in send order), then a pull task for every node one of whose trigger
+ * channels became available in the last step (in node order; a deferred node's only when no
+ * other node's is, see waitingNodes). Task ids derive from `seed`: the checkpoint's id, or the
+ * seed its metadata carries (see `taskSeed`).
  */
 export function planTasks(
   spec: GraphSpec,
@@ -77,25 +77,26 @@ export function planTasks(
     pull.map((task) => task.name),
     spec.deferred,
   );
-  const tasks = waiting.size === 0 ? pull : pull.filter((task) => !waiting.has(task.name));
-  checkpoint.pendingSends.forEach((send, index) => {
-    tasks.push({
+  // As LangGraph's: the pending sends' push tasks first, then the pull tasks (writes still fold
+  // pull tasks first: see inWriteOrder).
+  const push = checkpoint.pendingSends.map(
+    (send, index): PlannedTask => ({
       id: deterministicId(seed, ns, "push", send.node, index),
       name: send.node,
       kind: "push",
       triggers: [],
       arg: send.arg,
       ...(send.timeout === undefined ? {} : { timeout: send.timeout }),
-    });
-  });
-  return tasks;
+    }),
+  );
+  return [...push, ...(waiting.size === 0 ? pull : pull.filter((task) => !waiting.has(task.name)))];
 }
 
 /**
  * The tasks `planTasks` plans from `checkpoint`, worked out without the graph (a producer that
- * lacks its code): a pull task for each node a channel that became available triggers, in
- * `nodeOrder` (the graph's node order, as planTasks) or else in the order they became
- * available, then the pending sends. The same ids; the seed is `metadata.task_seed` when the
+ * lacks its code): the pending sends, then a pull task for each node a channel that became
+ * available triggers, in `nodeOrder` (the graph's node order, as planTasks) or else in the
+ * order they became available. The same ids; the seed is `metadata.task_seed` when the
  * checkpoint carries one.
  */
 export function tasksOfCheckpoint(
@@ -118,13 +119,13 @@ export function tasksOfCheckpoint(
     return at === -1 ? nodeOrder.length : at;
   };
   return [
-    ...[...nodes]
-      .sort((a, b) => rank(a) - rank(b))
-      .map((node) => ({ id: deterministicId(seed, ns, "pull", node), name: node })),
     ...checkpoint.pendingSends.map((send, index) => ({
       id: deterministicId(seed, ns, "push", send.node, index),
       name: send.node,
     })),
+    ...[...nodes]
+      .sort((a, b) => rank(a) - rank(b))
+      .map((node) => ({ id: deterministicId(seed, ns, "pull", node), name: node })),
   ];
 }
 
