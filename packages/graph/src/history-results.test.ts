@@ -39,6 +39,29 @@ it("history gives each task the update it wrote in the superstep that followed i
   ]);
 });
 
+it("history gives each of a node's tasks its own result when the node ran as a node and as Sends in one superstep", async () => {
+  const State = Annotation.Root({ n: Annotation<number>({ reducer: (a, b) => a + b, default: () => 0 }) });
+  const graph = new StateGraph(State)
+    .addNode("a", () => ({ n: 1 }))
+    .addNode("w", (arg: { n: number; k?: number }) => ({ n: arg.k ?? 10 }))
+    .addEdge(START, "a")
+    .addConditionalEdges("a", () => [new Send("w", { k: 100 }), "w", new Send("w", { k: 200 })])
+    .compile({ checkpointer: new MemorySaver() });
+  const config = { configurable: { thread_id: "history-mixed" } };
+  await graph.invoke({ n: 0 }, config);
+  const results: unknown[] = [];
+  let written: unknown;
+  for await (const snapshot of graph.getStateHistory(config)) {
+    if (snapshot.metadata?.step === 0) results.push(...snapshot.tasks.map((t) => t.result));
+    if (snapshot.metadata?.step === 1) written = snapshot.metadata.writes?.w;
+  }
+  // The Sends' tasks are listed first (as LangGraph's), each with what it wrote.
+  expect(results).toEqual([{ n: 100 }, { n: 200 }, { n: 10 }]);
+  // Stored in the order the writes fold, the node's own task first, as checkpoints planned
+  // node tasks first were: history reads those alike.
+  expect(written).toEqual([{ n: 10 }, { n: 100 }, { n: 200 }]);
+});
+
 it("history gives an entrypoint's task its value", async () => {
   const double = entrypoint({ name: "double", checkpointer: new MemorySaver() }, async (n: number) => n * 2);
   const config = { configurable: { thread_id: "history-entrypoint" } };

@@ -147,23 +147,30 @@ function currentValues(env: StepEnv, head: LoadedHead, tasks: readonly PlannedTa
 
 /**
  * `snapshot` with each task's result from the superstep that followed its checkpoint (`writes`:
- * that checkpoint's metadata.writes, by node; several tasks of one node, a list in task order),
- * as LangGraph's history shows what each step did. Tasks that wrote nothing keep none.
+ * that checkpoint's metadata.writes, by node; several tasks of one node, a list in the order
+ * their writes fold: see metadataWrites), as LangGraph's history shows what each step did.
+ * `planned`: the snapshot's tasks as planned (one for one). Tasks that wrote nothing keep none.
  */
 export function withResults(
   snapshot: StateSnapshot,
   writes: Readonly<Record<string, unknown>>,
+  planned: readonly PlannedTask[],
 ): StateSnapshot {
   const count = new Map<string, number>();
   for (const task of snapshot.tasks) count.set(task.name, (count.get(task.name) ?? 0) + 1);
   const taken = new Map<string, number>();
-  const tasks = snapshot.tasks.map((task) => {
-    if (task.result !== undefined || !Object.hasOwn(writes, task.name)) return task;
+  const tasks = [...snapshot.tasks];
+  for (const i of inWriteOrder(
+    planned,
+    planned.map((_, i) => i),
+  )) {
+    const task = tasks[i] as SnapshotTask;
+    if (task.result !== undefined || !Object.hasOwn(writes, task.name)) continue;
     const written = writes[task.name];
     const at = taken.get(task.name) ?? 0;
     taken.set(task.name, at + 1);
     const result = (count.get(task.name) ?? 0) > 1 && Array.isArray(written) ? written[at] : written;
-    return result === null || result === undefined ? task : { ...task, result };
-  });
+    if (result !== null && result !== undefined) tasks[i] = { ...task, result };
+  }
   return { ...snapshot, tasks };
 }

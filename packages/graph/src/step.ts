@@ -85,10 +85,19 @@ function unaskedTaken(pending: PendingState, resume: ReadonlyMap<string, unknown
   ];
 }
 
+/**
+ * What a superstep's tasks wrote, by node (a node's several tasks: a list in the order their
+ * writes fold, its own task before its Sends in send order, whatever order they were planned in,
+ * so history reads checkpoints of either plan order alike).
+ */
 function metadataWrites(env: StepEnv, tasks: PlannedTask[], outcomes: Outcome[]) {
   const writes: Record<string, unknown> = {};
-  outcomes.forEach((outcome, i) => {
-    if (outcome.kind !== "done") return;
+  for (const i of inWriteOrder(
+    tasks,
+    tasks.map((_, i) => i),
+  )) {
+    const outcome = outcomes[i] as Outcome;
+    if (outcome.kind !== "done") continue;
     // A failed task's error handler wrote in its place, as LangGraph names it.
     const name = outcome.handledBy?.task.name ?? (tasks[i] as PlannedTask).name;
     const update = taskUpdate(env, outcome.writes);
@@ -97,7 +106,7 @@ function metadataWrites(env: StepEnv, tasks: PlannedTask[], outcomes: Outcome[])
       writes[name] = Array.isArray(writes[name])
         ? [...(writes[name] as unknown[]), update]
         : [writes[name], update];
-  });
+  }
   return writes;
 }
 

@@ -192,6 +192,10 @@ describe("streamEvents: a chat model's run type", () => {
     expect(new Set(events.map((e) => e.event))).toEqual(
       new Set(["on_chat_model_start", "on_chat_model_stream", "on_chat_model_end"]),
     );
+    // As @langchain/core's: the first event yielded carries the call's input, its run's end none.
+    expect(events[0]?.data.input).toEqual({ messages: [{ role: "user", content: "hello" }] });
+    expect(events.at(-1)?.event).toBe("on_chat_model_end");
+    expect(events.at(-1)?.data).not.toHaveProperty("input");
   });
 });
 

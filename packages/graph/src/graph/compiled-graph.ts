@@ -325,9 +325,12 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
       const { parentId, metadata } = tuple;
       if (parentId !== null && metadata.source === "loop" && !followed.has(parentId))
         followed.set(parentId, (metadata.writes ?? {}) as Record<string, unknown>);
-      const snapshot = snapshotOf(env, headFromTuple(tuple));
+      const head = headFromTuple(tuple);
+      const snapshot = snapshotOf(env, head);
       const writes = followed.get(tuple.checkpoint.id);
-      yield (writes === undefined ? snapshot : withResults(snapshot, writes)) as StateSnapshot<S>;
+      yield (
+        writes === undefined ? snapshot : withResults(snapshot, writes, plannedTasks(env, head))
+      ) as StateSnapshot<S>;
     }
   }
 

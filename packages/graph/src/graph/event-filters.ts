@@ -34,7 +34,7 @@ export function checkedFilters(filters: unknown): StreamEventsFilters | undefine
     if (value === undefined) continue;
     if (!KEYS.includes(key))
       throw new InvalidInputError(
-        `streamEvents() does not take the filter "${key}": its filters are ${KEYS.join(", ")}.`,
+        `streamEvents() does not take "${key}" (LangChain's other stream options are not built): its filters are ${KEYS.join(", ")}.`,
       );
     if (!Array.isArray(value) || !value.every((item) => typeof item === "string"))
       throw new InvalidInputError(

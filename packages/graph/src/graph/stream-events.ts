@@ -120,6 +120,24 @@ function nodeEvents(
 }
 
 /**
+ * `push`, as @langchain/core's streamEvents yields: the first event that passes carries the
+ * call's input (unfiltered, the graph's start carries it anyway), and its run's end carries none.
+ */
+function firstEventInput(input: unknown, push: (event: StreamEvent) => void) {
+  let first: string | undefined;
+  return (event: StreamEvent) => {
+    if (first === undefined) {
+      first = event.run_id;
+      return push({ ...event, data: { ...event.data, input } });
+    }
+    if (event.run_id !== first || !event.event.endsWith("_end") || event.data.input === undefined)
+      return push(event);
+    const { input: _dropped, ...data } = event.data;
+    push({ ...event, data });
+  };
+}
+
+/**
  * LangChain's `streamEvents` v2 over a run: the graph's start, each node's start and end, the
  * graph's stream chunks (its `streamMode`, "updates" unless told) and its end with the state;
  * those of the runs LangChain's `filters` let through.
@@ -145,8 +163,9 @@ export function streamEvents(
     parent_ids: [],
   });
   return streamRun(modes, true, async (out) => {
+    const yielded = firstEventInput(input, (event: StreamEvent) => out.push("debug", event));
     const push = (event: StreamEvent) => {
-      if (filter === undefined || passes(filter, event)) out.push("debug", event);
+      if (filter === undefined || passes(filter, event)) yielded(event);
     };
     const started = new Map<string, StreamEvent>();
     const hits = new Set<string>();
