@@ -1,4 +1,4 @@
-import { LayoverError } from "@layover/checkpoint";
+import { isLayoverError, LayoverError } from "@layover/checkpoint";
 
 export type GraphErrorCode =
   | "INVALID_GRAPH"
@@ -283,4 +283,18 @@ export function isNodeError(value: unknown): value is NodeError {
   if (value instanceof NodeError) return true;
   const ctor = (value as { constructor?: { unminifiable_name?: unknown } } | null)?.constructor;
   return ctor?.unminifiable_name === "NodeError";
+}
+
+/**
+ * Whether `error` is an InvalidResumeError — an answer that does not fit its interrupt's schema —
+ * itself or as the `cause` of an error wrapping it, as LangGraph.js 1.7.3's `isInvalidResume`.
+ */
+export function isInvalidResume(error: unknown): boolean {
+  let current = error;
+  for (let depth = 0; depth < 10; depth += 1) {
+    if (typeof current !== "object" || current === null) return false;
+    if (isLayoverError(current, "INVALID_RESUME")) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
 }

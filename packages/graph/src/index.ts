@@ -13,6 +13,8 @@ export {
   isCheckpointConflict,
   isLayoverError,
   LayoverError,
+  /** LangGraph.js's base of its errors: every error Layover throws is a LayoverError. */
+  LayoverError as BaseLangGraphError,
   MemorySaver,
   NotSerializableError,
   type Operation,
@@ -33,9 +35,12 @@ export {
   type GraphErrorCode,
   GraphRecursionError,
   InvalidGraphError,
+  /** LangGraph.js's name for a graph built wrong: Layover throws InvalidGraphError. */
+  InvalidGraphError as GraphValueError,
   InvalidInputError,
   InvalidResumeError,
   InvalidUpdateError,
+  isInvalidResume,
   isNodeError,
   isUnknownInterruptError,
   MissingCheckpointerError,

@@ -1,6 +1,16 @@
 import { RunnableLambda } from "@langchain/core/runnables";
 import { describe, expect, it } from "vitest";
-import { Annotation, Command, END, START, StateGraph } from "../index.ts";
+import {
+  Annotation,
+  BaseLangGraphError,
+  Command,
+  END,
+  GraphValueError,
+  InvalidResumeError,
+  isInvalidResume,
+  START,
+  StateGraph,
+} from "../index.ts";
 import { expectThrowsCode } from "../testing/helpers.ts";
 
 const State = Annotation.Root({ value: Annotation<string>() });
@@ -174,5 +184,24 @@ describe("addConditionalEdges, in LangGraph.js's forms", () => {
         "INVALID_GRAPH",
       ).message,
     ).toContain('addConditionalEdges from "triage": the router must be a function');
+  });
+});
+
+describe("LangGraph.js's error names", () => {
+  it("a graph built wrong is a GraphValueError, and every Layover error a BaseLangGraphError", () => {
+    const error = expectThrowsCode(
+      () => new StateGraph(State).addEdge(START, "nowhere").compile(),
+      "INVALID_GRAPH",
+    );
+    expect(error).toBeInstanceOf(GraphValueError);
+    expect(error).toBeInstanceOf(BaseLangGraphError);
+  });
+
+  it("isInvalidResume finds an InvalidResumeError, itself or as a cause", () => {
+    const invalid = new InvalidResumeError("i-1", ["expected a boolean"]);
+    expect(isInvalidResume(invalid)).toBe(true);
+    expect(isInvalidResume(new Error("the agent's middleware failed", { cause: invalid }))).toBe(true);
+    expect(isInvalidResume(new Error("something else"))).toBe(false);
+    expect(isInvalidResume(Object.assign(new Error("a driver's"), { code: "INVALID_RESUME_X" }))).toBe(false);
   });
 });
