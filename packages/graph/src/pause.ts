@@ -40,11 +40,7 @@ export type StorePause = (
 /** Tasks of `tasks` waiting for an answer, given the checkpoint's pending writes. */
 export function waitingOf(tasks: readonly PlannedTask[], pending: PendingState): WaitingTask[] {
   return tasks
-    .map((task) => ({
-      id: task.id,
-      name: task.name,
-      interrupts: unresolvedInterrupts([task], pending),
-    }))
+    .map((task) => ({ id: task.id, name: task.name, interrupts: unresolvedInterrupts([task], pending) }))
     .filter((task) => task.interrupts.length > 0);
 }
 

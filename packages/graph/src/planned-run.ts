@@ -144,13 +144,17 @@ export function runHandledAgain(env: StepEnv, step: number, run: PlannedRun): Pr
   return runHandler(env, step, run, handler, error, run.pending.interrupts.get(run.task.id));
 }
 
-/** A handled task's finished outcome from its pending writes, marked with its handler (for naming). */
-export function handledOutcome(
+/**
+ * A task that finished before the superstep ran again: its pending writes, marked cached, and
+ * marked with its handler when they are a handler's (named after it).
+ */
+export function finishedBefore(
   env: StepEnv,
   task: PlannedTask,
   pending: PendingState,
-  outcome: Outcome,
+  writes: Write[],
 ): Outcome {
+  const outcome: Outcome = { kind: "done", writes, output: undefined, cached: true };
   const handler = pending.handled.has(task.id) ? handlerTask(env, task) : undefined;
   if (handler === undefined) return outcome;
   return { ...outcome, handledBy: { task: handler, error: storedError(pending.errors.get(task.id)) } };

@@ -5,7 +5,7 @@ import { inWriteOrder, type PlannedTask } from "./algo/plan.ts";
 import { baseState } from "./base-state.ts";
 import type { RunnableConfig } from "./graph/environment.ts";
 import { rootView } from "./graph/state-views.ts";
-import type { LoadedHead } from "./head.ts";
+import { headFromTuple, type LoadedHead } from "./head.ts";
 import type { Interrupt } from "./interrupt.ts";
 import { type WaitingTask, waitingOf } from "./pause.ts";
 import { plannedTasks, type StepEnv, stateWithFinished } from "./step.ts";
@@ -151,7 +151,7 @@ function currentValues(env: StepEnv, head: LoadedHead, tasks: readonly PlannedTa
  * their writes fold: see metadataWrites), as LangGraph's history shows what each step did.
  * `planned`: the snapshot's tasks as planned (one for one). Tasks that wrote nothing keep none.
  */
-export function withResults(
+function withResults(
   snapshot: StateSnapshot,
   writes: Readonly<Record<string, unknown>>,
   planned: readonly PlannedTask[],
@@ -173,4 +173,29 @@ export function withResults(
     if (result !== null && result !== undefined) tasks[i] = { ...task, result };
   }
   return { ...snapshot, tasks };
+}
+
+/**
+ * Every checkpoint of the thread as a snapshot, newest first, each task with its result: a
+ * checkpoint's superstep (what its tasks wrote) is in its child's metadata, seen before it.
+ */
+export async function* history(
+  env: StepEnv,
+  options: { limit?: number; before?: RunnableConfig; filter?: Record<string, unknown> },
+): AsyncIterableIterator<StateSnapshot> {
+  const followed = new Map<string, Record<string, unknown>>();
+  const before = options.before?.configurable?.checkpoint_id as string | undefined;
+  for await (const tuple of env.saver.list(env.key, {
+    limit: options.limit,
+    before,
+    filter: options.filter,
+  })) {
+    const { parentId, metadata } = tuple;
+    if (parentId !== null && metadata.source === "loop" && !followed.has(parentId))
+      followed.set(parentId, (metadata.writes ?? {}) as Record<string, unknown>);
+    const head = headFromTuple(tuple);
+    const snapshot = snapshotOf(env, head);
+    const writes = followed.get(tuple.checkpoint.id);
+    yield writes === undefined ? snapshot : withResults(snapshot, writes, plannedTasks(env, head));
+  }
 }

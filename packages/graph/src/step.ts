@@ -16,7 +16,7 @@ import type { Interrupt, UnaskedResume } from "./interrupt.ts";
 import { lookUpCached } from "./node-cache.ts";
 import type { Outcome } from "./outcome.ts";
 import { partialBatches } from "./pause.ts";
-import { cacheHit, handledOutcome, runHandledAgain, runPlanned } from "./planned-run.ts";
+import { cacheHit, finishedBefore, runHandledAgain, runPlanned } from "./planned-run.ts";
 import type { StepEnv, StepResult } from "./step-env.ts";
 import { shownValues, writesShown } from "./stream-view.ts";
 import {
@@ -126,12 +126,7 @@ function replayFinished(env: StepEnv, tasks: readonly PlannedTask[], pending: Pe
   for (const task of tasks) {
     const writes = pending.done.get(task.id);
     if (writes === undefined) continue;
-    const outcome = handledOutcome(env, task, pending, {
-      kind: "done",
-      writes,
-      output: undefined,
-      cached: true,
-    });
+    const outcome = finishedBefore(env, task, pending, writes);
     emitUpdate(env, outcome.handledBy?.task ?? task, outcome);
   }
 }
@@ -163,13 +158,7 @@ async function executeTasks(
   const outcomes = await Promise.all(
     tasks.map((task): Outcome | Promise<Outcome> => {
       const done = pending.done.get(task.id);
-      if (done !== undefined)
-        return handledOutcome(env, task, pending, {
-          kind: "done",
-          writes: done,
-          output: undefined,
-          cached: true,
-        });
+      if (done !== undefined) return finishedBefore(env, task, pending, done);
       if (!running.has(task)) {
         const waiting: Outcome = {
           kind: "interrupted",

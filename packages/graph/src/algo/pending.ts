@@ -20,10 +20,11 @@ export interface PendingState {
   interrupts: Map<string, Interrupt[]>;
   errors: Map<string, unknown>;
   /**
-   * Failed tasks whose node's error handler ran, by task id: the handler node's name. Such a
-   * task's done writes and interrupts are its handler's.
+   * Failed tasks whose node's error handler ran (their ids): such a task's done writes and
+   * interrupts are its handler's. (The marker's value, the handler's name, is for readers; the
+   * graph's handler for the node now is the one that runs.)
    */
-  handled: Map<string, string>;
+  handled: Set<string>;
   /** Resume values recorded for this checkpoint, by interrupt id. */
   resume: Map<string, unknown>;
   /** Writes given with a resume (`Command({ resume, update })`), applied before the tasks run. */
@@ -38,7 +39,7 @@ export function readPendingWrites(writes: readonly PendingWrite[]): PendingState
     done: new Map(),
     interrupts: new Map(),
     errors: new Map(),
-    handled: new Map(),
+    handled: new Set(),
     resume: new Map(),
     input: [],
     breakpointPassed: false,
@@ -56,7 +57,7 @@ export function readPendingWrites(writes: readonly PendingWrite[]): PendingState
         state.errors.set(write.taskId, write.value);
         break;
       case ERROR_SOURCE:
-        state.handled.set(write.taskId, write.value as string);
+        state.handled.add(write.taskId);
         break;
       case BREAKPOINT:
         state.breakpointPassed = true;

@@ -14,13 +14,7 @@ import {
 } from "../errors.ts";
 import { headFromTuple, type LoadedHead } from "../head.ts";
 import { GraphInterrupt, type Interrupt } from "../interrupt.ts";
-import {
-  emptySnapshot,
-  type StateSnapshot,
-  snapshotOf,
-  withResults,
-  withSubgraphStates,
-} from "../snapshot.ts";
+import { emptySnapshot, history, type StateSnapshot, snapshotOf, withSubgraphStates } from "../snapshot.ts";
 import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../step.ts";
 import { checkStreamModes, type Emitter, pushEvent, type StreamMode, wantsEvent } from "../stream.ts";
 import { emitValues } from "../stream-view.ts";
@@ -314,24 +308,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     options: { limit?: number; before?: RunnableConfig; filter?: Record<string, unknown> } = {},
   ): AsyncIterableIterator<StateSnapshot<S>> {
     const { env } = runEnvironment(this, config, undefined, false);
-    const before = options.before?.configurable?.checkpoint_id;
-    // Newest first: a checkpoint's superstep (what its tasks wrote) is in its child's metadata, seen before it.
-    const followed = new Map<string, Record<string, unknown>>();
-    for await (const tuple of env.saver.list(env.key, {
-      limit: options.limit,
-      before,
-      filter: options.filter,
-    })) {
-      const { parentId, metadata } = tuple;
-      if (parentId !== null && metadata.source === "loop" && !followed.has(parentId))
-        followed.set(parentId, (metadata.writes ?? {}) as Record<string, unknown>);
-      const head = headFromTuple(tuple);
-      const snapshot = snapshotOf(env, head);
-      const writes = followed.get(tuple.checkpoint.id);
-      yield (
-        writes === undefined ? snapshot : withResults(snapshot, writes, plannedTasks(env, head))
-      ) as StateSnapshot<S>;
-    }
+    yield* history(env, options) as AsyncIterableIterator<StateSnapshot<S>>;
   }
 
   /**

@@ -7,6 +7,13 @@ import { Annotation, Command, END, entrypoint, Send, START, StateGraph } from ".
 const State = Annotation.Root({ n: Annotation<number> });
 const noop = () => ({});
 
+/** A graph of nodes that write nothing, named `names`, with START → the first. */
+function nodes(...names: string[]) {
+  const graph = new StateGraph(State);
+  for (const name of names) graph.addNode(name, noop);
+  return graph.addEdge(START, names[0] as string);
+}
+
 /** Static, conditional (with and without a path map), join and Command edges; metadata, breakpoints, an error handler. */
 function booking() {
   return new StateGraph(State)
@@ -29,12 +36,7 @@ function booking() {
 }
 
 function team() {
-  const inner = new StateGraph(State)
-    .addNode("inner_a", noop)
-    .addNode("inner_b", noop)
-    .addEdge(START, "inner_a")
-    .addEdge("inner_a", "inner_b")
-    .compile();
+  const inner = nodes("inner_a", "inner_b").addEdge("inner_a", "inner_b").compile();
   return new StateGraph(State)
     .addNode("prep", noop)
     .addNode("team", inner)
@@ -65,11 +67,7 @@ describe("getGraph().drawMermaid()", () => {
   });
 
   it("draws a subgraph that ends in a branch with xray, with no edge out of it", () => {
-    const inner = new StateGraph(State)
-      .addNode("x", noop)
-      .addNode("y", noop)
-      .addNode("z", noop)
-      .addEdge(START, "x")
+    const inner = nodes("x", "y", "z")
       .addConditionalEdges("x", () => "y", ["y", "z"])
       .compile();
     const outer = new StateGraph(State).addNode("sub", inner).addEdge(START, "sub").compile();
@@ -77,8 +75,7 @@ describe("getGraph().drawMermaid()", () => {
   });
 
   it("draws a node that is a graph as itself with xray, whatever its `subgraphs` say", () => {
-    const sequence = (a: string, b: string) =>
-      new StateGraph(State).addNode(a, noop).addNode(b, noop).addEdge(START, a).addEdge(a, b).compile();
+    const sequence = (a: string, b: string) => nodes(a, b).addEdge(a, b).compile();
     const graph = new StateGraph(State)
       .addNode("team", sequence("a1", "a2"), { subgraphs: [sequence("b1", "b2")] })
       .addEdge(START, "team")
@@ -89,14 +86,7 @@ describe("getGraph().drawMermaid()", () => {
   });
 
   it("orders edges and nodes as LangGraph.js's objects do: a one-source join after plain edges, numbered nodes first", () => {
-    const join = new StateGraph(State)
-      .addNode("a", noop)
-      .addNode("b", noop)
-      .addNode("c", noop)
-      .addEdge(START, "a")
-      .addEdge(["a"], "b")
-      .addEdge("a", "c")
-      .compile();
+    const join = nodes("a", "b", "c").addEdge(["a"], "b").addEdge("a", "c").compile();
     expect(join.getGraph().drawMermaid()).toBe(ONE_SOURCE_JOIN);
     const numbered = new StateGraph(State)
       .addNode("a", noop)
