@@ -27,6 +27,24 @@ export class InvalidGraphError extends GraphError<"INVALID_GRAPH"> {
   }
 }
 
+/**
+ * A node no edge, router or `ends` leads to, as LangGraph.js's UnreachableNodeError: it could
+ * never run. A node reached only by a `Command`'s goto names it in `addNode(…, { ends })`.
+ */
+export class UnreachableNodeError extends InvalidGraphError {
+  /** LangGraph.js's code for this error, for code ported from it that checks it. */
+  readonly lc_error_code = "UNREACHABLE_NODE";
+  readonly node: string;
+  constructor(graph: string, node: string) {
+    super(
+      `Node "${node}" of graph "${graph}" is not reachable: no edge, router or Command leads to it. ` +
+        `Add an edge to it, or, if a node's Command goes to it, name it in that node's ends: ` +
+        `addNode("source", fn, { ends: ["${node}"] }).`,
+    );
+    this.node = node;
+  }
+}
+
 /** A node's update cannot be applied (two writes to a last-value key, an unknown key, a bad goto). */
 export class InvalidUpdateError extends GraphError<"INVALID_UPDATE"> {
   /** `redactedMessage`: the message without the user's data it quotes, for logs (see LayoverError). */

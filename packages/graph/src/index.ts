@@ -50,6 +50,7 @@ export {
   NotInterruptedError,
   OutsideNodeError,
   UnknownInterruptError,
+  UnreachableNodeError,
 } from "./errors.ts";
 export {
   CompiledEntrypoint,

@@ -1,5 +1,5 @@
 import { END, joinChannel, START, TASKS, triggerChannel } from "../constants.ts";
-import { InvalidGraphError } from "../errors.ts";
+import { InvalidGraphError, UnreachableNodeError } from "../errors.ts";
 import type { StateDefinition } from "../state/definition.ts";
 import type { BranchSpec, ChannelSpec, GraphSpec, JoinSpec, NodeSpec } from "./spec.ts";
 import type { StateViews } from "./state-views.ts";
@@ -34,6 +34,34 @@ function validateBranchTargets(parts: GraphParts): void {
       for (const target of Object.values(branch.pathMap ?? {})) assertKnown(parts, target, "target");
     }
   }
+}
+
+/**
+ * As LangGraph.js's compile: every node is some edge's, join's, router's (its pathMap's, or any
+ * node but its source without one) or `ends`' target, unless the graph has error handlers (whose
+ * Commands may go anywhere). A node nothing leads to could never run.
+ */
+function validateReachable(parts: GraphParts): void {
+  const nodes = [...parts.nodes.values()];
+  if (nodes.some((node) => node.isErrorHandler)) return;
+  const targets = new Set<string>();
+  for (const [, target] of parts.edges) targets.add(target);
+  for (const [, target] of parts.joins) targets.add(target);
+  for (const [source, branches] of parts.branches) {
+    for (const branch of branches) {
+      if (branch.pathMap === undefined) {
+        for (const node of parts.nodes.keys()) if (node !== source) targets.add(node);
+      } else for (const target of Object.values(branch.pathMap)) targets.add(target);
+    }
+  }
+  for (const node of nodes) {
+    for (const target of node.ends ?? []) {
+      assertKnown(parts, target, "target");
+      targets.add(target);
+    }
+  }
+  for (const node of nodes)
+    if (!targets.has(node.name)) throw new UnreachableNodeError(parts.name, node.name);
 }
 
 function validateEntry(parts: GraphParts): void {
@@ -83,6 +111,7 @@ export function buildGraphSpec(parts: GraphParts): GraphSpec {
   }
   validateBranchTargets(parts);
   validateEntry(parts);
+  validateReachable(parts);
 
   const { state } = parts;
   const { nodeKeys, inputKeys, outputKeys, input } = parts.views ?? {};

@@ -122,6 +122,8 @@ export interface NodeSpec {
   errorHandler?: string | undefined;
   /** An error handler's node: never cached, never handled itself. */
   isErrorHandler?: boolean | undefined;
+  /** The nodes its `Command`s may go to (`addNode(…, { ends })`): they count as reachable. */
+  ends?: readonly string[] | undefined;
 }
 
 export type Router = (state: any, config: NodeConfig) => unknown;

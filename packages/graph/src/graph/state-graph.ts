@@ -151,6 +151,10 @@ function checkNodeOptions(name: string, options: object): void {
     if (value === undefined) continue;
     if (key === "defer" && typeof value !== "boolean")
       throw new InvalidGraphError(`Node "${name}": defer is true or false; got ${JSON.stringify(value)}.`);
+    if (key === "ends" && !(Array.isArray(value) && value.every((end) => typeof end === "string")))
+      throw new InvalidGraphError(
+        `Node "${name}": ends lists the nodes its Commands may go to, such as ["approve", "reject"]; got ${typeof value === "string" ? JSON.stringify(value) : typeof value}.`,
+      );
     if (!NODE_OPTIONS.includes(key))
       throw new InvalidGraphError(
         `Node "${name}": unknown option "${key}". Node options are ${NODE_OPTIONS.slice(0, -1).join(", ")} and ${NODE_OPTIONS.at(-1)}.`,
@@ -271,6 +275,7 @@ export class StateGraph<
       node.inputKeys = [...input.fields.keys()];
     }
     if (options?.defer === true) node.defer = true;
+    if (options?.ends !== undefined) node.ends = [...options.ends];
     if (cachePolicy !== undefined) node.cachePolicy = cachePolicy;
     if (options?.cachePolicy === false) this.uncached.add(name);
     if (timeout !== undefined) node.timeout = timeout;

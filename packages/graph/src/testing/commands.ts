@@ -65,7 +65,7 @@ async function commandList(saver: CheckpointSaver): Promise<void> {
     ["SSN-123-45-6789", "returned a string;"],
   ] as const) {
     const wrong = new StateGraph(LogState)
-      .addNode("plan", () => output)
+      .addNode("plan", () => output, { ends: ["a"] })
       .addNode("a", () => ({}))
       .addEdge(START, "plan")
       .compile({ checkpointer: saver });
@@ -123,7 +123,7 @@ async function gotoEnd(saver: CheckpointSaver): Promise<void> {
 
 async function gotoList(saver: CheckpointSaver): Promise<void> {
   const graph = new StateGraph(LogState)
-    .addNode("route", () => new Command({ goto: ["x", "y"] }))
+    .addNode("route", () => new Command({ goto: ["x", "y"] }), { ends: ["x", "y"] })
     .addNode("x", () => ({ log: "x" }))
     .addNode("y", () => ({ log: "y" }))
     .addEdge(START, "route")
@@ -133,7 +133,7 @@ async function gotoList(saver: CheckpointSaver): Promise<void> {
 
 async function gotoUnknown(saver: CheckpointSaver): Promise<void> {
   const graph = new StateGraph(LogState)
-    .addNode("route", (s) => new Command({ goto: s.value }))
+    .addNode("route", (s) => new Command({ goto: s.value }), { ends: ["review"] })
     .addNode("review", () => ({}))
     .addEdge(START, "route")
     .compile({ checkpointer: saver });

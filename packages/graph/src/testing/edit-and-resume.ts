@@ -158,10 +158,12 @@ async function notTakenByFailedSibling(saver: CheckpointSaver): Promise<void> {
   expect(again.__interrupt__?.map((i) => i.value)).toEqual(["qb"]);
 }
 
+// "x" is what a person's edit counts as (updateState's asNode): b's ends make it reachable, as
+// LangGraph's compile wants.
 function pausedBeside(saver: CheckpointSaver, a: () => typeof EditState.Update) {
   return new StateGraph(EditState)
     .addNode("a", a)
-    .addNode("b", () => ({ log: `b:${String(interrupt("q"))}` }))
+    .addNode("b", () => ({ log: `b:${String(interrupt("q"))}` }), { ends: ["x"] })
     .addNode("c", (s) => ({ log: `c:${s.v}` }))
     .addNode("x", () => ({}))
     .addEdge(START, "a")
@@ -189,7 +191,7 @@ async function editTwice(saver: CheckpointSaver): Promise<void> {
 async function editTwiceBehindBreakpoint(saver: CheckpointSaver): Promise<void> {
   const graph = new StateGraph(EditState)
     .addNode("a", () => ({ log: "a" }))
-    .addNode("b", (s) => ({ log: `b:${String(interrupt("q"))}:${s.v}` }))
+    .addNode("b", (s) => ({ log: `b:${String(interrupt("q"))}:${s.v}` }), { ends: ["x"] })
     .addNode("x", () => ({}))
     .addEdge(START, "a")
     .addEdge("a", "b")

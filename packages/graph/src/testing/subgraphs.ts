@@ -235,7 +235,7 @@ async function parentCommand(saver: CheckpointSaver, retry: boolean): Promise<vo
     .addEdge("inner", "never")
     .compile();
   const graph = new StateGraph(LogState)
-    .addNode("sub", subgraph)
+    .addNode("sub", subgraph, { ends: ["target"] })
     .addNode("target", (state) => ({ log: `target saw ${state.value}` }))
     .addEdge(START, "sub")
     .compile({ checkpointer: saver });
