@@ -17,9 +17,6 @@ describe("lostLockError", () => {
   });
 
   it("leaves every other error alone", () => {
-    expect(
-      lostLockError(coded("Job t.input.r is not in the active state. moveToFinished", -3)),
-    ).toBeUndefined();
     expect(lostLockError(new Error("connect ECONNREFUSED 127.0.0.1:6379"))).toBeUndefined();
     expect(lostLockError("could not renew lock for job x")).toBeUndefined();
   });
@@ -40,5 +37,20 @@ describe("logWorkerErrors", () => {
       [40, ["a", "b"]],
       [40, ["c"]],
     ]);
+  });
+
+  // BullMQ's -3: the job's hash is there and its lock held this worker's token (moveToFinished
+  // checks both first), but Redis's active list no longer has it: part of the queue's state was
+  // lost (keys deleted, a failover to a replica behind). The soak's key deletion caught it at error.
+  it("says a job Redis no longer lists as active at warn, not error: Postgres holds its work", () => {
+    const lines: Array<{ level: number; msg: string }> = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const worker = new EventEmitter();
+    logWorkerErrors(worker as unknown as Worker, logger, "worker error");
+    worker.emit("error", coded("Job t.input.r is not in the active state. moveToFinished", -3));
+    worker.emit("error", coded("Job t.input.r is not in the active state. moveToFinished", -4));
+    expect(lines.map((line) => line.level)).toEqual([40, 50]);
+    expect(lines[0]?.msg).toContain("Redis lost part of the queue's state");
+    expect(lines[1]?.msg).toBe("worker error");
   });
 });

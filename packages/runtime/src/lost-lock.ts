@@ -14,6 +14,13 @@ import { isRedisConnectionError } from "./connections.ts";
  */
 const NOT_HELD: ReadonlySet<unknown> = new Set([-1, -2, -6]);
 
+/**
+ * BullMQ's code for a job whose hash is there and whose lock this worker holds, but which Redis's
+ * active list no longer has (moveToFinished checks the lock first): Redis lost part of the
+ * queue's state under the job (its keys deleted, a failover to a replica behind).
+ */
+const NOT_ACTIVE = -3;
+
 /** The message of the error BullMQ emits beside `lockRenewalFailed`, once per job. */
 const RENEWAL_FAILED = "could not renew lock for job ";
 
@@ -31,14 +38,21 @@ export function lostLockError(error: unknown): "renewal" | "not held" | undefine
 /**
  * Logs what a BullMQ Worker reports of itself: a dropped Redis connection is left to the
  * connection's own listener (connectRedis); a lost lock is said once per job as a warning (again
- * after ten minutes, if it is still lost), and moving on
- * a job the process no longer holds (what follows it) at info; anything else is an error, `what`.
+ * after ten minutes, if it is still lost), and moving on a job the process no longer holds (what
+ * follows it) at info; a job Redis no longer lists as active at warn (what it did is in Postgres,
+ * and reconciliation enqueues again a run that still needs a job); anything else is an error, `what`.
  */
 export function logWorkerErrors(worker: Worker, logger: Logger, what: string): void {
   worker.on("error", (error) => {
     if (isRedisConnectionError(error)) return;
     const lost = lostLockError(error);
-    if (lost === undefined) logger.error({ err: error }, what);
+    if ((error as Error & { code?: unknown }).code === NOT_ACTIVE)
+      logger.warn(
+        { err: error },
+        "job no longer in BullMQ's active list though this process held its lock: Redis lost part of the queue's state " +
+          "(keys deleted, a failover); what the job committed is in Postgres, and reconciliation enqueues again a run that still needs a job",
+      );
+    else if (lost === undefined) logger.error({ err: error }, what);
     else if (lost === "not held")
       logger.info(
         { err: error },
