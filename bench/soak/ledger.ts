@@ -54,6 +54,8 @@ export interface SeenPart {
   event: string;
   /** "updates": the nodes whose updates it carries ("__interrupt__" and the like left out); "custom": the node that wrote it. */
   nodes: string[];
+  /** An update replayed from an earlier attempt's stored writes (`__metadata__.cached`): its node did not run again. */
+  cached?: true;
 }
 
 /** What one reader of a run's stream saw (streams.ts). */

@@ -126,20 +126,32 @@ function orderFaults(read: StreamRead, expected: { nodes: string[]; whole: boole
   if (expected.whole && final < expected.nodes.length - 1)
     wrong.push(`ended at ${expected.nodes[final] ?? "the start"} of ${expected.nodes.join(" → ")}`);
   if (Array.isArray(read.mode)) wrong.push(...customFaults(read.parts));
+  if (wrong.length > 0) wrong.push(`parts ${partsSeen(read.parts)}`);
   return { wrong, redone };
 }
 
-/** Updates of nodes that write a custom chunk (all but review) not right after that chunk. */
+/**
+ * Updates of nodes that write a custom chunk (all but review) not right after that chunk. An
+ * update replayed from stored writes is not: its node finished in an earlier attempt and did
+ * not run again (as in LangGraph, it reports its update, marked cached, and writes nothing).
+ */
 function customFaults(parts: SeenPart[]): string[] {
   const wrong: string[] = [];
   parts.forEach((part, i) => {
-    const node = part.event === "updates" ? part.nodes[0] : undefined;
+    const node = part.event === "updates" && part.cached !== true ? part.nodes[0] : undefined;
     if (node === undefined || node === "review") return;
     const before = parts[i - 1];
     if (before?.event !== "custom" || before.nodes[0] !== node)
       wrong.push(`update of ${node} without its custom chunk just before`);
   });
   return wrong;
+}
+
+/** The parts as read, for a failure's line: `c:s1` a custom chunk, `u:s1` an update, `u*:s1` one replayed. */
+function partsSeen(parts: SeenPart[]): string {
+  const name = (p: SeenPart) =>
+    p.event === "custom" ? "c" : p.event === "updates" ? (p.cached ? "u*" : "u") : p.event;
+  return parts.map((p) => `${name(p)}:${p.nodes.join("+")}`).join(" ");
 }
 
 function tally(items: Iterable<string>): string {

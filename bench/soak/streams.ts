@@ -21,7 +21,8 @@ function seen(part: RunStreamPart): SeenPart {
   const data = part.data as Record<string, unknown> | null;
   if (part.event === "custom") return { id: part.id, event: part.event, nodes: [String(data?.node)] };
   const nodes = part.event === "updates" ? Object.keys(data ?? {}).filter((k) => !k.startsWith("__")) : [];
-  return { id: part.id, event: part.event, nodes };
+  const cached = (data?.__metadata__ as { cached?: unknown } | undefined)?.cached === true;
+  return { id: part.id, event: part.event, nodes, ...(cached ? { cached } : {}) };
 }
 
 function take(read: StreamRead, part: RunStreamPart): void {
