@@ -36,10 +36,11 @@ export class UnreachableNodeError extends InvalidGraphError {
   readonly lc_error_code = "UNREACHABLE_NODE";
   readonly node: string;
   constructor(graph: string, node: string) {
+    const of = graph === "LangGraph" ? "" : ` of graph "${graph}"`;
     super(
-      `Node "${node}" of graph "${graph}" is not reachable: no edge, router or Command leads to it. ` +
-        `Add an edge to it, or, if a node's Command goes to it, name it in that node's ends: ` +
-        `addNode("source", fn, { ends: ["${node}"] }).`,
+      `Node "${node}"${of} is not reachable: no edge, conditional edge's path map or node's ends names it. ` +
+        "Add an edge to it, add it to the path map of the router that returns it (a Send's target too), " +
+        `or, where a node's Command goes to it, name it in that node's ends: addNode("source", fn, { ends: ["${node}"] }).`,
     );
     this.node = node;
   }

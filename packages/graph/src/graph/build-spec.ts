@@ -43,21 +43,21 @@ function validateBranchTargets(parts: GraphParts): void {
  */
 function validateReachable(parts: GraphParts): void {
   const nodes = [...parts.nodes.values()];
-  if (nodes.some((node) => node.isErrorHandler)) return;
   const targets = new Set<string>();
-  for (const [, target] of parts.edges) targets.add(target);
-  for (const [, target] of parts.joins) targets.add(target);
-  for (const [source, branches] of parts.branches) {
-    for (const branch of branches) {
-      if (branch.pathMap === undefined) {
-        for (const node of parts.nodes.keys()) if (node !== source) targets.add(node);
-      } else for (const target of Object.values(branch.pathMap)) targets.add(target);
-    }
-  }
   for (const node of nodes) {
     for (const target of node.ends ?? []) {
       assertKnown(parts, target, "target");
       targets.add(target);
+    }
+  }
+  if (nodes.some((node) => node.isErrorHandler)) return;
+  for (const [, target] of parts.edges) targets.add(target);
+  for (const [, target] of parts.joins) targets.add(target);
+  for (const [source, branches] of parts.branches) {
+    for (const branch of branches) {
+      if (branch.pathMap == null) {
+        for (const node of parts.nodes.keys()) if (node !== source) targets.add(node);
+      } else for (const target of Object.values(branch.pathMap)) targets.add(target);
     }
   }
   for (const node of nodes)

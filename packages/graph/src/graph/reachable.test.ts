@@ -38,8 +38,11 @@ describe("a node nothing leads to", () => {
     expect(error.name).toBe("UnreachableNodeError");
     expect(error.lc_error_code).toBe("UNREACHABLE_NODE");
     expect(error.node).toBe("orphan");
-    expect(error.message).toContain('Node "orphan"');
+    expect(error.message).toContain('Node "orphan" is not reachable');
+    expect(error.message).toContain("path map");
     expect(error.message).toContain('ends: ["orphan"]');
+    const named = expectThrowsCode(() => builder.compile({ name: "bookings" }), "INVALID_GRAPH");
+    expect(named.message).toContain('Node "orphan" of graph "bookings" is not reachable');
   });
 
   it("may be reached by a Command's goto once its source names it in ends, and runs", async () => {
@@ -94,6 +97,19 @@ describe("a node nothing leads to", () => {
       .addNode("refund", say("refund"))
       .addEdge(START, "charge");
     expect(() => builder.compile()).not.toThrow();
+    // Its ends still name nodes, as LangGraph checks them there too.
+    builder.addNode("typo", say("typo"), { ends: ["refnud"] });
+    expect(expectThrowsCode(() => builder.compile(), "INVALID_GRAPH").message).toContain('"refnud"');
+  });
+
+  it("is reached by a router whose path map is null, as one without a path map", async () => {
+    const graph = new StateGraph(State)
+      .addNode("a", say("a"))
+      .addNode("b", say("b"))
+      .addEdge(START, "a")
+      .addConditionalEdges("a", () => "b", null as never)
+      .compile();
+    expect(await graph.invoke({})).toEqual({ log: ["a", "b"] });
   });
 
   it("refuses ends naming a node the graph does not have, and a subgraph node's ends count", async () => {
@@ -118,10 +134,38 @@ describe("a node nothing leads to", () => {
   });
 });
 
+describe("the builder's other forms keep a node's options", () => {
+  const route = () => new Command({ goto: "c" });
+
+  it("addSequence's list form: [name, fn, options]", async () => {
+    const graph = new StateGraph(State)
+      .addSequence([
+        ["a", route, { ends: ["c"] }],
+        ["b", say("b")],
+      ])
+      .addNode("c", say("c"))
+      .addEdge(START, "a")
+      .compile();
+    expect(await graph.invoke({})).toEqual({ log: ["b", "c"] });
+  });
+
+  it("addNode's list form, as LangGraph.js's, and setEntryPoint / setFinishPoint", async () => {
+    const graph = new StateGraph(State)
+      .addNode([
+        ["a", route, { ends: ["c"] }],
+        ["c", say("c")],
+      ])
+      .setEntryPoint("a")
+      .setFinishPoint("c")
+      .compile();
+    expect(await graph.invoke({})).toEqual({ log: ["c"] });
+  });
+});
+
 describe("addNode's ends", () => {
   it("is a list of node names; anything else is refused and the node is not added", () => {
     const builder = new StateGraph(State).addEdge(START, "route");
-    for (const ends of ["approve", [1], { approve: "approve" }]) {
+    for (const ends of ["approve", [1], { approve: "approve" }, new Set([1])]) {
       const error = expectThrowsCode(
         () => builder.addNode("route", () => new Command({ goto: "approve" }), { ends: ends as never }),
         "INVALID_GRAPH",
@@ -130,6 +174,10 @@ describe("addNode's ends", () => {
         'ends lists the nodes its Commands may go to, such as ["approve", "reject"]',
       );
     }
-    expect(() => builder.addNode("route", say("route")).compile()).not.toThrow();
+    // As LangGraph takes it, a Set of names too.
+    const graph = builder
+      .addNode("route", () => new Command({ goto: "approve" }), { ends: new Set(["approve"]) as never })
+      .addNode("approve", say("approve"));
+    expect(() => graph.compile()).not.toThrow();
   });
 });

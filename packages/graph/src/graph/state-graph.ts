@@ -2,7 +2,7 @@ import type { CheckpointSaver } from "@layover/checkpoint";
 import type { Command, Send } from "../command.ts";
 import { END, START } from "../constants.ts";
 import { InvalidGraphError } from "../errors.ts";
-import { checkedTimeout, type TimeoutPolicy } from "../node-timeout.ts";
+import { checkedTimeout } from "../node-timeout.ts";
 import type {
   ChannelsArgsOf,
   GraphInitOf,
@@ -24,17 +24,11 @@ import {
   type NodeDefaultsOptions,
   withDefaults,
 } from "./node-defaults.ts";
-import type {
-  BranchSpec,
-  CachePolicy,
-  CompileOptions,
-  GraphSpec,
-  NodeConfig,
-  NodeSpec,
-  RetryPolicy,
-  Router,
-} from "./spec.ts";
+import { type AddNodeOptions, checkNodeOptions } from "./node-options.ts";
+import type { BranchSpec, CompileOptions, GraphSpec, NodeConfig, NodeSpec, Router } from "./spec.ts";
 import { definitionOf, type GraphSchemas, graphSchemas, type StateViews, stateViews } from "./state-views.ts";
+
+export type { AddNodeOptions } from "./node-options.ts";
 
 // biome-ignore lint/suspicious/noConfusingVoidType: a node may be a function that returns nothing.
 type NodeResult<U> = U | Command<any, any> | undefined | void;
@@ -86,83 +80,17 @@ function isRunnable(action: unknown): action is RunnableNode {
   );
 }
 
-export interface AddNodeOptions {
-  retryPolicy?: RetryPolicy;
-  /** Nodes a Command from this node may go to (getGraph() draws them; routing is checked at run time). */
-  ends?: readonly string[];
-  /** Accepted as LangGraph.js's: getGraph() shows it on the node; nothing else reads it. */
-  metadata?: Record<string, unknown>;
-  /**
-   * The subgraphs the node calls from its code, as LangGraph.js's: getGraph({ xray }) draws the
-   * last in the node's place (a node that is a compiled graph draws itself).
-   */
-  subgraphs?: readonly unknown[];
-  /**
-   * Accepted as LangGraph.js's (what LangSmith's tracer sends of the node's own run); Layover
-   * does not trace nodes as runs of their own, so there is nothing for it to shape.
-   */
-  tracePolicy?: unknown;
-  /**
-   * The node's own input schema: it sees only these keys. Keys the graph's state lacks become the
-   * graph's too (private state between nodes: a node writes them, this one reads them).
-   */
-  input?: StateDefinitionLike | ZodStateLike;
-  /**
-   * LangGraph's deferred node: it runs only once no other node would run (every other branch
-   * has finished), once for all that reached it: a map-reduce's reduce.
-   */
-  defer?: boolean;
-  /**
-   * LangGraph's node cache: the node's writes are kept in the graph's cache (`compile({ cache })`)
-   * for its input, and given back for the same input instead of running it. `true`: kept until
-   * the cache is cleared; `false` or left out: the node always runs.
-   */
-  cachePolicy?: CachePolicy | boolean | undefined;
-  /**
-   * LangGraph's node timeout: milliseconds one attempt may run (a number, or `runTimeout`), or go
-   * without progress (`idleTimeout`; `refreshOn: "heartbeat"` counts only config.heartbeat()).
-   * A timed-out attempt fails with NodeTimeoutError, which a retryPolicy retries.
-   */
-  timeout?: number | TimeoutPolicy | undefined;
-  /**
-   * LangGraph's node error handler: when the node fails (its retry policy exhausted), this runs
-   * in its place in the same superstep with the node's input and a NodeError, and its update or
-   * Command (`goto` a compensation node) is applied instead. It may ask with interrupt().
-   */
-  errorHandler?: ErrorHandler | undefined;
-}
-
-const NODE_OPTIONS = [
-  "retryPolicy",
-  "ends",
-  "metadata",
-  "subgraphs",
-  "tracePolicy",
-  "input",
-  "defer",
-  "cachePolicy",
-  "timeout",
-  "errorHandler",
-];
-
-/** Refuses node options Layover would otherwise ignore while they change what the graph does. */
-function checkNodeOptions(name: string, options: object): void {
-  for (const [key, value] of Object.entries(options)) {
-    if (value === undefined) continue;
-    if (key === "defer" && typeof value !== "boolean")
-      throw new InvalidGraphError(`Node "${name}": defer is true or false; got ${JSON.stringify(value)}.`);
-    if (key === "ends" && !(Array.isArray(value) && value.every((end) => typeof end === "string")))
-      throw new InvalidGraphError(
-        `Node "${name}": ends lists the nodes its Commands may go to, such as ["approve", "reject"]; got ${typeof value === "string" ? JSON.stringify(value) : typeof value}.`,
-      );
-    if (!NODE_OPTIONS.includes(key))
-      throw new InvalidGraphError(
-        `Node "${name}": unknown option "${key}". Node options are ${NODE_OPTIONS.slice(0, -1).join(", ")} and ${NODE_OPTIONS.at(-1)}.`,
-      );
-  }
-}
-
 const RESERVED = new Set([START, END]);
+
+type NodeEntryAction<S> = NodeAction<S> | CompiledStateGraph<any, any> | RunnableNode;
+/** One node of addNode's or addSequence's list form: its name, function and options. */
+type NodeEntry<S> = readonly [string, NodeEntryAction<S>, AddNodeOptions?];
+
+function entriesOf<S>(nodes: ReadonlyArray<NodeEntry<S>> | Record<string, NodeEntryAction<S>>) {
+  return Array.isArray(nodes)
+    ? (nodes as ReadonlyArray<NodeEntry<S>>)
+    : Object.entries(nodes).map(([n, fn]) => [n, fn] as const);
+}
 
 /** `value`'s entries under `keys`, when it is a plain object (a Send's argument may be anything). */
 function pickKeys(value: unknown, keys: ReadonlySet<string>): unknown {
@@ -219,14 +147,15 @@ export class StateGraph<
     action: NodeAction<I> | CompiledStateGraph<any, any> | RunnableNode,
     options?: AddNodeOptions,
   ): this;
-  addNode(nodes: Record<string, NodeAction<S> | CompiledStateGraph<any, any> | RunnableNode>): this;
+  /** Several nodes: `{ name: fn }`, or as LangGraph.js's list form `[[name, fn, options?], …]`. */
+  addNode(nodes: Record<string, NodeEntryAction<S>> | ReadonlyArray<NodeEntry<S>>): this;
   addNode(
-    nameOrNodes: string | Record<string, NodeAction<S> | CompiledStateGraph<any, any> | RunnableNode>,
+    nameOrNodes: string | Record<string, NodeEntryAction<S>> | ReadonlyArray<NodeEntry<S>>,
     action?: NodeAction<any> | CompiledStateGraph<any, any> | RunnableNode,
     options: AddNodeOptions = {},
   ): this {
     if (typeof nameOrNodes !== "string") {
-      for (const [name, fn] of Object.entries(nameOrNodes)) this.addNode(name, fn);
+      for (const [name, fn, own] of entriesOf(nameOrNodes)) this.addNode(name, fn, own);
       return this;
     }
     const name = nameOrNodes;
@@ -319,24 +248,34 @@ export class StateGraph<
       typeof path === "function" ? (path as Router) : (state, config) => path.invoke(state, config);
     const map = Array.isArray(given.pathMap)
       ? Object.fromEntries(given.pathMap.map((name: string) => [name, name]))
-      : (given.pathMap as Record<string, string> | undefined);
+      : ((given.pathMap ?? undefined) as Record<string, string> | undefined);
     const list = this.branches.get(given.source) ?? [];
     list.push({ router: run, pathMap: map });
     this.branches.set(given.source, list);
     return this;
   }
 
-  /** Adds the nodes in order, each followed by the next. */
-  addSequence(nodes: ReadonlyArray<readonly [string, NodeAction<S>]> | Record<string, NodeAction<S>>): this {
-    const entries = Array.isArray(nodes) ? nodes : Object.entries(nodes);
+  /** Adds the nodes in order, each followed by the next; a list's entries may carry node options. */
+  addSequence(nodes: ReadonlyArray<NodeEntry<S>> | Record<string, NodeEntryAction<S>>): this {
+    const entries = entriesOf(nodes);
     if (entries.length === 0) throw new InvalidGraphError("addSequence needs at least one node.");
     let previous: string | undefined;
-    for (const [name, fn] of entries as ReadonlyArray<readonly [string, NodeAction<S>]>) {
-      this.addNode(name, fn);
+    for (const [name, fn, options] of entries) {
+      this.addNode(name, fn, options);
       if (previous !== undefined) this.addEdge(previous, name);
       previous = name;
     }
     return this;
+  }
+
+  /** LangGraph's deprecated `setEntryPoint(node)`: `addEdge(START, node)`. */
+  setEntryPoint(node: string): this {
+    return this.addEdge(START, node);
+  }
+
+  /** LangGraph's deprecated `setFinishPoint(node)`: `addEdge(node, END)`. */
+  setFinishPoint(node: string): this {
+    return this.addEdge(node, END);
   }
 
   /**
