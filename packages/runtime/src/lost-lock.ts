@@ -16,8 +16,9 @@ const NOT_HELD: ReadonlySet<unknown> = new Set([-1, -2, -6]);
 
 /**
  * BullMQ's code for a job whose hash is there and whose lock this worker holds, but which Redis's
- * active list no longer has (moveToFinished checks the lock first): Redis lost part of the
- * queue's state under the job (its keys deleted, a failover to a replica behind).
+ * active list no longer has (moveToFinished, moveToDelayed and retryJob check the lock first).
+ * BullMQ's own scripts never part the two, so some of the queue's keys went outside them:
+ * deleted (an operator's DEL, a paginated obliterate) or evicted under a maxmemory policy.
  */
 const NOT_ACTIVE = -3;
 
@@ -39,26 +40,11 @@ export function lostLockError(error: unknown): "renewal" | "not held" | undefine
  * Logs what a BullMQ Worker reports of itself: a dropped Redis connection is left to the
  * connection's own listener (connectRedis); a lost lock is said once per job as a warning (again
  * after ten minutes, if it is still lost), and moving on a job the process no longer holds (what
- * follows it) at info; a job Redis no longer lists as active at warn (what it did is in Postgres,
- * and reconciliation enqueues again a run that still needs a job); anything else is an error, `what`.
+ * follows it) at info; a job Redis no longer lists as active at warn (see NOT_ACTIVE); anything
+ * else is an error, `what`.
  */
 export function logWorkerErrors(worker: Worker, logger: Logger, what: string): void {
-  worker.on("error", (error) => {
-    if (isRedisConnectionError(error)) return;
-    const lost = lostLockError(error);
-    if ((error as Error & { code?: unknown }).code === NOT_ACTIVE)
-      logger.warn(
-        { err: error },
-        "job no longer in BullMQ's active list though this process held its lock: Redis lost part of the queue's state " +
-          "(keys deleted, a failover); what the job committed is in Postgres, and reconciliation enqueues again a run that still needs a job",
-      );
-    else if (lost === undefined) logger.error({ err: error }, what);
-    else if (lost === "not held")
-      logger.info(
-        { err: error },
-        "job no longer held by this process (its lock was lost); left to the one that holds it",
-      );
-  });
+  worker.on("error", workerErrorLogger(logger, what));
   // BullMQ tries again to renew a lost lock every half lock duration, and says it failed each time.
   const said = new Map<string, number>(); // job id → when its lost lock was said
   worker.on("lockRenewalFailed", (jobIds) => {
@@ -77,3 +63,42 @@ export function logWorkerErrors(worker: Worker, logger: Logger, what: string): v
 
 /** How long a job's lost lock is not said again while BullMQ keeps failing to renew it. */
 const SAID_FOR_MS = 10 * 60_000;
+
+/**
+ * BullMQ's `-3` removed the job's lock before it found the job missing from the active list, so
+ * the attempt's failure that follows (moveToDelayed: "Missing lock") is the same event, not a
+ * lock another process took: said once, at warn.
+ */
+function workerErrorLogger(logger: Logger, what: string): (error: Error) => void {
+  const gone = new Map<string, number>(); // job id → when Redis was found without it
+  return (error) => {
+    if (isRedisConnectionError(error)) return;
+    const now = Date.now();
+    for (const [id, at] of gone) if (now - at >= SAID_FOR_MS) gone.delete(id);
+    const id = jobIdOf(error.message);
+    if ((error as Error & { code?: unknown }).code === NOT_ACTIVE) {
+      if (id !== undefined) gone.set(id, now);
+      logger.warn(
+        { err: error },
+        "job no longer in BullMQ's active list though this process held its lock: some of the queue's Redis keys " +
+          "were deleted outside BullMQ or evicted (Redis needs maxmemory-policy noeviction); what the job committed " +
+          "is in Postgres, and what is still to do is queued again (a run by reconciliation, a schedule when it next comes round)",
+      );
+      return;
+    }
+    const lost = lostLockError(error);
+    if (lost === undefined) logger.error({ err: error }, what);
+    else if (lost === "not held" && (id === undefined || !gone.has(id)))
+      logger.info(
+        { err: error },
+        "job no longer held by this process (its lock was lost); left to the one that holds it",
+      );
+  };
+}
+
+/** The job a BullMQ script error names ("Job <id> is not in the active state. …", "Missing lock for job <id>. …"). */
+function jobIdOf(message: string): string | undefined {
+  return (
+    /^Job (.+) is not in the active state\./.exec(message)?.[1] ?? /for job (.+)\. \w+/.exec(message)?.[1]
+  );
+}
