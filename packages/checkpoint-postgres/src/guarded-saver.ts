@@ -22,6 +22,25 @@ export interface GuardedCommits {
 }
 
 /**
+ * A check of the caller's made before each commit (a worker's: that its job's lock still holds);
+ * undefined when there is nothing to wait for, so a commit that needs no check waits for nothing.
+ */
+export type BeforeCommit = () => Promise<void> | undefined;
+
+function checkedFirst(commits: GuardedCommits, before: BeforeCommit): GuardedCommits {
+  const first = async <R>(commit: () => Promise<R>): Promise<R> => {
+    const check = before();
+    if (check !== undefined) await check;
+    return commit();
+  };
+  return {
+    store: (chain, then) => first(() => commits.store(chain, then)),
+    writesThen: (writes, then) => first(() => commits.writesThen(writes, then)),
+    writes: (args) => first(() => commits.writes(args)),
+  };
+}
+
+/**
  * A saver for one holder of a guard: its put, putMany, putThen, putWritesThen and putWrites store
  * only while the guard holds (else CheckpointConflictError, as a lost compare-and-set); its reads
  * and deleteThread are the saver's own.
@@ -30,9 +49,10 @@ export class GuardedSaver implements CheckpointSaver {
   private readonly saver: CheckpointSaver;
   private readonly commits: GuardedCommits;
 
-  constructor(saver: CheckpointSaver, commits: GuardedCommits) {
+  /** `before`: called before each commit; what it throws (or its promise rejects with) is the commit's. */
+  constructor(saver: CheckpointSaver, commits: GuardedCommits, before?: BeforeCommit) {
     this.saver = saver;
-    this.commits = commits;
+    this.commits = before === undefined ? commits : checkedFirst(commits, before);
   }
 
   getTuple(ref: CheckpointRef): Promise<CheckpointTuple | undefined> {

@@ -20,7 +20,7 @@ import {
   splitFilter,
   splitHeads,
 } from "./checkpoint-codec.ts";
-import { GuardedSaver } from "./guarded-saver.ts";
+import { type BeforeCommit, type GuardedCommits, GuardedSaver } from "./guarded-saver.ts";
 import { type MigrateResult, migrate } from "./migrate.ts";
 import { poolFor } from "./pool.ts";
 import {
@@ -253,15 +253,17 @@ export class PostgresSaver implements CheckpointSaver {
    * (putWrites) made only while `guard` holds, checked in each one's own statement: one a worker's
    * job makes for a run is stored only while the run still holds its thread. A refused one fails
    * as a lost compare-and-set (CheckpointConflictError). Reads and deleteThread are this saver's
-   * own.
+   * own. `before`, when given, is called before each commit, and what it throws fails the commit
+   * before anything is sent (a worker's check that its job's lock still holds).
    */
-  guarded(guard: PutGuard): GuardedSaver {
+  guarded(guard: PutGuard, before?: BeforeCommit): GuardedSaver {
     this.putThens.get(undefined, false, guard); // refuses a bad name before anything is sent
-    return new GuardedSaver(this, {
+    const commits = {
       store: (chain, then) => storeChain(this.putDeps, chain, { ...then, guard }),
       writesThen: (writes, then) => storeWritesThen(this.putDeps, writes, then, guard),
       writes: (args) => storeWrites(this.putDeps, args, guard),
-    });
+    } satisfies GuardedCommits;
+    return new GuardedSaver(this, commits, before);
   }
 
   putWrites(args: PutWritesArgs): Promise<void> {

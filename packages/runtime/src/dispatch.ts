@@ -97,6 +97,8 @@ export interface Dispatcher {
    * whose job another worker took over), and nothing was appended.
    */
   appendStream(runId: string, entries: readonly RunStreamEntry[], lock?: JobLock): Promise<boolean>;
+  /** Whether `lock` still holds its job: its key has the worker's token (BullMQ's lock, read). */
+  holdsLock(lock: JobLock): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -157,6 +159,9 @@ export function createDispatcher(
         ),
       );
       return appended !== -1;
+    },
+    async holdsLock(lock) {
+      return (await bounded(() => connection.get(lock.key))) === lock.token;
     },
     async close() {
       await queue.close();

@@ -3,6 +3,7 @@ import type { CompiledStateGraph, Durability } from "@layover/graph";
 import type { Db, Dispatcher, Metrics } from "@layover/runtime";
 import type { Logger } from "pino";
 import type { CancelWatch } from "./cancels.ts";
+import type { PauseWatch } from "./pause-watch.ts";
 
 /** A graph this worker serves, bound to the worker's saver, with its interrupt defaults. */
 export interface ServedGraph {
@@ -43,4 +44,6 @@ export interface WorkerContext {
   superseded: Set<string>;
   /** Registers the worker's graphs again now, bringing `superseded` up to date. */
   registerAgain: () => Promise<void>;
+  /** Whether the process stood still long enough for a job's lock to lapse (lock-fence.ts). */
+  pauses: PauseWatch;
 }

@@ -41,6 +41,7 @@ import {
   stoppedResult,
   unlessStopped,
 } from "./job-end.ts";
+import { lockFence } from "./lock-fence.ts";
 import { interruptRows, unparkable } from "./park.ts";
 import { prepareRun } from "./prepare-run.ts";
 import { JobStream } from "./run-stream.ts";
@@ -139,7 +140,8 @@ async function runJob(
     // Every commit of the job, subgraphs' and the last included, lands only while the run holds
     // its thread: a job that goes on after its run lost it (a worker frozen past its lock while
     // the run was cancelled and its thread handed on) stores nothing, as a lost compare-and-set.
-    const saver = ctx.saver.guarded(holdsThreadGuard(ctx.db, run));
+    // And only while the job still holds its lock, as far as this process can tell (lock-fence.ts).
+    const saver = ctx.saver.guarded(holdsThreadGuard(ctx.db, run), lockFence(ctx, attempt.lock));
     const emit = stream.open(run);
     const stepper = stepperOf(ctx, { served, run, job, head, final, saver, emit });
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);

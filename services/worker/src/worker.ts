@@ -31,6 +31,7 @@ import type { Logger } from "pino";
 import { watchCancels } from "./cancels.ts";
 import type { WorkerContext } from "./context.ts";
 import { type GraphEntry, servedGraphs } from "./graph-entries.ts";
+import { PauseWatch } from "./pause-watch.ts";
 import { graphRegistration } from "./registration.ts";
 import { type StepWorkerSettings, stepWorker } from "./step-worker.ts";
 
@@ -153,6 +154,8 @@ function workerContext(
     eventResultBytes: options.eventResultBytes ?? DEFAULT_EVENT_RESULT_BYTES,
     superseded: new Set(),
     registerAgain,
+    // Half the lock duration: BullMQ renews a job's lock that often, so standing still longer may lapse it.
+    pauses: new PauseWatch(stepWorkerSettings(options).lockDurationMs / 2),
   };
   ctx.metrics.gauge("layover_queue_depth", "Step jobs waiting, delayed or running.", async () => {
     const counts = await ctx.dispatcher.queue.getJobCounts("waiting", "active", "delayed", "prioritized");
@@ -251,6 +254,7 @@ export function createWorker(options: WorkerOptions) {
     metricsServer?.close();
     await ctx.dispatcher.close();
     ctx.cancels.close();
+    ctx.pauses.stop();
     workerConnection.disconnect();
     connection.disconnect();
     await pools.end();
