@@ -1,10 +1,12 @@
 // runs.stream across a worker frozen past its job's lock and thawed while the worker that took
 // the job over is behind it, in the same node. Postgres keeps each superstep committed once, by
-// whichever commits first; here the thawed one would (its node had 500 ms left, the taker's
-// 1.5 s), and its run would go on with every chunk fenced out of the stream by the lock it lost
-// (before lock-fence.ts: `s0 s1`, then the end from Postgres 20 s later, 2 runs in 2). A job that stood still past half its
-// lock reads the lock before it commits, and leaves the run to the worker that holds it.
+// whichever commits first; here the thawed one would (its node's timer, due while it was
+// frozen, fires at once on thaw; the taker's s1 takes 1.5 s), and its run would go on with every
+// chunk fenced out of the stream by the lock it lost (before lock-fence.ts: `s0 s1`, then the
+// end from Postgres 20 s later, 2 runs in 2). A job that stood still past half its lock reads
+// the lock before it commits, and leaves the run to the worker that holds it.
 import type { ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createHarness, type Harness } from "./support/harness.ts";
 
@@ -25,9 +27,13 @@ const taskStart = (data: unknown) =>
 
 /** The workers' log messages, for a failure's message: who committed, who stood down. */
 function keepLogs(worker: ChildProcess, who: string, logs: string[]): void {
-  worker.stdout?.on("data", (data) => {
-    for (const line of String(data).split("\n"))
-      if (line.startsWith("{")) logs.push(`${who}: ${(JSON.parse(line) as { msg?: string }).msg}`);
+  if (worker.stdout === null) return;
+  createInterface({ input: worker.stdout }).on("line", (line) => {
+    try {
+      logs.push(`${who}: ${(JSON.parse(line) as { msg?: string }).msg}`);
+    } catch {
+      logs.push(`${who}: ${line}`);
+    }
   });
 }
 
@@ -72,4 +78,8 @@ it("a worker thawed ahead of the one that took its job over leaves the run to it
   expect(new Set(nodes), logs.join("\n")).toEqual(new Set(["s0", "s1", "s2", "s3", "s4"]));
   // In order, at least once: a node may repeat, never come after a later one.
   expect(nodes).toEqual([...nodes].sort());
+  // The thawed worker stood down at its commit (had the other committed first, it would have lost the race as before).
+  expect(logs).toContain(
+    "first: job lost its lock while this process stood still; left to the worker that holds it",
+  );
 }, 90_000);

@@ -23,7 +23,7 @@ import {
 } from "@layover/runtime";
 import type { Logger } from "pino";
 import type { WorkerContext } from "./context.ts";
-import { JobLockLostError } from "./lock-fence.ts";
+import { isJobLockLost } from "./lock-fence.ts";
 
 /** What a job did; logged, and returned as the BullMQ job's result. */
 export type JobResult = "stale" | "conflict" | "cancelled" | "enqueued" | "parked" | "finished" | "failed";
@@ -140,17 +140,20 @@ export async function unlessStopped<T>(
     return await work;
   } catch (error) {
     if (refusesRun(error) && (await stepper.head())?.metadata.run_id !== run.id) return { refused: error };
-    if (error instanceof JobLockLostError) {
-      log.info(
-        { err: error },
-        "job lost its lock while this process stood still; left to the worker that holds it",
-      );
-      return "conflict";
-    }
+    if (isJobLockLost(error)) return lockLost(log, error);
     if (!isCheckpointConflict(error)) throw error;
     log.info({ err: error }, "another worker committed this superstep first; result discarded");
     return "conflict";
   }
+}
+
+/** A job that lost its lock while its process stood still: it ends as a lost race, its run the other worker's. */
+export function lockLost(log: Logger, error: unknown): "conflict" {
+  log.info(
+    { err: error },
+    "job lost its lock while this process stood still; left to the worker that holds it",
+  );
+  return "conflict";
 }
 
 /** The job's result when a step or flush stored nothing; undefined when it went on. */

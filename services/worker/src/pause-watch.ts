@@ -29,6 +29,11 @@ export class PauseWatch {
     return this.lastStandStillEnd > since || performance.now() - this.lastTick >= this.thresholdMs;
   }
 
+  /** A lock renewal failed (no stand-still this watch could see: a paused VM's clock stops too): counts as one now. */
+  lapsed(): void {
+    this.lastStandStillEnd = performance.now();
+  }
+
   stop(): void {
     clearInterval(this.timer);
   }

@@ -35,13 +35,14 @@ import {
   failBeforeStep,
   type JobResult,
   leaveJob,
+  lockLost,
   notStorable,
   refusesRun,
   settle,
   stoppedResult,
   unlessStopped,
 } from "./job-end.ts";
-import { lockFence } from "./lock-fence.ts";
+import { isJobLockLost, lockFence } from "./lock-fence.ts";
 import { interruptRows, unparkable } from "./park.ts";
 import { prepareRun } from "./prepare-run.ts";
 import { JobStream } from "./run-stream.ts";
@@ -56,6 +57,8 @@ export interface JobAttempt {
   last: boolean;
   /** The job's BullMQ lock, when BullMQ gave one: the run's stream takes the job's chunks only while it holds. */
   lock?: JobLock;
+  /** When BullMQ handed this worker the job (performance.now()): a stand-still since may have lapsed its lock. */
+  startedAt?: number;
 }
 
 /**
@@ -141,7 +144,8 @@ async function runJob(
     // its thread: a job that goes on after its run lost it (a worker frozen past its lock while
     // the run was cancelled and its thread handed on) stores nothing, as a lost compare-and-set.
     // And only while the job still holds its lock, as far as this process can tell (lock-fence.ts).
-    const saver = ctx.saver.guarded(holdsThreadGuard(ctx.db, run), lockFence(ctx, attempt.lock));
+    const fence = lockFence(ctx, attempt.lock, attempt.startedAt ?? performance.now());
+    const saver = ctx.saver.guarded(holdsThreadGuard(ctx.db, run), fence);
     const emit = stream.open(run);
     const stepper = stepperOf(ctx, { served, run, job, head, final, saver, emit });
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);
@@ -351,6 +355,8 @@ async function advance(
     }
     if (outcome.status === "failed" && ctx.cancels.isCancelled(run.id))
       return await cancelledMidStep(stepLog, stepper, outcome.error);
+    // A node's own commit (a subgraph's) refused for the lost lock: the run is the other worker's.
+    if (outcome.status === "failed" && isJobLockLost(outcome.error)) return lockLost(stepLog, outcome.error);
     if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);
     const ended = finalSettled(ctx, stepLog, run, final, outcome, steps);
     const since = final.sentAt ?? performance.now();

@@ -36,6 +36,7 @@ async function offerElsewhere(job: Job<StepJob>, token: string): Promise<boolean
 function stepJobProcessor(ctx: WorkerContext, logger: Logger, outage: OutageGate) {
   return async (job: Job<StepJob>, token?: string) => {
     const startedAt = Date.now();
+    const takenAt = performance.now();
     const data = StepJob.parse(job.data);
     const log = logger.child({
       jobId: job.id ?? stepJobId(data),
@@ -47,7 +48,11 @@ function stepJobProcessor(ctx: WorkerContext, logger: Logger, outage: OutageGate
     try {
       const lock =
         token === undefined ? undefined : { key: `${ctx.dispatcher.queue.toKey(job.id ?? "")}:lock`, token };
-      const result = await processStepJob(ctx, data, log, { last, ...(lock ? { lock } : {}) });
+      const result = await processStepJob(ctx, data, log, {
+        last,
+        startedAt: takenAt,
+        ...(lock ? { lock } : {}),
+      });
       ctx.metrics.jobs.inc({ result });
       return result;
     } catch (error) {
@@ -101,5 +106,7 @@ export function stepWorker(
     else logger.error(where, "job failed");
   });
   logWorkerErrors(worker, logger, "worker error");
+  // A renewal that failed may lapse a lock with no stand-still seen: the next commits read theirs.
+  worker.on("lockRenewalFailed", () => ctx.pauses.lapsed());
   return worker;
 }
