@@ -60,6 +60,13 @@ async function runRow(runId: string) {
   return rows[0];
 }
 
+/**
+ * What the thawed worker says of its late commit: it stood still past half its lock, read the
+ * lock before committing, and found the job another worker's (lock-fence.ts); before the fence,
+ * Postgres refused the commit as a lost compare-and-set, which it still would.
+ */
+const LOCK_LOST = "job lost its lock while this process stood still; left to the worker that holds it";
+
 /** BullMQ's refusal to move on a job the thawed worker no longer holds, as logWorkerErrors says it. */
 const NOT_HELD = /^job no longer held by this process/;
 
@@ -103,7 +110,7 @@ describe("a worker frozen past its job's lock", () => {
     const resume = await h.client.threads.resume(start.threadId, "yes");
     expect((await h.client.runs.wait(resume.runId)).status).toBe("success");
 
-    await thaw(zombie, "another worker committed this superstep first; result discarded");
+    await thaw(zombie, LOCK_LOST);
     const thread = await h.client.threads.get(start.threadId);
     expect(thread.status).toBe("idle");
     expect(thread.values).toMatchObject({ trail: ["work by w"], answer: "yes" });
@@ -193,7 +200,7 @@ describe("a worker frozen past its job's lock", () => {
     const stored = async () => ((await checkpointCounts(h, [first.threadId])).get(first.threadId) ?? 0) > 0;
     await until(stored, 5_000, "the queued run's input was never stored");
 
-    await thaw(zombie, "another worker committed this superstep first; result discarded");
+    await thaw(zombie, LOCK_LOST);
     expect((await h.client.runs.wait(queued.runId)).status).toBe("success");
     expect((await h.client.threads.get(first.threadId)).values).toMatchObject({ trail: ["work by w"] });
     expect(await runRow(first.runId)).toMatchObject({ status: "cancelled", released_at: expect.any(Date) });
