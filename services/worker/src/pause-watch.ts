@@ -10,7 +10,7 @@ export class PauseWatch {
   private lastTick = performance.now();
   private lastStandStillEnd = Number.NEGATIVE_INFINITY;
   private readonly timer: NodeJS.Timeout;
-  readonly thresholdMs: number;
+  private readonly thresholdMs: number;
 
   constructor(thresholdMs: number) {
     this.thresholdMs = thresholdMs;

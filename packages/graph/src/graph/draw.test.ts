@@ -117,9 +117,20 @@ describe("getGraph().drawMermaid()", () => {
   });
 });
 
-const BOOKING = [
-  "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
-  "graph TD;",
+/** drawMermaid()'s text as LangGraph.js 1.7.3 gives it: its header, the body's lines, its class definitions. */
+function mermaid(body: string[]): string {
+  return [
+    "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
+    "graph TD;",
+    ...body,
+    "\tclassDef default fill:#f2f0ff,line-height:1.2;",
+    "\tclassDef first fill-opacity:0;",
+    "\tclassDef last fill:#bfb6fc;",
+    "",
+  ].join("\n");
+}
+
+const BOOKING = mermaid([
   "\t__start__([<p>__start__</p>]):::first",
   "\tplan(plan<hr/><small><em>owner = ops</em></small>)",
   "\tapprove(approve)",
@@ -150,15 +161,9 @@ const BOOKING = [
   "\tapprove -.-> book;",
   "\tapprove -.-> __end__;",
   "\t_subgraph_ --> __end__;",
-  "\tclassDef default fill:#f2f0ff,line-height:1.2;",
-  "\tclassDef first fill-opacity:0;",
-  "\tclassDef last fill:#bfb6fc;",
-  "",
-].join("\n");
+]);
 
-const TEAM = [
-  "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
-  "graph TD;",
+const TEAM = mermaid([
   "\t__start__([<p>__start__</p>]):::first",
   "\tprep(prep)",
   "\tteam_inner_a(inner_a)",
@@ -170,15 +175,9 @@ const TEAM = [
   "\tsubgraph team",
   "\tteam_inner_a --> team_inner_b;",
   "\tend",
-  "\tclassDef default fill:#f2f0ff,line-height:1.2;",
-  "\tclassDef first fill-opacity:0;",
-  "\tclassDef last fill:#bfb6fc;",
-  "",
-].join("\n");
+]);
 
-const TEAM_FLAT = [
-  "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
-  "graph TD;",
+const TEAM_FLAT = mermaid([
   "\t__start__([<p>__start__</p>]):::first",
   "\tprep(prep)",
   "\tteam(team)",
@@ -186,29 +185,17 @@ const TEAM_FLAT = [
   "\t__start__ --> prep;",
   "\tprep --> team;",
   "\tteam --> __end__;",
-  "\tclassDef default fill:#f2f0ff,line-height:1.2;",
-  "\tclassDef first fill-opacity:0;",
-  "\tclassDef last fill:#bfb6fc;",
-  "",
-].join("\n");
+]);
 
-const WORKFLOW = [
-  "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
-  "graph TD;",
+const WORKFLOW = mermaid([
   "\tworkflowInput([workflowInput]):::first",
   "\tworkflow(workflow)",
   "\tworkflowOutput([workflowOutput]):::last",
   "\tworkflowInput --> workflow;",
   "\tworkflow --> workflowOutput;",
-  "\tclassDef default fill:#f2f0ff,line-height:1.2;",
-  "\tclassDef first fill-opacity:0;",
-  "\tclassDef last fill:#bfb6fc;",
-  "",
-].join("\n");
+]);
 
-const BRANCHING_SUBGRAPH = [
-  "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
-  "graph TD;",
+const BRANCHING_SUBGRAPH = mermaid([
   "\t__start__(<p>__start__</p>)",
   "\tsub_x(x)",
   "\tsub_y(y)",
@@ -219,15 +206,9 @@ const BRANCHING_SUBGRAPH = [
   "\tsub_x -.-> sub_y;",
   "\tsub_x -.-> sub_z;",
   "\tend",
-  "\tclassDef default fill:#f2f0ff,line-height:1.2;",
-  "\tclassDef first fill-opacity:0;",
-  "\tclassDef last fill:#bfb6fc;",
-  "",
-].join("\n");
+]);
 
-const ONE_SOURCE_JOIN = [
-  "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
-  "graph TD;",
+const ONE_SOURCE_JOIN = mermaid([
   "\t__start__([<p>__start__</p>]):::first",
   "\ta(a)",
   "\tb(b)",
@@ -238,23 +219,13 @@ const ONE_SOURCE_JOIN = [
   "\ta --> b;",
   "\tb --> __end__;",
   "\tc --> __end__;",
-  "\tclassDef default fill:#f2f0ff,line-height:1.2;",
-  "\tclassDef first fill-opacity:0;",
-  "\tclassDef last fill:#bfb6fc;",
-  "",
-].join("\n");
+]);
 
-const NUMBERED = [
-  "%%{init: {'flowchart': {'curve': 'linear'}}}%%",
-  "graph TD;",
+const NUMBERED = mermaid([
   "\t7(7)",
   "\t__start__([<p>__start__</p>]):::first",
   "\ta(a)",
   "\t__start__ --> a;",
   "\t7 -.-> a;",
   "\ta -.-> 7;",
-  "\tclassDef default fill:#f2f0ff,line-height:1.2;",
-  "\tclassDef first fill-opacity:0;",
-  "\tclassDef last fill:#bfb6fc;",
-  "",
-].join("\n");
+]);
