@@ -61,11 +61,12 @@ async function runRow(runId: string) {
 }
 
 /**
- * What the thawed worker says of its late commit: it stood still past half its lock, read the
- * lock before committing, and found the job another worker's (lock-fence.ts); before the fence,
- * Postgres refused the commit as a lost compare-and-set, which it still would.
+ * What the thawed worker says of its late work: its lock renewal failed (BullMQ's lock manager,
+ * overdue when it thaws), or it stood still past half its lock and read the lock before
+ * committing (lock-fence.ts), and found the job another worker's; before the fence, Postgres
+ * refused the commit as a lost compare-and-set, which it still would.
  */
-const LOCK_LOST = "job lost its lock while this process stood still; left to the worker that holds it";
+const LOCK_LOST = "job lost its lock; left to the worker that holds it";
 
 /** BullMQ's refusal to move on a job the thawed worker no longer holds, as logWorkerErrors says it. */
 const NOT_HELD = /^job no longer held by this process/;
@@ -100,7 +101,34 @@ async function expectNothingLeft(zombie: Service, threadId: string) {
   );
 }
 
+/** What `service`'s `work` nodes said of their calls (fixtures/freezing.ts), in order. */
+function calls(service: Service) {
+  return service.lines
+    .filter((l) => l.msg === "work's call ended")
+    .map(({ how, reason, cause }) => ({ how, ...(reason === undefined ? {} : { reason, cause }) }));
+}
+
 describe("a worker frozen past its job's lock", () => {
+  it("mid-call: the thawed worker's node sees its signal abort and makes no second booking", async () => {
+    const zombie = await worker("z");
+    const start = await h.client.runs.start({
+      graphId: "freezing",
+      input: { freezeOn: "z", delayMs: 3_000 },
+    });
+    await until(() => frozen(zombie), 10_000, "z never froze in its node");
+    const taker = await worker("w");
+    expect((await h.client.runs.wait(start.runId, { timeoutMs: 20_000 })).status).toBe("success");
+    expect(calls(taker)).toEqual([{ how: "booked" }]);
+
+    // z's lock renewal, overdue when it thaws, fails at once: its node's call (3 s from the thaw)
+    // is aborted long before it would book, as a cancel aborts it.
+    await thaw(zombie, LOCK_LOST);
+    expect(calls(zombie)).toEqual([{ how: "aborted", reason: "AbortError", cause: "JobLockLostError" }]);
+    expect((await h.client.threads.get(start.threadId)).values).toMatchObject({ trail: ["work by w"] });
+    expect(await runRow(start.runId)).toMatchObject({ status: "success", finished_by: "w" });
+    await expectNothingLeft(zombie, start.threadId);
+  }, 40_000);
+
   it("mid-node: another worker parks and finishes the run, and the thawed one's late commit is refused", async () => {
     const zombie = await worker("z");
     const start = await h.client.runs.start({ graphId: "freezing", input: { freezeOn: "z", ask: true } });

@@ -3,6 +3,7 @@ import type { CompiledStateGraph, Durability } from "@layover/graph";
 import type { Db, Dispatcher, Metrics } from "@layover/runtime";
 import type { Logger } from "pino";
 import type { CancelWatch } from "./cancels.ts";
+import type { JobLosses } from "./job-loss.ts";
 import type { PauseWatch } from "./pause-watch.ts";
 
 /** A graph this worker serves, bound to the worker's saver, with its interrupt defaults. */
@@ -46,4 +47,6 @@ export interface WorkerContext {
   registerAgain: () => Promise<void>;
   /** Whether the process stood still long enough for a job's lock to lapse (lock-fence.ts). */
   pauses: PauseWatch;
+  /** The jobs running here, lost when BullMQ fails to renew their locks (job-loss.ts). */
+  losses: JobLosses;
 }

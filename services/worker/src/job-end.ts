@@ -23,7 +23,7 @@ import {
 } from "@layover/runtime";
 import type { Logger } from "pino";
 import type { WorkerContext } from "./context.ts";
-import { isJobLockLost } from "./lock-fence.ts";
+import { isJobLockLost } from "./job-loss.ts";
 
 /** What a job did; logged, and returned as the BullMQ job's result. */
 export type JobResult = "stale" | "conflict" | "cancelled" | "enqueued" | "parked" | "finished" | "failed";
@@ -147,12 +147,9 @@ export async function unlessStopped<T>(
   }
 }
 
-/** A job that lost its lock while its process stood still: it ends as a lost race, its run the other worker's. */
+/** A job that lost its lock: it ends as a lost race, its run the other worker's. */
 export function lockLost(log: Logger, error: unknown): "conflict" {
-  log.info(
-    { err: error },
-    "job lost its lock while this process stood still; left to the worker that holds it",
-  );
+  log.info({ err: error }, "job lost its lock; left to the worker that holds it");
   return "conflict";
 }
 

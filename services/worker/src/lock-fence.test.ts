@@ -2,7 +2,8 @@
 // is Dispatcher.holdsLock; test/run-stream-thawed-ahead.e2e.test.ts runs it on real workers).
 import { describe, expect, it } from "vitest";
 import type { WorkerContext } from "./context.ts";
-import { isJobLockLost, JobLockLostError, lockFence } from "./lock-fence.ts";
+import { isJobLockLost, JobLockLostError, JobLoss, JobLosses } from "./job-loss.ts";
+import { lockFence } from "./lock-fence.ts";
 
 /** `answers`: each read's answer; "held, then still": held, but the process stood still again before reading it. */
 function fenceOver(answers: Array<boolean | "held, then still">) {
@@ -19,13 +20,14 @@ function fenceOver(answers: Array<boolean | "held, then still">) {
       },
     },
   } as unknown as WorkerContext;
-  const check = lockFence(ctx, { key: "k", token: "t" }, performance.now()) as () =>
+  const loss = new JobLoss();
+  const check = lockFence(ctx, { key: "k", token: "t" }, { startedAt: performance.now(), loss }) as () =>
     | Promise<void>
     | undefined;
   const standStill = () => {
     stoodStill = true;
   };
-  return { check, reads, standStill };
+  return { check, reads, standStill, loss };
 }
 
 describe("lockFence", () => {
@@ -60,6 +62,23 @@ describe("lockFence", () => {
     expect(reads).toHaveLength(1);
   });
 
+  it("aborts the job's signal when it finds the lock another worker's: the job's running nodes stop", async () => {
+    const { check, standStill, loss } = fenceOver([false]);
+    standStill();
+    await expect(check()).rejects.toBeInstanceOf(JobLockLostError);
+    expect(loss.signal.aborted).toBe(true);
+    // An AbortError, as fetch's, caused by the loss: a node's abort checks and isJobLockLost both see it.
+    expect(loss.signal.reason).toMatchObject({ name: "AbortError" });
+    expect(isJobLockLost(loss.signal.reason)).toBe(true);
+  });
+
+  it("refuses every commit without reading once BullMQ found the job lost", async () => {
+    const { check, reads, loss } = fenceOver([true]);
+    loss.lose();
+    await expect(check()).rejects.toBeInstanceOf(JobLockLostError);
+    expect(reads).toHaveLength(0);
+  });
+
   it("is found as a cause: a node whose subgraph's commit it refused failed with it", () => {
     const wrapped = new Error("node failed", {
       cause: new Error("subgraph", { cause: new JobLockLostError() }),
@@ -67,5 +86,34 @@ describe("lockFence", () => {
     expect(isJobLockLost(wrapped)).toBe(true);
     expect(isJobLockLost(new Error("other"))).toBe(false);
     expect(isJobLockLost(undefined)).toBe(false);
+  });
+});
+
+describe("JobLosses", () => {
+  it("loses the attempts of the jobs a failed renewal names, and no other", () => {
+    const losses = new JobLosses();
+    const one = losses.track("job-1");
+    const other = losses.track("job-2");
+    losses.lose(["job-1"]);
+    expect([one.loss.lost, other.loss.lost]).toEqual([true, false]);
+  });
+
+  it("loses an attempt when this worker is handed its job again (with a new lock) while it runs", () => {
+    const losses = new JobLosses();
+    const first = losses.track("job-1");
+    const again = losses.track("job-1");
+    expect([first.loss.lost, again.loss.lost]).toEqual([true, false]);
+    // BullMQ renews the newest attempt's lock; when that fails, it is lost too.
+    losses.lose(["job-1"]);
+    expect(again.loss.lost).toBe(true);
+  });
+
+  it("does not lose an attempt that ended, nor one that begins after the renewal failed", () => {
+    const losses = new JobLosses();
+    const ended = losses.track("job-1");
+    ended.untrack();
+    losses.lose(["job-1"]);
+    const next = losses.track("job-1");
+    expect([ended.loss.lost, next.loss.lost]).toEqual([false, false]);
   });
 });

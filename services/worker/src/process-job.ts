@@ -42,7 +42,8 @@ import {
   stoppedResult,
   unlessStopped,
 } from "./job-end.ts";
-import { isJobLockLost, lockFence } from "./lock-fence.ts";
+import { isJobLockLost, JobLoss } from "./job-loss.ts";
+import { lockFence } from "./lock-fence.ts";
 import { interruptRows, unparkable } from "./park.ts";
 import { prepareRun } from "./prepare-run.ts";
 import { JobStream } from "./run-stream.ts";
@@ -59,6 +60,8 @@ export interface JobAttempt {
   lock?: JobLock;
   /** When BullMQ handed this worker the job (performance.now()): a stand-still since may have lapsed its lock. */
   startedAt?: number;
+  /** Whether the job's lock was found lost (by BullMQ's renewal, or its fence): its nodes' signal aborts. */
+  loss?: JobLoss;
 }
 
 /**
@@ -144,14 +147,16 @@ async function runJob(
     // its thread: a job that goes on after its run lost it (a worker frozen past its lock while
     // the run was cancelled and its thread handed on) stores nothing, as a lost compare-and-set.
     // And only while the job still holds its lock, as far as this process can tell (lock-fence.ts).
-    const fence = lockFence(ctx, attempt.lock, attempt.startedAt ?? performance.now());
+    const loss = attempt.loss ?? new JobLoss();
+    const fence = lockFence(ctx, attempt.lock, { startedAt: attempt.startedAt ?? performance.now(), loss });
     const saver = ctx.saver.guarded(holdsThreadGuard(ctx.db, run), fence);
     const emit = stream.open(run);
-    const stepper = stepperOf(ctx, { served, run, job, head, final, saver, emit });
+    const signal = signalOf(ctx, job, loss);
+    const stepper = stepperOf(ctx, { served, run, head, final, saver, emit, signal });
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);
     if (refusal !== undefined && !attempt.last) await handBackRefusedInput(ctx, run, refusal);
     if (refusal !== undefined) return await failBeforeStep(ctx, log, run, refusal);
-    return await advance(ctx, served, run, { stepper, final, saver, stream }, log);
+    return await advance(ctx, served, run, { stepper, final, saver, stream, loss }, log);
   } finally {
     await marking?.cancel();
   }
@@ -167,19 +172,19 @@ function stepperOf(
   {
     served,
     run,
-    job,
     head,
     final,
     saver,
     emit,
+    signal,
   }: {
     served: ServedGraph;
     run: JobRun;
-    job: StepJob;
     head: Promise<CheckpointTuple | undefined> | undefined;
     final: FinalCommit;
     saver: GuardedSaver;
     emit: Emitter | undefined;
+    signal: AbortSignal;
   },
 ): Stepper {
   return served.graph.withCheckpointer(saver).stepper(
@@ -190,8 +195,8 @@ function stepperOf(
       ...breakpointsOf(run),
       ...contextOf(run),
       ...(served.callbacks === undefined ? {} : { callbacks: served.callbacks }),
-      // Aborts when the run is cancelled: its running nodes see it (config.signal).
-      ...signalOf(ctx, job),
+      // Aborts when the run is cancelled or the job lost: its running nodes see it (config.signal).
+      signal,
     },
     {
       ...(head !== undefined ? { head } : {}),
@@ -246,10 +251,13 @@ function breakpointsOf(run: RunRow): Pick<RunConfig, "interruptBefore" | "interr
   };
 }
 
-/** The run's cancel signal, for the nodes (`config.signal`): it aborts when the run is cancelled. */
-function signalOf(ctx: WorkerContext, job: StepJob): { signal?: AbortSignal } {
-  const signal = ctx.cancels.signal(job.runId);
-  return signal === undefined ? {} : { signal };
+/**
+ * The nodes' signal (`config.signal`): it aborts when the run is cancelled (its reason a
+ * RunCancelledSignal) or the job is lost (a JobLostSignal), whichever comes first.
+ */
+function signalOf(ctx: WorkerContext, job: StepJob, loss: JobLoss): AbortSignal {
+  const cancel = ctx.cancels.signal(job.runId);
+  return cancel === undefined ? loss.signal : AbortSignal.any([cancel, loss.signal]);
 }
 
 /**
@@ -301,7 +309,8 @@ async function advance(
     final,
     saver,
     stream,
-  }: { stepper: Stepper; final: FinalCommit; saver: GuardedSaver; stream: JobStream },
+    loss,
+  }: { stepper: Stepper; final: FinalCommit; saver: GuardedSaver; stream: JobStream; loss: JobLoss },
   log: Logger,
 ): Promise<JobResult> {
   const started = performance.now();
@@ -315,6 +324,7 @@ async function advance(
       log.info("run cancelled; stopped before its next superstep");
       return await keepingMadeSupersteps(stepper, log);
     }
+    if (loss.lost) return lockLost(log, loss.signal.reason);
     const timer = ctx.metrics.stepSeconds.startTimer();
     final.steps = steps;
     const stepped = await unlessStopped(log, stepper, run, stepper.step());
@@ -355,8 +365,10 @@ async function advance(
     }
     if (outcome.status === "failed" && ctx.cancels.isCancelled(run.id))
       return await cancelledMidStep(stepLog, stepper, outcome.error);
-    // A node's own commit (a subgraph's) refused for the lost lock: the run is the other worker's.
-    if (outcome.status === "failed" && isJobLockLost(outcome.error)) return lockLost(stepLog, outcome.error);
+    // The job lost meanwhile (its nodes' signal aborted, no error handler ran), or a node's own
+    // commit (a subgraph's) refused for it: the run is the other worker's.
+    if (outcome.status === "failed" && (loss.lost || isJobLockLost(outcome.error)))
+      return lockLost(stepLog, outcome.error);
     if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);
     const ended = finalSettled(ctx, stepLog, run, final, outcome, steps);
     const since = final.sentAt ?? performance.now();

@@ -45,12 +45,15 @@ function stepJobProcessor(ctx: WorkerContext, logger: Logger, outage: OutageGate
     });
     // A job handed back on its last attempt would fail for good: that one settles its run.
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    // Lost when BullMQ fails to renew the job's lock: its nodes' signal aborts.
+    const { loss, untrack } = ctx.losses.track(job.id ?? stepJobId(data));
     try {
       const lock =
         token === undefined ? undefined : { key: `${ctx.dispatcher.queue.toKey(job.id ?? "")}:lock`, token };
       const result = await processStepJob(ctx, data, log, {
         last,
         startedAt: takenAt,
+        loss,
         ...(lock ? { lock } : {}),
       });
       ctx.metrics.jobs.inc({ result });
@@ -66,6 +69,8 @@ function stepJobProcessor(ctx: WorkerContext, logger: Logger, outage: OutageGate
         throw new WaitingError();
       }
       throw error;
+    } finally {
+      untrack();
     }
   };
 }
@@ -106,7 +111,12 @@ export function stepWorker(
     else logger.error(where, "job failed");
   });
   logWorkerErrors(worker, logger, "worker error");
-  // A renewal that failed may lapse a lock with no stand-still seen: the next commits read theirs.
-  worker.on("lockRenewalFailed", () => ctx.pauses.lapsed());
+  // A renewal fails only for a lock that is gone or another worker's: those jobs are lost here.
+  // And it may say the process stood still unseen (a VM paused with its clock): every job's next
+  // commit reads its lock.
+  worker.on("lockRenewalFailed", (jobIds) => {
+    ctx.losses.lose(jobIds);
+    ctx.pauses.lapsed();
+  });
   return worker;
 }

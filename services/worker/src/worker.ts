@@ -31,6 +31,7 @@ import type { Logger } from "pino";
 import { watchCancels } from "./cancels.ts";
 import type { WorkerContext } from "./context.ts";
 import { type GraphEntry, servedGraphs } from "./graph-entries.ts";
+import { JobLosses } from "./job-loss.ts";
 import { PauseWatch } from "./pause-watch.ts";
 import { graphRegistration } from "./registration.ts";
 import { type StepWorkerSettings, stepWorker } from "./step-worker.ts";
@@ -156,6 +157,7 @@ function workerContext(
     registerAgain,
     // Half the lock duration: BullMQ renews a job's lock that often, so standing still longer may lapse it.
     pauses: new PauseWatch(stepWorkerSettings(options).lockDurationMs / 2),
+    losses: new JobLosses(),
   };
   ctx.metrics.gauge("layover_queue_depth", "Step jobs waiting, delayed or running.", async () => {
     const counts = await ctx.dispatcher.queue.getJobCounts("waiting", "active", "delayed", "prioritized");
