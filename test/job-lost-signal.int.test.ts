@@ -4,7 +4,9 @@
 // so the call it made is not made twice, and no error handler runs for it. Real Redis, BullMQ
 // and Postgres; the worker runs in this process, so the test reads what its node saw.
 import { END, START, StateGraph, StateSchema } from "@layover/graph";
+import { createWorker } from "@layover/worker";
 import { Redis } from "ioredis";
+import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { z } from "zod";
 import { slowCall } from "./fixtures/abortable.ts";
@@ -51,14 +53,27 @@ const lockLoss = new StateGraph(new StateSchema({ done: z.boolean().default(fals
 
 let h: Harness;
 let redis: Redis;
+let worker: ReturnType<typeof createWorker>;
 
 beforeAll(async () => {
   h = await createHarness("job_lost_signal");
   redis = new Redis(h.redisUrl);
   // Locks of 1 s (renewed every 0.5 s), stalled jobs looked for every 0.5 s.
-  await h.startWorker({ id: "w", graphs: { lockLoss }, lockDurationMs: 1_000, stalledIntervalMs: 500 });
+  worker = createWorker({
+    graphs: { lockLoss },
+    databaseUrl: h.databaseUrl,
+    redisUrl: h.redisUrl,
+    schema: h.schema,
+    prefix: h.prefix,
+    workerId: "w",
+    logger: pino({ level: "silent" }),
+    lockDurationMs: 1_000,
+    stalledIntervalMs: 500,
+  });
+  await worker.start();
 }, 60_000);
 afterAll(async () => {
+  await worker?.close();
   redis?.disconnect();
   await h?.close();
 });
@@ -82,4 +97,8 @@ it("a job that loses its lock mid-call aborts its node's signal: no error handle
   expect(handled).toEqual([]);
   // Each superstep stored once: the lost attempt stored nothing beside the one that went on.
   expect(await checkpointForks(h, [threadId])).toEqual([]);
+  // Operators see the lost job apart from lost compare-and-sets.
+  const metrics = await worker.context.metrics.registry.metrics();
+  expect(metrics).toContain('layover_jobs_total{result="lock_lost",service="worker"} 1');
+  expect(metrics).toContain('layover_jobs_total{result="finished",service="worker"} 1');
 }, 30_000);

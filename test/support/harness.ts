@@ -31,9 +31,6 @@ interface WorkerStartOptions {
   graphs?: Record<string, unknown>;
   /** The index of the store its graphs get (semantic search). */
   storeIndex?: IndexConfig;
-  /** Its jobs' BullMQ locks, and how often it looks for stalled jobs (30 s each by default). */
-  lockDurationMs?: number;
-  stalledIntervalMs?: number;
 }
 
 interface SchedulerStartOptions {
@@ -113,8 +110,6 @@ function harnessWorker(deployment: Deployment, options: WorkerStartOptions) {
     ...(options.budget ? { budget: options.budget } : {}),
     ...(options.interruptTimeoutMs ? { interruptTimeoutMs: options.interruptTimeoutMs } : {}),
     ...(options.storeIndex ? { storeIndex: options.storeIndex } : {}),
-    ...(options.lockDurationMs ? { lockDurationMs: options.lockDurationMs } : {}),
-    ...(options.stalledIntervalMs ? { stalledIntervalMs: options.stalledIntervalMs } : {}),
   });
 }
 

@@ -73,6 +73,7 @@ function workerMetrics(registry: Registry) {
       name: "layover_jobs_total",
       help:
         "Step jobs handled, by result (enqueued, parked, finished, failed, conflict, stale, cancelled; " +
+        "lock_lost: the job's lock lapsed and another worker runs it; " +
         "error: the job threw and BullMQ retries it; unserved: handed back, its graph or this version of it is not served here; " +
         "postgres_down: put back to wait, unchanged, while Postgres cannot be reached).",
       labelNames: ["result"],

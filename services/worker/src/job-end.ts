@@ -26,7 +26,15 @@ import type { WorkerContext } from "./context.ts";
 import { isJobLockLost } from "./job-loss.ts";
 
 /** What a job did; logged, and returned as the BullMQ job's result. */
-export type JobResult = "stale" | "conflict" | "cancelled" | "enqueued" | "parked" | "finished" | "failed";
+export type JobResult =
+  | "stale"
+  | "conflict"
+  | "lock_lost"
+  | "cancelled"
+  | "enqueued"
+  | "parked"
+  | "finished"
+  | "failed";
 
 /**
  * Errors with which the engine refuses a run's input or answers: the same on every attempt, so
@@ -122,11 +130,11 @@ export function failBeforeStep(
 }
 
 /** Why a step or flush stored nothing, when that ends the job: a lost race, or a refused input. */
-type Stopped = "conflict" | { refused: unknown };
+type Stopped = "conflict" | "lock_lost" | { refused: unknown };
 
 /**
  * A step or flush, or why it stored nothing: "conflict" when another worker committed from the
- * same head first; `refused` when the engine refused to store what the run began with (its
+ * same head first; "lock_lost" when the job is no longer this worker's (job-loss.ts); `refused` when the engine refused to store what the run began with (its
  * input, held, is no value a checkpoint can hold): nothing of the run is stored, and it fails
  * as if `prepare` had refused it. A refusal after the run stored something fails the job.
  */
@@ -147,15 +155,16 @@ export async function unlessStopped<T>(
   }
 }
 
-/** A job that lost its lock: it ends as a lost race, its run the other worker's. */
-export function lockLost(log: Logger, error: unknown): "conflict" {
+/** A job that lost its lock: it ends as a lost race does, its run the other worker's. */
+export function lockLost(log: Logger, error: unknown): "lock_lost" {
   log.info({ err: error }, "job lost its lock; left to the worker that holds it");
-  return "conflict";
+  return "lock_lost";
 }
 
 /** The job's result when a step or flush stored nothing; undefined when it went on. */
 export function stoppedResult<T>(ctx: WorkerContext, log: Logger, run: RunRow, outcome: T | Stopped) {
   if (outcome === "conflict") return Promise.resolve<JobResult>("conflict");
+  if (outcome === "lock_lost") return Promise.resolve<JobResult>("lock_lost");
   if (typeof outcome === "object" && outcome !== null && "refused" in outcome)
     return failBeforeStep(ctx, log, run, outcome.refused);
   return undefined;

@@ -83,7 +83,7 @@ export async function processStepJob(
     result = await runJob(ctx, job, log, { attempt, stream });
     // A cancelled run's thread waits for its job to stop: hand it on now (a no-op unless the
     // run is cancelled and still holds its thread).
-    if (result === "cancelled" || result === "stale" || result === "conflict")
+    if (result === "cancelled" || result === "stale" || result === "conflict" || result === "lock_lost")
       await handOnCancelled(ctx, job, log);
     return result;
   } finally {
