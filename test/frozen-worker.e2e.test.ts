@@ -122,8 +122,10 @@ describe("a worker frozen past its job's lock", () => {
 
     // z's lock renewal, overdue when it thaws, fails at once: its node's call (3 s from the thaw)
     // is aborted long before it would book, as a cancel aborts it.
-    await thaw(zombie, LOCK_LOST);
+    zombie.child.kill("SIGCONT");
+    await until(() => calls(zombie).length > 0, 10_000, "z's call never ended");
     expect(calls(zombie)).toEqual([{ how: "aborted", reason: "AbortError", cause: "JobLockLostError" }]);
+    await thaw(zombie, LOCK_LOST);
     expect((await h.client.threads.get(start.threadId)).values).toMatchObject({ trail: ["work by w"] });
     expect(await runRow(start.runId)).toMatchObject({ status: "success", finished_by: "w" });
     await expectNothingLeft(zombie, start.threadId);

@@ -1,8 +1,11 @@
 // A job whose BullMQ lock is lost while its node runs — here its lock key is deleted, as Redis
-// evicting it would, or the lock lapsing while Redis was out of reach — is another worker's (or
-// this worker's next attempt's): its node's `config.signal` aborts at once, as a cancel's does,
-// so the call it made is not made twice, and no error handler runs for it. Real Redis, BullMQ
-// and Postgres; the worker runs in this process, so the test reads what its node saw.
+// evicting it would, or the lock lapsing while Redis was out of reach — is another worker's, or
+// here this worker's own next attempt's: the stalled-job check hands the job out again, and this
+// worker takes it while the first attempt still runs. The first attempt's `config.signal` aborts
+// then, as a cancel's does, so the call it made is not made twice, and no error handler runs for
+// it; and the second attempt's lock stays renewed while it runs (BullMQ renews one lock per job
+// id). Real Redis, BullMQ and Postgres; the worker runs in this process, so the test reads what
+// its node saw.
 import { END, START, StateGraph, StateSchema } from "@layover/graph";
 import { createWorker } from "@layover/worker";
 import { Redis } from "ioredis";
@@ -13,10 +16,13 @@ import { slowCall } from "./fixtures/abortable.ts";
 import { checkpointForks, createHarness, type Harness } from "./support/harness.ts";
 import { until } from "./support/until.ts";
 
-/** Attempts of `call` per thread: the first waits on a 30 s call, a later one answers at once. */
+/** The job's lock (ms); BullMQ renews it every half of it, the first time no sooner than a quarter in. */
+const LOCK_MS = 6_000;
+
+/** Attempts of `call` per thread: the first waits on a 30 s call, a later one on one longer than the lock. */
 const attempts = new Map<string, number>();
-/** How the first attempt's call ended, per thread: the signal's reason, named. */
-const aborted = new Map<string, { reason: string; cause: string | undefined }>();
+/** The attempts whose call was aborted, per thread, with the signal's reason, named. */
+const aborted = new Map<string, Array<{ attempt: number; reason: string; cause: string | undefined }>>();
 /** Threads whose error handler ran. */
 const handled: string[] = [];
 
@@ -30,12 +36,12 @@ const lockLoss = new StateGraph(new StateSchema({ done: z.boolean().default(fals
       const thread = threadOf(config);
       const attempt = (attempts.get(thread) ?? 0) + 1;
       attempts.set(thread, attempt);
-      if (attempt > 1) return { done: true };
       try {
-        await slowCall(30_000, config.signal);
+        await slowCall(attempt === 1 ? 30_000 : LOCK_MS + 2_000, config.signal);
       } catch (error) {
         const reason = config.signal?.reason as Error;
-        aborted.set(thread, { reason: reason.name, cause: (reason.cause as Error | undefined)?.name });
+        const cause = (reason.cause as Error | undefined)?.name;
+        aborted.set(thread, [...(aborted.get(thread) ?? []), { attempt, reason: reason.name, cause }]);
         throw error;
       }
       return { done: true };
@@ -58,7 +64,8 @@ let worker: ReturnType<typeof createWorker>;
 beforeAll(async () => {
   h = await createHarness("job_lost_signal");
   redis = new Redis(h.redisUrl);
-  // Locks of 1 s (renewed every 0.5 s), stalled jobs looked for every 0.5 s.
+  // Stalled jobs looked for every 0.2 s: a job whose lock is gone is handed out again long
+  // before its lock's first renewal would fail.
   worker = createWorker({
     graphs: { lockLoss },
     databaseUrl: h.databaseUrl,
@@ -67,8 +74,8 @@ beforeAll(async () => {
     prefix: h.prefix,
     workerId: "w",
     logger: pino({ level: "silent" }),
-    lockDurationMs: 1_000,
-    stalledIntervalMs: 500,
+    lockDurationMs: LOCK_MS,
+    stalledIntervalMs: 200,
   });
   await worker.start();
 }, 60_000);
@@ -83,17 +90,24 @@ it("a job that loses its lock mid-call aborts its node's signal: no error handle
   await until(() => attempts.get(threadId) === 1, 10_000, "the node never started");
   const [job] = await h.queue.getJobs(["active"]);
   expect(job?.data.threadId).toBe(threadId);
-  expect(await redis.del(`${h.queue.toKey(job?.id ?? "")}:lock`)).toBe(1);
+  const lock = `${h.queue.toKey(job?.id ?? "")}:lock`;
+  // Taken a moment ago: its first renewal is over a second away, the stalled check 0.2–0.4 s.
+  expect(await redis.pttl(lock)).toBeGreaterThan(LOCK_MS - 1_000);
+  expect(await redis.del(lock)).toBe(1);
 
-  // The lock's next renewal fails (or the job is handed out again first): the call stops then,
+  // This worker takes the job again while the first attempt runs: the first's call stops then,
   // not 30 s later.
-  await until(() => aborted.has(threadId), 5_000, "the node's signal never aborted");
-  expect(aborted.get(threadId)).toEqual({ reason: "AbortError", cause: "JobLockLostError" });
-  expect(await h.client.runs.wait(runId, { timeoutMs: 15_000 })).toMatchObject({
+  await until(() => attempts.get(threadId) === 2, 5_000, "the job was never handed out again");
+  await until(() => aborted.has(threadId), 2_000, "the first attempt's signal never aborted");
+  expect(aborted.get(threadId)).toEqual([{ attempt: 1, reason: "AbortError", cause: "JobLockLostError" }]);
+  // The second runs longer than its lock: renewed all along, it is not handed out a third time.
+  expect(await h.client.runs.wait(runId, { timeoutMs: 20_000 })).toMatchObject({
     status: "success",
     values: { done: true },
   });
   expect(attempts.get(threadId)).toBe(2);
+  expect(aborted.get(threadId)).toHaveLength(1);
+  expect(await h.queue.getJobs(["failed"])).toEqual([]);
   expect(handled).toEqual([]);
   // Each superstep stored once: the lost attempt stored nothing beside the one that went on.
   expect(await checkpointForks(h, [threadId])).toEqual([]);
@@ -101,4 +115,4 @@ it("a job that loses its lock mid-call aborts its node's signal: no error handle
   const metrics = await worker.context.metrics.registry.metrics();
   expect(metrics).toContain('layover_jobs_total{result="lock_lost",service="worker"} 1');
   expect(metrics).toContain('layover_jobs_total{result="finished",service="worker"} 1');
-}, 30_000);
+}, 40_000);

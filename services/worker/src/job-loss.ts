@@ -12,9 +12,9 @@ export class JobLockLostError extends LayoverError<"JOB_LOCK_LOST"> {
   constructor() {
     super(
       "JOB_LOCK_LOST",
-      "this job's lock lapsed (its process stood still, or could not renew it in time), and it is " +
-        "no longer this worker's: nothing more of its run is stored here; the worker that holds " +
-        "the job goes on with the run",
+      "this job's lock lapsed (its process stood still, or could not renew it in time, or Redis " +
+        "lost it) and the job is no longer this worker's: nothing more of its run is stored here; " +
+        "the worker that holds the job goes on with the run",
     );
   }
 }
@@ -60,33 +60,54 @@ export class JobLoss {
   }
 }
 
+/** One attempt of a job running here: its loss, and whether it has left. */
+interface Attempt {
+  loss: JobLoss;
+  left: Promise<void>;
+}
+
 /**
  * The attempts this worker runs, by BullMQ job id: BullMQ names the jobs whose lock renewal failed
  * (`lockRenewalFailed`), and a renewal fails only when the lock is gone or another worker's.
+ *
  * Several attempts of one job id may run here at once: this worker took the job again after
- * losing it (its lock lapsed, and the stalled-job check handed it out again). BullMQ renews one
- * lock per job id, the newest attempt's, so the older attempt's loss is told by no failed
- * renewal: it is lost when the newer one begins, since a job is handed out only with a new lock.
+ * losing it (its lock lapsed, and the stalled-job check handed it out again, or Redis lost it and
+ * reconciliation enqueued it again). BullMQ hands a job out only with a new lock, so the older
+ * attempt is lost when the newer one begins. And BullMQ renews one lock per job id, the newest
+ * attempt's, and stops renewing it when any attempt of the id returns: so an older attempt leaves
+ * (`leave`, awaited before its processor returns) only once the newer ones have, or the newer
+ * one's lock would lapse while it runs, and the job be handed out again and again.
  */
 export class JobLosses {
-  private readonly byJob = new Map<string, Set<JobLoss>>();
+  private readonly byJob = new Map<string, Attempt[]>();
 
-  /** A loss for an attempt of `jobId` that begins now (earlier ones here are lost); `untrack` when it ends. */
-  track(jobId: string): { loss: JobLoss; untrack: () => void } {
-    const loss = new JobLoss();
-    const attempts = this.byJob.get(jobId) ?? new Set<JobLoss>();
-    for (const earlier of attempts) earlier.lose();
-    attempts.add(loss);
+  /** An attempt of `jobId` that begins now (earlier ones here are lost); await `leave` as it ends. */
+  track(jobId: string): { loss: JobLoss; leave: () => Promise<void> } {
+    const attempts = this.byJob.get(jobId) ?? [];
+    for (const earlier of attempts) earlier.loss.lose();
+    let markLeft = () => {};
+    const left = new Promise<void>((resolve) => {
+      markLeft = resolve;
+    });
+    const attempt: Attempt = { loss: new JobLoss(), left };
+    attempts.push(attempt);
     this.byJob.set(jobId, attempts);
-    const untrack = () => {
-      attempts.delete(loss);
-      if (attempts.size === 0 && this.byJob.get(jobId) === attempts) this.byJob.delete(jobId);
+    const leave = async () => {
+      for (let newer = newerThan(attempts, attempt); newer.length > 0; newer = newerThan(attempts, attempt))
+        await Promise.all(newer.map((other) => other.left));
+      attempts.splice(attempts.indexOf(attempt), 1);
+      if (attempts.length === 0 && this.byJob.get(jobId) === attempts) this.byJob.delete(jobId);
+      markLeft();
     };
-    return { loss, untrack };
+    return { loss: attempt.loss, leave };
   }
 
   /** Every attempt of `jobIds` running here is lost. */
   lose(jobIds: readonly string[]): void {
-    for (const jobId of jobIds) for (const loss of this.byJob.get(jobId) ?? []) loss.lose();
+    for (const jobId of jobIds) for (const attempt of this.byJob.get(jobId) ?? []) attempt.loss.lose();
   }
+}
+
+function newerThan(attempts: readonly Attempt[], attempt: Attempt): Attempt[] {
+  return attempts.slice(attempts.indexOf(attempt) + 1);
 }

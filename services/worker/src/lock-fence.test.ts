@@ -108,10 +108,29 @@ describe("JobLosses", () => {
     expect(again.loss.lost).toBe(true);
   });
 
-  it("does not lose an attempt that ended, nor one that begins after the renewal failed", () => {
+  it("lets an older attempt leave only after the newer ones (BullMQ stops renewing the id's lock when one returns)", async () => {
+    const losses = new JobLosses();
+    const first = losses.track("job-1");
+    const second = losses.track("job-1");
+    const order: string[] = [];
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const firstLeft = first.leave().then(() => order.push("first"));
+    await turn();
+    expect(order).toEqual([]);
+    // Handed out a third time while both run: the first and the second wait for it.
+    const third = losses.track("job-1");
+    const secondLeft = second.leave().then(() => order.push("second"));
+    await turn();
+    expect(order).toEqual([]);
+    await third.leave().then(() => order.push("third"));
+    await Promise.all([firstLeft, secondLeft]);
+    expect(order).toEqual(["third", "second", "first"]);
+  });
+
+  it("does not lose an attempt that left, nor one that begins after the renewal failed", async () => {
     const losses = new JobLosses();
     const ended = losses.track("job-1");
-    ended.untrack();
+    await ended.leave();
     losses.lose(["job-1"]);
     const next = losses.track("job-1");
     expect([ended.loss.lost, next.loss.lost]).toEqual([false, false]);

@@ -45,8 +45,9 @@ function stepJobProcessor(ctx: WorkerContext, logger: Logger, outage: OutageGate
     });
     // A job handed back on its last attempt would fail for good: that one settles its run.
     const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    // Lost when BullMQ fails to renew the job's lock: its nodes' signal aborts.
-    const { loss, untrack } = ctx.losses.track(job.id ?? stepJobId(data));
+    // Lost when BullMQ fails to renew the job's lock, or hands this worker the job again while
+    // this attempt runs: its nodes' signal aborts (job-loss.ts).
+    const { loss, leave } = ctx.losses.track(job.id ?? stepJobId(data));
     try {
       const lock =
         token === undefined ? undefined : { key: `${ctx.dispatcher.queue.toKey(job.id ?? "")}:lock`, token };
@@ -70,7 +71,8 @@ function stepJobProcessor(ctx: WorkerContext, logger: Logger, outage: OutageGate
       }
       throw error;
     } finally {
-      untrack();
+      // After any newer attempt of the job here: BullMQ stops renewing the job's lock when one returns.
+      await leave();
     }
   };
 }
