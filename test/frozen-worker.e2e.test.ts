@@ -113,14 +113,14 @@ describe("a worker frozen past its job's lock", () => {
     const zombie = await worker("z");
     const start = await h.client.runs.start({
       graphId: "freezing",
-      input: { freezeOn: "z", delayMs: 3_000 },
+      input: { freezeOn: "z", delayMs: 5_000 },
     });
     await until(() => frozen(zombie), 10_000, "z never froze in its node");
     const taker = await worker("w");
     expect((await h.client.runs.wait(start.runId, { timeoutMs: 20_000 })).status).toBe("success");
     expect(calls(taker)).toEqual([{ how: "booked" }]);
 
-    // z's lock renewal, overdue when it thaws, fails at once: its node's call (3 s from the thaw)
+    // z's lock renewal, overdue when it thaws, fails at once: its node's call (5 s from the thaw)
     // is aborted long before it would book, as a cancel aborts it.
     zombie.child.kill("SIGCONT");
     await until(() => calls(zombie).length > 0, 10_000, "z's call never ended");
