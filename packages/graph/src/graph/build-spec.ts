@@ -27,6 +27,16 @@ function assertKnown(parts: GraphParts, name: string, role: string): void {
   }
 }
 
+/** A node's `ends` (where its Commands may go) names nodes of the graph, or END. */
+function assertEndKnown(parts: GraphParts, node: string, target: string): void {
+  if (target === END || parts.nodes.has(target)) return;
+  const known = [...parts.nodes.keys()].join(", ");
+  throw new InvalidGraphError(
+    `Node "${node}"'s ends names "${target}", which is not a node of graph "${parts.name}". Nodes: ${known}. ` +
+      `ends lists the nodes its Commands may go to: add "${target}" with addNode("${target}", fn), or fix the name.`,
+  );
+}
+
 function validateBranchTargets(parts: GraphParts): void {
   for (const [source, branches] of parts.branches) {
     assertKnown(parts, source, "source");
@@ -46,7 +56,7 @@ function validateReachable(parts: GraphParts): void {
   const targets = new Set<string>();
   for (const node of nodes) {
     for (const target of node.ends ?? []) {
-      assertKnown(parts, target, "target");
+      assertEndKnown(parts, node.name, target);
       targets.add(target);
     }
   }

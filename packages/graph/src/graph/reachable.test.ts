@@ -117,7 +117,7 @@ describe("a node nothing leads to", () => {
       .addNode("route", () => new Command({ goto: "aprove" }), { ends: ["aprove"] })
       .addEdge(START, "route");
     const error = expectThrowsCode(() => typo.compile(), "INVALID_GRAPH");
-    expect(error.message).toContain('"aprove"');
+    expect(error.message).toContain('Node "route"\'s ends names "aprove", which is not a node');
 
     // A subgraph's node goes to its parent's "target" (Command.PARENT): the parent names it.
     const inner = new StateGraph(State)
