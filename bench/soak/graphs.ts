@@ -3,7 +3,10 @@
 // supersteps committed, once each, and which answers they took: the soak computes the same
 // trail from its ledger and compares. Nodes that do work also write a custom chunk naming
 // themselves first (config.writer, as a node sends an LLM's tokens), so a stream read in
-// ["updates", "custom"] shows whether each node's chunks come in the order it sent them.
+// ["updates", "custom"] shows whether each node's chunks come in the order it sent them. Their
+// waits are given the node's signal, as a careful node's calls are: a cancel, or a job found
+// lost (a worker frozen past its lock), stops them.
+import { setTimeout as sleep } from "node:timers/promises";
 import { Annotation, END, interrupt, type LangGraphRunnableConfig, START, StateGraph } from "@layover/graph";
 
 export const APPROVAL_ID = "soak-approval";
@@ -13,7 +16,9 @@ export const CHAIN_NODES = 5;
 export const TIMEOUT_ANSWER = "timeout";
 
 const concat = (a: string[], b: string | string[]) => a.concat(b);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** A wait of `ms` that its node's `signal` stops (rejecting with an AbortError). */
+const wait = (ms: number, signal: AbortSignal | undefined) =>
+  sleep(ms, undefined, signal === undefined ? undefined : { signal });
 
 const ApprovalState = Annotation.Root({
   /** Questions the review asks: 1 or 2. */
@@ -44,7 +49,7 @@ export const approval = new StateGraph(ApprovalState)
   })
   .addNode("act", async (s: Approval, config: LangGraphRunnableConfig) => {
     config.writer?.({ node: "act" });
-    await sleep(s.delayMs);
+    await wait(s.delayMs, config.signal);
     return { trail: "act" };
   })
   .addEdge(START, "prepare")
@@ -65,7 +70,7 @@ for (let i = 0; i < CHAIN_NODES; i++) {
   chainBuilder = chainBuilder
     .addNode(`s${i}`, async (s: typeof ChainState.State, config: LangGraphRunnableConfig) => {
       config.writer?.({ node: `s${i}` });
-      await sleep(s.delayMs);
+      await wait(s.delayMs, config.signal);
       return { count: 1, trail: `s${i}` };
     })
     .addEdge(i === 0 ? START : `s${i - 1}`, `s${i}`);
