@@ -129,14 +129,15 @@ export function failBeforeStep(
   return settle(ctx, log, run, finishRun(ctx.db, ctx.db.pool, args), "failed");
 }
 
-/** Why a step or flush stored nothing, when that ends the job: a lost race, or a refused input. */
+/** Why a step or flush stored nothing, when that ends the job: a lost race or lock, or a refused input. */
 type Stopped = "conflict" | "lock_lost" | { refused: unknown };
 
 /**
  * A step or flush, or why it stored nothing: "conflict" when another worker committed from the
- * same head first; "lock_lost" when the job is no longer this worker's (job-loss.ts); `refused` when the engine refused to store what the run began with (its
- * input, held, is no value a checkpoint can hold): nothing of the run is stored, and it fails
- * as if `prepare` had refused it. A refusal after the run stored something fails the job.
+ * same head first; "lock_lost" when the job is no longer this worker's (job-loss.ts); `refused`
+ * when the engine refused to store what the run began with (its input, held, is no value a
+ * checkpoint can hold): nothing of the run is stored, and it fails as if `prepare` had refused
+ * it. A refusal after the run stored something fails the job.
  */
 export async function unlessStopped<T>(
   log: Logger,

@@ -1,7 +1,8 @@
 // A job this worker no longer holds: its BullMQ lock lapsed (the process stood still, Redis was
-// out of reach past the lock's duration) and another worker may be running it already. Its
-// nodes' signal aborts then, as a cancel aborts it, so a model call or a booking the node gave
-// its signal stops instead of running a second time beside the other worker's.
+// out of reach past the lock's duration, the key was evicted or deleted) and the job was, or will
+// be, handed out again: another worker, or this one, may be running it already. Its nodes'
+// signal aborts then, as a cancel aborts it, so a model call or a booking the node gave its
+// signal stops instead of running a second time beside the other attempt's.
 import { isLayoverError, LayoverError } from "@layover/checkpoint";
 
 /**
