@@ -1,7 +1,7 @@
 // runs.cancel of a run whose node is running reaches the node through `config.signal`, as
 // LangGraph's nodes are given it: a slow call the node handed the signal stops at once.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { signalSeen } from "./fixtures/abortable.ts";
+import { abortReasons, signalSeen } from "./fixtures/abortable.ts";
 import { createHarness, type Harness } from "./support/harness.ts";
 import { until } from "./support/until.ts";
 
@@ -21,6 +21,8 @@ it("aborts the running node's signal: its call stops, the run stays cancelled, t
   await until(() => signalSeen.get(threadId) === "waiting", 10_000, "the node never started");
   expect(await h.client.runs.cancel(runId)).toEqual({ status: "cancelled" });
   await until(() => signalSeen.get(threadId) === "aborted", 3_000, "the node's signal was not aborted");
+  // The cancel's reason, not the job's (its signal aborts on either): an AbortError naming the run.
+  expect(abortReasons.get(threadId)).toEqual({ name: "AbortError", message: `Run ${runId} was cancelled.` });
   // The thread is handed on at once, not when the 30 s call would have ended.
   await until(
     async () => (await h.client.threads.get(threadId)).status === "idle",
