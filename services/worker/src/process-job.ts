@@ -42,7 +42,7 @@ import {
   stoppedResult,
   unlessStopped,
 } from "./job-end.ts";
-import { isJobLockLost, JobLoss } from "./job-loss.ts";
+import { isJobLockLost, type JobLoss } from "./job-loss.ts";
 import { lockFence } from "./lock-fence.ts";
 import { interruptRows, unparkable } from "./park.ts";
 import { prepareRun } from "./prepare-run.ts";
@@ -60,8 +60,8 @@ export interface JobAttempt {
   lock?: JobLock;
   /** When BullMQ handed this worker the job (performance.now()): a stand-still since may have lapsed its lock. */
   startedAt?: number;
-  /** Whether the job's lock was found lost (by BullMQ's renewal, or its fence): its nodes' signal aborts. */
-  loss?: JobLoss;
+  /** Whether the job was found lost (job-loss.ts): its nodes' signal aborts, and it stores nothing more. */
+  loss: JobLoss;
 }
 
 /**
@@ -73,7 +73,7 @@ export async function processStepJob(
   ctx: WorkerContext,
   job: StepJob,
   log: Logger,
-  attempt: JobAttempt = { last: true },
+  attempt: JobAttempt,
 ): Promise<JobResult> {
   // Watched from before the run is read: a cancel announced after the read is not missed.
   const untrack = ctx.cancels.track(job.runId);
@@ -147,7 +147,7 @@ async function runJob(
     // its thread: a job that goes on after its run lost it (a worker frozen past its lock while
     // the run was cancelled and its thread handed on) stores nothing, as a lost compare-and-set.
     // And only while the job still holds its lock, as far as this process can tell (lock-fence.ts).
-    const loss = attempt.loss ?? new JobLoss();
+    const { loss } = attempt;
     const fence = lockFence(ctx, attempt.lock, { startedAt: attempt.startedAt ?? performance.now(), loss });
     const saver = ctx.saver.guarded(holdsThreadGuard(ctx.db, run), fence);
     const emit = stream.open(run);
