@@ -8,6 +8,7 @@ import type { Socket } from "node:net";
 import pg from "pg";
 import { InvalidConfigError } from "./errors.ts";
 import { shown } from "./keys.ts";
+import { isNamed, isStatementAnswer, pipelinable, sqlstate } from "./pipelined-statements.ts";
 
 /** The lanes a worker's or a producer client's own pool pipelines on. */
 export const DEFAULT_POSTGRES_LANES = 2;
@@ -67,6 +68,10 @@ interface Lane {
   retiredAt?: number;
   /** Its connection is up: until then its statements wait for it, not for an answer. */
   connected: boolean;
+  /** When it was opened (the pool's maxLifetimeSeconds counts from then). */
+  openedAt: number;
+  /** Statements sent on it (the pool's maxUses counts them). */
+  uses: number;
   /**
    * Its round trip: the quickest it answered a statement, from the send, or its handshake's time
    * if quicker (this connection's: a failover's server may be farther). Infinity until connected.
@@ -100,8 +105,12 @@ type AnyQuery = (...args: unknown[]) => unknown;
  * statements fail with pg's "Query read timeout", as a silent pooled connection's would. The
  * other lanes are dropped with it (those with statements out once these are answered): an idle
  * one, open through the same silence, would show it is dead only by failing the next statement
- * sent on it, after the network returned. A lane idle for the pool's `idleTimeoutMillis` closes,
- * as the pool's idle connections do.
+ * sent on it, after the network returned.
+ *
+ * A lane lives as the pool's connections do: one idle for `idleTimeoutMillis` closes unless only
+ * `min` are open; one open for `maxLifetimeSeconds`, or sent `maxUses` statements, takes no more
+ * and closes once what is on it is answered (the next statement opens another); with
+ * `allowExitOnIdle`, an idle lane does not keep the process alive.
  */
 export class PipelinedPool extends pg.Pool {
   private readonly laneConfig: pg.ClientConfig;
@@ -140,6 +149,11 @@ export class PipelinedPool extends pg.Pool {
     return super.end();
   }
 
+  /** The statements a lane takes before it is replaced: the pool's `maxUses` (0: no limit, as pg-pool reads it). */
+  private get maxUses(): number {
+    return this.options.maxUses || Number.POSITIVE_INFINITY;
+  }
+
   /** Statements that took a pooled connection because every lane was stalled or full. */
   get spilled(): number {
     return this.spills;
@@ -159,14 +173,21 @@ export class PipelinedPool extends pg.Pool {
   }
 
   private async onLane(lane: Lane, args: unknown[]): Promise<unknown> {
-    if (lane.inFlight === 0) lane.progressAt = performance.now();
+    if (lane.inFlight === 0) {
+      lane.progressAt = performance.now();
+      if (this.options.allowExitOnIdle) socketOf(lane).ref();
+    }
     lane.inFlight += 1;
+    const use = ++lane.uses;
     let sentAt: number | undefined;
     try {
       await lane.ready;
       batchWrites(lane);
       sentAt = performance.now();
-      const result = await (lane.client.query as AnyQuery).apply(lane.client, args);
+      const answer = (lane.client.query as AnyQuery).apply(lane.client, args);
+      // Its last statement is queued (those before it were, in order): pg ends it once they are answered.
+      if (use >= this.maxUses) void this.retire(lane);
+      const result = await answer;
       answered(lane, sentAt);
       return result;
     } catch (error) {
@@ -184,6 +205,7 @@ export class PipelinedPool extends pg.Pool {
     } finally {
       lane.inFlight -= 1;
       lane.progressAt = performance.now();
+      if (lane.inFlight === 0 && this.options.allowExitOnIdle) socketOf(lane).unref();
     }
   }
 
@@ -196,14 +218,17 @@ export class PipelinedPool extends pg.Pool {
     const now = performance.now();
     let best: Lane | undefined;
     let connecting: Lane | undefined;
+    let usable = 0;
     for (const lane of this.lanes) {
+      if (lane.uses >= this.maxUses) continue; // its last statement is on its way: it retires once sent
+      usable += 1;
       if (lane.inFlight >= LANE_DEPTH) continue;
       const least = (than: Lane | undefined) => than === undefined || lane.inFlight < than.inFlight;
       if (!lane.connected) {
         if (least(connecting)) connecting = lane;
       } else if (!stalled(lane, now) && least(best)) best = lane;
     }
-    if ((best === undefined || best.inFlight > 0) && this.lanes.length < this.laneCount) return this.open();
+    if ((best === undefined || best.inFlight > 0) && usable < this.laneCount) return this.open();
     // A lane still connecting takes a statement only where it would otherwise take a pooled
     // connection, which would have to connect too (a distant server's handshake takes round trips).
     return best ?? connecting;
@@ -221,6 +246,8 @@ export class PipelinedPool extends pg.Pool {
       corked: false,
       connected: false,
       roundTripMs: Number.POSITIVE_INFINITY,
+      openedAt: performance.now(),
+      uses: 0,
     };
     // The statements on a failed connection get its error; the event itself must not crash the process.
     client.on("error", () => void this.retire(lane));
@@ -251,15 +278,16 @@ export class PipelinedPool extends pg.Pool {
   private watch(): void {
     if (this.watchdog !== undefined) return;
     const idleMs = this.options.idleTimeoutMillis ?? 0;
-    const periods = [this.silentMs, idleMs].filter((ms) => ms > 0).map((ms) => ms / 10);
+    const lifetimeMs = (this.options.maxLifetimeSeconds ?? 0) * 1_000;
+    const periods = [this.silentMs, idleMs, lifetimeMs].filter((ms) => ms > 0).map((ms) => ms / 10);
     this.watchdog = setInterval(
-      () => this.check(idleMs),
+      () => this.check(idleMs, lifetimeMs),
       Math.max(10, Math.min(LANE_CLOSE_MS / 2, ...periods)),
     );
     this.watchdog.unref();
   }
 
-  private check(idleMs: number): void {
+  private check(idleMs: number, lifetimeMs: number): void {
     const now = performance.now();
     let silence = false;
     for (const lane of [...this.lanes, ...this.draining])
@@ -272,13 +300,19 @@ export class PipelinedPool extends pg.Pool {
     // The other lanes went through the same network: one with nothing out cannot show it is
     // dead (a NAT entry gone), so none is trusted; those with statements out drain, watched.
     for (const lane of [...this.lanes])
-      if (silence || (idleMs > 0 && lane.inFlight === 0 && now - lane.progressAt > idleMs))
+      if (silence || (lifetimeMs > 0 && now - lane.openedAt > lifetimeMs) || this.idle(lane, now, idleMs))
         void this.retire(lane);
     // pg's end() sends Terminate and a FIN and waits for the server to close: a connection the
     // network lost (a NAT entry gone) never does, and end() would wait for TCP to give up.
     for (const lane of this.draining)
       if (lane.inFlight === 0 && now - Math.max(lane.retiredAt ?? now, lane.progressAt) > LANE_CLOSE_MS)
         socketOf(lane).destroy();
+  }
+
+  /** Whether `lane` has been idle for idleTimeoutMillis and more lanes than the pool's `min` are open. */
+  private idle(lane: Lane, now: number, idleMs: number): boolean {
+    const min = this.options.min ?? 0;
+    return idleMs > 0 && lane.inFlight === 0 && now - lane.progressAt > idleMs && this.lanes.length > min;
   }
 
   /**
@@ -332,50 +366,4 @@ function batchWrites(lane: Lane): void {
 /** The socket pg's client of `lane` writes to (pg keeps it on its connection, unexposed). */
 function socketOf(lane: Lane): Socket {
   return (lane.client as unknown as { connection: { stream: Socket } }).connection.stream;
-}
-
-/**
- * Whether a query may be pipelined: promise-style, not a cursor (it keeps a portal open), and
- * without a query_timeout of its own (time behind others on a lane would count against it).
- */
-function pipelinable(args: unknown[]): boolean {
-  const [config] = args;
-  if (args.some((arg) => typeof arg === "function")) return false;
-  if (typeof config !== "object" || config === null) return true;
-  return typeof (config as { submit?: unknown }).submit !== "function" && !("query_timeout" in config);
-}
-
-function isNamed(args: unknown[]): boolean {
-  const [config] = args;
-  return (
-    typeof config === "object" && config !== null && typeof (config as { name?: unknown }).name === "string"
-  );
-}
-
-/**
- * SQLSTATEs with which a server ends a session under way (FATAL): connection exceptions and
- * protocol violations (class 08), a terminated backend or dropped database, idle and transaction
- * timeouts. Codes only a log-in fails with (28, 3D000, 53300, 57P03) are not here: a failed
- * connect is no answer anyway, and an ERROR may carry them (pg_database_size('nosuch'): 3D000).
- * Not told apart by code: a FATAL with a code ERRORs use too (a standby's recovery conflict,
- * 40001; any, with exit_on_error): its lane takes statements until pg sees the socket end, and
- * one sent meanwhile fails as on a dropped connection.
- */
-const SESSION_ENDING = /^(08|57P0[1245]$|25P0[34]$)/;
-
-/**
- * Whether `error` is a statement's own failure, answered by the server (its connection is fine):
- * an ERROR, not a FATAL or PANIC. The severity is in the server's language (lc_messages: a German
- * server says FEHLER); one that is not English is read by its SQLSTATE instead.
- */
-export function isStatementAnswer(error: unknown): boolean {
-  const { severity, code } = (error ?? {}) as { severity?: unknown; code?: unknown };
-  if (typeof severity !== "string" || typeof code !== "string") return false; // not the server's
-  if (severity === "ERROR") return true;
-  if (severity === "FATAL" || severity === "PANIC") return false;
-  return !SESSION_ENDING.test(code);
-}
-
-function sqlstate(error: unknown): unknown {
-  return (error as { code?: unknown } | null)?.code;
 }

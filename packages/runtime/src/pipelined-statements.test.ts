@@ -1,6 +1,6 @@
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { isStatementAnswer } from "./pipelined-pool.ts";
+import { isStatementAnswer } from "./pipelined-statements.ts";
 
 /** What pg's parser makes of a server's ErrorResponse: its severity (S, in the server's language) and SQLSTATE (C). */
 function serverError(severity: string, code: string): pg.DatabaseError {
