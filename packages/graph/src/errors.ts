@@ -64,6 +64,12 @@ export class InvalidInputError extends GraphError<"INVALID_INPUT"> {
   }
 }
 
+/**
+ * A run asked to continue a thread (input `null` or `undefined`) that has no checkpoint, as
+ * LangGraph.js's EmptyInputError: start it with an input instead. Nothing was written.
+ */
+export class EmptyInputError extends InvalidInputError {}
+
 export class GraphRecursionError extends GraphError<"RECURSION_LIMIT"> {
   /** LangGraph.js's code for this error, for code ported from it that checks it. */
   readonly lc_error_code = "GRAPH_RECURSION_LIMIT";

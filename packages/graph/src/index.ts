@@ -31,6 +31,7 @@ export {
   AmbiguousResumeError,
   CheckpointNotFoundError,
   EmptyCommandError,
+  EmptyInputError,
   GraphAbortedError,
   type GraphErrorCode,
   GraphRecursionError,

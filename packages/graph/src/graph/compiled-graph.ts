@@ -8,6 +8,7 @@ import { continueRun, passBreakpointAfterCommand } from "../continue-run.ts";
 import { commandRun, recordResume, startRun } from "../entry.ts";
 import {
   CheckpointNotFoundError,
+  EmptyInputError,
   GraphAbortedError,
   GraphRecursionError,
   InvalidInputError,
@@ -257,7 +258,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
       );
     } else if (input === null || input === undefined) {
       if (head === undefined) {
-        throw new InvalidInputError(
+        throw new EmptyInputError(
           `Thread "${env.key.threadId}" has no checkpoint to continue from: start it with an input.`,
         );
       }

@@ -4,10 +4,13 @@ import {
   Annotation,
   BaseLangGraphError,
   Command,
+  EmptyInputError,
   END,
   GraphValueError,
+  InvalidInputError,
   InvalidResumeError,
   isInvalidResume,
+  MemorySaver,
   START,
   StateGraph,
 } from "../index.ts";
@@ -195,6 +198,27 @@ describe("LangGraph.js's error names", () => {
     );
     expect(error).toBeInstanceOf(GraphValueError);
     expect(error).toBeInstanceOf(BaseLangGraphError);
+  });
+
+  it("no input for a thread with no checkpoint is an EmptyInputError, an InvalidInputError, and nothing is stored", async () => {
+    const saver = new MemorySaver();
+    const graph = new StateGraph(State)
+      .addNode("a", noop)
+      .addEdge(START, "a")
+      .compile({ checkpointer: saver });
+    const config = { configurable: { thread_id: "never-started" } };
+    for (const input of [null, undefined]) {
+      const error = await graph.invoke(input, config).then(
+        () => undefined,
+        (thrown: unknown) => thrown,
+      );
+      expect(error).toBeInstanceOf(EmptyInputError);
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect(error).toMatchObject({ name: "EmptyInputError", code: "INVALID_INPUT" });
+      expect((error as Error).message).toContain('"never-started" has no checkpoint to continue from');
+    }
+    expect(await graph.getState(config)).toMatchObject({ values: {}, next: [] });
+    expect(await saver.getTuple({ threadId: "never-started", ns: "" })).toBeUndefined();
   });
 
   it("isInvalidResume finds an InvalidResumeError, itself or as a cause", () => {
