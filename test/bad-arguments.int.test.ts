@@ -5,7 +5,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { countRows, createHarness, type Harness, parkedApproval } from "./support/harness.ts";
+import { createHarness, type Harness, parkedApproval, producerRows } from "./support/harness.ts";
 
 let h: Harness;
 
@@ -17,11 +17,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const rows = async () => ({
-  threads: await countRows(h, "threads"),
-  runs: await countRows(h, "runs"),
-  crons: await countRows(h, "crons"),
-});
+const rows = () => producerRows(h);
 
 describe("values that cannot be stored", () => {
   it("refuses a cyclic input, answer or update by its path instead of overflowing the stack", async () => {
@@ -60,7 +56,10 @@ describe("thread ids, idempotency keys and names Postgres cannot hold", () => {
     for (const [call, field] of [
       [() => start({ threadId: long }), "threadId"],
       [() => cron({ threadId: long }), "threadId"],
-      ...[42, { key: 1 }, null, "", "a\u0000b", long].map(
+      // Half a surrogate pair: Postgres would store U+FFFD, so "t-\uD800" and "t-\uDC00" would be one thread.
+      [() => start({ threadId: "t-\uD800" }), "threadId"],
+      [() => cron({ threadId: "t-\uDC00" }), "threadId"],
+      ...[42, { key: 1 }, null, "", "a\u0000b", "key-\uD83D", long].map(
         (idempotencyKey) => [() => start({ idempotencyKey }), "idempotencyKey"] as const,
       ),
     ] as const) {
@@ -84,8 +83,10 @@ describe("thread ids, idempotency keys and names Postgres cannot hold", () => {
     const { threadId } = await parkedApproval(h, "keys");
     const before = await rows();
     for (const [field, value] of [
-      ...[42, { key: 1 }, null, "", "a\u0000b", long].map((v) => ["idempotencyKey", v] as const),
-      ...[42, { who: 1 }, "", "a\u0000b"].map((v) => ["resolvedBy", v] as const),
+      ...[42, { key: 1 }, null, "", "a\u0000b", "key-\uD83E", long].map(
+        (v) => ["idempotencyKey", v] as const,
+      ),
+      ...[42, { who: 1 }, "", "a\u0000b", "ann \uDE00"].map((v) => ["resolvedBy", v] as const),
     ])
       await expect(h.client.threads.resume(threadId, "yes", { [field]: value })).rejects.toMatchObject({
         code: "INVALID_INPUT",
@@ -97,8 +98,13 @@ describe("thread ids, idempotency keys and names Postgres cannot hold", () => {
 });
 
 describe("ids no row can have", () => {
-  it("answers a thread id with a NUL character as no thread, not with a Postgres error", async () => {
-    const bad = "a\u0000b";
+  it("answers a thread id with a NUL character or half a surrogate pair as no thread, not a Postgres error or another thread", async () => {
+    const { threadId: parked } = await parkedApproval(h, "lookalike", false, "t-\uFFFD");
+    for (const bad of ["a\u0000b", "t-\uD800"]) await noThread(bad);
+    expect((await h.client.threads.get(parked)).status).toBe("interrupted");
+  });
+
+  async function noThread(bad: string): Promise<void> {
     const before = await rows();
     for (const call of [
       () => h.client.threads.get(bad),
@@ -113,7 +119,7 @@ describe("ids no row can have", () => {
     for await (const checkpoint of h.client.threads.history(bad)) history.push(checkpoint);
     expect(history).toEqual([]);
     expect(await rows()).toEqual(before);
-  });
+  }
 
   it("answers a graph id with a NUL character as no graph", async () => {
     const before = await rows();
@@ -124,6 +130,22 @@ describe("ids no row can have", () => {
       { code: "UNKNOWN_GRAPH" },
     );
     expect(await rows()).toEqual(before);
+  });
+
+  it("refuses an olderThan before the earliest time Postgres holds (4714 BC), naming it", async () => {
+    for (const olderThan of [new Date(-8.64e15), new Date(Date.UTC(-4713, 10, 24) - 1)]) {
+      await expect(h.client.interrupts.list({ olderThan })).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+        message: expect.stringContaining("olderThan must be a valid Date from 4714 BC on"),
+      });
+      await expect(h.client.threads.prune({ olderThan })).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+        message: expect.stringContaining("olderThan must be a valid Date from 4714 BC on"),
+      });
+    }
+    expect(await h.client.interrupts.list({ olderThan: new Date(Date.UTC(-4713, 10, 24)) })).toMatchObject({
+      interrupts: [],
+    });
   });
 
   it("refuses an interrupts.list filter or a tampered cursor Postgres would fail on, naming it", async () => {

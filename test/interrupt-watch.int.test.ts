@@ -109,6 +109,11 @@ describe("interrupts.watch", () => {
   it("refuses options it cannot use, naming them, before reading anything", () => {
     const refusals: Array<[object, string]> = [
       [{ after: "not-a-cursor" }, "after must be the cursor of an interrupt a watch delivered"],
+      // An order past what the statement's integer holds: refused here, not by Postgres.
+      [
+        { after: Buffer.from(JSON.stringify(["5", 2 ** 31, "x"])).toString("base64url") },
+        "after must be the cursor of an interrupt a watch delivered",
+      ],
       [{ from: "yesterday" }, 'from must be "pending" or "now"'],
       [{ pollMs: 0 }, "pollMs must be a whole number of milliseconds from 10"],
       [{ batchSize: 5_000 }, "batchSize must be a whole number from 1 to 1000"],

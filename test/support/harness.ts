@@ -281,7 +281,15 @@ export async function countRows(h: Harness, table: string): Promise<number> {
   return rows[0].n;
 }
 
-/** A run of the approval graph, started and parked at its question. */
+/** How many threads, runs and crons there are: what a refused call must leave as it was. */
+export async function producerRows(h: Harness) {
+  return {
+    threads: await countRows(h, "threads"),
+    runs: await countRows(h, "runs"),
+    crons: await countRows(h, "crons"),
+  };
+}
+
 /** Rows thread `threadId` still has in the runtime's and the checkpointer's tables. */
 export async function threadRows(h: Harness, threadId: string) {
   const { rows } = await h.pool.query(
@@ -295,11 +303,17 @@ export async function threadRows(h: Harness, threadId: string) {
   return rows[0] as { threads: number; runs: number; interrupts: number; checkpoints: number };
 }
 
-export async function parkedApproval(h: Harness, item: string, twice = false) {
-  const { runId, threadId } = await h.client.runs.start({ graphId: "approval", input: { item, twice } });
+/** A run of the approval graph (on `threadId`, else a new thread), started and parked at its question. */
+export async function parkedApproval(h: Harness, item: string, twice = false, threadId?: string) {
+  const started = await h.client.runs.start({
+    graphId: "approval",
+    input: { item, twice },
+    ...(threadId === undefined ? {} : { threadId }),
+  });
+  const { runId } = started;
   const result = await h.client.runs.wait(runId, { timeoutMs: 20_000 });
   expect(result.status).toBe("interrupted");
-  return { runId, threadId, result };
+  return { runId, threadId: started.threadId, result };
 }
 
 /** A slow-chain run, and a run queued behind it on its thread (multitaskStrategy "enqueue"). */

@@ -10,7 +10,7 @@ export {
 } from "./errors.ts";
 export { newCheckpointId } from "./ids.ts";
 export { assertJsonSerialisable } from "./json-check.ts";
-export { jsonbProblem, type UnstorableText, unstorableText } from "./jsonb.ts";
+export { hasLoneSurrogate, jsonbProblem, type UnstorableText, unstorableText } from "./jsonb.ts";
 export { MemorySaver } from "./memory-saver.ts";
 export { jsonSerializer, reviveLangChain, type Serializer } from "./serializer.ts";
 export * from "./store/index.ts";

@@ -4,6 +4,11 @@ import { assertJsonSerialisable } from "./json-check.ts";
 /** Half of a surrogate pair, which UTF-8 (and so Postgres) cannot encode. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Whether `text` holds half a surrogate pair (cut through an emoji), which Postgres cannot store. */
+export function hasLoneSurrogate(text: string): boolean {
+  return LONE_SURROGATE.test(text);
+}
+
 /** Text Postgres's jsonb cannot hold. */
 export type UnstorableText = { path: string; holds: "nul" | "surrogate" };
 

@@ -163,7 +163,7 @@ async function createCron(db: Db, queue: Queue, spec: CronSpec, logger?: Logger)
       spec.graphId,
       spec.schedule,
       spec.timezone ?? null,
-      JSON.stringify(spec.input ?? {}),
+      JSON.stringify(spec.input === undefined ? {} : spec.input),
       spec.threadId ?? null,
       spec.config === undefined ? null : JSON.stringify(spec.config),
     ],

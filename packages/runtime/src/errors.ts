@@ -122,6 +122,22 @@ export class InvalidConfigError extends RuntimeError<"INVALID_CONFIG"> {
 }
 
 /** A start (or a cron's) on a thread that another graph runs. Nothing was written. */
+/**
+ * A start given the idempotency key of its thread's resume, or a resume given its start's: keys
+ * are kept per thread for both, so returning that run would pass one call off as the other.
+ */
+export function keyOfAnotherCall(
+  threadId: string,
+  key: string,
+  run: { id: string; kind: "start" | "resume" },
+  asked: "start" | "resume",
+  nothing = "Nothing was written.",
+): InvalidInputError {
+  return new InvalidInputError(
+    `idempotencyKey ${JSON.stringify(key)} is the key of thread "${threadId}"'s ${run.kind} (run ${run.id}), not of a ${asked}: give each call a key of its own. ${nothing}`,
+  );
+}
+
 export function threadOfAnotherGraph(
   threadId: string,
   threadGraph: string,

@@ -1,5 +1,6 @@
 export { jsonbProblem, type UnstorableText, unstorableText } from "@layover/checkpoint";
 export { checkStoreIndex } from "./client/client-options.ts";
+export type { ContinueOptions } from "./client/continue-thread.ts";
 export { type ClientOptions, createClient, type LayoverClient } from "./client/create-client.ts";
 export type { DeletedThread } from "./client/delete-thread.ts";
 export type { PrunedThreads, PruneThreadsOptions } from "./client/prune-threads.ts";
@@ -7,6 +8,7 @@ export type { PendingInterrupt, RunResult, ThreadState } from "./client/read.ts"
 export type { ReconcileOptions, Requeued } from "./client/reconcile.ts";
 export { reconcileRuns } from "./client/reconcile.ts";
 export type { ResumeOptions } from "./client/resume.ts";
+export type { RunOptions } from "./client/run-config.ts";
 export type { StartRunArgs } from "./client/start-run.ts";
 export { startRun } from "./client/start-run.ts";
 export type { RunStream, RunStreamEvent, RunStreamPart, StreamRunOptions } from "./client/stream-run.ts";

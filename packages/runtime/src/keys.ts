@@ -1,3 +1,4 @@
+import { hasLoneSurrogate } from "@layover/checkpoint";
 import { InvalidInputError } from "@layover/graph";
 
 /**
@@ -13,19 +14,29 @@ export function shown(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
+/** The earliest time Postgres's timestamptz holds (4714 BC, November 24); JavaScript's latest it holds too. */
+const EARLIEST_TIMESTAMP_MS = Date.UTC(-4713, 10, 24);
+
+/** Whether `value` is a Date Postgres can compare with its times: valid, and not before 4714 BC. */
+export function isStorableDate(value: unknown): value is Date {
+  return value instanceof Date && value.getTime() >= EARLIEST_TIMESTAMP_MS;
+}
+
 /**
  * Why `value` cannot be stored as a key (`maxBytes` given) or a name, such as a thread id or who
- * resolved an interrupt: not a string, empty, or with a NUL character (Postgres text cannot hold
- * one). Undefined when it can.
+ * resolved an interrupt: not a string, empty, or with a NUL character or half a surrogate pair
+ * (Postgres text cannot hold either: it would store another key, that another call's may equal).
+ * Undefined when it can.
  */
 export function textProblem(value: unknown, maxBytes = Number.POSITIVE_INFINITY): string | undefined {
   if (
     typeof value !== "string" ||
     value === "" ||
     value.includes("\u0000") ||
+    hasLoneSurrogate(value) ||
     (Number.isFinite(maxBytes) && Buffer.byteLength(value) > maxBytes)
   )
-    return `a non-empty string${Number.isFinite(maxBytes) ? ` of at most ${maxBytes} bytes (UTF-8)` : ""} without NUL characters`;
+    return `a non-empty string${Number.isFinite(maxBytes) ? ` of at most ${maxBytes} bytes (UTF-8)` : ""} without NUL characters or half a surrogate pair`;
   return undefined;
 }
 
@@ -47,9 +58,10 @@ export function checkKey(
 }
 
 /**
- * Whether `id` could name a row (a thread, a graph): a string without a NUL character. Postgres
- * text cannot hold one, and a query for one fails, so such an id is answered as naming none.
+ * Whether `id` could name a row (a thread, a graph): a string without a NUL character or half a
+ * surrogate pair. Postgres text cannot hold either (a query for a NUL fails, one for half a pair
+ * finds another id), so such an id is answered as naming none.
  */
 export function isStorableId(id: unknown): id is string {
-  return typeof id === "string" && !id.includes("\u0000");
+  return typeof id === "string" && !id.includes("\u0000") && !hasLoneSurrogate(id);
 }

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { NotInterruptedError } from "@layover/graph";
 import type { Db, Queryable } from "./db.ts";
-import { InterruptAlreadyResolvedError, ThreadNotFoundError } from "./errors.ts";
+import { InterruptAlreadyResolvedError, keyOfAnotherCall, ThreadNotFoundError } from "./errors.ts";
 import { type InterruptRow, interruptsById } from "./sql/interrupts.ts";
-import type { RunConfig } from "./sql/runs.ts";
+import { getRun, type RunConfig } from "./sql/runs.ts";
 
 /** Who answered interrupt `interruptId` first, and when (its row, if it is still there). */
 export function alreadyResolved(
@@ -88,8 +88,14 @@ export async function recordResume(
         runId: recorded.run_id,
         job: { threadId: args.threadId, runId: recorded.run_id, checkpointId: args.checkpointId },
       };
+    case "existing": {
+      // The key's run, recorded since the caller looked it up: a start's is not this resume's.
+      const run = await getRun(db, q, recorded.run_id);
+      if (run !== undefined && run.kind !== "resume" && args.idempotencyKey !== null)
+        throw keyOfAnotherCall(args.threadId, args.idempotencyKey, run, "resume", "Nothing was changed.");
+      return { runId: recorded.run_id, job: null };
+    }
     case "queued":
-    case "existing":
       return { runId: recorded.run_id, job: null };
   }
 }

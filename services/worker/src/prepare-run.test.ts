@@ -98,6 +98,16 @@ describe("recording a run's input exactly once, whatever the deliveries", () => 
     const wrong = run({ resume: { [randomUUID()]: "yes" } });
     await expect(deliver(wrong)).rejects.toMatchObject({ code: "UNKNOWN_INTERRUPT" });
   });
+
+  it("refuses a run whose stored input says nothing to do (an input key JSON dropped), recording nothing", async () => {
+    const { run, deliver, graph, configFor } = setup();
+    const empty = run({} as RunRow["input"]); // what `{ input: undefined }` was stored as
+    await expect(deliver(empty)).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining("holds no input, answers or breakpoint pass"),
+    });
+    expect((await graph.getState(configFor(empty))).values).toEqual({});
+  });
 });
 
 /** a → b → c (linearGraph: each appends `name(value)`), stopping before b and before c. */

@@ -1,5 +1,13 @@
 import type { CheckpointTuple } from "@layover/checkpoint";
-import { byInterruptId, Command, type HeadInfo, isLayoverError, RESUME, type Stepper } from "@layover/graph";
+import {
+  byInterruptId,
+  Command,
+  type HeadInfo,
+  InvalidInputError,
+  isLayoverError,
+  RESUME,
+  type Stepper,
+} from "@layover/graph";
 import type { RunRow } from "@layover/runtime";
 
 /**
@@ -31,6 +39,10 @@ export async function prepareRun(stepper: Stepper, run: RunRow): Promise<void> {
     await stepper.prepare(update === undefined ? null : new Command({ update }));
     return;
   }
+  if (!("resume" in run.input) || typeof run.input.resume !== "object" || run.input.resume === null)
+    throw new InvalidInputError(
+      `Run ${run.id}'s input holds no input, answers or breakpoint pass (a start whose input was undefined, which JSON stored as {}; clients refuse it now): it cannot run.`,
+    );
   const ids = Object.keys(run.input.resume);
   if (head !== undefined && answersRecorded(head, ids)) return;
   const command = new Command({

@@ -228,7 +228,7 @@ async function cancelledMidStep(log: Logger, stepper: Stepper, error: unknown): 
 
 /**
  * The run's durability: its start's (or LangGraph's older `checkpointDuring: false`), else its
- * graph's; none leaves the engine's default. A resume may set its own; a continue takes the graph's.
+ * graph's; none leaves the engine's default. A resume or a continue may set its own.
  */
 function durabilityOf(run: RunRow, served: ServedGraph): { durability?: Durability } {
   const config = runConfig(run);
@@ -237,9 +237,9 @@ function durabilityOf(run: RunRow, served: ServedGraph): { durability?: Durabili
   return durability === undefined ? {} : { durability };
 }
 
-/** The config a start or resume was given; a continue past a breakpoint has none. */
-function runConfig(run: RunRow) {
-  return "input" in run.input || "resume" in run.input ? run.input.config : undefined;
+/** The config a start, resume or continue was given (a continue's holds its run options only). */
+function runConfig(run: RunRow): RunConfig | undefined {
+  return run.input.config;
 }
 
 /** The breakpoints the run's start was given (checked by the client), over the graph's. */

@@ -4,18 +4,17 @@ import { InvalidInputError, NotInterruptedError, START } from "@layover/graph";
 import { inTransaction } from "../db.ts";
 import { ThreadNotFoundError, UnknownGraphError } from "../errors.ts";
 import { isStorableId } from "../keys.ts";
-import { checkRunStreamMode, type RunStreamMode } from "../run-stream.ts";
 import { listGraphIds } from "../sql/graphs.ts";
 import { threadInterrupts } from "../sql/interrupts.ts";
 import { insertRun } from "../sql/runs.ts";
 import { getThread, lockThread, setThreadState } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
-import { objectArg } from "./object-arg.ts";
+import { knownKeys, objectArg } from "./object-arg.ts";
+import { checkConfig, type RunOptions, runOptionsConfig } from "./run-config.ts";
 import { checkStateValues, registeredGraph } from "./start-run.ts";
 
-export interface ContinueOptions {
-  /** What the run's workers report as it runs, for runs.stream. @defaultValue nothing */
-  streamMode?: RunStreamMode | RunStreamMode[];
+/** A continue's options; its run's (durability, context, streamMode, streamSubgraphs) as RunOptions says. */
+export interface ContinueOptions extends RunOptions {
   /**
    * A state update applied as the run goes on past the breakpoint, as LangGraph's
    * `invoke(new Command({ update }), config)` at a breakpoint: the review-and-edit of a tool call
@@ -32,6 +31,15 @@ export interface ContinueOptions {
    */
   asNode?: string;
 }
+
+const CONTINUE_OPTIONS = [
+  "update",
+  "asNode",
+  "durability",
+  "context",
+  "streamMode",
+  "streamSubgraphs",
+] as const satisfies readonly (keyof ContinueOptions)[];
 
 /**
  * Refuses an update the run could not apply (not an object, not JSON, not the graph's keys) or
@@ -92,10 +100,12 @@ export async function continueThread(
   threadId: string,
   options: ContinueOptions = {},
 ): Promise<{ runId: string }> {
-  checkRunStreamMode(options.streamMode, "threads.continue's streamMode");
+  knownKeys(options, CONTINUE_OPTIONS, "threads.continue's options", "Nothing was written.");
+  const runConfig = runOptionsConfig(options);
+  checkConfig(runConfig);
   if (!isStorableId(threadId)) throw new ThreadNotFoundError(String(threadId));
   await checkUpdate(ctx, threadId, options);
-  const config = options.streamMode === undefined ? {} : { config: { streamMode: options.streamMode } };
+  const config = runConfig === undefined ? {} : { config: runConfig };
   const id = randomUUID();
   const { runId, job } = await expecting(ctx, id, threadId, () =>
     inTransaction(ctx.db, async (client) => {

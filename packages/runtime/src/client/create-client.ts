@@ -125,7 +125,7 @@ function checkedCrons(ctx: ClientContext, crons: ReturnType<typeof cronsApi>) {
       objectArg(spec, "crons.create's argument", "{ graphId, schedule }", true);
       await checkInput(ctx, {
         graphId: spec.graphId,
-        input: spec.input ?? {},
+        input: spec.input === undefined ? {} : spec.input,
         ...(spec.config === undefined ? {} : { config: spec.config }),
       });
       return crons.create(spec);

@@ -1,6 +1,6 @@
 import { InvalidInputError } from "@layover/graph";
 import type { Db } from "../db.ts";
-import { isStorableId, shown } from "../keys.ts";
+import { isStorableDate, isStorableId, shown } from "../keys.ts";
 import {
   type InterruptRow,
   type InterruptStatus,
@@ -50,11 +50,10 @@ function checkQuery(query: ListInterruptsQuery): void {
     );
   if (query.limit !== undefined && !(Number.isSafeInteger(query.limit) && query.limit > 0))
     refuse(`limit must be a whole number above 0 (at most 1,000 are returned); got ${String(query.limit)}`);
-  if (
-    query.olderThan !== undefined &&
-    !(query.olderThan instanceof Date && !Number.isNaN(query.olderThan.getTime()))
-  )
-    refuse(`olderThan must be a valid Date; got ${String(query.olderThan)}`);
+  if (query.olderThan !== undefined && !isStorableDate(query.olderThan))
+    refuse(
+      `olderThan must be a valid Date from 4714 BC on (as Postgres holds times); got ${String(query.olderThan)}`,
+    );
   for (const field of ["graphId", "threadId"] as const)
     if (query[field] != null && !isStorableId(query[field]))
       refuse(`${field} must be a string without NUL characters; got ${shown(query[field])}`);

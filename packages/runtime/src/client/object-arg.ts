@@ -14,3 +14,20 @@ export function objectArg<T>(value: T, what: string, shape: string, required = f
     );
   return value;
 }
+
+/**
+ * Refuses an options object with a key `allowed` does not hold (a typo, an option of another
+ * call), naming it and what `what` takes, instead of ignoring it.
+ */
+export function knownKeys(
+  options: object | undefined,
+  allowed: readonly string[],
+  what: string,
+  nothing: string,
+) {
+  const unknown = Object.keys(options ?? {}).filter((key) => !allowed.includes(key));
+  if (unknown.length > 0)
+    throw new InvalidInputError(
+      `${what} takes no ${unknown.map((key) => JSON.stringify(key)).join(", ")}: it takes ${allowed.join(", ")}. ${nothing}`,
+    );
+}

@@ -2,6 +2,7 @@
 // runs, interrupts and checkpoints, each as threads.delete deletes it.
 import { InvalidInputError } from "@layover/graph";
 import { ThreadBusyError, ThreadNotFoundError } from "../errors.ts";
+import { isStorableDate } from "../keys.ts";
 import type { ClientContext } from "./context.ts";
 import { type DeleteCondition, type DeletedThread, deleteThreadIf } from "./delete-thread.ts";
 
@@ -40,9 +41,9 @@ const MAX_FAILURES_IN_A_ROW = 10;
 
 function checkOptions(options: PruneThreadsOptions): Required<Omit<PruneThreadsOptions, "limit">> {
   const { olderThan, statuses = ["idle", "error"], limit } = options ?? {};
-  if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime()))
+  if (!isStorableDate(olderThan))
     throw new InvalidInputError(
-      `threads.prune: olderThan must be a valid Date (threads untouched since before it go); got ${String(olderThan)}.`,
+      `threads.prune: olderThan must be a valid Date from 4714 BC on (threads untouched since before it go); got ${String(olderThan)}.`,
     );
   if (!Array.isArray(statuses) || statuses.length === 0 || statuses.some((s) => !PRUNABLE.includes(s)))
     throw new InvalidInputError(

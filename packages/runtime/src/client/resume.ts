@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import { jsonbProblem } from "@layover/checkpoint";
 import {
   AmbiguousResumeError,
-  type Durability,
   InvalidInputError,
   InvalidResumeError,
   isInterruptIdShaped,
@@ -11,10 +10,9 @@ import {
   resumeIssues,
   UnknownInterruptError,
 } from "@layover/graph";
-import { ThreadNotFoundError } from "../errors.ts";
+import { keyOfAnotherCall, ThreadNotFoundError } from "../errors.ts";
 import { checkKey, isStorableId, shown, textProblem } from "../keys.ts";
 import { alreadyResolved, recordResume } from "../resume-transition.ts";
-import type { RunStreamMode } from "../run-stream.ts";
 import {
   answeredBy,
   type InterruptRow,
@@ -22,31 +20,35 @@ import {
   lastAnswer,
   threadInterrupts,
 } from "../sql/interrupts.ts";
-import { runByIdempotencyKey } from "../sql/runs.ts";
+import { type RunRow, runByIdempotencyKey } from "../sql/runs.ts";
 import { getThread } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
-import { checkConfig } from "./run-config.ts";
+import { knownKeys } from "./object-arg.ts";
+import { checkConfig, type RunOptions, runOptionsConfig } from "./run-config.ts";
 import { checkStateValues } from "./start-run.ts";
 
-export interface ResumeOptions {
-  /** A retried resume with the same key returns the first call's run instead of an error. */
+/** A resume's options; its run's (durability, context, streamMode, streamSubgraphs) as RunOptions says. */
+export interface ResumeOptions extends RunOptions {
+  /**
+   * A retried resume with the same key returns the first call's run instead of an error. Kept
+   * per thread, as a start's are: a key a start of the thread used is refused.
+   */
   idempotencyKey?: string;
   /** Recorded as `resolved_by` (who approved). @defaultValue the client's identity */
   resolvedBy?: string;
   /** State update applied with the resume (`Command({ resume, update })`). */
   update?: Record<string, unknown>;
-  /**
-   * How the resumed run stores its checkpoints, as `runs.start`'s config sets it for a start.
-   * @defaultValue the graph's (the worker module's), else "async"
-   */
-  durability?: Durability;
-  /** The resumed run's `config.context`. @defaultValue the thread's latest start's */
-  context?: Record<string, unknown>;
-  /** What the resumed run's workers report as it runs, for `runs.stream`. @defaultValue nothing */
-  streamMode?: RunStreamMode | RunStreamMode[];
-  /** Subgraphs' parts too, under their namespace (see RunConfig.streamSubgraphs). @defaultValue false */
-  streamSubgraphs?: boolean;
 }
+
+const RESUME_OPTIONS = [
+  "idempotencyKey",
+  "resolvedBy",
+  "update",
+  "durability",
+  "context",
+  "streamMode",
+  "streamSubgraphs",
+] as const satisfies readonly (keyof ResumeOptions)[];
 
 /**
  * `{ [interruptId]: value }` — an object whose keys all have an interrupt id's shape (version 5
@@ -116,17 +118,6 @@ async function explainRefusal(
   throw new NotInterruptedError(threadId);
 }
 
-/** The resumed run's config: what the options set, else none. */
-function resumeConfig(options: ResumeOptions) {
-  const given = {
-    ...(options.durability === undefined ? {} : { durability: options.durability }),
-    ...(options.context === undefined ? {} : { context: options.context }),
-    ...(options.streamMode === undefined ? {} : { streamMode: options.streamMode }),
-    ...(options.streamSubgraphs === undefined ? {} : { streamSubgraphs: options.streamSubgraphs }),
-  };
-  return Object.keys(given).length > 0 ? given : undefined;
-}
-
 /**
  * Answers a parked thread's interrupt(s): `value` for its single pending interrupt, or
  * `{ [interruptId]: value }` for several. The values are checked against the pending interrupts
@@ -147,8 +138,9 @@ export async function resumeThread(
   value: unknown,
   options: ResumeOptions = {},
 ): Promise<{ runId: string }> {
+  knownKeys(options, RESUME_OPTIONS, "threads.resume's options", "Nothing was changed.");
   if (!isStorableId(threadId)) throw new ThreadNotFoundError(String(threadId));
-  const config = resumeConfig(options);
+  const config = runOptionsConfig(options);
   checkConfig(config);
   checkKey(
     options.idempotencyKey,
@@ -165,7 +157,7 @@ export async function resumeThread(
     // A retry returns the first call's run, whatever the thread waits for now. resume_thread
     // checks the key again under the thread's lock, so two first calls cannot both win.
     const earlier = await runByIdempotencyKey(ctx.db, ctx.db.pool, threadId, options.idempotencyKey);
-    if (earlier) return { runId: earlier.id };
+    if (earlier) return firstCall(threadId, options.idempotencyKey, earlier);
   }
   const nul = jsonbProblem(value, "The answer") ?? jsonbProblem(options.update, "The update");
   if (nul !== undefined) throw new InvalidInputError(`${nul} Nothing was changed.`);
@@ -188,8 +180,14 @@ export async function resumeThread(
     if (key === undefined || !isLayoverError(error) || !ANSWERED.has(error.code)) throw error;
     const first = await runByIdempotencyKey(ctx.db, ctx.db.pool, threadId, key);
     if (first === undefined) throw error;
-    return { runId: first.id };
+    return firstCall(threadId, key, first);
   }
+}
+
+/** The run a retried resume's key found: its first call's, unless a start of the thread has the key. */
+function firstCall(threadId: string, key: string, run: RunRow): { runId: string } {
+  if (run.kind !== "resume") throw keyOfAnotherCall(threadId, key, run, "resume", "Nothing was changed.");
+  return { runId: run.id };
 }
 
 /** Refusals a call with an idempotency key may owe to its own first call having answered. */
@@ -213,7 +211,7 @@ const STALE: ReadonlySet<string> = new Set([
 async function answer(
   ctx: ClientContext,
   threadId: string,
-  resume: { value: unknown; options: ResumeOptions; config: ReturnType<typeof resumeConfig> },
+  resume: { value: unknown; options: ResumeOptions; config: ReturnType<typeof runOptionsConfig> },
   pending: readonly InterruptRow[],
 ): Promise<{ runId: string }> {
   const { value, options, config } = resume;

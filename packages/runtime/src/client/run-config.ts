@@ -1,8 +1,31 @@
 import { jsonbProblem } from "@layover/checkpoint";
-import { InvalidInputError, isDurability } from "@layover/graph";
-import { checkRunStreamMode } from "../run-stream.ts";
+import { type Durability, InvalidInputError, isDurability } from "@layover/graph";
+import { checkRunStreamMode, type RunStreamMode } from "../run-stream.ts";
 import type { RunConfig } from "../sql/runs.ts";
 import { objectArg } from "./object-arg.ts";
+
+/** The options a resume or a continue sets for its run (`threads.resume(id, value, { context })`). */
+export interface RunOptions {
+  /** How the run stores its checkpoints. @defaultValue the graph's (the worker module's), else "async" */
+  durability?: Durability;
+  /** The run's `config.context`. @defaultValue the thread's latest start's */
+  context?: Record<string, unknown>;
+  /** What the run's workers report as it runs, for `runs.stream`. @defaultValue nothing */
+  streamMode?: RunStreamMode | RunStreamMode[];
+  /** Subgraphs' parts too, under their namespace (see RunConfig.streamSubgraphs). @defaultValue false */
+  streamSubgraphs?: boolean;
+}
+
+/** The config of a run that `options` set, or none when they set nothing. */
+export function runOptionsConfig(options: RunOptions): RunConfig | undefined {
+  const given = {
+    ...(options.durability === undefined ? {} : { durability: options.durability }),
+    ...(options.context === undefined ? {} : { context: options.context }),
+    ...(options.streamMode === undefined ? {} : { streamMode: options.streamMode }),
+    ...(options.streamSubgraphs === undefined ? {} : { streamSubgraphs: options.streamSubgraphs }),
+  };
+  return Object.keys(given).length > 0 ? given : undefined;
+}
 
 /** Refuses a run config the worker could not honour, before anything is written. */
 export function checkConfig(config: RunConfig | undefined): void {

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { jsonbProblem } from "@layover/checkpoint";
-import { compiledJsonSchema, InvalidInputError, issueTexts } from "@layover/graph";
-import { ThreadBusyError, threadOfAnotherGraph, UnknownGraphError } from "../errors.ts";
+import { compiledJsonSchema, deterministicId, InvalidInputError, issueTexts } from "@layover/graph";
+import { keyOfAnotherCall, ThreadBusyError, threadOfAnotherGraph, UnknownGraphError } from "../errors.ts";
 import { checkKey, isStorableId } from "../keys.ts";
 import { type GraphRow, getGraph, listGraphIds } from "../sql/graphs.ts";
-import type { RunConfig } from "../sql/runs.ts";
+import { getRun, type RunConfig } from "../sql/runs.ts";
 import type { ThreadStatus } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
 import { checkBreakpointNodes, checkConfig } from "./run-config.ts";
@@ -13,7 +13,10 @@ export interface StartRunArgs {
   graphId: string;
   /** The graph's input: its state's keys (a StateGraph), or any JSON value (an entrypoint). */
   input: unknown;
-  /** @defaultValue a new random thread id */
+  /**
+   * @defaultValue a new random thread id; with an idempotencyKey, one derived from it and the
+   * graph id, so a retry that names no thread either finds the first call's run
+   */
   threadId?: string;
   config?: RunConfig;
   /**
@@ -21,7 +24,10 @@ export interface StartRunArgs {
    * @defaultValue "reject" — ThreadBusyError; "enqueue" runs after the current run ends.
    */
   multitaskStrategy?: "reject" | "enqueue";
-  /** A retried call with the same key returns the first call's run. */
+  /**
+   * A retried call with the same key returns the first call's run. Kept per thread, as a resume's
+   * are: a key a resume of the thread used is refused.
+   */
   idempotencyKey?: string;
 }
 
@@ -86,6 +92,10 @@ export async function checkInput(ctx: ClientContext, args: StartRunArgs): Promis
       `multitaskStrategy must be "reject" or "enqueue"; got ${JSON.stringify(args.multitaskStrategy)}. Nothing was written.`,
     );
   }
+  if (args.input === null || args.input === undefined)
+    throw new InvalidInputError(
+      `The input of a "${args.graphId}" run is ${String(args.input)}: a run starts from an input (LangGraph's invoke(null) continues a thread instead; threads.continue(threadId) does that here). Nothing was written.`,
+    );
   const nul = jsonbProblem(args.input, `The input of a "${args.graphId}" run`);
   if (nul !== undefined) throw new InvalidInputError(`${nul} Nothing was written.`);
   await checkStateValues(ctx, args.graphId, args.input, `The input of a "${args.graphId}" run`);
@@ -98,7 +108,11 @@ export async function startRun(
   args: StartRunArgs,
 ): Promise<{ runId: string; threadId: string }> {
   await checkInput(ctx, args);
-  const threadId = args.threadId ?? randomUUID();
+  const threadId =
+    args.threadId ??
+    (args.idempotencyKey === undefined
+      ? randomUUID()
+      : deterministicId("thread of key", args.graphId, args.idempotencyKey));
   const input = { input: args.input, ...(args.config ? { config: args.config } : {}) };
   const newRunId = randomUUID();
   const { started } = await expecting(ctx, newRunId, threadId, async () => {
@@ -130,8 +144,13 @@ export async function startRun(
     case "started":
       await dispatchRecorded(ctx, { threadId, runId: started.run_id, checkpointId: null });
       break;
+    case "existing": {
+      const run = await getRun(ctx.db, ctx.db.pool, started.run_id);
+      if (run !== undefined && run.kind !== "start")
+        throw keyOfAnotherCall(threadId, args.idempotencyKey as string, run, "start");
+      break;
+    }
     case "queued":
-    case "existing":
       break;
   }
   return { runId: started.run_id, threadId };

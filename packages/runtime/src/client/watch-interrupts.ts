@@ -64,9 +64,13 @@ function decodeCursor(cursor: unknown): FeedPosition | undefined {
     BigInt(xid) < 2n ** 64n &&
     Number.isSafeInteger(order) &&
     (order as number) >= -1 &&
+    (order as number) <= MAX_INT4 &&
     isStorableId(id);
   return valid ? { xid, order: order as number, id: id as string } : undefined;
 }
+
+/** The largest order a cursor may carry: the statement reads it as a Postgres integer. */
+const MAX_INT4 = 2 ** 31 - 1;
 
 /** The options, checked: a typed error names the field that is wrong, before anything is read. */
 function checkOptions(options: WatchInterruptsOptions) {

@@ -94,17 +94,20 @@ export interface RunConfig {
   streamSubgraphs?: boolean;
 }
 
+/** What a continue's run may be given (`threads.continue(id, { context })`): a resume's run options. */
+export type ContinueConfig = Pick<RunConfig, "streamMode" | "streamSubgraphs" | "context" | "durability">;
+
 export type RunInput =
   | { input: unknown; config?: RunConfig }
   | { resume: Record<string, unknown>; update?: Record<string, unknown>; config?: RunConfig }
   /** Past a static breakpoint (interruptBefore / interruptAfter), with an update as its input. */
-  | { continue: true; update?: Record<string, unknown>; config?: Pick<RunConfig, "streamMode"> }
+  | { continue: true; update?: Record<string, unknown>; config?: ContinueConfig }
   /**
    * Past a static breakpoint with an update counted as `asNode`'s output. Not a `continue`: a
    * worker older than asNode reads a continue and would run the node the person skipped; this
    * it cannot read, and fails the run instead.
    */
-  | { asNode: string; update?: Record<string, unknown>; config?: Pick<RunConfig, "streamMode"> };
+  | { asNode: string; update?: Record<string, unknown>; config?: ContinueConfig };
 
 export async function insertRun(
   db: Db,

@@ -1,0 +1,125 @@
+// Calls a caller gets subtly wrong, each once accepted with a quiet wrong result: a start with
+// no input, a key one kind of call used given to the other, a retried start that names no
+// thread, options threads.continue did not take. Each is now done as asked or refused with a
+// typed error, with nothing written.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHarness, type Harness, producerRows } from "./support/harness.ts";
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await createHarness("caller_mistakes");
+  await h.startWorker({ id: "worker-a" });
+}, 60_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+const rows = () => producerRows(h);
+
+describe("a start with no input", () => {
+  it("is refused for a StateGraph, an entrypoint and a cron, null or undefined alike, writing nothing", async () => {
+    const before = await rows();
+    for (const graphId of ["linear", "running-total"])
+      for (const input of [null, undefined]) {
+        for (const call of [
+          () => h.client.runs.start({ graphId, input }),
+          () => h.client.crons.create({ graphId, schedule: "0 0 1 1 *", input }),
+        ]) {
+          if (input === undefined && call.toString().includes("crons")) continue; // a cron's default input is {}
+          await expect(call()).rejects.toMatchObject({
+            code: "INVALID_INPUT",
+            message: expect.stringContaining(`is ${String(input)}: a run starts from an input`),
+          });
+        }
+      }
+    expect(await rows()).toEqual(before);
+  });
+
+  it("on a thread that has run is refused too, not taken for a continue that finishes at once", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "running-total", input: 5 });
+    expect((await h.client.runs.wait(runId)).status).toBe("success");
+    const before = await rows();
+    await expect(
+      h.client.runs.start({ graphId: "running-total", input: null, threadId }),
+    ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("threads.continue") });
+    expect(await rows()).toEqual(before);
+  });
+});
+
+describe("idempotency keys", () => {
+  it("a resume given the key of the thread's start is refused: it does not pass for an answer", async () => {
+    const threadId = `shared-key-${Date.now()}`;
+    const started = await h.client.runs.start({
+      graphId: "approval",
+      input: { item: "x" },
+      threadId,
+      idempotencyKey: "req-1",
+    });
+    expect((await h.client.runs.wait(started.runId)).status).toBe("interrupted");
+    const before = await rows();
+    await expect(h.client.threads.resume(threadId, "yes", { idempotencyKey: "req-1" })).rejects.toMatchObject(
+      {
+        code: "INVALID_INPUT",
+        message: expect.stringContaining(`is the key of thread "${threadId}"'s start (run ${started.runId})`),
+      },
+    );
+    expect(await rows()).toEqual(before);
+    expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
+    // A key of its own answers it; that key given to a start is refused in turn.
+    const { runId } = await h.client.threads.resume(threadId, "yes", { idempotencyKey: "req-2" });
+    expect((await h.client.runs.wait(runId)).status).toBe("success");
+    await expect(
+      h.client.runs.start({ graphId: "approval", input: { item: "y" }, threadId, idempotencyKey: "req-2" }),
+    ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("'s resume") });
+    expect(await h.client.threads.runs(threadId)).toHaveLength(2);
+  });
+
+  it("a start retried with its key and no threadId returns the first call's run on the same thread", async () => {
+    const key = `no-thread-${Date.now()}`;
+    const before = await rows();
+    const first = await h.client.runs.start({ graphId: "linear", input: { count: 1 }, idempotencyKey: key });
+    const again = await h.client.runs.start({ graphId: "linear", input: { count: 1 }, idempotencyKey: key });
+    expect(again).toEqual(first);
+    expect((await h.client.runs.wait(first.runId)).values).toMatchObject({ count: 11 });
+    expect(await rows()).toEqual({ ...before, threads: before.threads + 1, runs: before.runs + 1 });
+    // Another graph's start with the same key is its own.
+    const other = await h.client.runs.start({
+      graphId: "approval",
+      input: { item: "z" },
+      idempotencyKey: key,
+    });
+    expect(other.threadId).not.toBe(first.threadId);
+  });
+});
+
+describe("threads.continue's options", () => {
+  it("takes a resume's run options (context here) for the continued run", async () => {
+    const { runId, threadId } = await h.client.runs.start({
+      graphId: "contextual",
+      input: {},
+      config: { interruptBefore: ["greet"], context: { userId: "ann" } },
+    });
+    expect((await h.client.runs.wait(runId)).status).toBe("interrupted");
+    const continued = await h.client.threads.continue(threadId, {
+      context: { userId: "bob" },
+      durability: "exit",
+      streamSubgraphs: false,
+    });
+    const result = await h.client.runs.wait(continued.runId);
+    expect(result.values).toMatchObject({ seen: ["start for bob"] });
+  });
+
+  it("refuses an option it does not take, naming it, instead of dropping it", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "gated", input: {} });
+    expect((await h.client.runs.wait(runId)).status).toBe("interrupted");
+    const before = await rows();
+    for (const option of ["idempotencyKey", "resolvedBy", "streamMod"])
+      await expect(h.client.threads.continue(threadId, { [option]: "x" } as never)).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+        message: expect.stringContaining(`"${option}"`),
+      });
+    expect(await rows()).toEqual(before);
+    expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
+  });
+});
