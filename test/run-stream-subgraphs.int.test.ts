@@ -4,7 +4,7 @@ import { Command, MemorySaver } from "@layover/graph";
 import type { RunStreamPart } from "@layover/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subNode } from "./fixtures/subgraph-shapes.ts";
-import { createHarness, type Harness } from "./support/harness.ts";
+import { collectParts, createHarness, type Harness } from "./support/harness.ts";
 
 let h: Harness;
 
@@ -16,12 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
 });
-
-async function collect(parts: AsyncIterable<RunStreamPart>): Promise<RunStreamPart[]> {
-  const all: RunStreamPart[] = [];
-  for await (const part of parts) all.push(part);
-  return all;
-}
 
 /** The parts as [event, data], task and interrupt ids left out (a worker seeds them with the run id). */
 function shown(pairs: [string, unknown][]): unknown {
@@ -50,12 +44,12 @@ describe("runs.stream with streamSubgraphs", () => {
       input: { value: "v" },
       config: { streamMode: "updates", streamSubgraphs: true },
     });
-    const first = await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
+    const first = await collectParts(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
     const resumed = await h.client.threads.resume(threadId, "Ada", {
       streamMode: "updates",
       streamSubgraphs: true,
     });
-    const second = await collect(h.client.runs.stream(resumed.runId, { timeoutMs: 20_000 }));
+    const second = await collectParts(h.client.runs.stream(resumed.runId, { timeoutMs: 20_000 }));
     expect(second.at(-1)?.data).toMatchObject({ status: "success" });
 
     const pairs = (parts: RunStreamPart[]) =>

@@ -6,7 +6,7 @@ import { type RunStreamPart, runStreamKey } from "@layover/runtime";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chatAgent, narrated } from "./fixtures/narrated.ts";
-import { anotherClient, countRows, createHarness, type Harness } from "./support/harness.ts";
+import { anotherClient, collectParts, countRows, createHarness, type Harness } from "./support/harness.ts";
 
 let h: Harness;
 let redis: Redis;
@@ -22,12 +22,6 @@ afterAll(async () => {
   redis?.disconnect();
   await h?.close();
 });
-
-async function collect(parts: AsyncIterable<RunStreamPart>): Promise<RunStreamPart[]> {
-  const all: RunStreamPart[] = [];
-  for await (const part of parts) all.push(part);
-  return all;
-}
 
 /** The chunks as `[mode, chunk]`, as LangGraph's stream() gives them for several modes. */
 const chunks = (parts: RunStreamPart[]) =>
@@ -57,7 +51,7 @@ describe("runs.stream", () => {
       input: { topic: "budget" },
       config: { streamMode: modes },
     });
-    const first = await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
+    const first = await collectParts(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
     expect(chunks(first).filter(([mode]) => mode === "custom")).toEqual([
       ["custom", { token: "Dear" }],
       ["custom", { token: "budget" }],
@@ -68,7 +62,7 @@ describe("runs.stream", () => {
     expect(end?.data).toMatchObject({ runId, status: "interrupted", values: { draft: "Dear budget team" } });
 
     const resumed = await h.client.threads.resume(threadId, "yes", { streamMode: "values" });
-    const second = await collect(h.client.runs.stream(resumed.runId, { timeoutMs: 20_000 }));
+    const second = await collectParts(h.client.runs.stream(resumed.runId, { timeoutMs: 20_000 }));
     expect(second.at(-1)?.data).toMatchObject({
       status: "success",
       values: { approved: true, sentAt: "2026-12-06T12:00:00Z" },
@@ -94,7 +88,7 @@ describe("runs.stream", () => {
       ),
     );
     const streams = await Promise.all(
-      started.map(({ runId }) => collect(h.client.runs.stream(runId, { timeoutMs: 30_000 }))),
+      started.map(({ runId }) => collectParts(h.client.runs.stream(runId, { timeoutMs: 30_000 }))),
     );
     const expected = Array.from({ length: 10 }, (_, i) => ["updates", { [`n${i}`]: { count: i + 1 } }]);
     for (const parts of streams) {
@@ -104,7 +98,7 @@ describe("runs.stream", () => {
 
     // Rejoined after the fourth part: the rest, as the first stream gave it.
     const whole = streams[0] as RunStreamPart[];
-    const rest = await collect(
+    const rest = await collectParts(
       h.client.runs.stream(started[0]?.runId as string, { lastEventId: whole[3]?.id, timeoutMs: 5_000 }),
     );
     expect(chunks(rest)).toEqual(chunks(whole.slice(4)));
@@ -118,9 +112,9 @@ describe("runs.stream", () => {
       input: { messages: [{ role: "user", content: "book it", id: "ask" }] },
       config: { streamMode: modes },
     });
-    const first = await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
+    const first = await collectParts(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
     const resumed = await h.client.threads.resume(threadId, "yes", { streamMode: modes });
-    const second = await collect(h.client.runs.stream(resumed.runId, { timeoutMs: 20_000 }));
+    const second = await collectParts(h.client.runs.stream(resumed.runId, { timeoutMs: 20_000 }));
     expect(second.at(-1)?.data).toMatchObject({ status: "success" });
 
     const tokens = (parts: RunStreamPart[]) =>
@@ -166,7 +160,7 @@ describe("runs.stream", () => {
       input: { count: 0 },
       config: { streamMode: "values" },
     });
-    await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
+    await collectParts(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
     const key = runStreamKey(h.prefix, runId);
     const ttl = await redis.pttl(key);
     expect(ttl).toBeGreaterThan(59 * 60 * 1000);
@@ -177,7 +171,7 @@ describe("runs.stream", () => {
     const quiet = await h.client.runs.start({ graphId: "linear", input: { count: 0 } });
     await h.client.runs.wait(quiet.runId, { timeoutMs: 20_000 });
     expect(await redis.exists(runStreamKey(h.prefix, quiet.runId))).toBe(0);
-    await expect(collect(h.client.runs.stream(quiet.runId))).rejects.toMatchObject({
+    await expect(collectParts(h.client.runs.stream(quiet.runId))).rejects.toMatchObject({
       name: "InvalidInputError",
       message: expect.stringContaining("started without a streamMode"),
     });
@@ -189,10 +183,10 @@ describe("runs.stream", () => {
       input: { topic: "lost" },
       config: { streamMode: "updates" },
     });
-    const whole = await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
+    const whole = await collectParts(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
     expect(whole.length).toBeGreaterThan(1);
     await redis.del(runStreamKey(h.prefix, runId));
-    const lost = await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
+    const lost = await collectParts(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
     expect(lost).toEqual([
       { id: "0", event: "end", data: expect.objectContaining({ runId, status: "interrupted" }) },
     ]);
@@ -233,7 +227,7 @@ describe("runs.stream", () => {
 
     // Rejoined with the end's id: the end at once, not after a wait for more.
     const rejoinedAt = Date.now();
-    const rejoined = await collect(h.client.runs.stream(runId, { lastEventId: parts.at(-1)?.id }));
+    const rejoined = await collectParts(h.client.runs.stream(runId, { lastEventId: parts.at(-1)?.id }));
     expect(rejoined).toEqual([
       expect.objectContaining({ event: "end", data: expect.objectContaining({ runId }) }),
     ]);
@@ -246,7 +240,7 @@ describe("runs.stream", () => {
       input: { count: 0 },
       config: { streamMode: "updates", interruptBefore: ["n5"] },
     });
-    const before = await collect(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
+    const before = await collectParts(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
     expect(before.at(-1)?.data).toMatchObject({ status: "interrupted", values: { count: 5 } });
     await expect(h.client.threads.continue(threadId, { streamMode: "debug" as never })).rejects.toMatchObject(
       {
@@ -254,7 +248,7 @@ describe("runs.stream", () => {
       },
     );
     const continued = await h.client.threads.continue(threadId, { streamMode: "updates" });
-    const after = await collect(h.client.runs.stream(continued.runId, { timeoutMs: 20_000 }));
+    const after = await collectParts(h.client.runs.stream(continued.runId, { timeoutMs: 20_000 }));
     expect(chunks(after)).toEqual(
       Array.from({ length: 5 }, (_, i) => ["updates", { [`n${i + 5}`]: { count: i + 6 } }]),
     );
@@ -270,7 +264,7 @@ describe("runs.stream", () => {
       multitaskStrategy: "enqueue",
       config: { streamMode: "updates" },
     });
-    const parts = collect(h.client.runs.stream(queued.runId, { timeoutMs: 20_000 }));
+    const parts = collectParts(h.client.runs.stream(queued.runId, { timeoutMs: 20_000 }));
     await h.client.runs.cancel(queued.runId);
     const cancelledAt = Date.now();
     expect(await parts).toEqual([
@@ -308,7 +302,7 @@ describe("runs.stream", () => {
       expect(() => h.client.runs.stream(crypto.randomUUID(), { lastEventId: lastEventId as string })).toThrow(
         /lastEventId must be the id of a part/,
       );
-    await expect(collect(h.client.runs.stream(crypto.randomUUID()))).rejects.toMatchObject({
+    await expect(collectParts(h.client.runs.stream(crypto.randomUUID()))).rejects.toMatchObject({
       name: "RunNotFoundError",
     });
   });

@@ -5,7 +5,7 @@ import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { IndexConfig } from "@layover/checkpoint";
-import { createClient, type LayoverClient, STEP_QUEUE } from "@layover/runtime";
+import { createClient, type LayoverClient, type RunStreamPart, STEP_QUEUE } from "@layover/runtime";
 import { createScheduler } from "@layover/scheduler";
 import {
   createTestSchema,
@@ -279,6 +279,13 @@ export async function jobsInRedis(h: Harness): Promise<number> {
 export async function countRows(h: Harness, table: string): Promise<number> {
   const { rows } = await h.pool.query(`SELECT count(*)::int AS n FROM "${h.schema}".${table}`);
   return rows[0].n;
+}
+
+/** Every part of a runs.stream, to its end. */
+export async function collectParts(parts: AsyncIterable<RunStreamPart>): Promise<RunStreamPart[]> {
+  const all: RunStreamPart[] = [];
+  for await (const part of parts) all.push(part);
+  return all;
 }
 
 /** How many threads, runs and crons there are: what a refused call must leave as it was. */

@@ -22,7 +22,9 @@ import {
   type PutCheckpointArgs,
 } from "@layover/checkpoint";
 import { type AppliedWrites, appendHints, maxVersion } from "./algo/apply-writes.ts";
+import type { GraphSpec } from "./graph/spec.ts";
 import type { Deferred, LoadedHead } from "./head.ts";
+import { storedPut } from "./untracked.ts";
 
 /** When a run's checkpoints are stored (LangGraph's values; in-process, "async" is stored as "sync" is). */
 export type Durability = "sync" | "async" | "exit";
@@ -119,6 +121,8 @@ export function nextHead(
 export interface StoreEnv {
   saver: CheckpointSaver;
   key: CheckpointKey;
+  /** The graph's keys never stored (UntrackedValue): puts leave them out. */
+  spec?: Pick<GraphSpec, "untracked"> | undefined;
   /** The store in flight (a held chain stored in the background): the next waits for it. */
   storing?: Promise<void> | undefined;
   /**
@@ -133,6 +137,11 @@ type ChainPut = (chain: readonly PutCheckpointArgs[]) => Promise<void>;
 
 /** The puts that store `head`: its held predecessors not stored yet (a chain), then itself. */
 function putsOf(env: StoreEnv, head: LoadedHead, deferred: Deferred): PutCheckpointArgs[] {
+  return unstoredPuts(env, head, deferred).map((args) => storedPut(env.spec, args));
+}
+
+/** The puts that store `head`, with every key's value (putsOf leaves out the untracked). */
+function unstoredPuts(env: StoreEnv, head: LoadedHead, deferred: Deferred): PutCheckpointArgs[] {
   if (deferred.chain === undefined) {
     return [
       {

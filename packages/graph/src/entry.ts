@@ -29,6 +29,7 @@ import { type Interrupt, resumeIssues } from "./interrupt.ts";
 import type { FieldCheck, FieldSpec, StateDefinition } from "./state/definition.ts";
 import { missingNodes, plannedTasks, type StepEnv } from "./step.ts";
 import { saveWrites } from "./uncommitted.ts";
+import { storedPut } from "./untracked.ts";
 
 function describeType(value: unknown): string {
   return value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
@@ -246,15 +247,8 @@ export async function commitWrites(
     entered.deferred = { stored: head, changed, appends: new Map(Object.entries(appends ?? {})), chain: [] };
     return entered;
   }
-  await env.saver.put({
-    ...env.key,
-    checkpoint,
-    metadata,
-    parentId,
-    expectedHead: head ? head.expectedHead : null,
-    changedChannels: [...changed],
-    appends,
-  });
+  const put = { ...env.key, checkpoint, metadata, parentId, changedChannels: [...changed], appends };
+  await env.saver.put(storedPut(env.spec, { ...put, expectedHead: head ? head.expectedHead : null }));
   return entered;
 }
 

@@ -115,6 +115,6 @@ export {
   messagesStateReducer,
   REMOVE_ALL_MESSAGES,
 } from "./state/messages.ts";
-export { ReducedValue, StateSchema } from "./state/state-schema.ts";
+export { ReducedValue, StateSchema, UntrackedValue } from "./state/state-schema.ts";
 export type { Emitter, StreamMode } from "./stream.ts";
 export { isTimeoutRejection, type TimeoutRejection, timeoutRejection } from "./timeout-rejection.ts";

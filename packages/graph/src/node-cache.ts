@@ -7,6 +7,7 @@ import type { PlannedTask } from "./algo/plan.ts";
 import { cacheKey, type GraphCache, readCache, writeCache } from "./graph/cache-policy.ts";
 import type { CachePolicy } from "./graph/spec.ts";
 import type { StepEnv } from "./step-env.ts";
+import { storedWrites } from "./untracked.ts";
 
 /** What the cache says of a superstep's tasks, by task id. */
 export interface CacheLookup {
@@ -80,5 +81,7 @@ function writesFit(env: StepEnv, writes: unknown): writes is Write[] {
 export async function keepCached(env: StepEnv, task: PlannedTask, key: CacheFullKey, writes: Write[]) {
   const ttl = policyOf(env, task)?.ttl;
   if (env.cache !== undefined)
-    await writeCache(env.cache, [{ key, value: writes, ...(ttl === undefined ? {} : { ttl }) }]);
+    await writeCache(env.cache, [
+      { key, value: storedWrites(env.spec, writes), ...(ttl === undefined ? {} : { ttl }) },
+    ]);
 }

@@ -10,6 +10,7 @@ import { errorRecord } from "./error-record.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import type { Interrupt } from "./interrupt.ts";
 import type { Outcome } from "./outcome.ts";
+import { storedWrites } from "./untracked.ts";
 
 /** A task waiting for answers: which task and node asked, and what is still unanswered. */
 export interface WaitingTask {
@@ -106,7 +107,7 @@ export async function storePaused(
     ...env.key,
     checkpointId: head.checkpoint.id,
     taskId,
-    writes,
+    writes: storedWrites(env.spec, writes),
   }));
   let used = false;
   await storeHead(env, head, (chain) => {

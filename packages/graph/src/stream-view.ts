@@ -4,6 +4,7 @@ import { readState, type Write } from "./algo/apply-writes.ts";
 import { rootView, viewOf } from "./graph/state-views.ts";
 import type { LoadedHead } from "./head.ts";
 import type { StepEnv } from "./step-env.ts";
+import { storedValues } from "./untracked.ts";
 
 /** Whether `key` is a state key the run's stream shows. */
 function shown(env: StepEnv, key: string): boolean {
@@ -22,7 +23,8 @@ export function writesShown(env: StepEnv, writes: ReadonlyArray<readonly Write[]
 /** `values` as the run's stream shows them. */
 export function shownValues(env: StepEnv, values: Record<string, unknown>): unknown {
   if (env.spec.root !== undefined) return rootView(env.spec, values);
-  return viewOf(values, env.streamKeys);
+  const view = viewOf(values, env.streamKeys);
+  return env.emit?.leavesProcess === true ? storedValues(env.spec, view) : view;
 }
 
 /** The writes of an input object (its keys with a value), to ask writesShown about. */

@@ -37,6 +37,11 @@ export interface Emitter {
   callbacks?: readonly object[];
   /** Told, before its start event, of a task the node cache answered: it never runs (streamEvents gives it no chain events). */
   hit?: (taskId: string) => void;
+  /**
+   * Its chunks leave the process (a worker's runs.stream): "values" and "updates" leave out the
+   * graph's UntrackedValue keys, as checkpoints do. In-process streams show them, as LangGraph's.
+   */
+  leavesProcess?: boolean;
 }
 
 export function debugEvent(type: string, step: number, payload: unknown) {

@@ -7,6 +7,7 @@ import type { LoadedHead, WriteBatch } from "./head.ts";
 import type { Interrupt } from "./interrupt.ts";
 import { pendingOf, storePaused } from "./pause.ts";
 import type { StepEnv, StepResult } from "./step-env.ts";
+import { storedWrites } from "./untracked.ts";
 
 /** Stores batches of pending writes against `checkpointId`, one putWrites per task. */
 export async function saveWrites(
@@ -15,7 +16,9 @@ export async function saveWrites(
   batches: readonly WriteBatch[],
 ): Promise<void> {
   await Promise.all(
-    batches.map(({ taskId, writes }) => env.saver.putWrites({ ...env.key, checkpointId, taskId, writes })),
+    batches.map(({ taskId, writes }) =>
+      env.saver.putWrites({ ...env.key, checkpointId, taskId, writes: storedWrites(env.spec, writes) }),
+    ),
   );
 }
 

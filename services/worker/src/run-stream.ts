@@ -60,6 +60,7 @@ export class JobStream {
     return {
       modes: new Set<StreamMode>(streamed.modes),
       push: (mode, chunk, ns) => this.push(mode as RunStreamMode, chunk, ns),
+      leavesProcess: true,
       ...(streamed.subgraphs ? { subgraphs: true } : {}),
     };
   }

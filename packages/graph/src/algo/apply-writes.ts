@@ -41,16 +41,19 @@ function applyChannel(spec: GraphSpec, out: AppliedWrites, channel: string, upda
   }
   switch (channelSpec.kind) {
     case "last":
-      if (updates.length > 1) {
+      if (updates.length > 1 && channelSpec.lastWins !== true) {
         throw new InvalidUpdateError(
           `State key "${channel}" received ${updates.length} values in one superstep, but it keeps a single value. ` +
-            "Give it a reducer (Annotation({ reducer }), ReducedValue, or a zod field's .register(registry, { reducer })) to combine parallel writes, or write it from one node per step.",
+            (spec.untracked?.has(channel)
+              ? "It is an UntrackedValue: give it { guard: false } to keep the last write, or write it from one node per step."
+              : "Give it a reducer (Annotation({ reducer }), ReducedValue, or a zod field's .register(registry, { reducer })) to combine parallel writes, or write it from one node per step."),
         );
       }
       {
         // An Overwrite of a last-value key is just its value.
-        const [isOverwrite, value] = overwriteOf(updates[0]);
-        out.values[channel] = isOverwrite ? value : updates[0];
+        const last = updates[updates.length - 1];
+        const [isOverwrite, value] = overwriteOf(last);
+        out.values[channel] = isOverwrite ? value : last;
       }
       break;
     case "reduce": {

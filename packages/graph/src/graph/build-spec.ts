@@ -88,7 +88,11 @@ function stateChannels(state: StateDefinition): Map<string, ChannelSpec> {
   for (const [key, field] of state.fields) {
     channels.set(
       key,
-      field.reducer === undefined ? { kind: "last" } : { kind: "reduce", reducer: field.reducer },
+      field.reducer !== undefined
+        ? { kind: "reduce", reducer: field.reducer }
+        : field.untracked?.guard === false
+          ? { kind: "last", lastWins: true }
+          : { kind: "last" },
     );
   }
   return channels;
@@ -102,6 +106,11 @@ function pushWrite(
   const list = map.get(source);
   if (list === undefined) map.set(source, [write]);
   else list.push(write);
+}
+
+function untrackedOf(state: StateDefinition): ReadonlySet<string> | undefined {
+  const keys = [...state.fields].filter(([, field]) => field.untracked !== undefined).map(([key]) => key);
+  return keys.length === 0 ? undefined : new Set(keys);
 }
 
 function deferredOf(nodes: ReadonlyMap<string, NodeSpec>): ReadonlySet<string> | undefined {
@@ -156,6 +165,7 @@ export function buildGraphSpec(parts: GraphParts): GraphSpec {
     triggers,
     channels,
     deferred: deferredOf(parts.nodes),
+    untracked: untrackedOf(state),
     stateKeys: [...state.fields.keys()],
     nodeKeys,
     inputKeys,

@@ -141,7 +141,8 @@ export interface JoinSpec {
 }
 
 export type ChannelSpec =
-  | { kind: "last" }
+  /** `lastWins`: several writes in one superstep keep the last (an unguarded UntrackedValue). */
+  | { kind: "last"; lastWins?: boolean }
   | { kind: "reduce"; reducer: (current: any, update: any) => any }
   | { kind: "trigger" }
   | { kind: "join"; sources: readonly string[] };
@@ -158,6 +159,8 @@ export interface GraphSpec {
   /** node → channels that trigger it. */
   triggers: ReadonlyMap<string, readonly string[]>;
   channels: ReadonlyMap<string, ChannelSpec>;
+  /** State keys never stored (UntrackedValue); undefined when there are none. */
+  untracked?: ReadonlySet<string> | undefined;
   /** The deferred nodes (`addNode(…, { defer: true })`); undefined when there are none. */
   deferred?: ReadonlySet<string> | undefined;
   /** Every key the graph stores: the state's, and its input, output and nodes' input schemas'. */

@@ -16,6 +16,7 @@ import { waitingTasks } from "../snapshot.ts";
 import { runSuperstep, type StepEnv, type StepResult } from "../step.ts";
 import type { Emitter } from "../stream.ts";
 import { storeOrFail } from "../uncommitted.ts";
+import { storedCheckpoint } from "../untracked.ts";
 
 export interface StepperOptions {
   /**
@@ -128,7 +129,7 @@ function outcomeOf(env: StepEnv, result: StepResult): StepOutcome {
     interrupts: result.status === "interrupted" ? result.interrupts : [],
     waiting: result.status === "interrupted" ? waitingTasks(env, result.head) : [],
     ...(result.status === "done" || result.status === "interrupted"
-      ? { checkpoint: result.head.checkpoint }
+      ? { checkpoint: storedCheckpoint(env.spec, result.head.checkpoint) }
       : {}),
     ...(result.status === "failed" ? { error: result.error } : {}),
   };

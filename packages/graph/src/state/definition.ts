@@ -19,6 +19,11 @@ export interface FieldSpec {
   check: ((update: unknown) => FieldCheck) | undefined;
   /** The zod schema `check` applies, when there is one: it becomes the graph's input JSON Schema. */
   schema?: import("zod").ZodType | undefined;
+  /**
+   * An UntrackedValue's: the key lives while a run's supersteps run in one process and is never
+   * stored. `guard`: two writes in one superstep are refused (else the last is kept).
+   */
+  untracked?: { guard: boolean } | undefined;
 }
 
 export interface StateDefinition {

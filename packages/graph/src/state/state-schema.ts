@@ -50,9 +50,40 @@ export class ReducedValue<V = unknown, U = V> {
   }
 }
 
-type SchemaField = z.ZodType | ReducedValue<any, any>;
-type FieldValue<F> = F extends ReducedValue<infer V, any> ? V : F extends z.ZodType ? z.output<F> : never;
-type FieldUpdate<F> = F extends ReducedValue<any, infer U> ? U : F extends z.ZodType ? z.input<F> : never;
+/**
+ * A state key that is never stored, as LangGraph's UntrackedValue: `new UntrackedValue(z.string())`.
+ * It keeps the last value written while a run's supersteps run in one process (an `invoke`, a
+ * worker's job) and may hold what no checkpoint can (a client, a cache); a checkpoint, a pending
+ * write and history never have it, so a resumed run, or the next job, starts without it.
+ * `guard` (default true): two writes to it in one superstep are refused; false keeps the last.
+ */
+export class UntrackedValue<V = unknown> {
+  declare readonly ValueType: V;
+  readonly schema: z.ZodType<V> | undefined;
+  readonly guard: boolean;
+  constructor(schema?: z.ZodType<V>, init: { guard?: boolean } = {}) {
+    this.schema = schema;
+    this.guard = init.guard ?? true;
+  }
+}
+
+type SchemaField = z.ZodType | ReducedValue<any, any> | UntrackedValue<any>;
+type FieldValue<F> =
+  F extends ReducedValue<infer V, any>
+    ? V
+    : F extends UntrackedValue<infer V>
+      ? V | undefined
+      : F extends z.ZodType
+        ? z.output<F>
+        : never;
+type FieldUpdate<F> =
+  F extends ReducedValue<any, infer U>
+    ? U
+    : F extends UntrackedValue<infer V>
+      ? V
+      : F extends z.ZodType
+        ? z.input<F>
+        : never;
 
 /**
  * State declared with zod: `new StateSchema({ approved: z.boolean().default(false) })`.
@@ -80,6 +111,15 @@ export class StateSchema<T extends Record<string, SchemaField>> {
           initial: initialOf(field.schema),
           check: updateSchema === undefined ? undefined : (value) => check(updateSchema, value),
           schema: updateSchema,
+        });
+      } else if (field instanceof UntrackedValue) {
+        const schema = field.schema;
+        fields.set(key, {
+          reducer: undefined,
+          initial: () => undefined,
+          check: schema === undefined ? undefined : (value) => check(schema, value),
+          schema,
+          untracked: { guard: field.guard },
         });
       } else {
         fields.set(key, zodField(field as z.ZodType));
