@@ -58,7 +58,7 @@ export function storedPut(spec: Untracked, args: PutCheckpointArgs): PutCheckpoi
 export function storedWrites<W extends readonly [string, ...unknown[]]>(
   spec: Untracked,
   writes: readonly W[],
-): W[] {
+): readonly W[] {
   const keys = spec?.untracked;
-  return keys === undefined ? [...writes] : writes.filter(([channel]) => !keys.has(channel));
+  return keys === undefined ? writes : writes.filter(([channel]) => !keys.has(channel));
 }
