@@ -2,8 +2,12 @@
 // no input, a key one kind of call used given to the other, a retried start that names no
 // thread, options threads.continue did not take. Each is now done as asked or refused with a
 // typed error, with nothing written.
+import { randomUUID } from "node:crypto";
+import { isInterruptIdShaped } from "@layover/graph";
+import { createDb, cronsApi, registerGraph } from "@layover/runtime";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createHarness, type Harness, producerRows } from "./support/harness.ts";
+import { createHarness, type Harness, parkedApproval, producerRows } from "./support/harness.ts";
 
 let h: Harness;
 
@@ -34,6 +38,24 @@ describe("a start with no input", () => {
         }
       }
     expect(await rows()).toEqual(before);
+  });
+
+  it("is refused by crons.create of the tables' own API (the scheduler's side), which once stored it", async () => {
+    const redis = new Redis(h.redisUrl, { maxRetriesPerRequest: null });
+    try {
+      const crons = cronsApi(createDb(h.pool, h.schema), redis, h.prefix);
+      const before = await rows();
+      await expect(
+        crons.create({ graphId: "running-total", schedule: "0 0 1 1 *", input: null }),
+      ).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+        message: expect.stringContaining("A cron's input is null"),
+      });
+      expect(await rows()).toEqual(before);
+      await crons.close();
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it("on a thread that has run is refused too, not taken for a continue that finishes at once", async () => {
@@ -81,6 +103,9 @@ describe("idempotency keys", () => {
     const first = await h.client.runs.start({ graphId: "linear", input: { count: 1 }, idempotencyKey: key });
     const again = await h.client.runs.start({ graphId: "linear", input: { count: 1 }, idempotencyKey: key });
     expect(again).toEqual(first);
+    // A UUID, but not shaped as an interrupt id (an object keyed by those answers interrupts).
+    expect(first.threadId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(isInterruptIdShaped(first.threadId)).toBe(false);
     expect((await h.client.runs.wait(first.runId)).values).toMatchObject({ count: 11 });
     expect(await rows()).toEqual({ ...before, threads: before.threads + 1, runs: before.runs + 1 });
     // Another graph's start with the same key is its own.
@@ -103,23 +128,47 @@ describe("threads.continue's options", () => {
     expect((await h.client.runs.wait(runId)).status).toBe("interrupted");
     const continued = await h.client.threads.continue(threadId, {
       context: { userId: "bob" },
-      durability: "exit",
-      streamSubgraphs: false,
-    });
+      resolvedBy: undefined, // a key left undefined asks for nothing
+    } as never);
     const result = await h.client.runs.wait(continued.runId);
     expect(result.values).toMatchObject({ seen: ["start for bob"] });
   });
 
-  it("refuses an option it does not take, naming it, instead of dropping it", async () => {
+  it("refuses an option it does not take, naming it, instead of dropping it (threads.resume too)", async () => {
     const { runId, threadId } = await h.client.runs.start({ graphId: "gated", input: {} });
     expect((await h.client.runs.wait(runId)).status).toBe("interrupted");
+    const parked = await parkedApproval(h, "options");
     const before = await rows();
+    const refusedNaming = (option: string) => ({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining(`"${option}"`),
+    });
     for (const option of ["idempotencyKey", "resolvedBy", "streamMod"])
-      await expect(h.client.threads.continue(threadId, { [option]: "x" } as never)).rejects.toMatchObject({
-        code: "INVALID_INPUT",
-        message: expect.stringContaining(`"${option}"`),
-      });
+      await expect(h.client.threads.continue(threadId, { [option]: "x" } as never)).rejects.toMatchObject(
+        refusedNaming(option),
+      );
+    for (const option of ["asNode", "idempotency_key"])
+      await expect(
+        h.client.threads.resume(parked.threadId, "yes", { [option]: "x" } as never),
+      ).rejects.toMatchObject(refusedNaming(option));
     expect(await rows()).toEqual(before);
     expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
+    expect((await h.client.threads.get(parked.threadId)).status).toBe("interrupted");
+  });
+
+  it("refuses context or durability while the graph's workers predate them: an older worker would drop the start's context too", async () => {
+    const graphId = `old-gated-${randomUUID()}`;
+    await registerGraph(createDb(h.pool, h.schema), { id: graphId, input_schema: {}, options: {} }, 90_000);
+    const threadId = randomUUID();
+    await h.pool.query(
+      `INSERT INTO "${h.schema}".threads (id, graph_id, status) VALUES ($1, $2, 'interrupted')`,
+      [threadId, graphId],
+    );
+    for (const options of [{ context: { userId: "bob" } }, { durability: "exit" as const }])
+      await expect(h.client.threads.continue(threadId, options)).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+        message: expect.stringContaining("predate them"),
+      });
+    expect(await h.client.threads.runs(threadId)).toEqual([]);
   });
 });

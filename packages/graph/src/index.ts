@@ -82,7 +82,7 @@ export {
 } from "./graph/state-graph.ts";
 export type { HeadInfo, StepOutcome, Stepper } from "./graph/stepper.ts";
 export type { StreamEvent, StreamEventsConfig } from "./graph/stream-events.ts";
-export { deterministicId, isInterruptIdShaped } from "./ids.ts";
+export { isInterruptIdShaped } from "./ids.ts";
 export {
   GraphInterrupt,
   type Interrupt,

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { InvalidInputError } from "@layover/graph";
 import { Queue } from "bullmq";
 import { type Redis, ReplyError } from "ioredis";
 import type { Logger } from "pino";
@@ -61,6 +62,10 @@ function checkSpec(spec: CronSpec): void {
       `Invalid cron schedule ${JSON.stringify(spec.schedule) ?? "undefined"}: give a string of 5 or 6 fields, such as "*/5 * * * *".`,
     );
   checkKey(spec.threadId, "A cron's threadId", "for a new thread per tick");
+  if (spec.input === null)
+    throw new InvalidInputError(
+      "A cron's input is null: each tick starts a run, and a run starts from an input (left out, it is {}). Nothing was written.",
+    );
   if (spec.timezone !== undefined)
     try {
       if (typeof spec.timezone !== "string") throw new TypeError("not a string");

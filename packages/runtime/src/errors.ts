@@ -121,7 +121,6 @@ export class InvalidConfigError extends RuntimeError<"INVALID_CONFIG"> {
   }
 }
 
-/** A start (or a cron's) on a thread that another graph runs. Nothing was written. */
 /**
  * A start given the idempotency key of its thread's resume, or a resume given its start's: keys
  * are kept per thread for both, so returning that run would pass one call off as the other.
@@ -138,6 +137,7 @@ export function keyOfAnotherCall(
   );
 }
 
+/** A start (or a cron's) on a thread that another graph runs. Nothing was written. */
 export function threadOfAnotherGraph(
   threadId: string,
   threadGraph: string,

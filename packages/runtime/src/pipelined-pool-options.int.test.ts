@@ -48,6 +48,27 @@ it("replaces a lane after maxUses statements, as the pool ends a connection used
   expect(new Set(pids).size).toBe(3);
 });
 
+it("opens no more than a replacement per lane while replaced lanes drain: a burst with a small maxUses spills to the pool", async () => {
+  const { pool, appName } = lanes({ maxUses: 3 });
+  let peak = 0;
+  let watching = true;
+  const watch = (async () => {
+    while (watching) {
+      peak = Math.max(peak, await backends(appName));
+      await sleep(5);
+    }
+  })();
+  const answers = await Promise.all(
+    Array.from({ length: 60 }, (_, n) =>
+      pool.query("SELECT pg_sleep(0.05), $1::int AS n", [n]).then((r) => r.rows[0].n),
+    ),
+  );
+  watching = false;
+  await watch;
+  expect(answers).toEqual(Array.from({ length: 60 }, (_, n) => n));
+  expect(peak).toBeLessThanOrEqual(2 * 2 + 4); // the lanes, their replacements, the pool's max
+});
+
 it("keeps `min` lanes open through idleTimeoutMillis, as the pool keeps `min` connections", async () => {
   const { pool } = lanes({ min: 1, idleTimeoutMillis: 300 });
   await Promise.all([pidOf(pool), pidOf(pool), pidOf(pool)]);

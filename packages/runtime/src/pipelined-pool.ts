@@ -228,7 +228,11 @@ export class PipelinedPool extends pg.Pool {
         if (least(connecting)) connecting = lane;
       } else if (!stalled(lane, now) && least(best)) best = lane;
     }
-    if ((best === undefined || best.inFlight > 0) && usable < this.laneCount) return this.open();
+    // A lane replaced (maxUses) may still drain: at most one replacement per lane is open beside
+    // them, so a burst cannot open a connection per maxUses statements.
+    const held = this.lanes.length + this.draining.size;
+    if ((best === undefined || best.inFlight > 0) && usable < this.laneCount && held < 2 * this.laneCount)
+      return this.open();
     // A lane still connecting takes a statement only where it would otherwise take a pooled
     // connection, which would have to connect too (a distant server's handshake takes round trips).
     return best ?? connecting;

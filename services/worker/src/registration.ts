@@ -24,6 +24,8 @@ function registrationOf(id: string, served: ServedGraph) {
       ...(served.graph.spec.root !== undefined ? { entrypoint: true } : {}),
       // Producers send threads.continue's asNode only to workers that read it.
       continueAsNode: true,
+      // And its run options (context, durability): an older worker would run it without either.
+      continueRunOptions: true,
       // Producers plan a parked thread's next tasks as the engine does (threads.get's next).
       ...(served.graph.spec.deferred ? { deferred: [...served.graph.spec.deferred] } : {}),
     },

@@ -66,6 +66,24 @@ async function checkUpdate(ctx: ClientContext, threadId: string, options: Contin
 }
 
 /**
+ * Refuses a continue's context or durability while the thread's graph's workers predate them
+ * (their registration says so): an older worker would run the continue without either, and
+ * without the start's context too.
+ */
+async function checkRunOptionsServed(ctx: ClientContext, threadId: string, options: ContinueOptions) {
+  const given = (["context", "durability"] as const).filter((option) => options[option] !== undefined);
+  if (given.length === 0) return;
+  const thread = await getThread(ctx.db, ctx.db.pool, threadId);
+  if (thread === undefined) throw new ThreadNotFoundError(threadId);
+  const graph = await registeredGraph(ctx, thread.graph_id);
+  if (graph === undefined) throw new UnknownGraphError(thread.graph_id, await listGraphIds(ctx.db));
+  if (graph.options.continueRunOptions !== true)
+    throw new InvalidInputError(
+      `threads.continue's ${given.join(" and ")}: the workers serving graph "${thread.graph_id}" predate them; deploy this version of @layover/worker to them first, or continue without. Nothing was written.`,
+    );
+}
+
+/**
  * Refuses a node the graph its workers registered does not have (LangGraph's START is one), an
  * entrypoint's, or any while the graph's workers predate asNode (their registration says so).
  */
@@ -105,6 +123,7 @@ export async function continueThread(
   checkConfig(runConfig);
   if (!isStorableId(threadId)) throw new ThreadNotFoundError(String(threadId));
   await checkUpdate(ctx, threadId, options);
+  await checkRunOptionsServed(ctx, threadId, options);
   const config = runConfig === undefined ? {} : { config: runConfig };
   const id = randomUUID();
   const { runId, job } = await expecting(ctx, id, threadId, () =>

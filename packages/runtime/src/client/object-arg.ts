@@ -17,7 +17,8 @@ export function objectArg<T>(value: T, what: string, shape: string, required = f
 
 /**
  * Refuses an options object with a key `allowed` does not hold (a typo, an option of another
- * call), naming it and what `what` takes, instead of ignoring it.
+ * call), naming it and what `what` takes, instead of ignoring it. A key left undefined (spread
+ * from options built elsewhere) asks for nothing, and passes.
  */
 export function knownKeys(
   options: object | undefined,
@@ -25,7 +26,9 @@ export function knownKeys(
   what: string,
   nothing: string,
 ) {
-  const unknown = Object.keys(options ?? {}).filter((key) => !allowed.includes(key));
+  const unknown = Object.entries(options ?? {})
+    .filter(([key, value]) => value !== undefined && !allowed.includes(key))
+    .map(([key]) => key);
   if (unknown.length > 0)
     throw new InvalidInputError(
       `${what} takes no ${unknown.map((key) => JSON.stringify(key)).join(", ")}: it takes ${allowed.join(", ")}. ${nothing}`,

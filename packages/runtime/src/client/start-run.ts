@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { jsonbProblem } from "@layover/checkpoint";
-import { compiledJsonSchema, deterministicId, InvalidInputError, issueTexts } from "@layover/graph";
+import { compiledJsonSchema, InvalidInputError, issueTexts } from "@layover/graph";
 import { keyOfAnotherCall, ThreadBusyError, threadOfAnotherGraph, UnknownGraphError } from "../errors.ts";
 import { checkKey, isStorableId } from "../keys.ts";
 import { type GraphRow, getGraph, listGraphIds } from "../sql/graphs.ts";
 import { getRun, type RunConfig } from "../sql/runs.ts";
 import type { ThreadStatus } from "../sql/threads.ts";
+import { derivedUuid } from "../uuid.ts";
 import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
 import { checkBreakpointNodes, checkConfig } from "./run-config.ts";
 
@@ -112,7 +113,7 @@ export async function startRun(
     args.threadId ??
     (args.idempotencyKey === undefined
       ? randomUUID()
-      : deterministicId("thread of key", args.graphId, args.idempotencyKey));
+      : derivedUuid("thread of key", args.graphId, args.idempotencyKey));
   const input = { input: args.input, ...(args.config ? { config: args.config } : {}) };
   const newRunId = randomUUID();
   const { started } = await expecting(ctx, newRunId, threadId, async () => {

@@ -19,6 +19,8 @@ export interface GraphRow {
     entrypoint?: boolean;
     /** The workers take threads.continue's asNode (older ones would ignore it). */
     continueAsNode?: boolean;
+    /** The workers take threads.continue's context and durability (older ones ignore them, and the start's context too). */
+    continueRunOptions?: boolean;
   };
 }
 
