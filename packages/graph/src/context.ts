@@ -58,6 +58,8 @@ export interface TaskContext {
   store?: BaseStore | undefined;
   /** Which attempt of the task this is (its retry policy's): 1 on a first run or a resume. */
   attempt: number;
+  /** The task's graph's UntrackedValue keys: a subgraph it calls with its state keys its input without them. */
+  untracked?: ReadonlySet<string> | undefined;
   /** The config and input the node was called with: `getConfig()`, `getCurrentTaskInput()`. */
   config?: unknown;
   input?: unknown;

@@ -7,7 +7,7 @@ import type { PlannedTask } from "./algo/plan.ts";
 import { cacheKey, type GraphCache, readCache, writeCache } from "./graph/cache-policy.ts";
 import type { CachePolicy } from "./graph/spec.ts";
 import type { StepEnv } from "./step-env.ts";
-import { storedWrites } from "./untracked.ts";
+import { storedWrites, withoutKeys } from "./untracked.ts";
 
 /** What the cache says of a superstep's tasks, by task id. */
 export interface CacheLookup {
@@ -50,7 +50,11 @@ async function readCached(
     const policy = policyOf(env, task);
     if (policy === undefined) continue;
     try {
-      lookup.keys.set(task.id, cacheKey(cache.name, task.name, policy, inputOf(task)));
+      // The default key leaves out untracked keys (a client, a cache), as a key of stored input; a
+      // keyFunc of the user's gets the input whole, as LangGraph's.
+      const input =
+        policy.keyFunc === undefined ? withoutKeys(inputOf(task), env.spec.untracked) : inputOf(task);
+      lookup.keys.set(task.id, cacheKey(cache.name, task.name, policy, input));
     } catch (error) {
       lookup.failures.set(task.id, error);
     }

@@ -9,6 +9,7 @@ import { headFromTuple, type LoadedHead } from "./head.ts";
 import type { Interrupt } from "./interrupt.ts";
 import { type WaitingTask, waitingOf } from "./pause.ts";
 import { plannedTasks, type StepEnv, stateWithFinished } from "./step.ts";
+import { withUntrackedDefaults } from "./untracked.ts";
 
 export interface SnapshotTask {
   id: string;
@@ -120,7 +121,7 @@ export function snapshotOf(env: StepEnv, head: LoadedHead, current = false): Sta
     values: rootView(
       env.spec,
       (current && currentValues(env, head, tasks, pending)) ||
-        readState(env.spec, head.checkpoint.channelValues),
+        readState(env.spec, withUntrackedDefaults(env.spec, head.checkpoint.channelValues)),
     ) as Record<string, unknown>, // a root graph's (an entrypoint's) value is what its type says
     next: tasks.filter((task) => !pending.done.has(task.id)).map((task) => task.name),
     tasks: snapshotTasks,

@@ -101,6 +101,7 @@ export function nestedEmitter(parent: Emitter, ns: string): Emitter | undefined 
       modes: parent.modes,
       subgraphs: true,
       push: (mode, chunk, inner) => parent.push(mode, chunk, inner ?? namespace),
+      ...(parent.leavesProcess === true ? { leavesProcess: true } : {}),
     };
   }
   if (!parent.modes.has("custom")) return undefined;
@@ -123,5 +124,7 @@ export function teeEmitter(own: Emitter, run: Emitter | undefined): Emitter {
     },
     ...(own.subgraphs === true || run.subgraphs === true ? { subgraphs: true } : {}),
     ...(own.callbacks === undefined ? {} : { callbacks: own.callbacks }),
+    // The run's chunks leave the process (a worker's): the caller's own see the same chunks.
+    ...(run.leavesProcess === true ? { leavesProcess: true } : {}),
   };
 }

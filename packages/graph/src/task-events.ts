@@ -10,6 +10,7 @@ import type { StepEnv } from "./step-env.ts";
 import { pushEvent, wantsEvent } from "./stream.ts";
 import { shownValues } from "./stream-view.ts";
 import { triggersOf } from "./task-setup.ts";
+import { storedValues } from "./untracked.ts";
 
 /**
  * A finished task's update: the state keys it wrote (null: none); as LangGraph's, a list of
@@ -64,7 +65,12 @@ function resultOf(env: StepEnv, writes: readonly Write[]): unknown {
   if (returnedBy(writes) !== undefined) return {};
   const root = env.spec.root;
   if (root !== undefined) return { [root.output]: taskUpdate(env, writes) };
-  return taskUpdate(env, writes) ?? {};
+  return leaving(env, taskUpdate(env, writes) ?? {});
+}
+
+/** `value` as a chunk leaving the process shows it (see Emitter.leavesProcess): without untracked keys. */
+function leaving<T>(env: StepEnv, value: T): T {
+  return env.emit?.leavesProcess === true ? storedValues(env.spec, value) : value;
 }
 
 /** Streams a task's start in "tasks" and "debug", with its input. */
@@ -73,7 +79,7 @@ export function emitTaskStart(env: StepEnv, step: number, task: PlannedTask, inp
   pushEvent(env.emit, "task", step, {
     id: task.id,
     name: task.name,
-    input,
+    input: leaving(env, input),
     triggers: triggersOf(task),
     interrupts: [],
   });

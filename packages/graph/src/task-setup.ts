@@ -45,6 +45,7 @@ export function taskSetup(
     store: env.store,
     streamTo: emit,
     attempt: 1,
+    untracked: env.spec.untracked,
   };
   const ns = `${env.key.ns === "" ? "" : `${env.key.ns}|`}${task.name}:${task.id}`;
   const config: NodeConfig = {

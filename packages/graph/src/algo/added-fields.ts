@@ -17,11 +17,15 @@ export function withAddedFields(
   let added: (ChannelState & { changed: Set<string> }) | undefined;
   const next = Math.max(versionFloor, maxVersion(state.versions)) + 1;
   for (const [key, field] of spec.state.fields) {
-    if (state.versions[key] !== undefined) continue;
+    // An UntrackedValue's value is never stored: its default stands in wherever it is missing.
+    const missing =
+      field.untracked === undefined ? state.versions[key] === undefined : state.values[key] === undefined;
+    if (!missing) continue;
     const value = field.initial();
     if (value === undefined) continue;
     added ??= { values: { ...state.values }, versions: { ...state.versions }, changed: new Set() };
     added.values[key] = value;
+    if (state.versions[key] !== undefined) continue;
     added.versions[key] = next;
     added.changed.add(key);
   }

@@ -4,6 +4,7 @@ import { readState } from "../algo/apply-writes.ts";
 import { type Command, isCommand } from "../command.ts";
 import { SUBGRAPH_INPUT, subgraphInputKey } from "../commit.ts";
 import { INTERRUPT } from "../constants.ts";
+import { currentTask } from "../context.ts";
 import { continueRun, passBreakpointAfterCommand } from "../continue-run.ts";
 import { commandRun, recordResume, startRun } from "../entry.ts";
 import {
@@ -20,6 +21,7 @@ import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../st
 import { checkStreamModes, type Emitter, pushEvent, type StreamMode, wantsEvent } from "../stream.ts";
 import { emitValues } from "../stream-view.ts";
 import { storeOrFail } from "../uncommitted.ts";
+import { withoutKeys } from "../untracked.ts";
 import { updateThenContinue, updateThreadState } from "../update-state.ts";
 import { cacheNamespace } from "./cache-policy.ts";
 import { type DrawConfig, drawGraph, drawRoot, type GraphDrawing } from "./draw.ts";
@@ -203,7 +205,11 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
 
   private async run(input: unknown, config: RunnableConfig | undefined, emit: Emitter | undefined) {
     const { env, subgraph } = runEnvironment(this, config, emit);
-    if (subgraph) env.metadata = { ...env.metadata, [SUBGRAPH_INPUT]: subgraphInputKey(input) };
+    if (subgraph) {
+      // Without untracked keys (the caller's and its own): a resumed parent no longer has them.
+      const stored = withoutKeys(input, this.spec.untracked, currentTask()?.untracked);
+      env.metadata = { ...env.metadata, [SUBGRAPH_INPUT]: subgraphInputKey(stored) };
+    }
     let head = await loadHead(env, subgraph ? undefined : config?.configurable?.checkpoint_id);
     head = await this.enter(env, head, input, subgraph);
     if (head === undefined) return {};

@@ -116,7 +116,7 @@ export class StateSchema<T extends Record<string, SchemaField>> {
         const schema = field.schema;
         fields.set(key, {
           reducer: undefined,
-          initial: () => undefined,
+          initial: schema === undefined ? () => undefined : initialOf(schema),
           check: schema === undefined ? undefined : (value) => check(schema, value),
           schema,
           untracked: { guard: field.guard },

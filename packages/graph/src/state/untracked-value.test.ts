@@ -8,11 +8,13 @@ import {
   END,
   interrupt,
   MemorySaver,
+  Send,
   START,
   StateGraph,
   StateSchema,
   UntrackedValue,
 } from "../index.ts";
+import type { Emitter, StreamMode } from "../stream.ts";
 
 const State = new StateSchema({
   n: z.number().default(0),
@@ -133,5 +135,120 @@ describe("UntrackedValue", () => {
     ))
       chunks.push(chunk);
     expect(chunks).toEqual([{ n: 1 }, { n: 5, cache: "c" }]);
+  });
+
+  it("takes its schema's default wherever it has no value, after a pause too, as LangGraph's", async () => {
+    const seen: unknown[] = [];
+    const graph = new StateGraph(
+      new StateSchema({ n: z.number().default(0), u: new UntrackedValue(z.string().default("dflt")) }),
+    )
+      .addNode("ask", (s) => {
+        seen.push(s.u);
+        interrupt("ok?");
+        return { n: 1 };
+      })
+      .addEdge(START, "ask")
+      .compile({ checkpointer: new MemorySaver() });
+    const config = { configurable: { thread_id: "t" } };
+    await graph.invoke({}, config);
+    expect((await graph.getState(config)).values).toEqual({ n: 0, u: "dflt" });
+    await graph.invoke(new Command({ resume: "yes" }), config);
+    expect(seen).toEqual(["dflt", "dflt"]);
+  });
+});
+
+/** A graph whose first node puts a client (a function inside) in an untracked key. */
+function withClient() {
+  return new StateSchema({ n: z.number().default(0), client: new UntrackedValue<typeof client>() });
+}
+
+describe("UntrackedValue holding what no checkpoint can, wherever state goes", () => {
+  it("into a subgraph: the call's input key leaves it out, and a paused subgraph resumes where it stopped", async () => {
+    const calls: string[] = [];
+    const sub = new StateGraph(withClient())
+      .addNode("inner", (s) => {
+        calls.push(`inner ${s.client?.call()}`);
+        const answer = interrupt("sub?");
+        return { n: s.n + String(answer).length };
+      })
+      .addEdge(START, "inner")
+      .compile();
+    const graph = new StateGraph(withClient())
+      .addNode("connect", () => ({ client }))
+      .addNode("sub", sub)
+      .addEdge(START, "connect")
+      .addEdge("connect", "sub")
+      .compile({ checkpointer: new MemorySaver() });
+    const config = { configurable: { thread_id: "t" } };
+    await graph.invoke({}, config);
+    const done = await graph.invoke(new Command({ resume: "yes" }), config);
+    expect(done).toMatchObject({ n: 3 });
+    expect(calls).toEqual(["inner called", "inner undefined"]); // the resumed parent has no client
+  });
+
+  it("into a cached node's default key, and into a Send's state (stored without it)", async () => {
+    const saver = new MemorySaver();
+    const graph = new StateGraph(withClient())
+      .addNode("connect", () => ({ client }))
+      .addNode("use", (s) => ({ n: s.n + (s.client ? 1 : 100) }), { cachePolicy: {} })
+      .addNode("fan", (s) => new Command({ goto: [new Send("use", { ...s })] }), { ends: ["use"] })
+      .addEdge(START, "connect")
+      .addEdge("connect", "use")
+      .addEdge("connect", "fan")
+      .compile({ checkpointer: saver, cache: new (await import("../index.ts")).InMemoryCache() });
+    const config = { configurable: { thread_id: "t" } };
+    const result = await graph.invoke({}, config);
+    expect(result.n).toBeGreaterThan(0);
+    for await (const snapshot of graph.getStateHistory(config))
+      expect(JSON.stringify(snapshot)).not.toContain("call");
+  });
+
+  it("in a Command's update and an updateState Command: history records them without it", async () => {
+    const graph = new StateGraph(withClient())
+      .addNode("use", (s) => ({ n: s.client ? 1 : 2 }))
+      .addEdge(START, "use")
+      .compile({ checkpointer: new MemorySaver() });
+    const config = { configurable: { thread_id: "t" } };
+    await graph.invoke(new Command({ update: { client, n: 5 }, goto: "use" }), config);
+    await graph.updateState(config, new Command({ update: { client, n: 7 } }) as never, "use");
+    await graph.invoke(new Command({ update: [["client", client]] as never, goto: "use" }), config);
+    for await (const snapshot of graph.getStateHistory(config)) {
+      expect(JSON.stringify(snapshot.metadata?.writes ?? {})).not.toContain("client");
+    }
+    expect((await graph.getState(config)).values).toEqual({ n: 1 });
+  });
+
+  it("in the chunks a worker's stream sends (leavesProcess): updates, values, tasks, and a subgraph's", async () => {
+    const sub = new StateGraph(
+      new StateSchema({ n: z.number().default(0), token: new UntrackedValue<string>() }),
+    )
+      .addNode("mint", () => ({ token: "SECRET-SUB" }))
+      .addEdge(START, "mint")
+      .compile();
+    const graph = new StateGraph(
+      new StateSchema({ n: z.number().default(0), token: new UntrackedValue<string>() }),
+    )
+      .addNode("open", () => ({ token: "SECRET", n: 1 }))
+      .addNode("use", (s) => ({ n: s.token === "SECRET" ? 2 : 0 }))
+      .addNode("sub", sub)
+      .addEdge(START, "open")
+      .addEdge("open", "use")
+      .addEdge("use", "sub")
+      .compile({ checkpointer: new MemorySaver() });
+    const chunks: unknown[] = [];
+    const emit: Emitter = {
+      modes: new Set<StreamMode>(["updates", "values", "tasks"]),
+      push: (mode, chunk, ns) => chunks.push([mode, chunk, ns]),
+      subgraphs: true,
+      leavesProcess: true,
+    };
+    const stepper = graph.stepper({ configurable: { thread_id: "w" } }, { emit });
+    await stepper.prepare({});
+    let outcome = await stepper.step();
+    while (outcome.status === "next") outcome = await stepper.step();
+    expect(outcome.status).toBe("done");
+    expect(chunks.length).toBeGreaterThan(6);
+    expect(JSON.stringify(chunks)).not.toContain("SECRET");
+    expect(chunks).toContainEqual(["updates", { use: { n: 2 } }, undefined]); // "use" still saw it
   });
 });
