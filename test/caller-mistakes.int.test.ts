@@ -4,7 +4,7 @@
 // typed error, with nothing written.
 import { randomUUID } from "node:crypto";
 import { isInterruptIdShaped } from "@layover/graph";
-import { createDb, cronsApi, registerGraph } from "@layover/runtime";
+import { createClient, createDb, cronsApi, registerGraph } from "@layover/runtime";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, parkedApproval, producerRows } from "./support/harness.ts";
@@ -170,5 +170,29 @@ describe("threads.continue's options", () => {
         message: expect.stringContaining("predate them"),
       });
     expect(await h.client.threads.runs(threadId)).toEqual([]);
+  });
+});
+
+describe("a client pointed at a schema the runtime's tables are not in", () => {
+  it("fails each call with InvalidConfigError saying what to do, not a DatabaseError about a relation", async () => {
+    const client = createClient({
+      databaseUrl: h.databaseUrl,
+      redisUrl: h.redisUrl,
+      schema: `no_tables_${randomUUID().slice(0, 8)}`,
+      prefix: h.prefix,
+    });
+    try {
+      for (const call of [
+        () => client.runs.start({ graphId: "linear", input: {} }),
+        () => client.threads.get("some-thread"),
+        () => client.interrupts.list({}),
+      ])
+        await expect(call()).rejects.toMatchObject({
+          code: "INVALID_CONFIG",
+          message: expect.stringMatching(/tables are not in schema "no_tables_[0-9a-f]{8}".*start a worker/),
+        });
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -193,41 +193,44 @@ export function createClient(options: ClientOptions = {}) {
   };
   const crons = cronsApi(db, connection, prefix, logger);
   const store = new PostgresStore({ pool: storePool, schema: db.schema, index: options.storeIndex });
-  return withTypedFailures({
-    runs: runsApi(ctx, hub, { readers, prefix }),
-    threads: threadsApi(ctx),
-    interrupts: interruptsApi(ctx, hub),
-    graphs: graphsApi(db, new PostgresCache({ pool: storePool, schema: db.schema })),
-    crons: checkedCrons(ctx, crons),
-    /**
-     * The deployment's long-term store, the one workers give their graphs (`config.store`):
-     * memories a run wrote, read or seeded from outside any run.
-     */
-    store: {
-      get: store.get.bind(store),
-      put: store.put.bind(store),
-      delete: store.delete.bind(store),
-      search: store.search.bind(store),
-      listNamespaces: store.listNamespaces.bind(store),
-      batch: store.batch.bind(store),
+  return withTypedFailures(
+    {
+      runs: runsApi(ctx, hub, { readers, prefix }),
+      threads: threadsApi(ctx),
+      interrupts: interruptsApi(ctx, hub),
+      graphs: graphsApi(db, new PostgresCache({ pool: storePool, schema: db.schema })),
+      crons: checkedCrons(ctx, crons),
+      /**
+       * The deployment's long-term store, the one workers give their graphs (`config.store`):
+       * memories a run wrote, read or seeded from outside any run.
+       */
+      store: {
+        get: store.get.bind(store),
+        put: store.put.bind(store),
+        delete: store.delete.bind(store),
+        search: store.search.bind(store),
+        listNamespaces: store.listNamespaces.bind(store),
+        batch: store.batch.bind(store),
+      },
+      reconcile: async (reconcileOptions?: ReconcileOptions) =>
+        reconcileRuns(
+          db,
+          ctx.dispatcher,
+          objectArg(reconcileOptions, "reconcile's options", "{ limit: 1000 }"),
+        ),
+      async close() {
+        readers.close();
+        await hub.close();
+        await crons.close();
+        await ctx.dispatcher.close();
+        if (ownsConnections) {
+          connection.disconnect();
+          await pools.end();
+        }
+      },
     },
-    reconcile: async (reconcileOptions?: ReconcileOptions) =>
-      reconcileRuns(
-        db,
-        ctx.dispatcher,
-        objectArg(reconcileOptions, "reconcile's options", "{ limit: 1000 }"),
-      ),
-    async close() {
-      readers.close();
-      await hub.close();
-      await crons.close();
-      await ctx.dispatcher.close();
-      if (ownsConnections) {
-        connection.disconnect();
-        await pools.end();
-      }
-    },
-  });
+    db.schema,
+  );
 }
 
 export type LayoverClient = ReturnType<typeof createClient>;

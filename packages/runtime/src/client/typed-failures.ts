@@ -3,7 +3,7 @@
 // caller can branch on.
 import { LayoverError } from "@layover/checkpoint";
 import { classifyFailure, isQueryTimeout } from "@layover/checkpoint-postgres";
-import { PostgresUnavailableError } from "../errors.ts";
+import { InvalidConfigError, PostgresUnavailableError } from "../errors.ts";
 
 /**
  * Whether `error` is pg's (not Layover's) and says Postgres could not be reached: a connection
@@ -35,9 +35,27 @@ export function isPostgresUnreachable(error: unknown): boolean {
  * pg's own error, or the saver's or store's POSTGRES_UNAVAILABLE (a PostgresSaverError once its
  * retries ran out), so a caller catches one class whichever part of the client failed.
  */
-export function typedFailure(call: string, error: unknown): unknown {
+export function typedFailure(call: string, error: unknown, schema?: string): unknown {
   if (error instanceof PostgresUnavailableError) return error;
-  return isPostgresUnreachable(error) ? new PostgresUnavailableError(call, { cause: error }) : error;
+  if (isPostgresUnreachable(error)) return new PostgresUnavailableError(call, { cause: error });
+  return schema !== undefined && lacksTables(error, schema) ? notMigrated(call, error, schema) : error;
+}
+
+/** SQLSTATEs of a statement naming a table, function or schema the database does not have. */
+const UNDEFINED_OBJECT = new Set(["42P01", "42883", "3F000"]);
+
+/** Whether `error` is pg's saying an object of `schema` (the runtime's tables, its functions) does not exist. */
+function lacksTables(error: unknown, schema: string): error is Error {
+  if (error instanceof LayoverError || !(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && UNDEFINED_OBJECT.has(code) && error.message.includes(schema);
+}
+
+function notMigrated(call: string, error: Error, schema: string): InvalidConfigError {
+  return new InvalidConfigError(
+    `${call}: the runtime's tables are not in schema "${schema}" of this database (${error.message}): start a worker or scheduler on it (each creates them), or run migrateRuntime; or give createClient the schema they use.`,
+    { cause: error },
+  );
 }
 
 type Api = { [name: string]: unknown };
@@ -51,50 +69,51 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 }
 
 /** `iterable`'s items; a failure while iterating as typedFailure says. */
-async function* typedItems(call: string, iterable: AsyncIterable<unknown>) {
+async function* typedItems(call: string, iterable: AsyncIterable<unknown>, schema: string | undefined) {
   try {
     yield* iterable;
   } catch (error) {
-    throw typedFailure(call, error);
+    throw typedFailure(call, error, schema);
   }
 }
 
 /** `method` whose failures (thrown, rejected, or while its async iterable is read) are typed. */
-function typedMethod(call: string, method: (...args: unknown[]) => unknown) {
+function typedMethod(call: string, method: (...args: unknown[]) => unknown, schema: string | undefined) {
   return (...args: unknown[]) => {
     let result: unknown;
     try {
       result = method(...args);
     } catch (error) {
-      throw typedFailure(call, error);
+      throw typedFailure(call, error, schema);
     }
     if (isPromise(result))
       return result.catch((error: unknown) => {
-        throw typedFailure(call, error);
+        throw typedFailure(call, error, schema);
       });
-    return isAsyncIterable(result) ? typedIterable(call, result) : result;
+    return isAsyncIterable(result) ? typedIterable(call, result, schema) : result;
   };
 }
 
 /** typedItems, keeping the iterable's `close()` (interrupts.watch's) where it has one. */
-function typedIterable(call: string, iterable: AsyncIterable<unknown>) {
-  const items = typedItems(call, iterable);
+function typedIterable(call: string, iterable: AsyncIterable<unknown>, schema: string | undefined) {
+  const items = typedItems(call, iterable, schema);
   const { close } = iterable as { close?: unknown };
   return typeof close === "function" ? Object.assign(items, { close: () => close.call(iterable) }) : items;
 }
 
 /**
  * `api` with each method (in nested groups too: `runs.start`) failing with
- * PostgresUnavailableError where Postgres could not be reached; `close` is left as it is.
+ * PostgresUnavailableError where Postgres could not be reached, and with InvalidConfigError where
+ * the runtime's tables are not in `schema`; `close` is left as it is.
  */
-export function withTypedFailures<T extends Api>(api: T, path = ""): T {
+export function withTypedFailures<T extends Api>(api: T, schema?: string, path = ""): T {
   const wrapped: Api = {};
   for (const [name, member] of Object.entries(api)) {
     const call = path === "" ? name : `${path}.${name}`;
     if (typeof member === "function" && name !== "close")
-      wrapped[name] = typedMethod(call, member as (...args: unknown[]) => unknown);
+      wrapped[name] = typedMethod(call, member as (...args: unknown[]) => unknown, schema);
     else if (typeof member === "object" && member !== null && !Array.isArray(member))
-      wrapped[name] = withTypedFailures(member as Api, call);
+      wrapped[name] = withTypedFailures(member as Api, schema, call);
     else wrapped[name] = member;
   }
   return wrapped as T;
