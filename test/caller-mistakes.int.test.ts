@@ -196,3 +196,29 @@ describe("a client pointed at a schema the runtime's tables are not in", () => {
     }
   });
 });
+
+describe("keys a call does not take", () => {
+  it("refuses them, naming each, where they were dropped: a start's threadID began a new random thread", async () => {
+    const before = await rows();
+    await expect(
+      h.client.runs.start({ graphId: "linear", input: {}, threadID: "mine" } as never),
+    ).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining('takes no "threadID"'),
+    });
+    await expect(
+      h.client.runs.start({
+        graphId: "linear",
+        input: {},
+        config: { configurable: { thread_id: "mine" } } as never,
+      }),
+    ).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining("a thread is runs.start's threadId, not configurable.thread_id"),
+    });
+    await expect(
+      h.client.crons.create({ graphId: "linear", schedule: "0 0 1 1 *", tz: "Europe/Paris" } as never),
+    ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining('takes no "tz"') });
+    expect(await rows()).toEqual(before);
+  });
+});

@@ -32,6 +32,20 @@ async function cronThreads(cronId: string): Promise<string[]> {
   return rows.map((r) => r.thread_id as string);
 }
 
+/** The values of the first run cron `cronId` starts, a scheduler `schedulerId` running; the cron is deleted after. */
+async function firstRunValues(cronId: string, schedulerId: string): Promise<Record<string, unknown>> {
+  const stop = await h.startScheduler({ id: schedulerId });
+  try {
+    while ((await cronThreads(cronId)).length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    const [threadId] = await cronThreads(cronId);
+    const [run] = await h.client.threads.runs(threadId as string);
+    return (await h.client.runs.wait(run?.runId as string)).values;
+  } finally {
+    await h.client.crons.delete(cronId);
+    await stop();
+  }
+}
+
 describe("crons", () => {
   it("a schedule without a time zone ticks in UTC, whatever the producer's zone", async () => {
     const zone = process.env.TZ;
@@ -110,20 +124,25 @@ describe("crons", () => {
       input: {},
       config: { context: { userId: "nightly-job" } },
     });
-    const stop = await h.startScheduler({ id: "scheduler-context" });
-    try {
-      while ((await cronThreads(cron.id)).length === 0)
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      const [threadId] = await cronThreads(cron.id);
-      const [run] = await h.client.threads.runs(threadId as string);
-      expect((await h.client.runs.wait(run?.runId as string)).values.seen).toEqual(["start for nightly-job"]);
-    } finally {
-      await h.client.crons.delete(cron.id);
-      await stop();
-    }
+    expect((await firstRunValues(cron.id, "scheduler-context")).seen).toEqual(["start for nightly-job"]);
     await expect(
       h.client.crons.create({ graphId: "linear", schedule: "* * * * *", config: { recursionLimit: -1 } }),
     ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("recursionLimit") });
+  });
+
+  it("starts the runs of a cron stored with a config key runs no longer take (before keys were checked)", async () => {
+    const cron = await h.client.crons.create({
+      graphId: "contextual",
+      schedule: "* * * * * *",
+      input: {},
+      config: { context: { userId: "older-cron" } },
+    });
+    // As a client before this release stored it: a LangGraph key the run never used.
+    await h.pool.query(
+      `UPDATE "${h.schema}".crons SET config = config || '{"tags": ["nightly"]}' WHERE id = $1`,
+      [cron.id],
+    );
+    expect((await firstRunValues(cron.id, "scheduler-older-cron")).seen).toEqual(["start for older-cron"]);
   });
 
   it("a tick that fell due while no scheduler ran starts its run when a scheduler starts", async () => {

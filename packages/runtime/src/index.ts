@@ -8,7 +8,7 @@ export type { PendingInterrupt, RunResult, ThreadState } from "./client/read.ts"
 export type { ReconcileOptions, Requeued } from "./client/reconcile.ts";
 export { reconcileRuns } from "./client/reconcile.ts";
 export type { ResumeOptions } from "./client/resume.ts";
-export type { RunOptions } from "./client/run-config.ts";
+export { knownRunConfig, type RunOptions } from "./client/run-config.ts";
 export type { StartRunArgs } from "./client/start-run.ts";
 export { startRun } from "./client/start-run.ts";
 export type { RunStream, RunStreamEvent, RunStreamPart, StreamRunOptions } from "./client/stream-run.ts";

@@ -7,6 +7,7 @@ import {
   type Db,
   type Dispatcher,
   type GraphInfo,
+  knownRunConfig,
   type LayoverClient,
   listGraphs,
   type OutageGate,
@@ -173,7 +174,7 @@ async function startCronRun({ client, crons, queue, logger }: JobDeps, job: Job)
     return client.runs.start({
       graphId: cron.graph_id,
       input: cron.input,
-      ...(cron.config ? { config: cron.config } : {}),
+      ...(cron.config ? { config: knownRunConfig(cron.config) } : {}),
       threadId: cron.thread_id ?? `cron-${cron.id}-${tick}`,
       multitaskStrategy: "enqueue",
       idempotencyKey: `cron-${cron.id}-${tick}`,

@@ -16,7 +16,7 @@ import type { ClientContext } from "./context.ts";
 import { type ContinueOptions, continueThread } from "./continue-thread.ts";
 import { deleteThread } from "./delete-thread.ts";
 import { listInterruptsPage } from "./list-interrupts.ts";
-import { objectArg } from "./object-arg.ts";
+import { knownKeys, objectArg } from "./object-arg.ts";
 import { type PruneThreadsOptions, pruneThreads } from "./prune-threads.ts";
 import { readRunResult, readThread, requireRun, runInfo, threadHistory } from "./read.ts";
 import { type ReconcileOptions, reconcileRuns } from "./reconcile.ts";
@@ -117,12 +117,22 @@ function interruptsApi(ctx: ClientContext, hub: RunEventHub) {
   };
 }
 
+const CRON_KEYS = [
+  "graphId",
+  "schedule",
+  "timezone",
+  "input",
+  "threadId",
+  "config",
+] as const satisfies readonly (keyof CronSpec)[];
+
 /** The client's crons: `crons.create` checks the graph and input as runs.start does, so a cron never ticks into a refusal. */
 function checkedCrons(ctx: ClientContext, crons: ReturnType<typeof cronsApi>) {
   return {
     /** Checks the graph and input as runs.start does, so a cron never ticks into a refusal. */
     create: async (spec: CronSpec) => {
       objectArg(spec, "crons.create's argument", "{ graphId, schedule }", true);
+      knownKeys(spec, CRON_KEYS, "crons.create's argument", "Nothing was written.");
       await checkInput(ctx, {
         graphId: spec.graphId,
         input: spec.input === undefined ? {} : spec.input,

@@ -25,12 +25,14 @@ export function knownKeys(
   allowed: readonly string[],
   what: string,
   nothing: string,
+  hints: Readonly<Record<string, string>> = {},
 ) {
   const unknown = Object.entries(options ?? {})
     .filter(([key, value]) => value !== undefined && !allowed.includes(key))
     .map(([key]) => key);
-  if (unknown.length > 0)
-    throw new InvalidInputError(
-      `${what} takes no ${unknown.map((key) => JSON.stringify(key)).join(", ")}: it takes ${allowed.join(", ")}. ${nothing}`,
-    );
+  if (unknown.length === 0) return;
+  const hint = unknown.map((key) => hints[key]).find((text) => text !== undefined);
+  throw new InvalidInputError(
+    `${what} takes no ${unknown.map((key) => JSON.stringify(key)).join(", ")}: it takes ${allowed.join(", ")}${hint === undefined ? "" : ` (${hint})`}. ${nothing}`,
+  );
 }

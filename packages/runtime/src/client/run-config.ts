@@ -2,7 +2,7 @@ import { jsonbProblem } from "@layover/checkpoint";
 import { type Durability, InvalidInputError, isDurability } from "@layover/graph";
 import { checkRunStreamMode, type RunStreamMode } from "../run-stream.ts";
 import type { RunConfig } from "../sql/runs.ts";
-import { objectArg } from "./object-arg.ts";
+import { knownKeys, objectArg } from "./object-arg.ts";
 
 /** The options a resume or a continue sets for its run (`threads.resume(id, value, { context })`). */
 export interface RunOptions {
@@ -27,10 +27,39 @@ export function runOptionsConfig(options: RunOptions): RunConfig | undefined {
   return Object.keys(given).length > 0 ? given : undefined;
 }
 
+const RUN_CONFIG_KEYS = [
+  "recursionLimit",
+  "durability",
+  "checkpointDuring",
+  "interruptBefore",
+  "interruptAfter",
+  "context",
+  "streamMode",
+  "streamSubgraphs",
+] as const satisfies readonly (keyof RunConfig)[];
+
+/** What to do instead of the LangGraph config keys a stored run cannot carry. */
+const CONFIG_HINTS: Readonly<Record<string, string>> = {
+  configurable:
+    "a thread is runs.start's threadId, not configurable.thread_id; values for the nodes go in config.context",
+  callbacks: "a graph's callbacks are given in the worker module: { graph, callbacks }",
+};
+
+/**
+ * `config` with only the keys a run takes: a cron's config stored before keys were checked (a
+ * LangGraph `tags` it never used) still starts its runs.
+ */
+export function knownRunConfig(config: RunConfig): RunConfig {
+  return Object.fromEntries(
+    Object.entries(config).filter(([key]) => (RUN_CONFIG_KEYS as readonly string[]).includes(key)),
+  ) as RunConfig;
+}
+
 /** Refuses a run config the worker could not honour, before anything is written. */
 export function checkConfig(config: RunConfig | undefined): void {
   if (config === undefined) return;
   objectArg(config, "config", "{ recursionLimit: 50 }");
+  knownKeys(config, RUN_CONFIG_KEYS, "A run's config", "Nothing was written.", CONFIG_HINTS);
   const { recursionLimit, durability, checkpointDuring, context, streamMode, streamSubgraphs } = config;
   checkRunStreamMode(streamMode, "config.streamMode");
   if (streamSubgraphs !== undefined && typeof streamSubgraphs !== "boolean") {

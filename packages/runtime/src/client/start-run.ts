@@ -8,6 +8,7 @@ import { getRun, type RunConfig } from "../sql/runs.ts";
 import type { ThreadStatus } from "../sql/threads.ts";
 import { derivedUuid } from "../uuid.ts";
 import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
+import { knownKeys } from "./object-arg.ts";
 import { checkBreakpointNodes, checkConfig } from "./run-config.ts";
 
 export interface StartRunArgs {
@@ -84,6 +85,15 @@ export async function checkStateValues(
 const STRATEGIES: ReadonlySet<unknown> = new Set(["reject", "enqueue"]);
 
 /** Refuses an unknown graph, input that does not fit its state schema, or a config or strategy it cannot run. */
+const START_KEYS = [
+  "graphId",
+  "input",
+  "threadId",
+  "config",
+  "multitaskStrategy",
+  "idempotencyKey",
+] as const satisfies readonly (keyof StartRunArgs)[];
+
 export async function checkInput(ctx: ClientContext, args: StartRunArgs): Promise<void> {
   checkKey(args.threadId, "threadId", "for a new thread");
   checkKey(args.idempotencyKey, "idempotencyKey", "(each call then starts a run)");
@@ -108,6 +118,7 @@ export async function startRun(
   ctx: ClientContext,
   args: StartRunArgs,
 ): Promise<{ runId: string; threadId: string }> {
+  knownKeys(args, START_KEYS, "runs.start's argument", "Nothing was written.");
   await checkInput(ctx, args);
   const threadId =
     args.threadId ??
