@@ -22,11 +22,16 @@ export interface Db {
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** Refuses a schema name Postgres would not take as it is (see createDb), before any connection opens. */
+export function checkSchemaName(schema: unknown): asserts schema is string {
+  if (typeof schema === "string" && IDENTIFIER.test(schema) && !schema.startsWith("pg_")) return;
+  throw new InvalidConfigError(
+    `Invalid schema name ${JSON.stringify(schema) ?? String(schema)}: use lower-case letters, digits and underscores, starting with a letter or underscore, at most 63 characters, and not "pg_" (Postgres keeps those names).`,
+  );
+}
+
 export function createDb(pool: pg.Pool, schema = "layover"): Db {
-  if (!IDENTIFIER.test(schema))
-    throw new InvalidConfigError(
-      `Invalid schema name ${JSON.stringify(schema)}: use lower-case letters, digits and underscores.`,
-    );
+  checkSchemaName(schema);
   return {
     pool,
     schema,

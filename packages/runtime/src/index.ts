@@ -38,7 +38,7 @@ export {
   cronsApi,
   SCHEDULER_QUEUE,
 } from "./crons.ts";
-export { createDb, type Db, inTransaction, type Queryable } from "./db.ts";
+export { checkSchemaName, createDb, type Db, inTransaction, type Queryable } from "./db.ts";
 export {
   createDispatcher,
   DEFAULT_MAX_REDIS_BACKLOG,
@@ -68,6 +68,7 @@ export {
   StepJob,
   stepJobId,
 } from "./jobs.ts";
+export { textProblem } from "./keys.ts";
 export { createLogger, PAYLOAD_PATHS, redactedError } from "./logger.ts";
 export { logWorkerErrors, lostLockError } from "./lost-lock.ts";
 export { createMetrics, type Metrics } from "./metrics.ts";
@@ -127,6 +128,14 @@ export {
   timerMs,
   whyItFailed,
 } from "./service.ts";
+export {
+  checkServiceOptions,
+  checkTimeouts,
+  count,
+  type OptionRules,
+  timer,
+  type WholeNumber,
+} from "./service-options.ts";
 export { claimDueThreadsQuery, dueInterruptsQuery, expireClaimedQuery } from "./sql/expire-due-interrupts.ts";
 export { type GraphInfo, type GraphVersion, listGraphs, registerGraph } from "./sql/graphs.ts";
 export { FEED_START, type FeedPosition, readFeed } from "./sql/interrupt-feed.ts";

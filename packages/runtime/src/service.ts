@@ -45,6 +45,8 @@ export const ServiceEnv = z.object({
   LAYOVER_SCHEMA: z
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/, "lower-case letters, digits and _")
+    .max(63, "at most 63 characters (Postgres's longest name)")
+    .refine((name) => !name.startsWith("pg_"), 'not starting with "pg_" (Postgres keeps those names)')
     .default("layover"),
   /** BullMQ key prefix: one per deployment. */
   LAYOVER_PREFIX: z.string().min(1).default("layover"),

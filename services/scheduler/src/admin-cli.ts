@@ -322,8 +322,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // A schema no worker has migrated (LAYOVER_SCHEMA mistyped): say so, not "relation … does not exist".
-  if ((error as { code?: unknown }).code === "42P01")
+  // A schema no worker has migrated (LAYOVER_SCHEMA mistyped): say so, not "relation … does not
+  // exist" (the client's InvalidConfigError for it carries Postgres's error as its cause).
+  const { code, cause } = error as { code?: unknown; cause?: { code?: unknown } };
+  if (code === "42P01" || (code === "INVALID_CONFIG" && cause?.code === "42P01"))
     console.error(
       `No Layover tables in schema "${process.env.LAYOVER_SCHEMA || "layover"}": check LAYOVER_SCHEMA ` +
         "(a worker or scheduler creates them when it starts). Nothing was changed.",

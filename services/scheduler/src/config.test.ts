@@ -22,6 +22,11 @@ describe("scheduler environment", () => {
   it("refuses a TTL that is not a positive whole number of milliseconds, naming it", () => {
     for (const value of ["0", "-5", "90d", "1.5"])
       expect(() => parseSchedulerEnv({ THREAD_TTL_MS: value }), value).toThrow(/THREAD_TTL_MS/);
+    // Past a century no date is left to prune before: every prune tick would fail.
+    expect(() => parseSchedulerEnv({ THREAD_TTL_MS: "1000000000000000" })).toThrow(/THREAD_TTL_MS: at most/);
+    expect(() => parseSchedulerEnv({ LAYOVER_SCHEMA: "a".repeat(70) })).toThrow(
+      /LAYOVER_SCHEMA: at most 63 characters/,
+    );
     expect(() => parseSchedulerEnv({ PRUNE_THREADS_EVERY_MS: "0" })).toThrow(/PRUNE_THREADS_EVERY_MS/);
   });
 

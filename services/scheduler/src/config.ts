@@ -3,6 +3,9 @@
 import { JobLockEnv, parseEnv, ServiceEnv, timerMs } from "@layover/runtime";
 import { z } from "zod";
 
+/** The longest thread TTL: a century (a longer one gives no date to prune before). */
+export const MAX_THREAD_TTL_MS = 100 * 365 * 24 * 3_600_000;
+
 export const SchedulerEnv = ServiceEnv.extend({
   SWEEP_EVERY_MS: timerMs(1).default(2_000),
   SWEEP_BATCH_SIZE: z.coerce.number().int().positive().default(1_000),
@@ -12,7 +15,7 @@ export const SchedulerEnv = ServiceEnv.extend({
     .number()
     .int()
     .positive("a duration in milliseconds above 0 (unset keeps threads)")
-    .max(Number.MAX_SAFE_INTEGER)
+    .max(MAX_THREAD_TTL_MS, `at most ${MAX_THREAD_TTL_MS} ms (a century)`)
     .optional(),
   PRUNE_THREADS_EVERY_MS: timerMs(1).default(3_600_000),
   /** How often expired node cache entries are deleted (at most 10,000 a time). */

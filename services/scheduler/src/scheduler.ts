@@ -2,8 +2,12 @@ import { hostname } from "node:os";
 import { PostgresCache } from "@layover/checkpoint-postgres";
 import {
   CRON_SETTINGS,
+  checkSchemaName,
+  checkServiceOptions,
+  checkTimeouts,
   connectPostgres,
   connectRedis,
+  count,
   createClient,
   createDb,
   createDispatcher,
@@ -15,6 +19,7 @@ import {
   logWorkerErrors,
   metricsPortOf,
   migrateRuntime,
+  type OptionRules,
   type PostgresTimeouts,
   postgresOutageGate,
   requireRedis,
@@ -23,10 +28,12 @@ import {
   STEP_QUEUE,
   serveMetrics,
   serviceProbes,
+  timer,
   withMigrationPool,
 } from "@layover/runtime";
 import { type Job, Queue, Worker } from "bullmq";
 import type { Logger } from "pino";
+import { MAX_THREAD_TTL_MS } from "./config.ts";
 import { type SchedulerMetrics, schedulerJobs, unserved } from "./jobs.ts";
 import { setSchedules, watchSchedules } from "./schedules.ts";
 
@@ -169,10 +176,59 @@ function jobWorker(
 }
 
 /**
+ * createScheduler's options: each number's range, the ids, every key. A thread TTL of 0 would
+ * prune every finished thread at once (0 is not "off": leave it out), one over a century gives
+ * no date to prune before.
+ */
+const SCHEDULER_OPTIONS: OptionRules = {
+  numbers: {
+    redisStartTimeoutMs: timer(1),
+    sweepEveryMs: timer(1),
+    sweepBatchSize: count(1),
+    reconcileEveryMs: timer(1),
+    reconcileMinAgeMs: timer(0),
+    threadTtlMs: { ...count(1, MAX_THREAD_TTL_MS), unit: "milliseconds (leave it out to keep threads)" },
+    pruneThreadsEveryMs: timer(1),
+    pruneCacheEveryMs: timer(1),
+    lockDurationMs: timer(1),
+    stalledIntervalMs: timer(1),
+    metricsPort: count(0, 65_535),
+  },
+  ids: ["schedulerId"],
+  keys: [
+    "databaseUrl",
+    "redisUrl",
+    "redisStartTimeoutMs",
+    "schema",
+    "timeouts",
+    "prefix",
+    "sweepEveryMs",
+    "sweepBatchSize",
+    "reconcileEveryMs",
+    "reconcileMinAgeMs",
+    "threadTtlMs",
+    "pruneThreadsEveryMs",
+    "pruneCacheEveryMs",
+    "schedulerId",
+    "lockDurationMs",
+    "stalledIntervalMs",
+    "logger",
+    "metricsPort",
+  ] satisfies (keyof SchedulerOptions)[],
+};
+
+function checkSchedulerOptions(options: SchedulerOptions): void {
+  checkServiceOptions("createScheduler", options, SCHEDULER_OPTIONS);
+  checkTimeouts("createScheduler", options.timeouts);
+  checkSchemaName(options.schema ?? "layover");
+}
+
+/**
  * The scheduler: BullMQ job schedulers fire the sweep, reconciliation and every cron tick;
  * each tick is one job, processed by one replica, so several replicas may run at once.
  */
 export function createScheduler(options: SchedulerOptions = {}) {
+  checkSchedulerOptions(options); // before any connection opens: nothing is left open
   const id = options.schedulerId ?? `${hostname()}-${process.pid}`;
   const logger = (
     options.logger ?? createLogger({ level: "info", logPayloads: false, name: "layover-scheduler" })

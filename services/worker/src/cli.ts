@@ -2,6 +2,7 @@
 // layover-worker --graphs <module>: serves the graphs the module exports (default export or
 // `graphs`: an object of graph id → compiled graph) until SIGTERM/SIGINT; `storeIndex`, if the
 // module exports one, is the index of the store they get (semantic search).
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -22,18 +23,16 @@ type GraphModule = {
   default?: Record<string, GraphEntry> & { graphs?: Record<string, GraphEntry>; storeIndex?: IndexConfig };
 };
 
-/** The module at `modulePath`; one that is not there is a mistake in the command line, said in one line. */
+/**
+ * The module at `modulePath`; one that is not there is a mistake in the command line, said in
+ * one line. One that is there but imports what is not is the module's own error: Node's message
+ * names the missing import.
+ */
 async function importModule(modulePath: string): Promise<GraphModule> {
-  try {
-    return (await import(pathToFileURL(resolve(modulePath)).href)) as GraphModule;
-  } catch (error) {
-    const missing = (error as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND";
-    if (missing && String((error as Error).message).includes(resolve(modulePath)))
-      throw new InvalidConfigError(
-        `--graphs ${modulePath}: no such module (looked for ${resolve(modulePath)}).`,
-      );
-    throw error; // an error in the module itself: its stack says where
-  }
+  const path = resolve(modulePath);
+  if (!existsSync(path) || !statSync(path).isFile())
+    throw new InvalidConfigError(`--graphs ${modulePath}: no such module (looked for ${path}).`);
+  return (await import(pathToFileURL(path).href)) as GraphModule;
 }
 
 /** The module's graphs, and the index of the store they get (`export const storeIndex`), if it has one. */
@@ -59,13 +58,20 @@ const USAGE =
   "Usage: layover-worker --graphs <module exporting graphs> (configured by the environment: see infra/README.md)";
 
 main(async () => {
-  let values: { graphs?: string | undefined };
+  let values: { graphs?: string[] | undefined };
   try {
-    ({ values } = parseArgs({ options: { graphs: { type: "string" } } }));
+    ({ values } = parseArgs({ options: { graphs: { type: "string", multiple: true } } }));
   } catch (error) {
     throw new InvalidConfigError(`${(error as Error).message}.\n${USAGE}`);
   }
-  if (values.graphs === undefined) throw new InvalidConfigError(USAGE);
+  // One module: given twice, parseArgs would keep the last and the first would be served by no one.
+  const [module, ...more] = values.graphs ?? [];
+  if (module === undefined || module === "" || more.length > 0)
+    throw new InvalidConfigError(
+      more.length > 0
+        ? `--graphs given ${more.length + 1} times: a worker serves one module (export every graph from it).\n${USAGE}`
+        : USAGE,
+    );
   const env = parseWorkerEnv(process.env);
   const logger = createLogger({
     level: env.LOG_LEVEL,
@@ -73,7 +79,7 @@ main(async () => {
     name: "layover-worker",
   });
   const worker = createWorker({
-    ...(await loadGraphs(values.graphs)),
+    ...(await loadGraphs(module)),
     databaseUrl: env.DATABASE_URL,
     timeouts: postgresTimeouts(env),
     redisUrl: env.REDIS_URL,

@@ -10,7 +10,7 @@ import {
   isDurability,
   parseDuration,
 } from "@layover/graph";
-import { InvalidConfigError } from "@layover/runtime";
+import { InvalidConfigError, textProblem } from "@layover/runtime";
 import type { ServedGraph } from "./context.ts";
 
 /** A graph module's entry: a compiled graph, or one with its interrupt defaults. */
@@ -139,6 +139,23 @@ function cacheBound(
   return graph.withCache(graph.cache, id, report);
 }
 
+/**
+ * The module's graphs, each checked (its id one Postgres can store as it is: no NUL, no half a
+ * surrogate pair, which it would store as another id no start could name), not yet bound.
+ */
+export function checkedEntries(entries: unknown): [string, ReturnType<typeof servedEntry>][] {
+  if (typeof entries !== "object" || entries === null || Array.isArray(entries) || isCompiled(entries))
+    throw new InvalidConfigError(
+      `The graph module must export its graphs as an object of graph id → compiled graph ({ "my-graph": graph }); got ${describe(entries)}.`,
+    );
+  return Object.entries(entries).map(([id, entry]) => {
+    const problem = textProblem(id);
+    if (problem !== undefined)
+      throw new InvalidConfigError(`The graph module's graph id ${JSON.stringify(id)} must be ${problem}.`);
+    return [id, servedEntry(id, entry)];
+  });
+}
+
 /** The module's graphs, checked, each bound to the worker's saver, store and node cache. */
 export function servedGraphs(
   entries: unknown,
@@ -147,13 +164,8 @@ export function servedGraphs(
   cache: BaseCache,
   onCacheError?: (error: unknown, graphId: string) => void,
 ): Map<string, ServedGraph> {
-  if (typeof entries !== "object" || entries === null || Array.isArray(entries) || isCompiled(entries))
-    throw new InvalidConfigError(
-      `The graph module must export its graphs as an object of graph id → compiled graph ({ "my-graph": graph }); got ${describe(entries)}.`,
-    );
   const served = new Map<string, ServedGraph>();
-  for (const [id, entry] of Object.entries(entries)) {
-    const { graph, ...options } = servedEntry(id, entry);
+  for (const [id, { graph, ...options }] of checkedEntries(entries)) {
     const bound = cacheBound(id, storeBound(id, graph, store), cache, onCacheError);
     served.set(id, { graph: bound.withCheckpointer(saver), ...options });
   }

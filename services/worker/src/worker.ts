@@ -4,9 +4,13 @@ import type { IndexConfig } from "@layover/checkpoint";
 import { PostgresCache, PostgresSaver, PostgresStore } from "@layover/checkpoint-postgres";
 import {
   checkPostgresLanes,
+  checkSchemaName,
+  checkServiceOptions,
   checkStoreIndex,
+  checkTimeouts,
   connectPostgresPools,
   connectRedis,
+  count,
   createDb,
   createDispatcher,
   createLogger,
@@ -15,6 +19,7 @@ import {
   DEFAULT_POSTGRES_LANES,
   metricsPortOf,
   migrateRuntime,
+  type OptionRules,
   PipelinedPool,
   type PostgresTimeouts,
   postgresOutageGate,
@@ -23,6 +28,7 @@ import {
   type StepJob,
   serveMetrics,
   serviceProbes,
+  timer,
   withMigrationPool,
 } from "@layover/runtime";
 import type { Worker } from "bullmq";
@@ -30,7 +36,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { watchCancels } from "./cancels.ts";
 import type { WorkerContext } from "./context.ts";
-import { type GraphEntry, servedGraphs } from "./graph-entries.ts";
+import { checkedEntries, type GraphEntry, servedGraphs } from "./graph-entries.ts";
 import { JobLosses } from "./job-loss.ts";
 import { PauseWatch } from "./pause-watch.ts";
 import { graphRegistration } from "./registration.ts";
@@ -199,10 +205,60 @@ async function migrate(databaseUrl: string | undefined, schema: string): Promise
   });
 }
 
+/** createWorker's options: each number's range (as the environment's, with tests' shorter locks), the ids, every key. */
+const WORKER_OPTIONS: OptionRules = {
+  numbers: {
+    redisStartTimeoutMs: timer(1),
+    concurrency: count(1, 1_000),
+    markRunningAfterMs: timer(0),
+    lockDurationMs: timer(1),
+    stalledIntervalMs: timer(1),
+    registerEveryMs: timer(1),
+    interruptTimeoutMs: count(1),
+    eventResultBytes: count(0, 64 * 1024 * 1024),
+    metricsPort: count(0, 65_535),
+  },
+  ids: ["workerId"],
+  keys: [
+    "graphs",
+    "storeIndex",
+    "databaseUrl",
+    "redisUrl",
+    "redisStartTimeoutMs",
+    "schema",
+    "prefix",
+    "timeouts",
+    "concurrency",
+    "postgresLanes",
+    "markRunningAfterMs",
+    "budget",
+    "lockDurationMs",
+    "stalledIntervalMs",
+    "registerEveryMs",
+    "interruptTimeoutMs",
+    "eventResultBytes",
+    "workerId",
+    "metricsPort",
+    "logger",
+  ] satisfies (keyof WorkerOptions)[],
+};
+
+const BUDGET: OptionRules = { numbers: { steps: count(1), ms: timer(1) }, ids: [], keys: ["steps", "ms"] };
+
+/** Refuses options the worker could not run with, before any connection opens: nothing is left open. */
+function checkWorkerOptions(options: WorkerOptions): void {
+  checkServiceOptions("createWorker", options, WORKER_OPTIONS);
+  if (options.budget !== undefined) checkServiceOptions("createWorker's budget", options.budget, BUDGET);
+  checkTimeouts("createWorker", options.timeouts);
+  checkSchemaName(options.schema ?? "layover");
+  checkStoreIndex("createWorker", options.storeIndex);
+  checkPostgresLanes("createWorker", options.postgresLanes);
+  checkedEntries(options.graphs);
+}
+
 /** Creates a worker; `start()` migrates, registers the graphs and begins taking jobs. */
 export function createWorker(options: WorkerOptions) {
-  checkStoreIndex("createWorker", options.storeIndex); // before any connection opens
-  checkPostgresLanes("createWorker", options.postgresLanes);
+  checkWorkerOptions(options);
   const workerId = options.workerId ?? `${hostname()}-${process.pid}`;
   const logger = (
     options.logger ?? createLogger({ level: "info", logPayloads: false, name: "layover-worker" })

@@ -1,0 +1,68 @@
+// What createWorker and createScheduler check in the options a program gives them, before any
+// connection opens, as their environment is checked at start: a key they do not take, a number
+// out of its range, an id Postgres cannot hold. A mistake is an InvalidConfigError naming the
+// option; nothing connects, so nothing is left open and nothing is migrated or registered.
+import { InvalidConfigError } from "./errors.ts";
+import { shown, textProblem } from "./keys.ts";
+import { MAX_TIMER_MS } from "./service.ts";
+
+/** A whole number from `min` to `max`, what it counts said in `unit`. */
+export interface WholeNumber {
+  min: number;
+  max: number;
+  unit: string;
+}
+
+/** Milliseconds a timer waits, from `min`. */
+export const timer = (min = 1): WholeNumber => ({ min, max: MAX_TIMER_MS, unit: "milliseconds" });
+
+/** A count from `min` to `max`. */
+export const count = (min: number, max = Number.MAX_SAFE_INTEGER): WholeNumber => ({ min, max, unit: "" });
+
+/** How a service's options are checked: each number's range, and which are ids (text Postgres holds). */
+export interface OptionRules {
+  numbers: Readonly<Record<string, WholeNumber>>;
+  ids: readonly string[];
+  /** Every key the options may have (those checked elsewhere too). */
+  keys: readonly string[];
+}
+
+function numberProblem(value: unknown, rule: WholeNumber): string | undefined {
+  if (Number.isSafeInteger(value) && (value as number) >= rule.min && (value as number) <= rule.max)
+    return undefined;
+  const unit = rule.unit === "" ? "" : ` of ${rule.unit}`;
+  return `a whole number${unit} from ${rule.min} to ${rule.max}`;
+}
+
+const TIMEOUT_RULES: OptionRules = {
+  numbers: { queryTimeoutMs: timer(0), statementTimeoutMs: timer(0) },
+  ids: [],
+  keys: ["queryTimeoutMs", "statementTimeoutMs"],
+};
+
+/** Refuses a service's `timeouts` option (see PostgresTimeouts) as checkServiceOptions does. */
+export function checkTimeouts(who: string, timeouts: object | undefined): void {
+  if (timeouts !== undefined) checkServiceOptions(`${who}'s timeouts`, timeouts, TIMEOUT_RULES);
+}
+
+/** Refuses `options` of `who` (createWorker) where a key is unknown, a number out of range, or an id unstorable. */
+export function checkServiceOptions(who: string, options: object, rules: OptionRules): void {
+  const problems: string[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    if (!rules.keys.includes(key)) {
+      problems.push(`${key}: not an option of ${who} (it takes ${rules.keys.join(", ")})`);
+      continue;
+    }
+    const rule = rules.numbers[key];
+    const problem =
+      rule !== undefined
+        ? numberProblem(value, rule)
+        : rules.ids.includes(key)
+          ? textProblem(value)
+          : undefined;
+    if (problem !== undefined) problems.push(`${key} must be ${problem}; got ${shown(value)}`);
+  }
+  if (problems.length > 0)
+    throw new InvalidConfigError(`Invalid ${who} options:\n  ${problems.join("\n  ")}`);
+}

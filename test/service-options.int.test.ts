@@ -1,0 +1,133 @@
+// What createWorker and createScheduler refuse in the options a program gives them, before any
+// connection opens (as their environment is checked at start): a number out of range, a key
+// they do not take, an id or schema Postgres cannot hold. Each once started anyway and then
+// failed every job, spun a timer every millisecond, or — a thread TTL of 0 — deleted every
+// finished thread at once.
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { createScheduler } from "@layover/scheduler";
+import { getRedis } from "@layover/testing";
+import { createWorker } from "@layover/worker";
+import { beforeAll, describe, expect, it } from "vitest";
+import { graphs } from "./fixtures/graphs.ts";
+
+const run = promisify(execFile);
+let redisUrl = "";
+beforeAll(async () => {
+  redisUrl = await getRedis();
+});
+
+/** What `create` threw: its code and message. */
+function refusal(create: () => unknown): { code?: string; message: string } {
+  try {
+    create();
+  } catch (error) {
+    return error as { code?: string; message: string };
+  }
+  throw new Error("accepted");
+}
+
+describe("createWorker", () => {
+  it("refuses a number out of range, an unstorable id, a misspelt key, a bad schema or graph id, naming each", () => {
+    const linear = { linear: graphs.linear };
+    for (const [options, named] of [
+      [{ concurrency: 0 }, "concurrency must be a whole number from 1 to 1000"],
+      [{ concurrency: "8" }, "concurrency must be"],
+      [{ lockDurationMs: Number.NaN }, "lockDurationMs must be a whole number of milliseconds"],
+      [{ registerEveryMs: 0 }, "registerEveryMs must be"],
+      [{ registerEveryMs: 3e9 }, "registerEveryMs must be"],
+      [{ stalledIntervalMs: -1 }, "stalledIntervalMs must be"],
+      [{ workerId: "w\u0000x" }, "workerId must be a non-empty string"],
+      [{ budget: { steps: 0, ms: 250 } }, "steps must be"],
+      [{ timeouts: { queryTimeoutMs: -1 } }, "queryTimeoutMs must be"],
+      [{ concurency: 4 }, "concurency: not an option of createWorker"],
+      [{ schema: "Bad-Schema" }, 'Invalid schema name "Bad-Schema"'],
+      [{ schema: "a".repeat(70) }, "at most 63 characters"],
+      [{ graphs: { "a\u0000b": graphs.linear } }, "graph id"],
+      [{ graphs: { "x\ud800": graphs.linear } }, "half a surrogate pair"],
+    ] as const) {
+      const error = refusal(() => createWorker({ graphs: linear, redisUrl, ...(options as object) }));
+      expect(error, JSON.stringify(options)).toMatchObject({ code: "INVALID_CONFIG" });
+      expect(error.message, JSON.stringify(options)).toContain(named);
+    }
+  });
+});
+
+describe("createScheduler", () => {
+  it("refuses a thread TTL of 0 (which pruned every finished thread at once) and other numbers out of range", () => {
+    for (const [options, named] of [
+      [
+        { threadTtlMs: 0 },
+        "threadTtlMs must be a whole number of milliseconds (leave it out to keep threads)",
+      ],
+      [{ threadTtlMs: -1 }, "threadTtlMs must be"],
+      [{ threadTtlMs: 1e15 }, "threadTtlMs must be"],
+      [{ sweepBatchSize: 0 }, "sweepBatchSize must be"],
+      [{ sweepEveryMs: 0 }, "sweepEveryMs must be"],
+      [{ reconcileEveryMs: 0 }, "reconcileEveryMs must be"],
+      [{ schedulerId: "" }, "schedulerId must be"],
+      [{ sweepEvery: 1000 }, "sweepEvery: not an option of createScheduler"],
+      [{ schema: "pg_x" }, 'not "pg_"'],
+    ] as const) {
+      const error = refusal(() => createScheduler({ redisUrl, ...(options as object) }));
+      expect(error, JSON.stringify(options)).toMatchObject({ code: "INVALID_CONFIG" });
+      expect(error.message, JSON.stringify(options)).toContain(named);
+    }
+  });
+});
+
+it("a refused service leaves no connection open: the process exits by itself", async () => {
+  const script = new URL("./fixtures/refused-services.ts", import.meta.url);
+  const started = Date.now();
+  const { stdout } = await run(process.execPath, [script.pathname, redisUrl], { timeout: 20_000 });
+  expect(stdout.trim().split("\n")).toEqual([
+    "INVALID_CONFIG",
+    "INVALID_CONFIG",
+    "INVALID_CONFIG",
+    "INVALID_CONFIG",
+  ]);
+  expect(Date.now() - started).toBeLessThan(10_000);
+});
+
+describe("layover-worker's command line", () => {
+  const CLI = fileURLToPath(new URL("../services/worker/src/cli.ts", import.meta.url));
+  /** What the CLI, run with `args`, exits with and says on stderr (it fails before it connects). */
+  const exited = (args: string[]) =>
+    run(process.execPath, [CLI, ...args], {
+      timeout: 20_000,
+      env: { ...process.env, REDIS_URL: redisUrl },
+    }).then(
+      () => ({ code: 0, stderr: "" }),
+      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+    );
+
+  it("names the import a module that is there could not find, not the module as missing", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "layover-cli-"));
+    try {
+      const module = join(dir, "graphs.mjs");
+      await writeFile(module, 'import "./helper-not-there.mjs";\nexport const graphs = {};\n');
+      const { code, stderr } = await exited(["--graphs", module]);
+      expect(code).toBe(1);
+      expect(stderr).toContain("helper-not-there.mjs");
+      expect(stderr).not.toContain("no such module");
+      expect(await exited(["--graphs", join(dir, "absent.mjs")])).toMatchObject({
+        code: 1,
+        stderr: expect.stringContaining("no such module"),
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses --graphs given twice or empty: one module would have been served silently", async () => {
+    expect(await exited(["--graphs", "a.mjs", "--graphs", "b.mjs"])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining("--graphs given 2 times"),
+    });
+    expect(await exited(["--graphs="])).toMatchObject({ code: 1, stderr: expect.stringContaining("Usage") });
+  });
+});
