@@ -5,15 +5,20 @@
 // finished thread at once.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { SCHEDULER_QUEUE } from "@layover/runtime";
 import { createScheduler } from "@layover/scheduler";
 import { getRedis } from "@layover/testing";
 import { createWorker } from "@layover/worker";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { beforeAll, describe, expect, it } from "vitest";
 import { graphs } from "./fixtures/graphs.ts";
+import { countRows, createHarness } from "./support/harness.ts";
 
 const run = promisify(execFile);
 let redisUrl = "";
@@ -129,5 +134,35 @@ describe("layover-worker's command line", () => {
       stderr: expect.stringContaining("--graphs given 2 times"),
     });
     expect(await exited(["--graphs="])).toMatchObject({ code: 1, stderr: expect.stringContaining("Usage") });
+  });
+});
+
+describe("a metrics port already in use", () => {
+  it("fails the start with InvalidConfigError before the worker registers its graphs or the scheduler sets schedules", async () => {
+    const h = await createHarness("metrics_port_taken");
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "0.0.0.0", resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const common = { databaseUrl: h.databaseUrl, redisUrl: h.redisUrl, schema: h.schema, prefix: h.prefix };
+      const worker = createWorker({ ...common, graphs: { linear: graphs.linear }, metricsPort: port });
+      await expect(worker.start()).rejects.toMatchObject({
+        code: "INVALID_CONFIG",
+        message: expect.stringContaining(`Cannot serve metrics on port ${port}`),
+      });
+      await worker.close();
+      expect(await countRows(h, "graph_registrations")).toBe(0);
+      const scheduler = createScheduler({ ...common, metricsPort: port });
+      await expect(scheduler.start()).rejects.toMatchObject({ code: "INVALID_CONFIG" });
+      await scheduler.close();
+      const redis = new Redis(h.redisUrl, { maxRetriesPerRequest: null });
+      const schedules = new Queue(SCHEDULER_QUEUE, { connection: redis, prefix: h.prefix });
+      expect(await schedules.getJobSchedulersCount()).toBe(0);
+      await schedules.close();
+      redis.disconnect();
+    } finally {
+      taken.close();
+      await h.close();
+    }
   });
 });

@@ -3,7 +3,7 @@
 import { getRedis, tcpProxy } from "@layover/testing";
 import pino from "pino";
 import { expect, it } from "vitest";
-import { connectRedis } from "./connections.ts";
+import { connectRedis, requireRedis } from "./connections.ts";
 
 it("drops a connection that pairs answers with the wrong commands: each answers its own again", async () => {
   const proxy = await tcpProxy(await getRedis());
@@ -31,3 +31,27 @@ it("drops a connection that pairs answers with the wrong commands: each answers 
     await proxy.close();
   }
 }, 30_000);
+
+it("refuses a REDIS_URL whose database the server does not have, where BullMQ's keys went to database 0", async () => {
+  const url = new URL(await getRedis());
+  url.pathname = "/99"; // a Redis has 16 unless told otherwise
+  const redis = connectRedis(url.toString(), pino({ level: "silent" }), "db-99");
+  try {
+    await expect(requireRedis(redis, 3_000)).rejects.toMatchObject({
+      code: "INVALID_CONFIG",
+      message: expect.stringContaining("REDIS_URL names database 99"),
+    });
+  } finally {
+    redis.disconnect();
+  }
+  url.pathname = "/3";
+  const three = connectRedis(url.toString(), pino({ level: "silent" }), "db-3");
+  try {
+    await requireRedis(three, 3_000);
+    await three.set("layover-db-check", "3", "EX", 5);
+    expect(await three.get("layover-db-check")).toBe("3");
+    expect((await three.client("INFO")) as string).toContain("db=3");
+  } finally {
+    three.disconnect();
+  }
+});

@@ -144,16 +144,24 @@ export const REDIS_START_WAIT_MS = 20_000;
  * silence. Given a logger, then says there if Redis may evict BullMQ's keys (evictionRisk).
  */
 export async function requireRedis(redis: Redis, ms = REDIS_START_WAIT_MS, logger?: Logger): Promise<void> {
+  const { host, port, path, db } = redis.options;
+  const where = path ? path : `${host}:${port}`;
   try {
     await orLate(redis.ping(), ms, "Redis PING");
   } catch (error) {
-    const { host, port, path } = redis.options;
-    const where = path ? path : `${host}:${port}`;
     throw new InvalidConfigError(
       `Redis at ${where} did not answer within ${ms / 1000} s. Check REDIS_URL and that Redis is running.`,
       { cause: error },
     );
   }
+  // ioredis goes on in database 0 when its SELECT is refused: BullMQ's keys would go there.
+  if (db !== undefined && db !== 0)
+    await orLate(redis.select(db), ms, "Redis SELECT").catch((error: unknown) => {
+      throw new InvalidConfigError(
+        `REDIS_URL names database ${db}, which Redis at ${where} refused (${(error as Error).message}): name one it has (its "databases" setting), or none for 0.`,
+        { cause: error },
+      );
+    });
   if (logger !== undefined) await reportEvictionRisk(redis, logger);
 }
 

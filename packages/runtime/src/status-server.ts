@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Redis } from "ioredis";
 import type pg from "pg";
 import type { Registry } from "prom-client";
+import { InvalidConfigError } from "./errors.ts";
 import { orLate } from "./within.ts";
 
 /** Where a service is in its life: only a running one is ready. */
@@ -155,7 +156,10 @@ export async function serveMetrics(registry: Registry, port: number, readiness?:
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: Error) =>
       reject(
-        new Error(`Cannot serve metrics on port ${port}: ${error.message}. Set METRICS_PORT to a free port.`),
+        new InvalidConfigError(
+          `Cannot serve metrics on port ${port}: ${error.message}. Set METRICS_PORT to a free port.`,
+          { cause: error },
+        ),
       ),
     );
     server.listen(port, "0.0.0.0", resolve);

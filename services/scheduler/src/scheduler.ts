@@ -268,12 +268,12 @@ export function createScheduler(options: SchedulerOptions = {}) {
     async start(): Promise<void> {
       await requireRedis(connection, options.redisStartTimeoutMs, logger);
       await migrate(options.databaseUrl, db.schema);
+      // Before setting schedules and taking jobs: a port that cannot be served fails the start.
+      if (options.metricsPort !== undefined)
+        metricsServer = await serveMetrics(metrics.registry, options.metricsPort, readiness);
       await setSchedules(schedules);
       // Reconcile once at start-up too: work lost while no scheduler ran is found at once.
       await jobs.reconcile();
-      // Before taking jobs: a port that cannot be served fails the start.
-      if (options.metricsPort !== undefined)
-        metricsServer = await serveMetrics(metrics.registry, options.metricsPort, readiness);
       worker = jobWorker(jobs.runJob, workerConnection, prefix, options, logger);
       await worker.waitUntilReady();
       watch.start();

@@ -291,11 +291,12 @@ export function createWorker(options: WorkerOptions) {
     await requireRedis(connection, options.redisStartTimeoutMs, logger);
     await migrate(options.databaseUrl, ctx.db.schema);
     await ctx.cancels.start();
-    await registration.register();
-    registration.heartbeat();
-    // Before taking jobs: a port that cannot be served fails the start, not a running worker.
+    // Before registering and taking jobs: a port that cannot be served fails the start before
+    // producers check inputs against a version no worker will serve.
     if (options.metricsPort !== undefined)
       metricsServer = await serveMetrics(ctx.metrics.registry, options.metricsPort, readiness);
+    await registration.register();
+    registration.heartbeat();
     worker = stepWorker(ctx, outage, workerConnection, settings);
     await worker.waitUntilReady();
     if (state === "starting") state = "running";
