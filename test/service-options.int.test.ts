@@ -49,6 +49,10 @@ describe("createWorker", () => {
       [{ workerId: "w\u0000x" }, "workerId must be a non-empty string"],
       [{ budget: { steps: 0, ms: 250 } }, "steps must be"],
       [{ timeouts: { queryTimeoutMs: -1 } }, "queryTimeoutMs must be"],
+      [
+        { timeouts: { queryTimeoutMs: 1_000, statementTimeoutMs: 5_000 } },
+        "must be shorter than queryTimeoutMs",
+      ],
       [{ concurency: 4 }, "concurency: not an option of createWorker"],
       [{ schema: "Bad-Schema" }, 'Invalid schema name "Bad-Schema"'],
       [{ schema: "a".repeat(70) }, "at most 63 characters"],

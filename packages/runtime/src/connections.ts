@@ -198,6 +198,22 @@ async function reportEvictionRisk(redis: Redis, logger: Logger): Promise<void> {
 /** How long a statement may go unanswered before the call fails (and its connection is dropped). */
 export const DEFAULT_QUERY_TIMEOUT_MS = 60_000;
 
+/**
+ * Why `timeouts` cannot work together, named as `names` says, or undefined: a statement timeout
+ * not shorter than the query timeout. While a statement timeout is set, a statement unanswered
+ * for the query timeout is taken as lost to the network (the server would have ended it first);
+ * one that is only slow would be taken so while the server may still commit it.
+ */
+export function timeoutsProblem(
+  timeouts: PostgresTimeouts,
+  names = { query: "queryTimeoutMs", statement: "statementTimeoutMs" },
+): string | undefined {
+  const query = timeouts.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
+  const statement = timeouts.statementTimeoutMs;
+  if (query === 0 || statement === undefined || statement === 0 || statement < query) return undefined;
+  return `${names.statement} (${statement} ms) must be shorter than ${names.query} (${query} ms): a statement the server is still running would be taken as lost to the network. Leave ${names.statement} out for 90% of ${names.query}`;
+}
+
 /** How a pool notices a silent server; see connectPostgres. */
 export interface PostgresTimeouts {
   /** A statement unanswered this long fails its call; 0 waits forever. @defaultValue 60000 */

@@ -2,6 +2,7 @@
 // connection opens, as their environment is checked at start: a key they do not take, a number
 // out of its range, an id Postgres cannot hold. A mistake is an InvalidConfigError naming the
 // option; nothing connects, so nothing is left open and nothing is migrated or registered.
+import { type PostgresTimeouts, timeoutsProblem } from "./connections.ts";
 import { InvalidConfigError } from "./errors.ts";
 import { shown, textProblem } from "./keys.ts";
 import { MAX_TIMER_MS } from "./service.ts";
@@ -41,8 +42,11 @@ const TIMEOUT_RULES: OptionRules = {
 };
 
 /** Refuses a service's `timeouts` option (see PostgresTimeouts) as checkServiceOptions does. */
-export function checkTimeouts(who: string, timeouts: object | undefined): void {
-  if (timeouts !== undefined) checkServiceOptions(`${who}'s timeouts`, timeouts, TIMEOUT_RULES);
+export function checkTimeouts(who: string, timeouts: PostgresTimeouts | undefined): void {
+  if (timeouts === undefined) return;
+  checkServiceOptions(`${who}'s timeouts`, timeouts, TIMEOUT_RULES);
+  const problem = timeoutsProblem(timeouts);
+  if (problem !== undefined) throw new InvalidConfigError(`${who}: ${problem}.`);
 }
 
 /** Refuses `options` of `who` (createWorker) where a key is unknown, a number out of range, or an id unstorable. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InvalidConfigError } from "./errors.ts";
-import { whyItFailed } from "./service.ts";
+import { parseEnv, postgresTimeouts, ServiceEnv, whyItFailed } from "./service.ts";
 
 describe("whyItFailed (what a service that could not start prints)", () => {
   it("gives every cause under the message, so the reason is on the screen", () => {
@@ -27,5 +27,31 @@ describe("whyItFailed (what a service that could not start prints)", () => {
     expect(whyItFailed(new InvalidConfigError("Invalid worker environment:\n  REDIS_URL: a URL"))).toBe(
       "Invalid worker environment:\n  REDIS_URL: a URL",
     );
+  });
+});
+
+describe("postgresTimeouts", () => {
+  const env = (extra: Record<string, string>) => parseEnv(ServiceEnv, extra, "worker");
+  it("refuses a statement timeout not shorter than the query timeout, naming both (a slow statement would pass for a lost network)", () => {
+    expect(() =>
+      postgresTimeouts(env({ DATABASE_QUERY_TIMEOUT_MS: "5000", DATABASE_STATEMENT_TIMEOUT_MS: "5000" })),
+    ).toThrow(
+      /DATABASE_STATEMENT_TIMEOUT_MS \(5000 ms\) must be shorter than DATABASE_QUERY_TIMEOUT_MS \(5000 ms\)/,
+    );
+    expect(
+      postgresTimeouts(env({ DATABASE_QUERY_TIMEOUT_MS: "5000", DATABASE_STATEMENT_TIMEOUT_MS: "4000" })),
+    ).toEqual({
+      queryTimeoutMs: 5_000,
+      statementTimeoutMs: 4_000,
+    });
+    // None of either: no race between them.
+    expect(
+      postgresTimeouts(env({ DATABASE_QUERY_TIMEOUT_MS: "0", DATABASE_STATEMENT_TIMEOUT_MS: "9000" })),
+    ).toMatchObject({
+      queryTimeoutMs: 0,
+    });
+    expect(postgresTimeouts(env({ DATABASE_STATEMENT_TIMEOUT_MS: "0" }))).toMatchObject({
+      statementTimeoutMs: 0,
+    });
   });
 });

@@ -1,7 +1,12 @@
 import { LayoverError } from "@layover/checkpoint";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { DEFAULT_DATABASE_URL, DEFAULT_REDIS_URL, type PostgresTimeouts } from "./connections.ts";
+import {
+  DEFAULT_DATABASE_URL,
+  DEFAULT_REDIS_URL,
+  type PostgresTimeouts,
+  timeoutsProblem,
+} from "./connections.ts";
 import { InvalidConfigError } from "./errors.ts";
 
 /** The longest a Node timer waits: a longer one fires after 1 ms. */
@@ -74,12 +79,16 @@ export const JobLockEnv = {
 
 /** The Postgres timeouts the environment sets (DATABASE_QUERY_TIMEOUT_MS, DATABASE_STATEMENT_TIMEOUT_MS). */
 export function postgresTimeouts(env: z.output<typeof ServiceEnv>): PostgresTimeouts {
-  return {
+  const timeouts = {
     queryTimeoutMs: env.DATABASE_QUERY_TIMEOUT_MS,
     ...(env.DATABASE_STATEMENT_TIMEOUT_MS === undefined
       ? {}
       : { statementTimeoutMs: env.DATABASE_STATEMENT_TIMEOUT_MS }),
   };
+  const names = { query: "DATABASE_QUERY_TIMEOUT_MS", statement: "DATABASE_STATEMENT_TIMEOUT_MS" };
+  const problem = timeoutsProblem(timeouts, names);
+  if (problem !== undefined) throw new InvalidConfigError(`${problem}.`);
+  return timeouts;
 }
 
 /** Parses `env` with `schema`; throws one error naming every bad variable. An empty or blank variable is unset. */

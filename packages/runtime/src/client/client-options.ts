@@ -7,7 +7,7 @@ import { DEFAULT_MAX_REDIS_BACKLOG } from "../dispatch.ts";
 import { InvalidConfigError } from "../errors.ts";
 import { shown, textProblem } from "../keys.ts";
 import { checkPostgresLanes } from "../pipelined-pool.ts";
-import { MAX_TIMER_MS } from "../service.ts";
+import { checkTimeouts } from "../service-options.ts";
 
 export type ClientOptions = (
   | {
@@ -86,11 +86,7 @@ export function checkClientOptions(options: ClientOptions): void {
     throw new InvalidConfigError(
       `createClient: maxRedisBacklog must be a whole number of commands from 1, or left out for ${DEFAULT_MAX_REDIS_BACKLOG}; got ${shown(backlog)}.`,
     );
-  for (const [name, ms] of Object.entries(options.timeouts ?? {}))
-    if (ms !== undefined && !(Number.isSafeInteger(ms) && ms >= 0 && ms <= MAX_TIMER_MS))
-      throw new InvalidConfigError(
-        `createClient: timeouts.${name} must be a whole number of milliseconds from 0 (none) to ${MAX_TIMER_MS}; got ${shown(ms)}.`,
-      );
+  checkTimeouts("createClient", options.timeouts);
   checkStoreIndex("createClient", options.storeIndex);
 }
 
