@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { InMemoryStore } from "@layover/graph";
 import { SCHEDULER_QUEUE } from "@layover/runtime";
 import { createScheduler } from "@layover/scheduler";
 import { getRedis } from "@layover/testing";
@@ -53,6 +54,11 @@ describe("createWorker", () => {
         { timeouts: { queryTimeoutMs: 1_000, statementTimeoutMs: 5_000 } },
         "must be shorter than queryTimeoutMs",
       ],
+      [{ timeouts: { queryTimeoutMs: 0, statementTimeoutMs: 2e9 } }, "statementTimeoutMs must be"],
+      [{ timeouts: null }, "createWorker's timeouts must be an object"],
+      [{ budget: { steps: 4 } }, "ms: missing"],
+      [{ prefix: "" }, "prefix must be a non-empty string"],
+      [{ graphs: { mem: graphs.linear.withStore(new InMemoryStore()) } }, "compiled with an InMemoryStore"],
       [{ concurency: 4 }, "concurency: not an option of createWorker"],
       [{ schema: "Bad-Schema" }, 'Invalid schema name "Bad-Schema"'],
       [{ schema: "a".repeat(70) }, "at most 63 characters"],
@@ -81,6 +87,7 @@ describe("createScheduler", () => {
       [{ schedulerId: "" }, "schedulerId must be"],
       [{ sweepEvery: 1000 }, "sweepEvery: not an option of createScheduler"],
       [{ schema: "pg_x" }, 'not "pg_"'],
+      [{ prefix: "" }, "prefix must be a non-empty string"],
     ] as const) {
       const error = refusal(() => createScheduler({ redisUrl, ...(options as object) }));
       expect(error, JSON.stringify(options)).toMatchObject({ code: "INVALID_CONFIG" });
@@ -93,12 +100,7 @@ it("a refused service leaves no connection open: the process exits by itself", a
   const script = new URL("./fixtures/refused-services.ts", import.meta.url);
   const started = Date.now();
   const { stdout } = await run(process.execPath, [script.pathname, redisUrl], { timeout: 20_000 });
-  expect(stdout.trim().split("\n")).toEqual([
-    "INVALID_CONFIG",
-    "INVALID_CONFIG",
-    "INVALID_CONFIG",
-    "INVALID_CONFIG",
-  ]);
+  expect(stdout.trim().split("\n")).toEqual(Array.from({ length: 6 }, () => "INVALID_CONFIG"));
   expect(Date.now() - started).toBeLessThan(10_000);
 });
 
@@ -159,6 +161,17 @@ describe("a metrics port already in use", () => {
       const scheduler = createScheduler({ ...common, metricsPort: port });
       await expect(scheduler.start()).rejects.toMatchObject({ code: "INVALID_CONFIG" });
       await scheduler.close();
+      // A start that fails after the port was bound lets it go: tried again, it starts.
+      const free = createServer();
+      await new Promise<void>((resolve) => free.listen(0, "0.0.0.0", resolve));
+      const freePort = (free.address() as AddressInfo).port;
+      await new Promise((resolve) => free.close(resolve));
+      const retried = createWorker({ ...common, graphs: { linear: graphs.linear }, metricsPort: freePort });
+      await h.pool.query(`ALTER TABLE "${h.schema}".graph_registrations RENAME TO graph_registrations_away`);
+      await expect(retried.start()).rejects.toMatchObject({ code: "42P01" });
+      await h.pool.query(`ALTER TABLE "${h.schema}".graph_registrations_away RENAME TO graph_registrations`);
+      await retried.start();
+      await retried.close();
       const redis = new Redis(h.redisUrl, { maxRetriesPerRequest: null });
       const schedules = new Queue(SCHEDULER_QUEUE, { connection: redis, prefix: h.prefix });
       expect(await schedules.getJobSchedulersCount()).toBe(0);

@@ -26,6 +26,8 @@ export interface OptionRules {
   ids: readonly string[];
   /** Every key the options may have (those checked elsewhere too). */
   keys: readonly string[];
+  /** The keys the options must have (an object of parts, as a budget's steps and ms). */
+  required?: readonly string[];
 }
 
 function numberProblem(value: unknown, rule: WholeNumber): string | undefined {
@@ -35,8 +37,14 @@ function numberProblem(value: unknown, rule: WholeNumber): string | undefined {
   return `a whole number${unit} from ${rule.min} to ${rule.max}`;
 }
 
+/** The longest statement timeout: Postgres takes twice it as the idle-in-transaction timeout, an int. */
+export const MAX_STATEMENT_TIMEOUT_MS = Math.floor(MAX_TIMER_MS / 2);
+
 const TIMEOUT_RULES: OptionRules = {
-  numbers: { queryTimeoutMs: timer(0), statementTimeoutMs: timer(0) },
+  numbers: {
+    queryTimeoutMs: timer(0),
+    statementTimeoutMs: { ...timer(0), max: MAX_STATEMENT_TIMEOUT_MS },
+  },
   ids: [],
   keys: ["queryTimeoutMs", "statementTimeoutMs"],
 };
@@ -45,13 +53,17 @@ const TIMEOUT_RULES: OptionRules = {
 export function checkTimeouts(who: string, timeouts: PostgresTimeouts | undefined): void {
   if (timeouts === undefined) return;
   checkServiceOptions(`${who}'s timeouts`, timeouts, TIMEOUT_RULES);
-  const problem = timeoutsProblem(timeouts);
+  const problem = timeoutsProblem(timeouts as PostgresTimeouts);
   if (problem !== undefined) throw new InvalidConfigError(`${who}: ${problem}.`);
 }
 
 /** Refuses `options` of `who` (createWorker) where a key is unknown, a number out of range, or an id unstorable. */
-export function checkServiceOptions(who: string, options: object, rules: OptionRules): void {
-  const problems: string[] = [];
+export function checkServiceOptions(who: string, options: unknown, rules: OptionRules): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options))
+    throw new InvalidConfigError(`${who} must be an object of options; got ${shown(options)}.`);
+  const problems = (rules.required ?? [])
+    .filter((key) => (options as Record<string, unknown>)[key] === undefined)
+    .map((key) => `${key}: missing`);
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined) continue;
     if (!rules.keys.includes(key)) {

@@ -58,7 +58,9 @@ export const ServiceEnv = z.object({
   /** A Postgres statement unanswered this long fails its call (a job: put back until Postgres answers); 0 waits forever. */
   DATABASE_QUERY_TIMEOUT_MS: timerMs().default(60_000),
   /** Postgres's own statement_timeout (and twice it, idle_in_transaction_session_timeout); unset: 90% of the query timeout; 0: not sent (PgBouncer). */
-  DATABASE_STATEMENT_TIMEOUT_MS: timerMs().optional(),
+  DATABASE_STATEMENT_TIMEOUT_MS: timerMs()
+    .max(1_073_741_823, "at most 1073741823 ms: Postgres takes twice it as the idle-in-transaction timeout")
+    .optional(),
   /** How long a start waits for Redis to answer before it fails (exit 1). */
   REDIS_START_TIMEOUT_MS: timerMs(1).default(20_000),
   /** How long a SIGTERM waits for running work before the process exits anyway (1). */

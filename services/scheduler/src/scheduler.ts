@@ -194,7 +194,7 @@ const SCHEDULER_OPTIONS: OptionRules = {
     stalledIntervalMs: timer(1),
     metricsPort: count(0, 65_535),
   },
-  ids: ["schedulerId"],
+  ids: ["schedulerId", "prefix"],
   keys: [
     "databaseUrl",
     "redisUrl",
@@ -266,16 +266,24 @@ export function createScheduler(options: SchedulerOptions = {}) {
     id,
     client,
     async start(): Promise<void> {
+      if (worker !== undefined) return; // started
       await requireRedis(connection, options.redisStartTimeoutMs, logger);
       await migrate(options.databaseUrl, db.schema);
       // Before setting schedules and taking jobs: a port that cannot be served fails the start.
       if (options.metricsPort !== undefined)
         metricsServer = await serveMetrics(metrics.registry, options.metricsPort, readiness);
-      await setSchedules(schedules);
-      // Reconcile once at start-up too: work lost while no scheduler ran is found at once.
-      await jobs.reconcile();
-      worker = jobWorker(jobs.runJob, workerConnection, prefix, options, logger);
-      await worker.waitUntilReady();
+      try {
+        await setSchedules(schedules);
+        // Reconcile once at start-up too: work lost while no scheduler ran is found at once.
+        await jobs.reconcile();
+        worker = jobWorker(jobs.runJob, workerConnection, prefix, options, logger);
+        await worker.waitUntilReady();
+      } catch (error) {
+        // A start tried again binds the port again.
+        metricsServer?.close();
+        metricsServer = undefined;
+        throw error;
+      }
       watch.start();
       if (state === "starting") state = "running";
       logger.info(metricsServer ? { metricsPort: metricsPortOf(metricsServer) } : {}, "scheduler started");

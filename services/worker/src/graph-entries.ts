@@ -101,21 +101,23 @@ function servedEntry(
 
 /**
  * A served graph's long-term store: the worker's, unless the graph was compiled with a store of
- * its own. An InMemoryStore is refused: each worker would keep its own, and a run's memories
- * would depend on which worker ran its job.
+ * its own (one compiled with an InMemoryStore is refused before: each worker would keep its own,
+ * and a run's memories would depend on which worker ran its job).
  */
-function storeBound(
-  id: string,
-  graph: CompiledStateGraph<any, any>,
-  store: BaseStore,
-): CompiledStateGraph<any, any> {
-  if (graph.store === undefined) return graph.withStore(store);
-  if (graph.store.constructor?.name === "InMemoryStore") {
+function storeBound(graph: CompiledStateGraph<any, any>, store: BaseStore): CompiledStateGraph<any, any> {
+  return graph.store === undefined ? graph.withStore(store) : graph;
+}
+
+/** Refuses a graph compiled with an InMemoryStore or InMemoryCache (see storeBound, cacheBound). */
+function checkOwnStoreAndCache(id: string, graph: CompiledStateGraph<any, any>): void {
+  if (graph.store?.constructor?.name === "InMemoryStore")
     throw new InvalidConfigError(
       `Graph "${id}" in the graph module: compiled with an InMemoryStore, which each worker would keep apart. Compile it without a store: workers give their graphs the deployment's Postgres store (client.store reaches it too).`,
     );
-  }
-  return graph;
+  if (graph.cache?.constructor?.name === "InMemoryCache")
+    throw new InvalidConfigError(
+      `Graph "${id}" in the graph module: compiled with an InMemoryCache, which each worker would keep apart. Compile it without a cache: workers give their graphs the deployment's Postgres cache.`,
+    );
 }
 
 /**
@@ -130,13 +132,7 @@ function cacheBound(
   onError: ((error: unknown, graphId: string) => void) | undefined,
 ): CompiledStateGraph<any, any> {
   const report = onError === undefined ? undefined : (error: unknown) => onError(error, id);
-  if (graph.cache === undefined) return graph.withCache(cache, id, report);
-  if (graph.cache.constructor?.name === "InMemoryCache") {
-    throw new InvalidConfigError(
-      `Graph "${id}" in the graph module: compiled with an InMemoryCache, which each worker would keep apart. Compile it without a cache: workers give their graphs the deployment's Postgres cache.`,
-    );
-  }
-  return graph.withCache(graph.cache, id, report);
+  return graph.withCache(graph.cache ?? cache, id, report);
 }
 
 /**
@@ -152,7 +148,9 @@ export function checkedEntries(entries: unknown): [string, ReturnType<typeof ser
     const problem = textProblem(id);
     if (problem !== undefined)
       throw new InvalidConfigError(`The graph module's graph id ${JSON.stringify(id)} must be ${problem}.`);
-    return [id, servedEntry(id, entry)];
+    const served = servedEntry(id, entry);
+    checkOwnStoreAndCache(id, served.graph);
+    return [id, served];
   });
 }
 
@@ -166,7 +164,7 @@ export function servedGraphs(
 ): Map<string, ServedGraph> {
   const served = new Map<string, ServedGraph>();
   for (const [id, { graph, ...options }] of checkedEntries(entries)) {
-    const bound = cacheBound(id, storeBound(id, graph, store), cache, onCacheError);
+    const bound = cacheBound(id, storeBound(graph, store), cache, onCacheError);
     served.set(id, { graph: bound.withCheckpointer(saver), ...options });
   }
   return served;

@@ -218,7 +218,7 @@ const WORKER_OPTIONS: OptionRules = {
     eventResultBytes: count(0, 64 * 1024 * 1024),
     metricsPort: count(0, 65_535),
   },
-  ids: ["workerId"],
+  ids: ["workerId", "prefix"],
   keys: [
     "graphs",
     "storeIndex",
@@ -243,7 +243,12 @@ const WORKER_OPTIONS: OptionRules = {
   ] satisfies (keyof WorkerOptions)[],
 };
 
-const BUDGET: OptionRules = { numbers: { steps: count(1), ms: timer(1) }, ids: [], keys: ["steps", "ms"] };
+const BUDGET: OptionRules = {
+  numbers: { steps: count(1), ms: timer(1) },
+  ids: [],
+  keys: ["steps", "ms"],
+  required: ["steps", "ms"],
+};
 
 /** Refuses options the worker could not run with, before any connection opens: nothing is left open. */
 function checkWorkerOptions(options: WorkerOptions): void {
@@ -288,6 +293,7 @@ export function createWorker(options: WorkerOptions) {
   };
 
   async function start(): Promise<void> {
+    if (worker !== undefined) return; // started
     await requireRedis(connection, options.redisStartTimeoutMs, logger);
     await migrate(options.databaseUrl, ctx.db.schema);
     await ctx.cancels.start();
@@ -295,10 +301,17 @@ export function createWorker(options: WorkerOptions) {
     // producers check inputs against a version no worker will serve.
     if (options.metricsPort !== undefined)
       metricsServer = await serveMetrics(ctx.metrics.registry, options.metricsPort, readiness);
-    await registration.register();
-    registration.heartbeat();
-    worker = stepWorker(ctx, outage, workerConnection, settings);
-    await worker.waitUntilReady();
+    try {
+      await registration.register();
+      registration.heartbeat();
+      worker = stepWorker(ctx, outage, workerConnection, settings);
+      await worker.waitUntilReady();
+    } catch (error) {
+      // A start tried again binds the port again.
+      metricsServer?.close();
+      metricsServer = undefined;
+      throw error;
+    }
     if (state === "starting") state = "running";
     const metricsPort = metricsServer ? { metricsPort: metricsPortOf(metricsServer) } : {};
     logger.info({ graphs: [...ctx.graphs.keys()], concurrency, ...metricsPort }, "worker started");
