@@ -84,7 +84,6 @@ export async function checkStateValues(
 
 const STRATEGIES: ReadonlySet<unknown> = new Set(["reject", "enqueue"]);
 
-/** Refuses an unknown graph, input that does not fit its state schema, or a config or strategy it cannot run. */
 const START_KEYS = [
   "graphId",
   "input",
@@ -94,6 +93,7 @@ const START_KEYS = [
   "idempotencyKey",
 ] as const satisfies readonly (keyof StartRunArgs)[];
 
+/** Refuses an unknown graph, input that does not fit its state schema, or a config or strategy it cannot run. */
 export async function checkInput(ctx: ClientContext, args: StartRunArgs): Promise<void> {
   checkKey(args.threadId, "threadId", "for a new thread");
   checkKey(args.idempotencyKey, "idempotencyKey", "(each call then starts a run)");
