@@ -164,6 +164,7 @@ export {
   type ServiceState,
   serveMetrics,
   serviceProbes,
+  startServing,
 } from "./status-server.ts";
 export { type SweepOptions, sweepExpiredInterrupts } from "./sweep.ts";
 export { holdsThreadGuard } from "./thread-fence.ts";

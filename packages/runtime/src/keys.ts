@@ -14,6 +14,13 @@ export function shown(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
+/** The keys of `options` that `allowed` does not hold; a key left undefined (spread from options built elsewhere) asks for nothing. */
+export function unknownKeys(options: object, allowed: readonly string[]): string[] {
+  return Object.entries(options)
+    .filter(([key, value]) => value !== undefined && !allowed.includes(key))
+    .map(([key]) => key);
+}
+
 /** The earliest time Postgres's timestamptz holds (4714 BC, November 24); JavaScript's latest it holds too. */
 const EARLIEST_TIMESTAMP_MS = Date.UTC(-4713, 10, 24);
 

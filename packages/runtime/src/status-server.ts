@@ -138,6 +138,26 @@ function answer(
   );
 }
 
+/**
+ * A service's start from where its status server comes up: serves on `port` when given (its
+ * failure fails the start before `rest`), then runs `rest`; if `rest` fails, the server closes, so
+ * a start tried again binds the port again. The server, once `rest` is done.
+ */
+export async function startServing(
+  port: number | undefined,
+  serve: (port: number) => Promise<Server>,
+  rest: () => Promise<void>,
+): Promise<Server | undefined> {
+  const server = port === undefined ? undefined : await serve(port);
+  try {
+    await rest();
+  } catch (error) {
+    server?.close();
+    throw error;
+  }
+  return server;
+}
+
 /** The port a status server listens on (the one picked, when it was asked for 0); undefined without one. */
 export function metricsPortOf(server: Server | undefined): number | undefined {
   const address = server?.address();

@@ -28,6 +28,7 @@ import {
   STEP_QUEUE,
   serveMetrics,
   serviceProbes,
+  startServing,
   timer,
   withMigrationPool,
 } from "@layover/runtime";
@@ -270,20 +271,14 @@ export function createScheduler(options: SchedulerOptions = {}) {
       await requireRedis(connection, options.redisStartTimeoutMs, logger);
       await migrate(options.databaseUrl, db.schema);
       // Before setting schedules and taking jobs: a port that cannot be served fails the start.
-      if (options.metricsPort !== undefined)
-        metricsServer = await serveMetrics(metrics.registry, options.metricsPort, readiness);
-      try {
+      const serve = (port: number) => serveMetrics(metrics.registry, port, readiness);
+      metricsServer = await startServing(options.metricsPort, serve, async () => {
         await setSchedules(schedules);
         // Reconcile once at start-up too: work lost while no scheduler ran is found at once.
         await jobs.reconcile();
         worker = jobWorker(jobs.runJob, workerConnection, prefix, options, logger);
         await worker.waitUntilReady();
-      } catch (error) {
-        // A start tried again binds the port again.
-        metricsServer?.close();
-        metricsServer = undefined;
-        throw error;
-      }
+      });
       watch.start();
       if (state === "starting") state = "running";
       logger.info(metricsServer ? { metricsPort: metricsPortOf(metricsServer) } : {}, "scheduler started");

@@ -28,6 +28,7 @@ import {
   type StepJob,
   serveMetrics,
   serviceProbes,
+  startServing,
   timer,
   withMigrationPool,
 } from "@layover/runtime";
@@ -299,19 +300,13 @@ export function createWorker(options: WorkerOptions) {
     await ctx.cancels.start();
     // Before registering and taking jobs: a port that cannot be served fails the start before
     // producers check inputs against a version no worker will serve.
-    if (options.metricsPort !== undefined)
-      metricsServer = await serveMetrics(ctx.metrics.registry, options.metricsPort, readiness);
-    try {
+    const serve = (port: number) => serveMetrics(ctx.metrics.registry, port, readiness);
+    metricsServer = await startServing(options.metricsPort, serve, async () => {
       await registration.register();
       registration.heartbeat();
       worker = stepWorker(ctx, outage, workerConnection, settings);
       await worker.waitUntilReady();
-    } catch (error) {
-      // A start tried again binds the port again.
-      metricsServer?.close();
-      metricsServer = undefined;
-      throw error;
-    }
+    });
     if (state === "starting") state = "running";
     const metricsPort = metricsServer ? { metricsPort: metricsPortOf(metricsServer) } : {};
     logger.info({ graphs: [...ctx.graphs.keys()], concurrency, ...metricsPort }, "worker started");

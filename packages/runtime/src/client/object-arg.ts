@@ -1,5 +1,5 @@
 import { InvalidInputError } from "@layover/graph";
-import { shown } from "../keys.ts";
+import { shown, unknownKeys } from "../keys.ts";
 
 /**
  * `value`, when it is an object such as `shape` (or left out, unless `required`). Anything else
@@ -17,8 +17,7 @@ export function objectArg<T>(value: T, what: string, shape: string, required = f
 
 /**
  * Refuses an options object with a key `allowed` does not hold (a typo, an option of another
- * call), naming it and what `what` takes, instead of ignoring it. A key left undefined (spread
- * from options built elsewhere) asks for nothing, and passes.
+ * call), naming it and what `what` takes, instead of ignoring it (see unknownKeys).
  */
 export function knownKeys(
   options: object | undefined,
@@ -27,9 +26,7 @@ export function knownKeys(
   nothing: string,
   hints: Readonly<Record<string, string>> = {},
 ) {
-  const unknown = Object.entries(options ?? {})
-    .filter(([key, value]) => value !== undefined && !allowed.includes(key))
-    .map(([key]) => key);
+  const unknown = unknownKeys(options ?? {}, allowed);
   if (unknown.length === 0) return;
   const hint = unknown.map((key) => hints[key]).find((text) => text !== undefined);
   throw new InvalidInputError(
