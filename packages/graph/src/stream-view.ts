@@ -23,8 +23,12 @@ export function writesShown(env: StepEnv, writes: ReadonlyArray<readonly Write[]
 /** `values` as the run's stream shows them. */
 export function shownValues(env: StepEnv, values: Record<string, unknown>): unknown {
   if (env.spec.root !== undefined) return rootView(env.spec, values);
-  const view = viewOf(values, env.streamKeys);
-  return env.emit?.leavesProcess === true ? storedValues(env.spec, view) : view;
+  return leaving(env, viewOf(values, env.streamKeys));
+}
+
+/** `value` as a chunk leaving the process shows it (see Emitter.leavesProcess): without untracked keys. */
+export function leaving<T>(env: StepEnv, value: T): T {
+  return env.emit?.leavesProcess === true ? storedValues(env.spec, value) : value;
 }
 
 /** The writes of an input object (its keys with a value), to ask writesShown about. */

@@ -8,9 +8,8 @@ import type { Interrupt } from "./interrupt.ts";
 import type { Outcome } from "./outcome.ts";
 import type { StepEnv } from "./step-env.ts";
 import { pushEvent, wantsEvent } from "./stream.ts";
-import { shownValues } from "./stream-view.ts";
+import { leaving, shownValues } from "./stream-view.ts";
 import { triggersOf } from "./task-setup.ts";
-import { storedValues } from "./untracked.ts";
 
 /**
  * A finished task's update: the state keys it wrote (null: none); as LangGraph's, a list of
@@ -66,11 +65,6 @@ function resultOf(env: StepEnv, writes: readonly Write[]): unknown {
   const root = env.spec.root;
   if (root !== undefined) return { [root.output]: taskUpdate(env, writes) };
   return leaving(env, taskUpdate(env, writes) ?? {});
-}
-
-/** `value` as a chunk leaving the process shows it (see Emitter.leavesProcess): without untracked keys. */
-function leaving<T>(env: StepEnv, value: T): T {
-  return env.emit?.leavesProcess === true ? storedValues(env.spec, value) : value;
 }
 
 /** Streams a task's start in "tasks" and "debug", with its input. */
