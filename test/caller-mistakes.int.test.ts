@@ -82,7 +82,8 @@ describe("idempotency keys", () => {
     const before = await rows();
     await expect(h.client.threads.resume(threadId, "yes", { idempotencyKey: "req-1" })).rejects.toMatchObject(
       {
-        code: "INVALID_INPUT",
+        code: "IDEMPOTENCY_KEY_REUSED",
+        differs: ["kind"],
         message: expect.stringContaining(`is the key of thread "${threadId}"'s start (run ${started.runId})`),
       },
     );
@@ -93,7 +94,10 @@ describe("idempotency keys", () => {
     expect((await h.client.runs.wait(runId)).status).toBe("success");
     await expect(
       h.client.runs.start({ graphId: "approval", input: { item: "y" }, threadId, idempotencyKey: "req-2" }),
-    ).rejects.toMatchObject({ code: "INVALID_INPUT", message: expect.stringContaining("'s resume") });
+    ).rejects.toMatchObject({
+      code: "IDEMPOTENCY_KEY_REUSED",
+      message: expect.stringContaining("'s resume"),
+    });
     expect(await h.client.threads.runs(threadId)).toHaveLength(2);
   });
 

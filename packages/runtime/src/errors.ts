@@ -9,7 +9,8 @@ export type RuntimeErrorCode =
   | "INTERRUPT_ALREADY_RESOLVED"
   | "WAIT_TIMEOUT"
   | "INVALID_CONFIG"
-  | "POSTGRES_UNAVAILABLE";
+  | "POSTGRES_UNAVAILABLE"
+  | "IDEMPOTENCY_KEY_REUSED";
 
 class RuntimeError<C extends RuntimeErrorCode> extends LayoverError<C> {}
 
@@ -121,20 +122,53 @@ export class InvalidConfigError extends RuntimeError<"INVALID_CONFIG"> {
   }
 }
 
+/** A part of a call that differs from the first call its idempotency key recorded. */
+export type CallPart = "kind" | "graphId" | "input" | "config" | "answer" | "update" | "options";
+
+const PART_NAMES: Record<CallPart, string> = {
+  kind: "another kind of call",
+  graphId: "another graph",
+  input: "another input",
+  config: "another config",
+  answer: "another answer",
+  update: "another update",
+  options: "other run options",
+};
+
 /**
- * A start given the idempotency key of its thread's resume, or a resume given its start's: keys
- * are kept per thread for both, so returning that run would pass one call off as the other.
+ * An idempotency key given again with other arguments than its first call's (another answer to
+ * the same approval, another input), or to the other kind of call (a resume given its thread's
+ * start's key): returning the first call's run would pass this call off as done. `differs` names
+ * the parts, never their values (they may be users' data). Nothing was written.
  */
-export function keyOfAnotherCall(
-  threadId: string,
-  key: string,
-  run: { id: string; kind: "start" | "resume" },
-  asked: "start" | "resume",
-  nothing = "Nothing was written.",
-): InvalidInputError {
-  return new InvalidInputError(
-    `idempotencyKey ${JSON.stringify(key)} is the key of thread "${threadId}"'s ${run.kind} (run ${run.id}), not of a ${asked}: give each call a key of its own. ${nothing}`,
-  );
+export class IdempotencyKeyReusedError extends RuntimeError<"IDEMPOTENCY_KEY_REUSED"> {
+  readonly threadId: string;
+  readonly idempotencyKey: string;
+  /** The run the key's first call recorded. */
+  readonly runId: string;
+  readonly differs: readonly CallPart[];
+  constructor(args: {
+    threadId: string;
+    key: string;
+    run: { id: string; kind: "start" | "resume" };
+    asked: "start" | "resume";
+    differs: readonly CallPart[];
+    nothing: string;
+  }) {
+    const { threadId, key, run, asked, differs, nothing } = args;
+    const first = `thread "${threadId}"'s ${run.kind} (run ${run.id})`;
+    super(
+      "IDEMPOTENCY_KEY_REUSED",
+      differs.includes("kind")
+        ? `idempotencyKey ${JSON.stringify(key)} is the key of ${first}, not of a ${asked}: give each call a key of its own. ${nothing}`
+        : `idempotencyKey ${JSON.stringify(key)} was first given to ${first}, which had ${differs.map((part) => PART_NAMES[part]).join(" and ")}: ` +
+            `a retry repeats its first call's arguments, and another call needs a key of its own. ${nothing}`,
+    );
+    this.threadId = threadId;
+    this.idempotencyKey = key;
+    this.runId = run.id;
+    this.differs = differs;
+  }
 }
 
 /** A start (or a cron's) on a thread that another graph runs. Nothing was written. */

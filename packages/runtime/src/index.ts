@@ -48,6 +48,8 @@ export {
   STEP_JOB_OPTIONS,
 } from "./dispatch.ts";
 export {
+  type CallPart,
+  IdempotencyKeyReusedError,
   InterruptAlreadyResolvedError,
   InvalidConfigError,
   PostgresUnavailableError,

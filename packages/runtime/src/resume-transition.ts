@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { NotInterruptedError } from "@layover/graph";
 import type { Db, Queryable } from "./db.ts";
-import { InterruptAlreadyResolvedError, keyOfAnotherCall, ThreadNotFoundError } from "./errors.ts";
+import { InterruptAlreadyResolvedError, ThreadNotFoundError } from "./errors.ts";
+import { firstCallOfKey } from "./same-call.ts";
 import { type InterruptRow, interruptsById } from "./sql/interrupts.ts";
 import { getRun, type RunConfig } from "./sql/runs.ts";
 
@@ -89,10 +90,17 @@ export async function recordResume(
         job: { threadId: args.threadId, runId: recorded.run_id, checkpointId: args.checkpointId },
       };
     case "existing": {
-      // The key's run, recorded since the caller looked it up: a start's is not this resume's.
+      // The key's run, recorded since the caller looked it up: this resume's only if it repeats it.
       const run = await getRun(db, q, recorded.run_id);
-      if (run !== undefined && run.kind !== "resume" && args.idempotencyKey !== null)
-        throw keyOfAnotherCall(args.threadId, args.idempotencyKey, run, "resume", "Nothing was changed.");
+      if (run !== undefined && args.idempotencyKey !== null) {
+        const call = {
+          kind: "resume" as const,
+          answer: args.values,
+          update: args.update,
+          config: args.config,
+        };
+        firstCallOfKey(args.threadId, args.idempotencyKey, run, call, "Nothing was changed.");
+      }
       return { runId: recorded.run_id, job: null };
     }
     case "queued":

@@ -10,9 +10,10 @@ import {
   resumeIssues,
   UnknownInterruptError,
 } from "@layover/graph";
-import { keyOfAnotherCall, ThreadNotFoundError } from "../errors.ts";
+import { ThreadNotFoundError } from "../errors.ts";
 import { checkKey, isStorableId, shown, textProblem } from "../keys.ts";
 import { alreadyResolved, recordResume } from "../resume-transition.ts";
+import { firstCallOfKey, type ResumeCall } from "../same-call.ts";
 import {
   answeredBy,
   type InterruptRow,
@@ -30,8 +31,10 @@ import { checkStateValues } from "./start-run.ts";
 /** A resume's options; its run's (durability, context, streamMode, streamSubgraphs) as RunOptions says. */
 export interface ResumeOptions extends RunOptions {
   /**
-   * A retried resume with the same key returns the first call's run instead of an error. Kept
-   * per thread, as a start's are: a key a start of the thread used is refused.
+   * A retried resume with the same key (and the same answer, update and run options) returns the
+   * first call's run instead of an error; the key given with another answer is refused
+   * (IdempotencyKeyReusedError). Kept per thread, as a start's are: a key a start of the thread
+   * used is refused.
    */
   idempotencyKey?: string;
   /** Recorded as `resolved_by` (who approved). @defaultValue the client's identity */
@@ -153,11 +156,12 @@ export async function resumeThread(
     throw new InvalidInputError(
       `resolvedBy must be ${by}, or left out for the client's identity; got ${shown(options.resolvedBy)}. Nothing was changed.`,
     );
+  const call: ResumeCall = { answer: value, update: options.update, config };
   if (options.idempotencyKey !== undefined) {
     // A retry returns the first call's run, whatever the thread waits for now. resume_thread
     // checks the key again under the thread's lock, so two first calls cannot both win.
     const earlier = await runByIdempotencyKey(ctx.db, ctx.db.pool, threadId, options.idempotencyKey);
-    if (earlier) return firstCall(threadId, options.idempotencyKey, earlier);
+    if (earlier) return firstCall(threadId, options.idempotencyKey, earlier, call);
   }
   const nul = jsonbProblem(value, "The answer") ?? jsonbProblem(options.update, "The update");
   if (nul !== undefined) throw new InvalidInputError(`${nul} Nothing was changed.`);
@@ -180,14 +184,15 @@ export async function resumeThread(
     if (key === undefined || !isLayoverError(error) || !ANSWERED.has(error.code)) throw error;
     const first = await runByIdempotencyKey(ctx.db, ctx.db.pool, threadId, key);
     if (first === undefined) throw error;
-    return firstCall(threadId, key, first);
+    return firstCall(threadId, key, first, call);
   }
 }
 
-/** The run a retried resume's key found: its first call's, unless a start of the thread has the key. */
-function firstCall(threadId: string, key: string, run: RunRow): { runId: string } {
-  if (run.kind !== "resume") throw keyOfAnotherCall(threadId, key, run, "resume", "Nothing was changed.");
-  return { runId: run.id };
+/** The run a retried resume's key found, if this call repeats the resume that recorded it. */
+function firstCall(threadId: string, key: string, run: RunRow, call: ResumeCall): { runId: string } {
+  return {
+    runId: firstCallOfKey(threadId, key, run, { kind: "resume", ...call }, "Nothing was changed.").id,
+  };
 }
 
 /** Refusals a call with an idempotency key may owe to its own first call having answered. */

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { jsonbProblem } from "@layover/checkpoint";
 import { compiledJsonSchema, InvalidInputError, issueTexts } from "@layover/graph";
-import { keyOfAnotherCall, ThreadBusyError, threadOfAnotherGraph, UnknownGraphError } from "../errors.ts";
+import { ThreadBusyError, threadOfAnotherGraph, UnknownGraphError } from "../errors.ts";
 import { checkKey, isStorableId } from "../keys.ts";
+import { firstCallOfKey } from "../same-call.ts";
 import { type GraphRow, getGraph, listGraphIds } from "../sql/graphs.ts";
 import { getRun, type RunConfig } from "../sql/runs.ts";
 import type { ThreadStatus } from "../sql/threads.ts";
@@ -27,8 +28,9 @@ export interface StartRunArgs {
    */
   multitaskStrategy?: "reject" | "enqueue";
   /**
-   * A retried call with the same key returns the first call's run. Kept per thread, as a resume's
-   * are: a key a resume of the thread used is refused.
+   * A retried call with the same key (and the same graph, input and config) returns the first
+   * call's run; the key given with other arguments is refused (IdempotencyKeyReusedError). Kept
+   * per thread, as a resume's are: a key a resume of the thread used is refused.
    */
   idempotencyKey?: string;
 }
@@ -157,9 +159,11 @@ export async function startRun(
       await dispatchRecorded(ctx, { threadId, runId: started.run_id, checkpointId: null });
       break;
     case "existing": {
+      // A retry repeats its first call; a key given to another call is refused.
       const run = await getRun(ctx.db, ctx.db.pool, started.run_id);
-      if (run !== undefined && run.kind !== "start")
-        throw keyOfAnotherCall(threadId, args.idempotencyKey as string, run, "start");
+      const call = { kind: "start" as const, graphId: args.graphId, input: args.input, config: args.config };
+      if (run !== undefined)
+        firstCallOfKey(threadId, args.idempotencyKey as string, run, call, "Nothing was written.");
       break;
     }
     case "queued":
