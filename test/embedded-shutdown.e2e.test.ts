@@ -147,6 +147,18 @@ it("a worker whose Redis never answers fails its start with the reason and exits
   expect(collected.stderr).toContain("Redis at 127.0.0.1:1 did not answer within 1.5 s. Check REDIS_URL");
 }, 30_000);
 
+it("a worker whose Postgres is not there waits as long as asked, saying so, then exits 1 naming where it looked", async () => {
+  const { collected, exited } = workerCli({
+    DATABASE_URL: "postgres://postgres:s3cret@127.0.0.1:1/orders",
+    POSTGRES_START_TIMEOUT_MS: "1500",
+  });
+  expect(await exited).toEqual({ code: 1, signal: null });
+  expect(collected.stderr).toContain("Postgres at 127.0.0.1:1/orders could not be reached within 1.5 s");
+  expect(collected.stderr).toContain("Check DATABASE_URL");
+  expect(collected.output).toContain('"msg":"Postgres not reachable yet; retrying"');
+  expect(collected.stderr + collected.output).not.toContain("s3cret");
+}, 30_000);
+
 it("a worker stopped while its start still waits for Redis exits 1, not 0", async () => {
   const { child, exited, saying } = workerCli({
     REDIS_URL: "redis://127.0.0.1:1",

@@ -89,6 +89,7 @@ export {
   type OutageGate,
   postgresOutageGate,
 } from "./postgres-outage.ts";
+export { POSTGRES_START_WAIT_MS, postgresWhere, requirePostgres } from "./require-postgres.ts";
 export { type RecordedResume, recordResume } from "./resume-transition.ts";
 export { checkpointState, decodeRunResult, encodeRunResult } from "./run-result.ts";
 export {

@@ -63,6 +63,8 @@ export const ServiceEnv = z.object({
     .optional(),
   /** How long a start waits for Redis to answer before it fails (exit 1). */
   REDIS_START_TIMEOUT_MS: timerMs(1).default(20_000),
+  /** How long a start waits for Postgres to accept a connection before it fails (exit 1). */
+  POSTGRES_START_TIMEOUT_MS: timerMs(1).default(20_000),
   /** How long a SIGTERM waits for running work before the process exits anyway (1). */
   SHUTDOWN_TIMEOUT_MS: timerMs(1).default(30_000),
   /** Serve Prometheus metrics on this port. */

@@ -17,6 +17,7 @@ main(async () => {
     timeouts: postgresTimeouts(env),
     redisUrl: env.REDIS_URL,
     redisStartTimeoutMs: env.REDIS_START_TIMEOUT_MS,
+    postgresStartTimeoutMs: env.POSTGRES_START_TIMEOUT_MS,
     schema: env.LAYOVER_SCHEMA,
     prefix: env.LAYOVER_PREFIX,
     sweepEveryMs: env.SWEEP_EVERY_MS,

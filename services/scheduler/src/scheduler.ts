@@ -22,6 +22,7 @@ import {
   type OptionRules,
   type PostgresTimeouts,
   postgresOutageGate,
+  requirePostgres,
   requireRedis,
   SCHEDULER_QUEUE,
   type ServiceState,
@@ -45,6 +46,8 @@ export interface SchedulerOptions {
   redisUrl?: string;
   /** How long start() waits for Redis to answer before it fails. @defaultValue 20000 */
   redisStartTimeoutMs?: number;
+  /** How long start() waits for Postgres to accept a connection before it fails. @defaultValue 20000 */
+  postgresStartTimeoutMs?: number;
   /** @defaultValue "layover" */
   schema?: string;
   /** Postgres timeouts (see connectPostgres). */
@@ -184,6 +187,7 @@ function jobWorker(
 const SCHEDULER_OPTIONS: OptionRules = {
   numbers: {
     redisStartTimeoutMs: timer(1),
+    postgresStartTimeoutMs: timer(1),
     sweepEveryMs: timer(1),
     sweepBatchSize: count(1),
     reconcileEveryMs: timer(1),
@@ -200,6 +204,7 @@ const SCHEDULER_OPTIONS: OptionRules = {
     "databaseUrl",
     "redisUrl",
     "redisStartTimeoutMs",
+    "postgresStartTimeoutMs",
     "schema",
     "timeouts",
     "prefix",
@@ -269,6 +274,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
     async start(): Promise<void> {
       if (worker !== undefined) return; // started
       await requireRedis(connection, options.redisStartTimeoutMs, logger);
+      await requirePostgres(options.databaseUrl, options.postgresStartTimeoutMs, logger);
       await migrate(options.databaseUrl, db.schema);
       // Before setting schedules and taking jobs: a port that cannot be served fails the start.
       const serve = (port: number) => serveMetrics(metrics.registry, port, readiness);

@@ -23,6 +23,7 @@ import {
   PipelinedPool,
   type PostgresTimeouts,
   postgresOutageGate,
+  requirePostgres,
   requireRedis,
   type ServiceState,
   type StepJob,
@@ -61,6 +62,8 @@ export interface WorkerOptions {
   redisUrl?: string;
   /** How long start() waits for Redis to answer before it fails. @defaultValue 20000 */
   redisStartTimeoutMs?: number;
+  /** How long start() waits for Postgres to accept a connection before it fails. @defaultValue 20000 */
+  postgresStartTimeoutMs?: number;
   /** @defaultValue "layover" */
   schema?: string;
   /** BullMQ key prefix. @defaultValue "layover" */
@@ -210,6 +213,7 @@ async function migrate(databaseUrl: string | undefined, schema: string): Promise
 const WORKER_OPTIONS: OptionRules = {
   numbers: {
     redisStartTimeoutMs: timer(1),
+    postgresStartTimeoutMs: timer(1),
     concurrency: count(1, 1_000),
     markRunningAfterMs: timer(0),
     lockDurationMs: timer(1),
@@ -226,6 +230,7 @@ const WORKER_OPTIONS: OptionRules = {
     "databaseUrl",
     "redisUrl",
     "redisStartTimeoutMs",
+    "postgresStartTimeoutMs",
     "schema",
     "prefix",
     "timeouts",
@@ -296,6 +301,7 @@ export function createWorker(options: WorkerOptions) {
   async function start(): Promise<void> {
     if (worker !== undefined) return; // started
     await requireRedis(connection, options.redisStartTimeoutMs, logger);
+    await requirePostgres(options.databaseUrl, options.postgresStartTimeoutMs, logger);
     await migrate(options.databaseUrl, ctx.db.schema);
     await ctx.cancels.start();
     // Before registering and taking jobs: a port that cannot be served fails the start before
