@@ -188,7 +188,7 @@ it("refuses options it cannot use with a typed error, deleting nothing", async (
       .catch((error: unknown) => error);
     expect(refusal).toMatchObject({
       code: "INVALID_INPUT",
-      message: expect.stringMatching(/^threads\.prune: (olderThan|statuses|limit) must be/),
+      message: expect.stringMatching(/^threads\.prune(: (olderThan|statuses|limit)|'s options) must be/),
     });
   }
   expect((await rowsOf(threadId)).threads).toBe(1);

@@ -15,20 +15,27 @@ import { type ClientOptions, checkClientOptions } from "./client-options.ts";
 import type { ClientContext } from "./context.ts";
 import { type ContinueOptions, continueThread } from "./continue-thread.ts";
 import { deleteThread } from "./delete-thread.ts";
-import { listInterruptsPage } from "./list-interrupts.ts";
-import { knownKeys, objectArg } from "./object-arg.ts";
-import { type PruneThreadsOptions, pruneThreads } from "./prune-threads.ts";
-import { readRunResult, readThread, requireRun, runInfo, threadHistory } from "./read.ts";
-import { type ReconcileOptions, reconcileRuns } from "./reconcile.ts";
+import { LIST_QUERY_KEYS, listInterruptsPage } from "./list-interrupts.ts";
+import { knownKeys, objectArg, optionsArg } from "./object-arg.ts";
+import { PRUNE_OPTIONS, type PruneThreadsOptions, pruneThreads } from "./prune-threads.ts";
+import {
+  type HistoryOptions,
+  readRunResult,
+  readThread,
+  requireRun,
+  runInfo,
+  threadHistory,
+} from "./read.ts";
+import { RECONCILE_OPTIONS, type ReconcileOptions, reconcileRuns } from "./reconcile.ts";
 import { type ResumeOptions, resumeThread } from "./resume.ts";
 import { RunEventHub } from "./run-events.ts";
 import { SeenPending } from "./seen-pending.ts";
 import { checkInput, type StartRunArgs, startRun } from "./start-run.ts";
 import { StreamReaders } from "./stream-readers.ts";
-import { type StreamRunOptions, streamRun } from "./stream-run.ts";
+import { STREAM_OPTIONS, type StreamRunOptions, streamRun } from "./stream-run.ts";
 import { withTypedFailures } from "./typed-failures.ts";
 import { waitForRun } from "./wait.ts";
-import { type WatchInterruptsOptions, watchInterrupts } from "./watch-interrupts.ts";
+import { WATCH_OPTIONS, type WatchInterruptsOptions, watchInterrupts } from "./watch-interrupts.ts";
 
 export type { ClientOptions } from "./client-options.ts";
 
@@ -38,7 +45,12 @@ function runsApi(ctx: ClientContext, hub: RunEventHub, redis: { readers: StreamR
     start: async (args: StartRunArgs) =>
       startRun(ctx, objectArg(args, "runs.start's argument", "{ graphId, input }", true)),
     wait: async (runId: string, waitOptions?: { timeoutMs?: number }) =>
-      waitForRun(ctx, hub, runId, objectArg(waitOptions, "runs.wait's options", "{ timeoutMs: 5000 }")),
+      waitForRun(
+        ctx,
+        hub,
+        runId,
+        optionsArg(waitOptions, "runs.wait's options", "{ timeoutMs: 5000 }", ["timeoutMs"]),
+      ),
     /**
      * What the run reports as it runs (the modes its start's `config.streamMode` or its resume's
      * `streamMode` asked for), then an "end" part with what `wait` resolves to: an async iterator.
@@ -49,7 +61,7 @@ function runsApi(ctx: ClientContext, hub: RunEventHub, redis: { readers: StreamR
         hub,
         redis,
         runId,
-        objectArg(streamOptions, "runs.stream's options", '{ lastEventId: "0" }'),
+        optionsArg(streamOptions, "runs.stream's options", '{ lastEventId: "0" }', STREAM_OPTIONS),
       ),
     /** A run's result and bookkeeping: kind, timings, and which workers ran, parked and finished it. */
     get: async (runId: string) => {
@@ -82,7 +94,7 @@ function threadsApi(ctx: ClientContext) {
         objectArg(continueOptions, "threads.continue's options", '{ streamMode: "updates" }'),
       ),
     get: (threadId: string) => readThread(ctx, threadId),
-    history: (threadId: string, historyOptions?: { limit?: number }) =>
+    history: (threadId: string, historyOptions?: HistoryOptions) =>
       threadHistory(ctx, threadId, historyOptions),
     /** The thread's runs, oldest first, with which workers ran, parked and finished each. */
     runs: async (threadId: string) =>
@@ -96,7 +108,14 @@ function threadsApi(ctx: ClientContext) {
      * Retention: deletes the threads untouched since `olderThan` (finished or failed; waiting
      * for a person only when `statuses` names "interrupted"), each as `delete` does.
      */
-    prune: (pruneOptions: PruneThreadsOptions) => pruneThreads(ctx, pruneOptions),
+    prune: async (pruneOptions: PruneThreadsOptions) =>
+      pruneThreads(
+        ctx,
+        optionsArg(pruneOptions, "threads.prune's options", "{ olderThan: new Date(…) }", PRUNE_OPTIONS, {
+          required: true,
+          nothing: "Nothing was deleted.",
+        }),
+      ),
   };
 }
 
@@ -106,14 +125,21 @@ function interruptsApi(ctx: ClientContext, hub: RunEventHub) {
   return {
     /** Oldest first, a page at a time (`nextCursor`); pending unless `status` says otherwise. */
     list: async (query?: ListInterruptsQuery) =>
-      listInterruptsPage(db, objectArg(query, "interrupts.list's query", '{ status: "pending" }')),
+      listInterruptsPage(
+        db,
+        optionsArg(query, "interrupts.list's query", '{ status: "pending" }', LIST_QUERY_KEYS),
+      ),
     /**
      * The interrupts threads wait for, as they are asked: an async iterator, at least once, in
      * the order their parks committed. Store each one's `cursor` once handled and give it as
      * `after` to continue there (see WatchInterruptsOptions).
      */
     watch: (watchOptions?: WatchInterruptsOptions) =>
-      watchInterrupts(ctx, hub, objectArg(watchOptions, "interrupts.watch's options", '{ graphId: "…" }')),
+      watchInterrupts(
+        ctx,
+        hub,
+        optionsArg(watchOptions, "interrupts.watch's options", '{ graphId: "…" }', WATCH_OPTIONS),
+      ),
   };
 }
 
@@ -226,7 +252,7 @@ export function createClient(options: ClientOptions = {}) {
         reconcileRuns(
           db,
           ctx.dispatcher,
-          objectArg(reconcileOptions, "reconcile's options", "{ limit: 1000 }"),
+          optionsArg(reconcileOptions, "reconcile's options", "{ limit: 1000 }", RECONCILE_OPTIONS),
         ),
       async close() {
         readers.close();

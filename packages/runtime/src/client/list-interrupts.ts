@@ -9,6 +9,15 @@ import {
 } from "../sql/interrupts.ts";
 import { toPendingInterrupt } from "./read.ts";
 
+export const LIST_QUERY_KEYS = [
+  "status",
+  "graphId",
+  "threadId",
+  "olderThan",
+  "limit",
+  "cursor",
+] as const satisfies readonly (keyof ListInterruptsQuery)[];
+
 const STATUSES: ReadonlySet<unknown> = new Set<InterruptStatus>([
   "pending",
   "resolved",

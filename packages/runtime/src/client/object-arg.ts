@@ -15,9 +15,16 @@ export function objectArg<T>(value: T, what: string, shape: string, required = f
   return value;
 }
 
+/** The key of `allowed` that `key` misspells by case, `_` or `-` (thread_id, lastEventID), if any. */
+function meant(key: string, allowed: readonly string[]): string | undefined {
+  const plain = (text: string) => text.toLowerCase().replace(/[_-]/g, "");
+  return allowed.find((known) => plain(known) === plain(key));
+}
+
 /**
  * Refuses an options object with a key `allowed` does not hold (a typo, an option of another
- * call), naming it and what `what` takes, instead of ignoring it (see unknownKeys).
+ * call), naming it and what `what` takes, instead of ignoring it (see unknownKeys). `hints`
+ * explain keys of other APIs; a key spelt as an allowed one but for case, `_` or `-` names it.
  */
 export function knownKeys(
   options: object | undefined,
@@ -28,8 +35,25 @@ export function knownKeys(
 ) {
   const unknown = unknownKeys(options ?? {}, allowed);
   if (unknown.length === 0) return;
-  const hint = unknown.map((key) => hints[key]).find((text) => text !== undefined);
+  const hintOf = (key: string) => {
+    const known = meant(key, allowed);
+    return hints[key] ?? (known === undefined ? undefined : `${JSON.stringify(key)} is ${known} here`);
+  };
+  const hint = unknown.map(hintOf).find((text) => text !== undefined);
   throw new InvalidInputError(
-    `${what} takes no ${unknown.map((key) => JSON.stringify(key)).join(", ")}: it takes ${allowed.join(", ")}${hint === undefined ? "" : ` (${hint})`}. ${nothing}`,
+    `${what} takes no ${unknown.map((key) => JSON.stringify(key)).join(", ")}: it takes ${allowed.join(", ")}${hint === undefined ? "" : ` (${hint})`}. ${nothing}`.trimEnd(),
   );
+}
+
+/** `value` as objectArg takes it (an object, or left out unless `required`), with no key but `allowed`'s. */
+export function optionsArg<T extends object | undefined>(
+  value: T,
+  what: string,
+  shape: string,
+  allowed: readonly string[],
+  options: { nothing?: string; required?: boolean } = {},
+): T {
+  objectArg(value, what, shape, options.required);
+  knownKeys(value, allowed, what, options.nothing ?? "");
+  return value;
 }

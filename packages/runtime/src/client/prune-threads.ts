@@ -23,6 +23,12 @@ export interface PruneThreadsOptions {
   limit?: number;
 }
 
+export const PRUNE_OPTIONS = [
+  "olderThan",
+  "statuses",
+  "limit",
+] as const satisfies readonly (keyof PruneThreadsOptions)[];
+
 export interface PrunedThreads {
   threads: number;
   runs: number;

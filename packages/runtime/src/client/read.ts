@@ -1,14 +1,14 @@
 import type { CheckpointTuple } from "@layover/checkpoint";
 import { InvalidInputError, tasksOfCheckpoint } from "@layover/graph";
 import { RunNotFoundError, ThreadNotFoundError } from "../errors.ts";
-import { isStorableId } from "../keys.ts";
+import { isStorableId, shown } from "../keys.ts";
 import { checkpointState } from "../run-result.ts";
 import { type InterruptRow, threadInterrupts } from "../sql/interrupts.ts";
 import { getRunWithPending, type RunRow, type RunWithPending } from "../sql/runs.ts";
 import { getThread, type ThreadRow } from "../sql/threads.ts";
 import { isUuid } from "../uuid.ts";
 import type { ClientContext } from "./context.ts";
-import { objectArg } from "./object-arg.ts";
+import { objectArg, optionsArg } from "./object-arg.ts";
 import { registeredGraph } from "./start-run.ts";
 
 /** A pending interrupt as producers see it: the value and what `interrupt()` was given. */
@@ -118,15 +118,37 @@ export async function readThread(ctx: ClientContext, threadId: string): Promise<
   };
 }
 
-export async function* threadHistory(ctx: ClientContext, threadId: string, options: { limit?: number } = {}) {
-  const { limit } = objectArg(options, "threads.history's options", "{ limit: 10 }");
+/** threads.history's options, as LangGraph's getStateHistory's. */
+export interface HistoryOptions {
+  /** Most checkpoints to read. @defaultValue every one */
+  limit?: number;
+  /** Only checkpoints older than this one (a snapshot's `checkpointId`): the next page. */
+  before?: string;
+  /** Only checkpoints whose metadata has these top-level values (`{ source: "input" }`). */
+  filter?: Record<string, unknown>;
+}
+
+const HISTORY_OPTIONS = ["limit", "before", "filter"] as const satisfies readonly (keyof HistoryOptions)[];
+
+export async function* threadHistory(ctx: ClientContext, threadId: string, options: HistoryOptions = {}) {
+  const { limit, before, filter } = optionsArg(
+    options,
+    "threads.history's options",
+    "{ limit: 10 }",
+    HISTORY_OPTIONS,
+  );
   // Else a negative or NaN limit reads nothing, and a fractional one fails in Postgres.
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0))
     throw new InvalidInputError(
       `threads.history: limit must be a whole number above 0, or left out for every checkpoint; got ${String(limit)}.`,
     );
+  if (before !== undefined && typeof before !== "string")
+    throw new InvalidInputError(
+      `threads.history: before must be a checkpoint id (a snapshot's checkpointId), or left out; got ${shown(before)}.`,
+    );
+  objectArg(filter, "threads.history's filter", '{ source: "input" }');
   if (!isStorableId(threadId)) return; // as for a thread never started: no checkpoints
-  for await (const tuple of ctx.saver.list({ threadId, ns: "" }, options)) {
+  for await (const tuple of ctx.saver.list({ threadId, ns: "" }, { limit, before, filter })) {
     yield {
       checkpointId: tuple.checkpoint.id,
       parentId: tuple.parentId,

@@ -20,6 +20,13 @@ export interface ReconcileOptions {
   failedBackoffMs?: number;
 }
 
+export const RECONCILE_OPTIONS = [
+  "minAgeMs",
+  "limit",
+  "pageSize",
+  "failedBackoffMs",
+] as const satisfies readonly (keyof ReconcileOptions)[];
+
 /** The longest a failed job waits for reconciliation to enqueue it again. */
 const MAX_FAILED_BACKOFF_MS = 3_600_000;
 

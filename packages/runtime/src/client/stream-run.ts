@@ -21,6 +21,12 @@ export interface StreamRunOptions {
   signal?: AbortSignal;
 }
 
+export const STREAM_OPTIONS = [
+  "lastEventId",
+  "timeoutMs",
+  "signal",
+] as const satisfies readonly (keyof StreamRunOptions)[];
+
 /**
  * What a run reports as it runs, in the modes its start (or resume) asked for, then its end: what
  * `runs.wait` resolves to, read from Postgres.

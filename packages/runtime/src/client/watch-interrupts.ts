@@ -29,6 +29,15 @@ export interface WatchInterruptsOptions {
   signal?: AbortSignal;
 }
 
+export const WATCH_OPTIONS = [
+  "graphId",
+  "after",
+  "from",
+  "pollMs",
+  "batchSize",
+  "signal",
+] as const satisfies readonly (keyof WatchInterruptsOptions)[];
+
 export type WatchedInterrupt = ReturnType<typeof listedInterrupt> & {
   /** Where the feed stands once this one is handled: give it as `after` to continue from here. */
   cursor: string;
