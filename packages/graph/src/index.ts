@@ -89,6 +89,7 @@ export {
   type InterruptOptions,
   interrupt,
   isGraphInterrupt,
+  MAX_DURATION_MS,
   NodeInterrupt,
   parseDuration,
   resumeIssues,

@@ -9,6 +9,7 @@ import {
   interrupt,
   isGraphBubbleUp,
   isParentCommand,
+  MAX_DURATION_MS,
   MemorySaver,
   ParentCommand,
   parseDuration,
@@ -71,6 +72,14 @@ describe("parseDuration", () => {
     for (const bad of ["soon", "10", "-5s", -1, Number.NaN]) {
       const error = expectThrowsCode(() => parseDuration(bad), "INVALID_INPUT");
       expect(error.message).toContain('"30s"');
+    }
+  });
+
+  it("refuses more than a century, which Postgres could not add to now()", () => {
+    expect(parseDuration("36500d")).toBe(MAX_DURATION_MS);
+    for (const long of ["36501d", Number.MAX_VALUE, "99999999999d"]) {
+      const error = expectThrowsCode(() => parseDuration(long), "INVALID_INPUT");
+      expect(error.message).toContain("at most a century");
     }
   });
 });

@@ -92,16 +92,40 @@ export function isGraphInterrupt(error: unknown): error is GraphInterrupt {
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Milliseconds from `1500`, "30s", "15m", "2h" or "1d". */
+/** The longest timeout taken: a century (Postgres cannot add much more than 290,000 years to now). */
+export const MAX_DURATION_MS = 100 * 365 * 24 * 3_600_000;
+
+/** Milliseconds from `1500`, "30s", "15m", "2h" or "1d", at most a century. */
 export function parseDuration(input: number | string): number {
-  if (typeof input === "number" && Number.isFinite(input) && input >= 0) return input;
   const match = typeof input === "string" ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(input) : null;
-  if (match === null) {
+  const ms =
+    typeof input === "number" && Number.isFinite(input) && input >= 0
+      ? input
+      : match === null
+        ? undefined
+        : Number(match[1]) * (UNITS[match[2] as string] as number);
+  if (ms === undefined)
     throw new InvalidInputError(
       `Invalid timeout ${JSON.stringify(input)}: use milliseconds (a non-negative number) or a string like "30s", "15m", "2h", "1d".`,
     );
-  }
-  return Number(match[1]) * (UNITS[match[2] as string] as number);
+  if (ms > MAX_DURATION_MS)
+    throw new InvalidInputError(
+      `Invalid timeout ${JSON.stringify(input)}: at most a century (${MAX_DURATION_MS} ms); leave the timeout out for a question without a deadline.`,
+    );
+  return ms;
+}
+
+/**
+ * Refuses an onTimeout the interrupt's own schema refuses: at the deadline its node would fail on
+ * it, with the question expired and nobody able to answer it.
+ */
+function checkOnTimeout(options: InterruptOptions<unknown>): void {
+  const parsed = options.schema?.safeParse(options.onTimeout);
+  if (parsed === undefined || parsed.success) return;
+  const { texts, redacted } = issueTexts(options.schema as z.ZodType, parsed.error.issues);
+  const message = (issues: string[]) =>
+    `interrupt()'s onTimeout does not fit its schema (${issues.join("; ")}): at the deadline its node would fail on it and nobody could answer. Give an onTimeout the schema takes.`;
+  throw new InvalidInputError(message(texts), texts, message(redacted));
 }
 
 function interruptRecord(
@@ -115,6 +139,7 @@ function interruptRecord(
   if (options.timeout !== undefined) record.timeoutMs = parseDuration(options.timeout);
   if (options.onTimeout !== undefined) {
     assertJsonSerialisable(options.onTimeout, "interrupt()'s onTimeout value");
+    checkOnTimeout(options);
     record.onTimeout = options.onTimeout;
   }
   if (options.schema !== undefined) {

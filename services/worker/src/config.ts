@@ -1,3 +1,4 @@
+import { MAX_DURATION_MS } from "@layover/graph";
 import { JobLockEnv, parseEnv, ServiceEnv, timerMs } from "@layover/runtime";
 import { z } from "zod";
 
@@ -28,7 +29,12 @@ export const WorkerEnv = ServiceEnv.extend({
   /** How often the worker says again which version of its graphs it serves (see WorkerOptions.registerEveryMs). */
   REGISTER_EVERY_MS: timerMs(1_000).default(30_000),
   /** Global default interrupt timeout in ms; unset waits forever. */
-  INTERRUPT_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
+  INTERRUPT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(MAX_DURATION_MS, `at most ${MAX_DURATION_MS} ms (a century)`)
+    .optional(),
   /** Log users' state and resume payloads (off: they are redacted). */
   LAYOVER_LOG_PAYLOADS: z
     .enum(["true", "false"])

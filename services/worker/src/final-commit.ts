@@ -19,7 +19,7 @@ import {
 } from "@layover/runtime";
 import type { Logger } from "pino";
 import type { ServedGraph, WorkerContext } from "./context.ts";
-import { interruptRows, unparkable } from "./park.ts";
+import { interruptRows, parkRefusal } from "./park.ts";
 
 /**
  * One job's final commit: `steps` is what the job counts when the run ends or parks (as
@@ -58,8 +58,8 @@ const STORE_ONLY = { name: "store_only", sql: "SELECT true AS stored", values: [
 
 /**
  * The stepper's `storePause`: the held supersteps and their writes, with the run parked in the
- * same statement, through the job's `saver` (as storeWithEnd). Interrupts the runtime's tables
- * cannot hold (NUL) are stored without the park: the worker fails the run after.
+ * same statement, through the job's `saver` (as storeWithEnd). Interrupts that cannot park (see
+ * parkRefusal) are stored without the park: the worker fails the run after.
  */
 export function storeWithPark(
   ctx: WorkerContext,
@@ -72,7 +72,7 @@ export function storeWithPark(
     const store = <R>(then: PutThen) =>
       chain.length > 0 ? saver.putThen<R>(chain, then, writes) : saver.putWritesThen<R>(writes, then);
     const interrupts = interruptRows(ctx, served, run, pause);
-    if (unparkable(interrupts) !== undefined) {
+    if (parkRefusal(interrupts) !== undefined) {
       await store(STORE_ONLY);
       return;
     }

@@ -74,7 +74,7 @@ function servedEntry(
     }
     if (!(timeoutMs > 0))
       refuse(
-        `interruptTimeout must be milliseconds above 0 or a duration such as "15m"; got ${JSON.stringify(options.interruptTimeout)}.`,
+        `interruptTimeout must be milliseconds above 0 or a duration such as "15m", at most a century; got ${JSON.stringify(options.interruptTimeout)}.`,
       );
   }
   try {

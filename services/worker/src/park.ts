@@ -1,6 +1,7 @@
-import type { Pause } from "@layover/graph";
+import { InvalidInputError, type Pause, resumeIssues, timeoutRejection } from "@layover/graph";
 import { jsonbProblem, type NewInterrupt, type RunRow } from "@layover/runtime";
 import type { ServedGraph, WorkerContext } from "./context.ts";
+import { notStorable } from "./job-end.ts";
 
 /**
  * The interrupts of a parking run as rows: which task and node asked (from the step's outcome),
@@ -34,10 +35,29 @@ export function interruptRows(
   });
 }
 
-/** Why the runtime's tables cannot hold the interrupts (a NUL character, half a surrogate pair), if they cannot. */
-export function unparkable(interrupts: readonly NewInterrupt[]): string | undefined {
-  return jsonbProblem(
+/**
+ * Why the interrupts cannot park, as the error their run fails with, if they cannot: the
+ * runtime's tables cannot hold them (a NUL character, half a surrogate pair), or one with a
+ * deadline and a schema would be answered, when nobody answers, with a value its schema refuses
+ * (the default timeout rejection, or its or its graph's onTimeout): its node would fail at the
+ * deadline on that answer, with the question expired and nobody able to answer it.
+ */
+export function parkRefusal(interrupts: readonly NewInterrupt[]): Error | undefined {
+  const unstorable = jsonbProblem(
     interrupts.map(({ value, options }) => ({ value, options })),
     "An interrupt's value",
   );
+  if (unstorable !== undefined) return notStorable(unstorable);
+  for (const row of interrupts) {
+    if (row.timeout_ms === null || row.options.resumeSchema === undefined) continue;
+    const given = row.options.onTimeout !== undefined;
+    const answer = given ? row.options.onTimeout : timeoutRejection(new Date());
+    const { texts, redacted } = resumeIssues({ id: row.id, value: row.value, ...row.options }, answer);
+    if (texts.length === 0) continue;
+    const message = (issues: string[]) =>
+      `Interrupt "${row.id}" of node "${row.node}" waits at most ${row.timeout_ms} ms, and ${given ? "its onTimeout" : 'the timeout rejection ({ action: "reject", reason: "timeout", timedOutAt })'} does not fit its schema (${issues.join("; ")}): ` +
+      "at the deadline its node would fail on that answer and nobody could answer it. Give interrupt() (or the graph's entry) an onTimeout the schema takes, or a schema that takes the timeout rejection (isTimeoutRejection).";
+    return new InvalidInputError(message(texts), texts, message(redacted));
+  }
+  return undefined;
 }

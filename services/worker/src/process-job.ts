@@ -36,7 +36,6 @@ import {
   type JobResult,
   leaveJob,
   lockLost,
-  notStorable,
   refusesRun,
   settle,
   stoppedResult,
@@ -44,7 +43,7 @@ import {
 } from "./job-end.ts";
 import { isJobLockLost, type JobLoss } from "./job-loss.ts";
 import { lockFence } from "./lock-fence.ts";
-import { interruptRows, unparkable } from "./park.ts";
+import { interruptRows, parkRefusal } from "./park.ts";
 import { prepareRun } from "./prepare-run.ts";
 import { JobStream } from "./run-stream.ts";
 
@@ -349,8 +348,8 @@ async function advance(
     const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
     if (outcome.status === "interrupted") {
       const interrupts = interruptRows(ctx, served, run, outcome);
-      const unstorable = unparkable(interrupts);
-      if (unstorable !== undefined) return fail(ctx, stepLog, run, outcome, steps, notStorable(unstorable));
+      const refused = parkRefusal(interrupts);
+      if (refused !== undefined) return fail(ctx, stepLog, run, outcome, steps, refused);
       const counted = steps + (committed ? 1 : 0);
       const args = {
         run,

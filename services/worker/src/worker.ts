@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import { hostname } from "node:os";
 import type { IndexConfig } from "@layover/checkpoint";
 import { PostgresCache, PostgresSaver, PostgresStore } from "@layover/checkpoint-postgres";
+import { MAX_DURATION_MS } from "@layover/graph";
 import {
   checkPostgresLanes,
   checkSchemaName,
@@ -219,7 +220,7 @@ const WORKER_OPTIONS: OptionRules = {
     lockDurationMs: timer(1),
     stalledIntervalMs: timer(1),
     registerEveryMs: timer(1),
-    interruptTimeoutMs: count(1),
+    interruptTimeoutMs: { ...count(1, MAX_DURATION_MS), unit: "milliseconds" },
     eventResultBytes: count(0, 64 * 1024 * 1024),
     metricsPort: count(0, 65_535),
   },

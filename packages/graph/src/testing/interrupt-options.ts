@@ -34,6 +34,7 @@ export function describeInterruptOptions(use: UseSaver): void {
       invalidResume(use()));
     it("checks each value of a resume map against its own interrupt's schema", () => invalidResumeMap(use()));
     it("refuses an unparseable timeout at the interrupt() call", () => badTimeout(use()));
+    it("refuses an onTimeout its own schema refuses at the interrupt() call", () => unfitOnTimeout(use()));
     it("a check only the node can run (a refine) fails the run, and says so rather than 'resume again'", () =>
       refinedResume(use()));
   });
@@ -96,6 +97,18 @@ async function badTimeout(saver: CheckpointSaver): Promise<void> {
     .compile({ checkpointer: saver });
   const error = await expectCode(graph.invoke({}, threadConfig("timeout")), "INVALID_INPUT");
   expect(error.message).toContain('"soon"');
+}
+
+async function unfitOnTimeout(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(DecisionState)
+    .addNode("approve", () => ({
+      decision: interrupt("ok?", { timeout: "1h", onTimeout: "maybe", schema: z.enum(["yes", "no"]) }),
+    }))
+    .addEdge(START, "approve")
+    .compile({ checkpointer: saver });
+  const error = await expectCode(graph.invoke({}, threadConfig("unfit-on-timeout")), "INVALID_INPUT");
+  expect(error.message).toContain("onTimeout does not fit its schema");
+  expect(error.message).not.toContain("maybe"); // the issue texts name the options, not the value
 }
 
 async function refinedResume(saver: CheckpointSaver): Promise<void> {
