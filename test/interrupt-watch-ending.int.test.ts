@@ -1,9 +1,15 @@
 // client.interrupts.watch ended every way an app ends one (close, break, its signal) lets go of
 // what it held: an app that restarts its watch under one long-lived signal (its shutdown's) must
-// not pile a listener onto that signal per watch. In-process worker on real Postgres and Redis.
+// not pile a listener onto that signal per watch. The client's close() ends its watches, as it
+// ends its streams: a watch failed with pg's "Cannot use a pool after calling end", or, on the
+// app's own pool, went on polling it for ever. In-process worker on real Postgres and Redis.
 import { getEventListeners } from "node:events";
+import { createClient, type LayoverClient } from "@layover/runtime";
+import { Redis } from "ioredis";
+import pg from "pg";
+import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createHarness, type Harness, parkedApproval } from "./support/harness.ts";
+import { anotherClient, createHarness, type Harness, parkedApproval } from "./support/harness.ts";
 
 let h: Harness;
 let stopWorker: () => Promise<void>;
@@ -31,4 +37,44 @@ it("leaves no listener on the app's signal once a watch ends, however it ended",
     for await (const _ of h.client.interrupts.watch({ signal: shutdown.signal })) break;
   }
   expect(getEventListeners(shutdown.signal, "abort")).toHaveLength(0);
+});
+
+/** How a watch of `client` waiting for its next interrupt ends once the client closes. */
+async function afterClose(client: LayoverClient): Promise<unknown> {
+  const watch = client.interrupts.watch({ from: "now", pollMs: 100 });
+  const next = watch.next();
+  await new Promise((resolve) => setTimeout(resolve, 300)); // it polls
+  await client.close();
+  const outcome = await Promise.race([
+    next.then(
+      (result) => result,
+      (error: unknown) => String(error),
+    ),
+    new Promise((resolve) => setTimeout(() => resolve("still waiting 3 s after close()"), 3_000)),
+  ]);
+  watch.close();
+  return outcome;
+}
+
+it("the client's close() ends its open watches", async () => {
+  expect(await afterClose(anotherClient(h))).toEqual({ done: true, value: undefined });
+});
+
+it("the client's close() ends its open watches on the app's own pool, which stays the app's", async () => {
+  const pool = new pg.Pool({ connectionString: h.databaseUrl, max: 3 });
+  const connection = new Redis(h.redisUrl, { maxRetriesPerRequest: null });
+  try {
+    const client = createClient({
+      pool,
+      connection,
+      schema: h.schema,
+      prefix: h.prefix,
+      logger: pino({ level: "silent" }),
+    });
+    expect(await afterClose(client)).toEqual({ done: true, value: undefined });
+    expect((await pool.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }]);
+  } finally {
+    await pool.end();
+    connection.disconnect();
+  }
 });

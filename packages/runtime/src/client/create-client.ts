@@ -120,7 +120,7 @@ function threadsApi(ctx: ClientContext) {
 }
 
 /** interrupts.*: list the questions threads wait for, or watch them as they are asked. */
-function interruptsApi(ctx: ClientContext, hub: RunEventHub) {
+function interruptsApi(ctx: ClientContext, hub: RunEventHub, closing: AbortSignal) {
   const { db } = ctx;
   return {
     /** Oldest first, a page at a time (`nextCursor`); pending unless `status` says otherwise. */
@@ -139,6 +139,7 @@ function interruptsApi(ctx: ClientContext, hub: RunEventHub) {
         ctx,
         hub,
         optionsArg(watchOptions, "interrupts.watch's options", '{ graphId: "…" }', WATCH_OPTIONS),
+        closing,
       ),
   };
 }
@@ -233,7 +234,7 @@ export function createClient(options: ClientOptions = {}) {
     {
       runs: runsApi(ctx, hub, { readers, prefix }),
       threads: threadsApi(ctx),
-      interrupts: interruptsApi(ctx, hub),
+      interrupts: interruptsApi(ctx, hub, readers.closing),
       graphs: graphsApi(db, new PostgresCache({ pool: storePool, schema: db.schema })),
       crons: checkedCrons(ctx, crons),
       /**

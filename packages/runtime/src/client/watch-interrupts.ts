@@ -113,9 +113,13 @@ export function watchInterrupts(
   ctx: ClientContext,
   hub: RunEventHub,
   options: WatchInterruptsOptions = {},
+  closing?: AbortSignal,
 ): InterruptWatch {
   const checked = checkOptions(options);
-  return closable(options.signal, (stopped) => watching(ctx, hub, checked, stopped));
+  // The client's close (`closing`) ends its open watches too, as it ends its streams.
+  const signals = [options.signal, closing].filter((signal) => signal !== undefined);
+  const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
+  return closable(signal, (stopped) => watching(ctx, hub, checked, stopped));
 }
 
 async function* watching(
@@ -164,6 +168,8 @@ async function* watching(
       });
       wakeUp = () => {};
     }
+  } catch (error) {
+    if (!stopped.aborted) throw error; // else the client closed its pool under a read: the watch ends
   } finally {
     listener.stop();
     stopped.removeEventListener("abort", wake);
