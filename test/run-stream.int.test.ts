@@ -206,6 +206,25 @@ describe("runs.stream", () => {
     expect(parts.length).toBeLessThan(6);
   });
 
+  it("of a run that settled long ago, whose stream expired, ends at once rather than after its grace", async () => {
+    const { runId } = await h.client.runs.start({
+      graphId: "linear",
+      input: {},
+      config: { streamMode: "updates" },
+    });
+    await h.client.runs.wait(runId, { timeoutMs: 20_000 });
+    // What an hour does: the stream's TTL deletes it; the run settled long before the read.
+    await redis.del(runStreamKey(h.prefix, runId));
+    await h.pool.query(
+      `UPDATE "${h.schema}".runs SET updated_at = now() - interval '2 hours' WHERE id = $1`,
+      [runId],
+    );
+    const began = Date.now();
+    const parts = await collectParts(h.client.runs.stream(runId));
+    expect(parts).toEqual([{ id: "0", event: "end", data: expect.objectContaining({ status: "success" }) }]);
+    expect(Date.now() - began).toBeLessThan(5_000); // the grace for a worker's end entry is 10 s
+  });
+
   it("gives a reader far behind every chunk, however long after the run ended it reads them", async () => {
     const { runId } = await h.client.runs.start({
       graphId: "chatty",

@@ -7,7 +7,7 @@ import { type RunResult, requireRun } from "./read.ts";
 import type { RunEventHub } from "./run-events.ts";
 import type { StreamReaders } from "./stream-readers.ts";
 import { entryId, streamReads } from "./stream-reading.ts";
-import { waitForRun } from "./wait.ts";
+import { SETTLED, waitForRun } from "./wait.ts";
 
 export interface StreamRunOptions {
   /**
@@ -97,18 +97,22 @@ export function streamRun(
   return closable(signal, (stopped) => streaming(ctx, hub, redis, runId, checked, stopped));
 }
 
-/** The run's result once Postgres says it settled, watched in the background: `settledAt` is when. */
+/**
+ * The run's result once Postgres says it settled, watched in the background: `settledAt` is when
+ * (`before`, for a run settled when the stream began: its settle's time, so a stream read long
+ * after the run, its Redis stream gone, does not wait out the grace for an end entry again).
+ */
 function watchSettle(
   ctx: ClientContext,
   hub: RunEventHub,
   runId: string,
-  timeoutMs: number,
+  options: { timeoutMs: number; before: number | undefined },
   stop: AbortSignal,
 ) {
   const state: { settledAt?: number; result?: RunResult; failure?: { error: unknown } } = {};
-  const settled = waitForRun(ctx, hub, runId, { timeoutMs }, stop).then(
+  const settled = waitForRun(ctx, hub, runId, { timeoutMs: options.timeoutMs }, stop).then(
     (result) => {
-      state.settledAt = Date.now();
+      state.settledAt = options.before ?? Date.now();
       state.result = result;
     },
     (error: unknown) => {
@@ -148,7 +152,10 @@ async function* streaming(
         "config.streamMode to runs.start (or streamMode to threads.resume or threads.continue), or wait for the run with runs.wait.",
     );
   const ending = new AbortController();
-  const watch = watchSettle(ctx, hub, run.id, options.timeoutMs, AbortSignal.any([stopped, ending.signal]));
+  // Postgres's time of the settle, no later than now here (a clock ahead of this one's adds no wait).
+  const before = SETTLED.has(run.status) ? Math.min(run.updated_at.getTime(), Date.now()) : undefined;
+  const stop = AbortSignal.any([stopped, ending.signal]);
+  const watch = watchSettle(ctx, hub, run.id, { timeoutMs: options.timeoutMs, before }, stop);
   const reader = redis.readers.acquire();
   const reads = streamReads(reader, runStreamKey(redis.prefix, run.id), stopped);
   let cursor = options.lastEventId;

@@ -10,7 +10,13 @@ import type { Announced, RunEventHub } from "./run-events.ts";
 import { isPostgresUnreachable } from "./typed-failures.ts";
 
 /** A run has settled when it finished, failed, was cancelled, or parked waiting for a person. */
-const SETTLED: ReadonlySet<string> = new Set<RunStatus>(["success", "error", "cancelled", "interrupted"]);
+/** The statuses of a run that has settled: finished, failed, cancelled or parked. */
+export const SETTLED: ReadonlySet<string> = new Set<RunStatus>([
+  "success",
+  "error",
+  "cancelled",
+  "interrupted",
+]);
 
 /**
  * Pub/sub wakes the waiter; Postgres says what happened. Messages can be lost (a Redis
