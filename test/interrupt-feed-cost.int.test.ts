@@ -35,7 +35,7 @@ it("reads the interrupts parked after the cursor, whatever else is pending", asy
   const cursor = (await settledRead(db, FEED_START)).rows.at(-1)?.position ?? FEED_START;
   expect(cursor.id).toBe("i");
   await parked("then", 5);
-  const alone = await pagesRead(pool, schema.name, (_, own) => readFeed(own, cursor, 100, undefined));
+  const alone = await pagesRead(pool, schema.name, (_, own) => readFeed(own, cursor, 100));
 
   // 20,000 more pending in one bulk park before the cursor: the read after it costs the same.
   await pool.query(
@@ -45,7 +45,7 @@ it("reads the interrupts parked after the cursor, whatever else is pending", asy
      SELECT 'bulk-' || g, 'i', gen_random_uuid(), 'g', 't', 'ask', 'c', '1' FROM generate_series(1, 20000) g;
      ANALYZE "${schema.name}".interrupts`,
   );
-  const beside = await pagesRead(pool, schema.name, (_, own) => readFeed(own, cursor, 100, undefined));
+  const beside = await pagesRead(pool, schema.name, (_, own) => readFeed(own, cursor, 100));
   const read = await settledRead(db, cursor);
   expect(read.rows.map((row) => row.thread_id)).toEqual(["then-1", "then-2", "then-3", "then-4", "then-5"]);
   expect(beside).toBeLessThanOrEqual(alone + 2);

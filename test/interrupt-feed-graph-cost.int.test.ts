@@ -39,7 +39,7 @@ it("reads the watched graph's interrupts parked after the cursor, whatever other
   await parked("quiet", "quiet", 5);
   const cursor = (await settledRead(db, FEED_START, "quiet")).rows.at(-1)?.position as FeedPosition;
   expect(cursor.id).toBe("quiet-i-5");
-  const read = (own: Db) => readFeed(own, cursor, 100, "quiet");
+  const read = (own: Db) => readFeed(own, cursor, 100, { graphId: "quiet" });
   await parked("quiet", "later", 3);
   const alone = await pagesRead(pool, schema.name, (_, own) => read(own));
 

@@ -96,6 +96,28 @@ describe("interrupts.watch", () => {
     }
   });
 
+  it('from "now" leaves out a question parked before the watch, though a transaction older than it was open', async () => {
+    // Any write transaction open on the server (a migration, a batch job, a session idle in
+    // one) held the feed's "now" back to before it: parks committed since came as new.
+    const holder = await h.pool.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT pg_current_xact_id()");
+      const [before] = await park("before-now");
+      const watch = h.client.interrupts.watch({ graphId: "approval", from: "now", pollMs: 100 });
+      const next = take(watch, 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await holder.query("COMMIT");
+      const [after] = await park("after-now");
+      const [first] = await next;
+      watch.close();
+      expect(first?.threadId).toBe(after);
+      expect(first?.threadId).not.toBe(before);
+    } finally {
+      holder.release();
+    }
+  });
+
   it("ends when its signal aborts, also one aborted before it began", async () => {
     const aborted = h.client.interrupts.watch({ signal: AbortSignal.abort() });
     expect(await aborted.next()).toEqual({ done: true, value: undefined });

@@ -12,7 +12,7 @@ import {
 export async function settledRead(db: Db, cursor: FeedPosition, graphId?: string) {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const read = await readFeed(db, cursor, 100, graphId);
+    const read = await readFeed(db, cursor, 100, { graphId });
     if (!read.withheld) return read;
     if (Date.now() > deadline) throw new Error("the feed held rows back for 10 s: a transaction stays open");
     await new Promise((resolve) => setTimeout(resolve, 20));

@@ -18,7 +18,7 @@ export interface WatchInterruptsOptions {
   after?: string | undefined;
   /**
    * Without `after`: "pending" (the default) delivers the interrupts pending now, oldest park
-   * first, then each new one; "now" only those parked from now on.
+   * first, then each new one; "now" only those whose park commits after the watch() call.
    */
   from?: "pending" | "now";
   /** Postgres is read again at least this often, in case a park's event was lost. @defaultValue 2000 */
@@ -116,16 +116,19 @@ export function watchInterrupts(
   closing?: AbortSignal,
 ): InterruptWatch {
   const checked = checkOptions(options);
+  // "Now" is this call, not the first read: a question parked in between is after it.
+  const now = checked.position === undefined && checked.from === "now" ? feedNow(ctx.db) : undefined;
+  now?.catch(() => undefined); // seen by the watch's first read, if it has one
   // The client's close (`closing`) ends its open watches too, as it ends its streams.
   const signals = [options.signal, closing].filter((signal) => signal !== undefined);
   const signal = signals.length > 1 ? AbortSignal.any(signals) : signals[0];
-  return closable(signal, (stopped) => watching(ctx, hub, checked, stopped));
+  return closable(signal, (stopped) => watching(ctx, hub, { ...checked, now }, stopped));
 }
 
 async function* watching(
   ctx: ClientContext,
   hub: RunEventHub,
-  options: ReturnType<typeof checkOptions>,
+  options: ReturnType<typeof checkOptions> & { now: ReturnType<typeof feedNow> | undefined },
   stopped: AbortSignal,
 ): AsyncGenerator<WatchedInterrupt> {
   let woken = false;
@@ -142,12 +145,13 @@ async function* watching(
       listener.ready.catch(() => undefined),
       SUBSCRIBE_WAIT_MS,
     );
-    let position =
-      options.position ?? (options.from === "now" && !stopped.aborted ? await feedNow(ctx.db) : FEED_START);
+    const now = options.now === undefined || stopped.aborted ? undefined : await options.now;
+    const since = now?.since;
+    let position = options.position ?? now?.position ?? FEED_START;
     let withheldMs = WITHHELD_FIRST_MS;
     while (!stopped.aborted) {
       woken = false;
-      const read = await readFeed(ctx.db, position, options.batchSize, options.graphId);
+      const read = await readFeed(ctx.db, position, options.batchSize, { graphId: options.graphId, since });
       for (const row of read.rows) {
         if (stopped.aborted) return;
         position = row.position;

@@ -29,23 +29,31 @@ export interface FeedRead {
   full: boolean;
 }
 
-/** Pending interrupts parked after `after` (of `graphId` if given), at most `limit`. */
+/**
+ * Pending interrupts parked after `after` (of `graphId` if given), at most `limit`; with `since`
+ * (a pg_snapshot's text, see feedNow), none whose park that snapshot saw committed.
+ */
 export async function readFeed(
   db: Db,
   after: FeedPosition,
   limit: number,
-  graphId: string | undefined,
+  options: { graphId?: string | undefined; since?: string | undefined } = {},
 ): Promise<FeedRead> {
-  // Two texts, so that one graph's feed is planned on its own index, never filtered from all.
-  const ofGraph = graphId === undefined ? "" : "AND graph_id = $5";
+  const { graphId, since } = options;
+  const params: unknown[] = [after.xid, after.order, after.id, limit];
+  const param = (value: unknown) => `$${params.push(value)}`;
+  // Separate texts, so that one graph's feed is planned on its own index, never filtered from all.
+  const ofGraph = graphId === undefined ? "" : `AND graph_id = ${param(graphId)}`;
+  const unseen =
+    since === undefined ? "" : `AND NOT pg_visible_in_snapshot(parked_xid, ${param(since)}::pg_snapshot)`;
   const { rows } = await db.pool.query<InterruptRow & { xid: string; ord: number; settled: boolean }>(
     `SELECT ${INTERRUPT_COLUMNS.join(", ")}, parked_xid::text AS xid, parked_order AS ord,
             parked_xid < pg_snapshot_xmin(pg_current_snapshot()) AS settled
        FROM ${db.table("interrupts")}
-      WHERE (status = 'pending') IS TRUE ${ofGraph}
+      WHERE (status = 'pending') IS TRUE ${ofGraph} ${unseen}
         AND (parked_xid, parked_order, id) > ($1::xid8, $2::int, $3::text)
       ORDER BY parked_xid, parked_order, id LIMIT $4`,
-    [after.xid, after.order, after.id, limit, ...(graphId === undefined ? [] : [graphId])],
+    params,
   );
   const settled = rows.findIndex((row) => !row.settled);
   const delivered = settled === -1 ? rows : rows.slice(0, settled);
@@ -59,10 +67,15 @@ export async function readFeed(
   };
 }
 
-/** The position a feed "from now" starts at: after every transaction that has ended. */
-export async function feedNow(db: Db): Promise<FeedPosition> {
-  const { rows } = await db.pool.query<{ xid: string }>(
-    "SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xid",
+/**
+ * Where a feed "from now" starts: after every transaction that has ended (the snapshot's xmin),
+ * and `since`, the snapshot itself: a park it saw committed (a transaction younger than one still
+ * running then, with an id above xmin) is before now too, and is left out (readFeed's `since`).
+ */
+export async function feedNow(db: Db): Promise<{ position: FeedPosition; since: string }> {
+  const { rows } = await db.pool.query<{ xid: string; since: string }>(
+    "SELECT pg_snapshot_xmin(s)::text AS xid, s::text AS since FROM pg_current_snapshot() AS s",
   );
-  return { xid: (rows[0] as { xid: string }).xid, order: -1, id: "" };
+  const { xid, since } = rows[0] as { xid: string; since: string };
+  return { position: { xid, order: -1, id: "" }, since };
 }
