@@ -141,7 +141,7 @@ export {
 } from "./service-options.ts";
 export { claimDueThreadsQuery, dueInterruptsQuery, expireClaimedQuery } from "./sql/expire-due-interrupts.ts";
 export { type GraphInfo, type GraphVersion, listGraphs, registerGraph } from "./sql/graphs.ts";
-export { FEED_START, type FeedPosition, readFeed } from "./sql/interrupt-feed.ts";
+export { FEED_START, type FeedPosition, readFeed, rebaseFeed } from "./sql/interrupt-feed.ts";
 export {
   type InterruptRow,
   type InterruptStatus,

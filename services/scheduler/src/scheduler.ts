@@ -22,6 +22,7 @@ import {
   type OptionRules,
   type PostgresTimeouts,
   postgresOutageGate,
+  rebaseFeed,
   requirePostgres,
   requireRedis,
   SCHEDULER_QUEUE,
@@ -276,6 +277,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
       await requireRedis(connection, options.redisStartTimeoutMs, logger);
       await requirePostgres(options.databaseUrl, options.postgresStartTimeoutMs, logger);
       await migrate(options.databaseUrl, db.schema);
+      await rebaseFeed(db, logger);
       // Before setting schedules and taking jobs: a port that cannot be served fails the start.
       const serve = (port: number) => serveMetrics(metrics.registry, port, readiness);
       metricsServer = await startServing(options.metricsPort, serve, async () => {

@@ -24,6 +24,7 @@ import {
   PipelinedPool,
   type PostgresTimeouts,
   postgresOutageGate,
+  rebaseFeed,
   requirePostgres,
   requireRedis,
   type ServiceState,
@@ -304,6 +305,7 @@ export function createWorker(options: WorkerOptions) {
     await requireRedis(connection, options.redisStartTimeoutMs, logger);
     await requirePostgres(options.databaseUrl, options.postgresStartTimeoutMs, logger);
     await migrate(options.databaseUrl, ctx.db.schema);
+    await rebaseFeed(ctx.db, logger);
     await ctx.cancels.start();
     // Before registering and taking jobs: a port that cannot be served fails the start before
     // producers check inputs against a version no worker will serve.

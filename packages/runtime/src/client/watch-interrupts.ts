@@ -1,7 +1,7 @@
 import { InvalidInputError } from "@layover/graph";
 import { isStorableId, shown } from "../keys.ts";
 import { MAX_TIMER_MS } from "../service.ts";
-import { FEED_START, type FeedPosition, feedNow, readFeed } from "../sql/interrupt-feed.ts";
+import { FEED_START, type FeedPosition, feedAhead, feedNow, readFeed } from "../sql/interrupt-feed.ts";
 import { within } from "../within.ts";
 import { closable } from "./closable.ts";
 import type { ClientContext } from "./context.ts";
@@ -145,6 +145,11 @@ async function* watching(
       listener.ready.catch(() => undefined),
       SUBSCRIBE_WAIT_MS,
     );
+    if (options.position !== undefined && (await feedAhead(ctx.db, options.position)))
+      throw new InvalidInputError(
+        "interrupts.watch: after is the cursor of a park this Postgres never ran (its transaction id is ahead of the server's: a cursor kept from before a restore into another cluster?). " +
+          'Watch again without it (from: "pending" delivers every question waiting now). Nothing was read.',
+      );
     const now = options.now === undefined || stopped.aborted ? undefined : await options.now;
     const since = now?.since;
     let position = options.position ?? now?.position ?? FEED_START;

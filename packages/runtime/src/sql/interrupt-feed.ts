@@ -2,6 +2,7 @@
 // transactions that parked them (parked_xid, migrations/0020), read through
 // interrupts_pending_parked, or interrupts_pending_parked_by_graph for one graph's: each read
 // costs the rows (of that graph) parked since the cursor, not every interrupt pending.
+import type { Logger } from "pino";
 import type { Db } from "../db.ts";
 import { INTERRUPT_COLUMNS, type InterruptRow } from "./interrupts.ts";
 
@@ -78,4 +79,37 @@ export async function feedNow(db: Db): Promise<{ position: FeedPosition; since: 
   );
   const { xid, since } = rows[0] as { xid: string; since: string };
   return { position: { xid, order: -1, id: "" }, since };
+}
+
+/**
+ * Whether `position` is ahead of every transaction this server has begun: a cursor from another
+ * cluster (the deployment restored from a dump), behind which this server's parks would all
+ * fall, never delivered.
+ */
+export async function feedAhead(db: Db, position: FeedPosition): Promise<boolean> {
+  const { rows } = await db.pool.query<{ ahead: boolean }>(
+    "SELECT $1::xid8 >= pg_snapshot_xmax(pg_current_snapshot()) AS ahead",
+    [position.xid],
+  );
+  return (rows[0] as { ahead: boolean }).ahead;
+}
+
+/**
+ * Moves pending interrupts whose parking transaction this server never ran (ids ahead of its
+ * own: rows restored from another cluster's dump) to the feed's start, where a watch from the
+ * pending delivers them; else they would be withheld until this server's ids caught up, for
+ * ever in practice. Served by interrupts_pending_parked. Returns how many moved.
+ */
+export async function rebaseFeed(db: Db, logger: Logger): Promise<number> {
+  const { rowCount } = await db.pool.query(
+    `UPDATE ${db.table("interrupts")} SET parked_xid = '0'
+      WHERE (status = 'pending') IS TRUE AND parked_xid >= pg_snapshot_xmax(pg_current_snapshot())`,
+  );
+  const moved = rowCount ?? 0;
+  if (moved > 0)
+    logger.warn(
+      { interrupts: moved },
+      "pending interrupts parked by another Postgres cluster (restored from a dump?) moved to the start of interrupts.watch's feed; cursors kept from before are refused",
+    );
+  return moved;
 }
