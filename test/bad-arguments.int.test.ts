@@ -245,7 +245,7 @@ describe("createClient's options", () => {
     return url.toString();
   };
 
-  it("refuses a bad schema, identity, prefix, timeout or lane count with InvalidConfigError, leaving no connection open", async () => {
+  it("refuses a bad schema, identity, prefix, timeout, lane count or unknown option with InvalidConfigError, leaving no connection open", async () => {
     for (const [i, [bad, field]] of (
       [
         [{ schema: "Bad-Schema" }, "schema"],
@@ -257,6 +257,10 @@ describe("createClient's options", () => {
         [{ postgresLanes: -1 }, "postgresLanes"],
         [{ postgresLanes: 1.5 }, "postgresLanes"],
         [{ postgresLanes: "2" }, "postgresLanes"],
+        // A misspelt URL went to the default: a local Postgres, another deployment's perhaps.
+        [{ databaseURL: "postgres://db.internal/app" }, '"databaseURL" is databaseUrl here'],
+        [{ redisURL: "redis://cache.internal" }, '"redisURL" is redisUrl here'],
+        [{ maxBacklog: 5 }, 'takes no "maxBacklog"'],
       ] as Array<[Record<string, unknown>, string]>
     ).entries()) {
       const name = `bad-options-${i}-${Date.now()}`;

@@ -46,6 +46,7 @@ describe("createWorker", () => {
       [{ lockDurationMs: Number.NaN }, "lockDurationMs must be a whole number of milliseconds"],
       [{ registerEveryMs: 0 }, "registerEveryMs must be"],
       [{ postgresStartTimeoutMs: 0 }, "postgresStartTimeoutMs must be"],
+      [{ workerID: "w-1" }, '"workerID" is workerId here'],
       [{ registerEveryMs: 3e9 }, "registerEveryMs must be"],
       [{ stalledIntervalMs: -1 }, "stalledIntervalMs must be"],
       [{ workerId: "w\u0000x" }, "workerId must be a non-empty string"],

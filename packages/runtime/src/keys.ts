@@ -21,6 +21,21 @@ export function unknownKeys(options: object, allowed: readonly string[]): string
     .map(([key]) => key);
 }
 
+/** The key of `allowed` that `key` misspells by case, `_` or `-` (thread_id, lastEventID), if any. */
+function meantKey(key: string, allowed: readonly string[]): string | undefined {
+  const plain = (text: string) => text.toLowerCase().replace(/[_-]/g, "");
+  return allowed.find((known) => plain(known) === plain(key));
+}
+
+/** What a refusal of unknown `keys` adds: the allowed key the first misspelt one means, if any. */
+export function meantHint(keys: readonly string[], allowed: readonly string[]): string | undefined {
+  for (const key of keys) {
+    const known = meantKey(key, allowed);
+    if (known !== undefined) return `${JSON.stringify(key)} is ${known} here`;
+  }
+  return undefined;
+}
+
 /** The earliest time Postgres's timestamptz holds (4714 BC, November 24); JavaScript's latest it holds too. */
 const EARLIEST_TIMESTAMP_MS = Date.UTC(-4713, 10, 24);
 

@@ -4,7 +4,7 @@
 // option; nothing connects, so nothing is left open and nothing is migrated or registered.
 import { type PostgresTimeouts, timeoutsProblem } from "./connections.ts";
 import { InvalidConfigError } from "./errors.ts";
-import { shown, textProblem, unknownKeys } from "./keys.ts";
+import { meantHint, shown, textProblem, unknownKeys } from "./keys.ts";
 import { MAX_TIMER_MS } from "./service.ts";
 
 /** A whole number from `min` to `max`, what it counts said in `unit`. */
@@ -65,8 +65,12 @@ export function checkServiceOptions(who: string, options: unknown, rules: Option
     .filter((key) => (options as Record<string, unknown>)[key] === undefined)
     .map((key) => `${key}: missing`);
   const unknown = unknownKeys(options, rules.keys);
-  for (const key of unknown)
-    problems.push(`${key}: not an option of ${who} (it takes ${rules.keys.join(", ")})`);
+  for (const key of unknown) {
+    const hint = meantHint([key], rules.keys);
+    problems.push(
+      `${key}: not an option of ${who} (${hint === undefined ? "" : `${hint}; `}it takes ${rules.keys.join(", ")})`,
+    );
+  }
   for (const [key, value] of Object.entries(options)) {
     if (value === undefined || unknown.includes(key)) continue;
     const rule = rules.numbers[key];

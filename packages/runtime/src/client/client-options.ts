@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { PostgresTimeouts } from "../connections.ts";
 import { DEFAULT_MAX_REDIS_BACKLOG } from "../dispatch.ts";
 import { InvalidConfigError } from "../errors.ts";
-import { shown, textProblem } from "../keys.ts";
+import { meantHint, shown, textProblem, unknownKeys } from "../keys.ts";
 import { checkPostgresLanes } from "../pipelined-pool.ts";
 import { checkTimeouts } from "../service-options.ts";
 
@@ -61,12 +61,36 @@ export type ClientOptions = (
 
 /**
  * Refuses options createClient could not honour, before it opens a connection (a refusal after
- * would leave one open, with no client to close it): a pool without a connection or the reverse
+ * would leave one open, with no client to close it): a key it does not take, a pool without a connection or the reverse
  * (the client closes only the connections it opened, so it would leave its own open or close the
  * caller's), an identity Postgres cannot record, an empty prefix, a timeout no timer can wait, a
  * backlog that is not a count.
  */
+const CLIENT_OPTIONS = [
+  "databaseUrl",
+  "redisUrl",
+  "timeouts",
+  "postgresLanes",
+  "pool",
+  "connection",
+  "schema",
+  "prefix",
+  "identity",
+  "storeIndex",
+  "logger",
+  "saver",
+  "maxRedisBacklog",
+] as const;
+
 export function checkClientOptions(options: ClientOptions): void {
+  // A misspelt databaseUrl went to the default, a local Postgres: another deployment's, perhaps.
+  const unknown = unknownKeys(options, CLIENT_OPTIONS);
+  if (unknown.length > 0) {
+    const hint = meantHint(unknown, CLIENT_OPTIONS);
+    throw new InvalidConfigError(
+      `createClient takes no ${unknown.map((key) => JSON.stringify(key)).join(", ")}: it takes ${CLIENT_OPTIONS.join(", ")}${hint === undefined ? "" : ` (${hint})`}.`,
+    );
+  }
   if ((options.pool === undefined) !== (options.connection === undefined))
     throw new InvalidConfigError(
       `createClient: pass pool and connection together (yours, left open by close()), or neither (then databaseUrl and redisUrl); got only a ${options.pool === undefined ? "connection" : "pool"}.`,

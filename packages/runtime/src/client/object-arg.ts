@@ -1,5 +1,5 @@
 import { InvalidInputError } from "@layover/graph";
-import { shown, unknownKeys } from "../keys.ts";
+import { meantHint, shown, unknownKeys } from "../keys.ts";
 
 /**
  * `value`, when it is an object such as `shape` (or left out, unless `required`). Anything else
@@ -13,12 +13,6 @@ export function objectArg<T>(value: T, what: string, shape: string, required = f
       `${what} must be an object such as ${shape}${required ? "" : ", or left out"}; got ${shown(value)}. Nothing was written.`,
     );
   return value;
-}
-
-/** The key of `allowed` that `key` misspells by case, `_` or `-` (thread_id, lastEventID), if any. */
-function meant(key: string, allowed: readonly string[]): string | undefined {
-  const plain = (text: string) => text.toLowerCase().replace(/[_-]/g, "");
-  return allowed.find((known) => plain(known) === plain(key));
 }
 
 /**
@@ -35,11 +29,8 @@ export function knownKeys(
 ) {
   const unknown = unknownKeys(options ?? {}, allowed);
   if (unknown.length === 0) return;
-  const hintOf = (key: string) => {
-    const known = meant(key, allowed);
-    return hints[key] ?? (known === undefined ? undefined : `${JSON.stringify(key)} is ${known} here`);
-  };
-  const hint = unknown.map(hintOf).find((text) => text !== undefined);
+  const hint =
+    unknown.map((key) => hints[key]).find((text) => text !== undefined) ?? meantHint(unknown, allowed);
   throw new InvalidInputError(
     `${what} takes no ${unknown.map((key) => JSON.stringify(key)).join(", ")}: it takes ${allowed.join(", ")}${hint === undefined ? "" : ` (${hint})`}. ${nothing}`.trimEnd(),
   );
