@@ -2,6 +2,15 @@ import type { Pool } from "pg";
 import type { RetryOptions } from "./retry.ts";
 
 /** Options of `new PostgresCache(…)`, as PostgresStore takes them. */
+/** Every key PostgresCacheOptions has: a constructor refuses others. */
+export const CACHE_OPTIONS = [
+  "pool",
+  "connectionString",
+  "maxConnections",
+  "schema",
+  "retry",
+] as const satisfies readonly (keyof PostgresCacheOptions)[];
+
 export interface PostgresCacheOptions {
   /** The pool to use. The cache never ends a pool it was given. Give this or `connectionString`. */
   pool?: Pool;

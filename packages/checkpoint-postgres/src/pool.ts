@@ -1,3 +1,4 @@
+import { unknownKeysProblem } from "@layover/checkpoint";
 import pg from "pg";
 import { PostgresSaverError } from "./errors.ts";
 import type { RetryOptions } from "./retry.ts";
@@ -30,7 +31,14 @@ export interface PoolSource {
  * The pool `who` (PostgresSaver, PostgresStore) uses, guarded against connection errors, and
  * whether `who` built it (and so ends it on close).
  */
-export function poolFor(who: string, source: PoolSource): { pool: pg.Pool; owned: boolean } {
+export function poolFor(
+  who: string,
+  source: PoolSource,
+  options: readonly string[],
+): { pool: pg.Pool; owned: boolean } {
+  // A misspelt option (`shema`) would go to its default: another schema's tables, say.
+  const unknown = unknownKeysProblem(who, source, options);
+  if (unknown !== undefined) throw new PostgresSaverError("INVALID_SAVER_INPUT", unknown);
   let pool = source.pool;
   const owned = pool === undefined;
   if (pool === undefined) {
@@ -61,8 +69,9 @@ export interface PostgresHome {
 export function postgresHome(
   who: string,
   options: PoolSource & { schema?: string | undefined; retry?: RetryOptions | undefined },
+  keys: readonly string[],
 ): PostgresHome {
   const schema = options.schema ?? DEFAULT_SCHEMA;
   const quoted = quoteSchema(schema); // refuses a bad name before a pool is built
-  return { ...poolFor(who, options), schema, quoted, retry: options.retry ?? {} };
+  return { ...poolFor(who, options, keys), schema, quoted, retry: options.retry ?? {} };
 }

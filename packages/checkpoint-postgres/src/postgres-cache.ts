@@ -9,7 +9,7 @@ import {
   unstorableText,
 } from "@layover/checkpoint";
 import type pg from "pg";
-import type { PostgresCacheOptions } from "./cache-options.ts";
+import { CACHE_OPTIONS, type PostgresCacheOptions } from "./cache-options.ts";
 import { PostgresSaverError } from "./errors.ts";
 import { type MigrateResult, migrate } from "./migrate.ts";
 import { postgresHome } from "./pool.ts";
@@ -91,7 +91,7 @@ export class PostgresCache extends BaseCache {
       schema: this.schema,
       quoted: this.quoted,
       retry: this.retry,
-    } = postgresHome("PostgresCache", options));
+    } = postgresHome("PostgresCache", options, CACHE_OPTIONS));
   }
 
   /** Creates or upgrades the tables (see `migrate`). Safe to call from many processes at once. */

@@ -36,7 +36,7 @@ import { type PutThen, PutThenStatements } from "./put-then.ts";
 import { HeadsAlong, type ReadAlong } from "./read-along.ts";
 import { ReadBatcher } from "./read-batcher.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
-import type { ListDeltaOptions, PostgresSaverOptions } from "./saver-options.ts";
+import { type ListDeltaOptions, type PostgresSaverOptions, SAVER_OPTIONS } from "./saver-options.ts";
 import { DEFAULT_SCHEMA, quoteSchema, statementName } from "./schema-name.ts";
 import { compactBlobSql } from "./sql/compact-blob.ts";
 import { deleteKeyRowsSql, lockThreadHeadsSql } from "./sql/delete-threads.ts";
@@ -103,7 +103,7 @@ export class PostgresSaver implements CheckpointSaver {
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     this.sql = buildQueries(this.schema);
     this.putThens = new PutThenStatements(this.schema);
-    const { pool, owned } = poolFor("PostgresSaver", options);
+    const { pool, owned } = poolFor("PostgresSaver", options, SAVER_OPTIONS);
     this.pool = pool;
     this.ownsPool = owned;
     this.serde = options.serializer ?? jsonSerializer;

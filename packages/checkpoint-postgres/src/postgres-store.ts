@@ -16,7 +16,7 @@ import { type RetryOptions, withRetry } from "./retry.ts";
 import type { ReadRow } from "./sql/store-read.ts";
 import { singleStatement } from "./sql/store-single.ts";
 import { batchStatements, resultsOf, type Statement } from "./store-batch.ts";
-import type { PostgresStoreOptions } from "./store-options.ts";
+import { type PostgresStoreOptions, STORE_OPTIONS } from "./store-options.ts";
 import { inTransaction } from "./transaction.ts";
 
 /** Whether an indexed store's batch writes or reads vectors (a put of a value, a query): not one short statement. */
@@ -52,7 +52,7 @@ export class PostgresStore extends BaseStore {
       schema: this.schema,
       quoted: this.quoted,
       retry: this.retry,
-    } = postgresHome("PostgresStore", options));
+    } = postgresHome("PostgresStore", options, STORE_OPTIONS));
   }
 
   /** Creates or upgrades the tables (see `migrate`). Safe to call from many processes at once. */

@@ -19,6 +19,18 @@ export interface ListDeltaOptions {
   maxChainLength?: number;
 }
 
+/** Every key PostgresSaverOptions has: a constructor refuses others. */
+export const SAVER_OPTIONS = [
+  "pool",
+  "connectionString",
+  "maxConnections",
+  "schema",
+  "serializer",
+  "retry",
+  "listDeltas",
+  "listPageSize",
+] as const satisfies readonly (keyof PostgresSaverOptions)[];
+
 export interface PostgresSaverOptions {
   /** The pool to use. The saver never ends a pool it was given. Give this or `connectionString`. */
   pool?: Pool;

@@ -3,6 +3,16 @@ import type { Pool } from "pg";
 import type { RetryOptions } from "./retry.ts";
 
 /** Options of `new PostgresStore(…)`, as PostgresSaver takes them. */
+/** Every key PostgresStoreOptions has: a constructor refuses others. */
+export const STORE_OPTIONS = [
+  "pool",
+  "connectionString",
+  "maxConnections",
+  "schema",
+  "retry",
+  "index",
+] as const satisfies readonly (keyof PostgresStoreOptions)[];
+
 export interface PostgresStoreOptions {
   /** The pool to use. The store never ends a pool it was given. Give this or `connectionString`. */
   pool?: Pool;

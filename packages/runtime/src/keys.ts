@@ -1,4 +1,7 @@
 import { hasLoneSurrogate } from "@layover/checkpoint";
+
+export { meantHint, unknownKeys, unknownKeysProblem } from "@layover/checkpoint";
+
 import { InvalidInputError } from "@layover/graph";
 
 /**
@@ -12,28 +15,6 @@ export const MAX_KEY_BYTES = 1024;
 export function shown(value: unknown): string {
   if (typeof value === "string" && value.length > 80) return `a string of ${value.length} characters`;
   return JSON.stringify(value) ?? String(value);
-}
-
-/** The keys of `options` that `allowed` does not hold; a key left undefined (spread from options built elsewhere) asks for nothing. */
-export function unknownKeys(options: object, allowed: readonly string[]): string[] {
-  return Object.entries(options)
-    .filter(([key, value]) => value !== undefined && !allowed.includes(key))
-    .map(([key]) => key);
-}
-
-/** The key of `allowed` that `key` misspells by case, `_` or `-` (thread_id, lastEventID), if any. */
-function meantKey(key: string, allowed: readonly string[]): string | undefined {
-  const plain = (text: string) => text.toLowerCase().replace(/[_-]/g, "");
-  return allowed.find((known) => plain(known) === plain(key));
-}
-
-/** What a refusal of unknown `keys` adds: the allowed key the first misspelt one means, if any. */
-export function meantHint(keys: readonly string[], allowed: readonly string[]): string | undefined {
-  for (const key of keys) {
-    const known = meantKey(key, allowed);
-    if (known !== undefined) return `${JSON.stringify(key)} is ${known} here`;
-  }
-  return undefined;
 }
 
 /** The earliest time Postgres's timestamptz holds (4714 BC, November 24); JavaScript's latest it holds too. */

@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { PostgresTimeouts } from "../connections.ts";
 import { DEFAULT_MAX_REDIS_BACKLOG } from "../dispatch.ts";
 import { InvalidConfigError } from "../errors.ts";
-import { meantHint, shown, textProblem, unknownKeys } from "../keys.ts";
+import { shown, textProblem, unknownKeysProblem } from "../keys.ts";
 import { checkPostgresLanes } from "../pipelined-pool.ts";
 import { checkTimeouts } from "../service-options.ts";
 
@@ -84,13 +84,8 @@ const CLIENT_OPTIONS = [
 
 export function checkClientOptions(options: ClientOptions): void {
   // A misspelt databaseUrl went to the default, a local Postgres: another deployment's, perhaps.
-  const unknown = unknownKeys(options, CLIENT_OPTIONS);
-  if (unknown.length > 0) {
-    const hint = meantHint(unknown, CLIENT_OPTIONS);
-    throw new InvalidConfigError(
-      `createClient takes no ${unknown.map((key) => JSON.stringify(key)).join(", ")}: it takes ${CLIENT_OPTIONS.join(", ")}${hint === undefined ? "" : ` (${hint})`}.`,
-    );
-  }
+  const unknown = unknownKeysProblem("createClient", options, CLIENT_OPTIONS);
+  if (unknown !== undefined) throw new InvalidConfigError(unknown);
   if ((options.pool === undefined) !== (options.connection === undefined))
     throw new InvalidConfigError(
       `createClient: pass pool and connection together (yours, left open by close()), or neither (then databaseUrl and redisUrl); got only a ${options.pool === undefined ? "connection" : "pool"}.`,

@@ -1,0 +1,34 @@
+// The constructors refuse an option they do not take, naming it (and the one meant): a misspelt
+// `shema` went to the default schema, another deployment's tables perhaps, without a word.
+import pg from "pg";
+import { describe, expect, it } from "vitest";
+import { PostgresCache } from "./postgres-cache.ts";
+import { PostgresSaver } from "./postgres-saver.ts";
+import { PostgresStore } from "./postgres-store.ts";
+
+describe("PostgresSaver, PostgresStore and PostgresCache options", () => {
+  const pool = new pg.Pool({ connectionString: "postgres://nobody@127.0.0.1:1/none" }); // never connects
+
+  it("refuse a key they do not take, naming the one meant, before building a pool", () => {
+    const made: Array<[() => unknown, string]> = [
+      [
+        () => new PostgresSaver({ connectionString: "postgres://x@127.0.0.1:1/y", shema: "a" } as never),
+        '"shema"',
+      ],
+      [() => new PostgresStore({ pool, Schema: "a" } as never), '"Schema" is schema here'],
+      [() => new PostgresCache({ pool, schema_name: "a" } as never), '"schema_name"'],
+    ];
+    for (const [make, named] of made)
+      expect(make).toThrow(
+        expect.objectContaining({ code: "INVALID_SAVER_INPUT", message: expect.stringContaining(named) }),
+      );
+  });
+
+  it("take every option they document", async () => {
+    const saver = new PostgresSaver({ pool, schema: "a", retry: {}, listDeltas: false, listPageSize: 10 });
+    const store = new PostgresStore({ pool, schema: "a", retry: {} });
+    const cache = new PostgresCache({ pool, schema: "a", retry: {}, maxConnections: 2 });
+    expect([saver, store, cache].every((made) => made !== undefined)).toBe(true);
+    await pool.end();
+  });
+});
