@@ -91,6 +91,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   readonly cacheOnError: ((error: unknown) => void) | undefined;
   /** The builder's calls, as getGraph() draws them; undefined for a graph no builder made. */
   readonly drawing: GraphDrawing | undefined;
+  /** What the graph does (`compile({ description })`). */
+  readonly description: string | undefined;
   declare readonly "~types": { state: S; update: U };
 
   constructor(options: {
@@ -103,6 +105,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     cacheName?: string | undefined;
     cacheOnError?: ((error: unknown) => void) | undefined;
     drawing?: GraphDrawing | undefined;
+    description?: string | undefined;
   }) {
     this.spec = options.spec;
     this.checkpointer = options.checkpointer;
@@ -113,6 +116,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     this.cacheName = options.cacheName ?? options.spec.name;
     this.cacheOnError = options.cacheOnError;
     this.drawing = options.drawing;
+    this.description = options.description;
   }
 
   /** LangGraph's drawable graph (@langchain/core's `Graph`: `drawMermaid()`, `toJSON()`), laid out as LangGraph.js draws it. */

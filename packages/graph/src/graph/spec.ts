@@ -202,6 +202,8 @@ export interface CompileOptions {
   interruptBefore?: readonly string[] | "*" | undefined;
   interruptAfter?: readonly string[] | "*" | undefined;
   name?: string | undefined;
+  /** What the graph does, kept as the compiled graph's `description` (LangGraph's, for a supervisor's handoff). */
+  description?: string | undefined;
   /**
    * The long-term store every node reaches as `config.store` (and `getStore()`): memory shared
    * across threads. On workers, leave it out: a worker gives its graphs its Postgres store.

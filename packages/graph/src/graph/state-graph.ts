@@ -1,4 +1,4 @@
-import type { CheckpointSaver } from "@layover/checkpoint";
+import { type CheckpointSaver, unknownKeysProblem } from "@layover/checkpoint";
 import type { Command, Send } from "../command.ts";
 import { END, START } from "../constants.ts";
 import { InvalidGraphError } from "../errors.ts";
@@ -290,6 +290,7 @@ export class StateGraph<
   }
 
   compile(options: CompileOptions = {}): CompiledStateGraph<S, U> {
+    checkCompileOptions(options);
     if (options.checkpointer === true)
       throw new InvalidGraphError(
         "compile({ checkpointer: true }) (a subgraph that keeps its own state across calls) is not supported. " +
@@ -317,8 +318,37 @@ export class StateGraph<
       store: checkedStore(options.store, "compile({ store })"),
       cache: checkedCache(options.cache, "compile({ cache })"),
       drawing: this.drawn.drawing(this.branches),
+      description: options.description,
     });
   }
+}
+
+const COMPILE_OPTIONS = [
+  "checkpointer",
+  "interruptBefore",
+  "interruptAfter",
+  "name",
+  "description",
+  "store",
+  "cache",
+] as const satisfies readonly (keyof CompileOptions)[];
+
+/**
+ * Refuses an option compile() does not take: a misspelt `interruptbefore` compiled a graph that
+ * never paused before its risky node. LangGraph's `transformers` (v3 stream events) is not
+ * supported, and said so rather than dropped.
+ */
+function checkCompileOptions(options: CompileOptions): void {
+  if ((options as { transformers?: unknown }).transformers !== undefined)
+    throw new InvalidGraphError(
+      "compile({ transformers }) (LangGraph's streamEvents v3 extensions) is not supported: leave it out; streamEvents gives version v2's events.",
+    );
+  const unknown = unknownKeysProblem("compile()", options, COMPILE_OPTIONS);
+  if (unknown !== undefined) throw new InvalidGraphError(unknown);
+  if (options.description !== undefined && typeof options.description !== "string")
+    throw new InvalidGraphError(
+      `compile({ description }) must be a string; got ${typeof options.description}.`,
+    );
 }
 
 /** Breakpoints at nodes of `spec` (an error handler's too, as LangGraph's). */
