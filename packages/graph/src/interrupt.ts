@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import { assertJsonSerialisable } from "@layover/checkpoint";
+import { assertJsonSerialisable, unknownKeysProblem } from "@layover/checkpoint";
 import { z } from "zod";
 import { GraphBubbleUp } from "./bubble-up.ts";
 import { NULL_RESUME } from "./constants.ts";
@@ -128,6 +128,12 @@ function checkOnTimeout(options: InterruptOptions<unknown>): void {
   throw new InvalidInputError(message(texts), texts, message(redacted));
 }
 
+const INTERRUPT_OPTIONS = [
+  "timeout",
+  "onTimeout",
+  "schema",
+] as const satisfies readonly (keyof InterruptOptions)[];
+
 function interruptRecord(
   id: string,
   value: unknown,
@@ -136,6 +142,9 @@ function interruptRecord(
   assertJsonSerialisable(value, "The value given to interrupt()");
   const record: Interrupt = { id, value };
   if (options === undefined) return record;
+  // A misspelt `timout` asked a question that waited for ever.
+  const unknown = unknownKeysProblem("interrupt()'s options", options, INTERRUPT_OPTIONS);
+  if (unknown !== undefined) throw new InvalidInputError(unknown);
   if (options.timeout !== undefined) record.timeoutMs = parseDuration(options.timeout);
   if (options.onTimeout !== undefined) {
     assertJsonSerialisable(options.onTimeout, "interrupt()'s onTimeout value");

@@ -35,6 +35,7 @@ export function describeInterruptOptions(use: UseSaver): void {
     it("checks each value of a resume map against its own interrupt's schema", () => invalidResumeMap(use()));
     it("refuses an unparseable timeout at the interrupt() call", () => badTimeout(use()));
     it("refuses an onTimeout its own schema refuses at the interrupt() call", () => unfitOnTimeout(use()));
+    it("refuses an option it does not take (timout) at the interrupt() call", () => misspeltOption(use()));
     it("a check only the node can run (a refine) fails the run, and says so rather than 'resume again'", () =>
       refinedResume(use()));
   });
@@ -109,6 +110,15 @@ async function unfitOnTimeout(saver: CheckpointSaver): Promise<void> {
   const error = await expectCode(graph.invoke({}, threadConfig("unfit-on-timeout")), "INVALID_INPUT");
   expect(error.message).toContain("onTimeout does not fit its schema");
   expect(error.message).not.toContain("maybe"); // the issue texts name the options, not the value
+}
+
+async function misspeltOption(saver: CheckpointSaver): Promise<void> {
+  const graph = new StateGraph(DecisionState)
+    .addNode("approve", () => ({ decision: interrupt("ok?", { timout: "1h" } as never) }))
+    .addEdge(START, "approve")
+    .compile({ checkpointer: saver });
+  const error = await expectCode(graph.invoke({}, threadConfig("misspelt-option")), "INVALID_INPUT");
+  expect(error.message).toContain('takes no "timout"');
 }
 
 async function refinedResume(saver: CheckpointSaver): Promise<void> {
