@@ -8,7 +8,7 @@ import {
 } from "@layover/checkpoint";
 import { type Durability, isDurability, requestedDurability, TASK_SEED } from "../commit.ts";
 import { currentTask, type TaskContext } from "../context.ts";
-import { InvalidInputError, MissingThreadIdError } from "../errors.ts";
+import { InvalidGraphError, InvalidInputError, MissingThreadIdError } from "../errors.ts";
 import { callbackList } from "../langchain.ts";
 import type { StepEnv } from "../step.ts";
 import { type Emitter, nestedEmitter, teeEmitter } from "../stream.ts";
@@ -118,6 +118,24 @@ function callBreakpoints(
   return new Set(given);
 }
 
+/**
+ * Refuses a subgraph's own static breakpoints (compile()'s, or its call's config): it would run
+ * straight through them, and a review gate inside a subgraph (a sub-agent compiled with
+ * `interruptBefore: ["tools"]`) would pass unreviewed. The parent's breakpoints and
+ * interrupt() inside a subgraph pause as LangGraph's do.
+ */
+function refuseSubgraphBreakpoints(graph: GraphRuntimeOptions, config: RunnableConfig | undefined): void {
+  for (const option of ["interruptBefore", "interruptAfter"] as const) {
+    const own = config?.[option] ?? graph[option];
+    const set = own === "*" || (Array.isArray(own) ? own.length > 0 : (own as ReadonlySet<string>).size > 0);
+    if (set)
+      throw new InvalidGraphError(
+        `Graph "${graph.spec.name}" runs as a subgraph with its own ${option}, which is not supported: it would not pause there. ` +
+          `Put the breakpoint on the parent (its ${option} names the subgraph's node, pausing before or after the whole subgraph), or call interrupt() inside the subgraph's node.`,
+      );
+  }
+}
+
 /** The caller's `config.metadata`, less the keys the engine owns and writes itself. */
 function callerMetadata(config: RunnableConfig | undefined): Record<string, unknown> | undefined {
   const metadata = config?.metadata;
@@ -179,6 +197,7 @@ export function runEnvironment(
 ): { env: StepEnv; subgraph: boolean } {
   const parent = asSubgraph ? currentTask() : undefined;
   if (parent !== undefined) {
+    refuseSubgraphBreakpoints(graph, config);
     const call = parent.subgraphCalls;
     parent.subgraphCalls += 1;
     const own = `${parent.node}:${parent.taskId}${call > 0 ? `:${call}` : ""}`;
