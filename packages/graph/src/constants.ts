@@ -64,3 +64,6 @@ export function triggeredNode(channel: string): string | undefined {
 export function isInternalChannel(name: string): boolean {
   return name.startsWith("__") || name.startsWith("branch:to:") || name.startsWith("join:");
 }
+
+/** Supersteps a run takes at most unless its config's recursionLimit says otherwise, as LangGraph's. */
+export const DEFAULT_RECURSION_LIMIT = 25;

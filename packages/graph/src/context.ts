@@ -50,6 +50,8 @@ export interface TaskContext {
   /** The run's `config.context` and `config.tags`: subgraphs called from the task inherit them. */
   runContext: unknown;
   tags: readonly string[];
+  /** The run's `config.recursionLimit`: subgraphs called from the task take it, as LangGraph's. */
+  recursionLimit: number | undefined;
   /** The node's LangChain callback handlers (the call's and its streams'): subgraphs it calls inherit them. */
   callbacks?: readonly object[] | undefined;
   /** The run's stream: subgraphs the task calls stream to it (all of it with `subgraphs: true`; else "custom"). */

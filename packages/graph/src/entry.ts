@@ -13,7 +13,14 @@ import { type PlannedTask, waitingTriggers } from "./algo/plan.ts";
 import type { Command } from "./command.ts";
 import { gotoList, isByInterruptId } from "./command.ts";
 import { holdsAsync, TASK_SEED } from "./commit.ts";
-import { INPUT_TASK_ID, NULL_RESUME, RESUME, SPECIAL_WRITE_IDX, START } from "./constants.ts";
+import {
+  DEFAULT_RECURSION_LIMIT,
+  INPUT_TASK_ID,
+  NULL_RESUME,
+  RESUME,
+  SPECIAL_WRITE_IDX,
+  START,
+} from "./constants.ts";
 import { breakpointPass } from "./continue-run.ts";
 import {
   AmbiguousResumeError,
@@ -128,6 +135,7 @@ export function routerConfig(env: StepEnv, node: string, step: number): NodeConf
     configurable: env.configurable,
     context: env.context,
     tags: env.tags,
+    recursionLimit: env.recursionLimit ?? DEFAULT_RECURSION_LIMIT,
     signal: env.signal,
     writer: () => {},
     metadata: {

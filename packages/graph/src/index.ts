@@ -25,7 +25,7 @@ export { tasksOfCheckpoint, unknownPlannedNodes } from "./algo/plan.ts";
 export { GraphBubbleUp, isGraphBubbleUp } from "./bubble-up.ts";
 export { byInterruptId, Command, type CommandParams, isCommand, Send } from "./command.ts";
 export { type Durability, isDurability, requestedDurability } from "./commit.ts";
-export { END, INTERRUPT, isInternalChannel, RESUME, START } from "./constants.ts";
+export { DEFAULT_RECURSION_LIMIT, END, INTERRUPT, isInternalChannel, RESUME, START } from "./constants.ts";
 export { getConfig, getCurrentTaskInput, getStore, getWriter, writer } from "./context.ts";
 export {
   AmbiguousResumeError,

@@ -42,6 +42,8 @@ export interface StepEnv {
   /** The call's `config.context` and `config.tags`, handed to every node. */
   context: unknown;
   tags: readonly string[];
+  /** The call's `config.recursionLimit` (a subgraph's: its caller's when its call gives none). */
+  recursionLimit?: number | undefined;
   /** The call's LangChain callback handlers (`config.callbacks`), handed to every node. */
   callbacks?: readonly object[] | undefined;
   /** The graph's long-term store, handed to every node (`config.store`). */

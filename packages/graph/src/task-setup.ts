@@ -1,6 +1,8 @@
 // What a task runs with: the context `interrupt()`, subgraphs and the custom stream reach, and
 // the config its node is given (LangGraph's metadata, and callbacks while "messages" streams).
+
 import type { PlannedTask } from "./algo/plan.ts";
+import { DEFAULT_RECURSION_LIMIT } from "./constants.ts";
 import type { TaskContext } from "./context.ts";
 import type { NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead } from "./head.ts";
@@ -42,6 +44,7 @@ export function taskSetup(
     progress: env.progress,
     runContext: env.context,
     tags: env.tags,
+    recursionLimit: env.recursionLimit,
     store: env.store,
     streamTo: emit,
     attempt: 1,
@@ -52,6 +55,8 @@ export function taskSetup(
     configurable: configurable === undefined ? env.configurable : { ...env.configurable, ...configurable },
     context: env.context,
     tags: env.tags,
+    // As LangGraph's: a subgraph the node invokes with its config runs under the same limit.
+    recursionLimit: env.recursionLimit ?? DEFAULT_RECURSION_LIMIT,
     signal: env.signal,
     writer,
     metadata: {

@@ -1,6 +1,7 @@
 import type { CheckpointTuple } from "@layover/checkpoint";
 import type { GuardedSaver } from "@layover/checkpoint-postgres";
 import {
+  DEFAULT_RECURSION_LIMIT,
   type Durability,
   type Emitter,
   requestedDurability,
@@ -49,8 +50,6 @@ import { JobStream } from "./run-stream.ts";
 
 export { GraphNotServedError } from "./hand-back.ts";
 export type { JobResult } from "./job-end.ts";
-
-const DEFAULT_RECURSION_LIMIT = 25;
 
 /** Where a job stands among its delivery attempts: the last one ends the run instead of handing it back. */
 export interface JobAttempt {
@@ -193,6 +192,7 @@ function stepperOf(
       ...durabilityOf(run, served),
       ...breakpointsOf(run),
       ...contextOf(run),
+      recursionLimit: recursionLimitOf(run),
       ...(served.callbacks === undefined ? {} : { callbacks: served.callbacks }),
       // Aborts when the run is cancelled or the job lost: its running nodes see it (config.signal).
       signal,
@@ -263,6 +263,11 @@ function signalOf(ctx: WorkerContext, job: StepJob, loss: JobLoss): AbortSignal 
  * The run's `config.context`, for the nodes: its own (a start's, or a resume's given one), else
  * the thread's latest start's (a resume the sweep or an operator made, a continue).
  */
+/** The run's supersteps at most (a start's config.recursionLimit), which its nodes' subgraphs run under too. */
+function recursionLimitOf(run: RunRow): number {
+  return ("input" in run.input ? run.input.config?.recursionLimit : undefined) ?? DEFAULT_RECURSION_LIMIT;
+}
+
 function contextOf(run: JobRun): { context?: unknown } {
   const context = runConfig(run)?.context ?? run.inherited_context ?? undefined;
   return context === undefined || context === null ? {} : { context };
@@ -313,8 +318,7 @@ async function advance(
   log: Logger,
 ): Promise<JobResult> {
   const started = performance.now();
-  const limit =
-    ("input" in run.input ? run.input.config?.recursionLimit : undefined) ?? DEFAULT_RECURSION_LIMIT;
+  const limit = recursionLimitOf(run);
   let steps = 0;
   // The head each superstep starts from: a pause past a committed superstep (interruptAfter) counts it.
   let at = (await stepper.head())?.checkpointId;

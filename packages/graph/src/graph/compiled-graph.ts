@@ -3,7 +3,7 @@ import type { BaseCache, BaseStore, CheckpointSaver } from "@layover/checkpoint"
 import { readState } from "../algo/apply-writes.ts";
 import { type Command, isCommand } from "../command.ts";
 import { SUBGRAPH_INPUT, subgraphInputKey } from "../commit.ts";
-import { INTERRUPT } from "../constants.ts";
+import { DEFAULT_RECURSION_LIMIT, INTERRUPT } from "../constants.ts";
 import { currentTask } from "../context.ts";
 import { continueRun, passBreakpointAfterCommand } from "../continue-run.ts";
 import { commandRun, recordResume, startRun } from "../entry.ts";
@@ -221,7 +221,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     // stream to its parent's (subgraphs: true) has them too, under its namespace.
     const events = wantsEvent(env.emit, "checkpoint") ? env.emit : undefined;
     if (events) this.emitCheckpoint(env, head, events);
-    const limit = config?.recursionLimit ?? 25;
+    const limit = env.recursionLimit ?? DEFAULT_RECURSION_LIMIT;
     let steps = 0;
     let result: StepResult;
     for (;;) {

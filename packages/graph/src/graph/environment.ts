@@ -223,6 +223,7 @@ export function runEnvironment(
       durability: "sync",
       context: config?.context ?? parent.runContext,
       tags: config?.tags ?? parent.tags,
+      recursionLimit: config?.recursionLimit ?? parent.recursionLimit,
       callbacks: callbackList(config?.callbacks) ?? parent.callbacks,
       // The caller's store over the subgraph's own, as LangGraph's: on workers, the deployment's.
       store: callStore(config) ?? parent.store ?? graph.store,
@@ -250,6 +251,7 @@ export function runEnvironment(
     durability: requireDurability(config),
     context: config?.context,
     tags: config?.tags ?? [],
+    recursionLimit: config?.recursionLimit,
     callbacks: callbackList(config?.callbacks),
     store: callStore(config) ?? graph.store,
     cache: graphCache(graph),

@@ -40,6 +40,8 @@ export interface NodeConfig {
   context: any;
   /** The call's `config.tags`. */
   tags: readonly string[];
+  /** The call's `config.recursionLimit` (25 when it gives none), as LangGraph hands it to nodes. */
+  recursionLimit: number;
   signal: AbortSignal | undefined;
   /** Send a chunk to `stream(…, { streamMode: "custom" })`. */
   writer: (chunk: unknown) => void;
