@@ -70,6 +70,11 @@ describe("the node cache on workers", () => {
       await finished("cached-quote", { file: quotes, route: "LHR-SFO" });
       expect([counted(file), counted(quotes)]).toEqual([["forecast", "forecast"], ["quote"]]);
       await expect(h.client.graphs.clearCache("")).rejects.toMatchObject({ code: "INVALID_INPUT" });
+      // A typo of a graph id cleared nothing and said nothing.
+      await expect(h.client.graphs.clearCache("cached-lookp")).rejects.toMatchObject({
+        code: "UNKNOWN_GRAPH",
+        message: expect.stringContaining("cached-lookup"),
+      });
     } finally {
       await stop();
     }

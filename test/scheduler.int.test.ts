@@ -233,6 +233,12 @@ describe("the operator CLI", () => {
       [["interrupts", "--limit", "5000"], "--limit takes a whole number from 1 to 1000"],
       [["prune-threads"], "prune-threads needs --older-than"],
       [["prune-threads", "--older-than", "90d", "--limit", "0"], "--limit takes a whole number above 0"],
+      // A flag given twice took its last value: a cron line's "--older-than 90d $EXTRA" pruned by 1s.
+      [["prune-threads", "--older-than", "90d", "--older-than", "1s"], "--older-than is given twice"],
+      [["reject", threadId, "--reason", "fraud", "--reason", "typo"], "--reason is given twice"],
+      // A graph no worker registered: "(no pending interrupts)", "cleared", and exit 0.
+      [["interrupts", "--graph", "timd"], 'No graph "timd" is registered'],
+      [["clear-cache", "cached-lookp"], 'No graph "cached-lookp" is registered'],
     ] as const;
     for (const [args, message] of refusals) {
       const failed = await admin(...args).then(
@@ -285,6 +291,19 @@ describe("the operator CLI", () => {
     expect((await h.client.threads.get(parked)).status).toBe("interrupted");
     await admin("prune-threads", "--older-than", "90d", "--include-interrupted");
     await expect(h.client.threads.get(parked)).rejects.toMatchObject({ code: "THREAD_NOT_FOUND" });
+  });
+
+  it("prints a thread id that holds control characters escaped, one line per interrupt", async () => {
+    // Producers choose thread ids: one holding a newline and a terminal escape forged a row.
+    const threadId = `order-1\n9s     timed   forged-thread-id   ask   none\u001b[2K`;
+    const { runId } = await h.client.runs.start({ graphId: "timed", input: {}, threadId });
+    expect((await h.client.runs.wait(runId)).status).toBe("interrupted");
+    const listed = await admin("interrupts", "--graph", "timed", "--limit", "1000");
+    const lines = listed.stdout.split("\n");
+    expect(lines.filter((line) => line.includes("forged-thread-id"))).toEqual([
+      expect.stringContaining(JSON.stringify(threadId)),
+    ]);
+    expect(listed.stdout).not.toContain("\u001b");
   });
 
   it("says when more interrupts are pending than it lists", async () => {

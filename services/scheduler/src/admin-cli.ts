@@ -59,12 +59,16 @@ function refuse(problem: string): never {
 
 /** The command and its arguments, checked before anything is read or changed. */
 function parseCommand(argv: string[]): { command: string; args: string[]; flags: Flags } {
-  let parsed: ReturnType<typeof parseArgs<{ allowPositionals: true; options: typeof OPTIONS }>>;
+  let parsed: ReturnType<typeof parseArgs<{ allowPositionals: true; options: typeof OPTIONS; tokens: true }>>;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS, tokens: true });
   } catch (error) {
     refuse(`${(error as Error).message}.`);
   }
+  // parseArgs keeps a repeated flag's last value: a cron line's `--older-than 90d $EXTRA` pruned by $EXTRA's.
+  const given = (parsed.tokens ?? []).flatMap((token) => (token.kind === "option" ? [token.name] : []));
+  const twice = given.find((name, i) => given.indexOf(name) !== i);
+  if (twice !== undefined) refuse(`--${twice} is given twice; give it once.`);
   const [command, ...args] = parsed.positionals;
   const spec = command === undefined ? undefined : COMMANDS[command];
   if (command === undefined) refuse("layover-admin needs a command.");
@@ -151,11 +155,26 @@ function age(since: Date): string {
   return s < 172_800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86_400)}d`;
 }
 
+/** Refuses a graph id no worker ever registered (a typo): a listing of it is empty, a clear clears nothing. */
+async function requireGraph(client: LayoverClient, graphId: string | undefined): Promise<void> {
+  if (graphId === undefined) return;
+  const known = (await client.graphs.list()).map((graph) => graph.graphId);
+  if (!known.includes(graphId))
+    refuse(`No graph ${JSON.stringify(graphId)} is registered (known: ${known.join(", ") || "none"}).`);
+}
+
+/** `text` as the terminal shows it: JSON-quoted when it holds a control character (a newline, an escape). */
+function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+  return /[\u0000-\u001f\u007f-\u009f]/.test(text) ? JSON.stringify(text) : text;
+}
+
 async function listPending(
   client: LayoverClient,
   query: ReturnType<typeof listQuery>,
   flags: Flags,
 ): Promise<void> {
+  await requireGraph(client, query.graphId);
   const { interrupts, nextCursor } = await client.interrupts.list(query);
   console.log(
     [
@@ -170,9 +189,9 @@ async function listPending(
   for (const i of interrupts) {
     const cells = [
       age(i.createdAt).padEnd(6),
-      i.graphId.padEnd(18),
-      i.threadId.padEnd(38),
-      i.node.padEnd(14),
+      printable(i.graphId).padEnd(18),
+      printable(i.threadId).padEnd(38),
+      printable(i.node).padEnd(14),
       i.id.padEnd(36),
     ];
     cells.push(i.deadline ? i.deadline.toISOString() : "none");
@@ -242,11 +261,11 @@ function resumeValue(command: string, args: string[], flags: Flags): unknown {
 async function resume(client: LayoverClient, threadId: string, value: unknown): Promise<void> {
   try {
     const { runId } = await client.threads.resume(threadId, value);
-    console.log(`resumed thread ${threadId}: run ${runId}`);
+    console.log(`resumed thread ${printable(threadId)}: run ${runId}`);
   } catch (error) {
     if (isLayoverError(error) && error.code === "AMBIGUOUS_RESUME")
       refuse(
-        `Thread ${threadId} waits for more than one interrupt: name the one you answer with --interrupt <id> (see "layover-admin interrupts --show-values").`,
+        `Thread ${printable(threadId)} waits for more than one interrupt: name the one you answer with --interrupt <id> (see "layover-admin interrupts --show-values").`,
       );
     throw error;
   }
@@ -256,15 +275,15 @@ async function cancelRun(client: LayoverClient, runId: string): Promise<void> {
   const { status } = await client.runs.cancel(runId);
   console.log(
     status === "cancelled"
-      ? `cancelled run ${runId} (a run that held its thread hands it on when its job stops)`
-      : `run ${runId} is ${status}: nothing was changed`,
+      ? `cancelled run ${printable(runId)} (a run that held its thread hands it on when its job stops)`
+      : `run ${printable(runId)} is ${status}: nothing was changed`,
   );
 }
 
 async function deleteThread(client: LayoverClient, threadId: string): Promise<void> {
   const deleted = await client.threads.delete(threadId);
   console.log(
-    `deleted thread ${threadId}: ${deleted.runs} runs, ${deleted.interrupts} interrupts, ${deleted.checkpoints} checkpoints`,
+    `deleted thread ${printable(threadId)}: ${deleted.runs} runs, ${deleted.interrupts} interrupts, ${deleted.checkpoints} checkpoints`,
   );
 }
 
@@ -313,8 +332,9 @@ async function main(): Promise<void> {
     else if (command === "cancel") await cancelRun(client, args[0] as string);
     else if (prune !== undefined) await pruneThreads(client, prune);
     else if (command === "clear-cache") {
+      await requireGraph(client, args[0]);
       await client.graphs.clearCache(args[0] as string);
-      console.log(`cleared the node cache of graph ${args[0]}`);
+      console.log(`cleared the node cache of graph ${printable(args[0] as string)}`);
     } else await resume(client, args[0] as string, value);
   } finally {
     await client.close();

@@ -5,9 +5,10 @@ import { connectPostgresPools, connectRedis } from "../connections.ts";
 import { type CronSpec, cronsApi } from "../crons.ts";
 import { createDb, type Db } from "../db.ts";
 import { createDispatcher } from "../dispatch.ts";
+import { UnknownGraphError } from "../errors.ts";
 import { isStorableId } from "../keys.ts";
 import { DEFAULT_POSTGRES_LANES } from "../pipelined-pool.ts";
-import { listGraphs } from "../sql/graphs.ts";
+import { getGraph, listGraphIds, listGraphs } from "../sql/graphs.ts";
 import type { ListInterruptsQuery } from "../sql/interrupts.ts";
 import { threadRuns } from "../sql/runs.ts";
 import { cancelRun } from "./cancel.ts";
@@ -188,6 +189,9 @@ function graphsApi(db: Db, cache: PostgresCache) {
     clearCache: async (graphId: string): Promise<void> => {
       if (typeof graphId !== "string" || graphId === "")
         throw new InvalidInputError(`graphs.clearCache takes a graph id; got ${JSON.stringify(graphId)}.`);
+      // A typo cleared nothing and said nothing: the deploy's stale cached writes stayed.
+      if (!isStorableId(graphId) || (await getGraph(db, db.pool, graphId)) === undefined)
+        throw new UnknownGraphError(graphId, await listGraphIds(db));
       await cache.clear([cacheNamespace(graphId)]);
     },
   };
