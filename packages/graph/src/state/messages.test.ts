@@ -1,3 +1,4 @@
+import { createRequire } from "node:module";
 import {
   AIMessage,
   AIMessageChunk,
@@ -89,6 +90,17 @@ describe("messagesStateReducer, where LangGraph.js 1.7.3 is the reference", () =
     });
     expect("tool_call_chunks" in ai).toBe(false);
     expect(out[2]).toMatchObject({ id: "t1", content: "r", tool_call_id: "c1" });
+  });
+
+  it("makes a chunk of another copy of @langchain/core (its CommonJS build) its message class too", () => {
+    const cjs = createRequire(import.meta.url)(
+      "@langchain/core/messages",
+    ) as typeof import("@langchain/core/messages");
+    const chunk = new cjs.AIMessageChunk({ content: "x", id: "a1" });
+    expect(chunk).not.toBeInstanceOf(AIMessageChunk); // the hazard: two copies of the classes
+    const [message] = messagesStateReducer([], [chunk]);
+    expect(message).toBeInstanceOf(AIMessage);
+    expect(message).toMatchObject({ id: "a1", content: "x" });
   });
 
   it("the same id removed twice in one update is removed once, not an error", () => {

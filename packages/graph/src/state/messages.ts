@@ -58,7 +58,12 @@ function kindOf(like: unknown): string {
  * `AIMessage`, whichever mode streams.
  */
 function unchunked(messages: LangChainMessages, message: MessageRecord): MessageRecord {
-  if (!messages.BaseMessageChunk.isInstance(message)) return message;
+  // By shape too (a chunk concatenates): one made by another copy of @langchain/core (its CommonJS
+  // build, loaded by require) is not an instance of this one's classes.
+  const chunk =
+    messages.BaseMessageChunk.isInstance(message) ||
+    (typeof message.concat === "function" && typeof message.getType === "function");
+  if (!chunk) return message;
   const classes: Record<string, MessageClass> = {
     human: messages.HumanMessage,
     ai: messages.AIMessage,
