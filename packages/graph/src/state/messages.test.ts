@@ -1,4 +1,5 @@
-import { createRequire } from "node:module";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import {
   AIMessage,
   AIMessageChunk,
@@ -12,6 +13,8 @@ import {
 import { describe, expect, it } from "vitest";
 import { MemorySaver, Overwrite, START, StateGraph } from "../index.ts";
 import { MessagesAnnotation, messagesStateReducer, REMOVE_ALL_MESSAGES } from "./messages.ts";
+
+const run = promisify(execFile);
 
 describe("messagesStateReducer (LangGraph's addMessages)", () => {
   it("appends, gives messages without an id one, and replaces a message that has the id of one there", () => {
@@ -92,15 +95,17 @@ describe("messagesStateReducer, where LangGraph.js 1.7.3 is the reference", () =
     expect(out[2]).toMatchObject({ id: "t1", content: "r", tool_call_id: "c1" });
   });
 
-  it("makes a chunk of another copy of @langchain/core (its CommonJS build) its message class too", () => {
-    const cjs = createRequire(import.meta.url)(
-      "@langchain/core/messages",
-    ) as typeof import("@langchain/core/messages");
-    const chunk = new cjs.AIMessageChunk({ content: "x", id: "a1" });
-    expect(chunk).not.toBeInstanceOf(AIMessageChunk); // the hazard: two copies of the classes
-    const [message] = messagesStateReducer([], [chunk]);
-    expect(message).toBeInstanceOf(AIMessage);
-    expect(message).toMatchObject({ id: "a1", content: "x" });
+  it("makes a chunk of another copy of @langchain/core (its CommonJS build) its message class too", async () => {
+    // In a plain Node process, as an app runs: the engine imports @langchain/core's ES module, a
+    // require() its CommonJS build, whose classes are others (vitest's loader would hide that).
+    const script = `
+      import { createRequire } from "node:module";
+      const { messagesStateReducer } = await import(${JSON.stringify(new URL("../index.ts", import.meta.url).href)});
+      const cjs = createRequire(${JSON.stringify(import.meta.url)})("@langchain/core/messages");
+      const [message] = messagesStateReducer([], [new cjs.AIMessageChunk({ content: "x", id: "a1" })]);
+      console.log(JSON.stringify({ type: message.constructor.name, id: message.id, content: message.content }));`;
+    const { stdout } = await run(process.execPath, ["--no-warnings", "--input-type=module", "-e", script]);
+    expect(JSON.parse(stdout)).toEqual({ type: "AIMessage", id: "a1", content: "x" });
   });
 
   it("the same id removed twice in one update is removed once, not an error", () => {
