@@ -132,6 +132,37 @@ describe('stream(…, { streamMode: "messages" })', () => {
     expect(quiet).toMatchObject({ tags: ["graph:step:2"], name: "quiet", ls_integration: "langgraph" });
   });
 
+  it("with subgraphs: true, sends a subgraph's model's tokens under its namespace, and them only", async () => {
+    for (const shape of ["node", "call"] as const) {
+      const model = new FakeListChatModel({ responses: ["cd"] });
+      const sub = new StateGraph(MessagesAnnotation)
+        .addNode("inner", async (s, config) => ({ messages: [await model.invoke(s.messages, config)] }))
+        .addEdge(START, "inner")
+        .compile();
+      const graph = new StateGraph(MessagesAnnotation)
+        .addNode("sub", shape === "node" ? sub : (s, config) => sub.invoke(s, config))
+        .addEdge(START, "sub")
+        .compile();
+      const parts = await collect(
+        await graph.stream(
+          { messages: [{ role: "user", content: "q", id: "h" }] },
+          { streamMode: "messages", subgraphs: true },
+        ),
+      );
+      // The subgraph node's answer is the message its model streamed: LangGraph sends it once, as tokens.
+      expect(
+        parts.map((part) => {
+          const [ns, [message, meta]] = part as [string[], Part];
+          return [ns.map((n) => n.split(":")[0]), message.content, meta.langgraph_node];
+        }),
+        shape,
+      ).toEqual([
+        [["sub"], "c", "inner"],
+        [["sub"], "d", "inner"],
+      ]);
+    }
+  });
+
   it("hears a model called without the node's config that carries tags or metadata of its own, with the stream's tags", async () => {
     // LangGraph.js 1.7.3: a model bound withConfig({ tags }) or ({ metadata }), or called with a
     // partial config, inherits the node's tags and metadata from the callbacks in LangChain's context.

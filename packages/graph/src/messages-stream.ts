@@ -4,7 +4,7 @@
 // can run, and the mode streams the messages nodes return only if they are LangChain's.
 import { isCommand } from "./command.ts";
 import { type ChatModelStart, callbackHandler, lc, type LangChainMessage as Message } from "./langchain.ts";
-import type { Emitter } from "./stream.ts";
+import { type Emitter, messagesSeen } from "./stream.ts";
 
 type Meta = Record<string, unknown>;
 
@@ -49,7 +49,7 @@ export function messagesStreamer(emit: Emitter | undefined, ns: string): Message
       metas: new Map(),
       tokened: new Set(),
       stableIds: new Map(),
-      seen: new Set(),
+      seen: messagesSeen(emit),
     });
     streamers.set(emit, streamer);
   }

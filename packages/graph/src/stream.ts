@@ -42,6 +42,18 @@ export interface Emitter {
    * graph's UntrackedValue keys, as checkpoints do. In-process streams show them, as LangGraph's.
    */
   leavesProcess?: boolean;
+  /**
+   * The ids of the messages the run's "messages" stream carried, its subgraphs' among them: a
+   * message a node returns goes out only if its tokens did not (a subgraph's model's, streamed
+   * under its namespace, are not sent again for the subgraph's node).
+   */
+  messagesSeen?: Set<string>;
+}
+
+/** The set of message ids `emit`'s run has streamed, made on first use and shared with its subgraphs' emitters. */
+export function messagesSeen(emit: Emitter): Set<string> {
+  emit.messagesSeen ??= new Set();
+  return emit.messagesSeen;
 }
 
 export function debugEvent(type: string, step: number, payload: unknown) {
@@ -102,6 +114,7 @@ export function nestedEmitter(parent: Emitter, ns: string): Emitter | undefined 
       subgraphs: true,
       push: (mode, chunk, inner) => parent.push(mode, chunk, inner ?? namespace),
       ...(parent.leavesProcess === true ? { leavesProcess: true } : {}),
+      messagesSeen: messagesSeen(parent),
     };
   }
   if (!parent.modes.has("custom")) return undefined;
@@ -126,5 +139,6 @@ export function teeEmitter(own: Emitter, run: Emitter | undefined): Emitter {
     ...(own.callbacks === undefined ? {} : { callbacks: own.callbacks }),
     // The run's chunks leave the process (a worker's): the caller's own see the same chunks.
     ...(run.leavesProcess === true ? { leavesProcess: true } : {}),
+    messagesSeen: messagesSeen(run),
   };
 }
