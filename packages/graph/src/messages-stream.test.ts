@@ -136,7 +136,9 @@ describe('stream(…, { streamMode: "messages" })', () => {
     for (const shape of ["node", "call"] as const) {
       const model = new FakeListChatModel({ responses: ["cd"] });
       const sub = new StateGraph(MessagesAnnotation)
-        .addNode("inner", async (s, config) => ({ messages: [await model.invoke(s.messages, config)] }))
+        .addNode("inner", async (s, config) => ({
+          messages: [await model.invoke(s.messages, config as never)],
+        }))
         .addEdge(START, "inner")
         .compile();
       const graph = new StateGraph(MessagesAnnotation)

@@ -177,6 +177,13 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
 
   /** Runs until the graph ends or pauses. Paused: the state plus `__interrupt__`. */
   async invoke(input: U | Command | null | undefined, config?: RunnableConfig): Promise<InvokeResult<S>> {
+    // As LangGraph's: asked for a stream mode other than "values", invoke returns its chunks, in a list.
+    const mode = (config as StreamConfig | undefined)?.streamMode;
+    if (mode !== undefined && mode !== "values") {
+      const chunks: unknown[] = [];
+      for await (const chunk of await this.stream(input, config as StreamConfig)) chunks.push(chunk);
+      return chunks as unknown as InvokeResult<S>;
+    }
     return (await this.run(input, config, undefined)) as InvokeResult<S>;
   }
 
