@@ -1,6 +1,8 @@
 // What a run's "values" and "updates" show of the state, as LangGraph's stream channels: every
 // key, or a subgraph's output schema's when it runs from invoke() inside a streaming run.
 import { readState, type Write } from "./algo/apply-writes.ts";
+import { readPendingWrites } from "./algo/pending.ts";
+import { baseState } from "./base-state.ts";
 import { rootView, viewOf } from "./graph/state-views.ts";
 import type { LoadedHead } from "./head.ts";
 import type { StepEnv } from "./step-env.ts";
@@ -45,5 +47,16 @@ export function emitValues(env: StepEnv, head: LoadedHead, written?: unknown): L
   if (!env.emit?.modes.has("values")) return head;
   if (written !== undefined && !writesShown(env, [inputWrites(written)])) return head;
   env.emit.push("values", shownValues(env, readState(env.spec, head.checkpoint.channelValues)));
+  return head;
+}
+
+/**
+ * A resume's first "values" chunk: the state it resumes from with its Command's `update` applied
+ * (recorded beside the checkpoint until the superstep commits), as LangGraph's shows it.
+ */
+export function emitResumedValues(env: StepEnv, head: LoadedHead): LoadedHead {
+  if (!env.emit?.modes.has("values")) return head;
+  const { values } = baseState(env, head, readPendingWrites(head.pendingWrites));
+  env.emit.push("values", shownValues(env, readState(env.spec, values)));
   return head;
 }

@@ -19,7 +19,7 @@ import { GraphInterrupt, type Interrupt } from "../interrupt.ts";
 import { emptySnapshot, history, type StateSnapshot, snapshotOf, withSubgraphStates } from "../snapshot.ts";
 import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../step.ts";
 import { checkStreamModes, type Emitter, pushEvent, type StreamMode, wantsEvent } from "../stream.ts";
-import { emitValues } from "../stream-view.ts";
+import { emitResumedValues, emitValues } from "../stream-view.ts";
 import { storeOrFail } from "../uncommitted.ts";
 import { withoutKeys } from "../untracked.ts";
 import { updateThenContinue, updateThreadState } from "../update-state.ts";
@@ -268,7 +268,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   ) {
     if (isCommand(input)) {
       // A resume streams the state it resumes from first, as LangGraph's "values" does.
-      if (input.resume !== undefined) return emitValues(env, await recordResume(env, head, input, !running));
+      if (input.resume !== undefined)
+        return emitResumedValues(env, await recordResume(env, head, input, !running));
       return emitValues(
         env,
         await passBreakpointAfterCommand(env, await commandRun(env, head, input), input),
