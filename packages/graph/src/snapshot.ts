@@ -3,6 +3,7 @@ import { readState } from "./algo/apply-writes.ts";
 import { type PendingState, readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
 import { inWriteOrder, type PlannedTask } from "./algo/plan.ts";
 import { baseState } from "./base-state.ts";
+import { CheckpointNotFoundError } from "./errors.ts";
 import type { RunnableConfig } from "./graph/environment.ts";
 import { rootView } from "./graph/state-views.ts";
 import { headFromTuple, type LoadedHead } from "./head.ts";
@@ -78,11 +79,26 @@ export async function withSubgraphStates(env: StepEnv, snapshot: StateSnapshot):
       const saver = env.subgraphsShareSaver ? env.saver : (subgraph.checkpointer ?? env.saver);
       const state = (await subgraph
         .withCheckpointer(saver)
-        .getState(task.state as never, { subgraphs: true })) as StateSnapshot;
+        .getState(task.state as never, { subgraphs: true, atNamespace: true })) as StateSnapshot;
       return state.createdAt === undefined ? task : { ...task, state };
     }),
   );
   return { ...snapshot, tasks };
+}
+
+/** getState's snapshot of `env`'s thread at its head, or at `checkpointId`; with `subgraphs`, their states in their tasks. */
+export async function stateSnapshot(
+  env: StepEnv,
+  checkpointId: string | undefined,
+  subgraphs: boolean,
+): Promise<StateSnapshot> {
+  const tuple = await env.saver.getTuple({ ...env.key, checkpointId });
+  if (tuple === undefined) {
+    if (checkpointId !== undefined) throw new CheckpointNotFoundError(env.key.threadId, checkpointId);
+    return emptySnapshot(env);
+  }
+  const snapshot = snapshotOf(env, headFromTuple(tuple), checkpointId === undefined);
+  return subgraphs ? withSubgraphStates(env, snapshot) : snapshot;
 }
 
 /** The tasks of `head` still waiting for an answer, each with its unanswered interrupts. */

@@ -142,3 +142,10 @@ export function teeEmitter(own: Emitter, run: Emitter | undefined): Emitter {
     messagesSeen: messagesSeen(run),
   };
 }
+
+/** Every chunk of `stream`, in a list (invoke with a stream mode other than "values"). */
+export async function chunksOf(stream: AsyncIterable<unknown>): Promise<unknown[]> {
+  const chunks: unknown[] = [];
+  for await (const chunk of stream) chunks.push(chunk);
+  return chunks;
+}

@@ -61,6 +61,30 @@ describe("getState with subgraphs", () => {
     });
   });
 
+  it("reads a subgraph's state and history from its task's config, as LangGraph's, nested ones too", async () => {
+    const graph = parentOf(asking);
+    const config = await paused(graph);
+    const where = (await graph.getState(config)).tasks[0]?.state as { configurable: Record<string, unknown> };
+    // It read the subgraph's checkpoints with the parent's nodes: next [] and no tasks, as if done.
+    const sub = await graph.getState(where);
+    expect([sub.values, sub.next]).toEqual([{ foo: "in|p1" }, ["sub_1"]]);
+    expect(sub.tasks.map((t) => [t.name, t.interrupts.map((i) => i.value)])).toEqual([
+      ["sub_1", ["question?"]],
+    ]);
+    const history: string[][] = [];
+    for await (const snapshot of graph.getStateHistory(where)) history.push(snapshot.next);
+    expect(history[0]).toEqual(["sub_1"]);
+
+    const middle = new StateGraph(State).addNode("grandchild", asking).addEdge(START, "grandchild").compile();
+    const nested = parentOf(middle);
+    const nestedConfig = await paused(nested);
+    const outer = (await nested.getState(nestedConfig, { subgraphs: true })).tasks[0]?.state as StateSnapshot;
+    const innerConfig = (outer.tasks[0] as { state: StateSnapshot }).state.config;
+    expect(String(innerConfig.configurable?.checkpoint_ns)).toContain("|grandchild:");
+    const inner = await nested.getState(innerConfig as never);
+    expect(inner.next).toEqual(["sub_1"]);
+  });
+
   it("expands nested subgraphs too; a subgraph called inside a node function has no state", async () => {
     const middle = new StateGraph(State).addNode("grandchild", asking).addEdge(START, "grandchild").compile();
     const nested = parentOf(middle);

@@ -16,9 +16,16 @@ import {
 } from "../errors.ts";
 import { headFromTuple, type LoadedHead } from "../head.ts";
 import { GraphInterrupt, type Interrupt } from "../interrupt.ts";
-import { emptySnapshot, history, type StateSnapshot, snapshotOf, withSubgraphStates } from "../snapshot.ts";
+import { history, type StateSnapshot, snapshotOf, stateSnapshot } from "../snapshot.ts";
 import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../step.ts";
-import { checkStreamModes, type Emitter, pushEvent, type StreamMode, wantsEvent } from "../stream.ts";
+import {
+  checkStreamModes,
+  chunksOf,
+  type Emitter,
+  pushEvent,
+  type StreamMode,
+  wantsEvent,
+} from "../stream.ts";
 import { emitResumedValues, emitValues } from "../stream-view.ts";
 import { storeOrFail } from "../uncommitted.ts";
 import { withoutKeys } from "../untracked.ts";
@@ -28,7 +35,7 @@ import { type DrawConfig, drawGraph, drawRoot, type GraphDrawing } from "./draw.
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
 import type { StreamEventsFilters } from "./event-filters.ts";
 import { inputJsonSchema } from "./input-schema.ts";
-import type { GraphSpec } from "./spec.ts";
+import { type GraphSpec, graphAtNamespace } from "./spec.ts";
 import { viewOf } from "./state-views.ts";
 import { createStepper, type StepOutcome, type Stepper, type StepperOptions } from "./stepper.ts";
 import { type StreamEvent, type StreamEventsConfig, streamEvents } from "./stream-events.ts";
@@ -179,11 +186,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   async invoke(input: U | Command | null | undefined, config?: RunnableConfig): Promise<InvokeResult<S>> {
     // As LangGraph's: asked for a stream mode other than "values", invoke returns its chunks, in a list.
     const mode = (config as StreamConfig | undefined)?.streamMode;
-    if (mode !== undefined && mode !== "values") {
-      const chunks: unknown[] = [];
-      for await (const chunk of await this.stream(input, config as StreamConfig)) chunks.push(chunk);
-      return chunks as unknown as InvokeResult<S>;
-    }
+    if (mode !== undefined && mode !== "values")
+      return (await chunksOf(await this.stream(input, config as StreamConfig))) as InvokeResult<S>;
     return (await this.run(input, config, undefined)) as InvokeResult<S>;
   }
 
@@ -307,18 +311,14 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   }
 
   /** The thread at its head, or at `configurable.checkpoint_id`. */
-  async getState(config: RunnableConfig, options?: { subgraphs?: boolean }): Promise<StateSnapshot<S>> {
-    const { env } = runEnvironment(this, config, undefined, false);
-    const checkpointId = config.configurable?.checkpoint_id;
-    const tuple = await env.saver.getTuple({ ...env.key, checkpointId });
-    if (tuple === undefined) {
-      if (checkpointId !== undefined) throw new CheckpointNotFoundError(env.key.threadId, checkpointId);
-      return emptySnapshot(env) as StateSnapshot<S>;
-    }
-    const snapshot = snapshotOf(env, headFromTuple(tuple), checkpointId === undefined);
-    return (
-      options?.subgraphs === true ? await withSubgraphStates(env, snapshot) : snapshot
-    ) as StateSnapshot<S>;
+  async getState(
+    config: RunnableConfig,
+    options?: { subgraphs?: boolean; atNamespace?: boolean },
+  ): Promise<StateSnapshot<S>> {
+    const graph = options?.atNamespace ? this : graphAtNamespace(this, config.configurable?.checkpoint_ns);
+    const { env } = runEnvironment(graph, config, undefined, false);
+    const at = config.configurable?.checkpoint_id;
+    return (await stateSnapshot(env, at, options?.subgraphs === true)) as StateSnapshot<S>;
   }
 
   /** Every checkpoint of the thread, newest first. */
@@ -326,7 +326,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     config: RunnableConfig,
     options: { limit?: number; before?: RunnableConfig; filter?: Record<string, unknown> } = {},
   ): AsyncIterableIterator<StateSnapshot<S>> {
-    const { env } = runEnvironment(this, config, undefined, false);
+    const graph = graphAtNamespace(this, config.configurable?.checkpoint_ns);
+    const { env } = runEnvironment(graph, config, undefined, false);
     yield* history(env, options) as AsyncIterableIterator<StateSnapshot<S>>;
   }
 

@@ -92,13 +92,34 @@ export type NodeFunction = (input: any, config: NodeConfig) => unknown;
 
 /** What a snapshot needs of a subgraph node's compiled graph (its state, from a saver). */
 export interface SubgraphLike {
+  spec: GraphSpec;
   checkpointer: CheckpointSaver | false | undefined;
-  withCheckpointer(saver: CheckpointSaver): {
+  withCheckpointer(saver: CheckpointSaver): SubgraphLike & {
     getState(
       config: { configurable: Record<string, unknown> },
-      options?: { subgraphs?: boolean },
+      /** `atNamespace`: the config's namespace is this graph's own (not one of its subgraphs' to find). */
+      options?: { subgraphs?: boolean; atNamespace?: boolean },
     ): Promise<unknown>;
   };
+}
+
+/**
+ * The graph whose checkpoints a `checkpoint_ns` (`node:taskId|node:taskId`, a subgraph task's
+ * `state` config) names: each segment's node's compiled subgraph, bound to the saver it stores in
+ * (its own, else its parent's), as LangGraph's getState and getStateHistory find it. `graph`
+ * itself for the root namespace, or where a segment's node runs no compiled subgraph (one a node
+ * calls inside its function, which no spec names).
+ */
+export function graphAtNamespace<G extends SubgraphLike>(graph: G, ns: string | undefined): G {
+  if (ns === undefined || ns === "") return graph;
+  let at: SubgraphLike = graph;
+  for (const segment of ns.split("|")) {
+    const subgraph = at.spec.nodes.get(segment.split(":")[0] as string)?.subgraph;
+    const saver = subgraph?.checkpointer === false ? undefined : (subgraph?.checkpointer ?? at.checkpointer);
+    if (subgraph === undefined || saver === undefined || saver === false) return graph;
+    at = subgraph.withCheckpointer(saver);
+  }
+  return at as G;
 }
 
 /** LangGraph's node timeout (`addNode(…, { timeout })`, `task()`'s, `entrypoint()`'s, a Send's). */
