@@ -1,15 +1,12 @@
 import type { Graph as CoreGraph } from "@langchain/core/runnables/graph";
 import type { BaseCache, BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import { readState } from "../algo/apply-writes.ts";
-import { type Command, isCommand } from "../command.ts";
+import type { Command } from "../command.ts";
 import { SUBGRAPH_INPUT, subgraphInputKey } from "../commit.ts";
 import { DEFAULT_RECURSION_LIMIT, INTERRUPT } from "../constants.ts";
 import { currentTask } from "../context.ts";
-import { continueRun, passBreakpointAfterCommand } from "../continue-run.ts";
-import { commandRun, recordResume, startRun } from "../entry.ts";
 import {
   CheckpointNotFoundError,
-  EmptyInputError,
   GraphAbortedError,
   GraphRecursionError,
   InvalidInputError,
@@ -26,12 +23,13 @@ import {
   type StreamMode,
   wantsEvent,
 } from "../stream.ts";
-import { emitResumedValues, emitValues } from "../stream-view.ts";
+import { emitValues } from "../stream-view.ts";
 import { storeOrFail } from "../uncommitted.ts";
 import { withoutKeys } from "../untracked.ts";
 import { updateThenContinue, updateThreadState } from "../update-state.ts";
 import { cacheNamespace } from "./cache-policy.ts";
 import { type DrawConfig, drawGraph, drawRoot, type GraphDrawing } from "./draw.ts";
+import { enterRun } from "./enter-run.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
 import type { StreamEventsFilters } from "./event-filters.ts";
 import { inputJsonSchema } from "./input-schema.ts";
@@ -40,7 +38,6 @@ import { viewOf } from "./state-views.ts";
 import { createStepper, type StepOutcome, type Stepper, type StepperOptions } from "./stepper.ts";
 import { type StreamEvent, type StreamEventsConfig, streamEvents } from "./stream-events.ts";
 import { streamRun } from "./stream-run.ts";
-import { keepsResult, retried } from "./subgraph-reentry.ts";
 
 export type InvokeResult<S> = S & { [INTERRUPT]?: Interrupt[] };
 
@@ -226,7 +223,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
       env.metadata = { ...env.metadata, [SUBGRAPH_INPUT]: subgraphInputKey(stored) };
     }
     let head = await loadHead(env, subgraph ? undefined : config?.configurable?.checkpoint_id);
-    head = await this.enter(env, head, input, subgraph);
+    head = await enterRun(env, head, input, subgraph);
     if (head === undefined) return {};
     // As LangGraph.js: "checkpoints" starts with the checkpoint the run goes on from. A subgraph's
     // stream to its parent's (subgraphs: true) has them too, under its namespace.
@@ -257,45 +254,6 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     if (root !== undefined) return { [INTERRUPT]: result.interrupts };
     const values = result.values ?? readState(env.spec, head.checkpoint.channelValues);
     return { ...(output(values) as object), [INTERRUPT]: result.interrupts };
-  }
-
-  /**
-   * Records `input` on `head` and returns the head to run from. `running` says a superstep
-   * follows at once, so a resume's answers stay in memory until it (see recordResume).
-   */
-  private async enter(
-    env: StepEnv,
-    head: LoadedHead | undefined,
-    input: unknown,
-    subgraph: boolean,
-    running = true,
-  ) {
-    if (isCommand(input)) {
-      // A resume streams the state it resumes from first, as LangGraph's "values" does.
-      if (input.resume !== undefined)
-        return emitResumedValues(env, await recordResume(env, head, input, !running));
-      return emitValues(
-        env,
-        await passBreakpointAfterCommand(env, await commandRun(env, head, input), input),
-      );
-    } else if (input === null || input === undefined) {
-      if (head === undefined) {
-        throw new EmptyInputError(
-          `Thread "${env.key.threadId}" has no checkpoint to continue from: start it with an input.`,
-        );
-      }
-      return subgraph ? head : emitValues(env, await continueRun(env, head));
-    } else if (subgraph && head !== undefined && plannedTasks(env, head).length > 0 && !retried()) {
-      // This task called this subgraph before: its namespace is the task's. The task runs again
-      // (a resume, a redo after a crash), so the subgraph continues where it paused, streaming
-      // the state it continues from, as a resumed graph does. (A replay from an older checkpoint
-      // forks first: its tasks have new ids, so the subgraphs they call run anew; so does a retry.)
-      return emitValues(env, head);
-    } else if (subgraph && head !== undefined && keepsResult(env, head)) {
-      return head; // one that finished keeps its result (see keepsResult)
-    } else {
-      return emitValues(env, await startRun(env, head, input, subgraph), input);
-    }
   }
 
   private emitCheckpoint(env: StepEnv, head: LoadedHead, emit: Emitter) {
@@ -359,7 +317,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    */
   async prepare(input: U | Command | null, config: RunnableConfig): Promise<{ checkpointId: string }> {
     const { env } = runEnvironment(this, config, undefined, false);
-    const head = await this.enter(env, await loadHead(env, undefined), input, false, false);
+    const head = await enterRun(env, await loadHead(env, undefined), input, false, false);
     return { checkpointId: (head as LoadedHead).checkpoint.id };
   }
 
@@ -396,6 +354,6 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     };
     const update = async (head: LoadedHead | undefined, values: unknown, asNode: string) =>
       emitValues(env, await updateThenContinue(env, head, values, asNode));
-    return createStepper(env, load, (head, input) => this.enter(env, head, input, false), update);
+    return createStepper(env, load, (head, input) => enterRun(env, head, input, false), update);
   }
 }
