@@ -33,6 +33,7 @@ import { enterRun } from "./enter-run.ts";
 import { type RunnableConfig, runEnvironment } from "./environment.ts";
 import type { StreamEventsFilters } from "./event-filters.ts";
 import { inputJsonSchema } from "./input-schema.ts";
+import { type BatchOptions, batchInvoke, mergeConfigs } from "./runnable-methods.ts";
 import { type GraphSpec, graphAtNamespace } from "./spec.ts";
 import { viewOf } from "./state-views.ts";
 import { createStepper, type StepOutcome, type Stepper, type StepperOptions } from "./stepper.ts";
@@ -97,6 +98,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   readonly drawing: GraphDrawing | undefined;
   /** What the graph does (`compile({ description })`). */
   readonly description: string | undefined;
+  /** The config under every call's (`withConfig`). */
+  readonly bound: RunnableConfig | undefined;
   declare readonly "~types": { state: S; update: U };
 
   constructor(options: {
@@ -110,6 +113,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     cacheOnError?: ((error: unknown) => void) | undefined;
     drawing?: GraphDrawing | undefined;
     description?: string | undefined;
+    bound?: RunnableConfig | undefined;
   }) {
     this.spec = options.spec;
     this.checkpointer = options.checkpointer;
@@ -121,6 +125,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     this.cacheOnError = options.cacheOnError;
     this.drawing = options.drawing;
     this.description = options.description;
+    this.bound = options.bound;
   }
 
   /** LangGraph's drawable graph (@langchain/core's `Graph`: `drawMermaid()`, `toJSON()`), laid out as LangGraph.js draws it. */
@@ -180,7 +185,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   }
 
   /** Runs until the graph ends or pauses. Paused: the state plus `__interrupt__`. */
-  async invoke(input: U | Command | null | undefined, config?: RunnableConfig): Promise<InvokeResult<S>> {
+  async invoke(input: U | Command | null | undefined, given?: RunnableConfig): Promise<InvokeResult<S>> {
+    const config = mergeConfigs(this.bound, given);
     // As LangGraph's: asked for a stream mode other than "values", invoke returns its chunks, in a list.
     const mode = (config as StreamConfig | undefined)?.streamMode;
     if (mode !== undefined && mode !== "values")
@@ -191,8 +197,9 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   /** Like `invoke`, reporting as it goes: `for await (const chunk of await graph.stream(input, config))`. */
   async stream(
     input: U | Command | null | undefined,
-    config?: StreamConfig,
+    given?: StreamConfig,
   ): Promise<AsyncIterableIterator<any>> {
+    const config = mergeConfigs(this.bound, given) as StreamConfig | undefined;
     const requested = config?.streamMode ?? "updates";
     const modes = Array.isArray(requested) ? requested : [requested];
     checkStreamModes(modes);
@@ -207,12 +214,27 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    */
   streamEvents(
     input: U | Command | null | undefined,
-    config: StreamEventsConfig,
+    given: StreamEventsConfig,
     filters?: StreamEventsFilters,
   ): AsyncIterableIterator<StreamEvent> {
+    const config = mergeConfigs(this.bound, given) as StreamEventsConfig;
     refuseSubgraphs(config, "streamEvents()");
     const graph = { name: this.name, root: this.spec.root?.output };
     return streamEvents(graph, input, config, filters, (emit) => this.run(input, config, emit));
+  }
+
+  /** LangChain's `withConfig`: this graph with `config` under every call's (invoke, stream, batch). */
+  withConfig(config: RunnableConfig): CompiledStateGraph<S, U> {
+    return new CompiledStateGraph<S, U>({ ...this, bound: mergeConfigs(this.bound, config) });
+  }
+
+  /** LangChain's `batch`: `invoke` over each input (with its config, or one for all), results in order. */
+  batch(
+    inputs: readonly (U | Command | null | undefined)[],
+    configs?: RunnableConfig | readonly RunnableConfig[],
+    options?: BatchOptions,
+  ): Promise<(InvokeResult<S> | Error)[]> {
+    return batchInvoke((input, config) => this.invoke(input, config), inputs, configs, options);
   }
 
   private async run(input: unknown, config: RunnableConfig | undefined, emit: Emitter | undefined) {
