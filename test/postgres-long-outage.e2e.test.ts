@@ -131,15 +131,24 @@ describe("Postgres away for longer than a job's retries", () => {
     expect(outageTicks.length).toBeLessThanOrEqual(2);
 
     // Each process said the outage began (warn) and ended (info) once; no job logged a failure.
-    for (const [key, id] of [
+    // A process says it ended at its own next check (every 2 s at most): one whose jobs the
+    // others took meanwhile may say so after every run settled, so it is waited for.
+    const processes = [
       ["workerId", "l1"],
       ["workerId", "l2"],
       ["schedulerId", "s1"],
-    ] as const) {
+    ] as const;
+    const ended = (key: string, id: string) =>
+      logLines("Postgres answers again").filter((l) => (l as Record<string, unknown>)[key] === id);
+    await until(
+      () => processes.every(([key, id]) => ended(key, id).length > 0),
+      10_000,
+      "an outage's end not logged",
+    );
+    for (const [key, id] of processes) {
       const began = logLines("Postgres unreachable").filter((l) => l[key] === id);
-      const ended = logLines("Postgres answers again").filter((l) => l[key] === id);
       expect(began.map((l) => l.level)).toEqual([40]);
-      expect(ended.map((l) => l.level)).toEqual([30]);
+      expect(ended(key, id).map((l) => l.level)).toEqual([30]);
     }
     expect(logLines("job failed")).toEqual([]);
     for (const worker of workers) expect(worker.exitCode).toBeNull();
