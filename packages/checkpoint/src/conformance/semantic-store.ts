@@ -169,6 +169,28 @@ export function describeSemanticSearch(factory: IndexedStoreFactory): void {
       ]);
     }));
 
+  it("embeds one vector per name where two field paths name the same one (notes[*] and notes[*].0)", () =>
+    withStore({ fields: ["notes[*]", "notes[*].0"] }, async (store, ns) => {
+      // notes[*]'s first text is notes[*].0, which the second path names too: the Postgres store
+      // failed on a duplicate key where the store in memory kept both.
+      await store.put(ns("d"), "doc", { notes: [{ "0": "pizza" }, "sushi"] });
+      expect(await ranking(store, ns("d"), { query: "sushi" })).toEqual([["doc", 1]]);
+    }));
+
+  it("refuses a put whose place and a field's name together exceed what an index entry holds, writing nothing", () => {
+    const field = "a_somewhat_long_field_name".repeat(12);
+    return withStore({ fields: [field] }, async (store, ns) => {
+      // The place alone fits (the size check of every put); with the field's name beside it, the
+      // vectors' index entry would not: Postgres refused it with a raw "index row size" error.
+      const key = "k".repeat(2_560 - ns().reduce((n, label) => n + label.length + 8, 0) - 8);
+      const put = store.put(ns(), key, { [field]: "pizza" });
+      await expect(put).rejects.toMatchObject({ code: "INVALID_STORE_OPERATION" });
+      await expect(put).rejects.toThrow(/field/);
+      expect(await store.get(ns(), key)).toBeNull();
+      await store.put(ns(), key, { [field]: "pizza" }, false); // not embedded: it fits
+    });
+  });
+
   it("filters before ranking, then pages the ranking; without a query, the search order and no score", () =>
     withStore({ fields: ["text"] }, async (store, ns) => {
       await putApart(store, [

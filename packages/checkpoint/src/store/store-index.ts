@@ -5,7 +5,7 @@
 // that fail or answer with the wrong number of dimensions change nothing.
 import { textsAtPath } from "./text-paths.ts";
 import type { Operation, PutOperation } from "./types.ts";
-import { checkFields, InvalidStoreOperationError } from "./validate.ts";
+import { checkFields, checkVectorPlaceSize, InvalidStoreOperationError } from "./validate.ts";
 
 /** What embeds texts: LangChain's `Embeddings` (OpenAIEmbeddings, …) is one. */
 export interface Embeddings {
@@ -89,11 +89,20 @@ function textsOf(index: StoreIndex, op: PutOperation): { field: string; text: st
   if (op.value === null || op.index === false) return [];
   // A path given twice is embedded once, as LangGraph's keeps one vector per field.
   const paths = [...new Set(op.index ?? index.fields)];
-  return paths.flatMap((path) => {
+  const named = paths.flatMap((path) => {
     const texts = textsAtPath(op.value as Record<string, unknown>, path);
     if (texts.length === 1) return [{ field: path, text: texts[0] as string }];
     return texts.map((text, i) => ({ field: `${path}.${i}`, text }));
   });
+  // One vector per name: `notes[*]`'s first text is `notes[*].0`, which a path may name too.
+  const seen = new Set<string>();
+  const unique = named.filter(({ field }) => {
+    if (seen.has(field)) return false;
+    seen.add(field);
+    return true;
+  });
+  for (const { field } of unique) checkVectorPlaceSize(op.namespace, op.key, field);
+  return unique;
 }
 
 /** A batch's embeddings: each put's field vectors (by the op's position) and each query's vector. */

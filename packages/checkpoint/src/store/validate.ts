@@ -102,6 +102,19 @@ function checkPlaceSize(namespace: readonly string[], key: string): void {
   );
 }
 
+/**
+ * Refuses a put whose namespace, key and an embedded field's name Postgres's index of vectors
+ * (one entry per item and field) could not hold: the place alone may fit where a long field path
+ * beside it does not.
+ */
+export function checkVectorPlaceSize(namespace: readonly string[], key: string, field: string): void {
+  const size = placeSize([...namespace, key], field);
+  if (size <= PLACE_BUDGET) return;
+  throw new InvalidStoreOperationError(
+    `A store item's namespace, key and embedded field ${JSON.stringify(field.slice(0, 40))}… are too long together: ${size} bytes, counted as for a place; at most ${PLACE_BUDGET} fit Postgres's index of vectors. Shorten the field path or the place, or put the item with index: false. Nothing was written.`,
+  );
+}
+
 const OPERATORS = new Set(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin"]);
 
 /** Whether a filter's value for a key is operators (`{ $gt: 3 }`) rather than a value to equal. */
