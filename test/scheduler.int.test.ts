@@ -233,6 +233,7 @@ describe("the operator CLI", () => {
       [["interrupts", "--limit", "5000"], "--limit takes a whole number from 1 to 1000"],
       [["prune-threads"], "prune-threads needs --older-than"],
       [["prune-threads", "--older-than", "90d", "--limit", "0"], "--limit takes a whole number above 0"],
+      [["prune-threads", "--older-than", "90d", "--limit", "0x10"], "--limit takes a whole number above 0"],
       // A flag given twice took its last value: a cron line's "--older-than 90d $EXTRA" pruned by 1s.
       [["prune-threads", "--older-than", "90d", "--older-than", "1s"], "--older-than is given twice"],
       [["reject", threadId, "--reason", "fraud", "--reason", "typo"], "--reason is given twice"],

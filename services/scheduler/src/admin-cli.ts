@@ -106,6 +106,11 @@ function jsonArgument(raw: string, what: string): unknown {
   }
 }
 
+/** Digits as their number (NaN otherwise): Number() would take "0x10", "1e2" and " 5 " too. */
+function wholeNumber(text: string): number {
+  return /^\d+$/.test(text) ? Number(text) : Number.NaN;
+}
+
 /** At most this many interrupts in one listing: the client's own page size limit. */
 const MAX_LIMIT = 1_000;
 
@@ -122,7 +127,7 @@ function olderThanFlag(flags: Flags): Date | undefined {
 
 function listQuery(flags: Flags) {
   const olderThan = olderThanFlag(flags);
-  const limit = typeof flags.limit === "string" ? Number(flags.limit) : 50;
+  const limit = typeof flags.limit === "string" ? wholeNumber(flags.limit) : 50;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIMIT)
     refuse(`--limit takes a whole number from 1 to ${MAX_LIMIT}; got ${JSON.stringify(flags.limit)}.`);
   return {
@@ -137,7 +142,7 @@ function pruneQuery(flags: Flags) {
   const olderThan = olderThanFlag(flags);
   if (olderThan === undefined)
     refuse("prune-threads needs --older-than: threads nothing touched for that long go.");
-  const limit = typeof flags.limit === "string" ? Number(flags.limit) : undefined;
+  const limit = typeof flags.limit === "string" ? wholeNumber(flags.limit) : undefined;
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0))
     refuse(`--limit takes a whole number above 0; got ${JSON.stringify(flags.limit)}.`);
   const statuses = flags["include-interrupted"]
