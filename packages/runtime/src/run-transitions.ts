@@ -18,11 +18,15 @@ import {
 } from "./sql/runs.ts";
 
 /**
- * A job's run, whether it holds its thread, and — for a resume or continue given no context of
- * its own (the timeout sweep's, an operator's, `threads.continue`) — the context of the
- * thread's latest start that ran (not one still queued behind it), which it inherits.
+ * A job's run, whether it holds its thread, and — for a resume or continue (the timeout sweep's,
+ * an operator's, `threads.continue`) — the config of the thread's latest start that ran (not one
+ * still queued behind it), whose context (when it gives none of its own) and recursionLimit it
+ * inherits.
  */
-export type JobRun = RunRow & { holds_thread: boolean; inherited_context: unknown };
+export type JobRun = RunRow & {
+  holds_thread: boolean;
+  inherited_config: { context?: unknown; recursionLimit?: number } | null;
+};
 
 /**
  * A job's run, and whether it holds its thread (the only run a worker may advance): a read, no
@@ -38,11 +42,11 @@ export function readJobRun(db: Db, runId: string): Promise<JobRun | undefined> {
 /** The select of readJobRuns, its ids in `param`. */
 function jobRunsSql(db: Db, param: string): string {
   return `SELECT ${runColumns("r")}, t.current_run_id IS NOT DISTINCT FROM r.id AS holds_thread,
-              CASE WHEN r.kind <> 'start' AND r.input->'config'->'context' IS NULL THEN (
-                SELECT s.input->'config'->'context' FROM ${db.table("runs")} s
+              CASE WHEN r.kind <> 'start' THEN (
+                SELECT s.input->'config' FROM ${db.table("runs")} s
                  WHERE s.thread_id = r.thread_id AND (s.kind = 'start') IS TRUE AND s.created_at <= r.created_at
                    AND s.started_at IS NOT NULL
-                 ORDER BY s.created_at DESC, s.id DESC LIMIT 1) END AS inherited_context
+                 ORDER BY s.created_at DESC, s.id DESC LIMIT 1) END AS inherited_config
          FROM ${byIds(db, "runs", param)} r JOIN ${db.table("threads")} t ON t.id = r.thread_id`;
 }
 

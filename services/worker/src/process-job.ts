@@ -192,7 +192,7 @@ function stepperOf(
       ...durabilityOf(run, served),
       ...breakpointsOf(run),
       ...contextOf(run),
-      recursionLimit: recursionLimitOf(run),
+      recursionLimit: recursionLimitOf(run, served),
       ...(served.callbacks === undefined ? {} : { callbacks: served.callbacks }),
       // Aborts when the run is cancelled or the job lost: its running nodes see it (config.signal).
       signal,
@@ -263,13 +263,18 @@ function signalOf(ctx: WorkerContext, job: StepJob, loss: JobLoss): AbortSignal 
  * The run's `config.context`, for the nodes: its own (a start's, or a resume's given one), else
  * the thread's latest start's (a resume the sweep or an operator made, a continue).
  */
-/** The run's supersteps at most (a start's config.recursionLimit), which its nodes' subgraphs run under too. */
-function recursionLimitOf(run: RunRow): number {
-  return ("input" in run.input ? run.input.config?.recursionLimit : undefined) ?? DEFAULT_RECURSION_LIMIT;
+/**
+ * The run's supersteps at most, which its nodes' subgraphs run under too: its start's
+ * config.recursionLimit (a resume or continue inherits the thread's start's), else the served
+ * graph's own (`graph.withConfig({ recursionLimit })`), else 25.
+ */
+function recursionLimitOf(run: JobRun, served: ServedGraph): number {
+  const own = "input" in run.input ? run.input.config?.recursionLimit : run.inherited_config?.recursionLimit;
+  return own ?? served.graph.bound?.recursionLimit ?? DEFAULT_RECURSION_LIMIT;
 }
 
 function contextOf(run: JobRun): { context?: unknown } {
-  const context = runConfig(run)?.context ?? run.inherited_context ?? undefined;
+  const context = runConfig(run)?.context ?? run.inherited_config?.context ?? undefined;
   return context === undefined || context === null ? {} : { context };
 }
 
@@ -307,7 +312,7 @@ function markRunningLater(ctx: WorkerContext, run: RunRow, log: Logger) {
 async function advance(
   ctx: WorkerContext,
   served: ServedGraph,
-  run: RunRow,
+  run: JobRun,
   {
     stepper,
     final,
@@ -318,7 +323,7 @@ async function advance(
   log: Logger,
 ): Promise<JobResult> {
   const started = performance.now();
-  const limit = recursionLimitOf(run);
+  const limit = recursionLimitOf(run, served);
   let steps = 0;
   // The head each superstep starts from: a pause past a committed superstep (interruptAfter) counts it.
   let at = (await stepper.head())?.checkpointId;

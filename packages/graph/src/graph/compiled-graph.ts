@@ -292,9 +292,10 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
 
   /** The thread at its head, or at `configurable.checkpoint_id`. */
   async getState(
-    config: RunnableConfig,
+    given: RunnableConfig,
     options?: { subgraphs?: boolean; atNamespace?: boolean },
   ): Promise<StateSnapshot<S>> {
+    const config = mergeConfigs(this.bound, given) as RunnableConfig;
     const graph = options?.atNamespace ? this : graphAtNamespace(this, config.configurable?.checkpoint_ns);
     const { env } = runEnvironment(graph, config, undefined, false);
     const at = config.configurable?.checkpoint_id;
@@ -303,9 +304,10 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
 
   /** Every checkpoint of the thread, newest first. */
   async *getStateHistory(
-    config: RunnableConfig,
+    given: RunnableConfig,
     options: { limit?: number; before?: RunnableConfig; filter?: Record<string, unknown> } = {},
   ): AsyncIterableIterator<StateSnapshot<S>> {
+    const config = mergeConfigs(this.bound, given) as RunnableConfig;
     const graph = graphAtNamespace(this, config.configurable?.checkpoint_ns);
     const { env } = runEnvironment(graph, config, undefined, false);
     yield* history(env, options) as AsyncIterableIterator<StateSnapshot<S>>;
@@ -316,10 +318,11 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    * older `checkpoint_id` this forks the thread. Returns the new checkpoint's config.
    */
   async updateState(
-    config: RunnableConfig,
+    given: RunnableConfig,
     values: U | Record<string, unknown>,
     asNode?: string,
   ): Promise<RunnableConfig> {
+    const config = mergeConfigs(this.bound, given) as RunnableConfig;
     const { env } = runEnvironment(this, config, undefined, false);
     const head = await loadHead(env, config.configurable?.checkpoint_id);
     const next = await updateThreadState(env, head, values, asNode);
@@ -338,7 +341,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    * `null` continues past a static breakpoint, as `invoke(null, config)` does.
    */
   async prepare(input: U | Command | null, config: RunnableConfig): Promise<{ checkpointId: string }> {
-    const { env } = runEnvironment(this, config, undefined, false);
+    const { env } = runEnvironment(this, mergeConfigs(this.bound, config), undefined, false);
     const head = await enterRun(env, await loadHead(env, undefined), input, false, false);
     return { checkpointId: (head as LoadedHead).checkpoint.id };
   }
@@ -360,7 +363,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    * held head. How a worker runs a job: one head read, then one commit per superstep.
    */
   stepper(config: RunnableConfig, options: StepperOptions = {}): Stepper {
-    const { env } = runEnvironment(this, config, options.emit, false);
+    const { env } = runEnvironment(this, mergeConfigs(this.bound, config), options.emit, false);
     env.storeFinal = options.storeFinal;
     env.holdAsync = options.holdAsync;
     env.inputSeed = options.seed;

@@ -39,6 +39,28 @@ describe("withConfig", () => {
   });
 });
 
+describe("withConfig beyond invoke", () => {
+  it("reads the bound thread (getState, getStateHistory), and steps under the bound config (prepare, step)", async () => {
+    const Seen = Annotation.Root({ n: Annotation<number>(), seen: Annotation<unknown>() });
+    const g = new StateGraph(Seen)
+      .addNode("a", (_s, config) => ({ n: 1, seen: config.context ?? null }))
+      .addEdge(START, "a")
+      .compile({ checkpointer: new MemorySaver() });
+    const bound = g.withConfig({ configurable: { thread_id: "bound-thread" }, context: { tenant: "acme" } });
+    await bound.invoke({ n: 0 });
+    expect((await bound.getState({ configurable: {} })).values).toEqual({ n: 1, seen: { tenant: "acme" } });
+    const history: unknown[] = [];
+    for await (const snapshot of bound.getStateHistory({ configurable: {} })) history.push(snapshot.values);
+    expect(history[0]).toEqual({ n: 1, seen: { tenant: "acme" } });
+    // The worker's way: prepare the input, then step; the nodes see the bound context.
+    const stepped = g.withConfig({ context: { tenant: "globex" } });
+    const config = { configurable: { thread_id: "stepped" } };
+    await stepped.prepare({ n: 0 }, config);
+    await stepped.step(config);
+    expect((await g.getState(config)).values).toEqual({ n: 1, seen: { tenant: "globex" } });
+  });
+});
+
 describe("batch", () => {
   it("invokes each input with its config, results in order; returnExceptions puts an error in its place", async () => {
     const g = graph();
