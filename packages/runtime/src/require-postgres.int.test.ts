@@ -64,3 +64,17 @@ it("fails at once on a database or role that does not exist, without retrying or
   expect((failed as Error).message).not.toContain("s3cret-pw");
   expect(lines).toEqual([]);
 });
+
+it("waits for a host whose name does not resolve yet (a service being created), then names it", async () => {
+  const started = Date.now();
+  const failed = await requirePostgres("postgres://app:pw@layover-db-not-yet.invalid:5432/app", 1_500).catch(
+    (error: unknown) => error,
+  );
+  expect(failed).toMatchObject({
+    code: "INVALID_CONFIG",
+    message: expect.stringContaining(
+      "Postgres at layover-db-not-yet.invalid:5432/app could not be reached within 1.5 s",
+    ),
+  });
+  expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
+});

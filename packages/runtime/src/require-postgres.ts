@@ -13,6 +13,12 @@ import { InvalidConfigError } from "./errors.ts";
 /** How long a service's start waits for Postgres to accept a connection before the start fails. */
 export const POSTGRES_START_WAIT_MS = 20_000;
 
+/**
+ * A host not reached yet that may be soon: its name not in DNS yet (a compose or cluster service
+ * being created), no route to it yet. Waited for, as a refused connection is.
+ */
+const UNREACHED: ReadonlySet<unknown> = new Set(["ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH"]);
+
 /** The longest one connection attempt waits (as the services' pools do). */
 const ATTEMPT_MS = 10_000;
 
@@ -62,7 +68,7 @@ export async function requirePostgres(
     const error = await connectOnce(url ?? DEFAULT_DATABASE_URL, Math.min(ATTEMPT_MS, deadline - Date.now()));
     if (error === undefined) return;
     const reason = reasonOf(error);
-    if (classifyFailure(error) !== "transient")
+    if (classifyFailure(error) !== "transient" && !UNREACHED.has((error as { code?: unknown }).code))
       throw new InvalidConfigError(
         `Postgres at ${where} refused the connection: ${reason}. Check DATABASE_URL (its user, password and database).`,
         { cause: error },

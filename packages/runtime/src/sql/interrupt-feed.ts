@@ -101,9 +101,14 @@ export async function feedAhead(db: Db, position: FeedPosition): Promise<boolean
  * ever in practice. Served by interrupts_pending_parked. Returns how many moved.
  */
 export async function rebaseFeed(db: Db, logger: Logger): Promise<number> {
+  // Each row as read, by its parked_xid then: a park that asks one of them again meanwhile (with a
+  // transaction id this server just gave it) changes that, and the update leaves the row alone.
   const { rowCount } = await db.pool.query(
-    `UPDATE ${db.table("interrupts")} SET parked_xid = '0'
-      WHERE (status = 'pending') IS TRUE AND parked_xid >= pg_snapshot_xmax(pg_current_snapshot())`,
+    `UPDATE ${db.table("interrupts")} i SET parked_xid = '0'
+       FROM (SELECT thread_id, id, parked_xid FROM ${db.table("interrupts")}
+              WHERE (status = 'pending') IS TRUE AND parked_xid >= pg_snapshot_xmax(pg_current_snapshot())) ahead
+      WHERE i.thread_id = ahead.thread_id AND i.id = ahead.id AND i.parked_xid = ahead.parked_xid
+        AND (i.status = 'pending') IS TRUE`,
   );
   const moved = rowCount ?? 0;
   if (moved > 0)
