@@ -307,6 +307,22 @@ describe("the operator CLI", () => {
     expect(listed.stdout).not.toContain("\u001b");
   });
 
+  it("writes control characters in its errors as escapes, and a resume's resolvedBy holds none", async () => {
+    // An id the operator pasted with an escape in it comes back in the error: shown, not obeyed.
+    const failed = await admin("delete-thread", "x\u001b[2Ky").catch((error: { stderr: string }) => error);
+    expect((failed as { stderr: string }).stderr).toContain("\\u001b[2Ky");
+    expect((failed as { stderr: string }).stderr).not.toContain("\u001b");
+    // Who answered is shown to operators ("already resolved by …"): a newline forged a line.
+    const { threadId } = await parkedTimed({});
+    await expect(
+      h.client.threads.resume(threadId, "yes", { resolvedBy: "bot\nresumed thread other\u001b[2K" }),
+    ).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining("control characters"),
+    });
+    expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
+  });
+
   it("says when more interrupts are pending than it lists", async () => {
     await parkedTimed({});
     await parkedTimed({});

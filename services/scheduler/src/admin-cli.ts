@@ -168,6 +168,15 @@ async function requireGraph(client: LayoverClient, graphId: string | undefined):
     refuse(`No graph ${JSON.stringify(graphId)} is registered (known: ${known.join(", ") || "none"}).`);
 }
 
+/** Control characters but the newline, which a message's own lines use. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const CONTROLS_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+
+/** A message as the terminal shows it: its control characters but newlines written as escapes. */
+function shownSafely(text: string): string {
+  return text.replace(CONTROLS_BUT_NEWLINE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 /** `text` as the terminal shows it: JSON-quoted when it holds a control character (a newline, an escape). */
 function printable(text: string): string {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
@@ -355,6 +364,7 @@ main().catch((error: unknown) => {
       `No Layover tables in schema "${process.env.LAYOVER_SCHEMA || "layover"}": check LAYOVER_SCHEMA ` +
         "(a worker or scheduler creates them when it starts). Nothing was changed.",
     );
-  else console.error(error instanceof Error ? error.message : error);
+  // What others wrote (thread ids, who answered) may be in it: shown, not acted on by the terminal.
+  else console.error(shownSafely(error instanceof Error ? error.message : String(error)));
   process.exit(1);
 });

@@ -151,7 +151,10 @@ export async function resumeThread(
     "(a retry is then refused as answered)",
     "Nothing was changed.",
   );
-  const by = options.resolvedBy === undefined ? undefined : textProblem(options.resolvedBy);
+  const by =
+    options.resolvedBy === undefined
+      ? undefined
+      : (textProblem(options.resolvedBy) ?? controlProblem(options.resolvedBy as string));
   if (by !== undefined)
     throw new InvalidInputError(
       `resolvedBy must be ${by}, or left out for the client's identity; got ${shown(options.resolvedBy)}. Nothing was changed.`,
@@ -194,6 +197,17 @@ function firstCall(threadId: string, key: string, run: RunRow, call: ResumeCall)
     runId: firstCallOfKey(threadId, key, run, { kind: "resume", ...call }, "Nothing was changed.").id,
   };
 }
+
+/**
+ * Why a name shown to operators (who answered) holds what a terminal would act on: a newline or an
+ * escape in it forged lines of layover-admin's output. Undefined when it holds none.
+ */
+function controlProblem(name: string): string | undefined {
+  return CONTROLS.test(name) ? "a name without control characters (newlines, escapes)" : undefined;
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Refusals a call with an idempotency key may owe to its own first call having answered. */
 const ANSWERED: ReadonlySet<string> = new Set(["INTERRUPT_ALREADY_RESOLVED", "NOT_INTERRUPTED"]);
