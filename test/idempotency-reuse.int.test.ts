@@ -115,6 +115,12 @@ describe("a resume's key given again", () => {
     expect(await rows()).toEqual(before);
     const result = await h.client.runs.wait(first.runId);
     expect(result.values).toMatchObject({ answers: ["no"], outcome: "rejected flight" });
+    // An answer JSON cannot hold is refused as such, before any comparison.
+    await expect(h.client.threads.resume(threadId, 10n, { idempotencyKey: "click-1" })).rejects.toMatchObject(
+      {
+        code: "INVALID_INPUT",
+      },
+    );
     // Once its run has finished, the same refusal (not the thread's NotInterruptedError).
     await expect(
       h.client.threads.resume(threadId, "yes", { idempotencyKey: "click-1" }),

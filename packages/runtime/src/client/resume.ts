@@ -159,6 +159,9 @@ export async function resumeThread(
     throw new InvalidInputError(
       `resolvedBy must be ${by}, or left out for the client's identity; got ${shown(options.resolvedBy)}. Nothing was changed.`,
     );
+  // Before a key's first call is compared with this one: as JSON, which these must be.
+  const nul = jsonbProblem(value, "The answer") ?? jsonbProblem(options.update, "The update");
+  if (nul !== undefined) throw new InvalidInputError(`${nul} Nothing was changed.`);
   const call: ResumeCall = { answer: value, update: options.update, config };
   if (options.idempotencyKey !== undefined) {
     // A retry returns the first call's run, whatever the thread waits for now. resume_thread
@@ -166,8 +169,6 @@ export async function resumeThread(
     const earlier = await runByIdempotencyKey(ctx.db, ctx.db.pool, threadId, options.idempotencyKey);
     if (earlier) return firstCall(threadId, options.idempotencyKey, earlier, call);
   }
-  const nul = jsonbProblem(value, "The answer") ?? jsonbProblem(options.update, "The update");
-  if (nul !== undefined) throw new InvalidInputError(`${nul} Nothing was changed.`);
   const seen = ctx.seenPending?.take(threadId);
   if (seen !== undefined) {
     try {
