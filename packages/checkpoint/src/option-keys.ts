@@ -18,14 +18,19 @@ export function meantHint(keys: readonly string[], allowed: readonly string[]): 
   return undefined;
 }
 
-/** Why `options` of `who` cannot be taken, naming the keys it does not take (and one meant), if any. */
+/**
+ * Why `options` of `who` cannot be taken, naming the keys it does not take and, from `hints` (keys
+ * of other APIs explained) or by spelling, the one meant; undefined when it can.
+ */
 export function unknownKeysProblem(
   who: string,
   options: object,
   allowed: readonly string[],
+  hints: Readonly<Record<string, string>> = {},
 ): string | undefined {
   const unknown = unknownKeys(options, allowed);
   if (unknown.length === 0) return undefined;
-  const hint = meantHint(unknown, allowed);
+  const hint =
+    unknown.map((key) => hints[key]).find((text) => text !== undefined) ?? meantHint(unknown, allowed);
   return `${who} takes no ${unknown.map((key) => JSON.stringify(key)).join(", ")}: it takes ${allowed.join(", ")}${hint === undefined ? "" : ` (${hint})`}.`;
 }

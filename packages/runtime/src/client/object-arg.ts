@@ -1,5 +1,5 @@
 import { InvalidInputError } from "@layover/graph";
-import { meantHint, shown, unknownKeys } from "../keys.ts";
+import { shown, unknownKeysProblem } from "../keys.ts";
 
 /**
  * `value`, when it is an object such as `shape` (or left out, unless `required`). Anything else
@@ -17,7 +17,7 @@ export function objectArg<T>(value: T, what: string, shape: string, required = f
 
 /**
  * Refuses an options object with a key `allowed` does not hold (a typo, an option of another
- * call), naming it and what `what` takes, instead of ignoring it (see unknownKeys). `hints`
+ * call), naming it and what `what` takes, instead of ignoring it (see unknownKeysProblem). `hints`
  * explain keys of other APIs; a key spelt as an allowed one but for case, `_` or `-` names it.
  */
 export function knownKeys(
@@ -27,13 +27,8 @@ export function knownKeys(
   nothing: string,
   hints: Readonly<Record<string, string>> = {},
 ) {
-  const unknown = unknownKeys(options ?? {}, allowed);
-  if (unknown.length === 0) return;
-  const hint =
-    unknown.map((key) => hints[key]).find((text) => text !== undefined) ?? meantHint(unknown, allowed);
-  throw new InvalidInputError(
-    `${what} takes no ${unknown.map((key) => JSON.stringify(key)).join(", ")}: it takes ${allowed.join(", ")}${hint === undefined ? "" : ` (${hint})`}. ${nothing}`.trimEnd(),
-  );
+  const problem = unknownKeysProblem(what, options ?? {}, allowed, hints);
+  if (problem !== undefined) throw new InvalidInputError(`${problem} ${nothing}`.trimEnd());
 }
 
 /** `value` as objectArg takes it (an object, or left out unless `required`), with no key but `allowed`'s. */
