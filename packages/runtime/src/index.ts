@@ -70,7 +70,7 @@ export {
   StepJob,
   stepJobId,
 } from "./jobs.ts";
-export { textProblem } from "./keys.ts";
+export { hasControlCharacter, textProblem } from "./keys.ts";
 export { createLogger, PAYLOAD_PATHS, redactedError } from "./logger.ts";
 export { logWorkerErrors, lostLockError } from "./lost-lock.ts";
 export { createMetrics, type Metrics } from "./metrics.ts";

@@ -17,6 +17,17 @@ export function shown(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
+/**
+ * Whether `text` holds a control character (C0, DEL or C1): what a terminal would act on, such
+ * as a newline that starts a forged line of output or an escape sequence.
+ */
+export function hasControlCharacter(text: string): boolean {
+  return CONTROL_CHARACTER.test(text);
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
+
 /** The earliest time Postgres's timestamptz holds (4714 BC, November 24); JavaScript's latest it holds too. */
 const EARLIEST_TIMESTAMP_MS = Date.UTC(-4713, 10, 24);
 

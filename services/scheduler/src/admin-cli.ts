@@ -13,7 +13,14 @@
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { isInterruptIdShaped, isLayoverError, parseDuration } from "@layover/graph";
-import { createClient, type LayoverClient, parseEnv, postgresTimeouts, ServiceEnv } from "@layover/runtime";
+import {
+  createClient,
+  hasControlCharacter,
+  type LayoverClient,
+  parseEnv,
+  postgresTimeouts,
+  ServiceEnv,
+} from "@layover/runtime";
 import pino from "pino";
 
 const USAGE = `Usage:
@@ -179,8 +186,7 @@ function shownSafely(text: string): string {
 
 /** `text` as the terminal shows it: JSON-quoted when it holds a control character (a newline, an escape). */
 function printable(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
-  return /[\u0000-\u001f\u007f-\u009f]/.test(text) ? JSON.stringify(text) : text;
+  return hasControlCharacter(text) ? JSON.stringify(text) : text;
 }
 
 async function listPending(

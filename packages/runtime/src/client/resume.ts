@@ -11,7 +11,7 @@ import {
   UnknownInterruptError,
 } from "@layover/graph";
 import { ThreadNotFoundError } from "../errors.ts";
-import { checkKey, isStorableId, shown, textProblem } from "../keys.ts";
+import { checkKey, hasControlCharacter, isStorableId, shown, textProblem } from "../keys.ts";
 import { alreadyResolved, recordResume } from "../resume-transition.ts";
 import { firstCallOfKey, type ResumeCall } from "../same-call.ts";
 import {
@@ -204,11 +204,8 @@ function firstCall(threadId: string, key: string, run: RunRow, call: ResumeCall)
  * escape in it forged lines of layover-admin's output. Undefined when it holds none.
  */
 function controlProblem(name: string): string | undefined {
-  return CONTROLS.test(name) ? "a name without control characters (newlines, escapes)" : undefined;
+  return hasControlCharacter(name) ? "a name without control characters (newlines, escapes)" : undefined;
 }
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** Refusals a call with an idempotency key may owe to its own first call having answered. */
 const ANSWERED: ReadonlySet<string> = new Set(["INTERRUPT_ALREADY_RESOLVED", "NOT_INTERRUPTED"]);
