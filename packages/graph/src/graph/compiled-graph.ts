@@ -38,7 +38,7 @@ import { type GraphSpec, graphAtNamespace } from "./spec.ts";
 import { viewOf } from "./state-views.ts";
 import { createStepper, type StepOutcome, type Stepper, type StepperOptions } from "./stepper.ts";
 import { type StreamEvent, type StreamEventsConfig, streamEvents } from "./stream-events.ts";
-import { streamRun } from "./stream-run.ts";
+import { streamRun, withStop } from "./stream-run.ts";
 
 export type InvokeResult<S> = S & { [INTERRUPT]?: Interrupt[] };
 
@@ -203,7 +203,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     const requested = config?.streamMode ?? "updates";
     const modes = Array.isArray(requested) ? requested : [requested];
     checkStreamModes(modes);
-    const run = (emit: Emitter) => this.run(input, config, emit);
+    const run = (emit: Emitter, stop: AbortSignal) => this.run(input, withStop(config, stop), emit);
     return streamRun(modes, !Array.isArray(requested), run, config?.subgraphs === true);
   }
 
@@ -220,7 +220,8 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     const config = mergeConfigs(this.bound, given) as StreamEventsConfig;
     refuseSubgraphs(config, "streamEvents()");
     const graph = { name: this.name, root: this.spec.root?.output };
-    return streamEvents(graph, input, config, filters, (emit) => this.run(input, config, emit));
+    const run = (emit: Emitter, stop: AbortSignal) => this.run(input, withStop(config, stop), emit);
+    return streamEvents(graph, input, config, filters, run);
   }
 
   /** LangChain's `withConfig`: this graph with `config` under every call's (invoke, stream, batch). */

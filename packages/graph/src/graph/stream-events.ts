@@ -147,7 +147,7 @@ export function streamEvents(
   input: unknown,
   config: StreamEventsConfig,
   filters: unknown,
-  run: (emit: Emitter) => Promise<unknown>,
+  run: (emit: Emitter, stop: AbortSignal) => Promise<unknown>,
 ): AsyncIterableIterator<StreamEvent> {
   checkEventsCall(config);
   const filter = checkedFilters(filters);
@@ -162,7 +162,7 @@ export function streamEvents(
     data,
     parent_ids: [],
   });
-  return streamRun(modes, true, async (out) => {
+  return streamRun(modes, true, async (out, stop) => {
     const yielded = firstEventInput(input, (event: StreamEvent) => out.push("debug", event));
     const push = (event: StreamEvent) => {
       if (filter === undefined || passes(filter, event)) yielded(event);
@@ -185,6 +185,6 @@ export function streamEvents(
       },
     };
     push(graphEvent("on_chain_start", { input }));
-    push(graphEvent("on_chain_end", { output: runOutput(await run(emit)) }));
+    push(graphEvent("on_chain_end", { output: runOutput(await run(emit, stop)) }));
   }) as AsyncIterableIterator<StreamEvent>;
 }

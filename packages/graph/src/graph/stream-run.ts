@@ -3,14 +3,17 @@ import type { Emitter, StreamMode } from "../stream.ts";
 /**
  * Runs `run` in the background and yields what it emits as it happens: chunks in
  * single-mode streams, `[mode, chunk]` pairs when several modes were asked for.
- * A run that throws ends the stream with that error.
+ * A run that throws ends the stream with that error. A reader that stops before the end (a
+ * `break` out of `for await`, a `return()`) aborts `stop`, which the run takes as its signal's
+ * abort, as LangGraph's: nothing goes on in the background for a reader that left.
  */
 export function streamRun(
   modes: readonly StreamMode[],
   single: boolean,
-  run: (emit: Emitter) => Promise<unknown>,
+  run: (emit: Emitter, stop: AbortSignal) => Promise<unknown>,
   subgraphs = false,
 ): AsyncIterableIterator<unknown> {
+  const stop = new AbortController();
   const queue: unknown[] = [];
   let finished = false;
   let failure: { error: unknown } | undefined;
@@ -29,7 +32,7 @@ export function streamRun(
     },
     ...(subgraphs ? { subgraphs } : {}),
   };
-  run(emit).then(
+  run(emit, stop.signal).then(
     () => {
       finished = true;
       notify();
@@ -55,5 +58,41 @@ export function streamRun(
       });
     }
   }
-  return iterate();
+  const chunks = iterate();
+  const leave = () => {
+    if (!finished) stop.abort(READER_STOPPED());
+  };
+  // Not a `finally` in iterate: a generator never started runs none on its return().
+  return {
+    next: () => chunks.next(),
+    return: (value?: unknown) => {
+      leave();
+      return chunks.return(value);
+    },
+    throw: (error?: unknown) => {
+      leave();
+      return chunks.throw(error);
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/** Why a stream's run was stopped: what its nodes' signal says. */
+const READER_STOPPED = () =>
+  Object.assign(
+    new Error("The stream's reader stopped reading: the run stops after its superstep in flight."),
+    {
+      name: "AbortError",
+    },
+  );
+
+/** `config` with `stop` joined to its own signal (which `stop` leaves unaborted). */
+export function withStop<C extends { signal?: AbortSignal | undefined }>(
+  config: C | undefined,
+  stop: AbortSignal,
+): C {
+  const signal = config?.signal === undefined ? stop : AbortSignal.any([config.signal, stop]);
+  return { ...(config as C), signal };
 }
