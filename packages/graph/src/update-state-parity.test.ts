@@ -14,6 +14,7 @@ import {
   InvalidUpdateError,
   interrupt,
   MemorySaver,
+  Send,
   START,
   StateGraph,
 } from "./index.ts";
@@ -173,4 +174,70 @@ describe("updates updateState refuses, writing nothing", () => {
     );
     expect(await graph.invoke(new Command({ resume: "ans" }), config)).toEqual({ n: 1, x: "ans!" });
   });
+});
+
+const List = Annotation.Root({
+  l: Annotation<string[]>({ reducer: (a, b) => a.concat(b), default: () => [] }),
+});
+
+/** a → b → END, c on the side (reached only by a goto); `b` may route to c. */
+function sideRoute(compile: Parameters<StateGraph<typeof List.spec>["compile"]>[0] = {}) {
+  return new StateGraph(List)
+    .addNode("a", () => ({ l: ["a"] }))
+    .addNode("b", () => ({ l: ["b"] }), { ends: ["c"] })
+    .addNode("c", () => ({ l: ["c"] }))
+    .addEdge(START, "a")
+    .addEdge("a", "b")
+    .addEdge("c", "__end__")
+    .compile({ checkpointer: new MemorySaver(), ...compile });
+}
+
+describe("updateState with a Command, as the node returning it", () => {
+  it("routes by its goto: next is the goto's node, and the run goes there (LangGraph: next ['c'])", async () => {
+    const graph = sideRoute();
+    const config = thread();
+    await graph.invoke({ l: [] }, config);
+    await graph.updateState(config, new Command({ update: { l: ["edit"] }, goto: "c" }), "b");
+    expect(shown(await graph.getState(config))).toMatchObject({
+      values: { l: ["a", "b", "edit"] },
+      next: ["c"],
+    });
+    expect(await graph.invoke(null, config)).toEqual({ l: ["a", "b", "edit", "c"] });
+  });
+
+  it("a goto of Sends: each a task with its own argument", async () => {
+    const graph = sideRoute();
+    const config = thread();
+    await graph.invoke({ l: [] }, config);
+    await graph.updateState(config, new Command({ goto: [new Send("c", { l: ["sent"] })] }), "b");
+    expect((await graph.getState(config)).next).toEqual(["c"]);
+    expect(await graph.invoke(null, config)).toEqual({ l: ["a", "b", "c"] });
+  });
+
+  it("refuses a goto to a name that is not a node, or a Command for the parent graph, writing nothing", async () => {
+    const graph = sideRoute();
+    const config = thread();
+    await graph.invoke({ l: [] }, config);
+    const before = await graph.getState(config);
+    await expect(graph.updateState(config, new Command({ goto: "nowhere" }), "b")).rejects.toThrow(
+      InvalidUpdateError,
+    );
+    await expect(
+      graph.updateState(config, new Command({ update: { l: ["x"] }, graph: Command.PARENT }), "b"),
+    ).rejects.toThrow(/parent graph/);
+    expect((await graph.getState(config)).config).toEqual(before.config);
+  });
+});
+
+describe("updateState(config, null | undefined, asNode): the node ran and wrote nothing", () => {
+  for (const given of [null, undefined]) {
+    it(`${String(given)} at a breakpoint before the node skips it (LangGraph: next ['b'])`, async () => {
+      const graph = sideRoute({ interruptBefore: ["a"] });
+      const config = thread();
+      await graph.invoke({ l: [] }, config);
+      await graph.updateState(config, given, "a");
+      expect((await graph.getState(config)).next).toEqual(["b"]);
+      expect(await graph.invoke(null, config)).toEqual({ l: ["b"] });
+    });
+  }
 });

@@ -2,10 +2,10 @@
 // what the paused superstep at the head already finished kept.
 import { applyWrites, type ChannelState, type Write } from "./algo/apply-writes.ts";
 import { breakpointAhead } from "./algo/breakpoints.ts";
-import { edgeWrites } from "./algo/node-writes.ts";
+import { edgeWrites, gotoWrites } from "./algo/node-writes.ts";
 import { readPendingWrites } from "./algo/pending.ts";
 import { inWriteOrder, type PlannedTask } from "./algo/plan.ts";
-import { isCommand } from "./command.ts";
+import { Command, gotoList, isCommand } from "./command.ts";
 import { START } from "./constants.ts";
 import { passBreakpoint } from "./continue-run.ts";
 import { checkedStateWrites, commitWrites, type NewCheckpoint, routerConfig } from "./entry.ts";
@@ -65,7 +65,7 @@ export async function updateThreadState(
   if ((node !== START || root) && !env.spec.nodes.has(node)) {
     throw new InvalidUpdateError(`updateState: "${node}" is not a node of graph "${env.spec.name}".`);
   }
-  const writes = updateWrites(env, values);
+  const writes = updateWrites(env, node, values);
   const kept = head && paused && source === "update" ? pausedSuperstep(env, head, paused, node) : {};
   // The update's node routes on the state with what the paused superstep finished.
   const routed: ChannelState =
@@ -78,19 +78,27 @@ export async function updateThreadState(
   return commitWrites(env, head, { source, writes, metadataWrites: { [node]: values }, ...kept });
 }
 
-/** The writes of an update: the state keys it gives, or an entrypoint's value (not a Command's). */
-function updateWrites(env: StepEnv, values: unknown): Write[] {
+/**
+ * The writes of an update standing for `node`: the state keys it gives, a Command's update and
+ * `goto` (a trigger per node, a task per Send, as the node returning it would make), nothing for
+ * no values (the node ran and wrote nothing: the "skip this node" of a breakpoint, as
+ * LangGraph's), or an entrypoint's value.
+ */
+function updateWrites(env: StepEnv, node: string, values: unknown): Write[] {
   const { root } = env.spec;
   if (root && isCommand(values))
     throw new InvalidUpdateError(
       `updateState on entrypoint "${env.spec.name}" takes its value (or entrypoint.final({ value, save })), not a Command. Nothing was written.`,
     );
   if (root) return Object.entries(root.writes(values));
-  return checkedStateWrites(
-    env.spec,
-    isCommand(values) ? (values.update ?? {}) : values,
-    "updateState values",
-  );
+  if (values == null) return [];
+  if (!isCommand(values)) return checkedStateWrites(env.spec, values, "updateState values");
+  if (values.graph === Command.PARENT)
+    throw new InvalidUpdateError(
+      "updateState takes no Command for the parent graph (graph: Command.PARENT): update the parent's own thread. Nothing was written.",
+    );
+  const writes = checkedStateWrites(env.spec, values.update ?? {}, "updateState values");
+  return [...writes, ...gotoWrites(env.spec, node, gotoList(values.goto))];
 }
 
 /**

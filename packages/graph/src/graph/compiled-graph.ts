@@ -316,11 +316,12 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
 
   /**
    * Applies `values` as if `asNode` had returned them and commits a new checkpoint; from an
-   * older `checkpoint_id` this forks the thread. Returns the new checkpoint's config.
+   * older `checkpoint_id` this forks the thread. A Command routes by its `goto` as well; no
+   * values with a node: the node ran and wrote nothing. Returns the new checkpoint's config.
    */
   async updateState(
     given: RunnableConfig,
-    values: U | Record<string, unknown>,
+    values: U | Record<string, unknown> | Command | null | undefined,
     asNode?: string,
   ): Promise<RunnableConfig> {
     const config = mergeConfigs(this.bound, given) as RunnableConfig;
