@@ -21,9 +21,12 @@ export type GraphErrorCode =
 class GraphError<C extends GraphErrorCode> extends LayoverError<C> {}
 
 /** The graph's shape is wrong: unknown node in an edge, no entry point, a reserved name… */
-export class InvalidGraphError extends GraphError<"INVALID_GRAPH"> {
-  constructor(message: string) {
-    super("INVALID_GRAPH", message);
+export class InvalidGraphError<
+  C extends "INVALID_GRAPH" | "MISSING_CHECKPOINTER" = "INVALID_GRAPH",
+> extends GraphError<C> {
+  /** `code` for a subclass's own (LangGraph's GraphValueError has several: a missing checkpointer's too). */
+  constructor(message: string, code = "INVALID_GRAPH" as C) {
+    super(code, message);
   }
 }
 
@@ -83,15 +86,16 @@ export class GraphRecursionError extends GraphError<"RECURSION_LIMIT"> {
   }
 }
 
-export class MissingCheckpointerError extends GraphError<"MISSING_CHECKPOINTER"> {
+export class MissingCheckpointerError extends InvalidGraphError<"MISSING_CHECKPOINTER"> {
   /** LangGraph.js's code for this error, for code ported from it that checks it. */
   readonly lc_error_code = "MISSING_CHECKPOINTER";
-  constructor(what: string) {
+  /** `what` needs a checkpointer (`interrupt()`, `getState()`) `to` do what (`to save the paused state`). */
+  constructor(what: string, to = "to save the paused state") {
     super(
-      "MISSING_CHECKPOINTER",
-      `${what} needs a checkpointer to save the paused state. ` +
+      `${what} needs a checkpointer ${to}. ` +
         "Compile the graph with one: builder.compile({ checkpointer: new MemorySaver() }) in development, " +
         "the Postgres saver in production.",
+      "MISSING_CHECKPOINTER",
     );
   }
 }

@@ -30,7 +30,7 @@ import { updateThenContinue, updateThreadState } from "../update-state.ts";
 import { cacheNamespace } from "./cache-policy.ts";
 import { type DrawConfig, drawGraph, drawRoot, type GraphDrawing } from "./draw.ts";
 import { enterRun } from "./enter-run.ts";
-import { type RunnableConfig, runEnvironment } from "./environment.ts";
+import { type RunnableConfig, runEnvironment, threadEnvironment } from "./environment.ts";
 import type { StreamEventsFilters } from "./event-filters.ts";
 import { inputJsonSchema } from "./input-schema.ts";
 import { type BatchOptions, batchInvoke, mergeConfigs } from "./runnable-methods.ts";
@@ -298,7 +298,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   ): Promise<StateSnapshot<S>> {
     const config = mergeConfigs(this.bound, given) as RunnableConfig;
     const graph = options?.atNamespace ? this : graphAtNamespace(this, config.configurable?.checkpoint_ns);
-    const { env } = runEnvironment(graph, config, undefined, false);
+    const env = threadEnvironment(graph, config, "getState()");
     const at = config.configurable?.checkpoint_id;
     return (await stateSnapshot(env, at, options?.subgraphs === true)) as StateSnapshot<S>;
   }
@@ -310,7 +310,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   ): AsyncIterableIterator<StateSnapshot<S>> {
     const config = mergeConfigs(this.bound, given) as RunnableConfig;
     const graph = graphAtNamespace(this, config.configurable?.checkpoint_ns);
-    const { env } = runEnvironment(graph, config, undefined, false);
+    const env = threadEnvironment(graph, config, "getStateHistory()");
     yield* history(env, options) as AsyncIterableIterator<StateSnapshot<S>>;
   }
 
@@ -325,7 +325,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     asNode?: string,
   ): Promise<RunnableConfig> {
     const config = mergeConfigs(this.bound, given) as RunnableConfig;
-    const { env } = runEnvironment(this, config, undefined, false);
+    const env = threadEnvironment(this, config, "updateState()");
     const head = await loadHead(env, config.configurable?.checkpoint_id);
     const next = await updateThreadState(env, head, values, asNode);
     return {
@@ -343,7 +343,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    * `null` continues past a static breakpoint, as `invoke(null, config)` does.
    */
   async prepare(input: U | Command | null, config: RunnableConfig): Promise<{ checkpointId: string }> {
-    const { env } = runEnvironment(this, mergeConfigs(this.bound, config), undefined, false);
+    const env = threadEnvironment(this, mergeConfigs(this.bound, config) as RunnableConfig, "prepare()");
     const head = await enterRun(env, await loadHead(env, undefined), input, false, false);
     return { checkpointId: (head as LoadedHead).checkpoint.id };
   }

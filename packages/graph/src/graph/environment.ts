@@ -8,7 +8,12 @@ import {
 } from "@layover/checkpoint";
 import { type Durability, isDurability, requestedDurability, TASK_SEED } from "../commit.ts";
 import { currentTask, type TaskContext } from "../context.ts";
-import { InvalidGraphError, InvalidInputError, MissingThreadIdError } from "../errors.ts";
+import {
+  InvalidGraphError,
+  InvalidInputError,
+  MissingCheckpointerError,
+  MissingThreadIdError,
+} from "../errors.ts";
 import { callbackList } from "../langchain.ts";
 import type { StepEnv } from "../step.ts";
 import { type Emitter, nestedEmitter, teeEmitter } from "../stream.ts";
@@ -257,4 +262,15 @@ export function runEnvironment(
     cache: graphCache(graph),
   };
   return { env, subgraph: false };
+}
+
+/**
+ * Where a thread's reads and updates (getState, getStateHistory, updateState; `what`) go: its
+ * graph's checkpointer. Without one there is no thread: refused, as LangGraph's, rather than
+ * read as an empty one (and an update dropped).
+ */
+export function threadEnvironment(graph: GraphRuntimeOptions, config: RunnableConfig, what: string): StepEnv {
+  const { env } = runEnvironment(graph, config, undefined, false);
+  if (!env.durable) throw new MissingCheckpointerError(what, "to keep a thread's state");
+  return env;
 }
