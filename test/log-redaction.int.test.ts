@@ -1,13 +1,10 @@
 // What a worker logs at its default settings, read from its real pino output: the ids of a run,
 // never what users wrote (state, inputs, answers), even inside the errors it logs.
-import { Writable } from "node:stream";
 import { END, MessagesAnnotation, START, StateGraph, StateSchema } from "@layover/graph";
-import { createClient, createLogger, type LayoverClient } from "@layover/runtime";
-import { createTestSchema, deleteRedisPrefix, getRedis, uniqueRedisPrefix } from "@layover/testing";
-import { createWorker } from "@layover/worker";
-import pino from "pino";
+import type { LayoverClient } from "@layover/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { loggedWorker } from "./support/logged-worker.ts";
 
 const SECRET = "4111-1111-1111-1111";
 
@@ -43,32 +40,12 @@ const ledger = new StateGraph(
   .addEdge("book", END)
   .compile();
 
-const lines: string[] = [];
+let lines: string[] = [];
 let client: LayoverClient;
 let close: () => Promise<void>;
 
 beforeAll(async () => {
-  const schema = await createTestSchema("log_redaction");
-  const redisUrl = await getRedis();
-  const prefix = uniqueRedisPrefix("log-redaction");
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  // The worker CLI's logger at its defaults (LAYOVER_LOG_PAYLOADS unset), at debug: every line.
-  const logger = createLogger({ level: "debug", logPayloads: false, name: "layover-worker" }, stream);
-  const deployment = { databaseUrl: schema.url, redisUrl, schema: schema.name, prefix };
-  const worker = createWorker({ graphs: { badReply, echo, ledger }, ...deployment, logger });
-  await worker.start();
-  client = createClient({ ...deployment, logger: pino({ level: "silent" }) });
-  close = async () => {
-    await worker.close();
-    await client.close();
-    await deleteRedisPrefix(redisUrl, prefix);
-    await schema.drop();
-  };
+  ({ lines, client, close } = await loggedWorker("log-redaction", { badReply, echo, ledger }));
 }, 60_000);
 afterAll(() => close?.());
 

@@ -72,8 +72,9 @@ export class CheckpointConflictError extends LayoverError<"CHECKPOINT_CONFLICT">
 /** A value that cannot be stored: says where it is and what to do. */
 export class NotSerializableError extends LayoverError<"NOT_SERIALIZABLE"> {
   readonly path: string;
-  constructor(path: string, message: string) {
-    super("NOT_SERIALIZABLE", message);
+  /** `redactedMessage`: without the path (its keys may be the user's data: an email, an id), for logs. */
+  constructor(path: string, message: string, redactedMessage?: string) {
+    super("NOT_SERIALIZABLE", message, { redactedMessage });
     this.path = path;
   }
 }

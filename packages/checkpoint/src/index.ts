@@ -10,7 +10,7 @@ export {
 } from "./errors.ts";
 export { newCheckpointId } from "./ids.ts";
 export { assertJsonSerialisable } from "./json-check.ts";
-export { hasLoneSurrogate, jsonbProblem, type UnstorableText, unstorableText } from "./jsonb.ts";
+export { hasLoneSurrogate, jsonbIssue, jsonbProblem, type UnstorableText, unstorableText } from "./jsonb.ts";
 export { MemorySaver } from "./memory-saver.ts";
 export { meantHint, unknownKeys, unknownKeysProblem } from "./option-keys.ts";
 export { jsonSerializer, reviveLangChain, type Serializer } from "./serializer.ts";

@@ -21,10 +21,9 @@ function childPath(path: string, key: string | number): string {
 }
 
 function fail(what: string, path: string, value: unknown, hint: string): never {
-  throw new NotSerializableError(
-    path,
-    `${what} must be JSON-serialisable, but ${path} is ${describe(value)}. ${hint}`,
-  );
+  const message = (where: string) =>
+    `${what} must be JSON-serialisable, but ${where} is ${describe(value)}. ${hint}`;
+  throw new NotSerializableError(path, message(path), message("a value in it"));
 }
 
 /**

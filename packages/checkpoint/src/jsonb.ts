@@ -82,15 +82,29 @@ function asStoredJson(value: unknown, ancestors = new Set<object>()): unknown {
  * surrogate pair. Undefined when it can.
  */
 export function jsonbProblem(value: unknown, what: string): string | undefined {
+  return jsonbIssue(value, what)?.message;
+}
+
+/**
+ * jsonbProblem's, with the message for logs (`redactedMessage`): without the path, whose keys
+ * may be the user's data (an email keying a record).
+ */
+export function jsonbIssue(
+  value: unknown,
+  what: string,
+): { message: string; redactedMessage: string } | undefined {
   try {
     assertJsonSerialisable(asStoredJson(value), what);
   } catch (error) {
-    if (error instanceof NotSerializableError) return error.message;
+    if (error instanceof NotSerializableError)
+      return { message: error.message, redactedMessage: error.redactedMessage ?? error.message };
     throw error;
   }
   const found = unstorableText(value);
   if (found === undefined) return undefined;
-  return found.holds === "nul"
-    ? `${what} holds a NUL character (\\u0000) at ${found.path}, which Postgres cannot store: remove or replace it.`
-    : `${what} holds half a surrogate pair at ${found.path} (text cut through an emoji?), which Postgres cannot store: fix the text, or replace it with text.toWellFormed().`;
+  const message = (at: string) =>
+    found.holds === "nul"
+      ? `${what} holds a NUL character (\\u0000) ${at}, which Postgres cannot store: remove or replace it.`
+      : `${what} holds half a surrogate pair ${at} (text cut through an emoji?), which Postgres cannot store: fix the text, or replace it with text.toWellFormed().`;
+  return { message: message(`at ${found.path}`), redactedMessage: message("in a value") };
 }

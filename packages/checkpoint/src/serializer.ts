@@ -47,6 +47,7 @@ function replacer(this: Record<string, unknown>, key: string, value: unknown): u
         key,
         `Cannot store a ${typeof value} (at key "${key}"): checkpoint values must be data. ` +
           "Keep functions and symbols out of graph state.",
+        `Cannot store a ${typeof value}: checkpoint values must be data. Keep functions and symbols out of graph state.`,
       );
   }
   if (value === null) return null;
@@ -124,9 +125,25 @@ function reviver(this: unknown, _key: string, value: unknown): unknown {
   return revive(kind, (value as Tagged).v);
 }
 
+/**
+ * A value that contains itself, refused as data that cannot be stored (the run fails, as for a
+ * function), not left a TypeError (a job retried for ever); its message names the keys on the
+ * cycle, which may be the user's data: logs get it without them.
+ */
+function cycleRefusal(error: unknown): NotSerializableError | undefined {
+  if (!(error instanceof TypeError) || !/circular structure/i.test(error.message)) return undefined;
+  const message =
+    "Cannot store a value that contains itself (a cycle): checkpoint values must be data (a tree).";
+  return new NotSerializableError("", `${message} ${error.message}`, message);
+}
+
 export const jsonSerializer: Serializer = {
   dumps(value: unknown): string {
-    return JSON.stringify({ "": value }, replacer);
+    try {
+      return JSON.stringify({ "": value }, replacer);
+    } catch (error) {
+      throw cycleRefusal(error) ?? error;
+    }
   },
   loads(text: string): unknown {
     const wrapper = JSON.parse(text, reviver) as { "": unknown } | undefined;

@@ -1,4 +1,4 @@
-export { jsonbProblem, type UnstorableText, unstorableText } from "@layover/checkpoint";
+export { jsonbIssue, jsonbProblem, type UnstorableText, unstorableText } from "@layover/checkpoint";
 export { checkStoreIndex } from "./client/client-options.ts";
 export type { ContinueOptions } from "./client/continue-thread.ts";
 export { type ClientOptions, createClient, type LayoverClient } from "./client/create-client.ts";

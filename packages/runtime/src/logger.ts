@@ -51,7 +51,8 @@ export function redactedError(error: unknown, depth = 0): unknown {
   return {
     type: error.name,
     message,
-    ...(code === undefined ? {} : { code }),
+    // A code is a name (ECONNREFUSED, 23505); anything else under the name may be the user's data.
+    ...(typeof code === "string" || typeof code === "number" ? { code } : {}),
     stack,
     ...(cause === undefined || depth > 3 ? {} : { cause: redactedError(cause, depth + 1) }),
   };

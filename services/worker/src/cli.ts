@@ -100,5 +100,7 @@ main(async () => {
     ...(env.METRICS_PORT !== undefined ? { metricsPort: env.METRICS_PORT } : {}),
     logger,
   });
-  await runUntilSignalled(worker, logger, { shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS });
+  // Its shutdown's lines (an uncaught error among them) say which worker.
+  const workerLogger = logger.child({ workerId: worker.id });
+  await runUntilSignalled(worker, workerLogger, { shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS });
 });

@@ -63,8 +63,12 @@ export function refusesValues(error: unknown): boolean {
 }
 
 /** A value the runtime's tables cannot hold: the run fails (retrying would fail the same way). */
-export function notStorable(message: string): Error {
-  return Object.assign(new Error(message), { name: "NotSerializableError", code: "NOT_SERIALIZABLE" });
+export function notStorable(message: string, redactedMessage?: string): Error {
+  return Object.assign(new Error(message), {
+    name: "NotSerializableError",
+    code: "NOT_SERIALIZABLE",
+    redactedMessage,
+  });
 }
 
 /** What a thrown value that is not an Error says, for the run's stored error: its JSON, cut short. */

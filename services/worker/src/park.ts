@@ -1,5 +1,5 @@
 import { InvalidInputError, type Pause, resumeIssues, timeoutRejection } from "@layover/graph";
-import { jsonbProblem, type NewInterrupt, type RunRow } from "@layover/runtime";
+import { jsonbIssue, type NewInterrupt, type RunRow } from "@layover/runtime";
 import type { ServedGraph, WorkerContext } from "./context.ts";
 import { notStorable } from "./job-end.ts";
 
@@ -19,7 +19,13 @@ function defaultTimeout(ctx: WorkerContext, row: NewInterrupt): number | null {
   if (!warnedNoDefault.has(key)) {
     warnedNoDefault.add(key);
     ctx.logger.warn(
-      { graphId: row.graph_id, node: row.node, interruptId: row.id },
+      {
+        graphId: row.graph_id,
+        node: row.node,
+        interruptId: row.id,
+        threadId: row.thread_id,
+        runId: row.run_id,
+      },
       "the worker's default interrupt timeout is not applied to this question: its schema refuses the timeout rejection; give interrupt() an onTimeout its schema takes",
     );
   }
@@ -75,11 +81,11 @@ function timeoutAnswerIssues(row: NewInterrupt) {
  * deadline on that answer, with the question expired and nobody able to answer it.
  */
 export function parkRefusal(interrupts: readonly NewInterrupt[]): Error | undefined {
-  const unstorable = jsonbProblem(
+  const unstorable = jsonbIssue(
     interrupts.map(({ value, options }) => ({ value, options })),
     "An interrupt's value",
   );
-  if (unstorable !== undefined) return notStorable(unstorable);
+  if (unstorable !== undefined) return notStorable(unstorable.message, unstorable.redactedMessage);
   for (const row of interrupts) {
     if (row.timeout_ms === null) continue;
     const given = row.options.onTimeout !== undefined;

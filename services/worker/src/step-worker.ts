@@ -106,7 +106,14 @@ export function stepWorker(
     maxStalledCount: 5,
   });
   worker.on("failed", (job, error) => {
-    const where = { err: error, jobId: job?.id, threadId: job?.data.threadId, runId: job?.data.runId };
+    // A job's data as read from Redis: ids only when they are ids (a malformed job's may be anything).
+    const id = (value: unknown) => (typeof value === "string" ? value : undefined);
+    const where = {
+      err: error,
+      jobId: job?.id,
+      threadId: id(job?.data.threadId),
+      runId: id(job?.data.runId),
+    };
     const unserved = error instanceof GraphNotServedError;
     ctx.metrics.jobs.inc({ result: unserved ? "unserved" : "error" });
     if (unserved) logger.warn(where, "job handed back: graph or node not served here");

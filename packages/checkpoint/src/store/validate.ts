@@ -2,13 +2,14 @@
 // Postgres: a namespace LangGraph's stores would refuse, a value Postgres's jsonb cannot hold,
 // a filter or page it could not answer as documented.
 import { LayoverError } from "../errors.ts";
-import { jsonbProblem, unstorableText } from "../jsonb.ts";
+import { jsonbIssue, jsonbProblem, unstorableText } from "../jsonb.ts";
 import type { ListNamespacesOperation, Operation, PutOperation, SearchOperation } from "./types.ts";
 
 /** A namespace (or a label in one) a store cannot use. LangGraph's class name. */
 export class InvalidNamespaceError extends LayoverError<"INVALID_NAMESPACE"> {
-  constructor(message: string) {
-    super("INVALID_NAMESPACE", message);
+  /** `redactedMessage`: without the labels (a user's id or email), for logs. */
+  constructor(message: string, redactedMessage?: string) {
+    super("INVALID_NAMESPACE", message, { redactedMessage });
   }
 }
 
@@ -42,20 +43,24 @@ export function validateNamespace(
     if (typeof label !== "string") {
       throw new InvalidNamespaceError(
         `Invalid namespace label '${String(label)}' found in ${namespace}. Namespace labels must be strings, but got ${typeof label}.`,
+        `Invalid namespace label: namespace labels must be strings, but got ${typeof label}.`,
       );
     }
     if (label === "")
       throw new InvalidNamespaceError(
         `Namespace labels cannot be empty strings. Got ${label} in ${namespace}`,
+        "Namespace labels cannot be empty strings.",
       );
     if (label.includes(".")) {
       throw new InvalidNamespaceError(
         `Invalid namespace label '${label}' found in ${namespace}. Namespace labels cannot contain periods ('.').`,
+        "Invalid namespace label: namespace labels cannot contain periods ('.').",
       );
     }
     if (label.includes(":")) {
       throw new InvalidNamespaceError(
         `Invalid namespace label '${label}'. Namespace labels cannot contain colons (':').`,
+        "Invalid namespace label: namespace labels cannot contain colons (':').",
       );
     }
     if (label.includes("\u0000"))
@@ -63,11 +68,15 @@ export function validateNamespace(
     if (unstorableText(label) !== undefined) {
       throw new InvalidNamespaceError(
         `Invalid namespace label '${label}': it holds half a surrogate pair (text cut through an emoji?), which Postgres cannot store.`,
+        "Invalid namespace label: it holds half a surrogate pair (text cut through an emoji?), which Postgres cannot store.",
       );
     }
   }
   if (namespace[0] === "langgraph" && !rules.allowReservedRoot) {
-    throw new InvalidNamespaceError(`Root label for namespace cannot be "langgraph". Got: ${namespace}`);
+    throw new InvalidNamespaceError(
+      `Root label for namespace cannot be "langgraph". Got: ${namespace}`,
+      'Root label for namespace cannot be "langgraph".',
+    );
   }
 }
 
@@ -78,6 +87,7 @@ function checkKeyText(what: string, key: string): void {
   const holds = found.holds === "nul" ? "a NUL character (\\u0000)" : "half a surrogate pair";
   throw new InvalidStoreOperationError(
     `${what} ${JSON.stringify(key)} holds ${holds}, which Postgres cannot store.`,
+    `${what} holds ${holds}, which Postgres cannot store.`,
   );
 }
 
@@ -165,8 +175,9 @@ function checkFilter(filter: unknown): void {
     if (isOperatorClause(clause)) {
       for (const [operator, operand] of Object.entries(clause)) checkOperator(key, operator, operand);
     }
-    const problem = jsonbProblem(clause, `The search filter on "${key}"`);
-    if (problem !== undefined) throw new InvalidStoreOperationError(problem);
+    // The filter's key is a field name; the path inside its clause may be the user's data.
+    const problem = jsonbIssue(clause, `The search filter on "${key}"`);
+    if (problem !== undefined) throw new InvalidStoreOperationError(problem.message, problem.redactedMessage);
   }
 }
 

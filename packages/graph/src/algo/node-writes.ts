@@ -75,10 +75,11 @@ export function stateWrite(
     throw new InvalidUpdateError(message(checked.issues), message(checked.redacted));
   }
   if (filter) return undefined;
-  throw new InvalidUpdateError(
-    `Node "${node}" returned key "${key}", which is not in the state of graph "${spec.name}". ` +
-      `State keys: ${spec.stateKeys.join(", ")}.`,
-  );
+  // The key may be the user's data (results keyed by an email): logs get the message without it.
+  const message = (returned: string) =>
+    `Node "${node}" returned ${returned}, which is not in the state of graph "${spec.name}". ` +
+    `State keys: ${spec.stateKeys.join(", ")}.`;
+  throw new InvalidUpdateError(message(`key "${key}"`), message("a key"));
 }
 
 /** The writes a `goto` makes: a trigger per node, a push task per `Send`. */
