@@ -1,6 +1,6 @@
 // Cron runs: the zone a schedule ticks in and its DST changes, what crons.create refuses, a tick
-// that fell due while no scheduler ran, schedules Redis lost, a delete racing a tick, and ticks
-// on a thread waiting for a person.
+// that fell due while no scheduler ran, schedules Redis lost, and a delete racing a tick. Ticks on
+// a thread waiting for a person: crons-ticks.int.test.ts.
 import { cronSchedulerId, SCHEDULER_QUEUE } from "@layover/runtime";
 import { deleteRedisPrefix } from "@layover/testing";
 import { Queue } from "bullmq";
@@ -287,44 +287,6 @@ describe("crons", () => {
     } finally {
       await lock.query("ROLLBACK").catch(() => {});
       lock.release();
-      await h.client.crons.delete(cron.id);
-      await stop();
-    }
-  });
-
-  it("queues at most one run behind a thread waiting for a person, however many ticks pass", async () => {
-    const { threadId, runId } = await h.client.runs.start({ graphId: "approval", input: { item: "first" } });
-    expect((await h.client.runs.wait(runId)).status).toBe("interrupted");
-    const cron = await h.client.crons.create({
-      graphId: "approval",
-      schedule: "* * * * * *",
-      input: { item: "nightly" },
-      threadId,
-    });
-    const cronRuns = async (status: string) =>
-      (
-        await h.pool.query(
-          `SELECT count(*)::int AS n FROM "${h.schema}".runs
-            WHERE thread_id = $1 AND status = $2 AND idempotency_key LIKE $3`,
-          [threadId, status, `cron-${cron.id}-%`],
-        )
-      ).rows[0].n as number;
-    const queued = () => cronRuns("pending");
-    const stop = await h.startScheduler({ id: "scheduler-parked" });
-    try {
-      while ((await queued()) === 0) await new Promise((resolve) => setTimeout(resolve, 50));
-      await new Promise((resolve) => setTimeout(resolve, 3_000)); // three more ticks
-      expect(await queued()).toBe(1);
-      // Answered, the thread takes the queued run, which parks in turn: the next tick queues one.
-      await h.client.threads.resume(threadId, "yes");
-      const deadline = Date.now() + 5_000;
-      while ((await cronRuns("interrupted")) === 0) {
-        if (Date.now() > deadline) throw new Error("the queued run never took the thread");
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
-      expect(await queued()).toBe(1);
-    } finally {
       await h.client.crons.delete(cron.id);
       await stop();
     }

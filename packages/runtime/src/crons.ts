@@ -45,6 +45,8 @@ export interface CronRow {
   thread_id: string | null;
   config: RunConfig | null;
   created_at: Date;
+  /** When a tick of it last started a run (migrations/0024); null before its first. */
+  last_started_at: Date | null;
 }
 
 export function cronSchedulerId(id: string): string {
@@ -153,6 +155,19 @@ async function ensureScheduled(queue: Queue, row: CronRow): Promise<void> {
   await scheduleCron(queue, row);
 }
 
+/** Refuses a cron on a thread a cron of another graph ticks on: every tick of one of them would be refused. */
+async function refuseCronOfAnotherGraph(db: Db, spec: CronSpec): Promise<void> {
+  const { rows } = await db.pool.query<{ id: string; graph_id: string }>(
+    `SELECT id, graph_id FROM ${db.table("crons")} WHERE thread_id = $1 AND graph_id <> $2 LIMIT 1`,
+    [spec.threadId, spec.graphId],
+  );
+  const other = rows[0];
+  if (other !== undefined)
+    throw new InvalidInputError(
+      `Thread "${spec.threadId}" is the thread of cron ${other.id}, of graph "${other.graph_id}", not "${spec.graphId}": each tick of one of them would be refused. Use another thread id. Nothing was written.`,
+    );
+}
+
 /** crons.create: the row in Postgres, then its schedule in Redis (else the scheduler sets it later). */
 async function createCron(db: Db, queue: Queue, spec: CronSpec, logger?: Logger): Promise<CronRow> {
   checkSpec(spec);
@@ -160,6 +175,8 @@ async function createCron(db: Db, queue: Queue, spec: CronSpec, logger?: Logger)
   const thread = spec.threadId === undefined ? undefined : await getThread(db, db.pool, spec.threadId);
   if (thread !== undefined && thread.graph_id !== spec.graphId)
     throw threadOfAnotherGraph(thread.id, thread.graph_id, spec.graphId);
+  // A thread another graph's cron ticks on, not made yet: its first tick would make it that graph's.
+  if (spec.threadId !== undefined && thread === undefined) await refuseCronOfAnotherGraph(db, spec);
   const { rows } = await db.pool.query<CronRow>(
     `INSERT INTO ${db.table("crons")} (id, graph_id, schedule, timezone, input, thread_id, config)
      VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
@@ -207,15 +224,28 @@ async function deleteCron(db: Db, queue: Queue, id: string, logger?: Logger): Pr
   return rowCount === 1;
 }
 
-/** crons.holding: `fn` in a transaction that holds cron `id`'s row FOR KEY SHARE. */
-async function holdingCron<T>(db: Db, id: string, fn: (cron: CronRow | undefined) => Promise<T>): Promise<T> {
-  if (!isUuid(id)) return fn(undefined);
+/** Records, in the transaction holding its cron, when a tick started its run. */
+export type MarkStarted = (at: Date) => Promise<void>;
+
+/**
+ * crons.holding: `fn` in a transaction that holds cron `id`'s row FOR NO KEY UPDATE: against
+ * crons.delete, and against the cron's other ticks, which wait to see what this one started.
+ */
+async function holdingCron<T>(
+  db: Db,
+  id: string,
+  fn: (cron: CronRow | undefined, markStarted: MarkStarted) => Promise<T>,
+): Promise<T> {
+  if (!isUuid(id)) return fn(undefined, async () => {});
   return inTransaction(db, async (tx) => {
     const { rows } = await tx.query<CronRow>(
-      `SELECT * FROM ${db.table("crons")} WHERE id = $1 FOR KEY SHARE`,
+      `SELECT * FROM ${db.table("crons")} WHERE id = $1 FOR NO KEY UPDATE`,
       [id],
     );
-    return fn(rows[0]);
+    const markStarted: MarkStarted = async (at) => {
+      await tx.query(`UPDATE ${db.table("crons")} SET last_started_at = $2 WHERE id = $1`, [id, at]);
+    };
+    return fn(rows[0], markStarted);
   });
 }
 
@@ -265,12 +295,15 @@ export function cronsApi(db: Db, connection: Redis, prefix: string, logger?: Log
       return rows.length;
     },
     /**
-     * Calls `fn` with cron `id` (undefined if there is none) locked against crons.delete until
-     * `fn` returns: a delete waits for a tick already starting its run, and a tick after the
-     * delete finds no cron. The lock holds a pooled connection for as long as `fn` runs.
+     * Calls `fn` with cron `id` (undefined if there is none) locked against crons.delete and its
+     * other ticks until `fn` returns: a delete waits for a tick already starting its run, a tick
+     * after the delete finds no cron, and a tick after another sees the run it started (and,
+     * through `markStarted`, when). The lock holds a pooled connection for as long as `fn` runs.
      */
-    holding: <T>(id: string, fn: (cron: CronRow | undefined) => Promise<T>): Promise<T> =>
-      holdingCron(db, id, fn),
+    holding: <T>(
+      id: string,
+      fn: (cron: CronRow | undefined, markStarted: MarkStarted) => Promise<T>,
+    ): Promise<T> => holdingCron(db, id, fn),
     /**
      * Whether a run `cron` started on its thread has yet to begin (queued behind the thread's run,
      * or not yet taken by a worker): its tick then starts nothing. Else a thread waiting days for

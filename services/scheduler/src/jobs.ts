@@ -164,14 +164,21 @@ async function pruneCache({ cache, logger }: JobDeps): Promise<unknown> {
   return { pruned };
 }
 
-/** The tick's run, started with its cron held against crons.delete: none once a delete returned. */
+/**
+ * The tick's run, started with its cron held against crons.delete (none once a delete returned)
+ * and its other ticks. None when a tick started one since this one fell due: after an outage the
+ * tick put back and the next one, both due, start one run between them, not one each.
+ */
 async function startCronRun({ client, crons, queue, logger }: JobDeps, job: Job): Promise<unknown> {
   const { cronId } = CronTick.parse(job.data);
-  const tick = String(job.opts.prevMillis ?? job.timestamp);
-  const started = await crons.holding(cronId, async (cron) => {
+  const dueAt = job.opts.prevMillis ?? job.timestamp;
+  const tick = String(dueAt);
+  const started = await crons.holding(cronId, async (cron, markStarted) => {
     if (cron === undefined) return "gone" as const;
+    if (cron.last_started_at !== null && cron.last_started_at.getTime() >= dueAt) return "caught up" as const;
     if (await crons.hasWaitingRun(cron)) return "skipped" as const;
-    return client.runs.start({
+    const startedAt = new Date();
+    const run = await client.runs.start({
       graphId: cron.graph_id,
       input: cron.input,
       ...(cron.config ? { config: knownRunConfig(cron.config) } : {}),
@@ -179,6 +186,8 @@ async function startCronRun({ client, crons, queue, logger }: JobDeps, job: Job)
       multitaskStrategy: "enqueue",
       idempotencyKey: `cron-${cron.id}-${tick}`,
     });
+    await markStarted(startedAt);
+    return run;
   });
   if (started === "gone") {
     // Deleted while the tick was queued, or its schedule outlived the delete (a restore racing
@@ -188,6 +197,13 @@ async function startCronRun({ client, crons, queue, logger }: JobDeps, job: Job)
   }
   if (started === "skipped") {
     logger.info({ cronId }, "cron tick skipped: the run it queued on its thread has not begun");
+    return null;
+  }
+  if (started === "caught up") {
+    logger.info(
+      { cronId, dueAt: new Date(dueAt) },
+      "cron tick skipped: a later tick already started its run",
+    );
     return null;
   }
   logger.info({ cronId, runId: started.runId, threadId: started.threadId }, "cron run started");

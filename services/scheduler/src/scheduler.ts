@@ -266,7 +266,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
     options,
     cache,
   });
-  const schedules = { queue, crons, logger, options };
+  const schedules = { queue, crons, logger, options, refused: new Set<string>() };
   const watch = watchSchedules(schedules);
 
   return {

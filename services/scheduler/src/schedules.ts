@@ -16,10 +16,15 @@ export interface ScheduleDeps {
     pruneThreadsEveryMs?: number;
     pruneCacheEveryMs?: number;
   };
+  /**
+   * The crons the last setting refused (rows BullMQ cannot schedule): said once then, and not
+   * counted as schedules Redis lacks, which would set them all again at every check.
+   */
+  refused: Set<string>;
 }
 
 /** The sweep, reconciliation and pruning (threads, expired node cache entries) schedules, and every cron's from Postgres. */
-export async function setSchedules({ queue, crons, logger, options }: ScheduleDeps): Promise<void> {
+export async function setSchedules({ queue, crons, logger, options, refused }: ScheduleDeps): Promise<void> {
   const every = (ms: number) => ({ every: ms });
   const opts = { removeOnComplete: true, removeOnFail: 100 };
   await queue.upsertJobScheduler("sweep", every(options.sweepEveryMs ?? 2_000), { name: "sweep", opts });
@@ -38,27 +43,33 @@ export async function setSchedules({ queue, crons, logger, options }: ScheduleDe
       data: { ttlMs: options.threadTtlMs },
       opts,
     });
-  await crons.restore((row, error) =>
+  const refusedNow = new Set<string>();
+  await crons.restore((row, error) => {
+    refusedNow.add(row.id);
+    if (refused.has(row.id)) return;
     logger.error(
       { cronId: row.id, schedule: row.schedule, timezone: row.timezone, err: error },
       "a cron's schedule was refused: it does not tick; delete it and create it again",
-    ),
-  );
+    );
+  });
+  refused.clear();
+  for (const id of refusedNow) refused.add(id);
 }
 
 /**
  * Whether Redis holds fewer schedules than Postgres and this replica's options call for: the
- * sweep, reconciliation and the cache's pruning (with the threads' if set) and one per cron. A deleted cron's schedule,
- * until its next tick removes it, can hide a missing one until then.
+ * sweep, reconciliation and the cache's pruning (with the threads' if set) and one per cron but
+ * those refused. A deleted cron's schedule, until its next tick removes it, can hide a missing
+ * one until then, as can a refused cron deleted since.
  */
-async function schedulesLost({ queue, crons }: ScheduleDeps): Promise<boolean> {
+async function schedulesLost({ queue, crons, refused }: ScheduleDeps): Promise<boolean> {
   if ((await queue.getJobScheduler("reconcile")) === undefined) return true;
   const [held, pruning, cronCount] = await Promise.all([
     queue.getJobSchedulersCount(),
     queue.getJobScheduler("prune-threads"),
     crons.count(),
   ]);
-  return held < 3 + (pruning ? 1 : 0) + cronCount;
+  return held < 3 + (pruning ? 1 : 0) + cronCount - refused.size;
 }
 
 /**
