@@ -8,7 +8,7 @@ import { END, START } from "../constants.ts";
 import { currentTask } from "../context.ts";
 import { InvalidGraphError, OutsideNodeError } from "../errors.ts";
 import { buildGraphSpec } from "../graph/build-spec.ts";
-import { checkedCache, checkedStore } from "../graph/checked-parts.ts";
+import { checkedCache, checkedCheckpointer, checkedStore } from "../graph/checked-parts.ts";
 import { CompiledStateGraph } from "../graph/compiled-graph.ts";
 import type { RunnableConfig } from "../graph/environment.ts";
 import type { LangGraphRunnableConfig, NodeSpec } from "../graph/spec.ts";
@@ -110,6 +110,7 @@ function checkedOptions(given: string | EntrypointOptions): EntrypointOptions {
       "entrypoint({ checkpointer: true }) is not supported: give a checkpointer (MemorySaver, PostgresSaver), or leave it out.",
     );
   checkedStore(options.store, "entrypoint({ store })");
+  checkedCheckpointer(options.checkpointer, "entrypoint({ checkpointer })");
   return { ...options, name: checkedName(options.name, "entrypoint") };
 }
 

@@ -1,7 +1,7 @@
 // compile()'s options: LangGraph's, and no others. A misspelt interruptBefore compiled a graph
 // that never paused before the node it was meant to guard: the booking went through unapproved.
 import { describe, expect, it } from "vitest";
-import { Annotation, MemorySaver, START, StateGraph } from "../index.ts";
+import { Annotation, entrypoint, MemorySaver, START, StateGraph } from "../index.ts";
 
 const State = Annotation.Root({ booked: Annotation<boolean>() });
 const builder = () => new StateGraph(State).addNode("book", () => ({ booked: true })).addEdge(START, "book");
@@ -36,5 +36,49 @@ describe("compile()", () => {
     const config = { configurable: { thread_id: "t" } };
     await graph.invoke({}, config);
     expect((await graph.getState(config)).next).toEqual(["book"]);
+  });
+});
+
+/** LangGraph's BaseCheckpointSaver, as its savers look to Layover: its calls, its getNextVersion. */
+class LangGraphStyleSaver {
+  serde = {};
+  async getTuple(_config: unknown) {
+    return undefined;
+  }
+  async *list(_config: unknown) {}
+  async put(config: unknown, _checkpoint: unknown, _metadata: unknown, _versions: unknown) {
+    return config;
+  }
+  async putWrites(_config: unknown, _writes: unknown, _taskId: string) {}
+  async deleteThread(_threadId: string) {}
+  getNextVersion(current: number | undefined) {
+    return (current ?? 0) + 1;
+  }
+}
+
+describe("compile({ checkpointer }) and entrypoint({ checkpointer })", () => {
+  it("refuse one of LangGraph's savers, saying to use Layover's: it failed at the first put with a TypeError", () => {
+    const said = expect.objectContaining({
+      code: "INVALID_GRAPH",
+      message: expect.stringMatching(
+        /checkpointer from LangGraph \(LangGraphStyleSaver\).*MemorySaver from @layover\/graph/,
+      ),
+    });
+    expect(() => builder().compile({ checkpointer: new LangGraphStyleSaver() as never })).toThrow(said);
+    expect(() =>
+      entrypoint({ name: "wf", checkpointer: new LangGraphStyleSaver() as never }, () => 1),
+    ).toThrow(said);
+  });
+
+  it("refuse what is no checkpointer; take Layover's, or false", async () => {
+    expect(() => builder().compile({ checkpointer: {} as never })).toThrow(
+      /takes a checkpointer.*getTuple, list, put, putWrites/,
+    );
+    expect(() => builder().compile({ checkpointer: "memory" as never })).toThrow(/takes a checkpointer/);
+    const config = { configurable: { thread_id: "t" } };
+    expect(await builder().compile({ checkpointer: new MemorySaver() }).invoke({}, config)).toEqual({
+      booked: true,
+    });
+    expect(await builder().compile({ checkpointer: false }).invoke({})).toEqual({ booked: true });
   });
 });

@@ -1,4 +1,4 @@
-import { type CheckpointSaver, unknownKeysProblem } from "@layover/checkpoint";
+import { unknownKeysProblem } from "@layover/checkpoint";
 import type { Command, Send } from "../command.ts";
 import { END, START } from "../constants.ts";
 import { InvalidGraphError } from "../errors.ts";
@@ -14,7 +14,7 @@ import type {
 } from "../state/definition.ts";
 import { buildGraphSpec } from "./build-spec.ts";
 import { checkedCachePolicy } from "./cache-policy.ts";
-import { checkedCache, checkedStore } from "./checked-parts.ts";
+import { checkedCache, checkedCheckpointer, checkedStore } from "./checked-parts.ts";
 import { CompiledStateGraph } from "./compiled-graph.ts";
 import { DrawingRecorder } from "./drawing-recorder.ts";
 import { checkedErrorHandler, type ErrorHandler, withErrorHandlers } from "./error-handlers.ts";
@@ -312,7 +312,7 @@ export class StateGraph<
     });
     return new CompiledStateGraph<S, U>({
       spec,
-      checkpointer: options.checkpointer as CheckpointSaver | false | undefined,
+      checkpointer: checkedCheckpointer(options.checkpointer, "compile({ checkpointer })"),
       interruptBefore: breakpoints(spec, options.interruptBefore, "interruptBefore"),
       interruptAfter: breakpoints(spec, options.interruptAfter, "interruptAfter"),
       store: checkedStore(options.store, "compile({ store })"),
