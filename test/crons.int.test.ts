@@ -101,6 +101,30 @@ describe("crons", () => {
     expect(cronSchedules).toEqual([]);
   });
 
+  it("refuses a step as long as its field (it falls once, at the range's start) and says macros are not taken", async () => {
+    const before = (await h.client.crons.list()).length;
+    // "*/61 * * * *" ticked hourly at :00, quietly; "0 */24 * * *" daily.
+    for (const [schedule, field] of [
+      ["*/61 * * * *", "minutes"],
+      ["0 */24 * * *", "hours"],
+      ["*/90 * * * * *", "seconds"],
+      ["0 0 1 1,*/12 *", "months"],
+    ] as const)
+      await expect(h.client.crons.create({ graphId: "linear", schedule, input: {} })).rejects.toMatchObject({
+        code: "INVALID_CONFIG",
+        message: expect.stringContaining(`in the ${field} field`),
+      });
+    await expect(
+      h.client.crons.create({ graphId: "linear", schedule: "@daily", input: {} }),
+    ).rejects.toMatchObject({
+      message: expect.stringContaining('"0 0 * * *"'),
+    });
+    expect((await h.client.crons.list()).length).toBe(before);
+    // A step within its field is taken.
+    const taken = await h.client.crons.create({ graphId: "linear", schedule: "*/59 */23 * * *", input: {} });
+    await h.client.crons.delete(taken.id);
+  });
+
   it("refuses a hashed (H) field: cron-parser draws it afresh for every tick", async () => {
     const before = (await h.client.crons.list()).length;
     // "H H * * *" (once a day, at a time of its own) ticked 25 times in 10 days.

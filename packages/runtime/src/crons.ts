@@ -61,8 +61,9 @@ function zoneOf(row: Pick<CronRow, "timezone">): string {
 function checkSpec(spec: CronSpec): void {
   if (typeof spec.schedule !== "string" || spec.schedule.trim().split(/\s+/).length < 5)
     throw new InvalidConfigError(
-      `Invalid cron schedule ${JSON.stringify(spec.schedule) ?? "undefined"}: give a string of 5 or 6 fields, such as "*/5 * * * *".`,
+      `Invalid cron schedule ${JSON.stringify(spec.schedule) ?? "undefined"}: give a string of 5 or 6 fields, such as "*/5 * * * *"${spec.schedule?.startsWith?.("@") ? ' (macros such as "@daily" are not taken: "0 0 * * *")' : ""}.`,
     );
+  checkSteps(spec.schedule);
   checkKey(spec.threadId, "A cron's threadId", "for a new thread per tick");
   if (spec.input === null)
     throw new InvalidInputError(
@@ -102,6 +103,30 @@ function checkFallsDue(schedule: string, tz: string): void {
   }
   if (next === undefined)
     throw new InvalidConfigError(`Cron schedule ${JSON.stringify(schedule)} never falls due (in ${tz}).`);
+}
+
+/** The fields of a schedule of 5 (or 6, seconds first), and how many values each has. */
+const FIELDS = [
+  { name: "minutes", span: 60 },
+  { name: "hours", span: 24 },
+  { name: "days of the month", span: 31 },
+  { name: "months", span: 12 },
+  { name: "days of the week", span: 7 },
+];
+
+/** Refuses a step as long as its field or longer ("*\/61 * * * *"): it ticks only at the range's start. */
+function checkSteps(schedule: string): void {
+  const given = schedule.trim().split(/\s+/);
+  const fields = given.length === 6 ? [{ name: "seconds", span: 60 }, ...FIELDS] : FIELDS;
+  for (const [i, field] of fields.entries()) {
+    for (const part of (given[i] ?? "").split(",")) {
+      const step = /\/(\d+)$/.exec(part)?.[1];
+      if (step !== undefined && Number(step) >= field.span)
+        throw new InvalidConfigError(
+          `Invalid cron schedule ${JSON.stringify(schedule)}: a step of ${step} in the ${field.name} field (${field.span} values) falls once, at the start of its range; give a step below ${field.span}, or the value itself.`,
+        );
+    }
+  }
 }
 
 /**
