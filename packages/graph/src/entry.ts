@@ -32,7 +32,7 @@ import {
 import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId, isInterruptIdShaped } from "./ids.ts";
-import { type Interrupt, resumeIssues } from "./interrupt.ts";
+import { type Interrupt, interrupt, resumeIssues } from "./interrupt.ts";
 import type { FieldCheck, FieldSpec, StateDefinition } from "./state/definition.ts";
 import { missingNodes, plannedTasks, type StepEnv } from "./step.ts";
 import { saveWrites } from "./uncommitted.ts";
@@ -138,6 +138,15 @@ export function routerConfig(env: StepEnv, node: string, step: number): NodeConf
     recursionLimit: env.recursionLimit ?? DEFAULT_RECURSION_LIMIT,
     signal: env.signal,
     writer: () => {},
+    // A router runs outside any task: interrupt() there is refused (OutsideNodeError), as LangGraph's.
+    interrupt,
+    executionInfo: {
+      nodeAttempt: 1,
+      checkpointId: "",
+      checkpointNs: env.key.ns,
+      taskId: "",
+      threadId: env.key.threadId,
+    },
     metadata: {
       langgraph_node: node,
       langgraph_step: step,

@@ -17,21 +17,9 @@ import { compiledJsonSchema } from "./state/json-schema.ts";
 
 export type { Interrupt } from "./outcome.ts";
 
-export interface InterruptOptions<R = unknown> {
-  /**
-   * How long the interrupt may wait for an answer: milliseconds, or a string such as
-   * "30s", "15m", "2h", "1d". When it passes, the runtime resumes the node with `onTimeout`.
-   * @defaultValue none — the graph's default timeout applies, else the runtime's, else it waits forever.
-   */
-  timeout?: number | string;
-  /**
-   * The value `interrupt()` returns when the timeout passes (JSON).
-   * @defaultValue the runtime's documented rejection object.
-   */
-  onTimeout?: unknown;
-  /** A zod schema every resume value must satisfy; a bad value is refused before anything changes. */
-  schema?: z.ZodType<R>;
-}
+import type { InterruptOptions } from "./interrupt-options.ts";
+
+export type { InterruptOptions };
 
 /** Thrown by `interrupt()` to stop the node; the engine catches it. Never catch it in node code. */
 export class GraphInterrupt extends GraphBubbleUp {

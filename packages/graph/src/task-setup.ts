@@ -3,10 +3,10 @@
 
 import type { PlannedTask } from "./algo/plan.ts";
 import { DEFAULT_RECURSION_LIMIT } from "./constants.ts";
-import type { TaskContext } from "./context.ts";
+import { currentTask, type TaskContext } from "./context.ts";
 import type { NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead } from "./head.ts";
-import type { Interrupt } from "./interrupt.ts";
+import { type Interrupt, interrupt } from "./interrupt.ts";
 import { type MessagesStreamer, messagesStreamer } from "./messages-stream.ts";
 import type { StepEnv } from "./step-env.ts";
 
@@ -59,6 +59,17 @@ export function taskSetup(
     recursionLimit: env.recursionLimit ?? DEFAULT_RECURSION_LIMIT,
     signal: env.signal,
     writer,
+    interrupt,
+    executionInfo: {
+      // The attempt running now: a retried node's attempts each run in a task context of their own.
+      get nodeAttempt() {
+        return currentTask()?.attempt ?? 1;
+      },
+      checkpointId: head.checkpoint.id,
+      checkpointNs: ns,
+      taskId: task.id,
+      threadId: env.key.threadId,
+    },
     metadata: {
       // The caller's metadata (config.metadata), under what the engine writes, as LangGraph's.
       ...env.metadata,

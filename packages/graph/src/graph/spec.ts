@@ -1,4 +1,5 @@
 import type { BaseCache, BaseStore, CheckpointSaver, TimeoutPolicy } from "@layover/checkpoint";
+import type { InterruptOptions } from "../interrupt-options.ts";
 import type { StateDefinition } from "../state/definition.ts";
 
 /** Retry a failing node with exponential backoff. An interrupt is never retried. */
@@ -33,6 +34,15 @@ export interface CachePolicy {
   keyFunc?: ((input: unknown) => string) | undefined;
 }
 
+/** LangGraph's `runtime.executionInfo`. */
+export interface ExecutionInfo {
+  readonly nodeAttempt: number;
+  checkpointId: string;
+  checkpointNs: string;
+  taskId: string;
+  threadId: string;
+}
+
 /** What a node receives as its second argument. */
 export interface NodeConfig {
   configurable: Record<string, unknown>;
@@ -45,6 +55,10 @@ export interface NodeConfig {
   signal: AbortSignal | undefined;
   /** Send a chunk to `stream(…, { streamMode: "custom" })`. */
   writer: (chunk: unknown) => void;
+  /** LangGraph's `runtime.interrupt`: `interrupt()` itself, for a node or tool that takes it from here. */
+  interrupt: <I = unknown, R = any>(value: I, options?: InterruptOptions<R>) => R;
+  /** LangGraph's `runtime.executionInfo`: where the task runs, and which of its attempts this is (from 1). */
+  executionInfo: ExecutionInfo;
   /** LangGraph's: tells the node's idleTimeout the node is making progress; only a timed node has it. */
   heartbeat?: () => void;
   metadata: {

@@ -138,12 +138,24 @@ describe("createReactAgent: pauses", () => {
     expect((await agent.getState(config)).next).toEqual([]);
   });
 
-  it("a tool that calls interrupt() pauses the agent in the tools node; the resume answers it", async () => {
-    const book = tool(({ flight }) => `${flight}: ${interrupt({ question: `book ${flight}?` })}`, {
-      name: "book",
-      description: "Book a flight",
-      schema: z.object({ flight: z.string() }),
-    });
+  // LangGraph's tools take it from their runtime too: without it there, the tool's error became a
+  // message and the agent went on, the approval skipped.
+  it.each([
+    ["interrupt()", (question: unknown) => interrupt(question)],
+    [
+      "runtime.interrupt()",
+      (question: unknown, runtime: { interrupt: typeof interrupt }) => runtime.interrupt(question),
+    ],
+  ])("a tool that calls %s pauses the agent in the tools node; the resume answers it", async (_, ask) => {
+    const book = tool(
+      (({ flight }: { flight: string }, runtime: { interrupt: typeof interrupt }) =>
+        `${flight}: ${ask({ question: `book ${flight}?` }, runtime)}`) as never,
+      {
+        name: "book",
+        description: "Book a flight",
+        schema: z.object({ flight: z.string() }),
+      },
+    );
     const llm = new ScriptedChatModel([
       asks("ai-1", { name: "book", args: { flight: "LH400" }, id: "b1" }),
       says("ai-2", "booked"),
