@@ -67,6 +67,7 @@ export { CompiledStateGraph, type InvokeResult, type StreamConfig } from "./grap
 export type { RunnableConfig } from "./graph/environment.ts";
 export type { ErrorHandler, ErrorHandler as NodeErrorHandler } from "./graph/error-handlers.ts";
 export type { StreamEventsFilters } from "./graph/event-filters.ts";
+export { IterableReadableStream } from "./graph/iterable-stream.ts";
 export type {
   CachePolicy,
   CompileOptions,

@@ -33,6 +33,7 @@ import { enterRun } from "./enter-run.ts";
 import { type RunnableConfig, runEnvironment, threadEnvironment } from "./environment.ts";
 import type { StreamEventsFilters } from "./event-filters.ts";
 import { inputJsonSchema } from "./input-schema.ts";
+import type { IterableReadableStream } from "./iterable-stream.ts";
 import { type BatchOptions, batchInvoke, mergeConfigs } from "./runnable-methods.ts";
 import { type GraphSpec, graphAtNamespace } from "./spec.ts";
 import { viewOf } from "./state-views.ts";
@@ -198,7 +199,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
   async stream(
     input: U | Command | null | undefined,
     given?: StreamConfig,
-  ): Promise<AsyncIterableIterator<any>> {
+  ): Promise<IterableReadableStream<any>> {
     const config = mergeConfigs(this.bound, given) as StreamConfig | undefined;
     const requested = config?.streamMode ?? "updates";
     const modes = Array.isArray(requested) ? requested : [requested];
@@ -214,9 +215,19 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
    */
   streamEvents(
     input: U | Command | null | undefined,
+    given: StreamEventsConfig & { encoding: "text/event-stream" },
+    filters?: StreamEventsFilters,
+  ): IterableReadableStream<Uint8Array>;
+  streamEvents(
+    input: U | Command | null | undefined,
     given: StreamEventsConfig,
     filters?: StreamEventsFilters,
-  ): AsyncIterableIterator<StreamEvent> {
+  ): IterableReadableStream<StreamEvent>;
+  streamEvents(
+    input: U | Command | null | undefined,
+    given: StreamEventsConfig,
+    filters?: StreamEventsFilters,
+  ): IterableReadableStream<StreamEvent> | IterableReadableStream<Uint8Array> {
     const config = mergeConfigs(this.bound, given) as StreamEventsConfig;
     refuseSubgraphs(config, "streamEvents()");
     const graph = { name: this.name, root: this.spec.root?.output };

@@ -4,6 +4,7 @@ import { InvalidInputError } from "../errors.ts";
 import { checkStreamModes, type Emitter, type StreamMode } from "../stream.ts";
 import type { RunnableConfig } from "./environment.ts";
 import { checkedFilters, passes } from "./event-filters.ts";
+import { IterableReadableStream } from "./iterable-stream.ts";
 import { type CallEvent, modelEvents } from "./model-events.ts";
 import { streamRun } from "./stream-run.ts";
 
@@ -14,6 +15,8 @@ export interface StreamEventsConfig extends RunnableConfig {
   subgraphs?: boolean;
   /** The event schema, as LangChain's `streamEvents`: only "v2" is built. Required, as there. */
   version: "v1" | "v2";
+  /** LangChain's: "text/event-stream" gives the events as a server-sent event stream's bytes. */
+  encoding?: "text/event-stream" | undefined;
 }
 
 /**
@@ -53,6 +56,23 @@ function checkEventsCall(config: Partial<StreamEventsConfig> | undefined) {
         'Layover builds LangChain\'s "v2" event schema only.',
     );
   }
+  if (config.encoding !== undefined && config.encoding !== "text/event-stream")
+    throw new InvalidInputError(
+      `streamEvents() takes encoding "text/event-stream" (server-sent events) or none; got ${JSON.stringify(config.encoding)}.`,
+    );
+}
+
+/**
+ * `events` as LangChain's `encoding: "text/event-stream"` gives them: each an `event: data` whose
+ * data is its JSON, then `event: end`, as bytes (a Response's body). Returned, it stops the run.
+ */
+function serverSentEvents(events: IterableReadableStream<StreamEvent>): IterableReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  async function* encoded(): AsyncGenerator<Uint8Array> {
+    for await (const event of events) yield encoder.encode(`event: data\ndata: ${JSON.stringify(event)}\n\n`);
+    yield encoder.encode("event: end\n\n");
+  }
+  return new IterableReadableStream(encoded());
 }
 
 /** The metadata LangGraph gives every event: the config's own, and its configurable's plain values. */
@@ -148,7 +168,7 @@ export function streamEvents(
   config: StreamEventsConfig,
   filters: unknown,
   run: (emit: Emitter, stop: AbortSignal) => Promise<unknown>,
-): AsyncIterableIterator<StreamEvent> {
+): IterableReadableStream<StreamEvent> | IterableReadableStream<Uint8Array> {
   checkEventsCall(config);
   const filter = checkedFilters(filters);
   const requested = config.streamMode ?? "updates";
@@ -162,7 +182,7 @@ export function streamEvents(
     data,
     parent_ids: [],
   });
-  return streamRun(modes, true, async (out, stop) => {
+  const events = streamRun(modes, true, async (out, stop) => {
     const yielded = firstEventInput(input, (event: StreamEvent) => out.push("debug", event));
     const push = (event: StreamEvent) => {
       if (filter === undefined || passes(filter, event)) yielded(event);
@@ -186,5 +206,6 @@ export function streamEvents(
     };
     push(graphEvent("on_chain_start", { input }));
     push(graphEvent("on_chain_end", { output: runOutput(await run(emit, stop)) }));
-  }) as AsyncIterableIterator<StreamEvent>;
+  }) as IterableReadableStream<StreamEvent>;
+  return config.encoding === "text/event-stream" ? serverSentEvents(events) : events;
 }

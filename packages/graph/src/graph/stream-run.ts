@@ -1,4 +1,5 @@
 import type { Emitter, StreamMode } from "../stream.ts";
+import { IterableReadableStream } from "./iterable-stream.ts";
 
 /**
  * Runs `run` in the background and yields what it emits as it happens: chunks in
@@ -12,7 +13,7 @@ export function streamRun(
   single: boolean,
   run: (emit: Emitter, stop: AbortSignal) => Promise<unknown>,
   subgraphs = false,
-): AsyncIterableIterator<unknown> {
+): IterableReadableStream<unknown> {
   const stop = new AbortController();
   const queue: unknown[] = [];
   let finished = false;
@@ -63,7 +64,7 @@ export function streamRun(
     if (!finished) stop.abort(READER_STOPPED());
   };
   // Not a `finally` in iterate: a generator never started runs none on its return().
-  return {
+  return new IterableReadableStream({
     next: () => chunks.next(),
     return: (value?: unknown) => {
       leave();
@@ -73,10 +74,7 @@ export function streamRun(
       leave();
       return chunks.throw(error);
     },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
+  });
 }
 
 /** Why a stream's run was stopped: what its nodes' signal says. */

@@ -86,3 +86,65 @@ describe("a stream returned before its first read", () => {
     expect(await graph.invoke(null, config)).toEqual({ n: 8 });
   });
 });
+
+// As LangGraph's stream() and streamEvents(), a web ReadableStream too: server code pipes it,
+// reads it with a reader, or sends it as a Response's body.
+describe("a stream as a ReadableStream", () => {
+  it("reads with getReader(), in order, to its end", async () => {
+    const { graph } = looping();
+    const config = { configurable: { thread_id: randomUUID() }, streamMode: "values" as const };
+    const stream = await graph.stream({ n: 0 }, config);
+    expect(stream).toBeInstanceOf(ReadableStream);
+    const reader = stream.getReader();
+    const read = [];
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) read.push(chunk.value.n);
+    expect(read).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it("pipes through a TransformStream", async () => {
+    const { graph } = looping();
+    const config = { configurable: { thread_id: randomUUID() }, streamMode: "values" as const };
+    const lines = (await graph.stream({ n: 6 }, config)).pipeThrough(
+      new TransformStream<{ n: number }, string>({
+        transform: (chunk, controller) => controller.enqueue(`n=${chunk.n}`),
+      }),
+    );
+    const read = [];
+    for await (const line of lines) read.push(line);
+    expect(read).toEqual(["n=6", "n=7", "n=8"]);
+  });
+
+  it("cancel() stops its run, as a reader that stops does", async () => {
+    const { graph, ran } = looping();
+    const config = { configurable: { thread_id: randomUUID() } };
+    const stream = await graph.stream({ n: 0 }, config);
+    const reader = stream.getReader();
+    await reader.read();
+    await reader.cancel();
+    await settle();
+    expect(ran.count).toBeLessThanOrEqual(2);
+    expect((await graph.getState(config)).next).toEqual(["a"]);
+  });
+
+  it('streamEvents with encoding "text/event-stream": server-sent events\' bytes, then "event: end"', async () => {
+    const { graph } = looping();
+    const config = { configurable: { thread_id: randomUUID() }, version: "v2" as const };
+    const body = graph.streamEvents({ n: 7 }, { ...config, encoding: "text/event-stream" });
+    const text = await new Response(body).text();
+    const events = text.split("\n\n").filter(Boolean);
+    expect(events.at(-1)).toBe("event: end");
+    const first = events[0]?.split("\n") ?? [];
+    expect(first[0]).toBe("event: data");
+    expect(JSON.parse(first[1]?.slice("data: ".length) ?? "")).toMatchObject({ event: "on_chain_start" });
+    expect(events.at(-2)).toContain('"event":"on_chain_end"');
+  });
+
+  it("streamEvents refuses another encoding, before the run starts", () => {
+    const { graph, ran } = looping();
+    const config = { configurable: { thread_id: randomUUID() }, version: "v2" as const };
+    expect(() => graph.streamEvents({ n: 0 }, { ...config, encoding: "text/plain" as never })).toThrow(
+      /encoding "text\/event-stream" \(server-sent events\) or none; got "text\/plain"/,
+    );
+    expect(ran.count).toBe(0);
+  });
+});
