@@ -54,3 +54,26 @@ describe("a node's runtime", () => {
     expect(first?.checkpointId).toBe(input?.config.configurable?.checkpoint_id);
   });
 });
+
+describe("a Command for the parent graph from a root graph's node", () => {
+  it("fails the run naming the node and saying why (LangGraph drops it); as a subgraph it routes the parent", async () => {
+    const Handoff = Annotation.Root({ to: Annotation<string>() });
+    const handoff = new StateGraph(Handoff)
+      .addNode(
+        "route",
+        () => new Command({ graph: Command.PARENT, goto: "billing", update: { to: "billing" } }),
+      )
+      .addEdge(START, "route")
+      .compile();
+    await expect(handoff.invoke({})).rejects.toMatchObject({
+      code: "INVALID_UPDATE",
+      message: expect.stringContaining('Node "route" returned a Command for the parent graph'),
+    });
+    const parent = new StateGraph(Handoff)
+      .addNode("agent", handoff, { ends: ["billing"] })
+      .addNode("billing", (state) => ({ to: `${state.to} handled` }))
+      .addEdge(START, "agent")
+      .compile();
+    expect(await parent.invoke({})).toEqual({ to: "billing handled" });
+  });
+});

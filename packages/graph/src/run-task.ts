@@ -3,7 +3,7 @@ import { isOwnLayoverError } from "@layover/checkpoint";
 import type { Write } from "./algo/apply-writes.ts";
 import { edgeWrites, isParentCommand, outputWrites, stateWrite } from "./algo/node-writes.ts";
 import type { PlannedTask } from "./algo/plan.ts";
-import { Command } from "./command.ts";
+import { Command, isCommand } from "./command.ts";
 import { inAttempt, type PushHook, type TaskContext, taskContext } from "./context.ts";
 import { GraphAbortedError, InvalidUpdateError, isNodeTimeoutError } from "./errors.ts";
 import type { GraphSpec, NodeConfig, NodeSpec, RetryPolicy } from "./graph/spec.ts";
@@ -118,12 +118,26 @@ async function attemptIn(run: TaskRun, node: NodeSpec, context: TaskContext): Pr
     // A subgraph node routed in this graph: treat it as this node's own Command.
     output = new Command({ update: error.command.update, goto: error.command.goto });
   }
+  if (context.ns === "") refuseParentCommandAtRoot(spec, task.name, output);
   const writes = [...pushed, ...outputWrites(spec, task.name, output, node.isSubgraph)];
   const routed = await taskContext.run(context, () =>
     edgeWrites(spec, task.name, run.values, run.versions, writes, config),
   );
   writes.push(...routed);
   return { kind: "done", writes, output };
+}
+
+/**
+ * Refuses a Command for the parent graph from a node of a graph that runs as the root: there is
+ * no parent to take it (LangGraph ends the run there without a word, the handoff dropped).
+ */
+function refuseParentCommandAtRoot(spec: GraphSpec, node: string, output: unknown): void {
+  const commands = Array.isArray(output) ? output : [output];
+  if (!commands.some((item) => isCommand(item) && item.graph === Command.PARENT)) return;
+  throw new InvalidUpdateError(
+    `Node "${node}" returned a Command for the parent graph (graph: Command.PARENT), but graph "${spec.name}" runs as the root graph: it has no parent to take it. ` +
+      "Run it as a subgraph of the graph it hands off to, or return a Command for this graph.",
+  );
 }
 
 /** Runs one task to an outcome: its writes, its interrupts, or its error after the retry policy gave up. */
