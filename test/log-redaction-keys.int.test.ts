@@ -42,6 +42,11 @@ const graphs = {
   storeLabelEmail: one((s, config) => config.store.put(["memories", s.secret], "k", { a: 1 })),
   stateFunction: loose((s) => ({ data: { [s.secret]: () => 1 } })),
   stateCycle: loose((s) => ({ data: cycleThrough(s.secret) })),
+  stateMapCycle: loose((s) => {
+    const map = new Map<string, unknown>();
+    map.set(s.secret, map);
+    return { data: map };
+  }),
   codeObject: one((s) => {
     throw Object.assign(new Error("upstream refused"), { code: { body: s.secret } });
   }),
@@ -109,10 +114,16 @@ describe("a run failed by a message that quotes the user's data as a key or labe
     expect(JSON.stringify((await client.runs.get(result.runId))?.error)).toContain(secret);
   });
 
-  it("a cycle in the state fails its run at once: it was a TypeError, its job retried for ever", async () => {
-    const { result } = await ran("stateCycle", "alice+cycle@example.com");
-    expect(result.error).toMatchObject({ code: "NOT_SERIALIZABLE" });
-  });
+  it.each(["stateCycle", "stateMapCycle"] as const)(
+    "%s: a state that contains itself fails its run at once (a TypeError or RangeError, its job was retried for ever)",
+    async (graphId) => {
+      const secret = `alice+${graphId}@example.com`;
+      const { result, logged } = await ran(graphId, secret);
+      expect(result.error).toMatchObject({ code: "NOT_SERIALIZABLE" });
+      expect(logged).toContain("Cannot store a value that contains itself");
+      expect(logged).not.toContain(secret);
+    },
+  );
 
   it("an error's code that is not a name (an object of the user's data) is left out", async () => {
     const secret = "alice+codeObject@example.com";

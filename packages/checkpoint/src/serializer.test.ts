@@ -248,3 +248,41 @@ describe("LangChain messages", () => {
     expect(roundTrip(secret)).toEqual(secret);
   });
 });
+
+// A value that contains itself cannot be stored: refused as NOT_SERIALIZABLE (a run fails on it,
+// its job not retried), and its message for logs names no key (the keys may be users' data).
+describe("jsonSerializer refuses a value that contains itself", () => {
+  const through = (wrap: (inner: Record<string, unknown>) => unknown) => {
+    const value: Record<string, unknown> = {};
+    value["alice@example.com"] = wrap(value);
+    return value;
+  };
+  it.each([
+    ["an object", (inner: Record<string, unknown>) => ({ inner })],
+    [
+      "a Map holding itself",
+      () => {
+        const map = new Map<string, unknown>();
+        map.set("self", map);
+        return map;
+      },
+    ],
+    [
+      "a Set holding itself",
+      () => {
+        const set = new Set<unknown>();
+        set.add(set);
+        return set;
+      },
+    ],
+  ])("through %s", (_, wrap) => {
+    const dumping = () => jsonSerializer.dumps(through(wrap));
+    expect(dumping).toThrow(expect.objectContaining({ code: "NOT_SERIALIZABLE" }));
+    try {
+      dumping();
+    } catch (error) {
+      expect((error as { redactedMessage: string }).redactedMessage).toMatch(/contains itself/);
+      expect((error as { redactedMessage: string }).redactedMessage).not.toContain("alice@example.com");
+    }
+  });
+});

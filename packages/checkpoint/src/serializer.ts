@@ -131,10 +131,15 @@ function reviver(this: unknown, _key: string, value: unknown): unknown {
  * cycle, which may be the user's data: logs get it without them.
  */
 function cycleRefusal(error: unknown): NotSerializableError | undefined {
-  if (!(error instanceof TypeError) || !/circular structure/i.test(error.message)) return undefined;
-  const message =
-    "Cannot store a value that contains itself (a cycle): checkpoint values must be data (a tree).";
-  return new NotSerializableError("", `${message} ${error.message}`, message);
+  const cycle = error instanceof TypeError && /circular structure/i.test(error.message);
+  // A cycle through a Map or a Set (each stored as a new object, which V8 cannot tell apart)
+  // recurses until the stack runs out, as a value nested too deep for JSON does.
+  const deep = error instanceof RangeError && /call stack/i.test(error.message);
+  if (!cycle && !deep) return undefined;
+  const message = cycle
+    ? "Cannot store a value that contains itself (a cycle): checkpoint values must be data (a tree)."
+    : "Cannot store a value that contains itself (a cycle through a Map or a Set) or nests too deep for JSON: checkpoint values must be data (a tree).";
+  return new NotSerializableError("", `${message} ${(error as Error).message}`, message);
 }
 
 export const jsonSerializer: Serializer = {

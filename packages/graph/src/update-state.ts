@@ -75,7 +75,9 @@ export async function updateThreadState(
       : { values: {}, versions: {} });
   const config = routerConfig(env, node, head ? head.metadata.step + 1 : 0);
   writes.push(...(await edgeWrites(env.spec, node, routed.values, routed.versions, writes, config)));
-  return commitWrites(env, head, { source, writes, metadataWrites: { [node]: values }, ...kept });
+  // A Command's update is what the node wrote (its goto routes; it is not state).
+  const written = isCommand(values) ? (values.update ?? null) : values;
+  return commitWrites(env, head, { source, writes, metadataWrites: { [node]: written }, ...kept });
 }
 
 /**

@@ -64,15 +64,28 @@ function checkEventsCall(config: Partial<StreamEventsConfig> | undefined) {
 
 /**
  * `events` as LangChain's `encoding: "text/event-stream"` gives them: each an `event: data` whose
- * data is its JSON, then `event: end`, as bytes (a Response's body). Returned, it stops the run.
+ * data is its JSON, then `event: end`, as bytes (a Response's body). Cancelled or returned, even
+ * before its first read or with a read pending, it returns `events` at once, which stops the run
+ * (not a generator: one never started, or suspended in a read, returns late or never).
  */
 function serverSentEvents(events: IterableReadableStream<StreamEvent>): IterableReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
-  async function* encoded(): AsyncGenerator<Uint8Array> {
-    for await (const event of events) yield encoder.encode(`event: data\ndata: ${JSON.stringify(event)}\n\n`);
-    yield encoder.encode("event: end\n\n");
-  }
-  return new IterableReadableStream(encoded());
+  let ended = false;
+  return new IterableReadableStream<Uint8Array>({
+    async next() {
+      if (ended) return { done: true, value: undefined };
+      const read = await events.next();
+      if (!read.done)
+        return { done: false, value: encoder.encode(`event: data\ndata: ${JSON.stringify(read.value)}\n\n`) };
+      ended = true;
+      return { done: false, value: encoder.encode("event: end\n\n") };
+    },
+    async return(value?: unknown) {
+      ended = true;
+      await events.return();
+      return { done: true, value: value as Uint8Array };
+    },
+  });
 }
 
 /** The metadata LangGraph gives every event: the config's own, and its configurable's plain values. */

@@ -1,3 +1,4 @@
+import { currentTask } from "../context.ts";
 import type { Emitter, StreamMode } from "../stream.ts";
 import { IterableReadableStream } from "./iterable-stream.ts";
 
@@ -86,11 +87,16 @@ const READER_STOPPED = () =>
     },
   );
 
-/** `config` with `stop` joined to its own signal (which `stop` leaves unaborted). */
+/**
+ * `config` with `stop` joined to the signal the run would have had (which `stop` leaves
+ * unaborted): its own, else, for a subgraph streamed inside a node, its task's (the parent run's,
+ * a node timeout's), which the subgraph takes when its config gives none.
+ */
 export function withStop<C extends { signal?: AbortSignal | undefined }>(
   config: C | undefined,
   stop: AbortSignal,
 ): C {
-  const signal = config?.signal === undefined ? stop : AbortSignal.any([config.signal, stop]);
+  const given = config?.signal ?? currentTask()?.signal;
+  const signal = given === undefined ? stop : AbortSignal.any([given, stop]);
   return { ...(config as C), signal };
 }

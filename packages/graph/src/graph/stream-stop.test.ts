@@ -148,3 +148,84 @@ describe("a stream as a ReadableStream", () => {
     expect(ran.count).toBe(0);
   });
 });
+
+/** A node that waits 2 s unless its signal aborts; when it saw the abort (ms after it began). */
+function slowNode() {
+  const seen = { abortedAfter: -1 };
+  const graph = new StateGraph(State)
+    .addNode("a", async (_state, config) => {
+      const began = Date.now();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 2_000);
+        config.signal?.addEventListener("abort", () => {
+          seen.abortedAfter = Date.now() - began;
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      return { n: 1 };
+    })
+    .addEdge(START, "a")
+    .compile({ checkpointer: new MemorySaver() });
+  return { graph, seen };
+}
+
+describe("server-sent events (streamEvents' encoding) stop their run as the events do", () => {
+  it("cancelled with a read pending, during a slow node: the node sees the abort at once", async () => {
+    const { graph, seen } = slowNode();
+    const config = { configurable: { thread_id: randomUUID() }, version: "v2" as const };
+    const reader = graph.streamEvents({ n: 0 }, { ...config, encoding: "text/event-stream" }).getReader();
+    // The graph's start, then its node's: the next event waits for the node.
+    await reader.read();
+    await reader.read();
+    const pending = reader.read().catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await reader.cancel();
+    await pending;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen.abortedAfter).toBeGreaterThan(0);
+    expect(seen.abortedAfter).toBeLessThan(1_000);
+  });
+
+  it("returned before its first read: the run stops", async () => {
+    const { graph, ran } = looping();
+    const config = { configurable: { thread_id: randomUUID() }, version: "v2" as const };
+    await graph.streamEvents({ n: 0 }, { ...config, encoding: "text/event-stream" }).return(undefined);
+    await settle();
+    expect(ran.count).toBeLessThanOrEqual(1);
+  });
+});
+
+describe("a subgraph streamed inside a node, given no config", () => {
+  /** A parent whose node streams a looping subgraph (its own stream() call, no config), read to its end. */
+  function streamingParent() {
+    const { graph: child, ran } = looping();
+    const parent = new StateGraph(State)
+      .addNode("p", async () => {
+        for await (const _chunk of await child.stream(
+          { n: 0 },
+          { configurable: { thread_id: randomUUID() } },
+        ));
+        return { n: 100 };
+      })
+      .addEdge(START, "p")
+      .compile({ checkpointer: new MemorySaver() });
+    return { parent, ran };
+  }
+
+  it("stops when the parent's caller aborts: it takes the node's signal, as invoke does", async () => {
+    const { parent, ran } = streamingParent();
+    const controller = new AbortController();
+    const running = parent.invoke(
+      { n: 0 },
+      { configurable: { thread_id: randomUUID() }, signal: controller.signal },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    controller.abort();
+    await running.catch(() => undefined);
+    const at = ran.count;
+    await settle();
+    expect(at).toBeLessThan(8);
+    expect(ran.count).toBeLessThanOrEqual(at + 1);
+  });
+});
