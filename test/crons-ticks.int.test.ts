@@ -3,11 +3,15 @@
 // person, however many ticks pass, and while they pile up behind a slow statement. And what would make a cron tick into
 // refusals for ever is refused at crons.create, or said once by the scheduler.
 import { Writable } from "node:stream";
+import { cronSchedulerId, SCHEDULER_QUEUE } from "@layover/runtime";
 import { createScheduler } from "@layover/scheduler";
 import { tcpProxy } from "@layover/testing";
+import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "./support/harness.ts";
+import { until } from "./support/until.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -159,6 +163,22 @@ describe("a cron that would tick into refusals", () => {
     }
   });
 
+  it("two creates at once for two graphs on one new thread: one is refused, in each of 10 trials", async () => {
+    for (let trial = 0; trial < 10; trial++) {
+      const threadId = `race-${Date.now()}-${trial}`;
+      const results = await Promise.allSettled([
+        h.client.crons.create({ graphId: "linear", schedule: "0 0 * * *", input: {}, threadId }),
+        h.client.crons.create({ graphId: "flaky", schedule: "0 0 * * *", input: {}, threadId }),
+      ]);
+      const made = results.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+      for (const cron of made) await h.client.crons.delete(cron.id);
+      expect(made).toHaveLength(1);
+      expect(results.find((result) => result.status === "rejected")).toMatchObject({
+        reason: { code: "INVALID_INPUT" },
+      });
+    }
+  });
+
   it("one stored with a schedule BullMQ refuses: said once, not set again at every check", async () => {
     const { rows } = await h.pool.query<{ id: string }>(
       `INSERT INTO "${h.schema}".crons (id, graph_id, schedule, input)
@@ -187,5 +207,35 @@ describe("a cron that would tick into refusals", () => {
     const said = (text: string) => lines.filter((line) => line.msg.includes(text)).length;
     expect(said("a cron's schedule was refused")).toBe(1);
     expect(said("Redis lacks some of the scheduler's schedules")).toBe(0);
+  }, 30_000);
+
+  it("a schedule Redis lost is set again after the refused cron was deleted", async () => {
+    const { rows } = await h.pool.query<{ id: string }>(
+      `INSERT INTO "${h.schema}".crons (id, graph_id, schedule, input)
+       VALUES (gen_random_uuid(), 'linear', '61 * * * *', '{}') RETURNING id`,
+    );
+    const refused = rows[0]?.id as string;
+    const good = await h.client.crons.create({ graphId: "linear", schedule: "0 0 * * *", input: {} });
+    const scheduler = createScheduler({
+      ...h.deployment,
+      logger: pino({ level: "silent" }),
+      reconcileEveryMs: 300,
+      schedulerId: "crons-ticks-refused-deleted",
+    });
+    await scheduler.start();
+    const redis = new Redis(h.redisUrl, { maxRetriesPerRequest: null });
+    const schedules = new Queue(SCHEDULER_QUEUE, { connection: redis, prefix: h.prefix });
+    try {
+      // An operator deletes the refused cron, as its log line says; then Redis loses the other's schedule.
+      await h.client.crons.delete(refused);
+      await schedules.removeJobScheduler(cronSchedulerId(good.id));
+      const held = async () => (await schedules.getJobScheduler(cronSchedulerId(good.id))) !== undefined;
+      await until(held, 5_000, "the lost schedule was not set again");
+    } finally {
+      await schedules.close();
+      redis.disconnect();
+      await scheduler.close();
+      await h.client.crons.delete(good.id);
+    }
   }, 30_000);
 });

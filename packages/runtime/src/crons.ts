@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { isRedisConnectionError } from "./connections.ts";
 import { nextCronMillis } from "./cron-next.ts";
-import { type Db, inTransaction } from "./db.ts";
+import { type Db, inTransaction, type Queryable } from "./db.ts";
 import { InvalidConfigError, threadOfAnotherGraph } from "./errors.ts";
 import { checkKey } from "./keys.ts";
 import type { RunConfig } from "./sql/runs.ts";
@@ -181,8 +181,8 @@ async function ensureScheduled(queue: Queue, row: CronRow): Promise<void> {
 }
 
 /** Refuses a cron on a thread a cron of another graph ticks on: every tick of one of them would be refused. */
-async function refuseCronOfAnotherGraph(db: Db, spec: CronSpec): Promise<void> {
-  const { rows } = await db.pool.query<{ id: string; graph_id: string }>(
+async function refuseCronOfAnotherGraph(db: Db, q: Queryable, spec: CronSpec): Promise<void> {
+  const { rows } = await q.query<{ id: string; graph_id: string }>(
     `SELECT id, graph_id FROM ${db.table("crons")} WHERE thread_id = $1 AND graph_id <> $2 LIMIT 1`,
     [spec.threadId, spec.graphId],
   );
@@ -193,6 +193,36 @@ async function refuseCronOfAnotherGraph(db: Db, spec: CronSpec): Promise<void> {
     );
 }
 
+/**
+ * The cron's row. On a thread not made yet, checked against the other crons that tick on it
+ * (another graph's would make it its own at its first tick) under a lock on the thread's id, so
+ * two creates of different graphs cannot both pass.
+ */
+async function insertCron(db: Db, spec: CronSpec, newThread: boolean): Promise<CronRow> {
+  return inTransaction(db, async (tx) => {
+    if (spec.threadId !== undefined && newThread) {
+      await tx.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
+        `layover cron thread ${db.schema} ${spec.threadId}`,
+      ]);
+      await refuseCronOfAnotherGraph(db, tx, spec);
+    }
+    const { rows } = await tx.query<CronRow>(
+      `INSERT INTO ${db.table("crons")} (id, graph_id, schedule, timezone, input, thread_id, config)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+      [
+        randomUUID(),
+        spec.graphId,
+        spec.schedule,
+        spec.timezone ?? null,
+        JSON.stringify(spec.input === undefined ? {} : spec.input),
+        spec.threadId ?? null,
+        spec.config === undefined ? null : JSON.stringify(spec.config),
+      ],
+    );
+    return rows[0] as CronRow;
+  });
+}
+
 /** crons.create: the row in Postgres, then its schedule in Redis (else the scheduler sets it later). */
 async function createCron(db: Db, queue: Queue, spec: CronSpec, logger?: Logger): Promise<CronRow> {
   checkSpec(spec);
@@ -200,22 +230,7 @@ async function createCron(db: Db, queue: Queue, spec: CronSpec, logger?: Logger)
   const thread = spec.threadId === undefined ? undefined : await getThread(db, db.pool, spec.threadId);
   if (thread !== undefined && thread.graph_id !== spec.graphId)
     throw threadOfAnotherGraph(thread.id, thread.graph_id, spec.graphId);
-  // A thread another graph's cron ticks on, not made yet: its first tick would make it that graph's.
-  if (spec.threadId !== undefined && thread === undefined) await refuseCronOfAnotherGraph(db, spec);
-  const { rows } = await db.pool.query<CronRow>(
-    `INSERT INTO ${db.table("crons")} (id, graph_id, schedule, timezone, input, thread_id, config)
-     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-    [
-      randomUUID(),
-      spec.graphId,
-      spec.schedule,
-      spec.timezone ?? null,
-      JSON.stringify(spec.input === undefined ? {} : spec.input),
-      spec.threadId ?? null,
-      spec.config === undefined ? null : JSON.stringify(spec.config),
-    ],
-  );
-  const row = rows[0] as CronRow;
+  const row = await insertCron(db, spec, thread === undefined);
   try {
     await orLate(scheduleCron(queue, row), REDIS_WAIT_MS, "cron schedule");
   } catch (error) {

@@ -59,8 +59,8 @@ export async function setSchedules({ queue, crons, logger, options, refused }: S
 /**
  * Whether Redis holds fewer schedules than Postgres and this replica's options call for: the
  * sweep, reconciliation and the cache's pruning (with the threads' if set) and one per cron but
- * those refused. A deleted cron's schedule, until its next tick removes it, can hide a missing
- * one until then, as can a refused cron deleted since.
+ * those refused (when there are, Postgres lists the crons to count those still there). A deleted
+ * cron's schedule, until its next tick removes it, can hide a missing one until then.
  */
 async function schedulesLost({ queue, crons, refused }: ScheduleDeps): Promise<boolean> {
   if ((await queue.getJobScheduler("reconcile")) === undefined) return true;
@@ -69,7 +69,10 @@ async function schedulesLost({ queue, crons, refused }: ScheduleDeps): Promise<b
     queue.getJobScheduler("prune-threads"),
     crons.count(),
   ]);
-  return held < 3 + (pruning ? 1 : 0) + cronCount - refused.size;
+  // The refused crons still there: one deleted since counts no more (else a schedule Redis lost hides).
+  const refusedNow =
+    refused.size === 0 ? 0 : (await crons.list()).filter((row) => refused.has(row.id)).length;
+  return held < 3 + (pruning ? 1 : 0) + cronCount - refusedNow;
 }
 
 /**
