@@ -132,8 +132,8 @@ async function attemptIn(run: TaskRun, node: NodeSpec, context: TaskContext): Pr
  * no parent to take it (LangGraph ends the run there without a word, the handoff dropped).
  */
 function refuseParentCommandAtRoot(spec: GraphSpec, node: string, output: unknown): void {
-  const commands = Array.isArray(output) ? output : [output];
-  if (!commands.some((item) => isCommand(item) && item.graph === Command.PARENT)) return;
+  const forParent = (item: unknown) => isCommand(item) && item.graph === Command.PARENT;
+  if (!(Array.isArray(output) ? output.some(forParent) : forParent(output))) return;
   throw new InvalidUpdateError(
     `Node "${node}" returned a Command for the parent graph (graph: Command.PARENT), but graph "${spec.name}" runs as the root graph: it has no parent to take it. ` +
       "Run it as a subgraph of the graph it hands off to, or return a Command for this graph.",

@@ -4,7 +4,7 @@
 import type { PlannedTask } from "./algo/plan.ts";
 import { DEFAULT_RECURSION_LIMIT } from "./constants.ts";
 import { currentTask, type TaskContext } from "./context.ts";
-import type { NodeConfig } from "./graph/spec.ts";
+import type { ExecutionInfo, NodeConfig } from "./graph/spec.ts";
 import type { LoadedHead } from "./head.ts";
 import { type Interrupt, interrupt } from "./interrupt.ts";
 import { type MessagesStreamer, messagesStreamer } from "./messages-stream.ts";
@@ -60,16 +60,7 @@ export function taskSetup(
     signal: env.signal,
     writer,
     interrupt,
-    executionInfo: {
-      // The attempt running now: a retried node's attempts each run in a task context of their own.
-      get nodeAttempt() {
-        return currentTask()?.attempt ?? 1;
-      },
-      checkpointId: head.checkpoint.id,
-      checkpointNs: ns,
-      taskId: task.id,
-      threadId: env.key.threadId,
-    },
+    executionInfo: new TaskExecutionInfo(head.checkpoint.id, ns, task.id, env.key.threadId),
     metadata: {
       // The caller's metadata (config.metadata), under what the engine writes, as LangGraph's.
       ...env.metadata,
@@ -93,6 +84,27 @@ export function taskSetup(
   context.callbacks = callbacks;
   context.config = config;
   return { context, config, messages };
+}
+
+/**
+ * A task's `executionInfo`: a class, so that one per task costs an allocation (an object literal
+ * with a getter is made afresh, slowly, each time). `nodeAttempt` is the attempt running now: a
+ * retried node's attempts each run in a task context of their own.
+ */
+class TaskExecutionInfo implements ExecutionInfo {
+  readonly checkpointId: string;
+  readonly checkpointNs: string;
+  readonly taskId: string;
+  readonly threadId: string;
+  constructor(checkpointId: string, checkpointNs: string, taskId: string, threadId: string) {
+    this.checkpointId = checkpointId;
+    this.checkpointNs = checkpointNs;
+    this.taskId = taskId;
+    this.threadId = threadId;
+  }
+  get nodeAttempt(): number {
+    return currentTask()?.attempt ?? 1;
+  }
 }
 
 /** A node's LangChain callbacks: the call's, its stream's; undefined when there are none (the common case). */
