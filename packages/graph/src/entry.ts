@@ -13,14 +13,7 @@ import { type PlannedTask, waitingTriggers } from "./algo/plan.ts";
 import type { Command } from "./command.ts";
 import { gotoList, isByInterruptId } from "./command.ts";
 import { holdsAsync, TASK_SEED } from "./commit.ts";
-import {
-  DEFAULT_RECURSION_LIMIT,
-  INPUT_TASK_ID,
-  NULL_RESUME,
-  RESUME,
-  SPECIAL_WRITE_IDX,
-  START,
-} from "./constants.ts";
+import { INPUT_TASK_ID, NULL_RESUME, RESUME, SPECIAL_WRITE_IDX, START } from "./constants.ts";
 import { breakpointPass } from "./continue-run.ts";
 import {
   AmbiguousResumeError,
@@ -29,10 +22,11 @@ import {
   NotInterruptedError,
   UnknownInterruptError,
 } from "./errors.ts";
-import type { GraphSpec, NodeConfig } from "./graph/spec.ts";
+import type { GraphSpec } from "./graph/spec.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId, isInterruptIdShaped } from "./ids.ts";
-import { type Interrupt, interrupt, resumeIssues } from "./interrupt.ts";
+import { type Interrupt, resumeIssues } from "./interrupt.ts";
+import { routerConfig } from "./router-config.ts";
 import type { FieldCheck, FieldSpec, StateDefinition } from "./state/definition.ts";
 import { missingNodes, plannedTasks, type StepEnv } from "./step.ts";
 import { saveWrites } from "./uncommitted.ts";
@@ -128,37 +122,6 @@ function initialChannels(
     changed.add(key);
   }
   return { values, versions, changed };
-}
-
-export function routerConfig(env: StepEnv, node: string, step: number): NodeConfig {
-  return {
-    configurable: env.configurable,
-    context: env.context,
-    tags: env.tags,
-    recursionLimit: env.recursionLimit ?? DEFAULT_RECURSION_LIMIT,
-    signal: env.signal,
-    writer: () => {},
-    // A router runs outside any task: interrupt() there is refused (OutsideNodeError), as LangGraph's.
-    interrupt,
-    executionInfo: {
-      nodeAttempt: 1,
-      checkpointId: "",
-      checkpointNs: env.key.ns,
-      taskId: "",
-      threadId: env.key.threadId,
-    },
-    metadata: {
-      langgraph_node: node,
-      langgraph_step: step,
-      langgraph_task_id: "",
-      langgraph_triggers: [],
-      langgraph_path: [],
-      langgraph_checkpoint_ns: env.key.ns,
-      checkpoint_ns: env.key.ns,
-      thread_id: env.key.threadId,
-    },
-    idempotencyKey: `${env.key.threadId}:${node}:${step}`,
-  };
 }
 
 export interface NewCheckpoint {

@@ -8,9 +8,10 @@ import { inWriteOrder, type PlannedTask } from "./algo/plan.ts";
 import { Command, gotoList, isCommand } from "./command.ts";
 import { START } from "./constants.ts";
 import { passBreakpoint } from "./continue-run.ts";
-import { checkedStateWrites, commitWrites, type NewCheckpoint, routerConfig } from "./entry.ts";
+import { checkedStateWrites, commitWrites, type NewCheckpoint } from "./entry.ts";
 import { InvalidInputError, InvalidUpdateError } from "./errors.ts";
 import type { LoadedHead } from "./head.ts";
+import { routerConfig } from "./router-config.ts";
 import { plannedTasks, type StepEnv } from "./step.ts";
 
 /** The head's pending writes and the superstep it plans, read once for the update. */
