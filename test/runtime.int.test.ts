@@ -209,6 +209,17 @@ describe("static breakpoints", () => {
     expect(await h.client.runs.wait(continued)).toMatchObject({ status: "success", values: { count: 20 } });
     await expect(h.client.threads.continue(threadId)).rejects.toMatchObject({ code: "NOT_INTERRUPTED" });
   });
+
+  it("continue with asNode and no update skips the node, recorded as in-process updateState(config, null, asNode)", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "gated", input: { count: 1 } });
+    await h.client.runs.wait(runId);
+    const { runId: skipped } = await h.client.threads.continue(threadId, { asNode: "second" });
+    expect(await h.client.runs.wait(skipped)).toMatchObject({ status: "success", values: { count: 2 } });
+    const history = [];
+    for await (const checkpoint of h.client.threads.history(threadId)) history.push(checkpoint);
+    const update = history.find((checkpoint) => checkpoint.metadata?.source === "update");
+    expect(update?.metadata?.writes).toEqual({ second: null });
+  });
 });
 
 describe("a continue the graph refuses", () => {

@@ -31,7 +31,8 @@ describe("a node's runtime", () => {
       .addNode(
         "flaky",
         (_state, runtime) => {
-          seen.push({ ...runtime.executionInfo, nodeAttempt: runtime.executionInfo.nodeAttempt });
+          // A copy keeps nodeAttempt (a spread, or JSON of it, as a node that stores it makes).
+          seen.push(JSON.parse(JSON.stringify({ ...runtime.executionInfo })));
           if (seen.length < 2) throw new Error("flaky");
           return { answer: "ok" };
         },

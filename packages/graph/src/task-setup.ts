@@ -60,7 +60,7 @@ export function taskSetup(
     signal: env.signal,
     writer,
     interrupt,
-    executionInfo: new TaskExecutionInfo(head.checkpoint.id, ns, task.id, env.key.threadId),
+    executionInfo: executionInfo(head.checkpoint.id, ns, task.id, env.key.threadId),
     metadata: {
       // The caller's metadata (config.metadata), under what the engine writes, as LangGraph's.
       ...env.metadata,
@@ -87,24 +87,26 @@ export function taskSetup(
 }
 
 /**
- * A task's `executionInfo`: a class, so that one per task costs an allocation (an object literal
- * with a getter is made afresh, slowly, each time). `nodeAttempt` is the attempt running now: a
- * retried node's attempts each run in a task context of their own.
+ * A task's `executionInfo`. `nodeAttempt` is the attempt running now (a retried node's attempts
+ * each run in a task context of their own), an own enumerable getter, so a copy (a spread, JSON)
+ * keeps it. It counts the attempts of one run of the task: a job run again after its worker died
+ * counts from 1 again (taskId is the same).
  */
-class TaskExecutionInfo implements ExecutionInfo {
-  readonly checkpointId: string;
-  readonly checkpointNs: string;
-  readonly taskId: string;
-  readonly threadId: string;
-  constructor(checkpointId: string, checkpointNs: string, taskId: string, threadId: string) {
-    this.checkpointId = checkpointId;
-    this.checkpointNs = checkpointNs;
-    this.taskId = taskId;
-    this.threadId = threadId;
-  }
-  get nodeAttempt(): number {
-    return currentTask()?.attempt ?? 1;
-  }
+function executionInfo(
+  checkpointId: string,
+  checkpointNs: string,
+  taskId: string,
+  threadId: string,
+): ExecutionInfo {
+  return {
+    get nodeAttempt() {
+      return currentTask()?.attempt ?? 1;
+    },
+    checkpointId,
+    checkpointNs,
+    taskId,
+    threadId,
+  };
 }
 
 /** A node's LangChain callbacks: the call's, its stream's; undefined when there are none (the common case). */

@@ -31,7 +31,8 @@ export async function prepareRun(stepper: Stepper, run: RunRow): Promise<void> {
   }
   // Passing a static breakpoint is idempotent in the engine: a second pass records nothing.
   if ("asNode" in run.input) {
-    await stepper.prepareUpdate(run.input.update ?? {}, run.input.asNode);
+    // No update: the node ran and wrote nothing, as updateState(config, null, asNode) records it.
+    await stepper.prepareUpdate(run.input.update ?? null, run.input.asNode);
     return;
   }
   if ("continue" in run.input) {
