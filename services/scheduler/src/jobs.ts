@@ -113,15 +113,22 @@ async function runJob(deps: JobDeps, job: Job, token?: string): Promise<unknown>
   }
 }
 
+/** The threads a sweep's log line names at most. */
+const LOGGED_THREADS = 20;
+
 async function handle(deps: JobDeps, job: Job): Promise<unknown> {
   const { db, dispatcher, metrics, logger, options } = deps;
   switch (job.name) {
     case "sweep": {
+      // Which threads, for an operator to follow (the first of a large sweep: the log stays a line).
+      const threadIds: string[] = [];
       const resumed = await sweepExpiredInterrupts(db, dispatcher, {
         batchSize: options.sweepBatchSize ?? 1_000,
+        onResumed: (ids) => threadIds.push(...ids.slice(0, LOGGED_THREADS - threadIds.length)),
       });
       metrics.expired.inc(resumed);
-      if (resumed > 0) logger.info({ resumed }, "expired interrupts resumed with their timeout value");
+      if (resumed > 0)
+        logger.info({ resumed, threadIds }, "expired interrupts resumed with their timeout value");
       return { resumed };
     }
     case "reconcile":
