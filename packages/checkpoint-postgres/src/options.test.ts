@@ -24,6 +24,22 @@ describe("PostgresSaver, PostgresStore and PostgresCache options", () => {
       );
   });
 
+  it("refuse a number that is not a whole one, no options, or a pool given bare (LangGraph's form), saying so", () => {
+    const made: Array<[() => unknown, string]> = [
+      [() => new PostgresSaver({ pool, listPageSize: Number.NaN }), "listPageSize is a whole number"],
+      [() => new PostgresSaver({ pool, listPageSize: 2.5 }), "listPageSize is a whole number"],
+      [() => new PostgresSaver({ pool, listDeltas: { minSnapshotBytes: Number.NaN } }), "minSnapshotBytes"],
+      [() => new PostgresSaver({ pool, listDeltas: { maxChainLength: 0 } }), "maxChainLength"],
+      [() => new PostgresSaver(undefined as never), "takes its options"],
+      [() => new PostgresSaver(pool as never), "new PostgresSaver({ pool }), not new PostgresSaver(pool)"],
+      [() => new PostgresStore(pool as never), "new PostgresStore({ pool })"],
+    ];
+    for (const [make, said] of made)
+      expect(make).toThrow(
+        expect.objectContaining({ code: "INVALID_SAVER_INPUT", message: expect.stringContaining(said) }),
+      );
+  });
+
   it("take every option they document", async () => {
     const saver = new PostgresSaver({ pool, schema: "a", retry: {}, listDeltas: false, listPageSize: 10 });
     const store = new PostgresStore({ pool, schema: "a", retry: {} });

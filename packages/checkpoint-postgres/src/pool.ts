@@ -28,6 +28,23 @@ export interface PoolSource {
 }
 
 /**
+ * Refuses what is not `who`'s options object: none at all, or a pool given bare (LangGraph's
+ * savers take the pool itself; its own fields would be named as unknown options).
+ */
+export function checkOptionsObject(who: string, source: unknown): void {
+  if (typeof source !== "object" || source === null)
+    throw new PostgresSaverError(
+      "INVALID_SAVER_INPUT",
+      `${who} takes its options: new ${who}({ pool }) or new ${who}({ connectionString }); got ${source === null ? "null" : typeof source}.`,
+    );
+  if (source instanceof pg.Pool)
+    throw new PostgresSaverError(
+      "INVALID_SAVER_INPUT",
+      `${who} takes its pool as an option: new ${who}({ pool }), not new ${who}(pool).`,
+    );
+}
+
+/**
  * The pool `who` (PostgresSaver, PostgresStore) uses, guarded against connection errors, and
  * whether `who` built it (and so ends it on close).
  */
@@ -36,6 +53,7 @@ export function poolFor(
   source: PoolSource,
   options: readonly string[],
 ): { pool: pg.Pool; owned: boolean } {
+  checkOptionsObject(who, source);
   // A misspelt option (`shema`) would go to its default: another schema's tables, say.
   const unknown = unknownKeysProblem(who, source, options);
   if (unknown !== undefined) throw new PostgresSaverError("INVALID_SAVER_INPUT", unknown);

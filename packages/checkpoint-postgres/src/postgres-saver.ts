@@ -22,7 +22,7 @@ import {
 } from "./checkpoint-codec.ts";
 import { type BeforeCommit, type GuardedCommits, GuardedSaver } from "./guarded-saver.ts";
 import { type MigrateResult, migrate } from "./migrate.ts";
-import { poolFor } from "./pool.ts";
+import { checkOptionsObject, poolFor } from "./pool.ts";
 import {
   type DeletedRows,
   type PruneResult,
@@ -36,7 +36,12 @@ import { type PutThen, PutThenStatements } from "./put-then.ts";
 import { HeadsAlong, type ReadAlong } from "./read-along.ts";
 import { ReadBatcher } from "./read-batcher.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
-import { type ListDeltaOptions, type PostgresSaverOptions, SAVER_OPTIONS } from "./saver-options.ts";
+import {
+  checkSaverNumbers,
+  type ListDeltaOptions,
+  type PostgresSaverOptions,
+  SAVER_OPTIONS,
+} from "./saver-options.ts";
 import { DEFAULT_SCHEMA, quoteSchema, statementName } from "./schema-name.ts";
 import { compactBlobSql } from "./sql/compact-blob.ts";
 import { deleteKeyRowsSql, lockThreadHeadsSql } from "./sql/delete-threads.ts";
@@ -100,6 +105,8 @@ export class PostgresSaver implements CheckpointSaver {
   private readonly along: HeadsAlong;
 
   constructor(options: PostgresSaverOptions) {
+    checkOptionsObject("PostgresSaver", options);
+    checkSaverNumbers(options);
     this.schema = options.schema ?? DEFAULT_SCHEMA;
     this.sql = buildQueries(this.schema);
     this.putThens = new PutThenStatements(this.schema);

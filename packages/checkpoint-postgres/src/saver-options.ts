@@ -1,5 +1,6 @@
 import type { Serializer } from "@layover/checkpoint";
 import type { Pool } from "pg";
+import { PostgresSaverError } from "./errors.ts";
 import type { RetryOptions } from "./retry.ts";
 
 /** When list deltas are rewritten as full values (the periodic snapshot). */
@@ -64,4 +65,23 @@ export interface PostgresSaverOptions {
    * @defaultValue 50
    */
   listPageSize?: number;
+}
+
+/**
+ * Refuses a page size or delta bound that is not a whole number (NaN, 2.5): taken, it failed each
+ * later list or put with a Postgres error instead of the constructor with this one.
+ */
+export function checkSaverNumbers(options: PostgresSaverOptions): void {
+  const check = (name: string, value: unknown, least: number) => {
+    if (value !== undefined && (typeof value !== "number" || !Number.isSafeInteger(value) || value < least))
+      throw new PostgresSaverError(
+        "INVALID_SAVER_INPUT",
+        `PostgresSaver's ${name} is a whole number of at least ${least}; got ${String(value)}.`,
+      );
+  };
+  check("listPageSize", options.listPageSize, 1);
+  if (options.listDeltas !== undefined && options.listDeltas !== false) {
+    check("listDeltas.minSnapshotBytes", options.listDeltas.minSnapshotBytes, 0);
+    check("listDeltas.maxChainLength", options.listDeltas.maxChainLength, 1);
+  }
 }

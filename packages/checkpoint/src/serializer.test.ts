@@ -286,3 +286,21 @@ describe("jsonSerializer refuses a value that contains itself", () => {
     }
   });
 });
+
+describe("jsonSerializer keeps an array's undefined items in their slots", () => {
+  it("as undefined, not holes: `in`, map and forEach see them, nested and in Maps too", () => {
+    const out = jsonSerializer.loads(
+      jsonSerializer.dumps({
+        list: [1, undefined, 3],
+        nested: [[undefined], { a: [undefined, 2] }],
+        map: new Map([["k", [undefined]]]),
+      }),
+    ) as { list: unknown[]; nested: [unknown[], { a: unknown[] }]; map: Map<string, unknown[]> };
+    expect(out.list).toStrictEqual([1, undefined, 3]);
+    expect(1 in out.list).toBe(true);
+    expect(out.list.map((item) => typeof item)).toEqual(["number", "undefined", "number"]);
+    expect(out.nested[0]).toStrictEqual([undefined]);
+    expect(out.nested[1].a).toStrictEqual([undefined, 2]);
+    expect(out.map.get("k")).toStrictEqual([undefined]);
+  });
+});

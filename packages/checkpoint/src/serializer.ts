@@ -116,13 +116,35 @@ export function reviveLangChain(value: Record<string, unknown>): unknown {
   }
 }
 
+/**
+ * An array's `undefined` item while its array is read: JSON.parse deletes an item its reviver
+ * makes undefined, leaving a hole (`1 in [1, , 3]` false, skipped by map and forEach). The array,
+ * revived after its items, puts `undefined` back in the slot.
+ */
+const UNDEFINED_ITEM = Symbol("undefined item");
+let undefinedItems = 0;
+
 function reviver(this: unknown, _key: string, value: unknown): unknown {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return undefinedItems === 0 ? value : withUndefinedItems(value);
   const kind = (value as Tagged)[TAG];
   if (typeof kind !== "string") {
     return (value as { lc?: unknown }).lc === 1 ? reviveLangChain(value as Record<string, unknown>) : value;
   }
+  if (kind === "undef" && Array.isArray(this)) {
+    undefinedItems += 1;
+    return UNDEFINED_ITEM;
+  }
   return revive(kind, (value as Tagged).v);
+}
+
+function withUndefinedItems(array: unknown[]): unknown[] {
+  for (let i = 0; i < array.length; i++) {
+    if (array[i] !== UNDEFINED_ITEM) continue;
+    array[i] = undefined;
+    undefinedItems -= 1;
+  }
+  return array;
 }
 
 /**
@@ -151,6 +173,7 @@ export const jsonSerializer: Serializer = {
     }
   },
   loads(text: string): unknown {
+    undefinedItems = 0; // a parse that threw midway left none pending
     const wrapper = JSON.parse(text, reviver) as { "": unknown } | undefined;
     return wrapper?.[""];
   },

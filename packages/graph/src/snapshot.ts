@@ -3,7 +3,7 @@ import { readState } from "./algo/apply-writes.ts";
 import { type PendingState, readPendingWrites, unresolvedInterrupts } from "./algo/pending.ts";
 import { inWriteOrder, type PlannedTask } from "./algo/plan.ts";
 import { baseState } from "./base-state.ts";
-import { CheckpointNotFoundError } from "./errors.ts";
+import { CheckpointNotFoundError, InvalidInputError } from "./errors.ts";
 import type { RunnableConfig } from "./graph/environment.ts";
 import { rootView } from "./graph/state-views.ts";
 import { headFromTuple, type LoadedHead } from "./head.ts";
@@ -200,6 +200,11 @@ export async function* history(
   env: StepEnv,
   options: { limit?: number; before?: RunnableConfig; filter?: Record<string, unknown> },
 ): AsyncIterableIterator<StateSnapshot> {
+  const { limit } = options;
+  if (limit !== undefined && (typeof limit !== "number" || !Number.isSafeInteger(limit) || limit < 1))
+    throw new InvalidInputError(
+      `getStateHistory's limit is a whole number of at least 1; got ${String(limit)}.`,
+    );
   const followed = new Map<string, Record<string, unknown>>();
   const before = options.before?.configurable?.checkpoint_id as string | undefined;
   for await (const tuple of env.saver.list(env.key, {

@@ -291,6 +291,12 @@ export function runStoreConformance(
       await expectRefused(store.search(ns("x"), { limit: 0 }), "INVALID_STORE_OPERATION");
       await expectRefused(store.search(ns("x"), { offset: -1 }), "INVALID_STORE_OPERATION");
       await expectRefused(store.listNamespaces({ maxDepth: 0 }), "INVALID_STORE_OPERATION");
+      // A batch's listNamespaces without its bounds (the Postgres store failed on a NaN, the
+      // in-memory one listed nothing).
+      await expectRefused(
+        store.batch([{ matchConditions: [{ matchType: "prefix", path: [root] }] } as never]),
+        "INVALID_STORE_OPERATION",
+      );
       // A namespace and key longer together than Postgres's index holds (random: no compression).
       const long = randomBytes(1_500).toString("hex");
       await expectRefused(store.put(ns(long), "k", {}), "INVALID_STORE_OPERATION");

@@ -251,6 +251,12 @@ function checkList(op: ListNamespacesOperation): void {
     validateNamespace(condition.path, { allowEmpty: true, allowReservedRoot: true });
   }
   checkCount("maxDepth", op.maxDepth, 1);
+  // A batch's operation has no defaults (listNamespaces() gives 100 and 0): the Postgres store
+  // failed on a NaN bound, the in-memory one listed nothing.
+  if (op.limit === undefined || op.offset === undefined)
+    throw new InvalidStoreOperationError(
+      "A listNamespaces operation in batch() takes its limit and offset, such as { limit: 100, offset: 0 } (listNamespaces() gives those when left out).",
+    );
   checkCount("namespace limit", op.limit, 1);
   checkCount("namespace offset", op.offset, 0);
 }

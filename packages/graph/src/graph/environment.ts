@@ -5,6 +5,7 @@ import {
   type CheckpointSaver,
   isStore,
   MemorySaver,
+  unstorableText,
 } from "@layover/checkpoint";
 import { type Durability, isDurability, requestedDurability, TASK_SEED } from "../commit.ts";
 import { currentTask, type TaskContext } from "../context.ts";
@@ -241,6 +242,11 @@ export function runEnvironment(
   const threadId = config?.configurable?.thread_id;
   if (saver !== undefined && (typeof threadId !== "string" || threadId === ""))
     throw new MissingThreadIdError();
+  // Postgres text holds neither: its saver failed the call with a query error.
+  if (saver !== undefined && unstorableText(threadId) !== undefined)
+    throw new InvalidInputError(
+      "configurable.thread_id holds a NUL character or half a surrogate pair, which a checkpointer cannot store: give a thread id of plain text.",
+    );
   const env: StepEnv = {
     spec: graph.spec,
     saver: saver ?? new MemorySaver(),
