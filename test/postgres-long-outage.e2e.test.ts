@@ -3,7 +3,7 @@
 // scheduler reach it through a TCP proxy the test cuts for 20 s, while producers (who still reach
 // it) resume parked threads and start runs, and a cron ticks every second. Jobs spend no attempts
 // on the outage: they wait in the queue, untouched, and carry on when Postgres is back, however
-// long it was away. The tick that fell due first starts its run late rather than never, and each
+// long it was away. The ticks that fell due meanwhile start one run late rather than never, and each
 // process says the outage once, not once per job.
 import type { ChildProcess } from "node:child_process";
 import { createScheduler } from "@layover/scheduler";
@@ -122,13 +122,14 @@ describe("Postgres away for longer than a job's retries", () => {
     expect([...new Set((await checkpointCounts(h, chainThreads)).values())]).toEqual([6]);
     expect(await checkpointForks(h)).toEqual([]);
 
-    // The first tick after the cut started its run once Postgres was back; the ticks after it
-    // did not pile up (as while no scheduler runs: the tick that fell due, not every one missed).
+    // The ticks that fell due during the outage started one run between them once Postgres was
+    // back (as while no scheduler runs: not every one missed): the first tick after the cut, put
+    // back, or the one BullMQ scheduled as it took it, whichever the scheduler took first.
     await until(async () => (await cronTicks(cron.id)).some((t) => t.tick > restoredAt), 10_000);
     await h.client.crons.delete(cron.id);
     const outageTicks = (await cronTicks(cron.id)).filter((t) => t.tick > cutAt && t.tick < restoredAt);
-    expect(outageTicks[0]?.tick).toBeLessThanOrEqual(cutAt + 1_000);
-    expect(outageTicks.length).toBeLessThanOrEqual(2);
+    expect(outageTicks).toHaveLength(1);
+    expect(outageTicks[0]?.tick).toBeLessThanOrEqual(cutAt + 2_000);
 
     // Each process said the outage began (warn) and ended (info) once; no job logged a failure.
     // A process says it ended at its own next check (every 2 s at most): one whose jobs the
