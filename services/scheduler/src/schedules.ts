@@ -64,15 +64,21 @@ export async function setSchedules({ queue, crons, logger, options, refused }: S
  */
 async function schedulesLost({ queue, crons, refused }: ScheduleDeps): Promise<boolean> {
   if ((await queue.getJobScheduler("reconcile")) === undefined) return true;
-  const [held, pruning, cronCount] = await Promise.all([
+  const [held, pruning, scheduled] = await Promise.all([
     queue.getJobSchedulersCount(),
     queue.getJobScheduler("prune-threads"),
-    crons.count(),
+    scheduledCrons(crons, refused),
   ]);
-  // The refused crons still there: one deleted since counts no more (else a schedule Redis lost hides).
-  const refusedNow =
-    refused.size === 0 ? 0 : (await crons.list()).filter((row) => refused.has(row.id)).length;
-  return held < 3 + (pruning ? 1 : 0) + cronCount - refusedNow;
+  return held < 3 + (pruning ? 1 : 0) + scheduled;
+}
+
+/**
+ * How many crons Redis should hold a schedule of: all of them, but those refused that are still
+ * there (one deleted since counts no more, else a schedule Redis lost would hide behind it).
+ */
+async function scheduledCrons(crons: CronsApi, refused: ReadonlySet<string>): Promise<number> {
+  if (refused.size === 0) return crons.count();
+  return (await crons.list()).filter((row) => !refused.has(row.id)).length;
 }
 
 /**

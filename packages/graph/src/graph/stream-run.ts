@@ -71,10 +71,6 @@ export function streamRun(
       leave();
       return chunks.return(value);
     },
-    throw: (error?: unknown) => {
-      leave();
-      return chunks.throw(error);
-    },
   });
 }
 
