@@ -47,4 +47,28 @@ describe("PostgresSaver, PostgresStore and PostgresCache options", () => {
     expect([saver, store, cache].every((made) => made !== undefined)).toBe(true);
     await pool.end();
   });
+  it("fromConnString refuses what is not a connection string, or a pool or string in its options, without quoting it", () => {
+    const made: Array<[() => unknown, string]> = [
+      [() => PostgresSaver.fromConnString(undefined as never), "takes a Postgres connection string"],
+      [() => PostgresStore.fromConnString("  "), "got an empty string"],
+      [
+        () => PostgresSaver.fromConnString("postgres://x@127.0.0.1:1/y", pool as never),
+        "new PostgresSaver({ pool })",
+      ],
+      [
+        () => PostgresSaver.fromConnString("postgres://x@127.0.0.1:1/y", { pool } as never),
+        "not `pool` in its options",
+      ],
+      [
+        () => PostgresStore.fromConnString("postgres://x:secret@127.0.0.1:1/y", { shema: "a" } as never),
+        '"shema"',
+      ],
+    ];
+    for (const [make, said] of made) {
+      expect(make).toThrow(
+        expect.objectContaining({ code: "INVALID_SAVER_INPUT", message: expect.stringContaining(said) }),
+      );
+      expect(make).not.toThrow(expect.objectContaining({ message: expect.stringContaining("secret") }));
+    }
+  });
 });

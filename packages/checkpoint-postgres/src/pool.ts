@@ -28,6 +28,32 @@ export interface PoolSource {
 }
 
 /**
+ * LangGraph's `fromConnString(url, options)`: `options` with the connection string, checked. The
+ * string itself is never quoted back (it may hold a password).
+ */
+export function connStringOptions<T extends PoolSource>(
+  who: string,
+  connString: unknown,
+  options: T | undefined,
+): T & { connectionString: string } {
+  if (typeof connString !== "string" || connString.trim() === "")
+    throw new PostgresSaverError(
+      "INVALID_SAVER_INPUT",
+      `${who}.fromConnString takes a Postgres connection string such as "postgres://user@host:5432/db"; ` +
+        `got ${typeof connString === "string" ? "an empty string" : connString === null ? "null" : typeof connString}.`,
+    );
+  if (options !== undefined) checkOptionsObject(who, options);
+  for (const key of ["pool", "connectionString"] as const)
+    if (options?.[key] !== undefined)
+      throw new PostgresSaverError(
+        "INVALID_SAVER_INPUT",
+        `${who}.fromConnString takes the connection string as its first argument, not \`${key}\` in its options: ` +
+          `give one or use new ${who}({ ${key} }).`,
+      );
+  return { ...(options as T), connectionString: connString };
+}
+
+/**
  * Refuses what is not `who`'s options object: none at all, or a pool given bare (LangGraph's
  * savers take the pool itself; its own fields would be named as unknown options).
  */

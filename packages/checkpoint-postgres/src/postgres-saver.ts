@@ -22,7 +22,7 @@ import {
 } from "./checkpoint-codec.ts";
 import { type BeforeCommit, type GuardedCommits, GuardedSaver } from "./guarded-saver.ts";
 import { type MigrateResult, migrate } from "./migrate.ts";
-import { checkOptionsObject, poolFor } from "./pool.ts";
+import { checkOptionsObject, connStringOptions, poolFor } from "./pool.ts";
 import {
   type DeletedRows,
   type PruneResult,
@@ -142,9 +142,25 @@ export class PostgresSaver implements CheckpointSaver {
     return migrate(this.pool, { schema: this.schema, retry: this.retry });
   }
 
+  /**
+   * LangGraph's form: a saver on a pool of its own (which `close()`/`end()` ends), built from a
+   * connection string; `options` as the constructor's, without `pool` or `connectionString`.
+   */
+  static fromConnString(
+    connString: string,
+    options?: Omit<PostgresSaverOptions, "pool" | "connectionString">,
+  ): PostgresSaver {
+    return new PostgresSaver(connStringOptions("PostgresSaver", connString, options));
+  }
+
   /** Ends the pool when the saver built it from a connection string; a given pool is left open. */
   async close(): Promise<void> {
     if (this.ownsPool) await this.pool.end();
+  }
+
+  /** LangGraph's name for `close()`. */
+  end(): Promise<void> {
+    return this.close();
   }
 
   async getTuple(ref: CheckpointRef): Promise<CheckpointTuple | undefined> {

@@ -11,7 +11,7 @@ import {
 } from "@layover/checkpoint";
 import type pg from "pg";
 import { type MigrateResult, migrate } from "./migrate.ts";
-import { postgresHome } from "./pool.ts";
+import { connStringOptions, postgresHome } from "./pool.ts";
 import { type RetryOptions, withRetry } from "./retry.ts";
 import type { ReadRow } from "./sql/store-read.ts";
 import { singleStatement } from "./sql/store-single.ts";
@@ -60,9 +60,25 @@ export class PostgresStore extends BaseStore {
     return migrate(this.pool, { schema: this.schema, retry: this.retry });
   }
 
+  /**
+   * LangGraph's form: a store on a pool of its own (which `close()`/`end()` ends), built from a
+   * connection string; `options` as the constructor's, without `pool` or `connectionString`.
+   */
+  static fromConnString(
+    connString: string,
+    options?: Omit<PostgresStoreOptions, "pool" | "connectionString">,
+  ): PostgresStore {
+    return new PostgresStore(connStringOptions("PostgresStore", connString, options));
+  }
+
   /** Ends the pool when the store built it from a connection string; a given pool is left open. */
   async close(): Promise<void> {
     if (this.ownsPool) await this.pool.end();
+  }
+
+  /** LangGraph's name for `close()`. */
+  end(): Promise<void> {
+    return this.close();
   }
 
   /** The index the store embeds with, as given (LangGraph's `indexConfig`). */

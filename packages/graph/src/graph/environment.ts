@@ -160,6 +160,22 @@ function requireDurability(config: RunnableConfig | undefined): Durability {
   return durability;
 }
 
+/**
+ * Refuses a thread id a checkpointer cannot keep: none, not a string (a number was refused as
+ * missing), or text Postgres cannot hold (NUL, half a surrogate pair: a query error before).
+ */
+function checkThreadId(threadId: unknown): asserts threadId is string {
+  if (threadId === undefined || threadId === null || threadId === "") throw new MissingThreadIdError();
+  if (typeof threadId !== "string")
+    throw new InvalidInputError(
+      `configurable.thread_id is a ${typeof threadId}; thread ids are strings: pass String(id) (the same string to resume later).`,
+    );
+  if (unstorableText(threadId) !== undefined)
+    throw new InvalidInputError(
+      "configurable.thread_id holds a NUL character or half a surrogate pair, which a checkpointer cannot store: give a thread id of plain text.",
+    );
+}
+
 /** The call's `config.store`, refused when it is not a store (a store has `batch()`). */
 function callStore(config: RunnableConfig | undefined): BaseStore | undefined {
   const store: unknown = config?.store;
@@ -240,13 +256,7 @@ export function runEnvironment(
   }
   const saver = graph.checkpointer === false ? undefined : graph.checkpointer;
   const threadId = config?.configurable?.thread_id;
-  if (saver !== undefined && (typeof threadId !== "string" || threadId === ""))
-    throw new MissingThreadIdError();
-  // Postgres text holds neither: its saver failed the call with a query error.
-  if (saver !== undefined && unstorableText(threadId) !== undefined)
-    throw new InvalidInputError(
-      "configurable.thread_id holds a NUL character or half a surrogate pair, which a checkpointer cannot store: give a thread id of plain text.",
-    );
+  if (saver !== undefined) checkThreadId(threadId);
   const env: StepEnv = {
     spec: graph.spec,
     saver: saver ?? new MemorySaver(),

@@ -104,6 +104,14 @@ async function missingThreadId(saver: CheckpointSaver): Promise<void> {
   expect(error.message).toContain("thread_id");
   await expectCode(graph.invoke({ value: "v" }, { configurable: {} }), "MISSING_THREAD_ID");
   await expectCode(graph.getState({}), "MISSING_THREAD_ID");
+  // A number is not taken for a missing id: the error says what it is and what to pass.
+  const numbered = await expectCode(
+    graph.invoke({ value: "v" }, { configurable: { thread_id: 42 as unknown as string } }),
+    "INVALID_INPUT",
+  );
+  expect(numbered.message).toContain("thread_id is a number");
+  expect(numbered.message).toContain("String(id)");
+  expect((await graph.getState(threadConfig("42"))).values).toEqual({});
 }
 
 async function recursionLimit(saver: CheckpointSaver, limit: number | undefined): Promise<void> {
