@@ -23,7 +23,7 @@ interface LangChain {
   isToolMessage(value: unknown): boolean;
   AIMessageChunk: new (fields: { content: string; id?: string }) => LangChainMessage;
   BaseCallbackHandler: new () => object;
-  CallbackManager: new () => CallbackManager;
+  CallbackManager: new (parentRunId?: string) => CallbackManager;
   context: {
     runWithConfig<T>(config: unknown, callback: () => T, avoidCreatingRootRunTree?: boolean): T;
     initializeGlobalInstance(instance: AsyncLocalStorage<unknown>): void;
@@ -104,23 +104,28 @@ export function callbackList(callbacks: unknown): readonly object[] | undefined 
 }
 
 /**
- * The config a node's code finds in LangChain's context, as LangGraph's: its callbacks a manager
- * that passes the node's tags and metadata on, so a model bound with tags or metadata of its own
- * (`withConfig`), or called with a config of a few keys, still carries the node's.
+ * The config a node's code gets and finds in LangChain's context, as LangGraph's: its callbacks a
+ * manager of the node's run (its id the task's) that passes the node's tags and metadata on, so a
+ * model bound with tags or metadata of its own (`withConfig`), or called with a config of a few
+ * keys, still carries the node's, and `dispatchCustomEvent` (which needs a parent run) reaches
+ * the handlers.
  */
-function contextConfig(langchain: LangChain, config: NodeConfig): NodeConfig {
-  const manager = new langchain.CallbackManager();
-  manager.setHandlers([...(config.callbacks ?? [])], true);
+function nodeRunConfig(langchain: LangChain, config: NodeConfig, handlers: readonly object[]): NodeConfig {
+  const manager = new langchain.CallbackManager(config.metadata.langgraph_task_id);
+  manager.setHandlers([...handlers], true);
   manager.addTags([...config.tags], true);
   manager.addMetadata(config.metadata, true);
-  return { ...config, callbacks: manager as unknown as object[] };
+  return { ...config, callbacks: manager };
 }
 
 /**
- * Calls a node. Where it has callbacks (the call's, a stream's), in LangChain's context, with a
- * config of the node's: a model or tool it calls without passing the config reports to them too.
+ * Calls a node with its config. Where it has callbacks (the call's, a stream's), the config's are
+ * a LangChain CallbackManager of the node's run, and the call runs in LangChain's context with
+ * it: a model or tool it calls without passing the config reports to them too.
  */
-export function callNode<T>(config: NodeConfig, call: () => T): T {
-  if (lc === undefined || config.callbacks === undefined) return call();
-  return lc.context.runWithConfig(contextConfig(lc, config), call);
+export function callNode<T>(config: NodeConfig, call: (config: NodeConfig) => T): T {
+  const handlers = config.callbacks;
+  if (lc === undefined || handlers === undefined || !Array.isArray(handlers)) return call(config);
+  const own = nodeRunConfig(lc, config, handlers);
+  return lc.context.runWithConfig(own, () => call(own));
 }

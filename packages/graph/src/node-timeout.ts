@@ -123,7 +123,9 @@ function timedConfig(
     // LangChain events under the node (a model's tokens, a tool's start) are progress too.
     const touch = () => clock.progress();
     const methods = Object.fromEntries(CALLBACK_EVENTS.map((event) => [event, touch]));
-    config.callbacks = [...(base.callbacks ?? []), callbackHandler({ name: "LayoverIdleClock", ...methods })];
+    // A task's config lists its handlers; callNode gives the node them as a manager.
+    const listed = Array.isArray(base.callbacks) ? (base.callbacks as readonly object[]) : [];
+    config.callbacks = [...listed, callbackHandler({ name: "LayoverIdleClock", ...methods })];
   }
   return config;
 }

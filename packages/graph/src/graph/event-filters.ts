@@ -17,7 +17,7 @@ export interface StreamEventsFilters {
 const KEYS = ["includeNames", "includeTypes", "includeTags", "excludeNames", "excludeTypes", "excludeTags"];
 
 /** The run an event is of, as the filters see it. */
-interface FilteredEvent {
+export interface FilteredEvent {
   event: string;
   name: string;
   tags: readonly string[];

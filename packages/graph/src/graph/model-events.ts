@@ -2,6 +2,7 @@
 // `_stream`, `_end`; `on_tool_start`, `_end`, `_error`), in the shape LangChain's event stream
 // gives them, heard through LangChain's callbacks (see langchain.ts).
 import { type ChatModelStart, callbackHandler, lc, type ToolStart } from "../langchain.ts";
+import type { FilteredEvent } from "./event-filters.ts";
 
 type Meta = Record<string, unknown>;
 
@@ -13,7 +14,8 @@ export interface CallEvent {
     | "on_chat_model_end"
     | "on_tool_start"
     | "on_tool_end"
-    | "on_tool_error";
+    | "on_tool_error"
+    | "on_custom_event";
   name: string;
   run_id: string;
   tags: string[];
@@ -28,6 +30,14 @@ interface Call {
   metadata: Meta;
   parent_ids: string[];
   input: unknown;
+  /** Its first event's name (the filters' run type: `on_tool_start`). */
+  started: CallEvent["event"];
+}
+
+/** What every event of `call` repeats. */
+function shown(call: Call) {
+  const { input: _input, started: _started, ...rest } = call;
+  return rest;
 }
 
 /** A tool's input as LangChain's tracers keep it: the arguments object, else `{ input }`. */
@@ -47,10 +57,62 @@ function errorText(error: unknown): string {
     : String(error);
 }
 
+/** A node's run as its start event shows it: what the custom events it dispatches carry. */
+export interface NodeRun {
+  event: string;
+  name: string;
+  run_id: string;
+  tags: string[];
+  metadata: Meta;
+  parent_ids: string[];
+}
+
+/** Pushes an event; `run` is the run LangChain's filters judge it by (the event's own by default). */
+export type PushEvent = (event: CallEvent, run?: FilteredEvent) => void;
+
 /** The calls under way, and how their events are made. */
-function callTracker(push: (event: CallEvent) => void, parents: (taskId: unknown) => string[]) {
+function callTracker(
+  push: PushEvent,
+  parents: (taskId: unknown) => string[],
+  nodeRun: (taskId: unknown) => NodeRun | undefined,
+) {
   const calls = new Map<string, Call>();
   return {
+    /**
+     * A `dispatchCustomEvent` under a model or tool call (`runId` its), or in a node's own code
+     * (`runId` the node's run: its task id): LangChain's `on_custom_event`, with that run's id,
+     * tags and metadata.
+     */
+    custom(name: string, data: unknown, runId: string, tags?: string[], metadata?: Meta) {
+      const call = calls.get(runId);
+      const taskId = metadata?.langgraph_task_id;
+      // A subgraph's node (its chains are not streamed): its run as LangChain's manager tells it.
+      const run: NodeRun = (call === undefined
+        ? undefined
+        : { event: call.started, run_id: runId, ...shown(call) }) ??
+        nodeRun(taskId) ?? {
+          event: "on_chain_start",
+          name: String(metadata?.langgraph_node ?? name),
+          run_id: runId,
+          tags: tags ?? [],
+          metadata: { ls_integration: "langgraph", ...metadata },
+          parent_ids: parents(taskId),
+        };
+      const { run_id, tags: runTags, metadata: runMetadata, parent_ids } = run;
+      // The payload as given, as LangChain's (its type names chunk/input/output: any data goes).
+      const payload = data as CallEvent["data"];
+      const event: CallEvent = {
+        event: "on_custom_event",
+        name,
+        run_id,
+        tags: runTags,
+        metadata: runMetadata,
+        data: payload,
+        parent_ids,
+      };
+      // As LangChain's, the filters judge it by its run's name, type and tags.
+      push(event, run);
+    },
     inputOf: (runId: string) => calls.get(runId)?.input,
     forget: (runId: string) => calls.delete(runId),
     /** A call starts: its start event, and what its later events repeat. */
@@ -68,18 +130,17 @@ function callTracker(push: (event: CallEvent) => void, parents: (taskId: unknown
         metadata: { ls_integration: "langgraph", ...metadata },
         parent_ids: parents(metadata?.langgraph_task_id),
         input,
+        started: event,
       };
       calls.set(runId, call);
-      const { input: _input, ...rest } = call;
-      push({ event, run_id: runId, ...rest, data: { input } });
+      push({ event, run_id: runId, ...shown(call), data: { input } });
     },
     /** An event of a call under way; `done` when it is the call's last. */
     send(runId: string, event: CallEvent["event"], data: CallEvent["data"], done = false) {
       const call = calls.get(runId);
       if (call === undefined) return;
       if (done) calls.delete(runId);
-      const { input: _input, ...rest } = call;
-      push({ event, run_id: runId, ...rest, data });
+      push({ event, run_id: runId, ...shown(call), data });
     },
   };
 }
@@ -131,21 +192,26 @@ function toolMethods(t: Tracker) {
 }
 
 /**
- * The callback handler that turns a run's model and tool calls into events for `push`;
- * `parents(taskId)` names the runs an event of that task's node descends from (the graph's,
- * the node's). Undefined without `@langchain/core`: nothing can call a model then.
+ * The callback handler that turns a run's model and tool calls, and the custom events its nodes
+ * dispatch, into events for `push`; `parents(taskId)` names the runs an event of that task's node
+ * descends from (the graph's, the node's), `nodeRun(taskId)` the node's run. Undefined without
+ * `@langchain/core`: nothing can call a model then.
  */
 export function modelEvents(
-  push: (event: CallEvent) => void,
+  push: PushEvent,
   parents: (taskId: unknown) => string[],
+  nodeRun: (taskId: unknown) => NodeRun | undefined,
 ): object | undefined {
   if (lc === undefined) return undefined;
-  const tracker = callTracker(push, parents);
+  const tracker = callTracker(push, parents, nodeRun);
   return callbackHandler({
     name: "LayoverStreamEvents",
     // As LangChain's event stream: a model invoked in a node streams, so its tokens are events.
     lc_prefer_streaming: true,
     ...chatModelMethods(tracker, lc),
     ...toolMethods(tracker),
+    handleCustomEvent(name: string, data: unknown, runId: string, tags?: string[], metadata?: Meta) {
+      tracker.custom(name, data, runId, tags, metadata);
+    },
   });
 }

@@ -77,10 +77,12 @@ export interface NodeConfig {
     [key: string]: unknown;
   };
   /**
-   * LangChain callbacks: while the run streams "messages", the handler that hears the chat models
-   * the node calls with this config (or without one: they find it in LangChain's context).
+   * LangChain callbacks, where the call gave some or a stream ("messages", streamEvents) listens:
+   * a LangChain CallbackManager of the node's run (its run id the task's), which the chat models
+   * and tools the node calls with this config report to (or without one: they find it in
+   * LangChain's context), and `dispatchCustomEvent` too. Undefined where nothing listens.
    */
-  callbacks?: readonly object[];
+  callbacks?: readonly object[] | object;
   /** The graph's long-term store (`compile({ store })`; a worker's Postgres store); undefined without one. */
   store?: BaseStore | undefined;
   /**

@@ -3,7 +3,7 @@ import { INTERRUPT } from "../constants.ts";
 import { InvalidInputError } from "../errors.ts";
 import { checkStreamModes, type Emitter, type StreamMode } from "../stream.ts";
 import type { RunnableConfig } from "./environment.ts";
-import { checkedFilters, passes } from "./event-filters.ts";
+import { checkedFilters, type FilteredEvent, passes } from "./event-filters.ts";
 import { IterableReadableStream } from "./iterable-stream.ts";
 import { type CallEvent, modelEvents } from "./model-events.ts";
 import { streamRun } from "./stream-run.ts";
@@ -197,16 +197,20 @@ export function streamEvents(
   });
   const events = streamRun(modes, true, async (out, stop) => {
     const yielded = firstEventInput(input, (event: StreamEvent) => out.push("debug", event));
-    const push = (event: StreamEvent) => {
-      if (filter === undefined || passes(filter, event)) yielded(event);
+    const push = (event: StreamEvent, run: FilteredEvent = event) => {
+      if (filter === undefined || passes(filter, run)) yielded(event);
     };
     const started = new Map<string, StreamEvent>();
     const hits = new Set<string>();
     const onTask = nodeEvents(base, graph.tags, graph.run_id, push, started, of.root, hits);
-    const calls = modelEvents(push, (taskId) => {
-      const node = started.get(String(taskId));
-      return node === undefined ? [graph.run_id] : [graph.run_id, node.run_id];
-    });
+    const calls = modelEvents(
+      push,
+      (taskId) => {
+        const node = started.get(String(taskId));
+        return node === undefined ? [graph.run_id] : [graph.run_id, node.run_id];
+      },
+      (taskId) => started.get(String(taskId)),
+    );
     const emit: Emitter = {
       ...(calls === undefined ? {} : { callbacks: [calls] }),
       modes: new Set<StreamMode>([...modes, "debug"]),
