@@ -270,11 +270,8 @@ describe("v2 no longer serves the graph", () => {
         if (i > 400) throw new Error("the cancelled run never handed its thread on");
         await sleep(50);
       }
-      // The answer it carried stays on record until the thread goes.
-      expect(await recordedAnswer(droppedInterrupt)).toMatchObject({
-        status: "resolved",
-        resume_value: "no",
-      });
+      // The answer it carried, never used, is withdrawn: the question waits again.
+      expect(await recordedAnswer(droppedInterrupt)).toMatchObject({ status: "pending", resume_value: null });
       expect(await h.client.threads.delete(dropped.threadId)).toMatchObject({ runs: 2, interrupts: 1 });
       return runs as [string, string];
     });

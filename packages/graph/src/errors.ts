@@ -111,12 +111,12 @@ export class MissingThreadIdError extends GraphError<"MISSING_THREAD_ID"> {
 }
 
 export class NotInterruptedError extends GraphError<"NOT_INTERRUPTED"> {
-  constructor(threadId: string) {
-    super(
-      "NOT_INTERRUPTED",
-      `Thread "${threadId}" has no pending interrupt to resume. ` +
-        "Start it with an input, or continue past a static breakpoint with invoke(null, config).",
-    );
+  /** `hint`: what to do instead (the runtime's client names its own calls). */
+  constructor(
+    threadId: string,
+    hint = "Start it with an input, or continue past a static breakpoint with invoke(null, config).",
+  ) {
+    super("NOT_INTERRUPTED", `Thread "${threadId}" has no pending interrupt to resume. ${hint}`);
   }
 }
 

@@ -6,6 +6,10 @@ import { firstCallOfKey } from "./same-call.ts";
 import { type InterruptRow, interruptsById } from "./sql/interrupts.ts";
 import { getRun, type RunConfig } from "./sql/runs.ts";
 
+/** What NotInterruptedError tells a client's caller to do instead. */
+export const NOT_INTERRUPTED_HINT =
+  "Start it with an input (runs.start), or run it on from its last checkpoint with threads.continue(threadId): past a static breakpoint, or after a run that failed or was cancelled.";
+
 /** Who answered interrupt `interruptId` first, and when (its row, if it is still there). */
 export function alreadyResolved(
   threadId: string,
@@ -13,7 +17,7 @@ export function alreadyResolved(
   row: InterruptRow | undefined,
 ): InterruptAlreadyResolvedError | NotInterruptedError {
   // A cancelled wait was answered by nobody: the thread simply waits for nothing.
-  if (row?.status === "cancelled") return new NotInterruptedError(threadId);
+  if (row?.status === "cancelled") return new NotInterruptedError(threadId, NOT_INTERRUPTED_HINT);
   return new InterruptAlreadyResolvedError({
     threadId,
     interruptId,

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { jsonbProblem } from "@layover/checkpoint";
 import { InvalidInputError, NotInterruptedError, START } from "@layover/graph";
 import { inTransaction } from "../db.ts";
-import { ThreadNotFoundError, UnknownGraphError } from "../errors.ts";
+import { ThreadBusyError, ThreadNotFoundError, UnknownGraphError } from "../errors.ts";
 import { isStorableId } from "../keys.ts";
 import { listGraphIds } from "../sql/graphs.ts";
 import { threadInterrupts } from "../sql/interrupts.ts";
@@ -10,6 +10,7 @@ import { insertRun } from "../sql/runs.ts";
 import { getThread, lockThread, setThreadState } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
 import { knownKeys, objectArg } from "./object-arg.ts";
+import { plannedTasks } from "./read.ts";
 import { checkConfig, type RunOptions, runOptionsConfig } from "./run-config.ts";
 import { checkStateValues, registeredGraph } from "./start-run.ts";
 
@@ -109,8 +110,47 @@ async function checkAsNode(ctx: ClientContext, graphId: string, asNode: string):
 }
 
 /**
- * Continues a thread parked at a static breakpoint (`interruptBefore` / `interruptAfter`): the
- * distributed `invoke(null, config)`. A thread waiting on `interrupt()` answers needs `resume`.
+ * Refuses to continue a thread that is not stopped at a checkpoint: one a run holds
+ * (`ThreadBusyError`), or one no superstep has committed on (nothing to go on from).
+ */
+function refuseContinue(thread: {
+  id: string;
+  status: string;
+  current_run_id: string | null;
+  head_checkpoint: string | null;
+}) {
+  if (thread.status === "busy")
+    throw new ThreadBusyError(
+      thread.id,
+      "busy",
+      `Thread "${thread.id}" is busy with run ${thread.current_run_id}: continue it once that run ends (runs.wait), or cancel it first. Nothing was written.`,
+    );
+  if (thread.head_checkpoint === null)
+    throw new NotInterruptedError(
+      thread.id,
+      "It has no checkpoint to continue from (its first run never ran a superstep): start it with an input (runs.start).",
+    );
+}
+
+/** Refuses to continue an idle thread whose head plans nothing: it finished, nothing is left to run. */
+async function refuseFinished(ctx: ClientContext, thread: { id: string; graph_id: string }): Promise<void> {
+  const [tuple, graph] = await Promise.all([
+    ctx.saver.getTuple({ threadId: thread.id, ns: "" }),
+    registeredGraph(ctx, thread.graph_id),
+  ]);
+  if (tuple === undefined || plannedTasks(tuple, graph).length === 0)
+    throw new NotInterruptedError(
+      thread.id,
+      "Its last run finished: nothing is left to run. Start it with an input (runs.start).",
+    );
+}
+
+/**
+ * Runs a stopped thread on from its last checkpoint: the distributed `invoke(null, config)`. A
+ * thread parked at a static breakpoint (`interruptBefore` / `interruptAfter`) goes past it; one
+ * whose last run failed, or was cancelled, runs again what that run had not finished (a failed
+ * superstep's finished tasks are not run again, and an answer it had taken is used again); a
+ * finished one runs nothing. A thread waiting on `interrupt()` answers needs `resume`.
  * `streamMode`: what the run's workers report, for runs.stream.
  */
 export async function continueThread(
@@ -136,7 +176,8 @@ export async function continueThread(
           `Thread "${threadId}" waits for answers to interrupt(s) ${pending.map((p) => p.id).join(", ")}: ` +
             "answer them with threads.resume(threadId, value).",
         );
-      if (thread.status !== "interrupted") throw new NotInterruptedError(threadId);
+      refuseContinue(thread);
+      if (thread.status === "idle") await refuseFinished(ctx, thread);
       await insertRun(ctx.db, client, {
         id,
         thread_id: threadId,

@@ -72,6 +72,17 @@ function configOf(threadId: string, checkpointId: string | undefined) {
   };
 }
 
+/** The tasks `tuple` (a thread's head) plans, as the engine's getState lists them: by the graph's registration. */
+export function plannedTasks(tuple: CheckpointTuple, graph: Awaited<ReturnType<typeof registeredGraph>>) {
+  return tasksOfCheckpoint(
+    tuple.checkpoint,
+    tuple.metadata,
+    "",
+    graph?.options.nodes,
+    graph?.options.deferred && new Set(graph.options.deferred),
+  );
+}
+
 export async function readThread(ctx: ClientContext, threadId: string): Promise<ThreadState> {
   if (!isStorableId(threadId)) throw new ThreadNotFoundError(String(threadId));
   const thread = await getThread(ctx.db, ctx.db.pool, threadId);
@@ -92,16 +103,7 @@ export async function readThread(ctx: ClientContext, threadId: string): Promise<
   const tasks =
     byTask.size > 0 || tuple === undefined
       ? [...byTask.values()]
-      : tasksOfCheckpoint(
-          tuple.checkpoint,
-          tuple.metadata,
-          "",
-          graph?.options.nodes,
-          graph?.options.deferred && new Set(graph.options.deferred),
-        ).map((task) => ({
-          ...task,
-          interrupts: [],
-        }));
+      : plannedTasks(tuple, graph).map((task) => ({ ...task, interrupts: [] }));
   return {
     threadId,
     graphId: thread.graph_id,

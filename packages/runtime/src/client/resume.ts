@@ -12,7 +12,7 @@ import {
 } from "@layover/graph";
 import { ThreadNotFoundError } from "../errors.ts";
 import { checkKey, hasControlCharacter, isStorableId, shown, textProblem } from "../keys.ts";
-import { alreadyResolved, recordResume } from "../resume-transition.ts";
+import { alreadyResolved, NOT_INTERRUPTED_HINT, recordResume } from "../resume-transition.ts";
 import { firstCallOfKey, type ResumeCall } from "../same-call.ts";
 import {
   answeredBy,
@@ -118,7 +118,7 @@ async function explainRefusal(
       ? await answeredBy(ctx.db, q, threadId, thread.current_run_id)
       : await lastAnswer(ctx.db, q, threadId);
   if (answered) throw alreadyResolved(threadId, answered.id, answered);
-  throw new NotInterruptedError(threadId);
+  throw new NotInterruptedError(threadId, NOT_INTERRUPTED_HINT);
 }
 
 /**
