@@ -1,5 +1,5 @@
 // Calling a `task()` function: a task of the running superstep, run (or given back) now.
-import { assertJsonSerialisable, type CacheFullKey } from "@layover/checkpoint";
+import { type CacheFullKey, isLayoverError, jsonSerializer, NotSerializableError } from "@layover/checkpoint";
 import type { PlannedTask } from "../algo/plan.ts";
 import { RETURN } from "../constants.ts";
 import { currentTask, inAttempt, type TaskContext } from "../context.ts";
@@ -160,6 +160,23 @@ function run(
   return running.then(settled);
 }
 
+/**
+ * Refuses a task's result the checkpoint serializer cannot store (a function, a symbol, a
+ * cycle), as its caller's: kept as a pending write, it would fail the superstep when it pauses.
+ * What a state may hold a result may too: a LangChain message, a Date, a Map (before, only
+ * plain JSON: a task returning a model's AIMessage was refused).
+ */
+function assertStorableResult(name: string, output: unknown): void {
+  try {
+    jsonSerializer.dumps(output);
+  } catch (error) {
+    if (!isLayoverError(error, "NOT_SERIALIZABLE")) throw error;
+    const said = (text: string) => `The result of task "${name}" cannot be stored: ${text}`;
+    const { path, message, redactedMessage } = error as NotSerializableError;
+    throw new NotSerializableError(path, said(message), said(redactedMessage ?? message));
+  }
+}
+
 /** One attempt of a call, in `context`: its result, kept as a pending write (what a checkpointer can store). */
 async function callAttempt(
   parent: TaskContext,
@@ -176,7 +193,7 @@ async function callAttempt(
     timeout === undefined
       ? await body(base, context)
       : await timedAttempt(timeout, { node: call.name, base, context }, body);
-  if (parent.checkpointer !== undefined) assertJsonSerialisable(output, `The result of task "${call.name}"`);
+  if (parent.checkpointer !== undefined) assertStorableResult(call.name, output);
   return { kind: "done", writes: [[RETURN, output]], output };
 }
 

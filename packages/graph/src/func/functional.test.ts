@@ -2,6 +2,7 @@
 // from LangGraph.js 1.7.3 running the same workflows, except where a comment says Layover differs.
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { AIMessage } from "@langchain/core/messages";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import {
@@ -341,9 +342,30 @@ describe("entrypoint and task: refusals", () => {
   it("refuses interrupt() without a checkpointer, and a result a checkpointer cannot keep", async () => {
     const wf = entrypoint("wf", async () => interrupt("ok?"));
     await expect(wf.invoke({})).rejects.toThrow(MissingCheckpointerError);
-    const when = task("when", async () => new Date(0));
-    const dated = entrypoint({ name: "dated", checkpointer: new MemorySaver() }, async () => when());
-    await expect(dated.invoke({}, thread())).rejects.toThrow(NotSerializableError);
+    const callback = task("callback", async () => () => "later");
+    const called = entrypoint({ name: "called", checkpointer: new MemorySaver() }, async () => callback());
+    await expect(called.invoke({}, thread())).rejects.toThrow(NotSerializableError);
+    await expect(called.invoke({}, thread())).rejects.toThrow(
+      /The result of task "callback" cannot be stored/,
+    );
+  });
+
+  it("keeps a result a state may hold — a LangChain message, a Date — across a pause, as it was", async () => {
+    const reply = task("reply", async () => [new AIMessage({ content: "LHR at 9", id: "m1" }), new Date(0)]);
+    const approve = task("approve", async () => interrupt("send it?"));
+    const runs: unknown[] = [];
+    const wf = entrypoint({ name: "chat", checkpointer: new MemorySaver() }, async () => {
+      const [message, when] = await reply();
+      runs.push(message);
+      return { ok: await approve(), message, when };
+    });
+    const config = thread();
+    await wf.invoke({}, config);
+    const done = (await wf.invoke(new Command({ resume: true }), config)) as Record<string, unknown>;
+    expect(done.message).toBeInstanceOf(AIMessage);
+    expect(done.message).toMatchObject({ content: "LHR at 9", id: "m1" });
+    expect(done.when).toEqual(new Date(0));
+    expect(runs[1]).toBeInstanceOf(AIMessage); // given back after the pause, not run again
   });
 });
 
