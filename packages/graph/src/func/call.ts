@@ -84,6 +84,9 @@ export function callTask(
 ): Promise<unknown> {
   const parent = currentTask();
   if (parent?.calls === undefined) throw new OutsideNodeError(`The task "${name}"`);
+  // A cancelled run, an aborted invoke: the workflow stops at its next call, none starts (as
+  // LangGraph's, which rejects with the signal's reason). Its finished calls stay kept.
+  parent.signal?.throwIfAborted();
   // A call is progress of a timed node; one made after its attempt timed out fails.
   parent.progress?.();
   const scope = parent.calls;
