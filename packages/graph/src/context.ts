@@ -46,7 +46,7 @@ export interface TaskContext {
   progress?: (() => void) | undefined;
   /** Custom stream chunks (`config.writer`). */
   writer: ((chunk: unknown) => void) | undefined;
-  signal: AbortSignal | undefined;
+  signal: AbortSignal;
   /** The run's `config.context` and `config.tags`: subgraphs called from the task inherit them. */
   runContext: unknown;
   tags: readonly string[];

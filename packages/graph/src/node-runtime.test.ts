@@ -3,7 +3,7 @@
 // which attempt this is). Expectations recorded from LangGraph.js 1.7.3 running the same graphs.
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { Annotation, Command, MemorySaver, START, StateGraph } from "./index.ts";
+import { Annotation, Command, entrypoint, getConfig, MemorySaver, START, StateGraph, task } from "./index.ts";
 
 const State = Annotation.Root({ answer: Annotation<string>() });
 
@@ -76,5 +76,25 @@ describe("a Command for the parent graph from a root graph's node", () => {
       .addEdge(START, "agent")
       .compile();
     expect(await parent.invoke({})).toEqual({ to: "billing handled" });
+  });
+  it("signal is there when the call gave none, as LangGraph's: a node, an entrypoint and its task can listen", async () => {
+    const seen: unknown[] = [];
+    const look = (signal: unknown) => seen.push(signal instanceof AbortSignal && !signal.aborted);
+    const graph = new StateGraph(State)
+      .addNode("n", (_state, config) => {
+        look(config.signal);
+        return {};
+      })
+      .addEdge(START, "n")
+      .compile();
+    await graph.invoke({});
+    const lookup = task("lookup", async () => look(getConfig().signal));
+    const wf = entrypoint("wf", async (_input: string, config) => {
+      look(config.signal);
+      await lookup();
+      return "ok";
+    });
+    await wf.invoke("go");
+    expect(seen).toEqual([true, true, true]);
   });
 });

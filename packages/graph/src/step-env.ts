@@ -19,7 +19,7 @@ export interface StepEnv {
   configurable: Record<string, unknown>;
   /** A subgraph's: the progress of the timed node it runs in (its tasks' work refreshes that node's idle timeout). */
   progress?: (() => void) | undefined;
-  signal: AbortSignal | undefined;
+  signal: AbortSignal;
   interruptBefore: ReadonlySet<string> | "*";
   interruptAfter: ReadonlySet<string> | "*";
   /**

@@ -263,7 +263,8 @@ export function runEnvironment(
     key: { threadId: threadId ?? randomUUID(), ns: config?.configurable?.checkpoint_ns ?? "" },
     durable: saver !== undefined,
     configurable: { ...config?.configurable },
-    signal: config?.signal,
+    // As LangGraph's, nodes always get a signal: a run's own, never aborted, when the call gave none.
+    signal: config?.signal ?? new AbortController().signal,
     interruptBefore: callBreakpoints(graph, config, "interruptBefore"),
     interruptAfter: callBreakpoints(graph, config, "interruptAfter"),
     inheritedResume: undefined,

@@ -52,7 +52,11 @@ export interface NodeConfig {
   tags: readonly string[];
   /** The call's `config.recursionLimit` (25 when it gives none), as LangGraph hands it to nodes. */
   recursionLimit: number;
-  signal: AbortSignal | undefined;
+  /**
+   * Aborts when the run is cancelled or the call's `config.signal` aborts (a timed-out attempt's
+   * too); as LangGraph's, there is one when the call gave none.
+   */
+  signal: AbortSignal;
   /** Send a chunk to `stream(…, { streamMode: "custom" })`. */
   writer: (chunk: unknown) => void;
   /** LangGraph's `runtime.interrupt`: `interrupt()` itself, for a node or tool that takes it from here. */
