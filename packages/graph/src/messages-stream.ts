@@ -17,6 +17,8 @@ interface Streaming {
   tokened: Set<string>;
   stableIds: Map<string, string>;
   seen: Set<string>;
+  /** The namespaces of the `task()` calls made in the stream's nodes: streamed as their callers. */
+  calls: Set<string>;
 }
 
 /**
@@ -31,6 +33,8 @@ export interface MessagesStreamer {
   nodeEnd(meta: Meta, output: unknown): void;
   /** A node pushed `message` (pushMessage): streamed now, and not again when the node returns it. */
   pushed(meta: Meta, message: object): void;
+  /** A `task()` call runs in namespace `ns`: its models stream as its caller's (LangGraph's do). */
+  called(ns: string): void;
 }
 
 const streamers = new WeakMap<Emitter, MessagesStreamer>();
@@ -50,6 +54,7 @@ export function messagesStreamer(emit: Emitter | undefined, ns: string): Message
       tokened: new Set(),
       stableIds: new Map(),
       seen: messagesSeen(emit),
+      calls: new Set(),
     });
     streamers.set(emit, streamer);
   }
@@ -81,9 +86,13 @@ function emitMessage(
   s.emit.push("messages", [message, meta]);
 }
 
+/** Whether `metadata`'s namespace is a subgraph's (not streamed); a task() call's segment does not count. */
 function isNested(s: Streaming, metadata: Meta): boolean {
   const ns = metadata.langgraph_checkpoint_ns;
-  return typeof ns === "string" && ns.split("|").length > s.depth;
+  if (typeof ns !== "string") return false;
+  let parts = ns.split("|");
+  while (parts.length > s.depth && s.calls.has(parts.join("|"))) parts = parts.slice(0, -1);
+  return parts.length > s.depth;
 }
 
 function markSeen(s: Streaming, value: unknown) {
@@ -149,6 +158,9 @@ function createStreamer(s: Streaming): MessagesStreamer {
         if (Array.isArray(value)) for (const item of value) markSeen(s, item);
         else markSeen(s, value);
       }
+    },
+    called(ns) {
+      s.calls.add(ns);
     },
     pushed(meta, message) {
       const id = (message as Message).id; // pushMessage requires one

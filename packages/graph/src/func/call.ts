@@ -9,6 +9,7 @@ import type { CachePolicy, NodeConfig, RetryPolicy } from "../graph/spec.ts";
 import { deterministicId } from "../ids.ts";
 import { GraphInterrupt } from "../interrupt.ts";
 import { callNode } from "../langchain.ts";
+import { messagesStreamer } from "../messages-stream.ts";
 import { runBody } from "../node-body.ts";
 import { type TimeoutPolicy, timedAttempt } from "../node-timeout.ts";
 import { type TaskOutcome, withRetries } from "../run-task.ts";
@@ -25,6 +26,7 @@ function callerNs(parent: TaskContext): string {
 function callConfig(parent: TaskContext, call: PlannedTask, under: string): NodeConfig {
   const config = parent.config as NodeConfig;
   const ns = `${under}|${call.name}:${call.id}`;
+  messagesStreamer(parent.streamTo, parent.ns)?.called(ns);
   return {
     ...config,
     metadata: {

@@ -1,6 +1,7 @@
 // Streaming an entrypoint: streamEvents carries its value, and a subgraph called in a task streams
 // under the task's caller, as LangGraph.js's (recorded by running the same workflows).
 import { randomUUID } from "node:crypto";
+import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { describe, expect, it } from "vitest";
 import { Annotation, entrypoint, MemorySaver, START, StateGraph, task } from "../index.ts";
 
@@ -51,5 +52,18 @@ describe("streaming an entrypoint", () => {
       [[], { callSub: 2 }],
       [[], { wf: { out: 2 } }],
     ]);
+  });
+  it('"messages" streams the tokens of a chat model a task calls, as its node (LangGraph: langgraph_node the task)', async () => {
+    const model = new FakeListChatModel({ responses: ["LHR at 9"] });
+    const callModel = task("callModel", async (question: string) => model.invoke(question));
+    const chat = entrypoint({ name: "chat", checkpointer: new MemorySaver() }, async (question: string) => {
+      const answer = await callModel(question);
+      return { answer: answer.content };
+    });
+    const out = (await chunks(chat.stream("when?", { ...thread(), streamMode: "messages" }))) as Array<
+      [{ content: unknown }, Record<string, unknown>]
+    >;
+    expect(out.map(([message]) => message.content).join("")).toBe("LHR at 9");
+    expect(new Set(out.map(([, meta]) => meta.langgraph_node))).toEqual(new Set(["callModel"]));
   });
 });
