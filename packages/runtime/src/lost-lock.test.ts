@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { Worker } from "bullmq";
 import pino from "pino";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { logWorkerErrors, lostLockError } from "./lost-lock.ts";
 
 const coded = (message: string, code: number) => Object.assign(new Error(message), { code });
@@ -23,6 +23,28 @@ describe("lostLockError", () => {
 });
 
 describe("logWorkerErrors", () => {
+  it("says an error BullMQ repeats at once (a Redis out of memory) once a window, then how often it came", () => {
+    vi.useFakeTimers();
+    try {
+      const lines: Array<{ level: number; msg: string; repeated?: number; err?: { message: string } }> = [];
+      const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+      const worker = new EventEmitter();
+      logWorkerErrors(worker as unknown as Worker, logger, "scheduler worker error");
+      const oom = () => new Error("OOM command not allowed when used memory > 'maxmemory'.");
+      for (let i = 0; i < 5_000; i++) worker.emit("error", oom());
+      worker.emit("error", new Error("something else"));
+      vi.advanceTimersByTime(10_000);
+      worker.emit("error", oom());
+      expect(lines.map((line) => [line.err?.message.slice(0, 3), line.repeated])).toEqual([
+        ["OOM", undefined],
+        ["som", undefined],
+        ["OOM", 4_999],
+      ]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("says a job's lost lock once, however often BullMQ fails to renew it", () => {
     const lines: Array<{ level: number; jobIds?: string[] }> = [];
     const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });

@@ -71,6 +71,7 @@ const SAID_FOR_MS = 10 * 60_000;
  */
 function workerErrorLogger(logger: Logger, what: string): (error: Error) => void {
   const gone = new Map<string, number>(); // job id → when Redis was found without it
+  const repeats = repeatGate(REPEAT_WINDOW_MS);
   return (error) => {
     if (isRedisConnectionError(error)) return;
     const now = Date.now();
@@ -87,12 +88,38 @@ function workerErrorLogger(logger: Logger, what: string): (error: Error) => void
       return;
     }
     const lost = lostLockError(error);
-    if (lost === undefined) logger.error({ err: error }, what);
-    else if (lost === "not held" && (id === undefined || !gone.has(id)))
+    if (lost === undefined) {
+      // BullMQ retries at once (a Redis out of memory refuses every command): said once a window.
+      const gate = repeats(error.message);
+      if (gate.say) logger.error({ err: error, ...(gate.left > 0 ? { repeated: gate.left } : {}) }, what);
+    } else if (lost === "not held" && (id === undefined || !gone.has(id)))
       logger.info(
         { err: error },
         "job no longer held by this process (its lock was lost); left to the one that holds it",
       );
+  };
+}
+
+/** How long the same worker error is not said again (how many times it came is said the next time). */
+const REPEAT_WINDOW_MS = 10_000;
+
+/**
+ * Whether to say an error of `message` now: the first of a window, then once each window after
+ * with how many were left out since (`left`). Messages not seen for a window are forgotten.
+ */
+export function repeatGate(windowMs: number): (message: string) => { say: boolean; left: number } {
+  const seen = new Map<string, { at: number; left: number }>();
+  return (message) => {
+    const now = Date.now();
+    for (const [key, entry] of seen) if (now - entry.at >= windowMs && entry.left === 0) seen.delete(key);
+    const entry = seen.get(message);
+    if (entry !== undefined && now - entry.at < windowMs) {
+      entry.left += 1;
+      return { say: false, left: entry.left };
+    }
+    const left = entry?.left ?? 0;
+    seen.set(message, { at: now, left: 0 });
+    return { say: true, left };
   };
 }
 

@@ -45,14 +45,16 @@ export function postgresProbe(pool: pg.Pool): Probe {
 }
 
 /**
- * Every connection is up and the first answers a PING. A connection that is reconnecting fails
- * the probe at once: a PING would wait in its queue until Redis came back.
+ * Every connection is up and the first takes a write (`key`, expiring): a Redis out of memory
+ * (maxmemory under noeviction) or a read-only replica answers a PING but refuses every enqueue.
+ * A connection that is reconnecting fails the probe at once: a command would wait in its queue
+ * until Redis came back.
  */
-export function redisProbe(connections: Redis[]): Probe {
+export function redisProbe(connections: Redis[], key: string): Probe {
   return async () => {
     const down = connections.find((redis) => redis.status !== "ready");
     if (down) throw new Error(`a Redis connection is ${down.status}`);
-    await connections[0]?.ping();
+    await connections[0]?.set(key, "1", "PX", 60_000);
   };
 }
 
@@ -64,15 +66,21 @@ export function takingJobsProbe(current: () => { isRunning(): boolean } | undefi
 }
 
 /**
- * A service's probes: Postgres answers on its pool, its Redis connections are up, and its BullMQ
- * worker (`current()`) takes jobs.
+ * A service's probes: Postgres answers on its pool, its Redis connections are up and take a
+ * write (of `redisKey`: the service's own, under its prefix), and its BullMQ worker (`current()`)
+ * takes jobs.
  */
 export function serviceProbes(
   pool: pg.Pool,
   redis: Redis[],
+  redisKey: string,
   current: () => { isRunning(): boolean } | undefined,
 ): Record<string, Probe> {
-  return { postgres: postgresProbe(pool), redis: redisProbe(redis), jobs: takingJobsProbe(current) };
+  return {
+    postgres: postgresProbe(pool),
+    redis: redisProbe(redis, redisKey),
+    jobs: takingJobsProbe(current),
+  };
 }
 
 /**

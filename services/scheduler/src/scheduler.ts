@@ -250,7 +250,12 @@ export function createScheduler(options: SchedulerOptions = {}) {
   addGauges(metrics, connections);
   const readiness = {
     state: () => state,
-    probes: serviceProbes(pool, [connection, workerConnection], () => worker),
+    probes: serviceProbes(
+      pool,
+      [connection, workerConnection],
+      `${prefix}:readyz:scheduler:${id}`,
+      () => worker,
+    ),
   };
   const outage = postgresOutageGate(pool, () => worker, logger);
   const cache = new PostgresCache({ pool, schema: db.schema });

@@ -297,7 +297,12 @@ export function createWorker(options: WorkerOptions) {
   const outage = postgresOutageGate(pool, () => worker, logger);
   const readiness = {
     state: () => state,
-    probes: serviceProbes(pool, [connection, workerConnection], () => worker),
+    probes: serviceProbes(
+      pool,
+      [connection, workerConnection],
+      `${prefix}:readyz:worker:${workerId}`,
+      () => worker,
+    ),
   };
 
   async function start(): Promise<void> {
