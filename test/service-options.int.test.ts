@@ -109,14 +109,38 @@ it("a refused service leaves no connection open: the process exits by itself", a
 describe("layover-worker's command line", () => {
   const CLI = fileURLToPath(new URL("../services/worker/src/cli.ts", import.meta.url));
   /** What the CLI, run with `args`, exits with and says on stderr (it fails before it connects). */
-  const exited = (args: string[]) =>
+  const exited = (args: string[], env: Record<string, string> = {}) =>
     run(process.execPath, [CLI, ...args], {
       timeout: 20_000,
-      env: { ...process.env, REDIS_URL: redisUrl },
+      env: { ...process.env, REDIS_URL: redisUrl, ...env },
     }).then(
-      () => ({ code: 0, stderr: "" }),
-      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+      () => ({ code: 0, stderr: "", stdout: "" }),
+      (error: { code: number; stderr: string; stdout: string }) => ({
+        code: error.code,
+        stderr: error.stderr,
+        stdout: error.stdout,
+      }),
     );
+
+  it("warns at start of a variable meant for it that it does not read: a typo, the scheduler's", async () => {
+    const { stdout } = await exited(["--graphs", "absent.mjs"], {
+      WORKER_CONCURENCY: "2",
+      THREAD_TTL_MS: "86400000",
+    });
+    const warned = stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { level: number; msg: string })
+      .filter((line) => line.level === 40)
+      .map((line) => line.msg);
+    // (The environment the tests run in may hold more of its own.)
+    expect(warned).toEqual(
+      expect.arrayContaining([
+        "WORKER_CONCURENCY is not a variable the worker reads (did you mean WORKER_CONCURRENCY?): ignored.",
+        "THREAD_TTL_MS is read by the scheduler, not the worker: this worker ignores it.",
+      ]),
+    );
+  });
 
   it("names the import a module that is there could not find, not the module as missing", async () => {
     const dir = await mkdtemp(join(tmpdir(), "layover-cli-"));

@@ -171,5 +171,6 @@ export {
 } from "./status-server.ts";
 export { type SweepOptions, sweepExpiredInterrupts } from "./sweep.ts";
 export { holdsThreadGuard } from "./thread-fence.ts";
+export { SERVICE_ONLY_ENV, type ServiceName, unreadEnvWarnings } from "./unread-env.ts";
 export { isUuid } from "./uuid.ts";
 export { orLate, REDIS_WAIT_MS } from "./within.ts";

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // layover-scheduler: expires interrupts past their deadline, re-enqueues lost work, fires cron
 // runs. Configured by the environment; stops cleanly on SIGTERM/SIGINT.
-import { createLogger, main, postgresTimeouts, runUntilSignalled } from "@layover/runtime";
-import { parseSchedulerEnv } from "./config.ts";
+import { createLogger, main, postgresTimeouts, runUntilSignalled, unreadEnvWarnings } from "@layover/runtime";
+import { parseSchedulerEnv, SchedulerEnv } from "./config.ts";
 import { createScheduler } from "./scheduler.ts";
 
 main(async () => {
@@ -12,6 +12,8 @@ main(async () => {
     logPayloads: env.LAYOVER_LOG_PAYLOADS,
     name: "layover-scheduler",
   });
+  for (const warning of unreadEnvWarnings("scheduler", Object.keys(SchedulerEnv.shape), process.env))
+    logger.warn(warning);
   const scheduler = createScheduler({
     databaseUrl: env.DATABASE_URL,
     timeouts: postgresTimeouts(env),

@@ -1,5 +1,6 @@
+import { JobLockEnv, SERVICE_ONLY_ENV, ServiceEnv } from "@layover/runtime";
 import { describe, expect, it } from "vitest";
-import { parseSchedulerEnv } from "./config.ts";
+import { parseSchedulerEnv, SchedulerEnv } from "./config.ts";
 
 describe("scheduler environment", () => {
   it("keeps threads unless THREAD_TTL_MS is set, and prunes hourly when it is", () => {
@@ -37,5 +38,10 @@ describe("scheduler environment", () => {
       STALLED_INTERVAL_MS: 2_000,
     });
     expect(() => parseSchedulerEnv({ LOCK_DURATION_MS: "500" })).toThrow(/LOCK_DURATION_MS/);
+  });
+  it("reads, besides every service's variables, exactly those the start-up warnings know as the scheduler's", () => {
+    const shared = [...Object.keys(ServiceEnv.shape), ...Object.keys(JobLockEnv), "LAYOVER_LOG_PAYLOADS"];
+    const own = Object.keys(SchedulerEnv.shape).filter((name) => !shared.includes(name));
+    expect(own.sort()).toEqual([...SERVICE_ONLY_ENV.scheduler].sort());
   });
 });

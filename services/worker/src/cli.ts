@@ -13,8 +13,9 @@ import {
   main,
   postgresTimeouts,
   runUntilSignalled,
+  unreadEnvWarnings,
 } from "@layover/runtime";
-import { parseWorkerEnv } from "./config.ts";
+import { parseWorkerEnv, WorkerEnv } from "./config.ts";
 import { createWorker, type GraphEntry } from "./worker.ts";
 
 type GraphModule = {
@@ -78,6 +79,8 @@ main(async () => {
     logPayloads: env.LAYOVER_LOG_PAYLOADS,
     name: "layover-worker",
   });
+  for (const warning of unreadEnvWarnings("worker", Object.keys(WorkerEnv.shape), process.env))
+    logger.warn(warning);
   const worker = createWorker({
     ...(await loadGraphs(module)),
     databaseUrl: env.DATABASE_URL,

@@ -1,5 +1,6 @@
+import { JobLockEnv, SERVICE_ONLY_ENV, ServiceEnv } from "@layover/runtime";
 import { describe, expect, it } from "vitest";
-import { parseWorkerEnv } from "./config.ts";
+import { parseWorkerEnv, WorkerEnv } from "./config.ts";
 import { createWorker, type WorkerOptions } from "./worker.ts";
 
 describe("worker environment", () => {
@@ -109,5 +110,10 @@ describe("createWorker's options", () => {
           message: expect.stringContaining("postgresLanes"),
         }),
       );
+  });
+  it("reads, besides every service's variables, exactly those the start-up warnings know as the worker's", () => {
+    const shared = [...Object.keys(ServiceEnv.shape), ...Object.keys(JobLockEnv), "LAYOVER_LOG_PAYLOADS"];
+    const own = Object.keys(WorkerEnv.shape).filter((name) => !shared.includes(name));
+    expect(own.sort()).toEqual([...SERVICE_ONLY_ENV.worker].sort());
   });
 });
