@@ -79,6 +79,10 @@ export async function processStepJob(
   let result: JobResult | undefined;
   try {
     result = await runJob(ctx, job, log, { attempt, stream });
+    if (result === "cancelled")
+      log.info(
+        "run cancelled: its job stopped; the supersteps it committed are kept, the thread is handed on",
+      );
     // A cancelled run's thread waits for its job to stop: hand it on now (a no-op unless the
     // run is cancelled and still holds its thread).
     if (result === "cancelled" || result === "stale" || result === "conflict" || result === "lock_lost")
