@@ -23,26 +23,61 @@ export interface ScheduleDeps {
   refused: Set<string>;
 }
 
+/** Each schedule this replica sets: its job scheduler, the variable that sets it, how often. */
+function intervals(options: ScheduleDeps["options"]): Array<[id: string, variable: string, every: number]> {
+  return [
+    ["sweep", "SWEEP_EVERY_MS", options.sweepEveryMs ?? 2_000],
+    ["reconcile", "RECONCILE_EVERY_MS", options.reconcileEveryMs ?? 15_000],
+    ["prune-cache", "PRUNE_CACHE_EVERY_MS", options.pruneCacheEveryMs ?? 600_000],
+    ...(options.threadTtlMs === undefined
+      ? []
+      : [
+          ["prune-threads", "PRUNE_THREADS_EVERY_MS", options.pruneThreadsEveryMs ?? 3_600_000] as [
+            string,
+            string,
+            number,
+          ],
+        ]),
+  ];
+}
+
+/**
+ * Warns where this replica's settings replace the schedules another replica set (every replica
+ * shares them, and the last one started wins): a canary started without THREAD_TTL_MS stopped
+ * the deployment's pruning, and a sweep interval changed for all, without a word.
+ */
+async function sayReplaced({ queue, logger, options }: ScheduleDeps): Promise<void> {
+  const advice = "give every scheduler replica the same settings (the last one started wins)";
+  for (const [id, variable, every] of intervals(options)) {
+    const held = await queue.getJobScheduler(id);
+    if (held?.every !== undefined && held.every !== every)
+      logger.warn(
+        { schedule: id, was: held.every, now: every },
+        `${variable} here (${every} ms) replaces the ${held.every} ms another replica set: ${advice}`,
+      );
+  }
+  const ttl = (await queue.getJobScheduler("prune-threads"))?.template?.data?.ttlMs as number | undefined;
+  if (ttl !== undefined && ttl !== options.threadTtlMs)
+    logger.warn(
+      { schedule: "prune-threads", was: ttl, now: options.threadTtlMs ?? null },
+      options.threadTtlMs === undefined
+        ? `THREAD_TTL_MS is unset here: this replica stops the pruning of finished threads another replica set (TTL ${ttl} ms); ${advice}`
+        : `THREAD_TTL_MS here (${options.threadTtlMs} ms) replaces the ${ttl} ms another replica set: ${advice}`,
+    );
+}
+
 /** The sweep, reconciliation and pruning (threads, expired node cache entries) schedules, and every cron's from Postgres. */
-export async function setSchedules({ queue, crons, logger, options, refused }: ScheduleDeps): Promise<void> {
-  const every = (ms: number) => ({ every: ms });
+export async function setSchedules(deps: ScheduleDeps): Promise<void> {
+  const { queue, crons, logger, options, refused } = deps;
+  await sayReplaced(deps);
   const opts = { removeOnComplete: true, removeOnFail: 100 };
-  await queue.upsertJobScheduler("sweep", every(options.sweepEveryMs ?? 2_000), { name: "sweep", opts });
-  await queue.upsertJobScheduler("reconcile", every(options.reconcileEveryMs ?? 15_000), {
-    name: "reconcile",
-    opts,
-  });
-  await queue.upsertJobScheduler("prune-cache", every(options.pruneCacheEveryMs ?? 600_000), {
-    name: "prune-cache",
-    opts,
-  });
+  for (const [id, , every] of intervals(options))
+    await queue.upsertJobScheduler(
+      id,
+      { every },
+      { name: id, opts, ...(id === "prune-threads" ? { data: { ttlMs: options.threadTtlMs } } : {}) },
+    );
   if (options.threadTtlMs === undefined) await queue.removeJobScheduler("prune-threads");
-  else
-    await queue.upsertJobScheduler("prune-threads", every(options.pruneThreadsEveryMs ?? 3_600_000), {
-      name: "prune-threads",
-      data: { ttlMs: options.threadTtlMs },
-      opts,
-    });
   const refusedNow = new Set<string>();
   await crons.restore((row, error) => {
     refusedNow.add(row.id);
