@@ -93,8 +93,8 @@ export class MissingCheckpointerError extends InvalidGraphError<"MISSING_CHECKPO
   constructor(what: string, to = "to save the paused state") {
     super(
       `${what} needs a checkpointer ${to}. ` +
-        "Compile the graph with one: builder.compile({ checkpointer: new MemorySaver() }) in development, " +
-        "the Postgres saver in production.",
+        "Give the graph one: builder.compile({ checkpointer: new MemorySaver() }), or for a workflow " +
+        "entrypoint({ name, checkpointer: new MemorySaver() }), in development; the Postgres saver in production.",
       "MISSING_CHECKPOINTER",
     );
   }

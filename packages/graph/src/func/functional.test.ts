@@ -342,6 +342,7 @@ describe("entrypoint and task: refusals", () => {
   it("refuses interrupt() without a checkpointer, and a result a checkpointer cannot keep", async () => {
     const wf = entrypoint("wf", async () => interrupt("ok?"));
     await expect(wf.invoke({})).rejects.toThrow(MissingCheckpointerError);
+    await expect(wf.invoke({})).rejects.toThrow(/entrypoint\(\{ name, checkpointer/);
     const callback = task("callback", async () => () => "later");
     const called = entrypoint({ name: "called", checkpointer: new MemorySaver() }, async () => callback());
     await expect(called.invoke({}, thread())).rejects.toThrow(NotSerializableError);
