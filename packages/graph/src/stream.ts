@@ -35,7 +35,10 @@ export interface Emitter {
   subgraphs?: boolean;
   /** LangChain callback handlers the run's nodes get (`config.callbacks`): streamEvents' model and tool events. */
   callbacks?: readonly object[];
-  /** Told, before its start event, of a task the node cache answered: it never runs (streamEvents gives it no chain events). */
+  /**
+   * Told, before its start event, of a task that does not run: the node cache answered it, or a
+   * `task()` call gives back the result it kept (streamEvents gives it no chain events).
+   */
   hit?: (taskId: string) => void;
   /**
    * Its chunks leave the process (a worker's runs.stream): "values" and "updates" leave out the

@@ -37,6 +37,9 @@ function shownUpdate(env: StepEnv, writes: readonly Write[]): unknown {
   return shownValues(env, (update as Record<string, unknown> | null) ?? {});
 }
 
+/** Where a finished call's task_result event keeps the call's value (not enumerable: no stream shows it). */
+export const CALL_VALUE = Symbol("call value");
+
 /** Streams a task's update and result as soon as it finishes (as LangGraph: not at the superstep's end). */
 export function emitTaskResult(env: StepEnv, step: number, task: PlannedTask, outcome: Outcome): Outcome {
   const emit = env.emit;
@@ -44,13 +47,17 @@ export function emitTaskResult(env: StepEnv, step: number, task: PlannedTask, ou
   if (emit.modes.has("updates")) emitUpdate(env, task, outcome);
   if (wantsEvent(emit, "task_result")) {
     const update = outcome.kind === "done" ? resultOf(env, outcome.writes) : {};
-    pushEvent(emit, "task_result", step, {
+    const payload = {
       id: task.id,
       name: task.name,
       error: outcome.kind === "failed" ? errorText(outcome.error) : null,
       interrupts: interruptsOf(outcome),
       result: update,
-    });
+    };
+    // A call's value, which its result (as LangGraph's) leaves out: streamEvents ends its chain with it.
+    const returned = outcome.kind === "done" ? returnedBy(outcome.writes) : undefined;
+    if (returned !== undefined) Object.defineProperty(payload, CALL_VALUE, { value: returned.value });
+    pushEvent(emit, "task_result", step, payload);
   }
   return outcome;
 }
@@ -101,8 +108,8 @@ export function emitUpdate(env: StepEnv, task: PlannedTask, outcome: Outcome): v
 export function callEvents(env: StepEnv, step: number): Pick<CallScope, "started" | "ended"> {
   if (env.emit === undefined) return {};
   return {
-    started: (call, hit) => {
-      if (hit) env.emit?.hit?.(call.id);
+    started: (call, notRun) => {
+      if (notRun) env.emit?.hit?.(call.id);
       emitTaskStart(env, step, call, call.arg);
     },
     ended: (call, outcome) => {

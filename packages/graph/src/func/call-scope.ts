@@ -34,8 +34,11 @@ export interface CallScope {
   kept: Set<string>;
   /** The graph's node cache, where tasks with a cachePolicy keep their results. */
   cache?: GraphCache | undefined;
-  /** Told when a call starts, and when it ends or gives back a result it had (the run's stream). */
-  started?: ((call: PlannedTask, hit?: boolean) => void) | undefined;
+  /**
+   * Told when a call starts, and when it ends or gives back a result it had (the run's stream);
+   * `notRun` when it does not run (the cache answered it, or it gives back its kept result).
+   */
+  started?: ((call: PlannedTask, notRun?: boolean) => void) | undefined;
   ended?:
     | ((call: PlannedTask, outcome: TaskOutcome & { cached?: boolean; hit?: boolean }) => void)
     | undefined;

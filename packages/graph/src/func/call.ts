@@ -57,7 +57,7 @@ export interface CallPolicies {
 
 /** A result the superstep kept for a call (it ran before a resume or a retry): given back. */
 function given(scope: CallScope, call: PlannedTask, value: unknown): Promise<unknown> {
-  scope.started?.(call);
+  scope.started?.(call, true);
   scope.ended?.(call, { kind: "done", writes: [[RETURN, value]], output: value, cached: true });
   return Promise.resolve(value);
 }

@@ -3,7 +3,16 @@
 import { randomUUID } from "node:crypto";
 import { FakeListChatModel } from "@langchain/core/utils/testing";
 import { describe, expect, it } from "vitest";
-import { Annotation, entrypoint, MemorySaver, START, StateGraph, task } from "../index.ts";
+import {
+  Annotation,
+  Command,
+  entrypoint,
+  interrupt,
+  MemorySaver,
+  START,
+  StateGraph,
+  task,
+} from "../index.ts";
 
 const thread = () => ({ configurable: { thread_id: randomUUID() } });
 async function chunks(stream: Promise<AsyncIterableIterator<unknown>>): Promise<unknown[]> {
@@ -65,5 +74,22 @@ describe("streaming an entrypoint", () => {
     >;
     expect(out.map(([message]) => message.content).join("")).toBe("LHR at 9");
     expect(new Set(out.map(([, meta]) => meta.langgraph_node))).toEqual(new Set(["callModel"]));
+  });
+  it("streamEvents ends a task's chain with its value, and gives a task whose result is given back none", async () => {
+    const double = task("double", async (n: number) => n * 2);
+    const wf = entrypoint({ name: "wf", checkpointer: new MemorySaver() }, async (n: number) => {
+      const doubled = await double(n);
+      return { doubled, ok: interrupt("ok?") };
+    });
+    const config = thread();
+    const lines = async (input: unknown) => {
+      const all: string[] = [];
+      for await (const e of wf.streamEvents(input, { ...config, version: "v2" }))
+        if (e.name === "double") all.push(`${e.event}:${JSON.stringify(e.data.output ?? null)}`);
+      return all;
+    };
+    expect(await lines(1)).toEqual(["on_chain_start:null", "on_chain_end:2"]);
+    // The resume runs the workflow again from the top: "double" gives back 2 without running.
+    expect(await lines(new Command({ resume: true }))).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { INTERRUPT } from "../constants.ts";
 import { InvalidInputError } from "../errors.ts";
 import { checkStreamModes, type Emitter, type StreamMode } from "../stream.ts";
+import { CALL_VALUE } from "../task-events.ts";
 import type { RunnableConfig } from "./environment.ts";
 import { checkedFilters, type FilteredEvent, passes } from "./event-filters.ts";
 import { IterableReadableStream } from "./iterable-stream.ts";
@@ -45,6 +46,7 @@ interface DebugEvent {
     result?: unknown;
     error?: unknown;
     interrupts?: unknown[];
+    [CALL_VALUE]?: unknown;
   };
 }
 
@@ -146,7 +148,12 @@ function nodeEvents(
       // As LangGraph's: a node that paused or failed has no end event.
       if (start === undefined || payload.error != null || (payload.interrupts ?? []).length > 0) return;
       const result = payload.result as Record<string, unknown> | undefined;
-      const output = root !== undefined && result !== undefined && root in result ? result[root] : result;
+      const output =
+        CALL_VALUE in payload
+          ? payload[CALL_VALUE]
+          : root !== undefined && result !== undefined && root in result
+            ? result[root]
+            : result;
       push({ ...start, event: "on_chain_end", data: { output, input: start.data.input } });
     }
   };
