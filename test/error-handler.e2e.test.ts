@@ -40,6 +40,11 @@ it("parks in the handler on one worker; another runs the handler again, not the 
     ],
   });
   expect(ran(file)).toEqual(["charge", "charge", "handler"]);
+  // An operator tells the worker's Postgres connections apart from others' (pg_stat_activity).
+  const named = await h.pool.query(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'layover-worker:saga-1'",
+  );
+  expect(named.rows[0]?.n).toBeGreaterThan(0);
   const pending = await h.client.interrupts.list({ graphId: "saga", status: "pending" });
   // The handler asks in the failed node's place, as getState shows it in-process.
   expect(pending.interrupts.map((i) => [i.threadId, i.node])).toEqual([[threadId, "charge"]]);

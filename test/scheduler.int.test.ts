@@ -221,6 +221,16 @@ describe("the operator CLI", () => {
     expect(interrupts.find((i) => i.threadId === threadId)?.resolvedBy).toMatch(/^operator:/);
   });
 
+  it("keeps its own answer on stdout and the client's warnings on stderr (a resume while Redis is away)", async () => {
+    const { threadId } = await parkedTimed({});
+    const resumed = await runAdmin(h, ["approve", threadId], { REDIS_URL: "redis://127.0.0.1:1" });
+    expect(resumed.stdout.trim().split("\n")).toEqual([
+      expect.stringContaining(`resumed thread ${threadId}`),
+    ]);
+    expect(resumed.stderr).toContain("reconcile() will enqueue it");
+    expect((await h.client.interrupts.list({ threadId, status: "pending" })).interrupts).toEqual([]);
+  });
+
   it("refuses arguments it would not use, saying so, and answers nothing", async () => {
     const { threadId } = await parkedTimed({});
     const refusals = [

@@ -56,7 +56,8 @@ export function logWorkerErrors(worker: Worker, logger: Logger, what: string): v
       logger.warn(
         { jobIds: fresh },
         "lost the lock of running jobs: this process was paused or starved for longer than LOCK_DURATION_MS, " +
-          "and another replica may take them over; Postgres refuses what this one then commits late",
+          "or Redis lost its keys (a restart without persistence, a flush); another replica may take them over, " +
+          "and Postgres refuses what this one then commits late",
       );
   });
 }

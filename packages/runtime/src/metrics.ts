@@ -65,7 +65,7 @@ function workerMetrics(registry: Registry) {
     }),
     stepSeconds: new Histogram({
       name: "layover_step_duration_seconds",
-      help: "Time to run and commit one superstep.",
+      help: "Time to run one superstep, whatever came of it (committed, paused, failed or stopped by a cancel).",
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
       registers: [registry],
     }),

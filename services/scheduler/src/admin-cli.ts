@@ -15,6 +15,7 @@ import { parseArgs } from "node:util";
 import { isInterruptIdShaped, isLayoverError, parseDuration } from "@layover/graph";
 import {
   createClient,
+  createLogger,
   hasControlCharacter,
   type LayoverClient,
   parseEnv,
@@ -343,7 +344,8 @@ async function main(): Promise<void> {
     schema: env.LAYOVER_SCHEMA,
     prefix: env.LAYOVER_PREFIX,
     identity: `operator:${userInfo().username}`,
-    logger: pino({ level: "warn" }),
+    // Warnings on stderr, redacted as the services' are: stdout is the command's answer.
+    logger: createLogger({ level: "warn", logPayloads: false, name: "layover-admin" }, pino.destination(2)),
   });
   try {
     if (query !== undefined) await listPending(client, query, flags);

@@ -14,6 +14,9 @@ main(async () => {
   });
   for (const warning of unreadEnvWarnings("scheduler", Object.keys(SchedulerEnv.shape), process.env))
     logger.warn(warning);
+  // pg_stat_activity tells the services' connections apart (pg reads PGAPPNAME; one given wins).
+  process.env.PGAPPNAME ??=
+    env.SCHEDULER_ID === undefined ? "layover-scheduler" : `layover-scheduler:${env.SCHEDULER_ID}`;
   const scheduler = createScheduler({
     databaseUrl: env.DATABASE_URL,
     timeouts: postgresTimeouts(env),

@@ -81,6 +81,9 @@ main(async () => {
   });
   for (const warning of unreadEnvWarnings("worker", Object.keys(WorkerEnv.shape), process.env))
     logger.warn(warning);
+  // pg_stat_activity tells the services' connections apart (pg reads PGAPPNAME; one given wins).
+  process.env.PGAPPNAME ??=
+    env.WORKER_ID === undefined ? "layover-worker" : `layover-worker:${env.WORKER_ID}`;
   const worker = createWorker({
     ...(await loadGraphs(module)),
     databaseUrl: env.DATABASE_URL,
