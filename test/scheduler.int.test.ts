@@ -296,6 +296,10 @@ describe("the operator CLI", () => {
       `UPDATE "${h.schema}".threads SET updated_at = now() - interval '100 days' WHERE id = ANY($1)`,
       [[parked, done]],
     );
+    // --dry-run counts them and changes nothing.
+    const counted = await admin("prune-threads", "--older-than", "90d", "--include-interrupted", "--dry-run");
+    expect(counted.stdout).toMatch(/^would prune [2-9]\d* threads untouched since .*nothing was changed/);
+    expect((await h.client.threads.get(done)).status).toBe("idle");
     const pruned = await admin("prune-threads", "--older-than", "90d");
     expect(pruned.stdout).toMatch(/^pruned [1-9]\d* threads untouched since /);
     await expect(h.client.threads.get(done)).rejects.toMatchObject({ code: "THREAD_NOT_FOUND" });

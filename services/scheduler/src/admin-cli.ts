@@ -7,7 +7,7 @@
 //   layover-admin resume <thread> '<json>' [--interrupt <id>]
 //   layover-admin cancel <run>
 //   layover-admin delete-thread <thread>
-//   layover-admin prune-threads --older-than 90d [--include-interrupted] [--limit <n>]
+//   layover-admin prune-threads --older-than 90d [--include-interrupted] [--limit <n>] [--dry-run]
 //   layover-admin clear-cache <graph>
 // Uses DATABASE_URL, REDIS_URL, LAYOVER_SCHEMA, LAYOVER_PREFIX like the services.
 import { userInfo } from "node:os";
@@ -32,7 +32,7 @@ const USAGE = `Usage:
   layover-admin resume <thread> '<json>' [--interrupt <id>]
   layover-admin cancel <run>
   layover-admin delete-thread <thread>
-  layover-admin prune-threads --older-than 90d [--include-interrupted] [--limit <n>]
+  layover-admin prune-threads --older-than 90d [--include-interrupted] [--limit <n>] [--dry-run]
   layover-admin clear-cache <graph>
 
 approve answers {"action":"approve"} (or --value's JSON); reject answers
@@ -41,7 +41,8 @@ it with approve --value or resume. cancel cancels a run (runs.cancel); delete-th
 thread while a run of it is pending or running, naming the run: cancel it, and delete the thread
 once the run's job has handed it on. prune-threads deletes the threads finished or failed (and
 with --include-interrupted, waiting for a person) that nothing touched for that long, with their
-runs, interrupts and checkpoints; a thread in use or a cron's stays. graphs lists the graphs
+runs, interrupts and checkpoints; a thread in use or a cron's stays; --dry-run only counts them.
+graphs lists the graphs
 workers registered: whether a live worker serves each, when one last did, its versions, and its
 runs waiting (pending or running) — a run of a graph no live worker serves waits for one.
 clear-cache forgets what the graph's nodes and tasks with a cachePolicy keep in the node cache
@@ -56,7 +57,7 @@ const COMMANDS: Record<string, { positionals: readonly string[]; flags: readonly
   resume: { positionals: ["a thread id", "a JSON value"], flags: ["interrupt"] },
   cancel: { positionals: ["a run id"], flags: [] },
   "delete-thread": { positionals: ["a thread id"], flags: [] },
-  "prune-threads": { positionals: [], flags: ["older-than", "include-interrupted", "limit"] },
+  "prune-threads": { positionals: [], flags: ["older-than", "include-interrupted", "limit", "dry-run"] },
   "clear-cache": { positionals: ["a graph id"], flags: [] },
 };
 
@@ -102,6 +103,7 @@ const OPTIONS = {
   reason: { type: "string" },
   interrupt: { type: "string" },
   "include-interrupted": { type: "boolean" },
+  "dry-run": { type: "boolean" },
 } as const;
 
 function jsonArgument(raw: string, what: string): unknown {
@@ -156,7 +158,12 @@ function pruneQuery(flags: Flags) {
   const statuses = flags["include-interrupted"]
     ? (["idle", "error", "interrupted"] as const)
     : (["idle", "error"] as const);
-  return { olderThan, statuses, ...(limit === undefined ? {} : { limit }) };
+  return {
+    olderThan,
+    statuses,
+    dryRun: flags["dry-run"] === true,
+    ...(limit === undefined ? {} : { limit }),
+  };
 }
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -310,6 +317,13 @@ async function deleteThread(client: LayoverClient, threadId: string): Promise<vo
 
 async function pruneThreads(client: LayoverClient, query: ReturnType<typeof pruneQuery>): Promise<void> {
   const pruned = await client.threads.prune(query);
+  if (query.dryRun) {
+    console.log(
+      `would prune ${pruned.threads} threads untouched since ${query.olderThan.toISOString()} ` +
+        `(${query.statuses.join(", ")}); nothing was changed`,
+    );
+    return;
+  }
   console.log(
     `pruned ${pruned.threads} threads untouched since ${query.olderThan.toISOString()}: ${pruned.runs} runs, ` +
       `${pruned.interrupts} interrupts, ${pruned.checkpoints} checkpoints` +

@@ -21,12 +21,18 @@ export interface PruneThreadsOptions {
   statuses?: readonly PrunableStatus[];
   /** At most this many threads deleted per call. @defaultValue no limit */
   limit?: number;
+  /**
+   * Delete nothing: `threads` counts the threads the prune would choose now (up to `limit`; a
+   * thread in use when its turn came would be left), the other counts are 0.
+   */
+  dryRun?: boolean;
 }
 
 export const PRUNE_OPTIONS = [
   "olderThan",
   "statuses",
   "limit",
+  "dryRun",
 ] as const satisfies readonly (keyof PruneThreadsOptions)[];
 
 export interface PrunedThreads {
@@ -58,7 +64,11 @@ function checkOptions(options: PruneThreadsOptions): Required<Omit<PruneThreadsO
     );
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0))
     throw new InvalidInputError(`threads.prune: limit must be a whole number above 0; got ${String(limit)}.`);
-  return { olderThan, statuses };
+  if (options.dryRun !== undefined && typeof options.dryRun !== "boolean")
+    throw new InvalidInputError(
+      `threads.prune: dryRun must be true or false; got ${String(options.dryRun)}.`,
+    );
+  return { olderThan, statuses, dryRun: options.dryRun === true };
 }
 
 /**
@@ -86,7 +96,7 @@ SELECT p.id, (p.updated_at < $2 AND p.status = ANY($3::text[]) AND ($4 OR NOT EX
  * thread whose delete fails is logged and passed; ten failing in a row stop the prune.
  */
 export async function pruneThreads(ctx: ClientContext, options: PruneThreadsOptions): Promise<PrunedThreads> {
-  const { olderThan, statuses } = checkOptions(options);
+  const { olderThan, statuses, dryRun } = checkOptions(options);
   const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const condition: DeleteCondition = {
     updatedBefore: olderThan,
@@ -105,6 +115,10 @@ export async function pruneThreads(ctx: ClientContext, options: PruneThreadsOpti
     ]);
     for (const { id } of rows.filter((row) => row.wanted)) {
       if (total.threads >= limit) break;
+      if (dryRun) {
+        total.threads++;
+        continue;
+      }
       const outcome = await deleteChosen(ctx, id, condition);
       failuresInARow = outcome === "failed" ? failuresInARow + 1 : 0;
       if (failuresInARow >= MAX_FAILURES_IN_A_ROW)
@@ -116,7 +130,7 @@ export async function pruneThreads(ctx: ClientContext, options: PruneThreadsOpti
     if (rows.length < PAGE) break;
     after = (rows.at(-1) as { id: string }).id;
   }
-  if (total.threads > 0 || total.skipped > 0 || total.failed > 0)
+  if (!dryRun && (total.threads > 0 || total.skipped > 0 || total.failed > 0))
     ctx.logger.info({ ...total, olderThan: olderThan.toISOString(), statuses }, "threads pruned");
   return total;
 }
