@@ -159,8 +159,8 @@ it("a worker whose Postgres is not there waits as long as asked, saying so, then
   expect(collected.stderr + collected.output).not.toContain("s3cret");
 }, 30_000);
 
-it("a worker stopped while its start still waits for Redis exits 1, not 0", async () => {
-  const { child, exited, saying } = workerCli({
+it("a worker stopped while its start still waits for Redis exits 1, not 0, saying why", async () => {
+  const { child, exited, saying, collected } = workerCli({
     REDIS_URL: "redis://127.0.0.1:1",
     REDIS_START_TIMEOUT_MS: "15000",
   });
@@ -168,4 +168,5 @@ it("a worker stopped while its start still waits for Redis exits 1, not 0", asyn
   await saying("Redis unreachable");
   child.kill("SIGTERM");
   expect(await exited).toEqual({ code: 1, signal: null });
+  expect(collected.output).toMatch(/"level":40,.*"workerId":"[^"]+".*stopped before its start finished/);
 }, 30_000);

@@ -145,8 +145,13 @@ export function runUntilSignalled(
       exitCode = 1; // a close that ends while the logs flush exits 1 too
       exit(1);
       return;
-    } else {
+    } else if (started) {
       logger.info({ ...reason, timeoutMs }, "shutting down: finishing running work");
+    } else {
+      logger.warn(
+        { ...reason, timeoutMs },
+        "stopped before its start finished: shutting down, then exiting 1",
+      );
     }
     stopping = true;
     setTimeout(() => {

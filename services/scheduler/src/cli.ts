@@ -37,5 +37,7 @@ main(async () => {
     ...(env.METRICS_PORT !== undefined ? { metricsPort: env.METRICS_PORT } : {}),
     logger,
   });
-  await runUntilSignalled(scheduler, logger, { shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS });
+  // Its shutdown lines name it, as its own lines do.
+  const schedulerLogger = logger.child({ schedulerId: scheduler.id });
+  await runUntilSignalled(scheduler, schedulerLogger, { shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS });
 });

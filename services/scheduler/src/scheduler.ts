@@ -303,6 +303,7 @@ export function createScheduler(options: SchedulerOptions = {}) {
       await worker?.close();
       metricsServer?.close();
       await disconnect(connections);
+      logger.info("scheduler stopped");
     },
   };
 }
