@@ -122,14 +122,16 @@ describe("Postgres away for longer than a job's retries", () => {
     expect([...new Set((await checkpointCounts(h, chainThreads)).values())]).toEqual([6]);
     expect(await checkpointForks(h)).toEqual([]);
 
-    // The ticks that fell due during the outage started one run between them once Postgres was
-    // back (as while no scheduler runs: not every one missed): the first tick after the cut, put
-    // back, or the one BullMQ scheduled as it took it, whichever the scheduler took first.
+    // The ticks that fell due during the outage started at most one run between them once
+    // Postgres was back (as while no scheduler runs: not every one missed): the first tick after
+    // the cut, put back, or the one BullMQ scheduled as it took it, if the scheduler took one of
+    // them first; none if it first took a tick due after the restore, which stands in for them.
+    // Either way the cron ticks on.
     await until(async () => (await cronTicks(cron.id)).some((t) => t.tick > restoredAt), 10_000);
     await h.client.crons.delete(cron.id);
     const outageTicks = (await cronTicks(cron.id)).filter((t) => t.tick > cutAt && t.tick < restoredAt);
-    expect(outageTicks).toHaveLength(1);
-    expect(outageTicks[0]?.tick).toBeLessThanOrEqual(cutAt + 2_000);
+    expect(outageTicks.length).toBeLessThanOrEqual(1);
+    for (const { tick } of outageTicks) expect(tick).toBeLessThanOrEqual(cutAt + 2_000);
 
     // Each process said the outage began (warn) and ended (info) once; no job logged a failure.
     // A process says it ended at its own next check (every 2 s at most): one whose jobs the

@@ -100,6 +100,11 @@ it("keeps a finished thread that still waits for the rest of a partial answer, u
     (q) => parked.interrupts.find((i) => i.value === q)?.id as string,
   );
   const answering = await h.client.threads.resume(threadId, { [left as string]: "L" });
+  // Cancelled once its node took the answer (cancelled before, it would give the answer back).
+  for (let i = 0; (await h.client.runs.get(answering.runId)).status !== "running"; i++) {
+    if (i > 400) throw new Error("the answering run never ran");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   await h.client.runs.cancel(answering.runId);
   for (let i = 0; (await h.client.threads.get(threadId)).status === "busy"; i++) {
     if (i > 400) throw new Error("the cancelled run never let its thread go");
