@@ -18,6 +18,11 @@ describe("metrics", () => {
       expect(text).toContain('layover_jobs_total{result="parked",service="worker"} 1');
       expect(text).toContain('layover_step_duration_seconds_bucket{le="0.005",service="worker"} 1');
       expect(text).toContain('layover_queue_depth{service="worker"} 7');
+      const fresh =
+        /layover_gauge_read_age_seconds\{gauge="layover_queue_depth",service="worker"\} ([\d.e-]+)\n/.exec(
+          text,
+        );
+      expect(Number(fresh?.[1])).toBeLessThan(5);
       // Node's process metrics; not the scheduler's counters.
       expect(text).toContain('process_cpu_user_seconds_total{service="worker"}');
       expect(text).not.toContain("layover_interrupts_expired_total");
@@ -55,6 +60,17 @@ describe("metrics when a source is down", () => {
       expect(down.status).toBe(200);
       expect(down.text).toContain('layover_interrupts_expired_total{service="scheduler"} 2');
       expect(down.text).toContain('layover_interrupts_parked{service="scheduler"} 5');
+      // …and says how old each gauge's value is: the failing ones' age grows, a fresh one's does not.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const age = (text: string, gauge: string) =>
+        Number(
+          new RegExp(
+            `layover_gauge_read_age_seconds\\{gauge="${gauge}",service="scheduler"\\} ([\\d.]+)`,
+          ).exec(text)?.[1],
+        );
+      const later = (await scrape()).text;
+      expect(age(later, "layover_interrupts_parked")).toBeGreaterThanOrEqual(1);
+      expect(age(later, "layover_queue_depth")).toBeGreaterThanOrEqual(1);
     } finally {
       server.close();
     }

@@ -13,33 +13,36 @@ function scraped<T>(
   gauge: { name: string; help: string; labelNames?: string[] },
   read: () => Promise<T>,
   show: (gauge: Gauge, value: T) => void,
+  lastRead: Map<string, number>,
 ) {
+  lastRead.set(gauge.name, Date.now());
   return new Gauge({
     ...gauge,
     registers: [registry],
     async collect() {
       const value = await within(read(), GAUGE_READ_MS);
-      if (value !== undefined) show(this, value);
+      if (value === undefined) return;
+      show(this, value);
+      lastRead.set(gauge.name, Date.now());
     },
   });
 }
 
-/** A gauge read when scraped (queue depth, parked interrupts). */
-function scrapedGauge(registry: Registry, name: string, help: string, read: () => Promise<number>) {
-  return scraped(registry, { name, help }, read, (gauge, value) => gauge.set(value));
-}
-
-/** A gauge by one label, read when scraped: the labels read are the series shown, the others go. */
-function scrapedLabelledGauge(
-  registry: Registry,
-  name: string,
-  help: string,
-  label: string,
-  read: () => Promise<ReadonlyMap<string, number>>,
-) {
-  return scraped(registry, { name, help, labelNames: [label] }, read, (gauge, values) => {
-    gauge.reset();
-    for (const [value, n] of values) gauge.set({ [label]: value }, n);
+/**
+ * How long ago each gauge read when scraped was last read (`lastRead`): one whose read fails
+ * keeps its last value, which this gauge's growing value tells from a fresh one (alert on it).
+ */
+function readAgeGauge(registry: Registry, lastRead: ReadonlyMap<string, number>) {
+  return new Gauge({
+    name: "layover_gauge_read_age_seconds",
+    help:
+      "Seconds since each gauge read when scraped was last read: a read that fails (Postgres or Redis " +
+      "away) leaves the gauge's last value, and this grows.",
+    labelNames: ["gauge"],
+    registers: [registry],
+    collect() {
+      for (const [gauge, at] of lastRead) this.set({ gauge }, (Date.now() - at) / 1000);
+    },
   });
 }
 
@@ -113,17 +116,31 @@ export function createMetrics<S extends "worker" | "scheduler">(service: S) {
   const own = (
     service === "worker" ? workerMetrics(registry) : schedulerMetrics(registry)
   ) as S extends "worker" ? ReturnType<typeof workerMetrics> : ReturnType<typeof schedulerMetrics>;
+  const lastRead = new Map<string, number>();
+  readAgeGauge(registry, lastRead);
   return {
     registry,
     ...own,
+    /** A gauge read when scraped (queue depth, parked interrupts). */
     gauge: (name: string, help: string, read: () => Promise<number>) =>
-      scrapedGauge(registry, name, help, read),
+      scraped(registry, { name, help }, read, (gauge, value) => gauge.set(value), lastRead),
+    /** A gauge by one label, read when scraped: the labels read are the series shown, the others go. */
     labelledGauge: (
       name: string,
       help: string,
       label: string,
       read: () => Promise<ReadonlyMap<string, number>>,
-    ) => scrapedLabelledGauge(registry, name, help, label, read),
+    ) =>
+      scraped(
+        registry,
+        { name, help, labelNames: [label] },
+        read,
+        (gauge, values) => {
+          gauge.reset();
+          for (const [value, n] of values) gauge.set({ [label]: value }, n);
+        },
+        lastRead,
+      ),
     counter: (name: string, help: string, read: () => number) => scrapedCounter(registry, name, help, read),
   };
 }
