@@ -43,9 +43,31 @@ const order = entrypoint("order", async (thread: string) => ({
   shipped: await ship(thread),
 }));
 
+const Steps = Annotation.Root({ n: Annotation<number>({ reducer: (a, b) => a + b, default: () => 0 }) });
+/** Three steps on a thread of its own; the second takes a while and ignores its signal. */
+const threeSteps = new StateGraph(Steps)
+  .addNode("s1", (_state, config) => {
+    count(config.configurable?.thread_id, "s1");
+    return { n: 1 };
+  })
+  .addNode("s2", async (_state, config) => {
+    count(config.configurable?.thread_id, "s2");
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    return { n: 10 };
+  })
+  .addNode("s3", (_state, config) => {
+    count(config.configurable?.thread_id, "s3");
+    return { n: 100 };
+  })
+  .addEdge(START, "s1")
+  .addEdge("s1", "s2")
+  .addEdge("s2", "s3")
+  .addEdge("s3", END)
+  .compile();
+
 let h: Harness;
 let stopWorker: () => Promise<void>;
-const graphs = { "ask-then-book": askThenBook, order };
+const graphs = { "ask-then-book": askThenBook, order, "three-steps": threeSteps };
 beforeAll(async () => {
   h = await createHarness("continue_stopped");
   stopWorker = await h.startWorker({ id: "w1", graphs });
@@ -95,6 +117,24 @@ describe("threads.continue after a run that failed", () => {
       code: "NOT_INTERRUPTED",
       message: expect.stringContaining("nothing is left to run"),
     });
+  });
+});
+
+describe("threads.continue after a run that was cancelled", () => {
+  it("goes on from what the thread's first run committed, once its job let the thread go", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "three-steps", input: {} });
+    await until(async () => counted(threadId, "s2") === 1, 10_000, "s2 never started");
+    expect(await h.client.runs.cancel(runId)).toEqual({ status: "cancelled" });
+    // s2 ignores its signal: its job holds the thread until s2 ends, and says so.
+    await expect(h.client.threads.continue(threadId)).rejects.toMatchObject({
+      code: "THREAD_BUSY",
+      message: expect.stringContaining(`its run ${runId} was cancelled`),
+    });
+    await until(async () => (await h.client.threads.get(threadId)).status === "idle", 10_000, "never let go");
+    expect((await h.client.threads.get(threadId)).next).toEqual(["s3"]);
+    const again = await h.client.threads.continue(threadId);
+    expect(await h.client.runs.wait(again.runId)).toMatchObject({ status: "success", values: { n: 111 } });
+    expect(["s1", "s2", "s3"].map((node) => counted(threadId, node))).toEqual([1, 1, 1]);
   });
 });
 

@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { jsonbProblem } from "@layover/checkpoint";
 import { InvalidInputError, NotInterruptedError, START } from "@layover/graph";
-import { inTransaction } from "../db.ts";
+import { inTransaction, type Queryable } from "../db.ts";
 import { ThreadBusyError, ThreadNotFoundError, UnknownGraphError } from "../errors.ts";
 import { isStorableId } from "../keys.ts";
 import { listGraphIds } from "../sql/graphs.ts";
 import { threadInterrupts } from "../sql/interrupts.ts";
-import { insertRun } from "../sql/runs.ts";
-import { getThread, lockThread, setThreadState } from "../sql/threads.ts";
+import { getRun, insertRun } from "../sql/runs.ts";
+import { getThread, lockThread, setThreadState, type ThreadRow } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
 import { knownKeys, objectArg } from "./object-arg.ts";
 import { plannedTasks } from "./read.ts";
@@ -110,39 +110,47 @@ async function checkAsNode(ctx: ClientContext, graphId: string, asNode: string):
 }
 
 /**
- * Refuses to continue a thread that is not stopped at a checkpoint: one a run holds
- * (`ThreadBusyError`), or one no superstep has committed on (nothing to go on from).
+ * Refuses to continue a thread a run holds (`ThreadBusyError`): a cancelled one too, until its job
+ * stops (a node that ignores its signal runs on), which the message says.
  */
-function refuseContinue(thread: {
-  id: string;
-  status: string;
-  current_run_id: string | null;
-  head_checkpoint: string | null;
-}) {
-  if (thread.status === "busy")
-    throw new ThreadBusyError(
-      thread.id,
-      "busy",
-      `Thread "${thread.id}" is busy with run ${thread.current_run_id}: continue it once that run ends (runs.wait), or cancel it first. Nothing was written.`,
-    );
-  if (thread.head_checkpoint === null)
-    throw new NotInterruptedError(
-      thread.id,
-      "It has no checkpoint to continue from (its first run never ran a superstep): start it with an input (runs.start).",
-    );
+async function refuseBusy(ctx: ClientContext, client: Queryable, thread: ThreadRow): Promise<void> {
+  if (thread.status !== "busy") return;
+  const run =
+    thread.current_run_id === null ? undefined : await getRun(ctx.db, client, thread.current_run_id);
+  const why =
+    run?.status === "cancelled"
+      ? `its run ${run.id} was cancelled, and its job has not let the thread go yet (a node that ignores its signal runs on): continue once threads.get shows the thread idle`
+      : `it is busy with run ${thread.current_run_id}: continue it once that run ends (runs.wait), or cancel it first`;
+  throw new ThreadBusyError(
+    thread.id,
+    "busy",
+    `Thread "${thread.id}" cannot be continued: ${why}. Nothing was written.`,
+  );
 }
 
-/** Refuses to continue an idle thread whose head plans nothing: it finished, nothing is left to run. */
-async function refuseFinished(ctx: ClientContext, thread: { id: string; graph_id: string }): Promise<void> {
+/**
+ * The checkpoint a continue goes on from: a breakpoint's, where the thread parked; else the
+ * thread's head as stored (a failed or cancelled run's last commit: the thread's row may not have
+ * it). Refused when there is none, and, for a plain continue, when the head plans nothing (it
+ * finished: nothing is left to run).
+ */
+async function continuedFrom(ctx: ClientContext, thread: ThreadRow, plain: boolean): Promise<string> {
+  if (thread.status === "interrupted" && thread.head_checkpoint !== null) return thread.head_checkpoint;
   const [tuple, graph] = await Promise.all([
     ctx.saver.getTuple({ threadId: thread.id, ns: "" }),
     registeredGraph(ctx, thread.graph_id),
   ]);
-  if (tuple === undefined || plannedTasks(tuple, graph).length === 0)
+  if (tuple === undefined)
+    throw new NotInterruptedError(
+      thread.id,
+      "It has no checkpoint to continue from (its first run never ran a superstep): start it with an input (runs.start).",
+    );
+  if (plain && plannedTasks(tuple, graph).length === 0)
     throw new NotInterruptedError(
       thread.id,
       "Its last run finished: nothing is left to run. Start it with an input (runs.start).",
     );
+  return tuple.checkpoint.id;
 }
 
 /**
@@ -176,8 +184,9 @@ export async function continueThread(
           `Thread "${threadId}" waits for answers to interrupt(s) ${pending.map((p) => p.id).join(", ")}: ` +
             "answer them with threads.resume(threadId, value).",
         );
-      refuseContinue(thread);
-      if (thread.status === "idle") await refuseFinished(ctx, thread);
+      await refuseBusy(ctx, client, thread);
+      const plain = options.update === undefined && options.asNode === undefined;
+      const checkpointId = await continuedFrom(ctx, thread, plain);
       await insertRun(ctx.db, client, {
         id,
         thread_id: threadId,
@@ -189,10 +198,10 @@ export async function continueThread(
           ...config,
         },
         idempotency_key: null,
-        checkpoint_id: thread.head_checkpoint,
+        checkpoint_id: checkpointId,
       });
       await setThreadState(ctx.db, client, threadId, { status: "busy", currentRunId: id });
-      return { runId: id, job: { threadId, runId: id, checkpointId: thread.head_checkpoint } };
+      return { runId: id, job: { threadId, runId: id, checkpointId } };
     }),
   );
   await dispatchRecorded(ctx, job);
