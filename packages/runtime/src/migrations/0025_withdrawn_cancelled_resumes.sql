@@ -10,13 +10,65 @@
 -- Only the job knows when it has stopped, so the answers come back in release_cancelled, after
 -- the job stopped and flushed what it made (or reconciliation found it lost), under the
 -- thread's lock, which every commit of the run's job takes too. They come back only if nothing
--- used them: no checkpoint of the thread carries the run's id (a superstep it committed, in the
--- graph or a subgraph that was given the node's config), and none of its answers is stored as a
--- pending write (a job that prepared them and failed, parked or was cancelled mid-superstep
--- keeps them there). Then the interrupts are pending again, as before the resume, and the thread
--- is interrupted again (release_thread: a queued resume of it goes next). Otherwise the run
--- released the thread as before: its answers stay with the checkpoint, and threads.continue
--- runs the node with them. Never edit once shipped.
+-- used them: the run was still pending when cancelled (runs.cancelled_while: a job busy past
+-- MARK_RUNNING_AFTER_MS has marked it running, and may hold the answers unsaved while a job
+-- Redis lost is released by another delivery), no checkpoint of the thread carries the run's id
+-- (a superstep it committed, in the graph or a subgraph that was given the node's config), and
+-- none of its answers is stored as a pending write (a job that prepared them and failed, parked
+-- or was cancelled mid-superstep keeps them there). Then the interrupts are pending again, as
+-- before the resume, and the thread is interrupted again (release_thread: a queued resume of it
+-- goes next). Otherwise the run released the thread as before: its answers stay with the
+-- checkpoint, and threads.continue runs the node with them. A job that took the run less than
+-- MARK_RUNNING_AFTER_MS before the cancel, whose delivery Redis then lost while its node still
+-- ran, is the one case left. Never edit once shipped.
+
+ALTER TABLE runs ADD COLUMN cancelled_while text;
+
+-- As in 0012, except that it records the status the run was cancelled in.
+CREATE OR REPLACE FUNCTION cancel_run(p_run uuid, p_by text,
+                           OUT outcome text, OUT status text, OUT thread_id text,
+                           OUT next_run_id uuid, OUT next_checkpoint_id text)
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+DECLARE
+  r record;
+  t record;
+BEGIN
+  SELECT runs.thread_id INTO thread_id FROM runs WHERE id = p_run;
+  IF NOT FOUND THEN outcome := 'missing'; RETURN; END IF;
+  SELECT threads.status, threads.current_run_id INTO t FROM threads WHERE id = cancel_run.thread_id FOR UPDATE;
+  SELECT runs.status, runs.kind INTO r FROM runs WHERE id = p_run;
+  status := r.status;
+  outcome := 'unchanged';
+  IF r.status IN ('success', 'error', 'cancelled') THEN RETURN; END IF;
+  IF r.status = 'interrupted' THEN
+    IF t.status IS DISTINCT FROM 'interrupted' OR (
+      SELECT id FROM runs
+       WHERE runs.thread_id = cancel_run.thread_id AND (runs.status = 'interrupted') IS TRUE
+       ORDER BY updated_at DESC, id DESC LIMIT 1) IS DISTINCT FROM p_run THEN
+      RETURN;
+    END IF;
+  END IF;
+  UPDATE runs
+     SET status = 'cancelled', finished_at = now(), updated_at = now(), cancelled_while = r.status,
+         released_at = CASE WHEN r.status <> 'interrupted' AND t.current_run_id IS NOT DISTINCT FROM p_run
+                            THEN NULL ELSE now() END
+   WHERE id = p_run;
+  outcome := 'cancelled';
+  status := 'cancelled';
+  IF r.status = 'interrupted' THEN
+    UPDATE interrupts SET status = 'cancelled', resolved_by = p_by, resolved_at = now()
+     WHERE interrupts.thread_id = cancel_run.thread_id AND interrupts.status = 'pending';
+    SELECT * INTO next_run_id, next_checkpoint_id FROM release_thread(cancel_run.thread_id, 'idle', NULL);
+  ELSIF t.current_run_id IS DISTINCT FROM p_run AND r.kind = 'resume' THEN
+    UPDATE interrupts
+       SET status = 'pending', resolved_by = NULL, resolved_at = NULL, resume_value = NULL,
+           resume_run_id = NULL, idempotency_key = NULL
+     WHERE interrupts.thread_id = cancel_run.thread_id AND resume_run_id = p_run
+       AND interrupts.status IN ('resolved', 'expired');
+  END IF;
+END $$;
+
+
 
 CREATE OR REPLACE FUNCTION release_cancelled(p_run uuid, p_checkpoint text,
                                              OUT thread_id text, OUT next_run_id uuid, OUT next_checkpoint_id text)
@@ -33,7 +85,8 @@ BEGIN
   IF FOUND THEN
     SELECT array_agg(i.id) INTO answered FROM interrupts i
      WHERE i.thread_id = release_cancelled.thread_id AND i.resume_run_id = p_run
-       AND i.status IN ('resolved', 'expired');
+       AND i.status IN ('resolved', 'expired')
+       AND (SELECT cancelled_while FROM runs WHERE id = p_run) = 'pending';
     -- Nested: the checkpoint tables are read (and planned) only for a resume that answered.
     IF answered IS NOT NULL THEN
       IF NOT EXISTS (
