@@ -15,6 +15,22 @@ interface CallbackManager {
   setHandlers(handlers: object[], inherit?: boolean): void;
   addTags(tags: string[], inherit?: boolean): void;
   addMetadata(metadata: Record<string, unknown>, inherit?: boolean): void;
+  handleChainStart(
+    chain: object,
+    inputs: unknown,
+    runId?: string,
+    runType?: string,
+    tags?: string[],
+    metadata?: Record<string, unknown>,
+    runName?: string,
+  ): Promise<ChainRun>;
+}
+
+/** A chain run LangChain's manager started: its child manager, and its end. */
+interface ChainRun {
+  getChild(tag?: string): CallbackManager;
+  handleChainEnd(output: unknown): Promise<void>;
+  handleChainError(error: unknown): Promise<void>;
 }
 
 interface LangChain {
@@ -104,28 +120,56 @@ export function callbackList(callbacks: unknown): readonly object[] | undefined 
 }
 
 /**
- * The config a node's code gets and finds in LangChain's context, as LangGraph's: its callbacks a
- * manager of the node's run (its id the task's) that passes the node's tags and metadata on, so a
- * model bound with tags or metadata of its own (`withConfig`), or called with a config of a few
- * keys, still carries the node's, and `dispatchCustomEvent` (which needs a parent run) reaches
- * the handlers.
+ * Runs `call` as a chain run of the node's (LangGraph's node runs): the handlers hear its start,
+ * end or error (tracers: a node's run, its models and tools under it, with a trace id); the node
+ * gets, and finds in LangChain's context, a config whose callbacks are the run's child manager,
+ * which passes the node's tags and metadata on — a model bound with tags or metadata of its own
+ * (`withConfig`), or called with a config of a few keys, still carries the node's — and under
+ * which `dispatchCustomEvent` (it needs a parent run) reaches the handlers.
  */
-function nodeRunConfig(langchain: LangChain, config: NodeConfig, handlers: readonly object[]): NodeConfig {
-  const manager = new langchain.CallbackManager(config.metadata.langgraph_task_id);
+async function nodeRun<T>(
+  langchain: LangChain,
+  config: NodeConfig,
+  handlers: readonly object[],
+  input: unknown,
+  call: (config: NodeConfig) => T,
+): Promise<Awaited<T>> {
+  const manager = new langchain.CallbackManager();
   manager.setHandlers([...handlers], true);
   manager.addTags([...config.tags], true);
   manager.addMetadata(config.metadata, true);
-  return { ...config, callbacks: manager };
+  const name = String(config.metadata.langgraph_node);
+  const serialized = { lc: 1, type: "not_implemented", id: ["langgraph", "node", name] };
+  const run = await manager.handleChainStart(
+    serialized,
+    input,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    name,
+  );
+  const own: NodeConfig = { ...config, callbacks: run.getChild() };
+  try {
+    const output = await langchain.context.runWithConfig(own, () => call(own));
+    await run.handleChainEnd(output);
+    return output;
+  } catch (error) {
+    await run.handleChainError(error);
+    throw error;
+  }
 }
 
 /**
- * Calls a node with its config. Where it has callbacks (the call's, a stream's), the config's are
- * a LangChain CallbackManager of the node's run, and the call runs in LangChain's context with
- * it: a model or tool it calls without passing the config reports to them too.
+ * Calls a node with its config (and its `input`, what its run says it started with). Where it
+ * has callbacks (the call's, a stream's), as a chain run of LangChain's (see nodeRun).
  */
-export function callNode<T>(config: NodeConfig, call: (config: NodeConfig) => T): T {
+export function callNode<T>(
+  config: NodeConfig,
+  input: unknown,
+  call: (config: NodeConfig) => T,
+): T | Promise<Awaited<T>> {
   const handlers = config.callbacks;
   if (lc === undefined || handlers === undefined || !Array.isArray(handlers)) return call(config);
-  const own = nodeRunConfig(lc, config, handlers);
-  return lc.context.runWithConfig(own, () => call(own));
+  return nodeRun(lc, config, handlers, input, call);
 }

@@ -102,7 +102,7 @@ async function attemptIn(run: TaskRun, node: NodeSpec, context: TaskContext): Pr
   try {
     run.messages?.nodeStart(run.input);
     const body = (given: NodeConfig, own: TaskContext) =>
-      runBody(own, hook, () => callNode(given, (config) => node.run(run.input, config)));
+      runBody(own, hook, () => callNode(given, run.input, (config) => node.run(run.input, config)));
     // A subgraph's task is progress of the timed node that runs the subgraph.
     context.progress?.();
     // A Send's own timeout, else the node's.

@@ -193,7 +193,7 @@ async function callAttempt(
 ): Promise<TaskOutcome> {
   // A call's result is what it returns: pushMessage is refused in it.
   const body = (given: NodeConfig, own: TaskContext) =>
-    runBody(own, undefined, () => callNode(given, () => fn(...(call.arg as unknown[]))));
+    runBody(own, undefined, () => callNode(given, call.arg, () => fn(...(call.arg as unknown[]))));
   const output =
     timeout === undefined
       ? await body(base, context)
