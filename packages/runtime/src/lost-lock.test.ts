@@ -33,13 +33,15 @@ describe("logWorkerErrors", () => {
       const oom = () => new Error("OOM command not allowed when used memory > 'maxmemory'.");
       for (let i = 0; i < 5_000; i++) worker.emit("error", oom());
       worker.emit("error", new Error("something else"));
-      vi.advanceTimersByTime(10_000);
+      vi.advanceTimersByTime(10_000); // the burst stopped: how long it lasted is still said
       worker.emit("error", oom());
       expect(lines.map((line) => [line.err?.message.slice(0, 3), line.repeated])).toEqual([
         ["OOM", undefined],
         ["som", undefined],
         ["OOM", 4_999],
+        ["OOM", undefined],
       ]);
+      expect(lines[2]?.msg).toBe("scheduler worker error: the same error 4999 more times in 10 s");
     } finally {
       vi.useRealTimers();
     }

@@ -72,7 +72,7 @@ const SAID_FOR_MS = 10 * 60_000;
  */
 function workerErrorLogger(logger: Logger, what: string): (error: Error) => void {
   const gone = new Map<string, number>(); // job id → when Redis was found without it
-  const repeats = repeatGate(REPEAT_WINDOW_MS);
+  const sayError = repeatedErrors(logger, what);
   return (error) => {
     if (isRedisConnectionError(error)) return;
     const now = Date.now();
@@ -89,11 +89,8 @@ function workerErrorLogger(logger: Logger, what: string): (error: Error) => void
       return;
     }
     const lost = lostLockError(error);
-    if (lost === undefined) {
-      // BullMQ retries at once (a Redis out of memory refuses every command): said once a window.
-      const gate = repeats(error.message);
-      if (gate.say) logger.error({ err: error, ...(gate.left > 0 ? { repeated: gate.left } : {}) }, what);
-    } else if (lost === "not held" && (id === undefined || !gone.has(id)))
+    if (lost === undefined) sayError(error);
+    else if (lost === "not held" && (id === undefined || !gone.has(id)))
       logger.info(
         { err: error },
         "job no longer held by this process (its lock was lost); left to the one that holds it",
@@ -101,26 +98,38 @@ function workerErrorLogger(logger: Logger, what: string): (error: Error) => void
   };
 }
 
-/** How long the same worker error is not said again (how many times it came is said the next time). */
+/** How long the same worker error is not said again (how many more times it came is said then). */
 const REPEAT_WINDOW_MS = 10_000;
 
 /**
- * Whether to say an error of `message` now: the first of a window, then once each window after
- * with how many were left out since (`left`). Messages not seen for a window are forgotten.
+ * Says an error the first time its message comes, then, `windowMs` later, how many more times it
+ * came meanwhile (if it did), and forgets it: a burst BullMQ repeats at once (a Redis out of
+ * memory refuses every command) is two lines a window, not thousands, and one that stops is
+ * still counted.
  */
-export function repeatGate(windowMs: number): (message: string) => { say: boolean; left: number } {
-  const seen = new Map<string, { at: number; left: number }>();
-  return (message) => {
-    const now = Date.now();
-    for (const [key, entry] of seen) if (now - entry.at >= windowMs && entry.left === 0) seen.delete(key);
-    const entry = seen.get(message);
-    if (entry !== undefined && now - entry.at < windowMs) {
-      entry.left += 1;
-      return { say: false, left: entry.left };
+export function repeatedErrors(
+  logger: Logger,
+  what: string,
+  windowMs = REPEAT_WINDOW_MS,
+): (error: Error) => void {
+  const seen = new Map<string, { more: number }>();
+  return (error) => {
+    const entry = seen.get(error.message);
+    if (entry !== undefined) {
+      entry.more += 1;
+      return;
     }
-    const left = entry?.left ?? 0;
-    seen.set(message, { at: now, left: 0 });
-    return { say: true, left };
+    logger.error({ err: error }, what);
+    const fresh = { more: 0 };
+    seen.set(error.message, fresh);
+    setTimeout(() => {
+      seen.delete(error.message);
+      if (fresh.more > 0)
+        logger.error(
+          { err: error, repeated: fresh.more },
+          `${what}: the same error ${fresh.more} more times in ${windowMs / 1000} s`,
+        );
+    }, windowMs).unref();
   };
 }
 
