@@ -39,7 +39,7 @@ interface LangChain {
   isToolMessage(value: unknown): boolean;
   AIMessageChunk: new (fields: { content: string; id?: string }) => LangChainMessage;
   BaseCallbackHandler: new () => object;
-  CallbackManager: new (parentRunId?: string) => CallbackManager;
+  CallbackManager: new () => CallbackManager;
   context: {
     runWithConfig<T>(config: unknown, callback: () => T, avoidCreatingRootRunTree?: boolean): T;
     initializeGlobalInstance(instance: AsyncLocalStorage<unknown>): void;

@@ -80,8 +80,8 @@ function callTracker(
   return {
     /**
      * A `dispatchCustomEvent` under a model or tool call (`runId` its), or in a node's own code
-     * (`runId` the node's run: its task id): LangChain's `on_custom_event`, with that run's id,
-     * tags and metadata.
+     * (`runId` the node's chain run; the stream knows the node by its task id): LangChain's
+     * `on_custom_event`, with that run's id, tags and metadata.
      */
     custom(name: string, data: unknown, runId: string, tags?: string[], metadata?: Meta) {
       const call = calls.get(runId);
