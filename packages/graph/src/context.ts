@@ -54,6 +54,10 @@ export interface TaskContext {
   recursionLimit: number | undefined;
   /** The node's LangChain callback handlers (the call's and its streams'): subgraphs it calls inherit them. */
   callbacks?: readonly object[] | undefined;
+  /** The LangChain run this task's node run goes under: its caller's node run (a subgraph's, a task()'s), or the call's. */
+  chainParent?: string | undefined;
+  /** This task's node run while it runs (where callbacks listen): the subgraphs and task() calls it makes go under it. */
+  chainRun?: string | undefined;
   /** The run's stream: subgraphs the task calls stream to it (all of it with `subgraphs: true`; else "custom"). */
   streamTo?: Emitter | undefined;
   /** The run's long-term store: `getStore()`, and subgraphs the task calls without one of their own. */

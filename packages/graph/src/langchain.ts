@@ -1,6 +1,7 @@
 // LangChain's callbacks and context, where the application has `@langchain/core` (an optional
 // peer): how "messages" streams and streamEvents hear the chat models and tools nodes call.
 import { AsyncLocalStorage } from "node:async_hooks";
+import { currentTask } from "./context.ts";
 import { InvalidInputError } from "./errors.ts";
 import type { NodeConfig } from "./graph/spec.ts";
 
@@ -26,8 +27,9 @@ interface CallbackManager {
   ): Promise<ChainRun>;
 }
 
-/** A chain run LangChain's manager started: its child manager, and its end. */
+/** A chain run LangChain's manager started: its id, its child manager, and its end. */
 interface ChainRun {
+  runId: string;
   getChild(tag?: string): CallbackManager;
   handleChainEnd(output: unknown): Promise<void>;
   handleChainError(error: unknown): Promise<void>;
@@ -39,7 +41,7 @@ interface LangChain {
   isToolMessage(value: unknown): boolean;
   AIMessageChunk: new (fields: { content: string; id?: string }) => LangChainMessage;
   BaseCallbackHandler: new () => object;
-  CallbackManager: new () => CallbackManager;
+  CallbackManager: new (parentRunId?: string) => CallbackManager;
   context: {
     runWithConfig<T>(config: unknown, callback: () => T, avoidCreatingRootRunTree?: boolean): T;
     initializeGlobalInstance(instance: AsyncLocalStorage<unknown>): void;
@@ -120,6 +122,41 @@ export function callbackList(callbacks: unknown): readonly object[] | undefined 
 }
 
 /**
+ * The run a call's `config.callbacks` is a child manager of (a node's config passed on to a
+ * subgraph; a manager the caller made under a run of its own); undefined for a list of handlers.
+ */
+export function parentRunOf(callbacks: unknown): string | undefined {
+  const parent = (callbacks as { getParentRunId?: () => unknown } | undefined)?.getParentRunId?.();
+  return typeof parent === "string" ? parent : undefined;
+}
+
+/** A chain run's inputs as LangChain's tracers take them: an object, else `{ input }`. */
+function chainInputs(input: unknown): Record<string, unknown> {
+  return typeof input === "object" && input !== null && !Array.isArray(input)
+    ? (input as Record<string, unknown>)
+    : { input };
+}
+
+/**
+ * Ends `run` once: with the call's output or error, or with the abort's reason as soon as
+ * `signal` aborts (a timed-out attempt, a cancelled run): a call that never settles, or settles
+ * after its attempt was given up, leaves no run open and records no late success.
+ */
+function runEnding(run: ChainRun, signal: AbortSignal | undefined) {
+  let ended = false;
+  const end = async (how: () => Promise<void>) => {
+    if (ended) return;
+    ended = true;
+    signal?.removeEventListener("abort", onAbort);
+    await how();
+  };
+  const onAbort = () => void end(() => run.handleChainError(signal?.reason));
+  if (signal?.aborted) onAbort();
+  else signal?.addEventListener("abort", onAbort, { once: true });
+  return end;
+}
+
+/**
  * Runs `call` as a chain run of the node's (LangGraph's node runs): the handlers hear its start,
  * end or error (tracers: a node's run, its models and tools under it, with a trace id); the node
  * gets, and finds in LangChain's context, a config whose callbacks are the run's child manager,
@@ -134,7 +171,9 @@ async function nodeRun<T>(
   input: unknown,
   call: (config: NodeConfig) => T,
 ): Promise<Awaited<T>> {
-  const manager = new langchain.CallbackManager();
+  const task = currentTask();
+  // Under its caller's node run (a subgraph's node, a task() call), as LangGraph's nest them.
+  const manager = new langchain.CallbackManager(task?.chainParent);
   manager.setHandlers([...handlers], true);
   manager.addTags([...config.tags], true);
   manager.addMetadata(config.metadata, true);
@@ -142,20 +181,22 @@ async function nodeRun<T>(
   const serialized = { lc: 1, type: "not_implemented", id: ["langgraph", "node", name] };
   const run = await manager.handleChainStart(
     serialized,
-    input,
+    chainInputs(input),
     undefined,
     undefined,
     undefined,
     undefined,
     name,
   );
+  if (task !== undefined) task.chainRun = run.runId;
+  const end = runEnding(run, config.signal);
   const own: NodeConfig = { ...config, callbacks: run.getChild() };
   try {
     const output = await langchain.context.runWithConfig(own, () => call(own));
-    await run.handleChainEnd(output);
+    await end(() => run.handleChainEnd(output));
     return output;
   } catch (error) {
-    await run.handleChainError(error);
+    await end(() => run.handleChainError(error));
     throw error;
   }
 }

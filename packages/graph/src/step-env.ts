@@ -20,6 +20,8 @@ export interface StepEnv {
   /** A subgraph's: the progress of the timed node it runs in (its tasks' work refreshes that node's idle timeout). */
   progress?: (() => void) | undefined;
   signal: AbortSignal;
+  /** The LangChain run the run's node runs go under (a subgraph's: its caller's node run); none at a root call. */
+  chainParent?: string | undefined;
   interruptBefore: ReadonlySet<string> | "*";
   interruptAfter: ReadonlySet<string> | "*";
   /**

@@ -47,6 +47,7 @@ export function taskSetup(
     recursionLimit: env.recursionLimit,
     store: env.store,
     streamTo: emit,
+    chainParent: env.chainParent,
     attempt: 1,
     untracked: env.spec.untracked,
   };

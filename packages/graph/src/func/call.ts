@@ -141,6 +141,9 @@ function run(
     node: call.name,
     rootTaskId: parent.rootTaskId ?? parent.taskId,
     input: args,
+    // Its run goes under its caller's node run, as LangGraph's.
+    chainParent: parent.chainRun,
+    chainRun: undefined,
   };
   const base = callConfig(parent, call, context.ns);
   context.config = base;

@@ -15,7 +15,7 @@ import {
   MissingCheckpointerError,
   MissingThreadIdError,
 } from "../errors.ts";
-import { callbackList } from "../langchain.ts";
+import { callbackList, parentRunOf } from "../langchain.ts";
 import type { StepEnv } from "../step.ts";
 import { type Emitter, nestedEmitter, teeEmitter } from "../stream.ts";
 import type { GraphSpec } from "./spec.ts";
@@ -247,6 +247,8 @@ export function runEnvironment(
       tags: config?.tags ?? parent.tags,
       recursionLimit: config?.recursionLimit ?? parent.recursionLimit,
       callbacks: callbackList(config?.callbacks) ?? parent.callbacks,
+      // Its nodes' runs go under the node that runs it (the run its config's manager is a child of).
+      chainParent: parentRunOf(config?.callbacks) ?? parent.chainRun,
       // The caller's store over the subgraph's own, as LangGraph's: on workers, the deployment's.
       store: callStore(config) ?? parent.store ?? graph.store,
       // Its own cache, not its caller's, as LangGraph's.
@@ -275,6 +277,7 @@ export function runEnvironment(
     tags: config?.tags ?? [],
     recursionLimit: config?.recursionLimit,
     callbacks: callbackList(config?.callbacks),
+    chainParent: parentRunOf(config?.callbacks),
     store: callStore(config) ?? graph.store,
     cache: graphCache(graph),
   };

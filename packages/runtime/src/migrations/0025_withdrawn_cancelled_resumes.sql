@@ -17,8 +17,10 @@
 -- none of its answers is stored as a pending write (a job that prepared them and failed, parked
 -- or was cancelled mid-superstep keeps them there). Then the interrupts are pending again, as
 -- before the resume, and the thread is interrupted again (release_thread: a queued resume of it
--- goes next). Otherwise the run released the thread as before: its answers stay with the
--- checkpoint, and threads.continue runs the node with them. A job that took the run less than
+-- goes next). Otherwise the run released the thread as before: answers a job stored (a pending
+-- write) stay with the checkpoint, and threads.continue runs the node with them; those of a run
+-- cancelled while running whose job died before storing them are used by no one, and continue
+-- runs the node again, which asks anew. A job that took the run less than
 -- MARK_RUNNING_AFTER_MS before the cancel, whose delivery Redis then lost while its node still
 -- ran, is the one case left. Never edit once shipped.
 
