@@ -147,7 +147,7 @@ describe("threads.continue's options", () => {
       code: "INVALID_INPUT",
       message: expect.stringContaining(`"${option}"`),
     });
-    for (const option of ["idempotencyKey", "resolvedBy", "streamMod"])
+    for (const option of ["idempotency_key", "resolvedBy", "streamMod"])
       await expect(h.client.threads.continue(threadId, { [option]: "x" } as never)).rejects.toMatchObject(
         refusedNaming(option),
       );

@@ -107,6 +107,26 @@ describe("threads.continue after a run that failed", () => {
     expect(counted("placeholder", "charge")).toBe(1);
   });
 
+  it("returns the first call's run to a retry with its idempotency key, and refuses the key for another call", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "ask-then-book", input: {} });
+    await h.client.runs.wait(runId);
+    await h.client.runs.wait((await h.client.threads.resume(threadId, "yes")).runId); // the 503
+    const first = await h.client.threads.continue(threadId, { idempotencyKey: "retry-1" });
+    expect((await h.client.runs.wait(first.runId)).status).toBe("success");
+    // The reply was lost; the client retries: the same run, the node not run again.
+    expect(await h.client.threads.continue(threadId, { idempotencyKey: "retry-1" })).toEqual(first);
+    expect(counted(threadId, "booking")).toBe(2);
+    await expect(
+      h.client.threads.continue(threadId, { idempotencyKey: "retry-1", update: { booked: "no" } }),
+    ).rejects.toMatchObject({ code: "IDEMPOTENCY_KEY_REUSED", differs: ["update"] });
+    await expect(
+      h.client.threads.resume(threadId, "yes", { idempotencyKey: "retry-1" }),
+    ).rejects.toMatchObject({
+      code: "IDEMPOTENCY_KEY_REUSED",
+      differs: ["kind"],
+    });
+  });
+
   it("refuses a thread that finished, or that a run holds, saying why", async () => {
     const { runId, threadId } = await h.client.runs.start({ graphId: "ask-then-book", input: {} });
     await h.client.runs.wait(runId);

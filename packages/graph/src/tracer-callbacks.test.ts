@@ -21,6 +21,10 @@ class Recorder extends BaseTracer {
   override async onChainError(run: Run): Promise<void> {
     this.ended.push(`error ${run.name}`);
   }
+  /** Runs started and not ended. */
+  get open(): number {
+    return this.runMap.size;
+  }
   /** The name of the run `run` is under, if the tracer heard of it. */
   parentOf(name: string): string | undefined {
     const run = this.created.find((one) => one.name === name);
@@ -92,7 +96,7 @@ describe("a tracer given as a callback", () => {
     const tracer = new Recorder();
     await expect(slow.invoke({}, { callbacks: [tracer] })).rejects.toMatchObject({ code: "NODE_TIMEOUT" });
     expect(tracer.ended).toEqual(["error slow"]);
-    expect(tracer.runMap.size).toBe(0);
+    expect(tracer.open).toBe(0);
     finish();
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(tracer.ended).toEqual(["error slow"]); // no late success

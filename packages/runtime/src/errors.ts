@@ -123,7 +123,7 @@ export class InvalidConfigError extends RuntimeError<"INVALID_CONFIG"> {
 }
 
 /** A part of a call that differs from the first call its idempotency key recorded. */
-export type CallPart = "kind" | "graphId" | "input" | "config" | "answer" | "update" | "options";
+export type CallPart = "kind" | "graphId" | "input" | "config" | "answer" | "update" | "asNode" | "options";
 
 const PART_NAMES: Record<CallPart, string> = {
   kind: "another kind of call",
@@ -132,6 +132,7 @@ const PART_NAMES: Record<CallPart, string> = {
   config: "another config",
   answer: "another answer",
   update: "another update",
+  asNode: "another asNode",
   options: "other run options",
 };
 
@@ -150,8 +151,8 @@ export class IdempotencyKeyReusedError extends RuntimeError<"IDEMPOTENCY_KEY_REU
   constructor(args: {
     threadId: string;
     key: string;
-    run: { id: string; kind: "start" | "resume" };
-    asked: "start" | "resume";
+    run: { id: string; kind: "start" | "resume" | "continue" };
+    asked: "start" | "resume" | "continue";
     differs: readonly CallPart[];
     nothing: string;
   }) {

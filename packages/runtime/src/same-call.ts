@@ -34,7 +34,37 @@ export interface ResumeCall {
   config?: unknown;
 }
 
-type Stored = { input?: unknown; config?: unknown; resume?: Record<string, unknown>; update?: unknown };
+/** A continue as its caller gave it: the update, the node it counts as, the run options. */
+export interface ContinueCall {
+  update?: unknown;
+  asNode?: string | undefined;
+  config?: unknown;
+}
+
+type Stored = {
+  input?: unknown;
+  config?: unknown;
+  resume?: Record<string, unknown>;
+  update?: unknown;
+  continue?: true;
+  asNode?: string;
+};
+
+/** A run's kind as its caller asked for it: a resume's run records a continue too. */
+function callKind(run: RunRow): "start" | "resume" | "continue" {
+  const stored = run.input as Stored;
+  return run.kind === "resume" && (stored.continue === true || stored.asNode !== undefined)
+    ? "continue"
+    : run.kind;
+}
+
+function continueDiffers(stored: Stored, call: ContinueCall): CallPart[] {
+  const parts: CallPart[] = [];
+  if (!sameJson(stored.update, call.update)) parts.push("update");
+  if (stored.asNode !== call.asNode) parts.push("asNode");
+  if (!sameOptions(stored.config, call.config)) parts.push("options");
+  return parts;
+}
 
 function startDiffers(stored: Stored, run: RunRow, call: StartCall): CallPart[] {
   const parts: CallPart[] = [];
@@ -65,16 +95,29 @@ export function firstCallOfKey(
   threadId: string,
   key: string,
   run: RunRow,
-  call: ({ kind: "start" } & StartCall) | ({ kind: "resume" } & ResumeCall),
+  call:
+    | ({ kind: "start" } & StartCall)
+    | ({ kind: "resume" } & ResumeCall)
+    | ({ kind: "continue" } & ContinueCall),
   nothing: string,
 ): RunRow {
   const stored = run.input as Stored;
+  const kind = callKind(run);
   const differs: CallPart[] =
-    run.kind !== call.kind
+    kind !== call.kind
       ? ["kind"]
       : call.kind === "start"
         ? startDiffers(stored, run, call)
-        : resumeDiffers(stored, call);
+        : call.kind === "resume"
+          ? resumeDiffers(stored, call)
+          : continueDiffers(stored, call);
   if (differs.length === 0) return run;
-  throw new IdempotencyKeyReusedError({ threadId, key, run, asked: call.kind, differs, nothing });
+  throw new IdempotencyKeyReusedError({
+    threadId,
+    key,
+    run: { id: run.id, kind },
+    asked: call.kind,
+    differs,
+    nothing,
+  });
 }

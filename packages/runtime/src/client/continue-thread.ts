@@ -1,12 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { jsonbProblem } from "@layover/checkpoint";
 import { InvalidInputError, NotInterruptedError, START } from "@layover/graph";
+import type { PoolClient } from "pg";
 import { inTransaction, type Queryable } from "../db.ts";
 import { ThreadBusyError, ThreadNotFoundError, UnknownGraphError } from "../errors.ts";
-import { isStorableId } from "../keys.ts";
+import type { StepJob } from "../jobs.ts";
+import { checkKey, isStorableId } from "../keys.ts";
+import { firstCallOfKey } from "../same-call.ts";
 import { listGraphIds } from "../sql/graphs.ts";
 import { threadInterrupts } from "../sql/interrupts.ts";
-import { getRun, insertRun } from "../sql/runs.ts";
+import { getRun, insertRun, type RunConfig, runByIdempotencyKey } from "../sql/runs.ts";
 import { getThread, lockThread, setThreadState, type ThreadRow } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
 import { knownKeys, objectArg } from "./object-arg.ts";
@@ -31,11 +34,19 @@ export interface ContinueOptions extends RunOptions {
    * Checked against the graph's nodes before anything is written.
    */
   asNode?: string;
+  /**
+   * A retry of this continue with the same key returns its first call's run, instead of running
+   * the thread on again (a failed node once more); the key given with another update, asNode or
+   * run options is refused (IdempotencyKeyReusedError). Kept per thread, as a start's and a
+   * resume's are.
+   */
+  idempotencyKey?: string;
 }
 
 const CONTINUE_OPTIONS = [
   "update",
   "asNode",
+  "idempotencyKey",
   "durability",
   "context",
   "streamMode",
@@ -170,40 +181,65 @@ export async function continueThread(
   const runConfig = runOptionsConfig(options);
   checkConfig(runConfig);
   if (!isStorableId(threadId)) throw new ThreadNotFoundError(String(threadId));
+  checkKey(options.idempotencyKey, "idempotencyKey", "(a retry then runs the thread on again)");
   await checkUpdate(ctx, threadId, options);
   await checkRunOptionsServed(ctx, threadId, options);
-  const config = runConfig === undefined ? {} : { config: runConfig };
   const id = randomUUID();
   const { runId, job } = await expecting(ctx, id, threadId, () =>
-    inTransaction(ctx.db, async (client) => {
-      const thread = await lockThread(ctx.db, client, threadId);
-      if (thread === undefined) throw new ThreadNotFoundError(threadId);
-      const pending = await threadInterrupts(ctx.db, client, threadId, "pending");
-      if (pending.length > 0)
-        throw new InvalidInputError(
-          `Thread "${threadId}" waits for answers to interrupt(s) ${pending.map((p) => p.id).join(", ")}: ` +
-            "answer them with threads.resume(threadId, value).",
-        );
-      await refuseBusy(ctx, client, thread);
-      const plain = options.update === undefined && options.asNode === undefined;
-      const checkpointId = await continuedFrom(ctx, thread, plain);
-      await insertRun(ctx.db, client, {
-        id,
-        thread_id: threadId,
-        graph_id: thread.graph_id,
-        kind: "resume",
-        input: {
-          ...(options.asNode === undefined ? { continue: true as const } : { asNode: options.asNode }),
-          ...(options.update === undefined ? {} : { update: options.update }),
-          ...config,
-        },
-        idempotency_key: null,
-        checkpoint_id: checkpointId,
-      });
-      await setThreadState(ctx.db, client, threadId, { status: "busy", currentRunId: id });
-      return { runId: id, job: { threadId, runId: id, checkpointId } };
-    }),
+    inTransaction(ctx.db, (client) => recordContinue(ctx, client, { id, threadId, options, runConfig })),
   );
   await dispatchRecorded(ctx, job);
   return { runId };
+}
+
+/**
+ * Records a continue's run under the thread's lock, and the job to enqueue; a retry of an earlier
+ * continue (its idempotency key) gives back that call's run and no job.
+ */
+async function recordContinue(
+  ctx: ClientContext,
+  client: PoolClient,
+  args: { id: string; threadId: string; options: ContinueOptions; runConfig: RunConfig | undefined },
+): Promise<{ runId: string; job: StepJob | null }> {
+  const { id, threadId, options, runConfig } = args;
+  const thread = await lockThread(ctx.db, client, threadId);
+  if (thread === undefined) throw new ThreadNotFoundError(threadId);
+  const key = options.idempotencyKey;
+  const earlier = key === undefined ? undefined : await runByIdempotencyKey(ctx.db, client, threadId, key);
+  if (earlier !== undefined) {
+    const call = {
+      kind: "continue" as const,
+      update: options.update,
+      asNode: options.asNode,
+      config: runConfig,
+    };
+    return {
+      runId: firstCallOfKey(threadId, key as string, earlier, call, "Nothing was written.").id,
+      job: null,
+    };
+  }
+  const pending = await threadInterrupts(ctx.db, client, threadId, "pending");
+  if (pending.length > 0)
+    throw new InvalidInputError(
+      `Thread "${threadId}" waits for answers to interrupt(s) ${pending.map((p) => p.id).join(", ")}: ` +
+        "answer them with threads.resume(threadId, value).",
+    );
+  await refuseBusy(ctx, client, thread);
+  const plain = options.update === undefined && options.asNode === undefined;
+  const checkpointId = await continuedFrom(ctx, thread, plain);
+  await insertRun(ctx.db, client, {
+    id,
+    thread_id: threadId,
+    graph_id: thread.graph_id,
+    kind: "resume",
+    input: {
+      ...(options.asNode === undefined ? { continue: true as const } : { asNode: options.asNode }),
+      ...(options.update === undefined ? {} : { update: options.update }),
+      ...(runConfig === undefined ? {} : { config: runConfig }),
+    },
+    idempotency_key: key ?? null,
+    checkpoint_id: checkpointId,
+  });
+  await setThreadState(ctx.db, client, threadId, { status: "busy", currentRunId: id });
+  return { runId: id, job: { threadId, runId: id, checkpointId } };
 }
