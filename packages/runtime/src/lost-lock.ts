@@ -112,21 +112,22 @@ export function repeatedErrors(
   what: string,
   windowMs = REPEAT_WINDOW_MS,
 ): (error: Error) => void {
-  const seen = new Map<string, { more: number }>();
+  const seen = new Map<string, { more: number; last: Error }>();
   return (error) => {
     const entry = seen.get(error.message);
     if (entry !== undefined) {
       entry.more += 1;
+      entry.last = error;
       return;
     }
     logger.error({ err: error }, what);
-    const fresh = { more: 0 };
+    const fresh = { more: 0, last: error };
     seen.set(error.message, fresh);
     setTimeout(() => {
       seen.delete(error.message);
       if (fresh.more > 0)
         logger.error(
-          { err: error, repeated: fresh.more },
+          { err: fresh.last, repeated: fresh.more },
           `${what}: the same error ${fresh.more} more times in ${windowMs / 1000} s`,
         );
     }, windowMs).unref();
