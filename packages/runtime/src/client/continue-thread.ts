@@ -169,7 +169,8 @@ async function continuedFrom(ctx: ClientContext, thread: ThreadRow, plain: boole
  * thread parked at a static breakpoint (`interruptBefore` / `interruptAfter`) goes past it; one
  * whose last run failed, or was cancelled, runs again what that run had not finished (a failed
  * superstep's finished tasks are not run again, and an answer it had taken is used again); a
- * finished one runs nothing. A thread waiting on `interrupt()` answers needs `resume`.
+ * finished one is refused. A thread waiting on `interrupt()` answers needs `resume`. A retry with
+ * the same `idempotencyKey` gets the first call's run.
  * `streamMode`: what the run's workers report, for runs.stream.
  */
 export async function continueThread(
