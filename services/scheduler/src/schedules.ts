@@ -48,15 +48,18 @@ function intervals(options: ScheduleDeps["options"]): Array<[id: string, variabl
  */
 async function sayReplaced({ queue, logger, options }: ScheduleDeps): Promise<void> {
   const advice = "give every scheduler replica the same settings (the last one started wins)";
+  const ids = ["sweep", "reconcile", "prune-cache", "prune-threads"];
+  const read = await Promise.all(ids.map((id) => queue.getJobScheduler(id)));
+  const held = new Map(ids.map((id, i) => [id, read[i]]));
   for (const [id, variable, every] of intervals(options)) {
-    const held = await queue.getJobScheduler(id);
-    if (held?.every !== undefined && held.every !== every)
+    const was = held.get(id)?.every;
+    if (was !== undefined && was !== every)
       logger.warn(
-        { schedule: id, was: held.every, now: every },
-        `${variable} here (${every} ms) replaces the ${held.every} ms another replica set: ${advice}`,
+        { schedule: id, was, now: every },
+        `${variable} here (${every} ms) replaces the ${was} ms another replica set: ${advice}`,
       );
   }
-  const ttl = (await queue.getJobScheduler("prune-threads"))?.template?.data?.ttlMs as number | undefined;
+  const ttl = held.get("prune-threads")?.template?.data?.ttlMs as number | undefined;
   if (ttl !== undefined && ttl !== options.threadTtlMs)
     logger.warn(
       { schedule: "prune-threads", was: ttl, now: options.threadTtlMs ?? null },

@@ -26,7 +26,6 @@ function callerNs(parent: TaskContext): string {
 function callConfig(parent: TaskContext, call: PlannedTask, under: string): NodeConfig {
   const config = parent.config as NodeConfig;
   const ns = `${under}|${call.name}:${call.id}`;
-  messagesStreamer(parent.streamTo, parent.ns)?.called(ns);
   return {
     ...config,
     metadata: {
@@ -88,7 +87,7 @@ export function callTask(
   if (parent?.calls === undefined) throw new OutsideNodeError(`The task "${name}"`);
   // A cancelled run, an aborted invoke: the workflow stops at its next call, none starts (as
   // LangGraph's, which rejects with the signal's reason). Its finished calls stay kept.
-  parent.signal?.throwIfAborted();
+  parent.signal.throwIfAborted();
   // A call is progress of a timed node; one made after its attempt timed out fails.
   parent.progress?.();
   const scope = parent.calls;
@@ -147,6 +146,8 @@ function run(
   };
   const base = callConfig(parent, call, context.ns);
   context.config = base;
+  // Its models stream "messages" as its caller's (its namespace is not a subgraph's).
+  messagesStreamer(parent.streamTo, parent.ns)?.called(base.metadata.checkpoint_ns);
   scope.started?.(call);
   const running = withRetries(policies.retry, parent.signal, async (attemptNo) => {
     return inAttempt(context, policies.retry !== undefined, attemptNo, (own) =>

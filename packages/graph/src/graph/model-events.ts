@@ -71,12 +71,13 @@ export interface NodeRun {
 export type PushEvent = (event: CallEvent, run?: FilteredEvent) => void;
 
 /** The calls under way, and how their events are made. */
-function callTracker(
-  push: PushEvent,
-  parents: (taskId: unknown) => string[],
-  nodeRun: (taskId: unknown) => NodeRun | undefined,
-) {
+function callTracker(push: PushEvent, graphRun: string, nodeRun: (taskId: unknown) => NodeRun | undefined) {
   const calls = new Map<string, Call>();
+  // The runs an event of that task's node descends from: the graph's, and the node's if streamed.
+  const parents = (taskId: unknown) => {
+    const node = nodeRun(taskId);
+    return node === undefined ? [graphRun] : [graphRun, node.run_id];
+  };
   return {
     /**
      * A `dispatchCustomEvent` under a model or tool call (`runId` its), or in a node's own code
@@ -193,17 +194,17 @@ function toolMethods(t: Tracker) {
 
 /**
  * The callback handler that turns a run's model and tool calls, and the custom events its nodes
- * dispatch, into events for `push`; `parents(taskId)` names the runs an event of that task's node
- * descends from (the graph's, the node's), `nodeRun(taskId)` the node's run. Undefined without
+ * dispatch, into events for `push`; `graphRun` is the graph's run, `nodeRun(taskId)` that task's
+ * node's (undefined for a subgraph's node, whose chains are not streamed). Undefined without
  * `@langchain/core`: nothing can call a model then.
  */
 export function modelEvents(
   push: PushEvent,
-  parents: (taskId: unknown) => string[],
+  graphRun: string,
   nodeRun: (taskId: unknown) => NodeRun | undefined,
 ): object | undefined {
   if (lc === undefined) return undefined;
-  const tracker = callTracker(push, parents, nodeRun);
+  const tracker = callTracker(push, graphRun, nodeRun);
   return callbackHandler({
     name: "LayoverStreamEvents",
     // As LangChain's event stream: a model invoked in a node streams, so its tokens are events.

@@ -210,14 +210,7 @@ export function streamEvents(
     const started = new Map<string, StreamEvent>();
     const hits = new Set<string>();
     const onTask = nodeEvents(base, graph.tags, graph.run_id, push, started, of.root, hits);
-    const calls = modelEvents(
-      push,
-      (taskId) => {
-        const node = started.get(String(taskId));
-        return node === undefined ? [graph.run_id] : [graph.run_id, node.run_id];
-      },
-      (taskId) => started.get(String(taskId)),
-    );
+    const calls = modelEvents(push, graph.run_id, (taskId) => started.get(String(taskId)));
     const emit: Emitter = {
       ...(calls === undefined ? {} : { callbacks: [calls] }),
       modes: new Set<StreamMode>([...modes, "debug"]),

@@ -76,19 +76,21 @@ CREATE OR REPLACE FUNCTION release_cancelled(p_run uuid, p_checkpoint text,
                                              OUT thread_id text, OUT next_run_id uuid, OUT next_checkpoint_id text)
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
+  cancelled_while text;
   answered text[];
   withdrawn boolean := false;
 BEGIN
-  SELECT runs.thread_id INTO thread_id FROM runs
+  SELECT runs.thread_id, runs.cancelled_while INTO thread_id, cancelled_while FROM runs
    WHERE id = p_run AND status = 'cancelled' AND released_at IS NULL
      AND checkpoint_id IS NOT DISTINCT FROM p_checkpoint;
   IF NOT FOUND THEN RETURN; END IF;
   PERFORM 1 FROM threads WHERE id = release_cancelled.thread_id AND current_run_id = p_run FOR UPDATE;
   IF FOUND THEN
-    SELECT array_agg(i.id) INTO answered FROM interrupts i
-     WHERE i.thread_id = release_cancelled.thread_id AND i.resume_run_id = p_run
-       AND i.status IN ('resolved', 'expired')
-       AND (SELECT cancelled_while FROM runs WHERE id = p_run) = 'pending';
+    IF cancelled_while = 'pending' THEN
+      SELECT array_agg(i.id) INTO answered FROM interrupts i
+       WHERE i.thread_id = release_cancelled.thread_id AND i.resume_run_id = p_run
+         AND i.status IN ('resolved', 'expired');
+    END IF;
     -- Nested: the checkpoint tables are read (and planned) only for a resume that answered.
     IF answered IS NOT NULL THEN
       IF NOT EXISTS (
