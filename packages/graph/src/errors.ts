@@ -219,11 +219,9 @@ export class EmptyCommandError extends GraphError<"EMPTY_COMMAND"> {
 }
 
 export class CheckpointNotFoundError extends GraphError<"CHECKPOINT_NOT_FOUND"> {
-  constructor(threadId: string, checkpointId: string) {
-    super(
-      "CHECKPOINT_NOT_FOUND",
-      `Thread "${threadId}" has no checkpoint "${checkpointId}". List them with getStateHistory(config).`,
-    );
+  /** `how`: where the caller finds the thread's checkpoints (the engine's getStateHistory by default). */
+  constructor(threadId: string, checkpointId: string, how = "List them with getStateHistory(config).") {
+    super("CHECKPOINT_NOT_FOUND", `Thread "${threadId}" has no checkpoint "${checkpointId}". ${how}`);
   }
 }
 

@@ -77,11 +77,20 @@ export class InterruptAlreadyResolvedError extends RuntimeError<"INTERRUPT_ALREA
     resolvedAt: Date | null;
   }) {
     const how =
-      args.status === "expired" ? "expired by timeout" : `${args.status} by ${args.resolvedBy ?? "someone"}`;
+      args.status === "expired"
+        ? "expired by timeout"
+        : args.status === "cancelled"
+          ? `cancelled (${args.resolvedBy ?? "its run was cancelled"})`
+          : `${args.status} by ${args.resolvedBy ?? "someone"}`;
+    // Only a question withdrawn while the thread waits for others is reported so (see resume.ts).
+    const instead =
+      args.status === "cancelled"
+        ? `; the thread waits for other questions now (interrupts.list({ threadId, status: "pending" }))`
+        : "";
     super(
       "INTERRUPT_ALREADY_RESOLVED",
       `Interrupt "${args.interruptId}" of thread "${args.threadId}" was already ${how}` +
-        `${args.resolvedAt ? ` at ${args.resolvedAt.toISOString()}` : ""}; this resume changed nothing.`,
+        `${args.resolvedAt ? ` at ${args.resolvedAt.toISOString()}` : ""}${instead}; this resume changed nothing.`,
     );
     this.threadId = args.threadId;
     this.interruptId = args.interruptId;
@@ -123,7 +132,16 @@ export class InvalidConfigError extends RuntimeError<"INVALID_CONFIG"> {
 }
 
 /** A part of a call that differs from the first call its idempotency key recorded. */
-export type CallPart = "kind" | "graphId" | "input" | "config" | "answer" | "update" | "asNode" | "options";
+export type CallPart =
+  | "kind"
+  | "graphId"
+  | "input"
+  | "config"
+  | "answer"
+  | "update"
+  | "asNode"
+  | "checkpointId"
+  | "options";
 
 const PART_NAMES: Record<CallPart, string> = {
   kind: "another kind of call",
@@ -133,6 +151,7 @@ const PART_NAMES: Record<CallPart, string> = {
   answer: "another answer",
   update: "another update",
   asNode: "another asNode",
+  checkpointId: "another checkpointId",
   options: "other run options",
 };
 

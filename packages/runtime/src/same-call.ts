@@ -34,10 +34,11 @@ export interface ResumeCall {
   config?: unknown;
 }
 
-/** A continue as its caller gave it: the update, the node it counts as, the run options. */
+/** A continue as its caller gave it: the update, the node it counts as, the checkpoint it goes on from, the run options. */
 export interface ContinueCall {
   update?: unknown;
   asNode?: string | undefined;
+  checkpointId?: string | undefined;
   config?: unknown;
 }
 
@@ -48,12 +49,14 @@ type Stored = {
   update?: unknown;
   continue?: true;
   asNode?: string;
+  fork?: { checkpointId: string; asNode?: string };
 };
 
 /** A run's kind as its caller asked for it: a resume's run records a continue too. */
 function callKind(run: RunRow): "start" | "resume" | "continue" {
   const stored = run.input as Stored;
-  return run.kind === "resume" && (stored.continue === true || stored.asNode !== undefined)
+  return run.kind === "resume" &&
+    (stored.continue === true || stored.asNode !== undefined || stored.fork !== undefined)
     ? "continue"
     : run.kind;
 }
@@ -61,7 +64,8 @@ function callKind(run: RunRow): "start" | "resume" | "continue" {
 function continueDiffers(stored: Stored, call: ContinueCall): CallPart[] {
   const parts: CallPart[] = [];
   if (!sameJson(stored.update, call.update)) parts.push("update");
-  if (stored.asNode !== call.asNode) parts.push("asNode");
+  if ((stored.fork?.asNode ?? stored.asNode) !== call.asNode) parts.push("asNode");
+  if (stored.fork?.checkpointId !== call.checkpointId) parts.push("checkpointId");
   if (!sameOptions(stored.config, call.config)) parts.push("options");
   return parts;
 }

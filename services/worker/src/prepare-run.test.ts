@@ -175,3 +175,63 @@ describe("continuing past a breakpoint exactly once, whatever the deliveries", (
     ]);
   });
 });
+
+describe("going on from an older checkpoint exactly once, whatever the deliveries", () => {
+  /** A thread of setup()'s graph run to its end: its checkpoints' count, and the id of the one that planned `node`. */
+  async function finished(t: ReturnType<typeof setup>, node: string) {
+    const start = t.run({ input: { item: "car" } });
+    const parked = await (await t.deliver(start)).step();
+    const resumed = await t.deliver(t.run({ resume: { [parked.interrupts[0]?.id as string]: "yes" } }));
+    await resumed.step();
+    expect((await resumed.step()).status).toBe("done");
+    const all = await t.history(start);
+    return {
+      count: all.length,
+      id: all.find((s) => s.next[0] === node)?.config.configurable?.checkpoint_id as string,
+    };
+  }
+
+  it("a fork delivered twice forks once, and the node runs again with its update, asking again", async () => {
+    const t = setup();
+    const { count, id } = await finished(t, "ask");
+    const fork = t.run({ fork: { checkpointId: id }, update: { item: "bike" } });
+    await t.deliver(fork);
+    const again = await t.deliver(fork);
+    expect(await t.history(fork)).toHaveLength(count + 1);
+    const asked = await again.step();
+    expect(asked).toMatchObject({ status: "interrupted", interrupts: [{ value: "ok?" }] });
+    const resumed = await t.deliver(t.run({ resume: { [asked.interrupts[0]?.id as string]: "no" } }));
+    await resumed.step();
+    expect((await resumed.step()).status).toBe("done");
+    expect((await t.graph.getState(t.configFor(fork))).values.answer).toBe("bike: no booked");
+  });
+
+  it("a fork as a node delivered twice forks once: its update is that node's output, and the node after it runs", async () => {
+    const t = setup();
+    const { count, id } = await finished(t, "ask");
+    const skip = t.run({ fork: { checkpointId: id, asNode: "ask" }, update: { answer: "car: by policy" } });
+    await t.deliver(skip);
+    const again = await t.deliver(skip);
+    expect(await t.history(skip)).toHaveLength(count + 1);
+    expect((await again.step()).status).toBe("done");
+    expect((await t.graph.getState(t.configFor(skip))).values.answer).toBe("car: by policy booked");
+  });
+
+  it("a replay delivered twice runs the nodes after its checkpoint once more", async () => {
+    const t = setup();
+    const { count, id } = await finished(t, "book");
+    const replay = t.run({ fork: { checkpointId: id } });
+    await t.deliver(replay);
+    const again = await t.deliver(replay);
+    expect(await t.history(replay)).toHaveLength(count + 1);
+    expect((await again.step()).status).toBe("done");
+    // The fork, then the superstep that booked again: both the replay's.
+    const [booked, fork] = await t.history(replay);
+    expect([booked?.metadata?.run_id, fork?.metadata?.run_id, fork?.metadata?.source]).toEqual([
+      replay.id,
+      replay.id,
+      "fork",
+    ]);
+    expect(booked?.values.answer).toBe("car: yes booked");
+  });
+});

@@ -11,14 +11,14 @@ import {
 import type { RunRow } from "@layover/runtime";
 
 /**
- * Records a run's input (start), answers (resume) or breakpoint pass (continue) on the head the
- * stepper holds, exactly once even when the job is delivered again: a head this run already
+ * Records a run's input (start), answers (resume), breakpoint pass (continue) or fork (a continue
+ * from an older checkpoint) on the head the stepper holds, exactly once even when the job is delivered again: a head this run already
  * wrote (every checkpoint a run commits carries its id), or a resume whose answers are already
  * pending writes, records nothing.
  */
 export async function prepareRun(stepper: Stepper, run: RunRow): Promise<void> {
   const head = await stepper.head();
-  const continues = "continue" in run.input || "asNode" in run.input;
+  const continues = "continue" in run.input || "asNode" in run.input || "fork" in run.input;
   if (head?.metadata.run_id === run.id) {
     // A continue's update is its own checkpoint, the breakpoint pass a write after it: a delivery
     // that stopped between the two passes it now (a second pass records nothing).
@@ -27,6 +27,14 @@ export async function prepareRun(stepper: Stepper, run: RunRow): Promise<void> {
   }
   if ("input" in run.input) {
     await stepper.prepare(run.input.input);
+    return;
+  }
+  if ("fork" in run.input) {
+    // From an older checkpoint: the update (or none) forks from it, and the fork is the head.
+    const { fork, update } = run.input;
+    await stepper.rewind(fork.checkpointId);
+    if (fork.asNode !== undefined) await stepper.prepareUpdate(update ?? null, fork.asNode);
+    else await stepper.prepare(update === undefined ? null : new Command({ update }));
     return;
   }
   // Passing a static breakpoint is idempotent in the engine: a second pass records nothing.
@@ -63,9 +71,13 @@ export async function prepareRun(stepper: Stepper, run: RunRow): Promise<void> {
   }
 }
 
-/** The checkpoint a continue's update committed (as `asNode`: "update"; as input: "input"), not a superstep of its run. */
+/**
+ * The checkpoint a continue's update committed (as `asNode`: "update"; as input: "input"; from an
+ * older checkpoint: "fork"), not a superstep of its run.
+ */
 function isUpdateHead(head: HeadInfo): boolean {
-  return head.metadata.source === "update" || head.metadata.source === "input";
+  const { source } = head.metadata;
+  return source === "update" || source === "input" || source === "fork";
 }
 
 function answersRecorded(head: HeadInfo | CheckpointTuple, ids: readonly string[]): boolean {

@@ -26,6 +26,8 @@ function registrationOf(id: string, served: ServedGraph) {
       continueAsNode: true,
       // And its run options (context, durability): an older worker would run it without either.
       continueRunOptions: true,
+      // And its checkpointId (a fork from an older checkpoint): an older worker cannot read one.
+      continueFrom: true,
       // Producers plan a parked thread's next tasks as the engine does (threads.get's next).
       ...(served.graph.spec.deferred ? { deferred: [...served.graph.spec.deferred] } : {}),
     },

@@ -1,5 +1,5 @@
 import type { Graph as CoreGraph } from "@langchain/core/runnables/graph";
-import type { BaseCache, BaseStore, CheckpointSaver } from "@layover/checkpoint";
+import type { BaseCache, BaseStore, CheckpointSaver, CheckpointTuple } from "@layover/checkpoint";
 import { readState } from "../algo/apply-writes.ts";
 import type { Command } from "../command.ts";
 import { SUBGRAPH_INPUT, subgraphInputKey } from "../commit.ts";
@@ -72,7 +72,15 @@ function refuseSubgraphs(options: { subgraphs?: boolean } | undefined, call: str
 }
 
 async function loadHead(env: StepEnv, checkpointId: string | undefined): Promise<LoadedHead | undefined> {
-  const latest = await env.saver.getTuple(env.key);
+  return headAt(env, await env.saver.getTuple(env.key), checkpointId);
+}
+
+/** The head to work from: `latest` (the thread's head), or its older checkpoint `checkpointId`. */
+async function headAt(
+  env: StepEnv,
+  latest: CheckpointTuple | undefined,
+  checkpointId: string | undefined,
+): Promise<LoadedHead | undefined> {
   if (checkpointId === undefined || checkpointId === latest?.checkpoint.id)
     return latest && headFromTuple(latest);
   const older = await env.saver.getTuple({ ...env.key, checkpointId });
@@ -383,12 +391,11 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     env.storePause = options.storePause;
     env.subgraphsShareSaver = options.subgraphsShareSaver;
     let prefetched = options.head;
-    const load = async () => {
+    const load = async (checkpointId?: string) => {
       const tuple = prefetched;
       prefetched = undefined; // a reload after an error reads the head again
-      if (tuple === undefined) return loadHead(env, undefined);
-      const latest = await tuple;
-      return latest && headFromTuple(latest);
+      if (tuple === undefined) return loadHead(env, checkpointId);
+      return headAt(env, await tuple, checkpointId);
     };
     const update = async (head: LoadedHead | undefined, values: unknown, asNode: string) =>
       emitValues(env, await updateThenContinue(env, head, values, asNode));

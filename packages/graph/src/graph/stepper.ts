@@ -108,6 +108,14 @@ export interface Stepper {
    * by `invoke(null, config)`. The next `step()` starts from the result.
    */
   prepareUpdate(values: unknown, asNode: string): Promise<{ checkpointId: string }>;
+  /**
+   * Holds the thread's older checkpoint `checkpointId` in place of its head (time travel): the
+   * next `prepare` or `prepareUpdate` forks from it, as `invoke(null, { configurable: {
+   * checkpoint_id } })` and `updateState` on it do, and what it commits becomes the thread's
+   * head. Its pending writes are left behind, as a replay leaves them. Throws
+   * CheckpointNotFoundError for a checkpoint the thread does not have.
+   */
+  rewind(checkpointId: string): Promise<void>;
   /** Advances the thread by one superstep from the held head and holds the head it commits. */
   step(): Promise<StepOutcome>;
   /**
@@ -156,12 +164,13 @@ async function advance(env: StepEnv, head: LoadedHead): Promise<StepResult> {
 }
 
 /**
- * A stepper over `env`'s thread. `load` reads the head; `enter` records an input on a head.
+ * A stepper over `env`'s thread. `load` reads the head (or an older checkpoint, with the head's
+ * as the one its first commit expects); `enter` records an input on a head.
  * After any error (a lost compare-and-set above all) the held head is dropped and reloaded.
  */
 export function createStepper(
   env: StepEnv,
-  load: () => Promise<LoadedHead | undefined>,
+  load: (checkpointId?: string) => Promise<LoadedHead | undefined>,
   enter: (head: LoadedHead | undefined, input: unknown) => Promise<LoadedHead | undefined>,
   update: (head: LoadedHead | undefined, values: unknown, asNode: string) => Promise<LoadedHead>,
 ): Stepper {
@@ -199,6 +208,10 @@ export function createStepper(
     },
     prepare: (input) => record((head) => enter(head, input) as Promise<LoadedHead>),
     prepareUpdate: (values, asNode) => record((head) => update(head, values, asNode)),
+    rewind: (checkpointId) =>
+      guarded(async () => {
+        held = { head: await load(checkpointId) };
+      }),
     step: () =>
       guarded(async () => {
         const head = await current();

@@ -8,10 +8,11 @@ import type { StepJob } from "../jobs.ts";
 import { checkKey, isStorableId } from "../keys.ts";
 import { firstCallOfKey } from "../same-call.ts";
 import { listGraphIds } from "../sql/graphs.ts";
-import { threadInterrupts } from "../sql/interrupts.ts";
-import { getRun, insertRun, type RunConfig, runByIdempotencyKey } from "../sql/runs.ts";
+import { supersedeInterrupts, threadInterrupts } from "../sql/interrupts.ts";
+import { getRun, insertRun, type RunConfig, type RunInput, runByIdempotencyKey } from "../sql/runs.ts";
 import { getThread, lockThread, setThreadState, type ThreadRow } from "../sql/threads.ts";
 import { type ClientContext, dispatchRecorded, expecting } from "./context.ts";
+import { checkCheckpointId, forkPoint } from "./continue-from.ts";
 import { knownKeys, objectArg } from "./object-arg.ts";
 import { plannedTasks } from "./read.ts";
 import { checkConfig, type RunOptions, runOptionsConfig } from "./run-config.ts";
@@ -35,6 +36,16 @@ export interface ContinueOptions extends RunOptions {
    */
   asNode?: string;
   /**
+   * An older checkpoint of the thread to go on from (a snapshot's `checkpointId` in
+   * `threads.history`): time travel, as LangGraph's `invoke(null, { configurable: { checkpoint_id
+   * } })` replays from one and `updateState` on one forks. The run's first commit forks from it
+   * and becomes the thread's head; the checkpoints after it stay in the history. Its nodes run
+   * again, side effects and all; the questions the thread waited for are cancelled (resolved by
+   * this run), as a start's are. Without `update` or `asNode`, a checkpoint where a run ended is
+   * refused (nothing runs from it). The thread's head itself: as without it.
+   */
+  checkpointId?: string;
+  /**
    * A retry of this continue with the same key returns its first call's run, instead of running
    * the thread on again (a failed node once more); the key given with another update, asNode or
    * run options is refused (IdempotencyKeyReusedError). Kept per thread, as a start's and a
@@ -46,6 +57,7 @@ export interface ContinueOptions extends RunOptions {
 const CONTINUE_OPTIONS = [
   "update",
   "asNode",
+  "checkpointId",
   "idempotencyKey",
   "durability",
   "context",
@@ -58,8 +70,8 @@ const CONTINUE_OPTIONS = [
  * a node it could not count as, before anything is written.
  */
 async function checkUpdate(ctx: ClientContext, threadId: string, options: ContinueOptions): Promise<void> {
-  const { update, asNode } = options;
-  if (update === undefined && asNode === undefined) return;
+  const { update, asNode, checkpointId } = options;
+  if (update === undefined && asNode === undefined && checkpointId === undefined) return;
   if (update !== undefined) {
     objectArg(update, "threads.continue's update", "{ messages: [editedMessage] }", true);
     const problem = jsonbProblem(update, "The update");
@@ -75,6 +87,7 @@ async function checkUpdate(ctx: ClientContext, threadId: string, options: Contin
   const what = `The update of threads.continue on thread "${threadId}"`;
   await checkStateValues(ctx, thread.graph_id, update ?? {}, what, "update");
   if (asNode !== undefined) await checkAsNode(ctx, thread.graph_id, asNode);
+  if (checkpointId !== undefined) await checkCheckpointId(ctx, thread.graph_id, checkpointId);
 }
 
 /**
@@ -169,7 +182,8 @@ async function continuedFrom(ctx: ClientContext, thread: ThreadRow, plain: boole
  * thread parked at a static breakpoint (`interruptBefore` / `interruptAfter`) goes past it; one
  * whose last run failed, or was cancelled, runs again what that run had not finished (a failed
  * superstep's finished tasks are not run again, and an answer it had taken is used again); a
- * finished one is refused. A thread waiting on `interrupt()` answers needs `resume`. A retry with
+ * finished one is refused. A thread waiting on `interrupt()` answers needs `resume`. Given a
+ * `checkpointId`, goes on from that older checkpoint instead (time travel: a fork). A retry with
  * the same `idempotencyKey` gets the first call's run.
  * `streamMode`: what the run's workers report, for runs.stream.
  */
@@ -212,6 +226,7 @@ async function recordContinue(
       kind: "continue" as const,
       update: options.update,
       asNode: options.asNode,
+      checkpointId: options.checkpointId,
       config: runConfig,
     };
     return {
@@ -219,28 +234,45 @@ async function recordContinue(
       job: null,
     };
   }
-  const pending = await threadInterrupts(ctx.db, client, threadId, "pending");
-  if (pending.length > 0)
-    throw new InvalidInputError(
-      `Thread "${threadId}" waits for answers to interrupt(s) ${pending.map((p) => p.id).join(", ")}: ` +
-        "answer them with threads.resume(threadId, value).",
-    );
-  await refuseBusy(ctx, client, thread);
   const plain = options.update === undefined && options.asNode === undefined;
-  const checkpointId = await continuedFrom(ctx, thread, plain);
+  const from = options.checkpointId;
+  const fork = from === undefined ? undefined : await forkPoint(ctx, thread, from, plain);
+  if (fork?.older !== true) await refuseWaiting(ctx, client, threadId);
+  await refuseBusy(ctx, client, thread);
+  const checkpointId = fork?.older ? fork.checkpointId : await continuedFrom(ctx, thread, plain);
+  // The fork plans afresh: what the thread waited for belongs to the branch it leaves.
+  if (fork?.older) await supersedeInterrupts(ctx.db, client, threadId, id);
   await insertRun(ctx.db, client, {
     id,
     thread_id: threadId,
     graph_id: thread.graph_id,
     kind: "resume",
-    input: {
-      ...(options.asNode === undefined ? { continue: true as const } : { asNode: options.asNode }),
-      ...(options.update === undefined ? {} : { update: options.update }),
-      ...(runConfig === undefined ? {} : { config: runConfig }),
-    },
+    input: continueInput(options, runConfig),
     idempotency_key: key ?? null,
     checkpoint_id: checkpointId,
   });
   await setThreadState(ctx.db, client, threadId, { status: "busy", currentRunId: id });
   return { runId: id, job: { threadId, runId: id, checkpointId } };
+}
+
+/** Refuses to continue past questions the thread waits for: they take threads.resume. */
+async function refuseWaiting(ctx: ClientContext, client: Queryable, threadId: string): Promise<void> {
+  const pending = await threadInterrupts(ctx.db, client, threadId, "pending");
+  if (pending.length > 0)
+    throw new InvalidInputError(
+      `Thread "${threadId}" waits for answers to interrupt(s) ${pending.map((p) => p.id).join(", ")}: ` +
+        "answer them with threads.resume(threadId, value), or go back to an older checkpoint (threads.continue(threadId, { checkpointId })).",
+    );
+}
+
+/** A continue's run input: a fork when given a checkpoint (its own key: see RunInput), else past the head's breakpoint. */
+function continueInput(options: ContinueOptions, runConfig: RunConfig | undefined): RunInput {
+  const { update, asNode, checkpointId } = options;
+  const rest = {
+    ...(update === undefined ? {} : { update }),
+    ...(runConfig === undefined ? {} : { config: runConfig }),
+  };
+  if (checkpointId !== undefined)
+    return { fork: { checkpointId, ...(asNode === undefined ? {} : { asNode }) }, ...rest };
+  return asNode === undefined ? { continue: true, ...rest } : { asNode, ...rest };
 }

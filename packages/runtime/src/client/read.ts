@@ -150,15 +150,25 @@ export async function* threadHistory(ctx: ClientContext, threadId: string, optio
     );
   objectArg(filter, "threads.history's filter", '{ source: "input" }');
   if (!isStorableId(threadId)) return; // as for a thread never started: no checkpoints
+  let graph: ReturnType<typeof threadsGraph> | undefined;
   for await (const tuple of ctx.saver.list({ threadId, ns: "" }, { limit, before, filter })) {
+    graph ??= threadsGraph(ctx, threadId);
     yield {
       checkpointId: tuple.checkpoint.id,
       parentId: tuple.parentId,
       values: stateValues(tuple),
+      // The nodes it plans, as a snapshot's next: where threads.continue({ checkpointId }) goes on.
+      next: plannedTasks(tuple, await graph).map((task) => task.name),
       metadata: tuple.metadata,
       createdAt: tuple.checkpoint.ts,
     };
   }
+}
+
+/** The registration of the thread's graph, as its workers last registered it (undefined: none). */
+async function threadsGraph(ctx: ClientContext, threadId: string) {
+  const thread = await getThread(ctx.db, ctx.db.pool, threadId);
+  return thread === undefined ? undefined : registeredGraph(ctx, thread.graph_id);
 }
 
 export interface RunResult {

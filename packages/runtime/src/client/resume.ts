@@ -10,7 +10,7 @@ import {
   resumeIssues,
   UnknownInterruptError,
 } from "@layover/graph";
-import { ThreadNotFoundError } from "../errors.ts";
+import { InterruptAlreadyResolvedError, ThreadNotFoundError } from "../errors.ts";
 import { checkKey, hasControlCharacter, isStorableId, shown, textProblem } from "../keys.ts";
 import { alreadyResolved, NOT_INTERRUPTED_HINT, recordResume } from "../resume-transition.ts";
 import { firstCallOfKey, type ResumeCall } from "../same-call.ts";
@@ -104,9 +104,20 @@ async function explainRefusal(
   const thread = await getThread(ctx.db, q, threadId);
   if (thread === undefined) throw new ThreadNotFoundError(threadId);
   if (unknown.length > 0) {
-    const [known] = await interruptsById(ctx.db, q, threadId, unknown);
+    const [[known], pending] = await Promise.all([
+      interruptsById(ctx.db, q, threadId, unknown),
+      threadInterrupts(ctx.db, q, threadId, "pending"),
+    ]);
+    // A question withdrawn while the thread waits for others (a fork that asked anew): say so.
+    if (known?.status === "cancelled" && pending.length > 0)
+      throw new InterruptAlreadyResolvedError({
+        threadId,
+        interruptId: known.id,
+        status: known.status,
+        resolvedBy: known.resolved_by,
+        resolvedAt: known.resolved_at,
+      });
     if (known) throw alreadyResolved(threadId, known.id, known);
-    const pending = await threadInterrupts(ctx.db, q, threadId, "pending");
     throw new UnknownInterruptError(
       unknown,
       pending.map((p) => p.id),

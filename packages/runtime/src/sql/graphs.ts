@@ -21,6 +21,8 @@ export interface GraphRow {
     continueAsNode?: boolean;
     /** The workers take threads.continue's context and durability (older ones ignore them, and the start's context too). */
     continueRunOptions?: boolean;
+    /** The workers take threads.continue's checkpointId (older ones would go on from the head). */
+    continueFrom?: boolean;
   };
 }
 

@@ -189,3 +189,22 @@ export async function listInterrupts(db: Db, query: ListInterruptsQuery) {
       : null;
   return { interrupts: page.map(({ cursor_ts: _, ...row }) => row as InterruptRow), nextCursor };
 }
+
+/**
+ * Cancels what the thread waits for, resolved by run `runId`, which plans afresh (a fork from an
+ * older checkpoint: its questions belong to the abandoned branch). The caller holds the
+ * thread's row lock.
+ */
+export async function supersedeInterrupts(
+  db: Db,
+  q: Queryable,
+  threadId: string,
+  runId: string,
+): Promise<void> {
+  await q.query(
+    db.prepared("supersede_interrupts", `SELECT ${db.table("supersede_interrupts")}($1, $2)`, [
+      threadId,
+      runId,
+    ]),
+  );
+}

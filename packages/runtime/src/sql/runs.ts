@@ -107,7 +107,17 @@ export type RunInput =
    * worker older than asNode reads a continue and would run the node the person skipped; this
    * it cannot read, and fails the run instead.
    */
-  | { asNode: string; update?: Record<string, unknown>; config?: ContinueConfig };
+  | { asNode: string; update?: Record<string, unknown>; config?: ContinueConfig }
+  /**
+   * From an older checkpoint of the thread (time travel): a fork, with an update (counted as
+   * `asNode`'s output when given) or none (a replay). Its own key, not a `continue`: a worker
+   * older than forks would go on from the head instead; this it cannot read, and fails the run.
+   */
+  | {
+      fork: { checkpointId: string; asNode?: string };
+      update?: Record<string, unknown>;
+      config?: ContinueConfig;
+    };
 
 export async function insertRun(
   db: Db,
