@@ -86,7 +86,8 @@ describe("thread ids, idempotency keys and names Postgres cannot hold", () => {
       ...[42, { key: 1 }, null, "", "a\u0000b", "key-\uD83E", long].map(
         (v) => ["idempotencyKey", v] as const,
       ),
-      ...[42, { who: 1 }, "", "a\u0000b", "ann \uDE00"].map((v) => ["resolvedBy", v] as const),
+      // A name as long as a key allows at most: a megabyte one was quoted in every later refusal.
+      ...[42, { who: 1 }, "", "a\u0000b", "ann \uDE00", long].map((v) => ["resolvedBy", v] as const),
     ])
       await expect(h.client.threads.resume(threadId, "yes", { [field]: value })).rejects.toMatchObject({
         code: "INVALID_INPUT",
@@ -186,6 +187,36 @@ describe("limits and options of the wrong kind", () => {
     const history = [];
     for await (const checkpoint of h.client.threads.history(threadId, { limit: 1 })) history.push(checkpoint);
     expect(history).toHaveLength(1);
+  });
+
+  it("says a query string's value is a string, not the number or Date it reads as", async () => {
+    const read = async () => {
+      for await (const _ of h.client.threads.history("t", { limit: "10" as unknown as number }));
+    };
+    await expect(read()).rejects.toMatchObject({ message: expect.stringContaining('got the string "10"') });
+    await expect(h.client.interrupts.list({ limit: "10" as unknown as number })).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining('got the string "10"'),
+    });
+    await expect(
+      h.client.interrupts.list({ olderThan: "2020-01-01" as unknown as Date }),
+    ).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining('got the string "2020-01-01"'),
+    });
+  });
+
+  it("refuses a crons.list filter it would ignore, and a crons.delete of something not an id", async () => {
+    await expect(h.client.crons.list({ graphId: "approval" } as never)).rejects.toMatchObject({
+      code: "INVALID_INPUT",
+      message: expect.stringContaining("crons.list takes no arguments"),
+    });
+    for (const id of [{ id: "c" }, 5, undefined, ""])
+      await expect(h.client.crons.delete(id as string)).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+        message: expect.stringContaining("crons.delete takes a cron's id"),
+      });
+    expect(await h.client.crons.list()).toEqual(expect.any(Array));
   });
 
   it("refuses options or a config that is not an object (null, a string), instead of a TypeError or ignoring it", async () => {

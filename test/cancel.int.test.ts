@@ -202,8 +202,10 @@ describe("runs.cancel", () => {
     const again = await h.client.threads.resume(started.threadId, "yes");
     expect((await h.client.runs.wait(again.runId)).status).toBe("interrupted");
     expect(await h.client.runs.cancel(again.runId)).toEqual({ status: "cancelled" });
+    // Saying the question was cancelled, and by whom: not only that nothing waits.
     await expect(h.client.threads.resume(started.threadId, "yes")).rejects.toMatchObject({
       code: "NOT_INTERRUPTED",
+      message: expect.stringMatching(/was cancelled \(.+\) at /),
     });
     // By id too: a cancelled question was answered by nobody.
     const [asked] = (await h.client.interrupts.list({ status: "cancelled", threadId: started.threadId }))

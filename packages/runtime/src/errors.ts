@@ -10,7 +10,8 @@ export type RuntimeErrorCode =
   | "WAIT_TIMEOUT"
   | "INVALID_CONFIG"
   | "POSTGRES_UNAVAILABLE"
-  | "IDEMPOTENCY_KEY_REUSED";
+  | "IDEMPOTENCY_KEY_REUSED"
+  | "CLIENT_CLOSED";
 
 class RuntimeError<C extends RuntimeErrorCode> extends LayoverError<C> {}
 
@@ -97,6 +98,21 @@ export class InterruptAlreadyResolvedError extends RuntimeError<"INTERRUPT_ALREA
     this.status = args.status;
     this.resolvedBy = args.resolvedBy;
     this.resolvedAt = args.resolvedAt;
+  }
+}
+
+/**
+ * A call on a client after its `close()`, or a wait its `close()` ended: nothing was done by the
+ * call (a run waited for goes on: another client's runs.wait gives its result).
+ */
+export class ClientClosedError extends RuntimeError<"CLIENT_CLOSED"> {
+  constructor(call: string, inFlight = false) {
+    super(
+      "CLIENT_CLOSED",
+      inFlight
+        ? `${call}: the client was closed (client.close()) while it waited; the run goes on, and runs.wait on an open client gives its result.`
+        : `${call}: this client was closed (client.close()), so nothing was done: make calls before closing it, or create another with createClient().`,
+    );
   }
 }
 

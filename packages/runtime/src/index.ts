@@ -49,6 +49,7 @@ export {
 } from "./dispatch.ts";
 export {
   type CallPart,
+  ClientClosedError,
   IdempotencyKeyReusedError,
   InterruptAlreadyResolvedError,
   InvalidConfigError,

@@ -18,6 +18,17 @@ export function shown(value: unknown): string {
 }
 
 /**
+ * `value` as an error message shows it, with its type where the text alone would hide it: the
+ * string "10" from a query string is not the number 10, nor "2020-01-01" a Date.
+ */
+export function shownTyped(value: unknown): string {
+  if (value instanceof Date)
+    return Number.isNaN(value.getTime()) ? "an invalid Date" : `the Date ${value.toISOString()}`;
+  if (typeof value === "string") return `the string ${shown(value)}`;
+  return shown(value);
+}
+
+/**
  * Whether `text` holds a control character (C0, DEL or C1): what a terminal would act on, such
  * as a newline that starts a forged line of output or an escape sequence.
  */

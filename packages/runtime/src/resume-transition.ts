@@ -16,8 +16,15 @@ export function alreadyResolved(
   interruptId: string,
   row: InterruptRow | undefined,
 ): InterruptAlreadyResolvedError | NotInterruptedError {
-  // A cancelled wait was answered by nobody: the thread simply waits for nothing.
-  if (row?.status === "cancelled") return new NotInterruptedError(threadId, NOT_INTERRUPTED_HINT);
+  // A cancelled wait was answered by nobody: the thread simply waits for nothing. Say who
+  // cancelled it: continuing would run the node a colleague stopped (it asks anew).
+  if (row?.status === "cancelled")
+    return new NotInterruptedError(
+      threadId,
+      `Its question "${row.id}" was cancelled${row.resolved_by ? ` (${row.resolved_by})` : ""}` +
+        `${row.resolved_at ? ` at ${row.resolved_at.toISOString()}` : ""}; nothing was changed. ` +
+        "To ask it again, threads.continue(threadId) runs its node again; or start the thread anew with an input (runs.start).",
+    );
   return new InterruptAlreadyResolvedError({
     threadId,
     interruptId,

@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { PostgresTimeouts } from "../connections.ts";
 import { DEFAULT_MAX_REDIS_BACKLOG } from "../dispatch.ts";
 import { InvalidConfigError } from "../errors.ts";
-import { shown, textProblem, unknownKeysProblem } from "../keys.ts";
+import { MAX_KEY_BYTES, shown, textProblem, unknownKeysProblem } from "../keys.ts";
 import { checkPostgresLanes } from "../pipelined-pool.ts";
 import { checkTimeouts } from "../service-options.ts";
 
@@ -90,7 +90,7 @@ export function checkClientOptions(options: ClientOptions): void {
     throw new InvalidConfigError(
       `createClient: pass pool and connection together (yours, left open by close()), or neither (then databaseUrl and redisUrl); got only a ${options.pool === undefined ? "connection" : "pool"}.`,
     );
-  const identity = options.identity === undefined ? undefined : textProblem(options.identity);
+  const identity = options.identity === undefined ? undefined : textProblem(options.identity, MAX_KEY_BYTES);
   if (identity !== undefined)
     throw new InvalidConfigError(
       `createClient: identity must be ${identity}, or left out for "client"; got ${shown(options.identity)}.`,

@@ -5,8 +5,8 @@ import { connectPostgresPools, connectRedis } from "../connections.ts";
 import { type CronSpec, cronsApi } from "../crons.ts";
 import { createDb, type Db } from "../db.ts";
 import { createDispatcher } from "../dispatch.ts";
-import { UnknownGraphError } from "../errors.ts";
-import { isStorableId } from "../keys.ts";
+import { ClientClosedError, UnknownGraphError } from "../errors.ts";
+import { isStorableId, shown } from "../keys.ts";
 import { DEFAULT_POSTGRES_LANES } from "../pipelined-pool.ts";
 import { getGraph, listGraphIds, listGraphs } from "../sql/graphs.ts";
 import type { ListInterruptsQuery } from "../sql/interrupts.ts";
@@ -45,12 +45,14 @@ function runsApi(ctx: ClientContext, hub: RunEventHub, redis: { readers: StreamR
   return {
     start: async (args: StartRunArgs) =>
       startRun(ctx, objectArg(args, "runs.start's argument", "{ graphId, input }", true)),
+    // The client's close ends a wait in flight (ClientClosedError), as it ends streams and watches.
     wait: async (runId: string, waitOptions?: { timeoutMs?: number }) =>
       waitForRun(
         ctx,
         hub,
         runId,
         optionsArg(waitOptions, "runs.wait's options", "{ timeoutMs: 5000 }", ["timeoutMs"]),
+        redis.readers.closing,
       ),
     /**
      * What the run reports as it runs (the modes its start's `config.streamMode` or its resume's
@@ -168,8 +170,22 @@ function checkedCrons(ctx: ClientContext, crons: ReturnType<typeof cronsApi>) {
       });
       return crons.create(spec);
     },
-    list: crons.list,
-    delete: crons.delete,
+    /** Every cron, oldest first: it takes no filter (one given is refused, not ignored). */
+    list: async (...args: unknown[]) => {
+      if (args.some((arg) => arg !== undefined))
+        throw new InvalidInputError(
+          `crons.list takes no arguments: it lists every cron (filter its result by graphId); got ${shown(args.find((arg) => arg !== undefined))}.`,
+        );
+      return crons.list();
+    },
+    /** Deletes cron `id` (crons.create's `id`); false when there is none. */
+    delete: async (id: string) => {
+      if (typeof id !== "string" || id === "")
+        throw new InvalidInputError(
+          `crons.delete takes a cron's id (the id crons.create and crons.list give), as a string; got ${shown(id)}. Nothing was deleted.`,
+        );
+      return crons.delete(id);
+    },
   };
 }
 
@@ -234,6 +250,7 @@ export function createClient(options: ClientOptions = {}) {
   };
   const crons = cronsApi(db, connection, prefix, logger);
   const store = new PostgresStore({ pool: storePool, schema: db.schema, index: options.storeIndex });
+  let closed = false;
   return withTypedFailures(
     {
       runs: runsApi(ctx, hub, { readers, prefix }),
@@ -259,8 +276,11 @@ export function createClient(options: ClientOptions = {}) {
           ctx.dispatcher,
           optionsArg(reconcileOptions, "reconcile's options", "{ limit: 1000 }", RECONCILE_OPTIONS),
         ),
+      /** Ends the client's waits, streams and watches; its calls after are refused (ClientClosedError). */
       async close() {
-        readers.close();
+        if (closed) return;
+        closed = true;
+        readers.close(new ClientClosedError("runs.wait", true));
         await hub.close();
         await crons.close();
         await ctx.dispatcher.close();
@@ -270,7 +290,7 @@ export function createClient(options: ClientOptions = {}) {
         }
       },
     },
-    db.schema,
+    { schema: db.schema, closed: () => closed },
   );
 }
 

@@ -1,6 +1,6 @@
 import { InvalidInputError } from "@layover/graph";
 import type { Db } from "../db.ts";
-import { isStorableDate, isStorableId, shown } from "../keys.ts";
+import { isStorableDate, isStorableId, shown, shownTyped } from "../keys.ts";
 import {
   type InterruptRow,
   type InterruptStatus,
@@ -58,10 +58,12 @@ function checkQuery(query: ListInterruptsQuery): void {
       `status must be "pending", "resolved", "expired" or "cancelled"; got ${JSON.stringify(query.status)}`,
     );
   if (query.limit !== undefined && !(Number.isSafeInteger(query.limit) && query.limit > 0))
-    refuse(`limit must be a whole number above 0 (at most 1,000 are returned); got ${String(query.limit)}`);
+    refuse(
+      `limit must be a whole number above 0 (at most 1,000 are returned); got ${shownTyped(query.limit)}`,
+    );
   if (query.olderThan !== undefined && !isStorableDate(query.olderThan))
     refuse(
-      `olderThan must be a valid Date from 4714 BC on (as Postgres holds times); got ${String(query.olderThan)}`,
+      `olderThan must be a valid Date from 4714 BC on (as Postgres holds times); got ${shownTyped(query.olderThan)}`,
     );
   for (const field of ["graphId", "threadId"] as const)
     if (query[field] != null && !isStorableId(query[field]))

@@ -1,7 +1,7 @@
 import type { CheckpointTuple } from "@layover/checkpoint";
 import { InvalidInputError, tasksOfCheckpoint } from "@layover/graph";
 import { RunNotFoundError, ThreadNotFoundError } from "../errors.ts";
-import { isStorableId, shown } from "../keys.ts";
+import { isStorableId, shown, shownTyped } from "../keys.ts";
 import { checkpointState } from "../run-result.ts";
 import { type InterruptRow, threadInterrupts } from "../sql/interrupts.ts";
 import { getRunWithPending, type RunRow, type RunWithPending } from "../sql/runs.ts";
@@ -142,7 +142,7 @@ export async function* threadHistory(ctx: ClientContext, threadId: string, optio
   // Else a negative or NaN limit reads nothing, and a fractional one fails in Postgres.
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit > 0))
     throw new InvalidInputError(
-      `threads.history: limit must be a whole number above 0, or left out for every checkpoint; got ${String(limit)}.`,
+      `threads.history: limit must be a whole number above 0, or left out for every checkpoint; got ${shownTyped(limit)}.`,
     );
   if (before !== undefined && typeof before !== "string")
     throw new InvalidInputError(

@@ -11,7 +11,7 @@ import {
   UnknownInterruptError,
 } from "@layover/graph";
 import { InterruptAlreadyResolvedError, ThreadNotFoundError } from "../errors.ts";
-import { checkKey, hasControlCharacter, isStorableId, shown, textProblem } from "../keys.ts";
+import { checkKey, hasControlCharacter, isStorableId, MAX_KEY_BYTES, shown, textProblem } from "../keys.ts";
 import { alreadyResolved, NOT_INTERRUPTED_HINT, recordResume } from "../resume-transition.ts";
 import { firstCallOfKey, type ResumeCall } from "../same-call.ts";
 import {
@@ -165,7 +165,8 @@ export async function resumeThread(
   const by =
     options.resolvedBy === undefined
       ? undefined
-      : (textProblem(options.resolvedBy) ?? controlProblem(options.resolvedBy as string));
+      : // Bounded as a key is: every later refusal and layover-admin quote it.
+        (textProblem(options.resolvedBy, MAX_KEY_BYTES) ?? controlProblem(options.resolvedBy as string));
   if (by !== undefined)
     throw new InvalidInputError(
       `resolvedBy must be ${by}, or left out for the client's identity; got ${shown(options.resolvedBy)}. Nothing was changed.`,

@@ -38,9 +38,12 @@ export class StreamReaders {
     else reader.disconnect();
   }
 
-  /** Ends the open streams and closes every reader, idle or not (a stream the app stopped reading still holds one). */
-  close(): void {
-    this.closer.abort();
+  /**
+   * Ends the open streams (and waits given `closing`, rejected with `reason`) and closes every
+   * reader, idle or not (a stream the app stopped reading still holds one).
+   */
+  close(reason?: unknown): void {
+    this.closer.abort(reason);
     for (const reader of [...this.idle.splice(0), ...this.inUse]) reader.disconnect();
     this.inUse.clear();
   }

@@ -3,7 +3,7 @@
 // caller can branch on.
 import { LayoverError } from "@layover/checkpoint";
 import { classifyFailure, isQueryTimeout } from "@layover/checkpoint-postgres";
-import { InvalidConfigError, PostgresUnavailableError } from "../errors.ts";
+import { ClientClosedError, InvalidConfigError, PostgresUnavailableError } from "../errors.ts";
 
 /**
  * Whether `error` is pg's (not Layover's) and says Postgres could not be reached: a connection
@@ -77,9 +77,30 @@ async function* typedItems(call: string, iterable: AsyncIterable<unknown>, schem
   }
 }
 
+/** What a client's methods are wrapped with: its schema (see typedFailure), and whether it was closed. */
+interface Wrapping {
+  schema?: string | undefined;
+  closed?: () => boolean;
+}
+
+/** The methods that give an async iterable (read after the call), not a promise. */
+const ITERABLE_CALLS: ReadonlySet<string> = new Set(["runs.stream", "threads.history", "interrupts.watch"]);
+
+/** A call on a closed client: refused as the call would fail, a rejection or an iterable that throws. */
+function refusedClosed(call: string): unknown {
+  const error = new ClientClosedError(call);
+  if (!ITERABLE_CALLS.has(call)) return Promise.reject(error);
+  return (async function* refused() {
+    yield* [];
+    throw error;
+  })();
+}
+
 /** `method` whose failures (thrown, rejected, or while its async iterable is read) are typed. */
-function typedMethod(call: string, method: (...args: unknown[]) => unknown, schema: string | undefined) {
+function typedMethod(call: string, method: (...args: unknown[]) => unknown, wrapping: Wrapping) {
+  const { schema, closed } = wrapping;
   return (...args: unknown[]) => {
+    if (closed?.() === true) return refusedClosed(call);
     let result: unknown;
     try {
       result = method(...args);
@@ -103,17 +124,18 @@ function typedIterable(call: string, iterable: AsyncIterable<unknown>, schema: s
 
 /**
  * `api` with each method (in nested groups too: `runs.start`) failing with
- * PostgresUnavailableError where Postgres could not be reached, and with InvalidConfigError where
- * the runtime's tables are not in `schema`; `close` is left as it is.
+ * PostgresUnavailableError where Postgres could not be reached, with InvalidConfigError where
+ * the runtime's tables are not in `schema`, and with ClientClosedError once `closed()` (doing
+ * nothing); `close` is left as it is.
  */
-export function withTypedFailures<T extends Api>(api: T, schema?: string, path = ""): T {
+export function withTypedFailures<T extends Api>(api: T, wrapping: Wrapping = {}, path = ""): T {
   const wrapped: Api = {};
   for (const [name, member] of Object.entries(api)) {
     const call = path === "" ? name : `${path}.${name}`;
     if (typeof member === "function" && name !== "close")
-      wrapped[name] = typedMethod(call, member as (...args: unknown[]) => unknown, schema);
+      wrapped[name] = typedMethod(call, member as (...args: unknown[]) => unknown, wrapping);
     else if (typeof member === "object" && member !== null && !Array.isArray(member))
-      wrapped[name] = withTypedFailures(member as Api, schema, call);
+      wrapped[name] = withTypedFailures(member as Api, wrapping, call);
     else wrapped[name] = member;
   }
   return wrapped as T;

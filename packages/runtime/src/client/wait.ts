@@ -110,11 +110,12 @@ async function readThrough(
   ctx: ClientContext,
   runId: string,
   before: Reading,
-  hint: string | undefined,
+  { hint, stop }: { hint: string | undefined; stop: AbortSignal | undefined },
 ): Promise<{ reading: Reading; unreachable?: unknown }> {
   try {
     return { reading: await readSettled(ctx, runId, before.threadId, hint) };
   } catch (error) {
+    stop?.throwIfAborted(); // a read the stop cut short (the client closed its pool under it)
     if (!isPostgresUnreachable(error)) throw error;
     return { reading: before, unreachable: error };
   }
@@ -122,7 +123,7 @@ async function readThrough(
 
 /**
  * Resolves when the run settles: `{ status, values, interrupts }`. `stop` (a stream that ends
- * early) rejects it with the signal's reason at its next wake.
+ * early, the client's close) rejects it with the signal's reason at once.
  */
 export async function waitForRun(
   ctx: ClientContext,
@@ -163,7 +164,7 @@ export async function waitForRun(
     let unreachable: unknown;
     for (;;) {
       stop?.throwIfAborted();
-      if (read) ({ reading, unreachable } = await readThrough(ctx, runId, reading, hint));
+      if (read) ({ reading, unreachable } = await readThrough(ctx, runId, reading, { hint, stop }));
       if (reading.result !== undefined) return reading.result;
       const left = deadline - Date.now();
       if (left <= 0) {

@@ -114,8 +114,9 @@ export async function answeredBy(
 }
 
 /**
- * The answer a late resume lost to: the thread's most recently closed interrupt, if a person or
- * the timeout sweep answered it (not a cancel) and nothing was started on the thread since.
+ * The answer a late resume lost to: the thread's most recently closed interrupt — answered by a
+ * person or the timeout sweep, or cancelled (its run cancelled, or superseded) — if nothing was
+ * started on the thread since.
  * Served by the interrupts primary key (thread_id leads) and runs_thread_starts: it reads the
  * thread's closed interrupts, which grow with its history (a refused answer's explanation).
  */
@@ -125,7 +126,7 @@ export async function lastAnswer(db: Db, q: Queryable, threadId: string): Promis
        SELECT * FROM ${db.table("interrupts")}
         WHERE thread_id = $1 AND status IN ('resolved', 'expired', 'cancelled')
         ORDER BY resolved_at DESC, id DESC LIMIT 1) l
-      WHERE l.status <> 'cancelled' AND NOT EXISTS (
+      WHERE NOT EXISTS (
         SELECT 1 FROM ${db.table("runs")} r
          WHERE r.thread_id = $1 AND (r.kind = 'start') IS TRUE AND r.created_at > l.resolved_at)`,
     [threadId],
