@@ -57,6 +57,27 @@ describe("the node cache on workers", () => {
     }
   });
 
+  it("a subgraph compiled with a cache of its own shares its entries across workers, apart from the parent's nodes, and clearCache clears them", async () => {
+    const file = countFile();
+    const stopFirst = await h.startWorker({ id: "sub-cache-a" });
+    const first = await finished("cached-subgraph", { file, city: "OSL" });
+    await stopFirst();
+    // The parent's node and the subgraph's, of one name and one input, each ran and kept its own.
+    expect(first).toMatchObject({ forecast: "inner: cloudy in OSL" });
+    expect(counted(file)).toEqual(["outer forecast", "inner forecast"]);
+    const stopSecond = await h.startWorker({ id: "sub-cache-b" });
+    try {
+      // Another worker: the subgraph's InMemoryCache was the first worker's alone; its entries are the deployment's.
+      expect(await finished("cached-subgraph", { file, city: "OSL" })).toEqual(first);
+      expect(counted(file)).toEqual(["outer forecast", "inner forecast"]);
+      await h.client.graphs.clearCache("cached-subgraph");
+      await finished("cached-subgraph", { file, city: "OSL" });
+      expect(counted(file)).toEqual(["outer forecast", "inner forecast", "outer forecast", "inner forecast"]);
+    } finally {
+      await stopSecond();
+    }
+  });
+
   it("an operator clears one graph's entries (layover-admin clear-cache); another graph's stay", async () => {
     const stop = await h.startWorker({ id: "cache-c" });
     try {

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import { OutsideNodeError } from "./errors.ts";
 import type { CallScope } from "./func/call-scope.ts";
+import type { GraphCache } from "./graph/cache-policy.ts";
 import type { Emitter } from "./stream.ts";
 
 /** What a running node can reach through `interrupt()`, subgraphs and the custom stream. */
@@ -14,6 +15,8 @@ export interface TaskContext {
   checkpointer: CheckpointSaver | undefined;
   /** Subgraphs the task calls store in `checkpointer`, whatever saver they were compiled with. */
   subgraphsShareSaver: boolean;
+  /** Where subgraphs the task calls keep a cache of their own's writes (see StepEnv.subgraphsCache). */
+  subgraphsCache?: GraphCache | undefined;
   /** Resume values known for this run, by interrupt id (shared with nested subgraphs). */
   resumeValues: ReadonlyMap<string, unknown>;
   /**

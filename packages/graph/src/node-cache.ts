@@ -4,7 +4,7 @@
 import type { CacheFullKey } from "@layover/checkpoint";
 import type { Write } from "./algo/apply-writes.ts";
 import type { PlannedTask } from "./algo/plan.ts";
-import { cacheKey, type GraphCache, readCache, writeCache } from "./graph/cache-policy.ts";
+import { cacheKey, type GraphCache, readCache, scopedNode, writeCache } from "./graph/cache-policy.ts";
 import type { CachePolicy } from "./graph/spec.ts";
 import type { StepEnv } from "./step-env.ts";
 import { storedWrites, withoutKeys } from "./untracked.ts";
@@ -54,7 +54,7 @@ async function readCached(
       // keyFunc of the user's gets the input whole, as LangGraph's.
       const input =
         policy.keyFunc === undefined ? withoutKeys(inputOf(task), env.spec.untracked) : inputOf(task);
-      lookup.keys.set(task.id, cacheKey(cache.name, task.name, policy, input));
+      lookup.keys.set(task.id, cacheKey(cache.name, scopedNode(cache, task.name), policy, input));
     } catch (error) {
       lookup.failures.set(task.id, error);
     }

@@ -29,6 +29,11 @@ export interface StepEnv {
    * saver of their own (see StepperOptions.subgraphsShareSaver); nested subgraphs inherit it.
    */
   subgraphsShareSaver?: boolean | undefined;
+  /**
+   * With subgraphsShareSaver: the run's cache, where subgraphs compiled with a cache of their own
+   * keep their nodes' writes (an InMemoryCache of theirs would be one process's); nested ones inherit it.
+   */
+  subgraphsCache?: GraphCache | undefined;
   /** Resume values of the enclosing task (a subgraph sees its parent's). */
   inheritedResume: ReadonlyMap<string, unknown> | undefined;
   emit: Emitter | undefined;

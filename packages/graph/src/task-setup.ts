@@ -34,6 +34,7 @@ export function taskSetup(
     node: task.name,
     checkpointer: env.durable ? env.saver : undefined,
     subgraphsShareSaver: env.subgraphsShareSaver === true,
+    subgraphsCache: env.subgraphsCache,
     resumeValues: resume,
     asked: asked === undefined ? undefined : new Map(asked.map((record) => [record.id, record])),
     interruptIndex: 0,

@@ -74,6 +74,9 @@ describe("a graph module's entries", () => {
       [[graph], "must export its graphs as an object of graph id"],
       [{ g: builder.compile({ store: new InMemoryStore() }) }, "compiled with an InMemoryStore"],
       [{ g: builder.compile({ cache: new InMemoryCache() }) }, "compiled with an InMemoryCache"],
+      // A subclass (one that logs, say) keeps its entries in one process just the same.
+      [{ g: builder.compile({ store: new (class Memories extends InMemoryStore {})() }) }, "InMemoryStore"],
+      [{ g: builder.compile({ cache: new (class Traced extends InMemoryCache {})() }) }, "InMemoryCache"],
     ];
     for (const [entries, message] of cases) {
       expect(() => servedGraphs(entries, saver, store, cache), message).toThrow(

@@ -108,13 +108,26 @@ function storeBound(graph: CompiledStateGraph<any, any>, store: BaseStore): Comp
   return graph.store === undefined ? graph.withStore(store) : graph;
 }
 
-/** Refuses a graph compiled with an InMemoryStore or InMemoryCache (see storeBound, cacheBound). */
+/**
+ * Whether `value` is an instance of a class named `name` or of a subclass of one: Layover's and
+ * LangGraph's in-memory stores and caches alike (one package cannot import the other's class).
+ */
+function descendsFrom(value: unknown, name: string): boolean {
+  let proto = typeof value === "object" && value !== null ? Object.getPrototypeOf(value) : null;
+  while (proto !== null) {
+    if (proto.constructor?.name === name) return true;
+    proto = Object.getPrototypeOf(proto);
+  }
+  return false;
+}
+
+/** Refuses a graph compiled with an InMemoryStore or InMemoryCache, or a subclass of one (see storeBound, cacheBound). */
 function checkOwnStoreAndCache(id: string, graph: CompiledStateGraph<any, any>): void {
-  if (graph.store?.constructor?.name === "InMemoryStore")
+  if (descendsFrom(graph.store, "InMemoryStore"))
     throw new InvalidConfigError(
       `Graph "${id}" in the graph module: compiled with an InMemoryStore, which each worker would keep apart. Compile it without a store: workers give their graphs the deployment's Postgres store (client.store reaches it too).`,
     );
-  if (graph.cache?.constructor?.name === "InMemoryCache")
+  if (descendsFrom(graph.cache, "InMemoryCache"))
     throw new InvalidConfigError(
       `Graph "${id}" in the graph module: compiled with an InMemoryCache, which each worker would keep apart. Compile it without a cache: workers give their graphs the deployment's Postgres cache.`,
     );

@@ -4,7 +4,7 @@ import type { PlannedTask } from "../algo/plan.ts";
 import { RETURN } from "../constants.ts";
 import { currentTask, inAttempt, type TaskContext } from "../context.ts";
 import { OutsideNodeError } from "../errors.ts";
-import { cacheKey, readCache, writeCache } from "../graph/cache-policy.ts";
+import { cacheKey, readCache, scopedNode, writeCache } from "../graph/cache-policy.ts";
 import type { CachePolicy, NodeConfig, RetryPolicy } from "../graph/spec.ts";
 import { deterministicId } from "../ids.ts";
 import { GraphInterrupt } from "../interrupt.ts";
@@ -105,7 +105,7 @@ export function callTask(
   const cache = scope.cache;
   if (cache === undefined || policies.cachePolicy === undefined)
     return run(parent, call, fn, policies, undefined);
-  const key = cacheKey(cache.name, name, policies.cachePolicy, args);
+  const key = cacheKey(cache.name, scopedNode(cache, name), policies.cachePolicy, args);
   const looked = readCache(cache, [key]).then(([found]) =>
     found === undefined ? run(parent, call, fn, policies, key) : hit(scope, call, found.value),
   );

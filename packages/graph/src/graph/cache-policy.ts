@@ -11,6 +11,16 @@ export interface GraphCache {
   name: string;
   /** Told when the cache fails (a read, a write): the run goes on without it. @defaultValue a process warning */
   onError?: ((error: unknown) => void) | undefined;
+  /**
+   * A subgraph's place, when it keeps its nodes' writes in its run's cache under the run's graph
+   * name (on workers): its nodes' keys are told apart from the graph's and other subgraphs'.
+   */
+  scope?: string | undefined;
+}
+
+/** The name a node's (or task's) cache keys are made with: scoped by its subgraph's place, if any. */
+export function scopedNode(cache: GraphCache, node: string): string {
+  return cache.scope === undefined ? node : `${cache.scope}\u0000${node}`;
 }
 
 /**

@@ -390,6 +390,7 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     env.inputSeed = options.seed;
     env.storePause = options.storePause;
     env.subgraphsShareSaver = options.subgraphsShareSaver;
+    if (options.subgraphsShareSaver === true) env.subgraphsCache = env.cache;
     let prefetched = options.head;
     const load = async (checkpointId?: string) => {
       const tuple = prefetched;

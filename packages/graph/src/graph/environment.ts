@@ -201,6 +201,27 @@ function subgraphSaver(graph: GraphRuntimeOptions, parent: TaskContext): Checkpo
   return graph.checkpointer ?? parent.checkpointer;
 }
 
+/**
+ * Where a subgraph's nodes with a cachePolicy keep their writes: its own cache, not its caller's,
+ * as LangGraph's; but on workers (`subgraphsCache`) the run's, under the run's graph name (so
+ * every worker shares them, and clearing the graph's cache clears them), its keys scoped by the
+ * subgraph's place (the node names of `ns`) and name.
+ */
+function subgraphCache(graph: GraphRuntimeOptions, parent: TaskContext, ns: string): StepEnv["cache"] {
+  const own = graphCache(graph);
+  const shared = parent.subgraphsCache;
+  if (own === undefined || shared === undefined) return own;
+  // Each part of ns is `node:taskId` (`node:taskId:n` for a node's n-th subgraph call); the task
+  // id changes with every run, the node and the call's place do not.
+  const place = ns
+    .split("|")
+    .map((part) => part.replace(TASK_ID_IN_NS, "$1"))
+    .join("|");
+  return { ...shared, scope: `${place}\u0000${graph.spec.name}` };
+}
+
+const TASK_ID_IN_NS = /:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}((?::\d+)?)$/;
+
 /** What a subgraph at `ns` streams to: its own stream() call's emitter (`own`) and the run's (`run`). */
 function nestedStream(own: Emitter | undefined, run: Emitter | undefined, ns: string): Emitter | undefined {
   const toRun = run === undefined ? undefined : nestedEmitter(run, ns);
@@ -251,8 +272,8 @@ export function runEnvironment(
       chainParent: parentRunOf(config?.callbacks) ?? parent.chainRun,
       // The caller's store over the subgraph's own, as LangGraph's: on workers, the deployment's.
       store: callStore(config) ?? parent.store ?? graph.store,
-      // Its own cache, not its caller's, as LangGraph's.
-      cache: graphCache(graph),
+      cache: subgraphCache(graph, parent, ns),
+      subgraphsCache: parent.subgraphsCache,
     };
     return { env, subgraph: true };
   }
