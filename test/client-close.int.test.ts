@@ -8,7 +8,7 @@ import { createClient, type LayoverClient } from "@layover/runtime";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gate } from "./fixtures/held-node.ts";
-import { createHarness, type Harness } from "./support/harness.ts";
+import { createHarness, type Harness, parkedApproval } from "./support/harness.ts";
 import { until } from "./support/until.ts";
 
 let h: Harness;
@@ -88,5 +88,24 @@ describe.each(kinds)("client.close() on a client with %s", (_kind, make) => {
       message: expect.stringContaining("interrupts.watch"),
     });
     await end();
+  });
+});
+
+it("fails a threads.history taken before close() and read after it with ClientClosedError, not pg's pool error", async () => {
+  const client = createClient({
+    databaseUrl: h.databaseUrl,
+    redisUrl: h.redisUrl,
+    schema: h.schema,
+    prefix: h.prefix,
+  });
+  const { threadId } = await parkedApproval(h, "history");
+  const taken = client.threads.history(threadId);
+  await client.close();
+  const read = async () => {
+    for await (const _ of taken);
+  };
+  await expect(read()).rejects.toMatchObject({
+    code: "CLIENT_CLOSED",
+    message: expect.stringContaining("threads.history"),
   });
 });

@@ -17,6 +17,7 @@ import {
 import { createDb, registerGraph } from "@layover/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "./support/harness.ts";
+import { until } from "./support/until.ts";
 
 const calls = new Map<string, number>();
 const count = (threadId: unknown, what: string) => {
@@ -51,9 +52,10 @@ function tripGraph(checkpointer?: MemorySaver) {
 }
 
 let h: Harness;
+let stopWorker: () => Promise<void>;
 beforeAll(async () => {
   h = await createHarness("continue_fork");
-  await h.startWorker({ id: "w1", graphs: { trip: tripGraph() } });
+  stopWorker = await h.startWorker({ id: "w1", graphs: { trip: tripGraph() } });
 }, 60_000);
 afterAll(async () => {
   await h?.close();
@@ -167,6 +169,37 @@ describe("threads.continue from an older checkpoint", () => {
       code: "IDEMPOTENCY_KEY_REUSED",
     });
     expect(await h.client.threads.runs(threadId)).toHaveLength(2);
+  });
+});
+
+describe("a fork cancelled before a worker took it", () => {
+  it("gives back the questions it superseded: the thread waits for them again", async () => {
+    const threadId = await parkedTrip("Kyiv");
+    const [asked] = (await h.client.interrupts.list({ threadId, status: "pending" })).interrupts;
+    const before = await checkpointBefore(threadId, "plan");
+    await stopWorker(); // every worker busy or down: the fork's job waits in Redis
+    const fork = await h.client.threads.continue(threadId, {
+      checkpointId: before,
+      update: { destination: "Oslo" },
+    });
+    expect((await h.client.interrupts.list({ threadId, status: "pending" })).interrupts).toEqual([]);
+    expect(await h.client.runs.cancel(fork.runId)).toEqual({ status: "cancelled" });
+    stopWorker = await h.startWorker({ id: "w2", graphs: { trip: tripGraph() } });
+    // The cancelled fork's job stops and hands the thread back to its question.
+    await until(
+      async () => (await h.client.threads.get(threadId)).status === "interrupted",
+      10_000,
+      "the cancelled fork's job never gave the question back",
+    );
+    expect((await h.client.interrupts.list({ threadId, status: "pending" })).interrupts).toMatchObject([
+      { id: asked?.id, value: { plan: "trip to Kyiv" } },
+    ]);
+    const answered = await h.client.threads.resume(threadId, "yes");
+    expect(await h.client.runs.wait(answered.runId)).toMatchObject({
+      status: "success",
+      values: { booked: "trip to Kyiv (yes)" },
+    });
+    expect(counted(threadId, "plan")).toBe(1);
   });
 });
 

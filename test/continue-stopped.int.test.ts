@@ -156,6 +156,26 @@ describe("threads.continue after a run that was cancelled", () => {
     expect(await h.client.runs.wait(again.runId)).toMatchObject({ status: "success", values: { n: 111 } });
     expect(["s1", "s2", "s3"].map((node) => counted(threadId, node))).toEqual([1, 1, 1]);
   });
+
+  it("waits again for the question of a parked run someone cancelled, and goes on with its answer", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "ask-then-book", input: {} });
+    expect((await h.client.runs.wait(runId)).status).toBe("interrupted");
+    expect(await h.client.runs.cancel(runId)).toEqual({ status: "cancelled" });
+    // The node asks what the thread's head already holds: nothing new to store with the park.
+    // Before, the park sent an empty list of writes, which the saver refused on every attempt
+    // of the job: the run stayed pending and the thread busy for good.
+    const again = await h.client.threads.continue(threadId);
+    expect(await h.client.runs.wait(again.runId, { timeoutMs: 10_000 })).toMatchObject({
+      status: "interrupted",
+      interrupts: [{ value: "book LHR?" }],
+    });
+    // Answered, the node goes on with the answer (to this airline's 503 on a thread's first booking).
+    const done = await h.client.threads.resume(threadId, "yes");
+    expect(await h.client.runs.wait(done.runId)).toMatchObject({
+      status: "error",
+      error: { message: expect.stringContaining("airline: 503") },
+    });
+  });
 });
 
 describe("a resume cancelled before a worker took it", () => {

@@ -91,6 +91,41 @@ describe("a thread that waits in a node the next version does not have", () => {
     const withSend = { ...checkpoint, updatedChannels: [], pendingSends: [{ node: "gone", arg: {} }] };
     expect(unknownPlannedNodes(version(saver, "review").spec, withSend)).toEqual(["gone"]);
   });
+
+  it("refuses the answer with MissingNodeError when the join a finished sibling wrote to changed its sources", async () => {
+    const Trail = new StateSchema({
+      trail: new ReducedValue(
+        z.array(z.string()).default(() => []),
+        {
+          inputSchema: z.string(),
+          reducer: (trail: string[], entry: string) => [...trail, entry],
+        },
+      ),
+    });
+    /** a (asks) and b, joined into c; `sources` adds x to the join. */
+    const joined = (saver: MemorySaver, sources: string[]) => {
+      let graph = new StateGraph(Trail)
+        .addNode("a", () => ({ trail: `a:${String(interrupt("a?"))}` }))
+        .addNode("b", () => ({ trail: "b" }))
+        .addNode("c", () => ({ trail: "c" }))
+        .addEdge(START, "a")
+        .addEdge(START, "b")
+        .addEdge("c", END);
+      if (sources.includes("x")) graph = graph.addNode("x", () => ({ trail: "x" })).addEdge(START, "x");
+      return graph.addEdge(sources, "c").compile({ checkpointer: saver });
+    };
+    const saver = new MemorySaver();
+    await joined(saver, ["a", "b"]).invoke({}, thread("t5"));
+    // b's write to the join a+b → c waits with a's question; the next version joins a+b+x.
+    const error = await expectCode(
+      joined(saver, ["a", "b", "x"]).invoke(new Command({ resume: "yes" }), thread("t5")),
+      "MISSING_NODE",
+    );
+    expect(error.message).toContain('"c" through a join of edges this version of the graph does not have');
+    expect(await joined(saver, ["a", "b"]).invoke(new Command({ resume: "yes" }), thread("t5"))).toEqual({
+      trail: ["a:yes", "b", "c"],
+    });
+  });
 });
 
 describe("an answer to a question the next version asks with another schema", () => {

@@ -41,7 +41,7 @@ export function plannedTasks(env: StepEnv, head: LoadedHead): PlannedTask[] {
  * version of the graph (see unknownPlannedNodes); undefined for the graph's own checkpoints.
  */
 export function missingNodes(env: StepEnv, head: LoadedHead): MissingNodeError | undefined {
-  const nodes = unknownPlannedNodes(env.spec, head.checkpoint);
+  const nodes = unknownPlannedNodes(env.spec, head.checkpoint, head.pendingWrites);
   if (nodes.length === 0) return undefined;
   return new MissingNodeError(env.key.threadId, nodes, [...env.spec.nodes.keys()]);
 }

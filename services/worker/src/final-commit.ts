@@ -68,6 +68,9 @@ export function storeWithPark(
   final: FinalCommit,
 ): StorePause {
   return async (chain, writes, pause) => {
+    // Nothing new to store (a node asked again what its head already holds, with no answer):
+    // pauseSettled parks the run on its own.
+    if (chain.length === 0 && writes.length === 0) return;
     // The head it pauses at is stored already when nothing was held: the writes go alone.
     const store = <R>(then: PutThen) =>
       chain.length > 0 ? saver.putThen<R>(chain, then, writes) : saver.putWritesThen<R>(writes, then);

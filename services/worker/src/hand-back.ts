@@ -1,10 +1,11 @@
 // A job this worker's version of a graph cannot run (mid-way through a rolling deploy): handed
 // back for a worker of another version, until its last attempt fails the run.
 import type { CheckpointTuple } from "@layover/checkpoint";
-import { unknownPlannedNodes } from "@layover/graph";
+import { isLayoverError, unknownPlannedNodes } from "@layover/graph";
 import type { RunRow } from "@layover/runtime";
+import type { Logger } from "pino";
 import type { ServedGraph, WorkerContext } from "./context.ts";
-import { refusesValues } from "./job-end.ts";
+import { failBeforeStep, type JobResult, refusesValues } from "./job-end.ts";
 
 /**
  * A job for a graph this worker's module does not export, or (`reason`) one this worker's version
@@ -38,7 +39,8 @@ export async function handBackMissingNodes(
 ): Promise<void> {
   if (!run.prepared && "input" in run.input) return;
   const tuple = await head;
-  const nodes = tuple === undefined ? [] : unknownPlannedNodes(served.graph.spec, tuple.checkpoint);
+  const nodes =
+    tuple === undefined ? [] : unknownPlannedNodes(served.graph.spec, tuple.checkpoint, tuple.pendingWrites);
   if (nodes.length > 0)
     throw new GraphNotServedError(
       ctx.workerId,
@@ -63,4 +65,34 @@ export async function handBackRefusedInput(ctx: WorkerContext, run: RunRow, refu
     run.graph_id,
     `refuses the run's input, which producers checked against another version (${reason})`,
   );
+}
+
+/**
+ * Hands the job back when its superstep failed with MissingNodeError from a subgraph (a question
+ * asked inside a subgraph by a node this worker's version lacks; the root's are found before the
+ * step): what the superstep did is kept (its finished tasks' writes, the answers it took), and a
+ * worker of the version that has the node runs the subgraph on. The last attempt fails the run.
+ */
+export function handBackFailedStep(ctx: WorkerContext, run: RunRow, error: unknown, last: boolean): void {
+  if (last || !isLayoverError(error, "MISSING_NODE")) return;
+  throw new GraphNotServedError(
+    ctx.workerId,
+    run.graph_id,
+    `cannot run on where the thread waits inside a subgraph (${(error as Error).message})`,
+  );
+}
+
+/**
+ * A run the graph refuses: handed back when producers checked it against another version (a
+ * rolling deploy: a worker of that version may take it), else, and on the last attempt, failed.
+ */
+export async function refusedRun(
+  ctx: WorkerContext,
+  log: Logger,
+  run: RunRow,
+  refusal: unknown,
+  last: boolean,
+): Promise<JobResult> {
+  if (!last) await handBackRefusedInput(ctx, run, refusal);
+  return failBeforeStep(ctx, log, run, refusal);
 }

@@ -29,11 +29,10 @@ import {
   storeWithPark,
   threadsNext,
 } from "./final-commit.ts";
-import { GraphNotServedError, handBackMissingNodes, handBackRefusedInput } from "./hand-back.ts";
+import { GraphNotServedError, handBackFailedStep, handBackMissingNodes, refusedRun } from "./hand-back.ts";
 import {
   announce,
   fail,
-  failBeforeStep,
   type JobResult,
   leaveJob,
   lockLost,
@@ -154,11 +153,17 @@ async function runJob(
     const saver = ctx.saver.guarded(holdsThreadGuard(ctx.db, run), fence);
     const emit = stream.open(run);
     const signal = signalOf(ctx, job, loss);
-    const stepper = stepperOf(ctx, { served, run, head, final, saver, emit, signal });
+    let stepper: Stepper;
+    try {
+      stepper = stepperOf(ctx, { served, run, head, final, saver, emit, signal });
+    } catch (error) {
+      // The graph refuses the run's config: an interruptBefore naming a node only another version has.
+      if (!refusesRun(error)) throw error;
+      return await refusedRun(ctx, log, run, error, attempt.last);
+    }
     const refusal = run.prepared ? undefined : await prepareOrRefusal(stepper, run);
-    if (refusal !== undefined && !attempt.last) await handBackRefusedInput(ctx, run, refusal);
-    if (refusal !== undefined) return await failBeforeStep(ctx, log, run, refusal);
-    return await advance(ctx, served, run, { stepper, final, saver, stream, loss }, log);
+    if (refusal !== undefined) return await refusedRun(ctx, log, run, refusal, attempt.last);
+    return await advance(ctx, served, run, { stepper, final, saver, stream, loss, last: attempt.last }, log);
   } finally {
     await marking?.cancel();
   }
@@ -323,7 +328,15 @@ async function advance(
     saver,
     stream,
     loss,
-  }: { stepper: Stepper; final: FinalCommit; saver: GuardedSaver; stream: JobStream; loss: JobLoss },
+    last,
+  }: {
+    stepper: Stepper;
+    final: FinalCommit;
+    saver: GuardedSaver;
+    stream: JobStream;
+    loss: JobLoss;
+    last: boolean;
+  },
   log: Logger,
 ): Promise<JobResult> {
   const started = performance.now();
@@ -381,7 +394,10 @@ async function advance(
     // commit (a subgraph's) refused for it: the run is the other worker's.
     if (outcome.status === "failed" && (loss.lost || isJobLockLost(outcome.error)))
       return lockLost(stepLog, outcome.error);
-    if (outcome.status === "failed") return fail(ctx, stepLog, run, outcome, steps, outcome.error);
+    if (outcome.status === "failed") {
+      handBackFailedStep(ctx, run, outcome.error, last);
+      return fail(ctx, stepLog, run, outcome, steps, outcome.error);
+    }
     const ended = finalSettled(ctx, stepLog, run, final, outcome, steps);
     const since = final.sentAt ?? performance.now();
     return settle(ctx, stepLog, run, ended, "finished", { checkpoint: outcome.checkpoint, since });

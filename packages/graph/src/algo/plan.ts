@@ -135,9 +135,15 @@ export function tasksOfCheckpoint(
  * Its trigger and join channels the graph does not have, and its sends to nodes it does not
  * have, by the node they start; empty for every checkpoint the graph itself writes.
  */
-export function unknownPlannedNodes(spec: GraphSpec, checkpoint: Checkpoint): string[] {
+export function unknownPlannedNodes(
+  spec: GraphSpec,
+  checkpoint: Checkpoint,
+  pendingWrites: readonly { channel: string }[] = [],
+): string[] {
   const missing = new Set<string>();
-  for (const channel of checkpoint.updatedChannels) {
+  // A finished task's pending write to a join of edges this version lacks (its sibling paused)
+  // counts as the join's target, as one the checkpoint updated does.
+  for (const channel of [...checkpoint.updatedChannels, ...pendingWrites.map((write) => write.channel)]) {
     const node = triggeredNode(channel);
     if (node !== undefined && !spec.channels.has(channel)) missing.add(node);
   }

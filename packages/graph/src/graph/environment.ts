@@ -117,7 +117,7 @@ function callBreakpoints(
   for (const name of given) {
     if (!graph.spec.nodes.has(name))
       throw new InvalidInputError(
-        `config.${option} names "${name}", which is not a node of graph "${graph.spec.name}". ` +
+        `config.${option} names "${name}", which is not a node of graph "${graph.cacheName ?? graph.spec.name}". ` +
           `Its nodes: ${[...graph.spec.nodes.keys()].join(", ")}.`,
       );
   }

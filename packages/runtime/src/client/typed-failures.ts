@@ -68,12 +68,16 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof (value as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === "function";
 }
 
-/** `iterable`'s items; a failure while iterating as typedFailure says. */
-async function* typedItems(call: string, iterable: AsyncIterable<unknown>, schema: string | undefined) {
+/**
+ * `iterable`'s items; a failure while iterating as typedFailure says, or ClientClosedError once
+ * the client closed (an iterable taken before `close()` and read after it).
+ */
+async function* typedItems(call: string, iterable: AsyncIterable<unknown>, wrapping: Wrapping) {
   try {
     yield* iterable;
   } catch (error) {
-    throw typedFailure(call, error, schema);
+    if (wrapping.closed?.() === true) throw new ClientClosedError(call);
+    throw typedFailure(call, error, wrapping.schema);
   }
 }
 
@@ -111,13 +115,13 @@ function typedMethod(call: string, method: (...args: unknown[]) => unknown, wrap
       return result.catch((error: unknown) => {
         throw typedFailure(call, error, schema);
       });
-    return isAsyncIterable(result) ? typedIterable(call, result, schema) : result;
+    return isAsyncIterable(result) ? typedIterable(call, result, wrapping) : result;
   };
 }
 
 /** typedItems, keeping the iterable's `close()` (interrupts.watch's) where it has one. */
-function typedIterable(call: string, iterable: AsyncIterable<unknown>, schema: string | undefined) {
-  const items = typedItems(call, iterable, schema);
+function typedIterable(call: string, iterable: AsyncIterable<unknown>, wrapping: Wrapping) {
+  const items = typedItems(call, iterable, wrapping);
   const { close } = iterable as { close?: unknown };
   return typeof close === "function" ? Object.assign(items, { close: () => close.call(iterable) }) : items;
 }
