@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { jsonbProblem, unstorableText } from "./jsonb.ts";
+import { InMemoryStore } from "./store/memory-store.ts";
 
 describe("unstorableText", () => {
   it("finds a NUL character in a string, a key or an array item, and says where", () => {
@@ -30,5 +31,27 @@ describe("jsonbProblem", () => {
     expect(jsonbProblem({ when: new Date(0) }, "The input")).toContain("date.toISOString()");
     expect(jsonbProblem({ big: 5n }, "The input")).toContain("a BigInt");
     expect(jsonbProblem({ a: [1, "x", null, { b: true }] }, "The input")).toBeUndefined();
+  });
+});
+
+describe("a value nested thousands of levels deep", () => {
+  const deep = (levels: number) => {
+    let value: Record<string, unknown> = { leaf: true };
+    for (let i = 0; i < levels; i++) value = { inner: value };
+    return value;
+  };
+
+  it("is refused with a message saying so, not a RangeError from the checks' recursion", () => {
+    expect(jsonbProblem(deep(20_000), "The value")).toMatch(/^The value is nested too deeply to check/);
+    expect(jsonbProblem(deep(1_000), "The value")).toBeUndefined();
+  });
+
+  it("is refused by a store's put with its typed error, the store unchanged", async () => {
+    const store = new InMemoryStore();
+    await expect(store.put(["deep"], "k", deep(20_000))).rejects.toMatchObject({
+      code: "INVALID_STORE_OPERATION",
+      message: expect.stringContaining("nested too deeply"),
+    });
+    expect(await store.get(["deep"], "k")).toBeNull();
   });
 });

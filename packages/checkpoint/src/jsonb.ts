@@ -94,6 +94,20 @@ export function jsonbIssue(
   what: string,
 ): { message: string; redactedMessage: string } | undefined {
   try {
+    return storableIssue(value, what);
+  } catch (error) {
+    // The checks walk the value recursively: thousands of levels deep, they run out of stack.
+    if (!(error instanceof RangeError)) throw error;
+    const message = `${what} is nested too deeply to check (thousands of levels of objects or lists): store it flatter, or as a string of JSON.`;
+    return { message, redactedMessage: message };
+  }
+}
+
+function storableIssue(
+  value: unknown,
+  what: string,
+): { message: string; redactedMessage: string } | undefined {
+  try {
     assertJsonSerialisable(asStoredJson(value), what);
   } catch (error) {
     if (error instanceof NotSerializableError)
