@@ -109,3 +109,17 @@ it("fails a threads.history taken before close() and read after it with ClientCl
     message: expect.stringContaining("threads.history"),
   });
 });
+
+it("gives a stream or watch taken after close() the close() its type has, which does nothing", async () => {
+  const client = createClient({
+    databaseUrl: h.databaseUrl,
+    redisUrl: h.redisUrl,
+    schema: h.schema,
+    prefix: h.prefix,
+  });
+  await client.close();
+  for (const taken of [client.runs.stream(randomUUID()), client.interrupts.watch()]) {
+    expect(() => taken.close()).not.toThrow();
+    await expect(taken[Symbol.asyncIterator]().next()).rejects.toMatchObject({ code: "CLIENT_CLOSED" });
+  }
+});

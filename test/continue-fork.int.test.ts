@@ -12,10 +12,12 @@ import {
   MemorySaver,
   START,
   StateGraph,
+  StateSchema,
   type StateSnapshot,
 } from "@layover/graph";
 import { createDb, registerGraph } from "@layover/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { createHarness, type Harness } from "./support/harness.ts";
 import { until } from "./support/until.ts";
 
@@ -51,11 +53,25 @@ function tripGraph(checkpointer?: MemorySaver) {
     .compile(checkpointer ? { checkpointer } : {});
 }
 
+/** prep → review (asks); amount must be even: a refinement the producers' JSON Schema check lets through. */
+const picky = new StateGraph(
+  new StateSchema({
+    amount: z.number().refine((n) => n % 2 === 0, "must be even"),
+    approved: z.string().optional(),
+  }),
+)
+  .addNode("prep", () => ({}))
+  .addNode("review", () => ({ approved: String(interrupt("approve?")) }))
+  .addEdge(START, "prep")
+  .addEdge("prep", "review")
+  .addEdge("review", END)
+  .compile();
+
 let h: Harness;
 let stopWorker: () => Promise<void>;
 beforeAll(async () => {
   h = await createHarness("continue_fork");
-  stopWorker = await h.startWorker({ id: "w1", graphs: { trip: tripGraph() } });
+  stopWorker = await h.startWorker({ id: "w1", graphs: { trip: tripGraph(), picky } });
 }, 60_000);
 afterAll(async () => {
   await h?.close();
@@ -184,7 +200,7 @@ describe("a fork cancelled before a worker took it", () => {
     });
     expect((await h.client.interrupts.list({ threadId, status: "pending" })).interrupts).toEqual([]);
     expect(await h.client.runs.cancel(fork.runId)).toEqual({ status: "cancelled" });
-    stopWorker = await h.startWorker({ id: "w2", graphs: { trip: tripGraph() } });
+    stopWorker = await h.startWorker({ id: "w2", graphs: { trip: tripGraph(), picky } });
     // The cancelled fork's job stops and hands the thread back to its question.
     await until(
       async () => (await h.client.threads.get(threadId)).status === "interrupted",
@@ -200,6 +216,30 @@ describe("a fork cancelled before a worker took it", () => {
       values: { booked: "trip to Kyiv (yes)" },
     });
     expect(counted(threadId, "plan")).toBe(1);
+  });
+});
+
+describe("a fork its worker refuses", () => {
+  it("fails its run and gives back the questions it superseded: the thread waits for them again", async () => {
+    const { runId, threadId } = await h.client.runs.start({ graphId: "picky", input: { amount: 2 } });
+    const [asked] = (await h.client.runs.wait(runId)).interrupts;
+    // amount 3 passes the producers' check; the worker's graph refuses it (odd).
+    const fork = await h.client.threads.continue(threadId, {
+      checkpointId: await checkpointBefore(threadId, "prep"),
+      update: { amount: 3 },
+    });
+    expect(await h.client.runs.wait(fork.runId)).toMatchObject({
+      status: "error",
+      error: { message: expect.stringContaining("must be even") },
+    });
+    expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
+    expect((await h.client.interrupts.list({ threadId, status: "pending" })).interrupts).toMatchObject([
+      { id: asked?.id },
+    ]);
+    expect(await h.client.runs.wait((await h.client.threads.resume(threadId, "ok")).runId)).toMatchObject({
+      status: "success",
+      values: { amount: 2, approved: "ok" },
+    });
   });
 });
 

@@ -78,14 +78,45 @@ async function handedToV1(runId: string, tag: string) {
   }
 }
 
-describe.each(["sub-node", "sub-call"])("%s: v2 renames the subgraph's node a thread waits in", (graphId) => {
-  it("hands the resume from a v2 worker to a v1 one, which finishes it with the answer", async () => {
-    const threadId = await parkedOnV1(graphId);
+describe("v2 renames the node a thread waits in inside a subgraph", () => {
+  it("hands the resume from a v2 worker to a v1 one, which finishes it with the answer: a subgraph as a node", async () => {
+    const threadId = await parkedOnV1("sub-node");
     const { runId } = await h.client.threads.resume(threadId, "Ada");
-    expect(await handedToV1(runId, graphId)).toMatchObject({
+    expect(await handedToV1(runId, "sub-node")).toMatchObject({
       status: "success",
       values: { name: "Ada", trail: ["after Ada"] },
     });
+  }, 60_000);
+
+  it("fails the resume at once for a subgraph called from a node's code (whose code would run at each hand-back), keeping the answer for a rollback", async () => {
+    const threadId = await parkedOnV1("sub-call");
+    const v2 = await serve("v2", "v2-sub-call");
+    let runId: string;
+    try {
+      ({ runId } = await h.client.threads.resume(threadId, "Ada"));
+      expect(await h.client.runs.wait(runId, { timeoutMs: 20_000 })).toMatchObject({
+        status: "error",
+        error: {
+          code: "MISSING_NODE",
+          message: expect.stringContaining(
+            'node "ask", which this version of the graph does not have in its subgraph at "caller"',
+          ),
+        },
+      });
+    } finally {
+      await v2.close();
+    }
+    // Rolled back, the thread goes on with the answer the failed run took.
+    const v1 = await serve("v1", "v1-rolled-back");
+    try {
+      const again = await h.client.threads.continue(threadId);
+      expect(await h.client.runs.wait(again.runId, { timeoutMs: 20_000 })).toMatchObject({
+        status: "success",
+        values: { name: "Ada", trail: ["after Ada"] },
+      });
+    } finally {
+      await v1.close();
+    }
   }, 60_000);
 });
 

@@ -78,6 +78,20 @@ describe("the node cache on workers", () => {
     }
   });
 
+  it("gives two unnamed subgraphs called from one node none of each other's writes: they keep none on workers", async () => {
+    const stop = await h.startWorker({ id: "variants" });
+    try {
+      expect(await finished("cached-variants", { variant: "strict", text: "essay" })).toMatchObject({
+        verdict: "strict: rejected: essay",
+      });
+      expect(await finished("cached-variants", { variant: "lenient", text: "essay" })).toMatchObject({
+        verdict: "lenient: accepted: essay",
+      });
+    } finally {
+      await stop();
+    }
+  });
+
   it("an operator clears one graph's entries (layover-admin clear-cache); another graph's stay", async () => {
     const stop = await h.startWorker({ id: "cache-c" });
     try {

@@ -67,3 +67,6 @@ export function isInternalChannel(name: string): boolean {
 
 /** Supersteps a run takes at most unless its config's recursionLimit says otherwise, as LangGraph's. */
 export const DEFAULT_RECURSION_LIMIT = 25;
+
+/** A compiled graph's name when `compile({ name })` gives none, as LangGraph's. */
+export const DEFAULT_GRAPH_NAME = "LangGraph";

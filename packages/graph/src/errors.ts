@@ -147,7 +147,9 @@ export function isUnknownInterruptError(error: unknown): error is UnknownInterru
 export class MissingNodeError extends GraphError<"MISSING_NODE"> {
   /** The nodes the thread waits to run that the graph cannot plan. */
   readonly nodes: readonly string[];
-  constructor(threadId: string, nodes: readonly string[], graphNodes: readonly string[]) {
+  /** Where the graph that lacks them runs: "" for the thread's graph, a subgraph's checkpoint namespace. */
+  readonly ns: string;
+  constructor(threadId: string, nodes: readonly string[], graphNodes: readonly string[], ns = "") {
     const quoted = (list: readonly string[]) => list.map((node) => `"${node}"`).join(", ");
     const gone = nodes.filter((node) => !graphNodes.includes(node));
     const joined = nodes.filter((node) => graphNodes.includes(node));
@@ -159,17 +161,22 @@ export class MissingNodeError extends GraphError<"MISSING_NODE"> {
         ? `${quoted(joined)} through a join of edges this version of the graph does not have`
         : "",
     ].filter((part) => part !== "");
+    const where = ns === "" ? "" : ` in its subgraph at "${ns.replace(SUBGRAPH_TASK_IDS, "")}"`;
     super(
       "MISSING_NODE",
-      `Thread "${threadId}" waits to run ${what.join(", and ")} (its nodes: ${graphNodes.join(", ") || "none"}): ` +
+      `Thread "${threadId}" waits to run ${what.join(", and ")}${where} (its nodes: ${graphNodes.join(", ") || "none"}): ` +
         `a version of the graph that had ${nodes.length > 1 ? "them" : "it"} paused the thread. Nothing was run. ` +
         `To go on from where the thread waits, serve a version of the graph with ${quoted(nodes)} (keep a ` +
         "renamed node under its old name until no thread waits in it); or start the thread again with a new " +
         "input. Answers already given stay on its interrupts.",
     );
     this.nodes = nodes;
+    this.ns = ns;
   }
 }
+
+/** The task ids of a subgraph's namespace (`node:taskId|node:taskId`): its place by node names alone. */
+const SUBGRAPH_TASK_IDS = /:[0-9a-f-]{36}/g;
 
 export class AmbiguousResumeError extends GraphError<"AMBIGUOUS_RESUME"> {
   readonly pendingIds: readonly string[];

@@ -43,7 +43,7 @@ export function plannedTasks(env: StepEnv, head: LoadedHead): PlannedTask[] {
 export function missingNodes(env: StepEnv, head: LoadedHead): MissingNodeError | undefined {
   const nodes = unknownPlannedNodes(env.spec, head.checkpoint, head.pendingWrites);
   if (nodes.length === 0) return undefined;
-  return new MissingNodeError(env.key.threadId, nodes, [...env.spec.nodes.keys()]);
+  return new MissingNodeError(env.key.threadId, nodes, [...env.spec.nodes.keys()], env.key.ns);
 }
 
 /**

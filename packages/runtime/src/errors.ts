@@ -110,7 +110,7 @@ export class ClientClosedError extends RuntimeError<"CLIENT_CLOSED"> {
     super(
       "CLIENT_CLOSED",
       inFlight
-        ? `${call}: the client was closed (client.close()) while it waited; the run goes on, and runs.wait on an open client gives its result.`
+        ? `${call}: the client was closed (client.close()) while the call was under way; what it did is unknown (a run waited for goes on: runs.wait on an open client gives its result).`
         : `${call}: this client was closed (client.close()), so nothing was done: make calls before closing it, or create another with createClient().`,
     );
   }

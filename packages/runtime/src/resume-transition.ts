@@ -18,13 +18,17 @@ export function alreadyResolved(
 ): InterruptAlreadyResolvedError | NotInterruptedError {
   // A cancelled wait was answered by nobody: the thread simply waits for nothing. Say who
   // cancelled it: continuing would run the node a colleague stopped (it asks anew).
-  if (row?.status === "cancelled")
+  if (row?.status === "cancelled") {
+    const when = row.resolved_at ? ` at ${row.resolved_at.toISOString()}` : "";
+    // Superseded: a start or a fork (threads.continue with a checkpointId) left the branch it was asked on.
+    const instead = row.resolved_by?.startsWith("superseded by run ")
+      ? "The thread went on without it: it asks nothing now, or asks anew (interrupts.list)."
+      : "To ask it again, threads.continue(threadId) runs its node again; or start the thread anew with an input (runs.start).";
     return new NotInterruptedError(
       threadId,
-      `Its question "${row.id}" was cancelled${row.resolved_by ? ` (${row.resolved_by})` : ""}` +
-        `${row.resolved_at ? ` at ${row.resolved_at.toISOString()}` : ""}; nothing was changed. ` +
-        "To ask it again, threads.continue(threadId) runs its node again; or start the thread anew with an input (runs.start).",
+      `Its question "${row.id}" was cancelled${row.resolved_by ? ` (${row.resolved_by})` : ""}${when}; nothing was changed. ${instead}`,
     );
+  }
   return new InterruptAlreadyResolvedError({
     threadId,
     interruptId,

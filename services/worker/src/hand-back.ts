@@ -1,7 +1,7 @@
 // A job this worker's version of a graph cannot run (mid-way through a rolling deploy): handed
 // back for a worker of another version, until its last attempt fails the run.
 import type { CheckpointTuple } from "@layover/checkpoint";
-import { isLayoverError, unknownPlannedNodes } from "@layover/graph";
+import { isLayoverError, type MissingNodeError, unknownPlannedNodes } from "@layover/graph";
 import type { RunRow } from "@layover/runtime";
 import type { Logger } from "pino";
 import type { ServedGraph, WorkerContext } from "./context.ts";
@@ -68,13 +68,23 @@ export async function handBackRefusedInput(ctx: WorkerContext, run: RunRow, refu
 }
 
 /**
- * Hands the job back when its superstep failed with MissingNodeError from a subgraph (a question
- * asked inside a subgraph by a node this worker's version lacks; the root's are found before the
- * step): what the superstep did is kept (its finished tasks' writes, the answers it took), and a
- * worker of the version that has the node runs the subgraph on. The last attempt fails the run.
+ * Hands the job back when its superstep failed with MissingNodeError from a subgraph a node of
+ * the graph is (at every level down to it): a question asked inside it by a node this worker's
+ * version lacks, which no check before the step sees. Running such a task again runs none of
+ * the user's code before the subgraph's head (it resumes there), and what the superstep's other
+ * tasks finished is kept, so a worker of the version that has the node can take it. A subgraph
+ * called from a node's code is not handed back (the node's code before the call, its side
+ * effects, would run at each offer): the run fails, as the graph's own would.
  */
-export function handBackFailedStep(ctx: WorkerContext, run: RunRow, error: unknown, last: boolean): void {
+export function handBackFailedStep(
+  ctx: WorkerContext,
+  served: ServedGraph,
+  run: RunRow,
+  error: unknown,
+  last: boolean,
+): void {
   if (last || !isLayoverError(error, "MISSING_NODE")) return;
+  if (!subgraphNodesAll(served, (error as MissingNodeError).ns)) return;
   throw new GraphNotServedError(
     ctx.workerId,
     run.graph_id,
@@ -95,4 +105,16 @@ export async function refusedRun(
 ): Promise<JobResult> {
   if (!last) await handBackRefusedInput(ctx, run, refusal);
   return failBeforeStep(ctx, log, run, refusal);
+}
+
+/** Whether each segment of `ns` (`node:taskId|…`) is a node that is a compiled subgraph (none for the root's "": false). */
+function subgraphNodesAll(served: ServedGraph, ns: string): boolean {
+  if (ns === "") return false;
+  let spec = served.graph.spec;
+  for (const segment of ns.split("|")) {
+    const subgraph = spec.nodes.get(segment.slice(0, segment.indexOf(":")))?.subgraph;
+    if (subgraph === undefined) return false;
+    spec = subgraph.spec;
+  }
+  return true;
 }

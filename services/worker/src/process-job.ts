@@ -395,7 +395,7 @@ async function advance(
     if (outcome.status === "failed" && (loss.lost || isJobLockLost(outcome.error)))
       return lockLost(stepLog, outcome.error);
     if (outcome.status === "failed") {
-      handBackFailedStep(ctx, run, outcome.error, last);
+      handBackFailedStep(ctx, served, run, outcome.error, last);
       return fail(ctx, stepLog, run, outcome, steps, outcome.error);
     }
     const ended = finalSettled(ctx, stepLog, run, final, outcome, steps);

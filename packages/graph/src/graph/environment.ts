@@ -8,6 +8,7 @@ import {
   unstorableText,
 } from "@layover/checkpoint";
 import { type Durability, isDurability, requestedDurability, TASK_SEED } from "../commit.ts";
+import { DEFAULT_GRAPH_NAME } from "../constants.ts";
 import { currentTask, type TaskContext } from "../context.ts";
 import {
   InvalidGraphError,
@@ -205,12 +206,15 @@ function subgraphSaver(graph: GraphRuntimeOptions, parent: TaskContext): Checkpo
  * Where a subgraph's nodes with a cachePolicy keep their writes: its own cache, not its caller's,
  * as LangGraph's; but on workers (`subgraphsCache`) the run's, under the run's graph name (so
  * every worker shares them, and clearing the graph's cache clears them), its keys scoped by the
- * subgraph's place (the node names of `ns`) and name.
+ * subgraph's place (the node names of `ns`) and name. A subgraph without a name of its own
+ * (`compile({ name })`) keeps nothing there: two such subgraphs called from one place could not
+ * be told apart, and one would be given the other's writes.
  */
 function subgraphCache(graph: GraphRuntimeOptions, parent: TaskContext, ns: string): StepEnv["cache"] {
   const own = graphCache(graph);
   const shared = parent.subgraphsCache;
   if (own === undefined || shared === undefined) return own;
+  if (graph.spec.name === DEFAULT_GRAPH_NAME) return undefined;
   // Each part of ns is `node:taskId` (`node:taskId:n` for a node's n-th subgraph call); the task
   // id changes with every run, the node and the call's place do not.
   const place = ns

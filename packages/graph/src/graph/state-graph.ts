@@ -1,6 +1,6 @@
 import { unknownKeysProblem } from "@layover/checkpoint";
 import type { Command, Send } from "../command.ts";
-import { END, START } from "../constants.ts";
+import { DEFAULT_GRAPH_NAME, END, START } from "../constants.ts";
 import { InvalidGraphError } from "../errors.ts";
 import { checkedTimeout } from "../node-timeout.ts";
 import type {
@@ -298,7 +298,7 @@ export class StateGraph<
       );
     const { state, ...views } = this.views();
     const spec = buildGraphSpec({
-      name: options.name ?? "LangGraph",
+      name: options.name ?? DEFAULT_GRAPH_NAME,
       state,
       views,
       nodes: withDefaults(

@@ -76,8 +76,7 @@ async function* typedItems(call: string, iterable: AsyncIterable<unknown>, wrapp
   try {
     yield* iterable;
   } catch (error) {
-    if (wrapping.closed?.() === true) throw new ClientClosedError(call);
-    throw typedFailure(call, error, wrapping.schema);
+    throw closedFailure(call, error, wrapping);
   }
 }
 
@@ -90,14 +89,32 @@ interface Wrapping {
 /** The methods that give an async iterable (read after the call), not a promise. */
 const ITERABLE_CALLS: ReadonlySet<string> = new Set(["runs.stream", "threads.history", "interrupts.watch"]);
 
-/** A call on a closed client: refused as the call would fail, a rejection or an iterable that throws. */
+/**
+ * A call on a closed client: refused as the call would fail, a rejection or an iterable that
+ * throws (with the `close()` a stream's and a watch's have, which does nothing).
+ */
 function refusedClosed(call: string): unknown {
   const error = new ClientClosedError(call);
   if (!ITERABLE_CALLS.has(call)) return Promise.reject(error);
-  return (async function* refused() {
+  const refused = (async function* refused() {
     yield* [];
     throw error;
   })();
+  return Object.assign(refused, { close: () => {} });
+}
+
+/**
+ * A failure the client's close caused (pg's "Cannot use a pool after calling end", a reset
+ * connection), as ClientClosedError; Layover's own errors (a refused argument) as they are.
+ */
+function closedFailure(call: string, error: unknown, wrapping: Wrapping): unknown {
+  if (wrapping.closed?.() !== true) return typedFailure(call, error, wrapping.schema);
+  // pg's, or the saver's report of it (a statement the ended pool could not run).
+  const byClose =
+    !(error instanceof LayoverError) ||
+    isPostgresUnreachable(error) ||
+    error.code === "POSTGRES_QUERY_FAILED";
+  return byClose ? new ClientClosedError(call, true) : error;
 }
 
 /** `method` whose failures (thrown, rejected, or while its async iterable is read) are typed. */
@@ -113,7 +130,7 @@ function typedMethod(call: string, method: (...args: unknown[]) => unknown, wrap
     }
     if (isPromise(result))
       return result.catch((error: unknown) => {
-        throw typedFailure(call, error, schema);
+        throw closedFailure(call, error, wrapping);
       });
     return isAsyncIterable(result) ? typedIterable(call, result, wrapping) : result;
   };
