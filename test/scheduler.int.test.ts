@@ -231,6 +231,18 @@ describe("the operator CLI", () => {
     expect((await h.client.interrupts.list({ threadId, status: "pending" })).interrupts).toEqual([]);
   });
 
+  it("warns when no worker listens under its LAYOVER_PREFIX: the answer is recorded, its run waits unseen", async () => {
+    const right = await parkedTimed({});
+    const answered = await runAdmin(h, ["approve", right.threadId]);
+    expect(answered.stderr).not.toContain("no worker is connected");
+    const wrong = await parkedTimed({});
+    const misplaced = await runAdmin(h, ["approve", wrong.threadId], { LAYOVER_PREFIX: `${h.prefix}-typo` });
+    expect(misplaced.stdout).toContain(`resumed thread ${wrong.threadId}`);
+    expect(misplaced.stderr).toContain(
+      `no worker is connected to this Redis under LAYOVER_PREFIX "${h.prefix}-typo"`,
+    );
+  });
+
   it("refuses arguments it would not use, saying so, and answers nothing", async () => {
     const { threadId } = await parkedTimed({});
     const refusals = [

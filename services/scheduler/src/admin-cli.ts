@@ -23,6 +23,7 @@ import {
   ServiceEnv,
 } from "@layover/runtime";
 import pino from "pino";
+import { noWorkerWarning, workersListening } from "./admin-workers.ts";
 
 const USAGE = `Usage:
   layover-admin interrupts [--graph <id>] [--older-than 15m] [--limit 50] [--show-values]
@@ -351,6 +352,11 @@ async function main(): Promise<void> {
   ].includes(command);
   const value = answers ? resumeValue(command, args, flags) : undefined;
   const env = parseEnv(ServiceEnv, process.env, "layover-admin");
+  // Warnings on stderr, redacted as the services' are: stdout is the command's answer.
+  const logger = createLogger(
+    { level: "warn", logPayloads: false, name: "layover-admin" },
+    pino.destination(2),
+  );
   const client = createClient({
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
@@ -358,8 +364,7 @@ async function main(): Promise<void> {
     schema: env.LAYOVER_SCHEMA,
     prefix: env.LAYOVER_PREFIX,
     identity: `operator:${userInfo().username}`,
-    // Warnings on stderr, redacted as the services' are: stdout is the command's answer.
-    logger: createLogger({ level: "warn", logPayloads: false, name: "layover-admin" }, pino.destination(2)),
+    logger,
   });
   try {
     if (query !== undefined) await listPending(client, query, flags);
@@ -371,7 +376,12 @@ async function main(): Promise<void> {
       await requireGraph(client, args[0]);
       await client.graphs.clearCache(args[0] as string);
       console.log(`cleared the node cache of graph ${printable(args[0] as string)}`);
-    } else await resume(client, args[0] as string, value);
+    } else {
+      await resume(client, args[0] as string, value);
+      // Recorded either way; enqueued where no worker looks, the run would wait unseen.
+      if ((await workersListening(env.REDIS_URL, env.LAYOVER_PREFIX, logger)) === 0)
+        console.error(noWorkerWarning(env.LAYOVER_PREFIX));
+    }
   } finally {
     await client.close();
   }
