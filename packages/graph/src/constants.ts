@@ -70,3 +70,14 @@ export const DEFAULT_RECURSION_LIMIT = 25;
 
 /** A compiled graph's name when `compile({ name })` gives none, as LangGraph's. */
 export const DEFAULT_GRAPH_NAME = "LangGraph";
+
+/** A task id inside a checkpoint namespace (`node:taskId`, `node:taskId:n` for a node's n-th subgraph call). */
+const NAMESPACE_TASK_ID = /:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+
+/**
+ * A subgraph's place, from its checkpoint namespace (`node:taskId|node:taskId:1`) without the task
+ * ids, which change with every run (`node|node:1`): what stays the same from run to run.
+ */
+export function namespacePlace(ns: string): string {
+  return ns.replace(NAMESPACE_TASK_ID, "");
+}

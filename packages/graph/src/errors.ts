@@ -1,4 +1,5 @@
 import { isLayoverError, LayoverError } from "@layover/checkpoint";
+import { namespacePlace } from "./constants.ts";
 
 export type GraphErrorCode =
   | "INVALID_GRAPH"
@@ -161,7 +162,7 @@ export class MissingNodeError extends GraphError<"MISSING_NODE"> {
         ? `${quoted(joined)} through a join of edges this version of the graph does not have`
         : "",
     ].filter((part) => part !== "");
-    const where = ns === "" ? "" : ` in its subgraph at "${ns.replace(SUBGRAPH_TASK_IDS, "")}"`;
+    const where = ns === "" ? "" : ` in its subgraph at "${namespacePlace(ns)}"`;
     super(
       "MISSING_NODE",
       `Thread "${threadId}" waits to run ${what.join(", and ")}${where} (its nodes: ${graphNodes.join(", ") || "none"}): ` +
@@ -174,9 +175,6 @@ export class MissingNodeError extends GraphError<"MISSING_NODE"> {
     this.ns = ns;
   }
 }
-
-/** The task ids of a subgraph's namespace (`node:taskId|node:taskId`): its place by node names alone. */
-const SUBGRAPH_TASK_IDS = /:[0-9a-f-]{36}/g;
 
 export class AmbiguousResumeError extends GraphError<"AMBIGUOUS_RESUME"> {
   readonly pendingIds: readonly string[];

@@ -1,19 +1,11 @@
 import type { CheckpointTuple } from "@layover/checkpoint";
 import type { GuardedSaver } from "@layover/checkpoint-postgres";
-import {
-  DEFAULT_RECURSION_LIMIT,
-  type Durability,
-  type Emitter,
-  requestedDurability,
-  type StepOutcome,
-  type Stepper,
-} from "@layover/graph";
+import type { Emitter, StepOutcome, Stepper } from "@layover/graph";
 import {
   holdsThreadGuard,
   type JobLock,
   type JobRun,
   markRunning,
-  type RunConfig,
   type RunRow,
   readJobRunWithHead,
   releaseCancelled,
@@ -45,6 +37,7 @@ import { isJobLockLost, type JobLoss } from "./job-loss.ts";
 import { lockFence } from "./lock-fence.ts";
 import { interruptRows, parkRefusal } from "./park.ts";
 import { prepareRun } from "./prepare-run.ts";
+import { recursionLimitOf, runOptionsOf } from "./run-options.ts";
 import { JobStream } from "./run-stream.ts";
 
 export { GraphNotServedError } from "./hand-back.ts";
@@ -198,10 +191,7 @@ function stepperOf(
     {
       configurable: { thread_id: run.thread_id },
       metadata: { run_id: run.id },
-      ...durabilityOf(run, served),
-      ...breakpointsOf(run),
-      ...contextOf(run),
-      recursionLimit: recursionLimitOf(run, served),
+      ...runOptionsOf(run, served),
       ...(served.callbacks === undefined ? {} : { callbacks: served.callbacks }),
       // Aborts when the run is cancelled or the job lost: its running nodes see it (config.signal).
       signal,
@@ -235,56 +225,12 @@ async function cancelledMidStep(log: Logger, stepper: Stepper, error: unknown): 
 }
 
 /**
- * The run's durability: its start's (or LangGraph's older `checkpointDuring: false`), else its
- * graph's; none leaves the engine's default. A resume or a continue may set its own.
- */
-function durabilityOf(run: RunRow, served: ServedGraph): { durability?: Durability } {
-  const config = runConfig(run);
-  // Checked at start and resume (client) and when the worker loaded the graph module.
-  const durability = (requestedDurability(config) as Durability | undefined) ?? served.durability;
-  return durability === undefined ? {} : { durability };
-}
-
-/** The config a start, resume or continue was given (a continue's holds its run options only). */
-function runConfig(run: RunRow): RunConfig | undefined {
-  return run.input.config;
-}
-
-/** The breakpoints the run's start was given (checked by the client), over the graph's. */
-function breakpointsOf(run: RunRow): Pick<RunConfig, "interruptBefore" | "interruptAfter"> {
-  const config = runConfig(run);
-  return {
-    ...(config?.interruptBefore === undefined ? {} : { interruptBefore: config.interruptBefore }),
-    ...(config?.interruptAfter === undefined ? {} : { interruptAfter: config.interruptAfter }),
-  };
-}
-
-/**
  * The nodes' signal (`config.signal`): it aborts when the run is cancelled (its reason a
  * RunCancelledSignal) or the job is lost (a JobLostSignal), whichever comes first.
  */
 function signalOf(ctx: WorkerContext, job: StepJob, loss: JobLoss): AbortSignal {
   const cancel = ctx.cancels.signal(job.runId);
   return cancel === undefined ? loss.signal : AbortSignal.any([cancel, loss.signal]);
-}
-
-/**
- * The run's `config.context`, for the nodes: its own (a start's, or a resume's given one), else
- * the thread's latest start's (a resume the sweep or an operator made, a continue).
- */
-/**
- * The run's supersteps at most, which its nodes' subgraphs run under too: its start's
- * config.recursionLimit (a resume or continue inherits the thread's start's), else the served
- * graph's own (`graph.withConfig({ recursionLimit })`), else 25.
- */
-function recursionLimitOf(run: JobRun, served: ServedGraph): number {
-  const own = "input" in run.input ? run.input.config?.recursionLimit : run.inherited_config?.recursionLimit;
-  return own ?? served.graph.bound?.recursionLimit ?? DEFAULT_RECURSION_LIMIT;
-}
-
-function contextOf(run: JobRun): { context?: unknown } {
-  const context = runConfig(run)?.context ?? run.inherited_config?.context ?? undefined;
-  return context === undefined || context === null ? {} : { context };
 }
 
 /**

@@ -141,12 +141,14 @@ export function unknownPlannedNodes(
   pendingWrites: readonly { channel: string }[] = [],
 ): string[] {
   const missing = new Set<string>();
-  // A finished task's pending write to a join of edges this version lacks (its sibling paused)
-  // counts as the join's target, as one the checkpoint updated does.
-  for (const channel of [...checkpoint.updatedChannels, ...pendingWrites.map((write) => write.channel)]) {
+  const check = (channel: string) => {
     const node = triggeredNode(channel);
     if (node !== undefined && !spec.channels.has(channel)) missing.add(node);
-  }
+  };
+  for (const channel of checkpoint.updatedChannels) check(channel);
+  // A finished task's pending write to a join of edges this version lacks (its sibling paused)
+  // counts as the join's target, as one the checkpoint updated does.
+  for (const write of pendingWrites) check(write.channel);
   for (const send of checkpoint.pendingSends) if (!spec.nodes.has(send.node)) missing.add(send.node);
   return [...missing];
 }

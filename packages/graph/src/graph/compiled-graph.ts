@@ -1,17 +1,12 @@
 import type { Graph as CoreGraph } from "@langchain/core/runnables/graph";
-import type { BaseCache, BaseStore, CheckpointSaver, CheckpointTuple } from "@layover/checkpoint";
+import type { BaseCache, BaseStore, CheckpointSaver } from "@layover/checkpoint";
 import { readState } from "../algo/apply-writes.ts";
 import type { Command } from "../command.ts";
 import { SUBGRAPH_INPUT, subgraphInputKey } from "../commit.ts";
 import { DEFAULT_RECURSION_LIMIT, INTERRUPT } from "../constants.ts";
 import { currentTask } from "../context.ts";
-import {
-  CheckpointNotFoundError,
-  GraphAbortedError,
-  GraphRecursionError,
-  InvalidInputError,
-} from "../errors.ts";
-import { headFromTuple, type LoadedHead } from "../head.ts";
+import { GraphAbortedError, GraphRecursionError, InvalidInputError } from "../errors.ts";
+import type { LoadedHead } from "../head.ts";
 import { GraphInterrupt, type Interrupt } from "../interrupt.ts";
 import { history, type StateSnapshot, snapshotOf, stateSnapshot } from "../snapshot.ts";
 import { plannedTasks, runSuperstep, type StepEnv, type StepResult } from "../step.ts";
@@ -34,6 +29,7 @@ import { type RunnableConfig, runEnvironment, threadEnvironment } from "./enviro
 import type { StreamEventsFilters } from "./event-filters.ts";
 import { inputJsonSchema } from "./input-schema.ts";
 import type { IterableReadableStream } from "./iterable-stream.ts";
+import { headAt, loadHead } from "./load-head.ts";
 import { type BatchOptions, batchInvoke, mergeConfigs } from "./runnable-methods.ts";
 import { type GraphSpec, graphAtNamespace } from "./spec.ts";
 import { viewOf } from "./state-views.ts";
@@ -69,24 +65,6 @@ function refuseSubgraphs(options: { subgraphs?: boolean } | undefined, call: str
       `${call} with subgraphs: true is not supported: it gives subgraphs' model and tool events without it. ` +
         "Leave it out, or use stream(…, { subgraphs: true }) for subgraphs' chunks under their namespace.",
     );
-}
-
-async function loadHead(env: StepEnv, checkpointId: string | undefined): Promise<LoadedHead | undefined> {
-  return headAt(env, await env.saver.getTuple(env.key), checkpointId);
-}
-
-/** The head to work from: `latest` (the thread's head), or its older checkpoint `checkpointId`. */
-async function headAt(
-  env: StepEnv,
-  latest: CheckpointTuple | undefined,
-  checkpointId: string | undefined,
-): Promise<LoadedHead | undefined> {
-  if (checkpointId === undefined || checkpointId === latest?.checkpoint.id)
-    return latest && headFromTuple(latest);
-  const older = await env.saver.getTuple({ ...env.key, checkpointId });
-  if (older === undefined) throw new CheckpointNotFoundError(env.key.threadId, checkpointId);
-  // Replaying from an older checkpoint: its tasks run again; the first commit forks from the head.
-  return { ...headFromTuple(older, latest), pendingWrites: [] };
 }
 
 /** A graph ready to run: `builder.compile({ checkpointer })`. */

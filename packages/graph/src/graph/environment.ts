@@ -8,7 +8,7 @@ import {
   unstorableText,
 } from "@layover/checkpoint";
 import { type Durability, isDurability, requestedDurability, TASK_SEED } from "../commit.ts";
-import { DEFAULT_GRAPH_NAME } from "../constants.ts";
+import { DEFAULT_GRAPH_NAME, namespacePlace } from "../constants.ts";
 import { currentTask, type TaskContext } from "../context.ts";
 import {
   InvalidGraphError,
@@ -215,16 +215,8 @@ function subgraphCache(graph: GraphRuntimeOptions, parent: TaskContext, ns: stri
   const shared = parent.subgraphsCache;
   if (own === undefined || shared === undefined) return own;
   if (graph.spec.name === DEFAULT_GRAPH_NAME) return undefined;
-  // Each part of ns is `node:taskId` (`node:taskId:n` for a node's n-th subgraph call); the task
-  // id changes with every run, the node and the call's place do not.
-  const place = ns
-    .split("|")
-    .map((part) => part.replace(TASK_ID_IN_NS, "$1"))
-    .join("|");
-  return { ...shared, scope: `${place}\u0000${graph.spec.name}` };
+  return { ...shared, scope: `${namespacePlace(ns)}\u0000${graph.spec.name}` };
 }
-
-const TASK_ID_IN_NS = /:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}((?::\d+)?)$/;
 
 /** What a subgraph at `ns` streams to: its own stream() call's emitter (`own`) and the run's (`run`). */
 function nestedStream(own: Emitter | undefined, run: Emitter | undefined, ns: string): Emitter | undefined {
