@@ -283,6 +283,7 @@ describe("createClient's options", () => {
         [{ identity: "a\u0000b" }, "identity"],
         [{ identity: 42 }, "identity"],
         [{ prefix: "" }, "prefix"],
+        [{ prefix: "layover eu" }, "printable ASCII characters without spaces"],
         [{ timeouts: { queryTimeoutMs: -1 } }, "queryTimeoutMs"],
         [{ timeouts: { statementTimeoutMs: Number.NaN } }, "statementTimeoutMs"],
         [{ postgresLanes: -1 }, "postgresLanes"],

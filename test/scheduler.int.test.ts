@@ -333,6 +333,22 @@ describe("the operator CLI", () => {
     expect(listed.stdout).not.toContain("\u001b");
   });
 
+  it("escapes DEL and the C1 controls too (U+009B starts a terminal's escape sequence), in thread ids and questions", async () => {
+    const threadId = `order-2\u009b2J\u007fc1`;
+    const { runId } = await h.client.runs.start({
+      graphId: "approval",
+      input: { item: "\u009b31mpaid" },
+      threadId,
+    });
+    expect((await h.client.runs.wait(runId)).status).toBe("interrupted");
+    const listed = await admin("interrupts", "--graph", "approval", "--show-values", "--limit", "1000");
+    const line = listed.stdout.split("\n").find((l) => l.includes("order-2"));
+    expect(line).toContain("order-2\\u009b2J\\u007fc1");
+    expect(line).toContain("approve \\u009b31mpaid?");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
+    expect(listed.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  });
+
   it("writes control characters in its errors as escapes, and a resume's resolvedBy holds none", async () => {
     // An id the operator pasted with an escape in it comes back in the error: shown, not obeyed.
     const failed = await admin("delete-thread", "x\u001b[2Ky").catch((error: { stderr: string }) => error);

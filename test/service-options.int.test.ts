@@ -59,7 +59,11 @@ describe("createWorker", () => {
       [{ timeouts: { queryTimeoutMs: 0, statementTimeoutMs: 2e9 } }, "statementTimeoutMs must be"],
       [{ timeouts: null }, "createWorker's timeouts must be an object"],
       [{ budget: { steps: 4 } }, "ms: missing"],
-      [{ prefix: "" }, "prefix must be a non-empty string"],
+      [{ prefix: "" }, "prefix must be 1 to 256 printable ASCII characters without spaces"],
+      // Redis refuses such a name for the connections BullMQ names after it: nothing could count the workers.
+      [{ prefix: "layover eu" }, "prefix must be 1 to 256 printable ASCII characters without spaces"],
+      [{ prefix: "pre\nfix" }, "prefix must be"],
+      [{ prefix: "layover-é" }, "prefix must be"],
       [{ graphs: { mem: graphs.linear.withStore(new InMemoryStore()) } }, "compiled with an InMemoryStore"],
       [{ concurency: 4 }, "concurency: not an option of createWorker"],
       [{ schema: "Bad-Schema" }, 'Invalid schema name "Bad-Schema"'],
@@ -89,7 +93,8 @@ describe("createScheduler", () => {
       [{ schedulerId: "" }, "schedulerId must be"],
       [{ sweepEvery: 1000 }, "sweepEvery: not an option of createScheduler"],
       [{ schema: "pg_x" }, 'not "pg_"'],
-      [{ prefix: "" }, "prefix must be a non-empty string"],
+      [{ prefix: "" }, "prefix must be 1 to 256 printable ASCII"],
+      [{ prefix: "layover eu" }, "prefix must be 1 to 256 printable ASCII"],
     ] as const) {
       const error = refusal(() => createScheduler({ redisUrl, ...(options as object) }));
       expect(error, JSON.stringify(options)).toMatchObject({ code: "INVALID_CONFIG" });
@@ -158,6 +163,13 @@ describe("layover-worker's command line", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("refuses a LAYOVER_PREFIX with a space before it connects: its workers would run jobs nothing could count", async () => {
+    const { code, stderr } = await exited(["--graphs", "absent.mjs"], { LAYOVER_PREFIX: "layover eu" });
+    expect(code).toBe(1);
+    expect(stderr).toContain("LAYOVER_PREFIX");
+    expect(stderr).toContain("printable ASCII characters without spaces");
   });
 
   it("refuses --graphs given twice or empty: one module would have been served silently", async () => {

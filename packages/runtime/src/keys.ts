@@ -39,6 +39,22 @@ export function hasControlCharacter(text: string): boolean {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
+/** The longest BullMQ prefix taken: its keys and its connections' names begin with it. */
+export const MAX_PREFIX_LENGTH = 256;
+
+/**
+ * Why `value` cannot be a deployment's BullMQ prefix (LAYOVER_PREFIX), undefined when it can:
+ * printable ASCII without spaces. BullMQ names each Redis connection after the prefix, Redis
+ * refuses a name with a space, newline or other character outside "!" to "~", and BullMQ goes on
+ * unnamed: its workers then run the prefix's jobs, but nothing can count them (layover-admin,
+ * getWorkers).
+ */
+export function prefixProblem(value: unknown): string | undefined {
+  if (typeof value === "string" && /^[!-~]+$/.test(value) && value.length <= MAX_PREFIX_LENGTH)
+    return undefined;
+  return `1 to ${MAX_PREFIX_LENGTH} printable ASCII characters without spaces ("!" to "~", such as "layover" or "layover-eu"): Redis refuses any other in the names BullMQ gives its connections after it`;
+}
+
 /** The earliest time Postgres's timestamptz holds (4714 BC, November 24); JavaScript's latest it holds too. */
 const EARLIEST_TIMESTAMP_MS = Date.UTC(-4713, 10, 24);
 

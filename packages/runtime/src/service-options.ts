@@ -4,7 +4,7 @@
 // option; nothing connects, so nothing is left open and nothing is migrated or registered.
 import { type PostgresTimeouts, timeoutsProblem } from "./connections.ts";
 import { InvalidConfigError } from "./errors.ts";
-import { meantHint, shown, textProblem, unknownKeys } from "./keys.ts";
+import { meantHint, prefixProblem, shown, textProblem, unknownKeys } from "./keys.ts";
 import { MAX_TIMER_MS } from "./service.ts";
 
 /** A whole number from `min` to `max`, what it counts said in `unit`. */
@@ -24,6 +24,8 @@ export const count = (min: number, max = Number.MAX_SAFE_INTEGER): WholeNumber =
 export interface OptionRules {
   numbers: Readonly<Record<string, WholeNumber>>;
   ids: readonly string[];
+  /** Whether the options have `prefix`, the deployment's BullMQ prefix (see prefixProblem). */
+  prefix?: boolean;
   /** Every key the options may have (those checked elsewhere too). */
   keys: readonly string[];
   /** The keys the options must have (an object of parts, as a budget's steps and ms). */
@@ -79,7 +81,9 @@ export function checkServiceOptions(who: string, options: unknown, rules: Option
         ? numberProblem(value, rule)
         : rules.ids.includes(key)
           ? textProblem(value)
-          : undefined;
+          : rules.prefix === true && key === "prefix"
+            ? prefixProblem(value)
+            : undefined;
     if (problem !== undefined) problems.push(`${key} must be ${problem}; got ${shown(value)}`);
   }
   if (problems.length > 0)

@@ -8,6 +8,7 @@ import {
   timeoutsProblem,
 } from "./connections.ts";
 import { InvalidConfigError } from "./errors.ts";
+import { prefixProblem } from "./keys.ts";
 
 /** The longest a Node timer waits: a longer one fires after 1 ms. */
 export const MAX_TIMER_MS = 2_147_483_647;
@@ -54,7 +55,10 @@ export const ServiceEnv = z.object({
     .refine((name) => !name.startsWith("pg_"), 'not starting with "pg_" (Postgres keeps those names)')
     .default("layover"),
   /** BullMQ key prefix: one per deployment. */
-  LAYOVER_PREFIX: z.string().min(1).default("layover"),
+  LAYOVER_PREFIX: z
+    .string()
+    .refine((prefix) => prefixProblem(prefix) === undefined, prefixProblem(""))
+    .default("layover"),
   /** A Postgres statement unanswered this long fails its call (a job: put back until Postgres answers); 0 waits forever. */
   DATABASE_QUERY_TIMEOUT_MS: timerMs().default(60_000),
   /** Postgres's own statement_timeout (and twice it, idle_in_transaction_session_timeout); unset: 90% of the query timeout; 0: not sent (PgBouncer). */

@@ -58,9 +58,13 @@ function shownSafely(text: string): string {
   return text.replace(CONTROLS_BUT_NEWLINE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
-/** `text` as the terminal shows it: JSON-quoted when it holds a control character (a newline, an escape). */
+/**
+ * `text` as the terminal shows it: JSON-quoted when it holds a control character (a newline, an
+ * escape), with DEL and the C1 controls (U+009B starts an escape sequence too), which JSON keeps
+ * as they are, escaped as well.
+ */
 function printable(text: string): string {
-  return hasControlCharacter(text) ? JSON.stringify(text) : text;
+  return hasControlCharacter(text) ? shownSafely(JSON.stringify(text)) : text;
 }
 
 async function listPending(
@@ -89,7 +93,7 @@ async function listPending(
       i.id.padEnd(36),
     ];
     cells.push(i.deadline ? i.deadline.toISOString() : "none");
-    if (flags["show-values"]) cells.push(JSON.stringify(i.value));
+    if (flags["show-values"]) cells.push(shownSafely(JSON.stringify(i.value)));
     console.log(cells.join(" "));
   }
   if (interrupts.length === 0) console.log("(no pending interrupts)");

@@ -200,7 +200,8 @@ const SCHEDULER_OPTIONS: OptionRules = {
     stalledIntervalMs: timer(1),
     metricsPort: count(0, 65_535),
   },
-  ids: ["schedulerId", "prefix"],
+  ids: ["schedulerId"],
+  prefix: true,
   keys: [
     "databaseUrl",
     "redisUrl",

@@ -225,7 +225,8 @@ const WORKER_OPTIONS: OptionRules = {
     eventResultBytes: count(0, 64 * 1024 * 1024),
     metricsPort: count(0, 65_535),
   },
-  ids: ["workerId", "prefix"],
+  ids: ["workerId"],
+  prefix: true,
   keys: [
     "graphs",
     "storeIndex",

@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { PostgresTimeouts } from "../connections.ts";
 import { DEFAULT_MAX_REDIS_BACKLOG } from "../dispatch.ts";
 import { InvalidConfigError } from "../errors.ts";
-import { MAX_KEY_BYTES, shown, textProblem, unknownKeysProblem } from "../keys.ts";
+import { MAX_KEY_BYTES, prefixProblem, shown, textProblem, unknownKeysProblem } from "../keys.ts";
 import { checkPostgresLanes } from "../pipelined-pool.ts";
 import { checkTimeouts } from "../service-options.ts";
 
@@ -95,9 +95,10 @@ export function checkClientOptions(options: ClientOptions): void {
     throw new InvalidConfigError(
       `createClient: identity must be ${identity}, or left out for "client"; got ${shown(options.identity)}.`,
     );
-  if (options.prefix !== undefined && (typeof options.prefix !== "string" || options.prefix === ""))
+  const prefix = options.prefix === undefined ? undefined : prefixProblem(options.prefix);
+  if (prefix !== undefined)
     throw new InvalidConfigError(
-      `createClient: prefix must be a non-empty string (one per deployment), or left out for "layover"; got ${shown(options.prefix)}.`,
+      `createClient: prefix (one per deployment) must be ${prefix}, or left out for "layover"; got ${shown(options.prefix)}.`,
     );
   checkPostgresLanes("createClient", options.postgresLanes);
   const backlog = options.maxRedisBacklog;
