@@ -27,9 +27,12 @@ afterAll(async () => {
 const chunks = (parts: RunStreamPart[]) =>
   parts.filter((p) => p.event !== "end").map((p) => [p.event, p.data]);
 
-/** `value` as JSON, interrupt ids left out: a worker's run seeds its task ids with the run id. */
+/**
+ * `value` as JSON, interrupt ids left out (a worker's run seeds its task ids with the run id), and
+ * the run id a worker's run has in its metadata (task events carry it).
+ */
 function withoutIds(value: unknown): unknown {
-  return JSON.parse(JSON.stringify(value), (key, v) => (key === "id" ? undefined : v));
+  return JSON.parse(JSON.stringify(value), (key, v) => (key === "id" || key === "run_id" ? undefined : v));
 }
 
 async function localChunks(input: { topic: string }, threadId: string, streamMode: string[]) {
@@ -272,6 +275,19 @@ describe("runs.stream", () => {
       Array.from({ length: 5 }, (_, i) => ["updates", { [`n${i + 5}`]: { count: i + 6 } }]),
     );
     expect(after.at(-1)?.data).toMatchObject({ status: "success", values: { count: 10 } });
+  });
+
+  it("reports a failed task's error in \"tasks\" as LangGraph's { message, name }, the task's start carrying the run's metadata", async () => {
+    const { runId } = await h.client.runs.start({
+      graphId: "flaky",
+      input: { fail: true },
+      config: { streamMode: "tasks" },
+    });
+    const parts = await collectParts(h.client.runs.stream(runId, { timeoutMs: 20_000 }));
+    const [start, result] = chunks(parts).map(([, chunk]) => chunk);
+    expect(start).toMatchObject({ name: "work", metadata: { ls_integration: "langgraph", run_id: runId } });
+    expect(result).toMatchObject({ name: "work", error: { message: "the work failed", name: "Error" } });
+    expect(parts.at(-1)?.data).toMatchObject({ status: "error" });
   });
 
   it("ends the stream of a run cancelled while queued behind another at once, with its status", async () => {

@@ -195,7 +195,7 @@ describe("a node's errorHandler", () => {
       ["book", "result"],
       ["__error_handler__book", "result"],
     ]);
-    expect(events[2]?.error).toBe("Error: card declined");
+    expect(events[2]?.error).toEqual({ message: "card declined", name: "Error" }); // as LangGraph's: not a string
     expect(events[3]?.result).toEqual({ status: "refunded" });
   });
 

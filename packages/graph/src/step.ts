@@ -12,7 +12,7 @@ import type { GraphSpec } from "./graph/spec.ts";
 import { viewOf } from "./graph/state-views.ts";
 import type { LoadedHead, WriteBatch } from "./head.ts";
 import { deterministicId } from "./ids.ts";
-import type { Interrupt, UnaskedResume } from "./interrupt.ts";
+import type { UnaskedResume } from "./interrupt.ts";
 import { lookUpCached } from "./node-cache.ts";
 import type { Outcome } from "./outcome.ts";
 import { partialBatches } from "./pause.ts";
@@ -21,9 +21,10 @@ import type { StepEnv, StepResult } from "./step-env.ts";
 import { shownValues, writesShown } from "./stream-view.ts";
 import {
   callEvents,
+  emitStarts,
   emitTaskResult,
-  emitTaskStart,
   emitUpdate,
+  emitWaiting,
   interruptsOf,
   taskUpdate,
 } from "./task-events.ts";
@@ -155,6 +156,7 @@ async function executeTasks(
     inputOf,
   );
   const cached = looked instanceof Promise ? await looked : looked;
+  emitStarts(env, step, tasks, pending, cached.hits, inputOf);
   const outcomes = await Promise.all(
     tasks.map((task): Outcome | Promise<Outcome> => {
       const done = pending.done.get(task.id);
@@ -165,15 +167,13 @@ async function executeTasks(
           interrupts: pending.interrupts.get(task.id) ?? [],
           cached: true,
         };
-        if (env.emit?.modes.has("updates")) emitUpdate(env, task, waiting);
+        emitWaiting(env, step, task, waiting);
         return waiting;
       }
       const input = inputOf(task);
       const run = { head, task, input, base, state, pending, resume, calls };
       if (pending.handled.has(task.id)) return runHandledAgain(env, step, run);
       const hit = cached.hits.get(task.id);
-      if (hit !== undefined) env.emit?.hit?.(task.id);
-      emitTaskStart(env, step, task, input);
       const failure = cached.failures.get(task.id);
       if (failure !== undefined) return emitTaskResult(env, step, task, { kind: "failed", error: failure });
       if (hit !== undefined) return cacheHit(env, task, hit);
@@ -256,7 +256,7 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   const pending = readPendingWrites(head.pendingWrites);
   if (!pending.breakpointPassed && pending.resume.size === 0 && breakpointAhead(env, head.metadata, tasks)) {
     await storeHead(env, head);
-    emitPause(env, [], true);
+    emitBreakpoint(env);
     return { status: "interrupted", head, interrupts: [] };
   }
   const base = baseState(env, head, pending);
@@ -282,9 +282,9 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     if (failed !== undefined) return { status: "failed", head, error: (failed as { error: unknown }).error };
     const done = doneWrites(inWriteOrder(tasks, outcomes));
     const values = stateWithFinished(env, base, done);
+    // As LangGraph's: after each paused task's own { __interrupt__ } chunk.
     if (values !== undefined && env.emit?.modes.has("values") && writesShown(env, done))
       env.emit.push("values", shownValues(env, values));
-    emitPause(env, interrupts);
     return { status: "interrupted", head, interrupts, ...(values === undefined ? {} : { values }) };
   }
   let result: StepResult;
@@ -301,7 +301,7 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
   // As LangGraph's: after a superstep that wrote a key the stream shows.
   if (env.emit?.modes.has("values") && writesShown(env, doneWrites(outcomes)))
     env.emit.push("values", shownValues(env, readState(env.spec, result.head.checkpoint.channelValues)));
-  if (result.status === "interrupted") emitPause(env, [], true); // interruptAfter
+  if (result.status === "interrupted") emitBreakpoint(env); // interruptAfter
   return result;
 }
 
@@ -327,12 +327,12 @@ function doneWrites(outcomes: readonly Outcome[]): Write[][] {
 }
 
 /**
- * As LangGraph: a pause is a chunk of its own in "values" ({ __interrupt__: [all of them] }), and
- * in "updates" at a static breakpoint ([]); an interrupt() pause streamed its tasks' own chunks.
+ * As LangGraph: a static breakpoint is a chunk of its own in "updates" and "values"
+ * ({ __interrupt__: [] }); an interrupt() pause streamed its tasks' own chunks (emitUpdate).
  */
-function emitPause(env: StepEnv, interrupts: Interrupt[], breakpoint = false): void {
-  if (breakpoint && env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: interrupts });
-  if (env.emit?.modes.has("values")) env.emit.push("values", { __interrupt__: interrupts });
+function emitBreakpoint(env: StepEnv): void {
+  if (env.emit?.modes.has("updates")) env.emit.push("updates", { __interrupt__: [] });
+  if (env.emit?.modes.has("values")) env.emit.push("values", { __interrupt__: [] });
 }
 
 /**

@@ -1,6 +1,7 @@
 // What a superstep's tasks (and the `task()` calls they make) report to the run's stream as they
 // start and finish: "updates" chunks and the "tasks"/"debug" task events.
 import type { Write } from "./algo/apply-writes.ts";
+import type { PendingState } from "./algo/pending.ts";
 import type { PlannedTask } from "./algo/plan.ts";
 import type { CallScope } from "./func/call-scope.ts";
 import { returnedBy } from "./func/call-scope.ts";
@@ -44,13 +45,13 @@ export const CALL_VALUE = Symbol("call value");
 export function emitTaskResult(env: StepEnv, step: number, task: PlannedTask, outcome: Outcome): Outcome {
   const emit = env.emit;
   if (emit === undefined || outcome.cached || outcome.hit) return outcome;
-  if (emit.modes.has("updates")) emitUpdate(env, task, outcome);
+  emitUpdate(env, task, outcome);
   if (wantsEvent(emit, "task_result")) {
     const update = outcome.kind === "done" ? resultOf(env, outcome.writes) : {};
     const payload = {
       id: task.id,
       name: task.name,
-      error: outcome.kind === "failed" ? errorText(outcome.error) : null,
+      error: outcome.kind === "failed" ? errorRecord(outcome.error) : null,
       interrupts: interruptsOf(outcome),
       result: update,
     };
@@ -74,7 +75,7 @@ function resultOf(env: StepEnv, writes: readonly Write[]): unknown {
   return leaving(env, taskUpdate(env, writes) ?? {});
 }
 
-/** Streams a task's start in "tasks" and "debug", with its input. */
+/** Streams a task's start in "tasks" and "debug", with its input and its run's metadata. */
 export function emitTaskStart(env: StepEnv, step: number, task: PlannedTask, input: unknown): void {
   if (!wantsEvent(env.emit, "task")) return;
   pushEvent(env.emit, "task", step, {
@@ -83,20 +84,49 @@ export function emitTaskStart(env: StepEnv, step: number, task: PlannedTask, inp
     input: leaving(env, input),
     triggers: triggersOf(task),
     interrupts: [],
+    metadata: taskMetadata(env),
   });
+}
+
+/** The keys of a node's metadata a task event leaves out, as LangGraph's: its own fields say them. */
+const FRAMEWORK_KEYS = new Set([
+  "thread_id",
+  "checkpoint_id",
+  "checkpoint_ns",
+  "checkpoint_map",
+  "langgraph_step",
+  "langgraph_node",
+  "langgraph_triggers",
+  "langgraph_path",
+  "langgraph_checkpoint_ns",
+  "langgraph_task_id",
+]);
+
+/** A task event's metadata, as LangGraph's: the caller's metadata and tags, under `ls_integration`. */
+function taskMetadata(env: StepEnv): Record<string, unknown> {
+  const metadata: Record<string, unknown> = { ls_integration: "langgraph" };
+  for (const [key, value] of Object.entries(env.metadata ?? {}))
+    if (!FRAMEWORK_KEYS.has(key)) metadata[key] = value;
+  const tags = env.tags.filter((tag) => !tag.startsWith("seq:step"));
+  if (tags.length > 0) metadata.tags = tags;
+  return metadata;
 }
 
 /**
  * A task's chunk in "updates", as LangGraph.js streams them: its update, or its interrupts (one
- * chunk per task that paused); a task that had finished before a resume is replayed, marked
- * cached, before the tasks that run.
+ * chunk per task that paused, in "values" too, as it pauses); a task that had finished before a
+ * resume is replayed, marked cached, before the tasks that run.
  */
 export function emitUpdate(env: StepEnv, task: PlannedTask, outcome: Outcome): void {
-  if (outcome.kind === "interrupted") env.emit?.push("updates", { __interrupt__: outcome.interrupts });
-  else if (outcome.kind === "done") {
+  const emit = env.emit;
+  if (emit === undefined) return;
+  if (outcome.kind === "interrupted") {
+    if (emit.modes.has("updates")) emit.push("updates", { __interrupt__: outcome.interrupts });
+    if (emit.modes.has("values")) emit.push("values", { __interrupt__: outcome.interrupts });
+  } else if (outcome.kind === "done" && emit.modes.has("updates")) {
     const update = { [task.name]: shownUpdate(env, outcome.writes) };
     const marked = outcome.cached === true || outcome.hit === true;
-    env.emit?.push("updates", marked ? { __metadata__: { cached: true }, ...update } : update);
+    emit.push("updates", marked ? { __metadata__: { cached: true }, ...update } : update);
   }
 }
 
@@ -120,11 +150,42 @@ export function callEvents(env: StepEnv, step: number): Pick<CallScope, "started
   };
 }
 
-/** A failed task's error as the task events carry it: its class and message. */
-function errorText(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+/** A failed task's error as the task events carry it, as LangGraph's: its message and class name. */
+function errorRecord(error: unknown): { message: string; name: string } {
+  return error instanceof Error
+    ? { message: error.message, name: error.name }
+    : { message: String(error), name: "Error" };
 }
 
 export function interruptsOf(outcome: Outcome): Interrupt[] {
   return outcome.kind === "interrupted" ? outcome.interrupts : [];
+}
+
+/**
+ * As LangGraph's: every task of the superstep reports its start before any node runs, one that
+ * finished before a resume too (with no result: its update was replayed); a failed task's
+ * handler that runs again reports its own (runHandledAgain).
+ */
+export function emitStarts(
+  env: StepEnv,
+  step: number,
+  tasks: readonly PlannedTask[],
+  pending: PendingState,
+  hits: ReadonlyMap<string, unknown>,
+  inputOf: (task: PlannedTask) => unknown,
+): void {
+  if (env.emit === undefined) return;
+  for (const task of tasks) {
+    if (pending.handled.has(task.id) && !pending.done.has(task.id)) continue;
+    if (hits.has(task.id)) env.emit.hit?.(task.id);
+    emitTaskStart(env, step, task, inputOf(task));
+  }
+}
+
+/**
+ * A task left waiting for its answers by a resume that gave others': it streams as LangGraph's,
+ * which runs it again to ask again, its pause and its result.
+ */
+export function emitWaiting(env: StepEnv, step: number, task: PlannedTask, waiting: Outcome): void {
+  emitTaskResult(env, step, task, { ...waiting, cached: false });
 }

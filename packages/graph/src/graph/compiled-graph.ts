@@ -242,13 +242,14 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
       const stored = withoutKeys(input, this.spec.untracked, currentTask()?.untracked);
       env.metadata = { ...env.metadata, [SUBGRAPH_INPUT]: subgraphInputKey(stored) };
     }
-    let head = await loadHead(env, subgraph ? undefined : config?.configurable?.checkpoint_id);
-    head = await enterRun(env, head, input, subgraph);
+    const loaded = await loadHead(env, subgraph ? undefined : config?.configurable?.checkpoint_id);
+    let head = await enterRun(env, loaded, input, subgraph);
     if (head === undefined) return {};
-    // As LangGraph.js: "checkpoints" starts with the checkpoint the run goes on from. A subgraph's
-    // stream to its parent's (subgraphs: true) has them too, under its namespace.
+    // As LangGraph.js: "checkpoints" starts with the checkpoint the run goes on from (a resumed
+    // one with the questions this run answers). A subgraph's stream to its parent's
+    // (subgraphs: true) has them too, under its namespace.
     const events = wantsEvent(env.emit, "checkpoint") ? env.emit : undefined;
-    if (events) this.emitCheckpoint(env, head, events);
+    if (events) this.emitCheckpoint(env, head, events, loaded);
     const limit = env.recursionLimit ?? DEFAULT_RECURSION_LIMIT;
     let steps = 0;
     let result: StepResult;
@@ -276,15 +277,22 @@ export class CompiledStateGraph<S = Record<string, unknown>, U = Partial<S>> {
     return { ...(output(values) as object), [INTERRUPT]: result.interrupts };
   }
 
-  private emitCheckpoint(env: StepEnv, head: LoadedHead, emit: Emitter) {
+  /** A "checkpoints" event of `head`; its tasks keep the interrupts they had at `asked` (the same checkpoint, before a resume answered them). */
+  private emitCheckpoint(env: StepEnv, head: LoadedHead, emit: Emitter, asked?: LoadedHead) {
     const snapshot = snapshotOf(env, head);
+    const before =
+      asked !== undefined && asked.checkpoint.id === head.checkpoint.id ? snapshotOf(env, asked).tasks : [];
+    const tasks = snapshot.tasks.map((task) => {
+      const answered = before.find((one) => one.id === task.id)?.interrupts ?? [];
+      return task.interrupts.length === 0 && answered.length > 0 ? { ...task, interrupts: answered } : task;
+    });
     pushEvent(emit, "checkpoint", head.metadata.step, {
       config: snapshot.config,
       parentConfig: snapshot.parentConfig,
       values: snapshot.values,
       metadata: snapshot.metadata,
       next: snapshot.next,
-      tasks: snapshot.tasks,
+      tasks,
     });
   }
 

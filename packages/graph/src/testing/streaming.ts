@@ -107,12 +107,12 @@ async function valuesBesidePause(saver: CheckpointSaver): Promise<void> {
     .addEdge(START, "sibling")
     .compile({ checkpointer: saver });
   const config = { ...threadConfig("values-beside-pause"), streamMode: "values" as const };
-  // The state with what the paused superstep finished, then the pause (LangGraph.js 1.7.3 streams
-  // the pause first, then that state: the README lists the difference).
+  // As LangGraph.js 1.7.3's: the pause as its task pauses, then the state with what the paused
+  // superstep finished.
   expect(await collect(await graph.stream({ value: "v" }, config))).toEqual([
     { value: "v", log: [] },
-    { value: "v", log: ["sibling"] },
     { __interrupt__: [{ id: expect.any(String), value: "ok?" }] },
+    { value: "v", log: ["sibling"] },
   ]);
 }
 
