@@ -135,6 +135,24 @@ describe("ticks that fell due together", () => {
   }, 30_000);
 });
 
+describe("crons.delete", () => {
+  it("cancels the run its ticks queued behind a thread waiting for a person: none begins once the person answers", async () => {
+    const { threadId, cron, cronRuns } = await everySecondOnParkedThread();
+    const stop = await h.startScheduler({ id: "crons-ticks-delete-queued" });
+    try {
+      await until(async () => (await cronRuns("pending")) === 1, 10_000, "no tick queued a run");
+    } finally {
+      await stop();
+    }
+    expect(await h.client.crons.delete(cron.id)).toBe(true);
+    expect([await cronRuns("pending"), await cronRuns("cancelled")]).toEqual([0, 1]);
+    // The person answers what the thread waited for: its run finishes, and nothing follows it.
+    const { runId } = await h.client.threads.resume(threadId, "yes");
+    expect((await h.client.runs.wait(runId)).status).toBe("success");
+    expect((await h.client.threads.get(threadId)).status).toBe("idle");
+  });
+});
+
 describe("a cron that would tick into refusals", () => {
   it("on a new thread another graph's cron ticks on: refused at create, nothing written", async () => {
     const threadId = `shared-${Date.now()}`;
@@ -162,6 +180,29 @@ describe("a cron that would tick into refusals", () => {
       await h.client.crons.delete(second.id);
     } finally {
       await h.client.crons.delete(first.id);
+    }
+  });
+
+  it("a start of another graph on a cron's thread not made yet is refused: the cron holds it from its create", async () => {
+    const threadId = `digest-${Date.now()}`;
+    const cron = await h.client.crons.create({
+      graphId: "linear",
+      schedule: "0 0 * * *",
+      input: {},
+      threadId,
+    });
+    try {
+      // Before, the start took the thread, and every tick after was refused for good.
+      await expect(h.client.runs.start({ graphId: "flaky", input: {}, threadId })).rejects.toMatchObject({
+        code: "INVALID_INPUT",
+        message: expect.stringContaining('runs graph "linear"'),
+      });
+      expect(await h.client.threads.get(threadId)).toMatchObject({ status: "idle", graphId: "linear" });
+      // The cron's own graph starts on it as on any thread of its graph.
+      const { runId } = await h.client.runs.start({ graphId: "linear", input: {}, threadId });
+      expect((await h.client.runs.wait(runId)).status).toBe("success");
+    } finally {
+      await h.client.crons.delete(cron.id);
     }
   });
 

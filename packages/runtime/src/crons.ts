@@ -6,127 +6,22 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { isRedisConnectionError } from "./connections.ts";
 import { nextCronMillis } from "./cron-next.ts";
+import { type CronRow, type CronSpec, checkSpec, refusalOf, zoneOf } from "./cron-spec.ts";
 import { type Db, inTransaction, type Queryable } from "./db.ts";
 import { InvalidConfigError, threadOfAnotherGraph } from "./errors.ts";
-import { checkKey } from "./keys.ts";
-import type { RunConfig } from "./sql/runs.ts";
 import { getThread } from "./sql/threads.ts";
 import { isUuid } from "./uuid.ts";
 import { NoAnswerError, orLate, REDIS_WAIT_MS } from "./within.ts";
+
+export type { CronRow, CronSpec } from "./cron-spec.ts";
 
 /** The scheduler's queue: sweeps, reconciliation and cron ticks. */
 export const SCHEDULER_QUEUE = "scheduler";
 
 export const CronTick = z.object({ cronId: z.uuid() });
 
-export interface CronSpec {
-  graphId: string;
-  /** A cron pattern; six fields for seconds ("* * * * * *" fires every second). */
-  schedule: string;
-  /** IANA time zone of the schedule. @defaultValue UTC */
-  timezone?: string;
-  /** Every run's input: the graph's state keys (a StateGraph), or any JSON value (an entrypoint). @defaultValue {} */
-  input?: unknown;
-  /**
-   * Run every tick on this thread, queued behind a run still going; a tick while the run it
-   * queued has yet to begin starts nothing. Without it each tick starts a new thread.
-   */
-  threadId?: string;
-  /** The config of every run it starts (`context`, `durability`, `recursionLimit`), as `runs.start` takes it. */
-  config?: RunConfig;
-}
-
-export interface CronRow {
-  id: string;
-  graph_id: string;
-  schedule: string;
-  timezone: string | null;
-  input: unknown;
-  thread_id: string | null;
-  config: RunConfig | null;
-  created_at: Date;
-  /** When a tick of it last started a run (migrations/0024); null before its first. */
-  last_started_at: Date | null;
-}
-
 export function cronSchedulerId(id: string): string {
   return `cron.${id}`;
-}
-
-/** The schedule's zone: its own, else UTC — never the zone of whichever process computes a tick. */
-function zoneOf(row: Pick<CronRow, "timezone">): string {
-  return row.timezone ?? "UTC";
-}
-
-function checkSpec(spec: CronSpec): void {
-  if (typeof spec.schedule !== "string" || spec.schedule.trim().split(/\s+/).length < 5)
-    throw new InvalidConfigError(
-      `Invalid cron schedule ${JSON.stringify(spec.schedule) ?? "undefined"}: give a string of 5 or 6 fields, such as "*/5 * * * *"${spec.schedule?.startsWith?.("@") ? ' (macros such as "@daily" are not taken: "0 0 * * *")' : ""}.`,
-    );
-  checkSteps(spec.schedule);
-  checkKey(spec.threadId, "A cron's threadId", "for a new thread per tick");
-  if (spec.input === null)
-    throw new InvalidInputError(
-      "A cron's input is null: each tick starts a run, and a run starts from an input (left out, it is {}). Nothing was written.",
-    );
-  if (spec.timezone !== undefined)
-    try {
-      if (typeof spec.timezone !== "string") throw new TypeError("not a string");
-      new Intl.DateTimeFormat("en-US", { timeZone: spec.timezone });
-    } catch {
-      throw new InvalidConfigError(
-        `Unknown time zone ${JSON.stringify(spec.timezone)}: use an IANA name such as "Europe/Paris", or leave it out for UTC.`,
-      );
-    }
-  // cron-parser draws an H field afresh each time BullMQ asks for the next tick: "H H * * *" would
-  // tick at a new random time after each tick, several times a day.
-  if (/H/.test(spec.schedule.replace(/THU/gi, "")))
-    throw new InvalidConfigError(
-      `Invalid cron schedule ${JSON.stringify(spec.schedule)}: hashed fields (H) are not supported; give the values.`,
-    );
-  checkFallsDue(spec.schedule, spec.timezone ?? "UTC");
-}
-
-/**
- * Refuses a pattern BullMQ would not schedule, asking it as its job schedulers do: one it cannot
- * parse, or one that never falls due (the 31st of April), which upsertJobScheduler skips without
- * an error — a cron stored, never ticking.
- */
-function checkFallsDue(schedule: string, tz: string): void {
-  let next: number | undefined;
-  try {
-    next = nextCronMillis(Date.now(), { pattern: schedule, tz });
-  } catch (error) {
-    throw new InvalidConfigError(
-      `Invalid cron schedule ${JSON.stringify(schedule)}: ${(error as Error).message}.`,
-    );
-  }
-  if (next === undefined)
-    throw new InvalidConfigError(`Cron schedule ${JSON.stringify(schedule)} never falls due (in ${tz}).`);
-}
-
-/** The fields of a schedule of 5 (or 6, seconds first), and how many values each has. */
-const FIELDS = [
-  { name: "minutes", span: 60 },
-  { name: "hours", span: 24 },
-  { name: "days of the month", span: 31 },
-  { name: "months", span: 12 },
-  { name: "days of the week", span: 7 },
-];
-
-/** Refuses a step as long as its field or longer ("*\/61 * * * *"): it ticks only at the range's start. */
-function checkSteps(schedule: string): void {
-  const given = schedule.trim().split(/\s+/);
-  const fields = given.length === 6 ? [{ name: "seconds", span: 60 }, ...FIELDS] : FIELDS;
-  for (const [i, field] of fields.entries()) {
-    for (const part of (given[i] ?? "").split(",")) {
-      const step = /\/(\d+)$/.exec(part)?.[1];
-      if (step !== undefined && Number(step) >= field.span)
-        throw new InvalidConfigError(
-          `Invalid cron schedule ${JSON.stringify(schedule)}: a step of ${step} in the ${field.name} field (${field.span} values) falls once, at the start of its range; give a step below ${field.span}, or the value itself.`,
-        );
-    }
-  }
 }
 
 /**
@@ -134,15 +29,6 @@ function checkSteps(schedule: string): void {
  * taking a tick): ticks correct across DST changes (cron-next.ts).
  */
 export const CRON_SETTINGS = { repeatStrategy: nextCronMillis };
-
-function refusalOf(row: CronRow): Error | undefined {
-  try {
-    checkFallsDue(row.schedule, zoneOf(row));
-    return undefined;
-  } catch (error) {
-    return error as Error;
-  }
-}
 
 /** A tick's job. Its run start is keyed by the tick, so a Postgres blip is retried safely. */
 const TICK_OPTS = {
@@ -194,9 +80,29 @@ async function refuseCronOfAnotherGraph(db: Db, q: Queryable, spec: CronSpec): P
 }
 
 /**
+ * Makes the cron's thread, not made yet, idle and of the cron's graph: a start of another graph
+ * on it is then refused, as on any thread of another graph (else it took the thread before the
+ * first tick, and every tick was refused for good). A thread made meanwhile must be of its graph.
+ */
+async function claimThread(db: Db, tx: Queryable, spec: CronSpec & { threadId: string }): Promise<void> {
+  const made = await tx.query(
+    `INSERT INTO ${db.table("threads")} (id, graph_id) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING`,
+    [spec.threadId, spec.graphId],
+  );
+  if (made.rowCount === 1) return;
+  const { rows } = await tx.query<{ graph_id: string }>(
+    `SELECT graph_id FROM ${db.table("threads")} WHERE id = $1 FOR SHARE`,
+    [spec.threadId],
+  );
+  const graphId = rows[0]?.graph_id;
+  if (graphId !== undefined && graphId !== spec.graphId)
+    throw threadOfAnotherGraph(spec.threadId, graphId, spec.graphId);
+}
+
+/**
  * The cron's row. On a thread not made yet, checked against the other crons that tick on it
- * (another graph's would make it its own at its first tick) under a lock on the thread's id, so
- * two creates of different graphs cannot both pass.
+ * under a lock on the thread's id, so two creates of different graphs cannot both pass; the
+ * thread is made with it (claimThread).
  */
 async function insertCron(db: Db, spec: CronSpec, newThread: boolean): Promise<CronRow> {
   return inTransaction(db, async (tx) => {
@@ -205,6 +111,7 @@ async function insertCron(db: Db, spec: CronSpec, newThread: boolean): Promise<C
         `layover cron thread ${db.schema} ${spec.threadId}`,
       ]);
       await refuseCronOfAnotherGraph(db, tx, spec);
+      await claimThread(db, tx, { ...spec, threadId: spec.threadId });
     }
     const { rows } = await tx.query<CronRow>(
       `INSERT INTO ${db.table("crons")} (id, graph_id, schedule, timezone, input, thread_id, config)
@@ -228,8 +135,10 @@ async function createCron(db: Db, queue: Queue, spec: CronSpec, logger?: Logger)
   checkSpec(spec);
   // Else every tick would be refused, with no one to hear it but the scheduler's log.
   const thread = spec.threadId === undefined ? undefined : await getThread(db, db.pool, spec.threadId);
-  if (thread !== undefined && thread.graph_id !== spec.graphId)
+  if (thread !== undefined && thread.graph_id !== spec.graphId) {
+    await refuseCronOfAnotherGraph(db, db.pool, spec); // names the cron that made it, if one did
     throw threadOfAnotherGraph(thread.id, thread.graph_id, spec.graphId);
+  }
   const row = await insertCron(db, spec, thread === undefined);
   try {
     await orLate(scheduleCron(queue, row), REDIS_WAIT_MS, "cron schedule");
@@ -247,10 +156,21 @@ async function createCron(db: Db, queue: Queue, spec: CronSpec, logger?: Logger)
   return row;
 }
 
-/** crons.delete: the row from Postgres, then its schedule from Redis (if Redis answers). */
-async function deleteCron(db: Db, queue: Queue, id: string, logger?: Logger): Promise<boolean> {
-  if (!isUuid(id)) return false;
-  const { rowCount } = await db.pool.query(`DELETE FROM ${db.table("crons")} WHERE id = $1`, [id]);
+/**
+ * crons.delete: the row from Postgres (once a tick holding it has recorded its run), then its
+ * schedule from Redis (if Redis answers). Says what it deleted: the cron's id and thread.
+ */
+async function deleteCron(
+  db: Db,
+  queue: Queue,
+  id: string,
+  logger?: Logger,
+): Promise<{ id: string; threadId: string | null } | undefined> {
+  if (!isUuid(id)) return undefined;
+  const { rows } = await db.pool.query<{ id: string; thread_id: string | null }>(
+    `DELETE FROM ${db.table("crons")} WHERE id = $1 RETURNING id, thread_id`,
+    [id],
+  );
   // Scheduler keys spell the id as Postgres does: in lower case. Without Redis, the schedule
   // stays until its next tick, which finds no cron and removes it.
   await orLate(
@@ -261,7 +181,19 @@ async function deleteCron(db: Db, queue: Queue, id: string, logger?: Logger): Pr
     if (!isRedisFailure(error)) throw error;
     logger?.warn({ err: error, cronId: id }, "cron deleted; Redis did not take its unscheduling yet");
   });
-  return rowCount === 1;
+  const row = rows[0];
+  return row === undefined ? undefined : { id: row.id, threadId: row.thread_id };
+}
+
+/** The runs a cron's ticks queued on its thread that have not begun (pending). */
+async function unbegunRuns(db: Db, cron: { id: string; threadId: string | null }): Promise<string[]> {
+  if (cron.threadId === null) return [];
+  const { rows } = await db.pool.query<{ id: string }>(
+    `SELECT id FROM ${db.table("runs")}
+      WHERE thread_id = $1 AND (status = 'pending') IS TRUE AND idempotency_key LIKE $2 ORDER BY created_at`,
+    [cron.threadId, `cron-${cron.id}-%`],
+  );
+  return rows.map((row) => row.id);
 }
 
 /** Records, in the transaction holding its cron, when a tick started its run. */
@@ -313,7 +245,17 @@ export function cronsApi(db: Db, connection: Redis, prefix: string, logger?: Log
       const { rows } = await db.pool.query<CronRow>(`SELECT * FROM ${db.table("crons")} ORDER BY created_at`);
       return rows;
     },
-    delete: (id: string): Promise<boolean> => deleteCron(db, queue, id, logger),
+    delete: async (id: string): Promise<boolean> => (await deleteCron(db, queue, id, logger)) !== undefined,
+    /**
+     * Deletes cron `id`, then hands `cancel` each run its ticks queued that has not begun: none
+     * begins after it returns. False when there is no such cron.
+     */
+    async deleteWithRuns(id: string, cancel: (runId: string) => Promise<unknown>): Promise<boolean> {
+      const deleted = await deleteCron(db, queue, id, logger);
+      if (deleted === undefined) return false;
+      for (const runId of await unbegunRuns(db, deleted)) await cancel(runId);
+      return true;
+    },
     async count(): Promise<number> {
       const { rows } = await db.pool.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM ${db.table("crons")}`,

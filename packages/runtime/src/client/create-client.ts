@@ -178,13 +178,13 @@ function checkedCrons(ctx: ClientContext, crons: ReturnType<typeof cronsApi>) {
         );
       return crons.list();
     },
-    /** Deletes cron `id` (crons.create's `id`); false when there is none. */
+    /** Deletes cron `id` (crons.create's `id`) and cancels the runs it queued that have not begun; false when there is none. */
     delete: async (id: string) => {
       if (typeof id !== "string" || id === "")
         throw new InvalidInputError(
           `crons.delete takes a cron's id (the id crons.create and crons.list give), as a string; got ${shown(id)}. Nothing was deleted.`,
         );
-      return crons.delete(id);
+      return crons.deleteWithRuns(id, (runId) => cancelRun(ctx, runId));
     },
   };
 }
