@@ -175,10 +175,11 @@ export function emitStarts(
   inputOf: (task: PlannedTask) => unknown,
 ): void {
   if (env.emit === undefined) return;
+  const wanted = wantsEvent(env.emit, "task");
   for (const task of tasks) {
     if (pending.handled.has(task.id) && !pending.done.has(task.id)) continue;
     if (hits.has(task.id)) env.emit.hit?.(task.id);
-    emitTaskStart(env, step, task, inputOf(task));
+    if (wanted) emitTaskStart(env, step, task, inputOf(task));
   }
 }
 
