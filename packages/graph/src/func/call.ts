@@ -13,6 +13,7 @@ import { messagesStreamer } from "../messages-stream.ts";
 import { runBody } from "../node-body.ts";
 import { type TimeoutPolicy, timedAttempt } from "../node-timeout.ts";
 import { type TaskOutcome, withRetries } from "../run-task.ts";
+import { nestedEmitter } from "../stream.ts";
 import { triggersOf } from "../task-setup.ts";
 import { type CallScope, finishCall, returnedBy } from "./call-scope.ts";
 
@@ -39,6 +40,17 @@ function callConfig(parent: TaskContext, call: PlannedTask, under: string): Node
     },
     idempotencyKey: `${parent.threadId}:${call.id}`,
   };
+}
+
+/**
+ * A call's custom-stream writer, as LangGraph's: under its caller's task's namespace with
+ * `subgraphs: true` (`["wf:<id>"]`), the run's own chunks otherwise; undefined: the caller's.
+ */
+function callWriter(parent: TaskContext, ns: string): ((chunk: unknown) => void) | undefined {
+  if (parent.streamTo === undefined) return undefined;
+  const nested = nestedEmitter(parent.streamTo, ns);
+  if (nested === undefined || !nested.modes.has("custom")) return undefined;
+  return (chunk) => nested.push("custom", chunk);
 }
 
 /** What the caller's `await` gives: the result, or the call's interrupt or error thrown. */
@@ -145,6 +157,11 @@ function run(
     chainRun: undefined,
   };
   const base = callConfig(parent, call, context.ns);
+  const writer = callWriter(parent, context.ns);
+  if (writer !== undefined) {
+    context.writer = writer;
+    base.writer = writer;
+  }
   context.config = base;
   // Its models stream "messages" as its caller's (its namespace is not a subgraph's).
   messagesStreamer(parent.streamTo, parent.ns)?.called(base.metadata.checkpoint_ns);

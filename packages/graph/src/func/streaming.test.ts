@@ -7,6 +7,7 @@ import {
   Annotation,
   Command,
   entrypoint,
+  getWriter,
   interrupt,
   MemorySaver,
   START,
@@ -60,6 +61,29 @@ describe("streaming an entrypoint", () => {
     expect(out.slice(1)).toEqual([
       [[], { callSub: 2 }],
       [[], { wf: { out: 2 } }],
+    ]);
+  });
+  it("a task's \"custom\" chunks stream under its caller's namespace with subgraphs: true, as LangGraph's", async () => {
+    const fetchIt = task("fetchIt", async (x: number) => {
+      getWriter()?.({ inTask: x });
+      return x + 1;
+    });
+    const wf = entrypoint({ name: "wf", checkpointer: new MemorySaver() }, async (x: number) => {
+      getWriter()?.({ inEntrypoint: x });
+      return await fetchIt(x);
+    });
+    const nested = (await chunks(
+      wf.stream(1, { ...thread(), streamMode: "custom", subgraphs: true }),
+    )) as any[];
+    // LangGraph.js 1.7.3: [[[], {inEntrypoint}], [["wf:<id>"], {inTask}]]
+    expect(nested).toEqual([
+      [[], { inEntrypoint: 1 }],
+      [[expect.stringMatching(/^wf:/)], { inTask: 1 }],
+    ]);
+    // Without subgraphs, both are the run's own chunks.
+    expect(await chunks(wf.stream(1, { ...thread(), streamMode: "custom" }))).toEqual([
+      { inEntrypoint: 1 },
+      { inTask: 1 },
     ]);
   });
   it('"messages" streams the tokens of a chat model a task calls, as its node (LangGraph: langgraph_node the task)', async () => {
