@@ -1,10 +1,12 @@
 // A worker's Prometheus metrics against real Postgres, Redis and BullMQ: what they count is what
 // the runs did.
+import { createScheduler } from "@layover/scheduler";
 import { createWorker } from "@layover/worker";
 import pino from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { graphs } from "./fixtures/graphs.ts";
 import { createHarness, type Harness, parkedApproval } from "./support/harness.ts";
+import { until } from "./support/until.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -40,3 +42,31 @@ it("counts every superstep a worker committed, a run's last one and a park's com
     await worker.close();
   }
 });
+
+it("counts each interrupt the timeout sweep expired, not each thread it resumed", async () => {
+  const stopWorker = await h.startWorker({ interruptTimeoutMs: 300 });
+  const lines: string[] = [];
+  const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(line) });
+  const scheduler = createScheduler({ ...h.deployment, metricsPort: 0, sweepEveryMs: 200, logger });
+  await scheduler.start();
+  try {
+    const started = lines.find((line) => line.includes('"scheduler started"')) as string;
+    const { metricsPort } = JSON.parse(started) as { metricsPort: number };
+    // fork asks "go?", then "left?" and "right?" at once: three questions, each timing out.
+    const { runId, threadId } = await h.client.runs.start({ graphId: "fork", input: {} });
+    await until(
+      async () =>
+        (await h.client.runs.get(runId)).status !== "pending" &&
+        (await h.client.threads.get(threadId)).status === "idle",
+      20_000,
+      "the thread never ended on its timeout values",
+    );
+    const { interrupts } = await h.client.interrupts.list({ status: "expired", threadId });
+    expect(interrupts).toHaveLength(3);
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(text).toContain('layover_interrupts_expired_total{service="scheduler"} 3');
+  } finally {
+    await scheduler.close();
+    await stopWorker();
+  }
+}, 60_000);

@@ -17,6 +17,8 @@ describe("metrics", () => {
       expect(text).toContain('layover_supersteps_total{service="worker"} 3');
       expect(text).toContain('layover_jobs_total{result="parked",service="worker"} 1');
       expect(text).toContain('layover_step_duration_seconds_bucket{le="0.005",service="worker"} 1');
+      // A node that calls a model or a tool for minutes still falls in a bucket of its own.
+      expect(text).toContain('layover_step_duration_seconds_bucket{le="600",service="worker"} 1');
       expect(text).toContain('layover_queue_depth{service="worker"} 7');
       const fresh =
         /layover_gauge_read_age_seconds\{gauge="layover_queue_depth",service="worker"\} ([\d.e-]+)\n/.exec(
@@ -75,6 +77,46 @@ describe("metrics when a source is down", () => {
       server.close();
     }
   }, 15_000);
+
+  it("shows a gauge read in this scrape as fresh, however long since the last scrape (it showed the time since the last)", async () => {
+    const metrics = createMetrics("scheduler");
+    metrics.gauge("layover_interrupts_parked", "Parked.", async () => {
+      await new Promise((resolve) => setTimeout(resolve, 50)); // a Postgres round trip
+      return 3;
+    });
+    const server = await serveMetrics(metrics.registry, 0);
+    try {
+      const { port } = server.address() as AddressInfo;
+      const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      await scrape();
+      await new Promise((resolve) => setTimeout(resolve, 1_500)); // Prometheus scrapes every 15 s or more
+      const text = await scrape();
+      expect(text).toContain('layover_interrupts_parked{service="scheduler"} 3');
+      const age =
+        /layover_gauge_read_age_seconds\{gauge="layover_interrupts_parked",service="scheduler"\} ([\d.e-]+)\n/.exec(
+          text,
+        );
+      expect(Number(age?.[1])).toBeLessThan(0.5);
+    } finally {
+      server.close();
+    }
+  });
+
+  it("shows a gauge never read yet (its source down since start) as NaN, not 0: not an all-clear", async () => {
+    const metrics = createMetrics("scheduler");
+    metrics.gauge("layover_interrupts_parked", "Parked.", async () => {
+      throw new Error("connect ECONNREFUSED 127.0.0.1:5432");
+    });
+    const server = await serveMetrics(metrics.registry, 0);
+    try {
+      const { port } = server.address() as AddressInfo;
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      // prom-client writes NaN as "Nan", which Prometheus reads as NaN.
+      expect(text).toMatch(/^layover_interrupts_parked\{service="scheduler"\} NaN$/im);
+    } finally {
+      server.close();
+    }
+  });
 
   it("refuses to start on a port already taken, saying which", async () => {
     const first = await serveMetrics(createMetrics("worker").registry, 0);

@@ -7,8 +7,11 @@ export interface SweepOptions {
   batchSize?: number;
   /** Batches per call, so one sweep cannot run forever. @defaultValue 100 */
   maxBatches?: number;
-  /** Told each batch's threads, resumed with their timeout values (for a log of which). */
-  onResumed?: (threadIds: string[]) => void;
+  /**
+   * Told each batch's threads, resumed with their timeout values (for a log of which), and how
+   * many interrupts expired with them, once the batch is recorded.
+   */
+  onResumed?: (threadIds: string[], interrupts: number) => void;
 }
 
 /**
@@ -32,7 +35,11 @@ export async function sweepExpiredInterrupts(db: Db, dispatcher: Dispatcher, opt
       )
       .catch(() => undefined);
     resumed += expired.length;
-    if (expired.length > 0) options.onResumed?.(expired.map((run) => run.thread_id));
+    if (expired.length > 0)
+      options.onResumed?.(
+        expired.map((run) => run.thread_id),
+        expired.reduce((interrupts, run) => interrupts + run.expired, 0),
+      );
     // A batch claims up to batchSize interrupts, which can be fewer threads: go on until one
     // claims nothing (threads other replicas hold are skipped; they sweep those).
     if (expired.length === 0) break;

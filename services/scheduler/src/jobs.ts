@@ -124,9 +124,12 @@ async function handle(deps: JobDeps, job: Job): Promise<unknown> {
       const threadIds: string[] = [];
       const resumed = await sweepExpiredInterrupts(db, dispatcher, {
         batchSize: options.sweepBatchSize ?? 1_000,
-        onResumed: (ids) => threadIds.push(...ids.slice(0, LOGGED_THREADS - threadIds.length)),
+        // Counted batch by batch: a batch recorded counts even if a later one fails.
+        onResumed: (ids, interrupts) => {
+          threadIds.push(...ids.slice(0, LOGGED_THREADS - threadIds.length));
+          metrics.expired.inc(interrupts);
+        },
       });
-      metrics.expired.inc(resumed);
       if (resumed > 0)
         logger.info({ resumed, threadIds }, "expired interrupts resumed with their timeout value");
       return { resumed };

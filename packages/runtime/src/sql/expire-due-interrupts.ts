@@ -24,6 +24,8 @@ export interface ExpiredRun {
   run_id: string;
   thread_id: string;
   checkpoint_id: string;
+  /** The interrupts of the thread it expired (answered by their timeout values). */
+  expired: number;
   dispatch: boolean;
 }
 
@@ -49,7 +51,9 @@ export function claimDueThreadsQuery(db: Db): string {
 
 /**
  * Step 2, on the claimed threads: $1 their ids (text[]), $2 `{ [threadId]: { run, graph } }`
- * (the new resume run's id, the thread's graph). Returns one row per resume run. Each claimed
+ * (the new resume run's id, the thread's graph). Returns one row per resume run (as `resumed`
+ * inserts them: a CTE that writes runs whether or not the query reads it) with the count of
+ * interrupts it answers. Each claimed
  * thread's due interrupts are found by a probe of its own (interrupts_thread_status), and updated
  * by where they lie (a TID scan): no plan may scan every parked interrupt, or walk every due one,
  * to find a batch's (migrations/0015, 0016). The claimed threads are locked: the rows cannot move.
@@ -79,7 +83,8 @@ export function expireClaimedQuery(db: Db): string {
         SET status = 'busy', current_run_id = ($2::jsonb -> t.id ->> 'run')::uuid, updated_at = now()
       WHERE t.id IN (SELECT thread_id FROM due) AND t.status <> 'busy'
    )
-   SELECT id AS run_id, thread_id, checkpoint_id FROM resumed`;
+   SELECT resume_run_id AS run_id, thread_id, min(checkpoint_id) AS checkpoint_id, count(*)::int AS expired
+     FROM due GROUP BY resume_run_id, thread_id`;
 }
 
 /** One batch of the sweep, inside the caller's transaction: the resume runs it recorded. */
