@@ -40,6 +40,9 @@ function checkedFirst(commits: GuardedCommits, before: BeforeCommit): GuardedCom
   };
 }
 
+/** Told each chain of checkpoints a guarded saver stored, once it is stored (a worker counts its supersteps). */
+export type OnStored = (chain: readonly PutCheckpointArgs[]) => void;
+
 /**
  * A saver for one holder of a guard: its put, putMany, putThen, putWritesThen and putWrites store
  * only while the guard holds (else CheckpointConflictError, as a lost compare-and-set); its reads
@@ -48,11 +51,16 @@ function checkedFirst(commits: GuardedCommits, before: BeforeCommit): GuardedCom
 export class GuardedSaver implements CheckpointSaver {
   private readonly saver: CheckpointSaver;
   private readonly commits: GuardedCommits;
+  private readonly stored: OnStored | undefined;
 
-  /** `before`: called before each commit; what it throws (or its promise rejects with) is the commit's. */
-  constructor(saver: CheckpointSaver, commits: GuardedCommits, before?: BeforeCommit) {
+  /**
+   * `before`: called before each commit; what it throws (or its promise rejects with) is the
+   * commit's. `stored`: told each chain stored.
+   */
+  constructor(saver: CheckpointSaver, commits: GuardedCommits, before?: BeforeCommit, stored?: OnStored) {
     this.saver = saver;
     this.commits = before === undefined ? commits : checkedFirst(commits, before);
+    this.stored = stored;
   }
 
   getTuple(ref: CheckpointRef): Promise<CheckpointTuple | undefined> {
@@ -64,11 +72,11 @@ export class GuardedSaver implements CheckpointSaver {
   }
 
   async put(args: PutCheckpointArgs): Promise<void> {
-    await this.commits.store([args]);
+    await this.store([args]);
   }
 
   async putMany(chain: readonly PutCheckpointArgs[]): Promise<void> {
-    await this.commits.store(chain);
+    await this.store(chain);
   }
 
   /** PostgresSaver.putThen, under the guard. */
@@ -78,7 +86,16 @@ export class GuardedSaver implements CheckpointSaver {
     writes?: readonly PutWritesArgs[],
   ): Promise<R | undefined> {
     const chain = Array.isArray(args) ? args : [args as PutCheckpointArgs];
-    return (await this.commits.store(chain, { then, writes })) as R | undefined;
+    return (await this.store(chain, { then, writes })) as R | undefined;
+  }
+
+  private async store(
+    chain: readonly PutCheckpointArgs[],
+    then?: Parameters<GuardedCommits["store"]>[1],
+  ): Promise<unknown> {
+    const result = await this.commits.store(chain, then);
+    this.stored?.(chain);
+    return result;
   }
 
   /** PostgresSaver.putWritesThen, under the guard. */

@@ -7,7 +7,7 @@ export {
   PostgresSaverError,
   type PostgresSaverErrorCode,
 } from "./errors.ts";
-export { type BeforeCommit, GuardedSaver } from "./guarded-saver.ts";
+export { type BeforeCommit, GuardedSaver, type OnStored } from "./guarded-saver.ts";
 export {
   loadMigrations,
   type MigrateOptions,

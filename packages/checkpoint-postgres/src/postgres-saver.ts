@@ -20,7 +20,7 @@ import {
   splitFilter,
   splitHeads,
 } from "./checkpoint-codec.ts";
-import { type BeforeCommit, type GuardedCommits, GuardedSaver } from "./guarded-saver.ts";
+import { type BeforeCommit, type GuardedCommits, GuardedSaver, type OnStored } from "./guarded-saver.ts";
 import { type MigrateResult, migrate } from "./migrate.ts";
 import { checkOptionsObject, connStringOptions, poolFor } from "./pool.ts";
 import {
@@ -279,14 +279,14 @@ export class PostgresSaver implements CheckpointSaver {
    * own. `before`, when given, is called before each commit, and what it throws fails the commit
    * before anything is sent (a worker's check that its job's lock still holds).
    */
-  guarded(guard: PutGuard, before?: BeforeCommit): GuardedSaver {
+  guarded(guard: PutGuard, before?: BeforeCommit, stored?: OnStored): GuardedSaver {
     this.putThens.get(undefined, false, guard); // refuses a bad name before anything is sent
     const commits = {
       store: (chain, then) => storeChain(this.putDeps, chain, { ...then, guard }),
       writesThen: (writes, then) => storeWritesThen(this.putDeps, writes, then, guard),
       writes: (args) => storeWrites(this.putDeps, args, guard),
     } satisfies GuardedCommits;
-    return new GuardedSaver(this, commits, before);
+    return new GuardedSaver(this, commits, before, stored);
   }
 
   putWrites(args: PutWritesArgs): Promise<void> {

@@ -1,4 +1,4 @@
-import type { CheckpointTuple } from "@layover/checkpoint";
+import type { CheckpointTuple, PutCheckpointArgs } from "@layover/checkpoint";
 import type { GuardedSaver } from "@layover/checkpoint-postgres";
 import type { Emitter, StepOutcome, Stepper } from "@layover/graph";
 import {
@@ -143,7 +143,7 @@ async function runJob(
     // And only while the job still holds its lock, as far as this process can tell (lock-fence.ts).
     const { loss } = attempt;
     const fence = lockFence(ctx, attempt.lock, { startedAt: attempt.startedAt ?? performance.now(), loss });
-    const saver = ctx.saver.guarded(holdsThreadGuard(ctx.db, run), fence);
+    const saver = ctx.saver.guarded(holdsThreadGuard(ctx.db, run), fence, (chain) => countStored(ctx, chain));
     const emit = stream.open(run);
     const signal = signalOf(ctx, job, loss);
     let stepper: Stepper;
@@ -210,6 +210,17 @@ function stepperOf(
 }
 
 /** A cancelled run's job ends: the supersteps it made are kept (those held in memory stored, if it still can). */
+/**
+ * Counts the supersteps of the run's graph in a chain its job stored (a subgraph's and an input or
+ * update checkpoint are not): as they are stored, so a superstep held in memory by a job that then
+ * lost its run or its lock is counted once, by the job that stores it.
+ */
+function countStored(ctx: WorkerContext, chain: readonly PutCheckpointArgs[]): void {
+  let supersteps = 0;
+  for (const args of chain) if (args.ns === "" && args.metadata.source === "loop") supersteps += 1;
+  if (supersteps > 0) ctx.metrics.supersteps.inc(supersteps);
+}
+
 async function keepingMadeSupersteps(stepper: Stepper, log: Logger): Promise<JobResult> {
   await stepper.flush().catch((error: unknown) => log.info({ err: error }, "held supersteps not stored"));
   return "cancelled";
@@ -298,15 +309,14 @@ async function advance(
     if (loss.lost) return lockLost(log, loss.signal.reason);
     const timer = ctx.metrics.stepSeconds.startTimer();
     final.steps = steps;
-    const stepped = await unlessStopped(log, stepper, run, stepper.step());
-    timer();
+    // Observed whatever comes of it, a step that throws (Postgres away) included.
+    const stepped = await unlessStopped(log, stepper, run, stepper.step()).finally(timer);
     const stopped = stoppedResult(ctx, log, run, stepped);
     if (stopped !== undefined) return stopped;
     const outcome = stepped as StepOutcome;
     const committed = outcome.checkpointId !== at;
     at = outcome.checkpointId;
     if (outcome.status === "next") {
-      ctx.metrics.supersteps.inc();
       steps += 1;
       const over = run.steps + steps > limit;
       if (!over && steps < ctx.budget.steps && performance.now() - started < ctx.budget.ms) continue;
@@ -314,9 +324,6 @@ async function advance(
       await stream.flush();
       return leaveJob(ctx, log, run, { stepper, saver, outcome, steps, overLimit: over ? limit : undefined });
     }
-    // The superstep that ends or parks the run counts too when it committed (an interruptAfter
-    // pause; a pause inside a superstep commits nothing).
-    if (committed && outcome.status !== "failed") ctx.metrics.supersteps.inc();
     const stepLog = log.child({ step: outcome.step, checkpointId: outcome.checkpointId });
     if (outcome.status === "interrupted") {
       const interrupts = interruptRows(ctx, served, run, outcome);
