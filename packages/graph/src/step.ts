@@ -282,8 +282,9 @@ export async function runSuperstep(env: StepEnv, head: LoadedHead): Promise<Step
     if (failed !== undefined) return { status: "failed", head, error: (failed as { error: unknown }).error };
     const done = doneWrites(inWriteOrder(tasks, outcomes));
     const values = stateWithFinished(env, base, done);
-    // As LangGraph's: after each paused task's own { __interrupt__ } chunk.
-    if (values !== undefined && env.emit?.modes.has("values") && writesShown(env, done))
+    // As LangGraph's: after each paused task's own { __interrupt__ } chunk, and only the root
+    // graph's (a paused subgraph's pause goes up to its parent's).
+    if (values !== undefined && env.key.ns === "" && env.emit?.modes.has("values") && writesShown(env, done))
       env.emit.push("values", shownValues(env, values));
     return { status: "interrupted", head, interrupts, ...(values === undefined ? {} : { values }) };
   }

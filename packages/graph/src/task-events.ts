@@ -3,6 +3,7 @@
 import type { Write } from "./algo/apply-writes.ts";
 import type { PendingState } from "./algo/pending.ts";
 import type { PlannedTask } from "./algo/plan.ts";
+import { SUBGRAPH_INPUT, TASK_SEED } from "./commit.ts";
 import type { CallScope } from "./func/call-scope.ts";
 import { returnedBy } from "./func/call-scope.ts";
 import type { Interrupt } from "./interrupt.ts";
@@ -41,6 +42,12 @@ function shownUpdate(env: StepEnv, writes: readonly Write[]): unknown {
 /** Where a finished call's task_result event keeps the call's value (not enumerable: no stream shows it). */
 export const CALL_VALUE = Symbol("call value");
 
+/**
+ * Marks a task event's start of a task that finished before a resume (not enumerable: no stream
+ * shows it): it does not run again, so streamEvents gives it no chain start, as LangGraph's.
+ */
+export const REPLAYED = Symbol("replayed");
+
 /** Streams a task's update and result as soon as it finishes (as LangGraph: not at the superstep's end). */
 export function emitTaskResult(env: StepEnv, step: number, task: PlannedTask, outcome: Outcome): Outcome {
   const emit = env.emit;
@@ -76,20 +83,33 @@ function resultOf(env: StepEnv, writes: readonly Write[]): unknown {
 }
 
 /** Streams a task's start in "tasks" and "debug", with its input and its run's metadata. */
-export function emitTaskStart(env: StepEnv, step: number, task: PlannedTask, input: unknown): void {
+export function emitTaskStart(
+  env: StepEnv,
+  step: number,
+  task: PlannedTask,
+  input: unknown,
+  replayed = false,
+): void {
   if (!wantsEvent(env.emit, "task")) return;
-  pushEvent(env.emit, "task", step, {
+  const payload = {
     id: task.id,
     name: task.name,
     input: leaving(env, input),
     triggers: triggersOf(task),
     interrupts: [],
     metadata: taskMetadata(env),
-  });
+  };
+  if (replayed) Object.defineProperty(payload, REPLAYED, { value: true });
+  pushEvent(env.emit, "task", step, payload);
 }
 
-/** The keys of a node's metadata a task event leaves out, as LangGraph's: its own fields say them. */
+/**
+ * The keys of a node's metadata a task event leaves out, as LangGraph's (its own fields say them),
+ * and the engine's own checkpoint metadata (a subgraph call's input, a held checkpoint's seed).
+ */
 const FRAMEWORK_KEYS = new Set([
+  SUBGRAPH_INPUT,
+  TASK_SEED,
   "thread_id",
   "checkpoint_id",
   "checkpoint_ns",
@@ -179,7 +199,7 @@ export function emitStarts(
   for (const task of tasks) {
     if (pending.handled.has(task.id) && !pending.done.has(task.id)) continue;
     if (hits.has(task.id)) env.emit.hit?.(task.id);
-    if (wanted) emitTaskStart(env, step, task, inputOf(task));
+    if (wanted) emitTaskStart(env, step, task, inputOf(task), pending.done.has(task.id));
   }
 }
 

@@ -149,4 +149,62 @@ describe("task events and pauses in stream(), as LangGraph.js's", () => {
       metadata: { ls_integration: "langgraph", user: "u1", tags: ["nightly"] },
     });
   });
+
+  it("a subgraph's task starts carry no key of the engine's own (its call's input hash)", async () => {
+    const sub = new StateGraph(Log)
+      .addNode("inner", () => ({ log: ["inner"] }))
+      .addEdge(START, "inner")
+      .compile();
+    const graph = new StateGraph(Log).addNode("child", sub).addEdge(START, "child").compile();
+    const chunks = (await collect(
+      await graph.stream({ log: [] }, { streamMode: "tasks", subgraphs: true }),
+    )) as Array<[string[], Record<string, unknown>]>;
+    const inner = chunks.find(([, chunk]) => chunk.name === "inner" && "input" in chunk)?.[1];
+    expect(inner?.metadata).toEqual({ ls_integration: "langgraph" });
+  });
+
+  it("a resume's streamEvents gives no chain start to a node that finished before the pause", async () => {
+    const graph = new StateGraph(Log)
+      .addNode("ask", () => ({ log: [`ask:${interrupt("q?")}`] }))
+      .addNode("fine", () => ({ log: ["fine"] }))
+      .addEdge(START, "ask")
+      .addEdge(START, "fine")
+      .compile({ checkpointer: new MemorySaver() });
+    const config = threadConfig();
+    await collect(graph.streamEvents({ log: [] }, { ...config, version: "v2" }));
+    const events = (await collect(
+      graph.streamEvents(new Command({ resume: "y" }), { ...config, version: "v2" }),
+    )) as Array<{ event: string; name: string }>;
+    // LangGraph.js 1.7.3: "fine" does not run again, and has no events.
+    expect(events.filter((e) => e.name === "ask" || e.name === "fine").map((e) => [e.event, e.name])).toEqual(
+      [
+        ["on_chain_start", "ask"],
+        ["on_chain_end", "ask"],
+      ],
+    );
+  });
+
+  it("a paused subgraph streams its pause, not the values its finished tasks wrote (only the root does)", async () => {
+    const sub = new StateGraph(Log)
+      .addNode("a", () => ({ log: [`a:${interrupt("sub?")}`] }))
+      .addNode("b", () => ({ log: ["b"] }))
+      .addEdge(START, "a")
+      .addEdge(START, "b")
+      .compile();
+    const graph = new StateGraph(Log)
+      .addNode("child", sub)
+      .addEdge(START, "child")
+      .compile({ checkpointer: new MemorySaver() });
+    const chunks = (await collect(
+      await graph.stream({ log: [] }, { ...threadConfig(), streamMode: "values", subgraphs: true }),
+    )) as Array<[string[], Record<string, unknown>]>;
+    const asked = { __interrupt__: [{ id: expect.any(String), value: "sub?" }] };
+    // LangGraph.js 1.7.3 gives exactly these four.
+    expect(chunks.map(([ns, chunk]) => [ns.length, chunk])).toEqual([
+      [0, { log: [] }],
+      [1, { log: [] }],
+      [1, asked],
+      [0, asked],
+    ]);
+  });
 });

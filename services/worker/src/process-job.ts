@@ -209,7 +209,6 @@ function stepperOf(
   );
 }
 
-/** A cancelled run's job ends: the supersteps it made are kept (those held in memory stored, if it still can). */
 /**
  * Counts the supersteps of the run's graph in a chain its job stored (a subgraph's and an input or
  * update checkpoint are not): as they are stored, so a superstep held in memory by a job that then
@@ -221,6 +220,7 @@ function countStored(ctx: WorkerContext, chain: readonly PutCheckpointArgs[]): v
   if (supersteps > 0) ctx.metrics.supersteps.inc(supersteps);
 }
 
+/** A cancelled run's job ends: the supersteps it made are kept (those held in memory stored, if it still can). */
 async function keepingMadeSupersteps(stepper: Stepper, log: Logger): Promise<JobResult> {
   await stepper.flush().catch((error: unknown) => log.info({ err: error }, "held supersteps not stored"));
   return "cancelled";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { INTERRUPT } from "../constants.ts";
 import { InvalidInputError } from "../errors.ts";
 import { checkStreamModes, type Emitter, type StreamMode } from "../stream.ts";
-import { CALL_VALUE } from "../task-events.ts";
+import { CALL_VALUE, REPLAYED } from "../task-events.ts";
 import type { RunnableConfig } from "./environment.ts";
 import { checkedFilters, type FilteredEvent, passes } from "./event-filters.ts";
 import { IterableReadableStream } from "./iterable-stream.ts";
@@ -120,8 +120,9 @@ function nodeEvents(
 ) {
   return (event: DebugEvent) => {
     const { type, step, payload } = event;
-    // A task the node cache answered never runs: no chain events, as LangGraph's.
-    if (type === "task" && hits.delete(payload.id)) return;
+    // A task the node cache answered never runs, nor one that finished before a resume: no chain
+    // events, as LangGraph's.
+    if (type === "task" && (hits.delete(payload.id) || REPLAYED in payload)) return;
     if (type === "task") {
       const namespace = `${payload.name}:${payload.id}`;
       const start: StreamEvent = {
