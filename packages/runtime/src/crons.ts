@@ -79,6 +79,45 @@ async function refuseCronOfAnotherGraph(db: Db, q: Queryable, spec: CronSpec): P
     );
 }
 
+/** Takes, until the transaction ends, the lock crons' creates and deletes take on a thread's id. */
+async function lockCronThread(db: Db, tx: Queryable, threadId: string): Promise<void> {
+  await tx.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
+    `layover cron thread ${db.schema} ${threadId}`,
+  ]);
+}
+
+/**
+ * Gives back a thread a cron made (claimThread) once no cron names it: deleted if no run ever
+ * took it (no run, no checkpoint), so the id is free again, as before the cron. Its row is
+ * locked first: a start on it (which locks it too) either comes first, and its run keeps the
+ * thread, or finds it gone and makes it anew.
+ */
+async function releaseCronThread(db: Db, tx: Queryable, threadId: string): Promise<void> {
+  await lockCronThread(db, tx, threadId);
+  await tx.query(`SELECT 1 FROM ${db.table("threads")} WHERE id = $1 FOR UPDATE`, [threadId]);
+  await tx.query(
+    `DELETE FROM ${db.table("threads")} t
+      WHERE t.id = $1 AND t.status = 'idle' AND t.head_checkpoint IS NULL
+        AND NOT EXISTS (SELECT 1 FROM ${db.table("runs")} r WHERE r.thread_id = t.id)
+        AND NOT EXISTS (SELECT 1 FROM ${db.table("crons")} c WHERE c.thread_id = t.id)`,
+    [threadId],
+  );
+}
+
+/** Deletes cron `id` and gives back the thread it made, if no run took it: what it deleted, if anything. */
+async function removeCron(db: Db, id: string): Promise<{ id: string; threadId: string | null } | undefined> {
+  return inTransaction(db, async (tx) => {
+    const { rows } = await tx.query<{ id: string; thread_id: string | null }>(
+      `DELETE FROM ${db.table("crons")} WHERE id = $1 RETURNING id, thread_id`,
+      [id],
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    if (row.thread_id !== null) await releaseCronThread(db, tx, row.thread_id);
+    return { id: row.id, threadId: row.thread_id };
+  });
+}
+
 /**
  * Makes the cron's thread, not made yet, idle and of the cron's graph: a start of another graph
  * on it is then refused, as on any thread of another graph (else it took the thread before the
@@ -107,9 +146,7 @@ async function claimThread(db: Db, tx: Queryable, spec: CronSpec & { threadId: s
 async function insertCron(db: Db, spec: CronSpec, newThread: boolean): Promise<CronRow> {
   return inTransaction(db, async (tx) => {
     if (spec.threadId !== undefined && newThread) {
-      await tx.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
-        `layover cron thread ${db.schema} ${spec.threadId}`,
-      ]);
+      await lockCronThread(db, tx, spec.threadId);
       await refuseCronOfAnotherGraph(db, tx, spec);
       await claimThread(db, tx, { ...spec, threadId: spec.threadId });
     }
@@ -148,7 +185,7 @@ async function createCron(db: Db, queue: Queue, spec: CronSpec, logger?: Logger)
       logger?.warn({ err: error, cronId: row.id }, "cron recorded; Redis did not take its schedule yet");
       return row;
     }
-    await db.pool.query(`DELETE FROM ${db.table("crons")} WHERE id = $1`, [row.id]);
+    await removeCron(db, row.id); // and the thread it made: nothing is left written
     throw new InvalidConfigError(
       `Cron schedule ${JSON.stringify(spec.schedule)} was refused: ${(error as Error).message}`,
     );
@@ -167,10 +204,7 @@ async function deleteCron(
   logger?: Logger,
 ): Promise<{ id: string; threadId: string | null } | undefined> {
   if (!isUuid(id)) return undefined;
-  const { rows } = await db.pool.query<{ id: string; thread_id: string | null }>(
-    `DELETE FROM ${db.table("crons")} WHERE id = $1 RETURNING id, thread_id`,
-    [id],
-  );
+  const deleted = await removeCron(db, id);
   // Scheduler keys spell the id as Postgres does: in lower case. Without Redis, the schedule
   // stays until its next tick, which finds no cron and removes it.
   await orLate(
@@ -181,16 +215,20 @@ async function deleteCron(
     if (!isRedisFailure(error)) throw error;
     logger?.warn({ err: error, cronId: id }, "cron deleted; Redis did not take its unscheduling yet");
   });
-  const row = rows[0];
-  return row === undefined ? undefined : { id: row.id, threadId: row.thread_id };
+  return deleted;
 }
 
-/** The runs a cron's ticks queued on its thread that have not begun (pending). */
-async function unbegunRuns(db: Db, cron: { id: string; threadId: string | null }): Promise<string[]> {
+/**
+ * The runs a cron's ticks queued on its thread behind the run that holds it (pending, not the
+ * thread's current run: that one may be running already, a worker marks it running late).
+ */
+async function queuedRuns(db: Db, cron: { id: string; threadId: string | null }): Promise<string[]> {
   if (cron.threadId === null) return [];
   const { rows } = await db.pool.query<{ id: string }>(
-    `SELECT id FROM ${db.table("runs")}
-      WHERE thread_id = $1 AND (status = 'pending') IS TRUE AND idempotency_key LIKE $2 ORDER BY created_at`,
+    `SELECT r.id FROM ${db.table("runs")} r
+      WHERE r.thread_id = $1 AND (r.status = 'pending') IS TRUE AND r.idempotency_key LIKE $2
+        AND r.id IS DISTINCT FROM (SELECT t.current_run_id FROM ${db.table("threads")} t WHERE t.id = $1)
+      ORDER BY r.created_at`,
     [cron.threadId, `cron-${cron.id}-%`],
   );
   return rows.map((row) => row.id);
@@ -247,13 +285,13 @@ export function cronsApi(db: Db, connection: Redis, prefix: string, logger?: Log
     },
     delete: async (id: string): Promise<boolean> => (await deleteCron(db, queue, id, logger)) !== undefined,
     /**
-     * Deletes cron `id`, then hands `cancel` each run its ticks queued that has not begun: none
-     * begins after it returns. False when there is no such cron.
+     * Deletes cron `id`, then hands `cancel` each run its ticks queued behind its thread's run:
+     * none begins after it returns. False when there is no such cron.
      */
     async deleteWithRuns(id: string, cancel: (runId: string) => Promise<unknown>): Promise<boolean> {
       const deleted = await deleteCron(db, queue, id, logger);
       if (deleted === undefined) return false;
-      for (const runId of await unbegunRuns(db, deleted)) await cancel(runId);
+      for (const runId of await queuedRuns(db, deleted)) await cancel(runId);
       return true;
     },
     async count(): Promise<number> {
