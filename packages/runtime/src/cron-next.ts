@@ -59,6 +59,21 @@ export function nextCronMillis(millis: number, opts: RepeatOptions): number | un
   const parsed = getNextMillis(millis, { pattern: opts.pattern, tz });
   const wall = getNextMillis(millis + offsetAt(tz, millis), { pattern: opts.pattern, tz: "UTC" });
   const placed = wall === undefined ? undefined : instantShowing(tz, wall, millis);
-  const ticks = [parsed, placed].filter((t): t is number => t !== undefined && t > millis);
+  // Across a change of more than an hour (Troll's two), cron-parser gives a time the clock
+  // repeats again: a wall time not after the one it ticked at. Only "every hour" ticks in a
+  // repeated hour.
+  const repeated =
+    parsed !== undefined &&
+    !everyHour(opts.pattern) &&
+    parsed + offsetAt(tz, parsed) <= millis + offsetAt(tz, millis);
+  const ticks = [repeated ? undefined : parsed, placed].filter(
+    (t): t is number => t !== undefined && t > millis,
+  );
   return ticks.length > 0 ? Math.min(...ticks) : undefined;
+}
+
+/** Whether `pattern`'s hour field is "*" (its 2nd of 5 fields, 3rd of 6): it ticks in every real hour. */
+function everyHour(pattern: string): boolean {
+  const fields = pattern.trim().split(/\s+/);
+  return fields[fields.length === 6 ? 2 : 1] === "*";
 }
