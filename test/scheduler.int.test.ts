@@ -274,6 +274,30 @@ describe("the operator CLI", () => {
     expect((await h.client.threads.get(threadId)).status).toBe("interrupted");
   });
 
+  it("lists crons and deletes one, which frees its thread for delete-thread", async () => {
+    const { threadId } = await parkedTimed({});
+    const cron = await h.client.crons.create({
+      graphId: "timed",
+      schedule: "0 3 * * *",
+      timezone: "Europe/Paris",
+      input: {},
+      threadId,
+    });
+    const line = (await admin("crons")).stdout.split("\n").find((l) => l.startsWith(cron.id));
+    expect(line).toMatch(new RegExp(`timed +0 3 \\* \\* \\* +Europe/Paris +${threadId} +never`));
+    // A cron's thread is not deleted: the refusal names the command that deletes the cron.
+    await expect(admin("delete-thread", threadId)).rejects.toMatchObject({
+      stderr: expect.stringContaining("layover-admin delete-cron"),
+    });
+    expect((await admin("delete-cron", cron.id)).stdout).toContain(`deleted cron ${cron.id}`);
+    expect((await h.client.crons.list()).map((c) => c.id)).not.toContain(cron.id);
+    await expect(admin("delete-cron", cron.id)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining(`No cron "${cron.id}"`),
+    });
+    expect((await admin("delete-thread", threadId)).stdout).toContain(`deleted thread ${threadId}`);
+  });
+
   it("prints its usage for --help, and says when the schema holds no Layover tables", async () => {
     const help = await admin("approve", "--help");
     expect(help.stdout).toContain("layover-admin interrupts [--graph <id>]");

@@ -13,6 +13,8 @@ export const USAGE = `Usage:
   layover-admin delete-thread <thread>
   layover-admin prune-threads --older-than 90d [--include-interrupted] [--limit <n>] [--dry-run]
   layover-admin clear-cache <graph>
+  layover-admin crons
+  layover-admin delete-cron <cron>
 
 approve answers {"action":"approve"} (or --value's JSON); reject answers
 {"action":"reject","reason":"<text>"}. For a graph whose interrupt() expects another shape, give
@@ -25,7 +27,9 @@ graphs lists the graphs
 workers registered: whether a live worker serves each, when one last did, its versions, and its
 runs waiting (pending or running) — a run of a graph no live worker serves waits for one.
 clear-cache forgets what the graph's nodes and tasks with a cachePolicy keep in the node cache
-(after a deploy that changed what one writes); other graphs' entries are kept.`;
+(after a deploy that changed what one writes); other graphs' entries are kept. crons lists the
+crons (crons.create's); delete-cron deletes one (crons.delete): its runs queued behind its
+thread's run are cancelled, and a thread only it used is given back.`;
 
 /** Each command's positionals after its name, and the flags it takes. */
 const COMMANDS: Record<string, { positionals: readonly string[]; flags: readonly string[] }> = {
@@ -38,6 +42,8 @@ const COMMANDS: Record<string, { positionals: readonly string[]; flags: readonly
   "delete-thread": { positionals: ["a thread id"], flags: [] },
   "prune-threads": { positionals: [], flags: ["older-than", "include-interrupted", "limit", "dry-run"] },
   "clear-cache": { positionals: ["a graph id"], flags: [] },
+  crons: { positionals: [], flags: [] },
+  "delete-cron": { positionals: ["a cron id"], flags: [] },
 };
 
 /** A mistake on the command line: nothing was changed. */

@@ -180,6 +180,39 @@ async function pruneThreads(client: LayoverClient, query: ReturnType<typeof prun
   );
 }
 
+async function listCrons(client: LayoverClient): Promise<void> {
+  const crons = await client.crons.list();
+  console.log(
+    [
+      "cron".padEnd(36),
+      "graph".padEnd(18),
+      "schedule".padEnd(16),
+      "zone".padEnd(16),
+      "thread".padEnd(38),
+      "last run",
+    ].join(" "),
+  );
+  for (const cron of crons)
+    console.log(
+      [
+        cron.id.padEnd(36),
+        printable(cron.graph_id).padEnd(18),
+        printable(cron.schedule).padEnd(16),
+        printable(cron.timezone ?? "UTC").padEnd(16),
+        (cron.thread_id === null ? "(a new one per tick)" : printable(cron.thread_id)).padEnd(38),
+        cron.last_started_at ? `${age(cron.last_started_at)} ago` : "never",
+      ].join(" "),
+    );
+  if (crons.length === 0) console.log("(no crons)");
+}
+
+async function deleteCron(client: LayoverClient, id: string): Promise<void> {
+  if (!(await client.crons.delete(id))) refuse(`No cron ${JSON.stringify(id)} (see "layover-admin crons").`);
+  console.log(
+    `deleted cron ${printable(id)}: it starts no run again, and its runs queued behind its thread's run are cancelled`,
+  );
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv[0] === "help" || argv.includes("--help") || argv.includes("-h")) {
@@ -197,6 +230,8 @@ async function main(): Promise<void> {
     "delete-thread",
     "prune-threads",
     "clear-cache",
+    "crons",
+    "delete-cron",
   ].includes(command);
   const value = answers ? resumeValue(command, args, flags) : undefined;
   const env = parseEnv(ServiceEnv, process.env, "layover-admin");
@@ -219,6 +254,8 @@ async function main(): Promise<void> {
     else if (command === "graphs") await listGraphs(client);
     else if (command === "delete-thread") await deleteThread(client, args[0] as string);
     else if (command === "cancel") await cancelRun(client, args[0] as string);
+    else if (command === "crons") await listCrons(client);
+    else if (command === "delete-cron") await deleteCron(client, args[0] as string);
     else if (prune !== undefined) await pruneThreads(client, prune);
     else if (command === "clear-cache") {
       await requireGraph(client, args[0]);

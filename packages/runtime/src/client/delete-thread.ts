@@ -147,7 +147,7 @@ async function refuseInUse(
       threadId,
       thread.status,
       `Cron ${thread.cron} starts runs on thread "${threadId}": it was not deleted. ` +
-        "Delete the cron first (crons.delete).",
+        "Delete the cron first (crons.delete, or layover-admin delete-cron).",
     );
   }
   return thread;
